@@ -1,0 +1,83 @@
+/**
+ * The one interface through which the engine runs plugin code. The sandbox
+ * (`core/sandbox/`) implements it with permission-scoped subprocesses; an in-process executor
+ * exists for tests only.
+ * @module
+ */
+import type { Item, Json, ProcessResult, ReadResult } from "../../sdk/types.ts";
+import type { ResolvedPlugin } from "../plugins/manifest.ts";
+
+/** Effective permissions of one stage: approved ∩ what the stage narrowed them to. */
+export interface EffectivePermissions {
+  net: string[];
+  read: string[];
+  write: string[];
+  env: string[];
+}
+
+/** Everything needed to start instances of one stage's plugin for one run. */
+export interface StageSpec {
+  runId: string;
+  /** Stage id from the pipeline (`source` for the source by default). */
+  stageId: string;
+  /** 0 for the source, 1.. for `stages`. */
+  stageIndex: number;
+  plugin: ResolvedPlugin;
+  /** The stage's `with:` with inputs and secrets resolved. Never stored or logged. */
+  config: Record<string, unknown>;
+  /** Secrets the stage was granted, by name. Never stored or logged. */
+  secrets: Record<string, string>;
+  permissions: EffectivePermissions;
+  /** Warm instances to keep (the stage's concurrency). */
+  concurrency: number;
+  /** Per-call timeout in milliseconds. */
+  timeoutMs: number;
+  /** V8 heap cap in MB. */
+  memoryMb: number;
+  /** Absolute path of the run's input file, when the run has one (sources read it). */
+  inputFile?: string;
+  /** Folder the plugin may write to (its data folder). */
+  dataDir: string;
+  /** Run inputs after defaults. */
+  inputs: Record<string, unknown>;
+}
+
+/** Per-call context. */
+export interface CallContext {
+  /** Chunk index within the run. */
+  chunk: number;
+  /** Aborts the call (timeout, cancel, shutdown). */
+  signal: AbortSignal;
+  /** Receives the plugin's log lines, already tagged by the caller. */
+  log?: (level: "debug" | "info" | "warn" | "error", msg: string, data?: Json) => void;
+}
+
+/** A running stage: a pool of warm plugin instances. */
+export interface StageInstance {
+  /** Sources: read the chunk after `cursor` (null for the start). */
+  read(cursor: Json, limit: number, ctx: CallContext): Promise<ReadResult>;
+  /** Transforms and sinks: process a batch of items. */
+  process(items: Item[], ctx: CallContext): Promise<ProcessResult>;
+  /** Called once at run end (sinks finalize here); must be idempotent. */
+  finish(ctx: Omit<CallContext, "chunk">): Promise<void>;
+  /** Stops every instance. */
+  close(): Promise<void>;
+}
+
+/** Starts stage instances. */
+export interface StageExecutor {
+  open(spec: StageSpec): Promise<StageInstance>;
+  /** Stops everything this executor started. */
+  close(): Promise<void>;
+}
+
+/** Raised by executors when plugin code fails; `retryable` false means do not retry. */
+export class PluginError extends Error {
+  /** Whether another attempt may succeed (a crash or timeout may; a config error may not). */
+  retryable: boolean;
+  constructor(message: string, options?: { cause?: unknown; retryable?: boolean }) {
+    super(message, { cause: options?.cause });
+    this.name = "PluginError";
+    this.retryable = options?.retryable ?? true;
+  }
+}

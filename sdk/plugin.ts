@@ -1,0 +1,92 @@
+/**
+ * `definePlugin`: how a plugin author declares what a plugin does. The same definition runs in
+ * the sandbox (production) and in `sdk/testing.ts` (tests run it in the real sandbox too).
+ * @module
+ */
+import type { Item, Json, ProcessResult, ReadResult } from "./types.ts";
+
+/** Log levels accepted by the plugin logger. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** Logger handed to plugins; lines go to the run's log tagged with run, stage and chunk. */
+export interface PluginLogger {
+  debug(msg: string, data?: Json): void;
+  info(msg: string, data?: Json): void;
+  warn(msg: string, data?: Json): void;
+  error(msg: string, data?: Json): void;
+}
+
+/** Counters and gauges a plugin reports; they surface in run counters and `/metrics`. */
+export interface PluginMetrics {
+  /** Adds `value` (default 1) to counter `name`. */
+  count(name: string, value?: number): void;
+  /** Sets gauge `name`. */
+  gauge(name: string, value: number): void;
+}
+
+/** What every plugin hook receives. */
+export interface SetupContext<C> {
+  /** The stage's `with:` after inputs and secrets were resolved, validated by the manifest schema. */
+  config: C;
+  /** Secrets granted to this stage, by name. */
+  secrets: Readonly<Record<string, string>>;
+  /** Run inputs after defaults. */
+  inputs: Readonly<Record<string, unknown>>;
+  /** Run, stage and plugin identity. */
+  run: { id: string; stage: string };
+  /** The run's input file (sources), when the run has one. */
+  inputFile?: string;
+  /** The plugin's writable data folder (absolute). */
+  dataDir: string;
+  log: PluginLogger;
+  metrics: PluginMetrics;
+  /** Aborted when the host shuts the instance down. */
+  signal: AbortSignal;
+}
+
+/** Context of one call: setup context plus the state `setup` returned and the chunk. */
+export interface CallContext<C, S> extends SetupContext<C> {
+  /** Whatever `setup` returned (connections, caches). */
+  state: S;
+  /** Chunk index within the run. */
+  chunk: number;
+  /** Aborted on timeout, cancel or shutdown. */
+  signal: AbortSignal;
+}
+
+/** A plugin's hooks. Sources implement `read`; transforms and sinks implement `process`. */
+export interface PluginDefinition<C = Record<string, unknown>, S = unknown> {
+  /** Runs once per instance before any call. */
+  setup?(ctx: SetupContext<C>): S | Promise<S>;
+  /** Sources: the next chunk after `cursor` (null at the start), at most `limit` items. */
+  read?(cursor: Json, limit: number, ctx: CallContext<C, S>): ReadResult | Promise<ReadResult>;
+  /** Transforms and sinks: process a batch. Returning an array is shorthand for `{ items }`. */
+  process?(
+    items: Item[],
+    ctx: CallContext<C, S>,
+  ): ProcessResult | Item[] | Promise<ProcessResult | Item[]>;
+  /** Runs once at run end (sinks finalize output here). Must be idempotent. */
+  finish?(ctx: CallContext<C, S>): void | Promise<void>;
+}
+
+/**
+ * Declares a plugin. The plugin's entry module must `export default definePlugin({...})`.
+ *
+ * @example
+ * ```ts
+ * import { definePlugin } from "@sluice/sdk";
+ * export default definePlugin<{ field: string }>({
+ *   process(items, { config }) {
+ *     return items.map((item) => ({ ...item, [config.field]: true }));
+ *   },
+ * });
+ * ```
+ */
+export function definePlugin<C = Record<string, unknown>, S = unknown>(
+  def: PluginDefinition<C, S>,
+): PluginDefinition<C, S> {
+  if (!def.read && !def.process) {
+    throw new TypeError("definePlugin needs `read` (a source) or `process` (a transform or sink)");
+  }
+  return def;
+}

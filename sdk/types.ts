@@ -1,0 +1,60 @@
+/**
+ * Types shared by plugin authors and the Sluice host. This module imports nothing from `core/`.
+ * @module
+ */
+
+/** A JSON value as carried between stages. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/**
+ * One unit of work flowing through a pipeline. `key` identifies the item across stages and
+ * retries (for the domain-lead pipeline it is the normalized domain).
+ */
+export interface Item {
+  /** Stable identity of the item; duplicates are merged or detected by it. */
+  key: string;
+  /** Any other JSON fields the stages read and add. */
+  [field: string]: unknown;
+}
+
+/** An input row or item that a stage refused, kept with its reason instead of being dropped. */
+export interface Rejected {
+  /** Item key, or a row reference such as `row 17` when no key could be made. */
+  key: string;
+  /** Why it was refused, in words a person can act on. */
+  reason: string;
+  /** The raw row or item, when there is one. */
+  raw?: unknown;
+}
+
+/** Result of a transform or sink call on a batch of items. */
+export interface ProcessResult {
+  /** Items passed on to the next stage (a transform may drop, change or add items). */
+  items: Item[];
+  /** Items refused, each with its reason. */
+  rejected?: Rejected[];
+}
+
+/** Result of one source read: the next chunk of items and where to resume. */
+export interface ReadResult {
+  /** The items of this chunk. */
+  items: Item[];
+  /** Rows that could not become items, each with its reason. */
+  rejected?: Rejected[];
+  /** Opaque JSON cursor to resume after this chunk; stored durably by the engine. */
+  cursor: Json;
+  /** True when the source has nothing more to yield. */
+  done: boolean;
+}
+
+/** Permissions a plugin asks for (manifest) or a stage grants (narrowing). */
+export interface Permissions {
+  /** Hosts, `host:port`, or Deno-style wildcards such as `*.example.com`. */
+  net?: string[];
+  /** Paths relative to the plugin's data folder (absolute paths only when granted by a stage). */
+  read?: string[];
+  /** Paths relative to the plugin's data folder. */
+  write?: string[];
+  /** Environment variable names. */
+  env?: string[];
+}
