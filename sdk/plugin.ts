@@ -59,7 +59,7 @@ export interface PluginDefinition<C = Record<string, unknown>, S = unknown> {
   /** Runs once per instance before any call. */
   setup?(ctx: SetupContext<C>): S | Promise<S>;
   /** Sources: the next chunk after `cursor` (null at the start), at most `limit` items. */
-  read?(cursor: Json, limit: number, ctx: CallContext<C, S>): ReadResult | Promise<ReadResult>;
+  read?(cursor: unknown, limit: number, ctx: CallContext<C, S>): ReadResult | Promise<ReadResult>;
   /** Transforms and sinks: process a batch. Returning an array is shorthand for `{ items }`. */
   process?(
     items: Item[],

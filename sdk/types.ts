@@ -41,8 +41,8 @@ export interface ReadResult {
   items: Item[];
   /** Rows that could not become items, each with its reason. */
   rejected?: Rejected[];
-  /** Opaque JSON cursor to resume after this chunk; stored durably by the engine. */
-  cursor: Json;
+  /** JSON-serializable cursor to resume after this chunk; stored durably by the engine. */
+  cursor: unknown;
   /** True when the source has nothing more to yield. */
   done: boolean;
 }

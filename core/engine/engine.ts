@@ -1,0 +1,542 @@
+/**
+ * The run engine: creates runs, consumes queue messages (one per run, stage and chunk), runs each
+ * chunk through its stage's plugin, commits output atomically, retries with backoff, parks
+ * exhausted chunks in the dead-letter list, and settles runs. Every step is idempotent under
+ * at-least-once delivery; the store is the source of truth, so `recover()` rebuilds any lost
+ * messages after a crash.
+ * @module
+ */
+import type { Item, Json } from "../../sdk/types.ts";
+import { compileExpression } from "../pipeline/expression.ts";
+import { type ChunkMessage, type EngineMessage, messageId } from "../queue/queue.ts";
+import {
+  type Backend,
+  FINAL_STATES,
+  type RunRecord,
+  type StageSnapshot,
+  type TriggerInfo,
+} from "../store/store.ts";
+import { type Logger, silentLogger } from "../telemetry/log.ts";
+import { backoffDelay } from "./backoff.ts";
+import { PluginError, type StageExecutor } from "./executor.ts";
+import { RateLimiter } from "./rate_limiter.ts";
+import { Semaphore } from "./semaphore.ts";
+import { callStage, checkItems, type ItemFn } from "./stage_call.ts";
+import { StagePool } from "./stage_pool.ts";
+
+/** Options of {@link Engine}. */
+export interface EngineOptions {
+  backend: Backend;
+  executor: StageExecutor;
+  /** Folder under which each plugin gets its data folder. */
+  dataDir: string;
+  /** Resolves `${{ secrets.NAME }}` at run time. */
+  secrets?: (name: string) => string | undefined;
+  /** Every secret value resolved so far is added here (the logger masks them). */
+  secretValues?: Set<string>;
+  /** Chunks processed at once in this process, all runs together (default 8). */
+  concurrency?: number;
+  /** How many chunks the source may read ahead of the last stage (default 32). */
+  maxSourceAhead?: number;
+  log?: Logger;
+  /** Epoch milliseconds (injectable). */
+  now?: () => number;
+}
+
+/** Thrown for engine misuse a person must fix (unknown run, wrong state). */
+export class EngineError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "EngineError";
+  }
+}
+
+/** The durable run engine. */
+export class Engine {
+  #o: EngineOptions;
+  #log: Logger;
+  #now: () => number;
+  #global: Semaphore;
+  #stageSems = new Map<string, Semaphore>();
+  #limiters = new Map<string, RateLimiter>();
+  #exprs = new Map<string, { when?: ItemFn; key?: ItemFn }>();
+  #inFlight = new Set<string>();
+  #pool: StagePool;
+  #stop = new AbortController();
+  #listening?: Promise<void>;
+  #waiters = new Map<string, Set<() => void>>();
+  #warned = new Set<string>();
+
+  constructor(opts: EngineOptions) {
+    this.#o = opts;
+    this.#log = opts.log ?? silentLogger;
+    this.#now = opts.now ?? Date.now;
+    this.#global = new Semaphore(opts.concurrency ?? 8);
+    this.#pool = new StagePool({
+      executor: opts.executor,
+      dataDir: opts.dataDir,
+      secrets: opts.secrets,
+      secretValues: opts.secretValues,
+      signal: this.#stop.signal,
+    });
+  }
+
+  get #store() {
+    return this.#o.backend.store;
+  }
+  get #queue() {
+    return this.#o.backend.queue;
+  }
+
+  /** Starts consuming the queue and re-enqueues unfinished work of running runs. */
+  async start(): Promise<void> {
+    this.#listening ??= this.#queue.listen((m) => this.#handle(m), this.#stop.signal);
+    await this.recover();
+  }
+
+  /** Stops consuming, aborts calls in flight and closes plugin instances. */
+  async close(): Promise<void> {
+    this.#stop.abort();
+    await this.#pool.closeAll();
+  }
+
+  /** Records a run durably and enqueues its first chunk. */
+  async createRun(run: RunRecord): Promise<RunRecord> {
+    await this.#store.createRun(run, [{ kind: "chunk", runId: run.id, stage: 0, chunk: 0, attempt: 1 }]);
+    this.#log.info("run created", { run: run.id, pipeline: run.pipeline, trigger: run.trigger.kind });
+    return run;
+  }
+
+  /** Cancels a run that has not finished. */
+  async cancelRun(id: string, reason = "cancelled by request"): Promise<void> {
+    const ok = await this.#store.transitionRun(id, ["queued", "running", "failed"], "cancelled", {
+      finishedAt: this.#now(),
+      error: reason,
+    });
+    if (!ok) {
+      const run = await this.#store.getRun(id);
+      if (!run) throw new EngineError(`no run ${id}; list runs with: sluice runs list`);
+      throw new EngineError(`run ${id} is ${run.state} and cannot be cancelled`);
+    }
+    await this.#pool.closeRun(id);
+    this.#notify(id);
+  }
+
+  /**
+   * Replays a run's dead letters and resumes it (a failed run becomes running again).
+   * Returns how many chunks were replayed.
+   */
+  async retryRun(id: string): Promise<number> {
+    const run = await this.#store.getRun(id);
+    if (!run) throw new EngineError(`no run ${id}; list runs with: sluice runs list`);
+    if (run.state === "succeeded" || run.state === "cancelled") {
+      throw new EngineError(`run ${id} is ${run.state}; only failed or running runs can be retried`);
+    }
+    const dead = await this.#store.listDeadLetters(id);
+    await this.#store.transitionRun(id, ["failed"], "running", { error: undefined, finishedAt: undefined });
+    for (const d of dead) {
+      if (await this.#store.removeDeadLetter(id, d.stage, d.chunk)) {
+        await this.#queue.enqueue({ kind: "chunk", runId: id, stage: d.stage, chunk: d.chunk, attempt: 1 });
+      }
+    }
+    await this.recover(id);
+    this.#log.info("run retried", { run: id, replayed: dead.length });
+    return dead.length;
+  }
+
+  /** Resolves when the run reaches a final state. */
+  async waitForRun(id: string, signal?: AbortSignal): Promise<RunRecord> {
+    for (;;) {
+      const run = await this.#store.getRun(id);
+      if (!run) throw new EngineError(`no run ${id}`);
+      if (FINAL_STATES.includes(run.state)) return run;
+      signal?.throwIfAborted();
+      await new Promise<void>((resolve) => {
+        const set = this.#waiters.get(id) ?? new Set();
+        this.#waiters.set(id, set);
+        const done = () => {
+          clearTimeout(t);
+          set.delete(done);
+          resolve();
+        };
+        const t = setTimeout(done, 1000);
+        set.add(done);
+      });
+    }
+  }
+
+  #notify(id: string) {
+    for (const f of this.#waiters.get(id) ?? []) f();
+  }
+
+  /**
+   * Re-enqueues every ready, unfinished chunk of running runs (or of one run). Safe to call at
+   * any time: duplicates are dropped by the idempotent commit.
+   */
+  async recover(runId?: string): Promise<number> {
+    const runs: RunRecord[] = [];
+    if (runId) {
+      const r = await this.#store.getRun(runId);
+      if (r && (r.state === "running" || r.state === "queued")) runs.push(r);
+    } else {
+      for (const state of ["running", "queued"] as const) {
+        let cursor: string | undefined;
+        do {
+          const page = await this.#store.listRuns({ state, limit: 500, cursor });
+          runs.push(...page.runs);
+          cursor = page.cursor;
+        } while (cursor);
+      }
+    }
+    let n = 0;
+    for (const run of runs) n += await this.#recoverRun(run);
+    return n;
+  }
+
+  async #recoverRun(run: RunRecord): Promise<number> {
+    const s = this.#store;
+    const msgs: ChunkMessage[] = [];
+    const progress = await s.sourceProgress(run.id);
+    if (!progress.done) {
+      msgs.push({ kind: "chunk", runId: run.id, stage: 0, chunk: progress.nextChunk, attempt: 1 });
+    }
+    let prev = new Set(await s.doneChunks(run.id, 0));
+    for (let stage = 1; stage < run.stages.length; stage++) {
+      const done = await s.doneChunks(run.id, stage);
+      const doneSet = new Set(done);
+      for (const c of prev) {
+        if (!doneSet.has(c)) msgs.push({ kind: "chunk", runId: run.id, stage, chunk: c, attempt: 1 });
+      }
+      prev = doneSet;
+    }
+    let n = 0;
+    for (const m of msgs) {
+      const a = await s.getAttempts(run.id, m.stage, m.chunk);
+      if (a?.dead) continue;
+      const delayMs = a ? Math.max(0, a.nextAt - this.#now()) : 0;
+      await this.#queue.enqueue({ ...m, attempt: (a?.attempts ?? 0) + 1 }, { delayMs });
+      n++;
+    }
+    await this.#checkSettled(run);
+    if (n) this.#log.info("run recovered", { run: run.id, requeued: n });
+    return n;
+  }
+
+  async #handle(m: EngineMessage): Promise<void> {
+    const id = messageId(m);
+    if (this.#inFlight.has(id)) return;
+    this.#inFlight.add(id);
+    try {
+      if (m.kind === "finalize") await this.#finalize(m.runId, m.attempt);
+      else await this.#chunk(m);
+    } catch (e) {
+      // Store failures and bugs: log; `recover()` re-enqueues whatever did not commit.
+      this.#log.error("message failed", { message: id, error: this.#errText(e) });
+    } finally {
+      this.#inFlight.delete(id);
+    }
+  }
+
+  async #activeRun(id: string): Promise<RunRecord | undefined> {
+    const run = await this.#store.getRun(id);
+    if (!run || FINAL_STATES.includes(run.state)) return undefined;
+    if (run.state === "queued") {
+      await this.#store.transitionRun(id, ["queued"], "running", { startedAt: this.#now() });
+      run.state = "running";
+      run.startedAt = this.#now();
+    }
+    return run;
+  }
+
+  async #chunk(m: ChunkMessage): Promise<void> {
+    const run = await this.#activeRun(m.runId);
+    if (!run) return;
+    const stage = run.stages[m.stage];
+    if (!stage) throw new Error(`run ${run.id} has no stage ${m.stage}`);
+    const s = this.#store;
+    if (m.stage === 0) {
+      const p = await s.sourceProgress(run.id);
+      if (p.done || p.nextChunk !== m.chunk) return;
+      if (await this.#sourceTooFarAhead(run, m.chunk)) {
+        await this.#queue.enqueue(m, { delayMs: 25 });
+        return;
+      }
+    } else if (await s.isChunkDone(run.id, m.stage, m.chunk)) return;
+    const att = await s.getAttempts(run.id, m.stage, m.chunk);
+    if (att?.dead) return;
+    if (att && att.nextAt > this.#now() + 20) {
+      await this.#queue.enqueue(m, { delayMs: att.nextAt - this.#now() });
+      return;
+    }
+    const releaseStage = await this.#stageSem(run, m.stage).acquire();
+    const releaseGlobal = await this.#global.acquire();
+    const started = performance.now();
+    let inputCount = 0;
+    try {
+      if (m.stage === 0) {
+        await this.#readSource(run, stage, m);
+      } else {
+        const input = await s.readChunk(run.id, m.stage - 1, m.chunk);
+        if (!input) throw new Error(`input of ${stage.id} chunk ${m.chunk} is missing`);
+        inputCount = input.length;
+        await this.#runStage(run, stage, m, input, started);
+      }
+    } catch (e) {
+      await this.#failed(run, stage, m, e, inputCount);
+    } finally {
+      releaseGlobal();
+      releaseStage();
+    }
+  }
+
+  async #sourceTooFarAhead(run: RunRecord, chunk: number): Promise<boolean> {
+    const limit = this.#o.maxSourceAhead ?? 32;
+    if (run.stages.length < 2 || chunk < limit) return false;
+    const last = run.stages.length - 1;
+    const c = await this.#store.counters(run.id, run.stages.length);
+    return chunk - (c[last].chunksDone + c[last].chunksDead) > limit;
+  }
+
+  async #readSource(run: RunRecord, stage: StageSnapshot, m: ChunkMessage) {
+    const p = await this.#store.sourceProgress(run.id);
+    const inst = await this.#pool.instance(run, 0);
+    const started = performance.now();
+    const signal = this.#stop.signal;
+    const res = await inst.read(p.cursor, stage.chunk, {
+      chunk: m.chunk,
+      signal,
+      log: this.#pluginLog(run, stage, m.chunk),
+    });
+    const rejected = [...(res.rejected ?? [])];
+    const items = checkItems(res.items ?? [], stage.id, rejected);
+    const next: EngineMessage[] = [];
+    if (run.stages.length > 1) {
+      next.push({ kind: "chunk", runId: run.id, stage: 1, chunk: m.chunk, attempt: 1 });
+    }
+    if (!res.done) {
+      next.push({ kind: "chunk", runId: run.id, stage: 0, chunk: m.chunk + 1, attempt: 1 });
+    }
+    const ok = await this.#store.commitChunk({
+      runId: run.id,
+      stage: 0,
+      chunk: m.chunk,
+      items,
+      rejected,
+      counters: {
+        out: items.length,
+        rejected: rejected.length,
+        chunksDone: 1,
+        busyMs: performance.now() - started,
+      },
+      source: { nextChunk: m.chunk + 1, cursor: res.cursor as Json, done: !!res.done },
+      next,
+    });
+    if (ok && res.done) await this.#checkSettled(run);
+  }
+
+  async #runStage(
+    run: RunRecord,
+    stage: StageSnapshot,
+    m: ChunkMessage,
+    input: Item[],
+    started: number,
+  ) {
+    const inst = await this.#pool.instance(run, m.stage);
+    const fns = this.#stageFns(run, m.stage);
+    const outcome = await callStage({
+      stage,
+      instance: inst,
+      input,
+      chunk: m.chunk,
+      signal: this.#stop.signal,
+      when: fns.when,
+      onWhenError: (item, e) => this.#warnOnce(run, stage, `when: ${this.#errText(e)}`, item.key),
+      limiter: this.#limiter(run, m.stage),
+      limitKey: fns.key,
+      log: this.#pluginLog(run, stage, m.chunk),
+    });
+    const last = m.stage === run.stages.length - 1;
+    const ok = await this.#store.commitChunk({
+      runId: run.id,
+      stage: m.stage,
+      chunk: m.chunk,
+      items: outcome.items,
+      rejected: outcome.rejected,
+      counters: { ...outcome.counters, chunksDone: 1, busyMs: performance.now() - started },
+      next: last ? [] : [{ kind: "chunk", runId: run.id, stage: m.stage + 1, chunk: m.chunk, attempt: 1 }],
+    });
+    if (ok && last) await this.#checkSettled(run);
+  }
+
+  async #failed(run: RunRecord, stage: StageSnapshot, m: ChunkMessage, e: unknown, items: number) {
+    const s = this.#store;
+    const error = this.#errText(e);
+    const prev = await s.getAttempts(run.id, m.stage, m.chunk);
+    const attempts = (prev?.attempts ?? 0) + 1;
+    const retryable = !(e instanceof PluginError && !e.retryable) && !this.#stop.signal.aborted;
+    const where = { run: run.id, stage: stage.id, chunk: m.chunk, attempt: attempts };
+    if (this.#stop.signal.aborted) return; // shutting down: the next process resumes the chunk
+    if (retryable && attempts < stage.retry.attempts) {
+      const delayMs = backoffDelay(stage.retry, attempts);
+      await s.setAttempts(run.id, m.stage, m.chunk, { attempts, lastError: error, nextAt: this.#now() + delayMs });
+      this.#log.warn(`chunk failed, retrying in ${delayMs} ms`, { ...where, error });
+      await this.#queue.enqueue({ ...m, attempt: attempts + 1 }, { delayMs });
+      return;
+    }
+    const policy = m.stage === 0 && stage.onError === "skip" ? "deadLetter" : stage.onError;
+    const msg = `stage ${stage.id} chunk ${m.chunk} failed after ${attempts} attempt(s): ${error}`;
+    if (policy === "skip") {
+      const input = (await s.readChunk(run.id, m.stage - 1, m.chunk)) ?? [];
+      await s.setAttempts(run.id, m.stage, m.chunk, { attempts, lastError: error, nextAt: 0 });
+      const last = m.stage === run.stages.length - 1;
+      this.#log.warn("chunk skipped after its last attempt (onError: skip)", { ...where, error });
+      const ok = await s.commitChunk({
+        runId: run.id,
+        stage: m.stage,
+        chunk: m.chunk,
+        items: [],
+        rejected: input.map((item) => ({ key: item.key, reason: msg, raw: item })),
+        counters: { in: input.length, failed: input.length, chunksDone: 1 },
+        next: last ? [] : [{ kind: "chunk", runId: run.id, stage: m.stage + 1, chunk: m.chunk, attempt: 1 }],
+      });
+      if (ok && last) await this.#checkSettled(run);
+      return;
+    }
+    await s.setAttempts(run.id, m.stage, m.chunk, { attempts, lastError: error, nextAt: 0, dead: true });
+    await s.addDeadLetter({
+      runId: run.id,
+      stage: m.stage,
+      stageId: stage.id,
+      chunk: m.chunk,
+      attempts,
+      error,
+      at: this.#now(),
+      items,
+    });
+    this.#log.error("chunk moved to the dead-letter list", { ...where, error });
+    if (policy === "fail") {
+      await this.#failRun(run.id, `${msg}. Fix the cause, then replay with: sluice runs retry ${run.id}`);
+    } else {
+      await this.#checkSettled(run);
+    }
+  }
+
+  async #failRun(id: string, error: string) {
+    if (await this.#store.transitionRun(id, ["running", "queued"], "failed", { error, finishedAt: this.#now() })) {
+      this.#log.error("run failed", { run: id, error });
+      await this.#pool.closeRun(id);
+      this.#notify(id);
+    }
+  }
+
+  /** Enqueues the run's finalization when every chunk is done, or fails it when only dead letters remain. */
+  async #checkSettled(run: RunRecord) {
+    const s = this.#store;
+    const p = await s.sourceProgress(run.id);
+    if (!p.done) return;
+    const total = p.nextChunk;
+    const last = run.stages.length - 1;
+    const c = await s.counters(run.id, run.stages.length);
+    const dead = await s.listDeadLetters(run.id);
+    const blocked = new Set(dead.map((d) => d.chunk)).size;
+    if (c[last].chunksDone + blocked < total) return;
+    if (dead.length) {
+      await this.#failRun(
+        run.id,
+        `${dead.length} chunk(s) are in the dead-letter list (first: stage ${dead[0].stageId} chunk ${
+          dead[0].chunk
+        }: ${dead[0].error}). Replay them with: sluice runs retry ${run.id}`,
+      );
+      return;
+    }
+    await this.#handle({ kind: "finalize", runId: run.id, attempt: 1 });
+  }
+
+  async #finalize(runId: string, attempt: number) {
+    const run = await this.#activeRun(runId);
+    if (!run) return;
+    try {
+      for (let i = 0; i < run.stages.length; i++) {
+        const inst = await this.#pool.instance(run, i);
+        await inst.finish({ signal: this.#stop.signal, log: this.#pluginLog(run, run.stages[i], -1) });
+      }
+    } catch (e) {
+      if (this.#stop.signal.aborted) return;
+      if (attempt < 3) {
+        this.#log.warn("finalize failed, retrying", { run: runId, error: this.#errText(e) });
+        await this.#queue.enqueue({ kind: "finalize", runId, attempt: attempt + 1 }, { delayMs: 1000 * attempt });
+      } else {
+        await this.#failRun(runId, `finishing the run failed: ${this.#errText(e)}`);
+      }
+      return;
+    }
+    if (await this.#store.transitionRun(runId, ["running"], "succeeded", { finishedAt: this.#now() })) {
+      this.#log.info("run succeeded", { run: runId });
+    }
+    await this.#pool.closeRun(runId);
+    this.#notify(runId);
+  }
+
+  #stageSem(run: RunRecord, stage: number): Semaphore {
+    const key = `${run.id}/${stage}`;
+    let sem = this.#stageSems.get(key);
+    if (!sem) this.#stageSems.set(key, sem = new Semaphore(run.stages[stage].concurrency));
+    return sem;
+  }
+
+  #limiter(run: RunRecord, stage: number): RateLimiter | undefined {
+    const rl = run.stages[stage].rateLimit;
+    if (!rl) return undefined;
+    const key = `${run.pipeline}/${run.stages[stage].id}`;
+    let l = this.#limiters.get(key);
+    if (!l) this.#limiters.set(key, l = new RateLimiter({ rate: rl.rate, perMs: rl.perMs, burst: rl.burst }));
+    return l;
+  }
+
+  #stageFns(run: RunRecord, stage: number): { when?: ItemFn; key?: ItemFn } {
+    const key = `${run.id}/${stage}`;
+    let fns = this.#exprs.get(key);
+    if (!fns) {
+      const st = run.stages[stage];
+      const vars = { inputs: run.inputs, run: { id: run.id, pipeline: run.pipeline } };
+      const when = st.when ? compileExpression(st.when) : undefined;
+      const k = st.rateLimit?.key ? compileExpression(st.rateLimit.key) : undefined;
+      fns = {
+        when: when && ((item) => when.evaluateBool({ ...vars, item })),
+        key: k && ((item) => k.evaluate({ ...vars, item })),
+      };
+      this.#exprs.set(key, fns);
+    }
+    return fns;
+  }
+
+  #pluginLog(run: RunRecord, stage: StageSnapshot, chunk: number) {
+    const log = this.#log.child({ run: run.id, stage: stage.id, chunk });
+    return (level: "debug" | "info" | "warn" | "error", msg: string, data?: Json) =>
+      log[level](msg, data === undefined ? undefined : { data });
+  }
+
+  #warnOnce(run: RunRecord, stage: StageSnapshot, msg: string, key: string) {
+    const k = `${run.id}/${stage.id}/${msg}`;
+    if (this.#warned.has(k)) return;
+    this.#warned.add(k);
+    this.#log.warn(`${msg}; such items skip the stage (first: ${key})`, { run: run.id, stage: stage.id });
+  }
+
+  #errText(e: unknown): string {
+    let text = e instanceof Error ? e.message : String(e);
+    for (const v of this.#o.secretValues ?? []) if (v.length >= 4) text = text.split(v).join("********");
+    return text;
+  }
+}
+
+/** A new run id: time-ordered, unique. */
+export function newRunId(now = Date.now()): string {
+  const rand = crypto.getRandomValues(new Uint8Array(5));
+  return `r${now.toString(36)}${Array.from(rand, (b) => b.toString(36).padStart(2, "0")).join("")}`;
+}
+
+/** Builds the trigger info for CLI runs. */
+export function cliTrigger(): TriggerInfo {
+  return { kind: "cli" };
+}

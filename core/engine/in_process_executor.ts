@@ -1,0 +1,87 @@
+/**
+ * TEST-ONLY executor that imports plugin modules into the host process. It has no permission
+ * boundary: no shipped command uses it (the CLI and server run plugins in `core/sandbox/`).
+ * Tests and the sandbox benchmark use it as the in-process baseline.
+ * @module
+ */
+import type { PluginDefinition } from "../../sdk/plugin.ts";
+import { createPluginInstance, type PluginInstance } from "../../sdk/runtime/instance.ts";
+import { join, toFileUrl } from "../paths.ts";
+import {
+  type CallContext,
+  PluginError,
+  type StageExecutor,
+  type StageInstance,
+  type StageSpec,
+} from "./executor.ts";
+
+/** Runs `fn` with a timeout and the caller's signal; rejects with a {@link PluginError}. */
+function guarded<T>(
+  fn: (signal: AbortSignal) => Promise<T>,
+  ctx: { signal: AbortSignal },
+  timeoutMs: number,
+): Promise<T> {
+  const ac = new AbortController();
+  const signal = AbortSignal.any([ac.signal, ctx.signal]);
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      ac.abort();
+      reject(new PluginError(`timeout after ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onAbort = () => reject(new PluginError("call aborted", { cause: ctx.signal.reason }));
+    ctx.signal.addEventListener("abort", onAbort, { once: true });
+    fn(signal).then(resolve, (e) =>
+      reject(
+        e instanceof PluginError ? e : new PluginError(e instanceof Error ? e.message : String(e), {
+          cause: e,
+        }),
+      )).finally(() => {
+        clearTimeout(timer);
+        ctx.signal.removeEventListener("abort", onAbort);
+      });
+  });
+}
+
+/** In-process executor (tests only). */
+export class InProcessExecutor implements StageExecutor {
+  #lifetime = new AbortController();
+
+  async open(spec: StageSpec): Promise<StageInstance> {
+    const url = toFileUrl(join(spec.plugin.dir, spec.plugin.manifest.entry)).href;
+    const mod = await import(url) as { default?: PluginDefinition };
+    if (!mod.default) {
+      throw new PluginError(`${spec.plugin.manifest.name}: entry has no default export`, {
+        retryable: false,
+      });
+    }
+    let log: CallContext["log"];
+    const instance: PluginInstance = createPluginInstance(mod.default as PluginDefinition, {
+      config: spec.config,
+      secrets: spec.secrets,
+      inputs: spec.inputs,
+      run: { id: spec.runId, stage: spec.stageId },
+      inputFile: spec.inputFile,
+      dataDir: spec.dataDir,
+    }, {
+      log: (level, msg, data) => log?.(level, msg, data),
+      metric: () => {},
+    }, this.#lifetime.signal);
+    return {
+      read: (cursor, limit, ctx) => {
+        log = ctx.log;
+        return guarded((s) => instance.read(cursor, limit, ctx.chunk, s), ctx, spec.timeoutMs);
+      },
+      process: (items, ctx) => {
+        log = ctx.log;
+        return guarded((s) => instance.process(items, ctx.chunk, s), ctx, spec.timeoutMs);
+      },
+      finish: (ctx) => guarded((s) => instance.finish(s), ctx, spec.timeoutMs),
+      close: () => Promise.resolve(),
+    };
+  }
+
+  close(): Promise<void> {
+    this.#lifetime.abort();
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Helpers for engine tests: a temporary KV backend, the test plugins in `testdata/`, and a
+ * one-call way to run a pipeline written inline. Test-only (uses the in-process executor).
+ * @module
+ */
+import { parse as parseYaml } from "yaml";
+import { Pipeline } from "../pipeline/model.ts";
+import { openRegistry } from "../plugins/registry.ts";
+import { join, ROOT } from "../paths.ts";
+import { openKvBackend } from "../store/kv_backend.ts";
+import type { Backend, RunRecord } from "../store/store.ts";
+import { Engine, type EngineOptions } from "./engine.ts";
+import type { StageExecutor } from "./executor.ts";
+import { InProcessExecutor } from "./in_process_executor.ts";
+import { prepareRun, type StageDefaults } from "./prepare.ts";
+
+/** A temporary engine over a real KV file. */
+export interface TestEngine {
+  engine: Engine;
+  backend: Backend;
+  dir: string;
+  kvPath: string;
+  start(yaml: string, opts?: { inputs?: Record<string, unknown>; inputFile?: string }): Promise<RunRecord>;
+  /** Stops the engine and closes the store (the KV file stays for a restart). */
+  stop(): Promise<void>;
+  /** Stops and deletes everything. */
+  dispose(): Promise<void>;
+}
+
+/** Fast retry defaults so failure tests do not wait seconds. */
+export const FAST: StageDefaults = {
+  chunk: 10,
+  concurrency: 2,
+  timeoutMs: 5_000,
+  memoryMb: 128,
+  retry: { attempts: 3, delayMs: 5, maxDelayMs: 20 },
+};
+
+/** Starts an engine on a KV file (new temp dir unless `dir` is given). */
+export async function testEngine(
+  opts: Partial<EngineOptions> & { dir?: string; defaults?: StageDefaults; executor?: StageExecutor } = {},
+): Promise<TestEngine> {
+  const dir = opts.dir ?? await Deno.makeTempDir({ prefix: "sluice-engine-" });
+  const kvPath = join(dir, "sluice.kv");
+  const backend = await openKvBackend(kvPath);
+  const executor = opts.executor ?? new InProcessExecutor();
+  const registry = await openRegistry({
+    builtinDir: join(ROOT, "core/engine/testdata"),
+    installDir: join(dir, "plugins"),
+    lockPath: join(dir, "plugins.lock"),
+  });
+  const engine = new Engine({ backend, executor, dataDir: dir, ...opts });
+  await engine.start();
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await engine.close();
+    await executor.close();
+    backend.close();
+  };
+  return {
+    engine,
+    backend,
+    dir,
+    kvPath,
+    async start(yaml, o = {}) {
+      const pipeline = Pipeline.parse(parseYaml(yaml));
+      const run = prepareRun({
+        pipeline,
+        yaml,
+        file: "test.yaml",
+        registry,
+        inputs: o.inputs ?? {},
+        inputFile: o.inputFile,
+        trigger: { kind: "cli" },
+        defaults: opts.defaults ?? FAST,
+      });
+      return await engine.createRun(run);
+    },
+    stop,
+    async dispose() {
+      await stop();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+/** Reads every output item of a run's last stage, chunk by chunk. */
+export async function runOutput(backend: Backend, run: RunRecord): Promise<Record<string, unknown>[]> {
+  const last = run.stages.length - 1;
+  const out = [];
+  for (const c of await backend.store.doneChunks(run.id, last)) {
+    out.push(...(await backend.store.readChunk(run.id, last, c)) ?? []);
+  }
+  return out;
+}

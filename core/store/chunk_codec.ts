@@ -1,0 +1,32 @@
+/**
+ * Encodes chunks of items as UTF-8 JSON split into parts that fit a Deno KV value (64 KiB cap).
+ * @module
+ */
+
+/** Largest part written to one KV value, leaving headroom below the 64 KiB limit. */
+export const PART_BYTES = 60_000;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Serializes `value` as JSON and splits the bytes into parts of at most `partBytes`. */
+export function encodeParts(value: unknown, partBytes = PART_BYTES): Uint8Array[] {
+  const bytes = encoder.encode(JSON.stringify(value));
+  if (bytes.length <= partBytes) return [bytes];
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < bytes.length; i += partBytes) parts.push(bytes.subarray(i, i + partBytes));
+  return parts;
+}
+
+/** Joins parts written by {@link encodeParts} and parses the JSON. */
+export function decodeParts<T>(parts: Uint8Array[]): T {
+  if (parts.length === 1) return JSON.parse(decoder.decode(parts[0])) as T;
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const all = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return JSON.parse(decoder.decode(all)) as T;
+}

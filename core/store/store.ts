@@ -1,0 +1,215 @@
+/**
+ * The `Store` interface: runs, chunks, counters, dead letters. Backend-neutral: the Deno KV
+ * backend is the embedded default; PostgreSQL implements the same contract for scale-out.
+ * A backend pairs a store with its queue so that a chunk commit and the messages it sends are
+ * one atomic write (a transactional outbox).
+ * @module
+ */
+import type { Item, Json, Rejected } from "../../sdk/types.ts";
+import type { EngineMessage, Queue } from "../queue/queue.ts";
+import type { ResolvedPlugin } from "../plugins/manifest.ts";
+
+/** Life cycle of a run. */
+export type RunState = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+
+/** States a run never leaves. */
+export const FINAL_STATES: readonly RunState[] = ["succeeded", "failed", "cancelled"];
+
+/** What started a run. */
+export interface TriggerInfo {
+  kind: "cli" | "api" | "ui" | "cron" | "webhook" | "retry";
+  /** Trigger id (cron id, hook id, token name…). */
+  id?: string;
+  /** Free-form details (scheduled time, delivery id). */
+  detail?: Record<string, Json>;
+}
+
+/** A snapshot of one stage as the run executes it (secrets stay as templates). */
+export interface StageSnapshot {
+  id: string;
+  /** The reference as written (`name@range`). */
+  plugin: string;
+  /** The resolved plugin: manifest (permissions = what the operator approved) and folder. */
+  resolved: ResolvedPlugin;
+  with: Record<string, unknown>;
+  permissions?: { net?: string[]; read?: string[]; write?: string[]; env?: string[] };
+  when?: string;
+  concurrency: number;
+  chunk: number;
+  timeoutMs: number;
+  memoryMb: number;
+  retry: { attempts: number; backoff: "fixed" | "exponential"; delayMs: number; maxDelayMs: number };
+  rateLimit?: { rate: number; perMs: number; key?: string; burst?: number };
+  onError: "fail" | "skip" | "deadLetter";
+}
+
+/** A run as stored. */
+export interface RunRecord {
+  id: string;
+  pipeline: string;
+  /** The pipeline file's text at run creation. */
+  pipelineYaml: string;
+  /** Path of the pipeline file, for messages. */
+  pipelineFile: string;
+  stages: StageSnapshot[];
+  inputs: Record<string, unknown>;
+  inputFile?: string;
+  trigger: TriggerInfo;
+  state: RunState;
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  /** Why the run failed or was cancelled. */
+  error?: string;
+}
+
+/** Counters of one stage. */
+export interface StageCounters {
+  in: number;
+  out: number;
+  /** Dropped by the plugin, or not matching a filter. */
+  filtered: number;
+  /** Passed through unchanged because `when` was false. */
+  skipped: number;
+  /** Failed items (onError skip) and items of dead-lettered chunks. */
+  failed: number;
+  /** Refused with a reason (bad rows, invalid items). */
+  rejected: number;
+  chunksDone: number;
+  chunksDead: number;
+  /** Total milliseconds spent in the stage's calls. */
+  busyMs: number;
+}
+
+/** Names of the counters. */
+export const COUNTER_NAMES: readonly (keyof StageCounters)[] = [
+  "in",
+  "out",
+  "filtered",
+  "skipped",
+  "failed",
+  "rejected",
+  "chunksDone",
+  "chunksDead",
+  "busyMs",
+];
+
+/** Zeroed counters. */
+export function emptyCounters(): StageCounters {
+  return {
+    in: 0,
+    out: 0,
+    filtered: 0,
+    skipped: 0,
+    failed: 0,
+    rejected: 0,
+    chunksDone: 0,
+    chunksDead: 0,
+    busyMs: 0,
+  };
+}
+
+/** Where the source stands. */
+export interface SourceProgress {
+  /** Index of the next chunk to read. */
+  nextChunk: number;
+  cursor: Json;
+  done: boolean;
+}
+
+/** A chunk that exhausted its attempts and waits for replay. */
+export interface DeadLetter {
+  runId: string;
+  stage: number;
+  stageId: string;
+  chunk: number;
+  attempts: number;
+  error: string;
+  at: number;
+  /** Items of the chunk, counted as failed while it is parked. */
+  items: number;
+}
+
+/** Bookkeeping of a chunk's failed attempts. */
+export interface ChunkAttempts {
+  attempts: number;
+  lastError: string;
+  /** Earliest time of the next attempt (epoch ms). */
+  nextAt: number;
+  /** Parked in the dead-letter list: only a replay runs it again. */
+  dead?: boolean;
+}
+
+/** One atomic chunk commit. */
+export interface ChunkCommit {
+  runId: string;
+  stage: number;
+  chunk: number;
+  items: Item[];
+  rejected: Rejected[];
+  /** Counter increments for this stage. */
+  counters: Partial<StageCounters>;
+  /** Source only: progress after this chunk. */
+  source?: SourceProgress;
+  /** Messages to enqueue atomically with the commit. */
+  next: EngineMessage[];
+}
+
+/** Filter for listing runs. */
+export interface RunFilter {
+  pipeline?: string;
+  state?: RunState;
+  limit?: number;
+  /** Opaque cursor from a previous page. */
+  cursor?: string;
+}
+
+/** A page of runs. */
+export interface RunPage {
+  runs: RunRecord[];
+  cursor?: string;
+}
+
+/** Durable state of runs. Every write is idempotent under at-least-once delivery. */
+export interface Store {
+  createRun(run: RunRecord, first: EngineMessage[]): Promise<void>;
+  getRun(id: string): Promise<RunRecord | undefined>;
+  listRuns(filter?: RunFilter): Promise<RunPage>;
+  /** Changes the state when it is one of `from`; returns false otherwise. */
+  transitionRun(
+    id: string,
+    from: readonly RunState[],
+    to: RunState,
+    patch?: Partial<RunRecord>,
+  ): Promise<boolean>;
+  /**
+   * Writes a chunk's output, marks it done, bumps counters and enqueues `next`, atomically and
+   * only if the chunk was not already done. Returns false when it was (a duplicate delivery).
+   */
+  commitChunk(commit: ChunkCommit): Promise<boolean>;
+  isChunkDone(runId: string, stage: number, chunk: number): Promise<boolean>;
+  /** Indices of done chunks of a stage, ascending. */
+  doneChunks(runId: string, stage: number): Promise<number[]>;
+  /** The committed output of a chunk, or undefined when not committed. */
+  readChunk(runId: string, stage: number, chunk: number): Promise<Item[] | undefined>;
+  /** Rejected items of a run, every stage, in order. */
+  readRejected(runId: string): AsyncIterable<Rejected & { stage: number; chunk: number }>;
+  sourceProgress(runId: string): Promise<SourceProgress>;
+  counters(runId: string, stages: number): Promise<StageCounters[]>;
+  getAttempts(runId: string, stage: number, chunk: number): Promise<ChunkAttempts | undefined>;
+  setAttempts(runId: string, stage: number, chunk: number, a: ChunkAttempts): Promise<void>;
+  /** Parks a chunk (and bumps the stage's failed/dead counters) atomically. */
+  addDeadLetter(d: DeadLetter): Promise<boolean>;
+  listDeadLetters(runId: string): Promise<DeadLetter[]>;
+  /** Removes a dead letter (before its replay), its counters and the chunk's attempt record. */
+  removeDeadLetter(runId: string, stage: number, chunk: number): Promise<boolean>;
+  deleteRun(id: string): Promise<void>;
+  close(): void;
+}
+
+/** A store with the queue that commits atomically with it. */
+export interface Backend {
+  store: Store;
+  queue: Queue;
+  close(): void;
+}

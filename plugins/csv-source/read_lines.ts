@@ -1,0 +1,57 @@
+/**
+ * Reads up to `limit` lines of a file starting at a byte offset, without loading the file.
+ * @module
+ */
+
+const BLOCK = 64 * 1024;
+const decoder = new TextDecoder();
+
+/** Lines read, the byte offset after the last full line, and whether the file ended. */
+export interface LinesRead {
+  lines: string[];
+  /** Absolute byte offset after each line (its newline included). */
+  ends: number[];
+  offset: number;
+  eof: boolean;
+}
+
+/** Reads up to `limit` newline-terminated lines (the last line may lack its newline). */
+export async function readLines(path: string, offset: number, limit: number): Promise<LinesRead> {
+  using file = await Deno.open(path, { read: true });
+  await file.seek(offset, Deno.SeekMode.Start);
+  const lines: string[] = [];
+  const ends: number[] = [];
+  let pending = new Uint8Array(0);
+  let pos = offset;
+  const buf = new Uint8Array(BLOCK);
+  for (;;) {
+    const n = await file.read(buf);
+    if (n === null) {
+      if (pending.length) {
+        lines.push(decoder.decode(pending).replace(/\r$/, ""));
+        pos += pending.length;
+        ends.push(pos);
+      }
+      return { lines, ends, offset: pos, eof: true };
+    }
+    const data = new Uint8Array(pending.length + n);
+    data.set(pending);
+    data.set(buf.subarray(0, n), pending.length);
+    let start = 0;
+    for (let i = 0; i < data.length; i++) {
+      if (data[i] !== 10) continue;
+      lines.push(decoder.decode(data.subarray(start, i)).replace(/\r$/, ""));
+      pos += i + 1 - start;
+      ends.push(pos);
+      start = i + 1;
+      if (lines.length === limit) {
+        // Peek: are we at the end of the file?
+        const rest = data.length - start;
+        if (rest > 0) return { lines, ends, offset: pos, eof: false };
+        const more = await file.read(buf);
+        return { lines, ends, offset: pos, eof: more === null };
+      }
+    }
+    pending = data.slice(start);
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * jsonl-source: streams a JSON Lines file in chunks; the cursor is a byte offset and a line
+ * number, so a resumed run continues exactly after the last committed chunk.
+ * @module
+ */
+import { definePlugin, type Item, type Rejected } from "@sluice/sdk";
+import { readLines } from "./read_lines.ts";
+
+interface Config {
+  path?: string;
+  key?: string;
+}
+interface Cursor {
+  offset: number;
+  line: number;
+}
+
+export default definePlugin<Config>({
+  async read(cursor, limit, ctx) {
+    const path = ctx.config.path ?? ctx.inputFile;
+    if (!path) throw new Error("jsonl-source: no file: pass --input FILE or set with.path");
+    const at = (cursor as Cursor | null) ?? { offset: 0, line: 0 };
+    const { lines, offset, eof } = await readLines(path, at.offset, limit);
+    const items: Item[] = [];
+    const rejected: Rejected[] = [];
+    let line = at.line;
+    for (const text of lines) {
+      line++;
+      if (text.trim() === "") continue;
+      const ref = `${path}:${line}`;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (e) {
+        rejected.push({ key: ref, reason: `${ref}: not valid JSON: ${(e as Error).message}`, raw: text });
+        continue;
+      }
+      if (!value || typeof value !== "object" || Array.isArray(value)) {
+        rejected.push({ key: ref, reason: `${ref}: each line must be a JSON object`, raw: value });
+        continue;
+      }
+      const obj = value as Record<string, unknown>;
+      const keyField = ctx.config.key;
+      const raw = keyField ? obj[keyField] : obj.key;
+      if (keyField && (raw === undefined || raw === null || raw === "")) {
+        rejected.push({ key: ref, reason: `${ref}: field "${keyField}" (the key) is missing`, raw: obj });
+        continue;
+      }
+      items.push({ ...obj, key: raw !== undefined && raw !== null && raw !== "" ? String(raw) : `line-${line}` });
+    }
+    return { items, rejected, cursor: { offset, line }, done: eof };
+  },
+});

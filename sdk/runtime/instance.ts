@@ -1,0 +1,81 @@
+/**
+ * Plugin-side dispatch shared by the sandbox runtime and the test-only in-process executor:
+ * builds the contexts, runs `setup` once, and normalizes results.
+ * @module
+ */
+import type { Item, Json, ProcessResult, ReadResult } from "../types.ts";
+import type { CallContext, LogLevel, PluginDefinition, SetupContext } from "../plugin.ts";
+
+/** What the host tells an instance when it starts. */
+export interface InstanceInit {
+  config: Record<string, unknown>;
+  secrets: Record<string, string>;
+  inputs: Record<string, unknown>;
+  run: { id: string; stage: string };
+  inputFile?: string;
+  dataDir: string;
+}
+
+/** Receives log lines and metric updates from the plugin. */
+export interface InstanceSink {
+  log(level: LogLevel, msg: string, data: Json | undefined, chunk: number | undefined): void;
+  metric(kind: "count" | "gauge", name: string, value: number): void;
+}
+
+/** One live plugin instance, callable by the host side. */
+export interface PluginInstance {
+  read(cursor: Json, limit: number, chunk: number, signal: AbortSignal): Promise<ReadResult>;
+  process(items: Item[], chunk: number, signal: AbortSignal): Promise<ProcessResult>;
+  finish(signal: AbortSignal): Promise<void>;
+}
+
+/** Creates an instance of `def`; `setup` runs lazily on the first call, once. */
+export function createPluginInstance(
+  def: PluginDefinition<Record<string, unknown>, unknown>,
+  init: InstanceInit,
+  sink: InstanceSink,
+  lifetime: AbortSignal,
+): PluginInstance {
+  const base = (chunk: number | undefined, signal: AbortSignal): SetupContext<
+    Record<string, unknown>
+  > => ({
+    config: init.config,
+    secrets: Object.freeze({ ...init.secrets }),
+    inputs: Object.freeze({ ...init.inputs }),
+    run: init.run,
+    inputFile: init.inputFile,
+    dataDir: init.dataDir,
+    signal,
+    log: {
+      debug: (m, d) => sink.log("debug", m, d, chunk),
+      info: (m, d) => sink.log("info", m, d, chunk),
+      warn: (m, d) => sink.log("warn", m, d, chunk),
+      error: (m, d) => sink.log("error", m, d, chunk),
+    },
+    metrics: {
+      count: (name, value = 1) => sink.metric("count", name, value),
+      gauge: (name, value) => sink.metric("gauge", name, value),
+    },
+  });
+  let state: Promise<unknown> | undefined;
+  const ready = () => state ??= Promise.resolve(def.setup?.(base(undefined, lifetime)));
+  const ctx = async (chunk: number, signal: AbortSignal): Promise<CallContext<any, any>> => ({
+    ...base(chunk, signal),
+    state: await ready(),
+    chunk,
+  });
+  return {
+    async read(cursor, limit, chunk, signal) {
+      if (!def.read) throw new TypeError("this plugin is not a source: it has no read()");
+      return await def.read(cursor, limit, await ctx(chunk, signal));
+    },
+    async process(items, chunk, signal) {
+      if (!def.process) throw new TypeError("this plugin is a source: it has no process()");
+      const out = await def.process(items, await ctx(chunk, signal));
+      return Array.isArray(out) ? { items: out } : out;
+    },
+    async finish(signal) {
+      if (def.finish) await def.finish(await ctx(-1, signal));
+    },
+  };
+}
