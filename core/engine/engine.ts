@@ -24,6 +24,9 @@ import { Semaphore } from "./semaphore.ts";
 import { callStage, checkItems, type ItemFn } from "./stage_call.ts";
 import { StagePool } from "./stage_pool.ts";
 
+/** How long a cached run record is trusted (cancels from other processes take this long). */
+const RUN_CACHE_MS = 250;
+
 /** Options of {@link Engine}. */
 export interface EngineOptions {
   backend: Backend;
@@ -66,6 +69,7 @@ export class Engine {
   #listening?: Promise<void>;
   #waiters = new Map<string, Set<() => void>>();
   #warned = new Set<string>();
+  #runCache = new Map<string, { run: RunRecord; at: number }>();
 
   constructor(opts: EngineOptions) {
     this.#o = opts;
@@ -102,8 +106,18 @@ export class Engine {
 
   /** Records a run durably and enqueues its first chunk. */
   async createRun(run: RunRecord): Promise<RunRecord> {
-    await this.#store.createRun(run, [{ kind: "chunk", runId: run.id, stage: 0, chunk: 0, attempt: 1 }]);
-    this.#log.info("run created", { run: run.id, pipeline: run.pipeline, trigger: run.trigger.kind });
+    await this.#store.createRun(run, [{
+      kind: "chunk",
+      runId: run.id,
+      stage: 0,
+      chunk: 0,
+      attempt: 1,
+    }]);
+    this.#log.info("run created", {
+      run: run.id,
+      pipeline: run.pipeline,
+      trigger: run.trigger.kind,
+    });
     return run;
   }
 
@@ -130,13 +144,25 @@ export class Engine {
     const run = await this.#store.getRun(id);
     if (!run) throw new EngineError(`no run ${id}; list runs with: sluice runs list`);
     if (run.state === "succeeded" || run.state === "cancelled") {
-      throw new EngineError(`run ${id} is ${run.state}; only failed or running runs can be retried`);
+      throw new EngineError(
+        `run ${id} is ${run.state}; only failed or running runs can be retried`,
+      );
     }
     const dead = await this.#store.listDeadLetters(id);
-    await this.#store.transitionRun(id, ["failed"], "running", { error: undefined, finishedAt: undefined });
+    await this.#store.transitionRun(id, ["failed"], "running", {
+      error: undefined,
+      finishedAt: undefined,
+    });
+    this.#runCache.delete(id);
     for (const d of dead) {
       if (await this.#store.removeDeadLetter(id, d.stage, d.chunk)) {
-        await this.#queue.enqueue({ kind: "chunk", runId: id, stage: d.stage, chunk: d.chunk, attempt: 1 });
+        await this.#queue.enqueue({
+          kind: "chunk",
+          runId: id,
+          stage: d.stage,
+          chunk: d.chunk,
+          attempt: 1,
+        });
       }
     }
     await this.recover(id);
@@ -166,6 +192,7 @@ export class Engine {
   }
 
   #notify(id: string) {
+    this.#runCache.delete(id);
     for (const f of this.#waiters.get(id) ?? []) f();
   }
 
@@ -205,7 +232,9 @@ export class Engine {
       const done = await s.doneChunks(run.id, stage);
       const doneSet = new Set(done);
       for (const c of prev) {
-        if (!doneSet.has(c)) msgs.push({ kind: "chunk", runId: run.id, stage, chunk: c, attempt: 1 });
+        if (!doneSet.has(c)) {
+          msgs.push({ kind: "chunk", runId: run.id, stage, chunk: c, attempt: 1 });
+        }
       }
       prev = doneSet;
     }
@@ -237,13 +266,24 @@ export class Engine {
     }
   }
 
-  async #activeRun(id: string): Promise<RunRecord | undefined> {
+  /** The run, from a short-lived cache (a state change elsewhere is seen within the TTL). */
+  async #getRun(id: string): Promise<RunRecord | undefined> {
+    const hit = this.#runCache.get(id);
+    const now = performance.now();
+    if (hit && now - hit.at < RUN_CACHE_MS) return hit.run;
     const run = await this.#store.getRun(id);
+    if (run) this.#runCache.set(id, { run, at: now });
+    if (this.#runCache.size > 1000) this.#runCache.delete(this.#runCache.keys().next().value!);
+    return run;
+  }
+
+  async #activeRun(id: string): Promise<RunRecord | undefined> {
+    const run = await this.#getRun(id);
     if (!run || FINAL_STATES.includes(run.state)) return undefined;
     if (run.state === "queued") {
       await this.#store.transitionRun(id, ["queued"], "running", { startedAt: this.#now() });
-      run.state = "running";
-      run.startedAt = this.#now();
+      this.#runCache.delete(id);
+      return await this.#getRun(id);
     }
     return run;
   }
@@ -257,10 +297,6 @@ export class Engine {
     if (m.stage === 0) {
       const p = await s.sourceProgress(run.id);
       if (p.done || p.nextChunk !== m.chunk) return;
-      if (await this.#sourceTooFarAhead(run, m.chunk)) {
-        await this.#queue.enqueue(m, { delayMs: 25 });
-        return;
-      }
     } else if (await s.isChunkDone(run.id, m.stage, m.chunk)) return;
     const att = await s.getAttempts(run.id, m.stage, m.chunk);
     if (att?.dead) return;
@@ -270,16 +306,23 @@ export class Engine {
     }
     const releaseStage = await this.#stageSem(run, m.stage).acquire();
     const releaseGlobal = await this.#global.acquire();
+    if (!(await this.#activeRun(run.id))) {
+      // Cancelled or failed while this chunk waited for a slot.
+      releaseGlobal();
+      releaseStage();
+      return;
+    }
     const started = performance.now();
     let inputCount = 0;
+    let committed: boolean | "last" = false;
     try {
       if (m.stage === 0) {
-        await this.#readSource(run, stage, m);
+        committed = await this.#readSource(run, stage, m);
       } else {
         const input = await s.readChunk(run.id, m.stage - 1, m.chunk);
         if (!input) throw new Error(`input of ${stage.id} chunk ${m.chunk} is missing`);
         inputCount = input.length;
-        await this.#runStage(run, stage, m, input, started);
+        committed = await this.#runStage(run, stage, m, input, started);
       }
     } catch (e) {
       await this.#failed(run, stage, m, e, inputCount);
@@ -287,6 +330,32 @@ export class Engine {
       releaseGlobal();
       releaseStage();
     }
+    if (!committed) return;
+    // The next stage's message was enqueued with the commit; continue here at once instead of
+    // waiting for its delivery (a duplicate delivery is dropped by the idempotent commit).
+    if (m.stage + 1 < run.stages.length) {
+      this.#continue({
+        kind: "chunk",
+        runId: run.id,
+        stage: m.stage + 1,
+        chunk: m.chunk,
+        attempt: 1,
+      });
+    }
+    if (m.stage === 0 && committed !== "last") {
+      const next: ChunkMessage = { ...m, chunk: m.chunk + 1, attempt: 1 };
+      while (await this.#sourceTooFarAhead(run, next.chunk)) {
+        if (this.#stop.signal.aborted) return;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      this.#continue(next);
+    }
+  }
+
+  /** Handles `m` now, in this process, without waiting for the queue. */
+  #continue(m: ChunkMessage) {
+    if (this.#stop.signal.aborted) return;
+    queueMicrotask(() => void this.#handle(m));
   }
 
   async #sourceTooFarAhead(run: RunRecord, chunk: number): Promise<boolean> {
@@ -297,7 +366,11 @@ export class Engine {
     return chunk - (c[last].chunksDone + c[last].chunksDead) > limit;
   }
 
-  async #readSource(run: RunRecord, stage: StageSnapshot, m: ChunkMessage) {
+  async #readSource(
+    run: RunRecord,
+    stage: StageSnapshot,
+    m: ChunkMessage,
+  ): Promise<boolean | "last"> {
     const p = await this.#store.sourceProgress(run.id);
     const inst = await this.#pool.instance(run, 0);
     const started = performance.now();
@@ -332,6 +405,7 @@ export class Engine {
       next,
     });
     if (ok && res.done) await this.#checkSettled(run);
+    return ok && (res.done ? "last" : true);
   }
 
   async #runStage(
@@ -340,7 +414,7 @@ export class Engine {
     m: ChunkMessage,
     input: Item[],
     started: number,
-  ) {
+  ): Promise<boolean> {
     const inst = await this.#pool.instance(run, m.stage);
     const fns = this.#stageFns(run, m.stage);
     const outcome = await callStage({
@@ -363,9 +437,12 @@ export class Engine {
       items: outcome.items,
       rejected: outcome.rejected,
       counters: { ...outcome.counters, chunksDone: 1, busyMs: performance.now() - started },
-      next: last ? [] : [{ kind: "chunk", runId: run.id, stage: m.stage + 1, chunk: m.chunk, attempt: 1 }],
+      next: last
+        ? []
+        : [{ kind: "chunk", runId: run.id, stage: m.stage + 1, chunk: m.chunk, attempt: 1 }],
     });
     if (ok && last) await this.#checkSettled(run);
+    return ok;
   }
 
   async #failed(run: RunRecord, stage: StageSnapshot, m: ChunkMessage, e: unknown, items: number) {
@@ -378,7 +455,11 @@ export class Engine {
     if (this.#stop.signal.aborted) return; // shutting down: the next process resumes the chunk
     if (retryable && attempts < stage.retry.attempts) {
       const delayMs = backoffDelay(stage.retry, attempts);
-      await s.setAttempts(run.id, m.stage, m.chunk, { attempts, lastError: error, nextAt: this.#now() + delayMs });
+      await s.setAttempts(run.id, m.stage, m.chunk, {
+        attempts,
+        lastError: error,
+        nextAt: this.#now() + delayMs,
+      });
       this.#log.warn(`chunk failed, retrying in ${delayMs} ms`, { ...where, error });
       await this.#queue.enqueue({ ...m, attempt: attempts + 1 }, { delayMs });
       return;
@@ -397,12 +478,19 @@ export class Engine {
         items: [],
         rejected: input.map((item) => ({ key: item.key, reason: msg, raw: item })),
         counters: { in: input.length, failed: input.length, chunksDone: 1 },
-        next: last ? [] : [{ kind: "chunk", runId: run.id, stage: m.stage + 1, chunk: m.chunk, attempt: 1 }],
+        next: last
+          ? []
+          : [{ kind: "chunk", runId: run.id, stage: m.stage + 1, chunk: m.chunk, attempt: 1 }],
       });
       if (ok && last) await this.#checkSettled(run);
       return;
     }
-    await s.setAttempts(run.id, m.stage, m.chunk, { attempts, lastError: error, nextAt: 0, dead: true });
+    await s.setAttempts(run.id, m.stage, m.chunk, {
+      attempts,
+      lastError: error,
+      nextAt: 0,
+      dead: true,
+    });
     await s.addDeadLetter({
       runId: run.id,
       stage: m.stage,
@@ -415,14 +503,22 @@ export class Engine {
     });
     this.#log.error("chunk moved to the dead-letter list", { ...where, error });
     if (policy === "fail") {
-      await this.#failRun(run.id, `${msg}. Fix the cause, then replay with: sluice runs retry ${run.id}`);
+      await this.#failRun(
+        run.id,
+        `${msg}. Fix the cause, then replay with: sluice runs retry ${run.id}`,
+      );
     } else {
       await this.#checkSettled(run);
     }
   }
 
   async #failRun(id: string, error: string) {
-    if (await this.#store.transitionRun(id, ["running", "queued"], "failed", { error, finishedAt: this.#now() })) {
+    if (
+      await this.#store.transitionRun(id, ["running", "queued"], "failed", {
+        error,
+        finishedAt: this.#now(),
+      })
+    ) {
       this.#log.error("run failed", { run: id, error });
       await this.#pool.closeRun(id);
       this.#notify(id);
@@ -443,9 +539,9 @@ export class Engine {
     if (dead.length) {
       await this.#failRun(
         run.id,
-        `${dead.length} chunk(s) are in the dead-letter list (first: stage ${dead[0].stageId} chunk ${
-          dead[0].chunk
-        }: ${dead[0].error}). Replay them with: sluice runs retry ${run.id}`,
+        `${dead.length} chunk(s) are in the dead-letter list (first: stage ${
+          dead[0].stageId
+        } chunk ${dead[0].chunk}: ${dead[0].error}). Replay them with: sluice runs retry ${run.id}`,
       );
       return;
     }
@@ -458,19 +554,26 @@ export class Engine {
     try {
       for (let i = 0; i < run.stages.length; i++) {
         const inst = await this.#pool.instance(run, i);
-        await inst.finish({ signal: this.#stop.signal, log: this.#pluginLog(run, run.stages[i], -1) });
+        await inst.finish({
+          signal: this.#stop.signal,
+          log: this.#pluginLog(run, run.stages[i], -1),
+        });
       }
     } catch (e) {
       if (this.#stop.signal.aborted) return;
       if (attempt < 3) {
         this.#log.warn("finalize failed, retrying", { run: runId, error: this.#errText(e) });
-        await this.#queue.enqueue({ kind: "finalize", runId, attempt: attempt + 1 }, { delayMs: 1000 * attempt });
+        await this.#queue.enqueue({ kind: "finalize", runId, attempt: attempt + 1 }, {
+          delayMs: 1000 * attempt,
+        });
       } else {
         await this.#failRun(runId, `finishing the run failed: ${this.#errText(e)}`);
       }
       return;
     }
-    if (await this.#store.transitionRun(runId, ["running"], "succeeded", { finishedAt: this.#now() })) {
+    if (
+      await this.#store.transitionRun(runId, ["running"], "succeeded", { finishedAt: this.#now() })
+    ) {
       this.#log.info("run succeeded", { run: runId });
     }
     await this.#pool.closeRun(runId);
@@ -489,7 +592,12 @@ export class Engine {
     if (!rl) return undefined;
     const key = `${run.pipeline}/${run.stages[stage].id}`;
     let l = this.#limiters.get(key);
-    if (!l) this.#limiters.set(key, l = new RateLimiter({ rate: rl.rate, perMs: rl.perMs, burst: rl.burst }));
+    if (!l) {
+      this.#limiters.set(
+        key,
+        l = new RateLimiter({ rate: rl.rate, perMs: rl.perMs, burst: rl.burst }),
+      );
+    }
     return l;
   }
 
@@ -520,12 +628,17 @@ export class Engine {
     const k = `${run.id}/${stage.id}/${msg}`;
     if (this.#warned.has(k)) return;
     this.#warned.add(k);
-    this.#log.warn(`${msg}; such items skip the stage (first: ${key})`, { run: run.id, stage: stage.id });
+    this.#log.warn(`${msg}; such items skip the stage (first: ${key})`, {
+      run: run.id,
+      stage: stage.id,
+    });
   }
 
   #errText(e: unknown): string {
     let text = e instanceof Error ? e.message : String(e);
-    for (const v of this.#o.secretValues ?? []) if (v.length >= 4) text = text.split(v).join("********");
+    for (const v of this.#o.secretValues ?? []) {
+      if (v.length >= 4) text = text.split(v).join("********");
+    }
     return text;
   }
 }

@@ -52,7 +52,9 @@ stages:
     assert.equal(done.state, "succeeded", done.error);
     const out = await runOutput(t.backend, run);
     assert.equal(out.length, 30);
-    const calls = new Set(out.filter((i) => (i.n as number) >= 10 && (i.n as number) < 20).map((i) => i.flakyCalls));
+    const calls = new Set(
+      out.filter((i) => (i.n as number) >= 10 && (i.n as number) < 20).map((i) => i.flakyCalls),
+    );
     assert.deepEqual([...calls], [3], "chunk 1 succeeded on its third call");
     const att = await t.backend.store.getAttempts(run.id, 1, 1);
     assert.equal(att?.attempts, 2);
@@ -74,7 +76,10 @@ stages:
 `);
     const failed = await t.engine.waitForRun(run.id);
     assert.equal(failed.state, "failed");
-    assert.match(failed.error!, /1 chunk\(s\) are in the dead-letter list.*stage f chunk 2.*sluice runs retry/);
+    assert.match(
+      failed.error!,
+      /1 chunk\(s\) are in the dead-letter list.*stage f chunk 2.*sluice runs retry/,
+    );
     const dead = await t.backend.store.listDeadLetters(run.id);
     assert.equal(dead.length, 1);
     assert.deepEqual([dead[0].stageId, dead[0].chunk, dead[0].attempts], ["f", 2, 2]);
@@ -116,7 +121,10 @@ stages:
     const rejected = [];
     for await (const r of t.backend.store.readRejected(run.id)) rejected.push(r);
     assert.equal(rejected.length, 10);
-    assert.match(rejected[0].reason, /stage f chunk 0 failed after 2 attempt\(s\): flaky failure 2/);
+    assert.match(
+      rejected[0].reason,
+      /stage f chunk 0 failed after 2 attempt\(s\): flaky failure 2/,
+    );
     assert.equal(rejected[0].key, "i-0");
     const c = await t.backend.store.counters(run.id, 2);
     assert.equal(c[1].failed, 10);
@@ -213,7 +221,13 @@ stages:
 `);
     await t.engine.waitForRun(run.id);
     for (let c = 0; c < 5; c++) {
-      await t.backend.queue.enqueue({ kind: "chunk", runId: run.id, stage: 1, chunk: c, attempt: 1 });
+      await t.backend.queue.enqueue({
+        kind: "chunk",
+        runId: run.id,
+        stage: 1,
+        chunk: c,
+        attempt: 1,
+      });
     }
     await t.engine.recover();
     await new Promise((r) => setTimeout(r, 100));

@@ -58,7 +58,9 @@ export function prepareRun(o: PrepareOptions): RunRecord {
     if (isSource !== (kind === "source")) {
       throw new EngineError(
         `${o.file}: stage ${st.id}: plugin ${name} is a ${kind}; ` +
-          (isSource ? "the source needs a source plugin" : "only the source may use a source plugin"),
+          (isSource
+            ? "the source needs a source plugin"
+            : "only the source may use a source plugin"),
       );
     }
     const retry = st.retry;

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Item, Rejected } from "../../sdk/types.ts";
-import type { StageSnapshot, StageCounters } from "../store/store.ts";
+import type { StageCounters, StageSnapshot } from "../store/store.ts";
 import type { CallContext, StageInstance } from "./executor.ts";
 import type { RateLimiter } from "./rate_limiter.ts";
 
@@ -35,7 +35,8 @@ export function checkItems(
     }
     rejected.push({
       key: `${stageId}#${i}`,
-      reason: `stage ${stageId} produced an item without a string "key" field; every item needs one`,
+      reason:
+        `stage ${stageId} produced an item without a string "key" field; every item needs one`,
       raw: item,
     });
   });

@@ -61,7 +61,12 @@ export class StagePool {
       config = resolveTemplates(st.with, {
         inputs: run.inputs,
         secrets: (n) => secrets[n],
-        run: { id: run.id, pipeline: run.pipeline, trigger: run.trigger.kind, startedAt: run.startedAt },
+        run: {
+          id: run.id,
+          pipeline: run.pipeline,
+          trigger: run.trigger.kind,
+          startedAt: run.startedAt,
+        },
       });
     } catch (e) {
       if (e instanceof TemplateError) {
@@ -69,7 +74,10 @@ export class StagePool {
       }
       throw e;
     }
-    const permissions = effectivePermissions(plugin.approved ?? plugin.manifest.permissions, st.permissions);
+    const permissions = effectivePermissions(
+      plugin.approved ?? plugin.manifest.permissions,
+      st.permissions,
+    );
     const dataDir = join(this.#o.dataDir, "plugin-data", plugin.manifest.name.replace("/", "__"));
     await Deno.mkdir(dataDir, { recursive: true });
     return await this.#o.executor.open({

@@ -20,7 +20,10 @@ export interface TestEngine {
   backend: Backend;
   dir: string;
   kvPath: string;
-  start(yaml: string, opts?: { inputs?: Record<string, unknown>; inputFile?: string }): Promise<RunRecord>;
+  start(
+    yaml: string,
+    opts?: { inputs?: Record<string, unknown>; inputFile?: string },
+  ): Promise<RunRecord>;
   /** Stops the engine and closes the store (the KV file stays for a restart). */
   stop(): Promise<void>;
   /** Stops and deletes everything. */
@@ -38,7 +41,11 @@ export const FAST: StageDefaults = {
 
 /** Starts an engine on a KV file (new temp dir unless `dir` is given). */
 export async function testEngine(
-  opts: Partial<EngineOptions> & { dir?: string; defaults?: StageDefaults; executor?: StageExecutor } = {},
+  opts: Partial<EngineOptions> & {
+    dir?: string;
+    defaults?: StageDefaults;
+    executor?: StageExecutor;
+  } = {},
 ): Promise<TestEngine> {
   const dir = opts.dir ?? await Deno.makeTempDir({ prefix: "sluice-engine-" });
   const kvPath = join(dir, "sluice.kv");
@@ -87,7 +94,10 @@ export async function testEngine(
 }
 
 /** Reads every output item of a run's last stage, chunk by chunk. */
-export async function runOutput(backend: Backend, run: RunRecord): Promise<Record<string, unknown>[]> {
+export async function runOutput(
+  backend: Backend,
+  run: RunRecord,
+): Promise<Record<string, unknown>[]> {
   const last = run.stages.length - 1;
   const out = [];
   for (const c of await backend.store.doneChunks(run.id, last)) {

@@ -49,6 +49,14 @@ export interface ResolvedPlugin {
   dir: string;
   /** Where it came from: `builtin` for first-party plugins in `plugins/`, else the install source. */
   origin: string;
+  /**
+   * The permissions the operator approved (from `plugins.lock`; for builtins, the manifest's).
+   * The sandbox grants these, narrowed by the stage, never the manifest's own list. Set by
+   * `core/plugins/registry.ts`; when absent, use `manifest.permissions`.
+   */
+  approved?: ManifestPermissions;
+  /** `sha256-<base64>` of the plugin's files as pinned in `plugins.lock` (installed plugins). */
+  integrity?: string;
 }
 
 /** Looks plugins up by `name@range`. Implemented over `plugins/` and `plugins.lock`. */

@@ -59,7 +59,11 @@ export class KvStore implements Store {
   async listRuns(filter: RunFilter = {}): Promise<RunPage> {
     const limit = Math.min(Math.max(filter.limit ?? 50, 1), 1000);
     const prefix = filter.pipeline ? ["runs_by_pipeline", filter.pipeline] : ["runs_by_time"];
-    const iter = this.#kv.list({ prefix }, { reverse: true, cursor: filter.cursor, batchSize: 200 });
+    const iter = this.#kv.list({ prefix }, {
+      reverse: true,
+      cursor: filter.cursor,
+      batchSize: 200,
+    });
     const runs: RunRecord[] = [];
     for await (const entry of iter) {
       const id = entry.key[entry.key.length - 1] as string;
@@ -119,7 +123,7 @@ export class KvStore implements Store {
       at: Date.now(),
     };
     const op = this.#kv.atomic().check({ key: doneKey, versionstamp: null }).set(doneKey, mark);
-    if (!staged) for (const [k, v] of entries) op.set(k, v);
+    if (!staged) { for (const [k, v] of entries) op.set(k, v); }
     this.#addCounters(op, c.runId, c.stage, c.counters);
     if (c.source) op.set(["source", c.runId], c.source);
     for (const m of c.next) op.enqueue(m);
@@ -152,7 +156,10 @@ export class KvStore implements Store {
   async readChunk(runId: string, stage: number, chunk: number): Promise<Item[] | undefined> {
     const mark = (await this.#kv.get<DoneMark>(["chunk_done", runId, stage, chunk])).value;
     if (!mark) return undefined;
-    return await this.#readParts<Item[]>(["chunk_out", runId, stage, chunk, mark.token], mark.parts);
+    return await this.#readParts<Item[]>(
+      ["chunk_out", runId, stage, chunk, mark.token],
+      mark.parts,
+    );
   }
 
   async #readParts<T>(prefix: Deno.KvKey, n: number): Promise<T> {

@@ -38,7 +38,12 @@ export interface StageSnapshot {
   chunk: number;
   timeoutMs: number;
   memoryMb: number;
-  retry: { attempts: number; backoff: "fixed" | "exponential"; delayMs: number; maxDelayMs: number };
+  retry: {
+    attempts: number;
+    backoff: "fixed" | "exponential";
+    delayMs: number;
+    maxDelayMs: number;
+  };
   rateLimit?: { rate: number; perMs: number; key?: string; burst?: number };
   onError: "fail" | "skip" | "deadLetter";
 }

@@ -54,9 +54,13 @@ export function createLogger(opts: LoggerOptions = {}, bound: LogFields = {}): L
       const tags = Object.entries(all).map(([k, v]) =>
         `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`
       ).join(" ");
-      write(mask(`${clock().toISOString().slice(11, 23)} ${level.toUpperCase().padEnd(5)} ${msg}${
-        tags ? "  " + tags : ""
-      }`));
+      write(
+        mask(
+          `${clock().toISOString().slice(11, 23)} ${level.toUpperCase().padEnd(5)} ${msg}${
+            tags ? "  " + tags : ""
+          }`,
+        ),
+      );
     }
   };
   return {

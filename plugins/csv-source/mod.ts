@@ -94,7 +94,11 @@ export default definePlugin<Config>({
         try {
           values = parseRecord(rec.text, delimiter!);
         } catch (e) {
-          rejected.push({ key: `row-${row}`, reason: `${ref}: malformed CSV row: ${(e as Error).message}`, raw: rec.text });
+          rejected.push({
+            key: `row-${row}`,
+            reason: `${ref}: malformed CSV row: ${(e as Error).message}`,
+            raw: rec.text,
+          });
           continue;
         }
         if (values.length !== header.length) {
@@ -126,4 +130,3 @@ export default definePlugin<Config>({
     return { items, rejected, cursor: { offset, line, row, header, delimiter }, done: eof };
   },
 });
-

@@ -32,7 +32,11 @@ export default definePlugin<Config>({
       try {
         value = JSON.parse(text);
       } catch (e) {
-        rejected.push({ key: ref, reason: `${ref}: not valid JSON: ${(e as Error).message}`, raw: text });
+        rejected.push({
+          key: ref,
+          reason: `${ref}: not valid JSON: ${(e as Error).message}`,
+          raw: text,
+        });
         continue;
       }
       if (!value || typeof value !== "object" || Array.isArray(value)) {
@@ -43,10 +47,17 @@ export default definePlugin<Config>({
       const keyField = ctx.config.key;
       const raw = keyField ? obj[keyField] : obj.key;
       if (keyField && (raw === undefined || raw === null || raw === "")) {
-        rejected.push({ key: ref, reason: `${ref}: field "${keyField}" (the key) is missing`, raw: obj });
+        rejected.push({
+          key: ref,
+          reason: `${ref}: field "${keyField}" (the key) is missing`,
+          raw: obj,
+        });
         continue;
       }
-      items.push({ ...obj, key: raw !== undefined && raw !== null && raw !== "" ? String(raw) : `line-${line}` });
+      items.push({
+        ...obj,
+        key: raw !== undefined && raw !== null && raw !== "" ? String(raw) : `line-${line}`,
+      });
     }
     return { items, rejected, cursor: { offset, line }, done: eof };
   },

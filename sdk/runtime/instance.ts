@@ -59,7 +59,7 @@ export function createPluginInstance(
   });
   let state: Promise<unknown> | undefined;
   const ready = () => state ??= Promise.resolve(def.setup?.(base(undefined, lifetime)));
-  const ctx = async (chunk: number, signal: AbortSignal): Promise<CallContext<any, any>> => ({
+  const ctx = async (chunk: number, signal: AbortSignal): Promise<CallContext<Record<string, unknown>, unknown>> => ({
     ...base(chunk, signal),
     state: await ready(),
     chunk,

@@ -1,0 +1,114 @@
+/**
+ * `sluice`: the one command-line entry. `serve`, `worker`, `run`, `runs …`, `validate`,
+ * `schema`, `config`, `plugin …`.
+ * @module
+ */
+import { configSources, configWarnings, renderConfig } from "./config/config.ts";
+import { formatProblem, loadPipelineFile } from "./pipeline/parse.ts";
+import { pipelineJsonSchema } from "./pipeline/json_schema.ts";
+import { pluginCommand } from "./plugins/cli.ts";
+import { openContext } from "./cli/context.ts";
+import { type CliIO, runCommand, runsCommand } from "./cli/run_command.ts";
+import { serveCommand, workerCommand } from "./cli/serve_command.ts";
+
+const USAGE = `sluice — plugin-based automation server
+
+usage: sluice [--config FILE] <command> [args]
+
+  serve                       start the server (engine workers, HTTP on server.port)
+  worker                      execute queued chunks only (no HTTP)
+  run FILE [--input PATH] [--set k=v]... [--out PATH] [--run-id ID]
+                              run a pipeline to completion in this process
+  runs list|show|retry|cancel|resume [RUN]
+                              inspect and steer runs
+  validate FILE...            check pipeline files; FILE:LINE:COL: message per problem
+  schema                      print the pipeline JSON Schema (for editors)
+  config                      print the effective config, secrets masked
+  plugin install|list|inspect|remove|new …
+                              manage plugins
+`;
+
+const enc = new TextEncoder();
+const io: CliIO = {
+  out: (s) => Deno.stdout.writeSync(enc.encode(s)),
+  err: (s) => Deno.stderr.writeSync(enc.encode(s)),
+};
+
+/** Runs the CLI with `args`; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  let configFile: string | undefined;
+  if (args[0] === "--config") {
+    configFile = args[1];
+    args = args.slice(2);
+  }
+  const [cmd, ...rest] = args;
+  if (!cmd || cmd === "help" || cmd === "--help" || cmd === "-h") {
+    io.out(USAGE);
+    return cmd ? 0 : 2;
+  }
+  if (cmd === "schema") {
+    io.out(JSON.stringify(pipelineJsonSchema(), null, 2) + "\n");
+    return 0;
+  }
+  const ctx = await openContext({ configFile });
+  for (const w of configWarnings(ctx.config)) ctx.log.warn(w);
+  switch (cmd) {
+    case "run":
+      return await runCommand(rest, ctx, io);
+    case "runs":
+      return await runsCommand(rest, ctx, io);
+    case "serve":
+      return await serveCommand(rest, ctx, io);
+    case "worker":
+      return await workerCommand(rest, ctx, io);
+    case "config":
+      io.out(renderConfig(ctx.config, configSources(ctx.config)));
+      return 0;
+    case "validate": {
+      if (!rest.length) {
+        io.err("usage: sluice validate FILE...\n");
+        return 2;
+      }
+      let bad = 0;
+      const names: string[] = [];
+      for (const file of rest) {
+        const r = await loadPipelineFile(file, { registry: ctx.registry });
+        for (const p of r.problems) io.err(formatProblem(p) + "\n");
+        if (r.problems.length) bad += r.problems.length;
+        else names.push(`${r.pipeline!.name} (${r.pipeline!.stages.length + 1} stages)`);
+      }
+      if (bad) {
+        io.err(`${bad} problem(s) in ${rest.length} file(s)\n`);
+        return 1;
+      }
+      io.out(`ok: ${names.length} pipeline(s) valid: ${names.join(", ")}\n`);
+      return 0;
+    }
+    case "plugin":
+      return await pluginCommand(rest, {
+        stdout: io.out,
+        stderr: io.err,
+        prompt: (q) => Promise.resolve(prompt(q)),
+        isTTY: Deno.stdin.isTerminal(),
+      }, {
+        builtinDir: ctx.config.plugins.dir,
+        installDir: ctx.config.plugins.installDir,
+        lockPath: ctx.config.plugins.lock,
+        registry: ctx.registry,
+      });
+    default:
+      io.err(`unknown command "${cmd}"\n${USAGE}`);
+      return 2;
+  }
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (e) {
+    const err = e as Error;
+    io.err(`sluice: ${err.message ?? err}\n`);
+    if (Deno.env.get("SLUICE_DEBUG")) io.err(`${err.stack}\n`);
+    Deno.exit(1);
+  }
+}

@@ -1,0 +1,282 @@
+/**
+ * `sluice run FILE` and `sluice runs …`: run a pipeline to completion in one process with the
+ * embedded store, and inspect or steer runs.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { prepareRun } from "../engine/prepare.ts";
+import { EngineError } from "../engine/engine.ts";
+import { resolveInputs } from "../pipeline/inputs.ts";
+import { formatProblem, loadPipelineFile } from "../pipeline/parse.ts";
+import { resolve } from "../paths.ts";
+import { FINAL_STATES, type RunRecord, type RunState, type Store } from "../store/store.ts";
+import { type CliContext, type EngineHandle, startEngine } from "./context.ts";
+import { writeRunOutput } from "./output.ts";
+import { showProgress } from "./progress.ts";
+
+/** Where a command writes. */
+export interface CliIO {
+  out(s: string): void;
+  err(s: string): void;
+}
+
+/** `sluice run FILE [--input PATH] [--set k=v]... [--out PATH] [--run-id ID]`. */
+export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      input: { type: "string", short: "i" },
+      set: { type: "string", multiple: true, short: "s" },
+      out: { type: "string", short: "o" },
+      "run-id": { type: "string" },
+      quiet: { type: "boolean", short: "q" },
+    },
+  });
+  if (positionals.length !== 1) {
+    io.err(
+      "usage: sluice run FILE [--input PATH] [--set key=value]... [--out PATH] [--run-id ID]\n",
+    );
+    return 2;
+  }
+  const file = positionals[0];
+  const parsed = await loadPipelineFile(file, { registry: ctx.registry });
+  if (!parsed.pipeline) {
+    for (const p of parsed.problems) io.err(formatProblem(p) + "\n");
+    io.err(`${file}: ${parsed.problems.length} problem(s); nothing was run\n`);
+    return 1;
+  }
+  const given: Record<string, string> = {};
+  for (const kv of values.set ?? []) {
+    const eq = kv.indexOf("=");
+    if (eq < 1) {
+      io.err(`--set ${kv}: write --set name=value\n`);
+      return 2;
+    }
+    given[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  let inputFile: string | undefined;
+  if (values.input) {
+    inputFile = resolve(values.input);
+    try {
+      if (!(await Deno.stat(inputFile)).isFile) throw new Error("not a file");
+    } catch (e) {
+      io.err(`--input ${values.input}: cannot read it (${(e as Error).message})\n`);
+      return 1;
+    }
+  }
+  const inputs = resolveInputs(parsed.pipeline.inputs, given);
+  const h = await startEngine(ctx);
+  try {
+    let run = values["run-id"] ? await h.backend.store.getRun(values["run-id"]) : undefined;
+    if (run) {
+      if (run.pipeline !== parsed.pipeline.name) {
+        io.err(`run ${run.id} belongs to pipeline ${run.pipeline}, not ${parsed.pipeline.name}\n`);
+        return 1;
+      }
+      io.err(`resuming run ${run.id} (${run.state})\n`);
+    } else {
+      const yaml = await Deno.readTextFile(file);
+      run = await h.engine.createRun(prepareRun({
+        pipeline: parsed.pipeline,
+        yaml,
+        file,
+        registry: ctx.registry,
+        inputs,
+        inputFile,
+        trigger: { kind: "cli" },
+        defaults: ctx.defaults,
+        id: values["run-id"],
+      }));
+      io.err(`run ${run.id} started: ${run.pipeline}, ${run.stages.length} stages\n`);
+    }
+    return await followRun(h, run, io, { out: values.out, quiet: values.quiet });
+  } finally {
+    await h.close();
+  }
+}
+
+/** Waits for a run with progress, prints its summary, writes `--out`; returns the exit code. */
+export async function followRun(
+  h: EngineHandle,
+  run: RunRecord,
+  io: CliIO,
+  opts: { out?: string; quiet?: boolean },
+): Promise<number> {
+  const started = performance.now();
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  Deno.addSignalListener("SIGINT", onSignal);
+  const finalFrame = opts.quiet ? undefined : showProgress(h.backend.store, run, stop.signal);
+  let done: RunRecord;
+  try {
+    done = await h.engine.waitForRun(run.id, stop.signal);
+  } catch (e) {
+    if (!stop.signal.aborted) throw e;
+    io.err(`\ninterrupted; run ${run.id} is saved: resume it with: sluice runs resume ${run.id}\n`);
+    return 130;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    stop.abort();
+  }
+  await finalFrame?.();
+  io.err(await summary(h.backend.store, done, performance.now() - started));
+  if (opts.out && done.state === "succeeded") {
+    const n = await writeRunOutput(h.backend.store, done, opts.out);
+    io.err(`wrote ${n} items to ${opts.out}\n`);
+    const rejected = await writeRejected(h.backend.store, done, `${opts.out}.rejected.jsonl`);
+    if (rejected) {
+      io.err(`wrote ${rejected} rejected items with reasons to ${opts.out}.rejected.jsonl\n`);
+    }
+  }
+  return done.state === "succeeded" ? 0 : 1;
+}
+
+async function writeRejected(store: Store, run: RunRecord, path: string): Promise<number> {
+  const lines: string[] = [];
+  for await (const r of store.readRejected(run.id)) {
+    lines.push(JSON.stringify({ ...r, stage: run.stages[r.stage]?.id }));
+  }
+  if (lines.length) await Deno.writeTextFile(path, lines.join("\n") + "\n");
+  return lines.length;
+}
+
+/** A run's summary: per-stage counters, failures, duration. */
+export async function summary(store: Store, run: RunRecord, ms?: number): Promise<string> {
+  const c = await store.counters(run.id, run.stages.length);
+  const dur = ms ?? ((run.finishedAt ?? Date.now()) - (run.startedAt ?? run.createdAt));
+  const rows = run.stages.map((st, i) =>
+    `  ${st.id.padEnd(16)} ${String(c[i].in).padStart(9)} ${String(c[i].out).padStart(9)} ${
+      String(c[i].filtered + c[i].skipped).padStart(9)
+    } ${String(c[i].rejected).padStart(9)} ${String(c[i].failed).padStart(9)} ${
+      (c[i].busyMs / 1000).toFixed(1).padStart(8)
+    }s`
+  );
+  const head = `  ${"stage".padEnd(16)} ${"in".padStart(9)} ${"out".padStart(9)} ${
+    "skip/filt".padStart(9)
+  } ${"rejected".padStart(9)} ${"failed".padStart(9)} ${"busy".padStart(9)}`;
+  const items = c[0]?.out ?? 0;
+  const rate = dur > 0 ? Math.round(items / (dur / 1000)) : 0;
+  return [
+    `run ${run.id} ${run.state} in ${(dur / 1000).toFixed(1)}s (${rate} items/s)`,
+    head,
+    ...rows,
+    run.error ? `error: ${run.error}` : "",
+    "",
+  ].filter((l, i, a) => l !== "" || i === a.length - 1).join("\n");
+}
+
+/** `sluice runs list|show|retry|cancel|resume`. */
+export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      pipeline: { type: "string" },
+      state: { type: "string" },
+      limit: { type: "string" },
+      out: { type: "string", short: "o" },
+      json: { type: "boolean" },
+      "no-wait": { type: "boolean" },
+    },
+  });
+  const h = await startEngine(ctx);
+  try {
+    const store = h.backend.store;
+    const need = async () => {
+      const id = positionals[0];
+      if (!id) throw new EngineError(`usage: sluice runs ${sub} RUN`);
+      const run = await store.getRun(id);
+      if (!run) throw new EngineError(`no run ${id}; list runs with: sluice runs list`);
+      return run;
+    };
+    switch (sub) {
+      case "list": {
+        const page = await store.listRuns({
+          pipeline: values.pipeline,
+          state: values.state as RunState | undefined,
+          limit: values.limit ? Number(values.limit) : 20,
+        });
+        if (values.json) io.out(JSON.stringify(page.runs.map(brief), null, 2) + "\n");
+        else {
+          for (const r of page.runs) {
+            io.out(
+              `${r.id}  ${r.state.padEnd(9)} ${r.pipeline.padEnd(20)} ${
+                new Date(r.createdAt).toISOString()
+              }  ${r.trigger.kind}\n`,
+            );
+          }
+          if (!page.runs.length) io.out("no runs\n");
+        }
+        return 0;
+      }
+      case "show": {
+        const run = await need();
+        if (values.json) {
+          const counters = await store.counters(run.id, run.stages.length);
+          io.out(
+            JSON.stringify(
+              { ...brief(run), counters, deadLetters: await store.listDeadLetters(run.id) },
+              null,
+              2,
+            ) + "\n",
+          );
+          return 0;
+        }
+        io.out(await summary(store, run));
+        for (const d of await store.listDeadLetters(run.id)) {
+          io.out(
+            `dead letter: stage ${d.stageId} chunk ${d.chunk} after ${d.attempts} attempt(s): ${d.error}\n`,
+          );
+        }
+        return 0;
+      }
+      case "cancel": {
+        const run = await need();
+        await h.engine.cancelRun(run.id, "cancelled with sluice runs cancel");
+        io.out(`run ${run.id} cancelled\n`);
+        return 0;
+      }
+      case "retry":
+      case "resume": {
+        const run = await need();
+        if (sub === "retry") {
+          const n = await h.engine.retryRun(run.id);
+          io.err(`replaying ${n} dead-lettered chunk(s) of run ${run.id}\n`);
+        } else if (FINAL_STATES.includes(run.state)) {
+          io.err(`run ${run.id} is ${run.state}; nothing to resume\n`);
+          return run.state === "succeeded" ? 0 : 1;
+        }
+        if (values["no-wait"]) return 0;
+        return await followRun(h, (await store.getRun(run.id))!, io, { out: values.out });
+      }
+      default:
+        io.err(
+          "usage: sluice runs list|show|retry|cancel|resume [RUN] [--pipeline P] [--state S] [--json]\n",
+        );
+        return 2;
+    }
+  } catch (e) {
+    if (e instanceof EngineError) {
+      io.err(e.message + "\n");
+      return 1;
+    }
+    throw e;
+  } finally {
+    await h.close();
+  }
+}
+
+function brief(r: RunRecord) {
+  return {
+    id: r.id,
+    pipeline: r.pipeline,
+    state: r.state,
+    trigger: r.trigger,
+    createdAt: new Date(r.createdAt).toISOString(),
+    finishedAt: r.finishedAt ? new Date(r.finishedAt).toISOString() : undefined,
+    error: r.error,
+    stages: r.stages.map((s) => s.id),
+  };
+}

@@ -1,0 +1,149 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { type PluginCliIO, pluginCommand } from "./cli.ts";
+import { openRegistry } from "./registry.ts";
+import { readLock } from "./lockfile.ts";
+import { listTree, tempDir, writePlugin } from "./test_support.ts";
+
+function fakeIO(isTTY: boolean, answers: (string | null)[] = []) {
+  const io = {
+    out: "",
+    err: "",
+    questions: [] as string[],
+    isTTY,
+    stdout(s: string) {
+      io.out += s;
+    },
+    stderr(s: string) {
+      io.err += s;
+    },
+    prompt(q: string) {
+      io.questions.push(q);
+      return Promise.resolve(answers.length ? answers.shift()! : null);
+    },
+  };
+  return io satisfies PluginCliIO;
+}
+
+async function setup(root: string) {
+  const opts = {
+    builtinDir: join(root, "plugins"),
+    installDir: join(root, "installed"),
+    lockPath: join(root, "plugins.lock"),
+    denoCache: () => Promise.resolve(),
+  };
+  const src = await writePlugin(join(root, "src"), {
+    name: "acme",
+    version: "1.0.0",
+    description: "Finds things",
+    permissions: { net: ["rdap.org:443"], env: ["ACME_TOKEN"] },
+  });
+  return { opts, src };
+}
+
+Deno.test("plugin install without a TTY and without --yes shows permissions and refuses", async () => {
+  await using tmp = await tempDir();
+  const { opts, src } = await setup(tmp.path);
+  const io = fakeIO(false);
+  assert.equal(await pluginCommand(["install", src], io, opts), 1);
+  assert.match(io.out, /Install plugin acme@1\.0\.0 \(transform\) from /);
+  assert.match(io.out, /- may connect to rdap\.org:443\n/);
+  assert.match(io.out, /- may read environment variable ACME_TOKEN\n/);
+  assert.match(io.err, /run again with --yes/);
+  assert.deepEqual(io.questions, []);
+  assert.deepEqual(await listTree(opts.installDir), []);
+});
+
+Deno.test("plugin install asks on a TTY; --yes approves without asking", async () => {
+  await using tmp = await tempDir();
+  const { opts, src } = await setup(tmp.path);
+  const no = fakeIO(true, ["n"]);
+  assert.equal(await pluginCommand(["install", src], no, opts), 1);
+  assert.deepEqual(no.questions, ["Approve acme@1.0.0? [y/N] "]);
+  assert.match(no.err, /approval refused; nothing was changed/);
+  const eof = fakeIO(true, [null]);
+  assert.equal(await pluginCommand(["install", src], eof, opts), 1);
+
+  const yes = fakeIO(true, ["y"]);
+  assert.equal(await pluginCommand(["install", src], yes, opts), 0);
+  assert.match(yes.out, /installed acme@1\.0\.0 in .*installed\/acme\/1\.0\.0\n$/);
+  assert.ok((await readLock(opts.lockPath)).plugins.acme["1.0.0"]);
+
+  const auto = fakeIO(false);
+  assert.equal(await pluginCommand(["install", src, "--yes"], auto, opts), 0);
+  assert.match(auto.out, /Reinstall plugin acme@1\.0\.0/);
+  assert.match(auto.out, /no new permissions/);
+  assert.deepEqual(auto.questions, []);
+});
+
+Deno.test("plugin list, inspect and remove", async () => {
+  await using tmp = await tempDir();
+  const { opts, src } = await setup(tmp.path);
+  await writePlugin(join(opts.builtinDir, "csv"), {
+    name: "csv",
+    version: "0.3.0",
+    kind: "source",
+  });
+  const registry = await openRegistry(opts);
+  const o = { ...opts, registry };
+  assert.equal(await pluginCommand(["install", "-y", src], fakeIO(false), o), 0);
+
+  const list = fakeIO(false);
+  assert.equal(await pluginCommand(["list"], list, o), 0);
+  assert.match(
+    list.out,
+    /^\* acme {2}1\.0\.0 {2}transform {2}\/.*\/src\n\* csv {3}0\.3\.0 {2}source {5}builtin\n/,
+  );
+
+  const inspect = fakeIO(false);
+  assert.equal(await pluginCommand(["inspect", "acme"], inspect, o), 0);
+  assert.match(inspect.out, /acme@1\.0\.0 \(transform\) installed /);
+  assert.match(inspect.out, /integrity: sha256-/);
+  assert.match(inspect.out, /approved:\n {4}- may connect to rdap\.org:443\n/);
+  assert.match(inspect.out, /files match plugins\.lock/);
+
+  await Deno.writeTextFile(join(opts.installDir, "acme", "1.0.0", "mod.ts"), "// changed");
+  const bad = fakeIO(false);
+  assert.equal(await pluginCommand(["inspect", "acme"], bad, o), 1);
+  assert.match(bad.out, /PROBLEM: plugin acme@1\.0\.0 .* does not match plugins\.lock/);
+
+  const missing = fakeIO(false);
+  assert.equal(await pluginCommand(["inspect", "nope"], missing, o), 1);
+  assert.match(missing.err, /no plugin named nope/);
+
+  const rm = fakeIO(false);
+  assert.equal(await pluginCommand(["remove", "acme@1.0.0"], rm, o), 0);
+  assert.equal(rm.out, "removed acme@1.0.0\n");
+  assert.deepEqual(await listTree(opts.installDir), []);
+  const rmBuiltin = fakeIO(false);
+  assert.equal(await pluginCommand(["remove", "csv"], rmBuiltin, o), 1);
+  assert.match(rmBuiltin.err, /built-in plugin/);
+});
+
+Deno.test("plugin usage errors exit 2", async () => {
+  await using tmp = await tempDir();
+  const { opts } = await setup(tmp.path);
+  for (const args of [[], ["install"], ["frobnicate"], ["list", "extra"], ["list", "--bogus"]]) {
+    const io = fakeIO(false);
+    assert.equal(await pluginCommand(args, io, opts), 2, args.join(" "));
+    assert.match(io.err, /usage: sluice plugin/);
+  }
+  const kind = fakeIO(false);
+  assert.equal(await pluginCommand(["new", "x", "--kind", "teapot"], kind, opts), 2);
+  assert.match(kind.err, /--kind must be one of source, transform, sink/);
+});
+
+Deno.test("plugin new scaffolds a plugin that readManifest accepts", async () => {
+  await using tmp = await tempDir();
+  const { opts } = await setup(tmp.path);
+  const io = fakeIO(false);
+  const dir = join(tmp.path, "mine");
+  assert.equal(
+    await pluginCommand(["new", "my-tagger", "--kind", "transform", "--dir", dir], io, opts),
+    0,
+    io.err,
+  );
+  assert.match(io.out, new RegExp(`^created ${join(dir, "my-tagger", "plugin.json")}\n`));
+  const registry = await openRegistry({ ...opts, builtinDir: dir });
+  assert.equal(registry.resolve("my-tagger")?.manifest.kind, "transform");
+});

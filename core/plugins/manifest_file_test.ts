@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { ManifestError, parseManifest, readManifest } from "./manifest_file.ts";
+import { tempDir, writePlugin } from "./test_support.ts";
+
+function issuesOf(text: string): string {
+  try {
+    parseManifest(text);
+  } catch (e) {
+    assert.ok(e instanceof ManifestError);
+    return e.message;
+  }
+  assert.fail("expected a ManifestError");
+}
+
+const head = '{\n  "name": "acme",\n  "version": "1.0.0",\n  "kind": "transform"';
+
+Deno.test("parseManifest accepts a valid manifest and fills defaults", () => {
+  const { manifest } = parseManifest(`${head}\n}`);
+  assert.equal(manifest.name, "acme");
+  assert.equal(manifest.entry, "mod.ts");
+  assert.deepEqual(manifest.permissions, { net: [], read: [], write: [], env: [] });
+});
+
+Deno.test("parseManifest points at the line and column of each problem", () => {
+  assert.equal(
+    issuesOf('{\n  "name": "acme",\n  "version": "1.0",\n  "kind": "transform"\n}'),
+    "plugin.json:3:14: version: a semver version such as 1.2.3",
+  );
+  assert.equal(issuesOf(`${head},\n  "bogus": 1\n}`), 'plugin.json:5:3: unknown field "bogus"');
+  assert.match(issuesOf(`${head},\n}`), /^plugin\.json:5:1: not valid JSON/);
+  assert.match(issuesOf('{\n  "name": "a",\n  "name": "b"\n}'), /^plugin\.json:3:3: duplicate key/);
+  assert.match(
+    issuesOf('{\n  "name": "acme",\n  "version": "1.0.0"\n}'),
+    /^plugin\.json:1:1: kind: /,
+  );
+});
+
+Deno.test("parseManifest checks config as a JSON Schema and permission shapes", () => {
+  assert.match(
+    issuesOf(
+      `${head},\n  "config": { "type": "object", "properties": { "x": { "type": "strng" } } }\n}`,
+    ),
+    /^plugin\.json:5:64: config is not a valid JSON Schema: \/properties\/x\/type /,
+  );
+  assert.match(
+    issuesOf(`${head},\n  "config": { "$ref": "#/nowhere" }\n}`),
+    /^plugin\.json:5:13: config is not a usable JSON Schema: can't resolve reference/,
+  );
+  const perms = issuesOf(
+    `${head},\n  "permissions": {\n    "net": ["https://rdap.org/x"],\n    "read": ["../secrets"],\n` +
+      `    "write": ["/etc"]\n  }\n}`,
+  ).split("\n");
+  assert.equal(perms.length, 3);
+  assert.match(perms[0], /^plugin\.json:6:13: "https:\/\/rdap\.org\/x" is not a host/);
+  assert.match(perms[1], /^plugin\.json:7:14: "\.\.\/secrets" must be relative/);
+  assert.match(perms[2], /^plugin\.json:8:15: "\/etc" must be relative/);
+  assert.match(
+    issuesOf(`${head},\n  "entry": "../../etc/x.ts"\n}`),
+    /^plugin\.json:5:12: entry .* inside/,
+  );
+});
+
+Deno.test("readManifest checks that the entry is a file inside the folder", async () => {
+  await using tmp = await tempDir();
+  const dir = await writePlugin(join(tmp.path, "p"), { name: "acme", version: "1.0.0" });
+  assert.equal((await readManifest(dir)).name, "acme");
+
+  await Deno.remove(join(dir, "mod.ts"));
+  await assert.rejects(
+    readManifest(dir),
+    (e: Error) =>
+      e instanceof ManifestError &&
+      e.message.startsWith(`${join(dir, "plugin.json")}:6:12: entry "mod.ts" does not exist`),
+  );
+
+  await Deno.writeTextFile(join(tmp.path, "outside.ts"), "");
+  await Deno.symlink(join(tmp.path, "outside.ts"), join(dir, "mod.ts"));
+  await assert.rejects(
+    readManifest(dir, { displayPath: "x/plugin.json" }),
+    /: x\/plugin\.json:6:12: entry "mod.ts" points outside/,
+  );
+
+  await assert.rejects(readManifest(join(tmp.path, "none")), /no plugin\.json/);
+});
