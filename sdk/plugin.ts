@@ -3,7 +3,7 @@
  * the sandbox (production) and in `sdk/testing.ts` (tests run it in the real sandbox too).
  * @module
  */
-import type { Item, Json, ProcessResult, ReadResult } from "./types.ts";
+import type { Item, Json, NetworkSettings, ProcessResult, ReadResult } from "./types.ts";
 
 /** Log levels accepted by the plugin logger. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -38,6 +38,8 @@ export interface SetupContext<C> {
   inputFile?: string;
   /** The plugin's writable data folder (absolute). */
   dataDir: string;
+  /** The operator's network settings (DNS servers, ports, CA, private-address policy). */
+  network: NetworkSettings;
   log: PluginLogger;
   metrics: PluginMetrics;
   /** Aborted when the host shuts the instance down. */

@@ -58,3 +58,39 @@ export interface Permissions {
   /** Environment variable names. */
   env?: string[];
 }
+
+/**
+ * The operator's network settings, handed to every plugin (config keys `network.*`). Network
+ * plugins resolve names through `dnsServers` themselves and connect to the resolved address,
+ * so tests can point them at the simulated internet in `testing/`.
+ */
+export interface NetworkSettings {
+  /** DNS servers as `ip:port`; empty means the system's resolvers. */
+  dnsServers: string[];
+  /** Port used for `http://` probes (80 in production). */
+  httpPort: number;
+  /** Port used for `https://` probes (443 in production). */
+  httpsPort: number;
+  /** Extra CA certificates to trust (PEM text), e.g. the simulated internet's test CA. */
+  caPem?: string;
+  /** HTTP proxy URL, when set. */
+  proxy?: string;
+  /** Connect to private, loopback and link-local addresses (off by default). */
+  allowPrivate: boolean;
+  /** Timeouts in milliseconds. */
+  timeouts: { dns: number; connect: number; request: number };
+  /** Global cap on concurrent network operations per plugin instance. */
+  concurrency: number;
+  /** IANA RDAP bootstrap URL or path. */
+  rdapBootstrap?: string;
+}
+
+/** Settings for plugins that make no network calls or when nothing is configured. */
+export const DEFAULT_NETWORK: NetworkSettings = {
+  dnsServers: [],
+  httpPort: 80,
+  httpsPort: 443,
+  allowPrivate: false,
+  timeouts: { dns: 3000, connect: 5000, request: 10000 },
+  concurrency: 256,
+};

@@ -3,7 +3,8 @@
  * engine. Every shipped command runs plugins in the sandbox.
  * @module
  */
-import { type Config, loadConfig, secretResolver } from "../config/config.ts";
+import { type Config, loadConfig, secretResolver, systemDnsServers } from "../config/config.ts";
+import type { NetworkSettings } from "../../sdk/types.ts";
 import { Engine } from "../engine/engine.ts";
 import type { StageDefaults } from "../engine/prepare.ts";
 import { openRegistry, type Registry } from "../plugins/registry.ts";
@@ -20,6 +21,31 @@ export interface CliContext {
   secretValues: Set<string>;
   secrets: (name: string) => string | undefined;
   defaults: StageDefaults;
+  network: NetworkSettings;
+}
+
+/** The network settings plugins receive, from `network.*` config. */
+export async function networkSettings(config: Config): Promise<NetworkSettings> {
+  const n = config.network;
+  let caPem: string | undefined;
+  if (n.https.ca) {
+    try {
+      caPem = await Deno.readTextFile(n.https.ca);
+    } catch (e) {
+      throw new Error(`network.https.ca: cannot read ${n.https.ca}: ${(e as Error).message}`);
+    }
+  }
+  return {
+    dnsServers: n.dns.servers.length ? [...n.dns.servers] : await systemDnsServers(),
+    httpPort: n.http.port,
+    httpsPort: n.https.port,
+    caPem,
+    proxy: n.http.proxy,
+    allowPrivate: n.allowPrivate,
+    timeouts: { dns: n.timeouts.dns, connect: n.timeouts.connect, request: n.timeouts.request },
+    concurrency: n.concurrency,
+    rdapBootstrap: n.rdap.bootstrap,
+  };
 }
 
 /** Loads config, logger and registry (no store yet). */
@@ -39,7 +65,9 @@ export async function openContext(
     lockPath: config.plugins.lock,
   });
   const secrets = secretResolver(config, env);
+  const network = await networkSettings(config);
   return {
+    network,
     config,
     log,
     registry,
@@ -87,6 +115,7 @@ export async function startEngine(ctx: CliContext): Promise<EngineHandle> {
     secretValues: ctx.secretValues,
     concurrency: ctx.config.engine.concurrency,
     log: ctx.log,
+    network: ctx.network,
   });
   await engine.start();
   return {

@@ -6,7 +6,7 @@
  * messages after a crash.
  * @module
  */
-import type { Item, Json } from "../../sdk/types.ts";
+import type { Item, Json, NetworkSettings } from "../../sdk/types.ts";
 import { compileExpression } from "../pipeline/expression.ts";
 import { type ChunkMessage, type EngineMessage, messageId } from "../queue/queue.ts";
 import {
@@ -42,6 +42,8 @@ export interface EngineOptions {
   /** How many chunks the source may read ahead of the last stage (default 32). */
   maxSourceAhead?: number;
   log?: Logger;
+  /** Network settings handed to every plugin. */
+  network?: NetworkSettings;
   /** Epoch milliseconds (injectable). */
   now?: () => number;
 }
@@ -82,6 +84,7 @@ export class Engine {
       secrets: opts.secrets,
       secretValues: opts.secretValues,
       signal: this.#stop.signal,
+      network: opts.network,
     });
   }
 

@@ -4,7 +4,7 @@
  * exists for tests only.
  * @module
  */
-import type { Item, Json, ProcessResult, ReadResult } from "../../sdk/types.ts";
+import type { Item, Json, NetworkSettings, ProcessResult, ReadResult } from "../../sdk/types.ts";
 import type { ResolvedPlugin } from "../plugins/manifest.ts";
 
 /** Effective permissions of one stage: approved ∩ what the stage narrowed them to. */
@@ -40,6 +40,8 @@ export interface StageSpec {
   dataDir: string;
   /** Run inputs after defaults. */
   inputs: Record<string, unknown>;
+  /** Network settings handed to the plugin. */
+  network?: NetworkSettings;
 }
 
 /** Per-call context. */

@@ -62,6 +62,7 @@ export class InProcessExecutor implements StageExecutor {
       run: { id: spec.runId, stage: spec.stageId },
       inputFile: spec.inputFile,
       dataDir: spec.dataDir,
+      network: spec.network,
     }, {
       log: (level, msg, data) => log?.(level, msg, data),
       metric: () => {},

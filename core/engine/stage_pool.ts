@@ -8,6 +8,7 @@ import { resolveTemplates, secretNamesUsed, TemplateError } from "../pipeline/te
 import { effectivePermissions } from "../plugins/permissions.ts";
 import { join } from "../paths.ts";
 import type { RunRecord } from "../store/store.ts";
+import type { NetworkSettings } from "../../sdk/types.ts";
 import { PluginError, type StageExecutor, type StageInstance } from "./executor.ts";
 
 /** Options of {@link StagePool}. */
@@ -17,6 +18,7 @@ export interface StagePoolOptions {
   secrets?: (name: string) => string | undefined;
   secretValues?: Set<string>;
   signal: AbortSignal;
+  network?: NetworkSettings;
 }
 
 /** Plugin instances per run and stage. */
@@ -94,6 +96,7 @@ export class StagePool {
       inputFile: index === 0 ? run.inputFile : undefined,
       dataDir,
       inputs: run.inputs,
+      network: this.#o.network,
     });
   }
 

@@ -17,6 +17,7 @@ const KINDS = ["net", "read", "write", "env"] as const;
  * `may connect to any subdomain of example.com on port 443`.
  */
 export function describeNet(entry: string): string {
+  if (entry.trim() === "*") return "may connect to ANY host on any port (a network prober)";
   const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(entry);
   const host = m?.[1] ?? entry, port = m?.[2];
   if (host.startsWith("*.")) {

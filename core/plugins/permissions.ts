@@ -77,6 +77,7 @@ function hostCovered(stage: string, approved: string): boolean {
 
 /** Whether the net entry `stage` is covered by the approved entry `approved`. */
 export function netCovered(stage: string, approved: string): boolean {
+  if (approved.trim() === "*") return stage.trim() === "*" || parseNetEntry(stage) !== undefined;
   const s = parseNetEntry(stage);
   const a = parseNetEntry(approved);
   if (!s || !a) return false;

@@ -104,3 +104,11 @@ Deno.test("effective permissions: the stage's list when given, else the approved
       ),
   );
 });
+
+Deno.test("an approved * covers any host; a stage may narrow it to named hosts", () => {
+  const approved = { net: ["*"], read: [], write: [], env: [] };
+  assert.deepEqual(widenings({ net: ["rdap.org:443", "*.example.com"] }, approved), []);
+  assert.deepEqual(effectivePermissions(approved, { net: ["rdap.org:443"] }).net, ["rdap.org:443"]);
+  assert.deepEqual(effectivePermissions(approved).net, ["*"]);
+  assert.equal(widenings({ net: ["*"] }, { net: ["rdap.org"], read: [], write: [], env: [] }).length, 1);
+});

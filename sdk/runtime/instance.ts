@@ -3,7 +3,14 @@
  * builds the contexts, runs `setup` once, and normalizes results.
  * @module
  */
-import type { Item, Json, ProcessResult, ReadResult } from "../types.ts";
+import {
+  DEFAULT_NETWORK,
+  type Item,
+  type Json,
+  type NetworkSettings,
+  type ProcessResult,
+  type ReadResult,
+} from "../types.ts";
 import type { CallContext, LogLevel, PluginDefinition, SetupContext } from "../plugin.ts";
 
 /** What the host tells an instance when it starts. */
@@ -14,6 +21,8 @@ export interface InstanceInit {
   run: { id: string; stage: string };
   inputFile?: string;
   dataDir: string;
+  /** Network settings (absent: {@link DEFAULT_NETWORK}). */
+  network?: NetworkSettings;
 }
 
 /** Receives log lines and metric updates from the plugin. */
@@ -45,6 +54,7 @@ export function createPluginInstance(
     run: init.run,
     inputFile: init.inputFile,
     dataDir: init.dataDir,
+    network: init.network ?? DEFAULT_NETWORK,
     signal,
     log: {
       debug: (m, d) => sink.log("debug", m, d, chunk),
@@ -59,7 +69,10 @@ export function createPluginInstance(
   });
   let state: Promise<unknown> | undefined;
   const ready = () => state ??= Promise.resolve(def.setup?.(base(undefined, lifetime)));
-  const ctx = async (chunk: number, signal: AbortSignal): Promise<CallContext<Record<string, unknown>, unknown>> => ({
+  const ctx = async (
+    chunk: number,
+    signal: AbortSignal,
+  ): Promise<CallContext<Record<string, unknown>, unknown>> => ({
     ...base(chunk, signal),
     state: await ready(),
     chunk,

@@ -1,0 +1,1 @@
+export const notAPlugin = 1;

@@ -1,0 +1,182 @@
+/**
+ * The main module of a sandboxed plugin process. It reads requests from stdin, loads the
+ * plugin's entry module on `init`, and answers on stdout with {@linkcode FRAME_MARK}-prefixed
+ * NDJSON lines. Console output and the SDK logger become `log` messages; an uncaught error fails
+ * the calls in flight instead of killing the process.
+ *
+ * The SDK is imported statically here so that the plugin's `import "@sluice/sdk"` finds it
+ * already loaded: Deno checks read permission for modules loaded by a dynamic import, and the
+ * plugin may read only its own folder.
+ * @module
+ */
+import "../mod.ts";
+import type { Json } from "../types.ts";
+import type { LogLevel, PluginDefinition } from "../plugin.ts";
+import { createPluginInstance, type PluginInstance } from "./instance.ts";
+import {
+  type ChildMessage,
+  FRAME_MARK,
+  readLines,
+  type Request,
+  toWireError,
+  type WireError,
+} from "./protocol.ts";
+
+const encoder = new TextEncoder();
+const stdout = Deno.stdout;
+
+function send(msg: ChildMessage): void {
+  let bytes = encoder.encode(FRAME_MARK + JSON.stringify(msg) + "\n");
+  while (bytes.length > 0) bytes = bytes.subarray(stdout.writeSync(bytes));
+}
+
+/** Calls in flight, by request id; an uncaught error fails all of them. */
+const inFlight = new Set<number>();
+let currentChunk: number | undefined;
+
+function reply(id: number, result: unknown): void {
+  if (!inFlight.delete(id)) return;
+  send({ id, ok: true, result: result ?? null });
+}
+
+function fail(id: number, error: WireError): void {
+  if (!inFlight.delete(id)) return;
+  send({ id, ok: false, error });
+}
+
+function log(level: LogLevel, msg: string, data?: Json, chunk = currentChunk): void {
+  const m: ChildMessage = { op: "log", level, msg };
+  if (data !== undefined) m.data = data;
+  if (chunk !== undefined) m.chunk = chunk;
+  send(m);
+}
+
+function format(args: unknown[]): string {
+  return args.map((a) => typeof a === "string" ? a : Deno.inspect(a, { colors: false, depth: 6 }))
+    .join(" ");
+}
+
+function routeConsole(): void {
+  const levels: Record<string, LogLevel> = {
+    log: "info",
+    info: "info",
+    debug: "debug",
+    trace: "debug",
+    dir: "info",
+    table: "info",
+    warn: "warn",
+    error: "error",
+  };
+  for (const [method, level] of Object.entries(levels)) {
+    (console as unknown as Record<string, unknown>)[method] = (...args: unknown[]) =>
+      log(level, format(args));
+  }
+}
+
+/** Closes the two storages Deno shares between every script run with the same config. */
+function guardSharedStorage(): void {
+  const denied = (what: string) =>
+    new Deno.errors.NotCapable(
+      `Requires sandbox access to ${what}: it is shared by every plugin; use files in ctx.dataDir`,
+    );
+  const openKv = (Deno as unknown as { openKv?: (path?: string) => Promise<unknown> }).openKv;
+  if (typeof openKv === "function") {
+    Object.defineProperty(Deno, "openKv", {
+      value: (path?: string) => {
+        if (!path) return Promise.reject(denied("Deno.openKv() without a path"));
+        return openKv.call(Deno, path);
+      },
+      configurable: false,
+      writable: false,
+      enumerable: true,
+    });
+  }
+  Object.defineProperty(globalThis, "localStorage", {
+    get() {
+      throw denied("localStorage");
+    },
+    configurable: false,
+  });
+}
+
+function onUncaught(err: unknown): void {
+  const wire = toWireError(err);
+  if (inFlight.size === 0) {
+    log("error", `uncaught error outside any call: ${wire.message}`);
+    return;
+  }
+  for (const id of [...inFlight]) fail(id, wire);
+}
+
+const lifetime = new AbortController();
+let instance: PluginInstance | undefined;
+
+async function init(req: Extract<Request, { op: "init" }>): Promise<void> {
+  const mod = await import(req.entry);
+  const def = mod.default as PluginDefinition<Record<string, unknown>, unknown> | undefined;
+  if (!def || (typeof def.read !== "function" && typeof def.process !== "function")) {
+    throw new TypeError(
+      `${req.entry} must \`export default definePlugin({...})\` with read() or process()`,
+    );
+  }
+  instance = createPluginInstance(def, req.init, {
+    log: (level, msg, data, chunk) => log(level, msg, data, chunk),
+    metric: (kind, name, value) => send({ op: "metric", kind, name, value }),
+  }, lifetime.signal);
+}
+
+async function handle(req: Request): Promise<unknown> {
+  if (req.op === "init") return await init(req);
+  if (req.op === "shutdown") {
+    lifetime.abort(new Error("the host shut this plugin instance down"));
+    return null;
+  }
+  if (!instance) throw new Error(`protocol: "${req.op}" before a successful init`);
+  const signal = lifetime.signal;
+  switch (req.op) {
+    case "read":
+      currentChunk = req.chunk;
+      return await instance.read(req.cursor, req.limit, req.chunk, signal);
+    case "process":
+      currentChunk = req.chunk;
+      return await instance.process(req.items, req.chunk, signal);
+    case "finish":
+      currentChunk = undefined;
+      return await instance.finish(signal);
+  }
+}
+
+async function main(): Promise<void> {
+  routeConsole();
+  guardSharedStorage();
+  globalThis.addEventListener("unhandledrejection", (e) => {
+    e.preventDefault();
+    onUncaught(e.reason);
+  });
+  globalThis.addEventListener("error", (e) => {
+    e.preventDefault();
+    onUncaught(e.error ?? e.message);
+  });
+  for await (const line of readLines(Deno.stdin.readable)) {
+    if (line.trim() === "") continue;
+    let req: Request;
+    try {
+      req = JSON.parse(line);
+    } catch {
+      log("error", `protocol: the host sent a line that is not JSON: ${line.slice(0, 200)}`);
+      continue;
+    }
+    inFlight.add(req.id);
+    handle(req).then(
+      (result) => {
+        reply(req.id, result);
+        if (req.op === "shutdown") Deno.exit(0);
+      },
+      (err) => fail(req.id, toWireError(err)),
+    );
+  }
+  // The host closed our stdin: it is gone or done with us.
+  Deno.exit(0);
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,81 @@
+/**
+ * Explains why a sandboxed plugin process died or could not load, from its exit status and
+ * the tail of its stderr, in words a person can act on.
+ * @module
+ */
+import { SandboxError } from "./sandbox_error.ts";
+
+const OOM = /out of memory|heap limit|allocation failed/i;
+const PERMISSION = /NotCapable|PermissionDenied|Requires \w+ access|requires unscoped/;
+const NOT_CACHED = /--cached-only|not found in cache|not in cache|not cached/i;
+
+/** Keeps the last lines of a process's stderr and what they revealed. */
+export class StderrTail {
+  /** The last lines, oldest first. */
+  readonly lines: string[] = [];
+  /** True once a line said V8 ran out of heap. */
+  outOfMemory = false;
+  /** The first line that reported a refused permission. */
+  permissionLine?: string;
+  #max: number;
+
+  constructor(max = 40) {
+    this.#max = max;
+  }
+
+  /** Records one stderr line. */
+  push(line: string): void {
+    if (OOM.test(line)) this.outOfMemory = true;
+    if (!this.permissionLine && PERMISSION.test(line)) this.permissionLine = line.trim();
+    this.lines.push(line);
+    if (this.lines.length > this.#max) this.lines.shift();
+  }
+
+  /** The last non-empty lines, joined, for an error message. */
+  summary(count = 5): string {
+    return this.lines.filter((l) => l.trim() !== "").slice(-count).join(" | ");
+  }
+}
+
+/** Removes Deno's command-line advice, which does not apply to a sandboxed plugin. */
+export function stripFlagAdvice(message: string): string {
+  return message.replace(/, run again with the --allow-[\w-]+ flag/g, "");
+}
+
+/** The error for a process that exited (or was killed by something other than the host). */
+export function describeDeath(
+  status: Deno.CommandStatus,
+  stderr: StderrTail,
+  opts: { memoryMb: number },
+): SandboxError {
+  if (stderr.outOfMemory) {
+    return new SandboxError(
+      "oom",
+      `out of memory (heap cap ${opts.memoryMb} MB): the process was killed; give the stage more ` +
+        "memory (memoryMb) or smaller chunks",
+    );
+  }
+  if (stderr.permissionLine) {
+    return new SandboxError(
+      "permission",
+      `permission denied: ${stripFlagAdvice(stderr.permissionLine)} (the process exited)`,
+    );
+  }
+  const how = status.signal ? `was killed by ${status.signal}` : `exited with code ${status.code}`;
+  const tail = stderr.summary();
+  return new SandboxError("exit", `the plugin process ${how}${tail ? `: ${tail}` : ""}`);
+}
+
+/** The message for an entry module that failed to load, with a hint when it is the cache. */
+export function loadErrorMessage(
+  message: string,
+  ctx: { entry: string; entryPath?: string; denoDir?: string; opts: { hostConfig: string } },
+): string {
+  let text = `could not load ${ctx.entry}: ${stripFlagAdvice(message)}`;
+  if (NOT_CACHED.test(message)) {
+    text += `. Its dependencies are not in the Deno cache (DENO_DIR=${ctx.denoDir ?? "default"}) ` +
+      "and the sandbox never downloads: install the plugin again (the installer caches them) or " +
+      `run \`deno cache --config ${ctx.opts.hostConfig} ${ctx.entryPath ?? ctx.entry}\``;
+  }
+  return text;
+}

@@ -1,0 +1,108 @@
+/**
+ * The wire protocol between the Sluice host and a sandboxed plugin process: NDJSON over the
+ * child's stdin (requests) and stdout (responses, log lines and metrics), with request ids.
+ *
+ * Every protocol line the child writes starts with {@linkcode FRAME_MARK}, so anything else the
+ * plugin prints to stdout can be told apart and kept as a log line.
+ * @module
+ */
+import type { Item, Json } from "../types.ts";
+import type { LogLevel } from "../plugin.ts";
+import type { InstanceInit } from "./instance.ts";
+
+/** Starts every protocol line the child writes (ASCII record separator). */
+export const FRAME_MARK = "\x1e";
+
+/** The first request: starts the plugin with its entry module and context. */
+export interface InitRequest {
+  id: number;
+  op: "init";
+  /** `file:` URL of the plugin's entry module. */
+  entry: string;
+  init: InstanceInit;
+}
+
+/** A request from the host to the child. */
+export type Request =
+  | InitRequest
+  | { id: number; op: "read"; cursor: Json; limit: number; chunk: number }
+  | { id: number; op: "process"; items: Item[]; chunk: number }
+  | { id: number; op: "finish" }
+  | { id: number; op: "shutdown" };
+
+/** An error as carried over the wire. */
+export interface WireError {
+  name: string;
+  message: string;
+  stack?: string;
+  /** True when the error is Deno refusing a permission (NotCapable, PermissionDenied). */
+  permission: boolean;
+}
+
+/** A message from the child to the host. */
+export type ChildMessage =
+  | { id: number; ok: true; result?: unknown }
+  | { id: number; ok: false; error: WireError }
+  | { op: "log"; level: LogLevel; msg: string; data?: Json; chunk?: number }
+  | { op: "metric"; kind: "count" | "gauge"; name: string; value: number };
+
+const permissionText = /^Requires (\w+ )?(and \w+ )?access|^Deno\.\w+\(\) requires unscoped/;
+
+/** True when `err` (or one of its causes) is Deno refusing a permission. */
+export function isPermissionError(err: unknown): boolean {
+  for (let e = err, depth = 0; e && depth < 5; depth++) {
+    if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+      return true;
+    }
+    const name = (e as { name?: unknown }).name;
+    if (name === "NotCapable" || name === "PermissionDenied") return true;
+    const message = (e as { message?: unknown }).message;
+    if (typeof message === "string" && permissionText.test(message)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/** Turns anything thrown into a {@linkcode WireError}. */
+export function toWireError(err: unknown): WireError {
+  const permission = isPermissionError(err);
+  if (err instanceof Error) {
+    return { name: err.name, message: err.message, stack: err.stack, permission };
+  }
+  return { name: "Error", message: String(err), permission };
+}
+
+/** Checks that a parsed line is a well-formed {@linkcode ChildMessage}. */
+export function isChildMessage(value: unknown): value is ChildMessage {
+  if (!value || typeof value !== "object") return false;
+  const v = value as Record<string, unknown>;
+  if (typeof v.id === "number") {
+    if (v.ok === true) return true;
+    const e = v.error as Record<string, unknown> | undefined;
+    return v.ok === false && !!e && typeof e.message === "string";
+  }
+  if (v.op === "log") return typeof v.level === "string" && typeof v.msg === "string";
+  if (v.op === "metric") return typeof v.name === "string" && typeof v.value === "number";
+  return false;
+}
+
+/**
+ * Splits a byte stream into text lines (without the newline). A last line without a newline is
+ * yielded at the end of the stream.
+ */
+export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let buf = "";
+  for await (const bytes of stream) {
+    buf += decoder.decode(bytes, { stream: true });
+    let start = 0;
+    let nl: number;
+    while ((nl = buf.indexOf("\n", start)) >= 0) {
+      yield buf.slice(start, nl);
+      start = nl + 1;
+    }
+    buf = buf.slice(start);
+  }
+  buf += decoder.decode();
+  if (buf.length > 0) yield buf;
+}

@@ -1,0 +1,138 @@
+/**
+ * Turns a stage's effective permissions into the `deno run` command line and environment of a
+ * sandboxed plugin process. Only what is granted is passed: read of the plugin's own folder, the
+ * run's input file and granted read paths; write of granted paths under the data folder; the
+ * granted hosts and env names. Never run, ffi, sys, all or remote imports.
+ * @module
+ */
+import { isAbsolute, join, normalize, relative, resolve } from "node:path";
+
+/** Permissions as granted to one stage (already intersected with what was approved). */
+export interface SandboxPermissions {
+  net?: string[];
+  read?: string[];
+  write?: string[];
+  env?: string[];
+}
+
+/** What {@linkcode buildSandboxCommand} needs. */
+export interface SandboxCommandOptions {
+  /** Absolute folder of the plugin (readable, never writable). */
+  pluginDir: string;
+  /** The stage's effective permissions. */
+  permissions: SandboxPermissions;
+  /** Absolute data folder; relative read/write paths resolve against it. */
+  dataDir: string;
+  /** Absolute path of the run's input file (sources), made readable. */
+  inputFile?: string;
+  /** V8 heap cap in MB. */
+  memoryMb: number;
+  /** Path of the host's deno.json: its import map gives `@sluice/sdk` and npm packages. */
+  hostConfig: string;
+  /** DENO_DIR of the child (the host's module and npm cache). */
+  denoDir?: string;
+  /** npm registry URL for Deno in the child (it keys the npm cache); default: the host's. */
+  npmRegistry?: string;
+  /** Reads the host's environment; defaults to `Deno.env.get`. */
+  hostEnv?: (name: string) => string | undefined;
+}
+
+/** The command line and environment of one sandboxed plugin process. */
+export interface SandboxCommand {
+  args: string[];
+  env: Record<string, string>;
+}
+
+/** The child's main module. */
+export const CHILD_MAIN: string = new URL("./child.ts", import.meta.url).href;
+
+/** Host environment variables Deno itself needs in the child (never secrets). */
+const DENO_ENV = ["NPM_CONFIG_REGISTRY"];
+
+function checkListItem(kind: string, value: string): string {
+  if (value.length === 0 || value.includes(",") || /[\0\n]/.test(value)) {
+    throw new RangeError(
+      `sandbox: ${kind} permission entry ${JSON.stringify(value)} is not allowed: it must be ` +
+        "non-empty and contain no comma or newline; fix the plugin manifest or the stage permissions",
+    );
+  }
+  return value;
+}
+
+/** True when `path` is `dir` or inside it. */
+export function isInside(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+}
+
+/** Resolves a granted read path: absolute as given, relative against the data folder. */
+export function resolveReadPath(dataDir: string, path: string): string {
+  checkListItem("read", path);
+  return isAbsolute(path) ? normalize(path) : resolve(dataDir, path);
+}
+
+/** Resolves a granted write path under the data folder; refuses one that escapes it. */
+export function resolveWritePath(dataDir: string, path: string): string {
+  checkListItem("write", path);
+  const full = isAbsolute(path) ? normalize(path) : resolve(dataDir, path);
+  if (!isInside(dataDir, full)) {
+    throw new RangeError(
+      `sandbox: write permission ${JSON.stringify(path)} resolves to ${full}, outside the ` +
+        `plugin's data folder ${dataDir}; a plugin may only write under its data folder`,
+    );
+  }
+  return full;
+}
+
+/** Builds the `deno run` arguments and the environment for a sandboxed plugin process. */
+export function buildSandboxCommand(opts: SandboxCommandOptions): SandboxCommand {
+  const hostEnv = opts.hostEnv ?? ((name: string) => Deno.env.get(name));
+  const p = opts.permissions;
+  const dataDir = resolve(opts.dataDir);
+  const read = [checkListItem("read", resolve(opts.pluginDir))];
+  if (opts.inputFile) read.push(checkListItem("read", resolve(opts.inputFile)));
+  for (const r of p.read ?? []) read.push(resolveReadPath(dataDir, r));
+  const write = (p.write ?? []).map((w) => resolveWritePath(dataDir, w));
+  const net = (p.net ?? []).map((n) => checkListItem("net", n));
+  const envNames = (p.env ?? []).map((n) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) {
+      throw new RangeError(`sandbox: env permission ${JSON.stringify(n)} is not a variable name`);
+    }
+    return n;
+  });
+  const args = [
+    "run",
+    "--no-prompt",
+    "--cached-only",
+    "--no-lock",
+    "--deny-import",
+    "--no-check",
+    `--config=${resolve(opts.hostConfig)}`,
+    `--v8-flags=--max-old-space-size=${Math.max(16, Math.floor(opts.memoryMb))}`,
+    `--allow-read=${[...new Set(read)].join(",")}`,
+  ];
+  if (write.length > 0) args.push(`--allow-write=${[...new Set(write)].join(",")}`);
+  // "*" is the manifest's way to ask for any host (network probers); it was shown at approval.
+  if (net.includes("*")) args.push("--allow-net");
+  else if (net.length > 0) args.push(`--allow-net=${[...new Set(net)].join(",")}`);
+  if (envNames.length > 0) args.push(`--allow-env=${[...new Set(envNames)].join(",")}`);
+  args.push(CHILD_MAIN);
+
+  const env: Record<string, string> = { NO_COLOR: "1" };
+  const denoDir = opts.denoDir ?? hostEnv("DENO_DIR");
+  if (denoDir) env.DENO_DIR = denoDir;
+  else {
+    const home = hostEnv("HOME");
+    if (home) env.DENO_DIR = join(home, ".cache", "deno");
+  }
+  for (const name of DENO_ENV) {
+    const v = hostEnv(name);
+    if (v !== undefined) env[name] = v;
+  }
+  if (opts.npmRegistry) env.NPM_CONFIG_REGISTRY = opts.npmRegistry;
+  for (const name of envNames) {
+    const v = hostEnv(name);
+    if (v !== undefined) env[name] = v;
+  }
+  return { args, env };
+}

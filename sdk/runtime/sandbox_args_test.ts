@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import { buildSandboxCommand, CHILD_MAIN } from "./sandbox_args.ts";
+
+const base = {
+  pluginDir: "/plugins/p",
+  dataDir: "/data/run1/p",
+  memoryMb: 96,
+  hostConfig: "/app/deno.json",
+  denoDir: "/cache/deno",
+};
+
+Deno.test("sandbox command grants exactly the stage's permissions", () => {
+  const host: Record<string, string> = { GRANTED: "yes", OTHER: "no", DENO_DIR: "/x" };
+  const { args, env } = buildSandboxCommand({
+    ...base,
+    inputFile: "/uploads/in.csv",
+    permissions: {
+      net: ["api.example.com", "*.cdn.example"],
+      read: ["lists", "/srv/shared"],
+      write: ["out", "."],
+      env: ["GRANTED", "MISSING"],
+    },
+    hostEnv: (n) => host[n],
+  });
+  assert.deepEqual(args, [
+    "run",
+    "--no-prompt",
+    "--cached-only",
+    "--no-lock",
+    "--deny-import",
+    "--no-check",
+    "--config=/app/deno.json",
+    "--v8-flags=--max-old-space-size=96",
+    "--allow-read=/plugins/p,/uploads/in.csv,/data/run1/p/lists,/srv/shared",
+    "--allow-write=/data/run1/p/out,/data/run1/p",
+    "--allow-net=api.example.com,*.cdn.example",
+    "--allow-env=GRANTED,MISSING",
+    CHILD_MAIN,
+  ]);
+  assert.deepEqual(env, { NO_COLOR: "1", DENO_DIR: "/cache/deno", GRANTED: "yes" });
+  for (const flag of ["--allow-run", "--allow-ffi", "--allow-sys", "--allow-all", "-A"]) {
+    assert.ok(!args.some((a) => a.startsWith(flag)), flag);
+  }
+});
+
+Deno.test("sandbox command without grants reads only the plugin folder", () => {
+  const { args } = buildSandboxCommand({ ...base, permissions: {}, hostEnv: () => undefined });
+  assert.deepEqual(args.filter((a) => a.startsWith("--allow")), ["--allow-read=/plugins/p"]);
+});
+
+Deno.test("sandbox command refuses escaping writes and comma tricks", () => {
+  const opts = (p: object) => ({ ...base, permissions: p, hostEnv: () => undefined });
+  assert.throws(
+    () => buildSandboxCommand(opts({ write: ["../other"] })),
+    /outside the plugin's data/,
+  );
+  assert.throws(() => buildSandboxCommand(opts({ write: ["/etc"] })), /outside the plugin's data/);
+  assert.throws(() => buildSandboxCommand(opts({ read: ["a,/etc"] })), /no comma/);
+  assert.throws(() => buildSandboxCommand(opts({ net: ["a.com,b.com"] })), /no comma/);
+  assert.throws(() => buildSandboxCommand(opts({ env: ["A=B"] })), /not a variable name/);
+});
+
+Deno.test("net * (any host, shown at approval) becomes a bare --allow-net and nothing broader", () => {
+  const { args } = buildSandboxCommand({ ...base, permissions: { net: ["*"] }, hostEnv: () => undefined });
+  assert.deepEqual(args.filter((a) => a.startsWith("--allow")), [
+    "--allow-read=/plugins/p",
+    "--allow-net",
+  ]);
+});

@@ -1,0 +1,49 @@
+/**
+ * The error a sandboxed plugin call fails with, on the host side. `core/sandbox` turns it into
+ * the engine's `PluginError`; `sdk/testing.ts` throws it as is.
+ * @module
+ */
+
+/** Why a sandboxed call failed. */
+export type SandboxErrorKind =
+  /** The plugin's code threw. */
+  | "plugin"
+  /** Deno refused a permission the stage does not grant. */
+  | "permission"
+  /** The call ran longer than its timeout; the process was killed. */
+  | "timeout"
+  /** The process hit its V8 heap cap and died. */
+  | "oom"
+  /** The process exited or was killed during the call. */
+  | "exit"
+  /** The process wrote something that breaks the protocol; it was killed. */
+  | "protocol"
+  /** The caller aborted the call; the process was killed. */
+  | "aborted"
+  /** The plugin's entry module could not be loaded. */
+  | "load"
+  /** The instance was already closed. */
+  | "closed";
+
+/** A failed sandboxed call. */
+export class SandboxError extends Error {
+  /** Why it failed. */
+  readonly kind: SandboxErrorKind;
+  /** Whether another attempt (on a fresh instance) may succeed. */
+  readonly retryable: boolean;
+  /** The plugin-side stack, when the plugin threw. */
+  readonly remoteStack?: string;
+
+  constructor(
+    kind: SandboxErrorKind,
+    message: string,
+    options?: { cause?: unknown; remoteStack?: string; retryable?: boolean },
+  ) {
+    super(message, { cause: options?.cause });
+    this.name = "SandboxError";
+    this.kind = kind;
+    this.remoteStack = options?.remoteStack;
+    this.retryable = options?.retryable ??
+      !(kind === "permission" || kind === "load");
+  }
+}

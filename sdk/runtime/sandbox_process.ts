@@ -1,0 +1,366 @@
+/**
+ * One sandboxed plugin process seen from the host: spawns `deno run` with the stage's
+ * permissions, speaks the NDJSON protocol, routes the plugin's output to log callbacks, and kills
+ * the process (SIGKILL) on timeout, abort or protocol garbage. Used by `core/sandbox` (pools of
+ * these) and by `sdk/testing.ts`.
+ * @module
+ */
+import { isAbsolute, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Item, Json, ProcessResult, ReadResult } from "../types.ts";
+import type { LogLevel } from "../plugin.ts";
+import type { InstanceInit } from "./instance.ts";
+import {
+  type ChildMessage,
+  FRAME_MARK,
+  isChildMessage,
+  readLines,
+  type Request,
+} from "./protocol.ts";
+import { buildSandboxCommand, type SandboxCommandOptions } from "./sandbox_args.ts";
+import { SandboxError } from "./sandbox_error.ts";
+import { describeDeath, loadErrorMessage, StderrTail } from "./death.ts";
+
+/** A log line from a sandboxed plugin, with where it came from. */
+export interface SandboxLogEntry {
+  level: LogLevel;
+  msg: string;
+  data?: Json;
+  /** Chunk the plugin was working on, when known. */
+  chunk?: number;
+  /** `plugin`: console or SDK logger; `stdout`: stray stdout line; `stderr`: stderr line. */
+  source: "plugin" | "stdout" | "stderr";
+  /** Process id of the instance. */
+  pid: number;
+}
+
+/** Options of {@linkcode SandboxProcess.start}. */
+export interface StartSandboxOptions extends Omit<SandboxCommandOptions, "dataDir" | "inputFile"> {
+  /** The deno binary; defaults to `Deno.execPath()`. */
+  denoPath?: string;
+  /** Entry module, relative to `pluginDir` (or absolute). */
+  entry: string;
+  /** What the plugin's contexts hold (config, secrets, inputs, run, inputFile, dataDir). */
+  init: InstanceInit;
+  /** Limit for spawning and loading the entry; default 30 s. */
+  startTimeoutMs?: number;
+  /** Receives log lines that arrive outside a call with its own `onLog`. */
+  onLog?: (entry: SandboxLogEntry) => void;
+  /** Receives the plugin's metric updates. */
+  onMetric?: (kind: "count" | "gauge", name: string, value: number) => void;
+  /** Aborting it kills the process. */
+  signal?: AbortSignal;
+}
+
+/** Options of one call. */
+export interface SandboxCallOptions {
+  /** Kill the process and fail the call after this many ms. */
+  timeoutMs?: number;
+  /** Aborting it kills the process and fails the call. */
+  signal?: AbortSignal;
+  /** Receives the log lines written while this call runs. */
+  onLog?: (entry: SandboxLogEntry) => void;
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(err: SandboxError): void;
+  onLog?: (entry: SandboxLogEntry) => void;
+}
+
+const denoDirs = new Map<string, Promise<string | undefined>>();
+
+/** The DENO_DIR the given deno binary uses (from `deno info --json`), cached per binary. */
+export function hostDenoDir(denoPath: string = Deno.execPath()): Promise<string | undefined> {
+  let found = denoDirs.get(denoPath);
+  if (!found) {
+    found = new Deno.Command(denoPath, {
+      args: ["info", "--json"],
+      stdout: "piped",
+      stderr: "null",
+    })
+      .output().then((out) => JSON.parse(new TextDecoder().decode(out.stdout)).denoDir as string)
+      .catch(() => undefined);
+    denoDirs.set(denoPath, found);
+  }
+  return found;
+}
+
+/** A live sandboxed plugin process. */
+export class SandboxProcess {
+  /** Process id. */
+  readonly pid: number;
+  /** Resolves once the process has exited and its output was read. */
+  readonly exited: Promise<Deno.CommandStatus>;
+  #child: Deno.ChildProcess;
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #dead = false;
+  #killReason?: SandboxError;
+  #closing = false;
+  #stderr = new StderrTail();
+  #opts: StartSandboxOptions;
+  #secrets: string[];
+
+  private constructor(child: Deno.ChildProcess, opts: StartSandboxOptions) {
+    this.#child = child;
+    this.pid = child.pid;
+    this.#opts = opts;
+    this.#secrets = Object.values(opts.init.secrets).filter((s) => s.length >= 3);
+    const writer = child.stdin.getWriter();
+    this.#writer = writer;
+    const out = this.#readStdout();
+    const err = this.#readStderr();
+    this.exited = (async () => {
+      const [status] = await Promise.all([child.status, out, err]);
+      this.#dead = true;
+      await writer.close().catch(() => {});
+      const death = this.#killReason ??
+        (this.#closing && !this.#stderr.outOfMemory
+          ? new SandboxError("closed", "the plugin instance was shut down during the call")
+          : describeDeath(status, this.#stderr, { memoryMb: opts.memoryMb }));
+      this.#rejectAll(death);
+      return status;
+    })();
+  }
+
+  /** Spawns a sandboxed process, loads the plugin's entry, and resolves once it is ready. */
+  static async start(opts: StartSandboxOptions): Promise<SandboxProcess> {
+    const denoPath = opts.denoPath ?? Deno.execPath();
+    const denoDir = opts.denoDir ?? Deno.env.get("DENO_DIR") ?? await hostDenoDir(denoPath);
+    await Deno.mkdir(opts.init.dataDir, { recursive: true });
+    const cmd = buildSandboxCommand({
+      ...opts,
+      denoDir,
+      dataDir: opts.init.dataDir,
+      inputFile: opts.init.inputFile,
+    });
+    const child = new Deno.Command(denoPath, {
+      args: cmd.args,
+      env: cmd.env,
+      clearEnv: true,
+      cwd: opts.pluginDir,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const proc = new SandboxProcess(child, opts);
+    const entryPath = isAbsolute(opts.entry) ? opts.entry : join(opts.pluginDir, opts.entry);
+    const entry = pathToFileURL(resolve(entryPath)).href;
+    try {
+      await proc.#call({ id: 0, op: "init", entry, init: opts.init }, {
+        timeoutMs: opts.startTimeoutMs ?? 30_000,
+        signal: opts.signal,
+      });
+    } catch (err) {
+      await proc.kill();
+      if (err instanceof SandboxError && err.kind === "plugin") {
+        throw new SandboxError(
+          "load",
+          loadErrorMessage(err.message, { entry, entryPath, denoDir, opts }),
+          {
+            cause: err,
+            remoteStack: err.remoteStack,
+          },
+        );
+      }
+      throw err;
+    }
+    return proc;
+  }
+
+  /** False once the process died or was killed. */
+  get alive(): boolean {
+    return !this.#dead && !this.#killReason;
+  }
+
+  /** Sources: reads the chunk after `cursor`. */
+  async read(
+    cursor: Json,
+    limit: number,
+    chunk: number,
+    opts: SandboxCallOptions = {},
+  ): Promise<ReadResult> {
+    const id = this.#nextId++;
+    return await this.#call({ id, op: "read", cursor, limit, chunk }, opts) as ReadResult;
+  }
+
+  /** Transforms and sinks: processes a batch. */
+  async process(
+    items: Item[],
+    chunk: number,
+    opts: SandboxCallOptions = {},
+  ): Promise<ProcessResult> {
+    const id = this.#nextId++;
+    return await this.#call({ id, op: "process", items, chunk }, opts) as ProcessResult;
+  }
+
+  /** Runs the plugin's `finish`. */
+  async finish(opts: SandboxCallOptions = {}): Promise<void> {
+    await this.#call({ id: this.#nextId++, op: "finish" }, opts);
+  }
+
+  /** Kills the process with SIGKILL and resolves once it is reaped. */
+  async kill(reason?: SandboxError): Promise<void> {
+    if (!this.#dead) {
+      this.#killReason ??= reason ?? new SandboxError("closed", "the plugin instance was closed");
+      this.#rejectAll(this.#killReason);
+      try {
+        this.#child.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    await this.exited;
+  }
+
+  /** Asks the plugin to shut down, and kills it if it has not exited after `graceMs`. */
+  async close(graceMs = 2_000): Promise<void> {
+    if (this.alive) {
+      this.#closing = true;
+      const id = this.#nextId++;
+      await this.#call({ id, op: "shutdown" }, { timeoutMs: graceMs }).catch(() => {});
+      let handle: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        this.exited,
+        new Promise((r) => handle = setTimeout(r, graceMs)),
+      ]);
+      clearTimeout(handle);
+    }
+    await this.kill();
+  }
+
+  #call(req: Request, opts: SandboxCallOptions): Promise<unknown> {
+    if (!this.alive) {
+      return Promise.reject(
+        this.#killReason ?? new SandboxError("closed", "the plugin instance is not running"),
+      );
+    }
+    if (opts.signal?.aborted) {
+      const err = new SandboxError("aborted", `call aborted: ${reasonText(opts.signal.reason)}`);
+      void this.kill(err);
+      return Promise.reject(err);
+    }
+    return new Promise((resolvePromise, rejectPromise) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const onAbort = () => {
+        void this.kill(
+          new SandboxError("aborted", `call aborted: ${reasonText(opts.signal?.reason)}`),
+        );
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        opts.signal?.removeEventListener("abort", onAbort);
+      };
+      this.#pending.set(req.id, {
+        resolve: (v) => {
+          cleanup();
+          resolvePromise(v);
+        },
+        reject: (e) => {
+          cleanup();
+          rejectPromise(e);
+        },
+        onLog: opts.onLog,
+      });
+      if (opts.timeoutMs !== undefined && opts.timeoutMs > 0) {
+        const ms = opts.timeoutMs;
+        timer = setTimeout(() => {
+          void this.kill(
+            new SandboxError("timeout", `timed out after ${ms} ms; the instance was killed`),
+          );
+        }, ms);
+      }
+      opts.signal?.addEventListener("abort", onAbort, { once: true });
+      const bytes = new TextEncoder().encode(JSON.stringify(req) + "\n");
+      this.#writer.write(bytes).catch(() => {
+        // The process is gone; `exited` rejects the pending call with the reason.
+      });
+    });
+  }
+
+  #rejectAll(err: SandboxError): void {
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const p of pending) p.reject(err);
+  }
+
+  #log(entry: Omit<SandboxLogEntry, "pid">): void {
+    const full: SandboxLogEntry = { ...entry, pid: this.pid, msg: this.#redact(entry.msg) };
+    if (entry.data !== undefined && this.#secrets.length > 0) {
+      full.data = JSON.parse(this.#redact(JSON.stringify(entry.data)));
+    }
+    let sink = this.#opts.onLog;
+    for (const p of this.#pending.values()) sink = p.onLog ?? sink;
+    sink?.(full);
+  }
+
+  #redact(text: string): string {
+    for (const s of this.#secrets) text = text.replaceAll(s, "[secret]");
+    return text;
+  }
+
+  #protocolError(detail: string): void {
+    void this.kill(
+      new SandboxError("protocol", `protocol error: ${detail}; the instance was killed`),
+    );
+  }
+
+  #onMessage(msg: ChildMessage): void {
+    if ("id" in msg) {
+      const p = this.#pending.get(msg.id);
+      if (!p) return this.#protocolError(`a response for unknown request id ${msg.id}`);
+      this.#pending.delete(msg.id);
+      if (msg.ok) return p.resolve(msg.result);
+      const e = msg.error;
+      p.reject(
+        new SandboxError(e.permission ? "permission" : "plugin", e.message, {
+          remoteStack: e.stack,
+        }),
+      );
+    } else if (msg.op === "log") {
+      this.#log({
+        level: msg.level,
+        msg: msg.msg,
+        data: msg.data,
+        chunk: msg.chunk,
+        source: "plugin",
+      });
+    } else {
+      this.#opts.onMetric?.(msg.kind, msg.name, msg.value);
+    }
+  }
+
+  async #readStdout(): Promise<void> {
+    for await (const line of readLines(this.#child.stdout)) {
+      const mark = line.indexOf(FRAME_MARK);
+      const stray = mark < 0 ? line : line.slice(0, mark);
+      if (stray.trim() !== "") this.#log({ level: "info", msg: stray, source: "stdout" });
+      if (mark < 0) continue;
+      let msg: unknown;
+      try {
+        msg = JSON.parse(line.slice(mark + 1));
+      } catch {
+        this.#protocolError(`the plugin wrote a broken protocol line: ${line.slice(0, 120)}`);
+        continue;
+      }
+      if (!isChildMessage(msg)) {
+        this.#protocolError(`the plugin wrote an unknown message: ${line.slice(0, 120)}`);
+        continue;
+      }
+      this.#onMessage(msg);
+    }
+  }
+
+  async #readStderr(): Promise<void> {
+    for await (const line of readLines(this.#child.stderr)) {
+      this.#stderr.push(line);
+      if (line.trim() !== "") this.#log({ level: "warn", msg: line, source: "stderr" });
+    }
+  }
+}
+
+function reasonText(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason ?? "aborted");
+}

@@ -1,0 +1,202 @@
+/**
+ * Test harness for plugin authors: runs a plugin folder in the REAL sandbox (a permission-scoped
+ * `deno run` subprocess, exactly as production runs it) against given items.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { runPlugin } from "@sluice/sdk/testing.ts";
+ *
+ * Deno.test("adds a field", async () => {
+ *   const { items } = await runPlugin({
+ *     dir: new URL(".", import.meta.url),
+ *     config: { field: "seen" },
+ *     items: [{ key: "a.com" }],
+ *   });
+ *   assert.deepEqual(items, [{ key: "a.com", seen: true }]);
+ * });
+ * ```
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
+import type {
+  Item,
+  Json,
+  NetworkSettings,
+  Permissions,
+  ProcessResult,
+  ReadResult,
+  Rejected,
+} from "./types.ts";
+import { type PluginBasics, readPluginBasics } from "./runtime/manifest_reader.ts";
+import { type SandboxLogEntry, SandboxProcess } from "./runtime/sandbox_process.ts";
+
+export { SandboxError, type SandboxErrorKind } from "./runtime/sandbox_error.ts";
+export type { SandboxLogEntry } from "./runtime/sandbox_process.ts";
+
+/** Options of {@linkcode openPlugin} and {@linkcode runPlugin}. */
+export interface PluginTestOptions {
+  /** The plugin folder (holding `plugin.json`), as a path or a `file:` URL. */
+  dir: string | URL;
+  /** The stage's `with:`. */
+  config?: Record<string, unknown>;
+  /** Effective permissions; default: what the manifest asks for. */
+  permissions?: Permissions;
+  /** Secrets, by name. */
+  secrets?: Record<string, string>;
+  /** Run inputs. */
+  inputs?: Record<string, unknown>;
+  /** The run's input file (sources). */
+  inputFile?: string;
+  /** Network settings handed to the plugin (`ctx.network`); default: `DEFAULT_NETWORK`. */
+  network?: NetworkSettings;
+  /** The plugin's data folder; default: a fresh temp folder, removed on close. */
+  dataDir?: string;
+  /** Per-call timeout; default 30 s. */
+  timeoutMs?: number;
+  /** V8 heap cap; default 256 MB. */
+  memoryMb?: number;
+  /** deno.json giving `@sluice/sdk`; default: the one next to this SDK. */
+  hostConfig?: string;
+  /** DENO_DIR for the plugin process; default: the host's. */
+  denoDir?: string;
+}
+
+/** Options of {@linkcode runPlugin}. */
+export interface RunPluginOptions extends PluginTestOptions {
+  /** Items for a transform or sink (processed in chunks of `chunkSize`). */
+  items?: Item[];
+  /** Items per call (`limit` for sources); default 200. */
+  chunkSize?: number;
+  /** Call `finish` at the end; default true. */
+  finish?: boolean;
+}
+
+/** What a plugin run produced. */
+export interface RunPluginResult {
+  /** Output items (for a source: every item read). */
+  items: Item[];
+  /** Refused rows or items, with reasons. */
+  rejected: Rejected[];
+  /** Every log line, in order (console, SDK logger, stray stdout, stderr). */
+  logs: SandboxLogEntry[];
+  /** Counters (summed) and gauges (last value) the plugin reported. */
+  metrics: Record<string, number>;
+  /** Number of calls made (chunks). */
+  calls: number;
+}
+
+/** A plugin started in the sandbox, for tests that need several calls. */
+export interface PluginHarness extends AsyncDisposable {
+  /** The manifest basics. */
+  manifest: PluginBasics;
+  /** The data folder the plugin was given. */
+  dataDir: string;
+  /** Log lines so far. */
+  logs: SandboxLogEntry[];
+  /** Metrics so far. */
+  metrics: Record<string, number>;
+  read(cursor: Json, limit: number, chunk?: number): Promise<ReadResult>;
+  process(items: Item[], chunk?: number): Promise<ProcessResult>;
+  finish(): Promise<void>;
+  /** Stops the process and removes a temp data folder. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_HOST_CONFIG = fileURLToPath(new URL("../deno.json", import.meta.url));
+
+/** Starts a plugin folder in the real sandbox. Close it (or use `await using`). */
+export async function openPlugin(opts: PluginTestOptions): Promise<PluginHarness> {
+  const dir = resolve(typeof opts.dir === "string" ? opts.dir : fileURLToPath(opts.dir));
+  const manifest = await readPluginBasics(dir);
+  const tempData = opts.dataDir === undefined;
+  const dataDir = opts.dataDir ?? await Deno.makeTempDir({ prefix: "sluice_plugin_test_" });
+  const logs: SandboxLogEntry[] = [];
+  const metrics: Record<string, number> = {};
+  let proc: SandboxProcess;
+  try {
+    proc = await SandboxProcess.start({
+      pluginDir: dir,
+      entry: manifest.entry,
+      permissions: opts.permissions ?? manifest.permissions,
+      memoryMb: opts.memoryMb ?? 256,
+      hostConfig: opts.hostConfig ?? DEFAULT_HOST_CONFIG,
+      denoDir: opts.denoDir,
+      startTimeoutMs: opts.timeoutMs,
+      init: {
+        config: opts.config ?? {},
+        secrets: opts.secrets ?? {},
+        inputs: opts.inputs ?? {},
+        run: { id: "test-run", stage: manifest.name },
+        inputFile: opts.inputFile,
+        dataDir,
+        network: opts.network,
+      },
+      onLog: (e) => logs.push(e),
+      onMetric: (kind, name, value) => {
+        metrics[name] = kind === "count" ? (metrics[name] ?? 0) + value : value;
+      },
+    });
+  } catch (err) {
+    if (tempData) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    throw err;
+  }
+  const call = { timeoutMs: opts.timeoutMs ?? 30_000 };
+  let chunks = 0;
+  const close = async () => {
+    await proc.close();
+    if (tempData) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  };
+  return {
+    manifest,
+    dataDir,
+    logs,
+    metrics,
+    read: (cursor, limit, chunk = chunks++) => proc.read(cursor, limit, chunk, call),
+    process: (items, chunk = chunks++) => proc.process(items, chunk, call),
+    finish: () => proc.finish(call),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/**
+ * Runs a plugin folder in the real sandbox: a source is read to the end; a transform or sink
+ * processes `items` in chunks. Then `finish` runs, and the process is stopped.
+ */
+export async function runPlugin(opts: RunPluginOptions): Promise<RunPluginResult> {
+  const chunkSize = opts.chunkSize ?? 200;
+  const plugin = await openPlugin(opts);
+  try {
+    const items: Item[] = [];
+    const rejected: Rejected[] = [];
+    let calls = 0;
+    if (plugin.manifest.kind === "source") {
+      let cursor: Json = null;
+      for (let done = false; !done; calls++) {
+        const r: ReadResult = await plugin.read(cursor, chunkSize, calls);
+        items.push(...r.items);
+        rejected.push(...(r.rejected ?? []));
+        cursor = r.cursor as Json;
+        done = r.done;
+      }
+    } else {
+      const input = opts.items ?? [];
+      for (let i = 0; i < input.length; i += chunkSize, calls++) {
+        const r = await plugin.process(input.slice(i, i + chunkSize), calls);
+        items.push(...r.items);
+        rejected.push(...(r.rejected ?? []));
+      }
+    }
+    if (opts.finish ?? true) await plugin.finish();
+    return { items, rejected, logs: plugin.logs, metrics: plugin.metrics, calls };
+  } finally {
+    await plugin.close();
+  }
+}
+
+/** Reads a source plugin to the end in the real sandbox and returns its items. */
+export async function readAll(opts: Omit<RunPluginOptions, "items">): Promise<Item[]> {
+  return (await runPlugin(opts)).items;
+}

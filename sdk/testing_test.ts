@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { openPlugin, readAll, runPlugin, SandboxError } from "./testing.ts";
+
+const plugin = (name: string) => new URL(`../core/sandbox/testdata/${name}/`, import.meta.url);
+
+Deno.test("runPlugin runs a transform in the sandbox, chunk by chunk", async () => {
+  const result = await runPlugin({
+    dir: plugin("echo"),
+    config: { tag: "t" },
+    items: [{ key: "a" }, { key: "b", op: "console" }, { key: "c" }],
+    chunkSize: 2,
+  });
+  assert.deepEqual(result.items.map((i) => [i.key, i.seen, i.tag]), [
+    ["a", true, "t"],
+    ["b", true, "t"],
+    ["c", true, "t"],
+  ]);
+  assert.equal(result.calls, 2);
+  assert.deepEqual(result.metrics, { echoed: 3 });
+  assert.deepEqual(result.logs.map((l) => [l.level, l.msg, l.source]), [
+    ["info", "console line { chunk: 0 }", "plugin"],
+    ["info", "sdk line", "plugin"],
+    ["error", "console error line", "plugin"],
+    ["info", "finished", "plugin"],
+  ]);
+});
+
+Deno.test("readAll reads a source to the end", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/in.txt`, "x.com\ny.com\nz.com\n");
+    const items = await readAll({ dir: plugin("lines"), inputFile: `${dir}/in.txt`, chunkSize: 2 });
+    assert.deepEqual(items, [{ key: "x.com" }, { key: "y.com" }, { key: "z.com" }]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("runPlugin enforces the permissions: a refused read is a permission error", async () => {
+  const err = await runPlugin({
+    dir: plugin("hostile"),
+    permissions: {},
+    items: [{ key: "k", attack: "readFile", arg: "/etc/passwd" }],
+  }).catch((e) => e);
+  assert.ok(err instanceof SandboxError);
+  assert.equal(err.kind, "permission");
+  assert.match(err.message, /Requires read access to "\/etc\/passwd"/);
+});
+
+Deno.test("openPlugin gives a temp data folder and removes it on close", async () => {
+  let dataDir: string;
+  {
+    await using p = await openPlugin({ dir: plugin("echo") });
+    dataDir = p.dataDir;
+    assert.ok((await Deno.stat(dataDir)).isDirectory);
+    const out = await p.process([{ key: "p", op: "pid" }]);
+    assert.equal(out.items[0].calls, 1);
+  }
+  await assert.rejects(Deno.stat(dataDir), Deno.errors.NotFound);
+});
