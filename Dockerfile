@@ -1,0 +1,28 @@
+# Sluice server image. Multi-stage: dependencies are cached in the build stage and copied; the
+# runtime runs as a non-root user with a health check.
+FROM node:20-bookworm-slim AS build
+RUN npm install -g deno@2.9.6
+WORKDIR /app
+COPY deno.json deno.lock ./
+COPY core ./core
+COPY sdk ./sdk
+COPY plugins ./plugins
+COPY pipelines ./pipelines
+ENV DENO_DIR=/deno-dir
+# Cache every npm dependency (host and plugins) so plugin sandboxes can run --cached-only.
+RUN deno install && deno cache core/cli.ts plugins/*/mod.ts
+
+FROM node:20-bookworm-slim
+RUN npm install -g deno@2.9.6 && useradd --system --create-home --uid 10001 sluice
+WORKDIR /app
+ENV DENO_DIR=/deno-dir SLUICE_SERVER_HOST=0.0.0.0 SLUICE_SERVER_PORT=8080 SLUICE_DATA_DIR=/app/data
+COPY --from=build /deno-dir /deno-dir
+COPY --from=build /app /app
+RUN mkdir -p /app/data && chown -R sluice:sluice /app/data /deno-dir
+USER sluice
+EXPOSE 8080
+VOLUME ["/app/data"]
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD deno eval "const r = await fetch('http://127.0.0.1:8080/healthz'); Deno.exit(r.ok ? 0 : 1)"
+ENTRYPOINT ["deno", "run", "--allow-all", "core/cli.ts"]
+CMD ["serve"]

@@ -1,0 +1,109 @@
+/**
+ * Retries with exponential backoff and full jitter, honouring a server's `Retry-After`.
+ * @module
+ */
+import { type Sleep, sleep as realSleep } from "./sleep.ts";
+
+/** An HTTP answer that was an error; `retryable` for 408/425/429/5xx. */
+export class HttpStatusError extends Error {
+  /** The HTTP status. */
+  readonly status: number;
+  /** The server's `Retry-After`, in ms, when it sent one. */
+  readonly retryAfterMs?: number;
+  /** Whether another attempt may succeed. */
+  readonly retryable: boolean;
+  /** Builds the error; `message` says what was asked and what came back. */
+  constructor(message: string, options: { status: number; retryAfterMs?: number }) {
+    super(message);
+    this.name = "HttpStatusError";
+    this.status = options.status;
+    this.retryAfterMs = options.retryAfterMs;
+    this.retryable = isRetryableStatus(options.status);
+  }
+}
+
+/** True for statuses worth another attempt: 408, 425, 429 and 5xx. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 425 || status === 429 || (status >= 500 && status <= 599);
+}
+
+/**
+ * Parses `Retry-After` (seconds or an HTTP date) into milliseconds from `nowMs`; undefined when
+ * absent or unreadable; never negative.
+ */
+export function parseRetryAfter(
+  value: string | null | undefined,
+  nowMs: number = Date.now(),
+): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const v = value.trim();
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
+  const at = Date.parse(v);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, at - nowMs);
+}
+
+/** Options of {@linkcode retry}. */
+export interface RetryOptions {
+  /** Total attempts including the first (default 4). */
+  attempts?: number;
+  /** First backoff, ms (default 500). */
+  baseMs?: number;
+  /** Backoff cap, ms (default 30 000). */
+  maxMs?: number;
+  /** A `Retry-After` longer than this stops retrying (default 120 000 ms). */
+  maxRetryAfterMs?: number;
+  /** Random in [0,1) for jitter (default `Math.random`). */
+  random?: () => number;
+  /** How to wait (default a real timer). */
+  sleep?: Sleep;
+  /** Cancels waiting and further attempts. */
+  signal?: AbortSignal;
+  /** Which errors to retry (default: `retryable: true` errors, and errors without that field). */
+  retryOn?: (err: unknown) => boolean;
+  /** Called before each wait (for logs/metrics). */
+  onRetry?: (info: { attempt: number; delayMs: number; error: unknown }) => void;
+}
+
+/** Backoff before attempt `attempt + 1` (attempt counts from 1): full jitter, capped. */
+export function backoffDelay(attempt: number, options: RetryOptions = {}): number {
+  const base = options.baseMs ?? 500;
+  const cap = options.maxMs ?? 30_000;
+  const ceiling = Math.min(cap, base * 2 ** (attempt - 1));
+  const r = (options.random ?? Math.random)();
+  return Math.round(ceiling / 2 + (ceiling / 2) * r);
+}
+
+const defaultRetryOn = (err: unknown): boolean => {
+  if (err && typeof err === "object" && "retryable" in err) {
+    return (err as { retryable: unknown }).retryable === true;
+  }
+  return !(err instanceof DOMException && err.name === "AbortError");
+};
+
+/**
+ * Runs `fn` until it succeeds, the error is not retryable, or attempts run out; then rethrows
+ * the last error. An error carrying `retryAfterMs` waits at least that long.
+ */
+export async function retry<T>(
+  fn: (attempt: number) => Promise<T>,
+  options: RetryOptions = {},
+): Promise<T> {
+  const attempts = Math.max(1, Math.floor(options.attempts ?? 4));
+  const retryOn = options.retryOn ?? defaultRetryOn;
+  const wait = options.sleep ?? realSleep;
+  const maxAfter = options.maxRetryAfterMs ?? 120_000;
+  for (let attempt = 1;; attempt++) {
+    if (options.signal?.aborted) throw options.signal.reason;
+    try {
+      return await fn(attempt);
+    } catch (err) {
+      if (attempt >= attempts || options.signal?.aborted || !retryOn(err)) throw err;
+      const after = (err as { retryAfterMs?: number }).retryAfterMs;
+      if (after !== undefined && after > maxAfter) throw err;
+      const delayMs = Math.max(backoffDelay(attempt, options), after ?? 0);
+      options.onRetry?.({ attempt, delayMs, error: err });
+      await wait(delayMs, options.signal);
+    }
+  }
+}

@@ -1,0 +1,349 @@
+/**
+ * A raw DNS client for network plugins: `dns-packet` over one shared `node:dgram` socket per
+ * address family (answers matched by query id, server and question), TCP fallback when an answer
+ * is truncated, per-attempt timeouts and retries across the configured servers. Unlike
+ * `Deno.resolveDns` it tells NXDOMAIN, NODATA, SERVFAIL and REFUSED apart, and says when no
+ * server answered at all (our failure, never a verdict about the name).
+ * @module
+ */
+import dgram from "node:dgram";
+import net from "node:net";
+import { Buffer } from "node:buffer";
+import dnsPacket from "dns-packet";
+import { ipFamily } from "./address.ts";
+
+/** Record types this client asks for. */
+export type DnsRecordType = "A" | "AAAA" | "CNAME" | "NS" | "MX" | "TXT" | "SOA";
+
+/** One decoded resource record. `data` is as `dns-packet` decodes it (TXT: Uint8Array[]). */
+export interface DnsRecordData {
+  name: string;
+  type: string;
+  ttl: number;
+  data: unknown;
+}
+
+/** A response from a server (any rcode). */
+export interface DnsResponse {
+  /** `NOERROR`, `NXDOMAIN`, `SERVFAIL`, `REFUSED`, ... */
+  rcode: string;
+  answers: DnsRecordData[];
+  authorities: DnsRecordData[];
+  /** `ip:port` of the server that answered. */
+  server: string;
+  /** True when the answer came over TCP (after a truncated UDP answer). */
+  tcp: boolean;
+}
+
+/** No usable response: every attempt timed out, failed to send, or was garbled. */
+export interface DnsFailure {
+  failure: "timeout" | "unreachable" | "bad_response" | "no_servers" | "aborted";
+  /** What happened, for a person (servers and attempts included). */
+  message: string;
+}
+
+/** Result of {@linkcode DnsClient.query}: a response, or a failure on our side. */
+export type DnsQueryResult = DnsResponse | DnsFailure;
+
+/** True when `r` is a failure (no server gave a usable answer). */
+export function isDnsFailure(r: DnsQueryResult): r is DnsFailure {
+  return "failure" in r;
+}
+
+/** Options of {@linkcode DnsClient}. */
+export interface DnsClientOptions {
+  /** Servers as `ip:port` (`[v6]:port`; port defaults to 53). */
+  servers: string[];
+  /** Per-attempt timeout in ms (default 3000). */
+  timeoutMs?: number;
+  /** Attempts per query, cycling through the servers (default: max(2, servers.length)). */
+  attempts?: number;
+  /** EDNS UDP payload size advertised (default 1232; 0 sends no OPT record). */
+  udpPayloadSize?: number;
+}
+
+interface Server {
+  host: string;
+  port: number;
+  family: 4 | 6;
+  label: string;
+}
+
+interface Pending {
+  server: Server;
+  name: string;
+  resolve: (msg: dnsPacket.Packet | Error) => void;
+}
+
+/** Parses `ip:port`, `[v6]:port`, bare IPv4 or bare IPv6 (port 53). Throws on anything else. */
+export function parseServer(spec: string): { host: string; port: number; family: 4 | 6 } {
+  let host = spec.trim();
+  let port = 53;
+  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(host);
+  if (bracket) {
+    host = bracket[1];
+    if (bracket[2]) port = Number(bracket[2]);
+  } else if ((host.match(/:/g) ?? []).length === 1) {
+    const i = host.indexOf(":");
+    port = Number(host.slice(i + 1));
+    host = host.slice(0, i);
+  }
+  const family = ipFamily(host);
+  if (family === 0 || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new RangeError(
+      `DNS server "${spec}" is not an address: write ip:port such as 127.0.0.1:53 or [::1]:53`,
+    );
+  }
+  return { host, port, family };
+}
+
+const RCODES = ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"];
+
+/** rcode name of a decoded packet (dns-packet gives it as `rcode`, or in `flags`). */
+function rcodeOf(p: dnsPacket.Packet & { rcode?: string }): string {
+  if (typeof p.rcode === "string") return p.rcode;
+  const code = (p.flags ?? 0) & 0xf;
+  return RCODES[code] ?? `RCODE${code}`;
+}
+
+function toRecords(list: dnsPacket.Answer[] | undefined): DnsRecordData[] {
+  return (list ?? []).map((a) => ({
+    name: a.name,
+    type: a.type,
+    ttl: (a as { ttl?: number }).ttl ?? 0,
+    data: (a as { data?: unknown }).data,
+  }));
+}
+
+const sameName = (a: string, b: string) =>
+  a.toLowerCase().replace(/\.$/, "") === b.toLowerCase().replace(/\.$/, "");
+
+/**
+ * A DNS client over one UDP socket per address family. Create one per plugin instance, reuse it
+ * for every query, `close()` it at the end (or `using`).
+ */
+export class DnsClient implements Disposable {
+  #servers: Server[];
+  #timeoutMs: number;
+  #attempts: number;
+  #payload: number;
+  #sockets = new Map<4 | 6, dgram.Socket>();
+  #pending = new Map<number, Pending>();
+  #closed = false;
+
+  /** Creates a client; throws a RangeError naming a malformed server entry. */
+  constructor(options: DnsClientOptions) {
+    this.#servers = options.servers.map((s) => {
+      const p = parseServer(s);
+      return { ...p, label: p.family === 6 ? `[${p.host}]:${p.port}` : `${p.host}:${p.port}` };
+    });
+    this.#timeoutMs = options.timeoutMs ?? 3000;
+    this.#attempts = options.attempts ?? Math.max(2, this.#servers.length);
+    this.#payload = options.udpPayloadSize ?? 1232;
+  }
+
+  /** Queries currently waiting for an answer. */
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
+  /**
+   * Asks for `type` records of `name`. Tries the servers in turn (starting with the first) until
+   * one gives NOERROR or NXDOMAIN; SERVFAIL, REFUSED, timeouts and garbled answers move on to the
+   * next. When attempts run out, returns the last server response if any came, else a failure.
+   */
+  async query(name: string, type: DnsRecordType, signal?: AbortSignal): Promise<DnsQueryResult> {
+    if (this.#servers.length === 0) {
+      return { failure: "no_servers", message: "no DNS servers configured (network.dnsServers)" };
+    }
+    let lastResponse: DnsResponse | undefined;
+    const problems: string[] = [];
+    let lastFailure: DnsFailure["failure"] = "timeout";
+    for (let i = 0; i < this.#attempts; i++) {
+      if (signal?.aborted || this.#closed) {
+        return { failure: "aborted", message: `DNS ${type} ${name}: cancelled` };
+      }
+      const server = this.#servers[i % this.#servers.length];
+      const r = await this.#ask(server, name, type, signal);
+      if ("failure" in r) {
+        problems.push(`${server.label}: ${r.message}`);
+        lastFailure = r.failure;
+        if (r.failure === "aborted") return r;
+        continue;
+      }
+      if (r.rcode === "NOERROR" || r.rcode === "NXDOMAIN") return r;
+      lastResponse = r;
+      problems.push(`${server.label}: ${r.rcode}`);
+    }
+    if (lastResponse) return lastResponse;
+    return {
+      failure: lastFailure,
+      message: `DNS ${type} ${name}: no answer after ${this.#attempts} attempt(s) (${
+        problems.join("; ")
+      })`,
+    };
+  }
+
+  /** Closes the sockets; pending queries end as `aborted`. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const p of this.#pending.values()) p.resolve(new Error("client closed"));
+    this.#pending.clear();
+    for (const s of this.#sockets.values()) s.close();
+    this.#sockets.clear();
+  }
+
+  /** Same as `close()`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #socket(family: 4 | 6): dgram.Socket {
+    let s = this.#sockets.get(family);
+    if (!s) {
+      s = dgram.createSocket(family === 6 ? "udp6" : "udp4");
+      s.on("message", (msg: Buffer, rinfo: dgram.RemoteInfo) => this.#onMessage(msg, rinfo));
+      s.on("error", () => {}); // per-send errors are reported through the send callback
+      this.#sockets.set(family, s);
+    }
+    return s;
+  }
+
+  #onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (msg.length < 12) return;
+    const id = msg.readUInt16BE(0);
+    const p = this.#pending.get(id);
+    if (!p || p.server.port !== rinfo.port || p.server.host !== rinfo.address) return;
+    let packet: dnsPacket.Packet;
+    try {
+      packet = dnsPacket.decode(msg);
+    } catch (err) {
+      this.#pending.delete(id);
+      p.resolve(new Error(`garbled answer: ${(err as Error).message}`));
+      return;
+    }
+    const q = packet.questions?.[0];
+    if (q && !sameName(q.name, p.name)) return; // not ours: keep waiting
+    this.#pending.delete(id);
+    p.resolve(packet);
+  }
+
+  #newId(): number {
+    for (let tries = 0; tries < 100; tries++) {
+      const id = (Math.random() * 0x10000) >>> 0;
+      if (!this.#pending.has(id)) return id;
+    }
+    throw new Error("DNS client: too many queries in flight (65536 ids in use)");
+  }
+
+  #encode(id: number, name: string, type: DnsRecordType): Buffer {
+    return dnsPacket.encode({
+      type: "query",
+      id,
+      flags: dnsPacket.RECURSION_DESIRED,
+      questions: [{ type, name }],
+      additionals: this.#payload > 0
+        ? [{ type: "OPT", name: ".", udpPayloadSize: this.#payload } as dnsPacket.Answer]
+        : [],
+    });
+  }
+
+  #ask(
+    server: Server,
+    name: string,
+    type: DnsRecordType,
+    signal?: AbortSignal,
+  ): Promise<DnsQueryResult> {
+    const id = this.#newId();
+    const msg = this.#encode(id, name, type);
+    return new Promise<dnsPacket.Packet | Error | "timeout" | "aborted">((resolve) => {
+      const done = (v: dnsPacket.Packet | Error | "timeout" | "aborted") => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        if (this.#pending.get(id)?.resolve === pending.resolve) this.#pending.delete(id);
+        resolve(v);
+      };
+      const onAbort = () => done("aborted");
+      const timer = setTimeout(() => done("timeout"), this.#timeoutMs);
+      const pending: Pending = { server, name, resolve: done };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#pending.set(id, pending);
+      this.#socket(server.family).send(msg, server.port, server.host, (err) => {
+        if (err) done(err);
+      });
+    }).then(async (r): Promise<DnsQueryResult> => {
+      if (r === "timeout") {
+        return { failure: "timeout", message: `no answer in ${this.#timeoutMs} ms` };
+      }
+      if (r === "aborted") return { failure: "aborted", message: "cancelled" };
+      if (r instanceof Error) {
+        const garbled = r.message.startsWith("garbled");
+        return { failure: garbled ? "bad_response" : "unreachable", message: r.message };
+      }
+      if (((r.flags ?? 0) & dnsPacket.TRUNCATED_RESPONSE) !== 0) {
+        return await this.#askTcp(server, name, type, signal);
+      }
+      return this.#response(r, server, false);
+    });
+  }
+
+  #response(p: dnsPacket.Packet, server: Server, tcp: boolean): DnsResponse {
+    return {
+      rcode: rcodeOf(p),
+      answers: toRecords(p.answers),
+      authorities: toRecords(p.authorities),
+      server: server.label,
+      tcp,
+    };
+  }
+
+  /** One query over a fresh TCP connection (only after a truncated UDP answer: rare). */
+  #askTcp(
+    server: Server,
+    name: string,
+    type: DnsRecordType,
+    signal?: AbortSignal,
+  ): Promise<DnsQueryResult> {
+    const id = this.#newId();
+    const msg = this.#encode(id, name, type);
+    return new Promise((resolve) => {
+      let buf = Buffer.alloc(0);
+      const socket = net.connect({ host: server.host, port: server.port });
+      const finish = (r: DnsQueryResult) => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        socket.destroy();
+        resolve(r);
+      };
+      const onAbort = () => finish({ failure: "aborted", message: "cancelled" });
+      const timer = setTimeout(
+        () => finish({ failure: "timeout", message: `no TCP answer in ${this.#timeoutMs} ms` }),
+        this.#timeoutMs,
+      );
+      signal?.addEventListener("abort", onAbort, { once: true });
+      socket.on("connect", () => {
+        const len = Buffer.alloc(2);
+        len.writeUInt16BE(msg.length);
+        socket.write(Buffer.concat([len, msg]));
+      });
+      socket.on("data", (chunk: Buffer) => {
+        buf = Buffer.concat([buf, chunk]);
+        if (buf.length < 2 || buf.length < 2 + buf.readUInt16BE(0)) return;
+        try {
+          const p = dnsPacket.decode(buf.subarray(2, 2 + buf.readUInt16BE(0)));
+          if (p.id !== id) throw new Error("answer id does not match the query");
+          finish(this.#response(p, server, true));
+        } catch (err) {
+          finish({ failure: "bad_response", message: `garbled TCP answer: ${(err as Error).message}` });
+        }
+      });
+      socket.on("error", (err: Error & { code?: string }) =>
+        finish({ failure: "unreachable", message: `TCP: ${err.code ?? err.message}` })
+      );
+      socket.on("close", () =>
+        finish({ failure: "unreachable", message: "TCP connection closed before an answer" })
+      );
+    });
+  }
+}

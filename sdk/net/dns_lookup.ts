@@ -1,0 +1,153 @@
+/**
+ * Name lookups built on {@linkcode DnsClient}: the address records of one host
+ * ({@linkcode lookupHost}) and the whole DNS picture of a domain ({@linkcode lookupDomain}),
+ * shaped as the `item.dns` JSON of `sdk/net/types.ts`.
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import { type DnsClient, type DnsQueryResult, isDnsFailure } from "./dns_client.ts";
+import type { DnsResult, DnsStatus, HostRecords, MxRecord } from "./types.ts";
+
+const bare = (name: string) => name.toLowerCase().replace(/\.$/, "");
+
+/** Maps one query result to a status and reason. */
+export function statusOf(r: DnsQueryResult): { status: DnsStatus; reason?: string } {
+  if (isDnsFailure(r)) return { status: "unknown", reason: `${r.failure}: ${r.message}` };
+  switch (r.rcode) {
+    case "NOERROR":
+      return { status: "ok" };
+    case "NXDOMAIN":
+      return { status: "nxdomain", reason: `NXDOMAIN from ${r.server}` };
+    case "SERVFAIL":
+      return { status: "servfail", reason: `SERVFAIL from ${r.server}` };
+    case "REFUSED":
+      return { status: "refused", reason: `REFUSED from ${r.server}` };
+    default:
+      return { status: "unknown", reason: `unexpected rcode ${r.rcode} from ${r.server}` };
+  }
+}
+
+/** Ranks statuses when two queries for one name disagree: a definite answer beats a failure. */
+const RANK: Record<DnsStatus, number> = {
+  ok: 4,
+  nxdomain: 3,
+  servfail: 2,
+  refused: 1,
+  unknown: 0,
+};
+
+function recordsOf(r: DnsQueryResult, type: string): unknown[] {
+  if (isDnsFailure(r) || r.rcode !== "NOERROR") return [];
+  return r.answers.filter((a) => a.type === type).map((a) => a.data);
+}
+
+function cnameChain(r: DnsQueryResult): string[] {
+  return recordsOf(r, "CNAME").map((d) => bare(String(d)));
+}
+
+/** Queries A and AAAA of `host` in parallel and merges them into {@linkcode HostRecords}. */
+export async function lookupHost(
+  client: DnsClient,
+  host: string,
+  signal?: AbortSignal,
+): Promise<HostRecords> {
+  const [a, aaaa] = await Promise.all([
+    client.query(host, "A", signal),
+    client.query(host, "AAAA", signal),
+  ]);
+  const sa = statusOf(a);
+  const s6 = statusOf(aaaa);
+  const best = RANK[sa.status] >= RANK[s6.status] ? sa : s6;
+  const chainA = cnameChain(a);
+  const out: HostRecords = {
+    status: best.status,
+    a: recordsOf(a, "A").map(String),
+    aaaa: recordsOf(aaaa, "AAAA").map(String),
+    cname: chainA.length ? chainA : cnameChain(aaaa),
+  };
+  if (best.reason) out.reason = best.reason;
+  return out;
+}
+
+/** What {@linkcode lookupDomain} asks for besides the apex addresses (all default true). */
+export interface DomainLookupOptions {
+  www?: boolean;
+  ns?: boolean;
+  mx?: boolean;
+  txt?: boolean;
+  signal?: AbortSignal;
+}
+
+const EMPTY_HOST = (status: DnsStatus, reason?: string): HostRecords => ({
+  status,
+  ...(reason ? { reason } : {}),
+  a: [],
+  aaaa: [],
+  cname: [],
+});
+
+/** Joins the character-strings of one TXT record. */
+function txtText(data: unknown): string {
+  if (Array.isArray(data)) {
+    return data.map((d) => typeof d === "string" ? d : Buffer.from(d).toString("utf8")).join("");
+  }
+  if (data instanceof Uint8Array) return Buffer.from(data).toString("utf8");
+  return String(data);
+}
+
+/**
+ * The DNS picture of `domain`: apex A/AAAA first; when the apex exists, www A/AAAA, NS, MX and TXT
+ * in parallel. A nonexistent or failing apex skips the rest (the status says why).
+ */
+export async function lookupDomain(
+  client: DnsClient,
+  domain: string,
+  options: DomainLookupOptions = {},
+): Promise<DnsResult> {
+  const signal = options.signal;
+  const apex = await lookupHost(client, domain, signal);
+  const result: DnsResult = {
+    status: apex.status,
+    apex,
+    www: EMPTY_HOST(apex.status === "ok" ? "unknown" : apex.status, "not asked"),
+    ns: [],
+    mx: [],
+    txt: [],
+  };
+  if (apex.reason) result.reason = apex.reason;
+  if (apex.status !== "ok") {
+    result.www = EMPTY_HOST(apex.status, "apex lookup failed: www not asked");
+    return result;
+  }
+  const skip = Promise.resolve(undefined);
+  const [www, ns, mx, txt] = await Promise.all([
+    options.www === false ? skip : lookupHost(client, `www.${domain}`, signal),
+    options.ns === false ? skip : client.query(domain, "NS", signal),
+    options.mx === false ? skip : client.query(domain, "MX", signal),
+    options.txt === false ? skip : client.query(domain, "TXT", signal),
+  ]);
+  let partial = false;
+  if (www) {
+    result.www = www;
+    if (www.status === "unknown") partial = true;
+  }
+  if (ns) {
+    result.ns = recordsOf(ns, "NS").map((d) => bare(String(d))).sort();
+    if (statusOf(ns).status === "unknown") partial = true;
+  }
+  if (mx) {
+    result.mx = (recordsOf(mx, "MX") as { preference?: number; exchange?: string }[])
+      .map((d): MxRecord => ({
+        priority: d.preference ?? 0,
+        exchange: d.exchange === "." || d.exchange === "" ? "." : bare(d.exchange ?? ""),
+      }))
+      .sort((x, y) => x.priority - y.priority || x.exchange.localeCompare(y.exchange));
+    if (statusOf(mx).status === "unknown") partial = true;
+  }
+  if (txt) {
+    result.txt = recordsOf(txt, "TXT").map(txtText);
+    if (statusOf(txt).status === "unknown") partial = true;
+  }
+  if (partial) result.partial = true;
+  return result;
+}

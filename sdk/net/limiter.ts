@@ -1,0 +1,158 @@
+/**
+ * Concurrency limits for network plugins: a counting {@linkcode Limiter}, a per-key
+ * {@linkcode KeyedLimiter} (e.g. at most 4 connections per IP at once) and
+ * {@linkcode mapConcurrent} to process a chunk's items with bounded parallelism.
+ * @module
+ */
+
+/** A counting semaphore: at most `limit` holders at once, waiters served in FIFO order. */
+export class Limiter {
+  #limit: number;
+  #active = 0;
+  #queue: (() => void)[] = [];
+
+  /** @param limit maximum concurrent holders (at least 1). */
+  constructor(limit: number) {
+    this.#limit = Math.max(1, Math.floor(limit));
+  }
+
+  /** Number of current holders. */
+  get active(): number {
+    return this.#active;
+  }
+
+  /** Number of callers waiting. */
+  get waiting(): number {
+    return this.#queue.length;
+  }
+
+  /** Waits for a slot; the returned function releases it (call it exactly once). */
+  acquire(signal?: AbortSignal): Promise<() => void> {
+    signal?.throwIfAborted();
+    if (this.#active < this.#limit) {
+      this.#active++;
+      return Promise.resolve(this.#releaser());
+    }
+    return new Promise((resolve, reject) => {
+      const grant = () => {
+        signal?.removeEventListener("abort", onAbort);
+        this.#active++;
+        resolve(this.#releaser());
+      };
+      const onAbort = () => {
+        const i = this.#queue.indexOf(grant);
+        if (i >= 0) this.#queue.splice(i, 1);
+        reject(signal!.reason);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#queue.push(grant);
+    });
+  }
+
+  /** Runs `fn` while holding a slot. */
+  async run<T>(fn: () => Promise<T> | T, signal?: AbortSignal): Promise<T> {
+    const release = await this.acquire(signal);
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  #releaser(): () => void {
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.#active--;
+      const next = this.#queue.shift();
+      if (next) next();
+    };
+  }
+}
+
+/** One {@linkcode Limiter} per key, created on demand and dropped when idle. */
+export class KeyedLimiter {
+  #limit: number;
+  #limiters = new Map<string, Limiter>();
+
+  /** @param limit maximum concurrent holders per key. */
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  /** Number of keys with holders or waiters. */
+  get size(): number {
+    return this.#limiters.size;
+  }
+
+  /** Current holders for `key`. */
+  active(key: string): number {
+    return this.#limiters.get(key)?.active ?? 0;
+  }
+
+  /** Waits for a slot of `key`; the returned function releases it. */
+  async acquire(key: string, signal?: AbortSignal): Promise<() => void> {
+    let limiter = this.#limiters.get(key);
+    if (!limiter) {
+      limiter = new Limiter(this.#limit);
+      this.#limiters.set(key, limiter);
+    }
+    const l = limiter;
+    let release: () => void;
+    try {
+      release = await l.acquire(signal);
+    } catch (err) {
+      this.#drop(key, l);
+      throw err;
+    }
+    return () => {
+      release();
+      this.#drop(key, l);
+    };
+  }
+
+  /** Runs `fn` while holding a slot of `key`. */
+  async run<T>(key: string, fn: () => Promise<T> | T, signal?: AbortSignal): Promise<T> {
+    const release = await this.acquire(key, signal);
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  #drop(key: string, l: Limiter): void {
+    if (l.active === 0 && l.waiting === 0 && this.#limiters.get(key) === l) {
+      this.#limiters.delete(key);
+    }
+  }
+}
+
+/**
+ * Maps `items` through `fn` with at most `concurrency` calls in flight; results keep the input
+ * order. A rejection of `fn` rejects the whole map (after in-flight calls settle).
+ */
+export async function mapConcurrent<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  let failed: { err: unknown } | undefined;
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const i = next++;
+      try {
+        out[i] = await fn(items[i], i);
+      } catch (err) {
+        failed ??= { err };
+      }
+    }
+  };
+  const n = Math.max(1, Math.min(Math.floor(concurrency) || 1, items.length));
+  await Promise.all(Array.from({ length: n }, worker));
+  if (failed) throw failed.err;
+  return out;
+}

@@ -1,0 +1,235 @@
+/**
+ * Output shapes of the network plugins, for the stages that read them (e.g. `classify`):
+ * `item.dns` is a {@linkcode DnsResult} (plugin `dns`), `item.http` an {@linkcode HttpProbeResult}
+ * (plugin `http-probe`), and `normalize` adds the {@linkcode NormalizedFields}. Everything here is
+ * plain JSON. A failure on OUR side (resolver unreachable, our own timeout) is never a verdict about
+ * the domain: it shows as status `unknown` (DNS) or an error with `ours: true` (HTTP).
+ * @module
+ */
+
+/** Fields `normalize` sets on every item it passes on. */
+export interface NormalizedFields {
+  /** Same as `domain`: the item's identity from here on. */
+  key: string;
+  /** Registrable domain (eTLD+1 by the Public Suffix List), lower-case ASCII (punycode for IDNs). */
+  domain: string;
+  /** The value as given in the input (before any cleaning). */
+  domain_input: string;
+  /** Host name as given, cleaned and in ASCII (e.g. `www.example.com`); equals `domain` for apex input. */
+  host: string;
+  /** Rows merged into this one because they normalized to the same domain (input order). */
+  duplicates?: Record<string, unknown>[];
+}
+
+/** Overall DNS verdict of a domain (from the apex queries). */
+export type DnsStatus =
+  /** The apex name exists (NOERROR, with or without addresses). */
+  | "ok"
+  /** The name does not exist (NXDOMAIN from a resolver). */
+  | "nxdomain"
+  /** Every resolver answered SERVFAIL (broken delegation, DNSSEC failure...). */
+  | "servfail"
+  /** Every resolver refused the query. */
+  | "refused"
+  /** Timeout, unreachable resolver or garbled answer: no verdict, retry later. */
+  | "unknown";
+
+/** Address records of one host name (apex or www). */
+export interface HostRecords {
+  /** Status of this host's own lookup (the www host may not exist while the apex does). */
+  status: DnsStatus;
+  /** Why the status is not `ok` (e.g. `timeout after 3 servers`). */
+  reason?: string;
+  /** IPv4 addresses (after following CNAMEs). */
+  a: string[];
+  /** IPv6 addresses (after following CNAMEs). */
+  aaaa: string[];
+  /** CNAME chain, in order: the names the host aliases to (empty when none). */
+  cname: string[];
+}
+
+/** One MX record. `exchange` `"."` with priority 0 is a null MX (RFC 7505: accepts no mail). */
+export interface MxRecord {
+  priority: number;
+  /** Host name, lower case, without trailing dot. */
+  exchange: string;
+}
+
+/** `item.dns`, written by the `dns` plugin. */
+export interface DnsResult {
+  /** The apex verdict: `ok` when the name exists. */
+  status: DnsStatus;
+  /** Why, when not `ok`: the resolver's answer or our failure (`timeout`, `unreachable`...). */
+  reason?: string;
+  /** Records of the registrable domain itself. */
+  apex: HostRecords;
+  /** Records of `www.<domain>`. */
+  www: HostRecords;
+  /** Name servers of the domain (lower case, no trailing dot). */
+  ns: string[];
+  /** Mail exchangers, ordered by priority. */
+  mx: MxRecord[];
+  /** TXT records, each joined from its strings. */
+  txt: string[];
+  /**
+   * True when some secondary query (NS, MX, TXT, www) failed on our side, so the lists above
+   * may be incomplete even though `status` is `ok`.
+   */
+  partial?: boolean;
+}
+
+/** What went wrong with an HTTP attempt. */
+export type HttpErrorKind =
+  /** The host name has no address (NXDOMAIN / no A or AAAA), e.g. for a redirect target. */
+  | "no_address"
+  /** Our resolver failed while resolving a redirect target (ours). */
+  | "dns_unknown"
+  /** The address is private/loopback/link-local/reserved and `allowPrivate` is off. */
+  | "blocked_private"
+  /** Connection refused (nothing listens). */
+  | "refused"
+  /** Connection reset or closed before a full response. */
+  | "reset"
+  /** Network or host unreachable. */
+  | "unreachable"
+  /** TCP connect did not finish within `timeouts.connect` (ours). */
+  | "connect_timeout"
+  /** No (complete) response within `timeouts.request` (ours). */
+  | "timeout"
+  /** Certificate expired or not yet valid. */
+  | "tls_expired"
+  /** Certificate does not match the host name. */
+  | "tls_hostname"
+  /** Certificate self-signed or issued by an unknown CA. */
+  | "tls_unknown_ca"
+  /** Any other TLS failure (handshake aborted, protocol/cipher mismatch). */
+  | "tls_handshake"
+  /** Redirect chain longer than the limit. */
+  | "too_many_redirects"
+  /** Redirect chain came back to a URL already visited. */
+  | "redirect_loop"
+  /** Redirect with a missing or unusable `Location` (bad URL, unsupported scheme). */
+  | "bad_redirect"
+  /** Malformed HTTP response. */
+  | "protocol"
+  /** Anything else (message says what). */
+  | "other";
+
+/** An HTTP attempt's failure. */
+export interface HttpError {
+  kind: HttpErrorKind;
+  /** The underlying message (e.g. the Node error code and text). */
+  message: string;
+  /**
+   * True when the failure is on our side (our timeout, our resolver): the classifier must say
+   * `unknown` rather than judge the domain.
+   */
+  ours: boolean;
+  /** URL of the hop that failed. */
+  url: string;
+  /** Address we connected to (or refused to), when known. */
+  ip?: string;
+}
+
+/** One response in a redirect chain. */
+export interface HttpHop {
+  /** The requested URL. */
+  url: string;
+  /** The address connected to. */
+  ip: string;
+  /** Response status. */
+  status: number;
+  /** `Location` header, resolved against `url` (redirect hops only). */
+  location?: string;
+}
+
+/** The final response of an attempt (after redirects). */
+export interface HttpResponseSummary {
+  /** URL that gave the final response. */
+  url: string;
+  /** Host of that URL. */
+  host: string;
+  /** Address connected to. */
+  ip: string;
+  /** Final status (may be 4xx/5xx; a 3xx only if it had no usable Location). */
+  status: number;
+  /** Response headers, lower-case names (multi-value joined with `, `; set-cookie dropped). */
+  headers: Record<string, string>;
+  /** `content-type` without parameters, lower case (empty when absent). */
+  contentType: string;
+  /** True when the content type or the first bytes say it is not text. */
+  binary: boolean;
+  /** `<title>` text, whitespace collapsed (empty when none or binary). */
+  title: string;
+  /** Visible text (scripts/styles stripped, whitespace collapsed), at most ~4 KB. */
+  text: string;
+  /** Raw HTML from the start, at most ~16 KB (for JS-lander signatures); empty when binary. */
+  html: string;
+  /** `sha256:<hex>` of the first `hashBytes` bytes of the body. */
+  bodyHash: string;
+  /** Body bytes read (at most `maxBodyBytes`). */
+  bodyBytes: number;
+  /** True when the body was longer than `maxBodyBytes` and reading stopped there. */
+  truncated: boolean;
+  /** Time from the first request to the end of the final body, ms. */
+  timeMs: number;
+}
+
+/** Which of the four start URLs an attempt is. */
+export type HttpTarget = "https://apex" | "https://www" | "http://apex" | "http://www";
+
+/** One probed start URL. */
+export interface HttpAttempt {
+  target: HttpTarget;
+  /** The start URL, e.g. `https://example.com/`. */
+  url: string;
+  /** Every response on the way, including the final one. */
+  hops: HttpHop[];
+  /** The final response, when one came back. */
+  response?: HttpResponseSummary;
+  /** The failure, when no final response came back. */
+  error?: HttpError;
+}
+
+/** The optional random-path probe (`randomPath: true`), made on the best attempt's final host. */
+export interface RandomPathProbe {
+  url: string;
+  /** Final status, when a response came back. */
+  status?: number;
+  bodyHash?: string;
+  title?: string;
+  /** True when it answered 200 with the same body hash or title as `best`: a catch-all site. */
+  sameAsBest: boolean;
+  error?: HttpError;
+}
+
+/** Overall result of the probe. */
+export type HttpProbeStatus =
+  /** At least one attempt got an HTTP response (see `best`). */
+  | "responded"
+  /** Attempts were made and all failed on the domain's side (refused, TLS, reset...). */
+  | "failed"
+  /** No response, and at least one failure was ours (timeouts, resolver): no verdict. */
+  | "unknown"
+  /** Neither apex nor www has an address: nothing to probe. */
+  | "no_address"
+  /** Every address was private/loopback and `allowPrivate` is off. */
+  | "blocked_private";
+
+/** `item.http`, written by the `http-probe` plugin. */
+export interface HttpProbeResult {
+  status: HttpProbeStatus;
+  /**
+   * Attempts in the order made: https://apex, https://www, http://apex, http://www. Hosts without
+   * an address are skipped; by default probing stops after the first attempt whose final status is
+   * below 400 (config `probeAll: true` makes all four).
+   */
+  attempts: HttpAttempt[];
+  /**
+   * The first attempt (in that order) whose final status is below 400; when none is, the first
+   * with any final response; absent when no attempt got a response.
+   */
+  best?: HttpResponseSummary & { target: HttpTarget };
+  /** Present when `randomPath: true` and `best` exists. */
+  randomPath?: RandomPathProbe;
+}
