@@ -1,13 +1,13 @@
 /**
  * `sluice serve` and `sluice worker`: long-running processes over the configured store.
- * `serve` runs the engine's workers plus a small HTTP server (health for now; the API, webhooks
- * and UI mount here). `worker` runs the engine only.
+ * `serve` runs the engine's workers, the scheduler, webhook intake and the HTTP API
+ * (`core/http/server.ts`); `worker` runs the engine only.
  * @module
  */
-import { Hono } from "hono";
 import type { CliContext } from "./context.ts";
 import { startEngine } from "./context.ts";
 import type { CliIO } from "./run_command.ts";
+import { startServer } from "../http/server.ts";
 
 /** Waits for SIGINT or SIGTERM. */
 function untilSignal(): Promise<string> {
@@ -18,32 +18,24 @@ function untilSignal(): Promise<string> {
   });
 }
 
-/** Builds the HTTP app of `serve` (health and readiness). */
-export function healthApp(ready: () => Promise<boolean>): Hono {
-  const app = new Hono();
-  app.get("/healthz", (c) => c.json({ status: "ok" }));
-  app.get(
-    "/readyz",
-    async (c) =>
-      (await ready()) ? c.json({ status: "ready" }) : c.json({ status: "starting" }, 503),
-  );
-  return app;
-}
-
 /** `sluice serve`. */
 export async function serveCommand(_args: string[], ctx: CliContext, io: CliIO): Promise<number> {
-  const h = await startEngine(ctx);
-  const app = healthApp(async () => (await h.backend.store.listRuns({ limit: 1 })) !== undefined);
-  const server = Deno.serve({
-    hostname: ctx.config.server.host,
-    port: ctx.config.server.port,
-    onListen: ({ hostname, port }) =>
-      io.err(`sluice serving on http://${hostname}:${port} (store: ${ctx.config.store.path})\n`),
-  }, app.fetch);
+  const server = await startServer(ctx, {
+    onListen: (url) =>
+      io.err(
+        `sluice serving on ${url} (store: ${ctx.config.store.path}); API docs: ${url}/api/v1/docs\n`,
+      ),
+  });
+  if (server.adminToken) {
+    io.err(
+      `\nFirst start: created an admin API token. It is shown only this once; store it now:\n\n` +
+        `  ${server.adminToken}\n\n` +
+        `Use it as "Authorization: Bearer <token>". (Or set SLUICE_ADMIN_TOKEN to choose one.)\n\n`,
+    );
+  }
   const sig = await untilSignal();
   io.err(`${sig}: shutting down; unfinished work resumes on the next start\n`);
-  await server.shutdown();
-  await h.close();
+  await server.close();
   return 0;
 }
 

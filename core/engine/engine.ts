@@ -19,7 +19,7 @@ import {
 import { type Logger, silentLogger } from "../telemetry/log.ts";
 import { backoffDelay } from "./backoff.ts";
 import { PluginError, type StageExecutor } from "./executor.ts";
-import { RateLimiter } from "./rate_limiter.ts";
+import { RateLimiter, type Timer } from "./rate_limiter.ts";
 import { Semaphore } from "./semaphore.ts";
 import { callStage, checkItems, type ItemFn } from "./stage_call.ts";
 import { StagePool } from "./stage_pool.ts";
@@ -46,6 +46,8 @@ export interface EngineOptions {
   network?: NetworkSettings;
   /** Epoch milliseconds (injectable). */
   now?: () => number;
+  /** Clock and sleep of rate limiters (injectable for tests). */
+  timer?: Timer;
 }
 
 /** Thrown for engine misuse a person must fix (unknown run, wrong state). */
@@ -532,7 +534,23 @@ export class Engine {
   async #checkSettled(run: RunRecord) {
     const s = this.#store;
     const p = await s.sourceProgress(run.id);
-    if (!p.done) return;
+    if (!p.done) {
+      const dead = await s.listDeadLetters(run.id);
+      const src = dead.find((d) => d.stage === 0);
+      const c = src ? await s.counters(run.id, run.stages.length) : [];
+      const blocked = new Set(dead.filter((d) => d.stage > 0).map((d) => d.chunk)).size;
+      const last = run.stages.length > 1 ? c[run.stages.length - 1]?.chunksDone ?? 0 : p.nextChunk;
+      if (src && last + blocked >= p.nextChunk) {
+        // The source cannot go on and nothing else is in flight: the run waits for a replay.
+        await this.#failRun(
+          run.id,
+          `the source failed after ${src.attempts} attempt(s) at chunk ${src.chunk}: ${src.error}. ` +
+            `${dead.length} chunk(s) are in the dead-letter list; fix the cause, then replay with: ` +
+            `sluice runs retry ${run.id}`,
+        );
+      }
+      return;
+    }
     const total = p.nextChunk;
     const last = run.stages.length - 1;
     const c = await s.counters(run.id, run.stages.length);
@@ -598,7 +616,7 @@ export class Engine {
     if (!l) {
       this.#limiters.set(
         key,
-        l = new RateLimiter({ rate: rl.rate, perMs: rl.perMs, burst: rl.burst }),
+        l = new RateLimiter({ rate: rl.rate, perMs: rl.perMs, burst: rl.burst, timer: this.#o.timer }),
       );
     }
     return l;

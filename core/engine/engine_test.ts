@@ -265,3 +265,38 @@ stages:
     await second.dispose();
   }
 });
+
+Deno.test("a stage's rateLimit throttles items per key", async () => {
+  let slept = 0;
+  const timer = {
+    t: 0,
+    now() {
+      return this.t;
+    },
+    sleep(ms: number) {
+      this.t += ms;
+      slept += ms;
+      return Promise.resolve();
+    },
+  };
+  const t = await testEngine({ timer });
+  try {
+    const run = await t.start(`
+name: rl
+source: { plugin: gen-source, with: { count: 30 } }
+stages:
+  - id: a
+    plugin: tag
+    with: { field: a }
+    concurrency: 1
+    rateLimit: { rate: 10, per: 1s, burst: 1, key: "item.n % 2 == 0 ? 'even' : 'odd'" }
+`);
+    assert.equal((await t.engine.waitForRun(run.id)).state, "succeeded");
+    // Items alternate between two keys, each with its own bucket of 1 at 10/s: every second
+    // item waits 100 ms and the other key's bucket refills meanwhile, so the stage runs at 20
+    // items/s: 29 intervals of 50 ms, in 14 sleeps of 100 ms.
+    assert.equal(slept, 14 * 100);
+  } finally {
+    await t.dispose();
+  }
+});

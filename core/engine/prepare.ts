@@ -7,6 +7,7 @@
 import { durationMs, type Pipeline, type SourceStage, type Stage } from "../pipeline/model.ts";
 import { type PluginRegistry, splitPluginRef } from "../plugins/manifest.ts";
 import type { RunRecord, StageSnapshot, TriggerInfo } from "../store/store.ts";
+import { resolve } from "../paths.ts";
 import { EngineError, newRunId } from "./engine.ts";
 
 /** Engine-wide defaults a stage falls back to. */
@@ -93,6 +94,11 @@ export function prepareRun(o: PrepareOptions): RunRecord {
       onError: st.onError ?? "deadLetter",
     };
   };
+  // A source that names its file in the pipeline reads it as the run's input file: the
+  // sandbox grants read of exactly that file, as it does for --input and uploads.
+  const srcPath = p.source.with?.path;
+  const inputFile = o.inputFile ??
+    (typeof srcPath === "string" && !srcPath.includes("${{") ? resolve(srcPath) : undefined);
   const now = o.now ?? Date.now();
   return {
     id: o.id ?? newRunId(now),
@@ -101,7 +107,7 @@ export function prepareRun(o: PrepareOptions): RunRecord {
     pipelineFile: o.file,
     stages: [snap(p.source, true), ...p.stages.map((s) => snap(s, false))],
     inputs: o.inputs,
-    inputFile: o.inputFile,
+    inputFile,
     trigger: o.trigger,
     state: "queued",
     createdAt: now,

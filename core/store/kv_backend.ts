@@ -26,6 +26,23 @@ import {
 /** Above this many bytes a chunk's parts are staged before the commit (atomic size cap 800 KiB). */
 const INLINE_COMMIT_BYTES = 600_000;
 
+/**
+ * Retries an operation that SQLite refused because another handle or process held the write
+ * lock ("database is locked"); any other error is thrown at once.
+ */
+export async function retryLocked<T>(fn: () => Promise<T>, attempts = 50): Promise<T> {
+  for (let i = 1;; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (i >= attempts || !/database is locked|SQLITE_BUSY/i.test(String((e as Error)?.message))) {
+        throw e;
+      }
+      await new Promise((r) => setTimeout(r, Math.min(200, 2 * i) + Math.random() * 5));
+    }
+  }
+}
+
 interface DoneMark {
   token: string;
   parts: number;
@@ -48,7 +65,7 @@ export class KvStore implements Store {
       .set(["runs_by_time", run.createdAt, run.id], run.pipeline)
       .set(["runs_by_pipeline", run.pipeline, run.createdAt, run.id], true);
     for (const m of first) op.enqueue(m);
-    const res = await op.commit();
+    const res = await retryLocked(() => op.commit());
     if (!res.ok) throw new Error(`run ${run.id} already exists`);
   }
 
@@ -65,12 +82,38 @@ export class KvStore implements Store {
       batchSize: 200,
     });
     const runs: RunRecord[] = [];
-    for await (const entry of iter) {
-      const id = entry.key[entry.key.length - 1] as string;
-      const run = await this.getRun(id);
-      if (!run || (filter.state && run.state !== filter.state)) continue;
-      runs.push(run);
-      if (runs.length === limit) return { runs, cursor: iter.cursor };
+    // Index entries are read in groups and their run records fetched with getMany (10 keys per
+    // call, in parallel) instead of one get per run; the cursor after each entry is kept so a
+    // page still ends exactly after its last run.
+    let done = false;
+    while (!done) {
+      const group: { id: string; cursor: string }[] = [];
+      const want = filter.state ? 100 : Math.min(100, limit - runs.length);
+      while (group.length < want) {
+        const next = await iter.next();
+        if (next.done) {
+          done = true;
+          break;
+        }
+        group.push({
+          id: next.value.key[next.value.key.length - 1] as string,
+          cursor: iter.cursor,
+        });
+      }
+      const records: (RunRecord | null)[] = [];
+      const batches: Promise<Deno.KvEntryMaybe<RunRecord>[]>[] = [];
+      for (let i = 0; i < group.length; i += 10) {
+        batches.push(
+          this.#kv.getMany<RunRecord[]>(group.slice(i, i + 10).map((g) => ["run", g.id])),
+        );
+      }
+      for (const b of await Promise.all(batches)) for (const e of b) records.push(e.value);
+      for (let i = 0; i < group.length; i++) {
+        const run = records[i];
+        if (!run || (filter.state && run.state !== filter.state)) continue;
+        runs.push(run);
+        if (runs.length === limit) return { runs, cursor: group[i].cursor };
+      }
     }
     return { runs };
   }
@@ -84,8 +127,8 @@ export class KvStore implements Store {
     for (;;) {
       const cur = await this.#kv.get<RunRecord>(["run", id]);
       if (!cur.value || !from.includes(cur.value.state)) return false;
-      const res = await this.#kv.atomic().check(cur)
-        .set(["run", id], { ...cur.value, ...patch, state: to }).commit();
+      const res = await retryLocked(() => this.#kv.atomic().check(cur)
+        .set(["run", id], { ...cur.value, ...patch, state: to }).commit());
       if (res.ok) return true;
     }
   }
@@ -112,7 +155,7 @@ export class KvStore implements Store {
       for (let i = 0; i < entries.length; i += 8) {
         const op = this.#kv.atomic();
         for (const [k, v] of entries.slice(i, i + 8)) op.set(k, v);
-        await op.commit();
+        await retryLocked(() => op.commit());
       }
     }
     const mark: DoneMark = {
@@ -127,7 +170,7 @@ export class KvStore implements Store {
     this.#addCounters(op, c.runId, c.stage, c.counters);
     if (c.source) op.set(["source", c.runId], c.source);
     for (const m of c.next) op.enqueue(m);
-    const res = await op.commit();
+    const res = await retryLocked(() => op.commit());
     if (!res.ok && staged) {
       await this.#deletePrefix(["chunk_out", c.runId, c.stage, c.chunk, token]);
       await this.#deletePrefix(["chunk_rej", c.runId, c.stage, c.chunk, token]);
@@ -206,14 +249,14 @@ export class KvStore implements Store {
   }
 
   async setAttempts(runId: string, stage: number, chunk: number, a: ChunkAttempts) {
-    await this.#kv.set(["attempts", runId, stage, chunk], a);
+    await retryLocked(() => this.#kv.set(["attempts", runId, stage, chunk], a));
   }
 
   async addDeadLetter(d: DeadLetter): Promise<boolean> {
     const key = ["dead", d.runId, d.stage, d.chunk];
     const op = this.#kv.atomic().check({ key, versionstamp: null }).set(key, d);
     this.#addCounters(op, d.runId, d.stage, { chunksDead: 1, failed: d.items });
-    return (await op.commit()).ok;
+    return (await retryLocked(() => op.commit())).ok;
   }
 
   async listDeadLetters(runId: string): Promise<DeadLetter[]> {
@@ -235,10 +278,10 @@ export class KvStore implements Store {
       // KV sums cannot subtract: write the lowered values guarded by version checks.
       const lower = (e: Deno.KvEntryMaybe<Deno.KvU64>, by: number) =>
         new Deno.KvU64(BigInt(Math.max(0, Number(e.value?.value ?? 0n) - by)));
-      const res = await this.#kv.atomic().check(cur, dead, failed)
+      const res = await retryLocked(() => this.#kv.atomic().check(cur, dead, failed)
         .delete(cur.key).delete(["attempts", runId, stage, chunk])
         .set(dead.key, lower(dead, 1)).set(failed.key, lower(failed, cur.value.items))
-        .commit();
+        .commit());
       if (res.ok) return true;
     }
   }
@@ -259,8 +302,8 @@ export class KvStore implements Store {
       await this.#deletePrefix([space, id]);
     }
     if (run) {
-      await this.#kv.atomic().delete(["run", id]).delete(["runs_by_time", run.createdAt, id])
-        .delete(["runs_by_pipeline", run.pipeline, run.createdAt, id]).commit();
+      await retryLocked(() => this.#kv.atomic().delete(["run", id]).delete(["runs_by_time", run.createdAt, id])
+        .delete(["runs_by_pipeline", run.pipeline, run.createdAt, id]).commit());
     }
   }
 
@@ -270,11 +313,11 @@ export class KvStore implements Store {
     for await (const e of this.#kv.list({ prefix })) {
       op.delete(e.key);
       if (++n % 500 === 0) {
-        await op.commit();
+        await retryLocked(() => op.commit());
         op = this.#kv.atomic();
       }
     }
-    await op.commit();
+    await retryLocked(() => op.commit());
   }
 
   close(): void {}
@@ -288,7 +331,7 @@ export class KvQueue implements Queue {
   }
 
   async enqueue(message: EngineMessage, options: EnqueueOptions = {}): Promise<void> {
-    await this.#kv.enqueue(message, { delay: options.delayMs });
+    await retryLocked(() => this.#kv.enqueue(message, { delay: options.delayMs }));
   }
 
   listen(handler: (m: EngineMessage) => Promise<void>, signal: AbortSignal): Promise<void> {
@@ -312,6 +355,7 @@ export async function openKvBackend(path: string): Promise<Backend> {
   return {
     store: new KvStore(kv),
     queue: new KvQueue(kv),
+    kv,
     close: () => kv.close(),
   };
 }

@@ -216,5 +216,7 @@ export interface Store {
 export interface Backend {
   store: Store;
   queue: Queue;
+  /** The Deno KV handle, for the KV backend: other KV-backed stores (triggers, sessions) share it. */
+  kv?: Deno.Kv;
   close(): void;
 }

@@ -62,8 +62,9 @@ export default definePlugin<Config>({
     let { offset, line, row, header, delimiter } = at;
     let eof = false;
     // Read a little more than `limit` lines: multi-line records and the header need room.
+    let extra = 0;
     while (items.length + rejected.length < limit && !eof) {
-      const want = limit - items.length - rejected.length + (header ? 0 : 1);
+      const want = limit - items.length - rejected.length + (header ? 0 : 1) + extra;
       const read = await readLines(path, offset, want);
       eof = read.eof;
       // Only consume complete records: drop a trailing partial one unless at EOF.
@@ -77,8 +78,14 @@ export default definePlugin<Config>({
       const consumed = read.lines.slice(0, consumedLines);
       if (consumedLines) offset = read.ends[consumedLines - 1];
       if (consumedLines === 0 && !read.eof) {
-        throw new Error(`${path}:${line + 1}: a quoted field does not end; check the quotes`);
+        // A quoted field spans more lines than were read: read more.
+        extra = Math.max(1, extra * 2);
+        if (extra > 100_000) {
+          throw new Error(`${path}:${line + 1}: a quoted field does not end; check the quotes`);
+        }
+        continue;
       }
+      extra = 0;
       for (const rec of records(consumed)) {
         const startLine = line + 1;
         line += rec.lines;

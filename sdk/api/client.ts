@@ -51,6 +51,15 @@ export interface ApiClientOptions {
   sleep?: Sleep;
 }
 
+/** Options of one {@linkcode ApiClient.call}. */
+export interface CallOptions {
+  /**
+   * Checks the final response (status, body shape); throwing counts as a failure of the service
+   * for the circuit breaker (e.g. malformed JSON, 401 for a bad key) and is rethrown.
+   */
+  validate?: (res: ApiResponse) => void;
+}
+
 /** A network-level failure (no HTTP answer): retryable. */
 export class ApiNetworkError extends Error {
   /** Always true: another attempt may succeed. */
@@ -91,9 +100,10 @@ export class ApiClient {
   /**
    * Sends `req`. Returns any response that is not retryable (2xx, 3xx, 404...) for the caller
    * to judge. Throws `CircuitOpenError` while the circuit is open, `HttpStatusError` when
-   * 429/5xx persisted, `ApiNetworkError` when the network failed on every attempt.
+   * 429/5xx persisted, `ApiNetworkError` when the network failed on every attempt, and a
+   * transport error with `retryable: false` (e.g. a refused private address) at once.
    */
-  async call(req: ApiRequest): Promise<ApiResponse> {
+  async call(req: ApiRequest, options: CallOptions = {}): Promise<ApiResponse> {
     this.breaker.check();
     const host = hostKey(req.url);
     try {
@@ -104,6 +114,7 @@ export class ApiClient {
           r = await this.#request(req);
         } catch (err) {
           if (req.signal?.aborted) throw err;
+          if ((err as { retryable?: unknown })?.retryable === false) throw err;
           throw new ApiNetworkError(`${req.method ?? "GET"} ${redact(req.url)}: ${errText(err)}`, {
             cause: err,
           });
@@ -118,6 +129,7 @@ export class ApiClient {
         }
         return r;
       }, { ...this.#retry, sleep: this.#sleep, signal: req.signal });
+      options.validate?.(res);
       this.breaker.success();
       return res;
     } catch (err) {

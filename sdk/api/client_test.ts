@@ -69,3 +69,15 @@ Deno.test("network failures are retried and reported as ApiNetworkError", async 
   assert.match(err.message, /ECONNREFUSED/);
   assert.equal(calls, 3);
 });
+
+Deno.test("validate failures count toward the breaker even though HTTP succeeded", async () => {
+  const client = new ApiClient({
+    request: () => Promise.resolve({ status: 200, headers: {}, body: "{broken" }),
+    sleep: manualClock().sleep,
+    breaker: { failureThreshold: 2 },
+  });
+  const validate = (r: ApiResponse) => void JSON.parse(r.body);
+  await assert.rejects(client.call({ url: "https://api.test/" }, { validate }), SyntaxError);
+  await assert.rejects(client.call({ url: "https://api.test/" }, { validate }), SyntaxError);
+  await assert.rejects(client.call({ url: "https://api.test/" }, { validate }), CircuitOpenError);
+});

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { backoffDelay, HttpStatusError, isRetryableStatus, parseRetryAfter, retry } from "./retry.ts";
+import {
+  backoffDelay,
+  HttpStatusError,
+  isRetryableStatus,
+  parseRetryAfter,
+  retry,
+} from "./retry.ts";
 import { manualClock } from "./test_clock.ts";
 
 Deno.test("parseRetryAfter reads seconds and HTTP dates", () => {

@@ -11,6 +11,7 @@ import net from "node:net";
 import { Buffer } from "node:buffer";
 import dnsPacket from "dns-packet";
 import { ipFamily } from "./address.ts";
+import { Limiter } from "./limiter.ts";
 
 /** Record types this client asks for. */
 export type DnsRecordType = "A" | "AAAA" | "CNAME" | "NS" | "MX" | "TXT" | "SOA";
@@ -60,6 +61,8 @@ export interface DnsClientOptions {
   attempts?: number;
   /** EDNS UDP payload size advertised (default 1232; 0 sends no OPT record). */
   udpPayloadSize?: number;
+  /** Queries in flight at most; more wait their turn (default 256). */
+  concurrency?: number;
 }
 
 interface Server {
@@ -130,6 +133,7 @@ export class DnsClient implements Disposable {
   #sockets = new Map<4 | 6, dgram.Socket>();
   #pending = new Map<number, Pending>();
   #closed = false;
+  #limiter: Limiter;
 
   /** Creates a client; throws a RangeError naming a malformed server entry. */
   constructor(options: DnsClientOptions) {
@@ -140,6 +144,7 @@ export class DnsClient implements Disposable {
     this.#timeoutMs = options.timeoutMs ?? 3000;
     this.#attempts = options.attempts ?? Math.max(2, this.#servers.length);
     this.#payload = options.udpPayloadSize ?? 1232;
+    this.#limiter = new Limiter(options.concurrency ?? 256);
   }
 
   /** Queries currently waiting for an answer. */
@@ -156,6 +161,20 @@ export class DnsClient implements Disposable {
     if (this.#servers.length === 0) {
       return { failure: "no_servers", message: "no DNS servers configured (network.dnsServers)" };
     }
+    let release: () => void;
+    try {
+      release = await this.#limiter.acquire(signal);
+    } catch {
+      return { failure: "aborted", message: `DNS ${type} ${name}: cancelled` };
+    }
+    try {
+      return await this.#query(name, type, signal);
+    } finally {
+      release();
+    }
+  }
+
+  async #query(name: string, type: DnsRecordType, signal?: AbortSignal): Promise<DnsQueryResult> {
     let lastResponse: DnsResponse | undefined;
     const problems: string[] = [];
     let lastFailure: DnsFailure["failure"] = "timeout";
@@ -335,14 +354,20 @@ export class DnsClient implements Disposable {
           if (p.id !== id) throw new Error("answer id does not match the query");
           finish(this.#response(p, server, true));
         } catch (err) {
-          finish({ failure: "bad_response", message: `garbled TCP answer: ${(err as Error).message}` });
+          finish({
+            failure: "bad_response",
+            message: `garbled TCP answer: ${(err as Error).message}`,
+          });
         }
       });
-      socket.on("error", (err: Error & { code?: string }) =>
-        finish({ failure: "unreachable", message: `TCP: ${err.code ?? err.message}` })
+      socket.on(
+        "error",
+        (err: Error & { code?: string }) =>
+          finish({ failure: "unreachable", message: `TCP: ${err.code ?? err.message}` }),
       );
-      socket.on("close", () =>
-        finish({ failure: "unreachable", message: "TCP connection closed before an answer" })
+      socket.on(
+        "close",
+        () => finish({ failure: "unreachable", message: "TCP connection closed before an answer" }),
       );
     });
   }

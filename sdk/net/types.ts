@@ -110,6 +110,8 @@ export type HttpErrorKind =
   | "redirect_loop"
   /** Redirect with a missing or unusable `Location` (bad URL, unsupported scheme). */
   | "bad_redirect"
+  /** The configured proxy (`network.proxy`) failed or refused the tunnel (ours). */
+  | "proxy"
   /** Malformed HTTP response. */
   | "protocol"
   /** Anything else (message says what). */

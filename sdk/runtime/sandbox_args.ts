@@ -5,6 +5,7 @@
  * granted hosts and env names. Never run, ffi, sys, all or remote imports.
  * @module
  */
+import { fileURLToPath } from "node:url";
 import { isAbsolute, join, normalize, relative, resolve } from "node:path";
 
 /** Permissions as granted to one stage (already intersected with what was approved). */
@@ -45,6 +46,12 @@ export interface SandboxCommand {
 
 /** The child's main module. */
 export const CHILD_MAIN: string = new URL("./child.ts", import.meta.url).href;
+
+/**
+ * The SDK folder. Plugins may import any SDK module (`@sluice/sdk/net/...`) at run time, so every
+ * sandbox may read it: it is Sluice's own public code and holds nothing secret.
+ */
+export const SDK_DIR: string = fileURLToPath(new URL("../", import.meta.url));
 
 /** Host environment variables Deno itself needs in the child (never secrets). */
 const DENO_ENV = ["NPM_CONFIG_REGISTRY"];
@@ -89,7 +96,7 @@ export function buildSandboxCommand(opts: SandboxCommandOptions): SandboxCommand
   const hostEnv = opts.hostEnv ?? ((name: string) => Deno.env.get(name));
   const p = opts.permissions;
   const dataDir = resolve(opts.dataDir);
-  const read = [checkListItem("read", resolve(opts.pluginDir))];
+  const read = [checkListItem("read", resolve(opts.pluginDir)), resolve(SDK_DIR)];
   if (opts.inputFile) read.push(checkListItem("read", resolve(opts.inputFile)));
   for (const r of p.read ?? []) read.push(resolveReadPath(dataDir, r));
   const write = (p.write ?? []).map((w) => resolveWritePath(dataDir, w));

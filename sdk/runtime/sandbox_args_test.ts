@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
-import { buildSandboxCommand, CHILD_MAIN } from "./sandbox_args.ts";
+import { buildSandboxCommand, CHILD_MAIN, SDK_DIR } from "./sandbox_args.ts";
+import { resolve } from "node:path";
+
+const SDK = resolve(SDK_DIR);
 
 const base = {
   pluginDir: "/plugins/p",
@@ -31,7 +34,7 @@ Deno.test("sandbox command grants exactly the stage's permissions", () => {
     "--no-check",
     "--config=/app/deno.json",
     "--v8-flags=--max-old-space-size=96",
-    "--allow-read=/plugins/p,/uploads/in.csv,/data/run1/p/lists,/srv/shared",
+    `--allow-read=/plugins/p,${SDK},/uploads/in.csv,/data/run1/p/lists,/srv/shared`,
     "--allow-write=/data/run1/p/out,/data/run1/p",
     "--allow-net=api.example.com,*.cdn.example",
     "--allow-env=GRANTED,MISSING",
@@ -45,7 +48,7 @@ Deno.test("sandbox command grants exactly the stage's permissions", () => {
 
 Deno.test("sandbox command without grants reads only the plugin folder", () => {
   const { args } = buildSandboxCommand({ ...base, permissions: {}, hostEnv: () => undefined });
-  assert.deepEqual(args.filter((a) => a.startsWith("--allow")), ["--allow-read=/plugins/p"]);
+  assert.deepEqual(args.filter((a) => a.startsWith("--allow")), [`--allow-read=/plugins/p,${SDK}`]);
 });
 
 Deno.test("sandbox command refuses escaping writes and comma tricks", () => {
@@ -63,7 +66,7 @@ Deno.test("sandbox command refuses escaping writes and comma tricks", () => {
 Deno.test("net * (any host, shown at approval) becomes a bare --allow-net and nothing broader", () => {
   const { args } = buildSandboxCommand({ ...base, permissions: { net: ["*"] }, hostEnv: () => undefined });
   assert.deepEqual(args.filter((a) => a.startsWith("--allow")), [
-    "--allow-read=/plugins/p",
+    `--allow-read=/plugins/p,${SDK}`,
     "--allow-net",
   ]);
 });

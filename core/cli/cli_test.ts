@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { join, ROOT } from "../paths.ts";
+
+async function sluice(args: string[], env: Record<string, string>, cwd: string) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", join(ROOT, "core/cli.ts"), ...args],
+    env: { SLUICE_PLUGINS_DIR: join(ROOT, "plugins"), SLUICE_LOG_LEVEL: "warn", ...env },
+    cwd,
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-cli-" });
+  const env = { SLUICE_DATA_DIR: join(dir, "data"), SLUICE_PLUGINS_LOCK: join(dir, "plugins.lock") };
+  try {
+    await t.step("validate reports every problem as FILE:LINE:COL and exits 1", async () => {
+      await Deno.writeTextFile(
+        join(dir, "bad.yaml"),
+        "name: bad\nsource: { plugin: jsonl-source }\nstages:\n  - id: a\n    plugin: set-fields\n    concurency: 2\n  - id: a\n    plugin: nope@^1\n",
+      );
+      const r = await sluice(["validate", "bad.yaml"], env, dir);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /bad\.yaml:6:5: .*unknown key "concurency".*did you mean "concurrency"/);
+      assert.match(r.stderr, /bad\.yaml:7:\d+: .*duplicate stage id "a"/);
+      assert.match(r.stderr, /bad\.yaml:8:\d+: .*nope/);
+    });
+    await Deno.writeTextFile(
+      join(dir, "ok.yaml"),
+      "name: ok\nsource: { plugin: jsonl-source, with: { key: id } }\nstages:\n  - { id: a, plugin: set-fields, with: { set: { x: 1 } } }\n",
+    );
+    await t.step("validate passes a good file with a one-line summary", async () => {
+      const r = await sluice(["validate", "ok.yaml"], env, dir);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "ok: 1 pipeline(s) valid: ok (2 stages)\n");
+    });
+    await t.step("run writes the output and exits 0; a failing run exits 1", async () => {
+      await Deno.writeTextFile(join(dir, "in.jsonl"), '{"id":"a"}\n{"id":"b"}\n');
+      const ok = await sluice(["run", "ok.yaml", "--input", "in.jsonl", "--out", "out.jsonl", "--run-id", "good"], env, dir);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.match(ok.stderr, /run good succeeded/);
+      assert.deepEqual(
+        (await Deno.readTextFile(join(dir, "out.jsonl"))).trim().split("\n").map((l) => JSON.parse(l)),
+        [{ id: "a", key: "a", x: 1 }, { id: "b", key: "b", x: 1 }],
+      );
+      await Deno.writeTextFile(
+        join(dir, "missing.yaml"),
+        "name: missing\nsource: { plugin: jsonl-source, with: { path: /nonexistent/in.jsonl }, retry: { attempts: 1 } }\n",
+      );
+      const bad = await sluice(["run", "missing.yaml", "--run-id", "bad"], env, dir);
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /run bad failed/);
+      assert.match(bad.stderr, /dead-letter list.*sluice runs retry bad/);
+    });
+    await t.step("runs list and show", async () => {
+      const list = await sluice(["runs", "list", "--json"], env, dir);
+      assert.equal(list.code, 0, list.stderr);
+      const runs = JSON.parse(list.stdout);
+      assert.deepEqual(runs.map((r: { id: string; state: string }) => [r.id, r.state]).sort(), [["bad", "failed"], ["good", "succeeded"]]);
+      const show = await sluice(["runs", "show", "bad"], env, dir);
+      assert.match(show.stdout, /dead letter: stage source chunk 0 after 1 attempt\(s\)/);
+      const none = await sluice(["runs", "show", "nope"], env, dir);
+      assert.equal(none.code, 1);
+      assert.match(none.stderr, /no run nope; list runs with: sluice runs list/);
+    });
+    await t.step("schema prints a JSON Schema", async () => {
+      const r = await sluice(["schema"], env, dir);
+      const schema = JSON.parse(r.stdout);
+      assert.equal(schema.$schema, "https://json-schema.org/draft/2020-12/schema");
+      assert.ok(schema.properties.stages);
+    });
+    await t.step("config shows sources and masks secrets", async () => {
+      const token = "s3cret-admin-token-value-123";
+      const r = await sluice(["config"], { ...env, SLUICE_ADMIN_TOKEN: token, SLUICE_ENGINE_CONCURRENCY: "3" }, dir);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(!r.stdout.includes(token), "the token never appears");
+      assert.match(r.stdout, /adminToken: "?\*{8}"?/);
+      assert.match(r.stdout, /concurrency: 3 *# env SLUICE_ENGINE_CONCURRENCY/);
+      const bad = await sluice(["config"], { ...env, SLUICE_ENGINE_CONCURRENCY: "lots" }, dir);
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /SLUICE_ENGINE_CONCURRENCY/);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,184 @@
+/**
+ * The Sluice HTTP app: `/api/v1` (OpenAPI 3.1 at `/api/v1/openapi.json`, a reference page at
+ * `/api/v1/docs`), `/auth/*` browser login, `/hooks/*` webhook intake, `/healthz`, `/readyz`,
+ * and the web UI. Middleware: correlation ids and access logs, security headers, per-address
+ * and per-principal rate limits, body limits, authentication, CSRF checks; errors are
+ * `application/problem+json`.
+ *
+ * ```ts
+ * const app = createApp({ engine, store, kv, registry, executor, pipelines, dataDir });
+ * Deno.serve({ port: 8080 }, app.fetch);
+ * ```
+ * @module
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { HTTPException } from "hono/http-exception";
+import { silentLogger } from "../telemetry/log.ts";
+import type { AppEnv } from "./app_env.ts";
+import { authenticate, csrfGuard } from "./auth.ts";
+import type { AppDeps } from "./deps.ts";
+import {
+  defaultClientIp,
+  ipRateLimit,
+  jsonBodyLimit,
+  requestLog,
+  securityHeaders,
+} from "./middleware.ts";
+import { loginRoutes } from "./oidc.ts";
+import { DOCS_HTML, DOCS_JS } from "./openapi_page.ts";
+import { HttpProblem, problemOf, problemResponse } from "./problem.ts";
+import { KeyedRateLimiter } from "./rate_limit.ts";
+import { adminRoutes } from "./routes_admin.ts";
+import { pipelineRoutes } from "./routes_pipelines.ts";
+import { pluginRoutes } from "./routes_plugins.ts";
+import { runRoutes } from "./routes_runs.ts";
+import { SessionStore } from "./sessions.ts";
+import { TokenStore } from "./tokens.ts";
+
+/** Base path of the REST API. */
+export const API_BASE = "/api/v1";
+
+/**
+ * Routes anyone may call (method and Hono path); every other route declares a role. The route
+ * enumeration test checks this list against the app.
+ */
+export const PUBLIC_ROUTES: readonly string[] = [
+  "GET /healthz",
+  "GET /readyz",
+  `GET ${API_BASE}/openapi.json`,
+  `GET ${API_BASE}/docs`,
+  `GET ${API_BASE}/docs.js`,
+  "GET /auth/providers",
+  "GET /auth/login",
+  "GET /auth/callback",
+  "POST /auth/logout",
+  "POST /hooks/:pipeline/:hook",
+];
+
+/** The app and the stores it made. */
+export interface SluiceApp {
+  app: OpenAPIHono<AppEnv>;
+  tokens: TokenStore;
+  sessions: SessionStore;
+}
+
+/** Builds the app over `deps`. */
+export function createApp(deps: AppDeps): SluiceApp {
+  const log = deps.log ?? silentLogger;
+  const now = deps.now ?? Date.now;
+  const tokens = new TokenStore(deps.kv, { now });
+  const sessions = new SessionStore(deps.kv, { now, ttlMs: deps.login?.sessionTtlMs });
+  const limits = deps.limits ?? {};
+  const ipLimiter = new KeyedRateLimiter(limits.perIp ?? { rate: 600, perMs: 60_000 }, { now });
+  const principalLimiter = new KeyedRateLimiter(
+    limits.perPrincipal ?? { rate: 1200, perMs: 60_000 },
+    { now },
+  );
+
+  const app = new OpenAPIHono<AppEnv>();
+  app.use("*", requestLog(log));
+  app.use("*", securityHeaders());
+  const limitIp = ipRateLimit(ipLimiter, deps.clientIp ?? defaultClientIp);
+  app.use("*", async (c, next) => {
+    const path = new URL(c.req.url).pathname;
+    if (path === "/healthz" || path === "/readyz") return await next();
+    return await limitIp(c, next);
+  });
+  app.use("/api/*", jsonBodyLimit(limits.jsonBytes ?? 1024 * 1024));
+  app.use("/auth/*", jsonBodyLimit(64 * 1024));
+  app.use("/api/*", authenticate({ tokens, sessions, limiter: principalLimiter }));
+  app.use("/api/*", csrfGuard(deps.publicUrl));
+
+  app.onError((err, c) => {
+    if (err instanceof HttpProblem) return problemOf(c, err);
+    if (err instanceof HTTPException) {
+      return problemResponse(c, err.status, err.message || "the request was refused");
+    }
+    c.get("log")?.error("request failed", { error: (err as Error).stack ?? String(err) });
+    return problemResponse(
+      c,
+      500,
+      `internal error; quote request id ${
+        c.get("requestId")
+      } when reporting it (it is in the server log)`,
+    );
+  });
+  app.notFound((c) =>
+    problemResponse(
+      c,
+      404,
+      `no route ${c.req.method} ${new URL(c.req.url).pathname}; see ${API_BASE}/docs`,
+    )
+  );
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/readyz", async (c) => {
+    let ok = false;
+    try {
+      await deps.store.listRuns({ limit: 1 });
+      ok = (await deps.ready?.()) ?? true;
+    } catch {
+      ok = false;
+    }
+    return ok ? c.json({ status: "ready" }) : c.json({ status: "starting" }, 503);
+  });
+
+  const api = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const where = result.target;
+        const issues = result.error.issues.map((i) =>
+          `${[where, ...i.path.map(String)].join(".")}: ${i.message}`
+        );
+        throw new HttpProblem(400, `invalid request: ${issues.join("; ")}`, {
+          extra: { issues: result.error.issues },
+        });
+      }
+    },
+  });
+  api.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "An API token (`slc_…`) from POST /api/v1/tokens",
+  });
+  api.openAPIRegistry.registerComponent("securitySchemes", "sessionCookie", {
+    type: "apiKey",
+    in: "cookie",
+    name: "__Host-sluice_session",
+  });
+  pipelineRoutes(api, deps);
+  runRoutes(api, deps);
+  pluginRoutes(api, deps);
+  adminRoutes(api, deps, tokens);
+  api.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Sluice API",
+      version: "1",
+      description: "Pipelines, runs, plugins, schedules and tokens of a Sluice server. " +
+        "Errors are application/problem+json with a requestId.",
+    },
+  });
+  api.get("/docs", (c) => c.html(DOCS_HTML));
+  api.get(
+    "/docs.js",
+    (c) => c.body(DOCS_JS, 200, { "content-type": "text/javascript; charset=utf-8" }),
+  );
+  app.route(API_BASE, api);
+
+  app.route(
+    "/auth",
+    loginRoutes({ login: deps.login, sessions, publicUrl: deps.publicUrl, fetch: deps.fetch }),
+  );
+  app.post("/hooks/:pipeline/:hook", (c) => {
+    if (!deps.hooks) {
+      throw new HttpProblem(
+        503,
+        "webhook intake is not running in this process (sluice serve runs it)",
+      );
+    }
+    return deps.hooks.handle(c.req.raw, c.req.param("pipeline"), c.req.param("hook"));
+  });
+  if (deps.ui) app.route("/", deps.ui);
+  return { app, tokens, sessions };
+}

@@ -1,0 +1,90 @@
+import assert from "node:assert/strict";
+import { API_BASE, PUBLIC_ROUTES } from "./app.ts";
+import { type Role, ROLES } from "./roles.ts";
+import { testServer } from "./test_support.ts";
+
+Deno.test("every registered route is public by list or answers 401 without a token and 403 below its role", async () => {
+  const s = await testServer();
+  try {
+    const doc = await (await s.call(`${API_BASE}/openapi.json`)).json();
+    const declared = new Map<string, Role>();
+    for (
+      const [path, ops] of Object.entries(
+        doc.paths as Record<string, Record<string, Record<string, unknown>>>,
+      )
+    ) {
+      for (const [method, op] of Object.entries(ops)) {
+        const hono = `${method.toUpperCase()} ${API_BASE}${path.replace(/\{(\w+)\}/g, ":$1")}`;
+        declared.set(hono, op["x-sluice-role"] as Role);
+      }
+    }
+    const routes = new Set(
+      s.app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${r.path}`),
+    );
+    assert.ok(routes.size > 25, `expected the whole API, found ${routes.size} routes`);
+    let checked = 0;
+    for (const route of routes) {
+      if (PUBLIC_ROUTES.includes(route)) continue;
+      const role = declared.get(route);
+      assert.ok(role && ROLES.includes(role), `${route} declares no role and is not public`);
+      const [method, path] = route.split(" ");
+      const url = path.replace(/:(\w+)/g, "x$1");
+      const init = (as?: Role) =>
+        s.call(url, {
+          method,
+          as,
+          headers: { "content-type": "application/json" },
+          body: ["GET", "HEAD"].includes(method) ? undefined : "{}",
+        });
+      const anon = await init();
+      assert.equal(anon.status, 401, `${route} without a token`);
+      assert.equal(anon.headers.get("content-type"), "application/problem+json");
+      await anon.body?.cancel();
+      for (const weaker of ROLES.slice(0, ROLES.indexOf(role))) {
+        const res = await init(weaker);
+        assert.equal(res.status, 403, `${route} with a ${weaker} token (needs ${role})`);
+        const body = await res.json();
+        assert.match(body.detail, new RegExp(`needs the ${role} role`));
+      }
+      const ok = await init(role);
+      assert.ok(![401, 403].includes(ok.status), `${route} with a ${role} token: ${ok.status}`);
+      await ok.body?.cancel();
+      checked++;
+    }
+    assert.ok(checked >= 25, `checked ${checked} routes`);
+    for (const p of PUBLIC_ROUTES) assert.ok(routes.has(p), `public route ${p} exists`);
+  } finally {
+    await s.dispose();
+  }
+});
+
+Deno.test("a bad, revoked or expired token is refused with 401", async () => {
+  let now = Date.now();
+  const s = await testServer({ deps: { now: () => now } });
+  try {
+    const bad = await s.app.request(`${API_BASE}/runs`, {
+      headers: { authorization: "Bearer slc_nope" },
+    });
+    assert.equal(bad.status, 401);
+    assert.match((await bad.json()).detail, /not hold a valid API token/);
+    const { token, info } = await s.tokens.create({
+      name: "short",
+      role: "viewer",
+      expiresAt: now + 1000,
+    });
+    const auth = { authorization: `Bearer ${token}` };
+    assert.equal((await s.app.request(`${API_BASE}/runs`, { headers: auth })).status, 200);
+    now += 2000;
+    assert.equal((await s.app.request(`${API_BASE}/runs`, { headers: auth })).status, 401);
+    const { token: t2, info: i2 } = await s.tokens.create({ name: "rev", role: "viewer" });
+    assert.notEqual(i2.id, info.id);
+    const del = await s.call(`${API_BASE}/tokens/${i2.id}`, { method: "DELETE", as: "admin" });
+    assert.equal(del.status, 204);
+    const after = await s.app.request(`${API_BASE}/runs`, {
+      headers: { authorization: `Bearer ${t2}` },
+    });
+    assert.equal(after.status, 401);
+  } finally {
+    await s.dispose();
+  }
+});

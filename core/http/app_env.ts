@@ -1,0 +1,18 @@
+/**
+ * The typed context variables every handler sees.
+ * @module
+ */
+import type { Logger } from "../telemetry/log.ts";
+import type { Principal } from "./roles.ts";
+
+/** Hono environment of the Sluice app. */
+export interface AppEnv {
+  Variables: {
+    /** Correlation id (`X-Request-Id`). */
+    requestId: string;
+    /** Logger bound to the request id. */
+    log: Logger;
+    /** Who is calling, when authenticated. */
+    principal?: Principal;
+  };
+}

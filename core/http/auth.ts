@@ -1,0 +1,116 @@
+/**
+ * Authentication and authorization middleware: Bearer API tokens or the session cookie,
+ * per-principal rate limits, role checks declared by every route, and CSRF protection for
+ * state-changing requests that ride on the session cookie (origin check, else a double-submit
+ * token).
+ * @module
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
+import type { AppEnv } from "./app_env.ts";
+import { HttpProblem } from "./problem.ts";
+import type { KeyedRateLimiter } from "./rate_limit.ts";
+import { hasRole, type Principal, type Role } from "./roles.ts";
+import type { SessionStore } from "./sessions.ts";
+import type { TokenStore } from "./tokens.ts";
+
+/** Name of the session cookie (`__Host-`: Secure, Path=/, no Domain). */
+export const SESSION_COOKIE = "__Host-sluice_session";
+
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** Sets `principal` from a Bearer token or the session cookie; a bad token is a 401. */
+export function authenticate(
+  o: { tokens: TokenStore; sessions: SessionStore; limiter: KeyedRateLimiter },
+): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const auth = c.req.header("authorization");
+    let principal: Principal | undefined;
+    if (auth) {
+      const m = /^Bearer\s+(\S+)$/i.exec(auth);
+      const rec = m ? await o.tokens.verify(m[1]) : undefined;
+      if (!rec) {
+        throw new HttpProblem(
+          401,
+          "the Authorization header does not hold a valid API token (unknown, expired or " +
+            "revoked); send `Authorization: Bearer slc_…` with a token from `POST /api/v1/tokens`",
+          { headers: { "www-authenticate": 'Bearer error="invalid_token"' } },
+        );
+      }
+      principal = { kind: "token", id: rec.id, name: rec.name, role: rec.role };
+    } else {
+      const sid = getCookie(c, SESSION_COOKIE);
+      const s = sid ? await o.sessions.get(sid) : undefined;
+      if (s) {
+        principal = { kind: "session", id: s.subject, name: s.subject, role: s.role, csrf: s.csrf };
+      }
+    }
+    if (principal) {
+      const wait = o.limiter.take(`${principal.kind}:${principal.id}`);
+      if (wait) {
+        throw new HttpProblem(
+          429,
+          `too many requests for ${principal.kind} ${principal.name}; retry in ${wait} s`,
+          { headers: { "retry-after": String(wait) } },
+        );
+      }
+      c.set("principal", principal);
+      c.set("log", c.get("log").child({ principal: principal.id }));
+    }
+    await next();
+  };
+}
+
+/** Requires a principal holding `role` (401 without credentials, 403 with too small a role). */
+export function requireRole(role: Role): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const p = c.get("principal");
+    if (!p) {
+      throw new HttpProblem(
+        401,
+        `this endpoint needs the ${role} role: send \`Authorization: Bearer slc_…\` or log in at /auth/login`,
+        { headers: { "www-authenticate": 'Bearer realm="sluice"' } },
+      );
+    }
+    if (!hasRole(p.role, role)) {
+      throw new HttpProblem(
+        403,
+        `this endpoint needs the ${role} role; ${p.kind} ${p.name} has the ${p.role} role. ` +
+          `Ask an admin for a token with a larger role`,
+        { extra: { needed: role, held: p.role } },
+      );
+    }
+    await next();
+  };
+}
+
+/** The origin the server is reached at. */
+export function expectedOrigin(c: Context, publicUrl?: string): string {
+  return publicUrl ? new URL(publicUrl).origin : new URL(c.req.url).origin;
+}
+
+/**
+ * For unsafe methods authenticated by the session cookie: the `Origin` header must be ours; a
+ * request without `Origin` must carry the session's CSRF token in `X-CSRF-Token` (or a `csrf`
+ * form field, checked by the form handler).
+ */
+export function csrfGuard(publicUrl?: string): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const p = c.get("principal");
+    if (p?.kind === "session" && UNSAFE.has(c.req.method)) {
+      const origin = c.req.header("origin");
+      const ok = origin
+        ? origin === expectedOrigin(c, publicUrl)
+        : c.req.header("x-csrf-token") === p.csrf;
+      if (!ok) {
+        throw new HttpProblem(
+          403,
+          origin
+            ? `cross-site request refused: Origin ${origin} is not this server`
+            : "cross-site request refused: send the X-CSRF-Token header (from GET /api/v1/me)",
+        );
+      }
+    }
+    await next();
+  };
+}

@@ -1,0 +1,161 @@
+/**
+ * What the HTTP app needs from the rest of the server, injected so tests use real parts on temp
+ * files: the engine and store, a KV handle for tokens and sessions, the plugin registry, the
+ * pipeline catalog, the scheduler and webhook intake (from `core/triggers/`), clocks and limits.
+ * @module
+ */
+import type { Hono } from "hono";
+import type { NetworkSettings } from "../../sdk/types.ts";
+import type { Engine } from "../engine/engine.ts";
+import type { StageExecutor } from "../engine/executor.ts";
+import type { StageDefaults } from "../engine/prepare.ts";
+import type { DenoCache } from "../plugins/install.ts";
+import type { Registry } from "../plugins/registry.ts";
+import type { Problem } from "../pipeline/problem.ts";
+import type { Pipeline } from "../pipeline/model.ts";
+import type { Store } from "../store/store.ts";
+import type { Logger } from "../telemetry/log.ts";
+import type { RateLimit } from "./rate_limit.ts";
+import type { Role } from "./roles.ts";
+
+/** One pipeline file known to the server. */
+export interface PipelineEntry {
+  name: string;
+  /** Path of the file, for messages. */
+  file: string;
+  yaml: string;
+  /** The parsed pipeline when valid. */
+  pipeline?: Pipeline;
+  problems: Problem[];
+  /** Last change, epoch ms. */
+  updatedAt: number;
+  /** Version counter or content hash, when the catalog keeps versions. */
+  version?: string;
+}
+
+/**
+ * Where pipelines live. The default is {@link FilePipelineCatalog} over `pipelines.dir`; the
+ * trigger catalog of `core/triggers/` (hot reload, versions) can take its place.
+ */
+export interface PipelineCatalog {
+  list(): Promise<PipelineEntry[]>;
+  get(name: string): Promise<PipelineEntry | undefined>;
+  /** Saves already validated YAML under `name`. */
+  put(name: string, yaml: string): Promise<PipelineEntry>;
+  /** Removes it; false when unknown. */
+  delete(name: string): Promise<boolean>;
+  /** Earlier versions, newest first (catalogs that keep versions). */
+  history?(name: string): Promise<{ id: string; at: number }[]>;
+  /** The text of one earlier version. */
+  readVersion?(name: string, id: string): Promise<string>;
+}
+
+/** One cron schedule as the API shows it. */
+export interface ScheduleInfo {
+  /** Stable id, e.g. `pipeline/cron-0`. */
+  id: string;
+  pipeline: string;
+  cron: string;
+  timezone?: string;
+  paused: boolean;
+  enabled?: boolean;
+  /** Overlap policy: skip, queue or allow. */
+  overlap?: string;
+  /** Next fire times (ISO 8601), soonest first. */
+  next: string[];
+  lastFiredAt?: string;
+}
+
+/** The scheduler's steering surface (implemented over `core/triggers/`). */
+export interface ScheduleService {
+  list(): Promise<ScheduleInfo[]>;
+  /** Returns false when there is no such schedule. */
+  pause(id: string): Promise<boolean>;
+  resume(id: string): Promise<boolean>;
+}
+
+/** An identity provider for browser login. */
+export interface LoginProvider {
+  /** `oidc` (discovery from `issuer`) or `github` (OAuth 2.0 + the GitHub API). */
+  kind: "oidc" | "github";
+  /** Short id in URLs: `/auth/login?provider=ID`. */
+  id: string;
+  issuer: string;
+  clientId: string;
+  clientSecret?: string;
+  /** GitHub only: API base (default `https://api.github.com`). */
+  apiBase?: string;
+  /** Extra scopes. */
+  scopes?: string[];
+}
+
+/** An allow-list rule: who may log in, with which role. */
+export interface AllowRule {
+  /** `alice@example.com`, `@example.com` (a whole domain) or `org:NAME` (GitHub org member). */
+  match: string;
+  role: Role;
+}
+
+/** Browser login settings. */
+export interface LoginOptions {
+  providers: LoginProvider[];
+  allow: AllowRule[];
+  /** Session lifetime (default 12 h). */
+  sessionTtlMs?: number;
+  /** Allows `http://` issuers (tests on loopback). */
+  allowInsecureIssuer?: boolean;
+}
+
+/** Request limits. */
+export interface Limits {
+  /** JSON/form bodies (default 1 MiB). */
+  jsonBytes?: number;
+  /** CSV/JSONL uploads that start runs (default 256 MiB). */
+  uploadBytes?: number;
+  /** Per client address, every route but health (default 600/min). */
+  perIp?: RateLimit;
+  /** Per token or session (default 1200/min). */
+  perPrincipal?: RateLimit;
+}
+
+/** Everything {@link createApp} needs. */
+export interface AppDeps {
+  engine: Engine;
+  store: Store;
+  /** KV for tokens and sessions (may be the store's own file). */
+  kv: Deno.Kv;
+  registry: Registry;
+  /** Runs dry-run stages (the sandbox in production). */
+  executor: StageExecutor;
+  pipelines: PipelineCatalog;
+  /** Data folder: plugin data and uploaded run inputs live under it. */
+  dataDir: string;
+  defaults?: StageDefaults;
+  secrets?: (name: string) => string | undefined;
+  secretValues?: Set<string>;
+  network?: NetworkSettings;
+  log?: Logger;
+  /** Epoch ms. */
+  now?: () => number;
+  /** Public URL (origin checks, OIDC redirect URIs). Default: the request's origin. */
+  publicUrl?: string;
+  login?: LoginOptions;
+  limits?: Limits;
+  schedules?: ScheduleService;
+  /** Webhook intake from `core/triggers/` (`WebhookIntake`), mounted at `/hooks/{pipeline}/{hook}`. */
+  hooks?: { handle(req: Request, pipeline: string, hookId: string): Promise<Response> };
+  /** The web UI, mounted at `/` last. */
+  ui?: Hono;
+  /** Readiness beyond the store answering. */
+  ready?: () => Promise<boolean>;
+  /** Aborted at shutdown: ends live streams so the HTTP server can stop. */
+  signal?: AbortSignal;
+  /** How often SSE progress polls the store (default 500 ms). */
+  progressIntervalMs?: number;
+  /** Plugin install: `deno cache` step, fetch and npm registry (tests inject). */
+  denoCache?: DenoCache;
+  fetch?: typeof fetch;
+  npmRegistry?: string;
+  /** How the client address is found (default: `remoteAddr` of Deno.serve). */
+  clientIp?: (req: Request, env: unknown) => string;
+}

@@ -1,0 +1,259 @@
+/**
+ * Reading a run's items for the API: filters on any (dotted) field such as `website.status=parked`
+ * or `score>=50`, a CEL `where` expression, sorting, stable cursor pagination, and export as
+ * CSV (nested fields flattened to dotted columns) or JSON lines, streamed.
+ * @module
+ */
+import { stringify } from "csv-stringify/sync";
+import type { Item } from "../../sdk/types.ts";
+import { compileExpression, ExpressionError } from "../pipeline/expression.ts";
+import type { RunRecord, Store } from "../store/store.ts";
+import { HttpProblem } from "./problem.ts";
+
+/** The value at a dotted path (`website.status`), or undefined. */
+export function fieldValue(item: unknown, path: string): unknown {
+  let node = item;
+  for (const part of path.split(".")) {
+    if (node === null || typeof node !== "object") return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node;
+}
+
+const OPS = ["!=", ">=", "<=", "=", ">", "<", "~"] as const;
+type Op = (typeof OPS)[number];
+
+/** One parsed `field OP value` filter. */
+export interface FieldFilter {
+  field: string;
+  op: Op;
+  value: string;
+}
+
+/** Parses `website.status=parked`, `score>=50`, `name~acme` (contains), `band!=C`. */
+export function parseFilter(text: string): FieldFilter {
+  const m = /^([A-Za-z_][\w.-]*)\s*(!=|>=|<=|=|>|<|~)(.*)$/.exec(text.trim());
+  if (!m) {
+    throw new HttpProblem(
+      400,
+      `filter "${text}" is not FIELD OP VALUE; write e.g. filter=website.status=parked, ` +
+        `filter=score>=50, filter=name~acme (contains) or filter=band!=C`,
+    );
+  }
+  return { field: m[1], op: m[2] as Op, value: m[3].trim() };
+}
+
+function literal(v: string): unknown {
+  if (v === "true") return true;
+  if (v === "false") return false;
+  if (v === "null") return null;
+  return v;
+}
+
+function compare(a: unknown, b: unknown): number {
+  if (a === b) return 0;
+  if (a === undefined || a === null) return 1;
+  if (b === undefined || b === null) return -1;
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  return String(a).localeCompare(String(b));
+}
+
+/** True when `item` passes `f`. */
+export function matchFilter(item: unknown, f: FieldFilter): boolean {
+  const v = fieldValue(item, f.field);
+  const lit = literal(f.value);
+  const num = Number(f.value);
+  const numeric = typeof v === "number" && f.value !== "" && Number.isFinite(num);
+  const eq =
+    () => (numeric ? v === num : typeof lit === "string" ? String(v ?? "") === lit : v === lit);
+  switch (f.op) {
+    case "=":
+      return eq();
+    case "!=":
+      return !eq();
+    case "~":
+      return typeof v === "string" && v.toLowerCase().includes(f.value.toLowerCase());
+    default: {
+      if (v === undefined || v === null) return false;
+      const c = numeric ? (v as number) - num : compare(v, f.value);
+      return f.op === ">" ? c > 0 : f.op === "<" ? c < 0 : f.op === ">=" ? c >= 0 : c <= 0;
+    }
+  }
+}
+
+/** A query over one stage's output. */
+export interface ItemQuery {
+  /** Stage index (default: the last stage). */
+  stage: number;
+  filters: FieldFilter[];
+  /** CEL over `item`. */
+  where?: string;
+  /** Field to sort by; `-field` for descending. */
+  sort?: string;
+}
+
+/** Builds the item predicate of a query. */
+export function itemPredicate(q: ItemQuery): (item: Item) => boolean {
+  let where: ((item: Item) => boolean) | undefined;
+  if (q.where) {
+    try {
+      const expr = compileExpression(q.where);
+      where = (item) => {
+        try {
+          return expr.evaluateBool({ item });
+        } catch {
+          return false;
+        }
+      };
+    } catch (e) {
+      if (e instanceof ExpressionError) {
+        throw new HttpProblem(400, `where: ${e.message}`, { extra: { col: e.col } });
+      }
+      throw e;
+    }
+  }
+  return (item) => q.filters.every((f) => matchFilter(item, f)) && (!where || where(item));
+}
+
+/** Resolves `stage` (id or index) to an index; the last stage by default. */
+export function stageIndex(run: RunRecord, stage?: string): number {
+  if (stage === undefined || stage === "") return run.stages.length - 1;
+  const i = run.stages.findIndex((s) => s.id === stage);
+  if (i >= 0) return i;
+  throw new HttpProblem(
+    400,
+    `run ${run.id} has no stage "${stage}"; stages: ${run.stages.map((s) => s.id).join(", ")}`,
+  );
+}
+
+/** Every item of a stage, chunk by chunk in chunk order, with its chunk and offset. */
+export async function* stageItems(
+  store: Store,
+  run: RunRecord,
+  stage: number,
+  from?: { chunk: number; offset: number },
+): AsyncGenerator<{ item: Item; chunk: number; offset: number }> {
+  for (const chunk of await store.doneChunks(run.id, stage)) {
+    if (from && chunk < from.chunk) continue;
+    const items = (await store.readChunk(run.id, stage, chunk)) ?? [];
+    const start = from && chunk === from.chunk ? from.offset : 0;
+    for (let i = start; i < items.length; i++) yield { item: items[i], chunk, offset: i };
+  }
+}
+
+function encodeCursor(v: unknown): string {
+  return btoa(JSON.stringify(v)).replaceAll("=", "");
+}
+
+function decodeCursor<T>(s: string): T {
+  try {
+    return JSON.parse(atob(s)) as T;
+  } catch {
+    throw new HttpProblem(400, "cursor is not one this server gave out; start without it");
+  }
+}
+
+/** Most items sorted in memory at once. */
+export const MAX_SORTED = 200_000;
+
+/** One page of items. */
+export async function queryItems(
+  store: Store,
+  run: RunRecord,
+  q: ItemQuery,
+  page: { limit: number; cursor?: string },
+): Promise<{ items: Item[]; cursor?: string }> {
+  const pred = itemPredicate(q);
+  if (!q.sort) {
+    const from = page.cursor ? decodeCursor<{ c: number; o: number }>(page.cursor) : undefined;
+    const items: Item[] = [];
+    for await (
+      const e of stageItems(store, run, q.stage, from && { chunk: from.c, offset: from.o })
+    ) {
+      if (!pred(e.item)) continue;
+      if (items.length === page.limit) {
+        return { items, cursor: encodeCursor({ c: e.chunk, o: e.offset }) };
+      }
+      items.push(e.item);
+    }
+    return { items };
+  }
+  const desc = q.sort.startsWith("-");
+  const field = desc ? q.sort.slice(1) : q.sort;
+  const all: Item[] = [];
+  for await (const e of stageItems(store, run, q.stage)) {
+    if (!pred(e.item)) continue;
+    all.push(e.item);
+    if (all.length > MAX_SORTED) {
+      throw new HttpProblem(
+        422,
+        `more than ${MAX_SORTED} items match; narrow them with filter= or where= before sorting`,
+      );
+    }
+  }
+  all.sort((a, b) => {
+    const c = compare(fieldValue(a, field), fieldValue(b, field));
+    return desc ? -c : c;
+  });
+  const offset = page.cursor ? decodeCursor<{ s: number }>(page.cursor).s : 0;
+  const items = all.slice(offset, offset + page.limit);
+  const next = offset + page.limit < all.length
+    ? encodeCursor({ s: offset + page.limit })
+    : undefined;
+  return { items, cursor: next };
+}
+
+/** Flattens nested objects to dotted keys; arrays become JSON text. */
+export function flatten(item: unknown, prefix = "", out: Record<string, unknown> = {}) {
+  if (item && typeof item === "object" && !Array.isArray(item)) {
+    for (const [k, v] of Object.entries(item)) {
+      const key = prefix ? `${prefix}.${k}` : k;
+      if (v && typeof v === "object" && !Array.isArray(v)) flatten(v, key, out);
+      else out[key] = Array.isArray(v) ? JSON.stringify(v) : v;
+    }
+  }
+  return out;
+}
+
+/** Streams matching items as CSV (header = union of flattened fields) or JSON lines. */
+export function exportItems(
+  store: Store,
+  run: RunRecord,
+  q: ItemQuery,
+  format: "csv" | "jsonl",
+): ReadableStream<Uint8Array> {
+  const pred = itemPredicate(q);
+  const enc = new TextEncoder();
+  return new ReadableStream<Uint8Array>({
+    async start(ctl) {
+      try {
+        if (format === "jsonl") {
+          for await (const e of stageItems(store, run, q.stage)) {
+            if (pred(e.item)) ctl.enqueue(enc.encode(JSON.stringify(e.item) + "\n"));
+          }
+        } else {
+          const cols = new Map<string, true>();
+          for await (const e of stageItems(store, run, q.stage)) {
+            if (pred(e.item)) { for (const k of Object.keys(flatten(e.item))) cols.set(k, true); }
+          }
+          const header = [...cols.keys()];
+          ctl.enqueue(enc.encode(stringify([header])));
+          let rows: unknown[][] = [];
+          for await (const e of stageItems(store, run, q.stage)) {
+            if (!pred(e.item)) continue;
+            const flat = flatten(e.item);
+            rows.push(header.map((h) => flat[h] ?? ""));
+            if (rows.length >= 500) {
+              ctl.enqueue(enc.encode(stringify(rows)));
+              rows = [];
+            }
+          }
+          if (rows.length) ctl.enqueue(enc.encode(stringify(rows)));
+        }
+        ctl.close();
+      } catch (e) {
+        ctl.error(e);
+      }
+    },
+  });
+}

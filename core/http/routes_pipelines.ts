@@ -1,0 +1,326 @@
+/**
+ * `/api/v1/pipelines`: list, read (YAML and parsed), create, update, delete, validate without
+ * saving, and dry-run on sample items. Invalid YAML is refused with every problem's line:col.
+ * @module
+ */
+import { z } from "@hono/zod-openapi";
+import { EngineError } from "../engine/engine.ts";
+import { basename } from "../paths.ts";
+import { InputError, resolveInputs } from "../pipeline/inputs.ts";
+import { formatProblem, parsePipeline, type Problem } from "../pipeline/parse.ts";
+import type { AppDeps, PipelineEntry } from "./deps.ts";
+import { dryRun } from "./dry_run.ts";
+import { HttpProblem } from "./problem.ts";
+import { type ApiApp, apiRoute, json, valid } from "./route.ts";
+
+const ProblemItem = z.object({
+  file: z.string(),
+  line: z.number().int(),
+  col: z.number().int(),
+  message: z.string(),
+  path: z.array(z.union([z.string(), z.number()])),
+  text: z.string().describe("FILE:LINE:COL: message"),
+}).openapi("PipelineProblem");
+
+const Summary = z.object({
+  name: z.string(),
+  file: z.string(),
+  description: z.string().optional(),
+  valid: z.boolean(),
+  problems: z.number().int(),
+  stages: z.array(z.string()),
+  triggers: z.array(z.record(z.string(), z.unknown())),
+  updatedAt: z.string(),
+}).openapi("PipelineSummary");
+
+const Detail = z.object({
+  name: z.string(),
+  file: z.string(),
+  yaml: z.string(),
+  pipeline: z.record(z.string(), z.unknown()).nullable(),
+  problems: z.array(ProblemItem),
+  updatedAt: z.string(),
+}).openapi("Pipeline");
+
+const YamlBody = z.object({ yaml: z.string().min(1).max(1_000_000) }).openapi("PipelineYaml");
+const NameParam = z.object({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/).openapi({ param: { name: "name", in: "path" } }),
+});
+
+const DryRunBody = z.object({
+  items: z.array(z.record(z.string(), z.unknown())).min(1).max(100),
+  inputs: z.record(z.string(), z.unknown()).default({}),
+  yaml: z.string().optional().describe("Unsaved YAML to try instead of the saved pipeline"),
+}).openapi("DryRunRequest");
+
+const DryRunResult = z.object({
+  stages: z.array(z.object({
+    id: z.string(),
+    plugin: z.string(),
+    status: z.enum(["ran", "skipped", "failed"]),
+    counters: z.record(z.string(), z.number()),
+    items: z.array(z.record(z.string(), z.unknown())),
+    rejected: z.array(z.record(z.string(), z.unknown())),
+    error: z.string().optional(),
+    ms: z.number(),
+    logs: z.array(z.record(z.string(), z.unknown())),
+  })),
+  items: z.array(z.record(z.string(), z.unknown())),
+}).openapi("DryRunResult");
+
+/** Problems as the API shows them. */
+export function problemRows(problems: Problem[]) {
+  return problems.map((p) => ({ ...p, text: formatProblem(p) }));
+}
+
+function summary(e: PipelineEntry) {
+  return {
+    name: e.name,
+    file: e.file,
+    description: e.pipeline?.description,
+    valid: !!e.pipeline,
+    problems: e.problems.length,
+    stages: e.pipeline
+      ? [e.pipeline.source.id ?? "source", ...e.pipeline.stages.map((s) => s.id)]
+      : [],
+    triggers: (e.pipeline?.triggers ?? []) as Record<string, unknown>[],
+    updatedAt: new Date(e.updatedAt).toISOString(),
+  };
+}
+
+function detail(e: PipelineEntry) {
+  return {
+    name: e.name,
+    file: e.file,
+    yaml: e.yaml,
+    pipeline: (e.pipeline ?? null) as Record<string, unknown> | null,
+    problems: problemRows(e.problems),
+    updatedAt: new Date(e.updatedAt).toISOString(),
+  };
+}
+
+/** Looks a pipeline up or answers 404. */
+export async function needPipeline(deps: AppDeps, name: string): Promise<PipelineEntry> {
+  const e = await deps.pipelines.get(name);
+  if (!e) {
+    throw new HttpProblem(
+      404,
+      `no pipeline named ${name}; list them with GET /api/v1/pipelines or create it with POST`,
+    );
+  }
+  return e;
+}
+
+/** Validates YAML for `name` (when given, the file's `name:` must match); 422 on problems. */
+function validated(deps: AppDeps, yaml: string, file: string, name?: string) {
+  const r = parsePipeline(yaml, file, { registry: deps.registry });
+  if (!r.pipeline) {
+    throw new HttpProblem(
+      422,
+      `the pipeline has ${r.problems.length} problem(s); first: ${formatProblem(r.problems[0])}`,
+      { extra: { problems: problemRows(r.problems) } },
+    );
+  }
+  if (name && r.pipeline.name !== name) {
+    const line = yaml.split("\n").findIndex((l) => /^name:/.test(l)) + 1 || 1;
+    const p: Problem = {
+      file,
+      line,
+      col: 1,
+      message: `name: is "${r.pipeline.name}" but the URL says ${name}; make them equal`,
+      path: ["name"],
+    };
+    throw new HttpProblem(422, formatProblem(p), { extra: { problems: problemRows([p]) } });
+  }
+  return r.pipeline;
+}
+
+/** Registers the pipeline routes. */
+export function pipelineRoutes(app: ApiApp, deps: AppDeps): void {
+  apiRoute(app, "viewer", {
+    method: "get",
+    path: "/pipelines",
+    summary: "List pipelines",
+    tags: ["pipelines"],
+    responses: { 200: json("Pipelines", z.object({ pipelines: z.array(Summary) })) },
+  }, async (c) => c.json({ pipelines: (await deps.pipelines.list()).map(summary) }));
+
+  apiRoute(app, "viewer", {
+    method: "post",
+    path: "/pipelines/validate",
+    summary: "Validate pipeline YAML without saving it",
+    tags: ["pipelines"],
+    request: { body: { content: { "application/json": { schema: YamlBody } }, required: true } },
+    responses: {
+      200: json(
+        "Validation result",
+        z.object({
+          valid: z.boolean(),
+          name: z.string().optional(),
+          problems: z.array(ProblemItem),
+        }),
+      ),
+    },
+  }, (c) => {
+    const { yaml } = valid<{ yaml: string }>(c, "json");
+    const r = parsePipeline(yaml, "pipeline.yaml", { registry: deps.registry });
+    return c.json({
+      valid: !!r.pipeline,
+      name: r.pipeline?.name,
+      problems: problemRows(r.problems),
+    });
+  });
+
+  apiRoute(app, "operator", {
+    method: "post",
+    path: "/pipelines",
+    summary: "Create a pipeline",
+    tags: ["pipelines"],
+    request: { body: { content: { "application/json": { schema: YamlBody } }, required: true } },
+    responses: { 201: json("Created", Detail), 409: json("Exists", z.object({})) },
+  }, async (c) => {
+    const { yaml } = valid<{ yaml: string }>(c, "json");
+    const p = validated(deps, yaml, "pipeline.yaml");
+    if (await deps.pipelines.get(p.name)) {
+      throw new HttpProblem(
+        409,
+        `a pipeline named ${p.name} exists; change it with PUT /api/v1/pipelines/${p.name}`,
+      );
+    }
+    const e = await deps.pipelines.put(p.name, yaml);
+    c.get("log").info("pipeline created", { pipeline: p.name });
+    return c.json(detail(e), 201);
+  });
+
+  apiRoute(app, "viewer", {
+    method: "get",
+    path: "/pipelines/{name}",
+    summary: "Read a pipeline (YAML and parsed)",
+    tags: ["pipelines"],
+    request: { params: NameParam },
+    responses: { 200: json("The pipeline", Detail) },
+  }, async (c) => c.json(detail(await needPipeline(deps, c.req.param("name")!))));
+
+  apiRoute(app, "operator", {
+    method: "put",
+    path: "/pipelines/{name}",
+    summary: "Create or replace a pipeline",
+    tags: ["pipelines"],
+    request: {
+      params: NameParam,
+      body: { content: { "application/json": { schema: YamlBody } }, required: true },
+    },
+    responses: { 200: json("Saved", Detail) },
+  }, async (c) => {
+    const name = c.req.param("name")!;
+    const { yaml } = valid<{ yaml: string }>(c, "json");
+    const existing = await deps.pipelines.get(name);
+    validated(deps, yaml, basename(existing?.file ?? `${name}.yaml`), name);
+    const e = await deps.pipelines.put(name, yaml);
+    c.get("log").info("pipeline saved", { pipeline: name });
+    return c.json(detail(e), 200);
+  });
+
+  apiRoute(app, "operator", {
+    method: "delete",
+    path: "/pipelines/{name}",
+    summary: "Delete a pipeline (its runs stay)",
+    tags: ["pipelines"],
+    request: { params: NameParam },
+    responses: { 204: { description: "Deleted" } },
+  }, async (c) => {
+    const name = c.req.param("name")!;
+    if (!(await deps.pipelines.delete(name))) await needPipeline(deps, name);
+    c.get("log").info("pipeline deleted", { pipeline: name });
+    return c.body(null, 204);
+  });
+
+  apiRoute(app, "viewer", {
+    method: "get",
+    path: "/pipelines/{name}/versions",
+    summary: "Earlier versions of a pipeline, newest first",
+    tags: ["pipelines"],
+    request: { params: NameParam },
+    responses: {
+      200: json(
+        "Versions",
+        z.object({ versions: z.array(z.object({ id: z.string(), at: z.string() })) }),
+      ),
+    },
+  }, async (c) => {
+    const name = c.req.param("name")!;
+    if (!deps.pipelines.history) {
+      throw new HttpProblem(404, "this server keeps no pipeline versions");
+    }
+    const versions = await deps.pipelines.history(name);
+    return c.json({
+      versions: versions.map((v) => ({ id: v.id, at: new Date(v.at).toISOString() })),
+    });
+  });
+
+  apiRoute(app, "viewer", {
+    method: "get",
+    path: "/pipelines/{name}/versions/{id}",
+    summary: "The YAML of an earlier version",
+    tags: ["pipelines"],
+    request: {
+      params: NameParam.extend({ id: z.string().openapi({ param: { name: "id", in: "path" } }) }),
+    },
+    responses: { 200: json("The version", z.object({ id: z.string(), yaml: z.string() })) },
+  }, async (c) => {
+    const { name, id } = c.req.param() as { name: string; id: string };
+    if (!deps.pipelines.readVersion) {
+      throw new HttpProblem(404, "this server keeps no pipeline versions");
+    }
+    try {
+      return c.json({ id, yaml: await deps.pipelines.readVersion(name, id) });
+    } catch (e) {
+      throw new HttpProblem(404, `no version ${id} of pipeline ${name}: ${(e as Error).message}`);
+    }
+  });
+
+  apiRoute(app, "operator", {
+    method: "post",
+    path: "/pipelines/{name}/dry-run",
+    summary: "Run the stages on sample items without storing a run (sinks are skipped)",
+    tags: ["pipelines"],
+    request: {
+      params: NameParam,
+      body: { content: { "application/json": { schema: DryRunBody } }, required: true },
+    },
+    responses: { 200: json("What each stage did", DryRunResult) },
+  }, async (c) => {
+    const name = c.req.param("name")!;
+    const body = valid<z.infer<typeof DryRunBody>>(c, "json");
+    const yaml = body.yaml ?? (await needPipeline(deps, name)).yaml;
+    const pipeline = validated(deps, yaml, `${name}.yaml`, name);
+    let inputs: Record<string, unknown>;
+    try {
+      inputs = resolveInputs(pipeline.inputs, body.inputs);
+    } catch (e) {
+      if (e instanceof InputError) throw new HttpProblem(422, e.message);
+      throw e;
+    }
+    try {
+      const result = await dryRun({
+        pipeline,
+        yaml,
+        file: `${name}.yaml`,
+        registry: deps.registry,
+        executor: deps.executor,
+        dataDir: deps.dataDir,
+        inputs,
+        items: body.items,
+        defaults: deps.defaults,
+        secrets: deps.secrets,
+        secretValues: deps.secretValues,
+        network: deps.network,
+        signal: c.req.raw.signal,
+      });
+      return c.json(result, 200);
+    } catch (e) {
+      if (e instanceof EngineError) throw new HttpProblem(422, e.message);
+      throw e;
+    }
+  });
+}

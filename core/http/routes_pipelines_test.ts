@@ -1,0 +1,166 @@
+import assert from "node:assert/strict";
+import { API_BASE } from "./app.ts";
+import { genPipeline, testServer } from "./test_support.ts";
+
+Deno.test("pipelines: create, read, update with line:col errors, validate, delete", async () => {
+  const s = await testServer();
+  try {
+    const yaml = genPipeline("leads", 5);
+    const created = await s.call(`${API_BASE}/pipelines`, {
+      method: "POST",
+      as: "operator",
+      json: { yaml },
+    });
+    assert.equal(created.status, 201);
+    assert.equal((await created.json()).name, "leads");
+    const dup = await s.call(`${API_BASE}/pipelines`, {
+      method: "POST",
+      as: "operator",
+      json: { yaml },
+    });
+    assert.equal(dup.status, 409);
+
+    const list = await (await s.call(`${API_BASE}/pipelines`, { as: "viewer" })).json();
+    assert.deepEqual(
+      list.pipelines.map((
+        p: { name: string; valid: boolean; stages: string[] },
+      ) => [p.name, p.valid, p.stages]),
+      [["leads", true, ["source", "tag"]]],
+    );
+    const one = await (await s.call(`${API_BASE}/pipelines/leads`, { as: "viewer" })).json();
+    assert.equal(one.yaml, yaml);
+    assert.equal(one.pipeline.source.plugin, "gen-source");
+    assert.deepEqual(one.problems, []);
+
+    const broken = yaml.replace("    plugin: tag", "    concurency: 2\n    plugin: tga");
+    const put = await s.call(`${API_BASE}/pipelines/leads`, {
+      method: "PUT",
+      as: "operator",
+      json: { yaml: broken },
+    });
+    assert.equal(put.status, 422);
+    assert.equal(put.headers.get("content-type"), "application/problem+json");
+    const body = await put.json();
+    assert.ok(body.requestId);
+    assert.equal(put.headers.get("x-request-id"), body.requestId);
+    const texts: string[] = body.problems.map((p: { text: string }) => p.text);
+    assert.ok(
+      texts.some((t) => /^leads\.yaml:8:5: .*concurency.*did you mean "concurrency"/.test(t)),
+      texts.join("\n"),
+    );
+    assert.ok(
+      texts.some((t) => /^leads\.yaml:9:13: .*"tga"; did you mean "tag"/.test(t)),
+      texts.join("\n"),
+    );
+    assert.equal(
+      (await (await s.call(`${API_BASE}/pipelines/leads`, { as: "viewer" })).json()).yaml,
+      yaml,
+      "nothing saved",
+    );
+
+    const renamed = await s.call(`${API_BASE}/pipelines/leads`, {
+      method: "PUT",
+      as: "operator",
+      json: { yaml: genPipeline("other") },
+    });
+    assert.equal(renamed.status, 422);
+    assert.match(
+      (await renamed.json()).detail,
+      /leads\.yaml:1:1: name: is "other" but the URL says leads/,
+    );
+
+    const v = await (await s.call(`${API_BASE}/pipelines/validate`, {
+      method: "POST",
+      as: "viewer",
+      json: { yaml: "name: x\nsource: [" },
+    })).json();
+    assert.equal(v.valid, false);
+    assert.match(v.problems[0].text, /^pipeline\.yaml:2:\d+: YAML syntax/);
+
+    const updated = genPipeline("leads", 9);
+    const ok = await s.call(`${API_BASE}/pipelines/leads`, {
+      method: "PUT",
+      as: "operator",
+      json: { yaml: updated },
+    });
+    assert.equal(ok.status, 200);
+    assert.equal((await ok.json()).pipeline.source.with.count, 9);
+
+    assert.equal(
+      (await s.call(`${API_BASE}/pipelines/leads`, { method: "DELETE", as: "operator" })).status,
+      204,
+    );
+    const gone = await s.call(`${API_BASE}/pipelines/leads`, { as: "viewer" });
+    assert.equal(gone.status, 404);
+    assert.match((await gone.json()).detail, /no pipeline named leads/);
+    const bad = await s.call(`${API_BASE}/pipelines`, {
+      method: "POST",
+      as: "operator",
+      json: { yml: "x" },
+    });
+    assert.equal(bad.status, 400);
+    assert.match((await bad.json()).detail, /json\.yaml/);
+  } finally {
+    await s.dispose();
+  }
+});
+
+Deno.test("dry-run runs the stages on posted items without storing a run", async () => {
+  const s = await testServer();
+  try {
+    await s.writePipeline(
+      "d",
+      `name: d
+source:
+  plugin: gen-source
+  with: { count: 5 }
+stages:
+  - id: big
+    plugin: tag
+    when: item.n > 1
+    with: { field: big, value: true, drop: [3] }
+  - id: band
+    plugin: tag
+    with: { field: band, value: A }
+`,
+    );
+    const res = await s.call(`${API_BASE}/pipelines/d/dry-run`, {
+      method: "POST",
+      as: "operator",
+      json: { items: [{ key: "a", n: 1 }, { key: "b", n: 2 }, { n: 3 }] },
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+    const r = await res.json();
+    assert.deepEqual(r.stages.map((st: { id: string; status: string }) => [st.id, st.status]), [[
+      "big",
+      "ran",
+    ], ["band", "ran"]]);
+    assert.deepEqual(r.stages[0].counters, { in: 3, out: 2, skipped: 1, filtered: 1, rejected: 0 });
+    assert.deepEqual(r.items, [{ key: "b", n: 2, big: true, band: "A" }, {
+      key: "a",
+      n: 1,
+      band: "A",
+    }]);
+    assert.deepEqual((await s.backend.store.listRuns()).runs, []);
+
+    const failing = await s.call(`${API_BASE}/pipelines/d/dry-run`, {
+      method: "POST",
+      as: "operator",
+      json: {
+        items: [{ key: "a", n: 1 }],
+        yaml: `name: d
+source: { plugin: gen-source, with: { count: 1 } }
+stages:
+  - { id: f, plugin: flaky, with: { failTimes: 99, tag: dry } }
+  - { id: t, plugin: tag, with: { field: x } }
+`,
+      },
+    });
+    const f = await failing.json();
+    assert.equal(f.stages.length, 1);
+    assert.equal(f.stages[0].status, "failed");
+    assert.match(f.stages[0].error, /stage f: flaky failure 1 of chunk 0/);
+  } finally {
+    await s.dispose();
+  }
+});

@@ -1,0 +1,369 @@
+/**
+ * `/api/v1/runs`: start (inputs, or an uploaded CSV / JSON-lines body), list, show, live progress
+ * (Server-Sent Events), cancel, retry failed chunks, dead letters with replay, and the run's
+ * items (filter, sort, paginate, download as CSV or JSONL).
+ * @module
+ */
+import { z } from "@hono/zod-openapi";
+import { streamSSE } from "hono/streaming";
+import { EngineError } from "../engine/engine.ts";
+import { newRunId } from "../engine/engine.ts";
+import { prepareRun } from "../engine/prepare.ts";
+import { InputError, resolveInputs } from "../pipeline/inputs.ts";
+import { join } from "../paths.ts";
+import { FINAL_STATES, type RunRecord } from "../store/store.ts";
+import type { AppDeps } from "./deps.ts";
+import { exportItems, type ItemQuery, parseFilter, queryItems, stageIndex } from "./items.ts";
+import { isUpload } from "./middleware.ts";
+import { HttpProblem } from "./problem.ts";
+import { type ApiApp, apiRoute, json, valid } from "./route.ts";
+import { needPipeline } from "./routes_pipelines.ts";
+import {
+  listRuns,
+  RunDetail,
+  runDetail,
+  RunListQuery,
+  RunSummary,
+  runSummary,
+} from "./run_views.ts";
+
+const IdParam = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
+const NameParam = z.object({ name: z.string().openapi({ param: { name: "name", in: "path" } }) });
+
+const StartBody = z.object({
+  inputs: z.record(z.string(), z.unknown()).default({}),
+}).openapi("StartRun");
+
+const ItemsQuery = z.object({
+  stage: z.string().optional().describe("Stage id (default: the last stage)"),
+  filter: z.union([z.string(), z.array(z.string())]).optional()
+    .describe("FIELD OP VALUE, repeatable: website.status=parked, score>=50, name~acme, band!=C"),
+  where: z.string().optional().describe('CEL over item, e.g. item.band == "A"'),
+  sort: z.string().optional().describe("Field to sort by; -field for descending"),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().optional(),
+});
+
+const ExportQuery = ItemsQuery.omit({ limit: true, cursor: true, sort: true }).extend({
+  format: z.enum(["csv", "jsonl"]).default("jsonl"),
+});
+
+const DeadLetter = z.object({
+  stage: z.number().int(),
+  stageId: z.string(),
+  chunk: z.number().int(),
+  attempts: z.number().int(),
+  error: z.string(),
+  at: z.string(),
+  items: z.number().int(),
+}).openapi("DeadLetter");
+
+/** Loads a run or answers 404. */
+async function needRun(deps: AppDeps, id: string): Promise<RunRecord> {
+  const run = await deps.store.getRun(id);
+  if (!run) throw new HttpProblem(404, `no run ${id}; list runs with GET /api/v1/runs`);
+  return run;
+}
+
+function engineProblem(e: unknown): never {
+  if (e instanceof EngineError) {
+    throw new HttpProblem(/^no run/.test(e.message) ? 404 : 409, e.message);
+  }
+  throw e;
+}
+
+/** Streams `body` to `path`, refusing (413) past `max` bytes; removes the file on failure. */
+async function saveUpload(body: ReadableStream<Uint8Array>, path: string, max: number) {
+  const f = await Deno.open(path, { write: true, createNew: true });
+  let n = 0;
+  try {
+    for await (const chunk of body) {
+      n += chunk.length;
+      if (n > max) {
+        throw new HttpProblem(
+          413,
+          `the uploaded input is larger than ${max} bytes; split it into several runs`,
+        );
+      }
+      let off = 0;
+      while (off < chunk.length) off += await f.write(chunk.subarray(off));
+    }
+  } catch (e) {
+    f.close();
+    await Deno.remove(path).catch(() => {});
+    throw e;
+  }
+  f.close();
+  return n;
+}
+
+function itemQuery(
+  run: RunRecord,
+  q: { stage?: string; filter?: string | string[]; where?: string; sort?: string },
+): ItemQuery {
+  const filters = (q.filter === undefined ? [] : Array.isArray(q.filter) ? q.filter : [q.filter])
+    .map(parseFilter);
+  return { stage: stageIndex(run, q.stage), filters, where: q.where, sort: q.sort };
+}
+
+/** Registers the run routes. */
+export function runRoutes(app: ApiApp, deps: AppDeps): void {
+  const uploadMax = deps.limits?.uploadBytes ?? 256 * 1024 * 1024;
+
+  apiRoute(app, "operator", {
+    method: "post",
+    path: "/pipelines/{name}/runs",
+    summary: "Start a run",
+    description:
+      "JSON body `{inputs}`, or a `text/csv` / `application/x-ndjson` body that becomes " +
+      "the run's input file (inputs then come from repeated `set=name=value` query parameters).",
+    tags: ["runs"],
+    request: {
+      params: NameParam,
+      body: {
+        content: {
+          "application/json": { schema: StartBody },
+          "text/csv": { schema: z.string() },
+          "application/x-ndjson": { schema: z.string() },
+        },
+      },
+    },
+    responses: { 201: json("Run created", RunSummary), 422: json("Invalid", z.object({})) },
+  }, async (c) => {
+    const entry = await needPipeline(deps, c.req.param("name")!);
+    if (!entry.pipeline) {
+      throw new HttpProblem(
+        422,
+        `pipeline ${entry.name} is invalid (${entry.problems.length} problem(s)); fix it first`,
+        { extra: { problems: entry.problems } },
+      );
+    }
+    const id = newRunId(deps.now?.());
+    const upload = isUpload(c.req.header("content-type"));
+    let given: Record<string, unknown> = {};
+    let inputFile: string | undefined;
+    if (upload) {
+      for (const kv of c.req.queries("set") ?? []) {
+        const eq = kv.indexOf("=");
+        if (eq < 1) throw new HttpProblem(400, `set=${kv}: write set=name=value`);
+        given[kv.slice(0, eq)] = kv.slice(eq + 1);
+      }
+      if (!c.req.raw.body) throw new HttpProblem(400, "the upload is empty");
+      const declared = Number(c.req.header("content-length") ?? "0");
+      if (declared > uploadMax) {
+        throw new HttpProblem(413, `the uploaded input is larger than ${uploadMax} bytes`);
+      }
+      const dir = join(deps.dataDir, "uploads");
+      await Deno.mkdir(dir, { recursive: true });
+      const ext = /csv/.test(c.req.header("content-type")!) ? "csv" : "jsonl";
+      inputFile = join(dir, `${id}.${ext}`);
+      await saveUpload(c.req.raw.body, inputFile, uploadMax);
+    } else {
+      given = valid<{ inputs?: Record<string, unknown> }>(c, "json").inputs ?? {};
+    }
+    try {
+      const p = c.get("principal")!;
+      const run = prepareRun({
+        pipeline: entry.pipeline,
+        yaml: entry.yaml,
+        file: entry.file,
+        registry: deps.registry,
+        inputs: resolveInputs(entry.pipeline.inputs, given),
+        inputFile,
+        trigger: { kind: p.kind === "session" ? "ui" : "api", id: p.name },
+        defaults: deps.defaults,
+        id,
+        now: deps.now?.(),
+      });
+      await deps.engine.createRun(run);
+      c.get("log").info("run started", { run: id, pipeline: run.pipeline });
+      c.header("location", `/api/v1/runs/${id}`);
+      return c.json(runSummary(run), 201);
+    } catch (e) {
+      if (inputFile) await Deno.remove(inputFile).catch(() => {});
+      if (e instanceof InputError || e instanceof EngineError) {
+        throw new HttpProblem(422, e.message);
+      }
+      throw e;
+    }
+  });
+
+  apiRoute(app, "viewer", {
+    method: "get",
+    path: "/runs",
+    summary: "List runs, newest first",
+    tags: ["runs"],
+    request: { query: RunListQuery },
+    responses: {
+      200: json(
+        "A page of runs",
+        z.object({ runs: z.array(RunSummary), cursor: z.string().optional() }),
+      ),
+    },
+  }, async (c) => {
+    const page = await listRuns(deps.store, valid<z.infer<typeof RunListQuery>>(c, "query"));
+    return c.json({ runs: page.runs.map(runSummary), cursor: page.cursor });
+  });
+
+  apiRoute(app, "viewer", {
+    method: "get",
+    path: "/runs/{id}",
+    summary: "Show a run: stages, counters, timings, errors",
+    tags: ["runs"],
+    request: { params: IdParam },
+    responses: { 200: json("The run", RunDetail) },
+  }, async (c) => c.json(await runDetail(deps.store, await needRun(deps, c.req.param("id")!))));
+
+  apiRoute(app, "viewer", {
+    method: "get",
+    path: "/runs/{id}/events",
+    summary: "Live progress as Server-Sent Events (`progress` …, then `end`)",
+    tags: ["runs"],
+    request: { params: IdParam },
+    responses: {
+      200: {
+        description: "event stream",
+        content: { "text/event-stream": { schema: z.string() } },
+      },
+    },
+  }, async (c) => {
+    const run0 = await needRun(deps, c.req.param("id")!);
+    const every = deps.progressIntervalMs ?? 500;
+    return streamSSE(c, async (stream) => {
+      let last = "";
+      let seq = 0;
+      while (!stream.aborted && !stream.closed && !deps.signal?.aborted) {
+        const run = (await deps.store.getRun(run0.id)) ?? run0;
+        const data = JSON.stringify(await runDetail(deps.store, run));
+        const final = FINAL_STATES.includes(run.state);
+        if (data !== last) {
+          await stream.writeSSE({ event: "progress", data, id: String(++seq) });
+          last = data;
+        }
+        if (final) {
+          await stream.writeSSE({ event: "end", data: JSON.stringify({ state: run.state }) });
+          return;
+        }
+        await stream.sleep(every);
+      }
+    });
+  });
+
+  apiRoute(app, "operator", {
+    method: "post",
+    path: "/runs/{id}/cancel",
+    summary: "Cancel a run",
+    tags: ["runs"],
+    request: { params: IdParam },
+    responses: { 200: json("Cancelled", RunSummary), 409: json("Already finished", z.object({})) },
+  }, async (c) => {
+    const id = c.req.param("id")!;
+    await needRun(deps, id);
+    const p = c.get("principal")!;
+    await deps.engine.cancelRun(id, `cancelled by ${p.name} via the API`).catch(engineProblem);
+    return c.json(runSummary((await deps.store.getRun(id))!));
+  });
+
+  const replay = async (id: string) => {
+    await needRun(deps, id);
+    const n = await deps.engine.retryRun(id).catch(engineProblem);
+    return { replayed: n, run: runSummary((await deps.store.getRun(id))!) };
+  };
+  const Replayed = z.object({ replayed: z.number().int(), run: RunSummary });
+
+  apiRoute(app, "operator", {
+    method: "post",
+    path: "/runs/{id}/retry",
+    summary: "Retry a failed run: replay its failed (dead-lettered) chunks and resume",
+    tags: ["runs"],
+    request: { params: IdParam },
+    responses: { 200: json("Replayed", Replayed) },
+  }, async (c) => c.json(await replay(c.req.param("id")!)));
+
+  apiRoute(app, "viewer", {
+    method: "get",
+    path: "/runs/{id}/dead-letters",
+    summary: "Chunks that exhausted their attempts",
+    tags: ["runs"],
+    request: { params: IdParam },
+    responses: { 200: json("Dead letters", z.object({ deadLetters: z.array(DeadLetter) })) },
+  }, async (c) => {
+    const run = await needRun(deps, c.req.param("id")!);
+    const dead = await deps.store.listDeadLetters(run.id);
+    return c.json({
+      deadLetters: dead.map((d) => ({
+        stage: d.stage,
+        stageId: d.stageId,
+        chunk: d.chunk,
+        attempts: d.attempts,
+        error: d.error,
+        at: new Date(d.at).toISOString(),
+        items: d.items,
+      })),
+    });
+  });
+
+  apiRoute(app, "operator", {
+    method: "post",
+    path: "/runs/{id}/dead-letters/replay",
+    summary: "Replay every dead letter of the run",
+    tags: ["runs"],
+    request: { params: IdParam },
+    responses: { 200: json("Replayed", Replayed) },
+  }, async (c) => c.json(await replay(c.req.param("id")!)));
+
+  apiRoute(app, "viewer", {
+    method: "get",
+    path: "/runs/{id}/items",
+    summary: "Items of a run: filter on any field, sort, paginate",
+    tags: ["runs"],
+    request: { params: IdParam, query: ItemsQuery },
+    responses: {
+      200: json(
+        "A page of items",
+        z.object({
+          items: z.array(z.record(z.string(), z.unknown())),
+          cursor: z.string().optional(),
+        }),
+      ),
+    },
+  }, async (c) => {
+    const run = await needRun(deps, c.req.param("id")!);
+    const q = valid<z.infer<typeof ItemsQuery>>(c, "query");
+    const filter = c.req.queries("filter");
+    const page = await queryItems(deps.store, run, itemQuery(run, { ...q, filter }), {
+      limit: q.limit,
+      cursor: q.cursor,
+    });
+    return c.json(page);
+  });
+
+  apiRoute(app, "viewer", {
+    method: "get",
+    path: "/runs/{id}/items/export",
+    summary: "Download the (filtered) items as CSV or JSON lines",
+    tags: ["runs"],
+    request: { params: IdParam, query: ExportQuery },
+    responses: {
+      200: {
+        description: "The items",
+        content: {
+          "text/csv": { schema: z.string() },
+          "application/x-ndjson": { schema: z.string() },
+        },
+      },
+    },
+  }, async (c) => {
+    const run = await needRun(deps, c.req.param("id")!);
+    const q = valid<z.infer<typeof ExportQuery>>(c, "query");
+    const query = itemQuery(run, { ...q, filter: c.req.queries("filter") });
+    const stream = exportItems(deps.store, run, query, q.format);
+    const type = q.format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson";
+    return new Response(stream, {
+      headers: {
+        "content-type": type,
+        "content-disposition": `attachment; filename="${run.pipeline}-${run.id}.${q.format}"`,
+      },
+    });
+  });
+}

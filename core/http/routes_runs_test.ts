@@ -1,0 +1,336 @@
+import assert from "node:assert/strict";
+import { API_BASE } from "./app.ts";
+import { genPipeline, testServer } from "./test_support.ts";
+
+async function sseEvents(res: Response): Promise<{ event: string; data: unknown }[]> {
+  const text = await res.text();
+  return text.split("\n\n").filter((b) => b.trim()).map((block) => {
+    const ev = /^event: (.*)$/m.exec(block)?.[1] ?? "message";
+    const data = block.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6))
+      .join("\n");
+    return { event: ev, data: JSON.parse(data) };
+  });
+}
+
+Deno.test("start a run, follow its progress over SSE to the end, then show it", async () => {
+  const s = await testServer();
+  try {
+    await s.writePipeline(
+      "gen",
+      genPipeline(
+        "gen",
+        95,
+        `  - id: slow
+    plugin: slow
+    with:
+      ms: 15
+`,
+      ),
+    );
+    const start = await s.call(`${API_BASE}/pipelines/gen/runs`, {
+      method: "POST",
+      as: "operator",
+      json: { inputs: {} },
+    });
+    assert.equal(start.status, 201);
+    const run = await start.json();
+    assert.equal(start.headers.get("location"), `${API_BASE}/runs/${run.id}`);
+    assert.equal(run.trigger.kind, "api");
+    assert.equal(run.trigger.id, "test-operator");
+    const events = await sseEvents(
+      await s.call(`${API_BASE}/runs/${run.id}/events`, { as: "viewer" }),
+    );
+    assert.equal(events.at(-1)!.event, "end");
+    assert.deepEqual(events.at(-1)!.data, { state: "succeeded" });
+    const progress = events.filter((e) => e.event === "progress").map((e) =>
+      e.data as { stageDetails: { counters: { out: number } }[]; state: string }
+    );
+    assert.ok(progress.length >= 2, `several progress events, got ${progress.length}`);
+    const outs = progress.map((p) => p.stageDetails[2].counters.out);
+    assert.deepEqual(outs, [...outs].sort((a, b) => a - b), "progress only grows");
+    assert.equal(outs.at(-1), 95);
+    const shown = await (await s.call(`${API_BASE}/runs/${run.id}`, { as: "viewer" })).json();
+    assert.equal(shown.state, "succeeded");
+    assert.deepEqual(shown.stages, ["source", "tag", "slow"]);
+    assert.equal(shown.stageDetails[0].counters.out, 95);
+    assert.equal(shown.stageDetails[1].counters.chunksDone, 10);
+    assert.ok(shown.durationMs >= 0);
+    assert.equal(shown.deadLetters, 0);
+    assert.ok(s.logs.some((l) => l.includes('"msg":"run started"') && l.includes(run.id)));
+  } finally {
+    await s.dispose();
+  }
+});
+
+Deno.test("run list filters by pipeline, state, trigger and time, with cursor pagination", async () => {
+  let now = Date.parse("2026-01-01T00:00:00Z");
+  const s = await testServer({ deps: { now: () => now } });
+  try {
+    await s.writePipeline("a", genPipeline("a", 3));
+    await s.writePipeline("b", genPipeline("b", 3));
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      now += 60_000;
+      const name = i % 2 ? "b" : "a";
+      const r = await (await s.call(`${API_BASE}/pipelines/${name}/runs`, {
+        method: "POST",
+        as: "operator",
+        json: {},
+      })).json();
+      ids.push(r.id);
+      await s.engine.waitForRun(r.id);
+    }
+    const page1 = await (await s.call(`${API_BASE}/runs?limit=3`, { as: "viewer" })).json();
+    assert.deepEqual(page1.runs.map((r: { id: string }) => r.id), ids.slice(4).reverse());
+    const page2 =
+      await (await s.call(`${API_BASE}/runs?limit=3&cursor=${page1.cursor}`, { as: "viewer" }))
+        .json();
+    assert.deepEqual(page2.runs.map((r: { id: string }) => r.id), ids.slice(1, 4).reverse());
+    const page3 =
+      await (await s.call(`${API_BASE}/runs?limit=3&cursor=${page2.cursor}`, { as: "viewer" }))
+        .json();
+    assert.deepEqual(page3.runs.map((r: { id: string }) => r.id), [ids[0]]);
+    assert.equal(page3.cursor, undefined);
+
+    const onlyB =
+      await (await s.call(`${API_BASE}/runs?pipeline=b&state=succeeded`, { as: "viewer" })).json();
+    assert.deepEqual(onlyB.runs.map((r: { id: string }) => r.id), [ids[5], ids[3], ids[1]]);
+    const since = new Date(Date.parse("2026-01-01T00:03:00Z")).toISOString();
+    const until = new Date(Date.parse("2026-01-01T00:06:00Z")).toISOString();
+    const window = await (await s.call(`${API_BASE}/runs?since=${since}&until=${until}&limit=2`, {
+      as: "viewer",
+    })).json();
+    assert.deepEqual(window.runs.map((r: { id: string }) => r.id), [ids[4], ids[3]]);
+    const w2 = await (await s.call(
+      `${API_BASE}/runs?since=${since}&until=${until}&limit=2&cursor=${window.cursor}`,
+      { as: "viewer" },
+    )).json();
+    assert.deepEqual(w2.runs.map((r: { id: string }) => r.id), [ids[2]]);
+    const cron = await (await s.call(`${API_BASE}/runs?trigger=cron`, { as: "viewer" })).json();
+    assert.deepEqual(cron.runs, []);
+    const api = await (await s.call(`${API_BASE}/runs?trigger=api&limit=100`, { as: "viewer" }))
+      .json();
+    assert.equal(api.runs.length, 7);
+    const bad = await s.call(`${API_BASE}/runs?since=yesterday`, { as: "viewer" });
+    assert.equal(bad.status, 400);
+    assert.match((await bad.json()).detail, /since=yesterday is not a time/);
+  } finally {
+    await s.dispose();
+  }
+});
+
+Deno.test("items of a run: filter any field, where, sort, paginate, export CSV and JSONL", async () => {
+  const s = await testServer();
+  try {
+    await s.writePipeline(
+      "g",
+      `name: g
+source:
+  plugin: gen-source
+  with: { count: 30 }
+stages:
+  - id: hi
+    plugin: tag
+    when: item.n >= 20
+    with: { field: website, value: { status: parked, code: 200 } }
+  - id: band
+    plugin: tag
+    with: { field: band, value: A }
+`,
+    );
+    const run = await (await s.call(`${API_BASE}/pipelines/g/runs`, {
+      method: "POST",
+      as: "operator",
+      json: {},
+    })).json();
+    assert.equal((await s.engine.waitForRun(run.id)).state, "succeeded");
+    const get = async (q: string) => {
+      const res = await s.call(`${API_BASE}/runs/${run.id}/items?${q}`, { as: "viewer" });
+      assert.equal(res.status, 200, await res.clone().text());
+      return await res.json() as { items: { key: string; n: number }[]; cursor?: string };
+    };
+    const parked = await get("filter=website.status=parked&limit=100");
+    assert.deepEqual(parked.items.map((i) => i.n).sort((a, b) => a - b), [
+      20,
+      21,
+      22,
+      23,
+      24,
+      25,
+      26,
+      27,
+      28,
+      29,
+    ]);
+    assert.equal((await get("filter=website.status=parked&filter=n<22")).items.length, 2);
+    assert.equal((await get("filter=band!=A")).items.length, 0);
+    assert.equal((await get("where=" + encodeURIComponent("item.n % 10 == 0"))).items.length, 3);
+    const sorted = await get("sort=-n&limit=4");
+    assert.deepEqual(sorted.items.map((i) => i.n), [29, 28, 27, 26]);
+    const next = await get(`sort=-n&limit=4&cursor=${sorted.cursor}`);
+    assert.deepEqual(next.items.map((i) => i.n), [25, 24, 23, 22]);
+    const seen: number[] = [];
+    let cursor: string | undefined;
+    do {
+      const p = await get(`limit=7${cursor ? `&cursor=${cursor}` : ""}`);
+      seen.push(...p.items.map((i) => i.n));
+      cursor = p.cursor;
+    } while (cursor);
+    assert.deepEqual(seen.sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => i));
+    const firstStage = await get("stage=source&limit=1");
+    assert.equal((firstStage.items[0] as Record<string, unknown>).band, undefined);
+    const badStage = await s.call(`${API_BASE}/runs/${run.id}/items?stage=nope`, { as: "viewer" });
+    assert.equal(badStage.status, 400);
+    assert.match((await badStage.json()).detail, /no stage "nope"; stages: source, hi, band/);
+    const badFilter = await s.call(`${API_BASE}/runs/${run.id}/items?filter=%3Dx`, {
+      as: "viewer",
+    });
+    assert.equal(badFilter.status, 400);
+
+    const csv = await s.call(`${API_BASE}/runs/${run.id}/items/export?format=csv&filter=n>=28`, {
+      as: "viewer",
+    });
+    assert.equal(csv.headers.get("content-type"), "text/csv; charset=utf-8");
+    const lines = (await csv.text()).trim().split("\n");
+    assert.deepEqual(lines[0].split(","), ["key", "n", "website.status", "website.code", "band"]);
+    assert.equal(lines.length, 3);
+    assert.ok(lines.slice(1).every((l) => /,parked,200,A$/.test(l)));
+    const jsonl = await s.call(`${API_BASE}/runs/${run.id}/items/export?format=jsonl`, {
+      as: "viewer",
+    });
+    const rows = (await jsonl.text()).trim().split("\n").map((l) => JSON.parse(l));
+    assert.equal(rows.length, 30);
+    assert.match(jsonl.headers.get("content-disposition")!, /attachment; filename="g-r.*\.jsonl"/);
+  } finally {
+    await s.dispose();
+  }
+});
+
+Deno.test("cancel, retry failed chunks and replay dead letters", async () => {
+  const s = await testServer();
+  try {
+    await s.writePipeline(
+      "f",
+      `name: f
+source:
+  plugin: gen-source
+  with: { count: 20 }
+stages:
+  - id: flaky
+    plugin: flaky
+    retry: { attempts: 2, delay: 5ms }
+    with: { failTimes: 2, chunks: [1], tag: http-retry }
+`,
+    );
+    const run = await (await s.call(`${API_BASE}/pipelines/f/runs`, {
+      method: "POST",
+      as: "operator",
+      json: {},
+    })).json();
+    assert.equal((await s.engine.waitForRun(run.id)).state, "failed");
+    const dead = await (await s.call(`${API_BASE}/runs/${run.id}/dead-letters`, { as: "viewer" }))
+      .json();
+    assert.equal(dead.deadLetters.length, 1);
+    assert.equal(dead.deadLetters[0].stageId, "flaky");
+    assert.equal(dead.deadLetters[0].chunk, 1);
+    assert.match(dead.deadLetters[0].error, /flaky failure 2 of chunk 1/);
+    const shown = await (await s.call(`${API_BASE}/runs/${run.id}`, { as: "viewer" })).json();
+    assert.match(shown.error, /dead-letter/);
+    const replay = await s.call(`${API_BASE}/runs/${run.id}/dead-letters/replay`, {
+      method: "POST",
+      as: "operator",
+    });
+    assert.equal(replay.status, 200);
+    assert.equal((await replay.json()).replayed, 1);
+    assert.equal((await s.engine.waitForRun(run.id)).state, "succeeded");
+    const again = await s.call(`${API_BASE}/runs/${run.id}/retry`, {
+      method: "POST",
+      as: "operator",
+    });
+    assert.equal(again.status, 409);
+    assert.match(
+      (await again.json()).detail,
+      /succeeded; only failed or running runs can be retried/,
+    );
+
+    await s.writePipeline(
+      "slow",
+      genPipeline(
+        "slow",
+        200,
+        `  - id: slow
+    plugin: slow
+    with: { ms: 50 }
+`,
+      ),
+    );
+    const r2 = await (await s.call(`${API_BASE}/pipelines/slow/runs`, {
+      method: "POST",
+      as: "operator",
+      json: {},
+    })).json();
+    const cancel = await s.call(`${API_BASE}/runs/${r2.id}/cancel`, {
+      method: "POST",
+      as: "operator",
+    });
+    assert.equal(cancel.status, 200);
+    assert.equal((await cancel.json()).state, "cancelled");
+    const twice = await s.call(`${API_BASE}/runs/${r2.id}/cancel`, {
+      method: "POST",
+      as: "operator",
+    });
+    assert.equal(twice.status, 409);
+    const missing = await s.call(`${API_BASE}/runs/nope/cancel`, {
+      method: "POST",
+      as: "operator",
+    });
+    assert.equal(missing.status, 404);
+    assert.equal(missing.headers.get("content-type"), "application/problem+json");
+  } finally {
+    await s.dispose();
+  }
+});
+
+Deno.test("a run started from an uploaded CSV body reads it as its input file", async () => {
+  const s = await testServer({ deps: { limits: { uploadBytes: 2000 } } });
+  try {
+    await s.writePipeline(
+      "csv",
+      `name: csv
+source:
+  plugin: csv-source
+stages:
+  - id: tag
+    plugin: tag
+    with: { field: band, value: B }
+`,
+    );
+    const csv = "name,domain\nAcme,acme.example\nBeta,beta.example\nGamma,gamma.example\n";
+    const res = await s.call(`${API_BASE}/pipelines/csv/runs`, {
+      method: "POST",
+      as: "operator",
+      headers: { "content-type": "text/csv" },
+      body: csv,
+    });
+    assert.equal(res.status, 201, await res.clone().text());
+    const run = await res.json();
+    assert.equal((await s.engine.waitForRun(run.id)).state, "succeeded");
+    const items =
+      await (await s.call(`${API_BASE}/runs/${run.id}/items?sort=domain`, { as: "viewer" })).json();
+    assert.deepEqual(items.items.map((i: { domain: string }) => i.domain), [
+      "acme.example",
+      "beta.example",
+      "gamma.example",
+    ]);
+    const big = await s.call(`${API_BASE}/pipelines/csv/runs`, {
+      method: "POST",
+      as: "operator",
+      headers: { "content-type": "text/csv" },
+      body: new Blob(["name,domain\n" + "x,y.example\n".repeat(300)]).stream(),
+    });
+    assert.equal(big.status, 413);
+    assert.match((await big.json()).detail, /larger than 2000 bytes/);
+  } finally {
+    await s.dispose();
+  }
+});

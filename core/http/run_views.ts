@@ -1,0 +1,157 @@
+/**
+ * How runs look in the API: summaries for lists, details with per-stage counters and timings,
+ * and the run-list query (pipeline, state, trigger, time window, cursor).
+ * @module
+ */
+import { z } from "@hono/zod-openapi";
+import type { RunRecord, RunState, Store, TriggerInfo } from "../store/store.ts";
+import { HttpProblem } from "./problem.ts";
+
+/** Run summary schema. */
+export const RunSummary = z.object({
+  id: z.string(),
+  pipeline: z.string(),
+  state: z.enum(["queued", "running", "succeeded", "failed", "cancelled"]),
+  trigger: z.object({ kind: z.string(), id: z.string().optional() }).passthrough(),
+  createdAt: z.string(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  error: z.string().optional(),
+  stages: z.array(z.string()),
+}).openapi("RunSummary");
+
+const Counters = z.object({
+  in: z.number(),
+  out: z.number(),
+  filtered: z.number(),
+  skipped: z.number(),
+  failed: z.number(),
+  rejected: z.number(),
+  chunksDone: z.number(),
+  chunksDead: z.number(),
+  busyMs: z.number(),
+});
+
+/** Run detail schema. */
+export const RunDetail = RunSummary.extend({
+  inputs: z.record(z.string(), z.unknown()),
+  durationMs: z.number().optional(),
+  source: z.object({ chunksRead: z.number(), done: z.boolean() }),
+  stageDetails: z.array(z.object({ id: z.string(), plugin: z.string(), counters: Counters })),
+  deadLetters: z.number().int(),
+}).openapi("RunDetail");
+
+const iso = (t?: number) => (t === undefined ? undefined : new Date(t).toISOString());
+
+/** A run's summary. */
+export function runSummary(r: RunRecord) {
+  return {
+    id: r.id,
+    pipeline: r.pipeline,
+    state: r.state,
+    trigger: r.trigger as TriggerInfo & Record<string, unknown>,
+    createdAt: iso(r.createdAt)!,
+    startedAt: iso(r.startedAt),
+    finishedAt: iso(r.finishedAt),
+    error: r.error,
+    stages: r.stages.map((s) => s.id),
+  };
+}
+
+/** A run with counters, timings and dead-letter count. */
+export async function runDetail(store: Store, r: RunRecord) {
+  const [counters, progress, dead] = await Promise.all([
+    store.counters(r.id, r.stages.length),
+    store.sourceProgress(r.id),
+    store.listDeadLetters(r.id),
+  ]);
+  const end = r.finishedAt ?? (r.startedAt ? Date.now() : undefined);
+  return {
+    ...runSummary(r),
+    inputs: r.inputs,
+    durationMs: r.startedAt && end ? end - r.startedAt : undefined,
+    source: { chunksRead: progress.nextChunk, done: progress.done },
+    stageDetails: r.stages.map((s, i) => ({ id: s.id, plugin: s.plugin, counters: counters[i] })),
+    deadLetters: dead.length,
+  };
+}
+
+/** Query of the run list. */
+export const RunListQuery = z.object({
+  pipeline: z.string().optional(),
+  state: z.enum(["queued", "running", "succeeded", "failed", "cancelled"]).optional(),
+  trigger: z.string().optional().describe("Trigger kind: cli, api, ui, cron, webhook, retry"),
+  since: z.string().optional().describe("ISO 8601 time or epoch ms: runs created at or after"),
+  until: z.string().optional().describe("ISO 8601 time or epoch ms: runs created before"),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().optional(),
+});
+
+function timeParam(name: string, v?: string): number | undefined {
+  if (v === undefined || v === "") return undefined;
+  const t = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+  if (!Number.isFinite(t)) {
+    throw new HttpProblem(400, `${name}=${v} is not a time; use ISO 8601 or epoch milliseconds`);
+  }
+  return t;
+}
+
+interface ListPosition {
+  /** Store cursor of the page to resume in (absent: the newest run). */
+  c?: string;
+  /** Runs of that page already seen. */
+  s: number;
+}
+
+function encodePos(p: ListPosition): string {
+  return btoa(JSON.stringify(p)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+function decodePos(s: string): ListPosition {
+  try {
+    const p = JSON.parse(atob(s.replaceAll("-", "+").replaceAll("_", "/")));
+    if (typeof p?.s === "number" && (p.c === undefined || typeof p.c === "string")) return p;
+  } catch { /* below */ }
+  throw new HttpProblem(400, "cursor is not one this server gave out; start without it");
+}
+
+/**
+ * Lists runs newest first. Trigger and time filters apply over the store's pages (200 runs at a
+ * time when they are used); the cursor names the store page and how many of its runs were seen,
+ * so a page may end anywhere inside a store page.
+ */
+export async function listRuns(store: Store, q: z.infer<typeof RunListQuery>) {
+  const since = timeParam("since", q.since);
+  const until = timeParam("until", q.until);
+  const filtered = !!q.trigger || until !== undefined;
+  const out: RunRecord[] = [];
+  const pos = q.cursor ? decodePos(q.cursor) : { s: 0 };
+  let cursor = pos.c;
+  let skip = pos.s;
+  for (;;) {
+    const page = await store.listRuns({
+      pipeline: q.pipeline,
+      state: q.state as RunState | undefined,
+      limit: filtered ? 200 : q.limit - out.length + skip,
+      cursor,
+    });
+    for (let i = skip; i < page.runs.length; i++) {
+      const r = page.runs[i];
+      if (since !== undefined && r.createdAt < since) return { runs: out, cursor: undefined };
+      if (until !== undefined && r.createdAt >= until) continue;
+      if (q.trigger && r.trigger.kind !== q.trigger) continue;
+      out.push(r);
+      if (out.length === q.limit) {
+        const next: ListPosition | undefined = i < page.runs.length - 1
+          ? { c: cursor, s: i + 1 }
+          : page.cursor
+          ? { c: page.cursor, s: 0 }
+          : undefined;
+        return { runs: out, cursor: next && encodePos(next) };
+      }
+    }
+    if (!page.cursor) return { runs: out, cursor: undefined };
+    cursor = page.cursor;
+    skip = 0;
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The whole server process of `sluice serve`: one Deno KV handle for store, queue, tokens,
+ * sessions and trigger state; the engine's workers with the sandbox executor; the pipeline
+ * catalog (hot reload, versions), the cron scheduler and webhook intake of `core/triggers/`;
+ * and the HTTP app on `server.host`/`server.port`.
+ * @module
+ */
+import type { CliContext } from "../cli/context.ts";
+import { Engine } from "../engine/engine.ts";
+import { dirname } from "../paths.ts";
+import { SandboxExecutor } from "../sandbox/executor.ts";
+import { KvQueue, KvStore } from "../store/kv_backend.ts";
+import type { Backend } from "../store/store.ts";
+import { PipelineCatalog, startTriggers } from "../triggers/mod.ts";
+import { createApp } from "./app.ts";
+import type { LoginOptions } from "./deps.ts";
+import { parseAllowList } from "./oidc.ts";
+import { catalogAdapter, scheduleAdapter } from "./triggers_adapter.ts";
+
+/** A running server. */
+export interface RunningServer {
+  /** `http://host:port`. */
+  url: string;
+  /** A new admin token when this was the first start (print it once), else undefined. */
+  adminToken?: string;
+  /** Stops HTTP, scheduler, engine and store, in that order. */
+  close(): Promise<void>;
+}
+
+/** Browser login settings from `auth.oidc.*` (GitHub when the issuer is github.com). */
+export function loginFromConfig(config: CliContext["config"]): LoginOptions | undefined {
+  const o = config.auth.oidc;
+  if (!o.issuer || !o.clientId) return undefined;
+  const url = new URL(o.issuer);
+  const github = url.hostname === "github.com";
+  return {
+    providers: [{
+      kind: github ? "github" : "oidc",
+      id: github ? "github" : "oidc",
+      issuer: o.issuer,
+      clientId: o.clientId,
+      clientSecret: o.clientSecret,
+    }],
+    allow: parseAllowList(o.allow),
+    allowInsecureIssuer: url.protocol === "http:",
+  };
+}
+
+/** Starts everything `sluice serve` runs. */
+export async function startServer(
+  ctx: CliContext,
+  opts: { onListen?: (url: string) => void } = {},
+): Promise<RunningServer> {
+  const config = ctx.config;
+  if (config.store.url) {
+    throw new Error(
+      "store.url (SLUICE_DATABASE_URL) selects the PostgreSQL backend, which this build does not " +
+        "have yet; unset it to use the embedded Deno KV store",
+    );
+  }
+  const login = loginFromConfig(config);
+  await Deno.mkdir(dirname(config.store.path), { recursive: true });
+  const kv = await Deno.openKv(config.store.path);
+  const backend: Backend = { store: new KvStore(kv), queue: new KvQueue(kv), close: () => {} };
+  const executor = new SandboxExecutor({
+    log: (e) =>
+      ctx.log[e.level](e.msg, { run: e.runId, stage: e.stageId, chunk: e.chunk, source: e.source }),
+  });
+  const engine = new Engine({
+    backend,
+    executor,
+    dataDir: config.dataDir,
+    secrets: ctx.secrets,
+    secretValues: ctx.secretValues,
+    concurrency: config.engine.concurrency,
+    log: ctx.log,
+    network: ctx.network,
+  });
+  const cleanup: (() => Promise<void> | void)[] = [() => kv.close(), () => executor.close()];
+  const close = async () => {
+    for (const f of cleanup.reverse()) await f();
+  };
+  try {
+    await engine.start();
+    cleanup.push(() => engine.close());
+    const catalog = await PipelineCatalog.open({
+      dir: config.pipelines.dir,
+      registry: ctx.registry,
+      log: ctx.log.child({ component: "catalog" }),
+    });
+    catalog.watch();
+    cleanup.push(() => catalog.close());
+    const triggers = await startTriggers({
+      engine,
+      backend,
+      kv,
+      catalog,
+      registry: ctx.registry,
+      secrets: ctx.secrets,
+      dataDir: config.dataDir,
+      defaults: ctx.defaults,
+      log: ctx.log,
+    });
+    cleanup.push(() => triggers.close());
+    const stopping = new AbortController();
+    const { app, tokens } = createApp({
+      signal: stopping.signal,
+      engine,
+      store: backend.store,
+      kv,
+      registry: ctx.registry,
+      executor,
+      pipelines: catalogAdapter(catalog),
+      schedules: scheduleAdapter(triggers.scheduler),
+      hooks: triggers.webhooks,
+      dataDir: config.dataDir,
+      defaults: ctx.defaults,
+      secrets: ctx.secrets,
+      secretValues: ctx.secretValues,
+      network: ctx.network,
+      log: ctx.log,
+      publicUrl: config.server.publicUrl,
+      login,
+    });
+    const adminToken = await tokens.ensureAdmin(config.server.adminToken);
+    if (config.server.adminToken) ctx.secretValues.add(config.server.adminToken);
+    let url = "";
+    const server = Deno.serve({
+      hostname: config.server.host,
+      port: config.server.port,
+      onListen: ({ hostname, port }) => {
+        url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+        opts.onListen?.(url);
+      },
+    }, (req, info) => app.fetch(req, info));
+    cleanup.push(async () => {
+      stopping.abort();
+      await server.shutdown();
+    });
+    return { url, adminToken, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}

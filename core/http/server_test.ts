@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { join, ROOT } from "../paths.ts";
+
+async function readUntil(reader: ReadableStreamDefaultReader<string>, re: RegExp, seen: string[]) {
+  let text = seen.join("");
+  while (!re.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`server exited; output:\n${text}`);
+    seen.push(value);
+    text += value;
+  }
+  return text.match(re)!;
+}
+
+Deno.test("sluice serve: prints the admin token once, serves the API, runs a pipeline in the sandbox, stops on SIGTERM", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-serve-" });
+  const env = {
+    SLUICE_DATA_DIR: join(dir, "data"),
+    SLUICE_PIPELINES_DIR: join(dir, "pipelines"),
+    SLUICE_PLUGINS_LOCK: join(dir, "plugins.lock"),
+    SLUICE_SERVER_PORT: "0",
+    SLUICE_LOG_FORMAT: "json",
+    SLUICE_CONFIG: join(dir, "none.yaml"),
+  };
+  await Deno.writeTextFile(env.SLUICE_CONFIG, "log:\n  level: warn\n");
+  const start = () =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", join(ROOT, "core/cli.ts"), "serve"],
+      cwd: ROOT,
+      env,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+  let child = start();
+  try {
+    const seen: string[] = [];
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    const [, url] = await readUntil(reader, /sluice serving on (http:\/\/\S+)/, seen);
+    const [, token] = await readUntil(reader, /^\s+(slc_\S+)$/m, seen);
+    const auth = { authorization: `Bearer ${token}` };
+    assert.equal((await (await fetch(`${url}/healthz`)).json()).status, "ok");
+    const anon = await fetch(`${url}/api/v1/runs`);
+    assert.equal(anon.status, 401);
+    await anon.body?.cancel();
+    const yaml = `name: served
+source:
+  plugin: csv-source
+stages:
+  - id: mark
+    plugin: set-fields
+    with: { set: { band: A } }
+`;
+    const put = await fetch(`${url}/api/v1/pipelines/served`, {
+      method: "PUT",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ yaml }),
+    });
+    assert.equal(put.status, 200, await put.clone().text());
+    await put.body?.cancel();
+    const run = await (await fetch(`${url}/api/v1/pipelines/served/runs`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "text/csv" },
+      body: "name,domain\nAcme,acme.example\nBeta,beta.example\n",
+    })).json();
+    const events = await (await fetch(`${url}/api/v1/runs/${run.id}/events`, { headers: auth }))
+      .text();
+    assert.match(events, /event: end\ndata: \{"state":"succeeded"\}/, events.slice(-500));
+    const items =
+      await (await fetch(`${url}/api/v1/runs/${run.id}/items?filter=band=A&sort=domain`, {
+        headers: auth,
+      })).json();
+    assert.deepEqual(items.items.map((i: { domain: string }) => i.domain), [
+      "acme.example",
+      "beta.example",
+    ]);
+    child.kill("SIGTERM");
+    const status = await child.status;
+    assert.equal(status.code, 0);
+    await reader.cancel();
+
+    child = start();
+    const again: string[] = [];
+    const r2 = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    const [, url2] = await readUntil(r2, /sluice serving on (http:\/\/\S+)/, again);
+    const ok = await fetch(`${url2}/api/v1/runs`, { headers: auth });
+    assert.equal(ok.status, 200, "the first token still works after a restart");
+    await ok.body?.cancel();
+    child.kill("SIGTERM");
+    assert.equal((await child.status).code, 0);
+    await r2.cancel();
+    assert.ok(!again.join("").includes("slc_"), "the token is printed on the first start only");
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* exited */ }
+    await child.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+});

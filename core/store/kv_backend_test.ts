@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { openKvBackend } from "./kv_backend.ts";
+import type { RunRecord } from "./store.ts";
+
+async function withBackend(fn: (b: Awaited<ReturnType<typeof openKvBackend>>) => Promise<void>) {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-kv-" });
+  const b = await openKvBackend(`${dir}/sluice.kv`);
+  try {
+    await fn(b);
+  } finally {
+    b.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function run(id: string, pipeline: string, createdAt: number): RunRecord {
+  return {
+    id,
+    pipeline,
+    pipelineYaml: "",
+    pipelineFile: "x.yaml",
+    stages: [],
+    inputs: {},
+    trigger: { kind: "cli" },
+    state: "queued",
+    createdAt,
+  };
+}
+
+Deno.test("chunks far above the 64 KiB value cap round-trip through split parts", async () => {
+  await withBackend(async ({ store }) => {
+    await store.createRun(run("r1", "p", 1), []);
+    const big = Array.from({ length: 3000 }, (_, i) => ({ key: `k${i}`, text: "x".repeat(400) }));
+    const rejected = Array.from({ length: 500 }, (_, i) => ({ key: `bad${i}`, reason: "y".repeat(300) }));
+    // ~1.3 MB: larger than one atomic commit may carry, so parts are staged first.
+    const ok = await store.commitChunk({
+      runId: "r1",
+      stage: 1,
+      chunk: 0,
+      items: big,
+      rejected,
+      counters: { in: 3000, out: 3000, chunksDone: 1 },
+      next: [],
+    });
+    assert.equal(ok, true);
+    assert.deepEqual(await store.readChunk("r1", 1, 0), big);
+    const back = [];
+    for await (const r of store.readRejected("r1")) back.push(r);
+    assert.equal(back.length, 500);
+    assert.equal(back[499].key, "bad499");
+    // A second commit of the same chunk is refused and leaves the first intact.
+    const again = await store.commitChunk({
+      runId: "r1",
+      stage: 1,
+      chunk: 0,
+      items: [{ key: "dup" }],
+      rejected: [],
+      counters: { in: 1 },
+      next: [],
+    });
+    assert.equal(again, false);
+    assert.equal((await store.readChunk("r1", 1, 0))!.length, 3000);
+    const c = await store.counters("r1", 2);
+    assert.deepEqual([c[1].in, c[1].out, c[1].chunksDone], [3000, 3000, 1]);
+  });
+});
+
+Deno.test("runs list newest first, filter by pipeline and state, and paginate by cursor", async () => {
+  await withBackend(async ({ store }) => {
+    for (let i = 0; i < 7; i++) await store.createRun(run(`r${i}`, i % 2 ? "odd" : "even", 1000 + i), []);
+    await store.transitionRun("r3", ["queued"], "running");
+    assert.equal(await store.transitionRun("r3", ["queued"], "failed"), false, "from-state guard");
+    const p1 = await store.listRuns({ limit: 3 });
+    assert.deepEqual(p1.runs.map((r) => r.id), ["r6", "r5", "r4"]);
+    const p2 = await store.listRuns({ limit: 3, cursor: p1.cursor });
+    assert.deepEqual(p2.runs.map((r) => r.id), ["r3", "r2", "r1"]);
+    assert.deepEqual((await store.listRuns({ pipeline: "odd" })).runs.map((r) => r.id), ["r5", "r3", "r1"]);
+    assert.deepEqual((await store.listRuns({ state: "running" })).runs.map((r) => r.id), ["r3"]);
+    await store.deleteRun("r3");
+    assert.equal(await store.getRun("r3"), undefined);
+    assert.deepEqual((await store.listRuns({ pipeline: "odd" })).runs.map((r) => r.id), ["r5", "r1"]);
+  });
+});
+
+Deno.test("dead letters count while parked and uncount when removed for replay", async () => {
+  await withBackend(async ({ store }) => {
+    await store.createRun(run("r", "p", 1), []);
+    const d = { runId: "r", stage: 1, stageId: "s", chunk: 4, attempts: 3, error: "boom", at: 5, items: 7 };
+    assert.equal(await store.addDeadLetter(d), true);
+    assert.equal(await store.addDeadLetter(d), false, "parking twice is a no-op");
+    let c = await store.counters("r", 2);
+    assert.deepEqual([c[1].chunksDead, c[1].failed], [1, 7]);
+    assert.deepEqual(await store.listDeadLetters("r"), [d]);
+    assert.equal(await store.removeDeadLetter("r", 1, 4), true);
+    c = await store.counters("r", 2);
+    assert.deepEqual([c[1].chunksDead, c[1].failed], [0, 0]);
+    assert.deepEqual(await store.listDeadLetters("r"), []);
+  });
+});

@@ -1,0 +1,179 @@
+/**
+ * Webhook request bodies: reading with a size cap, and mapping to run items or run inputs by
+ * `Content-Type`. Items are written for the run's source to read: JSON (an object or an array
+ * of objects) and NDJSON become JSON Lines (`jsonl-source`); CSV stays CSV (`csv-source`).
+ * With `body: inputs` the body is a JSON object of run inputs.
+ * @module
+ */
+import { parse as parseCsv } from "csv-parse/sync";
+
+/** A body refused with an HTTP status (400, 413 or 415) and a reason for the sender. */
+export class BodyError extends Error {
+  /** The HTTP status to answer. */
+  readonly status: number;
+  /** Builds the error. */
+  constructor(status: number, message: string) {
+    super(message);
+    this.name = "BodyError";
+    this.status = status;
+  }
+}
+
+/** A body mapped to run items: the file text to write and how many items it holds. */
+export interface ItemsBody {
+  format: "jsonl" | "csv";
+  text: string;
+  count: number;
+}
+
+const JSON_TYPES = /^application\/(.+\+)?json$/;
+const NDJSON_TYPES = new Set([
+  "application/x-ndjson",
+  "application/ndjson",
+  "application/jsonl",
+  "application/x-jsonlines",
+  "application/jsonlines",
+  "application/json-lines",
+]);
+const CSV_TYPES = new Set(["text/csv", "application/csv"]);
+
+/** Reads the body, refusing with 413 once it passes `maxBytes` (Content-Length checked first). */
+export async function readBody(req: Request, maxBytes: number): Promise<Uint8Array> {
+  const tooLarge = () =>
+    new BodyError(413, `the body is larger than ${maxBytes} bytes; send smaller batches`);
+  const declared = Number(req.headers.get("content-length") ?? NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await req.body?.cancel().catch(() => {});
+    throw tooLarge();
+  }
+  if (!req.body) return new Uint8Array();
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
+}
+
+function mediaType(contentType: string | null): string {
+  return (contentType ?? "").split(";")[0].trim().toLowerCase();
+}
+
+function decode(body: Uint8Array): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body);
+  } catch {
+    throw new BodyError(400, "the body is not valid UTF-8");
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function kindOf(v: unknown): string {
+  return v === null ? "null" : Array.isArray(v) ? "an array" : `a ${typeof v}`;
+}
+
+function parseJson(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new BodyError(400, `${where} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+const unsupported = (type: string, accepted: string) =>
+  new BodyError(
+    415,
+    `${type ? `Content-Type ${type} is` : "a Content-Type header is"} not supported here; ` +
+      `send ${accepted}`,
+  );
+
+/** Maps a body to run items by its Content-Type (JSON, NDJSON or CSV). */
+export function itemsFromBody(contentType: string | null, body: Uint8Array): ItemsBody {
+  const type = mediaType(contentType);
+  const isJson = JSON_TYPES.test(type);
+  if (!isJson && !NDJSON_TYPES.has(type) && !CSV_TYPES.has(type)) {
+    throw unsupported(
+      type,
+      "application/json (an object or an array of objects), application/x-ndjson or text/csv",
+    );
+  }
+  const text = decode(body);
+  if (text.trim() === "") throw new BodyError(400, "the body is empty: send at least one item");
+  if (CSV_TYPES.has(type)) return csvItems(text);
+  const items: Record<string, unknown>[] = [];
+  if (isJson) {
+    const v = parseJson(text, "the body");
+    if (Array.isArray(v)) {
+      v.forEach((el, i) => {
+        if (!isObject(el)) {
+          throw new BodyError(400, `element [${i}] is ${kindOf(el)}; each item must be an object`);
+        }
+        items.push(el);
+      });
+      if (items.length === 0) {
+        throw new BodyError(400, "the array is empty: send at least one item");
+      }
+    } else if (isObject(v)) {
+      items.push(v);
+    } else {
+      throw new BodyError(400, `the body is ${kindOf(v)}; send an object or an array of objects`);
+    }
+  } else {
+    text.split(/\r?\n/).forEach((line, i) => {
+      if (line.trim() === "") return;
+      const v = parseJson(line, `line ${i + 1}`);
+      if (!isObject(v)) {
+        throw new BodyError(400, `line ${i + 1} is ${kindOf(v)}; each line must be an object`);
+      }
+      items.push(v);
+    });
+  }
+  return {
+    format: "jsonl",
+    text: items.map((it) => JSON.stringify(it)).join("\n") + "\n",
+    count: items.length,
+  };
+}
+
+function csvItems(text: string): ItemsBody {
+  let rows: unknown[];
+  try {
+    rows = parseCsv(text, { columns: true, skip_empty_lines: true, bom: true });
+  } catch (e) {
+    throw new BodyError(400, `the CSV body is malformed: ${(e as Error).message}`);
+  }
+  if (rows.length === 0) throw new BodyError(400, "the CSV body has a header but no rows");
+  return { format: "csv", text, count: rows.length };
+}
+
+/** Maps a body to run inputs: a JSON object (an empty body means no inputs). */
+export function inputsFromBody(
+  contentType: string | null,
+  body: Uint8Array,
+): Record<string, unknown> {
+  if (body.length === 0) return {};
+  const type = mediaType(contentType);
+  if (!JSON_TYPES.test(type)) throw unsupported(type, "application/json with an object of inputs");
+  const v = parseJson(decode(body), "the body");
+  if (!isObject(v)) {
+    throw new BodyError(400, `the body is ${kindOf(v)}; send an object of run inputs`);
+  }
+  return v;
+}

@@ -1,0 +1,210 @@
+/**
+ * Webhook authentication. Four schemes, chosen by the hook's `auth:`:
+ *
+ * - `hmac` (default, Sluice's own): header `X-Sluice-Signature: t=<unix seconds>,sha256=<hex>`
+ *   where `<hex>` is HMAC-SHA256(secret, `${t}.${rawBody}`) in lower-case hex. Several
+ *   `sha256=` entries may be given (secret rotation); one must match. `t` must be within the
+ *   tolerance (5 minutes) of the server's clock.
+ * - `stripe`: header `Stripe-Signature: t=<unix>,v1=<hex>[,v1=<hex>]`, HMAC-SHA256 over
+ *   `${t}.${rawBody}`, same tolerance.
+ * - `github`: header `X-Hub-Signature-256: sha256=<hex>`, HMAC-SHA256 over the raw body. GitHub
+ *   sends no timestamp, so the `X-GitHub-Delivery` id (required) identifies the request for
+ *   replay protection and is remembered for 24 hours.
+ * - `bearer`: header `Authorization: Bearer <secret>`. No replay protection is possible.
+ *
+ * Every comparison is constant-time. A verified request yields a replay key (the timestamp and
+ * matched signature, or the delivery id) that the intake claims once.
+ * @module
+ */
+
+/** How a hook authenticates requests. */
+export type HookAuth = "hmac" | "bearer" | "github" | "stripe";
+
+/** Default tolerance of signed timestamps: 5 minutes. */
+export const SIGNATURE_TOLERANCE_MS = 5 * 60_000;
+/** How long GitHub delivery ids are remembered: 24 hours. */
+export const GITHUB_DELIVERY_TTL_MS = 24 * 3_600_000;
+
+/** Outcome of {@link verifyRequest}. */
+export type VerifyResult =
+  | { ok: true; replayKey?: string; replayTtlMs: number; deliveryId?: string }
+  | { ok: false; reason: string };
+
+/** Options of {@link verifyRequest}. */
+export interface VerifyOptions {
+  auth: HookAuth;
+  secret: string;
+  headers: Headers;
+  body: Uint8Array;
+  /** Epoch ms. */
+  now: number;
+  toleranceMs?: number;
+  githubDeliveryTtlMs?: number;
+}
+
+const enc = new TextEncoder();
+
+async function hmac(secret: string, parts: Uint8Array[]): Promise<Uint8Array> {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    enc.encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const data = new Uint8Array(total);
+  let off = 0;
+  for (const p of parts) {
+    data.set(p, off);
+    off += p.length;
+  }
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, data));
+}
+
+/** Constant-time equality of two byte arrays (the length is not secret). */
+export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
+}
+
+function toHex(b: Uint8Array): string {
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+function fromHex(s: string): Uint8Array | undefined {
+  if (!/^[0-9a-fA-F]{64}$/.test(s)) return undefined;
+  const out = new Uint8Array(32);
+  for (let i = 0; i < 32; i++) out[i] = parseInt(s.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+/** Parses `k=v,k=v` (values may repeat). */
+function parseParams(header: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const part of header.split(",")) {
+    const eq = part.indexOf("=");
+    if (eq < 1) continue;
+    const k = part.slice(0, eq).trim();
+    const list = out.get(k) ?? [];
+    list.push(part.slice(eq + 1).trim());
+    out.set(k, list);
+  }
+  return out;
+}
+
+/** The first candidate hex signature equal to `expected`, compared in constant time. */
+function matchSignature(expected: Uint8Array, candidates: string[]): string | undefined {
+  let found: string | undefined;
+  for (const c of candidates) {
+    const bytes = fromHex(c);
+    if (bytes && timingSafeEqual(bytes, expected) && found === undefined) found = c.toLowerCase();
+  }
+  return found;
+}
+
+async function verifyTimestamped(
+  o: VerifyOptions,
+  header: string,
+  sigName: string,
+): Promise<VerifyResult> {
+  const value = o.headers.get(header);
+  if (!value) return { ok: false, reason: `missing ${header} header` };
+  const params = parseParams(value);
+  const t = params.get("t")?.[0];
+  const sigs = params.get(sigName) ?? [];
+  if (!t || !/^\d{1,12}$/.test(t) || sigs.length === 0) {
+    return { ok: false, reason: `malformed ${header} header: expected t=<unix>,${sigName}=<hex>` };
+  }
+  const tolerance = o.toleranceMs ?? SIGNATURE_TOLERANCE_MS;
+  if (Math.abs(o.now - Number(t) * 1000) > tolerance) {
+    return {
+      ok: false,
+      reason: `${header} timestamp is more than ${
+        Math.round(tolerance / 60_000)
+      } minutes from the server's time (stale request or clock skew)`,
+    };
+  }
+  const expected = await hmac(o.secret, [enc.encode(`${t}.`), o.body]);
+  const matched = matchSignature(expected, sigs);
+  if (!matched) return { ok: false, reason: `${header} does not match the body` };
+  return { ok: true, replayKey: `sig:${t}:${matched}`, replayTtlMs: 2 * tolerance };
+}
+
+async function verifyGithub(o: VerifyOptions): Promise<VerifyResult> {
+  const value = o.headers.get("x-hub-signature-256");
+  if (!value) return { ok: false, reason: "missing X-Hub-Signature-256 header" };
+  if (!value.startsWith("sha256=")) {
+    return { ok: false, reason: "malformed X-Hub-Signature-256 header: expected sha256=<hex>" };
+  }
+  const expected = await hmac(o.secret, [o.body]);
+  if (!matchSignature(expected, [value.slice(7)])) {
+    return { ok: false, reason: "X-Hub-Signature-256 does not match the body" };
+  }
+  const delivery = o.headers.get("x-github-delivery")?.trim();
+  if (!delivery) {
+    return { ok: false, reason: "missing X-GitHub-Delivery header (needed for replay protection)" };
+  }
+  return {
+    ok: true,
+    replayKey: `gh:${delivery}`,
+    replayTtlMs: o.githubDeliveryTtlMs ?? GITHUB_DELIVERY_TTL_MS,
+    deliveryId: delivery,
+  };
+}
+
+async function verifyBearer(o: VerifyOptions): Promise<VerifyResult> {
+  const value = o.headers.get("authorization");
+  const m = value ? /^Bearer\s+(.+)$/i.exec(value.trim()) : null;
+  if (!m) return { ok: false, reason: "missing Authorization: Bearer header" };
+  const digest = async (s: string) =>
+    new Uint8Array(await crypto.subtle.digest("SHA-256", enc.encode(s)));
+  if (!timingSafeEqual(await digest(m[1]), await digest(o.secret))) {
+    return { ok: false, reason: "wrong bearer secret" };
+  }
+  return { ok: true, replayTtlMs: 0 };
+}
+
+/** Checks a request's signature (or bearer secret) against the hook's secret. */
+export function verifyRequest(o: VerifyOptions): Promise<VerifyResult> {
+  switch (o.auth) {
+    case "hmac":
+      return verifyTimestamped(o, "X-Sluice-Signature", "sha256");
+    case "stripe":
+      return verifyTimestamped(o, "Stripe-Signature", "v1");
+    case "github":
+      return verifyGithub(o);
+    case "bearer":
+      return verifyBearer(o);
+  }
+}
+
+/** The header a sender adds for `auth`, e.g. for clients and tests: `[name, value]`. */
+export async function signRequest(o: {
+  auth: HookAuth;
+  secret: string;
+  body: Uint8Array | string;
+  /** Epoch ms (signed as whole seconds); default now. */
+  now?: number;
+}): Promise<[string, string]> {
+  const body = typeof o.body === "string" ? enc.encode(o.body) : o.body;
+  const t = String(Math.floor((o.now ?? Date.now()) / 1000));
+  switch (o.auth) {
+    case "hmac":
+      return [
+        "X-Sluice-Signature",
+        `t=${t},sha256=${toHex(await hmac(o.secret, [enc.encode(`${t}.`), body]))}`,
+      ];
+    case "stripe":
+      return [
+        "Stripe-Signature",
+        `t=${t},v1=${toHex(await hmac(o.secret, [enc.encode(`${t}.`), body]))}`,
+      ];
+    case "github":
+      return ["X-Hub-Signature-256", `sha256=${toHex(await hmac(o.secret, [body]))}`];
+    case "bearer":
+      return ["Authorization", `Bearer ${o.secret}`];
+  }
+}

@@ -1,0 +1,295 @@
+/**
+ * Webhook intake for `POST /hooks/{pipeline}/{hookId}`, independent of the HTTP framework: give
+ * {@link WebhookIntake.handle} a standard `Request` and it answers a `Response`.
+ *
+ * Order of checks: the hook exists and is enabled (404), the body fits (413), the hook's secret
+ * resolves (500), the signature verifies (401, see `webhook_signatures.ts`), the body maps to
+ * items or inputs (400/415). Only then are the replay key and the `Idempotency-Key` claimed, in
+ * one atomic write: a replayed signature gets 401; a repeated `Idempotency-Key` (per pipeline
+ * and hook, 24 hours) gets 200 with the first run's id and starts nothing. Items are written to
+ * `<dataDir>/webhooks/<pipeline>/<runId>.jsonl|csv` and given to the run as its input file.
+ * The answer `202 {"runId"}` comes after the run is durably recorded. Every answer for a known
+ * hook is kept in its delivery history (the newest `keepDeliveries`).
+ * @module
+ */
+import { EngineError, newRunId } from "../engine/engine.ts";
+import { InputError } from "../pipeline/inputs.ts";
+import type { WebhookTrigger } from "../pipeline/model.ts";
+import { resolveTemplates, TemplateError } from "../pipeline/template.ts";
+import { join } from "../paths.ts";
+import { type Logger, silentLogger } from "../telemetry/log.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import type { CatalogEntry } from "./pipeline_catalog.ts";
+import { atomicWriteFile } from "./pipeline_versions.ts";
+import type { RunLauncher } from "./run_launcher.ts";
+import type { DeliveryRecord, TriggerStore } from "./trigger_store.ts";
+import { BodyError, inputsFromBody, itemsFromBody, readBody } from "./webhook_body.ts";
+import { verifyRequest } from "./webhook_signatures.ts";
+
+/** Options of {@link WebhookIntake}. */
+export interface WebhookIntakeOptions {
+  catalog: { get(name: string): CatalogEntry | undefined };
+  store: TriggerStore;
+  runs: Pick<RunLauncher, "start">;
+  /** Resolves `${{ secrets.NAME }}` in a hook's `secret:`. */
+  secrets: (name: string) => string | undefined;
+  /** Input files go under `<dataDir>/webhooks/`. */
+  dataDir: string;
+  clock?: Clock;
+  /** Largest accepted body (default 10 MiB). */
+  maxBodyBytes?: number;
+  /** Signed timestamps are accepted this far from now (default 5 min). */
+  toleranceMs?: number;
+  /** How long an `Idempotency-Key` is remembered (default 24 h). */
+  idempotencyTtlMs?: number;
+  /** How long a duplicate waits for the first request's run (default 10 s). */
+  duplicateWaitMs?: number;
+  /** Delivery records kept per hook (default 50). */
+  keepDeliveries?: number;
+  log?: Logger;
+}
+
+interface Found {
+  entry: CatalogEntry;
+  hook: WebhookTrigger;
+}
+
+const json = (status: number, body: Record<string, unknown>, headers: HeadersInit = {}) =>
+  new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json", ...headers },
+  });
+
+/** Receives webhook requests. */
+export class WebhookIntake {
+  #o: WebhookIntakeOptions;
+  #clock: Clock;
+  #log: Logger;
+  #inflight = new Map<string, Promise<string | undefined>>();
+
+  /** Builds the intake. */
+  constructor(o: WebhookIntakeOptions) {
+    this.#o = o;
+    this.#clock = o.clock ?? systemClock;
+    this.#log = o.log ?? silentLogger;
+  }
+
+  /** Newest deliveries of a hook first. */
+  async deliveries(pipeline: string, hook: string, limit = 50): Promise<DeliveryRecord[]> {
+    return await this.#o.store.listDeliveries(pipeline, hook, limit);
+  }
+
+  /** Answers one request to `/hooks/{pipeline}/{hook}`. */
+  async handle(req: Request, pipeline: string, hookId: string): Promise<Response> {
+    const at = this.#clock.now();
+    if (req.method !== "POST") {
+      await req.body?.cancel().catch(() => {});
+      return json(405, { error: "webhooks accept POST only" }, { allow: "POST" });
+    }
+    const found = this.#find(pipeline, hookId);
+    if ("status" in found) {
+      await req.body?.cancel().catch(() => {});
+      return json(found.status, { error: found.error });
+    }
+    const rec: DeliveryRecord = { at, status: 0 };
+    const idemKey = req.headers.get("idempotency-key")?.trim() || undefined;
+    if (idemKey) rec.deliveryId = idemKey;
+    let res: Response;
+    try {
+      res = await this.#accept(req, found, rec, idemKey);
+    } catch (e) {
+      res = this.#failure(e, found.hook);
+      rec.reason = e instanceof Error ? e.message : String(e);
+    }
+    rec.status = res.status;
+    if (res.status >= 300 && !rec.reason) rec.reason = (await res.clone().json()).error;
+    if (res.status >= 400) {
+      this.#log.warn("webhook refused", {
+        pipeline,
+        hook: hookId,
+        status: res.status,
+        reason: rec.reason,
+      });
+    }
+    await this.#o.store.recordDelivery(pipeline, hookId, rec, this.#o.keepDeliveries ?? 50)
+      .catch((e) => this.#log.error("recording a delivery failed", { error: String(e) }));
+    return res;
+  }
+
+  #find(pipeline: string, hookId: string): Found | { status: number; error: string } {
+    const entry = this.#o.catalog.get(pipeline);
+    const hook = entry?.pipeline?.triggers?.find((t): t is WebhookTrigger =>
+      "webhook" in t && t.webhook === hookId
+    );
+    if (!entry) return { status: 404, error: `no pipeline ${pipeline}` };
+    if (!entry.pipeline) {
+      return { status: 503, error: `pipeline ${pipeline} has problems and no valid version` };
+    }
+    if (!hook) return { status: 404, error: `pipeline ${pipeline} has no webhook ${hookId}` };
+    if (!hook.enabled) {
+      return { status: 404, error: `webhook ${hookId} of pipeline ${pipeline} is disabled` };
+    }
+    return { entry, hook };
+  }
+
+  async #accept(
+    req: Request,
+    { entry, hook }: Found,
+    rec: DeliveryRecord,
+    idemKey: string | undefined,
+  ): Promise<Response> {
+    const o = this.#o;
+    const pipeline = entry.pipeline!.name;
+    if (idemKey && idemKey.length > 255) {
+      throw new BodyError(400, "the Idempotency-Key header is longer than 255 characters");
+    }
+    const body = await readBody(req, o.maxBodyBytes ?? 10 * 1024 * 1024);
+    const secret = String(resolveTemplates(hook.secret, { secrets: o.secrets }));
+    if (secret === "") throw new TemplateError("the webhook's secret is empty");
+    const v = await verifyRequest({
+      auth: hook.auth,
+      secret,
+      headers: req.headers,
+      body,
+      now: this.#clock.now(),
+      toleranceMs: o.toleranceMs,
+    });
+    if (!v.ok) return json(401, { error: v.reason });
+    if (v.deliveryId) rec.deliveryId ??= v.deliveryId;
+    const ctype = req.headers.get("content-type");
+    const items = hook.body === "items" ? itemsFromBody(ctype, body) : undefined;
+    const given = hook.body === "inputs" ? inputsFromBody(ctype, body) : {};
+    rec.items = items?.count ?? Object.keys(given).length;
+
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const runId = newRunId(this.#clock.now());
+      const claim = await o.store.claimDelivery({
+        pipeline,
+        hook: hook.webhook,
+        replayKey: v.replayKey,
+        replayTtlMs: v.replayTtlMs,
+        idempotencyKey: idemKey,
+        idempotencyTtlMs: o.idempotencyTtlMs ?? 24 * 3_600_000,
+        pendingStaleMs: 60_000,
+        runId,
+        now: this.#clock.now(),
+      });
+      if (claim.ok) {
+        const started = this.#startRun(entry, hook, runId, items, given, v.replayKey, idemKey);
+        const local = idemKey ? `${pipeline}/${hook.webhook}/${idemKey}` : undefined;
+        if (local) this.#inflight.set(local, started.then(() => runId, () => undefined));
+        try {
+          await started;
+        } finally {
+          if (local) this.#inflight.delete(local);
+        }
+        rec.runId = runId;
+        return json(202, { runId });
+      }
+      if (claim.reason === "replay") {
+        return json(401, { error: "this signed request was already received (replay)" });
+      }
+      const first = claim.record.state === "done"
+        ? claim.record.runId
+        : await this.#awaitFirst(pipeline, hook.webhook, idemKey!);
+      if (first === "timeout") break;
+      if (first !== "gone") {
+        rec.runId = first;
+        rec.duplicate = true;
+        return json(200, { runId: first, duplicate: true }, { "idempotent-replayed": "true" });
+      }
+      // The first request failed and dropped its claim: try to claim again.
+    }
+    return json(409, {
+      error: "a request with this Idempotency-Key is still being processed; retry later",
+    });
+  }
+
+  /** Writes the input file and records the run; on failure drops the file and the claims. */
+  async #startRun(
+    entry: CatalogEntry,
+    hook: WebhookTrigger,
+    runId: string,
+    items: ReturnType<typeof itemsFromBody> | undefined,
+    given: Record<string, unknown>,
+    replayKey: string | undefined,
+    idemKey: string | undefined,
+  ): Promise<void> {
+    const o = this.#o;
+    const pipeline = entry.pipeline!.name;
+    let inputFile: string | undefined;
+    try {
+      if (items) {
+        const dir = join(o.dataDir, "webhooks", pipeline);
+        await Deno.mkdir(dir, { recursive: true });
+        inputFile = join(dir, `${runId}.${items.format}`);
+        await atomicWriteFile(inputFile, items.text);
+      }
+      await o.runs.start({
+        entry,
+        id: runId,
+        inputs: { ...hook.inputs, ...given },
+        inputFile,
+        trigger: {
+          kind: "webhook",
+          id: hook.webhook,
+          detail: idemKey ? { idempotencyKey: idemKey } : {},
+        },
+      });
+      if (idemKey) {
+        await o.store.completeDelivery({
+          pipeline,
+          hook: hook.webhook,
+          idempotencyKey: idemKey,
+          runId,
+          now: this.#clock.now(),
+        });
+      }
+    } catch (e) {
+      if (inputFile) await Deno.remove(inputFile).catch(() => {});
+      await o.store.releaseDelivery({
+        pipeline,
+        hook: hook.webhook,
+        replayKey,
+        idempotencyKey: idemKey,
+      })
+        .catch(() => {});
+      throw e;
+    }
+  }
+
+  /**
+   * Waits for the first request with the same key: its run id, `gone` when it failed (its claim
+   * was dropped), `timeout` when it is still pending.
+   */
+  async #awaitFirst(pipeline: string, hook: string, key: string): Promise<string> {
+    const local = this.#inflight.get(`${pipeline}/${hook}/${key}`);
+    if (local) return (await local) ?? "gone";
+    const deadline = performance.now() + (this.#o.duplicateWaitMs ?? 10_000);
+    while (performance.now() < deadline) {
+      const rec = await this.#o.store.idempotency(pipeline, hook, key, this.#clock.now());
+      if (!rec) return "gone";
+      if (rec.state === "done") return rec.runId;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return "timeout";
+  }
+
+  #failure(e: unknown, hook: WebhookTrigger): Response {
+    if (e instanceof BodyError) return json(e.status, { error: e.message });
+    if (e instanceof InputError) {
+      return hook.body === "inputs"
+        ? json(400, { error: e.message })
+        : json(500, { error: `the webhook's inputs are invalid: ${e.message}` });
+    }
+    if (e instanceof EngineError) {
+      return json(503, { error: `the pipeline cannot run: ${e.message}` });
+    }
+    const msg = (e as Error).message ?? String(e);
+    this.#log.error("webhook failed", { hook: hook.webhook, error: msg });
+    if (e instanceof TemplateError) {
+      return json(500, { error: "the webhook's secret is not configured on the server" });
+    }
+    return json(500, { error: "the request could not be processed; retry later" });
+  }
+}

@@ -1,0 +1,370 @@
+import assert from "node:assert/strict";
+import { join, ROOT } from "../paths.ts";
+import { runOutput } from "../engine/test_helpers.ts";
+import { signRequest } from "./webhook_signatures.ts";
+import { type TriggerEnv, triggerEnv } from "./test_support.ts";
+import { WebhookIntake, type WebhookIntakeOptions } from "./webhooks.ts";
+
+const SECRET = "s3cret-value";
+const PIPELINE = `name: leads
+inputs:
+  tag: { type: string, default: none }
+  limit: { type: integer, default: 10 }
+source: { plugin: jsonl-source }
+stages:
+  - { id: mark, plugin: set-fields, with: { set: { via: hook } } }
+triggers:
+  - { webhook: sluice, auth: hmac, secret: "\${{ secrets.HOOK }}", inputs: { tag: from-hook } }
+  - { webhook: gh, auth: github, secret: "\${{ secrets.HOOK }}" }
+  - { webhook: stripe, auth: stripe, secret: "\${{ secrets.HOOK }}" }
+  - { webhook: token, auth: bearer, secret: "\${{ secrets.HOOK }}" }
+  - { webhook: params, auth: bearer, secret: "\${{ secrets.HOOK }}", body: inputs }
+  - { webhook: unset, auth: bearer, secret: "\${{ secrets.NOT_SET }}" }
+  - { webhook: off, auth: bearer, secret: "\${{ secrets.HOOK }}", enabled: false }
+`;
+
+async function setup(o: { startEngine?: boolean } = {}) {
+  return await triggerEnv({
+    builtinDir: join(ROOT, "plugins"),
+    start: "2025-05-01T12:00:00Z",
+    pipelines: { "leads.yaml": PIPELINE },
+    startEngine: o.startEngine,
+  });
+}
+
+async function intake(env: TriggerEnv, o: Partial<WebhookIntakeOptions> = {}) {
+  return new WebhookIntake({
+    catalog: env.catalog,
+    store: await env.newStore(),
+    runs: env.launcher,
+    secrets: (n) => (n === "HOOK" ? SECRET : undefined),
+    dataDir: join(env.dir, "data"),
+    clock: env.clock,
+    ...o,
+  });
+}
+
+const JSON_TYPE = { "content-type": "application/json" };
+
+async function signed(
+  env: TriggerEnv,
+  auth: "hmac" | "github" | "stripe" | "bearer",
+  body: string,
+  o: { secret?: string; headers?: Record<string, string>; at?: number } = {},
+): Promise<Request> {
+  const [name, value] = await signRequest({
+    auth,
+    secret: o.secret ?? SECRET,
+    body,
+    now: o.at ?? env.clock.now(),
+  });
+  return new Request("http://sluice.test/hooks", {
+    method: "POST",
+    body,
+    headers: { ...JSON_TYPE, [name]: value, ...o.headers },
+  });
+}
+
+const HOOK_OF = { hmac: "sluice", github: "gh", stripe: "stripe", bearer: "token" } as const;
+
+async function send(w: WebhookIntake, req: Request, hook: string) {
+  const res = await w.handle(req, "leads", hook);
+  return { status: res.status, body: await res.json() };
+}
+
+Deno.test("webhooks: each signature format accepts valid requests and refuses bad ones", async () => {
+  const env = await setup();
+  const w = await intake(env);
+  try {
+    let expected = 0;
+    for (const auth of ["hmac", "github", "stripe", "bearer"] as const) {
+      const hook = HOOK_OF[auth];
+      const body = JSON.stringify({ key: `k-${auth}`, name: "Acme" });
+      const gh = (id: string): Record<string, string> =>
+        auth === "github" ? { "x-github-delivery": id } : {};
+
+      // Valid: 202 after the run is recorded, with the items in its input file.
+      const ok = await send(w, await signed(env, auth, body, { headers: gh("d-1") }), hook);
+      assert.equal(ok.status, 202, `${auth}: ${JSON.stringify(ok.body)}`);
+      expected++;
+      const run = await env.backend.store.getRun(ok.body.runId);
+      assert.equal(run?.state, "queued");
+      assert.deepEqual(run?.trigger, { kind: "webhook", id: hook, detail: {} });
+      assert.equal(await Deno.readTextFile(run!.inputFile!), body + "\n");
+
+      // Wrong secret.
+      const wrong = await send(
+        w,
+        await signed(env, auth, body, { secret: "other", headers: gh("d-2") }),
+        hook,
+      );
+      assert.equal(wrong.status, 401);
+      // Tampered body: signed one text, sent another.
+      const req = await signed(env, auth, body, { headers: gh("d-3") });
+      const tampered = new Request(req.url, {
+        method: "POST",
+        headers: req.headers,
+        body: body.replace("Acme", "Evil"),
+      });
+      const t = await send(w, tampered, hook);
+      assert.equal(t.status, auth === "bearer" ? 202 : 401, auth);
+      if (auth === "bearer") expected++; // a bearer secret does not sign the body
+      // Missing header.
+      const bare = await send(
+        w,
+        new Request(req.url, { method: "POST", headers: JSON_TYPE, body }),
+        hook,
+      );
+      assert.equal(bare.status, 401);
+      assert.match(bare.body.error, /missing/);
+      assert.equal((await env.runs("leads")).length, expected, `${auth}: nothing else enqueued`);
+    }
+  } finally {
+    await env.dispose();
+  }
+});
+
+Deno.test("webhooks: expired timestamps and replayed signatures are refused", async () => {
+  const env = await setup();
+  const w = await intake(env);
+  try {
+    const body = '{"key":"a"}';
+    for (const auth of ["hmac", "stripe"] as const) {
+      const hook = HOOK_OF[auth];
+      const old = await signed(env, auth, body, { at: env.clock.now() - 5 * 60_000 - 1000 });
+      const r1 = await send(w, old, hook);
+      assert.equal(r1.status, 401);
+      assert.match(r1.body.error, /5 minutes/);
+      const future = await signed(env, auth, body, { at: env.clock.now() + 6 * 60_000 });
+      assert.equal((await send(w, future, hook)).status, 401);
+
+      const first = await signed(env, auth, body);
+      const again = first.clone();
+      assert.equal((await send(w, first, hook)).status, 202);
+      await env.clock.advance(60_000);
+      const replay = await send(w, again, hook);
+      assert.equal(replay.status, 401);
+      assert.match(replay.body.error, /replay/);
+    }
+    // GitHub: the delivery id is remembered for 24 hours.
+    const gh = () => signed(env, "github", body, { headers: { "x-github-delivery": "guid-1" } });
+    assert.equal((await send(w, await gh(), "gh")).status, 202);
+    await env.clock.advance(23 * 3_600_000);
+    const replay = await send(w, await gh(), "gh");
+    assert.equal(replay.status, 401);
+    assert.match(replay.body.error, /replay/);
+    await env.clock.advance(2 * 3_600_000);
+    assert.equal((await send(w, await gh(), "gh")).status, 202);
+    assert.equal((await env.runs("leads")).length, 4);
+  } finally {
+    await env.dispose();
+  }
+});
+
+Deno.test("webhooks: 100 parallel duplicates with one Idempotency-Key start exactly one run", async () => {
+  const env = await setup();
+  // Two intakes on two KV handles of one file, as two server processes would be.
+  const a = await intake(env);
+  const b = await intake(env);
+  try {
+    const body = '[{"key":"x"},{"key":"y"}]';
+    const template = await signed(env, "hmac", body, {
+      headers: { "idempotency-key": "order-42" },
+    });
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => send(i % 2 ? a : b, template.clone(), "sluice")),
+    );
+    const runs = await env.runs("leads");
+    assert.equal(runs.length, 1);
+    assert.equal(results.filter((r) => r.status === 202).length, 1);
+    assert.equal(results.filter((r) => r.status === 200 && r.body.duplicate).length, 99);
+    assert.ok(results.every((r) => r.body.runId === runs[0].id));
+    assert.deepEqual(runs[0].trigger.detail, { idempotencyKey: "order-42" });
+    assert.equal(runs[0].inputs.tag, "from-hook");
+
+    // The same signed request without the key is a replay.
+    const noKey = new Request(template.url, {
+      method: "POST",
+      body,
+      headers: { ...JSON_TYPE, "x-sluice-signature": template.headers.get("x-sluice-signature")! },
+    });
+    assert.equal((await send(a, noKey, "sluice")).status, 401);
+    // A new signature with the same key within 24 h: the first run's id, nothing started.
+    await env.clock.advance(3_600_000);
+    const later = await send(
+      a,
+      await signed(env, "hmac", body, { headers: { "idempotency-key": "order-42" } }),
+      "sluice",
+    );
+    assert.deepEqual([later.status, later.body.runId], [200, runs[0].id]);
+    // After 24 h the key is forgotten.
+    await env.clock.advance(24 * 3_600_000);
+    const fresh = await send(
+      b,
+      await signed(env, "hmac", body, { headers: { "idempotency-key": "order-42" } }),
+      "sluice",
+    );
+    assert.equal(fresh.status, 202);
+    assert.notEqual(fresh.body.runId, runs[0].id);
+    assert.equal((await env.runs("leads")).length, 2);
+  } finally {
+    await env.dispose();
+  }
+});
+
+Deno.test("webhooks: oversized bodies get 413 and invalid bodies 400 with the reason", async () => {
+  const env = await setup();
+  const w = await intake(env, { maxBodyBytes: 200 });
+  try {
+    const big = JSON.stringify({ key: "k", pad: "x".repeat(300) });
+    const r1 = await send(w, await signed(env, "bearer", big), "token");
+    assert.equal(r1.status, 413);
+    // No Content-Length: a streamed body is cut off at the limit.
+    const stream = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (let i = 0; i < 10; i++) c.enqueue(new TextEncoder().encode("x".repeat(50)));
+        c.close();
+      },
+    });
+    const r2 = await w.handle(
+      new Request("http://sluice.test/hooks", {
+        method: "POST",
+        body: stream,
+        headers: { ...JSON_TYPE, authorization: `Bearer ${SECRET}` },
+      }),
+      "leads",
+      "token",
+    );
+    assert.equal(r2.status, 413);
+    await r2.body?.cancel();
+
+    const cases: [string, string, number, RegExp][] = [
+      ["application/json", "{nope", 400, /not valid JSON/],
+      ["application/json", "[1, {}]", 400, /element \[0\] is a number/],
+      ["application/json", "[]", 400, /empty/],
+      ["application/json", '"text"', 400, /a string/],
+      ["application/x-ndjson", '{"a":1}\n\n[2]\n', 400, /line 3 is an array/],
+      ["application/x-ndjson", '{"a":1}\n{bad\n', 400, /line 2 is not valid JSON/],
+      ["text/csv", 'domain,name\n"a.com,Acme\n', 400, /CSV body is malformed: Quote Not Closed/],
+      ["text/csv", "domain,name\na.com\n", 400, /line 2/],
+      ["text/csv", "domain,name\n", 400, /no rows/],
+      ["application/json", "  ", 400, /empty/],
+      ["text/plain", "hello", 415, /text\/plain is not supported/],
+    ];
+    for (const [type, body, status, reason] of cases) {
+      const req = await signed(env, "bearer", body, { headers: { "content-type": type } });
+      const r = await send(w, req, "token");
+      assert.equal(r.status, status, `${type} ${body}`);
+      assert.match(r.body.error, reason);
+    }
+    assert.equal((await env.runs("leads")).length, 0, "nothing was enqueued");
+    const deliveries = await w.deliveries("leads", "token");
+    assert.equal(deliveries.length, cases.length + 2);
+    assert.equal(deliveries[0].status, 415);
+    assert.match(deliveries[0].reason!, /not supported/);
+  } finally {
+    await env.dispose();
+  }
+});
+
+Deno.test("webhooks: NDJSON and CSV bodies become the run's input file", async () => {
+  const env = await setup();
+  const w = await intake(env);
+  try {
+    const nd = await send(
+      w,
+      await signed(env, "bearer", '{"key":"a"}\r\n\n{"key":"b","n":2}\n', {
+        headers: { "content-type": "application/x-ndjson; charset=utf-8" },
+      }),
+      "token",
+    );
+    assert.equal(nd.status, 202);
+    const run1 = (await env.backend.store.getRun(nd.body.runId))!;
+    assert.ok(run1.inputFile!.endsWith(`${run1.id}.jsonl`));
+    assert.equal(await Deno.readTextFile(run1.inputFile!), '{"key":"a"}\n{"key":"b","n":2}\n');
+
+    const csv = "domain,name\nacme.com,Acme\nbeta.org,Beta\n";
+    const c = await send(
+      w,
+      await signed(env, "bearer", csv, { headers: { "content-type": "text/csv" } }),
+      "token",
+    );
+    assert.equal(c.status, 202);
+    const run2 = (await env.backend.store.getRun(c.body.runId))!;
+    assert.ok(run2.inputFile!.endsWith(".csv"));
+    assert.equal(await Deno.readTextFile(run2.inputFile!), csv);
+    const d = await w.deliveries("leads", "token", 1);
+    assert.deepEqual([d[0].status, d[0].items, d[0].runId], [202, 2, run2.id]);
+  } finally {
+    await env.dispose();
+  }
+});
+
+Deno.test("webhooks: body: inputs maps a JSON object to run inputs", async () => {
+  const env = await setup();
+  const w = await intake(env);
+  try {
+    const ok = await send(w, await signed(env, "bearer", '{"tag":"vip","limit":"5"}'), "params");
+    assert.equal(ok.status, 202);
+    const run = (await env.backend.store.getRun(ok.body.runId))!;
+    assert.deepEqual(run.inputs, { tag: "vip", limit: 5 });
+    assert.equal(run.inputFile, undefined);
+
+    const bad = await send(w, await signed(env, "bearer", '{"tga":"x"}'), "params");
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error, /unknown input "tga".*did you mean "tag"/);
+    const arr = await send(w, await signed(env, "bearer", "[1]"), "params");
+    assert.equal(arr.status, 400);
+    assert.equal((await env.runs("leads")).length, 1);
+  } finally {
+    await env.dispose();
+  }
+});
+
+Deno.test("webhooks: unknown, disabled and misconfigured hooks start nothing", async () => {
+  const env = await setup();
+  const w = await intake(env);
+  try {
+    const body = '{"key":"a"}';
+    assert.equal((await w.handle(await signed(env, "bearer", body), "nope", "token")).status, 404);
+    assert.equal((await send(w, await signed(env, "bearer", body), "missing")).status, 404);
+    const off = await send(w, await signed(env, "bearer", body), "off");
+    assert.equal(off.status, 404);
+    assert.match(off.body.error, /disabled/);
+    const unset = await send(w, await signed(env, "bearer", body), "unset");
+    assert.equal(unset.status, 500);
+    assert.doesNotMatch(unset.body.error, /NOT_SET/, "the caller learns nothing about secrets");
+    assert.match((await w.deliveries("leads", "unset"))[0].reason!, /secret "NOT_SET" is not set/);
+    const longKey = await send(
+      w,
+      await signed(env, "bearer", body, { headers: { "idempotency-key": "k".repeat(256) } }),
+      "token",
+    );
+    assert.equal(longKey.status, 400);
+    const get = await w.handle(new Request("http://sluice.test/hooks"), "leads", "token");
+    assert.equal(get.status, 405);
+    await get.body?.cancel();
+    assert.equal((await env.runs("leads")).length, 0);
+  } finally {
+    await env.dispose();
+  }
+});
+
+Deno.test("webhooks: an accepted delivery runs the pipeline over the posted items", async () => {
+  const env = await setup({ startEngine: true });
+  const w = await intake(env);
+  try {
+    const items = [{ key: "a", n: 1 }, { key: "b", n: 2 }, { key: "c", n: 3 }];
+    const res = await send(w, await signed(env, "hmac", JSON.stringify(items)), "sluice");
+    assert.equal(res.status, 202);
+    const done = await env.engine.waitForRun(res.body.runId);
+    assert.equal(done.state, "succeeded", done.error);
+    const out = await runOutput(env.backend, done);
+    assert.deepEqual(
+      out.map((i) => [i.key, i.n, i.via]),
+      [["a", 1, "hook"], ["b", 2, "hook"], ["c", 3, "hook"]],
+    );
+  } finally {
+    await env.dispose();
+  }
+});

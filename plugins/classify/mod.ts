@@ -1,0 +1,83 @@
+/**
+ * classify: sets `item.website` (status from a fixed vocabulary, the signals that fired with their
+ * evidence, a reason), `item.lead` (the business has a domain but no working website) and
+ * `item.lead_reason`, from `item.dns` (plugin `dns`) and `item.http` (plugin `http-probe`).
+ * @module
+ */
+import { definePlugin, type Item } from "@sluice/sdk";
+import type { DnsResult, HttpProbeResult } from "@sluice/sdk/net/types.ts";
+import { classifyWebsite } from "./decide.ts";
+import { defaultSignatures } from "./signatures.ts";
+import { LEAD_STATUSES, type WebsiteStatus, type WebsiteVerdict } from "./types.ts";
+
+interface Config {
+  /** Statuses that make a lead; default every status but live, redirect and unknown. */
+  leadStatuses?: WebsiteStatus[];
+  /** Smallest number of probed items in a chunk for the "our network is down" check. */
+  networkCheckMin?: number;
+}
+
+const TIMEOUTS = new Set(["timeout", "connect_timeout"]);
+
+/** True when the probe got no response and every attempt timed out. */
+function onlyTimeouts(http: HttpProbeResult | undefined): boolean {
+  if (!http || http.best || http.attempts.length === 0) return false;
+  return http.attempts.every((a) => a.error && TIMEOUTS.has(a.error.kind));
+}
+
+/** Classifies a batch; exported for tests that skip the sandbox. */
+export function classifyItems(items: Item[], config: Config = {}): Item[] {
+  const sigs = defaultSignatures();
+  const leadStatuses = new Set(config.leadStatuses ?? LEAD_STATUSES);
+  const verdicts: WebsiteVerdict[] = items.map((item) =>
+    classifyWebsite({
+      domain: String(item.domain ?? item.key).toLowerCase(),
+      dns: item.dns as DnsResult | undefined,
+      http: item.http as HttpProbeResult | undefined,
+    }, sigs)
+  );
+  // When every probed domain of a chunk timed out, the fault is ours (network down), not theirs.
+  const probed = items.filter((i) => (i.http as HttpProbeResult | undefined)?.attempts?.length);
+  if (
+    probed.length >= (config.networkCheckMin ?? 5) &&
+    probed.every((i) => onlyTimeouts(i.http as HttpProbeResult))
+  ) {
+    verdicts.forEach((v, k) => {
+      if (v.status === "unreachable" && onlyTimeouts(items[k].http as HttpProbeResult)) {
+        v.status = "unknown";
+        v.reason = `every one of the ${probed.length} probed domains in this chunk timed out: ` +
+          "our network looks down, not theirs; retry the run";
+        v.signals.unshift({
+          id: "network_down",
+          status: "unknown",
+          strength: "strong",
+          evidence: `${probed.length} of ${probed.length} probed domains timed out on every attempt`,
+        });
+      }
+    });
+  }
+  return items.map((item, k) => {
+    const website = verdicts[k];
+    const lead = leadStatuses.has(website.status);
+    const lead_reason = lead
+      ? `${website.status.replace("_", " ")}: ${website.reason}`
+      : website.status === "unknown"
+      ? `not a lead: no verdict: ${website.reason}`
+      : `not a lead: ${website.status}: ${website.reason}`;
+    return { ...item, website, lead, lead_reason };
+  });
+}
+
+export default definePlugin<Config>({
+  setup() {
+    defaultSignatures(); // compile once, and fail at start if a data file is broken
+  },
+  process(items, { config, metrics }) {
+    const out = classifyItems(items, config);
+    for (const i of out) {
+      metrics.count(`status_${(i.website as WebsiteVerdict).status}`);
+      if (i.lead) metrics.count("leads");
+    }
+    return out;
+  },
+});

@@ -1,0 +1,175 @@
+/**
+ * Signals read from the final page: fingerprints (challenges, default server pages, unclaimed
+ * platform pages, suspended pages, JavaScript parking landers), wording (parking, sale,
+ * placeholder, suspended; strong phrases or weak-and-weak pairs), thin or empty content, and
+ * redirects written into the page (meta refresh, script).
+ * @module
+ */
+import type { PageView } from "./page_view.ts";
+import type { Phrase, Signatures } from "./signatures.ts";
+import type { Signal } from "./types.ts";
+
+const clip = (s: string, n = 80) => (s.length > n ? s.slice(0, n - 1) + "…" : s);
+
+/** The matched text around a match, for evidence. */
+function excerpt(text: string, re: RegExp): string | undefined {
+  const m = re.exec(text);
+  return m ? clip(m[0].replace(/\s+/g, " ").trim()) : undefined;
+}
+
+/** Fingerprint signals (every match is strong). One signal per signal id, first match wins. */
+export function fingerprintSignals(page: PageView, sigs: Signatures): Signal[] {
+  const seen = new Set<string>();
+  const out: Signal[] = [];
+  for (const s of sigs.pages) {
+    if (seen.has(s.signal)) continue;
+    let hay: string;
+    if (s.where === "title") hay = page.title;
+    else if (s.where === "text") hay = page.text;
+    else if (s.where === "html") hay = page.html;
+    else hay = page.headers[s.where.slice("header:".length)] ?? "";
+    if (!hay) continue;
+    const hit = excerpt(hay, s.pattern);
+    if (hit === undefined) continue;
+    seen.add(s.signal);
+    out.push({
+      id: s.signal,
+      status: s.status,
+      strength: "strong",
+      evidence: `${s.service}: ${s.where} matches "${hit}" (${s.id})`,
+      source: s.source,
+    });
+  }
+  return out;
+}
+
+/** Wording hit: which phrase, where and whether it was in a headline. */
+interface WordingHit {
+  phrase: Phrase;
+  match: string;
+  inHeadline: boolean;
+}
+
+function wordingHits(page: PageView, phrases: Phrase[]): WordingHit[] {
+  const hits: WordingHit[] = [];
+  for (const phrase of phrases) {
+    const head = page.headlines.map((h) => excerpt(h, phrase.pattern)).find((x) => x);
+    const body = head ?? excerpt(page.text, phrase.pattern);
+    if (body !== undefined) hits.push({ phrase, match: body, inHeadline: head !== undefined });
+  }
+  return hits;
+}
+
+/**
+ * Wording signals. Parking wording counts anywhere (ad disclaimers never appear on business
+ * pages). Sale, placeholder and suspended wording decides only in the title or an h1, or on a
+ * page without business substance. Weak phrases need a second, different weak phrase of the
+ * same status (`pairWith` adds outside evidence that counts as one, e.g. parking DNS).
+ */
+export function wordingSignals(
+  page: PageView,
+  sigs: Signatures,
+  pairWith: Set<string> = new Set(),
+): Signal[] {
+  const out: Signal[] = [];
+  const hits = wordingHits(page, sigs.phrases);
+  const bySignal = new Map<string, WordingHit[]>();
+  for (const h of hits) {
+    const list = bySignal.get(h.phrase.signal) ?? [];
+    list.push(h);
+    bySignal.set(h.phrase.signal, list);
+  }
+  for (const [signal, list] of bySignal) {
+    const status = list[0].phrase.status;
+    const anywhere = status === "parked";
+    const counts = (h: WordingHit) => anywhere || h.inHeadline || !page.substantive;
+    const strong = list.find((h) => h.phrase.strength === "strong" && counts(h));
+    const weak = list.filter((h) => h.phrase.strength === "weak" && (anywhere || !page.substantive));
+    const where = (h: WordingHit) => (h.inHeadline ? "headline" : "text");
+    if (strong) {
+      out.push({
+        id: signal,
+        status,
+        strength: "strong",
+        evidence: `${where(strong)} says "${strong.match}" (${strong.phrase.id}, ${strong.phrase.lang})`,
+        source: strong.phrase.source,
+      });
+    } else if (weak.length >= 2 || (weak.length === 1 && pairWith.has(status))) {
+      const ev = weak.map((h) => `"${h.match}" (${h.phrase.id})`).join(" + ");
+      out.push({
+        id: signal,
+        status,
+        strength: "strong",
+        evidence: weak.length >= 2
+          ? `weak phrases together: ${ev}`
+          : `weak phrase ${ev} with ${status} DNS evidence`,
+        source: weak[0].phrase.source,
+      });
+    } else if (weak.length === 1 || list.length > 0) {
+      const h = weak[0] ?? list[0];
+      out.push({
+        id: signal,
+        status,
+        strength: "weak",
+        evidence: `${where(h)} mentions "${h.match}" (${h.phrase.id}) on a ${
+          page.substantive ? "business page" : "page"
+        }: not decisive alone`,
+        source: h.phrase.source,
+      });
+    }
+  }
+  return out;
+}
+
+/** Thin or empty content: a page with (almost) nothing a visitor could use. */
+export function contentSignals(page: PageView): Signal[] {
+  if (page.binary) return [];
+  const blank = page.bodyBytes === 0 || (!page.text.trim() && !/<(script|img|iframe)\b/i.test(page.html));
+  if (blank) {
+    return [{
+      id: "empty_page",
+      status: "placeholder",
+      strength: "strong",
+      evidence: page.bodyBytes === 0 ? "the page body is empty" : "the page has no visible text",
+    }];
+  }
+  if (page.appShell) return [];
+  if (page.words < 12 && page.business.length === 0 && !page.media) {
+    return [{
+      id: "thin_content",
+      status: "placeholder",
+      strength: "strong",
+      evidence: `only ${page.words} words of text, no contact details, no images`,
+    }];
+  }
+  return [];
+}
+
+/** A redirect written into the page: `<meta http-equiv=refresh>` or a top-level script. */
+export interface PageRedirect {
+  kind: "meta_refresh" | "script";
+  /** Absolute target URL. */
+  target: string;
+}
+
+/** Finds a meta refresh or a script redirect at page load; resolved against the page URL. */
+export function pageRedirect(page: PageView): PageRedirect | undefined {
+  const meta = /<meta[^>]+http-equiv=["']?refresh["']?[^>]*content=["']?\s*\d*\s*;?\s*url\s*=\s*['"]?([^"'>\s]+)/i
+    .exec(page.html) ??
+    /<meta[^>]+content=["']?\s*\d*\s*;\s*url\s*=\s*['"]?([^"'>\s]+)['"]?[^>]*http-equiv=["']?refresh/i
+      .exec(page.html);
+  const script =
+    /(?:window\.|document\.|top\.|self\.)?location(?:\.href)?\s*=\s*["']([^"']+)["']|location\.(?:replace|assign)\(\s*["']([^"']+)["']\s*\)/i
+      .exec(page.html);
+  const pick = meta
+    ? { kind: "meta_refresh" as const, raw: meta[1] }
+    : script && page.words < 40
+    ? { kind: "script" as const, raw: script[1] ?? script[2] }
+    : undefined;
+  if (!pick) return undefined;
+  try {
+    return { kind: pick.kind, target: new URL(pick.raw, page.url).href };
+  } catch {
+    return undefined;
+  }
+}

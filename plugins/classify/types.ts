@@ -1,0 +1,64 @@
+/**
+ * The vocabulary of the classify plugin: website statuses, signals and the verdict written to
+ * `item.website`.
+ * @module
+ */
+
+/** Every website status, in a fixed order. */
+export const STATUSES = [
+  "live",
+  "redirect",
+  "no_dns",
+  "no_address",
+  "unreachable",
+  "http_error",
+  "parked",
+  "for_sale",
+  "placeholder",
+  "suspended",
+  "unknown",
+] as const;
+
+/** What the domain's website is. */
+export type WebsiteStatus = typeof STATUSES[number];
+
+/** Statuses that make a lead by default: the business has a domain but no working website. */
+export const LEAD_STATUSES: readonly WebsiteStatus[] = [
+  "no_dns",
+  "no_address",
+  "unreachable",
+  "http_error",
+  "parked",
+  "for_sale",
+  "placeholder",
+  "suspended",
+];
+
+/** How much one signal weighs: strong signals decide alone, weak ones only in combination. */
+export type Strength = "strong" | "weak";
+
+/** One piece of evidence that fired, with what it points to. */
+export interface Signal {
+  /** Signal id, e.g. `parking_ns` (see README for the list). */
+  id: string;
+  /** The status this signal points to. */
+  status: WebsiteStatus;
+  strength: Strength;
+  /** What exactly matched, in words (e.g. `NS ns1.sedoparking.com is Sedo Parking`). */
+  evidence: string;
+  /** Where the signature comes from (data files), when it is one. */
+  source?: string;
+}
+
+/** `item.website`, written by classify. */
+export interface WebsiteVerdict {
+  status: WebsiteStatus;
+  /** Every signal that fired (also those that did not decide). */
+  signals: Signal[];
+  /** One line: why this status. */
+  reason: string;
+  /** URL of the response the verdict is about, when there was one. */
+  url?: string;
+  /** HTTP status of that response. */
+  httpStatus?: number;
+}

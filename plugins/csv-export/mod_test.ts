@@ -1,0 +1,83 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { openPlugin, runPlugin } from "@sluice/sdk/testing.ts";
+
+const dir = new URL(".", import.meta.url);
+// The plugin imports `@sluice/sdk/...` sub-modules; until the sandbox grants read of the SDK
+// folder itself, the test grants it (see the report to the lead).
+const SDK_READ = fileURLToPath(new URL("../../sdk", import.meta.url));
+const permissions = { read: [".", SDK_READ], write: ["."] };
+const items = [
+  {
+    key: "a.com",
+    domain: "a.com",
+    name: 'Café, "Zur Post"',
+    lead: true,
+    website: { status: "parked" },
+  },
+  { key: "b.com", domain: "b.com", name: "B", lead: false, website: { status: "live" } },
+  { key: "c.com", domain: "c.com", name: "C", lead: true, website: { status: "for_sale" } },
+];
+
+Deno.test("csv-export: retried chunks never duplicate rows; finish is idempotent", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    await using p = await openPlugin({
+      dir,
+      permissions,
+      dataDir,
+      config: { columns: ["domain", "name", { path: "website.status", header: "status" }] },
+    });
+    const out0 = await p.process(items.slice(0, 2), 0);
+    assert.deepEqual(out0.items, items.slice(0, 2), "a sink passes its input through unchanged");
+    await p.process(items.slice(2), 1);
+    await p.process(items.slice(0, 2), 0); // chunk 0 retried
+    await p.finish();
+    const file = join(dataDir, "runs", "test-run", "leads.csv");
+    const text = await Deno.readTextFile(file);
+    assert.equal(
+      text,
+      'domain,name,status\r\na.com,"Café, ""Zur Post""",parked\r\nc.com,C,for_sale\r\n',
+    );
+    await p.finish();
+    assert.equal(await Deno.readTextFile(file), text);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("csv-export: all items, BOM, delimiter, custom path with {run}", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    await runPlugin({
+      dir,
+      permissions,
+      dataDir,
+      chunkSize: 1,
+      config: {
+        leadsOnly: false,
+        bom: true,
+        delimiter: ";",
+        path: "exports/{run}-all.csv",
+        columns: ["key", "lead"],
+      },
+      items,
+    });
+    const bytes = await Deno.readFile(join(dataDir, "exports", "test-run-all.csv"));
+    assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
+    assert.equal(
+      new TextDecoder().decode(bytes.subarray(3)),
+      "key;lead\r\na.com;true\r\nb.com;false\r\nc.com;true\r\n",
+    );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("csv-export: a path outside the data folder is refused", async () => {
+  await assert.rejects(
+    runPlugin({ dir, permissions, config: { path: "../../escape.csv" }, items }),
+    /outside the plugin's data folder/,
+  );
+});

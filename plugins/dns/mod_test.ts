@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { runPlugin } from "@sluice/sdk/testing.ts";
+import { DEFAULT_NETWORK } from "@sluice/sdk";
+import { startDnsServer } from "../../testing/dns_server.ts";
+
+const dir = new URL(".", import.meta.url);
+// The sandbox grants read of the plugin folder only; the shared `sdk/net/` modules the plugin
+// imports must be readable too (see the report: the host should grant `sdk/` itself).
+const permissions = {
+  net: ["*"],
+  read: [new URL("../../sdk/", import.meta.url).pathname],
+};
+
+Deno.test("dns in the sandbox: statuses and records per domain, retry on a second server", async () => {
+  const dead = await startDnsServer({ zones: { "*.test": { behaviour: "drop" } } });
+  const good = await startDnsServer({
+    zones: {
+      "acme.test": { A: ["192.0.2.1"], MX: [{ preference: 5, exchange: "mx.acme.test" }] },
+      "www.acme.test": { A: ["192.0.2.1"] },
+      "broken.test": { behaviour: "servfail" },
+      "slow.test": { behaviour: { slowMs: 2000 } },
+    },
+  });
+  try {
+    const result = await runPlugin({
+      dir,
+      permissions,
+      network: {
+        ...DEFAULT_NETWORK,
+        dnsServers: [dead.address, good.address],
+        timeouts: { ...DEFAULT_NETWORK.timeouts, dns: 200 },
+      },
+      config: { txt: false },
+      items: [
+        { key: "acme.test", domain: "acme.test" },
+        { key: "gone.test", domain: "gone.test" },
+        { key: "broken.test", domain: "broken.test" },
+        { key: "slow.test", domain: "slow.test" },
+      ],
+    });
+    const dns = Object.fromEntries(
+      result.items.map((i) => [i.key, i.dns as Record<string, unknown>]),
+    );
+    assert.equal(dns["acme.test"].status, "ok");
+    assert.deepEqual((dns["acme.test"].apex as { a: string[] }).a, ["192.0.2.1"]);
+    assert.deepEqual(dns["acme.test"].mx, [{ priority: 5, exchange: "mx.acme.test" }]);
+    assert.equal(dns["gone.test"].status, "nxdomain");
+    assert.equal(dns["broken.test"].status, "servfail");
+    assert.equal(dns["slow.test"].status, "unknown");
+    assert.match(String(dns["slow.test"].reason), /timeout/);
+    assert.equal(result.metrics.dns_ok, 1);
+    assert.equal(result.metrics.dns_unknown, 1);
+  } finally {
+    await Promise.all([dead.close(), good.close()]);
+  }
+});
+
+Deno.test("dns without servers refuses to start with a clear message", async () => {
+  const err = await runPlugin({ dir, permissions, items: [{ key: "a.test" }] }).catch((e) => e);
+  assert.match(String(err?.message ?? err), /no DNS servers configured/);
+});

@@ -1,0 +1,103 @@
+/**
+ * http-probe: probes each domain's web presence over HTTPS and HTTP at the addresses the `dns`
+ * stage found and writes `item.http` (see `HttpProbeResult` in `@sluice/sdk/net/types.ts`).
+ * @module
+ */
+import { definePlugin, type Item } from "@sluice/sdk";
+import { DnsClient } from "@sluice/sdk/net/dns_client.ts";
+import { lookupDomain, lookupHost } from "@sluice/sdk/net/dns_lookup.ts";
+import { fetchWithRedirects, type HostResolver } from "@sluice/sdk/net/http_fetch.ts";
+import { KeyedLimiter, mapConcurrent } from "@sluice/sdk/net/limiter.ts";
+import type { DnsResult } from "@sluice/sdk/net/types.ts";
+import { probeDomain } from "./probe.ts";
+
+interface Config {
+  field?: string;
+  maxRedirects?: number;
+  maxBodyBytes?: number;
+  hashBytes?: number;
+  perIpConcurrency?: number;
+  probeAll?: boolean;
+  randomPath?: boolean;
+  itemTimeoutMs?: number;
+  userAgent?: string;
+}
+
+interface State {
+  dns?: DnsClient;
+  resolve: HostResolver;
+  perIp: KeyedLimiter;
+}
+
+export default definePlugin<Config, State>({
+  setup({ network, config, signal }) {
+    const dns = network.dnsServers.length
+      ? new DnsClient({
+        servers: network.dnsServers,
+        timeoutMs: network.timeouts.dns,
+        concurrency: network.concurrency,
+      })
+      : undefined;
+    if (dns) signal.addEventListener("abort", () => dns.close(), { once: true });
+    const resolve: HostResolver = (host, s) =>
+      dns ? lookupHost(dns, host, s) : Promise.resolve({
+        status: "unknown",
+        reason: "no DNS servers configured (network.dnsServers)",
+        a: [],
+        aaaa: [],
+        cname: [],
+      });
+    return { dns, resolve, perIp: new KeyedLimiter(config.perIpConcurrency ?? 4) };
+  },
+  async process(items, { config, state, network, metrics, signal }) {
+    const field = config.field ?? "domain";
+    const itemTimeout = config.itemTimeoutMs ?? network.timeouts.request * 3;
+    return await mapConcurrent(items, network.concurrency, async (item): Promise<Item> => {
+      const value = item[field];
+      const domain = (typeof value === "string" && value ? value : item.key).toLowerCase();
+      const deadline = new AbortController();
+      const timer = setTimeout(() => deadline.abort(new Error("item deadline")), itemTimeout);
+      const onAbort = () => deadline.abort(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      try {
+        const dns = (item.dns as DnsResult | undefined) ??
+          (state.dns
+            ? await lookupDomain(state.dns, domain, { ns: false, mx: false, txt: false })
+            : {
+              status: "unknown" as const,
+              reason: "no dns result on the item and no DNS servers configured",
+              apex: { status: "unknown" as const, a: [], aaaa: [], cname: [] },
+              www: { status: "unknown" as const, a: [], aaaa: [], cname: [] },
+              ns: [],
+              mx: [],
+              txt: [],
+            });
+        const http = await probeDomain({
+          domain,
+          dns,
+          probeAll: config.probeAll,
+          randomPath: config.randomPath,
+          signal: deadline.signal,
+          fetch: (url, addresses, s) =>
+            fetchWithRedirects({
+              url,
+              addresses,
+              resolve: state.resolve,
+              network,
+              maxRedirects: config.maxRedirects,
+              maxBodyBytes: config.maxBodyBytes,
+              digest: { hashBytes: config.hashBytes },
+              perIp: state.perIp,
+              userAgent: config.userAgent,
+              signal: s,
+            }),
+        });
+        metrics.count(`http_${http.status}`);
+        return { ...item, http };
+      } finally {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", onAbort);
+      }
+    });
+  },
+});

@@ -1,0 +1,46 @@
+/**
+ * jsonl-export: writes the run's leads (or all items) as JSON Lines, whole items or chosen
+ * columns, one part file per chunk (overwritten on retry), concatenated into the final file
+ * atomically in `finish`. Items pass through unchanged.
+ * @module
+ */
+import { definePlugin } from "@sluice/sdk";
+import { type Column, type ColumnSpec, parseColumns, pick } from "@sluice/sdk/sink/columns.ts";
+import { finalizeParts, resolveOutputPath, writePart } from "@sluice/sdk/sink/part_files.ts";
+
+interface Config {
+  path?: string;
+  columns?: ColumnSpec[];
+  leadsOnly?: boolean;
+  bom?: boolean;
+}
+
+interface State {
+  file: string;
+  columns?: Column[];
+}
+
+export default definePlugin<Config, State>({
+  setup({ config, dataDir, run }) {
+    return {
+      file: resolveOutputPath({
+        dataDir,
+        runId: run.id,
+        path: config.path,
+        defaultName: "leads.jsonl",
+      }),
+      columns: config.columns ? parseColumns(config.columns) : undefined,
+    };
+  },
+  async process(items, { config, state, chunk, metrics }) {
+    const chosen = (config.leadsOnly ?? true) ? items.filter((i) => i.lead === true) : items;
+    const lines = chosen.map((i) => JSON.stringify(state.columns ? pick(i, state.columns) : i));
+    await writePart(state.file, chunk, lines.map((l) => l + "\n").join(""));
+    metrics.count("rows_written", lines.length);
+    return items;
+  },
+  async finish({ config, state, log }) {
+    const r = await finalizeParts(state.file, { bom: config.bom ?? false });
+    if (!r.alreadyDone) log.info(`jsonl-export: wrote ${state.file} from ${r.parts} chunk(s)`);
+  },
+});

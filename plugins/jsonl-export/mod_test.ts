@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { openPlugin, runPlugin } from "@sluice/sdk/testing.ts";
+
+const dir = new URL(".", import.meta.url);
+// The plugin imports `@sluice/sdk/...` sub-modules; until the sandbox grants read of the SDK
+// folder itself, the test grants it (see the report to the lead).
+const SDK_READ = fileURLToPath(new URL("../../sdk", import.meta.url));
+const permissions = { read: [".", SDK_READ], write: ["."] };
+const items = [
+  { key: "a.com", lead: true, website: { status: "parked" }, score: 80 },
+  { key: "b.com", lead: false, website: { status: "live" } },
+  { key: "c.com", lead: true, website: { status: "no_dns" }, score: 40 },
+];
+
+Deno.test("jsonl-export: leads only, whole items, retries overwrite their part", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    await using p = await openPlugin({ dir, permissions, dataDir });
+    await p.process(items.slice(2), 1);
+    const out = await p.process(items.slice(0, 2), 0);
+    assert.deepEqual(out.items, items.slice(0, 2));
+    await p.process(items.slice(2), 1); // retry of chunk 1
+    await p.finish();
+    await p.finish();
+    const lines = (await Deno.readTextFile(join(dataDir, "runs", "test-run", "leads.jsonl")))
+      .trimEnd().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(lines, [items[0], items[2]]);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("jsonl-export: chosen columns keyed by header, in order", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    await runPlugin({
+      dir,
+      permissions,
+      dataDir,
+      config: {
+        leadsOnly: false,
+        columns: [{ path: "website.status", header: "status" }, "key", "score"],
+      },
+      items,
+    });
+    const text = await Deno.readTextFile(join(dataDir, "runs", "test-run", "leads.jsonl"));
+    assert.equal(
+      text,
+      '{"status":"parked","key":"a.com","score":80}\n' +
+        '{"status":"live","key":"b.com","score":null}\n' +
+        '{"status":"no_dns","key":"c.com","score":40}\n',
+    );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

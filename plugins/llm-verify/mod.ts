@@ -1,0 +1,168 @@
+/**
+ * llm-verify (optional, off by default): asks an OpenAI-compatible chat-completions endpoint to
+ * label items whose `website.status` is uncertain (`unknown`, or `website.confidence` below
+ * `minConfidence`). The answer must be a label from the website-status vocabulary with a short
+ * rationale; anything else is refused and the item keeps its status. A token budget per run
+ * (shared by the stage's instances) caps the spend. API trouble passes items through with
+ * `llm.status: "unknown"` and the reason (rate limit, retries, circuit breaker).
+ * @module
+ */
+import { definePlugin, type Item } from "@sluice/sdk";
+import { ApiClient } from "@sluice/sdk/api/client.ts";
+import { createNetRequester } from "@sluice/sdk/api/net_requester.ts";
+import { mapConcurrent } from "@sluice/sdk/net/limiter.ts";
+import { TokenBudget } from "./budget.ts";
+import { buildMessages, LEAD_LABELS, parseAnswer } from "./prompt.ts";
+
+interface Config {
+  enabled?: boolean;
+  baseUrl?: string;
+  apiKey?: string;
+  model?: string;
+  minConfidence?: number;
+  budgetTokens?: number;
+  maxTokens?: number;
+  maxTextChars?: number;
+  perSecond?: number;
+  attempts?: number;
+  concurrency?: number;
+  breakerThreshold?: number;
+  breakerCooldownSeconds?: number;
+}
+
+/** `item.llm`. */
+export interface LlmResult {
+  /** `accepted` (label applied), `rejected` (answer refused), `skipped` (budget), `unknown`. */
+  status: "accepted" | "rejected" | "skipped" | "unknown";
+  model: string;
+  label?: string;
+  rationale?: string;
+  tokens?: number;
+  reason?: string;
+}
+
+interface State {
+  client?: ApiClient;
+  budget?: TokenBudget;
+  url: string;
+  key: string;
+}
+
+/** True when classify's verdict is uncertain enough to ask the model. */
+export function isUncertain(item: Item, minConfidence: number): boolean {
+  const w = item.website as { status?: string; confidence?: unknown } | undefined;
+  if (!w || typeof w.status !== "string") return false;
+  if (w.status === "unknown") return true;
+  return typeof w.confidence === "number" && w.confidence < minConfidence;
+}
+
+export default definePlugin<Config, State>({
+  async setup({ config, secrets, network, dataDir, run, signal }) {
+    const url = `${
+      (config.baseUrl ?? "https://api.openai.com/v1").replace(/\/+$/, "")
+    }/chat/completions`;
+    const key = config.apiKey ?? secrets.OPENAI_API_KEY ?? "";
+    if (!config.enabled) return { url, key };
+    if (!key) {
+      throw new Error(
+        "llm-verify: enabled but no API key: set with.apiKey: ${{ secrets.OPENAI_API_KEY }}",
+      );
+    }
+    const net = createNetRequester({ network });
+    const budget = await TokenBudget.open(dataDir, run.id, config.budgetTokens ?? 200_000);
+    signal.addEventListener("abort", () => {
+      net.close();
+      budget.close();
+    }, { once: true });
+    const client = new ApiClient({
+      request: net,
+      perSecond: config.perSecond ?? 2,
+      retry: { attempts: config.attempts ?? 3, baseMs: 1000, maxMs: 30_000 },
+      breaker: {
+        name: `LLM API ${new URL(url).host}`,
+        failureThreshold: config.breakerThreshold ?? 3,
+        cooldownMs: (config.breakerCooldownSeconds ?? 300) * 1000,
+      },
+    });
+    return { client, budget, url, key };
+  },
+  async process(items, { config, state, network, metrics, signal }) {
+    if (!config.enabled || !state.client) return items;
+    const min = config.minConfidence ?? 0.6;
+    const limit = Math.min(config.concurrency ?? 2, network.concurrency);
+    return await mapConcurrent(items, limit, async (item: Item) => {
+      if (!isUncertain(item, min)) return item;
+      const llm = await ask(item, config, state, signal);
+      metrics.count(`llm_${llm.status}`);
+      if (llm.tokens) metrics.count("llm_tokens", llm.tokens);
+      const out: Item = { ...item, llm };
+      if (llm.status === "accepted" && llm.label && llm.label !== "unknown") {
+        const lead = (LEAD_LABELS as readonly string[]).includes(llm.label);
+        out.website = { ...(item.website as object), status: llm.label, status_source: "llm" };
+        out.lead = lead;
+        out.lead_reason = `${
+          lead ? "" : "not a lead: "
+        }the model labelled it ${llm.label}: ${llm.rationale}`;
+      }
+      return out;
+    });
+  },
+});
+
+async function ask(
+  item: Item,
+  config: Config,
+  state: State,
+  signal: AbortSignal,
+): Promise<LlmResult> {
+  const model = config.model ?? "gpt-4o-mini";
+  const messages = buildMessages(item, config.maxTextChars ?? 1500);
+  const maxTokens = config.maxTokens ?? 120;
+  const estimate = Math.ceil(messages.reduce((n, m) => n + m.content.length, 0) / 4) + maxTokens;
+  if (!(await state.budget!.reserve(estimate))) {
+    return {
+      status: "skipped",
+      model,
+      reason: `the run's token budget (${state.budget!.limit}) is used up; raise with.budgetTokens`,
+    };
+  }
+  let tokens = estimate;
+  try {
+    let content: unknown;
+    await state.client!.call({
+      url: state.url,
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${state.key}` },
+      body: JSON.stringify({ model, messages, max_tokens: maxTokens, temperature: 0 }),
+      signal,
+    }, {
+      validate(res) {
+        if (res.status !== 200) {
+          throw new Error(
+            `the LLM API answered HTTP ${res.status}` +
+              (res.status === 401 || res.status === 403 ? " (check the API key)" : ""),
+          );
+        }
+        let body: {
+          choices?: { message?: { content?: unknown } }[];
+          usage?: { total_tokens?: unknown };
+        };
+        try {
+          body = JSON.parse(res.body);
+        } catch {
+          throw new Error("the LLM API answered something that is not JSON");
+        }
+        content = body.choices?.[0]?.message?.content;
+        if (typeof body.usage?.total_tokens === "number") tokens = body.usage.total_tokens;
+      },
+    });
+    const parsed = parseAnswer(content);
+    if (!parsed.ok) return { status: "rejected", model, tokens, reason: parsed.reason };
+    return { status: "accepted", model, tokens, label: parsed.label, rationale: parsed.rationale };
+  } catch (e) {
+    if (signal.aborted) throw e;
+    return { status: "unknown", model, reason: (e as Error).message };
+  } finally {
+    await state.budget!.settle(estimate, tokens);
+  }
+}

@@ -1,0 +1,160 @@
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { DEFAULT_NETWORK } from "@sluice/sdk";
+import { runPlugin } from "@sluice/sdk/testing.ts";
+import { startLlmFake } from "../../testing/llm_fake.ts";
+
+const dir = new URL(".", import.meta.url);
+// The plugin imports `@sluice/sdk/...` sub-modules; until the sandbox grants read of the SDK
+// folder itself, the test grants it (see the report to the lead).
+const SDK_READ = fileURLToPath(new URL("../../sdk", import.meta.url));
+const permissions = { net: ["*"], read: [".", SDK_READ], write: ["."] };
+const network = {
+  ...DEFAULT_NETWORK,
+  allowPrivate: true,
+  timeouts: { dns: 500, connect: 1000, request: 1000 },
+};
+
+const page = (title: string) => ({
+  status: "responded",
+  best: { url: "https://x/", status: 200, title, text: title },
+});
+const items = [
+  { key: "sure.com", website: { status: "live" }, lead: false },
+  {
+    key: "parked.com",
+    website: { status: "unknown" },
+    http: page("Buy this domain parking"),
+    lead: false,
+  },
+  { key: "odd.com", website: { status: "unknown" }, http: page("weird"), lead: false },
+  {
+    key: "shop.com",
+    website: { status: "placeholder", confidence: 0.3 },
+    http: page("Shop"),
+    lead: true,
+  },
+];
+
+const respond = (req: { messages: { content: string }[] }) => {
+  const u = req.messages[1].content;
+  if (u.includes("parked.com")) return '{"label": "parked", "rationale": "Only ad links."}';
+  if (u.includes("shop.com")) return '{"label": "live", "rationale": "A real shop with products."}';
+  return '{"label": "definitely a website?", "rationale": "??"}';
+};
+
+Deno.test("llm-verify is off by default: items pass untouched, nothing is sent", async () => {
+  await using fake = startLlmFake({ respond });
+  const { items: out } = await runPlugin({
+    dir,
+    permissions,
+    network,
+    config: { baseUrl: fake.baseUrl },
+    items,
+  });
+  assert.deepEqual(out, items);
+  assert.equal(fake.requests.length, 0);
+});
+
+Deno.test("llm-verify labels uncertain items only; answers outside the vocabulary are refused", async () => {
+  await using fake = startLlmFake({ respond });
+  const { items: out } = await runPlugin({
+    dir,
+    permissions,
+    network,
+    secrets: { OPENAI_API_KEY: "test-llm-key" },
+    config: { enabled: true, baseUrl: fake.baseUrl, model: "tiny", perSecond: 100 },
+    items,
+  });
+  assert.equal(fake.requests.length, 3, "the confident verdict was not sent");
+  assert.equal(fake.requests[0].model, "tiny");
+  const by = Object.fromEntries(out.map((i) => [i.key, i]));
+  assert.deepEqual(by["sure.com"], items[0]);
+  assert.equal((by["parked.com"].website as { status: string }).status, "parked");
+  assert.equal(by["parked.com"].lead, true);
+  assert.match(String(by["parked.com"].lead_reason), /labelled it parked: Only ad links/);
+  const odd = by["odd.com"];
+  assert.equal((odd.llm as { status: string }).status, "rejected");
+  assert.match((odd.llm as { reason: string }).reason, /outside the vocabulary/);
+  assert.equal(
+    (odd.website as { status: string }).status,
+    "unknown",
+    "a refused answer changes nothing",
+  );
+  assert.equal(by["shop.com"].lead, false, "the model may also say it is a live site");
+});
+
+Deno.test("llm-verify stops at the run's token budget", async () => {
+  await using fake = startLlmFake({
+    respond,
+    usage: () => ({ prompt_tokens: 400, completion_tokens: 100 }),
+  });
+  const { items: out } = await runPlugin({
+    dir,
+    permissions,
+    network,
+    secrets: { OPENAI_API_KEY: "test-llm-key" },
+    config: {
+      enabled: true,
+      baseUrl: fake.baseUrl,
+      budgetTokens: 600,
+      concurrency: 1,
+      perSecond: 100,
+    },
+    items,
+  });
+  assert.equal(fake.requests.length, 1);
+  const skipped = out.filter((i) =>
+    (i.llm as { status?: string } | undefined)?.status === "skipped"
+  );
+  assert.equal(skipped.length, 2);
+  assert.match((skipped[0].llm as { reason: string }).reason, /token budget \(600\) is used up/);
+});
+
+Deno.test("llm-verify: 429 storms are waited out; a bad key or garbage trips the breaker", async () => {
+  await using fake = startLlmFake({ respond });
+  fake.setBehaviour({ kind: "status", status: 429, retryAfter: "1", times: 1 });
+  const ok = await runPlugin({
+    dir,
+    permissions,
+    network,
+    secrets: { OPENAI_API_KEY: "test-llm-key" },
+    config: { enabled: true, baseUrl: fake.baseUrl, perSecond: 100 },
+    items: items.slice(1, 2),
+  });
+  assert.equal((ok.items[0].llm as { status: string }).status, "accepted");
+
+  fake.setBehaviour({ kind: "malformed" });
+  const bad = await runPlugin({
+    dir,
+    permissions,
+    network,
+    secrets: { OPENAI_API_KEY: "test-llm-key" },
+    config: {
+      enabled: true,
+      baseUrl: fake.baseUrl,
+      breakerThreshold: 1,
+      concurrency: 1,
+      perSecond: 100,
+    },
+    items: items.slice(1),
+  });
+  const reasons = bad.items.slice(0, 3).map((i) => (i.llm as { reason: string }).reason);
+  assert.match(reasons[0], /not JSON/);
+  assert.match(reasons[1], /paused after 1 failures/);
+  assert.equal((bad.items[0].website as { status: string }).status, "unknown", "nothing changed");
+
+  fake.setBehaviour(undefined);
+  const wrongKey = await runPlugin({
+    dir,
+    permissions,
+    network,
+    secrets: { OPENAI_API_KEY: "nope" },
+    config: { enabled: true, baseUrl: fake.baseUrl },
+    items: items.slice(1, 2),
+  });
+  assert.match(
+    (wrongKey.items[0].llm as { reason: string }).reason,
+    /HTTP 401 \(check the API key\)/,
+  );
+});

@@ -1,0 +1,165 @@
+/**
+ * Pure mail analysis: provider class from MX hosts, null MX, SPF includes, DMARC policy, and
+ * role-address guesses (never verified).
+ * @module
+ */
+import PROVIDERS from "./providers.json" with { type: "json" };
+
+/** Provider classes. */
+export type MailProvider =
+  | "google"
+  | "microsoft"
+  | "zoho"
+  | "hosting"
+  | "self_hosted"
+  | "other"
+  | "none";
+
+/** One MX record (as `item.dns.mx`). */
+export interface Mx {
+  priority: number;
+  exchange: string;
+}
+
+/** Parsed SPF record. */
+export interface Spf {
+  record: string;
+  /** `include:` domains and a `redirect=` target, in order. */
+  includes: string[];
+  /** The `all` qualifier (`-all`, `~all`, `?all`, `+all`) when present. */
+  all?: string;
+  /** True when more than one SPF record is published (an SPF permerror). */
+  multiple?: boolean;
+}
+
+/** Parsed DMARC record. */
+export interface Dmarc {
+  record: string;
+  /** `none`, `quarantine` or `reject` (`p=`); `invalid` when missing or unknown. */
+  policy: string;
+  subdomain_policy?: string;
+  pct?: number;
+  rua?: string[];
+}
+
+/** An address a sales person might try; never verified by this plugin. */
+export interface AddressGuess {
+  address: string;
+  role?: string;
+  /** `guess` (role address), `input` (given in the input row), `rdap` (registrant). */
+  source: "guess" | "input" | "rdap";
+  /** Always false: nothing here proves that the mailbox exists. */
+  verified: false;
+}
+
+const TABLE: [Exclude<MailProvider, "self_hosted" | "none">, string[]][] = (
+  ["google", "microsoft", "zoho", "hosting", "other"] as const
+).map((k) => [k, PROVIDERS[k].suffixes]);
+
+const bare = (s: string) => s.toLowerCase().replace(/\.$/, "");
+const under = (host: string, suffix: string) => host === suffix || host.endsWith(`.${suffix}`);
+
+/** True for a null MX (RFC 7505): a single MX whose exchange is `.` (or empty). */
+export function isNullMx(mx: Mx[]): boolean {
+  return mx.length > 0 && mx.every((m) => bare(m.exchange) === "" || m.exchange === ".");
+}
+
+/** The provider class and, for known providers, the matched MX suffix. */
+export function classifyMx(domain: string, mx: Mx[]): { provider: MailProvider; via?: string } {
+  const hosts = [...mx].sort((a, b) => a.priority - b.priority).map((m) => bare(m.exchange))
+    .filter((h) => h !== "");
+  if (hosts.length === 0) return { provider: "none" };
+  const d = bare(domain);
+  for (const h of hosts) {
+    for (const [provider, suffixes] of TABLE) {
+      const s = suffixes.find((x) => under(h, x));
+      if (s) return { provider, via: s };
+    }
+  }
+  if (hosts.some((h) => under(h, d))) return { provider: "self_hosted", via: hosts[0] };
+  return { provider: "other", via: hosts[0] };
+}
+
+/** Parses the SPF record among TXT strings, if any. */
+export function parseSpf(txt: string[]): Spf | undefined {
+  const spf = txt.filter((t) => /^v=spf1(\s|$)/i.test(t.trim()));
+  if (spf.length === 0) return undefined;
+  const record = spf[0].trim();
+  const includes: string[] = [];
+  let all: string | undefined;
+  for (const term of record.split(/\s+/).slice(1)) {
+    const inc = /^[+?~-]?include:(.+)$/i.exec(term);
+    if (inc) includes.push(bare(inc[1]));
+    const red = /^redirect=(.+)$/i.exec(term);
+    if (red) includes.push(bare(red[1]));
+    const a = /^([+?~-]?)all$/i.exec(term);
+    if (a) all = `${a[1] || "+"}all`;
+  }
+  const out: Spf = { record, includes };
+  if (all) out.all = all;
+  if (spf.length > 1) out.multiple = true;
+  return out;
+}
+
+/** Parses the DMARC record among `_dmarc` TXT strings, if any. */
+export function parseDmarc(txt: string[]): Dmarc | undefined {
+  const rec = txt.map((t) => t.trim()).find((t) => /^v=DMARC1\s*(;|$)/i.test(t));
+  if (!rec) return undefined;
+  const tags = new Map<string, string>();
+  for (const part of rec.split(";")) {
+    const i = part.indexOf("=");
+    if (i > 0) tags.set(part.slice(0, i).trim().toLowerCase(), part.slice(i + 1).trim());
+  }
+  const p = tags.get("p")?.toLowerCase();
+  const out: Dmarc = {
+    record: rec,
+    policy: p && ["none", "quarantine", "reject"].includes(p) ? p : "invalid",
+  };
+  const sp = tags.get("sp")?.toLowerCase();
+  if (sp) out.subdomain_policy = sp;
+  const pct = Number(tags.get("pct"));
+  if (tags.has("pct") && Number.isFinite(pct)) out.pct = pct;
+  const rua = tags.get("rua");
+  if (rua) out.rua = rua.split(",").map((s) => s.trim()).filter(Boolean);
+  return out;
+}
+
+const EMAIL = /^[^@\s]+@([^@\s]+\.[^@\s]+)$/;
+
+/**
+ * Addresses worth trying, all `verified: false`: the input's and registrant's e-mail when on
+ * this domain, then `role@domain` guesses — none when the domain cannot receive mail.
+ */
+export function guessAddresses(options: {
+  domain: string;
+  canReceive: boolean;
+  roles: string[];
+  inputEmail?: unknown;
+  rdapEmail?: unknown;
+}): AddressGuess[] {
+  if (!options.canReceive) return [];
+  const d = bare(options.domain);
+  const out: AddressGuess[] = [];
+  const seen = new Set<string>();
+  const add = (g: AddressGuess) => {
+    if (seen.has(g.address)) return;
+    seen.add(g.address);
+    out.push(g);
+  };
+  for (const [v, source] of [[options.inputEmail, "input"], [options.rdapEmail, "rdap"]] as const) {
+    if (typeof v !== "string") continue;
+    const e = v.trim().toLowerCase();
+    const m = EMAIL.exec(e);
+    if (m && under(m[1], d)) add({ address: e, source, verified: false });
+  }
+  for (const role of options.roles) {
+    if (!/^[a-z0-9._+-]+$/i.test(role)) continue;
+    add({
+      address: `${role.toLowerCase()}@${d}`,
+      role: role.toLowerCase(),
+      source: "guess",
+      verified: false,
+    });
+  }
+  return out;
+}

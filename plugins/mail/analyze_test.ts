@@ -1,0 +1,75 @@
+import assert from "node:assert/strict";
+import { classifyMx, guessAddresses, isNullMx, parseDmarc, parseSpf } from "./analyze.ts";
+
+const mx = (...hosts: string[]) => hosts.map((exchange, i) => ({ priority: i * 10, exchange }));
+
+Deno.test("provider classes from MX hosts", () => {
+  const d = "shop.de";
+  assert.deepEqual(classifyMx(d, mx("aspmx.l.google.com", "alt1.aspmx.l.google.com")), {
+    provider: "google",
+    via: "aspmx.l.google.com",
+  });
+  assert.equal(classifyMx(d, mx("shop-de.mail.protection.outlook.com")).provider, "microsoft");
+  assert.equal(classifyMx(d, mx("mx.zoho.eu")).provider, "zoho");
+  assert.equal(classifyMx(d, mx("mx00.ionos.de")).provider, "hosting");
+  assert.equal(classifyMx(d, mx("mail.shop.de.")).provider, "self_hosted");
+  assert.equal(classifyMx(d, mx("eu-smtp-inbound-1.mimecast.com")).provider, "other");
+  assert.equal(classifyMx(d, mx("mx.some-unknown-isp.example")).provider, "other");
+  assert.equal(classifyMx(d, []).provider, "none");
+  assert.equal(classifyMx(d, mx("notgoogle.com")).provider, "other", "suffix, not substring");
+});
+
+Deno.test("null MX", () => {
+  assert.ok(isNullMx([{ priority: 0, exchange: "." }]));
+  assert.ok(isNullMx([{ priority: 0, exchange: "" }]));
+  assert.ok(!isNullMx([]));
+  assert.ok(!isNullMx(mx("mx.a.com")));
+});
+
+Deno.test("SPF includes, redirect, all qualifier, multiple records", () => {
+  assert.deepEqual(
+    parseSpf(["google-site-verification=x", "v=spf1 include:_spf.google.com ~all"]),
+    {
+      record: "v=spf1 include:_spf.google.com ~all",
+      includes: ["_spf.google.com"],
+      all: "~all",
+    },
+  );
+  assert.deepEqual(parseSpf(["v=spf1 a mx redirect=_spf.Example.NET."])?.includes, [
+    "_spf.example.net",
+  ]);
+  assert.equal(parseSpf(["v=spf1 -all", "v=spf1 mx -all"])?.multiple, true);
+  assert.equal(parseSpf(["v=spf10 nope", "hello"]), undefined);
+});
+
+Deno.test("DMARC policy and tags; invalid policies are flagged", () => {
+  assert.deepEqual(
+    parseDmarc(["v=DMARC1; p=reject; sp=none; pct=50; rua=mailto:a@x.com,mailto:b@x.com"]),
+    {
+      record: "v=DMARC1; p=reject; sp=none; pct=50; rua=mailto:a@x.com,mailto:b@x.com",
+      policy: "reject",
+      subdomain_policy: "none",
+      pct: 50,
+      rua: ["mailto:a@x.com", "mailto:b@x.com"],
+    },
+  );
+  assert.equal(parseDmarc(["v=DMARC1; p=banana"])?.policy, "invalid");
+  assert.equal(parseDmarc(["v=spf1 -all"]), undefined);
+});
+
+Deno.test("address guesses are never verified and only when mail is received", () => {
+  const g = guessAddresses({
+    domain: "shop.de",
+    canReceive: true,
+    roles: ["info", "Sales", "bad role"],
+    inputEmail: "Owner@Shop.de",
+    rdapEmail: "someone@gmail.com",
+  });
+  assert.deepEqual(g, [
+    { address: "owner@shop.de", source: "input", verified: false },
+    { address: "info@shop.de", role: "info", source: "guess", verified: false },
+    { address: "sales@shop.de", role: "sales", source: "guess", verified: false },
+  ]);
+  assert.ok(g.every((a) => a.verified === false));
+  assert.deepEqual(guessAddresses({ domain: "x.de", canReceive: false, roles: ["info"] }), []);
+});

@@ -1,0 +1,180 @@
+/**
+ * rdap: registration data of each item's domain from its registry's RDAP server (found via the
+ * IANA bootstrap): dates, registrar, EPP status flags, name servers and non-redacted registrant
+ * contact, as `item.rdap`. Per-server rate limit, retries honouring `Retry-After`, a circuit
+ * breaker per server (items then pass as `unknown` with the reason), and a result cache in the
+ * plugin's data folder.
+ * @module
+ */
+import { definePlugin, type Item } from "@sluice/sdk";
+import { ApiClient } from "@sluice/sdk/api/client.ts";
+import { CircuitOpenError } from "@sluice/sdk/api/circuit_breaker.ts";
+import { createNetRequester, type NetRequester } from "@sluice/sdk/api/net_requester.ts";
+import { mapConcurrent } from "@sluice/sdk/net/limiter.ts";
+import { type Bootstrap, IANA_BOOTSTRAP, loadBootstrap } from "./bootstrap.ts";
+import { RdapCache } from "./cache.ts";
+import { parseRdapDomain, type RdapResult } from "./parse.ts";
+
+interface Config {
+  bootstrap?: string;
+  bootstrapJson?: unknown;
+  bootstrapMaxAgeHours?: number;
+  perSecond?: number;
+  attempts?: number;
+  concurrency?: number;
+  cacheDays?: number;
+  breakerThreshold?: number;
+  breakerCooldownSeconds?: number;
+}
+
+interface State {
+  bootstrap: () => Promise<Bootstrap>;
+  client: (server: string) => ApiClient;
+  cache: RdapCache;
+  requester: NetRequester;
+}
+
+const DAY = 86_400_000;
+
+export default definePlugin<Config, State>({
+  async setup(ctx) {
+    const { config, network, dataDir, log, signal } = ctx;
+    const requester = createNetRequester({ network });
+    const cache = await RdapCache.open(dataDir, (config.cacheDays ?? 7) * DAY);
+    signal.addEventListener("abort", () => {
+      requester.close();
+      cache.close();
+    }, { once: true });
+    const clients = new Map<string, ApiClient>();
+    const client = (server: string) => {
+      const host = new URL(server).host;
+      let c = clients.get(host);
+      if (!c) {
+        c = new ApiClient({
+          request: requester,
+          perSecond: config.perSecond ?? 2,
+          retry: { attempts: config.attempts ?? 4, baseMs: 500, maxMs: 20_000 },
+          breaker: {
+            name: `RDAP server ${host}`,
+            failureThreshold: config.breakerThreshold ?? 5,
+            cooldownMs: (config.breakerCooldownSeconds ?? 300) * 1000,
+          },
+        });
+        clients.set(host, c);
+      }
+      return c;
+    };
+    const location = config.bootstrap ?? network.rdapBootstrap ?? IANA_BOOTSTRAP;
+    const maxAgeMs = (config.bootstrapMaxAgeHours ?? 24) * 3_600_000;
+    let current: Bootstrap | undefined;
+    let failed: { at: number; error: Error } | undefined;
+    const load = () =>
+      loadBootstrap({
+        json: config.bootstrapJson,
+        location,
+        dataDir,
+        maxAgeMs,
+        now: Date.now,
+        warn: (m) => log.warn(m),
+        download: async (url) => {
+          const r = await client(url).call({ url, headers: { accept: "application/json" } });
+          if (r.status !== 200) throw new Error(`HTTP ${r.status} from ${url}`);
+          return r.body;
+        },
+      });
+    const bootstrap = async () => {
+      const fresh = current &&
+        (config.bootstrapJson !== undefined || Date.now() - current.loadedAt < maxAgeMs);
+      if (fresh) return current!;
+      // After a failed load, wait a minute before asking again (items pass as unknown meanwhile).
+      if (failed && Date.now() - failed.at < 60_000) {
+        if (current) return current;
+        throw failed.error;
+      }
+      try {
+        current = await load();
+        failed = undefined;
+      } catch (e) {
+        failed = { at: Date.now(), error: e as Error };
+        if (!current) throw e;
+        log.warn(`rdap: keeping the loaded bootstrap: ${(e as Error).message}`);
+      }
+      return current;
+    };
+    return { bootstrap, client, cache, requester };
+  },
+
+  async process(items, ctx) {
+    const { state, config, metrics, network, signal, log } = ctx;
+    let boot: Bootstrap;
+    try {
+      boot = await state.bootstrap();
+    } catch (e) {
+      const reason = `RDAP bootstrap unavailable: ${(e as Error).message}`;
+      log.warn(`rdap: ${reason}; items pass with rdap.status unknown`);
+      metrics.count("rdap_unknown", items.length);
+      return items.map((item) => ({ ...item, rdap: { status: "unknown", reason } }));
+    }
+    const limit = Math.min(config.concurrency ?? 8, network.concurrency);
+    return await mapConcurrent(items, limit, async (item: Item) => {
+      const domain = String(item.domain ?? item.key).toLowerCase();
+      const rdap = await lookup(domain, boot, state, signal);
+      metrics.count(`rdap_${rdap.status}`);
+      if (rdap.cached) metrics.count("rdap_cache_hits");
+      return { ...item, rdap };
+    });
+  },
+});
+
+async function lookup(
+  domain: string,
+  boot: Bootstrap,
+  state: State,
+  signal: AbortSignal,
+): Promise<RdapResult> {
+  const server = boot.serverFor(domain);
+  if (!server) {
+    return {
+      status: "unsupported",
+      reason: `no RDAP server for .${domain.split(".").slice(1).join(".")} in the bootstrap`,
+    };
+  }
+  const hit = await state.cache.get(domain);
+  if (hit) return { ...hit, cached: true };
+  const client = state.client(server);
+  const url = `${server}domain/${encodeURIComponent(domain)}`;
+  let result: RdapResult;
+  try {
+    let parsed: ReturnType<typeof parseRdapDomain> | undefined;
+    const r = await client.call({
+      url,
+      headers: { accept: "application/rdap+json, application/json" },
+      signal,
+    }, {
+      validate(res) {
+        if (res.status !== 200) return;
+        try {
+          parsed = parseRdapDomain(JSON.parse(res.body));
+        } catch (e) {
+          throw new Error(
+            `malformed RDAP answer from ${server} for ${domain}: ${(e as Error).message}`,
+          );
+        }
+      },
+    });
+    if (r.status === 404) {
+      result = { status: "not_found", server, reason: `${server} has no record of ${domain}` };
+    } else if (r.status !== 200 || !parsed) {
+      result = { status: "unknown", server, reason: `${url} answered HTTP ${r.status}` };
+    } else {
+      result = { status: "ok", server, ...parsed };
+    }
+  } catch (e) {
+    if (signal.aborted) throw e;
+    const m = (e as Error).message;
+    const msg = e instanceof CircuitOpenError || m.startsWith("malformed") ? m : `${url}: ${m}`;
+    return { status: "unknown", server, reason: msg };
+  }
+  await state.cache.put(domain, result);
+  return result;
+}

@@ -1,0 +1,105 @@
+/**
+ * The default scoring rules and bands, used when a stage gives no `rules`/`bands`. The same list
+ * is documented in README.md and written out in `pipelines/no-website-leads.yaml`.
+ * @module
+ */
+
+/** One scoring rule: when `when` is true for an item, add `points` (negative: a penalty). */
+export interface ScoreRule {
+  /** Short id shown in `score_reasons` (default `rule-<n>`). */
+  id?: string;
+  /** CEL condition over `item` (see expression.ts). */
+  when: string;
+  /** Points added when it fires (may be negative). */
+  points: number;
+  /** Why, in words a sales person understands. */
+  reason: string;
+}
+
+/** Lower bounds of the bands; below `cool` is `cold`. */
+export interface Bands {
+  hot: number;
+  warm: number;
+  cool: number;
+}
+
+/** Default band thresholds. */
+export const DEFAULT_BANDS: Bands = { hot: 70, warm: 45, cool: 20 };
+
+/** Default rules (see README.md for the reasoning). */
+export const DEFAULT_RULES: ScoreRule[] = [
+  {
+    id: "no-website",
+    when: 'item.lead == true && item.website.status != "unknown"',
+    points: 30,
+    reason: "domain has no working website",
+  },
+  {
+    id: "search-confirms",
+    when: 'item.search.status == "not_found"',
+    points: 10,
+    reason: "web search found no other website of the business",
+  },
+  {
+    id: "real-mail",
+    when: 'item.mail.provider in ["google", "microsoft", "zoho", "hosting", "self_hosted"]',
+    points: 15,
+    reason: "domain receives mail at a real provider (the business uses it)",
+  },
+  {
+    id: "domain-age",
+    when: "daysSince(item.rdap.registered) > 365.0",
+    points: 10,
+    reason: "domain registered more than a year ago",
+  },
+  {
+    id: "expiry-far",
+    when: "daysUntil(item.rdap.expires) > 90.0",
+    points: 10,
+    reason: "domain renewed: expiry more than 90 days away",
+  },
+  {
+    id: "contact-found",
+    when: "present(item.phone) || present(item.email) || present(item.rdap.registrant.phone) || " +
+      "present(item.rdap.registrant.email)",
+    points: 10,
+    reason: "a phone number or e-mail address is known",
+  },
+  {
+    id: "name-match",
+    when: "nameMatchesDomain(item.name, item.domain)",
+    points: 10,
+    reason: "business name matches the domain",
+  },
+  {
+    id: "null-mx",
+    when: "item.mail.null_mx == true",
+    points: -15,
+    reason: "null MX: the domain accepts no mail",
+  },
+  {
+    id: "marketplace",
+    when: 'item.website.status == "for_sale"',
+    points: -25,
+    reason: "domain is listed for sale (likely owned by a domain investor, not the business)",
+  },
+  {
+    id: "hold",
+    when: "item.rdap.flags.client_hold || item.rdap.flags.server_hold || " +
+      "item.rdap.flags.redemption_period || item.rdap.flags.pending_delete",
+    points: -20,
+    reason: "registry hold, redemption or pending delete: the domain may be lost",
+  },
+  {
+    id: "website-unknown",
+    when: 'item.website.status == "unknown"',
+    points: -20,
+    reason: "website check gave no verdict",
+  },
+  {
+    id: "enrichment-unknown",
+    when: 'item.mail.status == "unknown" || item.rdap.status == "unknown"',
+    points: -5,
+    reason: "mail or registration lookup gave no verdict",
+  },
+];

@@ -1,0 +1,118 @@
+/**
+ * The `when` language of score rules: CEL (via `@bufbuild/cel`, never `eval`) over `item`, with
+ * mixed int/double arithmetic (JSON numbers are doubles) and a few helpers:
+ * `daysSince(s)`, `daysUntil(s)` (an ISO date string to days, relative to the run's clock) and
+ * `nameMatchesDomain(name, domain)` and
+ * `present(x)` (not null, not blank, not an empty list). A rule that reads a missing field simply does not fire.
+ * @module
+ */
+import {
+  type CelEnv,
+  celEnv,
+  celFunc,
+  celMap,
+  CelScalar,
+  isCelError,
+  parse,
+  plan,
+} from "@bufbuild/cel";
+import { strings } from "@bufbuild/cel/ext";
+import { nameMatchesDomain } from "./name_match.ts";
+
+const D = CelScalar.DOUBLE;
+const I = CelScalar.INT;
+const S = CelScalar.STRING;
+const B = CelScalar.BOOL;
+const DAY = 86_400_000;
+
+/** A compiled `when` expression. */
+export interface Condition {
+  readonly source: string;
+  /** True/false; `missing` when the expression read an absent field (the rule does not fire). */
+  test(item: unknown): { value: boolean; missing?: boolean; error?: string };
+}
+
+/** True for a value worth showing: not null, not an empty/blank string, not an empty list. */
+function present(v: unknown): boolean {
+  if (v === null || v === undefined) return false;
+  if (typeof v === "string") return v.trim() !== "";
+  if (typeof v === "object" && Symbol.iterator in v) {
+    return !(v as Iterable<unknown>)[Symbol.iterator]().next().done;
+  }
+  return true;
+}
+
+function dateMs(s: string): number {
+  const t = Date.parse(s);
+  if (Number.isNaN(t)) throw new Error(`"${s}" is not a date (expected ISO 8601, e.g. 2020-05-01)`);
+  return t;
+}
+
+function makeEnv(now: () => number): CelEnv {
+  return celEnv({
+    variables: { item: CelScalar.DYN },
+    funcs: [
+      ...strings,
+      celFunc("_+_", [D, I], D, (a, b) => a + Number(b)),
+      celFunc("_+_", [I, D], D, (a, b) => Number(a) + b),
+      celFunc("_-_", [D, I], D, (a, b) => a - Number(b)),
+      celFunc("_-_", [I, D], D, (a, b) => Number(a) - b),
+      celFunc("_*_", [D, I], D, (a, b) => a * Number(b)),
+      celFunc("_*_", [I, D], D, (a, b) => Number(a) * b),
+      celFunc("_/_", [D, I], D, (a, b) => a / Number(b)),
+      celFunc("daysSince", [S], D, (s) => (now() - dateMs(s)) / DAY),
+      celFunc("daysUntil", [S], D, (s) => (dateMs(s) - now()) / DAY),
+      celFunc("nameMatchesDomain", [S, S], B, (n, d) => nameMatchesDomain(n, d)),
+      celFunc("present", [CelScalar.DYN], B, (v) => present(v)),
+    ],
+  });
+}
+
+/** Raised for a `when` that does not compile; says which rule and what is wrong. */
+export class RuleError extends Error {
+  /** Builds the error. */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "RuleError";
+  }
+}
+
+/** Compiles `when` expressions against one clock. */
+export class ConditionCompiler {
+  readonly #env: CelEnv;
+  /** `now` is the clock used by `daysSince`/`daysUntil`. */
+  constructor(now: () => number = Date.now) {
+    this.#env = makeEnv(now);
+  }
+
+  /** Compiles `source`; throws {@linkcode RuleError} with `where` in the message. */
+  compile(source: string, where: string): Condition {
+    if (typeof source !== "string" || source.trim() === "") {
+      throw new RuleError(`${where}: "when" is empty; write e.g. item.lead == true`);
+    }
+    let program;
+    try {
+      program = plan(this.#env, parse(source));
+    } catch (e) {
+      const msg = (e as { rawMessage?: string }).rawMessage ?? (e as Error).message;
+      throw new RuleError(`${where}: invalid "when" expression ${JSON.stringify(source)}: ${msg}`, {
+        cause: e,
+      });
+    }
+    return {
+      source,
+      test(item) {
+        const plain = item && typeof item === "object" ? item : {};
+        const r = program({ item: celMap(new Map(Object.entries(plain))) as never });
+        if (isCelError(r)) {
+          const missing = /^(field not found|no such key)/.test(r.message);
+          return missing ? { value: false, missing } : { value: false, error: r.message };
+        }
+        if (typeof r !== "boolean") {
+          return { value: false, error: `gave ${typeof r}, not true or false` };
+        }
+        return { value: r };
+      },
+    };
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * score: adds `score` (0–100), `band` (hot/warm/cool/cold) and `score_reasons` to every item,
+ * from rules written in the pipeline (`with.rules: [{ when, points, reason }]`).
+ * @module
+ */
+import { definePlugin } from "@sluice/sdk";
+import type { Bands, ScoreRule } from "./default_rules.ts";
+import { createScorer, type Scorer } from "./scorer.ts";
+
+interface Config {
+  rules?: ScoreRule[];
+  bands?: Partial<Bands>;
+  base?: number;
+  /** Fixed "now" (ISO date) for reproducible scores; default the real clock. */
+  now?: string;
+}
+
+export default definePlugin<Config, Scorer>({
+  setup({ config }) {
+    let now: (() => number) | undefined;
+    if (config.now !== undefined) {
+      const t = Date.parse(config.now);
+      if (Number.isNaN(t)) {
+        throw new Error(`score: with.now ${JSON.stringify(config.now)} is not an ISO date`);
+      }
+      now = () => t;
+    }
+    return createScorer({ rules: config.rules, bands: config.bands, base: config.base, now });
+  },
+  process(items, { state, log, metrics }) {
+    const warned = new Set<string>();
+    return items.map((item) => {
+      const { errors, ...fields } = state.score(item);
+      for (const e of errors) {
+        metrics.count("score_rule_errors");
+        if (!warned.has(e)) {
+          warned.add(e);
+          log.warn(`score: rule did not evaluate for item ${item.key}: ${e}`);
+        }
+      }
+      metrics.count(`score_band_${fields.band}`);
+      return { ...item, ...fields };
+    });
+  },
+});

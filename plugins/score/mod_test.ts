@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+import { runPlugin } from "@sluice/sdk/testing.ts";
+
+Deno.test("score runs in the sandbox with rules from the pipeline", async () => {
+  const { items } = await runPlugin({
+    dir: new URL(".", import.meta.url),
+    config: {
+      now: "2025-06-01",
+      rules: [
+        { id: "lead", when: "item.lead == true", points: 50, reason: "no website" },
+        { id: "old", when: "daysSince(item.rdap.registered) > 365.0", points: 30, reason: "old" },
+      ],
+      bands: { hot: 80, warm: 50, cool: 10 },
+    },
+    items: [
+      { key: "a.com", lead: true, rdap: { registered: "2020-01-01" } },
+      { key: "b.com", lead: true, rdap: { registered: "2025-05-01" } },
+      { key: "c.com", lead: false },
+    ],
+  });
+  assert.deepEqual(items.map((i) => [i.key, i.score, i.band]), [
+    ["a.com", 80, "hot"],
+    ["b.com", 50, "warm"],
+    ["c.com", 0, "cold"],
+  ]);
+  assert.deepEqual(items[0].score_reasons, [
+    { rule: "lead", points: 50, reason: "no website" },
+    { rule: "old", points: 30, reason: "old" },
+  ]);
+  assert.deepEqual(items[1].rdap, { registered: "2025-05-01" }, "other fields pass through");
+});
+
+Deno.test("score refuses a rule that does not compile, naming it", async () => {
+  await assert.rejects(
+    runPlugin({
+      dir: new URL(".", import.meta.url),
+      config: { rules: [{ id: "bad", when: "item.lead ==", points: 1 }] },
+      items: [{ key: "a.com" }],
+    }),
+    /rules\[0\] \(bad\)/,
+  );
+});

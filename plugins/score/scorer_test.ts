@@ -1,0 +1,142 @@
+import assert from "node:assert/strict";
+import { bandOf, createScorer } from "./scorer.ts";
+import { DEFAULT_BANDS } from "./default_rules.ts";
+import { nameMatchesDomain } from "./name_match.ts";
+
+const NOW = Date.parse("2025-06-01T00:00:00Z");
+
+const hotLead = {
+  key: "mueller-baeckerei.de",
+  domain: "mueller-baeckerei.de",
+  name: "Bäckerei Müller GmbH",
+  phone: "+49 30 1234567",
+  lead: true,
+  website: { status: "parked" },
+  mail: { status: "ok", provider: "google", null_mx: false },
+  rdap: {
+    status: "ok",
+    registered: "2012-03-04T00:00:00Z",
+    expires: "2026-03-04T00:00:00Z",
+    flags: {
+      client_hold: false,
+      server_hold: false,
+      redemption_period: false,
+      pending_delete: false,
+    },
+    registrant: null,
+  },
+  search: { status: "not_found" },
+};
+
+Deno.test("default rules: a strong lead is hot and every fired rule is listed", () => {
+  const s = createScorer({ now: () => NOW }).score(hotLead);
+  assert.deepEqual(s.errors, []);
+  assert.deepEqual(s.score_reasons.map((r) => r.rule), [
+    "no-website",
+    "search-confirms",
+    "real-mail",
+    "domain-age",
+    "expiry-far",
+    "contact-found",
+    "name-match",
+  ]);
+  assert.equal(s.score, 95);
+  assert.equal(s.band, "hot");
+});
+
+Deno.test("default rules: penalties fire and the score is clamped at 0", () => {
+  const s = createScorer({ now: () => NOW }).score({
+    key: "x.com",
+    lead: false,
+    website: { status: "unknown" },
+    mail: { status: "ok", provider: "none", null_mx: true },
+    rdap: {
+      status: "ok",
+      flags: {
+        client_hold: true,
+        server_hold: false,
+        redemption_period: false,
+        pending_delete: false,
+      },
+    },
+  });
+  assert.deepEqual(s.score_reasons.map((r) => [r.rule, r.points]), [
+    ["null-mx", -15],
+    ["hold", -20],
+    ["website-unknown", -20],
+  ]);
+  assert.equal(s.score, 0);
+  assert.equal(s.band, "cold");
+});
+
+Deno.test("a rule that reads a missing field does not fire and is not an error", () => {
+  const s = createScorer({ now: () => NOW }).score({ key: "bare.com" });
+  assert.deepEqual(s.score_reasons, []);
+  assert.deepEqual(s.errors, []);
+  assert.equal(s.score, 0);
+});
+
+Deno.test("custom rules, base, clamping at 100 and custom bands", () => {
+  const scorer = createScorer({
+    base: 50,
+    rules: [
+      { id: "big", when: "item.employees > 10", points: 60, reason: "big" },
+      { when: 'item.city.lowerAscii() == "berlin"', points: -5, reason: "berlin" },
+    ],
+    bands: { hot: 90, warm: 60, cool: 40 },
+  });
+  assert.deepEqual(scorer.score({ key: "a", employees: 11, city: "Paris" }), {
+    score: 100,
+    band: "hot",
+    score_reasons: [{ rule: "big", points: 60, reason: "big" }],
+    errors: [],
+  });
+  const b = scorer.score({ key: "b", employees: 3, city: "BERLIN" });
+  assert.equal(b.score, 45);
+  assert.equal(b.band, "cool");
+  assert.equal(b.score_reasons[0].rule, "rule-2");
+});
+
+Deno.test("bad rules are refused at setup, naming the rule", () => {
+  assert.throws(
+    () => createScorer({ rules: [{ id: "oops", when: "item.a ==", points: 1, reason: "" }] }),
+    /rules\[0\] \(oops\): invalid "when" expression/,
+  );
+  assert.throws(
+    () => createScorer({ rules: [{ when: "true", points: "5" as unknown as number, reason: "" }] }),
+    /"points" must be a number/,
+  );
+  assert.throws(() => createScorer({ bands: { hot: 10, warm: 50 } }), /hot >= warm >= cool/);
+});
+
+Deno.test("a rule giving a non-boolean or a bad date is reported, not fired", () => {
+  const s = createScorer({
+    rules: [
+      { id: "num", when: "item.n", points: 5, reason: "" },
+      { id: "date", when: "daysSince(item.d) > 1.0", points: 5, reason: "" },
+    ],
+  }).score({ key: "k", n: 3, d: "not a date" });
+  assert.equal(s.score, 0);
+  assert.equal(s.errors.length, 2);
+  assert.match(s.errors[0], /^num: gave number/);
+  assert.match(s.errors[1], /^date: .*not a date/);
+});
+
+Deno.test("bands", () => {
+  assert.deepEqual([70, 69, 45, 44, 20, 19].map((s) => bandOf(s, DEFAULT_BANDS)), [
+    "hot",
+    "warm",
+    "warm",
+    "cool",
+    "cool",
+    "cold",
+  ]);
+});
+
+Deno.test("name matching folds accents and drops legal forms", () => {
+  assert.ok(nameMatchesDomain("Bäckerei Müller GmbH", "mueller-baeckerei.de"));
+  assert.ok(nameMatchesDomain("Bäckerei Müller GmbH", "backerei-muller.de"));
+  assert.ok(nameMatchesDomain("Smith & Sons Plumbing Ltd", "smithplumbing.co.uk"));
+  assert.ok(nameMatchesDomain("Joe's Pizza", "joespizza.com"));
+  assert.equal(nameMatchesDomain("Acme Dental", "bestteeth.com"), false);
+});

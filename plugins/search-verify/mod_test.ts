@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { DEFAULT_NETWORK } from "@sluice/sdk";
+import { runPlugin } from "@sluice/sdk/testing.ts";
+import { startSearchFake } from "../../testing/search_fake.ts";
+
+const dir = new URL(".", import.meta.url);
+// The plugin imports `@sluice/sdk/...` sub-modules; until the sandbox grants read of the SDK
+// folder itself, the test grants it (see the report to the lead).
+const SDK_READ = fileURLToPath(new URL("../../sdk", import.meta.url));
+const permissions = { net: ["*"], read: [SDK_READ] };
+const network = {
+  ...DEFAULT_NETWORK,
+  allowPrivate: true,
+  timeouts: { dns: 500, connect: 1000, request: 1000 },
+};
+
+const results = (q: string) =>
+  q.includes("Schmidt")
+    ? [{ url: "https://schmidt-brot.de/", title: "Bäckerei Schmidt", content: "Köln" }]
+    : q.includes("Weber")
+    ? [{ url: "https://www.instagram.com/weber.koeln", title: "Friseur Weber (@weber) Köln" }]
+    : [{ url: "https://www.yelp.de/x", title: "Something else" }];
+
+const items = [
+  { key: "baeckerei-schmidt.de", name: "Bäckerei Schmidt", city: "Köln", lead: true },
+  { key: "weber.de", name: "Friseur Weber", city: "Köln", lead: true },
+  { key: "lonely.de", name: "Lonely Shop", city: "Bonn", lead: true },
+  { key: "live.de", name: "Live Shop", city: "Bonn", lead: false },
+  { key: "noname.de", lead: true },
+];
+
+for (const provider of ["searxng", "brave"] as const) {
+  Deno.test(`search-verify (${provider}): finds websites and social pages elsewhere, flips lead`, async () => {
+    await using fake = startSearchFake({ results });
+    const { items: out } = await runPlugin({
+      dir,
+      permissions,
+      network,
+      secrets: { BRAVE_API_KEY: "test-brave-key" },
+      config: { provider, baseUrl: fake.baseUrl, perSecond: 100 },
+      items,
+    });
+    const by = Object.fromEntries(out.map((i) => [i.key, i]));
+    assert.equal(by["baeckerei-schmidt.de"].lead, false);
+    assert.match(String(by["baeckerei-schmidt.de"].lead_reason), /schmidt-brot\.de.*website/);
+    assert.equal(
+      (by["weber.de"].search as { evidence: { kind: string }[] }).evidence[0].kind,
+      "social",
+    );
+    assert.equal(by["weber.de"].lead, false);
+    assert.equal(by["lonely.de"].lead, true);
+    assert.equal((by["lonely.de"].search as { status: string }).status, "not_found");
+    assert.equal(by["live.de"].search, undefined, "non-leads are not searched");
+    assert.equal((by["noname.de"].search as { status: string }).status, "skipped");
+    assert.deepEqual(fake.queries.map((q) => [q.provider, q.q]), [
+      [provider, '"Bäckerei Schmidt" Köln'],
+      [provider, '"Friseur Weber" Köln'],
+      [provider, '"Lonely Shop" Bonn'],
+    ]);
+  });
+}
+
+Deno.test("search-verify: a 429 storm is waited out honouring Retry-After", async () => {
+  await using fake = startSearchFake({ results });
+  fake.setBehaviour({ kind: "status", status: 429, retryAfter: "1", times: 2 });
+  const { items: out } = await runPlugin({
+    dir,
+    permissions,
+    network,
+    config: { baseUrl: fake.baseUrl, perSecond: 100, attempts: 3 },
+    items: items.slice(0, 1),
+  });
+  assert.equal((out[0].search as { status: string }).status, "found_elsewhere");
+  assert.equal(fake.queries.length, 3);
+});
+
+Deno.test("search-verify: malformed answers and a bad key trip the breaker; items pass as unknown", async () => {
+  await using fake = startSearchFake({ results });
+  fake.setBehaviour({ kind: "malformed" });
+  const many = Array.from(
+    { length: 6 },
+    (_, i) => ({ key: `s${i}.de`, name: `Shop ${i}`, city: "Bonn", lead: true }),
+  );
+  const { items: out } = await runPlugin({
+    dir,
+    permissions,
+    network,
+    config: { baseUrl: fake.baseUrl, perSecond: 100, breakerThreshold: 2, concurrency: 1 },
+    items: many,
+  });
+  assert.equal(out.length, 6);
+  assert.ok(out.every((i) => i.lead === true), "API trouble never flips a lead");
+  assert.match((out[0].search as { reason: string }).reason, /not JSON/);
+  assert.match((out[5].search as { reason: string }).reason, /paused after 2 failures/);
+  assert.equal(fake.queries.length, 2);
+
+  const bad = await runPlugin({
+    dir,
+    permissions,
+    network,
+    secrets: { BRAVE_API_KEY: "wrong" },
+    config: { provider: "brave", baseUrl: fake.baseUrl, breakerThreshold: 1, concurrency: 1 },
+    items: many.slice(0, 2),
+  });
+  assert.match((bad.items[0].search as { reason: string }).reason, /HTTP 422 \(check the API key/);
+  assert.match((bad.items[1].search as { reason: string }).reason, /paused/);
+});
+
+Deno.test("search-verify without a configured API passes items unchanged; enabled: true demands it", async () => {
+  const { items: out } = await runPlugin({ dir, permissions, network, items });
+  assert.deepEqual(out, items);
+  await assert.rejects(
+    runPlugin({ dir, permissions, network, config: { enabled: true }, items }),
+    /set with\.baseUrl to your SearXNG instance/,
+  );
+});

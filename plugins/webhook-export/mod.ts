@@ -1,0 +1,109 @@
+/**
+ * webhook-export: POSTs the run's leads (or all items) in batches to a URL as JSON, signed with
+ * HMAC-SHA256 (`X-Sluice-Signature: t=<unix>,sha256=<hex>` over `${t}.${body}`) and carrying an
+ * `Idempotency-Key` per batch (run id, chunk, batch index) that stays the same on every retry,
+ * so the receiver can drop duplicates. Retries 429/5xx with backoff (honouring `Retry-After`);
+ * a batch that still fails fails the chunk (the engine retries it, then dead-letters it: nothing
+ * is lost). Private addresses are refused unless `network.allowPrivate`. Items pass through.
+ * @module
+ */
+import { definePlugin } from "@sluice/sdk";
+import { ApiClient } from "@sluice/sdk/api/client.ts";
+import { createNetRequester } from "@sluice/sdk/api/net_requester.ts";
+import { SIGNATURE_HEADER, signBody } from "@sluice/sdk/api/signature.ts";
+import { type Column, type ColumnSpec, parseColumns, pick } from "@sluice/sdk/sink/columns.ts";
+
+interface Config {
+  url: string;
+  secret?: string;
+  secretName?: string;
+  batchSize?: number;
+  leadsOnly?: boolean;
+  columns?: ColumnSpec[];
+  headers?: Record<string, string>;
+  attempts?: number;
+  perSecond?: number;
+}
+
+interface State {
+  client: ApiClient;
+  secret?: string;
+  columns?: Column[];
+}
+
+export default definePlugin<Config, State>({
+  setup({ config, secrets, network, signal }) {
+    let url: URL;
+    try {
+      url = new URL(config.url);
+    } catch {
+      throw new Error(`webhook-export: with.url ${JSON.stringify(config.url)} is not a URL`);
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") {
+      throw new Error(`webhook-export: with.url must be http(s), got ${url.protocol}`);
+    }
+    const secret = config.secret ?? secrets[config.secretName ?? "WEBHOOK_SECRET"];
+    const net = createNetRequester({ network });
+    signal.addEventListener("abort", () => net.close(), { once: true });
+    // Sign at send time, so a retry carries a fresh timestamp over the same body.
+    const request = secret
+      ? async (req: Parameters<typeof net>[0]) =>
+        net({
+          ...req,
+          headers: {
+            ...req.headers,
+            [SIGNATURE_HEADER]: await signBody(secret, req.body ?? "", Date.now() / 1000),
+          },
+        })
+      : net;
+    const client = new ApiClient({
+      request,
+      perSecond: config.perSecond ?? 5,
+      burst: 5,
+      retry: { attempts: config.attempts ?? 5, baseMs: 500, maxMs: 30_000 },
+      breaker: { name: `webhook ${url.host}`, failureThreshold: 3, cooldownMs: 60_000 },
+    });
+    return { client, secret, columns: config.columns ? parseColumns(config.columns) : undefined };
+  },
+  async process(items, { config, state, run, chunk, metrics, signal }) {
+    const chosen = (config.leadsOnly ?? true) ? items.filter((i) => i.lead === true) : items;
+    const size = Math.max(1, config.batchSize ?? 100);
+    for (let b = 0, i = 0; i < chosen.length; b++, i += size) {
+      const batch = chosen.slice(i, i + size).map((
+        it,
+      ) => (state.columns ? pick(it, state.columns) : it));
+      const body = JSON.stringify({ run: run.id, stage: run.stage, chunk, batch: b, items: batch });
+      const key = `${run.id}:${run.stage}:${chunk}:${b}`;
+      const res = await state.client.call({
+        url: config.url,
+        method: "POST",
+        headers: {
+          ...config.headers,
+          "content-type": "application/json",
+          "idempotency-key": key,
+        },
+        body,
+        signal,
+      }).catch((e: Error) => {
+        throw new Error(
+          `webhook-export: batch ${key} to ${new URL(config.url).host}: ${e.message}`,
+          {
+            cause: e,
+          },
+        );
+      });
+      if (res.status < 200 || res.status > 299) {
+        throw new Error(
+          `webhook-export: ${
+            new URL(config.url).host
+          } refused batch ${key} with HTTP ${res.status}` +
+            (res.body ? `: ${res.body.slice(0, 200)}` : "") +
+            "; check the URL and what the receiver expects",
+        );
+      }
+      metrics.count("webhook_batches");
+      metrics.count("webhook_items", batch.length);
+    }
+    return items;
+  },
+});

@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { DEFAULT_NETWORK } from "@sluice/sdk";
+import { runPlugin } from "@sluice/sdk/testing.ts";
+import { verifySignature } from "@sluice/sdk/api/signature.ts";
+import { startDnsServer } from "../../testing/dns_server.ts";
+
+const dir = new URL(".", import.meta.url);
+// The plugin imports `@sluice/sdk/...` sub-modules; until the sandbox grants read of the SDK
+// folder itself, the test grants it (see the report to the lead).
+const SDK_READ = fileURLToPath(new URL("../../sdk", import.meta.url));
+const permissions = { net: ["*"], read: [SDK_READ] };
+
+interface Received {
+  host: string | null;
+  key: string | null;
+  signature: string | null;
+  body: string;
+}
+
+/** A receiver on loopback answering with the given statuses in turn, then 200. */
+function receiver(statuses: number[] = []) {
+  const got: Received[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    got.push({
+      host: req.headers.get("host"),
+      key: req.headers.get("idempotency-key"),
+      signature: req.headers.get("x-sluice-signature"),
+      body: await req.text(),
+    });
+    const status = statuses.shift() ?? 200;
+    return new Response(status === 200 ? "ok" : "bad input", {
+      status,
+      headers: status === 503 ? { "retry-after": "0" } : {},
+    });
+  });
+  return { got, port: server.addr.port, [Symbol.asyncDispose]: () => server.shutdown() };
+}
+
+const items = [
+  { key: "a.com", lead: true, score: 80 },
+  { key: "b.com", lead: false },
+  { key: "c.com", lead: true, score: 50 },
+  { key: "d.com", lead: true, score: 20 },
+];
+
+Deno.test("webhook-export: signed batches with stable idempotency keys, via our DNS", async () => {
+  await using r = receiver([503]);
+  await using dns = await startDnsServer({ zones: { "hooks.crm.test": { A: ["127.0.0.1"] } } })
+    .then((s) => Object.assign(s, { [Symbol.asyncDispose]: () => s.close() }));
+  const out = await runPlugin({
+    dir,
+    permissions,
+    network: { ...DEFAULT_NETWORK, dnsServers: [dns.address], allowPrivate: true },
+    secrets: { WEBHOOK_SECRET: "s3cret" },
+    config: { url: `http://hooks.crm.test:${r.port}/in`, batchSize: 2, columns: ["key", "score"] },
+    items,
+  });
+  assert.deepEqual(out.items, items, "items pass through unchanged");
+  assert.equal(r.got.length, 3, "first batch retried once after a 503");
+  assert.equal(r.got[0].key, "test-run:webhook-export:0:0");
+  assert.equal(r.got[1].key, r.got[0].key, "a retry keeps its Idempotency-Key");
+  assert.equal(r.got[1].body, r.got[0].body);
+  assert.equal(r.got[2].key, "test-run:webhook-export:0:1");
+  assert.equal(r.got[0].host, `hooks.crm.test:${r.port}`, "Host header kept");
+  for (const g of r.got) assert.ok(await verifySignature("s3cret", g.signature, g.body));
+  assert.deepEqual(JSON.parse(r.got[1].body), {
+    run: "test-run",
+    stage: "webhook-export",
+    chunk: 0,
+    batch: 0,
+    items: [{ key: "a.com", score: 80 }, { key: "c.com", score: 50 }],
+  });
+  assert.deepEqual(JSON.parse(r.got[2].body).items, [{ key: "d.com", score: 20 }]);
+});
+
+Deno.test("webhook-export: private addresses are refused unless allowed", async () => {
+  await using r = receiver();
+  await assert.rejects(
+    runPlugin({
+      dir,
+      permissions,
+      config: { url: `http://127.0.0.1:${r.port}/in` },
+      items,
+    }),
+    /private or reserved address; refused/,
+  );
+  assert.equal(r.got.length, 0, "nothing was sent");
+});
+
+Deno.test("webhook-export: a receiver that rejects the batch fails the chunk clearly", async () => {
+  await using r = receiver([400]);
+  await assert.rejects(
+    runPlugin({
+      dir,
+      permissions,
+      network: { ...DEFAULT_NETWORK, allowPrivate: true },
+      config: { url: `http://127.0.0.1:${r.port}/in` },
+      items,
+    }),
+    /refused batch test-run:webhook-export:0:0 with HTTP 400: bad input/,
+  );
+  assert.equal(r.got.length, 1, "a 400 is not retried");
+  assert.equal(r.got[0].signature, null, "no secret: unsigned");
+});

@@ -1,0 +1,126 @@
+import assert from "node:assert/strict";
+import { startDnsServer } from "../../testing/dns_server.ts";
+import { DnsClient, type DnsResponse, isDnsFailure, parseServer } from "./dns_client.ts";
+
+const zones = {
+  "ok.test": { A: ["192.0.2.1", "192.0.2.2"], MX: [{ preference: 10, exchange: "mx.ok.test" }] },
+  "alias.test": { CNAME: "ok.test" },
+  "nodata.test": { TXT: ["v=spf1 -all"] },
+  "broken.test": { A: ["192.0.2.9"], behaviour: "servfail" as const },
+  "refuse.test": { A: ["192.0.2.9"], behaviour: "refused" as const },
+  "drop.test": { A: ["192.0.2.9"], behaviour: "drop" as const },
+  "big.test": { A: ["192.0.2.7"], behaviour: "truncate" as const },
+};
+
+Deno.test("parseServer reads ip:port, [v6]:port and bare addresses", () => {
+  assert.deepEqual(parseServer("127.0.0.1:5353"), { host: "127.0.0.1", port: 5353, family: 4 });
+  assert.deepEqual(parseServer("[::1]:53"), { host: "::1", port: 53, family: 6 });
+  assert.deepEqual(parseServer("8.8.8.8"), { host: "8.8.8.8", port: 53, family: 4 });
+  assert.deepEqual(parseServer("2001:db8::1"), { host: "2001:db8::1", port: 53, family: 6 });
+  assert.throws(() => parseServer("dns.example:53"), /not an address/);
+});
+
+Deno.test("DnsClient tells NOERROR, NODATA, NXDOMAIN, SERVFAIL and REFUSED apart", async () => {
+  const server = await startDnsServer({ zones });
+  using client = new DnsClient({ servers: [server.address], timeoutMs: 1000 });
+  try {
+    const ok = await client.query("ok.test", "A") as DnsResponse;
+    assert.equal(ok.rcode, "NOERROR");
+    assert.deepEqual(ok.answers.map((a) => a.data).sort(), ["192.0.2.1", "192.0.2.2"]);
+    assert.equal(ok.tcp, false);
+    const alias = await client.query("ALIAS.test", "A") as DnsResponse;
+    assert.deepEqual(alias.answers.map((a) => [a.type, a.data]), [
+      ["CNAME", "ok.test"],
+      ["A", "192.0.2.1"],
+      ["A", "192.0.2.2"],
+    ]);
+    const nodata = await client.query("nodata.test", "A") as DnsResponse;
+    assert.equal(nodata.rcode, "NOERROR");
+    assert.equal(nodata.answers.length, 0);
+    assert.equal((await client.query("missing.test", "A") as DnsResponse).rcode, "NXDOMAIN");
+    assert.equal((await client.query("broken.test", "A") as DnsResponse).rcode, "SERVFAIL");
+    assert.equal((await client.query("refuse.test", "A") as DnsResponse).rcode, "REFUSED");
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("DnsClient: a dropped query is a timeout failure after every attempt", async () => {
+  const server = await startDnsServer({ zones });
+  using client = new DnsClient({ servers: [server.address], timeoutMs: 100, attempts: 2 });
+  try {
+    const before = server.queries;
+    const r = await client.query("drop.test", "A");
+    assert.ok(isDnsFailure(r));
+    assert.equal(r.failure, "timeout");
+    assert.match(r.message, /no answer after 2 attempt/);
+    assert.equal(server.queries - before, 2);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("DnsClient retries on the next server after a timeout or SERVFAIL", async () => {
+  const dead = await startDnsServer({ zones: { "ok.test": { behaviour: "drop" } } });
+  const sick = await startDnsServer({ zones: { "ok.test": { behaviour: "servfail" } } });
+  const good = await startDnsServer({ zones });
+  using client = new DnsClient({
+    servers: [dead.address, sick.address, good.address],
+    timeoutMs: 150,
+  });
+  try {
+    const r = await client.query("ok.test", "A") as DnsResponse;
+    assert.equal(r.rcode, "NOERROR");
+    assert.equal(r.server, good.address);
+    assert.equal(dead.queries, 1);
+    assert.equal(sick.queries, 1);
+  } finally {
+    await Promise.all([dead.close(), sick.close(), good.close()]);
+  }
+});
+
+Deno.test("DnsClient falls back to TCP when the UDP answer is truncated", async () => {
+  const server = await startDnsServer({ zones });
+  using client = new DnsClient({ servers: [server.address], timeoutMs: 1000 });
+  try {
+    const r = await client.query("big.test", "A") as DnsResponse;
+    assert.equal(r.rcode, "NOERROR");
+    assert.equal(r.tcp, true);
+    assert.deepEqual(r.answers.map((a) => a.data), ["192.0.2.7"]);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("DnsClient matches many concurrent answers to their queries on one socket", async () => {
+  const data: Record<string, { A: string[] }> = {};
+  for (let i = 0; i < 300; i++) data[`h${i}.test`] = { A: [`198.51.100.${i % 250}`] };
+  const server = await startDnsServer({ zones: data });
+  using client = new DnsClient({ servers: [server.address], timeoutMs: 2000, concurrency: 64 });
+  try {
+    const results = await Promise.all(
+      Object.keys(data).map((name) => client.query(name, "A") as Promise<DnsResponse>),
+    );
+    results.forEach((r, i) => assert.deepEqual(r.answers.map((a) => a.data), data[`h${i}.test`].A));
+    assert.equal(client.inFlight, 0);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("DnsClient without servers or when aborted fails without a verdict", async () => {
+  using none = new DnsClient({ servers: [] });
+  const r = await none.query("x.test", "A");
+  assert.ok(isDnsFailure(r) && r.failure === "no_servers");
+  const server = await startDnsServer({ zones });
+  using client = new DnsClient({ servers: [server.address], timeoutMs: 5000 });
+  try {
+    const ac = new AbortController();
+    const p = client.query("drop.test", "A", ac.signal);
+    ac.abort();
+    const a = await p;
+    assert.ok(isDnsFailure(a) && a.failure === "aborted");
+  } finally {
+    await server.close();
+  }
+});

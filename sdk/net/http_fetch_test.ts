@@ -1,0 +1,260 @@
+import assert from "node:assert/strict";
+import { binaryBody, hugeBody, type Site, startWebServers } from "../../testing/web_server.ts";
+import { startConnectProxy } from "../../testing/connect_proxy.ts";
+import { DEFAULT_NETWORK, type NetworkSettings } from "../types.ts";
+import { fetchWithRedirects, type HostResolver, pickAddress } from "./http_fetch.ts";
+import type { HostRecords } from "./types.ts";
+
+const PAGE = `<!doctype html><html><head><title> Acme  Bakery </title>
+<style>body{color:red}</style><script>var hidden = "no";</script></head>
+<body><h1>Fresh&nbsp;bread</h1><p>Since 1990.</p><noscript>enable js</noscript></body></html>`;
+
+const SITES: Record<string, Site> = {
+  "ok.test": { ips: ["127.9.1.1"], body: PAGE },
+  "upgrade.test": { ips: ["127.9.1.2"], httpsUpgrade: true, body: PAGE },
+  "moved.test": { ips: ["127.9.1.3"], redirect: { location: "https://ok.test/" } },
+  "loop-a.test": { ips: ["127.9.1.4"], redirect: { location: "https://loop-b.test/" } },
+  "loop-b.test": { ips: ["127.9.1.4"], redirect: { location: "https://loop-a.test/" } },
+  "far.test": { ips: ["127.9.1.5"], redirect: { location: "https://gone.test/" } },
+  "refused.test": { ips: ["127.9.1.6"], behaviour: "refuse" },
+  "reset.test": { ips: ["127.9.1.7"], behaviour: "reset" },
+  "hang.test": { ips: ["127.9.1.8"], behaviour: "timeout" },
+  "expired.test": { ips: ["127.9.1.9"], tls: "expired", body: PAGE },
+  "wronghost.test": { ips: ["127.9.1.9"], tls: "wrong_host", body: PAGE },
+  "selfsigned.test": { ips: ["127.9.1.9"], tls: "self_signed", body: PAGE },
+  "notls.test": { ips: ["127.9.1.9"], tls: "none", body: PAGE },
+  "huge.test": { ips: ["127.9.1.10"], body: hugeBody(50_000_000) },
+  "endless.test": { ips: ["127.9.1.10"], body: hugeBody(Infinity) },
+  "binary.test": {
+    ips: ["127.9.1.10"],
+    headers: { "content-type": "image/png" },
+    body: binaryBody(5000),
+  },
+  "sniffed.test": { ips: ["127.9.1.10"], body: binaryBody(3000) },
+  "chain.test": { ips: ["127.9.1.11"], redirect: { location: "https://chain1.test/" } },
+  "chain1.test": { ips: ["127.9.1.11"], redirect: { location: "https://chain2.test/" } },
+  "chain2.test": { ips: ["127.9.1.11"], redirect: { location: "https://chain3.test/" } },
+  "chain3.test": { ips: ["127.9.1.11"], body: PAGE },
+  "badloc.test": { ips: ["127.9.1.12"], redirect: { location: "ftp://files.test/" } },
+};
+
+const host = (status: HostRecords["status"], a: string[] = []): HostRecords => ({
+  status,
+  a,
+  aaaa: [],
+  cname: [],
+});
+
+async function withWeb(
+  fn: (net: NetworkSettings, resolve: HostResolver, asked: string[]) => Promise<void>,
+) {
+  const web = await startWebServers({ sites: SITES });
+  const asked: string[] = [];
+  const resolve: HostResolver = (name) => {
+    asked.push(name);
+    if (name === "gone.test") return Promise.resolve(host("nxdomain"));
+    if (name === "flaky.test") return Promise.resolve(host("unknown"));
+    return Promise.resolve(host("ok", SITES[name]?.ips ?? []));
+  };
+  const net: NetworkSettings = {
+    ...DEFAULT_NETWORK,
+    httpPort: web.httpPort,
+    httpsPort: web.httpsPort,
+    caPem: web.caPem,
+    allowPrivate: true,
+    timeouts: { dns: 500, connect: 1000, request: 1500 },
+  };
+  try {
+    await fn(net, resolve, asked);
+  } finally {
+    await web.close();
+  }
+}
+
+Deno.test("fetchWithRedirects: a page over HTTPS with title, text, HTML head and hash", async () => {
+  await withWeb(async (network, resolve) => {
+    const r = await fetchWithRedirects({ url: "https://ok.test/", network, resolve });
+    assert.equal(r.error, undefined);
+    const res = r.response!;
+    assert.equal(res.status, 200);
+    assert.equal(res.ip, "127.9.1.1");
+    assert.equal(res.title, "Acme Bakery");
+    assert.equal(res.text, "Fresh bread Since 1990.");
+    assert.ok(res.html.startsWith("<!doctype html>"));
+    assert.match(res.bodyHash, /^sha256:[0-9a-f]{64}$/);
+    assert.equal(res.bodyBytes, new TextEncoder().encode(PAGE).length);
+    assert.equal(res.contentType, "text/html");
+    assert.equal(res.binary, false);
+    assert.equal(res.truncated, false);
+    assert.deepEqual(r.hops, [{ url: "https://ok.test/", ip: "127.9.1.1", status: 200 }]);
+  });
+});
+
+Deno.test("fetchWithRedirects follows redirects, re-resolving other hosts", async () => {
+  await withWeb(async (network, resolve, asked) => {
+    const up = await fetchWithRedirects({
+      url: "http://upgrade.test/",
+      addresses: ["127.9.1.2"],
+      network,
+      resolve,
+    });
+    assert.deepEqual(up.hops.map((h) => [h.url, h.status]), [
+      ["http://upgrade.test/", 301],
+      ["https://upgrade.test/", 200],
+    ]);
+    assert.equal(up.response?.title, "Acme Bakery");
+    assert.deepEqual(asked, []); // same host: addresses reused
+    const moved = await fetchWithRedirects({ url: "https://moved.test/", network, resolve });
+    assert.equal(moved.response?.url, "https://ok.test/");
+    assert.deepEqual(asked, ["moved.test", "ok.test"]);
+    const gone = await fetchWithRedirects({ url: "https://far.test/", network, resolve });
+    assert.equal(gone.error?.kind, "no_address");
+    assert.equal(gone.error?.ours, false);
+  });
+});
+
+Deno.test("fetchWithRedirects detects loops, long chains and bad locations", async () => {
+  await withWeb(async (network, resolve) => {
+    const loop = await fetchWithRedirects({ url: "https://loop-a.test/", network, resolve });
+    assert.equal(loop.error?.kind, "redirect_loop");
+    assert.equal(loop.hops.length, 2);
+    const long = await fetchWithRedirects({
+      url: "https://chain.test/",
+      network,
+      resolve,
+      maxRedirects: 2,
+    });
+    assert.equal(long.error?.kind, "too_many_redirects");
+    const fine = await fetchWithRedirects({
+      url: "https://chain.test/",
+      network,
+      resolve,
+      maxRedirects: 3,
+    });
+    assert.equal(fine.response?.status, 200);
+    assert.equal(fine.hops.length, 4);
+    const bad = await fetchWithRedirects({ url: "https://badloc.test/", network, resolve });
+    assert.equal(bad.error?.kind, "bad_redirect");
+  });
+});
+
+Deno.test("fetchWithRedirects records refused, reset and our timeouts", async () => {
+  await withWeb(async (network, resolve) => {
+    const refused = await fetchWithRedirects({ url: "https://refused.test/", network, resolve });
+    assert.deepEqual([refused.error?.kind, refused.error?.ours], ["refused", false]);
+    const reset = await fetchWithRedirects({ url: "http://reset.test/", network, resolve });
+    assert.deepEqual([reset.error?.kind, reset.error?.ours], ["reset", false]);
+    const quick = { ...network, timeouts: { ...network.timeouts, request: 300 } };
+    const hang = await fetchWithRedirects({ url: "https://hang.test/", network: quick, resolve });
+    assert.deepEqual([hang.error?.kind, hang.error?.ours], ["timeout", true]);
+    const flaky = await fetchWithRedirects({ url: "https://flaky.test/", network, resolve });
+    assert.deepEqual([flaky.error?.kind, flaky.error?.ours], ["dns_unknown", true]);
+  });
+});
+
+Deno.test("fetchWithRedirects names TLS failures: expired, wrong host, unknown CA, handshake", async () => {
+  await withWeb(async (network, resolve) => {
+    const kinds: string[] = [];
+    for (const name of ["expired", "wronghost", "selfsigned", "notls"]) {
+      const r = await fetchWithRedirects({ url: `https://${name}.test/`, network, resolve });
+      assert.equal(r.response, undefined);
+      assert.equal(r.error?.ours, false);
+      kinds.push(r.error!.kind);
+    }
+    assert.deepEqual(kinds, ["tls_expired", "tls_hostname", "tls_unknown_ca", "tls_handshake"]);
+    // Without the test CA, a valid test certificate is from an unknown CA.
+    const noCa = await fetchWithRedirects({
+      url: "https://ok.test/",
+      network: { ...network, caPem: undefined },
+      resolve,
+    });
+    assert.equal(noCa.error?.kind, "tls_unknown_ca");
+  });
+});
+
+Deno.test("fetchWithRedirects caps huge and endless bodies and spots binary ones", async () => {
+  await withWeb(async (network, resolve) => {
+    for (const name of ["huge", "endless"]) {
+      const r = await fetchWithRedirects({
+        url: `http://${name}.test/`,
+        network,
+        resolve,
+        maxBodyBytes: 100_000,
+      });
+      assert.equal(r.response?.status, 200, name);
+      assert.equal(r.response?.truncated, true, name);
+      assert.equal(r.response?.bodyBytes, 100_000, name);
+      assert.ok(r.response!.html.length <= 16384);
+      assert.ok(r.response!.text.length <= 4096);
+      assert.match(r.response!.text, /^lorem ipsum/);
+    }
+    const png = await fetchWithRedirects({ url: "https://binary.test/", network, resolve });
+    assert.deepEqual([png.response?.binary, png.response?.html, png.response?.contentType], [
+      true,
+      "",
+      "image/png",
+    ]);
+    const sniffed = await fetchWithRedirects({ url: "https://sniffed.test/", network, resolve });
+    assert.equal(sniffed.response?.binary, true);
+    assert.equal(sniffed.response?.bodyBytes, 3000);
+  });
+});
+
+Deno.test("fetchWithRedirects never connects to private addresses unless allowed", async () => {
+  await withWeb(async (network, resolve) => {
+    const r = await fetchWithRedirects({
+      url: "https://ok.test/",
+      network: { ...network, allowPrivate: false },
+      resolve,
+    });
+    assert.equal(r.error?.kind, "blocked_private");
+    assert.equal(r.error?.ip, "127.9.1.1");
+    assert.equal(r.hops.length, 0);
+  });
+  assert.deepEqual(pickAddress(["10.0.0.1", "8.8.8.8"], false), { ip: "8.8.8.8" });
+  assert.deepEqual(pickAddress(["2606:4700::1", "1.1.1.1"], false), { ip: "1.1.1.1" });
+  assert.deepEqual(pickAddress(["127.0.0.1"], false), { blocked: "127.0.0.1" });
+  assert.deepEqual(pickAddress([], false), {});
+});
+
+Deno.test("fetchWithRedirects goes through network.proxy with a CONNECT tunnel to our address", async () => {
+  const proxy = await startConnectProxy({ deny: (t) => t.startsWith("127.9.1.6:") });
+  try {
+    await withWeb(async (network, resolve) => {
+      const viaProxy = { ...network, proxy: proxy.url };
+      const https = await fetchWithRedirects({
+        url: "https://ok.test/",
+        network: viaProxy,
+        resolve,
+      });
+      assert.equal(https.response?.title, "Acme Bakery");
+      const http = await fetchWithRedirects({
+        url: "http://upgrade.test/",
+        network: viaProxy,
+        resolve,
+      });
+      assert.equal(http.response?.url, "https://upgrade.test/");
+      const expired = await fetchWithRedirects({
+        url: "https://expired.test/",
+        network: viaProxy,
+        resolve,
+      });
+      assert.equal(expired.error?.kind, "tls_expired");
+      assert.deepEqual(proxy.tunnels, [
+        `127.9.1.1:${network.httpsPort}`,
+        `127.9.1.2:${network.httpPort}`,
+        `127.9.1.2:${network.httpsPort}`,
+        `127.9.1.9:${network.httpsPort}`,
+      ]);
+      const denied = await fetchWithRedirects({
+        url: "https://refused.test/",
+        network: viaProxy,
+        resolve,
+      });
+      assert.deepEqual([denied.error?.kind, denied.error?.ours], ["proxy", true]);
+      assert.match(denied.error!.message, /403 Forbidden/);
+    });
+  } finally {
+    await proxy.close();
+  }
+});

@@ -1,0 +1,155 @@
+/**
+ * Exactly-once file output for sink plugins under at-least-once delivery: each chunk writes its
+ * own part file (atomically, so a retried chunk overwrites its part instead of adding rows), and
+ * `finish` concatenates the parts in chunk order into the final file (temp file + rename). A
+ * second `finish` gives the same file. Paths stay inside the plugin's data folder.
+ * @module
+ */
+import { dirname, isAbsolute, join, normalize, relative, resolve } from "node:path";
+
+/** Options of {@linkcode resolveOutputPath}. */
+export interface OutputPathOptions {
+  /** The plugin's data folder (`ctx.dataDir`). */
+  dataDir: string;
+  /** The run id (`ctx.run.id`), substituted for `{run}`. */
+  runId: string;
+  /** Path relative to the data folder; may contain `{run}`. Default `runs/{run}/<defaultName>`. */
+  path?: string;
+  /** File name used when `path` is absent, e.g. `leads.csv`. */
+  defaultName: string;
+}
+
+/** A run id made safe as one path segment. */
+export function safeSegment(s: string): string {
+  const t = s.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^\.+/, "_");
+  return t === "" ? "_" : t;
+}
+
+/**
+ * The absolute output file for a run. Throws a RangeError when `path` is absolute or leaves the
+ * data folder (a sink may only write inside it).
+ */
+export function resolveOutputPath(options: OutputPathOptions): string {
+  const raw = options.path ?? `runs/{run}/${options.defaultName}`;
+  const rel = raw.replaceAll("{run}", safeSegment(options.runId));
+  const base = resolve(options.dataDir);
+  const full = isAbsolute(rel) ? normalize(rel) : resolve(base, rel);
+  const r = relative(base, full);
+  if (r === "" || r.startsWith("..") || isAbsolute(r)) {
+    throw new RangeError(
+      `output path ${JSON.stringify(raw)} resolves to ${full}, outside the plugin's data folder ` +
+        `${base}; give a path relative to the data folder, e.g. "runs/{run}/${options.defaultName}"`,
+    );
+  }
+  return full;
+}
+
+/** The folder holding the parts of `finalPath`. */
+export function partsDir(finalPath: string): string {
+  return `${finalPath}.parts`;
+}
+
+function partName(chunk: number): string {
+  if (!Number.isInteger(chunk) || chunk < 0) {
+    throw new RangeError(`part files: chunk must be a whole number >= 0, got ${chunk}`);
+  }
+  return `${String(chunk).padStart(10, "0")}.part`;
+}
+
+async function atomicWrite(path: string, data: Uint8Array): Promise<void> {
+  const tmp = `${path}.tmp-${crypto.randomUUID()}`;
+  try {
+    await Deno.writeFile(tmp, data);
+    await Deno.rename(tmp, path);
+  } catch (err) {
+    await Deno.remove(tmp).catch(() => {});
+    throw err;
+  }
+}
+
+const enc = new TextEncoder();
+
+/** Writes (or overwrites, on retry) the part of `chunk` for `finalPath`. */
+export async function writePart(
+  finalPath: string,
+  chunk: number,
+  content: string | Uint8Array,
+): Promise<void> {
+  const dir = partsDir(finalPath);
+  await Deno.mkdir(dir, { recursive: true });
+  await atomicWrite(
+    join(dir, partName(chunk)),
+    typeof content === "string" ? enc.encode(content) : content,
+  );
+}
+
+/** Options of {@linkcode finalizeParts}. */
+export interface FinalizeOptions {
+  /** Written before the parts (e.g. a CSV header line). */
+  header?: string | Uint8Array;
+  /** Start the file with a UTF-8 byte order mark. */
+  bom?: boolean;
+  /** Keep the parts after finalizing (default false: they are removed). */
+  keepParts?: boolean;
+}
+
+/** What {@linkcode finalizeParts} did. */
+export interface FinalizeResult {
+  /** The final file. */
+  path: string;
+  /** Parts concatenated (0 when already finalized earlier). */
+  parts: number;
+  /** True when an earlier `finish` had already produced the file. */
+  alreadyDone: boolean;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+/**
+ * Concatenates the parts of `finalPath` in chunk order (header first) into a temp file and
+ * renames it into place; idempotent. With no parts and no final file, writes just the header.
+ */
+export async function finalizeParts(
+  finalPath: string,
+  options: FinalizeOptions = {},
+): Promise<FinalizeResult> {
+  const dir = partsDir(finalPath);
+  const names: string[] = [];
+  if (await exists(dir)) {
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isFile && /^\d{10}\.part$/.test(e.name)) names.push(e.name);
+    }
+  } else if (await exists(finalPath)) {
+    return { path: finalPath, parts: 0, alreadyDone: true };
+  }
+  names.sort();
+  await Deno.mkdir(dirname(finalPath), { recursive: true });
+  const tmp = `${finalPath}.tmp-${crypto.randomUUID()}`;
+  try {
+    {
+      using out = await Deno.open(tmp, { write: true, create: true, truncate: true });
+      const w = async (data: Uint8Array) => {
+        for (let off = 0; off < data.length;) off += await out.write(data.subarray(off));
+      };
+      if (options.bom) await w(new Uint8Array([0xef, 0xbb, 0xbf]));
+      if (options.header !== undefined) {
+        await w(typeof options.header === "string" ? enc.encode(options.header) : options.header);
+      }
+      for (const n of names) await w(await Deno.readFile(join(dir, n)));
+    }
+    await Deno.rename(tmp, finalPath);
+  } catch (err) {
+    await Deno.remove(tmp).catch(() => {});
+    throw err;
+  }
+  if (!options.keepParts) await Deno.remove(dir, { recursive: true }).catch(() => {});
+  return { path: finalPath, parts: names.length, alreadyDone: false };
+}

@@ -1,0 +1,204 @@
+/**
+ * Simulated web hosting on loopback: HTTP and HTTPS servers on many 127.x.y.z addresses that
+ * share ONE http port and ONE https port, routing by Host header and TLS SNI to a {@link Site}
+ * per host name, with certificates from a test CA whose PEM is written to `caFile`.
+ * Linux routes all of 127.0.0.0/8 to loopback, so any 127.x address can be bound without root;
+ * an address nobody listens on refuses connections.
+ * @module
+ */
+import http from "node:http";
+import https from "node:https";
+import type { AddressInfo, Socket } from "node:net";
+import { createTestCa, type TestCa } from "./test_ca.ts";
+import { createRequestHandler, type HandlerState, type Site } from "./web_site.ts";
+import { SniCertificates } from "./web_tls.ts";
+
+export type {
+  BodyChunk,
+  RequestInfo,
+  Site,
+  SiteBody,
+  SitePage,
+  TlsMode,
+  WebBehaviour,
+} from "./web_site.ts";
+export { binaryBody, hugeBody } from "./web_site.ts";
+export { WRONG_HOST_NAME } from "./web_tls.ts";
+
+/** Options of {@link startWebServers}. */
+export interface WebServersOptions {
+  /** Sites by host name (any case). Their `ips` are listened on unless they `refuse`. */
+  sites: Record<string, Site> | Map<string, Site>;
+  /** More addresses to serve HTTP and HTTPS on (default: none besides the sites' IPs). */
+  addresses?: string[];
+  /** Addresses with an HTTP listener only: HTTPS connections to them are refused. */
+  httpOnlyAddresses?: string[];
+  /** HTTP port (default 0: a free port, the same on every address). */
+  httpPort?: number;
+  /** HTTPS port (default 0). */
+  httpsPort?: number;
+  /** CA to issue certificates from (default: a fresh one). */
+  ca?: TestCa;
+  /** Folder for `ca.pem` (default: a new temp dir, removed on close). */
+  caDir?: string;
+}
+
+/** Running web servers. */
+export interface WebServers {
+  /** Port of every HTTP listener (`SLUICE_HTTP_PORT`). */
+  readonly httpPort: number;
+  /** Port of every HTTPS listener (`SLUICE_HTTPS_PORT`). */
+  readonly httpsPort: number;
+  /** PEM file of the test CA (`SLUICE_HTTPS_CA`). */
+  readonly caFile: string;
+  /** PEM of the test CA, for clients' `ca` option. */
+  readonly caPem: string;
+  /** Addresses with listeners (HTTP and HTTPS, then HTTP-only). */
+  readonly addresses: string[];
+  /** Requests answered or accepted so far. */
+  readonly requests: number;
+  /** Add or replace the site of `host` (its IPs must already be listened on). */
+  setSite(host: string, site: Site): void;
+  /** Remove the site of `host` (requests then get a 404 "no site" page). */
+  removeSite(host: string): void;
+  /** Stop every listener and drop open connections. */
+  close(): Promise<void>;
+}
+
+type AnyServer = http.Server | https.Server;
+
+/** Start HTTP and HTTPS listeners on every needed address; see {@link WebServersOptions}. */
+export async function startWebServers(options: WebServersOptions): Promise<WebServers> {
+  const sites = new Map<string, Site>();
+  const entries = options.sites instanceof Map
+    ? options.sites.entries()
+    : Object.entries(options.sites);
+  for (const [host, site] of entries) sites.set(host.toLowerCase(), site);
+  const { both, httpOnly } = planAddresses(sites, options);
+
+  const ca = options.ca ?? await createTestCa();
+  const ownDir = !options.caDir;
+  const caDir = options.caDir ?? await Deno.makeTempDir({ prefix: "sluice-test-ca-" });
+  const caFile = `${caDir}/ca.pem`;
+  await Deno.writeTextFile(caFile, ca.caPem);
+
+  let requests = 0;
+  const state: HandlerState = {
+    lookup: (host) => sites.get(host),
+    hung: new Set(),
+    timers: new Set(),
+    count: () => void requests++,
+  };
+  const sockets = new Set<Socket>();
+  const certs = new SniCertificates(ca, state.lookup);
+  const tlsDefault = await certs.defaultPair();
+  const httpHandler = createRequestHandler("http", state);
+  const httpsHandler = createRequestHandler("https", state);
+  const track = (server: AnyServer) => {
+    server.on("connection", (s: Socket) => {
+      sockets.add(s);
+      s.once("close", () => sockets.delete(s));
+    });
+    return server;
+  };
+  const makeHttp = () => track(http.createServer(httpHandler));
+  const makeHttps = () =>
+    track(https.createServer({ ...tlsDefault, SNICallback: certs.callback }, httpsHandler));
+
+  const servers: AnyServer[] = [];
+  const closeAll = async () => {
+    for (const s of sockets) s.destroy();
+    for (const s of state.hung) s.destroy();
+    for (const t of state.timers) clearTimeout(t);
+    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    servers.length = 0;
+  };
+
+  let httpPort = options.httpPort ?? 0;
+  let httpsPort = options.httpsPort ?? 0;
+  const fixed = Boolean(options.httpPort || options.httpsPort);
+  for (let attempt = 1;; attempt++) {
+    try {
+      for (const ip of [...both, ...httpOnly]) {
+        const h = makeHttp();
+        servers.push(h);
+        httpPort = await listen(h, httpPort, ip);
+      }
+      for (const ip of both) {
+        const s = makeHttps();
+        servers.push(s);
+        httpsPort = await listen(s, httpsPort, ip);
+      }
+      break;
+    } catch (err) {
+      await closeAll();
+      // A port picked on the first address can be taken on another one: pick again.
+      if (fixed || attempt >= 10) {
+        if (ownDir) await Deno.remove(caDir, { recursive: true });
+        throw new Error(
+          `simulated web servers: cannot listen (${(err as Error).message}); ` +
+            "choose other ports or pass 0",
+        );
+      }
+      httpPort = options.httpPort ?? 0;
+      httpsPort = options.httpsPort ?? 0;
+    }
+  }
+
+  let closed = false;
+  return {
+    httpPort,
+    httpsPort,
+    caFile,
+    caPem: ca.caPem,
+    addresses: [...both, ...httpOnly],
+    get requests() {
+      return requests;
+    },
+    setSite: (host, site) => void sites.set(host.toLowerCase(), site),
+    removeSite: (host) => void sites.delete(host.toLowerCase()),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await closeAll();
+      if (ownDir) await Deno.remove(caDir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+function listen(server: AnyServer, port: number, ip: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, ip, () => {
+      server.off("error", reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function planAddresses(
+  sites: Map<string, Site>,
+  options: WebServersOptions,
+): { both: string[]; httpOnly: string[] } {
+  const refused = new Map<string, string>();
+  const both = new Set(options.addresses ?? []);
+  const httpOnly = new Set(options.httpOnlyAddresses ?? []);
+  for (const [host, site] of sites) {
+    for (const ip of site.ips ?? []) {
+      if (site.behaviour === "refuse") refused.set(ip, host);
+      else if (!httpOnly.has(ip)) both.add(ip);
+    }
+  }
+  for (const ip of httpOnly) both.delete(ip);
+  for (const [ip, host] of refused) {
+    if (both.has(ip) || httpOnly.has(ip)) {
+      const other = [...sites].find(([, s]) => s.behaviour !== "refuse" && s.ips?.includes(ip));
+      throw new Error(
+        `simulated web servers: site "${host}" must refuse connections on ${ip}, but ` +
+          `${other ? `site "${other[0]}"` : "the address list"} needs a listener there; ` +
+          "give the refusing site an address of its own",
+      );
+    }
+  }
+  return { both: [...both], httpOnly: [...httpOnly] };
+}

@@ -1,0 +1,250 @@
+/**
+ * What a simulated website is ({@link Site}) and how one HTTP request to it is answered:
+ * pages by path, catch-all or 404, redirects, HTTP->HTTPS upgrades, and misbehaviour
+ * (timeout, reset, slow). The listeners live in `web_server.ts`.
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+
+/** One piece of a response body. */
+export type BodyChunk = string | Uint8Array;
+
+/** What a body function learns about the request it answers. */
+export interface RequestInfo {
+  /** Host name from the Host header (lower case, no port), or the TLS SNI name. */
+  host: string;
+  /** Path without the query string. */
+  path: string;
+  /** Full request target as sent (path and query). */
+  url: string;
+  /** `http` or `https`. */
+  scheme: "http" | "https";
+  /** HTTP method. */
+  method: string;
+}
+
+/**
+ * A body: text, bytes, or a function producing either or an (async) iterable of chunks — for
+ * pages rendered on demand, huge or endless bodies. Iteration stops when the client goes away.
+ */
+export type SiteBody =
+  | BodyChunk
+  | ((req: RequestInfo) => BodyChunk | Iterable<BodyChunk> | AsyncIterable<BodyChunk>);
+
+/** One page: status (default 200), headers and body. */
+export interface SitePage {
+  status?: number;
+  /** Response headers; `content-type` defaults to HTML for text and octet-stream for bytes. */
+  headers?: Record<string, string>;
+  body?: SiteBody;
+}
+
+/** How a site misbehaves. */
+export type WebBehaviour =
+  /** Nothing listens on the site's IPs: connection refused. */
+  | "refuse"
+  /** Accept the connection (and TLS), then never answer. */
+  | "timeout"
+  /** Accept the request, then destroy the socket (the client sees a reset / hang-up). */
+  | "reset"
+  /** Answer normally after a delay. */
+  | { slowMs: number };
+
+/** Which certificate the HTTPS server presents for the site. */
+export type TlsMode =
+  /** Issued by the test CA for this host name. */
+  | "valid"
+  /** Issued by the test CA for this host, but expired a year ago. */
+  | "expired"
+  /** Issued by the test CA for another name. */
+  | "wrong_host"
+  /** Issued by a CA that the client does not trust. */
+  | "self_signed"
+  /** No certificate for this name: the TLS handshake is aborted. */
+  | "none";
+
+/** A website, served for one or more host names. */
+export interface Site extends SitePage {
+  /** IPs the site is reachable on; they are listened on unless the behaviour is `refuse`. */
+  ips?: string[];
+  /** Extra pages by exact path (no query string). The site itself is the page for `/`. */
+  paths?: Record<string, SitePage>;
+  /** True: every unknown path answers with the main page. False (default): 404. */
+  catchAll?: boolean;
+  /** Page for unknown paths when not catch-all (default: a plain 404 page). */
+  notFound?: SitePage;
+  /** Redirect every request (301 by default); `keepPath` appends the request path. */
+  redirect?: { location: string; status?: number; keepPath?: boolean };
+  /** Plain-HTTP requests get a 301 to the same URL on https. */
+  httpsUpgrade?: boolean;
+  behaviour?: WebBehaviour;
+  /** Certificate presented over HTTPS (default `valid`). */
+  tls?: TlsMode;
+}
+
+/** Sites by lower-case host name. */
+export type SiteLookup = (host: string) => Site | undefined;
+
+/** Per-server state the handler needs. */
+export interface HandlerState {
+  lookup: SiteLookup;
+  /** Sockets of requests that are never answered, destroyed on close. */
+  hung: Set<Socket>;
+  /** Pending slow answers, cleared on close. */
+  timers: Set<ReturnType<typeof setTimeout>>;
+  /** Incremented per request. */
+  count(): void;
+}
+
+const NOT_FOUND: SitePage = {
+  status: 404,
+  headers: { "content-type": "text/html; charset=utf-8" },
+  body: "<!DOCTYPE html><html><head><title>404 Not Found</title></head><body><h1>Not Found</h1>" +
+    "<p>The requested URL was not found on this server.</p></body></html>",
+};
+
+/** Normalize a Host header or SNI name: lower case, no port, no trailing dot. */
+export function hostOf(value: string | undefined): string {
+  if (!value) return "";
+  let h = value.trim().toLowerCase();
+  if (h.startsWith("[")) h = h.slice(0, h.indexOf("]") + 1);
+  else if (h.includes(":")) h = h.slice(0, h.indexOf(":"));
+  return h.endsWith(".") ? h.slice(0, -1) : h;
+}
+
+/** Create the request listener shared by every HTTP (or every HTTPS) server. */
+export function createRequestHandler(
+  scheme: "http" | "https",
+  state: HandlerState,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    state.count();
+    const sni = (req.socket as Socket & { servername?: string }).servername;
+    const host = hostOf(req.headers.host) || hostOf(sni || undefined);
+    const url = req.url ?? "/";
+    const q = url.indexOf("?");
+    const path = q >= 0 ? url.slice(0, q) : url;
+    const info: RequestInfo = { host, path, url, scheme, method: req.method ?? "GET" };
+    const site = state.lookup(host);
+    if (!site) {
+      void send(res, info, {
+        status: 404,
+        headers: { "content-type": "text/plain; charset=utf-8" },
+        body: `No site for host "${host}" on this simulated server (check the world's sites).\n`,
+      });
+      return;
+    }
+    const b = site.behaviour;
+    if (b === "timeout") {
+      state.hung.add(req.socket);
+      req.socket.once("close", () => state.hung.delete(req.socket));
+      return;
+    }
+    if (b === "reset") {
+      const s = req.socket as Socket & { resetAndDestroy?: () => void };
+      if (typeof s.resetAndDestroy === "function") s.resetAndDestroy();
+      else s.destroy();
+      return;
+    }
+    if (b && typeof b === "object") {
+      const t = setTimeout(() => {
+        state.timers.delete(t);
+        answer(res, info, site);
+      }, b.slowMs);
+      state.timers.add(t);
+      return;
+    }
+    answer(res, info, site);
+  };
+}
+
+function answer(res: ServerResponse, info: RequestInfo, site: Site): void {
+  if (info.scheme === "http" && site.httpsUpgrade) {
+    void send(res, info, redirectPage(`https://${info.host}${info.url}`, 301));
+    return;
+  }
+  if (site.redirect) {
+    const r = site.redirect;
+    const location = r.keepPath ? r.location.replace(/\/$/, "") + info.url : r.location;
+    void send(res, info, redirectPage(location, r.status ?? 301));
+    return;
+  }
+  const page = site.paths?.[info.path] ??
+    (info.path === "/" || site.catchAll ? site : site.notFound ?? NOT_FOUND);
+  void send(res, info, page);
+}
+
+function redirectPage(location: string, status: number): SitePage {
+  return {
+    status,
+    headers: { location, "content-type": "text/html; charset=utf-8" },
+    body: `<html><head><title>${status} Moved</title></head><body>` +
+      `<a href="${location}">Moved here</a></body></html>`,
+  };
+}
+
+async function send(res: ServerResponse, info: RequestInfo, page: SitePage): Promise<void> {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(page.headers ?? {})) headers[k.toLowerCase()] = v;
+  let body = page.body ?? "";
+  try {
+    if (typeof body === "function") body = body(info) as SiteBody;
+    const isBytes = body instanceof Uint8Array;
+    if (typeof body === "string" || isBytes) {
+      const bytes = isBytes ? body as Uint8Array : new TextEncoder().encode(body as string);
+      headers["content-type"] ??= isBytes ? "application/octet-stream" : "text/html; charset=utf-8";
+      headers["content-length"] = String(bytes.length);
+      res.writeHead(page.status ?? 200, headers);
+      res.end(info.method === "HEAD" ? undefined : bytes);
+      return;
+    }
+    headers["content-type"] ??= "text/html; charset=utf-8";
+    res.writeHead(page.status ?? 200, headers);
+    if (info.method === "HEAD") return void res.end();
+    for await (const chunk of body as Iterable<BodyChunk> | AsyncIterable<BodyChunk>) {
+      if (res.destroyed || res.writableEnded) return;
+      if (!res.write(chunk)) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            res.off("drain", done);
+            res.off("close", done);
+            resolve();
+          };
+          res.on("drain", done);
+          res.on("close", done);
+        });
+      }
+    }
+    if (!res.destroyed) res.end();
+  } catch (err) {
+    if (!res.headersSent) {
+      res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
+      res.end(`simulated site ${info.host}: body function failed: ${(err as Error).message}\n`);
+    } else res.destroy();
+  }
+}
+
+/** A body of `size` bytes (or endless with Infinity) produced in 64 KiB chunks, never held whole. */
+export function hugeBody(size: number, fill = "<p>lorem ipsum dolor sit amet</p>\n"): SiteBody {
+  return function* () {
+    const block = new TextEncoder().encode(fill.repeat(Math.ceil(65536 / fill.length)));
+    for (let sent = 0; sent < size; sent += block.length) {
+      yield size - sent >= block.length ? block : block.subarray(0, size - sent);
+    }
+  };
+}
+
+/** Deterministic pseudo-random bytes that start like a PNG file (a binary body). */
+export function binaryBody(size: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(size);
+  out.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a].slice(0, size));
+  let x = seed >>> 0 || 1;
+  for (let i = 8; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}

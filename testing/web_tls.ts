@@ -1,0 +1,80 @@
+/**
+ * Certificates for the simulated HTTPS servers, chosen per TLS SNI name: issued on first use
+ * by the test CA and cached, so thousands of hosts cost nothing at start.
+ * Measured on Deno 2.9: `node:https` `createServer({ SNICallback })` works (an async callback
+ * is fine), while `Deno.serve`/`Deno.listenTls` have no public per-SNI certificate option.
+ * @module
+ */
+import tls from "node:tls";
+import { createTestCa, type TestCa } from "./test_ca.ts";
+import type { SiteLookup, TlsMode } from "./web_site.ts";
+
+/** Common name of the certificate presented for unknown names and `wrong_host` sites. */
+export const WRONG_HOST_NAME = "default-vhost.hosting.invalid";
+
+const YEAR = 365 * 86_400_000;
+
+/** Issues and caches secure contexts per (mode, host). */
+export class SniCertificates {
+  #ca: TestCa;
+  #untrusted?: Promise<TestCa>;
+  #cache = new Map<string, Promise<tls.SecureContext>>();
+  #lookup: SiteLookup;
+
+  /** @param ca trusted test CA; @param lookup finds the site (and its TLS mode) for a name. */
+  constructor(ca: TestCa, lookup: SiteLookup) {
+    this.#ca = ca;
+    this.#lookup = lookup;
+  }
+
+  /** The default context (no SNI sent): a certificate for {@link WRONG_HOST_NAME}. */
+  async defaultPair(): Promise<{ cert: string; key: string }> {
+    const cert = await this.#ca.issue({ commonName: WRONG_HOST_NAME });
+    return { cert, key: this.#ca.leafKeyPem };
+  }
+
+  /** `SNICallback` for `node:https`/`node:tls` servers. */
+  readonly callback = (
+    servername: string,
+    cb: (err: Error | null, ctx?: tls.SecureContext) => void,
+  ): void => {
+    const name = servername.toLowerCase().replace(/\.$/, "");
+    const site = this.#lookup(name);
+    const mode: TlsMode = site ? site.tls ?? "valid" : "wrong_host";
+    if (mode === "none") {
+      cb(new Error(`simulated server: no certificate for ${name}`));
+      return;
+    }
+    this.context(mode, name).then((ctx) => cb(null, ctx), (err) => cb(err as Error));
+  };
+
+  /** The context for `host` in `mode`, issued once. */
+  context(mode: Exclude<TlsMode, "none">, host: string): Promise<tls.SecureContext> {
+    const key = mode === "wrong_host" ? mode : `${mode}:${host}`;
+    let ctx = this.#cache.get(key);
+    if (!ctx) {
+      ctx = this.#issue(mode, host);
+      this.#cache.set(key, ctx);
+    }
+    return ctx;
+  }
+
+  async #issue(mode: Exclude<TlsMode, "none">, host: string): Promise<tls.SecureContext> {
+    let ca = this.#ca;
+    let spec: Parameters<TestCa["issue"]>[0] = { commonName: host };
+    if (mode === "wrong_host") spec = { commonName: WRONG_HOST_NAME };
+    if (mode === "expired") {
+      spec = {
+        commonName: host,
+        notBefore: new Date(Date.now() - 2 * YEAR),
+        notAfter: new Date(Date.now() - YEAR),
+      };
+    }
+    if (mode === "self_signed") {
+      this.#untrusted ??= createTestCa({ commonName: host + " (self-signed, untrusted)" });
+      ca = await this.#untrusted;
+    }
+    const cert = await ca.issue(spec);
+    return tls.createSecureContext({ cert, key: ca.leafKeyPem });
+  }
+}

@@ -1,0 +1,137 @@
+import assert from "node:assert/strict";
+import { queryDns } from "./dns_client.ts";
+import { requestVia, type ViaResponse } from "./http_client.ts";
+import { generateWorld, type Label, LABELS, type WorldBusiness } from "./world.ts";
+import { type RunningWorld, startWorld } from "./world_server.ts";
+
+/** Resolve A like a stub resolver would: follow the CNAME chain in the answer. */
+async function resolveA(world: RunningWorld, host: string): Promise<string | "NXDOMAIN" | null> {
+  const r = await queryDns(world.dnsServer, host, "A");
+  if (r.rcode === "NXDOMAIN") return "NXDOMAIN";
+  const a = r.answers.find((x) => x.type === "A");
+  return a ? String(a.data) : null;
+}
+
+/** GET http://host/ (and follow redirects on the same registrable name, like a browser). */
+async function visit(world: RunningWorld, host: string): Promise<ViaResponse & { url: string }> {
+  let url = new URL(`http://${host}/`);
+  for (let hop = 0; hop < 6; hop++) {
+    const ip = await resolveA(world, url.hostname);
+    if (!ip || ip === "NXDOMAIN") throw new Error(`no address for ${url.hostname}`);
+    const https = url.protocol === "https:";
+    const res = await requestVia({
+      scheme: https ? "https" : "http",
+      host: url.hostname,
+      ip,
+      port: https ? world.httpsPort : world.httpPort,
+      path: url.pathname + url.search,
+      ca: await Deno.readTextFile(world.caFile),
+      timeoutMs: 1500,
+    });
+    const location = res.headers.location;
+    if (res.status >= 300 && res.status < 400 && location) {
+      const next = new URL(location, url);
+      const same = next.hostname.replace(/^www\./, "") === url.hostname.replace(/^www\./, "");
+      if (!same) return { ...res, url: url.href };
+      url = next;
+      continue;
+    }
+    return { ...res, url: url.href };
+  }
+  throw new Error(`redirect loop at ${host}`);
+}
+
+const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/"/g, "&quot;");
+
+Deno.test("startWorld: serves a sample of every label over real DNS, HTTP and HTTPS", async () => {
+  const world = generateWorld({ size: 600, seed: 21 });
+  const running = await startWorld(world);
+  try {
+    assert.equal(running.env.SLUICE_DNS_SERVERS, running.dnsServer);
+    assert.equal(running.env.SLUICE_HTTPS_CA, running.caFile);
+    assert.equal(running.env.SLUICE_ALLOW_PRIVATE, "1");
+    const byLabel = new Map<Label, WorldBusiness[]>();
+    for (const b of world.businesses) {
+      if (b.duplicate) continue;
+      byLabel.set(b.label, [...byLabel.get(b.label) ?? [], b]);
+    }
+    for (const label of LABELS) {
+      // A few of each label, and one of every variant.
+      const all = byLabel.get(label)!;
+      const sample = [...new Map(all.map((b) => [b.variant, b])).values(), ...all.slice(0, 3)];
+      for (const b of sample) await check(running, b);
+    }
+    assert.ok(running.dns.queries > 50);
+    assert.ok(running.web.requests > 50);
+  } finally {
+    await running.close();
+  }
+});
+
+async function check(world: RunningWorld, b: WorldBusiness): Promise<void> {
+  const where = `${b.label}/${b.variant} ${b.domain}`;
+  const apex = await resolveA(world, b.domain);
+  const www = await resolveA(world, `www.${b.domain}`);
+  switch (b.label) {
+    case "no_dns":
+      assert.equal(apex, "NXDOMAIN", where);
+      return;
+    case "no_address":
+      assert.equal(apex, null, where);
+      assert.equal(www, "NXDOMAIN", where);
+      return;
+    case "unreachable": {
+      const err = await visit(world, b.domain).then(() => undefined, (e: Error) => e);
+      assert.ok(err, `${where} answered`);
+      const text = `${(err as { code?: string }).code} ${err.name} ${err.message}`;
+      const expected = {
+        refused: /ECONNREFUSED/,
+        timeout: /TimeoutError/,
+        reset: /ECONNRESET|hang up/,
+      };
+      assert.match(text, expected[b.variant as keyof typeof expected], where);
+      return;
+    }
+  }
+  const host = apex ? b.domain : `www.${b.domain}`;
+  const res = await visit(world, host);
+  switch (b.label) {
+    case "live":
+      assert.equal(res.status, 200, where);
+      assert.ok(res.text.includes(esc(b.name).replace(/'/g, "'")), `${where}: name not on page`);
+      if (b.variant === "redirect_chain_own_www") assert.equal(res.url, `https://www.${b.domain}/`);
+      if (b.variant === "http_only") assert.equal(res.url, `http://${b.domain}/`);
+      return;
+    case "redirect":
+      if (res.status >= 300) {
+        assert.doesNotMatch(String(res.headers.location), new RegExp(b.domain));
+      } else assert.match(res.text, /refresh|location\.replace/, where);
+      return;
+    case "http_error":
+      assert.ok(res.status >= 400, `${where}: status ${res.status}`);
+      return;
+    case "for_sale":
+      if (b.variant === "marketplace_redirect") {
+        assert.equal(res.status, 302, where);
+        const market = await visitUrl(world, String(res.headers.location));
+        assert.match(market.text, new RegExp(`${b.domain.split(".")[0]}.* is for sale`), where);
+      } else assert.match(res.text, /sale|verkauf|vendre|venta|koop|venda|purchase/i, where);
+      return;
+    default:
+      assert.ok(res.status > 0, where);
+      assert.ok(!res.text.includes(esc(b.name)) || b.label === "placeholder", `${where}: name`);
+  }
+}
+
+async function visitUrl(world: RunningWorld, href: string): Promise<ViaResponse> {
+  const url = new URL(href);
+  const ip = await resolveA(world, url.hostname);
+  return requestVia({
+    scheme: "https",
+    host: url.hostname,
+    ip: String(ip),
+    port: world.httpsPort,
+    path: url.pathname + url.search,
+    ca: await Deno.readTextFile(world.caFile),
+  });
+}
