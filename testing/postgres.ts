@@ -45,7 +45,7 @@ async function findBinDir(): Promise<string> {
   return versions.length ? join(root, String(versions[0]), "bin") : "";
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
@@ -133,7 +133,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       "initdb",
     );
     for (let attempt = 0;; attempt++) {
-      const port = await freePort();
+      const port = freePort();
       try {
         await run(
           [

@@ -155,13 +155,13 @@ export async function startRdapFake(options: RdapFakeOptions): Promise<RdapFake>
       status,
       headers: { "content-type": "application/rdap+json", ...headers },
     });
-  let bootstrap: RdapFake["bootstrap"] | undefined;
+  const doc: { value?: RdapFake["bootstrap"] } = {};
 
   const handler = async (req: Request): Promise<Response> => {
     const path = new URL(req.url).pathname;
     if (path === "/bootstrap/dns.json") {
       bootstrapFetches++;
-      return json(bootstrap, 200, { "content-type": "application/json" });
+      return json(doc.value, 200, { "content-type": "application/json" });
     }
     const m = /^\/rdap\/domain\/([^/]+)$/.exec(path);
     if (!m) return json({ errorCode: 400, title: "bad request" }, 400);
@@ -222,7 +222,7 @@ export async function startRdapFake(options: RdapFakeOptions): Promise<RdapFake>
   const baseUrl = `${origin}/rdap/`;
   const tlds = options.tlds ??
     [...new Set([...domains.keys(), ...behaviours.keys()].map((d) => d.split(".").pop()!))];
-  bootstrap = {
+  const bootstrap = doc.value = {
     version: "1.0",
     publication: new Date().toISOString(),
     services: [[tlds, [baseUrl]]],

@@ -117,7 +117,7 @@ Deno.test("env overrides the file and is parsed by the key's parser", async () =
         SLUICE_ENGINE_TIMEOUT: "1500",
         SLUICE_HTTPS_PORT: "8443",
         SLUICE_DATA_DIR: "state",
-        SLUICE_AUTH_OIDC_ALLOW: "a@example.com,@example.org",
+        SLUICE_AUTH_OIDC_ALLOW: "a@example.com=admin,@example.org,org:acme=operator",
       },
     });
     assert.equal(config.server.port, 9100);
@@ -129,7 +129,7 @@ Deno.test("env overrides the file and is parsed by the key's parser", async () =
     assert.equal(config.network.https.port, 8443);
     assert.equal(config.dataDir, join(dir, "state"));
     assert.equal(config.store.path, join(dir, "state", "sluice.kv"));
-    assert.deepEqual(config.auth.oidc.allow, ["a@example.com", "@example.org"]);
+    assert.deepEqual(config.auth.oidc.allow, ["a@example.com=admin", "@example.org", "org:acme=operator"]);
     const sources = configSources(config);
     assert.equal(formatSource(sources.get("server.port")!), "env SLUICE_SERVER_PORT");
     assert.equal(formatSource(sources.get("server.host")!), "sluice.yaml:3:9");

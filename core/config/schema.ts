@@ -156,9 +156,12 @@ export const ConfigSchema = obj({
       clientId: z.string({ error: "not a string" }).min(1, { error: "empty" }).optional(),
       clientSecret: z.string({ error: "not a string" }).min(1, { error: "empty" }).optional(),
       allow: list(
-        z.string({ error: "not a string" }).regex(/^(@|[^@\s]+@)[^@\s]+$/, {
-          error: "not an e-mail address or @domain",
-        }),
+        z.string({ error: "not a string" }).regex(
+          /^((@|[^@\s=]+@)[^@\s=]+|org:[A-Za-z0-9_.-]+)(=(viewer|operator|admin))?$/,
+          {
+            error: "not an e-mail address, @domain or org:NAME, optionally =viewer|operator|admin",
+          },
+        ),
       ),
     }),
   }),

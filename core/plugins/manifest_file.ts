@@ -88,10 +88,10 @@ function extraIssues(m: Manifest): { path: Path; message: string }[] {
     });
   }
   m.permissions.net.forEach((h, i) => {
-    if (!HOST.test(h)) {
+    if (h !== "*" && !HOST.test(h)) {
       out.push({
         path: ["permissions", "net", i],
-        message: `"${h}" is not a host, host:port or *.domain (no scheme, no path)`,
+        message: `"${h}" is not a host, host:port, *.domain or * (any host) (no scheme, no path)`,
       });
     }
   });

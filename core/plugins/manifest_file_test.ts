@@ -83,3 +83,12 @@ Deno.test("readManifest checks that the entry is a file inside the folder", asyn
 
   await assert.rejects(readManifest(join(tmp.path, "none")), /no plugin\.json/);
 });
+
+Deno.test("parseManifest accepts net * (any host) but not other bare wildcards", () => {
+  const { manifest } = parseManifest(`${head},\n  "permissions": { "net": ["*"] }\n}`);
+  assert.deepEqual(manifest.permissions.net, ["*"]);
+  assert.match(
+    issuesOf(`${head},\n  "permissions": { "net": ["*.*"] }\n}`),
+    /is not a host, host:port, \*\.domain or \* \(any host\)/,
+  );
+});

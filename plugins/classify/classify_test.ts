@@ -43,7 +43,13 @@ Deno.test("servfail and our DNS failure are unknown, never a verdict", () => {
 
 Deno.test("no A/AAAA on apex and www -> no_address (mail-only domains say so)", () => {
   const none = { status: "ok" as const, a: [], aaaa: [], cname: [] };
-  const v = run(dnsOk({ apex: none, www: { ...none, status: "nxdomain" }, mx: [{ priority: 1, exchange: "aspmx.l.google.com" }] }));
+  const v = run(
+    dnsOk({
+      apex: none,
+      www: { ...none, status: "nxdomain" },
+      mx: [{ priority: 1, exchange: "aspmx.l.google.com" }],
+    }),
+  );
   assert.equal(v.status, "no_address");
   assert.match(has(v, "no_address").evidence, /mail/);
 });
@@ -54,7 +60,11 @@ Deno.test("www-only site is not no_address", () => {
 });
 
 Deno.test("parking_ns: Sedo name servers + page without business content -> parked", () => {
-  const v = page("<html><head><title>example.com</title></head><body><h1>example.com</h1></body></html>", {}, dnsOk({ ns: ["ns1.sedoparking.com", "ns2.sedoparking.com"] }));
+  const v = page(
+    "<html><head><title>example.com</title></head><body><h1>example.com</h1></body></html>",
+    {},
+    dnsOk({ ns: ["ns1.sedoparking.com", "ns2.sedoparking.com"] }),
+  );
   assert.equal(v.status, "parked");
   assert.match(has(v, "parking_ns").evidence, /Sedo/);
   assert.ok(has(v, "parking_ns").source);
@@ -62,15 +72,22 @@ Deno.test("parking_ns: Sedo name servers + page without business content -> park
 });
 
 Deno.test("parking_cname and parking_ip fire from CNAME chains and parking networks", () => {
-  const v = run(dnsOk({
-    www: { status: "ok", a: ["91.195.240.94"], aaaa: [], cname: ["parkingpage.namecheap.com"] },
-  }), failed(["refused", "refused", "refused", "refused"]));
+  const v = run(
+    dnsOk({
+      www: { status: "ok", a: ["91.195.240.94"], aaaa: [], cname: ["parkingpage.namecheap.com"] },
+    }),
+    failed(["refused", "refused", "refused", "refused"]),
+  );
   assert.match(has(v, "parking_cname").evidence, /Namecheap/);
   assert.match(has(v, "parking_ip").evidence, /91\.195\.240\.0\/23/);
 });
 
 Deno.test("sale_ns: a marketplace's name servers point to for_sale", () => {
-  const v = page("<html><body><h1>example.com</h1></body></html>", {}, dnsOk({ ns: ["ns1.dan.com"] }));
+  const v = page(
+    "<html><body><h1>example.com</h1></body></html>",
+    {},
+    dnsOk({ ns: ["ns1.dan.com"] }),
+  );
   assert.equal(v.status, "for_sale");
   has(v, "sale_ns");
 });
@@ -120,7 +137,8 @@ Deno.test("broken_http: redirect loops -> http_error", () => {
 });
 
 Deno.test("http_status: persistent 5xx/4xx without a known page -> http_error", () => {
-  const html = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>";
+  const html =
+    "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>";
   const v = page(html, { status: 502 });
   assert.equal(v.status, "http_error");
   has(v, "http_status");
@@ -140,7 +158,12 @@ Deno.test("network_down: a whole chunk of timeouts is our problem -> unknown", (
     assert.match(String(i.lead_reason), /network/);
   }
   // One real answer in the chunk: the timeouts are the domains' own.
-  items.push({ ...items[0], key: "ok.com", domain: "ok.com", http: responded(response(businessPage())) as never });
+  items.push({
+    ...items[0],
+    key: "ok.com",
+    domain: "ok.com",
+    http: responded(response(businessPage())) as never,
+  });
   const out2 = classifyItems(items);
   assert.equal((out2[0].website as WebsiteVerdict).status, "unreachable");
 });
@@ -148,15 +171,23 @@ Deno.test("network_down: a whole chunk of timeouts is our problem -> unknown", (
 // ---- page fingerprints -----------------------------------------------------------------
 
 Deno.test("bot_challenge: Cloudflare, Incapsula, DDoS-Guard -> unknown", () => {
-  const cf = page("<html><head><title>Just a moment...</title></head><body>Enable JavaScript and cookies to continue</body></html>", {
-    status: 403,
-    headers: { "cf-mitigated": "challenge", server: "cloudflare" },
-  });
+  const cf = page(
+    "<html><head><title>Just a moment...</title></head><body>Enable JavaScript and cookies to continue</body></html>",
+    {
+      status: 403,
+      headers: { "cf-mitigated": "challenge", server: "cloudflare" },
+    },
+  );
   assert.equal(cf.status, "unknown");
   has(cf, "bot_challenge");
-  const inc = page('<html><body><iframe src="/_Incapsula_Resource?SWUDNSAI=9"></iframe></body></html>');
+  const inc = page(
+    '<html><body><iframe src="/_Incapsula_Resource?SWUDNSAI=9"></iframe></body></html>',
+  );
   assert.equal(inc.status, "unknown");
-  const ddg = page("<html><body>Checking your browser before accessing example.com</body></html>", { status: 403, headers: { server: "ddos-guard" } });
+  const ddg = page("<html><body>Checking your browser before accessing example.com</body></html>", {
+    status: 403,
+    headers: { server: "ddos-guard" },
+  });
   assert.equal(ddg.status, "unknown");
 });
 
@@ -176,22 +207,42 @@ Deno.test("server_default_page: nginx, Apache Debian, IIS, cPanel, Plesk -> plac
 });
 
 Deno.test("directory_listing: an empty 'Index of /' -> placeholder", () => {
-  const v = page("<html><head><title>Index of /</title></head><body><h1>Index of /</h1><table></table></body></html>");
+  const v = page(
+    "<html><head><title>Index of /</title></head><body><h1>Index of /</h1><table></table></body></html>",
+  );
   assert.equal(v.status, "placeholder");
   has(v, "directory_listing");
 });
 
 Deno.test("platform_unclaimed: GitHub Pages 404, Heroku, Wix, S3 -> placeholder", () => {
-  const gh = page("<html><body><p>There isn't a GitHub Pages site here.</p></body></html>", { status: 404 });
+  const gh = page("<html><body><p>There isn't a GitHub Pages site here.</p></body></html>", {
+    status: 404,
+  });
   assert.equal(gh.status, "placeholder");
   has(gh, "platform_unclaimed");
-  assert.equal(page('<iframe src="//www.herokucdn.com/error-pages/no-such-app.html"></iframe>', { status: 404 }).status, "placeholder");
-  assert.equal(page("<h2>This domain is not connected to a website yet.</h2>").status, "placeholder");
-  assert.equal(page("<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>", { status: 404 }).status, "placeholder");
+  assert.equal(
+    page('<iframe src="//www.herokucdn.com/error-pages/no-such-app.html"></iframe>', {
+      status: 404,
+    }).status,
+    "placeholder",
+  );
+  assert.equal(
+    page("<h2>This domain is not connected to a website yet.</h2>").status,
+    "placeholder",
+  );
+  assert.equal(
+    page(
+      "<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>",
+      { status: 404 },
+    ).status,
+    "placeholder",
+  );
 });
 
 Deno.test("hosting_suspended: cPanel suspended page -> suspended", () => {
-  const v = page('<html><head><title>Account Suspended</title><link href="/cgi-sys/suspendedpage.cgi"></head><body></body></html>');
+  const v = page(
+    '<html><head><title>Account Suspended</title><link href="/cgi-sys/suspendedpage.cgi"></head><body></body></html>',
+  );
   assert.equal(v.status, "suspended");
   has(v, "hosting_suspended");
 });
@@ -212,39 +263,80 @@ Deno.test("js_parking_lander: /lander bounce, data-adblockkey, AdSense for Domai
 // ---- redirects -------------------------------------------------------------------------
 
 Deno.test("marketplace_redirect: to Dan/Afternic/Sedo/HugeDomains -> for_sale", () => {
-  const r = response("<h1>example.com is for sale</h1>", { url: "https://dan.com/buy-domain/example.com", host: "dan.com" });
-  const v = run(dnsOk(), responded(r, [{ url: "https://example.com/", ip: "203.0.113.10", status: 302, location: "https://dan.com/buy-domain/example.com" }]));
+  const r = response("<h1>example.com is for sale</h1>", {
+    url: "https://dan.com/buy-domain/example.com",
+    host: "dan.com",
+  });
+  const v = run(
+    dnsOk(),
+    responded(r, [{
+      url: "https://example.com/",
+      ip: "203.0.113.10",
+      status: 302,
+      location: "https://dan.com/buy-domain/example.com",
+    }]),
+  );
   assert.equal(v.status, "for_sale");
   assert.match(has(v, "marketplace_redirect").evidence, /Dan\.com/);
   // GoDaddy only counts on its sale paths.
-  const gd = response(businessPage(), { url: "https://www.godaddy.com/hosting", host: "www.godaddy.com" });
+  const gd = response(businessPage(), {
+    url: "https://www.godaddy.com/hosting",
+    host: "www.godaddy.com",
+  });
   assert.equal(run(dnsOk(), responded(gd)).status, "redirect");
 });
 
 Deno.test("redirects_away: to another live site -> redirect; own www is still live", () => {
-  const r = response(businessPage(), { url: "https://www.new-bakery.example.org/", host: "www.new-bakery.example.org" });
-  const v = run(dnsOk(), responded(r, [{ url: "https://example.com/", ip: "203.0.113.10", status: 301, location: r.url }]));
+  const r = response(businessPage(), {
+    url: "https://www.new-bakery.example.org/",
+    host: "www.new-bakery.example.org",
+  });
+  const v = run(
+    dnsOk(),
+    responded(r, [{
+      url: "https://example.com/",
+      ip: "203.0.113.10",
+      status: 301,
+      location: r.url,
+    }]),
+  );
   assert.equal(v.status, "redirect");
   has(v, "redirects_away");
-  const own = response(businessPage(), { url: "https://www.example.com/", host: "www.example.com" });
+  const own = response(businessPage(), {
+    url: "https://www.example.com/",
+    host: "www.example.com",
+  });
   assert.equal(run(dnsOk(), responded(own)).status, "live");
 });
 
 Deno.test("redirect to a parked page elsewhere is parked, to a dead page http_error", () => {
-  const parked = response('<html><body><p>The Sponsored Listings displayed above are served automatically by a third party.</p></body></html>', { url: "https://other.example.net/", host: "other.example.net" });
+  const parked = response(
+    "<html><body><p>The Sponsored Listings displayed above are served automatically by a third party.</p></body></html>",
+    { url: "https://other.example.net/", host: "other.example.net" },
+  );
   assert.equal(run(dnsOk(), responded(parked)).status, "parked");
-  const dead = response("<h1>Service Unavailable</h1>", { url: "https://other.example.net/", host: "other.example.net", status: 503 });
+  const dead = response("<h1>Service Unavailable</h1>", {
+    url: "https://other.example.net/",
+    host: "other.example.net",
+    status: 503,
+  });
   assert.equal(run(dnsOk(), responded(dead)).status, "http_error");
 });
 
 Deno.test("meta_refresh_away and script_redirect_away -> redirect; same-site refresh stays live", () => {
-  const meta = page('<html><head><meta http-equiv="refresh" content="0; url=https://www.moved.example.org/"></head><body>We moved.</body></html>');
+  const meta = page(
+    '<html><head><meta http-equiv="refresh" content="0; url=https://www.moved.example.org/"></head><body>We moved.</body></html>',
+  );
   assert.equal(meta.status, "redirect");
   has(meta, "meta_refresh_away");
-  const js = page('<html><head><script>window.location.replace("https://shop.example.net/");</script></head><body></body></html>');
+  const js = page(
+    '<html><head><script>window.location.replace("https://shop.example.net/");</script></head><body></body></html>',
+  );
   assert.equal(js.status, "redirect");
   has(js, "script_redirect_away");
-  const same = page('<html><head><meta http-equiv="refresh" content="0;url=/en/home.html"></head><body></body></html>');
+  const same = page(
+    '<html><head><meta http-equiv="refresh" content="0;url=/en/home.html"></head><body></body></html>',
+  );
   assert.equal(same.status, "live");
 });
 
@@ -268,14 +360,20 @@ Deno.test("parking_wording: strong phrase in each language -> parked", () => {
 });
 
 Deno.test("parking_wording: weak AND weak decides, one weak alone does not", () => {
-  const both = page("<html><body><h2>Related Searches</h2><ul><li><a href='/?q=shoes'>Shoes</a></li></ul><p>Sponsored Links</p></body></html>");
+  const both = page(
+    "<html><body><h2>Related Searches</h2><ul><li><a href='/?q=shoes'>Shoes</a></li></ul><p>Sponsored Links</p></body></html>",
+  );
   assert.equal(both.status, "parked");
   assert.match(has(both, "parking_wording", "strong").evidence, /weak phrases together/);
   const one = page(businessPage("<aside>Related searches on our blog: sourdough, rye</aside>"));
   assert.equal(one.status, "live");
   has(one, "parking_wording", "weak");
   // One weak phrase plus parking DNS is enough.
-  const withDns = page(businessPage("<p>Sponsored listings</p>"), {}, dnsOk({ ns: ["ns1.parkingcrew.net"] }));
+  const withDns = page(
+    businessPage("<p>Sponsored listings</p>"),
+    {},
+    dnsOk({ ns: ["ns1.parkingcrew.net"] }),
+  );
   assert.equal(withDns.status, "parked");
 });
 
@@ -298,12 +396,24 @@ Deno.test("sale_wording: for-sale pages in each language -> for_sale", () => {
 });
 
 Deno.test("coming_soon and under_construction -> placeholder, in several languages", () => {
-  for (const t of ["Coming soon", "Demnächst verfügbar", "Bientôt disponible", "Próximamente", "Binnenkort online", "Em breve", "Presto online"]) {
+  for (
+    const t of [
+      "Coming soon",
+      "Demnächst verfügbar",
+      "Bientôt disponible",
+      "Próximamente",
+      "Binnenkort online",
+      "Em breve",
+      "Presto online",
+    ]
+  ) {
     const v = page(`<html><head><title>${t}</title></head><body><h1>${t}</h1></body></html>`);
     assert.equal(v.status, "placeholder", t);
     has(v, "coming_soon", "strong");
   }
-  const uc = page("<html><body><h1>Website under construction</h1><p>Please visit us again soon.</p></body></html>");
+  const uc = page(
+    "<html><body><h1>Website under construction</h1><p>Please visit us again soon.</p></body></html>",
+  );
   assert.equal(uc.status, "placeholder");
   has(uc, "under_construction");
 });
@@ -332,7 +442,9 @@ Deno.test("suspended_wording: hosting expired / domain expired -> suspended", ()
     "<p>El dominio example.es ha caducado.</p>",
   ];
   for (const t of texts) {
-    const v = page(`<html><body>${t}</body></html>`, { status: t.includes("suspended") ? 403 : 200 });
+    const v = page(`<html><body>${t}</body></html>`, {
+      status: t.includes("suspended") ? 403 : 200,
+    });
     assert.equal(v.status, "suspended", t);
     has(v, "suspended_wording");
   }
@@ -352,14 +464,26 @@ Deno.test("empty_page and thin_content -> placeholder", () => {
 // ---- hard negatives --------------------------------------------------------------------
 
 Deno.test("hard negatives stay live: coming-soon banner, domain talk, tiny page, app shell", () => {
-  const banner = page(businessPage('<div class="notice">Our online shop is coming soon! Until then, order by phone.</div>'));
+  const banner = page(
+    businessPage(
+      '<div class="notice">Our online shop is coming soon! Until then, order by phone.</div>',
+    ),
+  );
   assert.equal(banner.status, "live");
   has(banner, "coming_soon", "weak");
-  const domains = page(businessPage("<p>We register domain names, renew expiring domains and host websites. Is your domain about to expire? Domain for sale questions welcome.</p>"));
+  const domains = page(
+    businessPage(
+      "<p>We register domain names, renew expiring domains and host websites. Is your domain about to expire? Domain for sale questions welcome.</p>",
+    ),
+  );
   assert.equal(domains.status, "live");
-  const tiny = page("<html><head><title>Café Lumen</title></head><body><h1>Café Lumen</h1><p>Rue Cler 12, Paris · 01 45 55 12 34</p><p>Horaires : 8h–19h</p></body></html>");
+  const tiny = page(
+    "<html><head><title>Café Lumen</title></head><body><h1>Café Lumen</h1><p>Rue Cler 12, Paris · 01 45 55 12 34</p><p>Horaires : 8h–19h</p></body></html>",
+  );
   assert.equal(tiny.status, "live");
-  const shell = page('<html><head><title>Trattoria Roma</title><script type="module" src="/assets/index-4f2a.js"></script></head><body><div id="root"></div></body></html>');
+  const shell = page(
+    '<html><head><title>Trattoria Roma</title><script type="module" src="/assets/index-4f2a.js"></script></head><body><div id="root"></div></body></html>',
+  );
   assert.equal(shell.status, "live");
   const image = page('<html><body><img src="/flyer.jpg" alt=""></body></html>');
   assert.equal(image.status, "live");
@@ -370,7 +494,12 @@ Deno.test("hard negatives stay live: coming-soon banner, domain talk, tiny page,
 Deno.test("lead: every status but live/redirect/unknown; unknown says why", () => {
   const items = [
     { key: "a.com", domain: "a.com", dns: { ...dnsOk(), status: "nxdomain" } },
-    { key: "b.com", domain: "b.com", dns: dnsOk(), http: responded(response(businessPage(), { host: "b.com", url: "https://b.com/" })) },
+    {
+      key: "b.com",
+      domain: "b.com",
+      dns: dnsOk(),
+      http: responded(response(businessPage(), { host: "b.com", url: "https://b.com/" })),
+    },
     { key: "c.com", domain: "c.com", dns: { ...dnsOk(), status: "unknown", reason: "timeout" } },
   ];
   const [a, b, c] = classifyItems(items);

@@ -138,7 +138,11 @@ export function classifyWebsite(input: ClassifyInput, sigs: Signatures): Website
     }, ...dnsSigs]);
   }
   if (!http) {
-    return verdict("unknown", "no HTTP result on the item: run http-probe before classify", dnsSigs);
+    return verdict(
+      "unknown",
+      "no HTTP result on the item: run http-probe before classify",
+      dnsSigs,
+    );
   }
   if (http.status === "blocked_private") {
     return verdict(
@@ -193,7 +197,10 @@ function classifyNoResponse(domain: string, http: HttpProbeResult, dnsSigs: Sign
     return verdict(
       "unreachable",
       `no web server answers for ${domain} on ${[...schemes].join(" or ")}: ${detail}`,
-      [{ id: "connection_failed", status: "unreachable", strength: "strong", evidence: detail }, ...dnsSigs],
+      [
+        { id: "connection_failed", status: "unreachable", strength: "strong", evidence: detail },
+        ...dnsSigs,
+      ],
     );
   }
   return verdict("unknown", `the probe of ${domain} got no response: ${detail}`, dnsSigs);
@@ -224,11 +231,16 @@ function classifyPage(
   const challenge = prints.find((s) => s.status === "unknown");
   if (challenge) {
     signals.push(challenge);
-    return finish("unknown", `a bot challenge hides the site (${challenge.evidence}); check by hand`);
+    return finish(
+      "unknown",
+      `a bot challenge hides the site (${challenge.evidence}); check by hand`,
+    );
   }
 
   // 2. Redirects: to a marketplace (for sale) or to another registrable domain.
-  const urls = http.attempts.flatMap((a) => [...a.hops.map((h) => h.location ?? h.url), a.response?.url])
+  const urls = http.attempts.flatMap((
+    a,
+  ) => [...a.hops.map((h) => h.location ?? h.url), a.response?.url])
     .filter((u): u is string => !!u);
   const inPage = pageRedirect(page);
   if (inPage) urls.push(inPage.target);
@@ -262,7 +274,9 @@ function classifyPage(
       strength: "strong",
       evidence: `${http.attempts[0]?.url ?? domain} ends at ${best.url} (${best.status})`,
     });
-    if (decisive) return finish(decisive.status, `${domain} redirects to ${finalDomain}: ${decisive.evidence}`);
+    if (decisive) {
+      return finish(decisive.status, `${domain} redirects to ${finalDomain}: ${decisive.evidence}`);
+    }
     if (best.status < 400) return finish("redirect", `${domain} redirects to ${best.url}`);
     return finish("http_error", `${domain} redirects to ${best.url}, which answers ${best.status}`);
   }
@@ -287,10 +301,14 @@ function classifyPage(
       strength: "strong",
       evidence: `no attempt answered below 400: ${statuses.join("; ")}`,
     });
-    return finish("http_error", `every attempt answered with an error (${best.status} at ${best.url})`);
+    return finish(
+      "http_error",
+      `every attempt answered with an error (${best.status} at ${best.url})`,
+    );
   }
   // 4. Parking or sale DNS and a page without business content.
-  const dnsLead = dnsSigs.find((s) => s.status === "parked") ?? dnsSigs.find((s) => s.status === "for_sale");
+  const dnsLead = dnsSigs.find((s) => s.status === "parked") ??
+    dnsSigs.find((s) => s.status === "for_sale");
   if (dnsLead && !page.substantive) {
     signals.push({
       id: "dns_with_empty_page",
@@ -304,7 +322,10 @@ function classifyPage(
     signals.push(...content);
     return finish(content[0].status, content[0].evidence);
   }
-  return finish("live", `${best.url} answers ${best.status} with a real page (${page.words} words${
-    page.business.length ? `, ${page.business.join(", ")}` : ""
-  })`);
+  return finish(
+    "live",
+    `${best.url} answers ${best.status} with a real page (${page.words} words${
+      page.business.length ? `, ${page.business.join(", ")}` : ""
+    })`,
+  );
 }

@@ -51,7 +51,8 @@ export function classifyItems(items: Item[], config: Config = {}): Item[] {
           id: "network_down",
           status: "unknown",
           strength: "strong",
-          evidence: `${probed.length} of ${probed.length} probed domains timed out on every attempt`,
+          evidence:
+            `${probed.length} of ${probed.length} probed domains timed out on every attempt`,
         });
       }
     });

@@ -11,16 +11,25 @@ Deno.test("classify runs in the sandbox with no permissions and marks leads", as
         key: "bakery.example",
         domain: "bakery.example",
         dns: dnsOk(),
-        http: responded(response(businessPage(), { host: "bakery.example", url: "https://bakery.example/" })),
+        http: responded(
+          response(businessPage(), { host: "bakery.example", url: "https://bakery.example/" }),
+        ),
       },
       { key: "gone.example", domain: "gone.example", dns: { ...dnsOk(), status: "nxdomain" } },
       {
         key: "parked.example",
         domain: "parked.example",
         dns: dnsOk({ ns: ["ns1.parkingcrew.net", "ns2.parkingcrew.net"] }),
-        http: responded(response("<html><body><h1>parked.example</h1></body></html>", { host: "parked.example" })),
+        http: responded(
+          response("<html><body><h1>parked.example</h1></body></html>", { host: "parked.example" }),
+        ),
       },
-      { key: "down.example", domain: "down.example", dns: dnsOk(), http: failed(["refused", "refused"]) },
+      {
+        key: "down.example",
+        domain: "down.example",
+        dns: dnsOk(),
+        http: failed(["refused", "refused"]),
+      },
     ],
   });
   const by = Object.fromEntries(items.map((i) => [i.key, i]));

@@ -84,14 +84,18 @@ export function wordingSignals(
     const anywhere = status === "parked";
     const counts = (h: WordingHit) => anywhere || h.inHeadline || !page.substantive;
     const strong = list.find((h) => h.phrase.strength === "strong" && counts(h));
-    const weak = list.filter((h) => h.phrase.strength === "weak" && (anywhere || !page.substantive));
+    const weak = list.filter((h) =>
+      h.phrase.strength === "weak" && (anywhere || !page.substantive)
+    );
     const where = (h: WordingHit) => (h.inHeadline ? "headline" : "text");
     if (strong) {
       out.push({
         id: signal,
         status,
         strength: "strong",
-        evidence: `${where(strong)} says "${strong.match}" (${strong.phrase.id}, ${strong.phrase.lang})`,
+        evidence: `${
+          where(strong)
+        } says "${strong.match}" (${strong.phrase.id}, ${strong.phrase.lang})`,
         source: strong.phrase.source,
       });
     } else if (weak.length >= 2 || (weak.length === 1 && pairWith.has(status))) {
@@ -124,7 +128,8 @@ export function wordingSignals(
 /** Thin or empty content: a page with (almost) nothing a visitor could use. */
 export function contentSignals(page: PageView): Signal[] {
   if (page.binary) return [];
-  const blank = page.bodyBytes === 0 || (!page.text.trim() && !/<(script|img|iframe)\b/i.test(page.html));
+  const blank = page.bodyBytes === 0 ||
+    (!page.text.trim() && !/<(script|img|iframe)\b/i.test(page.html));
   if (blank) {
     return [{
       id: "empty_page",
@@ -154,10 +159,11 @@ export interface PageRedirect {
 
 /** Finds a meta refresh or a script redirect at page load; resolved against the page URL. */
 export function pageRedirect(page: PageView): PageRedirect | undefined {
-  const meta = /<meta[^>]+http-equiv=["']?refresh["']?[^>]*content=["']?\s*\d*\s*;?\s*url\s*=\s*['"]?([^"'>\s]+)/i
-    .exec(page.html) ??
-    /<meta[^>]+content=["']?\s*\d*\s*;\s*url\s*=\s*['"]?([^"'>\s]+)['"]?[^>]*http-equiv=["']?refresh/i
-      .exec(page.html);
+  const meta =
+    /<meta[^>]+http-equiv=["']?refresh["']?[^>]*content=["']?\s*\d*\s*;?\s*url\s*=\s*['"]?([^"'>\s]+)/i
+      .exec(page.html) ??
+      /<meta[^>]+content=["']?\s*\d*\s*;\s*url\s*=\s*['"]?([^"'>\s]+)['"]?[^>]*http-equiv=["']?refresh/i
+        .exec(page.html);
   const script =
     /(?:window\.|document\.|top\.|self\.)?location(?:\.href)?\s*=\s*["']([^"']+)["']|location\.(?:replace|assign)\(\s*["']([^"']+)["']\s*\)/i
       .exec(page.html);

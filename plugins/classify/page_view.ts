@@ -47,7 +47,10 @@ export function h1Texts(html: string): string[] {
 }
 
 const EVIDENCE: [string, RegExp][] = [
-  ["phone", /(?:\+|\(0|\b0)\d[\d\s\-/().]{6,}\d|\btel:|\b(?:tel|phone|telefon|téléphone|teléfono|telefoon|telefone)\b/iu],
+  [
+    "phone",
+    /(?:\+|\(0|\b0)\d[\d\s\-/().]{6,}\d|\btel:|\b(?:tel|phone|telefon|téléphone|teléfono|telefoon|telefone)\b/iu,
+  ],
   ["email", /[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}/i],
   [
     "hours",

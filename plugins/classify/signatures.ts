@@ -71,7 +71,9 @@ function fail(file: string, index: number, what: string): never {
 }
 
 function str(file: string, i: number, v: unknown, field: string): string {
-  if (typeof v !== "string" || v.trim() === "") fail(file, i, `"${field}" must be a non-empty string`);
+  if (typeof v !== "string" || v.trim() === "") {
+    fail(file, i, `"${field}" must be a non-empty string`);
+  }
   return v;
 }
 

@@ -33,7 +33,18 @@ Deno.test("no-website-leads on a 600-domain labeled world: >= 97% accurate, no l
     const out = join(dir, "out.jsonl");
     await Deno.writeTextFile(csv, world.toCsv());
     const cmd = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "core/cli.ts", "run", "pipelines/no-website-leads.yaml", "--input", csv, "--out", out, "--quiet"],
+      args: [
+        "run",
+        "-A",
+        "core/cli.ts",
+        "run",
+        "pipelines/no-website-leads.yaml",
+        "--input",
+        csv,
+        "--out",
+        out,
+        "--quiet",
+      ],
       cwd: ROOT,
       env: {
         ...running.env,
@@ -50,7 +61,9 @@ Deno.test("no-website-leads on a 600-domain labeled world: >= 97% accurate, no l
     const errText = new TextDecoder().decode(res.stderr);
     assert.equal(res.code, 0, `the CLI run failed:\n${errText.slice(-4000)}`);
 
-    const items = (await Deno.readTextFile(out)).split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    const items = (await Deno.readTextFile(out)).split("\n").filter(Boolean).map((l) =>
+      JSON.parse(l)
+    );
     const matrix = new Map<string, Map<string, number>>(LABELS.map((l) => [l, new Map()]));
     const seen = new Set<string>();
     const wrong: string[] = [];

@@ -1,13 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { openPlugin, runPlugin } from "@sluice/sdk/testing.ts";
 
 const dir = new URL(".", import.meta.url);
-// The plugin imports `@sluice/sdk/...` sub-modules; until the sandbox grants read of the SDK
-// folder itself, the test grants it (see the report to the lead).
-const SDK_READ = fileURLToPath(new URL("../../sdk", import.meta.url));
-const permissions = { read: [".", SDK_READ], write: ["."] };
 const items = [
   {
     key: "a.com",
@@ -25,7 +20,6 @@ Deno.test("csv-export: retried chunks never duplicate rows; finish is idempotent
   try {
     await using p = await openPlugin({
       dir,
-      permissions,
       dataDir,
       config: { columns: ["domain", "name", { path: "website.status", header: "status" }] },
     });
@@ -52,7 +46,6 @@ Deno.test("csv-export: all items, BOM, delimiter, custom path with {run}", async
   try {
     await runPlugin({
       dir,
-      permissions,
       dataDir,
       chunkSize: 1,
       config: {
@@ -77,7 +70,7 @@ Deno.test("csv-export: all items, BOM, delimiter, custom path with {run}", async
 
 Deno.test("csv-export: a path outside the data folder is refused", async () => {
   await assert.rejects(
-    runPlugin({ dir, permissions, config: { path: "../../escape.csv" }, items }),
+    runPlugin({ dir, config: { path: "../../escape.csv" }, items }),
     /outside the plugin's data folder/,
   );
 });

@@ -29,7 +29,10 @@ Deno.test("csv-source keeps business fields, finds the domain column and rejects
     assert.equal(items[1].City, "Port\nland", "a quoted field may span lines");
     assert.equal(rejected.length, 2);
     assert.match(rejected[0].reason, /in\.csv:5: row has 5 fields but the header has 3/);
-    assert.match(rejected[1].reason, /in\.csv:6: no domain: the row needs a value in a "Website" column/);
+    assert.match(
+      rejected[1].reason,
+      /in\.csv:6: no domain: the row needs a value in a "Website" column/,
+    );
   } finally {
     await f.cleanup();
   }

@@ -1,13 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { openPlugin, runPlugin } from "@sluice/sdk/testing.ts";
 
 const dir = new URL(".", import.meta.url);
-// The plugin imports `@sluice/sdk/...` sub-modules; until the sandbox grants read of the SDK
-// folder itself, the test grants it (see the report to the lead).
-const SDK_READ = fileURLToPath(new URL("../../sdk", import.meta.url));
-const permissions = { read: [".", SDK_READ], write: ["."] };
 const items = [
   { key: "a.com", lead: true, website: { status: "parked" }, score: 80 },
   { key: "b.com", lead: false, website: { status: "live" } },
@@ -17,7 +12,7 @@ const items = [
 Deno.test("jsonl-export: leads only, whole items, retries overwrite their part", async () => {
   const dataDir = await Deno.makeTempDir();
   try {
-    await using p = await openPlugin({ dir, permissions, dataDir });
+    await using p = await openPlugin({ dir, dataDir });
     await p.process(items.slice(2), 1);
     const out = await p.process(items.slice(0, 2), 0);
     assert.deepEqual(out.items, items.slice(0, 2));
@@ -37,7 +32,6 @@ Deno.test("jsonl-export: chosen columns keyed by header, in order", async () => 
   try {
     await runPlugin({
       dir,
-      permissions,
       dataDir,
       config: {
         leadsOnly: false,

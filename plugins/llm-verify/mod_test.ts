@@ -1,14 +1,9 @@
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { DEFAULT_NETWORK } from "@sluice/sdk";
 import { runPlugin } from "@sluice/sdk/testing.ts";
 import { startLlmFake } from "../../testing/llm_fake.ts";
 
 const dir = new URL(".", import.meta.url);
-// The plugin imports `@sluice/sdk/...` sub-modules; until the sandbox grants read of the SDK
-// folder itself, the test grants it (see the report to the lead).
-const SDK_READ = fileURLToPath(new URL("../../sdk", import.meta.url));
-const permissions = { net: ["*"], read: [".", SDK_READ], write: ["."] };
 const network = {
   ...DEFAULT_NETWORK,
   allowPrivate: true,
@@ -47,7 +42,6 @@ Deno.test("llm-verify is off by default: items pass untouched, nothing is sent",
   await using fake = startLlmFake({ respond });
   const { items: out } = await runPlugin({
     dir,
-    permissions,
     network,
     config: { baseUrl: fake.baseUrl },
     items,
@@ -60,7 +54,6 @@ Deno.test("llm-verify labels uncertain items only; answers outside the vocabular
   await using fake = startLlmFake({ respond });
   const { items: out } = await runPlugin({
     dir,
-    permissions,
     network,
     secrets: { OPENAI_API_KEY: "test-llm-key" },
     config: { enabled: true, baseUrl: fake.baseUrl, model: "tiny", perSecond: 100 },
@@ -91,7 +84,6 @@ Deno.test("llm-verify stops at the run's token budget", async () => {
   });
   const { items: out } = await runPlugin({
     dir,
-    permissions,
     network,
     secrets: { OPENAI_API_KEY: "test-llm-key" },
     config: {
@@ -116,7 +108,6 @@ Deno.test("llm-verify: 429 storms are waited out; a bad key or garbage trips the
   fake.setBehaviour({ kind: "status", status: 429, retryAfter: "1", times: 1 });
   const ok = await runPlugin({
     dir,
-    permissions,
     network,
     secrets: { OPENAI_API_KEY: "test-llm-key" },
     config: { enabled: true, baseUrl: fake.baseUrl, perSecond: 100 },
@@ -127,7 +118,6 @@ Deno.test("llm-verify: 429 storms are waited out; a bad key or garbage trips the
   fake.setBehaviour({ kind: "malformed" });
   const bad = await runPlugin({
     dir,
-    permissions,
     network,
     secrets: { OPENAI_API_KEY: "test-llm-key" },
     config: {
@@ -147,7 +137,6 @@ Deno.test("llm-verify: 429 storms are waited out; a bad key or garbage trips the
   fake.setBehaviour(undefined);
   const wrongKey = await runPlugin({
     dir,
-    permissions,
     network,
     secrets: { OPENAI_API_KEY: "nope" },
     config: { enabled: true, baseUrl: fake.baseUrl },

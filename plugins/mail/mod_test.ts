@@ -1,15 +1,10 @@
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { DEFAULT_NETWORK } from "@sluice/sdk";
 import { runPlugin } from "@sluice/sdk/testing.ts";
 import { startDnsServer } from "../../testing/dns_server.ts";
 import { mailRecords } from "../../testing/world_providers.ts";
 
 const dir = new URL(".", import.meta.url);
-// The plugin imports `@sluice/sdk/...` sub-modules; until the sandbox grants read of the SDK
-// folder itself, the test grants it (see the report to the lead).
-const SDK_READ = fileURLToPath(new URL("../../sdk", import.meta.url));
-const permissions = { net: ["*"], read: [SDK_READ] };
 
 Deno.test("mail: providers, null MX, SPF, DMARC and resolver failures, in the sandbox", async () => {
   const g = mailRecords("google", "g.de", "");
@@ -32,7 +27,6 @@ Deno.test("mail: providers, null MX, SPF, DMARC and resolver failures, in the sa
   };
   const { items } = await runPlugin({
     dir,
-    permissions,
     network,
     items: ["g.de", "m.com", "self.nl", "null.org", "nomail.fr", "broken.com", "gone.com"].map((
       d,
@@ -73,7 +67,6 @@ Deno.test("mail: reuses item.dns (only _dmarc is asked) and skips NXDOMAIN domai
   const network = { ...DEFAULT_NETWORK, dnsServers: [dns.address] };
   const { items } = await runPlugin({
     dir,
-    permissions,
     network,
     items: [
       {

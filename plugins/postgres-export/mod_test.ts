@@ -1,14 +1,9 @@
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import postgres from "postgres";
 import { openPlugin } from "@sluice/sdk/testing.ts";
 import { startPostgres } from "../../testing/postgres.ts";
 
 const dir = new URL(".", import.meta.url);
-// The plugin imports `@sluice/sdk/...` sub-modules; until the sandbox grants read of the SDK
-// folder itself, the test grants it (see the report to the lead).
-const SDK_READ = fileURLToPath(new URL("../../sdk", import.meta.url));
-const permissions = { net: ["*"], read: [SDK_READ], env: ["PGAPPNAME", "PGTARGETSESSIONATTRS"] };
 
 const items = [
   { key: "a.com", lead: true, website: { status: "parked" }, score: 80, band: "hot" },
@@ -24,7 +19,6 @@ Deno.test("postgres-export against a real PostgreSQL server", async (t) => {
     await t.step("upserts once per key when a chunk is processed twice", async () => {
       await using p = await openPlugin({
         dir,
-        permissions,
         secrets: { DATABASE_URL: pg.url },
         config: {
           table,
@@ -52,7 +46,6 @@ Deno.test("postgres-export against a real PostgreSQL server", async (t) => {
     await t.step("a changed item updates its row", async () => {
       await using p = await openPlugin({
         dir,
-        permissions,
         config: {
           connection: pg.url,
           table,
@@ -72,7 +65,6 @@ Deno.test("postgres-export against a real PostgreSQL server", async (t) => {
       bad.password = "not-the-password";
       await using p = await openPlugin({
         dir,
-        permissions,
         secrets: { DATABASE_URL: bad.href },
         config: { table },
       });
@@ -87,14 +79,13 @@ Deno.test("postgres-export against a real PostgreSQL server", async (t) => {
       bad.pathname = "/nope";
       await using p = await openPlugin({
         dir,
-        permissions,
         config: { connection: bad.href, table },
       });
       await assert.rejects(p.process(items, 0), /database "nope".*the database does not exist/);
     });
 
     await t.step("no connection string is a setup error naming the secret", async () => {
-      await using p = await openPlugin({ dir, permissions, config: { table } });
+      await using p = await openPlugin({ dir, config: { table } });
       await assert.rejects(p.process(items, 0), /secrets\.DATABASE_URL/);
     });
   } finally {

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { DEFAULT_NETWORK, type NetworkSettings } from "@sluice/sdk";
 import { openPlugin, runPlugin } from "@sluice/sdk/testing.ts";
 import { startDnsServer } from "../../testing/dns_server.ts";
@@ -7,10 +6,6 @@ import { createTestCa } from "../../testing/test_ca.ts";
 import { type RdapFakeOptions, startRdapFake } from "../../testing/rdap_fake.ts";
 
 const dir = new URL(".", import.meta.url);
-// The plugin imports `@sluice/sdk/...` sub-modules; until the sandbox grants read of the SDK
-// folder itself, the test grants it (see the report to the lead).
-const SDK_READ = fileURLToPath(new URL("../../sdk", import.meta.url));
-const permissions = { net: ["*"], read: [".", SDK_READ], write: ["."] };
 const HOST = "rdap.registry.test";
 
 /** A TLS RDAP fake reachable as rdap.registry.test through a loopback DNS server. */
@@ -59,7 +54,6 @@ Deno.test("rdap: registered, redacted, unregistered, unsupported and hostile ans
   });
   const { items, metrics } = await runPlugin({
     dir,
-    permissions,
     network: w.network,
     config: { perSecond: 50 },
     items: [
@@ -100,8 +94,8 @@ Deno.test("rdap: results and the bootstrap are cached in the data folder", async
   const dataDir = await Deno.makeTempDir();
   try {
     const items = [{ key: "a.com" }, { key: "b.com" }];
-    await runPlugin({ dir, permissions, network: w.network, dataDir, items });
-    const second = await runPlugin({ dir, permissions, network: w.network, dataDir, items });
+    await runPlugin({ dir, network: w.network, dataDir, items });
+    const second = await runPlugin({ dir, network: w.network, dataDir, items });
     assert.equal(w.rdap.queries.length, 2, "second run answered from the cache");
     assert.equal(w.rdap.bootstrapFetches, 1, "bootstrap downloaded once, then reused");
     assert.deepEqual(second.items.map((i) => (i.rdap as { cached?: boolean }).cached), [
@@ -121,7 +115,6 @@ Deno.test("rdap: a failing server trips the breaker; later items pass as unknown
   });
   const { items } = await runPlugin({
     dir,
-    permissions,
     network: w.network,
     config: { attempts: 1, breakerThreshold: 3, concurrency: 1, perSecond: 100 },
     items: names.map((key) => ({ key, name: `Shop ${key}` })),
@@ -141,7 +134,6 @@ Deno.test("rdap: a slow server times out as unknown; private addresses are refus
   });
   await using p = await openPlugin({
     dir,
-    permissions,
     network: w.network,
     config: { attempts: 1 },
   });
@@ -151,7 +143,6 @@ Deno.test("rdap: a slow server times out as unknown; private addresses are refus
 
   const { items } = await runPlugin({
     dir,
-    permissions,
     network: { ...w.network, allowPrivate: false },
     config: { bootstrapJson: w.rdap.bootstrap, attempts: 1 },
     items: [{ key: "ok.com" }],
@@ -166,7 +157,6 @@ Deno.test("rdap: an unreachable bootstrap passes items as unknown instead of fai
     .then((s) => Object.assign(s, { [Symbol.asyncDispose]: () => s.close() }));
   const { items, logs } = await runPlugin({
     dir,
-    permissions,
     network: {
       ...DEFAULT_NETWORK,
       dnsServers: [dns.address],

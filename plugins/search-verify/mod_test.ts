@@ -1,14 +1,9 @@
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { DEFAULT_NETWORK } from "@sluice/sdk";
 import { runPlugin } from "@sluice/sdk/testing.ts";
 import { startSearchFake } from "../../testing/search_fake.ts";
 
 const dir = new URL(".", import.meta.url);
-// The plugin imports `@sluice/sdk/...` sub-modules; until the sandbox grants read of the SDK
-// folder itself, the test grants it (see the report to the lead).
-const SDK_READ = fileURLToPath(new URL("../../sdk", import.meta.url));
-const permissions = { net: ["*"], read: [SDK_READ] };
 const network = {
   ...DEFAULT_NETWORK,
   allowPrivate: true,
@@ -35,7 +30,6 @@ for (const provider of ["searxng", "brave"] as const) {
     await using fake = startSearchFake({ results });
     const { items: out } = await runPlugin({
       dir,
-      permissions,
       network,
       secrets: { BRAVE_API_KEY: "test-brave-key" },
       config: { provider, baseUrl: fake.baseUrl, perSecond: 100 },
@@ -66,7 +60,6 @@ Deno.test("search-verify: a 429 storm is waited out honouring Retry-After", asyn
   fake.setBehaviour({ kind: "status", status: 429, retryAfter: "1", times: 2 });
   const { items: out } = await runPlugin({
     dir,
-    permissions,
     network,
     config: { baseUrl: fake.baseUrl, perSecond: 100, attempts: 3 },
     items: items.slice(0, 1),
@@ -84,7 +77,6 @@ Deno.test("search-verify: malformed answers and a bad key trip the breaker; item
   );
   const { items: out } = await runPlugin({
     dir,
-    permissions,
     network,
     config: { baseUrl: fake.baseUrl, perSecond: 100, breakerThreshold: 2, concurrency: 1 },
     items: many,
@@ -97,7 +89,6 @@ Deno.test("search-verify: malformed answers and a bad key trip the breaker; item
 
   const bad = await runPlugin({
     dir,
-    permissions,
     network,
     secrets: { BRAVE_API_KEY: "wrong" },
     config: { provider: "brave", baseUrl: fake.baseUrl, breakerThreshold: 1, concurrency: 1 },
@@ -108,10 +99,10 @@ Deno.test("search-verify: malformed answers and a bad key trip the breaker; item
 });
 
 Deno.test("search-verify without a configured API passes items unchanged; enabled: true demands it", async () => {
-  const { items: out } = await runPlugin({ dir, permissions, network, items });
+  const { items: out } = await runPlugin({ dir, network, items });
   assert.deepEqual(out, items);
   await assert.rejects(
-    runPlugin({ dir, permissions, network, config: { enabled: true }, items }),
+    runPlugin({ dir, network, config: { enabled: true }, items }),
     /set with\.baseUrl to your SearXNG instance/,
   );
 });

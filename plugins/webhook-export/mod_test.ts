@@ -1,15 +1,10 @@
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { DEFAULT_NETWORK } from "@sluice/sdk";
 import { runPlugin } from "@sluice/sdk/testing.ts";
 import { verifySignature } from "@sluice/sdk/api/signature.ts";
 import { startDnsServer } from "../../testing/dns_server.ts";
 
 const dir = new URL(".", import.meta.url);
-// The plugin imports `@sluice/sdk/...` sub-modules; until the sandbox grants read of the SDK
-// folder itself, the test grants it (see the report to the lead).
-const SDK_READ = fileURLToPath(new URL("../../sdk", import.meta.url));
-const permissions = { net: ["*"], read: [SDK_READ] };
 
 interface Received {
   host: string | null;
@@ -50,7 +45,6 @@ Deno.test("webhook-export: signed batches with stable idempotency keys, via our 
     .then((s) => Object.assign(s, { [Symbol.asyncDispose]: () => s.close() }));
   const out = await runPlugin({
     dir,
-    permissions,
     network: { ...DEFAULT_NETWORK, dnsServers: [dns.address], allowPrivate: true },
     secrets: { WEBHOOK_SECRET: "s3cret" },
     config: { url: `http://hooks.crm.test:${r.port}/in`, batchSize: 2, columns: ["key", "score"] },
@@ -79,7 +73,6 @@ Deno.test("webhook-export: private addresses are refused unless allowed", async 
   await assert.rejects(
     runPlugin({
       dir,
-      permissions,
       config: { url: `http://127.0.0.1:${r.port}/in` },
       items,
     }),
@@ -93,7 +86,6 @@ Deno.test("webhook-export: a receiver that rejects the batch fails the chunk cle
   await assert.rejects(
     runPlugin({
       dir,
-      permissions,
       network: { ...DEFAULT_NETWORK, allowPrivate: true },
       config: { url: `http://127.0.0.1:${r.port}/in` },
       items,

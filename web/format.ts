@@ -1,0 +1,33 @@
+/**
+ * Small formatting helpers for pages: times, durations, numbers.
+ * @module
+ */
+
+/** `2026-11-28 20:51:03Z` from epoch ms or ISO text; `—` when absent. */
+export function when(t: number | string | undefined): string {
+  if (t === undefined || t === "") return "—";
+  const d = new Date(t);
+  if (Number.isNaN(d.getTime())) return "—";
+  return d.toISOString().slice(0, 19).replace("T", " ") + "Z";
+}
+
+/** `850 ms`, `12.3 s`, `4 min 5 s`, `2 h 3 min`. */
+export function duration(ms: number | undefined): string {
+  if (ms === undefined || !Number.isFinite(ms)) return "—";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+  return `${Math.floor(ms / 3_600_000)} h ${Math.round((ms % 3_600_000) / 60_000)} min`;
+}
+
+/** `1,234,567`. */
+export function num(n: number | undefined): string {
+  return n === undefined ? "—" : n.toLocaleString("en-US");
+}
+
+/** A value as short text for a table cell. */
+export function cell(v: unknown): string {
+  if (v === undefined || v === null) return "";
+  if (typeof v === "object") return JSON.stringify(v);
+  return String(v);
+}
