@@ -8,6 +8,7 @@ COPY core ./core
 COPY sdk ./sdk
 COPY plugins ./plugins
 COPY pipelines ./pipelines
+COPY web ./web
 ENV DENO_DIR=/deno-dir
 # Cache every npm dependency (host and plugins) so plugin sandboxes can run --cached-only.
 RUN deno install && deno cache core/cli.ts plugins/*/mod.ts

@@ -1,9 +1,9 @@
 /**
  * The baseline of `verify_bench.ts`: the same DNS and HTTP requests as the flagship pipeline's
  * `dns` and `http-probe` stages, with the same concurrency, in one plain Deno script with no
- * engine, no store, no sandbox. Network settings come from the same `SLUICE_*` variables.
+ * engine, no store, no sandbox. Network settings are read exactly as the engine reads them.
  *
- *   deno run -A bench/bare_probe.ts --input world.csv [--dns-concurrency 208] [--http-concurrency 400]
+ *   deno run -A bench/bare_probe.ts --input world.csv [--dns-concurrency N] [--http-concurrency N]
  *
  * Prints one JSON line: `{ domains, seconds, statuses }`.
  * @module
@@ -17,23 +17,12 @@ import { fetchWithRedirects, type HostResolver } from "../sdk/net/http_fetch.ts"
 import { KeyedLimiter, Limiter } from "../sdk/net/limiter.ts";
 import type { HttpAttempt, HttpTarget } from "../sdk/net/types.ts";
 import type { NetworkSettings } from "../sdk/types.ts";
+import { loadConfig } from "../core/config/config.ts";
+import { networkSettings } from "../core/cli/context.ts";
 
-/** Network settings from the `SLUICE_*` environment, as the engine reads them. */
-export async function networkFromEnv(env = Deno.env.toObject()): Promise<NetworkSettings> {
-  const ms = (name: string, d: number) => Number(env[name] ?? d);
-  return {
-    dnsServers: (env.SLUICE_DNS_SERVERS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
-    httpPort: Number(env.SLUICE_HTTP_PORT ?? 80),
-    httpsPort: Number(env.SLUICE_HTTPS_PORT ?? 443),
-    caPem: env.SLUICE_HTTPS_CA ? await Deno.readTextFile(env.SLUICE_HTTPS_CA) : undefined,
-    allowPrivate: /^(1|true|yes|on)$/i.test(env.SLUICE_ALLOW_PRIVATE ?? ""),
-    timeouts: {
-      dns: ms("SLUICE_NETWORK_TIMEOUTS_DNS", 3000),
-      connect: ms("SLUICE_NETWORK_TIMEOUTS_CONNECT", 5000),
-      request: ms("SLUICE_NETWORK_TIMEOUTS_REQUEST", 10000),
-    },
-    concurrency: Number(env.SLUICE_NETWORK_CONCURRENCY ?? 256),
-  };
+/** Network settings exactly as the engine derives them (defaults < sluice.yaml < SLUICE_* env). */
+export async function engineNetwork(): Promise<NetworkSettings> {
+  return await networkSettings(await loadConfig());
 }
 
 const ORDER: { target: HttpTarget; scheme: string; www: boolean }[] = [
@@ -48,26 +37,31 @@ export interface BareProbeOptions {
   /** CSV with a `website`/`domain`/`url` column. */
   input: string;
   network: NetworkSettings;
-  /** Domains in DNS lookup at once (the pipeline: 4 chunks x ceil(256/5)). */
+  /** Domains in DNS lookup at once (the pipeline: 4 chunks x ceil(network.concurrency / 5)). */
   dnsConcurrency?: number;
-  /** Domains in HTTP probing at once (the pipeline: 8 chunks of 50). */
+  /** Domains in HTTP probing at once (the pipeline: 8 chunks x network.concurrency). */
   httpConcurrency?: number;
 }
 
 /** Looks up and probes every domain of the CSV; returns counts by outcome. */
 export async function bareProbe(opts: BareProbeOptions) {
   const started = performance.now();
-  const rows = parse(await Deno.readTextFile(opts.input), { columns: true }) as Record<string, string>[];
+  const rows = parse(await Deno.readTextFile(opts.input), { columns: true }) as Record<
+    string,
+    string
+  >[];
   const domains = [
-    ...new Set(rows.map((r) => {
-      const v = (r.website ?? r.domain ?? r.url ?? "").trim();
-      try {
-        const host = new URL(/^[a-z]+:\/\//i.test(v) ? v : `http://${v}`).hostname;
-        return getDomain(host) ?? host;
-      } catch {
-        return "";
-      }
-    }).filter(Boolean)),
+    ...new Set(
+      rows.map((r) => {
+        const v = (r.website ?? r.domain ?? r.url ?? "").trim();
+        try {
+          const host = new URL(/^[a-z]+:\/\//i.test(v) ? v : `http://${v}`).hostname;
+          return getDomain(host) ?? host;
+        } catch {
+          return "";
+        }
+      }).filter(Boolean),
+    ),
   ];
   const net = opts.network;
   const client = new DnsClient({
@@ -78,7 +72,7 @@ export async function bareProbe(opts: BareProbeOptions) {
   const resolve: HostResolver = (host, s) => lookupHost(client, host, s);
   const perIp = new KeyedLimiter(4);
   const dnsLimit = new Limiter(opts.dnsConcurrency ?? 4 * Math.ceil(net.concurrency / 5));
-  const httpLimit = new Limiter(opts.httpConcurrency ?? 8 * 50);
+  const httpLimit = new Limiter(opts.httpConcurrency ?? 8 * net.concurrency);
   const statuses: Record<string, number> = {};
   try {
     await Promise.all(domains.map(async (domain) => {
@@ -103,7 +97,13 @@ export async function bareProbe(opts: BareProbeOptions) {
               perIp,
               signal: deadline,
             });
-            attempts.push({ target: o.target, url, hops: r.hops, response: r.response, error: r.error });
+            attempts.push({
+              target: o.target,
+              url,
+              hops: r.hops,
+              response: r.response,
+              error: r.error,
+            });
             if (r.response && r.response.status < 400) break;
           }
           const ok = attempts.find((a) => a.response);
@@ -133,7 +133,7 @@ if (import.meta.main) {
   }
   const result = await bareProbe({
     input: values.input,
-    network: await networkFromEnv(),
+    network: await engineNetwork(),
     dnsConcurrency: values["dns-concurrency"] ? Number(values["dns-concurrency"]) : undefined,
     httpConcurrency: values["http-concurrency"] ? Number(values["http-concurrency"]) : undefined,
   });

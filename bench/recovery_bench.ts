@@ -15,13 +15,17 @@ export interface RecoveryResult {
 }
 
 /** Runs the measurement. */
-export async function runRecoveryBench(items = 100_000, killAfterMs = 2000): Promise<RecoveryResult> {
+export async function runRecoveryBench(
+  items = 100_000,
+  killAfterMs = 2000,
+): Promise<RecoveryResult> {
   const dir = await Deno.makeTempDir({ prefix: "sluice-recovery-" });
   try {
     const input = join(dir, "in.jsonl");
     await Deno.writeTextFile(
       input,
-      Array.from({ length: items }, (_, i) => JSON.stringify({ id: `i${i}`, n: i })).join("\n") + "\n",
+      Array.from({ length: items }, (_, i) => JSON.stringify({ id: `i${i}`, n: i })).join("\n") +
+        "\n",
     );
     const pipeline = join(dir, "p.yaml");
     await Deno.writeTextFile(
@@ -41,7 +45,18 @@ stages:
     };
     const spawn = () =>
       new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", join(ROOT, "core/cli.ts"), "run", pipeline, "--input", input, "--run-id", "rec", "--quiet"],
+        args: [
+          "run",
+          "-A",
+          join(ROOT, "core/cli.ts"),
+          "run",
+          pipeline,
+          "--input",
+          input,
+          "--run-id",
+          "rec",
+          "--quiet",
+        ],
         env,
         stdout: "null",
         stderr: "null",

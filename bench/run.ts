@@ -7,14 +7,20 @@ import { join, ROOT } from "../core/paths.ts";
 import { runRecoveryBench } from "./recovery_bench.ts";
 import { runSandboxBench, sandboxBenchTable } from "./sandbox_bench.ts";
 
-const wanted = new Set(Deno.args.length ? Deno.args : ["engine", "sandbox", "recovery", "verify", "flagship", "webhook", "api"]);
+const wanted = new Set(
+  Deno.args.length
+    ? Deno.args
+    : ["engine", "sandbox", "recovery", "verify", "flagship", "webhook", "api"],
+);
 const out: string[] = [
   `# Sluice benchmarks`,
   "",
   `- date: ${new Date().toISOString()}`,
   `- machine: ${Deno.build.os} ${Deno.build.arch}, ${navigator.hardwareConcurrency} cores, ${
     Math.round(Deno.systemMemoryInfo().total / 2 ** 30)
-  } GiB; Deno ${Deno.version.deno}; load average ${Deno.loadavg().map((l) => l.toFixed(2)).join(" ")}`,
+  } GiB; Deno ${Deno.version.deno}; load average ${
+    Deno.loadavg().map((l) => l.toFixed(2)).join(" ")
+  }`,
   "",
 ];
 const say = (s: string) => {
@@ -37,9 +43,15 @@ if (wanted.has("engine")) {
   say("");
   say("| executor | items/s | seconds | peak RSS of the host (MB) | goal |");
   say("|---|---|---|---|---|");
-  say(`| in-process (test-only) | ${inproc.itemsPerSecond} | ${inproc.seconds} | ${inproc.peakRssMb} | ≥ 20,000 items/s, < 300 MB |`);
-  say(`| sandbox (shipped) | ${sandbox.itemsPerSecond} | ${sandbox.seconds} | ${sandbox.peakRssMb} | ≥ 0.7 × in-process |`);
-  say(`\nsandboxed / in-process = ${(sandbox.itemsPerSecond / inproc.itemsPerSecond).toFixed(2)}\n`);
+  say(
+    `| in-process (test-only) | ${inproc.itemsPerSecond} | ${inproc.seconds} | ${inproc.peakRssMb} | ≥ 20,000 items/s, < 300 MB |`,
+  );
+  say(
+    `| sandbox (shipped) | ${sandbox.itemsPerSecond} | ${sandbox.seconds} | ${sandbox.peakRssMb} | ≥ 0.7 × in-process |`,
+  );
+  say(
+    `\nsandboxed / in-process = ${(sandbox.itemsPerSecond / inproc.itemsPerSecond).toFixed(2)}\n`,
+  );
 }
 if (wanted.has("sandbox")) {
   say("## Sandbox: spawn and warm round trip");
@@ -51,14 +63,20 @@ if (wanted.has("recovery")) {
   const r = await runRecoveryBench();
   say(`\n| first chunk committed after restart | run finished after restart | goal |`);
   say(`|---|---|---|`);
-  say(`| ${(r.resumeMs / 1000).toFixed(2)} s | ${(r.finishMs / 1000).toFixed(2)} s | resume < 10 s |\n`);
+  say(
+    `| ${(r.resumeMs / 1000).toFixed(2)} s | ${
+      (r.finishMs / 1000).toFixed(2)
+    } s | resume < 10 s |\n`,
+  );
 }
-for (const [name, file, fn] of [
-  ["verify", "verify_bench.ts", "runVerifyBench"],
-  ["flagship", "flagship_bench.ts", "runFlagshipBench"],
-  ["webhook", "webhook_bench.ts", "runWebhookBench"],
-  ["api", "api_bench.ts", "runApiBench"],
-] as const) {
+for (
+  const [name, file, fn] of [
+    ["verify", "verify_bench.ts", "runVerifyBench"],
+    ["flagship", "flagship_bench.ts", "runFlagshipBench"],
+    ["webhook", "webhook_bench.ts", "runWebhookBench"],
+    ["api", "api_bench.ts", "runApiBench"],
+  ] as const
+) {
   if (!wanted.has(name)) continue;
   const path = join(ROOT, "bench", file);
   if (!(await Deno.stat(path).catch(() => null))) continue;
@@ -66,7 +84,9 @@ for (const [name, file, fn] of [
   if (typeof mod[fn] !== "function") continue;
   say(`## ${name}`);
   const r = await mod[fn]();
-  say(typeof r === "string" ? r : (r?.markdown ?? "```json\n" + JSON.stringify(r, null, 2) + "\n```"));
+  say(
+    typeof r === "string" ? r : (r?.markdown ?? "```json\n" + JSON.stringify(r, null, 2) + "\n```"),
+  );
   say("");
 }
 await Deno.mkdir(join(ROOT, "bench/out"), { recursive: true });

@@ -24,6 +24,19 @@ export interface PluginMetrics {
   gauge(name: string, value: number): void;
 }
 
+/**
+ * The W3C trace context of one call: the host's span for this plugin call. Pass `traceparent`
+ * on outgoing requests (header `traceparent`) to continue the run's trace in other services.
+ */
+export interface TraceContext {
+  /** `00-<trace id>-<span id>-<flags>`. */
+  traceparent: string;
+  /** 32 hex characters. */
+  traceId: string;
+  /** 16 hex characters: the host's plugin-call span. */
+  spanId: string;
+}
+
 /** What every plugin hook receives. */
 export interface SetupContext<C> {
   /** The stage's `with:` after inputs and secrets were resolved, validated by the manifest schema. */
@@ -54,6 +67,8 @@ export interface CallContext<C, S> extends SetupContext<C> {
   chunk: number;
   /** Aborted on timeout, cancel or shutdown. */
   signal: AbortSignal;
+  /** Trace context of this call, when the host traces (OpenTelemetry). */
+  trace?: TraceContext;
 }
 
 /** A plugin's hooks. Sources implement `read`; transforms and sinks implement `process`. */

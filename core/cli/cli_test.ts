@@ -13,7 +13,10 @@ async function sluice(args: string[], env: Record<string, string>, cwd: string) 
 
 Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "sluice-cli-" });
-  const env = { SLUICE_DATA_DIR: join(dir, "data"), SLUICE_PLUGINS_LOCK: join(dir, "plugins.lock") };
+  const env = {
+    SLUICE_DATA_DIR: join(dir, "data"),
+    SLUICE_PLUGINS_LOCK: join(dir, "plugins.lock"),
+  };
   try {
     await t.step("validate reports every problem as FILE:LINE:COL and exits 1", async () => {
       await Deno.writeTextFile(
@@ -22,7 +25,10 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
       );
       const r = await sluice(["validate", "bad.yaml"], env, dir);
       assert.equal(r.code, 1);
-      assert.match(r.stderr, /bad\.yaml:6:5: .*unknown key "concurency".*did you mean "concurrency"/);
+      assert.match(
+        r.stderr,
+        /bad\.yaml:6:5: .*unknown key "concurency".*did you mean "concurrency"/,
+      );
       assert.match(r.stderr, /bad\.yaml:7:\d+: .*duplicate stage id "a"/);
       assert.match(r.stderr, /bad\.yaml:8:\d+: .*nope/);
     });
@@ -37,11 +43,17 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
     });
     await t.step("run writes the output and exits 0; a failing run exits 1", async () => {
       await Deno.writeTextFile(join(dir, "in.jsonl"), '{"id":"a"}\n{"id":"b"}\n');
-      const ok = await sluice(["run", "ok.yaml", "--input", "in.jsonl", "--out", "out.jsonl", "--run-id", "good"], env, dir);
+      const ok = await sluice(
+        ["run", "ok.yaml", "--input", "in.jsonl", "--out", "out.jsonl", "--run-id", "good"],
+        env,
+        dir,
+      );
       assert.equal(ok.code, 0, ok.stderr);
       assert.match(ok.stderr, /run good succeeded/);
       assert.deepEqual(
-        (await Deno.readTextFile(join(dir, "out.jsonl"))).trim().split("\n").map((l) => JSON.parse(l)),
+        (await Deno.readTextFile(join(dir, "out.jsonl"))).trim().split("\n").map((l) =>
+          JSON.parse(l)
+        ),
         [{ id: "a", key: "a", x: 1 }, { id: "b", key: "b", x: 1 }],
       );
       await Deno.writeTextFile(
@@ -57,7 +69,10 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
       const list = await sluice(["runs", "list", "--json"], env, dir);
       assert.equal(list.code, 0, list.stderr);
       const runs = JSON.parse(list.stdout);
-      assert.deepEqual(runs.map((r: { id: string; state: string }) => [r.id, r.state]).sort(), [["bad", "failed"], ["good", "succeeded"]]);
+      assert.deepEqual(runs.map((r: { id: string; state: string }) => [r.id, r.state]).sort(), [[
+        "bad",
+        "failed",
+      ], ["good", "succeeded"]]);
       const show = await sluice(["runs", "show", "bad"], env, dir);
       assert.match(show.stdout, /dead letter: stage source chunk 0 after 1 attempt\(s\)/);
       const none = await sluice(["runs", "show", "nope"], env, dir);
@@ -72,7 +87,11 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
     });
     await t.step("config shows sources and masks secrets", async () => {
       const token = "s3cret-admin-token-value-123";
-      const r = await sluice(["config"], { ...env, SLUICE_ADMIN_TOKEN: token, SLUICE_ENGINE_CONCURRENCY: "3" }, dir);
+      const r = await sluice(["config"], {
+        ...env,
+        SLUICE_ADMIN_TOKEN: token,
+        SLUICE_ENGINE_CONCURRENCY: "3",
+      }, dir);
       assert.equal(r.code, 0, r.stderr);
       assert.ok(!r.stdout.includes(token), "the token never appears");
       assert.match(r.stdout, /adminToken: "?\*{8}"?/);

@@ -12,6 +12,7 @@ import { SandboxExecutor } from "../sandbox/executor.ts";
 import { openKvBackend } from "../store/kv_backend.ts";
 import type { Backend } from "../store/store.ts";
 import { createLogger, type Logger } from "../telemetry/log.ts";
+import { createTelemetry, type Telemetry } from "../telemetry/setup.ts";
 
 /** Everything a command needs. */
 export interface CliContext {
@@ -91,6 +92,8 @@ export async function openContext(
 export interface EngineHandle {
   engine: Engine;
   backend: Backend;
+  /** Spans, metrics and alerts of this process. */
+  telemetry: Telemetry;
   close(): Promise<void>;
 }
 
@@ -103,7 +106,17 @@ export async function startEngine(ctx: CliContext): Promise<EngineHandle> {
     );
   }
   const backend = await openKvBackend(ctx.config.store.path);
+  const telemetry = createTelemetry({
+    otlpEndpoint: ctx.config.telemetry.otlpEndpoint,
+    role: "worker",
+    log: ctx.log,
+    secrets: ctx.secrets,
+    secretValues: ctx.secretValues,
+    publicUrl: ctx.config.server.publicUrl,
+  });
+  telemetry.watchStore(backend.store);
   const executor = new SandboxExecutor({
+    ...telemetry.sandbox,
     log: (e) =>
       ctx.log[e.level](e.msg, { run: e.runId, stage: e.stageId, chunk: e.chunk, source: e.source }),
   });
@@ -116,14 +129,17 @@ export async function startEngine(ctx: CliContext): Promise<EngineHandle> {
     concurrency: ctx.config.engine.concurrency,
     log: ctx.log,
     network: ctx.network,
+    telemetry: telemetry.engine,
   });
   await engine.start();
   return {
     engine,
     backend,
+    telemetry,
     async close() {
       await engine.close();
       await executor.close();
+      await telemetry.close();
       backend.close();
     },
   };

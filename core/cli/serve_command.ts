@@ -8,6 +8,7 @@ import type { CliContext } from "./context.ts";
 import { startEngine } from "./context.ts";
 import type { CliIO } from "./run_command.ts";
 import { startServer } from "../http/server.ts";
+import { serveMetrics } from "../telemetry/metrics_server.ts";
 
 /** Waits for SIGINT or SIGTERM. */
 function untilSignal(): Promise<string> {
@@ -42,9 +43,19 @@ export async function serveCommand(_args: string[], ctx: CliContext, io: CliIO):
 /** `sluice worker`. */
 export async function workerCommand(_args: string[], ctx: CliContext, io: CliIO): Promise<number> {
   const h = await startEngine(ctx);
-  io.err(`sluice worker running (store: ${ctx.config.store.path})\n`);
+  const probe = serveMetrics({ // /healthz and /metrics of this worker
+    hostname: ctx.config.server.host,
+    port: ctx.config.server.port,
+    metrics: h.telemetry.metrics,
+    log: ctx.log,
+  });
+  io.err(
+    `sluice worker running (store: ${ctx.config.store.path})` +
+      (probe.url ? `; metrics on ${probe.url}/metrics` : "") + "\n",
+  );
   const sig = await untilSignal();
   io.err(`${sig}: stopping\n`);
+  await probe.close();
   await h.close();
   return 0;
 }

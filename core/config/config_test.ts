@@ -129,7 +129,11 @@ Deno.test("env overrides the file and is parsed by the key's parser", async () =
     assert.equal(config.network.https.port, 8443);
     assert.equal(config.dataDir, join(dir, "state"));
     assert.equal(config.store.path, join(dir, "state", "sluice.kv"));
-    assert.deepEqual(config.auth.oidc.allow, ["a@example.com=admin", "@example.org", "org:acme=operator"]);
+    assert.deepEqual(config.auth.oidc.allow, [
+      "a@example.com=admin",
+      "@example.org",
+      "org:acme=operator",
+    ]);
     const sources = configSources(config);
     assert.equal(formatSource(sources.get("server.port")!), "env SLUICE_SERVER_PORT");
     assert.equal(formatSource(sources.get("server.host")!), "sluice.yaml:3:9");

@@ -345,7 +345,8 @@ export const CONFIG_KEYS = [
     env: "SLUICE_AUTH_OIDC_ALLOW",
     parse: "list",
     default: [],
-    allowed: "a list of who[=role]: an e-mail, @domain or org:NAME (GitHub), role viewer (default), operator or admin",
+    allowed:
+      "a list of who[=role]: an e-mail, @domain or org:NAME (GitHub), role viewer (default), operator or admin",
     description: "Who may log in via OIDC/GitHub and with which role; empty allows nobody",
   },
 ] as const satisfies readonly ConfigKeyInfo[];

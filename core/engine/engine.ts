@@ -12,11 +12,13 @@ import { type ChunkMessage, type EngineMessage, messageId } from "../queue/queue
 import {
   type Backend,
   FINAL_STATES,
+  type KeyedLimiter,
   type RunRecord,
   type StageSnapshot,
   type TriggerInfo,
 } from "../store/store.ts";
 import { type Logger, silentLogger } from "../telemetry/log.ts";
+import { type ChunkRef, type EngineHooks, noopEngineHooks } from "../telemetry/engine_telemetry.ts";
 import { backoffDelay } from "./backoff.ts";
 import { PluginError, type StageExecutor } from "./executor.ts";
 import { RateLimiter, type Timer } from "./rate_limiter.ts";
@@ -48,6 +50,8 @@ export interface EngineOptions {
   now?: () => number;
   /** Clock and sleep of rate limiters (injectable for tests). */
   timer?: Timer;
+  /** Spans, metrics and `onFailure` alerts (`core/telemetry/engine_telemetry.ts`). */
+  telemetry?: EngineHooks;
 }
 
 /** Thrown for engine misuse a person must fix (unknown run, wrong state). */
@@ -65,7 +69,7 @@ export class Engine {
   #now: () => number;
   #global: Semaphore;
   #stageSems = new Map<string, Semaphore>();
-  #limiters = new Map<string, RateLimiter>();
+  #limiters = new Map<string, KeyedLimiter>();
   #exprs = new Map<string, { when?: ItemFn; key?: ItemFn }>();
   #inFlight = new Set<string>();
   #pool: StagePool;
@@ -74,9 +78,11 @@ export class Engine {
   #waiters = new Map<string, Set<() => void>>();
   #warned = new Set<string>();
   #runCache = new Map<string, { run: RunRecord; at: number }>();
+  #tel: EngineHooks; // telemetry
 
   constructor(opts: EngineOptions) {
     this.#o = opts;
+    this.#tel = opts.telemetry ?? noopEngineHooks; // telemetry
     this.#log = opts.log ?? silentLogger;
     this.#now = opts.now ?? Date.now;
     this.#global = new Semaphore(opts.concurrency ?? 8);
@@ -107,6 +113,7 @@ export class Engine {
   async close(): Promise<void> {
     this.#stop.abort();
     await this.#pool.closeAll();
+    await this.#tel.close(); // telemetry: alerts still being sent
   }
 
   /** Records a run durably and enqueues its first chunk. */
@@ -118,6 +125,7 @@ export class Engine {
       chunk: 0,
       attempt: 1,
     }]);
+    this.#tel.runCreated(run); // telemetry
     this.#log.info("run created", {
       run: run.id,
       pipeline: run.pipeline,
@@ -139,6 +147,7 @@ export class Engine {
     }
     await this.#pool.closeRun(id);
     this.#notify(id);
+    await this.#settled(id); // telemetry
   }
 
   /**
@@ -309,11 +318,23 @@ export class Engine {
       await this.#queue.enqueue(m, { delayMs: att.nextAt - this.#now() });
       return;
     }
+    const slotted = this.#tel.waitingForSlot(this.#ref(run, m)); // telemetry
     const releaseStage = await this.#stageSem(run, m.stage).acquire();
+    // On a shared backend (PostgreSQL) the stage's concurrency holds across processes too.
+    const releaseCluster = await this.#o.backend.limits?.acquire(
+      `${run.id}/${m.stage}`,
+      stage.concurrency,
+      this.#stop.signal,
+    ).catch((e) => {
+      releaseStage();
+      throw e;
+    });
     const releaseGlobal = await this.#global.acquire();
+    slotted(); // telemetry
     if (!(await this.#activeRun(run.id))) {
       // Cancelled or failed while this chunk waited for a slot.
       releaseGlobal();
+      await releaseCluster?.().catch(() => {});
       releaseStage();
       return;
     }
@@ -321,18 +342,21 @@ export class Engine {
     let inputCount = 0;
     let committed: boolean | "last" = false;
     try {
-      if (m.stage === 0) {
-        committed = await this.#readSource(run, stage, m);
-      } else {
-        const input = await s.readChunk(run.id, m.stage - 1, m.chunk);
-        if (!input) throw new Error(`input of ${stage.id} chunk ${m.chunk} is missing`);
-        inputCount = input.length;
-        committed = await this.#runStage(run, stage, m, input, started);
-      }
-    } catch (e) {
-      await this.#failed(run, stage, m, e, inputCount);
+      committed = await this.#tel.chunk(this.#ref(run, m), async () => { // telemetry: chunk span
+        try {
+          if (m.stage === 0) return await this.#readSource(run, stage, m);
+          const input = await s.readChunk(run.id, m.stage - 1, m.chunk);
+          if (!input) throw new Error(`input of ${stage.id} chunk ${m.chunk} is missing`);
+          inputCount = input.length;
+          return await this.#runStage(run, stage, m, input, started);
+        } catch (e) {
+          await this.#failed(run, stage, m, e, inputCount);
+          return false;
+        }
+      });
     } finally {
       releaseGlobal();
+      await releaseCluster?.().catch(() => {}); // an unreleased slot expires on its own
       releaseStage();
     }
     if (!committed) return;
@@ -360,7 +384,10 @@ export class Engine {
   /** Handles `m` now, in this process, without waiting for the queue. */
   #continue(m: ChunkMessage) {
     if (this.#stop.signal.aborted) return;
-    queueMicrotask(() => void this.#handle(m));
+    // A shared queue may leave the message to another process (no reservation here).
+    const claim = this.#queue.claimLocal ? this.#queue.claimLocal(m) : () => {};
+    if (!claim) return;
+    queueMicrotask(() => void this.#handle(m).finally(claim));
   }
 
   async #sourceTooFarAhead(run: RunRecord, chunk: number): Promise<boolean> {
@@ -409,6 +436,10 @@ export class Engine {
       source: { nextChunk: m.chunk + 1, cursor: res.cursor as Json, done: !!res.done },
       next,
     });
+    // telemetry
+    if (ok) {
+      this.#tel.chunkCommitted(this.#ref(run, m), { out: items.length, rejected: rejected.length });
+    }
     if (ok && res.done) await this.#checkSettled(run);
     return ok && (res.done ? "last" : true);
   }
@@ -446,6 +477,7 @@ export class Engine {
         ? []
         : [{ kind: "chunk", runId: run.id, stage: m.stage + 1, chunk: m.chunk, attempt: 1 }],
     });
+    if (ok) this.#tel.chunkCommitted(this.#ref(run, m), outcome.counters); // telemetry
     if (ok && last) await this.#checkSettled(run);
     return ok;
   }
@@ -466,6 +498,7 @@ export class Engine {
         nextAt: this.#now() + delayMs,
       });
       this.#log.warn(`chunk failed, retrying in ${delayMs} ms`, { ...where, error });
+      this.#tel.chunkFailed(this.#ref(run, m), "retry", error); // telemetry
       await this.#queue.enqueue({ ...m, attempt: attempts + 1 }, { delayMs });
       return;
     }
@@ -476,6 +509,7 @@ export class Engine {
       await s.setAttempts(run.id, m.stage, m.chunk, { attempts, lastError: error, nextAt: 0 });
       const last = m.stage === run.stages.length - 1;
       this.#log.warn("chunk skipped after its last attempt (onError: skip)", { ...where, error });
+      this.#tel.chunkFailed(this.#ref(run, m), "skipped", error); // telemetry
       const ok = await s.commitChunk({
         runId: run.id,
         stage: m.stage,
@@ -507,6 +541,7 @@ export class Engine {
       items,
     });
     this.#log.error("chunk moved to the dead-letter list", { ...where, error });
+    this.#tel.chunkFailed(this.#ref(run, m), "dead", error); // telemetry
     if (policy === "fail") {
       await this.#failRun(
         run.id,
@@ -527,6 +562,7 @@ export class Engine {
       this.#log.error("run failed", { run: id, error });
       await this.#pool.closeRun(id);
       this.#notify(id);
+      await this.#settled(id); // telemetry: run span, metrics, onFailure alert
     }
   }
 
@@ -596,6 +632,7 @@ export class Engine {
       await this.#store.transitionRun(runId, ["running"], "succeeded", { finishedAt: this.#now() })
     ) {
       this.#log.info("run succeeded", { run: runId });
+      await this.#settled(runId); // telemetry
     }
     await this.#pool.closeRun(runId);
     this.#notify(runId);
@@ -608,15 +645,26 @@ export class Engine {
     return sem;
   }
 
-  #limiter(run: RunRecord, stage: number): RateLimiter | undefined {
+  #limiter(run: RunRecord, stage: number): KeyedLimiter | undefined {
     const rl = run.stages[stage].rateLimit;
     if (!rl) return undefined;
     const key = `${run.pipeline}/${run.stages[stage].id}`;
     let l = this.#limiters.get(key);
     if (!l) {
+      const timer = this.#tel.limiterTimer(this.#o.timer, { run, stage }); // telemetry: wait time
+      const cluster = this.#o.backend.limits;
       this.#limiters.set(
         key,
-        l = new RateLimiter({ rate: rl.rate, perMs: rl.perMs, burst: rl.burst, timer: this.#o.timer }),
+        // On a shared backend the buckets live there, so the limit holds across processes
+        // (time is epoch time then, unless a test injects its clock).
+        l = cluster
+          ? cluster.rateLimiter(key, {
+            rate: rl.rate,
+            perMs: rl.perMs,
+            burst: rl.burst,
+            timer: { now: this.#o.timer ? () => timer.now() : Date.now, sleep: timer.sleep },
+          })
+          : new RateLimiter({ rate: rl.rate, perMs: rl.perMs, burst: rl.burst, timer }),
       );
     }
     return l;
@@ -654,6 +702,18 @@ export class Engine {
       stage: stage.id,
     });
   }
+
+  // --- telemetry helpers ---
+  #ref(run: RunRecord, m: ChunkMessage): ChunkRef {
+    return { run, stage: m.stage, chunk: m.chunk, attempt: m.attempt };
+  }
+
+  /** Reports a run that reached a final state (span, metrics, `onFailure` alert). */
+  async #settled(id: string): Promise<void> {
+    const run = await this.#store.getRun(id);
+    if (run && FINAL_STATES.includes(run.state)) this.#tel.runSettled(run);
+  }
+  // --- end telemetry helpers ---
 
   #errText(e: unknown): string {
     let text = e instanceof Error ? e.message : String(e);

@@ -6,7 +6,7 @@
 import type { Item, Rejected } from "../../sdk/types.ts";
 import type { StageCounters, StageSnapshot } from "../store/store.ts";
 import type { CallContext, StageInstance } from "./executor.ts";
-import type { RateLimiter } from "./rate_limiter.ts";
+import type { KeyedLimiter } from "../store/store.ts";
 
 /** A compiled predicate/key function over an item. */
 export type ItemFn = (item: Item) => unknown;
@@ -52,7 +52,7 @@ export interface StageCallOptions {
   signal: AbortSignal;
   when?: ItemFn;
   onWhenError?: (item: Item, error: unknown) => void;
-  limiter?: RateLimiter;
+  limiter?: KeyedLimiter;
   limitKey?: ItemFn;
   log?: CallContext["log"];
 }

@@ -14,7 +14,13 @@ import type { StageExecutor } from "./executor.ts";
 import { InProcessExecutor } from "./in_process_executor.ts";
 import { prepareRun, type StageDefaults } from "./prepare.ts";
 
-/** A temporary engine over a real KV file. */
+/** Opens the backend of a test folder; the same folder must give the same data (restarts). */
+export type BackendFactory = (dir: string) => Promise<Backend>;
+
+/** The embedded backend: a KV file in the test folder. */
+export const kvBackendFactory: BackendFactory = (dir) => openKvBackend(join(dir, "sluice.kv"));
+
+/** A temporary engine over a real KV file (or the backend `backend` makes). */
 export interface TestEngine {
   engine: Engine;
   backend: Backend;
@@ -41,22 +47,25 @@ export const FAST: StageDefaults = {
 
 /** Starts an engine on a KV file (new temp dir unless `dir` is given). */
 export async function testEngine(
-  opts: Partial<EngineOptions> & {
+  opts: Partial<Omit<EngineOptions, "backend">> & {
     dir?: string;
     defaults?: StageDefaults;
     executor?: StageExecutor;
+    /** Opens the backend (default: a KV file in the folder). */
+    backend?: BackendFactory;
   } = {},
 ): Promise<TestEngine> {
   const dir = opts.dir ?? await Deno.makeTempDir({ prefix: "sluice-engine-" });
   const kvPath = join(dir, "sluice.kv");
-  const backend = await openKvBackend(kvPath);
+  const backend = await (opts.backend ?? kvBackendFactory)(dir);
   const executor = opts.executor ?? new InProcessExecutor();
   const registry = await openRegistry({
     builtinDir: join(ROOT, "core/engine/testdata"),
     installDir: join(dir, "plugins"),
     lockPath: join(dir, "plugins.lock"),
   });
-  const engine = new Engine({ backend, executor, dataDir: dir, ...opts });
+  const { backend: _factory, ...engineOpts } = opts;
+  const engine = new Engine({ backend, executor, dataDir: dir, ...engineOpts });
   await engine.start();
   let stopped = false;
   const stop = async () => {
@@ -64,7 +73,7 @@ export async function testEngine(
     stopped = true;
     await engine.close();
     await executor.close();
-    backend.close();
+    await backend.close();
   };
   return {
     engine,

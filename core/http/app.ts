@@ -34,6 +34,8 @@ import { pluginRoutes } from "./routes_plugins.ts";
 import { runRoutes } from "./routes_runs.ts";
 import { SessionStore } from "./sessions.ts";
 import { TokenStore } from "./tokens.ts";
+import { SluiceMetrics } from "../telemetry/sluice_metrics.ts";
+import { countWebhook, httpTelemetry, metricsHandler } from "./telemetry_middleware.ts";
 
 /** Base path of the REST API. */
 export const API_BASE = "/api/v1";
@@ -45,6 +47,7 @@ export const API_BASE = "/api/v1";
 export const PUBLIC_ROUTES: readonly string[] = [
   "GET /healthz",
   "GET /readyz",
+  "GET /metrics",
   `GET ${API_BASE}/openapi.json`,
   `GET ${API_BASE}/docs`,
   `GET ${API_BASE}/docs.js`,
@@ -76,12 +79,14 @@ export function createApp(deps: AppDeps): SluiceApp {
   );
 
   const app = new OpenAPIHono<AppEnv>();
+  const metrics = deps.metrics ?? new SluiceMetrics(); // telemetry
+  app.use("*", httpTelemetry({ tracer: deps.tracer, metrics })); // telemetry: spans, metrics
   app.use("*", requestLog(log));
   app.use("*", securityHeaders());
   const limitIp = ipRateLimit(ipLimiter, deps.clientIp ?? defaultClientIp);
   app.use("*", async (c, next) => {
     const path = new URL(c.req.url).pathname;
-    if (path === "/healthz" || path === "/readyz") return await next();
+    if (path === "/healthz" || path === "/readyz" || path === "/metrics") return await next();
     return await limitIp(c, next);
   });
   app.use("/api/*", jsonBodyLimit(limits.jsonBytes ?? 1024 * 1024));
@@ -112,6 +117,7 @@ export function createApp(deps: AppDeps): SluiceApp {
   );
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/metrics", metricsHandler(metrics)); // Prometheus text format
   app.get("/readyz", async (c) => {
     let ok = false;
     try {
@@ -170,14 +176,17 @@ export function createApp(deps: AppDeps): SluiceApp {
     "/auth",
     loginRoutes({ login: deps.login, sessions, publicUrl: deps.publicUrl, fetch: deps.fetch }),
   );
-  app.post("/hooks/:pipeline/:hook", (c) => {
+  app.post("/hooks/:pipeline/:hook", async (c) => {
     if (!deps.hooks) {
       throw new HttpProblem(
         503,
         "webhook intake is not running in this process (sluice serve runs it)",
       );
     }
-    return deps.hooks.handle(c.req.raw, c.req.param("pipeline"), c.req.param("hook"));
+    const [pipeline, hook] = [c.req.param("pipeline"), c.req.param("hook")];
+    const res = await deps.hooks.handle(c.req.raw, pipeline, hook);
+    countWebhook(metrics, pipeline, hook, res.status); // telemetry: accepts/rejects
+    return res;
   });
   if (deps.ui) app.route("/", deps.ui);
   return { app, tokens, sessions };

@@ -15,6 +15,8 @@ import type { Problem } from "../pipeline/problem.ts";
 import type { Pipeline } from "../pipeline/model.ts";
 import type { Store } from "../store/store.ts";
 import type { Logger } from "../telemetry/log.ts";
+import type { Tracer } from "@opentelemetry/api";
+import type { SluiceMetrics } from "../telemetry/sluice_metrics.ts";
 import type { RateLimit } from "./rate_limit.ts";
 import type { Role } from "./roles.ts";
 
@@ -158,4 +160,8 @@ export interface AppDeps {
   npmRegistry?: string;
   /** How the client address is found (default: `remoteAddr` of Deno.serve). */
   clientIp?: (req: Request, env: unknown) => string;
+  /** Metric families served on `GET /metrics` (default: HTTP metrics only). */
+  metrics?: SluiceMetrics;
+  /** Server spans per request (`core/telemetry/tracing.ts`). */
+  tracer?: Tracer;
 }

@@ -3,6 +3,7 @@
  * rate limits and body size limits.
  * @module
  */
+import { trace } from "@opentelemetry/api";
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Logger } from "../telemetry/log.ts";
@@ -18,12 +19,14 @@ export function requestLog(log: Logger): MiddlewareHandler<AppEnv> {
     const given = c.req.header("x-request-id");
     const id = given && ID_RE.test(given) ? given : crypto.randomUUID();
     c.set("requestId", id);
-    c.set("log", log.child({ requestId: id }));
+    const sc = trace.getActiveSpan()?.spanContext(); // set by httpTelemetry
+    const traceId = sc && trace.isSpanContextValid(sc) ? sc.traceId : undefined;
+    c.set("log", log.child(traceId ? { requestId: id, traceId } : { requestId: id }));
     const t0 = performance.now();
     await next();
     c.res.headers.set("x-request-id", id);
     const path = new URL(c.req.url).pathname;
-    if (path === "/healthz" || path === "/readyz") return;
+    if (path === "/healthz" || path === "/readyz" || path === "/metrics") return;
     c.get("log").info("request", {
       method: c.req.method,
       path,

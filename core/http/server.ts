@@ -13,9 +13,12 @@ import { KvQueue, KvStore } from "../store/kv_backend.ts";
 import type { Backend } from "../store/store.ts";
 import { PipelineCatalog, startTriggers } from "../triggers/mod.ts";
 import { createApp } from "./app.ts";
+import { configSources, renderConfig } from "../config/config.ts";
+import { withUi } from "../../web/mod.ts";
 import type { LoginOptions } from "./deps.ts";
 import { parseAllowList } from "./oidc.ts";
 import { catalogAdapter, scheduleAdapter } from "./triggers_adapter.ts";
+import { createTelemetry } from "../telemetry/setup.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -62,7 +65,17 @@ export async function startServer(
   await Deno.mkdir(dirname(config.store.path), { recursive: true });
   const kv = await Deno.openKv(config.store.path);
   const backend: Backend = { store: new KvStore(kv), queue: new KvQueue(kv), close: () => {} };
+  const telemetry = createTelemetry({
+    otlpEndpoint: config.telemetry.otlpEndpoint,
+    role: "serve",
+    log: ctx.log,
+    secrets: ctx.secrets,
+    secretValues: ctx.secretValues,
+    publicUrl: config.server.publicUrl,
+  });
+  telemetry.watchStore(backend.store);
   const executor = new SandboxExecutor({
+    ...telemetry.sandbox,
     log: (e) =>
       ctx.log[e.level](e.msg, { run: e.runId, stage: e.stageId, chunk: e.chunk, source: e.source }),
   });
@@ -75,8 +88,13 @@ export async function startServer(
     concurrency: config.engine.concurrency,
     log: ctx.log,
     network: ctx.network,
+    telemetry: telemetry.engine,
   });
-  const cleanup: (() => Promise<void> | void)[] = [() => kv.close(), () => executor.close()];
+  const cleanup: (() => Promise<void> | void)[] = [
+    () => kv.close(),
+    () => telemetry.close(),
+    () => executor.close(),
+  ];
   const close = async () => {
     for (const f of cleanup.reverse()) await f();
   };
@@ -100,28 +118,42 @@ export async function startServer(
       dataDir: config.dataDir,
       defaults: ctx.defaults,
       log: ctx.log,
+      scheduler: {
+        onFire: (e) =>
+          telemetry.metrics.schedulerLag.observe(
+            { pipeline: e.pipeline },
+            Math.max(0, e.lagMs) / 1000,
+          ),
+      },
     });
     cleanup.push(() => triggers.close());
     const stopping = new AbortController();
-    const { app, tokens } = createApp({
-      signal: stopping.signal,
-      engine,
-      store: backend.store,
-      kv,
-      registry: ctx.registry,
-      executor,
-      pipelines: catalogAdapter(catalog),
-      schedules: scheduleAdapter(triggers.scheduler),
-      hooks: triggers.webhooks,
-      dataDir: config.dataDir,
-      defaults: ctx.defaults,
-      secrets: ctx.secrets,
-      secretValues: ctx.secretValues,
-      network: ctx.network,
-      log: ctx.log,
-      publicUrl: config.server.publicUrl,
-      login,
-    });
+    const { app, tokens } = createApp(
+      await withUi({
+        signal: stopping.signal,
+        engine,
+        store: backend.store,
+        kv,
+        registry: ctx.registry,
+        executor,
+        pipelines: catalogAdapter(catalog),
+        schedules: scheduleAdapter(triggers.scheduler),
+        hooks: triggers.webhooks,
+        dataDir: config.dataDir,
+        defaults: ctx.defaults,
+        secrets: ctx.secrets,
+        secretValues: ctx.secretValues,
+        network: ctx.network,
+        log: ctx.log,
+        publicUrl: config.server.publicUrl,
+        login,
+        metrics: telemetry.metrics,
+        tracer: telemetry.tracer,
+      }, {
+        hooks: triggers.webhooks,
+        config: () => renderConfig(config, configSources(config)),
+      }),
+    );
     const adminToken = await tokens.ensureAdmin(config.server.adminToken);
     if (config.server.adminToken) ctx.secretValues.add(config.server.adminToken);
     let url = "";

@@ -110,5 +110,8 @@ Deno.test("an approved * covers any host; a stage may narrow it to named hosts",
   assert.deepEqual(widenings({ net: ["rdap.org:443", "*.example.com"] }, approved), []);
   assert.deepEqual(effectivePermissions(approved, { net: ["rdap.org:443"] }).net, ["rdap.org:443"]);
   assert.deepEqual(effectivePermissions(approved).net, ["*"]);
-  assert.equal(widenings({ net: ["*"] }, { net: ["rdap.org"], read: [], write: [], env: [] }).length, 1);
+  assert.equal(
+    widenings({ net: ["*"] }, { net: ["rdap.org"], read: [], write: [], env: [] }).length,
+    1,
+  );
 });

@@ -39,6 +39,13 @@ export interface Queue {
    * redelivered later. The backend may call the handler concurrently; the engine bounds it.
    */
   listen(handler: (message: EngineMessage) => Promise<void>, signal: AbortSignal): Promise<void>;
+  /**
+   * Optional (shared backends): asked before the engine handles `message` locally right after
+   * the commit that enqueued it. Returns the function to call when the handling ends, or null
+   * when the message should be left to whichever process claims it from the queue. Without
+   * this method the engine always continues locally.
+   */
+  claimLocal?(message: EngineMessage): (() => void) | null;
 }
 
 /** Stable id of a message's unit of work, used for de-duplication and logs. */

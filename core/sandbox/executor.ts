@@ -5,6 +5,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
+import { context, SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import type { Item, Json, ProcessResult, ReadResult } from "../../sdk/types.ts";
 import type { LogLevel } from "../../sdk/plugin.ts";
 import {
@@ -17,6 +18,8 @@ import type { CallContext, StageExecutor, StageInstance, StageSpec } from "../en
 import { PluginError } from "../engine/executor.ts";
 import { InstancePool } from "./pool.ts";
 import { describeStage, toPluginError } from "./errors.ts";
+import { SandboxError } from "../../sdk/runtime/sandbox_error.ts";
+import { activeTraceparent, formatTraceparent } from "../telemetry/tracing.ts";
 
 /** A log line from a sandboxed plugin that no call-level `log` took. */
 export interface SandboxLogRecord {
@@ -35,9 +38,23 @@ export interface SandboxLogRecord {
 export interface SandboxMetricRecord {
   runId: string;
   stageId: string;
+  /** Plugin name from its manifest. */
+  plugin: string;
   kind: "count" | "gauge";
   name: string;
   value: number;
+}
+
+/**
+ * A plugin instance's life: `started` (spawned and loaded), `stopped` (closed or replaced), and
+ * `died` when it was killed or crashed during a call (`reason`: timeout, oom, exit, protocol).
+ */
+export interface SandboxInstanceEvent {
+  event: "started" | "stopped" | "died";
+  runId: string;
+  stageId: string;
+  plugin: string;
+  reason?: string;
 }
 
 /** Options of {@linkcode SandboxExecutor}. */
@@ -56,6 +73,14 @@ export interface SandboxExecutorOptions {
   metric?: (entry: SandboxMetricRecord) => void;
   /** Limit for spawning an instance and loading its entry; default 30 s. */
   startTimeoutMs?: number;
+  /**
+   * Makes a span per plugin call (a child of the active span, e.g. the engine's chunk span) and
+   * hands its `traceparent` to the plugin as `ctx.trace`. Without it the active span's context
+   * is handed on.
+   */
+  tracer?: Tracer;
+  /** Receives instance starts, stops and deaths (for metrics). */
+  onInstance?: (e: SandboxInstanceEvent) => void;
 }
 
 /** The repo's deno.json (it maps `@sluice/sdk`). */
@@ -104,6 +129,7 @@ export class SandboxExecutor implements StageExecutor {
 /** One stage's pool of sandboxed plugin instances. */
 export class SandboxStage implements StageInstance {
   #spec: StageSpec;
+  #opts: SandboxExecutorOptions;
   #pool: InstancePool<SandboxProcess>;
   #onClose: () => void;
 
@@ -114,11 +140,15 @@ export class SandboxStage implements StageInstance {
   ) {
     this.#spec = spec;
     this.#onClose = onClose;
-    const tag = { runId: spec.runId, stageId: spec.stageId };
+    const tag = { runId: spec.runId, stageId: spec.stageId, plugin: spec.plugin.manifest.name };
+    this.#opts = opts;
     this.#pool = new InstancePool<SandboxProcess>({
       size: spec.concurrency,
       healthy: (p) => p.alive,
-      destroy: (p) => p.close(),
+      destroy: (p) => {
+        opts.onInstance?.({ ...tag, event: "stopped" });
+        return p.close();
+      },
       create: (signal) =>
         SandboxProcess.start({
           denoPath: opts.denoPath,
@@ -140,8 +170,11 @@ export class SandboxStage implements StageInstance {
             dataDir: spec.dataDir,
             network: spec.network,
           },
-          onLog: (e) => opts.log?.({ ...e, ...tag }),
+          onLog: (e) => opts.log?.({ ...e, runId: tag.runId, stageId: tag.stageId }),
           onMetric: (kind, name, value) => opts.metric?.({ ...tag, kind, name, value }),
+        }).then((p) => {
+          opts.onInstance?.({ ...tag, event: "started" });
+          return p;
         }),
     });
   }
@@ -153,17 +186,17 @@ export class SandboxStage implements StageInstance {
 
   /** Sources: reads the chunk after `cursor`. */
   read(cursor: Json, limit: number, ctx: CallContext): Promise<ReadResult> {
-    return this.#call(ctx, (p, o) => p.read(cursor, limit, ctx.chunk, o));
+    return this.#call(ctx, (p, o) => p.read(cursor, limit, ctx.chunk, o), "read");
   }
 
   /** Transforms and sinks: processes a batch. */
   process(items: Item[], ctx: CallContext): Promise<ProcessResult> {
-    return this.#call(ctx, (p, o) => p.process(items, ctx.chunk, o));
+    return this.#call(ctx, (p, o) => p.process(items, ctx.chunk, o), "process", items.length);
   }
 
   /** Runs the plugin's `finish` on one instance. */
   finish(ctx: Omit<CallContext, "chunk">): Promise<void> {
-    return this.#call(ctx, (p, o) => p.finish(o));
+    return this.#call(ctx, (p, o) => p.finish(o), "finish");
   }
 
   /** Stops every instance of this stage. */
@@ -173,8 +206,10 @@ export class SandboxStage implements StageInstance {
   }
 
   async #call<R>(
-    ctx: Omit<CallContext, "chunk">,
+    ctx: Omit<CallContext, "chunk"> & { chunk?: number },
     fn: (p: SandboxProcess, opts: SandboxCallOptions) => Promise<R>,
+    op: string,
+    items?: number,
   ): Promise<R> {
     const where = describeStage(this.#spec);
     if (ctx.signal.aborted) {
@@ -194,15 +229,46 @@ export class SandboxStage implements StageInstance {
       throw toPluginError(err, this.#spec);
     }
     const log = ctx.log;
+    const span = this.#opts.tracer?.startSpan(`plugin ${op}`, {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        "sluice.run.id": this.#spec.runId,
+        "sluice.stage.id": this.#spec.stageId,
+        "sluice.plugin": this.#spec.plugin.manifest.name,
+        "sluice.plugin.version": this.#spec.plugin.manifest.version,
+        "sluice.chunk": ctx.chunk ?? -1,
+        "sluice.items.in": items ?? 0,
+        "process.pid": proc.pid,
+      },
+    }, context.active());
     try {
       return await fn(proc, {
         timeoutMs: this.#spec.timeoutMs,
         signal: ctx.signal,
         onLog: log ? (e) => log(e.level, e.msg, e.data) : undefined,
+        traceparent: span ? formatTraceparent(span.spanContext()) : activeTraceparent(),
       });
     } catch (err) {
-      throw toPluginError(err, this.#spec);
+      const e = toPluginError(err, this.#spec);
+      if (span) {
+        let message = e.message;
+        for (const v of Object.values(this.#spec.secrets)) {
+          if (v.length >= 3) message = message.replaceAll(v, "[secret]");
+        }
+        span.setStatus({ code: SpanStatusCode.ERROR, message });
+      }
+      if (!proc.alive) {
+        this.#opts.onInstance?.({
+          event: "died",
+          runId: this.#spec.runId,
+          stageId: this.#spec.stageId,
+          plugin: this.#spec.plugin.manifest.name,
+          reason: err instanceof SandboxError ? err.kind : "exit",
+        });
+      }
+      throw e;
     } finally {
+      span?.end();
       this.#pool.release(proc);
     }
   }

@@ -50,7 +50,14 @@ Deno.test("sandbox runs a transform, reuses its instance and routes logs and met
       { level: "error", msg: "console error line", data: undefined },
     ]);
     assert.deepEqual(metrics, [
-      { runId: "run-1", stageId: "stage-a", kind: "count", name: "echoed", value: 2 },
+      {
+        runId: "run-1",
+        stageId: "stage-a",
+        plugin: "test-echo",
+        kind: "count",
+        name: "echoed",
+        value: 2,
+      },
     ]);
     const first = await stage.process([{ key: "p", op: "pid" }], ctx());
     const second = await stage.process([{ key: "p", op: "pid" }], ctx());

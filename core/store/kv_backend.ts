@@ -127,8 +127,10 @@ export class KvStore implements Store {
     for (;;) {
       const cur = await this.#kv.get<RunRecord>(["run", id]);
       if (!cur.value || !from.includes(cur.value.state)) return false;
-      const res = await retryLocked(() => this.#kv.atomic().check(cur)
-        .set(["run", id], { ...cur.value, ...patch, state: to }).commit());
+      const res = await retryLocked(() =>
+        this.#kv.atomic().check(cur)
+          .set(["run", id], { ...cur.value, ...patch, state: to }).commit()
+      );
       if (res.ok) return true;
     }
   }
@@ -278,10 +280,12 @@ export class KvStore implements Store {
       // KV sums cannot subtract: write the lowered values guarded by version checks.
       const lower = (e: Deno.KvEntryMaybe<Deno.KvU64>, by: number) =>
         new Deno.KvU64(BigInt(Math.max(0, Number(e.value?.value ?? 0n) - by)));
-      const res = await retryLocked(() => this.#kv.atomic().check(cur, dead, failed)
-        .delete(cur.key).delete(["attempts", runId, stage, chunk])
-        .set(dead.key, lower(dead, 1)).set(failed.key, lower(failed, cur.value.items))
-        .commit());
+      const res = await retryLocked(() =>
+        this.#kv.atomic().check(cur, dead, failed)
+          .delete(cur.key).delete(["attempts", runId, stage, chunk])
+          .set(dead.key, lower(dead, 1)).set(failed.key, lower(failed, cur.value.items))
+          .commit()
+      );
       if (res.ok) return true;
     }
   }
@@ -302,8 +306,10 @@ export class KvStore implements Store {
       await this.#deletePrefix([space, id]);
     }
     if (run) {
-      await retryLocked(() => this.#kv.atomic().delete(["run", id]).delete(["runs_by_time", run.createdAt, id])
-        .delete(["runs_by_pipeline", run.pipeline, run.createdAt, id]).commit());
+      await retryLocked(() =>
+        this.#kv.atomic().delete(["run", id]).delete(["runs_by_time", run.createdAt, id])
+          .delete(["runs_by_pipeline", run.pipeline, run.createdAt, id]).commit()
+      );
     }
   }
 

@@ -31,7 +31,10 @@ Deno.test("chunks far above the 64 KiB value cap round-trip through split parts"
   await withBackend(async ({ store }) => {
     await store.createRun(run("r1", "p", 1), []);
     const big = Array.from({ length: 3000 }, (_, i) => ({ key: `k${i}`, text: "x".repeat(400) }));
-    const rejected = Array.from({ length: 500 }, (_, i) => ({ key: `bad${i}`, reason: "y".repeat(300) }));
+    const rejected = Array.from(
+      { length: 500 },
+      (_, i) => ({ key: `bad${i}`, reason: "y".repeat(300) }),
+    );
     // ~1.3 MB: larger than one atomic commit may carry, so parts are staged first.
     const ok = await store.commitChunk({
       runId: "r1",
@@ -67,25 +70,43 @@ Deno.test("chunks far above the 64 KiB value cap round-trip through split parts"
 
 Deno.test("runs list newest first, filter by pipeline and state, and paginate by cursor", async () => {
   await withBackend(async ({ store }) => {
-    for (let i = 0; i < 7; i++) await store.createRun(run(`r${i}`, i % 2 ? "odd" : "even", 1000 + i), []);
+    for (let i = 0; i < 7; i++) {
+      await store.createRun(run(`r${i}`, i % 2 ? "odd" : "even", 1000 + i), []);
+    }
     await store.transitionRun("r3", ["queued"], "running");
     assert.equal(await store.transitionRun("r3", ["queued"], "failed"), false, "from-state guard");
     const p1 = await store.listRuns({ limit: 3 });
     assert.deepEqual(p1.runs.map((r) => r.id), ["r6", "r5", "r4"]);
     const p2 = await store.listRuns({ limit: 3, cursor: p1.cursor });
     assert.deepEqual(p2.runs.map((r) => r.id), ["r3", "r2", "r1"]);
-    assert.deepEqual((await store.listRuns({ pipeline: "odd" })).runs.map((r) => r.id), ["r5", "r3", "r1"]);
+    assert.deepEqual((await store.listRuns({ pipeline: "odd" })).runs.map((r) => r.id), [
+      "r5",
+      "r3",
+      "r1",
+    ]);
     assert.deepEqual((await store.listRuns({ state: "running" })).runs.map((r) => r.id), ["r3"]);
     await store.deleteRun("r3");
     assert.equal(await store.getRun("r3"), undefined);
-    assert.deepEqual((await store.listRuns({ pipeline: "odd" })).runs.map((r) => r.id), ["r5", "r1"]);
+    assert.deepEqual((await store.listRuns({ pipeline: "odd" })).runs.map((r) => r.id), [
+      "r5",
+      "r1",
+    ]);
   });
 });
 
 Deno.test("dead letters count while parked and uncount when removed for replay", async () => {
   await withBackend(async ({ store }) => {
     await store.createRun(run("r", "p", 1), []);
-    const d = { runId: "r", stage: 1, stageId: "s", chunk: 4, attempts: 3, error: "boom", at: 5, items: 7 };
+    const d = {
+      runId: "r",
+      stage: 1,
+      stageId: "s",
+      chunk: 4,
+      attempts: 3,
+      error: "boom",
+      at: 5,
+      items: 7,
+    };
     assert.equal(await store.addDeadLetter(d), true);
     assert.equal(await store.addDeadLetter(d), false, "parking twice is a no-op");
     let c = await store.counters("r", 2);

@@ -212,11 +212,39 @@ export interface Store {
   close(): void;
 }
 
+/** A rate limiter: `take` waits for a token of `key`'s bucket. */
+export interface KeyedLimiter {
+  take(key?: string, signal?: AbortSignal): Promise<void>;
+}
+
+/**
+ * Limits shared by every process on one backend (PostgreSQL). Without them the engine's stage
+ * concurrency and rate limits hold per process.
+ */
+export interface ClusterLimits {
+  /** Waits for one of `permits` slots of `scope`; returns the function that frees it. */
+  acquire(scope: string, permits: number, signal?: AbortSignal): Promise<() => Promise<void>>;
+  /** A token-bucket limiter named `name` (buckets per key) shared by every process. */
+  rateLimiter(
+    name: string,
+    o: {
+      rate: number;
+      perMs: number;
+      burst?: number;
+      /** Clock and sleep (tests); default: epoch time and real sleeps. */
+      timer?: { now(): number; sleep(ms: number): Promise<void> };
+    },
+  ): KeyedLimiter;
+}
+
 /** A store with the queue that commits atomically with it. */
 export interface Backend {
   store: Store;
   queue: Queue;
   /** The Deno KV handle, for the KV backend: other KV-backed stores (triggers, sessions) share it. */
   kv?: Deno.Kv;
-  close(): void;
+  /** Cluster-wide concurrency and rate limits, when the backend is shared by processes. */
+  limits?: ClusterLimits;
+  /** Closes the backend (the PostgreSQL one returns a promise: await it). */
+  close(): void | Promise<void>;
 }

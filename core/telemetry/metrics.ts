@@ -109,7 +109,10 @@ abstract class Family<S> {
 
   /** The family's exposition text (HELP, TYPE and one line per sample). */
   render(): string {
-    const out = [`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} ${this.type}`];
+    const out = [
+      `# HELP ${this.name} ${escapeHelp(this.help)}`,
+      `# TYPE ${this.name} ${this.type}`,
+    ];
     const sorted = [...this.series.values()].sort((a, b) =>
       a.labels.join("\u0000") < b.labels.join("\u0000") ? -1 : 1
     );
@@ -183,7 +186,12 @@ interface HistogramState {
 export class Histogram extends Family<HistogramState> {
   readonly buckets: readonly number[];
 
-  constructor(name: string, help: string, labelNames: readonly string[], buckets: readonly number[]) {
+  constructor(
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    buckets: readonly number[],
+  ) {
     super(name, help, labelNames);
     if (labelNames.includes("le")) throw new TypeError(`histogram ${name}: "le" is reserved`);
     const b = [...buckets].sort((x, y) => x - y);

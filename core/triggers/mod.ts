@@ -60,7 +60,7 @@ export interface StartTriggersOptions {
   log?: Logger;
   /** Scheduler tuning (lease, poll, grace, owner). */
   scheduler?: Partial<
-    Pick<SchedulerOptions, "owner" | "leaseMs" | "pollMs" | "graceMs" | "keepFires">
+    Pick<SchedulerOptions, "owner" | "leaseMs" | "pollMs" | "graceMs" | "keepFires" | "onFire">
   >;
   /** Webhook tuning (body size, tolerance, idempotency TTL, history size). */
   webhooks?: Partial<

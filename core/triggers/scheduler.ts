@@ -48,6 +48,8 @@ export interface SchedulerOptions {
   /** Fire records kept per trigger (default 100). */
   keepFires?: number;
   log?: Logger;
+  /** Hears each occurrence as it fires, with how late it is (scheduler lag metrics). */
+  onFire?: (e: { pipeline: string; trigger: string; lagMs: number }) => void;
 }
 
 /** A cron trigger as scheduled, for the API and UI. */
@@ -258,6 +260,7 @@ export class Scheduler {
           catchUp: true,
         });
       } else {
+        this.#o.onFire?.({ pipeline: s.ref.pipeline, trigger: s.ref.trigger, lagMs: now - p.at });
         await this.#firer.fire(s, p.at, now, p.late);
       }
     }

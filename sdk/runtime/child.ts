@@ -136,13 +136,13 @@ async function handle(req: Request): Promise<unknown> {
   switch (req.op) {
     case "read":
       currentChunk = req.chunk;
-      return await instance.read(req.cursor, req.limit, req.chunk, signal);
+      return await instance.read(req.cursor, req.limit, req.chunk, signal, req.traceparent);
     case "process":
       currentChunk = req.chunk;
-      return await instance.process(req.items, req.chunk, signal);
+      return await instance.process(req.items, req.chunk, signal, req.traceparent);
     case "finish":
       currentChunk = undefined;
-      return await instance.finish(signal);
+      return await instance.finish(signal, req.traceparent);
   }
 }
 

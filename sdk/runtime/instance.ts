@@ -11,7 +11,13 @@ import {
   type ProcessResult,
   type ReadResult,
 } from "../types.ts";
-import type { CallContext, LogLevel, PluginDefinition, SetupContext } from "../plugin.ts";
+import type {
+  CallContext,
+  LogLevel,
+  PluginDefinition,
+  SetupContext,
+  TraceContext,
+} from "../plugin.ts";
 
 /** What the host tells an instance when it starts. */
 export interface InstanceInit {
@@ -31,11 +37,28 @@ export interface InstanceSink {
   metric(kind: "count" | "gauge", name: string, value: number): void;
 }
 
-/** One live plugin instance, callable by the host side. */
+/** One live plugin instance, callable by the host side (`traceparent`: the call's trace). */
 export interface PluginInstance {
-  read(cursor: Json, limit: number, chunk: number, signal: AbortSignal): Promise<ReadResult>;
-  process(items: Item[], chunk: number, signal: AbortSignal): Promise<ProcessResult>;
-  finish(signal: AbortSignal): Promise<void>;
+  read(
+    cursor: Json,
+    limit: number,
+    chunk: number,
+    signal: AbortSignal,
+    traceparent?: string,
+  ): Promise<ReadResult>;
+  process(
+    items: Item[],
+    chunk: number,
+    signal: AbortSignal,
+    traceparent?: string,
+  ): Promise<ProcessResult>;
+  finish(signal: AbortSignal, traceparent?: string): Promise<void>;
+}
+
+/** The trace context in a W3C `traceparent`, or undefined when absent or malformed. */
+export function traceContextOf(traceparent: string | undefined): TraceContext | undefined {
+  const m = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/.exec(traceparent ?? "");
+  return m ? { traceparent: m[0], traceId: m[1], spanId: m[2] } : undefined;
 }
 
 /** Creates an instance of `def`; `setup` runs lazily on the first call, once. */
@@ -72,23 +95,25 @@ export function createPluginInstance(
   const ctx = async (
     chunk: number,
     signal: AbortSignal,
+    traceparent?: string,
   ): Promise<CallContext<Record<string, unknown>, unknown>> => ({
     ...base(chunk, signal),
     state: await ready(),
     chunk,
+    trace: traceContextOf(traceparent),
   });
   return {
-    async read(cursor, limit, chunk, signal) {
+    async read(cursor, limit, chunk, signal, traceparent) {
       if (!def.read) throw new TypeError("this plugin is not a source: it has no read()");
-      return await def.read(cursor, limit, await ctx(chunk, signal));
+      return await def.read(cursor, limit, await ctx(chunk, signal, traceparent));
     },
-    async process(items, chunk, signal) {
+    async process(items, chunk, signal, traceparent) {
       if (!def.process) throw new TypeError("this plugin is a source: it has no process()");
-      const out = await def.process(items, await ctx(chunk, signal));
+      const out = await def.process(items, await ctx(chunk, signal, traceparent));
       return Array.isArray(out) ? { items: out } : out;
     },
-    async finish(signal) {
-      if (def.finish) await def.finish(await ctx(-1, signal));
+    async finish(signal, traceparent) {
+      if (def.finish) await def.finish(await ctx(-1, signal, traceparent));
     },
   };
 }

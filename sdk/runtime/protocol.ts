@@ -25,9 +25,9 @@ export interface InitRequest {
 /** A request from the host to the child. */
 export type Request =
   | InitRequest
-  | { id: number; op: "read"; cursor: Json; limit: number; chunk: number }
-  | { id: number; op: "process"; items: Item[]; chunk: number }
-  | { id: number; op: "finish" }
+  | { id: number; op: "read"; cursor: Json; limit: number; chunk: number; traceparent?: string }
+  | { id: number; op: "process"; items: Item[]; chunk: number; traceparent?: string }
+  | { id: number; op: "finish"; traceparent?: string }
   | { id: number; op: "shutdown" };
 
 /** An error as carried over the wire. */

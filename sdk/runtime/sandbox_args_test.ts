@@ -64,7 +64,11 @@ Deno.test("sandbox command refuses escaping writes and comma tricks", () => {
 });
 
 Deno.test("net * (any host, shown at approval) becomes a bare --allow-net and nothing broader", () => {
-  const { args } = buildSandboxCommand({ ...base, permissions: { net: ["*"] }, hostEnv: () => undefined });
+  const { args } = buildSandboxCommand({
+    ...base,
+    permissions: { net: ["*"] },
+    hostEnv: () => undefined,
+  });
   assert.deepEqual(args.filter((a) => a.startsWith("--allow")), [
     `--allow-read=/plugins/p,${SDK}`,
     "--allow-net",

@@ -60,6 +60,8 @@ export interface SandboxCallOptions {
   signal?: AbortSignal;
   /** Receives the log lines written while this call runs. */
   onLog?: (entry: SandboxLogEntry) => void;
+  /** W3C trace context handed to the plugin as `ctx.trace`. */
+  traceparent?: string;
 }
 
 interface Pending {
@@ -183,7 +185,9 @@ export class SandboxProcess {
     opts: SandboxCallOptions = {},
   ): Promise<ReadResult> {
     const id = this.#nextId++;
-    return await this.#call({ id, op: "read", cursor, limit, chunk }, opts) as ReadResult;
+    const req: Request = { id, op: "read", cursor, limit, chunk };
+    if (opts.traceparent) req.traceparent = opts.traceparent;
+    return await this.#call(req, opts) as ReadResult;
   }
 
   /** Transforms and sinks: processes a batch. */
@@ -193,12 +197,16 @@ export class SandboxProcess {
     opts: SandboxCallOptions = {},
   ): Promise<ProcessResult> {
     const id = this.#nextId++;
-    return await this.#call({ id, op: "process", items, chunk }, opts) as ProcessResult;
+    const req: Request = { id, op: "process", items, chunk };
+    if (opts.traceparent) req.traceparent = opts.traceparent;
+    return await this.#call(req, opts) as ProcessResult;
   }
 
   /** Runs the plugin's `finish`. */
   async finish(opts: SandboxCallOptions = {}): Promise<void> {
-    await this.#call({ id: this.#nextId++, op: "finish" }, opts);
+    const req: Request = { id: this.#nextId++, op: "finish" };
+    if (opts.traceparent) req.traceparent = opts.traceparent;
+    await this.#call(req, opts);
   }
 
   /** Kills the process with SIGKILL and resolves once it is reaped. */

@@ -12,7 +12,8 @@ CREATE TABLE sluice_runs (
   state       text NOT NULL,
   created_at  bigint NOT NULL,
   finished_at bigint,
-  record      jsonb NOT NULL
+  -- The RunRecord as written (json keeps key order).
+  record      json NOT NULL
 );
 -- Run lists: newest first, all runs / per pipeline / per state (cursor = created_at, id).
 CREATE INDEX sluice_runs_by_time ON sluice_runs (created_at DESC, id DESC);
@@ -26,8 +27,9 @@ CREATE TABLE sluice_chunks (
   stage    int NOT NULL,
   chunk    int NOT NULL,
   count    int NOT NULL,
-  items    jsonb NOT NULL,
-  rejected jsonb,
+  -- Items and rejected items as JSON arrays (json keeps each item's key order).
+  items    json NOT NULL,
+  rejected json,
   done_at  bigint NOT NULL,
   PRIMARY KEY (run_id, stage, chunk)
 );
@@ -52,7 +54,7 @@ CREATE TABLE sluice_counters (
 CREATE TABLE sluice_source (
   run_id     text PRIMARY KEY REFERENCES sluice_runs (id) ON DELETE CASCADE,
   next_chunk int NOT NULL,
-  cursor     jsonb,
+  cursor     json,
   done       boolean NOT NULL
 );
 
@@ -107,11 +109,11 @@ CREATE TABLE sluice_queue_dead (
   at         timestamptz NOT NULL DEFAULT now()
 );
 
--- Leases (scheduler leader, retention janitor): one holder until expires_at.
+-- Leases (scheduler leader, maintenance): one holder until expires_at (epoch ms).
 CREATE TABLE sluice_leases (
   name       text PRIMARY KEY,
   owner      text NOT NULL,
-  expires_at timestamptz NOT NULL
+  expires_at bigint NOT NULL
 );
 
 -- Cluster-wide concurrency slots: at most N rows of a scope are live at once.

@@ -1,0 +1,329 @@
+/**
+ * The engine's behaviour tests, written once and run against every backend: `engine_test.ts`
+ * runs them on Deno KV, `core/store/pg/engine_pg_test.ts` on PostgreSQL.
+ * @module
+ */
+import assert from "node:assert/strict";
+import { type BackendFactory, runOutput, testEngine } from "./test_helpers.ts";
+
+/** A named behaviour test. */
+export type Behaviour = [name: string, fn: () => Promise<void>];
+
+/** The engine behaviour tests over backends made by `make` (one backend per test folder). */
+export function engineBehaviour(make: BackendFactory): Behaviour[] {
+  const tests: Behaviour[] = [];
+  const te = (o: Parameters<typeof testEngine>[0] = {}) => testEngine({ ...o, backend: make });
+  const g = globalThis as unknown as { __slow?: { active: number; peak: number; calls: number } };
+
+  tests.push(["a run moves every item through every stage once and counts them", async () => {
+    const t = await te();
+    try {
+      const run = await t.start(`
+  name: basic
+  source: { plugin: gen-source, with: { count: 95, bad: 10 } }
+  stages:
+    - { id: a, plugin: tag@^1, with: { field: a } }
+    - { id: b, plugin: tag, with: { field: b, drop: [1, 2] } }
+    - { id: c, plugin: tag, with: { field: c }, when: "item.n < 50" }
+  `);
+      const done = await t.engine.waitForRun(run.id);
+      assert.equal(done.state, "succeeded", done.error);
+      const out = await runOutput(t.backend, run);
+      const keys = out.map((i) => i.key as string);
+      // 95 generated, every 10th has no key (9 rejected), 2 dropped by stage b.
+      assert.equal(keys.length, 95 - 9 - 2);
+      assert.equal(new Set(keys).size, keys.length, "no duplicates");
+      for (const i of out) {
+        assert.equal(i.a, true);
+        assert.equal(i.b, true);
+        assert.equal(i.c, (i.n as number) < 50 ? true : undefined);
+      }
+      const c = await t.backend.store.counters(run.id, 4);
+      assert.deepEqual([c[0].out, c[0].rejected, c[0].chunksDone], [86, 9, 10]);
+      assert.deepEqual([c[2].in, c[2].out, c[2].filtered], [86, 84, 2]);
+      assert.equal(c[3].skipped, out.filter((i) => (i.n as number) >= 50).length);
+      const rejected = [];
+      for await (const r of t.backend.store.readRejected(run.id)) rejected.push(r);
+      assert.equal(rejected.length, 9);
+      assert.match(rejected[0].reason, /without a string "key"/);
+    } finally {
+      await t.dispose();
+    }
+  }]);
+
+  tests.push(["a failing chunk retries with backoff and then succeeds", async () => {
+    const t = await te();
+    try {
+      const run = await t.start(`
+  name: retry
+  source: { plugin: gen-source, with: { count: 30 } }
+  stages:
+    - { id: f, plugin: flaky, with: { failTimes: 2, chunks: [1], tag: retry }, retry: { attempts: 3, delay: 5ms } }
+  `);
+      const done = await t.engine.waitForRun(run.id);
+      assert.equal(done.state, "succeeded", done.error);
+      const out = await runOutput(t.backend, run);
+      assert.equal(out.length, 30);
+      const calls = new Set(
+        out.filter((i) => (i.n as number) >= 10 && (i.n as number) < 20).map((i) => i.flakyCalls),
+      );
+      assert.deepEqual([...calls], [3], "chunk 1 succeeded on its third call");
+      const att = await t.backend.store.getAttempts(run.id, 1, 1);
+      assert.equal(att?.attempts, 2);
+      assert.match(att!.lastError, /flaky failure 2 of chunk 1/);
+    } finally {
+      await t.dispose();
+    }
+  }]);
+
+  tests.push([
+    "an exhausted chunk goes to the dead-letter list, the run fails, retry replays it",
+    async () => {
+      const t = await te();
+      try {
+        const run = await t.start(`
+  name: dead
+  source: { plugin: gen-source, with: { count: 30 } }
+  stages:
+    - { id: f, plugin: flaky, with: { failTimes: 4, chunks: [2], tag: dead }, retry: { attempts: 2, delay: 5ms } }
+    - { id: t, plugin: tag, with: { field: t } }
+  `);
+        const failed = await t.engine.waitForRun(run.id);
+        assert.equal(failed.state, "failed");
+        assert.match(
+          failed.error!,
+          /1 chunk\(s\) are in the dead-letter list.*stage f chunk 2.*sluice runs retry/,
+        );
+        const dead = await t.backend.store.listDeadLetters(run.id);
+        assert.equal(dead.length, 1);
+        assert.deepEqual([dead[0].stageId, dead[0].chunk, dead[0].attempts], ["f", 2, 2]);
+        assert.match(dead[0].error, /flaky failure 2/);
+        assert.equal((await runOutput(t.backend, run)).length, 20, "other chunks finished");
+        let c = await t.backend.store.counters(run.id, 3);
+        assert.deepEqual([c[1].chunksDead, c[1].failed], [1, 10]);
+
+        // Two more failures are left in the plugin (calls 3 and 4), then it works.
+        assert.equal(await t.engine.retryRun(run.id), 1);
+        const again = await t.engine.waitForRun(run.id);
+        assert.equal(again.state, "failed", "replay fails twice more");
+        await t.engine.retryRun(run.id);
+        const ok = await t.engine.waitForRun(run.id);
+        assert.equal(ok.state, "succeeded", ok.error);
+        const out = await runOutput(t.backend, run);
+        assert.equal(out.length, 30);
+        assert.equal(new Set(out.map((i) => i.key)).size, 30);
+        c = await t.backend.store.counters(run.id, 3);
+        assert.deepEqual([c[1].chunksDead, c[1].failed, c[1].chunksDone], [0, 0, 3]);
+        assert.equal((await t.backend.store.listDeadLetters(run.id)).length, 0);
+      } finally {
+        await t.dispose();
+      }
+    },
+  ]);
+
+  tests.push([
+    "onError: skip turns a failed chunk's items into rejected items and finishes",
+    async () => {
+      const t = await te();
+      try {
+        const run = await t.start(`
+  name: skip
+  source: { plugin: gen-source, with: { count: 25 } }
+  stages:
+    - { id: f, plugin: flaky, with: { failTimes: 9, chunks: [0], tag: skip }, retry: { attempts: 2, delay: 1ms }, onError: skip }
+  `);
+        const done = await t.engine.waitForRun(run.id);
+        assert.equal(done.state, "succeeded", done.error);
+        assert.equal((await runOutput(t.backend, run)).length, 15);
+        const rejected = [];
+        for await (const r of t.backend.store.readRejected(run.id)) rejected.push(r);
+        assert.equal(rejected.length, 10);
+        assert.match(
+          rejected[0].reason,
+          /stage f chunk 0 failed after 2 attempt\(s\): flaky failure 2/,
+        );
+        assert.equal(rejected[0].key, "i-0");
+        const c = await t.backend.store.counters(run.id, 2);
+        assert.equal(c[1].failed, 10);
+      } finally {
+        await t.dispose();
+      }
+    },
+  ]);
+
+  tests.push(["onError: fail fails the run at once and keeps the chunk for replay", async () => {
+    const t = await te();
+    try {
+      const run = await t.start(`
+  name: failfast
+  source: { plugin: gen-source, with: { count: 200 } }
+  stages:
+    - { id: f, plugin: flaky, with: { failTimes: 9, chunks: [0], tag: fail }, retry: { attempts: 1 }, onError: fail }
+  `);
+      const done = await t.engine.waitForRun(run.id);
+      assert.equal(done.state, "failed");
+      assert.match(done.error!, /stage f chunk 0 failed after 1 attempt\(s\).*sluice runs retry/);
+      assert.equal((await t.backend.store.listDeadLetters(run.id)).length, 1);
+    } finally {
+      await t.dispose();
+    }
+  }]);
+
+  tests.push(["cancel stops a run: no chunk commits afterwards", async () => {
+    const t = await te();
+    try {
+      const run = await t.start(`
+  name: cancel
+  source: { plugin: gen-source, with: { count: 400 } }
+  stages:
+    - { id: s, plugin: slow, with: { ms: 30 }, concurrency: 1 }
+  `);
+      while ((await t.backend.store.counters(run.id, 2))[1].chunksDone < 2) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await t.engine.cancelRun(run.id, "operator said stop");
+      const after = (await t.backend.store.counters(run.id, 2))[1].chunksDone;
+      await new Promise((r) => setTimeout(r, 200));
+      const later = (await t.backend.store.counters(run.id, 2))[1].chunksDone;
+      assert.ok(later <= after + 1, `at most the call in flight commits (${after} -> ${later})`);
+      assert.ok(later < 40);
+      const r = await t.backend.store.getRun(run.id);
+      assert.equal(r?.state, "cancelled");
+      assert.equal(r?.error, "operator said stop");
+      await assert.rejects(
+        () => t.engine.cancelRun(run.id),
+        /is cancelled and cannot be cancelled/,
+      );
+    } finally {
+      await t.dispose();
+    }
+  }]);
+
+  tests.push(["stage concurrency and the global bound hold", async () => {
+    g.__slow = { active: 0, peak: 0, calls: 0 };
+    const t = await te({ concurrency: 3 });
+    try {
+      const run = await t.start(`
+  name: conc
+  source: { plugin: gen-source, with: { count: 200 } }
+  stages:
+    - { id: s, plugin: slow, with: { ms: 15 }, concurrency: 2 }
+  `);
+      assert.equal((await t.engine.waitForRun(run.id)).state, "succeeded");
+      assert.equal(g.__slow.calls, 20);
+      assert.equal(g.__slow.peak, 2, "stage concurrency 2 reached, never exceeded");
+    } finally {
+      await t.dispose();
+    }
+    g.__slow = { active: 0, peak: 0, calls: 0 };
+    const t2 = await te({ concurrency: 1 });
+    try {
+      const run = await t2.start(`
+  name: conc2
+  source: { plugin: gen-source, with: { count: 100 } }
+  stages:
+    - { id: s, plugin: slow, with: { ms: 10 }, concurrency: 8 }
+  `);
+      assert.equal((await t2.engine.waitForRun(run.id)).state, "succeeded");
+      assert.equal(g.__slow.peak, 1, "the global bound of 1 wins over the stage's 8");
+    } finally {
+      await t2.dispose();
+    }
+  }]);
+
+  tests.push(["a duplicate delivery never duplicates output", async () => {
+    const t = await te();
+    try {
+      const run = await t.start(`
+  name: dup
+  source: { plugin: gen-source, with: { count: 50 } }
+  stages:
+    - { id: a, plugin: tag, with: { field: a } }
+  `);
+      await t.engine.waitForRun(run.id);
+      for (let c = 0; c < 5; c++) {
+        await t.backend.queue.enqueue({
+          kind: "chunk",
+          runId: run.id,
+          stage: 1,
+          chunk: c,
+          attempt: 1,
+        });
+      }
+      await t.engine.recover();
+      await new Promise((r) => setTimeout(r, 100));
+      const c = await t.backend.store.counters(run.id, 2);
+      assert.deepEqual([c[1].in, c[1].out, c[1].chunksDone], [50, 50, 5]);
+      assert.equal((await runOutput(t.backend, run)).length, 50);
+    } finally {
+      await t.dispose();
+    }
+  }]);
+
+  tests.push([
+    "a run interrupted by a stop resumes in a new engine and finishes exactly once",
+    async () => {
+      const dir = await Deno.makeTempDir({ prefix: "sluice-resume-" });
+      g.__slow = { active: 0, peak: 0, calls: 0 };
+      const first = await te({ dir });
+      const run = await first.start(`
+  name: resume
+  source: { plugin: gen-source, with: { count: 300 } }
+  stages:
+    - { id: s, plugin: slow, with: { ms: 10 }, concurrency: 1 }
+    - { id: t, plugin: tag, with: { field: t } }
+  `);
+      while ((await first.backend.store.counters(run.id, 3))[2].chunksDone < 3) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await first.stop();
+      const second = await te({ dir });
+      try {
+        const done = await second.engine.waitForRun(run.id);
+        assert.equal(done.state, "succeeded", done.error);
+        const out = await runOutput(second.backend, run);
+        assert.equal(out.length, 300);
+        assert.equal(new Set(out.map((i) => i.key)).size, 300);
+      } finally {
+        await second.dispose();
+      }
+    },
+  ]);
+
+  tests.push(["a stage's rateLimit throttles items per key", async () => {
+    let slept = 0;
+    const timer = {
+      t: 0,
+      now() {
+        return this.t;
+      },
+      sleep(ms: number) {
+        this.t += ms;
+        slept += ms;
+        return Promise.resolve();
+      },
+    };
+    const t = await te({ timer });
+    try {
+      const run = await t.start(`
+  name: rl
+  source: { plugin: gen-source, with: { count: 30 } }
+  stages:
+    - id: a
+      plugin: tag
+      with: { field: a }
+      concurrency: 1
+      rateLimit: { rate: 10, per: 1s, burst: 1, key: "item.n % 2 == 0 ? 'even' : 'odd'" }
+  `);
+      const done = await t.engine.waitForRun(run.id);
+      assert.equal(done.state, "succeeded", done.error);
+      // Items alternate between two keys, each with its own bucket of 1 at 10/s: every second
+      // item waits 100 ms and the other key's bucket refills meanwhile, so the stage runs at 20
+      // items/s: 29 intervals of 50 ms, in 14 sleeps of 100 ms.
+      assert.equal(slept, 14 * 100);
+    } finally {
+      await t.dispose();
+    }
+  }]);
+  return tests;
+}

@@ -1,0 +1,67 @@
+/**
+ * Opens a `postgres` (porsager) connection pool with the settings every Sluice module expects:
+ * int8 parsed as JavaScript numbers, notices silenced, a clear error for a bad URL.
+ * @module
+ */
+import postgres from "postgres";
+
+/** A connection pool. */
+export type Sql = postgres.Sql;
+
+/** Options of {@link connectPg}. */
+export interface ConnectOptions {
+  /** Connections in the pool (default 10). */
+  max?: number;
+  /** Shown in `pg_stat_activity.application_name`. */
+  applicationName?: string;
+}
+
+/** The URL with its password masked, for messages. */
+export function maskUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "****";
+    return u.toString();
+  } catch {
+    return "(unparsable URL)";
+  }
+}
+
+/** Opens a pool on `url` (`postgres://user:pw@host:port/db`). Connections open lazily. */
+export function connectPg(url: string, opts: ConnectOptions = {}): Sql {
+  return postgres(url, {
+    max: opts.max ?? 10,
+    onnotice: () => {},
+    connection: { application_name: opts.applicationName ?? "sluice" },
+    types: {
+      bigint: {
+        to: 20,
+        from: [20],
+        serialize: (x: number | bigint) => String(x),
+        parse: (x: string) => Number(x),
+      },
+    },
+  });
+}
+
+/** Runs `fn`; a connection failure is rethrown with where it tried to connect and what to do. */
+export async function explainConnect<T>(url: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    if (
+      err.code && /^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|CONNECT_TIMEOUT|28P01|28000|3D000)$/.test(
+        err.code,
+      )
+    ) {
+      throw new Error(
+        `cannot connect to PostgreSQL at ${maskUrl(url)} (store.url / SLUICE_DATABASE_URL): ` +
+          `${err.message}. Check that the server runs, the host, port, user, password and ` +
+          `database are right, and that this machine may connect.`,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * Limits that hold across every process on one PostgreSQL database: concurrency slots (at most
+ * N live holders of a scope, each with an expiry a heartbeat extends, so a killed holder frees
+ * its slot after the visibility timeout), token buckets for rate limits (per stage and key, e.g.
+ * per host), and named leases (one holder at a time: the scheduler leader, maintenance).
+ * @module
+ */
+import type { ClusterLimits, KeyedLimiter } from "../store.ts";
+import type { Sql } from "./connect.ts";
+
+/** Options of {@link PgLimits}. */
+export interface PgLimitsOptions {
+  sql: Sql;
+  workerId: string;
+  /** A slot whose holder stops heartbeating is free after this long (default 30 s). */
+  slotTtlMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** PostgreSQL implementation of {@link ClusterLimits}. */
+export class PgLimits implements ClusterLimits {
+  #sql: Sql;
+  #me: string;
+  #ttl: number;
+  #n = 0;
+  #held = new Set<string>();
+  #beat: ReturnType<typeof setInterval>;
+
+  constructor(o: PgLimitsOptions) {
+    this.#sql = o.sql;
+    this.#me = o.workerId;
+    this.#ttl = o.slotTtlMs ?? 30_000;
+    this.#beat = setInterval(() => void this.#heartbeat(), Math.max(50, this.#ttl / 3));
+  }
+
+  async acquire(
+    scope: string,
+    permits: number,
+    signal?: AbortSignal,
+  ): Promise<() => Promise<void>> {
+    const holder = `${this.#me}:${++this.#n}`;
+    const ttl = this.#ttl / 1000;
+    for (let wait = 1;; wait = Math.min(wait * 2, 25)) {
+      signal?.throwIfAborted();
+      const rows = await this.#sql`
+        INSERT INTO sluice_slots AS s (scope, slot, holder, expires_at)
+        SELECT ${scope}, g, ${holder}, now() + make_interval(secs => ${ttl})
+        FROM generate_series(0, ${Math.max(1, permits) - 1}) g
+        WHERE NOT EXISTS (SELECT 1 FROM sluice_slots x
+                          WHERE x.scope = ${scope} AND x.slot = g AND x.expires_at > now())
+        ORDER BY g LIMIT 1
+        ON CONFLICT (scope, slot) DO UPDATE SET holder = excluded.holder,
+          expires_at = excluded.expires_at
+          WHERE s.expires_at <= now()
+        RETURNING slot`;
+      if (rows.length) break;
+      await sleep(wait + Math.random() * wait);
+    }
+    this.#held.add(holder);
+    let released = false;
+    return async () => {
+      if (released) return;
+      released = true;
+      this.#held.delete(holder);
+      await this.#sql`DELETE FROM sluice_slots WHERE scope = ${scope} AND holder = ${holder}`;
+    };
+  }
+
+  async #heartbeat() {
+    if (!this.#held.size) return;
+    await this.#sql`
+      UPDATE sluice_slots SET expires_at = now() + make_interval(secs => ${this.#ttl / 1000})
+      WHERE holder = ANY(${[...this.#held]}::text[])`.catch(() => {});
+  }
+
+  rateLimiter(
+    name: string,
+    o: {
+      rate: number;
+      perMs: number;
+      burst?: number;
+      timer?: { now(): number; sleep(ms: number): Promise<void> };
+    },
+  ): KeyedLimiter {
+    const sql = this.#sql;
+    const burst = Math.max(1, o.burst ?? Math.ceil(o.rate));
+    const perToken = o.perMs / o.rate;
+    const now = o.timer ? () => o.timer!.now() : () => Date.now();
+    const wait = o.timer ? (ms: number) => o.timer!.sleep(ms) : sleep;
+    return {
+      async take(key = "", signal?: AbortSignal) {
+        const k = JSON.stringify([name, key]);
+        for (;;) {
+          signal?.throwIfAborted();
+          const t = now();
+          // Refill by elapsed time, take one token if there is one; otherwise report the level.
+          const [r] = await sql<{ taken: boolean; tokens: number }[]>`
+            WITH up AS (
+              INSERT INTO sluice_buckets AS b (key, tokens, at) VALUES (${k}, ${burst - 1}, ${t})
+              ON CONFLICT (key) DO UPDATE SET
+                tokens = least(${burst}::float8, b.tokens + greatest(0, ${t} - b.at) / ${perToken}) - 1,
+                at = greatest(b.at, ${t}), touched_at = now()
+              WHERE least(${burst}::float8, b.tokens + greatest(0, ${t} - b.at) / ${perToken}) >= 1
+              RETURNING tokens
+            )
+            SELECT true AS taken, tokens FROM up
+            UNION ALL
+            SELECT false, least(${burst}::float8, tokens + greatest(0, ${t} - at) / ${perToken})
+            FROM sluice_buckets WHERE key = ${k} AND NOT EXISTS (SELECT 1 FROM up)`;
+          if (!r || r.taken) return;
+          await wait(Math.max(1, Math.ceil((1 - r.tokens) * perToken)));
+        }
+      },
+    };
+  }
+
+  /**
+   * Takes or renews lease `name` for `owner` until `now + ttlMs` (epoch ms); false while another
+   * owner holds it.
+   */
+  async acquireLease(name: string, owner: string, ttlMs: number, now = Date.now()) {
+    const rows = await this.#sql`
+      INSERT INTO sluice_leases AS l (name, owner, expires_at) VALUES (${name}, ${owner}, ${
+      now + ttlMs
+    })
+      ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+      WHERE l.owner = excluded.owner OR l.expires_at <= ${now}
+      RETURNING 1`;
+    return rows.length > 0;
+  }
+
+  /** Gives lease `name` up when `owner` holds it. */
+  async releaseLease(name: string, owner: string): Promise<void> {
+    await this.#sql`DELETE FROM sluice_leases WHERE name = ${name} AND owner = ${owner}`;
+  }
+
+  /** The lease's holder, when it has not expired. */
+  async leaseHolder(name: string, now = Date.now()) {
+    const [r] = await this.#sql<{ owner: string; expires_at: number }[]>`
+      SELECT owner, expires_at FROM sluice_leases WHERE name = ${name} AND expires_at > ${now}`;
+    return r ? { owner: r.owner, expiresAt: r.expires_at } : undefined;
+  }
+
+  /** Stops the heartbeat and frees the slots still held here. */
+  async close(): Promise<void> {
+    clearInterval(this.#beat);
+    if (this.#held.size) {
+      await this.#sql`DELETE FROM sluice_slots WHERE holder = ANY(${[...this.#held]}::text[])`
+        .catch(() => {});
+      this.#held.clear();
+    }
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * What the engine reports while it works: a span per stage chunk (children of the run's root
+ * span, see `tracing.ts`), the root `sluice.run` span when a run settles, metrics for runs,
+ * items, chunks and slot waits, and the `onFailure` alert of a failed run.
+ *
+ * The engine calls the {@linkcode EngineHooks} methods; {@linkcode noopEngineHooks} is its
+ * default, {@linkcode EngineTelemetry} the real implementation.
+ * @module
+ */
+import {
+  context,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Tracer,
+} from "@opentelemetry/api";
+import { type AlertRun, type FailureAlertOptions, sendFailureAlert } from "./failure_alert.ts";
+import type { SluiceMetrics } from "./sluice_metrics.ts";
+import { runContext } from "./tracing.ts";
+
+/** A run as the hooks need it (a `RunRecord` fits). */
+export interface HookRun extends AlertRun {
+  stages: { id: string; resolved?: { manifest: { name: string; version?: string } } }[];
+}
+
+/** One chunk of one stage. */
+export interface ChunkRef {
+  run: HookRun;
+  stage: number;
+  chunk: number;
+  attempt: number;
+}
+
+/** Clock and sleep of a rate limiter (the engine's `Timer`). */
+export interface LimiterTimer {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+/** Real time. */
+const realTimer: LimiterTimer = {
+  now: () => performance.now(),
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+};
+
+/** Chunk outcomes after a failed attempt. */
+export type FailOutcome = "retry" | "dead" | "skipped";
+
+/** The engine's telemetry hooks. Every method must be cheap and must never throw. */
+export interface EngineHooks {
+  /** A run was recorded. */
+  runCreated(run: HookRun): void;
+  /** Runs `fn` (one chunk's work) inside the chunk's span and times it. */
+  chunk<T>(ref: ChunkRef, fn: () => Promise<T>): Promise<T>;
+  /** The chunk committed with these item counters. */
+  chunkCommitted(ref: ChunkRef, counters: Record<string, number | undefined>): void;
+  /** An attempt failed; `outcome` is what happens to the chunk next. */
+  chunkFailed(ref: ChunkRef, outcome: FailOutcome, error: string): void;
+  /** The chunk waits for a concurrency slot; call the returned function once it has one. */
+  waitingForSlot(ref: ChunkRef): () => void;
+  /** The timer a stage's rate limiter sleeps with (to count the time spent waiting). */
+  limiterTimer(base: LimiterTimer | undefined, ref: { run: HookRun; stage: number }): LimiterTimer;
+  /** The run reached a final state (the record after the transition). */
+  runSettled(run: HookRun): void;
+  /** Waits for alerts still being sent. */
+  close(): Promise<void>;
+}
+
+/** Hooks that do nothing (the engine's default). */
+export const noopEngineHooks: EngineHooks = {
+  runCreated() {},
+  chunk: (_ref, fn) => fn(),
+  chunkCommitted() {},
+  chunkFailed() {},
+  waitingForSlot: () => () => {},
+  limiterTimer: (base) => base ?? realTimer,
+  runSettled() {},
+  close: () => Promise.resolve(),
+};
+
+/** Options of {@linkcode EngineTelemetry}. */
+export interface EngineTelemetryOptions {
+  tracer?: Tracer;
+  /** Writes the run's root span with its derived ids (`Tracing.withRunIds`). */
+  withRunIds?: <T>(runId: string, fn: () => T) => T;
+  metrics?: SluiceMetrics;
+  /** Settings of `onFailure` alerts; absent: alerts are still sent with the defaults. */
+  alert?: FailureAlertOptions;
+  /** Epoch ms. */
+  now?: () => number;
+}
+
+const ITEM_OUTCOMES = ["in", "out", "rejected", "failed", "filtered", "skipped"] as const;
+
+function pluginOf(run: HookRun, stage: number): string {
+  return run.stages[stage]?.resolved?.manifest.name ?? "";
+}
+
+/** Spans, metrics and alerts for the engine. */
+export class EngineTelemetry implements EngineHooks {
+  #o: EngineTelemetryOptions;
+  #now: () => number;
+  #spans = new Map<string, Span>();
+  #alerts = new Set<Promise<unknown>>();
+
+  constructor(opts: EngineTelemetryOptions = {}) {
+    this.#o = opts;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  #labels(ref: ChunkRef) {
+    return {
+      pipeline: ref.run.pipeline,
+      stage: ref.run.stages[ref.stage]?.id ?? String(ref.stage),
+      plugin: pluginOf(ref.run, ref.stage),
+    };
+  }
+
+  /** Counts the run. */
+  runCreated(run: HookRun): void {
+    this.#o.metrics?.runsCreated.inc({ pipeline: run.pipeline, trigger: run.trigger?.kind ?? "" });
+  }
+
+  /** Runs one chunk inside its span (a child of the run's root span). */
+  async chunk<T>(ref: ChunkRef, fn: () => Promise<T>): Promise<T> {
+    const labels = this.#labels(ref);
+    const started = performance.now();
+    const tracer = this.#o.tracer;
+    const span = tracer?.startSpan(`stage ${labels.stage}`, {
+      kind: SpanKind.INTERNAL,
+      attributes: {
+        "sluice.pipeline": labels.pipeline,
+        "sluice.run.id": ref.run.id,
+        "sluice.stage.id": labels.stage,
+        "sluice.stage.index": ref.stage,
+        "sluice.plugin": labels.plugin,
+        "sluice.chunk": ref.chunk,
+        "sluice.attempt": ref.attempt,
+      },
+    }, runContext(ref.run.id));
+    const key = `${ref.run.id}/${ref.stage}/${ref.chunk}`;
+    if (span) this.#spans.set(key, span);
+    let outcome = "error";
+    try {
+      const result = span
+        ? await context.with(trace.setSpan(context.active(), span), fn)
+        : await fn();
+      outcome = result ? "done" : "duplicate";
+      return result;
+    } finally {
+      this.#spans.delete(key);
+      this.#o.metrics?.chunkDuration.observe(
+        { ...labels, outcome },
+        (performance.now() - started) / 1000,
+      );
+      span?.end();
+    }
+  }
+
+  /** Counts the chunk's items and notes them on its span. */
+  chunkCommitted(ref: ChunkRef, counters: Record<string, number | undefined>): void {
+    const labels = this.#labels(ref);
+    const span = this.#spans.get(`${ref.run.id}/${ref.stage}/${ref.chunk}`);
+    for (const o of ITEM_OUTCOMES) {
+      const n = counters[o] ?? 0;
+      if (n > 0) this.#o.metrics?.items.inc({ ...labels, outcome: o }, n);
+      span?.setAttribute(`sluice.items.${o}`, n);
+    }
+    this.#o.metrics?.chunks.inc({ ...labels, outcome: "done" });
+  }
+
+  /** Counts the failure and records it on the span. */
+  chunkFailed(ref: ChunkRef, outcome: FailOutcome, error: string): void {
+    this.#o.metrics?.chunks.inc({ ...this.#labels(ref), outcome });
+    const span = this.#spans.get(`${ref.run.id}/${ref.stage}/${ref.chunk}`);
+    span?.setAttribute("sluice.chunk.outcome", outcome);
+    span?.setStatus({ code: SpanStatusCode.ERROR, message: error });
+  }
+
+  /** Counts a chunk waiting for a slot and times the wait. */
+  waitingForSlot(ref: ChunkRef): () => void {
+    const m = this.#o.metrics;
+    if (!m) return () => {};
+    const t0 = performance.now();
+    m.slotsWaiting.inc();
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      m.slotsWaiting.dec();
+      const { pipeline, stage } = this.#labels(ref);
+      m.slotWait.observe({ pipeline, stage }, (performance.now() - t0) / 1000);
+    };
+  }
+
+  /** Wraps `base` so that every rate-limit sleep is counted. */
+  limiterTimer(base: LimiterTimer | undefined, ref: { run: HookRun; stage: number }): LimiterTimer {
+    const t = base ?? realTimer;
+    const m = this.#o.metrics;
+    if (!m) return t;
+    const labels = { pipeline: ref.run.pipeline, stage: ref.run.stages[ref.stage]?.id ?? "" };
+    return {
+      now: () => t.now(),
+      sleep: (ms) => {
+        if (ms > 0) m.rateLimitWait.inc(labels, ms / 1000);
+        return t.sleep(ms);
+      },
+    };
+  }
+
+  /** Counts the run, writes its root span and sends the `onFailure` alert of a failed run. */
+  runSettled(run: HookRun): void {
+    const end = run.finishedAt ?? this.#now();
+    this.#o.metrics?.runsFinished.inc({ pipeline: run.pipeline, state: run.state });
+    this.#o.metrics?.runDuration.observe(
+      { pipeline: run.pipeline, state: run.state },
+      Math.max(0, end - run.createdAt) / 1000,
+    );
+    const tracer = this.#o.tracer;
+    if (tracer) {
+      const start = () =>
+        tracer.startSpan(`run ${run.pipeline}`, {
+          root: true,
+          kind: SpanKind.INTERNAL,
+          startTime: run.createdAt,
+          attributes: {
+            "sluice.pipeline": run.pipeline,
+            "sluice.run.id": run.id,
+            "sluice.run.state": run.state,
+            "sluice.trigger": run.trigger?.kind ?? "",
+            "sluice.stages": run.stages.length,
+          },
+        });
+      const span = this.#o.withRunIds ? this.#o.withRunIds(run.id, start) : start();
+      if (run.state === "failed") {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: this.#mask(run.error ?? "") });
+      }
+      span.end(end);
+    }
+    if (run.state === "failed") {
+      const p = sendFailureAlert(run, this.#o.alert).then((result) => {
+        if (result !== "none") this.#o.metrics?.alerts.inc({ pipeline: run.pipeline, result });
+      });
+      this.#alerts.add(p);
+      p.finally(() => this.#alerts.delete(p));
+    }
+  }
+
+  #mask(text: string): string {
+    return this.#o.alert?.mask?.(text) ?? text;
+  }
+
+  /** Waits for alerts still being sent. */
+  async close(): Promise<void> {
+    while (this.#alerts.size) await Promise.allSettled([...this.#alerts]);
+  }
+}

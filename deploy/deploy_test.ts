@@ -1,0 +1,178 @@
+/**
+ * What can be checked of the deployment files without a Docker engine or a cluster: every YAML
+ * parses, compose services reference files and services that exist, Kubernetes manifests are
+ * well-formed and refer to each other consistently, the Dockerfile follows basic rules, and the
+ * alert rules only use metrics Sluice really exports.
+ */
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { parse as parseYaml, parseAllDocuments } from "yaml";
+import { SluiceMetrics } from "../core/telemetry/sluice_metrics.ts";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const at = (p: string) => `${ROOT}${p}`;
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await Deno.stat(at(p));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function yamlFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of Deno.readDir(at(dir))) {
+    const p = `${dir}/${e.name}`;
+    if (e.isDirectory) out.push(...await yamlFiles(p));
+    else if (/\.ya?ml$/.test(e.name)) out.push(p);
+  }
+  return out.sort();
+}
+
+// deno-lint-ignore no-explicit-any
+type Doc = any;
+
+async function docs(p: string): Promise<Doc[]> {
+  const all = parseAllDocuments(await Deno.readTextFile(at(p)), { merge: true });
+  const list = Array.isArray(all) ? all : [all];
+  for (const d of list) {
+    assert.deepEqual(d.errors.map(String), [], `${p}: YAML errors`);
+  }
+  return list.map((d) => d.toJS()).filter((d) => d !== null);
+}
+
+Deno.test("every deployment YAML file parses", async () => {
+  const files = ["compose.yaml", ...await yamlFiles("deploy")];
+  assert.ok(files.length >= 10, files.join(", "));
+  for (const f of files) assert.ok((await docs(f)).length > 0, `${f} is empty`);
+});
+
+Deno.test("compose: services, files, volumes and dependencies all exist", async () => {
+  const [compose] = await docs("compose.yaml");
+  const services = compose.services as Record<string, Doc>;
+  for (const name of ["server", "worker-1", "worker-2", "postgres", "otel-collector"]) {
+    assert.ok(services[name], `service ${name}`);
+  }
+  for (const [name, s] of Object.entries(services)) {
+    assert.ok(s.image || s.build, `${name} has an image or a build`);
+    if (s.build) {
+      const ctx = typeof s.build === "string" ? s.build : s.build.context;
+      assert.ok(await exists(`${ctx}/${s.build.dockerfile ?? "Dockerfile"}`), `${name} build`);
+    }
+    for (const v of s.volumes ?? []) {
+      const src = String(v).split(":")[0];
+      if (src.startsWith("./")) assert.ok(await exists(src.slice(2)), `${name} mounts ${src}`);
+      else assert.ok(src in (compose.volumes ?? {}), `${name}: volume ${src} is declared`);
+    }
+    for (const dep of Object.keys(s.depends_on ?? {})) {
+      assert.ok(services[dep], `${name} depends on unknown service ${dep}`);
+    }
+  }
+  assert.equal(services.server.command[0], "serve");
+  assert.equal(services["worker-1"].command[0], "worker");
+  const endpoint = services.server.environment.SLUICE_TELEMETRY_OTLP_ENDPOINT as string;
+  assert.match(endpoint, /^http:\/\/otel-collector:4318$/);
+  const collector = parseYaml(await Deno.readTextFile(at("deploy/otel/collector.yaml")));
+  assert.equal(collector.receivers.otlp.protocols.http.endpoint, "0.0.0.0:4318");
+  for (const p of Object.values(collector.service.pipelines) as Doc[]) {
+    for (const r of p.receivers) assert.ok(r in collector.receivers, `receiver ${r}`);
+    for (const e of p.exporters) assert.ok(e in collector.exporters, `exporter ${e}`);
+    for (const x of p.processors ?? []) assert.ok(x in collector.processors, `processor ${x}`);
+  }
+});
+
+Deno.test("kubernetes manifests are well-formed and refer to what they define", async () => {
+  const [kustomization] = await docs("deploy/k8s/kustomization.yaml");
+  const all: Doc[] = [];
+  for (const r of kustomization.resources as string[]) {
+    assert.ok(await exists(`deploy/k8s/${r}`), `kustomization lists missing ${r}`);
+    all.push(...await docs(`deploy/k8s/${r}`));
+  }
+  const byKind = (kind: string) => all.filter((d) => d.kind === kind);
+  for (const d of all) {
+    assert.ok(d.apiVersion && d.kind && d.metadata?.name, JSON.stringify(d).slice(0, 80));
+    if (d.kind !== "Namespace") assert.equal(d.metadata.namespace, "sluice", d.metadata.name);
+  }
+  const names = (kind: string) => new Set(byKind(kind).map((d) => d.metadata.name));
+  const configMaps = names("ConfigMap").add("sluice-pipelines"); // created from pipelines/
+  const secrets = names("Secret");
+  for (const d of [...byKind("Deployment"), ...byKind("StatefulSet")]) {
+    const tpl = d.spec.template;
+    assert.deepEqual(
+      { ...tpl.metadata.labels, ...d.spec.selector.matchLabels },
+      tpl.metadata.labels,
+      `${d.metadata.name}: selector matches the pod labels`,
+    );
+    for (const c of tpl.spec.containers) {
+      for (const e of c.envFrom ?? []) {
+        if (e.configMapRef) assert.ok(configMaps.has(e.configMapRef.name), e.configMapRef.name);
+        if (e.secretRef) assert.ok(secrets.has(e.secretRef.name), e.secretRef.name);
+      }
+      const vols = new Set((tpl.spec.volumes ?? []).map((v: Doc) => v.name));
+      for (const t of d.spec.volumeClaimTemplates ?? []) vols.add(t.metadata.name);
+      for (const m of c.volumeMounts ?? []) assert.ok(vols.has(m.name), `volume ${m.name}`);
+    }
+  }
+  const worker = byKind("Deployment").find((d) => d.metadata.name === "sluice-worker");
+  assert.deepEqual(worker.spec.template.spec.containers[0].args, ["worker"]);
+  const [hpa] = byKind("HorizontalPodAutoscaler");
+  assert.equal(hpa.spec.scaleTargetRef.name, "sluice-worker");
+  assert.equal(hpa.spec.metrics[0].external.metric.name, "sluice_queue_depth");
+  for (const s of byKind("Service")) {
+    const pods = [...byKind("Deployment"), ...byKind("StatefulSet")].filter((d) =>
+      Object.entries(s.spec.selector).every(([k, v]) => d.spec.template.metadata.labels[k] === v)
+    );
+    assert.ok(pods.length > 0, `service ${s.metadata.name} selects some pods`);
+  }
+});
+
+Deno.test("Dockerfile: multi-stage, pinned bases, cached deps, non-root, health check, exec form", async () => {
+  const text = await Deno.readTextFile(at("Dockerfile"));
+  const lines = text.replace(/\\\n/g, " ").split("\n").map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#"));
+  const from = lines.filter((l) => /^FROM\s/i.test(l));
+  assert.ok(from.length >= 2, "multi-stage");
+  for (const f of from) {
+    const image = f.split(/\s+/)[1];
+    assert.ok(image.includes(":") && !image.endsWith(":latest"), `${image} is pinned`);
+  }
+  const stages = new Set(from.map((f) => /\sAS\s+(\S+)/i.exec(f)?.[1]).filter(Boolean));
+  for (const l of lines.filter((l) => /^COPY\s+--from=/i.test(l))) {
+    assert.ok(stages.has(/--from=(\S+)/.exec(l)![1]), l);
+  }
+  for (const l of lines.filter((l) => /^COPY\s/i.test(l) && !/--from=/.test(l))) {
+    const srcs = l.split(/\s+/).slice(1, -1).filter((s) => !s.startsWith("--"));
+    for (const s of srcs) assert.ok(await exists(s), `COPY source ${s} exists`);
+  }
+  const last = lines.slice(lines.lastIndexOf(from[from.length - 1]));
+  const user = last.filter((l) => /^USER\s/i.test(l)).pop();
+  assert.ok(user && !/^USER\s+(root|0)\b/i.test(user), "the runtime stage runs as non-root");
+  assert.ok(last.some((l) => /^HEALTHCHECK\s/i.test(l)), "HEALTHCHECK");
+  assert.ok(lines.some((l) => /deno (install|cache)/.test(l)), "dependencies cached at build");
+  for (const l of lines.filter((l) => /^(ENTRYPOINT|CMD)\s/i.test(l))) {
+    assert.match(l, /^\w+\s+\[/, `${l} uses the exec form`);
+  }
+  assert.ok(await exists(".dockerignore"), ".dockerignore keeps data/ out of the build context");
+});
+
+Deno.test("alert rules parse and use only metrics Sluice exports", async () => {
+  const [rules] = await docs("deploy/prometheus/alerts.yaml");
+  const text = await new SluiceMetrics().registry.render();
+  const families = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]));
+  let n = 0;
+  for (const g of rules.groups) {
+    for (const r of g.rules) {
+      assert.ok(r.alert && r.expr && r.annotations?.summary, JSON.stringify(r));
+      for (const [m] of String(r.expr).matchAll(/\bsluice_[a-z_]+/g)) {
+        const base = m.replace(/_(bucket|sum|count)$/, "");
+        assert.ok(families.has(m) || families.has(base), `${r.alert} uses unknown metric ${m}`);
+      }
+      n++;
+    }
+  }
+  assert.ok(n >= 8, `${n} rules`);
+  const [prom] = await docs("deploy/prometheus/prometheus.yaml");
+  assert.equal(prom.scrape_configs[0].metrics_path, "/metrics");
+});

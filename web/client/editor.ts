@@ -1,0 +1,235 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+/// <reference lib="deno.ns" />
+/**
+ * The pipeline editor: CodeMirror 6 with YAML highlighting, completion from the pipeline JSON
+ * Schema, inline errors at line:col from the server's validator as you type, save (versioned),
+ * diff against the previous version, dry run of the editor's YAML on sample items, and run now
+ * with inputs or an uploaded file.
+ * @module
+ */
+import { editorSetup, viewSetup } from "./setup.ts";
+import { EditorView } from "@codemirror/view";
+import { EditorState } from "@codemirror/state";
+import { yaml } from "@codemirror/lang-yaml";
+import { type Diagnostic, forceLinting, linter, lintGutter } from "@codemirror/lint";
+import { autocompletion } from "@codemirror/autocomplete";
+import { MergeView } from "@codemirror/merge";
+import { api, ApiError, byId, jsonData, say } from "./api.ts";
+import { schemaCompletion } from "./schema_complete.ts";
+import { renderDryRun, parseSample } from "./dry_run_view.ts";
+
+interface ProblemRow {
+  line: number;
+  col: number;
+  message: string;
+}
+
+const root = byId("pipeline-editor");
+if (root) start(root);
+
+function start(root: HTMLElement) {
+  const name = root.dataset.name ?? "";
+  const canEdit = root.dataset.canEdit === "1";
+  const textarea = byId<HTMLTextAreaElement>("yaml-text")!;
+  const host = byId("yaml-editor")!;
+  const problemsEl = byId("problems")!;
+  const schema = jsonData<Record<string, unknown>>("pipeline-schema") ?? {};
+  const plugins = jsonData<string[]>("plugin-names") ?? [];
+
+  const showProblems = (rows: ProblemRow[]) => {
+    if (!rows.length) {
+      problemsEl.innerHTML = `<p class="ok">No problems.</p>`;
+      return;
+    }
+    const ul = document.createElement("ul");
+    for (const p of rows) {
+      const li = document.createElement("li");
+      li.className = "err";
+      li.dataset.line = String(p.line);
+      li.dataset.col = String(p.col);
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "link";
+      b.textContent = `line ${p.line}:${p.col}`;
+      b.addEventListener("click", () => {
+        const l = view.state.doc.line(Math.min(p.line, view.state.doc.lines));
+        const pos = Math.min(l.to, l.from + Math.max(0, p.col - 1));
+        view.dispatch({ selection: { anchor: pos }, scrollIntoView: true });
+        view.focus();
+      });
+      li.append(b, `: ${p.message}`);
+      ul.append(li);
+    }
+    problemsEl.replaceChildren(ul);
+  };
+
+  const toDiagnostics = (rows: ProblemRow[]): Diagnostic[] =>
+    rows.map((p) => {
+      const doc = view.state.doc;
+      const l = doc.line(Math.max(1, Math.min(p.line, doc.lines)));
+      const from = Math.min(l.to, l.from + Math.max(0, p.col - 1));
+      const word = /^[^\s,\]}]*/.exec(doc.sliceString(from, l.to))?.[0].length ?? 0;
+      return { from, to: Math.max(from + word, Math.min(l.to, from + 1)), severity: "error", message: p.message };
+    });
+
+  const validate = linter(async (v) => {
+    const text = v.state.doc.toString();
+    if (!text.trim()) return [];
+    try {
+      const { data } = await api<{ problems: ProblemRow[] }>("POST", "/api/v1/pipelines/validate", { yaml: text });
+      if (v.state.doc.toString() !== text) return [];
+      showProblems(data.problems);
+      return toDiagnostics(data.problems);
+    } catch (e) {
+      problemsEl.textContent = `Could not validate: ${(e as Error).message}`;
+      return [];
+    }
+  }, { delay: 350 });
+
+  const view = new EditorView({
+    parent: host,
+    state: EditorState.create({
+      doc: textarea.value,
+      extensions: [
+        editorSetup,
+        yaml(),
+        lintGutter(),
+        validate,
+        autocompletion({ override: [schemaCompletion(schema, plugins)] }),
+        EditorState.readOnly.of(!canEdit),
+        EditorView.contentAttributes.of({ "aria-label": "Pipeline YAML", "aria-describedby": "problems" }),
+      ],
+    }),
+  });
+  textarea.hidden = true;
+  host.classList.add("ready");
+  (globalThis as Record<string, unknown>).sluiceEditor = view;
+  forceLinting(view);
+
+  const status = byId("save-status");
+  const diffBtn = byId<HTMLButtonElement>("diff");
+  byId("save")?.addEventListener("click", async () => {
+    const text = view.state.doc.toString();
+    say(status, "Saving…");
+    try {
+      if (!name) {
+        const { data } = await api<{ name: string }>("POST", "/api/v1/pipelines", { yaml: text });
+        location.href = `/pipelines/${data.name}`;
+        return;
+      }
+      await api("PUT", `/api/v1/pipelines/${name}`, { yaml: text });
+      say(status, `Saved at ${new Date().toLocaleTimeString()}.`, "ok");
+      if (diffBtn) diffBtn.disabled = false;
+    } catch (e) {
+      const probs = e instanceof ApiError ? e.body.problems as ProblemRow[] | undefined : undefined;
+      if (probs) showProblems(probs);
+      say(status, `Not saved: ${(e as Error).message}`, "err");
+    }
+  });
+
+  let merge: MergeView | undefined;
+  diffBtn?.addEventListener("click", async () => {
+    const out = byId("diff-view")!;
+    if (merge) {
+      merge.destroy();
+      merge = undefined;
+      out.hidden = true;
+      diffBtn.textContent = "Diff with previous version";
+      return;
+    }
+    try {
+      const { data } = await api<{ versions: { id: string; at: string }[] }>(
+        "GET",
+        `/api/v1/pipelines/${name}/versions`,
+      );
+      const current = view.state.doc.toString();
+      let previous: { id: string; at: string; yaml: string } | undefined;
+      for (const v of data.versions.slice(0, 10)) {
+        const r = await api<{ yaml: string }>("GET", `/api/v1/pipelines/${name}/versions/${encodeURIComponent(v.id)}`);
+        if (r.data.yaml !== current) {
+          previous = { ...v, yaml: r.data.yaml };
+          break;
+        }
+      }
+      if (!previous) {
+        say(status, "No earlier version differs from the editor's text.");
+        return;
+      }
+      out.hidden = false;
+      out.replaceChildren();
+      const head = document.createElement("p");
+      head.className = "sub";
+      head.textContent = `Left: version ${previous.id} (${previous.at}). Right: the editor.`;
+      const box = document.createElement("div");
+      out.append(head, box);
+      const ro = [viewSetup, yaml(), EditorState.readOnly.of(true), EditorView.editable.of(false)];
+      merge = new MergeView({
+        a: { doc: previous.yaml, extensions: ro },
+        b: { doc: current, extensions: ro },
+        parent: box,
+      });
+      diffBtn.textContent = "Hide diff";
+    } catch (e) {
+      say(status, (e as Error).message, "err");
+    }
+  });
+
+  const dryForm = byId<HTMLFormElement>("dry-form");
+  dryForm?.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const st = byId("dry-status");
+    let items: Record<string, unknown>[];
+    try {
+      items = parseSample(byId<HTMLTextAreaElement>("dry-items")!.value);
+    } catch (e) {
+      say(st, (e as Error).message, "err");
+      return;
+    }
+    say(st, "Running…");
+    try {
+      const { data } = await api("POST", `/api/v1/pipelines/${name}/dry-run`, {
+        items,
+        yaml: view.state.doc.toString(),
+      });
+      say(st, "Done.", "ok");
+      renderDryRun(byId("dry-result")!, data as never);
+    } catch (e) {
+      say(st, (e as Error).message, "err");
+    }
+  });
+
+  const runForm = byId<HTMLFormElement>("run-form");
+  runForm?.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const st = byId("run-status");
+    const inputs: Record<string, unknown> = {};
+    for (const el of runForm.querySelectorAll<HTMLInputElement>("input[data-type]")) {
+      if (el.value === "") continue;
+      const t = el.dataset.type;
+      inputs[el.name] = t === "number" || t === "integer"
+        ? Number(el.value)
+        : t === "boolean"
+        ? el.value === "true"
+        : el.value;
+    }
+    const file = byId<HTMLInputElement>("run-file")?.files?.[0];
+    say(st, "Starting…");
+    try {
+      let res;
+      if (file) {
+        const q = new URLSearchParams();
+        for (const [k, v] of Object.entries(inputs)) q.append("set", `${k}=${v}`);
+        const csv = /\.csv$/i.test(file.name) || file.type === "text/csv";
+        res = await api<{ id: string }>("POST", `/api/v1/pipelines/${name}/runs?${q}`, file, {
+          contentType: csv ? "text/csv" : "application/x-ndjson",
+        });
+      } else {
+        res = await api<{ id: string }>("POST", `/api/v1/pipelines/${name}/runs`, { inputs });
+      }
+      location.href = `/runs/${res.data.id}`;
+    } catch (e) {
+      say(st, (e as Error).message, "err");
+    }
+  });
+}

@@ -1,0 +1,98 @@
+/**
+ * The leads table's filter form (status, band, lead, score range, text, sort) turned into the
+ * items API's query (`filter=`, `where=`, `sort=`), so the table, its pages and the CSV/JSONL
+ * download use exactly the same selection as `GET /api/v1/runs/{id}/items[/export]`.
+ * @module
+ */
+import type { RunRecord } from "../core/store/store.ts";
+
+/** The form's fields (all optional). */
+export interface LeadsForm {
+  stage?: string;
+  status?: string;
+  band?: string;
+  /** `true`, `false` or empty (any). */
+  lead?: string;
+  min?: string;
+  max?: string;
+  /** Text searched (case-insensitive) in domain and name. */
+  q?: string;
+  sort?: string;
+  cursor?: string;
+}
+
+/** Field names of the form. */
+export const LEADS_FIELDS = [
+  "stage",
+  "status",
+  "band",
+  "lead",
+  "min",
+  "max",
+  "q",
+  "sort",
+  "cursor",
+] as const;
+
+/** Reads the form from URL search parameters. */
+export function leadsForm(params: URLSearchParams): LeadsForm {
+  const f: LeadsForm = {};
+  for (const k of LEADS_FIELDS) {
+    const v = params.get(k)?.trim();
+    if (v) f[k] = v;
+  }
+  return f;
+}
+
+/** RE2 pattern matching `text` literally. */
+function literalRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** A CEL string literal. */
+function celString(s: string): string {
+  return `"${s.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
+}
+
+/** The API query of the form: repeated `filter`, optional `where` and `sort`. */
+export function apiQuery(f: LeadsForm): { filters: string[]; where?: string; sort?: string } {
+  const filters: string[] = [];
+  if (f.status) filters.push(`website.status=${f.status}`);
+  if (f.band) filters.push(`band=${f.band}`);
+  if (f.lead === "true" || f.lead === "false") filters.push(`lead=${f.lead}`);
+  if (f.min && Number.isFinite(Number(f.min))) filters.push(`score>=${Number(f.min)}`);
+  if (f.max && Number.isFinite(Number(f.max))) filters.push(`score<=${Number(f.max)}`);
+  let where: string | undefined;
+  if (f.q) {
+    const re = celString(`(?i)${literalRegex(f.q)}`);
+    where = `item.domain.matches(${re}) || item.name.matches(${re})`;
+  }
+  return { filters, where, sort: f.sort };
+}
+
+/** The stage whose items the table shows: the form's, else the last stage that is not a sink. */
+export function leadsStage(run: RunRecord, stage?: string): string {
+  if (stage && run.stages.some((s) => s.id === stage)) return stage;
+  for (let i = run.stages.length - 1; i >= 0; i--) {
+    if (run.stages[i].resolved.manifest.kind !== "sink") return run.stages[i].id;
+  }
+  return run.stages.at(-1)!.id;
+}
+
+/** URL of the API's export of the form's selection. */
+export function exportUrl(run: RunRecord, f: LeadsForm, format: "csv" | "jsonl"): string {
+  const q = apiQuery(f);
+  const u = new URLSearchParams({ format, stage: leadsStage(run, f.stage) });
+  for (const x of q.filters) u.append("filter", x);
+  if (q.where) u.set("where", q.where);
+  return `/api/v1/runs/${run.id}/items/export?${u}`;
+}
+
+/** URL of the leads page with the form's fields, `patch` applied. */
+export function leadsUrl(runId: string, f: LeadsForm, patch: Partial<LeadsForm> = {}): string {
+  const u = new URLSearchParams();
+  const all = { ...f, ...patch };
+  for (const k of LEADS_FIELDS) if (all[k]) u.set(k, all[k]!);
+  const s = u.toString();
+  return `/runs/${runId}/items${s ? `?${s}` : ""}`;
+}

@@ -1,0 +1,199 @@
+/**
+ * A run's items as a leads table: filters by status, band, lead, score range and text, sortable
+ * columns, server-side pages, each row expandable to its signals, evidence and score reasons,
+ * and downloads (CSV, JSON lines) of exactly the current selection.
+ * @module
+ */
+import type { Item } from "../../sdk/types.ts";
+import type { RunRecord } from "../../core/store/store.ts";
+import { fieldValue } from "../../core/http/items.ts";
+import { cell } from "../format.ts";
+import { Empty } from "../layout.tsx";
+import { exportUrl, type LeadsForm, leadsStage, leadsUrl } from "../leads_query.ts";
+
+/** Website statuses the classify stage gives. */
+export const STATUSES = [
+  "live",
+  "redirect",
+  "no_dns",
+  "no_address",
+  "unreachable",
+  "http_error",
+  "parked",
+  "for_sale",
+  "placeholder",
+  "suspended",
+  "unknown",
+];
+
+const COLUMNS: [string, string][] = [
+  ["domain", "Domain"],
+  ["name", "Name"],
+  ["website.status", "Status"],
+  ["lead", "Lead"],
+  ["score", "Score"],
+  ["band", "Band"],
+  ["city", "City"],
+];
+
+function Reasons(p: { item: Item }) {
+  const signals = fieldValue(p.item, "website.signals");
+  const reasons = p.item.score_reasons;
+  return (
+    <div class="item-detail">
+      {typeof p.item.lead_reason === "string" && <p><strong>Why:</strong> {p.item.lead_reason}</p>}
+      {Array.isArray(signals) && signals.length > 0 && (
+        <>
+          <h3>Signals</h3>
+          <ul>
+            {signals.map((s) => {
+              const o = (s ?? {}) as Record<string, unknown>;
+              return (
+                <li>
+                  <code>{cell(o.id)}</code> {o.status ? `→ ${cell(o.status)}` : ""}{" "}
+                  {o.strength ? `(${cell(o.strength)})` : ""}: {cell(o.evidence)}
+                </li>
+              );
+            })}
+          </ul>
+        </>
+      )}
+      {Array.isArray(reasons) && reasons.length > 0 && (
+        <>
+          <h3>Score reasons</h3>
+          <ul>
+            {reasons.map((r) => {
+              if (typeof r !== "object" || r === null) return <li>{cell(r)}</li>;
+              const o = r as Record<string, unknown>;
+              return <li>{cell(o.points)} {cell(o.reason ?? o.id)}</li>;
+            })}
+          </ul>
+        </>
+      )}
+      <details>
+        <summary>All fields</summary>
+        <pre>{JSON.stringify(p.item, null, 2)}</pre>
+      </details>
+    </div>
+  );
+}
+
+/** Properties of {@link LeadsPage}. */
+export interface LeadsProps {
+  run: RunRecord;
+  form: LeadsForm;
+  items: Item[];
+  next?: string;
+  /** Error of the query (e.g. a bad filter), shown instead of rows. */
+  error?: string;
+}
+
+/** The leads page body. */
+export function LeadsPage(p: LeadsProps) {
+  const f = p.form;
+  const stage = leadsStage(p.run, f.stage);
+  const sortLink = (col: string) => {
+    const dir = f.sort === col ? `-${col}` : col;
+    return leadsUrl(p.run.id, f, { sort: dir, cursor: undefined });
+  };
+  const ariaSort = (col: string) =>
+    f.sort === col ? "ascending" : f.sort === `-${col}` ? "descending" : undefined;
+  return (
+    <div id="leads" data-run={p.run.id}>
+      <p class="sub">
+        Run <a href={`/runs/${p.run.id}`}><code>{p.run.id}</code></a> of {p.run.pipeline}, items
+        after stage <strong>{stage}</strong>.
+      </p>
+      <form class="filters" method="get" action={`/runs/${p.run.id}/items`} id="leads-filter">
+        <p>
+          <label for="l-stage">Stage</label>
+          <select id="l-stage" name="stage">
+            {p.run.stages.map((s) => <option value={s.id} selected={s.id === stage}>{s.id}</option>)}
+          </select>
+        </p>
+        <p>
+          <label for="l-status">Status</label>
+          <select id="l-status" name="status">
+            <option value="">any</option>
+            {STATUSES.map((s) => <option value={s} selected={s === f.status}>{s}</option>)}
+          </select>
+        </p>
+        <p>
+          <label for="l-band">Band</label>
+          <select id="l-band" name="band">
+            <option value="">any</option>
+            {["hot", "warm", "cool", "cold"].map((s) => <option value={s} selected={s === f.band}>{s}</option>)}
+          </select>
+        </p>
+        <p>
+          <label for="l-lead">Lead</label>
+          <select id="l-lead" name="lead">
+            <option value="">any</option>
+            <option value="true" selected={f.lead === "true"}>leads only</option>
+            <option value="false" selected={f.lead === "false"}>not leads</option>
+          </select>
+        </p>
+        <p>
+          <label for="l-min">Score from</label>
+          <input id="l-min" name="min" type="number" min={0} max={100} value={f.min ?? ""} class="short" />
+        </p>
+        <p>
+          <label for="l-max">to</label>
+          <input id="l-max" name="max" type="number" min={0} max={100} value={f.max ?? ""} class="short" />
+        </p>
+        <p>
+          <label for="l-q">Domain or name contains</label>
+          <input id="l-q" name="q" type="search" value={f.q ?? ""} />
+        </p>
+        {f.sort && <input type="hidden" name="sort" value={f.sort} />}
+        <p><button type="submit" id="apply-filter">Apply</button></p>
+      </form>
+      <p class="actions">
+        <a class="button" id="download-csv" href={exportUrl(p.run, f, "csv")} download>Download CSV</a>
+        <a class="button" id="download-jsonl" href={exportUrl(p.run, f, "jsonl")} download>Download JSON lines</a>
+        <a href={leadsUrl(p.run.id, {})}>Clear filters</a>
+      </p>
+      {p.error
+        ? <p class="err" role="alert">{p.error}</p>
+        : p.items.length === 0
+        ? <Empty>No items match these filters{f.cursor ? " on this page" : ""}.</Empty>
+        : (
+          <table class="list leads">
+            <thead>
+              <tr>
+                {COLUMNS.map(([k, label]) => (
+                  <th scope="col" aria-sort={ariaSort(k)} class={k === "score" ? "n" : undefined}>
+                    <a href={sortLink(k)}>{label}{f.sort === k ? " ▲" : f.sort === `-${k}` ? " ▼" : ""}</a>
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {p.items.map((it) => (
+                <tr>
+                  {COLUMNS.map(([k], i) => {
+                    const v = cell(fieldValue(it, k));
+                    if (i === 0) {
+                      return (
+                        <td>
+                          <details class="row-detail">
+                            <summary>{v || it.key}</summary>
+                            <Reasons item={it} />
+                          </details>
+                        </td>
+                      );
+                    }
+                    return <td class={k === "score" ? "n" : k === "website.status" ? `st st-${v}` : undefined}>{v}</td>;
+                  })}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      <nav class="pager" aria-label="Pages">
+        {f.cursor && <a href={leadsUrl(p.run.id, f, { cursor: undefined })}>← First page</a>}
+        {p.next && <a href={leadsUrl(p.run.id, f, { cursor: p.next })} rel="next" id="next-page">Next page →</a>}
+      </nav>
+    </div>
+  );
+}

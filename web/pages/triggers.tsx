@@ -1,0 +1,128 @@
+/**
+ * Schedules and webhooks: each cron trigger with its next fire times and pause/resume; each
+ * webhook with its URL, a copyable signed `curl` example and its last deliveries.
+ * @module
+ */
+import type { ScheduleInfo } from "../../core/http/deps.ts";
+import type { DeliveryRecord } from "../../core/triggers/trigger_store.ts";
+import { when } from "../format.ts";
+import { Empty } from "../layout.tsx";
+
+/** A webhook row. */
+export interface HookRow {
+  pipeline: string;
+  hook: string;
+  auth: string;
+  body: string;
+  enabled: boolean;
+  url: string;
+  deliveries: DeliveryRecord[];
+}
+
+/** A signing example for a hook, as shell commands. */
+export function signingExample(h: Pick<HookRow, "url" | "auth" | "body">): string {
+  const body = h.body === "inputs" ? `{"inputs": {}}` : `[{"website": "example.com"}]`;
+  const head = `SECRET='…the hook secret…'\nbody='${body}'\n`;
+  const post = `curl -sS -X POST '${h.url}' -H 'content-type: application/json'`;
+  switch (h.auth) {
+    case "bearer":
+      return `${head}${post} \\\n  -H "Authorization: Bearer $SECRET" --data "$body"`;
+    case "github":
+      return `${head}sig=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$SECRET" | sed 's/^.* //')\n` +
+        `${post} \\\n  -H "X-Hub-Signature-256: sha256=$sig" -H "X-GitHub-Delivery: $(uuidgen)" --data "$body"`;
+    case "stripe":
+      return `${head}t=$(date +%s)\nsig=$(printf '%s.%s' "$t" "$body" | openssl dgst -sha256 -hmac "$SECRET" | sed 's/^.* //')\n` +
+        `${post} \\\n  -H "Stripe-Signature: t=$t,v1=$sig" --data "$body"`;
+    default:
+      return `${head}t=$(date +%s)\nsig=$(printf '%s.%s' "$t" "$body" | openssl dgst -sha256 -hmac "$SECRET" | sed 's/^.* //')\n` +
+        `${post} \\\n  -H "X-Sluice-Signature: t=$t,sha256=$sig" -H "Idempotency-Key: $(uuidgen)" --data "$body"`;
+  }
+}
+
+/** The triggers page body. */
+export function TriggersPage(
+  p: { schedules?: ScheduleInfo[]; hooks: HookRow[]; canOperate: boolean },
+) {
+  return (
+    <>
+      <section aria-labelledby="cron-h">
+        <h2 id="cron-h">Schedules</h2>
+        {p.schedules === undefined
+          ? <Empty>The scheduler is not running in this process (sluice serve runs it).</Empty>
+          : p.schedules.length === 0
+          ? <Empty>No cron triggers. Add <code>triggers: [{"{ cron: \"0 6 * * *\" }"}]</code> to a pipeline.</Empty>
+          : (
+            <table class="list">
+              <thead>
+                <tr>
+                  <th scope="col">Pipeline</th>
+                  <th scope="col">Cron</th>
+                  <th scope="col">Overlap</th>
+                  <th scope="col">Next fire times</th>
+                  <th scope="col">State</th>
+                </tr>
+              </thead>
+              <tbody>
+                {p.schedules.map((s) => (
+                  <tr data-schedule={s.id}>
+                    <td><a href={`/pipelines/${s.pipeline}`}>{s.pipeline}</a> <span class="sub">{s.id}</span></td>
+                    <td><code>{s.cron}</code> {s.timezone && <span class="sub">{s.timezone}</span>}</td>
+                    <td>{s.overlap ?? "skip"}</td>
+                    <td>{s.paused ? <span class="sub">paused</span> : s.next.slice(0, 3).map((n) => <div>{when(n)}</div>)}</td>
+                    <td>
+                      {s.enabled === false ? "disabled" : s.paused ? "paused" : "active"}{" "}
+                      {p.canOperate && s.enabled !== false && (
+                        <button
+                          type="button"
+                          data-post={`/api/v1/schedules/${encodeURIComponent(s.id)}/${s.paused ? "resume" : "pause"}`}
+                        >
+                          {s.paused ? "Resume" : "Pause"}
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+      </section>
+      <section aria-labelledby="hooks-h">
+        <h2 id="hooks-h">Webhooks</h2>
+        {p.hooks.length === 0
+          ? <Empty>No webhook triggers. Add <code>{"triggers: [{ webhook: leads, secret: ${{ secrets.HOOK }} }]"}</code> to a pipeline.</Empty>
+          : p.hooks.map((h, i) => (
+            <article class="panel hook" data-hook={`${h.pipeline}/${h.hook}`}>
+              <h3>{h.pipeline} / {h.hook} <span class="badge">{h.auth}</span>{!h.enabled && <span class="badge">disabled</span>}</h3>
+              <p>
+                <label for={`hook-url-${i}`}>URL</label>{" "}
+                <input id={`hook-url-${i}`} readonly value={h.url} class="wide" />{" "}
+                <button type="button" data-copy={`hook-url-${i}`}>Copy</button>
+              </p>
+              <p class="sub">Body: request body becomes the run's {h.body}.</p>
+              <details>
+                <summary>Signing example (curl)</summary>
+                <pre id={`hook-example-${i}`}>{signingExample(h)}</pre>
+                <button type="button" data-copy={`hook-example-${i}`}>Copy example</button>
+              </details>
+              <h4>Last deliveries</h4>
+              {h.deliveries.length === 0 ? <Empty>None yet.</Empty> : (
+                <table class="compact">
+                  <thead><tr><th scope="col">When</th><th scope="col" class="n">Status</th><th scope="col">Run</th><th scope="col">Note</th></tr></thead>
+                  <tbody>
+                    {h.deliveries.map((d) => (
+                      <tr>
+                        <td>{when(d.at)}</td>
+                        <td class="n">{d.status}</td>
+                        <td>{d.runId ? <a href={`/runs/${d.runId}`}>{d.runId}</a> : "—"}</td>
+                        <td>{d.reason ?? (d.duplicate ? "duplicate (idempotent repeat)" : d.items !== undefined ? `${d.items} item(s)` : "")}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )}
+            </article>
+          ))}
+      </section>
+    </>
+  );
+}
