@@ -10,13 +10,15 @@ import { pluginCommand } from "./plugins/cli.ts";
 import { openContext } from "./cli/context.ts";
 import { type CliIO, runCommand, runsCommand } from "./cli/run_command.ts";
 import { serveCommand, workerCommand } from "./cli/serve_command.ts";
+import { migrateCommand } from "./cli/migrate_command.ts";
 
 const USAGE = `sluice — plugin-based automation server
 
 usage: sluice [--config FILE] <command> [args]
 
   serve                       start the server (engine workers, HTTP on server.port)
-  worker                      execute queued chunks only (no HTTP)
+  worker [--concurrency N]    execute queued chunks only (no HTTP)
+  migrate                     apply the PostgreSQL schema migrations (store.url) and exit
   run FILE [--input PATH] [--set k=v]... [--out PATH] [--run-id ID]
                               run a pipeline to completion in this process
   runs list|show|retry|cancel|resume [RUN]
@@ -61,6 +63,8 @@ export async function main(args: string[]): Promise<number> {
       return await serveCommand(rest, ctx, io);
     case "worker":
       return await workerCommand(rest, ctx, io);
+    case "migrate":
+      return await migrateCommand(rest, ctx, io);
     case "config":
       io.out(renderConfig(ctx.config, configSources(ctx.config)));
       return 0;

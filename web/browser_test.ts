@@ -21,7 +21,7 @@ import { startWorld } from "../testing/world_server.ts";
 const CHROMIUM = "/usr/bin/chromium";
 const ADMIN = "slc_browser_test_admin_token_0123456789abcdef";
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
@@ -58,7 +58,7 @@ Deno.test({
     const yaml = await Deno.readTextFile(join(ROOT, "pipelines/no-website-leads.yaml"));
     await Deno.writeTextFile(join(dir, "pipelines/no-website-leads.yaml"), yaml);
     const csv = world.toCsv();
-    const port = await freePort();
+    const port = freePort();
     const url = `http://localhost:${port}`;
     const child = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", "core/cli.ts", "serve"],
@@ -123,9 +123,7 @@ Deno.test({
         );
         throw e;
       };
-      await steps().catch(onFail);
-      assert.deepEqual(errors, [], "no script errors in the browser");
-      async function steps() {
+      const steps = async () => {
         // Log in with a token.
         await page.goto(`${url}/`);
         assert.match(page.url(), /\/login\?next=%2F$/);
@@ -143,7 +141,7 @@ Deno.test({
         await page.waitForSelector(".cm-editor .cm-content");
         await page.waitForSelector("#problems .ok");
         const lines = yaml.split("\n");
-        const line = lines.findIndex((l) => /^  chunk: \d{2,}$/.test(l)) + 1;
+        const line = lines.findIndex((l) => /^ {2}chunk: \d{2,}$/.test(l)) + 1;
         assert.ok(line > 1, "the source's chunk line");
         await page.click(".cm-content");
         await page.keyboard.press("Control+Home");
@@ -239,7 +237,9 @@ Deno.test({
           await page.goto(`${url}${path}`);
           await shot(name);
         }
-      }
+      };
+      await steps().catch(onFail);
+      assert.deepEqual(errors, [], "no script errors in the browser");
     } finally {
       await context?.close();
       child.kill("SIGTERM");

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file jsx-key -- rendered once on the server: no reconciliation, no keys
 /**
  * The page shell: skip link, navigation, who is logged in (with logout), the CSRF token and role
  * for client code, and the page's scripts (bundled files only: the CSP allows no inline code).
@@ -35,8 +36,10 @@ export function Layout(p: LayoutProps) {
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        {/* The server sends Referrer-Policy: no-referrer, under which browsers send `Origin: null`
-        with form posts and fetches; same-origin keeps the Origin that the CSRF checks need. */}
+        {
+          /* The server sends Referrer-Policy: no-referrer, under which browsers send `Origin: null`
+        with form posts and fetches; same-origin keeps the Origin that the CSRF checks need. */
+        }
         <meta name="referrer" content="same-origin" />
         <title>{`${p.title} · Sluice`}</title>
         <link rel="icon" href="data:," />

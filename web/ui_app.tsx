@@ -19,7 +19,7 @@ import { Layout } from "./layout.tsx";
 import { LoginPage } from "./pages/login.tsx";
 import { Dashboard } from "./pages/dashboard.tsx";
 import { PipelineEditor, PipelineList } from "./pages/pipelines.tsx";
-import { RunList, type RunEvent, RunPage } from "./pages/runs.tsx";
+import { type RunEvent, RunList, RunPage } from "./pages/runs.tsx";
 import { LeadsPage } from "./pages/leads.tsx";
 import { PluginsPage } from "./pages/plugins.tsx";
 import { type HookRow, TriggersPage } from "./pages/triggers.tsx";
@@ -27,7 +27,7 @@ import { SettingsPage } from "./pages/settings.tsx";
 import { can, pageSession, tokenLogin, viewer } from "./session.ts";
 import { StaticFiles } from "./static_files.ts";
 import type { UiOptions } from "./ui_deps.ts";
-import { pipelineRows, runEvents, runPageData, leadsData } from "./ui_data.ts";
+import { leadsData, pipelineRows, runEvents, runPageData } from "./ui_data.ts";
 import { expectedOrigin } from "../core/http/auth.ts";
 import type { WebhookTrigger } from "../core/pipeline/model.ts";
 
@@ -82,13 +82,19 @@ export async function createUi(o: UiOptions): Promise<Hono<AppEnv>> {
     const next = safeNext(String(form?.get("next") ?? "/"));
     const r = await tokenLogin(c, { tokens, sessions, publicUrl: deps.publicUrl, next });
     if (r.ok) return c.redirect(r.next, 303);
-    return page(c, "Log in", "/login", <LoginPage providers={providers()} next={next} error={r.error} />, [], 400);
+    return page(
+      c,
+      "Log in",
+      "/login",
+      <LoginPage providers={providers()} next={next} error={r.error} />,
+      [],
+      400,
+    );
   });
 
   app.get("/", async (c) => {
     const data = await dashboardData({ store: deps.store, schedules: deps.schedules, now: now() });
-    const done = await deps.store.listRuns({ state: "succeeded", limit: 1 });
-    const last = done.runs[0];
+    const last = data.lastSucceeded;
     const latest = last
       ? { runId: last.id, pipeline: last.pipeline, ...(await leads.count(last)) }
       : undefined;
@@ -97,7 +103,12 @@ export async function createUi(o: UiOptions): Promise<Hono<AppEnv>> {
 
   app.get("/pipelines", async (c) => {
     const rows = await pipelineRows(deps);
-    return page(c, "Pipelines", "/pipelines", <PipelineList rows={rows} canEdit={can(c, "operator")} />);
+    return page(
+      c,
+      "Pipelines",
+      "/pipelines",
+      <PipelineList rows={rows} canEdit={can(c, "operator")} />,
+    );
   });
 
   const editor = async (c: Context<AppEnv>, name?: string) => {
@@ -130,7 +141,11 @@ export async function createUi(o: UiOptions): Promise<Hono<AppEnv>> {
   app.get("/runs", async (c) => {
     const q = c.req.query();
     const { listRuns } = await import("../core/http/run_views.ts");
-    const filter = { pipeline: q.pipeline || undefined, state: q.state || undefined, trigger: q.trigger || undefined };
+    const filter = {
+      pipeline: q.pipeline || undefined,
+      state: q.state || undefined,
+      trigger: q.trigger || undefined,
+    };
     const states = ["queued", "running", "succeeded", "failed", "cancelled"];
     const page1 = await listRuns(deps.store, {
       pipeline: filter.pipeline,
@@ -140,7 +155,12 @@ export async function createUi(o: UiOptions): Promise<Hono<AppEnv>> {
       cursor: q.cursor || undefined,
     });
     const pipelines = (await deps.pipelines.list()).map((e) => e.name).sort();
-    return page(c, "Runs", "/runs", <RunList runs={page1.runs} filter={filter} next={page1.cursor} pipelines={pipelines} />);
+    return page(
+      c,
+      "Runs",
+      "/runs",
+      <RunList runs={page1.runs} filter={filter} next={page1.cursor} pipelines={pipelines} />,
+    );
   });
 
   app.get("/runs/:id", async (c) => {
@@ -160,10 +180,17 @@ export async function createUi(o: UiOptions): Promise<Hono<AppEnv>> {
   });
 
   app.get("/plugins", (c) => {
-    const byKey = new Map(deps.registry.list().map((p) => [`${p.manifest.name}@${p.manifest.version}@${p.origin}`, p]));
+    const byKey = new Map(
+      deps.registry.list().map((p) => [`${p.manifest.name}@${p.manifest.version}@${p.origin}`, p]),
+    );
     const rows = listPlugins(deps.registry).map((r) => {
       const p = byKey.get(`${r.name}@${r.version}@${r.origin}`);
-      return { ...r, permissions: p ? describePermissions(p.approved ?? p.manifest.permissions) : ["unknown (plugin.json unreadable)"] };
+      return {
+        ...r,
+        permissions: p
+          ? describePermissions(p.approved ?? p.manifest.permissions)
+          : ["unknown (plugin.json unreadable)"],
+      };
     });
     return page(c, "Plugins", "/plugins", <PluginsPage rows={rows} isAdmin={can(c, "admin")} />);
   });
@@ -183,11 +210,18 @@ export async function createUi(o: UiOptions): Promise<Hono<AppEnv>> {
           body: w.body,
           enabled: w.enabled,
           url: `${origin}/hooks/${e.name}/${w.webhook}`,
-          deliveries: o.hooks ? await o.hooks.deliveries(e.name, w.webhook, 10).catch(() => []) : [],
+          deliveries: o.hooks
+            ? await o.hooks.deliveries(e.name, w.webhook, 10).catch(() => [])
+            : [],
         });
       }
     }
-    return page(c, "Schedules & webhooks", "/triggers", <TriggersPage schedules={schedules} hooks={hooks} canOperate={can(c, "operator")} />);
+    return page(
+      c,
+      "Schedules & webhooks",
+      "/triggers",
+      <TriggersPage schedules={schedules} hooks={hooks} canOperate={can(c, "operator")} />,
+    );
   });
 
   app.get("/settings", async (c) => {

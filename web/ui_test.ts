@@ -5,7 +5,9 @@ import { withUi } from "./mod.ts";
 
 async function uiServer() {
   const ts = await testServer();
-  const { app } = createApp(await withUi(ts.deps, { config: () => "server:\n  adminToken: ********\n" }));
+  const { app } = createApp(
+    await withUi(ts.deps, { config: () => "server:\n  adminToken: ********\n" }),
+  );
   const jar: Record<string, string> = {};
   const req = async (path: string, init: RequestInit & { as?: string } = {}) => {
     const headers = new Headers(init.headers);
@@ -65,7 +67,11 @@ Deno.test("every page renders with data, role-aware, without inline scripts", as
   const { ts, req, login } = await uiServer();
   try {
     await ts.writePipeline("p1", genPipeline("p1", 30));
-    const start = await ts.call("/api/v1/pipelines/p1/runs", { method: "POST", as: "operator", json: {} });
+    const start = await ts.call("/api/v1/pipelines/p1/runs", {
+      method: "POST",
+      as: "operator",
+      json: {},
+    });
     const run = await start.json();
     await ts.engine.waitForRun(run.id);
     await login("operator");
@@ -104,7 +110,8 @@ Deno.test("every page renders with data, role-aware, without inline scripts", as
     assert.match(adminSettings, /adminToken: \*\*\*\*\*\*\*\*/);
 
     // The leads table and its download use the API's selection.
-    const leads = await (await req(`/runs/${run.id}/items?band=A&sort=-key`, { as: "viewer" })).text();
+    const leads = await (await req(`/runs/${run.id}/items?band=A&sort=-key`, { as: "viewer" }))
+      .text();
     const rows = [...leads.matchAll(/<summary>([^<]+)<\/summary>/g)].map((m) => m[1]);
     assert.ok(rows.length > 0);
     const href = /id="download-csv" href="([^"]+)"/.exec(leads)![1].replaceAll("&amp;", "&");

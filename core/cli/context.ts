@@ -10,6 +10,9 @@ import type { StageDefaults } from "../engine/prepare.ts";
 import { openRegistry, type Registry } from "../plugins/registry.ts";
 import { SandboxExecutor } from "../sandbox/executor.ts";
 import { openKvBackend } from "../store/kv_backend.ts";
+import { maskUrl } from "../store/pg/connect.ts";
+import { openPgBackend, type PgBackend } from "../store/pg/pg_backend.ts";
+import { startMaintenance } from "../store/pg/pg_maintenance.ts";
 import type { Backend } from "../store/store.ts";
 import { createLogger, type Logger } from "../telemetry/log.ts";
 import { createTelemetry, type Telemetry } from "../telemetry/setup.ts";
@@ -97,15 +100,54 @@ export interface EngineHandle {
   close(): Promise<void>;
 }
 
+/** Options of {@link openBackend} and {@link startEngine}. */
+export interface BackendChoice {
+  /** Chunks (queue messages) handled at once by this process (default `engine.concurrency`). */
+  concurrency?: number;
+}
+
+/**
+ * Opens the configured backend: PostgreSQL when `store.url` is set (migrating it first), else
+ * the embedded KV file at `store.path`.
+ */
+export async function openBackend(ctx: CliContext, o: BackendChoice = {}): Promise<Backend> {
+  const url = ctx.config.store.url;
+  if (!url) return await openKvBackend(ctx.config.store.path);
+  return await openPgBackend({
+    url,
+    concurrency: o.concurrency ?? ctx.config.engine.concurrency,
+    log: ctx.log.child({ component: "queue" }),
+  });
+}
+
+/** Where the store is, for messages (the PostgreSQL URL with its password masked). */
+export function storeLabel(ctx: CliContext): string {
+  const url = ctx.config.store.url;
+  return url ? `PostgreSQL ${maskUrl(url)}` : ctx.config.store.path;
+}
+
+/**
+ * Starts cluster housekeeping (recovery safety net, retention) when `backend` is PostgreSQL;
+ * returns its stop function.
+ */
+export function startHousekeeping(
+  ctx: CliContext,
+  backend: Backend,
+  engine: Engine,
+): () => Promise<void> {
+  if (!("sql" in backend)) return () => Promise.resolve();
+  const m = startMaintenance({
+    backend: backend as PgBackend,
+    recover: () => engine.recover(),
+    retentionMs: ctx.config.store.retention,
+    log: ctx.log.child({ component: "maintenance" }),
+  });
+  return () => m.close();
+}
+
 /** Opens the store and starts an engine that runs plugins in the sandbox. */
-export async function startEngine(ctx: CliContext): Promise<EngineHandle> {
-  if (ctx.config.store.url) {
-    throw new Error(
-      "store.url (SLUICE_DATABASE_URL) selects the PostgreSQL backend, which this build does not " +
-        "have yet; unset it to use the embedded Deno KV store",
-    );
-  }
-  const backend = await openKvBackend(ctx.config.store.path);
+export async function startEngine(ctx: CliContext, o: BackendChoice = {}): Promise<EngineHandle> {
+  const backend = await openBackend(ctx, o);
   const telemetry = createTelemetry({
     otlpEndpoint: ctx.config.telemetry.otlpEndpoint,
     role: "worker",
@@ -126,21 +168,23 @@ export async function startEngine(ctx: CliContext): Promise<EngineHandle> {
     dataDir: ctx.config.dataDir,
     secrets: ctx.secrets,
     secretValues: ctx.secretValues,
-    concurrency: ctx.config.engine.concurrency,
+    concurrency: o.concurrency ?? ctx.config.engine.concurrency,
     log: ctx.log,
     network: ctx.network,
     telemetry: telemetry.engine,
   });
   await engine.start();
+  const stopHousekeeping = startHousekeeping(ctx, backend, engine);
   return {
     engine,
     backend,
     telemetry,
     async close() {
+      await stopHousekeeping();
       await engine.close();
       await executor.close();
       await telemetry.close();
-      backend.close();
+      await backend.close();
     },
   };
 }

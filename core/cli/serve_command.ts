@@ -5,7 +5,7 @@
  * @module
  */
 import type { CliContext } from "./context.ts";
-import { startEngine } from "./context.ts";
+import { startEngine, storeLabel } from "./context.ts";
 import type { CliIO } from "./run_command.ts";
 import { startServer } from "../http/server.ts";
 import { serveMetrics } from "../telemetry/metrics_server.ts";
@@ -24,7 +24,7 @@ export async function serveCommand(_args: string[], ctx: CliContext, io: CliIO):
   const server = await startServer(ctx, {
     onListen: (url) =>
       io.err(
-        `sluice serving on ${url} (store: ${ctx.config.store.path}); API docs: ${url}/api/v1/docs\n`,
+        `sluice serving on ${url} (store: ${storeLabel(ctx)}); API docs: ${url}/api/v1/docs\n`,
       ),
   });
   if (server.adminToken) {
@@ -41,8 +41,13 @@ export async function serveCommand(_args: string[], ctx: CliContext, io: CliIO):
 }
 
 /** `sluice worker`. */
-export async function workerCommand(_args: string[], ctx: CliContext, io: CliIO): Promise<number> {
-  const h = await startEngine(ctx);
+export async function workerCommand(args: string[], ctx: CliContext, io: CliIO): Promise<number> {
+  const parsed = parseWorkerArgs(args);
+  if (typeof parsed === "string") {
+    io.err(`${parsed}\nusage: sluice worker [--concurrency N]\n`);
+    return 2;
+  }
+  const h = await startEngine(ctx, parsed);
   const probe = serveMetrics({ // /healthz and /metrics of this worker
     hostname: ctx.config.server.host,
     port: ctx.config.server.port,
@@ -50,7 +55,9 @@ export async function workerCommand(_args: string[], ctx: CliContext, io: CliIO)
     log: ctx.log,
   });
   io.err(
-    `sluice worker running (store: ${ctx.config.store.path})` +
+    `sluice worker ${Deno.pid} running (store: ${storeLabel(ctx)}, concurrency ${
+      parsed.concurrency ?? ctx.config.engine.concurrency
+    })` +
       (probe.url ? `; metrics on ${probe.url}/metrics` : "") + "\n",
   );
   const sig = await untilSignal();
@@ -58,4 +65,21 @@ export async function workerCommand(_args: string[], ctx: CliContext, io: CliIO)
   await probe.close();
   await h.close();
   return 0;
+}
+
+/** Parses `sluice worker` flags; returns a message for bad ones. */
+export function parseWorkerArgs(args: string[]): { concurrency?: number } | string {
+  const out: { concurrency?: number } = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const m = /^--concurrency(?:=(.*))?$/.exec(a);
+    if (!m) return `sluice worker: unknown argument "${a}"`;
+    const v = m[1] ?? args[++i];
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > 1024) {
+      return `sluice worker: --concurrency needs a whole number from 1 to 1024, got "${v ?? ""}"`;
+    }
+    out.concurrency = n;
+  }
+  return out;
 }

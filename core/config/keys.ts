@@ -76,6 +76,15 @@ export const CONFIG_KEYS = [
     mask: "url-password",
   },
   {
+    key: "store.retention",
+    env: "SLUICE_STORE_RETENTION",
+    parse: "duration",
+    allowed: DURATION,
+    description:
+      "PostgreSQL store: delete finished runs (with their items) this long after they finish; " +
+      "unset keeps them",
+  },
+  {
     key: "pipelines.dir",
     env: "SLUICE_PIPELINES_DIR",
     parse: "string",

@@ -118,7 +118,11 @@ const obj = <S extends z.ZodRawShape>(shape: S) =>
  */
 export const ConfigSchema = obj({
   dataDir: path,
-  store: obj({ path: path.optional(), url: postgresUrl.optional() }),
+  store: obj({
+    path: path.optional(),
+    url: postgresUrl.optional(),
+    retention: duration(1).optional(),
+  }),
   pipelines: obj({ dir: path }),
   plugins: obj({ dir: path, installDir: path.optional(), lock: path }),
   server: obj({

@@ -662,7 +662,10 @@ export class Engine {
             rate: rl.rate,
             perMs: rl.perMs,
             burst: rl.burst,
-            timer: { now: this.#o.timer ? () => timer.now() : Date.now, sleep: timer.sleep },
+            timer: {
+              now: this.#o.timer ? () => timer.now() : Date.now,
+              sleep: (ms) => timer.sleep(ms),
+            },
           })
           : new RateLimiter({ rate: rl.rate, perMs: rl.perMs, burst: rl.burst, timer }),
       );

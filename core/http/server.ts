@@ -5,7 +5,7 @@
  * and the HTTP app on `server.host`/`server.port`.
  * @module
  */
-import type { CliContext } from "../cli/context.ts";
+import { type CliContext, openBackend, startHousekeeping } from "../cli/context.ts";
 import { Engine } from "../engine/engine.ts";
 import { dirname } from "../paths.ts";
 import { SandboxExecutor } from "../sandbox/executor.ts";
@@ -55,16 +55,21 @@ export async function startServer(
   opts: { onListen?: (url: string) => void } = {},
 ): Promise<RunningServer> {
   const config = ctx.config;
-  if (config.store.url) {
-    throw new Error(
-      "store.url (SLUICE_DATABASE_URL) selects the PostgreSQL backend, which this build does not " +
-        "have yet; unset it to use the embedded Deno KV store",
-    );
-  }
   const login = loginFromConfig(config);
   await Deno.mkdir(dirname(config.store.path), { recursive: true });
+  // The KV file holds everything in embedded mode; with store.url (PostgreSQL) runs, chunks and
+  // the queue live in the database and this file keeps only this server's API tokens, sessions
+  // and trigger state.
   const kv = await Deno.openKv(config.store.path);
-  const backend: Backend = { store: new KvStore(kv), queue: new KvQueue(kv), close: () => {} };
+  let backend: Backend;
+  try {
+    backend = config.store.url
+      ? await openBackend(ctx)
+      : { store: new KvStore(kv), queue: new KvQueue(kv), close: () => {} };
+  } catch (e) {
+    kv.close();
+    throw e;
+  }
   const telemetry = createTelemetry({
     otlpEndpoint: config.telemetry.otlpEndpoint,
     role: "serve",
@@ -92,6 +97,7 @@ export async function startServer(
   });
   const cleanup: (() => Promise<void> | void)[] = [
     () => kv.close(),
+    () => backend.close(),
     () => telemetry.close(),
     () => executor.close(),
   ];
@@ -101,6 +107,7 @@ export async function startServer(
   try {
     await engine.start();
     cleanup.push(() => engine.close());
+    cleanup.push(startHousekeeping(ctx, backend, engine));
     const catalog = await PipelineCatalog.open({
       dir: config.pipelines.dir,
       registry: ctx.registry,

@@ -37,32 +37,45 @@ function draw() {
   });
   const order = data.states.map((_, i) => data.states.length - 1 - i);
   const width = () => Math.max(300, runsEl.clientWidth);
-  const runs = new uPlot({
-    width: width(),
-    height: 220,
-    title: "Runs per hour (stacked by state)",
-    scales: { x: { time: true } },
-    axes: [{}, { label: "runs" }],
-    series: [
-      {},
-      ...order.map((i) => ({
-        label: data.states[i],
-        stroke: COLORS[data.states[i]],
-        fill: COLORS[data.states[i]] + "cc",
+  const runs = new uPlot(
+    {
+      width: width(),
+      height: 220,
+      title: "Runs per hour (stacked by state)",
+      scales: { x: { time: true } },
+      axes: [{}, { label: "runs" }],
+      series: [
+        {},
+        ...order.map((i) => ({
+          label: data.states[i],
+          stroke: COLORS[data.states[i]],
+          fill: COLORS[data.states[i]] + "cc",
+          paths: uPlot.paths.bars!({ size: [0.8, 40] }),
+          value: (_u: uPlot, _v: number, _s: number, idx: number | null) =>
+            idx === null ? "" : String(data.perState[i][idx] ?? 0),
+        })),
+      ],
+    },
+    [data.hours, ...order.map((i) => stacked[i])],
+    runsEl,
+  );
+  const items = new uPlot(
+    {
+      width: width(),
+      height: 150,
+      title: "Items read per hour",
+      scales: { x: { time: true } },
+      axes: [{}, { label: "items" }],
+      series: [{}, {
+        label: "items",
+        stroke: "#1565c0",
+        fill: "#1565c033",
         paths: uPlot.paths.bars!({ size: [0.8, 40] }),
-        value: (_u: uPlot, _v: number, _s: number, idx: number | null) =>
-          idx === null ? "" : String(data.perState[i][idx] ?? 0),
-      })),
-    ],
-  }, [data.hours, ...order.map((i) => stacked[i])], runsEl);
-  const items = new uPlot({
-    width: width(),
-    height: 150,
-    title: "Items read per hour",
-    scales: { x: { time: true } },
-    axes: [{}, { label: "items" }],
-    series: [{}, { label: "items", stroke: "#1565c0", fill: "#1565c033", paths: uPlot.paths.bars!({ size: [0.8, 40] }) }],
-  }, [data.hours, data.items], itemsEl);
+      }],
+    },
+    [data.hours, data.items],
+    itemsEl,
+  );
   new ResizeObserver(() => {
     runs.setSize({ width: width(), height: 220 });
     items.setSize({ width: width(), height: 150 });

@@ -17,7 +17,7 @@ import { autocompletion } from "@codemirror/autocomplete";
 import { MergeView } from "@codemirror/merge";
 import { api, ApiError, byId, jsonData, say } from "./api.ts";
 import { schemaCompletion } from "./schema_complete.ts";
-import { renderDryRun, parseSample } from "./dry_run_view.ts";
+import { parseSample, renderDryRun } from "./dry_run_view.ts";
 
 interface ProblemRow {
   line: number;
@@ -70,14 +70,21 @@ function start(root: HTMLElement) {
       const l = doc.line(Math.max(1, Math.min(p.line, doc.lines)));
       const from = Math.min(l.to, l.from + Math.max(0, p.col - 1));
       const word = /^[^\s,\]}]*/.exec(doc.sliceString(from, l.to))?.[0].length ?? 0;
-      return { from, to: Math.max(from + word, Math.min(l.to, from + 1)), severity: "error", message: p.message };
+      return {
+        from,
+        to: Math.max(from + word, Math.min(l.to, from + 1)),
+        severity: "error",
+        message: p.message,
+      };
     });
 
   const validate = linter(async (v) => {
     const text = v.state.doc.toString();
     if (!text.trim()) return [];
     try {
-      const { data } = await api<{ problems: ProblemRow[] }>("POST", "/api/v1/pipelines/validate", { yaml: text });
+      const { data } = await api<{ problems: ProblemRow[] }>("POST", "/api/v1/pipelines/validate", {
+        yaml: text,
+      });
       if (v.state.doc.toString() !== text) return [];
       showProblems(data.problems);
       return toDiagnostics(data.problems);
@@ -98,7 +105,10 @@ function start(root: HTMLElement) {
         validate,
         autocompletion({ override: [schemaCompletion(schema, plugins)] }),
         EditorState.readOnly.of(!canEdit),
-        EditorView.contentAttributes.of({ "aria-label": "Pipeline YAML", "aria-describedby": "problems" }),
+        EditorView.contentAttributes.of({
+          "aria-label": "Pipeline YAML",
+          "aria-describedby": "problems",
+        }),
       ],
     }),
   });
@@ -146,7 +156,10 @@ function start(root: HTMLElement) {
       const current = view.state.doc.toString();
       let previous: { id: string; at: string; yaml: string } | undefined;
       for (const v of data.versions.slice(0, 10)) {
-        const r = await api<{ yaml: string }>("GET", `/api/v1/pipelines/${name}/versions/${encodeURIComponent(v.id)}`);
+        const r = await api<{ yaml: string }>(
+          "GET",
+          `/api/v1/pipelines/${name}/versions/${encodeURIComponent(v.id)}`,
+        );
         if (r.data.yaml !== current) {
           previous = { ...v, yaml: r.data.yaml };
           break;

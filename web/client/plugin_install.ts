@@ -44,7 +44,7 @@ export function startPluginInstall(): void {
       const ul = byId("approve-lines")!;
       ul.replaceChildren(...data.description.map((l) => {
         const li = document.createElement("li");
-        li.textContent = l;
+        li.textContent = l.replace(/^- /, "");
         return li;
       }));
       byId("approve-integrity")!.textContent = r.integrity;

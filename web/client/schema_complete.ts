@@ -130,7 +130,10 @@ export function schemaCompletion(schema: Schema, plugins: string[]) {
         Array.isArray(n.enum) ? n.enum : n.const !== undefined ? [n.const] : []
       );
       if (!values.length) return null;
-      return { from, options: [...new Set(values)].map((v) => ({ label: String(v), type: "enum" })) };
+      return {
+        from,
+        options: [...new Set(values)].map((v) => ({ label: String(v), type: "enum" })),
+      };
     }
     const keyMatch = /^(\s*(?:- )?)([A-Za-z_][\w-]*)?$/.exec(before);
     if (!keyMatch || (!keyMatch[2] && !ctx.explicit)) return null;
@@ -146,7 +149,12 @@ export function schemaCompletion(schema: Schema, plugins: string[]) {
     if (!opts.size) return null;
     return {
       from: ctx.pos - (keyMatch[2]?.length ?? 0),
-      options: [...opts].map(([label, info]) => ({ label, type: "property", info, apply: `${label}: ` })),
+      options: [...opts].map(([label, info]) => ({
+        label,
+        type: "property",
+        info,
+        apply: `${label}: `,
+      })),
       validFor: /^[\w-]*$/,
     };
   };

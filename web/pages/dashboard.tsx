@@ -19,7 +19,12 @@ export interface DashboardProps {
 /** The dashboard body. */
 export function Dashboard({ data, latest }: DashboardProps) {
   const totals = CHART_STATES.map((s, i) => [s, data.perState[i].reduce((a, b) => a + b, 0)]);
-  const chart = { hours: data.hours, states: CHART_STATES, perState: data.perState, items: data.itemsPerHour };
+  const chart = {
+    hours: data.hours,
+    states: CHART_STATES,
+    perState: data.perState,
+    items: data.itemsPerHour,
+  };
   return (
     <>
       <section class="cards" aria-label="Key numbers">
@@ -40,7 +45,11 @@ export function Dashboard({ data, latest }: DashboardProps) {
           <p class="big">{latest ? `${num(latest.leads)}${latest.partial ? "+" : ""}` : "—"}</p>
           <p class="sub">
             {latest
-              ? <a href={`/runs/${latest.runId}/items?lead=true`}>latest run of {latest.pipeline}</a>
+              ? (
+                <a href={`/runs/${latest.runId}/items?lead=true`}>
+                  latest run of {latest.pipeline}
+                </a>
+              )
               : "no finished run yet"}
           </p>
         </div>
@@ -62,11 +71,19 @@ export function Dashboard({ data, latest }: DashboardProps) {
           <summary>Table of runs per state</summary>
           <table class="compact">
             <thead>
-              <tr><th scope="col">State</th><th scope="col" class="n">Runs</th></tr>
+              <tr>
+                <th scope="col">State</th>
+                <th scope="col" class="n">Runs</th>
+              </tr>
             </thead>
             <tbody>
               {totals.map(([s, n]) => (
-                <tr><td><StateBadge state={String(s)} /></td><td class="n">{num(Number(n))}</td></tr>
+                <tr>
+                  <td>
+                    <StateBadge state={String(s)} />
+                  </td>
+                  <td class="n">{num(Number(n))}</td>
+                </tr>
               ))}
             </tbody>
           </table>
@@ -77,15 +94,29 @@ export function Dashboard({ data, latest }: DashboardProps) {
         <section aria-labelledby="next-h">
           <h2 id="next-h">Next scheduled runs</h2>
           {data.nextFires.length === 0
-            ? <Empty>No active cron triggers. Add <code>triggers: - cron: …</code> to a pipeline.</Empty>
+            ? (
+              <Empty>
+                No active cron triggers. Add <code>triggers: - cron: …</code> to a pipeline.
+              </Empty>
+            )
             : (
               <table>
-                <thead><tr><th scope="col">Pipeline</th><th scope="col">Cron</th><th scope="col">Next</th></tr></thead>
+                <thead>
+                  <tr>
+                    <th scope="col">Pipeline</th>
+                    <th scope="col">Cron</th>
+                    <th scope="col">Next</th>
+                  </tr>
+                </thead>
                 <tbody>
                   {data.nextFires.map((f) => (
                     <tr>
-                      <td><a href={`/pipelines/${f.schedule.pipeline}`}>{f.schedule.pipeline}</a></td>
-                      <td><code>{f.schedule.cron}</code></td>
+                      <td>
+                        <a href={`/pipelines/${f.schedule.pipeline}`}>{f.schedule.pipeline}</a>
+                      </td>
+                      <td>
+                        <code>{f.schedule.cron}</code>
+                      </td>
                       <td>{when(f.at)}</td>
                     </tr>
                   ))}
@@ -97,11 +128,19 @@ export function Dashboard({ data, latest }: DashboardProps) {
           <h2 id="fail-h">Recent failures</h2>
           {data.failures.length === 0 ? <Empty>No failed runs.</Empty> : (
             <table>
-              <thead><tr><th scope="col">Run</th><th scope="col">When</th><th scope="col">Error</th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">Run</th>
+                  <th scope="col">When</th>
+                  <th scope="col">Error</th>
+                </tr>
+              </thead>
               <tbody>
                 {data.failures.map((r) => (
                   <tr>
-                    <td><a href={`/runs/${r.id}`}>{r.pipeline}</a></td>
+                    <td>
+                      <a href={`/runs/${r.id}`}>{r.pipeline}</a>
+                    </td>
                     <td>{when(r.createdAt)}</td>
                     <td class="err">{r.error ?? "—"}</td>
                   </tr>

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file jsx-key -- rendered once on the server: no reconciliation, no keys
 /**
  * A run's items as a leads table: filters by status, band, lead, score range and text, sortable
  * columns, server-side pages, each row expandable to its signals, evidence and score reasons,
@@ -41,7 +42,11 @@ function Reasons(p: { item: Item }) {
   const reasons = p.item.score_reasons;
   return (
     <div class="item-detail">
-      {typeof p.item.lead_reason === "string" && <p><strong>Why:</strong> {p.item.lead_reason}</p>}
+      {typeof p.item.lead_reason === "string" && (
+        <p>
+          <strong>Why:</strong> {p.item.lead_reason}
+        </p>
+      )}
       {Array.isArray(signals) && signals.length > 0 && (
         <>
           <h3>Signals</h3>
@@ -65,7 +70,12 @@ function Reasons(p: { item: Item }) {
             {reasons.map((r) => {
               if (typeof r !== "object" || r === null) return <li>{cell(r)}</li>;
               const o = r as Record<string, unknown>;
-              return <li>{cell(o.points)} {cell(o.reason ?? o.id)}</li>;
+              return (
+                <li>
+                  {typeof o.points === "number" && o.points > 0 ? "+" : ""}
+                  {cell(o.points)} {cell(o.reason ?? o.id)}
+                </li>
+              );
             })}
           </ul>
         </>
@@ -101,14 +111,18 @@ export function LeadsPage(p: LeadsProps) {
   return (
     <div id="leads" data-run={p.run.id}>
       <p class="sub">
-        Run <a href={`/runs/${p.run.id}`}><code>{p.run.id}</code></a> of {p.run.pipeline}, items
-        after stage <strong>{stage}</strong>.
+        Run{" "}
+        <a href={`/runs/${p.run.id}`}>
+          <code>{p.run.id}</code>
+        </a>{" "}
+        of {p.run.pipeline}, items after stage <strong>{stage}</strong>.
       </p>
       <form class="filters" method="get" action={`/runs/${p.run.id}/items`} id="leads-filter">
         <p>
           <label for="l-stage">Stage</label>
           <select id="l-stage" name="stage">
-            {p.run.stages.map((s) => <option value={s.id} selected={s.id === stage}>{s.id}</option>)}
+            {p.run.stages.map((s) => <option value={s.id} selected={s.id === stage}>{s.id}
+            </option>)}
           </select>
         </p>
         <p>
@@ -122,7 +136,9 @@ export function LeadsPage(p: LeadsProps) {
           <label for="l-band">Band</label>
           <select id="l-band" name="band">
             <option value="">any</option>
-            {["hot", "warm", "cool", "cold"].map((s) => <option value={s} selected={s === f.band}>{s}</option>)}
+            {["hot", "warm", "cool", "cold"].map((s) => (
+              <option value={s} selected={s === f.band}>{s}</option>
+            ))}
           </select>
         </p>
         <p>
@@ -135,22 +151,44 @@ export function LeadsPage(p: LeadsProps) {
         </p>
         <p>
           <label for="l-min">Score from</label>
-          <input id="l-min" name="min" type="number" min={0} max={100} value={f.min ?? ""} class="short" />
+          <input
+            id="l-min"
+            name="min"
+            type="number"
+            min={0}
+            max={100}
+            value={f.min ?? ""}
+            class="short"
+          />
         </p>
         <p>
           <label for="l-max">to</label>
-          <input id="l-max" name="max" type="number" min={0} max={100} value={f.max ?? ""} class="short" />
+          <input
+            id="l-max"
+            name="max"
+            type="number"
+            min={0}
+            max={100}
+            value={f.max ?? ""}
+            class="short"
+          />
         </p>
         <p>
           <label for="l-q">Domain or name contains</label>
           <input id="l-q" name="q" type="search" value={f.q ?? ""} />
         </p>
         {f.sort && <input type="hidden" name="sort" value={f.sort} />}
-        <p><button type="submit" id="apply-filter">Apply</button></p>
+        <p>
+          <button type="submit" id="apply-filter">Apply</button>
+        </p>
       </form>
       <p class="actions">
-        <a class="button" id="download-csv" href={exportUrl(p.run, f, "csv")} download>Download CSV</a>
-        <a class="button" id="download-jsonl" href={exportUrl(p.run, f, "jsonl")} download>Download JSON lines</a>
+        <a class="button" id="download-csv" href={exportUrl(p.run, f, "csv")} download>
+          Download CSV
+        </a>
+        <a class="button" id="download-jsonl" href={exportUrl(p.run, f, "jsonl")} download>
+          Download JSON lines
+        </a>
         <a href={leadsUrl(p.run.id, {})}>Clear filters</a>
       </p>
       {p.error
@@ -163,7 +201,10 @@ export function LeadsPage(p: LeadsProps) {
               <tr>
                 {COLUMNS.map(([k, label]) => (
                   <th scope="col" aria-sort={ariaSort(k)} class={k === "score" ? "n" : undefined}>
-                    <a href={sortLink(k)}>{label}{f.sort === k ? " ▲" : f.sort === `-${k}` ? " ▼" : ""}</a>
+                    <a href={sortLink(k)}>
+                      {label}
+                      {f.sort === k ? " ▲" : f.sort === `-${k}` ? " ▼" : ""}
+                    </a>
                   </th>
                 ))}
               </tr>
@@ -183,7 +224,17 @@ export function LeadsPage(p: LeadsProps) {
                         </td>
                       );
                     }
-                    return <td class={k === "score" ? "n" : k === "website.status" ? `st st-${v}` : undefined}>{v}</td>;
+                    return (
+                      <td
+                        class={k === "score"
+                          ? "n"
+                          : k === "website.status"
+                          ? `st st-${v}`
+                          : undefined}
+                      >
+                        {v}
+                      </td>
+                    );
                   })}
                 </tr>
               ))}
@@ -192,7 +243,11 @@ export function LeadsPage(p: LeadsProps) {
         )}
       <nav class="pager" aria-label="Pages">
         {f.cursor && <a href={leadsUrl(p.run.id, f, { cursor: undefined })}>← First page</a>}
-        {p.next && <a href={leadsUrl(p.run.id, f, { cursor: p.next })} rel="next" id="next-page">Next page →</a>}
+        {p.next && (
+          <a href={leadsUrl(p.run.id, f, { cursor: p.next })} rel="next" id="next-page">
+            Next page →
+          </a>
+        )}
       </nav>
     </div>
   );

@@ -5,7 +5,9 @@
  */
 
 /** The login page body. */
-export function LoginPage(p: { providers: { id: string; kind: string }[]; next: string; error?: string }) {
+export function LoginPage(
+  p: { providers: { id: string; kind: string }[]; next: string; error?: string },
+) {
   return (
     <div class="login">
       {p.error && <p class="err" role="alert" id="login-error">{p.error}</p>}
@@ -15,7 +17,12 @@ export function LoginPage(p: { providers: { id: string; kind: string }[]; next: 
           <ul class="plain">
             {p.providers.map((x) => (
               <li>
-                <a class="button primary" href={`/auth/login?provider=${encodeURIComponent(x.id)}&next=${encodeURIComponent(p.next)}`}>
+                <a
+                  class="button primary"
+                  href={`/auth/login?provider=${encodeURIComponent(x.id)}&next=${
+                    encodeURIComponent(p.next)
+                  }`}
+                >
                   Log in with {x.kind === "github" ? "GitHub" : x.id}
                 </a>
               </li>
@@ -29,10 +36,23 @@ export function LoginPage(p: { providers: { id: string; kind: string }[]; next: 
           <input type="hidden" name="next" value={p.next} />
           <p>
             <label for="token">Token</label>
-            <input id="token" name="token" type="password" autocomplete="current-password" required placeholder="slc_…" class="wide" />
+            <input
+              id="token"
+              name="token"
+              type="password"
+              autocomplete="current-password"
+              required
+              placeholder="slc_…"
+              class="wide"
+            />
           </p>
-          <p><button type="submit" class="primary" id="login">Log in</button></p>
-          <p class="sub">The first start of <code>sluice serve</code> prints an admin token; admins create more under Settings.</p>
+          <p>
+            <button type="submit" class="primary" id="login">Log in</button>
+          </p>
+          <p class="sub">
+            The first start of <code>sluice serve</code>{" "}
+            prints an admin token; admins create more under Settings.
+          </p>
         </form>
       </section>
     </div>

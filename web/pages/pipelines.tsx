@@ -1,3 +1,4 @@
+// deno-lint-ignore-file jsx-key -- rendered once on the server: no reconciliation, no keys
 /**
  * Pipelines: the list (triggers, last run) and the editor page (YAML with highlighting,
  * completion and inline errors via `editor.js`; save, versions and diff, dry run, run now, and a
@@ -21,7 +22,9 @@ export interface PipelineRow {
 }
 
 function triggerText(t: Record<string, unknown>): string {
-  if (typeof t.cron === "string") return `cron ${t.cron}${t.enabled === false ? " (disabled)" : ""}`;
+  if (typeof t.cron === "string") {
+    return `cron ${t.cron}${t.enabled === false ? " (disabled)" : ""}`;
+  }
   if (typeof t.webhook === "string") return `webhook ${t.webhook}`;
   return "trigger";
 }
@@ -31,14 +34,16 @@ export function PipelineList(p: { rows: PipelineRow[]; canEdit: boolean }) {
   return (
     <>
       {p.canEdit && (
-        <p class="actions"><a class="button" href="/pipelines/new">New pipeline</a></p>
+        <p class="actions">
+          <a class="button" href="/pipelines/new">New pipeline</a>
+        </p>
       )}
       {p.rows.length === 0
         ? (
           <Empty>
-            No pipelines yet. {p.canEdit
-              ? <a href="/pipelines/new">Write one</a>
-              : "Ask an operator to add one"} or put YAML files in the pipelines folder.
+            No pipelines yet.{" "}
+            {p.canEdit ? <a href="/pipelines/new">Write one</a> : "Ask an operator to add one"}{" "}
+            or put YAML files in the pipelines folder.
           </Empty>
         )
         : (
@@ -90,7 +95,10 @@ export function PipelineList(p: { rows: PipelineRow[]; canEdit: boolean }) {
 
 /** The read-only graph: source → stages, each with its plugin's permissions in plain words. */
 export function StageGraph(p: { pipeline: Pipeline; registry: PluginRegistry }) {
-  const all = [{ ...p.pipeline.source, id: p.pipeline.source.id ?? "source", when: undefined }, ...p.pipeline.stages];
+  const all = [
+    { ...p.pipeline.source, id: p.pipeline.source.id ?? "source", when: undefined },
+    ...p.pipeline.stages,
+  ];
   return (
     <ol class="graph" aria-label="Stages in order">
       {all.map((s) => {
@@ -103,12 +111,20 @@ export function StageGraph(p: { pipeline: Pipeline; registry: PluginRegistry }) 
               <strong>{s.id}</strong> <code>{s.plugin}</code>
               {resolved && <span class="badge">{resolved.manifest.kind}</span>}
             </div>
-            {s.when && <div class="sub">only when <code>{s.when}</code></div>}
+            {s.when && (
+              <div class="sub">
+                only when <code>{s.when}</code>
+              </div>
+            )}
             {resolved
               ? (
                 <ul class="perms">
                   {describePermissions(perms ?? {}).map((l) => <li>{l}</li>)}
-                  {s.permissions && <li><em>narrowed by this stage:</em> {JSON.stringify(s.permissions)}</li>}
+                  {s.permissions && (
+                    <li>
+                      <em>narrowed by this stage:</em> {JSON.stringify(s.permissions)}
+                    </li>
+                  )}
                 </ul>
               )
               : <p class="err">plugin {s.plugin} is not installed</p>}
@@ -145,7 +161,11 @@ export function PipelineEditor(p: EditorProps) {
         id="plugin-names"
         value={[...new Set(p.registry.list().map((r) => r.manifest.name))].sort()}
       />
-      {e && <p class="sub">File <code>{e.file}</code>, changed {when(e.updatedAt)}</p>}
+      {e && (
+        <p class="sub">
+          File <code>{e.file}</code>, changed {when(e.updatedAt)}
+        </p>
+      )}
       <div class="editor-grid">
         <section aria-labelledby="yaml-h" class="editor-main">
           <h2 id="yaml-h">YAML</h2>
@@ -175,7 +195,11 @@ export function PipelineEditor(p: EditorProps) {
           {p.canEdit && (
             <div class="actions">
               <button type="button" id="save" class="primary">Save</button>
-              {e && <button type="button" id="diff" disabled={p.versions.length === 0}>Diff with previous version</button>}
+              {e && (
+                <button type="button" id="diff" disabled={p.versions.length === 0}>
+                  Diff with previous version
+                </button>
+              )}
               <span id="save-status" role="status" aria-live="polite"></span>
             </div>
           )}
@@ -184,7 +208,11 @@ export function PipelineEditor(p: EditorProps) {
             <details class="versions">
               <summary>{p.versions.length} earlier version(s)</summary>
               <ul>
-                {p.versions.slice(0, 20).map((v) => <li data-version={v.id}>{when(v.at)} <code>{v.id}</code></li>)}
+                {p.versions.slice(0, 20).map((v) => (
+                  <li data-version={v.id}>
+                    {when(v.at)} <code>{v.id}</code>
+                  </li>
+                ))}
               </ul>
             </details>
           )}
@@ -222,7 +250,12 @@ export function PipelineEditor(p: EditorProps) {
               ))}
               <p>
                 <label for="run-file">Input file (CSV or JSON lines), optional</label>
-                <input id="run-file" name="file" type="file" accept=".csv,.jsonl,.ndjson,text/csv" />
+                <input
+                  id="run-file"
+                  name="file"
+                  type="file"
+                  accept=".csv,.jsonl,.ndjson,text/csv"
+                />
               </p>
               <button type="submit" class="primary" id="run-now">Run now</button>
               <span id="run-status" role="status" aria-live="polite"></span>

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file jsx-key -- rendered once on the server: no reconciliation, no keys
 /**
  * Plugins: builtin and installed versions with their permissions in plain words; install from a
  * path, URL or `npm:` name through an approval dialog (permissions, and the difference to the
@@ -20,21 +21,31 @@ export function PluginsPage(p: { rows: PluginRow[]; isAdmin: boolean }) {
         <section aria-labelledby="install-h" class="panel">
           <h2 id="install-h">Install a plugin</h2>
           <form id="install-form" class="inline">
-            <label for="install-source">Folder, .tgz path, https:// URL or npm:name[@version]</label>
-            <input id="install-source" name="source" required placeholder="npm:@acme/sluice-crm@^1" />
+            <label for="install-source">
+              Folder, .tgz path, https:// URL or npm:name[@version]
+            </label>
+            <input
+              id="install-source"
+              name="source"
+              required
+              placeholder="npm:@acme/sluice-crm@^1"
+            />
             <button type="submit" class="primary" id="install">Install…</button>
             <span id="install-status" role="status" aria-live="polite"></span>
           </form>
           <dialog id="approve-dialog" aria-labelledby="approve-h">
             <form method="dialog">
               <h2 id="approve-h">Approve plugin</h2>
-              <p id="approve-what"></p>
-              <h3>It asks for</h3>
+              <p id="approve-what" class="sub"></p>
               <ul id="approve-lines"></ul>
-              <p class="sub">Integrity <code id="approve-integrity"></code></p>
+              <p class="sub">
+                Integrity <code id="approve-integrity"></code>
+              </p>
               <p class="actions">
-                <button value="approve" class="primary" id="approve">Approve and install</button>
-                <button value="cancel" id="approve-cancel">Cancel</button>
+                <button type="submit" value="approve" class="primary" id="approve">
+                  Approve and install
+                </button>
+                <button type="submit" value="cancel" id="approve-cancel">Cancel</button>
               </p>
             </form>
           </dialog>
@@ -49,7 +60,11 @@ export function PluginsPage(p: { rows: PluginRow[]; isAdmin: boolean }) {
               <th scope="col">Kind</th>
               <th scope="col">Permissions</th>
               <th scope="col">Origin</th>
-              {p.isAdmin && <th scope="col"><span class="sr-only">Actions</span></th>}
+              {p.isAdmin && (
+                <th scope="col">
+                  <span class="sr-only">Actions</span>
+                </th>
+              )}
             </tr>
           </thead>
           <tbody>
@@ -61,14 +76,18 @@ export function PluginsPage(p: { rows: PluginRow[]; isAdmin: boolean }) {
                 </td>
                 <td>{r.version}{r.active ? <span class="badge">active</span> : ""}</td>
                 <td>{r.kind ?? "?"}</td>
-                <td><ul class="perms">{r.permissions.map((l) => <li>{l}</li>)}</ul></td>
+                <td>
+                  <ul class="perms">{r.permissions.map((l) => <li>{l}</li>)}</ul>
+                </td>
                 <td>{r.origin}</td>
                 {p.isAdmin && (
                   <td>
                     {r.origin !== "builtin" && (
                       <button
                         type="button"
-                        data-delete={`/api/v1/plugins/${encodeURIComponent(r.name)}?version=${encodeURIComponent(r.version)}`}
+                        data-delete={`/api/v1/plugins/${encodeURIComponent(r.name)}?version=${
+                          encodeURIComponent(r.version)
+                        }`}
                         data-confirm={`Remove ${r.name}@${r.version}?`}
                       >
                         Remove

@@ -33,7 +33,9 @@ export function RunList(
           <label for="f-pipeline">Pipeline</label>
           <select id="f-pipeline" name="pipeline">
             <option value="">any</option>
-            {p.pipelines.map((n) => <option value={n} selected={n === p.filter.pipeline}>{n}</option>)}
+            {p.pipelines.map((n) => (
+              <option value={n} selected={n === p.filter.pipeline}>{n}</option>
+            ))}
           </select>
         </p>
         <p>
@@ -54,36 +56,46 @@ export function RunList(
             ))}
           </select>
         </p>
-        <p><button type="submit">Filter</button></p>
+        <p>
+          <button type="submit">Filter</button>
+        </p>
       </form>
-      {p.runs.length === 0 ? <Empty>No runs match. Start one from a pipeline's page.</Empty> : (
-        <table class="list">
-          <thead>
-            <tr>
-              <th scope="col">Run</th>
-              <th scope="col">Pipeline</th>
-              <th scope="col">State</th>
-              <th scope="col">Trigger</th>
-              <th scope="col">Created</th>
-              <th scope="col" class="n">Duration</th>
-            </tr>
-          </thead>
-          <tbody>
-            {p.runs.map((r) => (
+      {p.runs.length === 0
+        ? <Empty>No runs match. Start one from a pipeline's page.</Empty>
+        : (
+          <table class="list">
+            <thead>
               <tr>
-                <td><a href={`/runs/${r.id}`}><code>{r.id}</code></a></td>
-                <td>{r.pipeline}</td>
-                <td><StateBadge state={r.state} /></td>
-                <td>{r.trigger.kind}{r.trigger.id ? ` · ${r.trigger.id}` : ""}</td>
-                <td>{when(r.createdAt)}</td>
-                <td class="n">
-                  {duration(r.startedAt && r.finishedAt ? r.finishedAt - r.startedAt : undefined)}
-                </td>
+                <th scope="col">Run</th>
+                <th scope="col">Pipeline</th>
+                <th scope="col">State</th>
+                <th scope="col">Trigger</th>
+                <th scope="col">Created</th>
+                <th scope="col" class="n">Duration</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+            </thead>
+            <tbody>
+              {p.runs.map((r) => (
+                <tr>
+                  <td>
+                    <a href={`/runs/${r.id}`}>
+                      <code>{r.id}</code>
+                    </a>
+                  </td>
+                  <td>{r.pipeline}</td>
+                  <td>
+                    <StateBadge state={r.state} />
+                  </td>
+                  <td>{r.trigger.kind}{r.trigger.id ? ` · ${r.trigger.id}` : ""}</td>
+                  <td>{when(r.createdAt)}</td>
+                  <td class="n">
+                    {duration(r.startedAt && r.finishedAt ? r.finishedAt - r.startedAt : undefined)}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
       <nav class="pager" aria-label="Pages">
         {p.next && <a href={q(p.next)} rel="next">Older runs →</a>}
       </nav>
@@ -145,24 +157,45 @@ export function RunPage(
       <JsonData id="run-data" value={d} />
       <div class="run-head">
         <p>
-          <span id="run-state"><StateBadge state={d.state} /></span>{" "}
-          pipeline <a href={`/pipelines/${d.pipeline}`}>{d.pipeline}</a> · trigger{" "}
-          {d.trigger.kind}{d.trigger.id ? ` (${d.trigger.id})` : ""} · created {when(d.createdAt)}
-          {" "}· duration <span id="run-duration">{duration(d.durationMs)}</span>
+          <span id="run-state">
+            <StateBadge state={d.state} />
+          </span>{" "}
+          pipeline <a href={`/pipelines/${d.pipeline}`}>{d.pipeline}</a> · trigger {d.trigger.kind}
+          {d.trigger.id ? ` (${d.trigger.id})` : ""} · created {when(d.createdAt)} · duration{" "}
+          <span id="run-duration">{duration(d.durationMs)}</span>
         </p>
         <p class="actions">
           <a class="button" href={`/runs/${d.id}/items`}>Items and leads</a>
           {p.canOperate && (
             <>
-              <button type="button" data-post={`/api/v1/runs/${d.id}/cancel`} data-confirm="Cancel this run?" disabled={final} id="cancel">Cancel</button>
-              <button type="button" data-post={`/api/v1/runs/${d.id}/retry`} disabled={d.state !== "failed"} id="retry">Retry failed chunks</button>
+              <button
+                type="button"
+                data-post={`/api/v1/runs/${d.id}/cancel`}
+                data-confirm="Cancel this run?"
+                disabled={final}
+                id="cancel"
+              >
+                Cancel
+              </button>
+              <button
+                type="button"
+                data-post={`/api/v1/runs/${d.id}/retry`}
+                disabled={d.state !== "failed"}
+                id="retry"
+              >
+                Retry failed chunks
+              </button>
             </>
           )}
         </p>
       </div>
       <p class="overall">
         <label for="overall-bar">Overall</label>
-        <progress id="overall-bar" max={100} value={prog.overall === undefined ? undefined : Math.floor(prog.overall * 100)}>
+        <progress
+          id="overall-bar"
+          max={100}
+          value={prog.overall === undefined ? undefined : Math.floor(prog.overall * 100)}
+        >
           {percent(prog.overall)}
         </progress>
         <output id="overall-text" for="overall-bar">{percent(prog.overall)}</output>
@@ -189,9 +222,15 @@ export function RunPage(
             const c = s.counters;
             return (
               <tr data-stage={s.id}>
-                <th scope="row">{s.id} <span class="sub">{s.plugin}</span></th>
+                <th scope="row">
+                  {s.id} <span class="sub">{s.plugin}</span>
+                </th>
                 <td class="bar">
-                  <progress max={100} value={sp.fraction === undefined ? undefined : Math.floor(sp.fraction * 100)} aria-label={`${s.id} progress`}>
+                  <progress
+                    max={100}
+                    value={sp.fraction === undefined ? undefined : Math.floor(sp.fraction * 100)}
+                    aria-label={`${s.id} progress`}
+                  >
                     {percent(sp.fraction)}
                   </progress>
                   <span class="pct" data-f="pct">{percent(sp.fraction)}</span>
@@ -224,13 +263,31 @@ export function RunPage(
         {p.dead.length === 0 ? <Empty>No dead letters.</Empty> : (
           <>
             {p.canOperate && (
-              <p><button type="button" data-post={`/api/v1/runs/${d.id}/dead-letters/replay`}>Replay all {p.dead.length}</button></p>
+              <p>
+                <button type="button" data-post={`/api/v1/runs/${d.id}/dead-letters/replay`}>
+                  Replay all {p.dead.length}
+                </button>
+              </p>
             )}
             <table>
-              <thead><tr><th scope="col">Stage</th><th scope="col" class="n">Chunk</th><th scope="col" class="n">Items</th><th scope="col" class="n">Attempts</th><th scope="col">Error</th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">Stage</th>
+                  <th scope="col" class="n">Chunk</th>
+                  <th scope="col" class="n">Items</th>
+                  <th scope="col" class="n">Attempts</th>
+                  <th scope="col">Error</th>
+                </tr>
+              </thead>
               <tbody>
                 {p.dead.map((x) => (
-                  <tr><td>{x.stageId}</td><td class="n">{x.chunk}</td><td class="n">{x.items}</td><td class="n">{x.attempts}</td><td class="err">{x.error}</td></tr>
+                  <tr>
+                    <td>{x.stageId}</td>
+                    <td class="n">{x.chunk}</td>
+                    <td class="n">{x.items}</td>
+                    <td class="n">{x.attempts}</td>
+                    <td class="err">{x.error}</td>
+                  </tr>
                 ))}
               </tbody>
             </table>
@@ -241,10 +298,26 @@ export function RunPage(
         <h2 id="ev-h">Rejected items and errors</h2>
         {p.events.length === 0 ? <Empty>Nothing rejected.</Empty> : (
           <table class="log">
-            <thead><tr><th scope="col">Stage</th><th scope="col" class="n">Chunk</th><th scope="col">Kind</th><th scope="col">Item</th><th scope="col">Message</th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">Stage</th>
+                <th scope="col" class="n">Chunk</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Item</th>
+                <th scope="col">Message</th>
+              </tr>
+            </thead>
             <tbody>
               {p.events.map((x) => (
-                <tr><td>{x.stage}</td><td class="n">{x.chunk}</td><td>{x.kind}</td><td><code>{x.key ?? ""}</code></td><td>{x.message}</td></tr>
+                <tr>
+                  <td>{x.stage}</td>
+                  <td class="n">{x.chunk}</td>
+                  <td>{x.kind}</td>
+                  <td>
+                    <code>{x.key ?? ""}</code>
+                  </td>
+                  <td>{x.message}</td>
+                </tr>
               ))}
             </tbody>
           </table>

@@ -24,7 +24,9 @@ export function SettingsPage(
     <>
       <section aria-labelledby="me-h">
         <h2 id="me-h">You</h2>
-        <p>{p.user.name}, role <span class="badge">{p.user.role}</span>.</p>
+        <p>
+          {p.user.name}, role <span class="badge">{p.user.role}</span>.
+        </p>
         <p class="sub">
           viewer: reads everything · operator: also starts and steers runs, edits pipelines and
           schedules · admin: also manages plugins, tokens and sees the configuration.
@@ -48,7 +50,9 @@ export function SettingsPage(
               <button type="submit" class="primary">Create token</button>
             </form>
             <div id="token-created" class="panel" hidden role="status" aria-live="polite">
-              <p><strong>Copy this token now: it is shown only once.</strong></p>
+              <p>
+                <strong>Copy this token now: it is shown only once.</strong>
+              </p>
               <p>
                 <label for="token-value" class="sr-only">New token</label>
                 <input id="token-value" readonly class="wide" />{" "}
@@ -58,19 +62,37 @@ export function SettingsPage(
             {p.tokens.length === 0 ? <Empty>No tokens.</Empty> : (
               <table class="list">
                 <thead>
-                  <tr><th scope="col">Name</th><th scope="col">Role</th><th scope="col">Created</th><th scope="col">Expires</th><th scope="col">State</th><th scope="col"><span class="sr-only">Actions</span></th></tr>
+                  <tr>
+                    <th scope="col">Name</th>
+                    <th scope="col">Role</th>
+                    <th scope="col">Created</th>
+                    <th scope="col">Expires</th>
+                    <th scope="col">State</th>
+                    <th scope="col">
+                      <span class="sr-only">Actions</span>
+                    </th>
+                  </tr>
                 </thead>
                 <tbody>
                   {p.tokens.map((t) => (
                     <tr>
-                      <td>{t.name} <span class="sub">{t.id}{t.createdBy ? ` · by ${t.createdBy}` : ""}</span></td>
+                      <td>
+                        {t.name}{" "}
+                        <span class="sub">{t.id}{t.createdBy ? ` · by ${t.createdBy}` : ""}</span>
+                      </td>
                       <td>{t.role}</td>
                       <td>{when(t.createdAt)}</td>
                       <td>{when(t.expiresAt)}</td>
                       <td>{t.revokedAt ? `revoked ${when(t.revokedAt)}` : "active"}</td>
                       <td>
                         {!t.revokedAt && (
-                          <button type="button" data-delete={`/api/v1/tokens/${t.id}`} data-confirm={`Revoke token ${t.name}?`}>Revoke</button>
+                          <button
+                            type="button"
+                            data-delete={`/api/v1/tokens/${t.id}`}
+                            data-confirm={`Revoke token ${t.name}?`}
+                          >
+                            Revoke
+                          </button>
                         )}
                       </td>
                     </tr>
@@ -84,19 +106,40 @@ export function SettingsPage(
       <section aria-labelledby="users-h">
         <h2 id="users-h">Users and roles</h2>
         {p.providers.length === 0
-          ? <p class="sub">Browser login with an identity provider is not configured (auth.oidc.*); people log in with an API token.</p>
+          ? (
+            <p class="sub">
+              Browser login with an identity provider is not configured (auth.oidc.*); people log in
+              with an API token.
+            </p>
+          )
           : <p class="sub">Login with {p.providers.join(", ")}.</p>}
         {p.allow.length === 0 ? <Empty>No allow-list rules.</Empty> : (
           <table class="compact">
-            <thead><tr><th scope="col">Who</th><th scope="col">Role</th></tr></thead>
-            <tbody>{p.allow.map((r) => <tr><td><code>{r.match}</code></td><td>{r.role}</td></tr>)}</tbody>
+            <thead>
+              <tr>
+                <th scope="col">Who</th>
+                <th scope="col">Role</th>
+              </tr>
+            </thead>
+            <tbody>
+              {p.allow.map((r) => (
+                <tr>
+                  <td>
+                    <code>{r.match}</code>
+                  </td>
+                  <td>{r.role}</td>
+                </tr>
+              ))}
+            </tbody>
           </table>
         )}
       </section>
       {p.isAdmin && (
         <section aria-labelledby="cfg-h">
           <h2 id="cfg-h">Effective configuration</h2>
-          {p.config ? <pre class="config">{p.config}</pre> : <Empty>Not available in this process.</Empty>}
+          {p.config
+            ? <pre class="config">{p.config}</pre>
+            : <Empty>Not available in this process.</Empty>}
         </section>
       )}
     </>

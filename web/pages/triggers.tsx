@@ -1,3 +1,4 @@
+// deno-lint-ignore-file jsx-key -- rendered once on the server: no reconciliation, no keys
 /**
  * Schedules and webhooks: each cron trigger with its next fire times and pause/resume; each
  * webhook with its URL, a copyable signed `curl` example and its last deliveries.
@@ -50,7 +51,12 @@ export function TriggersPage(
         {p.schedules === undefined
           ? <Empty>The scheduler is not running in this process (sluice serve runs it).</Empty>
           : p.schedules.length === 0
-          ? <Empty>No cron triggers. Add <code>triggers: [{"{ cron: \"0 6 * * *\" }"}]</code> to a pipeline.</Empty>
+          ? (
+            <Empty>
+              No cron triggers. Add <code>triggers: [{'{ cron: "0 6 * * *" }'}]</code>{" "}
+              to a pipeline.
+            </Empty>
+          )
           : (
             <table class="list">
               <thead>
@@ -65,16 +71,27 @@ export function TriggersPage(
               <tbody>
                 {p.schedules.map((s) => (
                   <tr data-schedule={s.id}>
-                    <td><a href={`/pipelines/${s.pipeline}`}>{s.pipeline}</a> <span class="sub">{s.id}</span></td>
-                    <td><code>{s.cron}</code> {s.timezone && <span class="sub">{s.timezone}</span>}</td>
+                    <td>
+                      <a href={`/pipelines/${s.pipeline}`}>{s.pipeline}</a>{" "}
+                      <span class="sub">{s.id}</span>
+                    </td>
+                    <td>
+                      <code>{s.cron}</code> {s.timezone && <span class="sub">{s.timezone}</span>}
+                    </td>
                     <td>{s.overlap ?? "skip"}</td>
-                    <td>{s.paused ? <span class="sub">paused</span> : s.next.slice(0, 3).map((n) => <div>{when(n)}</div>)}</td>
+                    <td>
+                      {s.paused
+                        ? <span class="sub">paused</span>
+                        : s.next.slice(0, 3).map((n) => <div>{when(n)}</div>)}
+                    </td>
                     <td>
                       {s.enabled === false ? "disabled" : s.paused ? "paused" : "active"}{" "}
                       {p.canOperate && s.enabled !== false && (
                         <button
                           type="button"
-                          data-post={`/api/v1/schedules/${encodeURIComponent(s.id)}/${s.paused ? "resume" : "pause"}`}
+                          data-post={`/api/v1/schedules/${encodeURIComponent(s.id)}/${
+                            s.paused ? "resume" : "pause"
+                          }`}
                         >
                           {s.paused ? "Resume" : "Pause"}
                         </button>
@@ -89,10 +106,19 @@ export function TriggersPage(
       <section aria-labelledby="hooks-h">
         <h2 id="hooks-h">Webhooks</h2>
         {p.hooks.length === 0
-          ? <Empty>No webhook triggers. Add <code>{"triggers: [{ webhook: leads, secret: ${{ secrets.HOOK }} }]"}</code> to a pipeline.</Empty>
+          ? (
+            <Empty>
+              No webhook triggers. Add{" "}
+              <code>{"triggers: [{ webhook: leads, secret: ${{ secrets.HOOK }} }]"}</code>{" "}
+              to a pipeline.
+            </Empty>
+          )
           : p.hooks.map((h, i) => (
             <article class="panel hook" data-hook={`${h.pipeline}/${h.hook}`}>
-              <h3>{h.pipeline} / {h.hook} <span class="badge">{h.auth}</span>{!h.enabled && <span class="badge">disabled</span>}</h3>
+              <h3>
+                {h.pipeline} / {h.hook} <span class="badge">{h.auth}</span>
+                {!h.enabled && <span class="badge">disabled</span>}
+              </h3>
               <p>
                 <label for={`hook-url-${i}`}>URL</label>{" "}
                 <input id={`hook-url-${i}`} readonly value={h.url} class="wide" />{" "}
@@ -107,14 +133,27 @@ export function TriggersPage(
               <h4>Last deliveries</h4>
               {h.deliveries.length === 0 ? <Empty>None yet.</Empty> : (
                 <table class="compact">
-                  <thead><tr><th scope="col">When</th><th scope="col" class="n">Status</th><th scope="col">Run</th><th scope="col">Note</th></tr></thead>
+                  <thead>
+                    <tr>
+                      <th scope="col">When</th>
+                      <th scope="col" class="n">Status</th>
+                      <th scope="col">Run</th>
+                      <th scope="col">Note</th>
+                    </tr>
+                  </thead>
                   <tbody>
                     {h.deliveries.map((d) => (
                       <tr>
                         <td>{when(d.at)}</td>
                         <td class="n">{d.status}</td>
                         <td>{d.runId ? <a href={`/runs/${d.runId}`}>{d.runId}</a> : "—"}</td>
-                        <td>{d.reason ?? (d.duplicate ? "duplicate (idempotent repeat)" : d.items !== undefined ? `${d.items} item(s)` : "")}</td>
+                        <td>
+                          {d.reason ?? (d.duplicate
+                            ? "duplicate (idempotent repeat)"
+                            : d.items !== undefined
+                            ? `${d.items} item(s)`
+                            : "")}
+                        </td>
                       </tr>
                     ))}
                   </tbody>

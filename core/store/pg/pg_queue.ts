@@ -69,6 +69,7 @@ export class PgQueue implements Queue {
   #loop?: Promise<void>;
   #beat?: ReturnType<typeof setInterval>;
   #inflight = new Set<Promise<void>>();
+  #signal?: AbortSignal;
 
   constructor(o: PgQueueOptions) {
     this.#sql = o.sql;
@@ -93,7 +94,7 @@ export class PgQueue implements Queue {
 
   /** Whether a commit should reserve `m` for a local continuation. */
   shouldReserve(m: EngineMessage): boolean {
-    if (m.kind !== "chunk") return false;
+    if (m.kind !== "chunk" || this.#signal?.aborted) return false;
     return m.stage === 0 || this.load < this.#cap;
   }
 
@@ -117,7 +118,9 @@ export class PgQueue implements Queue {
     this.#held.set(r.lease, { key, lease: r.lease });
     return () => {
       this.#held.delete(r.lease);
-      void this.#ack(key, r.lease).catch((e) => this.#warn("ack failed", key, e));
+      // After shutdown the engine may have stopped without finishing: hand the message back.
+      const done = this.#signal?.aborted ? this.#release(r.lease, 0) : this.#ack(key, r.lease);
+      void done.catch((e) => this.#warn("acknowledging failed", key, e));
     };
   }
 
@@ -141,6 +144,7 @@ export class PgQueue implements Queue {
   }
 
   listen(handler: (m: EngineMessage) => Promise<void>, signal: AbortSignal): Promise<void> {
+    this.#signal = signal;
     this.#loop ??= this.#run(handler, signal);
     return this.#loop;
   }
@@ -300,10 +304,15 @@ export class PgQueue implements Queue {
    * or reserved here so other processes take them at once. Call after the listen signal aborted.
    */
   async drain(timeoutMs = 5000): Promise<void> {
+    const until = performance.now() + timeoutMs;
     await Promise.race([
       Promise.allSettled([...this.#inflight, this.#loop]),
       new Promise((r) => setTimeout(r, timeoutMs)),
     ]);
+    // Local continuations end on their own once the engine stopped.
+    while (this.#held.size && performance.now() < until) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
     clearInterval(this.#beat);
     const leases = [...this.#held.keys(), ...[...this.#reserved.values()].map((r) => r.lease)];
     this.#held.clear();

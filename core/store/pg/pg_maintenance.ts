@@ -1,0 +1,75 @@
+/**
+ * Cluster housekeeping on the PostgreSQL backend, done by exactly one process at a time (the
+ * holder of the `maintenance` lease; any `serve` or `worker` may take it over when the holder
+ * dies): re-enqueue unfinished work of running runs (a safety net for messages whose handler
+ * failed on a store error), delete runs past the retention setting, forget idle rate-limit
+ * buckets and dead concurrency slots.
+ * @module
+ */
+import { type Logger, silentLogger } from "../../telemetry/log.ts";
+import type { PgBackend } from "./pg_backend.ts";
+
+/** Name of the maintenance lease. */
+export const MAINTENANCE_LEASE = "maintenance";
+
+/** Options of {@link startMaintenance}. */
+export interface MaintenanceOptions {
+  backend: PgBackend;
+  /** Re-enqueues unfinished work (the engine's `recover`). */
+  recover?: () => Promise<number>;
+  /** Delete finished runs older than this (ms); undefined keeps them. */
+  retentionMs?: number;
+  /** Time between rounds (default 60 s). */
+  intervalMs?: number;
+  log?: Logger;
+  /** Epoch milliseconds (injectable). */
+  now?: () => number;
+}
+
+/** Running maintenance. */
+export interface Maintenance {
+  /** Runs one round now if this process holds (or takes) the lease; true when it did. */
+  runOnce(): Promise<boolean>;
+  /** Stops and gives the lease up. */
+  close(): Promise<void>;
+}
+
+/** Starts the maintenance loop (first round after one interval). */
+export function startMaintenance(o: MaintenanceOptions): Maintenance {
+  const b = o.backend;
+  const log = o.log ?? silentLogger;
+  const now = o.now ?? Date.now;
+  const interval = o.intervalMs ?? 60_000;
+  let busy: Promise<boolean> | undefined;
+  const round = async (): Promise<boolean> => {
+    if (!(await b.limits.acquireLease(MAINTENANCE_LEASE, b.workerId, interval * 3, now()))) {
+      return false;
+    }
+    const requeued = o.recover ? await o.recover() : 0;
+    let purged = 0;
+    if (o.retentionMs) {
+      const before = now() - o.retentionMs;
+      for (let n = -1; n !== 0;) purged += n = await b.store.purgeFinished(before);
+    }
+    await b.sql`DELETE FROM sluice_buckets WHERE touched_at < now() - interval '1 hour'`;
+    await b.sql`DELETE FROM sluice_slots WHERE expires_at < now() - interval '1 minute'`;
+    if (requeued || purged) log.info("maintenance", { requeued, purged });
+    return true;
+  };
+  const runOnce = () => {
+    busy ??= round().catch((e) => {
+      log.warn("maintenance round failed", { error: (e as Error).message });
+      return false;
+    }).finally(() => busy = undefined);
+    return busy;
+  };
+  const timer = setInterval(() => void runOnce(), interval);
+  return {
+    runOnce,
+    async close() {
+      clearInterval(timer);
+      await busy;
+      await b.limits.releaseLease(MAINTENANCE_LEASE, b.workerId).catch(() => {});
+    },
+  };
+}
