@@ -116,6 +116,7 @@ export async function openBackend(ctx: CliContext, o: BackendChoice = {}): Promi
   return await openPgBackend({
     url,
     concurrency: o.concurrency ?? ctx.config.engine.concurrency,
+    visibilityMs: ctx.config.store.visibilityTimeout,
     log: ctx.log.child({ component: "queue" }),
   });
 }

@@ -19,12 +19,24 @@ function untilSignal(): Promise<string> {
   });
 }
 
-/** `sluice serve`. */
-export async function serveCommand(_args: string[], ctx: CliContext, io: CliIO): Promise<number> {
+/**
+ * `sluice serve [--no-workers]`. With `--no-workers` this process records and queues runs
+ * (API, webhooks, schedules) but executes none: `sluice worker` processes on the same store do.
+ */
+export async function serveCommand(args: string[], ctx: CliContext, io: CliIO): Promise<number> {
+  const bad = args.find((a) => a !== "--no-workers");
+  if (bad !== undefined) {
+    io.err(`sluice serve: unknown argument "${bad}"\nusage: sluice serve [--no-workers]\n`);
+    return 2;
+  }
+  const engine = !args.includes("--no-workers");
   const server = await startServer(ctx, {
+    engine,
     onListen: (url) =>
       io.err(
-        `sluice serving on ${url} (store: ${storeLabel(ctx)}); API docs: ${url}/api/v1/docs\n`,
+        `sluice serving on ${url} (store: ${storeLabel(ctx)}${
+          engine ? "" : "; no workers: run `sluice worker` to execute runs"
+        }); API docs: ${url}/api/v1/docs\n`,
       ),
   });
   if (server.adminToken) {

@@ -85,6 +85,16 @@ export const CONFIG_KEYS = [
       "unset keeps them",
   },
   {
+    key: "store.visibilityTimeout",
+    env: "SLUICE_STORE_VISIBILITY_TIMEOUT",
+    parse: "duration",
+    default: "30s",
+    allowed: DURATION + ", at least 100ms",
+    description:
+      "PostgreSQL queue: a message (or concurrency slot) held by a process that stopped " +
+      "heartbeating is taken over after this long",
+  },
+  {
     key: "pipelines.dir",
     env: "SLUICE_PIPELINES_DIR",
     parse: "string",

@@ -122,6 +122,7 @@ export const ConfigSchema = obj({
     path: path.optional(),
     url: postgresUrl.optional(),
     retention: duration(1).optional(),
+    visibilityTimeout: duration(100),
   }),
   pipelines: obj({ dir: path }),
   plugins: obj({ dir: path, installDir: path.optional(), lock: path }),

@@ -15,7 +15,7 @@ import { PipelineCatalog, startTriggers } from "../triggers/mod.ts";
 import { createApp } from "./app.ts";
 import { configSources, renderConfig } from "../config/config.ts";
 import { withUi } from "../../web/mod.ts";
-import type { LoginOptions } from "./deps.ts";
+import type { Limits, LoginOptions } from "./deps.ts";
 import { parseAllowList } from "./oidc.ts";
 import { catalogAdapter, scheduleAdapter } from "./triggers_adapter.ts";
 import { createTelemetry } from "../telemetry/setup.ts";
@@ -49,10 +49,23 @@ export function loginFromConfig(config: CliContext["config"]): LoginOptions | un
   };
 }
 
+/** Options of {@link startServer}. */
+export interface StartServerOptions {
+  /** Called with `http://host:port` once the server listens. */
+  onListen?: (url: string) => void;
+  /**
+   * Whether this process executes runs (default true). With `false` (`sluice serve
+   * --no-workers`) runs are recorded and queued only; `sluice worker` processes execute them.
+   */
+  engine?: boolean;
+  /** Request limits of the HTTP app (default: its built-in per-address and per-token limits). */
+  limits?: Limits;
+}
+
 /** Starts everything `sluice serve` runs. */
 export async function startServer(
   ctx: CliContext,
-  opts: { onListen?: (url: string) => void } = {},
+  opts: StartServerOptions = {},
 ): Promise<RunningServer> {
   const config = ctx.config;
   const login = loginFromConfig(config);
@@ -105,7 +118,7 @@ export async function startServer(
     for (const f of cleanup.reverse()) await f();
   };
   try {
-    await engine.start();
+    if (opts.engine !== false) await engine.start();
     cleanup.push(() => engine.close());
     cleanup.push(startHousekeeping(ctx, backend, engine));
     const catalog = await PipelineCatalog.open({
@@ -156,6 +169,7 @@ export async function startServer(
         login,
         metrics: telemetry.metrics,
         tracer: telemetry.tracer,
+        limits: opts.limits,
       }, {
         hooks: triggers.webhooks,
         config: () => renderConfig(config, configSources(config)),

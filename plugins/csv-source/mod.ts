@@ -5,7 +5,7 @@
  */
 import { definePlugin, type Item, type Rejected } from "@sluice/sdk";
 import { parse } from "csv-parse/sync";
-import { readLines } from "./read_lines.ts";
+import { readLines } from "@sluice/sdk/io/read_lines.ts";
 
 interface Config {
   path?: string;

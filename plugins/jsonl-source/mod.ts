@@ -4,7 +4,7 @@
  * @module
  */
 import { definePlugin, type Item, type Rejected } from "@sluice/sdk";
-import { readLines } from "./read_lines.ts";
+import { readLines } from "@sluice/sdk/io/read_lines.ts";
 
 interface Config {
   path?: string;

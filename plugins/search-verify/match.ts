@@ -5,6 +5,7 @@
  * domain never count.
  * @module
  */
+import { foldName, nameWords as words } from "@sluice/sdk/text/business_name.ts";
 
 /** One search hit. */
 export interface Hit {
@@ -66,56 +67,11 @@ export const IGNORED_HOSTS = [
   "trustpilot.com",
 ];
 
-const STOP = new Set([
-  "the",
-  "and",
-  "und",
-  "et",
-  "de",
-  "der",
-  "die",
-  "das",
-  "la",
-  "le",
-  "les",
-  "el",
-  "los",
-  "van",
-  "von",
-  "du",
-  "des",
-  "of",
-  "gmbh",
-  "ag",
-  "kg",
-  "ug",
-  "ltd",
-  "llc",
-  "inc",
-  "bv",
-  "sarl",
-  "sas",
-  "sa",
-  "sl",
-  "srl",
-  "lda",
-  "co",
-  "mbh",
-  "ohg",
-  "ek",
-  "plc",
-  "nv",
-]);
-
 /** Lower case, accents folded, ß as ss. */
-export function fold(s: string): string {
-  return s.toLowerCase().replace(/ß/g, "ss").normalize("NFKD").replace(/[\u0300-\u036f]/g, "");
-}
+export const fold = (s: string): string => foldName(s);
 
 /** Distinctive words of a business name. */
-export function nameWords(name: string): string[] {
-  return fold(name).split(/[^a-z0-9]+/).filter((w) => w.length >= 2 && !STOP.has(w));
-}
+export const nameWords = (name: string): string[] => words(name);
 
 const under = (host: string, list: string[]) =>
   list.some((h) => host === h || host.endsWith(`.${h}`));

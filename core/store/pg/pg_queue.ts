@@ -70,6 +70,8 @@ export class PgQueue implements Queue {
   #beat?: ReturnType<typeof setInterval>;
   #inflight = new Set<Promise<void>>();
   #signal?: AbortSignal;
+  /** Messages finished here (acknowledged), reported to `sluice_workers`. */
+  #handled = 0;
 
   constructor(o: PgQueueOptions) {
     this.#sql = o.sql;
@@ -151,6 +153,7 @@ export class PgQueue implements Queue {
 
   async #run(handler: (m: EngineMessage) => Promise<void>, signal: AbortSignal): Promise<void> {
     const sub = await this.#sql.listen(QUEUE_CHANNEL, () => this.#wake?.());
+    await this.#report();
     this.#beat = setInterval(() => void this.#heartbeat(), Math.max(50, this.#vt / 3));
     const onAbort = () => this.#wake?.();
     signal.addEventListener("abort", onAbort);
@@ -250,6 +253,7 @@ export class PgQueue implements Queue {
   }
 
   async #ack(key: string, lease: number) {
+    this.#handled++;
     await this.#sql`
       WITH d AS (
         DELETE FROM sluice_queue WHERE key = ${key} AND lease = ${lease} AND requeue_at IS NULL
@@ -287,7 +291,21 @@ export class PgQueue implements Queue {
         reason = excluded.reason, at = now()`;
   }
 
+  /** Messages finished by this process. */
+  get handled(): number {
+    return this.#handled;
+  }
+
+  async #report(stopped = false) {
+    await this.#sql`
+      INSERT INTO sluice_workers AS w (id, handled, stopped) VALUES (${this.#me}, ${this.#handled},
+        ${stopped})
+      ON CONFLICT (id) DO UPDATE SET seen_at = now(), handled = excluded.handled,
+        stopped = excluded.stopped`.catch((e) => this.#warn("worker report failed", "-", e));
+  }
+
   async #heartbeat() {
+    await this.#report();
     const leases = [...this.#held.keys()];
     if (!leases.length) return;
     try {
@@ -317,6 +335,7 @@ export class PgQueue implements Queue {
     const leases = [...this.#held.keys(), ...[...this.#reserved.values()].map((r) => r.lease)];
     this.#held.clear();
     this.#reserved.clear();
+    if (this.#loop) await this.#report(true);
     if (leases.length) {
       await this.#sql`
         UPDATE sluice_queue SET ready_at = least(coalesce(requeue_at, now()), now()),

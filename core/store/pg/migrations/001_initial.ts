@@ -109,6 +109,16 @@ CREATE TABLE sluice_queue_dead (
   at         timestamptz NOT NULL DEFAULT now()
 );
 
+-- Processes consuming the queue, for operators: when each started, was last seen (heartbeat)
+-- and how many messages it finished.
+CREATE TABLE sluice_workers (
+  id         text PRIMARY KEY,
+  started_at timestamptz NOT NULL DEFAULT now(),
+  seen_at    timestamptz NOT NULL DEFAULT now(),
+  handled    bigint NOT NULL DEFAULT 0,
+  stopped    boolean NOT NULL DEFAULT false
+);
+
 -- Leases (scheduler leader, maintenance): one holder until expires_at (epoch ms).
 CREATE TABLE sluice_leases (
   name       text PRIMARY KEY,

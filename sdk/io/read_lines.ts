@@ -1,5 +1,6 @@
 /**
- * Reads up to `limit` lines of a file starting at a byte offset, without loading the file.
+ * Reads up to `limit` lines of a file starting at a byte offset, without loading the file:
+ * how file sources stream large inputs and resume at a committed cursor.
  * @module
  */
 
