@@ -153,8 +153,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const k = o.connections ?? 32;
   const reqs = await signedRequests(o, total);
   const conns = await Promise.all(
-    Array.from({ length: k }, async () =>
-      new HttpConn(await Deno.connect({ hostname: "127.0.0.1", port: o.port }))),
+    Array.from(
+      { length: k },
+      async () => new HttpConn(await Deno.connect({ hostname: "127.0.0.1", port: o.port })),
+    ),
   );
   const statuses: Record<string, number> = {};
   const lat: number[] = [];

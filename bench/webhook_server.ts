@@ -18,7 +18,7 @@ export const BENCH_HOOK = { pipeline: "wh", hook: "in", secret: "bench-hook-secr
 export const BENCH_ADMIN_TOKEN = "slc_webhook_bench_admin_token_0123456789";
 
 const PIPELINE = `name: ${BENCH_HOOK.pipeline}
-description: Webhook benchmark: one item per request, one trivial stage.
+description: Webhook benchmark (one item per request, one trivial stage)
 triggers:
   - webhook: ${BENCH_HOOK.hook}
     auth: hmac
@@ -51,6 +51,8 @@ export interface SluiceProcess {
   /** `http://127.0.0.1:port` (serve kinds). */
   url: string;
   port: number;
+  /** Process id (for CPU accounting). */
+  pid: number;
   dir: string;
   /** The last stderr lines. */
   tail(): string;
@@ -135,9 +137,26 @@ export async function startSluice(o: SluiceProcessOptions): Promise<SluiceProces
   };
   if (first !== -1) {
     await close();
-    throw new Error(`${o.kind} exited with code ${first} before it was ready:\n${lines.join("\n")}`);
+    throw new Error(
+      `${o.kind} exited with code ${first} before it was ready:\n${lines.join("\n")}`,
+    );
   }
-  return { url: `http://127.0.0.1:${port}`, port, dir, tail: () => lines.join("\n"), close };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    pid: proc.pid,
+    dir,
+    tail: () => lines.join("\n"),
+    close,
+  };
+}
+
+/** CPU time a process used so far (all its threads, not its children), in ms; Linux only. */
+export async function cpuMs(pid: number): Promise<number | undefined> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`).catch(() => undefined);
+  if (!stat) return undefined;
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) * 10; // utime + stime, in ticks of 10 ms
 }
 
 if (import.meta.main) {

@@ -128,7 +128,11 @@ function searchHits(query: string, shownElsewhere: (name: string) => boolean): S
     hits.push(
       hash32(name) % 2 === 0
         ? { url: `https://www.facebook.com/${s}`, title: name, content: `${name}, ${city}` }
-        : { url: `https://${s}-online.example/`, title: name, content: `Welcome to ${name}` },
+        : {
+          url: `https://${s}-online.example/`,
+          title: name,
+          content: `Welcome to ${name} in ${city}`,
+        },
     );
   }
   return hits;

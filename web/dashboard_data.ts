@@ -1,12 +1,15 @@
 /**
- * Numbers of the dashboard, read from the store within a bounded budget so the page stays fast
- * with 100,000 runs: runs per hour by state over the last 48 hours (at most 500 runs read),
- * items read and items out (counters of the newest 20 runs), queue depth (queued runs plus
- * unfinished chunks of running runs), next schedule fires and recent failures, all from the
- * runs read (the store has no index by state).
+ * Numbers of the dashboard. With a store that keeps run statistics (`Store.runStats`, the KV
+ * backend does) nothing is scanned: runs per hour by state over the last 48 hours, items read
+ * and items out per hour, runs queued and running come from counters kept atomically with every
+ * run change and chunk commit; recent failures, the newest succeeded run and the running runs
+ * (for queue depth) come from the store's index by state. Without statistics (a backend that
+ * has not implemented them), the newest 500 runs of the window are read instead and the
+ * numbers are marked capped when there are more.
  * @module
  */
 import type { ScheduleInfo, ScheduleService } from "../core/http/deps.ts";
+import { itemIndexStage } from "../core/store/item_index.ts";
 import type { RunRecord, RunState, Store } from "../core/store/store.ts";
 
 /** States drawn on the chart. */
@@ -27,7 +30,10 @@ export interface DashboardData {
   /** Runs created in the window (or `max+` when the read was capped). */
   runsInWindow: number;
   capped: boolean;
-  /** Items read by sources and items out of the last stage, over the runs whose counters were read. */
+  /**
+   * Items read by sources and items out of last stages in the window (with run statistics; else
+   * over the runs whose counters were read).
+   */
   itemsRead: number;
   itemsOut: number;
   /** Items read per hour (chart). */
@@ -55,13 +61,81 @@ export interface DashboardOptions {
   maxCounters?: number;
 }
 
+const HOUR = 3_600_000;
+
 /** Reads the dashboard's numbers. */
 export async function dashboardData(o: DashboardOptions): Promise<DashboardData> {
   const now = o.now ?? Date.now();
   const nHours = o.hours ?? 48;
-  const hour = 3_600_000;
-  const end = Math.floor(now / hour) * hour + hour;
-  const start = end - nHours * hour;
+  const end = Math.floor(now / HOUR) * HOUR + HOUR;
+  const start = end - nHours * HOUR;
+  if (o.store.runStats) return await fromStats(o, start, end, nHours);
+  return await fromScan(o, start, nHours);
+}
+
+/** Unfinished chunks of running runs (queue depth). */
+async function pendingChunksOf(store: Store, running: RunRecord[]): Promise<number> {
+  let pending = 0;
+  await Promise.all(running.map(async (r) => {
+    const [c, p] = await Promise.all([
+      store.counters(r.id, r.stages.length),
+      store.sourceProgress(r.id),
+    ]);
+    for (let i = 1; i < c.length; i++) {
+      pending += Math.max(0, p.nextChunk - c[i].chunksDone - c[i].chunksDead);
+    }
+  }));
+  return pending;
+}
+
+async function nextFiresOf(schedules?: ScheduleService) {
+  const list = schedules ? await schedules.list().catch(() => []) : [];
+  return list.filter((s) => !s.paused && s.next.length)
+    .map((s) => ({ schedule: s, at: s.next[0] }))
+    .sort((a, b) => a.at.localeCompare(b.at))
+    .slice(0, 5);
+}
+
+/** The dashboard from the store's statistics and state index: no scan. */
+async function fromStats(
+  o: DashboardOptions,
+  start: number,
+  end: number,
+  nHours: number,
+): Promise<DashboardData> {
+  const s = o.store;
+  const [stats, running, failed, succeeded, nextFires] = await Promise.all([
+    s.runStats!({ from: start, to: end }),
+    s.listRuns({ state: "running", limit: 100 }),
+    s.listRuns({ state: "failed", limit: 5 }),
+    s.listRuns({ state: "succeeded", limit: 1 }),
+    nextFiresOf(o.schedules),
+  ]);
+  const hours = Array.from({ length: nHours }, (_, i) => (start + i * HOUR) / 1000);
+  const byStart = new Map(stats.hours.map((h) => [h.start, h]));
+  const at = (i: number) => byStart.get(start + i * HOUR);
+  const perState = CHART_STATES.map((st) => hours.map((_, i) => at(i)?.runs[st] ?? 0));
+  const itemsPerHour = hours.map((_, i) => at(i)?.itemsRead ?? 0);
+  return {
+    hours,
+    perState,
+    runsInWindow: perState.reduce((n, row) => n + row.reduce((a, b) => a + b, 0), 0),
+    capped: false,
+    itemsRead: itemsPerHour.reduce((a, b) => a + b, 0),
+    itemsOut: hours.reduce((n, _, i) => n + (at(i)?.itemsOut ?? 0), 0),
+    itemsPerHour,
+    queuedRuns: stats.states.queued,
+    runningRuns: stats.states.running,
+    pendingChunks: await pendingChunksOf(s, running.runs),
+    nextFires,
+    failures: failed.runs,
+    lastSucceeded: succeeded.runs[0],
+  };
+}
+
+/** The dashboard from the newest runs of the window (stores without statistics). */
+async function fromScan(o: DashboardOptions, start: number, nHours: number) {
+  const hour = HOUR;
   const hours = Array.from({ length: nHours }, (_, i) => (start + i * hour) / 1000);
   const perState = CHART_STATES.map(() => new Array(nHours).fill(0));
   const itemsPerHour = new Array(nHours).fill(0);
@@ -99,26 +173,12 @@ export async function dashboardData(o: DashboardOptions): Promise<DashboardData>
     if (h >= 0 && h < nHours) itemsPerHour[h] += read;
   });
 
-  // The store has no state index (a state filter scans every run), so states come from the
-  // runs already read: the newest `maxRuns` runs of the window.
+  // Without statistics, states come from the runs already read: the newest `maxRuns` runs.
   const queued = { runs: recent.filter((r) => r.state === "queued") };
   const running = { runs: recent.filter((r) => r.state === "running").slice(0, 100) };
   const failed = { runs: recent.filter((r) => r.state === "failed").slice(0, 5) };
-  let pendingChunks = 0;
-  await Promise.all(running.runs.map(async (r) => {
-    const [c, p] = await Promise.all([
-      o.store.counters(r.id, r.stages.length),
-      o.store.sourceProgress(r.id),
-    ]);
-    for (let i = 1; i < c.length; i++) {
-      pendingChunks += Math.max(0, p.nextChunk - c[i].chunksDone - c[i].chunksDead);
-    }
-  }));
-  const schedules = o.schedules ? await o.schedules.list().catch(() => []) : [];
-  const nextFires = schedules.filter((s) => !s.paused && s.next.length)
-    .map((s) => ({ schedule: s, at: s.next[0] }))
-    .sort((a, b) => a.at.localeCompare(b.at))
-    .slice(0, 5);
+  const pendingChunks = await pendingChunksOf(o.store, running.runs);
+  const nextFires = await nextFiresOf(o.schedules);
   return {
     hours,
     perState,
@@ -148,10 +208,19 @@ export class LeadCounter {
     this.#maxItems = opts.maxItems ?? 20_000;
   }
 
-  /** Leads of `run` (a finished run: its items no longer change). */
+  /**
+   * Leads of `run` (a finished run: its items no longer change): from the item index's value
+   * counts when the store keeps one, else counted over at most `maxItems` items.
+   */
   async count(run: RunRecord): Promise<{ leads: number; partial: boolean }> {
     const hit = this.#cache.get(run.id);
     if (hit) return hit;
+    const indexed = itemIndexStage(run);
+    const stats = indexed >= 0 ? await this.#store.itemIndexStats?.(run.id, indexed) : undefined;
+    if (stats) {
+      const leads = stats.values["lead"]?.find((v) => v.value === true)?.count ?? 0;
+      return this.#remember(run.id, { leads, partial: false });
+    }
     const stage = run.stages.length - 1;
     let leads = 0, seen = 0, partial = false;
     outer: for (const chunk of await this.#store.doneChunks(run.id, stage)) {
@@ -163,9 +232,12 @@ export class LeadCounter {
         if ((item as { lead?: unknown }).lead === true) leads++;
       }
     }
-    const out = { leads, partial };
+    return this.#remember(run.id, { leads, partial });
+  }
+
+  #remember(id: string, out: { leads: number; partial: boolean }) {
     if (this.#cache.size > 500) this.#cache.clear();
-    this.#cache.set(run.id, out);
+    this.#cache.set(id, out);
     return out;
   }
 }

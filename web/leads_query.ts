@@ -4,6 +4,7 @@
  * download use exactly the same selection as `GET /api/v1/runs/{id}/items[/export]`.
  * @module
  */
+import { itemIndexStage } from "../core/store/item_index.ts";
 import type { RunRecord } from "../core/store/store.ts";
 
 /** The form's fields (all optional). */
@@ -73,10 +74,8 @@ export function apiQuery(f: LeadsForm): { filters: string[]; where?: string; sor
 /** The stage whose items the table shows: the form's, else the last stage that is not a sink. */
 export function leadsStage(run: RunRecord, stage?: string): string {
   if (stage && run.stages.some((s) => s.id === stage)) return stage;
-  for (let i = run.stages.length - 1; i >= 0; i--) {
-    if (run.stages[i].resolved.manifest.kind !== "sink") return run.stages[i].id;
-  }
-  return run.stages.at(-1)!.id;
+  // The same stage the store indexes (`itemIndexStage`), so the default table uses the index.
+  return run.stages[itemIndexStage(run)].id;
 }
 
 /** URL of the API's export of the form's selection. */

@@ -27,7 +27,9 @@ export async function migrateCommand(args: string[], ctx: CliContext, io: CliIO)
     const r = await explainConnect(url, () => migrate(sql));
     io.out(
       r.applied.length
-        ? `applied migration(s) ${r.applied.join(", ")}; ${maskUrl(url)} is at version ${r.version}\n`
+        ? `applied migration(s) ${r.applied.join(", ")}; ${
+          maskUrl(url)
+        } is at version ${r.version}\n`
         : `nothing to do: ${maskUrl(url)} is at version ${r.version}\n`,
     );
     return 0;

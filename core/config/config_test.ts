@@ -48,7 +48,7 @@ Deno.test("defaults apply when there is no file and no env", async () => {
     assert.equal(config.plugins.lock, join(dir, "plugins.lock"));
     assert.equal(config.server.host, "127.0.0.1");
     assert.equal(config.server.port, 8080);
-    assert.equal(config.engine.concurrency, 8);
+    assert.equal(config.engine.concurrency, 64);
     assert.equal(config.engine.chunkSize, 200);
     assert.deepEqual(config.engine.retry, { attempts: 3, delay: 1_000, maxDelay: 300_000 });
     assert.equal(config.engine.timeout, 60_000);

@@ -165,9 +165,10 @@ export const CONFIG_KEYS = [
     key: "engine.concurrency",
     env: "SLUICE_ENGINE_CONCURRENCY",
     parse: "int",
-    default: 8,
+    default: 64,
     allowed: "a whole number from 1 to 1024",
-    description: "Chunks processed at once by this process, across all runs",
+    description:
+      "Chunks processed at once by this process, across all runs and stages (each stage is also bounded by its own concurrency)",
   },
   {
     key: "engine.chunkSize",
@@ -319,7 +320,8 @@ export const CONFIG_KEYS = [
     parse: "int",
     default: 64,
     allowed: "a whole number from 1 to 10000",
-    description: "Network operations in flight at once, across all plugins",
+    description:
+      "Network operations (domains probed, queries) in flight at once in one plugin process",
   },
   {
     key: "network.rdap.bootstrap",

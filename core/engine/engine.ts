@@ -41,7 +41,7 @@ export interface EngineOptions {
   secretValues?: Set<string>;
   /** Chunks processed at once in this process, all runs together (default 8). */
   concurrency?: number;
-  /** How many chunks the source may read ahead of the last stage (default 32). */
+  /** Chunks the source may read ahead of the last stage (default: 32, or twice the widest stage). */
   maxSourceAhead?: number;
   log?: Logger;
   /** Network settings handed to every plugin. */
@@ -391,7 +391,9 @@ export class Engine {
   }
 
   async #sourceTooFarAhead(run: RunRecord, chunk: number): Promise<boolean> {
-    const limit = this.#o.maxSourceAhead ?? 32;
+    // Enough chunks ahead to keep the widest stage busy (I/O stages run many chunks at once).
+    const limit = this.#o.maxSourceAhead ??
+      Math.max(32, 2 * Math.max(...run.stages.map((s) => s.concurrency)));
     if (run.stages.length < 2 || chunk < limit) return false;
     const last = run.stages.length - 1;
     const c = await this.#store.counters(run.id, run.stages.length);

@@ -8,6 +8,7 @@ import { stringify } from "csv-stringify/sync";
 import type { Item } from "../../sdk/types.ts";
 import { compileExpression, ExpressionError } from "../pipeline/expression.ts";
 import type { RunRecord, Store } from "../store/store.ts";
+import { indexedItemPage } from "./items_indexed.ts";
 import { HttpProblem } from "./problem.ts";
 
 /** The value at a dotted path (`website.status`), or undefined. */
@@ -164,6 +165,10 @@ export async function queryItems(
   page: { limit: number; cursor?: string },
 ): Promise<{ items: Item[]; cursor?: string }> {
   const pred = itemPredicate(q);
+  // A run with an item index answers from it: one page of index rows, only the chunks holding
+  // the page's items. Without one (or for filters it cannot narrow), every chunk is read.
+  const indexed = await indexedItemPage(store, run, q, pred, page);
+  if (indexed) return indexed;
   if (!q.sort) {
     const from = page.cursor ? decodeCursor<{ c: number; o: number }>(page.cursor) : undefined;
     const items: Item[] = [];

@@ -116,14 +116,15 @@ function decodePos(s: string): ListPosition {
 }
 
 /**
- * Lists runs newest first. Trigger and time filters apply over the store's pages (200 runs at a
- * time when they are used); the cursor names the store page and how many of its runs were seen,
- * so a page may end anywhere inside a store page.
+ * Lists runs newest first. The trigger filter goes to the store (the KV backend answers it from
+ * its state index) and is checked again here, for stores that do not honour it; the `until`
+ * filter applies over the store's pages (200 runs at a time). The cursor names the store page
+ * and how many of its runs were seen, so a page may end anywhere inside a store page.
  */
 export async function listRuns(store: Store, q: z.infer<typeof RunListQuery>) {
   const since = timeParam("since", q.since);
   const until = timeParam("until", q.until);
-  const filtered = !!q.trigger || until !== undefined;
+  const filtered = until !== undefined;
   const out: RunRecord[] = [];
   const pos = q.cursor ? decodePos(q.cursor) : { s: 0 };
   let cursor = pos.c;
@@ -132,6 +133,7 @@ export async function listRuns(store: Store, q: z.infer<typeof RunListQuery>) {
     const page = await store.listRuns({
       pipeline: q.pipeline,
       state: q.state as RunState | undefined,
+      trigger: q.trigger,
       limit: filtered ? 200 : q.limit - out.length + skip,
       cursor,
     });

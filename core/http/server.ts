@@ -1,7 +1,8 @@
 /**
  * The whole server process of `sluice serve`: one Deno KV handle for store, queue, tokens,
- * sessions and trigger state; the engine's workers with the sandbox executor; the pipeline
- * catalog (hot reload, versions), the cron scheduler and webhook intake of `core/triggers/`;
+ * sessions and trigger state (with `store.url`, PostgreSQL holds runs, queue and trigger state,
+ * and the KV file only this server's API tokens and sessions); the engine's workers with the
+ * sandbox executor; the pipeline catalog (hot reload, versions), the cron scheduler and webhook intake of `core/triggers/`;
  * and the HTTP app on `server.host`/`server.port`.
  * @module
  */
@@ -10,7 +11,10 @@ import { Engine } from "../engine/engine.ts";
 import { dirname } from "../paths.ts";
 import { SandboxExecutor } from "../sandbox/executor.ts";
 import { KvQueue, KvStore } from "../store/kv_backend.ts";
+import { groupCommits } from "../store/kv_group_commit.ts";
 import type { Backend } from "../store/store.ts";
+import type { PgBackend } from "../store/pg/pg_backend.ts";
+import { PgTriggerStore } from "../store/pg/pg_trigger_store.ts";
 import { PipelineCatalog, startTriggers } from "../triggers/mod.ts";
 import { createApp } from "./app.ts";
 import { configSources, renderConfig } from "../config/config.ts";
@@ -73,7 +77,8 @@ export async function startServer(
   // The KV file holds everything in embedded mode; with store.url (PostgreSQL) runs, chunks and
   // the queue live in the database and this file keeps only this server's API tokens, sessions
   // and trigger state.
-  const kv = await Deno.openKv(config.store.path);
+  // Concurrent commits share one disk sync (see kv_group_commit.ts): webhook bursts, many runs.
+  const kv = groupCommits(await Deno.openKv(config.store.path));
   let backend: Backend;
   try {
     backend = config.store.url
@@ -132,6 +137,8 @@ export async function startServer(
       engine,
       backend,
       kv,
+      // On PostgreSQL the trigger state (scheduler lease, claims) is shared by every server.
+      store: "sql" in backend ? new PgTriggerStore((backend as PgBackend).sql) : undefined,
       catalog,
       registry: ctx.registry,
       secrets: ctx.secrets,

@@ -32,6 +32,9 @@ export const Manifest = z.strictObject({
   reads: z.array(z.string()).default([]).describe("Item fields the plugin reads"),
   adds: z.array(z.string()).default([]).describe("Item fields the plugin adds"),
   secrets: z.array(z.string()).default([]).describe("Secret names the plugin may be given"),
+  callsPerInstance: z.number().int().min(1).max(256).default(1).describe(
+    "Calls one sandbox process serves at once: 1 for CPU-bound plugins; more for plugins that mostly wait on the network",
+  ),
   homepage: z.string().optional(),
   license: z.string().optional(),
 });

@@ -142,8 +142,12 @@ export class SandboxStage implements StageInstance {
     this.#onClose = onClose;
     const tag = { runId: spec.runId, stageId: spec.stageId, plugin: spec.plugin.manifest.name };
     this.#opts = opts;
+    // An I/O-bound plugin may serve several chunks per process (manifest `callsPerInstance`):
+    // the stage's concurrency is then met by fewer processes.
+    const perInstance = Math.max(1, spec.plugin.manifest.callsPerInstance ?? 1);
     this.#pool = new InstancePool<SandboxProcess>({
-      size: spec.concurrency,
+      size: Math.ceil(spec.concurrency / perInstance),
+      callsPerItem: perInstance,
       healthy: (p) => p.alive,
       destroy: (p) => {
         opts.onInstance?.({ ...tag, event: "stopped" });

@@ -1,6 +1,7 @@
 /**
  * A bounded pool of warm, reusable instances (plugin processes): spawned lazily up to `size`,
- * handed to one caller at a time, replaced when they break.
+ * each handed to up to `callsPerItem` callers at once (1 for CPU-bound plugins; I/O-bound
+ * plugins that wait on the network declare more), replaced when they break.
  * @module
  */
 
@@ -8,6 +9,8 @@
 export interface PoolOptions<T> {
   /** Most instances alive at once (at least 1). */
   size: number;
+  /** Callers one instance serves at once (default 1). */
+  callsPerItem?: number;
   /** Starts a new instance; `signal` aborts the start. */
   create(signal?: AbortSignal): Promise<T>;
   /** Stops an instance; resolves once it is gone. */
@@ -27,7 +30,9 @@ interface Waiter<T> {
 export class InstancePool<T> {
   #opts: PoolOptions<T>;
   #idle: T[] = [];
-  #busy = new Set<T>();
+  /** Instances serving at least one caller, with how many. */
+  #busy = new Map<T, number>();
+  #cap: number;
   #creating = 0;
   #waiters: Waiter<T>[] = [];
   #pending = new Set<Promise<unknown>>();
@@ -35,11 +40,12 @@ export class InstancePool<T> {
 
   constructor(opts: PoolOptions<T>) {
     this.#opts = { ...opts, size: Math.max(1, Math.floor(opts.size)) };
+    this.#cap = Math.max(1, Math.floor(opts.callsPerItem ?? 1));
   }
 
   /** Every instance alive now, idle or busy. */
   items(): T[] {
-    return [...this.#idle, ...this.#busy];
+    return [...this.#idle, ...this.#busy.keys()];
   }
 
   /** An idle instance, a new one if there is room, else the next one released. */
@@ -65,9 +71,16 @@ export class InstancePool<T> {
 
   /** Gives an instance back; a broken one is destroyed and replaced on demand. */
   release(item: T): void {
-    if (!this.#busy.delete(item)) return;
-    if (this.#closed || !this.#opts.healthy(item)) this.#destroy(item);
-    else this.#idle.push(item);
+    const load = this.#busy.get(item);
+    if (load === undefined) return;
+    if (load > 1) {
+      this.#busy.set(item, load - 1);
+      if (!this.#opts.healthy(item)) this.#busy.delete(item) && this.#destroy(item);
+    } else {
+      this.#busy.delete(item);
+      if (this.#closed || !this.#opts.healthy(item)) this.#destroy(item);
+      else this.#idle.push(item);
+    }
     this.#dispatch();
   }
 
@@ -85,7 +98,7 @@ export class InstancePool<T> {
   async close(): Promise<void> {
     this.#closed = true;
     for (const w of this.#waiters.splice(0)) this.#settle(w, new Error("the pool was closed"));
-    for (const item of [...this.#idle.splice(0), ...this.#busy]) this.#destroy(item);
+    for (const item of [...this.#idle.splice(0), ...this.#busy.keys()]) this.#destroy(item);
     this.#busy.clear();
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
   }
@@ -115,13 +128,27 @@ export class InstancePool<T> {
       }
       if (item !== undefined) {
         const w = this.#waiters.shift()!;
-        this.#busy.add(item);
+        this.#busy.set(item, 1);
         this.#settle(w, undefined, item);
         continue;
       }
-      if (this.#idle.length + this.#busy.size + this.#creating >= this.#opts.size) return;
-      const w = this.#waiters.shift()!;
-      this.#spawnFor(w);
+      // Room for a new instance: spread work over processes before sharing one.
+      if (this.#idle.length + this.#busy.size + this.#creating < this.#opts.size) {
+        this.#spawnFor(this.#waiters.shift()!);
+        continue;
+      }
+      // All instances busy: share the least loaded one that has room for another call.
+      let best: T | undefined;
+      let bestLoad = this.#cap;
+      for (const [candidate, load] of this.#busy) {
+        if (load < bestLoad && this.#opts.healthy(candidate)) {
+          best = candidate;
+          bestLoad = load;
+        }
+      }
+      if (best === undefined) return;
+      this.#busy.set(best, bestLoad + 1);
+      this.#settle(this.#waiters.shift()!, undefined, best);
     }
   }
 
@@ -134,7 +161,7 @@ export class InstancePool<T> {
           this.#destroy(item);
           this.#settle(w, new Error("the pool was closed"));
         } else {
-          this.#busy.add(item);
+          this.#busy.set(item, 1);
           this.#settle(w, undefined, item);
         }
         this.#dispatch();

@@ -6,11 +6,12 @@ interface Fake {
   alive: boolean;
 }
 
-function fakePool(size: number) {
+function fakePool(size: number, callsPerItem = 1) {
   let next = 1;
   const destroyed: number[] = [];
   const pool = new InstancePool<Fake>({
     size,
+    callsPerItem,
     create: () => Promise.resolve({ id: next++, alive: true }),
     destroy: (f) => {
       destroyed.push(f.id);
@@ -55,4 +56,24 @@ Deno.test("pool replaces a broken instance and lets a waiter abort", async () =>
   await pool.close();
   await assert.rejects(late, /closed/);
   await assert.rejects(pool.acquire(), /closed/);
+});
+
+Deno.test("pool shares an instance among up to callsPerItem callers, least loaded first", async () => {
+  const { pool } = fakePool(2, 3);
+  const got = [];
+  for (let i = 0; i < 6; i++) got.push(await pool.acquire());
+  // Two instances are spawned first, then calls are spread over them up to 3 each.
+  assert.deepEqual(got.map((f) => f.id), [1, 2, 1, 2, 1, 2]);
+  let seventh: Fake | undefined;
+  const waiting = pool.acquire().then((f) => seventh = f);
+  await Promise.resolve();
+  assert.equal(seventh, undefined, "a seventh caller waits: every instance has 3 calls");
+  pool.release(got[1]);
+  await waiting;
+  assert.equal((seventh as Fake | undefined)?.id, 2);
+  got[0].alive = false;
+  pool.release(got[0]);
+  // A broken shared instance is dropped at once; its other callers still hold it.
+  assert.deepEqual(pool.items().map((f) => f.id), [2]);
+  await pool.close();
 });

@@ -8,6 +8,22 @@ import type { Item, Rejected } from "../../sdk/types.ts";
 import type { EngineMessage, EnqueueOptions, Queue } from "../queue/queue.ts";
 import { decodeParts, encodeParts } from "./chunk_codec.ts";
 import {
+  type IndexCondition,
+  ITEM_INDEX_FIELDS,
+  type ItemIndexPage,
+  type ItemIndexQuery,
+  itemIndexStage,
+  type ItemIndexStats,
+} from "./item_index.ts";
+import { indexWrites, queryIndex, readIndexStats, valueKey } from "./kv_item_index.ts";
+import {
+  countItems,
+  indexRunState,
+  migrateRunIndex,
+  readRunStats,
+  stateKey,
+} from "./kv_run_index.ts";
+import {
   type Backend,
   type ChunkAttempts,
   type ChunkCommit,
@@ -18,6 +34,7 @@ import {
   type RunPage,
   type RunRecord,
   type RunState,
+  type RunStats,
   type SourceProgress,
   type StageCounters,
   type Store,
@@ -25,6 +42,9 @@ import {
 
 /** Above this many bytes a chunk's parts are staged before the commit (atomic size cap 800 KiB). */
 const INLINE_COMMIT_BYTES = 600_000;
+
+/** Most bytes of item index entries in one commit; a larger chunk turns the run's index off. */
+const MAX_INDEX_BYTES = 600_000;
 
 /**
  * Retries an operation that SQLite refused because another handle or process held the write
@@ -51,22 +71,79 @@ interface DoneMark {
   at: number;
 }
 
-/** Deno KV implementation of {@link Store}. */
+/** What a run's item index covers: the indexed stage and the run's last stage. */
+interface IndexMeta {
+  stage: number;
+  last: number;
+}
+
+/** Options of {@link KvStore}. */
+export interface KvStoreOptions {
+  /** Epoch milliseconds of commits, for the per-hour item statistics (default `Date.now`). */
+  now?: () => number;
+}
+
+/**
+ * Deno KV implementation of {@link Store}, with the optional read models: a run index by state,
+ * run and item statistics per hour, and the item index of each run's index stage. A KV file
+ * written before these existed needs {@link KvStore.migrate} once (`openKvBackend` does it).
+ */
 export class KvStore implements Store {
   #kv: Deno.Kv;
-  constructor(kv: Deno.Kv) {
+  #now: () => number;
+  #meta = new Map<string, IndexMeta | null>();
+  constructor(kv: Deno.Kv, opts: KvStoreOptions = {}) {
     this.#kv = kv;
+    this.#now = opts.now ?? Date.now;
   }
 
-  async createRun(run: RunRecord, first: EngineMessage[]): Promise<void> {
-    const op = this.#kv.atomic()
-      .check({ key: ["run", run.id], versionstamp: null })
+  /** Indexes runs written before the state index existed; returns how many. Idempotent. */
+  migrate(): Promise<number> {
+    return migrateRunIndex(this.#kv, (op) => retryLocked(() => op.commit()));
+  }
+
+  #createOps(op: Deno.AtomicOperation, run: RunRecord) {
+    op.check({ key: ["run", run.id], versionstamp: null })
       .set(["run", run.id], run)
       .set(["runs_by_time", run.createdAt, run.id], run.pipeline)
       .set(["runs_by_pipeline", run.pipeline, run.createdAt, run.id], true);
+    indexRunState(op, run, 1);
+    const stage = itemIndexStage(run);
+    if (stage >= 0) {
+      op.set(["ix_meta", run.id], { stage, last: run.stages.length - 1 } satisfies IndexMeta);
+    }
+  }
+
+  async createRun(run: RunRecord, first: EngineMessage[]): Promise<void> {
+    const op = this.#kv.atomic();
+    this.#createOps(op, run);
     for (const m of first) op.enqueue(m);
     const res = await retryLocked(() => op.commit());
     if (!res.ok) throw new Error(`run ${run.id} already exists`);
+  }
+
+  /**
+   * Writes many new runs (no first messages) in few atomic operations, with the same indexes
+   * as {@link KvStore.createRun}: for imports and benchmarks. Runs that exist are left as they
+   * are; returns how many were written.
+   */
+  async importRuns(runs: readonly RunRecord[]): Promise<number> {
+    let n = 0;
+    for (let i = 0; i < runs.length; i += 40) {
+      const batch = runs.slice(i, i + 40);
+      const op = this.#kv.atomic();
+      for (const r of batch) this.#createOps(op, r);
+      if ((await retryLocked(() => op.commit())).ok) {
+        n += batch.length;
+        continue;
+      }
+      for (const r of batch) {
+        const one = this.#kv.atomic();
+        this.#createOps(one, r);
+        if ((await retryLocked(() => one.commit())).ok) n++;
+      }
+    }
+    return n;
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
@@ -75,8 +152,14 @@ export class KvStore implements Store {
 
   async listRuns(filter: RunFilter = {}): Promise<RunPage> {
     const limit = Math.min(Math.max(filter.limit ?? 50, 1), 1000);
-    const prefix = filter.pipeline ? ["runs_by_pipeline", filter.pipeline] : ["runs_by_time"];
-    const iter = this.#kv.list({ prefix }, {
+    const prefix = filter.state
+      ? filter.pipeline
+        ? ["runs_by_pipeline_state", filter.pipeline, filter.state]
+        : ["runs_by_state", filter.state]
+      : filter.pipeline
+      ? ["runs_by_pipeline", filter.pipeline]
+      : ["runs_by_time"];
+    const iter = this.#kv.list<unknown>({ prefix }, {
       reverse: true,
       cursor: filter.cursor,
       batchSize: 200,
@@ -88,12 +171,17 @@ export class KvStore implements Store {
     let done = false;
     while (!done) {
       const group: { id: string; cursor: string }[] = [];
-      const want = filter.state ? 100 : Math.min(100, limit - runs.length);
+      const want = Math.min(100, limit - runs.length);
       while (group.length < want) {
         const next = await iter.next();
         if (next.done) {
           done = true;
           break;
+        }
+        // State index entries hold the trigger kind: other triggers are skipped unread.
+        const kind = next.value.value;
+        if (filter.state && filter.trigger && typeof kind === "string" && kind !== filter.trigger) {
+          continue;
         }
         group.push({
           id: next.value.key[next.value.key.length - 1] as string,
@@ -111,6 +199,7 @@ export class KvStore implements Store {
       for (let i = 0; i < group.length; i++) {
         const run = records[i];
         if (!run || (filter.state && run.state !== filter.state)) continue;
+        if (filter.trigger && run.trigger.kind !== filter.trigger) continue;
         runs.push(run);
         if (runs.length === limit) return { runs, cursor: group[i].cursor };
       }
@@ -127,10 +216,21 @@ export class KvStore implements Store {
     for (;;) {
       const cur = await this.#kv.get<RunRecord>(["run", id]);
       if (!cur.value || !from.includes(cur.value.state)) return false;
-      const res = await retryLocked(() =>
-        this.#kv.atomic().check(cur)
-          .set(["run", id], { ...cur.value, ...patch, state: to }).commit()
-      );
+      const next: RunRecord = { ...cur.value, ...patch, state: to };
+      const op = this.#kv.atomic().check(cur).set(["run", id], next);
+      const old = cur.value;
+      if (
+        old.state !== next.state || old.createdAt !== next.createdAt ||
+        old.pipeline !== next.pipeline
+      ) {
+        // Move the state index and statistics; a run not indexed yet (written before the
+        // index existed) is only added, guarded against a concurrent migration.
+        const indexed = await this.#kv.get(stateKey(old));
+        op.check(indexed);
+        if (indexed.versionstamp !== null) indexRunState(op, old, -1);
+        indexRunState(op, next, 1);
+      }
+      const res = await retryLocked(() => op.commit());
       if (res.ok) return true;
     }
   }
@@ -140,7 +240,20 @@ export class KvStore implements Store {
     const parts = encodeParts(c.items);
     const rejParts = c.rejected.length ? encodeParts(c.rejected) : [];
     const size = [...parts, ...rejParts].reduce((n, p) => n + p.length, 0);
-    const staged = size > INLINE_COMMIT_BYTES;
+    const meta = await this.#indexMeta(c.runId);
+    let ix = meta?.stage === c.stage ? indexWrites(c.runId, c.stage, c.chunk, c.items) : undefined;
+    let ixOff: string | undefined;
+    // One atomic operation takes at most 1,000 mutations and 800 KiB: the index goes into the
+    // commit, the chunk's parts are staged before it when both do not fit.
+    const fixed = 20 + c.next.length;
+    if (ix && (ix.sets.length + ix.sums.length + fixed > 1000 || ix.bytes > MAX_INDEX_BYTES)) {
+      ixOff =
+        `chunk ${c.chunk} of stage ${c.stage} was too large to index (${c.items.length} items)`;
+      ix = undefined;
+    }
+    const ixMutations = ix ? ix.sets.length + ix.sums.length : 0;
+    const staged = size + (ix?.bytes ?? 0) > INLINE_COMMIT_BYTES ||
+      parts.length + rejParts.length + ixMutations + fixed > 1000;
     const token = staged ? crypto.randomUUID() : "i";
     const entries: [Deno.KvKey, Uint8Array][] = [
       ...parts.map((p, i): [Deno.KvKey, Uint8Array] => [
@@ -169,6 +282,16 @@ export class KvStore implements Store {
     };
     const op = this.#kv.atomic().check({ key: doneKey, versionstamp: null }).set(doneKey, mark);
     if (!staged) { for (const [k, v] of entries) op.set(k, v); }
+    if (ix) {
+      for (const [k, v] of ix.sets) op.set(k, v);
+      for (const [k, v] of ix.sums) op.sum(k, v);
+    } else if (ixOff) op.set(["ix_off", c.runId], ixOff);
+    countItems(
+      op,
+      this.#now(),
+      c.stage === 0 ? c.counters.out ?? 0 : 0,
+      meta && c.stage === meta.last ? c.counters.out ?? 0 : 0,
+    );
     this.#addCounters(op, c.runId, c.stage, c.counters);
     if (c.source) op.set(["source", c.runId], c.source);
     for (const m of c.next) op.enqueue(m);
@@ -186,16 +309,68 @@ export class KvStore implements Store {
     }
   }
 
+  /** What the run's item index covers (cached: it never changes after `createRun`). */
+  async #indexMeta(runId: string): Promise<IndexMeta | null> {
+    let m = this.#meta.get(runId);
+    if (m === undefined) {
+      m = (await this.#kv.get<IndexMeta>(["ix_meta", runId])).value;
+      if (this.#meta.size >= 1000) this.#meta.clear();
+      this.#meta.set(runId, m);
+    }
+    return m;
+  }
+
   async isChunkDone(runId: string, stage: number, chunk: number): Promise<boolean> {
     return (await this.#kv.get(["chunk_done", runId, stage, chunk])).versionstamp !== null;
   }
 
-  async doneChunks(runId: string, stage: number): Promise<number[]> {
+  async doneChunks(
+    runId: string,
+    stage: number,
+    window: { from?: number; limit?: number } = {},
+  ): Promise<number[]> {
     const out: number[] = [];
-    for await (const e of this.#kv.list({ prefix: ["chunk_done", runId, stage] })) {
+    const prefix = ["chunk_done", runId, stage];
+    const sel = window.from ? { prefix, start: [...prefix, window.from] } : { prefix };
+    for await (const e of this.#kv.list(sel, { limit: window.limit, batchSize: 500 })) {
       out.push(e.key[3] as number);
     }
     return out.sort((a, b) => a - b);
+  }
+
+  async readChunks(
+    runId: string,
+    stage: number,
+    chunks: readonly number[],
+  ): Promise<(Item[] | undefined)[]> {
+    const marks = await this.#getMany<DoneMark>(
+      chunks.map((c) => ["chunk_done", runId, stage, c]),
+    );
+    const keys: Deno.KvKey[] = [];
+    marks.forEach((m, i) => {
+      for (let p = 0; p < (m?.parts ?? 0); p++) {
+        keys.push(["chunk_out", runId, stage, chunks[i], m!.token, p]);
+      }
+    });
+    const parts = await this.#getMany<Uint8Array>(keys);
+    let at = 0;
+    return marks.map((m, i) => {
+      if (!m) return undefined;
+      const mine = parts.slice(at, at += m.parts);
+      if (mine.some((p) => !p)) {
+        throw new Error(`store corrupt: chunk ${chunks[i]} of stage ${stage} of run ${runId}`);
+      }
+      return decodeParts<Item[]>(mine as Uint8Array[]);
+    });
+  }
+
+  /** Values of many keys: getMany in groups of 10 (its limit), all groups in parallel. */
+  async #getMany<T>(keys: Deno.KvKey[]): Promise<(T | null)[]> {
+    const groups: Promise<Deno.KvEntryMaybe<T>[]>[] = [];
+    for (let i = 0; i < keys.length; i += 10) {
+      groups.push(this.#kv.getMany<T[]>(keys.slice(i, i + 10)));
+    }
+    return (await Promise.all(groups)).flat().map((e) => e.value);
   }
 
   async readChunk(runId: string, stage: number, chunk: number): Promise<Item[] | undefined> {
@@ -219,15 +394,30 @@ export class KvStore implements Store {
   }
 
   async *readRejected(runId: string): AsyncIterable<Rejected & { stage: number; chunk: number }> {
-    for await (const e of this.#kv.list<DoneMark>({ prefix: ["chunk_done", runId] })) {
-      if (!e.value.rejParts) continue;
-      const [, , stage, chunk] = e.key as [string, string, number, number];
-      const rows = await this.#readParts<Rejected[]>(
-        ["chunk_rej", runId, stage, chunk, e.value.token],
-        e.value.rejParts,
-      );
-      for (const r of rows) yield { ...r, stage, chunk };
+    // Only chunks with rejected items have `chunk_rej` parts: read those, not every done mark.
+    // Parts of a staged commit that never happened (another token) are skipped.
+    let group: { stage: number; chunk: number; token: string; parts: Uint8Array[] } | undefined;
+    const flush = async () => {
+      if (!group) return [];
+      const g = group;
+      group = undefined;
+      const mark = (await this.#kv.get<DoneMark>(["chunk_done", runId, g.stage, g.chunk])).value;
+      if (!mark || mark.token !== g.token || mark.rejParts !== g.parts.length) return [];
+      return decodeParts<Rejected[]>(g.parts).map((r) => ({
+        ...r,
+        stage: g.stage,
+        chunk: g.chunk,
+      }));
+    };
+    for await (const e of this.#kv.list<Uint8Array>({ prefix: ["chunk_rej", runId] })) {
+      const [, , stage, chunk, token] = e.key as [string, string, number, number, string];
+      if (!group || group.stage !== stage || group.chunk !== chunk || group.token !== token) {
+        yield* await flush();
+        group = { stage, chunk, token, parts: [] };
+      }
+      group.parts.push(e.value);
     }
+    yield* await flush();
   }
 
   async sourceProgress(runId: string): Promise<SourceProgress> {
@@ -290,10 +480,47 @@ export class KvStore implements Store {
     }
   }
 
+  runStats(o: { from: number; to: number; pipeline?: string }): Promise<RunStats> {
+    return readRunStats(this.#kv, o);
+  }
+
+  async #usableIndex(runId: string, stage: number): Promise<boolean> {
+    const meta = await this.#indexMeta(runId);
+    if (!meta || meta.stage !== stage) return false;
+    return (await this.#kv.get(["ix_off", runId])).versionstamp === null;
+  }
+
+  async itemIndexStats(runId: string, stage: number): Promise<ItemIndexStats | undefined> {
+    if (!(await this.#usableIndex(runId, stage))) return undefined;
+    return await readIndexStats(this.#kv, runId, stage);
+  }
+
+  async queryItemIndex(q: ItemIndexQuery): Promise<ItemIndexPage | undefined> {
+    if (!(await this.#usableIndex(q.runId, q.stage))) return undefined;
+    let counts = new Map<string, number>();
+    const eqs = q.where.filter((c) => c.op === "=");
+    if (!q.sort && eqs.length > 1) {
+      const keys = eqs.map((c) => [
+        "ix_v",
+        q.runId,
+        q.stage,
+        ITEM_INDEX_FIELDS.indexOf(c.field),
+        ...valueKey(c.value),
+      ]);
+      const got = await this.#kv.getMany<Deno.KvU64[]>(keys);
+      counts = new Map(eqs.map((c, i) => [JSON.stringify(c), Number(got[i].value?.value ?? 0n)]));
+    }
+    // Fields without value counts (score) drive only when nothing else can.
+    const count = (c: IndexCondition) => counts.get(JSON.stringify(c)) ?? Number.MAX_SAFE_INTEGER;
+    return await queryIndex(this.#kv, q, count);
+  }
+
   async deleteRun(id: string): Promise<void> {
-    const run = await this.getRun(id);
     for (
       const space of [
+        "ix",
+        "ix_t",
+        "ix_v",
         "chunk_done",
         "chunk_out",
         "chunk_rej",
@@ -305,11 +532,18 @@ export class KvStore implements Store {
     ) {
       await this.#deletePrefix([space, id]);
     }
-    if (run) {
-      await retryLocked(() =>
-        this.#kv.atomic().delete(["run", id]).delete(["runs_by_time", run.createdAt, id])
-          .delete(["runs_by_pipeline", run.pipeline, run.createdAt, id]).commit()
-      );
+    this.#meta.delete(id);
+    for (;;) {
+      const cur = await this.#kv.get<RunRecord>(["run", id]);
+      if (!cur.value) break;
+      const r = cur.value;
+      const indexed = await this.#kv.get(stateKey(r));
+      const op = this.#kv.atomic().check(cur, indexed).delete(["run", id])
+        .delete(["runs_by_time", r.createdAt, id])
+        .delete(["runs_by_pipeline", r.pipeline, r.createdAt, id])
+        .delete(["ix_meta", id]).delete(["ix_off", id]);
+      if (indexed.versionstamp !== null) indexRunState(op, r, -1);
+      if ((await retryLocked(() => op.commit())).ok) break;
     }
   }
 
@@ -358,8 +592,10 @@ export async function openKvBackend(path: string): Promise<Backend> {
     if (dir && dir !== path) await Deno.mkdir(dir, { recursive: true });
   }
   const kv = await Deno.openKv(path);
+  const store = new KvStore(kv);
+  await store.migrate();
   return {
-    store: new KvStore(kv),
+    store,
     queue: new KvQueue(kv),
     kv,
     close: () => kv.close(),

@@ -8,6 +8,17 @@
 import type { Item, Json, Rejected } from "../../sdk/types.ts";
 import type { EngineMessage, Queue } from "../queue/queue.ts";
 import type { ResolvedPlugin } from "../plugins/manifest.ts";
+import type { ItemIndexPage, ItemIndexQuery, ItemIndexStats } from "./item_index.ts";
+
+export type {
+  IndexCondition,
+  IndexValue,
+  ItemIndexPage,
+  ItemIndexPosition,
+  ItemIndexQuery,
+  ItemIndexStats,
+  ItemRef,
+} from "./item_index.ts";
 
 /** Life cycle of a run. */
 export type RunState = "queued" | "running" | "succeeded" | "failed" | "cancelled";
@@ -164,6 +175,11 @@ export interface ChunkCommit {
 export interface RunFilter {
   pipeline?: string;
   state?: RunState;
+  /**
+   * Trigger kind (`cron`, `api`…). Optional for a backend to honour: callers check the kind of
+   * the runs they get again. The KV backend skips other kinds in its state index unread.
+   */
+  trigger?: string;
   limit?: number;
   /** Opaque cursor from a previous page. */
   cursor?: string;
@@ -173,6 +189,22 @@ export interface RunFilter {
 export interface RunPage {
   runs: RunRecord[];
   cursor?: string;
+}
+
+/** Run statistics kept by the store (see {@link Store.runStats}). */
+export interface RunStats {
+  /** One bucket per hour (start in epoch ms), oldest first. */
+  hours: {
+    start: number;
+    /** Runs created in the hour, by their state now. */
+    runs: Record<RunState, number>;
+    /** Items read by sources (stage 0 output) in chunks committed in the hour. */
+    itemsRead: number;
+    /** Items out of runs' last stages in chunks committed in the hour. */
+    itemsOut: number;
+  }[];
+  /** Runs per state now (all time; of one pipeline when asked). */
+  states: Record<RunState, number>;
 }
 
 /** Durable state of runs. Every write is idempotent under at-least-once delivery. */
@@ -193,8 +225,16 @@ export interface Store {
    */
   commitChunk(commit: ChunkCommit): Promise<boolean>;
   isChunkDone(runId: string, stage: number, chunk: number): Promise<boolean>;
-  /** Indices of done chunks of a stage, ascending. */
-  doneChunks(runId: string, stage: number): Promise<number[]>;
+  /**
+   * Indices of done chunks of a stage, ascending. With `from`/`limit`, a backend may return only
+   * the first `limit` chunks at or after `from` (callers filter and cut again, so a backend
+   * that ignores them stays correct).
+   */
+  doneChunks(
+    runId: string,
+    stage: number,
+    window?: { from?: number; limit?: number },
+  ): Promise<number[]>;
   /** The committed output of a chunk, or undefined when not committed. */
   readChunk(runId: string, stage: number, chunk: number): Promise<Item[] | undefined>;
   /** Rejected items of a run, every stage, in order. */
@@ -210,6 +250,46 @@ export interface Store {
   removeDeadLetter(runId: string, stage: number, chunk: number): Promise<boolean>;
   deleteRun(id: string): Promise<void>;
   close(): void;
+
+  // --- Optional read models (issue 7: UI pages fast at 100,000 runs / 1,000,000 items). A
+  // backend without them still works: callers fall back to scanning. A backend with them keeps
+  // them in the same transaction as the write they follow (createRun, transitionRun,
+  // commitChunk, deleteRun), and `listRuns({state})` reads an index by state.
+
+  /**
+   * Run statistics without scanning runs: per hour from `from` (rounded down to the hour) to
+   * `to` (exclusive), runs created in the hour by their current state (moved on every
+   * transition), and items read (stage 0 `out`) and out of last stages (`out` of the run's last
+   * stage) in the hour the chunk was committed; plus runs per state now (of `pipeline` when
+   * given, else of all pipelines).
+   */
+  runStats?(o: { from: number; to: number; pipeline?: string }): Promise<RunStats>;
+
+  /**
+   * The committed output of several chunks of a stage at once (undefined for one not
+   * committed), in the order asked: one round trip instead of one per chunk.
+   */
+  readChunks?(
+    runId: string,
+    stage: number,
+    chunks: readonly number[],
+  ): Promise<(Item[] | undefined)[]>;
+
+  /**
+   * Counts of a run's item index, or undefined when the run has no usable index (run created
+   * before the index existed, a chunk too large to index, or `stage` is not the index stage:
+   * the last non-sink stage, `itemIndexStage`). The index holds one row per committed item of
+   * that stage with its `website.status`, `band`, `lead` and `score` (`ITEM_INDEX_FIELDS`),
+   * written atomically with each chunk commit of the stage.
+   */
+  itemIndexStats?(runId: string, stage: number): Promise<ItemIndexStats | undefined>;
+
+  /**
+   * Rows of a run's item index matching every condition, in item order (needs an `=`
+   * condition) or sorted by a numeric field, resuming after a position; undefined when the run
+   * has no usable index (see {@link Store.itemIndexStats}). Contract in `ItemIndexQuery`.
+   */
+  queryItemIndex?(q: ItemIndexQuery): Promise<ItemIndexPage | undefined>;
 }
 
 /** A rate limiter: `take` waits for a token of `key`'s bucket. */

@@ -76,7 +76,10 @@ export interface Triggers {
   scheduler: Scheduler;
   webhooks: WebhookIntake;
   store: TriggerStore;
-  /** Stops the scheduler (gives up its lease). The catalog and KV stay open. */
+  /**
+   * Stops the scheduler (gives up its lease) and waits for webhook delivery records still being
+   * written. The catalog and KV stay open.
+   */
   close(): Promise<void>;
 }
 
@@ -111,5 +114,13 @@ export async function startTriggers(o: StartTriggersOptions): Promise<Triggers> 
     log: o.log?.child({ component: "webhooks" }),
   });
   await scheduler.start();
-  return { scheduler, webhooks, store, close: () => scheduler.stop() };
+  return {
+    scheduler,
+    webhooks,
+    store,
+    close: async () => {
+      await scheduler.stop();
+      await webhooks.settled();
+    },
+  };
 }

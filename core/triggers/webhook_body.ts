@@ -177,3 +177,36 @@ export function inputsFromBody(
   }
   return v;
 }
+
+const encoder = new TextEncoder();
+
+/**
+ * Writes a run's input file `<dir>/<name>` and flushes it to disk before returning its path,
+ * creating `dir` when it is missing. The name must be new (it carries the run id): nothing reads
+ * the file before the run that names it is recorded, so no temp file and rename are needed. A
+ * failed write leaves no file behind.
+ */
+export async function writeInputFile(dir: string, name: string, text: string): Promise<string> {
+  const path = `${dir}/${name}`;
+  const open = () => Deno.open(path, { write: true, createNew: true });
+  let file: Deno.FsFile;
+  try {
+    file = await open();
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    await Deno.mkdir(dir, { recursive: true });
+    file = await open();
+  }
+  try {
+    const data = encoder.encode(text);
+    let off = 0;
+    while (off < data.length) off += await file.write(data.subarray(off));
+    await file.syncData();
+  } catch (e) {
+    file.close();
+    await Deno.remove(path).catch(() => {});
+    throw e;
+  }
+  file.close();
+  return path;
+}

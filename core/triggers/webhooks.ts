@@ -19,11 +19,17 @@ import { resolveTemplates, TemplateError } from "../pipeline/template.ts";
 import { join } from "../paths.ts";
 import { type Logger, silentLogger } from "../telemetry/log.ts";
 import { type Clock, systemClock } from "./clock.ts";
+import { DeliveryHistory } from "./delivery_history.ts";
 import type { CatalogEntry } from "./pipeline_catalog.ts";
-import { atomicWriteFile } from "./pipeline_versions.ts";
 import type { RunLauncher } from "./run_launcher.ts";
 import type { DeliveryRecord, TriggerStore } from "./trigger_store.ts";
-import { BodyError, inputsFromBody, itemsFromBody, readBody } from "./webhook_body.ts";
+import {
+  BodyError,
+  inputsFromBody,
+  itemsFromBody,
+  readBody,
+  writeInputFile,
+} from "./webhook_body.ts";
 import { verifyRequest } from "./webhook_signatures.ts";
 
 /** Options of {@link WebhookIntake}. */
@@ -66,17 +72,25 @@ export class WebhookIntake {
   #clock: Clock;
   #log: Logger;
   #inflight = new Map<string, Promise<string | undefined>>();
+  #history: DeliveryHistory;
 
   /** Builds the intake. */
   constructor(o: WebhookIntakeOptions) {
     this.#o = o;
     this.#clock = o.clock ?? systemClock;
     this.#log = o.log ?? silentLogger;
+    this.#history = new DeliveryHistory(o.store, o.keepDeliveries ?? 50, this.#log);
   }
 
-  /** Newest deliveries of a hook first. */
+  /** Newest deliveries of a hook first (including every answer this intake gave so far). */
   async deliveries(pipeline: string, hook: string, limit = 50): Promise<DeliveryRecord[]> {
+    await this.#history.settled(pipeline, hook);
     return await this.#o.store.listDeliveries(pipeline, hook, limit);
+  }
+
+  /** Resolves when the delivery records of every answer so far are written (at shutdown). */
+  async settled(): Promise<void> {
+    await this.#history.settled();
   }
 
   /** Answers one request to `/hooks/{pipeline}/{hook}`. */
@@ -111,8 +125,7 @@ export class WebhookIntake {
         reason: rec.reason,
       });
     }
-    await this.#o.store.recordDelivery(pipeline, hookId, rec, this.#o.keepDeliveries ?? 50)
-      .catch((e) => this.#log.error("recording a delivery failed", { error: String(e) }));
+    this.#history.add(pipeline, hookId, rec); // written in the background, see delivery_history.ts
     return res;
   }
 
@@ -221,9 +234,7 @@ export class WebhookIntake {
     try {
       if (items) {
         const dir = join(o.dataDir, "webhooks", pipeline);
-        await Deno.mkdir(dir, { recursive: true });
-        inputFile = join(dir, `${runId}.${items.format}`);
-        await atomicWriteFile(inputFile, items.text);
+        inputFile = await writeInputFile(dir, `${runId}.${items.format}`, items.text);
       }
       await o.runs.start({
         entry,

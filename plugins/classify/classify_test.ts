@@ -510,3 +510,9 @@ Deno.test("lead: every status but live/redirect/unknown; unknown says why", () =
   const onlyParked = classifyItems(items, { leadStatuses: ["parked"] });
   assert.equal(onlyParked[0].lead, false);
 });
+
+Deno.test("URLs cut off by our own probe deadline never make a site unreachable", () => {
+  const v = run(dnsOk(), failed(["timeout", "deadline", "deadline", "deadline"]));
+  assert.notEqual(v.status, "unreachable");
+  assert.equal(v.status, "unknown");
+});

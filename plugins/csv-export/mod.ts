@@ -1,7 +1,7 @@
 /**
  * csv-export: writes the run's leads (or all items) as CSV with chosen columns, one part file per
- * chunk (overwritten on retry), concatenated into the final file atomically in `finish`. Items
- * pass through unchanged.
+ * chunk (overwritten on retry), concatenated into the final file atomically in `finish`, one row
+ * per item key unless `unique: false`. Items pass through unchanged.
  * @module
  */
 import { definePlugin, type Item } from "@sluice/sdk";
@@ -22,6 +22,7 @@ interface Config {
   bom?: boolean;
   delimiter?: string;
   header?: boolean;
+  unique?: boolean;
 }
 
 interface State {
@@ -50,6 +51,32 @@ function csv(rows: string[][], delimiter: string): string {
   return rows.length === 0 ? "" : stringify(rows, { delimiter, record_delimiter: "\r\n" });
 }
 
+/**
+ * A part of a `unique` export: one JSON line `[key, csvRow]` per row, so `finish` can keep the
+ * first row of each key across chunks (the same domain can arrive in two chunks).
+ */
+function keyedPart(keys: string[], rows: string[][], delimiter: string): string {
+  return rows.map((r, i) => JSON.stringify([keys[i], csv([r], delimiter)]) + "\n").join("");
+}
+
+/** The `mapPart` of `finalizeParts` for keyed parts: drops rows of keys seen in earlier parts. */
+function uniqueRows(): (data: Uint8Array) => Uint8Array {
+  const seen = new Set<string>();
+  const dec = new TextDecoder();
+  const enc = new TextEncoder();
+  return (data) => {
+    let out = "";
+    for (const line of dec.decode(data).split("\n")) {
+      if (!line) continue;
+      const [key, row] = JSON.parse(line) as [string, string];
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out += row;
+    }
+    return enc.encode(out);
+  };
+}
+
 export default definePlugin<Config, State>({
   setup({ config, dataDir, run }) {
     const delimiter = config.delimiter ?? ",";
@@ -72,7 +99,14 @@ export default definePlugin<Config, State>({
     const leadsOnly = config.leadsOnly ?? true;
     const chosen = leadsOnly ? items.filter((i: Item) => i.lead === true) : items;
     const rows = chosen.map((i) => state.columns.map((c) => cellText(getPath(i, c.path))));
-    await writePart(state.file, chunk, csv(rows, config.delimiter ?? ","));
+    const delimiter = config.delimiter ?? ",";
+    await writePart(
+      state.file,
+      chunk,
+      (config.unique ?? true)
+        ? keyedPart(chosen.map((i) => i.key), rows, delimiter)
+        : csv(rows, delimiter),
+    );
     metrics.count("rows_written", rows.length);
     return items;
   },
@@ -80,7 +114,11 @@ export default definePlugin<Config, State>({
     const header = (config.header ?? true)
       ? csv([state.columns.map((c) => c.header)], config.delimiter ?? ",")
       : undefined;
-    const r = await finalizeParts(state.file, { header, bom: config.bom ?? false });
+    const r = await finalizeParts(state.file, {
+      header,
+      bom: config.bom ?? false,
+      mapPart: (config.unique ?? true) ? uniqueRows() : undefined,
+    });
     if (!r.alreadyDone) log.info(`csv-export: wrote ${state.file} from ${r.parts} chunk(s)`);
   },
 });

@@ -74,3 +74,31 @@ Deno.test("csv-export: a path outside the data folder is refused", async () => {
     /outside the plugin's data folder/,
   );
 });
+
+Deno.test("csv-export: a key in two chunks gives one row (the first chunk's); unique: false keeps both", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    const branch = { ...items[0], name: "Second branch" };
+    for (const unique of [true, false]) {
+      await using p = await openPlugin({
+        dir,
+        dataDir,
+        config: { unique, path: `u-${unique}.csv`, columns: ["domain", "name"] },
+      });
+      await p.process([items[2]], 2);
+      await p.process([branch], 1); // the same key as chunk 0's first item, in a later chunk
+      await p.process(items.slice(0, 2), 0);
+      await p.process([branch], 1); // retried
+      await p.finish();
+      const text = await Deno.readTextFile(join(dataDir, `u-${unique}.csv`));
+      assert.equal(
+        text,
+        unique
+          ? 'domain,name\r\na.com,"Café, ""Zur Post"""\r\nc.com,C\r\n'
+          : 'domain,name\r\na.com,"Café, ""Zur Post"""\r\na.com,Second branch\r\nc.com,C\r\n',
+      );
+    }
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

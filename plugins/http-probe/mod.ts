@@ -7,7 +7,7 @@ import { definePlugin, type Item } from "@sluice/sdk";
 import { DnsClient } from "@sluice/sdk/net/dns_client.ts";
 import { lookupDomain, lookupHost } from "@sluice/sdk/net/dns_lookup.ts";
 import { fetchWithRedirects, type HostResolver } from "@sluice/sdk/net/http_fetch.ts";
-import { KeyedLimiter, mapConcurrent } from "@sluice/sdk/net/limiter.ts";
+import { KeyedLimiter, Limiter, mapConcurrent } from "@sluice/sdk/net/limiter.ts";
 import type { DnsResult } from "@sluice/sdk/net/types.ts";
 import { probeDomain } from "./probe.ts";
 
@@ -27,6 +27,8 @@ interface State {
   dns?: DnsClient;
   resolve: HostResolver;
   perIp: KeyedLimiter;
+  /** Domains probed at once by this process, across the chunks it serves concurrently. */
+  slots: Limiter;
 }
 
 export default definePlugin<Config, State>({
@@ -47,12 +49,26 @@ export default definePlugin<Config, State>({
         aaaa: [],
         cname: [],
       });
-    return { dns, resolve, perIp: new KeyedLimiter(config.perIpConcurrency ?? 4) };
+    return {
+      dns,
+      resolve,
+      perIp: new KeyedLimiter(config.perIpConcurrency ?? 4),
+      slots: new Limiter(network.concurrency),
+    };
   },
   async process(items, { config, state, network, metrics, signal }) {
     const field = config.field ?? "domain";
     const itemTimeout = config.itemTimeoutMs ?? network.timeouts.request * 3;
     return await mapConcurrent(items, network.concurrency, async (item): Promise<Item> => {
+      const release = await state.slots.acquire(signal);
+      try {
+        return await probeItem(item);
+      } finally {
+        release();
+      }
+    });
+
+    async function probeItem(item: Item): Promise<Item> {
       const value = item[field];
       const domain = (typeof value === "string" && value ? value : item.key).toLowerCase();
       const deadline = new AbortController();
@@ -98,6 +114,6 @@ export default definePlugin<Config, State>({
         clearTimeout(timer);
         signal.removeEventListener("abort", onAbort);
       }
-    });
+    }
   },
 });

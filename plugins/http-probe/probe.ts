@@ -83,9 +83,9 @@ export async function probeDomain(opts: ProbeOptions): Promise<HttpProbeResult> 
         url,
         hops: [],
         error: {
-          kind: "timeout",
+          kind: "deadline",
           message: "the domain's probe deadline passed before this URL was tried",
-          ours: isOurs("timeout"),
+          ours: isOurs("deadline"),
           url,
         },
       });

@@ -166,7 +166,7 @@ Deno.test("probeDomain: random path on a catch-all site has the same body as bes
   });
 });
 
-Deno.test("probeDomain after the deadline records our timeout for the URLs left", async () => {
+Deno.test("probeDomain after the deadline records our deadline (not a timeout) for the URLs left", async () => {
   const ac = new AbortController();
   ac.abort();
   const r = await probeDomain({
@@ -177,7 +177,7 @@ Deno.test("probeDomain after the deadline records our timeout for the URLs left"
   });
   assert.equal(r.status, "unknown");
   assert.deepEqual(r.attempts.map((a) => [a.error?.kind, a.error?.ours]), [
-    ["timeout", true],
-    ["timeout", true],
+    ["deadline", true],
+    ["deadline", true],
   ]);
 });

@@ -8,6 +8,7 @@ import type { HttpErrorKind } from "./types.ts";
 /** Kinds that are our failures (timeouts, our resolver, our network), not the domain's. */
 export const OUR_KINDS: ReadonlySet<HttpErrorKind> = new Set<HttpErrorKind>([
   "timeout",
+  "deadline",
   "connect_timeout",
   "dns_unknown",
   "unreachable",

@@ -43,7 +43,9 @@ Deno.test("classifyCertificate tells hostname, expiry and unknown issuer apart",
 });
 
 Deno.test("only our own failures are marked ours", () => {
-  for (const k of ["timeout", "connect_timeout", "dns_unknown", "unreachable"] as const) {
+  for (
+    const k of ["timeout", "deadline", "connect_timeout", "dns_unknown", "unreachable"] as const
+  ) {
     assert.equal(isOurs(k), true, k);
   }
   for (const k of ["refused", "reset", "tls_expired", "no_address", "redirect_loop"] as const) {

@@ -139,7 +139,7 @@ export async function fetchWithRedirects(opts: FetchOptions): Promise<FetchResul
     } catch (err) {
       // Cancelled (the caller's deadline or shutdown) while waiting or connecting: ours.
       const kind = opts.signal?.aborted && !(err instanceof HttpProbeError)
-        ? "timeout"
+        ? "deadline"
         : classifyError(err);
       const message = err instanceof HttpProbeError
         ? err.message

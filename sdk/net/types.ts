@@ -96,6 +96,11 @@ export type HttpErrorKind =
   | "connect_timeout"
   /** No (complete) response within `timeouts.request` (ours). */
   | "timeout"
+  /**
+   * The domain's probe deadline (or a cancel) ended the request before it finished, e.g. while
+   * it waited for a per-IP slot: ours, never evidence that the site is down.
+   */
+  | "deadline"
   /** Certificate expired or not yet valid. */
   | "tls_expired"
   /** Certificate does not match the host name. */

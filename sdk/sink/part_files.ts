@@ -91,6 +91,11 @@ export interface FinalizeOptions {
   bom?: boolean;
   /** Keep the parts after finalizing (default false: they are removed). */
   keepParts?: boolean;
+  /**
+   * Rewrites each part before it is appended, called once per part in chunk order (e.g. to drop
+   * rows whose key an earlier part already wrote, or to turn a part's own format into the file's).
+   */
+  mapPart?: (data: Uint8Array, chunk: number) => Uint8Array | Promise<Uint8Array>;
 }
 
 /** What {@linkcode finalizeParts} did. */
@@ -143,7 +148,10 @@ export async function finalizeParts(
       if (options.header !== undefined) {
         await w(typeof options.header === "string" ? enc.encode(options.header) : options.header);
       }
-      for (const n of names) await w(await Deno.readFile(join(dir, n)));
+      for (const n of names) {
+        const data = await Deno.readFile(join(dir, n));
+        await w(options.mapPart ? await options.mapPart(data, Number(n.slice(0, 10))) : data);
+      }
     }
     await Deno.rename(tmp, finalPath);
   } catch (err) {

@@ -56,6 +56,8 @@ Deno.test("one server and three workers on PostgreSQL: two SIGKILLed midway, eve
     SLUICE_ADMIN_TOKEN: TOKEN,
     SLUICE_STORE_VISIBILITY_TIMEOUT: "2s",
     SLUICE_ENGINE_CHUNK_SIZE: String(CHUNK),
+    // Two chunks at a time per process: a busy process leaves new work to the others.
+    SLUICE_ENGINE_CONCURRENCY: "2",
     SLUICE_LOG_LEVEL: "error",
     SLUICE_LOG_FORMAT: "json",
   };
@@ -72,10 +74,7 @@ Deno.test("one server and three workers on PostgreSQL: two SIGKILLed midway, eve
     return p;
   };
   const worker = (name: string) =>
-    spawn(name, ["worker", "--concurrency", "2"], {
-      SLUICE_SERVER_PORT: "0",
-      SLUICE_ENGINE_CONCURRENCY: "2",
-    });
+    spawn(name, ["worker", "--concurrency", "2"], { SLUICE_SERVER_PORT: "0" });
   const lastStage = async () => {
     const [r] = await sql<{ done: number }[]>`
       SELECT coalesce(max(chunks_done), 0) AS done FROM sluice_counters WHERE stage = 2`;
@@ -84,7 +83,10 @@ Deno.test("one server and three workers on PostgreSQL: two SIGKILLed midway, eve
   try {
     await Deno.mkdir(join(dir, "pipelines"), { recursive: true });
     await Deno.writeTextFile(join(dir, "pipelines", "mp.yaml"), PIPELINE);
-    spawn("server", ["serve"], { SLUICE_SERVER_PORT: String(port), SLUICE_SERVER_HOST: "127.0.0.1" });
+    spawn("server", ["serve"], {
+      SLUICE_SERVER_PORT: String(port),
+      SLUICE_SERVER_HOST: "127.0.0.1",
+    });
     const base = `http://127.0.0.1:${port}`;
     await until("the server", async () => {
       const r = await fetch(`${base}/readyz`).catch(() => undefined);
@@ -137,7 +139,9 @@ Deno.test("one server and three workers on PostgreSQL: two SIGKILLed midway, eve
     const keys = new Set(out.map((l) => JSON.parse(l).key));
     assert.equal(keys.size, ITEMS);
     assert.ok(out.every((l) => JSON.parse(l).seen === true));
-    const counters = await sql<{ stage: number; n_in: number; n_out: number; chunks_done: number }[]>`
+    const counters = await sql<
+      { stage: number; n_in: number; n_out: number; chunks_done: number }[]
+    >`
       SELECT stage, n_in, n_out, chunks_done FROM sluice_counters WHERE run_id = ${runId}
       ORDER BY stage`;
     assert.deepEqual(

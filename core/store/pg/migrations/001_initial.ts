@@ -142,4 +142,51 @@ CREATE TABLE sluice_buckets (
   at         double precision NOT NULL,
   touched_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- Trigger state shared by every server (see core/triggers/trigger_store.ts).
+CREATE TABLE sluice_trigger_state (
+  pipeline   text NOT NULL,
+  trigger    text NOT NULL,
+  last_at    bigint,
+  active_run text,
+  queued_at  bigint,
+  PRIMARY KEY (pipeline, trigger)
+);
+CREATE TABLE sluice_trigger_occurrences (
+  pipeline   text NOT NULL,
+  trigger    text NOT NULL,
+  at         bigint NOT NULL,
+  expires_at bigint NOT NULL,
+  PRIMARY KEY (pipeline, trigger, at)
+);
+CREATE TABLE sluice_trigger_pauses (
+  pipeline text NOT NULL,
+  trigger  text NOT NULL,
+  at       bigint NOT NULL,
+  PRIMARY KEY (pipeline, trigger)
+);
+CREATE TABLE sluice_trigger_fires (
+  pipeline     text NOT NULL,
+  trigger      text NOT NULL,
+  scheduled_at bigint NOT NULL,
+  record       json NOT NULL,
+  PRIMARY KEY (pipeline, trigger, scheduled_at)
+);
+CREATE TABLE sluice_hook_claims (
+  pipeline   text NOT NULL,
+  hook       text NOT NULL,
+  kind       text NOT NULL,
+  key        text NOT NULL,
+  record     json,
+  expires_at bigint NOT NULL,
+  PRIMARY KEY (pipeline, hook, kind, key)
+);
+CREATE TABLE sluice_hook_deliveries (
+  id       bigserial PRIMARY KEY,
+  pipeline text NOT NULL,
+  hook     text NOT NULL,
+  at       bigint NOT NULL,
+  record   json NOT NULL
+);
+CREATE INDEX sluice_hook_deliveries_newest ON sluice_hook_deliveries (pipeline, hook, at DESC, id DESC);
 `;

@@ -1,0 +1,243 @@
+/**
+ * PostgreSQL backend benchmark (not a test): trivial-chunk jobs/s (one job = one queue message
+ * whose chunk is committed) with 1, 2 and 4 worker processes on one throwaway PostgreSQL, and the
+ * embedded KV backend beside PostgreSQL with one process. Workers run the engine with the
+ * in-process executor so the figures measure queue and store, not plugins.
+ *
+ * `deno run -A bench/pg_bench.ts [--runs 16] [--items 2000] [--chunk 10] [--workers 1,2,4]`
+ * Prints a markdown report; record it in `bench/RESULTS.md`.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { parse as parseYaml } from "yaml";
+import { Engine } from "../core/engine/engine.ts";
+import { InProcessExecutor } from "../core/engine/in_process_executor.ts";
+import { prepareRun } from "../core/engine/prepare.ts";
+import { join, ROOT } from "../core/paths.ts";
+import { Pipeline } from "../core/pipeline/model.ts";
+import { openRegistry } from "../core/plugins/registry.ts";
+import { openKvBackend } from "../core/store/kv_backend.ts";
+import { connectPg } from "../core/store/pg/connect.ts";
+import { openPgBackend } from "../core/store/pg/pg_backend.ts";
+import type { Backend, RunRecord } from "../core/store/store.ts";
+import { startPostgres } from "../testing/postgres.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    runs: { type: "string", default: "16" },
+    items: { type: "string", default: "2000" },
+    chunk: { type: "string", default: "10" },
+    workers: { type: "string", default: "1,2,4" },
+    concurrency: { type: "string", default: "8" },
+    // internal: run as a worker process / a single-process engine
+    worker: { type: "string" },
+    single: { type: "string" },
+  },
+});
+const RUNS = Number(values.runs);
+const ITEMS = Number(values.items);
+const CHUNK = Number(values.chunk);
+const CONCURRENCY = Number(values.concurrency);
+
+const yaml = `name: pgbench
+source: { plugin: gen-source, with: { count: ${ITEMS} }, chunk: ${CHUNK} }
+stages:
+  - { id: t, plugin: tag, with: { field: t }, concurrency: 64 }
+`;
+
+async function registry(dir: string) {
+  return await openRegistry({
+    builtinDir: join(ROOT, "core/engine/testdata"),
+    installDir: join(dir, "plugins"),
+    lockPath: join(dir, "plugins.lock"),
+  });
+}
+
+async function newRuns(dir: string): Promise<RunRecord[]> {
+  const reg = await registry(dir);
+  const pipeline = Pipeline.parse(parseYaml(yaml));
+  return Array.from({ length: RUNS }, () =>
+    prepareRun({
+      pipeline,
+      yaml,
+      file: "pgbench.yaml",
+      registry: reg,
+      inputs: {},
+      trigger: { kind: "cli" },
+      defaults: {
+        chunk: CHUNK,
+        concurrency: 64,
+        timeoutMs: 30_000,
+        memoryMb: 128,
+        retry: { attempts: 3, delayMs: 10, maxDelayMs: 100 },
+      },
+    }));
+}
+
+async function engineOn(backend: Backend, dir: string) {
+  const executor = new InProcessExecutor();
+  const engine = new Engine({ backend, executor, dataDir: dir, concurrency: CONCURRENCY });
+  await engine.start();
+  return {
+    engine,
+    async close() {
+      await engine.close();
+      await executor.close();
+      await backend.close();
+    },
+  };
+}
+
+/** Worker mode: an engine on the database until SIGTERM. */
+async function worker(url: string) {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-pgbench-w-" });
+  const backend = await openPgBackend({ url, concurrency: CONCURRENCY, migrate: false });
+  const e = await engineOn(backend, dir);
+  console.log("ready");
+  await new Promise<void>((r) => Deno.addSignalListener("SIGTERM", () => r()));
+  await e.close();
+  await Deno.remove(dir, { recursive: true });
+  Deno.exit(0);
+}
+
+/** Single mode: one process, create the runs and wait for them; prints jobs/s. */
+async function single(kind: string, url?: string) {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-pgbench-s-" });
+  const backend = kind === "kv"
+    ? await openKvBackend(join(dir, "bench.kv"))
+    : await openPgBackend({ url: url!, concurrency: CONCURRENCY });
+  const e = await engineOn(backend, dir);
+  const runs = await newRuns(dir);
+  const t0 = performance.now();
+  for (const r of runs) await e.engine.createRun(r);
+  for (const r of runs) await e.engine.waitForRun(r.id);
+  const secs = (performance.now() - t0) / 1000;
+  let jobs = 0;
+  for (const r of runs) {
+    const c = await backend.store.counters(r.id, 2);
+    jobs += c[0].chunksDone + c[1].chunksDone;
+  }
+  await e.close();
+  await Deno.remove(dir, { recursive: true });
+  console.log(JSON.stringify({ jobs, secs, jobsPerSecond: Math.round(jobs / secs) }));
+}
+
+async function child(
+  args: string[],
+): Promise<{ jobs: number; secs: number; jobsPerSecond: number }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", join(ROOT, "bench/pg_bench.ts"), ...args],
+    stderr: "inherit",
+  }).output();
+  return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
+}
+
+/** N worker processes on a fresh database; the runs are created from here. */
+async function cluster(url: string, workers: number) {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-pgbench-c-" });
+  const setup = await openPgBackend({ url, concurrency: 1 });
+  const procs = Array.from({ length: workers }, () =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", join(ROOT, "bench/pg_bench.ts"), "--worker", url, ...passArgs()],
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn());
+  for (const p of procs) {
+    const reader = p.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    for (let text = ""; !text.includes("ready");) text += (await reader.read()).value ?? "";
+    reader.releaseLock();
+    void p.stdout.cancel().catch(() => {});
+  }
+  const runs = await newRuns(dir);
+  const t0 = performance.now();
+  for (const r of runs) {
+    await setup.store.createRun(r, [{
+      kind: "chunk",
+      runId: r.id,
+      stage: 0,
+      chunk: 0,
+      attempt: 1,
+    }]);
+  }
+  const sql = setup.sql;
+  for (;;) {
+    const [{ n }] = await sql<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM sluice_runs WHERE state IN ('succeeded', 'failed')`;
+    if (n >= runs.length) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const secs = (performance.now() - t0) / 1000;
+  const [{ jobs }] = await sql<{ jobs: number }[]>`SELECT count(*)::int AS jobs FROM sluice_chunks`;
+  for (const p of procs) p.kill("SIGTERM");
+  for (const p of procs) await p.status;
+  await setup.close();
+  await Deno.remove(dir, { recursive: true });
+  return { jobs, secs, jobsPerSecond: Math.round(jobs / secs) };
+}
+
+function passArgs(): string[] {
+  return [
+    "--runs",
+    values.runs!,
+    "--items",
+    values.items!,
+    "--chunk",
+    values.chunk!,
+    "--concurrency",
+    values.concurrency!,
+  ];
+}
+
+if (values.worker) {
+  await worker(values.worker);
+} else if (values.single) {
+  await single(values.single, Deno.env.get("PGBENCH_URL"));
+} else {
+  const pg = await startPostgres();
+  const admin = connectPg(pg.url, { max: 1 });
+  let n = 0;
+  const freshDb = async () => {
+    const name = `pgbench_${n++}`;
+    await admin.unsafe(`CREATE DATABASE ${name}`);
+    const u = new URL(pg.url);
+    u.pathname = `/${name}`;
+    return u.toString();
+  };
+  try {
+    const jobsPerRun = 2 * Math.ceil(ITEMS / CHUNK);
+    console.log(`# PostgreSQL backend benchmark\n`);
+    console.log(
+      `- ${
+        new Date().toISOString()
+      }; ${navigator.hardwareConcurrency} cores; Deno ${Deno.version.deno}; ` +
+        `PostgreSQL from testing/postgres.ts (fsync off)`,
+    );
+    console.log(
+      `- workload: ${RUNS} runs × ${ITEMS} items in chunks of ${CHUNK} through a source and one ` +
+        `trivial stage = ${
+          RUNS * jobsPerRun
+        } jobs; engine concurrency ${CONCURRENCY} per process\n`,
+    );
+    console.log("| worker processes | jobs | seconds | jobs/s | goal |");
+    console.log("|---|---|---|---|---|");
+    for (const w of values.workers!.split(",").map(Number)) {
+      const r = await cluster(await freshDb(), w);
+      console.log(
+        `| ${w} | ${r.jobs} | ${r.secs.toFixed(2)} | ${r.jobsPerSecond} | ${
+          w === 2 ? "≥ 2,000" : ""
+        } |`,
+      );
+    }
+    console.log("\n| backend (one process) | jobs | seconds | jobs/s |");
+    console.log("|---|---|---|---|");
+    const kv = await child(["--single", "kv", ...passArgs()]);
+    console.log(`| Deno KV (file) | ${kv.jobs} | ${kv.secs.toFixed(2)} | ${kv.jobsPerSecond} |`);
+    Deno.env.set("PGBENCH_URL", await freshDb());
+    const pgr = await child(["--single", "pg", ...passArgs()]);
+    console.log(`| PostgreSQL | ${pgr.jobs} | ${pgr.secs.toFixed(2)} | ${pgr.jobsPerSecond} |`);
+  } finally {
+    await admin.end();
+    await pg.close();
+  }
+}

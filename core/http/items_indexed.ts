@@ -1,0 +1,148 @@
+/**
+ * Pages of a run's items through the store's item index (`Store.queryItemIndex`), so a page of a
+ * run with 1,000,000 items reads one page of index rows and only the chunks holding that page's
+ * items, instead of every chunk. Filters on indexed fields become index conditions only where
+ * the index can answer them exactly or with a superset (decided from the index's value-type
+ * counts); the full filter is checked again on every loaded item, so results are the same as
+ * the scanning path's, in the same order.
+ * @module
+ */
+import type { Item } from "../../sdk/types.ts";
+import {
+  type IndexCondition,
+  ITEM_INDEX_FIELDS,
+  type ItemIndexPosition,
+  type ItemIndexStats,
+  type ItemRef,
+  refPosition,
+} from "../store/item_index.ts";
+import type { RunRecord, Store } from "../store/store.ts";
+import { HttpProblem } from "./problem.ts";
+
+/** A parsed filter (same shape as `items.ts`'s `FieldFilter`). */
+interface Filter {
+  field: string;
+  op: string;
+  value: string;
+}
+
+type IndexedField = (typeof ITEM_INDEX_FIELDS)[number];
+const isIndexed = (f: string): f is IndexedField => ITEM_INDEX_FIELDS.includes(f as IndexedField);
+
+/** A plan: the index conditions (a superset of the filters' matches) and the sort. */
+export interface IndexPlan {
+  where: IndexCondition[];
+  sort?: { field: IndexedField; desc: boolean };
+}
+
+/**
+ * The index conditions implied by `filters`, and whether the sort can come from the index;
+ * undefined when the index cannot narrow or order this query.
+ */
+export function planIndexQuery(
+  stats: ItemIndexStats,
+  filters: readonly Filter[],
+  sort?: string,
+): IndexPlan | undefined {
+  const where: IndexCondition[] = [];
+  const only = (field: string, allowed: string[]) =>
+    Object.entries(stats.types[field] ?? {}).every(([t, n]) => !n || allowed.includes(t));
+  for (const f of filters) {
+    if (!isIndexed(f.field)) continue;
+    const num = Number(f.value);
+    const numeric = f.value.trim() !== "" && Number.isFinite(num);
+    if (f.op === "=") {
+      if (f.value === "true" || f.value === "false") {
+        where.push({ field: f.field, op: "=", value: f.value === "true" });
+      } else if (f.value === "null") {
+        where.push({ field: f.field, op: "=", value: null });
+      } else if (numeric) {
+        // A number matches numerically, a string by its text: index only number-only fields.
+        if (only(f.field, ["number", "null", "boolean"])) {
+          where.push({ field: f.field, op: "=", value: num });
+        }
+      } else if (f.value !== "" && only(f.field, ["number", "null", "boolean", "string"])) {
+        where.push({ field: f.field, op: "=", value: f.value });
+      }
+    } else if (
+      [">", ">=", "<", "<="].includes(f.op) && numeric && only(f.field, ["number", "null"])
+    ) {
+      where.push({ field: f.field, op: f.op as IndexCondition["op"], value: num });
+    }
+  }
+  if (sort) {
+    const desc = sort.startsWith("-");
+    const field = desc ? sort.slice(1) : sort;
+    if (!isIndexed(field) || !only(field, ["number", "null"])) return undefined;
+    return { where, sort: { field, desc } };
+  }
+  return where.some((c) => c.op === "=") ? { where } : undefined;
+}
+
+function encodeCursor(p: ItemIndexPosition): string {
+  return btoa(JSON.stringify({ i: [p.chunk, p.offset, p.value ?? null] })).replaceAll("=", "");
+}
+
+function decodeCursor(s: string, sorted: boolean): ItemIndexPosition {
+  try {
+    const { i } = JSON.parse(atob(s));
+    if (Array.isArray(i) && typeof i[0] === "number" && typeof i[1] === "number") {
+      return sorted ? { chunk: i[0], offset: i[1], value: i[2] } : { chunk: i[0], offset: i[1] };
+    }
+  } catch { /* below */ }
+  throw new HttpProblem(400, "cursor is not one this server gave out; start without it");
+}
+
+/**
+ * One page of items through the index, or undefined when the run has no usable index or the
+ * query cannot use it (the caller scans instead). `pred` is the query's full predicate.
+ */
+export async function indexedItemPage(
+  store: Store,
+  run: RunRecord,
+  q: { stage: number; filters: readonly Filter[]; sort?: string },
+  pred: (item: Item) => boolean,
+  page: { limit: number; cursor?: string; signal?: AbortSignal },
+): Promise<{ items: Item[]; cursor?: string } | undefined> {
+  if (!store.itemIndexStats || !store.queryItemIndex) return undefined;
+  const stats = await store.itemIndexStats(run.id, q.stage);
+  const plan = stats && planIndexQuery(stats, q.filters, q.sort);
+  if (!plan) return undefined;
+  let after = page.cursor ? decodeCursor(page.cursor, !!plan.sort) : undefined;
+  const chunks = new Map<number, Promise<Item[]>>();
+  const load = (c: number) => {
+    let p = chunks.get(c);
+    if (!p) chunks.set(c, p = store.readChunk(run.id, q.stage, c).then((items) => items ?? []));
+    return p;
+  };
+  const found: { item: Item; ref: ItemRef }[] = [];
+  let batch = page.limit + 1;
+  for (;;) {
+    const res = await store.queryItemIndex({
+      runId: run.id,
+      stage: q.stage,
+      where: plan.where,
+      sort: plan.sort,
+      after,
+      limit: batch,
+      signal: page.signal,
+    });
+    if (!res) return undefined;
+    await Promise.all([...new Set(res.refs.map((r) => r.chunk))].map(load));
+    for (const ref of res.refs) {
+      const item = (await load(ref.chunk))[ref.offset];
+      if (item && pred(item)) found.push({ item, ref });
+      if (found.length > page.limit) break;
+    }
+    if (found.length > page.limit || res.done || !res.refs.length) break;
+    after = refPosition(res.refs.at(-1)!, plan.sort?.field);
+    batch = Math.min(batch * 4, 2000);
+    // Chunks of earlier batches are no longer needed.
+    chunks.clear();
+  }
+  const items = found.slice(0, page.limit).map((f) => f.item);
+  const cursor = found.length > page.limit
+    ? encodeCursor(refPosition(found[page.limit - 1].ref, plan.sort?.field))
+    : undefined;
+  return { items, cursor };
+}

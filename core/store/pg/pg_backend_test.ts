@@ -1,0 +1,358 @@
+import assert from "node:assert/strict";
+import { startPostgres } from "../../../testing/postgres.ts";
+import type { EngineMessage } from "../../queue/queue.ts";
+import type { RunRecord } from "../store.ts";
+import { connectPg } from "./connect.ts";
+import { migrate, MIGRATIONS } from "./migrate.ts";
+import { openPgBackend, type PgBackend } from "./pg_backend.ts";
+import { startMaintenance } from "./pg_maintenance.ts";
+import { pgFactory } from "./test_support.ts";
+
+function run(id: string, o: Partial<RunRecord> = {}): RunRecord {
+  return {
+    id,
+    pipeline: "p",
+    pipelineYaml: "name: p",
+    pipelineFile: "p.yaml",
+    stages: [],
+    inputs: {},
+    trigger: { kind: "cli" },
+    state: "running",
+    createdAt: 1000,
+    ...o,
+  };
+}
+
+const chunk = (runId: string, stage: number, c: number): EngineMessage => ({
+  kind: "chunk",
+  runId,
+  stage,
+  chunk: c,
+  attempt: 1,
+});
+
+/** Collects delivered messages until `n` arrived. */
+function collect(b: PgBackend, n: number, hold?: (m: EngineMessage) => Promise<void>) {
+  const got: EngineMessage[] = [];
+  const ac = new AbortController();
+  const done = new Promise<EngineMessage[]>((resolve) => {
+    void b.queue.listen(async (m) => {
+      got.push(m);
+      await hold?.(m);
+      if (got.length >= n) resolve(got);
+    }, ac.signal);
+  });
+  return { got, done, stop: () => ac.abort() };
+}
+
+Deno.test("PostgreSQL backend", async (t) => {
+  const pg = await startPostgres();
+  const f = pgFactory(pg.url);
+  const open = async (url: string, o: Parameters<typeof openPgBackend>[0] | object = {}) =>
+    await openPgBackend({ visibilityMs: 400, pollMs: 50, ...o, url });
+  try {
+    await t.step("migrations apply once, also when processes start together", async () => {
+      const url = await f.newDatabase();
+      const pools = [connectPg(url), connectPg(url), connectPg(url)];
+      try {
+        const results = await Promise.all(pools.map((p) => migrate(p)));
+        const applied = results.flatMap((r) => r.applied);
+        assert.deepEqual(applied, MIGRATIONS.map((m) => m.version), "each applied exactly once");
+        assert.ok(results.every((r) => r.version === MIGRATIONS.at(-1)!.version));
+        const again = await migrate(pools[0]);
+        assert.deepEqual(again.applied, []);
+        await pools[0]`UPDATE sluice_migrations SET version = 999 WHERE version = 1`;
+        await assert.rejects(() => migrate(pools[0]), /version 999, newer than this build/);
+      } finally {
+        for (const p of pools) await p.end();
+      }
+    });
+
+    await t.step("runs list newest first with cursors and filters", async () => {
+      const b = await open(await f.newDatabase());
+      try {
+        for (let i = 0; i < 7; i++) {
+          await b.store.createRun(
+            run(`r${i}`, {
+              createdAt: 1000 + i,
+              pipeline: i % 2 ? "odd" : "even",
+              state: i < 3 ? "succeeded" : "running",
+            }),
+            [],
+          );
+        }
+        await assert.rejects(() => b.store.createRun(run("r1"), []), /already exists/);
+        const ids: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await b.store.listRuns({ limit: 3, cursor });
+          ids.push(...page.runs.map((r) => r.id));
+          cursor = page.cursor;
+        } while (cursor);
+        assert.deepEqual(ids, ["r6", "r5", "r4", "r3", "r2", "r1", "r0"]);
+        const odd = await b.store.listRuns({ pipeline: "odd" });
+        assert.deepEqual(odd.runs.map((r) => r.id), ["r5", "r3", "r1"]);
+        const done = await b.store.listRuns({ state: "succeeded", limit: 2 });
+        assert.deepEqual(done.runs.map((r) => r.id), ["r2", "r1"]);
+        assert.ok(done.cursor);
+        await assert.rejects(() => b.store.listRuns({ cursor: "junk" }), /not one this server/);
+        assert.ok(await b.store.transitionRun("r6", ["running"], "failed", { error: "x" }));
+        assert.equal(await b.store.transitionRun("r6", ["running"], "failed"), false);
+        assert.ok(
+          await b.store.transitionRun("r6", ["failed"], "running", { error: undefined }),
+        );
+        const r6 = await b.store.getRun("r6");
+        assert.equal(r6?.state, "running");
+        assert.equal("error" in r6!, false, "an undefined patch field is removed");
+      } finally {
+        await b.close();
+      }
+    });
+
+    await t.step("a chunk commit is atomic and happens once", async () => {
+      const b = await open(await f.newDatabase());
+      try {
+        await b.store.createRun(run("r"), []);
+        const commit = {
+          runId: "r",
+          stage: 1,
+          chunk: 4,
+          items: [{ key: "b", z: 1, a: 2 }, { key: "a" }],
+          rejected: [{ key: "x", reason: "bad" }],
+          counters: { in: 3, out: 2, rejected: 1, chunksDone: 1 },
+          next: [chunk("r", 2, 4)],
+        };
+        assert.equal(await b.store.commitChunk(commit), true);
+        assert.equal(await b.store.commitChunk({ ...commit, items: [] }), false, "duplicate");
+        const items = await b.store.readChunk("r", 1, 4);
+        assert.deepEqual(items, commit.items);
+        assert.deepEqual(Object.keys(items![0]), ["key", "z", "a"], "key order kept");
+        const c = await b.store.counters("r", 3);
+        assert.deepEqual([c[1].in, c[1].out, c[1].rejected, c[1].chunksDone], [3, 2, 1, 1]);
+        assert.deepEqual(await b.store.doneChunks("r", 1), [4]);
+        const rej = [];
+        for await (const r of b.store.readRejected("r")) rej.push(r);
+        assert.deepEqual(rej, [{ key: "x", reason: "bad", stage: 1, chunk: 4 }]);
+        const [{ n }] = await b.sql<{ n: number }[]>`
+          SELECT count(*)::int AS n FROM sluice_queue WHERE key = 'r/2/4'`;
+        assert.equal(n, 1, "the next message was written with the commit");
+        await b.store.deleteRun("r");
+        assert.equal(await b.store.readChunk("r", 1, 4), undefined);
+        const [{ q }] = await b.sql<{ q: number }[]>`SELECT count(*)::int AS q FROM sluice_queue`;
+        assert.equal(q, 0);
+      } finally {
+        await b.close();
+      }
+    });
+
+    await t.step("dead letters park and release with their counters", async () => {
+      const b = await open(await f.newDatabase());
+      try {
+        await b.store.createRun(run("r"), []);
+        const d = {
+          runId: "r",
+          stage: 1,
+          stageId: "s",
+          chunk: 2,
+          attempts: 3,
+          error: "boom",
+          at: 5,
+          items: 10,
+        };
+        assert.ok(await b.store.addDeadLetter(d));
+        assert.equal(await b.store.addDeadLetter(d), false);
+        await b.store.setAttempts("r", 1, 2, {
+          attempts: 3,
+          lastError: "boom",
+          nextAt: 0,
+          dead: true,
+        });
+        assert.deepEqual(await b.store.listDeadLetters("r"), [d]);
+        let c = await b.store.counters("r", 2);
+        assert.deepEqual([c[1].chunksDead, c[1].failed], [1, 10]);
+        assert.ok(await b.store.removeDeadLetter("r", 1, 2));
+        assert.equal(await b.store.removeDeadLetter("r", 1, 2), false);
+        c = await b.store.counters("r", 2);
+        assert.deepEqual([c[1].chunksDead, c[1].failed], [0, 0]);
+        assert.equal(await b.store.getAttempts("r", 1, 2), undefined);
+      } finally {
+        await b.close();
+      }
+    });
+
+    await t.step(
+      "a message held by a killed process is redelivered after the timeout",
+      async () => {
+        const b = await open(await f.newDatabase());
+        try {
+          await b.queue.enqueue(chunk("r", 1, 0));
+          // What a worker killed mid-chunk leaves behind: a claimed row nobody heartbeats.
+          await b.sql`UPDATE sluice_queue SET ready_at = now() + interval '300 milliseconds',
+          locked_by = 'dead', lease = nextval('sluice_queue_lease'), deliveries = 1`;
+          const started = performance.now();
+          const c = collect(b, 1);
+          const [m] = await c.done;
+          c.stop();
+          assert.deepEqual(m, chunk("r", 1, 0));
+          assert.ok(performance.now() - started >= 200, "not before the lock ran out");
+        } finally {
+          await b.close();
+        }
+      },
+    );
+
+    await t.step(
+      "an enqueue while the message is held delivers it once more afterwards",
+      async () => {
+        const b = await open(await f.newDatabase());
+        try {
+          await b.queue.enqueue(chunk("r", 1, 0));
+          let first = true;
+          const c = collect(b, 2, async (m) => {
+            if (first) {
+              first = false;
+              // Same unit enqueued twice while held: merged into one more delivery.
+              await b.queue.enqueue(m);
+              await b.queue.enqueue(m);
+            }
+          });
+          await c.done;
+          await new Promise((r) => setTimeout(r, 200));
+          c.stop();
+          assert.equal(c.got.length, 2);
+          const [{ n }] = await b.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM sluice_queue`;
+          assert.equal(n, 0);
+        } finally {
+          await b.close();
+        }
+      },
+    );
+
+    await t.step("delayed messages wait; duplicates of a queued unit merge", async () => {
+      const b = await open(await f.newDatabase());
+      try {
+        await b.queue.enqueue(chunk("r", 1, 1), { delayMs: 300 });
+        await b.queue.enqueue(chunk("r", 1, 0));
+        await b.queue.enqueue(chunk("r", 1, 0));
+        const c = collect(b, 2);
+        const got = await c.done;
+        c.stop();
+        assert.deepEqual(got.map((m) => m.kind === "chunk" && m.chunk), [0, 1]);
+      } finally {
+        await b.close();
+      }
+    });
+
+    await t.step("a message whose workers keep dying is parked", async () => {
+      const b = await open(await f.newDatabase());
+      try {
+        await b.queue.enqueue(chunk("r", 1, 0));
+        await b.sql`UPDATE sluice_queue SET deliveries = 10`;
+        const ac = new AbortController();
+        let called = false;
+        void b.queue.listen(() => {
+          called = true;
+          return Promise.resolve();
+        }, ac.signal);
+        for (let i = 0; i < 100; i++) {
+          const [{ n }] = await b.sql<{ n: number }[]>`
+            SELECT count(*)::int AS n FROM sluice_queue_dead`;
+          if (n) break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        ac.abort();
+        const dead = await b.sql<{ key: string; reason: string }[]>`
+          SELECT key, reason FROM sluice_queue_dead`;
+        assert.equal(dead[0]?.key, "r/1/0");
+        assert.match(dead[0].reason, /delivered 11 times without finishing/);
+        assert.equal(called, false);
+      } finally {
+        await b.close();
+      }
+    });
+
+    await t.step("concurrency slots hold across processes", async () => {
+      const url = await f.newDatabase();
+      const a = await open(url);
+      const b = await open(url);
+      try {
+        let active = 0;
+        let peak = 0;
+        const work = async (x: PgBackend) => {
+          const release = await x.limits.acquire("run/1", 2);
+          active++;
+          peak = Math.max(peak, active);
+          await new Promise((r) => setTimeout(r, 20));
+          active--;
+          await release();
+        };
+        await Promise.all([a, b, a, b, a, b, a, b].map(work));
+        assert.equal(peak, 2);
+        // A holder that stops heartbeating loses its slot after the TTL.
+        await a.limits.acquire("run/2", 1);
+        await a.limits.close();
+        const release = await b.limits.acquire("run/2", 1);
+        await release();
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+
+    await t.step("rate-limit buckets are shared by processes", async () => {
+      const url = await f.newDatabase();
+      const a = await open(url);
+      const b = await open(url);
+      try {
+        let t = 0;
+        let slept = 0;
+        const timer = {
+          now: () => t,
+          sleep: (ms: number) => {
+            t += ms;
+            slept += ms;
+            return Promise.resolve();
+          },
+        };
+        const la = a.limits.rateLimiter("p/s", { rate: 10, perMs: 1000, burst: 2, timer });
+        const lb = b.limits.rateLimiter("p/s", { rate: 10, perMs: 1000, burst: 2, timer });
+        for (const l of [la, lb, la, lb]) await l.take("host-a");
+        // Burst 2 shared by both: the 3rd and 4th take wait 100 ms each.
+        assert.equal(slept, 200);
+        await la.take("host-b");
+        assert.equal(slept, 200, "another key has its own bucket");
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+
+    await t.step("maintenance: one lease holder purges runs past retention", async () => {
+      const url = await f.newDatabase();
+      const a = await open(url);
+      const b = await open(url);
+      try {
+        const now = () => 1_000_000;
+        await a.store.createRun(run("old", { state: "succeeded", finishedAt: 1000 }), []);
+        await a.store.createRun(run("new", { state: "succeeded", finishedAt: 999_000 }), []);
+        await a.store.createRun(run("live", { state: "running" }), []);
+        const ma = startMaintenance({ backend: a, retentionMs: 10_000, now, intervalMs: 60_000 });
+        const mb = startMaintenance({ backend: b, retentionMs: 10_000, now, intervalMs: 60_000 });
+        assert.equal(await ma.runOnce(), true);
+        assert.equal(await mb.runOnce(), false, "the other process does not hold the lease");
+        assert.equal(await a.store.getRun("old"), undefined);
+        assert.ok(await a.store.getRun("new"));
+        assert.ok(await a.store.getRun("live"));
+        await ma.close();
+        assert.equal(await mb.runOnce(), true, "released lease taken over");
+        await mb.close();
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+  } finally {
+    await f.close();
+    await pg.close();
+  }
+});
