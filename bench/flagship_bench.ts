@@ -27,6 +27,8 @@ export interface FlagshipBenchResult {
   cliCpuSeconds: number;
   /** CPU seconds of this process: the simulated internet, the fakes and Postgres client. */
   fakesCpuSeconds: number;
+  /** CPU seconds of the CLI and of each plugin's processes, most first. */
+  cpuByProcess: { process: string; cpuSeconds: number; processes: number }[];
   /** Items in the run's output, rows in the CSV and in Postgres. */
   outputs: { items: number; csvRows: number; pgRows: number };
   exitCode: number;
@@ -42,10 +44,23 @@ interface Sample {
   rssKiB: number;
   /** CPU ticks (utime + stime) of the tree's processes seen so far, by pid. */
   ticks: Map<number, number>;
+  /** What each pid is: `cli` or the plugin it runs. */
+  groups: Map<number, string>;
+}
+
+/** `cli`, or the plugin a sandbox process runs (its first read permission is the plugin dir). */
+function groupOf(pid: number): string {
+  try {
+    const cmd = Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0").join(" ");
+    return /--allow-read=[^,\s]*\/plugins\/([^,/\s]+)/.exec(cmd)?.[1] ?? "cli";
+  } catch {
+    return "cli";
+  }
 }
 
 /** Walks /proc once: RSS of `root` and its descendants, and their CPU ticks. */
-function sampleTree(root: number, into: Map<number, number>): number {
+function sampleTree(root: number, s: Sample): number {
+  const into = s.ticks;
   const children = new Map<number, number[]>();
   const stats = new Map<number, string[]>();
   for (const e of Deno.readDirSync("/proc")) {
@@ -67,6 +82,7 @@ function sampleTree(root: number, into: Map<number, number>): number {
     if (f) {
       // Fields after the command: state=0, ppid=1, ... utime=11, stime=12, rss=21 (pages).
       rssPages += Number(f[21]);
+      if (!s.groups.has(pid)) s.groups.set(pid, groupOf(pid));
       into.set(pid, Math.max(into.get(pid) ?? 0, Number(f[11]) + Number(f[12])));
     }
     stack.push(...(children.get(pid) ?? []));
@@ -98,9 +114,9 @@ export async function runFlagshipBench(
       runId,
       "--quiet",
     ]);
-    const sample: Sample = { rssKiB: 0, ticks: new Map() };
+    const sample: Sample = { rssKiB: 0, ticks: new Map(), groups: new Map() };
     const timer = setInterval(() => {
-      sample.rssKiB = Math.max(sample.rssKiB, sampleTree(child.pid, sample.ticks));
+      sample.rssKiB = Math.max(sample.rssKiB, sampleTree(child.pid, sample));
     }, 200);
     const [status, , stderr] = await Promise.all([
       child.status,
@@ -112,6 +128,16 @@ export async function runFlagshipBench(
     const cpu = cpuProcess.cpuUsage(cpu0);
     const ticksPerSecond = 100; // USER_HZ on Linux
     const cliCpuSeconds = [...sample.ticks.values()].reduce((a, b) => a + b, 0) / ticksPerSecond;
+    const byGroup = new Map<string, { cpu: number; processes: number }>();
+    for (const [pid, t] of sample.ticks) {
+      const g = sample.groups.get(pid) ?? "cli";
+      const e = byGroup.get(g) ?? { cpu: 0, processes: 0 };
+      e.cpu += t / ticksPerSecond;
+      e.processes++;
+      byGroup.set(g, e);
+    }
+    const cpuByProcess = [...byGroup].sort((a, b) => b[1].cpu - a[1].cpu)
+      .map(([g, e]) => ({ process: g, cpuSeconds: e.cpu, processes: e.processes }));
     const summary = /run \S+ \w+ in [\s\S]*?(?=\nwrote|\n*$)/.exec(stderr)?.[0] ??
       stderr.slice(-3000);
 
@@ -135,6 +161,7 @@ export async function runFlagshipBench(
       peakRssMiB: sample.rssKiB / 1024,
       cliCpuSeconds,
       fakesCpuSeconds: (cpu.user + cpu.system) / 1e6,
+      cpuByProcess,
       outputs: { items, csvRows, pgRows },
       exitCode: status.code,
       summary,
@@ -144,9 +171,9 @@ export async function runFlagshipBench(
       `Full flagship pipeline (\`pipelines/no-website-leads.yaml\` + postgres-export; search and ` +
       `LLM on; RDAP, search, LLM against loopback fakes), ${size.toLocaleString("en")} ` +
       `generated businesses, file-backed Deno KV (store + queue), sandboxed plugins; ` +
-      `timeouts connect 2 s / request 2.5 s; load average before: ${
-        loadBefore.map((l) => l.toFixed(2)).join(" ")
-      }.`,
+      `shipped stage settings except rdap and search-verify rates (one fake server answers every ` +
+      `TLD: 2,000/s instead of 2/s and 1/s); timeouts connect 2 s / request 2.5 s; ` +
+      `load average before: ${loadBefore.map((l) => l.toFixed(2)).join(" ")}.`,
       "",
       "| businesses/s | seconds | peak RSS MiB (CLI + plugins) | CPU s (CLI + plugins) | CPU s (fakes) | out / CSV / Postgres rows | goal |",
       "|---:|---:|---:|---:|---:|---|---|",
@@ -157,6 +184,11 @@ export async function runFlagshipBench(
       } | ${items} / ${csvRows} / ${pgRows}${
         status.code === 0 ? "" : ` (exit ${status.code})`
       } | ≥ 500/s on 2 cores |`,
+      "",
+      `CPU seconds by process: ${
+        cpuByProcess.map((c) => `${c.process} ${c.cpuSeconds.toFixed(1)} (${c.processes})`)
+          .join(", ")
+      }.`,
       "",
       "```",
       summary.trimEnd(),

@@ -89,13 +89,44 @@ async function engineOn(backend: Backend, dir: string) {
   };
 }
 
-/** Worker mode: an engine on the database until SIGTERM. */
+/** CPU milliseconds (user + system) of process `pid` and of its exited children, from /proc. */
+function cpuMs(pid: number | "self", withChildren = false): number {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+    // Fields 14-17 of stat (utime, stime, cutime, cstime) are f[11..14] here; 100 ticks/s.
+    return (f[11] + f[12] + (withChildren ? f[13] + f[14] : 0)) * 10;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU ms of a PostgreSQL server: the postmaster, its live backends and its exited ones. */
+function serverCpuMs(postmaster: number): number {
+  let total = cpuMs(postmaster, true);
+  const parent = new RegExp(`^PPid:\\s+${postmaster}$`, "m");
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      if (parent.test(Deno.readTextFileSync(`/proc/${e.name}/status`))) {
+        total += cpuMs(Number(e.name));
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+
+/** Worker mode: an engine on the database until SIGTERM; prints its CPU ms meanwhile. */
 async function worker(url: string) {
   const dir = await Deno.makeTempDir({ prefix: "sluice-pgbench-w-" });
   const backend = await openPgBackend({ url, concurrency: CONCURRENCY, migrate: false });
   const e = await engineOn(backend, dir);
+  const cpu0 = cpuMs("self");
   console.log("ready");
   await new Promise<void>((r) => Deno.addSignalListener("SIGTERM", () => r()));
+  console.log(JSON.stringify({ cpuMs: cpuMs("self") - cpu0 }));
   await e.close();
   await Deno.remove(dir, { recursive: true });
   Deno.exit(0);
@@ -143,12 +174,15 @@ async function cluster(url: string, workers: number) {
       stdout: "piped",
       stderr: "inherit",
     }).spawn());
-  for (const p of procs) {
-    const reader = p.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const readers = procs.map((p) => p.stdout.pipeThrough(new TextDecoderStream()).getReader());
+  for (const reader of readers) {
     for (let text = ""; !text.includes("ready");) text += (await reader.read()).value ?? "";
-    reader.releaseLock();
-    void p.stdout.cancel().catch(() => {});
   }
+  const [{ pid }] = await setup.sql<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
+  const postmaster = Number(
+    /^PPid:\s+(\d+)$/m.exec(Deno.readTextFileSync(`/proc/${pid}/status`))![1],
+  );
+  const pgCpu0 = serverCpuMs(postmaster);
   const runs = await newRuns(dir);
   const t0 = performance.now();
   for (const r of runs) {
@@ -169,11 +203,23 @@ async function cluster(url: string, workers: number) {
   }
   const secs = (performance.now() - t0) / 1000;
   const [{ jobs }] = await sql<{ jobs: number }[]>`SELECT count(*)::int AS jobs FROM sluice_chunks`;
+  const pgCpu = serverCpuMs(postmaster) - pgCpu0;
   for (const p of procs) p.kill("SIGTERM");
+  let workerCpu = 0;
+  for (const reader of readers) {
+    let text = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    workerCpu += JSON.parse(text.trim().split("\n").pop()!).cpuMs;
+  }
   for (const p of procs) await p.status;
   await setup.close();
   await Deno.remove(dir, { recursive: true });
-  return { jobs, secs, jobsPerSecond: Math.round(jobs / secs) };
+  const cpuPerJob = (workerCpu + pgCpu) / jobs;
+  return { jobs, secs, jobsPerSecond: Math.round(jobs / secs), cpuPerJob, workerCpu, pgCpu };
 }
 
 function passArgs(): string[] {
@@ -211,7 +257,9 @@ if (values.worker) {
       `- ${
         new Date().toISOString()
       }; ${navigator.hardwareConcurrency} cores; Deno ${Deno.version.deno}; ` +
-        `PostgreSQL from testing/postgres.ts (fsync off)`,
+        `PostgreSQL from testing/postgres.ts (fsync off); load average ${
+          Deno.loadavg().map((l) => l.toFixed(1)).join(" ")
+        } (on a shared machine jobs/s follows the load; CPU ms per job does not)`,
     );
     console.log(
       `- workload: ${RUNS} runs × ${ITEMS} items in chunks of ${CHUNK} through a source and one ` +
@@ -219,14 +267,18 @@ if (values.worker) {
           RUNS * jobsPerRun
         } jobs; engine concurrency ${CONCURRENCY} per process\n`,
     );
-    console.log("| worker processes | jobs | seconds | jobs/s | goal |");
-    console.log("|---|---|---|---|---|");
+    console.log(
+      "| worker processes | jobs | seconds | jobs/s | CPU ms/job (workers + PostgreSQL) | " +
+        "jobs/s if 2 cores were ours | goal |",
+    );
+    console.log("|---|---|---|---|---|---|---|");
     for (const w of values.workers!.split(",").map(Number)) {
       const r = await cluster(await freshDb(), w);
+      const split = `${(r.workerCpu / r.jobs).toFixed(2)} + ${(r.pgCpu / r.jobs).toFixed(2)}`;
       console.log(
-        `| ${w} | ${r.jobs} | ${r.secs.toFixed(2)} | ${r.jobsPerSecond} | ${
-          w === 2 ? "≥ 2,000" : ""
-        } |`,
+        `| ${w} | ${r.jobs} | ${r.secs.toFixed(2)} | ${r.jobsPerSecond} | ` +
+          `${r.cpuPerJob.toFixed(2)} (${split}) | ${Math.round(2000 / r.cpuPerJob)} | ` +
+          `${w === 2 ? "≥ 2,000" : ""} |`,
       );
     }
     console.log("\n| backend (one process) | jobs | seconds | jobs/s |");

@@ -127,18 +127,42 @@ export function stageIndex(run: RunRecord, stage?: string): number {
   );
 }
 
-/** Every item of a stage, chunk by chunk in chunk order, with its chunk and offset. */
+/** Chunks listed and read at once by {@link stageItems}. */
+const CHUNK_WINDOW = 16;
+
+/**
+ * Every item of a stage, chunk by chunk in chunk order, with its chunk and offset. Done chunks
+ * are listed a window at a time from `from` (a page near the start of a run with 5,000 chunks
+ * lists a few, not all) and read together when the store can (`readChunks`).
+ */
 export async function* stageItems(
   store: Store,
   run: RunRecord,
   stage: number,
   from?: { chunk: number; offset: number },
 ): AsyncGenerator<{ item: Item; chunk: number; offset: number }> {
-  for (const chunk of await store.doneChunks(run.id, stage)) {
-    if (from && chunk < from.chunk) continue;
-    const items = (await store.readChunk(run.id, stage, chunk)) ?? [];
-    const start = from && chunk === from.chunk ? from.offset : 0;
-    for (let i = start; i < items.length; i++) yield { item: items[i], chunk, offset: i };
+  let next = from?.chunk ?? 0;
+  for (;;) {
+    const listed = await store.doneChunks(run.id, stage, { from: next, limit: CHUNK_WINDOW });
+    // A store that ignores the window returns every chunk: take them all in one go.
+    const all = listed.length > CHUNK_WINDOW;
+    const chunks = listed.filter((c) => c >= next);
+    if (!chunks.length) return;
+    // Read one chunk first, then more at a time: a first page usually needs one chunk.
+    for (let i = 0, n = 1; i < chunks.length; i += n, n = Math.min(n * 2, CHUNK_WINDOW)) {
+      const group = chunks.slice(i, i + n);
+      const read = store.readChunks
+        ? await store.readChunks(run.id, stage, group)
+        : await Promise.all(group.map((c) => store.readChunk(run.id, stage, c)));
+      for (let k = 0; k < group.length; k++) {
+        const chunk = group[k];
+        const items = read[k] ?? [];
+        const start = from && chunk === from.chunk ? from.offset : 0;
+        for (let j = start; j < items.length; j++) yield { item: items[j], chunk, offset: j };
+      }
+    }
+    if (all || listed.length < CHUNK_WINDOW) return;
+    next = chunks.at(-1)! + 1;
   }
 }
 

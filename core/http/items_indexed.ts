@@ -55,7 +55,7 @@ export function planIndexQuery(
       if (f.value === "true" || f.value === "false") {
         where.push({ field: f.field, op: "=", value: f.value === "true" });
       } else if (f.value === "null") {
-        where.push({ field: f.field, op: "=", value: null });
+        continue; // null values are not indexed
       } else if (numeric) {
         // A number matches numerically, a string by its text: index only number-only fields.
         if (only(f.field, ["number", "null", "boolean"])) {
@@ -74,6 +74,10 @@ export function planIndexQuery(
     const desc = sort.startsWith("-");
     const field = desc ? sort.slice(1) : sort;
     if (!isIndexed(field) || !only(field, ["number", "null"])) return undefined;
+    // Items without a value are not in the index: sort through it only when there are none,
+    // or a range condition on the field leaves them out anyway.
+    const ranged = where.some((c) => c.field === field && c.op !== "=");
+    if (!ranged && (stats.types[field]?.null ?? 0) > 0) return undefined;
     return { where, sort: { field, desc } };
   }
   return where.some((c) => c.op === "=") ? { where } : undefined;
@@ -109,11 +113,14 @@ export async function indexedItemPage(
   const plan = stats && planIndexQuery(stats, q.filters, q.sort);
   if (!plan) return undefined;
   let after = page.cursor ? decodeCursor(page.cursor, !!plan.sort) : undefined;
-  const chunks = new Map<number, Promise<Item[]>>();
-  const load = (c: number) => {
-    let p = chunks.get(c);
-    if (!p) chunks.set(c, p = store.readChunk(run.id, q.stage, c).then((items) => items ?? []));
-    return p;
+  const chunks = new Map<number, Item[]>();
+  /** Reads the chunks not read yet, together when the store can. */
+  const load = async (wanted: number[]) => {
+    const missing = [...new Set(wanted)].filter((c) => !chunks.has(c));
+    const read = store.readChunks
+      ? await store.readChunks(run.id, q.stage, missing)
+      : await Promise.all(missing.map((c) => store.readChunk(run.id, q.stage, c)));
+    missing.forEach((c, i) => chunks.set(c, read[i] ?? []));
   };
   const found: { item: Item; ref: ItemRef }[] = [];
   let batch = page.limit + 1;
@@ -128,9 +135,10 @@ export async function indexedItemPage(
       signal: page.signal,
     });
     if (!res) return undefined;
-    await Promise.all([...new Set(res.refs.map((r) => r.chunk))].map(load));
+    // Rows that carry their item (sorted scans) need no read; the others read their chunks.
+    await load(res.refs.filter((r) => r.item === undefined).map((r) => r.chunk));
     for (const ref of res.refs) {
-      const item = (await load(ref.chunk))[ref.offset];
+      const item = (ref.item ?? chunks.get(ref.chunk)![ref.offset]) as Item | undefined;
       if (item && pred(item)) found.push({ item, ref });
       if (found.length > page.limit) break;
     }

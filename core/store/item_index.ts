@@ -57,11 +57,6 @@ export function indexValue(v: unknown): IndexValue {
   return null;
 }
 
-/** The projected values of an item, in {@link ITEM_INDEX_FIELDS} order. */
-export function indexRow(item: unknown): IndexValue[] {
-  return ITEM_INDEX_FIELDS.map((f) => indexValue(pathValue(item, f)));
-}
-
 /**
  * A condition on an indexed field, with exact typed semantics: `=` holds when the projected
  * value is `value` (`===`); the comparisons hold only for numbers (`value` must be a number).
@@ -114,11 +109,13 @@ export interface ItemIndexPosition {
 }
 
 /**
- * A query of the index. Without `sort`, rows come in item order (chunk, offset) and at least one
- * `=` condition is required (the backend drives the scan by the most selective one). With
- * `sort`, the field must hold only numbers and nulls (see {@link ItemIndexStats.types}); rows
- * come by value (ascending: numbers, then nulls; descending: nulls, then numbers), ties in item
- * order; rows whose value is another type are left out.
+ * A query of the index. Rows hold the projected values of all indexed fields, but a field's
+ * null values are not indexed: a scan never returns an item through a null value. Without
+ * `sort`, rows come in item order (chunk, offset) and at least one `=` condition with a
+ * non-null value is required (the backend drives the scan by the most selective one). With
+ * `sort`, rows come by the field's numeric value (ties in item order); items whose value is
+ * null or not a number are left out, so sort through the index only when the field has no
+ * nulls or a range condition excludes them (see {@link ItemIndexStats.types}).
  */
 export interface ItemIndexQuery {
   runId: string;
@@ -137,6 +134,8 @@ export interface ItemRef {
   chunk: number;
   offset: number;
   values: IndexValue[];
+  /** The item itself, when the backend keeps it in the index (else read it by position). */
+  item?: unknown;
 }
 
 /** A page of rows; `done` when the scan reached the end. */

@@ -15,7 +15,7 @@ import {
   itemIndexStage,
   type ItemIndexStats,
 } from "./item_index.ts";
-import { indexWrites, queryIndex, readIndexStats, valueKey } from "./kv_item_index.ts";
+import { planCommit, queryIndex, readIndexStats, valueKey } from "./kv_item_index.ts";
 import {
   countItems,
   indexRunState,
@@ -39,12 +39,6 @@ import {
   type StageCounters,
   type Store,
 } from "./store.ts";
-
-/** Above this many bytes a chunk's parts are staged before the commit (atomic size cap 800 KiB). */
-const INLINE_COMMIT_BYTES = 600_000;
-
-/** Most bytes of item index entries in one commit; a larger chunk turns the run's index off. */
-const MAX_INDEX_BYTES = 600_000;
 
 /**
  * Retries an operation that SQLite refused because another handle or process held the write
@@ -86,20 +80,30 @@ export interface KvStoreOptions {
 /**
  * Deno KV implementation of {@link Store}, with the optional read models: a run index by state,
  * run and item statistics per hour, and the item index of each run's index stage. A KV file
- * written before these existed needs {@link KvStore.migrate} once (`openKvBackend` does it).
+ * written before these existed is migrated once, before the first read by state
+ * ({@link KvStore.migrate}; `openKvBackend` runs it at open).
  */
 export class KvStore implements Store {
   #kv: Deno.Kv;
   #now: () => number;
   #meta = new Map<string, IndexMeta | null>();
+  #migrated?: Promise<number>;
   constructor(kv: Deno.Kv, opts: KvStoreOptions = {}) {
     this.#kv = kv;
     this.#now = opts.now ?? Date.now;
   }
 
-  /** Indexes runs written before the state index existed; returns how many. Idempotent. */
+  /**
+   * Indexes runs written before the state index existed; returns how many. Idempotent, and run
+   * at most once per store: reads by state and statistics wait for it.
+   */
   migrate(): Promise<number> {
-    return migrateRunIndex(this.#kv, (op) => retryLocked(() => op.commit()));
+    this.#migrated ??= migrateRunIndex(this.#kv, (op) => retryLocked(() => op.commit()))
+      .catch((e) => {
+        this.#migrated = undefined;
+        throw e;
+      });
+    return this.#migrated;
   }
 
   #createOps(op: Deno.AtomicOperation, run: RunRecord) {
@@ -152,6 +156,7 @@ export class KvStore implements Store {
 
   async listRuns(filter: RunFilter = {}): Promise<RunPage> {
     const limit = Math.min(Math.max(filter.limit ?? 50, 1), 1000);
+    if (filter.state) await this.migrate();
     const prefix = filter.state
       ? filter.pipeline
         ? ["runs_by_pipeline_state", filter.pipeline, filter.state]
@@ -241,19 +246,19 @@ export class KvStore implements Store {
     const rejParts = c.rejected.length ? encodeParts(c.rejected) : [];
     const size = [...parts, ...rejParts].reduce((n, p) => n + p.length, 0);
     const meta = await this.#indexMeta(c.runId);
-    let ix = meta?.stage === c.stage ? indexWrites(c.runId, c.stage, c.chunk, c.items) : undefined;
-    let ixOff: string | undefined;
     // One atomic operation takes at most 1,000 mutations and 800 KiB: the index goes into the
     // commit, the chunk's parts are staged before it when both do not fit.
-    const fixed = 20 + c.next.length;
-    if (ix && (ix.sets.length + ix.sums.length + fixed > 1000 || ix.bytes > MAX_INDEX_BYTES)) {
-      ixOff =
-        `chunk ${c.chunk} of stage ${c.stage} was too large to index (${c.items.length} items)`;
-      ix = undefined;
-    }
-    const ixMutations = ix ? ix.sets.length + ix.sums.length : 0;
-    const staged = size + (ix?.bytes ?? 0) > INLINE_COMMIT_BYTES ||
-      parts.length + rejParts.length + ixMutations + fixed > 1000;
+    const ix = planCommit({
+      runId: c.runId,
+      stage: c.stage,
+      chunk: c.chunk,
+      items: c.items,
+      indexed: meta?.stage === c.stage,
+      partBytes: size,
+      partCount: parts.length + rejParts.length,
+      fixed: 20 + c.next.length,
+    });
+    const staged = ix.staged;
     const token = staged ? crypto.randomUUID() : "i";
     const entries: [Deno.KvKey, Uint8Array][] = [
       ...parts.map((p, i): [Deno.KvKey, Uint8Array] => [
@@ -282,10 +287,9 @@ export class KvStore implements Store {
     };
     const op = this.#kv.atomic().check({ key: doneKey, versionstamp: null }).set(doneKey, mark);
     if (!staged) { for (const [k, v] of entries) op.set(k, v); }
-    if (ix) {
-      for (const [k, v] of ix.sets) op.set(k, v);
-      for (const [k, v] of ix.sums) op.sum(k, v);
-    } else if (ixOff) op.set(["ix_off", c.runId], ixOff);
+    for (const [k, v] of ix.sets) op.set(k, v);
+    for (const [k, v] of ix.sums) op.sum(k, v);
+    if (ix.off) op.set(["ix_off", c.runId], ix.off);
     countItems(
       op,
       this.#now(),
@@ -480,8 +484,9 @@ export class KvStore implements Store {
     }
   }
 
-  runStats(o: { from: number; to: number; pipeline?: string }): Promise<RunStats> {
-    return readRunStats(this.#kv, o);
+  async runStats(o: { from: number; to: number; pipeline?: string }): Promise<RunStats> {
+    await this.migrate();
+    return await readRunStats(this.#kv, o);
   }
 
   async #usableIndex(runId: string, stage: number): Promise<boolean> {

@@ -1,22 +1,25 @@
 /**
  * The item index on Deno KV. For each committed chunk of a run's index stage, per indexed field
  * and value, one posting entry holds the rows (offset and projected values) of the chunk's items
- * with that value:
+ * with that value; rows of the sort field (`score`) also carry the item itself, so a sorted page
+ * whose 50 items lie in 50 chunks reads no chunk at all:
  *
- *   ["ix", run, stage, field#, tag, value, chunk, part] -> JSON rows [[offset, v0, v1, v2, v3], …]
+ *   ["ix", run, stage, field#, tag, value, chunk, part] -> UTF-8 JSON rows
+ *                                                         [[offset, v0, v1, v2, v3(, item)], …]
  *   ["ix_t", run, stage, field#, type]                  -> items per value type (sum)
  *   ["ix_v", run, stage, field#, tag, value]            -> items per value (counted fields; sum)
  *
- * `tag` orders value types (0 null, 1 number, 2 string, 3 boolean), so the numbers of a field
- * are one ordered key range: a sorted scan reads rows by value, ties in item order, and an `=`
- * scan reads one value's rows in item order. Entries are written in the chunk's own atomic
- * commit (see `KvStore.commitChunk`), so the index never disagrees with the committed chunks.
+ * `tag` orders value types (1 number, 2 string, 3 boolean; null values get no posting, only
+ * counts), so the numbers of a field are one ordered key range: a sorted scan reads rows by value, ties in item order, and an `=`
+ * scan reads one value's rows in item order. A chunk costs one entry per field and distinct
+ * value (not one per item: KV commits cost per mutation). Entries are written in the chunk's
+ * own atomic commit (`KvStore.commitChunk`), so the index never disagrees with the chunks.
  * @module
  */
 import {
   type IndexCondition,
-  indexRow,
   type IndexValue,
+  indexValue,
   indexValueType,
   ITEM_INDEX_FIELDS,
   ITEM_INDEX_VALUE_COUNTED,
@@ -31,7 +34,19 @@ import {
 /** Largest posting value written (KV values are capped at 64 KiB). */
 const POSTING_BYTES = 60_000;
 
-type Row = [number, ...IndexValue[]];
+/** Most bytes one atomic commit carries inline (its cap is 800 KiB). */
+const INLINE_BYTES = 600_000;
+
+/** Most mutations of one atomic commit. */
+const MAX_MUTATIONS = 1000;
+
+/** The field whose rows carry their items (the one sorted scans read). */
+const SORT_FIELD = ITEM_INDEX_FIELDS.indexOf("score");
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+type Row = [number, ...unknown[]];
 
 /** Key tag and key part of a projected value. */
 export function valueKey(v: IndexValue): [number, string | number | boolean] {
@@ -47,62 +62,133 @@ function keyValue(tag: number, part: unknown): IndexValue {
 
 /** The writes that index one chunk. */
 export interface IndexWrites {
-  sets: [Deno.KvKey, string][];
+  sets: [Deno.KvKey, Uint8Array][];
   sums: [Deno.KvKey, bigint][];
   /** Bytes of keys and values written (for the commit's size budget). */
   bytes: number;
 }
 
-/** Builds the index writes of a chunk's items. */
+interface Group {
+  tag: number;
+  part: string | number | boolean;
+  rows: string[];
+}
+
+/** Builds the index writes of a chunk's items; `withItems` puts the items in sort-field rows. */
 export function indexWrites(
   runId: string,
   stage: number,
   chunk: number,
   items: readonly unknown[],
+  withItems = true,
 ): IndexWrites {
-  const rows: Row[] = items.map((item, i) => [i, ...indexRow(item)]);
-  const sets: [Deno.KvKey, string][] = [];
-  const sums = new Map<string, [Deno.KvKey, bigint]>();
-  const bump = (key: Deno.KvKey) => {
-    const id = JSON.stringify(key);
-    const e = sums.get(id);
-    if (e) e[1]++;
-    else sums.set(id, [key, 1n]);
-  };
-  let bytes = 0;
-  ITEM_INDEX_FIELDS.forEach((field, fi) => {
-    const groups = new Map<string, { tag: number; part: string | number | boolean; rows: Row[] }>();
-    for (let i = 0; i < rows.length; i++) {
-      const [tag, part] = valueKey(rows[i][fi + 1] as IndexValue);
-      const id = `${tag}:${String(part)}`;
-      let g = groups.get(id);
-      if (!g) groups.set(id, g = { tag, part, rows: [] });
-      g.rows.push(rows[i]);
-      bump(["ix_t", runId, stage, fi, indexValueType(pathValue(items[i], field))]);
-      if (ITEM_INDEX_VALUE_COUNTED.includes(field)) bump(["ix_v", runId, stage, fi, tag, part]);
-    }
-    for (const g of groups.values()) {
-      let part = 0;
-      let buf: string[] = [];
-      let size = 2;
-      const flush = () => {
-        const value = `[${buf.join(",")}]`;
-        sets.push([["ix", runId, stage, fi, g.tag, g.part, chunk, part++], value]);
-        bytes += value.length + 64 + String(g.part).length;
-        buf = [];
-        size = 2;
-      };
-      for (const r of g.rows) {
-        const text = JSON.stringify(r);
-        if (buf.length && size + text.length + 1 > POSTING_BYTES) flush();
-        buf.push(text);
-        size += text.length + 1;
+  const nf = ITEM_INDEX_FIELDS.length;
+  const groups = ITEM_INDEX_FIELDS.map(() => new Map<string, Group>());
+  const types = ITEM_INDEX_FIELDS.map(() => new Map<string, number>());
+  const counted = ITEM_INDEX_FIELDS.map((f) => ITEM_INDEX_VALUE_COUNTED.includes(f));
+  const values = ITEM_INDEX_FIELDS.map(() => new Map<string, Group & { n: number }>());
+  for (let i = 0; i < items.length; i++) {
+    const raw = ITEM_INDEX_FIELDS.map((f) => pathValue(items[i], f));
+    const vals = raw.map(indexValue);
+    let row: string | undefined;
+    for (let fi = 0; fi < nf; fi++) {
+      const type = indexValueType(raw[fi]);
+      types[fi].set(type, (types[fi].get(type) ?? 0) + 1);
+      const [tag, part] = valueKey(vals[fi]);
+      const id = `${tag}:${part}`;
+      // Null values get no posting (a field most items lack would cost a large one): queries
+      // needing them scan instead (see `ItemIndexQuery`).
+      if (tag !== 0) {
+        let g = groups[fi].get(id);
+        if (!g) groups[fi].set(id, g = { tag, part, rows: [] });
+        row ??= JSON.stringify([i, ...vals]);
+        g.rows.push(
+          withItems && fi === SORT_FIELD ? `${row.slice(0, -1)},${JSON.stringify(items[i])}]` : row,
+        );
       }
-      if (buf.length) flush();
+      if (counted[fi]) {
+        const v = values[fi].get(id);
+        if (v) v.n++;
+        else values[fi].set(id, { tag, part, rows: [], n: 1 });
+      }
     }
-  });
-  for (const [key] of sums.values()) bytes += 64 + String(key.at(-1)).length;
-  return { sets, sums: [...sums.values()], bytes };
+  }
+  const sets: [Deno.KvKey, Uint8Array][] = [];
+  let bytes = 0;
+  const put = (key: Deno.KvKey, rows: string[]) => {
+    const value = encoder.encode(`[${rows.join(",")}]`);
+    if (value.length > POSTING_BYTES && rows.length > 1) {
+      const half = Math.ceil(rows.length / 2);
+      return [rows.slice(0, half), rows.slice(half)];
+    }
+    sets.push([key, value]);
+    bytes += value.length + 80;
+  };
+  for (let fi = 0; fi < nf; fi++) {
+    for (const g of groups[fi].values()) {
+      // Parts of one value in one chunk, rows in offset order; halved until each fits a value.
+      const pending: string[][] = [g.rows];
+      let part = 0;
+      while (pending.length) {
+        const rows = pending.shift()!;
+        const split = put(["ix", runId, stage, fi, g.tag, g.part, chunk, part], rows);
+        if (split) pending.unshift(...split);
+        else part++;
+      }
+    }
+  }
+  const sums: [Deno.KvKey, bigint][] = [];
+  for (let fi = 0; fi < nf; fi++) {
+    for (const [type, n] of types[fi]) sums.push([["ix_t", runId, stage, fi, type], BigInt(n)]);
+    for (const v of values[fi].values()) {
+      sums.push([["ix_v", runId, stage, fi, v.tag, v.part], BigInt(v.n)]);
+    }
+  }
+  bytes += sums.length * 80;
+  return { sets, sums, bytes };
+}
+
+/** How a chunk commit carries its index: the writes, and whether its parts must be staged. */
+export interface IndexedCommit {
+  sets: [Deno.KvKey, Uint8Array][];
+  sums: [Deno.KvKey, bigint][];
+  /** Set when the chunk could not be indexed: the run's index is turned off, with this reason. */
+  off?: string;
+  /** The chunk's parts do not fit the commit: write them first (see `KvStore.commitChunk`). */
+  staged: boolean;
+}
+
+/**
+ * Plans a chunk commit: its parts (`partBytes` in `partCount` values), `fixed` other mutations,
+ * and, when `indexed`, the chunk's index entries within one atomic operation's limits (1,000
+ * mutations, 800 KiB). Items are left out of the sort rows rather than staging the parts; an
+ * index that does not fit at all turns the run's index off.
+ */
+export function planCommit(o: {
+  runId: string;
+  stage: number;
+  chunk: number;
+  items: readonly unknown[];
+  indexed: boolean;
+  partBytes: number;
+  partCount: number;
+  fixed: number;
+}): IndexedCommit {
+  const fits = (bytes: number, mutations: number) =>
+    bytes <= INLINE_BYTES && mutations + o.fixed <= MAX_MUTATIONS;
+  const plain = !fits(o.partBytes, o.partCount);
+  if (!o.indexed) return { sets: [], sums: [], staged: plain };
+  let ix = indexWrites(o.runId, o.stage, o.chunk, o.items, true);
+  const mutations = () => ix.sets.length + ix.sums.length;
+  if (!fits(o.partBytes + ix.bytes, o.partCount + mutations())) {
+    ix = indexWrites(o.runId, o.stage, o.chunk, o.items, false);
+  }
+  if (!fits(ix.bytes, mutations())) {
+    const off = `chunk ${o.chunk} of stage ${o.stage} was too large to index ` +
+      `(${o.items.length} items, ${mutations()} index entries)`;
+    return { sets: [], sums: [], off, staged: plain };
+  }
+  return { ...ix, staged: !fits(o.partBytes + ix.bytes, o.partCount + mutations()) };
 }
 
 function decodeU64(v: Deno.KvU64 | undefined): number {
@@ -142,15 +228,19 @@ export async function readIndexStats(
   return { stage, items, types, values };
 }
 
+function decodeRows(v: Uint8Array): Row[] {
+  return JSON.parse(decoder.decode(v)) as Row[];
+}
+
 /** Rows of a key range, entry by entry. */
 async function* rowsOf(
   kv: Deno.Kv,
   selector: Deno.KvListSelector,
   signal?: AbortSignal,
 ): AsyncGenerator<{ chunk: number; rows: Row[] }> {
-  for await (const e of kv.list<string>(selector, { batchSize: 100 })) {
+  for await (const e of kv.list<Uint8Array>(selector, { batchSize: 100 })) {
     signal?.throwIfAborted();
-    yield { chunk: e.key[6] as number, rows: JSON.parse(e.value) as Row[] };
+    yield { chunk: e.key[6] as number, rows: decodeRows(e.value) };
   }
 }
 
@@ -171,9 +261,14 @@ export async function queryIndex(
       if (skipTo && (chunk < skipTo.chunk || (chunk === skipTo.chunk && r[0] <= skipTo.offset))) {
         continue;
       }
-      const values = r.slice(1) as IndexValue[];
+      const values = r.slice(1, 1 + ITEM_INDEX_FIELDS.length) as IndexValue[];
       if (!rowMatches(values, q.where)) continue;
-      refs.push({ chunk, offset: r[0], values });
+      const item = r[1 + ITEM_INDEX_FIELDS.length];
+      refs.push(
+        item === undefined
+          ? { chunk, offset: r[0], values }
+          : { chunk, offset: r[0], values, item },
+      );
       if (refs.length >= q.limit) return true;
     }
     return false;
@@ -188,7 +283,7 @@ export async function queryIndex(
   };
 
   if (!q.sort) {
-    const eqs = q.where.filter((c) => c.op === "=");
+    const eqs = q.where.filter((c) => c.op === "=" && c.value !== null);
     if (!eqs.length) throw new RangeError("an unsorted index query needs an = condition");
     const drive = eqs.map((c) => ({ c, n: counts(c) })).sort((a, b) => a.n - b.n)[0].c;
     const done = !(await scanGroup([...base, fi(drive.field), ...valueKey(drive.value)], after));
@@ -206,39 +301,27 @@ export async function queryIndex(
     else hi = Math.min(hi, v);
   }
   if (eq) {
-    if (typeof eq.value !== "number") {
-      if (eq.value !== null || bounds.length) return { refs, done: true };
-    } else {
-      lo = Math.max(lo, eq.value);
-      hi = Math.min(hi, eq.value);
-    }
+    if (typeof eq.value !== "number") return { refs, done: true };
+    lo = Math.max(lo, eq.value);
+    hi = Math.min(hi, eq.value);
   }
-  const nullsToo = !bounds.length && (!eq || eq.value === null);
-  const numbersToo = !eq || eq.value !== null;
   const end: Deno.KvKey = hi === Infinity ? [...base, sf, 2] : [...nums, hi, Infinity];
   const start: Deno.KvKey = lo === -Infinity ? nums : [...nums, lo];
-  const afterNull = after && after.value === null;
   const afterNum = after && typeof after.value === "number" ? after : undefined;
-  const nulls = () =>
-    scanGroup([...base, sf, 0, 0], afterNull ? after : undefined).then((full) => !full);
 
   if (!q.sort.desc) {
-    if (numbersToo && !afterNull) {
-      const sel: Deno.KvListSelector = afterNum
-        ? { start: [...nums, afterNum.value!, afterNum.chunk], end }
-        : { start, end };
-      for await (const e of kv.list<string>(sel, { batchSize: 100 })) {
-        q.signal?.throwIfAborted();
-        const chunk = e.key[6] as number;
-        const skip = afterNum && e.key[5] === afterNum.value ? afterNum : undefined;
-        if (take(chunk, JSON.parse(e.value), skip)) return { refs, done: false };
-      }
+    const sel: Deno.KvListSelector = afterNum
+      ? { start: [...nums, afterNum.value!, afterNum.chunk], end }
+      : { start, end };
+    for await (const e of kv.list<Uint8Array>(sel, { batchSize: 100 })) {
+      q.signal?.throwIfAborted();
+      const chunk = e.key[6] as number;
+      const skip = afterNum && e.key[5] === afterNum.value ? afterNum : undefined;
+      if (take(chunk, decodeRows(e.value), skip)) return { refs, done: false };
     }
-    return { refs, done: nullsToo ? await nulls() : true };
+    return { refs, done: true };
   }
 
-  if (nullsToo && !afterNum && !(await nulls())) return { refs, done: false };
-  if (!numbersToo) return { refs, done: true };
   // Descending: find each value from the top with a one-key reverse read, then read that
   // value's rows forwards so ties keep item order.
   let value: number | undefined = afterNum?.value as number | undefined;

@@ -105,28 +105,40 @@ Deno.test("= queries return matching items in item order, page by page", async (
       positions(await all(store, { runId: "r", stage: 2, where: two }, 3)),
       range((i) => i % 2 === 0 && i % 3 === 0 && i % 7 !== 0 && (i * 37) % 10 >= 5),
     );
-    // Missing values are indexed as null.
-    const none = await all(store, {
+    // Rows hold every field's value, null for missing ones, but nulls are not scanned.
+    const lead = await all(store, {
       runId: "r",
       stage: 2,
-      where: [{ field: "website.status", op: "=", value: null }],
-    }, 7);
-    assert.deepEqual(positions(none), range((i) => i % 11 === 0));
+      where: [{ field: "lead", op: "=", value: false }, {
+        field: "website.status",
+        op: "=",
+        value: null,
+      }],
+    }, 2);
+    assert.deepEqual(positions(lead), range((i) => i % 3 === 0 && i % 11 === 0));
+    await assert.rejects(
+      () =>
+        store.queryItemIndex({
+          runId: "r",
+          stage: 2,
+          where: [{ field: "website.status", op: "=", value: null }],
+          limit: 5,
+        }),
+      RangeError,
+    );
     const rows = (await store.queryItemIndex({ runId: "r", stage: 2, where, limit: 1 }))!;
     assert.deepEqual(rows.refs[0].values, ["parked", "cold", true, 7]);
   });
 });
 
-Deno.test("sorted queries: by value, ties in item order, nulls last ascending and first descending", async () => {
+Deno.test("sorted queries: by value, ties in item order, items without a value left out", async () => {
   await withStore(async (store) => {
     await fill(store, "r", 6, 25);
     const score = (i: number) => (i % 7 === 0 ? null : (i * 37) % 10);
     const order = (desc: boolean) =>
-      range(() => true).sort((a, b) => {
-        const x = score(a), y = score(b);
+      range((i) => score(i) !== null).sort((a, b) => {
+        const x = score(a)!, y = score(b)!;
         if (x === y) return a - b;
-        if (x === null) return desc ? -1 : 1;
-        if (y === null) return desc ? 1 : -1;
         return desc ? y - x : x - y;
       });
     for (const desc of [false, true]) {
@@ -195,7 +207,33 @@ Deno.test("counts of the index; other stages and too-large chunks have no usable
       }),
     );
     assert.equal((await store.readChunk("wide", 2, 0))!.length, 1200);
-    assert.equal(await store.itemIndexStats("wide", 2), undefined);
+    // Rows of the sort field carry their items, unless the chunk is too large to carry them.
+    await store.createRun(run("carry"), []);
+    const pad = "x".repeat(800);
+    for (const [chunk, n, text] of [[0, 10, ""], [1, 900, pad]] as const) {
+      const items = Array.from({ length: n }, (_, k) => ({ ...item(chunk * 1000 + k), text }));
+      await store.commitChunk({
+        runId: "carry",
+        stage: 2,
+        chunk,
+        items,
+        rejected: [],
+        counters: {},
+        next: [],
+      });
+    }
+    assert.equal((await store.itemIndexStats("carry", 2))?.items, 910);
+    const sorted = await all(store, {
+      runId: "carry",
+      stage: 2,
+      where: [{ field: "score", op: ">=", value: 9 }],
+      sort: { field: "score" },
+    }, 5);
+    assert.ok(sorted.length > 20);
+    for (const ref of sorted) {
+      if (ref.chunk === 0) assert.deepEqual(ref.item, { ...item(ref.offset), text: "" });
+      else assert.equal(ref.item, undefined);
+    }
     await store.deleteRun("r");
     assert.equal(await store.itemIndexStats("r", 2), undefined);
   });

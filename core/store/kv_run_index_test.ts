@@ -164,11 +164,12 @@ Deno.test("runs written before the index are indexed by migrate, also when they 
       await kv.atomic().set(["run", r.id], r).set(["runs_by_time", r.createdAt, r.id], r.pipeline)
         .set(["runs_by_pipeline", r.pipeline, r.createdAt, r.id], true).commit();
     }
-    assert.deepEqual(await ids(store, { state: "running" }), []);
     // A transition before the migration adds the run without removing what was never added.
     assert.ok(await store.transitionRun("old05", ["running"], "failed"));
+    // The first read by state migrates (once per store; the file remembers it is done).
+    assert.deepEqual(await ids(store, { state: "running" }), ["old20", "old15", "old10", "old00"]);
     assert.equal(await store.migrate(), 24);
-    assert.equal(await store.migrate(), 0);
+    assert.equal(await new KvStore(kv).migrate(), 0);
     assert.deepEqual(await ids(store, { state: "running" }), ["old20", "old15", "old10", "old00"]);
     assert.deepEqual(await ids(store, { state: "failed" }), ["old05"]);
     const s = await store.runStats({ from: T0, to: T0 + 1 });

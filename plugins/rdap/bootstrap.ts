@@ -90,8 +90,18 @@ interface CachedCopy {
   doc: unknown;
 }
 
+/**
+ * The `dns.json` URL for a bootstrap location: a base URL of the bootstrap files (ending in `/`,
+ * as `network.rdapBootstrap` is written, e.g. `https://data.iana.org/rdap/`) gets `dns.json`
+ * appended; a file URL or a data-folder path is kept.
+ */
+export function bootstrapUrl(location: string): string {
+  return /^https?:\/\/.*\/$/i.test(location) ? `${location}dns.json` : location;
+}
+
 /** Loads the bootstrap; see {@linkcode BootstrapSource}. */
-export async function loadBootstrap(src: BootstrapSource): Promise<Bootstrap> {
+export async function loadBootstrap(source: BootstrapSource): Promise<Bootstrap> {
+  const src = { ...source, location: bootstrapUrl(source.location) };
   if (src.json !== undefined) return new Bootstrap(src.json, src.now(), "in with.bootstrapJson");
   if (!/^https?:\/\//i.test(src.location)) {
     const path = dataPath(src.dataDir, src.location);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Bootstrap, loadBootstrap } from "./bootstrap.ts";
+import { Bootstrap, bootstrapUrl, loadBootstrap } from "./bootstrap.ts";
 
 const DOC = {
   services: [
@@ -73,6 +73,33 @@ Deno.test("a bootstrap file must be inside the data folder; bad JSON says where"
     assert.equal(b.size, 4);
     const inline = await loadBootstrap({ ...base, location: "x", json: DOC });
     assert.equal(inline.serverFor("a.net"), "https://rdap.example/com/");
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("a base URL of the bootstrap files (network.rdapBootstrap's form) means its dns.json", async () => {
+  assert.equal(bootstrapUrl("https://data.iana.org/rdap/"), "https://data.iana.org/rdap/dns.json");
+  assert.equal(
+    bootstrapUrl("http://127.0.0.1:9/boot/dns.json"),
+    "http://127.0.0.1:9/boot/dns.json",
+  );
+  assert.equal(bootstrapUrl("rdap/dns.json"), "rdap/dns.json");
+  const dataDir = await Deno.makeTempDir();
+  try {
+    const fetched: string[] = [];
+    const b = await loadBootstrap({
+      location: "https://rdap-boot.example/files/",
+      dataDir,
+      maxAgeMs: 1000,
+      now: () => 0,
+      download: (url) => {
+        fetched.push(url);
+        return Promise.resolve(JSON.stringify(DOC));
+      },
+    });
+    assert.deepEqual(fetched, ["https://rdap-boot.example/files/dns.json"]);
+    assert.equal(b.serverFor("a.com"), "https://rdap.example/com/");
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }

@@ -18,6 +18,9 @@ export interface PgLimitsOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** How long a freed slot stays with this process for its next chunk of the same scope. */
+const IDLE_KEEP_MS = 20;
+
 /** PostgreSQL implementation of {@link ClusterLimits}. */
 export class PgLimits implements ClusterLimits {
   #sql: Sql;
@@ -25,6 +28,8 @@ export class PgLimits implements ClusterLimits {
   #ttl: number;
   #n = 0;
   #held = new Set<string>();
+  /** Slots freed by this process but kept for a moment, per scope. */
+  #idle = new Map<string, { holder: string; timer: ReturnType<typeof setTimeout> }[]>();
   #beat: ReturnType<typeof setInterval>;
 
   constructor(o: PgLimitsOptions) {
@@ -39,6 +44,12 @@ export class PgLimits implements ClusterLimits {
     permits: number,
     signal?: AbortSignal,
   ): Promise<() => Promise<void>> {
+    // A slot this process freed a moment ago is reused without a round trip.
+    const idle = this.#idle.get(scope)?.pop();
+    if (idle) {
+      clearTimeout(idle.timer);
+      return this.#releaser(scope, idle.holder);
+    }
     const holder = `${this.#me}:${++this.#n}`;
     const ttl = this.#ttl / 1000;
     for (let wait = 1;; wait = Math.min(wait * 2, 25)) {
@@ -58,13 +69,34 @@ export class PgLimits implements ClusterLimits {
       await sleep(wait + Math.random() * wait);
     }
     this.#held.add(holder);
+    return this.#releaser(scope, holder);
+  }
+
+  #releaser(scope: string, holder: string): () => Promise<void> {
     let released = false;
-    return async () => {
-      if (released) return;
+    return () => {
+      if (released) return Promise.resolve();
       released = true;
-      this.#held.delete(holder);
-      await this.#sql`DELETE FROM sluice_slots WHERE scope = ${scope} AND holder = ${holder}`;
+      // Keep the slot briefly for this process's next chunk of the scope; free it after.
+      const list = this.#idle.get(scope) ?? [];
+      this.#idle.set(scope, list);
+      const entry = {
+        holder,
+        timer: setTimeout(() => {
+          list.splice(list.indexOf(entry), 1);
+          if (!list.length && this.#idle.get(scope) === list) this.#idle.delete(scope);
+          void this.#free(scope, holder);
+        }, IDLE_KEEP_MS),
+      };
+      list.push(entry);
+      return Promise.resolve();
     };
+  }
+
+  async #free(scope: string, holder: string) {
+    this.#held.delete(holder);
+    await this.#sql`DELETE FROM sluice_slots WHERE scope = ${scope} AND holder = ${holder}`
+      .catch(() => {}); // it expires on its own
   }
 
   async #heartbeat() {
@@ -145,6 +177,8 @@ export class PgLimits implements ClusterLimits {
   /** Stops the heartbeat and frees the slots still held here. */
   async close(): Promise<void> {
     clearInterval(this.#beat);
+    for (const list of this.#idle.values()) for (const e of list) clearTimeout(e.timer);
+    this.#idle.clear();
     if (this.#held.size) {
       await this.#sql`DELETE FROM sluice_slots WHERE holder = ANY(${[...this.#held]}::text[])`
         .catch(() => {});

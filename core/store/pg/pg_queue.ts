@@ -50,7 +50,12 @@ export interface QueueRow {
 interface Held {
   key: string;
   lease: number;
+  /** Counts toward `concurrency`: everything but source chunks (see `load`). */
+  counts: boolean;
 }
+
+/** Source chunks wait for later stages to catch up, so they must not hold capacity. */
+const counts = (m: EngineMessage) => !(m.kind === "chunk" && m.stage === 0);
 
 /** PostgreSQL implementation of {@link Queue}. */
 export class PgQueue implements Queue {
@@ -64,14 +69,18 @@ export class PgQueue implements Queue {
   /** Leases being handled here (listen deliveries and claimed continuations), by lease. */
   #held = new Map<number, Held>();
   /** Reservations made by commits and not yet claimed: key -> lease and when. */
-  #reserved = new Map<string, { lease: number; at: number }>();
+  #reserved = new Map<string, { lease: number; at: number; counts: boolean }>();
   #wake: (() => void) | undefined;
+  /** A wake-up arrived while nobody slept: the next sleep returns at once. */
+  #woken = false;
   #loop?: Promise<void>;
   #beat?: ReturnType<typeof setInterval>;
   #inflight = new Set<Promise<void>>();
   #signal?: AbortSignal;
   /** Messages finished here (acknowledged), reported to `sluice_workers`. */
   #handled = 0;
+  /** Keys whose rows a commit here deleted since they were claimed. */
+  #committed = new Set<string>();
 
   constructor(o: PgQueueOptions) {
     this.#sql = o.sql;
@@ -88,10 +97,17 @@ export class PgQueue implements Queue {
     return this.#me;
   }
 
-  /** Messages handled here right now plus fresh reservations. */
+  /**
+   * Messages handled here right now plus fresh reservations, source chunks excepted: a source
+   * handler may wait for later stages to catch up (`maxSourceAhead`), and those later chunks
+   * must still find capacity.
+   */
   get load(): number {
     this.#expireReservations();
-    return this.#held.size + this.#reserved.size;
+    let n = 0;
+    for (const h of this.#held.values()) if (h.counts) n++;
+    for (const r of this.#reserved.values()) if (r.counts) n++;
+    return n;
   }
 
   /** Whether a commit should reserve `m` for a local continuation. */
@@ -103,7 +119,9 @@ export class PgQueue implements Queue {
   /** Records reservations a commit made (called by the store after its commit). */
   reserved(rows: { key: string; lease: number }[]): void {
     const at = performance.now();
-    for (const r of rows) this.#reserved.set(r.key, { lease: r.lease, at });
+    for (const r of rows) {
+      this.#reserved.set(r.key, { lease: r.lease, at, counts: !/\/0\/\d+$/.test(r.key) });
+    }
   }
 
   /**
@@ -117,7 +135,7 @@ export class PgQueue implements Queue {
     const r = this.#reserved.get(key);
     if (!r) return null;
     this.#reserved.delete(key);
-    this.#held.set(r.lease, { key, lease: r.lease });
+    this.#held.set(r.lease, { key, lease: r.lease, counts: counts(m) });
     return () => {
       this.#held.delete(r.lease);
       // After shutdown the engine may have stopped without finishing: hand the message back.
@@ -152,13 +170,14 @@ export class PgQueue implements Queue {
   }
 
   async #run(handler: (m: EngineMessage) => Promise<void>, signal: AbortSignal): Promise<void> {
-    const sub = await this.#sql.listen(QUEUE_CHANNEL, () => this.#wake?.());
+    const sub = await this.#sql.listen(QUEUE_CHANNEL, () => this.#poke());
     await this.#report();
     this.#beat = setInterval(() => void this.#heartbeat(), Math.max(50, this.#vt / 3));
-    const onAbort = () => this.#wake?.();
+    const onAbort = () => this.#poke();
     signal.addEventListener("abort", onAbort);
     try {
       while (!signal.aborted) {
+        this.#woken = false;
         const free = this.#cap - this.load;
         let got = 0;
         let nextIn = this.#poll;
@@ -169,11 +188,12 @@ export class PgQueue implements Queue {
           });
           got = rows.length;
           for (const r of rows) this.#deliver(r, handler, signal);
-          if (got < free) nextIn = await this.#nextReadyIn().catch(() => this.#poll);
+          // Something was ready: look again at once; nothing: sleep until the next ready
+          // message, a NOTIFY, a finished handler, or the poll interval.
+          if (got) continue;
+          nextIn = await this.#nextReadyIn().catch(() => this.#poll);
         }
-        if (got >= free || nextIn > 0) {
-          await this.#sleep(got >= free && free > 0 ? 0 : Math.min(this.#poll, nextIn), signal);
-        }
+        if (nextIn > 0 || free <= 0) await this.#sleep(Math.min(this.#poll, nextIn), signal);
       }
     } finally {
       signal.removeEventListener("abort", onAbort);
@@ -182,8 +202,13 @@ export class PgQueue implements Queue {
     }
   }
 
+  #poke() {
+    if (this.#wake) this.#wake();
+    else this.#woken = true;
+  }
+
   #sleep(ms: number, signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return Promise.resolve();
+    if (signal.aborted || this.#woken) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(t);
@@ -222,7 +247,7 @@ export class PgQueue implements Queue {
     handler: (m: EngineMessage) => Promise<void>,
     signal: AbortSignal,
   ) {
-    this.#held.set(r.lease, { key: r.key, lease: r.lease });
+    this.#held.set(r.lease, { key: r.key, lease: r.lease, counts: counts(r.body) });
     const p = (async () => {
       try {
         if (r.deliveries > this.#maxDeliveries) {
@@ -245,15 +270,22 @@ export class PgQueue implements Queue {
         this.#warn("acknowledging failed; the message is redelivered later", r.key, e);
       } finally {
         this.#held.delete(r.lease);
-        this.#wake?.();
+        this.#poke();
       }
     })();
     this.#inflight.add(p);
     void p.finally(() => this.#inflight.delete(p));
   }
 
+  /** Notes that a commit deleted `key`'s row: acknowledging it needs no round trip. */
+  committed(key: string): void {
+    this.#committed.add(key);
+    if (this.#committed.size > 10_000) this.#committed.clear();
+  }
+
   async #ack(key: string, lease: number) {
     this.#handled++;
+    if (this.#committed.delete(key)) return;
     await this.#sql`
       WITH d AS (
         DELETE FROM sluice_queue WHERE key = ${key} AND lease = ${lease} AND requeue_at IS NULL

@@ -207,6 +207,7 @@ export class PgStore implements Store {
         coalesce((SELECT json_agg(json_build_object('key', key, 'lease', lease)) FROM w WHERE mine),
                  '[]') AS mine`;
     if (!r.ok) return false;
+    this.#queue.committed(key);
     if (r.mine.length) this.#queue.reserved(r.mine);
     return true;
   }

@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { startPostgres } from "../../testing/postgres.ts";
+import { openContext } from "./context.ts";
+import { migrateCommand } from "./migrate_command.ts";
+import { parseWorkerArgs } from "./serve_command.ts";
+
+function capture() {
+  const io = {
+    outText: "",
+    errText: "",
+    out: (s: string) => void (io.outText += s),
+    err: (s: string) => void (io.errText += s),
+  };
+  return io;
+}
+
+Deno.test("sluice migrate applies the schema once and says so; without store.url it explains", async () => {
+  const pg = await startPostgres();
+  const dir = await Deno.makeTempDir({ prefix: "sluice-migrate-" });
+  try {
+    const ctx = await openContext({
+      env: { SLUICE_DATA_DIR: dir, SLUICE_DATABASE_URL: pg.url, SLUICE_LOG_LEVEL: "error" },
+    });
+    let io = capture();
+    assert.equal(await migrateCommand([], ctx, io), 0);
+    assert.match(
+      io.outText,
+      /applied migration\(s\) 1; postgres:\/\/sluice:\*\*\*\*@.* is at version 1/,
+    );
+    assert.doesNotMatch(io.outText, new RegExp(pg.password));
+    io = capture();
+    assert.equal(await migrateCommand([], ctx, io), 0);
+    assert.match(io.outText, /nothing to do: .* is at version 1/);
+    const bare = await openContext({ env: { SLUICE_DATA_DIR: dir, SLUICE_LOG_LEVEL: "error" } });
+    io = capture();
+    assert.equal(await migrateCommand([], bare, io), 2);
+    assert.match(io.errText, /store\.url is not set. Set SLUICE_DATABASE_URL/);
+  } finally {
+    await pg.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sluice worker flags", () => {
+  assert.deepEqual(parseWorkerArgs([]), {});
+  assert.deepEqual(parseWorkerArgs(["--concurrency", "4"]), { concurrency: 4 });
+  assert.deepEqual(parseWorkerArgs(["--concurrency=2"]), { concurrency: 2 });
+  assert.match(parseWorkerArgs(["--concurrency", "0"]) as string, /whole number from 1 to 1024/);
+  assert.match(parseWorkerArgs(["--fast"]) as string, /unknown argument "--fast"/);
+});
