@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { DnsResult, HttpProbeResult } from "@sluice/sdk/net/types.ts";
 import { classifyWebsite } from "./decide.ts";
-import { classifyItems } from "./mod.ts";
+import { classifyItems, compactHttp } from "./mod.ts";
 import { defaultSignatures } from "./signatures.ts";
 import { businessPage, dnsOk, failed, responded, response } from "./test_support.ts";
 import type { WebsiteVerdict } from "./types.ts";
@@ -515,4 +515,35 @@ Deno.test("URLs cut off by our own probe deadline never make a site unreachable"
   const v = run(dnsOk(), failed(["timeout", "deadline", "deadline", "deadline"]));
   assert.notEqual(v.status, "unreachable");
   assert.equal(v.status, "unknown");
+});
+
+Deno.test("classify drops page bodies after deciding, keeping text only for uncertain verdicts", () => {
+  const page = {
+    url: "https://x.test/",
+    host: "x.test",
+    ip: "192.0.2.1",
+    status: 200,
+    headers: {},
+    contentType: "text/html",
+    binary: false,
+    title: "Joe's Bakery",
+    text: "Fresh bread every morning since 1982. Opening hours Monday to Saturday.",
+    html: "<html><head><title>Joe's Bakery</title></head><body>" + "x".repeat(5000),
+    bodyHash: "h",
+    bodyBytes: 5100,
+    truncated: false,
+    timeMs: 3,
+  };
+  const http = {
+    status: "ok",
+    best: page,
+    attempts: [{ target: "https_apex", url: page.url, hops: [], response: page }],
+  } as unknown as HttpProbeResult;
+  const compact = compactHttp(http);
+  assert.equal(compact.best?.html, "");
+  assert.equal(compact.best?.text, "");
+  assert.equal(compact.best?.title, "Joe's Bakery");
+  assert.equal(compact.attempts[0].response?.html, "");
+  assert.equal(compactHttp(http, true).best?.text, page.text);
+  assert.equal(http.best?.html.length, page.html.length, "the input is not mutated");
 });

@@ -15,6 +15,22 @@ interface Config {
   leadStatuses?: WebsiteStatus[];
   /** Smallest number of probed items in a chunk for the "our network is down" check. */
   networkCheckMin?: number;
+  /** Keep raw HTML and visible text of the probed pages on the item (default false). */
+  keepPages?: boolean;
+}
+
+/**
+ * The probe result without page bodies: the raw HTML head always (the verdict used it), the
+ * visible text unless `keepText` (uncertain verdicts keep it for llm-verify's second opinion).
+ */
+export function compactHttp(http: HttpProbeResult, keepText = false): HttpProbeResult {
+  const strip = <T extends { html?: string; text?: string }>(r: T | undefined): T | undefined =>
+    r ? { ...r, html: "", text: keepText ? r.text : "" } : r;
+  return {
+    ...http,
+    best: strip(http.best),
+    attempts: http.attempts.map((a) => ({ ...a, response: strip(a.response) })),
+  };
 }
 
 const TIMEOUTS = new Set(["timeout", "connect_timeout"]);
@@ -65,7 +81,15 @@ export function classifyItems(items: Item[], config: Config = {}): Item[] {
       : website.status === "unknown"
       ? `not a lead: no verdict: ${website.reason}`
       : `not a lead: ${website.status}: ${website.reason}`;
-    return { ...item, website, lead, lead_reason };
+    const http = item.http as HttpProbeResult | undefined;
+    const compact = http && !config.keepPages && Array.isArray(http.attempts);
+    return {
+      ...item,
+      ...(compact ? { http: compactHttp(http, website.status === "unknown") } : {}),
+      website,
+      lead,
+      lead_reason,
+    };
   });
 }
 
