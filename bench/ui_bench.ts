@@ -1,6 +1,6 @@
 /**
  * Server time of every UI page with 100,000 runs and 1,000,000 items in the store (goal: under
- * 300 ms each). The data is written once to `bench/out/ui_bench_<runs>_<items>_v3.kv` and reused
+ * 300 ms each). The data is written once to `bench/out/ui_bench_<runs>_<items>_v4.kv` and reused
  * (runs in batched atomic writes with their indexes, `KvStore.importRuns`; the big run's chunks
  * through `commitChunk`, four at a time, so its item index is written as the engine writes it);
  * pages are requested in-process (no network), each 20 times after 3 warm-ups, and p50/p95/max
@@ -31,7 +31,7 @@ const { values } = parseArgs({
 const runs = Number(values.runs), items = Number(values.items), requests = Number(values.requests);
 const out = join(ROOT, "bench/out");
 await Deno.mkdir(out, { recursive: true });
-const kv = await Deno.openKv(join(out, `ui_bench_${runs}_${items}_v3.kv`));
+const kv = await Deno.openKv(join(out, `ui_bench_${runs}_${items}_v4.kv`));
 const store = new KvStore(kv);
 const registry = await openRegistry({
   builtinDir: join(ROOT, "plugins"),
