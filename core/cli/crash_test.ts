@@ -8,7 +8,8 @@ import { join, ROOT } from "../paths.ts";
 const ITEMS = 100_000;
 
 async function waitForLine(stream: ReadableStream<Uint8Array>, pattern: RegExp): Promise<string> {
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  const decoder = new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>;
+  const reader = stream.pipeThrough(decoder).getReader();
   let text = "";
   for (;;) {
     const { value, done } = await reader.read();
