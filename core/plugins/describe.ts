@@ -33,9 +33,15 @@ function lines(kind: (typeof KINDS)[number], values: string[]): string[] {
     case "net":
       return values.map(describeNet);
     case "read":
-      return values.map((p) => `may read files in its data folder: ${p}`);
+      return values.map((p) =>
+        p === "." ? "may read files in its data folder" : `may read files in its data folder: ${p}`
+      );
     case "write":
-      return values.map((p) => `may write files in its data folder: ${p}`);
+      return values.map((p) =>
+        p === "."
+          ? "may write files in its data folder"
+          : `may write files in its data folder: ${p}`
+      );
     case "env":
       return values.map((n) => `may read environment variable ${n}`);
   }

@@ -84,3 +84,15 @@ Deno.test("describeApproval shows the upgrade diff before the permissions", () =
     "Integrity: sha256-abc=",
   ]);
 });
+
+Deno.test("a grant of the whole data folder reads as such", () => {
+  assert.deepEqual(
+    describePermissions({ net: [], read: ["."], write: ["."], env: [] }),
+    [
+      "no network access",
+      "may read files in its data folder",
+      "may write files in its data folder",
+      "no environment variables",
+    ],
+  );
+});
