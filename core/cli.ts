@@ -17,7 +17,8 @@ const USAGE = `sluice — plugin-based automation server
 usage: sluice [--config FILE] <command> [args]
 
   serve [--no-workers]        start the server (engine workers, HTTP on server.port);
-                              --no-workers: record and queue runs only (sluice worker runs them)
+                              --no-workers: record and queue runs only; sluice worker
+                              processes run them (needs store.url: PostgreSQL)
   worker [--concurrency N]    execute queued chunks only (no HTTP)
   migrate                     apply the PostgreSQL schema migrations (store.url) and exit
   run FILE [--input PATH] [--set k=v]... [--out PATH] [--run-id ID]

@@ -6,6 +6,7 @@
  */
 import { itemIndexStage } from "../core/store/item_index.ts";
 import type { RunRecord } from "../core/store/store.ts";
+import type { Item } from "../sdk/types.ts";
 
 /** The form's fields (all optional). */
 export interface LeadsForm {
@@ -69,6 +70,26 @@ export function apiQuery(f: LeadsForm): { filters: string[]; where?: string; sor
     where = `item.domain.matches(${re}) || item.name.matches(${re})`;
   }
   return { filters, where, sort: f.sort };
+}
+
+/**
+ * A necessary condition of the text search's CEL `where` (see {@link apiQuery}), evaluated
+ * natively: an item can match only if its domain or name contains `q` ignoring ASCII case. Text
+ * with other characters is left to CEL (its case folding is Unicode's), so this never drops a
+ * match; it only spares CEL the items that cannot match.
+ */
+export function textPrefilter(q?: string): ((item: Item) => boolean) | undefined {
+  // deno-lint-ignore no-control-regex
+  const ascii = /^[\x00-\x7f]*$/;
+  if (!q || !ascii.test(q)) return undefined;
+  const needle = q.toLowerCase();
+  return (item) => {
+    for (const v of [item.domain, item.name]) {
+      if (typeof v !== "string") continue;
+      if (!ascii.test(v) || v.toLowerCase().includes(needle)) return true;
+    }
+    return false;
+  };
 }
 
 /** The stage whose items the table shows: the form's, else the last stage that is not a sink. */

@@ -10,7 +10,7 @@ import { HttpProblem } from "../core/http/problem.ts";
 import { runDetail } from "../core/http/run_views.ts";
 import type { DeadLetter, RunRecord, Store } from "../core/store/store.ts";
 import type { Item } from "../sdk/types.ts";
-import { apiQuery, leadsForm, leadsStage } from "./leads_query.ts";
+import { apiQuery, leadsForm, leadsStage, textPrefilter } from "./leads_query.ts";
 import type { PipelineRow } from "./pages/pipelines.tsx";
 import type { RunDetailView, RunEvent } from "./pages/runs.tsx";
 import type { LeadsProps } from "./pages/leads.tsx";
@@ -73,9 +73,15 @@ export async function leadsData(
       stage: stageIndex(run, leadsStage(run, form.stage)),
       filters: q.filters.map(parseFilter),
       where: q.where,
+      prefilter: textPrefilter(form.q),
       sort: q.sort,
     };
-    const page = await queryItems(store, run, query, { limit: 50, cursor: form.cursor });
+    // A text search over a huge run pages through it: at most 10,000 items per request.
+    const page = await queryItems(store, run, query, {
+      limit: 50,
+      cursor: form.cursor,
+      maxScan: 10_000,
+    });
     items = page.items;
     next = page.cursor;
   } catch (e) {

@@ -22,6 +22,9 @@ function untilSignal(): Promise<string> {
 /**
  * `sluice serve [--no-workers]`. With `--no-workers` this process records and queues runs
  * (API, webhooks, schedules) but executes none: `sluice worker` processes on the same store do.
+ * Meant for the PostgreSQL store: Deno KV delivers a queue message only inside the process
+ * that enqueued it, so with the embedded KV file a worker takes runs queued by this server
+ * only when it starts (its recovery pass), and a warning says so.
  */
 export async function serveCommand(args: string[], ctx: CliContext, io: CliIO): Promise<number> {
   const bad = args.find((a) => a !== "--no-workers");
@@ -30,6 +33,13 @@ export async function serveCommand(args: string[], ctx: CliContext, io: CliIO): 
     return 2;
   }
   const engine = !args.includes("--no-workers");
+  if (!engine && !ctx.config.store.url) {
+    ctx.log.warn(
+      "serve --no-workers with the embedded KV store: Deno KV queues deliver only inside the " +
+        "process that enqueued, so a sluice worker takes the runs queued here only when it " +
+        "starts. Set store.url (PostgreSQL) to run workers in other processes.",
+    );
+  }
   const server = await startServer(ctx, {
     engine,
     onListen: (url) =>

@@ -37,7 +37,7 @@ function spawn(args: string[], env: Record<string, string>) {
   };
 }
 
-Deno.test("sluice serve --no-workers records webhook runs; a sluice worker on the same store runs them", async () => {
+Deno.test("sluice serve --no-workers records webhook runs and runs none; a sluice worker started later runs them", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sluice-no-workers-" });
   await Deno.mkdir(join(dir, "pipelines"));
   await Deno.writeTextFile(
@@ -73,6 +73,8 @@ stages:
   let worker: ReturnType<typeof spawn> | undefined;
   try {
     const [, url] = await server.until(/sluice serving on (http:\/\/\S+) \(.*no workers/);
+    // Embedded KV: queue messages stay in the process that enqueued them; the server says so.
+    await server.until(/serve --no-workers with the embedded KV store/);
     const body = JSON.stringify({ key: "k1", name: "Acme" });
     const [name, value] = await signRequest({
       auth: "hmac",
@@ -95,6 +97,7 @@ stages:
       await new Promise((r) => setTimeout(r, 100));
     }
 
+    // The worker's recovery pass at start picks up the queued run.
     worker = spawn(["worker"], env);
     await worker.until(/sluice worker \d+ running/);
     const events = await (await fetch(`${url}/api/v1/runs/${runId}/events`, { headers: auth }))

@@ -8,7 +8,7 @@ import { stringify } from "csv-stringify/sync";
 import type { Item } from "../../sdk/types.ts";
 import { compileExpression, ExpressionError } from "../pipeline/expression.ts";
 import type { RunRecord, Store } from "../store/store.ts";
-import { indexedItemPage } from "./items_indexed.ts";
+import { compareValues, indexedItemPage, knownMatches } from "./items_indexed.ts";
 import { HttpProblem } from "./problem.ts";
 
 /** The value at a dotted path (`website.status`), or undefined. */
@@ -51,13 +51,7 @@ function literal(v: string): unknown {
   return v;
 }
 
-function compare(a: unknown, b: unknown): number {
-  if (a === b) return 0;
-  if (a === undefined || a === null) return 1;
-  if (b === undefined || b === null) return -1;
-  if (typeof a === "number" && typeof b === "number") return a - b;
-  return String(a).localeCompare(String(b));
-}
+const compare = compareValues;
 
 /** True when `item` passes `f`. */
 export function matchFilter(item: unknown, f: FieldFilter): boolean {
@@ -89,6 +83,11 @@ export interface ItemQuery {
   filters: FieldFilter[];
   /** CEL over `item`. */
   where?: string;
+  /**
+   * A cheap necessary condition of `where` (true for every item `where` accepts), checked
+   * first so CEL runs only on candidates; it never changes the selection.
+   */
+  prefilter?: (item: Item) => boolean;
   /** Field to sort by; `-field` for descending. */
   sort?: string;
 }
@@ -113,7 +112,9 @@ export function itemPredicate(q: ItemQuery): (item: Item) => boolean {
       throw e;
     }
   }
-  return (item) => q.filters.every((f) => matchFilter(item, f)) && (!where || where(item));
+  const pre = q.prefilter;
+  return (item) =>
+    q.filters.every((f) => matchFilter(item, f)) && (!pre || pre(item)) && (!where || where(item));
 }
 
 /** Resolves `stage` (id or index) to an index; the last stage by default. */
@@ -181,13 +182,28 @@ function decodeCursor<T>(s: string): T {
 /** Most items sorted in memory at once. */
 export const MAX_SORTED = 200_000;
 
+function tooManyToSort() {
+  return new HttpProblem(
+    422,
+    `more than ${MAX_SORTED} items match; narrow them with filter= or where= before sorting`,
+  );
+}
+
 /** One page of items. */
 export async function queryItems(
   store: Store,
   run: RunRecord,
   q: ItemQuery,
-  page: { limit: number; cursor?: string },
-): Promise<{ items: Item[]; cursor?: string }> {
+  page: {
+    limit: number;
+    cursor?: string;
+    /**
+     * Unsorted scans only: stop after checking this many items and return what matched with a
+     * cursor to go on (`partial`), so a rare match in a huge run answers in bounded time.
+     */
+    maxScan?: number;
+  },
+): Promise<{ items: Item[]; cursor?: string; partial?: boolean }> {
   const pred = itemPredicate(q);
   // A run with an item index answers from it: one page of index rows, only the chunks holding
   // the page's items. Without one (or for filters it cannot narrow), every chunk is read.
@@ -196,9 +212,13 @@ export async function queryItems(
   if (!q.sort) {
     const from = page.cursor ? decodeCursor<{ c: number; o: number }>(page.cursor) : undefined;
     const items: Item[] = [];
+    let scanned = 0;
     for await (
       const e of stageItems(store, run, q.stage, from && { chunk: from.c, offset: from.o })
     ) {
+      if (page.maxScan && ++scanned > page.maxScan) {
+        return { items, cursor: encodeCursor({ c: e.chunk, o: e.offset }), partial: true };
+      }
       if (!pred(e.item)) continue;
       if (items.length === page.limit) {
         return { items, cursor: encodeCursor({ c: e.chunk, o: e.offset }) };
@@ -207,18 +227,15 @@ export async function queryItems(
     }
     return { items };
   }
+  const known = q.where ? undefined : await knownMatches(store, run, q.stage, q.filters);
+  if (known !== undefined && known > MAX_SORTED) throw tooManyToSort();
   const desc = q.sort.startsWith("-");
   const field = desc ? q.sort.slice(1) : q.sort;
   const all: Item[] = [];
   for await (const e of stageItems(store, run, q.stage)) {
     if (!pred(e.item)) continue;
     all.push(e.item);
-    if (all.length > MAX_SORTED) {
-      throw new HttpProblem(
-        422,
-        `more than ${MAX_SORTED} items match; narrow them with filter= or where= before sorting`,
-      );
-    }
+    if (all.length > MAX_SORTED) throw tooManyToSort();
   }
   all.sort((a, b) => {
     const c = compare(fieldValue(a, field), fieldValue(b, field));

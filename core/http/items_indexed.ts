@@ -10,6 +10,7 @@
 import type { Item } from "../../sdk/types.ts";
 import {
   type IndexCondition,
+  type IndexValue,
   ITEM_INDEX_FIELDS,
   type ItemIndexPosition,
   type ItemIndexStats,
@@ -29,10 +30,19 @@ interface Filter {
 type IndexedField = (typeof ITEM_INDEX_FIELDS)[number];
 const isIndexed = (f: string): f is IndexedField => ITEM_INDEX_FIELDS.includes(f as IndexedField);
 
+/** How items sort (`sort=`): numbers by value, else by text; missing values last. */
+export function compareValues(a: unknown, b: unknown): number {
+  if (a === b) return 0;
+  if (a === undefined || a === null) return 1;
+  if (b === undefined || b === null) return -1;
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  return String(a).localeCompare(String(b));
+}
+
 /** A plan: the index conditions (a superset of the filters' matches) and the sort. */
 export interface IndexPlan {
   where: IndexCondition[];
-  sort?: { field: IndexedField; desc: boolean };
+  sort?: { field: IndexedField; desc: boolean; order?: IndexValue[] };
 }
 
 /**
@@ -73,14 +83,50 @@ export function planIndexQuery(
   if (sort) {
     const desc = sort.startsWith("-");
     const field = desc ? sort.slice(1) : sort;
-    if (!isIndexed(field) || !only(field, ["number", "null"])) return undefined;
+    if (!isIndexed(field)) return undefined;
     // Items without a value are not in the index: sort through it only when there are none,
     // or a range condition on the field leaves them out anyway.
     const ranged = where.some((c) => c.field === field && c.op !== "=");
     if (!ranged && (stats.types[field]?.null ?? 0) > 0) return undefined;
-    return { where, sort: { field, desc } };
+    if (only(field, ["number", "null"])) return { where, sort: { field, desc } };
+    // A field with counts per value: read its values' rows in the order `sort=` gives them
+    // (exact as long as no two distinct values compare equal).
+    const counted = stats.values[field];
+    if (!counted || ranged || !only(field, ["number", "string", "boolean", "null"])) {
+      return undefined;
+    }
+    const order = counted.filter((v) => v.count > 0).map((v) => v.value)
+      .sort(compareValues);
+    if (order.some((v, i) => i > 0 && compareValues(order[i - 1], v) === 0)) return undefined;
+    return { where, sort: { field, desc, order: desc ? order.reverse() : order } };
   }
   return where.some((c) => c.op === "=") ? { where } : undefined;
+}
+
+/**
+ * How many items match `filters` exactly, when the item index's counts tell without reading
+ * items: no filter (every item), or one `=` filter on a field with value counts whose value
+ * the index holds exactly (a boolean, or text on a field without numbers or objects).
+ */
+export async function knownMatches(
+  store: Store,
+  run: RunRecord,
+  stage: number,
+  filters: readonly Filter[],
+): Promise<number | undefined> {
+  if (filters.length > 1 || !store.itemIndexStats) return undefined;
+  const stats = await store.itemIndexStats(run.id, stage);
+  if (!stats) return undefined;
+  if (!filters.length) return stats.items;
+  const [f] = filters;
+  const counts = stats.values[f.field];
+  if (f.op !== "=" || !counts || f.value === "" || f.value === "null") return undefined;
+  const types = stats.types[f.field] ?? {};
+  let value: IndexValue;
+  if (f.value === "true" || f.value === "false") value = f.value === "true";
+  else if (Number.isFinite(Number(f.value)) || types.object) return undefined;
+  else value = f.value;
+  return counts.find((c) => c.value === value)?.count ?? 0;
 }
 
 function encodeCursor(p: ItemIndexPosition): string {
@@ -106,8 +152,8 @@ export async function indexedItemPage(
   run: RunRecord,
   q: { stage: number; filters: readonly Filter[]; sort?: string },
   pred: (item: Item) => boolean,
-  page: { limit: number; cursor?: string; signal?: AbortSignal },
-): Promise<{ items: Item[]; cursor?: string } | undefined> {
+  page: { limit: number; cursor?: string; maxScan?: number; signal?: AbortSignal },
+): Promise<{ items: Item[]; cursor?: string; partial?: boolean } | undefined> {
   if (!store.itemIndexStats || !store.queryItemIndex) return undefined;
   const stats = await store.itemIndexStats(run.id, q.stage);
   const plan = stats && planIndexQuery(stats, q.filters, q.sort);
@@ -124,6 +170,8 @@ export async function indexedItemPage(
   };
   const found: { item: Item; ref: ItemRef }[] = [];
   let batch = page.limit + 1;
+  let checked = 0;
+  let prev: ItemIndexPosition | undefined;
   for (;;) {
     const res = await store.queryItemIndex({
       runId: run.id,
@@ -138,6 +186,13 @@ export async function indexedItemPage(
     // Rows that carry their item (sorted scans) need no read; the others read their chunks.
     await load(res.refs.filter((r) => r.item === undefined).map((r) => r.chunk));
     for (const ref of res.refs) {
+      if (page.maxScan && checked >= page.maxScan && prev) {
+        // Checked enough for one request: hand back what matched, going on after the last row
+        // checked.
+        return { items: found.map((f) => f.item), cursor: encodeCursor(prev), partial: true };
+      }
+      checked++;
+      prev = refPosition(ref, plan.sort?.field);
       const item = (ref.item ?? chunks.get(ref.chunk)![ref.offset]) as Item | undefined;
       if (item && pred(item)) found.push({ item, ref });
       if (found.length > page.limit) break;

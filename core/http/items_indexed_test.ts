@@ -3,7 +3,7 @@ import type { Item } from "../../sdk/types.ts";
 import { KvStore } from "../store/kv_backend.ts";
 import type { RunRecord, Store } from "../store/store.ts";
 import { type ItemQuery, parseFilter, queryItems } from "./items.ts";
-import { planIndexQuery } from "./items_indexed.ts";
+import { knownMatches, planIndexQuery } from "./items_indexed.ts";
 
 const STATUSES = ["live", "parked", "for_sale", "no_dns", "placeholder"];
 
@@ -101,6 +101,10 @@ const QUERIES: { filters: string[]; sort?: string; where?: string }[] = [
   { filters: ["score<10", "band!=hot"], sort: "-score" },
   { filters: ["lead=false", "name~business 3"] },
   { filters: ["band=none"] },
+  { filters: [], sort: "band" },
+  { filters: ["score>=50"], sort: "-lead" },
+  { filters: ["website.status=parked"], sort: "-band" },
+  { filters: [], sort: "website.status" },
 ];
 
 Deno.test("pages through the item index equal the scanning path's, in order", async () => {
@@ -148,6 +152,15 @@ Deno.test("the planner uses the index only where it answers exactly or with a su
       { field: "band", op: "=", value: "hot" },
     ]);
     assert.equal(planIndexQuery(plain, f("name=x"), "name"), undefined);
+    // Text values sort through the index value by value, in the order sort= gives them.
+    assert.deepEqual(planIndexQuery(plain, [], "-band")?.sort, {
+      field: "band",
+      desc: true,
+      order: ["warm", "hot", "cool", "cold"],
+    });
+    assert.deepEqual(planIndexQuery(plain, [], "lead")?.sort?.order, [false, true]);
+    // Some items have no status: they would be left out, so status sorts scan.
+    assert.equal(planIndexQuery(plain, [], "website.status"), undefined);
   });
 });
 
@@ -234,3 +247,45 @@ function keyName(key: string) {
   const [, c, k] = /^c(\d+)k(\d+)$/.exec(key)!;
   return `n${Number(c) + Number(k)}`;
 }
+
+Deno.test("a bounded scan returns partial pages whose cursors still reach every match once", async () => {
+  await withRuns(async (store, runs) => {
+    const r = runs[0];
+    for (
+      const spec of [
+        { filters: f("name~business 3") },
+        { filters: f("band=warm"), where: 'item.name.matches("7")' },
+      ]
+    ) {
+      const q: ItemQuery = { stage: 1, ...spec };
+      const want = await everyPage(store, r, q, 1000);
+      const got: string[] = [];
+      let cursor: string | undefined;
+      let partials = 0;
+      for (let guard = 0; guard < 1000; guard++) {
+        const page = await queryItems(store, r, q, { limit: 4, cursor, maxScan: 5 });
+        got.push(...page.items.map((i) => i.key));
+        if (page.partial) partials++;
+        cursor = page.cursor;
+        if (!cursor) break;
+      }
+      assert.deepEqual(got, want, JSON.stringify(spec));
+      assert.ok(partials > 0, `some pages stopped at the scan bound: ${JSON.stringify(spec)}`);
+    }
+  });
+});
+
+Deno.test("the index's counts tell how many items match a lone = filter, without reading", async () => {
+  await withRuns(async (store, runs) => {
+    const r = runs[0];
+    const all = (await everyPage(store, r, { stage: 1, filters: [] }, 1000)).length;
+    assert.equal(await knownMatches(store, r, 1, []), all);
+    for (const text of ["band=hot", "lead=true", "website.status=parked", "band=none"]) {
+      const n = (await everyPage(store, r, { stage: 1, filters: f(text) }, 1000)).length;
+      assert.equal(await knownMatches(store, r, 1, f(text)), n, text);
+    }
+    assert.equal(await knownMatches(store, r, 1, f("score=5")), undefined);
+    assert.equal(await knownMatches(store, r, 1, f("band=hot", "lead=true")), undefined);
+    assert.equal(await knownMatches(store, r, 1, f("band!=hot")), undefined);
+  });
+});

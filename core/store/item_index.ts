@@ -113,15 +113,24 @@ export interface ItemIndexPosition {
  * null values are not indexed: a scan never returns an item through a null value. Without
  * `sort`, rows come in item order (chunk, offset) and at least one `=` condition with a
  * non-null value is required (the backend drives the scan by the most selective one). With
- * `sort`, rows come by the field's numeric value (ties in item order); items whose value is
- * null or not a number are left out, so sort through the index only when the field has no
+ * `sort`, rows come by the field's numeric value (ties in item order), or value by value in
+ * `sort.order`; items whose value is null or not a number (not listed) are left out, so sort through the index only when the field has no
  * nulls or a range condition excludes them (see {@link ItemIndexStats.types}).
  */
 export interface ItemIndexQuery {
   runId: string;
   stage: number;
   where: IndexCondition[];
-  sort?: { field: (typeof ITEM_INDEX_FIELDS)[number]; desc?: boolean };
+  sort?: {
+    field: (typeof ITEM_INDEX_FIELDS)[number];
+    desc?: boolean;
+    /**
+     * Instead of numeric order: read the rows of these values, in this order (each value's
+     * rows in item order); `desc` is then ignored. For fields with value counts, whose values
+     * the caller orders itself ({@link ItemIndexStats.values}).
+     */
+    order?: IndexValue[];
+  };
   /** Resume strictly after this position (from {@link ItemRef}). */
   after?: ItemIndexPosition;
   /** Most rows returned. */

@@ -291,6 +291,18 @@ export async function queryIndex(
   }
 
   const sf = fi(q.sort.field);
+  if (q.sort.order) {
+    const order = q.sort.order;
+    const at = after ? order.findIndex((v) => v === after.value) : 0;
+    if (at < 0) return { refs, done: true };
+    for (let i = at; i < order.length; i++) {
+      const skipTo = after && i === at ? after : undefined;
+      if (await scanGroup([...base, sf, ...valueKey(order[i])], skipTo)) {
+        return { refs, done: false };
+      }
+    }
+    return { refs, done: true };
+  }
   const nums = [...base, sf, 1];
   const bounds = q.where.filter((c) => c.field === q.sort!.field && c.op !== "=");
   const eq = q.where.find((c) => c.field === q.sort!.field && c.op === "=");
