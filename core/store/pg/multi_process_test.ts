@@ -118,6 +118,14 @@ Deno.test("one server and three workers on PostgreSQL: two SIGKILLed midway, eve
     // Scale back up: the new workers take work from the queue.
     const fresh = [worker("w4"), worker("w5")];
     const pids = fresh.map((p) => `:${p.pid}:`);
+    // How much work was left when both new workers had registered: on a fast machine the
+    // surviving worker may nearly finish before they start.
+    const joined = await until("the new workers to register", async () => {
+      const rows = await sql<{ id: string }[]>`SELECT id FROM sluice_workers`;
+      const all = pids.every((pid) => rows.some((r) => r.id.includes(pid)));
+      return all ? { done: await lastStage() } : undefined;
+    });
+    const leftAtJoin = CHUNKS - joined.done;
     const final = await until("the run to finish", async () => {
       const [r] = await sql<{ state: string }[]>`SELECT state FROM sluice_runs WHERE id = ${runId}`;
       return r && ["succeeded", "failed", "cancelled"].includes(r.state) ? r.state : undefined;
@@ -125,9 +133,16 @@ Deno.test("one server and three workers on PostgreSQL: two SIGKILLed midway, eve
     assert.equal(final, "succeeded");
     const workers = await sql<{ id: string; handled: number }[]>`
       SELECT id, handled FROM sluice_workers`;
-    for (const pid of pids) {
-      const w = workers.find((w) => w.id.includes(pid));
-      assert.ok(w && w.handled > 0, `worker ${pid} started after the kill took work`);
+    if (leftAtJoin >= 40) {
+      for (const pid of pids) {
+        const w = workers.find((w) => w.id.includes(pid));
+        assert.ok(
+          w && w.handled > 0,
+          `worker ${pid} started after the kill took work (${leftAtJoin} chunks were left)`,
+        );
+      }
+    } else {
+      console.log(`only ${leftAtJoin} chunks were left when the new workers joined`);
     }
 
     // Every item exported exactly once.
