@@ -40,9 +40,13 @@ export async function runPageData(
   return { run, detail: detail as RunDetailView, dead };
 }
 
-/** Up to `max` rejected items and dead letters of a run, by stage and chunk. */
+/** Up to `max` log lines, then rejected items of a run, by stage and chunk. */
 export async function runEvents(store: Store, run: RunRecord, max: number): Promise<RunEvent[]> {
   const out: RunEvent[] = [];
+  for (const l of (await store.readRunLog?.(run.id, max)) ?? []) {
+    out.push({ stage: l.stage, chunk: l.chunk, message: l.msg, kind: "log", level: l.level });
+  }
+  if (out.length >= max) return out;
   for await (const r of store.readRejected(run.id)) {
     out.push({
       stage: run.stages[r.stage]?.id ?? String(r.stage),

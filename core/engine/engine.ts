@@ -13,6 +13,7 @@ import {
   type Backend,
   FINAL_STATES,
   type KeyedLimiter,
+  type RunLogEntry,
   type RunRecord,
   type StageSnapshot,
   type TriggerInfo,
@@ -25,6 +26,9 @@ import { RateLimiter, type Timer } from "./rate_limiter.ts";
 import { Semaphore } from "./semaphore.ts";
 import { callStage, checkItems, type ItemFn } from "./stage_call.ts";
 import { StagePool } from "./stage_pool.ts";
+
+/** Lines kept in one run's own log (plugin output and engine events). */
+const MAX_RUN_LOG = 5000;
 
 /** How long a cached run record is trusted (cancels from other processes take this long). */
 const RUN_CACHE_MS = 250;
@@ -78,6 +82,9 @@ export class Engine {
   #waiters = new Map<string, Set<() => void>>();
   #warned = new Set<string>();
   #runCache = new Map<string, { run: RunRecord; at: number }>();
+  #logBuffer = new Map<string, RunLogEntry[]>();
+  #logCounts = new Map<string, number>();
+  #logTimer?: ReturnType<typeof setTimeout>;
   #tel: EngineHooks; // telemetry
 
   constructor(opts: EngineOptions) {
@@ -113,6 +120,7 @@ export class Engine {
   async close(): Promise<void> {
     this.#stop.abort();
     await this.#pool.closeAll();
+    await this.#flushLogs();
     await this.#tel.close(); // telemetry: alerts still being sent
   }
 
@@ -131,6 +139,11 @@ export class Engine {
       pipeline: run.pipeline,
       trigger: run.trigger.kind,
     });
+    // A started engine begins the run here at once; the queued message stays the durable copy
+    // (its delivery after this is a no-op duplicate).
+    if (this.#listening) {
+      this.#continue({ kind: "chunk", runId: run.id, stage: 0, chunk: 0, attempt: 1 });
+    }
     return run;
   }
 
@@ -500,6 +513,13 @@ export class Engine {
         nextAt: this.#now() + delayMs,
       });
       this.#log.warn(`chunk failed, retrying in ${delayMs} ms`, { ...where, error });
+      this.#record(
+        run.id,
+        stage.id,
+        m.chunk,
+        "warn",
+        `attempt ${attempts} failed, retrying in ${delayMs} ms: ${error}`,
+      );
       this.#tel.chunkFailed(this.#ref(run, m), "retry", error); // telemetry
       await this.#queue.enqueue({ ...m, attempt: attempts + 1 }, { delayMs });
       return;
@@ -511,6 +531,13 @@ export class Engine {
       await s.setAttempts(run.id, m.stage, m.chunk, { attempts, lastError: error, nextAt: 0 });
       const last = m.stage === run.stages.length - 1;
       this.#log.warn("chunk skipped after its last attempt (onError: skip)", { ...where, error });
+      this.#record(
+        run.id,
+        stage.id,
+        m.chunk,
+        "warn",
+        `skipped after ${attempts} attempt(s) (onError: skip): ${error}`,
+      );
       this.#tel.chunkFailed(this.#ref(run, m), "skipped", error); // telemetry
       const ok = await s.commitChunk({
         runId: run.id,
@@ -543,6 +570,13 @@ export class Engine {
       items,
     });
     this.#log.error("chunk moved to the dead-letter list", { ...where, error });
+    this.#record(
+      run.id,
+      stage.id,
+      m.chunk,
+      "error",
+      `moved to the dead-letter list after ${attempts} attempt(s): ${error}`,
+    );
     this.#tel.chunkFailed(this.#ref(run, m), "dead", error); // telemetry
     if (policy === "fail") {
       await this.#failRun(
@@ -694,8 +728,40 @@ export class Engine {
 
   #pluginLog(run: RunRecord, stage: StageSnapshot, chunk: number) {
     const log = this.#log.child({ run: run.id, stage: stage.id, chunk });
-    return (level: "debug" | "info" | "warn" | "error", msg: string, data?: Json) =>
+    return (level: "debug" | "info" | "warn" | "error", msg: string, data?: Json) => {
       log[level](msg, data === undefined ? undefined : { data });
+      if (level !== "debug") {
+        const text = data === undefined ? msg : `${msg} ${JSON.stringify(data)}`;
+        this.#record(run.id, stage.id, chunk, level, text);
+      }
+    };
+  }
+
+  /** Keeps a line in the run's own log (the UI shows it by stage and chunk), secrets masked. */
+  #record(runId: string, stage: string, chunk: number, level: RunLogEntry["level"], msg: string) {
+    if (!this.#store.appendRunLog) return;
+    const n = this.#logCounts.get(runId) ?? 0;
+    if (n >= MAX_RUN_LOG) return;
+    this.#logCounts.set(runId, n + 1);
+    const text = this.#errText(
+      n + 1 === MAX_RUN_LOG ? `(log capped at ${MAX_RUN_LOG} lines) ${msg}` : msg,
+    );
+    const list = this.#logBuffer.get(runId) ?? [];
+    list.push({ at: this.#now(), level, stage, chunk, msg: text.slice(0, 2000) });
+    this.#logBuffer.set(runId, list);
+    this.#logTimer ??= setTimeout(() => void this.#flushLogs(), 100);
+  }
+
+  async #flushLogs(): Promise<void> {
+    clearTimeout(this.#logTimer);
+    this.#logTimer = undefined;
+    const batches = [...this.#logBuffer];
+    this.#logBuffer.clear();
+    for (const [runId, entries] of batches) {
+      await this.#store.appendRunLog?.(runId, entries).catch((e) =>
+        this.#log.warn("could not store run log lines", { run: runId, error: this.#errText(e) })
+      );
+    }
   }
 
   #warnOnce(run: RunRecord, stage: StageSnapshot, msg: string, key: string) {

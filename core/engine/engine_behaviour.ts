@@ -71,6 +71,18 @@ export function engineBehaviour(make: BackendFactory): Behaviour[] {
       const att = await t.backend.store.getAttempts(run.id, 1, 1);
       assert.equal(att?.attempts, 2);
       assert.match(att!.lastError, /flaky failure 2 of chunk 1/);
+      if (t.backend.store.readRunLog) {
+        // The run's own log keeps the retries, tagged by stage and chunk, for the UI (lines are
+        // written in the background, in batches).
+        let log = await t.backend.store.readRunLog(run.id, 100);
+        for (let i = 0; i < 50 && log.length < 2; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          log = await t.backend.store.readRunLog(run.id, 100);
+        }
+        const retries = log.filter((l) => l.stage === "f" && l.chunk === 1 && l.level === "warn");
+        assert.equal(retries.length, 2, JSON.stringify(log));
+        assert.match(retries[0].msg, /attempt 1 failed, retrying in \d+ ms: flaky failure 1/);
+      }
     } finally {
       await t.dispose();
     }

@@ -31,6 +31,7 @@ import {
   type DeadLetter,
   emptyCounters,
   type RunFilter,
+  type RunLogEntry,
   type RunPage,
   type RunRecord,
   type RunState,
@@ -520,6 +521,24 @@ export class KvStore implements Store {
     return await queryIndex(this.#kv, q, count);
   }
 
+  async appendRunLog(runId: string, entries: RunLogEntry[]): Promise<void> {
+    for (let i = 0; i < entries.length; i += 100) {
+      const op = this.#kv.atomic();
+      for (const e of entries.slice(i, i + 100)) {
+        op.set(["log", runId, e.at, crypto.randomUUID().slice(0, 8)], e);
+      }
+      await retryLocked(() => op.commit());
+    }
+  }
+
+  async readRunLog(runId: string, limit: number): Promise<RunLogEntry[]> {
+    const out: RunLogEntry[] = [];
+    for await (const e of this.#kv.list<RunLogEntry>({ prefix: ["log", runId] }, { limit })) {
+      out.push(e.value);
+    }
+    return out;
+  }
+
   async deleteRun(id: string): Promise<void> {
     for (
       const space of [
@@ -533,6 +552,7 @@ export class KvStore implements Store {
         "attempts",
         "dead",
         "source",
+        "log",
       ]
     ) {
       await this.#deletePrefix([space, id]);

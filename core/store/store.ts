@@ -171,6 +171,17 @@ export interface ChunkCommit {
   next: EngineMessage[];
 }
 
+/** One line of a run's log (plugin output and engine events), tagged by stage and chunk. */
+export interface RunLogEntry {
+  /** Epoch ms. */
+  at: number;
+  level: "debug" | "info" | "warn" | "error";
+  stage: string;
+  /** Chunk index; -1 for run-level lines (finish). */
+  chunk: number;
+  msg: string;
+}
+
 /** Filter for listing runs. */
 export interface RunFilter {
   pipeline?: string;
@@ -249,6 +260,10 @@ export interface Store {
   /** Removes a dead letter (before its replay), its counters and the chunk's attempt record. */
   removeDeadLetter(runId: string, stage: number, chunk: number): Promise<boolean>;
   deleteRun(id: string): Promise<void>;
+  /** Appends lines to a run's log (optional: a store without it keeps no per-run log). */
+  appendRunLog?(runId: string, entries: RunLogEntry[]): Promise<void>;
+  /** The first `limit` lines of a run's log, oldest first. */
+  readRunLog?(runId: string, limit: number): Promise<RunLogEntry[]>;
   close(): void;
 
   // --- Optional read models (issue 7: UI pages fast at 100,000 runs / 1,000,000 items). A

@@ -140,7 +140,9 @@ export interface RunEvent {
   chunk: number;
   key?: string;
   message: string;
-  kind: "rejected" | "dead letter";
+  kind: "rejected" | "dead letter" | "log";
+  /** For log lines: info, warn or error. */
+  level?: string;
 }
 
 const FINAL = ["succeeded", "failed", "cancelled"];
@@ -295,33 +297,35 @@ export function RunPage(
         )}
       </section>
       <section aria-labelledby="ev-h">
-        <h2 id="ev-h">Rejected items and errors</h2>
-        {p.events.length === 0 ? <Empty>Nothing rejected.</Empty> : (
-          <table class="log">
-            <thead>
-              <tr>
-                <th scope="col">Stage</th>
-                <th scope="col" class="n">Chunk</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Item</th>
-                <th scope="col">Message</th>
-              </tr>
-            </thead>
-            <tbody>
-              {p.events.map((x) => (
+        <h2 id="ev-h">Log, rejected items and errors</h2>
+        {p.events.length === 0
+          ? <Empty>No log lines and nothing rejected.</Empty>
+          : (
+            <table class="log">
+              <thead>
                 <tr>
-                  <td>{x.stage}</td>
-                  <td class="n">{x.chunk}</td>
-                  <td>{x.kind}</td>
-                  <td>
-                    <code>{x.key ?? ""}</code>
-                  </td>
-                  <td>{x.message}</td>
+                  <th scope="col">Stage</th>
+                  <th scope="col" class="n">Chunk</th>
+                  <th scope="col">Kind</th>
+                  <th scope="col">Item</th>
+                  <th scope="col">Message</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+              </thead>
+              <tbody>
+                {p.events.map((x) => (
+                  <tr>
+                    <td>{x.stage}</td>
+                    <td class="n">{x.chunk}</td>
+                    <td>{x.kind === "log" ? `log ${x.level ?? ""}` : x.kind}</td>
+                    <td>
+                      <code>{x.key ?? ""}</code>
+                    </td>
+                    <td>{x.message}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
       </section>
     </div>
   );
