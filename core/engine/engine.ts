@@ -83,6 +83,8 @@ export class Engine {
   #warned = new Set<string>();
   #runCache = new Map<string, { run: RunRecord; at: number }>();
   #logBuffer = new Map<string, RunLogEntry[]>();
+  /** Message handlers in flight in this process. */
+  #running = new Set<Promise<void>>();
   #logCounts = new Map<string, number>();
   #logTimer?: ReturnType<typeof setTimeout>;
   #tel: EngineHooks; // telemetry
@@ -119,6 +121,14 @@ export class Engine {
   /** Stops consuming, aborts calls in flight and closes plugin instances. */
   async close(): Promise<void> {
     this.#stop.abort();
+    // Let handlers in flight see the abort and settle (bounded), so nothing touches the store or
+    // the data folder after close; what they did not commit is redone by the next process.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.#running]),
+      new Promise((r) => timer = setTimeout(r, 5_000)),
+    ]);
+    clearTimeout(timer);
     await this.#pool.closeAll();
     await this.#flushLogs();
     await this.#tel.close(); // telemetry: alerts still being sent
@@ -278,7 +288,13 @@ export class Engine {
     return n;
   }
 
-  async #handle(m: EngineMessage): Promise<void> {
+  #handle(m: EngineMessage): Promise<void> {
+    const p = this.#handleOne(m);
+    this.#running.add(p);
+    return p.finally(() => this.#running.delete(p));
+  }
+
+  async #handleOne(m: EngineMessage): Promise<void> {
     const id = messageId(m);
     if (this.#inFlight.has(id)) return;
     this.#inFlight.add(id);
