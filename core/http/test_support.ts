@@ -134,7 +134,16 @@ export async function testServer(
     stop,
     async dispose() {
       await stop();
-      await Deno.remove(dir, { recursive: true });
+      // SQLite may still be removing the KV file's -wal/-shm files right after close: retry.
+      for (let i = 0;; i++) {
+        try {
+          await Deno.remove(dir, { recursive: true });
+          return;
+        } catch (e) {
+          if (i >= 20 || !(e instanceof Error && /not empty/i.test(e.message))) throw e;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
     },
   };
 }
