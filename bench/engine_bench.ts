@@ -39,10 +39,10 @@ const input = join(dir, "in.jsonl");
 const yaml = `name: bench
 source: { plugin: jsonl-source, with: { key: id }, chunk: ${values.chunk} }
 stages:
-  - { id: t1, plugin: set-fields, with: { set: { a: 1 } }, concurrency: 4 }
-  - { id: t2, plugin: set-fields, with: { set: { b: 2 } }, concurrency: 4 }
-  - { id: t3, plugin: set-fields, with: { copy: { c: n } }, concurrency: 4 }
-  - { id: t4, plugin: set-fields, with: { remove: [a] }, concurrency: 4 }
+  - { id: t1, plugin: set-fields, with: { set: { a: 1 } }, concurrency: 2 }
+  - { id: t2, plugin: set-fields, with: { set: { b: 2 } }, concurrency: 2 }
+  - { id: t3, plugin: set-fields, with: { copy: { c: n } }, concurrency: 2 }
+  - { id: t4, plugin: set-fields, with: { remove: [a] }, concurrency: 2 }
 `;
 const backend = await openKvBackend(join(dir, "sluice.kv"));
 const registry = await openRegistry({
