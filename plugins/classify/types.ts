@@ -4,35 +4,12 @@
  * @module
  */
 
-/** Every website status, in a fixed order. */
-export const STATUSES = [
-  "live",
-  "redirect",
-  "no_dns",
-  "no_address",
-  "unreachable",
-  "http_error",
-  "parked",
-  "for_sale",
-  "placeholder",
-  "suspended",
-  "unknown",
-] as const;
-
-/** What the domain's website is. */
-export type WebsiteStatus = typeof STATUSES[number];
-
-/** Statuses that make a lead by default: the business has a domain but no working website. */
-export const LEAD_STATUSES: readonly WebsiteStatus[] = [
-  "no_dns",
-  "no_address",
-  "unreachable",
-  "http_error",
-  "parked",
-  "for_sale",
-  "placeholder",
-  "suspended",
-];
+export {
+  LEAD_STATUSES,
+  WEBSITE_STATUSES as STATUSES,
+  type WebsiteStatus,
+} from "@sluice/sdk/website.ts";
+import type { WebsiteStatus } from "@sluice/sdk/website.ts";
 
 /** How much one signal weighs: strong signals decide alone, weak ones only in combination. */
 export type Strength = "strong" | "weak";

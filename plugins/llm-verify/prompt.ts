@@ -4,36 +4,16 @@
  * must come from the website-status vocabulary.
  * @module
  */
+import { LEAD_STATUSES, WEBSITE_STATUSES, type WebsiteStatus } from "@sluice/sdk/website.ts";
 
-/** The website-status vocabulary (the same as the classify plugin's). */
-export const LABELS = [
-  "live",
-  "redirect",
-  "no_dns",
-  "no_address",
-  "unreachable",
-  "http_error",
-  "parked",
-  "for_sale",
-  "placeholder",
-  "suspended",
-  "unknown",
-] as const;
+/** The website-status vocabulary (shared with the classify plugin). */
+export const LABELS = WEBSITE_STATUSES;
 
 /** A website status. */
-export type Label = typeof LABELS[number];
+export type Label = WebsiteStatus;
 
 /** Statuses that make a lead (the business has a domain but no working website). */
-export const LEAD_LABELS: readonly Label[] = [
-  "no_dns",
-  "no_address",
-  "unreachable",
-  "http_error",
-  "parked",
-  "for_sale",
-  "placeholder",
-  "suspended",
-];
+export const LEAD_LABELS: readonly Label[] = LEAD_STATUSES;
 
 const SYSTEM = `You check what a business's domain shows on the web. Decide ONE label from this
 list and explain it in one short sentence:

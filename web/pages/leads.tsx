@@ -8,24 +8,13 @@
 import type { Item } from "../../sdk/types.ts";
 import type { RunRecord } from "../../core/store/store.ts";
 import { fieldValue } from "../../core/http/items.ts";
+import { WEBSITE_STATUSES } from "../../sdk/website.ts";
 import { cell } from "../format.ts";
 import { Empty } from "../layout.tsx";
 import { exportUrl, type LeadsForm, leadsStage, leadsUrl } from "../leads_query.ts";
 
 /** Website statuses the classify stage gives. */
-export const STATUSES = [
-  "live",
-  "redirect",
-  "no_dns",
-  "no_address",
-  "unreachable",
-  "http_error",
-  "parked",
-  "for_sale",
-  "placeholder",
-  "suspended",
-  "unknown",
-];
+export const STATUSES: readonly string[] = WEBSITE_STATUSES;
 
 const COLUMNS: [string, string][] = [
   ["domain", "Domain"],
