@@ -81,7 +81,11 @@ stages:
       const delay = Math.round(200 + random() * 1500);
       kills.push(delay);
       await new Promise((r) => setTimeout(r, delay));
-      child.kill("SIGKILL");
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // This start already finished the run and exited before its kill point.
+      }
       await child.status;
     }
     console.log(`seed ${seed}: killed after ${kills.join(", ")} ms of each start`);

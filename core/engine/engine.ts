@@ -151,7 +151,8 @@ export class Engine {
     });
     // A started engine begins the run here at once; the queued message stays the durable copy
     // (its delivery after this is a no-op duplicate).
-    if (this.#listening) {
+    if (this.#listening && !this.#queue.claimLocal) {
+      // Only where delivery is slow (Deno KV); a shared queue wakes its workers itself.
       this.#continue({ kind: "chunk", runId: run.id, stage: 0, chunk: 0, attempt: 1 });
     }
     return run;

@@ -163,7 +163,13 @@ Deno.test("one server and three workers on PostgreSQL: two SIGKILLed midway, eve
       counters.map((c) => [c.stage, c.n_out, c.chunks_done]),
       [[0, ITEMS, CHUNKS], [1, ITEMS, CHUNKS], [2, ITEMS, CHUNKS]],
     );
-    const [{ n }] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM sluice_queue`;
+    // A duplicate delivery of a finished chunk may still be in the queue for a moment after the
+    // run settles; the workers drain it (as a no-op).
+    let n = -1;
+    for (let i = 0; i < 100 && n !== 0; i++) {
+      if (i) await new Promise((r) => setTimeout(r, 100));
+      [{ n }] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM sluice_queue`;
+    }
     assert.equal(n, 0, "the queue is empty");
   } finally {
     for (const p of procs.values()) {
