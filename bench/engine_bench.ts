@@ -81,6 +81,7 @@ await engine.close();
 await executor.close();
 backend.close();
 await Deno.remove(dir, { recursive: true });
+if (done.state !== "succeeded") console.error(done.error);
 console.log(JSON.stringify({
   executor: values.executor,
   items: n,

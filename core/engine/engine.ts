@@ -13,18 +13,27 @@ import {
   type Backend,
   FINAL_STATES,
   type KeyedLimiter,
+  type RawChunk,
   type RunLogEntry,
   type RunRecord,
   type StageSnapshot,
   type TriggerInfo,
 } from "../store/store.ts";
+import { decodeParts } from "../store/chunk_codec.ts";
 import { type Logger, silentLogger } from "../telemetry/log.ts";
 import { type ChunkRef, type EngineHooks, noopEngineHooks } from "../telemetry/engine_telemetry.ts";
 import { backoffDelay } from "./backoff.ts";
-import { PluginError, type StageExecutor } from "./executor.ts";
+import { PluginError, type StageExecutor, type StageInstance } from "./executor.ts";
 import { RateLimiter, type Timer } from "./rate_limiter.ts";
 import { Semaphore } from "./semaphore.ts";
-import { callStage, checkItems, type ItemFn } from "./stage_call.ts";
+import {
+  callStage,
+  callStageJson,
+  canCallJson,
+  checkItems,
+  type ItemFn,
+  type StageOutcome,
+} from "./stage_call.ts";
 import { StagePool } from "./stage_pool.ts";
 
 /** Lines kept in one run's own log (plugin output and engine events). */
@@ -375,10 +384,16 @@ export class Engine {
       committed = await this.#tel.chunk(this.#ref(run, m), async () => { // telemetry: chunk span
         try {
           if (m.stage === 0) return await this.#readSource(run, stage, m);
-          const input = await s.readChunk(run.id, m.stage - 1, m.chunk);
-          if (!input) throw new Error(`input of ${stage.id} chunk ${m.chunk} is missing`);
-          inputCount = input.length;
-          return await this.#runStage(run, stage, m, input, started);
+          const inst = await this.#pool.instance(run, m.stage);
+          // Stored bytes go to a sandboxed plugin as they are when the host has no item-level
+          // work to do; otherwise the items are parsed here.
+          const raw = inst.processJson && !stage.when && !stage.rateLimit
+            ? await s.readChunkRaw?.(run.id, m.stage - 1, m.chunk)
+            : undefined;
+          const input = raw ? undefined : await s.readChunk(run.id, m.stage - 1, m.chunk);
+          if (!raw && !input) throw new Error(`input of ${stage.id} chunk ${m.chunk} is missing`);
+          inputCount = raw?.count ?? input!.length;
+          return await this.#runStage(run, stage, m, inst, raw ?? input!, started);
         } catch (e) {
           await this.#failed(run, stage, m, e, inputCount);
           return false;
@@ -480,23 +495,30 @@ export class Engine {
     run: RunRecord,
     stage: StageSnapshot,
     m: ChunkMessage,
-    input: Item[],
+    inst: StageInstance,
+    input: Item[] | RawChunk,
     started: number,
   ): Promise<boolean> {
-    const inst = await this.#pool.instance(run, m.stage);
-    const fns = this.#stageFns(run, m.stage);
-    const outcome = await callStage({
-      stage,
-      instance: inst,
-      input,
-      chunk: m.chunk,
-      signal: this.#stop.signal,
-      when: fns.when,
-      onWhenError: (item, e) => this.#warnOnce(run, stage, `when: ${this.#errText(e)}`, item.key),
-      limiter: this.#limiter(run, m.stage),
-      limitKey: fns.key,
-      log: this.#pluginLog(run, stage, m.chunk),
-    });
+    const log = this.#pluginLog(run, stage, m.chunk);
+    const signal = this.#stop.signal;
+    let outcome: StageOutcome;
+    if (!Array.isArray(input) && canCallJson(stage, inst, input.count)) {
+      outcome = await callStageJson({ stage, instance: inst, input, chunk: m.chunk, signal, log });
+    } else {
+      const fns = this.#stageFns(run, m.stage);
+      outcome = await callStage({
+        stage,
+        instance: inst,
+        input: Array.isArray(input) ? input : decodeParts<Item[]>(input.parts),
+        chunk: m.chunk,
+        signal,
+        when: fns.when,
+        onWhenError: (item, e) => this.#warnOnce(run, stage, `when: ${this.#errText(e)}`, item.key),
+        limiter: this.#limiter(run, m.stage),
+        limitKey: fns.key,
+        log,
+      });
+    }
     const last = m.stage === run.stages.length - 1;
     const ok = await this.#store.commitChunk({
       runId: run.id,

@@ -6,6 +6,7 @@
  */
 import type { Item, Json, NetworkSettings, ProcessResult, ReadResult } from "../../sdk/types.ts";
 import type { ResolvedPlugin } from "../plugins/manifest.ts";
+import type { RawChunk } from "../store/store.ts";
 
 /** Effective permissions of one stage: approved ∩ what the stage narrowed them to. */
 export interface EffectivePermissions {
@@ -60,6 +61,11 @@ export interface StageInstance {
   read(cursor: Json, limit: number, ctx: CallContext): Promise<ReadResult>;
   /** Transforms and sinks: process a batch of items. */
   process(items: Item[], ctx: CallContext): Promise<ProcessResult>;
+  /**
+   * Optional: like `process`, for a batch given as stored JSON bytes (a sandbox forwards them
+   * to the plugin without parsing and serializing them again).
+   */
+  processJson?(input: RawChunk, ctx: CallContext): Promise<ProcessResult>;
   /** Called once at run end (sinks finalize here); must be idempotent. */
   finish(ctx: Omit<CallContext, "chunk">): Promise<void>;
   /** Stops every instance. */

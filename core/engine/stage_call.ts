@@ -3,10 +3,10 @@
  * sub-batches, and output validation. Pure of storage: the engine commits what this returns.
  * @module
  */
-import type { Item, Rejected } from "../../sdk/types.ts";
+import type { Item, ProcessResult, Rejected } from "../../sdk/types.ts";
 import type { StageCounters, StageSnapshot } from "../store/store.ts";
 import type { CallContext, StageInstance } from "./executor.ts";
-import type { KeyedLimiter } from "../store/store.ts";
+import type { KeyedLimiter, RawChunk } from "../store/store.ts";
 
 /** A compiled predicate/key function over an item. */
 export type ItemFn = (item: Item) => unknown;
@@ -57,6 +57,40 @@ export interface StageCallOptions {
   log?: CallContext["log"];
 }
 
+/**
+ * Whether {@link callStageJson} may run this chunk: the instance takes stored bytes and the
+ * chunk needs no item-level work on the host (no `when`, no rate limit, one batch).
+ */
+export function canCallJson(stage: StageSnapshot, instance: StageInstance, count: number): boolean {
+  return !!instance.processJson && !stage.when && !stage.rateLimit &&
+    count <= Math.max(1, stage.chunk);
+}
+
+/** Options of {@link callStageJson}. */
+export interface StageJsonCallOptions {
+  stage: StageSnapshot;
+  instance: StageInstance;
+  /** The chunk's input as stored. */
+  input: RawChunk;
+  chunk: number;
+  signal: AbortSignal;
+  log?: CallContext["log"];
+}
+
+/**
+ * Runs a transform or sink stage on one chunk given as stored JSON bytes, in one call (check
+ * {@link canCallJson} first). The output is checked as {@link callStage} checks it.
+ */
+export async function callStageJson(o: StageJsonCallOptions): Promise<StageOutcome> {
+  if (!o.instance.processJson) throw new TypeError(`stage ${o.stage.id} takes no JSON input`);
+  const res = await o.instance.processJson(o.input, {
+    chunk: o.chunk,
+    signal: o.signal,
+    log: o.log,
+  });
+  return outcome(o.stage, o.input.count, o.input.count, [res], []);
+}
+
 /** Runs a transform or sink stage on one chunk. Throws what the plugin threw. */
 export async function callStage(o: StageCallOptions): Promise<StageOutcome> {
   const match: Item[] = [];
@@ -73,8 +107,7 @@ export async function callStage(o: StageCallOptions): Promise<StageOutcome> {
     }
     (pass ? match : skipped).push(item);
   }
-  const out: Item[] = [];
-  const rejected: Rejected[] = [];
+  const results: ProcessResult[] = [];
   const size = Math.max(1, o.stage.chunk);
   for (let i = 0; i < match.length; i += size) {
     const batch = match.slice(i, i + size);
@@ -83,22 +116,39 @@ export async function callStage(o: StageCallOptions): Promise<StageOutcome> {
         await o.limiter.take(String(o.limitKey?.(item) ?? ""), o.signal);
       }
     }
-    const res = await o.instance.process(batch, { chunk: o.chunk, signal: o.signal, log: o.log });
+    results.push(
+      await o.instance.process(batch, { chunk: o.chunk, signal: o.signal, log: o.log }),
+    );
+  }
+  return outcome(o.stage, o.input.length, match.length, results, skipped);
+}
+
+/** Checks what the plugin returned and counts it (`skipped` items pass through unchanged). */
+function outcome(
+  stage: StageSnapshot,
+  inCount: number,
+  matched: number,
+  results: ProcessResult[],
+  skipped: Item[],
+): StageOutcome {
+  const out: Item[] = [];
+  const rejected: Rejected[] = [];
+  for (const res of results) {
     if (!res || !Array.isArray(res.items)) {
-      throw new TypeError(`stage ${o.stage.id}: process() must return items (an array)`);
+      throw new TypeError(`stage ${stage.id}: process() must return items (an array)`);
     }
-    out.push(...checkItems(res.items, o.stage.id, rejected));
+    out.push(...checkItems(res.items, stage.id, rejected));
     if (res.rejected) rejected.push(...res.rejected);
   }
   const pluginRejected = rejected.length;
   return {
-    items: out.concat(skipped),
+    items: skipped.length ? out.concat(skipped) : out,
     rejected,
     counters: {
-      in: o.input.length,
+      in: inCount,
       out: out.length + skipped.length,
       skipped: skipped.length,
-      filtered: Math.max(0, match.length - out.length - pluginRejected),
+      filtered: Math.max(0, matched - out.length - pluginRejected),
       rejected: pluginRejected,
     },
   };

@@ -20,6 +20,7 @@ import { InstancePool } from "./pool.ts";
 import { describeStage, toPluginError } from "./errors.ts";
 import { SandboxError } from "../../sdk/runtime/sandbox_error.ts";
 import { activeTraceparent, formatTraceparent } from "../telemetry/tracing.ts";
+import type { RawChunk } from "../store/store.ts";
 
 /** A log line from a sandboxed plugin that no call-level `log` took. */
 export interface SandboxLogRecord {
@@ -196,6 +197,16 @@ export class SandboxStage implements StageInstance {
   /** Transforms and sinks: processes a batch. */
   process(items: Item[], ctx: CallContext): Promise<ProcessResult> {
     return this.#call(ctx, (p, o) => p.process(items, ctx.chunk, o), "process", items.length);
+  }
+
+  /** Transforms and sinks: processes a batch given as stored JSON bytes, forwarded as they are. */
+  processJson(input: RawChunk, ctx: CallContext): Promise<ProcessResult> {
+    return this.#call(
+      ctx,
+      (p, o) => p.processJson(input.parts, ctx.chunk, o),
+      "process",
+      input.count,
+    );
   }
 
   /** Runs the plugin's `finish` on one instance. */

@@ -69,6 +69,31 @@ Deno.test("sandbox runs a transform, reuses its instance and routes logs and met
   });
 });
 
+Deno.test("sandbox takes a batch as stored JSON bytes, split anywhere, and answers as for items", async () => {
+  await withTemp(async (tmp) => {
+    const executor = new SandboxExecutor();
+    const stage = await executor.open(makeSpec(await loadTestPlugin("echo"), `${tmp}/data`));
+    const items = [{ key: "é-1", name: "Café “Zoë” 🍰" }, { key: "b", n: 2, note: "line\nbreak" }];
+    const bytes = new TextEncoder().encode(JSON.stringify(items));
+    // Parts as the store keeps them: here cut inside the four-byte emoji and inside "é".
+    const cut = [3, bytes.indexOf(0xf0) + 2, bytes.length - 5];
+    const parts = [0, ...cut].map((at, i) => bytes.subarray(at, cut[i] ?? bytes.length));
+    assert.equal(parts.reduce((n, p) => n + p.length, 0), bytes.length);
+    const out = await stage.processJson!({ parts, count: 2 }, ctx(3));
+    assert.deepEqual(out.items, items.map((item) => ({ ...item, seen: true, tag: null })));
+    // Bytes that are not a JSON array fail the call like any broken request would.
+    const broken = new TextEncoder().encode('[{"key":"x"}');
+    await rejectsWith(
+      stage.processJson!({ parts: [broken], count: 1 }, ctx(4)),
+      /request is not valid JSON/,
+      true,
+    );
+    const after = await stage.process([{ key: "ok" }], ctx(5));
+    assert.deepEqual(after.items, [{ key: "ok", seen: true, tag: null }], "the stage serves");
+    await executor.close();
+  });
+});
+
 Deno.test("sandbox turns stray stdout and stderr into log lines without breaking calls", async () => {
   await withTemp(async (tmp) => {
     const logged: SandboxLogRecord[] = [];

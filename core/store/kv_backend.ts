@@ -30,6 +30,7 @@ import {
   COUNTER_NAMES,
   type DeadLetter,
   emptyCounters,
+  type RawChunk,
   type RunFilter,
   type RunLogEntry,
   type RunPage,
@@ -387,7 +388,18 @@ export class KvStore implements Store {
     );
   }
 
+  async readChunkRaw(runId: string, stage: number, chunk: number): Promise<RawChunk | undefined> {
+    const mark = (await this.#kv.get<DoneMark>(["chunk_done", runId, stage, chunk])).value;
+    if (!mark) return undefined;
+    const parts = await this.#rawParts(["chunk_out", runId, stage, chunk, mark.token], mark.parts);
+    return { parts, count: mark.count };
+  }
+
   async #readParts<T>(prefix: Deno.KvKey, n: number): Promise<T> {
+    return decodeParts<T>(await this.#rawParts(prefix, n));
+  }
+
+  async #rawParts(prefix: Deno.KvKey, n: number): Promise<Uint8Array[]> {
     const parts: Uint8Array[] = [];
     for await (const e of this.#kv.list<Uint8Array>({ prefix }, { batchSize: Math.max(n, 1) })) {
       parts.push(e.value);
@@ -395,7 +407,7 @@ export class KvStore implements Store {
     if (parts.length !== n) {
       throw new Error(`store corrupt: ${prefix.join("/")} has ${parts.length} of ${n} parts`);
     }
-    return decodeParts<T>(parts);
+    return parts;
   }
 
   async *readRejected(runId: string): AsyncIterable<Rejected & { stage: number; chunk: number }> {

@@ -47,6 +47,14 @@ Deno.test("chunks far above the 64 KiB value cap round-trip through split parts"
     });
     assert.equal(ok, true);
     assert.deepEqual(await store.readChunk("r1", 1, 0), big);
+    // The stored bytes, joined, are the chunk's JSON, with the item count beside them.
+    const raw = await store.readChunkRaw!("r1", 1, 0);
+    assert.ok(raw && raw.parts.length > 1, "a chunk this large is stored in several parts");
+    assert.equal(raw.count, 3000);
+    const joined = new Uint8Array(raw.parts.reduce((n, p) => n + p.length, 0));
+    raw.parts.reduce((at, p) => (joined.set(p, at), at + p.length), 0);
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(joined)), big);
+    assert.equal(await store.readChunkRaw!("r1", 1, 1), undefined, "not committed");
     const back = [];
     for await (const r of store.readRejected("r1")) back.push(r);
     assert.equal(back.length, 500);

@@ -171,6 +171,15 @@ export interface ChunkCommit {
   next: EngineMessage[];
 }
 
+/**
+ * A chunk's items as stored: the parts, joined, are the UTF-8 JSON of the item array (a part
+ * may end inside a multi-byte character); `count` is the number of items.
+ */
+export interface RawChunk {
+  parts: Uint8Array[];
+  count: number;
+}
+
 /** One line of a run's log (plugin output and engine events), tagged by stage and chunk. */
 export interface RunLogEntry {
   /** Epoch ms. */
@@ -248,6 +257,12 @@ export interface Store {
   ): Promise<number[]>;
   /** The committed output of a chunk, or undefined when not committed. */
   readChunk(runId: string, stage: number, chunk: number): Promise<Item[] | undefined>;
+  /**
+   * Optional: the committed output of a chunk as stored (UTF-8 JSON of the item array, in
+   * parts) with its item count, or undefined when not committed. The engine hands these bytes
+   * to a sandboxed plugin as they are, without parsing and serializing them again.
+   */
+  readChunkRaw?(runId: string, stage: number, chunk: number): Promise<RawChunk | undefined>;
   /** Rejected items of a run, every stage, in order. */
   readRejected(runId: string): AsyncIterable<Rejected & { stage: number; chunk: number }>;
   sourceProgress(runId: string): Promise<SourceProgress>;

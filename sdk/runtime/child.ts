@@ -162,8 +162,16 @@ async function main(): Promise<void> {
     let req: Request;
     try {
       req = JSON.parse(line);
-    } catch {
-      log("error", `protocol: the host sent a line that is not JSON: ${line.slice(0, 200)}`);
+    } catch (e) {
+      // Fail the call at once when its id can be read (e.g. stored items spliced in as bytes
+      // were corrupt); otherwise only log it: the host's call timeout ends that call.
+      const id = /^\{"id":(\d+),/.exec(line)?.[1];
+      const what = `the request is not valid JSON (${(e as Error).message})`;
+      if (id === undefined) log("error", `protocol: ${what}: ${line.slice(0, 200)}`);
+      else {
+        inFlight.add(Number(id));
+        fail(Number(id), { name: "ProtocolError", message: what, permission: false });
+      }
       continue;
     }
     inFlight.add(req.id);

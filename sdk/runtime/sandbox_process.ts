@@ -70,6 +70,10 @@ interface Pending {
   onLog?: (entry: SandboxLogEntry) => void;
 }
 
+const encoder = new TextEncoder();
+/** Ends a request line whose items were spliced in as bytes. */
+const CLOSE_LINE = encoder.encode("}\n");
+
 const denoDirs = new Map<string, Promise<string | undefined>>();
 
 /** The DENO_DIR the given deno binary uses (from `deno info --json`), cached per binary. */
@@ -202,6 +206,34 @@ export class SandboxProcess {
     return await this.#call(req, opts) as ProcessResult;
   }
 
+  /**
+   * Transforms and sinks: processes a batch given as the UTF-8 JSON of its item array (in parts,
+   * joined as they are). The bytes go to the plugin without being parsed here; a part may end
+   * inside a multi-byte character.
+   */
+  async processJson(
+    parts: readonly Uint8Array[],
+    chunk: number,
+    opts: SandboxCallOptions = {},
+  ): Promise<ProcessResult> {
+    const id = this.#nextId++;
+    const head: Omit<Extract<Request, { op: "process" }>, "items"> = { id, op: "process", chunk };
+    if (opts.traceparent) head.traceparent = opts.traceparent;
+    // `{"id":1,"op":"process","chunk":0}` becomes `{"id":1,…,"chunk":0,"items":` + parts + `}`.
+    const start = encoder.encode(JSON.stringify(head).slice(0, -1) + ',"items":');
+    let size = start.length + 2;
+    for (const p of parts) size += p.length;
+    const bytes = new Uint8Array(size);
+    bytes.set(start, 0);
+    let at = start.length;
+    for (const p of parts) {
+      bytes.set(p, at);
+      at += p.length;
+    }
+    bytes.set(CLOSE_LINE, at);
+    return await this.#call(head, opts, bytes) as ProcessResult;
+  }
+
   /** Runs the plugin's `finish`. */
   async finish(opts: SandboxCallOptions = {}): Promise<void> {
     const req: Request = { id: this.#nextId++, op: "finish" };
@@ -239,7 +271,12 @@ export class SandboxProcess {
     await this.kill();
   }
 
-  #call(req: Request, opts: SandboxCallOptions): Promise<unknown> {
+  /** Sends `req` (or `bytes`, its serialized line, when given) and waits for the answer. */
+  #call(
+    req: Request | Omit<Extract<Request, { op: "process" }>, "items">,
+    opts: SandboxCallOptions,
+    bytes?: Uint8Array,
+  ): Promise<unknown> {
     if (!this.alive) {
       return Promise.reject(
         this.#killReason ?? new SandboxError("closed", "the plugin instance is not running"),
@@ -281,8 +318,8 @@ export class SandboxProcess {
         }, ms);
       }
       opts.signal?.addEventListener("abort", onAbort, { once: true });
-      const bytes = new TextEncoder().encode(JSON.stringify(req) + "\n");
-      this.#writer.write(bytes).catch(() => {
+      const line = bytes ?? encoder.encode(JSON.stringify(req) + "\n");
+      this.#writer.write(line).catch(() => {
         // The process is gone; `exited` rejects the pending call with the reason.
       });
     });

@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { SandboxExecutor } from "../sandbox/executor.ts";
+import type { StageExecutor, StageInstance, StageSpec } from "./executor.ts";
+import { runOutput, testEngine } from "./test_helpers.ts";
+
+/** A sandbox executor that counts which call each stage received. */
+class CountingExecutor implements StageExecutor {
+  inner = new SandboxExecutor();
+  calls = new Map<string, { items: number; json: number }>();
+
+  async open(spec: StageSpec): Promise<StageInstance> {
+    const stage = await this.inner.open(spec);
+    const n = { items: 0, json: 0 };
+    this.calls.set(spec.stageId, n);
+    return {
+      read: (cursor, limit, ctx) => stage.read(cursor, limit, ctx),
+      process: (items, ctx) => (n.items++, stage.process(items, ctx)),
+      processJson: (input, ctx) => (n.json++, stage.processJson(input, ctx)),
+      finish: (ctx) => stage.finish(ctx),
+      close: () => stage.close(),
+    };
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+Deno.test("stored chunks go to sandboxed stages as bytes unless the host must look at items", async () => {
+  const executor = new CountingExecutor();
+  const t = await testEngine({ executor });
+  try {
+    const run = await t.start(`
+  name: bytes
+  source: { plugin: gen-source, with: { count: 40, bad: 7 }, chunk: 10 }
+  stages:
+    - { id: plain, plugin: tag, with: { field: a, value: "Zoë 🍰" } }
+    - { id: filtered, plugin: tag, with: { field: b }, when: "item.n < 20" }
+    - { id: batched, plugin: tag, with: { field: c, drop: [3] }, chunk: 4 }
+    - { id: last, plugin: tag, with: { field: d } }
+  `);
+    const done = await t.engine.waitForRun(run.id);
+    assert.equal(done.state, "succeeded", done.error);
+    const out = await runOutput(t.backend, run);
+    // 40 generated, every 7th (5) has no key, item 3 dropped by `batched`.
+    assert.equal(out.length, 40 - 5 - 1);
+    for (const i of out) {
+      assert.equal(i.a, "Zoë 🍰");
+      assert.equal(i.b, (i.n as number) < 20 ? true : undefined);
+      assert.equal(i.c, true);
+      assert.equal(i.d, true);
+    }
+    const c = await t.backend.store.counters(run.id, 5);
+    assert.deepEqual([c[1].in, c[1].out], [35, 35]);
+    assert.deepEqual([c[3].in, c[3].out, c[3].filtered], [35, 34, 1]);
+    assert.deepEqual([c[4].in, c[4].out], [34, 34]);
+    const calls = Object.fromEntries(executor.calls);
+    // Four chunks: bytes for plain stages; parsed items where `when` or sub-batches need them.
+    assert.deepEqual(calls.plain, { items: 0, json: 4 });
+    assert.deepEqual(calls.filtered, { items: 2, json: 0 }, "two chunks have items with n < 20");
+    assert.equal(calls.batched.json, 0);
+    assert.ok(calls.batched.items >= 8, "chunks of ~9 items in batches of 4");
+    assert.deepEqual(calls.last, { items: 0, json: 4 });
+  } finally {
+    await t.dispose();
+  }
+});
