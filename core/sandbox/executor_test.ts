@@ -94,6 +94,26 @@ Deno.test("sandbox takes a batch as stored JSON bytes, split anywhere, and answe
   });
 });
 
+Deno.test("sandbox carries batches of several MiB both ways, as items and as bytes", async () => {
+  await withTemp(async (tmp) => {
+    const executor = new SandboxExecutor();
+    const stage = await executor.open(makeSpec(await loadTestPlugin("echo"), `${tmp}/data`));
+    // ~6 MiB: many pipe reads per request line, and a reply above the child's reused buffer.
+    const items = Array.from(
+      { length: 3000 },
+      (_, i) => ({ key: `k${i}`, text: "é".repeat(1000) }),
+    );
+    const want = items.map((item) => ({ ...item, seen: true, tag: null }));
+    assert.deepEqual((await stage.process(items, ctx(1))).items, want);
+    const bytes = new TextEncoder().encode(JSON.stringify(items));
+    const out = await stage.processJson!({ parts: [bytes], count: items.length }, ctx(2));
+    assert.deepEqual(out.items, want);
+    const small = await stage.process([{ key: "after" }], ctx(3));
+    assert.deepEqual(small.items, [{ key: "after", seen: true, tag: null }]);
+    await executor.close();
+  });
+});
+
 Deno.test("sandbox turns stray stdout and stderr into log lines without breaking calls", async () => {
   await withTemp(async (tmp) => {
     const logged: SandboxLogRecord[] = [];
