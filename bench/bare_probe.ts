@@ -1,45 +1,90 @@
 /**
  * The baseline of `verify_bench.ts`: the same DNS and HTTP requests as the flagship pipeline's
- * `dns` and `http-probe` stages, with the same concurrency, in one plain Deno script with no
- * engine, no store, no sandbox. Network settings are read exactly as the engine reads them.
+ * `dns` and `http-probe` stages (the same `lookupDomain` and `probeDomain` code with the stage's
+ * settings), with the same concurrency, in one plain Deno script with no engine, no store, no
+ * sandbox. Network settings are read exactly as the engine reads them; the concurrency is derived
+ * from `pipelines/no-website-leads.yaml` and the plugins' manifests (see {@linkcode pipelineLimits}).
  *
  *   deno run -A bench/bare_probe.ts --input world.csv [--dns-concurrency N] [--http-concurrency N]
  *
- * Prints one JSON line: `{ domains, seconds, statuses }`.
+ * Prints one JSON line: `{ domains, seconds, statuses, limits }`.
  * @module
  */
 import { parseArgs } from "node:util";
 import { parse } from "csv-parse/sync";
+import { parse as parseYaml } from "yaml";
 import { getDomain } from "tldts";
 import { DnsClient } from "../sdk/net/dns_client.ts";
 import { lookupDomain, lookupHost } from "../sdk/net/dns_lookup.ts";
 import { fetchWithRedirects, type HostResolver } from "../sdk/net/http_fetch.ts";
 import { KeyedLimiter, Limiter } from "../sdk/net/limiter.ts";
-import type { HttpAttempt, HttpTarget } from "../sdk/net/types.ts";
 import type { NetworkSettings } from "../sdk/types.ts";
 import { loadConfig } from "../core/config/config.ts";
 import { networkSettings } from "../core/cli/context.ts";
+import { probeDomain } from "../plugins/http-probe/probe.ts";
+
+const ROOT = new URL("../", import.meta.url);
 
 /** Network settings exactly as the engine derives them (defaults < sluice.yaml < SLUICE_* env). */
 export async function engineNetwork(): Promise<NetworkSettings> {
   return await networkSettings(await loadConfig());
 }
 
-const ORDER: { target: HttpTarget; scheme: string; www: boolean }[] = [
-  { target: "https://apex", scheme: "https", www: false },
-  { target: "https://www", scheme: "https", www: true },
-  { target: "http://apex", scheme: "http", www: false },
-  { target: "http://www", scheme: "http", www: true },
-];
+/** Concurrency of the pipeline's `dns` and `http-probe` stages, as the engine runs them. */
+export interface PipelineLimits {
+  /** Domains in DNS lookup at once: stage concurrency × items per call. */
+  dnsDomains: number;
+  /** DNS queries in flight at once: network.concurrency × dns processes. */
+  dnsQueries: number;
+  /** Domains in HTTP probing at once: network.concurrency × http-probe processes. */
+  httpDomains: number;
+  /** Connections per IP at once: perIpConcurrency × http-probe processes. */
+  perIp: number;
+  /** The http-probe stage's `with:` (redirects, body cap, hedge...). */
+  probe: Record<string, unknown>;
+}
+
+/**
+ * Reads the stage settings of `pipelines/no-website-leads.yaml` and the `callsPerInstance` of
+ * the two plugins: a stage with concurrency C runs ceil(C / callsPerInstance) processes, each
+ * probing up to `network.concurrency` domains (http-probe) or sending that many queries (dns);
+ * a dns call looks up ceil(network.concurrency / 5) domains at once.
+ */
+export async function pipelineLimits(net: NetworkSettings): Promise<PipelineLimits> {
+  const yaml = parseYaml(
+    await Deno.readTextFile(new URL("pipelines/no-website-leads.yaml", ROOT)),
+  ) as { stages: { id: string; concurrency?: number; with?: Record<string, unknown> }[] };
+  const stage = (id: string) => yaml.stages.find((s) => s.id === id)!;
+  const perInstance = async (plugin: string) =>
+    Math.max(
+      1,
+      JSON.parse(await Deno.readTextFile(new URL(`plugins/${plugin}/plugin.json`, ROOT)))
+        .callsPerInstance ?? 1,
+    );
+  const dns = stage("dns");
+  const http = stage("http-probe");
+  const dnsConc = dns.concurrency ?? 2;
+  const httpConc = http.concurrency ?? 2;
+  const dnsProcs = Math.ceil(dnsConc / await perInstance("dns"));
+  const httpProcs = Math.ceil(httpConc / await perInstance("http-probe"));
+  const probe = http.with ?? {};
+  return {
+    dnsDomains: dnsConc * Math.ceil(net.concurrency / 5),
+    dnsQueries: net.concurrency * dnsProcs,
+    httpDomains: net.concurrency * httpProcs,
+    perIp: Number(probe.perIpConcurrency ?? 4) * httpProcs,
+    probe,
+  };
+}
 
 /** Options of {@linkcode bareProbe}. */
 export interface BareProbeOptions {
   /** CSV with a `website`/`domain`/`url` column. */
   input: string;
   network: NetworkSettings;
-  /** Domains in DNS lookup at once (the pipeline: 4 chunks x ceil(network.concurrency / 5)). */
+  /** Domains in DNS lookup at once (default: as the pipeline). */
   dnsConcurrency?: number;
-  /** Domains in HTTP probing at once (the pipeline: 8 chunks x network.concurrency). */
+  /** Domains in HTTP probing at once (default: as the pipeline). */
   httpConcurrency?: number;
 }
 
@@ -64,15 +109,19 @@ export async function bareProbe(opts: BareProbeOptions) {
     ),
   ];
   const net = opts.network;
+  const limits = await pipelineLimits(net);
+  if (opts.dnsConcurrency) limits.dnsDomains = opts.dnsConcurrency;
+  if (opts.httpConcurrency) limits.httpDomains = opts.httpConcurrency;
   const client = new DnsClient({
     servers: net.dnsServers,
     timeoutMs: net.timeouts.dns,
-    concurrency: net.concurrency,
+    concurrency: limits.dnsQueries,
   });
   const resolve: HostResolver = (host, s) => lookupHost(client, host, s);
-  const perIp = new KeyedLimiter(4);
-  const dnsLimit = new Limiter(opts.dnsConcurrency ?? 4 * Math.ceil(net.concurrency / 5));
-  const httpLimit = new Limiter(opts.httpConcurrency ?? 8 * net.concurrency);
+  const perIp = new KeyedLimiter(limits.perIp);
+  const dnsLimit = new Limiter(limits.dnsDomains);
+  const httpLimit = new Limiter(limits.httpDomains);
+  const p = limits.probe;
   const statuses: Record<string, number> = {};
   try {
     await Promise.all(domains.map(async (domain) => {
@@ -81,33 +130,24 @@ export async function bareProbe(opts: BareProbeOptions) {
       if (dns.status === "ok") {
         outcome = await httpLimit.run(async () => {
           const deadline = AbortSignal.timeout(net.timeouts.request * 3);
-          const attempts: HttpAttempt[] = [];
-          for (const o of ORDER) {
-            const h = o.www ? dns.www : dns.apex;
-            const addresses = [...h.a, ...h.aaaa];
-            if (!addresses.length || deadline.aborted) continue;
-            const url = `${o.scheme}://${o.www ? "www." : ""}${domain}/`;
-            const r = await fetchWithRedirects({
-              url,
-              addresses,
-              resolve,
-              network: net,
-              maxRedirects: 5,
-              maxBodyBytes: 262144,
-              perIp,
-              signal: deadline,
-            });
-            attempts.push({
-              target: o.target,
-              url,
-              hops: r.hops,
-              response: r.response,
-              error: r.error,
-            });
-            if (r.response && r.response.status < 400) break;
-          }
-          const ok = attempts.find((a) => a.response);
-          return ok ? `http_${Math.floor(ok.response!.status / 100)}xx` : "http_failed";
+          const r = await probeDomain({
+            domain,
+            dns,
+            hedgeMs: p.hedgeMs as number | undefined,
+            signal: deadline,
+            fetch: (url, addresses, s) =>
+              fetchWithRedirects({
+                url,
+                addresses,
+                resolve,
+                network: net,
+                maxRedirects: p.maxRedirects as number | undefined,
+                maxBodyBytes: p.maxBodyBytes as number | undefined,
+                perIp,
+                signal: s,
+              }),
+          });
+          return r.best ? `http_${Math.floor(r.best.status / 100)}xx` : `http_${r.status}`;
         });
       }
       statuses[outcome] = (statuses[outcome] ?? 0) + 1;
@@ -115,7 +155,12 @@ export async function bareProbe(opts: BareProbeOptions) {
   } finally {
     client.close();
   }
-  return { domains: domains.length, seconds: (performance.now() - started) / 1000, statuses };
+  return {
+    domains: domains.length,
+    seconds: (performance.now() - started) / 1000,
+    statuses,
+    limits: { ...limits, probe: undefined },
+  };
 }
 
 if (import.meta.main) {

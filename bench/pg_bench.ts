@@ -1,10 +1,15 @@
 /**
  * PostgreSQL backend benchmark (not a test): trivial-chunk jobs/s (one job = one queue message
- * whose chunk is committed) with 1, 2 and 4 worker processes on one throwaway PostgreSQL, and the
- * embedded KV backend beside PostgreSQL with one process. Workers run the engine with the
- * in-process executor so the figures measure queue and store, not plugins.
+ * whose chunk is committed) with 1, 2 and 4 worker processes on one throwaway PostgreSQL, the
+ * overhead of tracing, and the embedded KV backend beside PostgreSQL with one process. Workers
+ * run the engine with the in-process executor so the figures measure queue and store, not
+ * plugins; they carry the engine telemetry `sluice worker` has (metrics; spans when tracing).
  *
- * `deno run -A bench/pg_bench.ts [--runs 16] [--items 2000] [--chunk 10] [--workers 1,2,4]`
+ * `deno run -A bench/pg_bench.ts [--runs 16] [--items 2000] [--chunk 10] [--workers 1,2,4]
+ *   [--pool N] [--tracing-rounds 2]`
+ *
+ * Tracing overhead: 2 workers with tracing off and on (OTLP/HTTP export to a loopback sink in
+ * the bench process), alternating for `--tracing-rounds` rounds, CPU ms per job compared.
  * Prints a markdown report; record it in `bench/RESULTS.md`.
  * @module
  */
@@ -20,6 +25,7 @@ import { openKvBackend } from "../core/store/kv_backend.ts";
 import { connectPg } from "../core/store/pg/connect.ts";
 import { openPgBackend } from "../core/store/pg/pg_backend.ts";
 import type { Backend, RunRecord } from "../core/store/store.ts";
+import { createTelemetry, type Telemetry } from "../core/telemetry/setup.ts";
 import { startPostgres } from "../testing/postgres.ts";
 
 const { values } = parseArgs({
@@ -30,8 +36,13 @@ const { values } = parseArgs({
     chunk: { type: "string", default: "10" },
     workers: { type: "string", default: "1,2,4" },
     concurrency: { type: "string", default: "8" },
-    // internal: run as a worker process / a single-process engine
+    // connections per worker process (default: the backend's, concurrency + 4)
+    pool: { type: "string" },
+    // tracing overhead: rounds of 2 workers with tracing off and on (OTLP to a loopback sink)
+    "tracing-rounds": { type: "string", default: "2" },
+    // internal: run as a worker process / a single-process engine; OTLP endpoint of a worker
     worker: { type: "string" },
+    otlp: { type: "string" },
     single: { type: "string" },
   },
 });
@@ -39,6 +50,7 @@ const RUNS = Number(values.runs);
 const ITEMS = Number(values.items);
 const CHUNK = Number(values.chunk);
 const CONCURRENCY = Number(values.concurrency);
+const POOL = values.pool ? Number(values.pool) : undefined;
 
 const yaml = `name: pgbench
 source: { plugin: gen-source, with: { count: ${ITEMS} }, chunk: ${CHUNK} }
@@ -75,9 +87,15 @@ async function newRuns(dir: string): Promise<RunRecord[]> {
     }));
 }
 
-async function engineOn(backend: Backend, dir: string) {
+async function engineOn(backend: Backend, dir: string, telemetry?: Telemetry) {
   const executor = new InProcessExecutor();
-  const engine = new Engine({ backend, executor, dataDir: dir, concurrency: CONCURRENCY });
+  const engine = new Engine({
+    backend,
+    executor,
+    dataDir: dir,
+    concurrency: CONCURRENCY,
+    telemetry: telemetry?.engine,
+  });
   await engine.start();
   return {
     engine,
@@ -85,6 +103,7 @@ async function engineOn(backend: Backend, dir: string) {
       await engine.close();
       await executor.close();
       await backend.close();
+      await telemetry?.close();
     },
   };
 }
@@ -121,12 +140,20 @@ function serverCpuMs(postmaster: number): number {
 /** Worker mode: an engine on the database until SIGTERM; prints its CPU ms meanwhile. */
 async function worker(url: string) {
   const dir = await Deno.makeTempDir({ prefix: "sluice-pgbench-w-" });
-  const backend = await openPgBackend({ url, concurrency: CONCURRENCY, migrate: false });
-  const e = await engineOn(backend, dir);
+  const backend = await openPgBackend({
+    url,
+    concurrency: CONCURRENCY,
+    poolSize: POOL,
+    migrate: false,
+  });
+  // Engine telemetry as `sluice worker` has it (metrics, alerts); spans only with --otlp.
+  const tel = createTelemetry({ role: "worker", otlpEndpoint: values.otlp });
+  const e = await engineOn(backend, dir, tel);
   const cpu0 = cpuMs("self");
   console.log("ready");
   await new Promise<void>((r) => Deno.addSignalListener("SIGTERM", () => r()));
-  console.log(JSON.stringify({ cpuMs: cpuMs("self") - cpu0 }));
+  await tel.tracing.flush(); // spans still buffered are part of the cost
+  console.log(JSON.stringify({ cpuMs: cpuMs("self") - cpu0, batches: backend.store.batchStats }));
   await e.close();
   await Deno.remove(dir, { recursive: true });
   Deno.exit(0);
@@ -137,7 +164,7 @@ async function single(kind: string, url?: string) {
   const dir = await Deno.makeTempDir({ prefix: "sluice-pgbench-s-" });
   const backend = kind === "kv"
     ? await openKvBackend(join(dir, "bench.kv"))
-    : await openPgBackend({ url: url!, concurrency: CONCURRENCY });
+    : await openPgBackend({ url: url!, concurrency: CONCURRENCY, poolSize: POOL });
   const e = await engineOn(backend, dir);
   const runs = await newRuns(dir);
   const t0 = performance.now();
@@ -165,12 +192,20 @@ async function child(
 }
 
 /** N worker processes on a fresh database; the runs are created from here. */
-async function cluster(url: string, workers: number) {
+async function cluster(url: string, workers: number, otlp?: string) {
   const dir = await Deno.makeTempDir({ prefix: "sluice-pgbench-c-" });
   const setup = await openPgBackend({ url, concurrency: 1 });
   const procs = Array.from({ length: workers }, () =>
     new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", join(ROOT, "bench/pg_bench.ts"), "--worker", url, ...passArgs()],
+      args: [
+        "run",
+        "-A",
+        join(ROOT, "bench/pg_bench.ts"),
+        "--worker",
+        url,
+        ...(otlp ? ["--otlp", otlp] : []),
+        ...passArgs(),
+      ],
       stdout: "piped",
       stderr: "inherit",
     }).spawn());
@@ -206,6 +241,7 @@ async function cluster(url: string, workers: number) {
   const pgCpu = serverCpuMs(postmaster) - pgCpu0;
   for (const p of procs) p.kill("SIGTERM");
   let workerCpu = 0;
+  const calls = { commits: [0, 0], states: [0, 0], settles: [0, 0] };
   for (const reader of readers) {
     let text = "";
     for (;;) {
@@ -213,13 +249,30 @@ async function cluster(url: string, workers: number) {
       if (done) break;
       text += value;
     }
-    workerCpu += JSON.parse(text.trim().split("\n").pop()!).cpuMs;
+    const out = JSON.parse(text.trim().split("\n").pop()!);
+    workerCpu += out.cpuMs;
+    for (const k of ["commits", "states", "settles"] as const) {
+      calls[k][0] += out.batches[k].calls;
+      calls[k][1] += out.batches[k].batches;
+    }
   }
   for (const p of procs) await p.status;
   await setup.close();
   await Deno.remove(dir, { recursive: true });
   const cpuPerJob = (workerCpu + pgCpu) / jobs;
-  return { jobs, secs, jobsPerSecond: Math.round(jobs / secs), cpuPerJob, workerCpu, pgCpu };
+  // Calls per statement of the batched store operations (see core/store/pg/pg_batch.ts).
+  const perStatement = Object.entries(calls).map(([k, [c, b]]) =>
+    `${k} ${(c / Math.max(1, b)).toFixed(1)}`
+  ).join(", ");
+  return {
+    jobs,
+    secs,
+    jobsPerSecond: Math.round(jobs / secs),
+    cpuPerJob,
+    workerCpu,
+    pgCpu,
+    perStatement,
+  };
 }
 
 function passArgs(): string[] {
@@ -232,6 +285,7 @@ function passArgs(): string[] {
     values.chunk!,
     "--concurrency",
     values.concurrency!,
+    ...(values.pool ? ["--pool", values.pool] : []),
   ];
 }
 
@@ -269,16 +323,58 @@ if (values.worker) {
     );
     console.log(
       "| worker processes | jobs | seconds | jobs/s | CPU ms/job (workers + PostgreSQL) | " +
-        "jobs/s if 2 cores were ours | goal |",
+        "jobs/s if 2 cores were ours | calls per statement | goal |",
     );
-    console.log("|---|---|---|---|---|---|---|");
+    console.log("|---|---|---|---|---|---|---|---|");
     for (const w of values.workers!.split(",").map(Number)) {
       const r = await cluster(await freshDb(), w);
       const split = `${(r.workerCpu / r.jobs).toFixed(2)} + ${(r.pgCpu / r.jobs).toFixed(2)}`;
       console.log(
         `| ${w} | ${r.jobs} | ${r.secs.toFixed(2)} | ${r.jobsPerSecond} | ` +
           `${r.cpuPerJob.toFixed(2)} (${split}) | ${Math.round(2000 / r.cpuPerJob)} | ` +
-          `${w === 2 ? "≥ 2,000" : ""} |`,
+          `${r.perStatement} | ${w === 2 ? "≥ 2,000" : ""} |`,
+      );
+    }
+    const rounds = Number(values["tracing-rounds"]);
+    if (rounds > 0) {
+      // OTLP/HTTP to a sink in this process (its CPU is not counted: the collector's is not
+      // Sluice's); off and on alternate so both see the same load.
+      let spans = 0;
+      const sink = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+        spans += (await req.text()).split('"spanId"').length - 1;
+        return Response.json({});
+      });
+      const otlp = `http://127.0.0.1:${sink.addr.port}`;
+      const runs: Record<"off" | "on", { worker: number; pg: number; jobs: number }> = {
+        off: { worker: 0, pg: 0, jobs: 0 },
+        on: { worker: 0, pg: 0, jobs: 0 },
+      };
+      for (let i = 0; i < rounds; i++) {
+        for (const mode of ["off", "on"] as const) {
+          const r = await cluster(await freshDb(), 2, mode === "on" ? otlp : undefined);
+          runs[mode].worker += r.workerCpu;
+          runs[mode].pg += r.pgCpu;
+          runs[mode].jobs += r.jobs;
+        }
+      }
+      await sink.shutdown();
+      const per = (m: "off" | "on") => (runs[m].worker + runs[m].pg) / runs[m].jobs;
+      const split = (m: "off" | "on") =>
+        `${(runs[m].worker / runs[m].jobs).toFixed(3)} + ${(runs[m].pg / runs[m].jobs).toFixed(3)}`;
+      const off = per("off");
+      const on = per("on");
+      console.log(
+        `\nTracing (2 workers, ${rounds} round(s) each, alternating; OTLP/HTTP to a loopback ` +
+          `sink; ${spans} spans received; load average now ${
+            Deno.loadavg().map((l) => l.toFixed(1)).join(" ")
+          }):\n`,
+      );
+      console.log("| tracing | CPU ms/job (workers + PostgreSQL) | overhead | goal |");
+      console.log("|---|---|---|---|");
+      console.log(`| off | ${off.toFixed(3)} (${split("off")}) | | |`);
+      console.log(
+        `| on | ${on.toFixed(3)} (${split("on")}) | ${(100 * (on / off - 1)).toFixed(1)} % | ` +
+          `< 5 % |`,
       );
     }
     console.log("\n| backend (one process) | jobs | seconds | jobs/s |");

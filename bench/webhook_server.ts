@@ -151,6 +151,28 @@ export async function startSluice(o: SluiceProcessOptions): Promise<SluiceProces
   };
 }
 
+/**
+ * CPU time of a process's children so far (plugin processes): those it reaped and those alive
+ * now, in ms; Linux only.
+ */
+export async function childrenCpuMs(pid: number): Promise<number | undefined> {
+  const fields = async (p: number | string) => {
+    const stat = await Deno.readTextFile(`/proc/${p}/stat`).catch(() => undefined);
+    return stat?.slice(stat.lastIndexOf(")") + 2).split(" ");
+  };
+  const own = await fields(pid);
+  if (!own) return undefined;
+  let ms = (Number(own[13]) + Number(own[14])) * 10; // cutime + cstime
+  for await (const t of Deno.readDir(`/proc/${pid}/task`)) {
+    const kids = await Deno.readTextFile(`/proc/${pid}/task/${t.name}/children`).catch(() => "");
+    for (const kid of kids.trim().split(/\s+/).filter(Boolean)) {
+      const f = await fields(kid);
+      if (f) ms += (Number(f[11]) + Number(f[12])) * 10;
+    }
+  }
+  return ms;
+}
+
 /** CPU time a process used so far (all its threads, not its children), in ms; Linux only. */
 export async function cpuMs(pid: number): Promise<number | undefined> {
   const stat = await Deno.readTextFile(`/proc/${pid}/stat`).catch(() => undefined);

@@ -125,6 +125,18 @@ export interface CertPair {
 
 let serialCounter = 1;
 
+/** SubjectPublicKeyInfo DER of public keys, exported once per key. */
+const spkiCache = new WeakMap<CryptoKey, Promise<Uint8Array>>();
+
+function spkiOf(key: CryptoKey): Promise<Uint8Array> {
+  let p = spkiCache.get(key);
+  if (!p) {
+    p = crypto.subtle.exportKey("spki", key).then((b) => new Uint8Array(b));
+    spkiCache.set(key, p);
+  }
+  return p;
+}
+
 async function buildCert(
   spec: CertSpec,
   issuerName: string,
@@ -136,7 +148,7 @@ async function buildCert(
   crypto.getRandomValues(serial.subarray(1, 5));
   new DataView(serial.buffer).setUint32(5, serialCounter++);
   serial[0] = 0x01;
-  const spki = new Uint8Array(await crypto.subtle.exportKey("spki", subjectPublic));
+  const spki = await spkiOf(subjectPublic);
   const exts: Uint8Array[] = [];
   if (spec.isCa) {
     exts.push(ext("2.5.29.19", true, seq(bool(true))));

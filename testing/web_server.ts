@@ -90,7 +90,7 @@ export async function startWebServers(options: WebServersOptions): Promise<WebSe
     count: () => void requests++,
   };
   const sockets = new Set<Socket>();
-  const certs = new SniCertificates(ca, state.lookup);
+  const certs = new SniCertificates(ca, state.lookup, () => sites.keys());
   const tlsDefault = await certs.defaultPair();
   const httpHandler = createRequestHandler("http", state);
   const httpsHandler = createRequestHandler("https", state);

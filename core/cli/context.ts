@@ -160,6 +160,8 @@ export async function startEngine(ctx: CliContext, o: BackendChoice = {}): Promi
   telemetry.watchStore(backend.store);
   const executor = new SandboxExecutor({
     ...telemetry.sandbox,
+    idleMs: ctx.config.engine.sandboxIdle,
+    maxIdle: ctx.config.engine.sandboxMaxIdle,
     log: (e) =>
       ctx.log[e.level](e.msg, { run: e.runId, stage: e.stageId, chunk: e.chunk, source: e.source }),
   });

@@ -25,12 +25,12 @@ Deno.test("sluice migrate applies the schema once and says so; without store.url
     assert.equal(await migrateCommand([], ctx, io), 0);
     assert.match(
       io.outText,
-      /applied migration\(s\) 1; postgres:\/\/sluice:\*\*\*\*@.* is at version 1/,
+      /applied migration\(s\) 1, 2; postgres:\/\/sluice:\*\*\*\*@.* is at version 2/,
     );
     assert.doesNotMatch(io.outText, new RegExp(pg.password));
     io = capture();
     assert.equal(await migrateCommand([], ctx, io), 0);
-    assert.match(io.outText, /nothing to do: .* is at version 1/);
+    assert.match(io.outText, /nothing to do: .* is at version 2/);
     const bare = await openContext({ env: { SLUICE_DATA_DIR: dir, SLUICE_LOG_LEVEL: "error" } });
     io = capture();
     assert.equal(await migrateCommand([], bare, io), 2);

@@ -219,6 +219,24 @@ export const CONFIG_KEYS = [
     description: "Default V8 heap cap of a plugin sandbox, MB",
   },
   {
+    key: "engine.sandboxIdle",
+    env: "SLUICE_ENGINE_SANDBOX_IDLE",
+    parse: "duration",
+    default: "30s",
+    allowed: DURATION,
+    description:
+      "How long a plugin process that serves no run is kept for the next run of the same plugin " +
+      "with the same permissions",
+  },
+  {
+    key: "engine.sandboxMaxIdle",
+    env: "SLUICE_ENGINE_SANDBOX_MAX_IDLE",
+    parse: "int",
+    default: 4,
+    allowed: "a whole number from 0 to 1024",
+    description: "Plugin processes kept at most while they serve no run, over all plugins",
+  },
+  {
     key: "secrets.file",
     env: "SLUICE_SECRETS_FILE",
     parse: "string",

@@ -139,6 +139,8 @@ export const ConfigSchema = obj({
     retry: obj({ attempts: int(1, 100), delay: duration(0), maxDelay: duration(0) }),
     timeout: duration(1),
     memoryMb: int(16, 16384),
+    sandboxIdle: duration(0),
+    sandboxMaxIdle: int(0, 1024),
   }),
   secrets: obj({ file: path.optional() }),
   log: obj({

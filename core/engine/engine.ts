@@ -16,6 +16,7 @@ import {
   type RawChunk,
   type RunLogEntry,
   type RunRecord,
+  type SourceProgress,
   type StageSnapshot,
   type TriggerInfo,
 } from "../store/store.ts";
@@ -91,6 +92,8 @@ export class Engine {
   #waiters = new Map<string, Set<() => void>>();
   #warned = new Set<string>();
   #runCache = new Map<string, { run: RunRecord; at: number }>();
+  /** Chunks done by each run's last stage, as last read (see `#sourceTooFarAhead`). */
+  #lastDoneSeen = new Map<string, number>();
   #logBuffer = new Map<string, RunLogEntry[]>();
   /** Message handlers in flight in this process. */
   #running = new Set<Promise<void>>();
@@ -347,11 +350,14 @@ export class Engine {
     const stage = run.stages[m.stage];
     if (!stage) throw new Error(`run ${run.id} has no stage ${m.stage}`);
     const s = this.#store;
+    // One read where the backend offers it (PostgreSQL: one round trip), else one per part.
+    const pre = await s.chunkState?.(run.id, m.stage, m.chunk);
+    let progress: SourceProgress | undefined;
     if (m.stage === 0) {
-      const p = await s.sourceProgress(run.id);
-      if (p.done || p.nextChunk !== m.chunk) return;
-    } else if (await s.isChunkDone(run.id, m.stage, m.chunk)) return;
-    const att = await s.getAttempts(run.id, m.stage, m.chunk);
+      progress = pre?.progress ?? await s.sourceProgress(run.id);
+      if (progress.done || progress.nextChunk !== m.chunk) return;
+    } else if (pre ? pre.done : await s.isChunkDone(run.id, m.stage, m.chunk)) return;
+    const att = pre ? pre.attempts : await s.getAttempts(run.id, m.stage, m.chunk);
     if (att?.dead) return;
     if (att && att.nextAt > this.#now() + 20) {
       await this.#queue.enqueue(m, { delayMs: att.nextAt - this.#now() });
@@ -383,14 +389,16 @@ export class Engine {
     try {
       committed = await this.#tel.chunk(this.#ref(run, m), async () => { // telemetry: chunk span
         try {
-          if (m.stage === 0) return await this.#readSource(run, stage, m);
+          if (m.stage === 0) return await this.#readSource(run, stage, m, progress);
           const inst = await this.#pool.instance(run, m.stage);
           // Stored bytes go to a sandboxed plugin as they are when the host has no item-level
           // work to do; otherwise the items are parsed here.
           const raw = inst.processJson && !stage.when && !stage.rateLimit
             ? await s.readChunkRaw?.(run.id, m.stage - 1, m.chunk)
             : undefined;
-          const input = raw ? undefined : await s.readChunk(run.id, m.stage - 1, m.chunk);
+          const input = raw
+            ? undefined
+            : pre?.input ?? await s.readChunk(run.id, m.stage - 1, m.chunk);
           if (!raw && !input) throw new Error(`input of ${stage.id} chunk ${m.chunk} is missing`);
           inputCount = raw?.count ?? input!.length;
           return await this.#runStage(run, stage, m, inst, raw ?? input!, started);
@@ -440,8 +448,15 @@ export class Engine {
     const limit = this.#o.maxSourceAhead ??
       Math.max(32, 2 * Math.max(...run.stages.map((s) => s.concurrency)));
     if (run.stages.length < 2 || chunk < limit) return false;
+    // The last stage's done count only grows: while the one seen last keeps the source within
+    // the limit, no read is needed.
+    if (chunk - (this.#lastDoneSeen.get(run.id) ?? 0) <= limit) return false;
     const last = run.stages.length - 1;
     const c = await this.#store.counters(run.id, run.stages.length);
+    this.#lastDoneSeen.set(run.id, c[last].chunksDone);
+    if (this.#lastDoneSeen.size > 1000) {
+      this.#lastDoneSeen.delete(this.#lastDoneSeen.keys().next().value!);
+    }
     return chunk - (c[last].chunksDone + c[last].chunksDead) > limit;
   }
 
@@ -449,8 +464,11 @@ export class Engine {
     run: RunRecord,
     stage: StageSnapshot,
     m: ChunkMessage,
+    progress?: SourceProgress,
   ): Promise<boolean | "last"> {
-    const p = await this.#store.sourceProgress(run.id);
+    // The progress read before the chunk started is enough: if another process read this chunk
+    // meanwhile, the commit below finds it done and changes nothing.
+    const p = progress ?? await this.#store.sourceProgress(run.id);
     const inst = await this.#pool.instance(run, 0);
     const started = performance.now();
     const signal = this.#stop.signal;
@@ -644,6 +662,18 @@ export class Engine {
   /** Enqueues the run's finalization when every chunk is done, or fails it when only dead letters remain. */
   async #checkSettled(run: RunRecord) {
     const s = this.#store;
+    // One read decides the common cases where the backend offers it (PostgreSQL); the rare
+    // ones (a dead letter to report) take the reads below.
+    const q = await s.settleState?.(run.id, run.stages.length - 1);
+    if (q) {
+      const p = q.progress;
+      if (!p.done && !q.sourceDead) return;
+      if (p.done && q.lastDone + q.deadChunks < p.nextChunk) return;
+      if (p.done && !q.deadChunks) {
+        await this.#handle({ kind: "finalize", runId: run.id, attempt: 1 });
+        return;
+      }
+    }
     const p = await s.sourceProgress(run.id);
     if (!p.done) {
       const dead = await s.listDeadLetters(run.id);

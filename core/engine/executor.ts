@@ -37,6 +37,12 @@ export interface StageSpec {
   memoryMb: number;
   /** Absolute path of the run's input file, when the run has one (sources read it). */
   inputFile?: string;
+  /**
+   * The input file's text when the run record holds it (small webhook bodies), given only to
+   * an executor that {@link StageExecutor.takesInputText}: it places the text where the plugin
+   * may read it and tells the plugin that path instead of `inputFile`.
+   */
+  inputText?: string;
   /** Folder the plugin may write to (its data folder). */
   dataDir: string;
   /** Run inputs after defaults. */
@@ -75,6 +81,11 @@ export interface StageInstance {
 /** Starts stage instances. */
 export interface StageExecutor {
   open(spec: StageSpec): Promise<StageInstance>;
+  /**
+   * True when `open` takes a source's input as `StageSpec.inputText` (so that runs with
+   * different inputs may share a plugin process); otherwise the caller writes `inputFile`.
+   */
+  readonly takesInputText?: boolean;
   /** Stops everything this executor started. */
   close(): Promise<void>;
 }

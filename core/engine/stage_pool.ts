@@ -1,15 +1,32 @@
 /**
  * Opens and caches one `StageInstance` (a pool of warm plugin instances) per run and stage,
  * resolving the stage's templates and secrets at run time and computing its effective
- * permissions.
+ * permissions. A run whose input text is kept in its record gets it handed to an executor that
+ * takes it (the sandbox), or written to its input file here when the source opens.
  * @module
  */
 import { resolveTemplates, secretNamesUsed, TemplateError } from "../pipeline/template.ts";
 import { effectivePermissions } from "../plugins/permissions.ts";
-import { join } from "../paths.ts";
+import { dirname, join } from "../paths.ts";
 import type { RunRecord } from "../store/store.ts";
 import type { NetworkSettings } from "../../sdk/types.ts";
 import { PluginError, type StageExecutor, type StageInstance } from "./executor.ts";
+
+/**
+ * Writes a run's input file from its record: to a temp file renamed into place, so a reader
+ * never sees a partial file. No flush: the run record is the durable copy.
+ */
+async function writeInput(path: string, text: string): Promise<void> {
+  await Deno.mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+  try {
+    await Deno.writeTextFile(tmp, text);
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+}
 
 /** Options of {@link StagePool}. */
 export interface StagePoolOptions {
@@ -25,6 +42,10 @@ export interface StagePoolOptions {
 export class StagePool {
   #o: StagePoolOptions;
   #open = new Map<string, Promise<StageInstance>>();
+  /** Input files written from run records (`RunRecord.inputText`), by run id. */
+  #written = new Map<string, string>();
+  /** Data folders known to exist. */
+  #dirs = new Set<string>();
 
   constructor(opts: StagePoolOptions) {
     this.#o = opts;
@@ -81,7 +102,17 @@ export class StagePool {
       st.permissions,
     );
     const dataDir = join(this.#o.dataDir, "plugin-data", plugin.manifest.name.replace("/", "__"));
-    await Deno.mkdir(dataDir, { recursive: true });
+    if (!this.#dirs.has(dataDir)) {
+      await Deno.mkdir(dataDir, { recursive: true });
+      this.#dirs.add(dataDir);
+    }
+    const inputFile = index === 0 ? run.inputFile : undefined;
+    const inputText = index === 0 ? run.inputText : undefined;
+    const inline = inputText !== undefined && this.#o.executor.takesInputText === true;
+    if (inputFile && inputText !== undefined && !inline) {
+      await writeInput(inputFile, inputText);
+      this.#written.set(run.id, inputFile);
+    }
     return await this.#o.executor.open({
       runId: run.id,
       stageId: st.id,
@@ -93,15 +124,24 @@ export class StagePool {
       concurrency: st.concurrency,
       timeoutMs: st.timeoutMs,
       memoryMb: st.memoryMb,
-      inputFile: index === 0 ? run.inputFile : undefined,
+      inputFile,
+      inputText: inline ? inputText : undefined,
       dataDir,
       inputs: run.inputs,
       network: this.#o.network,
     });
   }
 
-  /** Closes every instance of a run. */
+  /**
+   * Closes every instance of a run, and removes an input file written from the run record
+   * (the record keeps the text: a resumed run writes it again).
+   */
   async closeRun(runId: string): Promise<void> {
+    const written = this.#written.get(runId);
+    if (written) {
+      this.#written.delete(runId);
+      await Deno.remove(written).catch(() => {});
+    }
     const closing: Promise<void>[] = [];
     for (const [key, p] of this.#open) {
       if (key.startsWith(runId + "/")) {

@@ -85,7 +85,7 @@ export function createApp(deps: AppDeps): SluiceApp {
   app.use("*", securityHeaders());
   const limitIp = ipRateLimit(ipLimiter, deps.clientIp ?? defaultClientIp);
   app.use("*", async (c, next) => {
-    const path = new URL(c.req.url).pathname;
+    const path = c.req.path;
     if (path === "/healthz" || path === "/readyz" || path === "/metrics") return await next();
     return await limitIp(c, next);
   });

@@ -25,7 +25,7 @@ export function requestLog(log: Logger): MiddlewareHandler<AppEnv> {
     const t0 = performance.now();
     await next();
     c.res.headers.set("x-request-id", id);
-    const path = new URL(c.req.url).pathname;
+    const path = c.req.path;
     if (path === "/healthz" || path === "/readyz" || path === "/metrics") return;
     c.get("log").info("request", {
       method: c.req.method,
@@ -52,7 +52,7 @@ export function securityHeaders(): MiddlewareHandler<AppEnv> {
     h.set("x-content-type-options", "nosniff");
     h.set("cross-origin-opener-policy", "same-origin");
     h.set("permissions-policy", "camera=(), microphone=(), geolocation=()");
-    if (new URL(c.req.url).protocol === "https:") {
+    if (c.req.url.startsWith("https:")) {
       h.set("strict-transport-security", "max-age=31536000");
     }
   };

@@ -99,6 +99,8 @@ export async function startServer(
   telemetry.watchStore(backend.store);
   const executor = new SandboxExecutor({
     ...telemetry.sandbox,
+    idleMs: config.engine.sandboxIdle,
+    maxIdle: config.engine.sandboxMaxIdle,
     log: (e) =>
       ctx.log[e.level](e.msg, { run: e.runId, stage: e.stageId, chunk: e.chunk, source: e.source }),
   });

@@ -29,7 +29,7 @@ const QUIET = new Set(["/healthz", "/readyz", "/metrics"]);
 /** Server spans and request metrics. Mount it first. */
 export function httpTelemetry(opts: HttpTelemetryOptions): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const path = new URL(c.req.url).pathname;
+    const path = c.req.path;
     const t0 = performance.now();
     const tracer = QUIET.has(path) ? undefined : opts.tracer;
     const remote = parseTraceparent(c.req.header("traceparent"));

@@ -1,9 +1,18 @@
 /**
- * `SandboxExecutor`: the production {@linkcode StageExecutor}. Every stage gets a pool of up to
- * `spec.concurrency` warm `deno run` subprocesses holding only the stage's effective permissions;
- * a watchdog kills an instance on timeout, crash, out-of-memory, protocol garbage or abort.
+ * `SandboxExecutor`: the production {@linkcode StageExecutor}. Plugin code runs in warm
+ * `deno run` subprocesses holding only the stage's effective permissions. A process is shared
+ * by the runs of one plugin (same version, effective permissions, memory cap, data folder and
+ * input file): it loads the plugin once and holds one plugin instance per run (its own config,
+ * secrets, inputs, run id and `setup()` state), so a new run reuses a warm process instead of
+ * spawning one. A run's stage uses at most `ceil(concurrency / callsPerInstance)` processes, as
+ * with a pool of its own; processes serving no run are closed after `idleMs`, and at most
+ * `maxIdle` are kept. A watchdog kills a process on timeout, crash, out-of-memory or protocol
+ * garbage (the calls of every run in it fail and are retried); an aborted call (a cancelled run)
+ * kills its process only when no other call is running there.
  * @module
  */
+import { createHash } from "node:crypto";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { context, SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import type { Item, Json, ProcessResult, ReadResult } from "../../sdk/types.ts";
@@ -16,7 +25,7 @@ import {
 import { buildSandboxCommand } from "../../sdk/runtime/sandbox_args.ts";
 import type { CallContext, StageExecutor, StageInstance, StageSpec } from "../engine/executor.ts";
 import { PluginError } from "../engine/executor.ts";
-import { InstancePool } from "./pool.ts";
+import { type PoolUser, SharedPool } from "./pool.ts";
 import { describeStage, toPluginError } from "./errors.ts";
 import { SandboxError } from "../../sdk/runtime/sandbox_error.ts";
 import { activeTraceparent, formatTraceparent } from "../telemetry/tracing.ts";
@@ -82,6 +91,19 @@ export interface SandboxExecutorOptions {
   tracer?: Tracer;
   /** Receives instance starts, stops and deaths (for metrics). */
   onInstance?: (e: SandboxInstanceEvent) => void;
+  /**
+   * How long a plugin process that serves no run is kept for the next run of the same plugin
+   * with the same permissions (default 30,000 ms; 0 closes it at once).
+   */
+  idleMs?: number;
+  /** Most plugin processes kept while serving no run, over all plugins (default 4). */
+  maxIdle?: number;
+  /**
+   * Processes of one plugin (with the same permissions) that concurrent runs may share in all,
+   * when their stages' concurrency adds up to more (default: the number of CPU cores). A run's
+   * own stage never gets fewer than its concurrency allows.
+   */
+  sharedProcesses?: number;
 }
 
 /** The repo's deno.json (it maps `@sluice/sdk`). */
@@ -89,16 +111,35 @@ export const DEFAULT_HOST_CONFIG: string = fileURLToPath(
   new URL("../../deno.json", import.meta.url),
 );
 
+type Options = SandboxExecutorOptions & { hostConfig: string };
+
+/** Who a process's own log lines (stderr, stray stdout) are attributed to: its latest run. */
+interface ProcessTag {
+  runId: string;
+  stageId: string;
+}
+
 /** Runs plugin stages in permission-scoped subprocesses. */
 export class SandboxExecutor implements StageExecutor {
+  /** A source's input held by the run record is written to its process's inbox. */
+  readonly takesInputText = true;
   #opts: SandboxExecutorOptions;
+  #groups = new Map<string, ProcessGroup>();
   #stages = new Set<SandboxStage>();
+  /** Processes serving no run, oldest first, with their idle timers. */
+  #idle = new Map<SandboxProcess, { group: ProcessGroup; timer?: ReturnType<typeof setTimeout> }>();
+  #closed = false;
+  #draining = new Set<Promise<void>>();
+  /** Data folders known to exist. */
+  #dirs = new Set<string>();
+  /** The folder of every process's inbox (see ProcessGroup), made on first use. */
+  #inboxRoot?: Promise<string>;
 
   constructor(opts: SandboxExecutorOptions = {}) {
     this.#opts = opts;
   }
 
-  /** Checks the stage's permissions, creates its data folder and returns its (lazy) pool. */
+  /** Checks the stage's permissions, creates its data folder and returns it (processes start lazily). */
   async open(spec: StageSpec): Promise<SandboxStage> {
     const hostConfig = this.#opts.hostConfig ?? DEFAULT_HOST_CONFIG;
     try {
@@ -106,56 +147,219 @@ export class SandboxExecutor implements StageExecutor {
         pluginDir: spec.plugin.dir,
         permissions: spec.permissions,
         dataDir: spec.dataDir,
-        inputFile: spec.inputFile,
+        inputFile: spec.inputText === undefined ? spec.inputFile : undefined,
         memoryMb: spec.memoryMb,
         hostConfig,
       });
-      await Deno.mkdir(spec.dataDir, { recursive: true });
+      if (!this.#dirs.has(spec.dataDir)) {
+        await Deno.mkdir(spec.dataDir, { recursive: true });
+        this.#dirs.add(spec.dataDir);
+      }
     } catch (err) {
       throw toPluginError(err, spec);
     }
-    const stage = new SandboxStage(spec, { ...this.#opts, hostConfig }, () => {
+    if (this.#closed) throw toPluginError(new Error("the sandbox executor is closed"), spec);
+    const key = processKey(spec);
+    let group = this.#groups.get(key);
+    if (!group) {
+      group = new ProcessGroup(
+        spec,
+        { ...this.#opts, hostConfig },
+        (proc, idle) => this.#onIdle(group!, proc, idle),
+        () => this.#inboxRoot ??= makeInboxRoot(),
+      );
+      this.#groups.set(key, group);
+    }
+    const g = group;
+    const stage = new SandboxStage(spec, { ...this.#opts, hostConfig }, g, () => {
       this.#stages.delete(stage);
+      g.remove(stage, this.#opts.sharedProcesses);
+      this.#forgetIfEmpty(key, g);
     });
     this.#stages.add(stage);
+    g.add(stage, this.#opts.sharedProcesses);
     return stage;
   }
 
-  /** Closes every stage this executor opened. */
+  /** Process ids of every plugin process alive now (for tests and diagnostics). */
+  pids(): number[] {
+    return [...this.#groups.values()].flatMap((g) => g.pool.items().map((p) => p.pid));
+  }
+
+  /** Closes every stage this executor opened and stops every process. */
   async close(): Promise<void> {
+    this.#closed = true;
+    for (const e of this.#idle.values()) clearTimeout(e.timer);
+    this.#idle.clear();
+    // Processes first (calls in flight fail as shut down), then the stages' bookkeeping.
+    await Promise.all([...this.#groups.values()].map((g) => g.close()));
     await Promise.all([...this.#stages].map((s) => s.close()));
+    this.#groups.clear();
+    while (this.#draining.size > 0) await Promise.allSettled([...this.#draining]);
+    const root = await this.#inboxRoot?.catch(() => undefined);
+    if (root) await Deno.remove(root, { recursive: true }).catch(() => {});
+    this.#inboxRoot = undefined;
+  }
+
+  #onIdle(group: ProcessGroup, proc: SandboxProcess, idle: boolean): void {
+    const known = this.#idle.get(proc);
+    if (!idle) {
+      if (known) {
+        clearTimeout(known.timer);
+        this.#idle.delete(proc);
+      }
+      return;
+    }
+    if (known || this.#closed) return;
+    // A process whose permissions name a run's input file serves only runs of that file
+    // (usually one): it is not kept.
+    const ms = group.inputFile ? 0 : this.#opts.idleMs ?? 30_000;
+    const entry: { group: ProcessGroup; timer?: ReturnType<typeof setTimeout> } = { group };
+    this.#idle.set(proc, entry);
+    if (ms > 0) {
+      const timer = setTimeout(() => this.#evict(proc), ms);
+      Deno.unrefTimer(timer);
+      entry.timer = timer;
+    } else queueMicrotask(() => this.#evict(proc));
+    let excess = this.#idle.size - Math.max(0, this.#opts.maxIdle ?? 4);
+    for (const oldest of this.#idle.keys()) {
+      if (excess-- <= 0) break;
+      queueMicrotask(() => this.#evict(oldest));
+    }
+  }
+
+  #evict(proc: SandboxProcess): void {
+    const e = this.#idle.get(proc);
+    if (!e) return;
+    clearTimeout(e.timer);
+    this.#idle.delete(proc);
+    e.group.pool.evict(proc);
+    for (const [key, g] of this.#groups) if (g === e.group) this.#forgetIfEmpty(key, g);
+  }
+
+  #forgetIfEmpty(key: string, g: ProcessGroup): void {
+    if (g.stages.size === 0 && g.pool.empty && this.#groups.get(key) === g) {
+      this.#groups.delete(key);
+      // Processes it is still stopping are awaited by close().
+      const p = g.close();
+      this.#draining.add(p);
+      p.finally(() => this.#draining.delete(p));
+    }
   }
 }
 
-/** One stage's pool of sandboxed plugin instances. */
-export class SandboxStage implements StageInstance {
-  #spec: StageSpec;
-  #opts: SandboxExecutorOptions;
-  #pool: InstancePool<SandboxProcess>;
-  #onClose: () => void;
+/**
+ * Makes this process's inbox root in the temp folder, named with its pid, and removes roots left
+ * by processes that are gone (killed before they could clean up; Linux, where `/proc` tells).
+ */
+async function makeInboxRoot(): Promise<string> {
+  const root = await Deno.makeTempDir({ prefix: `sluice-inbox-${Deno.pid}-` });
+  const tmp = dirname(root);
+  try {
+    for await (const e of Deno.readDir(tmp)) {
+      const pid = /^sluice-inbox-(\d+)-/.exec(e.name)?.[1];
+      if (!e.isDirectory || !pid || Number(pid) === Deno.pid) continue;
+      const alive = await Deno.stat(`/proc/${pid}`).then(() => true, () => false);
+      if (!alive && await Deno.stat("/proc/self").then(() => true, () => false)) {
+        await Deno.remove(join(tmp, e.name), { recursive: true }).catch(() => {});
+      }
+    }
+  } catch { /* best effort */ }
+  return root;
+}
+
+/** What makes two stages able to share a process: the same command line and plugin. */
+function processKey(spec: StageSpec): string {
+  const p = spec.permissions;
+  const set = (a: string[] | undefined) => [...new Set(a ?? [])].sort();
+  const m = spec.plugin.manifest;
+  return JSON.stringify([
+    spec.plugin.dir,
+    m.name,
+    m.version,
+    m.entry,
+    spec.plugin.integrity ?? "",
+    set(p.net),
+    set(p.read),
+    set(p.write),
+    set(p.env),
+    spec.memoryMb,
+    spec.dataDir,
+    // Inputs held by run records go through the process's inbox: any such run may share it.
+    spec.inputText !== undefined ? "(inbox)" : spec.inputFile ?? "",
+    // Runs granted different secrets never share a process (a plugin's memory holds every
+    // run it serves); only a digest of them is kept here.
+    secretsDigest(spec.secrets),
+  ]);
+}
+
+function secretsDigest(secrets: Record<string, string>): string {
+  const names = Object.keys(secrets).sort();
+  if (names.length === 0) return "";
+  const h = createHash("sha256");
+  for (const n of names) h.update(`${n}\0${secrets[n]}\0`);
+  return h.digest("base64");
+}
+
+/** The shared processes of one plugin with one set of permissions, and the stages using them. */
+class ProcessGroup {
+  readonly pool: SharedPool<SandboxProcess>;
+  readonly stages = new Set<SandboxStage>();
+  readonly perInstance: number;
+  /** The input file its processes may read, if any. */
+  readonly inputFile?: string;
+  /** Whether its processes get an inbox for the input files of the runs they serve. */
+  readonly inbox: boolean;
+  /** Each process's inbox folder. */
+  readonly inboxes = new WeakMap<SandboxProcess, string>();
+  /** Whether the plugin defines `finish()`, once a process has loaded it. */
+  hasFinish?: boolean;
+  /** The run each process served last (its own log lines are attributed to it). */
+  readonly tags = new WeakMap<SandboxProcess, ProcessTag>();
+  #all = new Set<SandboxProcess>();
 
   constructor(
     spec: StageSpec,
-    opts: SandboxExecutorOptions & { hostConfig: string },
-    onClose: () => void,
+    opts: Options,
+    onIdle: (proc: SandboxProcess, idle: boolean) => void,
+    inboxRoot: () => Promise<string>,
   ) {
-    this.#spec = spec;
-    this.#onClose = onClose;
-    const tag = { runId: spec.runId, stageId: spec.stageId, plugin: spec.plugin.manifest.name };
-    this.#opts = opts;
-    // An I/O-bound plugin may serve several chunks per process (manifest `callsPerInstance`):
-    // the stage's concurrency is then met by fewer processes.
-    const perInstance = Math.max(1, spec.plugin.manifest.callsPerInstance ?? 1);
-    this.#pool = new InstancePool<SandboxProcess>({
-      size: Math.ceil(spec.concurrency / perInstance),
-      callsPerItem: perInstance,
-      healthy: (p) => p.alive,
+    const plugin = spec.plugin.manifest.name;
+    this.inbox = spec.inputText !== undefined;
+    this.inputFile = this.inbox ? undefined : spec.inputFile;
+    // An I/O-bound plugin may serve several calls per process (manifest `callsPerInstance`).
+    this.perInstance = Math.max(1, spec.plugin.manifest.callsPerInstance ?? 1);
+    this.pool = new SharedPool<SandboxProcess>({
+      size: 1,
+      callsPerItem: this.perInstance,
+      healthy: (p) => p.usable,
+      onIdle,
       destroy: (p) => {
-        opts.onInstance?.({ ...tag, event: "stopped" });
-        return p.close();
+        const tag = this.tags.get(p);
+        opts.onInstance?.({
+          runId: tag?.runId ?? spec.runId,
+          stageId: tag?.stageId ?? spec.stageId,
+          plugin,
+          event: "stopped",
+        });
+        // A retiring process kills itself once its last call ends (see SandboxProcess).
+        return p.alive && !p.usable ? p.exited.then(() => {}) : p.close();
       },
-      create: (signal) =>
-        SandboxProcess.start({
+      create: async (signal) => {
+        // The stage that needs the process first; later runs take over its own log lines.
+        const first = [...this.stages].find((s) => s.wantsProcess) ?? undefined;
+        const tag: ProcessTag = {
+          runId: first?.runId ?? spec.runId,
+          stageId: first?.stageId ?? spec.stageId,
+        };
+        const holder = { tag };
+        // Readable by this process only; it holds the input files of the runs it serves.
+        const inbox = this.inbox
+          ? await Deno.makeTempDir({ dir: await inboxRoot(), prefix: "p-" })
+          : undefined;
+        const removeInbox = () =>
+          inbox ? Deno.remove(inbox, { recursive: true }).catch(() => {}) : Promise.resolve();
+        const p = await SandboxProcess.start({
           denoPath: opts.denoPath,
           denoDir: opts.denoDir,
           npmRegistry: opts.npmRegistry,
@@ -164,29 +368,121 @@ export class SandboxStage implements StageInstance {
           entry: spec.plugin.manifest.entry,
           permissions: spec.permissions,
           memoryMb: spec.memoryMb,
+          dataDir: spec.dataDir,
+          inputFile: this.inputFile,
+          inputDir: inbox,
           startTimeoutMs: opts.startTimeoutMs,
           signal,
-          init: {
-            config: spec.config,
-            secrets: spec.secrets,
-            inputs: spec.inputs,
-            run: { id: spec.runId, stage: spec.stageId },
-            inputFile: spec.inputFile,
-            dataDir: spec.dataDir,
-            network: spec.network,
+          onLog: (e) => {
+            const t = this.tags.get(p) ?? holder.tag;
+            opts.log?.({ ...e, runId: t.runId, stageId: t.stageId });
           },
-          onLog: (e) => opts.log?.({ ...e, runId: tag.runId, stageId: tag.stageId }),
-          onMetric: (kind, name, value) => opts.metric?.({ ...tag, kind, name, value }),
-        }).then((p) => {
-          opts.onInstance?.({ ...tag, event: "started" });
-          return p;
-        }),
+          onMetric: (kind, name, value) => {
+            const t = this.tags.get(p) ?? holder.tag;
+            opts.metric?.({ runId: t.runId, stageId: t.stageId, plugin, kind, name, value });
+          },
+        }).catch(async (err) => {
+          await removeInbox();
+          throw err;
+        });
+        this.tags.set(p, tag);
+        this.hasFinish = p.hasFinish;
+        if (inbox) this.inboxes.set(p, inbox);
+        this.#all.add(p);
+        p.exited.finally(() => {
+          this.#all.delete(p);
+          return removeInbox();
+        });
+        opts.onInstance?.({ ...tag, plugin, event: "started" });
+        return p;
+      },
     });
   }
 
-  /** Process ids of the live instances (for tests and diagnostics). */
+  /** Adds a stage and sizes the pool for the stages now open. */
+  add(stage: SandboxStage, shared?: number): void {
+    this.stages.add(stage);
+    this.#resize(shared);
+  }
+
+  /** Removes a closed stage. */
+  remove(stage: SandboxStage, shared?: number): void {
+    this.stages.delete(stage);
+    this.#resize(shared);
+  }
+
+  /**
+   * Room for the largest stage's own processes, and for the stages together up to `shared`
+   * processes (CPU cores by default): more processes than cores only queue for the CPU.
+   */
+  #resize(shared = navigator.hardwareConcurrency || 1): void {
+    let sum = 0, max = 1;
+    for (const s of this.stages) {
+      sum += s.limit;
+      max = Math.max(max, s.limit);
+    }
+    this.pool.size = Math.max(max, Math.min(sum, shared));
+  }
+
+  /** Stops every process, also those retiring after an abandoned call. */
+  async close(): Promise<void> {
+    // Retiring processes are killed (their pool entry waits for that); the others shut down.
+    const retiring = [...this.#all].filter((p) => p.alive && !p.usable);
+    await Promise.all([this.pool.close(), ...retiring.map((p) => p.kill())]);
+    await Promise.all([...this.#all].map((p) => p.kill()));
+  }
+}
+
+/**
+ * One run's stage: its calls go to the processes of its plugin's {@link ProcessGroup}, in each
+ * of which its run is opened once (a plugin instance of its own).
+ */
+export class SandboxStage implements StageInstance, PoolUser<SandboxProcess> {
+  /** Most processes this stage uses at once. */
+  readonly limit: number;
+  /** Processes where this stage's run is open (or being opened). */
+  readonly held = new Set<SandboxProcess>();
+  #spec: StageSpec;
+  #opts: Options;
+  #group: ProcessGroup;
+  #handles = new Map<SandboxProcess, number>();
+  /** Input files this stage's run put in process inboxes. */
+  #inboxFiles = new Map<SandboxProcess, string>();
+  #closed = new AbortController();
+  #waiting = 0;
+  #onClose: () => void;
+
+  constructor(spec: StageSpec, opts: Options, group: ProcessGroup, onClose: () => void) {
+    this.#spec = spec;
+    this.#opts = opts;
+    this.#group = group;
+    this.#onClose = onClose;
+    this.limit = Math.ceil(spec.concurrency / group.perInstance);
+  }
+
+  /** The run id (for process tags). */
+  get runId(): string {
+    return this.#spec.runId;
+  }
+
+  /** The stage id (for process tags). */
+  get stageId(): string {
+    return this.#spec.stageId;
+  }
+
+  /** True while a call of this stage waits for a process. */
+  get wantsProcess(): boolean {
+    return this.#waiting > 0;
+  }
+
+  /** Called by the pool when it hands this stage a process it did not use yet. */
+  take(proc: SandboxProcess): void {
+    this.held.add(proc);
+  }
+
+  /** Process ids of the live processes where this stage's run is open (tests, diagnostics). */
   pids(): number[] {
-    return this.#pool.items().map((p) => p.pid);
+    return [...this.held].filter((p) => p.alive).map((p) => p.pid);
   }
 
   /** Sources: reads the chunk after `cursor`. */
@@ -209,15 +505,68 @@ export class SandboxStage implements StageInstance {
     );
   }
 
-  /** Runs the plugin's `finish` on one instance. */
+  /** Runs the plugin's `finish` on one instance (nothing to do when the plugin has none). */
   finish(ctx: Omit<CallContext, "chunk">): Promise<void> {
+    if (this.#group.hasFinish === false) return Promise.resolve();
     return this.#call(ctx, (p, o) => p.finish(o), "finish");
   }
 
-  /** Stops every instance of this stage. */
-  async close(): Promise<void> {
-    await this.#pool.close();
+  /**
+   * Closes this stage's run in every process that serves it (they stay warm for other runs).
+   * Calls still running are failed (aborted).
+   */
+  close(): Promise<void> {
+    if (this.#closed.signal.aborted) return Promise.resolve();
+    this.#closed.abort(new Error("the stage was closed"));
+    for (const [proc, run] of this.#handles) proc.closeRun(run);
+    this.#handles.clear();
+    for (const f of this.#inboxFiles.values()) {
+      try {
+        Deno.removeSync(f);
+      } catch { /* gone with its process */ }
+    }
+    this.#inboxFiles.clear();
+    for (const p of this.held) this.#group.pool.unhold(p);
+    this.held.clear();
     this.#onClose();
+    return Promise.resolve();
+  }
+
+  /** This run's handle in `proc`, opening the run there on first use. */
+  #open(proc: SandboxProcess): number {
+    let h = this.#handles.get(proc);
+    if (h === undefined) {
+      h = this.#openIn(proc);
+      this.#handles.set(proc, h);
+    }
+    return h;
+  }
+
+  #openIn(proc: SandboxProcess): number {
+    const spec = this.#spec;
+    let inputFile = spec.inputFile;
+    if (spec.inputText !== undefined) {
+      // The run's input goes to the process's own inbox (removed when the run closes).
+      const inbox = this.#group.inboxes.get(proc);
+      if (!inbox) throw new Error("the plugin process has no inbox for the run's input");
+      inputFile = join(inbox, basename(spec.inputFile ?? `${spec.runId}.input`));
+      this.#inboxFiles.set(proc, inputFile);
+      // Small (a run record holds it): a synchronous write costs less than an async one.
+      Deno.writeTextFileSync(inputFile, spec.inputText);
+    }
+    const tag = { runId: spec.runId, stageId: spec.stageId, plugin: spec.plugin.manifest.name };
+    return proc.openRun({
+      config: spec.config,
+      secrets: spec.secrets,
+      inputs: spec.inputs,
+      run: { id: spec.runId, stage: spec.stageId },
+      inputFile,
+      dataDir: spec.dataDir,
+      network: spec.network,
+    }, {
+      onLog: (e) => this.#opts.log?.({ ...e, runId: tag.runId, stageId: tag.stageId }),
+      onMetric: (kind, name, value) => this.#opts.metric?.({ ...tag, kind, name, value }),
+    });
   }
 
   async #call<R>(
@@ -232,17 +581,25 @@ export class SandboxStage implements StageInstance {
         cause: ctx.signal.reason,
       });
     }
+    if (this.#closed.signal.aborted) {
+      throw new PluginError(`sandbox: ${where}: the stage was closed`, { retryable: true });
+    }
+    const signal = AbortSignal.any([ctx.signal, this.#closed.signal]);
     let proc: SandboxProcess;
+    this.#waiting++;
     try {
-      proc = await this.#pool.acquire(ctx.signal);
+      proc = await this.#group.pool.acquire(this, signal);
     } catch (err) {
-      if (ctx.signal.aborted && err === ctx.signal.reason) {
+      if (signal.aborted && err === signal.reason) {
         throw new PluginError(`sandbox: ${where}: call aborted while waiting for an instance`, {
           cause: err,
         });
       }
       throw toPluginError(err, this.#spec);
+    } finally {
+      this.#waiting--;
     }
+    this.#group.tags.set(proc, { runId: this.#spec.runId, stageId: this.#spec.stageId });
     const log = ctx.log;
     const span = this.#opts.tracer?.startSpan(`plugin ${op}`, {
       kind: SpanKind.CLIENT,
@@ -257,11 +614,13 @@ export class SandboxStage implements StageInstance {
       },
     }, context.active());
     try {
+      const run = this.#open(proc);
       return await fn(proc, {
         timeoutMs: this.#spec.timeoutMs,
-        signal: ctx.signal,
+        signal,
         onLog: log ? (e) => log(e.level, e.msg, e.data) : undefined,
         traceparent: span ? formatTraceparent(span.spanContext()) : activeTraceparent(),
+        run,
       });
     } catch (err) {
       const e = toPluginError(err, this.#spec);
@@ -284,7 +643,11 @@ export class SandboxStage implements StageInstance {
       throw e;
     } finally {
       span?.end();
-      this.#pool.release(proc);
+      if (!proc.alive) {
+        this.held.delete(proc);
+        this.#handles.delete(proc);
+      }
+      this.#group.pool.release(proc);
     }
   }
 }

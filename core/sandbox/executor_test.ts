@@ -1,9 +1,15 @@
 import assert from "node:assert/strict";
 import { PluginError } from "../engine/executor.ts";
-import { SandboxExecutor, type SandboxLogRecord, type SandboxMetricRecord } from "./executor.ts";
+import {
+  SandboxExecutor,
+  type SandboxLogRecord,
+  type SandboxMetricRecord,
+  type SandboxStage,
+} from "./executor.ts";
 import { isGone, loadTestPlugin, makeSpec } from "./testdata/support.ts";
 
 type Line = { level: string; msg: string; data?: unknown };
+type SandboxStageProcess = SandboxStage["process"];
 
 function ctx(chunk = 1, lines?: Line[], signal = new AbortController().signal) {
   return {
@@ -157,8 +163,12 @@ Deno.test("sandbox pool keeps at most `concurrency` instances and queues the res
     assert.equal(pids.size, 2, "four calls shared two instances");
     assert.equal(stage.pids().length, 2);
     await stage.close();
-    for (const pid of pids) assert.ok(await isGone(pid as number), `pid ${pid} is gone`);
+    assert.deepEqual(stage.pids(), []);
+    // Closing the run's stage leaves the processes warm for the next run; closing the
+    // executor stops them.
+    assert.deepEqual(executor.pids().sort(), [...pids].sort());
     await executor.close();
+    for (const pid of pids) assert.ok(await isGone(pid as number), `pid ${pid} is gone`);
   });
 });
 
@@ -314,5 +324,231 @@ Deno.test("sandbox: closing a stage fails its running call and leaves no process
     assert.match(err.message, /^sandbox: stage "stage-a"/);
     assert.ok(await isGone(items[0].pid as number));
     assert.deepEqual(stage.pids(), []);
+  });
+});
+
+/** Waits (bounded) until `pid` has exited. */
+async function gone(pid: number): Promise<boolean> {
+  for (let i = 0; i < 500 && !(await isGone(pid)); i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return await isGone(pid);
+}
+
+Deno.test("sandbox: runs of one plugin share a warm process, each with its own config, secrets and setup state", async () => {
+  await withTemp(async (tmp) => {
+    const events: string[] = [];
+    const logged: SandboxLogRecord[] = [];
+    const executor = new SandboxExecutor({
+      onInstance: (e) => events.push(`${e.event} ${e.runId}`),
+      log: (e) => logged.push(e),
+    });
+    const plugin = await loadTestPlugin("echo");
+    const data = `${tmp}/data`;
+    const secret = "tok-aaaa-1111";
+    const a = await executor.open(
+      makeSpec(plugin, data, { runId: "run-a", config: { tag: "a" }, secrets: { TOKEN: secret } }),
+    );
+    const b = await executor.open(
+      makeSpec(plugin, data, { runId: "run-b", config: { tag: "b" }, secrets: { TOKEN: secret } }),
+    );
+    const pidA = (await a.process([{ key: "p", op: "pid" }], ctx())).items[0];
+    const pidB = (await b.process([{ key: "p", op: "pid" }], ctx())).items[0];
+    assert.equal(pidB.pid, pidA.pid, "run b reuses the process run a started");
+    assert.equal(pidA.calls, 1);
+    assert.equal(pidB.calls, 1, "run b has its own setup() state");
+    assert.deepEqual((await b.process([{ key: "x" }], ctx())).items, [
+      { key: "x", seen: true, tag: "b" },
+    ]);
+    assert.deepEqual((await a.process([{ key: "x" }], ctx())).items, [
+      { key: "x", seen: true, tag: "a" },
+    ]);
+    assert.equal((await a.process([{ key: "p", op: "pid" }], ctx())).items[0].calls, 3);
+    // Each run gets the secrets granted to it (runs granted other secrets get another
+    // process: see the next test), masked in its log lines.
+    const linesA: Line[] = [];
+    assert.equal(
+      (await a.process([{ key: "s", op: "secret" }], ctx(1, linesA))).items[0].secret,
+      secret,
+    );
+    assert.deepEqual(linesA.map((l) => l.msg), ["secret is [secret]"]);
+    // finish() runs on each run's own instance and logs under its run.
+    await a.finish({ signal: new AbortController().signal });
+    await b.finish({ signal: new AbortController().signal });
+    assert.deepEqual(logged.filter((l) => l.msg === "finished").map((l) => l.runId), [
+      "run-a",
+      "run-b",
+    ]);
+    // Closing run a leaves run b (and the process) working; a later run reuses it again.
+    await a.close();
+    assert.equal((await b.process([{ key: "p", op: "pid" }], ctx())).items[0].pid, pidA.pid);
+    await b.close();
+    assert.deepEqual(executor.pids(), [pidA.pid], "kept warm while no run uses it");
+    const c = await executor.open(
+      makeSpec(plugin, data, { runId: "run-c", secrets: { TOKEN: secret } }),
+    );
+    const pidC = (await c.process([{ key: "p", op: "pid" }], ctx())).items[0];
+    assert.equal(pidC.pid, pidA.pid);
+    assert.equal(pidC.calls, 1, "a new run starts with a fresh instance");
+    assert.deepEqual(events, ["started run-a"], "one process for three runs");
+    await executor.close();
+    assert.ok(await isGone(pidA.pid as number));
+  });
+});
+
+Deno.test("sandbox: different permissions, memory cap or input file get a different process", async () => {
+  await withTemp(async (tmp) => {
+    const input = `${tmp}/input.txt`;
+    await Deno.writeTextFile(input, "a\n");
+    const executor = new SandboxExecutor();
+    const plugin = await loadTestPlugin("echo");
+    const data = `${tmp}/data`;
+    const none = { net: [], read: [], write: [], env: [] };
+    const specs = [
+      makeSpec(plugin, data, { runId: "r1" }),
+      makeSpec(plugin, data, { runId: "r2", permissions: { ...none, net: ["example.com:443"] } }),
+      makeSpec(plugin, data, { runId: "r3", permissions: { ...none, read: [input] } }),
+      makeSpec(plugin, data, { runId: "r4", inputFile: input }),
+      makeSpec(plugin, data, { runId: "r5", memoryMb: 96 }),
+      // Same effective permissions written in another order: shares with r2.
+      makeSpec(plugin, data, {
+        runId: "r6",
+        permissions: { ...none, net: ["example.com:443", "example.com:443"] },
+      }),
+      // Other granted secrets: a process of their own (a plugin's memory holds every run it
+      // serves); the same secrets again share it.
+      makeSpec(plugin, data, { runId: "r7", secrets: { TOKEN: "tok-one" } }),
+      makeSpec(plugin, data, { runId: "r8", secrets: { TOKEN: "tok-two" } }),
+      makeSpec(plugin, data, { runId: "r9", secrets: { TOKEN: "tok-one" } }),
+    ];
+    const pids: number[] = [];
+    for (const spec of specs) {
+      const stage = await executor.open(spec);
+      pids.push((await stage.process([{ key: "p", op: "pid" }], ctx())).items[0].pid as number);
+    }
+    assert.equal(new Set(pids.slice(0, 5)).size, 5, `five processes: ${pids}`);
+    assert.equal(pids[5], pids[1]);
+    assert.equal(new Set([...pids.slice(0, 5), pids[6], pids[7]]).size, 7, `secrets: ${pids}`);
+    assert.equal(pids[8], pids[6], "the same secrets share a process");
+    await executor.close();
+  });
+});
+
+Deno.test("sandbox: a crash fails the calls in flight of every run in the process; an abort fails only its own", async () => {
+  await withTemp(async (tmp) => {
+    const base = await loadTestPlugin("echo");
+    // Several calls per process and one shared process, so two runs' calls run side by side.
+    const plugin = { ...base, manifest: { ...base.manifest, callsPerInstance: 4 } };
+    const executor = new SandboxExecutor({ sharedProcesses: 1 });
+    const data = `${tmp}/data`;
+    const a = await executor.open(makeSpec(plugin, data, { runId: "run-a", config: { tag: "a" } }));
+    const b = await executor.open(makeSpec(plugin, data, { runId: "run-b", config: { tag: "b" } }));
+    const first = (await a.process([{ key: "p", op: "pid" }], ctx())).items[0].pid as number;
+    assert.equal((await b.process([{ key: "p", op: "pid" }], ctx())).items[0].pid, first);
+
+    // Run a's call makes the process exit while run b's call runs: both fail, retryably.
+    const slowB = b.process([{ key: "w", op: "sleep", ms: 2_000 }], ctx());
+    await new Promise((r) => setTimeout(r, 100));
+    await rejectsWith(a.process([{ key: "e", op: "exit" }], ctx()), /exited with code 3/, true);
+    await rejectsWith(slowB, /exited with code 3/, true);
+    assert.ok(await gone(first));
+    // Both runs go on in a fresh process, each with a fresh instance.
+    const pa = (await a.process([{ key: "p", op: "pid" }], ctx())).items[0];
+    const pb = (await b.process([{ key: "p", op: "pid" }], ctx())).items[0];
+    assert.notEqual(pa.pid, first);
+    assert.equal(pb.pid, pa.pid);
+    assert.deepEqual([pa.calls, pb.calls], [1, 1]);
+
+    // Aborting run a's call (its run was cancelled) does not fail run b's call in flight; the
+    // process takes no new calls and is stopped once run b's call ended.
+    const ac = new AbortController();
+    const hangA = a.process([{ key: "h", op: "hang" }], ctx(1, undefined, ac.signal));
+    const sleepB = b.process([{ key: "w", op: "sleep", ms: 300 }, { key: "p", op: "pid" }], ctx());
+    await new Promise((r) => setTimeout(r, 100));
+    ac.abort(new Error("run a cancelled"));
+    await rejectsWith(hangA, /call aborted: run a cancelled/, true);
+    const okB = await sleepB;
+    assert.equal(okB.items[0].pid, pa.pid, "run b's call finished in the same process");
+    assert.ok(await gone(pa.pid as number), "the process was stopped after run b's call");
+    const next = (await b.process([{ key: "p", op: "pid" }], ctx())).items[0];
+    assert.notEqual(next.pid, pa.pid);
+    await executor.close();
+  });
+});
+
+Deno.test("sandbox: processes serving no run are closed after idleMs, and at most maxIdle are kept", async () => {
+  await withTemp(async (tmp) => {
+    const plugin = await loadTestPlugin("echo");
+    const data = `${tmp}/data`;
+    const pidOf = async (stage: { process: SandboxStageProcess }) =>
+      (await stage.process([{ key: "p", op: "pid" }], ctx())).items[0].pid as number;
+
+    const quick = new SandboxExecutor({ idleMs: 50 });
+    const s1 = await quick.open(makeSpec(plugin, data, { runId: "r1" }));
+    const p1 = await pidOf(s1);
+    await s1.close();
+    assert.ok(await gone(p1), "closed after idleMs");
+    await quick.close();
+
+    const bounded = new SandboxExecutor({ idleMs: 60_000, maxIdle: 1 });
+    const none = { net: [], read: [], write: [], env: [] };
+    const x = await bounded.open(makeSpec(plugin, data, { runId: "x" }));
+    const y = await bounded.open(
+      makeSpec(plugin, data, { runId: "y", permissions: { ...none, net: ["example.com:443"] } }),
+    );
+    const [px, py] = [await pidOf(x), await pidOf(y)];
+    await x.close();
+    await y.close();
+    assert.ok(await gone(px), "the oldest idle process made room");
+    assert.ok(!(await isGone(py)), "the newest idle process is kept");
+    assert.deepEqual(bounded.pids(), [py]);
+    await bounded.close();
+    assert.ok(await isGone(py));
+  });
+});
+
+Deno.test("sandbox: sources of runs whose input the record holds share a process; each reads only its own input", async () => {
+  await withTemp(async (tmp) => {
+    const events: string[] = [];
+    const executor = new SandboxExecutor({ onInstance: (e) => events.push(e.event) });
+    const plugin = await loadTestPlugin("lines");
+    const data = `${tmp}/data`;
+    const other = `${tmp}/other.txt`;
+    await Deno.writeTextFile(other, "not yours\n");
+    const source = (runId: string, text: string, config: Record<string, unknown> = {}) =>
+      executor.open(makeSpec(plugin, data, {
+        runId,
+        stageIndex: 0,
+        inputFile: `${tmp}/webhooks/${runId}.jsonl`, // never written: the text goes to the inbox
+        inputText: text,
+        config,
+      }));
+    // An inbox left by a server that was killed (its pid is gone) is removed.
+    const probe = await Deno.makeTempDir();
+    await Deno.remove(probe);
+    const stale = `${probe.slice(0, probe.lastIndexOf("/"))}/sluice-inbox-999999999-stale`;
+    await Deno.mkdir(`${stale}/p-old`, { recursive: true });
+    await Deno.writeTextFile(`${stale}/p-old/old.jsonl`, "{}\n");
+    const a = await source("r1", "a\nb\n", { showPath: true });
+    const b = await source("r2", "c\n", { peek: other });
+    const ra = await a.read(null, 10, ctx(0));
+    const rb = await b.read(null, 10, ctx(0));
+    const path = ra.items.find((i) => i.key === "path")!.path as string;
+    assert.deepEqual(ra.items.filter((i) => i.key !== "path").map((i) => i.key), ["a", "b"]);
+    assert.ok(path.endsWith("/r1.jsonl"), path);
+    assert.deepEqual(rb.items, [{ key: "c" }, { key: "peek", readable: false }]);
+    assert.deepEqual(a.pids(), b.pids(), "one process for both runs");
+    assert.ok(!(await Deno.stat(stale).catch(() => undefined)), "the stale inbox is gone");
+    assert.deepEqual(events, ["started"]);
+    // A closed run's input leaves the inbox: a later run in the same process cannot read it.
+    await a.close();
+    const c = await source("r3", "d\n", { peek: path });
+    assert.deepEqual((await c.read(null, 10, ctx(0))).items, [
+      { key: "d" },
+      { key: "peek", readable: false },
+    ]);
+    assert.deepEqual(c.pids(), b.pids());
+    await executor.close();
+    assert.ok(!(await Deno.stat(path).catch(() => undefined)), "the inbox is removed");
   });
 });

@@ -1,106 +1,166 @@
 /**
- * A bounded pool of warm, reusable instances (plugin processes): spawned lazily up to `size`,
- * each handed to up to `callsPerItem` callers at once (1 for CPU-bound plugins; I/O-bound
- * plugins that wait on the network declare more), replaced when they break.
+ * A pool of warm instances (plugin processes) shared by several users (the stages of several
+ * runs of one plugin with the same permissions). Each user holds the instances it has used
+ * (its run is open there) and may hold at most `limit` of them, so a run keeps the same number
+ * of plugin instances (and `setup()` states) as it would with a pool of its own; a call goes to
+ * an instance the user already holds when one is free. Instances no user holds and no call uses
+ * are idle: the owner is told (`onIdle`) and may {@link SharedPool.evict} them.
  * @module
  */
 
+/** One user of the pool (a run's stage). */
+export interface PoolUser<T> {
+  /** Most instances it may hold at once. */
+  readonly limit: number;
+  /** Instances it holds now (live ones). */
+  readonly held: ReadonlySet<T>;
+}
+
 /** How the pool makes, checks and disposes of its instances. */
-export interface PoolOptions<T> {
-  /** Most instances alive at once (at least 1). */
+export interface SharedPoolOptions<T> {
+  /** Most instances alive (and being started) at once; see {@link SharedPool.size}. */
   size: number;
-  /** Callers one instance serves at once (default 1). */
+  /** Calls one instance serves at once (default 1). */
   callsPerItem?: number;
   /** Starts a new instance; `signal` aborts the start. */
   create(signal?: AbortSignal): Promise<T>;
   /** Stops an instance; resolves once it is gone. */
   destroy(item: T): Promise<void>;
-  /** False when an instance may not be reused (it died or was killed). */
+  /** False when an instance may not take calls (it died, or is retiring). */
   healthy(item: T): boolean;
+  /** Told when an instance becomes idle (no call, no holder) or stops being idle. */
+  onIdle?(item: T, idle: boolean): void;
 }
 
 interface Waiter<T> {
+  user: PoolUser<T> & { take(item: T): void };
   resolve(item: T): void;
   reject(err: unknown): void;
   signal?: AbortSignal;
   onAbort?: () => void;
 }
 
-/** A pool of up to `size` instances; callers wait for an idle one when all are busy. */
-export class InstancePool<T> {
-  #opts: PoolOptions<T>;
-  #idle: T[] = [];
-  /** Instances serving at least one caller, with how many. */
-  #busy = new Map<T, number>();
+interface Slot {
+  /** Calls in flight. */
+  load: number;
+  /** Users holding it. */
+  holders: number;
+  idle: boolean;
+}
+
+/** Instances shared by users; see the module doc. */
+export class SharedPool<T> {
+  #o: SharedPoolOptions<T>;
   #cap: number;
+  #size: number;
+  #slots = new Map<T, Slot>();
   #creating = 0;
+  /** Instances being started, per user (they count toward its limit). */
+  #starting = new Map<PoolUser<T>, number>();
   #waiters: Waiter<T>[] = [];
   #pending = new Set<Promise<unknown>>();
   #closed = false;
 
-  constructor(opts: PoolOptions<T>) {
-    this.#opts = { ...opts, size: Math.max(1, Math.floor(opts.size)) };
-    this.#cap = Math.max(1, Math.floor(opts.callsPerItem ?? 1));
+  constructor(o: SharedPoolOptions<T>) {
+    this.#o = o;
+    this.#size = Math.max(1, Math.floor(o.size));
+    this.#cap = Math.max(1, Math.floor(o.callsPerItem ?? 1));
   }
 
-  /** Every instance alive now, idle or busy. */
+  /** Most instances alive at once (raising it lets waiting callers start new ones). */
+  get size(): number {
+    return this.#size;
+  }
+
+  set size(n: number) {
+    this.#size = Math.max(1, Math.floor(n));
+    this.#dispatch();
+  }
+
+  /** Every instance alive now. */
   items(): T[] {
-    return [...this.#idle, ...this.#busy.keys()];
+    return [...this.#slots.keys()];
   }
 
-  /** An idle instance, a new one if there is room, else the next one released. */
-  acquire(signal?: AbortSignal): Promise<T> {
+  /** True while no instance is alive or starting and nobody waits. */
+  get empty(): boolean {
+    return this.#slots.size === 0 && this.#creating === 0 && this.#waiters.length === 0;
+  }
+
+  /**
+   * An instance for one call of `user`: one it holds when free, else (below its limit) a free
+   * one it does not hold yet or a new one; `user.take(item)` is called for an instance it did
+   * not hold, before the promise resolves.
+   */
+  acquire(user: PoolUser<T> & { take(item: T): void }, signal?: AbortSignal): Promise<T> {
     if (this.#closed) return Promise.reject(new Error("the pool is closed"));
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<T>((resolve, reject) => {
-      const waiter: Waiter<T> = { resolve, reject, signal };
+      const w: Waiter<T> = { user, resolve, reject, signal };
       if (signal) {
-        waiter.onAbort = () => {
-          const i = this.#waiters.indexOf(waiter);
+        w.onAbort = () => {
+          const i = this.#waiters.indexOf(w);
           if (i >= 0) {
             this.#waiters.splice(i, 1);
             reject(signal.reason);
           }
         };
-        signal.addEventListener("abort", waiter.onAbort, { once: true });
+        signal.addEventListener("abort", w.onAbort, { once: true });
       }
-      this.#waiters.push(waiter);
+      this.#waiters.push(w);
       this.#dispatch();
     });
   }
 
-  /** Gives an instance back; a broken one is destroyed and replaced on demand. */
+  /** Ends one call on `item`; a broken instance is destroyed. */
   release(item: T): void {
-    const load = this.#busy.get(item);
-    if (load === undefined) return;
-    if (load > 1) {
-      this.#busy.set(item, load - 1);
-      if (!this.#opts.healthy(item)) this.#busy.delete(item) && this.#destroy(item);
-    } else {
-      this.#busy.delete(item);
-      if (this.#closed || !this.#opts.healthy(item)) this.#destroy(item);
-      else this.#idle.push(item);
-    }
+    const s = this.#slots.get(item);
+    if (!s) return;
+    s.load = Math.max(0, s.load - 1);
+    if (!this.#o.healthy(item)) this.#drop(item);
+    else this.#checkIdle(item, s);
     this.#dispatch();
   }
 
-  /** Runs `fn` with an instance and releases it afterwards. */
-  async use<R>(fn: (item: T) => Promise<R>, signal?: AbortSignal): Promise<R> {
-    const item = await this.acquire(signal);
-    try {
-      return await fn(item);
-    } finally {
-      this.release(item);
-    }
+  /** A user no longer holds `item` (its run was closed there). */
+  unhold(item: T): void {
+    const s = this.#slots.get(item);
+    if (!s) return;
+    s.holders = Math.max(0, s.holders - 1);
+    this.#checkIdle(item, s);
+    this.#dispatch();
+  }
+
+  /** Destroys `item` if it is idle; true when it was. */
+  evict(item: T): boolean {
+    const s = this.#slots.get(item);
+    if (!s || !s.idle) return false;
+    this.#drop(item);
+    return true;
   }
 
   /** Stops every instance (busy ones too) and fails callers still waiting. */
   async close(): Promise<void> {
     this.#closed = true;
     for (const w of this.#waiters.splice(0)) this.#settle(w, new Error("the pool was closed"));
-    for (const item of [...this.#idle.splice(0), ...this.#busy.keys()]) this.#destroy(item);
-    this.#busy.clear();
+    for (const item of [...this.#slots.keys()]) this.#drop(item);
     while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
+  }
+
+  #checkIdle(item: T, s: Slot): void {
+    const idle = s.load === 0 && s.holders === 0;
+    if (idle !== s.idle) {
+      s.idle = idle;
+      this.#o.onIdle?.(item, idle);
+    }
+  }
+
+  #drop(item: T): void {
+    const s = this.#slots.get(item);
+    if (!s) return;
+    this.#slots.delete(item);
+    if (s.idle) this.#o.onIdle?.(item, false);
+    this.#track(this.#o.destroy(item).catch(() => {}));
   }
 
   #settle(w: Waiter<T>, err: unknown, item?: T): void {
@@ -114,60 +174,97 @@ export class InstancePool<T> {
     p.finally(() => this.#pending.delete(p)).catch(() => {});
   }
 
-  #destroy(item: T): void {
-    this.#track(this.#opts.destroy(item).catch(() => {}));
+  #give(w: Waiter<T>, item: T): void {
+    const s = this.#slots.get(item)!;
+    s.load++;
+    if (!w.user.held.has(item)) {
+      s.holders++;
+      w.user.take(item);
+    }
+    this.#checkIdle(item, s);
+    this.#settle(w, undefined, item);
+  }
+
+  /**
+   * The best instance for `w` with a load below `maxLoad` (its own first, then the least
+   * loaded, then the one fewest users hold), or undefined.
+   */
+  #pick(w: Waiter<T>, maxLoad: number): T | undefined {
+    const { user } = w;
+    const full = this.#owned(user) >= user.limit;
+    let best: T | undefined;
+    let bestScore = Infinity;
+    for (const [item, s] of this.#slots) {
+      if (s.load >= maxLoad || !this.#o.healthy(item)) continue;
+      const mine = user.held.has(item);
+      if (full && !mine) continue;
+      const score = (mine ? 0 : 1_000_000) + s.load * 1_000 + s.holders;
+      if (score < bestScore) {
+        best = item;
+        bestScore = score;
+      }
+    }
+    return best;
+  }
+
+  /** Live instances `user` holds, and those being started for it. */
+  #owned(user: PoolUser<T>): number {
+    let n = this.#starting.get(user) ?? 0;
+    for (const item of user.held) if (this.#slots.has(item) && this.#o.healthy(item)) n++;
+    return n;
   }
 
   #dispatch(): void {
-    while (this.#waiters.length > 0 && !this.#closed) {
-      let item: T | undefined;
-      while (this.#idle.length > 0 && item === undefined) {
-        const candidate = this.#idle.shift()!;
-        if (this.#opts.healthy(candidate)) item = candidate;
-        else this.#destroy(candidate);
-      }
-      if (item !== undefined) {
-        const w = this.#waiters.shift()!;
-        this.#busy.set(item, 1);
-        this.#settle(w, undefined, item);
-        continue;
-      }
-      // Room for a new instance: spread work over processes before sharing one.
-      if (this.#idle.length + this.#busy.size + this.#creating < this.#opts.size) {
-        this.#spawnFor(this.#waiters.shift()!);
-        continue;
-      }
-      // All instances busy: share the least loaded one that has room for another call.
-      let best: T | undefined;
-      let bestLoad = this.#cap;
-      for (const [candidate, load] of this.#busy) {
-        if (load < bestLoad && this.#opts.healthy(candidate)) {
-          best = candidate;
-          bestLoad = load;
+    if (this.#waiters.length === 0) return;
+    // Instances that died while no call used them leave now (they count toward `size`).
+    for (const [item, s] of this.#slots) {
+      if (s.load === 0 && !this.#o.healthy(item)) this.#drop(item);
+    }
+    for (let i = 0; i < this.#waiters.length && !this.#closed;) {
+      const w = this.#waiters[i];
+      // A free instance; else a new one (spread calls over processes before sharing one);
+      // else a share of a busy one that serves several calls at once.
+      let item = this.#pick(w, 1);
+      if (item === undefined) {
+        if (this.#owned(w.user) < w.user.limit && this.#slots.size + this.#creating < this.#size) {
+          this.#waiters.splice(i, 1);
+          this.#spawnFor(w);
+          continue;
         }
+        if (this.#cap > 1) item = this.#pick(w, this.#cap);
       }
-      if (best === undefined) return;
-      this.#busy.set(best, bestLoad + 1);
-      this.#settle(this.#waiters.shift()!, undefined, best);
+      if (item === undefined) {
+        i++;
+        continue;
+      }
+      this.#waiters.splice(i, 1);
+      this.#give(w, item);
     }
   }
 
   #spawnFor(w: Waiter<T>): void {
     this.#creating++;
-    const started = this.#opts.create(w.signal).then(
+    this.#starting.set(w.user, (this.#starting.get(w.user) ?? 0) + 1);
+    const done = () => {
+      this.#creating--;
+      const n = (this.#starting.get(w.user) ?? 1) - 1;
+      if (n > 0) this.#starting.set(w.user, n);
+      else this.#starting.delete(w.user);
+    };
+    const started = this.#o.create(w.signal).then(
       (item) => {
-        this.#creating--;
+        done();
         if (this.#closed) {
-          this.#destroy(item);
+          this.#track(this.#o.destroy(item).catch(() => {}));
           this.#settle(w, new Error("the pool was closed"));
         } else {
-          this.#busy.set(item, 1);
-          this.#settle(w, undefined, item);
+          this.#slots.set(item, { load: 0, holders: 0, idle: false });
+          this.#give(w, item);
         }
         this.#dispatch();
       },
       (err) => {
-        this.#creating--;
+        done();
         this.#settle(w, err);
         this.#dispatch();
       },

@@ -70,6 +70,12 @@ export interface RunRecord {
   stages: StageSnapshot[];
   inputs: Record<string, unknown>;
   inputFile?: string;
+  /**
+   * The input file's text when it is small and came with the request that created the run (a
+   * webhook body): this record is its durable copy, and the engine writes it to `inputFile`
+   * when the source starts. Absent: `inputFile` (if any) was written before the run.
+   */
+  inputText?: string;
   trigger: TriggerInfo;
   state: RunState;
   createdAt: number;
@@ -154,6 +160,35 @@ export interface ChunkAttempts {
   nextAt: number;
   /** Parked in the dead-letter list: only a replay runs it again. */
   dead?: boolean;
+}
+
+/**
+ * What the engine checks before it runs a chunk, read at once (see {@link Store.chunkState}).
+ */
+export interface ChunkState {
+  /** Stage > 0: the chunk's output is committed already. */
+  done: boolean;
+  /** Stage 0: where the source stands (as {@link Store.sourceProgress}). */
+  progress?: SourceProgress;
+  /** The chunk's failed attempts (as {@link Store.getAttempts}). */
+  attempts?: ChunkAttempts;
+  /**
+   * Stage > 0 and not done: the previous stage's committed output of the chunk (the chunk's
+   * input), or undefined when the backend did not read it (the engine then reads it itself).
+   */
+  input?: Item[];
+}
+
+/** What decides whether a run is settled (see {@link Store.settleState}). */
+export interface SettleState {
+  /** Where the source stands. */
+  progress: SourceProgress;
+  /** Chunks done by the run's last stage. */
+  lastDone: number;
+  /** Distinct chunk indices in the dead-letter list, every stage. */
+  deadChunks: number;
+  /** A source chunk is in the dead-letter list. */
+  sourceDead: boolean;
 }
 
 /** One atomic chunk commit. */
@@ -275,6 +310,18 @@ export interface Store {
   /** Removes a dead letter (before its replay), its counters and the chunk's attempt record. */
   removeDeadLetter(runId: string, stage: number, chunk: number): Promise<boolean>;
   deleteRun(id: string): Promise<void>;
+  /**
+   * Optional: in one read, what the engine checks before running chunk `chunk` of `stage`: for
+   * the source its progress, for later stages whether the chunk is done and (when not) its
+   * input; and the chunk's attempts. A backend where each read is a network round trip
+   * (PostgreSQL) implements it; without it the engine reads each part on its own.
+   */
+  chunkState?(runId: string, stage: number, chunk: number): Promise<ChunkState>;
+  /**
+   * Optional: in one read, what decides whether a run is settled: source progress, chunks done
+   * by the last stage (`lastStage`), and the dead-letter list's distinct chunks.
+   */
+  settleState?(runId: string, lastStage: number): Promise<SettleState>;
   /** Appends lines to a run's log (optional: a store without it keeps no per-run log). */
   appendRunLog?(runId: string, entries: RunLogEntry[]): Promise<void>;
   /** The first `limit` lines of a run's log, oldest first. */

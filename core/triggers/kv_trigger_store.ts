@@ -197,6 +197,14 @@ export class KvTriggerStore implements TriggerStore {
       const idemKey = o.idempotencyKey
         ? this.#idemKey(o.pipeline, o.hook, o.idempotencyKey)
         : undefined;
+      if (replayKey && !idemKey) {
+        // The common case, a signed request seen for the first time: claim it without reading
+        // first (the check fails when the key exists; then the reads below decide).
+        const first = await this.#kv.atomic().check({ key: replayKey, versionstamp: null })
+          .set(replayKey, { expiresAt: o.now + o.replayTtlMs }, { expireIn: o.replayTtlMs })
+          .commit();
+        if (first.ok) return { ok: true };
+      }
       for (;;) {
         // One consistent snapshot of both keys (two separate reads could straddle a commit).
         const keys = [idemKey, replayKey].filter((k): k is Deno.KvKey => k !== undefined);

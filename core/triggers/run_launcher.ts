@@ -4,12 +4,64 @@
  * through the engine. Shared by the scheduler and the webhook intake.
  * @module
  */
+import { basename, dirname } from "../paths.ts";
 import type { Engine } from "../engine/engine.ts";
 import { prepareRun, type StageDefaults } from "../engine/prepare.ts";
 import { resolveInputs } from "../pipeline/inputs.ts";
-import type { PluginRegistry } from "../plugins/manifest.ts";
+import type { PluginRegistry, ResolvedPlugin } from "../plugins/manifest.ts";
 import { FINAL_STATES, type RunRecord, type Store, type TriggerInfo } from "../store/store.ts";
 import type { CatalogEntry } from "./pipeline_catalog.ts";
+import { writeInputFile } from "./webhook_body.ts";
+
+/** Largest input text kept in a run record (a Deno KV value holds at most 64 KiB). */
+export const INLINE_INPUT_MAX = 16 * 1024;
+/** Largest run record (as JSON, the text counted twice) that takes the text inline. */
+const INLINE_RECORD_MAX = 56 * 1024;
+
+/** JSON size of a catalog entry's stage snapshots (they hold the plugin manifests). */
+const stagesSize = new WeakMap<CatalogEntry, number>();
+
+/** Whether `text` may go into `run`'s record (the record stays well under the KV limit). */
+function fitsInline(entry: CatalogEntry, run: RunRecord, text: string): boolean {
+  if (text.length > INLINE_INPUT_MAX) return false;
+  let stages = stagesSize.get(entry);
+  if (stages === undefined) stagesSize.set(entry, stages = JSON.stringify(run.stages).length);
+  // Two bytes per character is what a store's serializer needs at most for a string.
+  const size = 2 * (run.pipelineYaml.length + text.length) + stages +
+    JSON.stringify(run.inputs).length + JSON.stringify(run.trigger).length + 1024;
+  return size <= INLINE_RECORD_MAX;
+}
+
+/**
+ * Plugin resolutions reused for a short time: resolving checks the lock file (and re-hashes an
+ * installed plugin's files) on every call, which a burst of webhooks need not repeat for every
+ * run. A plugin installed or removed is seen by new runs at most `ttlMs` later.
+ */
+class ResolveCache implements PluginRegistry {
+  #registry: PluginRegistry;
+  #ttlMs: number;
+  #hits = new Map<string, { at: number; plugin: ResolvedPlugin }>();
+
+  constructor(registry: PluginRegistry, ttlMs: number) {
+    this.#registry = registry;
+    this.#ttlMs = ttlMs;
+  }
+
+  resolve(name: string, range?: string): ResolvedPlugin | undefined {
+    const key = `${name}@${range ?? ""}`;
+    const now = performance.now();
+    const hit = this.#hits.get(key);
+    if (hit && now - hit.at < this.#ttlMs) return hit.plugin;
+    const plugin = this.#registry.resolve(name, range);
+    if (plugin) this.#hits.set(key, { at: now, plugin });
+    else this.#hits.delete(key);
+    return plugin;
+  }
+
+  list(): ResolvedPlugin[] {
+    return this.#registry.list();
+  }
+}
 
 /** Options of {@link RunLauncher}. */
 export interface RunLauncherOptions {
@@ -20,6 +72,8 @@ export interface RunLauncherOptions {
   registry: PluginRegistry;
   /** Stage defaults from the config. */
   defaults?: StageDefaults;
+  /** How long a plugin resolution is reused (default 1,000 ms; 0: resolve every run). */
+  resolveCacheMs?: number;
   /** Epoch ms. */
   now?: () => number;
 }
@@ -31,6 +85,12 @@ export interface LaunchRequest {
   /** Raw inputs (typed or strings); declared defaults fill the rest. */
   inputs?: Record<string, unknown>;
   inputFile?: string;
+  /**
+   * The text of `inputFile`, not written yet (a webhook body). Small enough, it is kept in the
+   * run record (durable with the run, written to `inputFile` when the source starts); else it
+   * is written to `inputFile` and flushed to disk before the run is recorded.
+   */
+  inputText?: string;
   trigger: TriggerInfo;
   /** A chosen run id (webhooks reserve it before the run exists). */
   id?: string;
@@ -39,10 +99,13 @@ export interface LaunchRequest {
 /** Starts runs for triggers. */
 export class RunLauncher {
   #o: RunLauncherOptions;
+  #registry: PluginRegistry;
 
   /** Builds the launcher. */
   constructor(o: RunLauncherOptions) {
     this.#o = o;
+    const ttl = o.resolveCacheMs ?? 1_000;
+    this.#registry = ttl > 0 ? new ResolveCache(o.registry, ttl) : o.registry;
   }
 
   /**
@@ -61,7 +124,7 @@ export class RunLauncher {
       pipeline,
       yaml,
       file: r.entry.file,
-      registry: this.#o.registry,
+      registry: this.#registry,
       inputs,
       inputFile: r.inputFile,
       trigger: r.trigger,
@@ -69,6 +132,11 @@ export class RunLauncher {
       id: r.id,
       now: this.#o.now?.(),
     });
+    if (r.inputText !== undefined) {
+      if (!r.inputFile) throw new TypeError("inputText needs the inputFile it is written to");
+      if (fitsInline(r.entry, run, r.inputText)) run.inputText = r.inputText;
+      else await writeInputFile(dirname(r.inputFile), basename(r.inputFile), r.inputText);
+    }
     return await this.#o.engine.createRun(run);
   }
 

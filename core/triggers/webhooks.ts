@@ -6,9 +6,11 @@
  * resolves (500), the signature verifies (401, see `webhook_signatures.ts`), the body maps to
  * items or inputs (400/415). Only then are the replay key and the `Idempotency-Key` claimed, in
  * one atomic write: a replayed signature gets 401; a repeated `Idempotency-Key` (per pipeline
- * and hook, 24 hours) gets 200 with the first run's id and starts nothing. Items are written to
- * `<dataDir>/webhooks/<pipeline>/<runId>.jsonl|csv` and given to the run as its input file.
- * The answer `202 {"runId"}` comes after the run is durably recorded. Every answer for a known
+ * and hook, 24 hours) gets 200 with the first run's id and starts nothing. Items become the
+ * run's input file `<dataDir>/webhooks/<pipeline>/<runId>.jsonl|csv`: a small body is kept in
+ * the run record and written there when the source starts, a large one is written and flushed
+ * before the run is recorded (see `run_launcher.ts`). The answer `202 {"runId"}` comes after
+ * the run is durably recorded. Every answer for a known
  * hook is kept in its delivery history (the newest `keepDeliveries`).
  * @module
  */
@@ -23,14 +25,8 @@ import { DeliveryHistory } from "./delivery_history.ts";
 import type { CatalogEntry } from "./pipeline_catalog.ts";
 import type { RunLauncher } from "./run_launcher.ts";
 import type { DeliveryRecord, TriggerStore } from "./trigger_store.ts";
-import {
-  BodyError,
-  inputsFromBody,
-  itemsFromBody,
-  readBody,
-  writeInputFile,
-} from "./webhook_body.ts";
-import { verifyRequest } from "./webhook_signatures.ts";
+import { BodyError, inputsFromBody, itemsFromBody, readBody } from "./webhook_body.ts";
+import { verifyRequestSync } from "./webhook_signatures.ts";
 
 /** Options of {@link WebhookIntake}. */
 export interface WebhookIntakeOptions {
@@ -159,7 +155,7 @@ export class WebhookIntake {
     const body = await readBody(req, o.maxBodyBytes ?? 10 * 1024 * 1024);
     const secret = String(resolveTemplates(hook.secret, { secrets: o.secrets }));
     if (secret === "") throw new TemplateError("the webhook's secret is empty");
-    const v = await verifyRequest({
+    const v = verifyRequestSync({
       auth: hook.auth,
       secret,
       headers: req.headers,
@@ -230,17 +226,17 @@ export class WebhookIntake {
   ): Promise<void> {
     const o = this.#o;
     const pipeline = entry.pipeline!.name;
-    let inputFile: string | undefined;
+    // Small bodies stay in the run record (no file write and flush here); see RunLauncher.
+    const inputFile = items
+      ? join(o.dataDir, "webhooks", pipeline, `${runId}.${items.format}`)
+      : undefined;
     try {
-      if (items) {
-        const dir = join(o.dataDir, "webhooks", pipeline);
-        inputFile = await writeInputFile(dir, `${runId}.${items.format}`, items.text);
-      }
       await o.runs.start({
         entry,
         id: runId,
         inputs: { ...hook.inputs, ...given },
         inputFile,
+        inputText: items?.text,
         trigger: {
           kind: "webhook",
           id: hook.webhook,

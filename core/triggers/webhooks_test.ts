@@ -4,6 +4,7 @@ import { runOutput } from "../engine/test_helpers.ts";
 import { signRequest } from "./webhook_signatures.ts";
 import { type TriggerEnv, triggerEnv } from "./test_support.ts";
 import { WebhookIntake, type WebhookIntakeOptions } from "./webhooks.ts";
+import { INLINE_INPUT_MAX } from "./run_launcher.ts";
 
 const SECRET = "s3cret-value";
 const PIPELINE = `name: leads
@@ -83,14 +84,14 @@ Deno.test("webhooks: each signature format accepts valid requests and refuses ba
       const gh = (id: string): Record<string, string> =>
         auth === "github" ? { "x-github-delivery": id } : {};
 
-      // Valid: 202 after the run is recorded, with the items in its input file.
+      // Valid: 202 after the run is recorded, with the items as its input (kept in the record).
       const ok = await send(w, await signed(env, auth, body, { headers: gh("d-1") }), hook);
       assert.equal(ok.status, 202, `${auth}: ${JSON.stringify(ok.body)}`);
       expected++;
       const run = await env.backend.store.getRun(ok.body.runId);
       assert.equal(run?.state, "queued");
       assert.deepEqual(run?.trigger, { kind: "webhook", id: hook, detail: {} });
-      assert.equal(await Deno.readTextFile(run!.inputFile!), body + "\n");
+      assert.equal(run!.inputText, body + "\n");
 
       // Wrong secret.
       const wrong = await send(
@@ -281,7 +282,9 @@ Deno.test("webhooks: NDJSON and CSV bodies become the run's input file", async (
     assert.equal(nd.status, 202);
     const run1 = (await env.backend.store.getRun(nd.body.runId))!;
     assert.ok(run1.inputFile!.endsWith(`${run1.id}.jsonl`));
-    assert.equal(await Deno.readTextFile(run1.inputFile!), '{"key":"a"}\n{"key":"b","n":2}\n');
+    assert.equal(run1.inputText, '{"key":"a"}\n{"key":"b","n":2}\n');
+    // Small bodies are not written at intake: the record is their durable copy.
+    await assert.rejects(Deno.stat(run1.inputFile!), Deno.errors.NotFound);
 
     const csv = "domain,name\nacme.com,Acme\nbeta.org,Beta\n";
     const c = await send(
@@ -292,9 +295,27 @@ Deno.test("webhooks: NDJSON and CSV bodies become the run's input file", async (
     assert.equal(c.status, 202);
     const run2 = (await env.backend.store.getRun(c.body.runId))!;
     assert.ok(run2.inputFile!.endsWith(".csv"));
-    assert.equal(await Deno.readTextFile(run2.inputFile!), csv);
+    assert.equal(run2.inputText, csv);
     const d = await w.deliveries("leads", "token", 1);
     assert.deepEqual([d[0].status, d[0].items, d[0].runId], [202, 2, run2.id]);
+  } finally {
+    await env.dispose();
+  }
+});
+
+Deno.test("webhooks: a large body is written and flushed to the input file before the answer", async () => {
+  const env = await setup();
+  const w = await intake(env);
+  try {
+    const items = Array.from({ length: 400 }, (_, i) => ({ key: `k${i}`, text: "x".repeat(60) }));
+    const body = JSON.stringify(items);
+    assert.ok(body.length > INLINE_INPUT_MAX);
+    const res = await send(w, await signed(env, "hmac", body), "sluice");
+    assert.equal(res.status, 202);
+    const run = (await env.backend.store.getRun(res.body.runId))!;
+    assert.equal(run.inputText, undefined, "too large for the record");
+    const want = items.map((it) => JSON.stringify(it)).join("\n") + "\n";
+    assert.equal(await Deno.readTextFile(run.inputFile!), want);
   } finally {
     await env.dispose();
   }
@@ -364,6 +385,11 @@ Deno.test("webhooks: an accepted delivery runs the pipeline over the posted item
       out.map((i) => [i.key, i.n, i.via]),
       [["a", 1, "hook"], ["b", 2, "hook"], ["c", 3, "hook"]],
     );
+    // The source read the input written from the record; it is removed when the run ends.
+    assert.ok(done.inputText);
+    const gone = async () => !(await Deno.stat(done.inputFile!).catch(() => undefined));
+    for (let i = 0; i < 500 && !(await gone()); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(await gone(), "the input file written from the record is removed at run end");
   } finally {
     await env.dispose();
   }

@@ -5,6 +5,7 @@
  * @module
  */
 import { definePlugin, type Item } from "@sluice/sdk";
+import { MetricTally } from "@sluice/sdk/metrics_tally.ts";
 import type { DnsResult, HttpProbeResult } from "@sluice/sdk/net/types.ts";
 import { classifyWebsite } from "./decide.ts";
 import { defaultSignatures } from "./signatures.ts";
@@ -99,10 +100,12 @@ export default definePlugin<Config>({
   },
   process(items, { config, metrics }) {
     const out = classifyItems(items, config);
+    const tally = new MetricTally();
     for (const i of out) {
-      metrics.count(`status_${(i.website as WebsiteVerdict).status}`);
-      if (i.lead) metrics.count("leads");
+      tally.count(`status_${(i.website as WebsiteVerdict).status}`);
+      if (i.lead) tally.count("leads");
     }
+    tally.flush(metrics);
     return out;
   },
 });

@@ -63,3 +63,22 @@ Deno.test("csv-source resumes exactly after a committed cursor", async () => {
 Deno.test("csv-source without a file says how to give one", async () => {
   await assert.rejects(() => runPlugin({ dir }), /no file: pass --input FILE or set with.path/);
 });
+
+Deno.test("csv-source reads plain and quoted rows alike (CRLF, empty fields, escaped quotes)", async () => {
+  const f = await csvFile(
+    "name,city,website,note\r\n" +
+      "Plain, Springfield ,plain.com,\r\n" +
+      '"Plain",Springfield,"quoted.com",""\r\n' +
+      '"Say ""hi""",Austin,hi.com,x\r\n',
+  );
+  try {
+    const { items } = await runPlugin({ dir, inputFile: f.path, chunkSize: 10 });
+    assert.deepEqual(items.map((i) => [i.name, i.city, i.domain, i.note]), [
+      ["Plain", "Springfield", "plain.com", ""],
+      ["Plain", "Springfield", "quoted.com", ""],
+      ['Say "hi"', "Austin", "hi.com", "x"],
+    ]);
+  } finally {
+    await f.cleanup();
+  }
+});

@@ -4,6 +4,7 @@
  * @module
  */
 import { definePlugin, type Item } from "@sluice/sdk";
+import { MetricTally } from "@sluice/sdk/metrics_tally.ts";
 import { DnsClient } from "@sluice/sdk/net/dns_client.ts";
 import { lookupDomain } from "@sluice/sdk/net/dns_lookup.ts";
 import { mapConcurrent } from "@sluice/sdk/net/limiter.ts";
@@ -45,7 +46,8 @@ export default definePlugin<Config, State>({
   async process(items, { config, state, network, metrics, signal }) {
     const field = config.field ?? "domain";
     const itemConcurrency = Math.max(1, Math.ceil(network.concurrency / QUERIES_PER_ITEM));
-    return await mapConcurrent(items, itemConcurrency, async (item): Promise<Item> => {
+    const tally = new MetricTally();
+    const out = await mapConcurrent(items, itemConcurrency, async (item): Promise<Item> => {
       const value = item[field];
       const domain = (typeof value === "string" && value ? value : item.key).toLowerCase();
       const dns: DnsResult = await lookupDomain(state.client, domain, {
@@ -55,8 +57,10 @@ export default definePlugin<Config, State>({
         txt: config.txt,
         signal,
       });
-      metrics.count(`dns_${dns.status}`);
+      tally.count(`dns_${dns.status}`);
       return { ...item, dns };
     });
+    tally.flush(metrics);
+    return out;
   },
 });

@@ -4,12 +4,27 @@
  * @module
  */
 import { definePlugin, type Item } from "@sluice/sdk";
+import { MetricTally } from "@sluice/sdk/metrics_tally.ts";
 import { DnsClient } from "@sluice/sdk/net/dns_client.ts";
 import { lookupDomain, lookupHost } from "@sluice/sdk/net/dns_lookup.ts";
 import { fetchWithRedirects, type HostResolver } from "@sluice/sdk/net/http_fetch.ts";
 import { KeyedLimiter, Limiter, mapConcurrent } from "@sluice/sdk/net/limiter.ts";
-import type { DnsResult } from "@sluice/sdk/net/types.ts";
+import type { DnsResult, HttpProbeResult } from "@sluice/sdk/net/types.ts";
 import { probeDomain } from "./probe.ts";
+
+/**
+ * The page (`html`, `text`) is kept on `best` only: an attempt's response carries them empty.
+ * Nothing reads them there, and they would double the largest part of every item the later
+ * stages pass on.
+ */
+export function pagesOnBestOnly(http: HttpProbeResult): HttpProbeResult {
+  return {
+    ...http,
+    attempts: http.attempts.map((a) =>
+      a.response ? { ...a, response: { ...a.response, html: "", text: "" } } : a
+    ),
+  };
+}
 
 interface Config {
   field?: string;
@@ -20,6 +35,7 @@ interface Config {
   probeAll?: boolean;
   randomPath?: boolean;
   itemTimeoutMs?: number;
+  hedgeMs?: number;
   userAgent?: string;
 }
 
@@ -59,14 +75,19 @@ export default definePlugin<Config, State>({
   async process(items, { config, state, network, metrics, signal }) {
     const field = config.field ?? "domain";
     const itemTimeout = config.itemTimeoutMs ?? network.timeouts.request * 3;
-    return await mapConcurrent(items, network.concurrency, async (item): Promise<Item> => {
-      const release = await state.slots.acquire(signal);
-      try {
-        return await probeItem(item);
-      } finally {
-        release();
-      }
-    });
+    const tally = new MetricTally();
+    try {
+      return await mapConcurrent(items, network.concurrency, async (item): Promise<Item> => {
+        const release = await state.slots.acquire(signal);
+        try {
+          return await probeItem(item);
+        } finally {
+          release();
+        }
+      });
+    } finally {
+      tally.flush(metrics);
+    }
 
     async function probeItem(item: Item): Promise<Item> {
       const value = item[field];
@@ -93,6 +114,7 @@ export default definePlugin<Config, State>({
           dns,
           probeAll: config.probeAll,
           randomPath: config.randomPath,
+          hedgeMs: config.hedgeMs,
           signal: deadline.signal,
           fetch: (url, addresses, s) =>
             fetchWithRedirects({
@@ -108,8 +130,8 @@ export default definePlugin<Config, State>({
               signal: s,
             }),
         });
-        metrics.count(`http_${http.status}`);
-        return { ...item, http };
+        tally.count(`http_${http.status}`);
+        return { ...item, http: pagesOnBestOnly(http) };
       } finally {
         clearTimeout(timer);
         signal.removeEventListener("abort", onAbort);

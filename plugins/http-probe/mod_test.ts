@@ -71,6 +71,10 @@ Deno.test("http-probe in the sandbox: live, http-only, bad TLS, our timeout, cro
     assert.equal(http["live.test"].best?.target, "https://apex");
     assert.equal(http["live.test"].best?.title, "Live Co");
     assert.equal(http["live.test"].attempts.length, 1);
+    assert.match(http["live.test"].best!.html, /Live Co/, "the page is kept on best");
+    assert.equal(http["live.test"].attempts[0].response?.html, "", "and only there");
+    assert.equal(http["live.test"].attempts[0].response?.text, "");
+    assert.equal(http["live.test"].attempts[0].response?.status, 200);
 
     assert.equal(http["plain.test"].best?.target, "http://apex");
     assert.equal(http["plain.test"].attempts[0].error?.kind, "refused");

@@ -25,6 +25,11 @@ export interface ProbeOptions {
   probeAll?: boolean;
   /** Fetch a random path on the best host too. */
   randomPath?: boolean;
+  /**
+   * Start the HTTP URLs this long after the HTTPS ones when HTTPS has not settled by then
+   * (default {@linkcode DEFAULT_HEDGE_MS}; `Infinity`: strictly one after the other).
+   */
+  hedgeMs?: number;
   /** Makes the random path segment (default: random hex). */
   randomSegment?: () => string;
   signal: AbortSignal;
@@ -39,6 +44,9 @@ const ORDER: { target: HttpTarget; scheme: "https" | "http"; www: boolean }[] = 
   { target: "http://apex", scheme: "http", www: false },
   { target: "http://www", scheme: "http", www: true },
 ];
+
+/** Default of {@linkcode ProbeOptions.hedgeMs}. */
+export const DEFAULT_HEDGE_MS = 1000;
 
 const good = (a: HttpAttempt) => a.response !== undefined && a.response.status < 400;
 
@@ -62,22 +70,36 @@ function randomHex(): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 }
 
-/** Probes one domain; never throws for network trouble. */
-export async function probeDomain(opts: ProbeOptions): Promise<HttpProbeResult> {
-  const { dns, domain } = opts;
-  if (dns.status !== "ok") {
-    return { status: dns.status === "unknown" ? "unknown" : "no_address", attempts: [] };
-  }
-  const hosts = {
-    apex: [...dns.apex.a, ...dns.apex.aaaa],
-    www: [...dns.www.a, ...dns.www.aaaa],
-  };
+/**
+ * Failure kinds that belong to the address and port, not to the host name asked for: another
+ * name at the same address fails the same way, so it is not tried again (`timeout`: the server
+ * there took the connection but never answered).
+ */
+const ADDRESS_FAILURES: ReadonlySet<string> = new Set([
+  "refused",
+  "connect_timeout",
+  "unreachable",
+  "timeout",
+]);
+
+/** The address `fetchWithRedirects` connects to first: the first IPv4, else the first IPv6. */
+function firstAddress(addresses: readonly string[]): string | undefined {
+  return addresses.find((a) => !a.includes(":")) ?? addresses[0];
+}
+
+/** Tries the URLs of one scheme (apex, then www) in order; stops at the first good answer. */
+async function probeLane(
+  opts: ProbeOptions,
+  lane: typeof ORDER,
+  hosts: { apex: string[]; www: string[] },
+  signal: AbortSignal,
+): Promise<HttpAttempt[]> {
   const attempts: HttpAttempt[] = [];
-  for (const o of ORDER) {
+  for (const o of lane) {
     const addresses = o.www ? hosts.www : hosts.apex;
     if (addresses.length === 0) continue;
-    const url = `${o.scheme}://${o.www ? "www." : ""}${domain}/`;
-    if (opts.signal.aborted) {
+    const url = `${o.scheme}://${o.www ? "www." : ""}${opts.domain}/`;
+    if (signal.aborted) {
       attempts.push({
         target: o.target,
         url,
@@ -91,12 +113,72 @@ export async function probeDomain(opts: ProbeOptions): Promise<HttpProbeResult> 
       });
       continue;
     }
-    const r = await opts.fetch(url, addresses, opts.signal);
+    // Same address and port as a URL of this scheme that failed at the connection: known answer.
+    const ip = firstAddress(addresses);
+    const same = attempts.find((a) =>
+      a.error && a.hops.length === 0 && a.error.ip === ip && ADDRESS_FAILURES.has(a.error.kind)
+    );
+    if (same?.error) {
+      attempts.push({
+        target: o.target,
+        url,
+        hops: [],
+        error: {
+          ...same.error,
+          url,
+          message: `not tried again: ${ip} already failed for ${same.url} (${same.error.message})`,
+        },
+      });
+      continue;
+    }
+    const r = await opts.fetch(url, addresses, signal);
     const attempt: HttpAttempt = { target: o.target, url, hops: r.hops };
     if (r.response) attempt.response = r.response;
     if (r.error) attempt.error = r.error;
     attempts.push(attempt);
     if (!opts.probeAll && good(attempt)) break;
+  }
+  return attempts;
+}
+
+/**
+ * Probes one domain; never throws for network trouble. HTTPS URLs come first (apex, then www),
+ * then HTTP; the first answer below 400 wins. When HTTPS has not settled after `hedgeMs`, the
+ * HTTP URLs are tried alongside (their result counts only if HTTPS finds nothing good), so a
+ * site that hangs costs one request timeout, not one per URL. A URL whose address already
+ * failed at the connection level for the other name of the same scheme is not tried again.
+ */
+export async function probeDomain(opts: ProbeOptions): Promise<HttpProbeResult> {
+  const { dns } = opts;
+  if (dns.status !== "ok") {
+    return { status: dns.status === "unknown" ? "unknown" : "no_address", attempts: [] };
+  }
+  const hosts = {
+    apex: [...dns.apex.a, ...dns.apex.aaaa],
+    www: [...dns.www.a, ...dns.www.aaaa],
+  };
+  const httpsLane = ORDER.filter((o) => o.scheme === "https");
+  const httpLane = ORDER.filter((o) => o.scheme === "http");
+  // The HTTP lane is cancelled when HTTPS answers well (its attempts are then dropped).
+  const httpStop = new AbortController();
+  const httpSignal = AbortSignal.any([opts.signal, httpStop.signal]);
+  let httpRun: Promise<HttpAttempt[]> | undefined;
+  const startHttp = () => httpRun ??= probeLane(opts, httpLane, hosts, httpSignal);
+  const hedgeMs = opts.probeAll ? 0 : opts.hedgeMs ?? DEFAULT_HEDGE_MS;
+  const hedge = Number.isFinite(hedgeMs) ? setTimeout(startHttp, Math.max(0, hedgeMs)) : undefined;
+  let attempts: HttpAttempt[];
+  try {
+    const https = await probeLane(opts, httpsLane, hosts, opts.signal);
+    clearTimeout(hedge);
+    if (!opts.probeAll && https.some(good)) {
+      httpStop.abort(new Error("https answered"));
+      httpRun?.catch(() => {});
+      attempts = https;
+    } else {
+      attempts = [...https, ...await startHttp()];
+    }
+  } finally {
+    clearTimeout(hedge);
   }
   const result: HttpProbeResult = summarize(attempts);
   if (opts.randomPath && result.best && !opts.signal.aborted) {

@@ -181,3 +181,129 @@ Deno.test("probeDomain after the deadline records our deadline (not a timeout) f
     ["deadline", true],
   ]);
 });
+
+/** A fetch whose answers the test releases by hand; records each call and its signal. */
+function manualFetch() {
+  const pending = new Map<string, { resolve: (r: FetchResult) => void; signal: AbortSignal }>();
+  const calls: string[] = [];
+  let notify: () => void = () => {};
+  return {
+    calls,
+    pending,
+    /** Resolves when `url` has been asked for. */
+    asked: (url: string) =>
+      new Promise<void>((resolve) => {
+        const check = () => (pending.has(url) ? resolve() : (notify = check));
+        check();
+      }),
+    fetch: (url: string, _addresses: string[], signal: AbortSignal) =>
+      new Promise<FetchResult>((resolve) => {
+        calls.push(url);
+        pending.set(url, { resolve, signal });
+        signal.addEventListener("abort", () => resolve(fail("timeout", true)(url)), {
+          once: true,
+        });
+        notify();
+      }),
+  };
+}
+
+Deno.test("probeDomain hedges: HTTP starts while HTTPS hangs, and HTTPS still wins when it answers", async () => {
+  const f = manualFetch();
+  const probe = probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1"], []),
+    fetch: f.fetch,
+    hedgeMs: 0,
+    signal,
+  });
+  await f.asked("http://x.test/"); // started although https://x.test/ has not answered
+  assert.deepEqual(f.calls, ["https://x.test/", "http://x.test/"]);
+  f.pending.get("https://x.test/")!.resolve(ok(200)("https://x.test/"));
+  const r = await probe;
+  assert.equal(r.best?.url, "https://x.test/");
+  assert.deepEqual(r.attempts.map((a) => a.url), ["https://x.test/"], "HTTP attempts dropped");
+  assert.equal(f.pending.get("http://x.test/")!.signal.aborted, true, "HTTP lane cancelled");
+});
+
+Deno.test("probeDomain hedges: when HTTPS fails the HTTP answer counts, attempts in order", async () => {
+  const f = manualFetch();
+  const probe = probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1"], []),
+    fetch: f.fetch,
+    hedgeMs: 0,
+    signal,
+  });
+  await f.asked("http://x.test/");
+  f.pending.get("http://x.test/")!.resolve(ok(200)("http://x.test/"));
+  f.pending.get("https://x.test/")!.resolve(fail("timeout", true)("https://x.test/"));
+  const r = await probe;
+  assert.equal(r.best?.url, "http://x.test/");
+  assert.deepEqual(r.attempts.map((a) => a.url), ["https://x.test/", "http://x.test/"]);
+});
+
+Deno.test("probeDomain without a hedge waits for HTTPS before it tries HTTP", async () => {
+  const f = manualFetch();
+  const probe = probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1"], []),
+    fetch: f.fetch,
+    hedgeMs: Infinity,
+    signal,
+  });
+  await f.asked("https://x.test/");
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(f.calls, ["https://x.test/"]);
+  f.pending.get("https://x.test/")!.resolve(fail("refused")("https://x.test/"));
+  await f.asked("http://x.test/");
+  f.pending.get("http://x.test/")!.resolve(ok(200)("http://x.test/"));
+  assert.equal((await probe).best?.url, "http://x.test/");
+});
+
+Deno.test("probeDomain does not ask the same address again after a connection failure", async () => {
+  const failAt = (kind: HttpErrorKind, ip: string) => (url: string): FetchResult => ({
+    url,
+    hops: [],
+    error: { kind, message: `${kind} at ${ip}`, ours: kind === "timeout", url, ip },
+  });
+  // www on the same address: known answer, recorded, not fetched.
+  const same = fakeFetch({
+    "https://x.test/": failAt("refused", "192.0.2.1"),
+    "http://x.test/": failAt("timeout", "192.0.2.1"),
+  });
+  const r = await probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1"], ["192.0.2.1"]),
+    fetch: same.fetch,
+    hedgeMs: Infinity,
+    signal,
+  });
+  assert.deepEqual(same.calls, ["https://x.test/", "http://x.test/"]);
+  assert.deepEqual(r.attempts.map((a) => [a.url, a.error?.kind]), [
+    ["https://x.test/", "refused"],
+    ["https://www.x.test/", "refused"],
+    ["http://x.test/", "timeout"],
+    ["http://www.x.test/", "timeout"],
+  ]);
+  assert.match(r.attempts[1].error!.message, /not tried again: 192\.0\.2\.1 already failed/);
+  // A TLS failure belongs to the name: www is asked; so is www at another address.
+  const tls = fakeFetch({ "https://x.test/": failAt("tls_hostname", "192.0.2.1") });
+  await probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1"], ["192.0.2.1"]),
+    fetch: tls.fetch,
+    hedgeMs: Infinity,
+    signal,
+  });
+  assert.deepEqual(tls.calls.slice(0, 2), ["https://x.test/", "https://www.x.test/"]);
+  const other = fakeFetch({ "https://x.test/": failAt("refused", "192.0.2.1") });
+  await probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1"], ["192.0.2.9"]),
+    fetch: other.fetch,
+    hedgeMs: Infinity,
+    signal,
+  });
+  assert.deepEqual(other.calls.slice(0, 2), ["https://x.test/", "https://www.x.test/"]);
+});

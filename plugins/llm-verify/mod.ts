@@ -8,6 +8,7 @@
  * @module
  */
 import { definePlugin, type Item } from "@sluice/sdk";
+import { MetricTally } from "@sluice/sdk/metrics_tally.ts";
 import { ApiClient } from "@sluice/sdk/api/client.ts";
 import { createNetRequester } from "@sluice/sdk/api/net_requester.ts";
 import { mapConcurrent } from "@sluice/sdk/net/limiter.ts";
@@ -90,36 +91,65 @@ export default definePlugin<Config, State>({
     if (!config.enabled || !state.client) return items;
     const min = config.minConfidence ?? 0.6;
     const limit = Math.min(config.concurrency ?? 2, network.concurrency);
-    return await mapConcurrent(items, limit, async (item: Item) => {
-      if (!isUncertain(item, min)) return item;
-      const llm = await ask(item, config, state, signal);
-      metrics.count(`llm_${llm.status}`);
-      if (llm.tokens) metrics.count("llm_tokens", llm.tokens);
-      const out: Item = { ...item, llm };
-      if (llm.status === "accepted" && llm.label && llm.label !== "unknown") {
-        const lead = (LEAD_LABELS as readonly string[]).includes(llm.label);
-        out.website = { ...(item.website as object), status: llm.label, status_source: "llm" };
-        out.lead = lead;
-        out.lead_reason = `${
-          lead ? "" : "not a lead: "
-        }the model labelled it ${llm.label}: ${llm.rationale}`;
-      }
-      return out;
-    });
+    const tally = new MetricTally();
+    const asks = new Map<Item, Ask>();
+    for (const item of items) if (isUncertain(item, min)) asks.set(item, prepare(item, config));
+    // One reservation for the whole call when the budget allows it (a reservation is a commit
+    // on the budget's KV file, shared with the stage's other processes), settled once at the end;
+    // otherwise each item reserves its own share and is skipped when the budget is used up.
+    const reserved = [...asks.values()].reduce((n, a) => n + a.estimate, 0);
+    const pooled = asks.size > 1 && await state.budget!.reserve(reserved);
+    let used = 0;
+    try {
+      return await mapConcurrent(items, limit, async (item: Item) => {
+        const prepared = asks.get(item);
+        if (!prepared) return item;
+        const llm = await ask(prepared, config, state, signal, pooled);
+        used += llm.tokens ?? prepared.estimate;
+        tally.count(`llm_${llm.status}`);
+        if (llm.tokens) tally.count("llm_tokens", llm.tokens);
+        const out: Item = { ...item, llm };
+        if (llm.status === "accepted" && llm.label && llm.label !== "unknown") {
+          const lead = (LEAD_LABELS as readonly string[]).includes(llm.label);
+          out.website = { ...(item.website as object), status: llm.label, status_source: "llm" };
+          out.lead = lead;
+          out.lead_reason = `${
+            lead ? "" : "not a lead: "
+          }the model labelled it ${llm.label}: ${llm.rationale}`;
+        }
+        return out;
+      });
+    } finally {
+      tally.flush(metrics);
+      if (pooled) await state.budget!.settle(reserved, used);
+    }
   },
 });
 
-async function ask(
-  item: Item,
-  config: Config,
-  state: State,
-  signal: AbortSignal,
-): Promise<LlmResult> {
-  const model = config.model ?? "gpt-4o-mini";
+/** One item's request: its messages and the tokens it may use at most. */
+interface Ask {
+  messages: ReturnType<typeof buildMessages>;
+  maxTokens: number;
+  estimate: number;
+}
+
+function prepare(item: Item, config: Config): Ask {
   const messages = buildMessages(item, config.maxTextChars ?? 1500);
   const maxTokens = config.maxTokens ?? 120;
   const estimate = Math.ceil(messages.reduce((n, m) => n + m.content.length, 0) / 4) + maxTokens;
-  if (!(await state.budget!.reserve(estimate))) {
+  return { messages, maxTokens, estimate };
+}
+
+/** Asks the model about one item; `pooled`: its tokens are already reserved by the caller. */
+async function ask(
+  { messages, maxTokens, estimate }: Ask,
+  config: Config,
+  state: State,
+  signal: AbortSignal,
+  pooled: boolean,
+): Promise<LlmResult> {
+  const model = config.model ?? "gpt-4o-mini";
+  if (!pooled && !(await state.budget!.reserve(estimate))) {
     return {
       status: "skipped",
       model,
@@ -163,6 +193,6 @@ async function ask(
     if (signal.aborted) throw e;
     return { status: "unknown", model, reason: (e as Error).message };
   } finally {
-    await state.budget!.settle(estimate, tokens);
+    if (!pooled) await state.budget!.settle(estimate, tokens);
   }
 }

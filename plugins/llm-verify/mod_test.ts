@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { DEFAULT_NETWORK } from "@sluice/sdk";
 import { runPlugin } from "@sluice/sdk/testing.ts";
 import { startLlmFake } from "../../testing/llm_fake.ts";
+import { TokenBudget } from "./budget.ts";
 
 const dir = new URL(".", import.meta.url);
 const network = {
@@ -146,4 +147,32 @@ Deno.test("llm-verify: 429 storms are waited out; a bad key or garbage trips the
     (wrongKey.items[0].llm as { reason: string }).reason,
     /HTTP 401 \(check the API key\)/,
   );
+});
+
+Deno.test("llm-verify reserves a call's tokens at once and settles them to what the API used", async () => {
+  await using fake = startLlmFake({
+    respond,
+    usage: () => ({ prompt_tokens: 40, completion_tokens: 10 }),
+  });
+  const dataDir = await Deno.makeTempDir({ prefix: "llm_budget_" });
+  try {
+    const { items: out } = await runPlugin({
+      dir,
+      network,
+      dataDir,
+      secrets: { OPENAI_API_KEY: "test-llm-key" },
+      config: { enabled: true, baseUrl: fake.baseUrl, budgetTokens: 100_000, perSecond: 100 },
+      items,
+    });
+    const asked = out.filter((i) => i.llm !== undefined).length;
+    assert.equal(fake.requests.length, asked);
+    const budget = await TokenBudget.open(dataDir, "test-run", 100_000);
+    try {
+      assert.equal(await budget.used(), 50 * asked, "the run's use is what the API reported");
+    } finally {
+      budget.close();
+    }
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
 });

@@ -7,6 +7,7 @@
  */
 import { Buffer } from "node:buffer";
 import { definePlugin, type Item } from "@sluice/sdk";
+import { MetricTally } from "@sluice/sdk/metrics_tally.ts";
 import { DnsClient, type DnsQueryResult, isDnsFailure } from "@sluice/sdk/net/dns_client.ts";
 import { mapConcurrent } from "@sluice/sdk/net/limiter.ts";
 import type { DnsResult } from "@sluice/sdk/net/types.ts";
@@ -157,10 +158,15 @@ export default definePlugin<Config, DnsClient>({
   async process(items, { state, config, network, metrics, signal }) {
     const roles = config.roles ?? DEFAULT_ROLES;
     const limit = Math.min(config.concurrency ?? 64, network.concurrency);
-    return await mapConcurrent(items, limit, async (item) => {
-      const mail = await analyze(item, state, roles, config.requery ?? false, signal);
-      metrics.count(`mail_${mail.status === "ok" ? mail.provider : mail.status}`);
-      return { ...item, mail };
-    });
+    const tally = new MetricTally();
+    try {
+      return await mapConcurrent(items, limit, async (item) => {
+        const mail = await analyze(item, state, roles, config.requery ?? false, signal);
+        tally.count(`mail_${mail.status === "ok" ? mail.provider : mail.status}`);
+        return { ...item, mail };
+      });
+    } finally {
+      tally.flush(metrics);
+    }
   },
 });

@@ -27,6 +27,34 @@ export class RdapCache {
     return r.value ?? undefined;
   }
 
+  /** Cached results of many domains at once (KV reads of up to 10 keys each). */
+  async getMany(domains: string[]): Promise<Map<string, RdapResult>> {
+    const found = new Map<string, RdapResult>();
+    const unique = [...new Set(domains)];
+    for (let i = 0; i < unique.length; i += 10) {
+      const keys = unique.slice(i, i + 10).map((d) => ["domain", d]);
+      const got = await this.#kv.getMany<RdapResult[]>(keys);
+      for (const r of got) if (r.value) found.set(String(r.key[1]), r.value);
+    }
+    return found;
+  }
+
+  /**
+   * Stores the definite answers among `entries` in few commits (one per 100), instead of one
+   * commit (a file sync) per domain.
+   */
+  async putMany(entries: [string, RdapResult][]): Promise<void> {
+    if (this.#ttl <= 0) return;
+    const keep = entries.filter(([, r]) => r.status === "ok" || r.status === "not_found");
+    for (let i = 0; i < keep.length; i += 100) {
+      const op = this.#kv.atomic();
+      for (const [domain, r] of keep.slice(i, i + 100)) {
+        op.set(["domain", domain], r, { expireIn: this.#ttl });
+      }
+      await op.commit();
+    }
+  }
+
   /** Stores `result` when it is a definite answer (`ok` or `not_found`). */
   async put(domain: string, result: RdapResult): Promise<void> {
     if (result.status !== "ok" && result.status !== "not_found") return;

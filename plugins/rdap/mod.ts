@@ -7,6 +7,7 @@
  * @module
  */
 import { definePlugin, type Item } from "@sluice/sdk";
+import { MetricTally } from "@sluice/sdk/metrics_tally.ts";
 import { ApiClient } from "@sluice/sdk/api/client.ts";
 import { CircuitOpenError } from "@sluice/sdk/api/circuit_breaker.ts";
 import { createNetRequester, type NetRequester } from "@sluice/sdk/api/net_requester.ts";
@@ -116,21 +117,34 @@ export default definePlugin<Config, State>({
       return items.map((item) => ({ ...item, rdap: { status: "unknown", reason } }));
     }
     const limit = Math.min(config.concurrency ?? 8, network.concurrency);
-    return await mapConcurrent(items, limit, async (item: Item) => {
-      const domain = String(item.domain ?? item.key).toLowerCase();
-      const rdap = await lookup(domain, boot, state, signal);
-      metrics.count(`rdap_${rdap.status}`);
-      if (rdap.cached) metrics.count("rdap_cache_hits");
-      return { ...item, rdap };
-    });
+    const tally = new MetricTally();
+    const domainOf = (item: Item) => String(item.domain ?? item.key).toLowerCase();
+    // The cache is read and written once per call, not once per domain.
+    const cached = await state.cache.getMany(items.map(domainOf));
+    const fresh: [string, RdapResult][] = [];
+    try {
+      return await mapConcurrent(items, limit, async (item: Item) => {
+        const domain = domainOf(item);
+        const rdap = await lookup(domain, boot, state, signal, cached.get(domain));
+        if (!rdap.cached) fresh.push([domain, rdap]);
+        tally.count(`rdap_${rdap.status}`);
+        if (rdap.cached) tally.count("rdap_cache_hits");
+        return { ...item, rdap };
+      });
+    } finally {
+      tally.flush(metrics);
+      await state.cache.putMany(fresh);
+    }
   },
 });
 
+/** One domain's registration data: `hit` when the cache has it, else from its RDAP server. */
 async function lookup(
   domain: string,
   boot: Bootstrap,
   state: State,
   signal: AbortSignal,
+  hit: RdapResult | undefined,
 ): Promise<RdapResult> {
   const server = boot.serverFor(domain);
   if (!server) {
@@ -139,7 +153,6 @@ async function lookup(
       reason: `no RDAP server for .${domain.split(".").slice(1).join(".")} in the bootstrap`,
     };
   }
-  const hit = await state.cache.get(domain);
   if (hit) return { ...hit, cached: true };
   const client = state.client(server);
   const url = `${server}domain/${encodeURIComponent(domain)}`;
@@ -175,6 +188,5 @@ async function lookup(
     const msg = e instanceof CircuitOpenError || m.startsWith("malformed") ? m : `${url}: ${m}`;
     return { status: "unknown", server, reason: msg };
   }
-  await state.cache.put(domain, result);
   return result;
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import { definePlugin } from "@sluice/sdk";
+import { MetricTally } from "@sluice/sdk/metrics_tally.ts";
 import type { Bands, ScoreRule } from "./default_rules.ts";
 import { createScorer, type Scorer } from "./scorer.ts";
 
@@ -29,17 +30,20 @@ export default definePlugin<Config, Scorer>({
   },
   process(items, { state, log, metrics }) {
     const warned = new Set<string>();
-    return items.map((item) => {
+    const tally = new MetricTally();
+    const out = items.map((item) => {
       const { errors, ...fields } = state.score(item);
       for (const e of errors) {
-        metrics.count("score_rule_errors");
+        tally.count("score_rule_errors");
         if (!warned.has(e)) {
           warned.add(e);
           log.warn(`score: rule did not evaluate for item ${item.key}: ${e}`);
         }
       }
-      metrics.count(`score_band_${fields.band}`);
+      tally.count(`score_band_${fields.band}`);
       return { ...item, ...fields };
     });
+    tally.flush(metrics);
+    return out;
   },
 });

@@ -9,6 +9,7 @@
  * @module
  */
 import { definePlugin, type Item } from "@sluice/sdk";
+import { MetricTally } from "@sluice/sdk/metrics_tally.ts";
 import { ApiClient } from "@sluice/sdk/api/client.ts";
 import { createNetRequester } from "@sluice/sdk/api/net_requester.ts";
 import { mapConcurrent } from "@sluice/sdk/net/limiter.ts";
@@ -99,18 +100,23 @@ export default definePlugin<Config, State>({
   async process(items, { config, state, network, metrics, signal }) {
     if (!state.client || !state.provider) return items;
     const limit = Math.min(config.concurrency ?? 4, network.concurrency);
-    return await mapConcurrent(items, limit, async (item: Item) => {
-      if (item.lead !== true) return item;
-      const search = await verify(item, config, state as Required<State>, signal);
-      metrics.count(`search_${search.status}`);
-      const out: Item = { ...item, search };
-      if (search.status === "found_elsewhere" && (config.flip ?? true)) {
-        out.lead = false;
-        out.lead_reason = `search found the business elsewhere: ${search.evidence[0].url} ` +
-          `(${search.evidence[0].kind})`;
-      }
-      return out;
-    });
+    const tally = new MetricTally();
+    try {
+      return await mapConcurrent(items, limit, async (item: Item) => {
+        if (item.lead !== true) return item;
+        const search = await verify(item, config, state as Required<State>, signal);
+        tally.count(`search_${search.status}`);
+        const out: Item = { ...item, search };
+        if (search.status === "found_elsewhere" && (config.flip ?? true)) {
+          out.lead = false;
+          out.lead_reason = `search found the business elsewhere: ${search.evidence[0].url} ` +
+            `(${search.evidence[0].kind})`;
+        }
+        return out;
+      });
+    } finally {
+      tally.flush(metrics);
+    }
   },
 });
 

@@ -1,7 +1,8 @@
 /**
  * The main module of a sandboxed plugin process. It reads requests from stdin, loads the
- * plugin's entry module on `init`, and answers on stdout with {@linkcode FRAME_MARK}-prefixed
- * NDJSON lines. Console output and the SDK logger become `log` messages; an uncaught error fails
+ * plugin's entry module once (`load`), holds one plugin instance per open run (`open` …
+ * `close`, calls carry the run's handle), and answers on stdout with
+ * {@linkcode FRAME_MARK}-prefixed NDJSON lines. Console output and the SDK logger become `log` messages; an uncaught error fails
  * the calls in flight instead of killing the process.
  *
  * The SDK is imported statically here so that the plugin's `import "@sluice/sdk"` finds it
@@ -16,6 +17,8 @@ import { createPluginInstance, type PluginInstance } from "./instance.ts";
 import {
   type ChildMessage,
   FRAME_MARK,
+  type LoadRequest,
+  type OpenRequest,
   type Request,
   toWireError,
   type WireError,
@@ -69,6 +72,8 @@ async function* stdinLines(): AsyncGenerator<string> {
 
 /** Calls in flight, by request id; an uncaught error fails all of them. */
 const inFlight = new Set<number>();
+/** Run and chunk of the call that started last (console output is attributed to them). */
+let currentRun: number | undefined;
 let currentChunk: number | undefined;
 
 function reply(id: number, result: unknown): void {
@@ -81,10 +86,17 @@ function fail(id: number, error: WireError): void {
   send({ id, ok: false, error });
 }
 
-function log(level: LogLevel, msg: string, data?: Json, chunk = currentChunk): void {
+function log(
+  level: LogLevel,
+  msg: string,
+  data?: Json,
+  chunk = currentChunk,
+  run = currentRun,
+): void {
   const m: ChildMessage = { op: "log", level, msg };
   if (data !== undefined) m.data = data;
   if (chunk !== undefined) m.chunk = chunk;
+  if (run !== undefined) m.run = run;
   send(m);
 }
 
@@ -145,10 +157,20 @@ function onUncaught(err: unknown): void {
   for (const id of [...inFlight]) fail(id, wire);
 }
 
-const lifetime = new AbortController();
-let instance: PluginInstance | undefined;
+/** The plugin, loaded once per process. */
+let plugin: PluginDefinition<Record<string, unknown>, unknown> | undefined;
 
-async function init(req: Extract<Request, { op: "init" }>): Promise<void> {
+/** One open run: its own plugin instance (config, secrets, setup state) and lifetime. */
+interface OpenRun {
+  instance: PluginInstance;
+  lifetime: AbortController;
+}
+
+/** Open runs by handle. */
+const runs = new Map<number, OpenRun>();
+
+async function load(req: LoadRequest): Promise<{ finish: boolean }> {
+  if (plugin) throw new Error("protocol: the plugin is already loaded");
   const mod = await import(req.entry);
   const def = mod.default as PluginDefinition<Record<string, unknown>, unknown> | undefined;
   if (!def || (typeof def.read !== "function" && typeof def.process !== "function")) {
@@ -156,30 +178,57 @@ async function init(req: Extract<Request, { op: "init" }>): Promise<void> {
       `${req.entry} must \`export default definePlugin({...})\` with read() or process()`,
     );
   }
-  instance = createPluginInstance(def, req.init, {
-    log: (level, msg, data, chunk) => log(level, msg, data, chunk),
-    metric: (kind, name, value) => send({ op: "metric", kind, name, value }),
+  plugin = def;
+  return { finish: typeof def.finish === "function" };
+}
+
+function open(req: OpenRequest): void {
+  if (!plugin) throw new Error("protocol: open before a successful load");
+  if (runs.has(req.run)) throw new Error(`protocol: run ${req.run} is already open`);
+  const run = req.run;
+  const lifetime = new AbortController();
+  const instance = createPluginInstance(plugin, req.init, {
+    log: (level, msg, data, chunk) => log(level, msg, data, chunk, run),
+    metric: (kind, name, value) => send({ op: "metric", kind, name, value, run }),
   }, lifetime.signal);
+  runs.set(run, { instance, lifetime });
+}
+
+function close(run: number): void {
+  const r = runs.get(run);
+  if (!r) return;
+  runs.delete(run);
+  r.lifetime.abort(new Error("the host closed this run"));
 }
 
 async function handle(req: Request): Promise<unknown> {
-  if (req.op === "init") return await init(req);
-  if (req.op === "shutdown") {
-    lifetime.abort(new Error("the host shut this plugin instance down"));
-    return null;
+  switch (req.op) {
+    case "load":
+      return await load(req);
+    case "open":
+      return open(req);
+    case "close":
+      return close(req.run);
+    case "shutdown":
+      for (const r of runs.values()) {
+        r.lifetime.abort(new Error("the host shut this plugin instance down"));
+      }
+      return null;
   }
-  if (!instance) throw new Error(`protocol: "${req.op}" before a successful init`);
-  const signal = lifetime.signal;
+  const r = runs.get(req.run);
+  if (!r) throw new Error(`protocol: "${req.op}" for run ${req.run}, which is not open`);
+  const signal = r.lifetime.signal;
+  currentRun = req.run;
   switch (req.op) {
     case "read":
       currentChunk = req.chunk;
-      return await instance.read(req.cursor, req.limit, req.chunk, signal, req.traceparent);
+      return await r.instance.read(req.cursor, req.limit, req.chunk, signal, req.traceparent);
     case "process":
       currentChunk = req.chunk;
-      return await instance.process(req.items, req.chunk, signal, req.traceparent);
+      return await r.instance.process(req.items, req.chunk, signal, req.traceparent);
     case "finish":
       currentChunk = undefined;
-      return await instance.finish(signal, req.traceparent);
+      return await r.instance.finish(signal, req.traceparent);
   }
 }
 

@@ -1,6 +1,8 @@
 /**
  * The wire protocol between the Sluice host and a sandboxed plugin process: NDJSON over the
- * child's stdin (requests) and stdout (responses, log lines and metrics), with request ids.
+ * child's stdin (requests) and stdout (responses, log lines and metrics), with request ids. A
+ * process loads its plugin once (`load`) and may serve several runs, one plugin instance each
+ * (`open` … calls with the run's handle … `close`), so processes are shared, per-run state not.
  *
  * Every protocol line the child writes starts with {@linkcode FRAME_MARK}, so anything else the
  * plugin prints to stdout can be told apart and kept as a log line.
@@ -13,21 +15,53 @@ import type { InstanceInit } from "./instance.ts";
 /** Starts every protocol line the child writes (ASCII record separator). */
 export const FRAME_MARK = "\x1e";
 
-/** The first request: starts the plugin with its entry module and context. */
-export interface InitRequest {
+/**
+ * The first request: loads the plugin's entry module, once per process; answered with
+ * `{ finish: boolean }` (whether the plugin defines `finish()`). A process then serves one or
+ * more runs, each opened with {@linkcode OpenRequest} and addressed by its handle.
+ */
+export interface LoadRequest {
   id: number;
-  op: "init";
+  op: "load";
   /** `file:` URL of the plugin's entry module. */
   entry: string;
+}
+
+/**
+ * Opens a run in the process: a plugin instance of its own (config, secrets, inputs, run id,
+ * `setup()` state), addressed by `run` in later calls until {@linkcode CloseRequest}.
+ */
+export interface OpenRequest {
+  id: number;
+  op: "open";
+  /** The run's handle, chosen by the host, unique in the process. */
+  run: number;
   init: InstanceInit;
+}
+
+/** Drops a run's plugin instance (its lifetime signal aborts). */
+export interface CloseRequest {
+  id: number;
+  op: "close";
+  run: number;
 }
 
 /** A request from the host to the child. */
 export type Request =
-  | InitRequest
-  | { id: number; op: "read"; cursor: Json; limit: number; chunk: number; traceparent?: string }
-  | { id: number; op: "process"; items: Item[]; chunk: number; traceparent?: string }
-  | { id: number; op: "finish"; traceparent?: string }
+  | LoadRequest
+  | OpenRequest
+  | CloseRequest
+  | {
+    id: number;
+    op: "read";
+    run: number;
+    cursor: Json;
+    limit: number;
+    chunk: number;
+    traceparent?: string;
+  }
+  | { id: number; op: "process"; run: number; items: Item[]; chunk: number; traceparent?: string }
+  | { id: number; op: "finish"; run: number; traceparent?: string }
   | { id: number; op: "shutdown" };
 
 /** An error as carried over the wire. */
@@ -39,12 +73,15 @@ export interface WireError {
   permission: boolean;
 }
 
-/** A message from the child to the host. */
+/**
+ * A message from the child to the host. Log lines and metrics carry the handle of the run they
+ * belong to when it is known (console output: the run of the call that started last).
+ */
 export type ChildMessage =
   | { id: number; ok: true; result?: unknown }
   | { id: number; ok: false; error: WireError }
-  | { op: "log"; level: LogLevel; msg: string; data?: Json; chunk?: number }
-  | { op: "metric"; kind: "count" | "gauge"; name: string; value: number };
+  | { op: "log"; level: LogLevel; msg: string; data?: Json; chunk?: number; run?: number }
+  | { op: "metric"; kind: "count" | "gauge"; name: string; value: number; run?: number };
 
 const permissionText = /^Requires (\w+ )?(and \w+ )?access|^Deno\.\w+\(\) requires unscoped/;
 

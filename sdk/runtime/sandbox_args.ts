@@ -26,6 +26,8 @@ export interface SandboxCommandOptions {
   dataDir: string;
   /** Absolute path of the run's input file (sources), made readable. */
   inputFile?: string;
+  /** Absolute folder made readable: the inbox where the host puts the input files of runs. */
+  inputDir?: string;
   /** V8 heap cap in MB. */
   memoryMb: number;
   /** Path of the host's deno.json: its import map gives `@sluice/sdk` and npm packages. */
@@ -98,6 +100,7 @@ export function buildSandboxCommand(opts: SandboxCommandOptions): SandboxCommand
   const dataDir = resolve(opts.dataDir);
   const read = [checkListItem("read", resolve(opts.pluginDir)), resolve(SDK_DIR)];
   if (opts.inputFile) read.push(checkListItem("read", resolve(opts.inputFile)));
+  if (opts.inputDir) read.push(checkListItem("read", resolve(opts.inputDir)));
   for (const r of p.read ?? []) read.push(resolveReadPath(dataDir, r));
   const write = (p.write ?? []).map((w) => resolveWritePath(dataDir, w));
   const net = (p.net ?? []).map((n) => checkListItem("net", n));

@@ -1,7 +1,8 @@
 /**
  * One sandboxed plugin process seen from the host: spawns `deno run` with the stage's
- * permissions, speaks the NDJSON protocol, routes the plugin's output to log callbacks, and kills
- * the process (SIGKILL) on timeout, abort or protocol garbage. Used by `core/sandbox` (pools of
+ * permissions, loads the plugin once, opens runs in it (one plugin instance each), speaks the
+ * NDJSON protocol, routes the plugin's output to log callbacks, and kills the process (SIGKILL)
+ * on timeout, abort or protocol garbage. Used by `core/sandbox` (pools of
  * these) and by `sdk/testing.ts`.
  * @module
  */
@@ -40,8 +41,15 @@ export interface StartSandboxOptions extends Omit<SandboxCommandOptions, "dataDi
   denoPath?: string;
   /** Entry module, relative to `pluginDir` (or absolute). */
   entry: string;
-  /** What the plugin's contexts hold (config, secrets, inputs, run, inputFile, dataDir). */
-  init: InstanceInit;
+  /** The process's data folder (write grants resolve against it); default `init.dataDir`. */
+  dataDir?: string;
+  /** The input file the process may read; default `init.inputFile`. */
+  inputFile?: string;
+  /**
+   * A run to open at once (config, secrets, inputs, run, inputFile, dataDir): calls without
+   * `run` go to it. Without it, open runs with {@linkcode SandboxProcess.openRun}.
+   */
+  init?: InstanceInit;
   /** Limit for spawning and loading the entry; default 30 s. */
   startTimeoutMs?: number;
   /** Receives log lines that arrive outside a call with its own `onLog`. */
@@ -62,15 +70,38 @@ export interface SandboxCallOptions {
   onLog?: (entry: SandboxLogEntry) => void;
   /** W3C trace context handed to the plugin as `ctx.trace`. */
   traceparent?: string;
+  /** The run (from {@linkcode SandboxProcess.openRun}); default: the run opened at start. */
+  run?: number;
+}
+
+/** Where an open run's log lines and metrics go when no call of the run takes them. */
+export interface RunSinks {
+  onLog?: (entry: SandboxLogEntry) => void;
+  onMetric?: (kind: "count" | "gauge", name: string, value: number) => void;
 }
 
 interface Pending {
   resolve(value: unknown): void;
   reject(err: SandboxError): void;
   onLog?: (entry: SandboxLogEntry) => void;
+  run?: number;
+}
+
+interface OpenRun extends RunSinks {
+  secrets: string[];
+  /** Why the process refused to open it. */
+  failed?: SandboxError;
+}
+
+/** The child's answer to `load`. */
+interface LoadResult {
+  /** Whether the plugin defines `finish()`. */
+  finish: boolean;
 }
 
 const encoder = new TextEncoder();
+/** How long a deferred request (closing a run) waits for a request to go with. */
+const LAZY_MS = 100;
 /** Ends a request line whose items were spliced in as bytes. */
 const CLOSE_LINE = encoder.encode("}\n");
 
@@ -107,13 +138,26 @@ export class SandboxProcess {
   #closing = false;
   #stderr = new StderrTail();
   #opts: StartSandboxOptions;
-  #secrets: string[];
+  /** Secret values of every open run (masked in every log line of the process). */
+  #secrets: string[] = [];
+  #runs = new Map<number, OpenRun>();
+  #nextRun = 1;
+  #defaultRun?: number;
+  /** Set when a call was abandoned while others ran: no new calls, killed once they end. */
+  #retiring?: SandboxError;
+  /** Ids of abandoned calls whose late answers are ignored. */
+  #abandoned = new Set<number>();
+  #hasFinish = true;
+  /** Request lines written together at the end of the current task (one pipe write). */
+  #out: Uint8Array[] = [];
+  /** Lines that may wait for the next write (closing a run), and their deadline timer. */
+  #lazy: Uint8Array[] = [];
+  #lazyTimer?: ReturnType<typeof setTimeout>;
 
   private constructor(child: Deno.ChildProcess, opts: StartSandboxOptions) {
     this.#child = child;
     this.pid = child.pid;
     this.#opts = opts;
-    this.#secrets = Object.values(opts.init.secrets).filter((s) => s.length >= 3);
     const writer = child.stdin.getWriter();
     this.#writer = writer;
     const out = this.#readStdout();
@@ -121,6 +165,7 @@ export class SandboxProcess {
     this.exited = (async () => {
       const [status] = await Promise.all([child.status, out, err]);
       this.#dead = true;
+      clearTimeout(this.#lazyTimer);
       await writer.close().catch(() => {});
       const death = this.#killReason ??
         (this.#closing && !this.#stderr.outOfMemory
@@ -131,16 +176,21 @@ export class SandboxProcess {
     })();
   }
 
-  /** Spawns a sandboxed process, loads the plugin's entry, and resolves once it is ready. */
+  /**
+   * Spawns a sandboxed process, loads the plugin's entry (and opens `opts.init`'s run when
+   * given), and resolves once it is ready.
+   */
   static async start(opts: StartSandboxOptions): Promise<SandboxProcess> {
     const denoPath = opts.denoPath ?? Deno.execPath();
     const denoDir = opts.denoDir ?? Deno.env.get("DENO_DIR") ?? await hostDenoDir(denoPath);
-    await Deno.mkdir(opts.init.dataDir, { recursive: true });
+    const dataDir = opts.dataDir ?? opts.init?.dataDir;
+    if (!dataDir) throw new TypeError("a sandboxed process needs a data folder");
+    await Deno.mkdir(dataDir, { recursive: true });
     const cmd = buildSandboxCommand({
       ...opts,
       denoDir,
-      dataDir: opts.init.dataDir,
-      inputFile: opts.init.inputFile,
+      dataDir,
+      inputFile: opts.inputFile ?? opts.init?.inputFile,
     });
     const child = new Deno.Command(denoPath, {
       args: cmd.args,
@@ -154,11 +204,10 @@ export class SandboxProcess {
     const proc = new SandboxProcess(child, opts);
     const entryPath = isAbsolute(opts.entry) ? opts.entry : join(opts.pluginDir, opts.entry);
     const entry = pathToFileURL(resolve(entryPath)).href;
+    const limits = { timeoutMs: opts.startTimeoutMs ?? 30_000, signal: opts.signal };
     try {
-      await proc.#call({ id: 0, op: "init", entry, init: opts.init }, {
-        timeoutMs: opts.startTimeoutMs ?? 30_000,
-        signal: opts.signal,
-      });
+      const loaded = await proc.#call({ id: 0, op: "load", entry }, limits) as LoadResult | null;
+      proc.#hasFinish = loaded?.finish !== false;
     } catch (err) {
       await proc.kill();
       if (err instanceof SandboxError && err.kind === "plugin") {
@@ -173,12 +222,77 @@ export class SandboxProcess {
       }
       throw err;
     }
+    if (opts.init) proc.#defaultRun = proc.openRun(opts.init);
     return proc;
   }
 
   /** False once the process died or was killed. */
   get alive(): boolean {
     return !this.#dead && !this.#killReason;
+  }
+
+  /** True while it is alive and takes new calls (not retiring after an abandoned call). */
+  get usable(): boolean {
+    return this.alive && !this.#retiring;
+  }
+
+  /** Runs open in the process. */
+  get openRuns(): number {
+    return this.#runs.size;
+  }
+
+  /**
+   * Opens a run: the process creates a plugin instance of its own for it (its `setup()` runs
+   * on the run's first call). Returns the handle to pass as `run` to calls at once: the
+   * request is on its way, and calls sent after it are answered after it (a failed open fails
+   * them). The run's secrets are masked in every log line of the process from now on.
+   */
+  openRun(init: InstanceInit, sinks: RunSinks = {}): number {
+    const run = this.#nextRun++;
+    const secrets = Object.values(init.secrets).filter((s) => s.length >= 3);
+    const entry: OpenRun = { ...sinks, secrets };
+    this.#runs.set(run, entry);
+    this.#secrets = [...new Set([...this.#secrets, ...secrets])];
+    this.#call({ id: this.#nextId++, op: "open", run, init }, {}).catch((err) => {
+      entry.failed = err instanceof SandboxError
+        ? err
+        : new SandboxError("closed", `the run could not be opened: ${err}`);
+    });
+    return run;
+  }
+
+  /**
+   * Closes a run: the process drops its plugin instance (its calls must have ended). Returns
+   * at once; its secrets stay masked until the process confirmed.
+   */
+  closeRun(run: number): void {
+    if (!this.#runs.has(run)) return;
+    if (this.#defaultRun === run) this.#defaultRun = undefined;
+    if (!this.alive || this.#retiring) return this.#forget(run);
+    // Sent with the next request to the process (or soon): one pipe write less per run.
+    this.#call({ id: this.#nextId++, op: "close", run }, {}, undefined, true).catch(() => {})
+      .finally(() => this.#forget(run));
+  }
+
+  /** False when the plugin has no `finish()` (a finish call then does nothing). */
+  get hasFinish(): boolean {
+    return this.#hasFinish;
+  }
+
+  #forget(run: number): void {
+    if (!this.#runs.delete(run)) return;
+    if (this.#defaultRun === run) this.#defaultRun = undefined;
+    this.#secrets = [...new Set([...this.#runs.values()].flatMap((r) => r.secrets))];
+  }
+
+  #runOf(opts: SandboxCallOptions): number {
+    const run = opts.run ?? this.#defaultRun;
+    const open = run === undefined ? undefined : this.#runs.get(run);
+    if (!open) {
+      throw new SandboxError("closed", `run ${run ?? "(none)"} is not open in this instance`);
+    }
+    if (open.failed) throw open.failed;
+    return run!;
   }
 
   /** Sources: reads the chunk after `cursor`. */
@@ -189,7 +303,7 @@ export class SandboxProcess {
     opts: SandboxCallOptions = {},
   ): Promise<ReadResult> {
     const id = this.#nextId++;
-    const req: Request = { id, op: "read", cursor, limit, chunk };
+    const req: Request = { id, op: "read", run: this.#runOf(opts), cursor, limit, chunk };
     if (opts.traceparent) req.traceparent = opts.traceparent;
     return await this.#call(req, opts) as ReadResult;
   }
@@ -201,7 +315,7 @@ export class SandboxProcess {
     opts: SandboxCallOptions = {},
   ): Promise<ProcessResult> {
     const id = this.#nextId++;
-    const req: Request = { id, op: "process", items, chunk };
+    const req: Request = { id, op: "process", run: this.#runOf(opts), items, chunk };
     if (opts.traceparent) req.traceparent = opts.traceparent;
     return await this.#call(req, opts) as ProcessResult;
   }
@@ -217,7 +331,12 @@ export class SandboxProcess {
     opts: SandboxCallOptions = {},
   ): Promise<ProcessResult> {
     const id = this.#nextId++;
-    const head: Omit<Extract<Request, { op: "process" }>, "items"> = { id, op: "process", chunk };
+    const head: Omit<Extract<Request, { op: "process" }>, "items"> = {
+      id,
+      op: "process",
+      run: this.#runOf(opts),
+      chunk,
+    };
     if (opts.traceparent) head.traceparent = opts.traceparent;
     // `{"id":1,"op":"process","chunk":0}` becomes `{"id":1,…,"chunk":0,"items":` + parts + `}`.
     const start = encoder.encode(JSON.stringify(head).slice(0, -1) + ',"items":');
@@ -234,9 +353,11 @@ export class SandboxProcess {
     return await this.#call(head, opts, bytes) as ProcessResult;
   }
 
-  /** Runs the plugin's `finish`. */
+  /** Runs the plugin's `finish` (nothing to send when the plugin has none). */
   async finish(opts: SandboxCallOptions = {}): Promise<void> {
-    const req: Request = { id: this.#nextId++, op: "finish" };
+    const run = this.#runOf(opts);
+    if (!this.#hasFinish) return;
+    const req: Request = { id: this.#nextId++, op: "finish", run };
     if (opts.traceparent) req.traceparent = opts.traceparent;
     await this.#call(req, opts);
   }
@@ -257,7 +378,7 @@ export class SandboxProcess {
 
   /** Asks the plugin to shut down, and kills it if it has not exited after `graceMs`. */
   async close(graceMs = 2_000): Promise<void> {
-    if (this.alive) {
+    if (this.alive && !this.#retiring) {
       this.#closing = true;
       const id = this.#nextId++;
       await this.#call({ id, op: "shutdown" }, { timeoutMs: graceMs }).catch(() => {});
@@ -271,26 +392,32 @@ export class SandboxProcess {
     await this.kill();
   }
 
-  /** Sends `req` (or `bytes`, its serialized line, when given) and waits for the answer. */
+  /**
+   * Sends `req` (or `bytes`, its serialized line, when given) and waits for the answer; a
+   * `lazy` request waits (up to {@link LAZY_MS}) to go with the next one.
+   */
   #call(
     req: Request | Omit<Extract<Request, { op: "process" }>, "items">,
     opts: SandboxCallOptions,
     bytes?: Uint8Array,
+    lazy = false,
   ): Promise<unknown> {
     if (!this.alive) {
       return Promise.reject(
         this.#killReason ?? new SandboxError("closed", "the plugin instance is not running"),
       );
     }
+    if (this.#retiring) return Promise.reject(this.#retiring);
     if (opts.signal?.aborted) {
+      // Never sent: the process is untouched.
       const err = new SandboxError("aborted", `call aborted: ${reasonText(opts.signal.reason)}`);
-      void this.kill(err);
       return Promise.reject(err);
     }
     return new Promise((resolvePromise, rejectPromise) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const onAbort = () => {
-        void this.kill(
+        this.#abandon(
+          req.id,
           new SandboxError("aborted", `call aborted: ${reasonText(opts.signal?.reason)}`),
         );
       };
@@ -308,6 +435,7 @@ export class SandboxProcess {
           rejectPromise(e);
         },
         onLog: opts.onLog,
+        run: "run" in req ? req.run : undefined,
       });
       if (opts.timeoutMs !== undefined && opts.timeoutMs > 0) {
         const ms = opts.timeoutMs;
@@ -318,10 +446,44 @@ export class SandboxProcess {
         }, ms);
       }
       opts.signal?.addEventListener("abort", onAbort, { once: true });
-      const line = bytes ?? encoder.encode(JSON.stringify(req) + "\n");
-      this.#writer.write(line).catch(() => {
-        // The process is gone; `exited` rejects the pending call with the reason.
-      });
+      this.#write(bytes ?? encoder.encode(JSON.stringify(req) + "\n"), lazy);
+    });
+  }
+
+  /** Queues a request line; the lines of one task go to the pipe in one write. */
+  #write(line: Uint8Array, lazy = false): void {
+    if (lazy) {
+      this.#lazy.push(line);
+      if (this.#lazyTimer === undefined && this.#out.length === 0) {
+        this.#lazyTimer = setTimeout(() => this.#flush(), LAZY_MS);
+        Deno.unrefTimer(this.#lazyTimer);
+      }
+      return;
+    }
+    this.#out.push(line);
+    if (this.#out.length > 1) return;
+    queueMicrotask(() => this.#flush());
+  }
+
+  #flush(): void {
+    clearTimeout(this.#lazyTimer);
+    this.#lazyTimer = undefined;
+    // Deferred lines were queued first: they go first.
+    const lines = this.#lazy.length > 0 ? [...this.#lazy, ...this.#out] : this.#out;
+    this.#lazy = [];
+    this.#out = [];
+    if (lines.length === 0 || this.#dead) return;
+    let data = lines[0];
+    if (lines.length > 1) {
+      data = new Uint8Array(lines.reduce((n, l) => n + l.length, 0));
+      let at = 0;
+      for (const l of lines) {
+        data.set(l, at);
+        at += l.length;
+      }
+    }
+    this.#writer.write(data).catch(() => {
+      // The process is gone; `exited` rejects the pending calls with the reason.
     });
   }
 
@@ -331,13 +493,36 @@ export class SandboxProcess {
     for (const p of pending) p.reject(err);
   }
 
-  #log(entry: Omit<SandboxLogEntry, "pid">): void {
+  /**
+   * Fails call `id` at once (its caller gave up). The plugin may still be running it, so the
+   * process is killed, unless other calls are in flight: then it takes no new calls and is
+   * killed when they end, so an abort (a cancelled run) fails no other run's call.
+   */
+  #abandon(id: number, err: SandboxError): void {
+    const p = this.#pending.get(id);
+    if (!p) return;
+    this.#pending.delete(id);
+    this.#abandoned.add(id);
+    p.reject(err);
+    this.#retiring ??= err;
+    this.#retireIfIdle();
+  }
+
+  #retireIfIdle(): void {
+    if (this.#retiring && this.#pending.size === 0) void this.kill(this.#retiring);
+  }
+
+  #log(entry: Omit<SandboxLogEntry, "pid">, run?: number): void {
     const full: SandboxLogEntry = { ...entry, pid: this.pid, msg: this.#redact(entry.msg) };
     if (entry.data !== undefined && this.#secrets.length > 0) {
       full.data = JSON.parse(this.#redact(JSON.stringify(entry.data)));
     }
-    let sink = this.#opts.onLog;
-    for (const p of this.#pending.values()) sink = p.onLog ?? sink;
+    // The latest call of the line's run (of any run, for lines no run claims) takes it; else
+    // the run's own sink; else the process's.
+    let sink = (run !== undefined ? this.#runs.get(run)?.onLog : undefined) ?? this.#opts.onLog;
+    for (const p of this.#pending.values()) {
+      if (run === undefined || p.run === run) sink = p.onLog ?? sink;
+    }
     sink?.(full);
   }
 
@@ -354,16 +539,20 @@ export class SandboxProcess {
 
   #onMessage(msg: ChildMessage): void {
     if ("id" in msg) {
+      if (this.#abandoned.delete(msg.id)) return; // its caller gave up; see #abandon
       const p = this.#pending.get(msg.id);
       if (!p) return this.#protocolError(`a response for unknown request id ${msg.id}`);
       this.#pending.delete(msg.id);
-      if (msg.ok) return p.resolve(msg.result);
-      const e = msg.error;
-      p.reject(
-        new SandboxError(e.permission ? "permission" : "plugin", e.message, {
-          remoteStack: e.stack,
-        }),
-      );
+      if (msg.ok) p.resolve(msg.result);
+      else {
+        const e = msg.error;
+        p.reject(
+          new SandboxError(e.permission ? "permission" : "plugin", e.message, {
+            remoteStack: e.stack,
+          }),
+        );
+      }
+      this.#retireIfIdle();
     } else if (msg.op === "log") {
       this.#log({
         level: msg.level,
@@ -371,9 +560,11 @@ export class SandboxProcess {
         data: msg.data,
         chunk: msg.chunk,
         source: "plugin",
-      });
+      }, msg.run);
     } else {
-      this.#opts.onMetric?.(msg.kind, msg.name, msg.value);
+      const sink = (msg.run !== undefined ? this.#runs.get(msg.run)?.onMetric : undefined) ??
+        this.#opts.onMetric;
+      sink?.(msg.kind, msg.name, msg.value);
     }
   }
 

@@ -32,7 +32,16 @@ export function connectPg(url: string, opts: ConnectOptions = {}): Sql {
   return postgres(url, {
     max: opts.max ?? 10,
     onnotice: () => {},
-    connection: { application_name: opts.applicationName ?? "sluice" },
+    connection: {
+      application_name: opts.applicationName ?? "sluice",
+      // Sluice's statements are key lookups whose best plan does not depend on the values, and
+      // they are prepared: plan each once. (PostgreSQL otherwise re-plans the batched reads on
+      // every execution, since a plan for a known array length looks cheaper; that planning cost
+      // more CPU than running them.) A generic plan may be made while the tables are still
+      // empty, so statements read other tables by key in a way no plan turns into a scan of a
+      // whole table (correlated `LATERAL … LIMIT 1` lookups, no `EXISTS`/`IN` over tables).
+      plan_cache_mode: "force_generic_plan",
+    },
     types: {
       bigint: {
         to: 20,

@@ -6,6 +6,7 @@
  */
 import type { Sql } from "./connect.ts";
 import { sql as m001 } from "./migrations/001_initial.ts";
+import { sql as m002 } from "./migrations/002_chunk_compression.ts";
 
 /** One migration. */
 export interface Migration {
@@ -17,6 +18,7 @@ export interface Migration {
 /** Every migration of this build, in order. Append only; never edit a shipped one. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial", sql: m001 },
+  { version: 2, name: "chunk_compression", sql: m002 },
 ];
 
 /** Advisory lock key of migrations ("sluice" in ASCII, as a bigint). */

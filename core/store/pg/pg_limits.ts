@@ -14,29 +14,80 @@ export interface PgLimitsOptions {
   workerId: string;
   /** A slot whose holder stops heartbeating is free after this long (default 30 s). */
   slotTtlMs?: number;
+  /**
+   * How long a slot freed here stays with this process for its next chunk of the same scope
+   * while no other process waits for the scope (default 2 s).
+   */
+  idleKeepMs?: number;
 }
+
+/** The NOTIFY channel on which a process that finds a scope full asks for idle slots. */
+export const SLOTS_CHANNEL = "sluice_slots";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** How long a freed slot stays with this process for its next chunk of the same scope. */
-const IDLE_KEEP_MS = 20;
+/** After a wait for a scope was announced, slots of the scope are freed at once for this long. */
+const CONTENDED_MS = 1000;
 
-/** PostgreSQL implementation of {@link ClusterLimits}. */
+/** A waiting process announces its wait again at most this often. */
+const ANNOUNCE_MS = 100;
+
+/**
+ * PostgreSQL implementation of {@link ClusterLimits}.
+ *
+ * Slots: a slot is a row in `sluice_slots`, so the limit holds across processes whatever they do.
+ * A slot freed here is kept for this process's next chunk of the scope (no round trip to take it,
+ * none to free it) until it has been idle for `idleKeepMs`, or until another process finds the
+ * scope full: that process announces its wait with a NOTIFY on {@link SLOTS_CHANNEL}, and every
+ * process frees its idle slots of the scope at once and frees the next ones as they are released
+ * for a moment ({@link CONTENDED_MS}). Work that does not reach its limit thus costs no round trip
+ * per chunk, and work that does is shared as before.
+ */
 export class PgLimits implements ClusterLimits {
   #sql: Sql;
   #me: string;
   #ttl: number;
+  #keep: number;
   #n = 0;
   #held = new Set<string>();
   /** Slots freed by this process but kept for a moment, per scope. */
   #idle = new Map<string, { holder: string; timer: ReturnType<typeof setTimeout> }[]>();
+  /** Scopes another process waits for, and when it said so. */
+  #contended = new Map<string, number>();
   #beat: ReturnType<typeof setInterval>;
+  #sub?: Promise<{ unlisten(): Promise<void> } | undefined>;
+  #listening = false;
+  #closed = false;
 
   constructor(o: PgLimitsOptions) {
     this.#sql = o.sql;
     this.#me = o.workerId;
     this.#ttl = o.slotTtlMs ?? 30_000;
+    this.#keep = o.idleKeepMs ?? 2000;
     this.#beat = setInterval(() => void this.#heartbeat(), Math.max(50, this.#ttl / 3));
+  }
+
+  /** Listens for waits of other processes (once); until then freed slots are not kept. */
+  #listen() {
+    this.#sub ??= this.#sql.listen(SLOTS_CHANNEL, (scope) => this.#wanted(scope), () => {
+      this.#listening = true;
+    }).catch(() => undefined);
+  }
+
+  /** Another process waits for `scope`: free the idle slots of the scope now. */
+  #wanted(scope: string) {
+    this.#contended.set(scope, performance.now());
+    if (this.#contended.size > 1000) {
+      const old = performance.now() - CONTENDED_MS;
+      for (const [k, at] of this.#contended) if (at < old) this.#contended.delete(k);
+    }
+    const list = this.#idle.get(scope);
+    if (!list) return;
+    this.#idle.delete(scope);
+    for (const e of list) {
+      clearTimeout(e.timer);
+      void this.#free(scope, e.holder);
+    }
   }
 
   async acquire(
@@ -48,24 +99,36 @@ export class PgLimits implements ClusterLimits {
     const idle = this.#idle.get(scope)?.pop();
     if (idle) {
       clearTimeout(idle.timer);
+      if (!this.#idle.get(scope)?.length) this.#idle.delete(scope);
       return this.#releaser(scope, idle.holder);
     }
+    this.#listen();
     const holder = `${this.#me}:${++this.#n}`;
     const ttl = this.#ttl / 1000;
+    let announced = -Infinity;
     for (let wait = 1;; wait = Math.min(wait * 2, 25)) {
       signal?.throwIfAborted();
-      const rows = await this.#sql`
-        INSERT INTO sluice_slots AS s (scope, slot, holder, expires_at)
-        SELECT ${scope}, g, ${holder}, now() + make_interval(secs => ${ttl})
-        FROM generate_series(0, ${Math.max(1, permits) - 1}) g
-        WHERE NOT EXISTS (SELECT 1 FROM sluice_slots x
-                          WHERE x.scope = ${scope} AND x.slot = g AND x.expires_at > now())
-        ORDER BY g LIMIT 1
-        ON CONFLICT (scope, slot) DO UPDATE SET holder = excluded.holder,
-          expires_at = excluded.expires_at
-          WHERE s.expires_at <= now()
-        RETURNING slot`;
-      if (rows.length) break;
+      const now = performance.now();
+      const announce = now - announced >= ANNOUNCE_MS;
+      // Take a free slot, or (at most every ANNOUNCE_MS) tell the others this scope is full.
+      const [r] = await this.#sql<{ slot: number | null }[]>`
+        WITH ins AS (
+          INSERT INTO sluice_slots AS s (scope, slot, holder, expires_at)
+          SELECT ${scope}, g, ${holder}, now() + make_interval(secs => ${ttl})
+          FROM generate_series(0, ${Math.max(1, permits) - 1}) g
+          WHERE NOT EXISTS (SELECT 1 FROM sluice_slots x
+                            WHERE x.scope = ${scope} AND x.slot = g AND x.expires_at > now())
+          ORDER BY g LIMIT 1
+          ON CONFLICT (scope, slot) DO UPDATE SET holder = excluded.holder,
+            expires_at = excluded.expires_at
+            WHERE s.expires_at <= now()
+          RETURNING slot
+        )
+        SELECT (SELECT slot FROM ins) AS slot,
+          (SELECT count(pg_notify(${SLOTS_CHANNEL}, ${scope})) FROM (SELECT 1) z
+           WHERE ${announce} AND NOT EXISTS (SELECT 1 FROM ins)) AS announced`;
+      if (r.slot !== null) break;
+      if (announce) announced = now;
       await sleep(wait + Math.random() * wait);
     }
     this.#held.add(holder);
@@ -77,16 +140,26 @@ export class PgLimits implements ClusterLimits {
     return () => {
       if (released) return Promise.resolve();
       released = true;
-      // Keep the slot briefly for this process's next chunk of the scope; free it after.
+      const wanted = this.#contended.get(scope);
+      if (
+        this.#closed || !this.#listening ||
+        (wanted !== undefined && performance.now() - wanted < CONTENDED_MS)
+      ) {
+        // Another process waits for the scope (or nobody would tell us): free it now.
+        return this.#free(scope, holder);
+      }
+      // Keep the slot for this process's next chunk of the scope; free it once idle too long.
       const list = this.#idle.get(scope) ?? [];
       this.#idle.set(scope, list);
       const entry = {
         holder,
         timer: setTimeout(() => {
-          list.splice(list.indexOf(entry), 1);
+          const i = list.indexOf(entry);
+          if (i < 0) return;
+          list.splice(i, 1);
           if (!list.length && this.#idle.get(scope) === list) this.#idle.delete(scope);
           void this.#free(scope, holder);
-        }, IDLE_KEEP_MS),
+        }, this.#keep),
       };
       list.push(entry);
       return Promise.resolve();
@@ -176,7 +249,10 @@ export class PgLimits implements ClusterLimits {
 
   /** Stops the heartbeat and frees the slots still held here. */
   async close(): Promise<void> {
+    this.#closed = true;
     clearInterval(this.#beat);
+    const sub = await this.#sub;
+    await sub?.unlisten().catch(() => {});
     for (const list of this.#idle.values()) for (const e of list) clearTimeout(e.timer);
     this.#idle.clear();
     if (this.#held.size) {

@@ -45,6 +45,8 @@ export interface QueueRow {
   delayMs: number;
   /** Lock it for this process (a local continuation). */
   reserve: boolean;
+  /** Which write of a batch the row belongs to (column `owner` for `when`; default 0). */
+  owner?: number;
 }
 
 interface Held {
@@ -383,8 +385,9 @@ export class PgQueue implements Queue {
 
 /**
  * The `WITH` items (`v`, `w`, `n`) that write message rows when `when` holds (merging into
- * existing rows, see the module doc) and notify listeners when one is ready for anyone. `w`
- * returns `key, lease, mine`; `mine` is true for a reservation this statement made.
+ * existing rows, see the module doc) and notify listeners when one is ready for anyone. `when`
+ * may refer to each row's `owner` (see {@link QueueRow}); keys must be distinct. `w` returns
+ * `key, lease, mine`; `mine` is true for a reservation this statement made.
  */
 export function messageCtes(
   sql: Sql,
@@ -397,7 +400,8 @@ export function messageCtes(
     v AS (
       SELECT * FROM unnest(${rows.map((r) => r.key)}::text[], ${rows.map((r) => r.runId)}::text[],
         ${rows.map((r) => r.body)}::text[], ${rows.map((r) => r.delayMs)}::float8[],
-        ${rows.map((r) => (r.reserve ? 1 : 0))}::int[]) AS v(key, run_id, body, delay, flag)
+        ${rows.map((r) => (r.reserve ? 1 : 0))}::int[], ${rows.map((r) => r.owner ?? 0)}::int[])
+        AS v(key, run_id, body, delay, flag, owner)
       WHERE ${when}
     ), vv AS (
       SELECT key, run_id, body, delay, flag = 1 AS reserve FROM v

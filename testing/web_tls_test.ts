@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { SAN_BATCH, SniCertificates } from "./web_tls.ts";
+import { createTestCa } from "./test_ca.ts";
+import { startWebServers } from "./web_server.ts";
+import { tlsHandshake } from "./http_client.ts";
+import type { Site } from "./web_site.ts";
+
+Deno.test("SniCertificates: valid hosts share certificates in batches, other modes get their own", async () => {
+  const ca = await createTestCa();
+  const sites = new Map<string, Site>();
+  for (let i = 0; i < SAN_BATCH + 3; i++) sites.set(`h${i}.test`, { body: "x" });
+  sites.set("old.test", { tls: "expired", body: "x" });
+  const certs = new SniCertificates(ca, (h) => sites.get(h), () => sites.keys());
+  const a = certs.context("valid", "h0.test");
+  assert.equal(certs.context("valid", "h1.test"), a, "h0 and h1 share one certificate");
+  assert.notEqual(certs.context("valid", `h${SAN_BATCH}.test`), a, "a batch has a size limit");
+  assert.notEqual(certs.context("expired", "old.test"), a);
+  await Promise.all([a, certs.context("expired", "old.test")]);
+});
+
+Deno.test("a shared certificate verifies for every name on it, and only for those", async () => {
+  const sites: Record<string, Site> = {};
+  for (let i = 0; i < 5; i++) sites[`s${i}.test`] = { ips: ["127.9.7.1"], body: "x" };
+  const web = await startWebServers({ sites });
+  try {
+    for (let i = 0; i < 5; i++) {
+      assert.equal(
+        await tlsHandshake({
+          ip: "127.9.7.1",
+          port: web.httpsPort,
+          host: `s${i}.test`,
+          ca: web.caPem,
+        }),
+        "ok",
+      );
+    }
+    // A name the server does not know gets the default-vhost certificate: wrong name.
+    assert.match(
+      await tlsHandshake({
+        ip: "127.9.7.1",
+        port: web.httpsPort,
+        host: "other.test",
+        ca: web.caPem,
+      }),
+      /NotValidForName|not valid for/i,
+    );
+  } finally {
+    await web.close();
+  }
+});
