@@ -30,10 +30,10 @@ import { Semaphore } from "./semaphore.ts";
 import {
   callStage,
   callStageJson,
-  canCallJson,
   checkItems,
   type ItemFn,
   type StageOutcome,
+  takesStoredJson,
 } from "./stage_call.ts";
 import { StagePool } from "./stage_pool.ts";
 
@@ -393,7 +393,7 @@ export class Engine {
           const inst = await this.#pool.instance(run, m.stage);
           // Stored bytes go to a sandboxed plugin as they are when the host has no item-level
           // work to do; otherwise the items are parsed here.
-          const raw = inst.processJson && !stage.when && !stage.rateLimit
+          const raw = takesStoredJson(stage, inst)
             ? await s.readChunkRaw?.(run.id, m.stage - 1, m.chunk)
             : undefined;
           const input = raw
@@ -520,7 +520,8 @@ export class Engine {
     const log = this.#pluginLog(run, stage, m.chunk);
     const signal = this.#stop.signal;
     let outcome: StageOutcome;
-    if (!Array.isArray(input) && canCallJson(stage, inst, input.count)) {
+    // Stored bytes (see #chunk) go as they are when they fit one batch; else they are parsed.
+    if (!Array.isArray(input) && input.count <= Math.max(1, stage.chunk)) {
       outcome = await callStageJson({ stage, instance: inst, input, chunk: m.chunk, signal, log });
     } else {
       const fns = this.#stageFns(run, m.stage);

@@ -58,12 +58,12 @@ export interface StageCallOptions {
 }
 
 /**
- * Whether {@link callStageJson} may run this chunk: the instance takes stored bytes and the
- * chunk needs no item-level work on the host (no `when`, no rate limit, one batch).
+ * Whether a stage can take its input as stored JSON bytes: the instance accepts them and the host
+ * has no item-level work (no `when`, no rate limit). {@link callStageJson} then runs a chunk that
+ * fits one batch (`count <= stage.chunk`).
  */
-export function canCallJson(stage: StageSnapshot, instance: StageInstance, count: number): boolean {
-  return !!instance.processJson && !stage.when && !stage.rateLimit &&
-    count <= Math.max(1, stage.chunk);
+export function takesStoredJson(stage: StageSnapshot, instance: StageInstance): boolean {
+  return !!instance.processJson && !stage.when && !stage.rateLimit;
 }
 
 /** Options of {@link callStageJson}. */
@@ -79,7 +79,7 @@ export interface StageJsonCallOptions {
 
 /**
  * Runs a transform or sink stage on one chunk given as stored JSON bytes, in one call (check
- * {@link canCallJson} first). The output is checked as {@link callStage} checks it.
+ * {@link takesStoredJson} first). The output is checked as {@link callStage} checks it.
  */
 export async function callStageJson(o: StageJsonCallOptions): Promise<StageOutcome> {
   if (!o.instance.processJson) throw new TypeError(`stage ${o.stage.id} takes no JSON input`);
