@@ -56,6 +56,16 @@ function decodeCursor(cursor: string): [number, string] {
   throw new RangeError(`cursor "${cursor}" is not one this server returned; start without it`);
 }
 
+/** The `SET` list that adds a counters row's new values (`excluded`) to the stored ones (`k`). */
+function addCounters(sql: Sql) {
+  return sql`
+    n_in = k.n_in + excluded.n_in, n_out = k.n_out + excluded.n_out,
+    filtered = k.filtered + excluded.filtered, skipped = k.skipped + excluded.skipped,
+    failed = k.failed + excluded.failed, rejected = k.rejected + excluded.rejected,
+    chunks_done = k.chunks_done + excluded.chunks_done,
+    chunks_dead = k.chunks_dead + excluded.chunks_dead, busy_ms = k.busy_ms + excluded.busy_ms`;
+}
+
 /** Commits batched into one statement carry at most this much JSON (larger ones go alone). */
 const BATCH_BYTES = 64 * 1024;
 
@@ -276,12 +286,7 @@ export class PgStore implements Store {
     },
           ${counters[4]}, ${counters[5]}, ${counters[6]}, ${counters[7]}, ${counters[8]}
         FROM ins
-        ON CONFLICT (run_id, stage) DO UPDATE SET
-          n_in = k.n_in + excluded.n_in, n_out = k.n_out + excluded.n_out,
-          filtered = k.filtered + excluded.filtered, skipped = k.skipped + excluded.skipped,
-          failed = k.failed + excluded.failed, rejected = k.rejected + excluded.rejected,
-          chunks_done = k.chunks_done + excluded.chunks_done,
-          chunks_dead = k.chunks_dead + excluded.chunks_dead, busy_ms = k.busy_ms + excluded.busy_ms
+        ON CONFLICT (run_id, stage) DO UPDATE SET ${addCounters(sql)}
         RETURNING 1
       ), src AS (
         INSERT INTO sluice_source AS s (run_id, next_chunk, cursor, done)
@@ -351,12 +356,7 @@ export class PgStore implements Store {
         SELECT run_id, stage, sum(n_in), sum(n_out), sum(filtered), sum(skipped), sum(failed),
           sum(n_rejected), sum(chunks_done), sum(chunks_dead), sum(busy_ms)
         FROM ok GROUP BY run_id, stage ORDER BY run_id, stage
-        ON CONFLICT (run_id, stage) DO UPDATE SET
-          n_in = k.n_in + excluded.n_in, n_out = k.n_out + excluded.n_out,
-          filtered = k.filtered + excluded.filtered, skipped = k.skipped + excluded.skipped,
-          failed = k.failed + excluded.failed, rejected = k.rejected + excluded.rejected,
-          chunks_done = k.chunks_done + excluded.chunks_done,
-          chunks_dead = k.chunks_dead + excluded.chunks_dead, busy_ms = k.busy_ms + excluded.busy_ms
+        ON CONFLICT (run_id, stage) DO UPDATE SET ${addCounters(sql)}
         RETURNING 1
       ), src AS (
         INSERT INTO sluice_source AS s (run_id, next_chunk, cursor, done)
