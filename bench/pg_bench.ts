@@ -6,7 +6,7 @@
  * plugins; they carry the engine telemetry `sluice worker` has (metrics; spans when tracing).
  *
  * `deno run -A bench/pg_bench.ts [--runs 16] [--items 2000] [--chunk 10] [--workers 1,2,4]
- *   [--pool N] [--tracing-rounds 2]`
+ *   [--pool N] [--tracing-rounds 2] [--profile]`
  *
  * Tracing overhead: 2 workers with tracing off and on (OTLP/HTTP export to a loopback sink in
  * the bench process), alternating for `--tracing-rounds` rounds, CPU ms per job compared.
@@ -27,6 +27,8 @@ import { openPgBackend } from "../core/store/pg/pg_backend.ts";
 import type { Backend, RunRecord } from "../core/store/store.ts";
 import { createTelemetry, type Telemetry } from "../core/telemetry/setup.ts";
 import { startPostgres } from "../testing/postgres.ts";
+import { InspectorProfiler, summarize } from "./cpu_profile.ts";
+import { freePort } from "./webhook_server.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -40,10 +42,13 @@ const { values } = parseArgs({
     pool: { type: "string" },
     // tracing overhead: rounds of 2 workers with tracing off and on (OTLP to a loopback sink)
     "tracing-rounds": { type: "string", default: "2" },
+    "tracing-workers": { type: "string", default: "2" },
     // internal: run as a worker process / a single-process engine; OTLP endpoint of a worker
     worker: { type: "string" },
     otlp: { type: "string" },
     single: { type: "string" },
+    // CPU profile of one worker in the last tracing round, off and on (top functions printed)
+    profile: { type: "boolean", default: false },
   },
 });
 const RUNS = Number(values.runs);
@@ -192,14 +197,15 @@ async function child(
 }
 
 /** N worker processes on a fresh database; the runs are created from here. */
-async function cluster(url: string, workers: number, otlp?: string) {
+async function cluster(url: string, workers: number, otlp?: string, profilePort?: number) {
   const dir = await Deno.makeTempDir({ prefix: "sluice-pgbench-c-" });
   const setup = await openPgBackend({ url, concurrency: 1 });
-  const procs = Array.from({ length: workers }, () =>
+  const procs = Array.from({ length: workers }, (_, i) =>
     new Deno.Command(Deno.execPath(), {
       args: [
         "run",
         "-A",
+        ...(profilePort && i === 0 ? [`--inspect=127.0.0.1:${profilePort}`] : []),
         join(ROOT, "bench/pg_bench.ts"),
         "--worker",
         url,
@@ -217,6 +223,8 @@ async function cluster(url: string, workers: number, otlp?: string) {
   const postmaster = Number(
     /^PPid:\s+(\d+)$/m.exec(Deno.readTextFileSync(`/proc/${pid}/status`))![1],
   );
+  const prof = profilePort ? await InspectorProfiler.connect(profilePort) : undefined;
+  await prof?.start();
   const pgCpu0 = serverCpuMs(postmaster);
   const runs = await newRuns(dir);
   const t0 = performance.now();
@@ -239,6 +247,8 @@ async function cluster(url: string, workers: number, otlp?: string) {
   const secs = (performance.now() - t0) / 1000;
   const [{ jobs }] = await sql<{ jobs: number }[]>`SELECT count(*)::int AS jobs FROM sluice_chunks`;
   const pgCpu = serverCpuMs(postmaster) - pgCpu0;
+  const profile = prof ? summarize(await prof.stop(), 25) : undefined;
+  await prof?.close();
   for (const p of procs) p.kill("SIGTERM");
   let workerCpu = 0;
   const calls = { commits: [0, 0], states: [0, 0], settles: [0, 0] };
@@ -272,6 +282,7 @@ async function cluster(url: string, workers: number, otlp?: string) {
     workerCpu,
     pgCpu,
     perStatement,
+    profile,
   };
 }
 
@@ -349,14 +360,44 @@ if (values.worker) {
         off: { worker: 0, pg: 0, jobs: 0 },
         on: { worker: 0, pg: 0, jobs: 0 },
       };
+      // Each round's on/off ratio too: one cluster's CPU per job varies by several percent from
+      // run to run (how commits happen to batch), so the median of the rounds is the steadier
+      // figure next to the pooled one.
+      const tracingWorkers = Number(values["tracing-workers"]);
+      const ratios: number[] = [];
+      const profiles: string[] = [];
       for (let i = 0; i < rounds; i++) {
-        for (const mode of ["off", "on"] as const) {
-          const r = await cluster(await freshDb(), 2, mode === "on" ? otlp : undefined);
+        const perJob = { off: 0, on: 0 };
+        // Which goes first alternates too: the second cluster of a pair meets the first one's
+        // leftovers (PostgreSQL's background writer, autovacuum of the dropped databases).
+        const order = i % 2 ? ["on", "off"] as const : ["off", "on"] as const;
+        for (const mode of order) {
+          const profilePort = values.profile && i === rounds - 1 ? freePort() : undefined;
+          const r = await cluster(
+            await freshDb(),
+            tracingWorkers,
+            mode === "on" ? otlp : undefined,
+            profilePort,
+          );
+          if (r.profile) {
+            profiles.push(
+              `Worker profile, tracing ${mode} (self time, % of samples):\n\n` +
+                r.profile.functions.map((l) => `- ${l.percent} % ${l.what}`).join("\n") +
+                `\n\nBy file or package:\n\n` +
+                r.profile.files.map((l) => `- ${l.percent} % ${l.what}`).join("\n"),
+            );
+          }
           runs[mode].worker += r.workerCpu;
           runs[mode].pg += r.pgCpu;
           runs[mode].jobs += r.jobs;
+          perJob[mode] = r.cpuPerJob;
         }
+        ratios.push(perJob.on / perJob.off);
       }
+      ratios.sort((a, b) => a - b);
+      const median = ratios.length % 2
+        ? ratios[(ratios.length - 1) / 2]
+        : (ratios[ratios.length / 2 - 1] + ratios[ratios.length / 2]) / 2;
       await sink.shutdown();
       const per = (m: "off" | "on") => (runs[m].worker + runs[m].pg) / runs[m].jobs;
       const split = (m: "off" | "on") =>
@@ -364,7 +405,7 @@ if (values.worker) {
       const off = per("off");
       const on = per("on");
       console.log(
-        `\nTracing (2 workers, ${rounds} round(s) each, alternating; OTLP/HTTP to a loopback ` +
+        `\nTracing (${tracingWorkers} worker(s), ${rounds} round(s) each, alternating; OTLP/HTTP to a loopback ` +
           `sink; ${spans} spans received; load average now ${
             Deno.loadavg().map((l) => l.toFixed(1)).join(" ")
           }):\n`,
@@ -373,9 +414,15 @@ if (values.worker) {
       console.log("|---|---|---|---|");
       console.log(`| off | ${off.toFixed(3)} (${split("off")}) | | |`);
       console.log(
-        `| on | ${on.toFixed(3)} (${split("on")}) | ${(100 * (on / off - 1)).toFixed(1)} % | ` +
-          `< 5 % |`,
+        `| on | ${on.toFixed(3)} (${split("on")}) | ${(100 * (on / off - 1)).toFixed(1)} % ` +
+          `pooled, ${(100 * (median - 1)).toFixed(1)} % median of the rounds | < 5 % |`,
       );
+      console.log(
+        `\nOverhead by round (sorted): ${
+          ratios.map((r) => `${(100 * (r - 1)).toFixed(1)} %`).join(", ")
+        }`,
+      );
+      for (const p of profiles) console.log(`\n${p}`);
     }
     console.log("\n| backend (one process) | jobs | seconds | jobs/s |");
     console.log("|---|---|---|---|");

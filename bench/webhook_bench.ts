@@ -16,6 +16,7 @@
  *   /proc), the steady figure on a shared machine, and the load average.
  *
  *   deno run -A bench/webhook_bench.ts [--requests 20000] [--connections 32] [--profile]
+ *     [--only 5,6]
  *
  * `runWebhookBench()` returns `{ markdown, ...numbers }` for `bench/run.ts`. Not a test.
  * @module
@@ -45,8 +46,10 @@ export interface WebhookBenchOptions {
   durationMs?: number;
   /** Runs sampled for trigger-to-first-stage latency (default 20). */
   latencyRuns?: number;
-  /** CPU-profile the server during the realistic intake case (default false). */
+  /** CPU-profile the server during the `--no-workers` intake case (default false). */
   profile?: boolean;
+  /** Run only these intake cases (1-based, in the order of the report; default all). */
+  only?: number[];
   /** Progress messages (default: stderr). */
   log?: (msg: string) => void;
 }
@@ -204,7 +207,6 @@ export async function runWebhookBench(o: WebhookBenchOptions = {}): Promise<Webh
       generator: "subprocess",
       kind: "serve-unlimited",
       connections: k,
-      profile: o.profile,
     },
     {
       name: "workers on (realistic)",
@@ -224,6 +226,7 @@ export async function runWebhookBench(o: WebhookBenchOptions = {}): Promise<Webh
       kind: "serve-unlimited",
       connections: k,
       noWorkers: true,
+      profile: o.profile,
     },
     {
       // With K connections a closed-loop sender sees K / rate of mean latency: 128 at
@@ -243,7 +246,8 @@ export async function runWebhookBench(o: WebhookBenchOptions = {}): Promise<Webh
       logLevel: "warn",
     },
   ];
-  for (const c of cases) {
+  for (const [i, c] of cases.entries()) {
+    if (o.only && !o.only.includes(i + 1)) continue;
     log(`webhook bench: ${c.name}, generator ${c.generator}…`);
     const inspectPort = c.profile ? freePort() : undefined;
     const srv = await startSluice({
@@ -352,7 +356,12 @@ function report(
       } ms after the send.`,
   );
   if (profile) {
-    out.push("", "Server CPU profile during the realistic case (self time, % of samples):", "");
+    out.push(
+      "",
+      "Server CPU profile during the `--no-workers` case with " +
+        `${base.connections} connections (self time, % of samples):`,
+      "",
+    );
     out.push("| function | % | | file or package | % |", "|---|---|---|---|---|");
     for (let i = 0; i < Math.max(profile.functions.length, profile.files.length); i++) {
       const f = profile.functions[i], g = profile.files[i];
@@ -375,6 +384,8 @@ if (import.meta.main) {
       duration: { type: "string", default: "30" },
       runs: { type: "string", default: "20" },
       profile: { type: "boolean", default: false },
+      // intake cases to run, 1-based in report order, e.g. --only 5,6
+      only: { type: "string" },
     },
   });
   const r = await runWebhookBench({
@@ -383,6 +394,7 @@ if (import.meta.main) {
     durationMs: Number(values.duration) * 1000,
     latencyRuns: Number(values.runs),
     profile: values.profile,
+    only: values.only?.split(",").map(Number),
   });
   console.log(r.markdown);
 }

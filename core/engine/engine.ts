@@ -14,6 +14,7 @@ import {
   FINAL_STATES,
   type KeyedLimiter,
   type RawChunk,
+  type RunGuard,
   type RunLogEntry,
   type RunRecord,
   type SourceProgress,
@@ -146,15 +147,18 @@ export class Engine {
     await this.#tel.close(); // telemetry: alerts still being sent
   }
 
-  /** Records a run durably and enqueues its first chunk. */
-  async createRun(run: RunRecord): Promise<RunRecord> {
+  /**
+   * Records a run durably and enqueues its first chunk; with `guard` (see `Store.createRun`)
+   * only when the guard's check holds.
+   */
+  async createRun(run: RunRecord, guard?: RunGuard): Promise<RunRecord> {
     await this.#store.createRun(run, [{
       kind: "chunk",
       runId: run.id,
       stage: 0,
       chunk: 0,
       attempt: 1,
-    }]);
+    }], guard);
     this.#tel.runCreated(run); // telemetry
     this.#log.info("run created", {
       run: run.id,
@@ -867,9 +871,17 @@ export class Engine {
 
 /** A new run id: time-ordered, unique. */
 export function newRunId(now = Date.now()): string {
-  const rand = crypto.getRandomValues(new Uint8Array(5));
-  return `r${now.toString(36)}${Array.from(rand, (b) => b.toString(36).padStart(2, "0")).join("")}`;
+  if (randomAt + 5 > randomPool.length) {
+    crypto.getRandomValues(randomPool);
+    randomAt = 0;
+  }
+  let rand = "";
+  for (let i = 0; i < 5; i++) rand += randomPool[randomAt++].toString(36).padStart(2, "0");
+  return `r${now.toString(36)}${rand}`;
 }
+// Random bytes for run ids, drawn 4 KiB at a time (one call instead of one per id).
+const randomPool = new Uint8Array(4096);
+let randomAt = randomPool.length;
 
 /** Builds the trigger info for CLI runs. */
 export function cliTrigger(): TriggerInfo {

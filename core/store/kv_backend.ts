@@ -30,8 +30,10 @@ import {
   COUNTER_NAMES,
   type DeadLetter,
   emptyCounters,
+  GuardFailedError,
   type RawChunk,
   type RunFilter,
+  type RunGuard,
   type RunLogEntry,
   type RunPage,
   type RunRecord,
@@ -120,12 +122,25 @@ export class KvStore implements Store {
     }
   }
 
-  async createRun(run: RunRecord, first: EngineMessage[]): Promise<void> {
+  async createRun(run: RunRecord, first: EngineMessage[], guard?: RunGuard): Promise<void> {
+    if (guard && !this.acceptsGuard(guard)) {
+      throw new TypeError("createRun: the guard's keys are in another Deno KV database");
+    }
     const op = this.#kv.atomic();
     this.#createOps(op, run);
+    guard?.apply(op);
     for (const m of first) op.enqueue(m);
     const res = await retryLocked(() => op.commit());
-    if (!res.ok) throw new Error(`run ${run.id} already exists`);
+    if (res.ok) return;
+    if (guard && !(await this.#kv.get(["run", run.id])).versionstamp) {
+      throw new GuardFailedError(run.id);
+    }
+    throw new Error(`run ${run.id} already exists`);
+  }
+
+  /** A guard on this very KV handle (group commits included) can share the run's write. */
+  acceptsGuard(guard: RunGuard): boolean {
+    return guard.kv === this.#kv;
   }
 
   /**

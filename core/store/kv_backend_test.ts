@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { openKvBackend } from "./kv_backend.ts";
-import type { RunRecord } from "./store.ts";
+import { GuardFailedError, type RunGuard, type RunRecord } from "./store.ts";
 
 async function withBackend(fn: (b: Awaited<ReturnType<typeof openKvBackend>>) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "sluice-kv-" });
@@ -124,5 +124,46 @@ Deno.test("dead letters count while parked and uncount when removed for replay",
     c = await store.counters("r", 2);
     assert.deepEqual([c[1].chunksDead, c[1].failed], [0, 0]);
     assert.deepEqual(await store.listDeadLetters("r"), []);
+  });
+});
+
+Deno.test("a run created with a guard: written together, or neither when the guard's check fails", async () => {
+  await withBackend(async (b) => {
+    const kv = b.kv!;
+    const guardOn = (db: Deno.Kv, key: Deno.KvKey): RunGuard => ({
+      kv: db,
+      apply: (op) => op.check({ key, versionstamp: null }).set(key, "claimed"),
+    });
+    await b.store.createRun(run("g1", "p", 1), [], guardOn(kv, ["claim", "a"]));
+    assert.equal((await b.store.getRun("g1"))?.id, "g1");
+    assert.equal((await kv.get(["claim", "a"])).value, "claimed");
+
+    // The same claim again: no run, and the error says it was the guard.
+    await assert.rejects(
+      () => b.store.createRun(run("g2", "p", 2), [], guardOn(kv, ["claim", "a"])),
+      GuardFailedError,
+    );
+    assert.equal(await b.store.getRun("g2"), undefined);
+    assert.equal((await b.store.listRuns({ pipeline: "p" })).runs.length, 1);
+
+    // A run id that exists is still that error, not the guard's.
+    await assert.rejects(
+      () => b.store.createRun(run("g1", "p", 3), [], guardOn(kv, ["claim", "b"])),
+      /already exists/,
+    );
+    assert.equal((await kv.get(["claim", "b"])).versionstamp, null);
+
+    // A guard on another handle (even of the same file) is not accepted.
+    const other = await Deno.openKv(":memory:");
+    try {
+      assert.equal(b.store.acceptsGuard?.(guardOn(kv, ["x"])), true);
+      assert.equal(b.store.acceptsGuard?.(guardOn(other, ["x"])), false);
+      await assert.rejects(
+        () => b.store.createRun(run("g3", "p", 4), [], guardOn(other, ["x"])),
+        TypeError,
+      );
+    } finally {
+      other.close();
+    }
   });
 });

@@ -51,6 +51,11 @@ const MAX_MUTATIONS = 1000;
 
 /** A stable text form of a KV key, for telling keys apart. */
 function keyId(key: Deno.KvKey): string {
+  // Strings, numbers and booleans (nearly every key): JSON tells them apart ("1" vs 1) and is
+  // native; a NUL first keeps these ids apart from the other form's.
+  if (key.every((p) => typeof p === "string" || typeof p === "number" || typeof p === "boolean")) {
+    return `\u0000${JSON.stringify(key)}`;
+  }
   return key.map((p) => {
     if (p instanceof Uint8Array) return `u${Array.from(p).join(",")}`;
     return `${typeof p}:${String(p)}`;

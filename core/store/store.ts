@@ -262,9 +262,37 @@ export interface RunStats {
   states: Record<RunState, number>;
 }
 
+/**
+ * A check and a write that must commit in the same atomic write as a new run: the run is created
+ * only when the check holds. A webhook's replay claim is one (the signature is recorded with the
+ * run, or neither is written), which saves the request a commit of its own. A store applies only
+ * guards on its own database ({@linkcode Store.acceptsGuard}).
+ */
+export interface RunGuard {
+  /** The Deno KV handle the guard's keys live in. */
+  kv: Deno.Kv;
+  /** Adds the guard's checks and mutations to the run's atomic write. */
+  apply(op: Deno.AtomicOperation): void;
+}
+
+/** {@linkcode Store.createRun} with a guard: the guard's check failed and nothing was written. */
+export class GuardFailedError extends Error {
+  constructor(runId: string) {
+    super(`run ${runId} was not created: its guard's check failed`);
+    this.name = "GuardFailedError";
+  }
+}
+
 /** Durable state of runs. Every write is idempotent under at-least-once delivery. */
 export interface Store {
-  createRun(run: RunRecord, first: EngineMessage[]): Promise<void>;
+  /**
+   * Records a new run and its first messages in one atomic write; with `guard` (one the store
+   * {@linkcode Store.acceptsGuard accepts}) the guard's check and writes are part of it.
+   * @throws {GuardFailedError} when the guard's check fails.
+   */
+  createRun(run: RunRecord, first: EngineMessage[], guard?: RunGuard): Promise<void>;
+  /** Optional: whether {@linkcode Store.createRun} can apply `guard` (it is on this database). */
+  acceptsGuard?(guard: RunGuard): boolean;
   getRun(id: string): Promise<RunRecord | undefined>;
   listRuns(filter?: RunFilter): Promise<RunPage>;
   /** Changes the state when it is one of `from`; returns false otherwise. */

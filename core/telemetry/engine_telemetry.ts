@@ -158,15 +158,17 @@ export class EngineTelemetry implements EngineHooks {
     }
   }
 
-  /** Counts the chunk's items and notes them on its span. */
+  /** Counts the chunk's items and notes them on its span (`in` and `out`, and other outcomes when not 0). */
   chunkCommitted(ref: ChunkRef, counters: Record<string, number | undefined>): void {
     const labels = this.#labels(ref);
     const span = this.#spans.get(`${ref.run.id}/${ref.stage}/${ref.chunk}`);
+    const attributes: Record<string, number> = {};
     for (const o of ITEM_OUTCOMES) {
       const n = counters[o] ?? 0;
       if (n > 0) this.#o.metrics?.items.inc({ ...labels, outcome: o }, n);
-      span?.setAttribute(`sluice.items.${o}`, n);
+      if (n > 0 || o === "in" || o === "out") attributes[`sluice.items.${o}`] = n;
     }
+    span?.setAttributes(attributes);
     this.#o.metrics?.chunks.inc({ ...labels, outcome: "done" });
   }
 

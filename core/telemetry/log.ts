@@ -25,18 +25,53 @@ export interface Logger {
 export interface LoggerOptions {
   level?: Level;
   format?: "json" | "pretty";
-  /** Where lines go (default: stderr). */
+  /** Where lines go (default: stderr, buffered for one turn of the event loop; see {@linkcode flushLogs}). */
   write?: (line: string) => void;
   /** Values that must never appear (secrets, tokens); replaced by `********`. */
   secrets?: () => Iterable<string>;
   clock?: () => Date;
 }
 
+const enc = new TextEncoder();
+let pending = "";
+let flushTimer: ReturnType<typeof setTimeout> | undefined;
+let exitHooked = false;
+
+/** Writes the buffered lines to stderr now. */
+export function flushLogs(): void {
+  if (flushTimer !== undefined) clearTimeout(flushTimer);
+  flushTimer = undefined;
+  if (!pending) return;
+  const bytes = enc.encode(pending);
+  pending = "";
+  for (let off = 0; off < bytes.length;) off += Deno.stderr.writeSync(bytes.subarray(off));
+}
+
+/**
+ * The default sink: lines go to stderr together, once per turn of the event loop, instead of
+ * one system call per line (a busy server writes thousands a second). Warnings and errors, and
+ * whatever waits before them, go at once; the rest at exit, on an uncaught error, and on an
+ * unhandled rejection.
+ */
+function stderrLine(line: string, now: boolean): void {
+  pending += line + "\n";
+  if (now || pending.length > 64 * 1024) return flushLogs();
+  if (!exitHooked) {
+    exitHooked = true;
+    for (const ev of ["unload", "error", "unhandledrejection"]) {
+      globalThis.addEventListener(ev, flushLogs);
+    }
+  }
+  if (flushTimer === undefined) {
+    const timer = setTimeout(flushLogs, 0);
+    Deno.unrefTimer(timer);
+    flushTimer = timer;
+  }
+}
+
 /** Creates a logger. */
 export function createLogger(opts: LoggerOptions = {}, bound: LogFields = {}): Logger {
   const min = ORDER[opts.level ?? "info"];
-  const enc = new TextEncoder();
-  const write = opts.write ?? ((line: string) => Deno.stderr.writeSync(enc.encode(line + "\n")));
   const format = opts.format ?? "json";
   const clock = opts.clock ?? (() => new Date());
   const mask = (s: string) => {
@@ -48,20 +83,21 @@ export function createLogger(opts: LoggerOptions = {}, bound: LogFields = {}): L
   const emit = (level: Level, msg: string, fields?: LogFields) => {
     if (ORDER[level] < min) return;
     const all = { ...bound, ...fields };
+    let line: string;
     if (format === "json") {
-      write(mask(JSON.stringify({ time: clock().toISOString(), level, msg, ...all })));
+      line = mask(JSON.stringify({ time: clock().toISOString(), level, msg, ...all }));
     } else {
       const tags = Object.entries(all).map(([k, v]) =>
         `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`
       ).join(" ");
-      write(
-        mask(
-          `${clock().toISOString().slice(11, 23)} ${level.toUpperCase().padEnd(5)} ${msg}${
-            tags ? "  " + tags : ""
-          }`,
-        ),
+      line = mask(
+        `${clock().toISOString().slice(11, 23)} ${level.toUpperCase().padEnd(5)} ${msg}${
+          tags ? "  " + tags : ""
+        }`,
       );
     }
+    if (opts.write) opts.write(line);
+    else stderrLine(line, ORDER[level] >= ORDER.warn);
   };
   return {
     debug: (m, f) => emit("debug", m, f),

@@ -1,9 +1,9 @@
 /**
- * Background writer of webhook delivery records. Recording a delivery (a KV write plus pruning
- * the hook's history to its newest `keep`) is diagnosis, not part of accepting a request, so
- * it is kept off the answer's path: one writer per hook, records that arrive while it writes
- * are written in the next round, and of a round only the newest `keep` are written (older
- * ones would be pruned at once). One writer per hook also stops concurrent prunes from
+ * Background writer of webhook delivery records. Recording deliveries (a write plus pruning the
+ * hook's history to its newest `keep`) is diagnosis, not part of accepting a request, so it is
+ * kept off the answer's path: one writer per hook, records that arrive while it writes are
+ * written in the next round, a round in one write, and of a round only the newest `keep` are
+ * written (older ones would be pruned at once). One writer per hook also stops concurrent prunes from
  * deleting the same records over and over (measured: 12 records/s with 32 requests at once
  * before, one prune per round now).
  * @module
@@ -20,13 +20,13 @@ interface HookLog {
 
 /** Writes delivery records per hook in the background; see the module doc. */
 export class DeliveryHistory {
-  #store: Pick<TriggerStore, "recordDelivery">;
+  #store: Pick<TriggerStore, "recordDeliveries">;
   #keep: number;
   #log: Logger;
   #hooks = new Map<string, HookLog>();
 
   /** Writes through `store`, keeping the newest `keep` records per hook. */
-  constructor(store: Pick<TriggerStore, "recordDelivery">, keep: number, log?: Logger) {
+  constructor(store: Pick<TriggerStore, "recordDeliveries">, keep: number, log?: Logger) {
     this.#store = store;
     this.#keep = Math.max(1, keep);
     this.#log = log ?? silentLogger;
@@ -57,17 +57,14 @@ export class DeliveryHistory {
     try {
       while (h.pending.length > 0) {
         const round = h.pending.splice(0).sort((a, b) => a.at - b.at).slice(-this.#keep);
-        for (let i = 0; i < round.length; i++) {
-          // Prune once per round, after its last record.
-          const keep = i === round.length - 1 ? this.#keep : this.#keep + round.length;
-          await this.#store.recordDelivery(h.pipeline, h.hook, round[i], keep).catch((e) =>
-            this.#log.error("recording a delivery failed", {
-              pipeline: h.pipeline,
-              hook: h.hook,
-              error: String(e),
-            })
-          );
-        }
+        await this.#store.recordDeliveries(h.pipeline, h.hook, round, this.#keep).catch((e) =>
+          this.#log.error("recording a delivery failed", {
+            pipeline: h.pipeline,
+            hook: h.hook,
+            records: round.length,
+            error: String(e),
+          })
+        );
       }
     } finally {
       h.writing = undefined;

@@ -19,10 +19,12 @@ async function withStore(fn: (store: KvTriggerStore) => Promise<void>) {
 Deno.test("delivery history: a burst keeps the newest records and writes at most `keep` per round", async () => {
   await withStore(async (store) => {
     const writes: number[] = [];
+    let rounds = 0;
     const counting = {
-      recordDelivery: (p: string, h: string, d: DeliveryRecord, keep: number) => {
-        writes.push(d.at);
-        return store.recordDelivery(p, h, d, keep);
+      recordDeliveries: (p: string, h: string, ds: DeliveryRecord[], keep: number) => {
+        rounds++;
+        writes.push(...ds.map((d) => d.at));
+        return store.recordDeliveries(p, h, ds, keep);
       },
     };
     const history = new DeliveryHistory(counting, 5);
@@ -34,6 +36,7 @@ Deno.test("delivery history: a burst keeps the newest records and writes at most
     assert.deepEqual(newest, [1199, 1198, 1197, 1196, 1195]);
     // The first record started a round alone; the other 199 came in one round: 5 written.
     assert.ok(writes.filter((at) => at >= 1000).length <= 6, `wrote ${writes.length} records`);
+    assert.equal(rounds, 3, "one write per round: p/h twice, p/other once");
     await history.settled();
     assert.equal((await store.listDeliveries("p", "other", 50))[0].reason, "bad signature");
 
@@ -57,8 +60,8 @@ Deno.test("delivery history: a failing store is logged, not thrown, and later re
     });
     let fail = true;
     const flaky = {
-      recordDelivery: (p: string, h: string, d: DeliveryRecord, keep: number) =>
-        fail ? Promise.reject(new Error("disk full")) : store.recordDelivery(p, h, d, keep),
+      recordDeliveries: (p: string, h: string, ds: DeliveryRecord[], keep: number) =>
+        fail ? Promise.reject(new Error("disk full")) : store.recordDeliveries(p, h, ds, keep),
     };
     const history = new DeliveryHistory(flaky, 10, log);
     history.add("p", "h", { at: 1, status: 202 });

@@ -15,6 +15,7 @@ import type {
   TriggerRef,
   TriggerStore,
 } from "./trigger_store.ts";
+import type { RunGuard } from "../store/store.ts";
 
 /** How long a claimed cron occurrence is remembered. */
 const OCCURRENCE_TTL_MS = 48 * 3_600_000;
@@ -237,6 +238,20 @@ export class KvTriggerStore implements TriggerStore {
     });
   }
 
+  /** The replay claim's check-and-set, to commit with the run it lets in. */
+  replayGuard(
+    o: { pipeline: string; hook: string; replayKey: string; replayTtlMs: number; now: number },
+  ): RunGuard {
+    const key = this.#replayKey(o.pipeline, o.hook, o.replayKey);
+    return {
+      kv: this.#kv,
+      apply: (op) => {
+        op.check({ key, versionstamp: null })
+          .set(key, { expiresAt: o.now + o.replayTtlMs }, { expireIn: o.replayTtlMs });
+      },
+    };
+  }
+
   async completeDelivery(
     o: { pipeline: string; hook: string; idempotencyKey: string; runId: string; now: number },
   ): Promise<void> {
@@ -284,17 +299,24 @@ export class KvTriggerStore implements TriggerStore {
     return ["hook", "idem", pipeline, hook, key];
   }
 
-  async recordDelivery(
+  async recordDeliveries(
     pipeline: string,
     hook: string,
-    d: DeliveryRecord,
+    records: DeliveryRecord[],
     keep: number,
   ): Promise<void> {
+    const prefix = ["hook", "delivery", pipeline, hook];
+    // Only the newest `keep` would survive the prune; a round fits one atomic write.
+    const newest = records.slice(-keep);
+    const keys = newest.map((d) => [...prefix, d.at, ++this.#seq, crypto.randomUUID()]);
     return await busyRetry(async () => {
-      const prefix = ["hook", "delivery", pipeline, hook];
-      await this.#kv.set([...prefix, d.at, ++this.#seq, crypto.randomUUID()], d, {
-        expireIn: HISTORY_TTL_MS,
-      });
+      for (let i = 0; i < newest.length; i += 500) {
+        const op = this.#kv.atomic();
+        for (let j = i; j < Math.min(newest.length, i + 500); j++) {
+          op.set(keys[j], newest[j], { expireIn: HISTORY_TTL_MS });
+        }
+        await op.commit();
+      }
       await this.#prune(prefix, keep);
     });
   }
@@ -314,8 +336,17 @@ export class KvTriggerStore implements TriggerStore {
   /** Deletes all but the newest `keep` entries under `prefix`. */
   async #prune(prefix: Deno.KvKey, keep: number): Promise<void> {
     let n = 0;
+    let op = this.#kv.atomic();
+    let deletes = 0;
     for await (const e of this.#kv.list({ prefix }, { reverse: true })) {
-      if (++n > keep) await this.#kv.delete(e.key);
+      if (++n <= keep) continue;
+      op.delete(e.key);
+      if (++deletes === 500) {
+        await op.commit();
+        op = this.#kv.atomic();
+        deletes = 0;
+      }
     }
+    if (deletes > 0) await op.commit();
   }
 }

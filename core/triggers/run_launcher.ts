@@ -9,7 +9,13 @@ import type { Engine } from "../engine/engine.ts";
 import { prepareRun, type StageDefaults } from "../engine/prepare.ts";
 import { resolveInputs } from "../pipeline/inputs.ts";
 import type { PluginRegistry, ResolvedPlugin } from "../plugins/manifest.ts";
-import { FINAL_STATES, type RunRecord, type Store, type TriggerInfo } from "../store/store.ts";
+import {
+  FINAL_STATES,
+  type RunGuard,
+  type RunRecord,
+  type Store,
+  type TriggerInfo,
+} from "../store/store.ts";
 import type { CatalogEntry } from "./pipeline_catalog.ts";
 import { writeInputFile } from "./webhook_body.ts";
 
@@ -67,8 +73,8 @@ class ResolveCache implements PluginRegistry {
 export interface RunLauncherOptions {
   /** Records runs (`Engine.createRun`). */
   engine: Pick<Engine, "createRun">;
-  /** Reads run states (overlap checks). */
-  store: Pick<Store, "getRun">;
+  /** Reads run states (overlap checks); says which guards runs can be created with. */
+  store: Pick<Store, "getRun" | "acceptsGuard">;
   registry: PluginRegistry;
   /** Stage defaults from the config. */
   defaults?: StageDefaults;
@@ -94,6 +100,8 @@ export interface LaunchRequest {
   trigger: TriggerInfo;
   /** A chosen run id (webhooks reserve it before the run exists). */
   id?: string;
+  /** Create the run only if this guard's check holds, in the same write (see `Store.createRun`). */
+  guard?: RunGuard;
 }
 
 /** Starts runs for triggers. */
@@ -137,7 +145,12 @@ export class RunLauncher {
       if (fitsInline(r.entry, run, r.inputText)) run.inputText = r.inputText;
       else await writeInputFile(dirname(r.inputFile), basename(r.inputFile), r.inputText);
     }
-    return await this.#o.engine.createRun(run);
+    return await this.#o.engine.createRun(run, r.guard);
+  }
+
+  /** Whether {@linkcode RunLauncher.start} can take `guard` (the run store is on its database). */
+  acceptsGuard(guard: RunGuard): boolean {
+    return this.#o.store.acceptsGuard?.(guard) ?? false;
   }
 
   /** Whether run `id` exists and has not reached a final state. */

@@ -5,6 +5,7 @@
  * processes can share one store. `kv_trigger_store.ts` implements it over Deno KV.
  * @module
  */
+import type { RunGuard } from "../store/store.ts";
 
 /** Names one trigger: a pipeline and the trigger's id (cron id or hook id). */
 export interface TriggerRef {
@@ -140,6 +141,15 @@ export interface TriggerStore {
    * idempotency key was.
    */
   claimDelivery(o: DeliveryClaimOptions): Promise<DeliveryClaim>;
+  /**
+   * Optional: the replay claim of a request without an idempotency key as a guard that commits
+   * with its run (see `Store.createRun`), so an accepted request costs one write, not two. A
+   * failed guard says only that the key is present, maybe expired: the caller then takes the
+   * {@linkcode TriggerStore.claimDelivery} path, which decides.
+   */
+  replayGuard?(
+    o: { pipeline: string; hook: string; replayKey: string; replayTtlMs: number; now: number },
+  ): RunGuard;
   /** Marks an idempotency claim done (its run is recorded). */
   completeDelivery(
     o: { pipeline: string; hook: string; idempotencyKey: string; runId: string; now: number },
@@ -155,8 +165,13 @@ export interface TriggerStore {
     key: string,
     now: number,
   ): Promise<IdempotencyRecord | undefined>;
-  /** Appends a delivery record, keeping the newest `keep` per hook. */
-  recordDelivery(pipeline: string, hook: string, d: DeliveryRecord, keep: number): Promise<void>;
+  /** Appends delivery records (in one write where it can), keeping the newest `keep` per hook. */
+  recordDeliveries(
+    pipeline: string,
+    hook: string,
+    records: DeliveryRecord[],
+    keep: number,
+  ): Promise<void>;
   /** Newest deliveries first. */
   listDeliveries(pipeline: string, hook: string, limit: number): Promise<DeliveryRecord[]>;
 }

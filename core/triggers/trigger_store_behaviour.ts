@@ -55,10 +55,17 @@ export const TRIGGER_STORE_SCENARIOS: TriggerStoreScenario[] = [
   ["trigger store: fire and delivery histories keep the newest records", async (a) => {
     for (let i = 1; i <= 5; i++) {
       await a.recordFire(ref, { scheduledAt: i, firedAt: i, outcome: "started" }, 3);
-      await a.recordDelivery("p", "h", { at: i, status: 202 }, 3);
+      await a.recordDeliveries("p", "h", [{ at: i, status: 202 }], 3);
     }
     assert.deepEqual((await a.listFires(ref, 10)).map((f) => f.scheduledAt), [5, 4, 3]);
     assert.deepEqual((await a.listDeliveries("p", "h", 10)).map((d) => d.at), [5, 4, 3]);
+    // Several records in one call: the newest `keep` stay, same-time records in call order.
+    const many = [1, 2, 3, 3, 4].map((at, i) => ({ at, status: 200 + i }));
+    await a.recordDeliveries("p", "h2", many, 3);
+    assert.deepEqual(
+      (await a.listDeliveries("p", "h2", 10)).map((d) => [d.at, d.status]),
+      [[4, 204], [3, 203], [3, 202]],
+    );
     // A fire record is overwritten by its occurrence (queued -> started).
     await a.recordFire(ref, { scheduledAt: 5, firedAt: 9, outcome: "skipped" }, 3);
     assert.equal((await a.listFires(ref, 1))[0].outcome, "skipped");

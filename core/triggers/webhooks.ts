@@ -6,7 +6,9 @@
  * resolves (500), the signature verifies (401, see `webhook_signatures.ts`), the body maps to
  * items or inputs (400/415). Only then are the replay key and the `Idempotency-Key` claimed, in
  * one atomic write: a replayed signature gets 401; a repeated `Idempotency-Key` (per pipeline
- * and hook, 24 hours) gets 200 with the first run's id and starts nothing. Items become the
+ * and hook, 24 hours) gets 200 with the first run's id and starts nothing. A signed request
+ * without an `Idempotency-Key`, on a store that can (`TriggerStore.replayGuard`), has its replay
+ * claim written in the run's own atomic write instead: one write per request. Items become the
  * run's input file `<dataDir>/webhooks/<pipeline>/<runId>.jsonl|csv`: a small body is kept in
  * the run record and written there when the source starts, a large one is written and flushed
  * before the run is recorded (see `run_launcher.ts`). The answer `202 {"runId"}` comes after
@@ -19,6 +21,7 @@ import { InputError } from "../pipeline/inputs.ts";
 import type { WebhookTrigger } from "../pipeline/model.ts";
 import { resolveTemplates, TemplateError } from "../pipeline/template.ts";
 import { join } from "../paths.ts";
+import { GuardFailedError, type RunGuard } from "../store/store.ts";
 import { type Logger, silentLogger } from "../telemetry/log.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { DeliveryHistory } from "./delivery_history.ts";
@@ -32,7 +35,7 @@ import { verifyRequestSync } from "./webhook_signatures.ts";
 export interface WebhookIntakeOptions {
   catalog: { get(name: string): CatalogEntry | undefined };
   store: TriggerStore;
-  runs: Pick<RunLauncher, "start">;
+  runs: Pick<RunLauncher, "start"> & Partial<Pick<RunLauncher, "acceptsGuard">>;
   /** Resolves `${{ secrets.NAME }}` in a hook's `secret:`. */
   secrets: (name: string) => string | undefined;
   /** Input files go under `<dataDir>/webhooks/`. */
@@ -170,6 +173,27 @@ export class WebhookIntake {
     const given = hook.body === "inputs" ? inputsFromBody(ctype, body) : {};
     rec.items = items?.count ?? Object.keys(given).length;
 
+    if (v.replayKey && !idemKey && o.store.replayGuard) {
+      // The common case: the replay claim commits with the run, one write for the request.
+      const runId = newRunId(this.#clock.now());
+      const guard = o.store.replayGuard({
+        pipeline,
+        hook: hook.webhook,
+        replayKey: v.replayKey,
+        replayTtlMs: v.replayTtlMs,
+        now: this.#clock.now(),
+      });
+      if (o.runs.acceptsGuard?.(guard)) {
+        try {
+          await this.#startRun(entry, hook, runId, items, given, { guard });
+          rec.runId = runId;
+          return json(202, { runId });
+        } catch (e) {
+          // The key is there (a replay, or one expired but not yet deleted): claimDelivery decides.
+          if (!(e instanceof GuardFailedError)) throw e;
+        }
+      }
+    }
     for (let attempt = 0; attempt < 3; attempt++) {
       const runId = newRunId(this.#clock.now());
       const claim = await o.store.claimDelivery({
@@ -184,7 +208,10 @@ export class WebhookIntake {
         now: this.#clock.now(),
       });
       if (claim.ok) {
-        const started = this.#startRun(entry, hook, runId, items, given, v.replayKey, idemKey);
+        const started = this.#startRun(entry, hook, runId, items, given, {
+          replayKey: v.replayKey,
+          idemKey,
+        });
         const local = idemKey ? `${pipeline}/${hook.webhook}/${idemKey}` : undefined;
         if (local) this.#inflight.set(local, started.then(() => runId, () => undefined));
         try {
@@ -214,16 +241,19 @@ export class WebhookIntake {
     });
   }
 
-  /** Writes the input file and records the run; on failure drops the file and the claims. */
+  /**
+   * Writes the input file and records the run; on failure drops the file and the claims. With
+   * `guard` the replay claim is part of the run's write (nothing to drop on failure).
+   */
   async #startRun(
     entry: CatalogEntry,
     hook: WebhookTrigger,
     runId: string,
     items: ReturnType<typeof itemsFromBody> | undefined,
     given: Record<string, unknown>,
-    replayKey: string | undefined,
-    idemKey: string | undefined,
+    claims: { replayKey?: string; idemKey?: string; guard?: RunGuard },
   ): Promise<void> {
+    const { replayKey, idemKey, guard } = claims;
     const o = this.#o;
     const pipeline = entry.pipeline!.name;
     // Small bodies stay in the run record (no file write and flush here); see RunLauncher.
@@ -242,6 +272,7 @@ export class WebhookIntake {
           id: hook.webhook,
           detail: idemKey ? { idempotencyKey: idemKey } : {},
         },
+        guard,
       });
       if (idemKey) {
         await o.store.completeDelivery({
@@ -254,6 +285,7 @@ export class WebhookIntake {
       }
     } catch (e) {
       if (inputFile) await Deno.remove(inputFile).catch(() => {});
+      if (guard) throw e; // nothing of the request was written
       await o.store.releaseDelivery({
         pipeline,
         hook: hook.webhook,

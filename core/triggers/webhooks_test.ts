@@ -5,6 +5,7 @@ import { signRequest } from "./webhook_signatures.ts";
 import { type TriggerEnv, triggerEnv } from "./test_support.ts";
 import { WebhookIntake, type WebhookIntakeOptions } from "./webhooks.ts";
 import { INLINE_INPUT_MAX } from "./run_launcher.ts";
+import { KvTriggerStore } from "./kv_trigger_store.ts";
 
 const SECRET = "s3cret-value";
 const PIPELINE = `name: leads
@@ -36,7 +37,7 @@ async function setup(o: { startEngine?: boolean } = {}) {
 async function intake(env: TriggerEnv, o: Partial<WebhookIntakeOptions> = {}) {
   return new WebhookIntake({
     catalog: env.catalog,
-    store: await env.newStore(),
+    store: await env.newStore(), // its own KV handle: claims are written apart from runs
     runs: env.launcher,
     secrets: (n) => (n === "HOOK" ? SECRET : undefined),
     dataDir: join(env.dir, "data"),
@@ -125,10 +126,32 @@ Deno.test("webhooks: each signature format accepts valid requests and refuses ba
   }
 });
 
-Deno.test("webhooks: expired timestamps and replayed signatures are refused", async () => {
-  const env = await setup();
-  const w = await intake(env);
-  try {
+for (const shared of [false, true]) {
+  const how = shared
+    ? "the replay claim written with the run (shared KV handle)"
+    : "the replay claim written first (own KV handle)";
+  Deno.test(`webhooks: expired timestamps and replayed signatures are refused; ${how}`, async () => {
+    const env = await setup();
+    // Counts claimDelivery: with a shared handle only a request whose key is there calls it.
+    const store = shared ? new KvTriggerStore(env.backend.kv!) : await env.newStore();
+    let claims = 0;
+    const claimDelivery = store.claimDelivery.bind(store);
+    store.claimDelivery = (c) => (claims++, claimDelivery(c));
+    const w = await intake(env, { store });
+    try {
+      await replayChecks(env, w);
+      // 4 accepted, 3 replays refused. The shared store claimed only where the key was there:
+      // the 3 replays, and the GitHub delivery id after 25 hours (expired by the test clock,
+      // still in the file, whose expiry runs on real time).
+      assert.equal(claims, shared ? 4 : 7);
+    } finally {
+      await env.dispose();
+    }
+  });
+}
+
+async function replayChecks(env: TriggerEnv, w: WebhookIntake) {
+  {
     const body = '{"key":"a"}';
     for (const auth of ["hmac", "stripe"] as const) {
       const hook = HOOK_OF[auth];
@@ -157,10 +180,8 @@ Deno.test("webhooks: expired timestamps and replayed signatures are refused", as
     await env.clock.advance(2 * 3_600_000);
     assert.equal((await send(w, await gh(), "gh")).status, 202);
     assert.equal((await env.runs("leads")).length, 4);
-  } finally {
-    await env.dispose();
   }
-});
+}
 
 Deno.test("webhooks: 100 parallel duplicates with one Idempotency-Key start exactly one run", async () => {
   const env = await setup();

@@ -250,15 +250,21 @@ export class PgTriggerStore implements TriggerStore {
     return r?.record;
   }
 
-  async recordDelivery(
+  async recordDeliveries(
     pipeline: string,
     hook: string,
-    d: DeliveryRecord,
+    records: DeliveryRecord[],
     keep: number,
   ): Promise<void> {
+    const newest = records.slice(-keep);
+    if (newest.length === 0) return;
     await this.#sql`
       INSERT INTO sluice_hook_deliveries (pipeline, hook, at, record)
-      VALUES (${pipeline}, ${hook}, ${d.at}, ${JSON.stringify(d)}::text::json)`;
+      SELECT ${pipeline}, ${hook}, r.at, r.record::json
+      FROM unnest(${newest.map((d) => d.at)}::bigint[], ${
+      newest.map((d) => JSON.stringify(d))
+    }::text[]) WITH ORDINALITY AS r(at, record, n)
+      ORDER BY r.n`;
     await this.#sql`
       DELETE FROM sluice_hook_deliveries WHERE pipeline = ${pipeline} AND hook = ${hook}
         AND id NOT IN (SELECT id FROM sluice_hook_deliveries
