@@ -9,6 +9,7 @@
  * businesses/s on 2 cores with the fakes on the same machine. Not a test: run it by hand.
  *
  *   deno run -A bench/flagship_bench.ts [--size 20000] [--seed 11] [--backend kv|pg|kv,pg]
+ *     [--profile]   (CPU profile of the CLI process: engine, store, host side of the sandbox)
  * @module
  */
 import os from "node:os";
@@ -17,6 +18,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { LEADS_TABLE, startFlagship } from "../testing/flagship_world.ts";
+import { InspectorProfiler, summarize } from "./cpu_profile.ts";
+import { freePort } from "./webhook_server.ts";
 import {
   cpuByGroup,
   newTreeSample,
@@ -61,6 +64,8 @@ export async function runFlagshipBench(
     seed?: number;
     /** Store and queue: the file-backed Deno KV (default) or the fixture's PostgreSQL. */
     backend?: "kv" | "pg";
+    /** CPU-profile the CLI process (engine, store; not the plugin processes). */
+    profile?: boolean;
   } = {},
 ): Promise<FlagshipBenchResult> {
   const size = opts.size ?? 20_000;
@@ -86,25 +91,56 @@ export async function runFlagshipBench(
     }
     const pgCpu0 = serverCpuSeconds(postmaster);
     const cpu0 = cpuProcess.cpuUsage();
+    const inspectPort = opts.profile ? freePort() : undefined;
     const started = performance.now();
-    const child = f.sluice([
-      "run",
-      f.pipelineFile,
-      "--input",
-      f.inputFile,
-      "--out",
-      out,
-      "--run-id",
-      runId,
-      "--quiet",
-    ], storeEnv);
+    const child = f.sluice(
+      [
+        "run",
+        f.pipelineFile,
+        "--input",
+        f.inputFile,
+        "--out",
+        out,
+        "--run-id",
+        runId,
+        "--quiet",
+      ],
+      storeEnv,
+      { inspectPort },
+    );
+    let prof: InspectorProfiler | undefined;
+    if (inspectPort) {
+      // The inspector listens once the runtime is up; retry until it answers.
+      for (let i = 0; !prof; i++) {
+        prof = await InspectorProfiler.connect(inspectPort).catch(async (e) => {
+          if (i > 100) throw e;
+          await new Promise((r) => setTimeout(r, 50));
+          return undefined;
+        });
+      }
+      await prof.start(1000);
+    }
     const sample = newTreeSample();
     const req0 = f.running.web.requests;
     const timer = setInterval(() => sampleTree(child.pid, sample), 200);
+    // With an inspector session open the CLI waits for it to close before it exits: the
+    // profile ends when the run's summary appears on stderr.
+    let profile: ReturnType<typeof summarize> | undefined;
+    const readErr = async () => {
+      let text = "";
+      for await (const part of child.stderr.pipeThrough(new TextDecoderStream())) {
+        text += part;
+        if (prof && !profile && /(^|\n)run \S+ \w+ in /.test(text)) {
+          profile = summarize(await prof.stop(), 30);
+          await prof.close();
+        }
+      }
+      return text;
+    };
     const [status, , stderr] = await Promise.all([
       child.status,
       child.stdout.cancel(),
-      new Response(child.stderr).text(),
+      readErr(),
     ]);
     clearInterval(timer);
     const seconds = (performance.now() - started) / 1000;
@@ -182,6 +218,15 @@ export async function runFlagshipBench(
       "```",
       summary.trimEnd(),
       "```",
+      ...(profile
+        ? [
+          "",
+          "CLI CPU profile (self time, % of samples): " +
+          profile.functions.map((l) => `${l.what} ${l.percent}`).join("; "),
+          "",
+          "By file or package: " + profile.files.map((l) => `${l.what} ${l.percent}`).join("; "),
+        ]
+        : []),
     ].join("\n");
     return { ...r, markdown };
   } finally {
@@ -229,6 +274,7 @@ if (import.meta.main) {
       size: { type: "string" },
       seed: { type: "string" },
       backend: { type: "string", default: "kv" },
+      profile: { type: "boolean", default: false },
     },
   });
   const results: FlagshipBenchResult[] = [];
@@ -237,6 +283,7 @@ if (import.meta.main) {
       size: values.size ? Number(values.size) : undefined,
       seed: values.seed ? Number(values.seed) : undefined,
       backend,
+      profile: values.profile,
     });
     results.push(r);
     console.log(`### backend: ${backend}\n\n${r.markdown}\n`);

@@ -77,7 +77,12 @@ export interface FlagshipFixture {
   /** Where csv-export writes the run's file. */
   csvPath(runId: string): string;
   /** Spawns `sluice ARGS...` (cwd = repository root) with {@linkcode FlagshipFixture.env}. */
-  sluice(args: string[], env?: Record<string, string>): Deno.ChildProcess;
+  /** Starts the CLI; `inspectPort` opens its inspector (benchmarks take CPU profiles). */
+  sluice(
+    args: string[],
+    env?: Record<string, string>,
+    o?: { inspectPort?: number },
+  ): Deno.ChildProcess;
   close(): Promise<void>;
 }
 
@@ -262,11 +267,12 @@ export async function startFlagship(o: FlagshipOptions): Promise<FlagshipFixture
       env,
       shownElsewhere,
       csvPath: (runId) => join(dataDir, "plugin-data", "csv-export", "runs", runId, "leads.csv"),
-      sluice: (args, extra = {}) => {
+      sluice: (args, extra = {}, o = {}) => {
         // A benchmark may raise this process's priority for the simulated internet; the
         // process under test runs at nice 0 again.
         const nice = os.getPriority();
-        const cmd = ["run", "-A", join(ROOT, "core/cli.ts"), ...args];
+        const inspect = o.inspectPort ? [`--inspect=127.0.0.1:${o.inspectPort}`] : [];
+        const cmd = ["run", "-A", ...inspect, join(ROOT, "core/cli.ts"), ...args];
         return new Deno.Command(nice < 0 ? "nice" : Deno.execPath(), {
           args: nice < 0 ? ["-n", String(-nice), Deno.execPath(), ...cmd] : cmd,
           cwd: ROOT,

@@ -17,6 +17,7 @@ import { createPluginInstance, type PluginInstance } from "./instance.ts";
 import {
   type ChildMessage,
   FRAME_MARK,
+  LineSplitter,
   type LoadRequest,
   type OpenRequest,
   type Request,
@@ -42,32 +43,15 @@ function send(msg: ChildMessage): void {
 
 /** Request lines from stdin, read with large plain reads (cheaper than the stdin stream). */
 async function* stdinLines(): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
   const buf = new Uint8Array(256 * 1024);
-  let pending: Uint8Array[] = [];
-  const join = (last: Uint8Array): Uint8Array => {
-    if (pending.length === 0) return last;
-    const all = new Uint8Array(pending.reduce((n, p) => n + p.length, last.length));
-    let at = 0;
-    for (const p of [...pending, last]) {
-      all.set(p, at);
-      at += p.length;
-    }
-    pending = [];
-    return all;
-  };
+  const lines = new LineSplitter();
   for (;;) {
     const n = await Deno.stdin.read(buf);
     if (n === null) break;
-    const data = buf.subarray(0, n);
-    let start = 0;
-    for (let nl = data.indexOf(10); nl >= 0; nl = data.indexOf(10, start)) {
-      yield decoder.decode(join(data.subarray(start, nl)));
-      start = nl + 1;
-    }
-    if (start < n) pending.push(data.slice(start));
+    yield* lines.push(buf.subarray(0, n));
   }
-  if (pending.length > 0) yield decoder.decode(join(new Uint8Array(0)));
+  const last = lines.end();
+  if (last !== undefined) yield last;
 }
 
 /** Calls in flight, by request id; an uncaught error fails all of them. */

