@@ -33,13 +33,22 @@ export interface GroupCommitOptions {
   onCommit?: (ops: number) => void;
 }
 
-type Step = (op: Deno.AtomicOperation) => void;
+/** A `sum` kept as data, so a merged commit can add up the sums of one key. */
+interface SumStep {
+  key: Deno.KvKey;
+  id: string;
+  n: bigint;
+}
+type Step = ((op: Deno.AtomicOperation) => void) | SumStep;
 type Result = Deno.KvCommitResult | Deno.KvCommitError;
 
-interface Pending {
+/** One caller's atomic operation, recorded (exported for tests). */
+export interface Pending {
   steps: Step[];
   checks: Set<string>;
   mutates: Set<string>;
+  /** Keys mutated other than by `sum`. */
+  replaces: Set<string>;
   mutations: number;
   resolve(r: Result): void;
   reject(e: unknown): void;
@@ -68,6 +77,7 @@ class GroupedAtomic implements Deno.AtomicOperation {
     steps: [],
     checks: new Set(),
     mutates: new Set(),
+    replaces: new Set(),
     mutations: 0,
   };
   #submit: (p: Omit<Pending, "resolve" | "reject">) => Promise<Result>;
@@ -76,8 +86,10 @@ class GroupedAtomic implements Deno.AtomicOperation {
     this.#submit = submit;
   }
 
-  #mutating(key: Deno.KvKey, step: Step): this {
-    this.#p.mutates.add(keyId(key));
+  #mutating(key: Deno.KvKey, step: (op: Deno.AtomicOperation) => void): this {
+    const id = keyId(key);
+    this.#p.mutates.add(id);
+    this.#p.replaces.add(id);
     this.#p.mutations++;
     this.#p.steps.push(step);
     return this;
@@ -95,7 +107,11 @@ class GroupedAtomic implements Deno.AtomicOperation {
   }
 
   sum(key: Deno.KvKey, n: bigint): this {
-    return this.#mutating(key, (op) => op.sum(key, n));
+    const id = keyId(key);
+    this.#p.mutates.add(id);
+    this.#p.mutations++;
+    this.#p.steps.push({ key, id, n });
+    return this;
   }
 
   min(key: Deno.KvKey, n: bigint): this {
@@ -126,6 +142,42 @@ class GroupedAtomic implements Deno.AtomicOperation {
   commit(): Promise<Result> {
     return this.#submit(this.#p);
   }
+}
+
+function apply(op: Deno.AtomicOperation, s: Step): void {
+  if (typeof s === "function") s(op);
+  else op.sum(s.key, s.n);
+}
+
+const U64 = 1n << 64n;
+
+/**
+ * One atomic operation of a batch's steps (exported for tests), in order, except that the sums of a key no other
+ * step of the batch mutates become one sum (a KV sum adds modulo 2^64, so sums commute; a
+ * busy server's run counters are summed by every run it records). Checks are evaluated before
+ * any mutation, so moving the sums to the end changes nothing they see.
+ */
+export function mergedOperation(
+  kv: Pick<Deno.Kv, "atomic">,
+  batch: Pending[],
+): Deno.AtomicOperation {
+  const op = kv.atomic();
+  const replaced = new Set<string>();
+  for (const p of batch) for (const id of p.replaces) replaced.add(id);
+  const sums = new Map<string, SumStep>();
+  for (const p of batch) {
+    for (const s of p.steps) {
+      if (typeof s === "function" || replaced.has(s.id)) {
+        apply(op, s);
+        continue;
+      }
+      const total = sums.get(s.id);
+      if (total) total.n = (total.n + s.n) % U64;
+      else sums.set(s.id, { ...s });
+    }
+  }
+  for (const s of sums.values()) op.sum(s.key, s.n);
+  return op;
 }
 
 /** Merges concurrent commits of one `Deno.Kv`. */
@@ -182,7 +234,7 @@ class Combiner {
   async #commitOne(p: Pending): Promise<void> {
     try {
       const op = this.#kv.atomic();
-      for (const s of p.steps) s(op);
+      for (const s of p.steps) apply(op, s);
       const r = await op.commit();
       this.#o.onCommit?.(1);
       p.resolve(r);
@@ -195,9 +247,7 @@ class Combiner {
     if (batch.length === 1) return await this.#commitOne(batch[0]);
     let r: Result | undefined;
     try {
-      const op = this.#kv.atomic();
-      for (const p of batch) for (const s of p.steps) s(op);
-      r = await op.commit();
+      r = await mergedOperation(this.#kv, batch).commit();
     } catch {
       r = undefined; // too large together, or a store error: retried one by one below
     }
