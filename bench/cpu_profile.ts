@@ -92,6 +92,16 @@ function place(url: string): string {
   return j >= 0 ? url.slice(j + 1) : url || "(native)";
 }
 
+/** A summary as markdown: a titled list of the functions, then one of the files or packages. */
+export function profileMarkdown(
+  title: string,
+  s: { functions: ProfileLine[]; files: ProfileLine[] },
+): string {
+  const list = (lines: ProfileLine[]) => lines.map((l) => `- ${l.percent} % ${l.what}`).join("\n");
+  return `${title} (self time, % of samples):\n\n${list(s.functions)}\n\n` +
+    `By file or package:\n\n${list(s.files)}`;
+}
+
 /**
  * The `top` functions by self time, and self time grouped by file or package, as percent of
  * all samples (idle and GC included, as V8 names them: `(idle)`, `(garbage collector)`).

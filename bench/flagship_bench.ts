@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { LEADS_TABLE, startFlagship } from "../testing/flagship_world.ts";
-import { InspectorProfiler, summarize } from "./cpu_profile.ts";
+import { InspectorProfiler, profileMarkdown, summarize } from "./cpu_profile.ts";
 import { freePort } from "./webhook_server.ts";
 import {
   cpuByGroup,
@@ -218,15 +218,7 @@ export async function runFlagshipBench(
       "```",
       summary.trimEnd(),
       "```",
-      ...(profile
-        ? [
-          "",
-          "CLI CPU profile (self time, % of samples): " +
-          profile.functions.map((l) => `${l.what} ${l.percent}`).join("; "),
-          "",
-          "By file or package: " + profile.files.map((l) => `${l.what} ${l.percent}`).join("; "),
-        ]
-        : []),
+      ...(profile ? ["", profileMarkdown("CLI CPU profile", profile)] : []),
     ].join("\n");
     return { ...r, markdown };
   } finally {

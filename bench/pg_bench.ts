@@ -27,7 +27,7 @@ import { openPgBackend } from "../core/store/pg/pg_backend.ts";
 import type { Backend, RunRecord } from "../core/store/store.ts";
 import { createTelemetry, type Telemetry } from "../core/telemetry/setup.ts";
 import { startPostgres } from "../testing/postgres.ts";
-import { InspectorProfiler, summarize } from "./cpu_profile.ts";
+import { InspectorProfiler, profileMarkdown, summarize } from "./cpu_profile.ts";
 import { freePort } from "./webhook_server.ts";
 
 const { values } = parseArgs({
@@ -380,12 +380,7 @@ if (values.worker) {
             profilePort,
           );
           if (r.profile) {
-            profiles.push(
-              `Worker profile, tracing ${mode} (self time, % of samples):\n\n` +
-                r.profile.functions.map((l) => `- ${l.percent} % ${l.what}`).join("\n") +
-                `\n\nBy file or package:\n\n` +
-                r.profile.files.map((l) => `- ${l.percent} % ${l.what}`).join("\n"),
-            );
+            profiles.push(profileMarkdown(`Worker profile, tracing ${mode}`, r.profile));
           }
           runs[mode].worker += r.workerCpu;
           runs[mode].pg += r.pgCpu;
