@@ -23,6 +23,7 @@ import {
   readRunStats,
   stateKey,
 } from "./kv_run_index.ts";
+import { RunSnapshots, snapshotKey, type StoredRun, touchesSnapshot } from "./kv_run_snapshot.ts";
 import {
   type Backend,
   type ChunkAttempts,
@@ -92,8 +93,10 @@ export class KvStore implements Store {
   #now: () => number;
   #meta = new Map<string, IndexMeta | null>();
   #migrated?: Promise<number>;
+  #snapshots: RunSnapshots;
   constructor(kv: Deno.Kv, opts: KvStoreOptions = {}) {
     this.#kv = kv;
+    this.#snapshots = new RunSnapshots(kv);
     this.#now = opts.now ?? Date.now;
   }
 
@@ -110,16 +113,20 @@ export class KvStore implements Store {
     return this.#migrated;
   }
 
+  /** Adds a new run's writes to `op`; returns the snapshot written with it, if any. */
   #createOps(op: Deno.AtomicOperation, run: RunRecord) {
+    const { record, snapshot } = this.#snapshots.pack(run);
     op.check({ key: ["run", run.id], versionstamp: null })
-      .set(["run", run.id], run)
+      .set(["run", run.id], record)
       .set(["runs_by_time", run.createdAt, run.id], run.pipeline)
       .set(["runs_by_pipeline", run.pipeline, run.createdAt, run.id], true);
+    if (snapshot) op.set(snapshotKey(snapshot.id), snapshot.value);
     indexRunState(op, run, 1);
     const stage = itemIndexStage(run);
     if (stage >= 0) {
       op.set(["ix_meta", run.id], { stage, last: run.stages.length - 1 } satisfies IndexMeta);
     }
+    return snapshot;
   }
 
   async createRun(run: RunRecord, first: EngineMessage[], guard?: RunGuard): Promise<void> {
@@ -127,11 +134,11 @@ export class KvStore implements Store {
       throw new TypeError("createRun: the guard's keys are in another Deno KV database");
     }
     const op = this.#kv.atomic();
-    this.#createOps(op, run);
+    const snapshot = this.#createOps(op, run);
     guard?.apply(op);
     for (const m of first) op.enqueue(m);
     const res = await retryLocked(() => op.commit());
-    if (res.ok) return;
+    if (res.ok) return this.#snapshots.stored(snapshot);
     if (guard && !(await this.#kv.get(["run", run.id])).versionstamp) {
       throw new GuardFailedError(run.id);
     }
@@ -153,22 +160,27 @@ export class KvStore implements Store {
     for (let i = 0; i < runs.length; i += 40) {
       const batch = runs.slice(i, i + 40);
       const op = this.#kv.atomic();
-      for (const r of batch) this.#createOps(op, r);
+      const snaps = batch.map((r) => this.#createOps(op, r));
       if ((await retryLocked(() => op.commit())).ok) {
+        snaps.forEach((s) => this.#snapshots.stored(s));
         n += batch.length;
         continue;
       }
       for (const r of batch) {
         const one = this.#kv.atomic();
-        this.#createOps(one, r);
-        if ((await retryLocked(() => one.commit())).ok) n++;
+        const snap = this.#createOps(one, r);
+        if ((await retryLocked(() => one.commit())).ok) {
+          this.#snapshots.stored(snap);
+          n++;
+        }
       }
     }
     return n;
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
-    return (await this.#kv.get<RunRecord>(["run", id])).value ?? undefined;
+    const stored = (await this.#kv.get<StoredRun>(["run", id])).value;
+    return stored ? await this.#snapshots.unpack(stored) : undefined;
   }
 
   async listRuns(filter: RunFilter = {}): Promise<RunPage> {
@@ -210,11 +222,11 @@ export class KvStore implements Store {
           cursor: iter.cursor,
         });
       }
-      const records: (RunRecord | null)[] = [];
-      const batches: Promise<Deno.KvEntryMaybe<RunRecord>[]>[] = [];
+      const records: (StoredRun | null)[] = [];
+      const batches: Promise<Deno.KvEntryMaybe<StoredRun>[]>[] = [];
       for (let i = 0; i < group.length; i += 10) {
         batches.push(
-          this.#kv.getMany<RunRecord[]>(group.slice(i, i + 10).map((g) => ["run", g.id])),
+          this.#kv.getMany<StoredRun[]>(group.slice(i, i + 10).map((g) => ["run", g.id])),
         );
       }
       for (const b of await Promise.all(batches)) for (const e of b) records.push(e.value);
@@ -222,7 +234,7 @@ export class KvStore implements Store {
         const run = records[i];
         if (!run || (filter.state && run.state !== filter.state)) continue;
         if (filter.trigger && run.trigger.kind !== filter.trigger) continue;
-        runs.push(run);
+        runs.push(await this.#snapshots.unpack(run));
         if (runs.length === limit) return { runs, cursor: group[i].cursor };
       }
     }
@@ -236,10 +248,18 @@ export class KvStore implements Store {
     patch: Partial<RunRecord> = {},
   ): Promise<boolean> {
     for (;;) {
-      const cur = await this.#kv.get<RunRecord>(["run", id]);
+      const cur = await this.#kv.get<StoredRun>(["run", id]);
       if (!cur.value || !from.includes(cur.value.state)) return false;
-      const next: RunRecord = { ...cur.value, ...patch, state: to };
-      const op = this.#kv.atomic().check(cur).set(["run", id], next);
+      const op = this.#kv.atomic().check(cur);
+      let next: StoredRun = { ...cur.value, ...patch, state: to } as StoredRun;
+      let snapshot;
+      if (touchesSnapshot(patch)) {
+        ({ record: next, snapshot } = this.#snapshots.pack(
+          { ...await this.#snapshots.unpack(cur.value), ...patch, state: to },
+        ));
+        if (snapshot) op.set(snapshotKey(snapshot.id), snapshot.value);
+      }
+      op.set(["run", id], next);
       const old = cur.value;
       if (
         old.state !== next.state || old.createdAt !== next.createdAt ||
@@ -253,7 +273,10 @@ export class KvStore implements Store {
         indexRunState(op, next, 1);
       }
       const res = await retryLocked(() => op.commit());
-      if (res.ok) return true;
+      if (res.ok) {
+        this.#snapshots.stored(snapshot);
+        return true;
+      }
     }
   }
 
@@ -586,7 +609,7 @@ export class KvStore implements Store {
     }
     this.#meta.delete(id);
     for (;;) {
-      const cur = await this.#kv.get<RunRecord>(["run", id]);
+      const cur = await this.#kv.get<StoredRun>(["run", id]);
       if (!cur.value) break;
       const r = cur.value;
       const indexed = await this.#kv.get(stateKey(r));

@@ -167,3 +167,76 @@ Deno.test("a run created with a guard: written together, or neither when the gua
     }
   });
 });
+
+Deno.test("runs of one pipeline version share one stored snapshot; records read back whole", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-kv-" });
+  const path = `${dir}/sluice.kv`;
+  const stages = [{ id: "s", plugin: "p@1", manifest: "m".repeat(2000) }] as unknown as RunRecord[
+    "stages"
+  ];
+  const full = (id: string, at: number, yaml = "name: p\n"): RunRecord => ({
+    ...run(id, "p", at),
+    pipelineYaml: yaml,
+    stages: structuredClone(stages),
+  });
+  const a = await openKvBackend(path);
+  try {
+    const kv = a.kv!;
+    for (let i = 0; i < 5; i++) await a.store.createRun(full(`r${i}`, i), []);
+    await a.store.createRun(full("v2", 9, "name: p\n# edited\n"), []);
+    const snaps = await Array.fromAsync(kv.list({ prefix: ["run_snapshot"] }));
+    assert.equal(snaps.length, 2, "one snapshot per pipeline version");
+    const raw = (await kv.get<Record<string, unknown>>(["run", "r3"])).value!;
+    assert.equal(raw.pipelineYaml, undefined);
+    assert.equal(raw.stages, undefined);
+    assert.ok(JSON.stringify(raw).length < 400, JSON.stringify(raw));
+
+    assert.deepEqual(await a.store.getRun("r3"), full("r3", 3));
+    assert.deepEqual((await a.store.getRun("v2"))?.pipelineYaml, "name: p\n# edited\n");
+    const listed = (await a.store.listRuns({ pipeline: "p" })).runs;
+    assert.deepEqual(listed.map((r) => [r.id, r.stages.length, r.pipelineYaml.length]), [
+      ["v2", 1, 17],
+      ["r4", 1, 8],
+      ["r3", 1, 8],
+      ["r2", 1, 8],
+      ["r1", 1, 8],
+      ["r0", 1, 8],
+    ]);
+
+    // A state change keeps the reference; a change of the stages writes their new snapshot.
+    assert.ok(await a.store.transitionRun("r1", ["queued"], "running", { startedAt: 5 }));
+    assert.equal(
+      (await kv.get<Record<string, unknown>>(["run", "r1"])).value!.snapshot,
+      raw.snapshot,
+    );
+    assert.deepEqual(await a.store.getRun("r1"), {
+      ...full("r1", 1),
+      state: "running",
+      startedAt: 5,
+    });
+    const changed = [{ ...stages[0], id: "t" }] as RunRecord["stages"];
+    assert.ok(await a.store.transitionRun("r2", ["queued"], "running", { stages: changed }));
+    assert.deepEqual((await a.store.getRun("r2"))?.stages, changed);
+    assert.equal((await Array.fromAsync(kv.list({ prefix: ["run_snapshot"] }))).length, 3);
+
+    // A record written before snapshots existed (inline) reads as it is.
+    await kv.set(["run", "old"], full("old", 1));
+    assert.deepEqual(await a.store.getRun("old"), full("old", 1));
+
+    // Another process on the same file reads the shared snapshot; a missing one is a clear error.
+    const b = await openKvBackend(path);
+    try {
+      assert.deepEqual(await b.store.getRun("v2"), full("v2", 9, "name: p\n# edited\n"));
+      await kv.delete(["run_snapshot", raw.snapshot as string]);
+      await assert.rejects(
+        () => b.store.getRun("r0"),
+        /run r0: its pipeline snapshot .* is missing/,
+      );
+    } finally {
+      b.close();
+    }
+  } finally {
+    a.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

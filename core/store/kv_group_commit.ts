@@ -203,9 +203,12 @@ class Combiner {
     while (this.#inFlight < this.#o.maxInFlight && this.#queue.length > 0) {
       const batch = this.#take();
       this.#inFlight++;
-      this.#commit(batch).finally(() => {
+      // The next batch goes to the store before this one's callers continue: their
+      // continuations (answering a request, say) would otherwise run while the store idles.
+      this.#commit(batch).then((settle) => {
         this.#inFlight--;
         this.#pump();
+        settle();
       });
     }
   }
@@ -231,19 +234,21 @@ class Combiner {
     return batch;
   }
 
-  async #commitOne(p: Pending): Promise<void> {
+  /** Commits one operation alone; returns how to settle its caller. */
+  async #commitOne(p: Pending): Promise<() => void> {
     try {
       const op = this.#kv.atomic();
       for (const s of p.steps) apply(op, s);
       const r = await op.commit();
       this.#o.onCommit?.(1);
-      p.resolve(r);
+      return () => p.resolve(r);
     } catch (e) {
-      p.reject(e);
+      return () => p.reject(e);
     }
   }
 
-  async #commit(batch: Pending[]): Promise<void> {
+  /** Commits a batch (never throws); returns how to settle its callers. */
+  async #commit(batch: Pending[]): Promise<() => void> {
     if (batch.length === 1) return await this.#commitOne(batch[0]);
     let r: Result | undefined;
     try {
@@ -253,10 +258,14 @@ class Combiner {
     }
     if (r?.ok) {
       this.#o.onCommit?.(batch.length);
-      for (const p of batch) p.resolve(r);
-      return;
+      const ok = r;
+      return () => {
+        for (const p of batch) p.resolve(ok);
+      };
     }
-    for (const p of batch) await this.#commitOne(p);
+    // One by one, in order: each caller learns its result as soon as it is known.
+    for (const p of batch) (await this.#commitOne(p))();
+    return () => {};
   }
 }
 

@@ -141,3 +141,42 @@ Deno.test("group commit: a merged operation adds up the sums of a key and keeps 
   ]);
   assert.deepEqual(calls, ["check", "sum b 5", "set b 0", "sum b 1", "sum a 2"]);
 });
+
+Deno.test("group commit: the next batch is on its way to the store before the last one's callers resume", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-group-commit-" });
+  const raw = await Deno.openKv(join(dir, "g.kv"));
+  const log: string[] = [];
+  let commits = 0;
+  // The raw handle, its commits logged when they are handed to the store.
+  const spy = new Proxy(raw, {
+    get(target, prop) {
+      if (prop === "atomic") {
+        return () => {
+          const op = target.atomic();
+          const commit = op.commit.bind(op);
+          op.commit = () => {
+            log.push(`commit ${++commits}`);
+            return commit();
+          };
+          return op;
+        };
+      }
+      const v = Reflect.get(target, prop, target);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  }) as Deno.Kv;
+  const kv = groupCommits(spy);
+  try {
+    const first = kv.atomic().set(["a"], 1).commit().then(() => log.push("first resumed"));
+    // Queued while the first commit is in flight: the second batch.
+    const rest = Promise.all([
+      kv.atomic().set(["b"], 1).commit(),
+      kv.atomic().set(["c"], 1).commit(),
+    ]).then(() => log.push("rest resumed"));
+    await Promise.all([first, rest]);
+    assert.deepEqual(log, ["commit 1", "commit 2", "first resumed", "rest resumed"]);
+  } finally {
+    kv.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

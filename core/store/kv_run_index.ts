@@ -31,7 +31,11 @@ export function stateKey(run: Pick<RunRecord, "state" | "createdAt" | "id">): De
 }
 
 /** Adds (`+1`) or removes (`-1`) a run's state index entries and statistics to `op`. */
-export function indexRunState(op: Deno.AtomicOperation, run: RunRecord, sign: 1 | -1): void {
+export function indexRunState(
+  op: Deno.AtomicOperation,
+  run: Pick<RunRecord, "state" | "createdAt" | "id" | "pipeline" | "trigger">,
+  sign: 1 | -1,
+): void {
   const k2: Deno.KvKey = ["runs_by_pipeline_state", run.pipeline, run.state, run.createdAt, run.id];
   if (sign > 0) op.set(stateKey(run), run.trigger.kind).set(k2, run.trigger.kind);
   else op.delete(stateKey(run)).delete(k2);
