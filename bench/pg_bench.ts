@@ -6,10 +6,12 @@
  * plugins; they carry the engine telemetry `sluice worker` has (metrics; spans when tracing).
  *
  * `deno run -A bench/pg_bench.ts [--runs 16] [--items 2000] [--chunk 10] [--workers 1,2,4]
- *   [--pool N] [--tracing-rounds 2] [--profile]`
+ *   [--pool N] [--tracing-rounds 2] [--tracing-paired N] [--profile]`
  *
  * Tracing overhead: 2 workers with tracing off and on (OTLP/HTTP export to a loopback sink in
- * the bench process), alternating for `--tracing-rounds` rounds, CPU ms per job compared.
+ * the bench process), alternating for `--tracing-rounds` rounds, CPU ms per job compared; and
+ * `--tracing-paired` clusters whose workers trace by halves, each worker's CPU per job compared
+ * with its untraced peers' in the same cluster at the same time.
  * Prints a markdown report; record it in `bench/RESULTS.md`.
  * @module
  */
@@ -47,6 +49,9 @@ const { values } = parseArgs({
     worker: { type: "string" },
     otlp: { type: "string" },
     single: { type: "string" },
+    // tracing overhead, paired: rounds of one cluster whose workers alternate tracing on and off
+    // (the same load, at the same time, for both)
+    "tracing-paired": { type: "string", default: "0" },
     // CPU profile of one worker in the last tracing round, off and on (top functions printed)
     profile: { type: "boolean", default: false },
   },
@@ -197,7 +202,13 @@ async function child(
 }
 
 /** N worker processes on a fresh database; the runs are created from here. */
-async function cluster(url: string, workers: number, otlp?: string, profilePort?: number) {
+async function cluster(
+  url: string,
+  workers: number,
+  otlp?: string | ((worker: number) => string | undefined),
+  profilePort?: number,
+) {
+  const otlpOf = (i: number) => typeof otlp === "function" ? otlp(i) : otlp;
   const dir = await Deno.makeTempDir({ prefix: "sluice-pgbench-c-" });
   const setup = await openPgBackend({ url, concurrency: 1 });
   const procs = Array.from({ length: workers }, (_, i) =>
@@ -209,7 +220,7 @@ async function cluster(url: string, workers: number, otlp?: string, profilePort?
         join(ROOT, "bench/pg_bench.ts"),
         "--worker",
         url,
-        ...(otlp ? ["--otlp", otlp] : []),
+        ...(otlpOf(i) ? ["--otlp", otlpOf(i)!] : []),
         ...passArgs(),
       ],
       stdout: "piped",
@@ -251,6 +262,8 @@ async function cluster(url: string, workers: number, otlp?: string, profilePort?
   await prof?.close();
   for (const p of procs) p.kill("SIGTERM");
   let workerCpu = 0;
+  /** Each worker's CPU ms and chunk commits, and whether it traced. */
+  const perWorker: { cpuMs: number; jobs: number; traced: boolean }[] = [];
   const calls = { commits: [0, 0], states: [0, 0], settles: [0, 0] };
   for (const reader of readers) {
     let text = "";
@@ -261,6 +274,11 @@ async function cluster(url: string, workers: number, otlp?: string, profilePort?
     }
     const out = JSON.parse(text.trim().split("\n").pop()!);
     workerCpu += out.cpuMs;
+    perWorker.push({
+      cpuMs: out.cpuMs,
+      jobs: out.batches.commits.calls,
+      traced: otlpOf(perWorker.length) !== undefined,
+    });
     for (const k of ["commits", "states", "settles"] as const) {
       calls[k][0] += out.batches[k].calls;
       calls[k][1] += out.batches[k].batches;
@@ -283,6 +301,7 @@ async function cluster(url: string, workers: number, otlp?: string, profilePort?
     pgCpu,
     perStatement,
     profile,
+    perWorker,
   };
 }
 
@@ -347,15 +366,17 @@ if (values.worker) {
       );
     }
     const rounds = Number(values["tracing-rounds"]);
+    const paired = Number(values["tracing-paired"]);
+    // OTLP/HTTP to a sink in this process (its CPU is not counted: the collector's is not
+    // Sluice's).
+    let spans = 0;
+    const sink = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+      spans += (await req.text()).split('"spanId"').length - 1;
+      return Response.json({});
+    });
+    const otlp = `http://127.0.0.1:${sink.addr.port}`;
     if (rounds > 0) {
-      // OTLP/HTTP to a sink in this process (its CPU is not counted: the collector's is not
-      // Sluice's); off and on alternate so both see the same load.
-      let spans = 0;
-      const sink = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
-        spans += (await req.text()).split('"spanId"').length - 1;
-        return Response.json({});
-      });
-      const otlp = `http://127.0.0.1:${sink.addr.port}`;
+      // Off and on alternate so both see the same load.
       const runs: Record<"off" | "on", { worker: number; pg: number; jobs: number }> = {
         off: { worker: 0, pg: 0, jobs: 0 },
         on: { worker: 0, pg: 0, jobs: 0 },
@@ -393,7 +414,6 @@ if (values.worker) {
       const median = ratios.length % 2
         ? ratios[(ratios.length - 1) / 2]
         : (ratios[ratios.length / 2 - 1] + ratios[ratios.length / 2]) / 2;
-      await sink.shutdown();
       const per = (m: "off" | "on") => (runs[m].worker + runs[m].pg) / runs[m].jobs;
       const split = (m: "off" | "on") =>
         `${(runs[m].worker / runs[m].jobs).toFixed(3)} + ${(runs[m].pg / runs[m].jobs).toFixed(3)}`;
@@ -419,6 +439,59 @@ if (values.worker) {
       );
       for (const p of profiles) console.log(`\n${p}`);
     }
+    if (paired > 0) {
+      // One cluster per round, half its workers tracing: both modes meet the same load at the
+      // same time, so the cluster-to-cluster variance of the rounds above drops out. Which
+      // workers trace alternates by round. PostgreSQL does the same for both (tracing adds no
+      // SQL), so its CPU per job is shared.
+      const workers = Math.max(2, Number(values["tracing-workers"]));
+      const total = { on: { cpu: 0, jobs: 0 }, off: { cpu: 0, jobs: 0 }, pg: 0, jobs: 0 };
+      const overheads: number[] = [];
+      for (let i = 0; i < paired; i++) {
+        const r = await cluster(await freshDb(), workers, (w) => (w + i) % 2 ? otlp : undefined);
+        const round = { on: { cpu: 0, jobs: 0 }, off: { cpu: 0, jobs: 0 } };
+        for (const w of r.perWorker) {
+          for (const acc of [round, total]) {
+            acc[w.traced ? "on" : "off"].cpu += w.cpuMs;
+            acc[w.traced ? "on" : "off"].jobs += w.jobs;
+          }
+        }
+        total.pg += r.pgCpu;
+        total.jobs += r.jobs;
+        const on = round.on.cpu / round.on.jobs;
+        const off = round.off.cpu / round.off.jobs;
+        overheads.push((on - off) / (off + r.pgCpu / r.jobs));
+      }
+      overheads.sort((a, b) => a - b);
+      const mid = overheads.length % 2
+        ? overheads[(overheads.length - 1) / 2]
+        : (overheads[overheads.length / 2 - 1] + overheads[overheads.length / 2]) / 2;
+      const on = total.on.cpu / total.on.jobs;
+      const off = total.off.cpu / total.off.jobs;
+      const pg = total.pg / total.jobs;
+      console.log(
+        `\nTracing, paired (${paired} cluster(s) of ${workers} workers, half of them tracing; ` +
+          `OTLP/HTTP to a loopback sink; ${spans} spans received in all; load average now ${
+            Deno.loadavg().map((l) => l.toFixed(1)).join(" ")
+          }):\n`,
+      );
+      console.log("| tracing | worker CPU ms/job | + PostgreSQL ms/job | overhead | goal |");
+      console.log("|---|---|---|---|---|");
+      console.log(
+        `| off | ${off.toFixed(3)} (${total.off.jobs} jobs) | ${(off + pg).toFixed(3)} | | |`,
+      );
+      console.log(
+        `| on | ${on.toFixed(3)} (${total.on.jobs} jobs) | ${(on + pg).toFixed(3)} | ${
+          (100 * (on - off) / (off + pg)).toFixed(1)
+        } % pooled, ${(100 * mid).toFixed(1)} % median of the clusters | < 5 % |`,
+      );
+      console.log(
+        `\nOverhead by cluster (sorted): ${
+          overheads.map((r) => `${(100 * r).toFixed(1)} %`).join(", ")
+        }`,
+      );
+    }
+    await sink.shutdown();
     console.log("\n| backend (one process) | jobs | seconds | jobs/s |");
     console.log("|---|---|---|---|");
     const kv = await child(["--single", "kv", ...passArgs()]);
