@@ -25,11 +25,23 @@ const S = CelScalar.STRING;
 const B = CelScalar.BOOL;
 const DAY = 86_400_000;
 
+/** An item made ready for evaluation by {@linkcode activation} (once for all rules). */
+export type Activation = { item: never };
+
+/** The CEL variables of an item, shared by every rule evaluated on it. */
+export function activation(item: unknown): Activation {
+  const plain = item && typeof item === "object" ? item : {};
+  return { item: celMap(new Map(Object.entries(plain))) as never };
+}
+
 /** A compiled `when` expression. */
 export interface Condition {
   readonly source: string;
-  /** True/false; `missing` when the expression read an absent field (the rule does not fire). */
-  test(item: unknown): { value: boolean; missing?: boolean; error?: string };
+  /**
+   * True/false; `missing` when the expression read an absent field (the rule does not fire).
+   * Takes the item, or its {@linkcode activation} when several rules test the same item.
+   */
+  test(item: unknown, prepared?: Activation): { value: boolean; missing?: boolean; error?: string };
 }
 
 /** True for a value worth showing: not null, not an empty/blank string, not an empty list. */
@@ -101,9 +113,8 @@ export class ConditionCompiler {
     }
     return {
       source,
-      test(item) {
-        const plain = item && typeof item === "object" ? item : {};
-        const r = program({ item: celMap(new Map(Object.entries(plain))) as never });
+      test(item, prepared) {
+        const r = program(prepared ?? activation(item));
         if (isCelError(r)) {
           const missing = /^(field not found|no such key)/.test(r.message);
           return missing ? { value: false, missing } : { value: false, error: r.message };
