@@ -38,10 +38,10 @@ export function activation(item: unknown): Activation {
 export interface Condition {
   readonly source: string;
   /**
-   * True/false; `missing` when the expression read an absent field (the rule does not fire).
-   * Takes the item, or its {@linkcode activation} when several rules test the same item.
+   * True/false for an item's {@linkcode activation} (made once for all rules); `missing` when
+   * the expression read an absent field (the rule does not fire).
    */
-  test(item: unknown, prepared?: Activation): { value: boolean; missing?: boolean; error?: string };
+  test(input: Activation): { value: boolean; missing?: boolean; error?: string };
 }
 
 /** True for a value worth showing: not null, not an empty/blank string, not an empty list. */
@@ -113,8 +113,8 @@ export class ConditionCompiler {
     }
     return {
       source,
-      test(item, prepared) {
-        const r = program(prepared ?? activation(item));
+      test(input) {
+        const r = program(input);
         if (isCelError(r)) {
           const missing = /^(field not found|no such key)/.test(r.message);
           return missing ? { value: false, missing } : { value: false, error: r.message };

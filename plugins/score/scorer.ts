@@ -73,9 +73,9 @@ export function createScorer(options: ScorerOptions = {}): Scorer {
       const errors: string[] = [];
       // The item's CEL form is built once for all rules (once per rule, it took a quarter of
       // the time: 70 -> 52 µs per flagship item with the 13 default rules).
-      const prepared = activation(item);
+      const input = activation(item);
       for (const r of rules) {
-        const t = r.cond.test(item, prepared);
+        const t = r.cond.test(input);
         if (t.error) errors.push(`${r.id}: ${t.error}`);
         if (!t.value) continue;
         total += r.points;
