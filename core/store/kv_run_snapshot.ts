@@ -31,13 +31,17 @@ export function touchesSnapshot(patch: Partial<RunRecord>): boolean {
     patch.stages !== undefined;
 }
 
+/** A content hash of a snapshot (SHA-256 of its JSON, 192 bits in base64url). */
+function snapshotId(snap: RunSnapshot): string {
+  const json = JSON.stringify([snap.pipelineYaml, snap.pipelineFile, snap.stages]);
+  return createHash("sha256").update(json).digest("base64url").slice(0, 32);
+}
+
 /** Packs and unpacks run records for one KV database, caching the snapshots it has seen. */
 export class RunSnapshots {
   #kv: Deno.Kv;
   /** Snapshots known to be stored, by id (bounded: cleared when full). */
   #known = new Map<string, RunSnapshot>();
-  /** The id of a snapshot object already hashed (runs of a burst often share one). */
-  #ids = new WeakMap<RunSnapshot["stages"], { yaml: string; file: string; id: string }>();
 
   constructor(kv: Deno.Kv) {
     this.#kv = kv;
@@ -49,7 +53,7 @@ export class RunSnapshots {
    */
   pack(run: RunRecord): { record: StoredRun; snapshot?: { id: string; value: RunSnapshot } } {
     const { pipelineYaml, pipelineFile, stages, ...rest } = run;
-    const id = this.#idOf(pipelineYaml, pipelineFile, stages);
+    const id = snapshotId({ pipelineYaml, pipelineFile, stages });
     const record: StoredRun = { ...rest, snapshot: id };
     if (this.#known.has(id)) return { record };
     return { record, snapshot: { id, value: { pipelineYaml, pipelineFile, stages } } };
@@ -83,15 +87,5 @@ export class RunSnapshots {
   #remember(id: string, snap: RunSnapshot) {
     if (this.#known.size >= 256) this.#known.clear();
     this.#known.set(id, snap);
-  }
-
-  /** A content hash of the snapshot (SHA-256 of its JSON), memoized by the stages array. */
-  #idOf(yaml: string, file: string, stages: RunSnapshot["stages"]): string {
-    const memo = this.#ids.get(stages);
-    if (memo && memo.yaml === yaml && memo.file === file) return memo.id;
-    const id = createHash("sha256").update(JSON.stringify([yaml, file, stages])).digest("base64url")
-      .slice(0, 32);
-    this.#ids.set(stages, { yaml, file, id });
-    return id;
   }
 }
