@@ -58,6 +58,11 @@ export interface EngineOptions {
   concurrency?: number;
   /** Chunks the source may read ahead of the last stage (default: 32, or twice the widest stage). */
   maxSourceAhead?: number;
+  /**
+   * How often a source held back by `maxSourceAhead` re-reads the run's progress, ms (default
+   * 100). Chunks this process finishes wake it at once; the re-read notices other processes'.
+   */
+  sourceAheadPollMs?: number;
   log?: Logger;
   /** Network settings handed to every plugin. */
   network?: NetworkSettings;
@@ -93,8 +98,10 @@ export class Engine {
   #waiters = new Map<string, Set<() => void>>();
   #warned = new Set<string>();
   #runCache = new Map<string, { run: RunRecord; at: number }>();
-  /** Chunks done by each run's last stage, as last read (see `#sourceTooFarAhead`). */
+  /** Chunks done or dead-lettered past each run's source, as last read (`#sourceTooFarAhead`). */
   #lastDoneSeen = new Map<string, number>();
+  /** Sources held back by `#sourceTooFarAhead`, by run: woken when a chunk leaves the run. */
+  #sourceWaiters = new Map<string, Set<() => void>>();
   #logBuffer = new Map<string, RunLogEntry[]>();
   /** Message handlers in flight in this process. */
   #running = new Set<Promise<void>>();
@@ -360,6 +367,12 @@ export class Engine {
     if (m.stage === 0) {
       progress = pre?.progress ?? await s.sourceProgress(run.id);
       if (progress.done || progress.nextChunk !== m.chunk) return;
+      // Every copy of the message waits here (this process's continuation, the queue's
+      // delivery; the second to come is dropped as a duplicate while the first waits).
+      while (await this.#sourceTooFarAhead(run, m.chunk)) {
+        if (this.#stop.signal.aborted) return;
+        await this.#chunkLeft(run.id, this.#o.sourceAheadPollMs ?? 100);
+      }
     } else if (pre ? pre.done : await s.isChunkDone(run.id, m.stage, m.chunk)) return;
     const att = pre ? pre.attempts : await s.getAttempts(run.id, m.stage, m.chunk);
     if (att?.dead) return;
@@ -429,12 +442,8 @@ export class Engine {
       });
     }
     if (m.stage === 0 && committed !== "last") {
-      const next: ChunkMessage = { ...m, chunk: m.chunk + 1, attempt: 1 };
-      while (await this.#sourceTooFarAhead(run, next.chunk)) {
-        if (this.#stop.signal.aborted) return;
-        await new Promise((r) => setTimeout(r, 5));
-      }
-      this.#continue(next);
+      // Waits in its handler while the source is too far ahead (see #chunk).
+      this.#continue({ ...m, chunk: m.chunk + 1, attempt: 1 });
     }
   }
 
@@ -452,16 +461,49 @@ export class Engine {
     const limit = this.#o.maxSourceAhead ??
       Math.max(32, 2 * Math.max(...run.stages.map((s) => s.concurrency)));
     if (run.stages.length < 2 || chunk < limit) return false;
-    // The last stage's done count only grows: while the one seen last keeps the source within
-    // the limit, no read is needed.
+    // The count of chunks out of the pipeline only grows: while the one seen last keeps the
+    // source within the limit, no read is needed.
     if (chunk - (this.#lastDoneSeen.get(run.id) ?? 0) <= limit) return false;
-    const last = run.stages.length - 1;
     const c = await this.#store.counters(run.id, run.stages.length);
-    this.#lastDoneSeen.set(run.id, c[last].chunksDone);
+    // A chunk is out when the last stage is done with it or it waits in the dead-letter list at
+    // any stage (it goes no further until replayed).
+    const out = c[c.length - 1].chunksDone + c.reduce((n, s) => n + s.chunksDead, 0);
+    this.#lastDoneSeen.set(run.id, out);
     if (this.#lastDoneSeen.size > 1000) {
       this.#lastDoneSeen.delete(this.#lastDoneSeen.keys().next().value!);
     }
-    return chunk - (c[last].chunksDone + c[last].chunksDead) > limit;
+    return chunk - out > limit;
+  }
+
+  /**
+   * Resolves when this process moves a chunk of the run out of the pipeline (last stage done, or
+   * dead-lettered), after `ms` (other processes' progress is only seen by reading), or at close.
+   */
+  #chunkLeft(runId: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let set = this.#sourceWaiters.get(runId);
+      if (!set) this.#sourceWaiters.set(runId, set = new Set());
+      const waiters = set;
+      const signal = this.#stop.signal;
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        waiters.delete(done);
+        if (waiters.size === 0 && this.#sourceWaiters.get(runId) === waiters) {
+          this.#sourceWaiters.delete(runId);
+        }
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener("abort", done, { once: true });
+      waiters.add(done);
+    });
+  }
+
+  /** Wakes the run's held-back source (see {@link #chunkLeft}). */
+  #wakeSource(runId: string): void {
+    const set = this.#sourceWaiters.get(runId);
+    if (set) { for (const f of [...set]) f(); }
   }
 
   async #readSource(
@@ -555,7 +597,10 @@ export class Engine {
         : [{ kind: "chunk", runId: run.id, stage: m.stage + 1, chunk: m.chunk, attempt: 1 }],
     });
     if (ok) this.#tel.chunkCommitted(this.#ref(run, m), outcome.counters); // telemetry
-    if (ok && last) await this.#checkSettled(run);
+    if (ok && last) {
+      this.#wakeSource(run.id);
+      await this.#checkSettled(run);
+    }
     return ok;
   }
 
@@ -612,7 +657,10 @@ export class Engine {
           ? []
           : [{ kind: "chunk", runId: run.id, stage: m.stage + 1, chunk: m.chunk, attempt: 1 }],
       });
-      if (ok && last) await this.#checkSettled(run);
+      if (ok && last) {
+        this.#wakeSource(run.id);
+        await this.#checkSettled(run);
+      }
       return;
     }
     await s.setAttempts(run.id, m.stage, m.chunk, {
@@ -632,6 +680,7 @@ export class Engine {
       items,
     });
     this.#log.error("chunk moved to the dead-letter list", { ...where, error });
+    this.#wakeSource(run.id);
     this.#record(
       run.id,
       stage.id,

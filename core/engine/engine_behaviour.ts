@@ -337,5 +337,71 @@ export function engineBehaviour(make: BackendFactory): Behaviour[] {
       await t.dispose();
     }
   }]);
+  tests.push([
+    "a source held back by maxSourceAhead stays within it and resumes when a chunk leaves",
+    async () => {
+      // The re-read of the run's progress is a minute away: the run finishes in time only if
+      // each chunk the last stage finishes wakes the source.
+      const t = await te({ maxSourceAhead: 3, sourceAheadPollMs: 60_000 });
+      try {
+        const run = await t.start(`
+  name: ahead
+  source: { plugin: gen-source, with: { count: 200 } }
+  stages:
+    - { id: s, plugin: slow, with: { ms: 5 }, concurrency: 1 }
+    - { id: t, plugin: tag, with: { field: t } }
+  `);
+        let widest = 0;
+        let watch = true;
+        const watching = (async () => {
+          while (watch) {
+            const c = await t.backend.store.counters(run.id, 3);
+            widest = Math.max(widest, c[0].chunksDone - c[2].chunksDone);
+            await new Promise((r) => setTimeout(r, 2));
+          }
+        })();
+        let done;
+        try {
+          done = await t.engine.waitForRun(run.id, AbortSignal.timeout(20_000));
+        } finally {
+          watch = false;
+          await watching;
+        }
+        assert.equal(done.state, "succeeded", done.error);
+        assert.equal((await runOutput(t.backend, run)).length, 200);
+        // Chunk n is read when at most maxSourceAhead chunks before it are still in the run.
+        assert.ok(widest >= 3, `the source ran ahead (${widest} chunks)`);
+        assert.ok(widest <= 4, `the source ran ${widest} chunks ahead of the last stage`);
+      } finally {
+        await t.dispose();
+      }
+    },
+  ]);
+
+  tests.push([
+    "dead letters at a middle stage do not hold back the source (maxSourceAhead)",
+    async () => {
+      const t = await te({ maxSourceAhead: 2 });
+      try {
+        const run = await t.start(`
+  name: ahead-dead
+  source: { plugin: gen-source, with: { count: 100 } }
+  stages:
+    - id: f
+      plugin: flaky
+      with: { failTimes: 9, chunks: [0, 1, 2, 3, 4, 5], tag: ahead-dead }
+      retry: { attempts: 1 }
+      onError: deadLetter
+    - { id: t, plugin: tag, with: { field: t } }
+  `);
+        const done = await t.engine.waitForRun(run.id, AbortSignal.timeout(20_000));
+        assert.equal(done.state, "failed");
+        assert.match(done.error!, /6 chunk\(s\) are in the dead-letter list/);
+        assert.equal((await runOutput(t.backend, run)).length, 40, "chunks 6 to 9 finished");
+      } finally {
+        await t.dispose();
+      }
+    },
+  ]);
   return tests;
 }
