@@ -11,6 +11,7 @@
  *
  *   deno run -A bench/verify_bench.ts [--size 20000] [--rows 1000000] [--seed 7]
  *     [--connect 2000] [--request 2500] [--only pipeline,bare,stream] [--stream-yaml FILE] [--full]
+ *     [--profile]   (CPU profile of the pipeline's CLI process)
  * @module
  */
 import os from "node:os";
@@ -19,6 +20,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { parseDocument, type YAMLSeq } from "yaml";
 import { generateWorld } from "../testing/world.ts";
+import { InspectorProfiler, profileMarkdown, summarize } from "./cpu_profile.ts";
+import { freePort } from "./webhook_server.ts";
 import { type RunningWorld, startWorld } from "../testing/world_server.ts";
 import {
   cpuByGroup,
@@ -57,6 +60,8 @@ export interface Measured {
   accuracy?: number;
   /** The CLI's run summary (per-stage counters and busy time), for pipeline runs. */
   summary?: string;
+  /** CPU profile of the CLI process (`profile` option), for pipeline runs. */
+  profile?: ReturnType<typeof summarize>;
   /** Exit code. */
   code: number;
 }
@@ -85,6 +90,7 @@ async function measure(
   count: (stdout: string) => number,
   rootLabel = "cli",
   world?: RunningWorld,
+  profile = false,
 ): Promise<Measured> {
   const loadBefore = Deno.loadavg();
   const req0 = world?.web.requests ?? 0;
@@ -92,7 +98,10 @@ async function measure(
   const cpu0 = selfCpuSeconds();
   const started = performance.now();
   // Children inherit this process's raised priority: put them back at nice 0.
-  const cmd = niceCommand(args);
+  const inspectPort = profile ? freePort() : undefined;
+  const cmd = niceCommand(
+    inspectPort ? [args[0], `--inspect=127.0.0.1:${inspectPort}`, ...args.slice(1)] : args,
+  );
   const child = new Deno.Command(cmd.command, {
     args: cmd.args,
     cwd: ROOT,
@@ -100,14 +109,31 @@ async function measure(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  const prof = inspectPort ? await connectProfiler(inspectPort) : undefined;
   const sample = newTreeSample();
   const timer = setInterval(() => sampleTree(child.pid, sample, rootLabel), 200);
-  const out = await child.output();
+  // With an inspector session open the CLI waits for it to close before it exits: the profile
+  // ends when the run's summary appears on stderr.
+  let cpuProfile: Measured["profile"];
+  const readErr = async () => {
+    let text = "";
+    for await (const part of child.stderr.pipeThrough(new TextDecoderStream())) {
+      text += part;
+      if (prof && !cpuProfile && /(^|\n)run \S+ \w+ in /.test(text)) {
+        cpuProfile = summarize(await prof.stop(), 30);
+        await prof.close();
+      }
+    }
+    return text;
+  };
+  const [stdout, stderr, out] = await Promise.all([
+    new Response(child.stdout).text(),
+    readErr(),
+    child.status,
+  ]);
   clearInterval(timer);
   const seconds = (performance.now() - started) / 1000;
   const worldCpuSeconds = selfCpuSeconds() - cpu0;
-  const stdout = new TextDecoder().decode(out.stdout);
-  const stderr = new TextDecoder().decode(out.stderr);
   if (out.code !== 0) console.error(`${name} failed (exit ${out.code}):\n${stderr.slice(-3000)}`);
   const summary = /run \S+ \w+ in [\s\S]*?(?=\nwrote|\n*$)/.exec(stderr)?.[0];
   const n = count(stdout);
@@ -122,6 +148,7 @@ async function measure(
     worldCpuSeconds,
     loadBefore,
     summary,
+    profile: cpuProfile,
     world: world
       ? { httpRequests: world.web.requests - req0, dnsQueries: world.dns.queries - q0 }
       : undefined,
@@ -217,6 +244,22 @@ export interface VerifyBenchOptions {
   streamYaml?: string;
   /** Extra environment of the pipeline run (e.g. `SLUICE_ENGINE_CONCURRENCY`). */
   pipelineEnv?: Record<string, string>;
+  /** CPU-profile the pipeline's CLI process (engine, store, host side of the sandboxes). */
+  profile?: boolean;
+}
+
+/** A profiler on the inspector of a process just started (it listens once its runtime is up). */
+async function connectProfiler(port: number): Promise<InspectorProfiler> {
+  for (let i = 0;; i++) {
+    try {
+      const prof = await InspectorProfiler.connect(port);
+      await prof.start(1000);
+      return prof;
+    } catch (e) {
+      if (i > 100) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 }
 
 /** Runs the measurements and returns the numbers (and prints nothing). */
@@ -275,6 +318,7 @@ export async function runVerifyBench(opts: VerifyBenchOptions = {}): Promise<Ver
               () => 0,
               "cli",
               running,
+              opts.profile,
             );
             m.count = await countLines(out).catch(() => 0);
             m.perSecond = m.count / m.seconds;
@@ -357,6 +401,9 @@ export async function runVerifyBench(opts: VerifyBenchOptions = {}): Promise<Ver
       }.`
     ),
     "",
+    ...measured.filter((m) => m.profile).map((m) =>
+      profileMarkdown(`${m.name}, CPU profile of the CLI process`, m.profile!)
+    ),
     ...measured.filter((m) => m.summary).map((m) =>
       `${m.name}, the CLI's summary:\n\n\`\`\`\n${m.summary!.trimEnd()}\n\`\`\`\n`
     ),
@@ -385,6 +432,7 @@ if (import.meta.main) {
       only: { type: "string" },
       "stream-yaml": { type: "string" },
       full: { type: "boolean" },
+      profile: { type: "boolean" },
     },
   });
   const r = await runVerifyBench({
@@ -395,6 +443,7 @@ if (import.meta.main) {
     requestMs: values.request ? Number(values.request) : undefined,
     only: values.only?.split(",") as VerifyBenchOptions["only"],
     full: values.full,
+    profile: values.profile,
     streamYaml: values["stream-yaml"] ? await Deno.readTextFile(values["stream-yaml"]) : undefined,
   });
   console.log(`\n## Flagship pipeline vs bare script (${r.size.toLocaleString("en")} domains)\n`);
