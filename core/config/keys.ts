@@ -64,7 +64,7 @@ export const CONFIG_KEYS = [
     parse: "string",
     derived: "<dataDir>/sluice.kv",
     allowed: "a file path",
-    description: "Deno KV file of the embedded store and queue",
+    description: "Deno KV file of the embedded store and queue (chunk items in <path>.chunks/)",
     path: true,
   },
   {

@@ -348,7 +348,7 @@ export function engineBehaviour(make: BackendFactory): Behaviour[] {
   name: ahead
   source: { plugin: gen-source, with: { count: 200 } }
   stages:
-    - { id: s, plugin: slow, with: { ms: 5 }, concurrency: 1 }
+    - { id: s, plugin: slow, with: { ms: 20 }, concurrency: 1 }
     - { id: t, plugin: tag, with: { field: t } }
   `);
         let widest = 0;

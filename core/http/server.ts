@@ -11,6 +11,7 @@ import { Engine } from "../engine/engine.ts";
 import { dirname } from "../paths.ts";
 import { SandboxExecutor } from "../sandbox/executor.ts";
 import { KvQueue, KvStore } from "../store/kv_backend.ts";
+import { chunkDirFor } from "../store/chunk_files.ts";
 import { groupCommits } from "../store/kv_group_commit.ts";
 import type { Backend } from "../store/store.ts";
 import type { PgBackend } from "../store/pg/pg_backend.ts";
@@ -74,16 +75,18 @@ export async function startServer(
   const config = ctx.config;
   const login = loginFromConfig(config);
   await Deno.mkdir(dirname(config.store.path), { recursive: true });
-  // The KV file holds everything in embedded mode; with store.url (PostgreSQL) runs, chunks and
-  // the queue live in the database and this file keeps only this server's API tokens, sessions
-  // and trigger state.
+  // The KV file (with its chunk folder) holds everything in embedded mode; with store.url
+  // (PostgreSQL) runs, chunks and the queue live in the database and this file keeps only this
+  // server's API tokens, sessions and trigger state.
   // Concurrent commits share one disk sync (see kv_group_commit.ts): webhook bursts, many runs.
   const kv = groupCommits(await Deno.openKv(config.store.path));
   let backend: Backend;
   try {
-    backend = config.store.url
-      ? await openBackend(ctx)
-      : { store: new KvStore(kv), queue: new KvQueue(kv), close: () => {} };
+    backend = config.store.url ? await openBackend(ctx) : {
+      store: new KvStore(kv, { chunkDir: chunkDirFor(config.store.path) }),
+      queue: new KvQueue(kv),
+      close: () => {},
+    };
   } catch (e) {
     kv.close();
     throw e;

@@ -1,12 +1,15 @@
 /**
- * The embedded default backend: one Deno KV file holds runs, chunks, counters, dead letters and
- * the queue. A chunk commit writes output, marks the chunk done, bumps counters and enqueues the
- * next messages in one atomic operation guarded by a "not yet done" check.
+ * The embedded default backend: one Deno KV file holds runs, counters, dead letters, indexes and
+ * the queue; the chunks' item data lives in files beside it (`<kv file>.chunks/`, see
+ * `chunk_files.ts`). A chunk commit writes and syncs its output file first, then marks the chunk
+ * done (naming the file), bumps counters and enqueues the next messages in one atomic operation
+ * guarded by a "not yet done" check.
  * @module
  */
 import type { Item, Rejected } from "../../sdk/types.ts";
 import type { EngineMessage, EnqueueOptions, Queue } from "../queue/queue.ts";
 import { decodeParts, encodeParts } from "./chunk_codec.ts";
+import { chunkDirFor, ChunkFiles } from "./chunk_files.ts";
 import {
   type IndexCondition,
   ITEM_INDEX_FIELDS,
@@ -64,6 +67,8 @@ export async function retryLocked<T>(fn: () => Promise<T>, attempts = 50): Promi
 
 interface DoneMark {
   token: string;
+  /** The items are in the chunk file named by `token` ({@link ChunkFiles}), not in KV parts. */
+  file?: true;
   parts: number;
   rejParts: number;
   count: number;
@@ -80,6 +85,12 @@ interface IndexMeta {
 export interface KvStoreOptions {
   /** Epoch milliseconds of commits, for the per-hour item statistics (default `Date.now`). */
   now?: () => number;
+  /**
+   * Folder of the chunks' item data, one file per chunk output ({@link chunkDirFor} of the KV
+   * file; `openKvBackend` sets it). Without it the items go into KV values (in-memory stores);
+   * chunks written either way are read either way.
+   */
+  chunkDir?: string;
 }
 
 /**
@@ -94,10 +105,12 @@ export class KvStore implements Store {
   #meta = new Map<string, IndexMeta | null>();
   #migrated?: Promise<number>;
   #snapshots: RunSnapshots;
+  #files?: ChunkFiles;
   constructor(kv: Deno.Kv, opts: KvStoreOptions = {}) {
     this.#kv = kv;
     this.#snapshots = new RunSnapshots(kv);
     this.#now = opts.now ?? Date.now;
+    if (opts.chunkDir) this.#files = new ChunkFiles(opts.chunkDir);
   }
 
   /**
@@ -282,7 +295,15 @@ export class KvStore implements Store {
 
   async commitChunk(c: ChunkCommit): Promise<boolean> {
     const doneKey = ["chunk_done", c.runId, c.stage, c.chunk];
-    const parts = encodeParts(c.items);
+    const files = this.#files;
+    // With a chunk folder the items go to a file of their own, written before the commit under a
+    // token no other attempt uses (see chunk_files.ts); only rejected items stay in KV parts.
+    const fileToken = files ? crypto.randomUUID() : undefined;
+    if (files) {
+      const [bytes] = encodeParts(c.items, Infinity);
+      await files.write(c.runId, c.stage, c.chunk, fileToken!, bytes);
+    }
+    const parts = files ? [] : encodeParts(c.items);
     const rejParts = c.rejected.length ? encodeParts(c.rejected) : [];
     const size = [...parts, ...rejParts].reduce((n, p) => n + p.length, 0);
     const meta = await this.#indexMeta(c.runId);
@@ -299,7 +320,7 @@ export class KvStore implements Store {
       fixed: 20 + c.next.length,
     });
     const staged = ix.staged;
-    const token = staged ? crypto.randomUUID() : "i";
+    const token = fileToken ?? (staged ? crypto.randomUUID() : "i");
     const entries: [Deno.KvKey, Uint8Array][] = [
       ...parts.map((p, i): [Deno.KvKey, Uint8Array] => [
         ["chunk_out", c.runId, c.stage, c.chunk, token, i],
@@ -311,7 +332,10 @@ export class KvStore implements Store {
       ]),
     ];
     if (staged) {
-      if (await this.isChunkDone(c.runId, c.stage, c.chunk)) return false;
+      if (await this.isChunkDone(c.runId, c.stage, c.chunk)) {
+        if (files) await files.remove(c.runId, c.stage, c.chunk, token);
+        return false;
+      }
       for (let i = 0; i < entries.length; i += 8) {
         const op = this.#kv.atomic();
         for (const [k, v] of entries.slice(i, i + 8)) op.set(k, v);
@@ -320,6 +344,7 @@ export class KvStore implements Store {
     }
     const mark: DoneMark = {
       token,
+      ...(files ? { file: true as const } : {}),
       parts: parts.length,
       rejParts: rejParts.length,
       count: c.items.length,
@@ -344,6 +369,7 @@ export class KvStore implements Store {
       await this.#deletePrefix(["chunk_out", c.runId, c.stage, c.chunk, token]);
       await this.#deletePrefix(["chunk_rej", c.runId, c.stage, c.chunk, token]);
     }
+    if (!res.ok && files) await files.remove(c.runId, c.stage, c.chunk, token);
     return res.ok;
   }
 
@@ -396,10 +422,16 @@ export class KvStore implements Store {
         keys.push(["chunk_out", runId, stage, chunks[i], m!.token, p]);
       }
     });
-    const parts = await this.#getMany<Uint8Array>(keys);
+    const [parts, fromFiles] = await Promise.all([
+      this.#getMany<Uint8Array>(keys),
+      Promise.all(
+        marks.map((m, i) => m?.file ? this.#chunkFile(runId, stage, chunks[i], m) : undefined),
+      ),
+    ]);
     let at = 0;
     return marks.map((m, i) => {
       if (!m) return undefined;
+      if (m.file) return decodeParts<Item[]>([fromFiles[i]!]);
       const mine = parts.slice(at, at += m.parts);
       if (mine.some((p) => !p)) {
         throw new Error(`store corrupt: chunk ${chunks[i]} of stage ${stage} of run ${runId}`);
@@ -420,6 +452,7 @@ export class KvStore implements Store {
   async readChunk(runId: string, stage: number, chunk: number): Promise<Item[] | undefined> {
     const mark = (await this.#kv.get<DoneMark>(["chunk_done", runId, stage, chunk])).value;
     if (!mark) return undefined;
+    if (mark.file) return decodeParts<Item[]>([await this.#chunkFile(runId, stage, chunk, mark)]);
     return await this.#readParts<Item[]>(
       ["chunk_out", runId, stage, chunk, mark.token],
       mark.parts,
@@ -429,8 +462,26 @@ export class KvStore implements Store {
   async readChunkRaw(runId: string, stage: number, chunk: number): Promise<RawChunk | undefined> {
     const mark = (await this.#kv.get<DoneMark>(["chunk_done", runId, stage, chunk])).value;
     if (!mark) return undefined;
-    const parts = await this.#rawParts(["chunk_out", runId, stage, chunk, mark.token], mark.parts);
+    const parts = mark.file
+      ? [await this.#chunkFile(runId, stage, chunk, mark)]
+      : await this.#rawParts(["chunk_out", runId, stage, chunk, mark.token], mark.parts);
     return { parts, count: mark.count };
+  }
+
+  /** The bytes of a chunk output kept in a file. */
+  async #chunkFile(
+    runId: string,
+    stage: number,
+    chunk: number,
+    mark: DoneMark,
+  ): Promise<Uint8Array> {
+    if (!this.#files) {
+      throw new Error(
+        `chunk ${chunk} of stage ${stage} of run ${runId} is kept in a chunk file, but this store ` +
+          `was opened without its chunk folder (open it with openKvBackend, or pass chunkDir)`,
+      );
+    }
+    return await this.#files.read(runId, stage, chunk, mark.token);
   }
 
   async #readParts<T>(prefix: Deno.KvKey, n: number): Promise<T> {
@@ -607,6 +658,7 @@ export class KvStore implements Store {
     ) {
       await this.#deletePrefix([space, id]);
     }
+    await this.#files?.removeRun(id);
     this.#meta.delete(id);
     for (;;) {
       const cur = await this.#kv.get<StoredRun>(["run", id]);
@@ -667,7 +719,7 @@ export async function openKvBackend(path: string): Promise<Backend> {
     if (dir && dir !== path) await Deno.mkdir(dir, { recursive: true });
   }
   const kv = await Deno.openKv(path);
-  const store = new KvStore(kv);
+  const store = new KvStore(kv, { chunkDir: path === ":memory:" ? undefined : chunkDirFor(path) });
   await store.migrate();
   return {
     store,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { openKvBackend } from "./kv_backend.ts";
+import { chunkDirFor } from "./chunk_files.ts";
+import { KvStore, openKvBackend } from "./kv_backend.ts";
 import { GuardFailedError, type RunGuard, type RunRecord } from "./store.ts";
 
 async function withBackend(fn: (b: Awaited<ReturnType<typeof openKvBackend>>) => Promise<void>) {
@@ -27,53 +28,151 @@ function run(id: string, pipeline: string, createdAt: number): RunRecord {
   };
 }
 
-Deno.test("chunks far above the 64 KiB value cap round-trip through split parts", async () => {
-  await withBackend(async ({ store }) => {
-    await store.createRun(run("r1", "p", 1), []);
-    const big = Array.from({ length: 3000 }, (_, i) => ({ key: `k${i}`, text: "x".repeat(400) }));
-    const rejected = Array.from(
-      { length: 500 },
-      (_, i) => ({ key: `bad${i}`, reason: "y".repeat(300) }),
-    );
-    // ~1.3 MB: larger than one atomic commit may carry, so parts are staged first.
-    const ok = await store.commitChunk({
-      runId: "r1",
-      stage: 1,
-      chunk: 0,
-      items: big,
-      rejected,
-      counters: { in: 3000, out: 3000, chunksDone: 1 },
-      next: [],
-    });
-    assert.equal(ok, true);
-    assert.deepEqual(await store.readChunk("r1", 1, 0), big);
-    // The stored bytes, joined, are the chunk's JSON, with the item count beside them.
-    const raw = await store.readChunkRaw!("r1", 1, 0);
-    assert.ok(raw && raw.parts.length > 1, "a chunk this large is stored in several parts");
-    assert.equal(raw.count, 3000);
-    const joined = new Uint8Array(raw.parts.reduce((n, p) => n + p.length, 0));
-    raw.parts.reduce((at, p) => (joined.set(p, at), at + p.length), 0);
-    assert.deepEqual(JSON.parse(new TextDecoder().decode(joined)), big);
-    assert.equal(await store.readChunkRaw!("r1", 1, 1), undefined, "not committed");
-    const back = [];
-    for await (const r of store.readRejected("r1")) back.push(r);
-    assert.equal(back.length, 500);
-    assert.equal(back[499].key, "bad499");
-    // A second commit of the same chunk is refused and leaves the first intact.
-    const again = await store.commitChunk({
-      runId: "r1",
-      stage: 1,
-      chunk: 0,
-      items: [{ key: "dup" }],
-      rejected: [],
-      counters: { in: 1 },
-      next: [],
-    });
-    assert.equal(again, false);
-    assert.equal((await store.readChunk("r1", 1, 0))!.length, 3000);
-    const c = await store.counters("r1", 2);
-    assert.deepEqual([c[1].in, c[1].out, c[1].chunksDone], [3000, 3000, 1]);
+/** A KV store on a file without its chunk folder: item data in KV parts (the older layout). */
+async function partsStore(path: string) {
+  const kv = await Deno.openKv(path);
+  return { store: new KvStore(kv), close: () => kv.close() };
+}
+
+const bigChunk = () => ({
+  items: Array.from({ length: 3000 }, (_, i) => ({ key: `k${i}`, text: "x".repeat(400) })),
+  rejected: Array.from({ length: 500 }, (_, i) => ({ key: `bad${i}`, reason: "y".repeat(300) })),
+});
+
+/** Names of the files in a run's chunk folder (none when it does not exist). */
+async function chunkFiles(kvPath: string, runId: string): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const e of Deno.readDir(`${chunkDirFor(kvPath)}/${runId}`)) names.push(e.name);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return names.sort();
+}
+
+for (const layout of ["chunk files", "KV parts"] as const) {
+  Deno.test(`chunks far above the 64 KiB value cap round-trip (${layout})`, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "sluice-kv-" });
+    const path = `${dir}/sluice.kv`;
+    const b = layout === "chunk files" ? await openKvBackend(path) : await partsStore(path);
+    const store = b.store;
+    try {
+      await store.createRun(run("r1", "p", 1), []);
+      const { items: big, rejected } = bigChunk();
+      // ~1.3 MB: larger than one atomic commit may carry, so KV parts are staged first.
+      const ok = await store.commitChunk({
+        runId: "r1",
+        stage: 1,
+        chunk: 0,
+        items: big,
+        rejected,
+        counters: { in: 3000, out: 3000, chunksDone: 1 },
+        next: [],
+      });
+      assert.equal(ok, true);
+      assert.deepEqual(await store.readChunk("r1", 1, 0), big);
+      assert.deepEqual(await store.readChunks!("r1", 1, [0, 1]), [big, undefined]);
+      // The stored bytes, joined, are the chunk's JSON, with the item count beside them.
+      const raw = await store.readChunkRaw!("r1", 1, 0);
+      if (layout === "chunk files") {
+        assert.equal(raw?.parts.length, 1, "one file");
+        assert.equal((await chunkFiles(path, "r1")).length, 1);
+      } else {
+        assert.ok(raw && raw.parts.length > 1, "a chunk this large is stored in several parts");
+        assert.deepEqual(await chunkFiles(path, "r1"), []);
+      }
+      assert.equal(raw!.count, 3000);
+      const joined = new Uint8Array(raw!.parts.reduce((n, p) => n + p.length, 0));
+      raw!.parts.reduce((at, p) => (joined.set(p, at), at + p.length), 0);
+      assert.deepEqual(JSON.parse(new TextDecoder().decode(joined)), big);
+      assert.equal(await store.readChunkRaw!("r1", 1, 1), undefined, "not committed");
+      const back = [];
+      for await (const r of store.readRejected("r1")) back.push(r);
+      assert.equal(back.length, 500);
+      assert.equal(back[499].key, "bad499");
+      // A second commit of the same chunk is refused, leaves the first intact and no file.
+      const before = await chunkFiles(path, "r1");
+      const again = await store.commitChunk({
+        runId: "r1",
+        stage: 1,
+        chunk: 0,
+        items: [{ key: "dup" }],
+        rejected: [],
+        counters: { in: 1 },
+        next: [],
+      });
+      assert.equal(again, false);
+      assert.equal((await store.readChunk("r1", 1, 0))!.length, 3000);
+      assert.deepEqual(await chunkFiles(path, "r1"), before);
+      const c = await store.counters("r1", 2);
+      assert.deepEqual([c[1].in, c[1].out, c[1].chunksDone], [3000, 3000, 1]);
+      // Deleting the run deletes its chunk data.
+      await store.deleteRun("r1");
+      assert.equal(await store.readChunk("r1", 1, 0), undefined);
+      assert.deepEqual(await chunkFiles(path, "r1"), []);
+    } finally {
+      b.close();
+      await Deno.remove(dir, { recursive: true });
+    }
   });
+}
+
+Deno.test("chunk files: the KV holds only the done mark; chunks kept in KV parts stay readable", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-kv-" });
+  const path = `${dir}/sluice.kv`;
+  const commit = (store: KvStore | Awaited<ReturnType<typeof openKvBackend>>["store"], n: number) =>
+    store.commitChunk({
+      runId: "r1",
+      stage: 1,
+      chunk: n,
+      items: [{ key: `item-${n}`, n }],
+      rejected: [],
+      counters: { out: 1, chunksDone: 1 },
+      next: [],
+    });
+  try {
+    // Written by a store of the older layout.
+    const old = await partsStore(path);
+    await old.store.createRun(run("r1", "p", 1), []);
+    assert.equal(await commit(old.store, 0), true);
+    old.close();
+
+    const b = await openKvBackend(path);
+    try {
+      assert.equal(await commit(b.store, 1), true);
+      assert.deepEqual(await b.store.readChunks!("r1", 1, [0, 1]), [
+        [{ key: "item-0", n: 0 }],
+        [{ key: "item-1", n: 1 }],
+      ]);
+      assert.deepEqual(await b.store.readChunk("r1", 1, 0), [{ key: "item-0", n: 0 }]);
+      const parts: Deno.KvKey[] = [];
+      for await (const e of b.kv!.list({ prefix: ["chunk_out", "r1"] })) parts.push(e.key);
+      assert.deepEqual(parts.map((k) => k[3]), [0], "only the older chunk has KV parts");
+      const [file] = await chunkFiles(path, "r1");
+      assert.match(file, /^1-1-[0-9a-f-]{36}\.json$/);
+
+      // A chunk file gone missing is a corrupt store, and the error says which file.
+      await Deno.remove(`${chunkDirFor(path)}/r1/${file}`);
+      await assert.rejects(
+        () => b.store.readChunk("r1", 1, 1),
+        /chunk 1 of stage 1 of run r1 is marked done but its file .*1-1-.*\.json is missing/,
+      );
+    } finally {
+      b.close();
+    }
+    // A store opened without the chunk folder says where the data is.
+    const bare = await partsStore(path);
+    try {
+      await assert.rejects(
+        () => bare.store.readChunkRaw!("r1", 1, 1),
+        /kept in a chunk file, but this store was opened without its chunk folder/,
+      );
+    } finally {
+      bare.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("runs list newest first, filter by pipeline and state, and paginate by cursor", async () => {
