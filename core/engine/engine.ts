@@ -372,6 +372,7 @@ export class Engine {
       while (await this.#sourceTooFarAhead(run, m.chunk)) {
         if (this.#stop.signal.aborted) return;
         await this.#chunkLeft(run.id, this.#o.sourceAheadPollMs ?? 100);
+        if (!(await this.#activeRun(run.id))) return; // cancelled or failed meanwhile
       }
     } else if (pre ? pre.done : await s.isChunkDone(run.id, m.stage, m.chunk)) return;
     const att = pre ? pre.attempts : await s.getAttempts(run.id, m.stage, m.chunk);

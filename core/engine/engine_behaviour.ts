@@ -403,5 +403,51 @@ export function engineBehaviour(make: BackendFactory): Behaviour[] {
       }
     },
   ]);
+  tests.push(["a held-back source stops waiting when its run is cancelled", async () => {
+    let reads = 0; // the engine's reads of counters (not this test's)
+    let own = false;
+    const counting: BackendFactory = async (dir) => {
+      const b = await make(dir);
+      const store = new Proxy(b.store, {
+        get(target, prop) {
+          if (prop === "counters" && !own) reads++;
+          const v = Reflect.get(target, prop);
+          return typeof v === "function" ? v.bind(target) : v;
+        },
+      });
+      return { ...b, store };
+    };
+    const t = await testEngine({ backend: counting, maxSourceAhead: 1, sourceAheadPollMs: 20 });
+    try {
+      const run = await t.start(`
+  name: ahead-cancel
+  source: { plugin: gen-source, with: { count: 100 } }
+  stages:
+    - { id: s, plugin: slow, with: { ms: 60000 }, concurrency: 1 }
+    - { id: t, plugin: tag, with: { field: t } }
+  `);
+      const sourceChunks = async () => {
+        own = true;
+        try {
+          return (await t.backend.store.counters(run.id, 3))[0].chunksDone;
+        } finally {
+          own = false;
+        }
+      };
+      // The source reads two chunks, then waits for the (very) slow stage.
+      while (await sourceChunks() < 2) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 100));
+      assert.ok(reads > 3, "the held-back source re-reads the run's progress");
+      await t.engine.cancelRun(run.id);
+      await new Promise((r) => setTimeout(r, 400)); // the run cache expires within 250 ms
+      const after = reads;
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(reads, after, "no more reads once the run is cancelled");
+      assert.equal(await sourceChunks(), 2);
+    } finally {
+      await t.dispose();
+    }
+  }]);
+
   return tests;
 }
