@@ -1,8 +1,8 @@
 /**
  * Chunk item data of the embedded store as files beside the Deno KV file. A chunk's output is
- * megabytes of JSON per stage; in KV values (64 KiB parts) it cost SQLite about 20 ms of CPU per
- * MB written and read back, more than any plugin but the prober in the flagship pipeline. A file
- * per chunk output costs a write, an fsync and a read.
+ * hundreds of KB of JSON per stage; in KV values (64 KiB parts) it cost SQLite about 20 ms of CPU
+ * per MB written and read back, more than any plugin but the prober in the flagship pipeline. A
+ * file per chunk output costs a write, an fsync and a read.
  *
  * Crash safety: a file is written and synced under a name no other attempt uses (a random token)
  * before the KV commit that marks the chunk done and names the token. A crash before the commit
