@@ -82,6 +82,45 @@ export class InspectorProfiler {
   }
 }
 
+/**
+ * A profiler sampling every `intervalUs` on the inspector of a process just started (it listens
+ * once the process's runtime is up: connecting is retried for about five seconds).
+ */
+export async function startProfiling(port: number, intervalUs = 1000): Promise<InspectorProfiler> {
+  for (let i = 0;; i++) {
+    try {
+      const prof = await InspectorProfiler.connect(port);
+      await prof.start(intervalUs);
+      return prof;
+    } catch (e) {
+      if (i > 100) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+/**
+ * Reads a `sluice run` process's stderr to its end. With `prof`, the profile is taken when the
+ * run's summary line appears: with an inspector session open the CLI waits for it to close
+ * before it exits.
+ */
+export async function readRunStderr(
+  stderr: ReadableStream<Uint8Array>,
+  prof?: InspectorProfiler,
+  top = 30,
+): Promise<{ text: string; profile?: ReturnType<typeof summarize> }> {
+  let text = "";
+  let profile: ReturnType<typeof summarize> | undefined;
+  for await (const part of stderr.pipeThrough(new TextDecoderStream())) {
+    text += part;
+    if (prof && !profile && /(^|\n)run \S+ \w+ in /.test(text)) {
+      profile = summarize(await prof.stop(), top);
+      await prof.close();
+    }
+  }
+  return { text, profile };
+}
+
 /** Shortens a script URL to `pkg` (npm) or the path inside the project. */
 function place(url: string): string {
   const npm = /\/npm\/registry\.npmjs\.org\/((?:@[^/]+\/)?[^/]+)\//.exec(url);

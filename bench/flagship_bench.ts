@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { LEADS_TABLE, startFlagship } from "../testing/flagship_world.ts";
-import { InspectorProfiler, profileMarkdown, summarize } from "./cpu_profile.ts";
+import { profileMarkdown, readRunStderr, startProfiling } from "./cpu_profile.ts";
 import { freePort } from "./webhook_server.ts";
 import {
   cpuByGroup,
@@ -108,39 +108,14 @@ export async function runFlagshipBench(
       storeEnv,
       { inspectPort },
     );
-    let prof: InspectorProfiler | undefined;
-    if (inspectPort) {
-      // The inspector listens once the runtime is up; retry until it answers.
-      for (let i = 0; !prof; i++) {
-        prof = await InspectorProfiler.connect(inspectPort).catch(async (e) => {
-          if (i > 100) throw e;
-          await new Promise((r) => setTimeout(r, 50));
-          return undefined;
-        });
-      }
-      await prof.start(1000);
-    }
+    const prof = inspectPort ? await startProfiling(inspectPort) : undefined;
     const sample = newTreeSample();
     const req0 = f.running.web.requests;
     const timer = setInterval(() => sampleTree(child.pid, sample), 200);
-    // With an inspector session open the CLI waits for it to close before it exits: the
-    // profile ends when the run's summary appears on stderr.
-    let profile: ReturnType<typeof summarize> | undefined;
-    const readErr = async () => {
-      let text = "";
-      for await (const part of child.stderr.pipeThrough(new TextDecoderStream())) {
-        text += part;
-        if (prof && !profile && /(^|\n)run \S+ \w+ in /.test(text)) {
-          profile = summarize(await prof.stop(), 30);
-          await prof.close();
-        }
-      }
-      return text;
-    };
-    const [status, , stderr] = await Promise.all([
+    const [status, , { text: stderr, profile }] = await Promise.all([
       child.status,
       child.stdout.cancel(),
-      readErr(),
+      readRunStderr(child.stderr, prof),
     ]);
     clearInterval(timer);
     const seconds = (performance.now() - started) / 1000;

@@ -20,7 +20,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { parseDocument, type YAMLSeq } from "yaml";
 import { generateWorld } from "../testing/world.ts";
-import { InspectorProfiler, profileMarkdown, summarize } from "./cpu_profile.ts";
+import { profileMarkdown, readRunStderr, startProfiling, summarize } from "./cpu_profile.ts";
 import { freePort } from "./webhook_server.ts";
 import { type RunningWorld, startWorld } from "../testing/world_server.ts";
 import {
@@ -109,26 +109,12 @@ async function measure(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const prof = inspectPort ? await connectProfiler(inspectPort) : undefined;
+  const prof = inspectPort ? await startProfiling(inspectPort) : undefined;
   const sample = newTreeSample();
   const timer = setInterval(() => sampleTree(child.pid, sample, rootLabel), 200);
-  // With an inspector session open the CLI waits for it to close before it exits: the profile
-  // ends when the run's summary appears on stderr.
-  let cpuProfile: Measured["profile"];
-  const readErr = async () => {
-    let text = "";
-    for await (const part of child.stderr.pipeThrough(new TextDecoderStream())) {
-      text += part;
-      if (prof && !cpuProfile && /(^|\n)run \S+ \w+ in /.test(text)) {
-        cpuProfile = summarize(await prof.stop(), 30);
-        await prof.close();
-      }
-    }
-    return text;
-  };
-  const [stdout, stderr, out] = await Promise.all([
+  const [stdout, { text: stderr, profile: cpuProfile }, out] = await Promise.all([
     new Response(child.stdout).text(),
-    readErr(),
+    readRunStderr(child.stderr, prof),
     child.status,
   ]);
   clearInterval(timer);
@@ -246,20 +232,6 @@ export interface VerifyBenchOptions {
   pipelineEnv?: Record<string, string>;
   /** CPU-profile the pipeline's CLI process (engine, store, host side of the sandboxes). */
   profile?: boolean;
-}
-
-/** A profiler on the inspector of a process just started (it listens once its runtime is up). */
-async function connectProfiler(port: number): Promise<InspectorProfiler> {
-  for (let i = 0;; i++) {
-    try {
-      const prof = await InspectorProfiler.connect(port);
-      await prof.start(1000);
-      return prof;
-    } catch (e) {
-      if (i > 100) throw e;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 }
 
 /** Runs the measurements and returns the numbers (and prints nothing). */
