@@ -298,12 +298,12 @@ export class KvStore implements Store {
     const files = this.#files;
     // With a chunk folder the items go to a file of their own, written before the commit under a
     // token no other attempt uses (see chunk_files.ts); only rejected items stay in KV parts.
-    const fileToken = files ? crypto.randomUUID() : undefined;
+    let fileToken: string | undefined;
+    let parts: Uint8Array[] = [];
     if (files) {
-      const [bytes] = encodeParts(c.items, Infinity);
-      await files.write(c.runId, c.stage, c.chunk, fileToken!, bytes);
-    }
-    const parts = files ? [] : encodeParts(c.items);
+      fileToken = crypto.randomUUID();
+      await files.write(c.runId, c.stage, c.chunk, fileToken, encodeParts(c.items, Infinity)[0]);
+    } else parts = encodeParts(c.items);
     const rejParts = c.rejected.length ? encodeParts(c.rejected) : [];
     const size = [...parts, ...rejParts].reduce((n, p) => n + p.length, 0);
     const meta = await this.#indexMeta(c.runId);
@@ -450,13 +450,8 @@ export class KvStore implements Store {
   }
 
   async readChunk(runId: string, stage: number, chunk: number): Promise<Item[] | undefined> {
-    const mark = (await this.#kv.get<DoneMark>(["chunk_done", runId, stage, chunk])).value;
-    if (!mark) return undefined;
-    if (mark.file) return decodeParts<Item[]>([await this.#chunkFile(runId, stage, chunk, mark)]);
-    return await this.#readParts<Item[]>(
-      ["chunk_out", runId, stage, chunk, mark.token],
-      mark.parts,
-    );
+    const raw = await this.readChunkRaw(runId, stage, chunk);
+    return raw && decodeParts<Item[]>(raw.parts);
   }
 
   async readChunkRaw(runId: string, stage: number, chunk: number): Promise<RawChunk | undefined> {
@@ -482,10 +477,6 @@ export class KvStore implements Store {
       );
     }
     return await this.#files.read(runId, stage, chunk, mark.token);
-  }
-
-  async #readParts<T>(prefix: Deno.KvKey, n: number): Promise<T> {
-    return decodeParts<T>(await this.#rawParts(prefix, n));
   }
 
   async #rawParts(prefix: Deno.KvKey, n: number): Promise<Uint8Array[]> {
