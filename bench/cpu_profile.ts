@@ -105,7 +105,7 @@ export async function startProfiling(port: number, intervalUs = 1000): Promise<I
  * before it exits.
  */
 export async function readRunStderr(
-  stderr: ReadableStream<Uint8Array>,
+  stderr: ReadableStream<Uint8Array<ArrayBuffer>>,
   prof?: InspectorProfiler,
   top = 30,
 ): Promise<{ text: string; profile?: ReturnType<typeof summarize> }> {
