@@ -8,10 +8,24 @@
  * before the KV commit that marks the chunk done and names the token. A crash before the commit
  * leaves an unreferenced file (removed with its run); a commit that loses to another attempt
  * removes its own file. A done mark therefore always names a complete file.
+ *
+ * Syncing a file's data does not make its name durable: after a power loss the file could be
+ * gone from its folder on some file systems (XFS, btrfs, ext4 without its ordered journal) while
+ * the KV commit, which SQLite syncs, names it. So the run's folder is synced too before `write`
+ * returns (and, when the run's folder is new, the chunk folder and the data folder that hold it).
+ * Writes that finish while a folder's sync is running share the next one, so a busy run pays
+ * about one folder sync per batch of concurrent commits, not one per chunk.
  * @module
  */
 import { createHash } from "node:crypto";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { FolderSyncs } from "../../sdk/io/durable_files.ts";
+
+/** Options of {@linkcode ChunkFiles}. */
+export interface ChunkFilesOptions {
+  /** Syncs a folder's entries (default: `syncFolder` of `sdk/io/durable_files.ts`; tests record the calls). */
+  syncFolder?: (path: string) => Promise<void>;
+}
 
 /** The chunk folder of the KV file at `kvPath` (`<kvPath>.chunks`). */
 export function chunkDirFor(kvPath: string): string {
@@ -22,9 +36,11 @@ export function chunkDirFor(kvPath: string): string {
 export class ChunkFiles {
   #dir: string;
   #made = new Set<string>();
+  #folders: FolderSyncs;
 
-  constructor(dir: string) {
+  constructor(dir: string, opts: ChunkFilesOptions = {}) {
     this.#dir = dir;
+    this.#folders = new FolderSyncs(opts.syncFolder);
   }
 
   /** The folder. */
@@ -37,7 +53,7 @@ export class ChunkFiles {
     return join(this.#dir, safeName(runId), `${stage}-${chunk}-${token}.json`);
   }
 
-  /** Writes and syncs a new file (never replaces one). */
+  /** Writes a new file (never replaces one) and syncs it and its name (see the module doc). */
   async write(
     runId: string,
     stage: number,
@@ -48,6 +64,11 @@ export class ChunkFiles {
     const runDir = join(this.#dir, safeName(runId));
     if (!this.#made.has(runDir)) {
       await Deno.mkdir(runDir, { recursive: true });
+      // The run's folder (and a new chunk folder) must outlive a power loss like the files in it.
+      await Promise.all([
+        this.#folders.sync(this.#dir),
+        this.#folders.sync(dirname(this.#dir)),
+      ]);
       this.#made.add(runDir);
       if (this.#made.size > 1000) this.#made.delete(this.#made.values().next().value!);
     }
@@ -61,6 +82,7 @@ export class ChunkFiles {
     } finally {
       file.close();
     }
+    await this.#folders.sync(runDir);
   }
 
   /** Reads a chunk output; a missing file is a corrupt store (its done mark names it). */

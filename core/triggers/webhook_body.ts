@@ -6,6 +6,7 @@
  * @module
  */
 import { parse as parseCsv } from "csv-parse/sync";
+import { makeFolderDurably, syncFolderOf } from "../../sdk/io/durable_files.ts";
 
 /** A body refused with an HTTP status (400, 413 or 415) and a reason for the sender. */
 export class BodyError extends Error {
@@ -181,10 +182,10 @@ export function inputsFromBody(
 const encoder = new TextEncoder();
 
 /**
- * Writes a run's input file `<dir>/<name>` and flushes it to disk before returning its path,
- * creating `dir` when it is missing. The name must be new (it carries the run id): nothing reads
- * the file before the run that names it is recorded, so no temp file and rename are needed. A
- * failed write leaves no file behind.
+ * Writes a run's input file `<dir>/<name>` and flushes it and its name (the folder) to disk before
+ * returning its path, creating `dir` when it is missing. The name must be new (it carries the run
+ * id): nothing reads the file before the run that names it is recorded, so no temp file and rename
+ * are needed. A failed write leaves no file behind. Concurrent requests share folder syncs.
  */
 export async function writeInputFile(dir: string, name: string, text: string): Promise<string> {
   const path = `${dir}/${name}`;
@@ -194,7 +195,7 @@ export async function writeInputFile(dir: string, name: string, text: string): P
     file = await open();
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
-    await Deno.mkdir(dir, { recursive: true });
+    await makeFolderDurably(dir);
     file = await open();
   }
   try {
@@ -208,5 +209,6 @@ export async function writeInputFile(dir: string, name: string, text: string): P
     throw e;
   }
   file.close();
+  await syncFolderOf(path);
   return path;
 }

@@ -3,9 +3,15 @@
  * own part file (atomically, so a retried chunk overwrites its part instead of adding rows), and
  * `finish` concatenates the parts in chunk order into the final file (temp file + rename). A
  * second `finish` gives the same file. Paths stay inside the plugin's data folder.
+ *
+ * Every part, the final file and each new folder are synced before the call returns (see
+ * `sdk/io/durable_files.ts`): the engine marks the chunk done once `process` returns, so after a
+ * power loss a done chunk's rows must still be on disk, and the parts are removed only once the
+ * final file that holds them is.
  * @module
  */
 import { dirname, isAbsolute, join, normalize, relative, resolve } from "node:path";
+import { makeFolderDurably, syncFolderOf, writeFileDurably } from "../io/durable_files.ts";
 
 /** Options of {@linkcode resolveOutputPath}. */
 export interface OutputPathOptions {
@@ -56,17 +62,6 @@ function partName(chunk: number): string {
   return `${String(chunk).padStart(10, "0")}.part`;
 }
 
-async function atomicWrite(path: string, data: Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp-${crypto.randomUUID()}`;
-  try {
-    await Deno.writeFile(tmp, data);
-    await Deno.rename(tmp, path);
-  } catch (err) {
-    await Deno.remove(tmp).catch(() => {});
-    throw err;
-  }
-}
-
 const enc = new TextEncoder();
 
 /** Writes (or overwrites, on retry) the part of `chunk` for `finalPath`. */
@@ -76,8 +71,8 @@ export async function writePart(
   content: string | Uint8Array,
 ): Promise<void> {
   const dir = partsDir(finalPath);
-  await Deno.mkdir(dir, { recursive: true });
-  await atomicWrite(
+  await makeFolderDurably(dir);
+  await writeFileDurably(
     join(dir, partName(chunk)),
     typeof content === "string" ? enc.encode(content) : content,
   );
@@ -136,7 +131,7 @@ export async function finalizeParts(
     return { path: finalPath, parts: 0, alreadyDone: true };
   }
   names.sort();
-  await Deno.mkdir(dirname(finalPath), { recursive: true });
+  await makeFolderDurably(dirname(finalPath));
   const tmp = `${finalPath}.tmp-${crypto.randomUUID()}`;
   try {
     {
@@ -152,12 +147,15 @@ export async function finalizeParts(
         const data = await Deno.readFile(join(dir, n));
         await w(options.mapPart ? await options.mapPart(data, Number(n.slice(0, 10))) : data);
       }
+      await out.syncData();
     }
     await Deno.rename(tmp, finalPath);
   } catch (err) {
     await Deno.remove(tmp).catch(() => {});
     throw err;
   }
+  // The final file's name must be on disk before the parts it replaces are removed.
+  await syncFolderOf(finalPath);
   if (!options.keepParts) await Deno.remove(dir, { recursive: true }).catch(() => {});
   return { path: finalPath, parts: names.length, alreadyDone: false };
 }
