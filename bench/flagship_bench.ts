@@ -53,6 +53,8 @@ export interface FlagshipBenchResult {
   summary: string;
   /** Load average before the run. */
   loadBefore: number[];
+  /** Whether the run was traced, and the spans the sink received. */
+  tracing: { on: boolean; spans: number };
   /** Markdown report. */
   markdown: string;
 }
@@ -66,6 +68,8 @@ export async function runFlagshipBench(
     backend?: "kv" | "pg";
     /** CPU-profile the CLI process (engine, store; not the plugin processes). */
     profile?: boolean;
+    /** Trace the run: spans exported by OTLP/HTTP to a sink in this process. */
+    tracing?: boolean;
   } = {},
 ): Promise<FlagshipBenchResult> {
   const size = opts.size ?? 20_000;
@@ -74,6 +78,15 @@ export async function runFlagshipBench(
   // The world and the fakes run in this process: give them priority (see prioritizeWorld; the
   // PostgreSQL server started above keeps nice 0); the CLI starts at nice 0 (fixture.sluice).
   const nice = prioritizeWorld();
+  // Tracing: OTLP/HTTP to a sink in this process (its CPU counts with the world's, not the
+  // pipeline's: a collector is not part of Sluice).
+  let spans = 0;
+  const sink = opts.tracing
+    ? Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+      spans += (await req.text()).split('"spanId"').length - 1;
+      return Response.json({});
+    })
+    : undefined;
   try {
     const runId = "flagship-bench";
     const out = join(dir, "out.jsonl");
@@ -89,6 +102,7 @@ export async function runFlagshipBench(
       u.pathname = "/sluice_store";
       storeEnv = { SLUICE_DATABASE_URL: u.toString() };
     }
+    if (sink) storeEnv.SLUICE_TELEMETRY_OTLP_ENDPOINT = `http://127.0.0.1:${sink.addr.port}`;
     const pgCpu0 = serverCpuSeconds(postmaster);
     const cpu0 = cpuProcess.cpuUsage();
     const inspectPort = opts.profile ? freePort() : undefined;
@@ -155,6 +169,7 @@ export async function runFlagshipBench(
       exitCode: status.code,
       summary,
       loadBefore,
+      tracing: { on: !!sink, spans },
     };
     const markdown = [
       `Full flagship pipeline (\`pipelines/no-website-leads.yaml\` + postgres-export; search and ` +
@@ -163,7 +178,11 @@ export async function runFlagshipBench(
         backend === "pg"
           ? "PostgreSQL store and queue (the fixture's server, a database of its own)"
           : "file-backed Deno KV (store + queue)"
-      }, sandboxed plugins; ` +
+      }, sandboxed plugins; ${
+        sink
+          ? `traced (OTLP/HTTP to a loopback sink, ${spans.toLocaleString("en")} spans)`
+          : "not traced"
+      }; ` +
       `shipped stage settings except rdap and search-verify rates (one fake server answers every ` +
       `TLD: 2,000/s instead of 2/s and 1/s); timeouts connect 2 s / request 2.5 s; the world and ` +
       `the fakes at nice ${nice}, the CLI at nice 0; ` +
@@ -197,6 +216,7 @@ export async function runFlagshipBench(
     ].join("\n");
     return { ...r, markdown };
   } finally {
+    await sink?.shutdown();
     if (nice < 0) os.setPriority(0);
     await f.close();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
@@ -237,32 +257,69 @@ if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
     // --backend kv,pg runs both back to back (same world, same machine state) and compares.
+    // --tracing off,on runs untraced and traced runs alternately, --rounds times (the order
+    // flips each round), and reports the tracing overhead on the pipeline's CPU.
     options: {
       size: { type: "string" },
       seed: { type: "string" },
       backend: { type: "string", default: "kv" },
       profile: { type: "boolean", default: false },
+      tracing: { type: "string", default: "off" },
+      rounds: { type: "string", default: "1" },
+      pause: { type: "string", default: "30" },
     },
   });
+  const modes = values.tracing!.split(",").map((m) => m === "on");
+  const rounds = Number(values.rounds);
   const results: FlagshipBenchResult[] = [];
-  for (const backend of values.backend!.split(",") as ("kv" | "pg")[]) {
-    const r = await runFlagshipBench({
-      size: values.size ? Number(values.size) : undefined,
-      seed: values.seed ? Number(values.seed) : undefined,
-      backend,
-      profile: values.profile,
-    });
-    results.push(r);
-    console.log(`### backend: ${backend}\n\n${r.markdown}\n`);
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 ? [...modes].reverse() : modes;
+    for (const backend of values.backend!.split(",") as ("kv" | "pg")[]) {
+      for (const tracing of order) {
+        if (results.length) await new Promise((r) => setTimeout(r, 1000 * Number(values.pause)));
+        const r = await runFlagshipBench({
+          size: values.size ? Number(values.size) : undefined,
+          seed: values.seed ? Number(values.seed) : undefined,
+          backend,
+          profile: values.profile,
+          tracing,
+        });
+        results.push(r);
+        console.log(
+          `### backend: ${backend}, tracing ${tracing ? "on" : "off"}, ${
+            new Date().toISOString().slice(11, 16)
+          } UTC\n\n${r.markdown}\n`,
+        );
+      }
+    }
   }
   if (results.length > 1) {
-    console.log("| backend | businesses/s | seconds | CPU s CLI + plugins | CPU s PostgreSQL |");
-    console.log("|---|---:|---:|---:|---:|");
+    const ms = (s: number, r: FlagshipBenchResult) => (1000 * s / r.size).toFixed(2);
+    const cli = (r: FlagshipBenchResult) =>
+      r.cpuByProcess.find((c) => c.process === "cli")?.cpuSeconds ?? 0;
+    console.log(
+      "| backend | tracing | spans | businesses/s | seconds | CPU ms/business: CLI + plugins | CLI | world + fakes | PostgreSQL |",
+    );
+    console.log("|---|---|---:|---:|---:|---:|---:|---:|---:|");
     for (const r of results) {
       console.log(
-        `| ${r.backend} | ${r.businessesPerSecond.toFixed(0)} | ${r.seconds.toFixed(1)} | ${
-          r.cliCpuSeconds.toFixed(1)
-        } | ${r.pgCpuSeconds.toFixed(1)} |`,
+        `| ${r.backend} | ${r.tracing.on ? "on" : "off"} | ${r.tracing.spans} | ${
+          r.businessesPerSecond.toFixed(0)
+        } | ${r.seconds.toFixed(1)} | ${ms(r.cliCpuSeconds, r)} | ${ms(cli(r), r)} | ${
+          ms(r.fakesCpuSeconds, r)
+        } | ${ms(r.pgCpuSeconds, r)} |`,
+      );
+    }
+    if (modes.length === 2 && modes[0] !== modes[1]) {
+      // Pooled over every run: the rise of the pipeline's CPU per business with tracing on.
+      const sum = (on: boolean, f: (r: FlagshipBenchResult) => number) =>
+        results.filter((r) => r.tracing.on === on).reduce((a, r) => a + f(r), 0);
+      const cpu = (on: boolean) => sum(on, (r) => r.cliCpuSeconds) / sum(on, (r) => r.size);
+      const rate = (on: boolean) => sum(on, (r) => r.size) / sum(on, (r) => r.seconds);
+      console.log(
+        `\nTracing overhead, pooled: pipeline CPU per business ${
+          (100 * (cpu(true) / cpu(false) - 1)).toFixed(1)
+        } %, businesses/s ${(100 * (rate(true) / rate(false) - 1)).toFixed(1)} %.`,
       );
     }
   }
