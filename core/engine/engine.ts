@@ -411,12 +411,13 @@ export class Engine {
           const inst = await this.#pool.instance(run, m.stage);
           // Stored bytes go to a sandboxed plugin as they are when the host has no item-level
           // work to do; otherwise the items are parsed here.
+          const stored = pre?.inputRaw;
           const raw = takesStoredJson(stage, inst)
-            ? await s.readChunkRaw?.(run.id, m.stage - 1, m.chunk)
+            ? stored ?? await s.readChunkRaw?.(run.id, m.stage - 1, m.chunk)
             : undefined;
-          const input = raw
-            ? undefined
-            : pre?.input ?? await s.readChunk(run.id, m.stage - 1, m.chunk);
+          const input = raw ? undefined : stored
+            ? decodeParts<Item[]>(stored.parts)
+            : await s.readChunk(run.id, m.stage - 1, m.chunk);
           if (!raw && !input) throw new Error(`input of ${stage.id} chunk ${m.chunk} is missing`);
           inputCount = raw?.count ?? input!.length;
           return await this.#runStage(run, stage, m, inst, raw ?? input!, started);

@@ -174,9 +174,11 @@ export interface ChunkState {
   attempts?: ChunkAttempts;
   /**
    * Stage > 0 and not done: the previous stage's committed output of the chunk (the chunk's
-   * input), or undefined when the backend did not read it (the engine then reads it itself).
+   * input) as stored, or undefined when the backend did not read it (the engine then reads it
+   * itself). The engine hands the bytes to a plugin as they are, or parses them when it has
+   * item-level work (`when`, rate limits).
    */
-  input?: Item[];
+  inputRaw?: RawChunk;
 }
 
 /** What decides whether a run is settled (see {@link Store.settleState}). */

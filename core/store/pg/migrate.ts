@@ -7,6 +7,7 @@
 import type { Sql } from "./connect.ts";
 import { sql as m001 } from "./migrations/001_initial.ts";
 import { sql as m002 } from "./migrations/002_chunk_compression.ts";
+import { sql as m003 } from "./migrations/003_chunk_text.ts";
 
 /** One migration. */
 export interface Migration {
@@ -19,6 +20,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial", sql: m001 },
   { version: 2, name: "chunk_compression", sql: m002 },
+  { version: 3, name: "chunk_text", sql: m003 },
 ];
 
 /** Advisory lock key of migrations ("sluice" in ASCII, as a bigint). */
@@ -32,15 +34,21 @@ export interface MigrateResult {
   version: number;
 }
 
-/** Applies pending migrations; throws when the database is newer than this build. */
-export async function migrate(sql: Sql): Promise<MigrateResult> {
+/**
+ * Applies pending migrations; throws when the database is newer than this build. `migrations`
+ * (default: every migration of this build) lets a test stop at an older schema.
+ */
+export async function migrate(
+  sql: Sql,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<MigrateResult> {
   return await sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(${LOCK_KEY})`;
     await tx`CREATE TABLE IF NOT EXISTS sluice_migrations (
       version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`;
     const rows = await tx<{ version: number }[]>`SELECT version FROM sluice_migrations`;
     const have = new Set(rows.map((r) => r.version));
-    const newest = MIGRATIONS[MIGRATIONS.length - 1].version;
+    const newest = migrations[migrations.length - 1].version;
     const ahead = [...have].filter((v) => v > newest);
     if (ahead.length) {
       throw new Error(
@@ -49,7 +57,7 @@ export async function migrate(sql: Sql): Promise<MigrateResult> {
       );
     }
     const applied: number[] = [];
-    for (const m of MIGRATIONS) {
+    for (const m of migrations) {
       if (have.has(m.version)) continue;
       await tx.unsafe(m.sql);
       await tx`INSERT INTO sluice_migrations (version, name) VALUES (${m.version}, ${m.name})`;

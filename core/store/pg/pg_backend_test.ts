@@ -68,6 +68,43 @@ Deno.test("PostgreSQL backend", async (t) => {
       }
     });
 
+    await t.step(
+      "migration 3 keeps the chunks written as json (as text, read back the same)",
+      async () => {
+        const url = await f.newDatabase();
+        const sql = connectPg(url);
+        const items = [{ key: "a.com", name: "Ä café", n: 1.5, nested: { list: [1, null] } }];
+        const rejected = [{ key: "row 3", reason: "no domain" }];
+        try {
+          await migrate(sql, MIGRATIONS.filter((m) => m.version <= 2));
+          await sql`INSERT INTO sluice_runs (id, pipeline, state, created_at, record)
+          VALUES ('old', 'p', 'running', 1, ${JSON.stringify(run("old"))}::text::json)`;
+          await sql`INSERT INTO sluice_chunks (run_id, stage, chunk, count, items, rejected, done_at)
+          VALUES ('old', 1, 0, 1, ${JSON.stringify(items)}::text::json,
+            ${JSON.stringify(rejected)}::text::json, 5)`;
+          assert.deepEqual((await migrate(sql)).applied, [3]);
+          const [col] = await sql<{ data_type: string }[]>`
+          SELECT data_type FROM information_schema.columns
+          WHERE table_name = 'sluice_chunks' AND column_name = 'items'`;
+          assert.equal(col.data_type, "text");
+        } finally {
+          await sql.end();
+        }
+        const b = await open(url);
+        try {
+          assert.deepEqual(await b.store.readChunk("old", 1, 0), items);
+          const raw = await b.store.readChunkRaw!("old", 1, 0);
+          assert.equal(raw?.count, 1);
+          assert.deepEqual(JSON.parse(new TextDecoder().decode(raw!.parts[0])), items);
+          const rej = [];
+          for await (const r of b.store.readRejected("old")) rej.push(r);
+          assert.deepEqual(rej, [{ ...rejected[0], stage: 1, chunk: 0 }]);
+        } finally {
+          await b.close();
+        }
+      },
+    );
+
     await t.step("runs list newest first with cursors and filters", async () => {
       const b = await open(await f.newDatabase());
       try {

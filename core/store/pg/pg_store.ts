@@ -14,6 +14,7 @@ import {
   type ChunkState,
   type DeadLetter,
   emptyCounters,
+  type RawChunk,
   type RunFilter,
   type RunPage,
   type RunRecord,
@@ -115,7 +116,10 @@ export class PgStore implements Store {
   #settles: Batcher<{ runId: string; lastStage: number }, SettleState>;
   #runs: Batcher<string, RunRecord | undefined>;
   /** States of messages reserved by commits here, by key (see `#keepNextStates`). */
-  #nextStates = new Map<string, { at: number; state: ChunkState; input?: string }>();
+  #nextStates = new Map<
+    string,
+    { at: number; state: ChunkState; input?: string; count?: number }
+  >();
 
   constructor(o: PgStoreOptions) {
     this.#sql = o.sql;
@@ -275,8 +279,8 @@ export class PgStore implements Store {
     >`
       WITH ins AS (
         INSERT INTO sluice_chunks (run_id, stage, chunk, count, items, rejected, done_at)
-        VALUES (${c.runId}, ${c.stage}, ${c.chunk}, ${c.items.length}, ${p.items}::text::json,
-                ${p.rejected}::text::json, ${this.#now()})
+        VALUES (${c.runId}, ${c.stage}, ${c.chunk}, ${c.items.length}, ${p.items},
+                ${p.rejected}, ${this.#now()})
         ON CONFLICT DO NOTHING RETURNING 1
       ), cnt AS (
         INSERT INTO sluice_counters AS k (run_id, stage, n_in, n_out, filtered, skipped, failed,
@@ -345,7 +349,7 @@ export class PgStore implements Store {
           src_next, src_cursor, src_done, qkey, i)
       ), ins AS (
         INSERT INTO sluice_chunks (run_id, stage, chunk, count, items, rejected, done_at)
-        SELECT run_id, stage, chunk, count, items::json, rejected::json, ${this.#now()}
+        SELECT run_id, stage, chunk, count, items, rejected, ${this.#now()}
         FROM c ORDER BY run_id, stage, chunk
         ON CONFLICT DO NOTHING RETURNING run_id, stage, chunk
       ), ok AS (
@@ -431,7 +435,7 @@ export class PgStore implements Store {
         } else if (m.stage === p.c.stage + 1 && m.chunk === p.c.chunk) {
           input = r.done ? undefined : p.items;
         } else continue;
-        this.#nextStates.set(r.key, { at, state, input });
+        this.#nextStates.set(r.key, { at, state, input, count: p.c.items.length });
       }
     }
     if (this.#nextStates.size > 256) {
@@ -455,23 +459,32 @@ export class PgStore implements Store {
   }
 
   async readChunk(runId: string, stage: number, chunk: number): Promise<Item[] | undefined> {
-    const [r] = await this.#sql<{ items: Item[] }[]>`
+    const [r] = await this.#sql<{ items: string }[]>`
       SELECT items FROM sluice_chunks
       WHERE run_id = ${runId} AND stage = ${stage} AND chunk = ${chunk}`;
-    return r?.items;
+    return r ? JSON.parse(r.items) : undefined;
+  }
+
+  async readChunkRaw(runId: string, stage: number, chunk: number): Promise<RawChunk | undefined> {
+    const [r] = await this.#sql<{ items: string; count: number }[]>`
+      SELECT items, count FROM sluice_chunks
+      WHERE run_id = ${runId} AND stage = ${stage} AND chunk = ${chunk}`;
+    return r ? rawChunk(r.items, r.count) : undefined;
   }
 
   async *readRejected(runId: string): AsyncIterable<Rejected & { stage: number; chunk: number }> {
     let after: [number, number] = [-1, -1];
     for (;;) {
-      const rows = await this.#sql<{ stage: number; chunk: number; rejected: Rejected[] }[]>`
+      const rows = await this.#sql<{ stage: number; chunk: number; rejected: string }[]>`
         SELECT stage, chunk, rejected FROM sluice_chunks
         WHERE run_id = ${runId} AND rejected IS NOT NULL AND (stage, chunk) > (${after[0]}, ${
         after[1]
       })
         ORDER BY stage, chunk LIMIT 50`;
       for (const r of rows) {
-        for (const x of r.rejected) yield { ...x, stage: r.stage, chunk: r.chunk };
+        for (const x of JSON.parse(r.rejected) as Rejected[]) {
+          yield { ...x, stage: r.stage, chunk: r.chunk };
+        }
       }
       if (rows.length < 50) return;
       const last = rows[rows.length - 1];
@@ -523,7 +536,7 @@ export class PgStore implements Store {
       this.#nextStates.delete(key);
       if (performance.now() - kept.at < NEXT_STATE_MS) {
         const state = { ...kept.state };
-        if (kept.input !== undefined) state.input = JSON.parse(kept.input);
+        if (kept.input !== undefined) state.inputRaw = rawChunk(kept.input, kept.count ?? 0);
         return Promise.resolve(state);
       }
     }
@@ -544,13 +557,12 @@ export class PgStore implements Store {
         last_error: string;
         next_at: number;
         dead: boolean;
-        input: Item[] | null;
+        input: string | null;
+        input_count: number | null;
       }[]
     >`
       SELECT r.i::int AS i, d.done, s.next_chunk, s.cursor, s.done AS src_done, a.attempts,
-        a.last_error, a.next_at, a.dead,
-        CASE WHEN r.stage > 0 AND NOT d.done THEN (SELECT p.items FROM sluice_chunks p
-          WHERE p.run_id = r.run_id AND p.stage = r.stage - 1 AND p.chunk = r.chunk) END AS input
+        a.last_error, a.next_at, a.dead, p.items AS input, p.count AS input_count
       -- Each table is read by its key, row by row (LATERAL … LIMIT 1, no EXISTS): the plan is
       -- generic (see connect.ts), made when the tables may still be empty, and must not scan
       -- whole tables once they are not.
@@ -564,7 +576,10 @@ export class PgStore implements Store {
       LEFT JOIN LATERAL (SELECT * FROM sluice_source s
         WHERE r.stage = 0 AND s.run_id = r.run_id LIMIT 1) s ON true
       LEFT JOIN LATERAL (SELECT * FROM sluice_attempts a
-        WHERE a.run_id = r.run_id AND a.stage = r.stage AND a.chunk = r.chunk LIMIT 1) a ON true`;
+        WHERE a.run_id = r.run_id AND a.stage = r.stage AND a.chunk = r.chunk LIMIT 1) a ON true
+      LEFT JOIN LATERAL (SELECT p.items, p.count FROM sluice_chunks p
+        WHERE r.stage > 0 AND NOT d.done AND p.run_id = r.run_id AND p.stage = r.stage - 1
+          AND p.chunk = r.chunk LIMIT 1) p ON true`;
     const out: ChunkState[] = qs.map(() => ({ done: false }));
     for (const r of rows) {
       const state: ChunkState = { done: r.done };
@@ -577,7 +592,7 @@ export class PgStore implements Store {
         state.attempts = { attempts: r.attempts, lastError: r.last_error, nextAt: r.next_at };
         if (r.dead) state.attempts.dead = true;
       }
-      if (r.input) state.input = r.input;
+      if (r.input !== null) state.inputRaw = rawChunk(r.input, r.input_count ?? 0);
       out[r.i - 1] = state;
     }
     return out;
@@ -727,4 +742,11 @@ export class PgStore implements Store {
   }
 
   close(): void {}
+}
+
+const encoder = new TextEncoder();
+
+/** A chunk's stored JSON text as the engine takes it (see `RawChunk`). */
+function rawChunk(json: string, count: number): RawChunk {
+  return { parts: [encoder.encode(json)], count };
 }
