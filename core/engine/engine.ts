@@ -415,7 +415,9 @@ export class Engine {
           const raw = takesStoredJson(stage, inst)
             ? stored ?? await s.readChunkRaw?.(run.id, m.stage - 1, m.chunk)
             : undefined;
-          const input = raw ? undefined : stored
+          const input = raw
+            ? undefined
+            : stored
             ? decodeParts<Item[]>(stored.parts)
             : await s.readChunk(run.id, m.stage - 1, m.chunk);
           if (!raw && !input) throw new Error(`input of ${stage.id} chunk ${m.chunk} is missing`);
