@@ -7,8 +7,12 @@
  */
 import { dirname } from "node:path";
 
-/** Syncs a folder's entries (the names of new files and folders in it) to disk. */
+/**
+ * Syncs a folder's entries (the names of new files and folders in it) to disk. On Windows, where
+ * a folder cannot be opened as a file and NTFS journals names itself, it does nothing.
+ */
 export async function syncFolder(path: string): Promise<void> {
+  if (Deno.build.os === "windows") return;
   const dir = await Deno.open(path, { read: true });
   try {
     await dir.sync();
