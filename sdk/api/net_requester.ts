@@ -4,6 +4,14 @@
  * connects to the resolved address keeping Host and TLS SNI, private/loopback/link-local
  * addresses are refused unless `network.allowPrivate`, `network.caPem` is trusted besides the
  * system CAs, and `network.timeouts.connect`/`request` bound each request.
+ *
+ * Connections are kept alive and reused (an API stage calls the same few hosts thousands of
+ * times: a new TCP and TLS connection per call cost about three times the CPU of the call
+ * itself), idle ones are closed after {@linkcode IDLE_SOCKET_MS}, and a call whose reused
+ * connection turns out to have been closed by the server is sent again on a new one (Deno's
+ * `node:http` client does this itself; `net_requester_test.ts` checks it). Resolved
+ * addresses are kept for their DNS TTL (at most {@linkcode MAX_DNS_CACHE_MS}); the private-address
+ * check runs on every call.
  * @module
  */
 import http from "node:http";
@@ -38,7 +46,16 @@ export interface NetRequesterOptions {
   maxBodyBytes?: number;
   /** `User-Agent` header (default `Sluice/1`). */
   userAgent?: string;
+  /** Clock of the DNS cache (epoch ms; default `Date.now`). */
+  now?: () => number;
 }
+
+/** Idle kept-alive connections are closed after this long (below common server idle timeouts). */
+export const IDLE_SOCKET_MS = 4_000;
+/** A resolved address is reused for its TTL, at most this long. */
+export const MAX_DNS_CACHE_MS = 300_000;
+/** Host names whose address is kept at most (the oldest is dropped first). */
+const DNS_CACHE_SIZE = 1_000;
 
 /** A requester that also owns its DNS client. */
 export interface NetRequester extends HttpRequester, Disposable {
@@ -46,14 +63,21 @@ export interface NetRequester extends HttpRequester, Disposable {
   close(): void;
 }
 
+/** A resolved address and how long it may be reused (ms, from the record's TTL). */
+interface Resolved {
+  ip: string;
+  family: 4 | 6;
+  ttlMs: number;
+}
+
 async function resolveAddress(
   dns: DnsClient | undefined,
   host: string,
   signal?: AbortSignal,
-): Promise<{ ip: string; family: 4 | 6 } | undefined> {
+): Promise<Resolved | undefined> {
   const bare = host.replace(/^\[|\]$/g, "");
   const fam = ipFamily(bare);
-  if (fam !== 0) return { ip: bare, family: fam };
+  if (fam !== 0) return { ip: bare, family: fam, ttlMs: 0 };
   if (!dns) return undefined; // system resolver
   let nx = false;
   const problems: string[] = [];
@@ -65,8 +89,10 @@ async function resolveAddress(
     }
     if (r.rcode === "NXDOMAIN") nx = true;
     else if (r.rcode !== "NOERROR") problems.push(`${type} ${host}: ${r.rcode} from ${r.server}`);
-    const ip = r.answers.find((a) => a.type === type)?.data;
-    if (typeof ip === "string") return { ip, family: type === "A" ? 4 : 6 };
+    const rec = r.answers.find((a) => a.type === type);
+    if (typeof rec?.data === "string") {
+      return { ip: rec.data, family: type === "A" ? 4 : 6, ttlMs: rec.ttl * 1000 };
+    }
   }
   if (nx && problems.length === 0) {
     throw new RequestRefusedError(
@@ -81,41 +107,46 @@ async function resolveAddress(
 /** Creates the requester; see the module doc. */
 export function createNetRequester(options: NetRequesterOptions): NetRequester {
   const net = options.network;
+  const now = options.now ?? Date.now;
   const ownDns = !options.dns && net.dnsServers.length > 0;
   const dns = options.dns ??
     (ownDns ? new DnsClient({ servers: net.dnsServers, timeoutMs: net.timeouts.dns }) : undefined);
   const maxBody = options.maxBodyBytes ?? 4 << 20;
   // Deno adds `ca` to its default root store (node would replace it), like sdk/net/http_request.
   const ca = net.caPem || undefined;
+  const agents = {
+    http: new http.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
+    https: new https.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
+  };
+  const addresses = new Map<string, Resolved & { until: number }>();
   const close = () => {
     if (ownDns) dns?.close();
+    agents.http.destroy();
+    agents.https.destroy();
   };
 
-  const request = async (req: ApiRequest): Promise<ApiResponse> => {
-    let url: URL;
-    try {
-      url = new URL(req.url);
-    } catch {
-      throw new RequestRefusedError(`${JSON.stringify(req.url)} is not a URL`);
+  /** The host's address: from the cache while its TTL lasts, else asked again. */
+  const addressOf = async (host: string, signal?: AbortSignal) => {
+    const kept = addresses.get(host);
+    if (kept && kept.until > now()) return kept;
+    const addr = await resolveAddress(dns, host, signal);
+    if (addr && addr.ttlMs > 0) {
+      addresses.delete(host);
+      if (addresses.size >= DNS_CACHE_SIZE) addresses.delete(addresses.keys().next().value!);
+      addresses.set(host, { ...addr, until: now() + Math.min(addr.ttlMs, MAX_DNS_CACHE_MS) });
     }
-    if (url.protocol !== "https:" && url.protocol !== "http:") {
-      throw new RequestRefusedError(`${url.protocol} URLs are not supported (${url.origin})`);
-    }
-    const addr = await resolveAddress(dns, url.hostname, req.signal);
-    if (addr && !mayConnect(addr.ip, net.allowPrivate)) {
-      throw new RequestRefusedError(
-        `${url.hostname} resolves to ${addr.ip}, a private or reserved address; refused ` +
-          `(set network.allowPrivate only if this service is meant to be on your network)`,
-      );
-    }
-    const secure = url.protocol === "https:";
-    const mod = secure ? https : http;
-    const headers: Record<string, string> = {
-      "user-agent": options.userAgent ?? "Sluice/1",
-      ...req.headers,
-    };
-    if (req.body !== undefined) headers["content-length"] = String(Buffer.byteLength(req.body));
-    return await new Promise<ApiResponse>((resolve, reject) => {
+    return addr;
+  };
+
+  /** One attempt over a pooled connection (new or kept alive). */
+  const send = (
+    req: ApiRequest,
+    url: URL,
+    addr: Resolved | undefined,
+    headers: Record<string, string>,
+  ) =>
+    new Promise<ApiResponse>((resolve, reject) => {
+      const secure = url.protocol === "https:";
       let settled = false;
       const done = (err: Error | null, res?: ApiResponse) => {
         if (settled) return;
@@ -132,13 +163,13 @@ export function createNetRequester(options: NetRequesterOptions): NetRequester {
         () => done(new Error(`no complete answer within ${net.timeouts.request} ms`)),
         net.timeouts.request,
       );
-      const r = mod.request({
+      const r = (secure ? https : http).request({
         host: url.hostname.replace(/^\[|\]$/g, ""),
         port: url.port ? Number(url.port) : secure ? 443 : 80,
         path: url.pathname + url.search,
         method: req.method ?? "GET",
         headers,
-        agent: false,
+        agent: secure ? agents.https : agents.http,
         ...(addr
           ? {
             lookup: ((_h: string, o: { all?: boolean }, cb: LookupCallback) =>
@@ -184,6 +215,30 @@ export function createNetRequester(options: NetRequesterOptions): NetRequester {
       if (req.body !== undefined) r.write(req.body);
       r.end();
     });
+
+  const request = async (req: ApiRequest): Promise<ApiResponse> => {
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch {
+      throw new RequestRefusedError(`${JSON.stringify(req.url)} is not a URL`);
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") {
+      throw new RequestRefusedError(`${url.protocol} URLs are not supported (${url.origin})`);
+    }
+    const addr = await addressOf(url.hostname, req.signal);
+    if (addr && !mayConnect(addr.ip, net.allowPrivate)) {
+      throw new RequestRefusedError(
+        `${url.hostname} resolves to ${addr.ip}, a private or reserved address; refused ` +
+          `(set network.allowPrivate only if this service is meant to be on your network)`,
+      );
+    }
+    const headers: Record<string, string> = {
+      "user-agent": options.userAgent ?? "Sluice/1",
+      ...req.headers,
+    };
+    if (req.body !== undefined) headers["content-length"] = String(Buffer.byteLength(req.body));
+    return await send(req, url, addr, headers);
   };
   return Object.assign(request, { close, [Symbol.dispose]: close });
 }

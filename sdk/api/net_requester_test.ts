@@ -1,0 +1,136 @@
+import assert from "node:assert/strict";
+import { startDnsServer } from "../../testing/dns_server.ts";
+import { DEFAULT_NETWORK, type NetworkSettings } from "../types.ts";
+import { createNetRequester, RequestRefusedError } from "./net_requester.ts";
+
+/**
+ * A raw HTTP/1.1 server on loopback counting connections and requests. `drop(conn, n)` says
+ * whether the n-th request (from 1) on the conn-th connection (from 1) is answered by closing
+ * the connection instead.
+ */
+function rawServer(drop: (conn: number, n: number) => boolean = () => false) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const stats = { connections: 0, requests: 0 };
+  const open = new Set<Deno.Conn>();
+  const serving = (async () => {
+    for await (const conn of listener) {
+      const id = ++stats.connections;
+      open.add(conn);
+      (async () => {
+        const buf = new Uint8Array(8192);
+        let text = "";
+        let n = 0;
+        try {
+          for (;;) {
+            const got = await conn.read(buf);
+            if (got === null) break;
+            text += new TextDecoder().decode(buf.subarray(0, got));
+            while (text.includes("\r\n\r\n")) {
+              text = text.slice(text.indexOf("\r\n\r\n") + 4);
+              n++;
+              stats.requests++;
+              if (drop(id, n)) {
+                conn.close();
+                return;
+              }
+              const body = JSON.stringify({ conn: id, n });
+              await conn.write(new TextEncoder().encode(
+                `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n` +
+                  `connection: keep-alive\r\n\r\n${body}`,
+              ));
+            }
+          }
+        } catch { /* closed */ }
+        open.delete(conn);
+        try {
+          conn.close();
+        } catch { /* closed already */ }
+      })();
+    }
+  })();
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    stats,
+    async close() {
+      listener.close();
+      for (const c of open) {
+        try {
+          c.close();
+        } catch { /* closed */ }
+      }
+      await serving.catch(() => {});
+    },
+  };
+}
+
+function network(dns: string, o: Partial<NetworkSettings> = {}): NetworkSettings {
+  return {
+    ...DEFAULT_NETWORK,
+    dnsServers: [dns],
+    allowPrivate: true,
+    timeouts: { dns: 1000, connect: 2000, request: 3000 },
+    ...o,
+  };
+}
+
+Deno.test("net requester: one kept-alive connection for many calls; the address kept for its TTL", async () => {
+  const dns = await startDnsServer({ zones: { "api.test": { A: ["127.0.0.1"], ttl: 60 } } });
+  const server = rawServer();
+  let clock = 1_000_000;
+  const req = createNetRequester({ network: network(dns.address), now: () => clock });
+  try {
+    const url = `http://api.test:${server.port}/v1/x`;
+    for (let i = 1; i <= 5; i++) {
+      const res = await req({ url });
+      assert.equal(res.status, 200);
+      assert.deepEqual(JSON.parse(res.body), { conn: 1, n: i });
+    }
+    assert.equal(server.stats.connections, 1, "every call after the first reused the connection");
+    assert.equal(dns.queries, 1, "one A query for five calls within the TTL");
+    clock += 61_000;
+    assert.equal((await req({ url })).status, 200);
+    assert.equal(dns.queries, 2, "asked again once the TTL ran out");
+    // The private-address check still runs on a remembered address.
+    const strict = createNetRequester({
+      network: network(dns.address, { allowPrivate: false }),
+      now: () => clock,
+    });
+    try {
+      await assert.rejects(() => strict({ url }), RequestRefusedError);
+      await assert.rejects(() => strict({ url }), /private or reserved address/);
+    } finally {
+      strict.close();
+    }
+  } finally {
+    req.close();
+    await server.close();
+    await dns.close();
+  }
+});
+
+Deno.test("net requester: a call on a kept-alive connection the server closed goes again on a new one; a new connection's failure does not", async () => {
+  const dns = await startDnsServer({ zones: { "api.test": { A: ["127.0.0.1"] } } });
+  // The first connection serves one call and closes on the second without answering.
+  const stale = rawServer((conn, n) => conn === 1 && n === 2);
+  const req = createNetRequester({ network: network(dns.address) });
+  try {
+    const url = `http://api.test:${stale.port}/`;
+    assert.deepEqual(JSON.parse((await req({ url })).body), { conn: 1, n: 1 });
+    const again = await req({ url, method: "POST", body: "{}" });
+    assert.deepEqual(JSON.parse(again.body), { conn: 2, n: 1 });
+    assert.equal(stale.stats.requests, 3);
+
+    // A connection that fails on its first call is not a stale one: the error comes back.
+    const broken = rawServer((_conn, n) => n === 1);
+    try {
+      await assert.rejects(() => req({ url: `http://api.test:${broken.port}/` }), /hang up|reset/i);
+      assert.equal(broken.stats.connections, 1);
+    } finally {
+      await broken.close();
+    }
+  } finally {
+    req.close();
+    await stale.close();
+    await dns.close();
+  }
+});
