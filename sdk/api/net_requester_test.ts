@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { startDnsServer } from "../../testing/dns_server.ts";
+import { createTestCa } from "../../testing/test_ca.ts";
 import { DEFAULT_NETWORK, type NetworkSettings } from "../types.ts";
 import { createNetRequester, RequestRefusedError } from "./net_requester.ts";
 
@@ -131,6 +132,46 @@ Deno.test("net requester: a call on a kept-alive connection the server closed go
   } finally {
     req.close();
     await stale.close();
+    await dns.close();
+  }
+});
+
+Deno.test("net requester: HTTPS with the operator's CA keeps its connection too, per host name", async () => {
+  const ca = await createTestCa();
+  const dns = await startDnsServer({
+    zones: { "api.test": { A: ["127.0.0.1"] }, "other.test": { A: ["127.0.0.1"] } },
+  });
+  const ports: number[] = [];
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: () => {},
+    cert: await ca.issue({ commonName: "api.test", dnsNames: ["api.test", "other.test"] }),
+    key: ca.leafKeyPem,
+  }, (_req, info) => {
+    ports.push((info.remoteAddr as Deno.NetAddr).port);
+    return Response.json({ ok: true });
+  });
+  const req = createNetRequester({ network: network(dns.address, { caPem: ca.caPem }) });
+  try {
+    for (let i = 0; i < 4; i++) {
+      const res = await req({ url: `https://api.test:${server.addr.port}/` });
+      assert.equal(res.status, 200);
+    }
+    assert.equal(new Set(ports).size, 1, `one TLS connection for four calls (ports ${ports})`);
+    // Another name (another SNI) gets a connection of its own.
+    await req({ url: `https://other.test:${server.addr.port}/` });
+    assert.equal(new Set(ports).size, 2);
+    // Without the CA the certificate is refused.
+    const strict = createNetRequester({ network: network(dns.address) });
+    try {
+      await assert.rejects(() => strict({ url: `https://api.test:${server.addr.port}/` }));
+    } finally {
+      strict.close();
+    }
+  } finally {
+    req.close();
+    await server.shutdown();
     await dns.close();
   }
 });
