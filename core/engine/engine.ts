@@ -21,7 +21,7 @@ import {
   type StageSnapshot,
   type TriggerInfo,
 } from "../store/store.ts";
-import { decodeParts } from "../store/chunk_codec.ts";
+import { decodeRaw } from "../store/chunk_codec.ts";
 import { type Logger, silentLogger } from "../telemetry/log.ts";
 import { type ChunkRef, type EngineHooks, noopEngineHooks } from "../telemetry/engine_telemetry.ts";
 import { backoffDelay } from "./backoff.ts";
@@ -418,7 +418,7 @@ export class Engine {
           const input = raw
             ? undefined
             : stored
-            ? decodeParts<Item[]>(stored.parts)
+            ? decodeRaw<Item[]>(stored)
             : await s.readChunk(run.id, m.stage - 1, m.chunk);
           if (!raw && !input) throw new Error(`input of ${stage.id} chunk ${m.chunk} is missing`);
           inputCount = raw?.count ?? input!.length;
@@ -578,7 +578,7 @@ export class Engine {
       outcome = await callStage({
         stage,
         instance: inst,
-        input: Array.isArray(input) ? input : decodeParts<Item[]>(input.parts),
+        input: Array.isArray(input) ? input : decodeRaw<Item[]>(input),
         chunk: m.chunk,
         signal,
         when: fns.when,

@@ -2,6 +2,7 @@
  * Encodes chunks of items as UTF-8 JSON split into parts that fit a Deno KV value (64 KiB cap).
  * @module
  */
+import type { RawChunk } from "./store.ts";
 
 /** Largest part written to one KV value, leaving headroom below the 64 KiB limit. */
 export const PART_BYTES = 60_000;
@@ -29,4 +30,9 @@ export function decodeParts<T>(parts: Uint8Array[]): T {
     at += p.length;
   }
   return JSON.parse(decoder.decode(all)) as T;
+}
+
+/** Parses a chunk as stored: from its text when the store kept it, else from its parts. */
+export function decodeRaw<T>(raw: RawChunk): T {
+  return raw.text !== undefined ? JSON.parse(raw.text) as T : decodeParts<T>(raw.parts);
 }

@@ -215,6 +215,8 @@ export interface ChunkCommit {
 export interface RawChunk {
   parts: Uint8Array[];
   count: number;
+  /** The same JSON as text, when the store has it as text (parsing it skips a decode). */
+  text?: string;
 }
 
 /** One line of a run's log (plugin output and engine events), tagged by stage and chunk. */

@@ -746,7 +746,18 @@ export class PgStore implements Store {
 
 const encoder = new TextEncoder();
 
-/** A chunk's stored JSON text as the engine takes it (see `RawChunk`). */
+/**
+ * A chunk's stored JSON text as the engine takes it (see `RawChunk`): the bytes for a plugin are
+ * made on first use, as an engine that parses the items (in-process stages, `when`) never needs
+ * them.
+ */
 function rawChunk(json: string, count: number): RawChunk {
-  return { parts: [encoder.encode(json)], count };
+  let parts: Uint8Array[] | undefined;
+  return {
+    count,
+    text: json,
+    get parts() {
+      return parts ??= [encoder.encode(json)];
+    },
+  };
 }
