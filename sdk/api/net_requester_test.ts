@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { startDnsServer } from "../../testing/dns_server.ts";
 import { createTestCa } from "../../testing/test_ca.ts";
+import { serveTcp } from "../../testing/tcp_server.ts";
 import { DEFAULT_NETWORK, type NetworkSettings } from "../types.ts";
 import { createNetRequester, RequestRefusedError } from "./net_requester.ts";
 
@@ -10,58 +11,29 @@ import { createNetRequester, RequestRefusedError } from "./net_requester.ts";
  * the connection instead.
  */
 function rawServer(drop: (conn: number, n: number) => boolean = () => false) {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const stats = { connections: 0, requests: 0 };
-  const open = new Set<Deno.Conn>();
-  const serving = (async () => {
-    for await (const conn of listener) {
-      const id = ++stats.connections;
-      open.add(conn);
-      (async () => {
-        const buf = new Uint8Array(8192);
-        let text = "";
-        let n = 0;
-        try {
-          for (;;) {
-            const got = await conn.read(buf);
-            if (got === null) break;
-            text += new TextDecoder().decode(buf.subarray(0, got));
-            while (text.includes("\r\n\r\n")) {
-              text = text.slice(text.indexOf("\r\n\r\n") + 4);
-              n++;
-              stats.requests++;
-              if (drop(id, n)) {
-                conn.close();
-                return;
-              }
-              const body = JSON.stringify({ conn: id, n });
-              await conn.write(new TextEncoder().encode(
-                `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n` +
-                  `connection: keep-alive\r\n\r\n${body}`,
-              ));
-            }
-          }
-        } catch { /* closed */ }
-        open.delete(conn);
-        try {
-          conn.close();
-        } catch { /* closed already */ }
-      })();
-    }
-  })();
-  return {
-    port: (listener.addr as Deno.NetAddr).port,
-    stats,
-    async close() {
-      listener.close();
-      for (const c of open) {
-        try {
-          c.close();
-        } catch { /* closed */ }
+  const server = serveTcp(async (conn, id) => {
+    stats.connections = id;
+    const buf = new Uint8Array(8192);
+    let text = "";
+    for (let n = 0;;) {
+      const got = await conn.read(buf);
+      if (got === null) return;
+      text += new TextDecoder().decode(buf.subarray(0, got));
+      while (text.includes("\r\n\r\n")) {
+        text = text.slice(text.indexOf("\r\n\r\n") + 4);
+        n++;
+        stats.requests++;
+        if (drop(id, n)) return;
+        const body = JSON.stringify({ conn: id, n });
+        await conn.write(new TextEncoder().encode(
+          `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n` +
+            `connection: keep-alive\r\n\r\n${body}`,
+        ));
       }
-      await serving.catch(() => {});
-    },
-  };
+    }
+  });
+  return { ...server, stats };
 }
 
 function network(dns: string, o: Partial<NetworkSettings> = {}): NetworkSettings {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { nativeErrorKind, requestNative } from "./http_native.ts";
 import { HttpProbeError } from "./http_errors.ts";
 import type { RequestOnceOptions } from "./http_request.ts";
+import { serveTcp } from "../../testing/tcp_server.ts";
 
 const enc = new TextEncoder();
 
@@ -10,43 +11,19 @@ const enc = new TextEncoder();
  * whatever bytes it wants (and may keep the connection open). Returns the port and the heads.
  */
 function rawServer(answer: (conn: Deno.Conn, head: string) => Promise<void>) {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const heads: string[] = [];
-  const open = new Set<Deno.Conn>();
-  const serving = (async () => {
-    for await (const conn of listener) {
-      open.add(conn);
-      (async () => {
-        const buf = new Uint8Array(8192);
-        let head = "";
-        while (!head.includes("\r\n\r\n")) {
-          const n = await conn.read(buf).catch(() => null);
-          if (n === null) return;
-          head += new TextDecoder().decode(buf.subarray(0, n));
-        }
-        heads.push(head);
-        await answer(conn, head).catch(() => {});
-      })().finally(() => {
-        open.delete(conn);
-        try {
-          conn.close();
-        } catch { /* closed */ }
-      });
+  const server = serveTcp(async (conn) => {
+    const buf = new Uint8Array(8192);
+    let head = "";
+    while (!head.includes("\r\n\r\n")) {
+      const n = await conn.read(buf).catch(() => null);
+      if (n === null) return;
+      head += new TextDecoder().decode(buf.subarray(0, n));
     }
-  })();
-  return {
-    port: (listener.addr as Deno.NetAddr).port,
-    heads,
-    async close() {
-      listener.close();
-      for (const c of open) {
-        try {
-          c.close();
-        } catch { /* closed */ }
-      }
-      await serving.catch(() => {});
-    },
-  };
+    heads.push(head);
+    await answer(conn, head);
+  });
+  return { ...server, heads };
 }
 
 const write = (conn: Deno.Conn, s: string | Uint8Array) =>
