@@ -20,6 +20,7 @@ import postgres from "postgres";
 import { LEADS_TABLE, startFlagship } from "../testing/flagship_world.ts";
 import { profileMarkdown, readRunStderr, startProfiling } from "./cpu_profile.ts";
 import { freePort } from "./webhook_server.ts";
+import { startSpanSink } from "./span_sink.ts";
 import {
   cpuByGroup,
   newTreeSample,
@@ -80,13 +81,7 @@ export async function runFlagshipBench(
   const nice = prioritizeWorld();
   // Tracing: OTLP/HTTP to a sink in this process (its CPU counts with the world's, not the
   // pipeline's: a collector is not part of Sluice).
-  let spans = 0;
-  const sink = opts.tracing
-    ? Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
-      spans += (await req.text()).split('"spanId"').length - 1;
-      return Response.json({});
-    })
-    : undefined;
+  const sink = opts.tracing ? startSpanSink() : undefined;
   try {
     const runId = "flagship-bench";
     const out = join(dir, "out.jsonl");
@@ -102,7 +97,7 @@ export async function runFlagshipBench(
       u.pathname = "/sluice_store";
       storeEnv = { SLUICE_DATABASE_URL: u.toString() };
     }
-    if (sink) storeEnv.SLUICE_TELEMETRY_OTLP_ENDPOINT = `http://127.0.0.1:${sink.addr.port}`;
+    if (sink) storeEnv.SLUICE_TELEMETRY_OTLP_ENDPOINT = sink.url;
     const pgCpu0 = serverCpuSeconds(postmaster);
     const cpu0 = cpuProcess.cpuUsage();
     const inspectPort = opts.profile ? freePort() : undefined;
@@ -169,7 +164,7 @@ export async function runFlagshipBench(
       exitCode: status.code,
       summary,
       loadBefore,
-      tracing: { on: !!sink, spans },
+      tracing: { on: !!sink, spans: sink?.spans ?? 0 },
     };
     const markdown = [
       `Full flagship pipeline (\`pipelines/no-website-leads.yaml\` + postgres-export; search and ` +
@@ -180,7 +175,7 @@ export async function runFlagshipBench(
           : "file-backed Deno KV (store + queue)"
       }, sandboxed plugins; ${
         sink
-          ? `traced (OTLP/HTTP to a loopback sink, ${spans.toLocaleString("en")} spans)`
+          ? `traced (OTLP/HTTP to a loopback sink, ${r.tracing.spans.toLocaleString("en")} spans)`
           : "not traced"
       }; ` +
       `shipped stage settings except rdap and search-verify rates (one fake server answers every ` +
@@ -216,7 +211,7 @@ export async function runFlagshipBench(
     ].join("\n");
     return { ...r, markdown };
   } finally {
-    await sink?.shutdown();
+    await sink?.close();
     if (nice < 0) os.setPriority(0);
     await f.close();
     await Deno.remove(dir, { recursive: true }).catch(() => {});

@@ -30,6 +30,7 @@ import type { Backend, RunRecord } from "../core/store/store.ts";
 import { createTelemetry, type Telemetry } from "../core/telemetry/setup.ts";
 import { startPostgres } from "../testing/postgres.ts";
 import { InspectorProfiler, profileMarkdown, summarize } from "./cpu_profile.ts";
+import { startSpanSink } from "./span_sink.ts";
 import { freePort } from "./webhook_server.ts";
 
 const { values } = parseArgs({
@@ -369,12 +370,8 @@ if (values.worker) {
     const paired = Number(values["tracing-paired"]);
     // OTLP/HTTP to a sink in this process (its CPU is not counted: the collector's is not
     // Sluice's).
-    let spans = 0;
-    const sink = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
-      spans += (await req.text()).split('"spanId"').length - 1;
-      return Response.json({});
-    });
-    const otlp = `http://127.0.0.1:${sink.addr.port}`;
+    const sink = startSpanSink();
+    const otlp = sink.url;
     if (rounds > 0) {
       // Off and on alternate so both see the same load.
       const runs: Record<"off" | "on", { worker: number; pg: number; jobs: number }> = {
@@ -421,7 +418,7 @@ if (values.worker) {
       const on = per("on");
       console.log(
         `\nTracing (${tracingWorkers} worker(s), ${rounds} round(s) each, alternating; OTLP/HTTP to a loopback ` +
-          `sink; ${spans} spans received; load average now ${
+          `sink; ${sink.spans} spans received; load average now ${
             Deno.loadavg().map((l) => l.toFixed(1)).join(" ")
           }):\n`,
       );
@@ -471,7 +468,7 @@ if (values.worker) {
       const pg = total.pg / total.jobs;
       console.log(
         `\nTracing, paired (${paired} cluster(s) of ${workers} workers, half of them tracing; ` +
-          `OTLP/HTTP to a loopback sink; ${spans} spans received in all; load average now ${
+          `OTLP/HTTP to a loopback sink; ${sink.spans} spans received in all; load average now ${
             Deno.loadavg().map((l) => l.toFixed(1)).join(" ")
           }):\n`,
       );
@@ -491,7 +488,7 @@ if (values.worker) {
         }`,
       );
     }
-    await sink.shutdown();
+    await sink.close();
     console.log("\n| backend (one process) | jobs | seconds | jobs/s |");
     console.log("|---|---|---|---|");
     const kv = await child(["--single", "kv", ...passArgs()]);
