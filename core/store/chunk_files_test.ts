@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { dirname, relative } from "node:path";
 import { chunkDirFor, ChunkFiles } from "./chunk_files.ts";
-import { heldSyncs, until } from "../../sdk/io/held_syncs.ts";
+import { heldSyncs, until } from "../../testing/held_syncs.ts";
 
 Deno.test("chunk files: written once per token, read back, removed by run; odd run ids stay inside", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sluice-chunks-" });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { FolderSyncs, makeFolderDurably, writeFileDurably } from "./durable_files.ts";
-import { heldSyncs, until } from "./held_syncs.ts";
+import { heldSyncs, until } from "../../testing/held_syncs.ts";
 
 Deno.test("folder syncs: callers during a running sync share the one queued after it; failures reach every waiter", async () => {
   const held = heldSyncs();
