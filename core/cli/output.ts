@@ -5,6 +5,7 @@
  */
 import { stringify } from "csv-stringify/sync";
 import type { Item } from "../../sdk/types.ts";
+import { writeFileDurablyWith } from "../../sdk/io/durable_files.ts";
 import type { RunRecord, Store } from "../store/store.ts";
 
 /** Yields the items of the run's last stage, chunk by chunk in chunk order. */
@@ -25,13 +26,14 @@ function flatten(item: Record<string, unknown>, prefix = "", out: Record<string,
   return out;
 }
 
-/** Writes the run's output to `path`; returns the number of items. */
+/**
+ * Writes the run's output to `path` (CSV when it ends in `.csv`, else JSON lines), replacing it
+ * whole and durably (`writeFileDurablyWith`); returns the number of items.
+ */
 export async function writeRunOutput(store: Store, run: RunRecord, path: string): Promise<number> {
-  const tmp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
-  const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
   const enc = new TextEncoder();
   let n = 0;
-  try {
+  await writeFileDurablyWith(path, async (write) => {
     if (/\.csv$/i.test(path)) {
       // Two passes: the header is the union of every item's (flattened) columns.
       const columns = new Set<string>();
@@ -39,26 +41,23 @@ export async function writeRunOutput(store: Store, run: RunRecord, path: string)
         for (const i of items) for (const k of Object.keys(flatten(i))) columns.add(k);
       }
       const cols = [...columns];
-      await file.write(enc.encode(stringify([cols])));
+      await write(enc.encode(stringify([cols])));
       for await (const items of runItems(store, run)) {
         const rows = items.map((i) => {
           const f = flatten(i);
           return cols.map((c) => f[c] ?? "");
         });
         n += rows.length;
-        if (rows.length) await file.write(enc.encode(stringify(rows)));
+        if (rows.length) await write(enc.encode(stringify(rows)));
       }
     } else {
       for await (const items of runItems(store, run)) {
         n += items.length;
         if (items.length) {
-          await file.write(enc.encode(items.map((i) => JSON.stringify(i)).join("\n") + "\n"));
+          await write(enc.encode(items.map((i) => JSON.stringify(i)).join("\n") + "\n"));
         }
       }
     }
-  } finally {
-    file.close();
-  }
-  await Deno.rename(tmp, path);
+  });
   return n;
 }

@@ -16,6 +16,7 @@
 import { z } from "zod";
 import { dirname } from "node:path";
 import { ManifestPermissions } from "./manifest.ts";
+import { writeFileDurably } from "../../sdk/io/durable_files.ts";
 
 /** One installed version of one plugin. */
 export const LockEntry = z.strictObject({
@@ -87,26 +88,13 @@ export function formatLock(lock: LockFile): string {
 }
 
 /**
- * Writes the lock atomically: a temporary file in the same folder, flushed, then renamed over
- * `path`. A crash leaves either the old or the new lock, never half of one.
+ * Writes the lock atomically and durably (`writeFileDurably`: temp file beside it, synced,
+ * renamed over `path`, folder synced). A crash or power loss leaves either the old or the new
+ * lock, never half of one.
  */
 export async function writeLock(path: string, lock: LockFile): Promise<void> {
   await Deno.mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-  try {
-    const file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o644 });
-    try {
-      const bytes = new TextEncoder().encode(formatLock(lock));
-      for (let off = 0; off < bytes.length;) off += await file.write(bytes.subarray(off));
-      await file.sync();
-    } finally {
-      file.close();
-    }
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
+  await writeFileDurably(path, formatLock(lock), { mode: 0o644 });
 }
 
 /**

@@ -11,8 +11,8 @@ import type { PluginRegistry } from "../plugins/manifest.ts";
 import { join } from "../paths.ts";
 import { type Logger, silentLogger } from "../telemetry/log.ts";
 import { type Clock, systemClock, type TimerHandle } from "./clock.ts";
+import { writeFileDurably } from "../../sdk/io/durable_files.ts";
 import {
-  atomicWriteFile,
   listVersions,
   type PipelineVersion,
   pruneVersions,
@@ -316,7 +316,7 @@ export class PipelineCatalog {
       await saveVersion(this.#o.dir, name, old, this.#clock.now());
       await pruneVersions(this.#o.dir, name, this.#o.keepVersions ?? 50);
     }
-    await atomicWriteFile(target, text);
+    await writeFileDurably(target, text);
     await this.reload();
     return this.#files.get(target)!.entry;
   }

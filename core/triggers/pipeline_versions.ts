@@ -1,10 +1,11 @@
 /**
  * Previous versions of pipeline files, kept as `<dir>/.versions/<name>/<timestamp>.yaml` where
- * the timestamp is UTC in the form `20250102T030405123Z` (sortable, safe in file names), and an
- * atomic file write (temp file, fsync, rename).
+ * the timestamp is UTC in the form `20250102T030405123Z` (sortable, safe in file names). A version
+ * is on disk (data and name synced) before the file it keeps is replaced.
  * @module
  */
 import { join } from "../paths.ts";
+import { createFileDurably, makeFolderDurably } from "../../sdk/io/durable_files.ts";
 
 /** One saved version of a pipeline file. */
 export interface PipelineVersion {
@@ -53,13 +54,13 @@ export async function saveVersion(
   now: number,
 ): Promise<PipelineVersion> {
   const folder = versionsDir(dir, name);
-  await Deno.mkdir(folder, { recursive: true });
+  await makeFolderDurably(folder);
   const stamp = versionStamp(now);
   for (let n = 0;; n++) {
     const id = n === 0 ? stamp : `${stamp}-${n}`;
     const path = join(folder, `${id}.yaml`);
     try {
-      await Deno.writeTextFile(path, text, { createNew: true });
+      await createFileDurably(path, text);
     } catch (e) {
       if (e instanceof Deno.errors.AlreadyExists) continue;
       throw e;
@@ -112,25 +113,4 @@ export async function readVersion(dir: string, name: string, id: string): Promis
 export async function pruneVersions(dir: string, name: string, keep: number): Promise<void> {
   const all = await listVersions(dir, name);
   for (const v of all.slice(keep)) await Deno.remove(v.path).catch(() => {});
-}
-
-/** Writes `text` to `path` atomically: a temp file beside it, fsync, then rename over. */
-export async function atomicWriteFile(path: string, text: string): Promise<void> {
-  const slash = path.lastIndexOf("/");
-  const tmp = `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.${crypto.randomUUID()}.tmp`;
-  const file = await Deno.open(tmp, { write: true, createNew: true });
-  try {
-    const data = new TextEncoder().encode(text);
-    let off = 0;
-    while (off < data.length) off += await file.write(data.subarray(off));
-    await file.syncData();
-  } finally {
-    file.close();
-  }
-  try {
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
 }

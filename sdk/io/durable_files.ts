@@ -5,7 +5,7 @@
  * ordered journal). Folder syncs are shared by concurrent writers ({@linkcode FolderSyncs}).
  * @module
  */
-import { dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
 
 /**
  * Syncs a folder's entries (the names of new files and folders in it) to disk. On Windows, where
@@ -62,21 +62,46 @@ export class FolderSyncs {
 
 const shared = new FolderSyncs();
 
+/** Options of {@linkcode writeFileDurably}. */
+export interface DurableWriteOptions {
+  /** Folder syncs to share (default: the process's). */
+  folders?: FolderSyncs;
+  /** Permission bits of the new file (default: 0o666 less the umask). */
+  mode?: number;
+}
+
 /**
  * Writes `data` to `path` so that after a crash or power loss `path` holds either its old content
- * or all of `data`: a temp file beside it, synced, renamed over `path`, then the folder synced.
- * A failed write leaves no temp file behind.
+ * or all of `data` (see {@linkcode writeFileDurablyWith}).
  */
-export async function writeFileDurably(
+export function writeFileDurably(
   path: string,
-  data: Uint8Array,
-  folders: FolderSyncs = shared,
+  data: Uint8Array | string,
+  opts: DurableWriteOptions = {},
 ): Promise<void> {
-  const tmp = `${path}.tmp-${crypto.randomUUID()}`;
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  return writeFileDurablyWith(path, (write) => write(bytes), opts);
+}
+
+/**
+ * Writes what `fill` hands to its `write` to `path` so that after a crash or power loss `path`
+ * holds either its old content or all of the new: a hidden temp file beside it
+ * (`.<name>.<uuid>.tmp`, so folder watchers and listings by extension pass it by), synced,
+ * renamed over `path`, then the folder synced. A failed write (`fill` throwing included) leaves
+ * `path` as it was and no temp file behind.
+ */
+export async function writeFileDurablyWith(
+  path: string,
+  fill: (write: (bytes: Uint8Array) => Promise<void>) => Promise<void>,
+  opts: DurableWriteOptions = {},
+): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${crypto.randomUUID()}.tmp`);
   try {
-    const file = await Deno.open(tmp, { write: true, createNew: true });
+    const file = await Deno.open(tmp, { write: true, createNew: true, mode: opts.mode });
     try {
-      for (let at = 0; at < data.length;) at += await file.write(data.subarray(at));
+      await fill(async (bytes) => {
+        for (let at = 0; at < bytes.length;) at += await file.write(bytes.subarray(at));
+      });
       await file.syncData();
     } finally {
       file.close();
@@ -84,6 +109,31 @@ export async function writeFileDurably(
     await Deno.rename(tmp, path);
   } catch (err) {
     await Deno.remove(tmp).catch(() => {});
+    throw err;
+  }
+  await (opts.folders ?? shared).sync(dirname(path));
+}
+
+/**
+ * Creates `path` with `data`, failing with `Deno.errors.AlreadyExists` when it exists, and makes
+ * both durable: the data synced, then the folder. A failed write removes the partial file.
+ */
+export async function createFileDurably(
+  path: string,
+  data: Uint8Array | string,
+  folders: FolderSyncs = shared,
+): Promise<void> {
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  const file = await Deno.open(path, { write: true, createNew: true });
+  try {
+    try {
+      for (let at = 0; at < bytes.length;) at += await file.write(bytes.subarray(at));
+      await file.syncData();
+    } finally {
+      file.close();
+    }
+  } catch (err) {
+    await Deno.remove(path).catch(() => {});
     throw err;
   }
   await folders.sync(dirname(path));

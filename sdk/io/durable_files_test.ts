@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { FolderSyncs, makeFolderDurably, writeFileDurably } from "./durable_files.ts";
+import {
+  createFileDurably,
+  FolderSyncs,
+  makeFolderDurably,
+  writeFileDurably,
+  writeFileDurablyWith,
+} from "./durable_files.ts";
 import { heldSyncs, until } from "../../testing/held_syncs.ts";
 
 Deno.test("folder syncs: callers during a running sync share the one queued after it; failures reach every waiter", async () => {
@@ -46,8 +52,8 @@ Deno.test("writeFileDurably: replaces the file whole, syncs its folder before re
     const path = `${dir}/out.csv`;
     await Deno.writeTextFile(path, "old");
     let done = false;
-    const w = writeFileDurably(path, new TextEncoder().encode("new content"), folders).then(() =>
-      done = true
+    const w = writeFileDurably(path, new TextEncoder().encode("new content"), { folders }).then(
+      () => done = true,
     );
     await until("the folder is being synced", () => held.calls.length === 1);
     assert.equal(held.calls[0].path, dir);
@@ -89,6 +95,67 @@ Deno.test("makeFolderDurably: syncs each folder a new folder is named in, nothin
     // A file in the way is an error, not a silent success.
     await Deno.writeTextFile(`${dir}/f`, "");
     await assert.rejects(() => makeFolderDurably(`${dir}/f/g`, folders));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("writeFileDurablyWith: streams into a hidden temp file; a failing fill leaves the old file and no temp file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-durable-" });
+  try {
+    const synced: string[] = [];
+    const folders = new FolderSyncs((path) => {
+      synced.push(path);
+      return Promise.resolve();
+    });
+    const path = `${dir}/out.jsonl`;
+    await Deno.writeTextFile(path, "old\n");
+    const seen: string[] = [];
+    await assert.rejects(
+      () =>
+        writeFileDurablyWith(path, async (write) => {
+          await write(new TextEncoder().encode("half"));
+          for await (const e of Deno.readDir(dir)) seen.push(e.name);
+          throw new Error("the source broke");
+        }, { folders }),
+      /the source broke/,
+    );
+    // While filling, the temp file was hidden beside the target.
+    assert.ok(seen.some((n) => /^\.out\.jsonl\.[0-9a-f-]{36}\.tmp$/.test(n)), seen.join(", "));
+    assert.equal(await Deno.readTextFile(path), "old\n");
+    assert.deepEqual(synced, [], "nothing renamed, nothing to sync");
+    const names = [];
+    for await (const e of Deno.readDir(dir)) names.push(e.name);
+    assert.deepEqual(names, ["out.jsonl"]);
+
+    await writeFileDurablyWith(path, async (write) => {
+      for (const line of ["a\n", "b\n"]) await write(new TextEncoder().encode(line));
+    }, { folders, mode: 0o640 });
+    assert.equal(await Deno.readTextFile(path), "a\nb\n");
+    assert.deepEqual(synced, [dir]);
+    if (Deno.build.os !== "windows") assert.equal((await Deno.stat(path)).mode! & 0o777, 0o640);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("createFileDurably: creates only a new file, synced with its folder; an existing one is kept", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-durable-" });
+  try {
+    const synced: string[] = [];
+    const folders = new FolderSyncs((path) => {
+      synced.push(path);
+      return Promise.resolve();
+    });
+    await createFileDurably(`${dir}/v1.yaml`, "first", folders);
+    assert.equal(await Deno.readTextFile(`${dir}/v1.yaml`), "first");
+    assert.deepEqual(synced, [dir]);
+    await assert.rejects(
+      () => createFileDurably(`${dir}/v1.yaml`, "second", folders),
+      Deno.errors.AlreadyExists,
+    );
+    assert.equal(await Deno.readTextFile(`${dir}/v1.yaml`), "first");
+    assert.deepEqual(synced, [dir]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -11,7 +11,7 @@
  * @module
  */
 import { dirname, isAbsolute, join, normalize, relative, resolve } from "node:path";
-import { makeFolderDurably, syncFolderOf, writeFileDurably } from "../io/durable_files.ts";
+import { makeFolderDurably, writeFileDurably, writeFileDurablyWith } from "../io/durable_files.ts";
 
 /** Options of {@linkcode resolveOutputPath}. */
 export interface OutputPathOptions {
@@ -72,10 +72,7 @@ export async function writePart(
 ): Promise<void> {
   const dir = partsDir(finalPath);
   await makeFolderDurably(dir);
-  await writeFileDurably(
-    join(dir, partName(chunk)),
-    typeof content === "string" ? enc.encode(content) : content,
-  );
+  await writeFileDurably(join(dir, partName(chunk)), content);
 }
 
 /** Options of {@linkcode finalizeParts}. */
@@ -132,30 +129,17 @@ export async function finalizeParts(
   }
   names.sort();
   await makeFolderDurably(dirname(finalPath));
-  const tmp = `${finalPath}.tmp-${crypto.randomUUID()}`;
-  try {
-    {
-      using out = await Deno.open(tmp, { write: true, create: true, truncate: true });
-      const w = async (data: Uint8Array) => {
-        for (let off = 0; off < data.length;) off += await out.write(data.subarray(off));
-      };
-      if (options.bom) await w(new Uint8Array([0xef, 0xbb, 0xbf]));
-      if (options.header !== undefined) {
-        await w(typeof options.header === "string" ? enc.encode(options.header) : options.header);
-      }
-      for (const n of names) {
-        const data = await Deno.readFile(join(dir, n));
-        await w(options.mapPart ? await options.mapPart(data, Number(n.slice(0, 10))) : data);
-      }
-      await out.syncData();
+  // The final file's name is on disk (its folder synced) before the parts it replaces go.
+  await writeFileDurablyWith(finalPath, async (write) => {
+    if (options.bom) await write(new Uint8Array([0xef, 0xbb, 0xbf]));
+    if (options.header !== undefined) {
+      await write(typeof options.header === "string" ? enc.encode(options.header) : options.header);
     }
-    await Deno.rename(tmp, finalPath);
-  } catch (err) {
-    await Deno.remove(tmp).catch(() => {});
-    throw err;
-  }
-  // The final file's name must be on disk before the parts it replaces are removed.
-  await syncFolderOf(finalPath);
+    for (const n of names) {
+      const data = await Deno.readFile(join(dir, n));
+      await write(options.mapPart ? await options.mapPart(data, Number(n.slice(0, 10))) : data);
+    }
+  });
   if (!options.keepParts) await Deno.remove(dir, { recursive: true }).catch(() => {});
   return { path: finalPath, parts: names.length, alreadyDone: false };
 }
