@@ -8,6 +8,7 @@
  * @module
  */
 import {
+  type Context,
   context,
   type Span,
   SpanKind,
@@ -83,7 +84,7 @@ export const noopEngineHooks: EngineHooks = {
 export interface EngineTelemetryOptions {
   tracer?: Tracer;
   /** Writes the run's root span with its derived ids (`Tracing.withRunIds`). */
-  withRunIds?: <T>(runId: string, fn: () => T) => T;
+  withRunIds?: <T>(runId: string, fn: (parent?: Context) => T) => T;
   metrics?: SluiceMetrics;
   /** Settings of `onFailure` alerts; absent: alerts are still sent with the defaults. */
   alert?: FailureAlertOptions;
@@ -221,9 +222,9 @@ export class EngineTelemetry implements EngineHooks {
     );
     const tracer = this.#o.tracer;
     if (tracer) {
-      const start = () =>
+      const start = (parent?: Context) =>
         tracer.startSpan(`run ${run.pipeline}`, {
-          root: true,
+          root: !parent,
           kind: SpanKind.INTERNAL,
           startTime: run.createdAt,
           attributes: {
@@ -233,7 +234,7 @@ export class EngineTelemetry implements EngineHooks {
             "sluice.trigger": run.trigger?.kind ?? "",
             "sluice.stages": run.stages.length,
           },
-        });
+        }, parent);
       const span = this.#o.withRunIds ? this.#o.withRunIds(run.id, start) : start();
       if (run.state === "failed") {
         span.setStatus({ code: SpanStatusCode.ERROR, message: this.#mask(run.error ?? "") });

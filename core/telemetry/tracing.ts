@@ -164,8 +164,13 @@ export interface Tracing {
   tracer: Tracer;
   /** Which way spans leave the process. */
   mode: "exporter" | "otlp" | "deno" | "off";
-  /** Writes a run's root span with its derived ids (see the module doc). */
-  withRunIds<T>(runId: string, fn: () => T): T;
+  /**
+   * Writes a run's `run` span: `fn` starts it, as a root span when it gets no `parent` (it then
+   * gets the run's derived ids, see the module doc), else as a child of `parent`. Deno's
+   * built-in OpenTelemetry picks span ids itself, so there the span is made a child of the run's
+   * derived root instead: it stays in the run's trace, beside the chunk spans.
+   */
+  withRunIds<T>(runId: string, fn: (parent?: Context) => T): T;
   /** Exports spans still buffered. */
   flush(): Promise<void>;
   /** Flushes and stops the provider. */
@@ -189,7 +194,7 @@ export function setupTracing(opts: TracingOptions = {}): Tracing {
     return {
       tracer: trace.getTracer(TRACER_NAME),
       mode: deno ? "deno" : "off",
-      withRunIds: (_id, fn) => fn(),
+      withRunIds: (runId, fn) => deno ? fn(runContext(runId)) : fn(),
       flush: () => Promise.resolve(),
       close: () => Promise.resolve(),
     };
@@ -214,7 +219,7 @@ export function setupTracing(opts: TracingOptions = {}): Tracing {
   return {
     tracer: provider.getTracer(TRACER_NAME),
     mode: opts.exporter ? "exporter" : "otlp",
-    withRunIds: (runId, fn) => ids.withIds(runTraceIds(runId), fn),
+    withRunIds: (runId, fn) => ids.withIds(runTraceIds(runId), () => fn()),
     flush: () => provider.forceFlush(),
     close: () => provider.shutdown(),
   };

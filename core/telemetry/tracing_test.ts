@@ -39,6 +39,47 @@ Deno.test("a run's trace ids are derived from its id, and its root span gets exa
   assert.equal(setupTracing({ env: {} }).mode, "off");
 });
 
+Deno.test("with Deno's built-in OpenTelemetry a run's span and its chunk spans share the run's trace", async () => {
+  const bodies: unknown[] = [];
+  const sink = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    if (new URL(req.url).pathname === "/v1/traces") bodies.push(await req.json());
+    else await req.body?.cancel();
+    return Response.json({});
+  });
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("./testdata/deno_otel_run.ts", import.meta.url).pathname,
+        "r-deno",
+      ],
+      env: {
+        OTEL_DENO: "true",
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.addr.port}`,
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    type OtlpSpan = { name: string; traceId: string; spanId: string; parentSpanId?: string };
+    const spans = (bodies as { resourceSpans: { scopeSpans: { spans: OtlpSpan[] }[] }[] }[])
+      .flatMap((b) => b.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)));
+    const ids = runTraceIds("r-deno");
+    const run = spans.find((s) => s.name === "run p");
+    const chunk = spans.find((s) => s.name === "stage s");
+    assert.ok(run && chunk, `spans received: ${spans.map((s) => s.name).join(", ")}`);
+    assert.equal(chunk.traceId, ids.traceId);
+    assert.equal(chunk.parentSpanId, ids.spanId);
+    // Deno chooses the run span's own id; it joins the run's trace under the same parent.
+    assert.equal(run.traceId, ids.traceId);
+    assert.equal(run.parentSpanId, ids.spanId);
+  } finally {
+    await sink.shutdown();
+  }
+});
+
 Deno.test("backlog per stage: the source's next read, then what each stage has not taken yet", () => {
   const c = (chunksDone: number, chunksDead = 0) => ({ chunksDone, chunksDead });
   assert.deepEqual(runBacklog(false, [c(10), c(7, 1), c(2)]), [1, 2, 5]);
