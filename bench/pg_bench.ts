@@ -6,12 +6,14 @@
  * plugins; they carry the engine telemetry `sluice worker` has (metrics; spans when tracing).
  *
  * `deno run -A bench/pg_bench.ts [--runs 16] [--items 2000] [--chunk 10] [--workers 1,2,4]
- *   [--pool N] [--tracing-rounds 2] [--tracing-paired N] [--profile]`
+ *   [--pool N] [--tracing-rounds 2] [--tracing-paired N] [--tracing-exporter sdk|deno] [--profile]`
  *
  * Tracing overhead: 2 workers with tracing off and on (OTLP/HTTP export to a loopback sink in
  * the bench process), alternating for `--tracing-rounds` rounds, CPU ms per job compared; and
  * `--tracing-paired` clusters whose workers trace by halves, each worker's CPU per job compared
- * with its untraced peers' in the same cluster at the same time.
+ * with its untraced peers' in the same cluster at the same time. Traced workers export with the
+ * SDK's OTLP exporter (`telemetry.otlpEndpoint`, the default) or, with `--tracing-exporter deno`,
+ * with Deno's built-in OpenTelemetry (`OTEL_DENO=true`).
  * Prints a markdown report; record it in `bench/RESULTS.md`.
  * @module
  */
@@ -53,6 +55,8 @@ const { values } = parseArgs({
     // tracing overhead, paired: rounds of one cluster whose workers alternate tracing on and off
     // (the same load, at the same time, for both)
     "tracing-paired": { type: "string", default: "0" },
+    // how traced workers export: "sdk" (OTLP exporter package, shipped) or "deno" (OTEL_DENO)
+    "tracing-exporter": { type: "string", default: "sdk" },
     // CPU profile of one worker in the last tracing round, off and on (top functions printed)
     profile: { type: "boolean", default: false },
   },
@@ -210,6 +214,7 @@ async function cluster(
   profilePort?: number,
 ) {
   const otlpOf = (i: number) => typeof otlp === "function" ? otlp(i) : otlp;
+  const denoOtel = values["tracing-exporter"] === "deno";
   const dir = await Deno.makeTempDir({ prefix: "sluice-pgbench-c-" });
   const setup = await openPgBackend({ url, concurrency: 1 });
   const procs = Array.from({ length: workers }, (_, i) =>
@@ -221,9 +226,19 @@ async function cluster(
         join(ROOT, "bench/pg_bench.ts"),
         "--worker",
         url,
-        ...(otlpOf(i) ? ["--otlp", otlpOf(i)!] : []),
+        ...(otlpOf(i) && !denoOtel ? ["--otlp", otlpOf(i)!] : []),
         ...passArgs(),
       ],
+      // Deno's built-in OpenTelemetry (`--tracing-exporter deno`): spans leave through Deno's
+      // own OTLP exporter instead of the SDK's.
+      env: otlpOf(i) && denoOtel
+        ? {
+          OTEL_DENO: "true",
+          OTEL_EXPORTER_OTLP_ENDPOINT: otlpOf(i)!,
+          OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+          OTEL_DENO_CONSOLE: "ignore",
+        }
+        : {},
       stdout: "piped",
       stderr: "inherit",
     }).spawn());
