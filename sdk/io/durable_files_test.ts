@@ -8,6 +8,16 @@ import {
 } from "./durable_files.ts";
 import { heldSyncs, until } from "../../testing/held_syncs.ts";
 
+/** Folder syncs that only record the folders asked for, and a temp folder to write in. */
+async function recordedSyncs(): Promise<{ dir: string; synced: string[]; folders: FolderSyncs }> {
+  const synced: string[] = [];
+  const folders = new FolderSyncs((path) => {
+    synced.push(path);
+    return Promise.resolve();
+  });
+  return { dir: await Deno.makeTempDir({ prefix: "sluice-durable-" }), synced, folders };
+}
+
 Deno.test("folder syncs: callers during a running sync share the one queued after it; failures reach every waiter", async () => {
   const held = heldSyncs();
   const syncs = new FolderSyncs(held.sync);
@@ -78,13 +88,8 @@ Deno.test("writeFileDurably: replaces the file whole, syncs its folder before re
 });
 
 Deno.test("makeFolderDurably: syncs each folder a new folder is named in, nothing when it exists", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "sluice-durable-" });
+  const { dir, synced: calls, folders } = await recordedSyncs();
   try {
-    const calls: string[] = [];
-    const folders = new FolderSyncs((path) => {
-      calls.push(path);
-      return Promise.resolve();
-    });
     await makeFolderDurably(`${dir}/a/b/c`, folders);
     assert.ok((await Deno.stat(`${dir}/a/b/c`)).isDirectory);
     assert.deepEqual(calls, [dir, `${dir}/a`, `${dir}/a/b`]);
@@ -101,13 +106,8 @@ Deno.test("makeFolderDurably: syncs each folder a new folder is named in, nothin
 });
 
 Deno.test("writeFileDurablyWith: streams into a hidden temp file; a failing fill leaves the old file and no temp file", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "sluice-durable-" });
+  const { dir, synced, folders } = await recordedSyncs();
   try {
-    const synced: string[] = [];
-    const folders = new FolderSyncs((path) => {
-      synced.push(path);
-      return Promise.resolve();
-    });
     const path = `${dir}/out.jsonl`;
     await Deno.writeTextFile(path, "old\n");
     const seen: string[] = [];
@@ -140,13 +140,8 @@ Deno.test("writeFileDurablyWith: streams into a hidden temp file; a failing fill
 });
 
 Deno.test("createFileDurably: creates only a new file, synced with its folder; an existing one is kept", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "sluice-durable-" });
+  const { dir, synced, folders } = await recordedSyncs();
   try {
-    const synced: string[] = [];
-    const folders = new FolderSyncs((path) => {
-      synced.push(path);
-      return Promise.resolve();
-    });
     await createFileDurably(`${dir}/v1.yaml`, "first", folders);
     assert.equal(await Deno.readTextFile(`${dir}/v1.yaml`), "first");
     assert.deepEqual(synced, [dir]);
