@@ -10,7 +10,6 @@
 import {
   type CelEnv,
   celEnv,
-  celFunc,
   celMap,
   CelScalar,
   isCelError,
@@ -22,6 +21,7 @@ import {
 } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
 import { checkAst } from "./expression_ast.ts";
+import { MIXED_NUMBER_FUNCS } from "../../sdk/cel_numbers.ts";
 
 /** Variables an expression can see. */
 export interface ExpressionVars {
@@ -62,34 +62,6 @@ export interface CompiledExpression {
 
 /** Names visible to every expression. */
 export const EXPRESSION_VARIABLES = ["item", "inputs", "run"] as const;
-
-const D = CelScalar.DOUBLE;
-const I = CelScalar.INT;
-const whole = (a: number, b: number, op: string): void => {
-  if (!Number.isInteger(a) || !Number.isInteger(b)) {
-    throw new Error(`'${op}' needs whole numbers, got ${a} and ${b}`);
-  }
-};
-const modulo = (a: number, b: number): number => {
-  whole(a, b, "%");
-  if (b === 0) throw new Error("modulus by zero");
-  return a % b;
-};
-
-/** Mixed int/double overloads missing from standard CEL (JSON numbers are doubles). */
-const MIXED_NUMBER_FUNCS = [
-  celFunc("_+_", [D, I], D, (a, b) => a + Number(b)),
-  celFunc("_+_", [I, D], D, (a, b) => Number(a) + b),
-  celFunc("_-_", [D, I], D, (a, b) => a - Number(b)),
-  celFunc("_-_", [I, D], D, (a, b) => Number(a) - b),
-  celFunc("_*_", [D, I], D, (a, b) => a * Number(b)),
-  celFunc("_*_", [I, D], D, (a, b) => Number(a) * b),
-  celFunc("_/_", [D, I], D, (a, b) => a / Number(b)),
-  celFunc("_/_", [I, D], D, (a, b) => Number(a) / b),
-  celFunc("_%_", [D, D], D, (a, b) => modulo(a, b)),
-  celFunc("_%_", [D, I], D, (a, b) => modulo(a, Number(b))),
-  celFunc("_%_", [I, D], D, (a, b) => modulo(Number(a), b)),
-];
 
 let sharedEnv: CelEnv | undefined;
 function env(): CelEnv {

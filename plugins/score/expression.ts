@@ -1,6 +1,7 @@
 /**
  * The `when` language of score rules: CEL (via `@bufbuild/cel`, never `eval`) over `item`, with
- * mixed int/double arithmetic (JSON numbers are doubles) and a few helpers:
+ * mixed int/double arithmetic and `%` on whole numbers (JSON numbers are doubles;
+ * `@sluice/sdk/cel_numbers.ts`) and a few helpers:
  * `daysSince(s)`, `daysUntil(s)` (an ISO date string to days, relative to the run's clock) and
  * `nameMatchesDomain(name, domain)` and
  * `present(x)` (not null, not blank, not an empty list). A rule that reads a missing field simply does not fire.
@@ -17,10 +18,10 @@ import {
   plan,
 } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
+import { MIXED_NUMBER_FUNCS } from "@sluice/sdk/cel_numbers.ts";
 import { nameMatchesDomain } from "./name_match.ts";
 
 const D = CelScalar.DOUBLE;
-const I = CelScalar.INT;
 const S = CelScalar.STRING;
 const B = CelScalar.BOOL;
 const DAY = 86_400_000;
@@ -65,13 +66,7 @@ function makeEnv(now: () => number): CelEnv {
     variables: { item: CelScalar.DYN },
     funcs: [
       ...strings,
-      celFunc("_+_", [D, I], D, (a, b) => a + Number(b)),
-      celFunc("_+_", [I, D], D, (a, b) => Number(a) + b),
-      celFunc("_-_", [D, I], D, (a, b) => a - Number(b)),
-      celFunc("_-_", [I, D], D, (a, b) => Number(a) - b),
-      celFunc("_*_", [D, I], D, (a, b) => a * Number(b)),
-      celFunc("_*_", [I, D], D, (a, b) => Number(a) * b),
-      celFunc("_/_", [D, I], D, (a, b) => a / Number(b)),
+      ...MIXED_NUMBER_FUNCS,
       celFunc("daysSince", [S], D, (s) => (now() - dateMs(s)) / DAY),
       celFunc("daysUntil", [S], D, (s) => (dateMs(s) - now()) / DAY),
       celFunc("nameMatchesDomain", [S, S], B, (n, d) => nameMatchesDomain(n, d)),

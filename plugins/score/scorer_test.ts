@@ -97,6 +97,24 @@ Deno.test("custom rules, base, clamping at 100 and custom bands", () => {
   assert.equal(b.score_reasons[0].rule, "rule-2");
 });
 
+Deno.test("rules mix JSON numbers (doubles) with whole literals, % included", () => {
+  const scorer = createScorer({
+    base: 0,
+    rules: [
+      { id: "plus", when: "item.employees + 1 == 12", points: 10, reason: "plus" },
+      { id: "even", when: "item.employees % 2 == 1", points: 20, reason: "odd count" },
+      { id: "half", when: "item.employees / 2 > 5", points: 30, reason: "half" },
+    ],
+  });
+  const s = scorer.score({ key: "a", employees: 11 });
+  assert.deepEqual(s.errors, []);
+  assert.deepEqual(s.score_reasons.map((r) => r.rule), ["plus", "even", "half"]);
+  // `%` needs whole numbers: a fraction is reported, the rule does not fire.
+  const f = scorer.score({ key: "b", employees: 10.5 });
+  assert.deepEqual(f.score_reasons.map((r) => r.rule), ["half"]);
+  assert.match(f.errors.join(" "), /whole numbers/);
+});
+
 Deno.test("bad rules are refused at setup, naming the rule", () => {
   assert.throws(
     () => createScorer({ rules: [{ id: "oops", when: "item.a ==", points: 1, reason: "" }] }),
