@@ -6,14 +6,18 @@
  * plugins; they carry the engine telemetry `sluice worker` has (metrics; spans when tracing).
  *
  * `deno run -A bench/pg_bench.ts [--runs 16] [--items 2000] [--chunk 10] [--workers 1,2,4]
- *   [--pool N] [--tracing-rounds 2] [--tracing-paired N] [--tracing-exporter sdk|deno] [--profile]`
+ *   [--pool N] [--tracing-rounds 2] [--tracing-paired N] [--tracing-exporter sdk|deno]
+ *   [--tracing-sliced N] [--slice-ms 2000] [--profile]`
  *
  * Tracing overhead: 2 workers with tracing off and on (OTLP/HTTP export to a loopback sink in
  * the bench process), alternating for `--tracing-rounds` rounds, CPU ms per job compared; and
  * `--tracing-paired` clusters whose workers trace by halves, each worker's CPU per job compared
  * with its untraced peers' in the same cluster at the same time. Traced workers export with the
  * SDK's OTLP exporter (`telemetry.otlpEndpoint`, the default) or, with `--tracing-exporter deno`,
- * with Deno's built-in OpenTelemetry (`OTEL_DENO=true`).
+ * with Deno's built-in OpenTelemetry (`OTEL_DENO=true`). `--tracing-sliced` clusters: every
+ * worker traces and stops tracing at the same moments (even and odd `--slice-ms` slices of the
+ * wall clock), so on- and off-slices share the load, the split of the jobs between the workers
+ * and the state of the database; CPU per job of the on-slices against the off-slices.
  * Prints a markdown report; record it in `bench/RESULTS.md`.
  * @module
  */
@@ -30,6 +34,14 @@ import { connectPg } from "../core/store/pg/connect.ts";
 import { openPgBackend } from "../core/store/pg/pg_backend.ts";
 import type { Backend, RunRecord } from "../core/store/store.ts";
 import { createTelemetry, type Telemetry } from "../core/telemetry/setup.ts";
+import { type EngineHooks, EngineTelemetry } from "../core/telemetry/engine_telemetry.ts";
+import {
+  type Context,
+  ProxyTracerProvider,
+  type Span,
+  type SpanOptions,
+  type Tracer,
+} from "@opentelemetry/api";
 import { startPostgres } from "../testing/postgres.ts";
 import { InspectorProfiler, profileMarkdown, summarize } from "./cpu_profile.ts";
 import { startSpanSink } from "./span_sink.ts";
@@ -57,6 +69,12 @@ const { values } = parseArgs({
     "tracing-paired": { type: "string", default: "0" },
     // how traced workers export: "sdk" (OTLP exporter package, shipped) or "deno" (OTEL_DENO)
     "tracing-exporter": { type: "string", default: "sdk" },
+    // tracing overhead, time-sliced: clusters whose workers all switch tracing on and off
+    // together every --slice-ms (wall clock), CPU per job of on- and off-slices compared
+    "tracing-sliced": { type: "string", default: "0" },
+    "slice-ms": { type: "string", default: "2000" },
+    // internal: a worker switching its tracing by slices
+    sliced: { type: "boolean", default: false },
     // CPU profile of one worker in the last tracing round, off and on (top functions printed)
     profile: { type: "boolean", default: false },
   },
@@ -102,14 +120,19 @@ async function newRuns(dir: string): Promise<RunRecord[]> {
     }));
 }
 
-async function engineOn(backend: Backend, dir: string, telemetry?: Telemetry) {
+async function engineOn(
+  backend: Backend,
+  dir: string,
+  telemetry?: Telemetry,
+  hooks: EngineHooks | undefined = telemetry?.engine,
+) {
   const executor = new InProcessExecutor();
   const engine = new Engine({
     backend,
     executor,
     dataDir: dir,
     concurrency: CONCURRENCY,
-    telemetry: telemetry?.engine,
+    telemetry: hooks,
   });
   await engine.start();
   return {
@@ -152,6 +175,69 @@ function serverCpuMs(postmaster: number): number {
   return total;
 }
 
+/** A tracer whose spans are real while `on`, else the API's non-recording ones. */
+class SwitchTracer implements Tracer {
+  on = false;
+  #real: Tracer;
+  #off = new ProxyTracerProvider().getTracer("off");
+  constructor(real: Tracer) {
+    this.#real = real;
+  }
+  startSpan(name: string, options?: SpanOptions, ctx?: Context): Span {
+    return (this.on ? this.#real : this.#off).startSpan(name, options, ctx);
+  }
+  startActiveSpan<F extends (span: Span) => unknown>(
+    name: string,
+    ...rest: unknown[]
+  ): ReturnType<F> {
+    const t = this.on ? this.#real : this.#off;
+    return (t.startActiveSpan as (n: string, ...r: unknown[]) => ReturnType<F>)(name, ...rest);
+  }
+}
+
+/** One slice of a `--sliced` worker: whether it traced, its CPU ms and the jobs it committed. */
+interface Slice {
+  on: boolean;
+  cpuMs: number;
+  jobs: number;
+}
+
+/**
+ * Switches `tracer` on in even and off in odd slices of `sliceMs` of the wall clock (so every
+ * worker switches at the same moment) until `stopped`, recording each slice. An on-slice ends
+ * once the spans it made are exported (`flush`), so their export is counted in it.
+ */
+async function recordSlices(
+  tracer: SwitchTracer,
+  sliceMs: number,
+  stopped: Promise<void>,
+  flush: () => Promise<void>,
+  jobs: () => number,
+): Promise<Slice[]> {
+  const slices: Slice[] = [];
+  let done = false;
+  stopped.then(() => done = true);
+  let cpu = cpuMs("self"), committed = jobs();
+  while (!done) {
+    const now = Date.now();
+    tracer.on = Math.floor(now / sliceMs) % 2 === 0;
+    const on = tracer.on;
+    await Promise.race([
+      new Promise((r) => setTimeout(r, sliceMs - (now % sliceMs))),
+      stopped,
+    ]);
+    if (on) {
+      tracer.on = false;
+      await flush();
+    }
+    const c = cpuMs("self"), j = jobs();
+    slices.push({ on, cpuMs: c - cpu, jobs: j - committed });
+    cpu = c;
+    committed = j;
+  }
+  return slices;
+}
+
 /** Worker mode: an engine on the database until SIGTERM; prints its CPU ms meanwhile. */
 async function worker(url: string) {
   const dir = await Deno.makeTempDir({ prefix: "sluice-pgbench-w-" });
@@ -163,12 +249,35 @@ async function worker(url: string) {
   });
   // Engine telemetry as `sluice worker` has it (metrics, alerts); spans only with --otlp.
   const tel = createTelemetry({ role: "worker", otlpEndpoint: values.otlp });
-  const e = await engineOn(backend, dir, tel);
+  // --sliced: the engine's spans go through a switch, on in even slices of the wall clock.
+  const tracer = values.sliced ? new SwitchTracer(tel.tracing.tracer) : undefined;
+  const hooks = tracer
+    ? new EngineTelemetry({
+      tracer,
+      withRunIds: tel.tracing.withRunIds,
+      metrics: tel.metrics,
+    })
+    : tel.engine;
+  const e = await engineOn(backend, dir, tel, hooks);
   const cpu0 = cpuMs("self");
   console.log("ready");
-  await new Promise<void>((r) => Deno.addSignalListener("SIGTERM", () => r()));
+  const stopped = new Promise<void>((r) => Deno.addSignalListener("SIGTERM", () => r()));
+  const slices = tracer
+    ? recordSlices(
+      tracer,
+      Number(values["slice-ms"]),
+      stopped,
+      () => tel.tracing.flush(),
+      () => backend.store.batchStats.commits.calls,
+    )
+    : Promise.resolve([]);
+  await stopped;
   await tel.tracing.flush(); // spans still buffered are part of the cost
-  console.log(JSON.stringify({ cpuMs: cpuMs("self") - cpu0, batches: backend.store.batchStats }));
+  console.log(JSON.stringify({
+    cpuMs: cpuMs("self") - cpu0,
+    batches: backend.store.batchStats,
+    slices: await slices,
+  }));
   await e.close();
   await Deno.remove(dir, { recursive: true });
   Deno.exit(0);
@@ -212,6 +321,7 @@ async function cluster(
   workers: number,
   otlp?: string | ((worker: number) => string | undefined),
   profilePort?: number,
+  sliced = false,
 ) {
   const otlpOf = (i: number) => typeof otlp === "function" ? otlp(i) : otlp;
   const denoOtel = values["tracing-exporter"] === "deno";
@@ -227,6 +337,7 @@ async function cluster(
         "--worker",
         url,
         ...(otlpOf(i) && !denoOtel ? ["--otlp", otlpOf(i)!] : []),
+        ...(sliced ? ["--sliced", "--slice-ms", values["slice-ms"]!] : []),
         ...passArgs(),
       ],
       // Deno's built-in OpenTelemetry (`--tracing-exporter deno`): spans leave through Deno's
@@ -279,7 +390,7 @@ async function cluster(
   for (const p of procs) p.kill("SIGTERM");
   let workerCpu = 0;
   /** Each worker's CPU ms and chunk commits, and whether it traced. */
-  const perWorker: { cpuMs: number; jobs: number; traced: boolean }[] = [];
+  const perWorker: { cpuMs: number; jobs: number; traced: boolean; slices: Slice[] }[] = [];
   const calls = { commits: [0, 0], states: [0, 0], settles: [0, 0] };
   for (const reader of readers) {
     let text = "";
@@ -294,6 +405,7 @@ async function cluster(
       cpuMs: out.cpuMs,
       jobs: out.batches.commits.calls,
       traced: otlpOf(perWorker.length) !== undefined,
+      slices: out.slices ?? [],
     });
     for (const k of ["commits", "states", "settles"] as const) {
       calls[k][0] += out.batches[k].calls;
@@ -501,6 +613,56 @@ if (values.worker) {
         `\nOverhead by cluster (sorted): ${
           overheads.map((r) => `${(100 * r).toFixed(1)} %`).join(", ")
         }`,
+      );
+    }
+    const slicedClusters = Number(values["tracing-sliced"]);
+    if (slicedClusters > 0) {
+      // Every worker of a cluster switches tracing on and off at the same moments, so on- and
+      // off-slices meet the same load and the same split of the jobs between the workers. The
+      // first and the last slice of each worker with jobs (warm-up, the tail) are left out.
+      const workers = Math.max(1, Number(values["tracing-workers"]));
+      const total = { on: { cpu: 0, jobs: 0 }, off: { cpu: 0, jobs: 0 }, pg: 0, jobs: 0 };
+      const perCluster: number[] = [];
+      let slicesUsed = 0;
+      for (let i = 0; i < slicedClusters; i++) {
+        const r = await cluster(await freshDb(), workers, otlp, undefined, true);
+        const round = { on: { cpu: 0, jobs: 0 }, off: { cpu: 0, jobs: 0 } };
+        for (const w of r.perWorker) {
+          const busy = w.slices.filter((x) => x.jobs > 0).slice(1, -1);
+          slicesUsed += busy.length;
+          for (const x of busy) {
+            for (const acc of [round, total]) {
+              acc[x.on ? "on" : "off"].cpu += x.cpuMs;
+              acc[x.on ? "on" : "off"].jobs += x.jobs;
+            }
+          }
+        }
+        total.pg += r.pgCpu;
+        total.jobs += r.jobs;
+        const on = round.on.cpu / round.on.jobs;
+        const off = round.off.cpu / round.off.jobs;
+        perCluster.push((on - off) / (off + r.pgCpu / r.jobs));
+      }
+      const on = total.on.cpu / total.on.jobs;
+      const off = total.off.cpu / total.off.jobs;
+      const pg = total.pg / total.jobs;
+      console.log(
+        `\nTracing, time-sliced (${slicedClusters} cluster(s) of ${workers} worker(s), all ` +
+          `switching tracing every ${values["slice-ms"]} ms; ${slicesUsed} worker-slices used; ` +
+          `OTLP/HTTP to a loopback sink; ${sink.spans} spans received in all):\n`,
+      );
+      console.log("| tracing | worker CPU ms/job | + PostgreSQL ms/job | overhead | goal |");
+      console.log("|---|---|---|---|---|");
+      console.log(
+        `| off | ${off.toFixed(3)} (${total.off.jobs} jobs) | ${(off + pg).toFixed(3)} | | |`,
+      );
+      console.log(
+        `| on | ${on.toFixed(3)} (${total.on.jobs} jobs) | ${(on + pg).toFixed(3)} | ${
+          (100 * (on - off) / (off + pg)).toFixed(1)
+        } % pooled | < 5 % |`,
+      );
+      console.log(
+        `\nOverhead by cluster: ${perCluster.map((r) => `${(100 * r).toFixed(1)} %`).join(", ")}`,
       );
     }
     await sink.close();
