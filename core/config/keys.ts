@@ -354,7 +354,7 @@ export const CONFIG_KEYS = [
     env: "SLUICE_TELEMETRY_OTLP_ENDPOINT",
     parse: "string",
     allowed: "an http:// or https:// URL",
-    description: "OTLP/HTTP endpoint for traces and metrics; unset disables export",
+    description: "OTLP/HTTP base URL traces are sent to (JSON); unset disables export",
     mask: "url-password",
   },
   {
