@@ -195,11 +195,15 @@ class SwitchTracer implements Tracer {
   }
 }
 
-/** One slice of a `--sliced` worker: whether it traced, its CPU ms and the jobs it committed. */
+/**
+ * One slice of a `--sliced` worker: whether it traced, its CPU ms, the jobs it committed and the
+ * commit statements that carried them.
+ */
 interface Slice {
   on: boolean;
   cpuMs: number;
   jobs: number;
+  statements: number;
 }
 
 /**
@@ -212,12 +216,12 @@ async function recordSlices(
   sliceMs: number,
   stopped: Promise<void>,
   flush: () => Promise<void>,
-  jobs: () => number,
+  commits: () => { calls: number; batches: number },
 ): Promise<Slice[]> {
   const slices: Slice[] = [];
   let done = false;
   stopped.then(() => done = true);
-  let cpu = cpuMs("self"), committed = jobs();
+  let cpu = cpuMs("self"), before = { ...commits() };
   while (!done) {
     const now = Date.now();
     tracer.on = Math.floor(now / sliceMs) % 2 === 0;
@@ -230,10 +234,15 @@ async function recordSlices(
       tracer.on = false;
       await flush();
     }
-    const c = cpuMs("self"), j = jobs();
-    slices.push({ on, cpuMs: c - cpu, jobs: j - committed });
+    const c = cpuMs("self"), now2 = { ...commits() };
+    slices.push({
+      on,
+      cpuMs: c - cpu,
+      jobs: now2.calls - before.calls,
+      statements: now2.batches - before.batches,
+    });
     cpu = c;
-    committed = j;
+    before = now2;
   }
   return slices;
 }
@@ -268,7 +277,7 @@ async function worker(url: string) {
       Number(values["slice-ms"]),
       stopped,
       () => tel.tracing.flush(),
-      () => backend.store.batchStats.commits.calls,
+      () => backend.store.batchStats.commits,
     )
     : Promise.resolve([]);
   await stopped;
@@ -621,12 +630,20 @@ if (values.worker) {
       // off-slices meet the same load and the same split of the jobs between the workers. The
       // first and the last slice of each worker with jobs (warm-up, the tail) are left out.
       const workers = Math.max(1, Number(values["tracing-workers"]));
-      const total = { on: { cpu: 0, jobs: 0 }, off: { cpu: 0, jobs: 0 }, pg: 0, jobs: 0 };
+      const total = {
+        on: { cpu: 0, jobs: 0, statements: 0 },
+        off: { cpu: 0, jobs: 0, statements: 0 },
+        pg: 0,
+        jobs: 0,
+      };
       const perCluster: number[] = [];
       let slicesUsed = 0;
       for (let i = 0; i < slicedClusters; i++) {
         const r = await cluster(await freshDb(), workers, otlp, undefined, true);
-        const round = { on: { cpu: 0, jobs: 0 }, off: { cpu: 0, jobs: 0 } };
+        const round = {
+          on: { cpu: 0, jobs: 0, statements: 0 },
+          off: { cpu: 0, jobs: 0, statements: 0 },
+        };
         for (const w of r.perWorker) {
           const busy = w.slices.filter((x) => x.jobs > 0).slice(1, -1);
           slicesUsed += busy.length;
@@ -634,6 +651,7 @@ if (values.worker) {
             for (const acc of [round, total]) {
               acc[x.on ? "on" : "off"].cpu += x.cpuMs;
               acc[x.on ? "on" : "off"].jobs += x.jobs;
+              acc[x.on ? "on" : "off"].statements += x.statements;
             }
           }
         }
@@ -662,7 +680,11 @@ if (values.worker) {
         } % pooled | < 5 % |`,
       );
       console.log(
-        `\nOverhead by cluster: ${perCluster.map((r) => `${(100 * r).toFixed(1)} %`).join(", ")}`,
+        `\nOverhead by cluster: ${
+          perCluster.map((r) => `${(100 * r).toFixed(1)} %`).join(", ")
+        }; jobs per commit statement: off ${
+          (total.off.jobs / total.off.statements).toFixed(2)
+        }, on ${(total.on.jobs / total.on.statements).toFixed(2)}`,
       );
     }
     await sink.close();
