@@ -442,6 +442,47 @@ async function cluster(
   };
 }
 
+/** Worker CPU and jobs with tracing on and off, and PostgreSQL's CPU, summed over clusters. */
+class OnOff {
+  on = { cpu: 0, jobs: 0, statements: 0 };
+  off = { cpu: 0, jobs: 0, statements: 0 };
+  #pg = { cpu: 0, jobs: 0 };
+  add(traced: boolean, cpuMs: number, jobs: number, statements = 0) {
+    const acc = traced ? this.on : this.off;
+    acc.cpu += cpuMs;
+    acc.jobs += jobs;
+    acc.statements += statements;
+  }
+  pg(cpuMs: number, jobs: number) {
+    this.#pg.cpu += cpuMs;
+    this.#pg.jobs += jobs;
+  }
+  /** (on − off worker CPU per job) / (off worker + PostgreSQL CPU per job). */
+  overhead(pgPerJob = this.#pg.cpu / this.#pg.jobs): number {
+    const on = this.on.cpu / this.on.jobs, off = this.off.cpu / this.off.jobs;
+    return (on - off) / (off + pgPerJob);
+  }
+  /** The markdown table of both modes and the pooled overhead. */
+  print(note?: string) {
+    const on = this.on.cpu / this.on.jobs, off = this.off.cpu / this.off.jobs;
+    const pg = this.#pg.cpu / this.#pg.jobs;
+    console.log("| tracing | worker CPU ms/job | + PostgreSQL ms/job | overhead | goal |");
+    console.log("|---|---|---|---|---|");
+    console.log(
+      `| off | ${off.toFixed(3)} (${this.off.jobs} jobs) | ${(off + pg).toFixed(3)} | | |`,
+    );
+    console.log(
+      `| on | ${on.toFixed(3)} (${this.on.jobs} jobs) | ${(on + pg).toFixed(3)} | ${
+        (100 * this.overhead()).toFixed(1)
+      } % pooled${note ? `, ${note}` : ""} | < 5 % |`,
+    );
+  }
+}
+
+function percents(ratios: number[]): string {
+  return ratios.map((r) => `${(100 * r).toFixed(1)} %`).join(", ");
+}
+
 function passArgs(): string[] {
   return [
     "--runs",
@@ -578,51 +619,29 @@ if (values.worker) {
       // workers trace alternates by round. PostgreSQL does the same for both (tracing adds no
       // SQL), so its CPU per job is shared.
       const workers = Math.max(2, Number(values["tracing-workers"]));
-      const total = { on: { cpu: 0, jobs: 0 }, off: { cpu: 0, jobs: 0 }, pg: 0, jobs: 0 };
+      const total = new OnOff();
       const overheads: number[] = [];
       for (let i = 0; i < paired; i++) {
         const r = await cluster(await freshDb(), workers, (w) => (w + i) % 2 ? otlp : undefined);
-        const round = { on: { cpu: 0, jobs: 0 }, off: { cpu: 0, jobs: 0 } };
+        const round = new OnOff();
         for (const w of r.perWorker) {
-          for (const acc of [round, total]) {
-            acc[w.traced ? "on" : "off"].cpu += w.cpuMs;
-            acc[w.traced ? "on" : "off"].jobs += w.jobs;
-          }
+          for (const acc of [round, total]) acc.add(w.traced, w.cpuMs, w.jobs);
         }
-        total.pg += r.pgCpu;
-        total.jobs += r.jobs;
-        const on = round.on.cpu / round.on.jobs;
-        const off = round.off.cpu / round.off.jobs;
-        overheads.push((on - off) / (off + r.pgCpu / r.jobs));
+        total.pg(r.pgCpu, r.jobs);
+        overheads.push(round.overhead(r.pgCpu / r.jobs));
       }
       overheads.sort((a, b) => a - b);
       const mid = overheads.length % 2
         ? overheads[(overheads.length - 1) / 2]
         : (overheads[overheads.length / 2 - 1] + overheads[overheads.length / 2]) / 2;
-      const on = total.on.cpu / total.on.jobs;
-      const off = total.off.cpu / total.off.jobs;
-      const pg = total.pg / total.jobs;
       console.log(
         `\nTracing, paired (${paired} cluster(s) of ${workers} workers, half of them tracing; ` +
           `OTLP/HTTP to a loopback sink; ${sink.spans} spans received in all; load average now ${
             Deno.loadavg().map((l) => l.toFixed(1)).join(" ")
           }):\n`,
       );
-      console.log("| tracing | worker CPU ms/job | + PostgreSQL ms/job | overhead | goal |");
-      console.log("|---|---|---|---|---|");
-      console.log(
-        `| off | ${off.toFixed(3)} (${total.off.jobs} jobs) | ${(off + pg).toFixed(3)} | | |`,
-      );
-      console.log(
-        `| on | ${on.toFixed(3)} (${total.on.jobs} jobs) | ${(on + pg).toFixed(3)} | ${
-          (100 * (on - off) / (off + pg)).toFixed(1)
-        } % pooled, ${(100 * mid).toFixed(1)} % median of the clusters | < 5 % |`,
-      );
-      console.log(
-        `\nOverhead by cluster (sorted): ${
-          overheads.map((r) => `${(100 * r).toFixed(1)} %`).join(", ")
-        }`,
-      );
+      total.print(`${(100 * mid).toFixed(1)} % median of the clusters`);
+      console.log(`\nOverhead by cluster (sorted): ${percents(overheads)}`);
     }
     const slicedClusters = Number(values["tracing-sliced"]);
     if (slicedClusters > 0) {
@@ -630,59 +649,30 @@ if (values.worker) {
       // off-slices meet the same load and the same split of the jobs between the workers. The
       // first and the last slice of each worker with jobs (warm-up, the tail) are left out.
       const workers = Math.max(1, Number(values["tracing-workers"]));
-      const total = {
-        on: { cpu: 0, jobs: 0, statements: 0 },
-        off: { cpu: 0, jobs: 0, statements: 0 },
-        pg: 0,
-        jobs: 0,
-      };
+      const total = new OnOff();
       const perCluster: number[] = [];
       let slicesUsed = 0;
       for (let i = 0; i < slicedClusters; i++) {
         const r = await cluster(await freshDb(), workers, otlp, undefined, true);
-        const round = {
-          on: { cpu: 0, jobs: 0, statements: 0 },
-          off: { cpu: 0, jobs: 0, statements: 0 },
-        };
+        const round = new OnOff();
         for (const w of r.perWorker) {
           const busy = w.slices.filter((x) => x.jobs > 0).slice(1, -1);
           slicesUsed += busy.length;
           for (const x of busy) {
-            for (const acc of [round, total]) {
-              acc[x.on ? "on" : "off"].cpu += x.cpuMs;
-              acc[x.on ? "on" : "off"].jobs += x.jobs;
-              acc[x.on ? "on" : "off"].statements += x.statements;
-            }
+            for (const acc of [round, total]) acc.add(x.on, x.cpuMs, x.jobs, x.statements);
           }
         }
-        total.pg += r.pgCpu;
-        total.jobs += r.jobs;
-        const on = round.on.cpu / round.on.jobs;
-        const off = round.off.cpu / round.off.jobs;
-        perCluster.push((on - off) / (off + r.pgCpu / r.jobs));
+        total.pg(r.pgCpu, r.jobs);
+        perCluster.push(round.overhead(r.pgCpu / r.jobs));
       }
-      const on = total.on.cpu / total.on.jobs;
-      const off = total.off.cpu / total.off.jobs;
-      const pg = total.pg / total.jobs;
       console.log(
         `\nTracing, time-sliced (${slicedClusters} cluster(s) of ${workers} worker(s), all ` +
           `switching tracing every ${values["slice-ms"]} ms; ${slicesUsed} worker-slices used; ` +
           `OTLP/HTTP to a loopback sink; ${sink.spans} spans received in all):\n`,
       );
-      console.log("| tracing | worker CPU ms/job | + PostgreSQL ms/job | overhead | goal |");
-      console.log("|---|---|---|---|---|");
+      total.print();
       console.log(
-        `| off | ${off.toFixed(3)} (${total.off.jobs} jobs) | ${(off + pg).toFixed(3)} | | |`,
-      );
-      console.log(
-        `| on | ${on.toFixed(3)} (${total.on.jobs} jobs) | ${(on + pg).toFixed(3)} | ${
-          (100 * (on - off) / (off + pg)).toFixed(1)
-        } % pooled | < 5 % |`,
-      );
-      console.log(
-        `\nOverhead by cluster: ${
-          perCluster.map((r) => `${(100 * r).toFixed(1)} %`).join(", ")
-        }; jobs per commit statement: off ${
+        `\nOverhead by cluster: ${percents(perCluster)}; jobs per commit statement: off ${
           (total.off.jobs / total.off.statements).toFixed(2)
         }, on ${(total.on.jobs / total.on.statements).toFixed(2)}`,
       );
