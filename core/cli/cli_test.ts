@@ -56,6 +56,10 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
         ),
         [{ id: "a", key: "a", x: 1 }, { id: "b", key: "b", x: 1 }],
       );
+      assert.ok(!ok.stderr.includes("rejected items"), ok.stderr);
+      const noFile = await Deno.stat(join(dir, "out.jsonl.rejected.jsonl")).catch(() => null);
+      assert.equal(noFile, null, "nothing rejected, no rejected file");
+
       await Deno.writeTextFile(
         join(dir, "missing.yaml"),
         "name: missing\nsource: { plugin: jsonl-source, with: { path: /nonexistent/in.jsonl }, retry: { attempts: 1 } }\n",
@@ -78,6 +82,39 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
       const none = await sluice(["runs", "show", "nope"], env, dir);
       assert.equal(none.code, 1);
       assert.match(none.stderr, /no run nope; list runs with: sluice runs list/);
+    });
+    await t.step("run --out: refused rows go beside the output, and only this run's", async () => {
+      // A refused row goes to the rejected file with its reason and stage...
+      await Deno.writeTextFile(join(dir, "in2.jsonl"), '{"id":"c"}\nnot json\n');
+      const some = await sluice(
+        ["run", "ok.yaml", "--input", "in2.jsonl", "--out", "out.jsonl", "--run-id", "some"],
+        env,
+        dir,
+      );
+      assert.equal(some.code, 0, some.stderr);
+      assert.match(
+        some.stderr,
+        /wrote 1 rejected items with reasons to out\.jsonl\.rejected\.jsonl/,
+      );
+      const [rej] = (await Deno.readTextFile(join(dir, "out.jsonl.rejected.jsonl"))).trim()
+        .split("\n").map((l) => JSON.parse(l));
+      assert.equal(rej.stage, "source");
+      assert.match(rej.reason, /JSON/i);
+      // ...and a later run without refusals does not leave that file behind as if it were its own.
+      const again = await sluice(
+        ["run", "ok.yaml", "--input", "in.jsonl", "--out", "out.jsonl", "--run-id", "again"],
+        env,
+        dir,
+      );
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(
+        await Deno.stat(join(dir, "out.jsonl.rejected.jsonl")).catch(() => null),
+        null,
+        "the earlier run's rejected file is gone",
+      );
+      const temps: string[] = [];
+      for await (const e of Deno.readDir(dir)) if (e.name.endsWith(".tmp")) temps.push(e.name);
+      assert.deepEqual(temps, [], "no temp file left behind");
     });
     await t.step("schema prints a JSON Schema", async () => {
       const r = await sluice(["schema"], env, dir);

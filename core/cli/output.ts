@@ -61,3 +61,31 @@ export async function writeRunOutput(store: Store, run: RunRecord, path: string)
   });
   return n;
 }
+
+/**
+ * Writes every item the run refused, one JSON object per line with its stage id, to `path`
+ * (durably, replacing it); returns how many. With none, no file is left: an earlier run's file
+ * of the same name is removed, so what is there always belongs to this run.
+ */
+export async function writeRunRejected(
+  store: Store,
+  run: RunRecord,
+  path: string,
+): Promise<number> {
+  const enc = new TextEncoder();
+  let n = 0;
+  await writeFileDurablyWith(path, async (write) => {
+    let lines: string[] = [];
+    for await (const r of store.readRejected(run.id)) {
+      lines.push(JSON.stringify({ ...r, stage: run.stages[r.stage]?.id }));
+      n++;
+      if (lines.length === 1000) {
+        await write(enc.encode(lines.join("\n") + "\n"));
+        lines = [];
+      }
+    }
+    if (lines.length) await write(enc.encode(lines.join("\n") + "\n"));
+  });
+  if (n === 0) await Deno.remove(path);
+  return n;
+}

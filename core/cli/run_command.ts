@@ -11,7 +11,7 @@ import { formatProblem, loadPipelineFile } from "../pipeline/parse.ts";
 import { resolve } from "../paths.ts";
 import { FINAL_STATES, type RunRecord, type RunState, type Store } from "../store/store.ts";
 import { type CliContext, type EngineHandle, startEngine } from "./context.ts";
-import { writeRunOutput } from "./output.ts";
+import { writeRunOutput, writeRunRejected } from "./output.ts";
 import { showProgress } from "./progress.ts";
 
 /** Where a command writes. */
@@ -124,21 +124,12 @@ export async function followRun(
   if (opts.out && done.state === "succeeded") {
     const n = await writeRunOutput(h.backend.store, done, opts.out);
     io.err(`wrote ${n} items to ${opts.out}\n`);
-    const rejected = await writeRejected(h.backend.store, done, `${opts.out}.rejected.jsonl`);
+    const rejected = await writeRunRejected(h.backend.store, done, `${opts.out}.rejected.jsonl`);
     if (rejected) {
       io.err(`wrote ${rejected} rejected items with reasons to ${opts.out}.rejected.jsonl\n`);
     }
   }
   return done.state === "succeeded" ? 0 : 1;
-}
-
-async function writeRejected(store: Store, run: RunRecord, path: string): Promise<number> {
-  const lines: string[] = [];
-  for await (const r of store.readRejected(run.id)) {
-    lines.push(JSON.stringify({ ...r, stage: run.stages[r.stage]?.id }));
-  }
-  if (lines.length) await Deno.writeTextFile(path, lines.join("\n") + "\n");
-  return lines.length;
 }
 
 /** A run's summary: per-stage counters, failures, duration. */
