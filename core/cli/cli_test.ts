@@ -83,39 +83,69 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
       assert.equal(none.code, 1);
       assert.match(none.stderr, /no run nope; list runs with: sluice runs list/);
     });
-    await t.step("run --out: refused rows go beside the output, and only this run's", async () => {
-      // A refused row goes to the rejected file with its reason and stage...
-      await Deno.writeTextFile(join(dir, "in2.jsonl"), '{"id":"c"}\nnot json\n');
-      const some = await sluice(
-        ["run", "ok.yaml", "--input", "in2.jsonl", "--out", "out.jsonl", "--run-id", "some"],
-        env,
-        dir,
-      );
-      assert.equal(some.code, 0, some.stderr);
-      assert.match(
-        some.stderr,
-        /wrote 1 rejected items with reasons to out\.jsonl\.rejected\.jsonl/,
-      );
-      const [rej] = (await Deno.readTextFile(join(dir, "out.jsonl.rejected.jsonl"))).trim()
-        .split("\n").map((l) => JSON.parse(l));
-      assert.equal(rej.stage, "source");
-      assert.match(rej.reason, /JSON/i);
-      // ...and a later run without refusals does not leave that file behind as if it were its own.
-      const again = await sluice(
-        ["run", "ok.yaml", "--input", "in.jsonl", "--out", "out.jsonl", "--run-id", "again"],
-        env,
-        dir,
-      );
-      assert.equal(again.code, 0, again.stderr);
-      assert.equal(
-        await Deno.stat(join(dir, "out.jsonl.rejected.jsonl")).catch(() => null),
-        null,
-        "the earlier run's rejected file is gone",
-      );
-      const temps: string[] = [];
-      for await (const e of Deno.readDir(dir)) if (e.name.endsWith(".tmp")) temps.push(e.name);
-      assert.deepEqual(temps, [], "no temp file left behind");
-    });
+    await t.step(
+      "run --out: checked first, written again on demand; refused rows beside it, this run's only",
+      async () => {
+        // An --out that cannot be written is refused before anything runs.
+        const typo = await sluice(
+          ["run", "ok.yaml", "--input", "in.jsonl", "--out", "nope/out.jsonl", "--run-id", "typo"],
+          env,
+          dir,
+        );
+        assert.equal(typo.code, 1);
+        assert.match(
+          typo.stderr,
+          /--out nope\/out\.jsonl: the folder .*nope does not exist: create it first; nothing was run/,
+        );
+        assert.ok(!typo.stderr.includes("started"), typo.stderr);
+        const folder = await sluice(
+          ["run", "ok.yaml", "--input", "in.jsonl", "--out", "."],
+          env,
+          dir,
+        );
+        assert.equal(folder.code, 1);
+        assert.match(folder.stderr, /is a folder: name a file in it/);
+        // A finished run's output can be written again later.
+        const rewrite = await sluice(["runs", "resume", "good", "--out", "again.jsonl"], env, dir);
+        assert.equal(rewrite.code, 0, rewrite.stderr);
+        assert.match(rewrite.stderr, /wrote 2 items to again\.jsonl/);
+        assert.equal(
+          await Deno.readTextFile(join(dir, "again.jsonl")),
+          await Deno.readTextFile(join(dir, "out.jsonl")),
+        );
+        // A refused row goes to the rejected file with its reason and stage...
+        await Deno.writeTextFile(join(dir, "in2.jsonl"), '{"id":"c"}\nnot json\n');
+        const some = await sluice(
+          ["run", "ok.yaml", "--input", "in2.jsonl", "--out", "out.jsonl", "--run-id", "some"],
+          env,
+          dir,
+        );
+        assert.equal(some.code, 0, some.stderr);
+        assert.match(
+          some.stderr,
+          /wrote 1 rejected items with reasons to out\.jsonl\.rejected\.jsonl/,
+        );
+        const [rej] = (await Deno.readTextFile(join(dir, "out.jsonl.rejected.jsonl"))).trim()
+          .split("\n").map((l) => JSON.parse(l));
+        assert.equal(rej.stage, "source");
+        assert.match(rej.reason, /JSON/i);
+        // ...and a later run without refusals does not leave that file behind as if it were its own.
+        const again = await sluice(
+          ["run", "ok.yaml", "--input", "in.jsonl", "--out", "out.jsonl", "--run-id", "again"],
+          env,
+          dir,
+        );
+        assert.equal(again.code, 0, again.stderr);
+        assert.equal(
+          await Deno.stat(join(dir, "out.jsonl.rejected.jsonl")).catch(() => null),
+          null,
+          "the earlier run's rejected file is gone",
+        );
+        const temps: string[] = [];
+        for await (const e of Deno.readDir(dir)) if (e.name.endsWith(".tmp")) temps.push(e.name);
+        assert.deepEqual(temps, [], "no temp file left behind");
+      },
+    );
     await t.step("schema prints a JSON Schema", async () => {
       const r = await sluice(["schema"], env, dir);
       const schema = JSON.parse(r.stdout);

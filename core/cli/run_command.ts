@@ -8,7 +8,7 @@ import { prepareRun } from "../engine/prepare.ts";
 import { EngineError } from "../engine/engine.ts";
 import { resolveInputs } from "../pipeline/inputs.ts";
 import { formatProblem, loadPipelineFile } from "../pipeline/parse.ts";
-import { resolve } from "../paths.ts";
+import { dirname, resolve } from "../paths.ts";
 import { FINAL_STATES, type RunRecord, type RunState, type Store } from "../store/store.ts";
 import { type CliContext, type EngineHandle, startEngine } from "./context.ts";
 import { writeRunOutput, writeRunRejected } from "./output.ts";
@@ -65,6 +65,14 @@ export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Pr
       return 1;
     }
   }
+  if (values.out) {
+    // Checked before the run, not after it: a run's output should not be lost to a typo.
+    const problem = await outPathProblem(resolve(values.out));
+    if (problem) {
+      io.err(`--out ${values.out}: ${problem}; nothing was run\n`);
+      return 1;
+    }
+  }
   const inputs = resolveInputs(parsed.pipeline.inputs, given);
   const h = await startEngine(ctx);
   try {
@@ -96,6 +104,21 @@ export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Pr
   }
 }
 
+/** Why `path` cannot take a run's output (its folder missing, or a folder itself), if so. */
+async function outPathProblem(path: string): Promise<string | undefined> {
+  const folder = dirname(path);
+  const isDir = (p: string) =>
+    Deno.stat(p).then((st) => st.isDirectory, (e) => {
+      if (e instanceof Deno.errors.NotFound) return undefined;
+      throw e;
+    });
+  const folderIsDir = await isDir(folder);
+  if (folderIsDir === undefined) return `the folder ${folder} does not exist: create it first`;
+  if (!folderIsDir) return `${folder} is not a folder`;
+  if (await isDir(path)) return `${path} is a folder: name a file in it`;
+  return undefined;
+}
+
 /** Waits for a run with progress, prints its summary, writes `--out`; returns the exit code. */
 export async function followRun(
   h: EngineHandle,
@@ -121,15 +144,30 @@ export async function followRun(
   }
   await finalFrame?.();
   io.err(await summary(h.backend.store, done, performance.now() - started));
-  if (opts.out && done.state === "succeeded") {
-    const n = await writeRunOutput(h.backend.store, done, opts.out);
-    io.err(`wrote ${n} items to ${opts.out}\n`);
-    const rejected = await writeRunRejected(h.backend.store, done, `${opts.out}.rejected.jsonl`);
-    if (rejected) {
-      io.err(`wrote ${rejected} rejected items with reasons to ${opts.out}.rejected.jsonl\n`);
-    }
-  }
+  if (opts.out && done.state === "succeeded") return await writeOutputs(h, done, opts.out, io);
   return done.state === "succeeded" ? 0 : 1;
+}
+
+/**
+ * Writes a succeeded run's items to `out` and its refused rows beside it; returns the exit code.
+ * A failed write says so and how to write them again: the items stay in the store.
+ */
+async function writeOutputs(h: EngineHandle, run: RunRecord, out: string, io: CliIO) {
+  try {
+    const n = await writeRunOutput(h.backend.store, run, out);
+    io.err(`wrote ${n} items to ${out}\n`);
+    const rejected = await writeRunRejected(h.backend.store, run, `${out}.rejected.jsonl`);
+    if (rejected) {
+      io.err(`wrote ${rejected} rejected items with reasons to ${out}.rejected.jsonl\n`);
+    }
+    return 0;
+  } catch (e) {
+    io.err(
+      `--out ${out}: could not write it (${(e as Error).message}); the run's items are kept: ` +
+        `write them again with: sluice runs resume ${run.id} --out PATH\n`,
+    );
+    return 1;
+  }
 }
 
 /** A run's summary: per-stage counters, failures, duration. */
@@ -232,10 +270,19 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
       case "retry":
       case "resume": {
         const run = await need();
+        const problem = values.out ? await outPathProblem(resolve(values.out)) : undefined;
+        if (problem) {
+          io.err(`--out ${values.out}: ${problem}\n`);
+          return 1;
+        }
         if (sub === "retry") {
           const n = await h.engine.retryRun(run.id);
           io.err(`replaying ${n} dead-lettered chunk(s) of run ${run.id}\n`);
         } else if (FINAL_STATES.includes(run.state)) {
+          // A finished run's output can be written (again) at any time.
+          if (run.state === "succeeded" && values.out) {
+            return await writeOutputs(h, run, values.out, io);
+          }
           io.err(`run ${run.id} is ${run.state}; nothing to resume\n`);
           return run.state === "succeeded" ? 0 : 1;
         }
@@ -244,7 +291,7 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
       }
       default:
         io.err(
-          "usage: sluice runs list|show|retry|cancel|resume [RUN] [--pipeline P] [--state S] [--json]\n",
+          "usage: sluice runs list|show|retry|cancel|resume [RUN] [--pipeline P] [--state S] [--json] [--out PATH]\n",
         );
         return 2;
     }
