@@ -11,6 +11,7 @@ import { openContext } from "./cli/context.ts";
 import { type CliIO, runCommand, runsCommand } from "./cli/run_command.ts";
 import { serveCommand, workerCommand } from "./cli/serve_command.ts";
 import { migrateCommand } from "./cli/migrate_command.ts";
+import { closest } from "./config/suggest.ts";
 
 const USAGE = `sluice — plugin-based automation server
 
@@ -31,6 +32,9 @@ usage: sluice [--config FILE] <command> [args]
   plugin install|list|inspect|remove|new …
                               manage plugins
 `;
+
+/** The commands `main` knows (besides `help` and `schema`, handled before the config loads). */
+const COMMANDS = ["run", "runs", "serve", "worker", "migrate", "config", "validate", "plugin"];
 
 const enc = new TextEncoder();
 const io: CliIO = {
@@ -53,6 +57,11 @@ export async function main(args: string[]): Promise<number> {
   if (cmd === "schema") {
     io.out(JSON.stringify(pipelineJsonSchema(), null, 2) + "\n");
     return 0;
+  }
+  if (!COMMANDS.includes(cmd)) {
+    const near = closest(cmd, COMMANDS);
+    io.err(`unknown command "${cmd}"${near ? `; did you mean "${near}"?` : ""}\n${USAGE}`);
+    return 2;
   }
   const ctx = await openContext({ configFile });
   for (const w of configWarnings(ctx.config)) ctx.log.warn(w);

@@ -146,6 +146,14 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
         assert.deepEqual(temps, [], "no temp file left behind");
       },
     );
+    await t.step("an unknown command names the closest one", async () => {
+      const r = await sluice(["plugins", "list"], env, dir);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /unknown command "plugins"; did you mean "plugin"\?/);
+      const far = await sluice(["frobnicate"], env, dir);
+      assert.equal(far.code, 2);
+      assert.match(far.stderr, /unknown command "frobnicate"\n/);
+    });
     await t.step("schema prints a JSON Schema", async () => {
       const r = await sluice(["schema"], env, dir);
       const schema = JSON.parse(r.stdout);
