@@ -4,6 +4,10 @@
  * removed by `close()`. As root the server runs as the `postgres` OS user (via `runuser`),
  * since PostgreSQL refuses to run as root. When `SLUICE_TEST_DATABASE_URL` is set, that server
  * is used instead and nothing is started.
+ *
+ * A watchdog (a small shell loop, immune to Ctrl-C) stops and removes the server when the process
+ * that started it ends without `close()`: interrupted, killed, or crashed. A benchmark stopped with
+ * Ctrl-C or SIGKILL no longer leaves clusters running.
  * @module
  */
 import { join } from "node:path";
@@ -19,6 +23,8 @@ export interface TestPostgres extends AsyncDisposable {
   readonly database: string;
   /** True when it came from `SLUICE_TEST_DATABASE_URL` (not started here). */
   readonly external: boolean;
+  /** A local server's folder (data, socket, `server.log`); absent for an external one. */
+  readonly dir?: string;
   /** Stops the server and removes its files (no-op for an external one). */
   close(): Promise<void>;
 }
@@ -66,6 +72,26 @@ async function run(cmd: string[], asUser: string | undefined, what: string): Pro
   }
 }
 
+const quote = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
+
+/**
+ * A shell loop that waits for this process to end, then stops the server (`pgCtl` is the
+ * `pg_ctl -D <data>` command line) and removes `dir`. It ignores SIGINT, SIGTERM and SIGHUP, so
+ * the Ctrl-C that stops its owner does not stop it; `close()` kills it with SIGKILL.
+ */
+function startWatchdog(pgCtl: string[], dir: string): Deno.ChildProcess {
+  const script = `trap '' INT TERM HUP; while kill -0 ${Deno.pid} 2>/dev/null; do sleep 1; done; ` +
+    `${pgCtl.map(quote).join(" ")} -m immediate -w stop >/dev/null 2>&1; rm -rf ${quote(dir)}`;
+  const child = new Deno.Command("sh", {
+    args: ["-c", script],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  child.unref();
+  return child;
+}
+
 /** Starts a server (or wraps `SLUICE_TEST_DATABASE_URL`); see the module doc. */
 export async function startPostgres(options: StartPostgresOptions = {}): Promise<TestPostgres> {
   const ext = options.forceLocal ? undefined : Deno.env.get("SLUICE_TEST_DATABASE_URL");
@@ -94,7 +120,16 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   const data = join(dir, "data");
   const sock = join(dir, "sock");
   let started = false;
+  let watchdog: Deno.ChildProcess | undefined;
   const stop = async () => {
+    if (watchdog) {
+      watchdog.ref(); // (unref'd, its status would not keep this await alive)
+      try {
+        watchdog.kill("SIGKILL");
+      } catch { /* already gone */ }
+      await watchdog.status;
+      watchdog = undefined;
+    }
     if (started) {
       started = false;
       await run([exe("pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop"], asUser, "pg_ctl stop")
@@ -159,6 +194,10 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
         throw new Error(`${(err as Error).message}\n${log}`);
       }
       started = true;
+      watchdog = startWatchdog(
+        [...(asUser ? ["runuser", "-u", asUser, "--"] : []), exe("pg_ctl"), "-D", data],
+        dir,
+      );
       const url = `postgres://${user}:${password}@127.0.0.1:${port}/postgres`;
       return {
         url,
@@ -168,6 +207,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
         password,
         database: "postgres",
         external: false,
+        dir,
         close: stop,
         [Symbol.asyncDispose]: stop,
       };
