@@ -72,11 +72,20 @@ export async function writeRunRejected(
   run: RunRecord,
   path: string,
 ): Promise<number> {
+  const rows = store.readRejected(run.id)[Symbol.asyncIterator]();
+  let next = await rows.next();
+  if (next.done) {
+    await Deno.remove(path).catch((e) => {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    });
+    return 0;
+  }
   const enc = new TextEncoder();
   let n = 0;
   await writeFileDurablyWith(path, async (write) => {
     let lines: string[] = [];
-    for await (const r of store.readRejected(run.id)) {
+    for (; !next.done; next = await rows.next()) {
+      const r = next.value;
       lines.push(JSON.stringify({ ...r, stage: run.stages[r.stage]?.id }));
       n++;
       if (lines.length === 1000) {
@@ -86,6 +95,5 @@ export async function writeRunRejected(
     }
     if (lines.length) await write(enc.encode(lines.join("\n") + "\n"));
   });
-  if (n === 0) await Deno.remove(path);
   return n;
 }
