@@ -6,7 +6,7 @@
  * @module
  */
 import { parse as parseCsv } from "csv-parse/sync";
-import { makeFolderDurably, syncFolderOf } from "../../sdk/io/durable_files.ts";
+import { createFileDurably, makeFolderDurably } from "../../sdk/io/durable_files.ts";
 
 /** A body refused with an HTTP status (400, 413 or 415) and a reason for the sender. */
 export class BodyError extends Error {
@@ -179,8 +179,6 @@ export function inputsFromBody(
   return v;
 }
 
-const encoder = new TextEncoder();
-
 /**
  * Writes a run's input file `<dir>/<name>` and flushes it and its name (the folder) to disk before
  * returning its path, creating `dir` when it is missing. The name must be new (it carries the run
@@ -189,26 +187,12 @@ const encoder = new TextEncoder();
  */
 export async function writeInputFile(dir: string, name: string, text: string): Promise<string> {
   const path = `${dir}/${name}`;
-  const open = () => Deno.open(path, { write: true, createNew: true });
-  let file: Deno.FsFile;
   try {
-    file = await open();
+    await createFileDurably(path, text);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
     await makeFolderDurably(dir);
-    file = await open();
+    await createFileDurably(path, text);
   }
-  try {
-    const data = encoder.encode(text);
-    let off = 0;
-    while (off < data.length) off += await file.write(data.subarray(off));
-    await file.syncData();
-  } catch (e) {
-    file.close();
-    await Deno.remove(path).catch(() => {});
-    throw e;
-  }
-  file.close();
-  await syncFolderOf(path);
   return path;
 }

@@ -139,11 +139,6 @@ export async function createFileDurably(
   await folders.sync(dirname(path));
 }
 
-/** Syncs the folder holding `path` (after a rename or a new file there), shared with concurrent callers. */
-export function syncFolderOf(path: string, folders: FolderSyncs = shared): Promise<void> {
-  return folders.sync(dirname(path));
-}
-
 /**
  * Makes the folder `dir` and any missing parents, syncing each folder a new one was named in (an
  * existing `dir` costs one `mkdir` call and no sync).
