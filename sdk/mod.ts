@@ -4,3 +4,4 @@
  */
 export * from "./types.ts";
 export * from "./plugin.ts";
+export * from "./errors.ts";

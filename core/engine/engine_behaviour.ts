@@ -88,6 +88,25 @@ export function engineBehaviour(make: BackendFactory): Behaviour[] {
     }
   }]);
 
+  tests.push(["an InputError goes to the dead-letter list at once, without retries", async () => {
+    const t = await te();
+    try {
+      const run = await t.start(`
+  name: permanent
+  source: { plugin: gen-source, with: { count: 30 } }
+  stages:
+    - { id: f, plugin: flaky, with: { failTimes: 9, chunks: [1], tag: permanent, permanent: true }, retry: { attempts: 3, delay: 5ms } }
+  `);
+      const failed = await t.engine.waitForRun(run.id);
+      assert.equal(failed.state, "failed");
+      const dead = await t.backend.store.listDeadLetters(run.id);
+      assert.deepEqual(dead.map((d) => [d.stageId, d.chunk, d.attempts]), [["f", 1, 1]]);
+      assert.match(dead[0].error, /flaky failure 1 of chunk 1/);
+    } finally {
+      await t.dispose();
+    }
+  }]);
+
   tests.push([
     "an exhausted chunk goes to the dead-letter list, the run fails, retry replays it",
     async () => {

@@ -34,6 +34,7 @@ function guarded<T>(
       reject(
         e instanceof PluginError ? e : new PluginError(e instanceof Error ? e.message : String(e), {
           cause: e,
+          retryable: (e as { retryable?: unknown })?.retryable !== false,
         }),
       )).finally(() => {
         clearTimeout(timer);

@@ -35,7 +35,11 @@ export function toPluginError(
       );
     }
     case "plugin":
-      return new PluginError(`${where} failed: ${err.message}`, { cause: err, retryable: true });
+      // Retryable unless the plugin threw the SDK's `InputError` (retrying cannot help).
+      return new PluginError(`${where} failed: ${err.message}`, {
+        cause: err,
+        retryable: err.retryable,
+      });
     default:
       return new PluginError(`sandbox: ${where}: ${err.message}`, {
         cause: err,

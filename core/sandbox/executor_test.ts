@@ -189,6 +189,19 @@ Deno.test("sandbox: a plugin error is retryable and keeps the instance", async (
   });
 });
 
+Deno.test("sandbox: an InputError from the plugin is not retryable", async () => {
+  await withTemp(async (tmp) => {
+    const executor = new SandboxExecutor();
+    const stage = await executor.open(makeSpec(await loadTestPlugin("echo"), `${tmp}/data`));
+    await rejectsWith(
+      stage.process([{ key: "x", op: "input-error" }], ctx()),
+      /^stage "stage-a" \(plugin test-echo@1\.0\.0\) failed: unusable input x$/,
+      false,
+    );
+    await executor.close();
+  });
+});
+
 Deno.test("sandbox watchdog: timeout, exit, out of memory and garbage kill the instance", async () => {
   await withTemp(async (tmp) => {
     const executor = new SandboxExecutor();

@@ -71,6 +71,8 @@ export interface WireError {
   stack?: string;
   /** True when the error is Deno refusing a permission (NotCapable, PermissionDenied). */
   permission: boolean;
+  /** False when the plugin said another attempt cannot help (the SDK's `InputError`). */
+  retryable?: false;
 }
 
 /**
@@ -104,7 +106,9 @@ export function isPermissionError(err: unknown): boolean {
 export function toWireError(err: unknown): WireError {
   const permission = isPermissionError(err);
   if (err instanceof Error) {
-    return { name: err.name, message: err.message, stack: err.stack, permission };
+    const wire: WireError = { name: err.name, message: err.message, stack: err.stack, permission };
+    if ((err as { retryable?: unknown }).retryable === false) wire.retryable = false;
+    return wire;
   }
   return { name: "Error", message: String(err), permission };
 }

@@ -549,6 +549,7 @@ export class SandboxProcess {
         p.reject(
           new SandboxError(e.permission ? "permission" : "plugin", e.message, {
             remoteStack: e.stack,
+            ...(e.retryable === false ? { retryable: false } : {}),
           }),
         );
       }

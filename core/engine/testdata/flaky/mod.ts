@@ -1,19 +1,25 @@
-import { definePlugin } from "@sluice/sdk";
+import { definePlugin, InputError } from "@sluice/sdk";
 
 const calls = ((globalThis as Record<string, unknown>).__flakyCalls ??= new Map()) as Map<
   string,
   number
 >;
 
-/** Fails the first `failTimes` calls per chunk (all chunks, or only `chunks`); `failItem` rejects. */
-export default definePlugin<{ failTimes: number; chunks?: number[]; tag: string }>({
+/**
+ * Fails the first `failTimes` calls per chunk (all chunks, or only `chunks`); with `permanent`
+ * it throws the SDK's `InputError` (not retryable) instead of a plain error.
+ */
+export default definePlugin<
+  { failTimes: number; chunks?: number[]; tag: string; permanent?: boolean }
+>({
   process(items, ctx) {
     const { config } = ctx;
     const k = `${config.tag}/${ctx.run.id}/${ctx.chunk}`;
     const n = (calls.get(k) ?? 0) + 1;
     calls.set(k, n);
     if ((!config.chunks || config.chunks.includes(ctx.chunk)) && n <= config.failTimes) {
-      throw new Error(`flaky failure ${n} of chunk ${ctx.chunk}`);
+      const message = `flaky failure ${n} of chunk ${ctx.chunk}`;
+      throw config.permanent ? new InputError(message) : new Error(message);
     }
     return items.map((i) => ({ ...i, flakyCalls: n }));
   },

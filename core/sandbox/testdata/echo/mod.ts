@@ -1,4 +1,4 @@
-import { definePlugin } from "@sluice/sdk";
+import { definePlugin, InputError } from "@sluice/sdk";
 
 function spin(): never {
   while (true) { /* loop forever */ }
@@ -33,6 +33,8 @@ export default definePlugin<{ tag?: string }, { calls: number }>({
           break;
         case "throw":
           throw new Error(`bad item ${item.key}`);
+        case "input-error":
+          throw new InputError(`unusable input ${item.key}`);
         case "exit":
           Deno.exit(3);
           break;
