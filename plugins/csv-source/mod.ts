@@ -1,17 +1,24 @@
 /**
  * csv-source: streams a CSV file in chunks. The cursor holds the byte offset after the last
- * consumed record, the line number and the header, so resumed runs continue exactly there.
+ * consumed record, the line number, the header and the file's encoding, so resumed runs
+ * continue exactly there. Nothing is dropped silently: a row that cannot be read becomes a
+ * rejected item with its file:line and reason, and a file that is not usable CSV at all (no
+ * header, no website column, a workbook, UTF-16) fails the run with a message saying what to do.
  * @module
  */
-import { definePlugin, type Item, type Rejected } from "@sluice/sdk";
-import { parse } from "csv-parse/sync";
+import { definePlugin, InputError, type Item, type Rejected } from "@sluice/sdk";
 import { readLines } from "@sluice/sdk/io/read_lines.ts";
+import { type CsvEncoding, sniffEncoding } from "./encoding.ts";
+import { DOMAIN_COLUMNS, type Header, list, prepareHeader } from "./header.ts";
+import { guessDelimiter, parseRecord, scanRecords } from "./records.ts";
 
 interface Config {
   path?: string;
   delimiter?: string;
   domainColumn?: string;
   requireDomain?: boolean;
+  canonicalHeaders?: boolean;
+  maxRecordLines?: number;
 }
 interface Cursor {
   offset: number;
@@ -19,124 +26,169 @@ interface Cursor {
   row: number;
   header?: string[];
   delimiter?: string;
+  encoding?: CsvEncoding;
 }
 
-const DOMAIN_COLUMNS = ["domain", "website", "url", "web", "homepage", "site"];
-
-/** Joins physical lines into CSV records (a quoted field may span lines). */
-function records(lines: string[]): { text: string; lines: number }[] {
-  const out: { text: string; lines: number }[] = [];
-  let cur = "";
-  let n = 0;
-  for (const line of lines) {
-    cur = n ? cur + "\n" + line : line;
-    n++;
-    if (((cur.match(/"/g)?.length ?? 0) % 2) === 0) {
-      out.push({ text: cur, lines: n });
-      cur = "";
-      n = 0;
-    }
-  }
-  if (n) out.push({ text: cur, lines: n }); // unbalanced quote up to EOF: parse reports it
-  return out;
-}
-
-function guessDelimiter(header: string): string {
-  const counts = [",", ";", "\t", "|"].map((d) => [d, header.split(d).length] as const);
-  counts.sort((a, b) => b[1] - a[1]);
-  return counts[0][1] > 1 ? counts[0][0] : ",";
-}
-
-function parseRecord(text: string, delimiter: string): string[] {
-  // Without quotes a record is its fields joined by the delimiter: split it (about 20 times
-  // cheaper than a csv-parse call, which matters on million-row files).
-  if (!text.includes('"')) return text.replace(/^\uFEFF/, "").split(delimiter);
-  const rows = parse(text, { delimiter, relax_column_count: true, bom: true }) as string[][];
-  return rows[0] ?? [];
-}
+/** A quoted field spanning more lines than this is taken for a stray quote. */
+const MAX_RECORD_LINES = 100;
 
 export default definePlugin<Config>({
   async read(cursor, limit, ctx) {
     const path = ctx.config.path ?? ctx.inputFile;
-    if (!path) throw new Error("csv-source: no file: pass --input FILE or set with.path");
+    if (!path) throw new InputError("csv-source: no file: pass --input FILE or set with.path");
     const at: Cursor = (cursor as Cursor | null) ?? { offset: 0, line: 0, row: 0 };
+    const maxLines = ctx.config.maxRecordLines ?? MAX_RECORD_LINES;
     const items: Item[] = [];
     const rejected: Rejected[] = [];
-    let { offset, line, row, header, delimiter } = at;
+    let { offset, line, row, header: cells, delimiter, encoding } = at;
+    if (!encoding) {
+      encoding = await sniffEncoding(path);
+      if (encoding !== "utf-8") {
+        ctx.log.warn(
+          `${path} is not UTF-8: read as Windows-1252 (Excel's plain "CSV" format); if letters ` +
+            'look wrong, save the file as "CSV UTF-8"',
+        );
+      }
+    }
+    let header: Header | undefined = cells ? headerOf(cells, ctx.config, path) : undefined;
     let eof = false;
     // Read a little more than `limit` lines: multi-line records and the header need room.
     let extra = 0;
     while (items.length + rejected.length < limit && !eof) {
       const want = limit - items.length - rejected.length + (header ? 0 : 1) + extra;
-      const read = await readLines(path, offset, want);
-      eof = read.eof;
-      // Only consume complete records: drop a trailing partial one unless at EOF.
-      const recs = records(read.lines);
-      let consumedLines = 0;
-      for (const rec of recs) {
-        const complete = ((rec.text.match(/"/g)?.length ?? 0) % 2) === 0;
-        if (!complete && !read.eof) break;
-        consumedLines += rec.lines;
-      }
-      const consumed = read.lines.slice(0, consumedLines);
-      if (consumedLines) offset = read.ends[consumedLines - 1];
-      if (consumedLines === 0 && !read.eof) {
-        // A quoted field spans more lines than were read: read more.
-        extra = Math.max(1, extra * 2);
-        if (extra > 100_000) {
-          throw new Error(`${path}:${line + 1}: a quoted field does not end; check the quotes`);
-        }
-        continue;
-      }
-      extra = 0;
-      for (const rec of records(consumed)) {
+      const read = await readLines(path, offset, want, encoding);
+      delimiter ??= ctx.config.delimiter ??
+        guessDelimiter((read.lines.find((l) => l.trim() !== "") ?? "").replace(/^\uFEFF/, ""));
+      const { records, openFrom } = scanRecords(read.lines, delimiter);
+      eof = read.eof && openFrom < 0;
+      let used = 0;
+      for (const rec of records) {
         const startLine = line + 1;
         line += rec.lines;
+        offset = read.ends[used + rec.lines - 1];
+        used += rec.lines;
         if (rec.text.trim() === "") continue;
         const ref = `${path}:${startLine}`;
         if (!header) {
-          delimiter = ctx.config.delimiter ?? guessDelimiter(rec.text.replace(/^\uFEFF/, ""));
-          header = parseRecord(rec.text, delimiter).map((h) => h.trim());
+          cells = parseRecord(rec.text, delimiter);
+          header = headerOf(cells, ctx.config, path);
+          if (header.renamed.length) {
+            ctx.log.info(
+              `${path}: columns read as ${
+                header.renamed.map(([w, f]) => `${JSON.stringify(w)} -> ${f}`).join(", ")
+              }`,
+            );
+          }
           continue;
         }
         row++;
+        const key = `row-${row}`;
         let values: string[];
         try {
-          values = parseRecord(rec.text, delimiter!);
+          values = parseRecord(rec.text, delimiter);
         } catch (e) {
-          rejected.push({
-            key: `row-${row}`,
-            reason: `${ref}: malformed CSV row: ${(e as Error).message}`,
-            raw: rec.text,
-          });
+          const reason = `${ref}: malformed CSV row: ${(e as Error).message}`;
+          rejected.push({ key, reason, raw: rec.text });
           continue;
         }
-        if (values.length !== header.length) {
+        if (values.length !== header.fields.length) {
           rejected.push({
-            key: `row-${row}`,
-            reason: `${ref}: row has ${values.length} fields but the header has ${header.length}`,
+            key,
+            reason: `${ref}: row has ${values.length} fields but the header has ` +
+              `${header.fields.length}; check the delimiter and quotes of this row`,
             raw: rec.text,
           });
           continue;
         }
         const fields: Record<string, unknown> = {};
-        header.forEach((h, i) => fields[h] = values[i].trim());
-        const col = ctx.config.domainColumn ??
-          header.find((h) => DOMAIN_COLUMNS.includes(h.toLowerCase()));
-        const domain = col ? String(fields[col] ?? "").trim() : "";
+        header.fields.forEach((h, i) => fields[h] = values[i].trim());
+        const col = header.domainColumns.find((i) => values[i].trim() !== "");
+        const domain = col === undefined ? "" : values[col].trim();
         if (!domain && ctx.config.requireDomain !== false) {
+          const cols = header.domainColumns.map((i) => header!.written[i]);
           rejected.push({
-            key: `row-${row}`,
-            reason: `${ref}: no domain: the row needs a value in a ${
-              col ? `"${col}"` : "domain, website or url"
-            } column`,
+            key,
+            reason: `${ref}: no domain: the row has no value in its ${
+              cols.length === 1 ? `"${cols[0]}" column` : `${list(cols)} columns`
+            }`,
             raw: fields,
           });
           continue;
         }
-        items.push({ ...fields, key: `row-${row}`, row, domain });
+        items.push({ ...fields, key, row, domain });
       }
+      if (openFrom >= 0) {
+        const open = read.lines.length - openFrom;
+        if (read.eof || open > maxLines) {
+          if (!header) {
+            throw new InputError(
+              `${path}:${line + 1}: a quoted column name in the header row does not close; ` +
+                "check the header's quotes",
+            );
+          }
+          // A quote that never closes: reject its first line only and read on after it.
+          const startLine = line + 1;
+          line++;
+          offset = read.ends[openFrom];
+          row++;
+          rejected.push({
+            key: `row-${row}`,
+            reason:
+              `${path}:${startLine}: a quoted field opens on this line and does not close ${
+                read.eof ? "before the end of the file" : `within ${maxLines} lines`
+              }; the line is skipped and reading goes on with the next one. Check its quotes ` +
+              '(a quote inside a field must be doubled: "say ""hi""")',
+            raw: read.lines[openFrom],
+          });
+          eof = read.eof && openFrom === read.lines.length - 1;
+        } else if (used === 0) {
+          extra = Math.max(1, extra * 2); // a quoted field spans more lines than were read
+          continue;
+        }
+      }
+      extra = 0;
     }
-    return { items, rejected, cursor: { offset, line, row, header, delimiter }, done: eof };
+    if (!header) {
+      throw new InputError(
+        `${path}: the file is empty: a CSV file needs a header row naming its columns ` +
+          `(for example name,city,domain)`,
+      );
+    }
+    if (eof && row === 0) ctx.log.warn(`${path}: the file has a header but no rows`);
+    return {
+      items,
+      rejected,
+      cursor: { offset, line, row, header: cells, delimiter, encoding },
+      done: eof,
+    };
   },
 });
+
+/** The prepared header; throws when no column can hold the website and rows need one. */
+function headerOf(cells: string[], config: Config, path: string): Header {
+  let header: Header;
+  try {
+    header = prepareHeader(cells, {
+      domainColumn: config.domainColumn,
+      canonical: config.canonicalHeaders,
+    });
+  } catch (e) {
+    throw new InputError(`${path}:1: ${(e as Error).message}`);
+  }
+  if (/^\s*[{[]/.test(cells[0] ?? "")) {
+    throw new InputError(
+      `${path}: the file holds JSON, not CSV (its first line starts with "${
+        cells[0].trim()[0]
+      }"): read it with jsonl-source, or send CSV (a webhook saves a JSON body as JSON lines; ` +
+        "send Content-Type: text/csv for csv-source)",
+    );
+  }
+  if (!header.domainColumns.length && config.requireDomain !== false) {
+    throw new InputError(
+      `${path}:1: no website column: the header has ${list(header.written)}; name the column ` +
+        `that holds the website or domain one of ${DOMAIN_COLUMNS.join(", ")} (any case), ` +
+        "or set with.domainColumn in the pipeline",
+    );
+  }
+  return header;
+}

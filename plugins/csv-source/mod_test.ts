@@ -21,17 +21,18 @@ Deno.test("csv-source keeps business fields, finds the domain column and rejects
   );
   try {
     const { items, rejected } = await runPlugin({ dir, inputFile: f.path, chunkSize: 2 });
-    assert.deepEqual(items.map((i) => [i.key, i.Name, i.domain]), [
+    assert.deepEqual(items.map((i) => [i.key, i.name, i.domain]), [
       ["row-1", "Acme", "acme.com"],
       ["row-2", "Joe's; Diner", "https://www.joes.example/menu"],
       ["row-5", "Last", "last.de"],
     ]);
-    assert.equal(items[1].City, "Port\nland", "a quoted field may span lines");
+    assert.equal(items[1].city, "Port\nland", "a quoted field may span lines");
+    assert.equal(items[0].input_website, "acme.com", "the Website column is kept under input_");
     assert.equal(rejected.length, 2);
     assert.match(rejected[0].reason, /in\.csv:5: row has 5 fields but the header has 3/);
     assert.match(
       rejected[1].reason,
-      /in\.csv:6: no domain: the row needs a value in a "Website" column/,
+      /in\.csv:6: no domain: the row has no value in its "Website" column/,
     );
   } finally {
     await f.cleanup();
@@ -80,5 +81,148 @@ Deno.test("csv-source reads plain and quoted rows alike (CRLF, empty fields, esc
     ]);
   } finally {
     await f.cleanup();
+  }
+});
+
+Deno.test("csv-source: a stray quote rejects one line at most, never the rows after it", async () => {
+  const rows = Array.from({ length: 30 }, (_, i) => `B${i},C,d${i}.com`);
+  rows[3] = "Joe's 12\" Pizza,Austin,joes.com"; // a quote inside a field: text
+  rows[10] = '"Unclosed,Austin,open.com'; // a quote that opens a field and never closes
+  const f = await csvFile(`name,city,domain\n${rows.join("\n")}\n`);
+  try {
+    const { items, rejected } = await runPlugin({
+      dir,
+      inputFile: f.path,
+      chunkSize: 7,
+      config: { maxRecordLines: 5 },
+    });
+    assert.equal(items.length, 29);
+    assert.equal(items.find((i) => i.domain === "joes.com")?.name, "Joe's 12\" Pizza");
+    assert.equal(rejected.length, 1);
+    assert.match(
+      rejected[0].reason,
+      /in\.csv:12: a quoted field opens on this line and does not close within 5 lines/,
+    );
+    assert.equal(rejected[0].raw, rows[10]);
+    assert.equal(items.at(-1)?.domain, "d29.com");
+    assert.deepEqual(
+      items.map((i) => i.row),
+      Array.from({ length: 30 }, (_, i) => i + 1).filter((r) => r !== 11),
+      "row numbers count the rejected row",
+    );
+  } finally {
+    await f.cleanup();
+  }
+  // At the end of the file the same holds, and the lines after the quote are still read.
+  const g = await csvFile('name,domain\n"Open,a.com\nLast,last.com');
+  try {
+    const { items, rejected } = await runPlugin({ dir, inputFile: g.path });
+    assert.deepEqual(items.map((i) => i.domain), ["last.com"]);
+    assert.match(rejected[0].reason, /in\.csv:2: .* does not close before the end of the file/);
+  } finally {
+    await g.cleanup();
+  }
+});
+
+Deno.test("csv-source: headers in any case or synonym; the website from the first non-empty column", async () => {
+  const f = await csvFile(
+    "Company;Town;Domain;Homepage URL;E-Mail\n" +
+      "Bakers;Austin;;https://bakers.example/;info@bakers.example\n" +
+      "Cafe;Berlin;cafe.de;https://other.example;\n" +
+      "None;Paris;;;\n",
+  );
+  try {
+    const { items, rejected } = await runPlugin({ dir, inputFile: f.path });
+    assert.deepEqual(items.map((i) => [i.name, i.city, i.email, i.domain]), [
+      ["Bakers", "Austin", "info@bakers.example", "https://bakers.example/"],
+      ["Cafe", "Berlin", "", "cafe.de"],
+    ]);
+    assert.match(
+      rejected[0].reason,
+      /in\.csv:4: no domain: the row has no value in its "Domain", "Homepage URL" columns/,
+    );
+  } finally {
+    await f.cleanup();
+  }
+});
+
+Deno.test("csv-source: files that are not usable CSV fail with what to do", async () => {
+  const cases: [string | Uint8Array, RegExp][] = [
+    ["", /the file is empty: a CSV file needs a header row/],
+    ["\n\n  \n", /the file is empty/],
+    [
+      "Firma,Ort,Internetadresse\nA,B,a.de\n",
+      /in\.csv:1: no website column: the header has "Firma", "Ort", "Internetadresse"; .*with\.domainColumn/,
+    ],
+    [
+      new Uint8Array([0x50, 0x4b, 0x03, 0x04, 1, 2, 3]),
+      /ZIP file \(an Excel \.xlsx workbook\?\), not CSV: .*"CSV UTF-8"/,
+    ],
+    [new Uint8Array([0xff, 0xfe, 0x6e, 0, 0x61, 0]), /UTF-16 \("Unicode text"\), not UTF-8/],
+    ['{"name":"A","domain":"a.com"}\n', /holds JSON, not CSV .*jsonl-source/],
+  ];
+  for (const [content, message] of cases) {
+    const d = await Deno.makeTempDir({ prefix: "csv-source-" });
+    const path = `${d}/in.csv`;
+    if (typeof content === "string") await Deno.writeTextFile(path, content);
+    else await Deno.writeFile(path, content);
+    try {
+      await assert.rejects(() => runPlugin({ dir, inputFile: path }), (e: Error) => {
+        assert.match(e.message, message);
+        assert.equal(
+          (e as { retryable?: boolean }).retryable,
+          false,
+          "another attempt cannot help",
+        );
+        return true;
+      });
+    } finally {
+      await Deno.remove(d, { recursive: true });
+    }
+  }
+  await assert.rejects(
+    () => runPlugin({ dir, inputFile: "/nonexistent/in.csv" }),
+    /\/nonexistent\/in\.csv: no such file; check the path given as --input or with\.path/,
+  );
+  // A header alone is a valid, empty list: no items, and a warning says so.
+  const f = await csvFile("name,domain\n");
+  try {
+    const { items, logs } = await runPlugin({ dir, inputFile: f.path });
+    assert.equal(items.length, 0);
+    assert.ok(logs.some((l) => l.level === "warn" && /has a header but no rows/.test(l.msg)));
+  } finally {
+    await f.cleanup();
+  }
+});
+
+Deno.test("csv-source reads Windows-1252 files (Excel's plain CSV), also after a resume", async () => {
+  const d = await Deno.makeTempDir({ prefix: "csv-source-" });
+  const path = `${d}/in.csv`;
+  const rows = [
+    "name;domain",
+    ...Array.from({ length: 12 }, (_, i) => `Becker Sanit\u00e4r ${i};b${i}.de`),
+  ];
+  // Windows-1252 is Latin-1 for these letters: one byte per character.
+  await Deno.writeFile(path, Uint8Array.from(rows.join("\r\n"), (c) => c.charCodeAt(0)));
+  try {
+    await using p = await openPlugin({ dir, inputFile: path });
+    const first = await p.read(null, 5);
+    assert.equal(first.items[0].name, "Becker Sanit\u00e4r 0");
+    assert.ok(
+      p.logs.some((l) => l.level === "warn" && /not UTF-8: read as Windows-1252/.test(l.msg)),
+    );
+    await using q = await openPlugin({ dir, inputFile: path });
+    let cursor = first.cursor;
+    const rest = [];
+    for (let done = false; !done;) {
+      const r = await q.read(cursor as never, 5);
+      rest.push(...r.items);
+      cursor = r.cursor;
+      done = r.done;
+    }
+    assert.equal(rest.at(-1)?.name, "Becker Sanit\u00e4r 11");
+    assert.equal(first.items.length + rest.length, 12);
+  } finally {
+    await Deno.remove(d, { recursive: true });
   }
 });

@@ -3,7 +3,7 @@
  * number, so a resumed run continues exactly after the last committed chunk.
  * @module
  */
-import { definePlugin, type Item, type Rejected } from "@sluice/sdk";
+import { definePlugin, InputError, type Item, type Rejected } from "@sluice/sdk";
 import { readLines } from "@sluice/sdk/io/read_lines.ts";
 
 interface Config {
@@ -18,7 +18,7 @@ interface Cursor {
 export default definePlugin<Config>({
   async read(cursor, limit, ctx) {
     const path = ctx.config.path ?? ctx.inputFile;
-    if (!path) throw new Error("jsonl-source: no file: pass --input FILE or set with.path");
+    if (!path) throw new InputError("jsonl-source: no file: pass --input FILE or set with.path");
     const at = (cursor as Cursor | null) ?? { offset: 0, line: 0 };
     const { lines, offset, eof } = await readLines(path, at.offset, limit);
     const items: Item[] = [];

@@ -5,7 +5,7 @@
  */
 
 const BLOCK = 64 * 1024;
-const decoder = new TextDecoder();
+const decoders = new Map<string, TextDecoder>();
 
 /** Lines read, the byte offset after the last full line, and whether the file ended. */
 export interface LinesRead {
@@ -16,8 +16,18 @@ export interface LinesRead {
   eof: boolean;
 }
 
-/** Reads up to `limit` newline-terminated lines (the last line may lack its newline). */
-export async function readLines(path: string, offset: number, limit: number): Promise<LinesRead> {
+/**
+ * Reads up to `limit` newline-terminated lines (the last line may lack its newline), decoded
+ * with `encoding` (a `TextDecoder` label of an ASCII-compatible encoding; default UTF-8).
+ */
+export async function readLines(
+  path: string,
+  offset: number,
+  limit: number,
+  encoding = "utf-8",
+): Promise<LinesRead> {
+  let decoder = decoders.get(encoding);
+  if (!decoder) decoders.set(encoding, decoder = new TextDecoder(encoding));
   using file = await Deno.open(path, { read: true });
   await file.seek(offset, Deno.SeekMode.Start);
   const lines: string[] = [];

@@ -1,0 +1,63 @@
+/**
+ * What a CSV file is made of, from its first block: UTF-8 (with or without BOM), else
+ * Windows-1252 (Excel's plain "CSV" export), and a clear error for files that are not CSV text
+ * at all (Excel workbooks, UTF-16 "Unicode text", other binary files).
+ * @module
+ */
+
+import { InputError } from "@sluice/sdk";
+
+/** Text encodings csv-source reads (labels of `TextDecoder`). */
+export type CsvEncoding = "utf-8" | "windows-1252";
+
+const SNIFF = 64 * 1024;
+
+/**
+ * The encoding of the file at `path`; throws an `InputError` saying what to do when the file is
+ * missing or not CSV.
+ */
+export async function sniffEncoding(path: string): Promise<CsvEncoding> {
+  const head = new Uint8Array(SNIFF);
+  let n = 0;
+  {
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { read: true });
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      throw new InputError(`${path}: no such file; check the path given as --input or with.path`);
+    }
+    using _file = file;
+    while (n < SNIFF) {
+      const got = await file.read(head.subarray(n));
+      if (got === null) break;
+      n += got;
+    }
+  }
+  const b = head.subarray(0, n);
+  const starts = (...sig: number[]) => sig.every((v, i) => b[i] === v);
+  const saveAs = 'open it in the spreadsheet program and save it as "CSV UTF-8", then run again';
+  if (starts(0x50, 0x4b, 0x03, 0x04)) {
+    throw new InputError(
+      `${path}: this is a ZIP file (an Excel .xlsx workbook?), not CSV: ${saveAs}`,
+    );
+  }
+  if (starts(0xd0, 0xcf, 0x11, 0xe0)) {
+    throw new InputError(`${path}: this is an old Excel .xls workbook, not CSV: ${saveAs}`);
+  }
+  if (starts(0xff, 0xfe) || starts(0xfe, 0xff)) {
+    throw new InputError(`${path}: the file is UTF-16 ("Unicode text"), not UTF-8: ${saveAs}`);
+  }
+  if (b.includes(0)) {
+    throw new InputError(
+      `${path}: the file holds binary data (NUL bytes), not CSV text: ${saveAs}`,
+    );
+  }
+  try {
+    // `stream` tolerates a character cut at the end of the block.
+    new TextDecoder("utf-8", { fatal: true }).decode(b, { stream: n === SNIFF });
+    return "utf-8";
+  } catch {
+    return "windows-1252";
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * A CSV header as csv-source uses it: the field name of each column, and the columns that may
+ * hold the business's website, in the order they are tried.
+ *
+ * - Column names of the fields Sluice's stages read (`name`, `city`, `phone`, `email`, …) match
+ *   regardless of case, spaces, `-`/`_` and common synonyms (`Company`, `Town`, `E-Mail`,
+ *   `Telefon`, …) and get their canonical lower-case name, so `item.name` works whatever the
+ *   spreadsheet calls the column. Other columns keep their header as written.
+ * - Names that csv-source or later first-party stages set themselves (`key`, `row`, `score`,
+ *   `lead`, `website`, …) would be overwritten: such a column is kept as `input_<name>`.
+ * - A repeated column name gets `_2`, `_3`, … instead of silently losing a value.
+ * @module
+ */
+
+/** Canonical field -> the spellings that mean it (compared lower case, spaces collapsed). */
+const SYNONYMS: Record<string, string[]> = {
+  name: [
+    "name",
+    "company",
+    "company name",
+    "business",
+    "business name",
+    "organization",
+    "organisation",
+    "firma",
+    "firmenname",
+    "unternehmen",
+  ],
+  city: ["city", "town", "locality", "ort", "stadt"],
+  phone: ["phone", "phone number", "telephone", "tel", "telefon", "telefonnummer"],
+  email: ["email", "e mail", "mail", "email address", "e mail address", "e mail adresse"],
+  address: ["address", "street", "street address", "adresse", "strasse", "straße"],
+  postcode: ["postcode", "postal code", "zip", "zip code", "plz"],
+  country: ["country", "land"],
+  domain: ["domain", "domain name", "domainname"],
+  website: ["website", "web site", "webseite", "internetseite", "internet"],
+  url: ["url", "website url", "web url", "homepage url"],
+  homepage: ["homepage", "home page"],
+  web: ["web", "www"],
+  site: ["site"],
+};
+
+/** Columns tried for the website value, in this order (after canonical names). */
+export const DOMAIN_COLUMNS = ["domain", "website", "url", "homepage", "web", "site"];
+
+/**
+ * Field names set by csv-source (`key`, `row`, `domain`) or by later first-party stages; an input
+ * column of such a name is kept as `input_<name>`. `domain` is the exception: it is read as the
+ * website value and csv-source writes the same value back.
+ */
+export const RESERVED = new Set([
+  "key",
+  "row",
+  "domain_input",
+  "host",
+  "suffix",
+  "private_suffix",
+  "duplicates",
+  "dns",
+  "http",
+  "website",
+  "lead",
+  "lead_reason",
+  "mail",
+  "rdap",
+  "search",
+  "llm",
+  "score",
+  "band",
+  "score_reasons",
+]);
+
+const CANONICAL = new Map<string, string>();
+for (const [field, names] of Object.entries(SYNONYMS)) {
+  for (const n of names) CANONICAL.set(n, field);
+}
+
+function spelling(h: string): string {
+  return h.toLowerCase().replace(/[\s_\-.:]+/g, " ").trim();
+}
+
+/** A header made ready: field names per column and the website columns to try. */
+export interface Header {
+  /** Header cells as written (trimmed). */
+  written: string[];
+  /** Field name of each column. */
+  fields: string[];
+  /** Indexes of the columns to read the website from, in order. */
+  domainColumns: number[];
+  /** `written -> field` for every column whose name changed (for one log line). */
+  renamed: [string, string][];
+}
+
+/**
+ * Prepares a header (see the module doc). `domainColumn` (config) names the one column to read
+ * the website from, as written or by its field name; throws when it is not a column.
+ */
+export function prepareHeader(
+  cells: string[],
+  options: { domainColumn?: string; canonical?: boolean } = {},
+): Header {
+  const written = cells.map((h, i) => (i === 0 ? h.replace(/^\uFEFF/, "") : h).trim());
+  const canonical = options.canonical !== false;
+  const taken = new Set<string>();
+  const named: string[] = written.map((h) => {
+    const c = canonical ? CANONICAL.get(spelling(h)) : undefined;
+    return c && !taken.has(c) ? (taken.add(c), c) : h;
+  });
+  const fields = named.map((f) => (RESERVED.has(f) ? `input_${f}` : f));
+  const seen = new Map<string, number>();
+  for (let i = 0; i < fields.length; i++) {
+    const n = (seen.get(fields[i]) ?? 0) + 1;
+    seen.set(fields[i], n);
+    if (n > 1) fields[i] = `${fields[i]}_${n}`;
+  }
+  let domainColumns: number[];
+  if (options.domainColumn !== undefined) {
+    const want = options.domainColumn;
+    const at = written.findIndex((h) => h === want);
+    const i = at >= 0 ? at : named.findIndex((f) => f === want);
+    if (i < 0) {
+      throw new Error(
+        `with.domainColumn "${want}" is not a column of the header (${list(written)}); ` +
+          "give one of those names",
+      );
+    }
+    domainColumns = [i];
+  } else {
+    domainColumns = DOMAIN_COLUMNS.flatMap((d) => {
+      const i = named.indexOf(d);
+      return i >= 0 ? [i] : [];
+    });
+  }
+  const renamed = written.flatMap((
+    w,
+    i,
+  ) => (w !== fields[i] ? [[w, fields[i]] as [string, string]] : []));
+  return { written, fields, domainColumns, renamed };
+}
+
+/** Header cells listed for a message. */
+export function list(cells: string[]): string {
+  return cells.map((c) => JSON.stringify(c)).join(", ");
+}

@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { prepareHeader } from "./header.ts";
+
+Deno.test("prepareHeader: known columns get canonical names whatever their spelling", () => {
+  const h = prepareHeader([
+    "\uFEFFCompany",
+    " Town ",
+    "E-Mail",
+    "Telefon",
+    "Homepage URL",
+    "Notes",
+  ]);
+  assert.deepEqual(h.fields, ["name", "city", "email", "phone", "url", "Notes"]);
+  assert.deepEqual(h.domainColumns, [4]);
+  assert.deepEqual(h.written[0], "Company", "BOM and spaces are trimmed");
+  assert.deepEqual(prepareHeader(["Company"], { canonical: false }).fields, ["Company"]);
+});
+
+Deno.test("prepareHeader: website columns are tried in order domain, website, url, homepage, web, site", () => {
+  const h = prepareHeader(["site", "URL", "name", "Domain", "Website"]);
+  assert.deepEqual(h.domainColumns, [3, 4, 1, 0]);
+  assert.deepEqual(prepareHeader(["name", "city"]).domainColumns, []);
+});
+
+Deno.test("prepareHeader: names later stages set are kept as input_<name>; repeats are numbered", () => {
+  const h = prepareHeader(["name", "Website", "key", "score", "lead", "name", "Name"]);
+  assert.deepEqual(h.fields, [
+    "name",
+    "input_website",
+    "input_key",
+    "input_score",
+    "input_lead",
+    "name_2",
+    "Name",
+  ]);
+  assert.deepEqual(h.domainColumns, [1], "the website is still read from the renamed column");
+  assert.ok(h.renamed.some(([w, f]) => w === "key" && f === "input_key"));
+});
+
+Deno.test("prepareHeader: with.domainColumn names one column, or fails naming the header", () => {
+  assert.deepEqual(
+    prepareHeader(["Firma", "Internetadresse"], { domainColumn: "Internetadresse" }).domainColumns,
+    [1],
+  );
+  assert.throws(
+    () => prepareHeader(["Firma", "Ort"], { domainColumn: "Web" }),
+    /with\.domainColumn "Web" is not a column of the header \("Firma", "Ort"\)/,
+  );
+});

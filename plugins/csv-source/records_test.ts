@@ -1,0 +1,37 @@
+import assert from "node:assert/strict";
+import { guessDelimiter, parseRecord, scanRecords } from "./records.ts";
+
+Deno.test("scanRecords: a quote inside an unquoted field is text and ends nothing", () => {
+  const lines = ["Joe's 12\" Pizza,Austin,joes.com", "Next,Berlin,next.de"];
+  const { records, openFrom } = scanRecords(lines, ",");
+  assert.deepEqual(records.map((r) => r.text), lines);
+  assert.equal(openFrom, -1);
+  assert.deepEqual(parseRecord(lines[0], ","), ["Joe's 12\" Pizza", "Austin", "joes.com"]);
+});
+
+Deno.test("scanRecords: a quoted field spans lines; escaped quotes and delimiters stay inside", () => {
+  const lines = ['"Say ""hi"", ok";"Port', 'land";x.com', "B;C;d.com"];
+  const { records, openFrom } = scanRecords(lines, ";");
+  assert.deepEqual(records.map((r) => [r.text, r.lines]), [
+    ['"Say ""hi"", ok";"Port\nland";x.com', 2],
+    ["B;C;d.com", 1],
+  ]);
+  assert.equal(openFrom, -1);
+  assert.deepEqual(parseRecord(records[0].text, ";"), ['Say "hi", ok', "Port\nland", "x.com"]);
+});
+
+Deno.test("scanRecords: an unclosed quoted field is reported from its first line", () => {
+  const lines = ["A,B,a.com", '"Broken,C,b.com', "D,E,d.com"];
+  const { records, openFrom } = scanRecords(lines, ",");
+  assert.deepEqual(records.map((r) => r.text), ["A,B,a.com"]);
+  assert.equal(openFrom, 1);
+  // Only a quote at the start of a field opens one: after a delimiter, or at the line start.
+  assert.equal(scanRecords(['a,"b', 'c",d'], ",").records[0].text, 'a,"b\nc",d');
+  assert.equal(scanRecords(['a,x"b', "c,d"], ",").records.length, 2);
+});
+
+Deno.test("guessDelimiter picks the most frequent of , ; tab |", () => {
+  assert.equal(guessDelimiter("name;city;website"), ";");
+  assert.equal(guessDelimiter("name\tcity\tdomain"), "\t");
+  assert.equal(guessDelimiter("domain"), ",");
+});
