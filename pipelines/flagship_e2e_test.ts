@@ -157,7 +157,13 @@ Deno.test("flagship pipeline, 2,000 businesses, SIGKILL twice: every lead once i
       assert.equal(r.website_status, item.website.status, `${r.domain} status`);
       assert.equal(Number(r.score), item.score, `${r.domain} score`);
       const spec = f.rdapSpecs.get(r.domain)!;
-      assert.equal(Date.parse(r.registered), Date.parse(spec.registered!), `${r.domain} RDAP date`);
+      assert.equal(
+        r.domain_registered,
+        new Date(spec.registered!).toISOString().slice(0, 10),
+        `${r.domain} RDAP date, as a calendar date`,
+      );
+      assert.equal(r.score_reasons, item.score_summary, `${r.domain} score reasons`);
+      assert.match(r.score_reasons, /^\+30 domain has no working website/, r.domain);
       assert.equal(r.registrar, spec.registrar!.name, `${r.domain} registrar`);
     }
 

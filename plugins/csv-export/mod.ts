@@ -9,7 +9,7 @@ import {
   cellText,
   type Column,
   type ColumnSpec,
-  getPath,
+  columnValue,
   parseColumns,
 } from "@sluice/sdk/sink/columns.ts";
 import { finalizeParts, resolveOutputPath, writePart } from "@sluice/sdk/sink/part_files.ts";
@@ -98,7 +98,7 @@ export default definePlugin<Config, State>({
   async process(items, { config, state, chunk, metrics }) {
     const leadsOnly = config.leadsOnly ?? true;
     const chosen = leadsOnly ? items.filter((i: Item) => i.lead === true) : items;
-    const rows = chosen.map((i) => state.columns.map((c) => cellText(getPath(i, c.path))));
+    const rows = chosen.map((i) => state.columns.map((c) => cellText(columnValue(i, c))));
     const delimiter = config.delimiter ?? ",";
     await writePart(
       state.file,

@@ -1,5 +1,5 @@
 /**
- * score: adds `score` (0–100), `band` (hot/warm/cool/cold) and `score_reasons` to every item,
+ * score: adds `score` (0–100), `band` (hot/warm/cool/cold), `score_reasons` and `score_summary` to every item,
  * from rules written in the pipeline (`with.rules: [{ when, points, reason }]`).
  * @module
  */

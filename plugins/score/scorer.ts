@@ -1,6 +1,6 @@
 /**
  * Pure scoring: compiles the rules once, then gives each item `score` (0–100, clamped),
- * `band` and `score_reasons`.
+ * `band`, `score_reasons` and `score_summary`.
  * @module
  */
 import { type Bands, DEFAULT_BANDS, DEFAULT_RULES, type ScoreRule } from "./default_rules.ts";
@@ -21,6 +21,13 @@ export interface ScoreFields {
   score: number;
   band: Band;
   score_reasons: ScoreReason[];
+  /** The fired rules as one line a person reads: `+30 no website; -25 listed for sale`. */
+  score_summary: string;
+}
+
+/** `+30 reason; -25 reason`: fired rules for a spreadsheet cell. */
+export function summarizeReasons(reasons: ScoreReason[]): string {
+  return reasons.map((r) => `${r.points > 0 ? "+" : ""}${r.points} ${r.reason}`).join("; ");
 }
 
 /** Options of {@linkcode createScorer}. */
@@ -82,7 +89,13 @@ export function createScorer(options: ScorerOptions = {}): Scorer {
         reasons.push({ rule: r.id, points: r.points, reason: r.reason });
       }
       const score = Math.max(0, Math.min(100, Math.round(total)));
-      return { score, band: bandOf(score, bands), score_reasons: reasons, errors };
+      return {
+        score,
+        band: bandOf(score, bands),
+        score_reasons: reasons,
+        score_summary: summarizeReasons(reasons),
+        errors,
+      };
     },
   };
 }

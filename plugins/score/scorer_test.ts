@@ -89,12 +89,14 @@ Deno.test("custom rules, base, clamping at 100 and custom bands", () => {
     score: 100,
     band: "hot",
     score_reasons: [{ rule: "big", points: 60, reason: "big" }],
+    score_summary: "+60 big",
     errors: [],
   });
   const b = scorer.score({ key: "b", employees: 3, city: "BERLIN" });
   assert.equal(b.score, 45);
   assert.equal(b.band, "cool");
   assert.equal(b.score_reasons[0].rule, "rule-2");
+  assert.equal(b.score_summary, "-5 berlin");
 });
 
 Deno.test("rules mix JSON numbers (doubles) with whole literals, % included", () => {

@@ -4,13 +4,22 @@
  * @module
  */
 
-/** A column: a dotted path into the item, or the path with a header of its own. */
-export type ColumnSpec = string | { path: string; header?: string };
+/**
+ * How a column's value is written: `date` turns a timestamp (`2023-05-24T00:00:00.000Z`, or epoch
+ * ms) into its calendar date in UTC (`2023-05-24`); other values are written as they are.
+ */
+export type ColumnFormat = "date";
+
+/**
+ * A column: a dotted path into the item, or the path with a header of its own and a format.
+ */
+export type ColumnSpec = string | { path: string; header?: string; format?: ColumnFormat };
 
 /** A parsed column. */
 export interface Column {
   path: string[];
   header: string;
+  format?: ColumnFormat;
 }
 
 /** Parses column specs; throws a TypeError naming the bad entry. */
@@ -23,8 +32,20 @@ export function parseColumns(specs: ColumnSpec[]): Column[] {
       );
     }
     const header = typeof s === "string" ? s : s.header ?? s.path;
-    return { path: path.split("."), header };
+    const format = typeof s === "string" ? undefined : s.format;
+    if (format !== undefined && format !== "date") {
+      throw new TypeError(`columns[${i}]: format ${JSON.stringify(format)} is unknown; use "date"`);
+    }
+    return format ? { path: path.split("."), header, format } : { path: path.split("."), header };
   });
+}
+
+/** The value of a column in an item, formatted (undefined when the path is missing). */
+export function columnValue(item: unknown, column: Column): unknown {
+  const v = getPath(item, column.path);
+  if (column.format !== "date" || v === null || v === undefined) return v;
+  const t = typeof v === "number" ? v : typeof v === "string" ? Date.parse(v) : NaN;
+  return Number.isFinite(t) ? new Date(t).toISOString().slice(0, 10) : v;
 }
 
 /** The value at a dotted path (undefined when any step is missing). */
@@ -54,6 +75,6 @@ export function cellText(v: unknown): string {
 /** The item reduced to the chosen columns, keyed by header, in column order. */
 export function pick(item: unknown, columns: Column[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const c of columns) out[c.header] = getPath(item, c.path) ?? null;
+  for (const c of columns) out[c.header] = columnValue(item, c) ?? null;
   return out;
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { cellText, getPath, parseColumns, pick } from "./columns.ts";
+import { cellText, columnValue, getPath, parseColumns, pick } from "./columns.ts";
 
 Deno.test("columns: dotted paths, headers, values as cells", () => {
   const cols = parseColumns(["domain", { path: "website.status", header: "Status" }, "tags"]);
@@ -17,4 +17,25 @@ Deno.test("columns: dotted paths, headers, values as cells", () => {
 Deno.test("columns: bad specs are refused with their index", () => {
   assert.throws(() => parseColumns(["ok", "a..b"]), /columns\[1\]/);
   assert.throws(() => parseColumns([{ path: "" }]), /columns\[0\]/);
+});
+
+Deno.test("columns: format date writes a timestamp as its UTC calendar date", () => {
+  const cols = parseColumns([
+    { path: "rdap.registered", header: "registered", format: "date" },
+    { path: "rdap.expires", format: "date" },
+    { path: "rdap.note", format: "date" },
+  ]);
+  const item = {
+    rdap: {
+      registered: "2023-05-24T00:00:00.000Z",
+      expires: Date.UTC(2027, 0, 2, 23),
+      note: "n/a",
+    },
+  };
+  assert.deepEqual(cols.map((c) => columnValue(item, c)), ["2023-05-24", "2027-01-02", "n/a"]);
+  assert.deepEqual(pick({}, cols), { registered: null, "rdap.expires": null, "rdap.note": null });
+  assert.throws(
+    () => parseColumns([{ path: "a", format: "money" as "date" }]),
+    /columns\[0\]: format "money" is unknown/,
+  );
 });
