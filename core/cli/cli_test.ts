@@ -146,6 +146,164 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
         assert.deepEqual(temps, [], "no temp file left behind");
       },
     );
+    await t.step("run --out CSV writes booleans as true and false, not 1 and empty", async () => {
+      await Deno.writeTextFile(
+        join(dir, "flags.jsonl"),
+        '{"id":"a","lead":true,"n":{"ok":false}}\n{"id":"b","lead":false}\n{"id":"c"}\n',
+      );
+      await Deno.writeTextFile(
+        join(dir, "flags.yaml"),
+        "name: flags\nsource: { plugin: jsonl-source, with: { key: id } }\n",
+      );
+      const r = await sluice(
+        ["run", "flags.yaml", "--input", "flags.jsonl", "--out", "flags.csv", "--run-id", "flags"],
+        env,
+        dir,
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const [head, ...rows] = (await Deno.readTextFile(join(dir, "flags.csv"))).trim().split("\n");
+      const cols = head.split(",");
+      const cell = (row: string, col: string) => row.split(",")[cols.indexOf(col)];
+      assert.deepEqual(rows.map((row) => cell(row, "lead")), ["true", "false", ""]);
+      assert.deepEqual(rows.map((row) => cell(row, "n.ok")), ["false", "", ""]);
+      // JSON lines keep JSON booleans.
+      const j = await sluice(["runs", "resume", "flags", "--out", "flags.jsonl.out"], env, dir);
+      assert.equal(j.code, 0, j.stderr);
+      const items = (await Deno.readTextFile(join(dir, "flags.jsonl.out"))).trim().split("\n")
+        .map((l) => JSON.parse(l));
+      assert.deepEqual(items.map((i) => i.lead), [true, false, undefined]);
+    });
+    await t.step(
+      "run --out keeps the first row of each key across chunks, says how many it left out; " +
+        "runs resume --out does the same; --all-rows keeps them all",
+      async () => {
+        // One item per chunk: the second "a" arrives in another chunk than the first.
+        await Deno.writeTextFile(
+          join(dir, "dups.jsonl"),
+          '{"id":"a","v":1}\n{"id":"b","v":2}\n{"id":"a","v":3,"extra":"x"}\n',
+        );
+        await Deno.writeTextFile(
+          join(dir, "dups.yaml"),
+          "name: dups\nsource: { plugin: jsonl-source, chunk: 1, with: { key: id } }\n",
+        );
+        const r = await sluice(
+          ["run", "dups.yaml", "--input", "dups.jsonl", "--out", "dups.csv", "--run-id", "dups"],
+          env,
+          dir,
+        );
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, /wrote 2 items to dups\.csv; left out 1 duplicate row\(s\)/);
+        const csv = await Deno.readTextFile(join(dir, "dups.csv"));
+        assert.equal(
+          csv,
+          "id,v,key\na,1,a\nb,2,b\n",
+          "first row per key; no column of a left-out row",
+        );
+
+        const again = await sluice(["runs", "resume", "dups", "--out", "again.csv"], env, dir);
+        assert.equal(again.code, 0, again.stderr);
+        assert.match(again.stderr, /wrote 2 items to again\.csv; left out 1 duplicate row\(s\)/);
+        assert.equal(await Deno.readTextFile(join(dir, "again.csv")), csv);
+
+        const jsonl = await sluice(["runs", "resume", "dups", "--out", "dups.jsonl.out"], env, dir);
+        assert.equal(jsonl.code, 0, jsonl.stderr);
+        const lines = (await Deno.readTextFile(join(dir, "dups.jsonl.out"))).trim().split("\n");
+        assert.deepEqual(lines.map((l) => JSON.parse(l).v), [1, 2]);
+
+        const all = await sluice(
+          ["runs", "resume", "dups", "--out", "all.jsonl", "--all-rows"],
+          env,
+          dir,
+        );
+        assert.equal(all.code, 0, all.stderr);
+        assert.match(all.stderr, /wrote 3 items to all\.jsonl\n/);
+        const allLines = (await Deno.readTextFile(join(dir, "all.jsonl"))).trim().split("\n");
+        assert.deepEqual(allLines.map((l) => JSON.parse(l).v), [1, 2, 3]);
+        const alone = await sluice(
+          ["run", "dups.yaml", "--input", "dups.jsonl", "--all-rows"],
+          env,
+          dir,
+        );
+        assert.equal(alone.code, 2);
+        assert.match(alone.stderr, /--all-rows applies to the --out file/);
+      },
+    );
+    await t.step(
+      "rejected items: run without --out says where to see them; runs rejected lists them; " +
+        "runs show shows the first",
+      async () => {
+        const r = await sluice(
+          ["run", "ok.yaml", "--input", "in2.jsonl", "--run-id", "norej-out"],
+          env,
+          dir,
+        );
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(
+          r.stderr,
+          /1 item\(s\) were rejected; list them with their reasons: sluice runs rejected norej-out/,
+        );
+        const clean = await sluice(["run", "ok.yaml", "--input", "in.jsonl"], env, dir);
+        assert.equal(clean.code, 0, clean.stderr);
+        assert.ok(!clean.stderr.includes("rejected;"), clean.stderr);
+
+        const list = await sluice(["runs", "rejected", "norej-out"], env, dir);
+        assert.equal(list.code, 0, list.stderr);
+        const lines = list.stdout.trim().split("\n");
+        assert.equal(lines.length, 1, list.stdout);
+        const [stage, key, reason] = lines[0].split("\t");
+        assert.equal(stage, "source");
+        assert.ok(key, lines[0]);
+        assert.match(reason, /JSON/i);
+
+        const json = await sluice(["runs", "rejected", "norej-out", "--json"], env, dir);
+        const rej = JSON.parse(json.stdout.trim());
+        assert.equal(rej.stage, "source");
+        assert.equal(rej.reason, reason);
+
+        const file = await sluice(["runs", "rejected", "norej-out", "--out", "rej.csv"], env, dir);
+        assert.equal(file.code, 0, file.stderr);
+        assert.match(file.stderr, /wrote 1 rejected items with reasons to rej\.csv/);
+        const [head, row] = (await Deno.readTextFile(join(dir, "rej.csv"))).trim().split("\n");
+        assert.equal(head, "stage,chunk,key,reason,raw");
+        assert.match(row, /^source,0,/);
+
+        const none = await sluice(["runs", "rejected", "good"], env, dir);
+        assert.equal(none.code, 0, none.stderr);
+        assert.equal(none.stdout, "");
+        assert.match(none.stderr, /run good rejected no items/);
+
+        const show = await sluice(["runs", "show", "norej-out"], env, dir);
+        assert.equal(show.code, 0, show.stderr);
+        assert.match(
+          show.stdout,
+          /rejected: 1 item\(s\) \(stage, key, reason\); all of them: sluice runs rejected norej-out\n {2}source\t.*JSON/i,
+        );
+      },
+    );
+    await t.step("the summary names the files the export stages wrote", async () => {
+      await Deno.writeTextFile(
+        join(dir, "export.yaml"),
+        "name: export\nsource: { plugin: jsonl-source, with: { key: id } }\nstages:\n" +
+          "  - { id: csv, plugin: csv-export, with: { leadsOnly: false, columns: [id] } }\n" +
+          "  - { id: lines, plugin: jsonl-export, with: { leadsOnly: false } }\n",
+      );
+      const r = await sluice(
+        ["run", "export.yaml", "--input", "in.jsonl", "--run-id", "exp"],
+        env,
+        dir,
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const csvPath = r.stderr.match(/export csv: csv-export: wrote (.+leads\.csv) from 1 chunk/)
+        ?.[1];
+      assert.ok(csvPath, r.stderr);
+      assert.equal(await Deno.readTextFile(csvPath), "id\r\na\r\nb\r\n");
+      const jsonlPath = r.stderr.match(/export lines: jsonl-export: wrote (.+leads\.jsonl) from/)
+        ?.[1];
+      assert.ok(jsonlPath, r.stderr);
+      assert.equal((await Deno.readTextFile(jsonlPath)).trim().split("\n").length, 2);
+      const show = await sluice(["runs", "show", "exp"], env, dir);
+      assert.ok(show.stdout.includes(`export csv: csv-export: wrote ${csvPath} from`), show.stdout);
+    });
     await t.step("an unknown command names the closest one", async () => {
       const r = await sluice(["plugins", "list"], env, dir);
       assert.equal(r.code, 2);

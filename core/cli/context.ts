@@ -97,6 +97,11 @@ export interface EngineHandle {
   backend: Backend;
   /** Spans, metrics and alerts of this process. */
   telemetry: Telemetry;
+  /**
+   * Stops the engine (housekeeping, queue consumers, plugin processes) and stores the run-log
+   * lines it still holds; the store stays open until `close`. Idempotent: `close` calls it too.
+   */
+  stopEngine(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -178,13 +183,19 @@ export async function startEngine(ctx: CliContext, o: BackendChoice = {}): Promi
   });
   await engine.start();
   const stopHousekeeping = startHousekeeping(ctx, backend, engine);
+  let stopped: Promise<void> | undefined;
+  const stopEngine = () =>
+    stopped ??= (async () => {
+      await stopHousekeeping();
+      await engine.close();
+    })();
   return {
     engine,
     backend,
     telemetry,
+    stopEngine,
     async close() {
-      await stopHousekeeping();
-      await engine.close();
+      await stopEngine();
       await executor.close();
       await telemetry.close();
       await backend.close();

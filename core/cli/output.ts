@@ -1,10 +1,12 @@
 /**
  * Writes a finished run's items to a file, JSONL or CSV by extension, atomically (temp file +
- * rename) so an interrupted write never leaves a half file, and a rerun never duplicates rows.
+ * rename) so an interrupted write never leaves a half file, and a rerun never duplicates rows;
+ * one row per item key unless asked for all rows. Also writes and reads what a run refused,
+ * and what its export stages reported at the end.
  * @module
  */
 import { stringify } from "csv-stringify/sync";
-import type { Item } from "../../sdk/types.ts";
+import type { Item, Rejected } from "../../sdk/types.ts";
 import { writeFileDurablyWith } from "../../sdk/io/durable_files.ts";
 import type { RunRecord, Store } from "../store/store.ts";
 
@@ -14,6 +16,31 @@ export async function* runItems(store: Store, run: RunRecord): AsyncIterable<Ite
   for (const c of await store.doneChunks(run.id, last)) {
     yield (await store.readChunk(run.id, last, c)) ?? [];
   }
+}
+
+/**
+ * A filter over the chunks of one pass that keeps the first item of each `key` (in the order
+ * the chunks are given) and counts the items it leaves out in `dropped`. The same domain can
+ * arrive in two chunks: `normalize` merges duplicates only within a chunk. An item without a
+ * string key is always kept.
+ */
+export function firstPerKey(): { keep(items: Item[]): Item[]; dropped: number } {
+  const seen = new Set<string>();
+  const f = {
+    dropped: 0,
+    keep(items: Item[]): Item[] {
+      return items.filter((i) => {
+        if (typeof i.key !== "string") return true;
+        if (seen.has(i.key)) {
+          f.dropped++;
+          return false;
+        }
+        seen.add(i.key);
+        return true;
+      });
+    },
+  };
+  return f;
 }
 
 function flatten(item: Record<string, unknown>, prefix = "", out: Record<string, unknown> = {}) {
@@ -27,73 +54,177 @@ function flatten(item: Record<string, unknown>, prefix = "", out: Record<string,
 }
 
 /**
- * Writes the run's output to `path` (CSV when it ends in `.csv`, else JSON lines), replacing it
- * whole and durably (`writeFileDurablyWith`); returns the number of items.
+ * CSV text of `rows`. Booleans are written `true` and `false` (csv-stringify's default writes
+ * `1` and an empty cell, so a false `lead` could not be told from a missing one).
  */
-export async function writeRunOutput(store: Store, run: RunRecord, path: string): Promise<number> {
+function csv(rows: unknown[][]): string {
+  return stringify(rows, { cast: { boolean: (v) => (v ? "true" : "false") } });
+}
+
+/** Options of {@linkcode writeRunOutput}. */
+export interface RunOutputOptions {
+  /**
+   * Write every row, several rows of one key included. Default false: the first row of each
+   * key is written (in chunk order), later rows of that key are left out and counted.
+   */
+  allRows?: boolean;
+}
+
+/** What {@linkcode writeRunOutput} wrote. */
+export interface RunOutputResult {
+  /** Rows written. */
+  items: number;
+  /** Rows left out because an earlier row had the same key (always 0 with `allRows`). */
+  duplicates: number;
+}
+
+/**
+ * Writes the run's output to `path` (CSV when it ends in `.csv`, else JSON lines), replacing it
+ * whole and durably (`writeFileDurablyWith`): one row per item key unless `allRows`.
+ */
+export async function writeRunOutput(
+  store: Store,
+  run: RunRecord,
+  path: string,
+  options: RunOutputOptions = {},
+): Promise<RunOutputResult> {
   const enc = new TextEncoder();
+  const pass = () =>
+    options.allRows ? { keep: (items: Item[]) => items, dropped: 0 } : firstPerKey();
   let n = 0;
+  let duplicates = 0;
   await writeFileDurablyWith(path, async (write) => {
     if (/\.csv$/i.test(path)) {
-      // Two passes: the header is the union of every item's (flattened) columns.
+      // Two passes: the header is the union of every written item's (flattened) columns.
       const columns = new Set<string>();
+      const first = pass();
       for await (const items of runItems(store, run)) {
-        for (const i of items) for (const k of Object.keys(flatten(i))) columns.add(k);
+        for (const i of first.keep(items)) for (const k of Object.keys(flatten(i))) columns.add(k);
       }
       const cols = [...columns];
-      await write(enc.encode(stringify([cols])));
+      await write(enc.encode(csv([cols])));
+      const second = pass();
       for await (const items of runItems(store, run)) {
-        const rows = items.map((i) => {
+        const rows = second.keep(items).map((i) => {
           const f = flatten(i);
           return cols.map((c) => f[c] ?? "");
         });
         n += rows.length;
-        if (rows.length) await write(enc.encode(stringify(rows)));
+        if (rows.length) await write(enc.encode(csv(rows)));
       }
+      duplicates = second.dropped;
     } else {
-      for await (const items of runItems(store, run)) {
+      const only = pass();
+      for await (const all of runItems(store, run)) {
+        const items = only.keep(all);
         n += items.length;
         if (items.length) {
           await write(enc.encode(items.map((i) => JSON.stringify(i)).join("\n") + "\n"));
         }
       }
+      duplicates = only.dropped;
     }
   });
-  return n;
+  return { items: n, duplicates };
 }
 
+/** A refused item as the CLI shows it: with its stage's id instead of its index. */
+export type RejectedRow = Rejected & { stage: string | undefined; chunk: number };
+
+/** The items the run refused, every stage, in order, each with its stage's id. */
+export async function* runRejected(store: Store, run: RunRecord): AsyncIterable<RejectedRow> {
+  for await (const r of store.readRejected(run.id)) {
+    yield { ...r, stage: run.stages[r.stage]?.id };
+  }
+}
+
+/** Options of {@linkcode writeRunRejected}. */
+export interface RejectedFileOptions {
+  /**
+   * With nothing refused, write an empty file (a CSV with its header only) instead of removing
+   * `path`: for a file the user named (`sluice runs rejected RUN --out FILE`).
+   */
+  keepEmpty?: boolean;
+}
+
+const REJECTED_COLUMNS = ["stage", "chunk", "key", "reason", "raw"];
+
 /**
- * Writes every item the run refused, one JSON object per line with its stage id, to `path`
- * (durably, replacing it); returns how many. With none, no file is left: an earlier run's file
- * of the same name is removed, so what is there always belongs to this run.
+ * Writes every item the run refused, with its stage id, chunk, key, reason and raw row, to
+ * `path` (durably, replacing it): one JSON object per line, or CSV (the raw row as JSON text)
+ * when the name ends in `.csv`; returns how many. With none, no file is left (unless
+ * `keepEmpty`): an earlier run's file of the same name is removed, so what is there always
+ * belongs to this run.
  */
 export async function writeRunRejected(
   store: Store,
   run: RunRecord,
   path: string,
+  options: RejectedFileOptions = {},
 ): Promise<number> {
-  const rows = store.readRejected(run.id)[Symbol.asyncIterator]();
+  const rows = runRejected(store, run)[Symbol.asyncIterator]();
   let next = await rows.next();
-  if (next.done) {
+  if (next.done && !options.keepEmpty) {
     await Deno.remove(path).catch((e) => {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     });
     return 0;
   }
+  const isCsv = /\.csv$/i.test(path);
   const enc = new TextEncoder();
   let n = 0;
   await writeFileDurablyWith(path, async (write) => {
+    if (isCsv) await write(enc.encode(csv([REJECTED_COLUMNS])));
     let lines: string[] = [];
+    const flush = async () => {
+      if (lines.length) await write(enc.encode(lines.join("")));
+      lines = [];
+    };
     for (; !next.done; next = await rows.next()) {
       const r = next.value;
-      lines.push(JSON.stringify({ ...r, stage: run.stages[r.stage]?.id }));
+      lines.push(
+        isCsv
+          ? csv([[
+            r.stage ?? "",
+            r.chunk,
+            r.key,
+            r.reason,
+            r.raw === undefined ? "" : JSON.stringify(r.raw),
+          ]])
+          : JSON.stringify(r) + "\n",
+      );
       n++;
-      if (lines.length === 1000) {
-        await write(enc.encode(lines.join("\n") + "\n"));
-        lines = [];
-      }
+      if (lines.length === 1000) await flush();
     }
-    if (lines.length) await write(enc.encode(lines.join("\n") + "\n"));
+    await flush();
   });
   return n;
+}
+
+/** A line an export stage logged when it finished the run (e.g. where it wrote its file). */
+export interface ExportReport {
+  /** The stage's id. */
+  stage: string;
+  /** What it logged, e.g. `csv-export: wrote /data/…/leads.csv from 3 chunk(s)`. */
+  msg: string;
+}
+
+/** How many lines of a run's log {@linkcode exportReports} reads at most. */
+const RUN_LOG_READ = 20_000;
+
+/**
+ * What the run's sink stages reported when they finished it (their `info` lines at run end, as
+ * the store's run log kept them): where csv-export and jsonl-export wrote their files. Empty
+ * when the store keeps no run log (PostgreSQL) or a sink reported nothing.
+ */
+export async function exportReports(store: Store, run: RunRecord): Promise<ExportReport[]> {
+  if (!store.readRunLog) return [];
+  const sinks = new Set(
+    run.stages.filter((s) => s.resolved.manifest.kind === "sink").map((s) => s.id),
+  );
+  if (!sinks.size) return [];
+  const log = await store.readRunLog(run.id, RUN_LOG_READ);
+  return log
+    .filter((l) => l.chunk === -1 && l.level === "info" && sinks.has(l.stage))
+    .map((l) => ({ stage: l.stage, msg: l.msg }));
 }

@@ -9,10 +9,11 @@ import { EngineError } from "../engine/engine.ts";
 import { resolveInputs } from "../pipeline/inputs.ts";
 import { formatProblem, loadPipelineFile } from "../pipeline/parse.ts";
 import { dirname, resolve } from "../paths.ts";
-import { FINAL_STATES, type RunRecord, type RunState, type Store } from "../store/store.ts";
+import { FINAL_STATES, type RunRecord, type RunState } from "../store/store.ts";
 import { type CliContext, type EngineHandle, startEngine } from "./context.ts";
-import { writeRunOutput, writeRunRejected } from "./output.ts";
+import { exportReports, writeRunOutput, writeRunRejected } from "./output.ts";
 import { showProgress } from "./progress.ts";
+import { listRejected, rejectedHint, showRejected, summary } from "./run_report.ts";
 
 /** Where a command writes. */
 export interface CliIO {
@@ -20,7 +21,9 @@ export interface CliIO {
   err(s: string): void;
 }
 
-/** `sluice run FILE [--input PATH] [--set k=v]... [--out PATH] [--run-id ID]`. */
+/**
+ * `sluice run FILE [--input PATH] [--set k=v]... [--out PATH [--all-rows]] [--run-id ID]`.
+ */
 export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -29,14 +32,20 @@ export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Pr
       input: { type: "string", short: "i" },
       set: { type: "string", multiple: true, short: "s" },
       out: { type: "string", short: "o" },
+      "all-rows": { type: "boolean" },
       "run-id": { type: "string" },
       quiet: { type: "boolean", short: "q" },
     },
   });
   if (positionals.length !== 1) {
     io.err(
-      "usage: sluice run FILE [--input PATH] [--set key=value]... [--out PATH] [--run-id ID]\n",
+      "usage: sluice run FILE [--input PATH] [--set key=value]... [--out PATH [--all-rows]] " +
+        "[--run-id ID]\n",
     );
+    return 2;
+  }
+  if (values["all-rows"] && !values.out) {
+    io.err("--all-rows applies to the --out file: give --out PATH too\n");
     return 2;
   }
   const file = positionals[0];
@@ -98,7 +107,11 @@ export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Pr
       }));
       io.err(`run ${run.id} started: ${run.pipeline}, ${run.stages.length} stages\n`);
     }
-    return await followRun(h, run, io, { out: values.out, quiet: values.quiet });
+    return await followRun(h, run, io, {
+      out: values.out,
+      allRows: values["all-rows"],
+      quiet: values.quiet,
+    });
   } finally {
     await h.close();
   }
@@ -119,12 +132,26 @@ async function outPathProblem(path: string): Promise<string | undefined> {
   return undefined;
 }
 
-/** Waits for a run with progress, prints its summary, writes `--out`; returns the exit code. */
+/** Options of {@linkcode followRun}. */
+export interface FollowOptions {
+  /** Where to write the run's items once it succeeded (`--out`). */
+  out?: string;
+  /** Write every row to `out`, several of one key included (`--all-rows`). */
+  allRows?: boolean;
+  /** No progress display. */
+  quiet?: boolean;
+}
+
+/**
+ * Waits for a run with progress, stops the engine (the run is settled; its log lines are
+ * stored), prints its summary, writes `--out` or says how to see what was rejected; returns
+ * the exit code.
+ */
 export async function followRun(
   h: EngineHandle,
   run: RunRecord,
   io: CliIO,
-  opts: { out?: string; quiet?: boolean },
+  opts: FollowOptions,
 ): Promise<number> {
   const started = performance.now();
   const stop = new AbortController();
@@ -143,19 +170,36 @@ export async function followRun(
     stop.abort();
   }
   await finalFrame?.();
-  io.err(await summary(h.backend.store, done, performance.now() - started));
-  if (opts.out && done.state === "succeeded") return await writeOutputs(h, done, opts.out, io);
+  const ms = performance.now() - started;
+  // Stored before the summary reads them: the lines the export stages logged at run end.
+  await h.stopEngine();
+  io.err(await summary(h.backend.store, done, ms));
+  if (opts.out && done.state === "succeeded") {
+    return await writeOutputs(h, done, opts.out, io, opts.allRows);
+  }
+  await rejectedHint(h.backend.store, done, io);
   return done.state === "succeeded" ? 0 : 1;
 }
 
 /**
- * Writes a succeeded run's items to `out` and its refused rows beside it; returns the exit code.
- * A failed write says so and how to write them again: the items stay in the store.
+ * Writes a succeeded run's items to `out` (one row per key unless `allRows`) and its refused
+ * rows beside it; returns the exit code. A failed write says so and how to write them again:
+ * the items stay in the store.
  */
-async function writeOutputs(h: EngineHandle, run: RunRecord, out: string, io: CliIO) {
+async function writeOutputs(
+  h: EngineHandle,
+  run: RunRecord,
+  out: string,
+  io: CliIO,
+  allRows = false,
+) {
   try {
-    const n = await writeRunOutput(h.backend.store, run, out);
-    io.err(`wrote ${n} items to ${out}\n`);
+    const r = await writeRunOutput(h.backend.store, run, out, { allRows });
+    const dup = r.duplicates
+      ? `; left out ${r.duplicates} duplicate row(s) (a key an earlier row already had; ` +
+        `--all-rows keeps them)`
+      : "";
+    io.err(`wrote ${r.items} items to ${out}${dup}\n`);
     const rejected = await writeRunRejected(h.backend.store, run, `${out}.rejected.jsonl`);
     if (rejected) {
       io.err(`wrote ${rejected} rejected items with reasons to ${out}.rejected.jsonl\n`);
@@ -170,32 +214,7 @@ async function writeOutputs(h: EngineHandle, run: RunRecord, out: string, io: Cl
   }
 }
 
-/** A run's summary: per-stage counters, failures, duration. */
-export async function summary(store: Store, run: RunRecord, ms?: number): Promise<string> {
-  const c = await store.counters(run.id, run.stages.length);
-  const dur = ms ?? ((run.finishedAt ?? Date.now()) - (run.startedAt ?? run.createdAt));
-  const rows = run.stages.map((st, i) =>
-    `  ${st.id.padEnd(16)} ${String(c[i].in).padStart(9)} ${String(c[i].out).padStart(9)} ${
-      String(c[i].filtered + c[i].skipped).padStart(9)
-    } ${String(c[i].rejected).padStart(9)} ${String(c[i].failed).padStart(9)} ${
-      (c[i].busyMs / 1000).toFixed(1).padStart(8)
-    }s`
-  );
-  const head = `  ${"stage".padEnd(16)} ${"in".padStart(9)} ${"out".padStart(9)} ${
-    "skip/filt".padStart(9)
-  } ${"rejected".padStart(9)} ${"failed".padStart(9)} ${"busy".padStart(9)}`;
-  const items = c[0]?.out ?? 0;
-  const rate = dur > 0 ? Math.round(items / (dur / 1000)) : 0;
-  return [
-    `run ${run.id} ${run.state} in ${(dur / 1000).toFixed(1)}s (${rate} items/s)`,
-    head,
-    ...rows,
-    run.error ? `error: ${run.error}` : "",
-    "",
-  ].filter((l, i, a) => l !== "" || i === a.length - 1).join("\n");
-}
-
-/** `sluice runs list|show|retry|cancel|resume`. */
+/** `sluice runs list|show|rejected|retry|cancel|resume`. */
 export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): Promise<number> {
   const [sub, ...rest] = args;
   const { values, positionals } = parseArgs({
@@ -206,10 +225,15 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
       state: { type: "string" },
       limit: { type: "string" },
       out: { type: "string", short: "o" },
+      "all-rows": { type: "boolean" },
       json: { type: "boolean" },
       "no-wait": { type: "boolean" },
     },
   });
+  if (values["all-rows"] && !values.out) {
+    io.err("--all-rows applies to the --out file: give --out PATH too\n");
+    return 2;
+  }
   const h = await startEngine(ctx);
   try {
     const store = h.backend.store;
@@ -246,7 +270,12 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
           const counters = await store.counters(run.id, run.stages.length);
           io.out(
             JSON.stringify(
-              { ...brief(run), counters, deadLetters: await store.listDeadLetters(run.id) },
+              {
+                ...brief(run),
+                counters,
+                deadLetters: await store.listDeadLetters(run.id),
+                exports: await exportReports(store, run),
+              },
               null,
               2,
             ) + "\n",
@@ -259,6 +288,26 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
             `dead letter: stage ${d.stageId} chunk ${d.chunk} after ${d.attempts} attempt(s): ${d.error}\n`,
           );
         }
+        await showRejected(store, run, io);
+        return 0;
+      }
+      case "rejected": {
+        const run = await need();
+        if (values.out) {
+          const problem = await outPathProblem(resolve(values.out));
+          if (problem) {
+            io.err(`--out ${values.out}: ${problem}\n`);
+            return 1;
+          }
+          const n = await writeRunRejected(store, run, values.out, { keepEmpty: true });
+          io.err(`wrote ${n} rejected items with reasons to ${values.out}\n`);
+          return 0;
+        }
+        const limit = values.limit ? Number(values.limit) : undefined;
+        if (limit !== undefined && !(limit > 0)) {
+          throw new EngineError(`--limit ${values.limit}: give a number above 0`);
+        }
+        await listRejected(store, run, io, { limit, json: values.json });
         return 0;
       }
       case "cancel": {
@@ -281,17 +330,21 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
         } else if (FINAL_STATES.includes(run.state)) {
           // A finished run's output can be written (again) at any time.
           if (run.state === "succeeded" && values.out) {
-            return await writeOutputs(h, run, values.out, io);
+            return await writeOutputs(h, run, values.out, io, values["all-rows"]);
           }
           io.err(`run ${run.id} is ${run.state}; nothing to resume\n`);
           return run.state === "succeeded" ? 0 : 1;
         }
         if (values["no-wait"]) return 0;
-        return await followRun(h, (await store.getRun(run.id))!, io, { out: values.out });
+        return await followRun(h, (await store.getRun(run.id))!, io, {
+          out: values.out,
+          allRows: values["all-rows"],
+        });
       }
       default:
         io.err(
-          "usage: sluice runs list|show|retry|cancel|resume [RUN] [--pipeline P] [--state S] [--json] [--out PATH]\n",
+          "usage: sluice runs list|show|rejected|retry|cancel|resume [RUN] [--pipeline P] " +
+            "[--state S] [--limit N] [--json] [--out PATH] [--all-rows]\n",
         );
         return 2;
     }

@@ -1,0 +1,104 @@
+/**
+ * What the CLI prints about a run: its summary (counters, what its export stages reported) and
+ * the items it rejected, with their reasons.
+ * @module
+ */
+import type { RunRecord, Store } from "../store/store.ts";
+import { exportReports, runRejected } from "./output.ts";
+import type { CliIO } from "./run_command.ts";
+
+/**
+ * A run's summary: per-stage counters, failures, duration, and what its export stages reported
+ * at the end (where they wrote their files).
+ */
+export async function summary(store: Store, run: RunRecord, ms?: number): Promise<string> {
+  const c = await store.counters(run.id, run.stages.length);
+  const dur = ms ?? ((run.finishedAt ?? Date.now()) - (run.startedAt ?? run.createdAt));
+  const rows = run.stages.map((st, i) =>
+    `  ${st.id.padEnd(16)} ${String(c[i].in).padStart(9)} ${String(c[i].out).padStart(9)} ${
+      String(c[i].filtered + c[i].skipped).padStart(9)
+    } ${String(c[i].rejected).padStart(9)} ${String(c[i].failed).padStart(9)} ${
+      (c[i].busyMs / 1000).toFixed(1).padStart(8)
+    }s`
+  );
+  const head = `  ${"stage".padEnd(16)} ${"in".padStart(9)} ${"out".padStart(9)} ${
+    "skip/filt".padStart(9)
+  } ${"rejected".padStart(9)} ${"failed".padStart(9)} ${"busy".padStart(9)}`;
+  const items = c[0]?.out ?? 0;
+  const rate = dur > 0 ? Math.round(items / (dur / 1000)) : 0;
+  const exports = (await exportReports(store, run)).map((e) => `export ${e.stage}: ${e.msg}`);
+  return [
+    `run ${run.id} ${run.state} in ${(dur / 1000).toFixed(1)}s (${rate} items/s)`,
+    head,
+    ...rows,
+    ...exports,
+    run.error ? `error: ${run.error}` : "",
+    "",
+  ].filter((l, i, a) => l !== "" || i === a.length - 1).join("\n");
+}
+
+/** Items the run refused, all stages. */
+export async function rejectedCount(store: Store, run: RunRecord): Promise<number> {
+  const c = await store.counters(run.id, run.stages.length);
+  return c.reduce((n, s) => n + s.rejected, 0);
+}
+
+/** When the run refused anything, says how to see the reasons (without `--out` there is no file). */
+export async function rejectedHint(store: Store, run: RunRecord, io: CliIO): Promise<void> {
+  const n = await rejectedCount(store, run);
+  if (n) {
+    io.err(
+      `${n} item(s) were rejected; list them with their reasons: sluice runs rejected ${run.id}` +
+        ` (or save them: sluice runs rejected ${run.id} --out FILE)\n`,
+    );
+  }
+}
+
+/** How many rejected items `sluice runs show` lists (all of them: `sluice runs rejected`). */
+const SHOW_REJECTED = 5;
+
+/** One refused item as a line of text: stage, key and reason, tab-separated. */
+function rejectedLine(r: { stage: string | undefined; key: string; reason: string }): string {
+  const one = (s: string) => s.replace(/[\t\r\n]+/g, " ");
+  return `${r.stage ?? "?"}\t${one(String(r.key))}\t${one(String(r.reason))}`;
+}
+
+/**
+ * `sluice runs show`: the number of items the run rejected and the first few with their
+ * reasons (stage, key, reason), and how to list all of them.
+ */
+export async function showRejected(store: Store, run: RunRecord, io: CliIO): Promise<void> {
+  const rejected = await rejectedCount(store, run);
+  if (!rejected) return;
+  io.out(
+    `rejected: ${rejected} item(s)${
+      rejected > SHOW_REJECTED ? `, the first ${SHOW_REJECTED}` : ""
+    } (stage, key, reason); all of them: sluice runs rejected ${run.id}\n`,
+  );
+  let n = 0;
+  for await (const r of runRejected(store, run)) {
+    io.out(`  ${rejectedLine(r)}\n`);
+    if (++n === SHOW_REJECTED) break;
+  }
+}
+
+/**
+ * `sluice runs rejected RUN`: the items the run rejected, in order, one a line on stdout (stage,
+ * key and reason, tab-separated; with `json`, JSON objects with the chunk and raw row too), at
+ * most `limit`. Says so on stderr when there are none.
+ */
+export async function listRejected(
+  store: Store,
+  run: RunRecord,
+  io: CliIO,
+  o: { limit?: number; json?: boolean } = {},
+): Promise<void> {
+  const limit = o.limit ?? Infinity;
+  let n = 0;
+  for await (const r of runRejected(store, run)) {
+    if (n >= limit) break;
+    io.out((o.json ? JSON.stringify(r) : rejectedLine(r)) + "\n");
+    n++;
+  }
+  if (!n) io.err(`run ${run.id} rejected no items\n`);
+}
