@@ -84,6 +84,29 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
       assert.match(none.stderr, /no run nope; list runs with: sluice runs list/);
     });
     await t.step(
+      "run refuses a pipeline whose secrets are not set, before anything runs",
+      async () => {
+        await Deno.writeTextFile(
+          join(dir, "secret.yaml"),
+          "name: secret\nsource: { plugin: jsonl-source, with: { key: id } }\nstages:\n  - { id: a, plugin: set-fields, with: { set: { k: '${{ secrets.API_KEY }}' } } }\n",
+        );
+        const r = await sluice(["run", "secret.yaml", "--input", "in.jsonl"], env, dir);
+        assert.equal(r.code, 1);
+        assert.match(
+          r.stderr,
+          /stage a uses secret API_KEY, which is not set: set SLUICE_SECRET_API_KEY .*\nnothing was run/,
+        );
+        assert.ok(!r.stderr.includes("started"), r.stderr);
+        const withIt = await sluice(
+          ["run", "secret.yaml", "--input", "in.jsonl", "--out", "secret.jsonl", "--run-id", "sec"],
+          { ...env, SLUICE_SECRET_API_KEY: "s3cret" },
+          dir,
+        );
+        assert.equal(withIt.code, 0, withIt.stderr);
+        assert.match(withIt.stderr, /run sec succeeded/);
+      },
+    );
+    await t.step(
       "run --out: checked first, written again on demand; refused rows beside it, this run's only",
       async () => {
         // An --out that cannot be written is refused before anything runs.

@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { prepareRun } from "../engine/prepare.ts";
 import { EngineError } from "../engine/engine.ts";
 import { resolveInputs } from "../pipeline/inputs.ts";
+import { secretNamesUsed } from "../pipeline/template.ts";
 import { formatProblem, loadPipelineFile } from "../pipeline/parse.ts";
 import { dirname, resolve } from "../paths.ts";
 import { FINAL_STATES, type RunRecord, type RunState } from "../store/store.ts";
@@ -81,6 +82,17 @@ export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Pr
       io.err(`--out ${values.out}: ${problem}; nothing was run\n`);
       return 1;
     }
+  }
+  // Checked before the run: a stage without its secret fails every chunk it is given.
+  const unset = [parsed.pipeline.source, ...parsed.pipeline.stages].flatMap((st) =>
+    secretNamesUsed(st.with).filter((n) => ctx.secrets(n) === undefined).map((n) =>
+      `stage ${st.id} uses secret ${n}, which is not set: set SLUICE_SECRET_${n} or add ${n} ` +
+      "to the secrets file (secrets.file)"
+    )
+  );
+  if (unset.length) {
+    io.err(`${file}: ${unset.join("\n")}\nnothing was run\n`);
+    return 1;
   }
   const inputs = resolveInputs(parsed.pipeline.inputs, given);
   const h = await startEngine(ctx);
