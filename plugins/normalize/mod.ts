@@ -1,6 +1,7 @@
 /**
  * normalize: website values -> registrable domains; the key becomes the domain, invalid names
- * are rejected with a reason, duplicates within a chunk are merged into the first item.
+ * and pages on platforms (a Facebook page, a Linktree, a Yelp listing) are rejected with a
+ * reason, duplicates within a chunk are merged into the first item.
  * @module
  */
 import { definePlugin, type Item, type Rejected } from "@sluice/sdk";
@@ -10,6 +11,7 @@ interface Config {
   field?: string;
   dedupe?: "chunk" | "none";
   privateSuffixes?: boolean;
+  platformPages?: "reject" | "keep";
 }
 
 const FALLBACKS = ["domain", "website", "url"];
@@ -22,18 +24,44 @@ function inputOf(item: Item, field: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Where an item came from, for a reason a person reads: `row 7` (csv-source's `row`), `line 12`
+ * (a `line` field), else the key as it is (`row-7`, `line-12`, `acme`), quoted when it has spaces.
+ */
+export function locationOf(item: Item): string {
+  for (const field of ["row", "line"]) {
+    const v = item[field];
+    if (typeof v === "number" && Number.isInteger(v) && v > 0) return `${field} ${v}`;
+  }
+  const key = String(item.key ?? "");
+  return key !== "" && !/[\s:"]/.test(key) ? key : JSON.stringify(key);
+}
+
 export default definePlugin<Config>({
   process(items, { config, metrics }) {
     const field = config.field ?? "domain";
     const dedupe = (config.dedupe ?? "chunk") === "chunk";
+    const platformPages = config.platformPages ?? "reject";
+    if (platformPages !== "reject" && platformPages !== "keep") {
+      throw new Error(
+        `normalize: with.platformPages is ${JSON.stringify(platformPages)}; use "reject" ` +
+          '(pages on Facebook, Linktree, Yelp... are rejected) or "keep" (they become the ' +
+          "platform's domain)",
+      );
+    }
     const out: Item[] = [];
     const rejected: Rejected[] = [];
     const byDomain = new Map<string, Item>();
+    let pages = 0;
     for (const item of items) {
       const raw = inputOf(item, field) ?? item.key;
-      const n = normalizeDomain(String(raw ?? ""), { privateSuffixes: config.privateSuffixes });
+      const n = normalizeDomain(String(raw ?? ""), {
+        privateSuffixes: config.privateSuffixes,
+        platformPages,
+      });
       if ("reason" in n) {
-        rejected.push({ key: item.key, reason: `item ${item.key}: ${n.reason}`, raw: item });
+        if (n.platform) pages++;
+        rejected.push({ key: item.key, reason: `${locationOf(item)}: ${n.reason}`, raw: item });
         continue;
       }
       const first = dedupe ? byDomain.get(n.domain) : undefined;
@@ -51,10 +79,12 @@ export default definePlugin<Config>({
         suffix: n.suffix,
       };
       if (n.privateSuffix) next.private_suffix = true;
+      if (n.platform) next.platform = n.platform;
       if (dedupe) byDomain.set(n.domain, next);
       out.push(next);
     }
     metrics.count("normalize_rejected", rejected.length);
+    metrics.count("normalize_platform_pages", pages);
     return { items: out, rejected };
   },
 });

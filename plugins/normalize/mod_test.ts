@@ -24,7 +24,10 @@ Deno.test("normalize in the sandbox: keys become domains, duplicates merge, bad 
   assert.equal(result.items[0].row, 1);
   assert.equal(result.rejected.length, 1);
   assert.equal(result.rejected[0].key, "row-3");
-  assert.match(result.rejected[0].reason, /row-3.*not a valid host name/);
+  assert.equal(
+    result.rejected[0].reason,
+    'row 3: "not a domain" is not a valid host name (bad characters or malformed URL)',
+  );
   assert.equal(result.metrics.normalize_duplicates, 1);
 });
 
@@ -32,10 +35,107 @@ Deno.test("normalize with dedupe none keeps every row", async () => {
   const { items } = await runPlugin({
     dir,
     config: { dedupe: "none", field: "site" },
-    items: [{ key: "a", site: "x.com" }, { key: "b", site: "www.x.com" }],
+    items: [{ key: "a", site: "acme.com" }, { key: "b", site: "www.acme.com" }],
   });
   assert.deepEqual(items.map((i) => [i.key, i.host, i.duplicates]), [
-    ["x.com", "x.com", undefined],
-    ["x.com", "www.x.com", undefined],
+    ["acme.com", "acme.com", undefined],
+    ["acme.com", "www.acme.com", undefined],
   ]);
+});
+
+Deno.test("normalize rejects platform pages: two businesses' Facebook pages are not merged", async () => {
+  const items = [
+    { key: "row-1", row: 1, name: "Joe's Pizza", domain: "https://www.facebook.com/joes-pizza" },
+    { key: "row-2", row: 2, name: "Maria's Bakery", domain: "https://facebook.com/marias-bakery" },
+    { key: "row-3", row: 3, name: "Facebook itself", domain: "facebook.com" },
+    { key: "row-4", row: 4, name: "Maria's", domain: "https://mariasbakery.business.site/" },
+    { key: "row-5", row: 5, name: "Joe's", domain: "linktr.ee/joespizza" },
+    { key: "row-6", row: 6, name: "Acme", domain: "acme.com" },
+  ];
+  const result = await runPlugin({ dir, items });
+  assert.deepEqual(result.rejected.map((r) => [r.key, r.reason]), [
+    [
+      "row-1",
+      'row 1: platform page: "https://www.facebook.com/joes-pizza" is a Facebook page, not a ' +
+      "website of the business's own: no domain to check",
+    ],
+    [
+      "row-2",
+      'row 2: platform page: "https://facebook.com/marias-bakery" is a Facebook page, not a ' +
+      "website of the business's own: no domain to check",
+    ],
+    [
+      "row-3",
+      'row 3: platform page: "facebook.com" is Facebook itself, not a website of the ' +
+      "business's own: no domain to check",
+    ],
+    [
+      "row-5",
+      'row 5: platform page: "linktr.ee/joespizza" is a Linktree link-in-bio page, not a ' +
+      "website of the business's own: no domain to check",
+    ],
+  ]);
+  // Nothing is lost: each rejected entry carries its whole row.
+  assert.deepEqual(result.rejected.map((r) => r.raw), [items[0], items[1], items[2], items[4]]);
+  assert.deepEqual(
+    result.items.map((i) => [i.key, i.host, i.suffix, i.private_suffix, i.platform, i.duplicates]),
+    [
+      [
+        "mariasbakery.business.site",
+        "mariasbakery.business.site",
+        "business.site",
+        true,
+        "Google Business Profile (business.site)",
+        undefined,
+      ],
+      ["acme.com", "acme.com", "com", undefined, undefined, undefined],
+    ],
+  );
+  assert.equal(result.metrics.normalize_platform_pages, 4);
+  assert.equal(result.metrics.normalize_rejected, 4);
+  assert.equal(result.metrics.normalize_duplicates ?? 0, 0);
+});
+
+Deno.test("normalize with platformPages keep merges platform pages into the platform, as before", async () => {
+  const result = await runPlugin({
+    dir,
+    config: { platformPages: "keep" },
+    items: [
+      { key: "row-1", row: 1, domain: "https://www.facebook.com/joes-pizza" },
+      { key: "row-2", row: 2, domain: "https://facebook.com/marias-bakery" },
+    ],
+  });
+  assert.deepEqual(result.rejected, []);
+  assert.deepEqual(result.items.map((i) => [i.key, i.host, i.platform]), [
+    ["facebook.com", "www.facebook.com", undefined],
+  ]);
+  assert.deepEqual(result.items[0].duplicates, [
+    { key: "row-2", row: 2, domain: "https://facebook.com/marias-bakery" },
+  ]);
+  assert.equal(result.metrics.normalize_platform_pages ?? 0, 0);
+});
+
+Deno.test("normalize names items without a row by their key, and two websites in a cell", async () => {
+  const result = await runPlugin({
+    dir,
+    items: [
+      { key: "acme-ltd", website: "acme.com, acme.de" },
+      { key: "line-4", domain: "a_b.com" },
+      { key: "Joe's Pizza", domain: "x" },
+    ],
+  });
+  assert.deepEqual(result.rejected.map((r) => r.reason), [
+    'acme-ltd: "acme.com, acme.de" holds more than one website; put one per row or pick one',
+    'line-4: "a_b.com": label "a_b" is invalid (letters, digits and inner hyphens, 1-63 ' +
+    "characters)",
+    '"Joe\'s Pizza": "x" has no top-level domain',
+  ]);
+  assert.equal(result.metrics.normalize_platform_pages ?? 0, 0);
+});
+
+Deno.test("normalize refuses an unknown platformPages value, saying which values work", async () => {
+  await assert.rejects(
+    runPlugin({ dir, config: { platformPages: "drop" }, items: [{ key: "a", domain: "a.com" }] }),
+    /with\.platformPages is "drop"; use "reject"/,
+  );
 });

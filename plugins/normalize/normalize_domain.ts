@@ -1,9 +1,18 @@
 /**
  * Pure domain normalization: a website value as people write it -> host and registrable domain
- * in lower-case ASCII, or a reason why it is not a usable domain.
+ * in lower-case ASCII, or a reason why it is not a usable domain. Pages on social, link-in-bio,
+ * directory and maps platforms are not a domain of the business's own (see `platforms.json`).
  * @module
  */
 import { parse } from "tldts";
+import {
+  matchPagePlatform,
+  matchSubdomainPlatform,
+  type PagePlatform,
+  type PlatformKind,
+  PLATFORMS,
+  type Platforms,
+} from "./platforms.ts";
 
 /** A normalized name. */
 export interface NormalizedName {
@@ -13,25 +22,133 @@ export interface NormalizedName {
   host: string;
   /** The public suffix (e.g. `co.uk`). */
   suffix: string;
-  /** True when the suffix is a PSL private one (e.g. `github.io`): a platform subdomain. */
+  /**
+   * True when the suffix is a PSL private one (e.g. `github.io`) or a subdomain platform of
+   * `platforms.json` (e.g. `business.site`): the business's site on a platform subdomain.
+   */
   privateSuffix: boolean;
+  /** The subdomain platform's name (e.g. `Weebly`) when the domain is a site on one. */
+  platform?: string;
 }
 
 /** Normalization failure with a reason a person can act on. */
 export interface NormalizeFailure {
+  /** Why, naming the value as given. */
   reason: string;
+  /**
+   * Set when the value is a page on a platform (or the platform itself), not a domain of the
+   * business's own; the reason then starts with {@linkcode PLATFORM_PAGE}. `kind` is the page
+   * platform's kind, or `site-builder` for a subdomain platform's own address (`business.site`).
+   */
+  platform?: { name: string; kind: PlatformKind | "site-builder" };
 }
+
+/** Options of {@linkcode normalizeDomain}. */
+export interface NormalizeOptions {
+  /**
+   * Treat PSL private suffixes and the subdomain platforms as suffixes (default true), so
+   * `foo.github.io` and `foo.business.site` stay their own domains.
+   */
+  privateSuffixes?: boolean;
+  /**
+   * `reject` (default): a page on a page platform (`facebook.com/joes-pizza`), or a platform
+   * itself, is a failure with {@linkcode NormalizeFailure.platform} set. `keep`: it becomes the
+   * platform's domain like any other URL (the behaviour before platforms were known).
+   */
+  platformPages?: "reject" | "keep";
+  /** Platform data; default: `platforms.json`. */
+  platforms?: Platforms;
+}
+
+/** Start of every platform-page reason, so users can filter them. */
+export const PLATFORM_PAGE = "platform page:";
+
+/** What the reason says of a cell holding several websites (`"a.com, b.com" holds more...`). */
+export const MULTIPLE_WEBSITES = "holds more than one website";
 
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+/** What separates websites written into one cell. */
+const SEPARATORS = /[\s,;|]+/;
+/** Words between two websites in one cell ("a.com or b.com"). */
+const CONNECTORS = new Set(["and", "or", "&", "/", "+", "-", "und", "oder", "et", "ou", "y", "o"]);
+/** A token that looks like one website: optional scheme and user, a host with a dot, a path. */
+const WEBSITE_TOKEN =
+  /^(?:https?:\/\/|\/\/)?(?:[^\s/?#@]+@)?([^\s/?#:@]+\.[^\s/?#:@]+)(?::\d+)?(?:[/?#]\S*)?$/i;
 
-/** Normalizes one value; see the module doc. */
+/** True when a token is a host name with a known public suffix (`a.com`, `https://b.de/x`). */
+function isWebsite(token: string): boolean {
+  const m = WEBSITE_TOKEN.exec(token);
+  if (!m) return false;
+  let hostname: string;
+  try {
+    hostname = new URL(`http://${m[1]}`).hostname.replace(/\.+$/, "");
+  } catch {
+    return false;
+  }
+  const p = parse(hostname);
+  return (p.isIcann === true || p.isPrivate === true) && !!p.domain && !p.isIp;
+}
+
+/** True when the value holds two or more websites and nothing else but separators/connectors. */
+function holdsSeveralWebsites(value: string): boolean {
+  const tokens = value.split(SEPARATORS).filter((t) => t !== "");
+  if (tokens.length < 2) return false;
+  let websites = 0;
+  for (const t of tokens) {
+    if (isWebsite(t)) websites++;
+    else if (!CONNECTORS.has(t.toLowerCase())) return false;
+  }
+  return websites >= 2;
+}
+
+const an = (name: string) => /^(?:[aeiou]|x\b)/i.test(name) ? "an" : "a";
+
+/** "a Facebook page", "a Yelp listing"... */
+function pageNoun(p: PagePlatform): string {
+  switch (p.kind) {
+    case "link-in-bio":
+      return `${an(p.name)} ${p.name} link-in-bio page`;
+    case "directory":
+    case "maps":
+      return `${an(p.name)} ${p.name} listing`;
+    case "site-builder-page":
+      return `a page on ${p.name}`;
+    case "free-mail":
+      return `an address at ${p.name}, a free e-mail provider,`;
+    default:
+      return `${an(p.name)} ${p.name} page`;
+  }
+}
+
+function platformFailure(
+  input: string,
+  what: string,
+  platform: NormalizeFailure["platform"],
+): NormalizeFailure {
+  return {
+    reason: `${PLATFORM_PAGE} "${input}" is ${what}, not a website of the business's own: ` +
+      "no domain to check",
+    platform,
+  };
+}
+
+/**
+ * Normalizes one value; see the module doc. With `platformPages: "reject"` (default) a page on a
+ * social, link-in-bio, directory, maps or site-builder platform (`facebook.com/joes-pizza`,
+ * `linktr.ee/x`, `google.com/maps/...`), and such a platform itself, is a failure whose reason
+ * starts with {@linkcode PLATFORM_PAGE}; any host under a listed platform's domain counts
+ * (`developers.facebook.com` too), since a business never owns a subdomain of Facebook.
+ */
 export function normalizeDomain(
   input: string,
-  options: { privateSuffixes?: boolean } = {},
+  options: NormalizeOptions = {},
 ): NormalizedName | NormalizeFailure {
   let s = input.trim();
   if (s === "") return { reason: "empty value: no website or domain given" };
+  if (holdsSeveralWebsites(s)) {
+    return { reason: `"${input}" ${MULTIPLE_WEBSITES}; put one per row or pick one` };
+  }
   if (/^mailto:/i.test(s)) s = s.slice(7);
   if (!SCHEME.test(s) && /^[^/?#]*@/.test(s)) s = s.slice(s.lastIndexOf("@") + 1); // e-mail
   if (s.startsWith("//")) s = s.slice(2);
@@ -39,13 +156,13 @@ export function normalizeDomain(
   else if (!/^https?:\/\//i.test(s)) {
     return { reason: `"${input}" is not a web address (scheme ${s.split(":")[0]})` };
   }
-  let hostname: string;
+  let url: URL;
   try {
-    hostname = new URL(s).hostname;
+    url = new URL(s);
   } catch {
     return { reason: `"${input}" is not a valid host name (bad characters or malformed URL)` };
   }
-  hostname = hostname.replace(/\.+$/, "");
+  const hostname = url.hostname.replace(/\.+$/, "");
   if (hostname.startsWith("[") || /^\d+(\.\d+){3}$/.test(hostname)) {
     return { reason: `"${input}" is an IP address, not a domain` };
   }
@@ -59,7 +176,8 @@ export function normalizeDomain(
         "1-63 characters)",
     };
   }
-  const p = parse(hostname, { allowPrivateDomains: options.privateSuffixes ?? true });
+  const privateSuffixes = options.privateSuffixes ?? true;
+  const p = parse(hostname, { allowPrivateDomains: privateSuffixes });
   if (!p.isIcann && !p.isPrivate) {
     return { reason: `"${input}": unknown top-level domain ".${labels[labels.length - 1]}"` };
   }
@@ -67,6 +185,36 @@ export function normalizeDomain(
     return {
       reason: `"${input}" is a public suffix (${p.publicSuffix}), not a registrable domain`,
     };
+  }
+  const platforms = options.platforms ?? PLATFORMS;
+  const rejectPages = (options.platformPages ?? "reject") === "reject";
+  if (rejectPages) {
+    const page = matchPagePlatform(platforms, hostname, url);
+    if (page) {
+      const { name, kind } = page.platform;
+      // An address at a free mail provider (info@gmail.com) is "bare" too: name it as mail.
+      const what = page.bare && kind !== "free-mail" ? `${name} itself` : pageNoun(page.platform);
+      return platformFailure(input, what, {
+        name,
+        kind,
+      });
+    }
+  }
+  const sub = privateSuffixes ? matchSubdomainPlatform(platforms, hostname) : undefined;
+  if (sub?.site) {
+    return {
+      domain: sub.site,
+      host: hostname,
+      suffix: sub.platform.host,
+      privateSuffix: true,
+      platform: sub.platform.name,
+    };
+  }
+  if (sub && rejectPages) {
+    return platformFailure(input, `the site builder ${sub.platform.name} itself`, {
+      name: sub.platform.name,
+      kind: "site-builder",
+    });
   }
   return {
     domain: p.domain,

@@ -60,3 +60,146 @@ Deno.test("normalizeDomain rejects invalid names with a reason", () => {
     assert.match(n.reason, reason, input);
   }
 });
+
+Deno.test("normalizeDomain rejects pages on platforms of every kind, naming the platform", () => {
+  const cases: [string, string, string, RegExp][] = [
+    ["https://www.facebook.com/joes-pizza", "Facebook", "social", /is a Facebook page/],
+    ["instagram.com/marias.bakery", "Instagram", "social", /is an Instagram page/],
+    ["https://x.com/joespizza", "X (Twitter)", "social", /is an X \(Twitter\) page/],
+    ["twitter.com/joespizza", "X (Twitter)", "social", /X \(Twitter\) page/],
+    ["linkedin.com/company/acme", "LinkedIn", "social", /is a LinkedIn page/],
+    ["https://www.tiktok.com/@joespizza", "TikTok", "social", /is a TikTok page/],
+    ["youtube.com/@joespizza", "YouTube", "social", /is a YouTube page/],
+    ["linktr.ee/joespizza", "Linktree", "link-in-bio", /is a Linktree link-in-bio page/],
+    ["https://www.yelp.com/biz/joes-pizza-nyc", "Yelp", "directory", /is a Yelp listing/],
+    ["yelp.de/biz/baeckerei", "Yelp", "directory", /is a Yelp listing/],
+    ["google.com/maps/place/Joe's+Pizza", "Google Maps", "maps", /a Google Maps listing/],
+    ["https://maps.app.goo.gl/AbC123", "Google Maps", "maps", /a Google Maps listing/],
+    ["g.page/joes-pizza", "Google Business Profile", "maps", /Google Business Profile listing/],
+    ["sites.google.com/view/marias", "Google Sites", "site-builder-page", /a page on Google Sites/],
+    ["https://www.google.com/search?q=joes+pizza", "Google", "search", /is a Google page/],
+    ["info@gmail.com", "Gmail", "free-mail", /an address at Gmail, a free e-mail provider,/],
+    ["mailto:joe@yahoo.co.uk", "Yahoo Mail", "free-mail", /an address at Yahoo Mail, a free/],
+    ["baeckerei@gmx.de", "GMX", "free-mail", /an address at GMX, a free e-mail provider/],
+  ];
+  for (const [input, name, kind, wording] of cases) {
+    const n = normalizeDomain(input);
+    assert.ok("reason" in n, input);
+    assert.deepEqual(n.platform, { name, kind }, input);
+    assert.match(n.reason, wording, input);
+    assert.ok(
+      n.reason.startsWith(`platform page: "${input}" is `) &&
+        n.reason.endsWith("not a website of the business's own: no domain to check"),
+      n.reason,
+    );
+  }
+});
+
+Deno.test("normalizeDomain keeps an address at the business's own domain", () => {
+  const n = normalizeDomain("info@bakery-smith.de");
+  assert.ok(!("reason" in n), JSON.stringify(n));
+  assert.equal(n.domain, "bakery-smith.de");
+  const keep = normalizeDomain("info@gmail.com", { platformPages: "keep" });
+  assert.ok(!("reason" in keep) && keep.domain === "gmail.com", "keep gives the old behaviour");
+});
+
+Deno.test("normalizeDomain rejects a platform itself and any host under a platform's domain", () => {
+  const cases: [string, RegExp][] = [
+    ["facebook.com", /"facebook\.com" is Facebook itself/],
+    ["https://www.facebook.com/", /is Facebook itself/],
+    ["linktr.ee", /is Linktree itself/],
+    // Not listed, but a business never owns a subdomain of Facebook: still Facebook's page.
+    ["developers.facebook.com/docs", /is a Facebook page/],
+    ["m.facebook.com/joes-pizza", /is a Facebook page/],
+    // A site builder's own address is not a business's site either.
+    ["business.site", /is the site builder Google Business Profile \(business\.site\) itself/],
+    ["www.weebly.com", /is the site builder Weebly itself/],
+  ];
+  for (const [input, reason] of cases) {
+    const n = normalizeDomain(input);
+    assert.ok("reason" in n && n.platform, input);
+    assert.match(n.reason, /^platform page: /, input);
+    assert.match(n.reason, reason, input);
+  }
+});
+
+Deno.test("normalizeDomain keeps a site on a subdomain platform as its own domain", () => {
+  const cases: [string, string, string, string][] = [
+    [
+      "https://mariasbakery.business.site/",
+      "mariasbakery.business.site",
+      "business.site",
+      "Google",
+    ],
+    ["www.joes-pizza.weebly.com", "joes-pizza.weebly.com", "weebly.com", "Weebly"],
+    ["shop.acme.wordpress.com/about", "acme.wordpress.com", "wordpress.com", "WordPress.com"],
+    ["acme.godaddysites.com", "acme.godaddysites.com", "godaddysites.com", "GoDaddy"],
+  ];
+  for (const [input, domain, suffix, platform] of cases) {
+    const n = normalizeDomain(input);
+    assert.ok(!("reason" in n), input);
+    assert.deepEqual([n.domain, n.suffix, n.privateSuffix], [domain, suffix, true], input);
+    assert.ok(n.platform?.startsWith(platform), `${input}: ${n.platform}`);
+  }
+  // PSL private suffixes need no entry: tldts already keeps these apart.
+  for (const input of ["marias.wixsite.com/home", "marias.square.site", "marias.carrd.co"]) {
+    const n = normalizeDomain(input);
+    assert.ok(!("reason" in n), input);
+    assert.equal(n.domain, input.split("/")[0], input);
+    assert.equal(n.privateSuffix, true, input);
+  }
+  // privateSuffixes: false collapses them like foo.github.io (the old behaviour).
+  const off = normalizeDomain("mariasbakery.business.site", { privateSuffixes: false });
+  assert.ok(!("reason" in off));
+  assert.deepEqual([off.domain, off.privateSuffix, off.platform], [
+    "business.site",
+    false,
+    undefined,
+  ]);
+});
+
+Deno.test("normalizeDomain with platformPages keep gives the platform's domain, as before", () => {
+  const cases: [string, string][] = [
+    ["https://www.facebook.com/joes-pizza", "facebook.com"],
+    ["facebook.com", "facebook.com"],
+    ["sites.google.com/view/marias", "google.com"],
+    ["linktr.ee/joes", "linktr.ee"],
+    ["business.site", "business.site"],
+  ];
+  for (const [input, domain] of cases) {
+    const n = normalizeDomain(input, { platformPages: "keep" });
+    assert.ok(!("reason" in n), input);
+    assert.equal(n.domain, domain, input);
+  }
+  // Subdomain platforms follow privateSuffixes, not platformPages.
+  const site = normalizeDomain("marias.business.site", { platformPages: "keep" });
+  assert.ok(!("reason" in site));
+  assert.equal(site.domain, "marias.business.site");
+});
+
+Deno.test("normalizeDomain says so when a cell holds more than one website", () => {
+  for (
+    const input of [
+      "a.com, b.com",
+      "a.com b.com",
+      "https://www.a.com/; http://b.de",
+      "joespizza.com / facebook.com/joespizza",
+      "a.com or b.co.uk",
+      "info@a.com,info@b.com",
+    ]
+  ) {
+    const n = normalizeDomain(input);
+    assert.ok("reason" in n, input);
+    assert.equal(n.reason, `"${input}" holds more than one website; put one per row or pick one`);
+    assert.equal(n.platform, undefined);
+  }
+  // One website with a space in its path, or words that are no websites, are not two websites.
+  const one = normalizeDomain("https://a.com/my page.html");
+  assert.ok(!("reason" in one));
+  assert.equal(one.domain, "a.com");
+  for (const input of ["not a domain", "Joe's Pizza joespizza.com", "a.com b"]) {
+    const n = normalizeDomain(input);
+    assert.ok("reason" in n, input);
+    assert.doesNotMatch(n.reason, /more than one website/, input);
+  }
+});
