@@ -17,6 +17,12 @@ export interface NormalizedFields {
   domain_input: string;
   /** Host name as given, cleaned and in ASCII (e.g. `www.example.com`); equals `domain` for apex input. */
   host: string;
+  /** Public suffix of the domain (e.g. `co.uk`, or `github.io` for a platform subdomain). */
+  suffix: string;
+  /** True when the domain is a site on a platform subdomain (`foo.github.io`, `x.business.site`). */
+  private_suffix?: boolean;
+  /** The site builder's name when the domain is a site on one of `platforms.json`'s builders. */
+  platform?: string;
   /** Rows merged into this one because they normalized to the same domain (input order). */
   duplicates?: Record<string, unknown>[];
 }
