@@ -166,6 +166,11 @@ Deno.test("network_down: a whole chunk of timeouts is our problem -> unknown", (
   });
   const out2 = classifyItems(items);
   assert.equal((out2[0].website as WebsiteVerdict).status, "unreachable");
+  assert.equal((out2[0].website as WebsiteVerdict).timedOut, true, "unreachable by timeouts only");
+  // Refused connections: the site is down for sure, not just slow.
+  const refused = classifyItems([{ ...items[0], http: failed(["refused", "refused"], true) }]);
+  assert.equal((refused[0].website as WebsiteVerdict).status, "unreachable");
+  assert.equal((refused[0].website as WebsiteVerdict).timedOut, undefined);
 });
 
 // ---- page fingerprints -----------------------------------------------------------------

@@ -76,6 +76,9 @@ export function classifyItems(items: Item[], config: Config = {}): Item[] {
   }
   return items.map((item, k) => {
     const website = verdicts[k];
+    if (website.status === "unreachable" && onlyTimeouts(item.http as HttpProbeResult)) {
+      website.timedOut = true;
+    }
     const lead = leadStatuses.has(website.status);
     const lead_reason = lead
       ? `${website.status.replace("_", " ")}: ${website.reason}`

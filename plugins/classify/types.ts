@@ -38,4 +38,10 @@ export interface WebsiteVerdict {
   url?: string;
   /** HTTP status of that response. */
   httpStatus?: number;
+  /**
+   * True when the site is `unreachable` only because every attempt timed out (no refusal, no
+   * reset): it may be slow or briefly down rather than gone, a weaker lead (see the flagship's
+   * `timeout-only` score rule).
+   */
+  timedOut?: boolean;
 }

@@ -91,6 +91,12 @@ export const DEFAULT_RULES: ScoreRule[] = [
     reason: "registry hold, redemption or pending delete: the domain may be lost",
   },
   {
+    id: "timeout-only",
+    when: "item.website.timedOut == true",
+    points: -15,
+    reason: "the site only timed out: it may be slow or briefly down rather than gone",
+  },
+  {
     id: "website-unknown",
     when: 'item.website.status == "unknown"',
     points: -20,
