@@ -16,7 +16,10 @@ RUN deno install && deno cache core/cli.ts plugins/*/mod.ts
 FROM node:20-bookworm-slim
 RUN npm install -g deno@2.9.6 && useradd --system --create-home --uid 10001 sluice
 WORKDIR /app
-ENV DENO_DIR=/deno-dir SLUICE_SERVER_HOST=0.0.0.0 SLUICE_SERVER_PORT=8080 SLUICE_DATA_DIR=/app/data
+# Everything the server writes lives under /app/data (the volume), the plugin approvals in
+# plugins.lock included: /app itself is read-only for the sluice user and replaced on upgrade.
+ENV DENO_DIR=/deno-dir SLUICE_SERVER_HOST=0.0.0.0 SLUICE_SERVER_PORT=8080 SLUICE_DATA_DIR=/app/data \
+    SLUICE_PLUGINS_LOCK=/app/data/plugins.lock
 COPY --from=build /deno-dir /deno-dir
 COPY --from=build /app /app
 RUN mkdir -p /app/data && chown -R sluice:sluice /app/data /deno-dir

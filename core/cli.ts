@@ -12,6 +12,7 @@ import { type CliIO, runCommand, runsCommand } from "./cli/run_command.ts";
 import { serveCommand, workerCommand } from "./cli/serve_command.ts";
 import { migrateCommand } from "./cli/migrate_command.ts";
 import { closest } from "./config/suggest.ts";
+import { configArgsError } from "./config/config_command.ts";
 
 const USAGE = `sluice — plugin-based automation server
 
@@ -20,12 +21,14 @@ usage: sluice [--config FILE] <command> [args]
   serve [--no-workers]        start the server (engine workers, HTTP on server.port);
                               --no-workers: record and queue runs only; sluice worker
                               processes run them (needs store.url: PostgreSQL)
-  worker [--concurrency N]    execute queued chunks only (no HTTP)
+  worker [--concurrency N]    execute queued chunks only; HTTP only for /healthz and
+                              /metrics on server.port (no API, UI or webhooks)
   migrate                     apply the PostgreSQL schema migrations (store.url) and exit
-  run FILE [--input PATH] [--set k=v]... [--out PATH] [--run-id ID]
-                              run a pipeline to completion in this process
-  runs list|show|retry|cancel|resume [RUN]
-                              inspect and steer runs
+  run FILE [--input PATH] [--set k=v]... [--out PATH [--all-rows]] [--run-id ID]
+                              run a pipeline to completion in this process; --out keeps
+                              one row per key (--all-rows: every row)
+  runs list|show|rejected|retry|cancel|resume [RUN]
+                              inspect and steer runs; rejected: refused items and why
   validate FILE...            check pipeline files; FILE:LINE:COL: message per problem
   schema                      print the pipeline JSON Schema (for editors)
   config                      print the effective config, secrets masked
@@ -61,6 +64,11 @@ export async function main(args: string[]): Promise<number> {
   if (!COMMANDS.includes(cmd)) {
     const near = closest(cmd, COMMANDS);
     io.err(`unknown command "${cmd}"${near ? `; did you mean "${near}"?` : ""}\n${USAGE}`);
+    return 2;
+  }
+  const configArgs = cmd === "config" ? configArgsError(rest) : undefined;
+  if (configArgs) {
+    io.err(configArgs); // before the config loads: nothing was read yet
     return 2;
   }
   const ctx = await openContext({ configFile });

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml, parseAllDocuments } from "yaml";
 import { SluiceMetrics } from "../core/telemetry/sluice_metrics.ts";
+import { loadConfig } from "../core/config/config.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const at = (p: string) => `${ROOT}${p}`;
@@ -175,4 +176,98 @@ Deno.test("alert rules parse and use only metrics Sluice exports", async () => {
   assert.ok(n >= 8, `${n} rules`);
   const [prom] = await docs("deploy/prometheus/prometheus.yaml");
   assert.equal(prom.scrape_configs[0].metrics_path, "/metrics");
+});
+
+/** The `ENV` variables of the Dockerfile's runtime stage. */
+async function imageEnv(): Promise<Record<string, string>> {
+  const text = await Deno.readTextFile(at("Dockerfile"));
+  const lines = text.replace(/\\\n/g, " ").split("\n").map((l) => l.trim());
+  const runtime = lines.slice(lines.findLastIndex((l) => /^FROM\s/i.test(l)));
+  const env: Record<string, string> = {};
+  for (const l of runtime.filter((l) => /^ENV\s/i.test(l))) {
+    for (const [, k, v] of l.slice(4).matchAll(/(\w+)=(\S+)/g)) env[k] = v;
+  }
+  return env;
+}
+
+/** The config a process gets from these variables, loaded as Sluice loads it (in /app). */
+async function configOf(env: Record<string, string>) {
+  return await loadConfig({ env, cwd: "/app" });
+}
+
+const under = (path: string, dir: string) => path.startsWith(dir.replace(/\/?$/, "/"));
+
+Deno.test("Dockerfile: plugins.lock lives in the data dir, which the non-root user owns", async () => {
+  const env = await imageEnv();
+  const config = await configOf(env);
+  assert.equal(config.dataDir, "/app/data");
+  assert.ok(
+    under(config.plugins.lock, config.dataDir),
+    `plugins.lock ${config.plugins.lock} is under the data dir (the image's /app is read-only)`,
+  );
+  const text = await Deno.readTextFile(at("Dockerfile"));
+  assert.match(text, new RegExp(`chown -R sluice:sluice ${config.dataDir}\\b`));
+  assert.match(text, new RegExp(`VOLUME \\["${config.dataDir}"\\]`));
+});
+
+Deno.test("compose: the server and every worker share one data volume with plugins.lock", async () => {
+  const [compose] = await docs("compose.yaml");
+  const services = compose.services as Record<string, Doc>;
+  const sluice = Object.entries(services).filter(([, s]) => s.image === "sluice:latest");
+  assert.deepEqual(sluice.map(([n]) => n).sort(), ["server", "worker-1", "worker-2"]);
+  const volumes = new Set<string>();
+  for (const [name, s] of sluice) {
+    const config = await configOf({ ...await imageEnv(), ...s.environment });
+    assert.ok(under(config.plugins.lock, config.dataDir), `${name}: plugins.lock in the data dir`);
+    const data = (s.volumes as string[]).map((v) => v.split(":"))
+      .filter(([, target]) => target === config.dataDir);
+    assert.equal(data.length, 1, `${name} mounts a volume at ${config.dataDir}`);
+    const [source] = data[0];
+    assert.ok(!source.startsWith("."), `${name}: the data volume is a named volume`);
+    assert.ok(source in compose.volumes, `${name}: volume ${source} is declared`);
+    volumes.add(source);
+  }
+  assert.equal(volumes.size, 1, `one data volume for all: ${[...volumes].join(", ")}`);
+});
+
+Deno.test("kubernetes: server and workers share one ReadWriteMany claim as the data dir", async () => {
+  const [kustomization] = await docs("deploy/k8s/kustomization.yaml");
+  const all: Doc[] = [];
+  for (const r of kustomization.resources as string[]) all.push(...await docs(`deploy/k8s/${r}`));
+  const configMap = all.find((d) => d.kind === "ConfigMap" && d.metadata.name === "sluice-config");
+  const claims = new Map<string, Doc>(
+    all.filter((d) => d.kind === "PersistentVolumeClaim").map((d) => [d.metadata.name, d]),
+  );
+  const shared = new Set<string>();
+  for (const name of ["sluice-server", "sluice-worker"]) {
+    const d = all.find((d) => d.kind === "Deployment" && d.metadata.name === name);
+    const pod = d.spec.template.spec;
+    const c = pod.containers[0];
+    const env: Record<string, string> = { ...await imageEnv(), ...configMap.data };
+    for (const e of c.env ?? []) env[e.name] = e.value;
+    const config = await configOf(env);
+    assert.ok(under(config.plugins.lock, config.dataDir), `${name}: plugins.lock in the data dir`);
+    const claimAt = (path: string) => {
+      const mount = c.volumeMounts.find((m: Doc) => under(path, m.mountPath));
+      const vol = mount && pod.volumes.find((v: Doc) => v.name === mount.name);
+      return vol?.persistentVolumeClaim?.claimName as string | undefined;
+    };
+    const mount = c.volumeMounts.find((m: Doc) => m.mountPath === config.dataDir);
+    assert.ok(mount, `${name} mounts a volume at ${config.dataDir}`);
+    const claim = pod.volumes.find((v: Doc) => v.name === mount.name)?.persistentVolumeClaim
+      ?.claimName;
+    assert.ok(claim, `${name}: the data dir is a PersistentVolumeClaim, not an emptyDir`);
+    const pvc = claims.get(claim);
+    assert.ok(pvc, `claim ${claim} is defined`);
+    assert.ok(pvc.spec.accessModes.includes("ReadWriteMany"), `${claim} is ReadWriteMany`);
+    shared.add(claim);
+    if (name === "sluice-server") {
+      // The server's KV file (SQLite) stays off the shared, possibly network, volume.
+      const kvClaim = claimAt(config.store.path);
+      assert.ok(kvClaim && kvClaim !== claim, `store.path ${config.store.path} on its own claim`);
+      assert.equal(d.spec.replicas, 1);
+      assert.equal(d.spec.strategy?.type, "Recreate", "the RWO state claim is released first");
+    }
+  }
+  assert.equal(shared.size, 1, `one data claim for server and workers: ${[...shared]}`);
 });

@@ -75,7 +75,7 @@ export async function tokenLogin(
     return {
       ok: false,
       error: "That token is unknown, expired or revoked. Ask an admin for a new one " +
-        "(Settings → Tokens, or `sluice token create`).",
+        "(Settings → API tokens here, or `POST /api/v1/tokens` with an admin token).",
     };
   }
   const { id } = await o.sessions.create({

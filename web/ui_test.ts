@@ -43,7 +43,19 @@ Deno.test("pages need a session; a token logs in with its role", async () => {
       headers: { "content-type": "application/x-www-form-urlencoded" },
     });
     assert.equal(bad.status, 400);
-    assert.match(await bad.text(), /unknown, expired or revoked/);
+    const badText = await bad.text();
+    assert.match(badText, /unknown, expired or revoked/);
+    // Says where tokens really come from (there is no `sluice token` command).
+    assert.match(badText, /Settings → API tokens here, or `POST \/api\/v1\/tokens`/);
+    assert.doesNotMatch(badText, /sluice token/);
+    // An unknown API path is the API's JSON 404, not a redirect to this login page.
+    const auth: Record<string, string>[] = [{}, { authorization: `Bearer ${ts.token.admin}` }];
+    for (const headers of auth) {
+      const api = await req("/api/v1/nonexistent", { headers });
+      assert.equal(api.status, 404);
+      assert.equal(api.headers.get("content-type"), "application/problem+json");
+      assert.match((await api.json()).detail, /no route GET \/api\/v1\/nonexistent/);
+    }
     const evil = await req("/login", {
       method: "POST",
       body: new URLSearchParams({ token: ts.token.admin }),

@@ -12,6 +12,7 @@
  * @module
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { silentLogger } from "../telemetry/log.ts";
 import type { AppEnv } from "./app_env.ts";
@@ -108,13 +109,13 @@ export function createApp(deps: AppDeps): SluiceApp {
       } when reporting it (it is in the server log)`,
     );
   });
-  app.notFound((c) =>
+  const noRoute = (c: Context<AppEnv>) =>
     problemResponse(
       c,
       404,
       `no route ${c.req.method} ${new URL(c.req.url).pathname}; see ${API_BASE}/docs`,
-    )
-  );
+    );
+  app.notFound(noRoute);
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/metrics", metricsHandler(metrics)); // Prometheus text format
@@ -188,6 +189,8 @@ export function createApp(deps: AppDeps): SluiceApp {
     countWebhook(metrics, pipeline, hook, res.status); // telemetry: accepts/rejects
     return res;
   });
+  // An unknown API path is a JSON 404, never the UI's login redirect (the UI is mounted at `/`).
+  app.all("/api/*", noRoute);
   if (deps.ui) app.route("/", deps.ui);
   return { app, tokens, sessions };
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Hono } from "hono";
 import { API_BASE, PUBLIC_ROUTES } from "./app.ts";
 import { type Role, ROLES } from "./roles.ts";
 import { testServer } from "./test_support.ts";
@@ -84,6 +85,35 @@ Deno.test("a bad, revoked or expired token is refused with 401", async () => {
       headers: { authorization: `Bearer ${t2}` },
     });
     assert.equal(after.status, 401);
+  } finally {
+    await s.dispose();
+  }
+});
+
+Deno.test("an unknown /api path answers a JSON 404, never the UI's login redirect", async () => {
+  // Stands in for the web UI mounted at `/`: it sends everything it gets to its login page.
+  const ui = new Hono().all("*", (c) => c.redirect("/login?next=x", 303));
+  const s = await testServer({ deps: { ui } });
+  try {
+    assert.equal((await s.call("/somewhere")).status, 303, "the UI still gets its own paths");
+    for (const as of ["admin", "viewer", undefined] as const) {
+      for (
+        const [method, path] of [
+          ["GET", `${API_BASE}/nonexistent`],
+          ["POST", `${API_BASE}/runs/x/y/z`],
+          ["GET", "/api/v2/runs"],
+        ]
+      ) {
+        const res = await s.call(path, { method, as });
+        assert.equal(res.status, 404, `${method} ${path} as ${as ?? "nobody"}`);
+        assert.equal(res.headers.get("content-type"), "application/problem+json");
+        const body = await res.json();
+        assert.equal(body.status, 404);
+        assert.match(body.detail, new RegExp(`no route ${method} ${path}; see ${API_BASE}/docs`));
+      }
+    }
+    // Known routes keep answering.
+    assert.equal((await s.call(`${API_BASE}/runs`, { as: "viewer" })).status, 200);
   } finally {
     await s.dispose();
   }

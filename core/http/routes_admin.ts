@@ -4,6 +4,8 @@
  * @module
  */
 import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv } from "./app_env.ts";
 import type { AppDeps, ScheduleService } from "./deps.ts";
 import { HttpProblem } from "./problem.ts";
 import { ROLES } from "./roles.ts";
@@ -37,6 +39,10 @@ const CreateToken = z.object({
 }).openapi("CreateToken");
 
 const IdParam = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
+const ScheduleParams = z.object({
+  pipeline: z.string().openapi({ param: { name: "pipeline", in: "path" } }),
+  trigger: z.string().openapi({ param: { name: "trigger", in: "path" } }),
+});
 
 function tokenView(t: TokenInfo) {
   const iso = (n?: number) => (n === undefined ? undefined : new Date(n).toISOString());
@@ -92,23 +98,37 @@ export function adminRoutes(app: ApiApp, deps: AppDeps, tokens: TokenStore): voi
     responses: { 200: json("Schedules", z.object({ schedules: z.array(Schedule) })) },
   }, async (c) => c.json({ schedules: await scheduler(deps).list() }));
 
+  // A schedule's id is `<pipeline>/<trigger id>`: POST /schedules/my-leads/weekday-morning/pause,
+  // or with the slash encoded as one segment, /schedules/my-leads%2Fweekday-morning/pause.
   for (const action of ["pause", "resume"] as const) {
-    apiRoute(app, "operator", {
-      method: "post",
-      path: `/schedules/{id}/${action}`,
-      summary: `${action === "pause" ? "Pause" : "Resume"} a schedule`,
-      tags: ["schedules"],
-      request: { params: IdParam },
-      responses: { 200: json("Done", z.object({ id: z.string(), paused: z.boolean() })) },
-    }, async (c) => {
-      const id = decodeURIComponent(c.req.param("id")!);
+    const summary = `${action === "pause" ? "Pause" : "Resume"} a schedule`;
+    const handler = async (c: Context<AppEnv>, id: string) => {
       const s = scheduler(deps);
       if (!(await s[action](id))) {
         throw new HttpProblem(404, `no schedule ${id}; list them with GET /api/v1/schedules`);
       }
       c.get("log").info(`schedule ${action}d`, { schedule: id });
       return c.json({ id, paused: action === "pause" });
-    });
+    };
+    const responses = {
+      200: json("Done", z.object({ id: z.string(), paused: z.boolean() })),
+    };
+    apiRoute(app, "operator", {
+      method: "post",
+      path: `/schedules/{pipeline}/{trigger}/${action}`,
+      summary: `${summary} (its id is \`<pipeline>/<trigger id>\`)`,
+      tags: ["schedules"],
+      request: { params: ScheduleParams },
+      responses,
+    }, (c) => handler(c, `${c.req.param("pipeline")}/${c.req.param("trigger")}`));
+    apiRoute(app, "operator", {
+      method: "post",
+      path: `/schedules/{id}/${action}`,
+      summary: `${summary} by its id with the slash encoded (\`my-leads%2Fweekday-morning\`)`,
+      tags: ["schedules"],
+      request: { params: IdParam },
+      responses,
+    }, (c) => handler(c, decodeURIComponent(c.req.param("id")!)));
   }
 
   apiRoute(app, "admin", {

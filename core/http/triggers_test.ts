@@ -60,28 +60,51 @@ Deno.test("schedules, pipeline versions and webhooks through the triggers of cor
       "2026-03-02T11:00:00.000Z",
       "2026-03-02T12:00:00.000Z",
     ]);
-    const paused = await s.call(`${API_BASE}/schedules/nightly%2Fhourly/pause`, {
+    // The id `nightly/hourly` as it reads (two path segments) ...
+    const paused = await s.call(`${API_BASE}/schedules/nightly/hourly/pause`, {
       method: "POST",
       as: "operator",
     });
+    assert.equal(paused.status, 200);
     assert.deepEqual(await paused.json(), { id: "nightly/hourly", paused: true });
     assert.equal(
       (await (await s.call(`${API_BASE}/schedules`, { as: "viewer" })).json()).schedules[0].paused,
       true,
     );
-    await s.call(`${API_BASE}/schedules/nightly%2Fhourly/resume`, {
+    // ... or with the slash encoded (one segment).
+    const resumed = await s.call(`${API_BASE}/schedules/nightly%2Fhourly/resume`, {
       method: "POST",
       as: "operator",
     });
+    assert.deepEqual(await resumed.json(), { id: "nightly/hourly", paused: false });
     assert.equal(
       (await (await s.call(`${API_BASE}/schedules`, { as: "viewer" })).json()).schedules[0].paused,
       false,
     );
-    const missing = await s.call(`${API_BASE}/schedules/nope%2Fx/pause`, {
-      method: "POST",
-      as: "operator",
-    });
-    assert.equal(missing.status, 404);
+    for (const form of ["nightly/hourly", "nightly%2Fhourly"]) {
+      const again = await s.call(`${API_BASE}/schedules/${form}/pause`, {
+        method: "POST",
+        as: "operator",
+      });
+      assert.equal(again.status, 200, form);
+      await again.body?.cancel();
+      const back = await s.call(`${API_BASE}/schedules/${form}/resume`, {
+        method: "POST",
+        as: "operator",
+      });
+      assert.deepEqual(await back.json(), { id: "nightly/hourly", paused: false }, form);
+    }
+    for (const form of ["nope/x", "nope%2Fx", "nightly/nope"]) {
+      const missing = await s.call(`${API_BASE}/schedules/${form}/pause`, {
+        method: "POST",
+        as: "operator",
+      });
+      assert.equal(missing.status, 404, form);
+      assert.match((await missing.json()).detail, /no schedule .*; list them with GET/);
+    }
+    const anon = await s.call(`${API_BASE}/schedules/nightly/hourly/pause`, { method: "POST" });
+    assert.equal(anon.status, 401, "the slash form needs a token like the encoded one");
+    await anon.body?.cancel();
 
     const changed = yaml.replace("count: 3", "count: 4");
     await s.call(`${API_BASE}/pipelines/nightly`, {

@@ -19,7 +19,8 @@
 import { EngineError, newRunId } from "../engine/engine.ts";
 import { InputError } from "../pipeline/inputs.ts";
 import type { WebhookTrigger } from "../pipeline/model.ts";
-import { resolveTemplates, TemplateError } from "../pipeline/template.ts";
+import { resolveTemplates, secretNamesUsed, TemplateError } from "../pipeline/template.ts";
+import { secretEnvName } from "../config/secrets.ts";
 import { join } from "../paths.ts";
 import { GuardFailedError, type RunGuard } from "../store/store.ts";
 import { type Logger, silentLogger } from "../telemetry/log.ts";
@@ -314,6 +315,21 @@ export class WebhookIntake {
     return "timeout";
   }
 
+  /**
+   * What the server log says when the hook's secret does not resolve: the variables to set. The
+   * caller (anyone on the internet) is told only that the secret is not configured.
+   */
+  #secretMissing(hook: WebhookTrigger): string {
+    const missing = secretNamesUsed(hook.secret).filter((n) => !this.#o.secrets(n));
+    if (missing.length === 0) {
+      return "the webhook's secret is not configured on the server: its `secret:` in the " +
+        "pipeline file is empty; write ${{ secrets.NAME }} there and set SLUICE_SECRET_<NAME>";
+    }
+    const vars = missing.map(secretEnvName).join(" and ");
+    return `the webhook's secret is not configured on the server: start the server with ${vars} ` +
+      `set to the secret the sender uses (or put ${missing.join(", ")} in its secrets.file)`;
+  }
+
   #failure(e: unknown, hook: WebhookTrigger): Response {
     if (e instanceof BodyError) return json(e.status, { error: e.message });
     if (e instanceof InputError) {
@@ -325,10 +341,14 @@ export class WebhookIntake {
       return json(503, { error: `the pipeline cannot run: ${e.message}` });
     }
     const msg = (e as Error).message ?? String(e);
-    this.#log.error("webhook failed", { hook: hook.webhook, error: msg });
     if (e instanceof TemplateError) {
-      return json(500, { error: "the webhook's secret is not configured on the server" });
+      this.#log.error("webhook failed", { hook: hook.webhook, error: this.#secretMissing(hook) });
+      return json(500, {
+        error: "the webhook's secret is not configured on the server; the server log names " +
+          "the variable to set",
+      });
     }
+    this.#log.error("webhook failed", { hook: hook.webhook, error: msg });
     return json(500, { error: "the request could not be processed; retry later" });
   }
 }

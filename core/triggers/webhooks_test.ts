@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createLogger } from "../telemetry/log.ts";
 import { join, ROOT } from "../paths.ts";
 import { runOutput } from "../engine/test_helpers.ts";
 import { signRequest } from "./webhook_signatures.ts";
@@ -375,7 +376,22 @@ Deno.test("webhooks: unknown, disabled and misconfigured hooks start nothing", a
     assert.match(off.body.error, /disabled/);
     const unset = await send(w, await signed(env, "bearer", body), "unset");
     assert.equal(unset.status, 500);
-    assert.doesNotMatch(unset.body.error, /NOT_SET/, "the caller learns nothing about secrets");
+    // The caller learns nothing about the server's secrets; the server log names the variable.
+    assert.match(unset.body.error, /not configured on the server; the server log names/);
+    assert.doesNotMatch(unset.body.error, /NOT_SET/);
+    const logged: string[] = [];
+    const emptySecret = await intake(env, {
+      secrets: () => "", // set, but to nothing
+      log: createLogger({ write: (l) => logged.push(l) }),
+    });
+    const empty = await send(emptySecret, await signed(env, "bearer", body), "token");
+    assert.equal(empty.status, 500);
+    assert.doesNotMatch(empty.body.error, /SLUICE_SECRET|HOOK/);
+    assert.ok(
+      logged.some((l) => /start the server with SLUICE_SECRET_HOOK set/.test(l)),
+      `the server log names the variable: ${logged.join("\n")}`,
+    );
+    await emptySecret.settled();
     assert.match((await w.deliveries("leads", "unset"))[0].reason!, /secret "NOT_SET" is not set/);
     const longKey = await send(
       w,
