@@ -4,6 +4,7 @@
  * reason, duplicates within a chunk are merged into the first item.
  * @module
  */
+import { domainToUnicode } from "node:url";
 import { definePlugin, type Item, type Rejected } from "@sluice/sdk";
 import { normalizeDomain } from "./normalize_domain.ts";
 
@@ -80,6 +81,8 @@ export default definePlugin<Config>({
       };
       if (n.privateSuffix) next.private_suffix = true;
       if (n.platform) next.platform = n.platform;
+      // An IDN as people read it (`bücher.de`), beside the ASCII form the network needs.
+      if (n.domain.includes("xn--")) next.domain_unicode = domainToUnicode(n.domain);
       if (dedupe) byDomain.set(n.domain, next);
       out.push(next);
     }

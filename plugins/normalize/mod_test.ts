@@ -20,6 +20,7 @@ Deno.test("normalize in the sandbox: keys become domains, duplicates merge, bad 
     ["xn--bcker-gra.de", "xn--bcker-gra.de", "Bäcker.de", "xn--bcker-gra.de"],
     ["acme.com", "acme.com", "ACME.com", "acme.com"],
   ]);
+  assert.deepEqual(result.items.map((i) => i.domain_unicode), [undefined, "bäcker.de", undefined]);
   assert.deepEqual(result.items[0].duplicates, [{ key: "row-2", row: 2, domain: "acme.com" }]);
   assert.equal(result.items[0].row, 1);
   assert.equal(result.rejected.length, 1);

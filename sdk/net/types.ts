@@ -23,6 +23,8 @@ export interface NormalizedFields {
   private_suffix?: boolean;
   /** The site builder's name when the domain is a site on one of `platforms.json`'s builders. */
   platform?: string;
+  /** The domain in Unicode (`bücher.de`), set only for internationalized domains. */
+  domain_unicode?: string;
   /** Rows merged into this one because they normalized to the same domain (input order). */
   duplicates?: Record<string, unknown>[];
 }
