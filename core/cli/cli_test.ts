@@ -84,22 +84,35 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
       assert.match(none.stderr, /no run nope; list runs with: sluice runs list/);
     });
     await t.step(
-      "run refuses a pipeline whose secrets are not set, before anything runs",
+      "run refuses a pipeline whose secrets are not set or not granted, before anything runs",
       async () => {
         await Deno.writeTextFile(
           join(dir, "secret.yaml"),
           "name: secret\nsource: { plugin: jsonl-source, with: { key: id } }\nstages:\n  - { id: a, plugin: set-fields, with: { set: { k: '${{ secrets.API_KEY }}' } } }\n",
         );
-        const r = await sluice(["run", "secret.yaml", "--input", "in.jsonl"], env, dir);
+        const granted = { ...env, SLUICE_SECRETS_GRANTS: "set-fields=API_KEY" };
+        const r = await sluice(["run", "secret.yaml", "--input", "in.jsonl"], granted, dir);
         assert.equal(r.code, 1);
         assert.match(
           r.stderr,
           /stage a uses secret API_KEY, which is not set: set SLUICE_SECRET_API_KEY .*\nnothing was run/,
         );
         assert.ok(!r.stderr.includes("started"), r.stderr);
+        // Set, but set-fields lists no secrets in its plugin.json: the server must grant it.
+        const notGranted = await sluice(
+          ["run", "secret.yaml", "--input", "in.jsonl"],
+          { ...env, SLUICE_SECRET_API_KEY: "s3cret" },
+          dir,
+        );
+        assert.equal(notGranted.code, 1);
+        assert.match(
+          notGranted.stderr,
+          /stage a: plugin set-fields may not receive secret API_KEY: .*"set-fields=API_KEY" to secrets\.grants.*\nnothing was run/s,
+        );
+        assert.ok(!notGranted.stderr.includes("s3cret"), notGranted.stderr);
         const withIt = await sluice(
           ["run", "secret.yaml", "--input", "in.jsonl", "--out", "secret.jsonl", "--run-id", "sec"],
-          { ...env, SLUICE_SECRET_API_KEY: "s3cret" },
+          { ...granted, SLUICE_SECRET_API_KEY: "s3cret" },
           dir,
         );
         assert.equal(withIt.code, 0, withIt.stderr);
@@ -172,7 +185,7 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
     await t.step("run --out CSV writes booleans as true and false, not 1 and empty", async () => {
       await Deno.writeTextFile(
         join(dir, "flags.jsonl"),
-        '{"id":"a","lead":true,"n":{"ok":false}}\n{"id":"b","lead":false}\n{"id":"c"}\n',
+        '{"id":"a","lead":true,"n":{"ok":false},"f":"=1+2"}\n{"id":"b","lead":false}\n{"id":"c"}\n',
       );
       await Deno.writeTextFile(
         join(dir, "flags.yaml"),
@@ -189,6 +202,7 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
       const cell = (row: string, col: string) => row.split(",")[cols.indexOf(col)];
       assert.deepEqual(rows.map((row) => cell(row, "lead")), ["true", "false", ""]);
       assert.deepEqual(rows.map((row) => cell(row, "n.ok")), ["false", "", ""]);
+      assert.equal(cell(rows[0], "f"), "'=1+2", "a formula-like cell is written as text");
       // JSON lines keep JSON booleans.
       const j = await sluice(["runs", "resume", "flags", "--out", "flags.jsonl.out"], env, dir);
       assert.equal(j.code, 0, j.stderr);
@@ -356,6 +370,73 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
       assert.equal(bad.code, 1);
       assert.match(bad.stderr, /SLUICE_ENGINE_CONCURRENCY/);
     });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sluice runs resume: the summary gives the run's whole time and rate, and this process's part", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-cli-resume-" });
+  const env = {
+    SLUICE_DATA_DIR: join(dir, "data"),
+    SLUICE_PLUGINS_LOCK: join(dir, "plugins.lock"),
+    SLUICE_PLUGINS_DIR: join(ROOT, "core/engine/testdata"),
+  };
+  try {
+    // 12 chunks of 5 items, one at a time, 100 ms each: about 1.2 s of work.
+    await Deno.writeTextFile(
+      join(dir, "slow.yaml"),
+      "name: slow\nsource: { plugin: gen-source, with: { count: 60 }, chunk: 5 }\n" +
+        "stages:\n  - { id: nap, plugin: slow, with: { ms: 100 }, concurrency: 1 }\n",
+    );
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        join(ROOT, "core/cli.ts"),
+        "run",
+        "slow.yaml",
+        "--run-id",
+        "slow-1",
+        "--quiet",
+      ],
+      env: { SLUICE_LOG_LEVEL: "warn", ...env },
+      cwd: dir,
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    while (!/run slow-1 started/.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    assert.match(text, /run slow-1 started/);
+    await new Promise((r) => setTimeout(r, 400));
+    child.kill("SIGKILL");
+    reader.releaseLock();
+    await child.stderr.cancel().catch(() => {});
+    await child.status;
+    const downtime = 1500;
+    await new Promise((r) => setTimeout(r, downtime));
+
+    const r = await sluice(["runs", "resume", "slow-1"], env, dir);
+    assert.equal(r.code, 0, r.stderr);
+    const m = /run slow-1 succeeded in (\d+\.\d)s \(([\d,]+) items\/s\); this process: (\d+\.\d)s\n/
+      .exec(r.stderr);
+    assert.ok(m, r.stderr);
+    const total = Number(m[1]), rate = Number(m[2].replace(/,/g, "")), part = Number(m[3]);
+    // The total runs from the first start to the end, so it holds the time before the kill and
+    // the downtime, which this process did not see.
+    assert.ok(total >= part + (downtime - 100) / 1000, r.stderr);
+    assert.ok(Math.abs(rate - 60 / total) <= 60 / total * 0.05 + 1, r.stderr);
+
+    // A run started and finished by one process names no separate part.
+    const fresh = await sluice(["run", "slow.yaml", "--run-id", "slow-2", "--quiet"], env, dir);
+    assert.equal(fresh.code, 0, fresh.stderr);
+    assert.match(fresh.stderr, /run slow-2 succeeded in \d+\.\ds \(\d+ items\/s\)\n/);
+    assert.doesNotMatch(fresh.stderr, /this process/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -8,6 +8,8 @@ import { prepareRun } from "../engine/prepare.ts";
 import { EngineError } from "../engine/engine.ts";
 import { resolveInputs } from "../pipeline/inputs.ts";
 import { secretNamesUsed } from "../pipeline/template.ts";
+import { splitPluginRef } from "../plugins/manifest.ts";
+import { secretGrantProblem } from "../plugins/secret_grants.ts";
 import { formatProblem, loadPipelineFile } from "../pipeline/parse.ts";
 import { dirname, resolve } from "../paths.ts";
 import { FINAL_STATES, type RunRecord, type RunState } from "../store/store.ts";
@@ -83,13 +85,20 @@ export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Pr
       return 1;
     }
   }
-  // Checked before the run: a stage without its secret fails every chunk it is given.
-  const unset = [parsed.pipeline.source, ...parsed.pipeline.stages].flatMap((st) =>
-    secretNamesUsed(st.with).filter((n) => ctx.secrets(n) === undefined).map((n) =>
-      `stage ${st.id} uses secret ${n}, which is not set: set SLUICE_SECRET_${n} or add ${n} ` +
-      "to the secrets file (secrets.file)"
-    )
-  );
+  // Checked before the run: a stage without its secret (or not allowed it) fails every chunk.
+  const unset = [parsed.pipeline.source, ...parsed.pipeline.stages].flatMap((st) => {
+    const { name, range } = splitPluginRef(st.plugin);
+    const manifest = ctx.registry.resolve(name, range)?.manifest;
+    return secretNamesUsed(st.with).flatMap((n) => {
+      const refused = manifest && secretGrantProblem(manifest, n, ctx.secretGrants);
+      if (refused) return [`stage ${st.id}: ${refused}`];
+      if (ctx.secrets(n) !== undefined) return [];
+      return [
+        `stage ${st.id} uses secret ${n}, which is not set: set SLUICE_SECRET_${n} or add ${n} ` +
+        "to the secrets file (secrets.file)",
+      ];
+    });
+  });
   if (unset.length) {
     io.err(`${file}: ${unset.join("\n")}\nnothing was run\n`);
     return 1;
@@ -98,6 +107,7 @@ export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Pr
   const h = await startEngine(ctx);
   try {
     let run = values["run-id"] ? await h.backend.store.getRun(values["run-id"]) : undefined;
+    const resumed = run !== undefined;
     if (run) {
       if (run.pipeline !== parsed.pipeline.name) {
         io.err(`run ${run.id} belongs to pipeline ${run.pipeline}, not ${parsed.pipeline.name}\n`);
@@ -123,6 +133,7 @@ export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Pr
       out: values.out,
       allRows: values["all-rows"],
       quiet: values.quiet,
+      resumed,
     });
   } finally {
     await h.close();
@@ -152,6 +163,11 @@ export interface FollowOptions {
   allRows?: boolean;
   /** No progress display. */
   quiet?: boolean;
+  /**
+   * The run was started earlier (by another process, or before a retry): the summary then names
+   * this process's part beside the run's total time.
+   */
+  resumed?: boolean;
 }
 
 /**
@@ -185,7 +201,7 @@ export async function followRun(
   const ms = performance.now() - started;
   // Stored before the summary reads them: the lines the export stages logged at run end.
   await h.stopEngine();
-  io.err(await summary(h.backend.store, done, ms));
+  io.err(await summary(h.backend.store, done, opts.resumed ? { thisProcessMs: ms } : {}));
   if (opts.out && done.state === "succeeded") {
     return await writeOutputs(h, done, opts.out, io, opts.allRows);
   }
@@ -351,6 +367,7 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
         return await followRun(h, (await store.getRun(run.id))!, io, {
           out: values.out,
           allRows: values["all-rows"],
+          resumed: true,
         });
       }
       default:

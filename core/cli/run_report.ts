@@ -7,13 +7,37 @@ import type { RunRecord, Store } from "../store/store.ts";
 import { exportReports, runRejected } from "./output.ts";
 import type { CliIO } from "./run_command.ts";
 
+/** Options of {@linkcode summary}. */
+export interface SummaryOptions {
+  /**
+   * How long this process followed the run (ms), shown beside the run's total when the run was
+   * resumed: then the total, from the store, also counts the time before the interruption.
+   */
+  thisProcessMs?: number;
+}
+
+/** A duration for people: `12.3s`, `4m 05s`, `2h 03m`. */
+export function formatDuration(ms: number): string {
+  if (ms < 60_000) return `${(Math.max(0, ms) / 1000).toFixed(1)}s`;
+  const s = Math.round(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;
+  const m = Math.round(s / 60);
+  return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, "0")}m`;
+}
+
 /**
  * A run's summary: per-stage counters, failures, duration, and what its export stages reported
- * at the end (where they wrote their files).
+ * at the end (where they wrote their files). The duration and the rate are the run's whole wall
+ * time as the store has it (started to finished, or to now while unfinished), however many
+ * processes worked on it; with `opts.thisProcessMs`, this process's part is named too.
  */
-export async function summary(store: Store, run: RunRecord, ms?: number): Promise<string> {
+export async function summary(
+  store: Store,
+  run: RunRecord,
+  opts: SummaryOptions = {},
+): Promise<string> {
   const c = await store.counters(run.id, run.stages.length);
-  const dur = ms ?? ((run.finishedAt ?? Date.now()) - (run.startedAt ?? run.createdAt));
+  const dur = (run.finishedAt ?? Date.now()) - (run.startedAt ?? run.createdAt);
   const rows = run.stages.map((st, i) =>
     `  ${st.id.padEnd(16)} ${String(c[i].in).padStart(9)} ${String(c[i].out).padStart(9)} ${
       String(c[i].filtered + c[i].skipped).padStart(9)
@@ -27,8 +51,13 @@ export async function summary(store: Store, run: RunRecord, ms?: number): Promis
   const items = c[0]?.out ?? 0;
   const rate = dur > 0 ? Math.round(items / (dur / 1000)) : 0;
   const exports = (await exportReports(store, run)).map((e) => `export ${e.stage}: ${e.msg}`);
+  const part = opts.thisProcessMs === undefined
+    ? ""
+    : `; this process: ${formatDuration(opts.thisProcessMs)}`;
   return [
-    `run ${run.id} ${run.state} in ${(dur / 1000).toFixed(1)}s (${rate} items/s)`,
+    `run ${run.id} ${run.state} in ${formatDuration(dur)} (${
+      rate.toLocaleString("en-US")
+    } items/s)${part}`,
     head,
     ...rows,
     ...exports,

@@ -8,6 +8,7 @@ import { join } from "../paths.ts";
 import { parsePipeline } from "../pipeline/parse.ts";
 import type { PluginRegistry } from "../plugins/manifest.ts";
 import type { PipelineCatalog, PipelineEntry } from "./deps.ts";
+import { writingPipelines } from "../triggers/mod.ts";
 
 /** Pipelines as files in a folder. */
 export class FilePipelineCatalog implements PipelineCatalog {
@@ -73,17 +74,19 @@ export class FilePipelineCatalog implements PipelineCatalog {
   async put(name: string, yaml: string): Promise<PipelineEntry> {
     const existing = await this.get(name);
     const file = existing?.file ?? join(this.#dir, `${name}.yaml`);
-    await Deno.mkdir(this.#dir, { recursive: true });
-    const tmp = `${file}.tmp-${crypto.randomUUID()}`;
-    await Deno.writeTextFile(tmp, yaml);
-    await Deno.rename(tmp, file);
+    await writingPipelines(this.#dir, async () => {
+      await Deno.mkdir(this.#dir, { recursive: true });
+      const tmp = `${file}.tmp-${crypto.randomUUID()}`;
+      await Deno.writeTextFile(tmp, yaml);
+      await Deno.rename(tmp, file);
+    });
     return (await this.get(name))!;
   }
 
   async delete(name: string): Promise<boolean> {
     const e = await this.get(name);
     if (!e) return false;
-    await Deno.remove(e.file);
+    await writingPipelines(this.#dir, () => Deno.remove(e.file));
     return true;
   }
 }

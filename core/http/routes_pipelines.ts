@@ -12,6 +12,7 @@ import type { AppDeps, PipelineEntry } from "./deps.ts";
 import { dryRun } from "./dry_run.ts";
 import { HttpProblem } from "./problem.ts";
 import { type ApiApp, apiRoute, json, valid } from "./route.ts";
+import { PipelinesReadOnlyError } from "../triggers/mod.ts";
 
 const ProblemItem = z.object({
   file: z.string(),
@@ -135,6 +136,29 @@ function validated(deps: AppDeps, yaml: string, file: string, name?: string) {
   return r.pipeline;
 }
 
+/**
+ * Runs a save or delete of the pipeline catalog; a read-only pipelines folder answers 409 with
+ * where pipelines are changed on such a server instead of a bare 500.
+ */
+async function changing<T>(change: () => Promise<T>): Promise<T> {
+  try {
+    return await change();
+  } catch (e) {
+    if (!(e instanceof PipelinesReadOnlyError)) throw e;
+    throw new HttpProblem(
+      409,
+      `the pipelines folder (${e.dir}) is read-only on this server, so pipelines cannot be ` +
+        `saved or deleted through the API or UI; nothing was changed. Change them where they ` +
+        `come from: edit the YAML files of that folder at their source (with compose, ` +
+        `./pipelines on the host, picked up live; on Kubernetes, update the sluice-pipelines ` +
+        `ConfigMap and restart the pods), or give the server a writable pipelines.dir ` +
+        `(SLUICE_PIPELINES_DIR)`,
+    );
+  }
+}
+
+const ReadOnly = json("The pipelines folder is read-only on this server", z.object({}));
+
 /** Registers the pipeline routes. */
 export function pipelineRoutes(app: ApiApp, deps: AppDeps): void {
   apiRoute(app, "viewer", {
@@ -177,7 +201,10 @@ export function pipelineRoutes(app: ApiApp, deps: AppDeps): void {
     summary: "Create a pipeline",
     tags: ["pipelines"],
     request: { body: { content: { "application/json": { schema: YamlBody } }, required: true } },
-    responses: { 201: json("Created", Detail), 409: json("Exists", z.object({})) },
+    responses: {
+      201: json("Created", Detail),
+      409: json("Exists, or the pipelines folder is read-only", z.object({})),
+    },
   }, async (c) => {
     const { yaml } = valid<{ yaml: string }>(c, "json");
     const p = validated(deps, yaml, "pipeline.yaml");
@@ -187,7 +214,7 @@ export function pipelineRoutes(app: ApiApp, deps: AppDeps): void {
         `a pipeline named ${p.name} exists; change it with PUT /api/v1/pipelines/${p.name}`,
       );
     }
-    const e = await deps.pipelines.put(p.name, yaml);
+    const e = await changing(() => deps.pipelines.put(p.name, yaml));
     c.get("log").info("pipeline created", { pipeline: p.name });
     return c.json(detail(e), 201);
   });
@@ -210,13 +237,13 @@ export function pipelineRoutes(app: ApiApp, deps: AppDeps): void {
       params: NameParam,
       body: { content: { "application/json": { schema: YamlBody } }, required: true },
     },
-    responses: { 200: json("Saved", Detail) },
+    responses: { 200: json("Saved", Detail), 409: ReadOnly },
   }, async (c) => {
     const name = c.req.param("name")!;
     const { yaml } = valid<{ yaml: string }>(c, "json");
     const existing = await deps.pipelines.get(name);
     validated(deps, yaml, basename(existing?.file ?? `${name}.yaml`), name);
-    const e = await deps.pipelines.put(name, yaml);
+    const e = await changing(() => deps.pipelines.put(name, yaml));
     c.get("log").info("pipeline saved", { pipeline: name });
     return c.json(detail(e), 200);
   });
@@ -227,10 +254,10 @@ export function pipelineRoutes(app: ApiApp, deps: AppDeps): void {
     summary: "Delete a pipeline (its runs stay)",
     tags: ["pipelines"],
     request: { params: NameParam },
-    responses: { 204: { description: "Deleted" } },
+    responses: { 204: { description: "Deleted" }, 409: ReadOnly },
   }, async (c) => {
     const name = c.req.param("name")!;
-    if (!(await deps.pipelines.delete(name))) await needPipeline(deps, name);
+    if (!(await changing(() => deps.pipelines.delete(name)))) await needPipeline(deps, name);
     c.get("log").info("pipeline deleted", { pipeline: name });
     return c.body(null, 204);
   });
@@ -313,6 +340,7 @@ export function pipelineRoutes(app: ApiApp, deps: AppDeps): void {
         items: body.items,
         defaults: deps.defaults,
         secrets: deps.secrets,
+        secretGrants: deps.secretGrants,
         secretValues: deps.secretValues,
         network: deps.network,
         signal: c.req.raw.signal,

@@ -10,12 +10,12 @@ import { z } from "zod";
 import type { PluginRegistry } from "../plugins/manifest.ts";
 import { Pipeline } from "./model.ts";
 import { checkPlugins } from "./plugin_checks.ts";
-import { formatProblem, type Problem } from "./problem.ts";
+import { formatProblem, formatProblems, type Problem } from "./problem.ts";
 import { checkSemantics } from "./semantic_checks.ts";
 import { SourcePositions } from "./yaml_positions.ts";
 import { zodProblems } from "./zod_problems.ts";
 
-export { formatProblem };
+export { formatProblem, formatProblems };
 export type { Problem };
 
 /** What to check beyond the file itself. */

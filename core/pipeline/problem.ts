@@ -23,6 +23,16 @@ export function formatProblem(p: Problem): string {
   return `${p.file}:${p.line}:${p.col}: ${p.message}`;
 }
 
+/**
+ * Formats at most `limit` problems (default 20) with {@linkcode formatProblem}, one string each,
+ * and when there are more, a last string saying how many were left out, for logs and summaries.
+ */
+export function formatProblems(problems: readonly Problem[], limit = 20): string[] {
+  const lines = problems.slice(0, limit).map(formatProblem);
+  if (problems.length > limit) lines.push(`… and ${problems.length - limit} more problem(s)`);
+  return lines;
+}
+
 /** Prints a document path as `stages[1].with.url`; the empty path prints as `the pipeline`. */
 export function pathString(path: readonly (string | number)[]): string {
   let out = "";

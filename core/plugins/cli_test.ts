@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { type PluginCliIO, pluginCommand } from "./cli.ts";
 import { openRegistry } from "./registry.ts";
 import { readLock } from "./lockfile.ts";
-import { listTree, tempDir, writePlugin } from "./test_support.ts";
+import { describeFetchFailure } from "./fetch_failure.ts";
+import { listTree, selfSignedCert, serveRoutes, tempDir, writePlugin } from "./test_support.ts";
 
 function fakeIO(isTTY: boolean, answers: (string | null)[] = []) {
   const io = {
@@ -146,4 +147,67 @@ Deno.test("plugin new scaffolds a plugin that readManifest accepts", async () =>
   assert.match(io.out, new RegExp(`^created ${join(dir, "my-tagger", "plugin.json")}\n`));
   const registry = await openRegistry({ ...opts, builtinDir: dir });
   assert.equal(registry.resolve("my-tagger")?.manifest.kind, "transform");
+});
+
+Deno.test("plugin install from a URL that fails says why, names the URL and what to do", async () => {
+  await using tmp = await tempDir();
+  const { opts } = await setup(tmp.path);
+  const install = async (url: string, fetchFn?: typeof fetch) => {
+    const io = fakeIO(false);
+    const code = await pluginCommand(["install", url, "--yes"], io, { ...opts, fetch: fetchFn });
+    assert.equal(code, 1, io.out);
+    assert.ok(io.err.includes(`cannot download the plugin archive from ${url}: `), io.err);
+    assert.doesNotMatch(io.err, /: fetch failed/);
+    return io.err;
+  };
+
+  // nothing listens on the port
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const closedPort = (probe.addr as Deno.NetAddr).port;
+  probe.close();
+  assert.match(
+    await install(`https://127.0.0.1:${closedPort}/acme.tgz`),
+    /connection refused by 127\.0\.0\.1:\d+ .*check the URL's host and port and that the server is running/,
+  );
+
+  // the server accepts and closes at once
+  const closer = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepting = (async () => {
+    for await (const conn of closer) conn.close();
+  })();
+  assert.match(
+    await install(`https://127.0.0.1:${(closer.addr as Deno.NetAddr).port}/acme.tgz`),
+    /127\.0\.0\.1:\d+ closed the connection before the download was complete \(.*eof.*\); try again/,
+  );
+  closer.close();
+  await accepting.catch(() => {});
+
+  // an HTTPS server whose certificate is not trusted, then trusted but the file is missing
+  const tls = await selfSignedCert(tmp.path);
+  await using server = serveRoutes({}, tls);
+  const url = `https://localhost:${new URL(server.base).port}/acme-9.9.9.tgz`;
+  assert.match(
+    await install(url),
+    /TLS error talking to localhost:\d+ \(invalid peer certificate.*DENO_CERT=/,
+  );
+  using client = Deno.createHttpClient({ caCerts: [tls.cert] });
+  const tlsFetch: typeof fetch = (input, init) => fetch(input, { ...init, client });
+  assert.match(await install(url, tlsFetch), /HTTP 404 Not Found: nothing there; check the URL/);
+  assert.deepEqual(await listTree(opts.installDir), []);
+});
+
+Deno.test("describeFetchFailure names a DNS failure and its host", () => {
+  const url = "https://plugins.example.invalid/acme.tgz";
+  const err = new TypeError("fetch failed", {
+    cause: new Error(
+      `error sending request for url (${url}): client error (Connect): dns error: failed to ` +
+        `lookup address information: Name or service not known`,
+    ),
+  });
+  assert.equal(
+    describeFetchFailure(err, url),
+    "cannot resolve the host name plugins.example.invalid (DNS: dns error: failed to lookup " +
+      "address information: Name or service not known); check the URL's spelling and this " +
+      "machine's DNS and network settings",
+  );
 });

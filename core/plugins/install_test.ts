@@ -255,7 +255,10 @@ Deno.test("install from npm: picks the version, checks the registry's integrity"
   assert.equal((await install("npm:@acme/rdap")).request.version, "1.2.0"); // latest
   await assert.rejects(install("npm:@acme/rdap@next"), /does not match the registry's integrity/);
   await assert.rejects(install("npm:@acme/rdap@^3"), /no version matches "\^3"/);
-  await assert.rejects(install("npm:@acme/nothing"), /HTTP 404/);
+  await assert.rejects(
+    install("npm:@acme/nothing"),
+    /HTTP 404 Not Found: the registry has no package @acme\/nothing; check the name after npm:/,
+  );
   assert.deepEqual(Object.keys((await readLock(opts.lockPath)).plugins.rdap), ["1.0.0", "1.2.0"]);
 });
 

@@ -6,14 +6,44 @@ import { z } from "zod";
 
 const semver = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
 
-/** Permissions a plugin asks for. */
+/** True when a permission path has a `..` segment (`/` or `\` separated). */
+export function hasParentSegment(path: string): boolean {
+  return path.replaceAll("\\", "/").split("/").includes("..");
+}
+
+/** A read or write path: never a `..` segment (approval shows paths as written). */
+const permissionPath = z.string().min(1).superRefine((p, ctx) => {
+  if (hasParentSegment(p)) {
+    ctx.addIssue({
+      code: "custom",
+      message: `"${p}" climbs out of its folder with "..": read and write paths are relative ` +
+        `to the plugin's data folder and stay inside it; write the path from the data folder ` +
+        `down, without "..", e.g. "cache" or "cache/index.db"`,
+    });
+  }
+});
+
+/**
+ * Permissions a plugin asks for or was approved for (`plugins.lock`): read and write paths never
+ * have a `..` segment.
+ */
 export const ManifestPermissions = z.strictObject({
   net: z.array(z.string().min(1)).default([]).describe(
     "host, host:port, or Deno wildcard such as *.example.com",
   ),
+  read: z.array(permissionPath).default([]).describe("Paths relative to its data folder"),
+  write: z.array(permissionPath).default([]).describe("Paths relative to its data folder"),
+  env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default([]),
+});
+
+/**
+ * `permissions` as `plugin.json` gives them: paths checked for shape only here, so that a
+ * manifest's problems are reported together: `manifest_file.ts` refuses `..` and absolute read
+ * and write paths with the file, line and column.
+ */
+const RequestedPermissions = ManifestPermissions.extend({
   read: z.array(z.string().min(1)).default([]).describe("Paths relative to its data folder"),
   write: z.array(z.string().min(1)).default([]).describe("Paths relative to its data folder"),
-  env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default([]),
 });
 
 /** The manifest schema. */
@@ -28,13 +58,22 @@ export const Manifest = z.strictObject({
   config: z.record(z.string(), z.unknown()).default({ type: "object" }).describe(
     "JSON Schema of the stage's `with:`",
   ),
-  permissions: ManifestPermissions.default({ net: [], read: [], write: [], env: [] }),
+  permissions: RequestedPermissions.default({ net: [], read: [], write: [], env: [] }),
   reads: z.array(z.string()).default([]).describe("Item fields the plugin reads"),
   adds: z.array(z.string()).default([]).describe("Item fields the plugin adds"),
   secrets: z.array(z.string()).default([]).describe("Secret names the plugin may be given"),
   callsPerInstance: z.number().int().min(1).max(256).default(1).describe(
     "Calls one sandbox process serves at once: 1 for CPU-bound plugins; more for plugins that mostly wait on the network",
   ),
+  accepts: z.array(
+    z.string().regex(/^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i, {
+      message: "a media type such as text/csv or application/json (no parameters)",
+    }),
+  ).min(1, { message: "list at least one media type, or leave accepts out to accept any body" })
+    .optional().describe(
+      "Sources only: the media types of the input file the source reads (e.g. text/csv). A " +
+        "webhook body of another Content-Type is refused with 415. Absent: any body is accepted",
+    ),
   homepage: z.string().optional(),
   license: z.string().optional(),
 });

@@ -87,6 +87,13 @@ function extraIssues(m: Manifest): { path: Path; message: string }[] {
       message: `entry "${m.entry}" must be a path inside the plugin folder`,
     });
   }
+  if (m.accepts && m.kind !== "source") {
+    out.push({
+      path: ["accepts"],
+      message: `accepts applies to sources only (they read the run's input file); remove it ` +
+        `from this ${m.kind}`,
+    });
+  }
   m.permissions.net.forEach((h, i) => {
     if (h !== "*" && !HOST.test(h)) {
       out.push({

@@ -92,3 +92,23 @@ Deno.test("parseManifest accepts net * (any host) but not other bare wildcards",
     /is not a host, host:port, \*\.domain or \* \(any host\)/,
   );
 });
+
+Deno.test("parseManifest reads a source's accepts media types and refuses bad ones", () => {
+  const source = head.replace('"transform"', '"source"');
+  const { manifest } = parseManifest(`${source},\n  "accepts": ["text/csv"]\n}`);
+  assert.deepEqual(manifest.accepts, ["text/csv"]);
+  assert.equal(parseManifest(`${source}\n}`).manifest.accepts, undefined, "absent: any body");
+  assert.match(
+    issuesOf(`${source},\n  "accepts": ["csv"]\n}`),
+    /^plugin\.json:5:15: accepts\.0: a media type such as text\/csv/,
+  );
+  assert.match(
+    issuesOf(`${source},\n  "accepts": []\n}`),
+    /^plugin\.json:5:14: accepts: list at least one media type/,
+  );
+  assert.equal(
+    issuesOf(`${head},\n  "accepts": ["text/csv"]\n}`),
+    "plugin.json:5:14: accepts applies to sources only (they read the run's input file); " +
+      "remove it from this transform",
+  );
+});

@@ -9,6 +9,7 @@ import { listFolder } from "./integrity.ts";
 import { checkSri } from "./integrity.ts";
 import { extractTarGz } from "./tar.ts";
 import { splitPluginRef } from "./manifest.ts";
+import { describeFetchFailure, describeHttpStatus } from "./fetch_failure.ts";
 
 /** A source that could not be fetched or unpacked; the message says which and why. */
 export class PluginSourceError extends Error {
@@ -50,28 +51,43 @@ export function sourceKind(source: string): SourceKind {
   return "folder";
 }
 
-async function download(url: string, opts: StageSourceOptions, what: string): Promise<Uint8Array> {
+async function download(
+  url: string,
+  opts: StageSourceOptions,
+  what: string,
+  notFound?: string,
+): Promise<Uint8Array> {
   const max = opts.maxDownloadBytes ?? 50 * 1024 * 1024;
+  const failed = (e: unknown) =>
+    new PluginSourceError(`cannot download ${what} from ${url}: ${describeFetchFailure(e, url)}`, {
+      cause: e,
+    });
   let res: Response;
   try {
     res = await (opts.fetch ?? fetch)(url, { signal: opts.signal });
   } catch (e) {
-    throw new PluginSourceError(`cannot download ${what} from ${url}: ${(e as Error).message}`, {
-      cause: e,
-    });
+    throw failed(e);
   }
   if (!res.ok || !res.body) {
     await res.body?.cancel();
-    throw new PluginSourceError(`cannot download ${what} from ${url}: HTTP ${res.status}`);
+    throw new PluginSourceError(
+      `cannot download ${what} from ${url}: ${
+        describeHttpStatus(res.status, res.statusText, url, notFound)
+      }`,
+    );
   }
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of res.body) {
-    size += chunk.byteLength;
-    if (size > max) {
-      throw new PluginSourceError(`${what} at ${url} is larger than ${max} bytes; refused`);
+  try {
+    for await (const chunk of res.body) {
+      size += chunk.byteLength;
+      if (size > max) {
+        throw new PluginSourceError(`${what} at ${url} is larger than ${max} bytes; refused`);
+      }
+      chunks.push(chunk);
     }
-    chunks.push(chunk);
+  } catch (e) {
+    throw e instanceof PluginSourceError ? e : failed(e);
   }
   const out = new Uint8Array(size);
   let off = 0;
@@ -133,7 +149,12 @@ async function stageNpm(spec: string, opts: StageSourceOptions): Promise<StagedS
   const { name, range } = splitPluginRef(spec.slice("npm:".length));
   const base = (opts.npmRegistry ?? "https://registry.npmjs.org").replace(/\/+$/, "");
   const url = `${base}/${name.replace("/", "%2f")}`;
-  const body = await download(url, opts, `npm metadata of ${name}`);
+  const body = await download(
+    url,
+    opts,
+    `npm metadata of ${name}`,
+    `the registry has no package ${name}; check the name after npm:`,
+  );
   let doc: Packument;
   try {
     doc = JSON.parse(new TextDecoder().decode(body));

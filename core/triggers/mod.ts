@@ -32,6 +32,8 @@ export {
   CatalogError,
   type CatalogEvent,
   PipelineCatalog,
+  PipelinesReadOnlyError,
+  writingPipelines,
 } from "./pipeline_catalog.ts";
 export { type ScheduleInfo, Scheduler, TriggerError } from "./scheduler.ts";
 export { WebhookIntake } from "./webhooks.ts";
@@ -108,6 +110,7 @@ export async function startTriggers(o: StartTriggersOptions): Promise<Triggers> 
     catalog: o.catalog,
     store,
     runs,
+    registry: o.registry,
     secrets: o.secrets,
     dataDir: o.dataDir,
     clock,

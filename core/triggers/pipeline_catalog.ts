@@ -6,7 +6,7 @@
  * @module
  */
 import type { Pipeline } from "../pipeline/model.ts";
-import { parsePipeline, type Problem } from "../pipeline/parse.ts";
+import { formatProblems, parsePipeline, type Problem } from "../pipeline/parse.ts";
 import type { PluginRegistry } from "../plugins/manifest.ts";
 import { join } from "../paths.ts";
 import { type Logger, silentLogger } from "../telemetry/log.ts";
@@ -69,6 +69,49 @@ export class CatalogError extends Error {
     super(message);
     this.name = "CatalogError";
     this.problems = problems;
+  }
+}
+
+/**
+ * Thrown when a pipeline cannot be saved or removed because the pipelines folder cannot be
+ * written on this server (mounted read-only as compose and Kubernetes do, or not writable by the
+ * server's user). Nothing was changed.
+ */
+export class PipelinesReadOnlyError extends Error {
+  /** The pipelines folder. */
+  readonly dir: string;
+  /** Builds the error; `cause` is the file system error. */
+  constructor(dir: string, options?: { cause?: unknown }) {
+    super(
+      `the pipelines folder ${dir} is read-only on this server (${
+        (options?.cause as Error | undefined)?.message ?? "not writable"
+      }); nothing was changed`,
+      options,
+    );
+    this.name = "PipelinesReadOnlyError";
+    this.dir = dir;
+  }
+}
+
+/**
+ * Whether `e` is a file system error saying a place cannot be written: a read-only file system
+ * (`EROFS`), a permission or immutable-file refusal (`EACCES`, `EPERM`), or a Deno permission
+ * the process was not given.
+ */
+export function isReadOnlyFsError(e: unknown): boolean {
+  return e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable ||
+    ["EROFS", "EACCES", "EPERM"].includes((e as { code?: string } | null)?.code ?? "");
+}
+
+/**
+ * Runs a write to the pipelines folder `dir`; a read-only refusal becomes
+ * {@linkcode PipelinesReadOnlyError}.
+ */
+export async function writingPipelines<T>(dir: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (e) {
+    throw isReadOnlyFsError(e) ? new PipelinesReadOnlyError(dir, { cause: e }) : e;
   }
 }
 
@@ -179,7 +222,7 @@ export class PipelineCatalog {
     }
     this.#buildEntries();
     for (const e of events) {
-      if (e.kind === "invalid") this.#log.warn("pipeline file has problems", { file: e.file });
+      if (e.kind === "invalid") this.#logProblems(e.file);
       for (const fn of this.#listeners) {
         try {
           fn(e);
@@ -189,6 +232,18 @@ export class PipelineCatalog {
       }
     }
     return events;
+  }
+
+  /** Logs a broken file's problems as `FILE:LINE:COL: message`, the first 20 and a count. */
+  #logProblems(file: string) {
+    const entry = this.#files.get(file)?.entry;
+    const problems = entry?.problems ?? [];
+    this.#log.warn("pipeline file has problems", {
+      file,
+      count: problems.length,
+      serving: entry?.pipeline ? "its last good version" : "nothing until it is fixed",
+      problems: formatProblems(problems, 20),
+    });
   }
 
   #load(file: string, fname: string, text: string, prev?: FileState): CatalogEvent | undefined {
@@ -290,6 +345,7 @@ export class PipelineCatalog {
    * parse and declare `name:` `name`, unless `allowProblems` (then a broken text is saved and the
    * last good version keeps serving). Returns the entry after the write.
    * @throws {CatalogError} with the problems when the text is refused.
+   * @throws {PipelinesReadOnlyError} when the folder cannot be written.
    */
   async write(
     name: string,
@@ -312,11 +368,13 @@ export class PipelineCatalog {
       );
     }
     const old = await Deno.readTextFile(target).catch(() => undefined);
-    if (old !== undefined && old !== text) {
-      await saveVersion(this.#o.dir, name, old, this.#clock.now());
-      await pruneVersions(this.#o.dir, name, this.#o.keepVersions ?? 50);
-    }
-    await writeFileDurably(target, text);
+    await writingPipelines(this.#o.dir, async () => {
+      if (old !== undefined && old !== text) {
+        await saveVersion(this.#o.dir, name, old, this.#clock.now());
+        await pruneVersions(this.#o.dir, name, this.#o.keepVersions ?? 50);
+      }
+      await writeFileDurably(target, text);
+    });
     await this.reload();
     return this.#files.get(target)!.entry;
   }
@@ -333,15 +391,20 @@ export class PipelineCatalog {
     return await readVersion(this.#o.dir, name, id);
   }
 
-  /** Removes pipeline `name` (its text is saved as a version first). False when there is none. */
+  /**
+   * Removes pipeline `name` (its text is saved as a version first). False when there is none.
+   * @throws {PipelinesReadOnlyError} when the folder cannot be written.
+   */
   async remove(name: string): Promise<boolean> {
     this.#checkName(name);
     const file = this.#fileOf(name);
     if (!file) return false;
     const text = await Deno.readTextFile(file).catch(() => undefined);
-    if (text !== undefined) await saveVersion(this.#o.dir, name, text, this.#clock.now());
-    await Deno.remove(file).catch((e) => {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    await writingPipelines(this.#o.dir, async () => {
+      if (text !== undefined) await saveVersion(this.#o.dir, name, text, this.#clock.now());
+      await Deno.remove(file).catch((e) => {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      });
     });
     await this.reload();
     return true;

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
-import { join } from "../paths.ts";
+import { join, ROOT } from "../paths.ts";
 import { ManualClock } from "./clock.ts";
 import { CatalogError, type CatalogEvent, PipelineCatalog } from "./pipeline_catalog.ts";
+import { createLogger } from "../telemetry/log.ts";
+import { formatProblem } from "../pipeline/parse.ts";
 
 const pipe = (name: string, count = 3) =>
   `name: ${name}\nsource:\n  plugin: gen-source\n  with:\n    count: ${count}\n`;
@@ -188,6 +190,115 @@ Deno.test("catalog: only the newest keepVersions versions are kept", async () =>
     assert.equal(await c.readVersion("demo", history[1].id), pipe("demo", 3));
   } finally {
     await c.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("catalog: the log line of a broken file lists its problems as FILE:LINE:COL, at most 20", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-catalog-" });
+  const lines: string[] = [];
+  const log = createLogger({ format: "json", write: (l) => lines.push(l) });
+  const c = await PipelineCatalog.open({ dir, clock: new ManualClock(0), log });
+  try {
+    const file = join(dir, "demo.yaml");
+    await Deno.writeTextFile(file, pipe("demo", 7));
+    await c.reload();
+    await Deno.writeTextFile(file, "name: demo\nsource:\n  plugin: gen-source\n  concurency: 2\n");
+    await c.reload();
+    const many = join(dir, "many.yaml");
+    const typos = Array.from({ length: 25 }, (_, i) => `  typo${i}: 1\n`).join("");
+    await Deno.writeTextFile(many, `name: many\nsource:\n  plugin: gen-source\n${typos}`);
+    await c.reload();
+
+    const logged = lines.map((l) => JSON.parse(l)).filter((l) =>
+      l.msg === "pipeline file has problems"
+    );
+    assert.equal(logged.length, 2, lines.join("\n"));
+    assert.equal(logged[0].file, file);
+    assert.equal(logged[0].count, 1);
+    assert.equal(logged[0].serving, "its last good version");
+    assert.equal(logged[0].problems.length, 1);
+    assert.match(logged[0].problems[0], new RegExp(`^${file}:4:3: .*concurency`));
+
+    assert.equal(logged[1].file, many);
+    assert.equal(logged[1].count, 25);
+    assert.equal(logged[1].serving, "nothing until it is fixed");
+    assert.equal(logged[1].problems.length, 21);
+    assert.equal(logged[1].problems[0], formatProblem(c.get("many")!.problems[0]));
+    assert.match(logged[1].problems[0], new RegExp(`^${many}:4:3: .*typo0`));
+    assert.equal(logged[1].problems[20], "… and 5 more problem(s)");
+  } finally {
+    await c.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("catalog: writing into a read-only mount (compose's :ro) throws PipelinesReadOnlyError", async () => {
+  // A read-only bind mount in a private mount namespace: EROFS, as root too.
+  const dir = await Deno.makeTempDir({ prefix: "sluice-catalog-ro-" });
+  try {
+    const pdir = join(dir, "pipelines");
+    await Deno.mkdir(pdir);
+    const can = await new Deno.Command("unshare", {
+      args: ["-rm", "sh", "-c", 'mount --bind -o ro "$1" "$1"', "sh", pdir],
+      stdout: "null",
+      stderr: "null",
+    }).output().then((o) => o.success, () => false);
+    if (!can) {
+      console.warn("unshare cannot make a read-only mount on this machine; skipped");
+      return;
+    }
+    await Deno.writeTextFile(join(pdir, "demo.yaml"), pipe("demo", 1));
+    const script = join(dir, "write.ts");
+    await Deno.writeTextFile(
+      script,
+      `import { PipelineCatalog, PipelinesReadOnlyError } from ${
+        JSON.stringify(new URL("./pipeline_catalog.ts", import.meta.url).href)
+      };
+const c = await PipelineCatalog.open({ dir: Deno.args[0] });
+for (const [what, f] of [
+  ["write", () => c.write("demo", ${JSON.stringify(pipe("demo", 2))})],
+  ["create", () => c.write("fresh", ${JSON.stringify(pipe("fresh", 2))})],
+  ["remove", () => c.remove("demo")],
+] as const) {
+  try {
+    await f();
+    console.log(what, "done");
+  } catch (e) {
+    console.log(what, e instanceof PipelinesReadOnlyError ? "read-only" : "other", (e as Error).message);
+  }
+}
+await c.close();
+`,
+    );
+    const out = await new Deno.Command("unshare", {
+      args: [
+        "-rm",
+        "sh",
+        "-c",
+        'mount --bind -o ro "$1" "$1" && exec "$2" run -A --config "$3" "$4" "$1"',
+        "sh",
+        pdir,
+        Deno.execPath(),
+        join(ROOT, "deno.json"),
+        script,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    const lines = text.trim().split("\n");
+    assert.equal(lines.length, 3, text);
+    for (const [i, what] of ["write", "create", "remove"].entries()) {
+      assert.ok(
+        lines[i].startsWith(`${what} read-only the pipelines folder ${pdir} is read-only`),
+        text,
+      );
+      assert.match(lines[i], /Read-only file system/);
+    }
+    assert.equal(await Deno.readTextFile(join(pdir, "demo.yaml")), pipe("demo", 1));
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -74,6 +74,45 @@ function mediaType(contentType: string | null): string {
   return (contentType ?? "").split(";")[0].trim().toLowerCase();
 }
 
+/**
+ * The media type a body is taken as: JSON types (`application/json`, `application/*+json`) as
+ * `application/json`, the NDJSON aliases as `application/x-ndjson`, `application/csv` as
+ * `text/csv`; any other type as it is (lower case, without parameters).
+ */
+export function canonicalMediaType(contentType: string | null): string {
+  const type = mediaType(contentType);
+  if (JSON_TYPES.test(type)) return "application/json";
+  if (NDJSON_TYPES.has(type)) return "application/x-ndjson";
+  if (CSV_TYPES.has(type)) return "text/csv";
+  return type;
+}
+
+/**
+ * Refuses (415) an items body whose Content-Type is not one the pipeline's source reads:
+ * `accepts` is the source plugin's manifest `accepts` (absent: any body is accepted), `source`
+ * names the plugin in the message.
+ * @throws {BodyError} with status 415 naming the Content-Type(s) to send.
+ */
+export function checkAccepted(
+  contentType: string | null,
+  accepts: readonly string[] | undefined,
+  source: string,
+): void {
+  if (!accepts?.length) return;
+  const type = canonicalMediaType(contentType);
+  const wanted = accepts.map((a) => canonicalMediaType(a));
+  if (wanted.includes(type)) return;
+  const list = accepts.length === 1
+    ? accepts[0]
+    : `${accepts.slice(0, -1).join(", ")} or ${accepts[accepts.length - 1]}`;
+  throw new BodyError(
+    415,
+    `${type ? `Content-Type ${mediaType(contentType)} is` : "a body without a Content-Type is"} ` +
+      `not what this pipeline's source reads: its source ${source} reads ${list}; send the ` +
+      `items as ${list} with that Content-Type header`,
+  );
+}
+
 function decode(body: Uint8Array): string {
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body);

@@ -3,7 +3,8 @@
  * {@link WebhookIntake.handle} a standard `Request` and it answers a `Response`.
  *
  * Order of checks: the hook exists and is enabled (404), the body fits (413), the hook's secret
- * resolves (500), the signature verifies (401, see `webhook_signatures.ts`), the body maps to
+ * resolves (500), the signature verifies (401, see `webhook_signatures.ts`), an items body has a
+ * Content-Type the pipeline's source reads (its manifest's `accepts`; 415), the body maps to
  * items or inputs (400/415). Only then are the replay key and the `Idempotency-Key` claimed, in
  * one atomic write: a replayed signature gets 401; a repeated `Idempotency-Key` (per pipeline
  * and hook, 24 hours) gets 200 with the first run's id and starts nothing. A signed request
@@ -29,7 +30,14 @@ import { DeliveryHistory } from "./delivery_history.ts";
 import type { CatalogEntry } from "./pipeline_catalog.ts";
 import type { RunLauncher } from "./run_launcher.ts";
 import type { DeliveryRecord, TriggerStore } from "./trigger_store.ts";
-import { BodyError, inputsFromBody, itemsFromBody, readBody } from "./webhook_body.ts";
+import {
+  BodyError,
+  checkAccepted,
+  inputsFromBody,
+  itemsFromBody,
+  readBody,
+} from "./webhook_body.ts";
+import { type PluginRegistry, splitPluginRef } from "../plugins/manifest.ts";
 import { verifyRequestSync } from "./webhook_signatures.ts";
 
 /** Options of {@link WebhookIntake}. */
@@ -37,6 +45,11 @@ export interface WebhookIntakeOptions {
   catalog: { get(name: string): CatalogEntry | undefined };
   store: TriggerStore;
   runs: Pick<RunLauncher, "start"> & Partial<Pick<RunLauncher, "acceptsGuard">>;
+  /**
+   * Plugins: an items body whose Content-Type the pipeline's source does not list in its
+   * manifest's `accepts` is refused with 415 (a source without `accepts` takes any body).
+   */
+  registry: PluginRegistry;
   /** Resolves `${{ secrets.NAME }}` in a hook's `secret:`. */
   secrets: (name: string) => string | undefined;
   /** Input files go under `<dataDir>/webhooks/`. */
@@ -170,6 +183,7 @@ export class WebhookIntake {
     if (!v.ok) return json(401, { error: v.reason });
     if (v.deliveryId) rec.deliveryId ??= v.deliveryId;
     const ctype = req.headers.get("content-type");
+    if (hook.body === "items") this.#checkSourceAccepts(entry, ctype);
     const items = hook.body === "items" ? itemsFromBody(ctype, body) : undefined;
     const given = hook.body === "inputs" ? inputsFromBody(ctype, body) : {};
     rec.items = items?.count ?? Object.keys(given).length;
@@ -240,6 +254,17 @@ export class WebhookIntake {
     return json(409, {
       error: "a request with this Idempotency-Key is still being processed; retry later",
     });
+  }
+
+  /**
+   * Refuses (415) a body the pipeline's source cannot read, by its manifest's `accepts`. A source
+   * plugin that does not resolve is left to the run's creation, which says so.
+   */
+  #checkSourceAccepts(entry: CatalogEntry, contentType: string | null) {
+    const ref = entry.pipeline!.source.plugin;
+    const { name, range } = splitPluginRef(ref);
+    const source = this.#o.registry.resolve(name, range)?.manifest;
+    checkAccepted(contentType, source?.accepts, source?.name ?? ref);
   }
 
   /**

@@ -26,11 +26,18 @@ triggers:
   - { webhook: off, auth: bearer, secret: "\${{ secrets.HOOK }}", enabled: false }
 `;
 
+/** A pipeline whose source reads CSV (csv-source's manifest: "accepts": ["text/csv"]). */
+const CSV_PIPELINE = `name: people
+source: { plugin: csv-source }
+triggers:
+  - { webhook: token, auth: bearer, secret: "\${{ secrets.HOOK }}" }
+`;
+
 async function setup(o: { startEngine?: boolean } = {}) {
   return await triggerEnv({
     builtinDir: join(ROOT, "plugins"),
     start: "2025-05-01T12:00:00Z",
-    pipelines: { "leads.yaml": PIPELINE },
+    pipelines: { "leads.yaml": PIPELINE, "people.yaml": CSV_PIPELINE },
     startEngine: o.startEngine,
   });
 }
@@ -40,6 +47,7 @@ async function intake(env: TriggerEnv, o: Partial<WebhookIntakeOptions> = {}) {
     catalog: env.catalog,
     store: await env.newStore(), // its own KV handle: claims are written apart from runs
     runs: env.launcher,
+    registry: env.registry,
     secrets: (n) => (n === "HOOK" ? SECRET : undefined),
     dataDir: join(env.dir, "data"),
     clock: env.clock,
@@ -70,8 +78,8 @@ async function signed(
 
 const HOOK_OF = { hmac: "sluice", github: "gh", stripe: "stripe", bearer: "token" } as const;
 
-async function send(w: WebhookIntake, req: Request, hook: string) {
-  const res = await w.handle(req, "leads", hook);
+async function send(w: WebhookIntake, req: Request, hook: string, pipeline = "leads") {
+  const res = await w.handle(req, pipeline, hook);
   return { status: res.status, body: await res.json() };
 }
 
@@ -141,10 +149,10 @@ for (const shared of [false, true]) {
     const w = await intake(env, { store });
     try {
       await replayChecks(env, w);
-      // 4 accepted, 3 replays refused. The shared store claimed only where the key was there:
-      // the 3 replays, and the GitHub delivery id after 25 hours (expired by the test clock,
+      // 4 accepted, 4 replays refused. The shared store claimed only where the key was there:
+      // the 4 replays, and the GitHub signature after 25 hours (expired by the test clock,
       // still in the file, whose expiry runs on real time).
-      assert.equal(claims, shared ? 4 : 7);
+      assert.equal(claims, shared ? 5 : 8);
     } finally {
       await env.dispose();
     }
@@ -171,13 +179,20 @@ async function replayChecks(env: TriggerEnv, w: WebhookIntake) {
       assert.equal(replay.status, 401);
       assert.match(replay.body.error, /replay/);
     }
-    // GitHub: the delivery id is remembered for 24 hours.
+    // GitHub: the signed body is remembered for 24 hours.
     const gh = () => signed(env, "github", body, { headers: { "x-github-delivery": "guid-1" } });
     assert.equal((await send(w, await gh(), "gh")).status, 202);
     await env.clock.advance(23 * 3_600_000);
     const replay = await send(w, await gh(), "gh");
     assert.equal(replay.status, 401);
     assert.match(replay.body.error, /replay/);
+    // The delivery id is not signed: the same signed body under a new id is a replay too.
+    const renamed = await signed(env, "github", body, {
+      headers: { "x-github-delivery": "guid-2" },
+    });
+    const sneaked = await send(w, renamed, "gh");
+    assert.equal(sneaked.status, 401, JSON.stringify(sneaked.body));
+    assert.match(sneaked.body.error, /replay/);
     await env.clock.advance(2 * 3_600_000);
     assert.equal((await send(w, await gh(), "gh")).status, 202);
     assert.equal((await env.runs("leads")).length, 4);
@@ -261,30 +276,37 @@ Deno.test("webhooks: oversized bodies get 413 and invalid bodies 400 with the re
     assert.equal(r2.status, 413);
     await r2.body?.cancel();
 
-    const cases: [string, string, number, RegExp][] = [
-      ["application/json", "{nope", 400, /not valid JSON/],
-      ["application/json", "[1, {}]", 400, /element \[0\] is a number/],
-      ["application/json", "[]", 400, /empty/],
-      ["application/json", '"text"', 400, /a string/],
-      ["application/x-ndjson", '{"a":1}\n\n[2]\n', 400, /line 3 is an array/],
-      ["application/x-ndjson", '{"a":1}\n{bad\n', 400, /line 2 is not valid JSON/],
-      ["text/csv", 'domain,name\n"a.com,Acme\n', 400, /CSV body is malformed: Quote Not Closed/],
-      ["text/csv", "domain,name\na.com\n", 400, /line 2/],
-      ["text/csv", "domain,name\n", 400, /no rows/],
-      ["application/json", "  ", 400, /empty/],
-      ["text/plain", "hello", 415, /text\/plain is not supported/],
+    const cases: [string, string, string, number, RegExp][] = [
+      ["leads", "application/json", "{nope", 400, /not valid JSON/],
+      ["leads", "application/json", "[1, {}]", 400, /element \[0\] is a number/],
+      ["leads", "application/json", "[]", 400, /empty/],
+      ["leads", "application/json", '"text"', 400, /a string/],
+      ["leads", "application/x-ndjson", '{"a":1}\n\n[2]\n', 400, /line 3 is an array/],
+      ["leads", "application/x-ndjson", '{"a":1}\n{bad\n', 400, /line 2 is not valid JSON/],
+      [
+        "people",
+        "text/csv",
+        'domain,name\n"a.com,Acme\n',
+        400,
+        /CSV body is malformed: Quote Not Closed/,
+      ],
+      ["people", "text/csv", "domain,name\na.com\n", 400, /line 2/],
+      ["people", "text/csv", "domain,name\n", 400, /no rows/],
+      ["leads", "application/json", "  ", 400, /empty/],
+      ["leads", "text/plain", "hello", 415, /text\/plain is not what this pipeline's source/],
     ];
-    for (const [type, body, status, reason] of cases) {
+    for (const [pipeline, type, body, status, reason] of cases) {
       const req = await signed(env, "bearer", body, { headers: { "content-type": type } });
-      const r = await send(w, req, "token");
+      const r = await send(w, req, "token", pipeline);
       assert.equal(r.status, status, `${type} ${body}`);
       assert.match(r.body.error, reason);
     }
     assert.equal((await env.runs("leads")).length, 0, "nothing was enqueued");
+    assert.equal((await env.runs("people")).length, 0, "nothing was enqueued");
     const deliveries = await w.deliveries("leads", "token");
-    assert.equal(deliveries.length, cases.length + 2);
+    assert.equal(deliveries.length, cases.filter((c) => c[0] === "leads").length + 2);
     assert.equal(deliveries[0].status, 415);
-    assert.match(deliveries[0].reason!, /not supported/);
+    assert.match(deliveries[0].reason!, /not what this pipeline's source reads/);
   } finally {
     await env.dispose();
   }
@@ -313,12 +335,13 @@ Deno.test("webhooks: NDJSON and CSV bodies become the run's input file", async (
       w,
       await signed(env, "bearer", csv, { headers: { "content-type": "text/csv" } }),
       "token",
+      "people",
     );
     assert.equal(c.status, 202);
     const run2 = (await env.backend.store.getRun(c.body.runId))!;
     assert.ok(run2.inputFile!.endsWith(".csv"));
     assert.equal(run2.inputText, csv);
-    const d = await w.deliveries("leads", "token", 1);
+    const d = await w.deliveries("people", "token", 1);
     assert.deepEqual([d[0].status, d[0].items, d[0].runId], [202, 2, run2.id]);
   } finally {
     await env.dispose();
@@ -427,6 +450,81 @@ Deno.test("webhooks: an accepted delivery runs the pipeline over the posted item
     const gone = async () => !(await Deno.stat(done.inputFile!).catch(() => undefined));
     for (let i = 0; i < 500 && !(await gone()); i++) await new Promise((r) => setTimeout(r, 10));
     assert.ok(await gone(), "the input file written from the record is removed at run end");
+  } finally {
+    await env.dispose();
+  }
+});
+
+Deno.test("webhooks: a body the pipeline's source does not read is refused with 415 naming what it reads", async () => {
+  const env = await setup();
+  const w = await intake(env);
+  try {
+    const json = JSON.stringify([{ name: "Acme", domain: "acme.example" }]);
+    const cases: [string, string, string, RegExp][] = [
+      [
+        "people",
+        "application/json",
+        json,
+        /^Content-Type application\/json is not what this pipeline's source reads: its source csv-source reads text\/csv; send the items as text\/csv/,
+      ],
+      [
+        "people",
+        "application/x-ndjson; charset=utf-8",
+        json,
+        /application\/x-ndjson is not .* reads text\/csv/,
+      ],
+      [
+        "leads",
+        "text/csv",
+        "domain,name\nacme.com,Acme\n",
+        /^Content-Type text\/csv is not .* its source jsonl-source reads application\/json or application\/x-ndjson/,
+      ],
+      ["leads", "application/csv", "domain\nacme.com\n", /source jsonl-source reads/],
+    ];
+    for (const [pipeline, type, body, reason] of cases) {
+      const req = await signed(env, "bearer", body, { headers: { "content-type": type } });
+      const r = await send(w, req, "token", pipeline);
+      assert.equal(r.status, 415, `${pipeline} ${type}: ${JSON.stringify(r.body)}`);
+      assert.match(r.body.error, reason);
+    }
+    assert.equal((await env.runs("people")).length, 0, "nothing was enqueued");
+    assert.equal((await env.runs("leads")).length, 0, "nothing was enqueued");
+
+    // What the source reads is taken, under any of its names.
+    const ok: [string, string, string][] = [
+      ["people", "application/csv", "domain\nacme.com\n"],
+      ["people", "text/csv; charset=utf-8", "domain\nacme.com\n"],
+      ["leads", "application/json", json],
+      ["leads", "application/ndjson", '{"key":"a"}\n'],
+    ];
+    for (const [pipeline, type, body] of ok) {
+      const req = await signed(env, "bearer", body, { headers: { "content-type": type } });
+      const r = await send(w, req, "token", pipeline);
+      assert.equal(r.status, 202, `${pipeline} ${type}: ${JSON.stringify(r.body)}`);
+    }
+  } finally {
+    await env.dispose();
+  }
+});
+
+Deno.test("webhooks: a source without accepts in its manifest takes any body it can map", async () => {
+  const env = await triggerEnv({
+    start: "2025-05-01T12:00:00Z",
+    pipelines: {
+      "gen.yaml": `name: gen
+source: { plugin: gen-source, with: { count: 1 } }
+triggers:
+  - { webhook: token, auth: bearer, secret: "\${{ secrets.HOOK }}" }
+`,
+    },
+  });
+  const w = await intake(env);
+  try {
+    assert.equal(env.registry.resolve("gen-source")?.manifest.accepts, undefined);
+    for (const [type, body] of [["text/csv", "a\n1\n"], ["application/json", '{"a":1}']]) {
+      const req = await signed(env, "bearer", body, { headers: { "content-type": type } });
+      assert.equal((await send(w, req, "token", "gen")).status, 202, type);
+    }
   } finally {
     await env.dispose();
   }
