@@ -163,7 +163,7 @@ Deno.test("flagship pipeline, 2,000 businesses, SIGKILL twice: every lead once i
         `${r.domain} RDAP date, as a calendar date`,
       );
       assert.equal(r.score_reasons, item.score_summary, `${r.domain} score reasons`);
-      assert.match(r.score_reasons, /^\+30 domain has no working website/, r.domain);
+      assert.match(r.score_reasons, /^domain has no working website \(\+30\)/, r.domain);
       assert.equal(r.registrar, spec.registrar!.name, `${r.domain} registrar`);
     }
 

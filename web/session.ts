@@ -1,13 +1,20 @@
 /**
  * Browser sessions for the pages: reads the `__Host-sluice_session` cookie (the same sessions the
- * API accepts), sends people without one to `/login`, and turns an API token typed into the login
- * form into a session with the token's role (local use without an identity provider).
+ * API accepts, checked the same way on every request), sends people without one to `/login`, and
+ * turns an API token typed into the login form into a session with the token's role that lasts
+ * only while the token is valid (local use without an identity provider).
  * @module
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
 import type { AppEnv } from "../core/http/app_env.ts";
-import { expectedOrigin, SESSION_COOKIE } from "../core/http/auth.ts";
+import {
+  expectedOrigin,
+  liveSession,
+  SESSION_COOKIE,
+  type SessionCheck,
+  TOKEN_PROVIDER,
+} from "../core/http/auth.ts";
 import { hasRole, type Principal, type Role } from "../core/http/roles.ts";
 import type { SessionStore } from "../core/http/sessions.ts";
 import type { TokenStore } from "../core/http/tokens.ts";
@@ -17,12 +24,15 @@ export function isPublicPath(path: string): boolean {
   return path === "/login" || path.startsWith("/static/") || path === "/favicon.ico";
 }
 
-/** Sets `principal` from the session cookie; without one, redirects pages to `/login`. */
-export function pageSession(sessions: SessionStore): MiddlewareHandler<AppEnv> {
+/**
+ * Sets `principal` from the session cookie while the session is live (see `liveSession`: its
+ * token not revoked or expired, its user still on the allow-list); without one, redirects pages
+ * to `/login`.
+ */
+export function pageSession(o: SessionCheck): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const path = new URL(c.req.url).pathname;
-    const sid = getCookie(c, SESSION_COOKIE);
-    const s = sid ? await sessions.get(sid) : undefined;
+    const s = await liveSession(getCookie(c, SESSION_COOKIE), o);
     if (s) {
       const p: Principal = {
         kind: "session",
@@ -57,7 +67,7 @@ export type TokenLogin = { ok: true; next: string } | { ok: false; error: string
 
 /**
  * Handles the token form of `/login`: the origin must be ours, the token valid; then a session
- * with the token's role is created and its cookie set.
+ * with the token's role and id is created and its cookie set.
  */
 export async function tokenLogin(
   c: Context<AppEnv>,
@@ -81,7 +91,9 @@ export async function tokenLogin(
   const { id } = await o.sessions.create({
     subject: `token:${rec.name}`,
     role: rec.role,
-    provider: "token",
+    provider: TOKEN_PROVIDER,
+    // The session ends when this token is revoked or expires (checked on every request).
+    tokenId: rec.id,
   });
   setCookie(c, SESSION_COOKIE, id, { path: "/", secure: true, httpOnly: true, sameSite: "Lax" });
   c.get("log")?.info("login", { provider: "token", subject: rec.name, role: rec.role });

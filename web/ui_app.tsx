@@ -54,7 +54,7 @@ export async function createUi(o: UiOptions): Promise<Hono<AppEnv>> {
 
   const app = new Hono<AppEnv>();
   assets.mount(app);
-  app.use("*", pageSession(sessions));
+  app.use("*", pageSession({ sessions, tokens, login: deps.login }));
 
   const page = (
     c: Context<AppEnv>,

@@ -155,3 +155,76 @@ Deno.test("static bundles are served with a versioned, immutable URL", async () 
     await ts.dispose();
   }
 });
+
+Deno.test("a session made from a token ends when the token is revoked or expires (real HTTP on loopback)", async () => {
+  let now = Date.now();
+  const ts = await testServer({ deps: { now: () => now } });
+  const { app } = createApp(await withUi(ts.deps));
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (r, info) => app.fetch(r, info),
+  );
+  const url = `http://127.0.0.1:${server.addr.port}`;
+  const admin = { authorization: `Bearer ${ts.token.admin}` };
+  const logIn = async (token: string) => {
+    const res = await fetch(`${url}/login`, {
+      method: "POST",
+      body: new URLSearchParams({ token, next: "/settings" }),
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: url },
+      redirect: "manual",
+    });
+    await res.body?.cancel();
+    assert.equal(res.status, 303);
+    const cookie = res.headers.get("set-cookie")!.split(";")[0];
+    return { cookie, sid: cookie.slice(cookie.indexOf("=") + 1) };
+  };
+  const me = async (cookie: string) => {
+    const res = await fetch(`${url}/api/v1/me`, { headers: { cookie } });
+    return { status: res.status, body: await res.json() };
+  };
+  const page = async (cookie: string) => {
+    const res = await fetch(`${url}/settings`, { headers: { cookie }, redirect: "manual" });
+    await res.body?.cancel();
+    return [res.status, res.headers.get("location")];
+  };
+  try {
+    // Revocation: an admin token made through the API, a login with it, then DELETE.
+    const made = await (await fetch(`${url}/api/v1/tokens`, {
+      method: "POST",
+      headers: { ...admin, "content-type": "application/json" },
+      body: JSON.stringify({ name: "laptop", role: "admin" }),
+    })).json();
+    const a = await logIn(made.token);
+    const before = (await me(a.cookie)).body;
+    assert.deepEqual([before.kind, before.role], ["session", "admin"]);
+    assert.deepEqual(await page(a.cookie), [200, null]);
+    const del = await fetch(`${url}/api/v1/tokens/${made.info.id}`, {
+      method: "DELETE",
+      headers: admin,
+    });
+    assert.equal(del.status, 204);
+    const after = await me(a.cookie);
+    assert.equal(after.status, 401, `still logged in: ${JSON.stringify(after.body)}`);
+    assert.deepEqual(await page(a.cookie), [303, "/login?next=%2Fsettings"]);
+    assert.equal(await ts.sessions.get(a.sid), undefined, "the session is gone from the store");
+
+    // Expiry: a token valid for one more second; its session dies with it, not 12 h later.
+    const short = await ts.tokens.create({
+      name: "short",
+      role: "operator",
+      expiresAt: now + 1000,
+    });
+    const b = await logIn(short.token);
+    assert.equal((await me(b.cookie)).body.role, "operator");
+    now += 2000;
+    assert.equal((await me(b.cookie)).status, 401);
+    assert.deepEqual(await page(b.cookie), [303, "/login?next=%2Fsettings"]);
+
+    // Other tokens' sessions are untouched.
+    const c = await logIn(ts.token.viewer);
+    assert.equal((await me(c.cookie)).body.role, "viewer");
+  } finally {
+    await server.shutdown();
+    await ts.dispose();
+  }
+});

@@ -3,6 +3,7 @@
  * engine. Every shipped command runs plugins in the sandbox.
  * @module
  */
+import { parseSecretGrants, type SecretGrants } from "../plugins/secret_grants.ts";
 import { type Config, loadConfig, secretResolver, systemDnsServers } from "../config/config.ts";
 import type { NetworkSettings } from "../../sdk/types.ts";
 import { Engine } from "../engine/engine.ts";
@@ -24,6 +25,8 @@ export interface CliContext {
   registry: Registry;
   secretValues: Set<string>;
   secrets: (name: string) => string | undefined;
+  /** Secrets plugins get beyond their manifest's `secrets` (`secrets.grants`). */
+  secretGrants: SecretGrants;
   defaults: StageDefaults;
   network: NetworkSettings;
 }
@@ -77,6 +80,7 @@ export async function openContext(
     registry,
     secretValues,
     secrets,
+    secretGrants: parseSecretGrants(config.secrets.grants),
     defaults: {
       chunk: config.engine.chunkSize,
       concurrency: 2,
@@ -175,6 +179,7 @@ export async function startEngine(ctx: CliContext, o: BackendChoice = {}): Promi
     executor,
     dataDir: ctx.config.dataDir,
     secrets: ctx.secrets,
+    secretGrants: ctx.secretGrants,
     secretValues: ctx.secretValues,
     concurrency: o.concurrency ?? ctx.config.engine.concurrency,
     log: ctx.log,

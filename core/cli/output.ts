@@ -55,10 +55,15 @@ function flatten(item: Record<string, unknown>, prefix = "", out: Record<string,
 
 /**
  * CSV text of `rows`. Booleans are written `true` and `false` (csv-stringify's default writes
- * `1` and an empty cell, so a false `lead` could not be told from a missing one).
+ * `1` and an empty cell, so a false `lead` could not be told from a missing one). A text cell
+ * starting with `=`, `+`, `-`, `@`, tab or carriage return gets a leading `'`, so a spreadsheet
+ * shows it as text instead of running it as a formula (cells come from inputs and web pages).
  */
 function csv(rows: unknown[][]): string {
-  return stringify(rows, { cast: { boolean: (v) => (v ? "true" : "false") } });
+  return stringify(rows, {
+    cast: { boolean: (v) => (v ? "true" : "false") },
+    escape_formulas: true,
+  });
 }
 
 /** Options of {@linkcode writeRunOutput}. */

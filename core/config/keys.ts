@@ -245,6 +245,15 @@ export const CONFIG_KEYS = [
     path: true,
   },
   {
+    key: "secrets.grants",
+    env: "SLUICE_SECRETS_GRANTS",
+    parse: "list",
+    default: [],
+    allowed: "a list of plugin=NAME (or plugin=* for every secret)",
+    description:
+      "Secrets a plugin may receive besides those its plugin.json lists, e.g. postgres-export=CRM_DB",
+  },
+  {
     key: "log.level",
     env: "SLUICE_LOG_LEVEL",
     parse: "string",

@@ -3,6 +3,7 @@
  * `Config` type derived from it. Durations become milliseconds; paths are resolved later.
  * @module
  */
+import { SECRET_GRANT } from "../plugins/secret_grants.ts";
 import { isIP } from "node:net";
 import { z } from "zod";
 
@@ -142,7 +143,14 @@ export const ConfigSchema = obj({
     sandboxIdle: duration(0),
     sandboxMaxIdle: int(0, 1024),
   }),
-  secrets: obj({ file: path.optional() }),
+  secrets: obj({
+    file: path.optional(),
+    grants: list(
+      z.string({ error: "not a string" }).regex(SECRET_GRANT, {
+        error: "not plugin=NAME (or plugin=* for every secret)",
+      }),
+    ),
+  }),
   log: obj({
     level: z.enum(["debug", "info", "warn", "error"], { error: "not an allowed level" }),
     format: z.enum(["json", "pretty", "auto"], { error: "not an allowed format" }),

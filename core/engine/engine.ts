@@ -6,7 +6,9 @@
  * messages after a crash.
  * @module
  */
+import type { SecretGrants } from "../plugins/secret_grants.ts";
 import type { Item, Json, NetworkSettings } from "../../sdk/types.ts";
+import { maskSecrets } from "../../sdk/runtime/secret_mask.ts";
 import { compileExpression } from "../pipeline/expression.ts";
 import { type ChunkMessage, type EngineMessage, messageId } from "../queue/queue.ts";
 import {
@@ -52,6 +54,8 @@ export interface EngineOptions {
   dataDir: string;
   /** Resolves `${{ secrets.NAME }}` at run time. */
   secrets?: (name: string) => string | undefined;
+  /** Secrets plugins get beyond their manifest's `secrets` (`secrets.grants`). */
+  secretGrants?: SecretGrants;
   /** Every secret value resolved so far is added here (the logger masks them). */
   secretValues?: Set<string>;
   /** Chunks processed at once in this process, all runs together (default 8). */
@@ -119,6 +123,7 @@ export class Engine {
       executor: opts.executor,
       dataDir: opts.dataDir,
       secrets: opts.secrets,
+      secretGrants: opts.secretGrants,
       secretValues: opts.secretValues,
       signal: this.#stop.signal,
       network: opts.network,
@@ -913,12 +918,10 @@ export class Engine {
   }
   // --- end telemetry helpers ---
 
+  /** The text of an error or log line, secrets masked (also where JSON escaped them). */
   #errText(e: unknown): string {
-    let text = e instanceof Error ? e.message : String(e);
-    for (const v of this.#o.secretValues ?? []) {
-      if (v.length >= 4) text = text.split(v).join("********");
-    }
-    return text;
+    const text = e instanceof Error ? e.message : String(e);
+    return this.#o.secretValues ? maskSecrets(text, this.#o.secretValues) : text;
   }
 }
 

@@ -7,6 +7,7 @@
  */
 import { resolveTemplates, secretNamesUsed, TemplateError } from "../pipeline/template.ts";
 import { effectivePermissions } from "../plugins/permissions.ts";
+import { secretGrantProblem, type SecretGrants } from "../plugins/secret_grants.ts";
 import { dirname, join } from "../paths.ts";
 import type { RunRecord } from "../store/store.ts";
 import type { NetworkSettings } from "../../sdk/types.ts";
@@ -33,6 +34,8 @@ export interface StagePoolOptions {
   executor: StageExecutor;
   dataDir: string;
   secrets?: (name: string) => string | undefined;
+  /** Secrets plugins get beyond their manifest's `secrets` (`secrets.grants`); default none. */
+  secretGrants?: SecretGrants;
   secretValues?: Set<string>;
   signal: AbortSignal;
   network?: NetworkSettings;
@@ -68,6 +71,8 @@ export class StagePool {
     const plugin = st.resolved;
     const secrets: Record<string, string> = {};
     for (const name of secretNamesUsed(st.with)) {
+      const refused = secretGrantProblem(plugin.manifest, name, this.#o.secretGrants);
+      if (refused) throw new PluginError(`stage ${st.id}: ${refused}`, { retryable: false });
       const value = this.#o.secrets?.(name);
       if (value === undefined) {
         throw new PluginError(

@@ -92,7 +92,10 @@ export function createApp(deps: AppDeps): SluiceApp {
   });
   app.use("/api/*", jsonBodyLimit(limits.jsonBytes ?? 1024 * 1024));
   app.use("/auth/*", jsonBodyLimit(64 * 1024));
-  app.use("/api/*", authenticate({ tokens, sessions, limiter: principalLimiter }));
+  app.use(
+    "/api/*",
+    authenticate({ tokens, sessions, login: deps.login, limiter: principalLimiter }),
+  );
   app.use("/api/*", csrfGuard(deps.publicUrl));
 
   app.onError((err, c) => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { API_BASE, PUBLIC_ROUTES } from "./app.ts";
+import { SESSION_COOKIE, TOKEN_PROVIDER } from "./auth.ts";
 import { type Role, ROLES } from "./roles.ts";
 import { testServer } from "./test_support.ts";
 
@@ -87,6 +88,62 @@ Deno.test("a bad, revoked or expired token is refused with 401", async () => {
     assert.equal(after.status, 401);
   } finally {
     await s.dispose();
+  }
+});
+
+Deno.test("a token's session lives only while the token does, across restarts (real HTTP on loopback)", async () => {
+  const s1 = await testServer();
+  let s2: Awaited<ReturnType<typeof testServer>> | undefined;
+  const serve = (s: typeof s1) => {
+    const server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      (req, info) => s.app.fetch(req, info),
+    );
+    return { server, url: `http://127.0.0.1:${server.addr.port}` };
+  };
+  let live = serve(s1);
+  try {
+    const me = async (cookie: string) => {
+      const res = await fetch(`${live.url}${API_BASE}/me`, { headers: { cookie } });
+      return { status: res.status, body: await res.json() };
+    };
+    const sessionOf = async (tokenId: string | undefined) => {
+      const { id } = await s1.sessions.create({
+        subject: "token:laptop",
+        role: "admin",
+        provider: TOKEN_PROVIDER,
+        tokenId,
+      });
+      return `${SESSION_COOKIE}=${id}`;
+    };
+    const { info } = await s1.tokens.create({ name: "laptop", role: "admin" });
+    const { info: other } = await s1.tokens.create({ name: "desk", role: "admin" });
+    const cookie = await sessionOf(info.id);
+    const keep = await sessionOf(other.id);
+    assert.equal((await me(cookie)).body.role, "admin");
+    // A session from before sessions recorded their token cannot be tied to one: it ends.
+    assert.equal((await me(await sessionOf(undefined))).status, 401);
+
+    const del = await fetch(`${live.url}${API_BASE}/tokens/${info.id}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${s1.token.admin}` },
+    });
+    assert.equal(del.status, 204);
+    const after = await me(cookie);
+    assert.equal(after.status, 401, JSON.stringify(after.body));
+    assert.equal((await me(keep)).body.role, "admin", "another token's session stays");
+
+    // A restart on the same KV file changes nothing.
+    await live.server.shutdown();
+    await s1.stop();
+    s2 = await testServer({ dir: s1.dir });
+    live = serve(s2);
+    assert.equal((await me(cookie)).status, 401);
+    assert.equal((await me(keep)).body.role, "admin");
+  } finally {
+    await live.server.shutdown();
+    if (s2) await s2.dispose();
+    else await s1.dispose();
   }
 });
 

@@ -2,26 +2,79 @@
  * Authentication and authorization middleware: Bearer API tokens or the session cookie,
  * per-principal rate limits, role checks declared by every route, and CSRF protection for
  * state-changing requests that ride on the session cookie (origin check, else a double-submit
- * token).
+ * token). A session is checked on every request against what it was made from: the API token
+ * (revoked or expired ends it) or the login provider's allow-list.
  * @module
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import type { AppEnv } from "./app_env.ts";
+import type { LoginOptions } from "./deps.ts";
 import { HttpProblem } from "./problem.ts";
 import type { KeyedRateLimiter } from "./rate_limit.ts";
-import { hasRole, type Principal, type Role } from "./roles.ts";
-import type { SessionStore } from "./sessions.ts";
+import { hasRole, lowerRole, type Principal, type Role, roleFor } from "./roles.ts";
+import type { Session, SessionStore } from "./sessions.ts";
 import type { TokenStore } from "./tokens.ts";
 
 /** Name of the session cookie (`__Host-`: Secure, Path=/, no Domain). */
 export const SESSION_COOKIE = "__Host-sluice_session";
 
+/** `provider` of a session made by logging in with an API token (it records `tokenId`). */
+export const TOKEN_PROVIDER = "token";
+
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** What {@linkcode liveSession} checks a session against. */
+export interface SessionCheck {
+  /** Where sessions live. */
+  sessions: SessionStore;
+  /** The API tokens sessions from a token login are checked against. */
+  tokens: TokenStore;
+  /** Browser login settings (none: no provider's session is live). */
+  login?: LoginOptions;
+}
+
+/**
+ * The session of the cookie value `sid` if it is still good, with the role it holds now; else
+ * undefined, and a session found dead is deleted. A session made from an API token lives while
+ * the token does: not revoked, not expired (one KV read per request, so a revocation by any
+ * process counts at once and across restarts). A session from a login provider lives while that
+ * provider is configured and the allow-list still admits its user, with at most the role the list
+ * grants now (a larger role needs a new login).
+ */
+export async function liveSession(
+  sid: string | undefined,
+  o: SessionCheck,
+): Promise<Session | undefined> {
+  const s = sid ? await o.sessions.get(sid) : undefined;
+  if (!s) return undefined;
+  const role = await currentRole(s, o);
+  if (!role) {
+    await o.sessions.delete(sid!);
+    return undefined;
+  }
+  return role === s.role ? s : { ...s, role };
+}
+
+async function currentRole(s: Session, o: SessionCheck): Promise<Role | undefined> {
+  if (s.provider === TOKEN_PROVIDER || s.tokenId !== undefined) {
+    // A token session without its token id predates this check: it must log in again.
+    const rec = s.tokenId ? await o.tokens.active(s.tokenId) : undefined;
+    return rec && lowerRole(rec.role, s.role);
+  }
+  const login = o.login;
+  if (!login?.providers.some((p) => p.id === s.provider)) return undefined;
+  const granted = roleFor(login.allow, {
+    subject: s.subject,
+    emails: s.emails ?? (s.email ? [s.email] : []),
+    orgs: s.orgs ?? [],
+  });
+  return granted && lowerRole(granted, s.role);
+}
 
 /** Sets `principal` from a Bearer token or the session cookie; a bad token is a 401. */
 export function authenticate(
-  o: { tokens: TokenStore; sessions: SessionStore; limiter: KeyedRateLimiter },
+  o: SessionCheck & { limiter: KeyedRateLimiter },
 ): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const auth = c.req.header("authorization");
@@ -39,8 +92,7 @@ export function authenticate(
       }
       principal = { kind: "token", id: rec.id, name: rec.name, role: rec.role };
     } else {
-      const sid = getCookie(c, SESSION_COOKIE);
-      const s = sid ? await o.sessions.get(sid) : undefined;
+      const s = await liveSession(getCookie(c, SESSION_COOKIE), o);
       if (s) {
         principal = { kind: "session", id: s.subject, name: s.subject, role: s.role, csrf: s.csrf };
       }

@@ -4,6 +4,7 @@
  * pipeline catalog, the scheduler and webhook intake (from `core/triggers/`), clocks and limits.
  * @module
  */
+import type { SecretGrants } from "../plugins/secret_grants.ts";
 import type { Hono } from "hono";
 import type { NetworkSettings } from "../../sdk/types.ts";
 import type { Engine } from "../engine/engine.ts";
@@ -134,6 +135,8 @@ export interface AppDeps {
   dataDir: string;
   defaults?: StageDefaults;
   secrets?: (name: string) => string | undefined;
+  /** Secrets plugins get beyond their manifest's `secrets` (`secrets.grants`). */
+  secretGrants?: SecretGrants;
   secretValues?: Set<string>;
   network?: NetworkSettings;
   log?: Logger;

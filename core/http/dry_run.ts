@@ -4,6 +4,7 @@
  * not run (they would write exports).
  * @module
  */
+import type { SecretGrants } from "../plugins/secret_grants.ts";
 import type { Item, Json, NetworkSettings, Rejected } from "../../sdk/types.ts";
 import type { StageExecutor } from "../engine/executor.ts";
 import { prepareRun, type StageDefaults } from "../engine/prepare.ts";
@@ -42,6 +43,8 @@ export interface DryRunOptions {
   items: Record<string, unknown>[];
   defaults?: StageDefaults;
   secrets?: (name: string) => string | undefined;
+  /** Secrets plugins get beyond their manifest's `secrets` (`secrets.grants`). */
+  secretGrants?: SecretGrants;
   secretValues?: Set<string>;
   network?: NetworkSettings;
   signal?: AbortSignal;
@@ -65,6 +68,7 @@ export async function dryRun(o: DryRunOptions): Promise<{ stages: DryRunStage[];
     executor: o.executor,
     dataDir: o.dataDir,
     secrets: o.secrets,
+    secretGrants: o.secretGrants,
     secretValues: o.secretValues,
     signal,
     network: o.network,

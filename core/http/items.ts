@@ -5,6 +5,13 @@
  * @module
  */
 import { stringify } from "csv-stringify/sync";
+
+/**
+ * CSV options of the export: a text cell starting with `=`, `+`, `-`, `@`, tab or carriage return
+ * gets a leading `'`, so a spreadsheet shows it as text instead of running it as a formula (item
+ * fields come from input files and web pages anyone can write).
+ */
+const SPREADSHEET_SAFE = { escape_formulas: true } as const;
 import type { Item } from "../../sdk/types.ts";
 import { compileExpression, ExpressionError } from "../pipeline/expression.ts";
 import type { RunRecord, Store } from "../store/store.ts";
@@ -283,18 +290,18 @@ export function exportItems(
             if (pred(e.item)) { for (const k of Object.keys(flatten(e.item))) cols.set(k, true); }
           }
           const header = [...cols.keys()];
-          ctl.enqueue(enc.encode(stringify([header])));
+          ctl.enqueue(enc.encode(stringify([header], SPREADSHEET_SAFE)));
           let rows: unknown[][] = [];
           for await (const e of stageItems(store, run, q.stage)) {
             if (!pred(e.item)) continue;
             const flat = flatten(e.item);
             rows.push(header.map((h) => flat[h] ?? ""));
             if (rows.length >= 500) {
-              ctl.enqueue(enc.encode(stringify(rows)));
+              ctl.enqueue(enc.encode(stringify(rows, SPREADSHEET_SAFE)));
               rows = [];
             }
           }
-          if (rows.length) ctl.enqueue(enc.encode(stringify(rows)));
+          if (rows.length) ctl.enqueue(enc.encode(stringify(rows, SPREADSHEET_SAFE)));
         }
         ctl.close();
       } catch (e) {

@@ -13,7 +13,7 @@ import type { AppEnv } from "./app_env.ts";
 import { expectedOrigin, SESSION_COOKIE } from "./auth.ts";
 import type { AllowRule, LoginOptions, LoginProvider } from "./deps.ts";
 import { HttpProblem } from "./problem.ts";
-import { type Role, ROLES } from "./roles.ts";
+import { type Identity, type Role, roleFor, ROLES } from "./roles.ts";
 import type { SessionStore } from "./sessions.ts";
 
 /** Cookie that binds a login's `state` to the browser that started it. */
@@ -31,29 +31,8 @@ export function safeNext(next: string | undefined): string {
   }
 }
 
-/** What the identity provider told us about the user. */
-export interface Identity {
-  subject: string;
-  /** Verified e-mail addresses (lower case). */
-  emails: string[];
-  /** GitHub org logins (lower case). */
-  orgs: string[];
-}
-
-/** The highest role the allow-list grants `who`, or undefined (not allowed). */
-export function roleFor(rules: AllowRule[], who: Identity): Role | undefined {
-  let best: Role | undefined;
-  for (const r of rules) {
-    const m = r.match.toLowerCase();
-    const hit = m.startsWith("org:")
-      ? who.orgs.includes(m.slice(4))
-      : m.startsWith("@")
-      ? who.emails.some((e) => e.endsWith(m))
-      : who.emails.includes(m);
-    if (hit && (!best || ROLES.indexOf(r.role) > ROLES.indexOf(best))) best = r.role;
-  }
-  return best;
-}
+// The allow-list rule lives in roles.ts: the API's session check applies it on every request.
+export { type Identity, roleFor } from "./roles.ts";
 
 /**
  * Allow rules from config entries `who[=role]` (`alice@x.com=admin`, `@x.com`, `org:acme=operator`);
@@ -218,6 +197,9 @@ export function loginRoutes(
     const { id } = await o.sessions.create({
       subject: who.emails[0] ?? who.subject,
       email: who.emails[0],
+      // What the allow-list matched on, so each request can check it again.
+      emails: who.emails,
+      orgs: who.orgs,
       role,
       provider: p.id,
     });

@@ -182,6 +182,62 @@ Deno.test("GitHub login maps org membership to a role", async () => {
   }
 });
 
+Deno.test("a login session ends when its user leaves the allow-list, and shrinks with a smaller role", async () => {
+  const { idp, s, login } = await setup();
+  let s2: Awaited<ReturnType<typeof testServer>> | undefined;
+  try {
+    const sessionOf = async (provider: string, user: typeof idp.user) => {
+      idp.user = user;
+      const { res } = await login(provider);
+      assert.equal(res.status, 302, await res.clone().text());
+      return `${SESSION_COOKIE}=${cookie(res, SESSION_COOKIE)!.value}`;
+    };
+    const alice = await sessionOf("idp", {
+      sub: "u1",
+      email: "alice@example.com",
+      emailVerified: true,
+    });
+    const carol = await sessionOf("idp", {
+      sub: "u4",
+      email: "carol@example.org",
+      emailVerified: true,
+    });
+    const dave = await sessionOf("github", {
+      sub: "9",
+      login: "dave",
+      email: "dave@users.example",
+      emailVerified: true,
+      orgs: ["Acme"],
+    });
+    const me = async (srv: typeof s, cookie: string) => {
+      const res = await srv.call(`${API_BASE}/me`, { headers: { cookie } });
+      return res.status === 200 ? (await res.json()).role : res.status;
+    };
+    assert.deepEqual([await me(s, alice), await me(s, carol), await me(s, dave)], [
+      "admin",
+      "viewer",
+      "operator",
+    ]);
+
+    // The operator edits auth.oidc.allow (alice removed, acme down to viewer) and restarts.
+    await s.stop();
+    s2 = await testServer({
+      dir: s.dir,
+      deps: {
+        publicUrl: ORIGIN,
+        login: { ...s.deps.login!, allow: parseAllowList(["@example.org", "org:acme=viewer"]) },
+      },
+    });
+    assert.equal(await me(s2, alice), 401, "alice is no longer on the allow-list");
+    assert.equal(await me(s2, carol), "viewer");
+    assert.equal(await me(s2, dave), "viewer", "at most the role the list grants now");
+  } finally {
+    if (s2) await s2.dispose();
+    else await s.dispose();
+    await idp.close();
+  }
+});
+
 Deno.test("safeNext keeps same-origin paths only; allow entries parse roles", () => {
   assert.equal(safeNext("/runs?x=1#y"), "/runs?x=1#y");
   for (

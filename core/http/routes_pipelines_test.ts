@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
+import type { AppDeps } from "./deps.ts";
 import { API_BASE } from "./app.ts";
 import { genPipeline, testServer } from "./test_support.ts";
+import { join } from "../paths.ts";
+import { PipelineCatalog } from "../triggers/mod.ts";
+import { catalogAdapter } from "./triggers_adapter.ts";
 
 Deno.test("pipelines: create, read, update with line:col errors, validate, delete", async () => {
   const s = await testServer();
@@ -162,5 +166,134 @@ stages:
     assert.match(f.stages[0].error, /stage f: flaky failure 1 of chunk 0/);
   } finally {
     await s.dispose();
+  }
+});
+
+Deno.test("dry-run gives a plugin only the secrets meant for it", async () => {
+  const SECRET = "supersecret-hook-value";
+  const yaml = (plugin: string) =>
+    `name: leak
+source: { plugin: gen-source, with: { count: 1 } }
+stages:
+  - { id: leak, plugin: ${plugin}, with: { field: a, value: "\${{ secrets.CRM_HOOK }}" } }
+`;
+  const dry = async (deps: Partial<AppDeps>) => {
+    const s = await testServer({
+      deps: { secrets: (n) => (n === "CRM_HOOK" ? SECRET : undefined), ...deps },
+    });
+    try {
+      await s.writePipeline("leak", yaml("tag"));
+      const res = await s.call(`${API_BASE}/pipelines/leak/dry-run`, {
+        method: "POST",
+        as: "operator",
+        json: { items: [{ key: "x" }], yaml: yaml("tag") },
+      });
+      return await res.text();
+    } finally {
+      await s.dispose();
+    }
+  };
+  // The test plugin "tag" lists no secrets: the webhook's secret is not handed to it.
+  const refused = await dry({});
+  assert.ok(!refused.includes(SECRET), refused);
+  assert.match(
+    refused,
+    /stage leak: plugin tag may not receive secret CRM_HOOK: a plugin gets only the secrets its plugin\.json lists \(none\).*secrets\.grants/,
+  );
+  // The server's secrets.grants can give it.
+  const granted = await dry({
+    secretGrants: (plugin, name) => plugin === "tag" && name === "CRM_HOOK",
+  });
+  assert.ok(granted.includes(SECRET), granted);
+});
+
+/**
+ * Makes `dir` really unwritable: mode 0555, and where this process ignores modes (root), the
+ * immutable attribute too. Returns the undo, or undefined when neither works here.
+ */
+async function makeUnwritable(dir: string): Promise<(() => Promise<void>) | undefined> {
+  const writable = () =>
+    Deno.writeTextFile(join(dir, ".probe"), "x").then(
+      () => Deno.remove(join(dir, ".probe")).then(() => true),
+      () => false,
+    );
+  const chattr = (flag: string) =>
+    new Deno.Command("chattr", { args: [flag, dir], stdout: "null", stderr: "null" }).output()
+      .then((o) => o.success, () => false);
+  await Deno.chmod(dir, 0o555);
+  const undo = async () => {
+    await chattr("-i");
+    await Deno.chmod(dir, 0o755);
+  };
+  if (!(await writable())) return undo;
+  if ((await chattr("+i")) && !(await writable())) return undo;
+  await undo();
+  return undefined;
+}
+
+Deno.test("pipelines: saving or deleting in a read-only pipelines folder answers 409 and says where to change them", async (t) => {
+  const pdir = await Deno.makeTempDir({ prefix: "sluice-ro-pipelines-" });
+  const s = await testServer();
+  const hot = await PipelineCatalog.open({ dir: pdir });
+  const catalogs = {
+    "the file catalog": s.deps.pipelines,
+    "the server's hot-reloading catalog": catalogAdapter(hot),
+  };
+  try {
+    for (const [label, catalog] of Object.entries(catalogs)) {
+      await t.step(label, async () => {
+        s.deps.pipelines = catalog;
+        const yaml = genPipeline("leads", 5);
+        await catalog.put("leads", yaml);
+        const dir = label === "the file catalog" ? join(s.dir, "pipelines") : pdir;
+        const undo = await makeUnwritable(dir);
+        if (!undo) {
+          console.warn(`cannot make ${dir} unwritable on this machine; skipped`);
+          return;
+        }
+        try {
+          const put = await s.call(`${API_BASE}/pipelines/leads`, {
+            method: "PUT",
+            as: "operator",
+            json: { yaml: genPipeline("leads", 9) },
+          });
+          const body = await put.json();
+          assert.equal(put.status, 409, JSON.stringify(body));
+          assert.equal(put.headers.get("content-type"), "application/problem+json");
+          assert.ok(
+            body.detail.includes(`the pipelines folder (${dir}) is read-only`),
+            body.detail,
+          );
+          assert.match(body.detail, /nothing was changed/);
+          assert.match(body.detail, /ConfigMap/);
+          assert.match(body.detail, /writable pipelines\.dir/);
+
+          const post = await s.call(`${API_BASE}/pipelines`, {
+            method: "POST",
+            as: "operator",
+            json: { yaml: genPipeline("fresh") },
+          });
+          assert.equal(post.status, 409);
+          assert.match((await post.json()).detail, /is read-only on this server/);
+
+          const del = await s.call(`${API_BASE}/pipelines/leads`, {
+            method: "DELETE",
+            as: "operator",
+          });
+          assert.equal(del.status, 409);
+          assert.match((await del.json()).detail, /is read-only on this server/);
+
+          const now = await (await s.call(`${API_BASE}/pipelines/leads`, { as: "viewer" })).json();
+          assert.equal(now.yaml, yaml, "nothing changed");
+          assert.ok(!s.logs.some((l) => l.includes('"request failed"')), "not an internal error");
+        } finally {
+          await undo();
+        }
+      });
+    }
+  } finally {
+    await hot.close();
+    await s.dispose();
+    await Deno.remove(pdir, { recursive: true });
   }
 });

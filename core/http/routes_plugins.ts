@@ -1,7 +1,7 @@
 /**
  * `/api/v1/plugins`: list, inspect, install with approval (two steps: the first POST answers the
  * approval request with the permissions in plain words; a second POST with `approve: true` and
- * the shown `integrity` installs exactly those files), remove.
+ * the shown `integrity`, which is required, installs exactly those files), remove.
  * @module
  */
 import { z } from "@hono/zod-openapi";
@@ -29,7 +29,9 @@ const InstallBody = z.object({
     "A folder, a .tgz path, an https:// URL to a .tgz, or npm:name[@version]",
   ),
   approve: z.boolean().default(false),
-  integrity: z.string().optional().describe("The integrity of the approval request being approved"),
+  integrity: z.string().optional().describe(
+    "The integrity of the approval request being approved; required with `approve: true`",
+  ),
 }).openapi("PluginInstall");
 
 const Approval = z.object({
@@ -88,6 +90,16 @@ export function pluginRoutes(app: ApiApp, deps: AppDeps): void {
     },
   }, async (c) => {
     const body = valid<z.infer<typeof InstallBody>>(c, "json");
+    if (body.approve && !body.integrity) {
+      // Without the reviewed integrity, an https:// or npm source could change between the
+      // review and this install, and the changed files would be installed unseen.
+      throw new HttpProblem(
+        400,
+        `approve: true needs the integrity of the approval request you reviewed: review first ` +
+          `(POST {"source": ${JSON.stringify(body.source)}} without approve answers the ` +
+          `permissions and the integrity), then POST again with "approve": true and that "integrity"`,
+      );
+    }
     let shown: ApprovalRequest | undefined;
     let mismatch = false;
     try {
@@ -101,7 +113,7 @@ export function pluginRoutes(app: ApiApp, deps: AppDeps): void {
         approve: (req) => {
           shown = req;
           if (!body.approve) return Promise.resolve(false);
-          mismatch = body.integrity !== undefined && body.integrity !== req.integrity;
+          mismatch = body.integrity !== req.integrity;
           return Promise.resolve(!mismatch);
         },
       });

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "../paths.ts";
+import {
+  folderEntries,
+  makeTarGz,
+  selfSignedCert,
+  serveRoutes,
+  writePlugin,
+} from "../plugins/test_support.ts";
 import { API_BASE } from "./app.ts";
 import { testServer } from "./test_support.ts";
 
@@ -98,6 +105,74 @@ Deno.test("plugins: list, inspect, two-step install with approval, remove", asyn
     assert.match((await builtin.json()).detail, /built-in plugin/);
   } finally {
     await s.dispose();
+  }
+});
+
+Deno.test("approve: true without the reviewed integrity is refused: an https:// source that changed after the review is not installed", async () => {
+  const cached: string[] = [];
+  const dir = await Deno.makeTempDir({ prefix: "sluice-plugin-src-" });
+  try {
+    const tls = await selfSignedCert(dir);
+    const tgz = async (v: string, permissions: Record<string, string[]>) =>
+      await makeTarGz(
+        await folderEntries(
+          await writePlugin(join(dir, v), { name: "drifter", version: "1.0.0", permissions }),
+          "package/",
+        ),
+      );
+    const reviewed = await tgz("a", {});
+    const swapped = await tgz("b", { net: ["exfil.example:443"] });
+    let served = reviewed;
+    await using files = serveRoutes({ "/drifter.tgz": () => new Response(served) }, tls);
+    using client = Deno.createHttpClient({ caCerts: [tls.cert] });
+    const source = `https://localhost:${new URL(files.base).port}/drifter.tgz`;
+    const s = await testServer({
+      deps: {
+        fetch: (input, init) => fetch(input, { ...init, client }),
+        denoCache: (entry) => {
+          cached.push(entry);
+          return Promise.resolve();
+        },
+      },
+    });
+    try {
+      const install = (json: Record<string, unknown>) =>
+        s.call(`${API_BASE}/plugins`, { method: "POST", as: "admin", json });
+      const ask = await install({ source });
+      assert.equal(ask.status, 202);
+      const shown = (await ask.json()).request;
+      assert.deepEqual(shown.permissions.net ?? [], [], "the operator reviewed no network");
+
+      served = swapped; // the source changes between the review and the install
+      const blind = await install({ source, approve: true });
+      assert.equal(blind.status, 400, await blind.clone().text());
+      const detail = (await blind.json()).detail;
+      assert.match(
+        detail,
+        /approve: true needs the integrity of the approval request you reviewed/,
+      );
+      assert.match(detail, /review first/);
+      assert.deepEqual(cached, [], "nothing installed");
+      assert.equal(files.hits.length, 1, "not even downloaded");
+      const list = await (await s.call(`${API_BASE}/plugins`, { as: "viewer" })).json();
+      assert.ok(!list.plugins.some((p: { name: string }) => p.name === "drifter"));
+
+      const stale = await install({ source, approve: true, integrity: shown.integrity });
+      assert.equal(stale.status, 409, "the reviewed integrity no longer matches");
+      await stale.body?.cancel();
+      assert.deepEqual(cached, []);
+
+      const again = await (await install({ source })).json();
+      assert.ok(again.description.some((l: string) => l.includes("exfil.example:443")));
+      const ok = await install({ source, approve: true, integrity: again.request.integrity });
+      assert.equal(ok.status, 201, await ok.clone().text());
+      await ok.body?.cancel();
+      assert.equal(cached.length, 1);
+    } finally {
+      await s.dispose();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 

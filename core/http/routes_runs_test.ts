@@ -136,6 +136,9 @@ stages:
   - id: band
     plugin: tag
     with: { field: band, value: A }
+  - id: note
+    plugin: tag
+    with: { field: note, value: "=1+2" }
 `,
     );
     const run = await (await s.call(`${API_BASE}/pipelines/g/runs`, {
@@ -192,9 +195,17 @@ stages:
     });
     assert.equal(csv.headers.get("content-type"), "text/csv; charset=utf-8");
     const lines = (await csv.text()).trim().split("\n");
-    assert.deepEqual(lines[0].split(","), ["key", "n", "website.status", "website.code", "band"]);
+    assert.deepEqual(lines[0].split(","), [
+      "key",
+      "n",
+      "website.status",
+      "website.code",
+      "band",
+      "note",
+    ]);
     assert.equal(lines.length, 3);
-    assert.ok(lines.slice(1).every((l) => /,parked,200,A$/.test(l)));
+    // A cell a spreadsheet would run as a formula is written as text (a leading ').
+    assert.ok(lines.slice(1).every((l) => /,parked,200,A,'=1\+2$/.test(l)), lines.join("\n"));
     const jsonl = await s.call(`${API_BASE}/runs/${run.id}/items/export?format=jsonl`, {
       as: "viewer",
     });

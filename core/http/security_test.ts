@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { API_BASE } from "./app.ts";
-import { SESSION_COOKIE } from "./auth.ts";
+import { SESSION_COOKIE, TOKEN_PROVIDER } from "./auth.ts";
 import { testServer } from "./test_support.ts";
 
 Deno.test("security headers, correlation ids in answers and logs, problem+json 404", async () => {
@@ -106,10 +106,12 @@ Deno.test("bodies above the limit get 413; rate limits answer 429 with Retry-Aft
 Deno.test("session requests that change state need our Origin or the CSRF token", async () => {
   const s = await testServer();
   try {
+    const { info } = await s.tokens.create({ name: "ops", role: "operator" });
     const { id, session } = await s.sessions.create({
       subject: "ops@example.com",
       role: "operator",
-      provider: "t",
+      provider: TOKEN_PROVIDER,
+      tokenId: info.id,
     });
     const cookie = `${SESSION_COOKIE}=${id}`;
     const me = await (await s.call(`${API_BASE}/me`, { headers: { cookie } })).json();

@@ -112,6 +112,7 @@ export async function startServer(
     executor,
     dataDir: config.dataDir,
     secrets: ctx.secrets,
+    secretGrants: ctx.secretGrants,
     secretValues: ctx.secretValues,
     concurrency: config.engine.concurrency,
     log: ctx.log,
@@ -174,6 +175,7 @@ export async function startServer(
         dataDir: config.dataDir,
         defaults: ctx.defaults,
         secrets: ctx.secrets,
+        secretGrants: ctx.secretGrants,
         secretValues: ctx.secretValues,
         network: ctx.network,
         log: ctx.log,
@@ -187,7 +189,7 @@ export async function startServer(
         config: () => renderConfig(config, configSources(config)),
       }),
     );
-    const adminToken = await tokens.ensureAdmin(config.server.adminToken);
+    const adminToken = await tokens.ensureAdmin(config.server.adminToken, { log: ctx.log });
     if (config.server.adminToken) ctx.secretValues.add(config.server.adminToken);
     let url = "";
     const server = Deno.serve({

@@ -12,6 +12,12 @@ export interface Session {
   /** E-mail (OIDC) or login (GitHub). */
   subject: string;
   email?: string;
+  /** Every verified e-mail the provider gave (lower case), to re-check the allow-list. */
+  emails?: string[];
+  /** GitHub org logins (lower case), to re-check the allow-list. */
+  orgs?: string[];
+  /** Id of the API token logged in with (provider `token`): the session lives while it does. */
+  tokenId?: string;
   role: Role;
   /** Double-submit / header CSRF secret. */
   csrf: string;
@@ -53,7 +59,7 @@ export class SessionStore {
 
   /** Creates a session; returns the cookie value and the session. */
   async create(
-    o: { subject: string; email?: string; role: Role; provider: string },
+    o: Omit<Session, "csrf" | "createdAt" | "expiresAt">,
   ): Promise<{ id: string; session: Session }> {
     const id = randomId();
     const now = this.#now();

@@ -26,28 +26,58 @@ export interface HttpTelemetryOptions {
 /** Paths whose requests get no span (probes and scrapes would drown the traces). */
 const QUIET = new Set(["/healthz", "/readyz", "/metrics"]);
 
+/** The request methods that get their own metric series; any other is {@linkcode OTHER_METHOD}. */
+export const KNOWN_METHODS: ReadonlySet<string> = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "PATCH",
+  "DELETE",
+  "OPTIONS",
+]);
+
+/** The method label of every request whose method is not in {@linkcode KNOWN_METHODS}. */
+export const OTHER_METHOD = "OTHER";
+
+/**
+ * The method as a metric label and span name part: one of {@linkcode KNOWN_METHODS}, else
+ * {@linkcode OTHER_METHOD}, so a client inventing methods (`curl -X ZZTOP1`) cannot create series.
+ */
+export function methodLabel(method: string): string {
+  return KNOWN_METHODS.has(method) ? method : OTHER_METHOD;
+}
+
 /** Server spans and request metrics. Mount it first. */
 export function httpTelemetry(opts: HttpTelemetryOptions): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const path = c.req.path;
+    const method = methodLabel(c.req.method);
     const t0 = performance.now();
     const tracer = QUIET.has(path) ? undefined : opts.tracer;
     const remote = parseTraceparent(c.req.header("traceparent"));
     const parent = remote ? trace.setSpanContext(ROOT_CONTEXT, remote) : context.active();
-    const span = tracer?.startSpan(`${c.req.method} ${path}`, {
+    const span = tracer?.startSpan(`${method} ${path}`, {
       kind: SpanKind.SERVER,
-      attributes: { "http.request.method": c.req.method, "url.path": path },
+      attributes: {
+        // OpenTelemetry's convention: unknown methods as `_OTHER`, the original beside it.
+        "http.request.method": method === OTHER_METHOD ? "_OTHER" : method,
+        ...(method === OTHER_METHOD ? { "http.request.method_original": c.req.method } : {}),
+        "url.path": path,
+      },
     }, parent);
     try {
       if (span) await context.with(trace.setSpan(parent, span), next);
       else await next();
     } finally {
+      // A route pattern as registered (`/api/v1/runs/:id`), never the request's path: the label
+      // set is bounded by the route table; unknown paths all count as `unmatched`.
       const route = c.req.routePath && c.req.routePath !== "*" && c.res.status !== 404
         ? c.req.routePath
         : "unmatched";
       const status = c.res.status;
       if (span) {
-        span.updateName(`${c.req.method} ${route}`);
+        span.updateName(`${method} ${route}`);
         span.setAttribute("http.route", route);
         span.setAttribute("http.response.status_code", status);
         const id = c.get("requestId");
@@ -55,9 +85,9 @@ export function httpTelemetry(opts: HttpTelemetryOptions): MiddlewareHandler<App
         if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
         span.end();
       }
-      opts.metrics?.httpRequests.inc({ method: c.req.method, route, status });
+      opts.metrics?.httpRequests.inc({ method, route, status });
       opts.metrics?.httpDuration.observe(
-        { method: c.req.method, route },
+        { method, route },
         (performance.now() - t0) / 1000,
       );
     }

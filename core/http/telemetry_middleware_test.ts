@@ -73,3 +73,53 @@ Deno.test("requests get server spans continuing traceparent, logs carry the trac
     await tracing.close();
   }
 });
+
+Deno.test("invented methods and unknown paths share a few metric series (real HTTP on loopback)", async () => {
+  const metrics = new SluiceMetrics();
+  const s = await testServer({ deps: { metrics } });
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    (req, info) => s.app.fetch(req, info),
+  );
+  const url = `http://127.0.0.1:${server.addr.port}`;
+  try {
+    // The request series (label sets with their counts), leaving out the scrapes themselves.
+    const series = async () =>
+      (await (await fetch(`${url}/metrics`)).text()).split("\n")
+        .filter((l) => l.startsWith("sluice_http_requests_total{") && !l.includes("/metrics"));
+    const labels = (lines: string[]) => lines.map((l) => l.slice(0, l.lastIndexOf(" ")));
+    for (let i = 1; i <= 20; i++) {
+      for (
+        const [method, path] of [
+          [`ZZTOP${i}`, "/healthz"],
+          [`ZZTOP${i}`, `/api/v1/runs`],
+          ["GET", `/no/such/path-${i}`],
+          ["GET", `/api/v1/no-such-${i}`],
+          [`ZZTOP${i}`, `/random-${i}`],
+        ]
+      ) {
+        const res = await fetch(`${url}${path}`, { method });
+        await res.body?.cancel();
+      }
+    }
+    const after = await series();
+    const text = after.join("\n");
+    assert.doesNotMatch(text, /ZZTOP|path-\d|no-such-|random-/, text);
+    const methods = new Set(after.map((l) => /method="([^"]*)"/.exec(l)![1]));
+    assert.deepEqual([...methods].sort(), ["GET", "OTHER"]);
+    assert.ok(after.length <= 4, `a handful of series, got ${after.length}:\n${text}`);
+    const other = after.filter((l) => l.includes('method="OTHER"'))
+      .reduce((n, l) => n + Number(l.split(" ").at(-1)), 0);
+    assert.equal(other, 60, "every invented method is counted, as OTHER");
+
+    // A second round of new names adds no series.
+    for (let i = 21; i <= 30; i++) {
+      await (await fetch(`${url}/gone-${i}`, { method: `ZZTOP${i}` })).body?.cancel();
+      await (await fetch(`${url}/gone-${i}`)).body?.cancel();
+    }
+    assert.deepEqual(labels(await series()), labels(after));
+  } finally {
+    await server.shutdown();
+    await s.dispose();
+  }
+});

@@ -3,6 +3,7 @@
  * in Deno KV with a role, an optional expiry and a revocation mark.
  * @module
  */
+import type { Logger } from "../telemetry/log.ts";
 import type { Role } from "./roles.ts";
 
 /** A token as stored (never the token itself). */
@@ -82,18 +83,31 @@ export class TokenStore {
     if (!token.startsWith(TOKEN_PREFIX) && token.length < 16) return undefined;
     const id = (await this.#kv.get<string>(["token_hash", await sha256Hex(token)])).value;
     if (!id) return undefined;
+    return await this.active(id);
+  }
+
+  /**
+   * The token record with id `id` while it is valid (known, unexpired, unrevoked), else
+   * undefined: one KV read, so a session made from a token can be checked on every request.
+   */
+  async active(id: string): Promise<TokenRecord | undefined> {
     const rec = (await this.#kv.get<TokenRecord>(["token", id])).value;
-    if (!rec || rec.revokedAt || (rec.expiresAt && rec.expiresAt <= this.#now())) return undefined;
-    return rec;
+    return rec && this.#valid(rec) ? rec : undefined;
+  }
+
+  #valid(rec: TokenRecord): boolean {
+    return !rec.revokedAt && !(rec.expiresAt && rec.expiresAt <= this.#now());
   }
 
   /** Every token, oldest first, without hashes. */
   async list(): Promise<TokenInfo[]> {
-    const out: TokenInfo[] = [];
-    for await (const e of this.#kv.list<TokenRecord>({ prefix: ["token"] })) {
-      out.push(info(e.value));
-    }
-    return out.sort((a, b) => a.createdAt - b.createdAt);
+    return (await this.#records()).map(info).sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  async #records(): Promise<TokenRecord[]> {
+    const out: TokenRecord[] = [];
+    for await (const e of this.#kv.list<TokenRecord>({ prefix: ["token"] })) out.push(e.value);
+    return out;
   }
 
   /** Marks a token revoked; false when there is no such token. */
@@ -110,15 +124,34 @@ export class TokenStore {
    * First start: when `adminToken` is given, makes sure it is a valid admin token (named
    * `bootstrap`); otherwise creates one admin token the first time only and returns it so the
    * caller prints it once. Returns undefined when nothing new must be shown.
+   *
+   * A given `adminToken` that was revoked (or has expired) is never brought back: it stays
+   * refused and a warning on `opts.log` (default: stderr) says to replace `SLUICE_ADMIN_TOKEN`.
    */
-  async ensureAdmin(adminToken?: string): Promise<string | undefined> {
+  async ensureAdmin(
+    adminToken?: string,
+    opts: { log?: Pick<Logger, "warn"> } = {},
+  ): Promise<string | undefined> {
     if (adminToken) {
       if (!(await this.verify(adminToken))) {
-        await this.create({
-          name: "bootstrap (SLUICE_ADMIN_TOKEN)",
-          role: "admin",
-          token: adminToken,
-        });
+        const hash = await sha256Hex(adminToken);
+        const dead = (await this.#records()).find((r) => r.hash === hash && !this.#valid(r));
+        if (dead) {
+          const how = dead.revokedAt
+            ? `was revoked on ${new Date(dead.revokedAt).toISOString()}`
+            : `expired on ${new Date(dead.expiresAt!).toISOString()}`;
+          const msg = `the configured SLUICE_ADMIN_TOKEN (server.adminToken, token ${dead.id}) ` +
+            `${how} and is not brought back: it logs nobody in. Replace it: set a new value ` +
+            `(e.g. from \`openssl rand -base64 32\`) or unset it and use another admin token`;
+          if (opts.log) opts.log.warn(msg, { token: dead.id });
+          else console.warn(`warning: ${msg}`);
+        } else {
+          await this.create({
+            name: "bootstrap (SLUICE_ADMIN_TOKEN)",
+            role: "admin",
+            token: adminToken,
+          });
+        }
       }
       await this.#kv.set(["meta", "admin_bootstrapped"], this.#now());
       return undefined;

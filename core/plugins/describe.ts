@@ -3,8 +3,9 @@
  * approval prompts in the CLI and (later) the web UI.
  * @module
  */
-import type { ManifestPermissions } from "./manifest.ts";
+import { hasParentSegment, type ManifestPermissions } from "./manifest.ts";
 import type { ApprovalRequest } from "./install.ts";
+import { normalizePermissionPath } from "./permissions.ts";
 
 /** Permissions with every list present (missing lists count as empty). */
 type Perms = Partial<ManifestPermissions>;
@@ -27,21 +28,54 @@ export function describeNet(entry: string): string {
   return port ? `may connect to ${host}:${port}` : `may connect to ${host} on any port`;
 }
 
+/**
+ * Describes one read permission as the sandbox grants it (`sdk/runtime/sandbox_args.ts`): a
+ * relative path is under the data folder (`cache` -> `may read files in its data folder:
+ * cache`); an absolute one is read as given, outside it (`/etc/ssl` -> `may read ANY file under
+ * /etc/ssl — outside its data folder`; `/` is the whole filesystem); a path that climbs out with
+ * `..` is refused.
+ */
+export function describeRead(path: string): string {
+  const norm = normalizePermissionPath(path);
+  if (norm === undefined || hasParentSegment(path)) {
+    return `asks to read ${path}, which climbs out of its folder with "..": refused, never granted`;
+  }
+  if (norm === "/") return "may read ANY file on the whole filesystem — outside its data folder";
+  if (norm.startsWith("/")) return `may read ANY file under ${norm} — outside its data folder`;
+  return norm === "."
+    ? "may read files in its data folder"
+    : `may read files in its data folder: ${path}`;
+}
+
+/**
+ * Describes one write permission: writes are granted only under the data folder, so an absolute
+ * path (outside it) or one that climbs out with `..` is described as refused.
+ */
+export function describeWrite(path: string): string {
+  const norm = normalizePermissionPath(path);
+  if (norm === undefined || hasParentSegment(path)) {
+    return `asks to write ${path}, which climbs out of its folder with "..": refused, never ` +
+      "granted";
+  }
+  if (norm.startsWith("/")) {
+    return `asks to write ${norm === "/" ? "ANYWHERE on the filesystem" : `under ${norm}`} — ` +
+      "outside its data folder: never granted (a plugin writes only under its data folder; a " +
+      "stage that keeps this fails to start)";
+  }
+  return norm === "."
+    ? "may write files in its data folder"
+    : `may write files in its data folder: ${path}`;
+}
+
 /** One sentence per permission of one kind. */
 function lines(kind: (typeof KINDS)[number], values: string[]): string[] {
   switch (kind) {
     case "net":
       return values.map(describeNet);
     case "read":
-      return values.map((p) =>
-        p === "." ? "may read files in its data folder" : `may read files in its data folder: ${p}`
-      );
+      return values.map(describeRead);
     case "write":
-      return values.map((p) =>
-        p === "."
-          ? "may write files in its data folder"
-          : `may write files in its data folder: ${p}`
-      );
+      return values.map(describeWrite);
     case "env":
       return values.map((n) => `may read environment variable ${n}`);
   }

@@ -7,6 +7,7 @@
  */
 import type { EffectivePermissions } from "../engine/executor.ts";
 import type { Permissions } from "../../sdk/types.ts";
+import { hasParentSegment } from "./manifest.ts";
 
 /** Approved permissions (a manifest's, after approval); absent kinds grant nothing. */
 export type ApprovedPermissions = Permissions;
@@ -170,8 +171,10 @@ export function widenings(
 
 /**
  * Effective permissions of a stage: per kind, the stage's list when it gives one (it must be
- * covered by the approved list), else the approved list. Throws
- * {@link PermissionWideningError} when the stage would widen anything.
+ * covered by the approved list), else the approved list; paths normalized. Throws
+ * {@link PermissionWideningError} when the stage would widen anything, and a `RangeError` for an
+ * approved path that climbs out of its folder with `..` (never granted as written: manifests
+ * and `plugins.lock` refuse such paths, so it was edited by hand).
  */
 export function effectivePermissions(
   approved: ApprovedPermissions,
@@ -180,11 +183,22 @@ export function effectivePermissions(
   const wide = findWidenings(stage, approved);
   if (wide.length > 0) throw new PermissionWideningError(wide);
   const pick = (kind: PermissionKind): string[] => {
-    const list = stage?.[kind] ?? approved[kind] ?? [];
-    const normalized = kind === "read" || kind === "write"
-      ? list.map((p) => normalizePermissionPath(p) ?? p)
-      : list;
-    return [...new Set(normalized)];
+    const fromStage = stage?.[kind];
+    const list = fromStage ?? approved[kind] ?? [];
+    if (kind !== "read" && kind !== "write") return [...new Set(list)];
+    return [
+      ...new Set(list.map((p) => {
+        const n = normalizePermissionPath(p);
+        // A stage's path was checked above; an approved one is shown and granted as written.
+        if (n === undefined || (!fromStage && hasParentSegment(p))) {
+          throw new RangeError(
+            `approved ${kind} permission "${p}" climbs out of its folder with ".."; it is not ` +
+              "granted: reinstall the plugin (a manifest may not ask for such a path)",
+          );
+        }
+        return n;
+      })),
+    ];
   };
   return { net: pick("net"), read: pick("read"), write: pick("write"), env: pick("env") };
 }

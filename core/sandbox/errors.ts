@@ -27,12 +27,15 @@ export function toPluginError(
   switch (err.kind) {
     case "permission": {
       const msg = stripFlagAdvice(err.message).replace(/^permission denied: /, "");
-      return new PluginError(
-        `sandbox: permission denied: ${msg} (${where}). The stage does not grant this; if the ` +
-          "plugin needs it, add it to the plugin's manifest permissions, approve it and grant it " +
-          "in the stage",
-        { cause: err, retryable: false },
-      );
+      // Storages the sandbox closes for every plugin (the message says what to use instead).
+      const advice = msg.includes("Requires sandbox access to")
+        ? "No permission opens this"
+        : "The stage does not grant this; if the plugin needs it, add it to the plugin's " +
+          "manifest permissions, approve it and grant it in the stage";
+      return new PluginError(`sandbox: permission denied: ${msg} (${where}). ${advice}`, {
+        cause: err,
+        retryable: false,
+      });
     }
     case "plugin":
       // Retryable unless the plugin threw the SDK's `InputError` (retrying cannot help).

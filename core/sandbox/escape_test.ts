@@ -102,6 +102,7 @@ Deno.test("escape suite: a hostile plugin cannot get out of its sandbox", async 
       ["open the host's KV file", "openKv", `${storeDir}/sluice.kv`],
       ["open the KV store shared by every script", "openKv", ""],
       ["use localStorage shared by every plugin", "localStorage", ""],
+      ["use the Cache API shared by every plugin", "caches", ""],
     ];
     for (const [label, attack, arg] of attempts) {
       await t.step(label, async () => {
@@ -113,6 +114,13 @@ Deno.test("escape suite: a hostile plugin cannot get out of its sandbox", async 
         assert.equal(await normal(), pid, "a refused permission does not cost the instance");
       });
     }
+
+    await t.step("the Cache API: the error says where state goes instead", async () => {
+      const err = await failure(stage.process([{ key: "c", attack: "caches" }], ctx()));
+      assert.match(err.message, /Requires sandbox access to the Cache API \(caches\)/);
+      assert.match(err.message, /keep state in files in the plugin's data folder \(ctx\.dataDir\)/);
+      assert.match(err.message, /No permission opens this$/);
+    });
 
     await t.step("fill memory: killed at the heap cap", async () => {
       const err = await failure(stage.process([{ key: "m", attack: "memory" }], ctx()));

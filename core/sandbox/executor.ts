@@ -23,6 +23,7 @@ import {
   SandboxProcess,
 } from "../../sdk/runtime/sandbox_process.ts";
 import { buildSandboxCommand } from "../../sdk/runtime/sandbox_args.ts";
+import { maskSecrets } from "../../sdk/runtime/secret_mask.ts";
 import type { CallContext, StageExecutor, StageInstance, StageSpec } from "../engine/executor.ts";
 import { PluginError } from "../engine/executor.ts";
 import { type PoolUser, SharedPool } from "./pool.ts";
@@ -104,6 +105,12 @@ export interface SandboxExecutorOptions {
    * own stage never gets fewer than its concurrency allows.
    */
   sharedProcesses?: number;
+  /**
+   * Most bytes of one line a plugin process writes to stdout (one protocol message); a longer
+   * line kills the process and fails its calls (retryable). Default 64 MiB
+   * (`MAX_STDOUT_LINE_BYTES` in `sdk/runtime/sandbox_process.ts`).
+   */
+  maxLineBytes?: number;
 }
 
 /** The repo's deno.json (it maps `@sluice/sdk`). */
@@ -372,6 +379,7 @@ class ProcessGroup {
           inputFile: this.inputFile,
           inputDir: inbox,
           startTimeoutMs: opts.startTimeoutMs,
+          maxLineBytes: opts.maxLineBytes,
           signal,
           onLog: (e) => {
             const t = this.tags.get(p) ?? holder.tag;
@@ -625,10 +633,10 @@ export class SandboxStage implements StageInstance, PoolUser<SandboxProcess> {
     } catch (err) {
       const e = toPluginError(err, this.#spec);
       if (span) {
-        let message = e.message;
-        for (const v of Object.values(this.#spec.secrets)) {
-          if (v.length >= 3) message = message.replaceAll(v, "[secret]");
-        }
+        const message = maskSecrets(e.message, Object.values(this.#spec.secrets), {
+          mask: "[secret]",
+          minLength: 3,
+        });
         span.setStatus({ code: SpanStatusCode.ERROR, message });
       }
       if (!proc.alive) {

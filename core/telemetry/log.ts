@@ -1,8 +1,9 @@
 /**
  * Structured logs: one JSON object per line (time, level, msg, ids), or a readable line on a TTY.
- * Known secret values are masked before anything is written.
+ * Known secret values are masked before anything is written, also where JSON escaped them.
  * @module
  */
+import { SecretMasker } from "../../sdk/runtime/secret_mask.ts";
 
 /** Log levels, in increasing severity. */
 export type Level = "debug" | "info" | "warn" | "error";
@@ -27,7 +28,11 @@ export interface LoggerOptions {
   format?: "json" | "pretty";
   /** Where lines go (default: stderr, buffered for one turn of the event loop; see {@linkcode flushLogs}). */
   write?: (line: string) => void;
-  /** Values that must never appear (secrets, tokens); replaced by `********`. */
+  /**
+   * Values that must never appear (secrets, tokens); replaced by `********`, as they are and
+   * JSON-escaped (a secret with `"` or `\` is escaped in a JSON line). Values shorter than 4
+   * characters are left alone.
+   */
   secrets?: () => Iterable<string>;
   clock?: () => Date;
 }
@@ -74,12 +79,7 @@ export function createLogger(opts: LoggerOptions = {}, bound: LogFields = {}): L
   const min = ORDER[opts.level ?? "info"];
   const format = opts.format ?? "json";
   const clock = opts.clock ?? (() => new Date());
-  const mask = (s: string) => {
-    for (const secret of opts.secrets?.() ?? []) {
-      if (secret.length >= 4) s = s.split(secret).join("********");
-    }
-    return s;
-  };
+  const mask = (s: string) => opts.secrets ? new SecretMasker(opts.secrets()).text(s) : s;
   const emit = (level: Level, msg: string, fields?: LogFields) => {
     if (ORDER[level] < min) return;
     const all = { ...bound, ...fields };

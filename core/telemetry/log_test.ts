@@ -60,3 +60,33 @@ Deno.test("logs: secret values are masked and levels below the minimum dropped",
     run: "r1",
   });
 });
+
+Deno.test("logs: a secret with quotes and backslashes is masked where JSON escaped it", () => {
+  const secret = 'pa"ss\\word-123';
+  for (const format of ["json", "pretty"] as const) {
+    const lines: string[] = [];
+    const log = createLogger({ format, write: (l) => lines.push(l), secrets: () => [secret] });
+    log.info(`login with ${secret}`, {
+      header: `Bearer ${secret}`,
+      body: { password: secret },
+      quoted: JSON.stringify({ password: secret }),
+    });
+    assert.equal(lines.length, 1);
+    const escaped = JSON.stringify(secret).slice(1, -1);
+    for (const form of [secret, escaped, JSON.stringify(escaped).slice(1, -1), "ss\\"]) {
+      assert.ok(!lines[0].includes(form), `${format}: ${lines[0]}`);
+    }
+    if (format === "json") {
+      assert.deepEqual(JSON.parse(lines[0]), {
+        ...JSON.parse(lines[0]),
+        msg: "login with ********",
+        header: "Bearer ********",
+        body: { password: "********" },
+        quoted: '{"password":"********"}',
+      });
+    } else {
+      assert.ok(lines[0].includes(" login with ********  header=Bearer ******** "), lines[0]);
+      assert.match(lines[0], /body=\{"password":"\*\*\*\*\*\*\*\*"\}/);
+    }
+  }
+});

@@ -16,7 +16,9 @@ import { createTelemetry } from "./setup.ts";
 import { runTraceIds } from "./tracing.ts";
 
 const SECRETS: Record<string, string> = {
-  API_KEY: "sk-live-7Hq2Zx9Kp4",
+  // Quotes and backslashes: JSON escapes them, and masking must find the escaped form too
+  // (`7Hq2` is looked for alone as well: no escaping of the key may show).
+  API_KEY: 'sk-live-"7Hq2\\Zx9Kp4',
   SOURCE_TOKEN: "src-tok-Ww81Lm3n",
   ALERT_SECRET: "whsec-Yy55Rr77",
 };
@@ -135,7 +137,10 @@ stages:
 function assertNoSecrets(texts: string[], what: string) {
   for (const [i, text] of texts.entries()) {
     for (const [name, value] of Object.entries(SECRETS)) {
-      assert.ok(!text.includes(value), `${what} #${i} leaks secret ${name}: ${text}`);
+      const escaped = JSON.stringify(value).slice(1, -1);
+      for (const form of [value, escaped, JSON.stringify(escaped).slice(1, -1), "7Hq2"]) {
+        assert.ok(!text.includes(form), `${what} #${i} leaks secret ${name}: ${text}`);
+      }
     }
   }
 }
@@ -264,6 +269,18 @@ Deno.test("a failed run sends its signed onFailure alert, marks its spans as err
     assert.ok(h.lines.some((l) => l.includes('"msg":"run failed"')));
     assert.ok(h.lines.some((l) => l.includes("onFailure alert sent")));
     assertNoSecrets(h.lines, "log line");
+    const failedLines = h.lines.filter((l) => l.includes("upstream refused key"));
+    assert.ok(failedLines.length > 0, "the failure was logged");
+    for (const l of failedLines) JSON.parse(l); // still one JSON object per line
+    assert.ok(failedLines.some((l) => l.includes('{\\"request\\":{\\"key\\":\\"********\\"}}')));
+
+    // The run's own log (the UI shows it) masks the key inside the JSON of the message too.
+    await h.engine.close(); // flushes the run log lines
+    const runLog = (await h.backend.store.readRunLog?.(run.id, 1000)) ?? [];
+    const failures = runLog.filter((l) => l.msg.includes("upstream refused key"));
+    assert.ok(failures.length > 0, `the failure is in the run log: ${JSON.stringify(runLog)}`);
+    assert.ok(failures.every((l) => l.msg.includes('{"request":{"key":"********"}}')));
+    assertNoSecrets(runLog.map((l) => l.msg), "run log line");
     assertNoSecrets(spanTexts(spans), "span");
   } finally {
     await h.dispose();

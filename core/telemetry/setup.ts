@@ -20,6 +20,7 @@ import type { Logger } from "./log.ts";
 import { MetricsRegistry } from "./metrics.ts";
 import { SluiceMetrics } from "./sluice_metrics.ts";
 import { setupTracing, type Tracing } from "./tracing.ts";
+import { maskSecrets } from "../../sdk/runtime/secret_mask.ts";
 
 /** Options of {@linkcode createTelemetry}. */
 export interface TelemetryOptions {
@@ -98,12 +99,7 @@ export function createTelemetry(opts: TelemetryOptions = {}): Telemetry {
         }),
     }),
   );
-  const mask = (text: string) => {
-    for (const v of opts.secretValues ?? []) {
-      if (v.length >= 4) text = text.split(v).join("********");
-    }
-    return text;
-  };
+  const mask = (text: string) => maskSecrets(text, opts.secretValues ?? []);
   const engine = new EngineTelemetry({
     tracer: tracing.tracer,
     withRunIds: tracing.withRunIds,

@@ -134,16 +134,20 @@ function verifyGithub(o: VerifyOptions): VerifyResult {
     return { ok: false, reason: "malformed X-Hub-Signature-256 header: expected sha256=<hex>" };
   }
   const expected = hmac(o.secret, [o.body]);
-  if (!matchSignature(expected, [value.slice(7)])) {
+  const matched = matchSignature(expected, [value.slice(7)]);
+  if (!matched) {
     return { ok: false, reason: "X-Hub-Signature-256 does not match the body" };
   }
   const delivery = o.headers.get("x-github-delivery")?.trim();
   if (!delivery) {
     return { ok: false, reason: "missing X-GitHub-Delivery header (needed for replay protection)" };
   }
+  // The replay key is the signature, not the delivery id: GitHub does not sign that header, so
+  // a captured request could be sent again under a new id. The same signed body within the TTL
+  // is refused whatever its id (GitHub bodies are unique per event).
   return {
     ok: true,
-    replayKey: `gh:${delivery}`,
+    replayKey: `gh:${matched}`,
     replayTtlMs: o.githubDeliveryTtlMs ?? GITHUB_DELIVERY_TTL_MS,
     deliveryId: delivery,
   };

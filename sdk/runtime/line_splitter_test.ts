@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { LineSplitter, readLines } from "./protocol.ts";
+import { CUT_MARK, LineSplitter, LineTooLongError, readLines } from "./protocol.ts";
 
 const text = "first line\nzweite Zeile: größer ✓\n\n" + "x".repeat(300_000) +
   "é\nno newline at the end";
@@ -33,4 +33,53 @@ Deno.test("LineSplitter: the caller may read into the same buffer again", () => 
   out.push(lines.end()!);
   assert.deepEqual(out, expected);
   assert.equal(lines.end(), undefined);
+});
+
+function pieces(data: Uint8Array, size: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < data.length; i += size) out.push(data.slice(i, i + size));
+  return out;
+}
+
+Deno.test("LineSplitter: a line over maxLineBytes throws before its text is kept, however it comes", () => {
+  // 10 bytes a line at most: "ä" is 2 bytes, so "ääääää" (12 bytes) is over, "äääää" is not.
+  const data = new TextEncoder().encode("short\näääää\n0123456789\nääääää and more\nnext\n");
+  for (const size of [1, 3, 7, data.length]) {
+    const lines = new LineSplitter({ maxLineBytes: 10 });
+    const out: string[] = [];
+    assert.throws(
+      () => {
+        for (const p of pieces(data, size)) for (const l of lines.push(p)) out.push(l);
+      },
+      (e: Error) => e instanceof LineTooLongError && e.limit === 10,
+      `pieces of ${size} bytes`,
+    );
+    assert.deepEqual(out, ["short", "äääää", "0123456789"], `pieces of ${size} bytes`);
+  }
+  // Without a newline at all: it throws once the pending bytes pass the limit.
+  const flood = new LineSplitter({ maxLineBytes: 1000 });
+  let pushed = 0;
+  assert.throws(() => {
+    for (; pushed < 100; pushed++) [...flood.push(new Uint8Array(64).fill(120))];
+  }, LineTooLongError);
+  assert.equal(pushed, 15, "1024 bytes is the first amount over 1000");
+});
+
+Deno.test("LineSplitter: overflow truncate cuts a long line, marks it and keeps splitting", async () => {
+  const text = `a\n${"x".repeat(50)}\n${"ü".repeat(30)}\nb\n${"y".repeat(40)}`;
+  const data = new TextEncoder().encode(text);
+  for (const size of [1, 5, 16, data.length]) {
+    const stream = ReadableStream.from(pieces(data, size));
+    const out: string[] = [];
+    for await (const l of readLines(stream, { maxLineBytes: 20, overflow: "truncate" })) {
+      out.push(l);
+    }
+    assert.equal(out.length, 5, `pieces of ${size} bytes`);
+    assert.equal(out[0], "a");
+    assert.equal(out[1], "x".repeat(20) + CUT_MARK);
+    assert.ok(out[2].startsWith("üüüüüüüüüü") && out[2].endsWith(CUT_MARK), out[2]);
+    assert.ok(!out[2].slice(0, -CUT_MARK.length).includes("\n"));
+    assert.equal(out[3], "b");
+    assert.equal(out[4], "y".repeat(20) + CUT_MARK, "the last line without a newline too");
+  }
 });

@@ -5,6 +5,7 @@
  * granted hosts and env names. Never run, ffi, sys, all or remote imports.
  * @module
  */
+import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { isAbsolute, join, normalize, relative, resolve } from "node:path";
 
@@ -74,10 +75,21 @@ export function isInside(dir: string, path: string): boolean {
   return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
 }
 
-/** Resolves a granted read path: absolute as given, relative against the data folder. */
+/**
+ * Resolves a granted read path: absolute as given (the approval showed it as a path outside the
+ * data folder), relative against the data folder; refuses a relative one that escapes it.
+ */
 export function resolveReadPath(dataDir: string, path: string): string {
   checkListItem("read", path);
-  return isAbsolute(path) ? normalize(path) : resolve(dataDir, path);
+  if (isAbsolute(path)) return normalize(path);
+  const full = resolve(dataDir, path);
+  if (!isInside(dataDir, full)) {
+    throw new RangeError(
+      `sandbox: read permission ${JSON.stringify(path)} resolves to ${full}, outside the ` +
+        `plugin's data folder ${dataDir}; a relative read path stays under the data folder`,
+    );
+  }
+  return full;
 }
 
 /** Resolves a granted write path under the data folder; refuses one that escapes it. */
@@ -91,6 +103,17 @@ export function resolveWritePath(dataDir: string, path: string): string {
     );
   }
   return full;
+}
+
+/**
+ * The origin a plugin's processes run at (`--location`), one per plugin folder. Deno keys the
+ * storages it keeps outside any permission (the Cache API, `localStorage`, `Deno.openKv()`
+ * without a path) by origin; the child closes them, and should code get past that (a Worker's
+ * globals are not guarded), what it stores is still not shared with other plugins.
+ */
+export function pluginOrigin(pluginDir: string): string {
+  const id = createHash("sha256").update(resolve(pluginDir)).digest("hex").slice(0, 32);
+  return `http://p${id}.plugin.sluice.invalid/`;
 }
 
 /** Builds the `deno run` arguments and the environment for a sandboxed plugin process. */
@@ -118,6 +141,7 @@ export function buildSandboxCommand(opts: SandboxCommandOptions): SandboxCommand
     "--deny-import",
     "--no-check",
     `--config=${resolve(opts.hostConfig)}`,
+    `--location=${pluginOrigin(opts.pluginDir)}`,
     `--v8-flags=--max-old-space-size=${Math.max(16, Math.floor(opts.memoryMb))}`,
     `--allow-read=${[...new Set(read)].join(",")}`,
   ];

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { buildSandboxCommand, CHILD_MAIN, SDK_DIR } from "./sandbox_args.ts";
+import { buildSandboxCommand, CHILD_MAIN, pluginOrigin, SDK_DIR } from "./sandbox_args.ts";
 import { resolve } from "node:path";
 
 const SDK = resolve(SDK_DIR);
@@ -33,6 +33,7 @@ Deno.test("sandbox command grants exactly the stage's permissions", () => {
     "--deny-import",
     "--no-check",
     "--config=/app/deno.json",
+    `--location=${pluginOrigin("/plugins/p")}`,
     "--v8-flags=--max-old-space-size=96",
     `--allow-read=/plugins/p,${SDK},/uploads/in.csv,/data/run1/p/lists,/srv/shared`,
     "--allow-write=/data/run1/p/out,/data/run1/p",
@@ -58,6 +59,10 @@ Deno.test("sandbox command refuses escaping writes and comma tricks", () => {
     /outside the plugin's data/,
   );
   assert.throws(() => buildSandboxCommand(opts({ write: ["/etc"] })), /outside the plugin's data/);
+  assert.throws(
+    () => buildSandboxCommand(opts({ read: ["../../sluice.kv"] })),
+    /read permission "\.\.\/\.\.\/sluice\.kv" resolves to \/data\/sluice\.kv, outside the plugin's data folder/,
+  );
   assert.throws(() => buildSandboxCommand(opts({ read: ["a,/etc"] })), /no comma/);
   assert.throws(() => buildSandboxCommand(opts({ net: ["a.com,b.com"] })), /no comma/);
   assert.throws(() => buildSandboxCommand(opts({ env: ["A=B"] })), /not a variable name/);
@@ -73,4 +78,14 @@ Deno.test("net * (any host, shown at approval) becomes a bare --allow-net and no
     `--allow-read=/plugins/p,${SDK}`,
     "--allow-net",
   ]);
+});
+
+Deno.test("each plugin folder runs at an origin of its own (Deno's origin-keyed storages)", () => {
+  const location = (pluginDir: string) =>
+    buildSandboxCommand({ ...base, pluginDir, permissions: {}, hostEnv: () => undefined }).args
+      .find((a) => a.startsWith("--location="));
+  const a = location("/plugins/a");
+  assert.match(a ?? "", /^--location=http:\/\/p[0-9a-f]{32}\.plugin\.sluice\.invalid\/$/);
+  assert.equal(location("/plugins/a/"), a, "the same folder, the same origin");
+  assert.notEqual(location("/plugins/b"), a);
 });

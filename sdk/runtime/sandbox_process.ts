@@ -15,12 +15,14 @@ import {
   type ChildMessage,
   FRAME_MARK,
   isChildMessage,
+  LineTooLongError,
   readLines,
   type Request,
 } from "./protocol.ts";
 import { buildSandboxCommand, type SandboxCommandOptions } from "./sandbox_args.ts";
 import { SandboxError } from "./sandbox_error.ts";
 import { describeDeath, loadErrorMessage, StderrTail } from "./death.ts";
+import { SecretMasker } from "./secret_mask.ts";
 
 /** A log line from a sandboxed plugin, with where it came from. */
 export interface SandboxLogEntry {
@@ -58,7 +60,27 @@ export interface StartSandboxOptions extends Omit<SandboxCommandOptions, "dataDi
   onMetric?: (kind: "count" | "gauge", name: string, value: number) => void;
   /** Aborting it kills the process. */
   signal?: AbortSignal;
+  /**
+   * Most bytes of one stdout line (a protocol message, or stray output); default
+   * {@linkcode MAX_STDOUT_LINE_BYTES}. A longer line is a protocol error: the process is killed.
+   */
+  maxLineBytes?: number;
+  /** Most bytes kept of one stderr line (the rest is cut); default {@linkcode MAX_STDERR_LINE_BYTES}. */
+  maxStderrLineBytes?: number;
 }
+
+/**
+ * Default limit of one stdout line of a plugin process: 64 MiB. The largest answers are a
+ * chunk's items: a 200-item chunk of the flagship pipeline after `http-probe` (each item keeps
+ * up to 16 KiB of a page's HTML and 4 KiB of its text) is about 4-5 MB, 20 MB if every page
+ * were the worst case for JSON escaping; stages may use chunks of up to 100,000 items, so the
+ * limit is not tight, only far below what would exhaust the host (a plugin writing without a
+ * newline made the host hold the text until V8 refused to make the string, and the host died).
+ */
+export const MAX_STDOUT_LINE_BYTES = 64 * 1024 * 1024;
+
+/** Default bytes kept of one stderr line of a plugin process (the rest is cut): 64 KiB. */
+export const MAX_STDERR_LINE_BYTES = 64 * 1024;
 
 /** Options of one call. */
 export interface SandboxCallOptions {
@@ -102,6 +124,8 @@ interface LoadResult {
 const encoder = new TextEncoder();
 /** How long a deferred request (closing a run) waits for a request to go with. */
 const LAZY_MS = 100;
+/** How plugin log lines show a secret of their runs (secrets of 3 characters and more). */
+const SECRET_MASK = { mask: "[secret]", minLength: 3 };
 /** Ends a request line whose items were spliced in as bytes. */
 const CLOSE_LINE = encoder.encode("}\n");
 
@@ -140,6 +164,8 @@ export class SandboxProcess {
   #opts: StartSandboxOptions;
   /** Secret values of every open run (masked in every log line of the process). */
   #secrets: string[] = [];
+  /** Masks {@link #secrets}; rebuilt when they change. */
+  #masker = new SecretMasker([], SECRET_MASK);
   #runs = new Map<number, OpenRun>();
   #nextRun = 1;
   #defaultRun?: number;
@@ -252,7 +278,7 @@ export class SandboxProcess {
     const secrets = Object.values(init.secrets).filter((s) => s.length >= 3);
     const entry: OpenRun = { ...sinks, secrets };
     this.#runs.set(run, entry);
-    this.#secrets = [...new Set([...this.#secrets, ...secrets])];
+    this.#setSecrets([...this.#secrets, ...secrets]);
     this.#call({ id: this.#nextId++, op: "open", run, init }, {}).catch((err) => {
       entry.failed = err instanceof SandboxError
         ? err
@@ -282,7 +308,12 @@ export class SandboxProcess {
   #forget(run: number): void {
     if (!this.#runs.delete(run)) return;
     if (this.#defaultRun === run) this.#defaultRun = undefined;
-    this.#secrets = [...new Set([...this.#runs.values()].flatMap((r) => r.secrets))];
+    this.#setSecrets([...this.#runs.values()].flatMap((r) => r.secrets));
+  }
+
+  #setSecrets(secrets: string[]): void {
+    this.#secrets = [...new Set(secrets)];
+    this.#masker = new SecretMasker(this.#secrets, SECRET_MASK);
   }
 
   #runOf(opts: SandboxCallOptions): number {
@@ -514,9 +545,7 @@ export class SandboxProcess {
 
   #log(entry: Omit<SandboxLogEntry, "pid">, run?: number): void {
     const full: SandboxLogEntry = { ...entry, pid: this.pid, msg: this.#redact(entry.msg) };
-    if (entry.data !== undefined && this.#secrets.length > 0) {
-      full.data = JSON.parse(this.#redact(JSON.stringify(entry.data)));
-    }
+    if (entry.data !== undefined && !this.#masker.empty) full.data = this.#masker.json(entry.data);
     // The latest call of the line's run (of any run, for lines no run claims) takes it; else
     // the run's own sink; else the process's.
     let sink = (run !== undefined ? this.#runs.get(run)?.onLog : undefined) ?? this.#opts.onLog;
@@ -527,14 +556,12 @@ export class SandboxProcess {
   }
 
   #redact(text: string): string {
-    for (const s of this.#secrets) text = text.replaceAll(s, "[secret]");
-    return text;
+    return this.#masker.text(text);
   }
 
-  #protocolError(detail: string): void {
-    void this.kill(
-      new SandboxError("protocol", `protocol error: ${detail}; the instance was killed`),
-    );
+  #protocolError(detail: string, advice?: string): void {
+    const text = `protocol error: ${detail}; the instance was killed${advice ? `; ${advice}` : ""}`;
+    void this.kill(new SandboxError("protocol", text));
   }
 
   #onMessage(msg: ChildMessage): void {
@@ -569,33 +596,71 @@ export class SandboxProcess {
     }
   }
 
+  /**
+   * Reads the child's stdout to its end. Never rejects: a line over the limit, or anything else
+   * that goes wrong here, kills the process and fails its calls (see {@linkcode #protocolError}).
+   */
   async #readStdout(): Promise<void> {
-    for await (const line of readLines(this.#child.stdout)) {
-      const mark = line.indexOf(FRAME_MARK);
-      const stray = mark < 0 ? line : line.slice(0, mark);
-      if (stray.trim() !== "") this.#log({ level: "info", msg: stray, source: "stdout" });
-      if (mark < 0) continue;
-      let msg: unknown;
-      try {
-        msg = JSON.parse(line.slice(mark + 1));
-      } catch {
-        this.#protocolError(`the plugin wrote a broken protocol line: ${line.slice(0, 120)}`);
-        continue;
+    const maxLineBytes = this.#opts.maxLineBytes ?? MAX_STDOUT_LINE_BYTES;
+    try {
+      for await (const line of readLines(this.#child.stdout, { maxLineBytes })) {
+        this.#onStdoutLine(line);
       }
-      if (!isChildMessage(msg)) {
-        this.#protocolError(`the plugin wrote an unknown message: ${line.slice(0, 120)}`);
-        continue;
-      }
-      this.#onMessage(msg);
+    } catch (err) {
+      if (err instanceof LineTooLongError) {
+        this.#protocolError(
+          `the plugin wrote more than ${byteText(err.limit)} to stdout without a newline (the ` +
+            "limit of one protocol message)",
+          "if that was the answer to a chunk, give the stage smaller chunks (`chunk`)",
+        );
+      } else this.#protocolError(`reading the plugin's stdout failed: ${errorText(err)}`);
+      await this.#child.stdout.cancel().catch(() => {});
     }
   }
 
+  #onStdoutLine(line: string): void {
+    const mark = line.indexOf(FRAME_MARK);
+    const stray = mark < 0 ? line : line.slice(0, mark);
+    if (stray.trim() !== "") this.#log({ level: "info", msg: stray, source: "stdout" });
+    if (mark < 0) return;
+    let msg: unknown;
+    try {
+      msg = JSON.parse(line.slice(mark + 1));
+    } catch {
+      return this.#protocolError(`the plugin wrote a broken protocol line: ${line.slice(0, 120)}`);
+    }
+    if (!isChildMessage(msg)) {
+      return this.#protocolError(`the plugin wrote an unknown message: ${line.slice(0, 120)}`);
+    }
+    this.#onMessage(msg);
+  }
+
+  /** Reads the child's stderr to its end (long lines cut). Never rejects, like stdout's reader. */
   async #readStderr(): Promise<void> {
-    for await (const line of readLines(this.#child.stderr)) {
-      this.#stderr.push(line);
-      if (line.trim() !== "") this.#log({ level: "warn", msg: line, source: "stderr" });
+    const maxLineBytes = this.#opts.maxStderrLineBytes ?? MAX_STDERR_LINE_BYTES;
+    try {
+      for await (
+        const line of readLines(this.#child.stderr, { maxLineBytes, overflow: "truncate" })
+      ) {
+        this.#stderr.push(line);
+        if (line.trim() !== "") this.#log({ level: "warn", msg: line, source: "stderr" });
+      }
+    } catch (err) {
+      this.#protocolError(`reading the plugin's stderr failed: ${errorText(err)}`);
+      await this.#child.stderr.cancel().catch(() => {});
     }
   }
+}
+
+/** `64 MiB`, `64 KiB` or `1000 bytes`. */
+function byteText(n: number): string {
+  if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`;
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`;
+  return `${n} bytes`;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
 function reasonText(reason: unknown): string {

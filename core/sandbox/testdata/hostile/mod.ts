@@ -61,6 +61,19 @@ const attacks: Record<string, (arg: Arg) => unknown> = {
     return "opened";
   },
   localStorage: () => localStorage.getItem("anything"),
+  caches: async () => {
+    const cache = await caches.open("shared");
+    await cache.put("https://channel.invalid/", new Response("a message for another plugin"));
+    return "cached";
+  },
+  floodStdout: (mib) => {
+    // Never a newline: the host must not gather all of it (it ran out of string length).
+    const piece = new TextEncoder().encode("x".repeat(1024 * 1024));
+    for (let i = 0; i < Number(mib); i++) {
+      for (let b = piece; b.length > 0;) b = b.subarray(Deno.stdout.writeSync(b));
+    }
+    return "flooded";
+  },
   memory: () => {
     const hog: number[][] = [];
     while (true) hog.push(new Array(1e6).fill(7));

@@ -12,7 +12,13 @@ export default definePlugin<{ apiKey: string; url: string; fail?: boolean }>({
     console.error("stderr key", config.apiKey);
     metrics.count("rate_limit_wait_ms", 5);
     metrics.gauge("circuit_open", 0);
-    if (config.fail) throw new Error(`upstream refused key ${config.apiKey} at ${config.url}`);
+    if (config.fail) {
+      // The key as is and inside JSON (escaped there, when it holds quotes or backslashes).
+      throw new Error(
+        `upstream refused key ${config.apiKey} at ${config.url}: ` +
+          JSON.stringify({ request: { key: config.apiKey } }),
+      );
+    }
     return items.map((i) => ({ ...i, trace: trace ?? null }));
   },
 });

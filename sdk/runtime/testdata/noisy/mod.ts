@@ -1,0 +1,45 @@
+import { definePlugin } from "@sluice/sdk";
+
+/** Writes `bytes` bytes of `x` to `out` in 64 KiB pieces, without a newline. */
+function flood(out: typeof Deno.stdout | typeof Deno.stderr, bytes: number): void {
+  const piece = new TextEncoder().encode("x".repeat(64 * 1024));
+  for (let left = bytes; left > 0; left -= piece.length) {
+    let b = piece.subarray(0, Math.min(piece.length, left));
+    while (b.length > 0) b = b.subarray(out.writeSync(b));
+  }
+}
+
+/**
+ * Per item `op`: `stdout` floods stdout with `bytes` bytes and no newline; `stderr` writes a
+ * stderr line of `bytes` bytes; `big` answers with a `bytes`-long field; `secret` logs the
+ * run's secret TOKEN in a message (as is and inside JSON) and in structured data; `location`
+ * answers the origin the process runs at.
+ */
+export default definePlugin({
+  process(items, { secrets, log }) {
+    return items.map((item) => {
+      const bytes = Number(item.bytes ?? 0);
+      switch (item.op) {
+        case "stdout":
+          flood(Deno.stdout, bytes);
+          return item;
+        case "stderr":
+          flood(Deno.stderr, bytes);
+          Deno.stderr.writeSync(new TextEncoder().encode("\nafter the long line\n"));
+          return item;
+        case "location":
+          return { ...item, location: globalThis.location?.href ?? null };
+        case "big":
+          return { ...item, big: "y".repeat(bytes) };
+        case "secret": {
+          const token = secrets.TOKEN;
+          console.log(`token ${token} as JSON: ${JSON.stringify({ token })}`);
+          log.info("structured", { token, nested: { list: [`Bearer ${token}`] } });
+          return item;
+        }
+        default:
+          return { ...item, ok: true };
+      }
+    });
+  },
+});
