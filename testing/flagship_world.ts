@@ -165,7 +165,7 @@ async function writePipeline(
           with: {
             enabled: true,
             baseUrl: urls.llm,
-            apiKey: "${{ secrets.LLM_KEY }}",
+            apiKey: "${{ secrets.OPENAI_API_KEY }}",
             perSecond: 2000,
             budgetTokens: 50_000_000,
           },
@@ -250,7 +250,7 @@ export async function startFlagship(o: FlagshipOptions): Promise<FlagshipFixture
       SLUICE_NETWORK_TIMEOUTS_CONNECT: "2000",
       SLUICE_NETWORK_TIMEOUTS_REQUEST: "2500",
       ...(pg ? { SLUICE_SECRET_DATABASE_URL: pg.url } : {}),
-      ...(llm ? { SLUICE_SECRET_LLM_KEY: "flagship-llm-key" } : {}),
+      ...(llm ? { SLUICE_SECRET_OPENAI_API_KEY: "flagship-llm-key" } : {}),
     };
     return {
       world,
