@@ -38,6 +38,8 @@ export interface DnsServerOptions {
   hostname?: string;
   /** Port to bind (default 0: any free port, the same one for UDP and TCP). */
   port?: number;
+  /** Called with the sender of every UDP query (tests of the client's source ports). */
+  onUdpQuery?: (from: { address: string; port: number }) => void;
 }
 
 /** A running DNS server. */
@@ -180,6 +182,7 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   for (let attempt = 1; !udp; attempt++) {
     const sock = dgram.createSocket("udp4");
     sock.on("message", (msg: Buffer, rinfo: dgram.RemoteInfo) => {
+      options.onUdpQuery?.({ address: rinfo.address, port: rinfo.port });
       handle(msg, false, (out) => {
         if (!closed) sock.send(out, rinfo.port, rinfo.address);
       });

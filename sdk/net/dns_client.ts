@@ -75,6 +75,8 @@ interface Server {
 interface Pending {
   server: Server;
   name: string;
+  /** The socket the query went out on: only an answer arriving there counts. */
+  socket: QuerySocket;
   resolve: (msg: dnsPacket.Packet | Error) => void;
 }
 
@@ -121,16 +123,36 @@ function toRecords(list: dnsPacket.Answer[] | undefined): DnsRecordData[] {
 const sameName = (a: string, b: string) =>
   a.toLowerCase().replace(/\.$/, "") === b.toLowerCase().replace(/\.$/, "");
 
+/** A UDP socket queries go out on, and how many it sent and still waits for. */
+interface QuerySocket {
+  socket: dgram.Socket;
+  family: 4 | 6;
+  sent: number;
+  waiting: number;
+}
+
 /**
- * A DNS client over one UDP socket per address family. Create one per plugin instance, reuse it
- * for every query, `close()` it at the end (or `using`).
+ * Queries one socket sends before the next ones go out on a new socket (a new random source
+ * port): an off-path attacker forging answers must then guess the port as well as the 16-bit id,
+ * for a cost of one socket per this many queries.
+ */
+export const QUERIES_PER_SOCKET = 256;
+
+/**
+ * A DNS client over UDP sockets it opens as it goes: one per address family at a time, each
+ * replaced by a new one (a new source port) after {@link QUERIES_PER_SOCKET} queries and closed
+ * once its last answer is in. Query ids come from `crypto.getRandomValues`. Create one client per
+ * plugin instance, reuse it for every query, `close()` it at the end (or `using`).
  */
 export class DnsClient implements Disposable {
   #servers: Server[];
   #timeoutMs: number;
   #attempts: number;
   #payload: number;
-  #sockets = new Map<4 | 6, dgram.Socket>();
+  #current = new Map<4 | 6, QuerySocket>();
+  #open = new Set<QuerySocket>();
+  #ids = new Uint16Array(256);
+  #idsLeft = 0;
   #pending = new Map<number, Pending>();
   #closed = false;
   #limiter: Limiter;
@@ -150,6 +172,11 @@ export class DnsClient implements Disposable {
   /** Queries currently waiting for an answer. */
   get inFlight(): number {
     return this.#pending.size;
+  }
+
+  /** UDP sockets open now (the current ones and those still waiting for answers). */
+  get openSockets(): number {
+    return this.#open.size;
   }
 
   /**
@@ -209,8 +236,9 @@ export class DnsClient implements Disposable {
     this.#closed = true;
     for (const p of this.#pending.values()) p.resolve(new Error("client closed"));
     this.#pending.clear();
-    for (const s of this.#sockets.values()) s.close();
-    this.#sockets.clear();
+    for (const s of this.#open) s.socket.close();
+    this.#open.clear();
+    this.#current.clear();
   }
 
   /** Same as `close()`. */
@@ -218,22 +246,44 @@ export class DnsClient implements Disposable {
     this.close();
   }
 
-  #socket(family: 4 | 6): dgram.Socket {
-    let s = this.#sockets.get(family);
-    if (!s) {
-      s = dgram.createSocket(family === 6 ? "udp6" : "udp4");
-      s.on("message", (msg: Buffer, rinfo: dgram.RemoteInfo) => this.#onMessage(msg, rinfo));
-      s.on("error", () => {}); // per-send errors are reported through the send callback
-      this.#sockets.set(family, s);
+  /** The socket the next query of `family` goes out on (counted as waiting until released). */
+  #socket(family: 4 | 6): QuerySocket {
+    let s = this.#current.get(family);
+    if (!s || s.sent >= QUERIES_PER_SOCKET) {
+      if (s && s.waiting === 0) this.#closeSocket(s);
+      const socket = dgram.createSocket(family === 6 ? "udp6" : "udp4");
+      const qs: QuerySocket = { socket, family, sent: 0, waiting: 0 };
+      socket.on(
+        "message",
+        (msg: Buffer, rinfo: dgram.RemoteInfo) => this.#onMessage(qs, msg, rinfo),
+      );
+      socket.on("error", () => {}); // per-send errors are reported through the send callback
+      this.#current.set(family, qs);
+      this.#open.add(qs);
+      s = qs;
     }
+    s.sent++;
+    s.waiting++;
     return s;
   }
 
-  #onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+  /** A query on `s` ended; a replaced socket closes with its last one. */
+  #release(s: QuerySocket): void {
+    s.waiting--;
+    if (s.waiting === 0 && this.#current.get(s.family) !== s) this.#closeSocket(s);
+  }
+
+  #closeSocket(s: QuerySocket): void {
+    if (this.#open.delete(s)) s.socket.close();
+  }
+
+  #onMessage(s: QuerySocket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
     if (msg.length < 12) return;
     const id = msg.readUInt16BE(0);
     const p = this.#pending.get(id);
-    if (!p || p.server.port !== rinfo.port || p.server.host !== rinfo.address) return;
+    if (!p || p.socket !== s || p.server.port !== rinfo.port || p.server.host !== rinfo.address) {
+      return;
+    }
     let packet: dnsPacket.Packet;
     try {
       packet = dnsPacket.decode(msg);
@@ -248,9 +298,14 @@ export class DnsClient implements Disposable {
     p.resolve(packet);
   }
 
+  /** An id no pending query has, from the system's secure random source (taken 256 at a time). */
   #newId(): number {
     for (let tries = 0; tries < 100; tries++) {
-      const id = (Math.random() * 0x10000) >>> 0;
+      if (this.#idsLeft === 0) {
+        crypto.getRandomValues(this.#ids);
+        this.#idsLeft = this.#ids.length;
+      }
+      const id = this.#ids[--this.#idsLeft];
       if (!this.#pending.has(id)) return id;
     }
     throw new Error("DNS client: too many queries in flight (65536 ids in use)");
@@ -277,18 +332,23 @@ export class DnsClient implements Disposable {
     const id = this.#newId();
     const msg = this.#encode(id, name, type);
     return new Promise<dnsPacket.Packet | Error | "timeout" | "aborted">((resolve) => {
+      const socket = this.#socket(server.family);
+      let ended = false;
       const done = (v: dnsPacket.Packet | Error | "timeout" | "aborted") => {
+        if (ended) return;
+        ended = true;
         clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
         if (this.#pending.get(id)?.resolve === pending.resolve) this.#pending.delete(id);
+        if (!this.#closed) this.#release(socket);
         resolve(v);
       };
       const onAbort = () => done("aborted");
       const timer = setTimeout(() => done("timeout"), this.#timeoutMs);
-      const pending: Pending = { server, name, resolve: done };
+      const pending: Pending = { server, name, socket, resolve: done };
       signal?.addEventListener("abort", onAbort, { once: true });
       this.#pending.set(id, pending);
-      this.#socket(server.family).send(msg, server.port, server.host, (err) => {
+      socket.socket.send(msg, server.port, server.host, (err) => {
         if (err) done(err);
       });
     }).then(async (r): Promise<DnsQueryResult> => {

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { startDnsServer } from "../../testing/dns_server.ts";
-import { DnsClient, type DnsResponse, isDnsFailure, parseServer } from "./dns_client.ts";
+import {
+  DnsClient,
+  type DnsResponse,
+  isDnsFailure,
+  parseServer,
+  QUERIES_PER_SOCKET,
+} from "./dns_client.ts";
 
 const zones = {
   "ok.test": { A: ["192.0.2.1", "192.0.2.2"], MX: [{ preference: 10, exchange: "mx.ok.test" }] },
@@ -102,6 +108,24 @@ Deno.test("DnsClient matches many concurrent answers to their queries on one soc
       Object.keys(data).map((name) => client.query(name, "A") as Promise<DnsResponse>),
     );
     results.forEach((r, i) => assert.deepEqual(r.answers.map((a) => a.data), data[`h${i}.test`].A));
+    assert.equal(client.inFlight, 0);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("DnsClient moves to a new source port every QUERIES_PER_SOCKET queries and closes the old", async () => {
+  const data: Record<string, { A: string[] }> = {};
+  const n = QUERIES_PER_SOCKET * 2 + 50;
+  for (let i = 0; i < n; i++) data[`p${i}.test`] = { A: ["198.51.100.7"] };
+  const ports = new Set<number>();
+  const server = await startDnsServer({ zones: data, onUdpQuery: (from) => ports.add(from.port) });
+  using client = new DnsClient({ servers: [server.address], timeoutMs: 2000, concurrency: 32 });
+  try {
+    const results = await Promise.all(Object.keys(data).map((name) => client.query(name, "A")));
+    assert.ok(results.every((r) => !isDnsFailure(r) && r.rcode === "NOERROR"));
+    assert.equal(ports.size, 3, `${n} queries from 3 source ports, got ${[...ports]}`);
+    assert.equal(client.openSockets, 1, "replaced sockets are closed once their answers are in");
     assert.equal(client.inFlight, 0);
   } finally {
     await server.close();
