@@ -7,7 +7,7 @@
  *   `Telefon`, …) and get their canonical lower-case name, so `item.name` works whatever the
  *   spreadsheet calls the column. Other columns keep their header as written.
  * - Names that csv-source or later first-party stages set themselves (`key`, `row`, `score`,
- *   `lead`, `website`, …) would be overwritten: such a column is kept as `input_<name>`.
+ *   `lead`, …) would be overwritten: such a column is kept as `input_<name>`.
  * - A repeated column name gets `_2`, `_3`, … instead of silently losing a value.
  * @module
  */
@@ -45,8 +45,10 @@ export const DOMAIN_COLUMNS = ["domain", "website", "url", "homepage", "web", "s
 
 /**
  * Field names set by csv-source (`key`, `row`, `domain`) or by later first-party stages; an input
- * column of such a name is kept as `input_<name>`. `domain` is the exception: it is read as the
- * website value and csv-source writes the same value back.
+ * column of such a name is kept as `input_<name>`. Two exceptions: `domain` is read as the
+ * website value and csv-source writes the same value back, and `website` (which classify replaces
+ * with its verdict) keeps its name, as its value lives on in `domain` (and normalize's
+ * `domain_input`); renaming the commonest website column would only surprise.
  */
 export const RESERVED = new Set([
   "key",
@@ -58,7 +60,6 @@ export const RESERVED = new Set([
   "duplicates",
   "dns",
   "http",
-  "website",
   "lead",
   "lead_reason",
   "mail",

@@ -26,14 +26,14 @@ Deno.test("prepareHeader: names later stages set are kept as input_<name>; repea
   const h = prepareHeader(["name", "Website", "key", "score", "lead", "name", "Name"]);
   assert.deepEqual(h.fields, [
     "name",
-    "input_website",
+    "website",
     "input_key",
     "input_score",
     "input_lead",
     "name_2",
     "Name",
   ]);
-  assert.deepEqual(h.domainColumns, [1], "the website is still read from the renamed column");
+  assert.deepEqual(h.domainColumns, [1]);
   assert.ok(h.renamed.some(([w, f]) => w === "key" && f === "input_key"));
 });
 
