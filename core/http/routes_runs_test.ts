@@ -341,6 +341,15 @@ stages:
     });
     assert.equal(big.status, 413);
     assert.match((await big.json()).detail, /larger than 2000 bytes/);
+    // JSON lines for a CSV source: refused before anything is stored, as a webhook would be.
+    const wrongType = await s.call(`${API_BASE}/pipelines/csv/runs`, {
+      method: "POST",
+      as: "operator",
+      headers: { "content-type": "application/x-ndjson" },
+      body: '{"name":"Acme","domain":"acme.example"}\n',
+    });
+    assert.equal(wrongType.status, 415);
+    assert.match((await wrongType.json()).detail, /its source csv-source reads text\/csv/);
   } finally {
     await s.dispose();
   }

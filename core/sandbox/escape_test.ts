@@ -103,6 +103,7 @@ Deno.test("escape suite: a hostile plugin cannot get out of its sandbox", async 
       ["open the KV store shared by every script", "openKv", ""],
       ["use localStorage shared by every plugin", "localStorage", ""],
       ["use the Cache API shared by every plugin", "caches", ""],
+      ["start a Worker, whose globals the sandbox does not guard", "worker", ""],
     ];
     for (const [label, attack, arg] of attempts) {
       await t.step(label, async () => {

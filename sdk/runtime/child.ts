@@ -130,7 +130,16 @@ function guardSharedStorage(): void {
       enumerable: true,
     });
   }
-  for (const [name, what] of [["localStorage", "localStorage"], ["caches", "the Cache API"]]) {
+  // A Worker's global scope would not carry these guards (its Cache API, KV and localStorage
+  // would be open again), so plugins get no Workers: a stage's parallelism is its concurrency
+  // and the plugin's callsPerInstance.
+  for (
+    const [name, what] of [
+      ["localStorage", "localStorage"],
+      ["caches", "the Cache API"],
+      ["Worker", "Web Workers"],
+    ]
+  ) {
     Object.defineProperty(globalThis, name, {
       get() {
         throw denied(`${what} (${name})`);

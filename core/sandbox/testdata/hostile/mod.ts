@@ -61,6 +61,12 @@ const attacks: Record<string, (arg: Arg) => unknown> = {
     return "opened";
   },
   localStorage: () => localStorage.getItem("anything"),
+  worker: () => {
+    // A worker's globals would not carry the child's guards: its Cache API and KV are open.
+    const w = new Worker(new URL("./mod.ts", import.meta.url).href, { type: "module" });
+    w.terminate();
+    return "started";
+  },
   caches: async () => {
     const cache = await caches.open("shared");
     await cache.put("https://channel.invalid/", new Response("a message for another plugin"));
