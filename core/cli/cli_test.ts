@@ -64,6 +64,14 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
         join(dir, "missing.yaml"),
         "name: missing\nsource: { plugin: jsonl-source, with: { path: /nonexistent/in.jsonl }, retry: { attempts: 1 } }\n",
       );
+      // A source that reads the input file, run without one: refused before anything runs.
+      const noInput = await sluice(["run", join(ROOT, "pipelines/hello.yaml")], env, dir);
+      assert.equal(noInput.code, 1);
+      assert.match(
+        noInput.stderr,
+        /pipeline hello reads its items from an input file \(its source csv-source reads text\/csv\) and none was given: pass --input FILE.*nothing was run/,
+      );
+      assert.ok(!noInput.stderr.includes("started"), noInput.stderr);
       const bad = await sluice(["run", "missing.yaml", "--run-id", "bad"], env, dir);
       assert.equal(bad.code, 1);
       assert.match(bad.stderr, /run bad failed/);

@@ -4,8 +4,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { prepareRun } from "../engine/prepare.ts";
 import { EngineError } from "../engine/engine.ts";
+import { missingInputFile, prepareRun } from "../engine/prepare.ts";
 import { resolveInputs } from "../pipeline/inputs.ts";
 import { secretNamesUsed } from "../pipeline/template.ts";
 import { splitPluginRef } from "../plugins/manifest.ts";
@@ -74,6 +74,13 @@ export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Pr
       if (!(await Deno.stat(inputFile)).isFile) throw new Error("not a file");
     } catch (e) {
       io.err(`--input ${values.input}: cannot read it (${(e as Error).message})\n`);
+      return 1;
+    }
+  }
+  if (!inputFile && !values["run-id"]) {
+    const missing = missingInputFile(parsed.pipeline, ctx.registry);
+    if (missing) {
+      io.err(`${file}: ${missing}; nothing was run\n`);
       return 1;
     }
   }

@@ -42,6 +42,24 @@ export interface PrepareOptions {
   now?: number;
 }
 
+/**
+ * Why a run of `pipeline` without an input file cannot work, or undefined: its source plugin
+ * reads the run's input file (its manifest lists the media types it `accepts`) and the pipeline
+ * gives it no `with.path`. Checked before a run is created, so the user is asked for the file
+ * instead of getting a run that fails.
+ */
+export function missingInputFile(
+  pipeline: Pipeline,
+  registry: PluginRegistry,
+): string | undefined {
+  const { name, range } = splitPluginRef(pipeline.source.plugin);
+  const accepts = registry.resolve(name, range)?.manifest.accepts;
+  if (!accepts?.length || pipeline.source.with?.path !== undefined) return undefined;
+  return `pipeline ${pipeline.name} reads its items from an input file (its source ${name} reads ` +
+    `${accepts.join(" or ")}) and none was given: pass --input FILE, upload the file with the ` +
+    "run, or set the source's with.path";
+}
+
 /** Builds the run record (state `queued`). Throws {@link EngineError} for unknown plugins. */
 export function prepareRun(o: PrepareOptions): RunRecord {
   const d = o.defaults ?? DEFAULT_STAGE;

@@ -41,7 +41,12 @@ export const CSP = "default-src 'self'; script-src 'self'; " +
   "style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; " +
   "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-/** CSP, frame-ancestors/X-Frame-Options, Referrer-Policy, nosniff and friends. */
+/**
+ * CSP, frame-ancestors/X-Frame-Options, Referrer-Policy, nosniff and friends; and
+ * `Cache-Control: no-store` on every answer that does not set its own caching (static assets
+ * do), so no page or API answer of a logged-in user stays in the browser's cache, where Back
+ * would show it again after logging out.
+ */
 export function securityHeaders(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     await next();
@@ -52,6 +57,7 @@ export function securityHeaders(): MiddlewareHandler<AppEnv> {
     h.set("x-content-type-options", "nosniff");
     h.set("cross-origin-opener-policy", "same-origin");
     h.set("permissions-policy", "camera=(), microphone=(), geolocation=()");
+    if (!h.has("cache-control")) h.set("cache-control", "no-store");
     if (c.req.url.startsWith("https:")) {
       h.set("strict-transport-security", "max-age=31536000");
     }

@@ -8,7 +8,7 @@ import { z } from "@hono/zod-openapi";
 import { streamSSE } from "hono/streaming";
 import { EngineError } from "../engine/engine.ts";
 import { newRunId } from "../engine/engine.ts";
-import { prepareRun } from "../engine/prepare.ts";
+import { missingInputFile, prepareRun } from "../engine/prepare.ts";
 import { InputError, resolveInputs } from "../pipeline/inputs.ts";
 import { join } from "../paths.ts";
 import { splitPluginRef } from "../plugins/manifest.ts";
@@ -172,6 +172,8 @@ export function runRoutes(app: ApiApp, deps: AppDeps): void {
       await saveUpload(c.req.raw.body, inputFile, uploadMax);
     } else {
       given = valid<{ inputs?: Record<string, unknown> }>(c, "json").inputs ?? {};
+      const missing = missingInputFile(entry.pipeline, deps.registry);
+      if (missing) throw new HttpProblem(422, missing.replace("pass --input FILE, ", ""));
     }
     try {
       const p = c.get("principal")!;

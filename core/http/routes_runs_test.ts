@@ -349,6 +349,17 @@ stages:
       body: '{"name":"Acme","domain":"acme.example"}\n',
     });
     assert.equal(wrongType.status, 415);
+    // No upload at all: the CSV source has nothing to read; refused instead of a failing run.
+    const none = await s.call(`${API_BASE}/pipelines/csv/runs`, {
+      method: "POST",
+      as: "operator",
+      json: {},
+    });
+    assert.equal(none.status, 422);
+    assert.match(
+      (await none.json()).detail,
+      /reads its items from an input file .*upload the file/,
+    );
     assert.match((await wrongType.json()).detail, /its source csv-source reads text\/csv/);
   } finally {
     await s.dispose();

@@ -23,10 +23,43 @@ export function checkPlugins(data: unknown, registry: PluginRegistry, report: Re
   if (!doc) return;
   const source = asRecord(doc.source);
   if (source) checkStage(source, ["source"], "source", registry, report);
+  if (source) checkTriggerInputs(doc, source, registry, report);
   const stages = Array.isArray(doc.stages) ? doc.stages : [];
   stages.forEach((s, i) => {
     const stage = asRecord(s);
     if (stage) checkStage(stage, ["stages", i], "stage", registry, report);
+  });
+}
+
+/**
+ * A cron trigger (it starts runs without an input file) on a pipeline whose source reads one
+ * (its manifest `accepts` media types) and has no `with.path`: every run it starts would fail,
+ * so it is reported at the trigger.
+ */
+function checkTriggerInputs(
+  doc: Record<string, unknown>,
+  source: Record<string, unknown>,
+  registry: PluginRegistry,
+  report: Report,
+): void {
+  if (typeof source.plugin !== "string" || asRecord(source.with)?.path !== undefined) return;
+  const { name, range } = splitPluginRef(source.plugin);
+  let accepts: readonly string[] | undefined;
+  try {
+    accepts = registry.resolve(name, range)?.manifest.accepts;
+  } catch {
+    return; // a bad range is reported at the source
+  }
+  if (!accepts?.length) return;
+  const triggers = Array.isArray(doc.triggers) ? doc.triggers : [];
+  triggers.forEach((t, i) => {
+    const trigger = asRecord(t);
+    if (typeof trigger?.cron !== "string") return;
+    report(
+      ["triggers", i],
+      `a cron trigger starts runs without an input file, but the source ${name} reads its items from one ` +
+        `(${accepts!.join(" or ")}): set the source's with.path to the file to read`,
+    );
   });
 }
 

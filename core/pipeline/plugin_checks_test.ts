@@ -34,6 +34,7 @@ const REGISTRY = registry([
       additionalProperties: false,
     },
     permissions: { read: ["input"] },
+    accepts: ["text/csv"],
   },
   {
     name: "web-probe",
@@ -307,4 +308,31 @@ Deno.test("approved permissions from the lock file win over the manifest's", () 
     at(r, 'net "a.example.com" is not in the plugin\'s approved net permissions (www.example.com)'),
     "6:26",
   );
+});
+
+Deno.test("a cron trigger on a source that reads an input file needs the source's with.path", () => {
+  const yaml = (withPath: boolean) =>
+    lines(
+      "name: x",
+      "source:",
+      "  plugin: csv-source",
+      withPath ? "  with: { path: /data/in.csv }" : "  with: { delimiter: ';' }",
+      "triggers:",
+      '  - cron: "0 6 * * *"',
+      "  - webhook: crm",
+      "    body: inputs",
+      "  - webhook: items",
+    );
+  const r = parsePipeline(yaml(false), "c.yaml", { registry: REGISTRY });
+  assert.equal(at(r, "a cron trigger starts runs without an input file"), "6:5");
+  assert.ok(
+    r.problems.some((p) =>
+      /source csv-source reads its items from one \(text\/csv\): set the source's with\.path/.test(
+        p.message,
+      )
+    ),
+  );
+  assert.equal(r.problems.filter((p) => p.message.includes("without an input file")).length, 1);
+  const ok = parsePipeline(yaml(true), "c.yaml", { registry: REGISTRY });
+  assert.ok(!ok.problems.some((p) => p.message.includes("without an input file")));
 });

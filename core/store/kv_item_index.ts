@@ -317,6 +317,9 @@ export async function queryIndex(
     lo = Math.max(lo, eq.value);
     hi = Math.min(hi, eq.value);
   }
+  // An empty range (score >= 90 and score <= 10) matches nothing; KV refuses a start key above
+  // the end key.
+  if (lo > hi) return { refs, done: true };
   const end: Deno.KvKey = hi === Infinity ? [...base, sf, 2] : [...nums, hi, Infinity];
   const start: Deno.KvKey = lo === -Infinity ? nums : [...nums, lo];
   const afterNum = after && typeof after.value === "number" ? after : undefined;

@@ -168,6 +168,14 @@ Deno.test("sorted queries: by value, ties in item order, items without a value l
         positions(refs),
         order(desc).filter((i) => i % 2 === 1 && s(i) !== null && s(i)! > 2 && s(i)! <= 6),
       );
+      // An empty range (from above to) matches nothing, in either order, without an error.
+      const empty = await all(store, {
+        runId: "r",
+        stage: 2,
+        where: [{ field: "score", op: ">=", value: 90 }, { field: "score", op: "<=", value: 10 }],
+        sort: { field: "score", desc },
+      }, 4);
+      assert.deepEqual(empty, [], `empty range, desc ${desc}`);
     }
   });
 });

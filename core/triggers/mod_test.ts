@@ -8,7 +8,7 @@ Deno.test("startTriggers: wires the scheduler and the webhook intake to one stor
     builtinDir: join(ROOT, "plugins"),
     pipelines: {
       "p.yaml": `name: p
-source: { plugin: jsonl-source }
+source: { plugin: jsonl-source, with: { path: cron-items.jsonl } }
 triggers:
   - { id: minutely, cron: "* * * * *" }
   - { webhook: in, auth: bearer, secret: "\${{ secrets.TOKEN }}" }

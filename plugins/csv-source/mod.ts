@@ -8,6 +8,7 @@
  */
 import { definePlugin, InputError, type Item, type Rejected } from "@sluice/sdk";
 import { readLines } from "@sluice/sdk/io/read_lines.ts";
+import { sourceFile } from "@sluice/sdk/io/source_file.ts";
 import { type CsvEncoding, sniffEncoding } from "./encoding.ts";
 import { DOMAIN_COLUMNS, type Header, list, prepareHeader } from "./header.ts";
 import { guessDelimiter, parseRecord, scanRecords } from "./records.ts";
@@ -34,7 +35,7 @@ const MAX_RECORD_LINES = 100;
 
 export default definePlugin<Config>({
   async read(cursor, limit, ctx) {
-    const path = ctx.config.path ?? ctx.inputFile;
+    const path = sourceFile(ctx, ctx.config.path);
     if (!path) throw new InputError("csv-source: no file: pass --input FILE or set with.path");
     const at: Cursor = (cursor as Cursor | null) ?? { offset: 0, line: 0, row: 0 };
     const maxLines = ctx.config.maxRecordLines ?? MAX_RECORD_LINES;

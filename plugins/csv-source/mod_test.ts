@@ -226,3 +226,23 @@ Deno.test("csv-source reads Windows-1252 files (Excel's plain CSV), also after a
     await Deno.remove(d, { recursive: true });
   }
 });
+
+Deno.test("csv-source: the run's input file wins; else with.path, relative to its data folder", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "csv-source-data-" });
+  const f = await csvFile("name,domain\nUploaded,up.example\n");
+  try {
+    await Deno.writeTextFile(`${dataDir}/scheduled.csv`, "name,domain\nScheduled,sched.example\n");
+    const scheduled = await runPlugin({ dir, dataDir, config: { path: "scheduled.csv" } });
+    assert.deepEqual(scheduled.items.map((i) => i.domain), ["sched.example"]);
+    const uploaded = await runPlugin({
+      dir,
+      dataDir,
+      inputFile: f.path,
+      config: { path: "scheduled.csv" },
+    });
+    assert.deepEqual(uploaded.items.map((i) => i.domain), ["up.example"], "the upload wins");
+  } finally {
+    await f.cleanup();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

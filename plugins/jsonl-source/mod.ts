@@ -5,6 +5,7 @@
  */
 import { definePlugin, InputError, type Item, type Rejected } from "@sluice/sdk";
 import { readLines } from "@sluice/sdk/io/read_lines.ts";
+import { sourceFile } from "@sluice/sdk/io/source_file.ts";
 
 interface Config {
   path?: string;
@@ -17,7 +18,7 @@ interface Cursor {
 
 export default definePlugin<Config>({
   async read(cursor, limit, ctx) {
-    const path = ctx.config.path ?? ctx.inputFile;
+    const path = sourceFile(ctx, ctx.config.path);
     if (!path) throw new InputError("jsonl-source: no file: pass --input FILE or set with.path");
     const at = (cursor as Cursor | null) ?? { offset: 0, line: 0 };
     const { lines, offset, eof } = await readLines(path, at.offset, limit);
