@@ -8,6 +8,9 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml, parseAllDocuments } from "yaml";
 import { SluiceMetrics } from "../core/telemetry/sluice_metrics.ts";
+import { backlogCollector } from "../core/telemetry/backlog.ts";
+import { createTelemetry } from "../core/telemetry/setup.ts";
+import { CIRCUIT_OPEN, RATE_LIMIT_WAIT_MS } from "../sdk/api/api_metrics.ts";
 import { loadConfig } from "../core/config/config.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -120,7 +123,7 @@ Deno.test("kubernetes manifests are well-formed and refer to what they define", 
   assert.deepEqual(worker.spec.template.spec.containers[0].args, ["worker"]);
   const [hpa] = byKind("HorizontalPodAutoscaler");
   assert.equal(hpa.spec.scaleTargetRef.name, "sluice-worker");
-  assert.equal(hpa.spec.metrics[0].external.metric.name, "sluice_queue_depth");
+  assert.equal(hpa.spec.metrics[0].external.metric.name, "sluice_queue_depth_all");
   for (const s of byKind("Service")) {
     const pods = [...byKind("Deployment"), ...byKind("StatefulSet")].filter((d) =>
       Object.entries(s.spec.selector).every(([k, v]) => d.spec.template.metadata.labels[k] === v)
@@ -176,6 +179,63 @@ Deno.test("alert rules parse and use only metrics Sluice exports", async () => {
   assert.ok(n >= 8, `${n} rules`);
   const [prom] = await docs("deploy/prometheus/prometheus.yaml");
   assert.equal(prom.scrape_configs[0].metrics_path, "/metrics");
+});
+
+Deno.test("autoscaling and the backlog alert use the total queue depth, present when idle", async () => {
+  const text = await Deno.readTextFile(at("deploy/k8s/worker-hpa.yaml"));
+  // The prometheus-adapter rule is documented in the file's leading comment.
+  const comment = text.split("\n").filter((l) => l.startsWith("#   ")).map((l) => l.slice(4));
+  const adapter = parseYaml(comment.join("\n"));
+  const [hpa] = await docs("deploy/k8s/worker-hpa.yaml");
+  const name = hpa.spec.metrics[0].external.metric.name;
+  const rule = adapter.externalRules.find((r: Doc) => r.name.as === name);
+  assert.ok(rule, `an adapter rule serves ${name}`);
+  const query = String(rule.metricsQuery).replace(/\s+/g, "");
+  // One store-wide total reported by every pod: max over the pods, never sum (x pods) and
+  // never the per-stage series (max would pick the largest stage).
+  assert.equal(query, "max(sluice_queue_depth_all)");
+  assert.equal(rule.seriesQuery, "sluice_queue_depth_all");
+
+  const [rules] = await docs("deploy/prometheus/alerts.yaml");
+  const backlog = rules.groups.flatMap((g: Doc) => g.rules)
+    .find((r: Doc) => r.alert === "SluiceQueueBacklogGrowing");
+  const uses = [...String(backlog.expr).matchAll(/\b(sum|max|min|avg)?\(?(sluice_[a-z_]+)/g)];
+  assert.ok(uses.length > 0);
+  for (const [, agg, metric] of uses) {
+    assert.equal(metric, "sluice_queue_depth_all", `${backlog.alert} uses the total`);
+    assert.notEqual(agg, "sum", `${backlog.alert} does not multiply by the number of pods`);
+  }
+
+  // The total is one unlabelled gauge with a sample even when nothing waits.
+  const metrics = new SluiceMetrics();
+  const idle = {
+    listRuns: () => Promise.resolve({ runs: [] }),
+    sourceProgress: () => Promise.resolve({ done: true }),
+    counters: () => Promise.resolve([]),
+  };
+  metrics.registry.collect(backlogCollector(metrics, idle));
+  const scrape = await metrics.registry.render();
+  assert.match(scrape, /^# TYPE sluice_queue_depth_all gauge$/m);
+  assert.match(scrape, /^sluice_queue_depth_all 0$/m, "a sample (0) when idle");
+});
+
+Deno.test("the circuit alert selects the series the API plugins report", async () => {
+  const [rules] = await docs("deploy/prometheus/alerts.yaml");
+  const alert = rules.groups.flatMap((g: Doc) => g.rules)
+    .find((r: Doc) => r.alert === "SluiceCircuitOpen");
+  assert.match(String(alert.expr), new RegExp(`sluice_plugin_gauge\\{name="${CIRCUIT_OPEN}"\\}`));
+  // What a plugin's ApiMetrics sends reaches /metrics through the sandbox's metric hook.
+  const tel = createTelemetry({ env: {} });
+  const at = { plugin: "rdap", stageId: "rdap" };
+  tel.sandbox.metric({ ...at, kind: "gauge", name: CIRCUIT_OPEN, value: 1 });
+  tel.sandbox.metric({ ...at, kind: "count", name: RATE_LIMIT_WAIT_MS, value: 250 });
+  const text = await tel.metrics.registry.render();
+  await tel.close();
+  assert.match(text, /^sluice_plugin_gauge\{plugin="rdap",stage="rdap",name="circuit_open"\} 1$/m);
+  assert.match(
+    text,
+    /^sluice_plugin_events_total\{plugin="rdap",stage="rdap",name="rate_limit_wait_ms"\} 250$/m,
+  );
 });
 
 /** The `ENV` variables of the Dockerfile's runtime stage. */

@@ -74,7 +74,10 @@ export interface Telemetry {
   engine: EngineTelemetry;
   /** The sandbox executor's `tracer`, `metric` and `onInstance` options. */
   sandbox: SandboxTelemetryOptions;
-  /** Adds scrape-time gauges read from `store` (runs by state, queue depth and age). */
+  /**
+   * Adds scrape-time gauges read from `store` (runs by state, queue depth and its total, age,
+   * `sluice_store_up`), each scrape waiting at most 1.5 s for the store.
+   */
   watchStore(store: BacklogStore): void;
   /** Masks known secret values in `text`. */
   mask(text: string): string;
@@ -94,7 +97,7 @@ export function createTelemetry(opts: TelemetryOptions = {}): Telemetry {
   const metrics = new SluiceMetrics(
     new MetricsRegistry({
       onCollectError: (e) =>
-        log?.warn("a metrics collector failed; its gauges are stale", {
+        log?.warn("a metrics collector failed; /metrics answers without its gauges", {
           error: (e as Error).message,
         }),
     }),

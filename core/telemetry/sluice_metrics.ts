@@ -31,6 +31,14 @@ export class SluiceMetrics {
   readonly chunkDuration: Histogram;
   /** Chunks of unfinished runs not processed yet, by pipeline and stage (scrape time). */
   readonly queueDepth: Gauge;
+  /**
+   * Chunks of unfinished runs waiting, summed over every pipeline and stage, unlabelled and
+   * always present while a store is watched (0 when idle): what autoscaling and backlog alerts
+   * use. Every process reports the same store-wide value, so aggregate it with `max()`.
+   */
+  readonly queueDepthAll: Gauge;
+  /** 1 when the last scrape's store reads answered in time, 0 when they failed or hung. */
+  readonly storeUp: Gauge;
   /** Age of the oldest unfinished run that still has chunks waiting (scrape time). */
   readonly queueOldestAge: Gauge;
   /** Chunks in this process waiting for a concurrency slot. */
@@ -103,6 +111,15 @@ export class SluiceMetrics {
       "sluice_queue_depth",
       "Chunks of unfinished runs waiting to be processed, by stage",
       ["pipeline", "stage"],
+    );
+    this.queueDepthAll = r.gauge(
+      "sluice_queue_depth_all",
+      "Chunks of unfinished runs waiting to be processed, over all pipelines and stages " +
+        "(the same store-wide value in every process: aggregate with max)",
+    );
+    this.storeUp = r.gauge(
+      "sluice_store_up",
+      "1 when the store answered this scrape's reads in time, 0 when it failed or hung",
     );
     this.queueOldestAge = r.gauge(
       "sluice_queue_oldest_age_seconds",

@@ -10,6 +10,7 @@
 import { definePlugin, type Item } from "@sluice/sdk";
 import { MetricTally } from "@sluice/sdk/metrics_tally.ts";
 import { ApiClient } from "@sluice/sdk/api/client.ts";
+import { ApiMetrics } from "@sluice/sdk/api/api_metrics.ts";
 import { createNetRequester } from "@sluice/sdk/api/net_requester.ts";
 import { mapConcurrent } from "@sluice/sdk/net/limiter.ts";
 import { TokenBudget } from "./budget.ts";
@@ -44,6 +45,8 @@ export interface LlmResult {
 
 interface State {
   client?: ApiClient;
+  /** circuit_open and rate_limit_wait_ms of the client. */
+  api?: ApiMetrics;
   budget?: TokenBudget;
   url: string;
   key: string;
@@ -58,7 +61,7 @@ export function isUncertain(item: Item, minConfidence: number): boolean {
 }
 
 export default definePlugin<Config, State>({
-  async setup({ config, secrets, network, dataDir, run, signal }) {
+  async setup({ config, secrets, network, dataDir, run, signal, metrics }) {
     const url = `${
       (config.baseUrl ?? "https://api.openai.com/v1").replace(/\/+$/, "")
     }/chat/completions`;
@@ -75,6 +78,7 @@ export default definePlugin<Config, State>({
       net.close();
       budget.close();
     }, { once: true });
+    const api = new ApiMetrics(metrics);
     const client = new ApiClient({
       request: net,
       perSecond: config.perSecond ?? 2,
@@ -83,9 +87,11 @@ export default definePlugin<Config, State>({
         name: `LLM API ${new URL(url).host}`,
         failureThreshold: config.breakerThreshold ?? 3,
         cooldownMs: (config.breakerCooldownSeconds ?? 300) * 1000,
+        onChange: api.breaker("llm"),
       },
+      onRateLimitWait: api.wait,
     });
-    return { client, budget, url, key };
+    return { client, api, budget, url, key };
   },
   async process(items, { config, state, network, metrics, signal }) {
     if (!config.enabled || !state.client) return items;
@@ -121,6 +127,7 @@ export default definePlugin<Config, State>({
       });
     } finally {
       tally.flush(metrics);
+      state.api?.flush(metrics);
       if (pooled) await state.budget!.settle(reserved, used);
     }
   },

@@ -9,6 +9,7 @@
 import { definePlugin, type Item } from "@sluice/sdk";
 import { MetricTally } from "@sluice/sdk/metrics_tally.ts";
 import { ApiClient } from "@sluice/sdk/api/client.ts";
+import { ApiMetrics } from "@sluice/sdk/api/api_metrics.ts";
 import { CircuitOpenError } from "@sluice/sdk/api/circuit_breaker.ts";
 import { createNetRequester, type NetRequester } from "@sluice/sdk/api/net_requester.ts";
 import { mapConcurrent } from "@sluice/sdk/net/limiter.ts";
@@ -33,6 +34,8 @@ interface State {
   client: (server: string) => ApiClient;
   cache: RdapCache;
   requester: NetRequester;
+  /** circuit_open and rate_limit_wait_ms of the per-server clients. */
+  api: ApiMetrics;
 }
 
 const DAY = 86_400_000;
@@ -40,6 +43,7 @@ const DAY = 86_400_000;
 export default definePlugin<Config, State>({
   async setup(ctx) {
     const { config, network, dataDir, log, signal } = ctx;
+    const api = new ApiMetrics(ctx.metrics);
     const requester = createNetRequester({ network });
     const cache = await RdapCache.open(dataDir, (config.cacheDays ?? 7) * DAY);
     signal.addEventListener("abort", () => {
@@ -59,7 +63,9 @@ export default definePlugin<Config, State>({
             name: `RDAP server ${host}`,
             failureThreshold: config.breakerThreshold ?? 5,
             cooldownMs: (config.breakerCooldownSeconds ?? 300) * 1000,
+            onChange: api.breaker(host),
           },
+          onRateLimitWait: api.wait,
         });
         clients.set(host, c);
       }
@@ -102,7 +108,7 @@ export default definePlugin<Config, State>({
       }
       return current;
     };
-    return { bootstrap, client, cache, requester };
+    return { bootstrap, client, cache, requester, api };
   },
 
   async process(items, ctx) {
@@ -133,6 +139,7 @@ export default definePlugin<Config, State>({
       });
     } finally {
       tally.flush(metrics);
+      state.api.flush(metrics);
       await state.cache.putMany(fresh);
     }
   },

@@ -11,6 +11,7 @@
 import { definePlugin, type Item } from "@sluice/sdk";
 import { MetricTally } from "@sluice/sdk/metrics_tally.ts";
 import { ApiClient } from "@sluice/sdk/api/client.ts";
+import { ApiMetrics } from "@sluice/sdk/api/api_metrics.ts";
 import { createNetRequester } from "@sluice/sdk/api/net_requester.ts";
 import { mapConcurrent } from "@sluice/sdk/net/limiter.ts";
 import { type Evidence, findEvidence } from "./match.ts";
@@ -44,11 +45,13 @@ export interface SearchResult {
 
 interface State {
   client?: ApiClient;
+  /** circuit_open and rate_limit_wait_ms of the client. */
+  api?: ApiMetrics;
   provider?: SearchProvider;
 }
 
 export default definePlugin<Config, State>({
-  setup({ config, secrets, network, signal, log }) {
+  setup({ config, secrets, network, signal, log, metrics }) {
     const kind = config.provider ?? "searxng";
     const max = config.maxResults ?? 10;
     const key = config.apiKey ?? secrets.BRAVE_API_KEY;
@@ -85,6 +88,7 @@ export default definePlugin<Config, State>({
     }
     const net = createNetRequester({ network });
     signal.addEventListener("abort", () => net.close(), { once: true });
+    const api = new ApiMetrics(metrics);
     const client = new ApiClient({
       request: net,
       perSecond: config.perSecond ?? 1,
@@ -93,9 +97,11 @@ export default definePlugin<Config, State>({
         name: `search API (${kind})`,
         failureThreshold: config.breakerThreshold ?? 5,
         cooldownMs: (config.breakerCooldownSeconds ?? 300) * 1000,
+        onChange: api.breaker("search"),
       },
+      onRateLimitWait: api.wait,
     });
-    return { client, provider };
+    return { client, api, provider };
   },
   async process(items, { config, state, network, metrics, signal }) {
     if (!state.client || !state.provider) return items;
@@ -116,6 +122,7 @@ export default definePlugin<Config, State>({
       });
     } finally {
       tally.flush(metrics);
+      state.api?.flush(metrics);
     }
   },
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DEFAULT_NETWORK } from "@sluice/sdk";
-import { runPlugin } from "@sluice/sdk/testing.ts";
+import { openPlugin, runPlugin } from "@sluice/sdk/testing.ts";
 import { startSearchFake } from "../../testing/search_fake.ts";
 
 const dir = new URL(".", import.meta.url);
@@ -105,4 +105,29 @@ Deno.test("search-verify without a configured API passes items unchanged; enable
     runPlugin({ dir, network, config: { enabled: true }, items }),
     /set with\.baseUrl to your SearXNG instance/,
   );
+});
+
+Deno.test("search-verify: a tripped breaker reports circuit_open 1, then 0 after recovery; rate-limit waits count", async () => {
+  await using fake = startSearchFake({ results });
+  fake.setBehaviour({ kind: "malformed" });
+  await using plugin = await openPlugin({
+    dir,
+    network,
+    config: {
+      baseUrl: fake.baseUrl,
+      perSecond: 20,
+      attempts: 1,
+      breakerThreshold: 1,
+      breakerCooldownSeconds: 0,
+      concurrency: 1,
+    },
+  });
+  await plugin.process(items.slice(0, 1));
+  assert.equal(plugin.metrics.circuit_open, 1, "open after the failure");
+  fake.setBehaviour(undefined);
+  // Cooldown 0: the next call is the probe; it succeeds and closes the breaker.
+  const { items: out } = await plugin.process(items.slice(0, 3));
+  assert.equal((out[0].search as { status: string }).status, "found_elsewhere");
+  assert.equal(plugin.metrics.circuit_open, 0, "closed after recovery");
+  assert.ok(plugin.metrics.rate_limit_wait_ms > 0, "waits for the per-host rate limit count");
 });

@@ -9,6 +9,7 @@
  */
 import { definePlugin } from "@sluice/sdk";
 import { ApiClient } from "@sluice/sdk/api/client.ts";
+import { ApiMetrics } from "@sluice/sdk/api/api_metrics.ts";
 import { createNetRequester } from "@sluice/sdk/api/net_requester.ts";
 import { SIGNATURE_HEADER, signBody } from "@sluice/sdk/api/signature.ts";
 import { type Column, type ColumnSpec, parseColumns, pick } from "@sluice/sdk/sink/columns.ts";
@@ -27,12 +28,14 @@ interface Config {
 
 interface State {
   client: ApiClient;
+  /** circuit_open and rate_limit_wait_ms of the client. */
+  api: ApiMetrics;
   secret?: string;
   columns?: Column[];
 }
 
 export default definePlugin<Config, State>({
-  setup({ config, secrets, network, signal }) {
+  setup({ config, secrets, network, signal, metrics }) {
     let url: URL;
     try {
       url = new URL(config.url);
@@ -56,53 +59,75 @@ export default definePlugin<Config, State>({
           },
         })
       : net;
+    const api = new ApiMetrics(metrics);
     const client = new ApiClient({
       request,
       perSecond: config.perSecond ?? 5,
       burst: 5,
       retry: { attempts: config.attempts ?? 5, baseMs: 500, maxMs: 30_000 },
-      breaker: { name: `webhook ${url.host}`, failureThreshold: 3, cooldownMs: 60_000 },
+      breaker: {
+        name: `webhook ${url.host}`,
+        failureThreshold: 3,
+        cooldownMs: 60_000,
+        onChange: api.breaker("webhook"),
+      },
+      onRateLimitWait: api.wait,
     });
-    return { client, secret, columns: config.columns ? parseColumns(config.columns) : undefined };
+    return {
+      client,
+      api,
+      secret,
+      columns: config.columns ? parseColumns(config.columns) : undefined,
+    };
   },
   async process(items, { config, state, run, chunk, metrics, signal }) {
     const chosen = (config.leadsOnly ?? true) ? items.filter((i) => i.lead === true) : items;
     const size = Math.max(1, config.batchSize ?? 100);
-    for (let b = 0, i = 0; i < chosen.length; b++, i += size) {
-      const batch = chosen.slice(i, i + size).map((
-        it,
-      ) => (state.columns ? pick(it, state.columns) : it));
-      const body = JSON.stringify({ run: run.id, stage: run.stage, chunk, batch: b, items: batch });
-      const key = `${run.id}:${run.stage}:${chunk}:${b}`;
-      const res = await state.client.call({
-        url: config.url,
-        method: "POST",
-        headers: {
-          ...config.headers,
-          "content-type": "application/json",
-          "idempotency-key": key,
-        },
-        body,
-        signal,
-      }).catch((e: Error) => {
-        throw new Error(
-          `webhook-export: batch ${key} to ${new URL(config.url).host}: ${e.message}`,
-          {
-            cause: e,
+    try {
+      for (let b = 0, i = 0; i < chosen.length; b++, i += size) {
+        const batch = chosen.slice(i, i + size).map((
+          it,
+        ) => (state.columns ? pick(it, state.columns) : it));
+        const body = JSON.stringify({
+          run: run.id,
+          stage: run.stage,
+          chunk,
+          batch: b,
+          items: batch,
+        });
+        const key = `${run.id}:${run.stage}:${chunk}:${b}`;
+        const res = await state.client.call({
+          url: config.url,
+          method: "POST",
+          headers: {
+            ...config.headers,
+            "content-type": "application/json",
+            "idempotency-key": key,
           },
-        );
-      });
-      if (res.status < 200 || res.status > 299) {
-        throw new Error(
-          `webhook-export: ${
-            new URL(config.url).host
-          } refused batch ${key} with HTTP ${res.status}` +
-            (res.body ? `: ${res.body.slice(0, 200)}` : "") +
-            "; check the URL and what the receiver expects",
-        );
+          body,
+          signal,
+        }).catch((e: Error) => {
+          throw new Error(
+            `webhook-export: batch ${key} to ${new URL(config.url).host}: ${e.message}`,
+            {
+              cause: e,
+            },
+          );
+        });
+        if (res.status < 200 || res.status > 299) {
+          throw new Error(
+            `webhook-export: ${
+              new URL(config.url).host
+            } refused batch ${key} with HTTP ${res.status}` +
+              (res.body ? `: ${res.body.slice(0, 200)}` : "") +
+              "; check the URL and what the receiver expects",
+          );
+        }
+        metrics.count("webhook_batches");
+        metrics.count("webhook_items", batch.length);
       }
-      metrics.count("webhook_batches");
-      metrics.count("webhook_items", batch.length);
+    } finally {
+      state.api.flush(metrics);
     }
     return items;
   },

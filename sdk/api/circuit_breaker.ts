@@ -19,6 +19,11 @@ export interface CircuitBreakerOptions {
   now?: () => number;
   /** Name shown in reasons, e.g. the service (default "service"). */
   name?: string;
+  /**
+   * Hears the breaker open (`true`) and close again after a success (`false`), e.g. to report
+   * the `circuit_open` gauge (`ApiMetrics` in `./api_metrics.ts` does).
+   */
+  onChange?: (open: boolean) => void;
 }
 
 /** Thrown by callers when the circuit refuses a call. */
@@ -39,6 +44,7 @@ export class CircuitBreaker {
   readonly #cooldown: number;
   readonly #now: () => number;
   readonly #name: string;
+  readonly #onChange?: (open: boolean) => void;
   #state: CircuitState = "closed";
   #failures = 0;
   #openedAt = 0;
@@ -51,6 +57,7 @@ export class CircuitBreaker {
     this.#cooldown = Math.max(0, options.cooldownMs ?? 60_000);
     this.#now = options.now ?? Date.now;
     this.#name = options.name ?? "service";
+    this.#onChange = options.onChange;
   }
 
   /** Current state (an open breaker whose cooldown passed reports `half_open`). */
@@ -93,9 +100,11 @@ export class CircuitBreaker {
 
   /** Records a successful call: closes the circuit. */
   success(): void {
+    const wasOpen = this.#state === "open";
     this.#state = "closed";
     this.#failures = 0;
     this.#probing = false;
+    if (wasOpen) this.#onChange?.(false);
   }
 
   /** Records a failed call; opens the circuit at the threshold (or when a probe fails). */
@@ -105,8 +114,10 @@ export class CircuitBreaker {
     const probeFailed = this.#probing;
     this.#probing = false;
     if (probeFailed || this.#failures >= this.#threshold) {
+      const wasOpen = this.#state === "open";
       this.#state = "open";
       this.#openedAt = this.#now();
+      if (!wasOpen) this.#onChange?.(true);
     }
   }
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { CircuitBreaker, CircuitOpenError } from "./circuit_breaker.ts";
 import { manualClock } from "./test_clock.ts";
+import { ApiMetrics } from "./api_metrics.ts";
 
 Deno.test("breaker opens after N failures in a row and says why", () => {
   const c = manualClock();
@@ -41,4 +42,38 @@ Deno.test("after the cooldown one probe goes through; success closes, failure re
   b.success();
   assert.equal(b.state, "closed");
   assert.ok(b.allow() && b.allow());
+});
+
+Deno.test("onChange hears the breaker open and close; ApiMetrics reports circuit_open for any open breaker", () => {
+  const c = manualClock();
+  const reported: [string, string, number][] = [];
+  const api = new ApiMetrics({
+    count: (n, v = 1) => reported.push(["count", n, v]),
+    gauge: (n, v) => reported.push(["gauge", n, v]),
+  });
+  const opts = { failureThreshold: 1, cooldownMs: 10, now: c.now };
+  const a = new CircuitBreaker({ ...opts, onChange: api.breaker("a") });
+  const b = new CircuitBreaker({ ...opts, onChange: api.breaker("b") });
+  a.failure("down");
+  b.failure("down");
+  c.advance(10);
+  assert.ok(a.allow());
+  a.failure("still down"); // a probe failed: still open, no new report
+  assert.ok(b.allow());
+  b.success();
+  assert.deepEqual(api.open, ["a"]);
+  c.advance(10);
+  assert.ok(a.allow());
+  a.success();
+  assert.deepEqual(reported, [
+    ["gauge", "circuit_open", 1],
+    ["gauge", "circuit_open", 1],
+    ["gauge", "circuit_open", 1],
+    ["gauge", "circuit_open", 0],
+  ]);
+  api.wait(12.4);
+  api.wait(30);
+  api.flush();
+  api.flush();
+  assert.deepEqual(reported.slice(4), [["count", "rate_limit_wait_ms", 42]]);
 });

@@ -43,8 +43,10 @@ export interface ApiClientOptions {
   burst?: number;
   /** Retry policy (attempts, backoff); `sleep`/`signal` are filled in. */
   retry?: Omit<RetryOptions, "sleep" | "signal" | "retryOn">;
-  /** Circuit breaker options (threshold, cooldown, name). */
+  /** Circuit breaker options (threshold, cooldown, name, `onChange`). */
   breaker?: CircuitBreakerOptions;
+  /** Hears each wait for the per-host rate limit (ms, host), e.g. `ApiMetrics.wait` (`./api_metrics.ts`). */
+  onRateLimitWait?: (ms: number, host: string) => void;
   /** Clock (default `Date.now`). */
   now?: () => number;
   /** How to wait (default real timers). */
@@ -93,6 +95,7 @@ export class ApiClient {
       burst: options.burst,
       now: this.#now,
       sleep: options.sleep,
+      onWait: options.onRateLimitWait,
     });
     this.breaker = new CircuitBreaker({ now: this.#now, ...options.breaker });
   }

@@ -16,6 +16,8 @@ export interface RateLimiterOptions {
   now?: () => number;
   /** How to wait (default a real timer). */
   sleep?: Sleep;
+  /** Hears every wait of {@linkcode RateLimiter.acquire} longer than 0 (ms, key). */
+  onWait?: (ms: number, key: string) => void;
 }
 
 interface KeyState {
@@ -31,6 +33,7 @@ export class RateLimiter {
   readonly #tolerance: number;
   readonly #now: () => number;
   readonly #sleep: Sleep;
+  readonly #onWait?: (ms: number, key: string) => void;
   readonly #keys = new Map<string, KeyState>();
 
   /** Creates a limiter; throws a RangeError for a rate that is not positive. */
@@ -45,6 +48,7 @@ export class RateLimiter {
     this.#tolerance = this.#interval * (burst - 1);
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep ?? realSleep;
+    this.#onWait = options.onWait;
   }
 
   /** Milliseconds the caller must wait for `key`, reserving that slot. */
@@ -66,8 +70,10 @@ export class RateLimiter {
   /** Waits until a request to `key` may go out. */
   async acquire(key: string, signal?: AbortSignal): Promise<void> {
     const wait = this.reserve(key);
-    if (wait > 0) await this.#sleep(wait, signal);
-    else if (signal?.aborted) throw signal.reason;
+    if (wait > 0) {
+      this.#onWait?.(wait, key);
+      await this.#sleep(wait, signal);
+    } else if (signal?.aborted) throw signal.reason;
   }
 
   /** Holds every request to `key` for `ms` (e.g. a 429's `Retry-After`). */

@@ -47,3 +47,17 @@ Deno.test("acquire sleeps the reserved time and honours abort", async () => {
 Deno.test("a rate that is not positive is refused with a clear error", () => {
   assert.throws(() => new RateLimiter({ perSecond: 0 }), /perSecond must be a positive number/);
 });
+
+Deno.test("onWait hears each wait of acquire (ms, key)", async () => {
+  const c = manualClock();
+  const waits: [number, string][] = [];
+  const rl = new RateLimiter({
+    perSecond: 4,
+    now: c.now,
+    sleep: c.sleep,
+    onWait: (ms, key) => waits.push([ms, key]),
+  });
+  await rl.acquire("h");
+  await rl.acquire("h");
+  assert.deepEqual(waits, [[250, "h"]]);
+});
