@@ -12,6 +12,7 @@ import { openRegistry, type Registry } from "../plugins/registry.ts";
 import { SandboxExecutor } from "../sandbox/executor.ts";
 import { openKvBackend } from "../store/kv_backend.ts";
 import { maskUrl } from "../store/pg/connect.ts";
+import { checkClockSkew } from "../store/pg/clock_check.ts";
 import { openPgBackend, type PgBackend } from "../store/pg/pg_backend.ts";
 import { startMaintenance } from "../store/pg/pg_maintenance.ts";
 import type { Backend } from "../store/store.ts";
@@ -122,12 +123,20 @@ export interface BackendChoice {
 export async function openBackend(ctx: CliContext, o: BackendChoice = {}): Promise<Backend> {
   const url = ctx.config.store.url;
   if (!url) return await openKvBackend(ctx.config.store.path);
-  return await openPgBackend({
+  const backend = await openPgBackend({
     url,
     concurrency: o.concurrency ?? ctx.config.engine.concurrency,
     visibilityMs: ctx.config.store.visibilityTimeout,
     log: ctx.log.child({ component: "queue" }),
   });
+  // Processes sharing the database must agree on the time: refuse to start when far off.
+  try {
+    await checkClockSkew(backend.sql, { log: ctx.log.child({ component: "store" }) });
+  } catch (e) {
+    await backend.close();
+    throw e;
+  }
+  return backend;
 }
 
 /** Where the store is, for messages (the PostgreSQL URL with its password masked). */

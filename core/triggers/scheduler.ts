@@ -226,6 +226,16 @@ export class Scheduler {
         // A new trigger starts from now: there is nothing to catch up.
         await store.advanceLastOccurrence(s.ref, now);
         s.cursor = now;
+      } else if (s.cursor > now) {
+        // A leader whose clock ran fast handled occurrences ahead of time and moved the stored
+        // cursor into the future: start from now, or nothing would fire until that time.
+        // (Occurrences it claimed stay claimed: they are not fired twice.)
+        this.#log.warn("cron cursor is in the future (a leader's clock ran fast): using now", {
+          ...s.ref,
+          cursor: new Date(s.cursor).toISOString(),
+          aheadMs: s.cursor - now,
+        });
+        s.cursor = now;
       }
     }
     const t = s.trigger;

@@ -350,3 +350,30 @@ Deno.test("scheduler: spring forward fires a skipped local time once, at the nex
     await env.dispose();
   }
 });
+
+Deno.test("scheduler: a cursor left in the future by a fast leader does not stall the next one", async () => {
+  const env = await triggerEnv({
+    pipelines: {
+      "p.yaml": cronPipeline("p", `  - { id: every-minute, cron: "* * * * *", overlap: allow }`),
+    },
+  });
+  // Leader A's clock runs 10 minutes fast: it sees the new trigger at 10:10:30 and stores that
+  // as the trigger's cursor, then steps down before firing anything.
+  const fast = new ManualClock(env.clock.now() + 10 * 60_000);
+  const a = await scheduler(env, { owner: "A", clock: fast });
+  assert.equal(a.isLeader, true);
+  await a.stop();
+  const b = await scheduler(env, { owner: "B" });
+  try {
+    assert.equal(b.isLeader, true);
+    await env.clock.advance(3 * 60_000); // 10:00:30 -> 10:03:30
+    assert.deepEqual(scheduledTimes(await env.runs("p")).map((t) => t.slice(11, 16)), [
+      "10:01",
+      "10:02",
+      "10:03",
+    ]);
+  } finally {
+    await b.stop();
+    await env.dispose();
+  }
+});

@@ -34,6 +34,11 @@ export interface PgBackendOptions {
    * process far less CPU than a connection (a wake-up, a round trip) per statement.
    */
   poolSize?: number;
+  /**
+   * Judge leases and rate-limit buckets by the callers' clocks instead of the database clock
+   * (default false; tests with synthetic clocks only, see `PgLimitsOptions.callerClock`).
+   */
+  callerClock?: boolean;
   /** Apply pending migrations on open (default true). */
   migrate?: boolean;
   log?: Logger;
@@ -91,7 +96,7 @@ export async function openPgBackend(o: PgBackendOptions): Promise<PgBackend> {
     log: o.log,
   });
   const store = new PgStore({ sql, queue, visibilityMs: vt });
-  const limits = new PgLimits({ sql, workerId, slotTtlMs: vt });
+  const limits = new PgLimits({ sql, workerId, slotTtlMs: vt, callerClock: o.callerClock });
   let closed: Promise<void> | undefined;
   return {
     sql,

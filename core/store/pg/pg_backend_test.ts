@@ -6,6 +6,10 @@ import { connectPg } from "./connect.ts";
 import { migrate, MIGRATIONS } from "./migrate.ts";
 import { openPgBackend, type PgBackend } from "./pg_backend.ts";
 import { startMaintenance } from "./pg_maintenance.ts";
+import { checkClockSkew, ClockSkewError } from "./clock_check.ts";
+import { silentLogger } from "../../telemetry/log.ts";
+
+const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 import { pgFactory } from "./test_support.ts";
 
 function run(id: string, o: Partial<RunRecord> = {}): RunRecord {
@@ -342,8 +346,9 @@ Deno.test("PostgreSQL backend", async (t) => {
 
     await t.step("rate-limit buckets are shared by processes", async () => {
       const url = await f.newDatabase();
-      const a = await open(url);
-      const b = await open(url);
+      // A synthetic clock: bucket time by the callers' clocks.
+      const a = await open(url, { callerClock: true });
+      const b = await open(url, { callerClock: true });
       try {
         let t = 0;
         let slept = 0;
@@ -373,9 +378,10 @@ Deno.test("PostgreSQL backend", async (t) => {
       const a = await open(url);
       const b = await open(url);
       try {
-        const now = () => 1_000_000;
-        await a.store.createRun(run("old", { state: "succeeded", finishedAt: 1000 }), []);
-        await a.store.createRun(run("new", { state: "succeeded", finishedAt: 999_000 }), []);
+        const now = Date.now;
+        const t0 = Date.now();
+        await a.store.createRun(run("old", { state: "succeeded", finishedAt: t0 - 20_000 }), []);
+        await a.store.createRun(run("new", { state: "succeeded", finishedAt: t0 - 1000 }), []);
         await a.store.createRun(run("live", { state: "running" }), []);
         const ma = startMaintenance({ backend: a, retentionMs: 10_000, now, intervalMs: 60_000 });
         const mb = startMaintenance({ backend: b, retentionMs: 10_000, now, intervalMs: 60_000 });
@@ -392,6 +398,117 @@ Deno.test("PostgreSQL backend", async (t) => {
         await b.close();
       }
     });
+    await t.step(
+      "a process with a fast clock takes no live lease, starves no bucket, purges nothing early",
+      async () => {
+        const url = await f.newDatabase();
+        const a = await open(url);
+        const b = await open(url);
+        const fast = () => Date.now() + 10 * 60_000;
+        try {
+          // Leases: expiry written and judged by the database clock.
+          assert.equal(await a.limits.acquireLease("l", "A", 30_000, Date.now()), true);
+          assert.equal(await b.limits.acquireLease("l", "B", 30_000, fast()), false);
+          assert.equal((await b.limits.leaseHolder("l", fast()))?.owner, "A");
+          // Buckets: the fast process takes first; the healthy one still gets tokens in time.
+          const timer = (now: () => number) => ({ now, sleep: (ms: number) => delay(ms) });
+          const la = a.limits.rateLimiter("p/s", {
+            rate: 20,
+            perMs: 1000,
+            burst: 1,
+            timer: timer(fast),
+          });
+          const lb = b.limits.rateLimiter("p/s", {
+            rate: 20,
+            perMs: 1000,
+            burst: 1,
+            timer: timer(Date.now),
+          });
+          await la.take("h");
+          const started = Date.now();
+          for (let i = 0; i < 3; i++) await lb.take("h", AbortSignal.timeout(3000));
+          assert.ok(Date.now() - started < 2000, "3 tokens at 20/s");
+          // Retention: cut-off by the database clock.
+          const t0 = Date.now();
+          await a.store.createRun(
+            run("recent", { state: "succeeded", finishedAt: t0 - 60_000 }),
+            [],
+          );
+          await a.store.createRun(run("old", { state: "succeeded", finishedAt: t0 - 180_000 }), []);
+          const m = startMaintenance({
+            backend: b,
+            retentionMs: 120_000,
+            now: fast,
+            intervalMs: 60_000,
+          });
+          await a.limits.releaseLease("maintenance", "A");
+          assert.equal(await m.runOnce(), true);
+          await m.close();
+          assert.ok(await a.store.getRun("recent"), "finished 1 min ago, retention 2 min: kept");
+          assert.equal(await a.store.getRun("old"), undefined);
+        } finally {
+          await a.close();
+          await b.close();
+        }
+      },
+    );
+
+    await t.step(
+      "start-up clock check refuses a far-off clock and accepts a close one",
+      async () => {
+        const url = await f.newDatabase();
+        const a = await open(url);
+        try {
+          const skew = await checkClockSkew(a.sql);
+          assert.ok(Math.abs(skew) < 1000, `skew ${skew}`);
+          await assert.rejects(
+            () => checkClockSkew(a.sql, { now: () => Date.now() + 10_000 }),
+            (e: Error) =>
+              e instanceof ClockSkewError && /ahead of the PostgreSQL server's/.test(e.message),
+          );
+          const warned: string[] = [];
+          const log = { ...silentLogger, warn: (msg: string) => void warned.push(msg) };
+          await checkClockSkew(a.sql, {
+            now: () => Date.now() - 2000,
+            log: log as typeof silentLogger,
+          });
+          assert.match(warned[0], /behind the PostgreSQL server's/);
+        } finally {
+          await a.close();
+        }
+      },
+    );
+
+    await t.step(
+      "a parked message becomes a dead letter: recovery leaves it, replay clears it",
+      async () => {
+        const url = await f.newDatabase();
+        const a = await open(url);
+        try {
+          const stages = [{ id: "src" }, { id: "probe" }] as unknown as RunRecord["stages"];
+          await a.store.createRun(run("r1", { stages }), []);
+          await a.queue.enqueue(chunk("r1", 1, 0));
+          // As if 10 workers had died handling it: the next delivery parks it.
+          await a.sql`UPDATE sluice_queue SET deliveries = 10`;
+          const c = collect(a, 1);
+          for (let i = 0; i < 100 && (await a.queue.parked()) === 0; i++) await delay(20);
+          c.stop();
+          assert.equal(c.got.length, 0, "not handed to the engine");
+          assert.equal(await a.queue.parked(), 1);
+          const dl = await a.store.listDeadLetters("r1");
+          assert.equal(dl.length, 1);
+          assert.equal(dl[0].stageId, "probe");
+          assert.match(dl[0].error, /delivered 11 times without finishing/);
+          assert.equal((await a.store.getAttempts("r1", 1, 0))?.dead, true, "recovery skips it");
+          assert.equal((await a.store.settleState("r1", 2)).deadChunks, 1);
+          assert.equal(await a.store.removeDeadLetter("r1", 1, 0), true);
+          assert.equal(await a.queue.parked(), 0, "replay takes it out of sluice_queue_dead");
+          assert.equal(await a.store.getAttempts("r1", 1, 0), undefined);
+        } finally {
+          await a.close();
+        }
+      },
+    );
   } finally {
     await f.close();
     await pg.close();

@@ -19,6 +19,12 @@ export interface PgLimitsOptions {
    * while no other process waits for the scope (default 2 s).
    */
   idleKeepMs?: number;
+  /**
+   * Judge lease expiry and rate-limit bucket time by the callers' clocks (`now` arguments,
+   * `timer.now`) instead of the database clock (default false). Only for tests with synthetic
+   * clocks: with real processes one fast clock would take leases over and starve buckets.
+   */
+  callerClock?: boolean;
 }
 
 /** The NOTIFY channel on which a process that finds a scope full asks for idle slots. */
@@ -28,6 +34,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** After a wait for a scope was announced, slots of the scope are freed at once for this long. */
 const CONTENDED_MS = 1000;
+
+/** The database clock in epoch milliseconds (float8), as a fragment of a statement. */
+const dbNow = (sql: Sql) => sql`(extract(epoch FROM clock_timestamp()) * 1000)::float8`;
 
 /** A waiting process announces its wait again at most this often. */
 const ANNOUNCE_MS = 100;
@@ -48,6 +57,7 @@ export class PgLimits implements ClusterLimits {
   #me: string;
   #ttl: number;
   #keep: number;
+  #callerClock: boolean;
   #n = 0;
   #held = new Set<string>();
   /** Slots freed by this process but kept for a moment, per scope. */
@@ -64,7 +74,13 @@ export class PgLimits implements ClusterLimits {
     this.#me = o.workerId;
     this.#ttl = o.slotTtlMs ?? 30_000;
     this.#keep = o.idleKeepMs ?? 2000;
+    this.#callerClock = o.callerClock ?? false;
     this.#beat = setInterval(() => void this.#heartbeat(), Math.max(50, this.#ttl / 3));
+  }
+
+  /** Whether leases and buckets are judged by the callers' clocks (tests), not the database's. */
+  get callerClock(): boolean {
+    return this.#callerClock;
   }
 
   /** Listens for waits of other processes (once); until then freed slots are not kept. */
@@ -191,28 +207,35 @@ export class PgLimits implements ClusterLimits {
     const sql = this.#sql;
     const burst = Math.max(1, o.burst ?? Math.ceil(o.rate));
     const perToken = o.perMs / o.rate;
-    const now = o.timer ? () => o.timer!.now() : () => Date.now();
+    // The bucket's time is the database clock unless a test injects its own: a process with a
+    // fast clock would otherwise move `at` into the future and starve every other process.
+    const callerNow = this.#callerClock
+      ? (o.timer ? () => o.timer!.now() : () => Date.now())
+      : undefined;
     const wait = o.timer ? (ms: number) => o.timer!.sleep(ms) : sleep;
     return {
       async take(key = "", signal?: AbortSignal) {
         const k = JSON.stringify([name, key]);
         for (;;) {
           signal?.throwIfAborted();
-          const t = now();
+          const t = callerNow ? sql`${callerNow()}::float8` : dbNow(sql);
           // Refill by elapsed time, take one token if there is one; otherwise report the level.
           const [r] = await sql<{ taken: boolean; tokens: number }[]>`
-            WITH up AS (
-              INSERT INTO sluice_buckets AS b (key, tokens, at) VALUES (${k}, ${burst - 1}, ${t})
+            WITH c AS (SELECT ${t} AS t), up AS (
+              INSERT INTO sluice_buckets AS b (key, tokens, at)
+              SELECT ${k}, ${burst - 1}, c.t FROM c
               ON CONFLICT (key) DO UPDATE SET
-                tokens = least(${burst}::float8, b.tokens + greatest(0, ${t} - b.at) / ${perToken}) - 1,
-                at = greatest(b.at, ${t}), touched_at = now()
-              WHERE least(${burst}::float8, b.tokens + greatest(0, ${t} - b.at) / ${perToken}) >= 1
+                tokens = least(${burst}::float8,
+                  b.tokens + greatest(0, (SELECT t FROM c) - b.at) / ${perToken}) - 1,
+                at = greatest(b.at, (SELECT t FROM c)), touched_at = now()
+              WHERE least(${burst}::float8,
+                b.tokens + greatest(0, (SELECT t FROM c) - b.at) / ${perToken}) >= 1
               RETURNING tokens
             )
             SELECT true AS taken, tokens FROM up
             UNION ALL
-            SELECT false, least(${burst}::float8, tokens + greatest(0, ${t} - at) / ${perToken})
-            FROM sluice_buckets WHERE key = ${k} AND NOT EXISTS (SELECT 1 FROM up)`;
+            SELECT false, least(${burst}::float8, tokens + greatest(0, c.t - at) / ${perToken})
+            FROM sluice_buckets, c WHERE key = ${k} AND NOT EXISTS (SELECT 1 FROM up)`;
           if (!r || r.taken) return;
           await wait(Math.max(1, Math.ceil((1 - r.tokens) * perToken)));
         }
@@ -221,16 +244,23 @@ export class PgLimits implements ClusterLimits {
   }
 
   /**
-   * Takes or renews lease `name` for `owner` until `now + ttlMs` (epoch ms); false while another
-   * owner holds it.
+   * Takes or renews lease `name` for `owner` for `ttlMs`; false while another owner holds it.
+   * Expiry is written and judged by the database clock, so a process whose clock runs fast
+   * cannot take a live lease over; `now` (epoch ms) counts only with `callerClock` (tests).
    */
-  async acquireLease(name: string, owner: string, ttlMs: number, now = Date.now()) {
+  async acquireLease(
+    name: string,
+    owner: string,
+    ttlMs: number,
+    now?: number,
+  ): Promise<boolean> {
+    const t = this.#callerClock ? this.#sql`${now ?? Date.now()}::float8` : dbNow(this.#sql);
     const rows = await this.#sql`
-      INSERT INTO sluice_leases AS l (name, owner, expires_at) VALUES (${name}, ${owner}, ${
-      now + ttlMs
-    })
+      WITH c AS (SELECT ${t} AS t)
+      INSERT INTO sluice_leases AS l (name, owner, expires_at)
+      SELECT ${name}, ${owner}, round(c.t + ${ttlMs})::bigint FROM c
       ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
-      WHERE l.owner = excluded.owner OR l.expires_at <= ${now}
+      WHERE l.owner = excluded.owner OR l.expires_at <= (SELECT t FROM c)
       RETURNING 1`;
     return rows.length > 0;
   }
@@ -240,11 +270,18 @@ export class PgLimits implements ClusterLimits {
     await this.#sql`DELETE FROM sluice_leases WHERE name = ${name} AND owner = ${owner}`;
   }
 
-  /** The lease's holder, when it has not expired. */
-  async leaseHolder(name: string, now = Date.now()) {
+  /**
+   * The lease's holder, when it has not expired by the database clock (by `now` with
+   * `callerClock`).
+   */
+  async leaseHolder(
+    name: string,
+    now?: number,
+  ): Promise<{ owner: string; expiresAt: number } | undefined> {
+    const t = this.#callerClock ? this.#sql`${now ?? Date.now()}::float8` : dbNow(this.#sql);
     const [r] = await this.#sql<{ owner: string; expires_at: number }[]>`
-      SELECT owner, expires_at FROM sluice_leases WHERE name = ${name} AND expires_at > ${now}`;
-    return r ? { owner: r.owner, expiresAt: r.expires_at } : undefined;
+      SELECT owner, expires_at FROM sluice_leases WHERE name = ${name} AND expires_at > ${t}`;
+    return r ? { owner: r.owner, expiresAt: Number(r.expires_at) } : undefined;
   }
 
   /** Stops the heartbeat and frees the slots still held here. */

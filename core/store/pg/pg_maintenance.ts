@@ -22,7 +22,12 @@ export interface MaintenanceOptions {
   /** Time between rounds (default 60 s). */
   intervalMs?: number;
   log?: Logger;
-  /** Epoch milliseconds (injectable). */
+  /**
+   * This process's clock (epoch ms). Only a backend opened with `callerClock` (tests with
+   * synthetic clocks) uses it; otherwise the lease and the retention cut-off are judged by the
+   * database clock, so a process whose clock runs fast neither takes the lease from a live
+   * holder nor purges runs early.
+   */
   now?: () => number;
 }
 
@@ -48,8 +53,11 @@ export function startMaintenance(o: MaintenanceOptions): Maintenance {
     const requeued = o.recover ? await o.recover() : 0;
     let purged = 0;
     if (o.retentionMs) {
-      const before = now() - o.retentionMs;
-      for (let n = -1; n !== 0;) purged += n = await b.store.purgeFinished(before);
+      const age = o.retentionMs;
+      const purge = b.limits.callerClock
+        ? () => b.store.purgeFinished(now() - age)
+        : () => b.store.purgeFinishedOlderThan(age);
+      for (let n = -1; n !== 0;) purged += n = await purge();
     }
     await b.sql`DELETE FROM sluice_buckets WHERE touched_at < now() - interval '1 hour'`;
     await b.sql`DELETE FROM sluice_slots WHERE expires_at < now() - interval '1 minute'`;

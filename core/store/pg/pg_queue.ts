@@ -312,17 +312,58 @@ export class PgQueue implements Queue {
       WHERE lease = ${lease}`;
   }
 
+  /**
+   * Parks a message that kept killing its workers. A chunk's message also becomes a dead letter
+   * of its run (its attempts marked dead, the stage's counters bumped, in the same statement), so
+   * recovery does not put it back, the run settles, and the API/UI show it and can replay it.
+   */
   async #bury(key: string, lease: number, deliveries: number) {
     const reason = `delivered ${deliveries} times without finishing: the workers handling it ` +
       `stopped (killed, out of memory?) each time; see their logs`;
     this.#log.error("message parked in sluice_queue_dead", { message: key, deliveries });
     await this.#sql`
       WITH d AS (DELETE FROM sluice_queue WHERE key = ${key} AND lease = ${lease}
-                 RETURNING key, run_id, body, deliveries)
-      INSERT INTO sluice_queue_dead (key, run_id, body, deliveries, reason)
-      SELECT key, run_id, body, deliveries, ${reason} FROM d
-      ON CONFLICT (key) DO UPDATE SET body = excluded.body, deliveries = excluded.deliveries,
-        reason = excluded.reason, at = now()`;
+                 RETURNING key, run_id, body, deliveries),
+      q AS (
+        INSERT INTO sluice_queue_dead (key, run_id, body, deliveries, reason)
+        SELECT key, run_id, body, deliveries, ${reason} FROM d
+        ON CONFLICT (key) DO UPDATE SET body = excluded.body, deliveries = excluded.deliveries,
+          reason = excluded.reason, at = now()
+        RETURNING 1
+      ), c AS (
+        SELECT d.run_id, (d.body->>'stage')::int AS stage, (d.body->>'chunk')::int AS chunk,
+          d.deliveries, (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS at
+        FROM d WHERE d.body->>'kind' = 'chunk'
+      ), dl AS (
+        INSERT INTO sluice_dead_letters (run_id, stage, chunk, stage_id, attempts, error, at, items)
+        SELECT c.run_id, c.stage, c.chunk,
+          coalesce(r.record->'stages'->c.stage->>'id', c.stage::text), c.deliveries, ${reason},
+          c.at, coalesce((SELECT p.count FROM sluice_chunks p WHERE c.stage > 0
+            AND p.run_id = c.run_id AND p.stage = c.stage - 1 AND p.chunk = c.chunk), 0)
+        FROM c JOIN sluice_runs r ON r.id = c.run_id
+        ON CONFLICT DO NOTHING
+        RETURNING run_id, stage, chunk, items
+      ), cnt AS (
+        INSERT INTO sluice_counters AS k (run_id, stage, chunks_dead, failed)
+        SELECT run_id, stage, 1, items FROM dl
+        ON CONFLICT (run_id, stage) DO UPDATE SET chunks_dead = k.chunks_dead + 1,
+          failed = k.failed + excluded.failed
+        RETURNING 1
+      ), att AS (
+        INSERT INTO sluice_attempts (run_id, stage, chunk, attempts, last_error, next_at, dead)
+        SELECT c.run_id, c.stage, c.chunk, c.deliveries, ${reason}, c.at, true
+        FROM c JOIN dl USING (run_id, stage, chunk)
+        ON CONFLICT (run_id, stage, chunk) DO UPDATE SET last_error = excluded.last_error,
+          dead = true
+        RETURNING 1
+      )
+      SELECT (SELECT count(*) FROM q) AS parked`;
+  }
+
+  /** How many messages are parked in `sluice_queue_dead` (for a gauge). */
+  async parked(): Promise<number> {
+    const [r] = await this.#sql<{ n: number }[]>`SELECT count(*)::int AS n FROM sluice_queue_dead`;
+    return r.n;
   }
 
   /** Messages finished by this process. */

@@ -703,8 +703,12 @@ export class PgStore implements Store {
   }
 
   async removeDeadLetter(runId: string, stage: number, chunk: number): Promise<boolean> {
+    const key = messageId({ kind: "chunk", runId, stage, chunk, attempt: 1 });
     const [r] = await this.#sql<{ ok: boolean }[]>`
-      WITH d AS (
+      WITH q AS (
+        -- A message parked by the queue (it kept killing its workers) is replayed as well.
+        DELETE FROM sluice_queue_dead WHERE key = ${key} RETURNING 1
+      ), d AS (
         DELETE FROM sluice_dead_letters
         WHERE run_id = ${runId} AND stage = ${stage} AND chunk = ${chunk} RETURNING items
       ), a AS (
@@ -735,6 +739,20 @@ export class PgStore implements Store {
   async purgeFinished(before: number, batch = 100): Promise<number> {
     const rows = await this.#sql<{ id: string }[]>`
       SELECT id FROM sluice_runs WHERE finished_at IS NOT NULL AND finished_at < ${before}
+        AND state IN ('succeeded', 'failed', 'cancelled')
+      ORDER BY finished_at LIMIT ${batch}`;
+    for (const r of rows) await this.deleteRun(r.id);
+    return rows.length;
+  }
+
+  /**
+   * Deletes up to `batch` finished runs that finished more than `ageMs` ago by the database
+   * clock (so a process whose clock runs fast cannot purge runs early); returns how many.
+   */
+  async purgeFinishedOlderThan(ageMs: number, batch = 100): Promise<number> {
+    const rows = await this.#sql<{ id: string }[]>`
+      SELECT id FROM sluice_runs WHERE finished_at IS NOT NULL
+        AND finished_at < (extract(epoch FROM clock_timestamp()) * 1000)::bigint - ${ageMs}::bigint
         AND state IN ('succeeded', 'failed', 'cancelled')
       ORDER BY finished_at LIMIT ${batch}`;
     for (const r of rows) await this.deleteRun(r.id);

@@ -2,7 +2,8 @@
  * PostgreSQL implementation of {@link TriggerStore}, so every `sluice serve` on one database
  * shares one scheduler lease (exactly one leader fires cron triggers), occurrence claims, pauses,
  * histories and webhook replay/idempotency claims. Times are the callers' epoch milliseconds, as
- * in the KV implementation.
+ * in the KV implementation, except the scheduler lease: its expiry is written and judged by the
+ * database clock, so a server whose clock runs fast cannot take the lease from a live leader.
  * @module
  */
 import type {
@@ -24,21 +25,40 @@ const OCCURRENCE_TTL_MS = 48 * 3_600_000;
 /** Lease names here are prefixed so they never collide with the backend's own leases. */
 const lease = (name: string) => `trigger:${name}`;
 
+/** Options of {@link PgTriggerStore}. */
+export interface PgTriggerStoreOptions {
+  /**
+   * Judge the lease by the callers' `now` arguments instead of the database clock (default
+   * false). Only for tests with synthetic clocks.
+   */
+  callerClock?: boolean;
+}
+
 /** {@link TriggerStore} over the PostgreSQL backend's database. */
 export class PgTriggerStore implements TriggerStore {
   #sql: Sql;
+  #callerClock: boolean;
 
   /** Uses `sql`; the caller owns and closes it. */
-  constructor(sql: Sql) {
+  constructor(sql: Sql, o: PgTriggerStoreOptions = {}) {
     this.#sql = sql;
+    this.#callerClock = o.callerClock ?? false;
+  }
+
+  /** The lease's clock: the database's (epoch ms), or `now` with `callerClock`. */
+  #leaseNow(now: number) {
+    return this.#callerClock
+      ? this.#sql`${now}::float8`
+      : this.#sql`(extract(epoch FROM clock_timestamp()) * 1000)::float8`;
   }
 
   async acquireLease(name: string, owner: string, ttlMs: number, now: number): Promise<boolean> {
     const rows = await this.#sql`
+      WITH c AS (SELECT ${this.#leaseNow(now)} AS t)
       INSERT INTO sluice_leases AS l (name, owner, expires_at)
-      VALUES (${lease(name)}, ${owner}, ${now + ttlMs})
+      SELECT ${lease(name)}, ${owner}, round(c.t + ${ttlMs})::bigint FROM c
       ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
-      WHERE l.owner = excluded.owner OR l.expires_at <= ${now}
+      WHERE l.owner = excluded.owner OR l.expires_at <= (SELECT t FROM c)
       RETURNING 1`;
     return rows.length > 0;
   }
@@ -50,8 +70,8 @@ export class PgTriggerStore implements TriggerStore {
   async leaseHolder(name: string, now: number): Promise<LeaseHolder | undefined> {
     const [r] = await this.#sql<{ owner: string; expires_at: number }[]>`
       SELECT owner, expires_at FROM sluice_leases
-      WHERE name = ${lease(name)} AND expires_at > ${now}`;
-    return r ? { owner: r.owner, expiresAt: r.expires_at } : undefined;
+      WHERE name = ${lease(name)} AND expires_at > ${this.#leaseNow(now)}`;
+    return r ? { owner: r.owner, expiresAt: Number(r.expires_at) } : undefined;
   }
 
   async claimOccurrence(ref: TriggerRef, at: number, now: number): Promise<boolean> {

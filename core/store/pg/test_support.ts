@@ -36,7 +36,15 @@ export function pgFactory(
     async make(dir) {
       let db = byDir.get(dir);
       if (!db) byDir.set(dir, db = await newDatabase());
-      return await openPgBackend({ visibilityMs: 3000, pollMs: 200, ...opts, url: db });
+      // The engine's shared scenarios inject synthetic clocks (rate limits), so the backends
+      // made here judge time by the callers' clocks unless a test asks otherwise.
+      return await openPgBackend({
+        visibilityMs: 3000,
+        pollMs: 200,
+        callerClock: true,
+        ...opts,
+        url: db,
+      });
     },
     async close() {
       for (const name of created) {
