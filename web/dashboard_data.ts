@@ -43,6 +43,8 @@ export interface DashboardData {
   /** Chunks waiting or in progress in running runs. */
   pendingChunks: number;
   nextFires: { schedule: ScheduleInfo; at: string }[];
+  /** Cron schedules that are paused, and those whose trigger says `enabled: false`. */
+  schedules: { paused: number; disabled: number };
   failures: RunRecord[];
   /** The newest succeeded run among those read. */
   lastSucceeded?: RunRecord;
@@ -90,10 +92,13 @@ async function pendingChunksOf(store: Store, running: RunRecord[]): Promise<numb
 
 async function nextFiresOf(schedules?: ScheduleService) {
   const list = schedules ? await schedules.list().catch(() => []) : [];
-  return list.filter((s) => !s.paused && s.next.length)
+  const nextFires = list.filter((s) => !s.paused && s.enabled !== false && s.next.length)
     .map((s) => ({ schedule: s, at: s.next[0] }))
     .sort((a, b) => a.at.localeCompare(b.at))
     .slice(0, 5);
+  const paused = list.filter((s) => s.paused).length;
+  const disabled = list.filter((s) => !s.paused && s.enabled === false).length;
+  return { nextFires, schedules: { paused, disabled } };
 }
 
 /** The dashboard from the store's statistics and state index: no scan. */
@@ -104,7 +109,7 @@ async function fromStats(
   nHours: number,
 ): Promise<DashboardData> {
   const s = o.store;
-  const [stats, running, failed, succeeded, nextFires] = await Promise.all([
+  const [stats, running, failed, succeeded, fires] = await Promise.all([
     s.runStats!({ from: start, to: end }),
     s.listRuns({ state: "running", limit: 100 }),
     s.listRuns({ state: "failed", limit: 5 }),
@@ -127,7 +132,7 @@ async function fromStats(
     queuedRuns: stats.states.queued,
     runningRuns: stats.states.running,
     pendingChunks: await pendingChunksOf(s, running.runs),
-    nextFires,
+    ...fires,
     failures: failed.runs,
     lastSucceeded: succeeded.runs[0],
   };
@@ -178,7 +183,7 @@ async function fromScan(o: DashboardOptions, start: number, nHours: number) {
   const running = { runs: recent.filter((r) => r.state === "running").slice(0, 100) };
   const failed = { runs: recent.filter((r) => r.state === "failed").slice(0, 5) };
   const pendingChunks = await pendingChunksOf(o.store, running.runs);
-  const nextFires = await nextFiresOf(o.schedules);
+  const fires = await nextFiresOf(o.schedules);
   return {
     hours,
     perState,
@@ -190,7 +195,7 @@ async function fromScan(o: DashboardOptions, start: number, nHours: number) {
     queuedRuns: queued.runs.length,
     runningRuns: running.runs.length,
     pendingChunks,
-    nextFires,
+    ...fires,
     failures: failed.runs,
     lastSucceeded: recent.find((r) => r.state === "succeeded"),
   };

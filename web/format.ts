@@ -31,3 +31,14 @@ export function cell(v: unknown): string {
   if (typeof v === "object") return JSON.stringify(v);
   return String(v);
 }
+
+const ABSOLUTE_PATH = /(^|[\s("'=])((?:[A-Za-z]:)?[\\/](?:[^\s\\/:"'()]+[\\/])+)([^\s\\/:"'()]+)/g;
+
+/**
+ * `text` with each absolute file path shortened to its file name, e.g.
+ * `/srv/data/uploads/ab12/businesses.csv:3: row has 4 fields` -> `businesses.csv:3: row has 4
+ * fields` (URLs are left alone).
+ */
+export function shortPaths(text: string): string {
+  return text.replace(ABSOLUTE_PATH, "$1$3");
+}

@@ -95,6 +95,27 @@ export function Empty(p: { children?: Child }) {
   return <p class="empty">{p.children}</p>;
 }
 
+/**
+ * Text of any length: up to `max` characters (default 500) as they are; longer text shows its
+ * start with a "show more" that opens the whole text (a `<details>`, no script needed).
+ */
+export function LongText(p: { text: string; max?: number }) {
+  const max = p.max ?? 500;
+  if (p.text.length <= max) return <>{p.text}</>;
+  return (
+    <details class="more">
+      <summary>
+        <span class="preview">{p.text.slice(0, max)}…</span>{" "}
+        <span class="more-label when-closed">
+          show more ({(p.text.length - max).toLocaleString("en-US")} more characters)
+        </span>
+        <span class="more-label when-open">show less</span>
+      </summary>
+      <span class="full">{p.text}</span>
+    </details>
+  );
+}
+
 /** A state badge (`succeeded`, `failed`, …). */
 export function StateBadge(p: { state: string }) {
   return <span class={`state state-${p.state}`}>{p.state}</span>;

@@ -21,6 +21,11 @@ export interface LeadsForm {
   q?: string;
   sort?: string;
   cursor?: string;
+  /**
+   * Items a text search checked before `cursor`, carried by its "continue searching" link (a
+   * search stops after a bounded number of items per page); unknown after other links.
+   */
+  scanned?: string;
 }
 
 /** Field names of the form. */
@@ -34,6 +39,7 @@ export const LEADS_FIELDS = [
   "q",
   "sort",
   "cursor",
+  "scanned",
 ] as const;
 
 /** Reads the form from URL search parameters. */

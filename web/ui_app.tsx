@@ -5,6 +5,8 @@
  */
 import { Hono } from "hono";
 import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { UiErrorPages } from "../core/http/app.ts";
 import type { AppEnv } from "../core/http/app_env.ts";
 import { safeNext } from "../core/http/oidc.ts";
 import { HttpProblem } from "../core/http/problem.ts";
@@ -19,15 +21,24 @@ import { Layout } from "./layout.tsx";
 import { LoginPage } from "./pages/login.tsx";
 import { Dashboard } from "./pages/dashboard.tsx";
 import { PipelineEditor, PipelineList } from "./pages/pipelines.tsx";
-import { type RunEvent, RunList, RunPage } from "./pages/runs.tsx";
+import { LOG_LINES, REJECTED_PAGE, RunList, RunPage } from "./pages/runs.tsx";
 import { LeadsPage } from "./pages/leads.tsx";
+import { ErrorBody, errorTitle } from "./pages/error.tsx";
 import { PluginsPage } from "./pages/plugins.tsx";
 import { type HookRow, TriggersPage } from "./pages/triggers.tsx";
 import { SettingsPage } from "./pages/settings.tsx";
 import { can, pageSession, tokenLogin, viewer } from "./session.ts";
 import { StaticFiles } from "./static_files.ts";
 import type { UiOptions } from "./ui_deps.ts";
-import { leadsData, pipelineRows, runEvents, runPageData } from "./ui_data.ts";
+import {
+  leadsData,
+  needRun,
+  pipelineRows,
+  rejectedExport,
+  rejectedPage,
+  runEvents,
+  runPageData,
+} from "./ui_data.ts";
 import { expectedOrigin } from "../core/http/auth.ts";
 import type { WebhookTrigger } from "../core/pipeline/model.ts";
 
@@ -40,8 +51,11 @@ stages:
     plugin: normalize@^1
 `;
 
-/** Builds the UI's Hono app (mount it at `/` after the API). */
-export async function createUi(o: UiOptions): Promise<Hono<AppEnv>> {
+/**
+ * Builds the UI's Hono app (mount it at `/` after the API), with its error pages
+ * (`errorPage`, used by `createApp` for every error and unknown path outside the API).
+ */
+export async function createUi(o: UiOptions): Promise<Hono<AppEnv> & UiErrorPages> {
   const deps = o.deps;
   const now = deps.now ?? Date.now;
   const sessions = new SessionStore(deps.kv, { now, ttlMs: deps.login?.sessionTtlMs });
@@ -70,6 +84,24 @@ export async function createUi(o: UiOptions): Promise<Hono<AppEnv>> {
       </Layout>,
       status,
     );
+
+  const errorPage: UiErrorPages["errorPage"] = (c, e) => {
+    const requestId = c.get("requestId");
+    const headers: Record<string, string> = { ...e.headers };
+    if (requestId) headers["x-request-id"] = requestId;
+    return c.html(
+      <Layout title={errorTitle(e.status)} nav="" user={c.get("principal")} assets={assets}>
+        <ErrorBody
+          status={e.status}
+          detail={e.detail}
+          requestId={requestId}
+          loggedIn={!!c.get("principal")}
+        />
+      </Layout>,
+      e.status as ContentfulStatusCode,
+      headers,
+    );
+  };
 
   const providers = () => (deps.login?.providers ?? []).map((p) => ({ id: p.id, kind: p.kind }));
 
@@ -165,17 +197,43 @@ export async function createUi(o: UiOptions): Promise<Hono<AppEnv>> {
 
   app.get("/runs/:id", async (c) => {
     const r = await runPageData(deps.store, c.req.param("id"));
-    const events: RunEvent[] = await runEvents(deps.store, r.run, 200);
+    const from = Math.max(0, Math.floor(Number(c.req.query("rejected") ?? 0)) || 0);
+    const counted = r.detail.stageDetails.reduce((n, s) => n + (s.counters?.rejected ?? 0), 0);
+    const [events, rejected] = await Promise.all([
+      runEvents(deps.store, r.run, LOG_LINES),
+      rejectedPage(deps.store, r.run, { from, limit: REJECTED_PAGE, counted }),
+    ]);
     return page(
       c,
       `Run of ${r.run.pipeline}`,
       "/runs",
-      <RunPage d={r.detail} dead={r.dead} events={events} canOperate={can(c, "operator")} />,
+      <RunPage
+        d={r.detail}
+        dead={r.dead}
+        events={events}
+        rejected={rejected}
+        canOperate={can(c, "operator")}
+      />,
     );
   });
 
+  app.get("/runs/:id/rejected", async (c) => {
+    const run = await needRun(deps.store, c.req.param("id"));
+    const format = c.req.query("format") === "jsonl" ? "jsonl" : "csv";
+    const file = `rejected-${run.id.replace(/[^\w.-]/g, "_")}.${format}`;
+    return c.body(rejectedExport(deps.store, run, format), 200, {
+      "content-type": format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson",
+      "content-disposition": `attachment; filename="${file}"`,
+    });
+  });
+
   app.get("/runs/:id/items", async (c) => {
-    const d = await leadsData(deps.store, c.req.param("id"), new URL(c.req.url).searchParams);
+    const d = await leadsData(
+      deps.store,
+      c.req.param("id"),
+      new URL(c.req.url).searchParams,
+      o.leadsMaxScan,
+    );
     return page(c, "Items and leads", "/runs", <LeadsPage {...d} />);
   });
 
@@ -241,5 +299,5 @@ export async function createUi(o: UiOptions): Promise<Hono<AppEnv>> {
     );
   });
 
-  return app;
+  return Object.assign(app, { errorPage });
 }

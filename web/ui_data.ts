@@ -1,9 +1,10 @@
 /**
  * Data of the pages that need more than one store read: pipeline rows with their last run, a
- * run's detail and dead letters, its rejected items (tagged by stage and chunk), and a page of
- * its items for the leads table.
+ * run's detail and dead letters, its log, its rejected items (tagged by stage and chunk; a page
+ * of them, or all as a CSV / JSON-lines download), and a page of its items for the leads table.
  * @module
  */
+import { stringify } from "csv-stringify/sync";
 import type { AppDeps } from "../core/http/deps.ts";
 import { type ItemQuery, parseFilter, queryItems, stageIndex } from "../core/http/items.ts";
 import { HttpProblem } from "../core/http/problem.ts";
@@ -12,7 +13,7 @@ import type { DeadLetter, RunRecord, Store } from "../core/store/store.ts";
 import type { Item } from "../sdk/types.ts";
 import { apiQuery, leadsForm, leadsStage, textPrefilter } from "./leads_query.ts";
 import type { PipelineRow } from "./pages/pipelines.tsx";
-import type { RunDetailView, RunEvent } from "./pages/runs.tsx";
+import type { RejectedRows, RunDetailView, RunEvent } from "./pages/runs.tsx";
 import type { LeadsProps } from "./pages/leads.tsx";
 
 /** Pipelines with their newest run. */
@@ -24,7 +25,8 @@ export async function pipelineRows(deps: AppDeps): Promise<PipelineRow[]> {
   })));
 }
 
-async function needRun(store: Store, id: string): Promise<RunRecord> {
+/** The run `id`; a 404 problem (an error page in the UI) when there is none. */
+export async function needRun(store: Store, id: string): Promise<RunRecord> {
   const run = await store.getRun(id);
   if (!run) throw new HttpProblem(404, `no run ${id}; see /runs`);
   return run;
@@ -40,31 +42,107 @@ export async function runPageData(
   return { run, detail: detail as RunDetailView, dead };
 }
 
-/** Up to `max` log lines, then rejected items of a run, by stage and chunk. */
+/** Up to `max` log lines of a run. */
 export async function runEvents(store: Store, run: RunRecord, max: number): Promise<RunEvent[]> {
-  const out: RunEvent[] = [];
-  for (const l of (await store.readRunLog?.(run.id, max)) ?? []) {
-    out.push({ stage: l.stage, chunk: l.chunk, message: l.msg, kind: "log", level: l.level });
-  }
-  if (out.length >= max) return out;
+  return ((await store.readRunLog?.(run.id, max)) ?? []).map((l) => ({
+    stage: l.stage,
+    chunk: l.chunk,
+    message: l.msg,
+    kind: "log" as const,
+    level: l.level,
+  }));
+}
+
+/** Rejected items of a run as stored, each tagged with its stage id. */
+export async function* rejectedItems(
+  store: Store,
+  run: RunRecord,
+): AsyncGenerator<{ stage: string; chunk: number; key: string; reason: string; raw?: unknown }> {
   for await (const r of store.readRejected(run.id)) {
-    out.push({
+    yield {
       stage: run.stages[r.stage]?.id ?? String(r.stage),
       chunk: r.chunk,
       key: r.key,
-      message: r.reason,
-      kind: "rejected",
-    });
-    if (out.length >= max) break;
+      reason: r.reason,
+      raw: r.raw,
+    };
   }
-  return out;
 }
+
+/**
+ * Rejected items `from`…`from + limit` of a run (stage and chunk order), and how many there are
+ * in all (`total`: the stages' `rejected` counters, given as `counted`).
+ */
+export async function rejectedPage(
+  store: Store,
+  run: RunRecord,
+  o: { from: number; limit: number; counted: number },
+): Promise<RejectedRows> {
+  const rows: RunEvent[] = [];
+  let i = 0;
+  let more = false;
+  for await (const r of rejectedItems(store, run)) {
+    if (i++ < o.from) continue;
+    if (rows.length === o.limit) {
+      more = true;
+      break;
+    }
+    rows.push({ stage: r.stage, chunk: r.chunk, key: r.key, message: r.reason, kind: "rejected" });
+  }
+  const seen = o.from + rows.length + (more ? 1 : 0);
+  return { rows, from: o.from, more, total: Math.max(o.counted, seen) };
+}
+
+/**
+ * A run's rejected items as a download: CSV (`stage,chunk,key,reason,raw`, the raw row or item
+ * as JSON text, formula-like cells written as text) or JSON lines, streamed.
+ */
+export function rejectedExport(
+  store: Store,
+  run: RunRecord,
+  format: "csv" | "jsonl",
+): ReadableStream<Uint8Array> {
+  const enc = new TextEncoder();
+  const csv = (rows: unknown[][]) => enc.encode(stringify(rows, { escape_formulas: true }));
+  return new ReadableStream<Uint8Array>({
+    async start(ctl) {
+      try {
+        if (format === "csv") ctl.enqueue(csv([["stage", "chunk", "key", "reason", "raw"]]));
+        let rows: unknown[][] = [];
+        for await (const r of rejectedItems(store, run)) {
+          if (format === "jsonl") {
+            ctl.enqueue(enc.encode(JSON.stringify(r) + "\n"));
+            continue;
+          }
+          const raw = r.raw === undefined
+            ? ""
+            : typeof r.raw === "string"
+            ? r.raw
+            : JSON.stringify(r.raw);
+          rows.push([r.stage, r.chunk, r.key, r.reason, raw]);
+          if (rows.length >= 500) {
+            ctl.enqueue(csv(rows));
+            rows = [];
+          }
+        }
+        if (rows.length) ctl.enqueue(csv(rows));
+        ctl.close();
+      } catch (e) {
+        ctl.error(e);
+      }
+    },
+  });
+}
+
+/** Items a text search checks per page of the leads table before it stops (and says so). */
+export const LEADS_MAX_SCAN = 10_000;
 
 /** One page of the leads table. */
 export async function leadsData(
   store: Store,
   id: string,
   params: URLSearchParams,
+  maxScan: number = LEADS_MAX_SCAN,
 ): Promise<LeadsProps> {
   const run = await needRun(store, id);
   const form = leadsForm(params);
@@ -72,6 +150,7 @@ export async function leadsData(
   let items: Item[] = [];
   let next: string | undefined;
   let error: string | undefined;
+  let partial: LeadsProps["partial"];
   try {
     const query: ItemQuery = {
       stage: stageIndex(run, leadsStage(run, form.stage)),
@@ -80,17 +159,31 @@ export async function leadsData(
       prefilter: textPrefilter(form.q),
       sort: q.sort,
     };
-    // A text search over a huge run pages through it: at most 10,000 items per request.
+    // A text search over a huge run pages through it: at most `maxScan` items per request.
     const page = await queryItems(store, run, query, {
       limit: 50,
       cursor: form.cursor,
-      maxScan: 10_000,
+      maxScan,
     });
     items = page.items;
     next = page.cursor;
+    if (page.partial) {
+      // It stopped after checking exactly `maxScan` items from the cursor.
+      const before = !form.cursor
+        ? 0
+        : /^\d+$/.test(form.scanned ?? "")
+        ? Number(form.scanned)
+        : undefined;
+      const counters = await store.counters(run.id, run.stages.length);
+      partial = {
+        checked: maxScan,
+        searched: before === undefined ? undefined : before + maxScan,
+        total: counters[query.stage]?.out,
+      };
+    }
   } catch (e) {
     if (!(e instanceof HttpProblem)) throw e;
     error = e.message;
   }
-  return { run, form, items, next, error };
+  return { run, form, items, next, error, partial };
 }

@@ -21,4 +21,6 @@ export interface UiOptions {
   config?: () => string;
   /** Folder of the built static files (default: `web/static/` beside this module). */
   staticDir?: string;
+  /** Items a text search of the leads table checks per page (default 10,000; tests lower it). */
+  leadsMaxScan?: number;
 }

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { createApp } from "../core/http/app.ts";
 import { genPipeline, testServer } from "../core/http/test_support.ts";
+import type { ScheduleInfo, ScheduleService } from "../core/http/deps.ts";
 import { withUi } from "./mod.ts";
 
-async function uiServer() {
+async function uiServer(ui: { leadsMaxScan?: number } = {}) {
   const ts = await testServer();
   const { app } = createApp(
-    await withUi(ts.deps, { config: () => "server:\n  adminToken: ********\n" }),
+    await withUi(ts.deps, { config: () => "server:\n  adminToken: ********\n", ...ui }),
   );
   const jar: Record<string, string> = {};
   const req = async (path: string, init: RequestInit & { as?: string } = {}) => {
@@ -225,6 +226,265 @@ Deno.test("a session made from a token ends when the token is revoked or expires
     assert.equal((await me(c.cookie)).body.role, "viewer");
   } finally {
     await server.shutdown();
+    await ts.dispose();
+  }
+});
+
+Deno.test("errors of pages are HTML pages in the layout; the API and JSON clients keep problem JSON", async () => {
+  const ts = await testServer();
+  // A catalog whose listing fails, to see a 500 page.
+  const real = ts.deps.pipelines;
+  const broken = new Proxy(real, {
+    get: (t, k) => {
+      if (k === "list") {
+        return () => Promise.reject(new Error("kaboom in /srv/secret/catalog.ts:12"));
+      }
+      const v = Reflect.get(t, k);
+      return typeof v === "function" ? v.bind(t) : v;
+    },
+  });
+  const { app } = createApp(await withUi({ ...ts.deps, pipelines: broken }));
+  const body = new URLSearchParams({ token: ts.token.viewer, next: "/" });
+  const login = await app.request("http://localhost/login", {
+    method: "POST",
+    body,
+    headers: { "content-type": "application/x-www-form-urlencoded", origin: "http://localhost" },
+    redirect: "manual",
+  });
+  const cookie = login.headers.get("set-cookie")!.split(";")[0];
+  const get = (path: string, headers: Record<string, string> = {}, withCookie = true) =>
+    app.request(`http://localhost${path}`, {
+      headers: {
+        accept: "text/html,application/xhtml+xml,*/*;q=0.8",
+        ...headers,
+        ...(withCookie ? { cookie } : {}),
+      },
+      redirect: "manual",
+    });
+  try {
+    const pages: [string, RegExp][] = [
+      ["/runs/doesnotexist", /no run doesnotexist/],
+      ["/pipelines/doesnotexist", /no pipeline named doesnotexist/],
+      ["/nope", /There is no page at \/nope\./],
+      ["/runs/doesnotexist/items", /no run doesnotexist/],
+    ];
+    for (const [path, detail] of pages) {
+      const res = await get(path);
+      assert.equal(res.status, 404, path);
+      assert.match(res.headers.get("content-type")!, /^text\/html/, path);
+      assert.ok(res.headers.get("x-request-id"), path);
+      const html = await res.text();
+      assert.match(html, /<title>Not found · Sluice<\/title>/, path);
+      assert.match(html, detail, path);
+      assert.match(html, /<nav aria-label="Main">/, `${path}: the normal layout`);
+      assert.match(html, /href="\/">Back to the dashboard<\/a>/, path);
+      assert.match(html, /href="\/runs">Runs<\/a>/, path);
+      assert.doesNotMatch(html, /api\/v1\/docs/, `${path}: no pointer to the API docs`);
+      // A client asking for JSON still gets the problem document.
+      const json = await get(path, { accept: "application/json" });
+      assert.equal(json.status, 404);
+      assert.equal(json.headers.get("content-type"), "application/problem+json");
+      assert.equal((await json.json()).status, 404);
+    }
+    // A failure is a 500 page with the request id, never the error's text or stack.
+    const boom = await get("/pipelines", { "x-request-id": "req-500" });
+    assert.equal(boom.status, 500);
+    const boomHtml = await boom.text();
+    assert.match(boomHtml, /<title>Something went wrong · Sluice<\/title>/);
+    assert.match(boomHtml, /quote request id req-500/);
+    assert.doesNotMatch(boomHtml, /kaboom|secret|catalog\.ts|\n\s+at /);
+    // The API and webhooks stay JSON, also for a browser.
+    for (const path of ["/api/v1/nonexistent", "/api/v1/runs/doesnotexist", "/hooks/p/h"]) {
+      const res = await get(path);
+      assert.equal(res.status, 404, path);
+      assert.equal(res.headers.get("content-type"), "application/problem+json", path);
+      await res.body?.cancel();
+    }
+    // Without a session an error of /auth is a page with a way to log in.
+    const auth = await get("/auth/login?provider=nope", {}, false);
+    assert.equal(auth.status, 404);
+    const authHtml = await auth.text();
+    assert.match(authHtml, /browser login is not configured/);
+    assert.match(authHtml, /href="\/login">Log in<\/a>/);
+  } finally {
+    await ts.dispose();
+  }
+});
+
+Deno.test("the run page pages its rejected items, says how many there are, and downloads them all", async () => {
+  const { ts, req, login } = await uiServer();
+  try {
+    // 500 items, every 2nd without a key: 250 rejected by the engine at the source.
+    await ts.writePipeline(
+      "rej",
+      genPipeline("rej", 500).replace("count: 500", "count: 500\n    bad: 2"),
+    );
+    const started = await ts.call("/api/v1/pipelines/rej/runs", {
+      method: "POST",
+      as: "operator",
+      json: {},
+    });
+    const run = await started.json();
+    await ts.engine.waitForRun(run.id);
+    await login("viewer");
+    const html = await (await req(`/runs/${run.id}`, { as: "viewer" })).text();
+    assert.match(html, /Showing the first 200 of 250 rejected items\./);
+    const rows = (h: string) => /<table class="log" id="rejected">[\s\S]*?<\/table>/.exec(h)![0];
+    assert.equal([...rows(html).matchAll(/<tr>/g)].length, 1 + 200, "header + 200 rows");
+    const next = /id="rejected-next"|rel="next" id="rejected-next"/.test(html) &&
+      /href="([^"]+)"[^>]*id="rejected-next"/.exec(html)![1].replaceAll("&amp;", "&");
+    assert.equal(next, `/runs/${run.id}?rejected=200#rejected-h`);
+    const second = await (await req(`/runs/${run.id}?rejected=200`, { as: "viewer" })).text();
+    assert.match(second, /Showing rejected items 201–250 of 250\./);
+    assert.equal([...rows(second).matchAll(/<tr>/g)].length, 1 + 50);
+    assert.doesNotMatch(second, /id="rejected-next"/);
+    assert.match(second, /id="rejected-prev"/);
+    // The download holds all 250, as CSV and as JSON lines.
+    const csvHref = /id="rejected-csv"\s+href="([^"]+)"/.exec(html)![1].replaceAll("&amp;", "&");
+    const csv = await req(csvHref, { as: "viewer" });
+    assert.equal(csv.status, 200);
+    assert.match(csv.headers.get("content-type")!, /^text\/csv/);
+    assert.match(csv.headers.get("content-disposition")!, /attachment; filename="rejected-/);
+    const lines = (await csv.text()).trim().split("\n");
+    assert.equal(lines[0], "stage,chunk,key,reason,raw");
+    assert.equal(lines.length, 1 + 250);
+    const jsonl = await (await req(`/runs/${run.id}/rejected?format=jsonl`, { as: "viewer" }))
+      .text();
+    const recs = jsonl.trim().split("\n").map((l) => JSON.parse(l));
+    assert.equal(recs.length, 250);
+    assert.equal(recs[0].stage, "source");
+    assert.equal((await req(`/runs/${run.id}/rejected`)).status, 303, "a session is needed");
+
+    // An uploaded file's rejected rows show the file name; the full path is in the title.
+    await ts.writePipeline(
+      "csv",
+      "name: csv\nsource:\n  plugin: csv-source\nstages:\n  - id: tag\n    plugin: tag\n" +
+        "    with: { field: band, value: B }\n",
+    );
+    const up = await ts.call("/api/v1/pipelines/csv/runs", {
+      method: "POST",
+      as: "operator",
+      headers: { "content-type": "text/csv" },
+      body: "name,domain\nAcme,acme.example\nBeta,beta.example,extra\n",
+    });
+    const csvRun = await up.json();
+    await ts.engine.waitForRun(csvRun.id);
+    const page = await (await req(`/runs/${csvRun.id}`, { as: "viewer" })).text();
+    assert.match(page, /All 1 rejected item\(s\)\./);
+    const cell = /<span title="(\/[^"]+)">([^<]+)<\/span>/.exec(page);
+    assert.ok(cell, "the reason carries its full text in a title");
+    assert.match(cell[1], /^\/.+\/[^/]+:3: row has 3 fields but the header has 2/);
+    assert.match(cell[2], /^[^/\s]+:3: row has 3 fields but the header has 2/);
+    assert.ok(!cell[2].includes(ts.dir), "the cell shows no server path");
+  } finally {
+    await ts.dispose();
+  }
+});
+
+Deno.test("items page: long values wrap behind show more; a stopped text search says so and continues", async () => {
+  const { ts, req, login } = await uiServer({ leadsMaxScan: 100 });
+  try {
+    const long = "x".repeat(2000);
+    await ts.writePipeline(
+      "p",
+      "name: p\nsource:\n  plugin: csv-source\nstages:\n  - id: why\n    plugin: tag\n" +
+        `    with:\n      field: lead_reason\n      value: ${long}\n`,
+    );
+    const rows = Array.from({ length: 300 }, (_, i) => `Biz ${i},d${i}.example`);
+    const started = await ts.call("/api/v1/pipelines/p/runs", {
+      method: "POST",
+      as: "operator",
+      headers: { "content-type": "text/csv" },
+      body: `name,domain\n${rows.join("\n")}\n`,
+    });
+    const run = await started.json();
+    assert.equal((await ts.engine.waitForRun(run.id)).state, "succeeded");
+    await login("viewer");
+
+    const first = await (await req(`/runs/${run.id}/items`, { as: "viewer" })).text();
+    const detail = /<div class="item-detail">[\s\S]*?<\/details>/.exec(first)![0];
+    assert.match(detail, /<details class="more">/);
+    assert.match(detail, new RegExp(`<span class="preview">x{500}…</span>`));
+    assert.match(detail, /show more \(1,500 more characters\)/);
+    assert.match(detail, new RegExp(`<span class="full">x{2000}</span>`));
+    assert.doesNotMatch(detail.replace(/<span class="full">x+<\/span>/, ""), /x{501}/);
+
+    // "d29" matches d29 and d290…d299; each page checks 100 items.
+    const text = (h: string) => h.replace(/<[^>]+>/g, "").replace(/\s+/g, " ");
+    const keys = (h: string) =>
+      [...h.matchAll(/<summary>(d\d+)\.example<\/summary>/g)].map((m) => m[1]);
+    const page1 = await (await req(`/runs/${run.id}/items?q=d29`, { as: "viewer" })).text();
+    assert.deepEqual(keys(page1), ["d29"]);
+    assert.match(
+      text(page1),
+      /not finished: it searched 100 of 300 items and found 1 match so far/,
+    );
+    assert.doesNotMatch(page1, /Next page/, "no next-page link to an empty page");
+    const cont = (h: string) =>
+      /href="([^"]+)"\s+id="continue-search"/.exec(h)![1].replaceAll("&amp;", "&");
+    const page2 = await (await req(cont(page1), { as: "viewer" })).text();
+    assert.deepEqual(keys(page2), []);
+    assert.match(text(page2), /No match among the items searched so far\./);
+    assert.match(text(page2), /searched 200 of 300 items and found 0 matches on this page/);
+    const page3 = await (await req(cont(page2), { as: "viewer" })).text();
+    assert.deepEqual(keys(page3), Array.from({ length: 10 }, (_, i) => `d29${i}`));
+    assert.doesNotMatch(page3, /continue-search|Next page/, "the search reached the end");
+  } finally {
+    await ts.dispose();
+  }
+});
+
+Deno.test("the dashboard says when its only schedules are paused or disabled, with a link", async () => {
+  let list: ScheduleInfo[] = [];
+  const schedules: ScheduleService = {
+    list: () => Promise.resolve(list),
+    pause: () => Promise.resolve(true),
+    resume: () => Promise.resolve(true),
+  };
+  const ts = await testServer({ deps: { schedules } });
+  const { app } = createApp(await withUi(ts.deps));
+  const login = await app.request("http://localhost/login", {
+    method: "POST",
+    body: new URLSearchParams({ token: ts.token.viewer, next: "/" }),
+    headers: { "content-type": "application/x-www-form-urlencoded", origin: "http://localhost" },
+    redirect: "manual",
+  });
+  const cookie = login.headers.get("set-cookie")!.split(";")[0];
+  const dashboard = async () => {
+    const html = await (await app.request("http://localhost/", { headers: { cookie } })).text();
+    const section = /<section aria-labelledby="next-h">[\s\S]*?<\/section>/.exec(html)![0];
+    return section.replace(/<[^>]+>/g, " ").replaceAll("&amp;", "&").replace(/\s+/g, " ")
+      .trim();
+  };
+  const cron = (id: string, more: Partial<ScheduleInfo>): ScheduleInfo => ({
+    id,
+    pipeline: id.split("/")[0],
+    cron: "0 6 * * *",
+    paused: false,
+    next: ["2030-01-01T06:00:00.000Z"],
+    ...more,
+  });
+  try {
+    assert.match(await dashboard(), /No active cron triggers\. Add triggers: - cron: … to a/);
+    list = [cron("leads/cron-0", { paused: true })];
+    const paused = await dashboard();
+    assert.match(
+      paused,
+      /No active cron triggers: 1 schedule paused — see Schedules & webhooks \./,
+    );
+    assert.doesNotMatch(paused, /Add triggers/);
+    const html = await (await app.request("http://localhost/", { headers: { cookie } })).text();
+    assert.match(html, /<a href="\/triggers">see Schedules &amp; webhooks<\/a>/);
+    list = [
+      cron("leads/cron-0", { paused: true }),
+      cron("leads/cron-1", { paused: true }),
+      cron("other/cron-0", { enabled: false, next: [] }),
+      cron("daily/cron-0", {}),
+    ];
+    const mixed = await dashboard();
+    assert.match(mixed, /daily 0 6 \* \* \* 2030-01-01 06:00:00Z/);
+    assert.match(mixed, /2 schedules paused · 1 schedule disabled \(enabled: false\)/);
+  } finally {
     await ts.dispose();
   }
 });

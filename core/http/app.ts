@@ -3,7 +3,8 @@
  * `/api/v1/docs`), `/auth/*` browser login, `/hooks/*` webhook intake, `/healthz`, `/readyz`,
  * and the web UI. Middleware: correlation ids and access logs, security headers, per-address
  * and per-principal rate limits, body limits, authentication, CSRF checks; errors are
- * `application/problem+json`.
+ * `application/problem+json`, except those of the UI's pages, which the UI renders as HTML
+ * ({@link UiErrorPages}).
  *
  * ```ts
  * const app = createApp({ engine, store, kv, registry, executor, pipelines, dataDir });
@@ -27,7 +28,7 @@ import {
 } from "./middleware.ts";
 import { loginRoutes } from "./oidc.ts";
 import { DOCS_HTML, DOCS_JS } from "./openapi_page.ts";
-import { HttpProblem, problemOf, problemResponse } from "./problem.ts";
+import { HttpProblem, problemResponse } from "./problem.ts";
 import { KeyedRateLimiter } from "./rate_limit.ts";
 import { adminRoutes } from "./routes_admin.ts";
 import { pipelineRoutes } from "./routes_pipelines.ts";
@@ -58,6 +59,44 @@ export const PUBLIC_ROUTES: readonly string[] = [
   "POST /auth/logout",
   "POST /hooks/:pipeline/:hook",
 ];
+
+/**
+ * Error pages of a web UI mounted at `/` (`AppDeps.ui`; `web/` provides them): errors and unknown
+ * paths of pages are answered as HTML in the UI's layout, see {@link wantsHtmlError}. Without
+ * them every error is `application/problem+json`.
+ */
+export interface UiErrorPages {
+  /**
+   * The page of an error with `status`; `detail` is written for a person (never a stack trace),
+   * `headers` are kept (e.g. `Retry-After`).
+   */
+  errorPage(
+    c: Context<AppEnv>,
+    e: { status: number; detail: string; headers?: Record<string, string> },
+  ): Response | Promise<Response>;
+}
+
+/** True when `ui` renders error pages ({@link UiErrorPages}). */
+export function hasErrorPages(ui: unknown): ui is UiErrorPages {
+  return typeof (ui as Partial<UiErrorPages> | undefined)?.errorPage === "function";
+}
+
+/** Paths whose errors are always problem JSON: the API, webhooks, health and metrics. */
+const MACHINE_PATH = /^\/(?:api(?:\/|$)|hooks\/|healthz$|readyz$|metrics$)/;
+
+/**
+ * True when an error of `req` should be an HTML page: a path of the UI (not {@link API_BASE},
+ * `/hooks/`, `/healthz`, `/readyz` or `/metrics`) requested without asking for JSON (an `Accept`
+ * naming a JSON type before `text/html`, as the UI's own fetches do, gets problem JSON).
+ */
+export function wantsHtmlError(req: Request): boolean {
+  if (MACHINE_PATH.test(new URL(req.url).pathname)) return false;
+  const accept = (req.headers.get("accept") ?? "").toLowerCase();
+  const json = accept.search(/[/+]json\b/);
+  if (json < 0) return true;
+  const html = accept.indexOf("text/html");
+  return html >= 0 && html < json;
+}
 
 /** The app and the stores it made. */
 export interface SluiceApp {
@@ -98,19 +137,39 @@ export function createApp(deps: AppDeps): SluiceApp {
   );
   app.use("/api/*", csrfGuard(deps.publicUrl));
 
-  app.onError((err, c) => {
-    if (err instanceof HttpProblem) return problemOf(c, err);
-    if (err instanceof HTTPException) {
-      return problemResponse(c, err.status, err.message || "the request was refused");
+  // Pages of a mounted UI answer their errors as HTML in its layout; the API stays JSON.
+  const pages = hasErrorPages(deps.ui) ? deps.ui : undefined;
+  const asPage = async (
+    c: Context<AppEnv>,
+    e: { status: number; detail: string; headers?: Record<string, string> },
+  ): Promise<Response | undefined> => {
+    if (!pages || !wantsHtmlError(c.req.raw)) return undefined;
+    try {
+      return await pages.errorPage(c, e);
+    } catch (err) {
+      c.get("log")?.error("error page failed", { error: (err as Error).stack ?? String(err) });
+      return undefined;
     }
-    c.get("log")?.error("request failed", { error: (err as Error).stack ?? String(err) });
-    return problemResponse(
-      c,
-      500,
-      `internal error; quote request id ${
+  };
+  app.onError(async (err, c) => {
+    let status: number, detail: string;
+    let opts: { extra?: Record<string, unknown>; headers?: Record<string, string> } = {};
+    if (err instanceof HttpProblem) {
+      [status, detail, opts] = [err.status, err.message, {
+        extra: err.extra,
+        headers: err.headers,
+      }];
+    } else if (err instanceof HTTPException) {
+      [status, detail] = [err.status, err.message || "the request was refused"];
+    } else {
+      c.get("log")?.error("request failed", { error: (err as Error).stack ?? String(err) });
+      status = 500;
+      detail = `internal error; quote request id ${
         c.get("requestId")
-      } when reporting it (it is in the server log)`,
-    );
+      } when reporting it (it is in the server log)`;
+    }
+    return (await asPage(c, { status, detail, headers: opts.headers })) ??
+      problemResponse(c, status, detail, opts);
   });
   const noRoute = (c: Context<AppEnv>) =>
     problemResponse(
@@ -118,19 +177,36 @@ export function createApp(deps: AppDeps): SluiceApp {
       404,
       `no route ${c.req.method} ${new URL(c.req.url).pathname}; see ${API_BASE}/docs`,
     );
-  app.notFound(noRoute);
+  app.notFound(async (c) =>
+    (await asPage(c, {
+      status: 404,
+      detail: `There is no page at ${new URL(c.req.url).pathname}.`,
+    })) ?? noRoute(c)
+  );
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/metrics", metricsHandler(metrics)); // Prometheus text format
   app.get("/readyz", async (c) => {
-    let ok = false;
+    // A store that hangs (database down) answers 503 within 1.5 s instead of holding the probe.
+    let ok: boolean | "timeout" = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      await deps.store.listRuns({ limit: 1 });
-      ok = (await deps.ready?.()) ?? true;
+      ok = await Promise.race([
+        (async () => {
+          await deps.store.listRuns({ limit: 1 });
+          return (await deps.ready?.()) ?? true;
+        })(),
+        new Promise<"timeout">((resolve) => timer = setTimeout(() => resolve("timeout"), 1500)),
+      ]);
     } catch {
       ok = false;
+    } finally {
+      clearTimeout(timer);
     }
-    return ok ? c.json({ status: "ready" }) : c.json({ status: "starting" }, 503);
+    if (ok === true) return c.json({ status: "ready" });
+    return ok === "timeout"
+      ? c.json({ status: "unavailable", reason: "the store did not answer within 1.5 s" }, 503)
+      : c.json({ status: "starting" }, 503);
   });
 
   const api = new OpenAPIHono<AppEnv>({
@@ -192,8 +268,10 @@ export function createApp(deps: AppDeps): SluiceApp {
     countWebhook(metrics, pipeline, hook, res.status); // telemetry: accepts/rejects
     return res;
   });
-  // An unknown API path is a JSON 404, never the UI's login redirect (the UI is mounted at `/`).
+  // An unknown API or webhook path is a JSON 404, never the UI's login redirect or error page
+  // (the UI is mounted at `/`).
   app.all("/api/*", noRoute);
+  app.all("/hooks/*", noRoute);
   if (deps.ui) app.route("/", deps.ui);
   return { app, tokens, sessions };
 }

@@ -6,6 +6,7 @@
  * creation, the plugin approval dialog, and live run progress over Server-Sent Events.
  * @module
  */
+import { when } from "../format.ts";
 import { api, ApiError, byId, say } from "./api.ts";
 import { startRunLive } from "./run_live.ts";
 import { startPluginInstall } from "./plugin_install.ts";
@@ -52,6 +53,49 @@ function actions() {
   });
 }
 
+/** A token as the API shows it (never its value). */
+interface TokenView {
+  id: string;
+  name: string;
+  role: string;
+  createdAt: string;
+  expiresAt?: string;
+  createdBy?: string;
+}
+
+/** Adds a just-created token to the settings page's token list, as the server renders rows. */
+function addTokenRow(t: TokenView) {
+  const table = byId<HTMLTableElement>("tokens");
+  const body = table?.tBodies[0];
+  if (!table || !body) return;
+  const tr = document.createElement("tr");
+  tr.dataset.token = t.id;
+  const td = (text = "") => {
+    const c = document.createElement("td");
+    c.textContent = text;
+    tr.append(c);
+    return c;
+  };
+  const name = td(`${t.name} `);
+  const sub = document.createElement("span");
+  sub.className = "sub";
+  sub.textContent = `${t.id}${t.createdBy ? ` · by ${t.createdBy}` : ""}`;
+  name.append(sub);
+  td(t.role);
+  td(when(t.createdAt));
+  td(when(t.expiresAt));
+  td("active");
+  const revoke = document.createElement("button");
+  revoke.type = "button";
+  revoke.dataset.delete = `/api/v1/tokens/${t.id}`;
+  revoke.dataset.confirm = `Revoke token ${t.name}?`;
+  revoke.textContent = "Revoke";
+  td().append(revoke);
+  body.append(tr); // the list is oldest first
+  table.hidden = false;
+  byId("tokens-empty")?.remove();
+}
+
 function tokens() {
   const form = byId<HTMLFormElement>("token-form");
   if (!form) return;
@@ -60,7 +104,7 @@ function tokens() {
     const f = new FormData(form);
     const days = Number(f.get("days") || 0);
     try {
-      const { data } = await api<{ token: string }>("POST", "/api/v1/tokens", {
+      const { data } = await api<{ token: string; info: TokenView }>("POST", "/api/v1/tokens", {
         name: String(f.get("name")),
         role: String(f.get("role")),
         ...(days > 0 ? { expiresInDays: days } : {}),
@@ -69,6 +113,8 @@ function tokens() {
       box.hidden = false;
       byId<HTMLInputElement>("token-value")!.value = data.token;
       byId<HTMLInputElement>("token-value")!.select();
+      addTokenRow(data.info);
+      form.reset();
     } catch (e) {
       notice((e as Error).message, "err");
     }

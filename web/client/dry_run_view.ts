@@ -5,44 +5,45 @@
  * Dry run helpers: sample items from JSON lines or CSV text, and the per-stage result view.
  * @module
  */
+import { csvSampleItems } from "./csv_sample.ts";
 
-/** Items from JSON lines (each line an object) or CSV with a header row. */
-export function parseSample(text: string): Record<string, unknown>[] {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim());
-  if (!lines.length) throw new Error("Give at least one sample item.");
-  if (lines[0].trim().startsWith("{")) {
-    return lines.map((l, i) => {
-      try {
-        return JSON.parse(l);
-      } catch {
-        throw new Error(`Sample line ${i + 1} is not a JSON object.`);
-      }
-    });
-  }
-  const rows = lines.map(splitCsv);
-  const head = rows[0];
-  return rows.slice(1).map((r) => Object.fromEntries(head.map((h, i) => [h, r[i] ?? ""])));
+/** Sample items, and the lines that are not items (each with its 1-based line number). */
+export interface Sample {
+  items: Record<string, unknown>[];
+  errors: { line: number; message: string }[];
 }
 
-function splitCsv(line: string): string[] {
-  const out: string[] = [];
-  let cur = "", quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cur += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ",") {
-      out.push(cur);
-      cur = "";
-    } else cur += ch;
+/**
+ * Items from JSON lines (each line an object) or CSV with a header row (read as csv-source reads
+ * a file, see `csv_sample.ts`). A line that is no item (not a JSON object, a CSV row with too
+ * many or too few fields, an unclosed quote) is reported in `errors`; throws when there is no
+ * item at all.
+ */
+export function parseSample(text: string): Sample {
+  if (!text.trim()) throw new Error("Give at least one sample item.");
+  let sample: Sample;
+  if (text.trimStart().startsWith("{")) {
+    sample = { items: [], errors: [] };
+    text.split(/\r?\n/).forEach((l, i) => {
+      if (!l.trim()) return;
+      let v: unknown;
+      try {
+        v = JSON.parse(l);
+      } catch {
+        v = undefined;
+      }
+      if (v && typeof v === "object" && !Array.isArray(v)) {
+        sample.items.push(v as Record<string, unknown>);
+      } else sample.errors.push({ line: i + 1, message: "not a JSON object" });
+    });
+  } else sample = csvSampleItems(text);
+  if (!sample.items.length) {
+    const why = sample.errors.map((e) => `line ${e.line}: ${e.message}`).join("; ");
+    throw new Error(
+      why ? `No sample item could be read: ${why}.` : "Give at least one sample item.",
+    );
   }
-  out.push(cur);
-  return out;
+  return sample;
 }
 
 interface DryStage {
@@ -56,15 +57,50 @@ interface DryStage {
   ms: number;
 }
 
-/** Renders each stage's outcome and output into `el`. */
-export function renderDryRun(el: HTMLElement, r: { stages: DryStage[] }): void {
-  el.replaceChildren(...r.stages.map((s) => {
+/** Items shown per stage. */
+export const SHOWN_ITEMS = 5;
+
+/** `3 in → 2 out, 1 filtered` from a stage's counters (zero counts left out, but in and out). */
+export function countersText(c: Record<string, number>): string {
+  const parts = [`${c.in ?? 0} in → ${c.out ?? 0} out`];
+  for (const k of ["filtered", "skipped", "rejected", "failed"]) {
+    if (c[k]) parts.push(`${c[k]} ${k}`);
+  }
+  return parts.join(", ");
+}
+
+/**
+ * Renders into `el` the sample lines that were left out (as error lines), then each stage's
+ * outcome: its counters (in, out, filtered, skipped, rejected), rejected items, and its first
+ * {@link SHOWN_ITEMS} output items, saying so when there are more.
+ */
+export function renderDryRun(
+  el: HTMLElement,
+  r: { stages: DryStage[] },
+  sampleErrors: Sample["errors"] = [],
+): void {
+  const out: HTMLElement[] = [];
+  if (sampleErrors.length) {
+    const ul = document.createElement("ul");
+    ul.id = "dry-sample-errors";
+    ul.className = "err";
+    for (const e of sampleErrors) {
+      const li = document.createElement("li");
+      li.textContent = `Sample line ${e.line} left out: ${e.message}.`;
+      ul.append(li);
+    }
+    out.push(ul);
+  }
+  out.push(...r.stages.map((s) => {
     const d = document.createElement("details");
     d.className = `dry-stage dry-${s.status}`;
+    d.dataset.stage = s.id;
     d.open = s.status === "failed";
     const sum = document.createElement("summary");
-    sum.textContent = `${s.id} (${s.plugin}): ${s.status}, ${s.items.length} item(s), ${s.ms} ms` +
-      (s.rejected.length ? `, ${s.rejected.length} rejected` : "");
+    const counts = Object.keys(s.counters ?? {}).length
+      ? countersText(s.counters)
+      : `${s.items.length} item(s)`;
+    sum.textContent = `${s.id} (${s.plugin}): ${s.status}, ${counts}, ${s.ms} ms`;
     d.append(sum);
     if (s.error) {
       const p = document.createElement("p");
@@ -78,9 +114,17 @@ export function renderDryRun(el: HTMLElement, r: { stages: DryStage[] }): void {
       p.textContent = `rejected ${rj.key}: ${rj.reason}`;
       d.append(p);
     }
+    if (s.items.length > SHOWN_ITEMS) {
+      const p = document.createElement("p");
+      p.className = "sub";
+      p.textContent = `Showing the first ${SHOWN_ITEMS} of ${s.items.length} items.`;
+      d.append(p);
+    }
     const pre = document.createElement("pre");
-    pre.textContent = s.items.slice(0, 5).map((i) => JSON.stringify(i, null, 2)).join("\n");
+    pre.textContent = s.items.slice(0, SHOWN_ITEMS).map((i) => JSON.stringify(i, null, 2))
+      .join("\n");
     d.append(pre);
     return d;
   }));
+  el.replaceChildren(...out);
 }

@@ -4,8 +4,8 @@
 /**
  * The pipeline editor: CodeMirror 6 with YAML highlighting, completion from the pipeline JSON
  * Schema, inline errors at line:col from the server's validator as you type, save (versioned),
- * diff against the previous version, dry run of the editor's YAML on sample items, and run now
- * with inputs or an uploaded file.
+ * diff against the previous version, dry run of the editor's YAML on sample items, run now with
+ * inputs or an uploaded file, and a warning before leaving the page with unsaved changes.
  * @module
  */
 import { editorSetup, viewSetup } from "./setup.ts";
@@ -17,7 +17,7 @@ import { autocompletion } from "@codemirror/autocomplete";
 import { MergeView } from "@codemirror/merge";
 import { api, ApiError, byId, jsonData, say } from "./api.ts";
 import { schemaCompletion } from "./schema_complete.ts";
-import { parseSample, renderDryRun } from "./dry_run_view.ts";
+import { parseSample, renderDryRun, type Sample } from "./dry_run_view.ts";
 
 interface ProblemRow {
   line: number;
@@ -94,6 +94,11 @@ function start(root: HTMLElement) {
     }
   }, { delay: 350 });
 
+  // The text the server holds (for a new pipeline: the template, nothing saved yet). Leaving the
+  // page while the editor's text differs asks first, so unsaved changes are not lost silently.
+  let saved = textarea.value;
+  const unsaved = () => canEdit && view.state.doc.toString() !== saved;
+
   const view = new EditorView({
     parent: host,
     state: EditorState.create({
@@ -105,6 +110,9 @@ function start(root: HTMLElement) {
         validate,
         autocompletion({ override: [schemaCompletion(schema, plugins)] }),
         EditorState.readOnly.of(!canEdit),
+        EditorView.updateListener.of((u) => {
+          if (u.docChanged) root.dataset.unsaved = unsaved() ? "1" : "0";
+        }),
         EditorView.contentAttributes.of({
           "aria-label": "Pipeline YAML",
           "aria-describedby": "problems",
@@ -114,6 +122,13 @@ function start(root: HTMLElement) {
   });
   textarea.hidden = true;
   host.classList.add("ready");
+
+  root.dataset.unsaved = "0";
+  addEventListener("beforeunload", (ev) => {
+    if (!unsaved()) return;
+    ev.preventDefault();
+    ev.returnValue = ""; // browsers before the standard preventDefault() need it set
+  });
   (globalThis as Record<string, unknown>).sluiceEditor = view;
   forceLinting(view);
 
@@ -125,10 +140,13 @@ function start(root: HTMLElement) {
     try {
       if (!name) {
         const { data } = await api<{ name: string }>("POST", "/api/v1/pipelines", { yaml: text });
+        saved = text;
         location.href = `/pipelines/${data.name}`;
         return;
       }
       await api("PUT", `/api/v1/pipelines/${name}`, { yaml: text });
+      saved = text;
+      root.dataset.unsaved = unsaved() ? "1" : "0";
       say(status, `Saved at ${new Date().toLocaleTimeString()}.`, "ok");
       if (diffBtn) diffBtn.disabled = false;
     } catch (e) {
@@ -192,21 +210,26 @@ function start(root: HTMLElement) {
   dryForm?.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const st = byId("dry-status");
-    let items: Record<string, unknown>[];
+    let sample: Sample;
     try {
-      items = parseSample(byId<HTMLTextAreaElement>("dry-items")!.value);
+      sample = parseSample(byId<HTMLTextAreaElement>("dry-items")!.value);
     } catch (e) {
       say(st, (e as Error).message, "err");
       return;
     }
-    say(st, "Running…");
+    const left = sample.errors.length;
+    say(
+      st,
+      `Running on ${sample.items.length} sample item(s)` +
+        (left ? `; ${left} sample line(s) left out (see below)…` : "…"),
+    );
     try {
       const { data } = await api("POST", `/api/v1/pipelines/${name}/dry-run`, {
-        items,
+        items: sample.items,
         yaml: view.state.doc.toString(),
       });
-      say(st, "Done.", "ok");
-      renderDryRun(byId("dry-result")!, data as never);
+      say(st, left ? `Done; ${left} sample line(s) left out.` : "Done.", left ? "" : "ok");
+      renderDryRun(byId("dry-result")!, data as never, sample.errors);
     } catch (e) {
       say(st, (e as Error).message, "err");
     }

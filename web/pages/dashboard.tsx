@@ -16,6 +16,22 @@ export interface DashboardProps {
   latest?: { runId: string; pipeline: string; leads: number; partial: boolean };
 }
 
+/** `1 schedule paused · 2 schedules disabled (…) — see Schedules & webhooks`, or nothing. */
+function offText(s: { paused: number; disabled: number }) {
+  const parts = [
+    s.paused ? `${num(s.paused)} schedule${s.paused === 1 ? "" : "s"} paused` : "",
+    s.disabled
+      ? `${num(s.disabled)} schedule${s.disabled === 1 ? "" : "s"} disabled (enabled: false)`
+      : "",
+  ].filter(Boolean);
+  if (!parts.length) return undefined;
+  return (
+    <>
+      {parts.join(" · ")} — <a href="/triggers">see Schedules & webhooks</a>.
+    </>
+  );
+}
+
 /** The dashboard body. */
 export function Dashboard({ data, latest }: DashboardProps) {
   const totals = CHART_STATES.map((s, i) => [s, data.perState[i].reduce((a, b) => a + b, 0)]);
@@ -25,6 +41,7 @@ export function Dashboard({ data, latest }: DashboardProps) {
     perState: data.perState,
     items: data.itemsPerHour,
   };
+  const off = offText(data.schedules);
   return (
     <>
       <section class="cards" aria-label="Key numbers">
@@ -96,57 +113,68 @@ export function Dashboard({ data, latest }: DashboardProps) {
           {data.nextFires.length === 0
             ? (
               <Empty>
-                No active cron triggers. Add <code>triggers: - cron: …</code> to a pipeline.
+                {off ? <>No active cron triggers: {off}</> : (
+                  <>
+                    No active cron triggers. Add <code>triggers: - cron: …</code> to a pipeline.
+                  </>
+                )}
               </Empty>
             )
             : (
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Pipeline</th>
-                    <th scope="col">Cron</th>
-                    <th scope="col">Next</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.nextFires.map((f) => (
-                    <tr>
-                      <td>
-                        <a href={`/pipelines/${f.schedule.pipeline}`}>{f.schedule.pipeline}</a>
-                      </td>
-                      <td>
-                        <code>{f.schedule.cron}</code>
-                      </td>
-                      <td>{when(f.at)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <>
+                <div class="scroll-x">
+                  <table>
+                    <thead>
+                      <tr>
+                        <th scope="col">Pipeline</th>
+                        <th scope="col">Cron</th>
+                        <th scope="col">Next</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {data.nextFires.map((f) => (
+                        <tr>
+                          <td>
+                            <a href={`/pipelines/${f.schedule.pipeline}`}>{f.schedule.pipeline}</a>
+                          </td>
+                          <td>
+                            <code>{f.schedule.cron}</code>
+                          </td>
+                          <td>{when(f.at)}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+                {off && <p class="sub" id="schedules-off">{off}</p>}
+              </>
             )}
         </section>
         <section aria-labelledby="fail-h">
           <h2 id="fail-h">Recent failures</h2>
           {data.failures.length === 0 ? <Empty>No failed runs.</Empty> : (
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Run</th>
-                  <th scope="col">When</th>
-                  <th scope="col">Error</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.failures.map((r) => (
+            <div class="scroll-x">
+              <table>
+                <thead>
                   <tr>
-                    <td>
-                      <a href={`/runs/${r.id}`}>{r.pipeline}</a>
-                    </td>
-                    <td>{when(r.createdAt)}</td>
-                    <td class="err">{r.error ?? "—"}</td>
+                    <th scope="col">Run</th>
+                    <th scope="col">When</th>
+                    <th scope="col">Error</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {data.failures.map((r) => (
+                    <tr>
+                      <td>
+                        <a href={`/runs/${r.id}`}>{r.pipeline}</a>
+                      </td>
+                      <td>{when(r.createdAt)}</td>
+                      <td class="err">{r.error ?? "—"}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )}
         </section>
       </div>

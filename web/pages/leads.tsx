@@ -9,8 +9,8 @@ import type { Item } from "../../sdk/types.ts";
 import type { RunRecord } from "../../core/store/store.ts";
 import { fieldValue } from "../../core/http/items.ts";
 import { WEBSITE_STATUSES } from "../../sdk/website.ts";
-import { cell } from "../format.ts";
-import { Empty } from "../layout.tsx";
+import { cell, num } from "../format.ts";
+import { Empty, LongText } from "../layout.tsx";
 import { exportUrl, type LeadsForm, leadsStage, leadsUrl } from "../leads_query.ts";
 
 /** Website statuses the classify stage gives. */
@@ -33,7 +33,7 @@ function Reasons(p: { item: Item }) {
     <div class="item-detail">
       {typeof p.item.lead_reason === "string" && (
         <p>
-          <strong>Why:</strong> {p.item.lead_reason}
+          <strong>Why:</strong> <LongText text={p.item.lead_reason} />
         </p>
       )}
       {Array.isArray(signals) && signals.length > 0 && (
@@ -45,7 +45,7 @@ function Reasons(p: { item: Item }) {
               return (
                 <li>
                   <code>{cell(o.id)}</code> {o.status ? `→ ${cell(o.status)}` : ""}{" "}
-                  {o.strength ? `(${cell(o.strength)})` : ""}: {cell(o.evidence)}
+                  {o.strength ? `(${cell(o.strength)})` : ""}: <LongText text={cell(o.evidence)} />
                 </li>
               );
             })}
@@ -57,12 +57,18 @@ function Reasons(p: { item: Item }) {
           <h3>Score reasons</h3>
           <ul>
             {reasons.map((r) => {
-              if (typeof r !== "object" || r === null) return <li>{cell(r)}</li>;
+              if (typeof r !== "object" || r === null) {
+                return (
+                  <li>
+                    <LongText text={cell(r)} />
+                  </li>
+                );
+              }
               const o = r as Record<string, unknown>;
               return (
                 <li>
                   {typeof o.points === "number" && o.points > 0 ? "+" : ""}
-                  {cell(o.points)} {cell(o.reason ?? o.id)}
+                  {cell(o.points)} <LongText text={cell(o.reason ?? o.id)} />
                 </li>
               );
             })}
@@ -77,6 +83,11 @@ function Reasons(p: { item: Item }) {
   );
 }
 
+/** A summary line's text: at most 200 characters (the whole value is in the row's details). */
+function clip(v: string): string {
+  return v.length > 200 ? `${v.slice(0, 200)}…` : v;
+}
+
 /** Properties of {@link LeadsPage}. */
 export interface LeadsProps {
   run: RunRecord;
@@ -85,6 +96,43 @@ export interface LeadsProps {
   next?: string;
   /** Error of the query (e.g. a bad filter), shown instead of rows. */
   error?: string;
+  /**
+   * Set when the search stopped before the end of the stage (it checks a bounded number of
+   * items per page): `next` then continues the search rather than leading to a next page.
+   */
+  partial?: {
+    /** Items checked by this page. */
+    checked: number;
+    /** Items checked from the start, when known. */
+    searched?: number;
+    /** Items of the stage, when known. */
+    total?: number;
+  };
+}
+
+/** The notice of a search that stopped early: how far it got, and a link to go on. */
+function PartialSearch(p: LeadsProps & { next: string }) {
+  const part = p.partial!;
+  const of = part.total === undefined ? "" : ` of ${num(part.total)}`;
+  const found = `${num(p.items.length)} match${p.items.length === 1 ? "" : "es"}`;
+  const searched = part.searched === undefined
+    ? `searched ${num(part.checked)} more items${of}`
+    : `searched ${num(part.searched)}${of} items`;
+  const scanned = part.searched === undefined ? undefined : String(part.searched);
+  return (
+    <p class="notice" id="search-partial" role="status">
+      The search is not finished: it {searched} and found {found}{" "}
+      {p.form.cursor ? "on this page" : "so far"}; each page searches at most {num(part.checked)}
+      {" "}
+      items.{" "}
+      <a
+        href={leadsUrl(p.run.id, p.form, { cursor: p.next, scanned })}
+        id="continue-search"
+      >
+        Continue searching →
+      </a>
+    </p>
+  );
 }
 
 /** The leads page body. */
@@ -93,7 +141,7 @@ export function LeadsPage(p: LeadsProps) {
   const stage = leadsStage(p.run, f.stage);
   const sortLink = (col: string) => {
     const dir = f.sort === col ? `-${col}` : col;
-    return leadsUrl(p.run.id, f, { sort: dir, cursor: undefined });
+    return leadsUrl(p.run.id, f, { sort: dir, cursor: undefined, scanned: undefined });
   };
   const ariaSort = (col: string) =>
     f.sort === col ? "ascending" : f.sort === `-${col}` ? "descending" : undefined;
@@ -180,60 +228,75 @@ export function LeadsPage(p: LeadsProps) {
         </a>
         <a href={leadsUrl(p.run.id, {})}>Clear filters</a>
       </p>
-      {p.error
-        ? <p class="err" role="alert">{p.error}</p>
-        : p.items.length === 0
-        ? <Empty>No items match these filters{f.cursor ? " on this page" : ""}.</Empty>
+      {p.error ? <p class="err" role="alert">{p.error}</p> : p.items.length === 0
+        ? (
+          <Empty>
+            {p.partial
+              ? "No match among the items searched so far."
+              : `No items match these filters${f.cursor ? " on this page" : ""}.`}
+          </Empty>
+        )
         : (
-          <table class="list leads">
-            <thead>
-              <tr>
-                {COLUMNS.map(([k, label]) => (
-                  <th scope="col" aria-sort={ariaSort(k)} class={k === "score" ? "n" : undefined}>
-                    <a href={sortLink(k)}>
-                      {label}
-                      {f.sort === k ? " ▲" : f.sort === `-${k}` ? " ▼" : ""}
-                    </a>
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {p.items.map((it) => (
+          <div class="scroll-x">
+            <table class="list leads">
+              <thead>
                 <tr>
-                  {COLUMNS.map(([k], i) => {
-                    const v = cell(fieldValue(it, k));
-                    if (i === 0) {
+                  {COLUMNS.map(([k, label]) => (
+                    <th scope="col" aria-sort={ariaSort(k)} class={k === "score" ? "n" : undefined}>
+                      <a href={sortLink(k)}>
+                        {label}
+                        {f.sort === k ? " ▲" : f.sort === `-${k}` ? " ▼" : ""}
+                      </a>
+                    </th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {p.items.map((it) => (
+                  <tr>
+                    {COLUMNS.map(([k], i) => {
+                      const v = cell(fieldValue(it, k));
+                      if (i === 0) {
+                        return (
+                          <td>
+                            <details class="row-detail">
+                              <summary>{clip(v || it.key)}</summary>
+                              <Reasons item={it} />
+                            </details>
+                          </td>
+                        );
+                      }
                       return (
-                        <td>
-                          <details class="row-detail">
-                            <summary>{v || it.key}</summary>
-                            <Reasons item={it} />
-                          </details>
+                        <td
+                          class={k === "score"
+                            ? "n"
+                            : k === "website.status"
+                            ? `st st-${v}`
+                            : undefined}
+                        >
+                          <LongText text={v} max={200} />
                         </td>
                       );
-                    }
-                    return (
-                      <td
-                        class={k === "score"
-                          ? "n"
-                          : k === "website.status"
-                          ? `st st-${v}`
-                          : undefined}
-                      >
-                        {v}
-                      </td>
-                    );
-                  })}
-                </tr>
-              ))}
-            </tbody>
-          </table>
+                    })}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
+      {p.partial && p.next && <PartialSearch {...p} next={p.next} />}
       <nav class="pager" aria-label="Pages">
-        {f.cursor && <a href={leadsUrl(p.run.id, f, { cursor: undefined })}>← First page</a>}
-        {p.next && (
-          <a href={leadsUrl(p.run.id, f, { cursor: p.next })} rel="next" id="next-page">
+        {f.cursor && (
+          <a href={leadsUrl(p.run.id, f, { cursor: undefined, scanned: undefined })}>
+            ← First page
+          </a>
+        )}
+        {p.next && !p.partial && (
+          <a
+            href={leadsUrl(p.run.id, f, { cursor: p.next, scanned: undefined })}
+            rel="next"
+            id="next-page"
+          >
             Next page →
           </a>
         )}

@@ -47,47 +47,49 @@ export function PipelineList(p: { rows: PipelineRow[]; canEdit: boolean }) {
           </Empty>
         )
         : (
-          <table class="list">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Stages</th>
-                <th scope="col">Triggers</th>
-                <th scope="col">Last run</th>
-              </tr>
-            </thead>
-            <tbody>
-              {p.rows.map(({ entry, lastRun }) => (
+          <div class="scroll-x">
+            <table class="list">
+              <thead>
                 <tr>
-                  <td>
-                    <a href={`/pipelines/${entry.name}`}>{entry.name}</a>
-                    {entry.problems.length > 0 && (
-                      <span class="state state-failed">{entry.problems.length} problem(s)</span>
-                    )}
-                    {entry.pipeline?.description && (
-                      <div class="sub">{entry.pipeline.description}</div>
-                    )}
-                  </td>
-                  <td>{entry.pipeline ? entry.pipeline.stages.length + 1 : "—"}</td>
-                  <td>
-                    {(entry.pipeline?.triggers ?? []).map((t) => (
-                      <span class="badge">{triggerText(t as Record<string, unknown>)}</span>
-                    ))}
-                    {!(entry.pipeline?.triggers ?? []).length && <span class="sub">manual</span>}
-                  </td>
-                  <td>
-                    {lastRun
-                      ? (
-                        <a href={`/runs/${lastRun.id}`}>
-                          <StateBadge state={lastRun.state} /> {when(lastRun.createdAt)}
-                        </a>
-                      )
-                      : <span class="sub">never</span>}
-                  </td>
+                  <th scope="col">Name</th>
+                  <th scope="col">Stages</th>
+                  <th scope="col">Triggers</th>
+                  <th scope="col">Last run</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {p.rows.map(({ entry, lastRun }) => (
+                  <tr>
+                    <td>
+                      <a href={`/pipelines/${entry.name}`}>{entry.name}</a>
+                      {entry.problems.length > 0 && (
+                        <span class="state state-failed">{entry.problems.length} problem(s)</span>
+                      )}
+                      {entry.pipeline?.description && (
+                        <div class="sub">{entry.pipeline.description}</div>
+                      )}
+                    </td>
+                    <td>{entry.pipeline ? entry.pipeline.stages.length + 1 : "—"}</td>
+                    <td>
+                      {(entry.pipeline?.triggers ?? []).map((t) => (
+                        <span class="badge">{triggerText(t as Record<string, unknown>)}</span>
+                      ))}
+                      {!(entry.pipeline?.triggers ?? []).length && <span class="sub">manual</span>}
+                    </td>
+                    <td>
+                      {lastRun
+                        ? (
+                          <a href={`/runs/${lastRun.id}`}>
+                            <StateBadge state={lastRun.state} /> {when(lastRun.createdAt)}
+                          </a>
+                        )
+                        : <span class="sub">never</span>}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
     </>
   );

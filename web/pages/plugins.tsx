@@ -36,8 +36,11 @@ export function PluginsPage(p: { rows: PluginRow[]; isAdmin: boolean }) {
           <dialog id="approve-dialog" aria-labelledby="approve-h">
             <form method="dialog">
               <h2 id="approve-h">Approve plugin</h2>
-              <p id="approve-what" class="sub"></p>
-              <ul id="approve-lines"></ul>
+              <p id="approve-what"></p>
+              <div id="approve-notes"></div>
+              <div id="approve-diff"></div>
+              <h3 id="approve-asks-h">It asks for</h3>
+              <ul id="approve-lines" aria-labelledby="approve-asks-h"></ul>
               <p class="sub">
                 Integrity <code id="approve-integrity"></code>
               </p>
@@ -45,60 +48,62 @@ export function PluginsPage(p: { rows: PluginRow[]; isAdmin: boolean }) {
                 <button type="submit" value="approve" class="primary" id="approve">
                   Approve and install
                 </button>
-                <button type="submit" value="cancel" id="approve-cancel">Cancel</button>
+                <button type="submit" value="cancel" id="approve-cancel" autofocus>Cancel</button>
               </p>
             </form>
           </dialog>
         </section>
       )}
       {p.rows.length === 0 ? <Empty>No plugins.</Empty> : (
-        <table class="list" id="plugins">
-          <thead>
-            <tr>
-              <th scope="col">Plugin</th>
-              <th scope="col">Version</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Permissions</th>
-              <th scope="col">Origin</th>
-              {p.isAdmin && (
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              )}
-            </tr>
-          </thead>
-          <tbody>
-            {p.rows.map((r) => (
-              <tr data-plugin={r.name}>
-                <td>
-                  <strong>{r.name}</strong>
-                  <div class="sub">{r.description}</div>
-                </td>
-                <td>{r.version}{r.active ? <span class="badge">active</span> : ""}</td>
-                <td>{r.kind ?? "?"}</td>
-                <td>
-                  <ul class="perms">{r.permissions.map((l) => <li>{l}</li>)}</ul>
-                </td>
-                <td>{r.origin}</td>
+        <div class="scroll-x">
+          <table class="list" id="plugins">
+            <thead>
+              <tr>
+                <th scope="col">Plugin</th>
+                <th scope="col">Version</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Permissions</th>
+                <th scope="col">Origin</th>
                 {p.isAdmin && (
-                  <td>
-                    {r.origin !== "builtin" && (
-                      <button
-                        type="button"
-                        data-delete={`/api/v1/plugins/${encodeURIComponent(r.name)}?version=${
-                          encodeURIComponent(r.version)
-                        }`}
-                        data-confirm={`Remove ${r.name}@${r.version}?`}
-                      >
-                        Remove
-                      </button>
-                    )}
-                  </td>
+                  <th scope="col">
+                    <span class="sr-only">Actions</span>
+                  </th>
                 )}
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {p.rows.map((r) => (
+                <tr data-plugin={r.name}>
+                  <td>
+                    <strong>{r.name}</strong>
+                    <div class="sub">{r.description}</div>
+                  </td>
+                  <td>{r.version}{r.active ? <span class="badge">active</span> : ""}</td>
+                  <td>{r.kind ?? "?"}</td>
+                  <td>
+                    <ul class="perms">{r.permissions.map((l) => <li>{l}</li>)}</ul>
+                  </td>
+                  <td>{r.origin}</td>
+                  {p.isAdmin && (
+                    <td>
+                      {r.origin !== "builtin" && (
+                        <button
+                          type="button"
+                          data-delete={`/api/v1/plugins/${encodeURIComponent(r.name)}?version=${
+                            encodeURIComponent(r.version)
+                          }`}
+                          data-confirm={`Remove ${r.name}@${r.version}?`}
+                        >
+                          Remove
+                        </button>
+                      )}
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </>
   );

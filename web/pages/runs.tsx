@@ -5,8 +5,8 @@
  * @module
  */
 import type { DeadLetter, RunRecord } from "../../core/store/store.ts";
-import { duration, num, when } from "../format.ts";
-import { Empty, JsonData, StateBadge } from "../layout.tsx";
+import { duration, num, shortPaths, when } from "../format.ts";
+import { Empty, JsonData, LongText, StateBadge } from "../layout.tsx";
 import { percent, runProgress } from "../progress.ts";
 
 /** The list's filter. */
@@ -63,38 +63,42 @@ export function RunList(
       {p.runs.length === 0
         ? <Empty>No runs match. Start one from a pipeline's page.</Empty>
         : (
-          <table class="list">
-            <thead>
-              <tr>
-                <th scope="col">Run</th>
-                <th scope="col">Pipeline</th>
-                <th scope="col">State</th>
-                <th scope="col">Trigger</th>
-                <th scope="col">Created</th>
-                <th scope="col" class="n">Duration</th>
-              </tr>
-            </thead>
-            <tbody>
-              {p.runs.map((r) => (
+          <div class="scroll-x">
+            <table class="list">
+              <thead>
                 <tr>
-                  <td>
-                    <a href={`/runs/${r.id}`}>
-                      <code>{r.id}</code>
-                    </a>
-                  </td>
-                  <td>{r.pipeline}</td>
-                  <td>
-                    <StateBadge state={r.state} />
-                  </td>
-                  <td>{r.trigger.kind}{r.trigger.id ? ` · ${r.trigger.id}` : ""}</td>
-                  <td>{when(r.createdAt)}</td>
-                  <td class="n">
-                    {duration(r.startedAt && r.finishedAt ? r.finishedAt - r.startedAt : undefined)}
-                  </td>
+                  <th scope="col">Run</th>
+                  <th scope="col">Pipeline</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Trigger</th>
+                  <th scope="col">Created</th>
+                  <th scope="col" class="n">Duration</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {p.runs.map((r) => (
+                  <tr>
+                    <td>
+                      <a href={`/runs/${r.id}`}>
+                        <code>{r.id}</code>
+                      </a>
+                    </td>
+                    <td>{r.pipeline}</td>
+                    <td>
+                      <StateBadge state={r.state} />
+                    </td>
+                    <td>{r.trigger.kind}{r.trigger.id ? ` · ${r.trigger.id}` : ""}</td>
+                    <td>{when(r.createdAt)}</td>
+                    <td class="n">
+                      {duration(
+                        r.startedAt && r.finishedAt ? r.finishedAt - r.startedAt : undefined,
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
       <nav class="pager" aria-label="Pages">
         {p.next && <a href={q(p.next)} rel="next">Older runs →</a>}
@@ -145,11 +149,125 @@ export interface RunEvent {
   level?: string;
 }
 
+/** A page of a run's rejected items (`rejectedPage` in `web/ui_data.ts`). */
+export interface RejectedRows {
+  rows: RunEvent[];
+  /** Index of the first row. */
+  from: number;
+  /** True when more follow. */
+  more: boolean;
+  /** How many the run rejected in all. */
+  total: number;
+}
+
+/** Log lines shown on the run page. */
+export const LOG_LINES = 200;
+
+/** Rejected items per page of the run page. */
+export const REJECTED_PAGE = 200;
+
 const FINAL = ["succeeded", "failed", "cancelled"];
+
+/** Text with absolute file paths shortened to file names; the whole text in its title. */
+function Short(p: { text: string; code?: boolean }) {
+  const short = shortPaths(p.text);
+  const body = <LongText text={short} />;
+  const title = short === p.text ? undefined : p.text;
+  return p.code ? <code title={title}>{body}</code> : <span title={title}>{body}</span>;
+}
+
+/** The rejected items section: a page of them, paging links and downloads of all of them. */
+function RejectedSection(p: { runId: string; r: RejectedRows }) {
+  const { rows, from, more, total } = p.r;
+  const page = (at: number) => `/runs/${p.runId}?rejected=${at}#rejected-h`;
+  return (
+    <section aria-labelledby="rejected-h">
+      <h2 id="rejected-h">Rejected items</h2>
+      {total === 0 && rows.length === 0 ? <Empty>Nothing rejected.</Empty> : (
+        <>
+          <p class="actions" id="rejected-summary">
+            <span>
+              {from === 0 && !more
+                ? `All ${num(rows.length)} rejected item(s).`
+                : from === 0
+                ? `Showing the first ${num(rows.length)} of ${num(total)} rejected items.`
+                : `Showing rejected items ${num(from + 1)}–${num(from + rows.length)} of ${
+                  num(total)
+                }.`}
+            </span>
+            {from > 0 && (
+              <a href={page(Math.max(0, from - REJECTED_PAGE))} id="rejected-prev">
+                ← Previous {REJECTED_PAGE}
+              </a>
+            )}
+            {more && (
+              <a href={page(from + rows.length)} rel="next" id="rejected-next">
+                Next {REJECTED_PAGE} →
+              </a>
+            )}
+            <a
+              class="button"
+              id="rejected-csv"
+              href={`/runs/${p.runId}/rejected?format=csv`}
+              download
+            >
+              Download all (CSV)
+            </a>
+            <a
+              class="button"
+              id="rejected-jsonl"
+              href={`/runs/${p.runId}/rejected?format=jsonl`}
+              download
+            >
+              Download all (JSON lines)
+            </a>
+          </p>
+          {rows.length === 0
+            ? <Empty>No rejected items on this page.</Empty>
+            : (
+              <div class="scroll-x">
+                <table class="log" id="rejected">
+                  <thead>
+                    <tr>
+                      <th scope="col">Stage</th>
+                      <th scope="col" class="n">Chunk</th>
+                      <th scope="col">Item</th>
+                      <th scope="col">Reason</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {rows.map((x) => (
+                      <tr>
+                        <td>{x.stage}</td>
+                        <td class="n">{x.chunk}</td>
+                        <td>
+                          <Short text={x.key ?? ""} code />
+                        </td>
+                        <td>
+                          <Short text={x.message} />
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+        </>
+      )}
+    </section>
+  );
+}
 
 /** The run page body. */
 export function RunPage(
-  p: { d: RunDetailView; dead: DeadLetter[]; events: RunEvent[]; canOperate: boolean },
+  p: {
+    d: RunDetailView;
+    dead: DeadLetter[];
+    /** Log lines (at most {@link LOG_LINES}). */
+    events: RunEvent[];
+    rejected: RejectedRows;
+    canOperate: boolean;
+  },
 ) {
   const d = p.d;
   const prog = runProgress(d);
@@ -203,53 +321,55 @@ export function RunPage(
         <output id="overall-text" for="overall-bar">{percent(prog.overall)}</output>
       </p>
       <p id="run-error" class="err" role="alert" hidden={!d.error}>{d.error ?? ""}</p>
-      <table class="stages" aria-describedby="stages-note">
-        <thead>
-          <tr>
-            <th scope="col">Stage</th>
-            <th scope="col" class="bar">Progress</th>
-            <th scope="col" class="n">In</th>
-            <th scope="col" class="n">Out</th>
-            <th scope="col" class="n">Filtered</th>
-            <th scope="col" class="n">Skipped</th>
-            <th scope="col" class="n">Failed</th>
-            <th scope="col" class="n">Rejected</th>
-            <th scope="col" class="n">Chunks</th>
-            <th scope="col" class="n">Busy</th>
-          </tr>
-        </thead>
-        <tbody>
-          {d.stageDetails.map((s, i) => {
-            const sp = prog.stages[i];
-            const c = s.counters;
-            return (
-              <tr data-stage={s.id}>
-                <th scope="row">
-                  {s.id} <span class="sub">{s.plugin}</span>
-                </th>
-                <td class="bar">
-                  <progress
-                    max={100}
-                    value={sp.fraction === undefined ? undefined : Math.floor(sp.fraction * 100)}
-                    aria-label={`${s.id} progress`}
-                  >
-                    {percent(sp.fraction)}
-                  </progress>
-                  <span class="pct" data-f="pct">{percent(sp.fraction)}</span>
-                </td>
-                <td class="n" data-f="in">{num(c.in)}</td>
-                <td class="n" data-f="out">{num(c.out)}</td>
-                <td class="n" data-f="filtered">{num(c.filtered)}</td>
-                <td class="n" data-f="skipped">{num(c.skipped)}</td>
-                <td class="n" data-f="failed">{num(c.failed)}</td>
-                <td class="n" data-f="rejected">{num(c.rejected)}</td>
-                <td class="n" data-f="chunks">{`${num(sp.settled)}/${num(sp.total)}`}</td>
-                <td class="n" data-f="busy">{duration(c.busyMs)}</td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+      <div class="scroll-x">
+        <table class="stages" aria-describedby="stages-note">
+          <thead>
+            <tr>
+              <th scope="col">Stage</th>
+              <th scope="col" class="bar">Progress</th>
+              <th scope="col" class="n">In</th>
+              <th scope="col" class="n">Out</th>
+              <th scope="col" class="n">Filtered</th>
+              <th scope="col" class="n">Skipped</th>
+              <th scope="col" class="n">Failed</th>
+              <th scope="col" class="n">Rejected</th>
+              <th scope="col" class="n">Chunks</th>
+              <th scope="col" class="n">Busy</th>
+            </tr>
+          </thead>
+          <tbody>
+            {d.stageDetails.map((s, i) => {
+              const sp = prog.stages[i];
+              const c = s.counters;
+              return (
+                <tr data-stage={s.id}>
+                  <th scope="row">
+                    {s.id} <span class="sub">{s.plugin}</span>
+                  </th>
+                  <td class="bar">
+                    <progress
+                      max={100}
+                      value={sp.fraction === undefined ? undefined : Math.floor(sp.fraction * 100)}
+                      aria-label={`${s.id} progress`}
+                    >
+                      {percent(sp.fraction)}
+                    </progress>
+                    <span class="pct" data-f="pct">{percent(sp.fraction)}</span>
+                  </td>
+                  <td class="n" data-f="in">{num(c.in)}</td>
+                  <td class="n" data-f="out">{num(c.out)}</td>
+                  <td class="n" data-f="filtered">{num(c.filtered)}</td>
+                  <td class="n" data-f="skipped">{num(c.skipped)}</td>
+                  <td class="n" data-f="failed">{num(c.failed)}</td>
+                  <td class="n" data-f="rejected">{num(c.rejected)}</td>
+                  <td class="n" data-f="chunks">{`${num(sp.settled)}/${num(sp.total)}`}</td>
+                  <td class="n" data-f="busy">{duration(c.busyMs)}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
       <p id="stages-note" class="sub">
         Chunks: settled (done or dead-lettered) of those the source has read so far.
         <span id="live-note">{final ? "" : " Updates live."}</span>
@@ -271,62 +391,68 @@ export function RunPage(
                 </button>
               </p>
             )}
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Stage</th>
-                  <th scope="col" class="n">Chunk</th>
-                  <th scope="col" class="n">Items</th>
-                  <th scope="col" class="n">Attempts</th>
-                  <th scope="col">Error</th>
-                </tr>
-              </thead>
-              <tbody>
-                {p.dead.map((x) => (
+            <div class="scroll-x">
+              <table>
+                <thead>
                   <tr>
-                    <td>{x.stageId}</td>
-                    <td class="n">{x.chunk}</td>
-                    <td class="n">{x.items}</td>
-                    <td class="n">{x.attempts}</td>
-                    <td class="err">{x.error}</td>
+                    <th scope="col">Stage</th>
+                    <th scope="col" class="n">Chunk</th>
+                    <th scope="col" class="n">Items</th>
+                    <th scope="col" class="n">Attempts</th>
+                    <th scope="col">Error</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {p.dead.map((x) => (
+                    <tr>
+                      <td>{x.stageId}</td>
+                      <td class="n">{x.chunk}</td>
+                      <td class="n">{x.items}</td>
+                      <td class="n">{x.attempts}</td>
+                      <td class="err">{x.error}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           </>
         )}
       </section>
       <section aria-labelledby="ev-h">
-        <h2 id="ev-h">Log, rejected items and errors</h2>
-        {p.events.length === 0
-          ? <Empty>No log lines and nothing rejected.</Empty>
-          : (
-            <table class="log">
-              <thead>
-                <tr>
-                  <th scope="col">Stage</th>
-                  <th scope="col" class="n">Chunk</th>
-                  <th scope="col">Kind</th>
-                  <th scope="col">Item</th>
-                  <th scope="col">Message</th>
-                </tr>
-              </thead>
-              <tbody>
-                {p.events.map((x) => (
+        <h2 id="ev-h">Log</h2>
+        {p.events.length === 0 ? <Empty>No log lines.</Empty> : (
+          <>
+            {p.events.length >= LOG_LINES && (
+              <p class="sub">Showing the first {LOG_LINES} log lines.</p>
+            )}
+            <div class="scroll-x">
+              <table class="log">
+                <thead>
                   <tr>
-                    <td>{x.stage}</td>
-                    <td class="n">{x.chunk}</td>
-                    <td>{x.kind === "log" ? `log ${x.level ?? ""}` : x.kind}</td>
-                    <td>
-                      <code>{x.key ?? ""}</code>
-                    </td>
-                    <td>{x.message}</td>
+                    <th scope="col">Stage</th>
+                    <th scope="col" class="n">Chunk</th>
+                    <th scope="col">Level</th>
+                    <th scope="col">Message</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
+                </thead>
+                <tbody>
+                  {p.events.map((x) => (
+                    <tr>
+                      <td>{x.stage}</td>
+                      <td class="n">{x.chunk}</td>
+                      <td>{x.level ?? ""}</td>
+                      <td>
+                        <Short text={x.message} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </>
+        )}
       </section>
+      <RejectedSection runId={d.id} r={p.rejected} />
     </div>
   );
 }

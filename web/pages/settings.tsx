@@ -59,8 +59,9 @@ export function SettingsPage(
                 <button type="button" data-copy="token-value">Copy</button>
               </p>
             </div>
-            {p.tokens.length === 0 ? <Empty>No tokens.</Empty> : (
-              <table class="list">
+            {p.tokens.length === 0 && <p class="empty" id="tokens-empty">No tokens.</p>}
+            <div class="scroll-x">
+              <table class="list" id="tokens" hidden={p.tokens.length === 0}>
                 <thead>
                   <tr>
                     <th scope="col">Name</th>
@@ -75,7 +76,7 @@ export function SettingsPage(
                 </thead>
                 <tbody>
                   {p.tokens.map((t) => (
-                    <tr>
+                    <tr data-token={t.id}>
                       <td>
                         {t.name}{" "}
                         <span class="sub">{t.id}{t.createdBy ? ` · by ${t.createdBy}` : ""}</span>
@@ -99,7 +100,7 @@ export function SettingsPage(
                   ))}
                 </tbody>
               </table>
-            )}
+            </div>
           </section>
         )
         : <p class="sub">Tokens and configuration are for admins.</p>}

@@ -58,49 +58,51 @@ export function TriggersPage(
             </Empty>
           )
           : (
-            <table class="list">
-              <thead>
-                <tr>
-                  <th scope="col">Pipeline</th>
-                  <th scope="col">Cron</th>
-                  <th scope="col">Overlap</th>
-                  <th scope="col">Next fire times</th>
-                  <th scope="col">State</th>
-                </tr>
-              </thead>
-              <tbody>
-                {p.schedules.map((s) => (
-                  <tr data-schedule={s.id}>
-                    <td>
-                      <a href={`/pipelines/${s.pipeline}`}>{s.pipeline}</a>{" "}
-                      <span class="sub">{s.id}</span>
-                    </td>
-                    <td>
-                      <code>{s.cron}</code> {s.timezone && <span class="sub">{s.timezone}</span>}
-                    </td>
-                    <td>{s.overlap ?? "skip"}</td>
-                    <td>
-                      {s.paused
-                        ? <span class="sub">paused</span>
-                        : s.next.slice(0, 3).map((n) => <div>{when(n)}</div>)}
-                    </td>
-                    <td>
-                      {s.enabled === false ? "disabled" : s.paused ? "paused" : "active"}{" "}
-                      {p.canOperate && s.enabled !== false && (
-                        <button
-                          type="button"
-                          data-post={`/api/v1/schedules/${encodeURIComponent(s.id)}/${
-                            s.paused ? "resume" : "pause"
-                          }`}
-                        >
-                          {s.paused ? "Resume" : "Pause"}
-                        </button>
-                      )}
-                    </td>
+            <div class="scroll-x">
+              <table class="list">
+                <thead>
+                  <tr>
+                    <th scope="col">Pipeline</th>
+                    <th scope="col">Cron</th>
+                    <th scope="col">Overlap</th>
+                    <th scope="col">Next fire times</th>
+                    <th scope="col">State</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {p.schedules.map((s) => (
+                    <tr data-schedule={s.id}>
+                      <td>
+                        <a href={`/pipelines/${s.pipeline}`}>{s.pipeline}</a>{" "}
+                        <span class="sub">{s.id}</span>
+                      </td>
+                      <td>
+                        <code>{s.cron}</code> {s.timezone && <span class="sub">{s.timezone}</span>}
+                      </td>
+                      <td>{s.overlap ?? "skip"}</td>
+                      <td>
+                        {s.paused
+                          ? <span class="sub">paused</span>
+                          : s.next.slice(0, 3).map((n) => <div>{when(n)}</div>)}
+                      </td>
+                      <td>
+                        {s.enabled === false ? "disabled" : s.paused ? "paused" : "active"}{" "}
+                        {p.canOperate && s.enabled !== false && (
+                          <button
+                            type="button"
+                            data-post={`/api/v1/schedules/${encodeURIComponent(s.id)}/${
+                              s.paused ? "resume" : "pause"
+                            }`}
+                          >
+                            {s.paused ? "Resume" : "Pause"}
+                          </button>
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )}
       </section>
       <section aria-labelledby="hooks-h">
@@ -132,32 +134,34 @@ export function TriggersPage(
               </details>
               <h4>Last deliveries</h4>
               {h.deliveries.length === 0 ? <Empty>None yet.</Empty> : (
-                <table class="compact">
-                  <thead>
-                    <tr>
-                      <th scope="col">When</th>
-                      <th scope="col" class="n">Status</th>
-                      <th scope="col">Run</th>
-                      <th scope="col">Note</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {h.deliveries.map((d) => (
+                <div class="scroll-x">
+                  <table class="compact">
+                    <thead>
                       <tr>
-                        <td>{when(d.at)}</td>
-                        <td class="n">{d.status}</td>
-                        <td>{d.runId ? <a href={`/runs/${d.runId}`}>{d.runId}</a> : "—"}</td>
-                        <td>
-                          {d.reason ?? (d.duplicate
-                            ? "duplicate (idempotent repeat)"
-                            : d.items !== undefined
-                            ? `${d.items} item(s)`
-                            : "")}
-                        </td>
+                        <th scope="col">When</th>
+                        <th scope="col" class="n">Status</th>
+                        <th scope="col">Run</th>
+                        <th scope="col">Note</th>
                       </tr>
-                    ))}
-                  </tbody>
-                </table>
+                    </thead>
+                    <tbody>
+                      {h.deliveries.map((d) => (
+                        <tr>
+                          <td>{when(d.at)}</td>
+                          <td class="n">{d.status}</td>
+                          <td>{d.runId ? <a href={`/runs/${d.runId}`}>{d.runId}</a> : "—"}</td>
+                          <td>
+                            {d.reason ?? (d.duplicate
+                              ? "duplicate (idempotent repeat)"
+                              : d.items !== undefined
+                              ? `${d.items} item(s)`
+                              : "")}
+                          </td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
               )}
             </article>
           ))}

@@ -1,0 +1,126 @@
+/**
+ * CSV sample items for the dry run, read by csv-source's rules (`plugins/csv-source/records.ts`)
+ * so a sample behaves as the same rows in a file would: the delimiter is the one the header uses
+ * most of `,`, `;`, tab and `|`; a quote opens a quoted field only as a field's first character
+ * (elsewhere it is text, as in `Joe's 12" Pizza`); a quoted field may hold delimiters, doubled
+ * quotes and line breaks; values are trimmed. A row with more or fewer fields than the header,
+ * or with a quote that never closes, is not an item: it is reported with its line, as csv-source
+ * rejects it. csv-parse itself is not bundled: its ESM build needs Node's `Buffer`, and its
+ * browser build brings a 120 kB polyfill for a few sample lines.
+ * @module
+ */
+
+/** One record: its fields and the line it starts on (1-based). */
+export interface CsvSampleRecord {
+  fields: string[];
+  line: number;
+}
+
+/** Records of a CSV text, and the lines that could not be read. */
+export interface CsvSampleRecords {
+  records: CsvSampleRecord[];
+  errors: { line: number; message: string }[];
+}
+
+/** The delimiter a header line uses most of `,`, `;`, tab and `|` (default `,`). */
+export function guessDelimiter(header: string): string {
+  const counts = [",", ";", "\t", "|"].map((d) => [d, header.split(d).length] as const);
+  counts.sort((a, b) => b[1] - a[1]);
+  return counts[0][1] > 1 ? counts[0][0] : ",";
+}
+
+/**
+ * Splits CSV text into records (blank lines skipped). A quoted field still open at the end
+ * rejects the line it opened on; reading goes on with the next line, as in csv-source.
+ */
+export function csvRecords(text: string, delimiter: string): CsvSampleRecords {
+  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
+  const records: CsvSampleRecord[] = [];
+  const errors: CsvSampleRecords["errors"] = [];
+  let i = 0;
+  while (i < lines.length) {
+    if (lines[i].trim() === "") {
+      i++;
+      continue;
+    }
+    const start = i;
+    const fields: string[] = [];
+    let cur = "";
+    let quoted = false;
+    let closed = false;
+    let atStart = true;
+    let line = lines[i];
+    for (let k = 0;; k++) {
+      if (k === line.length) {
+        if (!quoted) break;
+        // The quoted field goes on in the next line.
+        if (++i === lines.length) break;
+        cur += "\n";
+        line = lines[i];
+        k = -1;
+        continue;
+      }
+      const ch = line[k];
+      if (ch === delimiter && !quoted) {
+        fields.push(cur);
+        [cur, closed, atStart] = ["", false, true];
+        continue;
+      }
+      if (quoted) {
+        if (ch !== '"') cur += ch;
+        else if (line[k + 1] === '"') {
+          cur += '"';
+          k++;
+        } else [quoted, closed] = [false, true];
+      } else if (closed) {
+        // Text after a closing quote: the quotes are kept as text, as csv-parse's relax_quotes
+        // reads it (`"ab"c` -> `"ab"c`).
+        [cur, closed] = [`"${cur}"${ch}`, false];
+      } else if (ch === '"' && atStart) {
+        quoted = true;
+      } else cur += ch;
+      atStart = false;
+    }
+    if (quoted) {
+      errors.push({
+        line: start + 1,
+        message: "a quoted field opens on this line and does not close before the end of the " +
+          'sample; check its quotes (a quote inside a field must be doubled: "say ""hi""")',
+      });
+      i = start + 1;
+      continue;
+    }
+    fields.push(cur);
+    records.push({ fields, line: start + 1 });
+    i++;
+  }
+  return { records, errors };
+}
+
+/**
+ * Items from CSV text with a header row: one object per row, keyed by the trimmed header names.
+ * Rows whose field count differs from the header's are reported in `errors`, not made items.
+ */
+export function csvSampleItems(
+  text: string,
+): { items: Record<string, unknown>[]; errors: { line: number; message: string }[] } {
+  const first = text.replace(/^\uFEFF/, "").split(/\r?\n/).find((l) => l.trim() !== "") ?? "";
+  const { records, errors } = csvRecords(text, guessDelimiter(first));
+  const [head, ...rows] = records;
+  const items: Record<string, unknown>[] = [];
+  if (!head) return { items, errors };
+  const names = head.fields.map((h) => h.trim());
+  for (const r of rows) {
+    if (r.fields.length !== names.length) {
+      errors.push({
+        line: r.line,
+        message: `row has ${r.fields.length} fields but the header has ${names.length}; ` +
+          "check the delimiter and quotes of this row",
+      });
+      continue;
+    }
+    items.push(Object.fromEntries(names.map((h, i) => [h, r.fields[i].trim()])));
+  }
+  errors.sort((a, b) => a.line - b.line);
+  return { items, errors };
+}
