@@ -1,5 +1,3 @@
-/// <reference lib="dom" />
-/// <reference lib="deno.ns" />
 /**
  * Client behaviour of the UI in Debian's Chromium (headless, through playwright-core; no browser
  * download), against the in-process test server (lighter than `browser_test.ts`, which runs the
@@ -21,7 +19,9 @@ const CHROMIUM = "/usr/bin/chromium";
 
 /** Width of the page's content beyond the viewport, in CSS pixels (0: nothing spills). */
 function overflow(page: Page): Promise<number> {
-  return page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
+  // Browser code as text: a DOM lib reference here would change the types of every test module
+  // that `deno test` checks together with this one.
+  return page.evaluate<number>("document.documentElement.scrollWidth - innerWidth");
 }
 
 Deno.test({
@@ -137,7 +137,7 @@ Deno.test({
           await page.fill("#install-source", v2);
           await page.click("#install");
           await page.waitForSelector("#approve-dialog[open]");
-          assert.equal(await page.evaluate(() => document.activeElement?.id), "approve-cancel");
+          assert.equal(await page.evaluate<string>("document.activeElement?.id"), "approve-cancel");
           assert.match(
             await page.innerText("#approve-what"),
             /^Upgrade to plugin acme-enrich@2\.0\.0/,
@@ -182,11 +182,11 @@ Deno.test({
         await page.goto(`${url}/pipelines/p1`);
         await page.waitForSelector("#pipeline-editor[data-unsaved='0'] .cm-content");
         const leaving = () =>
-          page.evaluate(() => {
+          page.evaluate<boolean>(`(() => {
             const ev = new Event("beforeunload", { cancelable: true });
             dispatchEvent(ev);
             return ev.defaultPrevented;
-          });
+          })()`);
         assert.equal(await leaving(), false, "nothing changed: no warning");
         await page.click(".cm-content");
         await page.keyboard.press("Control+End");
@@ -253,8 +253,7 @@ Deno.test({
         await page.click("#token-form button[type=submit]");
         await page.waitForSelector("#token-created:not([hidden])");
         await page.waitForFunction(
-          (n) => document.querySelectorAll("#tokens tbody tr").length > n,
-          before,
+          `document.querySelectorAll("#tokens tbody tr").length > ${before}`,
         );
         const row = page.locator("#tokens tbody tr").last();
         assert.match(await row.innerText(), /laptop[\s\S]*viewer[\s\S]*active/);

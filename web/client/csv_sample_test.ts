@@ -4,8 +4,7 @@ import {
   parseRecord,
   scanRecords,
 } from "../../plugins/csv-source/records.ts";
-import { csvRecords, csvSampleItems, guessDelimiter } from "./csv_sample.ts";
-import { parseSample } from "./dry_run_view.ts";
+import { csvRecords, csvSampleItems, guessDelimiter, parseSample } from "./csv_sample.ts";
 
 /** Records as csv-source reads them (lines joined, then parsed with csv-parse). */
 function sourceRecords(text: string, delimiter: string): string[][] {

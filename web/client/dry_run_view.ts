@@ -5,46 +5,9 @@
  * Dry run helpers: sample items from JSON lines or CSV text, and the per-stage result view.
  * @module
  */
-import { csvSampleItems } from "./csv_sample.ts";
+import { parseSample, type Sample } from "./csv_sample.ts";
 
-/** Sample items, and the lines that are not items (each with its 1-based line number). */
-export interface Sample {
-  items: Record<string, unknown>[];
-  errors: { line: number; message: string }[];
-}
-
-/**
- * Items from JSON lines (each line an object) or CSV with a header row (read as csv-source reads
- * a file, see `csv_sample.ts`). A line that is no item (not a JSON object, a CSV row with too
- * many or too few fields, an unclosed quote) is reported in `errors`; throws when there is no
- * item at all.
- */
-export function parseSample(text: string): Sample {
-  if (!text.trim()) throw new Error("Give at least one sample item.");
-  let sample: Sample;
-  if (text.trimStart().startsWith("{")) {
-    sample = { items: [], errors: [] };
-    text.split(/\r?\n/).forEach((l, i) => {
-      if (!l.trim()) return;
-      let v: unknown;
-      try {
-        v = JSON.parse(l);
-      } catch {
-        v = undefined;
-      }
-      if (v && typeof v === "object" && !Array.isArray(v)) {
-        sample.items.push(v as Record<string, unknown>);
-      } else sample.errors.push({ line: i + 1, message: "not a JSON object" });
-    });
-  } else sample = csvSampleItems(text);
-  if (!sample.items.length) {
-    const why = sample.errors.map((e) => `line ${e.line}: ${e.message}`).join("; ");
-    throw new Error(
-      why ? `No sample item could be read: ${why}.` : "Give at least one sample item.",
-    );
-  }
-  return sample;
-}
+export { parseSample, type Sample };
 
 interface DryStage {
   id: string;
