@@ -176,12 +176,14 @@ export async function startEngine(ctx: CliContext, o: BackendChoice = {}): Promi
     publicUrl: ctx.config.server.publicUrl,
   });
   telemetry.watchStore(backend.store);
+  // Lines about a run carry its trace id when tracing is on.
+  const runLog = telemetry.runLog(ctx.log);
   const executor = new SandboxExecutor({
     ...telemetry.sandbox,
     idleMs: ctx.config.engine.sandboxIdle,
     maxIdle: ctx.config.engine.sandboxMaxIdle,
     log: (e) =>
-      ctx.log[e.level](e.msg, { run: e.runId, stage: e.stageId, chunk: e.chunk, source: e.source }),
+      runLog[e.level](e.msg, { run: e.runId, stage: e.stageId, chunk: e.chunk, source: e.source }),
   });
   const engine = new Engine({
     backend,
@@ -191,7 +193,7 @@ export async function startEngine(ctx: CliContext, o: BackendChoice = {}): Promi
     secretGrants: ctx.secretGrants,
     secretValues: ctx.secretValues,
     concurrency: o.concurrency ?? ctx.config.engine.concurrency,
-    log: ctx.log,
+    log: runLog,
     network: ctx.network,
     telemetry: telemetry.engine,
   });

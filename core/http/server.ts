@@ -100,12 +100,14 @@ export async function startServer(
     publicUrl: config.server.publicUrl,
   });
   telemetry.watchStore(backend.store);
+  // Lines about a run carry its trace id when tracing is on.
+  const runLog = telemetry.runLog(ctx.log);
   const executor = new SandboxExecutor({
     ...telemetry.sandbox,
     idleMs: config.engine.sandboxIdle,
     maxIdle: config.engine.sandboxMaxIdle,
     log: (e) =>
-      ctx.log[e.level](e.msg, { run: e.runId, stage: e.stageId, chunk: e.chunk, source: e.source }),
+      runLog[e.level](e.msg, { run: e.runId, stage: e.stageId, chunk: e.chunk, source: e.source }),
   });
   const engine = new Engine({
     backend,
@@ -115,7 +117,7 @@ export async function startServer(
     secretGrants: ctx.secretGrants,
     secretValues: ctx.secretValues,
     concurrency: config.engine.concurrency,
-    log: ctx.log,
+    log: runLog,
     network: ctx.network,
     telemetry: telemetry.engine,
   });

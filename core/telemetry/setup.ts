@@ -20,6 +20,7 @@ import type { Logger } from "./log.ts";
 import { MetricsRegistry } from "./metrics.ts";
 import { SluiceMetrics } from "./sluice_metrics.ts";
 import { setupTracing, type Tracing } from "./tracing.ts";
+import { withRunTraceIds } from "./run_trace_log.ts";
 import { maskSecrets } from "../../sdk/runtime/secret_mask.ts";
 
 /** Options of {@linkcode createTelemetry}. */
@@ -79,6 +80,11 @@ export interface Telemetry {
    * `sluice_store_up`), each scrape waiting at most 1.5 s for the store.
    */
   watchStore(store: BacklogStore): void;
+  /**
+   * `log` for lines about runs: with tracing on, a line naming a `run` also carries its
+   * `traceId` (see `run_trace_log.ts`); with tracing off, `log` itself.
+   */
+  runLog(log: Logger): Logger;
   /** Masks known secret values in `text`. */
   mask(text: string): string;
   /** Waits for alerts and exports buffered spans. */
@@ -144,6 +150,7 @@ export function createTelemetry(opts: TelemetryOptions = {}): Telemetry {
     watchStore(store) {
       metrics.registry.collect(backlogCollector(metrics, store, { now: opts.now }));
     },
+    runLog: (l) => (tracing.mode === "off" ? l : withRunTraceIds(l)),
     async close() {
       await engine.close();
       await tracing.close().catch((e) =>
