@@ -216,6 +216,9 @@ export class EngineTelemetry implements EngineHooks {
   runSettled(run: HookRun): void {
     const end = run.finishedAt ?? this.#now();
     this.#o.metrics?.runsFinished.inc({ pipeline: run.pipeline, state: run.state });
+    this.#o.metrics?.clearPluginGauges(
+      run.stages.map((s, i) => ({ plugin: pluginOf(run, i), stage: s.id })),
+    );
     this.#o.metrics?.runDuration.observe(
       { pipeline: run.pipeline, state: run.state },
       Math.max(0, end - run.createdAt) / 1000,

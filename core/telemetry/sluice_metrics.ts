@@ -190,6 +190,9 @@ export class SluiceMetrics {
     });
   }
 
+  /** Gauge names plugins reported, by `plugin\u0000stage` (to clear them when a run ends). */
+  #gaugeNames = new Map<string, Set<string>>();
+
   /** Records a plugin's `ctx.metrics` update (the sandbox executor's `metric` option). */
   pluginMetric(
     e: { plugin?: string; stageId: string; kind: "count" | "gauge"; name: string; value: number },
@@ -197,6 +200,25 @@ export class SluiceMetrics {
     const labels = { plugin: e.plugin ?? "", stage: e.stageId, name: e.name };
     if (e.kind === "count") {
       if (e.value >= 0) this.pluginCounters.inc(labels, e.value);
-    } else this.pluginGauges.set(labels, e.value);
+      return;
+    }
+    this.pluginGauges.set(labels, e.value);
+    const k = `${labels.plugin}\u0000${labels.stage}`;
+    const names = this.#gaugeNames.get(k) ?? new Set<string>();
+    names.add(e.name);
+    this.#gaugeNames.set(k, names);
+  }
+
+  /**
+   * A run ended: the gauges its stages' plugins reported drop to 0 (a breaker left open by the
+   * run's last call would otherwise show `circuit_open 1`, and fire its alert, until a restart).
+   * A run of the same stage still going sets its value again at its next report.
+   */
+  clearPluginGauges(stages: { plugin: string; stage: string }[]): void {
+    for (const { plugin, stage } of stages) {
+      for (const name of this.#gaugeNames.get(`${plugin}\u0000${stage}`) ?? []) {
+        this.pluginGauges.set({ plugin, stage, name }, 0);
+      }
+    }
   }
 }
