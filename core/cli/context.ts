@@ -159,6 +159,7 @@ export function startHousekeeping(
     backend: backend as PgBackend,
     recover: () => engine.recover(),
     retentionMs: ctx.config.store.retention,
+    dataDir: ctx.config.dataDir,
     log: ctx.log.child({ component: "maintenance" }),
   });
   return () => m.close();

@@ -434,18 +434,37 @@ Deno.test("PostgreSQL backend", async (t) => {
             run("recent", { state: "succeeded", finishedAt: t0 - 60_000 }),
             [],
           );
-          await a.store.createRun(run("old", { state: "succeeded", finishedAt: t0 - 180_000 }), []);
+          // Input files: Sluice's own (an upload) go with their run; a user's --input stays.
+          const dataDir = await Deno.makeTempDir({ prefix: "sluice-retention-" });
+          const upload = `${dataDir}/uploads/old.csv`;
+          const mine = `${dataDir}/mine.csv`;
+          await Deno.mkdir(`${dataDir}/uploads`);
+          await Deno.writeTextFile(upload, "name,domain\n");
+          await Deno.writeTextFile(mine, "name,domain\n");
+          await a.store.createRun(
+            run("old", { state: "succeeded", finishedAt: t0 - 180_000, inputFile: upload }),
+            [],
+          );
+          await a.store.createRun(
+            run("old-cli", { state: "succeeded", finishedAt: t0 - 180_000, inputFile: mine }),
+            [],
+          );
           const m = startMaintenance({
             backend: b,
             retentionMs: 120_000,
             now: fast,
             intervalMs: 60_000,
+            dataDir,
           });
           await a.limits.releaseLease("maintenance", "A");
           assert.equal(await m.runOnce(), true);
           await m.close();
           assert.ok(await a.store.getRun("recent"), "finished 1 min ago, retention 2 min: kept");
           assert.equal(await a.store.getRun("old"), undefined);
+          assert.equal(await a.store.getRun("old-cli"), undefined);
+          assert.equal(await Deno.stat(upload).catch(() => null), null, "the upload is deleted");
+          assert.ok(await Deno.stat(mine), "a file the user gave stays");
+          await Deno.remove(dataDir, { recursive: true });
         } finally {
           await a.close();
           await b.close();

@@ -6,6 +6,7 @@
  * buckets and dead concurrency slots.
  * @module
  */
+import { isAbsolute, relative, resolve } from "node:path";
 import { type Logger, silentLogger } from "../../telemetry/log.ts";
 import type { PgBackend } from "./pg_backend.ts";
 
@@ -19,6 +20,12 @@ export interface MaintenanceOptions {
   recover?: () => Promise<number>;
   /** Delete finished runs older than this (ms); undefined keeps them. */
   retentionMs?: number;
+  /**
+   * The data folder: a purged run's input file is deleted with it when it lies in the folders
+   * Sluice writes input files to (`uploads/` of API uploads, `webhooks/` of webhook bodies); a
+   * file given with `sluice run --input` is the user's and stays. Absent: no file is deleted.
+   */
+  dataDir?: string;
   /** Time between rounds (default 60 s). */
   intervalMs?: number;
   log?: Logger;
@@ -54,10 +61,12 @@ export function startMaintenance(o: MaintenanceOptions): Maintenance {
     let purged = 0;
     if (o.retentionMs) {
       const age = o.retentionMs;
+      const files: string[] = [];
       const purge = b.limits.callerClock
-        ? () => b.store.purgeFinished(now() - age)
-        : () => b.store.purgeFinishedOlderThan(age);
+        ? () => b.store.purgeFinished(now() - age, 100, files)
+        : () => b.store.purgeFinishedOlderThan(age, 100, files);
       for (let n = -1; n !== 0;) purged += n = await purge();
+      if (o.dataDir) await removeInputFiles(o.dataDir, files, log);
     }
     await b.sql`DELETE FROM sluice_buckets WHERE touched_at < now() - interval '1 hour'`;
     await b.sql`DELETE FROM sluice_slots WHERE expires_at < now() - interval '1 minute'`;
@@ -80,4 +89,23 @@ export function startMaintenance(o: MaintenanceOptions): Maintenance {
       await b.limits.releaseLease(MAINTENANCE_LEASE, b.workerId).catch(() => {});
     },
   };
+}
+
+/** Deletes the input files Sluice wrote for purged runs (under `uploads/` or `webhooks/`). */
+async function removeInputFiles(dataDir: string, files: string[], log: Logger): Promise<void> {
+  const owned = ["uploads", "webhooks"].map((d) => resolve(dataDir, d));
+  for (const file of files) {
+    const full = resolve(file);
+    if (!owned.some((dir) => isInside(dir, full))) continue;
+    await Deno.remove(full).catch((e) => {
+      if (!(e instanceof Deno.errors.NotFound)) {
+        log.warn("could not delete a purged run's input file", { file: full, error: e.message });
+      }
+    });
+  }
+}
+
+function isInside(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
 }

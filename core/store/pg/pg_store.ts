@@ -734,28 +734,40 @@ export class PgStore implements Store {
 
   /**
    * Deletes runs that finished before `before` (epoch ms), with everything they own, at most
-   * `batch` runs per call; returns how many were deleted. Runs the retention setting.
+   * `batch` runs per call; returns how many were deleted. Runs the retention setting. The input
+   * files of the deleted runs (`RunRecord.inputFile`) are added to `inputFiles` when given.
    */
-  async purgeFinished(before: number, batch = 100): Promise<number> {
-    const rows = await this.#sql<{ id: string }[]>`
-      SELECT id FROM sluice_runs WHERE finished_at IS NOT NULL AND finished_at < ${before}
+  async purgeFinished(before: number, batch = 100, inputFiles?: string[]): Promise<number> {
+    const rows = await this.#sql<{ id: string; input_file: string | null }[]>`
+      SELECT id, record->>'inputFile' AS input_file FROM sluice_runs
+      WHERE finished_at IS NOT NULL AND finished_at < ${before}
         AND state IN ('succeeded', 'failed', 'cancelled')
       ORDER BY finished_at LIMIT ${batch}`;
-    for (const r of rows) await this.deleteRun(r.id);
-    return rows.length;
+    return await this.#purge(rows, inputFiles);
   }
 
   /**
    * Deletes up to `batch` finished runs that finished more than `ageMs` ago by the database
-   * clock (so a process whose clock runs fast cannot purge runs early); returns how many.
+   * clock (so a process whose clock runs fast cannot purge runs early); returns how many, and
+   * adds their input files to `inputFiles` when given.
    */
-  async purgeFinishedOlderThan(ageMs: number, batch = 100): Promise<number> {
-    const rows = await this.#sql<{ id: string }[]>`
-      SELECT id FROM sluice_runs WHERE finished_at IS NOT NULL
+  async purgeFinishedOlderThan(ageMs: number, batch = 100, inputFiles?: string[]): Promise<number> {
+    const rows = await this.#sql<{ id: string; input_file: string | null }[]>`
+      SELECT id, record->>'inputFile' AS input_file FROM sluice_runs WHERE finished_at IS NOT NULL
         AND finished_at < (extract(epoch FROM clock_timestamp()) * 1000)::bigint - ${ageMs}::bigint
         AND state IN ('succeeded', 'failed', 'cancelled')
       ORDER BY finished_at LIMIT ${batch}`;
-    for (const r of rows) await this.deleteRun(r.id);
+    return await this.#purge(rows, inputFiles);
+  }
+
+  async #purge(
+    rows: { id: string; input_file: string | null }[],
+    inputFiles?: string[],
+  ): Promise<number> {
+    for (const r of rows) {
+      await this.deleteRun(r.id);
+      if (r.input_file) inputFiles?.push(r.input_file);
+    }
     return rows.length;
   }
 
