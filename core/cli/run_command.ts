@@ -8,7 +8,7 @@ import { EngineError } from "../engine/engine.ts";
 import { missingInputFile, prepareRun } from "../engine/prepare.ts";
 import { resolveInputs } from "../pipeline/inputs.ts";
 import { secretNamesUsed } from "../pipeline/template.ts";
-import { splitPluginRef } from "../plugins/manifest.ts";
+import { resolvePluginRef } from "../plugins/manifest.ts";
 import { secretGrantProblem } from "../plugins/secret_grants.ts";
 import { formatProblem, loadPipelineFile } from "../pipeline/parse.ts";
 import { dirname, resolve } from "../paths.ts";
@@ -94,8 +94,7 @@ export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Pr
   }
   // Checked before the run: a stage without its secret (or not allowed it) fails every chunk.
   const unset = [parsed.pipeline.source, ...parsed.pipeline.stages].flatMap((st) => {
-    const { name, range } = splitPluginRef(st.plugin);
-    const manifest = ctx.registry.resolve(name, range)?.manifest;
+    const manifest = resolvePluginRef(ctx.registry, st.plugin)?.manifest;
     return secretNamesUsed(st.with).flatMap((n) => {
       const refused = manifest && secretGrantProblem(manifest, n, ctx.secretGrants);
       if (refused) return [`stage ${st.id}: ${refused}`];

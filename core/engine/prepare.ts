@@ -5,7 +5,7 @@
  * @module
  */
 import { durationMs, type Pipeline, type SourceStage, type Stage } from "../pipeline/model.ts";
-import { type PluginRegistry, splitPluginRef } from "../plugins/manifest.ts";
+import { type PluginRegistry, resolvePluginRef, splitPluginRef } from "../plugins/manifest.ts";
 import type { RunRecord, StageSnapshot, TriggerInfo } from "../store/store.ts";
 import { resolve } from "../paths.ts";
 import { EngineError, newRunId } from "./engine.ts";
@@ -52,10 +52,12 @@ export function missingInputFile(
   pipeline: Pipeline,
   registry: PluginRegistry,
 ): string | undefined {
-  const { name, range } = splitPluginRef(pipeline.source.plugin);
-  const accepts = registry.resolve(name, range)?.manifest.accepts;
+  const source = resolvePluginRef(registry, pipeline.source.plugin)?.manifest;
+  const accepts = source?.accepts;
   if (!accepts?.length || pipeline.source.with?.path !== undefined) return undefined;
-  return `pipeline ${pipeline.name} reads its items from an input file (its source ${name} reads ` +
+  return `pipeline ${pipeline.name} reads its items from an input file (its source ${
+    source!.name
+  } reads ` +
     `${accepts.join(" or ")}) and none was given: pass --input FILE, upload the file with the ` +
     "run, or set the source's with.path";
 }

@@ -11,8 +11,7 @@ import { newRunId } from "../engine/engine.ts";
 import { missingInputFile, prepareRun } from "../engine/prepare.ts";
 import { InputError, resolveInputs } from "../pipeline/inputs.ts";
 import { join } from "../paths.ts";
-import { splitPluginRef } from "../plugins/manifest.ts";
-import { BodyError, checkAccepted } from "../triggers/webhook_body.ts";
+import { BodyError, checkSourceAccepts } from "../triggers/webhook_body.ts";
 import { FINAL_STATES, type RunRecord } from "../store/store.ts";
 import type { AppDeps } from "./deps.ts";
 import { exportItems, type ItemQuery, parseFilter, queryItems, stageIndex } from "./items.ts";
@@ -152,11 +151,8 @@ export function runRoutes(app: ApiApp, deps: AppDeps): void {
       }
       if (!c.req.raw.body) throw new HttpProblem(400, "the upload is empty");
       // An upload of a type the pipeline's source cannot read is refused, as webhooks do (415).
-      const ref = entry.pipeline.source.plugin;
-      const { name, range } = splitPluginRef(ref);
-      const source = deps.registry.resolve(name, range)?.manifest;
       try {
-        checkAccepted(c.req.header("content-type") ?? null, source?.accepts, source?.name ?? ref);
+        checkSourceAccepts(c.req.header("content-type") ?? null, entry.pipeline, deps.registry);
       } catch (e) {
         if (e instanceof BodyError) throw new HttpProblem(e.status, e.message);
         throw e;

@@ -115,3 +115,12 @@ export function splitPluginRef(ref: string): { name: string; range?: string } {
   if (at > 0) return { name: ref.slice(0, at), range: ref.slice(at + 1) };
   return { name: ref };
 }
+
+/** The plugin a stage's `plugin:` reference (`name@range`) resolves to, if any. */
+export function resolvePluginRef(
+  registry: PluginRegistry,
+  ref: string,
+): ResolvedPlugin | undefined {
+  const { name, range } = splitPluginRef(ref);
+  return registry.resolve(name, range);
+}

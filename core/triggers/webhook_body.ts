@@ -6,6 +6,8 @@
  * @module
  */
 import { parse as parseCsv } from "csv-parse/sync";
+import type { Pipeline } from "../pipeline/model.ts";
+import { type PluginRegistry, resolvePluginRef } from "../plugins/manifest.ts";
 import { createFileDurably, makeFolderDurably } from "../../sdk/io/durable_files.ts";
 
 /** A body refused with an HTTP status (400, 413 or 415) and a reason for the sender. */
@@ -111,6 +113,21 @@ export function checkAccepted(
       `not what this pipeline's source reads: its source ${source} reads ${list}; send the ` +
       `items as ${list} with that Content-Type header`,
   );
+}
+
+/**
+ * {@link checkAccepted} for the source of `pipeline` as `registry` resolves it (a source that
+ * does not resolve is left to the run's creation, which says so).
+ * @throws {BodyError} with status 415 naming the Content-Type(s) to send.
+ */
+export function checkSourceAccepts(
+  contentType: string | null,
+  pipeline: Pick<Pipeline, "source">,
+  registry: PluginRegistry,
+): void {
+  const ref = pipeline.source.plugin;
+  const source = resolvePluginRef(registry, ref)?.manifest;
+  checkAccepted(contentType, source?.accepts, source?.name ?? ref);
 }
 
 function decode(body: Uint8Array): string {

@@ -32,12 +32,12 @@ import type { RunLauncher } from "./run_launcher.ts";
 import type { DeliveryRecord, TriggerStore } from "./trigger_store.ts";
 import {
   BodyError,
-  checkAccepted,
+  checkSourceAccepts,
   inputsFromBody,
   itemsFromBody,
   readBody,
 } from "./webhook_body.ts";
-import { type PluginRegistry, splitPluginRef } from "../plugins/manifest.ts";
+import type { PluginRegistry } from "../plugins/manifest.ts";
 import { verifyRequestSync } from "./webhook_signatures.ts";
 
 /** Options of {@link WebhookIntake}. */
@@ -261,10 +261,7 @@ export class WebhookIntake {
    * plugin that does not resolve is left to the run's creation, which says so.
    */
   #checkSourceAccepts(entry: CatalogEntry, contentType: string | null) {
-    const ref = entry.pipeline!.source.plugin;
-    const { name, range } = splitPluginRef(ref);
-    const source = this.#o.registry.resolve(name, range)?.manifest;
-    checkAccepted(contentType, source?.accepts, source?.name ?? ref);
+    checkSourceAccepts(contentType, entry.pipeline!, this.#o.registry);
   }
 
   /**

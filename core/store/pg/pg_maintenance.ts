@@ -6,7 +6,8 @@
  * buckets and dead concurrency slots.
  * @module
  */
-import { isAbsolute, relative, resolve } from "node:path";
+import { resolve } from "node:path";
+import { isInside } from "../../../sdk/runtime/sandbox_args.ts";
 import { type Logger, silentLogger } from "../../telemetry/log.ts";
 import type { PgBackend } from "./pg_backend.ts";
 
@@ -103,9 +104,4 @@ async function removeInputFiles(dataDir: string, files: string[], log: Logger): 
       }
     });
   }
-}
-
-function isInside(dir: string, path: string): boolean {
-  const rel = relative(dir, path);
-  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
 }
