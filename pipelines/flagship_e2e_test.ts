@@ -152,6 +152,18 @@ Deno.test("flagship pipeline, 2,000 businesses, SIGKILL twice: every lead once i
     const csvKeys = rows.map((r) => r.domain);
     assert.equal(new Set(csvKeys).size, csvKeys.length, "no domain twice in the CSV");
     assert.deepEqual(csvKeys.toSorted(), [...leads].sort(), "CSV rows = the leads");
+    const scores = rows.map((r) => Number(r.score));
+    const byName = new Intl.Collator("en", { numeric: true, sensitivity: "base" }); // csv-export's
+    assert.ok(new Set(scores).size > 1, `the leads have different scores: ${[...new Set(scores)]}`);
+    for (let i = 1; i < rows.length; i++) {
+      const [a, b] = [rows[i - 1], rows[i]];
+      assert.ok(
+        scores[i - 1] > scores[i] ||
+          (scores[i - 1] === scores[i] && byName.compare(a.domain, b.domain) < 0),
+        `leads.csv best first, equal scores by domain: row ${i} ${a.domain} (${a.score}) ` +
+          `before row ${i + 1} ${b.domain} (${b.score})`,
+      );
+    }
     for (const r of rows) {
       const item = byKey.get(r.domain)!;
       assert.equal(r.website_status, item.website.status, `${r.domain} status`);

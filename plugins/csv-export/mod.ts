@@ -1,7 +1,7 @@
 /**
  * csv-export: writes the run's leads (or all items) as CSV with chosen columns, one part file per
  * chunk (overwritten on retry), concatenated into the final file atomically in `finish`, one row
- * per item key unless `unique: false`. Items pass through unchanged.
+ * per item key unless `unique: false`, in chunk order or by `sort`. Items pass through unchanged.
  * @module
  */
 import { definePlugin, type Item } from "@sluice/sdk";
@@ -13,6 +13,14 @@ import {
   parseColumns,
 } from "@sluice/sdk/sink/columns.ts";
 import { finalizeParts, resolveOutputPath, writePart } from "@sluice/sdk/sink/part_files.ts";
+import {
+  compareSortValues,
+  parseSort,
+  type SortKey,
+  type SortSpec,
+  type SortValue,
+  sortValues,
+} from "@sluice/sdk/sink/sort_rows.ts";
 import { stringify } from "csv-stringify/sync";
 
 interface Config {
@@ -24,11 +32,13 @@ interface Config {
   header?: boolean;
   unique?: boolean;
   escapeFormulas?: boolean;
+  sort?: SortSpec[];
 }
 
 interface State {
   file: string;
   columns: Column[];
+  sort: SortKey[];
 }
 
 /** Columns used when the stage names none. */
@@ -60,35 +70,57 @@ function csv(rows: string[][], delimiter: string, escapeFormulas = true): string
     : stringify(rows, { delimiter, record_delimiter: "\r\n", escape_formulas: escapeFormulas });
 }
 
+/** A row of a keyed part: the item's key, its CSV line and what it is sorted by. */
+type KeyedRow = [key: string, csv: string, sort?: SortValue[]];
+
 /**
- * A part of a `unique` export: one JSON line `[key, csvRow]` per row, so `finish` can keep the
- * first row of each key across chunks (the same domain can arrive in two chunks).
+ * A part of a `unique` or sorted export: one JSON line `[key, csvRow, sortValues]` per row, so
+ * `finish` can keep the first row of each key across chunks (the same domain can arrive in two
+ * chunks) and order the rows of all chunks.
  */
 function keyedPart(
-  keys: string[],
+  items: Item[],
   rows: string[][],
+  state: State,
   delimiter: string,
   escapeFormulas: boolean,
 ): string {
-  return rows.map((r, i) => JSON.stringify([keys[i], csv([r], delimiter, escapeFormulas)]) + "\n")
-    .join("");
+  return rows.map((r, i) => {
+    const row: KeyedRow = [items[i].key, csv([r], delimiter, escapeFormulas)];
+    if (state.sort.length > 0) row.push(sortValues(items[i], state.sort));
+    return JSON.stringify(row) + "\n";
+  }).join("");
 }
 
-/** The `mapPart` of `finalizeParts` for keyed parts: drops rows of keys seen in earlier parts. */
-function uniqueRows(): (data: Uint8Array) => Uint8Array {
+/**
+ * `mapPart` and `after` of `finalizeParts` for keyed parts: drops rows of keys seen in earlier
+ * parts (when `unique`); with sort keys, holds every row back and writes them sorted at the end
+ * (ties in chunk order). Sorting holds the export's rows in memory, about their CSV size.
+ */
+function keyedRows(unique: boolean, sort: SortKey[]) {
   const seen = new Set<string>();
+  const held: KeyedRow[] = [];
   const dec = new TextDecoder();
   const enc = new TextEncoder();
-  return (data) => {
-    let out = "";
-    for (const line of dec.decode(data).split("\n")) {
-      if (!line) continue;
-      const [key, row] = JSON.parse(line) as [string, string];
-      if (seen.has(key)) continue;
-      seen.add(key);
-      out += row;
-    }
-    return enc.encode(out);
+  return {
+    mapPart(data: Uint8Array): Uint8Array {
+      let out = "";
+      for (const line of dec.decode(data).split("\n")) {
+        if (!line) continue;
+        const row = JSON.parse(line) as KeyedRow;
+        if (unique) {
+          if (seen.has(row[0])) continue;
+          seen.add(row[0]);
+        }
+        if (sort.length > 0) held.push(row);
+        else out += row[1];
+      }
+      return enc.encode(out);
+    },
+    after(): Uint8Array {
+      held.sort((a, b) => compareSortValues(a[2] ?? [], b[2] ?? [], sort));
+      return enc.encode(held.map((r) => r[1]).join(""));
+    },
   };
 }
 
@@ -108,6 +140,7 @@ export default definePlugin<Config, State>({
         defaultName: "leads.csv",
       }),
       columns: parseColumns(config.columns ?? DEFAULT_COLUMNS),
+      sort: parseSort(config.sort),
     };
   },
   async process(items, { config, state, chunk, metrics }) {
@@ -116,12 +149,11 @@ export default definePlugin<Config, State>({
     const rows = chosen.map((i) => state.columns.map((c) => cellText(columnValue(i, c))));
     const delimiter = config.delimiter ?? ",";
     const escape = config.escapeFormulas ?? true;
+    const keyed = (config.unique ?? true) || state.sort.length > 0;
     await writePart(
       state.file,
       chunk,
-      (config.unique ?? true)
-        ? keyedPart(chosen.map((i) => i.key), rows, delimiter, escape)
-        : csv(rows, delimiter, escape),
+      keyed ? keyedPart(chosen, rows, state, delimiter, escape) : csv(rows, delimiter, escape),
     );
     metrics.count("rows_written", rows.length);
     return items;
@@ -130,10 +162,13 @@ export default definePlugin<Config, State>({
     const header = (config.header ?? true)
       ? csv([state.columns.map((c) => c.header)], config.delimiter ?? ",")
       : undefined;
+    const unique = config.unique ?? true;
+    const keyed = unique || state.sort.length > 0 ? keyedRows(unique, state.sort) : undefined;
     const r = await finalizeParts(state.file, {
       header,
       bom: config.bom ?? false,
-      mapPart: (config.unique ?? true) ? uniqueRows() : undefined,
+      mapPart: keyed?.mapPart,
+      after: keyed?.after,
     });
     if (!r.alreadyDone) log.info(`csv-export: wrote ${state.file} from ${r.parts} chunk(s)`);
   },

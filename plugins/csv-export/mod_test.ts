@@ -136,3 +136,45 @@ Deno.test("csv-export: a cell a spreadsheet would run as a formula is written as
     }
   }
 });
+
+Deno.test("csv-export: sort orders the rows of all chunks (hot first, ties in chunk order), retries included", async () => {
+  const lead = (key: string, score: number | null, name: string) => ({
+    key,
+    domain: key,
+    name,
+    score,
+    lead: true,
+  });
+  for (const unique of [true, false]) {
+    const dataDir = await Deno.makeTempDir();
+    try {
+      await using p = await openPlugin({
+        dir,
+        dataDir,
+        config: { unique, sort: ["-score", "name"], columns: ["domain", "score"] },
+      });
+      await p.process([lead("d.com", 40, "delta"), lead("n.com", null, "none")], 1);
+      await p.process([lead("a.com", 40, "Alpha"), lead("b.com", 90, "bravo")], 0);
+      await p.process([lead("c.com", 75, "c"), lead("a.com", 99, "Alpha again")], 2);
+      await p.process([lead("d.com", 40, "delta"), lead("n.com", null, "none")], 1); // retried
+      await p.finish();
+      const text = await Deno.readTextFile(join(dataDir, "runs", "test-run", "leads.csv"));
+      assert.equal(
+        text,
+        "domain,score\r\n" +
+          (unique ? "" : "a.com,99\r\n") +
+          "b.com,90\r\nc.com,75\r\na.com,40\r\nd.com,40\r\nn.com,\r\n",
+        `unique: ${unique}`,
+      );
+    } finally {
+      await Deno.remove(dataDir, { recursive: true });
+    }
+  }
+});
+
+Deno.test("csv-export: a bad sort entry stops the stage with what to write instead", async () => {
+  await assert.rejects(
+    runPlugin({ dir, config: { sort: [{ path: "score", order: "down" }] }, items }),
+    /order "down" is unknown; use "asc" or "desc"/,
+  );
+});

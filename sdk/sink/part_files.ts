@@ -88,6 +88,11 @@ export interface FinalizeOptions {
    * rows whose key an earlier part already wrote, or to turn a part's own format into the file's).
    */
   mapPart?: (data: Uint8Array, chunk: number) => Uint8Array | Promise<Uint8Array>;
+  /**
+   * Written after the last part: what `mapPart` held back (e.g. every row, to write them sorted
+   * once all parts are read).
+   */
+  after?: () => Uint8Array | Promise<Uint8Array>;
 }
 
 /** What {@linkcode finalizeParts} did. */
@@ -139,6 +144,7 @@ export async function finalizeParts(
       const data = await Deno.readFile(join(dir, n));
       await write(options.mapPart ? await options.mapPart(data, Number(n.slice(0, 10))) : data);
     }
+    if (options.after) await write(await options.after());
   });
   if (!options.keepParts) await Deno.remove(dir, { recursive: true }).catch(() => {});
   return { path: finalPath, parts: names.length, alreadyDone: false };
