@@ -64,9 +64,34 @@ export interface ScheduleInfo {
   enabled?: boolean;
   /** Overlap policy: skip, queue or allow. */
   overlap?: string;
+  /** Catch-up after downtime: none, last or all. */
+  catchUp?: string;
   /** Next fire times (ISO 8601), soonest first. */
   next: string[];
+  /** The same times in the schedule's time zone, with its offset. */
+  nextLocal?: string[];
+  /** When the latest occurrence was handled (ISO 8601). */
   lastFiredAt?: string;
+  /** The latest occurrence handled: what happened and which run it started. */
+  lastFire?: ScheduleFire;
+}
+
+/** One occurrence of a schedule as the scheduler handled it. */
+export interface ScheduleFire {
+  /** The occurrence's time (ISO 8601, UTC). */
+  scheduledAt: string;
+  /** The same in the schedule's time zone, with its offset. */
+  scheduledAtLocal?: string;
+  /** When it was handled (ISO 8601). */
+  firedAt: string;
+  /** started, queued, skipped, missed or failed. */
+  outcome: string;
+  /** The run it started. */
+  runId?: string;
+  /** Why it was skipped, missed or failed (or what a queued one waits for). */
+  reason?: string;
+  /** Fired late, by catch-up after downtime. */
+  catchUp?: boolean;
 }
 
 /** The scheduler's steering surface (implemented over `core/triggers/`). */
@@ -75,6 +100,20 @@ export interface ScheduleService {
   /** Returns false when there is no such schedule. */
   pause(id: string): Promise<boolean>;
   resume(id: string): Promise<boolean>;
+  /** The newest `limit` occurrences handled, newest first; undefined when there is no such schedule. */
+  fires?(id: string, limit: number): Promise<ScheduleFire[] | undefined>;
+}
+
+/** One webhook request as answered, for the API. */
+export interface HookDelivery {
+  /** When it was received (epoch ms). */
+  at: number;
+  status: number;
+  runId?: string;
+  reason?: string;
+  deliveryId?: string;
+  items?: number;
+  duplicate?: boolean;
 }
 
 /** An identity provider for browser login. */
@@ -148,7 +187,11 @@ export interface AppDeps {
   limits?: Limits;
   schedules?: ScheduleService;
   /** Webhook intake from `core/triggers/` (`WebhookIntake`), mounted at `/hooks/{pipeline}/{hook}`. */
-  hooks?: { handle(req: Request, pipeline: string, hookId: string): Promise<Response> };
+  hooks?: {
+    handle(req: Request, pipeline: string, hookId: string): Promise<Response>;
+    /** The newest deliveries of a hook first (`GET /api/v1/hooks/{pipeline}/{hook}/deliveries`). */
+    deliveries?(pipeline: string, hookId: string, limit?: number): Promise<HookDelivery[]>;
+  };
   /** The web UI, mounted at `/` last. */
   ui?: Hono;
   /** Readiness beyond the store answering. */

@@ -12,15 +12,65 @@ import { ROLES } from "./roles.ts";
 import { type ApiApp, apiRoute, json, valid } from "./route.ts";
 import type { TokenInfo, TokenStore } from "./tokens.ts";
 
+const ScheduleFire = z.object({
+  scheduledAt: z.string().openapi({ description: "The occurrence (ISO 8601, UTC)" }),
+  scheduledAtLocal: z.string().optional().openapi({
+    description: "The occurrence in the schedule's time zone, with its offset",
+  }),
+  firedAt: z.string(),
+  outcome: z.enum(["started", "queued", "skipped", "missed", "failed"]),
+  runId: z.string().optional(),
+  reason: z.string().optional(),
+  catchUp: z.boolean().optional(),
+}).openapi("ScheduleFire");
+
 const Schedule = z.object({
   id: z.string(),
   pipeline: z.string(),
   cron: z.string(),
   timezone: z.string().optional(),
   paused: z.boolean(),
-  next: z.array(z.string()),
+  enabled: z.boolean().optional(),
+  overlap: z.string().optional(),
+  catchUp: z.string().optional(),
+  next: z.array(z.string()).openapi({ description: "Next fire times (ISO 8601, UTC)" }),
+  nextLocal: z.array(z.string()).optional().openapi({
+    description: "Next fire times in the schedule's time zone, with its offset",
+  }),
   lastFiredAt: z.string().optional(),
+  lastFire: ScheduleFire.optional(),
 }).openapi("Schedule");
+
+const HookDelivery = z.object({
+  at: z.string(),
+  status: z.number(),
+  runId: z.string().optional(),
+  reason: z.string().optional(),
+  deliveryId: z.string().optional(),
+  items: z.number().optional(),
+  duplicate: z.boolean().optional(),
+}).openapi("HookDelivery");
+
+const LimitQuery = z.object({
+  limit: z.string().optional().openapi({
+    param: { name: "limit", in: "query" },
+    description: "How many, newest first (1 to 100, default 20)",
+  }),
+});
+const HookParams = z.object({
+  pipeline: z.string().openapi({ param: { name: "pipeline", in: "path" } }),
+  hook: z.string().openapi({ param: { name: "hook", in: "path" } }),
+});
+
+function limitOf(c: Context<AppEnv>): number {
+  const raw = c.req.query("limit");
+  if (raw === undefined) return 20;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 100) {
+    throw new HttpProblem(400, `limit must be a whole number from 1 to 100, not ${raw}`);
+  }
+  return n;
+}
 
 const Token = z.object({
   id: z.string(),
@@ -130,6 +180,82 @@ export function adminRoutes(app: ApiApp, deps: AppDeps, tokens: TokenStore): voi
       responses,
     }, (c) => handler(c, decodeURIComponent(c.req.param("id")!)));
   }
+
+  // What each occurrence did: the run it started, or why it was skipped, missed or failed.
+  const firesHandler = async (c: Context<AppEnv>, id: string) => {
+    const s = scheduler(deps);
+    const fires = s.fires ? await s.fires(id, limitOf(c)) : [];
+    if (!fires) {
+      throw new HttpProblem(404, `no schedule ${id}; list them with GET /api/v1/schedules`);
+    }
+    return c.json({ id, fires });
+  };
+  const firesResponses = {
+    200: json(
+      "Newest first",
+      z.object({ id: z.string(), fires: z.array(ScheduleFire) }),
+    ),
+  };
+  apiRoute(app, "viewer", {
+    method: "get",
+    path: "/schedules/{pipeline}/{trigger}/fires",
+    summary: "A schedule's recent occurrences: started (with the run), queued, skipped, missed, " +
+      "failed, and why",
+    tags: ["schedules"],
+    request: { params: ScheduleParams, query: LimitQuery },
+    responses: firesResponses,
+  }, (c) => firesHandler(c, `${c.req.param("pipeline")}/${c.req.param("trigger")}`));
+  apiRoute(app, "viewer", {
+    method: "get",
+    path: "/schedules/{id}/fires",
+    summary: "A schedule's recent occurrences, by its id with the slash encoded",
+    tags: ["schedules"],
+    request: { params: IdParam, query: LimitQuery },
+    responses: firesResponses,
+  }, (c) => firesHandler(c, decodeURIComponent(c.req.param("id")!)));
+
+  apiRoute(app, "viewer", {
+    method: "get",
+    path: "/hooks/{pipeline}/{hook}/deliveries",
+    summary: "A webhook's recent deliveries: status answered, the run started, or why it was " +
+      "refused",
+    tags: ["schedules"],
+    request: { params: HookParams, query: LimitQuery },
+    responses: {
+      200: json(
+        "Newest first",
+        z.object({ pipeline: z.string(), hook: z.string(), deliveries: z.array(HookDelivery) }),
+      ),
+    },
+  }, async (c) => {
+    const pipeline = c.req.param("pipeline")!;
+    const hook = c.req.param("hook")!;
+    const limit = limitOf(c);
+    const entry = await deps.pipelines.get(pipeline);
+    if (!entry) throw new HttpProblem(404, `no pipeline ${pipeline}`);
+    const hooks = (entry.pipeline?.triggers ?? []).flatMap((t) =>
+      "webhook" in t ? [t.webhook] : []
+    );
+    if (entry.pipeline && !hooks.includes(hook)) {
+      throw new HttpProblem(
+        404,
+        `pipeline ${pipeline} has no webhook ${hook}` +
+          (hooks.length ? `; its webhooks: ${hooks.join(", ")}` : ""),
+      );
+    }
+    if (!deps.hooks?.deliveries) {
+      throw new HttpProblem(
+        503,
+        "webhook intake is not running in this process (sluice serve runs it)",
+      );
+    }
+    const deliveries = await deps.hooks.deliveries(pipeline, hook, limit);
+    return c.json({
+      pipeline,
+      hook,
+      deliveries: deliveries.map((d) => ({ ...d, at: new Date(d.at).toISOString() })),
+    });
+  });
 
   apiRoute(app, "admin", {
     method: "get",

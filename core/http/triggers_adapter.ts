@@ -10,7 +10,22 @@ import type {
   Scheduler,
 } from "../triggers/mod.ts";
 import { TriggerError } from "../triggers/mod.ts";
-import type { PipelineCatalog, PipelineEntry, ScheduleService } from "./deps.ts";
+import type { FireRecord } from "../triggers/trigger_store.ts";
+import { isoInZone } from "../triggers/zoned_time.ts";
+import type { PipelineCatalog, PipelineEntry, ScheduleFire, ScheduleService } from "./deps.ts";
+
+/** A fire record for the API: ISO times, the occurrence also in the schedule's zone. */
+function fireView(f: FireRecord, timezone: string): ScheduleFire {
+  return {
+    scheduledAt: new Date(f.scheduledAt).toISOString(),
+    scheduledAtLocal: isoInZone(f.scheduledAt, timezone),
+    firedAt: new Date(f.firedAt).toISOString(),
+    outcome: f.outcome,
+    ...(f.runId ? { runId: f.runId } : {}),
+    ...(f.reason ? { reason: f.reason } : {}),
+    ...(f.catchUp ? { catchUp: true } : {}),
+  };
+}
 
 async function entryOf(e: CatalogEntry): Promise<PipelineEntry> {
   const onDisk = await Deno.readTextFile(e.file).catch(() => undefined);
@@ -71,10 +86,31 @@ export function scheduleAdapter(s: Scheduler): ScheduleService {
         paused: x.paused,
         enabled: x.enabled,
         overlap: x.overlap,
+        catchUp: x.catchUp,
         next: x.next,
+        nextLocal: x.nextLocal,
+        ...(x.lastFire
+          ? {
+            lastFiredAt: new Date(x.lastFire.firedAt).toISOString(),
+            lastFire: fireView(x.lastFire, x.timezone),
+          }
+          : {}),
       }));
     },
     pause: (id) => run(() => s.pause(...split(id))),
     resume: (id) => run(() => s.resume(...split(id))),
+    async fires(id, limit) {
+      const [pipeline, trigger] = split(id);
+      if (trigger === undefined) return undefined;
+      try {
+        const fires = await s.fires(pipeline, trigger, limit);
+        const tz = (await s.schedules({ pipeline, count: 0 }))
+          .find((x) => x.trigger === trigger)?.timezone ?? "UTC";
+        return fires.map((f) => fireView(f, tz));
+      } catch (e) {
+        if (e instanceof TriggerError) return undefined;
+        throw e;
+      }
+    },
   };
 }

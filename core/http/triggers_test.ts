@@ -144,3 +144,127 @@ Deno.test("schedules, pipeline versions and webhooks through the triggers of cor
     await s.dispose();
   }
 });
+
+Deno.test("the API shows what each schedule occurrence and each webhook delivery did", async () => {
+  let intake: WebhookIntake | undefined;
+  const s = await testServer({
+    deps: {
+      hooks: {
+        handle: (req, p, h) => intake!.handle(req, p, h),
+        deliveries: (p, h, n) => intake!.deliveries(p, h, n),
+      },
+    },
+  });
+  const clock = new ManualClock("2026-03-02T10:59:30Z");
+  const catalog = await PipelineCatalog.open({
+    dir: join(s.dir, "pipelines"),
+    registry: s.registry,
+    clock,
+  });
+  let triggers: Triggers | undefined;
+  const get = async (path: string) => {
+    const res = await s.call(`${API_BASE}${path}`, { as: "viewer" });
+    return { status: res.status, body: await res.json() };
+  };
+  try {
+    triggers = await startTriggers({
+      engine: s.engine,
+      backend: s.backend,
+      kv: s.kv,
+      catalog,
+      registry: s.registry,
+      secrets: (n) => (n === "HOOK" ? "hook-secret-123" : undefined),
+      dataDir: s.dir,
+      clock,
+    });
+    intake = triggers.webhooks;
+    s.deps.schedules = scheduleAdapter(triggers.scheduler);
+    s.deps.pipelines = catalogAdapter(catalog);
+    await catalog.write(
+      "berlin",
+      genPipeline("berlin", 1) + `triggers:
+  - id: hourly
+    cron: "0 * * * *"
+    timezone: Europe/Berlin
+    overlap: allow
+    catchUp: last
+  - id: daily
+    cron: "0 6 * * *"
+    timezone: Europe/Berlin
+  - webhook: push
+    auth: bearer
+    secret: \${{ secrets.HOOK }}
+`,
+    );
+    await clock.advanceTo("2026-03-02T11:00:05Z"); // 12:00 in Berlin fires
+
+    const list = (await get("/schedules")).body.schedules;
+    const hourly = list.find((x: { id: string }) => x.id === "berlin/hourly");
+    assert.equal(hourly.catchUp, "last");
+    // Next fire times as a Berlin user reads them, as well as in UTC.
+    assert.deepEqual(hourly.next.slice(0, 1), ["2026-03-02T12:00:00.000Z"]);
+    assert.deepEqual(hourly.nextLocal.slice(0, 1), ["2026-03-02T13:00:00+01:00"]);
+    const daily = list.find((x: { id: string }) => x.id === "berlin/daily");
+    assert.equal(daily.nextLocal[0], "2026-03-03T06:00:00+01:00");
+    assert.equal(daily.lastFire, undefined);
+    // The latest occurrence and the run it started.
+    const [run] = (await get("/runs?trigger=cron")).body.runs;
+    assert.equal(hourly.lastFire.outcome, "started");
+    assert.equal(hourly.lastFire.runId, run.id);
+    assert.equal(hourly.lastFire.scheduledAtLocal, "2026-03-02T12:00:00+01:00");
+
+    for (const form of ["berlin/hourly", "berlin%2Fhourly"]) {
+      const fires = await get(`/schedules/${form}/fires?limit=5`);
+      assert.equal(fires.status, 200, form);
+      assert.deepEqual(
+        fires.body.fires.map((f: { outcome: string; runId?: string }) => [f.outcome, f.runId]),
+        [["started", run.id]],
+      );
+    }
+    assert.equal((await get("/schedules/berlin/nope/fires")).status, 404);
+    assert.equal((await get("/schedules/berlin/hourly/fires?limit=0")).status, 400);
+
+    // Pausing the whole pipeline, then resuming one schedule (as the UI's button does): that
+    // schedule runs again, the other stays paused.
+    const post = (path: string) =>
+      s.call(`${API_BASE}${path}`, { method: "POST", as: "operator" }).then((r) => r.json());
+    assert.deepEqual(await post("/schedules/berlin/pause"), { id: "berlin", paused: true });
+    assert.deepEqual(await post("/schedules/berlin%2Fhourly/resume"), {
+      id: "berlin/hourly",
+      paused: false,
+    });
+    const states = (await get("/schedules")).body.schedules
+      .map((x: { id: string; paused: boolean }) => `${x.id}:${x.paused}`);
+    assert.deepEqual(states, ["berlin/daily:true", "berlin/hourly:false"]);
+
+    // Webhook deliveries: accepted with its run, refused with the reason.
+    const send = (auth: string) =>
+      s.call("/hooks/berlin/push", {
+        method: "POST",
+        headers: { authorization: auth, "content-type": "application/json" },
+        body: JSON.stringify([{ key: "k1" }]),
+      }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    const ok = await send("Bearer hook-secret-123");
+    assert.equal(ok.status, 202);
+    assert.equal((await send("Bearer wrong")).status, 401);
+    const d = await get("/hooks/berlin/push/deliveries?limit=10");
+    assert.equal(d.status, 200);
+    assert.deepEqual(
+      d.body.deliveries.map((x: { status: number; runId?: string; reason?: string }) => [
+        x.status,
+        x.runId,
+        x.reason,
+      ]),
+      [[401, undefined, "wrong bearer secret"], [202, ok.body.runId, undefined]],
+    );
+    assert.match(d.body.deliveries[0].at, /^2026-03-02T11:00:05/);
+    const missing = await get("/hooks/berlin/nope/deliveries");
+    assert.equal(missing.status, 404);
+    assert.match(missing.body.detail, /no webhook nope; its webhooks: push/);
+    assert.equal((await get("/hooks/nope/push/deliveries")).status, 404);
+  } finally {
+    await triggers?.close();
+    await catalog.close();
+    await s.dispose();
+  }
+});

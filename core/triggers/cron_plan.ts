@@ -70,10 +70,18 @@ export interface PlanOptions {
   now: number;
   /** An occurrence at most this late still counts as on time. */
   graceMs: number;
+  /**
+   * Ticking was interrupted before `now`: the cursor comes from the store (a start, a restart or
+   * a new leader), not from this process's last tick. Then only the latest occurrence within
+   * `graceMs` counts as on time (a quick restart does not miss it); earlier ones fell in the
+   * downtime and follow `catchUp` like any late occurrence.
+   */
+  resumed?: boolean;
 }
 
 /**
- * Which occurrences in `(after, now]` to fire. On-time ones (within `graceMs`) always fire.
+ * Which occurrences in `(after, now]` to fire. On-time ones (within `graceMs`; after downtime,
+ * see {@link PlanOptions.resumed}, only the latest of those) always fire.
  * Late ones follow `catchUp`: `none` fires none, `last` fires the latest one when nothing is on
  * time, `all` fires the latest `catchUpLimit`. Only the latest `catchUpLimit` late occurrences
  * are listed (as `missed` when not fired); older ones are skipped silently.
@@ -81,13 +89,20 @@ export interface PlanOptions {
 export function planOccurrences(o: PlanOptions): PlannedOccurrence[] {
   const limit = Math.max(1, o.catchUpLimit);
   const onTimeFrom = Math.max(o.after, o.now - o.graceMs);
-  const onTime: number[] = [];
+  let onTime: number[] = [];
   for (let t = nextFireTime(o.job, onTimeFrom); t !== undefined && t <= o.now;) {
     onTime.push(t);
     if (onTime.length >= 1000) break;
     t = nextFireTime(o.job, t);
   }
-  const late = recentOccurrences(o.job, o.after, onTimeFrom, limit);
+  let lateUntil = onTimeFrom;
+  if (o.resumed && onTime.length > 1) {
+    // Several occurrences of a frequent pattern fell within the grace period of a restart: the
+    // scheduler was down for all but the latest, so they are late (catchUp, catchUpLimit).
+    lateUntil = onTime[onTime.length - 2];
+    onTime = onTime.slice(-1);
+  }
+  const late = recentOccurrences(o.job, o.after, lateUntil, limit);
   const fireLate = new Set<number>(
     o.catchUp === "all"
       ? late

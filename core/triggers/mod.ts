@@ -55,7 +55,10 @@ export interface StartTriggersOptions {
   registry: PluginRegistry;
   /** Resolves `${{ secrets.NAME }}` (webhook secrets). */
   secrets: (name: string) => string | undefined;
-  /** Webhook input files go under `<dataDir>/webhooks/`. */
+  /**
+   * Webhook input files go under `<dataDir>/webhooks/`; runs without an input file read the
+   * source's relative `with.path` under `<dataDir>/plugin-data/<plugin>/`.
+   */
   dataDir: string;
   defaults?: StageDefaults;
   clock?: Clock;
@@ -96,6 +99,7 @@ export async function startTriggers(o: StartTriggersOptions): Promise<Triggers> 
     registry: o.registry,
     defaults: o.defaults,
     now: clock ? () => clock.now() : undefined,
+    dataDir: o.dataDir,
   });
   const scheduler = new Scheduler({
     ...o.scheduler,

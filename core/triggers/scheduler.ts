@@ -20,6 +20,7 @@ import {
   planOccurrences,
 } from "./cron_plan.ts";
 import { CronFirer, type ScheduledTrigger } from "./cron_fire.ts";
+import { isoInZone } from "./zoned_time.ts";
 import type { CatalogEntry, CatalogEvent } from "./pipeline_catalog.ts";
 import type { RunLauncher } from "./run_launcher.ts";
 import type { FireRecord, PauseRecord, TriggerRef, TriggerStore } from "./trigger_store.ts";
@@ -64,6 +65,10 @@ export interface ScheduleInfo {
   paused: boolean;
   /** Next fire times (ISO 8601, UTC). */
   next: string[];
+  /** The same times in the schedule's time zone, with its offset (`2026-11-30T06:00:00+01:00`). */
+  nextLocal: string[];
+  /** The latest occurrence handled: when, what happened (started, skipped, …), its run. */
+  lastFire?: FireRecord;
 }
 
 /** Thrown for requests about triggers that do not exist. */
@@ -220,6 +225,8 @@ export class Scheduler {
 
   async #handleDue(s: ScheduledTrigger, now: number, paused: PauseRecord[]): Promise<void> {
     const store = this.#o.store;
+    // A cursor not held in memory means ticking was interrupted (start, restart, new leader).
+    const resumed = s.cursor === undefined;
     if (s.cursor === undefined) {
       s.cursor = await store.lastOccurrence(s.ref);
       if (s.cursor === undefined) {
@@ -246,6 +253,7 @@ export class Scheduler {
       after: s.cursor,
       now,
       graceMs: this.#o.graceMs ?? 60_000,
+      resumed,
     });
     if (plan.length === 0) return;
     const last = plan[plan.length - 1].at;
@@ -292,6 +300,8 @@ export class Scheduler {
     for (const s of this.#triggers.values()) {
       if (opts.pipeline && s.ref.pipeline !== opts.pipeline) continue;
       const t = s.trigger;
+      const next = nextFireTimes(s.job, now, opts.count ?? 5);
+      const [lastFire] = await this.#o.store.listFires(s.ref, 1);
       out.push({
         ...s.ref,
         cron: t.cron,
@@ -300,7 +310,9 @@ export class Scheduler {
         catchUp: t.catchUp,
         enabled: t.enabled,
         paused: this.#paused(s.ref, paused),
-        next: nextFireTimes(s.job, now, opts.count ?? 5).map((ms) => new Date(ms).toISOString()),
+        next: next.map((ms) => new Date(ms).toISOString()),
+        nextLocal: next.map((ms) => isoInZone(ms, t.timezone)),
+        ...(lastFire ? { lastFire } : {}),
       });
     }
     return out.sort((a, b) =>
@@ -320,10 +332,32 @@ export class Scheduler {
     await this.#o.store.setPaused(pipeline, trigger, true, this.#clock.now());
   }
 
-  /** Resumes what {@link pause} paused. Occurrences during the pause are not replayed. */
+  /**
+   * Resumes a pipeline's cron triggers (every one of them, however they were paused) or one
+   * trigger: a trigger paused with its whole pipeline is resumed alone, its siblings stay paused.
+   * Occurrences during the pause are not replayed.
+   */
   async resume(pipeline: string, trigger?: string): Promise<void> {
     this.#check(pipeline, trigger);
-    await this.#o.store.setPaused(pipeline, trigger, false, this.#clock.now());
+    const store = this.#o.store;
+    const now = this.#clock.now();
+    const paused = (await store.listPaused()).filter((p) => p.pipeline === pipeline);
+    if (trigger === undefined) {
+      for (const p of paused) await store.setPaused(pipeline, p.trigger, false, now);
+      return;
+    }
+    if (paused.some((p) => p.trigger === undefined)) {
+      // Split the pipeline's pause: its other triggers keep theirs (written first, so a failure
+      // in between leaves them paused).
+      const siblings = [...this.#triggers.values()]
+        .filter((s) => s.ref.pipeline === pipeline && s.ref.trigger !== trigger)
+        .map((s) => s.ref.trigger);
+      for (const t of siblings) {
+        if (!paused.some((p) => p.trigger === t)) await store.setPaused(pipeline, t, true, now);
+      }
+      await store.setPaused(pipeline, undefined, false, now);
+    }
+    await store.setPaused(pipeline, trigger, false, now);
   }
 
   #check(pipeline: string, trigger?: string) {

@@ -208,6 +208,46 @@ Deno.test("scheduler: an on-time occurrence at restart makes catch-up last redun
   }
 });
 
+Deno.test("scheduler: a short restart fires one occurrence of a frequent pattern on time; the rest follow catchUp", async () => {
+  // A 6-field pattern every 10 s and a 45 s restart: all four missed occurrences fall within
+  // the 60 s grace period, but the scheduler was down for them. Only the latest counts as on
+  // time; the others are late, so catchUp none fires nothing more and all at most catchUpLimit.
+  const every10 = (id: string, catchUp: string) =>
+    `  - { id: ${id}, cron: "*/10 * * * * *", overlap: allow, catchUp: ${catchUp}, catchUpLimit: 2 }\n`;
+  const env = await triggerEnv({
+    start: "2025-01-06T10:00:05Z",
+    pipelines: {
+      "p.yaml": cronPipeline(
+        "p",
+        every10("none", "none") + every10("last", "last") + every10("all", "all"),
+      ),
+    },
+  });
+  const opts = { pollMs: 60_000, leaseMs: 3_600_000 };
+  const secs = async (id: string) =>
+    scheduledTimes((await env.runs("p")).filter((r) => r.trigger.id === id))
+      .map((t) => t.slice(14, 19));
+  let s = await scheduler(env, opts);
+  try {
+    await env.clock.advanceTo("2025-01-06T10:00:12Z"); // 10:00:10 fires for all three
+    await s.stop();
+    env.clock.jumpTo("2025-01-06T10:00:57Z"); // down for 10:00:20, :30, :40 and :50
+    s = await scheduler(env, opts);
+    assert.deepEqual(await secs("none"), ["00:10", "00:50"]);
+    assert.deepEqual(await secs("last"), ["00:10", "00:50"]);
+    assert.deepEqual(await secs("all"), ["00:10", "00:30", "00:40", "00:50"]);
+    const outcomes = (await s.fires("p", "none", 10)).reverse()
+      .map((f) => `${new Date(f.scheduledAt).toISOString().slice(14, 19)} ${f.outcome}`);
+    assert.deepEqual(outcomes, ["00:10 started", "00:30 missed", "00:40 missed", "00:50 started"]);
+    // Running on, every occurrence fires on time again.
+    await env.clock.advanceTo("2025-01-06T10:01:21Z");
+    assert.deepEqual((await secs("none")).slice(-3), ["01:00", "01:10", "01:20"]);
+  } finally {
+    await s.stop();
+    await env.dispose();
+  }
+});
+
 Deno.test("scheduler: pause and resume are persisted and do not replay paused occurrences", async () => {
   const env = await triggerEnv({
     pipelines: {
@@ -244,6 +284,40 @@ Deno.test("scheduler: pause and resume are persisted and do not replay paused oc
 
     await assert.rejects(s.pause("p", "nope"), TriggerError);
     await assert.rejects(s.pause("missing"), /no pipeline missing/);
+  } finally {
+    await s.stop();
+    await env.dispose();
+  }
+});
+
+Deno.test("scheduler: resuming one trigger of a paused pipeline resumes it; its siblings stay paused", async () => {
+  const env = await triggerEnv({
+    pipelines: {
+      "p.yaml": cronPipeline(
+        "p",
+        `  - { id: a, cron: "* * * * *", overlap: allow }
+  - { id: b, cron: "* * * * *", overlap: allow }
+  - { id: c, cron: "* * * * *", overlap: allow }
+`,
+      ),
+    },
+  });
+  const s = await scheduler(env);
+  const state = async () =>
+    (await s.schedules({ pipeline: "p" })).map((i) => `${i.trigger}:${i.paused ? "paused" : "on"}`);
+  try {
+    await s.pause("p", "c");
+    await s.pause("p"); // the whole pipeline: POST /api/v1/schedules/p/pause
+    assert.deepEqual(await state(), ["a:paused", "b:paused", "c:paused"]);
+    // The UI and POST /api/v1/schedules/p%2Fa/resume name one schedule: it must run again.
+    await s.resume("p", "a");
+    assert.deepEqual(await state(), ["a:on", "b:paused", "c:paused"]);
+    await env.clock.advance(60_000);
+    assert.deepEqual(await byTrigger(env, "a"), ["10:01"]);
+    assert.deepEqual(await byTrigger(env, "b"), []);
+    // Resuming the pipeline resumes every one of its schedules.
+    await s.resume("p");
+    assert.deepEqual(await state(), ["a:on", "b:on", "c:on"]);
   } finally {
     await s.stop();
     await env.dispose();
