@@ -50,3 +50,28 @@ Deno.test("jsonl-export: chosen columns keyed by header, in order", async () => 
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("jsonl-export: one line per key across chunks, the first in chunk order", async () => {
+  const dataDir = await Deno.makeTempDir();
+  const file = join(dataDir, "runs", "test-run", "leads.jsonl");
+  const branch = (city: string) => ({ key: "acme.com", lead: true, city });
+  try {
+    await using p = await openPlugin({ dir, dataDir, config: { columns: ["key", "city"] } });
+    await p.process([items[2], branch("Berlin")], 3);
+    await p.process([branch("Hamburg"), items[0]], 1);
+    await p.finish();
+    assert.equal(
+      await Deno.readTextFile(file),
+      '{"key":"acme.com","city":"Hamburg"}\n{"key":"a.com","city":null}\n' +
+        '{"key":"c.com","city":null}\n',
+    );
+    await Deno.remove(file);
+    await using all = await openPlugin({ dir, dataDir, config: { unique: false } });
+    await all.process([branch("Hamburg")], 1);
+    await all.process([branch("Berlin")], 3);
+    await all.finish();
+    assert.equal((await Deno.readTextFile(file)).trimEnd().split("\n").length, 2);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

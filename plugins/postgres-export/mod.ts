@@ -7,11 +7,16 @@
 import postgres from "postgres";
 import { definePlugin } from "@sluice/sdk";
 import {
+  addColumnsSql,
+  columnDefs,
   createTableSql,
+  ident,
   parseColumns,
   type PgColumnSpec,
+  splitTable,
+  tableName,
   type TableSpec,
-  upsertSql,
+  upsertStatements,
 } from "./upsert_sql.ts";
 
 interface Config {
@@ -88,19 +93,57 @@ const HINTS: Record<string, string> = {
   "28P01": "wrong password: fix the connection secret",
   "28000": "the server refused this user: check pg_hba.conf and the user name",
   "3D000": "the database does not exist: create it or fix the connection secret",
+  "3F000": "the schema does not exist: create it (CREATE SCHEMA) or fix with.schema",
   "42P01": "the table does not exist: create it or set createTable: true",
-  "42703": "a column is missing in the table: add it or change columns",
+  "42501": "this user may not do that: GRANT it the privilege, or connect as another user",
   "ECONNREFUSED": "nothing listens there: is the server running, is the port right?",
+  "ENOTFOUND": "the host name does not resolve: fix the host in the connection secret",
+  "EAI_AGAIN": "the host name does not resolve: fix the host in the connection secret",
+  "CONNECT_TIMEOUT": "no answer within 10 s: check the host, the port and any firewall",
+  "ETIMEDOUT": "no answer: check the host, the port and any firewall",
 };
+
+/** A hint that depends on the table: what to add, in SQL. */
+function tableHint(e: { code?: string; message?: string }, t: TableSpec): string {
+  if (e.code === "42703") {
+    const col = /column "((?:[^"]|"")+)" of relation/.exec(e.message ?? "")?.[1];
+    const def = columnDefs(t).find((d) => d.column === col);
+    const add = def
+      ? `ALTER TABLE ${tableName(t)} ADD COLUMN ${ident(def.column, "column")} ${def.sql}`
+      : "add it";
+    return `the table lacks a column this stage writes: ${add}, or set createTable: true, ` +
+      `which adds missing columns`;
+  }
+  if (e.code === "42P10") {
+    return `the key column needs a primary key or a unique index for the upsert: ALTER TABLE ` +
+      `${tableName(t)} ADD PRIMARY KEY (${ident(t.keyColumn, "keyColumn")}), or set keyColumn`;
+  }
+  return "";
+}
 
 function explain(err: unknown, state: State, doing: string): Error {
   const e = err as { code?: string; message?: string };
-  const hint = (e.code && HINTS[e.code]) ?? "";
+  const hint = (e.code && HINTS[e.code]) || tableHint(e, state.table);
   return new Error(
     `postgres-export: ${doing} on ${state.where} failed: ${e.message ?? String(err)}` +
       (hint ? ` (${hint})` : ""),
     { cause: err },
   );
+}
+
+/**
+ * Creates the table, or adds the columns it lacks, in one transaction under an advisory lock on
+ * the table's name: the stage's sandboxes start at once, and concurrent `CREATE TABLE IF NOT
+ * EXISTS` of one table can fail in PostgreSQL with a duplicate key in `pg_type`.
+ */
+async function prepareTable(sql: postgres.Sql, t: TableSpec): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx.unsafe(`SELECT pg_advisory_xact_lock(hashtext($1))`, [
+      `sluice postgres-export ${tableName(t)}`,
+    ]);
+    await tx.unsafe(createTableSql(t));
+    await tx.unsafe(addColumnsSql(t));
+  });
 }
 
 export default definePlugin<Config, State>({
@@ -117,8 +160,7 @@ export default definePlugin<Config, State>({
       throw new Error(`postgres-export: the connection string must start with postgres://`);
     }
     const table: TableSpec = {
-      schema: config.schema,
-      table: config.table ?? "leads",
+      ...splitTable(config.schema, config.table ?? "leads"),
       keyColumn: config.keyColumn ?? "key",
       columns: parseColumns(config.columns ?? []),
       itemColumn: config.itemColumn === false ? undefined : config.itemColumn ?? "item",
@@ -130,16 +172,14 @@ export default definePlugin<Config, State>({
   },
   async process(items, { config, state, metrics }) {
     if (config.createTable) {
-      state.ready ??= state.sql.unsafe(createTableSql(state.table)).then(() => {}).catch((e) => {
+      state.ready ??= prepareTable(state.sql, state.table).catch((e) => {
         state.ready = undefined;
         throw explain(e, state, "CREATE TABLE");
       });
       await state.ready;
     }
     const chosen = (config.leadsOnly ?? true) ? items.filter((i) => i.lead === true) : items;
-    const size = Math.max(1, config.batchSize ?? 500);
-    for (let i = 0; i < chosen.length; i += size) {
-      const { text, params } = upsertSql(state.table, chosen.slice(i, i + size));
+    for (const { text, params } of upsertStatements(state.table, chosen, config.batchSize)) {
       try {
         await state.sql.unsafe(text, params as postgres.ParameterOrJSON<never>[]);
       } catch (e) {

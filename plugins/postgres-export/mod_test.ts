@@ -92,3 +92,193 @@ Deno.test("postgres-export against a real PostgreSQL server", async (t) => {
     await sql.end();
   }
 });
+
+Deno.test("postgres-export: the tables a CRM has, and running again next week", async (t) => {
+  await using pg = await startPostgres();
+  const sql = postgres(pg.url, { max: 1, onnotice: () => {} });
+  const open = (config: Record<string, unknown>) =>
+    openPlugin({ dir, config: { connection: pg.url, ...config } });
+  try {
+    await t.step("text with NUL characters is stored without them", async () => {
+      const item = { key: "nul.com", lead: true, name: "Acme\0 GmbH", website: { title: "a\0b" } };
+      await using p = await open({ table: "nul", createTable: true, columns: ["name"] });
+      await p.process([item], 0);
+      const [row] = await sql.unsafe(`select name, item from nul`);
+      assert.equal(row.name, "Acme GmbH");
+      assert.deepEqual(row.item.website, { title: "ab" });
+    });
+
+    await t.step("createTable adds the columns a later version of the stage names", async () => {
+      await using p1 = await open({ table: "weekly", createTable: true, columns: ["band"] });
+      await p1.process([{ ...items[0] }], 0);
+      await sql.unsafe(`alter table weekly add column owner text; update weekly set owner = 'al'`);
+      await using p2 = await open({
+        table: "weekly",
+        createTable: true,
+        columns: ["band", { path: "score", type: "integer" }, "website.status"],
+      });
+      await p2.process([{ ...items[0], band: "warm" }, items[2]], 0);
+      const rows = await sql.unsafe(
+        `select key, band, score, website_status, owner from weekly order by key`,
+      );
+      assert.deepEqual(rows.map((r) => [r.key, r.band, r.score, r.website_status, r.owner]), [
+        ["a.com", "warm", 80, "parked", "al"],
+        ["c.com", "cool", 35, "no_dns", null],
+      ]);
+    });
+
+    await t.step("stages starting at once all create the same table", async () => {
+      // Two sessions that both see no table and both create it collide in PostgreSQL's catalog
+      // (duplicate key in pg_type). Hold them at that point: a transaction of our own creates
+      // the table first and rolls back once both stages wait on it.
+      const ps = await Promise.all(
+        [0, 1].map(() => open({ table: "raced", createTable: true, columns: ["band"] })),
+      );
+      try {
+        const done = await sql.begin(async (tx) => {
+          await tx.unsafe(`create table raced (key text primary key)`);
+          const done = ps.map((p, i) =>
+            p.process([{ ...items[0], key: `${i}.com` }], i).then(() => "ok", (e) => String(e))
+          );
+          const watch = postgres(pg.url, { max: 1, onnotice: () => {} });
+          try {
+            for (let waiting = 0; waiting < 2;) {
+              await new Promise((r) => setTimeout(r, 50));
+              [{ waiting }] = await watch.unsafe(
+                `select count(*)::int as waiting from pg_stat_activity ` +
+                  `where application_name = 'sluice-postgres-export' and wait_event_type = 'Lock'`,
+              );
+            }
+          } finally {
+            await watch.end();
+          }
+          throw Object.assign(new Error("roll back"), { done });
+        }).catch((e) => e.done as Promise<string>[]);
+        assert.deepEqual(await Promise.all(done), ["ok", "ok"]);
+      } finally {
+        for (const p of ps) await p[Symbol.asyncDispose]();
+      }
+      const [{ n }] = await sql.unsafe(`select count(*)::int as n from raced`);
+      assert.equal(n, 2);
+    });
+
+    await t.step("a table without updated_at: the error says what to add", async () => {
+      await sql.unsafe(`create table crm (key text primary key, score numeric, owner text)`);
+      await using p = await open({
+        table: "crm",
+        itemColumn: false,
+        columns: [{ path: "score", type: "integer" }],
+      });
+      await assert.rejects(
+        p.process(items, 0),
+        /ALTER TABLE "crm" ADD COLUMN "updated_at" timestamptz NOT NULL DEFAULT now\(\), or set createTable: true/,
+      );
+    });
+
+    await t.step("a key column without a unique index: the error says so", async () => {
+      await sql.unsafe(`create table nokey (key text, updated_at timestamptz)`);
+      await using p = await open({ table: "nokey", itemColumn: false });
+      await assert.rejects(
+        p.process(items, 0),
+        /needs a primary key or a unique index.*ADD PRIMARY KEY \("key"\)/,
+      );
+    });
+
+    await t.step("table: schema.table, a missing schema named", async () => {
+      await using missing = await open({ table: "sales.leads", createTable: true });
+      await assert.rejects(
+        missing.process(items, 0),
+        /schema "sales" does not exist.*CREATE SCHEMA/,
+      );
+      await sql.unsafe(`create schema sales`);
+      await using p = await open({ table: "sales.leads", createTable: true });
+      await p.process(items, 0);
+      const [{ n }] = await sql.unsafe(`select count(*)::int as n from sales.leads`);
+      assert.equal(n, 2);
+    });
+
+    await t.step("odd column names of an existing table are quoted", async () => {
+      await sql.unsafe(
+        `create table odd (key text primary key, "Lead Status" text, "E-Mail" text, ` +
+          `"say ""hi""" text, updated_at timestamptz)`,
+      );
+      await using p = await open({
+        table: "odd",
+        itemColumn: false,
+        columns: [
+          { path: "website.status", column: "Lead Status" },
+          { path: "email", column: "E-Mail" },
+          { path: "band", column: 'say "hi"' },
+        ],
+      });
+      await p.process([{ ...items[0], email: "info@a.com" }], 0);
+      const [row] = await sql.unsafe(`select * from odd`);
+      assert.deepEqual(
+        [row["Lead Status"], row["E-Mail"], row['say "hi"']],
+        ["parked", "info@a.com", "hot"],
+      );
+    });
+
+    await t.step("types: numeric, date, timestamptz, boolean, jsonb; empty is NULL", async () => {
+      await using p = await open({
+        table: "typed",
+        createTable: true,
+        itemColumn: false,
+        columns: [
+          { path: "score", type: "numeric" },
+          { path: "employees", type: "integer" },
+          { path: "rdap.registered", column: "registered", type: "date" },
+          { path: "rdap.expires", column: "expires", type: "timestamptz" },
+          { path: "lead", type: "boolean" },
+          { path: "website.signals", column: "signals", type: "jsonb" },
+        ],
+      });
+      await p.process([{
+        key: "t.com",
+        lead: true,
+        score: 72.5,
+        employees: "",
+        rdap: { registered: "2021-04-17T00:00:00Z", expires: "2027-01-02T00:00:00Z" },
+        website: { signals: [{ id: "parked_ns" }] },
+      }], 0);
+      const [row] = await sql.unsafe(
+        `select score::text, employees, registered::text, expires, lead, signals, ` +
+          `jsonb_typeof(signals) as kind from typed`,
+      );
+      assert.equal(row.score, "72.5");
+      assert.equal(row.employees, null, "an empty cell is NULL, not 0");
+      assert.equal(row.registered, "2021-04-17");
+      assert.equal((row.expires as Date).toISOString(), "2027-01-02T00:00:00.000Z");
+      assert.equal(row.lead, true);
+      assert.equal(row.kind, "array");
+      assert.deepEqual(row.signals, [{ id: "parked_ns" }]);
+    });
+
+    await t.step("a big batch is split to stay within PostgreSQL's parameter limit", async () => {
+      const cols = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+      const many = Array.from({ length: 7000 }, (_, i) => ({
+        key: `k${i}.com`,
+        lead: true,
+        ...Object.fromEntries(cols.map((c) => [c, i])),
+      }));
+      await using p = await open({
+        table: "wide",
+        createTable: true,
+        batchSize: 7000,
+        columns: cols,
+      });
+      await p.process(many, 0);
+      const [{ n }] = await sql.unsafe(`select count(*)::int as n from wide`);
+      assert.equal(n, 7000);
+    });
+
+    await t.step("a host that does not resolve is named as such", async () => {
+      const bad = new URL(pg.url);
+      bad.hostname = "db.invalid";
+      await using p = await openPlugin({ dir, config: { connection: bad.href, table: "x" } });
+      await assert.rejects(p.process(items, 0), /db\.invalid.*the host name does not resolve/);
+    });
+  } finally {
+    await sql.end();
+  }
+});

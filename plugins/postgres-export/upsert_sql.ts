@@ -1,6 +1,7 @@
 /**
- * SQL text for postgres-export: validated, quoted identifiers, the CREATE TABLE and the
- * `INSERT ... ON CONFLICT (key) DO UPDATE` statement with numbered parameters.
+ * SQL text for postgres-export: validated, quoted identifiers, the CREATE TABLE (and ADD COLUMN
+ * for columns a table made earlier lacks) and the `INSERT ... ON CONFLICT (key) DO UPDATE`
+ * statements with numbered parameters.
  * @module
  */
 import { cellText, getPath } from "@sluice/sdk/sink/columns.ts";
@@ -10,10 +11,12 @@ export const COLUMN_TYPES = [
   "text",
   "integer",
   "bigint",
+  "numeric",
   "double precision",
   "boolean",
   "jsonb",
   "timestamptz",
+  "date",
 ] as const;
 
 /** A column type. */
@@ -29,17 +32,29 @@ export interface PgColumn {
   type: ColumnType;
 }
 
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+/** The column every upsert sets to `now()`. */
+export const UPDATED_AT = "updated_at";
 
-/** Quotes a validated identifier; throws a TypeError saying what is allowed. */
+/** Most parameters one PostgreSQL statement may carry (the protocol counts them in 16 bits). */
+export const MAX_PARAMS = 65_534;
+
+const enc = new TextEncoder();
+
+/**
+ * Quotes an identifier (`"` doubled), so any name a table may have works: `Lead Status`,
+ * `E-Mail`, `Score`. Throws a TypeError for an empty name, a NUL character or more than 63 bytes
+ * (PostgreSQL would silently cut it and write to another column).
+ */
 export function ident(name: string, what: string): string {
-  if (!IDENT.test(name)) {
+  if (
+    typeof name !== "string" || name === "" || name.includes("\0") || enc.encode(name).length > 63
+  ) {
     throw new TypeError(
-      `postgres-export: ${what} ${JSON.stringify(name)} is not a plain SQL name: use letters, ` +
-        `digits and _ (not starting with a digit), at most 63 characters`,
+      `postgres-export: ${what} ${JSON.stringify(name)} is not a usable SQL name: give 1 to 63 ` +
+        `bytes without NUL characters`,
     );
   }
-  return `"${name}"`;
+  return `"${name.replaceAll('"', '""')}"`;
 }
 
 /** Resolves column specs (default column name: the path with `.` as `_`). */
@@ -75,49 +90,141 @@ export interface TableSpec {
   itemColumn?: string;
 }
 
+/**
+ * Schema and table of `with.schema` and `with.table`: `table: sales.leads` names the table
+ * `leads` in the schema `sales` when `schema` is not given.
+ */
+export function splitTable(
+  schema: string | undefined,
+  table: string,
+): { schema?: string; table: string } {
+  const dot = table.indexOf(".");
+  if (schema !== undefined || dot < 0) return { schema, table };
+  return { schema: table.slice(0, dot), table: table.slice(dot + 1) };
+}
+
 /** `"schema"."table"`. */
 export function tableName(t: TableSpec): string {
   return (t.schema ? `${ident(t.schema, "schema")}.` : "") + ident(t.table, "table");
 }
 
+/** Every column the stage writes with its SQL type, key column first, `updated_at` last. */
+export function columnDefs(t: TableSpec): { column: string; sql: string }[] {
+  const defs = [{ column: t.keyColumn, sql: "text PRIMARY KEY" }];
+  for (const c of t.columns) {
+    if (c.column !== t.keyColumn) defs.push({ column: c.column, sql: c.type });
+  }
+  if (t.itemColumn) defs.push({ column: t.itemColumn, sql: "jsonb" });
+  defs.push({ column: UPDATED_AT, sql: "timestamptz NOT NULL DEFAULT now()" });
+  return defs;
+}
+
 /** CREATE TABLE IF NOT EXISTS for the layout. */
 export function createTableSql(t: TableSpec): string {
-  const cols = [`${ident(t.keyColumn, "keyColumn")} text PRIMARY KEY`];
-  for (const c of t.columns) {
-    if (c.column !== t.keyColumn) cols.push(`${ident(c.column, "column")} ${c.type}`);
-  }
-  if (t.itemColumn) cols.push(`${ident(t.itemColumn, "itemColumn")} jsonb`);
-  cols.push(`"updated_at" timestamptz NOT NULL DEFAULT now()`);
+  const cols = columnDefs(t).map((d) => `${ident(d.column, "column")} ${d.sql}`);
+  ident(t.keyColumn, "keyColumn");
+  if (t.itemColumn) ident(t.itemColumn, "itemColumn");
   return `CREATE TABLE IF NOT EXISTS ${tableName(t)} (\n  ${cols.join(",\n  ")}\n)`;
 }
 
-function value(v: unknown, type: ColumnType): unknown {
+/**
+ * `ALTER TABLE ... ADD COLUMN IF NOT EXISTS` for every column but the key: a table created by an
+ * earlier run (or by hand) gets the columns added to the stage since. Existing columns, and
+ * columns the stage does not name, are left as they are.
+ */
+export function addColumnsSql(t: TableSpec): string {
+  const adds = columnDefs(t).slice(1).map((d) =>
+    `ADD COLUMN IF NOT EXISTS ${ident(d.column, "column")} ${d.sql}`
+  );
+  return `ALTER TABLE ${tableName(t)} ${adds.join(", ")}`;
+}
+
+/** `s` without NUL characters, which PostgreSQL text and jsonb cannot hold. */
+function noNul(s: string): string {
+  return s.includes("\0") ? s.replaceAll("\0", "") : s;
+}
+
+/** A copy of a JSON value with NUL characters removed from its strings and keys. */
+export function jsonWithoutNul(v: unknown): unknown {
+  if (typeof v === "string") return noNul(v);
+  if (Array.isArray(v)) return v.map(jsonWithoutNul);
+  if (v !== null && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[noNul(k)] = jsonWithoutNul(x);
+    return out;
+  }
+  return v;
+}
+
+function timestamp(v: unknown): number {
+  return typeof v === "number" ? v : typeof v === "string" ? Date.parse(v) : NaN;
+}
+
+/** An item's value as the parameter of a column of `type` (null when it does not fit). */
+export function value(v: unknown, type: ColumnType): unknown {
   if (v === undefined || v === null) return null;
   switch (type) {
     case "jsonb":
-      return v; // postgres.js learns the parameter type (jsonb) and serializes it as JSON
+      return jsonWithoutNul(v); // postgres.js learns the parameter type (jsonb) and sends JSON
 
     case "integer":
     case "bigint":
+    case "numeric":
     case "double precision": {
-      const n = typeof v === "number" ? v : Number(v);
+      const n = typeof v === "number"
+        ? v
+        : typeof v === "string" && v.trim() !== ""
+        ? Number(v)
+        : NaN;
       if (!Number.isFinite(n)) return null;
+      if (type === "numeric") return String(n);
       return type === "double precision" ? n : Math.trunc(n);
     }
     case "boolean":
       return typeof v === "boolean" ? v : v === "true" ? true : v === "false" ? false : null;
     case "timestamptz":
-      return typeof v === "string" && !Number.isNaN(Date.parse(v)) ? v : null;
+    case "date": {
+      const t = timestamp(v);
+      if (!Number.isFinite(t)) return null;
+      const iso = new Date(t).toISOString();
+      return type === "date" ? iso.slice(0, 10) : iso;
+    }
     default:
-      return cellText(v);
+      return noNul(cellText(v));
   }
 }
 
-/** One upsert statement for `items` (duplicates by key: the last one wins). */
-export function upsertSql(
+/** One upsert statement with its parameters. */
+export interface UpsertStatement {
+  text: string;
+  params: unknown[];
+}
+
+/**
+ * The upsert statements for `items`, at most `batchSize` rows each and never more parameters
+ * than PostgreSQL takes (duplicate keys: the last one wins).
+ */
+export function upsertStatements(
   t: TableSpec,
   items: Record<string, unknown>[],
-): { text: string; params: unknown[] } {
+  batchSize = 500,
+): UpsertStatement[] {
+  const byKey = new Map<string, Record<string, unknown>>();
+  for (const it of items) {
+    const key = String(it.key);
+    byKey.delete(key); // the last one wins, in its own place
+    byKey.set(key, it);
+  }
+  const unique = [...byKey.values()];
+  const perRow = columnDefs(t).length - 1;
+  const size = Math.max(1, Math.min(Math.floor(batchSize), Math.floor(MAX_PARAMS / perRow)));
+  const out: UpsertStatement[] = [];
+  for (let i = 0; i < unique.length; i += size) out.push(upsertSql(t, unique.slice(i, i + size)));
+  return out;
+}
+
+/** One upsert statement for `items` (duplicates by key: the last one wins). */
+export function upsertSql(t: TableSpec, items: Record<string, unknown>[]): UpsertStatement {
   const byKey = new Map<string, Record<string, unknown>>();
   for (const it of items) byKey.set(String(it.key), it);
   const cols = [
@@ -146,7 +253,7 @@ export function upsertSql(
   }
   const names = cols.map((c) => ident(c.column, "column"));
   const updates = names.slice(1).map((n) => `${n} = EXCLUDED.${n}`);
-  updates.push(`"updated_at" = now()`);
+  updates.push(`${ident(UPDATED_AT, "column")} = now()`);
   const text = `INSERT INTO ${tableName(t)} (${names.join(", ")}) VALUES ${rows.join(", ")} ` +
     `ON CONFLICT (${names[0]}) DO UPDATE SET ${updates.join(", ")}`;
   return { text, params };

@@ -1,5 +1,15 @@
 import assert from "node:assert/strict";
-import { createTableSql, ident, parseColumns, upsertSql } from "./upsert_sql.ts";
+import {
+  addColumnsSql,
+  createTableSql,
+  ident,
+  MAX_PARAMS,
+  parseColumns,
+  splitTable,
+  upsertSql,
+  upsertStatements,
+  value,
+} from "./upsert_sql.ts";
 
 const table = {
   table: "leads",
@@ -31,14 +41,51 @@ Deno.test("create table and upsert statements quote names and number parameters"
   assert.deepEqual(params.slice(4, 7), ["b.com", null, null]);
 });
 
-Deno.test("hostile names are refused", () => {
-  assert.throws(() => ident('x"; drop table y; --', "table"), /not a plain SQL name/);
-  assert.throws(
-    () => parseColumns([{ path: "a", column: "bad name" }]),
-    /columns\[0\] column name/,
-  );
+Deno.test("any name is quoted safely; empty, NUL and over-long names are refused", () => {
+  assert.equal(ident('x"; drop table y; --', "table"), '"x""; drop table y; --"');
+  assert.equal(ident("Lead Status", "column"), '"Lead Status"');
+  assert.throws(() => ident("", "table"), /table "" is not a usable SQL name/);
+  assert.throws(() => ident("a\0b", "table"), /not a usable SQL name/);
+  assert.throws(() => ident("ü".repeat(32), "table"), /1 to 63 bytes/);
+  assert.throws(() => parseColumns([{ path: "a", column: "" }]), /columns\[0\] column name/);
   assert.throws(
     () => parseColumns([{ path: "a", type: "text; drop" as never }]),
     /columns\[0\]\.type/,
+  );
+});
+
+Deno.test("schema.table names the schema when with.schema is not given", () => {
+  assert.deepEqual(splitTable(undefined, "sales.leads"), { schema: "sales", table: "leads" });
+  assert.deepEqual(splitTable("crm", "a.b"), { schema: "crm", table: "a.b" });
+  assert.deepEqual(splitTable(undefined, "leads"), { schema: undefined, table: "leads" });
+});
+
+Deno.test("upsert statements stay within PostgreSQL's 65,534 parameters", () => {
+  const wide = { ...table, columns: parseColumns(["a", "b", "c", "d", "e", "f", "g", "h"]) };
+  const items = Array.from({ length: 7000 }, (_, i) => ({ key: `k${i}`, a: i }));
+  const stmts = upsertStatements(wide, items, 10_000);
+  assert.ok(stmts.every((s) => s.params.length <= MAX_PARAMS));
+  assert.equal(stmts.reduce((n, s) => n + s.params.length, 0), 7000 * 10);
+  assert.equal(upsertStatements(wide, items, 500).length, 14, "batchSize still applies");
+});
+
+Deno.test("values: an empty cell is NULL in a number column, dates as UTC", () => {
+  assert.equal(value("", "integer"), null);
+  assert.equal(value(" ", "numeric"), null);
+  assert.equal(value("42", "integer"), 42);
+  assert.equal(value(72.5, "numeric"), "72.5");
+  assert.equal(value("2021-04-17T00:00:00Z", "date"), "2021-04-17");
+  assert.equal(value(Date.UTC(2027, 0, 2), "timestamptz"), "2027-01-02T00:00:00.000Z");
+  assert.equal(value("not a date", "timestamptz"), null);
+  assert.equal(value("a\0b", "text"), "ab");
+  assert.deepEqual(value({ "k\0": ["x\0"] }, "jsonb"), { k: ["x"] });
+});
+
+Deno.test("createTable adds missing columns, never the key", () => {
+  assert.equal(
+    addColumnsSql({ ...table, schema: "sales" }),
+    'ALTER TABLE "sales"."leads" ADD COLUMN IF NOT EXISTS "website_status" text, ' +
+      'ADD COLUMN IF NOT EXISTS "score" integer, ADD COLUMN IF NOT EXISTS "item" jsonb, ' +
+      'ADD COLUMN IF NOT EXISTS "updated_at" timestamptz NOT NULL DEFAULT now()',
   );
 });

@@ -8,7 +8,7 @@
  * @module
  */
 import { definePlugin } from "@sluice/sdk";
-import { ApiClient } from "@sluice/sdk/api/client.ts";
+import { ApiClient, redact } from "@sluice/sdk/api/client.ts";
 import { ApiMetrics } from "@sluice/sdk/api/api_metrics.ts";
 import { createNetRequester } from "@sluice/sdk/api/net_requester.ts";
 import { SIGNATURE_HEADER, signBody } from "@sluice/sdk/api/signature.ts";
@@ -28,10 +28,29 @@ interface Config {
 
 interface State {
   client: ApiClient;
+  /** The receiver's origin, the only part of its URL errors show. */
+  origin: string;
   /** circuit_open and rate_limit_wait_ms of the client. */
   api: ApiMetrics;
   secret?: string;
   columns?: Column[];
+}
+
+/** What to do about a receiver's final non-2xx answer. */
+function statusHint(status: number): string {
+  if (status === 413) {
+    return "the batch is too large for the receiver: lower batchSize or send fewer columns";
+  }
+  if (status === 401 || status === 403) {
+    return "the receiver refused our credentials: check the secret and headers it expects";
+  }
+  if (status === 404 || status === 410) {
+    return "the receiver's URL is wrong or the hook was deleted: fix with.url";
+  }
+  if (status >= 300 && status < 400) {
+    return "the receiver redirects, which is not followed: give the final URL in with.url";
+  }
+  return "check the URL and what the receiver expects";
 }
 
 export default definePlugin<Config, State>({
@@ -75,6 +94,7 @@ export default definePlugin<Config, State>({
     });
     return {
       client,
+      origin: url.origin,
       api,
       secret,
       columns: config.columns ? parseColumns(config.columns) : undefined,
@@ -83,6 +103,7 @@ export default definePlugin<Config, State>({
   async process(items, { config, state, run, chunk, metrics, signal }) {
     const chosen = (config.leadsOnly ?? true) ? items.filter((i) => i.lead === true) : items;
     const size = Math.max(1, config.batchSize ?? 100);
+    const host = new URL(config.url).host;
     try {
       for (let b = 0, i = 0; i < chosen.length; b++, i += size) {
         const batch = chosen.slice(i, i + size).map((
@@ -107,20 +128,14 @@ export default definePlugin<Config, State>({
           body,
           signal,
         }).catch((e: Error) => {
-          throw new Error(
-            `webhook-export: batch ${key} to ${new URL(config.url).host}: ${e.message}`,
-            {
-              cause: e,
-            },
-          );
+          // The URL's path can be its secret (Zapier's and Make's hook URLs are): name the host.
+          const why = e.message.replaceAll(redact(config.url), `${state.origin}/…`);
+          throw new Error(`webhook-export: batch ${key} to ${host}: ${why}`, { cause: e });
         });
         if (res.status < 200 || res.status > 299) {
           throw new Error(
-            `webhook-export: ${
-              new URL(config.url).host
-            } refused batch ${key} with HTTP ${res.status}` +
-              (res.body ? `: ${res.body.slice(0, 200)}` : "") +
-              "; check the URL and what the receiver expects",
+            `webhook-export: ${host} refused batch ${key} with HTTP ${res.status}` +
+              (res.body ? `: ${res.body.slice(0, 200)}` : "") + `; ${statusHint(res.status)}`,
           );
         }
         metrics.count("webhook_batches");

@@ -95,3 +95,63 @@ Deno.test("webhook-export: a receiver that rejects the batch fails the chunk cle
   assert.equal(r.got.length, 1, "a 400 is not retried");
   assert.equal(r.got[0].signature, null, "no secret: unsigned");
 });
+
+Deno.test("webhook-export: errors name the receiver's host, never its URL path", async () => {
+  await using r = receiver([500, 500]);
+  const url = `http://127.0.0.1:${r.port}/hooks/catch/123/s3cr3t-path-token/?k=v`;
+  const err = await runPlugin({
+    dir,
+    network: { ...DEFAULT_NETWORK, allowPrivate: true },
+    config: { url, attempts: 2 },
+    items,
+  }).catch((e: Error) => e);
+  assert.ok(err instanceof Error);
+  assert.match(err.message, new RegExp(`batch test-run:webhook-export:0:0 to 127.0.0.1:${r.port}`));
+  assert.match(err.message, /answered HTTP 500/);
+  assert.doesNotMatch(err.message, /s3cr3t-path-token/);
+});
+
+Deno.test("webhook-export: a 413 says to lower batchSize", async () => {
+  await using r = receiver([413]);
+  await assert.rejects(
+    runPlugin({
+      dir,
+      network: { ...DEFAULT_NETWORK, allowPrivate: true },
+      config: { url: `http://127.0.0.1:${r.port}/in` },
+      items,
+    }),
+    /HTTP 413: bad input; the batch is too large for the receiver: lower batchSize/,
+  );
+});
+
+Deno.test("webhook-export: a receiver verifies with the README's recipe alone", async () => {
+  // The README's recipe, written out as a receiver would, without Sluice's code.
+  const secret = "whsec-from-the-vault";
+  const hex = async (data: string) => {
+    const key = await crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(secret),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
+    const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(data));
+    return Array.from(new Uint8Array(mac), (b) => b.toString(16).padStart(2, "0")).join("");
+  };
+  const verify = async (header: string | null, rawBody: string) => {
+    const m = /^t=(\d+),sha256=([0-9a-f]{64})$/.exec(header ?? "");
+    if (!m || Math.abs(Date.now() / 1000 - Number(m[1])) > 300) return false;
+    return (await hex(`${m[1]}.${rawBody}`)) === m[2];
+  };
+  await using r = receiver([429]);
+  await runPlugin({
+    dir,
+    network: { ...DEFAULT_NETWORK, allowPrivate: true },
+    secrets: { WEBHOOK_SECRET: secret },
+    config: { url: `http://127.0.0.1:${r.port}/in` },
+    items: [{ key: "bücher.de", lead: true, name: "Bücher Müller" }],
+  });
+  assert.equal(r.got.length, 2, "retried after the 429");
+  for (const g of r.got) assert.ok(await verify(g.signature, g.body), g.signature ?? "unsigned");
+  assert.equal(r.got[0].key, r.got[1].key);
+});
