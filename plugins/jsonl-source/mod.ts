@@ -16,11 +16,29 @@ interface Cursor {
   line: number;
 }
 
+/**
+ * Refuses, before the first read, a file that is not there or not a file: another attempt cannot
+ * fix that, so the chunk goes to the dead-letter list at once, saying what to do.
+ */
+async function checkFile(path: string): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    throw new InputError(`${path}: no such file; check the path given as --input or with.path`);
+  }
+  if (!info.isFile) {
+    throw new InputError(`${path}: this is a folder, not a JSON Lines file; name the file itself`);
+  }
+}
+
 export default definePlugin<Config>({
   async read(cursor, limit, ctx) {
     const path = sourceFile(ctx, ctx.config.path);
     if (!path) throw new InputError("jsonl-source: no file: pass --input FILE or set with.path");
     const at = (cursor as Cursor | null) ?? { offset: 0, line: 0 };
+    if (cursor === null) await checkFile(path);
     const { lines, offset, eof } = await readLines(path, at.offset, limit);
     const items: Item[] = [];
     const rejected: Rejected[] = [];

@@ -27,3 +27,23 @@ Deno.test("jsonl-source reads objects, keys them, and rejects bad lines with fil
     await Deno.remove(d, { recursive: true });
   }
 });
+
+Deno.test("jsonl-source: a missing file or a folder fails at once (not retryable), saying what to do", async () => {
+  const d = await Deno.makeTempDir({ prefix: "jsonl-source-" });
+  try {
+    for (
+      const [inputFile, message] of [
+        [`${d}/absent.jsonl`, /absent\.jsonl: no such file; check the path given as --input/],
+        [d, /: this is a folder, not a JSON Lines file; name the file itself/],
+      ] as const
+    ) {
+      await assert.rejects(runPlugin({ dir, inputFile }), (e: Error & { retryable?: boolean }) => {
+        assert.match(e.message, message);
+        assert.equal(e.retryable, false, "another attempt cannot fix it: dead-lettered at once");
+        return true;
+      });
+    }
+  } finally {
+    await Deno.remove(d, { recursive: true });
+  }
+});
