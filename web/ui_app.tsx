@@ -25,6 +25,7 @@ import { LOG_LINES, REJECTED_PAGE, RunList, RunPage } from "./pages/runs.tsx";
 import { LeadsPage } from "./pages/leads.tsx";
 import { ErrorBody, errorTitle } from "./pages/error.tsx";
 import { PluginsPage } from "./pages/plugins.tsx";
+import { resolvePluginRef } from "../core/plugins/manifest.ts";
 import { type HookRow, TriggersPage } from "./pages/triggers.tsx";
 import { SettingsPage } from "./pages/settings.tsx";
 import { can, pageSession, tokenLogin, viewer } from "./session.ts";
@@ -268,6 +269,8 @@ export async function createUi(o: UiOptions): Promise<Hono<AppEnv> & UiErrorPage
           body: w.body,
           enabled: w.enabled,
           url: `${origin}/hooks/${e.name}/${w.webhook}`,
+          accepts: e.pipeline && resolvePluginRef(deps.registry, e.pipeline.source.plugin)
+            ?.manifest.accepts,
           deliveries: o.hooks
             ? await o.hooks.deliveries(e.name, w.webhook, 10).catch(() => [])
             : [],

@@ -18,25 +18,44 @@ export interface HookRow {
   enabled: boolean;
   url: string;
   deliveries: DeliveryRecord[];
+  /** The media types the pipeline's source reads (its plugin's `accepts`; absent: any). */
+  accepts?: readonly string[];
 }
 
-/** A signing example for a hook, as shell commands. */
-export function signingExample(h: Pick<HookRow, "url" | "auth" | "body">): string {
-  const body = h.body === "inputs" ? `{"inputs": {}}` : `[{"website": "example.com"}]`;
-  const head = `SECRET='…the hook secret…'\nbody='${body}'\n`;
-  const post = `curl -sS -X POST '${h.url}' -H 'content-type: application/json'`;
+/**
+ * A signing example for a hook, as shell commands (bash, curl and openssl; nothing else): a body
+ * of the type the pipeline's source reads (CSV for csv-source), signed as the hook's `auth`
+ * wants, sent byte for byte with `--data-binary`.
+ */
+export function signingExample(
+  h: Pick<HookRow, "url" | "auth" | "body" | "accepts">,
+): string {
+  const csv = h.body !== "inputs" &&
+    (h.accepts ?? []).some((a) => /^(text|application)\/csv\b/i.test(a));
+  const body = h.body === "inputs"
+    ? `body='{"inputs": {}}'`
+    : csv
+    ? `body=$(printf 'name,website\\nExample Co,example.com\\n')`
+    : `body='[{"website": "example.com"}]'`;
+  const type = csv ? "text/csv" : "application/json";
+  const head = `SECRET='…the hook secret…'\n${body}\n`;
+  const post = `curl -sS -X POST '${h.url}' -H 'content-type: ${type}'`;
+  const send = `--data-binary "$body"`;
+  const hmac = `openssl dgst -sha256 -hmac "$SECRET" | sed 's/^.* //'`;
+  const id = `$(openssl rand -hex 16)`;
   switch (h.auth) {
     case "bearer":
-      return `${head}${post} \\\n  -H "Authorization: Bearer $SECRET" --data "$body"`;
+      return `${head}${post} \\\n  -H "Authorization: Bearer $SECRET" ${send}`;
     case "github":
-      return `${head}sig=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$SECRET" | sed 's/^.* //')\n` +
-        `${post} \\\n  -H "X-Hub-Signature-256: sha256=$sig" -H "X-GitHub-Delivery: $(uuidgen)" --data "$body"`;
+      return `${head}sig=$(printf '%s' "$body" | ${hmac})\n` +
+        `${post} \\\n  -H "X-Hub-Signature-256: sha256=$sig" -H "X-GitHub-Delivery: ${id}" ${send}`;
     case "stripe":
-      return `${head}t=$(date +%s)\nsig=$(printf '%s.%s' "$t" "$body" | openssl dgst -sha256 -hmac "$SECRET" | sed 's/^.* //')\n` +
-        `${post} \\\n  -H "Stripe-Signature: t=$t,v1=$sig" --data "$body"`;
+      return `${head}t=$(date +%s)\nsig=$(printf '%s.%s' "$t" "$body" | ${hmac})\n` +
+        `${post} \\\n  -H "Stripe-Signature: t=$t,v1=$sig" ${send}`;
     default:
-      return `${head}t=$(date +%s)\nsig=$(printf '%s.%s' "$t" "$body" | openssl dgst -sha256 -hmac "$SECRET" | sed 's/^.* //')\n` +
-        `${post} \\\n  -H "X-Sluice-Signature: t=$t,sha256=$sig" -H "Idempotency-Key: $(uuidgen)" --data "$body"`;
+      return `${head}t=$(date +%s)\nsig=$(printf '%s.%s' "$t" "$body" | ${hmac})\n` +
+        `${post} \\\n  -H "X-Sluice-Signature: t=$t,sha256=$sig" -H "Idempotency-Key: ${id}" ` +
+        send;
   }
 }
 
