@@ -271,6 +271,13 @@ export function createApp(deps: AppDeps): SluiceApp {
   // An unknown API or webhook path is a JSON 404, never the UI's login redirect or error page
   // (the UI is mounted at `/`).
   app.all("/api/*", noRoute);
+  app.all("/hooks/:pipeline/:hook", (c) =>
+    problemResponse(
+      c,
+      405,
+      `webhooks take POST only, not ${c.req.method}: send the body with POST (curl -X POST)`,
+      { headers: { allow: "POST" } },
+    ));
   app.all("/hooks/*", noRoute);
   if (deps.ui) app.route("/", deps.ui);
   return { app, tokens, sessions };

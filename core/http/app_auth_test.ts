@@ -169,6 +169,15 @@ Deno.test("an unknown /api path answers a JSON 404, never the UI's login redirec
         assert.match(body.detail, new RegExp(`no route ${method} ${path}; see ${API_BASE}/docs`));
       }
     }
+    // A webhook URL opened in a browser or sent with GET: 405 and what to send instead.
+    for (const method of ["GET", "PUT"]) {
+      const res = await s.call("/hooks/leads/crm", { method });
+      assert.equal(res.status, 405, method);
+      assert.equal(res.headers.get("allow"), "POST");
+      assert.equal(res.headers.get("content-type"), "application/problem+json");
+      assert.match((await res.json()).detail, new RegExp(`webhooks take POST only, not ${method}`));
+    }
+    assert.equal((await s.call("/hooks/a/b/c")).status, 404, "not a webhook URL at all");
     // Known routes keep answering.
     assert.equal((await s.call(`${API_BASE}/runs`, { as: "viewer" })).status, 200);
   } finally {
