@@ -123,7 +123,9 @@ function checkTriggers(doc: Record<string, unknown>, declared: string[], report:
       if (err) {
         report(
           [...at, "cron"],
-          `invalid cron pattern "${trig.cron}" in ${pathString(at)}: ${err}; write 5 fields ` +
+          `invalid cron pattern "${trig.cron}" in ${pathString(at)}: ${
+            err.replace(/\.$/, "")
+          }; write 5 fields ` +
             `(minute hour day month weekday) or 6 with seconds first, e.g. "0 3 * * *"`,
         );
       }

@@ -73,6 +73,10 @@ Deno.test("cron patterns, time zones and webhook ids are checked", () => {
     "8:15",
   );
   assert.equal(at(r, 'invalid cron pattern "* * * * * * *" in triggers[2]'), "7:11");
+  assert.ok(
+    r.problems.every((p) => !p.message.includes(".;")),
+    "croner's sentence and ours are joined once",
+  );
   assert.equal(
     at(r, 'duplicate webhook id "hook" in triggers[4]: already used by triggers[3]'),
     "11:14",
