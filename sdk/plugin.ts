@@ -3,7 +3,14 @@
  * the sandbox (production) and in `sdk/testing.ts` (tests run it in the real sandbox too).
  * @module
  */
-import type { Item, Json, NetworkSettings, ProcessResult, ReadResult } from "./types.ts";
+import type {
+  FinishResult,
+  Item,
+  Json,
+  NetworkSettings,
+  ProcessResult,
+  ReadResult,
+} from "./types.ts";
 
 /** Log levels accepted by the plugin logger. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -82,8 +89,11 @@ export interface PluginDefinition<C = Record<string, unknown>, S = unknown> {
     items: Item[],
     ctx: CallContext<C, S>,
   ): ProcessResult | Item[] | Promise<ProcessResult | Item[]>;
-  /** Runs once at run end (sinks finalize output here). Must be idempotent. */
-  finish?(ctx: CallContext<C, S>): void | Promise<void>;
+  /**
+   * Runs once at run end (sinks finalize output here). Must be idempotent. May return the files
+   * it finished (`{ files: [path] }`): the run offers them for download as its artifacts.
+   */
+  finish?(ctx: CallContext<C, S>): void | FinishResult | Promise<void | FinishResult>;
 }
 
 /**

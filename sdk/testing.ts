@@ -21,6 +21,7 @@
 import { fileURLToPath } from "node:url";
 import { resolve } from "node:path";
 import type {
+  FinishResult,
   Item,
   Json,
   NetworkSettings,
@@ -31,6 +32,7 @@ import type {
 } from "./types.ts";
 import { type PluginBasics, readPluginBasics } from "./runtime/manifest_reader.ts";
 import { type SandboxLogEntry, SandboxProcess } from "./runtime/sandbox_process.ts";
+import { SandboxError } from "./runtime/sandbox_error.ts";
 
 export { SandboxError, type SandboxErrorKind } from "./runtime/sandbox_error.ts";
 export type { SandboxLogEntry } from "./runtime/sandbox_process.ts";
@@ -99,12 +101,36 @@ export interface PluginHarness extends AsyncDisposable {
   metrics: Record<string, number>;
   read(cursor: Json, limit: number, chunk?: number): Promise<ReadResult>;
   process(items: Item[], chunk?: number): Promise<ProcessResult>;
-  finish(): Promise<void>;
+  /** Runs `finish`; resolves to the files it names (absolute paths), if any. */
+  finish(): Promise<FinishResult | undefined>;
   /** Stops the process and removes a temp data folder. */
   close(): Promise<void>;
 }
 
 const DEFAULT_HOST_CONFIG = fileURLToPath(new URL("../deno.json", import.meta.url));
+
+/**
+ * Rethrows a call's error; a refused permission gets what to do about it, as the server's error
+ * does: in a test, the plugin runs with what its `plugin.json` asks for (or `permissions`).
+ */
+function explainRefusal(given: Permissions | undefined): (err: unknown) => never {
+  return (err) => {
+    if (err instanceof SandboxError && err.kind === "permission") {
+      throw new SandboxError(
+        "permission",
+        `${err.message}. ${
+          given
+            ? "The test's `permissions` option does not grant this"
+            : "The plugin's plugin.json does not ask for this"
+        }: if the plugin needs it, add it to "permissions" in plugin.json (net: "host:port", ` +
+          "read/write: a path in its data folder, env: the variable name); operators approve " +
+          "it at install",
+        { cause: err, remoteStack: err.remoteStack },
+      );
+    }
+    throw err;
+  };
+}
 
 /** Starts a plugin folder in the real sandbox. Close it (or use `await using`). */
 export async function openPlugin(opts: PluginTestOptions): Promise<PluginHarness> {
@@ -153,8 +179,10 @@ export async function openPlugin(opts: PluginTestOptions): Promise<PluginHarness
     dataDir,
     logs,
     metrics,
-    read: (cursor, limit, chunk = chunks++) => proc.read(cursor, limit, chunk, call),
-    process: (items, chunk = chunks++) => proc.process(items, chunk, call),
+    read: (cursor, limit, chunk = chunks++) =>
+      proc.read(cursor, limit, chunk, call).catch(explainRefusal(opts.permissions)),
+    process: (items, chunk = chunks++) =>
+      proc.process(items, chunk, call).catch(explainRefusal(opts.permissions)),
     finish: () => proc.finish(call),
     close,
     [Symbol.asyncDispose]: close,

@@ -58,3 +58,15 @@ Deno.test("openPlugin gives a temp data folder and removes it on close", async (
   }
   await assert.rejects(Deno.stat(dataDir), Deno.errors.NotFound);
 });
+
+Deno.test("runPlugin: a refused permission says to ask for it in plugin.json, not Deno's flag", async () => {
+  const err = await runPlugin({
+    dir: new URL("./runtime/testdata/mistakes/", import.meta.url),
+    items: [{ key: "k", op: "net" }],
+  }).catch((e) => e);
+  assert.ok(err instanceof SandboxError);
+  assert.equal(err.kind, "permission");
+  assert.match(err.message, /Requires net access to "127\.0\.0\.1:18999" \(at mod\.ts:\d+:\d+\)/);
+  assert.match(err.message, /plugin\.json does not ask for this: .*add it to "permissions"/);
+  assert.doesNotMatch(err.message, /run again with/);
+});

@@ -35,6 +35,16 @@ export interface ProcessResult {
   rejected?: Rejected[];
 }
 
+/**
+ * Result of `finish`: the files the run wrote for people to take away (a sink's final CSV). The
+ * run lists them as its downloadable artifacts: the API and web UI serve them and the CLI's run
+ * summary names them. Each path must lie inside the plugin's data folder (`ctx.dataDir`).
+ */
+export interface FinishResult {
+  /** Absolute paths (or paths relative to `ctx.dataDir`) of finished files. */
+  files?: string[];
+}
+
 /** Result of one source read: the next chunk of items and where to resume. */
 export interface ReadResult {
   /** The items of this chunk. */

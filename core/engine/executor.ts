@@ -4,7 +4,14 @@
  * exists for tests only.
  * @module
  */
-import type { Item, Json, NetworkSettings, ProcessResult, ReadResult } from "../../sdk/types.ts";
+import type {
+  FinishResult,
+  Item,
+  Json,
+  NetworkSettings,
+  ProcessResult,
+  ReadResult,
+} from "../../sdk/types.ts";
 import type { ResolvedPlugin } from "../plugins/manifest.ts";
 import type { RawChunk } from "../store/store.ts";
 
@@ -72,8 +79,11 @@ export interface StageInstance {
    * to the plugin without parsing and serializing them again).
    */
   processJson?(input: RawChunk, ctx: CallContext): Promise<ProcessResult>;
-  /** Called once at run end (sinks finalize here); must be idempotent. */
-  finish(ctx: Omit<CallContext, "chunk">): Promise<void>;
+  /**
+   * Called once at run end (sinks finalize here); must be idempotent. Resolves to the files the
+   * plugin finished for download, if it names any.
+   */
+  finish(ctx: Omit<CallContext, "chunk">): Promise<FinishResult | undefined | void>;
   /** Stops every instance. */
   close(): Promise<void>;
 }

@@ -71,6 +71,13 @@ function parseArgs(args: string[]): Parsed {
 
 class UsageError extends Error {}
 
+/** A short reason for `plugin list`; `inspect` shows the whole message. */
+function refusal(problem: string): string {
+  if (/does not match plugins\.lock/.test(problem)) return "files changed since install";
+  if (/never approved|not approved/i.test(problem)) return "asks for permissions never approved";
+  return problem.split(/[.:]/)[0];
+}
+
 const KINDS: Manifest["kind"][] = ["source", "transform", "sink"];
 
 /**
@@ -161,10 +168,16 @@ export async function pluginCommand(
         out(
           rows.map((r) =>
             `${r.active ? "*" : " "} ${r.name.padEnd(w)}  ${r.version.padEnd(v)}  ` +
-            `${(r.kind ?? "?").padEnd(9)}  ${r.origin}`
+            `${(r.kind ?? "?").padEnd(9)}  ${r.origin}` +
+            (r.problem ? `  REFUSED: ${refusal(r.problem)}` : "")
           ),
         );
         out(["(* = the version pipelines get when they name no version)"]);
+        if (rows.some((r) => r.problem)) {
+          out([
+            "REFUSED versions do not run: `sluice plugin inspect NAME` says why and what to do",
+          ]);
+        }
         return 0;
       }
       case "inspect": {

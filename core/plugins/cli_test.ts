@@ -211,3 +211,23 @@ Deno.test("describeFetchFailure names a DNS failure and its host", () => {
       "machine's DNS and network settings",
   );
 });
+
+Deno.test("plugin list marks an installed version whose files changed as refused", async () => {
+  await using tmp = await tempDir();
+  const { opts, src } = await setup(tmp.path);
+  assert.equal(await pluginCommand(["install", src, "--yes"], fakeIO(false), opts), 0);
+  const fine = fakeIO(false);
+  assert.equal(await pluginCommand(["list"], fine, opts), 0);
+  assert.match(fine.out, /^\* acme +1\.0\.0 +transform +\S+\n/m);
+  assert.doesNotMatch(fine.out, /REFUSED/);
+  await Deno.writeTextFile(join(opts.installDir, "acme", "1.0.0", "mod.ts"), "// changed\n", {
+    append: true,
+  });
+  const io = fakeIO(false);
+  assert.equal(await pluginCommand(["list"], io, opts), 0);
+  assert.match(
+    io.out,
+    /^\* acme +1\.0\.0 +transform +\S+ +REFUSED: files changed since install\n/m,
+  );
+  assert.match(io.out, /`sluice plugin inspect NAME` says why and what to do/);
+});

@@ -10,6 +10,7 @@
  * @module
  */
 import { dirname, join, relative, sep } from "node:path";
+import { fileURLToPath } from "node:url";
 import semver from "semver";
 import type { Manifest, ManifestPermissions, ResolvedPlugin } from "./manifest.ts";
 import { readManifest } from "./manifest_file.ts";
@@ -18,6 +19,7 @@ import { updateLock } from "./lockfile.ts";
 import { installedPluginDir, type Registry } from "./registry.ts";
 import { sourceKind, stageSource } from "./sources.ts";
 import { diffPermissions, type PermissionDiff } from "./describe.ts";
+import { checkPluginImports } from "./imports.ts";
 
 /** What the operator is asked to approve. */
 export interface ApprovalRequest {
@@ -44,6 +46,9 @@ export interface ApprovalRequest {
 /** Decides on an approval request (a prompt, `--yes`, or a UI dialog). */
 export type Approver = (request: ApprovalRequest) => Promise<boolean>;
 
+/** This checkout's `deno.json`: the import map the sandbox runs plugins with. */
+const HOST_CONFIG = fileURLToPath(new URL("../../deno.json", import.meta.url));
+
 /** Fills Deno's cache for a plugin's entry so the sandbox can run it with `--cached-only`. */
 export type DenoCache = (entry: string, options: { signal?: AbortSignal }) => Promise<void>;
 
@@ -55,7 +60,7 @@ export type DenoCache = (entry: string, options: { signal?: AbortSignal }) => Pr
 export function denoCacheWith(
   options: { configPath?: string; denoPath?: string } = {},
 ): DenoCache {
-  const config = options.configPath ?? new URL("../../deno.json", import.meta.url).pathname;
+  const config = options.configPath ?? HOST_CONFIG;
   return async (entry, { signal }) => {
     const out = await new Deno.Command(options.denoPath ?? Deno.execPath(), {
       args: ["cache", "--quiet", "--no-lock", "--config", config, entry],
@@ -86,6 +91,8 @@ export interface InstallOptions {
   fetch?: typeof fetch;
   /** Clock for `installedAt`. */
   now?: () => Date;
+  /** Sluice's `deno.json`, whose import map the plugin's imports resolve through. */
+  hostConfig?: string;
   signal?: AbortSignal;
 }
 
@@ -148,6 +155,7 @@ async function exists(path: string): Promise<boolean> {
 /**
  * Installs (or upgrades, or reinstalls) a plugin. See the module doc for the steps.
  * @throws {import("./manifest_file.ts").ManifestError} for a bad `plugin.json`,
+ *   {@linkcode import("./imports.ts").PluginImportError} for imports the sandbox cannot load,
  *   `PluginSourceError` / `ArchiveError` for a bad source, or the `denoCache` error.
  */
 export async function installPlugin(options: InstallOptions): Promise<InstallResult> {
@@ -167,6 +175,17 @@ export async function installPlugin(options: InstallOptions): Promise<InstallRes
       displayPath: sourceKind(options.source) === "folder"
         ? join(staged.source, "plugin.json")
         : `${staged.source}!/${inner ? `${inner}/` : ""}plugin.json`,
+    });
+    // Refused before the approval: such a plugin would install and then fail in every run.
+    await checkPluginImports({
+      dir: staged.root,
+      entry: manifest.entry,
+      hostConfig: options.hostConfig ?? HOST_CONFIG,
+      displayDir: sourceKind(options.source) === "folder"
+        ? staged.source
+        : `${staged.source}!${inner ? `/${inner}` : ""}`,
+      plugin: `${manifest.name}@${manifest.version}`,
+      signal,
     });
     const integrity = await hashFolder(staged.root);
     const request = buildRequest(manifest, registry, staged.source, integrity);
@@ -260,6 +279,8 @@ export interface PluginSummary {
   origin: string;
   /** True for the version `resolve(name)` picks without a range. */
   active: boolean;
+  /** Why an installed version will not run (its files changed since install, …), if so. */
+  problem?: string;
 }
 
 /** Every builtin and installed plugin version, sorted by name then version (highest first). */
@@ -286,6 +307,13 @@ export function listPlugins(registry: Registry): PluginSummary[] {
     }
   }
   for (const r of rows) {
+    if (r.origin !== "builtin") {
+      try {
+        registry.verify(r.name, r.version);
+      } catch (err) {
+        r.problem = (err as Error).message;
+      }
+    }
     const b = registry.builtin(r.name)?.manifest.version;
     const inst = semver.rsort(Object.keys(registry.lock().plugins[r.name] ?? {}))[0];
     const useInstalled = inst !== undefined && (b === undefined || semver.gt(inst, b));

@@ -127,16 +127,18 @@ Deno.test("a failing deno cache rolls the install back", async () => {
   const src = await writePlugin(join(tmp.path, "src"), {
     name: "acme",
     version: "1.0.0",
-    files: { "mod.ts": 'import "./missing.ts";\n' },
+    // Its imports are fine (a missing file is refused before the approval: imports_test.ts),
+    // but it does not parse.
+    files: { "mod.ts": "export const = ;\n" },
   });
   await assert.rejects(
     installPlugin({
       source: src,
       registry,
       approve: () => Promise.resolve(true),
-      denoCache: denoCacheWith(), // the real one: the import cannot be resolved
+      denoCache: denoCacheWith(), // the real one: the module cannot be parsed
     }),
-    /deno cache .*mod\.ts failed \(exit 1\): .*missing\.ts/s,
+    /deno cache .*mod\.ts failed \(exit 1\): .*mod\.ts/s,
   );
   assert.deepEqual(await listTree(opts.installDir), []);
   assert.deepEqual(await listTree(join(tmp.path, "state")), []);

@@ -6,8 +6,40 @@
 import { isMap, LineCounter, parseDocument } from "yaml";
 import type { Document, Node, Pair } from "yaml";
 import { Ajv } from "ajv";
-import { join, resolve, sep } from "node:path";
+import { dirname, join, resolve, sep } from "node:path";
 import { Manifest } from "./manifest.ts";
+
+/** The fields a manifest object at `path` may have (for did-you-mean hints). */
+function knownFields(path: readonly PropertyKey[]): string[] {
+  if (path.length === 0) return Object.keys(Manifest.shape);
+  if (path.length === 1 && path[0] === "permissions") return ["net", "read", "write", "env"];
+  return [];
+}
+
+/** Edit distance of two short strings (insertions, deletions, substitutions). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** The known field `word` was most likely meant to be (a typo, another case, a plural). */
+function closest(word: string, known: string[]): string | undefined {
+  const w = word.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const k of known) {
+    const d = editDistance(w, k.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return bestDistance <= Math.max(1, Math.floor(word.length / 4)) ? best : undefined;
+}
 
 /** One problem in a manifest, with its position (1-based). */
 export interface ManifestIssue {
@@ -166,11 +198,15 @@ export function parseManifest(text: string, file = "plugin.json"): ParsedManifes
       parsed.error.issues.map((i) => {
         const where = i.path.join(".");
         if (i.code === "unrecognized_keys") {
+          const known = knownFields(i.path);
+          const hints = i.keys.map((k) => closest(k, known)).filter((h) => h !== undefined);
           return {
             ...locate(i.path, i.keys[0]),
             message: `unknown field${i.keys.length > 1 ? "s" : ""} ${
               i.keys.map((k) => `"${k}"`).join(", ")
-            }${where ? ` in ${where}` : ""}`,
+            }${where ? ` in ${where}` : ""}${
+              hints.length ? `; did you mean ${hints.map((h) => `"${h}"`).join(", ")}?` : ""
+            }`,
           };
         }
         return { ...locate(i.path), message: `${where || "manifest"}: ${i.message}` };
@@ -188,7 +224,11 @@ export function parseManifest(text: string, file = "plugin.json"): ParsedManifes
  * Checks that the manifest's entry is a regular file inside `dir` (following links only when
  * they stay inside). Returns the problem, or `undefined` when the entry is fine.
  */
-export function entryProblemSync(dir: string, entry: string): string | undefined {
+export function entryProblemSync(
+  dir: string,
+  entry: string,
+  displayDir: string = resolve(dir),
+): string | undefined {
   const full = join(dir, entry);
   try {
     const real = Deno.realPathSync(full);
@@ -197,7 +237,7 @@ export function entryProblemSync(dir: string, entry: string): string | undefined
     if (!Deno.statSync(real).isFile) return `entry "${entry}" is not a file`;
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
-      return `entry "${entry}" does not exist in ${resolve(dir)}; set "entry" to the module ` +
+      return `entry "${entry}" does not exist in ${displayDir}; set "entry" to the module ` +
         `that does \`export default definePlugin(…)\``;
     }
     throw e;
@@ -237,7 +277,12 @@ export async function readManifest(
     throw e;
   }
   const parsed = parseManifest(text, file);
-  const problem = entryProblemSync(dir, parsed.manifest.entry);
+  // Named as the user knows the folder, not as it was staged for the install.
+  const problem = entryProblemSync(
+    dir,
+    parsed.manifest.entry,
+    options.displayPath ? dirname(options.displayPath) : resolve(dir),
+  );
   if (problem) {
     throw new ManifestError(file, [{ ...parsed.locate(["entry"]), message: problem }]);
   }

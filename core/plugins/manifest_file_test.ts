@@ -112,3 +112,33 @@ Deno.test("parseManifest reads a source's accepts media types and refuses bad on
       "remove it from this transform",
   );
 });
+
+Deno.test("readManifest names a missing entry in the folder as displayed, not as staged", async () => {
+  await using tmp = await tempDir();
+  const staged = await writePlugin(join(tmp.path, ".staging", "new"), {
+    name: "acme",
+    version: "1.0.0",
+    extra: { entry: "main.ts" },
+  });
+  const err = await readManifest(staged, { displayPath: "/home/me/acme/plugin.json" })
+    .then(() => undefined, (e) => e);
+  assert.ok(err instanceof ManifestError);
+  assert.match(
+    err.message,
+    /^\/home\/me\/acme\/plugin\.json:\d+:\d+: entry "main\.ts" does not exist in \/home\/me\/acme;/,
+  );
+  assert.doesNotMatch(err.message, /\.staging/);
+});
+
+Deno.test("parseManifest suggests the field an unknown one was meant to be", () => {
+  assert.equal(
+    issuesOf(`${head},\n  "permission": { "net": [] }\n}`),
+    'plugin.json:5:3: unknown field "permission"; did you mean "permissions"?',
+  );
+  assert.equal(
+    issuesOf(`${head},\n  "permissions": { "enviroment": [], "Net": [] }\n}`),
+    'plugin.json:5:20: unknown fields "enviroment", "Net" in permissions; did you mean "net"?',
+  );
+  assert.equal(issuesOf(`${head},\n  "Secrets": []\n}`).endsWith('did you mean "secrets"?'), true);
+  assert.equal(issuesOf(`${head},\n  "bogus": 1\n}`), 'plugin.json:5:3: unknown field "bogus"');
+});

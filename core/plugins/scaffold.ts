@@ -3,7 +3,8 @@
  * that a plugin author can start from.
  * @module
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { readme, type ScaffoldKind, TEMPLATES } from "./scaffold_templates.ts";
 
 export type { ScaffoldKind } from "./scaffold_templates.ts";
@@ -18,7 +19,11 @@ export interface ScaffoldOptions {
   kind: ScaffoldKind;
   /** Overwrite files that already exist; default false. */
   force?: boolean;
+  /** Sluice's `deno.json`, named in the README's test commands; default: this checkout's. */
+  hostConfig?: string;
 }
+
+const HOST_CONFIG = fileURLToPath(new URL("../../deno.json", import.meta.url));
 
 const NAME = /^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/;
 
@@ -49,7 +54,13 @@ export async function scaffoldPlugin(opts: ScaffoldOptions): Promise<string[]> {
     ["plugin.json", JSON.stringify(manifest, null, 2) + "\n"],
     ["mod.ts", t.mod],
     ["mod_test.ts", t.test(opts.name)],
-    ["README.md", readme(opts.name, opts.kind, t.description)],
+    [
+      "README.md",
+      readme(opts.name, opts.kind, t.description, {
+        dir: resolve(opts.dir),
+        hostConfig: resolve(opts.hostConfig ?? HOST_CONFIG),
+      }),
+    ],
   ];
   await Deno.mkdir(opts.dir, { recursive: true });
   const paths = files.map(([file]) => join(opts.dir, file));

@@ -90,47 +90,62 @@ Deno.test("${name} yields every item across chunks", async () => {
 };
 
 const sink: KindTemplate = {
-  description: "Writes items as JSON lines under its data folder (a starting point).",
+  description: "Writes the run's items to one JSON Lines file in its data folder, exactly once " +
+    "(a starting point).",
   config: {
     type: "object",
-    properties: { file: { type: "string", default: "items.jsonl" } },
+    properties: {
+      path: {
+        type: "string",
+        default: "runs/{run}/items.jsonl",
+        description: "Output file, relative to the plugin's data folder; {run} is the run id",
+      },
+    },
     additionalProperties: false,
   },
-  permissions: { net: [], read: [], write: ["out"], env: [] },
+  // "." is the data folder: writing a file durably also syncs the folders that hold it.
+  permissions: { net: [], read: ["."], write: ["."], env: [] },
   mod: `import { definePlugin } from "@sluice/sdk";
+import { finalizeParts, resolveOutputPath, writePart } from "@sluice/sdk/sink/part_files.ts";
 
-/** Appends each chunk's items to \`out/<file>\` in the data folder, one JSON object a line. */
-export default definePlugin<{ file?: string }>({
-  async process(items, { config, dataDir }) {
-    await Deno.mkdir(\`\${dataDir}/out\`, { recursive: true });
-    const lines = items.map((item) => JSON.stringify(item) + "\\n").join("");
-    await Deno.writeTextFile(\`\${dataDir}/out/\${config.file ?? "items.jsonl"}\`, lines, {
-      append: true,
-    });
+/**
+ * Writes the run's items to \`runs/<run>/items.jsonl\` in the data folder, one JSON object a line.
+ * A chunk may be delivered more than once (a retry after a timeout, a restart), so each chunk
+ * writes its own part file, which a retry overwrites instead of adding its lines again, and
+ * \`finish\` joins the parts in chunk order into the file (running it again changes nothing).
+ */
+export default definePlugin<{ path?: string }, { file: string }>({
+  setup({ config, dataDir, run }) {
+    const path = config.path;
+    return { file: resolveOutputPath({ dataDir, runId: run.id, path, defaultName: "items.jsonl" }) };
+  },
+  async process(items, { state, chunk }) {
+    await writePart(state.file, chunk, items.map((item) => JSON.stringify(item) + "\\n").join(""));
     return items;
+  },
+  async finish({ state, log }) {
+    const { path, parts } = await finalizeParts(state.file);
+    log.info(\`wrote \${path} from \${parts} chunk(s)\`);
   },
 });
 `,
   test: (name) =>
     `import assert from "node:assert/strict";
-import { runPlugin } from "@sluice/sdk/testing.ts";
+import { openPlugin } from "@sluice/sdk/testing.ts";
 
-Deno.test("${name} writes every item as a JSON line", async () => {
-  const dataDir = await Deno.makeTempDir();
-  try {
-    await runPlugin({
-      dir: new URL(".", import.meta.url),
-      dataDir,
-      items: [{ key: "a.example" }, { key: "b.example" }],
-    });
-    const text = await Deno.readTextFile(\`\${dataDir}/out/items.jsonl\`);
-    assert.deepEqual(text.trim().split("\\n").map((l) => JSON.parse(l)), [
-      { key: "a.example" },
-      { key: "b.example" },
-    ]);
-  } finally {
-    await Deno.remove(dataDir, { recursive: true });
-  }
+Deno.test("${name} writes every item once, even when a chunk is delivered twice", async () => {
+  await using plugin = await openPlugin({ dir: new URL(".", import.meta.url) });
+  await plugin.process([{ key: "a.example" }, { key: "b.example" }], 0);
+  await plugin.process([{ key: "a.example" }, { key: "b.example" }], 0); // a retry
+  await plugin.process([{ key: "c.example" }], 1);
+  await plugin.finish();
+  await plugin.finish(); // finish runs again after a restart: same file
+  const text = await Deno.readTextFile(\`\${plugin.dataDir}/runs/test-run/items.jsonl\`);
+  assert.deepEqual(text.trim().split("\\n").map((l) => JSON.parse(l)), [
+    { key: "a.example" },
+    { key: "b.example" },
+    { key: "c.example" },
+  ]);
 });
 `,
 };
@@ -138,8 +153,22 @@ Deno.test("${name} writes every item as a JSON line", async () => {
 /** The template of each kind. */
 export const TEMPLATES: Record<ScaffoldKind, KindTemplate> = { source, transform, sink };
 
+/** Where the new plugin and the Sluice it is written for are, for the README's commands. */
+export interface ReadmePaths {
+  /** Absolute folder of the new plugin. */
+  dir: string;
+  /** Absolute path of Sluice's `deno.json` (its import map gives `@sluice/sdk`). */
+  hostConfig: string;
+}
+
 /** The README of a new plugin. */
-export function readme(name: string, kind: ScaffoldKind, description: string): string {
+export function readme(
+  name: string,
+  kind: ScaffoldKind,
+  description: string,
+  paths: ReadmePaths,
+): string {
+  const root = paths.hostConfig.replace(/[\\/]deno\.json$/, "");
   return `# ${name}
 
 A Sluice ${kind} plugin.
@@ -154,9 +183,28 @@ ${description}
 
 ## Test
 
+The plugin imports \`@sluice/sdk\`, which Sluice's \`deno.json\` maps (the plugin has no
+\`deno.json\` of its own: the sandbox runs it with Sluice's). From the Sluice folder
+(\`${root}\`):
+
 \`\`\`sh
-deno test -A mod_test.ts
+deno test -A ${paths.dir}/
 \`\`\`
+
+From this folder, name that \`deno.json\`:
+
+\`\`\`sh
+deno test -A --config ${paths.hostConfig} mod_test.ts
+\`\`\`
+
+## Imports
+
+A plugin may import files inside this folder (it is installed as this folder alone), the SDK
+(\`@sluice/sdk\`, \`@sluice/sdk/...\` modules) and npm packages as \`npm:\` specifiers with a
+version (\`import x from "npm:left-pad@1.3.0"\`); the installer caches them, and the sandbox never
+downloads.
+
+## Permissions
 
 The plugin runs in its own process with only the permissions its stage grants.
 

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Manifest } from "./manifest.ts";
 import { type ScaffoldKind, scaffoldPlugin } from "./scaffold.ts";
+import { openPlugin } from "../../sdk/testing.ts";
 
 const hostConfig = fileURLToPath(new URL("../../deno.json", import.meta.url));
 
@@ -45,4 +47,59 @@ Deno.test("scaffoldPlugin refuses a name that is not npm-style", async () => {
     scaffoldPlugin({ dir: "/nonexistent/x", name: "My Plugin", kind: "transform" }),
     /not valid: use an npm-style name/,
   );
+});
+
+Deno.test("scaffoldPlugin's README gives test commands that pass as written", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "sluice_scaffold_readme_" });
+  try {
+    const dir = `${tmp}/my-plugin`;
+    await scaffoldPlugin({ dir, name: "my-plugin", kind: "transform" });
+    const text = await Deno.readTextFile(`${dir}/README.md`);
+    const commands = [...text.matchAll(/^deno test .*$/gm)].map((m) => m[0]);
+    assert.equal(commands.length, 2, text);
+    // The first from the Sluice folder, the second from the plugin's own folder.
+    for (const [command, cwd] of [[commands[0], dirname(hostConfig)], [commands[1], dir]]) {
+      const out = await new Deno.Command("sh", {
+        args: ["-c", command],
+        cwd,
+        env: { NO_COLOR: "1", PATH: `${dirname(Deno.execPath())}:${Deno.env.get("PATH")}` },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const log = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+      assert.ok(out.success, `\`${command}\` in ${cwd} failed:\n${log}`);
+      assert.match(log, /1 passed \| 0 failed/);
+    }
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("the scaffolded sink writes a chunk delivered twice once (at-least-once delivery)", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "sluice_scaffold_sink_" });
+  try {
+    const dir = `${tmp}/my-sink`;
+    await scaffoldPlugin({ dir, name: "my-sink", kind: "sink" });
+    await using plugin = await openPlugin({ dir });
+    await plugin.process([{ key: "a.example" }, { key: "b.example" }], 0);
+    await plugin.process([{ key: "a.example" }, { key: "b.example" }], 0); // the retry
+    await plugin.process([{ key: "c.example" }], 1);
+    await plugin.finish();
+    await plugin.finish(); // again, after a restart
+    const keys: string[] = [];
+    const walk = async (folder: string) => {
+      for await (const e of Deno.readDir(folder)) {
+        const path = `${folder}/${e.name}`;
+        if (e.isDirectory) await walk(path);
+        else if (e.name.endsWith(".jsonl")) {
+          const text = await Deno.readTextFile(path);
+          keys.push(...text.trim().split("\n").map((l) => JSON.parse(l).key));
+        }
+      }
+    };
+    await walk(plugin.dataDir);
+    assert.deepEqual(keys, ["a.example", "b.example", "c.example"]);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
 });

@@ -15,7 +15,7 @@ import { createHash } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { context, SpanKind, SpanStatusCode, type Tracer } from "@opentelemetry/api";
-import type { Item, Json, ProcessResult, ReadResult } from "../../sdk/types.ts";
+import type { FinishResult, Item, Json, ProcessResult, ReadResult } from "../../sdk/types.ts";
 import type { LogLevel } from "../../sdk/plugin.ts";
 import {
   type SandboxCallOptions,
@@ -513,9 +513,12 @@ export class SandboxStage implements StageInstance, PoolUser<SandboxProcess> {
     );
   }
 
-  /** Runs the plugin's `finish` on one instance (nothing to do when the plugin has none). */
-  finish(ctx: Omit<CallContext, "chunk">): Promise<void> {
-    if (this.#group.hasFinish === false) return Promise.resolve();
+  /**
+   * Runs the plugin's `finish` on one instance (nothing to do when the plugin has none); resolves
+   * to the files it names.
+   */
+  finish(ctx: Omit<CallContext, "chunk">): Promise<FinishResult | undefined> {
+    if (this.#group.hasFinish === false) return Promise.resolve(undefined);
     return this.#call(ctx, (p, o) => p.finish(o), "finish");
   }
 

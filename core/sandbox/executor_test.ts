@@ -179,7 +179,7 @@ Deno.test("sandbox: a plugin error is retryable and keeps the instance", async (
     const before = await stage.process([{ key: "p", op: "pid" }], ctx());
     const err = await rejectsWith(
       stage.process([{ key: "x", op: "throw" }], ctx()),
-      /^stage "stage-a" \(plugin test-echo@1\.0\.0\) failed: bad item x$/,
+      /^stage "stage-a" \(plugin test-echo@1\.0\.0\) failed: bad item x \(at mod\.ts:\d+:\d+\)$/,
       true,
     );
     assert.match(String((err.cause as { remoteStack?: string }).remoteStack), /mod\.ts/);

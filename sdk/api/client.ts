@@ -11,6 +11,7 @@ import { RateLimiter } from "./rate_limit.ts";
 import { HttpStatusError, isRetryableStatus, parseRetryAfter, retry } from "./retry.ts";
 import type { RetryOptions } from "./retry.ts";
 import type { Sleep } from "./sleep.ts";
+import { isPermissionError } from "../runtime/protocol.ts";
 
 /** One HTTP request. */
 export interface ApiRequest {
@@ -118,6 +119,8 @@ export class ApiClient {
         } catch (err) {
           if (req.signal?.aborted) throw err;
           if ((err as { retryable?: unknown })?.retryable === false) throw err;
+          // Deno refused the connection (the stage lacks the net permission): as it is.
+          if (isPermissionError(err)) throw err;
           throw new ApiNetworkError(`${req.method ?? "GET"} ${redact(req.url)}: ${errText(err)}`, {
             cause: err,
           });
@@ -136,7 +139,8 @@ export class ApiClient {
       this.breaker.success();
       return res;
     } catch (err) {
-      if (!req.signal?.aborted) this.breaker.failure(errText(err));
+      // Neither a cancel nor a refused permission says anything about the service.
+      if (!req.signal?.aborted && !isPermissionError(err)) this.breaker.failure(errText(err));
       throw err;
     }
   }

@@ -3,6 +3,7 @@
  * @module
  */
 import { type Sleep, sleep as realSleep } from "./sleep.ts";
+import { isPermissionError } from "../runtime/protocol.ts";
 
 /** An HTTP answer that was an error; `retryable` for 408/425/429/5xx. */
 export class HttpStatusError extends Error {
@@ -59,7 +60,10 @@ export interface RetryOptions {
   sleep?: Sleep;
   /** Cancels waiting and further attempts. */
   signal?: AbortSignal;
-  /** Which errors to retry (default: `retryable: true` errors, and errors without that field). */
+  /**
+   * Which errors to retry (default: `retryable: true` errors, and errors without that field,
+   * except a refused permission and an abort).
+   */
   retryOn?: (err: unknown) => boolean;
   /** Called before each wait (for logs/metrics). */
   onRetry?: (info: { attempt: number; delayMs: number; error: unknown }) => void;
@@ -75,6 +79,8 @@ export function backoffDelay(attempt: number, options: RetryOptions = {}): numbe
 }
 
 const defaultRetryOn = (err: unknown): boolean => {
+  // Deno refusing a permission refuses it again on every attempt.
+  if (isPermissionError(err)) return false;
   if (err && typeof err === "object" && "retryable" in err) {
     return (err as { retryable: unknown }).retryable === true;
   }

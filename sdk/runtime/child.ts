@@ -14,6 +14,7 @@ import "../mod.ts";
 import type { Json } from "../types.ts";
 import type { LogLevel, PluginDefinition } from "../plugin.ts";
 import { createPluginInstance, type PluginInstance } from "./instance.ts";
+import { findNotJson } from "./result_check.ts";
 import {
   type ChildMessage,
   FRAME_MARK,
@@ -60,9 +61,27 @@ const inFlight = new Set<number>();
 let currentRun: number | undefined;
 let currentChunk: number | undefined;
 
-function reply(id: number, result: unknown): void {
+function reply(id: number, result: unknown, op?: string): void {
   if (!inFlight.delete(id)) return;
-  send({ id, ok: true, result: result ?? null });
+  try {
+    send({ id, ok: true, result: result ?? null });
+  } catch (err) {
+    // Nothing was written (JSON.stringify threw first): fail the call now, instead of leaving
+    // the host waiting for an answer until the call's timeout.
+    const where = findNotJson(result);
+    send({
+      id,
+      ok: false,
+      error: {
+        name: "TypeError",
+        message: `${op ?? "the call"}() returned a value that cannot be sent as JSON` +
+          `${where ? ` at ${where}` : ""} (${(err as Error).message.split("\n")[0]}); items ` +
+          "and cursors must be plain JSON: strings, numbers, booleans, null, arrays and " +
+          "objects (turn a BigInt into a string or number, drop references back to a parent)",
+        permission: false,
+      },
+    });
+  }
 }
 
 function fail(id: number, error: WireError): void {
@@ -264,7 +283,7 @@ async function main(): Promise<void> {
     inFlight.add(req.id);
     handle(req).then(
       (result) => {
-        reply(req.id, result);
+        reply(req.id, result, req.op);
         if (req.op === "shutdown") Deno.exit(0);
       },
       (err) => fail(req.id, toWireError(err)),

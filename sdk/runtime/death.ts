@@ -3,7 +3,10 @@
  * the tail of its stderr, in words a person can act on.
  * @module
  */
+import { isAbsolute, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { SandboxError } from "./sandbox_error.ts";
+import { isInside } from "./sandbox_args.ts";
 
 const OOM = /out of memory|heap limit|allocation failed/i;
 const PERMISSION = /NotCapable|PermissionDenied|Requires \w+ access|requires unscoped/;
@@ -52,7 +55,8 @@ export function describeDeath(
     return new SandboxError(
       "oom",
       `out of memory (heap cap ${opts.memoryMb} MB): the process was killed; give the stage more ` +
-        "memory (memoryMb) or smaller chunks",
+        "memory (`memory:` in the pipeline's stage, in MB; `memoryMb` in sdk/testing.ts) or " +
+        "smaller chunks (`chunk:`)",
     );
   }
   if (stderr.permissionLine) {
@@ -66,11 +70,48 @@ export function describeDeath(
   return new SandboxError("exit", `the plugin process ${how}${tail ? `: ${tail}` : ""}`);
 }
 
+/**
+ * Where in the plugin's own files an error was thrown: the first frame of `stack` inside
+ * `pluginDir`, as `mod.ts:12:5` (relative to the folder), or undefined when none is.
+ */
+export function pluginLocation(stack: string | undefined, pluginDir: string): string | undefined {
+  if (!stack) return undefined;
+  const dir = resolve(pluginDir);
+  for (const m of stack.matchAll(/(file:\/\/[^\s()]+?):(\d+):(\d+)/g)) {
+    let path: string;
+    try {
+      path = fileURLToPath(m[1]);
+    } catch {
+      continue;
+    }
+    const rel = relative(dir, path);
+    if (rel && !rel.startsWith("..") && !isAbsolute(rel)) return `${rel}:${m[2]}:${m[3]}`;
+  }
+  return undefined;
+}
+
+/** The file a refused read was for, when `message` is Deno refusing one. */
+function refusedRead(message: string): string | undefined {
+  return /Requires read access to "([^"]+)"/.exec(message)?.[1];
+}
+
 /** The message for an entry module that failed to load, with a hint when it is the cache. */
 export function loadErrorMessage(
   message: string,
-  ctx: { entry: string; entryPath?: string; denoDir?: string; opts: { hostConfig: string } },
+  ctx: {
+    entry: string;
+    entryPath?: string;
+    denoDir?: string;
+    opts: { hostConfig: string; pluginDir?: string };
+  },
 ): string {
+  const outside = refusedRead(message);
+  if (outside && ctx.opts.pluginDir && !isInside(resolve(ctx.opts.pluginDir), resolve(outside))) {
+    return `could not load ${ctx.entry}: it imports ${outside}, outside the plugin folder ` +
+      `${ctx.opts.pluginDir}. A plugin may import only files inside its own folder (it is ` +
+      "installed and run as that folder alone), the SDK (@sluice/sdk, @sluice/sdk/…) and " +
+      'npm: packages (import x from "npm:name@1"); move or copy the file into the plugin folder';
+  }
   let text = `could not load ${ctx.entry}: ${stripFlagAdvice(message)}`;
   if (NOT_CACHED.test(message)) {
     text += `. Its dependencies are not in the Deno cache (DENO_DIR=${ctx.denoDir ?? "default"}) ` +

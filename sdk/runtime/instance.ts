@@ -3,8 +3,10 @@
  * builds the contexts, runs `setup` once, and normalizes results.
  * @module
  */
+import { isAbsolute, resolve } from "node:path";
 import {
   DEFAULT_NETWORK,
+  type FinishResult,
   type Item,
   type Json,
   type NetworkSettings,
@@ -18,6 +20,7 @@ import type {
   SetupContext,
   TraceContext,
 } from "../plugin.ts";
+import { checkProcessResult, checkReadResult } from "./result_check.ts";
 
 /** What the host tells an instance when it starts. */
 export interface InstanceInit {
@@ -52,7 +55,28 @@ export interface PluginInstance {
     signal: AbortSignal,
     traceparent?: string,
   ): Promise<ProcessResult>;
-  finish(signal: AbortSignal, traceparent?: string): Promise<void>;
+  finish(signal: AbortSignal, traceparent?: string): Promise<FinishResult | undefined>;
+}
+
+/**
+ * A plugin's `finish` result, checked and with absolute file paths (relative ones are taken from
+ * the data folder); undefined when it named no files.
+ */
+export function finishResultOf(out: unknown, dataDir: string): FinishResult | undefined {
+  if (out === undefined || out === null) return undefined;
+  const files = (out as FinishResult).files;
+  if (
+    typeof out !== "object" || (files !== undefined &&
+      (!Array.isArray(files) || files.some((f) => typeof f !== "string" || f === "")))
+  ) {
+    throw new TypeError(
+      `finish() returned ${
+        JSON.stringify(out)?.slice(0, 200)
+      }; return nothing, or { files: ["<path of a finished file>", ...] }`,
+    );
+  }
+  if (!files?.length) return undefined;
+  return { files: files.map((f) => isAbsolute(f) ? resolve(f) : resolve(dataDir, f)) };
 }
 
 /** The trace context in a W3C `traceparent`, or undefined when absent or malformed. */
@@ -105,15 +129,18 @@ export function createPluginInstance(
   return {
     async read(cursor, limit, chunk, signal, traceparent) {
       if (!def.read) throw new TypeError("this plugin is not a source: it has no read()");
-      return await def.read(cursor, limit, await ctx(chunk, signal, traceparent));
+      return checkReadResult(
+        await def.read(cursor, limit, await ctx(chunk, signal, traceparent)),
+        cursor,
+      );
     },
     async process(items, chunk, signal, traceparent) {
       if (!def.process) throw new TypeError("this plugin is a source: it has no process()");
-      const out = await def.process(items, await ctx(chunk, signal, traceparent));
-      return Array.isArray(out) ? { items: out } : out;
+      return checkProcessResult(await def.process(items, await ctx(chunk, signal, traceparent)));
     },
     async finish(signal, traceparent) {
-      if (def.finish) await def.finish(await ctx(-1, signal, traceparent));
+      if (!def.finish) return undefined;
+      return finishResultOf(await def.finish(await ctx(-1, signal, traceparent)), init.dataDir);
     },
   };
 }

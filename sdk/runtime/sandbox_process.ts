@@ -8,7 +8,7 @@
  */
 import { isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { Item, Json, ProcessResult, ReadResult } from "../types.ts";
+import type { FinishResult, Item, Json, ProcessResult, ReadResult } from "../types.ts";
 import type { LogLevel } from "../plugin.ts";
 import type { InstanceInit } from "./instance.ts";
 import {
@@ -21,7 +21,13 @@ import {
 } from "./protocol.ts";
 import { buildSandboxCommand, type SandboxCommandOptions } from "./sandbox_args.ts";
 import { SandboxError } from "./sandbox_error.ts";
-import { describeDeath, loadErrorMessage, StderrTail } from "./death.ts";
+import {
+  describeDeath,
+  loadErrorMessage,
+  pluginLocation,
+  StderrTail,
+  stripFlagAdvice,
+} from "./death.ts";
 import { SecretMasker } from "./secret_mask.ts";
 
 /** A log line from a sandboxed plugin, with where it came from. */
@@ -131,6 +137,18 @@ const CLOSE_LINE = encoder.encode("}\n");
 
 const denoDirs = new Map<string, Promise<string | undefined>>();
 
+/** What a call that ran out of time says: which call, and what to look at. */
+function timeoutMessage(op: Request["op"], ms: number): string {
+  if (op === "load") {
+    return `loading the plugin timed out after ${ms} ms; the instance was killed. Its ` +
+      "module's top-level code must not wait for long (do slow work in setup())";
+  }
+  const call = ["read", "process", "finish", "open"].includes(op) ? `${op}()` : op;
+  return `${call} timed out after ${ms} ms; the instance was killed. Raise the stage's ` +
+    "`timeout:` if a call needs longer (`timeoutMs` in sdk/testing.ts), or look for a promise " +
+    "that never settles or a loop that never ends";
+}
+
 /** The DENO_DIR the given deno binary uses (from `deno info --json`), cached per binary. */
 export function hostDenoDir(denoPath: string = Deno.execPath()): Promise<string | undefined> {
   let found = denoDirs.get(denoPath);
@@ -236,7 +254,9 @@ export class SandboxProcess {
       proc.#hasFinish = loaded?.finish !== false;
     } catch (err) {
       await proc.kill();
-      if (err instanceof SandboxError && err.kind === "plugin") {
+      // A refused read while loading is an import the sandbox does not allow (a file outside
+      // the plugin folder): as much a load error as a syntax error, and never retryable.
+      if (err instanceof SandboxError && (err.kind === "plugin" || err.kind === "permission")) {
         throw new SandboxError(
           "load",
           loadErrorMessage(err.message, { entry, entryPath, denoDir, opts }),
@@ -384,13 +404,16 @@ export class SandboxProcess {
     return await this.#call(head, opts, bytes) as ProcessResult;
   }
 
-  /** Runs the plugin's `finish` (nothing to send when the plugin has none). */
-  async finish(opts: SandboxCallOptions = {}): Promise<void> {
+  /**
+   * Runs the plugin's `finish` (nothing to send when the plugin has none); resolves to the files
+   * it names, if any.
+   */
+  async finish(opts: SandboxCallOptions = {}): Promise<FinishResult | undefined> {
     const run = this.#runOf(opts);
-    if (!this.#hasFinish) return;
+    if (!this.#hasFinish) return undefined;
     const req: Request = { id: this.#nextId++, op: "finish", run };
     if (opts.traceparent) req.traceparent = opts.traceparent;
-    await this.#call(req, opts);
+    return (await this.#call(req, opts) ?? undefined) as FinishResult | undefined;
   }
 
   /** Kills the process with SIGKILL and resolves once it is reaped. */
@@ -471,9 +494,7 @@ export class SandboxProcess {
       if (opts.timeoutMs !== undefined && opts.timeoutMs > 0) {
         const ms = opts.timeoutMs;
         timer = setTimeout(() => {
-          void this.kill(
-            new SandboxError("timeout", `timed out after ${ms} ms; the instance was killed`),
-          );
+          void this.kill(new SandboxError("timeout", timeoutMessage(req.op, ms)));
         }, ms);
       }
       opts.signal?.addEventListener("abort", onAbort, { once: true });
@@ -573,8 +594,14 @@ export class SandboxProcess {
       if (msg.ok) p.resolve(msg.result);
       else {
         const e = msg.error;
+        // Deno's "run again with the --allow-… flag" does not apply; where it happened does
+        // (not for the SDK's InputError: its message is about the input, for the operator).
+        const at = e.retryable === false
+          ? undefined
+          : pluginLocation(e.stack, this.#opts.pluginDir);
+        const text = stripFlagAdvice(e.message) + (at ? ` (at ${at})` : "");
         p.reject(
-          new SandboxError(e.permission ? "permission" : "plugin", e.message, {
+          new SandboxError(e.permission ? "permission" : "plugin", text, {
             remoteStack: e.stack,
             ...(e.retryable === false ? { retryable: false } : {}),
           }),
