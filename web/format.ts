@@ -25,6 +25,19 @@ export function num(n: number | undefined): string {
   return n === undefined ? "—" : n.toLocaleString("en-US");
 }
 
+/** `512 bytes`, `12.3 KB`, `4.5 MB` (powers of 1,000, as file managers show them). */
+export function fileSize(bytes: number): string {
+  if (bytes < 1000) return `${bytes} bytes`;
+  const units = ["KB", "MB", "GB", "TB"];
+  let v = bytes;
+  let u = -1;
+  do {
+    v /= 1000;
+    u++;
+  } while (v >= 1000 && u < units.length - 1);
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
+}
+
 /** A value as short text for a table cell. */
 export function cell(v: unknown): string {
   if (v === undefined || v === null) return "";

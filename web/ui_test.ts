@@ -294,9 +294,15 @@ Deno.test("errors of pages are HTML pages in the layout; the API and JSON client
     assert.match(boomHtml, /quote request id req-500/);
     assert.doesNotMatch(boomHtml, /kaboom|secret|catalog\.ts|\n\s+at /);
     // The API and webhooks stay JSON, also for a browser.
-    for (const path of ["/api/v1/nonexistent", "/api/v1/runs/doesnotexist", "/hooks/p/h"]) {
+    for (
+      const [path, status] of [
+        ["/api/v1/nonexistent", 404],
+        ["/api/v1/runs/doesnotexist", 404],
+        ["/hooks/p/h", 405], // a webhook URL opened in a browser: POST only
+      ] as const
+    ) {
       const res = await get(path);
-      assert.equal(res.status, 404, path);
+      assert.equal(res.status, status, path);
       assert.equal(res.headers.get("content-type"), "application/problem+json", path);
       await res.body?.cancel();
     }
@@ -488,3 +494,109 @@ Deno.test("the dashboard says when its only schedules are paused or disabled, wi
     await ts.dispose();
   }
 });
+
+Deno.test("the run page offers the files its export stages finished, downloadable with the session", async () => {
+  const { ts, req, login } = await uiServer();
+  try {
+    await ts.writePipeline(
+      "sheet",
+      genPipeline(
+        "sheet",
+        12,
+        "  - id: export\n    plugin: csv-export\n    with: { leadsOnly: false }\n",
+      ),
+    );
+    const started = await ts.call("/api/v1/pipelines/sheet/runs", {
+      method: "POST",
+      as: "operator",
+      json: {},
+    });
+    const run = await started.json();
+    await ts.engine.waitForRun(run.id);
+    await login("viewer");
+    const html = await (await req(`/runs/${run.id}`, { as: "viewer" })).text();
+    const files = /<section aria-labelledby="files-h" id="run-files">[\s\S]*?<\/section>/.exec(
+      html,
+    );
+    assert.ok(files, "a Files section");
+    const href = /<a href="([^"]+)" download="leads.csv">leads.csv<\/a>/.exec(files[0])?.[1];
+    assert.equal(href, `/api/v1/runs/${run.id}/artifacts/export/leads.csv`);
+    assert.match(files[0], /\d+ bytes · written by export/);
+    const res = await req(href!, { as: "viewer" });
+    assert.equal(res.status, 200, "the session cookie is enough to download");
+    const text = await res.text();
+    assert.equal(text.trim().split("\r\n").length, 13, "header and 12 rows");
+    assert.equal(
+      text,
+      await Deno.readTextFile(`${ts.dir}/plugin-data/csv-export/runs/${run.id}/leads.csv`),
+    );
+  } finally {
+    await ts.dispose();
+  }
+});
+
+Deno.test("the schedules table shows fire times in the schedule's zone and what the last occurrence did", async () => {
+  const list: ScheduleInfo[] = [{
+    id: "leads/morning",
+    pipeline: "leads",
+    cron: "0 6 * * *",
+    timezone: "Europe/Berlin",
+    paused: false,
+    next: ["2026-11-30T05:00:00.000Z"],
+    nextLocal: ["2026-11-30T06:00:00+01:00"],
+    lastFire: {
+      scheduledAt: "2026-11-29T05:00:00.000Z",
+      firedAt: "2026-11-29T05:00:01.000Z",
+      outcome: "started",
+      runId: "r123",
+    },
+  }, {
+    id: "leads/noon",
+    pipeline: "leads",
+    cron: "0 12 * * *",
+    paused: false,
+    next: ["2026-11-30T12:00:00.000Z"],
+    nextLocal: ["2026-11-30T12:00:00Z"],
+    lastFire: {
+      scheduledAt: "2026-11-29T12:00:00.000Z",
+      firedAt: "2026-11-29T12:00:00.500Z",
+      outcome: "skipped",
+      reason: "the previous run r122 is still running (overlap: skip)",
+    },
+  }];
+  const schedules: ScheduleService = {
+    list: () => Promise.resolve(list),
+    pause: () => Promise.resolve(true),
+    resume: () => Promise.resolve(true),
+  };
+  const ts = await testServer({ deps: { schedules } });
+  try {
+    const { app } = createApp(await withUi(ts.deps));
+    const html = await (await app.request("http://localhost/triggers", {
+      headers: { cookie: await loginCookie(app, ts.token.viewer) },
+    })).text();
+    const row = (id: string) =>
+      new RegExp(`<tr data-schedule="${id}">([\\s\\S]*?)</tr>`).exec(html)![1];
+    const morning = row("leads/morning");
+    assert.match(morning, /<div title="2026-11-30 05:00:00Z">2026-11-30 06:00 \+01:00<\/div>/);
+    assert.match(morning, /started <a href="\/runs\/r123">r123<\/a>/);
+    const noon = row("leads/noon");
+    assert.match(noon, /<div>2026-11-30 12:00:00Z<\/div>/, "no zone: UTC as before");
+    assert.match(noon, /skipped[\s\S]*the previous run r122 is still running \(overlap: skip\)/);
+  } finally {
+    await ts.dispose();
+  }
+});
+
+async function loginCookie(
+  app: { request: (url: string, init: RequestInit) => Response | Promise<Response> },
+  token: string,
+): Promise<string> {
+  const res = await app.request("http://localhost/login", {
+    method: "POST",
+    body: new URLSearchParams({ token, next: "/" }),
+    headers: { "content-type": "application/x-www-form-urlencoded", origin: "http://localhost" },
+    redirect: "manual",
+  });
+  return res.headers.get("set-cookie")!.split(";")[0];
+}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { join, ROOT } from "../paths.ts";
+import { dirname, join, ROOT } from "../paths.ts";
 
 async function sluice(args: string[], env: Record<string, string>, cwd: string) {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -72,6 +72,32 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
         /pipeline hello reads its items from an input file \(its source csv-source reads text\/csv\) and none was given: pass --input FILE.*nothing was run/,
       );
       assert.ok(!noInput.stderr.includes("started"), noInput.stderr);
+      // A relative with.path is in the source plugin's data folder, not the working folder.
+      await Deno.writeTextFile(
+        join(dir, "named.yaml"),
+        "name: named\nsource: { plugin: jsonl-source, with: { path: crm.jsonl, key: id } }\n",
+      );
+      await Deno.writeTextFile(join(dir, "crm.jsonl"), '{"id":"cwd"}\n');
+      const absent = await sluice(["run", "named.yaml"], env, dir);
+      assert.equal(absent.code, 1, absent.stderr);
+      const expected = join(dir, "data", "plugin-data", "jsonl-source", "crm.jsonl");
+      assert.ok(
+        absent.stderr.includes(
+          `reads with.path "crm.jsonl", which is ${expected} (relative paths are in the plugin's ` +
+            `data folder), and no file is there: put the file there, or pass --input FILE`,
+        ),
+        absent.stderr,
+      );
+      assert.match(absent.stderr, /nothing was run/);
+      await Deno.mkdir(dirname(expected), { recursive: true });
+      await Deno.writeTextFile(expected, '{"id":"from-data"}\n');
+      const named = await sluice(
+        ["run", "named.yaml", "--out", "named.jsonl", "--run-id", "named"],
+        env,
+        dir,
+      );
+      assert.equal(named.code, 0, named.stderr);
+      assert.equal(JSON.parse(await Deno.readTextFile(join(dir, "named.jsonl"))).id, "from-data");
       const bad = await sluice(["run", "missing.yaml", "--run-id", "bad"], env, dir);
       assert.equal(bad.code, 1);
       assert.match(bad.stderr, /run bad failed/);
@@ -81,10 +107,10 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
       const list = await sluice(["runs", "list", "--json"], env, dir);
       assert.equal(list.code, 0, list.stderr);
       const runs = JSON.parse(list.stdout);
-      assert.deepEqual(runs.map((r: { id: string; state: string }) => [r.id, r.state]).sort(), [[
-        "bad",
-        "failed",
-      ], ["good", "succeeded"]]);
+      assert.deepEqual(
+        runs.map((r: { id: string; state: string }) => [r.id, r.state]).sort(),
+        [["bad", "failed"], ["good", "succeeded"], ["named", "succeeded"]],
+      );
       const show = await sluice(["runs", "show", "bad"], env, dir);
       assert.match(show.stdout, /dead letter: stage source chunk 0 after 1 attempt\(s\)/);
       const none = await sluice(["runs", "show", "nope"], env, dir);
@@ -346,8 +372,13 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
         ?.[1];
       assert.ok(jsonlPath, r.stderr);
       assert.equal((await Deno.readTextFile(jsonlPath)).trim().split("\n").length, 2);
+      assert.ok(
+        r.stderr.includes(`file csv: ${await Deno.realPath(csvPath)} (10 bytes)`),
+        `the run's files, with their size: ${r.stderr}`,
+      );
       const show = await sluice(["runs", "show", "exp"], env, dir);
       assert.ok(show.stdout.includes(`export csv: csv-export: wrote ${csvPath} from`), show.stdout);
+      assert.ok(show.stdout.includes(`file csv: ${await Deno.realPath(csvPath)} (10 bytes)`));
     });
     await t.step("an unknown command names the closest one", async () => {
       const r = await sluice(["plugins", "list"], env, dir);

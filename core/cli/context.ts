@@ -100,6 +100,8 @@ export async function openContext(
 export interface EngineHandle {
   engine: Engine;
   backend: Backend;
+  /** The Sluice data folder (plugin data, run files). */
+  dataDir: string;
   /** Spans, metrics and alerts of this process. */
   telemetry: Telemetry;
   /**
@@ -209,6 +211,7 @@ export async function startEngine(ctx: CliContext, o: BackendChoice = {}): Promi
   return {
     engine,
     backend,
+    dataDir: ctx.config.dataDir,
     telemetry,
     stopEngine,
     async close() {

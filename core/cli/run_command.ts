@@ -5,7 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { EngineError } from "../engine/engine.ts";
-import { missingInputFile, prepareRun } from "../engine/prepare.ts";
+import { missingInputFile, missingSourceFile, prepareRun } from "../engine/prepare.ts";
 import { resolveInputs } from "../pipeline/inputs.ts";
 import { secretNamesUsed } from "../pipeline/template.ts";
 import { resolvePluginRef } from "../plugins/manifest.ts";
@@ -78,7 +78,8 @@ export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Pr
     }
   }
   if (!inputFile && !values["run-id"]) {
-    const missing = missingInputFile(parsed.pipeline, ctx.registry);
+    const missing = missingInputFile(parsed.pipeline, ctx.registry) ??
+      await missingSourceFile(parsed.pipeline, ctx.registry, ctx.config.dataDir);
     if (missing) {
       io.err(`${file}: ${missing}; nothing was run\n`);
       return 1;
@@ -129,6 +130,7 @@ export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Pr
         registry: ctx.registry,
         inputs,
         inputFile,
+        dataDir: h.dataDir,
         trigger: { kind: "cli" },
         defaults: ctx.defaults,
         id: values["run-id"],
@@ -207,7 +209,12 @@ export async function followRun(
   const ms = performance.now() - started;
   // Stored before the summary reads them: the lines the export stages logged at run end.
   await h.stopEngine();
-  io.err(await summary(h.backend.store, done, opts.resumed ? { thisProcessMs: ms } : {}));
+  io.err(
+    await summary(h.backend.store, done, {
+      dataDir: h.dataDir,
+      ...(opts.resumed ? { thisProcessMs: ms } : {}),
+    }),
+  );
   if (opts.out && done.state === "succeeded") {
     return await writeOutputs(h, done, opts.out, io, opts.allRows);
   }
@@ -309,6 +316,10 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
                 counters,
                 deadLetters: await store.listDeadLetters(run.id),
                 exports: await exportReports(store, run),
+                files: (run.artifacts ?? []).map((a) => ({
+                  ...a,
+                  path: resolve(h.dataDir, a.path),
+                })),
               },
               null,
               2,
@@ -316,7 +327,7 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
           );
           return 0;
         }
-        io.out(await summary(store, run));
+        io.out(await summary(store, run, { dataDir: h.dataDir }));
         for (const d of await store.listDeadLetters(run.id)) {
           io.out(
             `dead letter: stage ${d.stageId} chunk ${d.chunk} after ${d.attempts} attempt(s): ${d.error}\n`,

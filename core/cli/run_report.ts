@@ -6,6 +6,7 @@
 import type { RunRecord, Store } from "../store/store.ts";
 import { exportReports, runRejected } from "./output.ts";
 import type { CliIO } from "./run_command.ts";
+import { resolve } from "../paths.ts";
 
 /** Options of {@linkcode summary}. */
 export interface SummaryOptions {
@@ -14,6 +15,8 @@ export interface SummaryOptions {
    * resumed: then the total, from the store, also counts the time before the interruption.
    */
   thisProcessMs?: number;
+  /** The data folder: the run's files are named by their full path under it. */
+  dataDir?: string;
 }
 
 /** A duration for people: `12.3s`, `4m 05s`, `2h 03m`. */
@@ -26,8 +29,8 @@ export function formatDuration(ms: number): string {
 }
 
 /**
- * A run's summary: per-stage counters, failures, duration, and what its export stages reported
- * at the end (where they wrote their files). The duration and the rate are the run's whole wall
+ * A run's summary: per-stage counters, failures, duration, what its export stages reported at
+ * the end, and the files they finished (the run's artifacts). The duration and the rate are the run's whole wall
  * time as the store has it (started to finished, or to now while unfinished), however many
  * processes worked on it; with `opts.thisProcessMs`, this process's part is named too.
  */
@@ -51,6 +54,11 @@ export async function summary(
   const items = c[0]?.out ?? 0;
   const rate = dur > 0 ? Math.round(items / (dur / 1000)) : 0;
   const exports = (await exportReports(store, run)).map((e) => `export ${e.stage}: ${e.msg}`);
+  const files = (run.artifacts ?? []).map((a) =>
+    `file ${a.stage}: ${opts.dataDir ? resolve(opts.dataDir, a.path) : a.path} (${
+      a.bytes.toLocaleString("en-US")
+    } bytes)`
+  );
   const part = opts.thisProcessMs === undefined
     ? ""
     : `; this process: ${formatDuration(opts.thisProcessMs)}`;
@@ -61,6 +69,7 @@ export async function summary(
     head,
     ...rows,
     ...exports,
+    ...files,
     run.error ? `error: ${run.error}` : "",
     "",
   ].filter((l, i, a) => l !== "" || i === a.length - 1).join("\n");

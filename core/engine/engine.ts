@@ -16,6 +16,7 @@ import {
   FINAL_STATES,
   type KeyedLimiter,
   type RawChunk,
+  type RunArtifact,
   type RunGuard,
   type RunLogEntry,
   type RunRecord,
@@ -39,6 +40,7 @@ import {
   takesStoredJson,
 } from "./stage_call.ts";
 import { StagePool } from "./stage_pool.ts";
+import { stageArtifacts } from "./run_artifacts.ts";
 
 /** Lines kept in one run's own log (plugin output and engine events). */
 const MAX_RUN_LOG = 5000;
@@ -776,13 +778,15 @@ export class Engine {
   async #finalize(runId: string, attempt: number) {
     const run = await this.#activeRun(runId);
     if (!run) return;
+    const artifacts: RunArtifact[] = [];
     try {
       for (let i = 0; i < run.stages.length; i++) {
         const inst = await this.#pool.instance(run, i);
-        await inst.finish({
-          signal: this.#stop.signal,
-          log: this.#pluginLog(run, run.stages[i], -1),
-        });
+        const log = this.#pluginLog(run, run.stages[i], -1);
+        const done = await inst.finish({ signal: this.#stop.signal, log });
+        artifacts.push(
+          ...await stageArtifacts(this.#o.dataDir, run.stages[i], done, (m) => log("warn", m)),
+        );
       }
     } catch (e) {
       if (this.#stop.signal.aborted) return;
@@ -797,7 +801,10 @@ export class Engine {
       return;
     }
     if (
-      await this.#store.transitionRun(runId, ["running"], "succeeded", { finishedAt: this.#now() })
+      await this.#store.transitionRun(runId, ["running"], "succeeded", {
+        finishedAt: this.#now(),
+        ...(artifacts.length ? { artifacts } : {}),
+      })
     ) {
       this.#log.info("run succeeded", { run: runId });
       await this.#settled(runId); // telemetry

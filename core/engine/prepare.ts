@@ -7,7 +7,8 @@
 import { durationMs, type Pipeline, type SourceStage, type Stage } from "../pipeline/model.ts";
 import { type PluginRegistry, resolvePluginRef, splitPluginRef } from "../plugins/manifest.ts";
 import type { RunRecord, StageSnapshot, TriggerInfo } from "../store/store.ts";
-import { resolve } from "../paths.ts";
+import { isAbsolute, resolve } from "../paths.ts";
+import { pluginDataDir } from "./run_artifacts.ts";
 import { EngineError, newRunId } from "./engine.ts";
 
 /** Engine-wide defaults a stage falls back to. */
@@ -40,6 +41,56 @@ export interface PrepareOptions {
   defaults?: StageDefaults;
   id?: string;
   now?: number;
+  /**
+   * The Sluice data folder: a relative `with.path` of the source names a file in the source
+   * plugin's data folder (`<dataDir>/plugin-data/<plugin>/`), as the source plugins document.
+   * Without it, such a path is left to the plugin (which reads it from the same folder).
+   */
+  dataDir?: string;
+}
+
+/**
+ * The file a source that names it in the pipeline (`with.path`) reads, as the run's input file:
+ * the sandbox grants read of exactly that file, as it does for `--input` and uploads, and the
+ * CLI and API check it exists before the run starts. An absolute path is taken as it is; a
+ * relative one lies in the source plugin's data folder (never the server's working folder, which
+ * differs between `sluice run`, a server and a container). Templated paths are left to the plugin.
+ */
+export function sourceInputFile(
+  pipeline: Pipeline,
+  registry: PluginRegistry,
+  dataDir: string | undefined,
+): string | undefined {
+  const path = pipeline.source.with?.path;
+  if (typeof path !== "string" || path === "" || path.includes("${{")) return undefined;
+  if (isAbsolute(path)) return resolve(path);
+  if (dataDir === undefined) return undefined;
+  const plugin = resolvePluginRef(registry, pipeline.source.plugin);
+  return plugin ? resolve(pluginDataDir(dataDir, plugin.manifest.name), path) : undefined;
+}
+
+/**
+ * Why a run of `pipeline` without an input file cannot read the file its source names in
+ * `with.path`, or undefined: the file is not there. Checked before a run is created.
+ */
+export async function missingSourceFile(
+  pipeline: Pipeline,
+  registry: PluginRegistry,
+  dataDir: string,
+): Promise<string | undefined> {
+  const file = sourceInputFile(pipeline, registry, dataDir);
+  if (file === undefined) return undefined;
+  try {
+    if ((await Deno.stat(file)).isFile) return undefined;
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  const path = String(pipeline.source.with?.path);
+  return `the source (${pipeline.source.plugin}) reads with.path ${JSON.stringify(path)}, ` +
+    `which is ${file}${
+      isAbsolute(path) ? "" : " (relative paths are in the plugin's data folder)"
+    }` +
+    `, and no file is there: put the file there, or pass --input FILE (an upload in the API)`;
 }
 
 /**
@@ -114,11 +165,7 @@ export function prepareRun(o: PrepareOptions): RunRecord {
       onError: st.onError ?? "deadLetter",
     };
   };
-  // A source that names its file in the pipeline reads it as the run's input file: the
-  // sandbox grants read of exactly that file, as it does for --input and uploads.
-  const srcPath = p.source.with?.path;
-  const inputFile = o.inputFile ??
-    (typeof srcPath === "string" && !srcPath.includes("${{") ? resolve(srcPath) : undefined);
+  const inputFile = o.inputFile ?? sourceInputFile(o.pipeline, o.registry, o.dataDir);
   const now = o.now ?? Date.now();
   return {
     id: o.id ?? newRunId(now),

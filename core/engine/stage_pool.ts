@@ -8,8 +8,9 @@
 import { resolveTemplates, secretNamesUsed, TemplateError } from "../pipeline/template.ts";
 import { effectivePermissions } from "../plugins/permissions.ts";
 import { secretGrantProblem, type SecretGrants } from "../plugins/secret_grants.ts";
-import { dirname, join } from "../paths.ts";
+import { dirname } from "../paths.ts";
 import type { RunRecord } from "../store/store.ts";
+import { pluginDataDir } from "./run_artifacts.ts";
 import type { NetworkSettings } from "../../sdk/types.ts";
 import { PluginError, type StageExecutor, type StageInstance } from "./executor.ts";
 
@@ -106,7 +107,7 @@ export class StagePool {
       plugin.approved ?? plugin.manifest.permissions,
       st.permissions,
     );
-    const dataDir = join(this.#o.dataDir, "plugin-data", plugin.manifest.name.replace("/", "__"));
+    const dataDir = pluginDataDir(this.#o.dataDir, plugin.manifest.name);
     if (!this.#dirs.has(dataDir)) {
       await Deno.mkdir(dataDir, { recursive: true });
       this.#dirs.add(dataDir);

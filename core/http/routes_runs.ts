@@ -8,7 +8,8 @@ import { z } from "@hono/zod-openapi";
 import { streamSSE } from "hono/streaming";
 import { EngineError } from "../engine/engine.ts";
 import { newRunId } from "../engine/engine.ts";
-import { missingInputFile, prepareRun } from "../engine/prepare.ts";
+import { missingInputFile, missingSourceFile, prepareRun } from "../engine/prepare.ts";
+import { artifactFile, artifactType } from "../engine/run_artifacts.ts";
 import { InputError, resolveInputs } from "../pipeline/inputs.ts";
 import { join } from "../paths.ts";
 import { BodyError, checkSourceAccepts } from "../triggers/webhook_body.ts";
@@ -29,6 +30,10 @@ import {
 } from "./run_views.ts";
 
 const IdParam = z.object({ id: z.string().openapi({ param: { name: "id", in: "path" } }) });
+const ArtifactParams = IdParam.extend({
+  stage: z.string().openapi({ param: { name: "stage", in: "path" } }),
+  name: z.string().openapi({ param: { name: "name", in: "path" } }),
+});
 const NameParam = z.object({ name: z.string().openapi({ param: { name: "name", in: "path" } }) });
 
 const StartBody = z.object({
@@ -168,8 +173,17 @@ export function runRoutes(app: ApiApp, deps: AppDeps): void {
       await saveUpload(c.req.raw.body, inputFile, uploadMax);
     } else {
       given = valid<{ inputs?: Record<string, unknown> }>(c, "json").inputs ?? {};
-      const missing = missingInputFile(entry.pipeline, deps.registry);
-      if (missing) throw new HttpProblem(422, missing.replace("pass --input FILE, ", ""));
+      const missing = missingInputFile(entry.pipeline, deps.registry) ??
+        await missingSourceFile(entry.pipeline, deps.registry, deps.dataDir);
+      if (missing) {
+        throw new HttpProblem(
+          422,
+          missing.replace("pass --input FILE, ", "").replace(
+            "pass --input FILE (an upload in the API)",
+            "upload one with the request",
+          ),
+        );
+      }
     }
     try {
       const p = c.get("principal")!;
@@ -180,6 +194,7 @@ export function runRoutes(app: ApiApp, deps: AppDeps): void {
         registry: deps.registry,
         inputs: resolveInputs(entry.pipeline.inputs, given),
         inputFile,
+        dataDir: deps.dataDir,
         trigger: { kind: p.kind === "session" ? "ui" : "api", id: p.name },
         defaults: deps.defaults,
         id,
@@ -373,6 +388,57 @@ export function runRoutes(app: ApiApp, deps: AppDeps): void {
       headers: {
         "content-type": type,
         "content-disposition": `attachment; filename="${run.pipeline}-${run.id}.${q.format}"`,
+      },
+    });
+  });
+
+  apiRoute(app, "viewer", {
+    method: "get",
+    path: "/runs/{id}/artifacts/{stage}/{name}",
+    summary: "Download a file the run's stage finished (a sink's leads.csv)",
+    tags: ["runs"],
+    request: { params: ArtifactParams },
+    responses: {
+      200: {
+        description: "The file as the stage wrote it",
+        content: { "application/octet-stream": { schema: z.string() } },
+      },
+    },
+  }, async (c) => {
+    const run = await needRun(deps, c.req.param("id")!);
+    const stage = c.req.param("stage")!;
+    const name = c.req.param("name")!;
+    const artifact = run.artifacts?.find((a) => a.stage === stage && a.name === name);
+    if (!artifact) {
+      const have = (run.artifacts ?? []).map((a) => `${a.stage}/${a.name}`);
+      throw new HttpProblem(
+        404,
+        `run ${run.id} has no file ${stage}/${name}; ${
+          have.length
+            ? `it has ${have.join(", ")}`
+            : run.state === "succeeded"
+            ? "its stages named none"
+            : `a run lists its files when it succeeds (it is ${run.state})`
+        }`,
+      );
+    }
+    const file = await artifactFile(deps.dataDir, artifact);
+    if (!file) {
+      throw new HttpProblem(
+        410,
+        `${stage}/${name} of run ${run.id} is no longer in the data folder (${artifact.path}): ` +
+          `it was removed, or this server does not share the data folder of the worker that wrote it`,
+      );
+    }
+    const f = await Deno.open(file, { read: true });
+    const { size } = await f.stat();
+    return new Response(f.readable, {
+      headers: {
+        "content-type": artifactType(name),
+        "content-length": String(size),
+        "content-disposition": `attachment; filename="${
+          `${run.pipeline}-${run.id}-${name}`.replace(/[^\w.-]/g, "_")
+        }"`,
       },
     });
   });

@@ -365,3 +365,71 @@ stages:
     await s.dispose();
   }
 });
+
+Deno.test("a run's finished export file is listed on the run and downloads; gone or unknown files say why", async () => {
+  const s = await testServer();
+  try {
+    await s.writePipeline(
+      "gen",
+      genPipeline(
+        "gen",
+        30,
+        `  - id: sheet
+    plugin: csv-export
+    with:
+      leadsOnly: false
+      columns: [key, band]
+`,
+      ),
+    );
+    const start = await s.call(`${API_BASE}/pipelines/gen/runs`, {
+      method: "POST",
+      as: "operator",
+      json: { inputs: {} },
+    });
+    const { id } = await start.json();
+    const early = await s.call(`${API_BASE}/runs/${id}/artifacts/sheet/leads.csv`, {
+      as: "viewer",
+    });
+    assert.equal(early.status, 404, "nothing to download before the run ends");
+    assert.match((await early.json()).detail, /lists its files when it succeeds/);
+    await sseEvents(await s.call(`${API_BASE}/runs/${id}/events`, { as: "viewer" }));
+    const shown = await (await s.call(`${API_BASE}/runs/${id}`, { as: "viewer" })).json();
+    assert.equal(shown.state, "succeeded");
+    const file = `${s.dir}/plugin-data/csv-export/runs/${id}/leads.csv`;
+    const text = await Deno.readTextFile(file);
+    assert.equal(text.split("\r\n").length, 32, "header, 30 rows, and the last line's end");
+    assert.deepEqual(shown.artifacts, [{
+      stage: "sheet",
+      name: "leads.csv",
+      bytes: new TextEncoder().encode(text).length,
+      url: `${API_BASE}/runs/${id}/artifacts/sheet/leads.csv`,
+    }]);
+
+    const res = await s.call(shown.artifacts[0].url, { as: "viewer" });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("content-type"), "text/csv; charset=utf-8");
+    assert.equal(
+      res.headers.get("content-disposition"),
+      `attachment; filename="gen-${id}-leads.csv"`,
+    );
+    assert.equal(await res.text(), text, "the file as the stage wrote it");
+    assert.equal((await s.call(shown.artifacts[0].url)).status, 401, "a token is needed");
+
+    const other = await s.call(`${API_BASE}/runs/${id}/artifacts/sheet/other.csv`, {
+      as: "viewer",
+    });
+    assert.equal(other.status, 404);
+    assert.match(
+      (await other.json()).detail,
+      /has no file sheet\/other\.csv; it has sheet\/leads\.csv/,
+    );
+
+    await Deno.remove(file);
+    const gone = await s.call(shown.artifacts[0].url, { as: "viewer" });
+    assert.equal(gone.status, 410);
+    assert.match((await gone.json()).detail, /no longer in the data folder/);
+  } finally {
+    await s.dispose();
+  }
+});

@@ -39,6 +39,12 @@ export const RunDetail = RunSummary.extend({
   source: z.object({ chunksRead: z.number(), done: z.boolean() }),
   stageDetails: z.array(z.object({ id: z.string(), plugin: z.string(), counters: Counters })),
   deadLetters: z.number().int(),
+  artifacts: z.array(z.object({
+    stage: z.string(),
+    name: z.string(),
+    bytes: z.number().int(),
+    url: z.string().describe("Download (GET, viewer role)"),
+  })).describe("Files the run's stages finished for download (leads.csv), at run end"),
 }).openapi("RunDetail");
 
 const iso = (t?: number) => (t === undefined ? undefined : new Date(t).toISOString());
@@ -73,7 +79,20 @@ export async function runDetail(store: Store, r: RunRecord) {
     source: { chunksRead: progress.nextChunk, done: progress.done },
     stageDetails: r.stages.map((s, i) => ({ id: s.id, plugin: s.plugin, counters: counters[i] })),
     deadLetters: dead.length,
+    artifacts: (r.artifacts ?? []).map((a) => ({
+      stage: a.stage,
+      name: a.name,
+      bytes: a.bytes,
+      url: artifactUrl(r.id, a),
+    })),
   };
+}
+
+/** The API path that downloads an artifact of run `runId`. */
+export function artifactUrl(runId: string, a: { stage: string; name: string }): string {
+  return `/api/v1/runs/${encodeURIComponent(runId)}/artifacts/${encodeURIComponent(a.stage)}/${
+    encodeURIComponent(a.name)
+  }`;
 }
 
 /** Query of the run list. */

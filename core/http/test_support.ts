@@ -58,7 +58,9 @@ export async function testServer(
     for (const p of ["gen-source", "tag", "slow", "flaky"]) {
       await copyDir(join(ROOT, "core/engine/testdata", p), join(builtins, p));
     }
-    await copyDir(join(ROOT, "plugins/csv-source"), join(builtins, "csv-source"));
+    for (const p of ["csv-source", "csv-export"]) {
+      await copyDir(join(ROOT, "plugins", p), join(builtins, p));
+    }
     await Deno.mkdir(join(dir, "pipelines"), { recursive: true });
   }
   const kvPath = join(dir, "sluice.kv");

@@ -83,6 +83,20 @@ export interface RunRecord {
   finishedAt?: number;
   /** Why the run failed or was cancelled. */
   error?: string;
+  /** Files the run's stages finished for download (sink outputs), recorded at run end. */
+  artifacts?: RunArtifact[];
+}
+
+/** A file a stage finished for people to take away (`leads.csv`), served by the API and UI. */
+export interface RunArtifact {
+  /** The stage that wrote it. */
+  stage: string;
+  /** Its file name; with `stage`, names it in the run. */
+  name: string;
+  /** Path relative to the Sluice data folder (`plugin-data/csv-export/runs/<run>/leads.csv`). */
+  path: string;
+  /** Size in bytes when the run recorded it. */
+  bytes: number;
 }
 
 /** Counters of one stage. */

@@ -4,11 +4,11 @@
  * through the engine. Shared by the scheduler and the webhook intake.
  * @module
  */
-import { basename, dirname, isAbsolute, join, resolve } from "../paths.ts";
+import { basename, dirname } from "../paths.ts";
 import type { Engine } from "../engine/engine.ts";
 import { prepareRun, type StageDefaults } from "../engine/prepare.ts";
 import { resolveInputs } from "../pipeline/inputs.ts";
-import { type PluginRegistry, type ResolvedPlugin, resolvePluginRef } from "../plugins/manifest.ts";
+import type { PluginRegistry, ResolvedPlugin } from "../plugins/manifest.ts";
 import {
   FINAL_STATES,
   type RunGuard,
@@ -16,7 +16,6 @@ import {
   type Store,
   type TriggerInfo,
 } from "../store/store.ts";
-import type { Pipeline } from "../pipeline/model.ts";
 import type { CatalogEntry } from "./pipeline_catalog.ts";
 import { writeInputFile } from "./webhook_body.ts";
 
@@ -142,7 +141,8 @@ export class RunLauncher {
       file: r.entry.file,
       registry: this.#registry,
       inputs,
-      inputFile: r.inputFile ?? this.#sourcePath(pipeline),
+      inputFile: r.inputFile,
+      dataDir: this.#o.dataDir,
       trigger: r.trigger,
       defaults: this.#o.defaults,
       id: r.id,
@@ -154,20 +154,6 @@ export class RunLauncher {
       else await writeInputFile(dirname(r.inputFile), basename(r.inputFile), r.inputText);
     }
     return await this.#o.engine.createRun(run, r.guard);
-  }
-
-  /**
-   * The file a run without an input file reads: the source's relative `with.path` in its plugin's
-   * data folder (an absolute or templated path is left to `prepareRun`).
-   */
-  #sourcePath(pipeline: Pipeline): string | undefined {
-    const path = pipeline.source.with?.path;
-    if (this.#o.dataDir === undefined || typeof path !== "string" || path === "") return undefined;
-    if (path.includes("${{") || isAbsolute(path)) return undefined;
-    const plugin = resolvePluginRef(this.#registry, pipeline.source.plugin);
-    if (!plugin) return undefined; // prepareRun names the missing plugin
-    const folder = plugin.manifest.name.replace("/", "__");
-    return resolve(join(this.#o.dataDir, "plugin-data", folder, path));
   }
 
   /** Whether {@linkcode RunLauncher.start} can take `guard` (the run store is on its database). */

@@ -171,5 +171,6 @@ export default definePlugin<Config, State>({
       after: keyed?.after,
     });
     if (!r.alreadyDone) log.info(`csv-export: wrote ${state.file} from ${r.parts} chunk(s)`);
+    return { files: [state.file] }; // the run offers it for download
   },
 });

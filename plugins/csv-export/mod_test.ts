@@ -27,14 +27,14 @@ Deno.test("csv-export: retried chunks never duplicate rows; finish is idempotent
     assert.deepEqual(out0.items, items.slice(0, 2), "a sink passes its input through unchanged");
     await p.process(items.slice(2), 1);
     await p.process(items.slice(0, 2), 0); // chunk 0 retried
-    await p.finish();
     const file = join(dataDir, "runs", "test-run", "leads.csv");
+    assert.deepEqual(await p.finish(), { files: [file] }, "finish names the file for download");
     const text = await Deno.readTextFile(file);
     assert.equal(
       text,
       'domain,name,status\r\na.com,"Café, ""Zur Post""",parked\r\nc.com,C,for_sale\r\n',
     );
-    await p.finish();
+    assert.deepEqual(await p.finish(), { files: [file] }, "again after a repeated finish");
     assert.equal(await Deno.readTextFile(file), text);
   } finally {
     await Deno.remove(dataDir, { recursive: true });

@@ -88,5 +88,6 @@ export default definePlugin<Config, State>({
       mapPart: (config.unique ?? true) ? uniqueLines() : undefined,
     });
     if (!r.alreadyDone) log.info(`jsonl-export: wrote ${state.file} from ${r.parts} chunk(s)`);
+    return { files: [state.file] }; // the run offers it for download
   },
 });

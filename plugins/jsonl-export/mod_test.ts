@@ -17,9 +17,10 @@ Deno.test("jsonl-export: leads only, whole items, retries overwrite their part",
     const out = await p.process(items.slice(0, 2), 0);
     assert.deepEqual(out.items, items.slice(0, 2));
     await p.process(items.slice(2), 1); // retry of chunk 1
-    await p.finish();
-    await p.finish();
-    const lines = (await Deno.readTextFile(join(dataDir, "runs", "test-run", "leads.jsonl")))
+    const file = join(dataDir, "runs", "test-run", "leads.jsonl");
+    assert.deepEqual(await p.finish(), { files: [file] }, "finish names the file for download");
+    assert.deepEqual(await p.finish(), { files: [file] });
+    const lines = (await Deno.readTextFile(file))
       .trimEnd().split("\n").map((l) => JSON.parse(l));
     assert.deepEqual(lines, [items[0], items[2]]);
   } finally {

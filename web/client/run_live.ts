@@ -75,14 +75,18 @@ export function startRunLive(): void {
     last = JSON.parse((ev as MessageEvent).data) as RunDetailView;
     applyDetail(last);
   });
-  es.addEventListener("end", () => {
+  es.addEventListener("end", (ev) => {
     es.close();
     root.dataset.final = "1";
     const note = byId("live-note");
     if (note) note.textContent = " Finished.";
     const rejected = last?.stageDetails.some((s) => s.counters.rejected > 0) ?? false;
-    // Dead letters and rejected items are listed below the table: show them.
-    if (last && (last.deadLetters > 0 || rejected)) location.reload();
+    const end = JSON.parse((ev as MessageEvent).data) as { state?: string };
+    // Dead letters, rejected items and (once it succeeded) the run's files are shown by the
+    // server-rendered page: load it again.
+    if ((last && (last.deadLetters > 0 || rejected)) || end.state === "succeeded") {
+      location.reload();
+    }
   });
   es.onerror = () => {
     const note = byId("live-note");

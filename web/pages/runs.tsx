@@ -5,7 +5,7 @@
  * @module
  */
 import type { DeadLetter, RunRecord } from "../../core/store/store.ts";
-import { duration, num, shortPaths, when } from "../format.ts";
+import { duration, fileSize, num, shortPaths, when } from "../format.ts";
 import { Empty, JsonData, LongText, StateBadge } from "../layout.tsx";
 import { percent, runProgress } from "../progress.ts";
 
@@ -136,6 +136,8 @@ export interface RunDetailView {
     };
   }[];
   deadLetters: number;
+  /** Files the run's stages finished for download (present once it succeeded). */
+  artifacts?: { stage: string; name: string; bytes: number; url: string }[];
 }
 
 /** One rejected item or error, tagged by stage and chunk. */
@@ -309,6 +311,19 @@ export function RunPage(
           )}
         </p>
       </div>
+      {(d.artifacts?.length ?? 0) > 0 && (
+        <section aria-labelledby="files-h" id="run-files">
+          <h2 id="files-h">Files</h2>
+          <ul>
+            {d.artifacts!.map((a) => (
+              <li>
+                <a href={a.url} download={a.name}>{a.name}</a>{" "}
+                <span class="sub">{`${fileSize(a.bytes)} · written by ${a.stage}`}</span>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
       <p class="overall">
         <label for="overall-bar">Overall</label>
         <progress

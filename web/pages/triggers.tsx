@@ -1,10 +1,9 @@
-// deno-lint-ignore-file jsx-key -- rendered once on the server: no reconciliation, no keys
 /**
  * Schedules and webhooks: each cron trigger with its next fire times and pause/resume; each
  * webhook with its URL, a copyable signed `curl` example and its last deliveries.
  * @module
  */
-import type { ScheduleInfo } from "../../core/http/deps.ts";
+import type { ScheduleFire, ScheduleInfo } from "../../core/http/deps.ts";
 import type { DeliveryRecord } from "../../core/triggers/trigger_store.ts";
 import { when } from "../format.ts";
 import { Empty } from "../layout.tsx";
@@ -59,6 +58,35 @@ export function signingExample(
   }
 }
 
+/**
+ * A fire time as the schedule's zone has it (`2026-11-30 06:00 +01:00`, its UTC time in the
+ * title), or in UTC when the schedule has no zone.
+ */
+function NextTime(p: { utc: string; local?: string }) {
+  const m = p.local && /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d(?::\d\d)?)(.*)$/.exec(p.local);
+  if (!m || m[3] === "Z" || m[3] === "+00:00") return <div>{when(p.utc)}</div>;
+  const time = m[2].endsWith(":00") && m[2].length === 8 ? m[2].slice(0, 5) : m[2];
+  return <div title={when(p.utc)}>{`${m[1]} ${time} ${m[3]}`}</div>;
+}
+
+/** What the latest occurrence did: the run it started, or why it did not start one. */
+function LastFire(p: { f: ScheduleFire }) {
+  const f = p.f;
+  return (
+    <div class={f.outcome === "failed" || f.outcome === "missed" ? "err" : undefined}>
+      {f.outcome}
+      {f.catchUp ? " (catch-up)" : ""}
+      {f.runId && (
+        <>
+          {" "}
+          <a href={`/runs/${f.runId}`}>{f.runId}</a>
+        </>
+      )} <span class="sub">{when(f.scheduledAt)}</span>
+      {f.reason && <div class="sub">{f.reason}</div>}
+    </div>
+  );
+}
+
 /** The triggers page body. */
 export function TriggersPage(
   p: { schedules?: ScheduleInfo[]; hooks: HookRow[]; canOperate: boolean },
@@ -85,6 +113,7 @@ export function TriggersPage(
                     <th scope="col">Cron</th>
                     <th scope="col">Overlap</th>
                     <th scope="col">Next fire times</th>
+                    <th scope="col">Last occurrence</th>
                     <th scope="col">State</th>
                   </tr>
                 </thead>
@@ -102,7 +131,14 @@ export function TriggersPage(
                       <td>
                         {s.paused
                           ? <span class="sub">paused</span>
-                          : s.next.slice(0, 3).map((n) => <div>{when(n)}</div>)}
+                          : s.next.slice(0, 3).map((n, i) => (
+                            <NextTime utc={n} local={s.nextLocal?.[i]} />
+                          ))}
+                      </td>
+                      <td>
+                        {s.lastFire
+                          ? <LastFire f={s.lastFire} />
+                          : <span class="sub">none yet</span>}
                       </td>
                       <td>
                         {s.enabled === false ? "disabled" : s.paused ? "paused" : "active"}{" "}
