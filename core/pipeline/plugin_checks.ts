@@ -8,6 +8,7 @@ import semver from "semver";
 import type { PluginRegistry, ResolvedPlugin } from "../plugins/manifest.ts";
 import { splitPluginRef } from "../plugins/manifest.ts";
 import { findWidenings } from "../plugins/permissions.ts";
+import { PluginApprovalError, PluginIntegrityError } from "../plugins/registry.ts";
 import { schemaPropertiesAt, validateConfig } from "./config_schema.ts";
 import { pathString, suggestion, suggestionOr } from "./problem.ts";
 import type { Permissions } from "../../sdk/types.ts";
@@ -114,7 +115,18 @@ function resolvePlugin(
     report(at, `${label}: "${range}" is not a valid version range; write e.g. ${name}@^1`);
     return undefined;
   }
-  const found = registry.resolve(name, range);
+  let found: ResolvedPlugin | undefined;
+  try {
+    found = registry.resolve(name, range);
+  } catch (e) {
+    // An installed plugin whose files changed, or that asks for more than was approved: the run
+    // would refuse it; say so at the stage that uses it.
+    if (e instanceof PluginIntegrityError || e instanceof PluginApprovalError) {
+      report(at, `${label}: ${e.message}`);
+      return undefined;
+    }
+    throw e;
+  }
   if (found) return found;
   const all = registry.list();
   const versions = all.filter((p) => p.manifest.name === name).map((p) => p.manifest.version);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import semver from "semver";
 import { Manifest, type PluginRegistry, type ResolvedPlugin } from "../plugins/manifest.ts";
 import { formatProblem, parsePipeline, type ParseResult } from "./parse.ts";
+import { PluginApprovalError, PluginIntegrityError } from "../plugins/registry.ts";
 
 /** A registry over fixed manifests, resolving ranges with semver like the real one. */
 function registry(manifests: unknown[]): PluginRegistry {
@@ -146,6 +147,51 @@ Deno.test("unknown plugins, unmatched ranges and bad ranges", () => {
     "8:13",
   );
   assert.equal(at(r, '"not-a-range" is not a valid version range'), "10:13");
+});
+
+Deno.test("an installed plugin that was tampered with or never approved is reported at its stage", () => {
+  const refusing: PluginRegistry = {
+    list: REGISTRY.list,
+    resolve(name, range) {
+      if (name === "web-probe") {
+        throw new PluginIntegrityError({
+          plugin: "web-probe",
+          version: "2.0.0",
+          dir: "/plugins/web-probe@2.0.0",
+          expected: "sha256-aaa",
+          actual: "sha256-bbb",
+          source: "./web-probe",
+        });
+      }
+      if (name === "csv-source") {
+        throw new PluginApprovalError("csv-source", "1.2.0", ["connect to evil.example:443"], "x");
+      }
+      return REGISTRY.resolve(name, range);
+    },
+  };
+  const r = parsePipeline(
+    lines(
+      "name: x",
+      "source:",
+      "  plugin: csv-source",
+      "stages:",
+      "  - id: a",
+      "    plugin: web-probe",
+    ),
+    "p.yaml",
+    { registry: refusing },
+  );
+  assert.equal(
+    at(
+      r,
+      'stage "a" (stages[0]): plugin web-probe@2.0.0 in /plugins/web-probe@2.0.0 does not match',
+    ),
+    "6:13",
+  );
+  assert.equal(
+    at(r, "plugin csv-source@1.2.0 asks for permissions that were never approved"),
+    "3:11",
+  );
 });
 
 Deno.test("plugin kinds: the source needs a source plugin, stages must not use one", () => {
