@@ -10,7 +10,8 @@ import { Engine } from "../engine/engine.ts";
 import type { StageDefaults } from "../engine/prepare.ts";
 import { openRegistry, type Registry } from "../plugins/registry.ts";
 import { SandboxExecutor } from "../sandbox/executor.ts";
-import { openKvBackend } from "../store/kv_backend.ts";
+import { KvStore, openKvBackend } from "../store/kv_backend.ts";
+import { startKvRetention } from "../store/kv_retention.ts";
 import { maskUrl } from "../store/pg/connect.ts";
 import { checkClockSkew } from "../store/pg/clock_check.ts";
 import { openPgBackend, type PgBackend } from "../store/pg/pg_backend.ts";
@@ -148,15 +149,25 @@ export function storeLabel(ctx: CliContext): string {
 }
 
 /**
- * Starts cluster housekeeping (recovery safety net, retention) when `backend` is PostgreSQL;
- * returns its stop function.
+ * Starts housekeeping: on PostgreSQL the cluster maintenance (recovery safety net, retention);
+ * on Deno KV the retention of `store.retention` when it is set. Returns its stop function.
  */
 export function startHousekeeping(
   ctx: CliContext,
   backend: Backend,
   engine: Engine,
 ): () => Promise<void> {
-  if (!("sql" in backend)) return () => Promise.resolve();
+  if (!("sql" in backend)) {
+    const retentionMs = ctx.config.store.retention;
+    if (!retentionMs || !(backend.store instanceof KvStore)) return () => Promise.resolve();
+    const r = startKvRetention({
+      store: backend.store,
+      retentionMs,
+      dataDir: ctx.config.dataDir,
+      log: ctx.log.child({ component: "retention" }),
+    });
+    return () => r.close();
+  }
   const m = startMaintenance({
     backend: backend as PgBackend,
     recover: () => engine.recover(),

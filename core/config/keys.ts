@@ -81,8 +81,8 @@ export const CONFIG_KEYS = [
     parse: "duration",
     allowed: DURATION,
     description:
-      "PostgreSQL store: delete finished runs (with their items) this long after they finish; " +
-      "unset keeps them",
+      "Delete finished runs (items, stage outputs, log, the input files Sluice wrote) this long " +
+      "after they finish, on either store; unset keeps them",
   },
   {
     key: "store.visibilityTimeout",

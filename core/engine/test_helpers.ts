@@ -91,6 +91,7 @@ export async function testEngine(
         inputFile: o.inputFile,
         trigger: { kind: "cli" },
         defaults: opts.defaults ?? FAST,
+        now: opts.now?.(), // created by the engine's clock, as the engine times the run
       });
       return await engine.createRun(run);
     },

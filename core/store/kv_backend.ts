@@ -34,6 +34,7 @@ import {
   COUNTER_NAMES,
   type DeadLetter,
   emptyCounters,
+  FINAL_STATES,
   GuardFailedError,
   type RawChunk,
   type RunFilter,
@@ -629,6 +630,38 @@ export class KvStore implements Store {
       out.push(e.value);
     }
     return out;
+  }
+
+  /**
+   * Deletes up to `batch` finished runs (with their items, chunk files and log) that finished
+   * before `before` (epoch ms); returns how many, and adds their input files to `inputFiles` when
+   * given. Runs are found through the state index, oldest created first: a run created at or
+   * after `before` cannot have finished before it.
+   */
+  async purgeFinished(before: number, batch = 100, inputFiles?: string[]): Promise<number> {
+    await this.migrate();
+    let purged = 0;
+    for (const state of FINAL_STATES) {
+      const ids: string[] = [];
+      for await (
+        const e of this.#kv.list({
+          start: ["runs_by_state", state],
+          end: ["runs_by_state", state, before],
+        })
+      ) {
+        ids.push(e.key[3] as string);
+        if (purged + ids.length >= batch * 4) break; // finished late ones are skipped below
+      }
+      for (const id of ids) {
+        if (purged >= batch) return purged;
+        const run = await this.getRun(id);
+        if (!run || run.finishedAt === undefined || run.finishedAt >= before) continue;
+        await this.deleteRun(id);
+        if (run.inputFile) inputFiles?.push(run.inputFile);
+        purged++;
+      }
+    }
+    return purged;
   }
 
   async deleteRun(id: string): Promise<void> {

@@ -6,8 +6,7 @@
  * buckets and dead concurrency slots.
  * @module
  */
-import { resolve } from "node:path";
-import { isInside } from "../../../sdk/runtime/sandbox_args.ts";
+import { removeInputFiles } from "../purged_files.ts";
 import { type Logger, silentLogger } from "../../telemetry/log.ts";
 import type { PgBackend } from "./pg_backend.ts";
 
@@ -90,18 +89,4 @@ export function startMaintenance(o: MaintenanceOptions): Maintenance {
       await b.limits.releaseLease(MAINTENANCE_LEASE, b.workerId).catch(() => {});
     },
   };
-}
-
-/** Deletes the input files Sluice wrote for purged runs (under `uploads/` or `webhooks/`). */
-async function removeInputFiles(dataDir: string, files: string[], log: Logger): Promise<void> {
-  const owned = ["uploads", "webhooks"].map((d) => resolve(dataDir, d));
-  for (const file of files) {
-    const full = resolve(file);
-    if (!owned.some((dir) => isInside(dir, full))) continue;
-    await Deno.remove(full).catch((e) => {
-      if (!(e instanceof Deno.errors.NotFound)) {
-        log.warn("could not delete a purged run's input file", { file: full, error: e.message });
-      }
-    });
-  }
 }
