@@ -1,16 +1,6 @@
 import assert from "node:assert/strict";
 import { join, ROOT } from "../paths.ts";
-
-async function readUntil(reader: ReadableStreamDefaultReader<string>, re: RegExp, seen: string[]) {
-  let text = seen.join("");
-  while (!re.test(text)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`server exited; output:\n${text}`);
-    seen.push(value);
-    text += value;
-  }
-  return text.match(re)!;
-}
+import { readUntil } from "./test_support.ts";
 
 Deno.test("sluice serve: prints the admin token once, serves the API, runs a pipeline in the sandbox, stops on SIGTERM", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sluice-serve-" });

@@ -165,3 +165,22 @@ stages:
       value: A
 ${extra}`;
 }
+
+/**
+ * Reads a process's output until `re` matches all of it so far (kept in `seen`, for later
+ * calls); throws with the output when the process ends first.
+ */
+export async function readUntil(
+  reader: ReadableStreamDefaultReader<string>,
+  re: RegExp,
+  seen: string[],
+): Promise<RegExpMatchArray> {
+  let text = seen.join("");
+  while (!re.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`server exited; output:\n${text}`);
+    seen.push(value);
+    text += value;
+  }
+  return text.match(re)!;
+}

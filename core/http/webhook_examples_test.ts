@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { join, ROOT } from "../paths.ts";
 import { signingExample } from "../../web/pages/triggers.tsx";
+import { readUntil } from "./test_support.ts";
 
 /** The fenced blocks of one `## ` section of the README, in order. */
 function readmeBlocks(readme: string, heading: string): { lang: string; text: string }[] {
@@ -17,17 +18,6 @@ function readmeBlocks(readme: string, heading: string): { lang: string; text: st
     lang: m[1],
     text: m[2],
   }));
-}
-
-async function readUntil(reader: ReadableStreamDefaultReader<string>, re: RegExp, seen: string[]) {
-  let text = seen.join("");
-  while (!re.test(text)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`server exited; output:\n${text}`);
-    seen.push(value);
-    text += value;
-  }
-  return text.match(re)!;
 }
 
 async function bash(
