@@ -53,7 +53,7 @@ export interface SetupContext<C> {
   /** Run inputs after defaults. */
   inputs: Readonly<Record<string, unknown>>;
   /** Run, stage and plugin identity. */
-  run: { id: string; stage: string };
+  run: RunInfo;
   /** The run's input file (sources), when the run has one. */
   inputFile?: string;
   /** The plugin's writable data folder (absolute). */
@@ -94,6 +94,18 @@ export interface PluginDefinition<C = Record<string, unknown>, S = unknown> {
    * it finished (`{ files: [path] }`): the run offers them for download as its artifacts.
    */
   finish?(ctx: CallContext<C, S>): void | FinishResult | Promise<void | FinishResult>;
+}
+
+/** What a plugin knows of the run it serves (`ctx.run`). */
+export interface RunInfo {
+  /** The run id. */
+  id: string;
+  /** The stage's id in the pipeline. */
+  stage: string;
+  /** The pipeline's name (absent in old hosts and some tests). */
+  pipeline?: string;
+  /** When the run started (epoch ms), the same for every stage and after a resume. */
+  startedAt?: number;
 }
 
 /**

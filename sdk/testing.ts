@@ -63,6 +63,8 @@ export interface PluginTestOptions {
   hostConfig?: string;
   /** DENO_DIR for the plugin process; default: the host's. */
   denoDir?: string;
+  /** What the plugin sees as `ctx.run` besides its stage; default id `test-run`. */
+  run?: { id?: string; pipeline?: string; startedAt?: number };
 }
 
 /** Options of {@linkcode runPlugin}. */
@@ -154,7 +156,7 @@ export async function openPlugin(opts: PluginTestOptions): Promise<PluginHarness
         config: opts.config ?? {},
         secrets: opts.secrets ?? {},
         inputs: opts.inputs ?? {},
-        run: { id: "test-run", stage: manifest.name },
+        run: { id: "test-run", ...opts.run, stage: manifest.name },
         inputFile: opts.inputFile,
         dataDir,
         network: opts.network,

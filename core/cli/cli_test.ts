@@ -351,6 +351,29 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
         );
       },
     );
+    await t.step("seen-before: a second run of the same list delivers no lead twice", async () => {
+      await Deno.writeTextFile(
+        join(dir, "weekly.yaml"),
+        "name: weekly\nsource: { plugin: jsonl-source, with: { key: id } }\nstages:\n" +
+          "  - { id: mark, plugin: set-fields, with: { set: { lead: true } } }\n" +
+          "  - { id: only-new, plugin: seen-before }\n",
+      );
+      await Deno.writeTextFile(join(dir, "week1.jsonl"), '{"id":"a"}\n{"id":"b"}\n');
+      await Deno.writeTextFile(join(dir, "week2.jsonl"), '{"id":"b"}\n{"id":"c"}\n');
+      const leads = async (input: string, out: string) => {
+        const r = await sluice(["run", "weekly.yaml", "--input", input, "--out", out], env, dir);
+        assert.equal(r.code, 0, r.stderr);
+        return (await Deno.readTextFile(join(dir, out))).trim().split("\n").map((l) =>
+          JSON.parse(l)
+        ).map((i) => [i.key, i.lead]);
+      };
+      assert.deepEqual(await leads("week1.jsonl", "w1.jsonl"), [["a", true], ["b", true]]);
+      assert.deepEqual(
+        await leads("week2.jsonl", "w2.jsonl"),
+        [["b", false], ["c", true]],
+        "b was delivered in week 1 (the pipeline's name is the memory's scope)",
+      );
+    });
     await t.step("the summary names the files the export stages wrote", async () => {
       await Deno.writeTextFile(
         join(dir, "export.yaml"),

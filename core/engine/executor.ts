@@ -26,6 +26,10 @@ export interface EffectivePermissions {
 /** Everything needed to start instances of one stage's plugin for one run. */
 export interface StageSpec {
   runId: string;
+  /** The run's pipeline name. */
+  pipeline?: string;
+  /** When the run started (epoch ms). */
+  startedAt?: number;
   /** Stage id from the pipeline (`source` for the source by default). */
   stageId: string;
   /** 0 for the source, 1.. for `stages`. */
@@ -56,6 +60,18 @@ export interface StageSpec {
   inputs: Record<string, unknown>;
   /** Network settings handed to the plugin. */
   network?: NetworkSettings;
+}
+
+/** What a plugin learns of its run (`ctx.run`) from a stage spec. */
+export function runInfo(
+  spec: Pick<StageSpec, "runId" | "stageId" | "pipeline" | "startedAt">,
+): { id: string; stage: string; pipeline?: string; startedAt?: number } {
+  return {
+    id: spec.runId,
+    stage: spec.stageId,
+    ...(spec.pipeline === undefined ? {} : { pipeline: spec.pipeline }),
+    ...(spec.startedAt === undefined ? {} : { startedAt: spec.startedAt }),
+  };
 }
 
 /** Per-call context. */

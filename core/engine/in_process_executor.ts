@@ -10,6 +10,7 @@ import { join, toFileUrl } from "../paths.ts";
 import {
   type CallContext,
   PluginError,
+  runInfo,
   type StageExecutor,
   type StageInstance,
   type StageSpec,
@@ -60,7 +61,7 @@ export class InProcessExecutor implements StageExecutor {
       config: spec.config,
       secrets: spec.secrets,
       inputs: spec.inputs,
-      run: { id: spec.runId, stage: spec.stageId },
+      run: runInfo(spec),
       inputFile: spec.inputFile,
       dataDir: spec.dataDir,
       network: spec.network,

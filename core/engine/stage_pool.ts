@@ -121,6 +121,8 @@ export class StagePool {
     }
     return await this.#o.executor.open({
       runId: run.id,
+      pipeline: run.pipeline,
+      startedAt: run.startedAt,
       stageId: st.id,
       stageIndex: index,
       plugin,

@@ -25,7 +25,7 @@ import {
 import { buildSandboxCommand } from "../../sdk/runtime/sandbox_args.ts";
 import { maskSecrets } from "../../sdk/runtime/secret_mask.ts";
 import type { CallContext, StageExecutor, StageInstance, StageSpec } from "../engine/executor.ts";
-import { PluginError } from "../engine/executor.ts";
+import { PluginError, runInfo } from "../engine/executor.ts";
 import { type PoolUser, SharedPool } from "./pool.ts";
 import { describeStage, toPluginError } from "./errors.ts";
 import { SandboxError } from "../../sdk/runtime/sandbox_error.ts";
@@ -570,7 +570,7 @@ export class SandboxStage implements StageInstance, PoolUser<SandboxProcess> {
       config: spec.config,
       secrets: spec.secrets,
       inputs: spec.inputs,
-      run: { id: spec.runId, stage: spec.stageId },
+      run: runInfo(spec),
       inputFile,
       dataDir: spec.dataDir,
       network: spec.network,

@@ -65,6 +65,17 @@ Deno.test("sandbox runs a transform, reuses its instance and routes logs and met
         value: 2,
       },
     ]);
+    // ctx.run: the run, the stage, and since the stage spec has them the pipeline and start.
+    const spec = makeSpec(plugin, `${tmp}/data`, { pipeline: "weekly", startedAt: 1_700_000 });
+    const withRun = await executor.open({ ...spec, runId: "run-2" });
+    const seen = await withRun.process([{ key: "r", op: "run" }], ctx());
+    assert.deepEqual(seen.items[0].run, {
+      id: "run-2",
+      stage: "stage-a",
+      pipeline: "weekly",
+      startedAt: 1_700_000,
+    });
+    await withRun.close();
     const first = await stage.process([{ key: "p", op: "pid" }], ctx());
     const second = await stage.process([{ key: "p", op: "pid" }], ctx());
     assert.equal(first.items[0].pid, second.items[0].pid, "the warm instance is reused");

@@ -17,6 +17,7 @@ import type {
   CallContext,
   LogLevel,
   PluginDefinition,
+  RunInfo,
   SetupContext,
   TraceContext,
 } from "../plugin.ts";
@@ -27,7 +28,7 @@ export interface InstanceInit {
   config: Record<string, unknown>;
   secrets: Record<string, string>;
   inputs: Record<string, unknown>;
-  run: { id: string; stage: string };
+  run: RunInfo;
   inputFile?: string;
   dataDir: string;
   /** Network settings (absent: {@link DEFAULT_NETWORK}). */

@@ -53,6 +53,8 @@ export default definePlugin<{ tag?: string }, { calls: number }>({
           return [{ ...item, secret: ctx.secrets.TOKEN }];
         case "pid":
           return [{ ...item, pid: Deno.pid, calls: ctx.state.calls }];
+        case "run":
+          return [{ ...item, run: { ...ctx.run } }];
       }
     }
     ctx.metrics.count("echoed", items.length);

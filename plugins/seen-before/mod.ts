@@ -1,0 +1,131 @@
+/**
+ * seen-before: remembers the leads each successful run delivered and, in later runs, marks,
+ * un-leads or drops the leads delivered before, so a weekly run over the same CRM export sends
+ * the sales team only new leads.
+ *
+ * Memory: `<data folder>/ledger/<scope>/<run id>.jsonl`, one `[key, startedAt]` line per new lead
+ * of that run. Each chunk writes its new keys to its own part (overwritten on retry); `finish`,
+ * which runs only when the whole run succeeded, joins the parts into the run's file (temp file and
+ * rename, so a second `finish` changes nothing). A run that fails remembers nothing: its leads
+ * count as new in the next run, as they may never have reached anyone.
+ * @module
+ */
+import { join } from "node:path";
+import { definePlugin, type Item } from "@sluice/sdk";
+import { finalizeParts, safeSegment, writePart } from "@sluice/sdk/sink/part_files.ts";
+
+interface Config {
+  scope?: string;
+  action?: "unlead" | "drop" | "mark";
+  forgetAfterDays?: number;
+}
+
+/** When a key was last delivered, and by which run. */
+interface Delivery {
+  run: string;
+  at: number;
+}
+
+interface State {
+  /** This run's memory file (its parts are beside it until `finish`). */
+  file: string;
+  /** Keys delivered by earlier runs of the scope (the latest delivery of each). */
+  seen: Map<string, Delivery>;
+  /** This run's start: the time its new leads are remembered with. */
+  at: number;
+  /** Deliveries before this are forgotten (undefined: none are). */
+  cutoff?: number;
+}
+
+const DAY_MS = 86_400_000;
+const RUN_FILE = /^(.+)\.jsonl$/;
+
+/** Reads the memory files of a scope, leaving out `ownFile` (a resumed run's own). */
+async function loadLedger(dir: string, ownFile: string): Promise<Map<string, Delivery>> {
+  const seen = new Map<string, Delivery>();
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(dir));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return seen;
+    throw e;
+  }
+  for (const e of entries) {
+    const m = RUN_FILE.exec(e.name);
+    if (!e.isFile || !m || join(dir, e.name) === ownFile) continue;
+    const text = await Deno.readTextFile(join(dir, e.name));
+    for (const line of text.split("\n")) {
+      if (!line) continue;
+      const [key, at] = JSON.parse(line) as [string, number];
+      const had = seen.get(key);
+      if (!had || had.at < at) seen.set(key, { run: m[1], at });
+    }
+  }
+  return seen;
+}
+
+export default definePlugin<Config, State>({
+  async setup({ config, dataDir, run }) {
+    const scope = config.scope ?? run.pipeline;
+    if (scope === undefined) {
+      throw new Error("seen-before: the host did not name the pipeline; set with.scope");
+    }
+    if (!/^[A-Za-z0-9._-]+$/.test(scope) || /^\.+$/.test(scope)) {
+      throw new Error(
+        `seen-before: with.scope ${JSON.stringify(scope)} may hold letters, digits, . _ and - ` +
+          "only; it names the memory folder",
+      );
+    }
+    const dir = join(dataDir, "ledger", scope);
+    const file = join(dir, `${safeSegment(run.id)}.jsonl`);
+    const at = run.startedAt ?? Date.now();
+    const days = config.forgetAfterDays;
+    return {
+      file,
+      seen: await loadLedger(dir, file),
+      at,
+      cutoff: days === undefined ? undefined : at - days * DAY_MS,
+    };
+  },
+  async process(items, { config, state, chunk, metrics }) {
+    const action = config.action ?? "unlead";
+    const fresh: string[] = [];
+    const out: Item[] = [];
+    let seenBefore = 0;
+    for (const item of items) {
+      if (item.lead !== true) {
+        out.push(item);
+        continue;
+      }
+      const prev = state.seen.get(item.key);
+      if (!prev || (state.cutoff !== undefined && prev.at < state.cutoff)) {
+        fresh.push(item.key);
+        out.push(item);
+        continue;
+      }
+      seenBefore++;
+      if (action === "drop") continue;
+      const when = new Date(prev.at).toISOString();
+      const marked = { ...item, seen_before: { run: prev.run, at: when } };
+      out.push(
+        action === "mark" ? marked : {
+          ...marked,
+          lead: false,
+          lead_reason: `already delivered as a lead by run ${prev.run} on ${when.slice(0, 10)}`,
+        },
+      );
+    }
+    await writePart(
+      state.file,
+      chunk,
+      fresh.map((k) => JSON.stringify([k, state.at]) + "\n").join(""),
+    );
+    metrics.count("new_leads", fresh.length);
+    metrics.count("seen_before", seenBefore);
+    return out;
+  },
+  async finish({ state, log }) {
+    const r = await finalizeParts(state.file);
+    if (!r.alreadyDone) log.info(`seen-before: remembered this run's new leads in ${state.file}`);
+  },
+});

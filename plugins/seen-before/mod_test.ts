@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import { openPlugin } from "@sluice/sdk/testing.ts";
+import type { Item } from "@sluice/sdk";
+
+const dir = new URL(".", import.meta.url);
+const DAY = 86_400_000;
+const lead = (key: string, lead = true): Item => ({ key, domain: key, lead, lead_reason: "x" });
+
+/** One run of the plugin over `chunks` (chunk index = position); `finish` only when it succeeds. */
+async function run(
+  dataDir: string,
+  id: string,
+  startedAt: number,
+  chunks: Item[][],
+  o: { config?: Record<string, unknown>; succeeds?: boolean; retry?: number } = {},
+): Promise<Item[]> {
+  await using p = await openPlugin({
+    dir,
+    dataDir,
+    config: o.config,
+    run: { id, pipeline: "weekly-leads", startedAt },
+  });
+  const out: Item[] = [];
+  for (const [i, items] of chunks.entries()) out.push(...(await p.process(items, i)).items);
+  if (o.retry !== undefined) await p.process(chunks[o.retry], o.retry); // a retried chunk
+  if (o.succeeds ?? true) await p.finish();
+  return out;
+}
+
+Deno.test("seen-before: a later run un-leads what an earlier successful run delivered; failed runs remember nothing", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    const t0 = Date.parse("2026-11-02T06:00:00Z");
+    const first = await run(dataDir, "r1", t0, [[lead("a.com"), lead("b.com", false)], [
+      lead("c.com"),
+    ]], { retry: 0 });
+    assert.deepEqual(first.map((i) => [i.key, i.lead]), [
+      ["a.com", true],
+      ["b.com", false],
+      ["c.com", true],
+    ], "the first run passes everything on");
+
+    // A run that fails (no finish) remembers nothing: d.com stays new for the next run.
+    await run(dataDir, "r2", t0 + DAY, [[lead("d.com")]], { succeeds: false });
+
+    const next = await run(dataDir, "r3", t0 + 7 * DAY, [[
+      lead("a.com"),
+      lead("b.com"),
+      lead("c.com", false),
+      lead("d.com"),
+    ]]);
+    const byKey = new Map(next.map((i) => [i.key, i]));
+    assert.equal(byKey.get("a.com")!.lead, false);
+    assert.equal(
+      byKey.get("a.com")!.lead_reason,
+      "already delivered as a lead by run r1 on 2026-11-02",
+    );
+    assert.deepEqual(byKey.get("a.com")!.seen_before, {
+      run: "r1",
+      at: "2026-11-02T06:00:00.000Z",
+    });
+    assert.equal(byKey.get("b.com")!.lead, true, "b.com was no lead in r1: new now");
+    assert.equal(byKey.get("c.com")!.seen_before, undefined, "not a lead now: left alone");
+    assert.equal(byKey.get("d.com")!.lead, true, "r2 failed: d.com was never delivered");
+
+    // drop and mark, and forgetting after a number of days.
+    const later = t0 + 30 * DAY;
+    const dropped = await run(
+      dataDir,
+      "r4",
+      later,
+      [[lead("a.com"), lead("b.com"), lead("e.com")]],
+      {
+        config: { action: "drop", forgetAfterDays: 25 },
+        succeeds: false,
+      },
+    );
+    assert.deepEqual(
+      dropped.map((i) => i.key),
+      ["a.com", "e.com"],
+      "a.com was last delivered 30 days ago (forgotten after 25); b.com 23 days ago (dropped)",
+    );
+    const marked = await run(dataDir, "r5", later, [[lead("b.com")]], {
+      config: { action: "mark" },
+      succeeds: false,
+    });
+    assert.deepEqual(marked.map((i) => [i.lead, i.seen_before]), [[true, {
+      run: "r3",
+      at: new Date(t0 + 7 * DAY).toISOString(),
+    }]]);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("seen-before: scopes keep separate memories; a resumed run does not see its own", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    const t = Date.parse("2026-11-02T06:00:00Z");
+    await run(dataDir, "r1", t, [[lead("a.com")]], { config: { scope: "berlin" } });
+    const other = await run(dataDir, "r2", t + DAY, [[lead("a.com")]]); // scope: the pipeline
+    assert.equal(other[0].lead, true);
+    const again = await run(dataDir, "r1", t, [[lead("a.com")]], { config: { scope: "berlin" } });
+    assert.equal(again[0].lead, true, "r1 resumed or finished twice: still its own lead");
+    await assert.rejects(
+      run(dataDir, "r3", t, [[lead("a.com")]], { config: { scope: ".." } }),
+      /with.scope "\.\." may hold letters, digits/,
+    );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
