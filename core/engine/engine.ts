@@ -785,7 +785,13 @@ export class Engine {
         const log = this.#pluginLog(run, run.stages[i], -1);
         const done = await inst.finish({ signal: this.#stop.signal, log });
         artifacts.push(
-          ...await stageArtifacts(this.#o.dataDir, run.stages[i], done, (m) => log("warn", m)),
+          ...await stageArtifacts(
+            this.#o.dataDir,
+            run.stages[i],
+            done,
+            (m) => log("warn", m),
+            artifacts,
+          ),
         );
       }
     } catch (e) {

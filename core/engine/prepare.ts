@@ -8,6 +8,8 @@ import { durationMs, type Pipeline, type SourceStage, type Stage } from "../pipe
 import { type PluginRegistry, resolvePluginRef, splitPluginRef } from "../plugins/manifest.ts";
 import type { RunRecord, StageSnapshot, TriggerInfo } from "../store/store.ts";
 import { isAbsolute, resolve } from "../paths.ts";
+import { effectivePermissions } from "../plugins/permissions.ts";
+import { isInside } from "../../sdk/runtime/sandbox_args.ts";
 import { pluginDataDir } from "./run_artifacts.ts";
 import { EngineError, newRunId } from "./engine.ts";
 
@@ -49,46 +51,101 @@ export interface PrepareOptions {
   dataDir?: string;
 }
 
+/** A source's literal `with.path`, resolved: where it points and whether it may be granted. */
+interface SourcePath {
+  /** The path as the pipeline gives it. */
+  given: string;
+  /** The absolute path it names (a relative one in the plugin's data folder). */
+  file: string;
+  /** The source plugin's data folder. */
+  folder: string;
+  /** True when `file` lies in `folder`: only then is it granted as the run's input file. */
+  inside: boolean;
+}
+
+function sourcePath(
+  pipeline: Pipeline,
+  registry: PluginRegistry,
+  dataDir: string | undefined,
+): SourcePath | undefined {
+  const given = pipeline.source.with?.path;
+  if (typeof given !== "string" || given === "" || given.includes("${{")) return undefined;
+  if (dataDir === undefined) return undefined;
+  const plugin = resolvePluginRef(registry, pipeline.source.plugin);
+  if (!plugin) return undefined;
+  const folder = resolve(pluginDataDir(dataDir, plugin.manifest.name));
+  const file = resolve(folder, given);
+  return { given, file, folder, inside: file !== folder && isInside(folder, file) };
+}
+
 /**
  * The file a source that names it in the pipeline (`with.path`) reads, as the run's input file:
  * the sandbox grants read of exactly that file, as it does for `--input` and uploads, and the
- * CLI and API check it exists before the run starts. An absolute path is taken as it is; a
- * relative one lies in the source plugin's data folder (never the server's working folder, which
- * differs between `sluice run`, a server and a container). Templated paths are left to the plugin.
+ * CLI and API check it exists before the run starts. A relative path lies in the source plugin's
+ * data folder (never the server's working folder, which differs between `sluice run`, a server
+ * and a container). Only a file inside that folder is granted: whoever may edit pipelines must
+ * not get a sandbox to read any file of the host (`/proc/1/environ`, the secrets file, the
+ * store) with `with.path: /…` or `../..`. A path outside the folder is left to the plugin, which
+ * can read it only when its approved `read` permissions cover it. Templated paths are left to
+ * the plugin too.
  */
 export function sourceInputFile(
   pipeline: Pipeline,
   registry: PluginRegistry,
   dataDir: string | undefined,
 ): string | undefined {
-  const path = pipeline.source.with?.path;
-  if (typeof path !== "string" || path === "" || path.includes("${{")) return undefined;
-  if (isAbsolute(path)) return resolve(path);
-  if (dataDir === undefined) return undefined;
+  const p = sourcePath(pipeline, registry, dataDir);
+  return p?.inside ? p.file : undefined;
+}
+
+/** True when the source stage's effective `read` permissions cover `file`. */
+function readGranted(
+  pipeline: Pipeline,
+  registry: PluginRegistry,
+  folder: string,
+  file: string,
+): boolean {
   const plugin = resolvePluginRef(registry, pipeline.source.plugin);
-  return plugin ? resolve(pluginDataDir(dataDir, plugin.manifest.name), path) : undefined;
+  if (!plugin) return false;
+  try {
+    const { read } = effectivePermissions(
+      plugin.approved ?? plugin.manifest.permissions,
+      pipeline.source.permissions,
+    );
+    return read.some((r) => isInside(resolve(folder, r), file));
+  } catch {
+    return false; // a widening: the run's creation reports it
+  }
 }
 
 /**
  * Why a run of `pipeline` without an input file cannot read the file its source names in
- * `with.path`, or undefined: the file is not there. Checked before a run is created.
+ * `with.path`, or undefined: the file is not there, or it lies outside the plugin's data folder
+ * and the paths approved for its plugin. Checked before a run is created.
  */
 export async function missingSourceFile(
   pipeline: Pipeline,
   registry: PluginRegistry,
   dataDir: string,
 ): Promise<string | undefined> {
-  const file = sourceInputFile(pipeline, registry, dataDir);
-  if (file === undefined) return undefined;
+  const p = sourcePath(pipeline, registry, dataDir);
+  if (p === undefined) return undefined;
+  if (!p.inside) {
+    // Decided without looking at the file: the answer must not tell whether a host path exists.
+    if (readGranted(pipeline, registry, p.folder, p.file)) return undefined;
+    return `the source (${pipeline.source.plugin}) reads with.path ${JSON.stringify(p.given)}, ` +
+      `which is outside the plugin's data folder ${p.folder}: a source may read only files in ` +
+      "that folder and the paths approved for its plugin; put the file in the folder and give " +
+      "its path relative to it, or pass --input FILE (an upload in the API)";
+  }
   try {
-    if ((await Deno.stat(file)).isFile) return undefined;
+    if ((await Deno.stat(p.file)).isFile) return undefined;
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
-  const path = String(pipeline.source.with?.path);
-  return `the source (${pipeline.source.plugin}) reads with.path ${JSON.stringify(path)}, ` +
-    `which is ${file}${
-      isAbsolute(path) ? "" : " (relative paths are in the plugin's data folder)"
+  return `the source (${pipeline.source.plugin}) reads with.path ${JSON.stringify(p.given)}, ` +
+    `which is ${p.file}${
+      isAbsolute(p.given) ? "" : " (relative paths are in the plugin's data folder)"
     }` +
     `, and no file is there: put the file there, or pass --input FILE (an upload in the API)`;
 }

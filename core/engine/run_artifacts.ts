@@ -7,7 +7,7 @@
  */
 import type { FinishResult } from "../../sdk/types.ts";
 import { isInside } from "../../sdk/runtime/sandbox_args.ts";
-import { basename, join, relative, resolve } from "../paths.ts";
+import { basename, isAbsolute, join, relative, resolve } from "../paths.ts";
 import type { RunArtifact } from "../store/store.ts";
 
 /** The data folder of a plugin: `<dataDir>/plugin-data/<name>` (`/` of a scope becomes `__`). */
@@ -25,23 +25,57 @@ async function realPath(path: string): Promise<string | undefined> {
   }
 }
 
+/** Most files one run lists for download. */
+export const MAX_ARTIFACTS = 100;
+/**
+ * Most bytes (as JSON) the artifact records of one run take: they live in the run record, which
+ * the embedded store keeps in one value of at most 64 KiB (a larger one fails the write that
+ * ends the run, and the run would never end).
+ */
+export const MAX_ARTIFACT_BYTES = 16 * 1024;
+/** Most entries of one `finish` result looked at (the process may send any number). */
+const MAX_NAMED = 2 * MAX_ARTIFACTS;
+
 /**
  * The artifacts of one stage's `finish` result. A file that does not exist, is not a file, or
  * lies outside the plugin's data folder (after following links) is left out, with the reason
- * given to `warn`: the run's output is done, only its listing is lost.
+ * given to `warn`: the run's output is done, only its listing is lost. The result comes from the
+ * plugin's process, so anything is checked: entries that are not absolute paths are left out,
+ * and so is what passes {@linkcode MAX_ARTIFACTS} or {@linkcode MAX_ARTIFACT_BYTES} together with
+ * the run's artifacts `listed` before.
  */
 export async function stageArtifacts(
   dataDir: string,
   stage: { id: string; resolved: { manifest: { name: string } } },
   result: FinishResult | undefined | void,
   warn: (msg: string) => void,
+  listed: readonly RunArtifact[] = [],
 ): Promise<RunArtifact[]> {
-  if (!result?.files?.length) return [];
+  const files: unknown = result?.files;
+  if (!Array.isArray(files) || !files.length) return [];
   const folder = pluginDataDir(dataDir, stage.resolved.manifest.name);
   const realFolder = await realPath(folder) ?? resolve(folder);
   const realData = await realPath(dataDir) ?? resolve(dataDir);
   const out: RunArtifact[] = [];
-  for (const file of result.files) {
+  let bytes = JSON.stringify(listed).length;
+  for (const [i, file] of files.entries()) {
+    if (i >= MAX_NAMED || listed.length + out.length >= MAX_ARTIFACTS) {
+      warn(
+        `stage ${stage.id}: finish() named ${files.length} files; the ${
+          files.length - i
+        } from the ${i + 1}th on are not offered for download (a run lists at most ` +
+          `${MAX_ARTIFACTS})`,
+      );
+      break;
+    }
+    if (typeof file !== "string" || !isAbsolute(file) || file.includes("\0")) {
+      warn(
+        `stage ${stage.id}: finish() named ${
+          JSON.stringify(file)?.slice(0, 100)
+        }, which is not a file path; it is not offered for download`,
+      );
+      continue;
+    }
     const real = await realPath(file);
     if (!real || !isInside(realFolder, real)) {
       warn(
@@ -58,7 +92,17 @@ export async function stageArtifacts(
     }
     const name = basename(real);
     if (out.some((a) => a.name === name)) continue;
-    out.push({ stage: stage.id, name, path: relative(realData, real), bytes: info.size });
+    const artifact = { stage: stage.id, name, path: relative(realData, real), bytes: info.size };
+    bytes += JSON.stringify(artifact).length + 1;
+    if (bytes > MAX_ARTIFACT_BYTES) {
+      warn(
+        `stage ${stage.id}: finish() named more files than a run lists (their names and paths ` +
+          `take over ${MAX_ARTIFACT_BYTES} bytes); ${file} and the files after it are not ` +
+          "offered for download",
+      );
+      break;
+    }
+    out.push(artifact);
   }
   return out;
 }

@@ -70,14 +70,28 @@ export function describeDeath(
   return new SandboxError("exit", `the plugin process ${how}${tail ? `: ${tail}` : ""}`);
 }
 
+/** How much of a plugin's error stack is searched for its place (stacks are a few KB). */
+const MAX_STACK_SCAN = 64 * 1024;
+/** Longest frame location looked at. */
+const MAX_FRAME = 4096;
+/** A frame location: `file:///…/mod.ts:12:5` (the whole token). */
+const FRAME = /^(file:\/\/.+?):(\d+):(\d+)$/;
+
 /**
  * Where in the plugin's own files an error was thrown: the first frame of `stack` inside
  * `pluginDir`, as `mod.ts:12:5` (relative to the folder), or undefined when none is.
  */
 export function pluginLocation(stack: string | undefined, pluginDir: string): string | undefined {
-  if (!stack) return undefined;
+  if (typeof stack !== "string" || !stack) return undefined;
   const dir = resolve(pluginDir);
-  for (const m of stack.matchAll(/(file:\/\/[^\s()]+?):(\d+):(\d+)/g)) {
+  // The stack comes from the plugin's process, which may send anything up to the line limit:
+  // look at its start only, one whitespace- or paren-delimited token at a time, so the time
+  // taken stays linear in what is looked at (a search over the whole text for `file://…:L:C`
+  // is quadratic and froze the host on a stack of repeated "file://").
+  for (const token of stack.slice(0, MAX_STACK_SCAN).split(/[\s()]+/)) {
+    if (!token.startsWith("file://") || token.length > MAX_FRAME) continue;
+    const m = FRAME.exec(token);
+    if (!m) continue;
     let path: string;
     try {
       path = fileURLToPath(m[1]);

@@ -26,6 +26,22 @@ Deno.test("pluginLocation: the first frame inside the plugin folder, relative to
   assert.equal(pluginLocation(undefined, "/srv/plugins/acme/1.0.0"), undefined);
 });
 
+Deno.test("pluginLocation: a hostile stack (a plugin sends any text) is searched in linear time", () => {
+  // Searching the whole text for `file://…:L:C` took 1.2 s for 112 KB of "file://" and grows
+  // with the square; a plugin may send a 64 MiB line, freezing the host's event loop.
+  for (const stack of ["file://".repeat(40_000), `file://${":1".repeat(500_000)}x`]) {
+    const t0 = performance.now();
+    assert.equal(pluginLocation(stack, "/srv/plugins/acme/1.0.0"), undefined);
+    const ms = performance.now() - t0;
+    assert.ok(ms < 250, `took ${Math.round(ms)} ms on ${stack.length} characters`);
+  }
+  const frame = "    at f (file:///srv/plugins/acme/1.0.0/mod.ts:7:9)";
+  assert.equal(
+    pluginLocation(`${"x ".repeat(1000)}\n${frame}`, "/srv/plugins/acme/1.0.0"),
+    "mod.ts:7:9",
+  );
+});
+
 Deno.test("loadErrorMessage: a refused read outside the plugin folder is an import to move", () => {
   const message = loadErrorMessage(
     'Requires read access to "/srv/shared/helper.ts", run again with the --allow-read flag',

@@ -165,3 +165,23 @@ Deno.test("plugin mistakes: ApiClient does not retry a refused permission, nor c
     assert.match(err.message, /\/ then NotCapable/);
   });
 });
+
+Deno.test("plugin mistakes: an error with a hostile stack fails the call at once, the host responsive", async () => {
+  await withPlugin(async (proc) => {
+    // The host looks for the plugin's place in the stack the process sends; a stack made to
+    // be slow to search (420 KB of "file://") must not hold the host's event loop for long.
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 50);
+    try {
+      const { err, ms } = await failure(
+        proc.process([{ key: "k", op: "hostile-stack", n: 60_000 }], 0, { timeoutMs: TIMEOUT_MS }),
+      );
+      assert.equal(err.kind, "plugin");
+      assert.match(err.message, /^boom/);
+      assert.ok(ms < 3_000, `failed after ${Math.round(ms)} ms`);
+      assert.ok(ticks >= Math.floor(ms / 50) - 10, `${ticks} timer ticks in ${Math.round(ms)} ms`);
+    } finally {
+      clearInterval(timer);
+    }
+  });
+});

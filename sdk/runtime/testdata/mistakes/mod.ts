@@ -49,6 +49,12 @@ export default definePlugin({
         return items;
       case "throw":
         throw new Error("the API said no");
+      case "hostile-stack": {
+        // A hostile plugin's error: its stack is what the host searches for the plugin's place.
+        const err = new Error("boom");
+        err.stack = "file://".repeat(Number(items[0].n ?? 60_000));
+        throw err;
+      }
       case "net":
         await fetch("http://127.0.0.1:18999/");
         return items;

@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { parsePipeline } from "../pipeline/parse.ts";
+import { openRegistry } from "../plugins/registry.ts";
+import { join, ROOT } from "../paths.ts";
+import { missingSourceFile, prepareRun, sourceInputFile } from "./prepare.ts";
+
+async function fixture() {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-prepare-" });
+  const registry = await openRegistry({
+    builtinDir: join(ROOT, "plugins"),
+    installDir: join(dir, "plugins"),
+    lockPath: join(dir, "plugins.lock"),
+  });
+  const dataDir = join(dir, "data");
+  const folder = join(dataDir, "plugin-data", "csv-source");
+  await Deno.mkdir(folder, { recursive: true });
+  const pipeline = (path: string) => {
+    const yaml = `name: p\nsource: { plugin: csv-source@^1, with: { path: ${
+      JSON.stringify(path)
+    } } }\n`;
+    const r = parsePipeline(yaml, "p.yaml", { registry });
+    assert.ok(r.pipeline, JSON.stringify(r.problems));
+    return { pipeline: r.pipeline, yaml };
+  };
+  return { dir, registry, dataDir, folder, pipeline };
+}
+
+Deno.test("with.path: a file in the plugin's data folder is the run's input file; one outside is never granted", async () => {
+  const f = await fixture();
+  try {
+    await Deno.writeTextFile(join(f.folder, "crm.csv"), "name,website\nA,a.example\n");
+    // Host files a pipeline author must not get a sandbox to read.
+    const secret = join(f.dir, "secrets.csv");
+    await Deno.writeTextFile(secret, "name,website\nTOKEN,hunter2.example\n");
+
+    const inside = f.pipeline("crm.csv");
+    assert.equal(
+      sourceInputFile(inside.pipeline, f.registry, f.dataDir),
+      join(f.folder, "crm.csv"),
+    );
+    assert.equal(await missingSourceFile(inside.pipeline, f.registry, f.dataDir), undefined);
+    const absInside = f.pipeline(join(f.folder, "crm.csv"));
+    assert.equal(
+      sourceInputFile(absInside.pipeline, f.registry, f.dataDir),
+      join(f.folder, "crm.csv"),
+    );
+
+    for (const path of ["../../../secrets.csv", secret, "/etc/passwd", ".."]) {
+      const { pipeline, yaml } = f.pipeline(path);
+      assert.equal(
+        sourceInputFile(pipeline, f.registry, f.dataDir),
+        undefined,
+        `${path}: not granted as the input file`,
+      );
+      const run = prepareRun({
+        pipeline,
+        yaml,
+        file: "p.yaml",
+        registry: f.registry,
+        inputs: {},
+        trigger: { kind: "cron", id: "c" },
+        dataDir: f.dataDir,
+      });
+      assert.equal(run.inputFile, undefined, `${path}: the sandbox gets no read of it`);
+      const why = await missingSourceFile(pipeline, f.registry, f.dataDir);
+      assert.match(why ?? "", /outside the plugin's data folder/, path);
+      assert.ok(!why?.includes("no file is there"), "existence is not told");
+    }
+    // The same answer whether the host file exists or not: no probing of the host's files.
+    const exists = await missingSourceFile(f.pipeline(secret).pipeline, f.registry, f.dataDir);
+    const absent = await missingSourceFile(
+      f.pipeline(secret + ".nope").pipeline,
+      f.registry,
+      f.dataDir,
+    );
+    assert.equal(exists?.replace(secret, "X"), absent?.replace(secret + ".nope", "X"));
+  } finally {
+    await Deno.remove(f.dir, { recursive: true });
+  }
+});
