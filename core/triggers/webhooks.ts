@@ -120,7 +120,9 @@ export class WebhookIntake {
     }
     const rec: DeliveryRecord = { at, status: 0 };
     const idemKey = req.headers.get("idempotency-key")?.trim() || undefined;
-    if (idemKey) rec.deliveryId = idemKey;
+    // Kept short in the history: the key is checked (at most 255 characters) only later, and an
+    // unsigned caller must not make the history write fail with a huge header.
+    if (idemKey) rec.deliveryId = idemKey.length > 255 ? `${idemKey.slice(0, 255)}…` : idemKey;
     let res: Response;
     try {
       res = await this.#accept(req, found, rec, idemKey);

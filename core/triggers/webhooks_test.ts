@@ -316,6 +316,19 @@ Deno.test("webhooks: oversized bodies get 413 and invalid bodies 400 with the re
       "people",
     );
     assert.equal(ragged.status, 202, JSON.stringify(ragged.body));
+    // A huge Idempotency-Key (anyone may send one, unsigned): 400, and the history keeps it short.
+    const huge = await send(
+      w,
+      await signed(env, "bearer", '{"key":"k"}', {
+        headers: { "idempotency-key": "k".repeat(70_000) },
+      }),
+      "token",
+    );
+    assert.equal(huge.status, 400);
+    assert.match(huge.body.error, /longer than 255 characters/);
+    const [last] = await w.deliveries("leads", "token", 1);
+    assert.equal(last.status, 400, "the refused delivery is in the history");
+    assert.equal(last.deliveryId, `${"k".repeat(255)}…`);
   } finally {
     await env.dispose();
   }
