@@ -156,10 +156,10 @@ const REJECTED_COLUMNS = ["stage", "chunk", "key", "reason", "raw"];
 
 /**
  * Writes every item the run refused, with its stage id, chunk, key, reason and raw row, to
- * `path` (durably, replacing it): one JSON object per line, or CSV (the raw row as JSON text)
- * when the name ends in `.csv`; returns how many. With none, no file is left (unless
- * `keepEmpty`): an earlier run's file of the same name is removed, so what is there always
- * belongs to this run.
+ * `path` (durably, replacing it): one JSON object per line, or CSV when the name ends in `.csv`
+ * (a raw input line as it was, a raw item as JSON text, as the UI's download); returns how many.
+ * With none, no file is left (unless `keepEmpty`): an earlier run's file of the same name is
+ * removed, so what is there always belongs to this run.
  */
 export async function writeRunRejected(
   store: Store,
@@ -194,7 +194,7 @@ export async function writeRunRejected(
             r.chunk,
             r.key,
             r.reason,
-            r.raw === undefined ? "" : JSON.stringify(r.raw),
+            r.raw === undefined ? "" : typeof r.raw === "string" ? r.raw : JSON.stringify(r.raw),
           ]])
           : JSON.stringify(r) + "\n",
       );

@@ -126,6 +126,7 @@ export default definePlugin<{ path?: string }, { file: string }>({
   async finish({ state, log }) {
     const { path, parts } = await finalizeParts(state.file);
     log.info(\`wrote \${path} from \${parts} chunk(s)\`);
+    return { files: [path] }; // the run offers it for download (its Files, the artifacts API)
   },
 });
 `,
@@ -139,8 +140,10 @@ Deno.test("${name} writes every item once, even when a chunk is delivered twice"
   await plugin.process([{ key: "a.example" }, { key: "b.example" }], 0); // a retry
   await plugin.process([{ key: "c.example" }], 1);
   await plugin.finish();
-  await plugin.finish(); // finish runs again after a restart: same file
-  const text = await Deno.readTextFile(\`\${plugin.dataDir}/runs/test-run/items.jsonl\`);
+  const done = await plugin.finish(); // finish runs again after a restart: same file
+  const file = \`\${plugin.dataDir}/runs/test-run/items.jsonl\`;
+  assert.deepEqual(done?.files, [file]); // named for download
+  const text = await Deno.readTextFile(file);
   assert.deepEqual(text.trim().split("\\n").map((l) => JSON.parse(l)), [
     { key: "a.example" },
     { key: "b.example" },

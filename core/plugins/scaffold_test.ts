@@ -85,7 +85,11 @@ Deno.test("the scaffolded sink writes a chunk delivered twice once (at-least-onc
     await plugin.process([{ key: "a.example" }, { key: "b.example" }], 0); // the retry
     await plugin.process([{ key: "c.example" }], 1);
     await plugin.finish();
-    await plugin.finish(); // again, after a restart
+    const done = await plugin.finish(); // again, after a restart
+    // finish names the file it finished, so a run offers it for download (its artifacts)
+    assert.equal(done?.files?.length, 1, JSON.stringify(done));
+    assert.ok(done.files[0].startsWith(`${plugin.dataDir}/`), done.files[0]);
+    assert.match(await Deno.readTextFile(done.files[0]), /"key":"c\.example"/);
     const keys: string[] = [];
     const walk = async (folder: string) => {
       for await (const e of Deno.readDir(folder)) {
