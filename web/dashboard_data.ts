@@ -201,9 +201,19 @@ async function fromScan(o: DashboardOptions, start: number, nHours: number) {
   };
 }
 
+/** What {@linkcode LeadCounter.count} tells of a run. */
+export interface LeadCount {
+  /** Items with `lead == true`. */
+  leads: number;
+  /** True when only the first items were counted. */
+  partial: boolean;
+  /** True when the items have a `lead` field at all (a pipeline that finds leads). */
+  field: boolean;
+}
+
 /** Leads (`lead == true` items of the last stage) of a finished run, cached by run id. */
 export class LeadCounter {
-  #cache = new Map<string, { leads: number; partial: boolean }>();
+  #cache = new Map<string, LeadCount>();
   #store: Store;
   #maxItems: number;
 
@@ -217,30 +227,34 @@ export class LeadCounter {
    * Leads of `run` (a finished run: its items no longer change): from the item index's value
    * counts when the store keeps one, else counted over at most `maxItems` items.
    */
-  async count(run: RunRecord): Promise<{ leads: number; partial: boolean }> {
+  async count(run: RunRecord): Promise<LeadCount> {
     const hit = this.#cache.get(run.id);
     if (hit) return hit;
     const indexed = itemIndexStage(run);
     const stats = indexed >= 0 ? await this.#store.itemIndexStats?.(run.id, indexed) : undefined;
     if (stats) {
-      const leads = stats.values["lead"]?.find((v) => v.value === true)?.count ?? 0;
-      return this.#remember(run.id, { leads, partial: false });
+      const values = stats.values["lead"];
+      const leads = values?.find((v) => v.value === true)?.count ?? 0;
+      const field = values?.some((v) => v.value !== null && v.count > 0) ?? false;
+      return this.#remember(run.id, { leads, partial: false, field });
     }
     const stage = run.stages.length - 1;
-    let leads = 0, seen = 0, partial = false;
+    let leads = 0, seen = 0, partial = false, field = false;
     outer: for (const chunk of await this.#store.doneChunks(run.id, stage)) {
       for (const item of (await this.#store.readChunk(run.id, stage, chunk)) ?? []) {
         if (++seen > this.#maxItems) {
           partial = true;
           break outer;
         }
-        if ((item as { lead?: unknown }).lead === true) leads++;
+        const lead = (item as { lead?: unknown }).lead;
+        if (lead !== undefined) field = true;
+        if (lead === true) leads++;
       }
     }
-    return this.#remember(run.id, { leads, partial });
+    return this.#remember(run.id, { leads, partial, field });
   }
 
-  #remember(id: string, out: { leads: number; partial: boolean }) {
+  #remember(id: string, out: LeadCount) {
     if (this.#cache.size > 500) this.#cache.clear();
     this.#cache.set(id, out);
     return out;

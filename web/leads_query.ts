@@ -114,6 +114,15 @@ export function exportUrl(run: RunRecord, f: LeadsForm, format: "csv" | "jsonl")
   return `/api/v1/runs/${run.id}/items/export?${u}`;
 }
 
+/**
+ * URL of the leads table's sales sheet (`web/leads_csv.ts`): the form's selection in the
+ * table's order; paging fields are left out (the sheet holds every matching item).
+ */
+export function sheetUrl(runId: string, f: LeadsForm): string {
+  const s = leadsUrl(runId, f, { cursor: undefined, scanned: undefined });
+  return s.replace("/items", "/items.csv");
+}
+
 /** URL of the leads page with the form's fields, `patch` applied. */
 export function leadsUrl(runId: string, f: LeadsForm, patch: Partial<LeadsForm> = {}): string {
   const u = new URLSearchParams();

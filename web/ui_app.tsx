@@ -23,6 +23,8 @@ import { Dashboard } from "./pages/dashboard.tsx";
 import { PipelineEditor, PipelineList } from "./pages/pipelines.tsx";
 import { LOG_LINES, REJECTED_PAGE, RunList, RunPage } from "./pages/runs.tsx";
 import { LeadsPage } from "./pages/leads.tsx";
+import { leadsCsv } from "./leads_csv.ts";
+import { leadsForm } from "./leads_query.ts";
 import { ErrorBody, errorTitle } from "./pages/error.tsx";
 import { PluginsPage } from "./pages/plugins.tsx";
 import { resolvePluginRef } from "../core/plugins/manifest.ts";
@@ -33,6 +35,7 @@ import { StaticFiles } from "./static_files.ts";
 import type { UiOptions } from "./ui_deps.ts";
 import {
   leadsData,
+  leadsItemQuery,
   needRun,
   pipelineRows,
   rejectedExport,
@@ -200,9 +203,10 @@ export async function createUi(o: UiOptions): Promise<Hono<AppEnv> & UiErrorPage
     const r = await runPageData(deps.store, c.req.param("id"));
     const from = Math.max(0, Math.floor(Number(c.req.query("rejected") ?? 0)) || 0);
     const counted = r.detail.stageDetails.reduce((n, s) => n + (s.counters?.rejected ?? 0), 0);
-    const [events, rejected] = await Promise.all([
+    const [events, rejected, leadCount] = await Promise.all([
       runEvents(deps.store, r.run, LOG_LINES),
       rejectedPage(deps.store, r.run, { from, limit: REJECTED_PAGE, counted }),
+      r.run.state === "succeeded" ? leads.count(r.run) : undefined,
     ]);
     return page(
       c,
@@ -214,6 +218,7 @@ export async function createUi(o: UiOptions): Promise<Hono<AppEnv> & UiErrorPage
         events={events}
         rejected={rejected}
         canOperate={can(c, "operator")}
+        leads={leadCount}
       />,
     );
   });
@@ -224,6 +229,16 @@ export async function createUi(o: UiOptions): Promise<Hono<AppEnv> & UiErrorPage
     const file = `rejected-${run.id.replace(/[^\w.-]/g, "_")}.${format}`;
     return c.body(rejectedExport(deps.store, run, format), 200, {
       "content-type": format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson",
+      "content-disposition": `attachment; filename="${file}"`,
+    });
+  });
+
+  app.get("/runs/:id/items.csv", async (c) => {
+    const run = await needRun(deps.store, c.req.param("id"));
+    const query = leadsItemQuery(run, leadsForm(new URL(c.req.url).searchParams));
+    const file = `${run.pipeline}-${run.id}-selection.csv`.replace(/[^\w.-]/g, "_");
+    return c.body(await leadsCsv(deps.store, run, query), 200, {
+      "content-type": "text/csv; charset=utf-8",
       "content-disposition": `attachment; filename="${file}"`,
     });
   });

@@ -59,7 +59,9 @@ Deno.test({
           3,
           `  - id: why\n    plugin: tag\n    with:\n      field: lead_reason\n      value: ${
             "x".repeat(2000)
-          }\n`,
+          }\n` +
+            "  - id: city\n    plugin: tag\n    with: { field: city, value: Amsterdam }\n" +
+            "  - id: name\n    plugin: tag\n    with: { field: name, value: Administratiekantoor }\n",
         ),
       );
       await ts.writePipeline(
@@ -128,6 +130,27 @@ Deno.test({
         assert.ok(await overflow(page) <= 0, `opened: ${await overflow(page)} px too wide`);
         const box = await page.locator(".item-detail").first().boundingBox();
         assert.ok(box && box.width <= 1280, `detail ${box?.width} px wide`);
+        // The opened details take the room of the first column, but no other column breaks a
+        // word in two ("Amsterdam" as "Amsterda/m").
+        const squeezed = await page.evaluate<string[]>(`(() => {
+          const out = [];
+          for (const td of document.querySelectorAll("table.leads tbody tr:first-child td")) {
+            if (td.querySelector(".item-detail")) continue;
+            const cs = getComputedStyle(td);
+            const room = td.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+            for (const word of td.innerText.split(/\\s+/).filter(Boolean)) {
+              const s = document.createElement("span");
+              s.style.cssText = "position:absolute;white-space:nowrap;font:" + cs.font;
+              s.textContent = word;
+              document.body.appendChild(s);
+              const w = s.getBoundingClientRect().width;
+              s.remove();
+              if (w > room + 1) out.push(word + ": " + Math.round(w) + " px in " + room + " px");
+            }
+          }
+          return out;
+        })()`);
+        assert.deepEqual(squeezed, []);
       });
 
       await t.step(

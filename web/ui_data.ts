@@ -11,7 +11,7 @@ import { HttpProblem } from "../core/http/problem.ts";
 import { runDetail } from "../core/http/run_views.ts";
 import type { DeadLetter, RunRecord, Store } from "../core/store/store.ts";
 import type { Item } from "../sdk/types.ts";
-import { apiQuery, leadsForm, leadsStage, textPrefilter } from "./leads_query.ts";
+import { apiQuery, type LeadsForm, leadsForm, leadsStage, textPrefilter } from "./leads_query.ts";
 import type { PipelineRow } from "./pages/pipelines.tsx";
 import type { RejectedRows, RunDetailView, RunEvent } from "./pages/runs.tsx";
 import type { LeadsProps } from "./pages/leads.tsx";
@@ -137,6 +137,18 @@ export function rejectedExport(
 /** Items a text search checks per page of the leads table before it stops (and says so). */
 export const LEADS_MAX_SCAN = 10_000;
 
+/** The item query of the leads table's form (its rows, pages and CSV download). */
+export function leadsItemQuery(run: RunRecord, form: LeadsForm): ItemQuery {
+  const q = apiQuery(form);
+  return {
+    stage: stageIndex(run, leadsStage(run, form.stage)),
+    filters: q.filters.map(parseFilter),
+    where: q.where,
+    prefilter: textPrefilter(form.q),
+    sort: q.sort,
+  };
+}
+
 /** One page of the leads table. */
 export async function leadsData(
   store: Store,
@@ -146,19 +158,12 @@ export async function leadsData(
 ): Promise<LeadsProps> {
   const run = await needRun(store, id);
   const form = leadsForm(params);
-  const q = apiQuery(form);
   let items: Item[] = [];
   let next: string | undefined;
   let error: string | undefined;
   let partial: LeadsProps["partial"];
   try {
-    const query: ItemQuery = {
-      stage: stageIndex(run, leadsStage(run, form.stage)),
-      filters: q.filters.map(parseFilter),
-      where: q.where,
-      prefilter: textPrefilter(form.q),
-      sort: q.sort,
-    };
+    const query = leadsItemQuery(run, form);
     // A text search over a huge run pages through it: at most `maxScan` items per request.
     const page = await queryItems(store, run, query, {
       limit: 50,

@@ -128,9 +128,13 @@ Deno.test("every page renders with data, role-aware, without inline scripts", as
     const rows = [...leads.matchAll(/<summary>([^<]+)<\/summary>/g)].map((m) => m[1]);
     assert.ok(rows.length > 0);
     const href = /id="download-csv" href="([^"]+)"/.exec(leads)![1].replaceAll("&amp;", "&");
-    assert.match(href, /filter=band%3DA/);
-    const csv = await (await ts.call(href, { as: "viewer" })).text();
+    assert.match(href, /band=A/);
+    const csv = await (await req(href, { as: "viewer" })).text();
     assert.equal(csv.trim().split("\n").length, 31, "header + 30 items");
+    const all = /id="download-all-csv" href="([^"]+)"/.exec(leads)![1].replaceAll("&amp;", "&");
+    assert.match(all, /filter=band%3DA/);
+    const every = await (await ts.call(all, { as: "viewer" })).text();
+    assert.equal(every.trim().split("\n").length, 31, "every field: header + 30 items");
     const none = await (await req(`/runs/${run.id}/items?band=Z`, { as: "viewer" })).text();
     assert.match(none, /No items match/);
 
@@ -600,3 +604,85 @@ async function loginCookie(
   });
   return res.headers.get("set-cookie")!.split(";")[0];
 }
+
+Deno.test("a run that found leads says how many and links them best first; its list downloads as a sales sheet in the table's order", async () => {
+  const { ts, req, login } = await uiServer();
+  try {
+    await ts.writePipeline(
+      "leads",
+      genPipeline(
+        "leads",
+        12,
+        "  - id: lead\n    plugin: tag\n    with: { field: lead }\n" +
+          "  - id: export\n    plugin: csv-export\n    with: { leadsOnly: false }\n",
+      ),
+    );
+    await ts.writePipeline("plain", genPipeline("plain", 5));
+    const start = async (name: string) => {
+      const res = await ts.call(`/api/v1/pipelines/${name}/runs`, {
+        method: "POST",
+        as: "operator",
+        json: {},
+      });
+      const run = await res.json();
+      assert.equal((await ts.engine.waitForRun(run.id)).state, "succeeded");
+      return run.id as string;
+    };
+    const id = await start("leads");
+    const plain = await start("plain");
+    await login("viewer");
+
+    // The run page: the number of leads, a link to them best first.
+    const html = await (await req(`/runs/${id}`, { as: "viewer" })).text();
+    const leads = /<p id="run-leads"[^>]*>([\s\S]*?)<\/p>/.exec(html)?.[1] ?? "";
+    assert.match(leads, /<strong>12 leads<\/strong>/);
+    assert.match(leads, new RegExp(`href="/runs/${id}/items\\?lead=true&amp;sort=-score"`));
+    const none = await (await req(`/runs/${plain}`, { as: "viewer" })).text();
+    assert.doesNotMatch(none, /id="run-leads"/, "no lead field: no lead count");
+
+    // The Score column sorts highest first on the first click, then lowest first.
+    const sortHref = (page: string) =>
+      /<a href="([^"]+)">Score/.exec(page)![1].replaceAll("&amp;", "&");
+    const page1 = await (await req(`/runs/${id}/items`, { as: "viewer" })).text();
+    assert.match(sortHref(page1), /sort=-score$/);
+    const page2 = await (await req(`/runs/${id}/items?sort=-score`, { as: "viewer" })).text();
+    assert.match(sortHref(page2), /sort=score$/);
+
+    // Download CSV: the sales columns, the rows of the table in the table's order.
+    const table = await (await req(`/runs/${id}/items?band=A&sort=-key`, { as: "viewer" }))
+      .text();
+    const shown = [...table.matchAll(/<summary>([^<]+)<\/summary>/g)].map((m) => m[1])
+      .filter((s) => s !== "All fields");
+    assert.equal(shown.length, 12);
+    const href = /id="download-csv" href="([^"]+)"/.exec(table)![1].replaceAll("&amp;", "&");
+    const res = await req(href, { as: "viewer" });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-disposition") ?? "", /attachment; filename="leads-/);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    assert.deepEqual([...bytes.slice(0, 3)], [0xef, 0xbb, 0xbf], "a BOM, so Excel reads UTF-8");
+    const rows = new TextDecoder().decode(bytes).trim().split("\n").map((l) => l.split(","));
+    assert.deepEqual(rows[0], [
+      "domain",
+      "domain_unicode",
+      "name",
+      "city",
+      "country",
+      "phone",
+      "email",
+      "website_status",
+      "lead",
+      "lead_reason",
+      "score",
+      "band",
+      "score_reasons",
+      "mail_provider",
+      "domain_registered",
+      "domain_expires",
+      "registrar",
+    ]);
+    assert.deepEqual(rows.slice(1).map((r) => r[0]), shown, "same rows, same order");
+    assert.ok(rows.slice(1).every((r) => r[8] === "yes" && r[11] === "A"));
+  } finally {
+    await ts.dispose();
+  }
+});

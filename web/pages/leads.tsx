@@ -11,7 +11,7 @@ import { fieldValue } from "../../core/http/items.ts";
 import { WEBSITE_STATUSES } from "../../sdk/website.ts";
 import { cell, num } from "../format.ts";
 import { Empty, LongText } from "../layout.tsx";
-import { exportUrl, type LeadsForm, leadsStage, leadsUrl } from "../leads_query.ts";
+import { exportUrl, type LeadsForm, leadsStage, leadsUrl, sheetUrl } from "../leads_query.ts";
 
 /** Website statuses the classify stage gives. */
 export const STATUSES: readonly string[] = WEBSITE_STATUSES;
@@ -25,6 +25,9 @@ const COLUMNS: [string, string][] = [
   ["band", "Band"],
   ["city", "City"],
 ];
+
+/** Columns whose first click sorts descending (highest first). */
+const DESCENDING_FIRST: ReadonlySet<string> = new Set(["score"]);
 
 function Reasons(p: { item: Item }) {
   const signals = fieldValue(p.item, "website.signals");
@@ -140,7 +143,10 @@ export function LeadsPage(p: LeadsProps) {
   const f = p.form;
   const stage = leadsStage(p.run, f.stage);
   const sortLink = (col: string) => {
-    const dir = f.sort === col ? `-${col}` : col;
+    // Scores are read best first: the first click on Score sorts highest first.
+    const first = DESCENDING_FIRST.has(col) ? `-${col}` : col;
+    const other = first.startsWith("-") ? col : `-${col}`;
+    const dir = f.sort === first ? other : first;
     return leadsUrl(p.run.id, f, { sort: dir, cursor: undefined, scanned: undefined });
   };
   const ariaSort = (col: string) =>
@@ -220,11 +226,20 @@ export function LeadsPage(p: LeadsProps) {
         </p>
       </form>
       <p class="actions">
-        <a class="button" id="download-csv" href={exportUrl(p.run, f, "csv")} download>
+        <a
+          class="button"
+          id="download-csv"
+          href={sheetUrl(p.run.id, f)}
+          download
+          title="The rows of this list, in this order: business, contact, status, why, score, band, score reasons, mail, registration dates"
+        >
           Download CSV
         </a>
         <a class="button" id="download-jsonl" href={exportUrl(p.run, f, "jsonl")} download>
           Download JSON lines
+        </a>
+        <a id="download-all-csv" href={exportUrl(p.run, f, "csv")} download>
+          CSV with every field
         </a>
         <a href={leadsUrl(p.run.id, {})}>Clear filters</a>
       </p>
@@ -253,7 +268,10 @@ export function LeadsPage(p: LeadsProps) {
               </thead>
               <tbody>
                 {p.items.map((it) => (
-                  <tr>
+                  <tr
+                    class={it.lead === false ? "not-lead" : undefined}
+                    title={it.lead === false ? "not a lead: open the row to see why" : undefined}
+                  >
                     {COLUMNS.map(([k], i) => {
                       const v = cell(fieldValue(it, k));
                       if (i === 0) {

@@ -269,6 +269,8 @@ export function RunPage(
     events: RunEvent[];
     rejected: RejectedRows;
     canOperate: boolean;
+    /** Leads of a succeeded run (`LeadCounter.count`); absent while it runs. */
+    leads?: { leads: number; partial: boolean; field: boolean };
   },
 ) {
   const d = p.d;
@@ -311,6 +313,22 @@ export function RunPage(
           )}
         </p>
       </div>
+      {p.leads?.field && (
+        <p id="run-leads" class="run-leads">
+          <strong>
+            {`${num(p.leads.leads)}${p.leads.partial ? "+" : ""} lead${
+              p.leads.leads === 1 ? "" : "s"
+            }`}
+          </strong>{" "}
+          {p.leads.leads > 0
+            ? (
+              <a href={`/runs/${d.id}/items?lead=true&sort=-score`} id="run-leads-link">
+                See the leads, best first
+              </a>
+            )
+            : <span class="sub">in this run</span>}
+        </p>
+      )}
       {(d.artifacts?.length ?? 0) > 0 && (
         <section aria-labelledby="files-h" id="run-files">
           <h2 id="files-h">Files</h2>
@@ -454,7 +472,9 @@ export function RunPage(
                   {p.events.map((x) => (
                     <tr>
                       <td>{x.stage}</td>
-                      <td class="n">{x.chunk}</td>
+                      <td class="n" title={x.chunk < 0 ? "the run as a whole" : undefined}>
+                        {x.chunk < 0 ? "—" : x.chunk}
+                      </td>
                       <td>{x.level ?? ""}</td>
                       <td>
                         <Short text={x.message} />

@@ -1,0 +1,36 @@
+import assert from "node:assert/strict";
+import type { Item } from "../sdk/types.ts";
+import { LEADS_CSV_COLUMNS, leadsCsvRow } from "./leads_csv.ts";
+
+Deno.test("a sales sheet row: readable dates, yes/no, score reasons on one line", () => {
+  const item = {
+    key: "baecker-mueller.de",
+    domain: "baecker-mueller.de",
+    name: "Bäcker Müller",
+    phone: "+49 30 123",
+    website: { status: "parked" },
+    lead: true,
+    lead_reason: "parked: text says ...",
+    score: 85,
+    band: "hot",
+    score_reasons: [
+      { rule: "no-website", points: 30, reason: "domain has no working website" },
+      { rule: "marketplace", points: -25, reason: "domain is listed for sale" },
+    ],
+    rdap: { registered: "2023-05-24T00:00:00.000Z", expires: "2027-01-02T00:00:00Z" },
+  } as unknown as Item;
+  const row = Object.fromEntries(LEADS_CSV_COLUMNS.map(([h], i) => [h, leadsCsvRow(item)[i]]));
+  assert.equal(row.domain, "baecker-mueller.de");
+  assert.equal(row.website_status, "parked");
+  assert.equal(row.lead, "yes");
+  assert.equal(row.score, "85");
+  assert.equal(
+    row.score_reasons,
+    "domain has no working website (+30); domain is listed for sale (-25)",
+  );
+  assert.equal(row.domain_registered, "2023-05-24");
+  assert.equal(row.domain_expires, "2027-01-02");
+  assert.equal(row.email, "");
+  // An item without a domain field shows its key, as the table does.
+  assert.equal(leadsCsvRow({ key: "k1" } as Item)[0], "k1");
+});

@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import { type RunDetailView, RunPage } from "./runs.tsx";
+
+const detail: RunDetailView = {
+  id: "r1",
+  pipeline: "no-website-leads",
+  state: "succeeded",
+  trigger: { kind: "ui" },
+  createdAt: "2026-11-29T16:00:19.676Z",
+  inputs: {},
+  source: { chunksRead: 1, done: true },
+  stageDetails: [],
+  deadLetters: 0,
+};
+
+function render(leads?: { leads: number; partial: boolean; field: boolean }): string {
+  return String(
+    <RunPage
+      d={detail}
+      dead={[]}
+      events={[
+        { stage: "csv-export", chunk: -1, message: "wrote leads.csv", kind: "log", level: "info" },
+        { stage: "dns", chunk: 3, message: "slow resolver", kind: "log", level: "warn" },
+      ]}
+      rejected={{ rows: [], from: 0, more: false, total: 0 }}
+      canOperate={false}
+      leads={leads}
+    />,
+  );
+}
+
+Deno.test("the run log shows a run-level line without a chunk number", () => {
+  const html = render();
+  const rows = [...html.matchAll(/<tr><td>([^<]*)<\/td><td class="n"[^>]*>([^<]*)<\/td>/g)]
+    .map((m) => [m[1], m[2]]);
+  assert.deepEqual(rows, [["csv-export", "—"], ["dns", "3"]]);
+});
+
+Deno.test("the run page says how many leads a run found, and none without a lead field", () => {
+  assert.match(render({ leads: 1, partial: false, field: true }), /<strong>1 lead<\/strong>/);
+  const none = render({ leads: 0, partial: false, field: true });
+  assert.match(none, /<strong>0 leads<\/strong> <span class="sub">in this run<\/span>/);
+  assert.doesNotMatch(none, /run-leads-link/);
+  assert.doesNotMatch(render({ leads: 0, partial: false, field: false }), /run-leads/);
+});
