@@ -188,12 +188,21 @@ export function createApp(deps: AppDeps): SluiceApp {
   app.get("/metrics", metricsHandler(metrics)); // Prometheus text format
   app.get("/readyz", async (c) => {
     // A store that hangs (database down) answers 503 within 1.5 s instead of holding the probe.
+    // A store that reads but cannot write (a full disk, a read-only KV file) is not ready either:
+    // every run, chunk and webhook would fail.
     let ok: boolean | "timeout" = false;
+    let failed: string | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       ok = await Promise.race([
         (async () => {
-          await deps.store.listRuns({ limit: 1 });
+          try {
+            await deps.store.listRuns({ limit: 1 });
+            await deps.store.checkWritable?.();
+          } catch (e) {
+            failed = e instanceof Error ? e.message : String(e);
+            throw e;
+          }
           return (await deps.ready?.()) ?? true;
         })(),
         new Promise<"timeout">((resolve) => timer = setTimeout(() => resolve("timeout"), 1500)),
@@ -204,9 +213,15 @@ export function createApp(deps: AppDeps): SluiceApp {
       clearTimeout(timer);
     }
     if (ok === true) return c.json({ status: "ready" });
-    return ok === "timeout"
-      ? c.json({ status: "unavailable", reason: "the store did not answer within 1.5 s" }, 503)
-      : c.json({ status: "starting" }, 503);
+    if (ok === "timeout") {
+      return c.json(
+        { status: "unavailable", reason: "the store did not answer within 1.5 s" },
+        503,
+      );
+    }
+    return failed === undefined
+      ? c.json({ status: "starting" }, 503)
+      : c.json({ status: "unavailable", reason: `the store failed: ${failed}` }, 503);
   });
 
   const api = new OpenAPIHono<AppEnv>({

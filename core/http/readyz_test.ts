@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import type { Store } from "../store/store.ts";
+import { join } from "../paths.ts";
+import { KvStore } from "../store/kv_backend.ts";
 import { testServer } from "./test_support.ts";
 
 Deno.test("/readyz answers 503 within 2 s while the store hangs", async () => {
@@ -21,5 +23,34 @@ Deno.test("/readyz answers 503 within 2 s while the store hangs", async () => {
     assert.ok(ms < 2000, `answered after ${Math.round(ms)} ms`);
   } finally {
     await s.dispose();
+  }
+});
+
+Deno.test("/readyz answers 503 naming the cause when the KV store reads but cannot write (full disk)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-readyz-" });
+  const kv = await Deno.openKv(join(dir, "sluice.kv"));
+  const real = new KvStore(kv);
+  await real.checkWritable(); // a real KV file writes
+  // The store of a full disk: reads answer, every write fails as SQLite reports it.
+  const full = new Proxy(real, {
+    get: (t, p) =>
+      p === "checkWritable"
+        ? () => Promise.reject(new TypeError("database or disk is full"))
+        : typeof Reflect.get(t, p) === "function"
+        ? Reflect.get(t, p).bind(t)
+        : Reflect.get(t, p),
+  });
+  const s = await testServer({ deps: { store: full } });
+  try {
+    const res = await s.call("/readyz");
+    assert.equal(res.status, 503);
+    assert.deepEqual(await res.json(), {
+      status: "unavailable",
+      reason: "the store failed: database or disk is full",
+    });
+  } finally {
+    await s.dispose();
+    kv.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -624,6 +624,11 @@ export class KvStore implements Store {
     }
   }
 
+  /** Writes one small key: fails as every write would on a full disk or a read-only file. */
+  async checkWritable(): Promise<void> {
+    await retryLocked(() => this.#kv.set(["health", "write"], Date.now()));
+  }
+
   async readRunLog(runId: string, limit: number): Promise<RunLogEntry[]> {
     const out: RunLogEntry[] = [];
     for await (const e of this.#kv.list<RunLogEntry>({ prefix: ["log", runId] }, { limit })) {
@@ -634,11 +639,16 @@ export class KvStore implements Store {
 
   /**
    * Deletes up to `batch` finished runs (with their items, chunk files and log) that finished
-   * before `before` (epoch ms); returns how many, and adds their input files to `inputFiles` when
-   * given. Runs are found through the state index, oldest created first: a run created at or
-   * after `before` cannot have finished before it.
+   * before `before` (epoch ms); returns how many, and adds their input files to `inputFiles` and
+   * their records to `runs` when given. Runs are found through the state index, oldest created
+   * first: a run created at or after `before` cannot have finished before it.
    */
-  async purgeFinished(before: number, batch = 100, inputFiles?: string[]): Promise<number> {
+  async purgeFinished(
+    before: number,
+    batch = 100,
+    inputFiles?: string[],
+    runs?: RunRecord[],
+  ): Promise<number> {
     await this.migrate();
     let purged = 0;
     for (const state of FINAL_STATES) {
@@ -658,6 +668,7 @@ export class KvStore implements Store {
         if (!run || run.finishedAt === undefined || run.finishedAt >= before) continue;
         await this.deleteRun(id);
         if (run.inputFile) inputFiles?.push(run.inputFile);
+        runs?.push(run);
         purged++;
       }
     }
@@ -676,12 +687,13 @@ export class KvStore implements Store {
         "counter",
         "attempts",
         "dead",
-        "source",
         "log",
       ]
     ) {
       await this.#deletePrefix([space, id]);
     }
+    // A prefix lists the keys below it, not itself: the source's progress is `["source", id]`.
+    await retryLocked(() => this.#kv.atomic().delete(["source", id]).commit());
     await this.#files?.removeRun(id);
     this.#meta.delete(id);
     for (;;) {

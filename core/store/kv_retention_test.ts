@@ -69,3 +69,83 @@ Deno.test("KV retention deletes runs finished before the cut-off with their chun
     await te.dispose();
   }
 });
+
+Deno.test("KV retention leaves no key of a purged run behind (the source's progress included)", async () => {
+  let t = 1_000_000;
+  const te = await testEngine({ now: () => t });
+  try {
+    const store = te.backend.store as KvStore;
+    const old = await te.start(YAML);
+    await te.engine.waitForRun(old.id);
+    t += 10 * 86_400_000;
+    const r = startKvRetention({ store, retentionMs: 86_400_000, now: () => t });
+    try {
+      assert.equal(await r.runOnce(), 1);
+    } finally {
+      await r.close();
+    }
+    const kv = (te.backend as unknown as { kv: Deno.Kv }).kv;
+    const left: string[] = [];
+    for await (const e of kv.list({ prefix: [] })) {
+      if (e.key.includes(old.id)) left.push(JSON.stringify(e.key));
+    }
+    assert.deepEqual(left, [], "every key naming the purged run is deleted");
+  } finally {
+    await te.dispose();
+  }
+});
+
+Deno.test("KV retention deletes a purged run's per-run plugin folders and the artifacts named after it; shared files stay", async () => {
+  let t = 1_000_000;
+  const te = await testEngine({ now: () => t });
+  try {
+    const store = te.backend.store as KvStore;
+    const old = await te.start(YAML);
+    await te.engine.waitForRun(old.id);
+    t += 10 * 86_400_000;
+    const recent = await te.start(YAML);
+    await te.engine.waitForRun(recent.id);
+    const tag = join(te.dir, "plugin-data", "tag");
+    // What a sink leaves: its default per-run folder (a finished file, or the parts of a run
+    // that never finished), a file named after the run elsewhere, and a file every run rewrites.
+    const write = async (rel: string) => {
+      const p = join(tag, rel);
+      await Deno.mkdir(p.slice(0, p.lastIndexOf("/")), { recursive: true });
+      await Deno.writeTextFile(p, "x\n");
+      return p;
+    };
+    const own = await write(`runs/${old.id}/leads.csv`);
+    await write(`runs/${old.id}/leads.csv.parts/0000000000.part`);
+    const named = await write(`exports/leads-${old.id}.csv`);
+    const shared = await write("latest.csv");
+    const other = await write(`runs/${recent.id}/leads.csv`);
+    const rel = (p: string) => p.slice(te.dir.length + 1);
+    assert.ok(
+      await store.transitionRun(old.id, ["succeeded"], "succeeded", {
+        artifacts: [own, named, shared].map((p) => ({
+          stage: "tag",
+          name: p.slice(p.lastIndexOf("/") + 1),
+          path: rel(p),
+          bytes: 2,
+        })),
+      }),
+    );
+    const r = startKvRetention({
+      store,
+      retentionMs: 86_400_000,
+      dataDir: te.dir,
+      now: () => t,
+    });
+    try {
+      assert.equal(await r.runOnce(), 1);
+    } finally {
+      await r.close();
+    }
+    assert.equal(await exists(join(tag, "runs", old.id)), false, "its per-run folder is gone");
+    assert.equal(await exists(named), false, "an artifact named after the run is gone");
+    assert.ok(await exists(shared), "a file at a fixed path stays (later runs write it)");
+    assert.ok(await exists(other), "another run's folder stays");
+  } finally {
+    await te.dispose();
+  }
+});

@@ -368,6 +368,11 @@ export interface Store {
    * by the last stage (`lastStage`), and the dead-letter list's distinct chunks.
    */
   settleState?(runId: string, lastStage: number): Promise<SettleState>;
+  /**
+   * Optional: throws when the store cannot write (a full disk, a read-only file system), for
+   * `/readyz`: reads alone still work then, while every run, chunk and webhook fails.
+   */
+  checkWritable?(): Promise<void>;
   /** Appends lines to a run's log (optional: a store without it keeps no per-run log). */
   appendRunLog?(runId: string, entries: RunLogEntry[]): Promise<void>;
   /** The first `limit` lines of a run's log, oldest first. */
