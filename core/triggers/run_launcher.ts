@@ -156,6 +156,11 @@ export class RunLauncher {
     return await this.#o.engine.createRun(run, r.guard);
   }
 
+  /** Whether a run with this id was recorded. */
+  async hasRun(id: string): Promise<boolean> {
+    return (await this.#o.store.getRun(id)) !== undefined;
+  }
+
   /** Whether {@linkcode RunLauncher.start} can take `guard` (the run store is on its database). */
   acceptsGuard(guard: RunGuard): boolean {
     return this.#o.store.acceptsGuard?.(guard) ?? false;

@@ -40,11 +40,14 @@ import {
 import type { PluginRegistry } from "../plugins/manifest.ts";
 import { verifyRequestSync } from "./webhook_signatures.ts";
 
+/** A pending `Idempotency-Key` claim this old is taken over: its request stopped. */
+const PENDING_STALE_MS = 60_000;
+
 /** Options of {@link WebhookIntake}. */
 export interface WebhookIntakeOptions {
   catalog: { get(name: string): CatalogEntry | undefined };
   store: TriggerStore;
-  runs: Pick<RunLauncher, "start"> & Partial<Pick<RunLauncher, "acceptsGuard">>;
+  runs: Pick<RunLauncher, "start"> & Partial<Pick<RunLauncher, "acceptsGuard" | "hasRun">>;
   /**
    * Plugins: an items body whose Content-Type the pipeline's source does not list in its
    * manifest's `accepts` is refused with 415 (a source without `accepts` takes any body).
@@ -212,7 +215,16 @@ export class WebhookIntake {
       }
     }
     for (let attempt = 0; attempt < 3; attempt++) {
-      const runId = newRunId(this.#clock.now());
+      // A claim left pending by a request that stopped (a crash) is taken over after a minute.
+      // When that request had recorded its run, claim it under that run's id: the run is the
+      // answer, and a second one would process the same delivery twice.
+      const stale = idemKey
+        ? await o.store.idempotency(pipeline, hook.webhook, idemKey, this.#clock.now())
+        : undefined;
+      const recorded = stale?.state === "pending" &&
+        this.#clock.now() - stale.claimedAt > PENDING_STALE_MS &&
+        (await o.runs.hasRun?.(stale.runId) ?? false);
+      const runId = recorded ? stale.runId : newRunId(this.#clock.now());
       const claim = await o.store.claimDelivery({
         pipeline,
         hook: hook.webhook,
@@ -220,10 +232,24 @@ export class WebhookIntake {
         replayTtlMs: v.replayTtlMs,
         idempotencyKey: idemKey,
         idempotencyTtlMs: o.idempotencyTtlMs ?? 24 * 3_600_000,
-        pendingStaleMs: 60_000,
+        pendingStaleMs: PENDING_STALE_MS,
         runId,
         now: this.#clock.now(),
       });
+      if (claim.ok && recorded) {
+        // The first request recorded its run and stopped (a crash) before marking its claim done:
+        // that run is the answer, not a second one.
+        await o.store.completeDelivery({
+          pipeline,
+          hook: hook.webhook,
+          idempotencyKey: idemKey!,
+          runId,
+          now: this.#clock.now(),
+        });
+        rec.runId = runId;
+        rec.duplicate = true;
+        return json(200, { runId, duplicate: true }, { "idempotent-replayed": "true" });
+      }
       if (claim.ok) {
         const started = this.#startRun(entry, hook, runId, items, given, {
           replayKey: v.replayKey,

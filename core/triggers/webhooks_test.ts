@@ -250,6 +250,65 @@ Deno.test("webhooks: 100 parallel duplicates with one Idempotency-Key start exac
   }
 });
 
+Deno.test("webhooks: a server that crashed after recording the run but before marking the key done starts no second run", async () => {
+  const env = await setup();
+  const w = await intake(env);
+  try {
+    // The state a SIGKILL leaves between the run's creation and the claim's completion: the
+    // Idempotency-Key claimed (pending, naming the run id) and that run recorded.
+    const store = await env.newStore();
+    const crashed = "rcrashed000000000001";
+    const claim = await store.claimDelivery({
+      pipeline: "leads",
+      hook: "token",
+      replayTtlMs: 300_000,
+      idempotencyKey: "crm-7",
+      idempotencyTtlMs: 86_400_000,
+      pendingStaleMs: 60_000,
+      runId: crashed,
+      now: env.clock.now(),
+    });
+    assert.equal(claim.ok, true);
+    const entry = (await env.catalog.get("leads"))!;
+    await env.launcher.start({ entry, trigger: { kind: "webhook", id: "token" }, id: crashed });
+    // The sender retries after a minute: the first request's claim is taken over ...
+    const retry = () =>
+      signed(env, "bearer", '[{"key":"x"}]', {
+        headers: { "idempotency-key": "crm-7" },
+      }).then((r) => send(w, r, "token"));
+    // ... and the run that request recorded is the answer.
+    await env.clock.advance(61_000);
+    const late = await retry();
+    assert.deepEqual([late.status, late.body], [200, { runId: crashed, duplicate: true }]);
+    assert.deepEqual((await env.runs("leads")).map((r) => r.id), [crashed], "no second run");
+    const again = await retry();
+    assert.deepEqual([again.status, again.body.runId], [200, crashed], JSON.stringify(again.body));
+    // A claim whose owner died before recording its run is taken over and runs as new.
+    await store.claimDelivery({
+      pipeline: "leads",
+      hook: "token",
+      replayTtlMs: 300_000,
+      idempotencyKey: "crm-8",
+      idempotencyTtlMs: 86_400_000,
+      pendingStaleMs: 60_000,
+      runId: "rneverrecorded000001",
+      now: env.clock.now(),
+    });
+    await env.clock.advance(61_000);
+    const fresh = await send(
+      w,
+      await signed(env, "bearer", '[{"key":"x"}]', {
+        headers: { "idempotency-key": "crm-8" },
+      }),
+      "token",
+    );
+    assert.equal(fresh.status, 202);
+    assert.equal((await env.runs("leads")).length, 2);
+  } finally {
+    await env.dispose();
+  }
+});
+
 Deno.test("webhooks: oversized bodies get 413 and invalid bodies 400 with the reason", async () => {
   const env = await setup();
   const w = await intake(env, { maxBodyBytes: 200 });
