@@ -441,8 +441,25 @@ Deno.test("PostgreSQL backend", async (t) => {
           await Deno.mkdir(`${dataDir}/uploads`);
           await Deno.writeTextFile(upload, "name,domain\n");
           await Deno.writeTextFile(mine, "name,domain\n");
+          // What the old run's export stage wrote for it alone, and a file later runs share.
+          const exportDir = `${dataDir}/plugin-data/csv-export/runs/old`;
+          await Deno.mkdir(exportDir, { recursive: true });
+          await Deno.writeTextFile(`${exportDir}/leads.csv`, "domain\r\n");
+          await Deno.writeTextFile(`${dataDir}/plugin-data/csv-export/latest.csv`, "domain\r\n");
+          const stages = [{ id: "sheet", resolved: { manifest: { name: "csv-export" } } }];
           await a.store.createRun(
-            run("old", { state: "succeeded", finishedAt: t0 - 180_000, inputFile: upload }),
+            run("old", {
+              state: "succeeded",
+              finishedAt: t0 - 180_000,
+              inputFile: upload,
+              stages: stages as unknown as RunRecord["stages"],
+              artifacts: [{
+                stage: "sheet",
+                name: "latest.csv",
+                path: "plugin-data/csv-export/latest.csv",
+                bytes: 8,
+              }],
+            }),
             [],
           );
           await a.store.createRun(
@@ -464,6 +481,15 @@ Deno.test("PostgreSQL backend", async (t) => {
           assert.equal(await a.store.getRun("old-cli"), undefined);
           assert.equal(await Deno.stat(upload).catch(() => null), null, "the upload is deleted");
           assert.ok(await Deno.stat(mine), "a file the user gave stays");
+          assert.equal(
+            await Deno.stat(exportDir).catch(() => null),
+            null,
+            "the purged run's export folder is deleted",
+          );
+          assert.ok(
+            await Deno.stat(`${dataDir}/plugin-data/csv-export/latest.csv`),
+            "a file at a fixed path, which later runs write again, stays",
+          );
           await Deno.remove(dataDir, { recursive: true });
         } finally {
           await a.close();

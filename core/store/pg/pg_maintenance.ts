@@ -6,7 +6,7 @@
  * buckets and dead concurrency slots.
  * @module
  */
-import { removeInputFiles } from "../purged_files.ts";
+import { type PurgedRun, removeInputFiles, removeRunFiles } from "../purged_files.ts";
 import { type Logger, silentLogger } from "../../telemetry/log.ts";
 import type { PgBackend } from "./pg_backend.ts";
 
@@ -61,12 +61,17 @@ export function startMaintenance(o: MaintenanceOptions): Maintenance {
     let purged = 0;
     if (o.retentionMs) {
       const age = o.retentionMs;
-      const files: string[] = [];
-      const purge = b.limits.callerClock
-        ? () => b.store.purgeFinished(now() - age, 100, files)
-        : () => b.store.purgeFinishedOlderThan(age, 100, files);
-      for (let n = -1; n !== 0;) purged += n = await purge();
-      if (o.dataDir) await removeInputFiles(o.dataDir, files, log);
+      for (let n = -1; n !== 0;) {
+        const files: string[] = [];
+        const runs: PurgedRun[] = [];
+        purged += n = b.limits.callerClock
+          ? await b.store.purgeFinished(now() - age, 100, files, runs)
+          : await b.store.purgeFinishedOlderThan(age, 100, files, runs);
+        if (o.dataDir) {
+          await removeInputFiles(o.dataDir, files, log);
+          await removeRunFiles(o.dataDir, runs, log);
+        }
+      }
     }
     await b.sql`DELETE FROM sluice_buckets WHERE touched_at < now() - interval '1 hour'`;
     await b.sql`DELETE FROM sluice_slots WHERE expires_at < now() - interval '1 minute'`;

@@ -15,6 +15,7 @@ import {
   type DeadLetter,
   emptyCounters,
   type RawChunk,
+  type RunArtifact,
   type RunFilter,
   type RunPage,
   type RunRecord,
@@ -22,8 +23,10 @@ import {
   type SettleState,
   type SourceProgress,
   type StageCounters,
+  type StageSnapshot,
   type Store,
 } from "../store.ts";
+import type { PurgedRun } from "../purged_files.ts";
 import type { Sql } from "./connect.ts";
 import { Batcher } from "./pg_batch.ts";
 import { messageCtes, type PgQueue, type QueueRow } from "./pg_queue.ts";
@@ -106,6 +109,14 @@ export interface PgStoreOptions {
 }
 
 /** PostgreSQL implementation of {@link Store}. */
+/** What retention reads of a run it deletes. */
+interface PurgeRow {
+  id: string;
+  input_file: string | null;
+  stages: StageSnapshot[] | null;
+  artifacts: RunArtifact[] | null;
+}
+
 export class PgStore implements Store {
   #sql: Sql;
   #queue: PgQueue;
@@ -735,38 +746,49 @@ export class PgStore implements Store {
   /**
    * Deletes runs that finished before `before` (epoch ms), with everything they own, at most
    * `batch` runs per call; returns how many were deleted. Runs the retention setting. The input
-   * files of the deleted runs (`RunRecord.inputFile`) are added to `inputFiles` when given.
+   * files of the deleted runs (`RunRecord.inputFile`) are added to `inputFiles`, and what
+   * `removeRunFiles` needs of them to `runs`, when given.
    */
-  async purgeFinished(before: number, batch = 100, inputFiles?: string[]): Promise<number> {
-    const rows = await this.#sql<{ id: string; input_file: string | null }[]>`
-      SELECT id, record->>'inputFile' AS input_file FROM sluice_runs
+  async purgeFinished(
+    before: number,
+    batch = 100,
+    inputFiles?: string[],
+    runs?: PurgedRun[],
+  ): Promise<number> {
+    const rows = await this.#sql<PurgeRow[]>`
+      SELECT id, record->>'inputFile' AS input_file, record->'stages' AS stages,
+        record->'artifacts' AS artifacts FROM sluice_runs
       WHERE finished_at IS NOT NULL AND finished_at < ${before}
         AND state IN ('succeeded', 'failed', 'cancelled')
       ORDER BY finished_at LIMIT ${batch}`;
-    return await this.#purge(rows, inputFiles);
+    return await this.#purge(rows, inputFiles, runs);
   }
 
   /**
    * Deletes up to `batch` finished runs that finished more than `ageMs` ago by the database
    * clock (so a process whose clock runs fast cannot purge runs early); returns how many, and
-   * adds their input files to `inputFiles` when given.
+   * adds their input files to `inputFiles` and what `removeRunFiles` needs to `runs` when given.
    */
-  async purgeFinishedOlderThan(ageMs: number, batch = 100, inputFiles?: string[]): Promise<number> {
-    const rows = await this.#sql<{ id: string; input_file: string | null }[]>`
-      SELECT id, record->>'inputFile' AS input_file FROM sluice_runs WHERE finished_at IS NOT NULL
+  async purgeFinishedOlderThan(
+    ageMs: number,
+    batch = 100,
+    inputFiles?: string[],
+    runs?: PurgedRun[],
+  ): Promise<number> {
+    const rows = await this.#sql<PurgeRow[]>`
+      SELECT id, record->>'inputFile' AS input_file, record->'stages' AS stages,
+        record->'artifacts' AS artifacts FROM sluice_runs WHERE finished_at IS NOT NULL
         AND finished_at < (extract(epoch FROM clock_timestamp()) * 1000)::bigint - ${ageMs}::bigint
         AND state IN ('succeeded', 'failed', 'cancelled')
       ORDER BY finished_at LIMIT ${batch}`;
-    return await this.#purge(rows, inputFiles);
+    return await this.#purge(rows, inputFiles, runs);
   }
 
-  async #purge(
-    rows: { id: string; input_file: string | null }[],
-    inputFiles?: string[],
-  ): Promise<number> {
+  async #purge(rows: PurgeRow[], inputFiles?: string[], runs?: PurgedRun[]): Promise<number> {
     for (const r of rows) {
       await this.deleteRun(r.id);
       if (r.input_file) inputFiles?.push(r.input_file);
+      runs?.push({ id: r.id, stages: r.stages ?? [], artifacts: r.artifacts ?? undefined });
     }
     return rows.length;
   }
