@@ -268,34 +268,71 @@ export function flatten(item: unknown, prefix = "", out: Record<string, unknown>
   return out;
 }
 
-/** Streams matching items as CSV (header = union of flattened fields) or JSON lines. */
+/** Options of {@linkcode exportItems}. */
+export interface ExportOptions {
+  /** The items in order, when the export is sorted (from `queryItems`, bounded by MAX_SORTED). */
+  sorted?: Item[];
+  /** Dotted fields to export, in order (default: every field, flattened). */
+  columns?: string[];
+}
+
+/** A value as one CSV cell of a chosen column: objects and lists as JSON. */
+function columnCell(v: unknown): unknown {
+  if (v === undefined || v === null) return "";
+  return typeof v === "object" ? JSON.stringify(v) : v;
+}
+
+/**
+ * Streams matching items as CSV or JSON lines: every field (CSV header = the union of flattened
+ * fields) or the chosen `columns` (CSV header = the paths; JSON lines = objects keyed by path),
+ * in stage order or in the order of `sorted`.
+ */
 export function exportItems(
   store: Store,
   run: RunRecord,
   q: ItemQuery,
   format: "csv" | "jsonl",
+  o: ExportOptions = {},
 ): ReadableStream<Uint8Array> {
   const pred = itemPredicate(q);
   const enc = new TextEncoder();
+  const cols = o.columns;
+  async function* matching(): AsyncGenerator<Item> {
+    if (o.sorted) {
+      yield* o.sorted;
+      return;
+    }
+    for await (const e of stageItems(store, run, q.stage)) if (pred(e.item)) yield e.item;
+  }
+  const picked = (item: Item) => {
+    const out: Record<string, unknown> = {};
+    for (const c of cols!) out[c] = fieldValue(item, c) ?? null;
+    return out;
+  };
   return new ReadableStream<Uint8Array>({
     async start(ctl) {
       try {
         if (format === "jsonl") {
-          for await (const e of stageItems(store, run, q.stage)) {
-            if (pred(e.item)) ctl.enqueue(enc.encode(JSON.stringify(e.item) + "\n"));
+          for await (const item of matching()) {
+            ctl.enqueue(enc.encode(JSON.stringify(cols ? picked(item) : item) + "\n"));
           }
         } else {
-          const cols = new Map<string, true>();
-          for await (const e of stageItems(store, run, q.stage)) {
-            if (pred(e.item)) { for (const k of Object.keys(flatten(e.item))) cols.set(k, true); }
+          let header = cols;
+          if (!header) {
+            const seen = new Map<string, true>();
+            for await (const item of matching()) {
+              for (const k of Object.keys(flatten(item))) seen.set(k, true);
+            }
+            header = [...seen.keys()];
           }
-          const header = [...cols.keys()];
           ctl.enqueue(enc.encode(stringify([header], SPREADSHEET_SAFE)));
           let rows: unknown[][] = [];
-          for await (const e of stageItems(store, run, q.stage)) {
-            if (!pred(e.item)) continue;
-            const flat = flatten(e.item);
-            rows.push(header.map((h) => flat[h] ?? ""));
+          for await (const item of matching()) {
+            if (cols) rows.push(cols.map((c) => columnCell(fieldValue(item, c))));
+            else {
+              const flat = flatten(item);
+              rows.push(header.map((h) => flat[h] ?? ""));
+            }
             if (rows.length >= 500) {
               ctl.enqueue(enc.encode(stringify(rows, SPREADSHEET_SAFE)));
               rows = [];

@@ -15,7 +15,14 @@ import { join } from "../paths.ts";
 import { BodyError, checkSourceAccepts } from "../triggers/webhook_body.ts";
 import { FINAL_STATES, type RunRecord } from "../store/store.ts";
 import type { AppDeps } from "./deps.ts";
-import { exportItems, type ItemQuery, parseFilter, queryItems, stageIndex } from "./items.ts";
+import {
+  exportItems,
+  type ItemQuery,
+  MAX_SORTED,
+  parseFilter,
+  queryItems,
+  stageIndex,
+} from "./items.ts";
 import { isUpload } from "./middleware.ts";
 import { HttpProblem } from "./problem.ts";
 import { type ApiApp, apiRoute, json, valid } from "./route.ts";
@@ -50,8 +57,11 @@ const ItemsQuery = z.object({
   cursor: z.string().optional(),
 });
 
-const ExportQuery = ItemsQuery.omit({ limit: true, cursor: true, sort: true }).extend({
+const ExportQuery = ItemsQuery.omit({ limit: true, cursor: true }).extend({
   format: z.enum(["csv", "jsonl"]).default("jsonl"),
+  columns: z.string().optional().describe(
+    "Comma-separated dotted fields, in order (domain,website.status,score); default every field",
+  ),
 });
 
 const DeadLetter = z.object({
@@ -382,7 +392,16 @@ export function runRoutes(app: ApiApp, deps: AppDeps): void {
     const run = await needRun(deps, c.req.param("id")!);
     const q = valid<z.infer<typeof ExportQuery>>(c, "query");
     const query = itemQuery(run, { ...q, filter: c.req.queries("filter") });
-    const stream = exportItems(deps.store, run, query, q.format);
+    const columns = q.columns?.split(",").map((s) => s.trim()).filter((s) => s !== "");
+    const bad = columns?.find((col) => col.split(".").some((p) => p === ""));
+    if (bad !== undefined) {
+      throw new HttpProblem(400, `columns: "${bad}" is not a dotted field such as website.status`);
+    }
+    // Sorted: read and order the matches first (at most MAX_SORTED, else a 400 saying so).
+    const sorted = query.sort
+      ? (await queryItems(deps.store, run, query, { limit: MAX_SORTED })).items
+      : undefined;
+    const stream = exportItems(deps.store, run, query, q.format, { sorted, columns });
     const type = q.format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson";
     return new Response(stream, {
       headers: {

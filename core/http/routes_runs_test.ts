@@ -212,6 +212,31 @@ stages:
     const rows = (await jsonl.text()).trim().split("\n").map((l) => JSON.parse(l));
     assert.equal(rows.length, 30);
     assert.match(jsonl.headers.get("content-disposition")!, /attachment; filename="g-r.*\.jsonl"/);
+    // Chosen columns, in order, and the order of sort=, as the items list sorts.
+    const chosen = await s.call(
+      `${API_BASE}/runs/${run.id}/items/export?format=csv&filter=n>=26&sort=-n&columns=n,website.status,missing`,
+      { as: "viewer" },
+    );
+    assert.deepEqual((await chosen.text()).trim().split("\n"), [
+      "n,website.status,missing",
+      "29,parked,",
+      "28,parked,",
+      "27,parked,",
+      "26,parked,",
+    ]);
+    const picked = await s.call(
+      `${API_BASE}/runs/${run.id}/items/export?format=jsonl&filter=n>=28&sort=n&columns=n,website`,
+      { as: "viewer" },
+    );
+    assert.deepEqual(
+      (await picked.text()).trim().split("\n").map((l) => JSON.parse(l)),
+      [28, 29].map((n) => ({ n, website: { status: "parked", code: 200 } })),
+    );
+    const badColumns = await s.call(
+      `${API_BASE}/runs/${run.id}/items/export?format=csv&columns=a..b`,
+      { as: "viewer" },
+    );
+    assert.equal(badColumns.status, 400);
   } finally {
     await s.dispose();
   }
