@@ -749,19 +749,13 @@ export class PgStore implements Store {
    * files of the deleted runs (`RunRecord.inputFile`) are added to `inputFiles`, and what
    * `removeRunFiles` needs of them to `runs`, when given.
    */
-  async purgeFinished(
+  purgeFinished(
     before: number,
     batch = 100,
     inputFiles?: string[],
     runs?: PurgedRun[],
   ): Promise<number> {
-    const rows = await this.#sql<PurgeRow[]>`
-      SELECT id, record->>'inputFile' AS input_file, record->'stages' AS stages,
-        record->'artifacts' AS artifacts FROM sluice_runs
-      WHERE finished_at IS NOT NULL AND finished_at < ${before}
-        AND state IN ('succeeded', 'failed', 'cancelled')
-      ORDER BY finished_at LIMIT ${batch}`;
-    return await this.#purge(rows, inputFiles, runs);
+    return this.#purge({ before }, batch, inputFiles, runs);
   }
 
   /**
@@ -769,22 +763,36 @@ export class PgStore implements Store {
    * clock (so a process whose clock runs fast cannot purge runs early); returns how many, and
    * adds their input files to `inputFiles` and what `removeRunFiles` needs to `runs` when given.
    */
-  async purgeFinishedOlderThan(
+  purgeFinishedOlderThan(
     ageMs: number,
     batch = 100,
     inputFiles?: string[],
     runs?: PurgedRun[],
   ): Promise<number> {
-    const rows = await this.#sql<PurgeRow[]>`
-      SELECT id, record->>'inputFile' AS input_file, record->'stages' AS stages,
-        record->'artifacts' AS artifacts FROM sluice_runs WHERE finished_at IS NOT NULL
-        AND finished_at < (extract(epoch FROM clock_timestamp()) * 1000)::bigint - ${ageMs}::bigint
-        AND state IN ('succeeded', 'failed', 'cancelled')
-      ORDER BY finished_at LIMIT ${batch}`;
-    return await this.#purge(rows, inputFiles, runs);
+    return this.#purge({ ageMs }, batch, inputFiles, runs);
   }
 
-  async #purge(rows: PurgeRow[], inputFiles?: string[], runs?: PurgedRun[]): Promise<number> {
+  /**
+   * Deletes up to `batch` finished runs that finished before `before` (epoch ms), or more than
+   * `ageMs` ago by the database clock.
+   */
+  async #purge(
+    cut: { before: number } | { ageMs: number },
+    batch: number,
+    inputFiles?: string[],
+    runs?: PurgedRun[],
+  ): Promise<number> {
+    const sql = this.#sql;
+    const rows = await sql<PurgeRow[]>`
+      SELECT id, record->>'inputFile' AS input_file, record->'stages' AS stages,
+        record->'artifacts' AS artifacts FROM sluice_runs
+      WHERE finished_at IS NOT NULL AND finished_at < ${
+      "before" in cut
+        ? sql`${cut.before}`
+        : sql`(extract(epoch FROM clock_timestamp()) * 1000)::bigint - ${cut.ageMs}::bigint`
+    }
+        AND state IN ('succeeded', 'failed', 'cancelled')
+      ORDER BY finished_at LIMIT ${batch}`;
     for (const r of rows) {
       await this.deleteRun(r.id);
       if (r.input_file) inputFiles?.push(r.input_file);
