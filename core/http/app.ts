@@ -81,6 +81,14 @@ export function hasErrorPages(ui: unknown): ui is UiErrorPages {
   return typeof (ui as Partial<UiErrorPages> | undefined)?.errorPage === "function";
 }
 
+/** Whether `err` is a write that failed for want of disk space (SQLite, PostgreSQL or a file). */
+export function isDiskFull(err: unknown): boolean {
+  const e = err as { message?: unknown; code?: unknown } | null;
+  const msg = typeof e?.message === "string" ? e.message : "";
+  return /database or disk is full|no space left on device|ENOSPC/i.test(msg) ||
+    e?.code === "53100" || e?.code === "ENOSPC";
+}
+
 /** Paths whose errors are always problem JSON: the API, webhooks, health and metrics. */
 const MACHINE_PATH = /^\/(?:api(?:\/|$)|hooks\/|healthz$|readyz$|metrics$)/;
 
@@ -161,6 +169,12 @@ export function createApp(deps: AppDeps): SluiceApp {
       }];
     } else if (err instanceof HTTPException) {
       [status, detail] = [err.status, err.message || "the request was refused"];
+    } else if (isDiskFull(err)) {
+      // Not the caller's fault and not a bug: say what the operator must do.
+      c.get("log")?.error("request failed: the disk is full", { error: String(err) });
+      status = 507;
+      detail = "the server's disk is full (its store or data folder could not be written); " +
+        "nothing was changed: the operator must free space on the data folder's disk";
     } else {
       c.get("log")?.error("request failed", { error: (err as Error).stack ?? String(err) });
       status = 500;

@@ -30,6 +30,7 @@ const TITLES: Record<number, string> = {
   429: "Too Many Requests",
   500: "Internal Server Error",
   503: "Service Unavailable",
+  507: "Insufficient Storage",
 };
 
 /** An error that becomes a problem answer with `status`. Throw it from handlers. */

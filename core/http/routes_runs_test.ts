@@ -458,3 +458,27 @@ Deno.test("a run's finished export file is listed on the run and downloads; gone
     await s.dispose();
   }
 });
+
+Deno.test("a store whose disk is full answers 507 saying what to do, not an internal error", async () => {
+  const s = await testServer();
+  try {
+    await s.writePipeline("gen", genPipeline("gen", 5));
+    // What Deno KV (SQLite) throws when its disk is full, on the write that records the run.
+    const full = () => Promise.reject(new TypeError("database or disk is full"));
+    s.deps.engine.createRun = full;
+    const res = await s.call(`${API_BASE}/pipelines/gen/runs`, {
+      method: "POST",
+      as: "operator",
+      json: { inputs: {} },
+    });
+    assert.equal(res.status, 507);
+    const body = await res.json();
+    assert.equal(body.title, "Insufficient Storage");
+    assert.match(body.detail, /the server's disk is full .* free space on the data folder's disk/);
+    assert.ok(
+      s.logs.some((l) => l.includes("the disk is full") && l.includes("database or disk is full")),
+    );
+  } finally {
+    await s.dispose();
+  }
+});
