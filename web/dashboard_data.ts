@@ -9,8 +9,10 @@
  * @module
  */
 import type { ScheduleInfo, ScheduleService } from "../core/http/deps.ts";
-import { itemIndexStage } from "../core/store/item_index.ts";
+import { countLeads, type LeadCount } from "../core/store/lead_count.ts";
 import type { RunRecord, RunState, Store } from "../core/store/store.ts";
+
+export type { LeadCount };
 
 /** States drawn on the chart. */
 export const CHART_STATES: readonly RunState[] = [
@@ -201,16 +203,6 @@ async function fromScan(o: DashboardOptions, start: number, nHours: number) {
   };
 }
 
-/** What {@linkcode LeadCounter.count} tells of a run. */
-export interface LeadCount {
-  /** Items with `lead == true`. */
-  leads: number;
-  /** True when only the first items were counted. */
-  partial: boolean;
-  /** True when the items have a `lead` field at all (a pipeline that finds leads). */
-  field: boolean;
-}
-
 /** Leads (`lead == true` items of the last stage) of a finished run, cached by run id. */
 export class LeadCounter {
   #cache = new Map<string, LeadCount>();
@@ -230,28 +222,7 @@ export class LeadCounter {
   async count(run: RunRecord): Promise<LeadCount> {
     const hit = this.#cache.get(run.id);
     if (hit) return hit;
-    const indexed = itemIndexStage(run);
-    const stats = indexed >= 0 ? await this.#store.itemIndexStats?.(run.id, indexed) : undefined;
-    if (stats) {
-      const values = stats.values["lead"];
-      const leads = values?.find((v) => v.value === true)?.count ?? 0;
-      const field = values?.some((v) => v.value !== null && v.count > 0) ?? false;
-      return this.#remember(run.id, { leads, partial: false, field });
-    }
-    const stage = run.stages.length - 1;
-    let leads = 0, seen = 0, partial = false, field = false;
-    outer: for (const chunk of await this.#store.doneChunks(run.id, stage)) {
-      for (const item of (await this.#store.readChunk(run.id, stage, chunk)) ?? []) {
-        if (++seen > this.#maxItems) {
-          partial = true;
-          break outer;
-        }
-        const lead = (item as { lead?: unknown }).lead;
-        if (lead !== undefined) field = true;
-        if (lead === true) leads++;
-      }
-    }
-    return this.#remember(run.id, { leads, partial, field });
+    return this.#remember(run.id, await countLeads(this.#store, run, this.#maxItems));
   }
 
   #remember(id: string, out: LeadCount) {

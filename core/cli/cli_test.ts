@@ -360,9 +360,11 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
       );
       await Deno.writeTextFile(join(dir, "week1.jsonl"), '{"id":"a"}\n{"id":"b"}\n');
       await Deno.writeTextFile(join(dir, "week2.jsonl"), '{"id":"b"}\n{"id":"c"}\n');
+      const summaries: (string | undefined)[] = [];
       const leads = async (input: string, out: string) => {
         const r = await sluice(["run", "weekly.yaml", "--input", input, "--out", out], env, dir);
         assert.equal(r.code, 0, r.stderr);
+        summaries.push(r.stderr.match(/^leads: .*$/m)?.[0]);
         return (await Deno.readTextFile(join(dir, out))).trim().split("\n").map((l) =>
           JSON.parse(l)
         ).map((i) => [i.key, i.lead]);
@@ -373,6 +375,7 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
         [["b", false], ["c", true]],
         "b was delivered in week 1 (the pipeline's name is the memory's scope)",
       );
+      assert.deepEqual(summaries, ["leads: 2", "leads: 1"], "the summary says how many leads");
     });
     await t.step("the summary names the files the export stages wrote", async () => {
       await Deno.writeTextFile(
@@ -387,6 +390,7 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
         dir,
       );
       assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stderr, /^leads:/m, "no lead field, no lead count");
       const csvPath = r.stderr.match(/export csv: csv-export: wrote (.+leads\.csv) from 1 chunk/)
         ?.[1];
       assert.ok(csvPath, r.stderr);

@@ -7,6 +7,7 @@ import type { RunRecord, Store } from "../store/store.ts";
 import { exportReports, runRejected } from "./output.ts";
 import type { CliIO } from "./run_command.ts";
 import { resolve } from "../paths.ts";
+import { countLeads } from "../store/lead_count.ts";
 
 /** Options of {@linkcode summary}. */
 export interface SummaryOptions {
@@ -54,6 +55,11 @@ export async function summary(
   const items = c[0]?.out ?? 0;
   const rate = dur > 0 ? Math.round(items / (dur / 1000)) : 0;
   const exports = (await exportReports(store, run)).map((e) => `export ${e.stage}: ${e.msg}`);
+  // A pipeline that finds leads: how many this run found (a finished run's items are final).
+  const found = run.state === "succeeded" ? await countLeads(store, run) : undefined;
+  const leads = found?.field
+    ? [`leads: ${found.partial ? "at least " : ""}${found.leads.toLocaleString("en-US")}`]
+    : [];
   const files = (run.artifacts ?? []).map((a) =>
     `file ${a.stage}: ${opts.dataDir ? resolve(opts.dataDir, a.path) : a.path} (${
       a.bytes.toLocaleString("en-US")
@@ -68,6 +74,7 @@ export async function summary(
     } items/s)${part}`,
     head,
     ...rows,
+    ...leads,
     ...exports,
     ...files,
     run.error ? `error: ${run.error}` : "",
