@@ -13,14 +13,8 @@ import {
   parseColumns,
 } from "@sluice/sdk/sink/columns.ts";
 import { finalizeParts, resolveOutputPath, writePart } from "@sluice/sdk/sink/part_files.ts";
-import {
-  compareSortValues,
-  parseSort,
-  type SortKey,
-  type SortSpec,
-  type SortValue,
-  sortValues,
-} from "@sluice/sdk/sink/sort_rows.ts";
+import { parseSort, type SortKey, type SortSpec, sortValues } from "@sluice/sdk/sink/sort_rows.ts";
+import { keyedLine, keyedRows } from "@sluice/sdk/sink/keyed_rows.ts";
 import { stringify } from "csv-stringify/sync";
 
 interface Config {
@@ -70,60 +64,6 @@ function csv(rows: string[][], delimiter: string, escapeFormulas = true): string
     : stringify(rows, { delimiter, record_delimiter: "\r\n", escape_formulas: escapeFormulas });
 }
 
-/** A row of a keyed part: the item's key, its CSV line and what it is sorted by. */
-type KeyedRow = [key: string, csv: string, sort?: SortValue[]];
-
-/**
- * A part of a `unique` or sorted export: one JSON line `[key, csvRow, sortValues]` per row, so
- * `finish` can keep the first row of each key across chunks (the same domain can arrive in two
- * chunks) and order the rows of all chunks.
- */
-function keyedPart(
-  items: Item[],
-  rows: string[][],
-  state: State,
-  delimiter: string,
-  escapeFormulas: boolean,
-): string {
-  return rows.map((r, i) => {
-    const row: KeyedRow = [items[i].key, csv([r], delimiter, escapeFormulas)];
-    if (state.sort.length > 0) row.push(sortValues(items[i], state.sort));
-    return JSON.stringify(row) + "\n";
-  }).join("");
-}
-
-/**
- * `mapPart` and `after` of `finalizeParts` for keyed parts: drops rows of keys seen in earlier
- * parts (when `unique`); with sort keys, holds every row back and writes them sorted at the end
- * (ties in chunk order). Sorting holds the export's rows in memory, about their CSV size.
- */
-function keyedRows(unique: boolean, sort: SortKey[]) {
-  const seen = new Set<string>();
-  const held: KeyedRow[] = [];
-  const dec = new TextDecoder();
-  const enc = new TextEncoder();
-  return {
-    mapPart(data: Uint8Array): Uint8Array {
-      let out = "";
-      for (const line of dec.decode(data).split("\n")) {
-        if (!line) continue;
-        const row = JSON.parse(line) as KeyedRow;
-        if (unique) {
-          if (seen.has(row[0])) continue;
-          seen.add(row[0]);
-        }
-        if (sort.length > 0) held.push(row);
-        else out += row[1];
-      }
-      return enc.encode(out);
-    },
-    after(): Uint8Array {
-      held.sort((a, b) => compareSortValues(a[2] ?? [], b[2] ?? [], sort));
-      return enc.encode(held.map((r) => r[1]).join(""));
-    },
-  };
-}
-
 export default definePlugin<Config, State>({
   setup({ config, dataDir, run }) {
     const delimiter = config.delimiter ?? ",";
@@ -153,7 +93,15 @@ export default definePlugin<Config, State>({
     await writePart(
       state.file,
       chunk,
-      keyed ? keyedPart(chosen, rows, state, delimiter, escape) : csv(rows, delimiter, escape),
+      keyed
+        ? rows.map((r, i) =>
+          keyedLine(
+            chosen[i].key,
+            csv([r], delimiter, escape),
+            state.sort.length > 0 ? sortValues(chosen[i], state.sort) : undefined,
+          )
+        ).join("")
+        : csv(rows, delimiter, escape),
     );
     metrics.count("rows_written", rows.length);
     return items;

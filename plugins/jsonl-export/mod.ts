@@ -8,6 +8,7 @@
 import { definePlugin } from "@sluice/sdk";
 import { type Column, type ColumnSpec, parseColumns, pick } from "@sluice/sdk/sink/columns.ts";
 import { finalizeParts, resolveOutputPath, writePart } from "@sluice/sdk/sink/part_files.ts";
+import { keyedLine, keyedRows } from "@sluice/sdk/sink/keyed_rows.ts";
 
 interface Config {
   path?: string;
@@ -20,41 +21,6 @@ interface Config {
 interface State {
   file: string;
   columns?: Column[];
-}
-
-/**
- * A part of a `unique` export: one JSON line `[key, line]` per item, so `finish` can keep the
- * first line of each key across chunks (the same domain can arrive in two chunks). Lines are JSON
- * objects, so a line that is an array is a keyed one.
- */
-function keyedPart(keys: unknown[], lines: string[]): string {
-  return lines.map((l, i) =>
-    // An item without a key (a plugin dropped it) is written as it is, never merged.
-    (keys[i] === undefined || keys[i] === null ? l : JSON.stringify([String(keys[i]), l])) + "\n"
-  ).join("");
-}
-
-/** The `mapPart` of `finalizeParts` for keyed parts: drops lines of keys seen in earlier parts. */
-function uniqueLines(): (data: Uint8Array) => Uint8Array {
-  const seen = new Set<string>();
-  const dec = new TextDecoder();
-  const enc = new TextEncoder();
-  return (data) => {
-    let out = "";
-    for (const text of dec.decode(data).split("\n")) {
-      if (!text) continue;
-      const entry = JSON.parse(text);
-      if (!Array.isArray(entry)) { // a part written without keys: kept as it is
-        out += text + "\n";
-        continue;
-      }
-      const [key, line] = entry as [string, string];
-      if (seen.has(key)) continue;
-      seen.add(key);
-      out += line + "\n";
-    }
-    return enc.encode(out);
-  };
 }
 
 export default definePlugin<Config, State>({
@@ -76,7 +42,11 @@ export default definePlugin<Config, State>({
       state.file,
       chunk,
       (config.unique ?? true)
-        ? keyedPart(chosen.map((i) => i.key), lines)
+        // An item without a key (a plugin dropped it) is written as it is, never merged.
+        ? lines.map((l, i) =>
+          chosen[i].key == null ? l + "\n" : keyedLine(String(chosen[i].key), l)
+        )
+          .join("")
         : lines.map((l) => l + "\n").join(""),
     );
     metrics.count("rows_written", lines.length);
@@ -85,7 +55,7 @@ export default definePlugin<Config, State>({
   async finish({ config, state, log }) {
     const r = await finalizeParts(state.file, {
       bom: config.bom ?? false,
-      mapPart: (config.unique ?? true) ? uniqueLines() : undefined,
+      mapPart: (config.unique ?? true) ? keyedRows(true, [], "\n").mapPart : undefined,
     });
     if (!r.alreadyDone) log.info(`jsonl-export: wrote ${state.file} from ${r.parts} chunk(s)`);
     return { files: [state.file] }; // the run offers it for download
