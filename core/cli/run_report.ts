@@ -55,8 +55,9 @@ export async function summary(
   const items = c[0]?.out ?? 0;
   const rate = dur > 0 ? Math.round(items / (dur / 1000)) : 0;
   const exports = (await exportReports(store, run)).map((e) => `export ${e.stage}: ${e.msg}`);
-  // A pipeline that finds leads: how many this run found (a finished run's items are final).
-  const found = run.state === "succeeded" ? await countLeads(store, run) : undefined;
+  // A pipeline that finds leads: how many this run found, from the item index only (a summary
+  // after every run must not read the run's items back; PostgreSQL keeps no such index).
+  const found = run.state === "succeeded" ? await countLeads(store, run, 0) : undefined;
   const leads = found?.field
     ? [`leads: ${found.partial ? "at least " : ""}${found.leads.toLocaleString("en-US")}`]
     : [];

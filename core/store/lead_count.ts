@@ -17,7 +17,10 @@ export interface LeadCount {
   field: boolean;
 }
 
-/** Leads of a finished run (its items no longer change); counts at most `maxItems` items. */
+/**
+ * Leads of a finished run (its items no longer change); without an item index, counts at most
+ * `maxItems` items (0: none, so the answer says nothing unless the index has it).
+ */
 export async function countLeads(
   store: Store,
   run: RunRecord,
@@ -31,6 +34,7 @@ export async function countLeads(
     const field = values?.some((v) => v.value !== null && v.count > 0) ?? false;
     return { leads, partial: false, field };
   }
+  if (maxItems <= 0) return { leads: 0, partial: true, field: false };
   const stage = run.stages.length - 1;
   let leads = 0, seen = 0, partial = false, field = false;
   outer: for (const chunk of await store.doneChunks(run.id, stage)) {
