@@ -5,7 +5,12 @@
  * @module
  */
 import { durationMs, type Pipeline, type SourceStage, type Stage } from "../pipeline/model.ts";
-import { type PluginRegistry, resolvePluginRef, splitPluginRef } from "../plugins/manifest.ts";
+import {
+  type PluginRegistry,
+  type ResolvedPlugin,
+  resolvePluginRef,
+  splitPluginRef,
+} from "../plugins/manifest.ts";
 import type { RunRecord, StageSnapshot, TriggerInfo } from "../store/store.ts";
 import { isAbsolute, resolve } from "../paths.ts";
 import { effectivePermissions } from "../plugins/permissions.ts";
@@ -61,6 +66,8 @@ interface SourcePath {
   folder: string;
   /** True when `file` lies in `folder`: only then is it granted as the run's input file. */
   inside: boolean;
+  /** The source plugin. */
+  plugin: ResolvedPlugin;
 }
 
 function sourcePath(
@@ -75,7 +82,7 @@ function sourcePath(
   if (!plugin) return undefined;
   const folder = resolve(pluginDataDir(dataDir, plugin.manifest.name));
   const file = resolve(folder, given);
-  return { given, file, folder, inside: file !== folder && isInside(folder, file) };
+  return { given, file, folder, inside: file !== folder && isInside(folder, file), plugin };
 }
 
 /**
@@ -98,15 +105,9 @@ export function sourceInputFile(
   return p?.inside ? p.file : undefined;
 }
 
-/** True when the source stage's effective `read` permissions cover `file`. */
-function readGranted(
-  pipeline: Pipeline,
-  registry: PluginRegistry,
-  folder: string,
-  file: string,
-): boolean {
-  const plugin = resolvePluginRef(registry, pipeline.source.plugin);
-  if (!plugin) return false;
+/** True when the source stage's effective `read` permissions cover the file `p` names. */
+function readGranted(pipeline: Pipeline, p: SourcePath): boolean {
+  const { plugin, folder, file } = p;
   try {
     const { read } = effectivePermissions(
       plugin.approved ?? plugin.manifest.permissions,
@@ -132,7 +133,7 @@ export async function missingSourceFile(
   if (p === undefined) return undefined;
   if (!p.inside) {
     // Decided without looking at the file: the answer must not tell whether a host path exists.
-    if (readGranted(pipeline, registry, p.folder, p.file)) return undefined;
+    if (readGranted(pipeline, p)) return undefined;
     return `the source (${pipeline.source.plugin}) reads with.path ${JSON.stringify(p.given)}, ` +
       `which is outside the plugin's data folder ${p.folder}: a source may read only files in ` +
       "that folder and the paths approved for its plugin; put the file in the folder and give " +
