@@ -248,14 +248,7 @@ Deno.test("errors of pages are HTML pages in the layout; the API and JSON client
     },
   });
   const { app } = createApp(await withUi({ ...ts.deps, pipelines: broken }));
-  const body = new URLSearchParams({ token: ts.token.viewer, next: "/" });
-  const login = await app.request("http://localhost/login", {
-    method: "POST",
-    body,
-    headers: { "content-type": "application/x-www-form-urlencoded", origin: "http://localhost" },
-    redirect: "manual",
-  });
-  const cookie = login.headers.get("set-cookie")!.split(";")[0];
+  const cookie = await loginCookie(app, ts.token.viewer);
   const get = (path: string, headers: Record<string, string> = {}, withCookie = true) =>
     app.request(`http://localhost${path}`, {
       headers: {
@@ -453,13 +446,7 @@ Deno.test("the dashboard says when its only schedules are paused or disabled, wi
   };
   const ts = await testServer({ deps: { schedules } });
   const { app } = createApp(await withUi(ts.deps));
-  const login = await app.request("http://localhost/login", {
-    method: "POST",
-    body: new URLSearchParams({ token: ts.token.viewer, next: "/" }),
-    headers: { "content-type": "application/x-www-form-urlencoded", origin: "http://localhost" },
-    redirect: "manual",
-  });
-  const cookie = login.headers.get("set-cookie")!.split(";")[0];
+  const cookie = await loginCookie(app, ts.token.viewer);
   const dashboard = async () => {
     const html = await (await app.request("http://localhost/", { headers: { cookie } })).text();
     const section = /<section aria-labelledby="next-h">[\s\S]*?<\/section>/.exec(html)![0];
