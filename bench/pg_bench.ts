@@ -6,16 +6,16 @@
  * plugins; they carry the engine telemetry `sluice worker` has (metrics; spans when tracing).
  *
  * `deno run -A bench/pg_bench.ts [--runs 16] [--items 2000] [--chunk 10] [--workers 1,2,4]
- *   [--pool N] [--tracing-rounds 2] [--tracing-paired N] [--tracing-exporter sdk|deno]
+ *   [--pool N] [--tracing-rounds 2] [--tracing-paired N] [--tracing-exporter otlp|deno]
  *   [--tracing-sliced N] [--slice-ms 2000] [--profile]`
  *
  * Tracing overhead: 2 workers with tracing off and on (OTLP/HTTP export to a loopback sink in
  * the bench process), alternating for `--tracing-rounds` rounds, CPU ms per job compared; and
  * `--tracing-paired` clusters whose workers trace by halves, each worker's CPU per job compared
- * with its untraced peers' in the same cluster at the same time. Traced workers export with the
- * SDK's OTLP exporter (`telemetry.otlpEndpoint`, the default) or, with `--tracing-exporter deno`,
- * with Deno's built-in OpenTelemetry (`OTEL_DENO=true`). `--tracing-sliced` clusters: every
- * worker traces and stops tracing at the same moments (even and odd `--slice-ms` slices of the
+ * with its untraced peers' in the same cluster at the same time. Traced workers export with
+ * Sluice's own tracer and OTLP/HTTP exporter (`telemetry.otlpEndpoint`, the default) or, with
+ * `--tracing-exporter deno`, with Deno's built-in OpenTelemetry (`OTEL_DENO=true`).
+ * `--tracing-sliced` clusters: every worker traces and stops tracing at the same moments (even and odd `--slice-ms` slices of the
  * wall clock), so on- and off-slices share the load, the split of the jobs between the workers
  * and the state of the database; CPU per job of the on-slices against the off-slices.
  * Prints a markdown report; record it in `bench/RESULTS.md`.
@@ -67,8 +67,8 @@ const { values } = parseArgs({
     // tracing overhead, paired: rounds of one cluster whose workers alternate tracing on and off
     // (the same load, at the same time, for both)
     "tracing-paired": { type: "string", default: "0" },
-    // how traced workers export: "sdk" (OTLP exporter package, shipped) or "deno" (OTEL_DENO)
-    "tracing-exporter": { type: "string", default: "sdk" },
+    // how traced workers export: "otlp" (telemetry.otlpEndpoint, shipped) or "deno" (OTEL_DENO)
+    "tracing-exporter": { type: "string", default: "otlp" },
     // tracing overhead, time-sliced: clusters whose workers all switch tracing on and off
     // together every --slice-ms (wall clock), CPU per job of on- and off-slices compared
     "tracing-sliced": { type: "string", default: "0" },
@@ -350,7 +350,7 @@ async function cluster(
         ...passArgs(),
       ],
       // Deno's built-in OpenTelemetry (`--tracing-exporter deno`): spans leave through Deno's
-      // own OTLP exporter instead of the SDK's.
+      // own OTLP exporter instead of Sluice's.
       env: otlpOf(i) && denoOtel
         ? {
           OTEL_DENO: "true",

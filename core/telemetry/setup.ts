@@ -99,6 +99,7 @@ export function createTelemetry(opts: TelemetryOptions = {}): Telemetry {
     exporter: opts.exporter,
     env: opts.env,
     attributes: opts.role ? { "sluice.role": opts.role } : undefined,
+    onExportError: (message) => log?.warn(message),
   });
   const metrics = new SluiceMetrics(
     new MetricsRegistry({

@@ -1,9 +1,10 @@
 /**
- * OpenTelemetry tracing setup. Three ways, chosen by {@linkcode setupTracing}:
+ * OpenTelemetry tracing setup. Four ways, chosen by {@linkcode setupTracing}:
  *
- * - `exporter` given (tests: `InMemorySpanExporter`): an SDK provider exporting every span at once;
- * - `otlpEndpoint` (`telemetry.otlpEndpoint`): an SDK provider batching spans to OTLP/HTTP
- *   (`<endpoint>/v1/traces`);
+ * - `exporter` given (tests: the SDK's `InMemorySpanExporter`): Sluice's own tracer
+ *   (`light_tracer.ts`) handing every span at once to that SDK exporter;
+ * - `otlpEndpoint` (`telemetry.otlpEndpoint`): Sluice's own tracer batching spans to OTLP/HTTP
+ *   with JSON bodies (`<endpoint>/v1/traces`, see `otlp_http.ts`);
  * - `OTEL_DENO=true` in the environment: Deno's built-in OpenTelemetry (it registers its own
  *   provider and context manager with `@opentelemetry/api`; configure it with `OTEL_*` variables);
  * - otherwise a no-op tracer (spans cost nearly nothing).
@@ -12,7 +13,7 @@
  * the whole run. Instead the run's trace id and root span id are derived from the run id
  * ({@linkcode runSpanContext}); every chunk span is a child of that root, and the root
  * `sluice.run` span itself is written when the run settles, with those very ids (see
- * {@linkcode RunIdGenerator}).
+ * `LightTracer.withIds`).
  * @module
  */
 import { AsyncLocalStorage } from "node:async_hooks";
@@ -27,16 +28,10 @@ import {
   TraceFlags,
   type Tracer,
 } from "@opentelemetry/api";
-import {
-  BatchSpanProcessor,
-  type IdGenerator,
-  RandomIdGenerator,
-  SimpleSpanProcessor,
-  type SpanExporter,
-  TracerProvider,
-} from "@opentelemetry/sdk-trace";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+import type { SpanExporter } from "@opentelemetry/sdk-trace";
+import { LightTracer, type SpanSink } from "./light_tracer.ts";
+import { otlpEnvOptions, OtlpHttpSpanSink } from "./otlp_http.ts";
+import { SdkExporterSink } from "./sdk_exporter_sink.ts";
 
 /** Name of the instrumentation scope of every Sluice span. */
 export const TRACER_NAME = "sluice";
@@ -100,32 +95,6 @@ export function runContext(runId: string): Context {
   return trace.setSpanContext(ROOT_CONTEXT, runSpanContext(runId));
 }
 
-/**
- * Random ids, except inside {@linkcode RunIdGenerator.withIds}: there the next root span gets the
- * given trace and span id (used to write a run's root span with its derived ids).
- */
-export class RunIdGenerator implements IdGenerator {
-  #random = new RandomIdGenerator();
-  #next?: { traceId: string; spanId: string };
-  /** A trace id: the forced one, else random. */
-  generateTraceId(): string {
-    return this.#next?.traceId ?? this.#random.generateTraceId();
-  }
-  /** A span id: the forced one, else random. */
-  generateSpanId(): string {
-    return this.#next?.spanId ?? this.#random.generateSpanId();
-  }
-  /** Runs `fn` (which must start exactly one root span synchronously) with forced ids. */
-  withIds<T>(ids: { traceId: string; spanId: string }, fn: () => T): T {
-    this.#next = ids;
-    try {
-      return fn();
-    } finally {
-      this.#next = undefined;
-    }
-  }
-}
-
 /** `00-<trace id>-<span id>-<flags>`: the W3C `traceparent` of a span context. */
 export function formatTraceparent(sc: SpanContext): string {
   return `00-${sc.traceId}-${sc.spanId}-${(sc.traceFlags & 0xff).toString(16).padStart(2, "0")}`;
@@ -156,6 +125,8 @@ export interface TracingOptions {
   attributes?: Record<string, string>;
   /** Environment to read `OTEL_DENO` from (default: the process environment). */
   env?: Record<string, string | undefined>;
+  /** Told when spans could not be exported (OTLP; at most once a minute). */
+  onExportError?: (message: string) => void;
 }
 
 /** What {@linkcode setupTracing} made. */
@@ -200,27 +171,23 @@ export function setupTracing(opts: TracingOptions = {}): Tracing {
     };
   }
   ensureContextManager();
-  const processor = opts.exporter
-    ? new SimpleSpanProcessor({ exporter: opts.exporter })
-    : new BatchSpanProcessor({
-      exporter: new OTLPTraceExporter({
-        url: `${opts.otlpEndpoint!.replace(/\/+$/, "")}/v1/traces`,
-      }),
+  const resource = { "service.name": opts.serviceName ?? "sluice", ...opts.attributes };
+  const scope = { name: TRACER_NAME };
+  const sink: SpanSink = opts.exporter
+    ? new SdkExporterSink(opts.exporter, resource, scope)
+    : new OtlpHttpSpanSink({
+      url: `${opts.otlpEndpoint!.replace(/\/+$/, "")}/v1/traces`,
+      ...otlpEnvOptions(env),
+      resource,
+      scope,
+      onError: opts.onExportError,
     });
-  const ids = new RunIdGenerator();
-  const provider = new TracerProvider({
-    idGenerator: ids,
-    spanProcessors: [processor],
-    resource: resourceFromAttributes({
-      "service.name": opts.serviceName ?? "sluice",
-      ...opts.attributes,
-    }),
-  });
+  const tracer = new LightTracer(sink);
   return {
-    tracer: provider.getTracer(TRACER_NAME),
+    tracer,
     mode: opts.exporter ? "exporter" : "otlp",
-    withRunIds: (runId, fn) => ids.withIds(runTraceIds(runId), () => fn()),
-    flush: () => provider.forceFlush(),
-    close: () => provider.shutdown(),
+    withRunIds: (runId, fn) => tracer.withIds(runTraceIds(runId), () => fn()),
+    flush: () => sink.flush(),
+    close: () => sink.close(),
   };
 }

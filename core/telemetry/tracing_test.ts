@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { InMemorySpanExporter } from "@opentelemetry/sdk-trace";
+import { join, ROOT } from "../paths.ts";
 import { runBacklog } from "./backlog.ts";
 import { onFailureOf } from "./failure_alert.ts";
 import { formatTraceparent, parseTraceparent, runTraceIds, setupTracing } from "./tracing.ts";
@@ -94,3 +95,97 @@ Deno.test("onFailure is read from the run's pipeline snapshot", () => {
   assert.equal(onFailureOf("name: x\n"), undefined);
   assert.equal(onFailureOf(": not yaml ["), undefined);
 });
+
+Deno.test("sluice run exports its run, chunk and plugin spans over OTLP/HTTP with the OTEL_* headers", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-otlp-" });
+  const requests: { auth: string | null; body: OtlpBody }[] = [];
+  const collector = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    if (new URL(req.url).pathname !== "/v1/traces") return new Response("", { status: 404 });
+    requests.push({ auth: req.headers.get("authorization"), body: await req.json() });
+    return Response.json({});
+  });
+  try {
+    await Deno.writeTextFile(
+      join(dir, "p.yaml"),
+      "name: traced\nsource: { plugin: jsonl-source, with: { key: id } }\nstages:\n  - { id: tag, plugin: set-fields, with: { set: { x: 1 } } }\n",
+    );
+    await Deno.writeTextFile(join(dir, "in.jsonl"), '{"id":"a"}\n{"id":"b"}\n');
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        join(ROOT, "core/cli.ts"),
+        "run",
+        "p.yaml",
+        "--input",
+        "in.jsonl",
+        "--run-id",
+        "otlp-1",
+      ],
+      env: {
+        SLUICE_PLUGINS_DIR: join(ROOT, "plugins"),
+        SLUICE_DATA_DIR: join(dir, "data"),
+        SLUICE_PLUGINS_LOCK: join(dir, "plugins.lock"),
+        SLUICE_LOG_LEVEL: "warn",
+        SLUICE_TELEMETRY_OTLP_ENDPOINT: `http://127.0.0.1:${collector.addr.port}/`,
+        OTEL_EXPORTER_OTLP_HEADERS: "Authorization=Bearer%20t0k",
+      },
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.ok(requests.length > 0, "the collector got no request");
+    assert.ok(requests.every((r) => r.auth === "Bearer t0k"));
+    const resource = requests[0].body.resourceSpans[0].resource.attributes;
+    assert.deepEqual(resource.find((a) => a.key === "service.name")?.value, {
+      stringValue: "sluice",
+    });
+    const spans = requests.flatMap((r) =>
+      r.body.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((s) => s.spans))
+    );
+    const ids = runTraceIds("otlp-1");
+    const run = spans.find((s) => s.name === "run traced");
+    const chunks = spans.filter((s) => s.name === "stage tag");
+    const calls = spans.filter((s) => s.name.startsWith("plugin "));
+    assert.ok(run, `spans: ${spans.map((s) => s.name).join(", ")}`);
+    assert.deepEqual([run.traceId, run.spanId, run.parentSpanId], [
+      ids.traceId,
+      ids.spanId,
+      undefined,
+    ]);
+    assert.ok(
+      chunks.length >= 1 && calls.length >= 1,
+      `spans: ${spans.map((s) => s.name).join(", ")}`,
+    );
+    for (const c of chunks) {
+      assert.equal(c.traceId, ids.traceId);
+      assert.equal(c.parentSpanId, ids.spanId);
+      const attr = Object.fromEntries(c.attributes.map((a) => [a.key, Object.values(a.value)[0]]));
+      assert.equal(attr["sluice.run.id"], "otlp-1");
+      assert.equal(attr["sluice.stage.id"], "tag");
+    }
+    const chunkIds = new Set(chunks.map((c) => c.spanId));
+    assert.ok(calls.some((c) => chunkIds.has(c.parentSpanId ?? "")), "a plugin call under a chunk");
+    assert.ok(spans.every((s) => /^\d{19}$/.test(s.startTimeUnixNano)));
+  } finally {
+    await collector.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+interface OtlpBody {
+  resourceSpans: {
+    resource: { attributes: { key: string; value: unknown }[] };
+    scopeSpans: {
+      spans: {
+        name: string;
+        traceId: string;
+        spanId: string;
+        parentSpanId?: string;
+        startTimeUnixNano: string;
+        attributes: { key: string; value: Record<string, unknown> }[];
+      }[];
+    }[];
+  }[];
+}

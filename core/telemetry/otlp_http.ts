@@ -1,0 +1,360 @@
+/**
+ * Spans to an OpenTelemetry collector over OTLP/HTTP with JSON bodies (`POST <endpoint>/v1/traces`,
+ * the encoding of `@opentelemetry/exporter-trace-otlp-http`: hex ids, times as decimal
+ * nanosecond strings). {@linkcode OtlpHttpSpanSink} batches ended spans as the SDK's batch
+ * processor does: up to 512 per request, sent when a batch is full or 5 s after the first span
+ * waiting, one request at a time, at most 2,048 spans waiting (more are dropped and counted).
+ * Failed requests (network errors, 429, 502–504) are retried with backoff.
+ *
+ * {@linkcode otlpEnvOptions} reads the standard variables the OpenTelemetry SDK's exporter and batch
+ * processor read: `OTEL_EXPORTER_OTLP_[TRACES_]HEADERS`, `…_TIMEOUT`, `…_COMPRESSION` (`gzip`),
+ * `OTEL_BSP_SCHEDULE_DELAY`, `OTEL_BSP_MAX_QUEUE_SIZE`, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`.
+ * @module
+ */
+import type { Attributes, AttributeValue, SpanContext } from "@opentelemetry/api";
+import type { SpanData, SpanSink } from "./light_tracer.ts";
+
+/** An OTLP `KeyValue`. */
+export interface OtlpKeyValue {
+  key: string;
+  value: OtlpAnyValue;
+}
+
+/** An OTLP `AnyValue` (the kinds span attributes take). */
+export type OtlpAnyValue =
+  | { stringValue: string }
+  | { intValue: number }
+  | { doubleValue: number }
+  | { boolValue: boolean }
+  | { arrayValue: { values: OtlpAnyValue[] } }
+  | Record<string, never>;
+
+/** The instrumentation scope spans are reported under. */
+export interface OtlpScope {
+  name: string;
+  version?: string;
+}
+
+function anyValue(v: AttributeValue | null | undefined): OtlpAnyValue {
+  switch (typeof v) {
+    case "string":
+      return { stringValue: v };
+    case "number":
+      return Number.isInteger(v) ? { intValue: v } : { doubleValue: v };
+    case "boolean":
+      return { boolValue: v };
+  }
+  if (Array.isArray(v)) return { arrayValue: { values: v.map((e) => anyValue(e)) } };
+  return {};
+}
+
+/** Attributes as OTLP key-values, in their order. */
+export function otlpAttributes(attributes: Attributes): OtlpKeyValue[] {
+  return Object.keys(attributes).map((key) => ({ key, value: anyValue(attributes[key]) }));
+}
+
+/** Epoch milliseconds as decimal nanoseconds. */
+export function unixNanos(ms: number): string {
+  let whole = Math.floor(ms);
+  let frac = Math.round((ms - whole) * 1e6);
+  if (frac >= 1e6) {
+    whole += 1;
+    frac -= 1e6;
+  }
+  return whole === 0 ? String(frac) : `${whole}${String(frac).padStart(6, "0")}`;
+}
+
+/** OTLP span flags: the W3C trace flags, and whether the parent is remote. */
+function spanFlags(traceFlags: number, remoteParent: boolean | undefined): number {
+  return (traceFlags & 0xff) | 0x100 | (remoteParent ? 0x200 : 0);
+}
+
+function otlpSpan(s: SpanData) {
+  return {
+    traceId: s.context.traceId,
+    spanId: s.context.spanId,
+    parentSpanId: s.parent?.spanId,
+    traceState: s.context.traceState?.serialize(),
+    name: s.name,
+    kind: s.kind + 1,
+    startTimeUnixNano: unixNanos(s.startMs),
+    endTimeUnixNano: unixNanos(s.endMs),
+    attributes: otlpAttributes(s.attributes),
+    droppedAttributesCount: s.droppedAttributesCount,
+    events: s.events.map((e) => ({
+      attributes: otlpAttributes(e.attributes),
+      name: e.name,
+      timeUnixNano: unixNanos(e.time),
+      droppedAttributesCount: e.droppedAttributesCount,
+    })),
+    droppedEventsCount: s.droppedEventsCount,
+    status: { code: s.status.code, message: s.status.message },
+    links: s.links.map((l) => ({
+      attributes: otlpAttributes(l.attributes),
+      spanId: l.context.spanId,
+      traceId: l.context.traceId,
+      traceState: l.context.traceState?.serialize(),
+      droppedAttributesCount: l.droppedAttributesCount,
+      flags: spanFlags(l.context.traceFlags, l.context.isRemote),
+    })),
+    droppedLinksCount: s.droppedLinksCount,
+    flags: spanFlags(s.context.traceFlags, (s.parent as SpanContext | undefined)?.isRemote),
+  };
+}
+
+/** The OTLP `ExportTraceServiceRequest` of `spans`, all from one resource and scope. */
+export function otlpTraceRequest(
+  spans: readonly SpanData[],
+  resource: Attributes,
+  scope: OtlpScope,
+): unknown {
+  return {
+    resourceSpans: [{
+      resource: { attributes: otlpAttributes(resource), droppedAttributesCount: 0 },
+      scopeSpans: [{
+        scope: { name: scope.name, version: scope.version },
+        spans: spans.map(otlpSpan),
+      }],
+    }],
+  };
+}
+
+/**
+ * `OTEL_EXPORTER_OTLP_HEADERS`-style `key=value` pairs, comma-separated, values percent-encoded.
+ * Throws on a pair without `=` (naming the variable, never the value: it may be a key).
+ */
+export function parseOtlpHeaders(text: string, variable: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const pair of text.split(",")) {
+    if (!pair.trim()) continue;
+    const eq = pair.indexOf("=");
+    const key = pair.slice(0, eq).trim();
+    if (eq < 0 || !key) {
+      throw new Error(`${variable}: expected key=value pairs separated by commas`);
+    }
+    let value = pair.slice(eq + 1).trim();
+    try {
+      value = decodeURIComponent(value);
+    } catch {
+      // Not percent-encoded: taken as it is.
+    }
+    headers[key.toLowerCase()] = value;
+  }
+  return headers;
+}
+
+/** What the standard `OTEL_*` variables set; see the module doc. Bad numbers throw, naming the variable. */
+export function otlpEnvOptions(
+  env: Record<string, string | undefined>,
+): Pick<
+  OtlpHttpOptions,
+  "headers" | "timeoutMs" | "compression" | "delayMs" | "maxQueue" | "maxBatch"
+> {
+  const pick = (name: string) =>
+    env[`OTEL_EXPORTER_OTLP_TRACES_${name}`] ?? env[`OTEL_EXPORTER_OTLP_${name}`];
+  const which = (name: string) =>
+    env[`OTEL_EXPORTER_OTLP_TRACES_${name}`] !== undefined
+      ? `OTEL_EXPORTER_OTLP_TRACES_${name}`
+      : `OTEL_EXPORTER_OTLP_${name}`;
+  const positive = (variable: string, value: string | undefined) => {
+    if (value === undefined || value.trim() === "") return undefined;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0) {
+      throw new Error(`${variable}=${JSON.stringify(value)}: expected a whole number above 0`);
+    }
+    return n;
+  };
+  const out: ReturnType<typeof otlpEnvOptions> = {};
+  const headers = {
+    ...parseOtlpHeaders(env.OTEL_EXPORTER_OTLP_HEADERS ?? "", "OTEL_EXPORTER_OTLP_HEADERS"),
+    ...parseOtlpHeaders(
+      env.OTEL_EXPORTER_OTLP_TRACES_HEADERS ?? "",
+      "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+    ),
+  };
+  if (Object.keys(headers).length) out.headers = headers;
+  const timeout = positive(which("TIMEOUT"), pick("TIMEOUT"));
+  if (timeout) out.timeoutMs = timeout;
+  const compression = pick("COMPRESSION")?.trim();
+  if (compression === "gzip" || compression === "none") out.compression = compression;
+  else if (compression) {
+    throw new Error(
+      `${which("COMPRESSION")}=${JSON.stringify(compression)}: expected gzip or none`,
+    );
+  }
+  const delay = positive("OTEL_BSP_SCHEDULE_DELAY", env.OTEL_BSP_SCHEDULE_DELAY);
+  if (delay) out.delayMs = delay;
+  const queue = positive("OTEL_BSP_MAX_QUEUE_SIZE", env.OTEL_BSP_MAX_QUEUE_SIZE);
+  if (queue) out.maxQueue = queue;
+  const batch = positive("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE);
+  if (batch) out.maxBatch = batch;
+  return out;
+}
+
+/** Options of {@linkcode OtlpHttpSpanSink}. */
+export interface OtlpHttpOptions {
+  /** The full URL, e.g. `http://otel-collector:4318/v1/traces`. */
+  url: string;
+  /** Resource attributes (`service.name`, …). */
+  resource: Attributes;
+  scope: OtlpScope;
+  /** Extra request headers. */
+  headers?: Record<string, string>;
+  /** Spans per request (default 512). */
+  maxBatch?: number;
+  /** Spans waiting at most; more are dropped (default 2,048). */
+  maxQueue?: number;
+  /** How long a span waits for its batch to fill, ms (default 5,000). */
+  delayMs?: number;
+  /** Per request, ms (default 10,000). */
+  timeoutMs?: number;
+  /** Attempts per batch (default 4). */
+  attempts?: number;
+  /** `gzip`: compress request bodies. */
+  compression?: "gzip" | "none";
+  /** Told when a batch is given up or spans were dropped (at most once a minute). */
+  onError?: (message: string) => void;
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const RETRYABLE = new Set([429, 502, 503, 504]);
+
+async function gzipped(text: string): Promise<Uint8Array<ArrayBuffer>> {
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** Batches spans to an OTLP/HTTP endpoint; see the module doc. */
+export class OtlpHttpSpanSink implements SpanSink {
+  #o: Required<Omit<OtlpHttpOptions, "headers" | "onError" | "compression">> & OtlpHttpOptions;
+  #queue: SpanData[] = [];
+  #timer?: ReturnType<typeof setTimeout>;
+  #sending?: Promise<void>;
+  #closed = false;
+  #dropped = 0;
+  #lastError = -Infinity;
+
+  constructor(opts: OtlpHttpOptions) {
+    this.#o = {
+      maxBatch: 512,
+      maxQueue: 2048,
+      delayMs: 5000,
+      timeoutMs: 10_000,
+      attempts: 4,
+      fetch: (input, init) => fetch(input, init),
+      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      ...opts,
+    };
+  }
+
+  /** Spans dropped because too many were waiting. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** Queues an ended span. */
+  onEnd(span: SpanData): void {
+    if (this.#closed) return;
+    if (this.#queue.length >= this.#o.maxQueue) {
+      this.#dropped++;
+      return;
+    }
+    this.#queue.push(span);
+    if (this.#queue.length >= this.#o.maxBatch) this.#pump();
+    else if (this.#timer === undefined && !this.#sending) this.#arm();
+  }
+
+  #arm(): void {
+    const timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#pump(true);
+    }, this.#o.delayMs);
+    Deno.unrefTimer(timer);
+    this.#timer = timer;
+  }
+
+  /** Sends the next batch unless one is on its way; `all`: a partial batch too. */
+  #pump(all = false): void {
+    if (this.#sending || this.#queue.length === 0) return;
+    if (!all && this.#queue.length < this.#o.maxBatch) return;
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    const batch = this.#queue.splice(0, this.#o.maxBatch);
+    this.#sending = this.#send(batch).finally(() => {
+      this.#sending = undefined;
+      if (this.#queue.length >= this.#o.maxBatch) this.#pump();
+      else if (this.#queue.length > 0 && !this.#closed) this.#arm();
+    });
+  }
+
+  async #send(batch: SpanData[]): Promise<void> {
+    const json = JSON.stringify(otlpTraceRequest(batch, this.#o.resource, this.#o.scope));
+    const gzip = this.#o.compression === "gzip";
+    const body = gzip ? await gzipped(json) : json;
+    const headers: Record<string, string> = {
+      ...this.#o.headers,
+      "content-type": "application/json",
+    };
+    if (gzip) headers["content-encoding"] = "gzip";
+    let problem = "";
+    for (let attempt = 1; attempt <= this.#o.attempts; attempt++) {
+      let wait = Math.min(500 * 2 ** (attempt - 1), 8000);
+      try {
+        const res = await this.#o.fetch(this.#o.url, {
+          method: "POST",
+          headers,
+          body,
+          signal: AbortSignal.timeout(this.#o.timeoutMs),
+        });
+        await res.body?.cancel();
+        if (res.ok) {
+          this.#reportDropped();
+          return;
+        }
+        problem = `HTTP ${res.status}`;
+        if (!RETRYABLE.has(res.status)) break;
+        const after = Number(res.headers.get("retry-after"));
+        if (after > 0) wait = Math.min(after * 1000, 30_000);
+      } catch (e) {
+        problem = (e as Error).message;
+      }
+      if (attempt < this.#o.attempts) await this.#o.sleep(wait);
+    }
+    this.#report(
+      `exporting ${batch.length} spans to ${this.#o.url} failed (${problem}); they are lost`,
+    );
+  }
+
+  #reportDropped(): void {
+    if (this.#dropped === 0) return;
+    this.#report(
+      `${this.#dropped} spans were dropped so far: more than ${this.#o.maxQueue} waited for export`,
+    );
+  }
+
+  #report(message: string): void {
+    const now = Date.now();
+    if (now - this.#lastError < 60_000) return;
+    this.#lastError = now;
+    this.#o.onError?.(message);
+  }
+
+  /** Sends every waiting span and waits for it. */
+  async flush(): Promise<void> {
+    while (this.#sending || this.#queue.length > 0) {
+      if (this.#sending) await this.#sending;
+      else this.#pump(true);
+    }
+  }
+
+  /** Flushes; later spans are ignored. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.flush();
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}

@@ -1,0 +1,264 @@
+import assert from "node:assert/strict";
+import { context, createTraceState, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { JsonTraceSerializer } from "@opentelemetry/otlp-transformer";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { LightTracer, type SpanData, type SpanSink } from "./light_tracer.ts";
+import {
+  otlpEnvOptions,
+  OtlpHttpSpanSink,
+  otlpTraceRequest,
+  parseOtlpHeaders,
+  unixNanos,
+} from "./otlp_http.ts";
+import { toReadableSpan } from "./sdk_exporter_sink.ts";
+
+function someSpans(): SpanData[] {
+  const spans: SpanData[] = [];
+  const sink: SpanSink = {
+    onEnd: (s) => void spans.push(s),
+    flush: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  };
+  const tracer = new LightTracer(sink);
+  const remote = trace.setSpanContext(context.active(), {
+    traceId: "4bf92f3577b34da6a3ce929d0e0e4736",
+    spanId: "00f067aa0ba902b7",
+    traceFlags: 1,
+    isRemote: true,
+    traceState: createTraceState("vendor=x"),
+  });
+  const server = tracer.startSpan("POST /hooks/:id", {
+    kind: SpanKind.SERVER,
+    attributes: { "http.status_code": 202, ratio: 0.25, ok: true, tags: ["a", "b"], name: 'é"\n' },
+  }, remote);
+  server.addEvent("accepted", { items: 3 });
+  server.recordException(new Error("late"));
+  server.end();
+  const local = tracer.startSpan("stage s", {
+    links: [{ context: server.spanContext(), attributes: { why: "follows" } }],
+  }, trace.setSpan(context.active(), server));
+  local.setStatus({ code: SpanStatusCode.ERROR, message: "chunk failed" });
+  local.end();
+  tracer.startSpan("root", { root: true, kind: SpanKind.CLIENT }).end();
+  return spans;
+}
+
+Deno.test("the OTLP/JSON request equals what OpenTelemetry's own serializer writes for the same spans", () => {
+  const spans = someSpans();
+  const resource = { "service.name": "sluice", "sluice.role": "worker" };
+  const scope = { name: "sluice" };
+  const ours = JSON.parse(JSON.stringify(otlpTraceRequest(spans, resource, scope)));
+  const sdkResource = resourceFromAttributes(resource); // one object: the SDK groups by identity
+  const theirs = JSON.parse(
+    new TextDecoder().decode(
+      JsonTraceSerializer.serializeRequest(
+        spans.map((s) => toReadableSpan(s, sdkResource, scope)),
+      )!,
+    ),
+  );
+  assert.deepEqual(ours, theirs);
+  const [server, local, root] = ours.resourceSpans[0].scopeSpans[0].spans;
+  assert.equal(server.parentSpanId, "00f067aa0ba902b7");
+  assert.equal(server.traceState, "vendor=x");
+  assert.equal(server.kind, 2);
+  assert.equal(server.flags, 0x301, "sampled, parent's remoteness known and remote");
+  assert.equal(local.parentSpanId, server.spanId);
+  assert.equal(local.status.code, 2);
+  assert.equal(root.parentSpanId, undefined);
+});
+
+Deno.test("nanosecond times keep sub-millisecond digits", () => {
+  assert.equal(unixNanos(1_796_000_000_000), "1796000000000000000");
+  assert.equal(unixNanos(1_796_000_000_000.25), "1796000000000250000");
+  assert.equal(unixNanos(1_796_000_000_000.9999999), "1796000000001000000");
+  assert.equal(unixNanos(0.5), "500000");
+});
+
+/** A loopback collector answering with the statuses given, in turn (then 200). */
+function collector(statuses: number[] = []) {
+  const requests: { headers: Headers; body: { resourceSpans: unknown[] }; raw: number }[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const bytes = new Uint8Array(await req.arrayBuffer());
+    const text = req.headers.get("content-encoding") === "gzip"
+      ? await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip")))
+        .text()
+      : new TextDecoder().decode(bytes);
+    requests.push({ headers: req.headers, body: JSON.parse(text), raw: bytes.length });
+    const status = statuses.shift() ?? 200;
+    return new Response("{}", { status, headers: status === 429 ? { "retry-after": "1" } : {} });
+  });
+  const spansOf = (i: number) =>
+    (requests[i].body as { resourceSpans: { scopeSpans: { spans: { name: string }[] }[] }[] })
+      .resourceSpans[0].scopeSpans[0].spans.map((s) => s.name);
+  return { url: `http://127.0.0.1:${server.addr.port}/v1/traces`, requests, spansOf, server };
+}
+
+function spanNamed(name: string): SpanData {
+  let out: SpanData | undefined;
+  new LightTracer({
+    onEnd: (s) => void (out = s),
+    flush: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  }).startSpan(name, { root: true }).end();
+  return out!;
+}
+
+Deno.test("spans go out in batches: full ones at once, the rest after the delay or on flush", async () => {
+  const c = collector();
+  const sink = new OtlpHttpSpanSink({
+    url: c.url,
+    resource: { "service.name": "t" },
+    scope: { name: "sluice" },
+    maxBatch: 3,
+    delayMs: 100,
+  });
+  try {
+    for (let i = 0; i < 7; i++) sink.onEnd(spanNamed(`s${i}`));
+    await sink.flush();
+    assert.deepEqual([0, 1, 2].map(c.spansOf), [["s0", "s1", "s2"], ["s3", "s4", "s5"], ["s6"]]);
+    sink.onEnd(spanNamed("late"));
+    const t0 = Date.now();
+    while (c.requests.length < 4 && Date.now() - t0 < 5000) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.deepEqual(c.spansOf(3), ["late"], "a partial batch leaves after the delay");
+    assert.equal(c.requests[0].headers.get("content-type"), "application/json");
+    await sink.close();
+    sink.onEnd(spanNamed("after close"));
+    await sink.flush();
+    assert.equal(c.requests.length, 4);
+  } finally {
+    await sink.close();
+    await c.server.shutdown();
+  }
+});
+
+Deno.test("a 503 or 429 is retried; a 400 is given up at once and reported, without the headers", async () => {
+  const c = collector([503, 429, 200, 400]);
+  const errors: string[] = [];
+  const waits: number[] = [];
+  const sink = new OtlpHttpSpanSink({
+    url: c.url,
+    resource: {},
+    scope: { name: "sluice" },
+    headers: { "x-api-key": "k-secret-1" },
+    sleep: (ms) => (waits.push(ms), Promise.resolve()),
+    onError: (m) => errors.push(m),
+  });
+  try {
+    sink.onEnd(spanNamed("kept"));
+    await sink.flush();
+    assert.equal(c.requests.length, 3);
+    assert.equal(errors.length, 0, "retried, not given up");
+    assert.deepEqual(waits, [500, 1000], "backoff, then the 429's Retry-After (1 s)");
+    sink.onEnd(spanNamed("refused"));
+    await sink.flush();
+    assert.equal(c.requests.length, 4, "a 400 is not retried");
+    assert.deepEqual(c.spansOf(3), ["refused"]);
+    assert.deepEqual(c.spansOf(2), ["kept"]);
+    assert.equal(c.requests[3].headers.get("x-api-key"), "k-secret-1");
+    assert.equal(errors.length, 1);
+    assert.match(
+      errors[0],
+      /exporting 1 spans to http:\/\/127\.0\.0\.1:\d+\/v1\/traces failed \(HTTP 400\)/,
+    );
+    assert.ok(!errors[0].includes("k-secret-1"));
+  } finally {
+    await sink.close();
+    await c.server.shutdown();
+  }
+});
+
+Deno.test("an unreachable collector loses spans after its attempts, and a full queue drops and counts", async () => {
+  const errors: string[] = [];
+  const down = new OtlpHttpSpanSink({
+    url: "http://127.0.0.1:9/v1/traces",
+    resource: {},
+    scope: { name: "sluice" },
+    attempts: 2,
+    sleep: () => Promise.resolve(),
+    onError: (m) => errors.push(m),
+  });
+  down.onEnd(spanNamed("x"));
+  await down.close();
+  assert.equal(errors.length, 1);
+  assert.match(errors[0], /exporting 1 spans to .* failed \(.+\); they are lost/);
+
+  const c = collector();
+  const reported: string[] = [];
+  const full = new OtlpHttpSpanSink({
+    url: c.url,
+    resource: {},
+    scope: { name: "sluice" },
+    maxQueue: 4,
+    maxBatch: 10,
+    delayMs: 60_000,
+    onError: (m) => reported.push(m),
+  });
+  try {
+    for (let i = 0; i < 6; i++) full.onEnd(spanNamed(`q${i}`));
+    assert.equal(full.dropped, 2);
+    await full.flush();
+    assert.deepEqual(c.spansOf(0), ["q0", "q1", "q2", "q3"]);
+    assert.deepEqual(reported, ["2 spans were dropped so far: more than 4 waited for export"]);
+  } finally {
+    await full.close();
+    await c.server.shutdown();
+  }
+});
+
+Deno.test("gzip compression and the standard OTEL_* variables", async () => {
+  const env = {
+    OTEL_EXPORTER_OTLP_HEADERS: "Authorization=Bearer%20abc, x-team = core",
+    OTEL_EXPORTER_OTLP_TRACES_HEADERS: "x-team=traces",
+    OTEL_EXPORTER_OTLP_TIMEOUT: "2500",
+    OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: "gzip",
+    OTEL_BSP_SCHEDULE_DELAY: "200",
+    OTEL_BSP_MAX_QUEUE_SIZE: "100",
+    OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "50",
+  };
+  const opts = otlpEnvOptions(env);
+  assert.deepEqual(opts, {
+    headers: { authorization: "Bearer abc", "x-team": "traces" },
+    timeoutMs: 2500,
+    compression: "gzip",
+    delayMs: 200,
+    maxQueue: 100,
+    maxBatch: 50,
+  });
+  assert.deepEqual(otlpEnvOptions({}), {});
+  assert.throws(
+    () => otlpEnvOptions({ OTEL_BSP_MAX_QUEUE_SIZE: "lots" }),
+    /OTEL_BSP_MAX_QUEUE_SIZE="lots": expected a whole number/,
+  );
+  assert.throws(
+    () => otlpEnvOptions({ OTEL_EXPORTER_OTLP_COMPRESSION: "zstd" }),
+    /OTEL_EXPORTER_OTLP_COMPRESSION="zstd": expected gzip or none/,
+  );
+  assert.throws(
+    () => parseOtlpHeaders("api-key", "OTEL_EXPORTER_OTLP_HEADERS"),
+    (e: Error) =>
+      /OTEL_EXPORTER_OTLP_HEADERS: expected key=value/.test(e.message) &&
+      !e.message.includes("api-key"),
+  );
+
+  const c = collector();
+  const sink = new OtlpHttpSpanSink({
+    url: c.url,
+    resource: {},
+    scope: { name: "sluice" },
+    ...opts,
+  });
+  try {
+    for (let i = 0; i < 20; i++) sink.onEnd(spanNamed("same name, repeated"));
+    await sink.flush();
+    const [req] = c.requests;
+    assert.equal(req.headers.get("content-encoding"), "gzip");
+    assert.equal(req.headers.get("authorization"), "Bearer abc");
+    assert.equal(c.spansOf(0).length, 20);
+    assert.ok(req.raw < JSON.stringify(req.body).length / 3, `gzip body ${req.raw} bytes`);
+  } finally {
+    await sink.close();
+    await c.server.shutdown();
+  }
+});
