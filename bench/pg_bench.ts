@@ -15,9 +15,10 @@
  * with its untraced peers' in the same cluster at the same time. Traced workers export with
  * Sluice's own tracer and OTLP/HTTP exporter (`telemetry.otlpEndpoint`, the default) or, with
  * `--tracing-exporter deno`, with Deno's built-in OpenTelemetry (`OTEL_DENO=true`).
- * `--tracing-sliced` clusters: every worker traces and stops tracing at the same moments (even and odd `--slice-ms` slices of the
- * wall clock), so on- and off-slices share the load, the split of the jobs between the workers
- * and the state of the database; CPU per job of the on-slices against the off-slices.
+ * `--tracing-sliced` clusters: every worker traces and stops tracing at the same moments (even and
+ * odd `--slice-ms` slices of the wall clock), so on- and off-slices share the load, the split of
+ * the jobs between the workers and the state of the database; CPU per job of the on-slices
+ * against the off-slices.
  * Prints a markdown report; record it in `bench/RESULTS.md`.
  * @module
  */
