@@ -229,7 +229,8 @@ export class EngineTelemetry implements EngineHooks {
         tracer.startSpan(`run ${run.pipeline}`, {
           root: !parent,
           kind: SpanKind.INTERNAL,
-          startTime: run.createdAt,
+          // A Date: a bare number older than this process would be read as performance.now().
+          startTime: new Date(run.createdAt),
           attributes: {
             "sluice.pipeline": run.pipeline,
             "sluice.run.id": run.id,
@@ -242,7 +243,7 @@ export class EngineTelemetry implements EngineHooks {
       if (run.state === "failed") {
         span.setStatus({ code: SpanStatusCode.ERROR, message: this.#mask(run.error ?? "") });
       }
-      span.end(end);
+      span.end(new Date(end));
     }
     if (run.state === "failed") {
       const p = sendFailureAlert(run, this.#o.alert).then((result) => {

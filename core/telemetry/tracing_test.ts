@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { InMemorySpanExporter } from "@opentelemetry/sdk-trace";
 import { join, ROOT } from "../paths.ts";
 import { runBacklog } from "./backlog.ts";
+import { EngineTelemetry } from "./engine_telemetry.ts";
 import { onFailureOf } from "./failure_alert.ts";
 import { formatTraceparent, parseTraceparent, runTraceIds, setupTracing } from "./tracing.ts";
 
@@ -189,3 +190,25 @@ interface OtlpBody {
     }[];
   }[];
 }
+
+Deno.test("a run created before this process started gets its run span at its own times", async () => {
+  const exporter = new InMemorySpanExporter();
+  const t = setupTracing({ exporter, env: {} });
+  const hooks = new EngineTelemetry({ tracer: t.tracer, withRunIds: t.withRunIds });
+  // Epoch ms below the process's time origin: as a bare number the API reads it as performance.now().
+  const createdAt = Math.floor(performance.timeOrigin) - 86_400_000;
+  hooks.runSettled({
+    id: "r-old",
+    pipeline: "p",
+    pipelineYaml: "name: p\n",
+    state: "succeeded",
+    createdAt,
+    finishedAt: createdAt + 5_000,
+    stages: [],
+  });
+  await t.flush();
+  const [run] = exporter.getFinishedSpans();
+  await t.close();
+  assert.deepEqual(run.startTime, [Math.floor(createdAt / 1000), (createdAt % 1000) * 1e6]);
+  assert.deepEqual(run.duration, [5, 0]);
+});
