@@ -14,7 +14,7 @@ const SNIFF = 64 * 1024;
 
 /**
  * The encoding of the file at `path`; throws an `InputError` saying what to do when the file is
- * missing or not CSV.
+ * missing, a folder, or not CSV.
  */
 export async function sniffEncoding(path: string): Promise<CsvEncoding> {
   const head = new Uint8Array(SNIFF);
@@ -28,6 +28,9 @@ export async function sniffEncoding(path: string): Promise<CsvEncoding> {
       throw new InputError(`${path}: no such file; check the path given as --input or with.path`);
     }
     using _file = file;
+    if (!(await file.stat()).isFile) {
+      throw new InputError(`${path}: this is a folder, not a CSV file; name the file itself`);
+    }
     while (n < SNIFF) {
       const got = await file.read(head.subarray(n));
       if (got === null) break;

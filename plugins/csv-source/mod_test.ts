@@ -184,6 +184,16 @@ Deno.test("csv-source: files that are not usable CSV fail with what to do", asyn
     () => runPlugin({ dir, inputFile: "/nonexistent/in.csv" }),
     /\/nonexistent\/in\.csv: no such file; check the path given as --input or with\.path/,
   );
+  const folder = await Deno.makeTempDir({ prefix: "csv-source-" });
+  try {
+    await assert.rejects(() => runPlugin({ dir, inputFile: folder }), (e: Error) => {
+      assert.match(e.message, /: this is a folder, not a CSV file; name the file itself/);
+      assert.equal((e as { retryable?: boolean }).retryable, false, "dead-lettered at once");
+      return true;
+    });
+  } finally {
+    await Deno.remove(folder);
+  }
   // A header alone is a valid, empty list: no items, and a warning says so.
   const f = await csvFile("name,domain\n");
   try {
