@@ -283,7 +283,9 @@ export class OtlpHttpSpanSink implements SpanSink {
       this.#timer = undefined;
     }
     const batch = this.#queue.splice(0, this.#o.maxBatch);
-    this.#sending = this.#send(batch).finally(() => {
+    this.#sending = this.#send(batch).catch((e) =>
+      this.#report(`exporting ${batch.length} spans failed: ${(e as Error).message}`)
+    ).finally(() => {
       this.#sending = undefined;
       if (this.#queue.length >= this.#o.maxBatch) this.#pump();
       else if (this.#queue.length > 0 && !this.#closed) this.#arm();
