@@ -8,6 +8,7 @@
  *
  * {@linkcode otlpEnvOptions} reads the standard variables the OpenTelemetry SDK's exporter and batch
  * processor read: `OTEL_EXPORTER_OTLP_[TRACES_]HEADERS`, `…_TIMEOUT`, `…_COMPRESSION` (`gzip`),
+ * `…_CERTIFICATE` (a CA file to trust), `…_CLIENT_CERTIFICATE` and `…_CLIENT_KEY` (mutual TLS),
  * `OTEL_BSP_SCHEDULE_DELAY`, `OTEL_BSP_MAX_QUEUE_SIZE`, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`.
  * @module
  */
@@ -143,12 +144,15 @@ export function parseOtlpHeaders(text: string, variable: string): Record<string,
   return headers;
 }
 
-/** What the standard `OTEL_*` variables set; see the module doc. Bad numbers throw, naming the variable. */
+/**
+ * What the standard `OTEL_*` variables set; see the module doc. Bad numbers and unreadable files
+ * throw, naming the variable.
+ */
 export function otlpEnvOptions(
   env: Record<string, string | undefined>,
 ): Pick<
   OtlpHttpOptions,
-  "headers" | "timeoutMs" | "compression" | "delayMs" | "maxQueue" | "maxBatch"
+  "headers" | "timeoutMs" | "compression" | "delayMs" | "maxQueue" | "maxBatch" | "tls"
 > {
   const pick = (name: string) =>
     env[`OTEL_EXPORTER_OTLP_TRACES_${name}`] ?? env[`OTEL_EXPORTER_OTLP_${name}`];
@@ -182,6 +186,26 @@ export function otlpEnvOptions(
       `${which("COMPRESSION")}=${JSON.stringify(compression)}: expected gzip or none`,
     );
   }
+  const pem = (name: string) => {
+    const path = pick(name)?.trim();
+    if (!path) return undefined;
+    try {
+      return Deno.readTextFileSync(path);
+    } catch (e) {
+      throw new Error(`${which(name)}: cannot read ${path}: ${(e as Error).message}`);
+    }
+  };
+  const ca = pem("CERTIFICATE");
+  const cert = pem("CLIENT_CERTIFICATE");
+  const key = pem("CLIENT_KEY");
+  if (!cert !== !key) {
+    throw new Error(
+      `${
+        which(cert ? "CLIENT_KEY" : "CLIENT_CERTIFICATE")
+      } is not set: a client certificate and its key go together`,
+    );
+  }
+  if (ca || cert) out.tls = { ...(ca ? { caCerts: [ca] } : {}), ...(cert ? { cert, key } : {}) };
   const delay = positive("OTEL_BSP_SCHEDULE_DELAY", env.OTEL_BSP_SCHEDULE_DELAY);
   if (delay) out.delayMs = delay;
   const queue = positive("OTEL_BSP_MAX_QUEUE_SIZE", env.OTEL_BSP_MAX_QUEUE_SIZE);
@@ -212,6 +236,8 @@ export interface OtlpHttpOptions {
   attempts?: number;
   /** `gzip`: compress request bodies. */
   compression?: "gzip" | "none";
+  /** PEM texts: CA certificates to trust, and a client certificate and key for mutual TLS. */
+  tls?: { caCerts?: string[]; cert?: string; key?: string };
   /** Told when a batch is given up or spans were dropped (at most once a minute). */
   onError?: (message: string) => void;
   fetch?: typeof fetch;
@@ -227,7 +253,10 @@ async function gzipped(text: string): Promise<Uint8Array<ArrayBuffer>> {
 
 /** Batches spans to an OTLP/HTTP endpoint; see the module doc. */
 export class OtlpHttpSpanSink implements SpanSink {
-  #o: Required<Omit<OtlpHttpOptions, "headers" | "onError" | "compression">> & OtlpHttpOptions;
+  #o:
+    & Required<Omit<OtlpHttpOptions, "headers" | "onError" | "compression" | "tls">>
+    & OtlpHttpOptions;
+  #client?: Deno.HttpClient;
   #queue: SpanData[] = [];
   #timer?: ReturnType<typeof setTimeout>;
   #sending?: Promise<void>;
@@ -246,6 +275,7 @@ export class OtlpHttpSpanSink implements SpanSink {
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
       ...opts,
     };
+    if (opts.tls) this.#client = Deno.createHttpClient(opts.tls);
   }
 
   /** Spans dropped because too many were waiting. */
@@ -310,6 +340,7 @@ export class OtlpHttpSpanSink implements SpanSink {
           headers,
           body,
           signal: AbortSignal.timeout(this.#o.timeoutMs),
+          ...(this.#client ? { client: this.#client } : {}),
         });
         await res.body?.cancel();
         if (res.ok) {
@@ -321,7 +352,9 @@ export class OtlpHttpSpanSink implements SpanSink {
         const after = Number(res.headers.get("retry-after"));
         if (after > 0) wait = Math.min(after * 1000, 30_000);
       } catch (e) {
-        problem = (e as Error).message;
+        // fetch's own message is only "fetch failed"; the cause says why (refused, certificate…).
+        const cause = (e as { cause?: { message?: string } }).cause?.message;
+        problem = cause ? `${(e as Error).message}: ${cause}` : (e as Error).message;
       }
       if (attempt < this.#o.attempts) await this.#o.sleep(wait);
     }
@@ -358,5 +391,7 @@ export class OtlpHttpSpanSink implements SpanSink {
     await this.flush();
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#client?.close();
+    this.#client = undefined;
   }
 }

@@ -11,6 +11,8 @@ import {
   unixNanos,
 } from "./otlp_http.ts";
 import { toReadableSpan } from "./sdk_exporter_sink.ts";
+import { selfSignedCert } from "../plugins/test_support.ts";
+import { join } from "../paths.ts";
 
 function someSpans(): SpanData[] {
   const spans: SpanData[] = [];
@@ -260,5 +262,56 @@ Deno.test("gzip compression and the standard OTEL_* variables", async () => {
   } finally {
     await sink.close();
     await c.server.shutdown();
+  }
+});
+
+Deno.test("a collector behind TLS with its own CA: OTEL_EXPORTER_OTLP_CERTIFICATE makes it trusted", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "otlp-tls-" });
+  const tls = await selfSignedCert(dir);
+  const names: string[][] = [];
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {}, ...tls },
+    async (req) => {
+      const body = await req.json();
+      names.push(body.resourceSpans[0].scopeSpans[0].spans.map((s: { name: string }) => s.name));
+      return Response.json({});
+    },
+  );
+  const url = `https://127.0.0.1:${server.addr.port}/v1/traces`;
+  const base = { url, resource: {}, scope: { name: "sluice" }, attempts: 1 };
+  try {
+    const errors: string[] = [];
+    const untrusted = new OtlpHttpSpanSink({ ...base, onError: (m) => errors.push(m) });
+    untrusted.onEnd(spanNamed("refused"));
+    await untrusted.close();
+    assert.equal(names.length, 0);
+    assert.match(
+      errors[0] ?? "",
+      /exporting 1 spans to https:.* failed \(.*(certificate|UnknownIssuer).*\)/i,
+    );
+
+    const opts = otlpEnvOptions({ OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE: join(dir, "cert.pem") });
+    assert.deepEqual(opts.tls, { caCerts: [tls.cert] });
+    const trusted = new OtlpHttpSpanSink({ ...base, ...opts });
+    trusted.onEnd(spanNamed("over tls"));
+    await trusted.close();
+    assert.deepEqual(names, [["over tls"]]);
+
+    const mtls = otlpEnvOptions({
+      OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: join(dir, "cert.pem"),
+      OTEL_EXPORTER_OTLP_CLIENT_KEY: join(dir, "key.pem"),
+    });
+    assert.deepEqual(mtls.tls, { cert: tls.cert, key: tls.key });
+    assert.throws(
+      () => otlpEnvOptions({ OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: join(dir, "cert.pem") }),
+      /OTEL_EXPORTER_OTLP_CLIENT_KEY is not set: a client certificate and its key go together/,
+    );
+    assert.throws(
+      () => otlpEnvOptions({ OTEL_EXPORTER_OTLP_CERTIFICATE: join(dir, "absent.pem") }),
+      /OTEL_EXPORTER_OTLP_CERTIFICATE: cannot read .*absent\.pem/,
+    );
+  } finally {
+    await server.shutdown();
+    await Deno.remove(dir, { recursive: true });
   }
 });
