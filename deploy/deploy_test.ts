@@ -331,3 +331,37 @@ Deno.test("kubernetes: server and workers share one ReadWriteMany claim as the d
   }
   assert.equal(shared.size, 1, `one data claim for server and workers: ${[...shared]}`);
 });
+
+Deno.test("deno task compile packs the whole program (denort stood in for: dl.deno.land is offline here)", async () => {
+  // `deno compile` appends the program to the `denort` base binary, which only dl.deno.land
+  // serves. With the plain `deno` binary as the base (DENORT_BIN) the result runs as Deno's own
+  // CLI, so this checks what can be checked offline: the task's command resolves, type-checks and
+  // packs every module, npm package and included folder without an error.
+  const task = JSON.parse(await Deno.readTextFile(at("deno.json"))).tasks.compile as string;
+  const args = task.split(/\s+/);
+  assert.deepEqual(args.slice(0, 2), ["deno", "compile"]);
+  const dir = await Deno.makeTempDir({ prefix: "sluice-compile-" });
+  try {
+    const out = args.indexOf("--output");
+    assert.ok(out > 0, "the task names its --output");
+    args[out + 1] = `${dir}/sluice`;
+    const r = await new Deno.Command(Deno.execPath(), {
+      args: args.slice(1),
+      cwd: ROOT,
+      env: { DENORT_BIN: Deno.execPath(), NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(r.stderr) + new TextDecoder().decode(r.stdout);
+    assert.ok(r.success, text);
+    const base = (await Deno.stat(Deno.execPath())).size;
+    const packed = (await Deno.stat(`${dir}/sluice`)).size - base;
+    assert.ok(packed > 10_000_000, `only ${packed} bytes packed: ${text}`);
+    // The summary of embedded files names the included folders (collapsed as `name/*`).
+    for (const part of [/[├└]─┬ core \(/, /[├└]── plugins\/\* \(/, /[├└]── sdk\/\* \(/]) {
+      assert.match(text, part);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
