@@ -115,7 +115,7 @@ function addAttributes(to: Attributes, from: Attributes | undefined): number {
   for (const key in from) {
     const v = attributeValue(from[key]);
     if (v === undefined || key === "") continue;
-    if (!(key in to)) {
+    if (!Object.hasOwn(to, key)) {
       if (count >= SPAN_LIMIT) {
         dropped++;
         continue;

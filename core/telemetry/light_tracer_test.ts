@@ -93,6 +93,18 @@ Deno.test("attributes: invalid values are skipped, at most 128 are kept and the 
   assert.ok(!("bad" in s.attributes) && !("mixed" in s.attributes) && !("none" in s.attributes));
   assert.ok(!("late" in s.attributes));
   assert.equal(s.droppedAttributesCount, 5, "k123…k127 did not fit");
+
+  // A key named like an Object method counts as any other, also within one call.
+  const many = new LightTracer(sink).startSpan("b");
+  many.setAttributes(
+    Object.fromEntries([
+      ["toString", "x"],
+      ...Array.from({ length: SPAN_LIMIT }, (_, i) => [`m${i}`, i]),
+    ]),
+  );
+  many.end();
+  assert.equal(Object.keys(sink.spans[1].attributes).length, SPAN_LIMIT);
+  assert.equal(sink.spans[1].droppedAttributesCount, 1);
 });
 
 Deno.test("status: UNSET is ignored, OK is final, a message stays with ERROR only", () => {
