@@ -4,7 +4,8 @@
  * provider did for Sluice at a fraction of its CPU per span (see bench/RESULTS.md): parent-based
  * sampling (a span under an unsampled parent does not record; every other span does), random or
  * forced ids ({@linkcode LightTracer.withIds}, for a run's root span), and the SDK's default
- * limits of 128 attributes, events and links per span (more are counted as dropped).
+ * limits of 128 attributes, events and links per span (more are counted as dropped; of events,
+ * the oldest are).
  * @module
  */
 import {
@@ -80,9 +81,16 @@ export function nowMs(): number {
 
 /**
  * A `TimeInput` in epoch milliseconds: `[seconds, nanoseconds]`, a `Date`, epoch milliseconds, or
- * (a number below the process's time origin) a `performance.now()` value, as the SDK reads them.
+ * (a number below the process's time origin) a `performance.now()` value, as the SDK reads them;
+ * an invalid time (NaN) is now.
  */
 export function timeInputMs(t: TimeInput | undefined): number {
+  const ms = readTime(t);
+  // An invalid time (`new Date("?")`, NaN) would make the collector reject the span's whole batch.
+  return Number.isFinite(ms) ? ms : nowMs();
+}
+
+function readTime(t: TimeInput | undefined): number {
   if (t === undefined) return nowMs();
   if (Array.isArray(t)) return t[0] * 1e3 + t[1] / 1e6;
   if (t instanceof Date) return t.getTime();
@@ -213,8 +221,9 @@ class RecordedSpan implements Span, SpanData {
   addEvent(name: string, attributesOrTime?: Attributes | TimeInput, time?: TimeInput): this {
     if (this.#ended) return this;
     if (this.events.length >= SPAN_LIMIT) {
+      // The oldest goes, as in the SDK: the last events (an exception before `end`) matter most.
+      this.events.shift();
       this.droppedEventsCount++;
-      return this;
     }
     const isTime = Array.isArray(attributesOrTime) || attributesOrTime instanceof Date ||
       typeof attributesOrTime === "number";

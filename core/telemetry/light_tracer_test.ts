@@ -175,3 +175,29 @@ Deno.test("startActiveSpan takes its options and context in any of the API's for
   assert.equal(byName.three.parent?.spanId, byName.parent.context.spanId);
   assert.equal(byName.one.parent, undefined);
 });
+
+Deno.test("past 128 events the oldest are dropped, so an exception recorded last is kept", () => {
+  const sink = collect();
+  const span = new LightTracer(sink).startSpan("busy");
+  for (let i = 0; i < SPAN_LIMIT + 2; i++) span.addEvent(`e${i}`);
+  span.recordException(new Error("at the end"));
+  span.end();
+  const [s] = sink.spans;
+  assert.equal(s.events.length, SPAN_LIMIT);
+  assert.equal(s.droppedEventsCount, 3);
+  assert.equal(s.events[0].name, "e3");
+  assert.equal(s.events.at(-1)?.name, "exception");
+  assert.equal(s.events.at(-1)?.attributes["exception.message"], "at the end");
+});
+
+Deno.test("an invalid time (NaN, an invalid Date) is taken as now, never NaN in the span", () => {
+  const sink = collect();
+  const before = Date.now();
+  const span = new LightTracer(sink).startSpan("t", { startTime: new Date("not a date") });
+  span.addEvent("e", NaN);
+  span.end([NaN, 0]);
+  const [s] = sink.spans;
+  for (const ms of [s.startMs, s.events[0].time, s.endMs]) {
+    assert.ok(Number.isFinite(ms) && ms >= before - 1 && ms <= Date.now() + 1, String(ms));
+  }
+});

@@ -4,7 +4,7 @@
  * nanosecond strings). {@linkcode OtlpHttpSpanSink} batches ended spans as the SDK's batch
  * processor does: up to 512 per request, sent when a batch is full or 5 s after the first span
  * waiting, one request at a time, at most 2,048 spans waiting (more are dropped and counted).
- * Failed requests (network errors, 429, 502–504) are retried with backoff.
+ * Failed requests (network errors, 429, 502–504) are retried with backoff, all within the timeout.
  *
  * {@linkcode otlpEnvOptions} reads the standard variables the OpenTelemetry SDK's exporter and batch
  * processor read: `OTEL_EXPORTER_OTLP_[TRACES_]HEADERS`, `…_TIMEOUT`, `…_COMPRESSION` (`gzip`),
@@ -25,7 +25,7 @@ export interface OtlpKeyValue {
 export type OtlpAnyValue =
   | { stringValue: string }
   | { intValue: number }
-  | { doubleValue: number }
+  | { doubleValue: number | string }
   | { boolValue: boolean }
   | { arrayValue: { values: OtlpAnyValue[] } }
   | Record<string, never>;
@@ -36,12 +36,22 @@ export interface OtlpScope {
   version?: string;
 }
 
+/**
+ * A number as the collector reads it: `intValue` for a safe integer, else `doubleValue`, with
+ * NaN and ±Infinity as the strings protobuf's JSON mapping names them. (`JSON.stringify` writes
+ * them as `null` and a large integer as `1e+21`; a collector rejects the whole batch for either.)
+ */
+function numberValue(v: number): OtlpAnyValue {
+  if (Number.isSafeInteger(v)) return { intValue: v };
+  return { doubleValue: Number.isFinite(v) ? v : String(v) };
+}
+
 function anyValue(v: AttributeValue | null | undefined): OtlpAnyValue {
   switch (typeof v) {
     case "string":
       return { stringValue: v };
     case "number":
-      return Number.isInteger(v) ? { intValue: v } : { doubleValue: v };
+      return numberValue(v);
     case "boolean":
       return { boolValue: v };
   }
@@ -139,9 +149,30 @@ export function parseOtlpHeaders(text: string, variable: string): Record<string,
     } catch {
       // Not percent-encoded: taken as it is.
     }
+    checkHeader(key, value, variable);
     headers[key.toLowerCase()] = value;
   }
   return headers;
+}
+
+/**
+ * Throws unless `key: value` can be sent (else every export would fail, and fetch's error would
+ * quote the value). Names the variable, and the key only when it is a valid name: the value, or a
+ * key like `Authorization: Bearer …`, may be a secret.
+ */
+function checkHeader(key: string, value: string, variable: string): void {
+  try {
+    new Headers([[key, ""]]);
+  } catch {
+    throw new Error(`${variable}: a header name is not valid (expected key=value pairs)`);
+  }
+  try {
+    new Headers([[key, value]]);
+  } catch {
+    throw new Error(
+      `${variable}: the value of header ${key} is not a valid HTTP header value (a line break?)`,
+    );
+  }
 }
 
 /**
@@ -154,12 +185,11 @@ export function otlpEnvOptions(
   OtlpHttpOptions,
   "headers" | "timeoutMs" | "compression" | "delayMs" | "maxQueue" | "maxBatch" | "tls"
 > {
-  const pick = (name: string) =>
-    env[`OTEL_EXPORTER_OTLP_TRACES_${name}`] ?? env[`OTEL_EXPORTER_OTLP_${name}`];
+  // An empty variable counts as unset (the spec's rule), so it does not hide the general one.
+  const set = (variable: string) => env[variable]?.trim() ? variable : undefined;
   const which = (name: string) =>
-    env[`OTEL_EXPORTER_OTLP_TRACES_${name}`] !== undefined
-      ? `OTEL_EXPORTER_OTLP_TRACES_${name}`
-      : `OTEL_EXPORTER_OTLP_${name}`;
+    set(`OTEL_EXPORTER_OTLP_TRACES_${name}`) ?? `OTEL_EXPORTER_OTLP_${name}`;
+  const pick = (name: string) => env[which(name)];
   const positive = (variable: string, value: string | undefined) => {
     if (value === undefined || value.trim() === "") return undefined;
     const n = Number(value);
@@ -230,7 +260,7 @@ export interface OtlpHttpOptions {
   maxQueue?: number;
   /** How long a span waits for its batch to fill, ms (default 5,000). */
   delayMs?: number;
-  /** Per request, ms (default 10,000). */
+  /** Per batch, ms, retries and their waits included (default 10,000). */
   timeoutMs?: number;
   /** Attempts per batch (default 4). */
   attempts?: number;
@@ -242,6 +272,8 @@ export interface OtlpHttpOptions {
   onError?: (message: string) => void;
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
+  /** Epoch ms, for the once-a-minute limit of `onError` (tests inject). */
+  now?: () => number;
 }
 
 const RETRYABLE = new Set([429, 502, 503, 504]);
@@ -254,7 +286,7 @@ async function gzipped(text: string): Promise<Uint8Array<ArrayBuffer>> {
 /** Batches spans to an OTLP/HTTP endpoint; see the module doc. */
 export class OtlpHttpSpanSink implements SpanSink {
   #o:
-    & Required<Omit<OtlpHttpOptions, "headers" | "onError" | "compression" | "tls">>
+    & Required<Omit<OtlpHttpOptions, "headers" | "onError" | "compression" | "tls" | "now">>
     & OtlpHttpOptions;
   #client?: Deno.HttpClient;
   #queue: SpanData[] = [];
@@ -262,6 +294,7 @@ export class OtlpHttpSpanSink implements SpanSink {
   #sending?: Promise<void>;
   #closed = false;
   #dropped = 0;
+  #droppedReported = 0;
   #lastError = -Infinity;
 
   constructor(opts: OtlpHttpOptions) {
@@ -313,9 +346,9 @@ export class OtlpHttpSpanSink implements SpanSink {
       this.#timer = undefined;
     }
     const batch = this.#queue.splice(0, this.#o.maxBatch);
-    this.#sending = this.#send(batch).catch((e) =>
-      this.#report(`exporting ${batch.length} spans failed: ${(e as Error).message}`)
-    ).finally(() => {
+    this.#sending = this.#send(batch).catch((e) => {
+      this.#report(`exporting ${batch.length} spans failed: ${(e as Error).message}`);
+    }).finally(() => {
       this.#sending = undefined;
       if (this.#queue.length >= this.#o.maxBatch) this.#pump();
       else if (this.#queue.length > 0 && !this.#closed) this.#arm();
@@ -332,6 +365,9 @@ export class OtlpHttpSpanSink implements SpanSink {
     };
     if (gzip) headers["content-encoding"] = "gzip";
     let problem = "";
+    // The timeout bounds the whole export, retries included (as OTEL_EXPORTER_OTLP_TIMEOUT and
+    // the SDK's exporter do), so a collector that hangs cannot hold up shutdown for minutes.
+    const deadline = Date.now() + this.#o.timeoutMs;
     for (let attempt = 1; attempt <= this.#o.attempts; attempt++) {
       let wait = Math.min(500 * 2 ** (attempt - 1), 8000);
       try {
@@ -339,7 +375,7 @@ export class OtlpHttpSpanSink implements SpanSink {
           method: "POST",
           headers,
           body,
-          signal: AbortSignal.timeout(this.#o.timeoutMs),
+          signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())),
           ...(this.#client ? { client: this.#client } : {}),
         });
         await res.body?.cancel();
@@ -356,25 +392,31 @@ export class OtlpHttpSpanSink implements SpanSink {
         const cause = (e as { cause?: { message?: string } }).cause?.message;
         problem = cause ? `${(e as Error).message}: ${cause}` : (e as Error).message;
       }
-      if (attempt < this.#o.attempts) await this.#o.sleep(wait);
+      if (attempt === this.#o.attempts || Date.now() + wait >= deadline) break;
+      await this.#o.sleep(wait);
     }
     this.#report(
       `exporting ${batch.length} spans to ${this.#o.url} failed (${problem}); they are lost`,
     );
   }
 
+  /** Reports drops not reported yet (not the same count again every minute). */
   #reportDropped(): void {
-    if (this.#dropped === 0) return;
-    this.#report(
-      `${this.#dropped} spans were dropped so far: more than ${this.#o.maxQueue} waited for export`,
+    const dropped = this.#dropped;
+    if (dropped === this.#droppedReported) return;
+    const told = this.#report(
+      `${dropped} spans were dropped so far: more than ${this.#o.maxQueue} waited for export`,
     );
+    if (told) this.#droppedReported = dropped;
   }
 
-  #report(message: string): void {
-    const now = Date.now();
-    if (now - this.#lastError < 60_000) return;
+  /** Tells `onError` unless it was told less than a minute ago; returns whether it was told. */
+  #report(message: string): boolean {
+    const now = this.#o.now?.() ?? Date.now();
+    if (now - this.#lastError < 60_000) return false;
     this.#lastError = now;
     this.#o.onError?.(message);
+    return true;
   }
 
   /** Sends every waiting span and waits for it. */

@@ -315,3 +315,131 @@ Deno.test("a collector behind TLS with its own CA: OTEL_EXPORTER_OTLP_CERTIFICAT
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("numbers go out as a collector reads them: NaN and Infinity as strings, huge integers as doubles", () => {
+  const span = spanNamed("numbers");
+  Object.assign(span.attributes, {
+    nan: NaN,
+    inf: Infinity,
+    ninf: -Infinity,
+    big: 1e21,
+    unsafe: 2 ** 53 + 2,
+    n: 42,
+    list: [NaN, 1.5],
+  });
+  const json = JSON.stringify(otlpTraceRequest([span], {}, { name: "sluice" }));
+  assert.ok(!json.includes("null") && !/"intValue":[^,}]*e/.test(json), json);
+  const values = Object.fromEntries(
+    JSON.parse(json).resourceSpans[0].scopeSpans[0].spans[0].attributes.map((
+      a: { key: string; value: unknown },
+    ) => [a.key, a.value]),
+  );
+  assert.deepEqual(values, {
+    nan: { doubleValue: "NaN" },
+    inf: { doubleValue: "Infinity" },
+    ninf: { doubleValue: "-Infinity" },
+    big: { doubleValue: 1e21 },
+    unsafe: { doubleValue: 2 ** 53 + 2 },
+    n: { intValue: 42 },
+    list: { arrayValue: { values: [{ doubleValue: "NaN" }, { doubleValue: 1.5 }] } },
+  });
+});
+
+Deno.test("a collector that hangs: the timeout bounds the whole export, retries included", async () => {
+  let release!: () => void;
+  const hung = new Promise<void>((r) => (release = r));
+  let requests = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async () => {
+    requests++;
+    await hung;
+    return new Response("{}");
+  });
+  const errors: string[] = [];
+  const sink = new OtlpHttpSpanSink({
+    url: `http://127.0.0.1:${server.addr.port}/v1/traces`,
+    resource: {},
+    scope: { name: "sluice" },
+    timeoutMs: 300,
+    onError: (m) => errors.push(m),
+  });
+  try {
+    sink.onEnd(spanNamed("stuck"));
+    const t0 = performance.now();
+    await sink.close();
+    const took = performance.now() - t0;
+    assert.ok(took < 3000, `close took ${Math.round(took)} ms (4 attempts of 300 ms + backoff)`);
+    assert.equal(requests, 1);
+    assert.match(errors[0] ?? "", /exporting 1 spans to .* failed \(.*timeout.*\); they are lost/);
+  } finally {
+    release();
+    await server.shutdown();
+  }
+});
+
+Deno.test("an empty OTEL_EXPORTER_OTLP_TRACES_* variable counts as unset: the general one applies", () => {
+  assert.deepEqual(
+    otlpEnvOptions({
+      OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: "",
+      OTEL_EXPORTER_OTLP_TIMEOUT: "5000",
+      OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: " ",
+      OTEL_EXPORTER_OTLP_COMPRESSION: "gzip",
+    }),
+    { timeoutMs: 5000, compression: "gzip" },
+  );
+  assert.throws(
+    () =>
+      otlpEnvOptions({ OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: "", OTEL_EXPORTER_OTLP_TIMEOUT: "soon" }),
+    /^Error: OTEL_EXPORTER_OTLP_TIMEOUT="soon"/,
+  );
+});
+
+Deno.test("a header HTTP cannot carry fails at startup, without quoting the secret", () => {
+  for (
+    const text of [
+      "x-api-key=k-sec%0Aret-1", // a line break, percent-encoded
+      "Authorization: Bearer k-sec=ret-1", // `:` instead of `=`
+    ]
+  ) {
+    assert.throws(
+      () => parseOtlpHeaders(text, "OTEL_EXPORTER_OTLP_HEADERS"),
+      (e: Error) =>
+        /^OTEL_EXPORTER_OTLP_HEADERS: .*not (a )?valid/.test(e.message) &&
+        !e.message.includes("k-sec") && !e.message.includes("ret-1"),
+      text,
+    );
+  }
+  assert.deepEqual(parseOtlpHeaders("x-api-key=k%3Dv%2C w", "V"), { "x-api-key": "k=v, w" });
+});
+
+Deno.test("dropped spans are reported once per new count, not again every minute", async () => {
+  const c = collector();
+  const reported: string[] = [];
+  let now = 1_000_000;
+  const sink = new OtlpHttpSpanSink({
+    url: c.url,
+    resource: {},
+    scope: { name: "sluice" },
+    maxQueue: 2,
+    delayMs: 60_000,
+    now: () => now,
+    onError: (m) => reported.push(m),
+  });
+  try {
+    const burst = async (n: number) => {
+      for (let i = 0; i < n; i++) sink.onEnd(spanNamed(`b${i}`));
+      await sink.flush();
+      now += 61_000;
+    };
+    await burst(4);
+    await burst(1);
+    await burst(2);
+    await burst(3);
+    assert.deepEqual(reported, [
+      "2 spans were dropped so far: more than 2 waited for export",
+      "3 spans were dropped so far: more than 2 waited for export",
+    ]);
+  } finally {
+    await sink.close();
+    await c.server.shutdown();
+  }
+});
