@@ -378,11 +378,12 @@ export class OtlpHttpSpanSink implements SpanSink {
           signal: AbortSignal.timeout(Math.max(1, deadline - Date.now())),
           ...(this.#client ? { client: this.#client } : {}),
         });
-        await res.body?.cancel();
         if (res.ok) {
+          this.#reportPartial(await res.text().catch(() => ""), batch.length);
           this.#reportDropped();
           return;
         }
+        await res.body?.cancel();
         problem = `HTTP ${res.status}`;
         if (!RETRYABLE.has(res.status)) break;
         const after = Number(res.headers.get("retry-after"));
@@ -398,6 +399,20 @@ export class OtlpHttpSpanSink implements SpanSink {
     this.#report(
       `exporting ${batch.length} spans to ${this.#o.url} failed (${problem}); they are lost`,
     );
+  }
+
+  /** A collector that took the request may still refuse some spans (`partialSuccess`): say so. */
+  #reportPartial(body: string, sent: number): void {
+    let partial: { rejectedSpans?: number | string; errorMessage?: string } | undefined;
+    try {
+      partial = JSON.parse(body)?.partialSuccess;
+    } catch {
+      return; // An empty or non-JSON answer to a 2xx: all taken.
+    }
+    const rejected = Number(partial?.rejectedSpans ?? 0);
+    if (!(rejected > 0)) return;
+    const why = partial?.errorMessage ? `: ${String(partial.errorMessage).slice(0, 300)}` : "";
+    this.#report(`the collector at ${this.#o.url} rejected ${rejected} of ${sent} spans${why}`);
   }
 
   /** Reports drops not reported yet (not the same count again every minute). */

@@ -443,3 +443,35 @@ Deno.test("dropped spans are reported once per new count, not again every minute
     await c.server.shutdown();
   }
 });
+
+Deno.test("a collector's partial success (some spans rejected) is reported with its reason", async () => {
+  let answer = { partialSuccess: { rejectedSpans: "2", errorMessage: "span name too long" } };
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    await req.body?.cancel();
+    return Response.json(answer);
+  });
+  const errors: string[] = [];
+  let now = 0;
+  const sink = new OtlpHttpSpanSink({
+    url: `http://127.0.0.1:${server.addr.port}/v1/traces`,
+    resource: {},
+    scope: { name: "sluice" },
+    onError: (m) => errors.push(m),
+    now: () => now,
+  });
+  try {
+    for (const n of ["a", "b", "c"]) sink.onEnd(spanNamed(n));
+    await sink.flush();
+    assert.deepEqual(errors.map((e) => e.replace(/:\d+\//, ":PORT/")), [
+      "the collector at http://127.0.0.1:PORT/v1/traces rejected 2 of 3 spans: span name too long",
+    ]);
+    answer = { partialSuccess: { rejectedSpans: "0", errorMessage: "" } };
+    now += 120_000;
+    sink.onEnd(spanNamed("d"));
+    await sink.flush();
+    assert.equal(errors.length, 1, "an empty partialSuccess means all taken");
+  } finally {
+    await sink.close();
+    await server.shutdown();
+  }
+});
