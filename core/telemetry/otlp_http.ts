@@ -295,6 +295,9 @@ export class OtlpHttpSpanSink implements SpanSink {
   #closed = false;
   #dropped = 0;
   #droppedReported = 0;
+  /** Spans taken from the queue into batches so far; where the batch on its way starts. */
+  #taken = 0;
+  #sendingFrom = 0;
   #lastError = -Infinity;
 
   constructor(opts: OtlpHttpOptions) {
@@ -346,6 +349,8 @@ export class OtlpHttpSpanSink implements SpanSink {
       this.#timer = undefined;
     }
     const batch = this.#queue.splice(0, this.#o.maxBatch);
+    this.#sendingFrom = this.#taken;
+    this.#taken += batch.length;
     this.#sending = this.#send(batch).catch((e) => {
       this.#report(`exporting ${batch.length} spans failed: ${(e as Error).message}`);
     }).finally(() => {
@@ -434,12 +439,16 @@ export class OtlpHttpSpanSink implements SpanSink {
     return true;
   }
 
-  /** Sends every waiting span and waits for it. */
+  /** Sends the spans waiting now and waits for them (spans that end meanwhile go later). */
   async flush(): Promise<void> {
-    while (this.#sending || this.#queue.length > 0) {
+    // Only the spans waiting now: under steady load the queue would never be empty.
+    const target = this.#taken + this.#queue.length;
+    while (this.#taken < target) {
       if (this.#sending) await this.#sending;
       else this.#pump(true);
     }
+    // Batches go one at a time, in order: the one on its way may hold the last of them.
+    if (this.#sending && this.#sendingFrom < target) await this.#sending;
   }
 
   /** Flushes; later spans are ignored. */

@@ -475,3 +475,37 @@ Deno.test("a collector's partial success (some spans rejected) is reported with 
     await server.shutdown();
   }
 });
+
+Deno.test("flush waits for the spans waiting when it was called, not for those that keep coming", async () => {
+  const c = collector();
+  const sink = new OtlpHttpSpanSink({
+    url: c.url,
+    resource: {},
+    scope: { name: "sluice" },
+    maxBatch: 2,
+  });
+  let producing = true;
+  let n = 0;
+  const producer = (async () => {
+    while (producing) {
+      // Faster than batches of 2 can leave: the queue never empties.
+      for (let i = 0; i < 20; i++) sink.onEnd(spanNamed(`late${n++}`));
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  })();
+  try {
+    for (const name of ["a", "b", "c"]) sink.onEnd(spanNamed(name));
+    const flushed = await Promise.race([
+      sink.flush().then(() => true),
+      new Promise((r) => setTimeout(() => r(false), 5000)),
+    ]);
+    assert.equal(flushed, true, "flush returned under steady load");
+    const sent = c.requests.flatMap((_, i) => c.spansOf(i));
+    assert.ok(["a", "b", "c"].every((x) => sent.includes(x)), `sent: ${sent.join(", ")}`);
+  } finally {
+    producing = false;
+    await producer;
+    await sink.close();
+    await c.server.shutdown();
+  }
+});
