@@ -1,7 +1,8 @@
 /**
  * What a CSV file is made of, from its first block: UTF-8 (with or without BOM), else
  * Windows-1252 (Excel's plain "CSV" export), and a clear error for files that are not CSV text
- * at all (Excel workbooks, UTF-16 "Unicode text", other binary files).
+ * at all (Excel workbooks, UTF-16 "Unicode text", other binary files) or whose lines end in a
+ * bare carriage return (old Mac Excel), which would read as one line.
  * @module
  */
 
@@ -14,7 +15,7 @@ const SNIFF = 64 * 1024;
 
 /**
  * The encoding of the file at `path`; throws an `InputError` saying what to do when the file is
- * missing, a folder, or not CSV.
+ * missing, a folder, not CSV, or has CR-only line ends.
  */
 export async function sniffEncoding(path: string): Promise<CsvEncoding> {
   const head = new Uint8Array(SNIFF);
@@ -54,6 +55,12 @@ export async function sniffEncoding(path: string): Promise<CsvEncoding> {
   if (b.includes(0)) {
     throw new InputError(
       `${path}: the file holds binary data (NUL bytes), not CSV text: ${saveAs}`,
+    );
+  }
+  if (!b.includes(0x0a) && b.some((v, i) => v === 0x0d && i < n - 1)) {
+    throw new InputError(
+      `${path}: lines end in a carriage return only (old Mac "CSV" format), so the file reads ` +
+        `as one line: ${saveAs}`,
     );
   }
   try {

@@ -8,7 +8,8 @@
  *   spreadsheet calls the column. Other columns keep their header as written.
  * - Names that csv-source or later first-party stages set themselves (`key`, `row`, `score`,
  *   `lead`, …) would be overwritten: such a column is kept as `input_<name>`.
- * - A repeated column name gets `_2`, `_3`, … instead of silently losing a value.
+ * - A repeated column name gets `_2`, `_3`, … instead of silently losing a value; a column
+ *   without a name gets `column_<n>` (its position, from 1).
  * @module
  */
 
@@ -76,6 +77,11 @@ for (const [field, names] of Object.entries(SYNONYMS)) {
   for (const n of names) CANONICAL.set(n, field);
 }
 
+/** True when `field` is one of the canonical fields (`name`, `city`, `domain`, …). */
+export function isKnownField(field: string): boolean {
+  return Object.hasOwn(SYNONYMS, field);
+}
+
 function spelling(h: string): string {
   return h.toLowerCase().replace(/[\s_\-.:]+/g, " ").trim();
 }
@@ -103,7 +109,8 @@ export function prepareHeader(
   const written = cells.map((h, i) => (i === 0 ? h.replace(/^\uFEFF/, "") : h).trim());
   const canonical = options.canonical !== false;
   const taken = new Set<string>();
-  const named: string[] = written.map((h) => {
+  const named: string[] = written.map((h, i) => {
+    if (h === "") return `column_${i + 1}`;
     const c = canonical ? CANONICAL.get(spelling(h)) : undefined;
     return c && !taken.has(c) ? (taken.add(c), c) : h;
   });

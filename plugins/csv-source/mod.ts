@@ -10,8 +10,9 @@ import { definePlugin, InputError, type Item, type Rejected } from "@sluice/sdk"
 import { readLines } from "@sluice/sdk/io/read_lines.ts";
 import { sourceFile } from "@sluice/sdk/io/source_file.ts";
 import { type CsvEncoding, sniffEncoding } from "./encoding.ts";
-import { DOMAIN_COLUMNS, type Header, list, prepareHeader } from "./header.ts";
-import { guessDelimiter, parseRecord, scanRecords } from "./records.ts";
+import { DOMAIN_COLUMNS, type Header, isKnownField, list, prepareHeader } from "./header.ts";
+import { fitRow, guessDelimiter, parseRecord, scanRecords } from "./records.ts";
+import { isNoWebsite } from "@sluice/sdk/text/no_website.ts";
 
 interface Config {
   path?: string;
@@ -32,6 +33,9 @@ interface Cursor {
 
 /** A quoted field spanning more lines than this is taken for a stray quote. */
 const MAX_RECORD_LINES = 100;
+
+/** Excel's `sep=;` first line: it names the delimiter and is not the header. */
+const SEP_LINE = /^\uFEFF?sep=(.)\s*$/i;
 
 export default definePlugin<Config>({
   async read(cursor, limit, ctx) {
@@ -58,8 +62,7 @@ export default definePlugin<Config>({
     while (items.length + rejected.length < limit && !eof) {
       const want = limit - items.length - rejected.length + (header ? 0 : 1) + extra;
       const read = await readLines(path, offset, want, encoding);
-      delimiter ??= ctx.config.delimiter ??
-        guessDelimiter((read.lines.find((l) => l.trim() !== "") ?? "").replace(/^\uFEFF/, ""));
+      delimiter ??= ctx.config.delimiter ?? delimiterOf(read.lines);
       const { records, openFrom } = scanRecords(read.lines, delimiter);
       eof = read.eof && openFrom < 0;
       let used = 0;
@@ -71,8 +74,9 @@ export default definePlugin<Config>({
         if (rec.text.trim() === "") continue;
         const ref = `${path}:${startLine}`;
         if (!header) {
+          if (SEP_LINE.test(rec.text)) continue;
           cells = parseRecord(rec.text, delimiter);
-          header = headerOf(cells, ctx.config, path);
+          header = headerOf(cells, ctx.config, ref);
           if (header.renamed.length) {
             ctx.log.info(
               `${path}: columns read as ${
@@ -84,18 +88,19 @@ export default definePlugin<Config>({
         }
         row++;
         const key = `row-${row}`;
-        let values: string[];
+        let parsed: string[];
         try {
-          values = parseRecord(rec.text, delimiter);
+          parsed = parseRecord(rec.text, delimiter);
         } catch (e) {
           const reason = `${ref}: malformed CSV row: ${(e as Error).message}`;
           rejected.push({ key, reason, raw: rec.text });
           continue;
         }
-        if (values.length !== header.fields.length) {
+        const values = fitRow(parsed, header.written);
+        if (!values) {
           rejected.push({
             key,
-            reason: `${ref}: row has ${values.length} fields but the header has ` +
+            reason: `${ref}: row has ${parsed.length} fields but the header has ` +
               `${header.fields.length}; check the delimiter and quotes of this row`,
             raw: rec.text,
           });
@@ -103,17 +108,10 @@ export default definePlugin<Config>({
         }
         const fields: Record<string, unknown> = {};
         header.fields.forEach((h, i) => fields[h] = values[i].trim());
-        const col = header.domainColumns.find((i) => values[i].trim() !== "");
+        const col = header.domainColumns.find((i) => !isNoWebsite(values[i]));
         const domain = col === undefined ? "" : values[col].trim();
         if (!domain && ctx.config.requireDomain !== false) {
-          const cols = header.domainColumns.map((i) => header!.written[i]);
-          rejected.push({
-            key,
-            reason: `${ref}: no domain: the row has no value in its ${
-              cols.length === 1 ? `"${cols[0]}" column` : `${list(cols)} columns`
-            }`,
-            raw: fields,
-          });
+          rejected.push({ key, reason: `${ref}: ${noDomain(header, values)}`, raw: fields });
           continue;
         }
         items.push({ ...fields, key, row, domain });
@@ -165,8 +163,31 @@ export default definePlugin<Config>({
   },
 });
 
-/** The prepared header; throws when no column can hold the website and rows need one. */
-function headerOf(cells: string[], config: Config, path: string): Header {
+/** The delimiter a `sep=` first line names, else the one the first non-blank line uses most. */
+function delimiterOf(lines: string[]): string {
+  const first = (lines.find((l) => l.trim() !== "") ?? "").replace(/^\uFEFF/, "");
+  return SEP_LINE.exec(first)?.[1] ?? guessDelimiter(first);
+}
+
+/** Why a row has no domain: its website columns, and the placeholders they hold if any. */
+function noDomain(header: Header, values: string[]): string {
+  const cols = header.domainColumns.map((i) => header.written[i]);
+  const said = header.domainColumns.map((i) => values[i].trim()).filter((v) => v !== "");
+  const placeholders = said.length === 0
+    ? ""
+    : said.length === 1
+    ? ` (${JSON.stringify(said[0])} is a placeholder, not a website)`
+    : ` (${list(said)} are placeholders, not websites)`;
+  return `no domain: the row has no value in its ${
+    cols.length === 1 ? `"${cols[0]}" column` : `${list(cols)} columns`
+  }${placeholders}`;
+}
+
+/**
+ * The prepared header; throws when no column can hold the website and rows need one. `ref` is
+ * where the header is (`file:line`), for messages.
+ */
+function headerOf(cells: string[], config: Config, ref: string): Header {
   let header: Header;
   try {
     header = prepareHeader(cells, {
@@ -174,21 +195,25 @@ function headerOf(cells: string[], config: Config, path: string): Header {
       canonical: config.canonicalHeaders,
     });
   } catch (e) {
-    throw new InputError(`${path}:1: ${(e as Error).message}`);
+    throw new InputError(`${ref}: ${(e as Error).message}`);
   }
   if (/^\s*[{[]/.test(cells[0] ?? "")) {
     throw new InputError(
-      `${path}: the file holds JSON, not CSV (its first line starts with "${
+      `${ref}: the file holds JSON, not CSV (its first line starts with "${
         cells[0].trim()[0]
       }"): read it with jsonl-source, or send CSV (a webhook saves a JSON body as JSON lines; ` +
         "send Content-Type: text/csv for csv-source)",
     );
   }
   if (!header.domainColumns.length && config.requireDomain !== false) {
+    // No column is a known field: the line read as the header may be a title above it.
+    const title = header.fields.some(isKnownField)
+      ? ""
+      : "; if lines above the header row hold a title, delete them";
     throw new InputError(
-      `${path}:1: no website column: the header has ${list(header.written)}; name the column ` +
+      `${ref}: no website column: the header has ${list(header.written)}; name the column ` +
         `that holds the website or domain one of ${DOMAIN_COLUMNS.join(", ")} (any case), ` +
-        "or set with.domainColumn in the pipeline",
+        `or set with.domainColumn in the pipeline${title}`,
     );
   }
   return header;

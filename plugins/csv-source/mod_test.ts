@@ -256,3 +256,86 @@ Deno.test("csv-source: the run's input file wins; else with.path, relative to it
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("csv-source: placeholders such as n/a or - are no website, so the next column is used", async () => {
+  const f = await csvFile(
+    "Name,Domain,Website\n" +
+      "A,n/a,a.com\n" +
+      "B,-,www.b.com\n" +
+      "C,#N/A,\n" +
+      "D,none,keine\n",
+  );
+  try {
+    const { items, rejected } = await runPlugin({ dir, inputFile: f.path });
+    assert.deepEqual(items.map((i) => [i.name, i.domain]), [["A", "a.com"], ["B", "www.b.com"]]);
+    assert.deepEqual(rejected.map((r) => r.reason.replace(f.path, "F")), [
+      'F:4: no domain: the row has no value in its "Domain", "Website" columns ' +
+      '("#N/A" is a placeholder, not a website)',
+      'F:5: no domain: the row has no value in its "Domain", "Website" columns ' +
+      '("none", "keine" are placeholders, not websites)',
+    ]);
+  } finally {
+    await f.cleanup();
+  }
+});
+
+Deno.test("csv-source: empty trailing cells (Excel's ragged rows) are not a field-count error", async () => {
+  const f = await csvFile(
+    "Name;City;Website;;\n" + // blank column names at the end
+      "A;B;a.de;;\n" +
+      "C;D;c.de\n" + // the blank-named columns left out
+      "E;F;e.de;;;;\n" + // more empty cells than the header has
+      "G;H;g.de;x;;y\n", // a non-empty extra cell: its value would be lost
+  );
+  try {
+    const { items, rejected } = await runPlugin({ dir, inputFile: f.path });
+    assert.deepEqual(items.map((i) => [i.name, i.domain]), [
+      ["A", "a.de"],
+      ["C", "c.de"],
+      ["E", "e.de"],
+    ]);
+    assert.deepEqual(Object.keys(items[0]).slice(0, 5), [
+      "name",
+      "city",
+      "website",
+      "column_4",
+      "column_5",
+    ], "a column without a name is named by its position");
+    assert.equal(rejected.length, 1);
+    assert.match(rejected[0].reason, /in\.csv:5: row has 6 fields but the header has 5/);
+  } finally {
+    await f.cleanup();
+  }
+});
+
+Deno.test("csv-source: Excel's sep= line sets the delimiter; a title line above the header says so", async () => {
+  const f = await csvFile("sep=;\nName;Website\nA, Inc.;a.com\n");
+  try {
+    const { items, rejected } = await runPlugin({ dir, inputFile: f.path });
+    assert.deepEqual(rejected, []);
+    assert.deepEqual(items.map((i) => [i.key, i.name, i.domain]), [["row-1", "A, Inc.", "a.com"]]);
+  } finally {
+    await f.cleanup();
+  }
+  const g = await csvFile("Export from CRM, 2024-05-01\n\nName,Website\nA,a.com\n");
+  try {
+    await assert.rejects(
+      () => runPlugin({ dir, inputFile: g.path }),
+      /in\.csv:1: no website column: .*; if lines above the header row hold a title, delete them/,
+    );
+  } finally {
+    await g.cleanup();
+  }
+});
+
+Deno.test("csv-source: old Mac line endings (CR only) fail with what to do", async () => {
+  const f = await csvFile("Name,Website\rA,a.com\rB,b.com\r");
+  try {
+    await assert.rejects(
+      () => runPlugin({ dir, inputFile: f.path }),
+      /lines end in a carriage return only \(old Mac "CSV" format\).*"CSV UTF-8"/,
+    );
+  } finally {
+    await f.cleanup();
+  }
+});

@@ -80,3 +80,21 @@ export function parseRecord(text: string, delimiter: string): string[] {
   }) as string[][];
   return rows[0] ?? [];
 }
+
+/**
+ * A row's cells fitted to the header's columns (`written`, the header cells), or undefined when
+ * the counts differ in a way that would lose or invent a value. Fitted are only Excel's ragged
+ * ends: empty cells past the last column are dropped, and missing cells at the end are taken as
+ * empty when those columns have no name.
+ */
+export function fitRow(values: string[], written: string[]): string[] | undefined {
+  const width = written.length;
+  if (values.length > width) {
+    return values.slice(width).every((v) => v.trim() === "") ? values.slice(0, width) : undefined;
+  }
+  if (values.length < width) {
+    if (!written.slice(values.length).every((h) => h === "")) return undefined;
+    return [...values, ...Array<string>(width - values.length).fill("")];
+  }
+  return values;
+}

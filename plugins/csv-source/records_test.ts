@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { guessDelimiter, parseRecord, scanRecords } from "./records.ts";
+import { fitRow, guessDelimiter, parseRecord, scanRecords } from "./records.ts";
 
 Deno.test("scanRecords: a quote inside an unquoted field is text and ends nothing", () => {
   const lines = ["Joe's 12\" Pizza,Austin,joes.com", "Next,Berlin,next.de"];
@@ -34,4 +34,12 @@ Deno.test("guessDelimiter picks the most frequent of , ; tab |", () => {
   assert.equal(guessDelimiter("name;city;website"), ";");
   assert.equal(guessDelimiter("name\tcity\tdomain"), "\t");
   assert.equal(guessDelimiter("domain"), ",");
+});
+
+Deno.test("fitRow drops empty cells past the header and fills unnamed columns, nothing else", () => {
+  const header = ["name", "domain", ""];
+  assert.deepEqual(fitRow(["A", "a.com", "", "", " "], header), ["A", "a.com", ""]);
+  assert.deepEqual(fitRow(["A", "a.com"], header), ["A", "a.com", ""]);
+  assert.equal(fitRow(["A", "a.com", "", "x"], header), undefined, "x would be lost");
+  assert.equal(fitRow(["a.com"], header), undefined, "which column is missing is unknown");
 });

@@ -33,6 +33,19 @@ async function checkFile(path: string): Promise<void> {
   }
 }
 
+/**
+ * Refuses a file that is one (pretty-printed) JSON document rather than JSON Lines: its first
+ * line alone is `[` or `{`, so every line would be rejected as broken JSON.
+ */
+function checkFirstLine(text: string, ref: string): void {
+  const t = text.replace(/^\uFEFF/, "").trim();
+  if (t !== "[" && t !== "{") return;
+  throw new InputError(
+    `${ref}: the file is one JSON document (its first line is "${t}"), not JSON Lines: write ` +
+      "one object per line (for a JSON array: jq -c '.[]' in.json > in.jsonl)",
+  );
+}
+
 export default definePlugin<Config>({
   async read(cursor, limit, ctx) {
     const path = sourceFile(ctx, ctx.config.path);
@@ -43,10 +56,13 @@ export default definePlugin<Config>({
     const items: Item[] = [];
     const rejected: Rejected[] = [];
     let line = at.line;
+    let first = at.offset === 0;
     for (const text of lines) {
       line++;
       if (text.trim() === "") continue;
       const ref = `${path}:${line}`;
+      if (first) checkFirstLine(text, ref);
+      first = false;
       let value: unknown;
       try {
         value = JSON.parse(text);
@@ -58,13 +74,32 @@ export default definePlugin<Config>({
         });
         continue;
       }
-      if (!value || typeof value !== "object" || Array.isArray(value)) {
+      if (Array.isArray(value)) {
+        rejected.push({
+          key: ref,
+          reason: `${ref}: the line is a JSON array of ${value.length} values, not one object: ` +
+            "write one object per line",
+          raw: value,
+        });
+        continue;
+      }
+      if (!value || typeof value !== "object") {
         rejected.push({ key: ref, reason: `${ref}: each line must be a JSON object`, raw: value });
         continue;
       }
       const obj = value as Record<string, unknown>;
       const keyField = ctx.config.key;
       const raw = keyField ? obj[keyField] : obj.key;
+      if (raw !== null && typeof raw === "object") {
+        rejected.push({
+          key: ref,
+          reason: `${ref}: field "${keyField ?? "key"}" (the key) is ${
+            Array.isArray(raw) ? "an array" : "an object"
+          }; a key must be a string or a number`,
+          raw: obj,
+        });
+        continue;
+      }
       if (keyField && (raw === undefined || raw === null || raw === "")) {
         rejected.push({
           key: ref,

@@ -6,6 +6,7 @@
  */
 import { domainToUnicode } from "node:url";
 import { definePlugin, type Item, type Rejected } from "@sluice/sdk";
+import { isNoWebsite } from "@sluice/sdk/text/no_website.ts";
 import { normalizeDomain } from "./normalize_domain.ts";
 
 interface Config {
@@ -17,12 +18,15 @@ interface Config {
 
 const FALLBACKS = ["domain", "website", "url"];
 
-function inputOf(item: Item, field: string): string | undefined {
-  for (const f of [field, ...FALLBACKS]) {
-    const v = item[f];
-    if (typeof v === "string" && v.trim() !== "") return v;
-  }
-  return undefined;
+/**
+ * The website value of an item: the first of `field`, `domain`, `website`, `url` that gives one
+ * (a placeholder such as `n/a` does not); else the first given value, empty or placeholder, so
+ * the reason says so; the key only when the item has none of these fields.
+ */
+function inputOf(item: Item, field: string): string {
+  const given = [field, ...FALLBACKS].map((f) => item[f]).filter((v) => typeof v === "string");
+  return given.find((v) => !isNoWebsite(v)) ?? given.find((v) => v.trim() !== "") ??
+    (given.length ? "" : String(item.key ?? ""));
 }
 
 /**
@@ -55,8 +59,8 @@ export default definePlugin<Config>({
     const byDomain = new Map<string, Item>();
     let pages = 0;
     for (const item of items) {
-      const raw = inputOf(item, field) ?? item.key;
-      const n = normalizeDomain(String(raw ?? ""), {
+      const raw = inputOf(item, field);
+      const n = normalizeDomain(raw, {
         privateSuffixes: config.privateSuffixes,
         platformPages,
       });

@@ -140,3 +140,23 @@ Deno.test("normalize refuses an unknown platformPages value, saying which values
     /with\.platformPages is "drop"; use "reject"/,
   );
 });
+
+Deno.test("normalize: an empty or placeholder value is no website; the next field is tried, never the key", async () => {
+  const result = await runPlugin({
+    dir,
+    items: [
+      { key: "row-1", row: 1, name: "A", domain: "" },
+      { key: "row-2", row: 2, name: "B", domain: "n/a", website: "www.b.com" },
+      { key: "row-3", row: 3, name: "C", domain: "-", website: "" },
+      { key: "c.com", name: "keyed by its domain" },
+    ],
+  });
+  assert.deepEqual(result.items.map((i) => [i.key, i.name, i.domain_input]), [
+    ["b.com", "B", "www.b.com"],
+    ["c.com", "keyed by its domain", "c.com"],
+  ]);
+  assert.deepEqual(result.rejected.map((r) => r.reason), [
+    "row 1: empty value: no website or domain given",
+    'row 3: no website given: "-" is a placeholder, not a website',
+  ]);
+});

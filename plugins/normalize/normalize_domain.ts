@@ -4,6 +4,7 @@
  * directory and maps platforms are not a domain of the business's own (see `platforms.json`).
  * @module
  */
+import { isNoWebsite } from "@sluice/sdk/text/no_website.ts";
 import { parse } from "tldts";
 import {
   matchPagePlatform,
@@ -67,6 +68,12 @@ export const PLATFORM_PAGE = "platform page:";
 export const MULTIPLE_WEBSITES = "holds more than one website";
 
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+/** A mistyped web scheme: `http//`, `http:/`, `https:\\` (never `httpshop.de`). */
+const SCHEME_TYPO = /^(https?)(?::[/\\]{0,2}|[/\\]{1,2})(?![/\\])/i;
+/** A note after the value that names no other website: `example.com (old)`. */
+const NOTE = /\s+\([^().]*\)$/;
+/** Longest value quoted whole in a reason; longer ones are cut (the item's `raw` keeps all). */
+const QUOTE_MAX = 80;
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 /** What separates websites written into one cell. */
 const SEPARATORS = /[\s,;|]+/;
@@ -102,6 +109,24 @@ function holdsSeveralWebsites(value: string): boolean {
   return websites >= 2;
 }
 
+/** A value quoted for a reason, cut to its start when long. */
+function quote(value: string): string {
+  if (value.length <= QUOTE_MAX) return `"${value}"`;
+  return `"${value.slice(0, 60)}… (${value.length} characters)"`;
+}
+
+/**
+ * The value without what copying adds around a website: wrapping quotes or `<>`, trailing `,`
+ * or `;`, a note in parentheses naming no other website, a mistyped `http//` scheme.
+ */
+function tidy(value: string): string {
+  return value
+    .replace(/^["'<]+|["'>,;]+$/g, "")
+    .replace(NOTE, "")
+    .trim()
+    .replace(SCHEME_TYPO, "$1://");
+}
+
 const an = (name: string) => /^(?:[aeiou]|x\b)/i.test(name) ? "an" : "a";
 
 /** "a Facebook page", "a Yelp listing"... */
@@ -127,7 +152,7 @@ function platformFailure(
   platform: NormalizeFailure["platform"],
 ): NormalizeFailure {
   return {
-    reason: `${PLATFORM_PAGE} "${input}" is ${what}, not a website of the business's own: ` +
+    reason: `${PLATFORM_PAGE} ${quote(input)} is ${what}, not a website of the business's own: ` +
       "no domain to check",
     platform,
   };
@@ -144,46 +169,49 @@ export function normalizeDomain(
   input: string,
   options: NormalizeOptions = {},
 ): NormalizedName | NormalizeFailure {
-  let s = input.trim();
+  let s = tidy(input.trim());
   if (s === "") return { reason: "empty value: no website or domain given" };
+  if (isNoWebsite(s)) {
+    return { reason: `no website given: ${quote(input.trim())} is a placeholder, not a website` };
+  }
   if (holdsSeveralWebsites(s)) {
-    return { reason: `"${input}" ${MULTIPLE_WEBSITES}; put one per row or pick one` };
+    return { reason: `${quote(input)} ${MULTIPLE_WEBSITES}; put one per row or pick one` };
   }
   if (/^mailto:/i.test(s)) s = s.slice(7);
   if (!SCHEME.test(s) && /^[^/?#]*@/.test(s)) s = s.slice(s.lastIndexOf("@") + 1); // e-mail
   if (s.startsWith("//")) s = s.slice(2);
   if (!SCHEME.test(s)) s = `http://${s}`;
   else if (!/^https?:\/\//i.test(s)) {
-    return { reason: `"${input}" is not a web address (scheme ${s.split(":")[0]})` };
+    return { reason: `${quote(input)} is not a web address (scheme ${s.split(":")[0]})` };
   }
   let url: URL;
   try {
     url = new URL(s);
   } catch {
-    return { reason: `"${input}" is not a valid host name (bad characters or malformed URL)` };
+    return { reason: `${quote(input)} is not a valid host name (bad characters or malformed URL)` };
   }
   const hostname = url.hostname.replace(/\.+$/, "");
   if (hostname.startsWith("[") || /^\d+(\.\d+){3}$/.test(hostname)) {
-    return { reason: `"${input}" is an IP address, not a domain` };
+    return { reason: `${quote(input)} is an IP address, not a domain` };
   }
-  if (hostname.length > 253) return { reason: `"${input}" is longer than 253 characters` };
+  if (hostname.length > 253) return { reason: `${quote(input)} is longer than 253 characters` };
   const labels = hostname.split(".");
-  if (labels.length < 2) return { reason: `"${input}" has no top-level domain` };
+  if (labels.length < 2) return { reason: `${quote(input)} has no top-level domain` };
   const bad = labels.find((l) => !LABEL.test(l));
   if (bad !== undefined) {
     return {
-      reason: `"${input}": label "${bad}" is invalid (letters, digits and inner hyphens, ` +
+      reason: `${quote(input)}: label "${bad}" is invalid (letters, digits and inner hyphens, ` +
         "1-63 characters)",
     };
   }
   const privateSuffixes = options.privateSuffixes ?? true;
   const p = parse(hostname, { allowPrivateDomains: privateSuffixes });
   if (!p.isIcann && !p.isPrivate) {
-    return { reason: `"${input}": unknown top-level domain ".${labels[labels.length - 1]}"` };
+    return { reason: `${quote(input)}: unknown top-level domain ".${labels[labels.length - 1]}"` };
   }
   if (!p.domain) {
     return {
-      reason: `"${input}" is a public suffix (${p.publicSuffix}), not a registrable domain`,
+      reason: `${quote(input)} is a public suffix (${p.publicSuffix}), not a registrable domain`,
     };
   }
   const platforms = options.platforms ?? PLATFORMS;

@@ -203,3 +203,36 @@ Deno.test("normalizeDomain says so when a cell holds more than one website", () 
     assert.doesNotMatch(n.reason, /more than one website/, input);
   }
 });
+
+Deno.test("normalizeDomain reads values as copied from spreadsheets: scheme typos, notes, quotes", () => {
+  const cases: [string, string][] = [
+    ["http//example.com", "example.com"],
+    ["https//www.example.com/shop", "example.com"],
+    ["http:/example.com", "example.com"],
+    ["http:\\\\example.com", "example.com"],
+    ["Example.com (old)", "example.com"],
+    ['"example.com"', "example.com"],
+    ["<https://www.example.com/>", "example.com"],
+    ["example.com,", "example.com"],
+    ["httpshop.de", "httpshop.de"],
+  ];
+  for (const [input, domain] of cases) {
+    const n = normalizeDomain(input);
+    assert.ok(!("reason" in n), `${input}: ${JSON.stringify(n)}`);
+    assert.equal(n.domain, domain, input);
+  }
+  // A note naming another website is not dropped silently.
+  assert.ok("reason" in normalizeDomain("a.com (alt: b.com)"));
+});
+
+Deno.test("normalizeDomain says a placeholder is no website, and quotes long values shortened", () => {
+  for (const input of ["n/a", "#N/A", "-", "none", "keine", "k.A."]) {
+    const n = normalizeDomain(input);
+    assert.ok("reason" in n, input);
+    assert.equal(n.reason, `no website given: "${input}" is a placeholder, not a website`);
+  }
+  const long = normalizeDomain("x".repeat(5000) + ".com");
+  assert.ok("reason" in long);
+  assert.ok(long.reason.length < 200, long.reason);
+  assert.match(long.reason, /^"x{60}… \(5004 characters\)" is longer than 253 characters$/);
+});
