@@ -3,9 +3,10 @@
  * so a sample behaves as the same rows in a file would: the delimiter is the one the header uses
  * most of `,`, `;`, tab and `|`; a quote opens a quoted field only as a field's first character
  * (elsewhere it is text, as in `Joe's 12" Pizza`); a quoted field may hold delimiters, doubled
- * quotes and line breaks; values are trimmed. A row with more or fewer fields than the header,
- * or with a quote that never closes, is not an item: it is reported with its line, as csv-source
- * rejects it. csv-parse itself is not bundled: its ESM build needs Node's `Buffer`, and its
+ * quotes and line breaks; values are trimmed; Excel's `sep=` line and ragged row ends are read
+ * as csv-source reads them. A row with more or fewer fields than the header (beyond empty cells
+ * at its end), or with a quote that never closes, is not an item: it is reported with its line,
+ * as csv-source rejects it. csv-parse itself is not bundled: its ESM build needs Node's `Buffer`, and its
  * browser build brings a 120 kB polyfill for a few sample lines.
  * @module
  */
@@ -97,21 +98,48 @@ export function csvRecords(text: string, delimiter: string): CsvSampleRecords {
   return { records, errors };
 }
 
+/** Excel's `sep=;` first line. */
+const SEP_LINE = /^sep=(.)\s*$/i;
+
 /**
- * Items from CSV text with a header row: one object per row, keyed by the trimmed header names.
+ * A row fitted to the header's columns as csv-source fits it (`fitRow` in
+ * `plugins/csv-source/records.ts`, which imports csv-parse and so is not bundled here): empty
+ * cells past the last column are dropped, missing cells at the end are empty when those columns
+ * have no name; otherwise undefined (a value would be lost or invented).
+ */
+function fitRow(values: string[], written: string[]): string[] | undefined {
+  const width = written.length;
+  if (values.length > width) {
+    return values.slice(width).every((v) => v.trim() === "") ? values.slice(0, width) : undefined;
+  }
+  if (values.length < width) {
+    if (!written.slice(values.length).every((h) => h === "")) return undefined;
+    return [...values, ...Array<string>(width - values.length).fill("")];
+  }
+  return values;
+}
+
+/**
+ * Items from CSV text with a header row: one object per row, keyed by the trimmed header names
+ * (a column without a name is `column_<n>`, as in csv-source).
  * Rows whose field count differs from the header's are reported in `errors`, not made items.
  */
 export function csvSampleItems(
   text: string,
 ): { items: Record<string, unknown>[]; errors: { line: number; message: string }[] } {
   const first = text.replace(/^\uFEFF/, "").split(/\r?\n/).find((l) => l.trim() !== "") ?? "";
-  const { records, errors } = csvRecords(text, guessDelimiter(first));
+  // Excel's `sep=;` first line names the delimiter and is not the header, as in csv-source.
+  const sep = SEP_LINE.exec(first);
+  const { records, errors } = csvRecords(text, sep?.[1] ?? guessDelimiter(first));
+  if (sep) records.shift();
   const [head, ...rows] = records;
   const items: Record<string, unknown>[] = [];
   if (!head) return { items, errors };
-  const names = head.fields.map((h) => h.trim());
+  const written = head.fields.map((h) => h.trim());
+  const names = written.map((h, i) => h === "" ? `column_${i + 1}` : h);
   for (const r of rows) {
-    if (r.fields.length !== names.length) {
+    const fields = fitRow(r.fields, written);
+    if (!fields) {
       errors.push({
         line: r.line,
         message: `row has ${r.fields.length} fields but the header has ${names.length}; ` +
@@ -119,7 +147,7 @@ export function csvSampleItems(
       });
       continue;
     }
-    items.push(Object.fromEntries(names.map((h, i) => [h, r.fields[i].trim()])));
+    items.push(Object.fromEntries(names.map((h, i) => [h, fields[i].trim()])));
   }
   errors.sort((a, b) => a.line - b.line);
   return { items, errors };

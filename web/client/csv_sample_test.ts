@@ -68,3 +68,14 @@ Deno.test("the dry run's CSV sample reports ragged rows and unclosed quotes by l
   assert.throws(() => parseSample("name,domain\nA,b,c\n"), /line 2: row has 3 fields/);
   assert.throws(() => parseSample("  \n"), /Give at least one sample item/);
 });
+
+Deno.test("the dry run's CSV sample reads Excel's sep= line, ragged row ends and unnamed columns as csv-source does", () => {
+  const text =
+    "sep=;\nname;domain;\nAcme;acme.example;;;\nBeta;beta.example\nGamma;g.example;x;y\n";
+  const { items, errors } = csvSampleItems(text);
+  assert.deepEqual(items, [
+    { name: "Acme", domain: "acme.example", column_3: "" },
+    { name: "Beta", domain: "beta.example", column_3: "" },
+  ]);
+  assert.deepEqual(errors.map((e) => e.line), [5], "a non-empty extra cell would be lost");
+});
