@@ -30,6 +30,13 @@ Deno.test("nxdomain -> no_dns", () => {
   has(v, "nxdomain");
 });
 
+Deno.test("a dangling apex CNAME is no_address: the name exists, its alias target does not", () => {
+  const apex = { status: "nxdomain" as const, a: [], aaaa: [], cname: ["gone.cloud.example"] };
+  const v = run({ ...dnsOk(), status: "nxdomain", apex, www: { ...apex, cname: [] } });
+  assert.equal(v.status, "no_address");
+  assert.match(has(v, "no_address").evidence, /CNAME gone\.cloud\.example does not exist/);
+});
+
 Deno.test("servfail and our DNS failure are unknown, never a verdict", () => {
   const s = run({ ...dnsOk(), status: "servfail" });
   assert.equal(s.status, "unknown");
@@ -110,6 +117,23 @@ Deno.test("connection_failed: refused/timed out on both ports -> unreachable", (
   const v = run(dnsOk(), failed(["refused", "refused", "timeout", "timeout"]));
   assert.equal(v.status, "unreachable");
   assert.match(has(v, "connection_failed").evidence, /refused/);
+});
+
+Deno.test("connection_failed evidence names the redirect target that failed, not the domain", () => {
+  const http = failed(["refused", "refused"]);
+  for (const a of http.attempts) {
+    a.hops = [{
+      url: a.url,
+      ip: "203.0.113.10",
+      status: 301,
+      location: "https://gone.example.net/",
+    }];
+    a.error!.url = "https://gone.example.net/";
+  }
+  const v = run(dnsOk(), http);
+  assert.equal(v.status, "unreachable");
+  assert.match(has(v, "connection_failed").evidence, /gone\.example\.net\/ refused/);
+  assert.match(v.reason, /redirects to https:\/\/gone\.example\.net\//);
 });
 
 Deno.test("private_address: blocked private addresses are unknown, not a lead", () => {
@@ -194,6 +218,23 @@ Deno.test("bot_challenge: Cloudflare, Incapsula, DDoS-Guard -> unknown", () => {
     headers: { server: "ddos-guard" },
   });
   assert.equal(ddg.status, "unknown");
+});
+
+Deno.test("bot_challenge: Cloudflare 1020 'Access denied' block page -> unknown", () => {
+  const v = page(
+    "<html><head><title>Access denied | example.com used Cloudflare to restrict access</title></head>" +
+      "<body><h1>Error 1020</h1><p>Access denied</p></body></html>",
+    { status: 403, headers: { server: "cloudflare", "cf-ray": "8a1b2c3d4e5f-FRA" } },
+  );
+  assert.equal(v.status, "unknown");
+  has(v, "bot_challenge");
+});
+
+Deno.test("rate_limited: 429 Too Many Requests is our problem -> unknown, not http_error", () => {
+  const v = page("<h1>Too Many Requests</h1>", { status: 429, headers: { "retry-after": "60" } });
+  assert.equal(v.status, "unknown");
+  assert.match(has(v, "rate_limited").evidence, /429/);
+  assert.equal(v.signals.some((s) => s.id === "http_status"), false);
 });
 
 Deno.test("server_default_page: nginx, Apache Debian, IIS, cPanel, Plesk -> placeholder", () => {
@@ -289,6 +330,33 @@ Deno.test("marketplace_redirect: to Dan/Afternic/Sedo/HugeDomains -> for_sale", 
     host: "www.godaddy.com",
   });
   assert.equal(run(dnsOk(), responded(gd)).status, "redirect");
+});
+
+Deno.test("marketplace_redirect decides even when the marketplace hides behind a challenge or fails", () => {
+  const hop = {
+    url: "https://example.com/",
+    ip: "203.0.113.10",
+    status: 301,
+    location: "https://www.hugedomains.com/domain_profile.cfm?d=example.com",
+  };
+  const challenge = response(
+    "<html><head><title>Just a moment...</title></head><body>Enable JavaScript and cookies</body></html>",
+    {
+      url: hop.location,
+      host: "www.hugedomains.com",
+      status: 403,
+      headers: { "cf-mitigated": "challenge", server: "cloudflare" },
+    },
+  );
+  const v = run(dnsOk(), responded(challenge, [hop]));
+  assert.equal(v.status, "for_sale", "the challenge hides the marketplace's page, not the sale");
+  has(v, "marketplace_redirect");
+  const down = failed(["timeout"], true);
+  down.attempts[0].hops = [hop];
+  down.attempts[0].error!.url = hop.location;
+  const d = run(dnsOk(), down);
+  assert.equal(d.status, "for_sale");
+  has(d, "marketplace_redirect");
 });
 
 Deno.test("redirects_away: to another live site -> redirect; own www is still live", () => {
@@ -464,6 +532,18 @@ Deno.test("empty_page and thin_content -> placeholder", () => {
   const t = page("<html><body><p>Hello world</p></body></html>");
   assert.equal(t.status, "placeholder");
   has(t, "thin_content");
+});
+
+Deno.test("a binary root stays live, and the reason says binary content, not a real page", () => {
+  const v = page("", {
+    binary: true,
+    contentType: "image/png",
+    headers: { "content-type": "image/png" },
+    bodyBytes: 100000,
+  });
+  assert.equal(v.status, "live");
+  assert.match(v.reason, /binary content \(image\/png, 100000 bytes\)/);
+  assert.doesNotMatch(v.reason, /real page/);
 });
 
 // ---- hard negatives --------------------------------------------------------------------

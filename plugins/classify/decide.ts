@@ -19,7 +19,7 @@ import {
   pageRedirect,
   wordingSignals,
 } from "./page_signals.ts";
-import { pageView } from "./page_view.ts";
+import { type PageView, pageView } from "./page_view.ts";
 import type { Signatures } from "./signatures.ts";
 import type { Signal, WebsiteStatus, WebsiteVerdict } from "./types.ts";
 
@@ -75,8 +75,72 @@ export function marketplaceOf(url: string, sigs: Signatures): string | undefined
   return m?.name;
 }
 
+/** Each attempt's start URL and outcome; a failure on a redirect target names that target. */
 function describeErrors(attempts: HttpAttempt[]): string {
-  return attempts.map((a) => `${a.url} ${a.error ? a.error.kind : a.response?.status}`).join("; ");
+  return attempts.map((a) => {
+    const at = a.error && a.error.url !== a.url ? ` -> ${a.error.url}` : "";
+    return `${a.url}${at} ${a.error ? a.error.kind : a.response?.status}`;
+  }).join("; ");
+}
+
+/** Failed URLs on another registrable domain than `domain`, when every failure is elsewhere. */
+function failedElsewhere(domain: string, errs: HttpAttempt[]): string[] {
+  const urls = [...new Set(errs.map((a) => a.error!.url))];
+  const elsewhere = urls.filter((u) => {
+    try {
+      return registrableDomain(new URL(u).hostname) !== domain;
+    } catch {
+      return false;
+    }
+  });
+  return elsewhere.length === urls.length ? elsewhere : [];
+}
+
+/**
+ * The marketplace signal when a hop, a final URL or the in-page redirect of an attempt lands on
+ * a domain marketplace. It decides before anything the marketplace's own page shows (a bot
+ * challenge there hides the marketplace, not the sale) and even when that page never answered.
+ */
+function marketplaceSignal(
+  http: HttpProbeResult,
+  inPage: string | undefined,
+  sigs: Signatures,
+): Signal | undefined {
+  const urls = http.attempts.flatMap((a) => [
+    ...a.hops.map((h) => h.location ?? h.url),
+    a.response?.url,
+  ]).filter((u): u is string => !!u);
+  if (inPage) urls.push(inPage);
+  for (const u of urls) {
+    const market = marketplaceOf(u, sigs);
+    if (market) {
+      return {
+        id: "marketplace_redirect",
+        status: "for_sale",
+        strength: "strong",
+        evidence: `redirects to ${u} (${market})`,
+        source: sigs.marketplaces.find((m) => m.name === market)?.source,
+      };
+    }
+  }
+  return undefined;
+}
+
+/** The 429 answer when we were rate limited and nothing answered below 400. */
+function rateLimited(http: HttpProbeResult, best: HttpResponseSummary): HttpAttempt | undefined {
+  if (best.status < 400) return undefined;
+  return http.attempts.find((a) => a.response?.status === 429);
+}
+
+/** The apex is an alias whose target does not exist: the domain exists, it has no address. */
+function danglingAlias(domain: string, chain: string[]): WebsiteVerdict {
+  const end = chain[chain.length - 1];
+  return verdict("no_address", `${domain} is an alias of ${end}, which does not exist`, [{
+    id: "no_address",
+    status: "no_address",
+    strength: "strong",
+    evidence: `${domain} has no A/AAAA record: its CNAME ${end} does not exist (NXDOMAIN)`,
+  }]);
 }
 
 function classifyDns(domain: string, dns: DnsResult | undefined): WebsiteVerdict | undefined {
@@ -86,6 +150,7 @@ function classifyDns(domain: string, dns: DnsResult | undefined): WebsiteVerdict
   const why = dns.reason ? ` (${dns.reason})` : "";
   switch (dns.status) {
     case "nxdomain":
+      if (dns.apex.cname.length) return danglingAlias(domain, dns.apex.cname);
       return verdict("no_dns", `${domain} does not exist in DNS (NXDOMAIN)`, [{
         id: "nxdomain",
         status: "no_dns",
@@ -157,16 +222,25 @@ export function classifyWebsite(input: ClassifyInput, sigs: Signatures): Website
       }, ...dnsSigs],
     );
   }
-  if (!http.best) return classifyNoResponse(domain, http, dnsSigs);
+  if (!http.best) return classifyNoResponse(domain, http, dnsSigs, sigs);
   return classifyPage(domain, http, http.best, dnsSigs, sigs);
 }
 
-function classifyNoResponse(domain: string, http: HttpProbeResult, dnsSigs: Signal[]) {
+function classifyNoResponse(
+  domain: string,
+  http: HttpProbeResult,
+  dnsSigs: Signal[],
+  sigs: Signatures,
+) {
   const errs = http.attempts.filter((a) => a.error);
   const kinds = errs.map((a) => a.error!.kind);
   const detail = describeErrors(http.attempts);
   if (errs.length === 0) {
     return verdict("unknown", `the probe of ${domain} made no attempt`, dnsSigs);
+  }
+  const market = marketplaceSignal(http, undefined, sigs);
+  if (market) {
+    return verdict("for_sale", `${domain} ${market.evidence}`, [market, ...dnsSigs]);
   }
   if (kinds.includes("dns_unknown") || kinds.includes("other")) {
     return verdict("unknown", `our probe failed: ${detail}; retry the run`, [{
@@ -194,9 +268,12 @@ function classifyNoResponse(domain: string, http: HttpProbeResult, dnsSigs: Sign
   }
   if (kinds.every((k) => CONNECTION_ERRORS.has(k))) {
     const schemes = new Set(errs.map((a) => a.target.split(":")[0]));
+    const elsewhere = failedElsewhere(domain, errs);
     return verdict(
       "unreachable",
-      `no web server answers for ${domain} on ${[...schemes].join(" or ")}: ${detail}`,
+      elsewhere.length
+        ? `${domain} redirects to ${elsewhere.join(", ")}, where no web server answers: ${detail}`
+        : `no web server answers for ${domain} on ${[...schemes].join(" or ")}: ${detail}`,
       [
         { id: "connection_failed", status: "unreachable", strength: "strong", evidence: detail },
         ...dnsSigs,
@@ -226,7 +303,15 @@ function classifyPage(
   const finish = (status: WebsiteStatus, reason: string) =>
     verdict(status, reason, [...signals, ...dnsSigs], best);
 
-  // 1. Bot challenges hide the real site: no verdict.
+  // 1. A redirect to a domain marketplace: for sale, whatever the marketplace's page shows.
+  const inPage = pageRedirect(page);
+  const market = marketplaceSignal(http, inPage?.target, sigs);
+  if (market) {
+    signals.push(market);
+    return finish("for_sale", `${domain} ${market.evidence}`);
+  }
+
+  // 2. Bot challenges and rate limits hide the real site: no verdict.
   const prints = fingerprintSignals(page, sigs);
   const challenge = prints.find((s) => s.status === "unknown");
   if (challenge) {
@@ -236,26 +321,19 @@ function classifyPage(
       `a bot challenge hides the site (${challenge.evidence}); check by hand`,
     );
   }
-
-  // 2. Redirects: to a marketplace (for sale) or to another registrable domain.
-  const urls = http.attempts.flatMap((
-    a,
-  ) => [...a.hops.map((h) => h.location ?? h.url), a.response?.url])
-    .filter((u): u is string => !!u);
-  const inPage = pageRedirect(page);
-  if (inPage) urls.push(inPage.target);
-  for (const u of urls) {
-    const market = marketplaceOf(u, sigs);
-    if (market) {
-      signals.push({
-        id: "marketplace_redirect",
-        status: "for_sale",
-        strength: "strong",
-        evidence: `redirects to ${u} (${market})`,
-        source: sigs.marketplaces.find((m) => m.name === market)?.source,
-      });
-      return finish("for_sale", `${domain} redirects to the domain marketplace ${market}`);
-    }
+  const limited = rateLimited(http, best);
+  if (limited) {
+    signals.push({
+      id: "rate_limited",
+      status: "unknown",
+      strength: "strong",
+      evidence: `${limited.response!.url} answered 429 Too Many Requests${
+        limited.response!.headers["retry-after"]
+          ? ` (retry-after ${limited.response!.headers["retry-after"]})`
+          : ""
+      }`,
+    });
+    return finish("unknown", `${domain} rate-limited our probe (429); retry later`);
   }
   const finalDomain = registrableDomain(best.host);
   const away = finalDomain !== domain;
@@ -322,10 +400,14 @@ function classifyPage(
     signals.push(...content);
     return finish(content[0].status, content[0].evidence);
   }
-  return finish(
-    "live",
-    `${best.url} answers ${best.status} with a real page (${page.words} words${
-      page.business.length ? `, ${page.business.join(", ")}` : ""
-    })`,
-  );
+  return finish("live", `${best.url} answers ${best.status} with ${liveWhat(page, best)}`);
+}
+
+/** What a live answer holds, for the reason: binary content or a page with its substance. */
+function liveWhat(page: PageView, best: HttpResponseSummary): string {
+  if (page.binary) {
+    return `binary content (${best.contentType || "unknown type"}, ${best.bodyBytes} bytes)`;
+  }
+  const business = page.business.length ? `, ${page.business.join(", ")}` : "";
+  return `a real page (${page.words} words${business})`;
 }

@@ -151,7 +151,8 @@ async function probeLane(
 export async function probeDomain(opts: ProbeOptions): Promise<HttpProbeResult> {
   const { dns } = opts;
   if (dns.status !== "ok") {
-    return { status: dns.status === "unknown" ? "unknown" : "no_address", attempts: [] };
+    // Only NXDOMAIN says the name has no address; SERVFAIL, REFUSED and our failures say nothing.
+    return { status: dns.status === "nxdomain" ? "no_address" : "unknown", attempts: [] };
   }
   const hosts = {
     apex: [...dns.apex.a, ...dns.apex.aaaa],

@@ -134,6 +134,15 @@ Deno.test("summarize: failed, unknown, blocked_private and no_address", async ()
     signal,
   });
   assert.equal(dnsDown.status, "unknown");
+  for (const status of ["servfail", "refused"] as const) {
+    const broken = await probeDomain({
+      domain: "x.test",
+      dns: { ...dns([], []), status },
+      ...fakeFetch({}),
+      signal,
+    });
+    assert.equal(broken.status, "unknown", `DNS ${status} says nothing about addresses`);
+  }
 });
 
 Deno.test("probeDomain: random path on a catch-all site has the same body as best", async () => {

@@ -41,8 +41,10 @@ function recordsOf(r: DnsQueryResult, type: string): unknown[] {
   return r.answers.filter((a) => a.type === type).map((a) => a.data);
 }
 
+/** The alias chain, also from an NXDOMAIN answer: a dangling CNAME still shows where it points. */
 function cnameChain(r: DnsQueryResult): string[] {
-  return recordsOf(r, "CNAME").map((d) => bare(String(d)));
+  if (isDnsFailure(r) || (r.rcode !== "NOERROR" && r.rcode !== "NXDOMAIN")) return [];
+  return r.answers.filter((a) => a.type === "CNAME").map((a) => bare(String(a.data)));
 }
 
 /** Queries A and AAAA of `host` in parallel and merges them into {@linkcode HostRecords}. */

@@ -24,6 +24,7 @@ const zones = {
   "silent.test": { behaviour: "drop" as const },
   "halfway.test": { A: ["192.0.2.40"] },
   "www.halfway.test": { behaviour: "drop" as const },
+  "www.dangling.test": { CNAME: "deleted-app.cloud.test" },
 };
 
 async function withDns(fn: (client: DnsClient) => Promise<void>) {
@@ -99,4 +100,12 @@ Deno.test("lookupHost: resolver unreachable is unknown, never nxdomain", async (
   const h = await lookupHost(client, "shop.test");
   assert.equal(h.status, "unknown");
   assert.deepEqual(h.a, []);
+});
+
+Deno.test("lookupHost keeps the CNAME chain of a dangling alias (NXDOMAIN at its end)", async () => {
+  await withDns(async (client) => {
+    const r = await lookupHost(client, "www.dangling.test");
+    assert.equal(r.status, "nxdomain");
+    assert.deepEqual(r.cname, ["deleted-app.cloud.test"]);
+  });
 });
