@@ -107,7 +107,7 @@ const SEP_LINE = /^sep=(.)\s*$/i;
  * cells past the last column are dropped, missing cells at the end are empty when those columns
  * have no name; otherwise undefined (a value would be lost or invented).
  */
-function fitRow(values: string[], written: string[]): string[] | undefined {
+export function fitRow(values: string[], written: string[]): string[] | undefined {
   const width = written.length;
   if (values.length > width) {
     return values.slice(width).every((v) => v.trim() === "") ? values.slice(0, width) : undefined;

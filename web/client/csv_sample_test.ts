@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import {
+  fitRow as sourceFitRow,
   guessDelimiter as sourceDelimiter,
   parseRecord,
   scanRecords,
 } from "../../plugins/csv-source/records.ts";
-import { csvRecords, csvSampleItems, guessDelimiter, parseSample } from "./csv_sample.ts";
+import { csvRecords, csvSampleItems, fitRow, guessDelimiter, parseSample } from "./csv_sample.ts";
 
 /** Records as csv-source reads them (lines joined, then parsed with csv-parse). */
 function sourceRecords(text: string, delimiter: string): string[][] {
@@ -78,4 +79,22 @@ Deno.test("the dry run's CSV sample reads Excel's sep= line, ragged row ends and
     { name: "Beta", domain: "beta.example", column_3: "" },
   ]);
   assert.deepEqual(errors.map((e) => e.line), [5], "a non-empty extra cell would be lost");
+});
+
+Deno.test("the sample fits ragged rows exactly as csv-source does", () => {
+  const headers = [["name", "domain"], ["name", "domain", ""], ["", "domain", "", ""]];
+  const rows = [
+    ["A", "a.com"],
+    ["A", "a.com", ""],
+    ["A", "a.com", " ", ""],
+    ["A", "a.com", "x"],
+    ["A"],
+    ["", "a.com"],
+    [],
+  ];
+  for (const h of headers) {
+    for (const r of rows) {
+      assert.deepEqual(fitRow(r, h), sourceFitRow(r, h), JSON.stringify([r, h]));
+    }
+  }
 });
