@@ -7,6 +7,7 @@ import parkingDns from "./data/parking_dns.json" with { type: "json" };
 import marketplaces from "./data/marketplaces.json" with { type: "json" };
 import pageSignatures from "./data/page_signatures.json" with { type: "json" };
 import wording from "./data/wording.json" with { type: "json" };
+import serverDefaultPages from "@sluice/sdk/data/server_default_pages.json" with { type: "json" };
 import { STATUSES, type Strength, type WebsiteStatus } from "./types.ts";
 import { parseCidr } from "./net_match.ts";
 
@@ -98,11 +99,30 @@ const lower = (list: unknown, file: string, i: number, field: string): string[] 
   return list.map((x) => str(file, i, x, field).toLowerCase().replace(/\.$/, ""));
 };
 
+/** A page signature entry as written in a data file. */
+type RawPageSignature = (typeof serverDefaultPages.signatures)[number];
+
+/**
+ * The page signatures with each `{"include": "server_default_pages"}` entry replaced by the
+ * shared server default pages (`sdk/data/server_default_pages.json`), in place.
+ */
+export function expandPageIncludes(
+  entries: readonly Record<string, unknown>[],
+  shared: { server_default_pages: readonly RawPageSignature[] },
+): RawPageSignature[] {
+  return entries.flatMap((e, i) => {
+    if (!("include" in e)) return [e as RawPageSignature];
+    const name = e.include as string;
+    if (!Object.hasOwn(shared, name)) fail("page_signatures.json", i, `unknown include "${name}"`);
+    return [...shared[name as keyof typeof shared]];
+  });
+}
+
 /** Compiles the signature data. Pure: pass other data in tests. */
 export function compileSignatures(data: {
   parkingDns: typeof parkingDns;
   marketplaces: typeof marketplaces;
-  pageSignatures: typeof pageSignatures;
+  pageSignatures: { signatures: readonly RawPageSignature[] };
   wording: typeof wording;
 }): Signatures {
   const dnsServices = data.parkingDns.services.map((s, i): DnsService => ({
@@ -166,5 +186,14 @@ let cached: Signatures | undefined;
 
 /** The signatures of the data files shipped with the plugin (compiled once). */
 export function defaultSignatures(): Signatures {
-  return cached ??= compileSignatures({ parkingDns, marketplaces, pageSignatures, wording });
+  return cached ??= compileSignatures({
+    parkingDns,
+    marketplaces,
+    pageSignatures: {
+      signatures: expandPageIncludes(pageSignatures.signatures, {
+        server_default_pages: serverDefaultPages.signatures,
+      }),
+    },
+    wording,
+  });
 }

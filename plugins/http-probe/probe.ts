@@ -4,6 +4,7 @@
  * tested without sockets as well as through the real plugin.
  * @module
  */
+import { serverDefaultPage } from "@sluice/sdk/net/server_default_page.ts";
 import type { FetchOptions, FetchResult } from "@sluice/sdk/net/http_fetch.ts";
 import { isOurs } from "@sluice/sdk/net/http_errors.ts";
 import type {
@@ -50,9 +51,16 @@ export const DEFAULT_HEDGE_MS = 1000;
 
 const good = (a: HttpAttempt) => a.response !== undefined && a.response.status < 400;
 
-/** Summarizes attempts into the probe's status and best response. */
+/** A good answer that is a web server's stock page (nginx, Apache, IIS, cPanel…). */
+const stock = (a: HttpAttempt) => good(a) && serverDefaultPage(a.response!) !== undefined;
+
+/**
+ * Summarizes attempts into the probe's status and best response: the first answer below 400
+ * that is not a server's stock page, else the first below 400, else the first response.
+ */
 export function summarize(attempts: HttpAttempt[]): Omit<HttpProbeResult, "randomPath"> {
-  const best = attempts.find(good) ?? attempts.find((a) => a.response);
+  const best = attempts.find((a) => good(a) && !stock(a)) ?? attempts.find(good) ??
+    attempts.find((a) => a.response);
   if (best?.response) {
     return { status: "responded", attempts, best: { ...best.response, target: best.target } };
   }
@@ -136,7 +144,13 @@ async function probeLane(
     if (r.response) attempt.response = r.response;
     if (r.error) attempt.error = r.error;
     attempts.push(attempt);
-    if (!opts.probeAll && good(attempt)) break;
+    if (!opts.probeAll && good(attempt)) {
+      // A stock server page for the bare name while www has an address: a virtual host may
+      // exist for www only, so www is asked too (the site there wins, see `summarize`).
+      const bare = !o.www && attempt.response!.host === opts.domain;
+      if (bare && hosts.www.length && stock(attempt)) continue;
+      break;
+    }
   }
   return attempts;
 }

@@ -316,3 +316,43 @@ Deno.test("probeDomain does not ask the same address again after a connection fa
   });
   assert.deepEqual(other.calls.slice(0, 2), ["https://x.test/", "https://www.x.test/"]);
 });
+
+Deno.test("probeDomain: a stock server page on the apex sends the probe on to www, whose site wins", async () => {
+  const stockPage = (url: string): FetchResult => ({
+    url,
+    hops: [{ url, ip: "192.0.2.1", status: 200 }],
+    response: response(url, 200, { title: "Welcome to nginx!" }),
+  });
+  const site = (url: string): FetchResult => ({
+    url,
+    hops: [{ url, ip: "192.0.2.1", status: 200 }],
+    response: response(url, 200, { title: "Bäckerei Müller", text: "Frische Brötchen" }),
+  });
+  const f = fakeFetch({ "https://x.test/": stockPage, "https://www.x.test/": site });
+  const r = await probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1"], ["192.0.2.1"]),
+    ...f,
+    signal,
+  });
+  assert.deepEqual(f.calls, ["https://x.test/", "https://www.x.test/"]);
+  assert.equal(r.best?.target, "https://www");
+  assert.equal(r.best?.title, "Bäckerei Müller");
+
+  // Both stock pages: the apex's stays best (classify calls it a placeholder); no www: no extra ask.
+  const both = fakeFetch({ "https://x.test/": stockPage, "https://www.x.test/": stockPage });
+  const r2 = await probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1"], ["192.0.2.1"]),
+    ...both,
+    signal,
+  });
+  assert.equal(r2.best?.target, "https://apex");
+  const apexOnly = fakeFetch({ "https://x.test/": stockPage });
+  await probeDomain({ domain: "x.test", dns: dns(["192.0.2.1"], []), ...apexOnly, signal });
+  assert.deepEqual(apexOnly.calls, ["https://x.test/"]);
+  // A business page on the apex stops the probe there, as before.
+  const plain = fakeFetch({ "https://x.test/": site, "https://www.x.test/": site });
+  await probeDomain({ domain: "x.test", dns: dns(["192.0.2.1"], ["192.0.2.1"]), ...plain, signal });
+  assert.deepEqual(plain.calls, ["https://x.test/"]);
+});
