@@ -12,6 +12,7 @@ import type {
   ProcessResult,
   ReadResult,
 } from "../../sdk/types.ts";
+import type { RunInfo } from "../../sdk/plugin.ts";
 import type { ResolvedPlugin } from "../plugins/manifest.ts";
 import type { RawChunk } from "../store/store.ts";
 
@@ -65,7 +66,7 @@ export interface StageSpec {
 /** What a plugin learns of its run (`ctx.run`) from a stage spec. */
 export function runInfo(
   spec: Pick<StageSpec, "runId" | "stageId" | "pipeline" | "startedAt">,
-): { id: string; stage: string; pipeline?: string; startedAt?: number } {
+): RunInfo {
   return {
     id: spec.runId,
     stage: spec.stageId,
