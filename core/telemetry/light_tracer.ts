@@ -75,7 +75,7 @@ export interface SpanSink {
 }
 
 /** Now in epoch milliseconds, sub-millisecond precise. */
-export function nowMs(): number {
+function nowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 

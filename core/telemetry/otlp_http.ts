@@ -60,7 +60,7 @@ function anyValue(v: AttributeValue | null | undefined): OtlpAnyValue {
 }
 
 /** Attributes as OTLP key-values, in their order. */
-export function otlpAttributes(attributes: Attributes): OtlpKeyValue[] {
+function otlpAttributes(attributes: Attributes): OtlpKeyValue[] {
   return Object.keys(attributes).map((key) => ({ key, value: anyValue(attributes[key]) }));
 }
 

@@ -11,7 +11,7 @@ import type { SpanData, SpanSink } from "./light_tracer.ts";
 import type { OtlpScope } from "./otlp_http.ts";
 
 /** Epoch milliseconds as `[seconds, nanoseconds]`. */
-export function hrTime(ms: number): HrTime {
+function hrTime(ms: number): HrTime {
   let s = Math.floor(ms / 1000);
   let ns = Math.round((ms - s * 1000) * 1e6);
   if (ns >= 1e9) {
