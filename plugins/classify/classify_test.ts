@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import type { DnsResult, HttpProbeResult } from "@sluice/sdk/net/types.ts";
 import { classifyWebsite } from "./decide.ts";
 import { classifyItems, compactHttp } from "./mod.ts";
+import { phraseIsHeadline } from "./page_signals.ts";
 import { defaultSignatures } from "./signatures.ts";
 import { businessPage, dnsOk, failed, responded, response } from "./test_support.ts";
 import type { WebsiteVerdict } from "./types.ts";
@@ -572,6 +573,49 @@ Deno.test("hard negatives stay live: coming-soon banner, domain talk, tiny page,
   assert.equal(shell.status, "live");
   const image = page('<html><body><img src="/flyer.jpg" alt=""></body></html>');
   assert.equal(image.status, "live");
+});
+
+Deno.test("coming soon in the h1 of a full business page is a mention, not a placeholder", () => {
+  for (
+    const h1 of [
+      "Our new online shop is coming soon",
+      "Harbor Bakery: our second location is coming soon",
+      "Unsere Online-Terminbuchung ist demnächst verfügbar",
+    ]
+  ) {
+    const v = page(businessPage(`<h1>${h1}</h1>`));
+    assert.equal(v.status, "live", h1);
+    has(v, "coming_soon", "weak");
+  }
+});
+
+Deno.test("a coming-soon headline with contact details is still a placeholder", () => {
+  // Substance (phone, e-mail, hours), but the headline is the phrase itself or a segment of it.
+  const contact = "<p>Call +1 503 555 0123 or write to hello@harborbakery.example.</p>";
+  for (
+    const [title, h1] of [
+      ["Harbor Bakery", "Coming soon"],
+      ["Harbor Bakery | Coming soon", "Harbor Bakery"],
+      ["Harbor Bakery – Website coming soon", "Harbor Bakery"],
+      ["Harbor Bakery", "Hier entsteht eine neue Website"],
+    ]
+  ) {
+    const v = page(
+      `<html><head><title>${title}</title></head><body><h1>${h1}</h1>${contact}</body></html>`,
+    );
+    assert.equal(v.status, "placeholder", `${title} / ${h1}`);
+    has(v, "coming_soon", "strong");
+  }
+});
+
+Deno.test("phraseIsHeadline: the phrase must be (almost) all of its headline segment", () => {
+  const re = /coming soon/iu;
+  assert.equal(phraseIsHeadline("Coming soon!", re), true);
+  assert.equal(phraseIsHeadline("Harbor Bakery | Coming soon", re), true);
+  assert.equal(phraseIsHeadline("Harbor Bakery Portland – coming soon", re), true);
+  assert.equal(phraseIsHeadline("Harbor Bakery Portland coming soon", re), false);
+  assert.equal(phraseIsHeadline("Our new online shop is coming soon", re), false);
+  assert.equal(phraseIsHeadline("Shop: many new products are coming soon", re), false);
 });
 
 // ---- lead ------------------------------------------------------------------------------

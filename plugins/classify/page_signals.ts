@@ -48,14 +48,44 @@ interface WordingHit {
   phrase: Phrase;
   match: string;
   inHeadline: boolean;
+  /** True when the phrase is (almost) all of its headline segment, e.g. `Name – Coming soon`. */
+  headlineIsPhrase: boolean;
+}
+
+/** Separators between the parts of a title or headline: `Name | Coming soon`, `Shop: …`. */
+const HEADLINE_PARTS = /\s[|–—·•-]\s|\s*[|–—·•:]\s+|\s*\|\s*/;
+/** Words (with a letter) a headline segment may have besides the phrase and still be about it. */
+const HEADLINE_SLACK = 2;
+
+/**
+ * True when the phrase makes up its headline segment: at most {@linkcode HEADLINE_SLACK} other
+ * words in it. "Coming soon" and "Harbor Bakery – Website coming soon" are about the site; "Our
+ * new online shop is coming soon" announces something on a site that exists.
+ */
+export function phraseIsHeadline(headline: string, pattern: RegExp): boolean {
+  for (const part of headline.split(HEADLINE_PARTS)) {
+    const m = pattern.exec(part);
+    if (!m) continue;
+    const rest = (part.slice(0, m.index) + " " + part.slice(m.index + m[0].length))
+      .split(/\s+/).filter((w) => /\p{L}/u.test(w));
+    if (rest.length <= HEADLINE_SLACK) return true;
+  }
+  return false;
 }
 
 function wordingHits(page: PageView, phrases: Phrase[]): WordingHit[] {
   const hits: WordingHit[] = [];
   for (const phrase of phrases) {
-    const head = page.headlines.map((h) => excerpt(h, phrase.pattern)).find((x) => x);
+    const heads = page.headlines.filter((h) => phrase.pattern.test(h));
+    const head = heads.length ? excerpt(heads[0], phrase.pattern) : undefined;
     const body = head ?? excerpt(page.text, phrase.pattern);
-    if (body !== undefined) hits.push({ phrase, match: body, inHeadline: head !== undefined });
+    if (body === undefined) continue;
+    hits.push({
+      phrase,
+      match: body,
+      inHeadline: head !== undefined,
+      headlineIsPhrase: heads.some((h) => phraseIsHeadline(h, phrase.pattern)),
+    });
   }
   return hits;
 }
@@ -63,8 +93,11 @@ function wordingHits(page: PageView, phrases: Phrase[]): WordingHit[] {
 /**
  * Wording signals. Parking wording counts anywhere (ad disclaimers never appear on business
  * pages). Sale, placeholder and suspended wording decides only in the title or an h1, or on a
- * page without business substance. Weak phrases need a second, different weak phrase of the
- * same status (`pairWith` adds outside evidence that counts as one, e.g. parking DNS).
+ * page without business substance; on a page with substance, placeholder wording in a headline
+ * decides only when it is the headline (see {@linkcode phraseIsHeadline}), so "Our online shop
+ * is coming soon" above a full business page stays a mention. Weak phrases need a second,
+ * different weak phrase of the same status (`pairWith` adds outside evidence that counts as one,
+ * e.g. parking DNS).
  */
 export function wordingSignals(
   page: PageView,
@@ -82,7 +115,9 @@ export function wordingSignals(
   for (const [signal, list] of bySignal) {
     const status = list[0].phrase.status;
     const anywhere = status === "parked";
-    const counts = (h: WordingHit) => anywhere || h.inHeadline || !page.substantive;
+    const headlineCounts = (h: WordingHit) =>
+      h.inHeadline && (status !== "placeholder" || h.headlineIsPhrase);
+    const counts = (h: WordingHit) => anywhere || !page.substantive || headlineCounts(h);
     const strong = list.find((h) => h.phrase.strength === "strong" && counts(h));
     const weak = list.filter((h) =>
       h.phrase.strength === "weak" && (anywhere || !page.substantive)
