@@ -1,7 +1,7 @@
 /**
  * normalize: website values -> registrable domains; the key becomes the domain, invalid names
- * and pages on platforms (a Facebook page, a Linktree, a Yelp listing) are rejected with a
- * reason, duplicates within a chunk are merged into the first item.
+ * and pages on platforms (a Facebook page, a Linktree, a Yelp listing, an eBay shop) are
+ * rejected with a reason, duplicates within a chunk are merged into the first item.
  * @module
  */
 import { domainToUnicode } from "node:url";

@@ -116,6 +116,56 @@ Deno.test("normalize with platformPages keep merges platform pages into the plat
   assert.equal(result.metrics.normalize_platform_pages ?? 0, 0);
 });
 
+Deno.test("normalize rejects shop pages on marketplaces instead of taking the marketplace's domain", async () => {
+  const items = [
+    { key: "row-1", row: 1, name: "Joe's Shop", website: "https://www.ebay.de/str/joesshop" },
+    { key: "row-2", row: 2, name: "Joe's Crafts", website: "https://www.etsy.com/shop/JoesCrafts" },
+    { key: "row-3", row: 3, name: "ABC", website: "https://www.amazon.de/shops/ABC123" },
+    {
+      key: "row-4",
+      row: 4,
+      name: "Joe's Möbel",
+      website: "https://www.kleinanzeigen.de/pro/joes-moebel",
+    },
+    { key: "row-5", row: 5, name: "eBay Repair", website: "ebay-repair-shop.de" },
+    { key: "row-6", row: 6, name: "My Etsy Finds", website: "https://myetsyfinds.com/" },
+  ];
+  const result = await runPlugin({ dir, items });
+  const reason = (row: number, input: string, name: string) =>
+    `row ${row}: platform page: "${input}" is a shop page on ${name} (a marketplace), not a ` +
+    "website of the business's own: no domain to check";
+  assert.deepEqual(result.rejected.map((r) => [r.key, r.reason]), [
+    ["row-1", reason(1, "https://www.ebay.de/str/joesshop", "eBay")],
+    ["row-2", reason(2, "https://www.etsy.com/shop/JoesCrafts", "Etsy")],
+    ["row-3", reason(3, "https://www.amazon.de/shops/ABC123", "Amazon")],
+    ["row-4", reason(4, "https://www.kleinanzeigen.de/pro/joes-moebel", "Kleinanzeigen")],
+  ]);
+  assert.deepEqual(result.rejected.map((r) => r.raw), items.slice(0, 4));
+  assert.deepEqual(result.items.map((i) => [i.key, i.name]), [
+    ["ebay-repair-shop.de", "eBay Repair"],
+    ["myetsyfinds.com", "My Etsy Finds"],
+  ]);
+  assert.equal(result.metrics.normalize_platform_pages, 4);
+  assert.equal(result.metrics.normalize_rejected, 4);
+});
+
+Deno.test("normalize with platformPages keep takes a marketplace's domain, as before", async () => {
+  const result = await runPlugin({
+    dir,
+    config: { platformPages: "keep" },
+    items: [
+      { key: "row-1", row: 1, domain: "https://www.ebay.de/str/joesshop" },
+      { key: "row-2", row: 2, domain: "https://www.ebay.de/str/mariasshop" },
+    ],
+  });
+  assert.deepEqual(result.rejected, []);
+  assert.deepEqual(result.items.map((i) => [i.key, i.host, i.platform]), [
+    ["ebay.de", "www.ebay.de", undefined],
+  ]);
+  assert.equal((result.items[0].duplicates as unknown[]).length, 1);
+  assert.equal(result.metrics.normalize_platform_pages ?? 0, 0);
+});
+
 Deno.test("normalize names items without a row by their key, and two websites in a cell", async () => {
   const result = await runPlugin({
     dir,

@@ -1,7 +1,8 @@
 /**
  * Pure domain normalization: a website value as people write it -> host and registrable domain
  * in lower-case ASCII, or a reason why it is not a usable domain. Pages on social, link-in-bio,
- * directory and maps platforms are not a domain of the business's own (see `platforms.json`).
+ * directory, maps and marketplace platforms are not a domain of the business's own (see
+ * `platforms.json`).
  * @module
  */
 import { isNoWebsite } from "@sluice/sdk/text/no_website.ts";
@@ -141,6 +142,8 @@ function pageNoun(p: PagePlatform): string {
       return `a page on ${p.name}`;
     case "free-mail":
       return `an address at ${p.name}, a free e-mail provider,`;
+    case "marketplace":
+      return `a shop page on ${p.name} (a marketplace)`;
     default:
       return `${an(p.name)} ${p.name} page`;
   }
@@ -160,10 +163,11 @@ function platformFailure(
 
 /**
  * Normalizes one value; see the module doc. With `platformPages: "reject"` (default) a page on a
- * social, link-in-bio, directory, maps or site-builder platform (`facebook.com/joes-pizza`,
- * `linktr.ee/x`, `google.com/maps/...`), and such a platform itself, is a failure whose reason
- * starts with {@linkcode PLATFORM_PAGE}; any host under a listed platform's domain counts
- * (`developers.facebook.com` too), since a business never owns a subdomain of Facebook.
+ * social, link-in-bio, directory, maps, site-builder or marketplace platform
+ * (`facebook.com/joes-pizza`, `linktr.ee/x`, `google.com/maps/...`, `ebay.de/str/x`), and such a
+ * platform itself, is a failure whose reason starts with {@linkcode PLATFORM_PAGE}; any host
+ * under a listed platform's domain counts (`developers.facebook.com`, `stores.ebay.de` too), since
+ * a business never owns a subdomain of Facebook or eBay.
  */
 export function normalizeDomain(
   input: string,

@@ -95,6 +95,107 @@ Deno.test("normalizeDomain rejects pages on platforms of every kind, naming the 
   }
 });
 
+Deno.test("normalizeDomain rejects a shop page on a marketplace, naming the marketplace", () => {
+  const cases: [string, string][] = [
+    // From the sales-ops review: each collapsed into the marketplace's domain, which probed live.
+    ["https://www.ebay.de/str/joesshop", "eBay"],
+    ["https://www.etsy.com/shop/JoesCrafts", "Etsy"],
+    ["https://www.amazon.de/shops/ABC123", "Amazon"],
+    ["https://www.kleinanzeigen.de/pro/joes-moebel", "Kleinanzeigen"],
+    // eBay under any country suffix, its older store hosts, seller profiles and short links.
+    ["ebay.co.uk/usr/joes-shop", "eBay"],
+    ["https://stores.ebay.de/joesshop", "eBay"],
+    ["https://www.ebay.com.au/itm/1234567890", "eBay"],
+    ["https://ebay.us/AbC123", "eBay"],
+    ["joescrafts.etsy.com", "Etsy"],
+    ["https://etsy.me/3AbCdEf", "Etsy"],
+    ["https://www.amazon.com/stores/JoesBrand/page/0A1B2C3D", "Amazon"],
+    ["amazon.co.uk/sp?seller=A1B2C3D4E5", "Amazon"],
+    ["https://www.amazon.co.jp/dp/B000000000", "Amazon"],
+    ["https://amzn.to/3xYzAbC", "Amazon"],
+    ["https://amzn.eu/d/abc123", "Amazon"],
+    ["https://a.co/d/abc123", "Amazon"],
+    ["https://www.ebay-kleinanzeigen.de/s-bestandsliste.html?userId=123", "Kleinanzeigen"],
+    ["https://www.willhaben.at/iad/kaufen-und-verkaufen/d/sofa-123456789/", "willhaben"],
+    ["https://www.leboncoin.fr/boutique/12345/joes_meubles.htm", "leboncoin"],
+    ["es.wallapop.com/item/sofa-123456", "Wallapop"],
+    ["https://allegro.pl/uzytkownik/joes-sklep", "Allegro"],
+    ["allegro.cz/obchod/joes", "Allegro"],
+    ["https://www.mercadolibre.com.ar/tienda/joes", "Mercado Libre"],
+    ["https://articulo.mercadolibre.com.mx/MLM-123456789-silla", "Mercado Libre"],
+    ["https://www.mercadolivre.com.br/loja/joes", "Mercado Livre"],
+    ["https://www.bol.com/nl/nl/v/joes-meubels/1234567/", "bol.com"],
+    ["https://www.rakuten.co.jp/joes-shop/", "Rakuten"],
+    ["https://www.avito.ru/moskva/mebel/divan_123456789", "Avito"],
+    ["https://www.vinted.fr/member/123456-joes", "Vinted"],
+    ["vinted.co.uk/member/123456-joes", "Vinted"],
+    ["https://www.marktplaats.nl/u/joes-meubels/12345678/", "Marktplaats"],
+  ];
+  for (const [input, name] of cases) {
+    const n = normalizeDomain(input);
+    assert.ok("reason" in n, `${input}: ${JSON.stringify(n)}`);
+    assert.deepEqual(n.platform, { name, kind: "marketplace" }, input);
+    assert.equal(
+      n.reason,
+      `platform page: "${input}" is a shop page on ${name} (a marketplace), not a website of ` +
+        "the business's own: no domain to check",
+    );
+  }
+});
+
+Deno.test("normalizeDomain rejects a marketplace's home page as the marketplace itself", () => {
+  const cases: [string, string][] = [
+    ["ebay.de", "eBay"],
+    ["https://www.ebay.com/", "eBay"],
+    ["www.amazon.co.uk", "Amazon"],
+    ["etsy.com", "Etsy"],
+    ["https://www.kleinanzeigen.de/", "Kleinanzeigen"],
+  ];
+  for (const [input, name] of cases) {
+    const n = normalizeDomain(input);
+    assert.ok("reason" in n, input);
+    assert.deepEqual(n.platform, { name, kind: "marketplace" }, input);
+    assert.equal(
+      n.reason,
+      `platform page: "${input}" is ${name} itself, not a website of the business's own: ` +
+        "no domain to check",
+    );
+  }
+});
+
+Deno.test("normalizeDomain keeps businesses' own domains that merely name a marketplace", () => {
+  const cases: [string, string][] = [
+    ["ebay-repair-shop.de", "ebay-repair-shop.de"],
+    ["https://www.myetsyfinds.com/shop/JoesCrafts", "myetsyfinds.com"],
+    ["amazonas-reisen.de", "amazonas-reisen.de"],
+    ["https://kleinanzeigen-muenchen.de/pro/x", "kleinanzeigen-muenchen.de"],
+    ["joes-moebel.de/ebay", "joes-moebel.de"],
+    ["shop.joesvinted.com", "joesvinted.com"],
+    ["info@joes-moebel.de", "joes-moebel.de"],
+    // `.*` is an ICANN suffix only: a GitHub Pages site named ebay is its own site.
+    ["ebay.github.io", "ebay.github.io"],
+  ];
+  for (const [input, domain] of cases) {
+    const n = normalizeDomain(input);
+    assert.ok(!("reason" in n), `${input}: ${JSON.stringify(n)}`);
+    assert.equal(n.domain, domain, input);
+  }
+});
+
+Deno.test("normalizeDomain with platformPages keep gives a marketplace's domain, as for other kinds", () => {
+  const cases: [string, string][] = [
+    ["https://www.ebay.de/str/joesshop", "ebay.de"],
+    ["https://www.etsy.com/shop/JoesCrafts", "etsy.com"],
+    ["https://www.amazon.de/shops/ABC123", "amazon.de"],
+    ["https://www.kleinanzeigen.de/pro/joes-moebel", "kleinanzeigen.de"],
+  ];
+  for (const [input, domain] of cases) {
+    const n = normalizeDomain(input, { platformPages: "keep" });
+    assert.ok(!("reason" in n), input);
+    assert.deepEqual([n.domain, n.platform], [domain, undefined], input);
+  }
+});
+
 Deno.test("normalizeDomain keeps an address at the business's own domain", () => {
   const n = normalizeDomain("info@bakery-smith.de");
   assert.ok(!("reason" in n), JSON.stringify(n));

@@ -3,7 +3,8 @@
  * index) and matches hosts against it:
  *
  * - page platforms: a URL there names a business's page on someone else's site (a Facebook page,
- *   a Linktree, a Yelp listing, a Google Maps place): the business owns no domain there;
+ *   a Linktree, a Yelp listing, a Google Maps place, an eBay or Etsy shop): the business owns no
+ *   domain there;
  * - subdomain platforms: site builders whose subdomain is the business's own hosted site
  *   (`mariasbakery.business.site`), missing from the Public Suffix List's private section.
  * @module
@@ -20,6 +21,7 @@ export const PLATFORM_KINDS = [
   "site-builder-page",
   "search",
   "free-mail",
+  "marketplace",
 ] as const;
 
 /** One of {@linkcode PLATFORM_KINDS}. */

@@ -79,6 +79,16 @@ Deno.test("matchPagePlatform picks the most specific entry and resolves .* to th
     ["goo.gl", "/mapsabc", "", undefined], // whole path segments only
     ["yelp.github.io", "/", "", undefined], // .* is an ICANN suffix, never a private one
     ["notfacebook.com", "/x", "", undefined],
+    // Marketplaces: ebay.* and amazon.* under any ICANN suffix, every path (no path entry).
+    ["www.ebay.co.uk", "/str/joesshop", "", "eBay"],
+    ["ebay.us", "/abc", "", "eBay"],
+    ["ebay.de", "/", "", "eBay", true],
+    ["www.amazon.com.br", "/", "?tag=x", "Amazon"],
+    ["www.amazon.de", "/", "", "Amazon", true],
+    ["item.rakuten.co.jp", "/joes/1", "", "Rakuten"],
+    ["ebay.github.io", "/", "", undefined],
+    ["ebay-repair-shop.de", "/", "", undefined],
+    ["myetsyfinds.com", "/shop/x", "", undefined],
     ["example.com", "/", "", undefined],
   ];
   for (const [host, path, search, name, bare = false] of cases) {
