@@ -130,6 +130,7 @@ export function buildInfrastructure(planned: PlannedBusiness[], rng: Rng): Infra
     if (v.dns === "ns_only" || v.dns === "mail_only") continue;
 
     const www = `www.${d}`;
+    let wwwAddr = addr;
     if (v.dns === "www_only") zone.set(www, { A: [addr], ttl });
     else {
       apex.A = [addr];
@@ -138,7 +139,11 @@ export function buildInfrastructure(planned: PlannedBusiness[], rng: Rng): Infra
         const platform = PLATFORMS.find((p) => p.name === v.platform)!;
         zone.set(www, { CNAME: platform.cname(d.replace(/\./g, "-")), ttl });
       } else if (v.dns === "parking_ns" && rng.chance(0.5)) zone.set(`*.${d}`, { A: [addr], ttl });
-      else if (rng.chance(0.5)) zone.set(www, { CNAME: d, ttl });
+      else if (v.apexPages && rng.chance(0.5)) {
+        // The www-only virtual host lives on another server.
+        wwwAddr = rng.pick(pools.hosting.filter((x) => x !== addr));
+        zone.set(www, { A: [wwwAddr], ttl });
+      } else if (rng.chance(0.5)) zone.set(www, { CNAME: d, ttl });
       else zone.set(www, { A: [addr], ttl });
     }
 
@@ -181,6 +186,10 @@ export function buildInfrastructure(planned: PlannedBusiness[], rng: Rng): Infra
         redirect: { location: `https://${www}/`, keepPath: true },
       });
       sites.set(www, site);
+    } else if (v.apexPages) {
+      // Virtual host for www only: the bare name gets the server's stock page on both schemes.
+      sites.set(d, { ...base, ...pageSite(PAGES[rng.pick(v.apexPages)], ctx) });
+      sites.set(www, { ...site, ips: [wwwAddr] });
     } else {
       if (v.dns !== "www_only") sites.set(d, site);
       sites.set(www, site);

@@ -1,7 +1,8 @@
 /**
  * Pages of real small businesses (label `live`), including the hard negatives that mention
- * "coming soon" or "domain" in ordinary text, tiny pages and JavaScript app shells, and the
- * pages of domains that redirect elsewhere (label `redirect`).
+ * "coming soon" or "domain" in ordinary text or announce a coming feature in the headline, tiny
+ * pages and JavaScript app shells, and the pages of domains that redirect elsewhere (label
+ * `redirect`).
  * @module
  */
 import type { Lang } from "./world_names.ts";
@@ -217,6 +218,45 @@ const P: Record<Lang, Phrases> = {
   },
 };
 
+/**
+ * Headlines of live business pages that announce a feature to come (hard negatives): each holds
+ * a coming-soon phrase that placeholder wording matches ("bald online", "bientôt disponible"…)
+ * plus at least three other words in the same segment, with no `| – — · : ;` separators, so
+ * the headline is about the business, not the site. The world has no Italian pages.
+ */
+export const SOON_HEADLINES: Record<Lang, readonly string[]> = {
+  en: [
+    "Our new online shop is coming soon",
+    "Online booking for appointments is coming soon",
+    "Gift vouchers to order online are coming soon",
+  ],
+  de: [
+    "Unser neuer Onlineshop ist bald online",
+    "Die Online-Terminbuchung ist bei uns demnächst verfügbar",
+    "Gutscheine für Ihre Liebsten gibt es in Kürze online",
+  ],
+  fr: [
+    "Notre boutique en ligne sera bientôt disponible",
+    "La prise de rendez-vous en ligne sera bientôt disponible",
+    "Nos bons cadeaux seront bientôt en ligne",
+  ],
+  es: [
+    "Nuestra tienda online estará próximamente disponible",
+    "La reserva de citas online estará próximamente disponible",
+    "Nuestro catálogo de productos estará próximamente en línea",
+  ],
+  nl: [
+    "Onze nieuwe webshop is binnenkort online",
+    "Onze online afsprakenplanner is binnenkort beschikbaar",
+    "Cadeaubonnen zijn binnenkort online te bestellen",
+  ],
+  pt: [
+    "A nossa loja online estará em breve disponível",
+    "O serviço de marcações online estará em breve disponível",
+    "Os nossos vales de oferta vão estar em breve online",
+  ],
+};
+
 const esc = (s: string) =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
@@ -245,8 +285,19 @@ function contactBlock(c: PageContext, p: Picker): string {
   }</address>\n<h3>${ph.hours}</h3><p>${p.pick(ph.hoursText)}</p></section>\n`;
 }
 
-/** A full business page; `banner` and `aside` add hard-negative text. */
-function businessPage(c: PageContext, p: Picker, banner = "", aside = ""): string {
+/** Hard-negative additions to {@link businessPage}. */
+interface Extras {
+  /** Notice above the main content. */
+  banner?: string;
+  /** Paragraph in the "about" section. */
+  aside?: string;
+  /** The `<h1>` instead of the welcome line (which then follows as a paragraph). */
+  headline?: string;
+}
+
+/** A full business page; `extras` add hard-negative text. */
+function businessPage(c: PageContext, p: Picker, extras: Extras = {}): string {
+  const { banner = "", aside = "", headline } = extras;
   const ph = P[c.lang];
   const nav = [ph.home, ph.about, ph.services, ph.contact]
     .map((t, i) => `<li><a href="/${["", "about", "services", "contact"][i]}">${t}</a></li>`)
@@ -260,11 +311,14 @@ function businessPage(c: PageContext, p: Picker, banner = "", aside = ""): strin
     : "";
   const bannerHtml = banner ? `<div class="notice">${esc(banner)}</div>\n` : "";
   const asideHtml = aside ? `<p>${esc(aside)}</p>\n` : "";
+  const hero = headline
+    ? `<h1>${esc(headline)}</h1>\n<p class="lead">${esc(ph.welcome(c.name))}</p>`
+    : `<h1>${esc(ph.welcome(c.name))}</h1>`;
   return head(c, p) +
     `<body>\n<header><a class="logo" href="/">${esc(c.name)}</a><nav><ul>${nav}</ul></nav>` +
-    `</header>\n${bannerHtml}<main>\n<section class="hero"><h1>${
-      esc(ph.welcome(c.name))
-    }</h1>\n<p>${esc(ph.intro(c.trade.names[c.lang], c.city, c.since))}</p></section>\n` +
+    `</header>\n${bannerHtml}<main>\n<section class="hero">${hero}\n<p>${
+      esc(ph.intro(c.trade.names[c.lang], c.city, c.since))
+    }</p></section>\n` +
     `<section id="about"><h2>${ph.about}</h2><p>${esc(story)}</p>\n${asideHtml}</section>\n` +
     `<section id="services"><h2>${ph.services}</h2><ul>\n${services}\n</ul></section>\n` +
     reviews + contactBlock(c, p) +
@@ -296,11 +350,15 @@ export const LIVE_PAGES: Record<string, PageDef> = {
     paths: livePaths,
   },
   coming_soon_mention: {
-    html: (c, p) => businessPage(c, p, p.pick(P[c.lang].soonBanner)),
+    html: (c, p) => businessPage(c, p, { banner: p.pick(P[c.lang].soonBanner) }),
+    paths: livePaths,
+  },
+  coming_soon_headline: {
+    html: (c, p) => businessPage(c, p, { headline: p.pick(SOON_HEADLINES[c.lang]) }),
     paths: livePaths,
   },
   domain_mention: {
-    html: (c, p) => businessPage(c, p, "", p.pick(P[c.lang].domainText)),
+    html: (c, p) => businessPage(c, p, { aside: p.pick(P[c.lang].domainText) }),
     paths: livePaths,
   },
   tiny: {

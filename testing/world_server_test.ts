@@ -97,6 +97,7 @@ async function check(world: RunningWorld, b: WorldBusiness): Promise<void> {
   const res = await visit(world, host);
   switch (b.label) {
     case "live":
+      if (b.variant === "stock_apex_www_site") return await checkStockApex(world, b, res);
       assert.equal(res.status, 200, where);
       assert.ok(res.text.includes(esc(b.name).replace(/'/g, "'")), `${where}: name not on page`);
       if (b.variant === "redirect_chain_own_www") assert.equal(res.url, `https://www.${b.domain}/`);
@@ -121,6 +122,28 @@ async function check(world: RunningWorld, b: WorldBusiness): Promise<void> {
       assert.ok(res.status > 0, where);
       assert.ok(!res.text.includes(esc(b.name)) || b.label === "placeholder", `${where}: name`);
   }
+}
+
+const STOCK = /Welcome to nginx!|It works!|IIS Windows Server|Default Web Site Page|Domain Default/;
+
+/** The bare name shows a server's stock page over HTTP and HTTPS, www the business's site. */
+async function checkStockApex(
+  world: RunningWorld,
+  b: WorldBusiness,
+  apexHttp: ViaResponse & { url: string },
+): Promise<void> {
+  const where = `live/${b.variant} ${b.domain}`;
+  const apexHttps = await visitUrl(world, `https://${b.domain}/`);
+  for (const res of [apexHttp, apexHttps]) {
+    assert.equal(res.status, 200, where);
+    assert.match(res.text, STOCK, where);
+    assert.ok(!res.text.includes(esc(b.name)), `${where}: name on the stock page`);
+  }
+  assert.equal(apexHttp.url, `http://${b.domain}/`, where);
+  const site = await visit(world, `www.${b.domain}`);
+  assert.equal(site.status, 200, where);
+  assert.equal(site.url, `https://www.${b.domain}/`, where);
+  assert.ok(site.text.includes(esc(b.name)), `${where}: name not on the www page`);
 }
 
 async function visitUrl(world: RunningWorld, href: string): Promise<ViaResponse> {

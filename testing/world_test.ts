@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { parse } from "csv-parse/sync";
 import { getDomain } from "tldts";
 import { generateWorld, LABELS } from "./world.ts";
+import { SOON_HEADLINES } from "./world_pages_live.ts";
 import { VARIANTS } from "./world_variants.ts";
 import type { RequestInfo, Site } from "./web_site.ts";
 
@@ -116,4 +117,75 @@ Deno.test("world: DNS data shows parking nameservers, mail providers and no-DNS 
   )!;
   assert.deepEqual(world.zone.get(nullMx.domain)!.MX, [{ preference: 0, exchange: "." }]);
   assert.ok([...world.zone.keys()].some((k) => k.startsWith("_dmarc.")));
+});
+
+Deno.test("world: a stock server page on the bare name, the business's site on www", () => {
+  const world = generateWorld({ size: 3000, seed: 5 });
+  const rows = world.businesses.filter((b) => b.variant === "stock_apex_www_site" && !b.duplicate);
+  assert.ok(rows.length >= 10, `only ${rows.length} rows`);
+  assert.ok(rows.every((b) => b.label === "live" && b.hard));
+  const stock =
+    /Welcome to nginx!|It works!|IIS Windows Server|Default Web Site Page|Domain Default/;
+  const kinds = new Set<string>();
+  let otherIp = 0;
+  for (const b of rows) {
+    const apexA = world.zone.get(b.domain)!.A!;
+    const www = world.zone.get(`www.${b.domain}`)!;
+    assert.equal(apexA.length, 1, b.domain);
+    assert.ok(www.CNAME === b.domain || www.A?.length === 1, `${b.domain}: www has an address`);
+    if (www.A && www.A[0] !== apexA[0]) otherIp++;
+    const apex = world.sites.get(b.domain)!;
+    assert.ok(!apex.httpsUpgrade && !apex.redirect, `${b.domain}: same stock page on both schemes`);
+    const page = render(apex, b.domain);
+    assert.match(page, stock, b.domain);
+    assert.ok(!page.includes(b.name.replace(/&/g, "&amp;")), `${b.domain}: name on stock page`);
+    kinds.add(page.match(stock)![0]);
+    const site = world.sites.get(`www.${b.domain}`)!;
+    assert.ok(site.httpsUpgrade);
+    assert.ok(render(site, `www.${b.domain}`).includes(b.name.replace(/&/g, "&amp;")), b.domain);
+  }
+  assert.ok(kinds.size >= 4, `stock pages: ${[...kinds]}`);
+  assert.ok(otherIp > 0 && otherIp < rows.length, "www on the apex's address and on another one");
+});
+
+/** Placeholder coming-soon phrases of classify, by language (what the headlines must trip). */
+async function comingSoonPatterns(): Promise<Map<string, RegExp[]>> {
+  const url = new URL("../plugins/classify/data/wording.json", import.meta.url);
+  const data = JSON.parse(await Deno.readTextFile(url)) as {
+    phrases: { signal: string; status: string; lang: string; pattern: string }[];
+  };
+  const byLang = new Map<string, RegExp[]>();
+  for (const ph of data.phrases) {
+    if (ph.status !== "placeholder" || ph.signal !== "coming_soon") continue;
+    byLang.set(ph.lang, [...byLang.get(ph.lang) ?? [], new RegExp(ph.pattern, "iu")]);
+  }
+  return byLang;
+}
+
+Deno.test("world: coming-soon headlines trip placeholder wording yet say more than the phrase", async () => {
+  const patterns = await comingSoonPatterns();
+  for (const [lang, headlines] of Object.entries(SOON_HEADLINES)) {
+    const mine = [...patterns.get(lang) ?? [], ...patterns.get("*") ?? []];
+    assert.ok(headlines.length >= 2, lang);
+    for (const h of headlines) {
+      assert.doesNotMatch(h, /[|–—·:;]/, `${h}: one segment`);
+      const m = mine.map((re) => re.exec(h)).find(Boolean);
+      assert.ok(m, `${lang} "${h}" matches no coming-soon phrase of wording.json`);
+      const rest = (h.slice(0, m.index) + " " + h.slice(m.index + m[0].length)).trim();
+      const words = rest.split(/\s+/).filter((w) => /\p{L}/u.test(w));
+      assert.ok(words.length >= 3, `${lang} "${h}": only ${words.length} words besides "${m[0]}"`);
+    }
+  }
+  const world = generateWorld({ size: 3000, seed: 5 });
+  const rows = world.businesses.filter((b) => b.variant === "coming_soon_headline" && !b.duplicate);
+  assert.ok(rows.length >= 10, `only ${rows.length} rows`);
+  const all = new Set(Object.values(SOON_HEADLINES).flat());
+  for (const b of rows) {
+    assert.ok(b.label === "live" && b.hard);
+    const page = render(world.sites.get(b.domain), b.domain);
+    const h1 = /<h1>([^<]*)<\/h1>/.exec(page)?.[1] ?? "";
+    assert.ok(all.has(h1), `${b.domain}: h1 "${h1}"`);
+    assert.match(page, /<section id="services">/, b.domain);
+    assert.ok(page.includes(b.name.replace(/&/g, "&amp;")), b.domain);
+  }
 });

@@ -38,6 +38,12 @@ export interface Variant {
   pool?: Pool;
   /** Page template id (see world_pages*.ts). */
   page?: string;
+  /**
+   * Stock server page templates, one of which the bare name shows over HTTP and HTTPS while
+   * www shows `page`: the server has a virtual host for www only (www on the apex's address or
+   * on another one).
+   */
+  apexPages?: string[];
   tls?: TlsMode;
   /** `upgrade`: http -> https; `chain`: http://x -> https://x -> https://www.x. */
   https?: "upgrade" | "chain";
@@ -109,6 +115,31 @@ export const VARIANTS: Record<Label, Variant[]> = {
       dns: "hosted",
       pool: "hosting",
       page: "coming_soon_mention",
+      https: "upgrade",
+      hard: true,
+    },
+    {
+      id: "coming_soon_headline",
+      weight: 5,
+      dns: "hosted",
+      pool: "hosting",
+      page: "coming_soon_headline",
+      https: "upgrade",
+      hard: true,
+    },
+    {
+      id: "stock_apex_www_site",
+      weight: 5,
+      dns: "hosted",
+      pool: "hosting",
+      page: "business",
+      apexPages: [
+        "nginx_default",
+        "apache_default",
+        "iis_default",
+        "cpanel_default",
+        "plesk_default",
+      ],
       https: "upgrade",
       hard: true,
     },
