@@ -110,18 +110,24 @@ export default definePlugin<Config, State>({
       return await mapConcurrent(items, limit, async (item: Item) => {
         const prepared = asks.get(item);
         if (!prepared) return item;
-        const llm = await ask(prepared, config, state, signal, pooled);
-        used += llm.tokens ?? prepared.estimate;
+        const { llm, spent } = await ask(prepared, config, state, signal, pooled);
+        used += spent;
         tally.count(`llm_${llm.status}`);
         if (llm.tokens) tally.count("llm_tokens", llm.tokens);
         const out: Item = { ...item, llm };
         if (llm.status === "accepted" && llm.label && llm.label !== "unknown") {
-          const lead = (LEAD_LABELS as readonly string[]).includes(llm.label);
           out.website = { ...(item.website as object), status: llm.label, status_source: "llm" };
+          // Web search found the business's website elsewhere: the domain's status is the
+          // model's call, but it stays no lead (and keeps search-verify's reason).
+          const elsewhere = (item.search as { status?: unknown } | undefined)?.status ===
+            "found_elsewhere";
+          const lead = !elsewhere && (LEAD_LABELS as readonly string[]).includes(llm.label);
           out.lead = lead;
-          out.lead_reason = `${
-            lead ? "" : "not a lead: "
-          }the model labelled it ${llm.label}: ${llm.rationale}`;
+          if (!elsewhere) {
+            out.lead_reason = `${
+              lead ? "" : "not a lead: "
+            }the model labelled it ${llm.label}: ${llm.rationale}`;
+          }
         }
         return out;
       });
@@ -147,23 +153,33 @@ function prepare(item: Item, config: Config): Ask {
   return { messages, maxTokens, estimate };
 }
 
-/** Asks the model about one item; `pooled`: its tokens are already reserved by the caller. */
+/**
+ * Asks the model about one item; `pooled`: its tokens are already reserved by the caller.
+ * `spent`: the tokens the call cost — what the API reported, the estimate when it answered
+ * without a count, and nothing when no answer came (network trouble, 429/5xx, an open circuit,
+ * an error status).
+ */
 async function ask(
   { messages, maxTokens, estimate }: Ask,
   config: Config,
   state: State,
   signal: AbortSignal,
   pooled: boolean,
-): Promise<LlmResult> {
+): Promise<{ llm: LlmResult; spent: number }> {
   const model = config.model ?? "gpt-4o-mini";
   if (!pooled && !(await state.budget!.reserve(estimate))) {
     return {
-      status: "skipped",
-      model,
-      reason: `the run's token budget (${state.budget!.limit}) is used up; raise with.budgetTokens`,
+      llm: {
+        status: "skipped",
+        model,
+        reason: `the run's token budget (${
+          state.budget!.limit
+        }) is used up; raise with.budgetTokens`,
+      },
+      spent: 0,
     };
   }
-  let tokens = estimate;
+  let tokens = 0;
   try {
     let content: unknown;
     await state.client!.call({
@@ -180,6 +196,7 @@ async function ask(
               (res.status === 401 || res.status === 403 ? " (check the API key)" : ""),
           );
         }
+        tokens = estimate;
         let body: {
           choices?: { message?: { content?: unknown } }[];
           usage?: { total_tokens?: unknown };
@@ -194,11 +211,16 @@ async function ask(
       },
     });
     const parsed = parseAnswer(content);
-    if (!parsed.ok) return { status: "rejected", model, tokens, reason: parsed.reason };
-    return { status: "accepted", model, tokens, label: parsed.label, rationale: parsed.rationale };
+    if (!parsed.ok) {
+      return { llm: { status: "rejected", model, tokens, reason: parsed.reason }, spent: tokens };
+    }
+    return {
+      llm: { status: "accepted", model, tokens, label: parsed.label, rationale: parsed.rationale },
+      spent: tokens,
+    };
   } catch (e) {
     if (signal.aborted) throw e;
-    return { status: "unknown", model, reason: (e as Error).message };
+    return { llm: { status: "unknown", model, reason: (e as Error).message }, spent: tokens };
   } finally {
     if (!pooled) await state.budget!.settle(estimate, tokens);
   }

@@ -176,3 +176,53 @@ Deno.test("llm-verify reserves a call's tokens at once and settles them to what 
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("llm-verify does not bring back a lead that web search found elsewhere", async () => {
+  await using fake = startLlmFake({ respond });
+  const elsewhere = {
+    key: "parked.com",
+    website: { status: "parked", confidence: 0.4 },
+    http: page("Buy this domain parking"),
+    search: { status: "found_elsewhere", evidence: [{ url: "https://parked-shop.de/" }] },
+    lead: false,
+    lead_reason: "search found the business elsewhere: https://parked-shop.de/ (website)",
+  };
+  const { items: out } = await runPlugin({
+    dir,
+    network,
+    secrets: { OPENAI_API_KEY: "test-llm-key" },
+    config: { enabled: true, baseUrl: fake.baseUrl, perSecond: 100 },
+    items: [elsewhere],
+  });
+  assert.equal((out[0].llm as { status: string }).status, "accepted");
+  assert.equal((out[0].website as { status: string }).status, "parked");
+  assert.equal(out[0].lead, false, "the business has a website elsewhere");
+  assert.equal(out[0].lead_reason, elsewhere.lead_reason);
+});
+
+Deno.test("llm-verify: calls that got no answer cost no budget", async () => {
+  await using fake = startLlmFake({ respond });
+  fake.setBehaviour({ kind: "status", status: 503 });
+  const dataDir = await Deno.makeTempDir({ prefix: "llm_budget_" });
+  try {
+    for (const batch of [items.slice(1, 2), items.slice(1)]) { // alone, and pooled
+      const { items: out } = await runPlugin({
+        dir,
+        network,
+        dataDir,
+        secrets: { OPENAI_API_KEY: "test-llm-key" },
+        config: { enabled: true, baseUrl: fake.baseUrl, attempts: 1, perSecond: 100 },
+        items: batch,
+      });
+      assert.ok(out.every((i) => !i.llm || (i.llm as { status: string }).status === "unknown"));
+    }
+    const budget = await TokenBudget.open(dataDir, "test-run", 100_000);
+    try {
+      assert.equal(await budget.used(), 0, "a 503 (or an open circuit) spends no tokens");
+    } finally {
+      budget.close();
+    }
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

@@ -77,7 +77,10 @@ export function parseAnswer(content: unknown): ParsedAnswer {
     return { ok: false, reason: `the answer is not JSON: ${cap(content, 120)}` };
   }
   const o = v as { label?: unknown; rationale?: unknown };
-  const label = typeof o?.label === "string" ? o.label.trim().toLowerCase() : "";
+  // "For sale", "for-sale" and "for_sale" are the same label.
+  const label = typeof o?.label === "string"
+    ? o.label.trim().toLowerCase().replace(/[\s-]+/g, "_")
+    : "";
   if (!(LABELS as readonly string[]).includes(label)) {
     return {
       ok: false,

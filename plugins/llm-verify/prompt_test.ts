@@ -50,3 +50,13 @@ Deno.test("only unknown or low-confidence verdicts are uncertain", () => {
   assert.ok(!isUncertain({ key: "a", website: { status: "live" } }, 0.6));
   assert.ok(!isUncertain({ key: "a" }, 0.6));
 });
+
+Deno.test("labels written with spaces or hyphens are the vocabulary's", () => {
+  assert.deepEqual(parseAnswer('{"label": "For Sale", "rationale": "Sedo banner."}'), {
+    ok: true,
+    label: "for_sale",
+    rationale: "Sedo banner.",
+  });
+  assert.equal(parseAnswer('{"label": "http-error", "rationale": "500s."}').ok, true);
+  assert.equal(parseAnswer('{"label": "for sale maybe"}').ok, false);
+});

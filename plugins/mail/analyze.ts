@@ -35,11 +35,17 @@ export interface Spf {
 /** Parsed DMARC record. */
 export interface Dmarc {
   record: string;
-  /** `none`, `quarantine` or `reject` (`p=`); `invalid` when missing or unknown. */
+  /**
+   * `none`, `quarantine` or `reject` (`p=`); `invalid` when missing or unknown, or when more
+   * than one DMARC record is published (receivers then apply no DMARC policy, RFC 7489 6.6.3).
+   */
   policy: string;
+  /** `sp=` when present: `none`, `quarantine`, `reject`, or `invalid`. */
   subdomain_policy?: string;
   pct?: number;
   rua?: string[];
+  /** True when more than one DMARC record is published (the first is shown). */
+  multiple?: boolean;
 }
 
 /** An address a sales person might try; never verified by this plugin. */
@@ -101,10 +107,13 @@ export function parseSpf(txt: string[]): Spf | undefined {
   return out;
 }
 
+const DMARC_POLICIES = ["none", "quarantine", "reject"];
+
 /** Parses the DMARC record among `_dmarc` TXT strings, if any. */
 export function parseDmarc(txt: string[]): Dmarc | undefined {
-  const rec = txt.map((t) => t.trim()).find((t) => /^v=DMARC1\s*(;|$)/i.test(t));
-  if (!rec) return undefined;
+  const recs = txt.map((t) => t.trim()).filter((t) => /^v\s*=\s*DMARC1\s*(;|$)/i.test(t));
+  if (recs.length === 0) return undefined;
+  const rec = recs[0];
   const tags = new Map<string, string>();
   for (const part of rec.split(";")) {
     const i = part.indexOf("=");
@@ -113,14 +122,15 @@ export function parseDmarc(txt: string[]): Dmarc | undefined {
   const p = tags.get("p")?.toLowerCase();
   const out: Dmarc = {
     record: rec,
-    policy: p && ["none", "quarantine", "reject"].includes(p) ? p : "invalid",
+    policy: recs.length === 1 && p && DMARC_POLICIES.includes(p) ? p : "invalid",
   };
   const sp = tags.get("sp")?.toLowerCase();
-  if (sp) out.subdomain_policy = sp;
+  if (sp !== undefined) out.subdomain_policy = DMARC_POLICIES.includes(sp) ? sp : "invalid";
   const pct = Number(tags.get("pct"));
   if (tags.has("pct") && Number.isFinite(pct)) out.pct = pct;
   const rua = tags.get("rua");
   if (rua) out.rua = rua.split(",").map((s) => s.trim()).filter(Boolean);
+  if (recs.length > 1) out.multiple = true;
   return out;
 }
 

@@ -73,3 +73,35 @@ Deno.test("address guesses are never verified and only when mail is received", (
   assert.ok(g.every((a) => a.verified === false));
   assert.deepEqual(guessAddresses({ domain: "x.de", canReceive: false, roles: ["info"] }), []);
 });
+
+Deno.test("DMARC: two published records mean no policy applies; a bad sp= is flagged", () => {
+  const two = parseDmarc(["v=DMARC1; p=reject", "v=DMARC1; p=none; rua=mailto:d@x.de"]);
+  assert.equal(two?.policy, "invalid", "receivers apply no DMARC policy with two records");
+  assert.equal(two?.multiple, true);
+  assert.equal(parseDmarc(["v=DMARC1; p=reject; sp=maybe"])?.subdomain_policy, "invalid");
+  assert.equal(parseDmarc(["v=DMARC1; rua=mailto:d@x.de"])?.policy, "invalid", "p= missing");
+  assert.equal(parseDmarc(["V=dmarc1; P=Quarantine"])?.policy, "quarantine");
+});
+
+Deno.test("provider classes of common real MX hosts outside the US defaults", () => {
+  const d = "shop.it";
+  const cases: [string, string][] = [
+    ["mx00.ionos.it", "hosting"],
+    ["mx01.ionos.ca", "hosting"],
+    ["mx00.ionos.mx", "hosting"],
+    ["mx00.1and1.co.uk", "hosting"],
+    ["mx1.mail.ovh.ca", "hosting"],
+    ["mx1.titan.email", "hosting"],
+    ["mx.zoho.sa", "zoho"],
+    ["mx.zohocloud.ca", "zoho"],
+    ["mx.zoho.uk", "zoho"],
+    ["shop-it.mail.protection.outlook.de", "microsoft"],
+    ["shop-it.mail.protection.office365.us", "microsoft"],
+    ["smtp.google.com", "google"],
+    ["mail.protonmail.ch", "other"],
+    ["in1-smtp.messagingengine.com", "other"],
+  ];
+  for (const [host, provider] of cases) {
+    assert.equal(classifyMx(d, mx(host)).provider, provider, host);
+  }
+});

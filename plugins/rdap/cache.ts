@@ -6,6 +6,12 @@
 import { join } from "node:path";
 import type { RdapResult } from "./parse.ts";
 
+/**
+ * Key prefix of cached results; bump it when the parser changes what a result holds (e.g. which
+ * registrant values count as real), so answers parsed by an older version are not served.
+ */
+const PREFIX = "domain-v2";
+
 /** A result cache over one KV file. */
 export class RdapCache {
   readonly #kv: Deno.Kv;
@@ -23,7 +29,7 @@ export class RdapCache {
 
   /** The cached result of `domain`, if fresh. */
   async get(domain: string): Promise<RdapResult | undefined> {
-    const r = await this.#kv.get<RdapResult>(["domain", domain]);
+    const r = await this.#kv.get<RdapResult>([PREFIX, domain]);
     return r.value ?? undefined;
   }
 
@@ -32,7 +38,7 @@ export class RdapCache {
     const found = new Map<string, RdapResult>();
     const unique = [...new Set(domains)];
     for (let i = 0; i < unique.length; i += 10) {
-      const keys = unique.slice(i, i + 10).map((d) => ["domain", d]);
+      const keys = unique.slice(i, i + 10).map((d) => [PREFIX, d]);
       const got = await this.#kv.getMany<RdapResult[]>(keys);
       for (const r of got) if (r.value) found.set(String(r.key[1]), r.value);
     }
@@ -49,7 +55,7 @@ export class RdapCache {
     for (let i = 0; i < keep.length; i += 100) {
       const op = this.#kv.atomic();
       for (const [domain, r] of keep.slice(i, i + 100)) {
-        op.set(["domain", domain], r, { expireIn: this.#ttl });
+        op.set([PREFIX, domain], r, { expireIn: this.#ttl });
       }
       await op.commit();
     }
@@ -59,7 +65,7 @@ export class RdapCache {
   async put(domain: string, result: RdapResult): Promise<void> {
     if (result.status !== "ok" && result.status !== "not_found") return;
     if (this.#ttl <= 0) return;
-    await this.#kv.set(["domain", domain], result, { expireIn: this.#ttl });
+    await this.#kv.set([PREFIX, domain], result, { expireIn: this.#ttl });
   }
 
   /** Closes the KV file. */

@@ -59,12 +59,69 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
-const REDACTED =
-  /redact|privacy|private|withheld|not disclosed|data protected|gdpr|masked|rdds service|query the|contact the registrar|on request|hidden|anonymi[sz]ed/i;
+const REDACTED = new RegExp(
+  [
+    "redact",
+    "privacy",
+    "private (registration|registrant|person|individual)",
+    "withheld",
+    "not (disclosed|available)",
+    "non-?public",
+    "data protected",
+    "gdpr",
+    "mask(ed|ing)",
+    "rdds",
+    "query the",
+    "contact the registrar",
+    "on request",
+    "^hidden$",
+    "hidden (for|by|upon)",
+    "anonymi[sz]",
+  ].join("|"),
+  "i",
+);
+
+/**
+ * Privacy/proxy services that register domains in their own name for a customer (GoDaddy's
+ * Domains By Proxy, Namecheap's Withheld for Privacy, Tucows' Contact Privacy, WhoisGuard,
+ * PrivacyGuardian, Porkbun's Private by Design, ...): when one is the registrant, every contact
+ * value (the phone and e-mail too) is the service's, not the business's.
+ */
+const PRIVACY_SERVICE = new RegExp(
+  [
+    "(domain|registration|whois|registrant) proxy",
+    "proxy (registration|service|protection)",
+    "domains ?by ?proxy",
+    "whois ?guard",
+    "withheld for privacy",
+    "contact privacy",
+    "whois privacy",
+    "perfect privacy",
+    "super privacy",
+    "privacy ?(protect|service|guardian|ltd|llc|inc|ehf|gmbh)",
+    "private by design",
+    "domain protection services",
+    "identity protect",
+    "anonymi[sz]e,? inc",
+    "1337 services",
+  ].join("|"),
+  "i",
+);
+
+/** E-mail domains of privacy/proxy services (their forwarding addresses). */
+const PRIVACY_MAIL_DOMAIN =
+  /(^|\.)(domainsbyproxy\.com|withheldforprivacy\.com|contactprivacy\.com|whoisguard\.com|privacyguardian\.org|privacyprotect\.org|identity-protect\.org|anonymize\.com|whoisprivacyprotect\.com|whoisprivacyservice\.org|dynadot\.email|privatebydesign\.com)$/i;
 
 /** True when a contact value is a redaction placeholder rather than data. */
 export function isRedacted(value: string): boolean {
   return value.trim() === "" || REDACTED.test(value);
+}
+
+/** True when a registrant name/organisation/e-mail belongs to a privacy or proxy service. */
+export function isPrivacyService(value: string): boolean {
+  const at = value.lastIndexOf("@");
+  if (at > 0) return PRIVACY_MAIL_DOMAIN.test(value.slice(at + 1).trim());
+  return PRIVACY_SERVICE.test(value);
 }
 
 function isoDate(v: unknown): string | undefined {
@@ -73,28 +130,71 @@ function isoDate(v: unknown): string | undefined {
   return Number.isNaN(t) ? undefined : new Date(t).toISOString();
 }
 
-/** Reads `fn`, `org`, `tel` and `email` from a jCard (`["vcard", [[name, params, type, value]...]]`). */
-export function parseJCard(card: unknown): RdapContact {
+/** A jCard's contact values and whether a privacy/proxy service stands in for the holder. */
+interface JCardReading {
+  contact: RdapContact;
+  /** True when `fn`, `org` or `email` names a privacy/proxy service. */
+  privacyService: boolean;
+}
+
+function readJCard(card: unknown): JCardReading {
   const out: RdapContact = {};
-  if (!Array.isArray(card) || card[0] !== "vcard") return out;
+  let privacyService = false;
+  if (!Array.isArray(card) || card[0] !== "vcard") return { contact: out, privacyService };
   for (const prop of arr(card[1])) {
     if (!Array.isArray(prop) || typeof prop[0] !== "string") continue;
-    const name = prop[0].toLowerCase();
+    // A vCard group ("item1.email") is a jCard parameter by RFC 7095, but some servers keep it
+    // in the name.
+    const name = prop[0].toLowerCase().replace(/^[a-z0-9-]+\./, "");
     let value = prop[3];
     if (Array.isArray(value)) value = value.filter((x) => typeof x === "string" && x).join(" ");
     if (typeof value !== "string") continue;
-    value = value.trim();
-    if (isRedacted(value as string)) continue;
-    const v = value as string;
+    const v = value.trim();
+    if ((name === "fn" || name === "org" || name === "email") && isPrivacyService(v)) {
+      privacyService = true;
+    }
+    if (isRedacted(v)) continue;
     if (name === "fn" && !out.name) out.name = v;
     else if (name === "org" && !out.org) out.org = v;
-    else if (name === "tel" && !out.phone) {
+    else if (name === "tel" && !out.phone && !isFax(prop[1])) {
       const tel = v.replace(/^tel:/i, "").split(";")[0];
       if (/\d{4,}/.test(tel.replace(/\D/g, ""))) out.phone = tel;
     } else if (name === "email" && !out.email) {
       const mail = v.replace(/^mailto:/i, "");
       if (/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(mail)) out.email = mail.toLowerCase();
     }
+  }
+  return { contact: out, privacyService };
+}
+
+/** True for a `tel` whose `type` parameter says fax (and not also voice). */
+function isFax(params: unknown): boolean {
+  if (!isObj(params)) return false;
+  const types = (Array.isArray(params.type) ? params.type : [params.type])
+    .filter((t): t is string => typeof t === "string").map((t) => t.toLowerCase());
+  return types.includes("fax") && !types.includes("voice");
+}
+
+/**
+ * Reads `fn`, `org`, `tel` (not fax) and `email` from a jCard
+ * (`["vcard", [[name, params, type, value]...]]`), skipping redaction placeholders.
+ */
+export function parseJCard(card: unknown): RdapContact {
+  return readJCard(card).contact;
+}
+
+/** Registrant fields that an RFC 9537 `redacted` member says are not the real values. */
+function redactedRegistrantFields(json: Obj): Set<keyof RdapContact> {
+  const out = new Set<keyof RdapContact>();
+  for (const r of arr(json.redacted)) {
+    if (!isObj(r) || !isObj(r.name)) continue;
+    const label = [r.name.type, r.name.description].filter((x) => typeof x === "string").join(" ")
+      .toLowerCase();
+    if (!label.includes("registrant")) continue;
+    if (/\borg/.test(label)) out.add("org");
+    else if (/\bname\b/.test(label)) out.add("name");
+    if (/\bphone\b|\btel/.test(label) && !/\bext/.test(label)) out.add("phone");
+    if (/e-?mail/.test(label)) out.add("email");
   }
   return out;
 }
@@ -149,8 +249,12 @@ export function parseRdapDomain(json: unknown): Omit<RdapResult, "status" | "ser
   const registrantEntity = entitiesWithRole(json.entities, "registrant")[0];
   let registrant: RdapContact | null = null;
   if (registrantEntity) {
-    const c = parseJCard(registrantEntity.vcardArray);
-    if (Object.keys(c).length > 0) registrant = c;
+    const { contact, privacyService } = readJCard(registrantEntity.vcardArray);
+    // A privacy service's phone and e-mail are its own, never the business's.
+    if (!privacyService) {
+      for (const field of redactedRegistrantFields(json)) delete contact[field];
+      if (Object.keys(contact).length > 0) registrant = contact;
+    }
   }
   const nameservers = arr(json.nameservers).flatMap((ns) =>
     isObj(ns) && typeof ns.ldhName === "string" ? [ns.ldhName.toLowerCase().replace(/\.$/, "")] : []

@@ -71,3 +71,85 @@ Deno.test("hostile answers are refused with a reason", () => {
   assert.equal(r.registered, undefined);
   assert.equal(r.registrar, undefined);
 });
+
+/** A domain answer whose registrant jCard is `props`, with optional RFC 9537 `redacted`. */
+function withRegistrant(props: unknown[][], redacted?: unknown[]): Record<string, unknown> {
+  const json = rdapDomainJson("shop.com", { registrar: { name: "R", ianaId: "146" } });
+  (json.entities as unknown[]).push({
+    objectClassName: "entity",
+    roles: ["registrant"],
+    vcardArray: ["vcard", [["version", {}, "text", "4.0"], ...props]],
+  });
+  if (redacted) json.redacted = redacted;
+  return json;
+}
+
+Deno.test("a privacy/proxy service as registrant is no contact: its phone and e-mail are dropped too", () => {
+  // GoDaddy: Domains By Proxy, with its own phone and a forwarding address.
+  const dbp = parseRdapDomain(withRegistrant([
+    ["fn", {}, "text", "Registration Private"],
+    ["org", {}, "text", "Domains By Proxy, LLC"],
+    ["tel", { type: "voice" }, "uri", "tel:+1.4806242599"],
+    ["email", {}, "text", "shop.com@domainsbyproxy.com"],
+  ]));
+  assert.equal(dbp.registrant, null);
+  // Namecheap: the org is a placeholder-like name, the phone is the service's.
+  const namecheap = parseRdapDomain(withRegistrant([
+    ["fn", {}, "text", "Redacted for Privacy"],
+    ["org", {}, "text", "Withheld for Privacy ehf"],
+    ["tel", {}, "uri", "tel:+354.4212434"],
+    ["email", {}, "text", "abc123@withheldforprivacy.com"],
+  ]));
+  assert.equal(namecheap.registrant, null);
+  // Tucows: Contact Privacy Inc. with a customer number.
+  const tucows = parseRdapDomain(withRegistrant([
+    ["org", {}, "text", "Contact Privacy Inc. Customer 0151234567"],
+    ["tel", {}, "uri", "tel:+1.4165385487"],
+  ]));
+  assert.equal(tucows.registrant, null);
+  // A redacted person's name next to a real company is still the company's contact.
+  const real = parseRdapDomain(withRegistrant([
+    ["fn", {}, "text", "REDACTED FOR PRIVACY"],
+    ["org", {}, "text", "Acme Software Private Limited"],
+    ["tel", {}, "uri", "tel:+91.2212345678"],
+  ]));
+  assert.deepEqual(real.registrant, {
+    org: "Acme Software Private Limited",
+    phone: "+91.2212345678",
+  });
+  // A business with "proxy" in its name is not a proxy service.
+  const named = parseRdapDomain(withRegistrant([["org", {}, "text", "Proxy Marketing GmbH"]]));
+  assert.deepEqual(named.registrant, { org: "Proxy Marketing GmbH" });
+});
+
+Deno.test("RFC 9537 redacted members drop replaced or partial registrant values", () => {
+  const r = parseRdapDomain(withRegistrant([
+    ["fn", {}, "text", "J. D."],
+    ["org", {}, "text", "Müller Bau GmbH"],
+    ["tel", {}, "uri", "tel:+49.3012345678"],
+    ["email", {}, "text", "c1f4e0a7b@anon-relay.registrar.example"],
+  ], [
+    { name: { type: "Registrant Name" }, method: "partialValue", postPath: "$..." },
+    { name: { type: "Registrant Email" }, method: "replacementValue" },
+    { name: { type: "Registrant Phone Ext" }, method: "removal" },
+    { name: { type: "Tech Phone" }, method: "removal" },
+  ]));
+  assert.deepEqual(r.registrant, { org: "Müller Bau GmbH", phone: "+49.3012345678" });
+});
+
+Deno.test("jCard: a fax number is not the phone, grouped names are read, real names are not taken for placeholders", () => {
+  const c = parseJCard(["vcard", [
+    ["fn", {}, "text", "Hidden Valley Bakery"],
+    ["tel", { type: "fax" }, "uri", "tel:+49.30999999"],
+    ["tel", { type: ["voice", "work"] }, "uri", "tel:+49.30123456"],
+    ["item1.email", {}, "text", "Info@Hidden-Valley.example"],
+  ]]);
+  assert.deepEqual(c, {
+    name: "Hidden Valley Bakery",
+    phone: "+49.30123456",
+    email: "info@hidden-valley.example",
+  });
+  assert.ok(isRedacted("Statutory Masking Enabled"));
+  assert.ok(isRedacted("Non-Public Data"));
+  assert.ok(!isRedacted("Acme Software Private Limited"));
+});

@@ -5,7 +5,7 @@
  * domain never count.
  * @module
  */
-import { foldName, nameWords as words } from "@sluice/sdk/text/business_name.ts";
+import { foldName, nameWords as sdkNameWords } from "@sluice/sdk/text/business_name.ts";
 
 /** One search hit. */
 export interface Hit {
@@ -37,44 +37,145 @@ export const SOCIAL_HOSTS = [
 
 /** Hosts that list businesses or sell domains: never the business's own website. */
 export const IGNORED_HOSTS = [
-  "yelp.com",
-  "yelp.de",
-  "yelp.fr",
   "yellowpages.com",
   "gelbeseiten.de",
   "dasoertliche.de",
+  "dastelefonbuch.de",
+  "das-telefonbuch.de",
+  "golocal.de",
+  "meinestadt.de",
+  "werkenntdenbesten.de",
+  "stadtbranchenbuch.com",
+  "branchenbuch.de",
+  "firmania.de",
   "pagesjaunes.fr",
   "paginasamarillas.es",
   "goudengids.nl",
+  "detelefoongids.nl",
   "paginasamarelas.pt",
-  "tripadvisor.com",
-  "google.com",
+  "herold.at",
+  "firmenabc.at",
+  "local.ch",
+  "search.ch",
+  "yell.com",
   "maps.google.com",
+  "g.page",
+  "goo.gl",
+  "maps.apple.com",
   "wikipedia.org",
   "wikidata.org",
-  "cylex.de",
   "11880.com",
-  "kompass.com",
-  "northdata.com",
   "opencorporates.com",
+  "firmenwissen.de",
+  "unternehmensregister.de",
+  "handelsregister.de",
+  "societe.com",
+  "pappers.fr",
+  "infogreffe.fr",
+  "kununu.com",
+  "jameda.de",
   "dan.com",
   "sedo.com",
   "afternic.com",
   "hugedomains.com",
   "godaddy.com",
-  "bing.com",
   "duckduckgo.com",
-  "trustpilot.com",
 ];
+
+/**
+ * Directory, review, map, register, marketplace and search brands that appear under many
+ * country domains (yelp.de, tripadvisor.co.uk, google.de, northdata.de, ...): a host whose
+ * name is one of these followed by a country or generic TLD (with an optional second level
+ * such as `co.uk`) is never the business's own website.
+ */
+export const IGNORED_BRANDS = [
+  "yelp",
+  "tripadvisor",
+  "google",
+  "bing",
+  "cylex",
+  "kompass",
+  "northdata",
+  "trustpilot",
+  "hotfrog",
+  "infobel",
+  "foursquare",
+  "europages",
+  "wlw",
+  "houzz",
+  "doctolib",
+  "treatwell",
+  "thefork",
+  "opentable",
+  "booking",
+  "lieferando",
+  "ubereats",
+  "wolt",
+  "justeat",
+  "amazon",
+  "ebay",
+  "etsy",
+  "indeed",
+  "stepstone",
+  "glassdoor",
+  "myhammer",
+  "check24",
+  "provenexpert",
+  "dnb",
+  "zoominfo",
+  "crunchbase",
+];
+
+/**
+ * Paths on social hosts that are not a business's own page: people's profiles (LinkedIn `/in/`,
+ * Xing `/profile/`), posts, videos, pins, searches, hashtags, groups and events. (Facebook's
+ * `/p/<name>-<id>` is a page; Instagram's `/p/<id>` is a post.)
+ */
+const SOCIAL_NOT_A_PAGE =
+  /^\/(in|pub|profile|posts|pulse|feed|jobs|search|explore|hashtag|groups|events|watch|shorts|results|pin|share|sharer|login|help|policies|legal|photo\.php|story\.php|permalink\.php)(\/|$)|\/(status|posts|videos?|photos?|reels?|stories)\//i;
+const INSTAGRAM_NOT_A_PAGE = /^\/(p|reel|reels|stories|tv)\//i;
 
 /** Lower case, accents folded, ß as ss. */
 export const fold = (s: string): string => foldName(s);
 
 /** Distinctive words of a business name. */
-export const nameWords = (name: string): string[] => words(name);
+export const nameWords = (name: string): string[] => sdkNameWords(name);
 
 const under = (host: string, list: string[]) =>
   list.some((h) => host === h || host.endsWith(`.${h}`));
+
+const BRAND_HOST = new RegExp(
+  `(^|\\.)(${IGNORED_BRANDS.join("|")})\\.((co|com|org|net|or|ne|gob|gov)\\.)?[a-z]{2,}$`,
+);
+
+/** True when `host` is a directory, marketplace or search site (see the lists above). */
+export function isIgnoredHost(host: string): boolean {
+  return under(host, IGNORED_HOSTS) || BRAND_HOST.test(host);
+}
+
+/** True when a social-network URL is a business's page, not a person, a post or a search. */
+export function isSocialPage(url: string): boolean {
+  try {
+    const u = new URL(url);
+    const path = u.pathname;
+    if (path === "/" || path === "" || SOCIAL_NOT_A_PAGE.test(path)) return false;
+    const host = u.hostname.toLowerCase();
+    return !(under(host, ["instagram.com"]) && INSTAGRAM_NOT_A_PAGE.test(path));
+  } catch {
+    return false;
+  }
+}
+
+/** `s` percent-decoded, or as it is when it is not valid percent-encoding. */
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 function hostOf(url: string): string | undefined {
   try {
@@ -94,19 +195,24 @@ export function findEvidence(options: {
   const words = nameWords(options.name);
   if (words.length === 0) return [];
   const city = options.city ? fold(options.city).trim() : "";
+  const cityRe = city ? new RegExp(`(^|[^a-z0-9])${escape(city)}([^a-z0-9]|$)`) : undefined;
   const own = options.domain.toLowerCase().replace(/^www\./, "");
+  const joined = [words.join(""), sdkNameWords(options.name, { german: true }).join("")];
   const out: Evidence[] = [];
   for (const h of options.hits) {
     const host = hostOf(h.url);
-    if (!host || host === own || host.endsWith(`.${own}`) || under(host, IGNORED_HOSTS)) continue;
+    if (!host || host === own || host.endsWith(`.${own}`) || isIgnoredHost(host)) continue;
+    const social = under(host, SOCIAL_HOSTS);
+    if (social && !isSocialPage(h.url)) continue;
     const title = fold(h.title);
-    const text = `${title} ${fold(h.content)} ${fold(decodeURIComponent(h.url))}`;
+    const text = `${title} ${fold(h.content)} ${fold(safeDecode(h.url))}`;
     const inTitle = words.filter((w) => new RegExp(`(^|[^a-z0-9])${w}([^a-z0-9]|$)`).test(title));
     if (inTitle.length < Math.max(1, Math.ceil(words.length * 0.75))) continue;
-    const cityHit = city !== "" && text.includes(city);
+    // The city as a whole word, not inside another ("Hamm" in "Hammer", "Bonn" in "Bonnie").
+    const cityHit = city !== "" && cityRe!.test(text);
     const hostName = host.replace(/[^a-z0-9]/g, "");
-    const nameInHost = words.join("").length >= 4 && hostName.includes(words.join(""));
-    const social = under(host, SOCIAL_HOSTS);
+    // German hosts spell umlauts out (baeckerei-schmidt.de), others drop the accent.
+    const nameInHost = joined.some((n) => n.length >= 4 && hostName.includes(n));
     if (!cityHit && !nameInHost) continue;
     out.push({
       url: h.url,

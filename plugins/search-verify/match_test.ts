@@ -50,3 +50,67 @@ Deno.test("own domain, directories, marketplaces, other businesses and other cit
   });
   assert.deepEqual(ev, []);
 });
+
+Deno.test("directories under other country domains, maps and marketplaces do not count", () => {
+  const ev = findEvidence({
+    ...base,
+    hits: [
+      hit("https://www.google.de/maps/place/B%C3%A4ckerei+Schmidt", "Bäckerei Schmidt · Köln"),
+      hit("https://www.tripadvisor.co.uk/Restaurant-Schmidt", "Bäckerei Schmidt, Köln"),
+      hit(
+        "https://www.northdata.de/B%C3%A4ckerei+Schmidt+GmbH,+K%C3%B6ln",
+        "Bäckerei Schmidt GmbH, Köln",
+      ),
+      hit("https://www.golocal.de/koeln/baeckereien/baeckerei-schmidt", "Bäckerei Schmidt in Köln"),
+      hit("https://www.das-telefonbuch.de/x", "Bäckerei Schmidt Köln - Telefonbuch"),
+      hit("https://www.yelp.at/biz/x", "Bäckerei Schmidt - Köln"),
+      hit("https://www.lieferando.de/x", "Bäckerei Schmidt Köln bestellen"),
+    ],
+  });
+  assert.deepEqual(ev, []);
+});
+
+Deno.test("social posts, people's profiles and searches are not the business's page", () => {
+  const ev = findEvidence({
+    ...base,
+    hits: [
+      hit(
+        "https://de.linkedin.com/in/max-schmidt-123",
+        "Max Schmidt – Inhaber – Bäckerei Schmidt | Köln",
+      ),
+      hit(
+        "https://www.facebook.com/groups/koelnbrot/posts/123",
+        "Bäckerei Schmidt Köln – tolle Brötchen",
+      ),
+      hit("https://www.instagram.com/p/Cx1Ab2/", "Bäckerei Schmidt on Instagram: Köln"),
+      hit("https://www.youtube.com/watch?v=abc", "Bäckerei Schmidt Köln – Reportage"),
+      hit("https://x.com/koelnnews/status/1", "Bäckerei Schmidt Köln schließt"),
+      hit("https://www.facebook.com/p/B%C3%A4ckerei-Schmidt-100063", "Bäckerei Schmidt | Köln"),
+    ],
+  });
+  assert.deepEqual(ev.map((e) => e.url), [
+    "https://www.facebook.com/p/B%C3%A4ckerei-Schmidt-100063",
+  ]);
+});
+
+Deno.test("the city must be a whole word, a bad URL encoding is no error, umlauts in hosts match", () => {
+  const hamm = { name: "Autohaus Weber", city: "Hamm", domain: "autohaus-weber.de" };
+  assert.deepEqual(
+    findEvidence({
+      ...hamm,
+      hits: [hit("https://weber-werkzeug.example/", "Autohaus Weber", "Hammer Preise")],
+    }),
+    [],
+  );
+  const ev = findEvidence({
+    ...base,
+    hits: [
+      hit("https://schmidt.example/%E0%A4%A", "Bäckerei Schmidt", "Filiale Köln"),
+      hit("https://baeckerei-schmidt-koeln.example/", "Bäckerei Schmidt – Brot"),
+    ],
+  });
+  assert.deepEqual(ev.map((e) => e.url), [
+    "https://schmidt.example/%E0%A4%A",
+    "https://baeckerei-schmidt-koeln.example/",
+  ]);
+});
