@@ -14,7 +14,7 @@ import { ApiMetrics } from "@sluice/sdk/api/api_metrics.ts";
 import { createNetRequester } from "@sluice/sdk/api/net_requester.ts";
 import { mapConcurrent } from "@sluice/sdk/net/limiter.ts";
 import { TokenBudget } from "./budget.ts";
-import { buildMessages, LEAD_LABELS, parseAnswer } from "./prompt.ts";
+import { buildMessages, contradiction, LEAD_LABELS, parseAnswer } from "./prompt.ts";
 
 interface Config {
   enabled?: boolean;
@@ -112,6 +112,11 @@ export default definePlugin<Config, State>({
         if (!prepared) return item;
         const { llm, spent } = await ask(prepared, config, state, signal, pooled);
         used += spent;
+        const against = llm.status === "accepted" ? contradiction(llm.label!, item) : undefined;
+        if (against) {
+          llm.status = "rejected";
+          llm.reason = against;
+        }
         tally.count(`llm_${llm.status}`);
         if (llm.tokens) tally.count("llm_tokens", llm.tokens);
         const out: Item = { ...item, llm };

@@ -226,3 +226,36 @@ Deno.test("llm-verify: calls that got no answer cost no budget", async () => {
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("llm-verify refuses a label the probes contradict (no page at all, but a page came)", async () => {
+  await using fake = startLlmFake({
+    respond: (req: { messages: { content: string }[] }) =>
+      req.messages[1].content.includes("served.com")
+        ? '{"label": "unreachable", "rationale": "Looks down."}'
+        : '{"label": "no_dns", "rationale": "No such name."}',
+  });
+  const { items: out } = await runPlugin({
+    dir,
+    network,
+    secrets: { OPENAI_API_KEY: "test-llm-key" },
+    config: { enabled: true, baseUrl: fake.baseUrl, perSecond: 100 },
+    items: [
+      { key: "served.com", website: { status: "unknown" }, http: page("Hello"), lead: false },
+      {
+        key: "resolves.com",
+        website: { status: "unknown" },
+        dns: { status: "ok" },
+        http: { status: "unknown", attempts: [] },
+        lead: false,
+      },
+    ],
+  });
+  for (const item of out) {
+    const llm = item.llm as { status: string; reason?: string };
+    assert.equal(llm.status, "rejected", item.key);
+    assert.equal((item.website as { status: string }).status, "unknown", item.key);
+    assert.equal(item.lead, false, item.key);
+  }
+  assert.match(String((out[0].llm as { reason: string }).reason), /probe got a page \(HTTP 200/);
+  assert.match(String((out[1].llm as { reason: string }).reason), /DNS answered/);
+});

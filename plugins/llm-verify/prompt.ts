@@ -90,3 +90,20 @@ export function parseAnswer(content: unknown): ParsedAnswer {
   const rationale = cap(typeof o.rationale === "string" ? o.rationale.trim() : "", 300);
   return { ok: true, label: label as Label, rationale };
 }
+
+/**
+ * Why a label contradicts what the probes saw, if it does: a page was served, so the domain is
+ * not `no_dns`, `no_address` or `unreachable`; DNS answered with the name, so it is not `no_dns`.
+ * The model reads a summary and can get these wrong; the probes measured them.
+ */
+export function contradiction(label: string, item: Record<string, unknown>): string | undefined {
+  const best = (item.http as { best?: { url?: unknown; status?: unknown } } | undefined)?.best;
+  if (best && (label === "no_dns" || label === "no_address" || label === "unreachable")) {
+    return `the model said ${label}, but the probe got a page (HTTP ${best.status} from ${best.url})`;
+  }
+  const dns = (item.dns as { status?: unknown } | undefined)?.status;
+  if (label === "no_dns" && dns === "ok") {
+    return "the model said no_dns, but DNS answered for the name";
+  }
+  return undefined;
+}
