@@ -5,6 +5,7 @@
  * domain never count.
  * @module
  */
+import { getDomainWithoutSuffix } from "tldts";
 import { foldName, nameWords as sdkNameWords } from "@sluice/sdk/text/business_name.ts";
 
 /** One search hit. */
@@ -185,16 +186,61 @@ function hostOf(url: string): string | undefined {
   }
 }
 
-/** The hits that show the business elsewhere, best first. */
+/**
+ * True when the host's name (without its public suffix) is made of `parts` only:
+ * `schmidt-gmbh.de` or `schmidtkoeln.de` for "Schmidt GmbH" in Köln, not `schmidt-elektro.de`.
+ */
+function isNameHost(host: string, parts: string[]): boolean {
+  let rest = (getDomainWithoutSuffix(host) ?? host).replace(/[^a-z0-9]/g, "");
+  for (const p of [...new Set(parts)].filter(Boolean).sort((a, b) => b.length - a.length)) {
+    rest = rest.replaceAll(p, "");
+  }
+  return rest === "";
+}
+
+/** The last seven digits of a phone number (the subscriber part, whatever the prefix). */
+function phoneTail(phone: string | undefined): string | undefined {
+  const digits = (phone ?? "").replace(/\D/g, "");
+  return digits.length >= 7 ? digits.slice(-7) : undefined;
+}
+
+/** True when `text` shows a phone number ending in `tail` (`+49 221 1234567`, `0221/123 45 67`). */
+function hasPhone(text: string, tail: string): boolean {
+  for (const m of text.matchAll(/[+(]?\d[\d\s\-/().]{5,}\d/g)) {
+    if (m[0].replace(/\D/g, "").endsWith(tail)) return true;
+  }
+  return false;
+}
+
+/**
+ * The hits that show the business elsewhere, best first. A hit counts when its title has the
+ * name's distinctive words and either the city (as a whole word), the name in its host, or the
+ * business's phone number confirms it. A name with one distinctive word ("Schmidt GmbH") is
+ * shared by many businesses, so there the city alone is not enough: the title must also carry
+ * the whole name as written (with its legal form), or the host must carry the name as well as
+ * the hit the city, or the phone number must match.
+ */
 export function findEvidence(options: {
   hits: Hit[];
   name: string;
   city?: string;
   domain: string;
+  /** The business's phone number, if known: a hit showing it is the business for sure. */
+  phone?: string;
 }): Evidence[] {
   const words = nameWords(options.name);
   if (words.length === 0) return [];
+  const fullName = fold(options.name).replace(/[^a-z0-9]+/g, " ").trim();
+  const fullRe = new RegExp(
+    `(^|[^a-z0-9])${escape(fullName).replace(/ /g, "[^a-z0-9]+")}([^a-z0-9]|$)`,
+  );
+  const tail = phoneTail(options.phone);
   const city = options.city ? fold(options.city).trim() : "";
+  // What a one-word name's own host may consist of: the name, its legal form, the city.
+  const nameParts = [
+    ...fullName.split(" "),
+    ...(city ? [city, foldName(options.city!, true)].map((c) => c.replace(/[^a-z0-9]/g, "")) : []),
+  ];
   const cityRe = city ? new RegExp(`(^|[^a-z0-9])${escape(city)}([^a-z0-9]|$)`) : undefined;
   const own = options.domain.toLowerCase().replace(/^www\./, "");
   const joined = [words.join(""), sdkNameWords(options.name, { german: true }).join("")];
@@ -213,14 +259,24 @@ export function findEvidence(options: {
     const hostName = host.replace(/[^a-z0-9]/g, "");
     // German hosts spell umlauts out (baeckerei-schmidt.de), others drop the accent.
     const nameInHost = joined.some((n) => n.length >= 4 && hostName.includes(n));
-    if (!cityHit && !nameInHost) continue;
+    const phoneHit = tail !== undefined && hasPhone(`${h.title} ${h.content}`, tail);
+    if (words.length === 1) {
+      // The whole name with its legal form ("Schmidt GmbH – Heizung"), or the name as the title.
+      const fullInTitle = (fullName.includes(" ") && fullRe.test(title)) ||
+        title.replace(/[^a-z0-9]+/g, " ").trim() === fullName;
+      const hostIsName = nameInHost && isNameHost(host, [...joined, ...nameParts]);
+      const confirmed = phoneHit || (fullInTitle && (cityHit || hostIsName)) ||
+        (hostIsName && cityHit);
+      if (!confirmed) continue;
+    } else if (!cityHit && !nameInHost && !phoneHit) continue;
     out.push({
       url: h.url,
       title: h.title,
       kind: social ? "social" : "website",
       reason: `title has "${inTitle.join(" ")}"` +
         (cityHit ? ` and the hit mentions ${options.city}` : "") +
-        (nameInHost ? ` and the host ${host} carries the name` : ""),
+        (nameInHost ? ` and the host ${host} carries the name` : "") +
+        (phoneHit ? ` and the hit shows the business's phone number` : ""),
     });
   }
   return out.sort((a, b) => Number(a.kind === "social") - Number(b.kind === "social"));

@@ -114,3 +114,40 @@ Deno.test("the city must be a whole word, a bad URL encoding is no error, umlaut
     "https://baeckerei-schmidt-koeln.example/",
   ]);
 });
+
+Deno.test("a one-word name needs more than the city: another Schmidt in Köln is not the business", () => {
+  const schmidt = { name: "Schmidt GmbH", city: "Köln", domain: "schmidt-gmbh.de" };
+  const others = [
+    hit("https://www.schmidt-elektro.de/", "Schmidt Elektrotechnik", "Ihr Elektriker in Köln"),
+    hit("https://schmidt-heizung.de/", "Heizung Schmidt Köln", "Notdienst in Köln"),
+  ];
+  assert.deepEqual(findEvidence({ ...schmidt, hits: others }), []);
+  // Confirmed: the whole name with its legal form, the name as the host, or the phone number.
+  const same = [
+    hit("https://schmidt-handwerk.de/", "Schmidt GmbH – Heizung und Sanitär", "Köln-Ehrenfeld"),
+    hit("https://schmidtkoeln.de/", "Schmidt Köln", "Ihr Betrieb in Köln"),
+    hit("https://meister-s.de/", "Schmidt Meisterbetrieb", "Tel. 0221 / 987 65 43"),
+  ];
+  const ev = findEvidence({ ...schmidt, phone: "+49 221 9876543", hits: same });
+  assert.deepEqual(ev.map((e) => e.url), same.map((h) => h.url));
+  assert.match(ev[2].reason, /phone number/);
+  // The phone alone does not make a page with another name the business's.
+  assert.deepEqual(
+    findEvidence({
+      ...schmidt,
+      phone: "+49 221 9876543",
+      hits: [hit("https://x.de/", "Meyer Bau", "0221 9876543")],
+    }),
+    [],
+  );
+});
+
+Deno.test("a phone number confirms a hit of a longer name without the city", () => {
+  const ev = findEvidence({
+    ...base,
+    phone: "0221 123 45 67",
+    hits: [hit("https://brot-online.example/", "Bäckerei Schmidt", "Bestellung: +49 221 1234567")],
+  });
+  assert.equal(ev.length, 1);
+  assert.match(ev[0].reason, /phone number/);
+});

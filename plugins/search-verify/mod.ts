@@ -143,7 +143,9 @@ async function verify(
   const query = city ? `"${name}" ${city}` : `"${name}"`;
   try {
     const hits = await state.provider.search(query, state.client, signal);
-    const evidence = findEvidence({ hits, name, city, domain: String(item.domain ?? item.key) });
+    const phone = typeof item.phone === "string" ? item.phone : undefined;
+    const domain = String(item.domain ?? item.key);
+    const evidence = findEvidence({ hits, name, city, domain, phone });
     return {
       status: evidence.length ? "found_elsewhere" : "not_found",
       provider,
