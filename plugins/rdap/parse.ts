@@ -124,9 +124,13 @@ export function isPrivacyService(value: string): boolean {
   return PRIVACY_SERVICE.test(value);
 }
 
+/** A date and time without a zone (`2021-03-04T05:06:07`): RDAP means UTC (RFC 9083 4.5). */
+const NO_ZONE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
+
 function isoDate(v: unknown): string | undefined {
   if (typeof v !== "string") return undefined;
-  const t = Date.parse(v);
+  const s = v.trim();
+  const t = Date.parse(NO_ZONE.test(s) ? `${s.replace(" ", "T")}Z` : s);
   return Number.isNaN(t) ? undefined : new Date(t).toISOString();
 }
 

@@ -153,3 +153,26 @@ Deno.test("jCard: a fax number is not the phone, grouped names are read, real na
   assert.ok(isRedacted("Non-Public Data"));
   assert.ok(!isRedacted("Acme Software Private Limited"));
 });
+
+Deno.test("event dates without a zone are UTC, whatever the machine's time zone", async () => {
+  // Read in a process whose local zone is far from UTC, as an operator's machine may be.
+  const code = `import { parseRdapDomain } from ${
+    JSON.stringify(new URL("./parse.ts", import.meta.url).href)
+  };
+    const r = parseRdapDomain({ objectClassName: "domain", ldhName: "a.de", events: [
+      { eventAction: "registration", eventDate: "2021-03-04T05:06:07" },
+      { eventAction: "expiration", eventDate: "2031-03-04 05:06:07Z" },
+    ] });
+    console.log(JSON.stringify([r.registered, r.expires]));`;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["eval", code],
+    env: { TZ: "America/Los_Angeles" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), [
+    "2021-03-04T05:06:07.000Z",
+    "2031-03-04T05:06:07.000Z",
+  ]);
+});
