@@ -8,6 +8,7 @@ import postgres from "postgres";
 import { definePlugin } from "@sluice/sdk";
 import {
   addColumnsSql,
+  COLUMN_TYPES,
   columnDefs,
   createTableSql,
   ident,
@@ -103,8 +104,51 @@ const HINTS: Record<string, string> = {
   "ETIMEDOUT": "no answer: check the host, the port and any firewall",
 };
 
+/** The quoted name in `column "<name>"` of a PostgreSQL message. */
+function columnIn(message: string | undefined): string | undefined {
+  return /column "((?:[^"]|"")+)"/.exec(message ?? "")?.[1]?.replaceAll('""', '"');
+}
+
+/** PostgreSQL's names of the types a stage may choose, as `with.columns[].type` spells them. */
+const PG_TYPE_NAMES: Record<string, string> = {
+  "timestamp with time zone": "timestamptz",
+};
+
 /** A hint that depends on the table: what to add, in SQL. */
 function tableHint(e: { code?: string; message?: string }, t: TableSpec): string {
+  if (e.code === "23502") {
+    const col = columnIn(e.message);
+    const written = columnDefs(t).some((d) => d.column === col);
+    const alter = `ALTER TABLE ${tableName(t)} ALTER COLUMN ${col ? ident(col, "column") : "…"}`;
+    return written
+      ? `an item has no value for this NOT NULL column, which the stage then writes as NULL: ` +
+        `${alter} DROP NOT NULL, or export only items that have it`
+      : `the table has a NOT NULL column this stage does not write: ${alter} SET DEFAULT …, ` +
+        `or ${alter} DROP NOT NULL, or write it from the stage (with.columns)`;
+  }
+  if (e.code === "42804") {
+    const col = columnIn(e.message);
+    const has = /is of type (.+) but expression is of type/.exec(e.message ?? "")?.[1];
+    if (col === t.keyColumn) {
+      return `item keys are text: keyColumn must name a text column (or ALTER TABLE ` +
+        `${tableName(t)} ALTER COLUMN ${ident(col, "column")} TYPE text)`;
+    }
+    const type = has && (PG_TYPE_NAMES[has] ?? has);
+    const spec = t.columns.find((c) => c.column === col);
+    return type && spec && (COLUMN_TYPES as readonly string[]).includes(type)
+      ? `the table's column has another type than the stage writes: set { path: ` +
+        `${spec.path.join(".")}, column: ${JSON.stringify(col)}, type: ${type} } in with.columns`
+      : `the table's column has another type than the stage writes: set its type in ` +
+        `with.columns, or change the column's type`;
+  }
+  if (/before secure TLS connection was established/.test(e.message ?? "")) {
+    return "the server ended the connection when asked for SSL, so it probably does not accept " +
+      "SSL: enable ssl on the server, or use sslmode=disable on a network you trust";
+  }
+  if (e.code === "28000" && /no encryption/.test(e.message ?? "")) {
+    return "the server accepts this user only over SSL: add ?sslmode=require to the connection " +
+      "string";
+  }
   if (e.code === "42703") {
     const col = /column "((?:[^"]|"")+)" of relation/.exec(e.message ?? "")?.[1];
     const def = columnDefs(t).find((d) => d.column === col);
@@ -123,7 +167,7 @@ function tableHint(e: { code?: string; message?: string }, t: TableSpec): string
 
 function explain(err: unknown, state: State, doing: string): Error {
   const e = err as { code?: string; message?: string };
-  const hint = (e.code && HINTS[e.code]) || tableHint(e, state.table);
+  const hint = tableHint(e, state.table) || (e.code && HINTS[e.code]);
   return new Error(
     `postgres-export: ${doing} on ${state.where} failed: ${e.message ?? String(err)}` +
       (hint ? ` (${hint})` : ""),
@@ -166,7 +210,20 @@ export default definePlugin<Config, State>({
       itemColumn: config.itemColumn === false ? undefined : config.itemColumn ?? "item",
     };
     createTableSql(table); // validates every identifier now
-    const sql = postgres(connectionOptions(url));
+    let options: postgres.Options<Record<string, never>>;
+    try {
+      options = connectionOptions(url);
+    } catch {
+      // Not the string itself nor the parser's message: both show the password.
+      throw new Error(
+        `postgres-export: the connection string (${
+          config.connection === undefined ? `secret ${secretName}` : "with.connection"
+        }) is not a valid URL: write postgres://user:password@host:5432/database and ` +
+          `percent-encode special characters in the user name and password (% as %25, @ as %40, ` +
+          `# as %23, / as %2F, : as %3A)`,
+      );
+    }
+    const sql = postgres(options);
     signal.addEventListener("abort", () => void sql.end({ timeout: 1 }), { once: true });
     return { sql, table, where: describe(url) };
   },

@@ -282,3 +282,118 @@ Deno.test("postgres-export: the tables a CRM has, and running again next week", 
     await sql.end();
   }
 });
+
+Deno.test("postgres-export: values, layouts and connection strings that used to fail every retry", async (t) => {
+  await using pg = await startPostgres();
+  const sql = postgres(pg.url, { max: 1, onnotice: () => {} });
+  const open = (config: Record<string, unknown>) =>
+    openPlugin({ dir, config: { connection: pg.url, ...config } });
+  try {
+    await t.step("a number out of its column's range is NULL, not a failed chunk", async () => {
+      await using p = await open({
+        table: "ranges",
+        createTable: true,
+        itemColumn: false,
+        columns: [
+          { path: "employees", type: "integer" },
+          { path: "revenue", type: "bigint" },
+          { path: "id", type: "bigint" },
+        ],
+      });
+      await p.process([
+        { key: "big.com", lead: true, employees: 3e9, revenue: 1e21, id: "9007199254740993" },
+        { key: "ok.com", lead: true, employees: "42.9", revenue: -5, id: 7 },
+      ], 0);
+      const rows = await sql.unsafe(
+        `select key, employees, revenue::text, id::text from ranges order by key`,
+      );
+      assert.deepEqual(rows.map((r) => [r.key, r.employees, r.revenue, r.id]), [
+        ["big.com", null, null, "9007199254740993"],
+        ["ok.com", 42, "-5", "7"],
+      ]);
+    });
+
+    await t.step("a jsonb column takes booleans, numbers, text and lists alike", async () => {
+      await using p = await open({
+        table: "mixed",
+        createTable: true,
+        itemColumn: false,
+        columns: [{ path: "extra", type: "jsonb" }],
+      });
+      const values = [true, 5, "text", ["x", "y"], { a: 1 }];
+      for (const [i, extra] of values.entries()) {
+        await p.process([{ key: `k${i}.com`, lead: true, extra }], i); // one chunk each
+      }
+      const rows = await sql.unsafe(`select extra from mixed order by key`);
+      assert.deepEqual(rows.map((r) => r.extra), values);
+    });
+
+    await t.step("two things written to one column are refused at setup", async () => {
+      await using p = await open({ table: "clash", columns: ["website.status", "website_status"] });
+      await assert.rejects(
+        p.process(items, 0),
+        /columns\[1\] \(website_status\) and columns\[0\] \(website\.status\) both write the column "website_status"/,
+      );
+      await using q = await open({ table: "clash", columns: ["updated_at"] });
+      await assert.rejects(q.process(items, 0), /both write the column "updated_at"/);
+    });
+
+    await t.step(
+      "a NOT NULL column the stage does not write: the hint says what to do",
+      async () => {
+        await sql.unsafe(
+          `create table owned (key text primary key, owner text not null, updated_at timestamptz)`,
+        );
+        await using p = await open({ table: "owned", itemColumn: false });
+        await assert.rejects(
+          p.process(items, 0),
+          /NOT NULL column this stage does not write: ALTER TABLE "owned" ALTER COLUMN "owner" SET DEFAULT/,
+        );
+      },
+    );
+
+    await t.step("a column of another type: the hint names the type to set", async () => {
+      await sql.unsafe(
+        `create table typedcrm (key text primary key, score integer, updated_at timestamptz)`,
+      );
+      await using p = await open({ table: "typedcrm", itemColumn: false, columns: ["score"] });
+      await assert.rejects(
+        p.process(items, 0),
+        /set \{ path: score, column: "score", type: integer \} in with\.columns/,
+      );
+    });
+
+    await t.step("a malformed connection string fails clearly, without the password", async () => {
+      for (const connection of ["postgres://u:50%off@db.example/crm", "postgres://u:pw@[db/crm"]) {
+        await using p = await openPlugin({ dir, config: { connection, table: "x" } });
+        const err = await p.process(items, 0).catch((e) => e as Error);
+        assert.ok(err instanceof Error);
+        assert.match(err.message, /with\.connection\) is not a valid URL.*% as %25/);
+        assert.doesNotMatch(err.message, /50%off|u:pw/);
+      }
+    });
+
+    await t.step("sslmode=require against a server without SSL says so", async () => {
+      const url = new URL(pg.url);
+      url.searchParams.set("sslmode", "require");
+      await using p = await openPlugin({ dir, config: { connection: url.href, table: "x" } });
+      await assert.rejects(p.process(items, 0), /probably does not accept SSL/);
+    });
+  } finally {
+    await sql.end();
+  }
+});
+
+Deno.test("postgres-export: a server that takes this user only over SSL says to add sslmode", async () => {
+  await using pg = await startPostgres({ forceLocal: true });
+  const sql = postgres(pg.url, { max: 1, onnotice: () => {} });
+  try {
+    // Only SSL connections are allowed from now on (the server has no SSL: none get in).
+    await Deno.writeTextFile(`${pg.dir}/data/pg_hba.conf`, "hostssl all all all scram-sha-256\n");
+    await sql.unsafe(`select pg_reload_conf()`);
+  } finally {
+    await sql.end();
+  }
+  await using p = await openPlugin({ dir, config: { connection: pg.url, table: "x" } });
+  await assert.rejects(p.process(items, 0), /no encryption.*add \?sslmode=require/);
+});

@@ -119,11 +119,36 @@ export function columnDefs(t: TableSpec): { column: string; sql: string }[] {
   return defs;
 }
 
+/**
+ * Throws a TypeError when two things the stage writes would land in one column (two paths with
+ * the same column name, a column named like `itemColumn` or `updated_at`): PostgreSQL refuses
+ * such a statement, and every chunk would fail.
+ */
+export function checkColumnNames(t: TableSpec): void {
+  const seen = new Map<string, string>([[UPDATED_AT, "the updated_at column the stage sets"]]);
+  const claim = (column: string, what: string) => {
+    const before = seen.get(column);
+    if (before !== undefined) {
+      throw new TypeError(
+        `postgres-export: ${what} and ${before} both write the column ${JSON.stringify(column)}: ` +
+          `give one of them another name (columns[i].column, itemColumn or keyColumn)`,
+      );
+    }
+    seen.set(column, what);
+  };
+  claim(t.keyColumn, "keyColumn");
+  if (t.itemColumn) claim(t.itemColumn, "itemColumn");
+  t.columns.forEach((c, i) => {
+    if (c.column !== t.keyColumn) claim(c.column, `columns[${i}] (${c.path.join(".")})`);
+  });
+}
+
 /** CREATE TABLE IF NOT EXISTS for the layout. */
 export function createTableSql(t: TableSpec): string {
-  const cols = columnDefs(t).map((d) => `${ident(d.column, "column")} ${d.sql}`);
   ident(t.keyColumn, "keyColumn");
   if (t.itemColumn) ident(t.itemColumn, "itemColumn");
+  checkColumnNames(t);
+  const cols = columnDefs(t).map((d) => `${ident(d.column, "column")} ${d.sql}`);
   return `CREATE TABLE IF NOT EXISTS ${tableName(t)} (\n  ${cols.join(",\n  ")}\n)`;
 }
 
@@ -160,15 +185,39 @@ function timestamp(v: unknown): number {
   return typeof v === "number" ? v : typeof v === "string" ? Date.parse(v) : NaN;
 }
 
-/** An item's value as the parameter of a column of `type` (null when it does not fit). */
+/** The ranges of PostgreSQL's `integer` and `bigint`. */
+const INT_RANGE = {
+  integer: [-(2n ** 31n), 2n ** 31n - 1n],
+  bigint: [-(2n ** 63n), 2n ** 63n - 1n],
+} as const;
+
+/** An integer column's parameter: the value without its fraction, null outside the type's range. */
+function integerValue(v: unknown, type: "integer" | "bigint"): string | number | null {
+  // Whole-number text is taken as written: a bigint beyond 2^53 keeps every digit.
+  const digits = typeof v === "string" && /^\s*[-+]?\d+\s*$/.test(v) ? v.trim() : undefined;
+  const n = typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" ? Number(v) : NaN;
+  if (digits === undefined && !Number.isFinite(n)) return null;
+  const whole = BigInt(digits ?? Math.trunc(n));
+  const [min, max] = INT_RANGE[type];
+  if (whole < min || whole > max) return null; // PostgreSQL would fail the whole chunk
+  return type === "integer" ? Number(whole) : whole.toString();
+}
+
+/**
+ * An item's value as the parameter of a column of `type` (null when it does not fit). A jsonb
+ * value is sent as JSON text (its placeholder casts `::text::jsonb`), so a boolean, a number, a
+ * string or a list is stored as that JSON value whatever type the column's values had before.
+ */
 export function value(v: unknown, type: ColumnType): unknown {
   if (v === undefined || v === null) return null;
   switch (type) {
     case "jsonb":
-      return jsonWithoutNul(v); // postgres.js learns the parameter type (jsonb) and sends JSON
+      return JSON.stringify(jsonWithoutNul(v));
 
     case "integer":
     case "bigint":
+      return integerValue(v, type);
+
     case "numeric":
     case "double precision": {
       const n = typeof v === "number"
@@ -177,8 +226,7 @@ export function value(v: unknown, type: ColumnType): unknown {
         ? Number(v)
         : NaN;
       if (!Number.isFinite(n)) return null;
-      if (type === "numeric") return String(n);
-      return type === "double precision" ? n : Math.trunc(n);
+      return type === "numeric" ? String(n) : n;
     }
     case "boolean":
       return typeof v === "boolean" ? v : v === "true" ? true : v === "false" ? false : null;
@@ -247,7 +295,7 @@ export function upsertSql(t: TableSpec, items: Record<string, unknown>[]): Upser
   for (const it of byKey.values()) {
     const ph = cols.map((c) => {
       params.push(value(c.get(it), c.type));
-      return `$${params.length}::${c.type}`;
+      return `$${params.length}::${c.type === "jsonb" ? "text::jsonb" : c.type}`;
     });
     rows.push(`(${ph.join(", ")})`);
   }

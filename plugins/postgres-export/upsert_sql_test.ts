@@ -33,7 +33,8 @@ Deno.test("create table and upsert statements quote names and number parameters"
   assert.equal(
     text,
     'INSERT INTO "leads" ("key", "website_status", "score", "item") VALUES ' +
-      "($1::text, $2::text, $3::integer, $4::jsonb), ($5::text, $6::text, $7::integer, $8::jsonb) " +
+      "($1::text, $2::text, $3::integer, $4::text::jsonb), " +
+      "($5::text, $6::text, $7::integer, $8::text::jsonb) " +
       'ON CONFLICT ("key") DO UPDATE SET "website_status" = EXCLUDED."website_status", ' +
       '"score" = EXCLUDED."score", "item" = EXCLUDED."item", "updated_at" = now()',
   );
@@ -78,7 +79,22 @@ Deno.test("values: an empty cell is NULL in a number column, dates as UTC", () =
   assert.equal(value(Date.UTC(2027, 0, 2), "timestamptz"), "2027-01-02T00:00:00.000Z");
   assert.equal(value("not a date", "timestamptz"), null);
   assert.equal(value("a\0b", "text"), "ab");
-  assert.deepEqual(value({ "k\0": ["x\0"] }, "jsonb"), { k: ["x"] });
+  assert.equal(value({ "k\0": ["x\0"] }, "jsonb"), '{"k":["x"]}', "jsonb as JSON text");
+  assert.equal(value(true, "jsonb"), "true");
+  assert.equal(value(3e9, "integer"), null, "beyond integer: NULL, not a failed chunk");
+  assert.equal(value(-2147483648, "integer"), -2147483648);
+  assert.equal(value(1e21, "bigint"), null);
+  assert.equal(value("9007199254740993", "bigint"), "9007199254740993", "every digit kept");
+  assert.equal(value(12.9, "bigint"), "12");
+});
+
+Deno.test("two things written to one column are refused", () => {
+  const clash = { ...table, columns: parseColumns(["a", { path: "b", column: "a" }]) };
+  assert.throws(() => createTableSql(clash), /columns\[1\] \(b\) and columns\[0\] \(a\)/);
+  assert.throws(
+    () => createTableSql({ ...table, itemColumn: "updated_at" }),
+    /itemColumn and the updated_at column the stage sets both write the column "updated_at"/,
+  );
 });
 
 Deno.test("createTable adds missing columns, never the key", () => {

@@ -8,11 +8,15 @@
  * @module
  */
 import { definePlugin } from "@sluice/sdk";
-import { ApiClient, redact } from "@sluice/sdk/api/client.ts";
+import { ApiClient, type ApiRequest, type ApiResponse, redact } from "@sluice/sdk/api/client.ts";
+import { HttpStatusError } from "@sluice/sdk/api/retry.ts";
 import { ApiMetrics } from "@sluice/sdk/api/api_metrics.ts";
 import { createNetRequester } from "@sluice/sdk/api/net_requester.ts";
 import { SIGNATURE_HEADER, signBody } from "@sluice/sdk/api/signature.ts";
 import { type Column, type ColumnSpec, parseColumns, pick } from "@sluice/sdk/sink/columns.ts";
+
+/** A `Retry-After` longer than this fails the batch at once (the retry helper's default). */
+const MAX_RETRY_AFTER_MS = 120_000;
 
 interface Config {
   url: string;
@@ -34,6 +38,31 @@ interface State {
   api: ApiMetrics;
   secret?: string;
   columns?: Column[];
+  /** The last answer to each request (retries send the same request object): for errors. */
+  answers: WeakMap<ApiRequest, ApiResponse>;
+}
+
+/** How much of a receiver's answer an error shows. */
+const BODY_SHOWN = 200;
+
+/**
+ * `: <the answer's body, cut>`, or nothing for an empty body. The hook URL's path, which is its
+ * secret at Zapier or Make, is blanked out should the receiver echo it.
+ */
+function said(res: ApiResponse | undefined, url: string): string {
+  const path = new URL(url).pathname;
+  let body = res?.body.trim();
+  if (body && path.length > 1) body = body.replaceAll(path, "/…");
+  return body ? `: ${body.slice(0, BODY_SHOWN)}${body.length > BODY_SHOWN ? "…" : ""}` : "";
+}
+
+/** Where a redirect points, as an origin only (its path may be a hook's secret). */
+function redirectTarget(res: ApiResponse, url: string): string {
+  try {
+    return ` to ${new URL(res.headers["location"], url).origin}`;
+  } catch {
+    return "";
+  }
 }
 
 /** What to do about a receiver's final non-2xx answer. */
@@ -67,17 +96,23 @@ export default definePlugin<Config, State>({
     const secret = config.secret ?? secrets[config.secretName ?? "WEBHOOK_SECRET"];
     const net = createNetRequester({ network });
     signal.addEventListener("abort", () => net.close(), { once: true });
+    const answers = new WeakMap<ApiRequest, ApiResponse>();
     // Sign at send time, so a retry carries a fresh timestamp over the same body.
-    const request = secret
-      ? async (req: Parameters<typeof net>[0]) =>
-        net({
-          ...req,
-          headers: {
-            ...req.headers,
-            [SIGNATURE_HEADER]: await signBody(secret, req.body ?? "", Date.now() / 1000),
-          },
-        })
-      : net;
+    const request = async (req: ApiRequest) => {
+      const res = await net(
+        secret
+          ? {
+            ...req,
+            headers: {
+              ...req.headers,
+              [SIGNATURE_HEADER]: await signBody(secret, req.body ?? "", Date.now() / 1000),
+            },
+          }
+          : req,
+      );
+      answers.set(req, res);
+      return res;
+    };
     const api = new ApiMetrics(metrics);
     const client = new ApiClient({
       request,
@@ -98,6 +133,7 @@ export default definePlugin<Config, State>({
       api,
       secret,
       columns: config.columns ? parseColumns(config.columns) : undefined,
+      answers,
     };
   },
   async process(items, { config, state, run, chunk, metrics, signal }) {
@@ -117,7 +153,7 @@ export default definePlugin<Config, State>({
           items: batch,
         });
         const key = `${run.id}:${run.stage}:${chunk}:${b}`;
-        const res = await state.client.call({
+        const req: ApiRequest = {
           url: config.url,
           method: "POST",
           headers: {
@@ -127,15 +163,24 @@ export default definePlugin<Config, State>({
           },
           body,
           signal,
-        }).catch((e: Error) => {
+        };
+        const res = await state.client.call(req).catch((e: Error) => {
           // The URL's path can be its secret (Zapier's and Make's hook URLs are): name the host.
-          const why = e.message.replaceAll(redact(config.url), `${state.origin}/…`);
+          let why = e.message.replaceAll(redact(config.url), `${state.origin}/…`);
+          if (e instanceof HttpStatusError) {
+            why += said(state.answers.get(req), config.url);
+            if ((e.retryAfterMs ?? 0) > MAX_RETRY_AFTER_MS) {
+              why += `; it asked to wait ${Math.round(e.retryAfterMs! / 1000)} s (Retry-After), ` +
+                `longer than a batch waits (2 minutes): the engine retries the chunk later`;
+            }
+          }
           throw new Error(`webhook-export: batch ${key} to ${host}: ${why}`, { cause: e });
         });
         if (res.status < 200 || res.status > 299) {
+          const to = res.status >= 300 && res.status < 400 ? redirectTarget(res, config.url) : "";
           throw new Error(
-            `webhook-export: ${host} refused batch ${key} with HTTP ${res.status}` +
-              (res.body ? `: ${res.body.slice(0, 200)}` : "") + `; ${statusHint(res.status)}`,
+            `webhook-export: ${host} refused batch ${key} with HTTP ${res.status}${to}` +
+              `${said(res, config.url)}; ${statusHint(res.status)}`,
           );
         }
         metrics.count("webhook_batches");

@@ -155,3 +155,78 @@ Deno.test("webhook-export: a receiver verifies with the README's recipe alone", 
   for (const g of r.got) assert.ok(await verify(g.signature, g.body), g.signature ?? "unsigned");
   assert.equal(r.got[0].key, r.got[1].key);
 });
+
+/** A receiver on loopback that answers every request with `answer()`. */
+function answering(answer: () => Response) {
+  let calls = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    calls++;
+    await req.arrayBuffer();
+    return answer();
+  });
+  return {
+    get calls() {
+      return calls;
+    },
+    port: server.addr.port,
+    [Symbol.asyncDispose]: () => server.shutdown(),
+  };
+}
+
+Deno.test("webhook-export: a receiver down after every retry: the error says what it answered", async () => {
+  const path = "/hooks/catch/123/s3cr3t-path-token/";
+  await using r = answering(() =>
+    new Response(`upstream database unavailable for ${path}`, {
+      status: 503,
+      headers: { "retry-after": "0" },
+    })
+  );
+  const err = await runPlugin({
+    dir,
+    network: { ...DEFAULT_NETWORK, allowPrivate: true },
+    config: { url: `http://127.0.0.1:${r.port}${path}`, attempts: 2 },
+    items,
+  }).catch((e: Error) => e);
+  assert.ok(err instanceof Error);
+  assert.equal(r.calls, 2);
+  assert.match(err.message, /answered HTTP 503: upstream database unavailable for \/…/);
+  assert.doesNotMatch(err.message, /s3cr3t-path-token/);
+});
+
+Deno.test("webhook-export: a Retry-After too long to wait for is named as the reason", async () => {
+  await using r = answering(() =>
+    new Response("quota exceeded", { status: 429, headers: { "retry-after": "3600" } })
+  );
+  await assert.rejects(
+    runPlugin({
+      dir,
+      network: { ...DEFAULT_NETWORK, allowPrivate: true },
+      config: { url: `http://127.0.0.1:${r.port}/in` },
+      items,
+    }),
+    /HTTP 429: quota exceeded; it asked to wait 3600 s \(Retry-After\), longer than a batch waits/,
+  );
+  assert.equal(r.calls, 1, "not retried within the batch");
+});
+
+Deno.test("webhook-export: a redirect names where it points (origin only), and is not followed", async () => {
+  await using r = answering(() =>
+    new Response(null, {
+      status: 308,
+      headers: { location: "https://hooks.example.com/catch/9/s3cr3t/" },
+    })
+  );
+  const err = await runPlugin({
+    dir,
+    network: { ...DEFAULT_NETWORK, allowPrivate: true },
+    config: { url: `http://127.0.0.1:${r.port}/in` },
+    items,
+  }).catch((e: Error) => e);
+  assert.ok(err instanceof Error);
+  assert.match(
+    err.message,
+    /HTTP 308 to https:\/\/hooks\.example\.com; the receiver redirects, which is not followed/,
+  );
+  assert.doesNotMatch(err.message, /s3cr3t/);
+  assert.equal(r.calls, 1);
+});
