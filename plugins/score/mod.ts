@@ -17,7 +17,7 @@ interface Config {
 }
 
 export default definePlugin<Config, Scorer>({
-  setup({ config }) {
+  setup({ config, log }) {
     let now: (() => number) | undefined;
     if (config.now !== undefined) {
       const t = Date.parse(config.now);
@@ -26,7 +26,14 @@ export default definePlugin<Config, Scorer>({
       }
       now = () => t;
     }
-    return createScorer({ rules: config.rules, bands: config.bands, base: config.base, now });
+    const scorer = createScorer({
+      rules: config.rules,
+      bands: config.bands,
+      base: config.base,
+      now,
+    });
+    for (const w of scorer.warnings) log.warn(w);
+    return scorer;
   },
   process(items, { state, log, metrics }) {
     const warned = new Set<string>();

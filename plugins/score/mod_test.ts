@@ -41,3 +41,14 @@ Deno.test("score refuses a rule that does not compile, naming it", async () => {
     /rules\[0\] \(bad\)/,
   );
 });
+
+Deno.test("score warns in the run log when the rules can never reach the hot band", async () => {
+  const { items, logs } = await runPlugin({
+    dir: new URL(".", import.meta.url),
+    config: { rules: [{ id: "lead", when: "item.lead == true", points: 50, reason: "lead" }] },
+    items: [{ key: "a.com", lead: true }],
+  });
+  assert.equal(items[0].band, "warm");
+  const warn = logs.find((l) => l.level === "warn");
+  assert.match(String(warn?.msg), /no item can reach band "hot" \(70 points\)/);
+});

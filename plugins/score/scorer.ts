@@ -46,6 +46,8 @@ export interface ScorerOptions {
 /** A compiled scorer; `errors` counts rules that failed to evaluate (not missing fields). */
 export interface Scorer {
   score(item: Record<string, unknown>): ScoreFields & { errors: string[] };
+  /** What is odd about the configuration but not wrong (a band no item can reach), to log. */
+  warnings: string[];
 }
 
 /** Band of a clamped score under `bands`. */
@@ -56,19 +58,48 @@ export function bandOf(score: number, bands: Bands): Band {
   return "cold";
 }
 
-/** Compiles rules and bands; throws {@linkcode RuleError} naming the bad rule. */
-export function createScorer(options: ScorerOptions = {}): Scorer {
-  const bands: Bands = { ...DEFAULT_BANDS, ...options.bands };
+/**
+ * The bands with defaults filled in; throws {@linkcode RuleError} for a threshold outside 0–100
+ * (a clamped score never reaches it) or out of order, saying which values were defaults.
+ */
+function checkBands(given: Partial<Bands> = {}): Bands {
+  const bands: Bands = { ...DEFAULT_BANDS, ...given };
+  for (const name of ["hot", "warm", "cool"] as const) {
+    const v = bands[name];
+    if (typeof v !== "number" || !Number.isFinite(v) || v < 0 || v > 100) {
+      throw new RuleError(
+        `score: bands.${name} is ${JSON.stringify(v)}, but scores run from 0 to 100 (clamped): ` +
+          `give a lower bound between 0 and 100 (default ${DEFAULT_BANDS[name]})`,
+      );
+    }
+  }
   if (!(bands.hot >= bands.warm && bands.warm >= bands.cool)) {
+    const shown = (["hot", "warm", "cool"] as const)
+      .map((n) => `${n}=${bands[n]}${given[n] === undefined ? " (default)" : ""}`).join(" ");
     throw new RuleError(
-      `score: bands must satisfy hot >= warm >= cool, got hot=${bands.hot} warm=${bands.warm} ` +
-        `cool=${bands.cool}`,
+      `score: bands must satisfy hot >= warm >= cool, got ${shown}; set all three, ` +
+        `e.g. bands: { hot: 70, warm: 45, cool: 20 }`,
     );
   }
+  return bands;
+}
+
+/** Compiles rules and bands; throws {@linkcode RuleError} naming the bad rule. */
+export function createScorer(options: ScorerOptions = {}): Scorer {
+  const bands = checkBands(options.bands);
   const compiler = new ConditionCompiler(options.now);
+  const ids = new Map<string, number>();
   const rules = (options.rules ?? DEFAULT_RULES).map((r, i) => {
     const id = r.id ?? `rule-${i + 1}`;
     const where = `score: rules[${i}] (${id})`;
+    const first = ids.get(id);
+    if (first !== undefined) {
+      throw new RuleError(
+        `${where}: the id "${id}" is already used by rules[${first}]; give each rule its own id ` +
+          `(score_reasons names rules by id)`,
+      );
+    }
+    ids.set(id, i);
     if (typeof r.points !== "number" || !Number.isFinite(r.points)) {
       throw new RuleError(`${where}: "points" must be a number, got ${JSON.stringify(r.points)}`);
     }
@@ -76,7 +107,16 @@ export function createScorer(options: ScorerOptions = {}): Scorer {
     return { id, cond, points: r.points, reason: r.reason ?? id };
   });
   const base = options.base ?? 0;
+  const best = Math.min(100, Math.round(rules.reduce((n, r) => n + Math.max(0, r.points), base)));
+  const warnings = (["hot", "warm", "cool"] as const)
+    .filter((n) => bands[n] > best)
+    .slice(0, 1) // the hottest band out of reach says it all
+    .map((n) =>
+      `score: no item can reach band "${n}" (${bands[n]} points): the best possible score is ` +
+      `${best} (base ${base} plus every positive rule); lower bands.${n} or raise the rules' points`
+    );
   return {
+    warnings,
     score(item) {
       let total = base;
       const reasons: ScoreReason[] = [];

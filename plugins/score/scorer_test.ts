@@ -160,3 +160,44 @@ Deno.test("name matching folds accents and drops legal forms", () => {
   assert.ok(nameMatchesDomain("Joe's Pizza", "joespizza.com"));
   assert.equal(nameMatchesDomain("Acme Dental", "bestteeth.com"), false);
 });
+
+Deno.test("bands a score can never reach are refused, saying which values were defaults", () => {
+  // Scores are clamped to 0-100: with hot at 120 no lead would ever be hot, and nothing said so.
+  assert.throws(
+    () => createScorer({ bands: { hot: 120, warm: 80, cool: 40 } }),
+    /score: bands\.hot is 120, but scores run from 0 to 100 \(clamped\)/,
+  );
+  assert.throws(() => createScorer({ bands: { cool: -5 } }), /bands\.cool is -5/);
+  assert.throws(
+    () => createScorer({ bands: { hot: 40 } }),
+    /hot=40 warm=45 \(default\) cool=20 \(default\)/,
+  );
+  assert.doesNotThrow(() => createScorer({ bands: { hot: 100, warm: 45, cool: 0 } }));
+});
+
+Deno.test("two rules with one id are refused: score_reasons could not tell them apart", () => {
+  assert.throws(
+    () =>
+      createScorer({
+        rules: [
+          { id: "mail", when: "item.a == 1", points: 5, reason: "a" },
+          { id: "mail", when: "item.b == 1", points: 5, reason: "b" },
+        ],
+      }),
+    /rules\[1\] \(mail\): the id "mail" is already used by rules\[0\]/,
+  );
+});
+
+Deno.test("a band the rules can never reach is reported at setup", () => {
+  const rules = [
+    { id: "a", when: "item.a == 1", points: 30, reason: "a" },
+    { id: "b", when: "item.b == 1", points: 25, reason: "b" },
+    { id: "c", when: "item.c == 1", points: -40, reason: "c" },
+  ];
+  assert.deepEqual(createScorer({ rules }).warnings, [
+    'score: no item can reach band "hot" (70 points): the best possible score is 55 ' +
+    "(base 0 plus every positive rule); lower bands.hot or raise the rules' points",
+  ]);
+  assert.deepEqual(createScorer({ rules, base: 20 }).warnings, []);
+  assert.deepEqual(createScorer({ now: () => NOW }).warnings, [], "the default rules reach 95");
+});
