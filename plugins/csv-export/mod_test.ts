@@ -178,3 +178,88 @@ Deno.test("csv-export: a bad sort entry stops the stage with what to write inste
     /order "down" is unknown; use "asc" or "desc"/,
   );
 });
+
+Deno.test("csv-export: a cell with a bare line break is quoted, so the row stays one row", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    await runPlugin({
+      dir,
+      dataDir,
+      config: { columns: ["domain", "name", "city"] },
+      items: [
+        { key: "n.de", domain: "n.de", name: "Bäckerei\nMüller", city: "Berlin", lead: true },
+        { key: "r.de", domain: "r.de", name: "Old\rMac", city: "Köln", lead: true },
+      ],
+    });
+    const text = await Deno.readTextFile(join(dataDir, "runs", "test-run", "leads.csv"));
+    assert.equal(
+      text,
+      'domain,name,city\r\nn.de,"Bäckerei\nMüller",Berlin\r\nr.de,"Old\rMac",Köln\r\n',
+    );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("csv-export: negative numbers stay numbers; formulas that start with - are still escaped", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    await runPlugin({
+      dir,
+      dataDir,
+      config: { columns: ["domain", "points", "delta", "note"] },
+      items: [{
+        key: "m.de",
+        domain: "m.de",
+        points: -15,
+        delta: "-2.5",
+        note: "-2+3+cmd|' /C calc'!A0",
+        lead: true,
+      }],
+    });
+    const text = await Deno.readTextFile(join(dataDir, "runs", "test-run", "leads.csv"));
+    assert.equal(text, `domain,points,delta,note\r\nm.de,-15,-2.5,'-2+3+cmd|' /C calc'!A0\r\n`);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("csv-export: at a fixed path, a new run's file holds only its own rows", async () => {
+  const dataDir = await Deno.makeTempDir();
+  const lead = (key: string) => ({ key, domain: key, lead: true });
+  const config = { path: "exports/latest.csv", columns: ["domain"] };
+  const file = join(dataDir, "exports", "latest.csv");
+  try {
+    {
+      // Run 1 (input A) wrote three chunks, then was cancelled: no finish.
+      await using p = await openPlugin({ dir, dataDir, config, run: { id: "run-a" } });
+      for (const c of [0, 1, 2]) await p.process([lead(`a${c}.de`)], c);
+    }
+    {
+      // Run 2 (input B) has one chunk.
+      await using p = await openPlugin({
+        dir,
+        dataDir,
+        config,
+        run: { id: "run-b", startedAt: Date.now() },
+      });
+      await p.process([lead("b0.de")], 0);
+      await p.finish();
+    }
+    assert.equal(await Deno.readTextFile(file), "domain\r\nb0.de\r\n");
+    {
+      // Run 3, an hour later, finds no leads at all (no chunks): its file is empty, not run 2's.
+      const hourLater = Date.now() + 3_600_000;
+      await using p = await openPlugin({
+        dir,
+        dataDir,
+        config,
+        run: { id: "run-c", startedAt: hourLater },
+      });
+      await p.finish();
+    }
+    assert.equal(await Deno.readTextFile(file), "domain\r\n");
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

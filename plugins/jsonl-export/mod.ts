@@ -35,7 +35,7 @@ export default definePlugin<Config, State>({
       columns: config.columns ? parseColumns(config.columns) : undefined,
     };
   },
-  async process(items, { config, state, chunk, metrics }) {
+  async process(items, { config, state, chunk, metrics, run }) {
     const chosen = (config.leadsOnly ?? true) ? items.filter((i) => i.lead === true) : items;
     const lines = chosen.map((i) => JSON.stringify(state.columns ? pick(i, state.columns) : i));
     await writePart(
@@ -48,14 +48,17 @@ export default definePlugin<Config, State>({
         )
           .join("")
         : lines.map((l) => l + "\n").join(""),
+      { run: run.id },
     );
     metrics.count("rows_written", lines.length);
     return items;
   },
-  async finish({ config, state, log }) {
+  async finish({ config, state, log, run }) {
     const r = await finalizeParts(state.file, {
       bom: config.bom ?? false,
       mapPart: (config.unique ?? true) ? keyedRows(true, [], "\n").mapPart : undefined,
+      run: run.id,
+      runStartedAt: run.startedAt,
     });
     if (!r.alreadyDone) log.info(`jsonl-export: wrote ${state.file} from ${r.parts} chunk(s)`);
     return { files: [state.file] }; // the run offers it for download

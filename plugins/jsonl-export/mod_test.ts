@@ -76,3 +76,28 @@ Deno.test("jsonl-export: one line per key across chunks, the first in chunk orde
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("jsonl-export: at a fixed path, a new run's file holds only its own lines", async () => {
+  const dataDir = await Deno.makeTempDir();
+  const config = { path: "latest.jsonl", columns: ["key"] };
+  const file = join(dataDir, "latest.jsonl");
+  try {
+    {
+      // An earlier run wrote two chunks and was cancelled: no finish.
+      await using p = await openPlugin({ dir, dataDir, config, run: { id: "old" } });
+      await p.process([{ key: "old0.de", lead: true }], 0);
+      await p.process([{ key: "old1.de", lead: true }], 1);
+    }
+    await using p = await openPlugin({
+      dir,
+      dataDir,
+      config,
+      run: { id: "new", startedAt: Date.now() },
+    });
+    await p.process([{ key: "new0.de", lead: true }], 0);
+    await p.finish();
+    assert.equal(await Deno.readTextFile(file), '{"key":"new0.de"}\n');
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

@@ -22,8 +22,12 @@ export interface Column {
   format?: ColumnFormat;
 }
 
-/** Parses column specs; throws a TypeError naming the bad entry. */
+/**
+ * Parses column specs; throws a TypeError naming the bad entry. Headers must differ: rows keyed by
+ * header would lose a value, and a CSV import cannot tell two same-named columns apart.
+ */
 export function parseColumns(specs: ColumnSpec[]): Column[] {
+  const headers = new Map<string, number>();
   return specs.map((s, i) => {
     const path = typeof s === "string" ? s : s?.path;
     if (typeof path !== "string" || path.trim() === "" || path.split(".").some((p) => p === "")) {
@@ -32,6 +36,15 @@ export function parseColumns(specs: ColumnSpec[]): Column[] {
       );
     }
     const header = typeof s === "string" ? s : s.header ?? s.path;
+    const first = headers.get(header);
+    if (first !== undefined) {
+      throw new TypeError(
+        `columns[${i}]: header ${JSON.stringify(header)} is already the header of ` +
+          `columns[${first}]; give one of them its own header, e.g. ` +
+          `{ path: ${path}, header: ${path.replaceAll(".", "_")} }`,
+      );
+    }
+    headers.set(header, i);
     const format = typeof s === "string" ? undefined : s.format;
     if (format !== undefined && format !== "date") {
       throw new TypeError(`columns[${i}]: format ${JSON.stringify(format)} is unknown; use "date"`);

@@ -39,3 +39,18 @@ Deno.test("columns: format date writes a timestamp as its UTC calendar date", ()
     /columns\[0\]: format "money" is unknown/,
   );
 });
+
+Deno.test("columns: two columns under one header are refused, naming both", () => {
+  // jsonl and webhook rows are objects keyed by header: the second would overwrite the first,
+  // and a CRM import cannot tell two "phone" columns of a CSV apart.
+  assert.throws(
+    () => parseColumns(["domain", "phone", { path: "rdap.registrant.phone", header: "phone" }]),
+    /columns\[2\]: header "phone" is already the header of columns\[1\]; give one of them its own header/,
+  );
+  assert.throws(() => parseColumns(["city", "city"]), /columns\[1\]: header "city"/);
+  assert.deepEqual(
+    parseColumns(["phone", { path: "rdap.registrant.phone", header: "registrant_phone" }])
+      .map((c) => c.header),
+    ["phone", "registrant_phone"],
+  );
+});

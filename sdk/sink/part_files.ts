@@ -2,7 +2,8 @@
  * Exactly-once file output for sink plugins under at-least-once delivery: each chunk writes its
  * own part file (atomically, so a retried chunk overwrites its part instead of adding rows), and
  * `finish` concatenates the parts in chunk order into the final file (temp file + rename). A
- * second `finish` gives the same file. Paths stay inside the plugin's data folder.
+ * second `finish` gives the same file. Paths stay inside the plugin's data folder. Given the run
+ * (`{ run: ctx.run.id }`), parts live per run, so runs sharing a fixed path never mix rows.
  *
  * Every part, the final file and each new folder are synced before the call returns (see
  * `sdk/io/durable_files.ts`): the engine marks the chunk done once `process` returns, so after a
@@ -50,9 +51,22 @@ export function resolveOutputPath(options: OutputPathOptions): string {
   return full;
 }
 
-/** The folder holding the parts of `finalPath`. */
-export function partsDir(finalPath: string): string {
-  return `${finalPath}.parts`;
+/**
+ * The folder holding the parts of `finalPath`; with `run`, that run's own subfolder, so that runs
+ * writing the same fixed path (`path: latest.csv`) never mix their parts.
+ */
+export function partsDir(finalPath: string, run?: string): string {
+  const all = `${finalPath}.parts`;
+  return run === undefined ? all : join(all, safeSegment(run));
+}
+
+/** Whose parts a call reads or writes. */
+export interface PartScope {
+  /**
+   * The run id (`ctx.run.id`): its parts live apart from those of other runs at the same path
+   * (say a cancelled run's), which its `finish` then never takes in. Default: one shared folder.
+   */
+  run?: string;
 }
 
 function partName(chunk: number): string {
@@ -69,14 +83,22 @@ export async function writePart(
   finalPath: string,
   chunk: number,
   content: string | Uint8Array,
+  scope: PartScope = {},
 ): Promise<void> {
-  const dir = partsDir(finalPath);
+  const dir = partsDir(finalPath, scope.run);
   await makeFolderDurably(dir);
   await writeFileDurably(join(dir, partName(chunk)), content);
 }
 
 /** Options of {@linkcode finalizeParts}. */
-export interface FinalizeOptions {
+export interface FinalizeOptions extends PartScope {
+  /**
+   * When the run started (`ctx.run.startedAt`). With no parts of this run, a final file last
+   * written before then is an earlier run's (a fixed path, and this run had no chunks): it is
+   * replaced by a header-only file instead of being offered as this run's. Without it, any final
+   * file counts as this run's.
+   */
+  runStartedAt?: number;
   /** Written before the parts (e.g. a CSV header line). */
   header?: string | Uint8Array;
   /** Start the file with a UTF-8 byte order mark. */
@@ -105,6 +127,25 @@ export interface FinalizeResult {
   alreadyDone: boolean;
 }
 
+/**
+ * Slack for file systems that keep modification times in whole (or even two) seconds: a file
+ * this run wrote just after it started must never be taken for an earlier run's.
+ */
+const MTIME_SLACK_MS = 5_000;
+
+/** True when `finalPath` exists and, given `runStartedAt`, was written by this run. */
+async function finishedByThisRun(finalPath: string, runStartedAt?: number): Promise<boolean> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(finalPath);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+  if (runStartedAt === undefined || info.mtime === null) return true;
+  return info.mtime.getTime() >= runStartedAt - MTIME_SLACK_MS;
+}
+
 async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);
@@ -123,13 +164,13 @@ export async function finalizeParts(
   finalPath: string,
   options: FinalizeOptions = {},
 ): Promise<FinalizeResult> {
-  const dir = partsDir(finalPath);
+  const dir = partsDir(finalPath, options.run);
   const names: string[] = [];
   if (await exists(dir)) {
     for await (const e of Deno.readDir(dir)) {
       if (e.isFile && /^\d{10}\.part$/.test(e.name)) names.push(e.name);
     }
-  } else if (await exists(finalPath)) {
+  } else if (await finishedByThisRun(finalPath, options.runStartedAt)) {
     return { path: finalPath, parts: 0, alreadyDone: true };
   }
   names.sort();
@@ -146,6 +187,10 @@ export async function finalizeParts(
     }
     if (options.after) await write(await options.after());
   });
-  if (!options.keepParts) await Deno.remove(dir, { recursive: true }).catch(() => {});
+  if (!options.keepParts) {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    // The shared folder goes once no run has parts left in it.
+    if (options.run !== undefined) await Deno.remove(partsDir(finalPath)).catch(() => {});
+  }
   return { path: finalPath, parts: names.length, alreadyDone: false };
 }
