@@ -227,7 +227,7 @@ export default definePlugin<Config, State>({
     signal.addEventListener("abort", () => void sql.end({ timeout: 1 }), { once: true });
     return { sql, table, where: describe(url) };
   },
-  async process(items, { config, state, metrics }) {
+  async process(items, { config, state, metrics, run }) {
     if (config.createTable) {
       state.ready ??= prepareTable(state.sql, state.table).catch((e) => {
         state.ready = undefined;
@@ -236,7 +236,8 @@ export default definePlugin<Config, State>({
       await state.ready;
     }
     const chosen = (config.leadsOnly ?? true) ? items.filter((i) => i.lead === true) : items;
-    for (const { text, params } of upsertStatements(state.table, chosen, config.batchSize)) {
+    const statements = upsertStatements(state.table, chosen, config.batchSize, run.startedAt);
+    for (const { text, params } of statements) {
       try {
         await state.sql.unsafe(text, params as postgres.ParameterOrJSON<never>[]);
       } catch (e) {

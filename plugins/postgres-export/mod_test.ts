@@ -60,6 +60,47 @@ Deno.test("postgres-export against a real PostgreSQL server", async (t) => {
       assert.equal(row.n, 2);
     });
 
+    await t.step("an older run's chunk replayed later never turns rows back", async () => {
+      const open = (startedAt: number) =>
+        openPlugin({
+          dir,
+          run: { id: `run-${startedAt}`, startedAt },
+          config: {
+            connection: pg.url,
+            table: `${table}_asof`,
+            createTable: true,
+            columns: [{ path: "score", type: "integer" }],
+          },
+        });
+      const lastWeek = Date.UTC(2026, 10, 20);
+      const thisWeek = Date.UTC(2026, 10, 27);
+      {
+        await using now = await open(thisWeek);
+        await now.process([{ ...items[0], score: 70 }], 0);
+      }
+      {
+        // `sluice runs retry` of last week's dead-lettered chunk, after this week's run.
+        await using old = await open(lastWeek);
+        await old.process(
+          [{ ...items[0], score: 20 }, { key: "new.com", lead: true, score: 5 }],
+          3,
+        );
+      }
+      const rows = await sql.unsafe(
+        `select key, score, updated_at from "${table}_asof" order by key`,
+      );
+      assert.deepEqual(rows.map((r) => [r.key, r.score, r.updated_at.getTime()]), [
+        ["a.com", 70, thisWeek],
+        ["new.com", 5, lastWeek], // a key the newer run did not write is still added
+      ]);
+      {
+        await using next = await open(thisWeek + 86_400_000);
+        await next.process([{ ...items[0], score: 75 }], 0);
+      }
+      const [a] = await sql.unsafe(`select score from "${table}_asof" where key = 'a.com'`);
+      assert.equal(a.score, 75, "a newer run updates");
+    });
+
     await t.step("a wrong password fails clearly without showing the password", async () => {
       const bad = new URL(pg.url);
       bad.password = "not-the-password";

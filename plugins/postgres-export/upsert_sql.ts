@@ -256,6 +256,7 @@ export function upsertStatements(
   t: TableSpec,
   items: Record<string, unknown>[],
   batchSize = 500,
+  asOf?: number,
 ): UpsertStatement[] {
   const byKey = new Map<string, Record<string, unknown>>();
   for (const it of items) {
@@ -267,12 +268,26 @@ export function upsertStatements(
   const perRow = columnDefs(t).length - 1;
   const size = Math.max(1, Math.min(Math.floor(batchSize), Math.floor(MAX_PARAMS / perRow)));
   const out: UpsertStatement[] = [];
-  for (let i = 0; i < unique.length; i += size) out.push(upsertSql(t, unique.slice(i, i + size)));
+  for (let i = 0; i < unique.length; i += size) {
+    out.push(upsertSql(t, unique.slice(i, i + size), asOf));
+  }
   return out;
 }
 
-/** One upsert statement for `items` (duplicates by key: the last one wins). */
-export function upsertSql(t: TableSpec, items: Record<string, unknown>[]): UpsertStatement {
+/** Alias of the target table in an upsert, for the existing row in its `WHERE`. */
+const ROW = "sluice_row";
+
+/**
+ * One upsert statement for `items` (duplicates by key: the last one wins). With `asOf` (the
+ * run's start, epoch ms), `updated_at` is that time and a row is only updated by data at least as
+ * new as its own: replaying an old run's dead-lettered chunk after a newer run never turns rows
+ * back. Without it, `updated_at` is the time of writing and every write updates.
+ */
+export function upsertSql(
+  t: TableSpec,
+  items: Record<string, unknown>[],
+  asOf?: number,
+): UpsertStatement {
   const byKey = new Map<string, Record<string, unknown>>();
   for (const it of items) byKey.set(String(it.key), it);
   const cols = [
@@ -292,17 +307,31 @@ export function upsertSql(t: TableSpec, items: Record<string, unknown>[]): Upser
   ];
   const params: unknown[] = [];
   const rows: string[] = [];
+  const stamp = asOf === undefined ? undefined : new Date(asOf).toISOString();
   for (const it of byKey.values()) {
     const ph = cols.map((c) => {
       params.push(value(c.get(it), c.type));
       return `$${params.length}::${c.type === "jsonb" ? "text::jsonb" : c.type}`;
     });
+    if (stamp !== undefined) {
+      params.push(stamp);
+      ph.push(`$${params.length}::timestamptz`);
+    }
     rows.push(`(${ph.join(", ")})`);
   }
   const names = cols.map((c) => ident(c.column, "column"));
   const updates = names.slice(1).map((n) => `${n} = EXCLUDED.${n}`);
-  updates.push(`${ident(UPDATED_AT, "column")} = now()`);
-  const text = `INSERT INTO ${tableName(t)} (${names.join(", ")}) VALUES ${rows.join(", ")} ` +
-    `ON CONFLICT (${names[0]}) DO UPDATE SET ${updates.join(", ")}`;
+  const updatedAt = ident(UPDATED_AT, "column");
+  if (stamp === undefined) updates.push(`${updatedAt} = now()`);
+  else {
+    names.push(updatedAt);
+    updates.push(`${updatedAt} = EXCLUDED.${updatedAt}`);
+  }
+  const newer = stamp === undefined
+    ? ""
+    : ` WHERE ${ROW}.${updatedAt} IS NULL OR ${ROW}.${updatedAt} <= EXCLUDED.${updatedAt}`;
+  const text = `INSERT INTO ${tableName(t)} AS ${ROW} (${names.join(", ")}) ` +
+    `VALUES ${rows.join(", ")} ` +
+    `ON CONFLICT (${names[0]}) DO UPDATE SET ${updates.join(", ")}${newer}`;
   return { text, params };
 }

@@ -32,7 +32,7 @@ Deno.test("create table and upsert statements quote names and number parameters"
   ]);
   assert.equal(
     text,
-    'INSERT INTO "leads" ("key", "website_status", "score", "item") VALUES ' +
+    'INSERT INTO "leads" AS sluice_row ("key", "website_status", "score", "item") VALUES ' +
       "($1::text, $2::text, $3::integer, $4::text::jsonb), " +
       "($5::text, $6::text, $7::integer, $8::text::jsonb) " +
       'ON CONFLICT ("key") DO UPDATE SET "website_status" = EXCLUDED."website_status", ' +
@@ -40,6 +40,19 @@ Deno.test("create table and upsert statements quote names and number parameters"
   );
   assert.deepEqual(params.slice(0, 3), ["a.com", "for_sale", 10], "duplicate keys: last wins");
   assert.deepEqual(params.slice(4, 7), ["b.com", null, null]);
+});
+
+Deno.test("with the run's start, updated_at is that time and only as new data updates a row", () => {
+  const { text, params } = upsertSql(table, [{ key: "a.com", score: 1 }], Date.UTC(2026, 10, 1));
+  assert.equal(
+    text,
+    'INSERT INTO "leads" AS sluice_row ("key", "website_status", "score", "item", "updated_at") ' +
+      "VALUES ($1::text, $2::text, $3::integer, $4::text::jsonb, $5::timestamptz) " +
+      'ON CONFLICT ("key") DO UPDATE SET "website_status" = EXCLUDED."website_status", ' +
+      '"score" = EXCLUDED."score", "item" = EXCLUDED."item", "updated_at" = EXCLUDED."updated_at" ' +
+      'WHERE sluice_row."updated_at" IS NULL OR sluice_row."updated_at" <= EXCLUDED."updated_at"',
+  );
+  assert.equal(params[4], "2026-11-01T00:00:00.000Z");
 });
 
 Deno.test("any name is quoted safely; empty, NUL and over-long names are refused", () => {
