@@ -10,8 +10,12 @@
  *   `lead`, …) would be overwritten: such a column is kept as `input_<name>`.
  * - A repeated column name gets `_2`, `_3`, … instead of silently losing a value; a column
  *   without a name gets `column_<n>` (its position, from 1).
+ * - A first line that holds a website (`example.com`, `https://shop.example.de/`) and no column
+ *   name is data, not a header: the file is a list without a header (as `httpx -l` and `dnsx -l`
+ *   read one), its website column is `domain` and the others are `column_<n>`.
  * @module
  */
+import { parse as parseHost } from "tldts";
 
 /** Canonical field -> the spellings that mean it (compared lower case, spaces collapsed). */
 const SYNONYMS: Record<string, string[]> = {
@@ -96,6 +100,30 @@ export interface Header {
   domainColumns: number[];
   /** `written -> field` for every column whose name changed (for one log line). */
   renamed: [string, string][];
+  /** True when the first line was data: a list without a header (see the module doc). */
+  headerless?: boolean;
+}
+
+/** True when a cell holds a website or domain (a registrable name under a public suffix). */
+export function looksLikeWebsite(cell: string): boolean {
+  const v = cell.trim();
+  if (v === "" || /[\s@,;]/.test(v) || !v.includes(".")) return false;
+  const r = parseHost(v);
+  return r.isIcann === true && r.domain !== null && r.domainWithoutSuffix !== "";
+}
+
+/**
+ * The header of a list without one, when the first line's cells are data: no cell names a known
+ * column (`name`, `domain`, `E-Mail`, …) and at least one holds a website. The first such column
+ * is `domain` (and the website column), the others are `column_<n>`. Undefined otherwise.
+ */
+export function headerlessHeader(cells: string[]): Header | undefined {
+  const written = cells.map((h, i) => (i === 0 ? h.replace(/^\uFEFF/, "") : h).trim());
+  if (written.some((h) => h !== "" && CANONICAL.has(spelling(h)))) return undefined;
+  const at = written.findIndex(looksLikeWebsite);
+  if (at < 0) return undefined;
+  const fields = written.map((_, i) => (i === at ? "domain" : `column_${i + 1}`));
+  return { written, fields, domainColumns: [at], renamed: [], headerless: true };
 }
 
 /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { prepareHeader } from "./header.ts";
+import { headerlessHeader, looksLikeWebsite, prepareHeader } from "./header.ts";
 
 Deno.test("prepareHeader: known columns get canonical names whatever their spelling", () => {
   const h = prepareHeader([
@@ -46,4 +46,23 @@ Deno.test("prepareHeader: with.domainColumn names one column, or fails naming th
     () => prepareHeader(["Firma", "Ort"], { domainColumn: "Web" }),
     /with\.domainColumn "Web" is not a column of the header \("Firma", "Ort"\)/,
   );
+});
+
+Deno.test("a first line holding a website and no column name is data: a list without a header", () => {
+  for (const cell of ["acme.de", "https://www.Foo.co.uk/shop", "xn--bcher-kva.de", "münchen.de"]) {
+    assert.equal(looksLikeWebsite(cell), true, cell);
+  }
+  for (
+    const cell of ["E.Mail", "Firma", "info@acme.de", "v1.2", "Acme GmbH", "localhost", "a b.de"]
+  ) {
+    assert.equal(looksLikeWebsite(cell), false, cell);
+  }
+  assert.deepEqual(headerlessHeader(["Acme GmbH", "acme.de", "Berlin"])?.fields, [
+    "column_1",
+    "domain",
+    "column_3",
+  ]);
+  // A known column name means it is a header, whatever else it holds.
+  assert.equal(headerlessHeader(["Name", "acme.de"]), undefined);
+  assert.equal(headerlessHeader(["Firma", "Ort", "Internetadresse"]), undefined);
 });

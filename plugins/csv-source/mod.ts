@@ -10,7 +10,14 @@ import { definePlugin, InputError, type Item, type Rejected } from "@sluice/sdk"
 import { readLines } from "@sluice/sdk/io/read_lines.ts";
 import { sourceFile } from "@sluice/sdk/io/source_file.ts";
 import { type CsvEncoding, sniffEncoding } from "./encoding.ts";
-import { DOMAIN_COLUMNS, type Header, isKnownField, list, prepareHeader } from "./header.ts";
+import {
+  DOMAIN_COLUMNS,
+  type Header,
+  headerlessHeader,
+  isKnownField,
+  list,
+  prepareHeader,
+} from "./header.ts";
 import { fitRow, guessDelimiter, parseRecord, scanRecords } from "./records.ts";
 import { isNoWebsite } from "@sluice/sdk/text/no_website.ts";
 
@@ -84,7 +91,14 @@ export default definePlugin<Config>({
               }`,
             );
           }
-          continue;
+          if (!header.headerless) continue;
+          ctx.log.info(
+            `${path}: the first line holds data (${
+              JSON.stringify(header.written[header.domainColumns[0]])
+            }), not column names: read as a list without a header, the website in column ${
+              header.domainColumns[0] + 1
+            }; add a header row (e.g. name,city,domain) to name the columns`,
+          );
         }
         row++;
         const key = `row-${row}`;
@@ -188,6 +202,21 @@ function noDomain(header: Header, values: string[]): string {
  * where the header is (`file:line`), for messages.
  */
 function headerOf(cells: string[], config: Config, ref: string): Header {
+  if (/^\s*[{[]/.test(cells[0] ?? "")) {
+    throw new InputError(
+      `${ref}: the file holds JSON, not CSV (its first line starts with "${
+        cells[0].trim()[0]
+      }"): read it with jsonl-source, or send CSV (a webhook saves a JSON body as JSON lines; ` +
+        "send Content-Type: text/csv for csv-source)",
+    );
+  }
+  if (config.domainColumn === undefined && config.requireDomain !== false) {
+    const none = prepareHeader(cells, { canonical: config.canonicalHeaders });
+    if (!none.domainColumns.length) {
+      const bare = headerlessHeader(cells);
+      if (bare) return bare;
+    }
+  }
   let header: Header;
   try {
     header = prepareHeader(cells, {
@@ -196,14 +225,6 @@ function headerOf(cells: string[], config: Config, ref: string): Header {
     });
   } catch (e) {
     throw new InputError(`${ref}: ${(e as Error).message}`);
-  }
-  if (/^\s*[{[]/.test(cells[0] ?? "")) {
-    throw new InputError(
-      `${ref}: the file holds JSON, not CSV (its first line starts with "${
-        cells[0].trim()[0]
-      }"): read it with jsonl-source, or send CSV (a webhook saves a JSON body as JSON lines; ` +
-        "send Content-Type: text/csv for csv-source)",
-    );
   }
   if (!header.domainColumns.length && config.requireDomain !== false) {
     // No column is a known field: the line read as the header may be a title above it.

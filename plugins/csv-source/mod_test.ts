@@ -339,3 +339,49 @@ Deno.test("csv-source: old Mac line endings (CR only) fail with what to do", asy
     await f.cleanup();
   }
 });
+
+Deno.test("csv-source: a plain list of domains without a header is read as one (httpx -l style)", async () => {
+  const f = await csvFile("example.com\nhttps://www.Foo.de/shop\n\nbar.co.uk\n");
+  try {
+    const { items, logs: entries } = await runPlugin({ dir, inputFile: f.path, chunkSize: 2 });
+    const logs = entries.map((e) => e.msg);
+    assert.deepEqual(items.map((i) => [i.key, i.row, i.domain]), [
+      ["row-1", 1, "example.com"],
+      ["row-2", 2, "https://www.Foo.de/shop"],
+      ["row-3", 3, "bar.co.uk"],
+    ]);
+    assert.ok(
+      logs.some((m) => /first line holds data \("example\.com"\), not column names/.test(m)),
+      logs.join("\n"),
+    );
+  } finally {
+    await f.cleanup();
+  }
+  // More columns: the website column is found wherever it is; the others are numbered.
+  const g = await csvFile("Acme GmbH;acme.de;Berlin\nBeta KG;beta.example.com;Köln\n");
+  try {
+    const { items } = await runPlugin({ dir, inputFile: g.path });
+    assert.deepEqual(items.map((i) => [i.column_1, i.domain, i.column_3]), [
+      ["Acme GmbH", "acme.de", "Berlin"],
+      ["Beta KG", "beta.example.com", "Köln"],
+    ]);
+  } finally {
+    await g.cleanup();
+  }
+});
+
+Deno.test("csv-source: a headerless list resumes after a committed cursor", async () => {
+  const f = await csvFile(Array.from({ length: 7 }, (_, i) => `d${i}.com`).join("\n"));
+  try {
+    await using p = await openPlugin({ dir, inputFile: f.path });
+    const first = await p.read(null, 3);
+    await using q = await openPlugin({ dir, inputFile: f.path });
+    const second = await q.read(first.cursor as never, 10);
+    assert.deepEqual(
+      [...first.items, ...second.items].map((i) => i.domain),
+      Array.from({ length: 7 }, (_, i) => `d${i}.com`),
+    );
+  } finally {
+    await f.cleanup();
+  }
+});
