@@ -40,6 +40,34 @@ interface State {
   columns?: Column[];
   /** The last answer to each request (retries send the same request object): for errors. */
   answers: WeakMap<ApiRequest, ApiResponse>;
+  /** `with.headers`, names in lower case. */
+  headers: Record<string, string>;
+}
+
+/** Headers the stage sets itself; `with.headers` may not set them in any case. */
+const OWN_HEADERS = ["content-type", "idempotency-key", SIGNATURE_HEADER.toLowerCase()];
+
+/**
+ * `with.headers` with lower-case names, so that none is sent twice in two spellings; refuses
+ * the headers the stage sets itself and a name given twice.
+ */
+function extraHeaders(given: Record<string, string> = {}): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(given)) {
+    const lower = name.toLowerCase();
+    if (OWN_HEADERS.includes(lower)) {
+      throw new Error(
+        `webhook-export: with.headers sets ${name}, which the stage sets itself (${
+          OWN_HEADERS.join(", ")
+        }): remove it`,
+      );
+    }
+    if (lower in out) {
+      throw new Error(`webhook-export: with.headers names ${name} twice (in another case)`);
+    }
+    out[lower] = String(value);
+  }
+  return out;
 }
 
 /** How much of a receiver's answer an error shows. */
@@ -93,6 +121,7 @@ export default definePlugin<Config, State>({
     if (url.protocol !== "https:" && url.protocol !== "http:") {
       throw new Error(`webhook-export: with.url must be http(s), got ${url.protocol}`);
     }
+    const headers = extraHeaders(config.headers);
     const secret = config.secret ?? secrets[config.secretName ?? "WEBHOOK_SECRET"];
     const net = createNetRequester({ network });
     signal.addEventListener("abort", () => net.close(), { once: true });
@@ -134,6 +163,7 @@ export default definePlugin<Config, State>({
       secret,
       columns: config.columns ? parseColumns(config.columns) : undefined,
       answers,
+      headers,
     };
   },
   async process(items, { config, state, run, chunk, metrics, signal }) {
@@ -157,7 +187,7 @@ export default definePlugin<Config, State>({
           url: config.url,
           method: "POST",
           headers: {
-            ...config.headers,
+            ...state.headers,
             "content-type": "application/json",
             "idempotency-key": key,
           },

@@ -230,3 +230,23 @@ Deno.test("webhook-export: a redirect names where it points (origin only), and i
   assert.doesNotMatch(err.message, /s3cr3t/);
   assert.equal(r.calls, 1);
 });
+
+Deno.test("webhook-export: with.headers may not set the stage's own headers or one twice", async () => {
+  for (
+    const [headers, message] of [
+      [{ "Content-Type": "text/plain" }, /sets Content-Type, which the stage sets itself/],
+      [{ "X-Sluice-Signature": "x" }, /sets X-Sluice-Signature, which the stage sets itself/],
+      [{ "X-Source": "a", "x-source": "b" }, /names x-source twice/],
+    ] as const
+  ) {
+    await assert.rejects(
+      runPlugin({
+        dir,
+        network: { ...DEFAULT_NETWORK, allowPrivate: true },
+        config: { url: "http://127.0.0.1:9/in", headers },
+        items,
+      }),
+      message,
+    );
+  }
+});
