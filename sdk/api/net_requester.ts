@@ -17,6 +17,7 @@
 import http from "node:http";
 import https from "node:https";
 import { Buffer } from "node:buffer";
+import { lookup as systemLookup, type LookupAddress } from "node:dns";
 import type { LookupFunction } from "node:net";
 import type { NetworkSettings } from "../types.ts";
 import { DnsClient, isDnsFailure } from "../net/dns_client.ts";
@@ -164,6 +165,9 @@ export function createNetRequester(options: NetRequesterOptions): NetRequester {
         net.timeouts.request,
       );
       const r = (secure ? https : http).request({
+        // Without our resolver (no network.dnsServers) the system's answers the connection,
+        // and its address is checked the same way.
+        ...(addr ? {} : { lookup: checkedSystemLookup }),
         host: url.hostname.replace(/^\[|\]$/g, ""),
         port: url.port ? Number(url.port) : secure ? 443 : 80,
         path: url.pathname + url.search,
@@ -215,6 +219,27 @@ export function createNetRequester(options: NetRequesterOptions): NetRequester {
       if (req.body !== undefined) r.write(req.body);
       r.end();
     });
+
+  /** The system resolver's lookup, refusing private and reserved addresses as ours does. */
+  const checkedSystemLookup = ((
+    host: string,
+    o: { all?: boolean; family?: number },
+    cb: (err: Error | null, a?: string | LookupAddress[], f?: number) => void,
+  ) =>
+    systemLookup(host, { family: o?.family ?? 0, all: true }, (err, list) => {
+      if (err) return cb(err);
+      const bad = list.find((a) => !mayConnect(a.address, net.allowPrivate));
+      if (bad) {
+        return cb(
+          new RequestRefusedError(
+            `${host} resolves to ${bad.address}, a private or reserved address; refused (set ` +
+              `network.allowPrivate only if this service is meant to be on your network)`,
+          ),
+        );
+      }
+      if (o?.all) cb(null, list);
+      else cb(null, list[0].address, list[0].family);
+    })) as unknown as LookupFunction;
 
   const request = async (req: ApiRequest): Promise<ApiResponse> => {
     let url: URL;

@@ -147,3 +147,25 @@ Deno.test("net requester: HTTPS with the operator's CA keeps its connection too,
     await dns.close();
   }
 });
+
+Deno.test("net requester: without DNS servers the system resolver's private answers are refused too", async () => {
+  const server = rawServer();
+  const refusing = createNetRequester({
+    network: { ...DEFAULT_NETWORK, dnsServers: [], allowPrivate: false },
+  });
+  const allowing = createNetRequester({
+    network: { ...DEFAULT_NETWORK, dnsServers: [], allowPrivate: true },
+  });
+  try {
+    const err = await refusing({ url: `http://localhost:${server.port}/` }).catch((e) => e);
+    assert.ok(err instanceof RequestRefusedError, String(err));
+    assert.match(err.message, /localhost resolves to (127\.0\.0\.1|::1), a private or reserved/);
+    assert.equal(server.stats.connections, 0, "never connected");
+    const res = await allowing({ url: `http://localhost:${server.port}/` });
+    assert.equal(res.status, 200);
+  } finally {
+    refusing.close();
+    allowing.close();
+    await server.close();
+  }
+});
