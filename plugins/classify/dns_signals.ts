@@ -4,7 +4,7 @@
  * @module
  */
 import type { DnsResult } from "@sluice/sdk/net/types.ts";
-import { hostMatches, ipInBlock } from "./net_match.ts";
+import { hostMatches, parsedInBlock, parseIp } from "./net_match.ts";
 import type { Signatures } from "./signatures.ts";
 import type { Signal } from "./types.ts";
 
@@ -13,12 +13,16 @@ export function dnsSignals(dns: DnsResult, sigs: Signatures): Signal[] {
   const out: Signal[] = [];
   const ns = (dns.ns ?? []).filter((n) => !sigs.notParkingNs.some((x) => hostMatches(n, x)));
   const cnames = [...(dns.apex?.cname ?? []), ...(dns.www?.cname ?? [])];
+  // Each address parsed once, not once per block of every service.
   const ips = [
     ...(dns.apex?.a ?? []),
     ...(dns.apex?.aaaa ?? []),
     ...(dns.www?.a ?? []),
     ...(dns.www?.aaaa ?? []),
-  ];
+  ].flatMap((ip) => {
+    const p = parseIp(ip);
+    return p ? [{ ip, p }] : [];
+  });
   const kindOf = (status: string) => status === "for_sale" ? "sale" : "parking";
   for (const svc of sigs.dnsServices) {
     const n = ns.find((h) => svc.ns.some((s) => hostMatches(h, s)));
@@ -41,8 +45,8 @@ export function dnsSignals(dns: DnsResult, sigs: Signatures): Signal[] {
         source: svc.source,
       });
     }
-    for (const ip of ips) {
-      const block = svc.ips.find((b) => ipInBlock(ip, b));
+    for (const { ip, p } of ips) {
+      const block = svc.ips.find((b) => parsedInBlock(p, b));
       if (block) {
         out.push({
           id: `${kindOf(svc.status)}_ip`,

@@ -59,9 +59,16 @@ export function parseCidr(cidr: string): { net: bigint; bits: number; v6: boolea
 /** True when `ip` lies in the block. */
 export function ipInBlock(ip: string, block: { net: bigint; bits: number; v6: boolean }): boolean {
   const p = parseIp(ip);
-  if (!p || p.v6 !== block.v6) return false;
-  const width = BigInt(block.v6 ? 128 : 32);
-  const shift = width - BigInt(block.bits);
+  return p !== undefined && parsedInBlock(p, block);
+}
+
+/** {@linkcode ipInBlock} for an address parsed once with {@linkcode parseIp}. */
+export function parsedInBlock(
+  p: { value: bigint; v6: boolean },
+  block: { net: bigint; bits: number; v6: boolean },
+): boolean {
+  if (p.v6 !== block.v6) return false;
+  const shift = BigInt((block.v6 ? 128 : 32) - block.bits);
   return (p.value >> shift) === (block.net >> shift);
 }
 
