@@ -676,3 +676,312 @@ Deno.test("classify drops page bodies after deciding, keeping text only for unce
   assert.equal(compactHttp(http, true).best?.text, page.text);
   assert.equal(http.best?.html.length, page.html.length, "the input is not mutated");
 });
+
+// ---- 2026 coverage: parking services, more languages, hosts and platforms -------------------
+
+/** A substantive business page in any language: a title, paragraphs and contact details. */
+function localBusiness(title: string, body: string, contact: string, extra = ""): string {
+  return `<!doctype html><html><head><title>${title}</title></head><body>${extra}<h1>${title}</h1>` +
+    `<p>${body}</p><address>${contact}</address></body></html>`;
+}
+
+Deno.test("parking_wording and sale_wording in pl cs sv da no fi tr ro hu el ru ja zh", () => {
+  const cases: [string, "parked" | "for_sale", string][] = [
+    ["pl", "parked", "<p>Ta domena jest zaparkowana.</p>"],
+    ["cs", "parked", "<p>Tato doména je zaparkovaná u registrátora.</p>"],
+    ["sv", "parked", "<p>Domänen är parkerad.</p>"],
+    ["da", "parked", "<p>Dette domæne er parkeret.</p>"],
+    ["no", "parked", "<p>Domenet er parkert.</p>"],
+    ["fi", "parked", "<p>Verkkotunnus on pysäköity.</p>"],
+    ["tr", "parked", "<p>Bu alan adı park edilmiştir.</p>"],
+    ["ro", "parked", "<p>Acest domeniu este parcat.</p>"],
+    ["hu", "parked", "<p>Ez egy parkoltatott domain.</p>"],
+    ["el", "parked", "<p>Αυτό το domain είναι παρκαρισμένο.</p>"],
+    ["ru", "parked", "<p>Этот домен припаркован.</p>"],
+    ["ja", "parked", "<p>このドメインはパーキングされています。</p>"],
+    ["zh", "parked", "<p>该域名已停放。</p>"],
+    ["en", "parked", "<p>This domain is registered, but may still be available.</p>"],
+    ["pl", "for_sale", "<h1>Ta domena jest na sprzedaż</h1>"],
+    ["cs", "for_sale", "<h1>Tato doména je na prodej</h1>"],
+    ["sv", "for_sale", "<h1>Domänen example.se är till salu</h1>"],
+    ["da", "for_sale", "<h1>Domænet er til salg</h1>"],
+    ["no", "for_sale", "<h1>Domenet er til salgs</h1>"],
+    ["fi", "for_sale", "<h1>Tämä verkkotunnus on myynnissä</h1>"],
+    ["tr", "for_sale", "<h1>BU ALAN ADI SATILIKTIR</h1>"],
+    ["ro", "for_sale", "<h1>Acest domeniu este de vanzare</h1>"],
+    ["hu", "for_sale", "<h1>Ez a domain eladó</h1>"],
+    ["el", "for_sale", "<h1>Αυτό το domain πωλείται</h1>"],
+    ["ru", "for_sale", "<h1>Этот домен продаётся</h1>"],
+    ["ja", "for_sale", "<h1>このドメインは販売中です</h1>"],
+    ["zh", "for_sale", "<h1>该域名正在出售</h1>"],
+    ["de", "for_sale", "<h1>Die Domain example.de ist verkäuflich</h1>"],
+  ];
+  for (const [lang, status, body] of cases) {
+    const v = page(`<html><head><title>example.com</title></head><body>${body}</body></html>`);
+    assert.equal(v.status, status, `${lang}: ${body}`);
+    has(v, status === "parked" ? "parking_wording" : "sale_wording", "strong");
+  }
+  // Localized weak phrases pair like the English ones.
+  const pair = page(
+    "<html><body><h2>Powiązane wyszukiwania</h2><p>Linki sponsorowane</p></body></html>",
+  );
+  assert.equal(pair.status, "parked");
+  assert.match(has(pair, "parking_wording", "strong").evidence, /weak phrases together/);
+});
+
+Deno.test("registrar, coming-soon, under-construction and suspended pages in the new languages", () => {
+  const cases: [string, string, string][] = [
+    ["pl", "registrar_placeholder", "<p>Domena example.pl została zarejestrowana w home.pl.</p>"],
+    [
+      "cs",
+      "registrar_placeholder",
+      "<p>Doména example.cz je registrována u společnosti Wedos.</p>",
+    ],
+    ["sv", "registrar_placeholder", "<p>Domänen example.se är registrerad hos Loopia.</p>"],
+    ["no", "registrar_placeholder", "<p>Domenet er registrert hos Domeneshop.</p>"],
+    ["fi", "registrar_placeholder", "<p>Tämä verkkotunnus on rekisteröity.</p>"],
+    ["tr", "registrar_placeholder", "<p>Bu alan adı Natro üzerinden kayıt edilmiştir.</p>"],
+    ["ro", "registrar_placeholder", "<p>Domeniul a fost înregistrat prin ROTLD.</p>"],
+    ["hu", "registrar_placeholder", "<p>Ez a domain regisztrálva lett.</p>"],
+    ["el", "registrar_placeholder", "<p>Το domain έχει καταχωρηθεί.</p>"],
+    ["ru", "registrar_placeholder", "<p>Домен example.ru зарегистрирован в REG.RU.</p>"],
+    ["ja", "registrar_placeholder", "<p>このドメインは、お名前.comで取得されています。</p>"],
+    ["zh", "registrar_placeholder", "<p>该域名已被注册。</p>"],
+    ["fr", "registrar_placeholder", "<p>Votre nom de domaine a bien été créé chez OVHcloud.</p>"],
+    ["en", "registrar_placeholder", "<p>This domain is not configured on this server.</p>"],
+    ["pl", "coming_soon", "<h1>Już wkrótce!</h1>"],
+    ["cs", "coming_soon", "<h1>Připravujeme nové webové stránky</h1>"],
+    ["sv", "coming_soon", "<h1>Kommer snart</h1>"],
+    ["da", "coming_soon", "<h1>Ny hjemmeside kommer snart</h1>"],
+    ["fi", "coming_soon", "<h1>Uudet kotisivut avataan pian</h1>"],
+    ["tr", "coming_soon", "<h1>Çok yakında</h1>"],
+    ["ro", "coming_soon", "<h1>În curând</h1>"],
+    ["hu", "coming_soon", "<h1>Weboldalunk hamarosan elkészül</h1>"],
+    ["el", "coming_soon", "<h1>Σύντομα κοντά σας</h1>"],
+    ["ru", "coming_soon", "<h1>Скоро здесь будет новый сайт</h1>"],
+    ["ja", "coming_soon", "<h1>ホームページは現在準備中です</h1>"],
+    ["zh", "coming_soon", "<h1>网站即将上线</h1>"],
+    ["pl", "under_construction", "<h1>Strona w budowie</h1>"],
+    ["cs", "under_construction", "<h1>Web je ve výstavbě</h1>"],
+    ["no", "under_construction", "<h1>Nettsiden er under oppbygging</h1>"],
+    ["fi", "under_construction", "<h1>Sivusto on rakenteilla</h1>"],
+    ["tr", "under_construction", "<h1>Sitemiz yapım aşamasındadır</h1>"],
+    ["ro", "under_construction", "<h1>Site în construcție</h1>"],
+    ["hu", "under_construction", "<h1>Az oldal fejlesztés alatt</h1>"],
+    ["el", "under_construction", "<h1>Η ιστοσελίδα είναι υπό κατασκευή</h1>"],
+    ["ru", "under_construction", "<h1>Сайт в разработке</h1>"],
+    ["ja", "under_construction", "<h1>ただいま工事中</h1>"],
+    ["zh", "under_construction", "<h1>网站建设中</h1>"],
+    ["en", "suspended_wording", "<p>This site has been archived or suspended.</p>"],
+    ["pl", "suspended_wording", "<h1>Konto zostało zawieszone</h1>"],
+    ["cs", "suspended_wording", "<h1>Webhosting byl pozastaven</h1>"],
+    ["sv", "suspended_wording", "<h1>Kontot är tillfälligt avstängt</h1>"],
+    ["da", "suspended_wording", "<p>Domænet er udløbet.</p>"],
+    ["fi", "suspended_wording", "<p>Tili on jäädytetty.</p>"],
+    ["tr", "suspended_wording", "<h1>Bu hesap askıya alınmıştır</h1>"],
+    ["ro", "suspended_wording", "<p>Contul a fost suspendat.</p>"],
+    ["hu", "suspended_wording", "<p>A tárhely felfüggesztésre került.</p>"],
+    ["el", "suspended_wording", "<p>Ο λογαριασμός έχει ανασταλεί.</p>"],
+    ["ru", "suspended_wording", "<p>Срок регистрации домена истёк.</p>"],
+    ["ja", "suspended_wording", "<p>このサイトは現在停止されています。</p>"],
+    ["zh", "suspended_wording", "<p>该网站已被暂停访问。</p>"],
+  ];
+  for (const [lang, signal, body] of cases) {
+    const v = page(`<html><head><title>example</title></head><body>${body}</body></html>`);
+    const want = signal === "suspended_wording" ? "suspended" : "placeholder";
+    assert.equal(v.status, want, `${lang}: ${body}`);
+    has(v, signal, "strong");
+  }
+});
+
+Deno.test("parking landers, platforms and hosts: GoDaddy lander, ParkLogic, Tumblr, WordPress.com", () => {
+  const parked = [
+    '<html><head><script src="https://img1.wsimg.com/parking-lander/static/js/main.1a2b3c.js"></script></head><body><div id="root"></div></body></html>',
+    '<html><head><script src="//router.parklogic.com/js/router.js"></script></head><body></body></html>',
+  ];
+  for (const html of parked) {
+    const v = page(html);
+    assert.equal(v.status, "parked", html);
+    has(v, "js_parking_lander");
+  }
+  const tumblr = page(
+    "<html><body><p>Whatever you were looking for doesn't currently exist at this address. Unless you were looking for this error page.</p></body></html>",
+    { status: 404 },
+  );
+  assert.equal(tumblr.status, "placeholder");
+  has(tumblr, "platform_unclaimed");
+  const wp = page(
+    "<html><body><h1>Do you want to register example.wordpress.com?</h1></body></html>",
+  );
+  assert.equal(wp.status, "placeholder");
+  has(wp, "platform_unclaimed");
+  const archived = page(
+    "<html><head><title>example.com</title></head><body><p>This site has been archived or suspended in accordance with our Terms of Service.</p></body></html>",
+    { status: 410 },
+  );
+  assert.equal(archived.status, "suspended");
+  has(archived, "hosting_suspended");
+});
+
+Deno.test("server_default_page: Debian placeholder, Synology, ingress default backend, distro nginx", () => {
+  const cases: [string, number][] = [
+    [
+      "<html><head><title>Placeholder page</title></head><body><h1>Placeholder page</h1><p>The owner of this web site has not put up any web pages yet. Please come back later.</p></body></html>",
+      200,
+    ],
+    [
+      '<html><head><title>Hello! Welcome to Synology Web Station!</title></head><body><p>Web Station has been enabled. To finish setting up your website, please see the "Web Service" section of DSM Help.</p></body></html>',
+      200,
+    ],
+    ["default backend - 404", 404],
+    [
+      "<html><head><title>Welcome to nginx on Debian!</title></head><body><h1>Welcome to nginx on Debian!</h1></body></html>",
+      200,
+    ],
+  ];
+  for (const [html, status] of cases) {
+    const v = page(html, { status });
+    assert.equal(v.status, "placeholder", html);
+    has(v, "server_default_page");
+  }
+});
+
+Deno.test("parking DNS: Sedo US and Namecheap networks, GoDaddy park NS, CashParking, OVH parking", () => {
+  const thin = "<html><head><title>example.com</title></head><body></body></html>";
+  const ipCases: [string, RegExp][] = [
+    ["64.190.63.111", /Sedo/],
+    ["198.54.117.200", /Namecheap/],
+    ["204.11.56.48", /DomainSponsor/],
+  ];
+  for (const [ip, who] of ipCases) {
+    const host = { status: "ok" as const, a: [ip], aaaa: [], cname: [] };
+    const v = page(thin, {}, dnsOk({ apex: host, www: host }));
+    assert.equal(v.status, "parked", ip);
+    assert.match(has(v, "parking_ip").evidence, who);
+  }
+  const nsCases: [string, RegExp][] = [
+    ["park1.secureserver.net", /GoDaddy parked/],
+    ["ns1.cashparking.com", /CashParking/],
+    ["parking1.ovh.net", /OVHcloud/],
+    ["ns2.parklogic.com", /ParkLogic/],
+  ];
+  for (const [ns, who] of nsCases) {
+    const v = page(thin, {}, dnsOk({ ns: [ns] }));
+    assert.equal(v.status, "parked", ns);
+    assert.match(has(v, "parking_ns").evidence, who);
+  }
+  // GoDaddy's ordinary DNS and hosting are not parking.
+  for (const ns of ["ns31.domaincontrol.com", "ns1.secureserver.net"]) {
+    const v = page(businessPage(), {}, dnsOk({ ns: [ns] }));
+    assert.equal(v.status, "live", ns);
+    assert.equal(v.signals.some((s) => s.id === "parking_ns"), false, ns);
+  }
+});
+
+Deno.test("marketplace_redirect: Dynadot, NameSilo, Sav and DomainNameSales sale pages; registrar home is not", () => {
+  const to = (url: string) => {
+    const u = new URL(url);
+    const r = response(businessPage(), { url, host: u.hostname });
+    return run(
+      dnsOk(),
+      responded(r, [{
+        url: "https://example.com/",
+        ip: "203.0.113.10",
+        status: 302,
+        location: url,
+      }]),
+    );
+  };
+  for (
+    const url of [
+      "https://www.dynadot.com/market/user-listings/example.com",
+      "https://www.namesilo.com/marketplace/example.com",
+      "https://www.sav.com/domain/example.com",
+      "https://www.domainnamesales.com/domain/example.com",
+    ]
+  ) {
+    const v = to(url);
+    assert.equal(v.status, "for_sale", url);
+    has(v, "marketplace_redirect");
+  }
+  assert.equal(to("https://www.namesilo.com/").status, "redirect");
+  assert.equal(to("https://www.dynadot.com/domain/whois").status, "redirect");
+});
+
+Deno.test("hard negatives in the new languages: business pages that mention such words stay live", () => {
+  const cases: [string, string][] = [
+    [
+      "pl",
+      localBusiness(
+        "Piekarnia Kowalski",
+        "Pieczemy chleb na zakwasie od 1985 roku. Nasz sklep internetowy: już wkrótce nowa kolekcja tortów, a nowa strona sklepu będzie dostępna wkrótce. Sprzedajemy też domeny? Nie – ale nasz partner oferuje domeny na sprzedaż dla firm.",
+        "ul. Długa 12, 00-238 Warszawa · tel. +48 22 555 01 23 · Godziny otwarcia 7:00–18:00",
+      ),
+    ],
+    [
+      "tr",
+      localBusiness(
+        "Yıldız Emlak",
+        "Satılık daire ve kiralık ofis ilanları. Yeni şubemiz yakında hizmetinizde. Alan adı tescili de yapıyoruz; satılık daire ilanlarımıza göz atın.",
+        "Atatürk Caddesi 45, İzmir · Telefon: +90 232 555 12 34 · info@yildizemlak.example",
+      ),
+    ],
+    [
+      "sv",
+      localBusiness(
+        "Bageriet Solros",
+        "Vi bakar surdegsbröd varje morgon. Vår nya hemsida kommer snart med webbshop. Sidan uppdateras varje vecka.",
+        "Storgatan 12, Uppsala · Telefon 018-55 01 23 · Öppettider 7–18",
+      ),
+    ],
+    [
+      "cs",
+      localBusiness(
+        "WebHost Brno s.r.o.",
+        "Registrace domén, webhosting a správa serverů. Kupte si doménu ještě dnes. Pokud doména expirovala, pomůžeme s obnovou.",
+        "Masarykova 10, Brno · tel. +420 555 123 456 · info@webhost.example",
+      ),
+    ],
+    [
+      "ru",
+      localBusiness(
+        "Кофейня Север",
+        "Свежий кофе и выпечка каждый день. Скоро открытие второй кофейни на набережной. Новый сайт скоро заработает, а пока звоните нам. Сайт обновляется каждую неделю.",
+        "ул. Ленина 5, Казань · телефон +7 843 555-01-23 · Часы работы 8:00–20:00",
+      ),
+    ],
+    [
+      "ja",
+      localBusiness(
+        "山田製作所",
+        "株式会社山田製作所は一九六二年の創業以来、精密金属部品の加工を手がけてまいりました。自動車、医療機器、産業機械など幅広い分野のお客様に高品質な部品をお届けしています。通販サイトは現在準備中です。スポンサーリンク。",
+        "〒150-0002 東京都渋谷区渋谷二丁目 電話 03-5555-0123",
+      ),
+    ],
+    [
+      "zh",
+      localBusiness(
+        "上海明月茶庄",
+        "明月茶庄创立于一九九八年，专营西湖龙井、碧螺春和普洱茶。我们的新网站即将上线，敬请期待新品。欢迎来店品茶，团购及企业礼品请致电咨询。",
+        "地址：上海市静安区南京西路 电话 021-5555-0123 营业时间 9:00-21:00",
+      ),
+    ],
+  ];
+  for (const [lang, html] of cases) {
+    const v = page(html);
+    assert.equal(v.status, "live", `${lang}: ${v.reason} ${JSON.stringify(v.signals)}`);
+    // The phrase is seen, and kept as a weak mention: the substance guard decides.
+    assert.ok(
+      v.signals.some((s) => s.strength === "weak"),
+      `${lang}: expected a weak wording mention, got ${JSON.stringify(v.signals)}`,
+    );
+  }
+});
+
+Deno.test("a Japanese or Chinese business page without spaces is not thin content", () => {
+  const ja = page(
+    "<html><head><title>山田製作所</title></head><body><p>株式会社山田製作所は一九六二年の創業以来、精密金属部品の加工を手がけてまいりました。自動車や医療機器の分野で高品質な部品をお届けしています。</p></body></html>",
+  );
+  assert.equal(ja.status, "live", ja.reason);
+  assert.equal(ja.signals.some((s) => s.id === "thin_content"), false);
+});

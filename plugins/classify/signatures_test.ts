@@ -3,10 +3,10 @@ import { defaultSignatures, expandPageIncludes } from "./signatures.ts";
 
 Deno.test("the shared server default pages are included where page_signatures.json names them", () => {
   const ids = defaultSignatures().pages.map((p) => p.id);
-  assert.equal(ids.length, 52);
+  assert.equal(ids.length, 62);
   // The same order as when the entries lived in page_signatures.json itself.
   assert.deepEqual(ids.slice(14, 16), ["aws_waf", "nginx_welcome"]);
-  assert.deepEqual(ids.slice(31, 33), ["tomcat_default", "directory_listing"]);
+  assert.deepEqual(ids.slice(35, 37), ["nginx_debian_title", "directory_listing"]);
   assert.throws(
     () => expandPageIncludes([{ include: "nope" }], { server_default_pages: [] }),
     /page_signatures\.json entry 0: unknown include "nope"/,
