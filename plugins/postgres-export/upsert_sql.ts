@@ -261,10 +261,12 @@ export function upsertStatements(
   const byKey = new Map<string, Record<string, unknown>>();
   for (const it of items) {
     const key = String(it.key);
-    byKey.delete(key); // the last one wins, in its own place
-    byKey.set(key, it);
+    byKey.set(key, it); // the last one wins
   }
-  const unique = [...byKey.values()];
+  // In key order: two chunks upserting the same keys at once then lock their rows in the same
+  // order and cannot deadlock each other.
+  const unique = [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, it]) => it);
   const perRow = columnDefs(t).length - 1;
   const size = Math.max(1, Math.min(Math.floor(batchSize), Math.floor(MAX_PARAMS / perRow)));
   const out: UpsertStatement[] = [];

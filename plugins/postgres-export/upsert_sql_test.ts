@@ -83,6 +83,22 @@ Deno.test("upsert statements stay within PostgreSQL's 65,534 parameters", () => 
   assert.equal(upsertStatements(wide, items, 500).length, 14, "batchSize still applies");
 });
 
+Deno.test("rows go in key order (the last of a key wins), so concurrent chunks lock rows alike", () => {
+  const items = [
+    { key: "c.com", score: 1 },
+    { key: "a.com", score: 2 },
+    { key: "b.com", score: 3 },
+    { key: "a.com", score: 4 },
+  ];
+  const stmts = upsertStatements(table, items, 2);
+  const rows = stmts.flatMap((s) => {
+    const out: unknown[][] = [];
+    for (let i = 0; i < s.params.length; i += 4) out.push(s.params.slice(i, i + 3));
+    return out;
+  });
+  assert.deepEqual(rows, [["a.com", null, 4], ["b.com", null, 3], ["c.com", null, 1]]);
+});
+
 Deno.test("values: an empty cell is NULL in a number column, dates as UTC", () => {
   assert.equal(value("", "integer"), null);
   assert.equal(value(" ", "numeric"), null);
