@@ -181,8 +181,21 @@ export function jsonWithoutNul(v: unknown): unknown {
   return v;
 }
 
+/**
+ * Epoch values below this are seconds, not milliseconds: in milliseconds they would fall before
+ * March 1973, in seconds they reach to the year 5138.
+ */
+const SECONDS_BELOW = 1e11;
+
+/** An instant (epoch ms) from an ISO date, or epoch seconds or milliseconds (number or digits). */
 function timestamp(v: unknown): number {
-  return typeof v === "number" ? v : typeof v === "string" ? Date.parse(v) : NaN;
+  const n = typeof v === "number"
+    ? v
+    : typeof v === "string" && /^\s*\d{1,13}\s*$/.test(v)
+    ? Number(v)
+    : undefined;
+  if (n !== undefined) return Math.abs(n) < SECONDS_BELOW ? n * 1000 : n;
+  return typeof v === "string" ? Date.parse(v) : NaN;
 }
 
 /** The ranges of PostgreSQL's `integer` and `bigint`. */

@@ -107,6 +107,10 @@ Deno.test("values: an empty cell is NULL in a number column, dates as UTC", () =
   assert.equal(value("2021-04-17T00:00:00Z", "date"), "2021-04-17");
   assert.equal(value(Date.UTC(2027, 0, 2), "timestamptz"), "2027-01-02T00:00:00.000Z");
   assert.equal(value("not a date", "timestamptz"), null);
+  // Epoch seconds (as registries and many APIs give them) are not 1970 in milliseconds.
+  assert.equal(value(1_798_848_000, "timestamptz"), "2027-01-02T00:00:00.000Z");
+  assert.equal(value("1798848000", "date"), "2027-01-02");
+  assert.equal(value(1_798_848_000_000, "timestamptz"), "2027-01-02T00:00:00.000Z");
   assert.equal(value("a\0b", "text"), "ab");
   assert.equal(value({ "k\0": ["x\0"] }, "jsonb"), '{"k":["x"]}', "jsonb as JSON text");
   assert.equal(value(true, "jsonb"), "true");
