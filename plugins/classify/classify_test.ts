@@ -581,6 +581,7 @@ Deno.test("coming soon in the h1 of a full business page is a mention, not a pla
       "Our new online shop is coming soon",
       "Harbor Bakery: our second location is coming soon",
       "Unsere Online-Terminbuchung ist demnächst verfügbar",
+      "Coming soon: online booking",
     ]
   ) {
     const v = page(businessPage(`<h1>${h1}</h1>`));
@@ -616,6 +617,11 @@ Deno.test("phraseIsHeadline: the phrase must be (almost) all of its headline seg
   assert.equal(phraseIsHeadline("Harbor Bakery Portland coming soon", re), false);
   assert.equal(phraseIsHeadline("Our new online shop is coming soon", re), false);
   assert.equal(phraseIsHeadline("Shop: many new products are coming soon", re), false);
+  // After a colon only the last part counts: it says what is coming.
+  assert.equal(phraseIsHeadline("Harbor Bakery: coming soon", re), true);
+  assert.equal(phraseIsHeadline("Coming soon: online booking", re), false);
+  assert.equal(phraseIsHeadline("Coming soon: online booking | Harbor Bakery", re), false);
+  assert.equal(phraseIsHeadline("Coming soon | Harbor Bakery", re), true);
 });
 
 // ---- lead ------------------------------------------------------------------------------

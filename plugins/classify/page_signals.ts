@@ -53,17 +53,20 @@ interface WordingHit {
 }
 
 /** Separators between the parts of a title or headline: `Name | Coming soon`, `Shop: …`. */
-const HEADLINE_PARTS = /\s[|–—·•-]\s|\s*[|–—·•:]\s+|\s*\|\s*/;
+const HEADLINE_PARTS = /\s[|–—·•-]\s|\s*[|–—·•]\s+|\s*\|\s*/;
 /** Words (with a letter) a headline segment may have besides the phrase and still be about it. */
 const HEADLINE_SLACK = 2;
 
 /**
  * True when the phrase makes up its headline segment: at most {@linkcode HEADLINE_SLACK} other
  * words in it. "Coming soon" and "Harbor Bakery – Website coming soon" are about the site; "Our
- * new online shop is coming soon" announces something on a site that exists.
+ * new online shop is coming soon" announces something on a site that exists. After a colon only
+ * the last part counts: "Harbor Bakery: coming soon" is about the site, while "Coming soon:
+ * online booking" introduces what is coming.
  */
 export function phraseIsHeadline(headline: string, pattern: RegExp): boolean {
-  for (const part of headline.split(HEADLINE_PARTS)) {
+  for (const whole of headline.split(HEADLINE_PARTS)) {
+    const part = whole.split(":").map((x) => x.trim()).filter(Boolean).at(-1) ?? "";
     const m = pattern.exec(part);
     if (!m) continue;
     const rest = (part.slice(0, m.index) + " " + part.slice(m.index + m[0].length))
