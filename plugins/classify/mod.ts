@@ -8,6 +8,7 @@ import { definePlugin, type Item } from "@sluice/sdk";
 import { MetricTally } from "@sluice/sdk/metrics_tally.ts";
 import type { DnsResult, HttpProbeResult } from "@sluice/sdk/net/types.ts";
 import { classifyWebsite } from "./decide.ts";
+import { leadReason } from "./lead_reason.ts";
 import { defaultSignatures } from "./signatures.ts";
 import { LEAD_STATUSES, type WebsiteStatus, type WebsiteVerdict } from "./types.ts";
 
@@ -81,7 +82,7 @@ export function classifyItems(items: Item[], config: Config = {}): Item[] {
     }
     const lead = leadStatuses.has(website.status);
     const lead_reason = lead
-      ? `${website.status.replace("_", " ")}: ${website.reason}`
+      ? leadReason(website, ((item.dns as DnsResult | undefined)?.mx?.length ?? 0) > 0)
       : website.status === "unknown"
       ? `not a lead: no verdict: ${website.reason}`
       : `not a lead: ${website.status}: ${website.reason}`;

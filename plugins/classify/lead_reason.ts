@@ -1,0 +1,74 @@
+/**
+ * `lead_reason` of a lead in plain words, for the sales list: what a visitor of the domain finds
+ * (one sentence per status) and the one piece of evidence that decided it, without signature ids,
+ * URL lists or error kinds. The technical account stays in `website.reason` and
+ * `website.signals`.
+ * @module
+ */
+import type { Signal, WebsiteStatus, WebsiteVerdict } from "./types.ts";
+
+/** What a visitor finds, per lead status. */
+const SENTENCES: Partial<Record<WebsiteStatus, string>> = {
+  no_dns: "No website: the domain is not set up (it does not resolve)",
+  no_address: "No website: the domain is registered but points to no web server",
+  unreachable: "No website: no web server answers at the domain",
+  http_error: "No working website: the domain only shows error pages",
+  parked: "No website: the domain shows a parking page with ads",
+  for_sale: "No website: the domain is offered for sale",
+  placeholder: "No website yet: the domain shows a placeholder page",
+  suspended: "No website: the hosting is suspended or expired",
+};
+
+/** Signals whose evidence is technical detail (URLs, error kinds, DNS codes), not for a rep. */
+const TECHNICAL = new Set(["connection_failed", "broken_http", "http_status", "nxdomain"]);
+
+/** Signature ids after a quoted match: `"…" (parked_en, en)`, `"…" (adblockkey)`. */
+const SIGNATURE_ID = /" \([^()"]+\)/g;
+
+/** What a fingerprint's place on the page reads as. */
+const WHERE: Record<string, string> = {
+  title: "the page title is",
+  text: "the page says",
+  headline: "the headline says",
+};
+
+/**
+ * A signal's evidence in plain words: no signature ids, `Wix: the page says "…"`, no page code
+ * (`cPanel page`).
+ */
+export function plainEvidence(evidence: string): string {
+  return evidence
+    .replace(SIGNATURE_ID, '"')
+    .replace(/^([^:"]+): html matches ".*"$/, "$1 page")
+    .replace(/^([^:"]+): (title|text|headline) matches "/, (_m, svc, w) => `${svc}: ${WHERE[w]} "`)
+    .replace(/^(text|headline) says "/, (_m, w) => `${WHERE[w]} "`)
+    .replace(/^weak phrases together: /, "the page says ")
+    .replace(/^weak phrase (.*) with \w+ DNS evidence$/, "the page says $1");
+}
+
+/** The signal that decided the verdict: the first strong one pointing to its status. */
+function decidingSignal(website: WebsiteVerdict): Signal | undefined {
+  return website.signals.find((s) => s.status === website.status && s.strength === "strong");
+}
+
+/** `lead_reason` of an item classify made a lead. */
+export function leadReason(website: WebsiteVerdict, hasMail: boolean): string {
+  const sentence = SENTENCES[website.status] ?? `No working website (${website.status})`;
+  if (website.status === "unreachable" && website.timedOut) {
+    return "No website found: the domain's web server did not answer in time (it may only be " +
+      "down for a while)";
+  }
+  if (website.status === "no_address" && hasMail) {
+    return `${sentence}; it does receive e-mail`;
+  }
+  if (website.status === "http_error" && website.httpStatus) {
+    return `${sentence} (HTTP ${website.httpStatus})`;
+  }
+  const s = decidingSignal(website);
+  if (!s || TECHNICAL.has(s.id) || s.id === "no_address") return sentence;
+  if (s.id === "marketplace_redirect") {
+    const market = /\(([^()]+)\)$/.exec(s.evidence)?.[1];
+    return market ? `${sentence} on ${market}` : sentence;
+  }
+  return `${sentence} (${plainEvidence(s.evidence)})`;
+}

@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import type { Item } from "@sluice/sdk";
+import { classifyItems } from "./mod.ts";
+import { dnsOk, failed, responded, response } from "./test_support.ts";
+import type { WebsiteVerdict } from "./types.ts";
+
+const D = "example.com";
+
+function lead(item: Partial<Item>): { reason: string; website: WebsiteVerdict } {
+  const [out] = classifyItems([{ key: D, domain: D, ...item } as Item]);
+  assert.equal(out.lead, true, `a lead: ${out.lead_reason}`);
+  return { reason: String(out.lead_reason), website: out.website as WebsiteVerdict };
+}
+const pageLead = (html: string, dns = dnsOk()) => lead({ dns, http: responded(response(html)) });
+
+Deno.test("lead_reason says in plain words why there is no website, without signature ids or URLs", () => {
+  const cases: [string, { reason: string; website: WebsiteVerdict }, string][] = [
+    [
+      "nxdomain",
+      lead({ dns: { ...dnsOk(), status: "nxdomain" } }),
+      "No website: the domain is not set up (it does not resolve)",
+    ],
+    [
+      "refused",
+      lead({ dns: dnsOk(), http: failed(["refused", "refused", "refused", "refused"]) }),
+      "No website: no web server answers at the domain",
+    ],
+    [
+      "timed out",
+      lead({ dns: dnsOk(), http: failed(["timeout", "timeout"]) }),
+      "No website found: the domain's web server did not answer in time (it may only be down for a while)",
+    ],
+    [
+      "no address, mail",
+      lead({
+        dns: {
+          ...dnsOk(),
+          apex: { status: "ok", a: [], aaaa: [], cname: [] },
+          www: { status: "ok", a: [], aaaa: [], cname: [] },
+          mx: [{ exchange: "mx.example.net", priority: 10 }],
+        },
+      }),
+      "No website: the domain is registered but points to no web server; it does receive e-mail",
+    ],
+    [
+      "nginx",
+      pageLead(
+        "<html><head><title>Welcome to nginx!</title></head><body><h1>Welcome to nginx!</h1></body></html>",
+      ),
+      'No website yet: the domain shows a placeholder page (nginx: the page title is "Welcome to nginx!")',
+    ],
+    [
+      "for sale",
+      pageLead("<html><body><h1>example.com is for sale</h1></body></html>"),
+      'No website: the domain is offered for sale (the headline says "is for sale")',
+    ],
+    [
+      "error",
+      lead({
+        dns: dnsOk(),
+        http: responded(
+          response("<html><body><h1>Internal error</h1></body></html>", { status: 500 }),
+        ),
+      }),
+      "No working website: the domain only shows error pages (HTTP 500)",
+    ],
+  ];
+  for (const [name, { reason, website }, want] of cases) {
+    if (want) assert.equal(reason, want, `${name}: ${website.reason}`);
+    assert.doesNotMatch(
+      reason,
+      /\([a-z0-9]+_[a-z0-9_]+[,)]|https?:\/\/|refused;|NXDOMAIN/,
+      `${name}: ${reason}`,
+    );
+    assert.match(reason, /^No (working )?website/, name);
+    assert.notEqual(website.reason, reason, `${name}: website.reason keeps the technical account`);
+  }
+});
+
+Deno.test("lead_reason names the marketplace of a for-sale redirect, not its URL", () => {
+  const market = response("<html><body>Buy this domain</body></html>", {
+    host: "www.hugedomains.com",
+    url: "https://www.hugedomains.com/domain_profile.cfm?d=example",
+  });
+  const { reason } = lead({
+    dns: dnsOk(),
+    http: responded(market, [{
+      url: "https://example.com/",
+      ip: "192.0.2.1",
+      status: 302,
+      location: market.url,
+    }]),
+  });
+  assert.equal(reason, "No website: the domain is offered for sale on HugeDomains");
+});
