@@ -24,7 +24,7 @@ export interface Mx {
 /** Parsed SPF record. */
 export interface Spf {
   record: string;
-  /** `include:` domains and a `redirect=` target, in order. */
+  /** `include:` domains, then the `redirect=` target when it applies (no `all` in the record). */
   includes: string[];
   /** The `all` qualifier (`-all`, `~all`, `?all`, `+all`) when present. */
   all?: string;
@@ -93,14 +93,17 @@ export function parseSpf(txt: string[]): Spf | undefined {
   const record = spf[0].trim();
   const includes: string[] = [];
   let all: string | undefined;
+  let redirect: string | undefined;
   for (const term of record.split(/\s+/).slice(1)) {
     const inc = /^[+?~-]?include:(.+)$/i.exec(term);
     if (inc) includes.push(bare(inc[1]));
     const red = /^redirect=(.+)$/i.exec(term);
-    if (red) includes.push(bare(red[1]));
+    if (red) redirect ??= bare(red[1]);
     const a = /^([+?~-]?)all$/i.exec(term);
     if (a) all = `${a[1] || "+"}all`;
   }
+  // A redirect= applies only when the record has no "all" mechanism (RFC 7208 6.1).
+  if (redirect !== undefined && all === undefined) includes.push(redirect);
   const out: Spf = { record, includes };
   if (all) out.all = all;
   if (spf.length > 1) out.multiple = true;

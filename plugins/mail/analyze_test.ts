@@ -38,6 +38,12 @@ Deno.test("SPF includes, redirect, all qualifier, multiple records", () => {
   assert.deepEqual(parseSpf(["v=spf1 a mx redirect=_spf.Example.NET."])?.includes, [
     "_spf.example.net",
   ]);
+  // With an "all" mechanism the redirect never applies (RFC 7208 6.1), whatever the order.
+  assert.deepEqual(
+    parseSpf(["v=spf1 redirect=_spf.google.com include:spf.protection.outlook.com -all"])
+      ?.includes,
+    ["spf.protection.outlook.com"],
+  );
   assert.equal(parseSpf(["v=spf1 -all", "v=spf1 mx -all"])?.multiple, true);
   assert.equal(parseSpf(["v=spf10 nope", "hello"]), undefined);
 });
