@@ -124,7 +124,9 @@ export default definePlugin<Config, State>({
     }
     const limit = Math.min(config.concurrency ?? 8, network.concurrency);
     const tally = new MetricTally();
-    const domainOf = (item: Item) => String(item.domain ?? item.key).toLowerCase();
+    // A fully qualified name (`example.de.`) asks for the same domain.
+    const domainOf = (item: Item) =>
+      String(item.domain ?? item.key).trim().toLowerCase().replace(/\.$/, "");
     // The cache is read and written once per call, not once per domain.
     const cached = await state.cache.getMany(items.map(domainOf));
     const fresh: [string, RdapResult][] = [];

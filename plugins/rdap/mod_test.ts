@@ -172,3 +172,19 @@ Deno.test("rdap: an unreachable bootstrap passes items as unknown instead of fai
   }
   assert.ok(logs.some((l) => /items pass with rdap.status unknown/.test(l.msg)));
 });
+
+Deno.test("rdap: a domain written with a trailing dot or in upper case is the same domain", async () => {
+  await using w = await world({
+    tlds: ["de"],
+    domains: { "mueller-bau.de": { registered: "2009-05-01T00:00:00Z" } },
+  });
+  const { items } = await runPlugin({
+    dir,
+    network: w.network,
+    config: { perSecond: 50 },
+    items: [{ key: "a", domain: "Mueller-Bau.DE." }],
+  });
+  const rdap = items[0].rdap as { status: string; registered?: string };
+  assert.equal(rdap.status, "ok", JSON.stringify(rdap));
+  assert.equal(rdap.registered, "2009-05-01T00:00:00.000Z");
+});
