@@ -233,6 +233,10 @@ export function value(v: unknown, type: ColumnType): unknown {
 
     case "numeric":
     case "double precision": {
+      // Decimal text goes to a numeric column as written: every digit kept (12345678901234567.89).
+      if (type === "numeric" && typeof v === "string" && /^\s*[-+]?(\d+\.?\d*|\.\d+)\s*$/.test(v)) {
+        return v.trim();
+      }
       const n = typeof v === "number"
         ? v
         : typeof v === "string" && v.trim() !== ""

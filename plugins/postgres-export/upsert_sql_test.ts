@@ -104,6 +104,8 @@ Deno.test("values: an empty cell is NULL in a number column, dates as UTC", () =
   assert.equal(value(" ", "numeric"), null);
   assert.equal(value("42", "integer"), 42);
   assert.equal(value(72.5, "numeric"), "72.5");
+  assert.equal(value(" 12345678901234567.89 ", "numeric"), "12345678901234567.89", "every digit");
+  assert.equal(value("1e3", "numeric"), "1000");
   assert.equal(value("2021-04-17T00:00:00Z", "date"), "2021-04-17");
   assert.equal(value(Date.UTC(2027, 0, 2), "timestamptz"), "2027-01-02T00:00:00.000Z");
   assert.equal(value("not a date", "timestamptz"), null);
