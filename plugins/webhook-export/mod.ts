@@ -9,14 +9,11 @@
  */
 import { definePlugin } from "@sluice/sdk";
 import { ApiClient, type ApiRequest, type ApiResponse, redact } from "@sluice/sdk/api/client.ts";
-import { HttpStatusError } from "@sluice/sdk/api/retry.ts";
+import { DEFAULT_MAX_RETRY_AFTER_MS, HttpStatusError } from "@sluice/sdk/api/retry.ts";
 import { ApiMetrics } from "@sluice/sdk/api/api_metrics.ts";
 import { createNetRequester } from "@sluice/sdk/api/net_requester.ts";
 import { SIGNATURE_HEADER, signBody } from "@sluice/sdk/api/signature.ts";
 import { type Column, type ColumnSpec, parseColumns, pick } from "@sluice/sdk/sink/columns.ts";
-
-/** A `Retry-After` longer than this fails the batch at once (the retry helper's default). */
-const MAX_RETRY_AFTER_MS = 120_000;
 
 interface Config {
   url: string;
@@ -199,7 +196,7 @@ export default definePlugin<Config, State>({
           let why = e.message.replaceAll(redact(config.url), `${state.origin}/…`);
           if (e instanceof HttpStatusError) {
             why += said(state.answers.get(req), config.url);
-            if ((e.retryAfterMs ?? 0) > MAX_RETRY_AFTER_MS) {
+            if ((e.retryAfterMs ?? 0) > DEFAULT_MAX_RETRY_AFTER_MS) {
               why += `; it asked to wait ${Math.round(e.retryAfterMs! / 1000)} s (Retry-After), ` +
                 `longer than a batch waits (2 minutes): the engine retries the chunk later`;
             }

@@ -44,6 +44,9 @@ export function parseRetryAfter(
   return Math.max(0, at - nowMs);
 }
 
+/** The longest `Retry-After` {@linkcode retry} waits for by default (2 minutes). */
+export const DEFAULT_MAX_RETRY_AFTER_MS = 120_000;
+
 /** Options of {@linkcode retry}. */
 export interface RetryOptions {
   /** Total attempts including the first (default 4). */
@@ -52,7 +55,7 @@ export interface RetryOptions {
   baseMs?: number;
   /** Backoff cap, ms (default 30 000). */
   maxMs?: number;
-  /** A `Retry-After` longer than this stops retrying (default 120 000 ms). */
+  /** A `Retry-After` longer than this stops retrying (default {@linkcode DEFAULT_MAX_RETRY_AFTER_MS}). */
   maxRetryAfterMs?: number;
   /** Random in [0,1) for jitter (default `Math.random`). */
   random?: () => number;
@@ -98,7 +101,7 @@ export async function retry<T>(
   const attempts = Math.max(1, Math.floor(options.attempts ?? 4));
   const retryOn = options.retryOn ?? defaultRetryOn;
   const wait = options.sleep ?? realSleep;
-  const maxAfter = options.maxRetryAfterMs ?? 120_000;
+  const maxAfter = options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
   for (let attempt = 1;; attempt++) {
     if (options.signal?.aborted) throw options.signal.reason;
     try {
