@@ -210,13 +210,6 @@ function headerOf(cells: string[], config: Config, ref: string): Header {
         "send Content-Type: text/csv for csv-source)",
     );
   }
-  if (config.domainColumn === undefined && config.requireDomain !== false) {
-    const none = prepareHeader(cells, { canonical: config.canonicalHeaders });
-    if (!none.domainColumns.length) {
-      const bare = headerlessHeader(cells);
-      if (bare) return bare;
-    }
-  }
   let header: Header;
   try {
     header = prepareHeader(cells, {
@@ -227,6 +220,10 @@ function headerOf(cells: string[], config: Config, ref: string): Header {
     throw new InputError(`${ref}: ${(e as Error).message}`);
   }
   if (!header.domainColumns.length && config.requireDomain !== false) {
+    // No website column (and none named by with.domainColumn, which would have one): the line
+    // may be data of a list without a header.
+    const bare = headerlessHeader(cells);
+    if (bare) return bare;
     // No column is a known field: the line read as the header may be a title above it.
     const title = header.fields.some(isKnownField)
       ? ""
