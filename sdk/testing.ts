@@ -19,7 +19,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type {
   FinishResult,
   Item,
@@ -33,6 +33,8 @@ import type {
 import { type PluginBasics, readPluginBasics } from "./runtime/manifest_reader.ts";
 import { type SandboxLogEntry, SandboxProcess } from "./runtime/sandbox_process.ts";
 import { SandboxError } from "./runtime/sandbox_error.ts";
+import { isNotCached } from "./runtime/death.ts";
+import { cacheEntryDependencies } from "./runtime/dependency_cache.ts";
 
 export { SandboxError, type SandboxErrorKind } from "./runtime/sandbox_error.ts";
 export type { SandboxLogEntry } from "./runtime/sandbox_process.ts";
@@ -63,6 +65,11 @@ export interface PluginTestOptions {
   hostConfig?: string;
   /** DENO_DIR for the plugin process; default: the host's. */
   denoDir?: string;
+  /**
+   * npm registry the host caches the plugin's npm dependencies from when they are not in
+   * DENO_DIR yet (NPM_CONFIG_REGISTRY); default: the host's setting.
+   */
+  npmRegistry?: string;
   /** What the plugin sees as `ctx.run` besides its stage; default id `test-run`. */
   run?: { id?: string; pipeline?: string; startedAt?: number };
 }
@@ -143,14 +150,15 @@ export async function openPlugin(opts: PluginTestOptions): Promise<PluginHarness
   const logs: SandboxLogEntry[] = [];
   const metrics: Record<string, number> = {};
   let proc: SandboxProcess;
-  try {
-    proc = await SandboxProcess.start({
+  const start = () =>
+    SandboxProcess.start({
       pluginDir: dir,
       entry: manifest.entry,
       permissions: opts.permissions ?? manifest.permissions,
       memoryMb: opts.memoryMb ?? 256,
       hostConfig: opts.hostConfig ?? DEFAULT_HOST_CONFIG,
       denoDir: opts.denoDir,
+      npmRegistry: opts.npmRegistry,
       startTimeoutMs: opts.timeoutMs,
       init: {
         config: opts.config ?? {},
@@ -165,6 +173,20 @@ export async function openPlugin(opts: PluginTestOptions): Promise<PluginHarness
       onMetric: (kind, name, value) => {
         metrics[name] = kind === "count" ? (metrics[name] ?? 0) + value : value;
       },
+    });
+  try {
+    proc = await start().catch(async (err) => {
+      // As the server does: the host fills Deno's cache (the sandbox never downloads), once.
+      if (!isNotCached(err)) throw err;
+      await cacheEntryDependencies({
+        entryPath: join(dir, manifest.entry),
+        pluginDir: dir,
+        label: `${manifest.name}@${manifest.version}`,
+        hostConfig: opts.hostConfig ?? DEFAULT_HOST_CONFIG,
+        denoDir: opts.denoDir,
+        npmRegistry: opts.npmRegistry,
+      });
+      return await start();
     });
   } catch (err) {
     if (tempData) await Deno.remove(dataDir, { recursive: true }).catch(() => {});

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { openPlugin, readAll, runPlugin, SandboxError } from "./testing.ts";
+import { startFakeRegistry } from "../testing/npm_registry_fake.ts";
 
 const plugin = (name: string) => new URL(`../core/sandbox/testdata/${name}/`, import.meta.url);
 
@@ -69,4 +70,41 @@ Deno.test("runPlugin: a refused permission says to ask for it in plugin.json, no
   assert.match(err.message, /Requires net access to "127\.0\.0\.1:18999" \(at mod\.ts:\d+:\d+\)/);
   assert.match(err.message, /plugin\.json does not ask for this: .*add it to "permissions"/);
   assert.doesNotMatch(err.message, /run again with/);
+});
+
+Deno.test("runPlugin caches a plugin's npm dependencies on the host when DENO_DIR lacks them", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "sluice_sdk_cache_" });
+  const registry = await startFakeRegistry("sluice-tiny-dep", "1.0.0", [
+    {
+      path: "package.json",
+      text: JSON.stringify({ name: "sluice-tiny-dep", version: "1.0.0", main: "index.js" }),
+    },
+    { path: "index.js", text: "exports.shout = (s) => String(s).toUpperCase() + '!';\n" },
+  ]);
+  try {
+    const dir = `${tmp}/needs-npm`;
+    await Deno.mkdir(dir);
+    await Deno.writeTextFile(
+      `${dir}/plugin.json`,
+      JSON.stringify({ name: "needs-npm", version: "1.0.0", kind: "transform" }),
+    );
+    await Deno.writeTextFile(
+      `${dir}/mod.ts`,
+      `import { definePlugin } from "@sluice/sdk";
+import { shout } from "npm:sluice-tiny-dep@1.0.0";
+export default definePlugin({ process: (items) => items.map((i) => ({ ...i, loud: shout(i.key) })) });
+`,
+    );
+    const { items } = await runPlugin({
+      dir,
+      items: [{ key: "a" }],
+      denoDir: `${tmp}/deno_dir`,
+      npmRegistry: registry.url,
+    });
+    assert.deepEqual(items, [{ key: "a", loud: "A!" }]);
+    assert.ok(registry.requests() >= 2, "the record and the tarball were fetched");
+  } finally {
+    await registry.close();
+    await Deno.remove(tmp, { recursive: true });
+  }
 });

@@ -1,10 +1,12 @@
 /**
  * Host-side caching of a plugin's dependencies. Plugin processes run with `--cached-only` and
- * never download, so the installer calls {@linkcode ensureCached} once per installed version.
+ * never download, so the installer calls {@linkcode ensureCached} once per installed version,
+ * and the sandbox executor calls it when a process could not load an uncached dependency.
  * @module
  */
 import { join } from "node:path";
 import type { ResolvedPlugin } from "../plugins/manifest.ts";
+import { cacheEntryDependencies } from "../../sdk/runtime/dependency_cache.ts";
 import { DEFAULT_HOST_CONFIG } from "./executor.ts";
 
 /** Options of {@linkcode ensureCached}. */
@@ -26,35 +28,18 @@ export interface EnsureCachedOptions {
  * `deno cache`, without running plugin code. Remote `https:` imports are refused, as in the
  * sandbox. Throws an Error naming the plugin and Deno's complaint when caching fails.
  */
-export async function ensureCached(
+export function ensureCached(
   plugin: Pick<ResolvedPlugin, "dir" | "manifest">,
   opts: EnsureCachedOptions = {},
 ): Promise<void> {
-  const entry = join(plugin.dir, plugin.manifest.entry);
-  const env: Record<string, string> = {};
-  if (opts.denoDir) env.DENO_DIR = opts.denoDir;
-  if (opts.npmRegistry) env.NPM_CONFIG_REGISTRY = opts.npmRegistry;
-  const out = await new Deno.Command(opts.denoPath ?? Deno.execPath(), {
-    args: [
-      "cache",
-      "--no-lock",
-      "--deny-import",
-      `--config=${opts.hostConfig ?? DEFAULT_HOST_CONFIG}`,
-      entry,
-    ],
-    env: { ...env, NO_COLOR: "1" },
-    cwd: plugin.dir,
-    stdout: "piped",
-    stderr: "piped",
+  return cacheEntryDependencies({
+    entryPath: join(plugin.dir, plugin.manifest.entry),
+    pluginDir: plugin.dir,
+    label: `${plugin.manifest.name}@${plugin.manifest.version}`,
+    hostConfig: opts.hostConfig ?? DEFAULT_HOST_CONFIG,
+    denoPath: opts.denoPath,
+    denoDir: opts.denoDir,
+    npmRegistry: opts.npmRegistry,
     signal: opts.signal,
-  }).output();
-  if (!out.success) {
-    const text = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-6).join(" | ");
-    throw new Error(
-      `could not cache the dependencies of plugin ${plugin.manifest.name}@` +
-        `${plugin.manifest.version} (${entry}): ${text || `deno cache exited ${out.code}`}. ` +
-        "Check that its imports are npm: packages or files in its folder and that the npm " +
-        "registry is reachable",
-    );
-  }
+  });
 }

@@ -29,6 +29,8 @@ import { PluginError, runInfo } from "../engine/executor.ts";
 import { type PoolUser, SharedPool } from "./pool.ts";
 import { describeStage, toPluginError } from "./errors.ts";
 import { SandboxError } from "../../sdk/runtime/sandbox_error.ts";
+import { isNotCached } from "../../sdk/runtime/death.ts";
+import { ensureCached } from "./ensure_cached.ts";
 import { activeTraceparent, formatTraceparent } from "../telemetry/tracing.ts";
 import type { RawChunk } from "../store/store.ts";
 
@@ -141,6 +143,8 @@ export class SandboxExecutor implements StageExecutor {
   #dirs = new Set<string>();
   /** The folder of every process's inbox (see ProcessGroup), made on first use. */
   #inboxRoot?: Promise<string>;
+  /** Host-side `deno cache` of a plugin folder's npm dependencies, at most one at a time each. */
+  #caching = new Map<string, Promise<void>>();
 
   constructor(opts: SandboxExecutorOptions = {}) {
     this.#opts = opts;
@@ -174,6 +178,7 @@ export class SandboxExecutor implements StageExecutor {
         { ...this.#opts, hostConfig },
         (proc, idle) => this.#onIdle(group!, proc, idle),
         () => this.#inboxRoot ??= makeInboxRoot(),
+        () => this.#cacheDependencies(spec, hostConfig),
       );
       this.#groups.set(key, group);
     }
@@ -206,6 +211,37 @@ export class SandboxExecutor implements StageExecutor {
     const root = await this.#inboxRoot?.catch(() => undefined);
     if (root) await Deno.remove(root, { recursive: true }).catch(() => {});
     this.#inboxRoot = undefined;
+  }
+
+  /**
+   * Fills the Deno cache with what the plugin's entry imports, on the host (the sandbox never
+   * downloads). Called when a process could not load because a dependency was not cached: a
+   * first-party plugin on a fresh machine (`deno install` caches the repo's pinned packages but
+   * not every registry record a sandbox resolving without the lockfile needs), or a cache that
+   * was cleared after an install. Runs no plugin code.
+   */
+  #cacheDependencies(spec: StageSpec, hostConfig: string): Promise<void> {
+    const key = spec.plugin.dir;
+    let job = this.#caching.get(key);
+    if (!job) {
+      const { name, version } = spec.plugin.manifest;
+      this.#opts.log?.({
+        level: "info",
+        msg: `caching the npm dependencies of plugin ${name}@${version} (first use here)`,
+        runId: spec.runId,
+        stageId: spec.stageId,
+        source: "plugin",
+        pid: 0,
+      });
+      job = ensureCached(spec.plugin, {
+        denoPath: this.#opts.denoPath,
+        denoDir: this.#opts.denoDir,
+        hostConfig,
+        npmRegistry: this.#opts.npmRegistry,
+      }).finally(() => this.#caching.delete(key));
+      this.#caching.set(key, job);
+    }
+    return job;
   }
 
   #onIdle(group: ProcessGroup, proc: SandboxProcess, idle: boolean): void {
@@ -330,6 +366,7 @@ class ProcessGroup {
     opts: Options,
     onIdle: (proc: SandboxProcess, idle: boolean) => void,
     inboxRoot: () => Promise<string>,
+    cacheDependencies: () => Promise<void>,
   ) {
     const plugin = spec.plugin.manifest.name;
     this.inbox = spec.inputText !== undefined;
@@ -359,50 +396,69 @@ class ProcessGroup {
           runId: first?.runId ?? spec.runId,
           stageId: first?.stageId ?? spec.stageId,
         };
-        const holder = { tag };
+        // Log lines can arrive while the process loads, before it is known here.
+        const holder: { tag: ProcessTag; proc?: SandboxProcess } = { tag };
         // Readable by this process only; it holds the input files of the runs it serves.
         const inbox = this.inbox
           ? await Deno.makeTempDir({ dir: await inboxRoot(), prefix: "p-" })
           : undefined;
         const removeInbox = () =>
           inbox ? Deno.remove(inbox, { recursive: true }).catch(() => {}) : Promise.resolve();
-        const p = await SandboxProcess.start({
-          denoPath: opts.denoPath,
-          denoDir: opts.denoDir,
-          npmRegistry: opts.npmRegistry,
-          hostConfig: opts.hostConfig,
-          pluginDir: spec.plugin.dir,
-          entry: spec.plugin.manifest.entry,
-          permissions: spec.permissions,
-          memoryMb: spec.memoryMb,
-          dataDir: spec.dataDir,
-          inputFile: this.inputFile,
-          inputDir: inbox,
-          startTimeoutMs: opts.startTimeoutMs,
-          maxLineBytes: opts.maxLineBytes,
-          signal,
-          onLog: (e) => {
-            const t = this.tags.get(p) ?? holder.tag;
-            opts.log?.({ ...e, runId: t.runId, stageId: t.stageId });
-          },
-          onMetric: (kind, name, value) => {
-            const t = this.tags.get(p) ?? holder.tag;
-            opts.metric?.({ runId: t.runId, stageId: t.stageId, plugin, kind, name, value });
-          },
+        const tagOf = () => (holder.proc && this.tags.get(holder.proc)) ?? holder.tag;
+        const start = () =>
+          SandboxProcess.start({
+            denoPath: opts.denoPath,
+            denoDir: opts.denoDir,
+            npmRegistry: opts.npmRegistry,
+            hostConfig: opts.hostConfig,
+            pluginDir: spec.plugin.dir,
+            entry: spec.plugin.manifest.entry,
+            permissions: spec.permissions,
+            memoryMb: spec.memoryMb,
+            dataDir: spec.dataDir,
+            inputFile: this.inputFile,
+            inputDir: inbox,
+            startTimeoutMs: opts.startTimeoutMs,
+            maxLineBytes: opts.maxLineBytes,
+            signal,
+            onLog: (e) => {
+              const t = tagOf();
+              opts.log?.({ ...e, runId: t.runId, stageId: t.stageId });
+            },
+            onMetric: (kind, name, value) => {
+              const t = tagOf();
+              opts.metric?.({ runId: t.runId, stageId: t.stageId, plugin, kind, name, value });
+            },
+          });
+        const started: SandboxProcess = await start().catch(async (err) => {
+          if (!isNotCached(err)) throw err;
+          // The host fills the cache (the sandbox never downloads), then the process starts again.
+          try {
+            await cacheDependencies();
+          } catch (cacheErr) {
+            throw new SandboxError(
+              "load",
+              `${(err as Error).message}. Sluice tried to cache them and could not: ` +
+                (cacheErr as Error).message,
+              { cause: cacheErr },
+            );
+          }
+          return await start();
         }).catch(async (err) => {
           await removeInbox();
           throw err;
         });
-        this.tags.set(p, tag);
-        this.hasFinish = p.hasFinish;
-        if (inbox) this.inboxes.set(p, inbox);
-        this.#all.add(p);
-        p.exited.finally(() => {
-          this.#all.delete(p);
+        holder.proc = started;
+        this.tags.set(started, tag);
+        this.hasFinish = started.hasFinish;
+        if (inbox) this.inboxes.set(started, inbox);
+        this.#all.add(started);
+        started.exited.finally(() => {
+          this.#all.delete(started);
           return removeInbox();
         });
         opts.onInstance?.({ ...tag, plugin, event: "started" });
-        return p;
+        return started;
       },
     });
   }

@@ -12,6 +12,14 @@ const OOM = /out of memory|heap limit|allocation failed/i;
 const PERMISSION = /NotCapable|PermissionDenied|Requires \w+ access|requires unscoped/;
 const NOT_CACHED = /--cached-only|not found in cache|not in cache|not cached/i;
 
+/**
+ * True when `err` is a plugin entry that could not load because a dependency is not in the
+ * Deno cache (the host can fill the cache and start the process again).
+ */
+export function isNotCached(err: unknown): boolean {
+  return err instanceof SandboxError && err.kind === "load" && NOT_CACHED.test(err.message);
+}
+
 /** Keeps the last lines of a process's stderr and what they revealed. */
 export class StderrTail {
   /** The last lines, oldest first. */
