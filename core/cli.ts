@@ -11,7 +11,7 @@ import { openContext } from "./cli/context.ts";
 import { type CliIO, runCommand, runsCommand } from "./cli/run_command.ts";
 import { serveCommand, workerCommand } from "./cli/serve_command.ts";
 import { migrateCommand } from "./cli/migrate_command.ts";
-import { closest } from "./config/suggest.ts";
+import { closest } from "../sdk/text/suggest.ts";
 import { configArgsError } from "./config/config_command.ts";
 
 const USAGE = `sluice — plugin-based automation server

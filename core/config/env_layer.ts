@@ -5,7 +5,7 @@
  */
 import type { ConfigProblem, ConfigSource } from "./errors.ts";
 import { CONFIG_KEYS, envNameFor, type EnvParser, type MaskKind } from "./keys.ts";
-import { closest } from "./suggest.ts";
+import { closest } from "../../sdk/text/suggest.ts";
 
 /** What the environment contributes. */
 export interface EnvLayer {

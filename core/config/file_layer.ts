@@ -6,7 +6,7 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import type { ConfigProblem, ConfigSource } from "./errors.ts";
 import { CONFIG_KEYS } from "./keys.ts";
-import { closest } from "./suggest.ts";
+import { closest } from "../../sdk/text/suggest.ts";
 
 /** What one configuration file contributes. */
 export interface FileLayer {

@@ -10,8 +10,11 @@ import {
   type Column,
   type ColumnSpec,
   columnValue,
+  EMPTY_COLUMN_CONSEQUENCE,
   parseColumns,
+  watchColumns,
 } from "@sluice/sdk/sink/columns.ts";
+import type { FieldPathWatch } from "@sluice/sdk/text/field_hints.ts";
 import { finalizeParts, resolveOutputPath, writePart } from "@sluice/sdk/sink/part_files.ts";
 import { parseSort, type SortKey, type SortSpec, sortValues } from "@sluice/sdk/sink/sort_rows.ts";
 import { keyedLine, keyedRows } from "@sluice/sdk/sink/keyed_rows.ts";
@@ -33,6 +36,8 @@ interface State {
   file: string;
   columns: Column[];
   sort: SortKey[];
+  /** Logs a column or sort path no item has while a close name is there (a typo), once. */
+  watch: FieldPathWatch;
 }
 
 /** Columns used when the stage names none. */
@@ -60,6 +65,8 @@ export default definePlugin<Config, State>({
         `csv-export: with.delimiter must be one character other than a quote or newline`,
       );
     }
+    const columns = parseColumns(config.columns ?? DEFAULT_COLUMNS);
+    const sort = parseSort(config.sort);
     return {
       file: resolveOutputPath({
         dataDir,
@@ -67,13 +74,15 @@ export default definePlugin<Config, State>({
         path: config.path,
         defaultName: "leads.csv",
       }),
-      columns: parseColumns(config.columns ?? DEFAULT_COLUMNS),
-      sort: parseSort(config.sort),
+      columns,
+      sort,
+      watch: watchColumns("csv-export", columns, sort),
     };
   },
-  async process(items, { config, state, chunk, metrics, run }) {
+  async process(items, { config, state, chunk, metrics, run, log }) {
     const leadsOnly = config.leadsOnly ?? true;
     const chosen = leadsOnly ? items.filter((i: Item) => i.lead === true) : items;
+    for (const hint of state.watch.check(chosen, EMPTY_COLUMN_CONSEQUENCE)) log.warn(hint);
     const rows = chosen.map((i) => state.columns.map((c) => cellText(columnValue(i, c))));
     const delimiter = config.delimiter ?? ",";
     const escape = config.escapeFormulas ?? true;

@@ -263,3 +263,33 @@ Deno.test("csv-export: at a fixed path, a new run's file holds only its own rows
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("csv-export: a misspelt column or sort path is named once in the run log, with the close name", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    const { logs } = await runPlugin({
+      dir,
+      dataDir,
+      config: {
+        columns: ["domain", "webiste.status", "rdap.expires"],
+        sort: [{ path: "scroe", desc: true }],
+      },
+      items: [
+        { ...items[0], score: 70 },
+        { ...items[2], score: 40 },
+      ],
+      chunkSize: 1,
+    });
+    const warned = logs.filter((l) => l.level === "warn").map((l) => String(l.msg));
+    assert.deepEqual(warned, [
+      'csv-export: columns[1]: no item of this chunk has "webiste" (webiste.status), but they ' +
+      'have "website"; did you mean website.status? The column stays empty (a sort key sorts ' +
+      "nothing) until the path in the stage's `with` is fixed.",
+      'csv-export: sort[0]: no item of this chunk has "scroe" (scroe), but they have "score"; ' +
+      "did you mean score? The column stays empty (a sort key sorts nothing) until the path in " +
+      "the stage's `with` is fixed.",
+    ], "once each over two chunks; rdap (no item has it, nothing close) is no misspelling");
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

@@ -6,7 +6,15 @@
  * @module
  */
 import { definePlugin } from "@sluice/sdk";
-import { type Column, type ColumnSpec, parseColumns, pick } from "@sluice/sdk/sink/columns.ts";
+import {
+  type Column,
+  type ColumnSpec,
+  EMPTY_COLUMN_CONSEQUENCE,
+  parseColumns,
+  pick,
+  watchColumns,
+} from "@sluice/sdk/sink/columns.ts";
+import type { FieldPathWatch } from "@sluice/sdk/text/field_hints.ts";
 import { finalizeParts, resolveOutputPath, writePart } from "@sluice/sdk/sink/part_files.ts";
 import { keyedLine, keyedRows } from "@sluice/sdk/sink/keyed_rows.ts";
 
@@ -21,10 +29,13 @@ interface Config {
 interface State {
   file: string;
   columns?: Column[];
+  /** Logs a column path no item has while a close name is there (a typo), once. */
+  watch?: FieldPathWatch;
 }
 
 export default definePlugin<Config, State>({
   setup({ config, dataDir, run }) {
+    const columns = config.columns ? parseColumns(config.columns) : undefined;
     return {
       file: resolveOutputPath({
         dataDir,
@@ -32,11 +43,13 @@ export default definePlugin<Config, State>({
         path: config.path,
         defaultName: "leads.jsonl",
       }),
-      columns: config.columns ? parseColumns(config.columns) : undefined,
+      columns,
+      watch: columns && watchColumns("jsonl-export", columns),
     };
   },
-  async process(items, { config, state, chunk, metrics, run }) {
+  async process(items, { config, state, chunk, metrics, run, log }) {
     const chosen = (config.leadsOnly ?? true) ? items.filter((i) => i.lead === true) : items;
+    for (const hint of state.watch?.check(chosen, EMPTY_COLUMN_CONSEQUENCE) ?? []) log.warn(hint);
     const lines = chosen.map((i) => JSON.stringify(state.columns ? pick(i, state.columns) : i));
     await writePart(
       state.file,

@@ -19,6 +19,8 @@ import {
   type TableSpec,
   upsertStatements,
 } from "./upsert_sql.ts";
+import { EMPTY_COLUMN_CONSEQUENCE, watchColumns } from "@sluice/sdk/sink/columns.ts";
+import type { FieldPathWatch } from "@sluice/sdk/text/field_hints.ts";
 
 interface Config {
   connection?: string;
@@ -38,6 +40,8 @@ interface State {
   table: TableSpec;
   where: string;
   ready?: Promise<void>;
+  /** Logs a column path no item has while a close name is there (a typo), once. */
+  watch: FieldPathWatch;
 }
 
 /** Names the server without the password, for error messages. */
@@ -225,9 +229,14 @@ export default definePlugin<Config, State>({
     }
     const sql = postgres(options);
     signal.addEventListener("abort", () => void sql.end({ timeout: 1 }), { once: true });
-    return { sql, table, where: describe(url) };
+    return {
+      sql,
+      table,
+      where: describe(url),
+      watch: watchColumns("postgres-export", table.columns),
+    };
   },
-  async process(items, { config, state, metrics, run }) {
+  async process(items, { config, state, metrics, run, log }) {
     if (config.createTable) {
       state.ready ??= prepareTable(state.sql, state.table).catch((e) => {
         state.ready = undefined;
@@ -236,6 +245,7 @@ export default definePlugin<Config, State>({
       await state.ready;
     }
     const chosen = (config.leadsOnly ?? true) ? items.filter((i) => i.lead === true) : items;
+    for (const hint of state.watch.check(chosen, EMPTY_COLUMN_CONSEQUENCE)) log.warn(hint);
     const statements = upsertStatements(state.table, chosen, config.batchSize, run.startedAt);
     for (const { text, params } of statements) {
       try {

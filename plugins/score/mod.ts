@@ -7,6 +7,7 @@ import { definePlugin } from "@sluice/sdk";
 import { MetricTally } from "@sluice/sdk/metrics_tally.ts";
 import type { Bands, ScoreRule } from "./default_rules.ts";
 import { createScorer, type Scorer } from "./scorer.ts";
+import { FieldPathWatch } from "@sluice/sdk/text/field_hints.ts";
 
 interface Config {
   rules?: ScoreRule[];
@@ -16,7 +17,13 @@ interface Config {
   now?: string;
 }
 
-export default definePlugin<Config, Scorer>({
+interface State {
+  scorer: Scorer;
+  /** Logs a rule's field path no item has while a close name is there (a typo), once. */
+  watch: FieldPathWatch;
+}
+
+export default definePlugin<Config, State>({
   setup({ config, log }) {
     let now: (() => number) | undefined;
     if (config.now !== undefined) {
@@ -33,13 +40,16 @@ export default definePlugin<Config, Scorer>({
       now,
     });
     for (const w of scorer.warnings) log.warn(w);
-    return scorer;
+    return { scorer, watch: new FieldPathWatch(scorer.paths) };
   },
   process(items, { state, log, metrics }) {
+    const consequence =
+      "The rule does not fire until the name is fixed in the stage's `with.rules`.";
+    for (const hint of state.watch.check(items, consequence)) log.warn(hint);
     const warned = new Set<string>();
     const tally = new MetricTally();
     const out = items.map((item) => {
-      const { errors, ...fields } = state.score(item);
+      const { errors, ...fields } = state.scorer.score(item);
       for (const e of errors) {
         tally.count("score_rule_errors");
         if (!warned.has(e)) {

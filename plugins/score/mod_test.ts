@@ -52,3 +52,28 @@ Deno.test("score warns in the run log when the rules can never reach the hot ban
   const warn = logs.find((l) => l.level === "warn");
   assert.match(String(warn?.msg), /no item can reach band "hot" \(70 points\)/);
 });
+
+Deno.test("score names a rule's misspelt field once in the run log, with the close name", async () => {
+  const { items, logs } = await runPlugin({
+    dir: new URL(".", import.meta.url),
+    config: {
+      rules: [
+        { id: "parked", when: 'item.webiste.status == "parked"', points: 80, reason: "parked" },
+        { id: "named", when: 'item.name.lowerAscii().contains("bau")', points: 5 },
+        { id: "old", when: "daysSince(item.rdap.registered) > 365.0", points: 10 },
+      ],
+    },
+    items: [
+      { key: "a.com", name: "Bau", website: { status: "parked" } },
+      { key: "b.com", name: "Bar", website: { status: "live" } },
+    ],
+    chunkSize: 1,
+  });
+  assert.deepEqual(items.map((i) => i.score), [5, 0]);
+  const warned = logs.filter((l) => l.level === "warn").map((l) => String(l.msg));
+  assert.deepEqual(warned, [
+    'score: rules[0] (parked): no item of this chunk has "webiste" (webiste.status), but they ' +
+    'have "website"; did you mean website.status? The rule does not fire until the name is ' +
+    "fixed in the stage's `with.rules`.",
+  ]);
+});

@@ -5,6 +5,7 @@
  */
 import { type Bands, DEFAULT_BANDS, DEFAULT_RULES, type ScoreRule } from "./default_rules.ts";
 import { activation, type Condition, ConditionCompiler, RuleError } from "./expression.ts";
+import type { WatchedPath } from "@sluice/sdk/text/field_hints.ts";
 
 /** Band names, hottest first. */
 export type Band = "hot" | "warm" | "cool" | "cold";
@@ -48,6 +49,31 @@ export interface Scorer {
   score(item: Record<string, unknown>): ScoreFields & { errors: string[] };
   /** What is odd about the configuration but not wrong (a band no item can reach), to log. */
   warnings: string[];
+  /** The item fields each rule reads (`item.website.status`), to watch for misspellings. */
+  paths: WatchedPath[];
+}
+
+/**
+ * The item field paths a `when` expression reads: `item.a.b` chains (also inside `has()`),
+ * outside string literals, without a method called at the end (`item.name.lowerAscii()` reads
+ * `name`). Index forms (`item["a"]`) are not followed.
+ */
+export function itemPaths(when: string): string[][] {
+  const code = when.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""');
+  const seen = new Set<string>();
+  const out: string[][] = [];
+  for (const m of code.matchAll(/(?<![\w.])item((?:\s*\.\s*[A-Za-z_]\w*)+)/g)) {
+    const path = m[1].split(".").map((s) => s.trim()).filter((s) => s !== "");
+    // `item.name.lowerAscii()`: the last step is a method called on the field, not a field.
+    if (/^\s*\(/.test(code.slice(m.index + m[0].length))) path.pop();
+    if (path.length === 0) continue;
+    const key = path.join(".");
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(path);
+    }
+  }
+  return out;
 }
 
 /** Band of a clamped score under `bands`. */
@@ -115,8 +141,15 @@ export function createScorer(options: ScorerOptions = {}): Scorer {
       `score: no item can reach band "${n}" (${bands[n]} points): the best possible score is ` +
       `${best} (base ${base} plus every positive rule); lower bands.${n} or raise the rules' points`
     );
+  const paths = rules.flatMap((r, i) =>
+    itemPaths((options.rules ?? DEFAULT_RULES)[i].when).map((path) => ({
+      path,
+      label: `score: rules[${i}] (${r.id})`,
+    }))
+  );
   return {
     warnings,
+    paths,
     score(item) {
       let total = base;
       const reasons: ScoreReason[] = [];

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { bandOf, createScorer } from "./scorer.ts";
+import { bandOf, createScorer, itemPaths } from "./scorer.ts";
 import { DEFAULT_BANDS } from "./default_rules.ts";
 import { nameMatchesDomain } from "./name_match.ts";
 
@@ -200,4 +200,19 @@ Deno.test("a band the rules can never reach is reported at setup", () => {
   ]);
   assert.deepEqual(createScorer({ rules, base: 20 }).warnings, []);
   assert.deepEqual(createScorer({ now: () => NOW }).warnings, [], "the default rules reach 95");
+});
+
+Deno.test("itemPaths reads the item fields of a rule, not strings or called methods", () => {
+  assert.deepEqual(
+    itemPaths(
+      'has(item.rdap.flags) && item.name.lowerAscii().contains("item.fake") && ' +
+        "daysSince(item.rdap.registered) > 1.0 && item . website . status == 'x' && " +
+        "myitem.x == 1 && item.rdap.flags.client_hold",
+    ),
+    [["rdap", "flags"], ["name"], ["rdap", "registered"], ["website", "status"], [
+      "rdap",
+      "flags",
+      "client_hold",
+    ]],
+  );
 });

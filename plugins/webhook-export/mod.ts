@@ -13,7 +13,15 @@ import { DEFAULT_MAX_RETRY_AFTER_MS, HttpStatusError } from "@sluice/sdk/api/ret
 import { ApiMetrics } from "@sluice/sdk/api/api_metrics.ts";
 import { createNetRequester } from "@sluice/sdk/api/net_requester.ts";
 import { SIGNATURE_HEADER, signBody } from "@sluice/sdk/api/signature.ts";
-import { type Column, type ColumnSpec, parseColumns, pick } from "@sluice/sdk/sink/columns.ts";
+import {
+  type Column,
+  type ColumnSpec,
+  EMPTY_COLUMN_CONSEQUENCE,
+  parseColumns,
+  pick,
+  watchColumns,
+} from "@sluice/sdk/sink/columns.ts";
+import type { FieldPathWatch } from "@sluice/sdk/text/field_hints.ts";
 
 interface Config {
   url: string;
@@ -35,6 +43,8 @@ interface State {
   api: ApiMetrics;
   secret?: string;
   columns?: Column[];
+  /** Logs a column path no item has while a close name is there (a typo), once. */
+  watch?: FieldPathWatch;
   /** The last answer to each request (retries send the same request object): for errors. */
   answers: WeakMap<ApiRequest, ApiResponse>;
   /** `with.headers`, names in lower case. */
@@ -139,6 +149,7 @@ export default definePlugin<Config, State>({
       answers.set(req, res);
       return res;
     };
+    const columns = config.columns ? parseColumns(config.columns) : undefined;
     const api = new ApiMetrics(metrics);
     const client = new ApiClient({
       request,
@@ -158,13 +169,15 @@ export default definePlugin<Config, State>({
       origin: url.origin,
       api,
       secret,
-      columns: config.columns ? parseColumns(config.columns) : undefined,
+      columns,
+      watch: columns && watchColumns("webhook-export", columns),
       answers,
       headers,
     };
   },
-  async process(items, { config, state, run, chunk, metrics, signal }) {
+  async process(items, { config, state, run, chunk, metrics, signal, log }) {
     const chosen = (config.leadsOnly ?? true) ? items.filter((i) => i.lead === true) : items;
+    for (const hint of state.watch?.check(chosen, EMPTY_COLUMN_CONSEQUENCE) ?? []) log.warn(hint);
     const size = Math.max(1, config.batchSize ?? 100);
     const host = new URL(config.url).host;
     try {

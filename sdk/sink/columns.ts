@@ -3,6 +3,7 @@
  * turning values into flat cells.
  * @module
  */
+import { FieldPathWatch } from "../text/field_hints.ts";
 
 /**
  * How a column's value is written: `date` turns a timestamp (`2023-05-24T00:00:00.000Z`, or epoch
@@ -91,3 +92,22 @@ export function pick(item: unknown, columns: Column[]): Record<string, unknown> 
   for (const c of columns) out[c.header] = columnValue(item, c) ?? null;
   return out;
 }
+
+/**
+ * Watches the paths of an export's columns (and sort keys) for likely misspellings, to log once
+ * each: `csv-export: columns[6] …: no item of this chunk has "webiste" …; did you mean …?`.
+ */
+export function watchColumns(
+  stage: string,
+  columns: { path: string[] }[],
+  sort: { path: string[] }[] = [],
+): FieldPathWatch {
+  return new FieldPathWatch([
+    ...columns.map((c, i) => ({ path: c.path, label: `${stage}: columns[${i}]` })),
+    ...sort.map((s, i) => ({ path: s.path, label: `${stage}: sort[${i}]` })),
+  ]);
+}
+
+/** What a misspelt column path leaves wrong, for {@linkcode FieldPathWatch.check}. */
+export const EMPTY_COLUMN_CONSEQUENCE =
+  "The column stays empty (a sort key sorts nothing) until the path in the stage's `with` is fixed.";

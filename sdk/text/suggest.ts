@@ -1,5 +1,5 @@
 /**
- * "Did you mean" suggestions for misspelt keys and variable names.
+ * "Did you mean" suggestions for misspelt keys, variable names and field paths.
  * @module
  */
 
