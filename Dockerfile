@@ -10,11 +10,16 @@ COPY plugins ./plugins
 COPY pipelines ./pipelines
 COPY web ./web
 ENV DENO_DIR=/deno-dir
-# Cache every npm dependency (host and plugins) so plugin sandboxes can run --cached-only.
-RUN deno install && deno cache core/cli.ts plugins/*/mod.ts
+# Cache every npm dependency (host and plugins) so plugin sandboxes can run --cached-only. The
+# sandbox resolves without the lockfile, so the plugins are cached with --no-lock: that also
+# stores the registry records of their packages' own dependencies, which a locked install skips
+# (without them the server caches on first use, which needs the npm registry at run time).
+RUN deno install && deno cache core/cli.ts && deno cache --no-lock plugins/*/mod.ts
 
 FROM node:20-bookworm-slim
-RUN npm install -g deno@2.9.6 && useradd --system --create-home --uid 10001 sluice
+RUN npm install -g deno@2.9.6 && useradd --system --create-home --uid 10001 sluice \
+  && printf '#!/bin/sh\ncd /app && exec deno run --allow-all core/cli.ts "$@"\n' > /usr/local/bin/sluice \
+  && chmod 755 /usr/local/bin/sluice
 WORKDIR /app
 # Everything the server writes lives under /app/data (the volume), the plugin approvals in
 # plugins.lock included: /app itself is read-only for the sluice user and replaced on upgrade.
@@ -28,5 +33,6 @@ EXPOSE 8080
 VOLUME ["/app/data"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD deno eval "const r = await fetch('http://127.0.0.1:8080/healthz'); Deno.exit(r.ok ? 0 : 1)"
-ENTRYPOINT ["deno", "run", "--allow-all", "core/cli.ts"]
+# `sluice` runs core/cli.ts: the command the CLI's own hints name (docker compose exec sluice sluice …).
+ENTRYPOINT ["sluice"]
 CMD ["serve"]

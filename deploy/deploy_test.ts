@@ -155,6 +155,14 @@ Deno.test("Dockerfile: multi-stage, pinned bases, cached deps, non-root, health 
   assert.ok(user && !/^USER\s+(root|0)\b/i.test(user), "the runtime stage runs as non-root");
   assert.ok(last.some((l) => /^HEALTHCHECK\s/i.test(l)), "HEALTHCHECK");
   assert.ok(lines.some((l) => /deno (install|cache)/.test(l)), "dependencies cached at build");
+  assert.ok(
+    lines.some((l) => /deno cache --no-lock plugins\/\*\/mod\.ts/.test(l)),
+    "plugins cached as the sandbox resolves them (without the lockfile), registry records included",
+  );
+  assert.ok(
+    last.some((l) => /> \/usr\/local\/bin\/sluice\b/.test(l)),
+    "a `sluice` command in the image: the CLI's hints name it",
+  );
   for (const l of lines.filter((l) => /^(ENTRYPOINT|CMD)\s/i.test(l))) {
     assert.match(l, /^\w+\s+\[/, `${l} uses the exec form`);
   }

@@ -92,7 +92,7 @@ interface CachedCopy {
 
 /**
  * The `dns.json` URL for a bootstrap location: a base URL of the bootstrap files (ending in `/`,
- * as `network.rdapBootstrap` is written, e.g. `https://data.iana.org/rdap/`) gets `dns.json`
+ * as `network.rdap.bootstrap` is written, e.g. `https://data.iana.org/rdap/`) gets `dns.json`
  * appended; a file URL or a data-folder path is kept.
  */
 export function bootstrapUrl(location: string): string {

@@ -78,7 +78,7 @@ Deno.test("a bootstrap file must be inside the data folder; bad JSON says where"
   }
 });
 
-Deno.test("a base URL of the bootstrap files (network.rdapBootstrap's form) means its dns.json", async () => {
+Deno.test("a base URL of the bootstrap files (network.rdap.bootstrap's form) means its dns.json", async () => {
   assert.equal(bootstrapUrl("https://data.iana.org/rdap/"), "https://data.iana.org/rdap/dns.json");
   assert.equal(
     bootstrapUrl("http://127.0.0.1:9/boot/dns.json"),

@@ -31,14 +31,16 @@ export interface PathHint {
  * field a stage did not add, like `rdap` on items the rdap stage skipped, is no misspelling).
  */
 export function misspeltPath(path: string[], items: readonly unknown[]): PathHint | undefined {
-  // Depth at which the walk fails -> the names found at that depth.
+  // Depth at which the walk fails -> the names found at that depth that could be meant there: an
+  // object where the path goes on (`webiste.status` -> `website`), a plain value or list where
+  // it ends (`emial` -> `email`, never `email` -> the `mail` stage's object).
   let depth = -1;
   const names = new Set<string>();
   for (const item of items) {
     let v: unknown = item;
     let d = 0;
     for (; d < path.length; d++) {
-      if (v === null || typeof v !== "object" || Array.isArray(v)) break;
+      if (!isObject(v)) break;
       const o = v as Record<string, unknown>;
       if (!(path[d] in o) || o[path[d]] === undefined) {
         // The furthest failing step decides: a shallower miss is a field not added (yet).
@@ -46,7 +48,12 @@ export function misspeltPath(path: string[], items: readonly unknown[]): PathHin
           depth = d;
           names.clear();
         }
-        if (d === depth) { for (const k of Object.keys(o)) names.add(k); }
+        if (d === depth) {
+          const wantObject = d < path.length - 1;
+          for (const [k, x] of Object.entries(o)) {
+            if (x !== undefined && x !== null && isObject(x) === wantObject) names.add(k);
+          }
+        }
         break;
       }
       v = o[path[d]];
@@ -64,6 +71,10 @@ export function misspeltPath(path: string[], items: readonly unknown[]): PathHin
     suggestion,
     suggestedPath: path.map((p, i) => (i === depth ? suggestion : p)).join("."),
   };
+}
+
+function isObject(v: unknown): boolean {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
 /** Watches paths over the chunks of a run and reports each likely misspelling once. */

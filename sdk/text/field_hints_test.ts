@@ -30,6 +30,17 @@ Deno.test("misspeltPath stays quiet for fields that are there, absent, or far fr
   assert.equal(misspeltPath(["webiste"], []), undefined);
 });
 
+Deno.test("misspeltPath suggests only names of the kind the path needs there", () => {
+  // No e-mail column in the input; `mail` is the mail stage's object, not a misspelt `email`.
+  const rows = [{ key: "a", phone: "1", mail: { provider: "google" }, score: 80 }];
+  assert.equal(misspeltPath(["email"], rows), undefined);
+  assert.equal(misspeltPath(["emial"], [{ email: "x@y.de" }])?.suggestion, "email");
+  // Where the path goes on, only an object can be meant.
+  assert.equal(misspeltPath(["scroe", "x"], rows), undefined);
+  assert.equal(misspeltPath(["mial", "provider"], rows)?.suggestedPath, "mail.provider");
+  assert.equal(misspeltPath(["scroe"], rows)?.suggestion, "score");
+});
+
 Deno.test("FieldPathWatch reports each misspelt path once, with its label", () => {
   const watch = new FieldPathWatch([
     { path: ["webiste", "status"], label: "csv-export: columns[2]" },
