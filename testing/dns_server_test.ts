@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { startDnsServer } from "./dns_server.ts";
 import { queryDns } from "./dns_client.ts";
+import { Zone } from "./dns_zone.ts";
 
 const zones = {
   "shop.com": {
@@ -166,4 +167,17 @@ Deno.test("dns server: setRecord, removeName and a resolver function", async () 
   } finally {
     await server.close();
   }
+});
+
+Deno.test("zone: public suffixes exist (SOA, or no data), unknown top-level names do not", () => {
+  const zone = new Zone({ "acme.com": { A: ["192.0.2.1"] } });
+  for (const suffix of ["com", "co.uk", "github.io", "test"]) {
+    const soa = zone.answer(`${suffix}.`, "SOA");
+    assert.equal(soa.rcode, "NOERROR", suffix);
+    assert.equal(soa.answers[0]?.type, "SOA", suffix);
+    const a = zone.answer(suffix, "A");
+    assert.deepEqual([a.rcode, a.answers.length], ["NOERROR", 0], suffix);
+  }
+  assert.equal(zone.answer("notatld", "SOA").rcode, "NXDOMAIN");
+  assert.equal(zone.answer("gone.com", "A").rcode, "NXDOMAIN");
 });

@@ -4,7 +4,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { getPublicSuffix } from "tldts";
+import { getPublicSuffix, parse } from "tldts";
 
 /** SOA record data. */
 export interface SoaData {
@@ -156,6 +156,14 @@ export class Zone {
     const behaviour = first?.behaviour;
     if (behaviour === "servfail") return { rcode: "SERVFAIL", answers: [], authorities: [] };
     if (behaviour === "refused") return { rcode: "REFUSED", answers: [], authorities: [] };
+    if (!first && isKnownSuffix(name)) {
+      // A top-level domain or other public suffix (`com`, `co.uk`, `github.io`) exists, as on
+      // the internet: its SOA, or no data for other types.
+      const soa = this.soaFor(name);
+      return type === "SOA" || type === "ANY"
+        ? { rcode: "NOERROR", answers: [soa], authorities: [] }
+        : { rcode: "NOERROR", answers: [], authorities: [soa] };
+    }
     const answers: DnsRecord[] = [];
     let current = name;
     let records = first;
@@ -179,6 +187,17 @@ export class Zone {
     }
     return { rcode: "SERVFAIL", answers: [], authorities: [], behaviour };
   }
+}
+
+/**
+ * True for a name that is itself a suffix of the Public Suffix List (ICANN or private), or one of
+ * the top-level domains reserved for testing (`test`, `example`, RFC 2606), which the simulated
+ * internet serves like real ones.
+ */
+function isKnownSuffix(name: string): boolean {
+  if (name === "test" || name === "example") return true;
+  const p = parse(name, { allowPrivateDomains: true });
+  return p.publicSuffix === name && (p.isIcann === true || p.isPrivate === true);
 }
 
 function soaRecord(name: string, soa: SoaData, ttl = 300): DnsRecord {

@@ -5,7 +5,7 @@
  */
 import { definePlugin, type Item } from "@sluice/sdk";
 import { MetricTally } from "@sluice/sdk/metrics_tally.ts";
-import { DnsClient } from "@sluice/sdk/net/dns_client.ts";
+import { DnsClient, isDnsFailure } from "@sluice/sdk/net/dns_client.ts";
 import { lookupDomain } from "@sluice/sdk/net/dns_lookup.ts";
 import { mapConcurrent } from "@sluice/sdk/net/limiter.ts";
 import type { DnsResult } from "@sluice/sdk/net/types.ts";
@@ -21,6 +21,49 @@ interface Config {
 
 interface State {
   client: DnsClient;
+  /** Per parent zone (`com`, `co.uk`): does the resolver say it exists? Definite answers only. */
+  zones: Map<string, Promise<boolean | undefined>>;
+}
+
+/**
+ * Whether the resolver says `zone` (the parent of an NXDOMAIN name: its public suffix) exists:
+ * true for NOERROR, false for NXDOMAIN, undefined when it gave no answer (not cached then).
+ */
+function zoneExists(state: State, zone: string, signal: AbortSignal): Promise<boolean | undefined> {
+  let known = state.zones.get(zone);
+  if (!known) {
+    known = state.client.query(zone, "SOA", signal).then((r) => {
+      const exists = isDnsFailure(r) || (r.rcode !== "NOERROR" && r.rcode !== "NXDOMAIN")
+        ? undefined
+        : r.rcode === "NOERROR";
+      if (exists === undefined) state.zones.delete(zone);
+      return exists;
+    });
+    state.zones.set(zone, known);
+  }
+  return known;
+}
+
+/**
+ * An NXDOMAIN is a verdict only when the same resolver knows the zone above the name: a resolver
+ * that also denies `com` is broken or filtering (a sandboxed network, a captive portal), and
+ * every domain would come out "no DNS", so the answer becomes `unknown`, saying why.
+ */
+async function checkNxdomain(
+  dns: DnsResult,
+  domain: string,
+  state: State,
+  signal: AbortSignal,
+): Promise<DnsResult> {
+  if (dns.status !== "nxdomain") return dns;
+  const dot = domain.indexOf(".");
+  if (dot < 0) return dns;
+  const zone = domain.slice(dot + 1);
+  if (await zoneExists(state, zone, signal) !== false) return dns;
+  const reason = `the resolver answered NXDOMAIN for ${domain}, but also for its zone "${zone}", ` +
+    "which exists: it is broken or filters names, so its answer is no verdict; check " +
+    "network.dns.servers (SLUICE_DNS_SERVERS) and run these domains again";
+  return { ...dns, status: "unknown", reason, zoneDenied: zone };
 }
 
 /** Queries one domain may have in flight at once (apex A+AAAA, then www A+AAAA, NS, MX, TXT). */
@@ -41,7 +84,7 @@ export default definePlugin<Config, State>({
       concurrency: network.concurrency,
     });
     signal.addEventListener("abort", () => client.close(), { once: true });
-    return { client };
+    return { client, zones: new Map() };
   },
   async process(items, { config, state, network, metrics, signal }) {
     const field = config.field ?? "domain";
@@ -50,13 +93,18 @@ export default definePlugin<Config, State>({
     const out = await mapConcurrent(items, itemConcurrency, async (item): Promise<Item> => {
       const value = item[field];
       const domain = (typeof value === "string" && value ? value : item.key).toLowerCase();
-      const dns: DnsResult = await lookupDomain(state.client, domain, {
-        www: config.www,
-        ns: config.ns,
-        mx: config.mx,
-        txt: config.txt,
+      const dns: DnsResult = await checkNxdomain(
+        await lookupDomain(state.client, domain, {
+          www: config.www,
+          ns: config.ns,
+          mx: config.mx,
+          txt: config.txt,
+          signal,
+        }),
+        domain,
+        state,
         signal,
-      });
+      );
       tally.count(`dns_${dns.status}`);
       return { ...item, dns };
     });

@@ -59,3 +59,50 @@ Deno.test("dns without servers refuses to start with a clear message", async () 
   const err = await runPlugin({ dir, permissions, items: [{ key: "a.test" }] }).catch((e) => e);
   assert.match(String(err?.message ?? err), /no DNS servers configured/);
 });
+
+Deno.test("dns: NXDOMAIN is no verdict when the resolver denies the zone above the name too", async () => {
+  // A broken or filtering resolver (a sandboxed network, a captive portal) that says every name
+  // does not exist, `com` included, would make every domain a "no DNS" lead.
+  const liar = await startDnsServer({
+    zones: () => ({ rcode: "NXDOMAIN", answers: [], authorities: [] }),
+  });
+  // A working resolver: `com` exists (the simulated internet serves public suffixes), the name not.
+  const honest = await startDnsServer({ zones: { "acme.com": { A: ["192.0.2.1"] } } });
+  try {
+    const run = (server: string) =>
+      runPlugin({
+        dir,
+        permissions,
+        network: { ...DEFAULT_NETWORK, dnsServers: [server] },
+        items: [
+          { key: "gone.com", domain: "gone.com" },
+          { key: "also-gone.com", domain: "also-gone.com" },
+          { key: "gone.co.uk", domain: "gone.co.uk" },
+        ],
+      });
+    const lied = await run(liar.address);
+    for (const item of lied.items) {
+      const dns = item.dns as Record<string, unknown>;
+      assert.equal(dns.status, "unknown", String(item.key));
+      assert.match(String(dns.reason), /NXDOMAIN for .*, but also for its zone "(com|co\.uk)"/);
+      assert.match(String(dns.reason), /check network\.dns\.servers/);
+    }
+    assert.deepEqual(lied.items.map((i) => (i.dns as { zoneDenied?: string }).zoneDenied), [
+      "com",
+      "com",
+      "co.uk",
+    ]);
+    // The zone is asked once per zone, not per domain: 3 domains x (A + AAAA) + com + co.uk.
+    assert.equal(liar.queries, 3 * 2 + 2);
+
+    const told = await run(honest.address);
+    assert.deepEqual(told.items.map((i) => (i.dns as { status: string }).status), [
+      "nxdomain",
+      "nxdomain",
+      "nxdomain",
+    ]);
+    assert.equal((told.items[0].dns as { zoneDenied?: string }).zoneDenied, undefined);
+  } finally {
+    await Promise.all([liar.close(), honest.close()]);
+  }
+});

@@ -84,6 +84,11 @@ export interface DnsResult {
    * may be incomplete even though `status` is `ok`.
    */
   partial?: boolean;
+  /**
+   * Set when the resolver answered NXDOMAIN for the domain and for the zone above it (`com`):
+   * a broken or filtering resolver, so `status` is `unknown` instead of `nxdomain`.
+   */
+  zoneDenied?: string;
 }
 
 /** What went wrong with an HTTP attempt. */
