@@ -35,11 +35,14 @@ const CALM_NETWORK = {
   SLUICE_NETWORK_TIMEOUTS_REQUEST: "4000",
 };
 
-/** Per-stage chunk progress from the CLI's plain progress lines (`progress RUN: a 10/2c | ...`). */
+/**
+ * Per-stage chunk progress from the CLI's plain progress lines
+ * (`progress RUN: a 10 out, 2 chunks | ...`).
+ */
 function parseProgress(line: string): number[] | undefined {
   const m = /^progress [^:]+: (.*)$/.exec(line);
   if (!m) return undefined;
-  return m[1].split(" | ").map((p) => Number(/\/(\d+)c$/.exec(p)?.[1] ?? 0));
+  return m[1].split(" | ").map((p) => Number(/, (\d+) chunks?$/.exec(p)?.[1] ?? 0));
 }
 
 /**

@@ -52,9 +52,11 @@ export function showProgress(
       lastLines = frame.split("\n").length;
     } else if (final || Date.now() - lastPlain > 2000) {
       lastPlain = Date.now();
-      const parts = run.stages.map((st, i) =>
-        `${st.id} ${i === 0 ? counters[i].out : counters[i].out}/${counters[i].chunksDone}c`
-      );
+      // `normalize 296 out, 2 chunks`: items the stage passed on, chunks it finished.
+      const parts = run.stages.map((st, i) => {
+        const c = counters[i];
+        return `${st.id} ${c.out} out, ${c.chunksDone} chunk${c.chunksDone === 1 ? "" : "s"}`;
+      });
       write(`progress ${run.id}: ${parts.join(" | ")}\n`);
     }
   };
