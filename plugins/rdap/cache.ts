@@ -10,7 +10,7 @@ import type { RdapResult } from "./parse.ts";
  * Key prefix of cached results; bump it when the parser changes what a result holds (e.g. which
  * registrant values count as real), so answers parsed by an older version are not served.
  */
-const PREFIX = "domain-v2";
+const PREFIX = "domain-v3"; // v3: registrant phones as "+49 30…" instead of EPP "+49.30…"
 
 /** A result cache over one KV file. */
 export class RdapCache {

@@ -74,7 +74,7 @@ Deno.test("rdap: registered, redacted, unregistered, unsupported and hostile ans
   assert.equal((by["mueller-bau.de"].flags as Record<string, boolean>).client_hold, true);
   assert.deepEqual(by["mueller-bau.de"].registrant, {
     org: "Müller Bau GmbH",
-    phone: "+49.301234",
+    phone: "+49 301234",
     email: "info@mueller-bau.de",
   });
   assert.equal(by["private.com"].status, "ok");

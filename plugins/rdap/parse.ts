@@ -161,14 +161,29 @@ function readJCard(card: unknown): JCardReading {
     if (name === "fn" && !out.name) out.name = v;
     else if (name === "org" && !out.org) out.org = v;
     else if (name === "tel" && !out.phone && !isFax(prop[1])) {
-      const tel = v.replace(/^tel:/i, "").split(";")[0];
-      if (/\d{4,}/.test(tel.replace(/\D/g, ""))) out.phone = tel;
+      const [tel, ...params] = v.replace(/^tel:/i, "").split(";");
+      const ext = params.map((p) => /^ext=(\d{1,10})$/i.exec(p.trim())?.[1]).find(Boolean);
+      if (/\d{4,}/.test(tel.replace(/\D/g, ""))) {
+        out.phone = displayPhone(tel) +
+          (ext && !/ ext\. /.test(displayPhone(tel)) ? ` ext. ${ext}` : "");
+      }
     } else if (name === "email" && !out.email) {
       const mail = v.replace(/^mailto:/i, "");
       if (/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(mail)) out.email = mail.toLowerCase();
     }
   }
   return { contact: out, privacyService };
+}
+
+/**
+ * A registry phone number as people write it: the EPP form `+CC.NUMBER` (RFC 5733, what most
+ * registries return) becomes `+CC NUMBER`, and an EPP extension (`x123`) ` ext. 123`; other forms
+ * stay as they are.
+ */
+export function displayPhone(tel: string): string {
+  const m = /^\+(\d{1,3})\.(\d{4,14})(?:x(\d{1,10}))?$/.exec(tel.trim());
+  if (!m) return tel.trim();
+  return `+${m[1]} ${m[2]}${m[3] ? ` ext. ${m[3]}` : ""}`;
 }
 
 /** True for a `tel` whose `type` parameter says fax (and not also voice). */

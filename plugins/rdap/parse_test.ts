@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isRedacted, parseJCard, parseRdapDomain, RdapParseError } from "./parse.ts";
+import { displayPhone, isRedacted, parseJCard, parseRdapDomain, RdapParseError } from "./parse.ts";
 import { rdapDomainJson } from "../../testing/rdap_fake.ts";
 
 Deno.test("parses dates, registrar, statuses, name servers and the registrant", () => {
@@ -24,7 +24,7 @@ Deno.test("parses dates, registrar, statuses, name servers and the registrant", 
   assert.deepEqual(r.nameservers, ["ns1.example.net"]);
   assert.deepEqual(r.registrant, {
     org: "Müller Bau",
-    phone: "+49.301234567",
+    phone: "+49 301234567",
     email: "info@mueller.de",
   });
 });
@@ -49,7 +49,11 @@ Deno.test("jCard details: tel URIs, mailto, structured org values, junk", () => 
     ["fn", {}, "text", 42],
     "garbage",
   ]]);
-  assert.deepEqual(c, { org: "ACME Sales", phone: "+1.5551234567", email: "sales@acme.example" });
+  assert.deepEqual(c, {
+    org: "ACME Sales",
+    phone: "+1 5551234567 ext. 12",
+    email: "sales@acme.example",
+  });
   assert.deepEqual(parseJCard({ not: "a card" }), {});
   assert.ok(isRedacted("REDACTED FOR PRIVACY"));
   assert.ok(isRedacted("Data Protected"));
@@ -115,7 +119,7 @@ Deno.test("a privacy/proxy service as registrant is no contact: its phone and e-
   ]));
   assert.deepEqual(real.registrant, {
     org: "Acme Software Private Limited",
-    phone: "+91.2212345678",
+    phone: "+91 2212345678",
   });
   // A business with "proxy" in its name is not a proxy service.
   const named = parseRdapDomain(withRegistrant([["org", {}, "text", "Proxy Marketing GmbH"]]));
@@ -134,7 +138,7 @@ Deno.test("RFC 9537 redacted members drop replaced or partial registrant values"
     { name: { type: "Registrant Phone Ext" }, method: "removal" },
     { name: { type: "Tech Phone" }, method: "removal" },
   ]));
-  assert.deepEqual(r.registrant, { org: "Müller Bau GmbH", phone: "+49.3012345678" });
+  assert.deepEqual(r.registrant, { org: "Müller Bau GmbH", phone: "+49 3012345678" });
 });
 
 Deno.test("jCard: a fax number is not the phone, grouped names are read, real names are not taken for placeholders", () => {
@@ -146,7 +150,7 @@ Deno.test("jCard: a fax number is not the phone, grouped names are read, real na
   ]]);
   assert.deepEqual(c, {
     name: "Hidden Valley Bakery",
-    phone: "+49.30123456",
+    phone: "+49 30123456",
     email: "info@hidden-valley.example",
   });
   assert.ok(isRedacted("Statutory Masking Enabled"));
@@ -175,4 +179,12 @@ Deno.test("event dates without a zone are UTC, whatever the machine's time zone"
     "2021-03-04T05:06:07.000Z",
     "2031-03-04T05:06:07.000Z",
   ]);
+});
+
+Deno.test("displayPhone writes EPP numbers as people do and leaves other forms", () => {
+  assert.equal(displayPhone("+49.3053123456"), "+49 3053123456");
+  assert.equal(displayPhone("+1.4165385487x77"), "+1 4165385487 ext. 77");
+  assert.equal(displayPhone(" +44 20 7946 0000 "), "+44 20 7946 0000");
+  assert.equal(displayPhone("030 1234567"), "030 1234567");
+  assert.equal(displayPhone("+49.30.1234"), "+49.30.1234", "not EPP: left as given");
 });
