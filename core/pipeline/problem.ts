@@ -3,6 +3,7 @@
  * did-you-mean suggester based on edit distance.
  * @module
  */
+import { editDistance } from "../../sdk/text/suggest.ts";
 
 /** One thing wrong with a pipeline file, located at a 1-based line and column. */
 export interface Problem {
@@ -42,28 +43,6 @@ export function pathString(path: readonly (string | number)[]): string {
     else out += `[${JSON.stringify(seg)}]`;
   }
   return out === "" ? "the pipeline" : out;
-}
-
-/** Levenshtein distance with adjacent transpositions (optimal string alignment). */
-export function editDistance(a: string, b: string): number {
-  const rows = a.length + 1;
-  const cols = b.length + 1;
-  const d: number[][] = Array.from({ length: rows }, (_, i) => {
-    const row = new Array<number>(cols).fill(0);
-    row[0] = i;
-    return row;
-  });
-  for (let j = 0; j < cols; j++) d[0][j] = j;
-  for (let i = 1; i < rows; i++) {
-    for (let j = 1; j < cols; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[a.length][b.length];
 }
 
 /**

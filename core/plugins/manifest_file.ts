@@ -8,25 +8,13 @@ import type { Document, Node, Pair } from "yaml";
 import { Ajv } from "ajv";
 import { dirname, join, resolve, sep } from "node:path";
 import { Manifest } from "./manifest.ts";
+import { editDistance } from "../../sdk/text/suggest.ts";
 
 /** The fields a manifest object at `path` may have (for did-you-mean hints). */
 function knownFields(path: readonly PropertyKey[]): string[] {
   if (path.length === 0) return Object.keys(Manifest.shape);
   if (path.length === 1 && path[0] === "permissions") return ["net", "read", "write", "env"];
   return [];
-}
-
-/** Edit distance of two short strings (insertions, deletions, substitutions). */
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length];
 }
 
 /** The known field `word` was most likely meant to be (a typo, another case, a plural). */
