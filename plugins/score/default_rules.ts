@@ -24,7 +24,7 @@ export interface Bands {
 }
 
 /** Default band thresholds. */
-export const DEFAULT_BANDS: Bands = { hot: 70, warm: 45, cool: 20 };
+export const DEFAULT_BANDS: Bands = { hot: 85, warm: 60, cool: 35 };
 
 /** Default rules (see README.md for the reasoning). */
 export const DEFAULT_RULES: ScoreRule[] = [
@@ -59,6 +59,12 @@ export const DEFAULT_RULES: ScoreRule[] = [
     reason: "domain renewed: expiry more than 90 days away",
   },
   {
+    id: "expired",
+    when: "daysUntil(item.rdap.expires) < 0.0",
+    points: -30,
+    reason: "the domain's registration has expired: it may be lost or sold soon",
+  },
+  {
     id: "contact-found",
     when: "present(item.phone) || present(item.email) || present(item.rdap.registrant.phone) || " +
       "present(item.rdap.registrant.email)",
@@ -80,14 +86,14 @@ export const DEFAULT_RULES: ScoreRule[] = [
   {
     id: "marketplace",
     when: 'item.website.status == "for_sale"',
-    points: -25,
+    points: -40,
     reason: "domain is listed for sale (likely owned by a domain investor, not the business)",
   },
   {
     id: "hold",
     when: "item.rdap.flags.client_hold || item.rdap.flags.server_hold || " +
       "item.rdap.flags.redemption_period || item.rdap.flags.pending_delete",
-    points: -20,
+    points: -35,
     reason: "registry hold, redemption or pending delete: the domain may be lost",
   },
   {
@@ -95,6 +101,14 @@ export const DEFAULT_RULES: ScoreRule[] = [
     when: "item.website.timedOut == true",
     points: -15,
     reason: "the site only timed out: it may be slow or briefly down rather than gone",
+  },
+  {
+    id: "temporary-error",
+    when: 'item.website.status == "http_error" && ' +
+      "item.website.httpStatus in [502, 503, 504, 520, 521, 522, 523, 524]",
+    points: -15,
+    reason: "the server answered a temporary error (bad gateway, unavailable, timeout): the site " +
+      "may be back soon",
   },
   {
     id: "website-unknown",

@@ -48,9 +48,9 @@ Deno.test("score warns in the run log when the rules can never reach the hot ban
     config: { rules: [{ id: "lead", when: "item.lead == true", points: 50, reason: "lead" }] },
     items: [{ key: "a.com", lead: true }],
   });
-  assert.equal(items[0].band, "warm");
+  assert.equal(items[0].band, "cool");
   const warn = logs.find((l) => l.level === "warn");
-  assert.match(String(warn?.msg), /no item can reach band "hot" \(70 points\)/);
+  assert.match(String(warn?.msg), /no item can reach band "hot" \(85 points\)/);
 });
 
 Deno.test("score names a rule's misspelt field once in the run log, with the close name", async () => {

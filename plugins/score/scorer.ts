@@ -104,7 +104,7 @@ function checkBands(given: Partial<Bands> = {}): Bands {
       .map((n) => `${n}=${bands[n]}${given[n] === undefined ? " (default)" : ""}`).join(" ");
     throw new RuleError(
       `score: bands must satisfy hot >= warm >= cool, got ${shown}; set all three, ` +
-        `e.g. bands: { hot: 70, warm: 45, cool: 20 }`,
+        `e.g. bands: { hot: 85, warm: 60, cool: 35 }`,
     );
   }
   return bands;

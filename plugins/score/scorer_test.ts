@@ -62,11 +62,44 @@ Deno.test("default rules: penalties fire and the score is clamped at 0", () => {
   });
   assert.deepEqual(s.score_reasons.map((r) => [r.rule, r.points]), [
     ["null-mx", -15],
-    ["hold", -20],
+    ["hold", -35],
     ["website-unknown", -20],
   ]);
   assert.equal(s.score, 0);
   assert.equal(s.band, "cold");
+});
+
+Deno.test("default rules: a domain for sale, on hold or expired, or a temporary error, is no hot lead", () => {
+  const scorer = createScorer({ now: () => NOW });
+  // Everything a lead can have: 95 points, hot.
+  const best = {
+    key: "acme-bau.de",
+    domain: "acme-bau.de",
+    name: "Acme Bau",
+    phone: "+49 30 1234567",
+    lead: true,
+    website: { status: "parked" },
+    search: { status: "not_found" },
+    mail: { status: "ok", provider: "google" },
+    rdap: { status: "ok", registered: "2015-01-01T00:00:00Z", expires: "2026-01-01T00:00:00Z" },
+  };
+  assert.deepEqual([scorer.score(best).score, scorer.score(best).band], [95, "hot"]);
+  const forSale = scorer.score({ ...best, website: { status: "for_sale" } });
+  assert.deepEqual([forSale.score, forSale.band], [55, "cool"]);
+  const held = scorer.score({ ...best, rdap: { ...best.rdap, flags: { client_hold: true } } });
+  assert.deepEqual([held.score, held.band], [60, "warm"]);
+  const expired = scorer.score({
+    ...best,
+    rdap: { ...best.rdap, expires: "2025-05-20T00:00:00Z" },
+  });
+  assert.deepEqual(expired.score_reasons.filter((r) => r.points < 0).map((r) => r.rule), [
+    "expired",
+  ]);
+  assert.deepEqual([expired.score, expired.band], [55, "cool"], "no expiry-far, and expired");
+  const down = scorer.score({ ...best, website: { status: "http_error", httpStatus: 503 } });
+  assert.deepEqual([down.score, down.band], [80, "warm"]);
+  const gone = scorer.score({ ...best, website: { status: "http_error", httpStatus: 404 } });
+  assert.deepEqual([gone.score, gone.band], [95, "hot"], "a 404 is no temporary error");
 });
 
 Deno.test("a rule that reads a missing field does not fire and is not an error", () => {
@@ -143,7 +176,7 @@ Deno.test("a rule giving a non-boolean or a bad date is reported, not fired", ()
 });
 
 Deno.test("bands", () => {
-  assert.deepEqual([70, 69, 45, 44, 20, 19].map((s) => bandOf(s, DEFAULT_BANDS)), [
+  assert.deepEqual([85, 84, 60, 59, 35, 34].map((s) => bandOf(s, DEFAULT_BANDS)), [
     "hot",
     "warm",
     "warm",
@@ -170,7 +203,7 @@ Deno.test("bands a score can never reach are refused, saying which values were d
   assert.throws(() => createScorer({ bands: { cool: -5 } }), /bands\.cool is -5/);
   assert.throws(
     () => createScorer({ bands: { hot: 40 } }),
-    /hot=40 warm=45 \(default\) cool=20 \(default\)/,
+    /hot=40 warm=60 \(default\) cool=35 \(default\)/,
   );
   assert.doesNotThrow(() => createScorer({ bands: { hot: 100, warm: 45, cool: 0 } }));
 });
@@ -195,10 +228,10 @@ Deno.test("a band the rules can never reach is reported at setup", () => {
     { id: "c", when: "item.c == 1", points: -40, reason: "c" },
   ];
   assert.deepEqual(createScorer({ rules }).warnings, [
-    'score: no item can reach band "hot" (70 points): the best possible score is 55 ' +
+    'score: no item can reach band "hot" (85 points): the best possible score is 55 ' +
     "(base 0 plus every positive rule); lower bands.hot or raise the rules' points",
   ]);
-  assert.deepEqual(createScorer({ rules, base: 20 }).warnings, []);
+  assert.deepEqual(createScorer({ rules, base: 30 }).warnings, []);
   assert.deepEqual(createScorer({ now: () => NOW }).warnings, [], "the default rules reach 95");
 });
 
