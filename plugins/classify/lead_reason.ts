@@ -22,8 +22,26 @@ const SENTENCES: Partial<Record<WebsiteStatus, string>> = {
 /** Signals whose evidence is technical detail (URLs, error kinds, DNS codes), not for a rep. */
 const TECHNICAL = new Set(["connection_failed", "broken_http", "http_status", "nxdomain"]);
 
-/** Signature ids after a quoted match: `"…" (parked_en, en)`, `"…" (adblockkey)`. */
-const SIGNATURE_ID = /" \([^()"]+\)/g;
+/**
+ * Signature ids after a quoted match: `"…" (parked_en, en)`, `"…" (adblockkey)`; the language
+ * code, when there is one, is kept as a name.
+ */
+const SIGNATURE_ID = /" \(([^()"]+)\)/g;
+
+const LANGUAGES = new Intl.DisplayNames(["en"], { type: "language" });
+
+/** `"` or `" (Dutch)` after a quoted match, from its signature id and language code. */
+function afterQuote(_m: string, inner: string): string {
+  const lang = /,\s*([a-z]{2,3})$/.exec(inner)?.[1];
+  if (!lang || lang === "en") return '"';
+  let name: string | undefined;
+  try {
+    name = LANGUAGES.of(lang);
+  } catch {
+    name = undefined;
+  }
+  return name && name !== lang ? `" (${name})` : '"';
+}
 
 /** What a fingerprint's place on the page reads as. */
 const WHERE: Record<string, string> = {
@@ -33,13 +51,18 @@ const WHERE: Record<string, string> = {
 };
 
 /**
- * A signal's evidence in plain words: no signature ids, `Wix: the page says "…"`, no page code
- * (`cPanel page`).
+ * A signal's evidence in plain words: no signature ids (a language other than English is named:
+ * `the page says "domein is te koop" (Dutch)`), `Wix: the page says "…"`, no page code
+ * (`a page of cPanel`).
  */
 export function plainEvidence(evidence: string): string {
   return evidence
-    .replace(SIGNATURE_ID, '"')
-    .replace(/^([^:"]+): html matches ".*"$/, "$1 page")
+    .replace(SIGNATURE_ID, afterQuote)
+    // A service's page known by its code: `Bodis / ParkingCrew landers` -> a page of that service.
+    .replace(
+      /^([^:"]+): html matches ".*"$/,
+      (_m, svc) => `a page of ${svc.replace(/ landers$/, "")}`,
+    )
     .replace(/^([^:"]+): (title|text|headline) matches "/, (_m, svc, w) => `${svc}: ${WHERE[w]} "`)
     .replace(/^(text|headline) says "/, (_m, w) => `${WHERE[w]} "`)
     .replace(/^weak phrases together: /, "the page says ")

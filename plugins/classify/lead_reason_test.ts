@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import type { Item } from "@sluice/sdk";
 import { classifyItems } from "./mod.ts";
+import { plainEvidence } from "./lead_reason.ts";
+import { excerpt } from "./page_signals.ts";
 import { dnsOk, failed, responded, response } from "./test_support.ts";
 import type { WebsiteVerdict } from "./types.ts";
 
@@ -92,4 +94,42 @@ Deno.test("lead_reason names the marketplace of a for-sale redirect, not its URL
     }]),
   });
   assert.equal(reason, "No website: the domain is offered for sale on HugeDomains");
+});
+
+Deno.test("plainEvidence: whole quotes with their language, services' pages by name", () => {
+  assert.equal(
+    plainEvidence('text says "domein is te koop" (for_sale_nl, nl)'),
+    'the page says "domein is te koop" (Dutch)',
+  );
+  assert.equal(
+    plainEvidence('headline says "coming soon" (soon_en, en)'),
+    'the headline says "coming soon"',
+  );
+  assert.equal(
+    plainEvidence(
+      "Bodis / ParkingCrew landers: html matches \"window.location.href='/lander'\" (lander_js)",
+    ),
+    "a page of Bodis / ParkingCrew",
+  );
+  assert.equal(
+    plainEvidence('Heroku: html matches "No such app" (heroku)'),
+    "a page of Heroku",
+  );
+});
+
+Deno.test("a quoted phrase is whole words, up to the end of its sentence", () => {
+  assert.equal(
+    excerpt("Este domínio está estacionado gratuitamente.", /domínio está estacionad/),
+    "domínio está estacionado gratuitamente",
+  );
+  assert.equal(
+    excerpt(
+      "Hello. The owner has not put any content here yet. More text follows here.",
+      /owner has not put/,
+    ),
+    "owner has not put any content here yet",
+  );
+  assert.equal(excerpt("example.com is for sale", /is for sale/), "is for sale");
+  // Text without spaces keeps the match as it is.
+  assert.equal(excerpt("这个域名正在出售中请联系我们", /域名正在出售/), "域名正在出售");
 });

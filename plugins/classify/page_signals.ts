@@ -11,10 +11,38 @@ import type { Signal } from "./types.ts";
 
 const clip = (s: string, n = 80) => (s.length > n ? s.slice(0, n - 1) + "…" : s);
 
-/** The matched text around a match, for evidence. */
-function excerpt(text: string, re: RegExp): string | undefined {
+/** A character of a space-separated word (scripts written without spaces do not count). */
+const WORD_CHAR = /(?![\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Thai}])[\p{L}\p{N}\p{M}]/u;
+/** Most characters an excerpt grows by to end its sentence (a clause, not a paragraph). */
+const SENTENCE_REACH = 60;
+
+/**
+ * The text of a match for evidence a person reads: grown to whole words (a pattern may match a
+ * word stem: `estacionad` of `estacionado`) and on to the end of its sentence when that is near
+ * (`owner has not put` -> `owner has not put any content here yet`).
+ */
+export function excerpt(text: string, re: RegExp): string | undefined {
   const m = re.exec(text);
-  return m ? clip(m[0].replace(/\s+/g, " ").trim()) : undefined;
+  if (!m) return undefined;
+  let start = m.index;
+  let end = m.index + m[0].length;
+  // Whole words, within a few characters.
+  const reach = 24;
+  let s = start;
+  while (s > 0 && start - s < reach && WORD_CHAR.test(text[s - 1]) && WORD_CHAR.test(text[s])) s--;
+  if (s === 0 || !WORD_CHAR.test(text[s - 1])) start = s;
+  let e = end;
+  while (
+    e < text.length && e - end < reach && WORD_CHAR.test(text[e]) && WORD_CHAR.test(text[e - 1])
+  ) {
+    e++;
+  }
+  if (e === text.length || !WORD_CHAR.test(text[e])) end = e;
+  // The rest of the sentence, when it ends soon: the words after a phrase finish what it says.
+  const rest = text.slice(end, end + SENTENCE_REACH + 1);
+  const stop = rest.search(/[.!?。！？\n]|$/);
+  if (stop > 0 && stop <= SENTENCE_REACH && /^\s/.test(rest)) end += stop;
+  return clip(text.slice(start, end).replace(/\s+/g, " ").trim());
 }
 
 /** Fingerprint signals (every match is strong). One signal per signal id, first match wins. */
