@@ -17,7 +17,11 @@ import {
 import type { RunRecord, Store } from "../core/store/store.ts";
 import type { Item } from "../sdk/types.ts";
 
-/** Columns of the sheet: header and the item field it shows. */
+/**
+ * Columns of the sheet: header and the item field it shows. The same as the flagship pipeline's
+ * `leads.csv` (`pipelines/no-website-leads.yaml`, csv-export), plus `lead`: the table also lists
+ * items that are no leads.
+ */
 export const LEADS_CSV_COLUMNS: readonly (readonly [string, string])[] = [
   ["domain", "domain"],
   ["domain_unicode", "domain_unicode"],
@@ -26,6 +30,7 @@ export const LEADS_CSV_COLUMNS: readonly (readonly [string, string])[] = [
   ["country", "country"],
   ["phone", "phone"],
   ["email", "email"],
+  ["email_guesses_unverified", "mail.role_guesses"],
   ["website_status", "website.status"],
   ["lead", "lead"],
   ["lead_reason", "lead_reason"],
@@ -36,6 +41,9 @@ export const LEADS_CSV_COLUMNS: readonly (readonly [string, string])[] = [
   ["domain_registered", "rdap.registered"],
   ["domain_expires", "rdap.expires"],
   ["registrar", "rdap.registrar.name"],
+  ["registrant_org", "rdap.registrant.org"],
+  ["registrant_phone", "rdap.registrant.phone"],
+  ["registrant_email", "rdap.registrant.email"],
 ];
 
 const DATE_COLUMNS = new Set(["domain_registered", "domain_expires"]);
@@ -65,6 +73,7 @@ export function leadsCsvRow(item: Item): string[] {
       return v.slice(0, 10);
     }
     if (header === "lead") return v === true ? "yes" : v === false ? "no" : String(v);
+    if (Array.isArray(v) && v.every((x) => typeof x === "string")) return v.join("; ");
     return typeof v === "object" ? JSON.stringify(v) : String(v);
   });
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { Item } from "../sdk/types.ts";
+import { parse } from "yaml";
 import { LEADS_CSV_COLUMNS, leadsCsvRow } from "./leads_csv.ts";
 
 Deno.test("a sales sheet row: readable dates, yes/no, score reasons on one line", () => {
@@ -33,4 +34,25 @@ Deno.test("a sales sheet row: readable dates, yes/no, score reasons on one line"
   assert.equal(row.email, "");
   // An item without a domain field shows its key, as the table does.
   assert.equal(leadsCsvRow({ key: "k1" } as Item)[0], "k1");
+});
+
+Deno.test("the sales sheet has the flagship leads.csv's columns (plus lead), guesses joined", async () => {
+  const doc = parse(
+    await Deno.readTextFile(new URL("../pipelines/no-website-leads.yaml", import.meta.url)),
+  ) as { stages: { id: string; with?: { columns?: unknown[] } }[] };
+  const columns = doc.stages.find((s) => s.id === "csv-export")?.with?.columns ?? [];
+  const flagship = columns.map((c) =>
+    typeof c === "string" ? [c, c] : [
+      String((c as { header?: string; path: string }).header ?? (c as { path: string }).path),
+      (c as { path: string }).path,
+    ]
+  );
+  assert.ok(flagship.length > 10);
+  assert.deepEqual(LEADS_CSV_COLUMNS.filter(([h]) => h !== "lead"), flagship);
+  const row = leadsCsvRow({
+    key: "a.de",
+    mail: { role_guesses: ["info@a.de", "sales@a.de"] },
+  } as unknown as Item);
+  const at = LEADS_CSV_COLUMNS.findIndex(([h]) => h === "email_guesses_unverified");
+  assert.equal(row[at], "info@a.de; sales@a.de");
 });

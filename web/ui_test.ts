@@ -656,6 +656,7 @@ Deno.test("a run that found leads says how many and links them best first; its l
       "country",
       "phone",
       "email",
+      "email_guesses_unverified",
       "website_status",
       "lead",
       "lead_reason",
@@ -666,9 +667,12 @@ Deno.test("a run that found leads says how many and links them best first; its l
       "domain_registered",
       "domain_expires",
       "registrar",
+      "registrant_org",
+      "registrant_phone",
+      "registrant_email",
     ]);
     assert.deepEqual(rows.slice(1).map((r) => r[0]), shown, "same rows, same order");
-    assert.ok(rows.slice(1).every((r) => r[8] === "yes" && r[11] === "A"));
+    assert.ok(rows.slice(1).every((r) => r[9] === "yes" && r[12] === "A"));
   } finally {
     await ts.dispose();
   }

@@ -45,6 +45,11 @@ export interface MailResult {
   dmarc: Dmarc | null;
   /** Guesses and given addresses; every one `verified: false`. */
   addresses: AddressGuess[];
+  /**
+   * The role-address guesses of `addresses` alone (`info@…`, `sales@…`), for a spreadsheet
+   * column whose header says they are unverified; empty when the domain takes no mail.
+   */
+  role_guesses: string[];
   /** True when the DMARC or TXT lookup failed on our side (those fields may be missing). */
   partial?: boolean;
 }
@@ -87,9 +92,21 @@ async function analyze(
 ): Promise<MailResult> {
   const domain = String(item.domain ?? item.key).toLowerCase();
   const known = item.dns as DnsResult | undefined;
-  const empty = { provider: "none" as const, null_mx: false, mx: [], spf: null, dmarc: null };
+  const empty = {
+    provider: "none" as const,
+    null_mx: false,
+    mx: [],
+    spf: null,
+    dmarc: null,
+    role_guesses: [],
+  };
   if (!requery && known?.status === "nxdomain") {
-    return { status: "no_domain", reason: known.reason ?? "NXDOMAIN", ...empty, addresses: [] };
+    return {
+      status: "no_domain",
+      reason: known.reason ?? "NXDOMAIN",
+      ...empty,
+      addresses: [],
+    };
   }
   const reuse = !requery && known?.status === "ok" && !known.partial &&
     Array.isArray(known.mx) && Array.isArray(known.txt);
@@ -104,7 +121,12 @@ async function analyze(
   if (mxR && txtR) {
     const bad = failure(mxR);
     if (bad) {
-      return { status: "unknown", reason: `MX lookup failed: ${bad}`, ...empty, addresses: [] };
+      return {
+        status: "unknown",
+        reason: `MX lookup failed: ${bad}`,
+        ...empty,
+        addresses: [],
+      };
     }
     if (!isDnsFailure(mxR) && mxR.rcode === "NXDOMAIN") {
       return {
@@ -125,6 +147,13 @@ async function analyze(
   const nullMx = isNullMx(mx);
   const cls = nullMx ? { provider: "none" as const } : classifyMx(domain, mx);
   const rdap = item.rdap as { registrant?: { email?: unknown } | null } | undefined;
+  const addresses = guessAddresses({
+    domain,
+    canReceive: cls.provider !== "none",
+    roles,
+    inputEmail: item.email,
+    rdapEmail: rdap?.registrant?.email,
+  });
   const out: MailResult = {
     status: "ok",
     provider: cls.provider,
@@ -132,13 +161,8 @@ async function analyze(
     mx,
     spf: parseSpf(txt) ?? null,
     dmarc: parseDmarc(txtOf(dmarcR)) ?? null,
-    addresses: guessAddresses({
-      domain,
-      canReceive: cls.provider !== "none",
-      roles,
-      inputEmail: item.email,
-      rdapEmail: rdap?.registrant?.email,
-    }),
+    addresses,
+    role_guesses: addresses.filter((a) => a.source === "guess").map((a) => a.address),
   };
   if (cls.via) out.provider_via = cls.via;
   if (partial) out.partial = true;

@@ -47,12 +47,14 @@ Deno.test("mail: providers, null MX, SPF, DMARC and resolver failures, in the sa
     ]),
     [["info@g.de", false], ["sales@g.de", false], ["contact@g.de", false]],
   );
+  assert.deepEqual(by["g.de"].role_guesses, ["info@g.de", "sales@g.de", "contact@g.de"]);
   assert.equal(by["m.com"].provider, "microsoft");
   assert.equal(by["m.com"].dmarc, null);
   assert.equal(by["self.nl"].provider, "self_hosted");
   assert.equal(by["null.org"].null_mx, true);
   assert.equal(by["null.org"].provider, "none");
   assert.deepEqual(by["null.org"].addresses, [], "no guesses for a domain that takes no mail");
+  assert.deepEqual(by["null.org"].role_guesses, []);
   assert.equal(by["nomail.fr"].provider, "none");
   assert.equal(by["nomail.fr"].null_mx, false);
   assert.equal(by["broken.com"].status, "unknown");
