@@ -3,6 +3,7 @@
  * `ctx.network.dnsServers`, written to `item.dns` (see `DnsResult` in `@sluice/sdk/net/types.ts`).
  * @module
  */
+import { getPublicSuffix } from "tldts";
 import { definePlugin, type Item } from "@sluice/sdk";
 import { MetricTally } from "@sluice/sdk/metrics_tally.ts";
 import { DnsClient, isDnsFailure } from "@sluice/sdk/net/dns_client.ts";
@@ -45,7 +46,7 @@ function zoneExists(state: State, zone: string, signal: AbortSignal): Promise<bo
 }
 
 /**
- * An NXDOMAIN is a verdict only when the same resolver knows the zone above the name: a resolver
+ * An NXDOMAIN is a verdict only when the same resolver knows the name's public suffix: a resolver
  * that also denies `com` is broken or filtering (a sandboxed network, a captive portal), and
  * every domain would come out "no DNS", so the answer becomes `unknown`, saying why.
  */
@@ -56,12 +57,13 @@ async function checkNxdomain(
   signal: AbortSignal,
 ): Promise<DnsResult> {
   if (dns.status !== "nxdomain") return dns;
-  const dot = domain.indexOf(".");
-  if (dot < 0) return dns;
-  const zone = domain.slice(dot + 1);
+  // The public suffix, not just the parent: `www.gone.com` may not exist because `gone.com` does
+  // not, which is no resolver fault.
+  const zone = getPublicSuffix(domain, { allowPrivateDomains: true });
+  if (!zone || zone === domain) return dns;
   if (await zoneExists(state, zone, signal) !== false) return dns;
   const reason = `the resolver answered NXDOMAIN for ${domain}, but also for its zone "${zone}", ` +
-    "which exists: it is broken or filters names, so its answer is no verdict; check " +
+    "a public suffix that exists: it is broken or filters names, so its answer is no verdict; check " +
     "network.dns.servers (SLUICE_DNS_SERVERS) and run these domains again";
   return { ...dns, status: "unknown", reason, zoneDenied: zone };
 }
