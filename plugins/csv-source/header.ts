@@ -8,8 +8,9 @@
  *   spreadsheet calls the column. Other columns keep their header as written.
  * - Names that csv-source or later first-party stages set themselves (`key`, `row`, `score`,
  *   `lead`, …) would be overwritten: such a column is kept as `input_<name>`.
- * - A repeated column name gets `_2`, `_3`, … instead of silently losing a value; a column
- *   without a name gets `column_<n>` (its position, from 1).
+ * - A repeated column name (also in another case or spelling: `Website`, `website`) gets `_2`,
+ *   `_3`, … instead of silently losing a value; every repeat of a website column is tried too. A
+ *   column without a name gets `column_<n>` (its position, from 1).
  * - A first line that holds a website (`example.com`, `https://shop.example.de/`) and no column
  *   name is data, not a header: the file is a list without a header (as `httpx -l` and `dnsx -l`
  *   read one), its website column is `domain` and the others are `column_<n>`.
@@ -136,17 +137,18 @@ export function prepareHeader(
 ): Header {
   const written = cells.map((h, i) => (i === 0 ? h.replace(/^\uFEFF/, "") : h).trim());
   const canonical = options.canonical !== false;
-  const taken = new Set<string>();
+  // A second `Website` (Salesforce exports repeat columns) is `website_2`, not `Website` beside
+  // `website`: names that differ only in case clash in spreadsheets and case-blind imports.
   const named: string[] = written.map((h, i) => {
     if (h === "") return `column_${i + 1}`;
-    const c = canonical ? CANONICAL.get(spelling(h)) : undefined;
-    return c && !taken.has(c) ? (taken.add(c), c) : h;
+    return (canonical ? CANONICAL.get(spelling(h)) : undefined) ?? h;
   });
-  const fields = named.map((f) => (RESERVED.has(f) ? `input_${f}` : f));
+  const fields = named.map((f) => (RESERVED.has(f.toLowerCase()) ? `input_${f.toLowerCase()}` : f));
   const seen = new Map<string, number>();
   for (let i = 0; i < fields.length; i++) {
-    const n = (seen.get(fields[i]) ?? 0) + 1;
-    seen.set(fields[i], n);
+    const lower = fields[i].toLowerCase();
+    const n = (seen.get(lower) ?? 0) + 1;
+    seen.set(lower, n);
     if (n > 1) fields[i] = `${fields[i]}_${n}`;
   }
   let domainColumns: number[];
@@ -162,10 +164,8 @@ export function prepareHeader(
     }
     domainColumns = [i];
   } else {
-    domainColumns = DOMAIN_COLUMNS.flatMap((d) => {
-      const i = named.indexOf(d);
-      return i >= 0 ? [i] : [];
-    });
+    // Every column of a website kind, in the kinds' order, repeats in column order.
+    domainColumns = DOMAIN_COLUMNS.flatMap((d) => named.flatMap((f, i) => (f === d ? [i] : [])));
   }
   const renamed = written.flatMap((
     w,

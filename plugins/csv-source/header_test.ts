@@ -31,10 +31,36 @@ Deno.test("prepareHeader: names later stages set are kept as input_<name>; repea
     "input_score",
     "input_lead",
     "name_2",
-    "Name",
+    "name_3",
   ]);
   assert.deepEqual(h.domainColumns, [1]);
   assert.ok(h.renamed.some(([w, f]) => w === "key" && f === "input_key"));
+});
+
+Deno.test("prepareHeader: a repeated website column is tried too; no names that differ only in case", () => {
+  // A Salesforce export: two Website columns, and its own Key and Score.
+  const h = prepareHeader([
+    "Account Name",
+    "Website",
+    "Website",
+    "Phone",
+    "Score",
+    "Key",
+    "notes",
+    "Notes",
+  ]);
+  assert.deepEqual(h.fields, [
+    "Account Name",
+    "website",
+    "website_2",
+    "phone",
+    "input_score",
+    "input_key",
+    "notes",
+    "Notes_2",
+  ]);
+  assert.deepEqual(h.domainColumns, [1, 2]);
+  assert.deepEqual(prepareHeader(["Domain", "URL", "domain"]).domainColumns, [0, 2, 1]);
 });
 
 Deno.test("prepareHeader: with.domainColumn names one column, or fails naming the header", () => {

@@ -185,15 +185,20 @@ function delimiterOf(lines: string[]): string {
 
 /** Why a row has no domain: its website columns, and the placeholders they hold if any. */
 function noDomain(header: Header, values: string[]): string {
-  const cols = header.domainColumns.map((i) => header.written[i]);
+  // Repeated names (two "Website" columns) are told apart by their position.
+  const names = header.domainColumns.map((i) => header.written[i]);
+  const cols = names.map((n, k) =>
+    JSON.stringify(n) +
+    (names.indexOf(n) !== names.lastIndexOf(n) ? ` (column ${header.domainColumns[k] + 1})` : "")
+  );
   const said = header.domainColumns.map((i) => values[i].trim()).filter((v) => v !== "");
   const placeholders = said.length === 0
     ? ""
     : said.length === 1
     ? ` (${JSON.stringify(said[0])} is a placeholder, not a website)`
     : ` (${list(said)} are placeholders, not websites)`;
-  return `no domain: the row has no value in its ${
-    cols.length === 1 ? `"${cols[0]}" column` : `${list(cols)} columns`
+  return `no domain: the row has no value in its ${cols.join(", ")} column${
+    cols.length === 1 ? "" : "s"
   }${placeholders}`;
 }
 

@@ -385,3 +385,29 @@ Deno.test("csv-source: a headerless list resumes after a committed cursor", asyn
     await f.cleanup();
   }
 });
+
+Deno.test("csv-source reads the website from a repeated Website column when the first is empty", async () => {
+  const f = await csvFile(
+    "Account Name,Website,Website,Billing City,Score,Key\n" +
+      "Epsilon GmbH,,epsilon.de,Hamburg,85,abc\n" +
+      "Eta Ltd,n/a,eta.co.uk,London,60,ghi\n" +
+      "Theta,theta.com,old-theta.com,Paris,10,x\n" +
+      "Iota,,,Rome,1,y\n",
+  );
+  try {
+    const { items, rejected } = await runPlugin({ dir, inputFile: f.path });
+    assert.deepEqual(items.map((i) => [i["Account Name"], i.domain, i.input_score, i.input_key]), [
+      ["Epsilon GmbH", "epsilon.de", "85", "abc"],
+      ["Eta Ltd", "eta.co.uk", "60", "ghi"],
+      ["Theta", "theta.com", "10", "x"],
+    ]);
+    assert.equal(items[2].website_2, "old-theta.com");
+    assert.equal(rejected.length, 1);
+    assert.match(
+      rejected[0].reason,
+      /in\.csv:5: no domain: the row has no value in its "Website" \(column 2\), "Website" \(column 3\) columns/,
+    );
+  } finally {
+    await f.cleanup();
+  }
+});
