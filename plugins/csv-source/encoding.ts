@@ -1,6 +1,6 @@
 /**
- * What a CSV file is made of, from its first block: UTF-8 (with or without BOM), else
- * Windows-1252 (Excel's plain "CSV" export), and a clear error for files that are not CSV text
+ * What a CSV file is made of, from its first block: UTF-8 (with or without BOM; also when some
+ * rows in it are not, see `hasUtf8Letters`), else Windows-1252 (Excel's plain "CSV" export), and a clear error for files that are not CSV text
  * at all (Excel workbooks, UTF-16 "Unicode text", other binary files) or whose lines end in a
  * bare carriage return (old Mac Excel), which would read as one line.
  * @module
@@ -68,6 +68,24 @@ export async function sniffEncoding(path: string): Promise<CsvEncoding> {
     new TextDecoder("utf-8", { fatal: true }).decode(b, { stream: n === SNIFF });
     return "utf-8";
   } catch {
-    return "windows-1252";
+    // A UTF-8 file with a few rows pasted from a Windows-1252 one still holds UTF-8 letters
+    // elsewhere: read it as UTF-8 (the bad lines alone are read as Windows-1252, see readLines'
+    // fallback) instead of garbling every good row.
+    return hasUtf8Letters(b) ? "utf-8" : "windows-1252";
   }
+}
+
+/**
+ * True when `b` holds a well-formed UTF-8 sequence of two or three bytes (`ä` is C3 A4). Text
+ * written in Windows-1252 practically never does: it would need a letter such as `Ã` followed
+ * by a symbol such as `¤`.
+ */
+export function hasUtf8Letters(b: Uint8Array): boolean {
+  const cont = (i: number) => i < b.length && (b[i] & 0xc0) === 0x80;
+  for (let i = 0; i < b.length; i++) {
+    const v = b[i];
+    if (v >= 0xc2 && v <= 0xdf && cont(i + 1)) return true;
+    if (v >= 0xe0 && v <= 0xef && cont(i + 1) && cont(i + 2)) return true;
+  }
+  return false;
 }

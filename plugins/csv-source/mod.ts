@@ -68,7 +68,16 @@ export default definePlugin<Config>({
     let extra = 0;
     while (items.length + rejected.length < limit && !eof) {
       const want = limit - items.length - rejected.length + (header ? 0 : 1) + extra;
-      const read = await readLines(path, offset, want, encoding);
+      // A UTF-8 file may hold a few rows pasted from a Windows-1252 one: those lines are read as
+      // Windows-1252 (not with replacement characters) and named in the run log.
+      const read = await readLines(
+        path,
+        offset,
+        want,
+        encoding,
+        encoding === "utf-8" ? { fallback: "windows-1252" } : {},
+      );
+      const firstLine = line;
       delimiter ??= ctx.config.delimiter ?? delimiterOf(read.lines);
       const { records, openFrom } = scanRecords(read.lines, delimiter);
       eof = read.eof && openFrom < 0;
@@ -130,6 +139,9 @@ export default definePlugin<Config>({
         }
         items.push({ ...fields, key, row, domain });
       }
+      // Named once: lines read again in the next round (not consumed yet) are not counted here.
+      const recoded = (read.recoded ?? []).filter((i) => i < used).map((i) => firstLine + i + 1);
+      if (recoded.length) warnRecoded(ctx.log, path, recoded);
       if (openFrom >= 0) {
         const open = read.lines.length - openFrom;
         if (read.eof || open > maxLines) {
@@ -176,6 +188,17 @@ export default definePlugin<Config>({
     };
   },
 });
+
+/** Names the lines of a UTF-8 file that were read as Windows-1252. */
+function warnRecoded(log: { warn(msg: string): void }, path: string, at: number[]): void {
+  log.warn(
+    `${path}: line${at.length === 1 ? "" : "s"} ${at.slice(0, 10).join(", ")}${
+      at.length > 10 ? ` and ${at.length - 10} more` : ""
+    } ${at.length === 1 ? "is" : "are"} not UTF-8 like the rest of the file (pasted from a ` +
+      "Windows-1252 file?): read as Windows-1252; check the letters of those rows, or save the " +
+      'file as "CSV UTF-8"',
+  );
+}
 
 /** The delimiter a `sep=` first line names, else the one the first non-blank line uses most. */
 function delimiterOf(lines: string[]): string {

@@ -411,3 +411,54 @@ Deno.test("csv-source reads the website from a repeated Website column when the 
     await f.cleanup();
   }
 });
+
+Deno.test("csv-source: rows pasted from a Windows-1252 file into a UTF-8 one keep their letters", async () => {
+  const d = await Deno.makeTempDir({ prefix: "csv-source-" });
+  const enc = new TextEncoder();
+  const latin1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+  const join = (parts: Uint8Array[]) => {
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) (out.set(p, at), at += p.length);
+    return out;
+  };
+  try {
+    // Far beyond the first block the encoding is judged on (64 KB): line 2002.
+    const big = `${d}/big.csv`;
+    const good = Array.from(
+      { length: 2000 },
+      (_, i) => `B\u00e4ckerei S\u00fc\u00df ${i};b${i}.de\n`,
+    );
+    await Deno.writeFile(
+      big,
+      join([enc.encode("name;domain\n" + good.join("")), latin1("K\u00f6nig GmbH;koenig.de\n")]),
+    );
+    const { items, logs } = await runPlugin({ dir, inputFile: big, chunkSize: 500 });
+    assert.equal(items.length, 2001);
+    assert.equal(items.at(-1)?.name, "K\u00f6nig GmbH");
+    assert.equal(items[1999].name, "B\u00e4ckerei S\u00fc\u00df 1999");
+    const warned = logs.filter((l) => l.level === "warn").map((l) => String(l.msg));
+    assert.equal(warned.length, 1, warned.join("\n"));
+    assert.match(warned[0], /big\.csv: line 2002 is not UTF-8 like the rest of the file/);
+
+    // A bad row early: the good UTF-8 rows are not garbled into "BÃ¤ckerei".
+    const small = `${d}/small.csv`;
+    await Deno.writeFile(
+      small,
+      join([
+        enc.encode("name;domain\n"),
+        latin1("M\u00fcller;mueller.de\n"),
+        enc.encode("B\u00e4ckerei S\u00fc\u00df;suess.de\nStra\u00dfe;strasse.de\n"),
+      ]),
+    );
+    const r = await runPlugin({ dir, inputFile: small });
+    assert.deepEqual(r.items.map((i) => i.name), [
+      "M\u00fcller",
+      "B\u00e4ckerei S\u00fc\u00df",
+      "Stra\u00dfe",
+    ]);
+    assert.ok(r.logs.some((l) => /small\.csv: line 2 is not UTF-8/.test(String(l.msg))));
+  } finally {
+    await Deno.remove(d, { recursive: true });
+  }
+});

@@ -14,6 +14,25 @@ export interface LinesRead {
   ends: number[];
   offset: number;
   eof: boolean;
+  /** Indexes (into `lines`) of lines that were not UTF-8 and were read with the fallback. */
+  recoded?: number[];
+}
+
+/** Options of {@linkcode readLines}. */
+export interface ReadLinesOptions {
+  /**
+   * With UTF-8: the encoding a line that is not valid UTF-8 is read in instead of getting
+   * replacement characters (a row pasted into a UTF-8 file from a Windows-1252 one); such lines
+   * are listed in `recoded`.
+   */
+  fallback?: string;
+}
+
+function decoderOf(label: string, fatal = false): TextDecoder {
+  const key = fatal ? `${label}!` : label;
+  let d = decoders.get(key);
+  if (!d) decoders.set(key, d = new TextDecoder(label, { fatal }));
+  return d;
 }
 
 /**
@@ -25,12 +44,26 @@ export async function readLines(
   offset: number,
   limit: number,
   encoding = "utf-8",
+  options: ReadLinesOptions = {},
 ): Promise<LinesRead> {
-  let decoder = decoders.get(encoding);
-  if (!decoder) decoders.set(encoding, decoder = new TextDecoder(encoding));
+  const lines: string[] = [];
+  const recoded: number[] = [];
+  const plain = decoderOf(encoding);
+  const strict = options.fallback ? decoderOf(encoding, true) : undefined;
+  const fallback = options.fallback ? decoderOf(options.fallback) : undefined;
+  const decoder = {
+    decode(bytes: Uint8Array): string {
+      if (!strict) return plain.decode(bytes);
+      try {
+        return strict.decode(bytes);
+      } catch {
+        recoded.push(lines.length);
+        return fallback!.decode(bytes);
+      }
+    },
+  };
   using file = await Deno.open(path, { read: true });
   await file.seek(offset, Deno.SeekMode.Start);
-  const lines: string[] = [];
   const ends: number[] = [];
   let pending = new Uint8Array(0);
   let pos = offset;
@@ -43,7 +76,7 @@ export async function readLines(
         pos += pending.length;
         ends.push(pos);
       }
-      return { lines, ends, offset: pos, eof: true };
+      return { lines, ends, offset: pos, eof: true, ...(strict ? { recoded } : {}) };
     }
     const data = new Uint8Array(pending.length + n);
     data.set(pending);
@@ -58,9 +91,10 @@ export async function readLines(
       if (lines.length === limit) {
         // Peek: are we at the end of the file?
         const rest = data.length - start;
-        if (rest > 0) return { lines, ends, offset: pos, eof: false };
+        const extra = strict ? { recoded } : {};
+        if (rest > 0) return { lines, ends, offset: pos, eof: false, ...extra };
         const more = await file.read(buf);
-        return { lines, ends, offset: pos, eof: more === null };
+        return { lines, ends, offset: pos, eof: more === null, ...extra };
       }
     }
     pending = data.slice(start);
