@@ -59,6 +59,7 @@ export const DOMAIN_COLUMNS = ["domain", "website", "url", "homepage", "web", "s
 export const RESERVED = new Set([
   "key",
   "row",
+  "line",
   "domain_input",
   "host",
   "suffix",

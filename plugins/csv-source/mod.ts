@@ -137,7 +137,9 @@ export default definePlugin<Config>({
           rejected.push({ key, reason: `${ref}: ${noDomain(header, values)}`, raw: fields });
           continue;
         }
-        items.push({ ...fields, key, row, domain });
+        // `line`: where the row starts in the file (Excel's row number for one-line rows), so a
+        // later stage's reason points where csv-source's own do (`file.csv:8`).
+        items.push({ ...fields, key, row, line: startLine, domain });
       }
       // Named once: lines read again in the next round (not consumed yet) are not counted here.
       const recoded = (read.recoded ?? []).filter((i) => i < used).map((i) => firstLine + i + 1);

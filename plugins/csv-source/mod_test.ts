@@ -27,6 +27,7 @@ Deno.test("csv-source keeps business fields, finds the domain column and rejects
       ["row-5", "Last", "last.de"],
     ]);
     assert.equal(items[1].city, "Port\nland", "a quoted field may span lines");
+    assert.deepEqual(items.map((i) => [i.row, i.line]), [[1, 2], [2, 3], [5, 7]], "file lines");
     assert.equal(items[0].website, "acme.com", "Website, read in any case, becomes website");
     assert.equal(rejected.length, 2);
     assert.match(rejected[0].reason, /in\.csv:5: row has 5 fields but the header has 3/);

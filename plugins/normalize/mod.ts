@@ -30,11 +30,12 @@ function inputOf(item: Item, field: string): string {
 }
 
 /**
- * Where an item came from, for a reason a person reads: `row 7` (csv-source's `row`), `line 12`
- * (a `line` field), else the key as it is (`row-7`, `line-12`, `acme`), quoted when it has spaces.
+ * Where an item came from, for a reason a person reads: `line 8` (csv-source's `line`, the file
+ * line its own reasons name), `row 7` (a `row` field alone), else the key as it is (`row-7`,
+ * `line-12`, `acme`), quoted when it has spaces.
  */
 export function locationOf(item: Item): string {
-  for (const field of ["row", "line"]) {
+  for (const field of ["line", "row"]) {
     const v = item[field];
     if (typeof v === "number" && Number.isInteger(v) && v > 0) return `${field} ${v}`;
   }

@@ -210,3 +210,11 @@ Deno.test("normalize: an empty or placeholder value is no website; the next fiel
     'row 3: no website given: "-" is a placeholder, not a website',
   ]);
 });
+
+Deno.test("normalize names csv-source's file line, as csv-source's own reasons do", async () => {
+  const result = await runPlugin({
+    dir,
+    items: [{ key: "row-7", row: 7, line: 9, name: "Cafe", domain: "facebook.com/cafesuess" }],
+  });
+  assert.match(result.rejected[0].reason, /^line 9: platform page: "facebook\.com\/cafesuess"/);
+});
