@@ -124,7 +124,7 @@ export default definePlugin<Config>({
           rejected.push({
             key,
             reason: `${ref}: row has ${parsed.length} fields but the header has ` +
-              `${header.fields.length}; check the delimiter and quotes of this row`,
+              `${widthOf(header.written)}; check the delimiter and quotes of this row`,
             raw: rec.text,
           });
           continue;
@@ -190,6 +190,20 @@ export default definePlugin<Config>({
     };
   },
 });
+
+/**
+ * The header's width for a message: `10 (9 names, then an empty one after a trailing ";")`
+ * when the header line ends in delimiters, which a person does not count.
+ */
+function widthOf(written: string[]): string {
+  let named = written.length;
+  while (named > 0 && written[named - 1] === "") named--;
+  if (named === written.length) return String(written.length);
+  const empty = written.length - named;
+  return `${written.length} (${named} names, then ${
+    empty === 1 ? "an empty one" : `${empty} empty ones`
+  } after the delimiter${empty === 1 ? "" : "s"} at the end of the header line)`;
+}
 
 /** Names the lines of a UTF-8 file that were read as Windows-1252. */
 function warnRecoded(log: { warn(msg: string): void }, path: string, at: number[]): void {
@@ -260,7 +274,7 @@ function headerOf(cells: string[], config: Config, ref: string): Header {
       : "; if lines above the header row hold a title, delete them";
     throw new InputError(
       `${ref}: no website column: the header has ${list(header.written)}; name the column ` +
-        `that holds the website or domain one of ${DOMAIN_COLUMNS.join(", ")} (any case), ` +
+        `that holds the website or domain as one of: ${DOMAIN_COLUMNS.join(", ")} (any case), ` +
         `or set with.domainColumn in the pipeline${title}`,
     );
   }

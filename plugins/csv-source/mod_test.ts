@@ -463,3 +463,17 @@ Deno.test("csv-source: rows pasted from a Windows-1252 file into a UTF-8 one kee
     await Deno.remove(d, { recursive: true });
   }
 });
+
+Deno.test("csv-source: a short row's reason counts the header as a person sees it (trailing ';')", async () => {
+  const f = await csvFile("Firma;Ort;Internet;\nA;Bonn;a.de;\nB;b.de\n");
+  try {
+    const { items, rejected } = await runPlugin({ dir, inputFile: f.path });
+    assert.deepEqual(items.map((i) => i.domain), ["a.de"]);
+    assert.match(
+      rejected[0].reason,
+      /in\.csv:3: row has 2 fields but the header has 4 \(3 names, then an empty one after the delimiter at the end of the header line\)/,
+    );
+  } finally {
+    await f.cleanup();
+  }
+});

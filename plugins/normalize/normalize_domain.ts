@@ -141,7 +141,7 @@ function pageNoun(p: PagePlatform): string {
     case "site-builder-page":
       return `a page on ${p.name}`;
     case "free-mail":
-      return `an address at ${p.name}, a free e-mail provider,`;
+      return `an address at ${p.name} (a free e-mail provider)`;
     case "marketplace":
       return `a shop page on ${p.name} (a marketplace)`;
     default:
@@ -159,6 +159,15 @@ function platformFailure(
       "no domain to check",
     platform,
   };
+}
+
+/**
+ * True for a phone number (`0421 667788`, `+49 (228) 123-456`, `030/1234567`): digits with
+ * phone punctuation, at least six digits, and not an IPv4 address.
+ */
+export function looksLikePhone(s: string): boolean {
+  if (!/^\+?[\d\s()/.-]+$/.test(s) || /^\d+(\.\d+){3}$/.test(s)) return false;
+  return (s.match(/\d/g)?.length ?? 0) >= 6;
 }
 
 /**
@@ -180,6 +189,12 @@ export function normalizeDomain(
   }
   if (holdsSeveralWebsites(s)) {
     return { reason: `${quote(input)} ${MULTIPLE_WEBSITES}; put one per row or pick one` };
+  }
+  if (looksLikePhone(s)) {
+    return {
+      reason: `${quote(input)} looks like a phone number, not a website or domain: the column ` +
+        "read as the website holds phone numbers, or this row's values are in the wrong columns",
+    };
   }
   if (/^mailto:/i.test(s)) s = s.slice(7);
   if (!SCHEME.test(s) && /^[^/?#]*@/.test(s)) s = s.slice(s.lastIndexOf("@") + 1); // e-mail

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { normalizeDomain } from "./normalize_domain.ts";
+import { looksLikePhone, normalizeDomain } from "./normalize_domain.ts";
 
 Deno.test("normalizeDomain strips scheme, www, path, port and case", () => {
   const cases: [string, string, string][] = [
@@ -78,9 +78,14 @@ Deno.test("normalizeDomain rejects pages on platforms of every kind, naming the 
     ["g.page/joes-pizza", "Google Business Profile", "maps", /Google Business Profile listing/],
     ["sites.google.com/view/marias", "Google Sites", "site-builder-page", /a page on Google Sites/],
     ["https://www.google.com/search?q=joes+pizza", "Google", "search", /is a Google page/],
-    ["info@gmail.com", "Gmail", "free-mail", /an address at Gmail, a free e-mail provider,/],
-    ["mailto:joe@yahoo.co.uk", "Yahoo Mail", "free-mail", /an address at Yahoo Mail, a free/],
-    ["baeckerei@gmx.de", "GMX", "free-mail", /an address at GMX, a free e-mail provider/],
+    [
+      "info@gmail.com",
+      "Gmail",
+      "free-mail",
+      /is an address at Gmail \(a free e-mail provider\), not a website of/,
+    ],
+    ["mailto:joe@yahoo.co.uk", "Yahoo Mail", "free-mail", /an address at Yahoo Mail \(a free/],
+    ["baeckerei@gmx.de", "GMX", "free-mail", /an address at GMX \(a free e-mail provider\)/],
   ];
   for (const [input, name, kind, wording] of cases) {
     const n = normalizeDomain(input);
@@ -336,4 +341,19 @@ Deno.test("normalizeDomain says a placeholder is no website, and quotes long val
   assert.ok("reason" in long);
   assert.ok(long.reason.length < 200, long.reason);
   assert.match(long.reason, /^"x{60}… \(5004 characters\)" is longer than 253 characters$/);
+});
+
+Deno.test("a phone number in the website column is named as one", () => {
+  for (
+    const v of ["0421 667788", "+49 228 123456", "+49 (228) 123-456", "030/1234567", "4930123456"]
+  ) {
+    const r = normalizeDomain(v);
+    assert.ok("reason" in r, v);
+    assert.match(r.reason, /looks like a phone number, not a website or domain/, v);
+  }
+  for (const v of ["192.168.1.10", "1und1.de", "123.de", "12 34"]) {
+    const r = normalizeDomain(v);
+    assert.ok(!("reason" in r) || !/phone/.test(r.reason), v);
+  }
+  assert.equal(looksLikePhone("192.168.100.200"), false);
 });
