@@ -263,7 +263,12 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
           dir,
         );
         assert.equal(r.code, 0, r.stderr);
-        assert.match(r.stderr, /wrote 2 items to dups\.csv; left out 1 duplicate row\(s\)/);
+        assert.match(
+          r.stderr,
+          /wrote 2 items to dups\.csv; left out 1 duplicate row\(s\) \(a key an earlier row already had; they are in \S*dups\.csv\.duplicates\.jsonl; --all-rows keeps them\)/,
+        );
+        const left = (await Deno.readTextFile(join(dir, "dups.csv.duplicates.jsonl"))).trim();
+        assert.deepEqual(JSON.parse(left), { id: "a", v: 3, extra: "x", key: "a" }, "none lost");
         const csv = await Deno.readTextFile(join(dir, "dups.csv"));
         assert.equal(
           csv,
@@ -288,6 +293,7 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
         );
         assert.equal(all.code, 0, all.stderr);
         assert.match(all.stderr, /wrote 3 items to all\.jsonl\n/);
+        await assert.rejects(Deno.stat(join(dir, "all.jsonl.duplicates.jsonl")));
         const allLines = (await Deno.readTextFile(join(dir, "all.jsonl"))).trim().split("\n");
         assert.deepEqual(allLines.map((l) => JSON.parse(l).v), [1, 2, 3]);
         const alone = await sluice(

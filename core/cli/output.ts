@@ -24,7 +24,9 @@ export async function* runItems(store: Store, run: RunRecord): AsyncIterable<Ite
  * arrive in two chunks: `normalize` merges duplicates only within a chunk. An item without a
  * string key is always kept.
  */
-export function firstPerKey(): { keep(items: Item[]): Item[]; dropped: number } {
+export function firstPerKey(
+  onDrop?: (item: Item) => void,
+): { keep(items: Item[]): Item[]; dropped: number } {
   const seen = new Set<string>();
   const f = {
     dropped: 0,
@@ -33,6 +35,7 @@ export function firstPerKey(): { keep(items: Item[]): Item[]; dropped: number } 
         if (typeof i.key !== "string") return true;
         if (seen.has(i.key)) {
           f.dropped++;
+          onDrop?.(i);
           return false;
         }
         seen.add(i.key);
@@ -131,6 +134,47 @@ export async function writeRunOutput(
     }
   });
   return { items: n, duplicates };
+}
+
+/**
+ * Writes the rows {@linkcode writeRunOutput} left out as duplicates (a key an earlier row already
+ * had) to `path` as JSON lines, so none is lost from sight; returns how many. With none, no file
+ * is left (an earlier run's file of that name is removed).
+ */
+export async function writeRunDuplicates(
+  store: Store,
+  run: RunRecord,
+  path: string,
+): Promise<number> {
+  const enc = new TextEncoder();
+  let n = 0;
+  let pending: Item[] = [];
+  const only = firstPerKey((i) => pending.push(i));
+  const items = runItems(store, run)[Symbol.asyncIterator]();
+  // Find the first duplicate before creating the file.
+  let next = await items.next();
+  for (; !next.done && pending.length === 0; next = await items.next()) only.keep(next.value);
+  if (pending.length === 0) {
+    await Deno.remove(path).catch((e) => {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    });
+    return 0;
+  }
+  await writeFileDurablyWith(path, async (write) => {
+    const flush = async () => {
+      if (pending.length) {
+        await write(enc.encode(pending.map((i) => JSON.stringify(i)).join("\n") + "\n"));
+      }
+      n += pending.length;
+      pending = [];
+    };
+    await flush();
+    for (; !next.done; next = await items.next()) {
+      only.keep(next.value);
+      await flush();
+    }
+  });
+  return n;
 }
 
 /** A refused item as the CLI shows it: with its stage's id instead of its index. */

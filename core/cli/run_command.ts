@@ -14,7 +14,7 @@ import { formatProblem, loadPipelineFile } from "../pipeline/parse.ts";
 import { dirname, resolve } from "../paths.ts";
 import { FINAL_STATES, type RunRecord, type RunState } from "../store/store.ts";
 import { type CliContext, type EngineHandle, startEngine } from "./context.ts";
-import { exportReports, writeRunOutput, writeRunRejected } from "./output.ts";
+import { exportReports, writeRunDuplicates, writeRunOutput, writeRunRejected } from "./output.ts";
 import { showProgress } from "./progress.ts";
 import { listRejected, rejectedHint, showRejected, summary } from "./run_report.ts";
 
@@ -236,9 +236,17 @@ async function writeOutputs(
 ) {
   try {
     const r = await writeRunOutput(h.backend.store, run, out, { allRows });
+    // The rows left out are written beside the output, so none is lost from sight.
+    const dupFile = `${out}.duplicates.jsonl`;
+    const left = allRows ? 0 : await writeRunDuplicates(h.backend.store, run, dupFile);
+    if (allRows) {
+      await Deno.remove(dupFile).catch((e) => {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      });
+    }
     const dup = r.duplicates
       ? `; left out ${r.duplicates} duplicate row(s) (a key an earlier row already had; ` +
-        `--all-rows keeps them)`
+        `${left ? `they are in ${dupFile}; ` : ""}--all-rows keeps them)`
       : "";
     io.err(`wrote ${r.items} items to ${out}${dup}\n`);
     const rejected = await writeRunRejected(h.backend.store, run, `${out}.rejected.jsonl`);
