@@ -73,6 +73,11 @@ Deno.test({
             "  - id: later\n    plugin: tag\n    when: item.n != 2\n    with: { field: late }\n",
         ),
       );
+      await ts.writePipeline(
+        "drycsv",
+        "name: drycsv\nsource: { plugin: csv-source }\nstages:\n" +
+          "  - { id: mark, plugin: tag, with: { field: seen, value: true } }\n",
+      );
       // acme-enrich 1.0.0 installed; 2.0.0 asks for one more host and one less variable.
       const v1 = await writePlugin(join(ts.dir, "acme-v1"), {
         name: "acme-enrich",
@@ -267,6 +272,33 @@ Deno.test({
           /Showing the first 5 of 6 items\./,
         );
       });
+
+      await t.step(
+        "a CSV sample is read by the pipeline's own source, as a run reads its file",
+        async () => {
+          await page.goto(`${url}/pipelines/drycsv`);
+          await page.waitForSelector(".cm-content");
+          await page.fill("#dry-items", "Firma;Ort;Internet\nA;Bonn;a.de\nB;Köln;\n");
+          await page.click("#dry-run");
+          await page.waitForSelector("#dry-status.ok");
+          const sums = await page.locator("#dry-result details.dry-stage > summary")
+            .allInnerTexts();
+          assert.match(sums[0], /^source \(csv-source\): ran, 2 in → 1 out, 1 rejected, \d+ ms$/);
+          await page.locator("#dry-result details[data-stage='source'] > summary").click();
+          assert.match(
+            await page.innerText("#dry-result details[data-stage='source']"),
+            /rejected row-2: \S+:3: no domain: the row has no value in its "Internet" column/,
+          );
+          await page.locator("#dry-result details[data-stage='mark'] > summary").click();
+          const shown = await page.locator("#dry-result details[data-stage='mark'] pre")
+            .textContent();
+          assert.match(
+            shown ?? "",
+            /"name": "A"[\s\S]*"domain": "a\.de"/,
+            "csv-source's field names",
+          );
+        },
+      );
 
       await t.step("a new token is listed at once", async () => {
         await page.goto(`${url}/settings`);

@@ -1,9 +1,12 @@
 /**
  * Dry runs: a pipeline's transform stages run on a few posted items, through the same executor
  * (the sandbox) and the same `when`/batching code as real runs, without storing a run. Sinks are
- * not run (they would write exports).
+ * not run (they would write exports). Given a sample input (CSV text, JSON lines) instead of
+ * items, the pipeline's own source reads it first, so the sample becomes exactly the items a run
+ * over the same file would make (column names, website column, rejected rows).
  * @module
  */
+import { join } from "node:path";
 import type { SecretGrants } from "../plugins/secret_grants.ts";
 import type { Item, Json, NetworkSettings, Rejected } from "../../sdk/types.ts";
 import type { StageExecutor } from "../engine/executor.ts";
@@ -40,7 +43,10 @@ export interface DryRunOptions {
   executor: StageExecutor;
   dataDir: string;
   inputs: Record<string, unknown>;
-  items: Record<string, unknown>[];
+  /** Items to start from; or `input`. */
+  items?: Record<string, unknown>[];
+  /** A sample input for the pipeline's source to read (at most {@linkcode DRY_RUN_MAX_ITEMS} items). */
+  input?: string;
   defaults?: StageDefaults;
   secrets?: (name: string) => string | undefined;
   /** Secrets plugins get beyond their manifest's `secrets` (`secrets.grants`). */
@@ -50,17 +56,45 @@ export interface DryRunOptions {
   signal?: AbortSignal;
 }
 
-/** Runs the non-sink stages on `items` in order; stops at the first failing stage. */
+/** Most items a dry run's source reads from a sample input. */
+export const DRY_RUN_MAX_ITEMS = 100;
+
+/**
+ * Runs the non-sink stages on `items` (or on what the source reads of `input`) in order; stops
+ * at the first failing stage.
+ */
 export async function dryRun(o: DryRunOptions): Promise<{ stages: DryRunStage[]; items: Item[] }> {
+  const id = `dry-${crypto.randomUUID()}`;
+  let inputFile: string | undefined;
+  if (o.input !== undefined) {
+    // Written where uploads go, so the source's sandbox may read it as it reads an upload.
+    const dir = join(o.dataDir, "uploads");
+    await Deno.mkdir(dir, { recursive: true });
+    inputFile = join(dir, `${id}.${o.input.trimStart().startsWith("{") ? "jsonl" : "csv"}`);
+    await Deno.writeTextFile(inputFile, o.input);
+  }
+  try {
+    return await dryRunStages(o, id, inputFile);
+  } finally {
+    if (inputFile) await Deno.remove(inputFile).catch(() => {});
+  }
+}
+
+async function dryRunStages(
+  o: DryRunOptions,
+  id: string,
+  inputFile: string | undefined,
+): Promise<{ stages: DryRunStage[]; items: Item[] }> {
   const run = prepareRun({
     pipeline: o.pipeline,
     yaml: o.yaml,
     file: o.file,
     registry: o.registry,
     inputs: o.inputs,
+    inputFile,
     trigger: { kind: "api", id: "dry-run" },
     defaults: o.defaults,
-    id: `dry-${crypto.randomUUID()}`,
+    id,
   });
   const stop = new AbortController();
   const signal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal;
@@ -75,13 +109,16 @@ export async function dryRun(o: DryRunOptions): Promise<{ stages: DryRunStage[];
   });
   const rejected0: Rejected[] = [];
   let items = checkItems(
-    o.items.map((it, i) => (typeof it?.key === "string" ? it : { ...it, key: `sample-${i}` })),
+    (o.items ?? []).map((
+      it,
+      i,
+    ) => (typeof it?.key === "string" ? it : { ...it, key: `sample-${i}` })),
     "input",
     rejected0,
   );
   const stages: DryRunStage[] = [];
   try {
-    for (let i = 1; i < run.stages.length; i++) {
+    for (let i = inputFile ? 0 : 1; i < run.stages.length; i++) {
       const st = run.stages[i];
       const logs: DryRunStage["logs"] = [];
       const row: DryRunStage = {
@@ -95,6 +132,33 @@ export async function dryRun(o: DryRunOptions): Promise<{ stages: DryRunStage[];
         logs,
       };
       stages.push(row);
+      const log = (level: string, msg: string, data?: Json) => {
+        if (logs.length < 100) logs.push({ level, msg, data });
+      };
+      if (i === 0) {
+        // The source reads the sample input as it would read the file of a run.
+        const t0 = performance.now();
+        try {
+          const instance = await pool.instance(run, 0);
+          const res = await instance.read(null, DRY_RUN_MAX_ITEMS, { chunk: 0, signal, log });
+          row.rejected = [...(res.rejected ?? [])];
+          items = checkItems(res.items ?? [], st.id, row.rejected);
+          row.items = items;
+          // Rows read: each became an item or a rejected one.
+          row.counters = {
+            in: items.length + row.rejected.length,
+            out: items.length,
+            rejected: row.rejected.length,
+          };
+        } catch (e) {
+          row.status = "failed";
+          row.error = `stage ${st.id}: ${(e as Error).message ?? e}`;
+          break;
+        } finally {
+          row.ms = Math.round(performance.now() - t0);
+        }
+        continue;
+      }
       if (st.resolved.manifest.kind === "sink") {
         row.status = "skipped";
         row.items = items;
@@ -112,9 +176,7 @@ export async function dryRun(o: DryRunOptions): Promise<{ stages: DryRunStage[];
           chunk: 0,
           signal,
           when: when && ((item) => when.evaluateBool({ ...vars, item })),
-          log: (level, msg, data) => {
-            if (logs.length < 100) logs.push({ level, msg, data });
-          },
+          log,
         });
         row.items = out.items;
         row.rejected = out.rejected;

@@ -13,6 +13,8 @@ import { dryRun } from "./dry_run.ts";
 import { HttpProblem } from "./problem.ts";
 import { type ApiApp, apiRoute, json, valid } from "./route.ts";
 import { PipelinesReadOnlyError } from "../triggers/mod.ts";
+import { resolvePluginRef } from "../plugins/manifest.ts";
+import { BodyError, checkAccepted } from "../triggers/webhook_body.ts";
 
 const ProblemItem = z.object({
   file: z.string(),
@@ -49,9 +51,16 @@ const NameParam = z.object({
 });
 
 const DryRunBody = z.object({
-  items: z.array(z.record(z.string(), z.unknown())).min(1).max(100),
+  items: z.array(z.record(z.string(), z.unknown())).min(1).max(100).optional()
+    .describe("Items to run the stages on (give these or `input`)"),
+  input: z.string().min(1).max(1_000_000).optional().describe(
+    "A sample input (CSV text, JSON lines) for the pipeline's source to read, as it reads a run's " +
+      "file: up to 100 items, rows it refuses reported with its reasons",
+  ),
   inputs: z.record(z.string(), z.unknown()).default({}),
   yaml: z.string().optional().describe("Unsaved YAML to try instead of the saved pipeline"),
+}).refine((b) => (b.items === undefined) !== (b.input === undefined), {
+  message: "give either items or input (a sample for the source to read), not both",
 }).openapi("DryRunRequest");
 
 const DryRunResult = z.object({
@@ -328,6 +337,24 @@ export function pipelineRoutes(app: ApiApp, deps: AppDeps): void {
       if (e instanceof InputError) throw new HttpProblem(422, e.message);
       throw e;
     }
+    if (body.input !== undefined) {
+      // Only a source that reads input files (its manifest lists the types) reads the sample.
+      const source = resolvePluginRef(deps.registry, pipeline.source.plugin)?.manifest;
+      if (!source?.accepts?.length) {
+        throw new HttpProblem(
+          422,
+          `the source ${source?.name ?? pipeline.source.plugin} reads no input file: post the ` +
+            "sample as items instead",
+        );
+      }
+      const type = body.input.trimStart().startsWith("{") ? "application/x-ndjson" : "text/csv";
+      try {
+        checkAccepted(type, source.accepts, source.name);
+      } catch (e) {
+        if (e instanceof BodyError) throw new HttpProblem(e.status, e.message);
+        throw e;
+      }
+    }
     try {
       const result = await dryRun({
         pipeline,
@@ -338,6 +365,7 @@ export function pipelineRoutes(app: ApiApp, deps: AppDeps): void {
         dataDir: deps.dataDir,
         inputs,
         items: body.items,
+        input: body.input,
         defaults: deps.defaults,
         secrets: deps.secrets,
         secretGrants: deps.secretGrants,

@@ -169,6 +169,75 @@ stages:
   }
 });
 
+Deno.test("dry-run reads a sample input with the pipeline's own source, as a run reads its file", async () => {
+  const s = await testServer();
+  try {
+    await s.writePipeline(
+      "c",
+      `name: c
+source: { plugin: csv-source }
+stages:
+  - { id: mark, plugin: tag, with: { field: seen, value: true } }
+`,
+    );
+    const res = await s.call(`${API_BASE}/pipelines/c/dry-run`, {
+      method: "POST",
+      as: "operator",
+      json: { input: "Firma;Ort;Internet\nA;Bonn;a.de\nB;Köln;\n" },
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+    const r = await res.json();
+    assert.deepEqual(r.stages.map((st: { id: string; status: string }) => [st.id, st.status]), [
+      ["source", "ran"],
+      ["mark", "ran"],
+    ]);
+    // csv-source's names and fields, not the header as written.
+    assert.deepEqual(r.items, [
+      {
+        name: "A",
+        city: "Bonn",
+        website: "a.de",
+        key: "row-1",
+        row: 1,
+        line: 2,
+        domain: "a.de",
+        seen: true,
+      },
+    ]);
+    assert.equal(r.stages[0].rejected.length, 1);
+    assert.match(
+      r.stages[0].rejected[0].reason,
+      /:3: no domain: the row has no value in its "Internet" column/,
+    );
+    assert.deepEqual((await s.backend.store.listRuns()).runs, []);
+    assert.deepEqual(
+      [...Deno.readDirSync(join(s.dir, "uploads"))],
+      [],
+      "the sample file is removed",
+    );
+
+    const both = await s.call(`${API_BASE}/pipelines/c/dry-run`, {
+      method: "POST",
+      as: "operator",
+      json: { input: "a", items: [{ key: "a" }] },
+    });
+    assert.equal(both.status, 400);
+    assert.match((await both.json()).detail, /give either items or input/);
+
+    // A source that reads no file (a generator) cannot read a sample: items are posted instead.
+    await s.writePipeline("g", genPipeline("g", 2));
+    const gen = await s.call(`${API_BASE}/pipelines/g/dry-run`, {
+      method: "POST",
+      as: "operator",
+      json: { input: "name,domain\nA,a.de\n" },
+    });
+    assert.equal(gen.status, 422);
+    assert.match((await gen.json()).detail, /the source gen-source reads no input file/);
+  } finally {
+    await s.dispose();
+  }
+});
+
 Deno.test("dry-run gives a plugin only the secrets meant for it", async () => {
   const SECRET = "supersecret-hook-value";
   const yaml = (plugin: string) =>

@@ -210,9 +210,32 @@ function start(root: HTMLElement) {
   dryForm?.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const st = byId("dry-status");
+    const text = byId<HTMLTextAreaElement>("dry-items")!.value;
+    const yaml = view.state.doc.toString();
+    // A CSV sample goes to the pipeline's own source, which reads it as it reads a run's file
+    // (its column names, website column and rejected rows); a source that reads no file (422)
+    // or not this type (415) gets the sample as items read here.
+    if (text.trim() && !text.trimStart().startsWith("{")) {
+      say(st, "Running on the sample, read by the pipeline's source…");
+      try {
+        const { data } = await api("POST", `/api/v1/pipelines/${name}/dry-run`, {
+          input: text,
+          yaml,
+        });
+        say(st, "Done.", "ok");
+        renderDryRun(byId("dry-result")!, data as never, []);
+        return;
+      } catch (e) {
+        const status = (e as { status?: number }).status;
+        if (status !== 422 && status !== 415) {
+          say(st, (e as Error).message, "err");
+          return;
+        }
+      }
+    }
     let sample: Sample;
     try {
-      sample = parseSample(byId<HTMLTextAreaElement>("dry-items")!.value);
+      sample = parseSample(text);
     } catch (e) {
       say(st, (e as Error).message, "err");
       return;
@@ -226,7 +249,7 @@ function start(root: HTMLElement) {
     try {
       const { data } = await api("POST", `/api/v1/pipelines/${name}/dry-run`, {
         items: sample.items,
-        yaml: view.state.doc.toString(),
+        yaml,
       });
       say(st, left ? `Done; ${left} sample line(s) left out.` : "Done.", left ? "" : "ok");
       renderDryRun(byId("dry-result")!, data as never, sample.errors);

@@ -266,7 +266,10 @@ export function PipelineEditor(p: EditorProps) {
           <section aria-labelledby="dry-h" class="panel">
             <h2 id="dry-h">Dry run</h2>
             <form id="dry-form">
-              <label for="dry-items">Sample items: JSON lines or CSV with a header</label>
+              <label for="dry-items">
+                Sample: CSV lines as in your file (read by the pipeline's source, as a run reads it)
+                or JSON lines (items)
+              </label>
               <textarea id="dry-items" rows={5} spellcheck={false}>
                 {'{"website": "example.com", "name": "Example Ltd"}'}
               </textarea>
