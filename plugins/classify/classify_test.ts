@@ -991,3 +991,99 @@ Deno.test("a Japanese or Chinese business page without spaces is not thin conten
   assert.equal(ja.status, "live", ja.reason);
   assert.equal(ja.signals.some((s) => s.id === "thin_content"), false);
 });
+
+// ---- Live business sites that read like something else (adversarial review) ----------------
+
+/** A full page: a few sentences, an address and a phone number (substantive). */
+function fullPage(title: string, inner: string): string {
+  return `<!doctype html><html><head><title>${title}</title></head><body>${inner}
+<p>Family business since 1987. We look forward to your visit; call ahead for groups.</p>
+<address>214 Water Street, Portland · Tel. +1 503 555 0123 · hello@shop.example</address></body></html>`;
+}
+
+Deno.test("live: parking, sale and registrar words in ordinary business sentences decide nothing", () => {
+  const live = [
+    fullPage("Hotel Bellevue", "<h1>Welcome</h1><p>Cars can be parked for free in our garage.</p>"),
+    fullPage(
+      "Hotel Krone",
+      "<h1>Anreise</h1><p>An der Nordseite des Hotels wird Ihr Wagen kostenlos geparkt.</p>",
+    ),
+    fullPage(
+      "Domaine des Trois Chênes",
+      "<h1>Visite</h1><p>Au domaine, votre véhicule est stationné à l'ombre des chênes.</p>",
+    ),
+    fullPage("Domain kaufen & Webhosting | Netzwerk24", "<h1>Ihr Webhoster</h1>"),
+    fullPage("Pixelwerk Agentur", "<h1>Noch keine Website?</h1><p>Wir bauen sie.</p>"),
+    fullPage("Studio Lumen", "<h1>Pas encore de site internet ?</h1><p>Nous le créons.</p>"),
+    fullPage("Harbor FM 101.5 – Stay tuned", "<h1>On air now</h1>"),
+    fullPage(
+      "CloudNest Hosting",
+      "<h1>Hosting</h1><ul><li>Domain parking</li></ul><footer><h3>Related links</h3></footer>",
+    ),
+  ];
+  for (const html of live) {
+    const v = page(html);
+    assert.equal(v.status, "live", `${html.slice(0, 120)}: ${v.reason}`);
+  }
+  // The same words as a parking or sale page says them still decide.
+  assert.equal(
+    page("<html><body><p>This domain is parked free, courtesy of GoDaddy.com</p></body></html>")
+      .status,
+    "parked",
+  );
+  assert.equal(
+    page("<html><body><h1>Diese Domain kaufen</h1><p>Preis auf Anfrage</p></body></html>").status,
+    "for_sale",
+  );
+  assert.equal(
+    page("<html><body><h1>Für diese Domain ist noch keine Website hinterlegt</h1></body></html>")
+      .status,
+    "placeholder",
+  );
+});
+
+Deno.test("live: a full page's section headline is no placeholder; its title or only h1 still is", () => {
+  const live = [
+    fullPage("Roxy Cinema – Now Showing & Coming Soon", "<h1>This week</h1>"),
+    fullPage("Trattoria Luigi", "<h1>New menu coming soon!</h1><p>Pasta since 1987.</p>"),
+    fullPage("Cines Sol", "<h1>Cartelera</h1><ul><li>Film A</li></ul><h1>Próximamente</h1>"),
+    fullPage("Construtora Horizonte", "<h1>Lançamentos</h1><h1>Em construção</h1>"),
+  ];
+  for (const html of live) {
+    const v = page(html);
+    assert.equal(v.status, "live", `${html.slice(0, 120)}: ${v.reason}`);
+  }
+  assert.equal(
+    page(fullPage("Harbor Bakery – Website coming soon", "<h1>Hello</h1>")).status,
+    "placeholder",
+  );
+  assert.equal(page(fullPage("Harbor Bakery", "<h1>Coming soon</h1>")).status, "placeholder");
+});
+
+Deno.test("live: apps that render later, login pages and contact details in other forms are no thin pages", () => {
+  const live = [
+    '<html><head><title>Acme</title></head><body><app-root></app-root><script src="main.js" type="module"></script></body></html>',
+    '<html><head><title>Acme</title></head><body><script src="flutter_bootstrap.js" async></script></body></html>',
+    '<html><head><title>Acme</title></head><body><div id="app"><svg class="loading-progress"></svg></div><script src="_framework/blazor.webassembly.js"></script></body></html>',
+    '<html><head><title>Client Portal – Sign in</title></head><body><form><input name="u"><input type="password" name="p"><button>Log in</button></form></body></html>',
+    "<html><head><title>Joe's Shoes</title></head><body><h1>Joe's Shoes</h1><p>1200 W. Main St., Springfield IL 62701</p><p>Call 217.555.0134</p></body></html>",
+    '<html lang="ar"><head><title>مطعم</title></head><body><h1>مطعم الياسمين</h1><p>هاتف ٠١١ ٢٣٤ ٥٦٧٨</p></body></html>',
+    '<html lang="th"><head><title>บ้านสวน</title></head><body><p>ร้านอาหารไทยบ้านสวนเปิดทุกวันอาหารไทยแท้จากสวนของเราเองสั่งอาหารได้ทางไลน์</p></body></html>',
+  ];
+  for (const html of live) {
+    const v = page(html);
+    assert.equal(v.status, "live", `${html.slice(0, 100)}: ${v.reason}`);
+  }
+  // The Greek cinema: an address under its label and a phone word make the page substantive,
+  // and its second h1 ("Σύντομα", coming soon) is a section.
+  const greek = page(
+    "<html><head><title>Σινεμά Άστρα</title></head><body><h1>Τώρα προβάλλεται</h1><h1>Σύντομα</h1>" +
+      "<p>Θερινός κινηματογράφος. Τηλέφωνο κρατήσεων 210 1234567. Διεύθυνση: Σπύρου Μερκούρη 12.</p></body></html>",
+  );
+  assert.equal(greek.status, "live", greek.reason);
+  // A body cut at the size limit is never judged empty.
+  const cut = page('<html><head><style>@font-face{src:url("data:font/woff2;base64,AAAA</style>', {
+    truncated: true,
+  });
+  assert.equal(cut.status, "live", cut.reason);
+});

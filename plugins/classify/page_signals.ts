@@ -76,8 +76,11 @@ interface WordingHit {
   phrase: Phrase;
   match: string;
   inHeadline: boolean;
-  /** True when the phrase is (almost) all of its headline segment, e.g. `Name – Coming soon`. */
-  headlineIsPhrase: boolean;
+  /**
+   * True when the phrase is all of a segment (one other word at most) of a headline that speaks
+   * for the page: the title, or its only h1 (see {@linkcode SUBSTANTIVE_SLACK}).
+   */
+  mainHeadlineIsPhrase: boolean;
 }
 
 /** Separators between the parts of a title or headline: `Name | Coming soon`, `Shop: …`. */
@@ -92,20 +95,35 @@ const HEADLINE_SLACK = 2;
  * the last part counts: "Harbor Bakery: coming soon" is about the site, while "Coming soon:
  * online booking" introduces what is coming.
  */
-export function phraseIsHeadline(headline: string, pattern: RegExp): boolean {
+export function phraseIsHeadline(
+  headline: string,
+  pattern: RegExp,
+  slack: number = HEADLINE_SLACK,
+): boolean {
   for (const whole of headline.split(HEADLINE_PARTS)) {
     const part = whole.split(":").map((x) => x.trim()).filter(Boolean).at(-1) ?? "";
     const m = pattern.exec(part);
     if (!m) continue;
     const rest = (part.slice(0, m.index) + " " + part.slice(m.index + m[0].length))
       .split(/\s+/).filter((w) => /\p{L}/u.test(w));
-    if (rest.length <= HEADLINE_SLACK) return true;
+    if (rest.length <= slack) return true;
   }
   return false;
 }
 
+/**
+ * On a page with business substance a headline decides only when it speaks for the whole page:
+ * the title, or the page's one h1 (several h1s are a site's sections: a cinema's "Coming soon",
+ * a builder's "Under construction" projects), with at most one other word beside the phrase
+ * ("Website coming soon", not "New menu coming soon" or "Now showing & coming soon").
+ */
+const SUBSTANTIVE_SLACK = 1;
+
 function wordingHits(page: PageView, phrases: Phrase[]): WordingHit[] {
   const hits: WordingHit[] = [];
+  // The headlines that speak for a page with substance: its title, and its h1 when it has one.
+  const h1s = page.headlines.slice(page.title.trim() ? 1 : 0);
+  const main = [page.title.trim(), ...(h1s.length === 1 ? h1s : [])].filter(Boolean);
   for (const phrase of phrases) {
     const heads = page.headlines.filter((h) => phrase.pattern.test(h));
     const head = heads.length ? excerpt(heads[0], phrase.pattern) : undefined;
@@ -115,7 +133,9 @@ function wordingHits(page: PageView, phrases: Phrase[]): WordingHit[] {
       phrase,
       match: body,
       inHeadline: head !== undefined,
-      headlineIsPhrase: heads.some((h) => phraseIsHeadline(h, phrase.pattern)),
+      mainHeadlineIsPhrase: main.some((h) =>
+        phrase.pattern.test(h) && phraseIsHeadline(h, phrase.pattern, SUBSTANTIVE_SLACK)
+      ),
     });
   }
   return hits;
@@ -146,12 +166,14 @@ export function wordingSignals(
   for (const [signal, list] of bySignal) {
     const status = list[0].phrase.status;
     const anywhere = status === "parked";
-    const headlineCounts = (h: WordingHit) =>
-      h.inHeadline && (status !== "placeholder" || h.headlineIsPhrase);
-    const counts = (h: WordingHit) => anywhere || !page.substantive || headlineCounts(h);
+    const counts = (h: WordingHit) => anywhere || !page.substantive || h.mainHeadlineIsPhrase;
     const strong = list.find((h) => h.phrase.strength === "strong" && counts(h));
+    // Weak phrases ("related links", "domain parking") pair with each other only on a page
+    // without substance (a hosting company's full page may well mention both); with outside
+    // evidence (parking DNS) one counts anywhere.
     const weak = list.filter((h) =>
-      h.phrase.strength === "weak" && (anywhere || !page.substantive)
+      h.phrase.strength === "weak" && (anywhere || !page.substantive) &&
+      (!page.substantive || pairWith.has(status))
     );
     const where = (h: WordingHit) => (h.inHeadline ? "headline" : "text");
     if (strong) {
@@ -193,7 +215,8 @@ export function wordingSignals(
 
 /** Thin or empty content: a page with (almost) nothing a visitor could use. */
 export function contentSignals(page: PageView): Signal[] {
-  if (page.binary) return [];
+  // A body cut at the size limit (a big inline font or image in <head>) says nothing of the rest.
+  if (page.binary || page.truncated) return [];
   const blank = page.bodyBytes === 0 ||
     (!page.text.trim() && !/<(script|img|iframe)\b/i.test(page.html));
   if (blank) {

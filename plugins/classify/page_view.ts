@@ -23,12 +23,18 @@ export interface PageView {
   business: string[];
   /** True when the page has enough business substance to be a real site on its own. */
   substantive: boolean;
-  /** True for a JavaScript app shell (root div plus bundles), whose content renders later. */
+  /**
+   * True for a JavaScript app whose content renders later (a mount element plus bundles: React,
+   * Vue, Next, Nuxt, Svelte, Angular's `<app-root>`; Flutter web; Blazor), or a login form (a
+   * web application's front door): no text yet is no thin page.
+   */
   appShell: boolean;
   /** True when the page shows images or frames (content we cannot read as text). */
   media: boolean;
   binary: boolean;
   bodyBytes: number;
+  /** True when the body was cut at the size limit: what was read says nothing of the rest. */
+  truncated: boolean;
 }
 
 const decode = (s: string) =>
@@ -49,7 +55,7 @@ export function h1Texts(html: string): string[] {
 const EVIDENCE: [string, RegExp][] = [
   [
     "phone",
-    /(?:\+|\(0|\b0)\d[\d\s\-/().]{6,}\d|\btel:|\b(?:tel|phone|telefon|téléphone|teléfono|telefoon|telefone|puhelin|telefonszám)\b|τηλ[έε]φωνο|телефон|電話|电话/iu,
+    /(?:\+|\(0|\b0)\d[\d\s\-/().]{6,}\d|\(?\b[2-9]\d{2}\)?[\s.-]\d{3}[\s.-]\d{4}\b|\btel:|\b(?:tel|phone|telefon|téléphone|teléfono|telefoon|telefone|puhelin|telefonszám)\b|τηλ[έε]φωνο|телефон|電話|电话/iu,
   ],
   ["email", /[a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}/i],
   [
@@ -58,7 +64,12 @@ const EVIDENCE: [string, RegExp][] = [
   ],
   [
     "address",
-    /\b\d{1,4}\s+[A-Z][a-z]+\s+(?:street|st\.?|road|rd\.?|lane|avenue|ave\.?|way|drive)\b|(?:straße|strasse|weg|platz|gasse|allee)\s+\d{1,4}|\b(?:rue|avenue|place|boulevard|calle|avenida|plaza|rua|praça|via|piazza|corso)\s+\S+|\b\d{4,5}\s+[A-Z][a-zäöüéèà]+|\bul\.\s+\p{Lu}|(?<=\p{L})(?:gatan|vägen|gade|vej|veien|gate|katu|tie|utca|sokak|caddesi)\s+\d{1,4}|〒\s?\d{3}-?\d{4}|地址|住所|ул\.\s+\p{Lu}/u,
+    /\b\d{1,5}\s+(?:[NSEW]\.?\s+)?(?:[A-Z][a-z]+\s+){1,2}(?:[Ss]treet|St|[Rr]oad|Rd|[Ll]ane|Ln|[Aa]venue|Ave|[Ww]ay|[Dd]rive|Dr|[Bb]oulevard|Blvd|[Cc]ourt|Ct|[Pp]lace|Pl|[Hh]ighway|Hwy)\b|\b[A-Z][a-z]+,?\s+[A-Z]{2}\s+\d{5}(?:-\d{4})?\b|(?:straße|strasse|weg|platz|gasse|allee)\s+\d{1,4}|\b(?:rue|avenue|place|boulevard|calle|avenida|plaza|rua|praça|via|piazza|corso)\s+\S+|\b\d{4,5}\s+[A-Z][a-zäöüéèà]+|\bul\.\s+\p{Lu}|(?<=\p{L})(?:gatan|vägen|gade|vej|veien|gate|katu|tie|utca|sokak|caddesi)\s+\d{1,4}|〒\s?\d{3}-?\d{4}|地址|住所|ул\.\s+\p{Lu}/u,
+  ],
+  // An address given under its label, in any case ("Διεύθυνση: Σπύρου Μερκούρη 12").
+  [
+    "address",
+    /(?<!\p{L})(?:address|adresse|anschrift|dirección|direccion|indirizzo|endereço|adres|adresa|osoite|adress|cím)\s*:|διεύθυνση\s*:|адрес\s*:/iu,
   ],
   [
     "legal",
@@ -70,6 +81,10 @@ const EVIDENCE: [string, RegExp][] = [
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/gu;
 /** CJK characters counted as one word (a rough average word length of Chinese/Japanese text). */
 const CJK_CHARS_PER_WORD = 3;
+/** Thai, Lao, Khmer and Burmese letters: written without spaces between words either. */
+const UNSPACED = /[\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/gu;
+/** Such characters counted as one word (their words are longer: about six letters and marks). */
+const UNSPACED_CHARS_PER_WORD = 6;
 
 /**
  * Words of visible text: whitespace-separated words with a letter, plus CJK text counted by
@@ -79,13 +94,44 @@ const CJK_CHARS_PER_WORD = 3;
 export function countWords(text: string): number {
   if (!text) return 0;
   const cjk = text.match(CJK)?.length ?? 0;
-  const rest = text.replace(CJK, " ").split(/\s+/).filter((w) => /\p{L}/u.test(w)).length;
-  return rest + Math.ceil(cjk / CJK_CHARS_PER_WORD);
+  const unspaced = text.match(UNSPACED)?.length ?? 0;
+  const rest = text.replace(CJK, " ").replace(UNSPACED, " ").split(/\s+/)
+    .filter((w) => /\p{L}/u.test(w)).length;
+  return rest + Math.ceil(cjk / CJK_CHARS_PER_WORD) +
+    Math.ceil(unspaced / UNSPACED_CHARS_PER_WORD);
+}
+
+/** First code points of the decimal digit runs of common scripts (Arabic-Indic, Persian, ...). */
+const DIGIT_ZEROS = [
+  0x660,
+  0x6f0,
+  0x966,
+  0x9e6,
+  0xa66,
+  0xae6,
+  0xbe6,
+  0xc66,
+  0xce6,
+  0xd66,
+  0xe50,
+  0xed0,
+  0xff10,
+];
+
+/** Digits of other scripts as ASCII digits (`٠١١` -> `011`), so numbers are recognised in them. */
+export function asciiDigits(text: string): string {
+  if (!/[^\x00-\x7f]/.test(text)) return text;
+  return text.replace(/\p{Nd}/gu, (d) => {
+    const c = d.codePointAt(0)!;
+    const zero = DIGIT_ZEROS.find((z) => c >= z && c <= z + 9);
+    return zero === undefined ? d : String(c - zero);
+  });
 }
 
 /** Kinds of business evidence in visible text. */
 export function businessEvidence(text: string): string[] {
-  return EVIDENCE.filter(([, re]) => re.test(text)).map(([k]) => k);
+  const t = asciiDigits(text);
+  return [...new Set(EVIDENCE.filter(([, re]) => re.test(t)).map(([k]) => k))];
 }
 
 /** Builds the view of a final response. */
@@ -95,9 +141,7 @@ export function pageView(r: HttpResponseSummary): PageView {
   const words = countWords(text);
   const business = businessEvidence(text);
   const headlines = [r.title ?? "", ...h1Texts(html)].map((s) => s.trim()).filter(Boolean);
-  const appShell =
-    /<div[^>]+id=["'](?:root|app|__next|__nuxt|svelte|main-app)["'][^>]*>\s*<\/div>/i.test(html) &&
-    /<script[^>]+src=/i.test(html);
+  const appShell = isAppShell(html);
   const media = /<(img|picture|video|iframe|object|embed)\b/i.test(html);
   const contactish = business.filter((b) => b !== "legal").length;
   const substantive = words >= 150 || (words >= 8 && contactish >= 2) ||
@@ -118,5 +162,20 @@ export function pageView(r: HttpResponseSummary): PageView {
     media,
     binary: r.binary,
     bodyBytes: r.bodyBytes,
+    truncated: r.truncated === true,
   };
+}
+
+/** Mount points of JavaScript apps: an element the bundle renders into. */
+const MOUNT =
+  /<div[^>]+id=["'](?:root|app|__next|__nuxt|svelte|main-app|q-app|ember-app)["']|<(?:app|my|ng)-root\b/i;
+/** Bundles of frameworks that need no mount element in the HTML (Flutter web, Blazor). */
+const FRAMEWORK_BUNDLE =
+  /<script[^>]+src=["'][^"']*(?:flutter_bootstrap\.js|flutter\.js|main\.dart\.js|_framework\/blazor\.(?:webassembly|web|server)\.js)/i;
+
+/** True for a JavaScript app shell or a login form (see {@linkcode PageView.appShell}). */
+export function isAppShell(html: string): boolean {
+  if (FRAMEWORK_BUNDLE.test(html)) return true;
+  if (MOUNT.test(html) && /<script[^>]+src=/i.test(html)) return true;
+  return /<input[^>]+type=["']?password\b/i.test(html);
 }

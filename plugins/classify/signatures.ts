@@ -85,10 +85,18 @@ function status(file: string, i: number, v: unknown): WebsiteStatus {
   return v as WebsiteStatus;
 }
 
-function regex(file: string, i: number, v: unknown): RegExp {
+/**
+ * Wording starts at the start of a word of a space-separated script: "seite" of "Nordseite" or
+ * "domaine" of "condomaine" is no match. Scripts written without spaces (Chinese, Japanese, Thai)
+ * have no such start, so a phrase in them matches anywhere.
+ */
+const WORD_START =
+  "(?<![\\p{sc=Latin}\\p{sc=Greek}\\p{sc=Cyrillic}\\p{sc=Arabic}\\p{sc=Hebrew}\\p{N}])";
+
+function regex(file: string, i: number, v: unknown, wordStart = false): RegExp {
   const src = str(file, i, v, "pattern");
   try {
-    return new RegExp(src, "iu");
+    return new RegExp(wordStart ? `${WORD_START}(?:${src})` : src, "iu");
   } catch (e) {
     fail(file, i, `"pattern" is not a valid regular expression (${(e as Error).message})`);
   }
@@ -175,7 +183,7 @@ export function compileSignatures(data: {
       status: status("wording.json", i, p.status),
       strength: p.strength,
       lang: str("wording.json", i, p.lang, "lang"),
-      pattern: regex("wording.json", i, p.pattern),
+      pattern: regex("wording.json", i, p.pattern, true),
       source: str("wording.json", i, p.source, "source"),
     };
   });
