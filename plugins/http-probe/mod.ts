@@ -10,7 +10,7 @@ import { lookupDomain, lookupHost } from "@sluice/sdk/net/dns_lookup.ts";
 import { fetchWithRedirects, type HostResolver } from "@sluice/sdk/net/http_fetch.ts";
 import { KeyedLimiter, Limiter, mapConcurrent } from "@sluice/sdk/net/limiter.ts";
 import type { DnsResult, HttpProbeResult } from "@sluice/sdk/net/types.ts";
-import { probeDomain } from "./probe.ts";
+import { BROWSER_USER_AGENT, probeDomain } from "./probe.ts";
 
 /**
  * The page (`html`, `text`) is kept on `best` only: an attempt's response carries them empty.
@@ -37,6 +37,7 @@ interface Config {
   itemTimeoutMs?: number;
   hedgeMs?: number;
   userAgent?: string;
+  browserUserAgent?: string;
 }
 
 interface State {
@@ -116,7 +117,7 @@ export default definePlugin<Config, State>({
           randomPath: config.randomPath,
           hedgeMs: config.hedgeMs,
           signal: deadline.signal,
-          fetch: (url, addresses, s) =>
+          fetch: (url, addresses, s, extra) =>
             fetchWithRedirects({
               url,
               addresses,
@@ -126,7 +127,9 @@ export default definePlugin<Config, State>({
               maxBodyBytes: config.maxBodyBytes,
               digest: { hashBytes: config.hashBytes },
               perIp: state.perIp,
-              userAgent: config.userAgent,
+              userAgent: extra?.browserUa
+                ? config.browserUserAgent ?? BROWSER_USER_AGENT
+                : config.userAgent,
               signal: s,
             }),
         });

@@ -4,6 +4,7 @@ import { DEFAULT_NETWORK, type Item, type NetworkSettings } from "@sluice/sdk";
 import type { HttpProbeResult } from "@sluice/sdk/net/types.ts";
 import { startDnsServer } from "../../testing/dns_server.ts";
 import { type Site, startWebServers } from "../../testing/web_server.ts";
+import { createTestCa } from "../../testing/test_ca.ts";
 
 const dir = new URL(".", import.meta.url);
 // The sandbox grants read of the plugin folder only; the shared `sdk/net/` modules the plugin
@@ -19,10 +20,56 @@ const SITES: Record<string, Site> = {
   "badcert.test": { ips: ["127.9.2.4"], tls: "expired", body: "<title>Old</title>" },
   "hang.test": { ips: ["127.9.2.5"], behaviour: "timeout" },
   "away.test": { ips: ["127.9.2.6"], redirect: { location: "https://live.test/" } },
+  // The SSL default vhost shows the panel's page; the site's vhost exists for port 80 only.
+  "panel.test": { ips: ["127.9.2.7"], body: ({ scheme }) => scheme === "https" ? PLESK : PANEL },
+  "www.panel.test": {
+    ips: ["127.9.2.7"],
+    body: ({ scheme }) => scheme === "https" ? PLESK : PANEL,
+  },
 };
+const PLESK = "<html><head><title>Domain Default page</title></head><body><h1>Domain Default " +
+  "page</h1><p>The domain has been created in Plesk.</p></body></html>";
+const PANEL =
+  "<html><head><title>Schreinerei Holz</title></head><body>Möbel nach Maß</body></html>";
+
+/** Where the bot-blocking site (`waf.test`) listens; served by `Deno.serve`, not `web_server.ts`. */
+const WAF_IP = "127.9.2.8";
+const WAF_PAGE = "<html><head><title>Waf Co</title></head><body>Our shop</body></html>";
+
+/** Requests `waf.test` got: scheme, User-Agent, Accept. */
+type WafLog = { scheme: string; ua: string; accept: string }[];
+
+/**
+ * A site behind bot protection: 403 unless the User-Agent looks like a desktop browser's (HTTP
+ * and HTTPS, at the ports of the simulated web servers, its certificate from their CA).
+ */
+function serveWaf(
+  httpPort: number,
+  httpsPort: number,
+  tls: { cert: string; key: string },
+  log: WafLog,
+) {
+  const handler = (scheme: string) => (req: Request) => {
+    const ua = req.headers.get("user-agent") ?? "";
+    log.push({ scheme, ua, accept: req.headers.get("accept") ?? "" });
+    const browser = /^Mozilla\/5\.0 \(Windows NT [^)]*\) .*Chrome\/\d+/.test(ua) &&
+      !/compatible|bot|probe/i.test(ua);
+    return browser
+      ? new Response(WAF_PAGE, { headers: { "content-type": "text/html" } })
+      : new Response("<title>Access denied</title>", {
+        status: 403,
+        headers: { "content-type": "text/html" },
+      });
+  };
+  const quiet = { hostname: WAF_IP, onListen() {} };
+  return [
+    Deno.serve({ ...quiet, port: httpPort }, handler("http")),
+    Deno.serve({ ...quiet, port: httpsPort, ...tls }, handler("https")),
+  ];
+}
 
 async function withWorld(
-  fn: (network: NetworkSettings) => Promise<void>,
+  fn: (network: NetworkSettings, waf: WafLog) => Promise<void>,
 ) {
   const dns = await startDnsServer({
     zones: {
@@ -33,12 +80,22 @@ async function withWorld(
       "badcert.test": { A: ["127.9.2.4"] },
       "hang.test": { A: ["127.9.2.5"] },
       "away.test": { A: ["127.9.2.6"] },
+      "panel.test": { A: ["127.9.2.7"] },
+      "www.panel.test": { A: ["127.9.2.7"] },
+      "waf.test": { A: [WAF_IP] },
     },
   });
+  const ca = await createTestCa();
   const web = await startWebServers({
     sites: SITES,
     httpOnlyAddresses: ["127.9.2.2"],
+    ca,
   });
+  const waf: WafLog = [];
+  const wafServers = serveWaf(web.httpPort, web.httpsPort, {
+    cert: await ca.issue({ commonName: "waf.test" }),
+    key: ca.leafKeyPem,
+  }, waf);
   try {
     await fn({
       ...DEFAULT_NETWORK,
@@ -48,9 +105,9 @@ async function withWorld(
       caPem: web.caPem,
       allowPrivate: true,
       timeouts: { dns: 500, connect: 1000, request: 600 },
-    });
+    }, waf);
   } finally {
-    await Promise.all([dns.close(), web.close()]);
+    await Promise.all([dns.close(), web.close(), ...wafServers.map((s) => s.shutdown())]);
   }
 }
 
@@ -125,5 +182,50 @@ Deno.test("http-probe refuses private addresses unless allowPrivate, and spots c
     const l = byKey(live.items)["live.test"];
     assert.equal(l.randomPath?.status, 404);
     assert.equal(l.randomPath?.sameAsBest, false);
+  });
+});
+
+Deno.test("http-probe asks a site that refuses its User-Agent (403) once more as a browser: browserUa", async () => {
+  await withWorld(async (network, waf) => {
+    const result = await runPlugin({
+      dir,
+      permissions,
+      network,
+      items: [{ key: "waf.test", domain: "waf.test" }],
+    });
+    const h = byKey(result.items)["waf.test"];
+    assert.equal(h.status, "responded");
+    assert.equal(h.best?.target, "https://apex");
+    assert.equal(h.best?.status, 200);
+    assert.equal(h.best?.title, "Waf Co");
+    assert.equal(h.best?.browserUa, true);
+    assert.deepEqual(h.attempts.map((a) => [a.url, a.response?.status, a.response?.browserUa]), [
+      ["https://waf.test/", 200, true],
+    ]);
+    // One request with the probe's User-Agent, one more as Chrome on Windows; nothing else.
+    assert.deepEqual(waf.map((r) => r.scheme), ["https", "https"]);
+    assert.match(waf[0].ua, /SluiceProbe/);
+    assert.match(waf[1].ua, /^Mozilla\/5\.0 \(Windows NT 10\.0; Win64; x64\).*Chrome\//);
+    assert.match(waf[1].accept, /text\/html/);
+  });
+});
+
+Deno.test("http-probe asks HTTP when HTTPS on apex and www shows a panel's stock page", async () => {
+  await withWorld(async (network) => {
+    const result = await runPlugin({
+      dir,
+      permissions,
+      network,
+      items: [{ key: "panel.test", domain: "panel.test" }],
+    });
+    const h = byKey(result.items)["panel.test"];
+    assert.equal(h.status, "responded");
+    assert.deepEqual(h.attempts.map((a) => [a.target, a.response?.status]), [
+      ["https://apex", 200],
+      ["https://www", 200],
+      ["http://apex", 200],
+    ]);
+    assert.equal(h.best?.target, "http://apex");
+    assert.equal(h.best?.title, "Schreinerei Holz");
   });
 });

@@ -21,8 +21,16 @@ export interface ProbeOptions {
   domain: string;
   /** The dns stage's result for the domain. */
   dns: DnsResult;
-  /** Fetches one start URL (e.g. `fetchWithRedirects` with the shared options bound). */
-  fetch: (url: string, addresses: string[], signal: AbortSignal) => Promise<FetchResult>;
+  /**
+   * Fetches one start URL (e.g. `fetchWithRedirects` with the shared options bound); with
+   * `browserUa` it sends a common desktop browser's User-Agent instead of the probe's.
+   */
+  fetch: (
+    url: string,
+    addresses: string[],
+    signal: AbortSignal,
+    extra?: { browserUa?: boolean },
+  ) => Promise<FetchResult>;
   /** Probe all four URLs instead of stopping at the first good one. */
   probeAll?: boolean;
   /** Fetch a random path on the best host too. */
@@ -46,6 +54,25 @@ const ORDER: { target: HttpTarget; scheme: "https" | "http"; www: boolean }[] = 
   { target: "http://apex", scheme: "http", www: false },
   { target: "http://www", scheme: "http", www: true },
 ];
+
+/**
+ * User-Agent of the one repeat of a request that bot protection refused (403/406) for the probe's
+ * own User-Agent: a current Chrome on Windows (config `browserUserAgent` replaces it).
+ */
+export const BROWSER_USER_AGENT =
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) " +
+  "Chrome/142.0.0.0 Safari/537.36";
+
+/** Final statuses that WAFs give clients whose User-Agent is not a browser's. */
+const UA_BLOCKED: ReadonlySet<number> = new Set([403, 406]);
+
+/** Requests repeated with the browser User-Agent, at most, per domain. */
+const BROWSER_RETRIES = 1;
+
+/** Per-domain budget shared by the lanes of one {@linkcode probeDomain}. */
+interface Budget {
+  browserRetries: number;
+}
 
 /** Default of {@linkcode ProbeOptions.hedgeMs}. */
 export const DEFAULT_HEDGE_MS = 1000;
@@ -111,6 +138,7 @@ async function probeLane(
   opts: ProbeOptions,
   lane: typeof ORDER,
   hosts: { apex: string[]; www: string[] },
+  budget: Budget,
   signal: AbortSignal,
 ): Promise<HttpAttempt[]> {
   const attempts: HttpAttempt[] = [];
@@ -150,7 +178,7 @@ async function probeLane(
       });
       continue;
     }
-    const r = await opts.fetch(url, addresses, signal);
+    const r = await fetchAsBrowserIfBlocked(opts, url, addresses, budget, signal);
     const attempt: HttpAttempt = { target: o.target, url, hops: r.hops };
     if (r.response) attempt.response = r.response;
     if (r.error) attempt.error = r.error;
@@ -167,11 +195,34 @@ async function probeLane(
 }
 
 /**
+ * Fetches `url`; when the final answer is 403 or 406 (bot protection judging the User-Agent) and
+ * the domain's budget allows, asks the same URL once more with a browser's User-Agent and takes
+ * that answer when it is below 400 (marked `browserUa: true`), else keeps the first.
+ */
+async function fetchAsBrowserIfBlocked(
+  opts: ProbeOptions,
+  url: string,
+  addresses: string[],
+  budget: Budget,
+  signal: AbortSignal,
+): Promise<FetchResult> {
+  const r = await opts.fetch(url, addresses, signal);
+  if (!r.response || !UA_BLOCKED.has(r.response.status)) return r;
+  if (budget.browserRetries <= 0 || signal.aborted) return r;
+  budget.browserRetries--;
+  const b = await opts.fetch(url, addresses, signal, { browserUa: true });
+  if (!b.response || b.response.status >= 400) return r;
+  return { ...b, response: { ...b.response, browserUa: true } };
+}
+
+/**
  * Probes one domain; never throws for network trouble. HTTPS URLs come first (apex, then www),
- * then HTTP; the first answer below 400 wins. When HTTPS has not settled after `hedgeMs`, the
- * HTTP URLs are tried alongside (their result counts only if HTTPS finds nothing good), so a
- * site that hangs costs one request timeout, not one per URL. A URL whose address already
- * failed at the connection level for the other name of the same scheme is not tried again.
+ * then HTTP; the first answer below 400 wins (HTTP is asked as well when HTTPS gave only server
+ * stock pages). When HTTPS has not settled after `hedgeMs`, the HTTP URLs are tried alongside
+ * (their result counts only if HTTPS finds nothing good but stock pages), so a site that hangs
+ * costs one request timeout, not one per URL. A URL whose address already failed at the
+ * connection level for the other name of the same scheme is not tried again. A 403/406 is asked
+ * once more as a browser (once per domain).
  */
 export async function probeDomain(opts: ProbeOptions): Promise<HttpProbeResult> {
   const { dns } = opts;
@@ -189,14 +240,17 @@ export async function probeDomain(opts: ProbeOptions): Promise<HttpProbeResult> 
   const httpStop = new AbortController();
   const httpSignal = AbortSignal.any([opts.signal, httpStop.signal]);
   let httpRun: Promise<HttpAttempt[]> | undefined;
-  const startHttp = () => httpRun ??= probeLane(opts, httpLane, hosts, httpSignal);
+  const budget: Budget = { browserRetries: BROWSER_RETRIES };
+  const startHttp = () => httpRun ??= probeLane(opts, httpLane, hosts, budget, httpSignal);
   const hedgeMs = opts.probeAll ? 0 : opts.hedgeMs ?? DEFAULT_HEDGE_MS;
   const hedge = Number.isFinite(hedgeMs) ? setTimeout(startHttp, Math.max(0, hedgeMs)) : undefined;
   let attempts: HttpAttempt[];
   try {
-    const https = await probeLane(opts, httpsLane, hosts, opts.signal);
+    const https = await probeLane(opts, httpsLane, hosts, budget, opts.signal);
     clearTimeout(hedge);
-    if (!opts.probeAll && https.some(good)) {
+    // Only stock pages over HTTPS (apex and www as asked): an SSL default vhost may show the
+    // panel's page while the site's vhost exists for port 80 only, so HTTP is asked too.
+    if (!opts.probeAll && https.some((a) => good(a) && !stock(a))) {
       httpStop.abort(new Error("https answered"));
       httpRun?.catch(() => {});
       attempts = https;
@@ -219,7 +273,8 @@ async function probeRandomPath(
 ): Promise<RandomPathProbe> {
   const best = result.best!;
   const url = new URL(`/${(opts.randomSegment ?? randomHex)()}`, best.url).href;
-  const r = await opts.fetch(url, [best.ip], opts.signal);
+  // A site that refused the probe's User-Agent would refuse it here too: ask as the browser.
+  const r = await opts.fetch(url, [best.ip], opts.signal, { browserUa: best.browserUa });
   const out: RandomPathProbe = { url, sameAsBest: false };
   if (r.response) {
     out.status = r.response.status;

@@ -348,11 +348,187 @@ Deno.test("probeDomain: a stock server page on the apex sends the probe on to ww
     signal,
   });
   assert.equal(r2.best?.target, "https://apex");
+  // No www: www is not asked (HTTP is, for the stock page: see the HTTP-behind-stock test).
   const apexOnly = fakeFetch({ "https://x.test/": stockPage });
   await probeDomain({ domain: "x.test", dns: dns(["192.0.2.1"], []), ...apexOnly, signal });
-  assert.deepEqual(apexOnly.calls, ["https://x.test/"]);
+  assert.deepEqual(apexOnly.calls, ["https://x.test/", "http://x.test/"]);
   // A business page on the apex stops the probe there, as before.
   const plain = fakeFetch({ "https://x.test/": site, "https://www.x.test/": site });
   await probeDomain({ domain: "x.test", dns: dns(["192.0.2.1"], ["192.0.2.1"]), ...plain, signal });
   assert.deepEqual(plain.calls, ["https://x.test/"]);
+});
+
+/** A fetch answering by URL and by the User-Agent asked for; records `[url, "bot" | "browser"]`. */
+function uaFetch(
+  table: Record<
+    string,
+    { bot: (url: string) => FetchResult; browser?: (url: string) => FetchResult }
+  >,
+) {
+  const calls: [string, string][] = [];
+  return {
+    calls,
+    fetch: (
+      url: string,
+      _addresses: string[],
+      _signal: AbortSignal,
+      extra?: { browserUa?: boolean },
+    ) => {
+      calls.push([url, extra?.browserUa ? "browser" : "bot"]);
+      const row = table[url];
+      const f = row ? (extra?.browserUa ? row.browser ?? row.bot : row.bot) : fail("refused");
+      return Promise.resolve(f(url));
+    },
+  };
+}
+
+Deno.test("probeDomain asks a URL that answered 403 or 406 once more as a browser and keeps that answer (browserUa)", async () => {
+  for (const blocked of [403, 406]) {
+    const f = uaFetch({ "https://x.test/": { bot: ok(blocked), browser: ok(200) } });
+    const r = await probeDomain({
+      domain: "x.test",
+      dns: dns(["192.0.2.1"], ["192.0.2.1"]),
+      ...f,
+      hedgeMs: Infinity,
+      signal,
+    });
+    assert.deepEqual(f.calls, [["https://x.test/", "bot"], ["https://x.test/", "browser"]]);
+    assert.equal(r.status, "responded");
+    assert.equal(r.best?.target, "https://apex");
+    assert.equal(r.best?.status, 200);
+    assert.equal(r.best?.browserUa, true);
+    assert.equal(r.attempts.length, 1);
+    assert.equal(r.attempts[0].response?.browserUa, true);
+    assert.deepEqual(r.attempts[0].hops.map((h) => h.status), [200]);
+  }
+});
+
+Deno.test("probeDomain repeats as a browser once per domain at most, and keeps the 403 when that fails too", async () => {
+  const f = uaFetch({
+    "https://x.test/": { bot: ok(403) },
+    "https://www.x.test/": { bot: ok(403), browser: ok(200) },
+    "http://x.test/": { bot: ok(406), browser: ok(200) },
+    "http://www.x.test/": { bot: ok(403), browser: ok(200) },
+  });
+  const r = await probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1"], ["192.0.2.1"]),
+    ...f,
+    hedgeMs: Infinity,
+    signal,
+  });
+  assert.deepEqual(f.calls, [
+    ["https://x.test/", "bot"],
+    ["https://x.test/", "browser"],
+    ["https://www.x.test/", "bot"],
+    ["http://x.test/", "bot"],
+    ["http://www.x.test/", "bot"],
+  ]);
+  assert.equal(r.best?.status, 403);
+  assert.equal(r.best?.browserUa, undefined);
+  assert.ok(r.attempts.every((a) => a.response?.browserUa === undefined));
+  // Other statuses are not repeated; the random path of a browser-only site is asked as a browser.
+  const other = uaFetch({ "https://x.test/": { bot: ok(404), browser: ok(200) } });
+  await probeDomain({ domain: "x.test", dns: dns(["192.0.2.1"], []), ...other, signal });
+  assert.ok(other.calls.every(([, ua]) => ua === "bot"));
+  const rp = uaFetch({
+    "https://x.test/": { bot: ok(403), browser: ok(200) },
+    "https://x.test/zz": { bot: ok(403), browser: ok(404) },
+  });
+  const withPath = await probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1"], []),
+    ...rp,
+    randomPath: true,
+    randomSegment: () => "zz",
+    signal,
+  });
+  assert.deepEqual(rp.calls.at(-1), ["https://x.test/zz", "browser"]);
+  assert.equal(withPath.randomPath?.status, 404);
+});
+
+Deno.test("probeDomain asks HTTP when HTTPS shows only stock pages, and the site there wins", async () => {
+  const plesk = (url: string): FetchResult => ({
+    url,
+    hops: [{ url, ip: "192.0.2.1", status: 200 }],
+    response: response(url, 200, { title: "Domain Default page" }),
+  });
+  const site = (url: string): FetchResult => ({
+    url,
+    hops: [{ url, ip: "192.0.2.1", status: 200 }],
+    response: response(url, 200, { title: "Bäckerei Müller" }),
+  });
+  const f = fakeFetch({
+    "https://x.test/": plesk,
+    "https://www.x.test/": plesk,
+    "http://x.test/": site,
+    "http://www.x.test/": site,
+  });
+  const r = await probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1"], ["192.0.2.1"]),
+    ...f,
+    hedgeMs: Infinity,
+    signal,
+  });
+  assert.deepEqual(f.calls, ["https://x.test/", "https://www.x.test/", "http://x.test/"]);
+  assert.equal(r.best?.target, "http://apex");
+  assert.equal(r.best?.title, "Bäckerei Müller");
+  assert.deepEqual(r.attempts.map((a) => a.target), ["https://apex", "https://www", "http://apex"]);
+
+  // Stock on HTTP's bare name too: www over HTTP, and no more (two extra requests at most).
+  const wwwOnly = fakeFetch({
+    "https://x.test/": plesk,
+    "https://www.x.test/": plesk,
+    "http://x.test/": plesk,
+    "http://www.x.test/": site,
+  });
+  const r2 = await probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1"], ["192.0.2.1"]),
+    ...wwwOnly,
+    hedgeMs: Infinity,
+    signal,
+  });
+  assert.equal(wwwOnly.calls.length, 4);
+  assert.equal(r2.best?.target, "http://www");
+  // Stock everywhere: four requests, the apex's HTTPS stock page stays best (a placeholder).
+  const stockOnly = fakeFetch({
+    "https://x.test/": plesk,
+    "https://www.x.test/": plesk,
+    "http://x.test/": plesk,
+    "http://www.x.test/": plesk,
+  });
+  const r3 = await probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1"], ["192.0.2.1"]),
+    ...stockOnly,
+    hedgeMs: Infinity,
+    signal,
+  });
+  assert.equal(stockOnly.calls.length, 4);
+  assert.equal(r3.best?.target, "https://apex");
+});
+
+Deno.test("probeDomain hedges: the HTTP lane is kept, not cancelled, when HTTPS answers with a stock page", async () => {
+  const f = manualFetch();
+  const probe = probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1"], []),
+    fetch: f.fetch,
+    hedgeMs: 0,
+    signal,
+  });
+  await f.asked("http://x.test/");
+  f.pending.get("https://x.test/")!.resolve({
+    url: "https://x.test/",
+    hops: [],
+    response: response("https://x.test/", 200, { title: "Welcome to nginx!" }),
+  });
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(f.pending.get("http://x.test/")!.signal.aborted, false);
+  f.pending.get("http://x.test/")!.resolve(ok(200)("http://x.test/"));
+  const r = await probe;
+  assert.equal(r.best?.target, "http://apex");
+  assert.deepEqual(f.calls, ["https://x.test/", "http://x.test/"]);
 });

@@ -193,6 +193,11 @@ export interface HttpResponseSummary {
   truncated: boolean;
   /** Time from the first request to the end of the final body, ms. */
   timeMs: number;
+  /**
+   * True when the probe's own User-Agent got 403 or 406 (bot protection) and this answer came to
+   * the same URL asked once more with a common browser's User-Agent (http-probe).
+   */
+  browserUa?: boolean;
 }
 
 /** Which of the four start URLs an attempt is. */
