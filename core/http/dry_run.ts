@@ -56,6 +56,21 @@ export interface DryRunOptions {
   signal?: AbortSignal;
 }
 
+/** Runs a stage's step, recording its time, and its error as the row's failure; false on failure. */
+async function timed(row: DryRunStage, step: () => Promise<void>): Promise<boolean> {
+  const t0 = performance.now();
+  try {
+    await step();
+    return true;
+  } catch (e) {
+    row.status = "failed";
+    row.error = `stage ${row.id}: ${(e as Error).message ?? e}`;
+    return false;
+  } finally {
+    row.ms = Math.round(performance.now() - t0);
+  }
+}
+
 /** Most items a dry run's source reads from a sample input. */
 export const DRY_RUN_MAX_ITEMS = 100;
 
@@ -137,8 +152,7 @@ async function dryRunStages(
       };
       if (i === 0) {
         // The source reads the sample input as it would read the file of a run.
-        const t0 = performance.now();
-        try {
+        const ok = await timed(row, async () => {
           const instance = await pool.instance(run, 0);
           const res = await instance.read(null, DRY_RUN_MAX_ITEMS, { chunk: 0, signal, log });
           row.rejected = [...(res.rejected ?? [])];
@@ -150,13 +164,8 @@ async function dryRunStages(
             out: items.length,
             rejected: row.rejected.length,
           };
-        } catch (e) {
-          row.status = "failed";
-          row.error = `stage ${st.id}: ${(e as Error).message ?? e}`;
-          break;
-        } finally {
-          row.ms = Math.round(performance.now() - t0);
-        }
+        });
+        if (!ok) break;
         continue;
       }
       if (st.resolved.manifest.kind === "sink") {
@@ -164,8 +173,7 @@ async function dryRunStages(
         row.items = items;
         continue;
       }
-      const t0 = performance.now();
-      try {
+      const ok = await timed(row, async () => {
         const instance = await pool.instance(run, i);
         const vars = { inputs: run.inputs, run: { id: run.id, pipeline: run.pipeline } };
         const when = st.when ? compileExpression(st.when) : undefined;
@@ -182,13 +190,8 @@ async function dryRunStages(
         row.rejected = out.rejected;
         row.counters = out.counters;
         items = out.items;
-      } catch (e) {
-        row.status = "failed";
-        row.error = `stage ${st.id}: ${(e as Error).message ?? e}`;
-        break;
-      } finally {
-        row.ms = Math.round(performance.now() - t0);
-      }
+      });
+      if (!ok) break;
     }
   } finally {
     stop.abort();
