@@ -370,19 +370,24 @@ export const LIVE_PAGES: Record<string, PageDef> = {
         `<p>${ph.hours}: ${p.pick(ph.hoursText)}</p></body></html>\n`;
     },
   },
+  // A site rendered by JavaScript: the HTML holds no text, only the app's mount point and bundle
+  // (React/Vite, Angular, Flutter web or Blazor).
   js_app: {
-    html: (c, p) =>
-      head(
-        c,
-        p,
-        `<link rel="manifest" href="/manifest.json">\n<script type="module" src="/assets/index-${
-          p.int(100000, 999999).toString(16)
-        }.js"></script>\n`,
-      ) +
-      `<body><noscript>${
-        esc(c.name)
-      }: please enable JavaScript to view our menu, prices and opening hours.</noscript>` +
-      `<div id="root"></div></body></html>\n`,
+    html: (c, p) => {
+      const bundle = p.int(100000, 999999).toString(16);
+      const app = p.pick([
+        `<div id="root"></div><script type="module" src="/assets/index-${bundle}.js"></script>`,
+        `<app-root></app-root><script src="/main.${bundle}.js" type="module"></script>`,
+        `<script src="/flutter_bootstrap.js" async></script>`,
+        `<div id="app"><svg class="loading-progress"><circle r="40%"/></svg></div>` +
+        `<script src="/_framework/blazor.webassembly.js"></script>`,
+      ]);
+      return head(c, p, `<link rel="manifest" href="/manifest.json">\n`) +
+        `<body><noscript>${
+          esc(c.name)
+        }: please enable JavaScript to view our menu, prices and opening hours.</noscript>` +
+        `${app}</body></html>\n`;
+    },
     catchAll: true,
   },
 };
