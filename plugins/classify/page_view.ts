@@ -120,7 +120,7 @@ const DIGIT_ZEROS = [
 
 /** Digits of other scripts as ASCII digits (`٠١١` -> `011`), so numbers are recognised in them. */
 export function asciiDigits(text: string): string {
-  if (!/[^\x00-\x7f]/.test(text)) return text;
+  if (!/\P{ASCII}/u.test(text)) return text;
   return text.replace(/\p{Nd}/gu, (d) => {
     const c = d.codePointAt(0)!;
     const zero = DIGIT_ZEROS.find((z) => c >= z && c <= z + 9);
