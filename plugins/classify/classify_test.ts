@@ -1087,3 +1087,80 @@ Deno.test("live: apps that render later, login pages and contact details in othe
   });
   assert.equal(cut.status, "live", cut.reason);
 });
+
+// ---- No-website notices that show contact details (adversarial review) ---------------------
+
+Deno.test("a short notice about the site itself decides, contact details or not", () => {
+  const cases: [string, WebsiteVerdict["status"], string, string?][] = [
+    [
+      "h2 notice with the business's contact",
+      "placeholder",
+      "<html><head><title>Müller Bau GmbH</title></head><body><h1>Müller Bau GmbH</h1>" +
+      "<h2>Unsere neue Website ist bald online.</h2><p>Bis dahin erreichen Sie uns telefonisch.</p>" +
+      "<p>Musterstraße 1, 10115 Berlin · Tel. 030 1234567 · info@mueller-bau.de</p></body></html>",
+    ],
+    [
+      "h1 notice",
+      "placeholder",
+      "<html><head><title>Snickeri AB</title></head><body><h1>Vår nya hemsida kommer snart</h1>" +
+      "<p>Kontakta oss: 08-123 456 78, info@snickeriab.se, Storgatan 4, 111 22 Stockholm</p></body></html>",
+    ],
+    [
+      "this site",
+      "placeholder",
+      "<html><head><title>Joe's Plumbing</title></head><body><p>This site is under construction. " +
+      "Please check back soon!</p><p>Call Joe: 214-555-0198 · joe@joesplumbing.example</p></body></html>",
+    ],
+    [
+      "registrar notice naming the domain, with the hoster's contact",
+      "placeholder",
+      "<html><head><title>zahnarzt-klein.de</title></head><body><p>Die Domain zahnarzt-klein.de " +
+      "wurde über STRATO registriert.</p><p>STRATO GmbH · Otto-Ostrowski-Straße 7 · 10249 Berlin · " +
+      "Tel. 030 300 146 0</p><a href='https://www.strato.de/impressum/'>Impressum</a></body></html>",
+      "zahnarzt-klein.de",
+    ],
+    [
+      "this account",
+      "suspended",
+      "<html><head><title>Site Unavailable</title></head><body><p>This account has been suspended." +
+      "</p><p>A2 Hosting · 1 Main Street, Ann Arbor · +1 734 555 0100 · support@a2.example</p></body></html>",
+    ],
+    [
+      "rebuild notice",
+      "placeholder",
+      "<html><head><title>Bäckerei Schmidt</title></head><body><h1>Wir arbeiten an unserer neuen " +
+      "Webseite</h1></body></html>",
+    ],
+    ["pt maintenance", "placeholder", "<html><body><h1>Site em manutenção</h1></body></html>"],
+    [
+      "fr suspended with an adverb",
+      "suspended",
+      "<html><body><h1>Ce site est temporairement suspendu</h1></body></html>",
+    ],
+    [
+      "OVH",
+      "placeholder",
+      "<html><body><p>Votre domaine a bien été créé chez OVHcloud.</p></body></html>",
+    ],
+    [
+      "Wix unpublished",
+      "placeholder",
+      "<html><body><p>Looks like this site isn't published yet.</p></body></html>",
+    ],
+    [
+      "Squarespace not connected",
+      "placeholder",
+      "<html><body><p>This domain is not connected to a website.</p></body></html>",
+    ],
+    [
+      "Squarespace expired",
+      "suspended",
+      "<html><head><title>Website Expired</title></head><body><p>The subscription for this website " +
+      "has expired.</p></body></html>",
+    ],
+  ];
+  for (const [name, status, html, host] of cases) {
+    const v = page(html, host ? { host } : {});
+    assert.equal(v.status, status, `${name}: ${v.reason}`);
+  }
+});

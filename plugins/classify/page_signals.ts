@@ -81,6 +81,13 @@ interface WordingHit {
    * for the page: the title, or its only h1 (see {@linkcode SUBSTANTIVE_SLACK}).
    */
   mainHeadlineIsPhrase: boolean;
+  /** True when it is about the site itself (see {@linkcode SHORT_PAGE_WORDS}). */
+  aboutSite: boolean;
+}
+
+/** The first heading (title, h1, h2, h3) the pattern matches, if any. */
+function headingWith(page: PageView, re: RegExp): string | undefined {
+  return [...page.headlines, ...page.subheads].find((h) => re.test(h));
 }
 
 /** Separators between the parts of a title or headline: `Name | Coming soon`, `Shop: …`. */
@@ -119,6 +126,46 @@ export function phraseIsHeadline(
  */
 const SUBSTANTIVE_SLACK = 1;
 
+/**
+ * On a page shorter than this (words), contact details do not outweigh a notice about the site
+ * itself: a placeholder that gives the business's phone and address ("Unsere neue Website ist bald
+ * online" as its h2), or a hoster's suspended page with its own contact block ("This account has
+ * been suspended"). There such wording decides in any heading (title, h1-h3) when the heading
+ * names the site ({@linkcode SITE_NOUN}), and in the text when its sentence points at this very
+ * site ({@linkcode SELF_REFERENCE}). A short business page that merely mentions its coming new
+ * site in a sentence among others ("Vår nya hemsida kommer snart") stays live.
+ */
+const SHORT_PAGE_WORDS = 60;
+
+/** "This site", "diese Domain", "este dominio", …: a sentence about this very site. */
+const SELF_REFERENCE =
+  /(?<!\p{L})(?:this (?:web ?site|site|domain|account|page)|diese[rs]? (?:website|webseite|seite|domain|homepage|internetseite)|ce (?:site|domaine|nom de domaine)|cette page|este (?:sitio|dominio|site|domínio)|esta (?:página|web)|questo (?:sito|dominio)|questa pagina|deze (?:website|site|domeinnaam|domein|pagina)|dit domein|denna (?:webbplats|hemsida|domän)|dette (?:domæne|domene|nettsted)|ta (?:domena|strona)|tato (?:doména|stránka)|tento web)(?!\p{L})/iu;
+
+/** Words for the website itself, for wording "about the site" ({@linkcode SHORT_PAGE_WORDS}). */
+const SITE_NOUN =
+  /(?<!\p{L})(?:web ?site|site|home ?page|web ?page|webseite|internetseite|internetpräsenz|internetauftritt|seite|domain|domaine|dominio|domínio|domein|sito|sitio|página|pagina|page|hemsida|webbplats|hjemmeside|nettside|verkkosivu|sivusto|strona|witryna|stránk|weboldal|honlap|sayfa|ιστοσελίδα|ιστότοπο|сайт)|サイト|ホームページ|网站|網站/iu;
+
+/** The sentence of `text` around the first match of `re` (for a check of what it is about). */
+function sentenceOf(text: string, re: RegExp): string {
+  const m = re.exec(text);
+  if (!m) return "";
+  const before = text.slice(0, m.index);
+  const start = Math.max(before.search(/[^.!?。！？\n]*$/), m.index - 120);
+  const after = text.slice(m.index + m[0].length, m.index + m[0].length + 120);
+  const stop = after.search(/[.!?。！？\n]|$/);
+  return text.slice(start, m.index + m[0].length + stop);
+}
+
+/** See {@linkcode SHORT_PAGE_WORDS}: a heading that names the site, or a sentence about this site. */
+function aboutSite(page: PageView, re: RegExp): boolean {
+  const heading = headingWith(page, re);
+  if (heading !== undefined && SITE_NOUN.test(heading)) return true;
+  const sentence = sentenceOf(page.text, re);
+  // "Die Domain zahnarzt-klein.de wurde über STRATO registriert": the page names its own domain.
+  const own = page.host.toLowerCase().replace(/^www\./, "");
+  return SELF_REFERENCE.test(sentence) || (own !== "" && sentence.toLowerCase().includes(own));
+}
+
 function wordingHits(page: PageView, phrases: Phrase[]): WordingHit[] {
   const hits: WordingHit[] = [];
   // The headlines that speak for a page with substance: its title, and its h1 when it has one.
@@ -136,6 +183,7 @@ function wordingHits(page: PageView, phrases: Phrase[]): WordingHit[] {
       mainHeadlineIsPhrase: main.some((h) =>
         phrase.pattern.test(h) && phraseIsHeadline(h, phrase.pattern, SUBSTANTIVE_SLACK)
       ),
+      aboutSite: aboutSite(page, phrase.pattern),
     });
   }
   return hits;
@@ -166,7 +214,9 @@ export function wordingSignals(
   for (const [signal, list] of bySignal) {
     const status = list[0].phrase.status;
     const anywhere = status === "parked";
-    const counts = (h: WordingHit) => anywhere || !page.substantive || h.mainHeadlineIsPhrase;
+    const counts = (h: WordingHit) =>
+      anywhere || !page.substantive || h.mainHeadlineIsPhrase ||
+      (page.words < SHORT_PAGE_WORDS && h.aboutSite);
     const strong = list.find((h) => h.phrase.strength === "strong" && counts(h));
     // Weak phrases ("related links", "domain parking") pair with each other only on a page
     // without substance (a hosting company's full page may well mention both); with outside

@@ -15,6 +15,8 @@ export interface PageView {
   title: string;
   /** The title and the text of each h1 (each trimmed), most prominent first. */
   headlines: string[];
+  /** The text of each h2 and h3 (at most five). */
+  subheads: string[];
   text: string;
   html: string;
   /** Words of visible text. */
@@ -43,8 +45,17 @@ const decode = (s: string) =>
 
 /** Text of each `<h1>` in the raw HTML, tags stripped. */
 export function h1Texts(html: string): string[] {
+  return headingTexts(html, /<h1\b[^>]*>([\s\S]*?)<\/h1>/gi);
+}
+
+/** Text of each `<h2>` and `<h3>` in the raw HTML, tags stripped (at most five). */
+export function subheadTexts(html: string): string[] {
+  return headingTexts(html, /<h[23]\b[^>]*>([\s\S]*?)<\/h[23]>/gi);
+}
+
+function headingTexts(html: string, re: RegExp): string[] {
   const out: string[] = [];
-  for (const m of html.matchAll(/<h1\b[^>]*>([\s\S]*?)<\/h1>/gi)) {
+  for (const m of html.matchAll(re)) {
     const t = decode(m[1].replace(/<[^>]*>/g, " ")).replace(/\s+/g, " ").trim();
     if (t) out.push(t);
     if (out.length >= 5) break;
@@ -153,6 +164,7 @@ export function pageView(r: HttpResponseSummary): PageView {
     headers: r.headers ?? {},
     title: r.title ?? "",
     headlines,
+    subheads: subheadTexts(html),
     text,
     html,
     words,
