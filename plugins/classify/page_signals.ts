@@ -180,10 +180,13 @@ function wordingHits(page: PageView, phrases: Phrase[]): WordingHit[] {
       phrase,
       match: body,
       inHeadline: head !== undefined,
-      mainHeadlineIsPhrase: main.some((h) =>
-        phrase.pattern.test(h) && phraseIsHeadline(h, phrase.pattern, SUBSTANTIVE_SLACK)
-      ),
-      aboutSite: aboutSite(page, phrase.pattern),
+      // Both matter only on a page with substance (elsewhere any hit counts): not worked out else.
+      mainHeadlineIsPhrase: page.substantive &&
+        main.some((h) =>
+          phrase.pattern.test(h) && phraseIsHeadline(h, phrase.pattern, SUBSTANTIVE_SLACK)
+        ),
+      aboutSite: page.substantive && page.words < SHORT_PAGE_WORDS &&
+        aboutSite(page, phrase.pattern),
     });
   }
   return hits;

@@ -129,9 +129,12 @@ const DIGIT_ZEROS = [
   0xff10,
 ];
 
+const OTHER_DIGIT = /(?![0-9])\p{Nd}/u;
+
 /** Digits of other scripts as ASCII digits (`٠١١` -> `011`), so numbers are recognised in them. */
 export function asciiDigits(text: string): string {
-  if (!/\P{ASCII}/u.test(text)) return text;
+  // Only digits outside ASCII need the work (a page with umlauts but ASCII digits needs none).
+  if (!OTHER_DIGIT.test(text)) return text;
   return text.replace(/\p{Nd}/gu, (d) => {
     const c = d.codePointAt(0)!;
     const zero = DIGIT_ZEROS.find((z) => c >= z && c <= z + 9);
