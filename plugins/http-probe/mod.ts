@@ -10,7 +10,7 @@ import { lookupDomain, lookupHost } from "@sluice/sdk/net/dns_lookup.ts";
 import { fetchWithRedirects, type HostResolver } from "@sluice/sdk/net/http_fetch.ts";
 import { KeyedLimiter, Limiter, mapConcurrent } from "@sluice/sdk/net/limiter.ts";
 import type { DnsResult, HttpProbeResult } from "@sluice/sdk/net/types.ts";
-import { BROWSER_USER_AGENT, probeDomain } from "./probe.ts";
+import { BROWSER_ACCEPT_LANGUAGE, BROWSER_USER_AGENT, probeDomain } from "./probe.ts";
 
 /**
  * The page (`html`, `text`) is kept on `best` only: an attempt's response carries them empty.
@@ -130,6 +130,8 @@ export default definePlugin<Config, State>({
               userAgent: extra?.browserUa
                 ? config.browserUserAgent ?? BROWSER_USER_AGENT
                 : config.userAgent,
+              // A browser also says which languages it reads; some bot checks look for that too.
+              acceptLanguage: extra?.browserUa ? BROWSER_ACCEPT_LANGUAGE : undefined,
               signal: s,
             }),
         });

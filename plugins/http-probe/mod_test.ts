@@ -37,7 +37,7 @@ const WAF_IP = "127.9.2.8";
 const WAF_PAGE = "<html><head><title>Waf Co</title></head><body>Our shop</body></html>";
 
 /** Requests `waf.test` got: scheme, User-Agent, Accept. */
-type WafLog = { scheme: string; ua: string; accept: string }[];
+type WafLog = { scheme: string; ua: string; accept: string; lang: string }[];
 
 /**
  * A site behind bot protection: 403 unless the User-Agent looks like a desktop browser's (HTTP
@@ -51,7 +51,12 @@ function serveWaf(
 ) {
   const handler = (scheme: string) => (req: Request) => {
     const ua = req.headers.get("user-agent") ?? "";
-    log.push({ scheme, ua, accept: req.headers.get("accept") ?? "" });
+    log.push({
+      scheme,
+      ua,
+      accept: req.headers.get("accept") ?? "",
+      lang: req.headers.get("accept-language") ?? "",
+    });
     const browser = /^Mozilla\/5\.0 \(Windows NT [^)]*\) .*Chrome\/\d+/.test(ua) &&
       !/compatible|bot|probe/i.test(ua);
     return browser
@@ -207,6 +212,8 @@ Deno.test("http-probe asks a site that refuses its User-Agent (403) once more as
     assert.match(waf[0].ua, /SluiceProbe/);
     assert.match(waf[1].ua, /^Mozilla\/5\.0 \(Windows NT 10\.0; Win64; x64\).*Chrome\//);
     assert.match(waf[1].accept, /text\/html/);
+    assert.equal(waf[0].lang, "", "the probe says no language");
+    assert.equal(waf[1].lang, "en-US,en;q=0.9", "the browser does");
   });
 });
 

@@ -63,6 +63,9 @@ export const BROWSER_USER_AGENT =
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) " +
   "Chrome/142.0.0.0 Safari/537.36";
 
+/** Accept-Language of that repeat, as a browser sends it. */
+export const BROWSER_ACCEPT_LANGUAGE = "en-US,en;q=0.9";
+
 /** Final statuses that WAFs give clients whose User-Agent is not a browser's. */
 const UA_BLOCKED: ReadonlySet<number> = new Set([403, 406]);
 

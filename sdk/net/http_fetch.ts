@@ -38,6 +38,8 @@ export interface FetchOptions {
   /** Per-IP connection limiter shared by all fetches of an instance. */
   perIp?: KeyedLimiter;
   userAgent?: string;
+  /** Accept-Language header (none by default). */
+  acceptLanguage?: string;
   /** Wall clock (certificate validity); default `Date.now`. */
   now?: () => number;
   signal?: AbortSignal;
@@ -131,6 +133,7 @@ export async function fetchWithRedirects(opts: FetchOptions): Promise<FetchResul
           maxBodyBytes: opts.maxBodyBytes ?? 262144,
           digest: opts.digest,
           userAgent: opts.userAgent,
+          acceptLanguage: opts.acceptLanguage,
           proxy: net.proxy,
           now,
           signal: opts.signal,

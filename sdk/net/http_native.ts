@@ -149,6 +149,11 @@ function parseHead(text: string): { status: number; headers: Record<string, stri
  * Sends one request over Deno's sockets and digests the answer; see the module doc. Rejects
  * with {@linkcode HttpProbeError}. Does not support `proxy` (the caller takes the node path).
  */
+/** A header value without line breaks (it is written into the request head as it is). */
+function headerValue(v: string): string {
+  return v.replace(/[\r\n]+/g, " ");
+}
+
 export async function requestNative(opts: RequestOnceOptions): Promise<RawResponse> {
   if (opts.signal?.aborted) throw new HttpProbeError("timeout", "cancelled by the host");
   const tls = opts.url.protocol === "https:";
@@ -206,7 +211,9 @@ export async function requestNative(opts: RequestOnceOptions): Promise<RawRespon
     }
     const head = `${opts.method ?? "GET"} ${opts.url.pathname}${opts.url.search} HTTP/1.1\r\n` +
       `host: ${opts.url.host}\r\nuser-agent: ${opts.userAgent ?? USER_AGENT}\r\n` +
-      "accept: text/html,application/xhtml+xml,*/*;q=0.8\r\naccept-encoding: identity\r\n" +
+      "accept: text/html,application/xhtml+xml,*/*;q=0.8\r\n" +
+      (opts.acceptLanguage ? `accept-language: ${headerValue(opts.acceptLanguage)}\r\n` : "") +
+      "accept-encoding: identity\r\n" +
       "connection: close\r\n\r\n";
     const bytes = enc.encode(head);
     for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));

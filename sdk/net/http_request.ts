@@ -41,6 +41,8 @@ export interface RequestOnceOptions {
   method?: string;
   /** User-Agent header. */
   userAgent?: string;
+  /** Accept-Language header (none by default). */
+  acceptLanguage?: string;
   /** Clock for certificate validity checks (default `Date.now`). */
   now?: () => number;
   /** HTTP proxy URL: when set, the request goes through a CONNECT tunnel to `ip:port`. */
@@ -173,6 +175,7 @@ function requestOver(opts: RequestOnceOptions, tunnel?: Socket): Promise<RawResp
         host: opts.url.host,
         "user-agent": opts.userAgent ?? DEFAULT_USER_AGENT,
         accept: "text/html,application/xhtml+xml,*/*;q=0.8",
+        ...(opts.acceptLanguage ? { "accept-language": opts.acceptLanguage } : {}),
         "accept-encoding": "identity",
         connection: "close",
       },
