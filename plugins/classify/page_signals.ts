@@ -5,7 +5,7 @@
  * redirects written into the page (meta refresh, script).
  * @module
  */
-import type { PageView } from "./page_view.ts";
+import { countWords, type PageView } from "./page_view.ts";
 import type { Phrase, Signatures } from "./signatures.ts";
 import type { Signal } from "./types.ts";
 
@@ -85,11 +85,6 @@ interface WordingHit {
   aboutSite: boolean;
 }
 
-/** The first heading (title, h1, h2, h3) the pattern matches, if any. */
-function headingWith(page: PageView, re: RegExp): string | undefined {
-  return [...page.headlines, ...page.subheads].find((h) => re.test(h));
-}
-
 /** Separators between the parts of a title or headline: `Name | Coming soon`, `Shop: …`. */
 const HEADLINE_PARTS = /\s[|–—·•-]\s|\s*[|–—·•]\s+|\s*\|\s*/;
 /** Words (with a letter) a headline segment may have besides the phrase and still be about it. */
@@ -130,40 +125,126 @@ const SUBSTANTIVE_SLACK = 1;
  * On a page shorter than this (words), contact details do not outweigh a notice about the site
  * itself: a placeholder that gives the business's phone and address ("Unsere neue Website ist bald
  * online" as its h2), or a hoster's suspended page with its own contact block ("This account has
- * been suspended"). There such wording decides in any heading (title, h1-h3) when the heading
- * names the site ({@linkcode SITE_NOUN}), and in the text when its sentence points at this very
- * site ({@linkcode SELF_REFERENCE}). A short business page that merely mentions its coming new
- * site in a sentence among others ("Vår nya hemsida kommer snart") stays live.
+ * been suspended"). There such wording decides (see {@linkcode aboutSite}) in a heading segment
+ * that is the notice and names the website ({@linkcode WEBSITE}), or in a sentence that starts by
+ * pointing at this very site ({@linkcode THIS_SITE}, or the domain's own name), or in a sentence
+ * about "our website" when little else is on the page ({@linkcode NOTICE_REST_WORDS}). Words that
+ * also mean other things do not count: a wine "domaine", an Italian flat "sito a Monza", a
+ * builder's "site", a gallery "Seite", "this page" of a menu.
  */
 const SHORT_PAGE_WORDS = 60;
 
-/** "This site", "diese Domain", "este dominio", …: a sentence about this very site. */
-const SELF_REFERENCE =
-  /(?<!\p{L})(?:this (?:web ?site|site|domain|account|page)|diese[rs]? (?:website|webseite|seite|domain|homepage|internetseite)|ce (?:site|domaine|nom de domaine)|cette page|este (?:sitio|dominio|site|domínio)|esta (?:página|web)|questo (?:sito|dominio)|questa pagina|deze (?:website|site|domeinnaam|domein|pagina)|dit domein|denna (?:webbplats|hemsida|domän)|dette (?:domæne|domene|nettsted)|ta (?:domena|strona)|tato (?:doména|stránka)|tento web)(?!\p{L})/iu;
+/** Words that only mean the website. */
+const WEBSITE_WORDS =
+  "web ?site|home ?page|webseite|internetseite|internetpräsenz|internetauftritt|hemsida|" +
+  "hemsidan|webbplatsen|hjemmesiden|nettsiden|nettstedet|" +
+  "webbplats|hjemmeside|nettside|nettsted|verkkosivu\\p{L}*|kotisivu\\p{L}*|sivusto|" +
+  "strona internetowa|witryna|webov[áé] str[áa]nk[ay]|weboldal|honlap|ιστοσελίδα|ιστότοπο\\p{L}*|" +
+  "сайт\\p{L}*|sitio web|página web|site internet|site web|sito web|sito internet|webpagina|" +
+  "website";
+const WEBSITE = new RegExp(
+  `(?<!\\p{L})(?:${WEBSITE_WORDS})(?!\\p{L})|ホームページ|网站|網站`,
+  "iu",
+);
 
-/** Words for the website itself, for wording "about the site" ({@linkcode SHORT_PAGE_WORDS}). */
-const SITE_NOUN =
-  /(?<!\p{L})(?:web ?site|site|home ?page|web ?page|webseite|internetseite|internetpräsenz|internetauftritt|seite|domain|domaine|dominio|domínio|domein|sito|sitio|página|pagina|page|hemsida|webbplats|hjemmeside|nettside|verkkosivu|sivusto|strona|witryna|stránk|weboldal|honlap|sayfa|ιστοσελίδα|ιστότοπο|сайт)|サイト|ホームページ|网站|網站/iu;
+/** A sentence that starts by pointing at this very site: "This site is under construction". */
+const THIS_SITE = new RegExp(
+  `(?<!\\p{L})(?:this (?:site|domain|account|${WEBSITE_WORDS})|diese[rs]? (?:domain|${WEBSITE_WORDS})|` +
+    "ce (?:site|nom de domaine)|este (?:sitio|dominio|domínio)|esta página web|questo (?:sito|dominio)|" +
+    "deze (?:website|site|domeinnaam)|dit domein|denna (?:webbplats|hemsida|domän)|" +
+    "dette (?:domæne|domene|nettsted)|ta domena|tato doména)(?!\\p{L})",
+  "iu",
+);
 
-/** The sentence of `text` around the first match of `re` (for a check of what it is about). */
-function sentenceOf(text: string, re: RegExp): string {
+/** "Our (new) website": a notice when the page holds little else. */
+const OUR_WEBSITE = new RegExp(
+  "(?<!\\p{L})(?:our|unsere?|vår|vores|vårt|nuestra|nuestro|notre|nostro|onze|nasza|nossa|nosso)" +
+    "(?: \\p{L}+)? (?:" + WEBSITE_WORDS + ")(?!\\p{L})",
+  "iu",
+);
+
+/**
+ * A word that is often but not only the website, as the subject of a verb: "Notre site est en
+ * construction", "Il sito è in costruzione", "nouveau site arrive bientôt" (not "site de Nantes",
+ * "sito a Monza", "Seite im Aufbau" of a gallery).
+ */
+const SITE_VERB =
+  /(?<!\p{L})(?:site|sito|sitio|seite|página|pagina) (?:est|sera|arrive|è|sarà|arriva|sta|está|estará|es|is|will|ist|wird|kommt)(?!\p{L})/iu;
+
+/** "The website …", "Il sito …", "Hemsidan …": the site speaking of itself. */
+const THE_WEBSITE = new RegExp(
+  "(?<!\\p{L})(?:the|die|das|der|le|la|il|lo|el|de|het|o|a)(?: \\p{L}+)? (?:site|sito|sitio|seite|" +
+    "página|pagina|" + WEBSITE_WORDS +
+    ")(?!\\p{L})|(?<!\\p{L})(?:hemsidan|webbplatsen|hjemmesiden|" +
+    "nettsiden|nettstedet)(?!\\p{L})",
+  "iu",
+);
+
+/**
+ * Most words a short page may hold besides the "our website" notice sentence for it to be the
+ * notice (a phone and e-mail line); a short business page that mentions its coming new site among
+ * other sentences ("Vi bakar surdegsbröd varje morgon. Vår nya hemsida kommer snart.") holds more.
+ */
+const NOTICE_REST_WORDS = 12;
+
+/** The sentence of `text` around the first match of `re`, and its part up to the match's end. */
+function sentenceOf(text: string, re: RegExp): { sentence: string; lead: string } {
   const m = re.exec(text);
-  if (!m) return "";
+  if (!m) return { sentence: "", lead: "" };
   const before = text.slice(0, m.index);
   const start = Math.max(before.search(/[^.!?。！？\n]*$/), m.index - 120);
-  const after = text.slice(m.index + m[0].length, m.index + m[0].length + 120);
-  const stop = after.search(/[.!?。！？\n]|$/);
-  return text.slice(start, m.index + m[0].length + stop);
+  const end = m.index + m[0].length;
+  const after = text.slice(end, end + 120);
+  // A colon ends it too: "…being updated, meanwhile here is our menu: …" introduces the rest.
+  const stop = after.search(/[.!?:。！？\n]|$/);
+  return { sentence: text.slice(start, end + stop), lead: text.slice(start, end) };
 }
 
-/** See {@linkcode SHORT_PAGE_WORDS}: a heading that names the site, or a sentence about this site. */
-function aboutSite(page: PageView, re: RegExp): boolean {
+/** The segment of a heading the pattern matches in (as {@linkcode phraseIsHeadline} splits it). */
+function segmentWith(heading: string, re: RegExp): { part: string; rest: number } | undefined {
+  for (const whole of heading.split(HEADLINE_PARTS)) {
+    const part = whole.split(":").map((x) => x.trim()).filter(Boolean).at(-1) ?? "";
+    const m = re.exec(part);
+    if (!m) continue;
+    const rest = (part.slice(0, m.index) + " " + part.slice(m.index + m[0].length))
+      .split(/\s+/).filter((w) => /\p{L}/u.test(w)).length;
+    return { part, rest };
+  }
+  return undefined;
+}
+
+/** The first heading (title, h1, h2, h3) the pattern matches, if any. */
+function headingWith(page: PageView, re: RegExp): string | undefined {
+  return [...page.headlines, ...page.subheads].find((h) => re.test(h));
+}
+
+/**
+ * See {@linkcode SHORT_PAGE_WORDS}. `hoster`: the wording is a hoster's or registrar's (suspended,
+ * registered at), whose page carries the hoster's own contact block.
+ */
+function aboutSite(page: PageView, re: RegExp, hoster: boolean): boolean {
   const heading = headingWith(page, re);
-  if (heading !== undefined && SITE_NOUN.test(heading)) return true;
-  const sentence = sentenceOf(page.text, re);
+  if (heading !== undefined) {
+    // "Unsere neue Website ist bald online": the segment is the notice and names the website.
+    // A heading decides alone ("Our new website shop: coming soon" speaks of the shop).
+    const seg = segmentWith(heading, re);
+    if (
+      seg !== undefined && seg.rest <= 4 && (WEBSITE.test(seg.part) || SITE_VERB.test(seg.part))
+    ) {
+      return true;
+    }
+    if (!hoster) return false;
+  }
+  const { sentence, lead } = sentenceOf(page.text, re);
   // "Die Domain zahnarzt-klein.de wurde über STRATO registriert": the page names its own domain.
   const own = page.host.toLowerCase().replace(/^www\./, "");
-  return SELF_REFERENCE.test(sentence) || (own !== "" && sentence.toLowerCase().includes(own));
+  if (own !== "" && sentence.toLowerCase().includes(own)) return true;
+  if (hoster && THIS_SITE.test(lead)) return true;
+  // The business's own notice decides when it is most of the page ("This site is being updated,
+  // meanwhile here is our menu: …" is a menu page).
+  if (page.words - countWords(sentence) > NOTICE_REST_WORDS) return false;
+  return THIS_SITE.test(lead) || OUR_WEBSITE.test(lead) || THE_WEBSITE.test(lead) ||
+    SITE_VERB.test(lead);
 }
 
 function wordingHits(page: PageView, phrases: Phrase[]): WordingHit[] {
@@ -186,7 +267,11 @@ function wordingHits(page: PageView, phrases: Phrase[]): WordingHit[] {
           phrase.pattern.test(h) && phraseIsHeadline(h, phrase.pattern, SUBSTANTIVE_SLACK)
         ),
       aboutSite: page.substantive && page.words < SHORT_PAGE_WORDS &&
-        aboutSite(page, phrase.pattern),
+        aboutSite(
+          page,
+          phrase.pattern,
+          phrase.status === "suspended" || phrase.signal === "registrar_placeholder",
+        ),
     });
   }
   return hits;
