@@ -278,13 +278,13 @@ function wordingHits(page: PageView, phrases: Phrase[]): WordingHit[] {
 }
 
 /**
- * Wording signals. Parking wording counts anywhere (ad disclaimers never appear on business
- * pages). Sale, placeholder and suspended wording decides only in the title or an h1, or on a
- * page without business substance; on a page with substance, placeholder wording in a headline
- * decides only when it is the headline (see {@linkcode phraseIsHeadline}), so "Our online shop
- * is coming soon" above a full business page stays a mention. Weak phrases need a second,
- * different weak phrase of the same status (`pairWith` adds outside evidence that counts as one,
- * e.g. parking DNS).
+ * Wording signals. Strong parking wording counts anywhere (ad disclaimers never appear on
+ * business pages). Sale, placeholder and suspended wording decides anywhere on a page without
+ * business substance; on a page with substance only as the title or the only h1 (see
+ * {@linkcode SUBSTANTIVE_SLACK}), or on a short page as a notice about the site itself (see
+ * {@linkcode SHORT_PAGE_WORDS}), so "Our online shop is coming soon" above a full business page
+ * stays a mention. Weak phrases need a second, different weak phrase of the same status on a page
+ * without substance, or outside evidence (`pairWith`, e.g. parking DNS).
  */
 export function wordingSignals(
   page: PageView,
