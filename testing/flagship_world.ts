@@ -98,11 +98,14 @@ export function hash32(s: string): number {
 
 const DAY = 86_400_000;
 
-/** The fake registry's record of a domain, derived from the domain name alone. */
-export function rdapSpecFor(domain: string, now = Date.now()): RdapDomainSpec {
+/**
+ * The fake registry's record of a domain, derived from the domain name alone; a domain whose page
+ * says its registration expired (`expired`) expired 1–60 days ago, as the registry would say.
+ */
+export function rdapSpecFor(domain: string, now = Date.now(), expired = false): RdapDomainSpec {
   const h = hash32(domain);
   const ageDays = 30 + (h % 6000);
-  const expiresIn = -20 + ((h >>> 8) % 900);
+  const expiresIn = expired ? -1 - ((h >>> 8) % 60) : -20 + ((h >>> 8) % 900);
   const status = (h >>> 4) % 20 === 0 ? ["client hold"] : ["active"];
   const withContact = (h >>> 12) % 3 === 0;
   return {
@@ -209,7 +212,9 @@ export async function startFlagship(o: FlagshipOptions): Promise<FlagshipFixture
   const shownElsewhere = (name: string) => (hash32(`search:${name}`) % 10_000) < flipShare * 10_000;
   const world = generateWorld({ size: o.size, seed: o.seed });
   const rdapSpecs = new Map<string, RdapDomainSpec>();
-  for (const b of world.businesses) rdapSpecs.set(b.domain, rdapSpecFor(b.domain));
+  for (const b of world.businesses) {
+    rdapSpecs.set(b.domain, rdapSpecFor(b.domain, Date.now(), b.variant === "domain_expired"));
+  }
   const stops: (() => Promise<void>)[] = [];
   const close = async () => {
     for (const s of stops.reverse()) await s().catch(() => {});
