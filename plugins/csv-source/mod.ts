@@ -192,8 +192,8 @@ export default definePlugin<Config>({
 });
 
 /**
- * The header's width for a message: `10 (9 names, then an empty one after a trailing ";")`
- * when the header line ends in delimiters, which a person does not count.
+ * The header's width for a message: `10 (9 names, then an empty one after the delimiter at the
+ * end of the header line)` when the header line ends in delimiters, which a person does not count.
  */
 function widthOf(written: string[]): string {
   let named = written.length;
