@@ -285,10 +285,13 @@ Deno.test({
             .allInnerTexts();
           assert.match(sums[0], /^source \(csv-source\): ran, 2 in → 1 out, 1 rejected, \d+ ms$/);
           await page.locator("#dry-result details[data-stage='source'] > summary").click();
+          const source = await page.innerText("#dry-result details[data-stage='source']");
           assert.match(
-            await page.innerText("#dry-result details[data-stage='source']"),
-            /rejected row-2: \S+:3: no domain: the row has no value in its "Internet" column/,
+            source,
+            /rejected row-2: sample:3: no domain: the row has no value in its "Internet" column/,
           );
+          // The plugin's own words are shown too (and name the sample, not a server file).
+          assert.match(source, /info: sample: columns read as "Firma" -> name/);
           await page.locator("#dry-result details[data-stage='mark'] > summary").click();
           const shown = await page.locator("#dry-result details[data-stage='mark'] pre")
             .textContent();

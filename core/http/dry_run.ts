@@ -89,7 +89,9 @@ export async function dryRun(o: DryRunOptions): Promise<{ stages: DryRunStage[];
     await Deno.writeTextFile(inputFile, o.input);
   }
   try {
-    return await dryRunStages(o, id, inputFile);
+    const result = await dryRunStages(o, id, inputFile);
+    // Messages name the sample, not the server's temp file ("sample:4: no domain…").
+    return inputFile ? JSON.parse(JSON.stringify(result).replaceAll(inputFile, "sample")) : result;
   } finally {
     if (inputFile) await Deno.remove(inputFile).catch(() => {});
   }
@@ -155,6 +157,12 @@ async function dryRunStages(
         const ok = await timed(row, async () => {
           const instance = await pool.instance(run, 0);
           const res = await instance.read(null, DRY_RUN_MAX_ITEMS, { chunk: 0, signal, log });
+          if (!res.done) {
+            log(
+              "info",
+              `read the first ${DRY_RUN_MAX_ITEMS} items of the sample: a dry run reads no more`,
+            );
+          }
           row.rejected = [...(res.rejected ?? [])];
           items = checkItems(res.items ?? [], st.id, row.rejected);
           row.items = items;

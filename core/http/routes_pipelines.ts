@@ -60,7 +60,8 @@ const DryRunBody = z.object({
   inputs: z.record(z.string(), z.unknown()).default({}),
   yaml: z.string().optional().describe("Unsaved YAML to try instead of the saved pipeline"),
 }).refine((b) => (b.items === undefined) !== (b.input === undefined), {
-  message: "give either items or input (a sample for the source to read), not both",
+  message: "give one of items (the items to run the stages on) or input (a sample for the " +
+    "pipeline's source to read, e.g. CSV lines with their header)",
 }).openapi("DryRunRequest");
 
 const DryRunResult = z.object({
@@ -347,12 +348,19 @@ export function pipelineRoutes(app: ApiApp, deps: AppDeps): void {
             "sample as items instead",
         );
       }
-      const type = body.input.trimStart().startsWith("{") ? "application/x-ndjson" : "text/csv";
+      const json = body.input.trimStart().startsWith("{");
       try {
-        checkAccepted(type, source.accepts, source.name);
+        checkAccepted(json ? "application/x-ndjson" : "text/csv", source.accepts, source.name);
       } catch (e) {
-        if (e instanceof BodyError) throw new HttpProblem(e.status, e.message);
-        throw e;
+        if (!(e instanceof BodyError)) throw e;
+        // The request is JSON either way: say what to paste, not which Content-Type to send.
+        throw new HttpProblem(
+          415,
+          `the sample looks like ${json ? "JSON lines" : "CSV"}, but the source ${source.name} ` +
+            `reads ${source.accepts.join(" or ")}: paste ${
+              json ? "CSV lines with their header row" : "JSON lines (one object a line)"
+            }, or post the sample as items`,
+        );
       }
     }
     try {

@@ -207,7 +207,8 @@ stages:
     assert.equal(r.stages[0].rejected.length, 1);
     assert.match(
       r.stages[0].rejected[0].reason,
-      /:3: no domain: the row has no value in its "Internet" column/,
+      /^sample:3: no domain: the row has no value in its "Internet" column/,
+      "the sample, not the server's temp file",
     );
     assert.deepEqual((await s.backend.store.listRuns()).runs, []);
     assert.deepEqual(
@@ -222,7 +223,25 @@ stages:
       json: { input: "a", items: [{ key: "a" }] },
     });
     assert.equal(both.status, 400);
-    assert.match((await both.json()).detail, /give either items or input/);
+    assert.match((await both.json()).detail, /give one of items .* or input/);
+    const neither = await s.call(`${API_BASE}/pipelines/c/dry-run`, {
+      method: "POST",
+      as: "operator",
+      json: {},
+    });
+    assert.equal(neither.status, 400);
+    assert.match((await neither.json()).detail, /give one of items .* or input/);
+    // JSON lines pasted for a CSV source: what to paste, not a Content-Type to send.
+    const wrong = await s.call(`${API_BASE}/pipelines/c/dry-run`, {
+      method: "POST",
+      as: "operator",
+      json: { input: '{"domain":"a.de"}\n' },
+    });
+    assert.equal(wrong.status, 415);
+    assert.match(
+      (await wrong.json()).detail,
+      /the sample looks like JSON lines, but the source csv-source reads .*: paste CSV lines with their header row, or post the sample as items/,
+    );
 
     // A source that reads no file (a generator) cannot read a sample: items are posted instead.
     await s.writePipeline("g", genPipeline("g", 2));

@@ -18,6 +18,8 @@ interface DryStage {
   rejected: { key: string; reason: string }[];
   error?: string;
   ms: number;
+  /** What the plugin logged (hints such as a misspelt field, renamed columns). */
+  logs?: { level: string; msg: string }[];
 }
 
 /** Items shown per stage. */
@@ -76,6 +78,21 @@ export function renderDryRun(
       p.className = "sub";
       p.textContent = `rejected ${rj.key}: ${rj.reason}`;
       d.append(p);
+    }
+    // The plugin's own words: a misspelt field's hint, renamed columns, an encoding warning.
+    const logs = (s.logs ?? []).filter((l) => l.level !== "debug");
+    if (logs.length) {
+      const ul = document.createElement("ul");
+      ul.className = "dry-logs";
+      for (const l of logs) {
+        const li = document.createElement("li");
+        li.className = l.level === "warn" || l.level === "error" ? "err" : "sub";
+        li.textContent = `${l.level}: ${l.msg}`;
+        ul.append(li);
+      }
+      d.append(ul);
+      // Warnings are worth seeing without a click.
+      if (logs.some((l) => l.level === "warn" || l.level === "error")) d.open = true;
     }
     if (s.items.length > SHOWN_ITEMS) {
       const p = document.createElement("p");

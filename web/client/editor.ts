@@ -222,7 +222,10 @@ function start(root: HTMLElement) {
           input: text,
           yaml,
         });
-        say(st, "Done.", "ok");
+        const failed = (data as { stages?: { status: string }[] }).stages
+          ?.some((x) => x.status === "failed");
+        if (failed) say(st, "A stage failed: see below.", "err");
+        else say(st, "Done.", "ok");
         renderDryRun(byId("dry-result")!, data as never, []);
         return;
       } catch (e) {
