@@ -9,12 +9,28 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { parse } from "csv-parse/sync";
 import { LEAD_STATUSES, startFlagship } from "./flagship_world.ts";
 
 const USAGE =
   "usage: deno task demo [--size N (10-20000, default 300)] [--seed N] [--out FILE.csv]";
+
+/** Why the lead list cannot be written to `out`, or undefined when it can. */
+async function outProblem(out: string): Promise<string | undefined> {
+  if (!/\.csv$/i.test(out)) return "the lead list is CSV: give a file name ending in .csv";
+  try {
+    if ((await Deno.stat(out)).isDirectory) return "this is a folder: name the file";
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) return (e as Error).message;
+  }
+  try {
+    if (!(await Deno.stat(dirname(out))).isDirectory) return "its folder is not a folder";
+  } catch {
+    return `its folder ${dirname(out)} does not exist: create it first`;
+  }
+  return undefined;
+}
 
 /** Runs the demo; returns the process exit code. */
 export async function runDemo(args: string[], print = console.log): Promise<number> {
@@ -37,8 +53,8 @@ export async function runDemo(args: string[], print = console.log): Promise<numb
     print(USAGE);
     return 0;
   }
-  const size = Number(values.size);
-  const seed = Number(values.seed);
+  const size = /^\d+$/.test(values.size!) ? Number(values.size) : NaN;
+  const seed = /^\d+$/.test(values.seed!) ? Number(values.seed) : NaN;
   if (!Number.isInteger(size) || size < 10 || size > 20_000 || !Number.isInteger(seed)) {
     console.error(
       `--size must be a whole number from 10 to 20000, --seed a whole number\n${USAGE}`,
@@ -46,6 +62,12 @@ export async function runDemo(args: string[], print = console.log): Promise<numb
     return 2;
   }
   const out = resolve(values.out!);
+  // Checked before the world is built: the list is written at the end.
+  const problem = await outProblem(out);
+  if (problem) {
+    console.error(`--out ${out}: ${problem}; nothing was run\n${USAGE}`);
+    return 2;
+  }
   const dir = await Deno.makeTempDir({ prefix: "sluice_demo_" });
   print(`starting a simulated internet of ${size} businesses (seed ${seed}) on loopback...`);
   const f = await startFlagship({ size, seed, dir, postgres: false });
@@ -58,7 +80,8 @@ export async function runDemo(args: string[], print = console.log): Promise<numb
       new Response(child.stderr).text(),
     ]);
     const summary = /run \S+ \w+ in [\s\S]*$/.exec(stderr)?.[0] ?? stderr.slice(-4000);
-    print(summary.trimEnd());
+    // The run's own files live in a temp folder removed at exit: the list is copied to --out.
+    print(summary.split("\n").filter((l) => !l.includes(dir)).join("\n").trimEnd());
     if (!status.success) {
       console.error("the run failed (see above)");
       return 1;

@@ -12,6 +12,7 @@ Deno.test("deno task demo: the flagship pipeline on a small simulated internet w
     const said = lines.join("\n");
     assert.equal(code, 0, said);
     assert.match(said, /run demo succeeded/);
+    assert.doesNotMatch(said, /sluice_demo_/, "no temp file the demo removes is named");
     const m =
       /checked against the world's known labels: (\d+) of the (\d+) leads are right, (\d+) of the (\d+) expected leads are missing/
         .exec(said);
@@ -33,10 +34,18 @@ Deno.test("deno task demo: a bad size is refused with the usage", async () => {
   console.error = (s: string) => errors.push(s);
   try {
     assert.equal(await runDemo(["--size", "5"]), 2);
+    assert.equal(await runDemo(["--size", "1e2"]), 2);
     assert.equal(await runDemo(["--bogus"]), 2);
+    assert.equal(await runDemo(["--out", "/nonexistent-sluice-dir/x.csv"]), 2);
+    assert.equal(await runDemo(["--out", "leads.jsonl"]), 2);
   } finally {
     console.error = orig;
   }
   assert.match(errors.join("\n"), /--size must be a whole number from 10 to 20000/);
   assert.match(errors.join("\n"), /usage: deno task demo/);
+  assert.match(
+    errors.join("\n"),
+    /its folder \/nonexistent-sluice-dir does not exist: create it first; nothing was run/,
+  );
+  assert.match(errors.join("\n"), /the lead list is CSV/);
 });
