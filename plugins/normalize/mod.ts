@@ -23,6 +23,12 @@ const FALLBACKS = ["domain", "website", "url"];
  * (a placeholder such as `n/a` does not); else the first given value, empty or placeholder, so
  * the reason says so; the key only when the item has none of these fields.
  */
+function hasWebsiteField(item: Item, field: string): boolean {
+  if ([field, ...FALLBACKS].some((f) => typeof item[f] === "string")) return true;
+  // Items keyed by their domain (`{ key: "acme.com" }`) are their own website value.
+  return typeof item.key === "string" && !/^(?:row|line|sample|item)-\d+$/.test(item.key);
+}
+
 function inputOf(item: Item, field: string): string {
   const given = [field, ...FALLBACKS].map((f) => item[f]).filter((v) => typeof v === "string");
   return given.find((v) => !isNoWebsite(v)) ?? given.find((v) => v.trim() !== "") ??
@@ -60,6 +66,20 @@ export default definePlugin<Config>({
     const byDomain = new Map<string, Item>();
     let pages = 0;
     for (const item of items) {
+      if (!hasWebsiteField(item, field)) {
+        // A source's own key (`line-2`, `row-7`) is no domain to try.
+        const fields = Object.keys(item).filter((k) => k !== "key").slice(0, 8);
+        rejected.push({
+          key: item.key,
+          reason:
+            `${locationOf(item)}: no domain: the item has no ${
+              [...new Set([field, ...FALLBACKS])].map((f) => `"${f}"`).join(", ")
+            } field${fields.length ? ` (its fields: ${fields.join(", ")})` : ""}; name the ` +
+            "field that holds the website with.field",
+          raw: item,
+        });
+        continue;
+      }
       const raw = inputOf(item, field);
       const n = normalizeDomain(raw, {
         privateSuffixes: config.privateSuffixes,

@@ -218,3 +218,19 @@ Deno.test("normalize names csv-source's file line, as csv-source's own reasons d
   });
   assert.match(result.rejected[0].reason, /^line 9: platform page: "facebook\.com\/cafesuess"/);
 });
+
+Deno.test("normalize says an item has no website field instead of trying its source key", async () => {
+  const result = await runPlugin({
+    dir,
+    items: [{ key: "line-2", line: 2, name: "B" }, { key: "acme.com" }],
+  });
+  assert.deepEqual(
+    result.items.map((i) => i.domain),
+    ["acme.com"],
+    "a key that is a domain is kept",
+  );
+  assert.match(
+    result.rejected[0].reason,
+    /^line 2: no domain: the item has no "domain", "website", "url" field \(its fields: line, name\)/,
+  );
+});

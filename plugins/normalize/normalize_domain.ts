@@ -190,7 +190,7 @@ export function normalizeDomain(
   if (holdsSeveralWebsites(s)) {
     return { reason: `${quote(input)} ${MULTIPLE_WEBSITES}; put one per row or pick one` };
   }
-  if (looksLikePhone(s)) {
+  if (looksLikePhone(s.replace(/^(?:tel|phone|fon|telefon|tél)\s*[:.]\s*/i, ""))) {
     return {
       reason: `${quote(input)} looks like a phone number, not a website or domain: the column ` +
         "read as the website holds phone numbers, or this row's values are in the wrong columns",

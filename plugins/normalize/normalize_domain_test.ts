@@ -345,7 +345,15 @@ Deno.test("normalizeDomain says a placeholder is no website, and quotes long val
 
 Deno.test("a phone number in the website column is named as one", () => {
   for (
-    const v of ["0421 667788", "+49 228 123456", "+49 (228) 123-456", "030/1234567", "4930123456"]
+    const v of [
+      "0421 667788",
+      "+49 228 123456",
+      "+49 (228) 123-456",
+      "030/1234567",
+      "4930123456",
+      "tel:+4930123456",
+      "Tel. 030 123456",
+    ]
   ) {
     const r = normalizeDomain(v);
     assert.ok("reason" in r, v);
