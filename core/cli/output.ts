@@ -34,7 +34,8 @@ export function firstPerKey(
       return items.filter((i) => {
         if (typeof i.key !== "string") return true;
         if (seen.has(i.key)) {
-          f.dropped++;
+          // Rows a stage merged into this one (normalize's `duplicates`) are left out with it.
+          f.dropped += 1 + (Array.isArray(i.duplicates) ? i.duplicates.length : 0);
           onDrop?.(i);
           return false;
         }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { parse } from "csv-parse/sync";
 import { KvStore } from "../store/kv_backend.ts";
 import type { RunRecord } from "../store/store.ts";
-import { writeRunRejected } from "./output.ts";
+import { firstPerKey, writeRunRejected } from "./output.ts";
 
 const run: RunRecord = {
   id: "r",
@@ -48,4 +48,12 @@ Deno.test("runs rejected --out FILE.csv: a raw input line is written as it was, 
     kv.close();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("firstPerKey counts the rows a left-out item carries merged in (normalize's duplicates)", () => {
+  const f = firstPerKey();
+  f.keep([{ key: "a.de", row: 1 }]);
+  const kept = f.keep([{ key: "a.de", row: 300, duplicates: [{ row: 310 }] }, { key: "b.de" }]);
+  assert.deepEqual(kept.map((i) => i.key), ["b.de"]);
+  assert.equal(f.dropped, 2, "row 300 and row 310 inside it");
 });
