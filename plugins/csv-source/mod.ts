@@ -16,6 +16,7 @@ import {
   headerlessHeader,
   isKnownField,
   list,
+  looksLikeWebsite,
   prepareHeader,
 } from "./header.ts";
 import { fitRow, guessDelimiter, parseRecord, scanRecords } from "./records.ts";
@@ -131,7 +132,7 @@ export default definePlugin<Config>({
         }
         const fields: Record<string, unknown> = {};
         header.fields.forEach((h, i) => fields[h] = values[i].trim());
-        const col = header.domainColumns.find((i) => !isNoWebsite(values[i]));
+        const col = websiteColumn(header.domainColumns, values);
         const domain = col === undefined ? "" : values[col].trim();
         if (!domain && ctx.config.requireDomain !== false) {
           rejected.push({ key, reason: `${ref}: ${noDomain(header, values)}`, raw: fields });
@@ -203,6 +204,22 @@ function widthOf(written: string[]): string {
   return `${written.length} (${named} names, then ${
     empty === 1 ? "an empty one" : `${empty} empty ones`
   } after the delimiter${empty === 1 ? "" : "s"} at the end of the header line)`;
+}
+
+/**
+ * The column to read the website from: the first with a value; with several website columns
+ * (Salesforce's two `Website`s), the first whose value is a website, so a phone number or a note
+ * in the first does not hide the domain in the second.
+ */
+function websiteColumn(columns: number[], values: string[]): number | undefined {
+  const given = columns.filter((i) => !isNoWebsite(values[i]));
+  if (given.length <= 1) return given[0];
+  return given.find((i) => looksLikeWebsite(websiteHost(values[i]))) ?? given[0];
+}
+
+/** The host part of a website value as people write it (`https://www.a.de/shop` -> `www.a.de`). */
+function websiteHost(v: string): string {
+  return v.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, "").replace(/[/?#].*$/, "");
 }
 
 /** Names the lines of a UTF-8 file that were read as Windows-1252. */

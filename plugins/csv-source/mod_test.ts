@@ -393,6 +393,7 @@ Deno.test("csv-source reads the website from a repeated Website column when the 
       "Epsilon GmbH,,epsilon.de,Hamburg,85,abc\n" +
       "Eta Ltd,n/a,eta.co.uk,London,60,ghi\n" +
       "Theta,theta.com,old-theta.com,Paris,10,x\n" +
+      "Kappa,+49 30 1234567,kappa.de,Berlin,5,k\n" +
       "Iota,,,Rome,1,y\n",
   );
   try {
@@ -401,12 +402,13 @@ Deno.test("csv-source reads the website from a repeated Website column when the 
       ["Epsilon GmbH", "epsilon.de", "85", "abc"],
       ["Eta Ltd", "eta.co.uk", "60", "ghi"],
       ["Theta", "theta.com", "10", "x"],
+      ["Kappa", "kappa.de", "5", "k"],
     ]);
     assert.equal(items[2].website_2, "old-theta.com");
     assert.equal(rejected.length, 1);
     assert.match(
       rejected[0].reason,
-      /in\.csv:5: no domain: the row has no value in its "Website" \(column 2\), "Website" \(column 3\) columns/,
+      /in\.csv:6: no domain: the row has no value in its "Website" \(column 2\), "Website" \(column 3\) columns/,
     );
   } finally {
     await f.cleanup();
