@@ -97,6 +97,19 @@ export class FieldPathWatch {
     for (const w of this.#paths) {
       const key = w.path.join(".");
       if (this.#reported.has(key)) continue;
+      // `item.name`, as a score rule writes it: export columns name the item's fields directly.
+      if (
+        w.path.length > 1 && w.path[0] === "item" &&
+        !items.some((i) => isObject(i) && "item" in (i as Record<string, unknown>))
+      ) {
+        this.#reported.add(key);
+        const meant = w.path.slice(1).join(".");
+        out.push(
+          `${w.label}: no item has a field "item" (${key}); paths name the item's fields without ` +
+            `"item.": did you mean ${meant}? ${consequence}`,
+        );
+        continue;
+      }
       const hint = misspeltPath(w.path, items);
       if (!hint) continue;
       this.#reported.add(key);

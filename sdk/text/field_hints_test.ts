@@ -53,3 +53,11 @@ Deno.test("FieldPathWatch reports each misspelt path once, with its label", () =
   ]);
   assert.deepEqual(watch.check(items, "The column stays empty."), []);
 });
+
+Deno.test("FieldPathWatch: a column written as a rule writes it (item.name) is named", () => {
+  const watch = new FieldPathWatch([{ path: ["item", "name"], label: "csv-export: columns[0]" }]);
+  assert.deepEqual(watch.check([{ key: "a", name: "A" }], "Empty."), [
+    'csv-export: columns[0]: no item has a field "item" (item.name); paths name the item\'s ' +
+    'fields without "item.": did you mean name? Empty.',
+  ]);
+});
