@@ -102,15 +102,23 @@ export function phraseIsHeadline(
   pattern: RegExp,
   slack: number = HEADLINE_SLACK,
 ): boolean {
-  for (const whole of headline.split(HEADLINE_PARTS)) {
+  for (const seg of segmentsWith(headline, pattern)) if (seg.rest <= slack) return true;
+  return false;
+}
+
+/**
+ * The segments of a heading the pattern matches in, split at separators and, within a part,
+ * after its last colon; `rest`: the words (with a letter) beside the match.
+ */
+function* segmentsWith(heading: string, re: RegExp): Generator<{ part: string; rest: number }> {
+  for (const whole of heading.split(HEADLINE_PARTS)) {
     const part = whole.split(":").map((x) => x.trim()).filter(Boolean).at(-1) ?? "";
-    const m = pattern.exec(part);
+    const m = re.exec(part);
     if (!m) continue;
     const rest = (part.slice(0, m.index) + " " + part.slice(m.index + m[0].length))
-      .split(/\s+/).filter((w) => /\p{L}/u.test(w));
-    if (rest.length <= slack) return true;
+      .split(/\s+/).filter((w) => /\p{L}/u.test(w)).length;
+    yield { part, rest };
   }
-  return false;
 }
 
 /**
@@ -200,16 +208,9 @@ function sentenceOf(text: string, re: RegExp): { sentence: string; lead: string 
   return { sentence: text.slice(start, end + stop), lead: text.slice(start, end) };
 }
 
-/** The segment of a heading the pattern matches in (as {@linkcode phraseIsHeadline} splits it). */
+/** The first segment of a heading the pattern matches in (see {@linkcode segmentsWith}). */
 function segmentWith(heading: string, re: RegExp): { part: string; rest: number } | undefined {
-  for (const whole of heading.split(HEADLINE_PARTS)) {
-    const part = whole.split(":").map((x) => x.trim()).filter(Boolean).at(-1) ?? "";
-    const m = re.exec(part);
-    if (!m) continue;
-    const rest = (part.slice(0, m.index) + " " + part.slice(m.index + m[0].length))
-      .split(/\s+/).filter((w) => /\p{L}/u.test(w)).length;
-    return { part, rest };
-  }
+  for (const seg of segmentsWith(heading, re)) return seg;
   return undefined;
 }
 
