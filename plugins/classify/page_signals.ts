@@ -179,6 +179,9 @@ const OUR_WEBSITE = new RegExp(
 const SITE_VERB =
   /(?<!\p{L})(?:site|sito|sitio|seite|página|pagina) (?:est|sera|arrive|è|sarà|arriva|sta|está|estará|es|is|will|ist|wird|kommt)(?!\p{L})/iu;
 
+/** A heading that starts with a word for the site: "Site en construction", "Sito in …". */
+const SITE_FIRST = /^(?:site|sito|sitio|seite|página|pagina|web)(?!\p{L})/iu;
+
 /** "The website …", "Il sito …", "Hemsidan …": the site speaking of itself. */
 const THE_WEBSITE = new RegExp(
   "(?<!\\p{L})(?:the|die|das|der|le|la|il|lo|el|de|het|o|a)(?: \\p{L}+)? (?:site|sito|sitio|seite|" +
@@ -234,6 +237,9 @@ function aboutSite(page: PageView, re: RegExp, hoster: boolean): boolean {
     ) {
       return true;
     }
+    // A heading that is nothing but the notice: "Sito in costruzione" (not "Galerie – Seite im
+    // Aufbau", a section of a page).
+    if (seg?.rest === 0 && seg.part === heading.trim() && SITE_FIRST.test(seg.part)) return true;
     if (!hoster) return false;
   }
   const { sentence, lead } = sentenceOf(page.text, re);

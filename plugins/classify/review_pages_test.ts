@@ -15,8 +15,6 @@ const KNOWN_MISSES: Record<string, string> = {
   multilang_ch: "notice sentences without 'this site' on a page with contact details",
   // Only a Wix free-plan banner in Spanish: no signature for it.
   wix_free_banner_only: "no signature",
-  // "Il sito è in costruzione" under an h1 with the lawyer's name and contact line.
-  "P06-it-sito-in-costruzione": "ambiguous 'sito' in a short paragraph",
 };
 
 function classify(pages: ReviewPage[]) {
