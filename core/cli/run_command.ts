@@ -236,10 +236,11 @@ async function writeOutputs(
 ) {
   try {
     const r = await writeRunOutput(h.backend.store, run, out, { allRows });
-    // The rows left out are written beside the output, so none is lost from sight.
+    // The rows left out are written beside the output, so none is lost from sight. Only a run
+    // that left rows out reads its items again for them; else an earlier run's file goes.
     const dupFile = `${out}.duplicates.jsonl`;
-    const left = allRows ? 0 : await writeRunDuplicates(h.backend.store, run, dupFile);
-    if (allRows) {
+    const left = r.duplicates ? await writeRunDuplicates(h.backend.store, run, dupFile) : 0;
+    if (!left) {
       await Deno.remove(dupFile).catch((e) => {
         if (!(e instanceof Deno.errors.NotFound)) throw e;
       });

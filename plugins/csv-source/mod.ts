@@ -214,12 +214,7 @@ function widthOf(written: string[]): string {
 function websiteColumn(columns: number[], values: string[]): number | undefined {
   const given = columns.filter((i) => !isNoWebsite(values[i]));
   if (given.length <= 1) return given[0];
-  return given.find((i) => looksLikeWebsite(websiteHost(values[i]))) ?? given[0];
-}
-
-/** The host part of a website value as people write it (`https://www.a.de/shop` -> `www.a.de`). */
-function websiteHost(v: string): string {
-  return v.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, "").replace(/[/?#].*$/, "");
+  return given.find((i) => looksLikeWebsite(values[i])) ?? given[0];
 }
 
 /** Names the lines of a UTF-8 file that were read as Windows-1252. */
