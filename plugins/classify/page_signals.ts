@@ -5,7 +5,7 @@
  * redirects written into the page (meta refresh, script).
  * @module
  */
-import { countWords, type PageView } from "./page_view.ts";
+import { countWords, type PageView, subheadTexts } from "./page_view.ts";
 import type { Phrase, Signatures } from "./signatures.ts";
 import type { Signal } from "./types.ts";
 
@@ -217,9 +217,14 @@ function segmentWith(heading: string, re: RegExp): { part: string; rest: number 
   return undefined;
 }
 
+/** A page's h2 and h3 texts, read from its HTML only for the few pages that need them. */
+const SUBHEADS = new WeakMap<PageView, string[]>();
+
 /** The first heading (title, h1, h2, h3) the pattern matches, if any. */
 function headingWith(page: PageView, re: RegExp): string | undefined {
-  return [...page.headlines, ...page.subheads].find((h) => re.test(h));
+  let subheads = SUBHEADS.get(page);
+  if (!subheads) SUBHEADS.set(page, subheads = subheadTexts(page.html));
+  return [...page.headlines, ...subheads].find((h) => re.test(h));
 }
 
 /**

@@ -15,8 +15,6 @@ export interface PageView {
   title: string;
   /** The title and the text of each h1 (each trimmed), most prominent first. */
   headlines: string[];
-  /** The text of each h2 and h3 (at most five). */
-  subheads: string[];
   text: string;
   html: string;
   /** Words of visible text. */
@@ -167,7 +165,6 @@ export function pageView(r: HttpResponseSummary): PageView {
     headers: r.headers ?? {},
     title: r.title ?? "",
     headlines,
-    subheads: subheadTexts(html),
     text,
     html,
     words,
