@@ -6,12 +6,10 @@
  * an address nobody listens on refuses connections.
  * @module
  */
-import http from "node:http";
-import https from "node:https";
-import type { AddressInfo, Socket } from "node:net";
 import { createTestCa, type TestCa } from "./test_ca.ts";
-import { createRequestHandler, type HandlerState, type Site } from "./web_site.ts";
-import { SniCertificates } from "./web_tls.ts";
+import { type ConnectionState, serveConnection } from "./web_http.ts";
+import type { Site } from "./web_site.ts";
+import { SNI_RESOLVER, SniCertificates } from "./web_tls.ts";
 
 export type {
   BodyChunk,
@@ -65,8 +63,6 @@ export interface WebServers {
   close(): Promise<void>;
 }
 
-type AnyServer = http.Server | https.Server;
-
 /** Start HTTP and HTTPS listeners on every needed address; see {@link WebServersOptions}. */
 export async function startWebServers(options: WebServersOptions): Promise<WebServers> {
   const sites = new Map<string, Site>();
@@ -83,35 +79,43 @@ export async function startWebServers(options: WebServersOptions): Promise<WebSe
   await Deno.writeTextFile(caFile, ca.caPem);
 
   let requests = 0;
-  const state: HandlerState = {
+  const state: ConnectionState = {
     lookup: (host) => sites.get(host),
     hung: new Set(),
     timers: new Set(),
     count: () => void requests++,
   };
-  const sockets = new Set<Socket>();
   const certs = new SniCertificates(ca, state.lookup, () => sites.keys());
-  const tlsDefault = await certs.defaultPair();
-  const httpHandler = createRequestHandler("http", state);
-  const httpsHandler = createRequestHandler("https", state);
-  const track = (server: AnyServer) => {
-    server.on("connection", (s: Socket) => {
-      sockets.add(s);
-      s.once("close", () => sockets.delete(s));
-    });
-    return server;
+  const open = new Set<Deno.Conn>();
+  const listeners: Deno.Listener[] = [];
+  const accepting: Promise<void>[] = [];
+  const serve = (listener: Deno.Listener, scheme: "http" | "https") => {
+    listeners.push(listener);
+    accepting.push((async () => {
+      try {
+        for await (const conn of listener) {
+          open.add(conn);
+          serveConnection(conn, scheme, state).finally(() => open.delete(conn));
+        }
+      } catch { /* listener closed */ }
+    })());
+    return (listener.addr as Deno.NetAddr).port;
   };
-  const makeHttp = () => track(http.createServer(httpHandler));
-  const makeHttps = () =>
-    track(https.createServer({ ...tlsDefault, SNICallback: certs.callback }, httpsHandler));
-
-  const servers: AnyServer[] = [];
   const closeAll = async () => {
-    for (const s of sockets) s.destroy();
-    for (const s of state.hung) s.destroy();
     for (const t of state.timers) clearTimeout(t);
-    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-    servers.length = 0;
+    for (const l of listeners) {
+      try {
+        l.close();
+      } catch { /* already closed */ }
+    }
+    for (const c of open) {
+      try {
+        c.close();
+      } catch { /* already closed */ }
+    }
+    await Promise.all(accepting);
+    listeners.length = 0;
+    accepting.length = 0;
   };
 
   let httpPort = options.httpPort ?? 0;
@@ -120,14 +124,14 @@ export async function startWebServers(options: WebServersOptions): Promise<WebSe
   for (let attempt = 1;; attempt++) {
     try {
       for (const ip of [...both, ...httpOnly]) {
-        const h = makeHttp();
-        servers.push(h);
-        httpPort = await listen(h, httpPort, ip);
+        httpPort = serve(Deno.listen({ hostname: ip, port: httpPort }), "http");
       }
       for (const ip of both) {
-        const s = makeHttps();
-        servers.push(s);
-        httpsPort = await listen(s, httpsPort, ip);
+        const tlsOptions = { hostname: ip, port: httpsPort, [SNI_RESOLVER]: certs.resolve };
+        httpsPort = serve(
+          Deno.listenTls(tlsOptions as unknown as Deno.ListenTlsOptions & Deno.TlsCertifiedKeyPem),
+          "https",
+        );
       }
       break;
     } catch (err) {
@@ -164,16 +168,6 @@ export async function startWebServers(options: WebServersOptions): Promise<WebSe
       if (ownDir) await Deno.remove(caDir, { recursive: true }).catch(() => {});
     },
   };
-}
-
-function listen(server: AnyServer, port: number, ip: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, ip, () => {
-      server.off("error", reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
 }
 
 function planAddresses(

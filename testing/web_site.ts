@@ -1,11 +1,10 @@
 /**
  * What a simulated website is ({@link Site}) and how one HTTP request to it is answered:
  * pages by path, catch-all or 404, redirects, HTTP->HTTPS upgrades, and misbehaviour
- * (timeout, reset, slow). The listeners live in `web_server.ts`.
+ * (timeout, reset, slow). The listeners live in `web_server.ts`, the HTTP/1.1 exchange on a
+ * connection in `web_http.ts`.
  * @module
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Socket } from "node:net";
 
 /** One piece of a response body. */
 export type BodyChunk = string | Uint8Array;
@@ -86,16 +85,14 @@ export interface Site extends SitePage {
 /** Sites by lower-case host name. */
 export type SiteLookup = (host: string) => Site | undefined;
 
-/** Per-server state the handler needs. */
-export interface HandlerState {
-  lookup: SiteLookup;
-  /** Sockets of requests that are never answered, destroyed on close. */
-  hung: Set<Socket>;
-  /** Pending slow answers, cleared on close. */
-  timers: Set<ReturnType<typeof setTimeout>>;
-  /** Incremented per request. */
-  count(): void;
-}
+/** What the server does with one request. */
+export type Reply =
+  /** Answer with this page. */
+  | { page: SitePage; delayMs?: number }
+  /** Keep the connection open and never answer. */
+  | { hang: true }
+  /** Drop the connection without an answer. */
+  | { reset: true };
 
 const NOT_FOUND: SitePage = {
   status: 404,
@@ -113,66 +110,37 @@ export function hostOf(value: string | undefined): string {
   return h.endsWith(".") ? h.slice(0, -1) : h;
 }
 
-/** Create the request listener shared by every HTTP (or every HTTPS) server. */
-export function createRequestHandler(
-  scheme: "http" | "https",
-  state: HandlerState,
-): (req: IncomingMessage, res: ServerResponse) => void {
-  return (req, res) => {
-    state.count();
-    const sni = (req.socket as Socket & { servername?: string }).servername;
-    const host = hostOf(req.headers.host) || hostOf(sni || undefined);
-    const url = req.url ?? "/";
-    const q = url.indexOf("?");
-    const path = q >= 0 ? url.slice(0, q) : url;
-    const info: RequestInfo = { host, path, url, scheme, method: req.method ?? "GET" };
-    const site = state.lookup(host);
-    if (!site) {
-      void send(res, info, {
+/** How the site of `info.host` (looked up with `lookup`) answers the request. */
+export function replyTo(lookup: SiteLookup, info: RequestInfo): Reply {
+  const site = lookup(info.host);
+  if (!site) {
+    return {
+      page: {
         status: 404,
         headers: { "content-type": "text/plain; charset=utf-8" },
-        body: `No site for host "${host}" on this simulated server (check the world's sites).\n`,
-      });
-      return;
-    }
-    const b = site.behaviour;
-    if (b === "timeout") {
-      state.hung.add(req.socket);
-      req.socket.once("close", () => state.hung.delete(req.socket));
-      return;
-    }
-    if (b === "reset") {
-      const s = req.socket as Socket & { resetAndDestroy?: () => void };
-      if (typeof s.resetAndDestroy === "function") s.resetAndDestroy();
-      else s.destroy();
-      return;
-    }
-    if (b && typeof b === "object") {
-      const t = setTimeout(() => {
-        state.timers.delete(t);
-        answer(res, info, site);
-      }, b.slowMs);
-      state.timers.add(t);
-      return;
-    }
-    answer(res, info, site);
-  };
+        body:
+          `No site for host "${info.host}" on this simulated server (check the world's sites).\n`,
+      },
+    };
+  }
+  const b = site.behaviour;
+  if (b === "timeout") return { hang: true };
+  if (b === "reset") return { reset: true };
+  const page = pageFor(info, site);
+  return b && typeof b === "object" ? { page, delayMs: b.slowMs } : { page };
 }
 
-function answer(res: ServerResponse, info: RequestInfo, site: Site): void {
+function pageFor(info: RequestInfo, site: Site): SitePage {
   if (info.scheme === "http" && site.httpsUpgrade) {
-    void send(res, info, redirectPage(`https://${info.host}${info.url}`, 301));
-    return;
+    return redirectPage(`https://${info.host}${info.url}`, 301);
   }
   if (site.redirect) {
     const r = site.redirect;
     const location = r.keepPath ? r.location.replace(/\/$/, "") + info.url : r.location;
-    void send(res, info, redirectPage(location, r.status ?? 301));
-    return;
+    return redirectPage(location, r.status ?? 301);
   }
-  const page = site.paths?.[info.path] ??
+  return site.paths?.[info.path] ??
     (info.path === "/" || site.catchAll ? site : site.notFound ?? NOT_FOUND);
-  void send(res, info, page);
 }
 
 function redirectPage(location: string, status: number): SitePage {
@@ -184,45 +152,50 @@ function redirectPage(location: string, status: number): SitePage {
   };
 }
 
-async function send(res: ServerResponse, info: RequestInfo, page: SitePage): Promise<void> {
+/** A page ready to send: status, lower-case headers, and the body whole or as chunks. */
+export interface RenderedPage {
+  status: number;
+  headers: Record<string, string>;
+  /** The whole body (its length is known), or chunks of unknown total length. */
+  body: Uint8Array | Iterable<BodyChunk> | AsyncIterable<BodyChunk>;
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * Render `page` for the request: runs a body function, sets the default content type. A body
+ * function that throws gives a 500 page naming the site.
+ */
+export function renderPage(page: SitePage, info: RequestInfo): RenderedPage {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(page.headers ?? {})) headers[k.toLowerCase()] = v;
   let body = page.body ?? "";
   try {
     if (typeof body === "function") body = body(info) as SiteBody;
-    const isBytes = body instanceof Uint8Array;
-    if (typeof body === "string" || isBytes) {
-      const bytes = isBytes ? body as Uint8Array : new TextEncoder().encode(body as string);
-      headers["content-type"] ??= isBytes ? "application/octet-stream" : "text/html; charset=utf-8";
-      headers["content-length"] = String(bytes.length);
-      res.writeHead(page.status ?? 200, headers);
-      res.end(info.method === "HEAD" ? undefined : bytes);
-      return;
-    }
-    headers["content-type"] ??= "text/html; charset=utf-8";
-    res.writeHead(page.status ?? 200, headers);
-    if (info.method === "HEAD") return void res.end();
-    for await (const chunk of body as Iterable<BodyChunk> | AsyncIterable<BodyChunk>) {
-      if (res.destroyed || res.writableEnded) return;
-      if (!res.write(chunk)) {
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            res.off("drain", done);
-            res.off("close", done);
-            resolve();
-          };
-          res.on("drain", done);
-          res.on("close", done);
-        });
-      }
-    }
-    if (!res.destroyed) res.end();
   } catch (err) {
-    if (!res.headersSent) {
-      res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
-      res.end(`simulated site ${info.host}: body function failed: ${(err as Error).message}\n`);
-    } else res.destroy();
+    return {
+      status: 500,
+      headers: { "content-type": "text/plain; charset=utf-8" },
+      body: utf8.encode(
+        `simulated site ${info.host}: body function failed: ${(err as Error).message}\n`,
+      ),
+    };
   }
+  const isBytes = body instanceof Uint8Array;
+  if (typeof body === "string" || isBytes) {
+    headers["content-type"] ??= isBytes ? "application/octet-stream" : "text/html; charset=utf-8";
+    return {
+      status: page.status ?? 200,
+      headers,
+      body: isBytes ? body as Uint8Array : utf8.encode(body as string),
+    };
+  }
+  headers["content-type"] ??= "text/html; charset=utf-8";
+  return {
+    status: page.status ?? 200,
+    headers,
+    body: body as Iterable<BodyChunk> | AsyncIterable<BodyChunk>,
+  };
 }
 
 /** A body of `size` bytes (or endless with Infinity) produced in 64 KiB chunks, never held whole. */

@@ -4,11 +4,10 @@
  * certificates share them: one certificate names up to {@link SAN_BATCH} hosts (as shared
  * hosting and CDN certificates do), so a world of 20,000 hosts signs a few hundred certificates,
  * not 20,000 (issuing one costs about 1.4 ms of CPU, more than serving a request).
- * Measured on Deno 2.9: `node:https` `createServer({ SNICallback })` works (an async callback
- * is fine), while `Deno.serve`/`Deno.listenTls` have no public per-SNI certificate option.
+ * The certificates reach the server through `Deno.listenTls`'s per-SNI resolver
+ * ({@link SNI_RESOLVER}, asked once per listener and name; Deno keeps the answer).
  * @module
  */
-import tls from "node:tls";
 import { createTestCa, type TestCa } from "./test_ca.ts";
 import type { SiteLookup, TlsMode } from "./web_site.ts";
 
@@ -17,14 +16,27 @@ export const WRONG_HOST_NAME = "default-vhost.hosting.invalid";
 
 const YEAR = 365 * 86_400_000;
 
+/**
+ * The option key under which `Deno.listenTls` (Deno 2.x) takes a per-SNI certificate resolver:
+ * `(serverName) => Promise<{ cert, key }>`; a rejection aborts the handshake. Deno's own
+ * `node:tls` SNICallback is built on it; the public typings do not name it yet.
+ */
+export const SNI_RESOLVER: unique symbol = Symbol.for("unstableSniResolver") as never;
+
+/** A PEM certificate chain and its private key. */
+export interface PemPair {
+  cert: string;
+  key: string;
+}
+
 /** Host names one shared valid certificate covers at most. */
 export const SAN_BATCH = 64;
 
-/** Issues and caches secure contexts per (mode, host). */
+/** Issues and caches certificates per (mode, host). */
 export class SniCertificates {
   #ca: TestCa;
   #untrusted?: Promise<TestCa>;
-  #cache = new Map<string, Promise<tls.SecureContext>>();
+  #cache = new Map<string, Promise<PemPair>>();
   #lookup: SiteLookup;
   #names?: () => Iterable<string>;
   /** Valid-mode host -> the names of the shared certificate it is on. */
@@ -59,29 +71,23 @@ export class SniCertificates {
     return batch;
   }
 
-  /** The default context (no SNI sent): a certificate for {@link WRONG_HOST_NAME}. */
-  async defaultPair(): Promise<{ cert: string; key: string }> {
-    const cert = await this.#ca.issue({ commonName: WRONG_HOST_NAME });
-    return { cert, key: this.#ca.leafKeyPem };
-  }
-
-  /** `SNICallback` for `node:https`/`node:tls` servers. */
-  readonly callback = (
-    servername: string,
-    cb: (err: Error | null, ctx?: tls.SecureContext) => void,
-  ): void => {
+  /**
+   * The certificate for a TLS server name, as `Deno.listenTls`'s {@link SNI_RESOLVER} wants it:
+   * an unknown name (or none sent) gets the default-vhost certificate, a site in mode `none`
+   * aborts the handshake.
+   */
+  readonly resolve = (servername: string): Promise<PemPair> => {
     const name = servername.toLowerCase().replace(/\.$/, "");
-    const site = this.#lookup(name);
+    const site = name ? this.#lookup(name) : undefined;
     const mode: TlsMode = site ? site.tls ?? "valid" : "wrong_host";
     if (mode === "none") {
-      cb(new Error(`simulated server: no certificate for ${name}`));
-      return;
+      return Promise.reject(new Error(`simulated server: no certificate for ${name}`));
     }
-    this.context(mode, name).then((ctx) => cb(null, ctx), (err) => cb(err as Error));
+    return this.pair(mode, name);
   };
 
-  /** The context for `host` in `mode`, issued once. */
-  context(mode: Exclude<TlsMode, "none">, host: string): Promise<tls.SecureContext> {
+  /** The certificate and key for `host` in `mode`, issued once. */
+  pair(mode: Exclude<TlsMode, "none">, host: string): Promise<PemPair> {
     const names = mode === "valid" && this.#names ? this.#batch(host) : undefined;
     const key = mode === "wrong_host" ? mode : names ? `valid:${names[0]}` : `${mode}:${host}`;
     let ctx = this.#cache.get(key);
@@ -96,7 +102,7 @@ export class SniCertificates {
     mode: Exclude<TlsMode, "none">,
     host: string,
     names?: string[],
-  ): Promise<tls.SecureContext> {
+  ): Promise<PemPair> {
     let ca = this.#ca;
     let spec: Parameters<TestCa["issue"]>[0] = names
       ? { commonName: names[0], dnsNames: names }
@@ -114,6 +120,6 @@ export class SniCertificates {
       ca = await this.#untrusted;
     }
     const cert = await ca.issue(spec);
-    return tls.createSecureContext({ cert, key: ca.leafKeyPem });
+    return { cert, key: ca.leafKeyPem };
   }
 }

@@ -11,11 +11,11 @@ Deno.test("SniCertificates: valid hosts share certificates in batches, other mod
   for (let i = 0; i < SAN_BATCH + 3; i++) sites.set(`h${i}.test`, { body: "x" });
   sites.set("old.test", { tls: "expired", body: "x" });
   const certs = new SniCertificates(ca, (h) => sites.get(h), () => sites.keys());
-  const a = certs.context("valid", "h0.test");
-  assert.equal(certs.context("valid", "h1.test"), a, "h0 and h1 share one certificate");
-  assert.notEqual(certs.context("valid", `h${SAN_BATCH}.test`), a, "a batch has a size limit");
-  assert.notEqual(certs.context("expired", "old.test"), a);
-  await Promise.all([a, certs.context("expired", "old.test")]);
+  const a = certs.pair("valid", "h0.test");
+  assert.equal(certs.pair("valid", "h1.test"), a, "h0 and h1 share one certificate");
+  assert.notEqual(certs.pair("valid", `h${SAN_BATCH}.test`), a, "a batch has a size limit");
+  assert.notEqual(certs.pair("expired", "old.test"), a);
+  await Promise.all([a, certs.pair("expired", "old.test")]);
 });
 
 Deno.test("a shared certificate verifies for every name on it, and only for those", async () => {
