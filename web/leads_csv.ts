@@ -1,7 +1,8 @@
 /**
  * The leads table's "Download CSV": the selection the table shows (same filters, same sort), as
  * a sales sheet with the columns people work with (business, contact, verdict, why, score, band,
- * score reasons, mail, registration dates), UTF-8 with a BOM so Excel shows umlauts. The API's
+ * score reasons, mail, registration dates; the other domains of a business the selection lists
+ * under several), UTF-8 with a BOM so Excel shows umlauts. The API's
  * export (`/api/v1/runs/{id}/items/export`) stays the one with every field.
  * @module
  */
@@ -16,6 +17,12 @@ import {
 } from "../core/http/items.ts";
 import type { RunRecord, Store } from "../core/store/store.ts";
 import type { Item } from "../sdk/types.ts";
+import {
+  businessIdentity,
+  rowDomain,
+  SAME_BUSINESS_COLUMN,
+  SameBusinessIndex,
+} from "../sdk/sink/same_business.ts";
 
 /**
  * Columns of the sheet: header and the item field it shows. The same as the flagship pipeline's
@@ -28,6 +35,7 @@ export const LEADS_CSV_COLUMNS: readonly (readonly [string, string])[] = [
   ["name", "name"],
   ["city", "city"],
   ["country", "country"],
+  ["same_business_as", "same_business_as"],
   ["phone", "phone"],
   ["email", "email"],
   ["email_guesses_unverified", "mail.role_guesses"],
@@ -62,9 +70,10 @@ function reasonsLine(item: Item): string {
   }).join("; ");
 }
 
-/** One row of the sheet. */
-export function leadsCsvRow(item: Item): string[] {
+/** One row of the sheet; `sameBusinessAs`: the other domains of its business in the sheet. */
+export function leadsCsvRow(item: Item, sameBusinessAs: string[] = []): string[] {
   return LEADS_CSV_COLUMNS.map(([header, path]) => {
+    if (header === SAME_BUSINESS_COLUMN) return sameBusinessAs.join("; ");
     let v = fieldValue(item, path);
     if (header === "domain" && (v === undefined || v === "")) v = item.key;
     if (header === "score_reasons" && (v === undefined || v === "")) return reasonsLine(item);
@@ -93,26 +102,32 @@ export async function leadsCsv(
     ? (await queryItems(store, run, query, { limit: MAX_SORTED })).items
     : undefined;
   const pred = itemPredicate(query);
+  const selected = async function* (): AsyncGenerator<Item> {
+    if (sorted) yield* sorted;
+    else {
+      for await (const e of stageItems(store, run, query.stage)) if (pred(e.item)) yield e.item;
+    }
+  };
   return new ReadableStream<Uint8Array>({
     async start(ctl) {
       try {
         ctl.enqueue(header);
+        // A first pass finds the businesses the selection lists under more than one domain.
+        const sameBusiness = new SameBusinessIndex();
+        for await (const item of selected()) {
+          const identity = businessIdentity(item);
+          if (identity !== undefined) sameBusiness.add(identity, rowDomain(item));
+        }
         let rows: string[][] = [];
         const flush = () => {
           if (rows.length) ctl.enqueue(enc.encode(stringify(rows, SPREADSHEET_SAFE)));
           rows = [];
         };
-        if (sorted) {
-          for (const item of sorted) {
-            rows.push(leadsCsvRow(item));
-            if (rows.length >= 500) flush();
-          }
-        } else {
-          for await (const e of stageItems(store, run, query.stage)) {
-            if (!pred(e.item)) continue;
-            rows.push(leadsCsvRow(e.item));
-            if (rows.length >= 500) flush();
-          }
+        for await (const item of selected()) {
+          rows.push(
+            leadsCsvRow(item, sameBusiness.others(businessIdentity(item), rowDomain(item))),
+          );
+          if (rows.length >= 500) flush();
         }
         flush();
         ctl.close();

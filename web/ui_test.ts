@@ -601,6 +601,9 @@ Deno.test("a run that found leads says how many and links them best first; its l
         "leads",
         12,
         "  - id: lead\n    plugin: tag\n    with: { field: lead }\n" +
+          // Every item the same business (name and city): the sheet names the others of each.
+          "  - id: name\n    plugin: tag\n    with: { field: name, value: Shop }\n" +
+          "  - id: city\n    plugin: tag\n    with: { field: city, value: Ulm }\n" +
           "  - id: export\n    plugin: csv-export\n    with: { leadsOnly: false }\n",
       ),
     );
@@ -654,6 +657,7 @@ Deno.test("a run that found leads says how many and links them best first; its l
       "name",
       "city",
       "country",
+      "same_business_as",
       "phone",
       "email",
       "email_guesses_unverified",
@@ -672,7 +676,13 @@ Deno.test("a run that found leads says how many and links them best first; its l
       "registrant_email",
     ]);
     assert.deepEqual(rows.slice(1).map((r) => r[0]), shown, "same rows, same order");
-    assert.ok(rows.slice(1).every((r) => r[9] === "yes" && r[12] === "A"));
+    assert.ok(rows.slice(1).every((r) => r[10] === "yes" && r[13] === "A"));
+    // Each row's same_business_as: the 11 other keys of the same business, "; "-joined.
+    for (const r of rows.slice(1)) {
+      const others = r[5].split("; ");
+      assert.equal(others.length, 11, r[5]);
+      assert.deepEqual(new Set([...others, r[0]]), new Set(shown));
+    }
   } finally {
     await ts.dispose();
   }

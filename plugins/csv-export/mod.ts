@@ -1,7 +1,9 @@
 /**
  * csv-export: writes the run's leads (or all items) as CSV with chosen columns, one part file per
  * chunk (overwritten on retry), concatenated into the final file atomically in `finish`, one row
- * per item key unless `unique: false`, in chunk order or by `sort`. Items pass through unchanged.
+ * per item key unless `unique: false`, in chunk order or by `sort`; the column `same_business_as`
+ * names the other domains of a business listed under several (same name and city). Items pass
+ * through unchanged.
  * @module
  */
 import { definePlugin, type Item } from "@sluice/sdk";
@@ -11,6 +13,7 @@ import {
   type ColumnSpec,
   columnValue,
   EMPTY_COLUMN_CONSEQUENCE,
+  isSameBusinessColumn,
   parseColumns,
   watchColumns,
 } from "@sluice/sdk/sink/columns.ts";
@@ -18,6 +21,7 @@ import type { FieldPathWatch } from "@sluice/sdk/text/field_hints.ts";
 import { finalizeParts, resolveOutputPath, writePart } from "@sluice/sdk/sink/part_files.ts";
 import { parseSort, type SortKey, type SortSpec, sortValues } from "@sluice/sdk/sink/sort_rows.ts";
 import { keyedLine, keyedRows } from "@sluice/sdk/sink/keyed_rows.ts";
+import { businessIdentity, rowDomain } from "@sluice/sdk/sink/same_business.ts";
 import { csvText } from "./csv_text.ts";
 
 interface Config {
@@ -36,6 +40,8 @@ interface State {
   file: string;
   columns: Column[];
   sort: SortKey[];
+  /** Index of the `same_business_as` column, filled at the end of the run (-1: none). */
+  sameBusiness: number;
   /** Logs a column or sort path no item has while a close name is there (a typo), once. */
   watch: FieldPathWatch;
 }
@@ -76,6 +82,7 @@ export default definePlugin<Config, State>({
       }),
       columns,
       sort,
+      sameBusiness: columns.findIndex(isSameBusinessColumn),
       watch: watchColumns("csv-export", columns, sort),
     };
   },
@@ -94,8 +101,10 @@ export default definePlugin<Config, State>({
         ? rows.map((r, i) =>
           keyedLine(
             chosen[i].key,
-            csvText([r], { delimiter, escapeFormulas: escape }),
+            // With the same-business column the row is written at the end, from its cells.
+            state.sameBusiness >= 0 ? r : csvText([r], { delimiter, escapeFormulas: escape }),
             state.sort.length > 0 ? sortValues(chosen[i], state.sort) : undefined,
+            { identity: businessIdentity(chosen[i]), domain: rowDomain(chosen[i]) },
           )
         ).join("")
         : csvText(rows, { delimiter, escapeFormulas: escape }),
@@ -109,16 +118,33 @@ export default definePlugin<Config, State>({
       ? csvText([state.columns.map((c) => c.header)], { delimiter: config.delimiter ?? "," })
       : undefined;
     const unique = config.unique ?? true;
-    const keyed = unique || state.sort.length > 0 ? keyedRows(unique, state.sort) : undefined;
+    const delimiter = config.delimiter ?? ",";
+    const escapeFormulas = config.escapeFormulas ?? true;
+    const at = state.sameBusiness;
+    const keyed = unique || state.sort.length > 0
+      ? keyedRows(unique, state.sort, {
+        render: (text, others) => {
+          if (typeof text === "string") return text;
+          const cells = [...text];
+          if (at >= 0) cells[at] = others.join("; ");
+          return csvText([cells], { delimiter, escapeFormulas });
+        },
+      })
+      : undefined;
     const r = await finalizeParts(state.file, {
       header,
       bom: config.bom ?? false,
+      prepass: keyed?.prepass,
       mapPart: keyed?.mapPart,
       after: keyed?.after,
       run: run.id,
       runStartedAt: run.startedAt,
     });
-    if (!r.alreadyDone) log.info(`csv-export: wrote ${state.file} from ${r.parts} chunk(s)`);
+    if (!r.alreadyDone) {
+      log.info(`csv-export: wrote ${state.file} from ${r.parts} chunk(s)`);
+      const same = keyed?.sameBusiness.logLine("csv-export", at >= 0);
+      if (same) log.info(same);
+    }
     return { files: [state.file] }; // the run offers it for download
   },
 });

@@ -293,3 +293,65 @@ Deno.test("csv-export: a misspelt column or sort path is named once in the run l
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("csv-export: the same business under two domains (chunks apart) names the other in same_business_as", async () => {
+  const dataDir = await Deno.makeTempDir();
+  const lead = (domain: string, name: string, city: string, score: number) => ({
+    key: domain,
+    domain,
+    name,
+    city,
+    country: "DE",
+    score,
+    lead: true,
+  });
+  const list = [
+    lead("mueller-baeckerei.de", "Bäckerei Müller GmbH", "Köln", 60),
+    lead("other.de", "Other Shop", "Köln", 70),
+    lead("mueller-koeln.de", "Baeckerei Mueller", "Koeln", 90),
+    lead("mueller-berlin.de", "Bäckerei Müller", "Berlin", 80), // another city: another business
+    lead("mueller-backwaren.com", "Bäckerei Müller", "Köln", 50),
+  ];
+  try {
+    const { logs } = await runPlugin({
+      dir,
+      dataDir,
+      chunkSize: 2,
+      config: { columns: ["domain", "same_business_as", "score"], sort: ["-score"] },
+      items: list,
+    });
+    const text = await Deno.readTextFile(join(dataDir, "runs", "test-run", "leads.csv"));
+    assert.equal(
+      text,
+      "domain,same_business_as,score\r\n" +
+        "mueller-koeln.de,mueller-baeckerei.de; mueller-backwaren.com,90\r\n" +
+        "mueller-berlin.de,,80\r\n" +
+        "other.de,,70\r\n" +
+        "mueller-baeckerei.de,mueller-koeln.de; mueller-backwaren.com,60\r\n" +
+        "mueller-backwaren.com,mueller-baeckerei.de; mueller-koeln.de,50\r\n",
+    );
+    const said = logs.map((l) => String(l.msg)).find((m) => m.includes("more than one domain"));
+    assert.match(said ?? "", /1 business\(es\) appear under more than one domain/);
+    assert.match(said ?? "", /mueller-baeckerei\.de = mueller-koeln\.de = mueller-backwaren\.com/);
+    assert.equal(logs.filter((l) => l.level === "warn").length, 0, "the column is not a typo");
+
+    // Without the column the rows are as before and the log says how to list them.
+    const plain = await runPlugin({
+      dir,
+      dataDir,
+      chunkSize: 2,
+      config: { path: "plain.csv", columns: ["domain"] },
+      items: list,
+    });
+    assert.equal(
+      await Deno.readTextFile(join(dataDir, "plain.csv")),
+      "domain\r\n" + list.map((i) => i.domain + "\r\n").join(""),
+    );
+    assert.ok(
+      plain.logs.some((l) => /Add the column same_business_as/.test(String(l.msg))),
+      JSON.stringify(plain.logs),
+    );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

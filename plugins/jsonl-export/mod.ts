@@ -1,8 +1,9 @@
 /**
  * jsonl-export: writes the run's leads (or all items) as JSON Lines, whole items or chosen
  * columns, one part file per chunk (overwritten on retry), concatenated into the final file
- * atomically in `finish`, one line per item key unless `unique: false`. Items pass through
- * unchanged.
+ * atomically in `finish`, one line per item key unless `unique: false`; the column
+ * `same_business_as` lists the other domains of a business listed under several (same name and
+ * city). Items pass through unchanged.
  * @module
  */
 import { definePlugin } from "@sluice/sdk";
@@ -10,6 +11,7 @@ import {
   type Column,
   type ColumnSpec,
   EMPTY_COLUMN_CONSEQUENCE,
+  isSameBusinessColumn,
   parseColumns,
   pick,
   watchColumns,
@@ -17,6 +19,7 @@ import {
 import type { FieldPathWatch } from "@sluice/sdk/text/field_hints.ts";
 import { finalizeParts, resolveOutputPath, writePart } from "@sluice/sdk/sink/part_files.ts";
 import { keyedLine, keyedRows } from "@sluice/sdk/sink/keyed_rows.ts";
+import { businessIdentity, rowDomain } from "@sluice/sdk/sink/same_business.ts";
 
 interface Config {
   path?: string;
@@ -29,6 +32,8 @@ interface Config {
 interface State {
   file: string;
   columns?: Column[];
+  /** Header of the `same_business_as` column, filled at the end of the run. */
+  sameBusiness?: string;
   /** Logs a column path no item has while a close name is there (a typo), once. */
   watch?: FieldPathWatch;
 }
@@ -44,6 +49,7 @@ export default definePlugin<Config, State>({
         defaultName: "leads.jsonl",
       }),
       columns,
+      sameBusiness: columns?.find(isSameBusinessColumn)?.header,
       watch: columns && watchColumns("jsonl-export", columns),
     };
   },
@@ -57,7 +63,10 @@ export default definePlugin<Config, State>({
       (config.unique ?? true)
         // An item without a key (a plugin dropped it) is written as it is, never merged.
         ? lines.map((l, i) =>
-          chosen[i].key == null ? l + "\n" : keyedLine(String(chosen[i].key), l)
+          chosen[i].key == null ? l + "\n" : keyedLine(String(chosen[i].key), l, undefined, {
+            identity: businessIdentity(chosen[i]),
+            domain: rowDomain(chosen[i]),
+          })
         )
           .join("")
         : lines.map((l) => l + "\n").join(""),
@@ -67,13 +76,28 @@ export default definePlugin<Config, State>({
     return items;
   },
   async finish({ config, state, log, run }) {
+    const field = state.sameBusiness;
+    const keyed = (config.unique ?? true)
+      ? keyedRows(true, [], {
+        lineEnd: "\n",
+        render: (text, others) => {
+          if (field === undefined || others.length === 0) return text as string;
+          return JSON.stringify({ ...JSON.parse(text as string), [field]: others });
+        },
+      })
+      : undefined;
     const r = await finalizeParts(state.file, {
       bom: config.bom ?? false,
-      mapPart: (config.unique ?? true) ? keyedRows(true, [], "\n").mapPart : undefined,
+      prepass: keyed?.prepass,
+      mapPart: keyed?.mapPart,
       run: run.id,
       runStartedAt: run.startedAt,
     });
-    if (!r.alreadyDone) log.info(`jsonl-export: wrote ${state.file} from ${r.parts} chunk(s)`);
+    if (!r.alreadyDone) {
+      log.info(`jsonl-export: wrote ${state.file} from ${r.parts} chunk(s)`);
+      const same = keyed?.sameBusiness.logLine("jsonl-export", field !== undefined);
+      if (same) log.info(same);
+    }
     return { files: [state.file] }; // the run offers it for download
   },
 });

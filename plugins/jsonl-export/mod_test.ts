@@ -101,3 +101,33 @@ Deno.test("jsonl-export: at a fixed path, a new run's file holds only its own li
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("jsonl-export: same_business_as lists the other domains of the same business", async () => {
+  const dataDir = await Deno.makeTempDir();
+  const list = [
+    { key: "a.de", domain: "a.de", name: "Salon Anna", city: "Wien", lead: true },
+    { key: "b.de", domain: "b.de", name: "Bistro", city: "Wien", lead: true },
+    { key: "c.at", domain: "c.at", name: "SALON ANNA e.U.", city: "Wien", lead: true },
+  ];
+  try {
+    const { logs } = await runPlugin({
+      dir,
+      dataDir,
+      chunkSize: 1,
+      config: { columns: ["domain", "same_business_as"] },
+      items: list,
+    });
+    const lines = (await Deno.readTextFile(join(dataDir, "runs", "test-run", "leads.jsonl")))
+      .trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(lines, [
+      { domain: "a.de", same_business_as: ["c.at"] },
+      { domain: "b.de", same_business_as: null },
+      { domain: "c.at", same_business_as: ["a.de"] },
+    ]);
+    assert.ok(
+      logs.some((l) => /1 business\(es\) appear under more than one domain/.test(String(l.msg))),
+    );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

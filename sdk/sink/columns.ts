@@ -4,6 +4,7 @@
  * @module
  */
 import { FieldPathWatch } from "../text/field_hints.ts";
+import { SAME_BUSINESS_COLUMN } from "./same_business.ts";
 
 /**
  * How a column's value is written: `date` turns a timestamp (`2023-05-24T00:00:00.000Z`, or epoch
@@ -93,9 +94,15 @@ export function pick(item: unknown, columns: Column[]): Record<string, unknown> 
   return out;
 }
 
+/** True for the column an export fills at the end of the run ({@link SAME_BUSINESS_COLUMN}). */
+export function isSameBusinessColumn(column: { path: string[] }): boolean {
+  return column.path.length === 1 && column.path[0] === SAME_BUSINESS_COLUMN;
+}
+
 /**
  * Watches the paths of an export's columns (and sort keys) for likely misspellings, to log once
  * each: `csv-export: columns[6] …: no item of this chunk has "webiste" …; did you mean …?`.
+ * The column the export fills itself ({@link SAME_BUSINESS_COLUMN}) is not watched.
  */
 export function watchColumns(
   stage: string,
@@ -103,7 +110,9 @@ export function watchColumns(
   sort: { path: string[] }[] = [],
 ): FieldPathWatch {
   return new FieldPathWatch([
-    ...columns.map((c, i) => ({ path: c.path, label: `${stage}: columns[${i}]` })),
+    ...columns.flatMap((c, i) =>
+      isSameBusinessColumn(c) ? [] : [{ path: c.path, label: `${stage}: columns[${i}]` }]
+    ),
     ...sort.map((s, i) => ({ path: s.path, label: `${stage}: sort[${i}]` })),
   ]);
 }

@@ -106,6 +106,11 @@ export interface FinalizeOptions extends PartScope {
   /** Keep the parts after finalizing (default false: they are removed). */
   keepParts?: boolean;
   /**
+   * Reads every part once before any is written, in chunk order (e.g. to gather what rows of
+   * different chunks share).
+   */
+  prepass?: (data: Uint8Array, chunk: number) => void | Promise<void>;
+  /**
    * Rewrites each part before it is appended, called once per part in chunk order (e.g. to drop
    * rows whose key an earlier part already wrote, or to turn a part's own format into the file's).
    */
@@ -174,6 +179,11 @@ export async function finalizeParts(
     return { path: finalPath, parts: 0, alreadyDone: true };
   }
   names.sort();
+  if (options.prepass) {
+    for (const n of names) {
+      await options.prepass(await Deno.readFile(join(dir, n)), Number(n.slice(0, 10)));
+    }
+  }
   await makeFolderDurably(dirname(finalPath));
   // The final file's name is on disk (its folder synced) before the parts it replaces go.
   await writeFileDurablyWith(finalPath, async (write) => {
