@@ -11,7 +11,7 @@ export type BodyChunk = string | Uint8Array;
 
 /** What a body function learns about the request it answers. */
 export interface RequestInfo {
-  /** Host name from the Host header (lower case, no port), or the TLS SNI name. */
+  /** Host name from the Host header (lower case, no port); empty without one. */
   host: string;
   /** Path without the query string. */
   path: string;

@@ -134,7 +134,8 @@ export default definePlugin<Config, State>({
     const r = await finalizeParts(state.file, {
       header,
       bom: config.bom ?? false,
-      prepass: keyed?.prepass,
+      // Rows name the other domains of their business: all rows are weighed before any is written.
+      prepass: at >= 0 ? keyed?.prepass : undefined,
       mapPart: keyed?.mapPart,
       after: keyed?.after,
       run: run.id,

@@ -88,7 +88,7 @@ export default definePlugin<Config, State>({
       : undefined;
     const r = await finalizeParts(state.file, {
       bom: config.bom ?? false,
-      prepass: keyed?.prepass,
+      prepass: field !== undefined ? keyed?.prepass : undefined,
       mapPart: keyed?.mapPart,
       run: run.id,
       runStartedAt: run.startedAt,

@@ -51,8 +51,10 @@ export interface KeyedRowsOptions {
  * `prepass`, `mapPart` and `after` of `finalizeParts` for keyed parts: drops rows of keys seen
  * in earlier parts (when `unique`); with sort keys, holds every row back and writes them sorted
  * at the end (ties in chunk order; the rows sit in memory, about their size in the file). The
- * pre-pass gathers the domains of each business (`sameBusiness` reads them after). A line of a
- * part that is not a keyed row (a JSON object written as it is) is kept as it is.
+ * pre-pass (needed only when rows name the other domains of their business) gathers the domains
+ * of each business before any row is written; without it `mapPart` gathers them as it goes, for
+ * the run log (`sameBusiness`). A line of a part that is not a keyed row (a JSON object written
+ * as it is) is kept as it is.
  */
 export function keyedRows(unique: boolean, sort: SortKey[], options: KeyedRowsOptions = {}) {
   const lineEnd = options.lineEnd ?? "";
@@ -60,6 +62,7 @@ export function keyedRows(unique: boolean, sort: SortKey[], options: KeyedRowsOp
   const seenBefore = new Set<string>();
   const held: KeyedRow[] = [];
   const sameBusiness = new SameBusinessIndex();
+  let prepassed = false;
   const dec = new TextDecoder();
   const enc = new TextEncoder();
   const text = (row: KeyedRow): string => {
@@ -76,6 +79,7 @@ export function keyedRows(unique: boolean, sort: SortKey[], options: KeyedRowsOp
   return {
     sameBusiness,
     prepass(data: Uint8Array): void {
+      prepassed = true;
       for (const row of rowsOf(data)) {
         if (typeof row === "string" || typeof row[3] !== "string") continue;
         if (unique) {
@@ -96,6 +100,7 @@ export function keyedRows(unique: boolean, sort: SortKey[], options: KeyedRowsOp
           if (seen.has(row[0])) continue;
           seen.add(row[0]);
         }
+        if (!prepassed && typeof row[3] === "string") sameBusiness.add(row[3], row[4] ?? row[0]);
         if (sort.length > 0) held.push(row);
         else out += text(row) + lineEnd;
       }
