@@ -117,6 +117,11 @@ export interface EngineHandle {
 export interface BackendChoice {
   /** Chunks (queue messages) handled at once by this process (default `engine.concurrency`). */
   concurrency?: number;
+  /**
+   * False: the engine neither consumes the queue nor recovers running runs, nor keeps house (for
+   * commands that read runs or cancel one while a server may be running them). Default true.
+   */
+  work?: boolean;
 }
 
 /**
@@ -211,8 +216,9 @@ export async function startEngine(ctx: CliContext, o: BackendChoice = {}): Promi
     network: ctx.network,
     telemetry: telemetry.engine,
   });
-  await engine.start();
-  const stopHousekeeping = startHousekeeping(ctx, backend, engine);
+  const work = o.work ?? true;
+  if (work) await engine.start();
+  const stopHousekeeping = work ? startHousekeeping(ctx, backend, engine) : async () => {};
   let stopped: Promise<void> | undefined;
   const stopEngine = () =>
     stopped ??= (async () => {

@@ -284,7 +284,9 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
     io.err("--all-rows applies to the --out file: give --out PATH too\n");
     return 2;
   }
-  const h = await startEngine(ctx);
+  // Reading runs or cancelling one must not take up work a running server owns (the engine's
+  // start re-enqueues the unfinished chunks of every running run): only retry/resume work here.
+  const h = await startEngine(ctx, { work: sub === "retry" || sub === "resume" });
   try {
     const store = h.backend.store;
     const need = async () => {

@@ -104,6 +104,9 @@ export default definePlugin<Config>({
         host: n.host,
         suffix: n.suffix,
       };
+      // An e-mail address given as the website (info@firma.de) is the business's address too.
+      const mail = /^(?:mailto:)?([^\s/?#@:]+@[^\s/?#@]+)$/i.exec(String(raw).trim())?.[1];
+      if (mail && !(typeof item.email === "string" && item.email.trim() !== "")) next.email = mail;
       if (n.privateSuffix) next.private_suffix = true;
       if (n.platform) next.platform = n.platform;
       // An IDN as people read it (`bücher.de`), beside the ASCII form the network needs.

@@ -234,3 +234,21 @@ Deno.test("normalize says an item has no website field instead of trying its sou
     /^line 2: no domain: the item has no "domain", "website", "url" field \(its fields: line, name\)/,
   );
 });
+
+Deno.test("normalize: an e-mail address in the website column gives the domain and the item's e-mail", async () => {
+  const { items } = await runPlugin({
+    dir,
+    items: [
+      { key: "r1", website: "info@steuerberatung-dresden.de" },
+      { key: "r2", website: "mailto:Kontakt@Blumen-Haus.de" },
+      { key: "r3", website: "office@salon-anna.at", email: "anna@salon-anna.at" },
+      { key: "r4", website: "https://user@host-example.de/" },
+    ],
+  });
+  assert.deepEqual(items.map((i) => [i.key, i.email]), [
+    ["steuerberatung-dresden.de", "info@steuerberatung-dresden.de"],
+    ["blumen-haus.de", "Kontakt@Blumen-Haus.de"],
+    ["salon-anna.at", "anna@salon-anna.at"], // the row's own e-mail column wins
+    ["host-example.de", undefined], // a URL with user info is no e-mail address
+  ]);
+});

@@ -3,7 +3,8 @@
  * IANA bootstrap): dates, registrar, EPP status flags, name servers and non-redacted registrant
  * contact, as `item.rdap`. Per-server rate limit, retries honouring `Retry-After`, a circuit
  * breaker per server (items then pass as `unknown` with the reason), and a result cache in the
- * plugin's data folder.
+ * plugin's data folder. A lead whose domain the registry does not know is no lead: the business
+ * does not own that domain (`unleadUnregistered`, default true).
  * @module
  */
 import { definePlugin, type Item } from "@sluice/sdk";
@@ -27,6 +28,7 @@ interface Config {
   cacheDays?: number;
   breakerThreshold?: number;
   breakerCooldownSeconds?: number;
+  unleadUnregistered?: boolean;
 }
 
 interface State {
@@ -137,6 +139,19 @@ export default definePlugin<Config, State>({
         if (!rdap.cached) fresh.push([domain, rdap]);
         tally.count(`rdap_${rdap.status}`);
         if (rdap.cached) tally.count("rdap_cache_hits");
+        if (
+          rdap.status === "not_found" && item.lead === true && config.unleadUnregistered !== false
+        ) {
+          tally.count("rdap_unleaded");
+          return {
+            ...item,
+            rdap,
+            lead: false,
+            lead_reason:
+              `the domain is not registered (${rdap.reason}): the business does not own ` +
+              "it; check the list for a typo",
+          };
+        }
         return { ...item, rdap };
       });
     } finally {

@@ -188,3 +188,33 @@ Deno.test("rdap: a domain written with a trailing dot or in upper case is the sa
   assert.equal(rdap.status, "ok", JSON.stringify(rdap));
   assert.equal(rdap.registered, "2009-05-01T00:00:00.000Z");
 });
+
+Deno.test("rdap: a lead whose domain is not registered is no lead, and says why", async () => {
+  await using w = await world({ domains: { "real.de": { registered: "2010-01-01T00:00:00Z" } } });
+  const items = [
+    { key: "typo-firma.de", domain: "typo-firma.de", lead: true, lead_reason: "no DNS" },
+    { key: "real.de", domain: "real.de", lead: true, lead_reason: "parked" },
+    { key: "other.de", domain: "other.de", lead: false },
+  ];
+  const { items: out, metrics } = await runPlugin({ dir, network: w.network, items });
+  const by = Object.fromEntries(out.map((i) => [i.key, i]));
+  assert.equal(by["typo-firma.de"].lead, false);
+  assert.match(
+    String(by["typo-firma.de"].lead_reason),
+    /^the domain is not registered \(.* has no record of typo-firma\.de\): the business does not own it; check the list for a typo$/,
+  );
+  assert.equal(by["real.de"].lead, true);
+  assert.equal(by["real.de"].lead_reason, "parked");
+  assert.equal(by["other.de"].lead, false);
+  assert.equal(by["other.de"].lead_reason, undefined, "a non-lead keeps its fields");
+  assert.equal(metrics.rdap_unleaded, 1);
+
+  const kept = await runPlugin({
+    dir,
+    network: w.network,
+    config: { unleadUnregistered: false },
+    items: items.slice(0, 1),
+  });
+  assert.equal(kept.items[0].lead, true, "unleadUnregistered: false keeps it a lead");
+  assert.equal((kept.items[0].rdap as { status: string }).status, "not_found");
+});

@@ -26,6 +26,9 @@ export interface Bands {
 /** Default band thresholds. */
 export const DEFAULT_BANDS: Bands = { hot: 85, warm: 60, cool: 35 };
 
+/** Where a lead's phone numbers and e-mail addresses are, as a CEL list of dotted paths. */
+const CONTACT_FIELDS = '["phone", "email", "rdap.registrant.phone", "rdap.registrant.email"]';
+
 /** Default rules (see README.md for the reasoning). */
 export const DEFAULT_RULES: ScoreRule[] = [
   {
@@ -42,21 +45,22 @@ export const DEFAULT_RULES: ScoreRule[] = [
   },
   {
     id: "real-mail",
-    when: 'item.mail.provider in ["google", "microsoft", "zoho", "hosting", "self_hosted"]',
+    when: "item.lead == true && " +
+      'item.mail.provider in ["google", "microsoft", "zoho", "hosting", "self_hosted"]',
     points: 15,
     reason: "domain receives mail at a real provider (the business uses it)",
   },
   {
     id: "domain-age",
-    when: "daysSince(item.rdap.registered) > 365.0",
+    when: "item.lead == true && daysSince(item.rdap.registered) > 365.0",
     points: 10,
     reason: "domain registered more than a year ago",
   },
   {
     id: "expiry-far",
-    when: "daysUntil(item.rdap.expires) > 90.0",
+    when: "item.lead == true && daysUntil(item.rdap.expires) > 90.0",
     points: 10,
-    reason: "domain renewed: expiry more than 90 days away",
+    reason: "the domain is paid for more than 90 days ahead",
   },
   {
     id: "expired",
@@ -66,10 +70,15 @@ export const DEFAULT_RULES: ScoreRule[] = [
   },
   {
     id: "contact-found",
-    when: "present(item.phone) || present(item.email) || present(item.rdap.registrant.phone) || " +
-      "present(item.rdap.registrant.email)",
+    when: `anyPresent(item, ${CONTACT_FIELDS})`,
     points: 10,
     reason: "a phone number or e-mail address is known",
+  },
+  {
+    id: "no-contact",
+    when: `item.lead == true && !anyPresent(item, ${CONTACT_FIELDS})`,
+    points: -15,
+    reason: "no phone number or e-mail address known: find a contact first",
   },
   {
     id: "name-match",
@@ -109,6 +118,13 @@ export const DEFAULT_RULES: ScoreRule[] = [
     points: -15,
     reason: "the server answered a temporary error (bad gateway, unavailable, timeout): the site " +
       "may be back soon",
+  },
+  {
+    id: "refused-access",
+    when: 'item.website.status == "http_error" && item.website.httpStatus in [401, 403]',
+    points: -15,
+    reason: "the server refuses access (HTTP 401/403), also to a browser: it may be a live site " +
+      "that keeps robots out",
   },
   {
     id: "website-unknown",

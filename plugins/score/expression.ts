@@ -4,7 +4,10 @@
  * `@sluice/sdk/cel_numbers.ts`) and a few helpers:
  * `daysSince(s)`, `daysUntil(s)` (an ISO date string to days, relative to the run's clock) and
  * `nameMatchesDomain(name, domain)` and
- * `present(x)` (not null, not blank, not an empty list). A rule that reads a missing field simply does not fire.
+ * `present(x)` (not null, not blank, not an empty list) and `anyPresent(item, ["phone",
+ * "rdap.registrant.email"])` (a dotted path of the list leads to a present value; a missing step
+ * is not present, so `!anyPresent(...)` can say "none of these"). A rule that reads a missing
+ * field simply does not fire.
  * @module
  */
 import {
@@ -14,6 +17,7 @@ import {
   celMap,
   CelScalar,
   isCelError,
+  listType,
   parse,
   plan,
 } from "@bufbuild/cel";
@@ -55,6 +59,17 @@ function present(v: unknown): boolean {
   return true;
 }
 
+/** The value at a dotted path of a CEL map (or plain object); undefined when a step is missing. */
+function atPath(root: unknown, path: string): unknown {
+  let v: unknown = root;
+  for (const step of path.split(".")) {
+    if (v === null || typeof v !== "object") return undefined;
+    const m = v as { get?: (k: string) => unknown } & Record<string, unknown>;
+    v = typeof m.get === "function" ? m.get(step) : m[step];
+  }
+  return v;
+}
+
 function dateMs(s: string): number {
   const t = Date.parse(s);
   if (Number.isNaN(t)) throw new Error(`"${s}" is not a date (expected ISO 8601, e.g. 2020-05-01)`);
@@ -71,6 +86,12 @@ function makeEnv(now: () => number): CelEnv {
       celFunc("daysUntil", [S], D, (s) => (dateMs(s) - now()) / DAY),
       celFunc("nameMatchesDomain", [S, S], B, (n, d) => nameMatchesDomain(n, d)),
       celFunc("present", [CelScalar.DYN], B, (v) => present(v)),
+      celFunc(
+        "anyPresent",
+        [CelScalar.DYN, listType(S)],
+        B,
+        (item, paths) => [...paths].some((p) => present(atPath(item, String(p)))),
+      ),
     ],
   });
 }

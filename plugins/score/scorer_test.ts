@@ -100,6 +100,40 @@ Deno.test("default rules: a domain for sale, on hold or expired, or a temporary 
   assert.deepEqual([down.score, down.band], [80, "warm"]);
   const gone = scorer.score({ ...best, website: { status: "http_error", httpStatus: 404 } });
   assert.deepEqual([gone.score, gone.band], [95, "hot"], "a 404 is no temporary error");
+  const refused = scorer.score({ ...best, website: { status: "http_error", httpStatus: 403 } });
+  assert.deepEqual([refused.score, refused.band], [80, "warm"], "a 403 may be a firewall");
+});
+
+Deno.test("default rules: a hot lead has someone to call; a non-lead stays cold whatever its enrichment", () => {
+  const scorer = createScorer({ now: () => NOW });
+  const best = {
+    key: "acme-bau.de",
+    domain: "acme-bau.de",
+    name: "Acme Bau",
+    phone: "+49 30 1234567",
+    lead: true,
+    website: { status: "parked" },
+    search: { status: "not_found" },
+    mail: { status: "ok", provider: "google" },
+    rdap: { status: "ok", registered: "2015-01-01T00:00:00Z", expires: "2026-01-01T00:00:00Z" },
+  };
+  const noContact = scorer.score({ ...best, phone: undefined });
+  assert.deepEqual(noContact.score_reasons.filter((r) => r.points < 0).map((r) => r.rule), [
+    "no-contact",
+  ]);
+  assert.deepEqual([noContact.score, noContact.band], [70, "warm"]);
+  const registrantOnly = scorer.score({
+    ...best,
+    phone: undefined,
+    rdap: { ...best.rdap, registrant: { email: "owner@acme-bau.de" } },
+  });
+  assert.deepEqual([registrantOnly.score, registrantOnly.band], [95, "hot"]);
+  // Search found the business elsewhere after rdap and mail ran: no longer a lead.
+  const found = scorer.score({ ...best, lead: false, search: { status: "found_elsewhere" } });
+  assert.deepEqual(found.score_reasons.map((r) => r.rule), ["contact-found", "name-match"]);
+  assert.deepEqual([found.score, found.band], [20, "cold"]);
+  const foundNoContact = scorer.score({ ...best, lead: false, phone: undefined });
+  assert.equal(foundNoContact.score_reasons.some((r) => r.rule === "no-contact"), false);
 });
 
 Deno.test("a rule that reads a missing field does not fire and is not an error", () => {
