@@ -95,7 +95,10 @@ export async function main(args: string[]): Promise<number> {
       let bad = 0;
       const names: string[] = [];
       for (const file of rest) {
-        const r = await loadPipelineFile(file, { registry: ctx.registry });
+        const r = await loadPipelineFile(file, {
+          registry: ctx.registry,
+          secretGrants: ctx.secretGrants,
+        });
         for (const p of r.problems) io.err(formatProblem(p) + "\n");
         if (r.problems.length) bad += r.problems.length;
         else names.push(`${r.pipeline!.name} (${r.pipeline!.stages.length + 1} stages)`);

@@ -52,7 +52,10 @@ export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Pr
     return 2;
   }
   const file = positionals[0];
-  const parsed = await loadPipelineFile(file, { registry: ctx.registry });
+  const parsed = await loadPipelineFile(file, {
+    registry: ctx.registry,
+    secretGrants: ctx.secretGrants,
+  });
   if (!parsed.pipeline) {
     for (const p of parsed.problems) io.err(formatProblem(p) + "\n");
     io.err(`${file}: ${parsed.problems.length} problem(s); nothing was run\n`);

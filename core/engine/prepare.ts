@@ -14,6 +14,7 @@ import {
 import type { RunRecord, StageSnapshot, TriggerInfo } from "../store/store.ts";
 import { isAbsolute, resolve } from "../paths.ts";
 import { effectivePermissions } from "../plugins/permissions.ts";
+import { PluginApprovalError, PluginIntegrityError } from "../plugins/registry.ts";
 import { isInside } from "../../sdk/runtime/sandbox_args.ts";
 import { pluginDataDir } from "./run_artifacts.ts";
 import { EngineError, newRunId } from "./engine.ts";
@@ -177,7 +178,17 @@ export function prepareRun(o: PrepareOptions): RunRecord {
   const p = o.pipeline;
   const snap = (st: SourceStage | Stage, isSource: boolean): StageSnapshot => {
     const { name, range } = splitPluginRef(st.plugin);
-    const resolved = o.registry.resolve(name, range);
+    let resolved;
+    try {
+      resolved = o.registry.resolve(name, range);
+    } catch (e) {
+      // Files changed since install, or more asked for than approved: the caller's error (the
+      // API answers 422 with this), not ours.
+      if (e instanceof PluginIntegrityError || e instanceof PluginApprovalError) {
+        throw new EngineError(`${o.file}: stage ${st.id}: ${e.message}`);
+      }
+      throw e;
+    }
     if (!resolved) {
       throw new EngineError(
         `${o.file}: stage ${st.id}: plugin ${st.plugin} is not installed; ` +
@@ -223,6 +234,8 @@ export function prepareRun(o: PrepareOptions): RunRecord {
       onError: st.onError ?? "deadLetter",
     };
   };
+  // Plugins are resolved (and checked against the lock) before anything else reads them.
+  const stages = [snap(p.source, true), ...p.stages.map((s) => snap(s, false))];
   const inputFile = o.inputFile ?? sourceInputFile(o.pipeline, o.registry, o.dataDir);
   const now = o.now ?? Date.now();
   return {
@@ -230,7 +243,7 @@ export function prepareRun(o: PrepareOptions): RunRecord {
     pipeline: p.name,
     pipelineYaml: o.yaml,
     pipelineFile: o.file,
-    stages: [snap(p.source, true), ...p.stages.map((s) => snap(s, false))],
+    stages,
     inputs: o.inputs,
     inputFile,
     trigger: o.trigger,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parsePipeline } from "../pipeline/parse.ts";
-import { openRegistry } from "../plugins/registry.ts";
+import { openRegistry, PluginIntegrityError } from "../plugins/registry.ts";
 import { join, ROOT } from "../paths.ts";
 import { missingSourceFile, prepareRun, sourceInputFile } from "./prepare.ts";
 
@@ -74,6 +74,46 @@ Deno.test("with.path: a file in the plugin's data folder is the run's input file
       f.dataDir,
     );
     assert.equal(exists?.replace(secret, "X"), absent?.replace(secret + ".nope", "X"));
+  } finally {
+    await Deno.remove(f.dir, { recursive: true });
+  }
+});
+
+Deno.test("a plugin changed since install stops the run with the registry's advice (no internal error)", async () => {
+  const f = await fixture();
+  try {
+    const { pipeline, yaml } = f.pipeline("crm.csv");
+    const tampered = {
+      ...f.registry,
+      list: () => f.registry.list(),
+      resolve: () => {
+        throw new PluginIntegrityError({
+          plugin: "csv-source",
+          version: "1.0.0",
+          dir: "/plugins/csv-source@1.0.0",
+          expected: "sha256-aaa",
+          actual: "sha256-bbb",
+          source: "./csv-source",
+        });
+      },
+    };
+    assert.throws(
+      () =>
+        prepareRun({
+          pipeline,
+          yaml,
+          file: "p.yaml",
+          registry: tampered,
+          inputs: {},
+          trigger: { kind: "api", id: "t" },
+          dataDir: f.dataDir,
+        }),
+      (e: Error) => {
+        assert.equal(e.name, "EngineError");
+        assert.match(e.message, /^p\.yaml: stage source: .*csv-source.*plugins\.lock/s);
+        return true;
+      },
+    );
   } finally {
     await Deno.remove(f.dir, { recursive: true });
   }

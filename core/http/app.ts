@@ -37,6 +37,7 @@ import { runRoutes } from "./routes_runs.ts";
 import { SessionStore } from "./sessions.ts";
 import { TokenStore } from "./tokens.ts";
 import { SluiceMetrics } from "../telemetry/sluice_metrics.ts";
+import { PluginApprovalError, PluginIntegrityError } from "../plugins/registry.ts";
 import { countWebhook, httpTelemetry, metricsHandler } from "./telemetry_middleware.ts";
 
 /** Base path of the REST API. */
@@ -169,6 +170,11 @@ export function createApp(deps: AppDeps): SluiceApp {
       }];
     } else if (err instanceof HTTPException) {
       [status, detail] = [err.status, err.message || "the request was refused"];
+    } else if (err instanceof PluginIntegrityError || err instanceof PluginApprovalError) {
+      // An installed plugin changed since install, or asks for more than was approved: the
+      // operator's to fix (the message says how), not an internal error.
+      c.get("log")?.warn("request refused: a plugin needs the operator", { error: err.message });
+      [status, detail] = [422, err.message];
     } else if (isDiskFull(err)) {
       // Not the caller's fault and not a bug: say what the operator must do.
       c.get("log")?.error("request failed: the disk is full", { error: String(err) });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { API_BASE } from "./app.ts";
 import { genPipeline, testServer } from "./test_support.ts";
+import { PluginIntegrityError } from "../plugins/registry.ts";
 
 async function sseEvents(res: Response): Promise<{ event: string; data: unknown }[]> {
   const text = await res.text();
@@ -478,6 +479,42 @@ Deno.test("a store whose disk is full answers 507 saying what to do, not an inte
     assert.ok(
       s.logs.some((l) => l.includes("the disk is full") && l.includes("database or disk is full")),
     );
+  } finally {
+    await s.dispose();
+  }
+});
+
+Deno.test("a plugin changed since install: starting a run is refused with 422 and the registry's advice", async () => {
+  const s = await testServer();
+  try {
+    await s.writePipeline("p", genPipeline("p", 3));
+    const real = s.deps.registry;
+    s.deps.registry = {
+      ...real,
+      list: () => real.list(),
+      resolve: (name, range) => {
+        if (name === "tag") {
+          throw new PluginIntegrityError({
+            plugin: "tag",
+            version: "1.0.0",
+            dir: "/plugins/tag@1.0.0",
+            expected: "sha256-aaa",
+            actual: "sha256-bbb",
+            source: "./tag",
+          });
+        }
+        return real.resolve(name, range);
+      },
+    } as typeof real;
+    const res = await s.call(`${API_BASE}/pipelines/p/runs`, {
+      method: "POST",
+      as: "operator",
+      json: {},
+    });
+    const body = await res.json();
+    assert.equal(res.status, 422, JSON.stringify(body));
+    assert.match(body.detail, /tag.*plugins\.lock/s);
+    assert.doesNotMatch(body.detail, /internal error/);
   } finally {
     await s.dispose();
   }

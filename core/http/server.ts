@@ -137,6 +137,7 @@ export async function startServer(
     const catalog = await PipelineCatalog.open({
       dir: config.pipelines.dir,
       registry: ctx.registry,
+      secretGrants: ctx.secretGrants,
       log: ctx.log.child({ component: "catalog" }),
     });
     catalog.watch();

@@ -9,7 +9,8 @@ import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import type { PluginRegistry } from "../plugins/manifest.ts";
 import { Pipeline } from "./model.ts";
-import { checkPlugins } from "./plugin_checks.ts";
+import { checkPlugins, checkSecretGrants } from "./plugin_checks.ts";
+import type { SecretGrants } from "../plugins/secret_grants.ts";
 import { formatProblem, formatProblems, type Problem } from "./problem.ts";
 import { checkSemantics } from "./semantic_checks.ts";
 import { SourcePositions } from "./yaml_positions.ts";
@@ -22,6 +23,11 @@ export type { Problem };
 export interface ValidateOptions {
   /** When given, plugins are resolved and each stage checked against its plugin's manifest. */
   registry?: PluginRegistry;
+  /**
+   * The server's `secrets.grants`: with a registry, each `${{ secrets.NAME }}` is checked
+   * against what the stage's plugin may receive (unchecked when absent: the grants are unknown).
+   */
+  secretGrants?: SecretGrants;
 }
 
 /** The outcome of parsing: the pipeline when there are no problems, and every problem. */
@@ -85,6 +91,12 @@ export function parsePipeline(text: string, file: string, opts: ValidateOptions 
       const { line, col } = pos.locate(path, { key });
       problems.push({ file, line, col, message, path });
     });
+    if (opts.secretGrants) {
+      checkSecretGrants(data, opts.registry, opts.secretGrants, (path, index, message) => {
+        const { line, col } = pos.locateInString(path, index);
+        problems.push({ file, line, col, message, path });
+      });
+    }
   }
 
   problems.sort((a, b) => a.line - b.line || a.col - b.col);

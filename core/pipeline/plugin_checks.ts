@@ -9,6 +9,8 @@ import type { PluginRegistry, ResolvedPlugin } from "../plugins/manifest.ts";
 import { splitPluginRef } from "../plugins/manifest.ts";
 import { findWidenings } from "../plugins/permissions.ts";
 import { PluginApprovalError, PluginIntegrityError } from "../plugins/registry.ts";
+import { secretGrantProblem, type SecretGrants } from "../plugins/secret_grants.ts";
+import { findTemplates } from "./template.ts";
 import { schemaPropertiesAt, validateConfig } from "./config_schema.ts";
 import { pathString, suggestion, suggestionOr } from "./problem.ts";
 import type { Permissions } from "../../sdk/types.ts";
@@ -30,6 +32,44 @@ export function checkPlugins(data: unknown, registry: PluginRegistry, report: Re
     const stage = asRecord(s);
     if (stage) checkStage(stage, ["stages", i], "stage", registry, report);
   });
+}
+
+/**
+ * Every `${{ secrets.NAME }}` in a stage's `with:` that its plugin may not receive (neither its
+ * manifest's `secrets` nor the server's `secrets.grants` give it NAME): a run would refuse the
+ * pipeline, so it is reported at the template (`index` into the string at `path`).
+ */
+export function checkSecretGrants(
+  data: unknown,
+  registry: PluginRegistry,
+  grants: SecretGrants,
+  report: (path: Path, index: number, message: string) => void,
+): void {
+  const doc = asRecord(data);
+  if (!doc) return;
+  const stages: [Record<string, unknown> | undefined, Path][] = [
+    [asRecord(doc.source), ["source"]],
+    ...(Array.isArray(doc.stages) ? doc.stages : []).map((
+      s,
+      i,
+    ): [Record<string, unknown> | undefined, Path] => [asRecord(s), ["stages", i]]),
+  ];
+  for (const [stage, at] of stages) {
+    if (!stage || typeof stage.plugin !== "string") continue;
+    let manifest;
+    try {
+      const { name, range } = splitPluginRef(stage.plugin);
+      manifest = registry.resolve(name, range)?.manifest;
+    } catch {
+      continue; // reported at the stage's plugin
+    }
+    if (!manifest) continue;
+    for (const ref of findTemplates(stage.with, [...at, "with"])) {
+      if (ref.kind !== "secrets" || ref.error) continue;
+      const problem = secretGrantProblem(manifest, ref.name, grants);
+      if (problem) report(ref.path, ref.index, problem);
+    }
+  }
 }
 
 /**

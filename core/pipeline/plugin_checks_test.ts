@@ -382,3 +382,37 @@ Deno.test("a cron trigger on a source that reads an input file needs the source'
   const ok = parsePipeline(yaml(true), "c.yaml", { registry: REGISTRY });
   assert.ok(!ok.problems.some((p) => p.message.includes("without an input file")));
 });
+
+Deno.test("a secret a stage's plugin may not receive is reported at the template, given the server's grants", () => {
+  const reg = registry([
+    { name: "csv-source", version: "1.0.0", kind: "source", permissions: {} },
+    { name: "set-fields", version: "1.0.0", kind: "transform", permissions: {} },
+    { name: "hook", version: "1.0.0", kind: "sink", permissions: {}, secrets: ["HOOK_KEY"] },
+  ]);
+  const yaml = [
+    "name: x",
+    "source: { plugin: csv-source }",
+    "stages:",
+    "  - id: tag",
+    "    plugin: set-fields",
+    "    with:",
+    '      set: { token: "key ${{ secrets.CRM_HOOK }}" }',
+    "  - id: out",
+    "    plugin: hook",
+    '    with: { key: "${{ secrets.HOOK_KEY }}" }',
+  ].join("\n");
+  const none = () => false;
+  const r = parsePipeline(yaml, "p.yaml", { registry: reg, secretGrants: none });
+  assert.deepEqual(r.problems.map((p) => `${p.line}:${p.col}`), ["7:26"]);
+  assert.match(
+    formatProblem(r.problems[0]),
+    /^p\.yaml:7:26: plugin set-fields may not receive secret CRM_HOOK: .*"set-fields=CRM_HOOK" to secrets\.grants/,
+  );
+  // A grant of the server lets it through; without known grants nothing is judged.
+  const granted = (plugin: string, name: string) => plugin === "set-fields" && name === "CRM_HOOK";
+  assert.deepEqual(
+    parsePipeline(yaml, "p.yaml", { registry: reg, secretGrants: granted }).problems,
+    [],
+  );
+  assert.deepEqual(parsePipeline(yaml, "p.yaml", { registry: reg }).problems, []);
+});

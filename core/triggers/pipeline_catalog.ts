@@ -7,6 +7,7 @@
  */
 import type { Pipeline } from "../pipeline/model.ts";
 import { formatProblems, parsePipeline, type Problem } from "../pipeline/parse.ts";
+import type { SecretGrants } from "../plugins/secret_grants.ts";
 import type { PluginRegistry } from "../plugins/manifest.ts";
 import { join } from "../paths.ts";
 import { type Logger, silentLogger } from "../telemetry/log.ts";
@@ -52,6 +53,8 @@ export interface CatalogOptions {
   dir: string;
   /** When given, stages are checked against installed plugins. */
   registry?: PluginRegistry;
+  /** The server's `secrets.grants`: with a registry, secrets a stage may not receive are problems. */
+  secretGrants?: SecretGrants;
   clock?: Clock;
   /** Quiet time after a file system event before reloading (default 150 ms). */
   debounceMs?: number;
@@ -247,7 +250,10 @@ export class PipelineCatalog {
   }
 
   #load(file: string, fname: string, text: string, prev?: FileState): CatalogEvent | undefined {
-    const res = parsePipeline(text, file, { registry: this.#o.registry });
+    const res = parsePipeline(text, file, {
+      registry: this.#o.registry,
+      secretGrants: this.#o.secretGrants,
+    });
     const st: FileState = {
       text,
       good: prev?.good,
@@ -354,7 +360,10 @@ export class PipelineCatalog {
   ): Promise<CatalogEntry> {
     this.#checkName(name);
     const target = this.#fileOf(name) ?? join(this.#o.dir, `${name}.yaml`);
-    const res = parsePipeline(text, target, { registry: this.#o.registry });
+    const res = parsePipeline(text, target, {
+      registry: this.#o.registry,
+      secretGrants: this.#o.secretGrants,
+    });
     if (res.pipeline && res.pipeline.name !== name) {
       throw new CatalogError(
         `${target}: the text declares name "${res.pipeline.name}" but is saved as pipeline ` +
