@@ -141,7 +141,7 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
         assert.equal(notGranted.code, 1);
         assert.match(
           notGranted.stderr,
-          /stage a: plugin set-fields may not receive secret API_KEY: .*"set-fields=API_KEY" to secrets\.grants.*\nnothing was run/s,
+          /secret\.yaml:4:\d+: plugin set-fields may not receive secret API_KEY: .*"set-fields=API_KEY" to secrets\.grants.*\nsecret\.yaml: 1 problem\(s\); nothing was run/s,
         );
         assert.ok(!notGranted.stderr.includes("s3cret"), notGranted.stderr);
         const withIt = await sluice(
@@ -382,6 +382,20 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
         "b was delivered in week 1 (the pipeline's name is the memory's scope)",
       );
       assert.deepEqual(summaries, ["leads: 2", "leads: 1"], "the summary says how many leads");
+    });
+    await t.step("the summary says how many items got no website verdict", async () => {
+      await Deno.writeTextFile(
+        join(dir, "noverdict.yaml"),
+        "name: noverdict\nsource: { plugin: jsonl-source, with: { key: id } }\nstages:\n" +
+          "  - { id: mark, plugin: set-fields, with: { set: { lead: false, website: { status: unknown } } } }\n",
+      );
+      await Deno.writeTextFile(join(dir, "nv.jsonl"), '{"id":"a"}\n{"id":"b"}\n{"id":"c"}\n');
+      const r = await sluice(["run", "noverdict.yaml", "--input", "nv.jsonl"], env, dir);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(
+        r.stderr,
+        /^leads: 0; no website verdict for 3 of 3 \(website\.status unknown: their lead_reason says why/m,
+      );
     });
     await t.step("the summary names the files the export stages wrote", async () => {
       await Deno.writeTextFile(

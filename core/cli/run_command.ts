@@ -3,7 +3,6 @@
  * embedded store, and inspect or steer runs.
  * @module
  */
-import { parseArgs } from "node:util";
 import { EngineError } from "../engine/engine.ts";
 import { missingInputFile, missingSourceFile, prepareRun } from "../engine/prepare.ts";
 import { resolveInputs } from "../pipeline/inputs.ts";
@@ -13,6 +12,7 @@ import { secretGrantProblem } from "../plugins/secret_grants.ts";
 import { formatProblem, loadPipelineFile } from "../pipeline/parse.ts";
 import { dirname, resolve } from "../paths.ts";
 import { FINAL_STATES, type RunRecord, type RunState } from "../store/store.ts";
+import { parseCommandArgs } from "./args.ts";
 import { type CliContext, type EngineHandle, startEngine } from "./context.ts";
 import { exportReports, writeRunDuplicates, writeRunOutput, writeRunRejected } from "./output.ts";
 import { showProgress } from "./progress.ts";
@@ -27,8 +27,11 @@ export interface CliIO {
 /**
  * `sluice run FILE [--input PATH] [--set k=v]... [--out PATH [--all-rows]] [--run-id ID]`.
  */
+const RUN_USAGE = "sluice run FILE [--input PATH] [--set key=value]... [--out PATH [--all-rows]] " +
+  "[--run-id ID] [--quiet]";
+
 export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const parsedArgs = parseCommandArgs("run", RUN_USAGE, {
     args,
     allowPositionals: true,
     options: {
@@ -40,11 +43,13 @@ export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Pr
       quiet: { type: "boolean", short: "q" },
     },
   });
+  if ("usage" in parsedArgs) {
+    io.err(parsedArgs.usage);
+    return 2;
+  }
+  const { values, positionals } = parsedArgs;
   if (positionals.length !== 1) {
-    io.err(
-      "usage: sluice run FILE [--input PATH] [--set key=value]... [--out PATH [--all-rows]] " +
-        "[--run-id ID]\n",
-    );
+    io.err(`usage: ${RUN_USAGE}\n`);
     return 2;
   }
   if (values["all-rows"] && !values.out) {
@@ -267,10 +272,13 @@ async function writeOutputs(
   }
 }
 
+const RUNS_USAGE = "sluice runs list|show|rejected|retry|cancel|resume [RUN] [--pipeline P] " +
+  "[--state S] [--limit N] [--json] [--out PATH] [--all-rows] [--no-wait]";
+
 /** `sluice runs list|show|rejected|retry|cancel|resume`. */
 export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): Promise<number> {
   const [sub, ...rest] = args;
-  const { values, positionals } = parseArgs({
+  const parsedArgs = parseCommandArgs(`runs ${sub ?? ""}`.trim(), RUNS_USAGE, {
     args: rest,
     allowPositionals: true,
     options: {
@@ -283,6 +291,11 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
       "no-wait": { type: "boolean" },
     },
   });
+  if ("usage" in parsedArgs) {
+    io.err(parsedArgs.usage);
+    return 2;
+  }
+  const { values, positionals } = parsedArgs;
   if (values["all-rows"] && !values.out) {
     io.err("--all-rows applies to the --out file: give --out PATH too\n");
     return 2;
@@ -402,10 +415,7 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
         });
       }
       default:
-        io.err(
-          "usage: sluice runs list|show|rejected|retry|cancel|resume [RUN] [--pipeline P] " +
-            "[--state S] [--limit N] [--json] [--out PATH] [--all-rows]\n",
-        );
+        io.err(`usage: ${RUNS_USAGE}\n`);
         return 2;
     }
   } catch (e) {

@@ -59,7 +59,15 @@ export async function summary(
   // after every run must not read the run's items back; PostgreSQL keeps no such index).
   const found = run.state === "succeeded" ? await countLeads(store, run, 0) : undefined;
   const leads = found?.field
-    ? [`leads: ${found.partial ? "at least " : ""}${found.leads.toLocaleString("en-US")}`]
+    ? [
+      `leads: ${found.partial ? "at least " : ""}${found.leads.toLocaleString("en-US")}` +
+      // Items without a verdict are no leads yet: say so, or "leads: 0" reads as "none exist".
+      (found.unknown
+        ? `; no website verdict for ${found.unknown.toLocaleString("en-US")} of ${
+          found.items.toLocaleString("en-US")
+        } (website.status unknown: their lead_reason says why, e.g. a DNS or network setting)`
+        : ""),
+    ]
     : [];
   const files = (run.artifacts ?? []).map((a) =>
     `file ${a.stage}: ${opts.dataDir ? resolve(opts.dataDir, a.path) : a.path} (${

@@ -43,7 +43,8 @@ const USAGE = `usage: sluice plugin <command>
   list
   inspect NAME
   remove NAME[@VERSION]
-  new NAME [--kind source|transform|sink] [--dir plugins/]   (creates plugins/NAME/)
+  new NAME [--kind source|transform|sink] [--dir plugins/] [--force]   (creates plugins/NAME/;
+      --force overwrites the files it writes)
 `;
 
 interface Parsed {
@@ -99,7 +100,7 @@ export async function pluginCommand(
   }
   const [cmd, arg, ...rest] = parsed.positional;
   const flag = (name: string) => parsed.flags.get(name);
-  const known = ["yes", "kind", "dir", "help"];
+  const known = ["yes", "kind", "dir", "force", "help"];
   const unknown = [...parsed.flags.keys()].filter((f) => !known.includes(f));
   if (unknown.length) {
     io.stderr(`unknown option --${unknown[0]}\n${USAGE}`);
@@ -221,7 +222,7 @@ export async function pluginCommand(
         }
         const parent = String(flag("dir") ?? opts.builtinDir);
         const dir = join(parent, arg.split("/").pop()!);
-        const paths = await scaffoldPlugin({ dir, name: arg, kind });
+        const paths = await scaffoldPlugin({ dir, name: arg, kind, force: flag("force") === true });
         out(paths.map((p) => `created ${p}`));
         return 0;
       }

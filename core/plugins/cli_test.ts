@@ -147,6 +147,18 @@ Deno.test("plugin new scaffolds a plugin that readManifest accepts", async () =>
   assert.match(io.out, new RegExp(`^created ${join(dir, "my-tagger", "plugin.json")}\n`));
   const registry = await openRegistry({ ...opts, builtinDir: dir });
   assert.equal(registry.resolve("my-tagger")?.manifest.kind, "transform");
+
+  // Again into the same folder: refused with the way out, then done with --force.
+  const again = fakeIO(false);
+  const args = ["new", "my-tagger", "--kind", "sink", "--dir", dir];
+  assert.equal(await pluginCommand(args, again, opts), 1);
+  assert.match(
+    again.err,
+    /already exists; choose an empty folder \(--dir\) or overwrite it with --force/,
+  );
+  assert.equal(await pluginCommand([...args, "--force"], fakeIO(false), opts), 0);
+  const after = await openRegistry({ ...opts, builtinDir: dir });
+  assert.equal(after.resolve("my-tagger")?.manifest.kind, "sink");
 });
 
 Deno.test("plugin install from a URL that fails says why, names the URL and what to do", async () => {

@@ -69,7 +69,7 @@ export async function scaffoldPlugin(opts: ScaffoldOptions): Promise<string[]> {
       const exists = await Deno.lstat(path).then(() => true, () => false);
       if (exists) {
         throw new Deno.errors.AlreadyExists(
-          `${path} already exists; choose an empty folder or pass force to overwrite`,
+          `${path} already exists; choose an empty folder (--dir) or overwrite it with --force`,
         );
       }
     }

@@ -15,6 +15,10 @@ export interface LeadCount {
   partial: boolean;
   /** True when the items have a `lead` field at all (a pipeline that finds leads). */
   field: boolean;
+  /** Items whose `website.status` is `unknown`: no verdict (our DNS or network failed, say). */
+  unknown: number;
+  /** Items counted (all of the last stage's, unless `partial`). */
+  items: number;
 }
 
 /**
@@ -32,11 +36,12 @@ export async function countLeads(
     const values = stats.values["lead"];
     const leads = values?.find((v) => v.value === true)?.count ?? 0;
     const field = values?.some((v) => v.value !== null && v.count > 0) ?? false;
-    return { leads, partial: false, field };
+    const unknown = stats.values["website.status"]?.find((v) => v.value === "unknown")?.count ?? 0;
+    return { leads, partial: false, field, unknown, items: stats.items };
   }
-  if (maxItems <= 0) return { leads: 0, partial: true, field: false };
+  if (maxItems <= 0) return { leads: 0, partial: true, field: false, unknown: 0, items: 0 };
   const stage = run.stages.length - 1;
-  let leads = 0, seen = 0, partial = false, field = false;
+  let leads = 0, seen = 0, partial = false, field = false, unknown = 0;
   outer: for (const chunk of await store.doneChunks(run.id, stage)) {
     for (const item of (await store.readChunk(run.id, stage, chunk)) ?? []) {
       if (++seen > maxItems) {
@@ -46,7 +51,8 @@ export async function countLeads(
       const lead = (item as { lead?: unknown }).lead;
       if (lead !== undefined) field = true;
       if (lead === true) leads++;
+      if ((item as { website?: { status?: unknown } }).website?.status === "unknown") unknown++;
     }
   }
-  return { leads, partial, field };
+  return { leads, partial, field, unknown, items: Math.min(seen, maxItems) };
 }
