@@ -170,6 +170,13 @@ export function createApp(deps: AppDeps): SluiceApp {
       }];
     } else if (err instanceof HTTPException) {
       [status, detail] = [err.status, err.message || "the request was refused"];
+      if (status === 415) {
+        detail =
+          `the body's content-type (${
+            c.req.header("content-type") ?? "none"
+          }) is not one this endpoint takes; see ${API_BASE}/docs for each endpoint's media types ` +
+          "(most take application/json)";
+      }
     } else if (err instanceof PluginIntegrityError || err instanceof PluginApprovalError) {
       // An installed plugin changed since install, or asks for more than was approved: the
       // operator's to fix (the message says how), not an internal error.

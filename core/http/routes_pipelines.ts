@@ -169,6 +169,9 @@ async function changing<T>(change: () => Promise<T>): Promise<T> {
 
 const ReadOnly = json("The pipelines folder is read-only on this server", z.object({}));
 
+/** Media types of a pipeline sent as the YAML file itself. */
+const YAML_TYPES = new Set(["application/yaml", "text/yaml", "application/x-yaml", "text/x-yaml"]);
+
 /** Registers the pipeline routes. */
 export function pipelineRoutes(app: ApiApp, deps: AppDeps): void {
   apiRoute(app, "viewer", {
@@ -242,15 +245,37 @@ export function pipelineRoutes(app: ApiApp, deps: AppDeps): void {
     method: "put",
     path: "/pipelines/{name}",
     summary: "Create or replace a pipeline",
+    description: "JSON body `{yaml}`, or the YAML file itself as an `application/yaml` (or " +
+      "`text/yaml`) body: `curl -X PUT -H 'content-type: application/yaml' --data-binary " +
+      "@my-leads.yaml …/pipelines/my-leads`.",
     tags: ["pipelines"],
     request: {
       params: NameParam,
-      body: { content: { "application/json": { schema: YamlBody } }, required: true },
+      body: {
+        content: {
+          "application/json": { schema: YamlBody },
+          "application/yaml": { schema: z.string() },
+          "text/yaml": { schema: z.string() },
+        },
+        // Not `required`: with it the JSON validator would judge a YAML body too.
+        required: false,
+      },
     },
     responses: { 200: json("Saved", Detail), 409: ReadOnly },
   }, async (c) => {
     const name = c.req.param("name")!;
-    const { yaml } = valid<{ yaml: string }>(c, "json");
+    const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+    const body = YAML_TYPES.has(type)
+      ? { yaml: await c.req.text() }
+      : valid<{ yaml: string } | undefined>(c, "json");
+    if (typeof body?.yaml !== "string") {
+      throw new HttpProblem(
+        400,
+        'send the pipeline as JSON {"yaml": "…"} (content-type application/json) or as the ' +
+          "YAML file itself (content-type application/yaml)",
+      );
+    }
+    const yaml = body.yaml;
     const existing = await deps.pipelines.get(name);
     validated(deps, yaml, basename(existing?.file ?? `${name}.yaml`), name);
     const e = await changing(() => deps.pipelines.put(name, yaml));

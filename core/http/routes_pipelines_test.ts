@@ -385,3 +385,28 @@ Deno.test("pipelines: saving or deleting in a read-only pipelines folder answers
     await Deno.remove(pdir, { recursive: true });
   }
 });
+
+Deno.test("pipelines: PUT takes the YAML file itself (application/yaml); other bodies are told what to send", async () => {
+  const s = await testServer();
+  try {
+    const put = (headers: Record<string, string>, body?: string) =>
+      s.call(`${API_BASE}/pipelines/hello`, { method: "PUT", as: "operator", headers, body });
+    const yaml = "name: hello\nsource: { plugin: gen-source }\n";
+    const saved = await put({ "content-type": "application/yaml" }, yaml);
+    assert.equal(saved.status, 200, await saved.clone().text());
+    assert.equal((await saved.json()).yaml, yaml);
+    const got = await s.call(`${API_BASE}/pipelines/hello`, { as: "viewer" });
+    assert.equal((await got.json()).yaml, yaml);
+    const bad = await put({ "content-type": "text/yaml" }, "name: hello\nsource: { plugn: x }\n");
+    assert.equal(bad.status, 422, "a YAML body is validated like a JSON one");
+
+    const plain = await put({ "content-type": "text/plain" }, yaml);
+    assert.equal(plain.status, 415);
+    assert.match((await plain.json()).detail, /content-type \(text\/plain\) is not one .*docs/);
+    const none = await put({});
+    assert.equal(none.status, 400);
+    assert.match((await none.json()).detail, /application\/yaml/);
+  } finally {
+    await s.dispose();
+  }
+});
