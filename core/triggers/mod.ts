@@ -120,12 +120,19 @@ export async function startTriggers(o: StartTriggersOptions): Promise<Triggers> 
     clock,
     log: o.log?.child({ component: "webhooks" }),
   });
+  // A hook whose secret is not set answers every call 500: say so at start and on each change.
+  webhooks.warnUnsetSecrets(o.catalog.list());
+  const unsubscribe = o.catalog.subscribe((e) => {
+    const entry = e.kind === "removed" ? undefined : o.catalog.get(e.name);
+    if (entry) webhooks.warnUnsetSecrets([entry]);
+  });
   await scheduler.start();
   return {
     scheduler,
     webhooks,
     store,
     close: async () => {
+      unsubscribe();
       await scheduler.stop();
       await webhooks.settled();
     },

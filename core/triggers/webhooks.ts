@@ -104,6 +104,27 @@ export class WebhookIntake {
     return await this.#o.store.listDeliveries(pipeline, hook, limit);
   }
 
+  /**
+   * Logs a warning for each enabled webhook of `entries` whose secret does not resolve (its calls
+   * would all be answered 500), naming the variables to set; returns the warnings.
+   */
+  warnUnsetSecrets(entries: Iterable<CatalogEntry>): string[] {
+    const warnings: string[] = [];
+    for (const entry of entries) {
+      for (const t of entry.pipeline?.triggers ?? []) {
+        if (!("webhook" in t) || !t.enabled) continue;
+        const missing = secretNamesUsed(t.secret).filter((n) => !this.#o.secrets(n));
+        const empty = secretNamesUsed(t.secret).length === 0 && String(t.secret ?? "") === "";
+        if (!missing.length && !empty) continue;
+        const w = `webhook ${entry.pipeline!.name}/${t.webhook}: ${this.#secretMissing(t)}; ` +
+          "until then every call to it is answered 500";
+        this.#log.warn(w, { pipeline: entry.pipeline!.name, hook: t.webhook });
+        warnings.push(w);
+      }
+    }
+    return warnings;
+  }
+
   /** Resolves when the delivery records of every answer so far are written (at shutdown). */
   async settled(): Promise<void> {
     await this.#history.settled();
@@ -152,14 +173,21 @@ export class WebhookIntake {
     const hook = entry?.pipeline?.triggers?.find((t): t is WebhookTrigger =>
       "webhook" in t && t.webhook === hookId
     );
-    if (!entry) return { status: 404, error: `no pipeline ${pipeline}` };
+    // A caller is not signed in: an unknown pipeline, an unknown hook and a disabled one get the
+    // same answer, so the answers do not list the server's pipelines; the log says which it was.
+    const missing = (why: string) => {
+      this.#log.info("webhook call refused", { pipeline, hook: hookId, reason: why });
+      return {
+        status: 404,
+        error: `no webhook ${pipeline}/${hookId} on this server (unknown or disabled)`,
+      };
+    };
+    if (!entry) return missing(`no pipeline ${pipeline}`);
     if (!entry.pipeline) {
       return { status: 503, error: `pipeline ${pipeline} has problems and no valid version` };
     }
-    if (!hook) return { status: 404, error: `pipeline ${pipeline} has no webhook ${hookId}` };
-    if (!hook.enabled) {
-      return { status: 404, error: `webhook ${hookId} of pipeline ${pipeline} is disabled` };
-    }
+    if (!hook) return missing(`pipeline ${pipeline} has no webhook ${hookId}`);
+    if (!hook.enabled) return missing(`webhook ${hookId} of pipeline ${pipeline} is disabled`);
     return { entry, hook };
   }
 

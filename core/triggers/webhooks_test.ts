@@ -473,11 +473,22 @@ Deno.test("webhooks: unknown, disabled and misconfigured hooks start nothing", a
   const w = await intake(env);
   try {
     const body = '{"key":"a"}';
-    assert.equal((await w.handle(await signed(env, "bearer", body), "nope", "token")).status, 404);
-    assert.equal((await send(w, await signed(env, "bearer", body), "missing")).status, 404);
+    const nope = await w.handle(await signed(env, "bearer", body), "nope", "token");
+    assert.equal(nope.status, 404);
+    const missing = await send(w, await signed(env, "bearer", body), "missing");
+    assert.equal(missing.status, 404);
     const off = await send(w, await signed(env, "bearer", body), "off");
     assert.equal(off.status, 404);
-    assert.match(off.body.error, /disabled/);
+    // An unsigned caller cannot tell an unknown pipeline from an unknown or disabled hook.
+    assert.equal(
+      (await nope.json()).error,
+      "no webhook nope/token on this server (unknown or disabled)",
+    );
+    assert.match(
+      missing.body.error,
+      /^no webhook \S+\/missing on this server \(unknown or disabled\)$/,
+    );
+    assert.match(off.body.error, /^no webhook \S+\/off on this server \(unknown or disabled\)$/);
     const unset = await send(w, await signed(env, "bearer", body), "unset");
     assert.equal(unset.status, 500);
     // The caller learns nothing about the server's secrets; the server log names the variable.
@@ -606,6 +617,22 @@ triggers:
       const req = await signed(env, "bearer", body, { headers: { "content-type": type } });
       assert.equal((await send(w, req, "token", "gen")).status, 202, type);
     }
+  } finally {
+    await env.dispose();
+  }
+});
+
+Deno.test("webhooks: a hook whose secret is not set is named at start, with the variable to set", async () => {
+  const env = await setup();
+  const logged: string[] = [];
+  const w = await intake(env, { log: createLogger({ write: (l) => logged.push(l) }) });
+  try {
+    const warnings = w.warnUnsetSecrets(env.catalog.list());
+    assert.equal(warnings.length, 1, warnings.join("\n"));
+    assert.match(warnings[0], /^webhook leads\/unset: .*SLUICE_SECRET_NOT_SET.*answered 500$/);
+    assert.ok(logged.some((l) => l.includes('"level":"warn"') && l.includes("leads/unset")));
+    // The disabled hook and the ones whose secret is set are not named.
+    assert.doesNotMatch(warnings.join("\n"), /\/off|\/token/);
   } finally {
     await env.dispose();
   }
