@@ -527,3 +527,32 @@ Deno.test("sluice runs resume: the summary gives the run's whole time and rate, 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("sluice run --out on a run that fails writes nothing and says so, with the way to finish", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-cli-failed-out-" });
+  const env = {
+    SLUICE_DATA_DIR: join(dir, "data"),
+    SLUICE_PLUGINS_LOCK: join(dir, "plugins.lock"),
+    SLUICE_PLUGINS_DIR: join(ROOT, "core/engine/testdata"),
+  };
+  try {
+    await Deno.writeTextFile(
+      join(dir, "boom.yaml"),
+      "name: boom\nsource: { plugin: gen-source, with: { count: 4 }, chunk: 2 }\nstages:\n" +
+        "  - id: f\n    plugin: flaky\n    with: { failTimes: 1, chunks: [1], tag: t, permanent: true }\n",
+    );
+    const r = await sluice(
+      ["run", "boom.yaml", "--out", "boom.jsonl", "--run-id", "boom-1", "--quiet"],
+      env,
+      dir,
+    );
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /--out boom\.jsonl: not written: the run failed; after fixing the cause, finish it with: sluice runs retry boom-1 --out boom\.jsonl\n/,
+    );
+    await assert.rejects(Deno.stat(join(dir, "boom.jsonl")), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

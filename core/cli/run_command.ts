@@ -226,6 +226,16 @@ export async function followRun(
   if (opts.out && done.state === "succeeded") {
     return await writeOutputs(h, done, opts.out, io, opts.allRows);
   }
+  if (opts.out) {
+    // Only a finished run's items are its output: a part of them would read as all of them.
+    io.err(
+      `--out ${opts.out}: not written: the run ${done.state}` +
+        (done.state === "failed"
+          ? `; after fixing the cause, finish it with: sluice runs retry ${done.id} --out ${opts.out}`
+          : "") +
+        "\n",
+    );
+  }
   await rejectedHint(h.backend.store, done, io);
   return done.state === "succeeded" ? 0 : 1;
 }

@@ -13,7 +13,7 @@ import { artifactFile, artifactType } from "../engine/run_artifacts.ts";
 import { InputError, resolveInputs } from "../pipeline/inputs.ts";
 import { join } from "../paths.ts";
 import { BodyError, checkSourceAccepts } from "../triggers/webhook_body.ts";
-import { FINAL_STATES, type RunRecord } from "../store/store.ts";
+import { FINAL_STATES, type RunRecord, type Store } from "../store/store.ts";
 import type { AppDeps } from "./deps.ts";
 import {
   exportItems,
@@ -22,7 +22,10 @@ import {
   parseFilter,
   queryItems,
   stageIndex,
+  stageItems,
 } from "./items.ts";
+import { misspeltPath } from "../../sdk/text/field_hints.ts";
+import type { Item } from "../../sdk/types.ts";
 import { isUpload } from "./middleware.ts";
 import { HttpProblem } from "./problem.ts";
 import { type ApiApp, apiRoute, json, valid } from "./route.ts";
@@ -120,6 +123,29 @@ function itemQuery(
   const filters = (q.filter === undefined ? [] : Array.isArray(q.filter) ? q.filter : [q.filter])
     .map(parseFilter);
   return { stage: stageIndex(run, q.stage), filters, where: q.where, sort: q.sort };
+}
+
+/**
+ * Why a filtered page may be empty: each filter field that no item of the first few hundred has
+ * while a close name is there (`filter=cty=Berlin`: "did you mean city?").
+ */
+async function filterHints(store: Store, run: RunRecord, q: ItemQuery): Promise<string[]> {
+  const sample: Item[] = [];
+  for await (const e of stageItems(store, run, q.stage)) {
+    sample.push(e.item);
+    if (sample.length >= 500) break;
+  }
+  const hints: string[] = [];
+  for (const f of q.filters) {
+    const hint = misspeltPath(f.field.split("."), sample);
+    if (hint) {
+      hints.push(
+        `filter ${f.field}${f.op}${f.value}: no item has "${hint.missing}" (${f.field}), but ` +
+          `they have "${hint.suggestion}"; did you mean filter=${hint.suggestedPath}${f.op}${f.value}?`,
+      );
+    }
+  }
+  return hints;
 }
 
 /** Registers the run routes. */
@@ -359,6 +385,9 @@ export function runRoutes(app: ApiApp, deps: AppDeps): void {
         z.object({
           items: z.array(z.record(z.string(), z.unknown())),
           cursor: z.string().optional(),
+          hints: z.array(z.string()).optional().describe(
+            "With no match: filter fields the items do not have while a close name is there",
+          ),
         }),
       ),
     },
@@ -366,10 +395,12 @@ export function runRoutes(app: ApiApp, deps: AppDeps): void {
     const run = await needRun(deps, c.req.param("id")!);
     const q = valid<z.infer<typeof ItemsQuery>>(c, "query");
     const filter = c.req.queries("filter");
-    const page = await queryItems(deps.store, run, itemQuery(run, { ...q, filter }), {
-      limit: q.limit,
-      cursor: q.cursor,
-    });
+    const query = itemQuery(run, { ...q, filter });
+    const page = await queryItems(deps.store, run, query, { limit: q.limit, cursor: q.cursor });
+    if (page.items.length === 0 && !q.cursor && query.filters.length) {
+      const hints = await filterHints(deps.store, run, query);
+      if (hints.length) return c.json({ ...page, hints });
+    }
     return c.json(page);
   });
 

@@ -167,7 +167,18 @@ stages:
       29,
     ]);
     assert.equal((await get("filter=website.status=parked&filter=n<22")).items.length, 2);
-    assert.equal((await get("filter=band!=A")).items.length, 0);
+    const none = await get("filter=band!=A") as { items: unknown[]; hints?: string[] };
+    assert.equal(none.items.length, 0);
+    assert.equal(none.hints, undefined, "band exists: no hint");
+    const typo = await get("filter=webiste.status=parked") as {
+      items: unknown[];
+      hints?: string[];
+    };
+    assert.equal(typo.items.length, 0);
+    assert.deepEqual(typo.hints, [
+      'filter webiste.status=parked: no item has "webiste" (webiste.status), but they have ' +
+      '"website"; did you mean filter=website.status=parked?',
+    ]);
     assert.equal((await get("where=" + encodeURIComponent("item.n % 10 == 0"))).items.length, 3);
     const sorted = await get("sort=-n&limit=4");
     assert.deepEqual(sorted.items.map((i) => i.n), [29, 28, 27, 26]);

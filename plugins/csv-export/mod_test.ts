@@ -97,6 +97,14 @@ Deno.test("csv-export: a key in two chunks gives one row (the first chunk's); un
           ? 'domain,name\r\na.com,"Café, ""Zur Post"""\r\nc.com,C\r\n'
           : 'domain,name\r\na.com,"Café, ""Zur Post"""\r\na.com,Second branch\r\nc.com,C\r\n',
       );
+      // The log says how many rows, and why one fewer than the leads: one row per key.
+      const wrote = p.logs.map((l) => String(l.msg)).find((m) => m.includes("csv-export: wrote"));
+      assert.match(
+        wrote ?? "",
+        unique
+          ? /from 3 chunk\(s\): 2 row\(s\) \(1 more row\(s\) of a key already written left out: one row per key\)$/
+          : /from 3 chunk\(s\)$/,
+      );
     }
   } finally {
     await Deno.remove(dataDir, { recursive: true });

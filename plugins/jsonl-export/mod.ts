@@ -18,7 +18,7 @@ import {
 } from "@sluice/sdk/sink/columns.ts";
 import type { FieldPathWatch } from "@sluice/sdk/text/field_hints.ts";
 import { finalizeParts, resolveOutputPath, writePart } from "@sluice/sdk/sink/part_files.ts";
-import { keyedLine, keyedRows } from "@sluice/sdk/sink/keyed_rows.ts";
+import { keyedLine, keyedRows, rowsNote } from "@sluice/sdk/sink/keyed_rows.ts";
 import { businessIdentity, rowDomain } from "@sluice/sdk/sink/same_business.ts";
 
 interface Config {
@@ -94,7 +94,9 @@ export default definePlugin<Config, State>({
       runStartedAt: run.startedAt,
     });
     if (!r.alreadyDone) {
-      log.info(`jsonl-export: wrote ${state.file} from ${r.parts} chunk(s)`);
+      log.info(
+        `jsonl-export: wrote ${state.file} from ${r.parts} chunk(s)${rowsNote(keyed?.counts)}`,
+      );
       const same = keyed?.sameBusiness.logLine("jsonl-export", field !== undefined);
       if (same) log.info(same);
     }

@@ -63,6 +63,7 @@ export function keyedRows(unique: boolean, sort: SortKey[], options: KeyedRowsOp
   const held: KeyedRow[] = [];
   const sameBusiness = new SameBusinessIndex();
   let prepassed = false;
+  const counts = { rows: 0, leftOut: 0 };
   const dec = new TextDecoder();
   const enc = new TextEncoder();
   const text = (row: KeyedRow): string => {
@@ -78,6 +79,8 @@ export function keyedRows(unique: boolean, sort: SortKey[], options: KeyedRowsOp
   };
   return {
     sameBusiness,
+    /** Keyed rows written, and rows left out as a later row of a key already written. */
+    counts,
     prepass(data: Uint8Array): void {
       prepassed = true;
       for (const row of rowsOf(data)) {
@@ -97,9 +100,13 @@ export function keyedRows(unique: boolean, sort: SortKey[], options: KeyedRowsOp
           continue;
         }
         if (unique) {
-          if (seen.has(row[0])) continue;
+          if (seen.has(row[0])) {
+            counts.leftOut++;
+            continue;
+          }
           seen.add(row[0]);
         }
+        counts.rows++;
         if (!prepassed && typeof row[3] === "string") sameBusiness.add(row[3], row[4] ?? row[0]);
         if (sort.length > 0) held.push(row);
         else out += text(row) + lineEnd;
@@ -111,4 +118,17 @@ export function keyedRows(unique: boolean, sort: SortKey[], options: KeyedRowsOp
       return enc.encode(held.map((r) => text(r) + lineEnd).join(""));
     },
   };
+}
+
+/**
+ * What an export's finish log line adds: `: 109 row(s) (1 more row(s) of a key already written
+ * left out: one row per key)`, so "leads: 110" in a run summary and 109 rows in the file agree.
+ */
+export function rowsNote(counts?: { rows: number; leftOut: number }): string {
+  if (!counts) return "";
+  const rows = `${counts.rows.toLocaleString("en-US")} row(s)`;
+  return counts.leftOut
+    ? `: ${rows} (${counts.leftOut.toLocaleString("en-US")} more row(s) of a key already ` +
+      "written left out: one row per key)"
+    : `: ${rows}`;
 }
