@@ -32,15 +32,21 @@ const LANGUAGES = new Intl.DisplayNames(["en"], { type: "language" });
 
 /** `"` or `" (Dutch)` after a quoted match, from its signature id and language code. */
 function afterQuote(_m: string, inner: string): string {
-  const lang = /,\s*([a-z]{2,3})$/.exec(inner)?.[1];
-  if (!lang || lang === "en") return '"';
-  let name: string | undefined;
-  try {
-    name = LANGUAGES.of(lang);
-  } catch {
-    name = undefined;
+  const langs = /,\s*([a-z]{2,3}(?:\/[a-z]{2,3})*)$/.exec(inner)?.[1];
+  // `es/pt`: wording both languages use ("Página estacionada") names both.
+  if (!langs || langs === "en") return '"';
+  const names: string[] = [];
+  for (const lang of langs.split("/")) {
+    let name: string | undefined;
+    try {
+      name = LANGUAGES.of(lang);
+    } catch {
+      name = undefined;
+    }
+    if (!name || name === lang) return '"';
+    names.push(name);
   }
-  return name && name !== lang ? `" (${name})` : '"';
+  return `" (${names.join(" or ")})`;
 }
 
 /** What a fingerprint's place on the page reads as. */

@@ -102,6 +102,10 @@ Deno.test("plainEvidence: whole quotes with their language, services' pages by n
     'the page says "domein is te koop" (Dutch)',
   );
   assert.equal(
+    plainEvidence('text says "Página estacionada" (parked_es_pt, es/pt)'),
+    'the page says "Página estacionada" (Spanish or Portuguese)',
+  );
+  assert.equal(
     plainEvidence('headline says "coming soon" (soon_en, en)'),
     'the headline says "coming soon"',
   );

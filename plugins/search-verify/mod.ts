@@ -26,6 +26,7 @@ interface Config {
   cityField?: string;
   maxResults?: number;
   flip?: boolean;
+  flipOnSocial?: boolean;
   perSecond?: number;
   attempts?: number;
   concurrency?: number;
@@ -113,10 +114,15 @@ export default definePlugin<Config, State>({
         const search = await verify(item, config, state as Required<State>, signal);
         tally.count(`search_${search.status}`);
         const out: Item = { ...item, search };
-        if (search.status === "found_elsewhere" && (config.flip ?? true)) {
+        // A social page alone may be all the web presence a business has: with
+        // flipOnSocial: false it stays a lead (an agency selling websites wants exactly those).
+        const site = search.status === "found_elsewhere"
+          ? search.evidence.find((e) => e.kind !== "social") ??
+            ((config.flipOnSocial ?? true) ? search.evidence[0] : undefined)
+          : undefined;
+        if (site && (config.flip ?? true)) {
           out.lead = false;
-          out.lead_reason = `search found the business elsewhere: ${search.evidence[0].url} ` +
-            `(${search.evidence[0].kind})`;
+          out.lead_reason = `search found the business elsewhere: ${site.url} (${site.kind})`;
         }
         return out;
       });

@@ -43,6 +43,7 @@ for (const provider of ["searxng", "brave"] as const) {
       "social",
     );
     assert.equal(by["weber.de"].lead, false);
+    assert.match(String(by["weber.de"].lead_reason), /facebook|instagram|\(social\)/);
     assert.equal(by["lonely.de"].lead, true);
     assert.equal((by["lonely.de"].search as { status: string }).status, "not_found");
     assert.equal(by["live.de"].search, undefined, "non-leads are not searched");
@@ -130,4 +131,18 @@ Deno.test("search-verify: a tripped breaker reports circuit_open 1, then 0 after
   assert.equal((out[0].search as { status: string }).status, "found_elsewhere");
   assert.equal(plugin.metrics.circuit_open, 0, "closed after recovery");
   assert.ok(plugin.metrics.rate_limit_wait_ms > 0, "waits for the per-host rate limit count");
+});
+
+Deno.test("search-verify: flipOnSocial: false keeps a business found only on a social page a lead", async () => {
+  await using fake = startSearchFake({ results });
+  const { items: out } = await runPlugin({
+    dir,
+    network,
+    config: { baseUrl: fake.baseUrl, perSecond: 100, flipOnSocial: false },
+    items,
+  });
+  const by = Object.fromEntries(out.map((i) => [i.key, i]));
+  assert.equal((by["weber.de"].search as { status: string }).status, "found_elsewhere");
+  assert.equal(by["weber.de"].lead, true, "only a social page: still a lead");
+  assert.equal(by["baeckerei-schmidt.de"].lead, false, "a website elsewhere still flips");
 });
