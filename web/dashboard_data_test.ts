@@ -135,11 +135,15 @@ Deno.test("leads of a run come from the item index's counts, exact past the scan
       leads: 125,
       partial: false,
       field: true,
+      unknown: 0,
+      items: 500,
     });
     assert.deepEqual(await new LeadCounter(withoutStats(store), { maxItems: 50 }).count(r), {
       leads: 13,
       partial: true,
       field: true,
+      unknown: 0,
+      items: 50,
     });
   });
 });
