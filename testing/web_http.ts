@@ -87,19 +87,23 @@ class ConnReader {
     return true;
   }
 
-  /** The next head's text (without the blank line); null at a clean end; "" when too big. */
+  /**
+   * The next head's text (without the blank line); null at a clean end; "" when too big. Lines
+   * may end in CRLF or a bare LF (as servers accept).
+   */
   async head(): Promise<string | null> {
-    let scanned = this.#start;
+    // Bytes after #start already searched: an offset from #start, which #fill may move.
+    let checked = 0;
     for (;;) {
-      const at = findBlankLine(this.#buf, Math.max(this.#start, scanned - 3), this.#end);
-      if (at - this.#start > MAX_HEAD_BYTES) return "";
-      if (at >= 0) {
-        const text = latin1.decode(this.#buf.subarray(this.#start, at));
-        this.#start = at + 4;
+      const blank = findBlankLine(this.#buf, this.#start + Math.max(0, checked - 3), this.#end);
+      if (blank && blank.at - this.#start > MAX_HEAD_BYTES) return "";
+      if (blank) {
+        const text = latin1.decode(this.#buf.subarray(this.#start, blank.at));
+        this.#start = blank.at + blank.length;
         return text;
       }
-      scanned = this.#end;
-      if (this.#end - this.#start > MAX_HEAD_BYTES) return "";
+      checked = this.#end - this.#start;
+      if (checked > MAX_HEAD_BYTES) return "";
       if (!(await this.#fill())) return null;
     }
   }
@@ -123,16 +127,25 @@ class ConnReader {
   }
 }
 
-/** Index of the CR of the first CRLFCRLF in `buf[from, end)`, or -1. */
-function findBlankLine(buf: Uint8Array, from: number, end: number): number {
-  for (let i = buf.indexOf(13, from); i >= 0 && i + 3 < end; i = buf.indexOf(13, i + 1)) {
-    if (buf[i + 1] === 10 && buf[i + 2] === 13 && buf[i + 3] === 10) return i;
+/** Where the first blank line (CRLFCRLF, or LF LF / LF CRLF) in `buf[from, end)` starts. */
+function findBlankLine(
+  buf: Uint8Array,
+  from: number,
+  end: number,
+): { at: number; length: number } | undefined {
+  for (let i = buf.indexOf(10, from); i >= 0 && i < end; i = buf.indexOf(10, i + 1)) {
+    // i is an LF: the line before it ends here; a blank line follows when the next is LF or CRLF.
+    const lineEnd = i > 0 && buf[i - 1] === 13 ? i - 1 : i;
+    if (i + 1 < end && buf[i + 1] === 10) return { at: lineEnd, length: i + 2 - lineEnd };
+    if (i + 2 < end && buf[i + 1] === 13 && buf[i + 2] === 10) {
+      return { at: lineEnd, length: i + 3 - lineEnd };
+    }
   }
-  return -1;
+  return undefined;
 }
 
 function parseHead(text: string): RequestHead | undefined {
-  const lines = text.split("\r\n");
+  const lines = text.split(/\r?\n/);
   const m = /^([A-Z]+) (\S+) HTTP\/(1\.[01])$/.exec(lines[0]);
   if (!m) return undefined;
   const headers = new Map<string, string>();
@@ -237,7 +250,13 @@ export async function serveConnection(
       state.count();
       const length = Number(req.headers.get("content-length") ?? 0);
       const chunked = /chunked/i.test(req.headers.get("transfer-encoding") ?? "");
-      if (!(Number.isSafeInteger(length) && length >= 0) || !(await reader.skip(length))) break;
+      if (!(Number.isSafeInteger(length) && length >= 0)) {
+        const body = utf8.encode("400 Bad Request: Content-Length is not a byte count\n");
+        const page = { status: 400, headers: { "content-type": "text/plain" }, body };
+        await sendPage(conn, page, false, false);
+        break;
+      }
+      if (!(await reader.skip(length))) break;
       const connection = (req.headers.get("connection") ?? "").toLowerCase();
       const keepAlive = !chunked &&
         (req.version === "1.1" ? !connection.includes("close") : connection.includes("keep-alive"));

@@ -183,6 +183,41 @@ Deno.test("web servers: a refusing site sharing an address with a live one is an
   );
 });
 
+Deno.test("web servers: a kept-alive connection answers a shorter second request sent later", async () => {
+  const web = await startWebServers({ sites, httpOnlyAddresses: [HTTP_ONLY] });
+  const conn = await Deno.connect({ hostname: IP, port: web.httpPort });
+  try {
+    const enc = new TextEncoder();
+    const buf = new Uint8Array(65536);
+    /** Sends one request and reads until its whole answer (Content-Length) is in. */
+    const ask = async (head: string) => {
+      await conn.write(enc.encode(head));
+      let text = "";
+      for (;;) {
+        const n = await conn.read(buf);
+        if (n === null) return text;
+        text += new TextDecoder().decode(buf.subarray(0, n));
+        const m = /content-length: (\d+)\r\n[\s\S]*?\r\n\r\n/.exec(text);
+        if (m && text.length >= m.index + m[0].length + Number(m[1])) return text;
+      }
+    };
+    const long = await ask(
+      `GET /contact HTTP/1.1\r\nHost: shop.com\r\nX-Pad: ${"p".repeat(300)}\r\n\r\n`,
+    );
+    assert.match(long, /<p>Call us<\/p>$/);
+    for (const path of ["/", "/contact"]) {
+      const again = await Promise.race([
+        ask(`GET ${path} HTTP/1.1\r\nHost: shop.com\r\n\r\n`),
+        new Promise<string>((r) => setTimeout(() => r("no answer in 2 s"), 2000)),
+      ]);
+      assert.match(again, /^HTTP\/1\.1 200 OK\r\n/, again);
+    }
+  } finally {
+    conn.close();
+    await web.close();
+  }
+});
+
 /** Sends `raw` on a plain connection to `port` and returns everything until the server closes. */
 async function exchange(port: number, raw: string): Promise<string> {
   const conn = await Deno.connect({ hostname: IP, port });
@@ -226,6 +261,14 @@ Deno.test("web servers: HTTP/1.1 on one connection — kept alive, HEAD, request
     assert.equal(old.length - old.indexOf("\r\n\r\n") - 4, 300_000);
 
     assert.match(await exchange(web.httpPort, "HELLO\r\n\r\n"), /^HTTP\/1\.1 400 Bad Request\r\n/);
+    const negative = "GET / HTTP/1.1\r\nHost: shop.com\r\nContent-Length: -1\r\n\r\n";
+    assert.match(await exchange(web.httpPort, negative), /^HTTP\/1\.1 400 Bad Request\r\n/);
+    // Bare LF line ends are read as servers read them.
+    const lf = await exchange(
+      web.httpPort,
+      "GET / HTTP/1.1\nHost: shop.com\nConnection: close\n\n",
+    );
+    assert.match(lf, /^HTTP\/1\.1 200 OK\r\n[\s\S]*<h1>Shop<\/h1>$/);
     const long = `GET / HTTP/1.1\r\nHost: shop.com\r\nX-Pad: ${"a".repeat(40_000)}\r\n\r\n`;
     assert.match(await exchange(web.httpPort, long), /^HTTP\/1\.1 431 /);
   } finally {

@@ -116,6 +116,16 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
       const none = await sluice(["runs", "show", "nope"], env, dir);
       assert.equal(none.code, 1);
       assert.match(none.stderr, /no run nope; list runs with: sluice runs list/);
+      // Bad values are named (a non-number limit once made the listing loop forever).
+      const limit = await sluice(["runs", "list", "--limit", "abc"], env, dir);
+      assert.equal(limit.code, 1);
+      assert.match(limit.stderr, /--limit abc: give a whole number above 0/);
+      const state = await sluice(["runs", "list", "--state", "faild"], env, dir);
+      assert.equal(state.code, 1);
+      assert.match(state.stderr, /--state faild: a run is queued, .*; did you mean failed\?/);
+      const sub = await sluice(["runs", "lst"], env, dir);
+      assert.equal(sub.code, 2);
+      assert.match(sub.stderr, /unknown command "lst"; did you mean list\?/);
     });
     await t.step(
       "run refuses a pipeline whose secrets are not set or not granted, before anything runs",

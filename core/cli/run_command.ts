@@ -13,6 +13,7 @@ import { formatProblem, loadPipelineFile } from "../pipeline/parse.ts";
 import { dirname, resolve } from "../paths.ts";
 import { FINAL_STATES, type RunRecord, type RunState } from "../store/store.ts";
 import { parseCommandArgs } from "./args.ts";
+import { closest } from "../../sdk/text/suggest.ts";
 import { type CliContext, type EngineHandle, startEngine } from "./context.ts";
 import { exportReports, writeRunDuplicates, writeRunOutput, writeRunRejected } from "./output.ts";
 import { showProgress } from "./progress.ts";
@@ -285,6 +286,15 @@ async function writeOutputs(
 const RUNS_USAGE = "sluice runs list|show|rejected|retry|cancel|resume [RUN] [--pipeline P] " +
   "[--state S] [--limit N] [--json] [--out PATH] [--all-rows] [--no-wait]";
 
+const RUNS_COMMANDS = ["list", "show", "rejected", "retry", "cancel", "resume"];
+const RUN_STATES: RunState[] = ["queued", "running", "succeeded", "failed", "cancelled"];
+
+/** `; did you mean X?` for a close word among `known`, else nothing. */
+function suggestionText(word: string, known: readonly string[]): string {
+  const near = closest(word, known);
+  return near ? `; did you mean ${near}?` : "";
+}
+
 /** `sluice runs list|show|rejected|retry|cancel|resume`. */
 export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): Promise<number> {
   const [sub, ...rest] = args;
@@ -324,10 +334,20 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
     };
     switch (sub) {
       case "list": {
+        const limit = values.limit === undefined ? 20 : Number(values.limit);
+        if (!Number.isInteger(limit) || limit < 1) {
+          throw new EngineError(`--limit ${values.limit}: give a whole number above 0`);
+        }
+        if (values.state !== undefined && !RUN_STATES.includes(values.state as RunState)) {
+          throw new EngineError(
+            `--state ${values.state}: a run is ${RUN_STATES.join(", ")}` +
+              suggestionText(values.state, RUN_STATES),
+          );
+        }
         const page = await store.listRuns({
           pipeline: values.pipeline,
           state: values.state as RunState | undefined,
-          limit: values.limit ? Number(values.limit) : 20,
+          limit,
         });
         if (values.json) io.out(JSON.stringify(page.runs.map(brief), null, 2) + "\n");
         else {
@@ -425,7 +445,12 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
         });
       }
       default:
-        io.err(`usage: ${RUNS_USAGE}\n`);
+        io.err(
+          (sub
+            ? `sluice runs: unknown command "${sub}"${suggestionText(sub, RUNS_COMMANDS)}\n`
+            : "") +
+            `usage: ${RUNS_USAGE}\n`,
+        );
         return 2;
     }
   } catch (e) {

@@ -198,7 +198,9 @@ export class KvStore implements Store {
   }
 
   async listRuns(filter: RunFilter = {}): Promise<RunPage> {
-    const limit = Math.min(Math.max(filter.limit ?? 50, 1), 1000);
+    // A limit that is no number (NaN from a caller's bad input) must not loop forever.
+    const asked = Number.isFinite(filter.limit) ? Math.floor(filter.limit!) : 50;
+    const limit = Math.min(Math.max(asked, 1), 1000);
     if (filter.state) await this.migrate();
     const prefix = filter.state
       ? filter.pipeline

@@ -210,7 +210,8 @@ export class PgStore implements Store {
 
   async listRuns(filter: RunFilter = {}): Promise<RunPage> {
     const sql = this.#sql;
-    const limit = Math.min(Math.max(filter.limit ?? 50, 1), 1000);
+    const asked = Number.isFinite(filter.limit) ? Math.floor(filter.limit!) : 50;
+    const limit = Math.min(Math.max(asked, 1), 1000);
     const after = filter.cursor ? decodeCursor(filter.cursor) : undefined;
     const rows = await sql<{ record: RunRecord; created_at: number; id: string }[]>`
       SELECT record, created_at, id FROM sluice_runs
