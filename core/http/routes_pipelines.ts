@@ -12,6 +12,8 @@ import type { AppDeps, PipelineEntry } from "./deps.ts";
 import { dryRun } from "./dry_run.ts";
 import { HttpProblem } from "./problem.ts";
 import { type ApiApp, apiRoute, json, valid } from "./route.ts";
+import type { Context } from "hono";
+import type { AppEnv } from "./app_env.ts";
 import { PipelinesReadOnlyError } from "../triggers/mod.ts";
 import { resolvePluginRef } from "../plugins/manifest.ts";
 import { BodyError, checkAccepted } from "../triggers/webhook_body.ts";
@@ -172,6 +174,35 @@ const ReadOnly = json("The pipelines folder is read-only on this server", z.obje
 /** Media types of a pipeline sent as the YAML file itself. */
 const YAML_TYPES = new Set(["application/yaml", "text/yaml", "application/x-yaml", "text/x-yaml"]);
 
+/**
+ * A pipeline in a request body: JSON `{yaml}`, or the YAML file itself. Not `required`: with it
+ * the JSON validator would judge a YAML body too.
+ */
+const PIPELINE_BODY = {
+  content: {
+    "application/json": { schema: YamlBody },
+    "application/yaml": { schema: z.string() },
+    "text/yaml": { schema: z.string() },
+  },
+  required: false,
+};
+
+/** The pipeline text of a request with {@link PIPELINE_BODY}; a clear 400 when there is none. */
+async function pipelineText(c: Context<AppEnv>): Promise<string> {
+  const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+  const body = YAML_TYPES.has(type)
+    ? { yaml: await c.req.text() }
+    : valid<{ yaml: string } | undefined>(c, "json");
+  if (typeof body?.yaml !== "string") {
+    throw new HttpProblem(
+      400,
+      'send the pipeline as JSON {"yaml": "…"} (content-type application/json) or as the ' +
+        "YAML file itself (content-type application/yaml)",
+    );
+  }
+  return body.yaml;
+}
+
 /** Registers the pipeline routes. */
 export function pipelineRoutes(app: ApiApp, deps: AppDeps): void {
   apiRoute(app, "viewer", {
@@ -187,7 +218,7 @@ export function pipelineRoutes(app: ApiApp, deps: AppDeps): void {
     path: "/pipelines/validate",
     summary: "Validate pipeline YAML without saving it",
     tags: ["pipelines"],
-    request: { body: { content: { "application/json": { schema: YamlBody } }, required: true } },
+    request: { body: PIPELINE_BODY },
     responses: {
       200: json(
         "Validation result",
@@ -198,8 +229,8 @@ export function pipelineRoutes(app: ApiApp, deps: AppDeps): void {
         }),
       ),
     },
-  }, (c) => {
-    const { yaml } = valid<{ yaml: string }>(c, "json");
+  }, async (c) => {
+    const yaml = await pipelineText(c);
     const r = parsePipeline(yaml, "pipeline.yaml", { registry: deps.registry });
     return c.json({
       valid: !!r.pipeline,
@@ -213,13 +244,13 @@ export function pipelineRoutes(app: ApiApp, deps: AppDeps): void {
     path: "/pipelines",
     summary: "Create a pipeline",
     tags: ["pipelines"],
-    request: { body: { content: { "application/json": { schema: YamlBody } }, required: true } },
+    request: { body: PIPELINE_BODY },
     responses: {
       201: json("Created", Detail),
       409: json("Exists, or the pipelines folder is read-only", z.object({})),
     },
   }, async (c) => {
-    const { yaml } = valid<{ yaml: string }>(c, "json");
+    const yaml = await pipelineText(c);
     const p = validated(deps, yaml, "pipeline.yaml");
     if (await deps.pipelines.get(p.name)) {
       throw new HttpProblem(
@@ -251,31 +282,12 @@ export function pipelineRoutes(app: ApiApp, deps: AppDeps): void {
     tags: ["pipelines"],
     request: {
       params: NameParam,
-      body: {
-        content: {
-          "application/json": { schema: YamlBody },
-          "application/yaml": { schema: z.string() },
-          "text/yaml": { schema: z.string() },
-        },
-        // Not `required`: with it the JSON validator would judge a YAML body too.
-        required: false,
-      },
+      body: PIPELINE_BODY,
     },
     responses: { 200: json("Saved", Detail), 409: ReadOnly },
   }, async (c) => {
     const name = c.req.param("name")!;
-    const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
-    const body = YAML_TYPES.has(type)
-      ? { yaml: await c.req.text() }
-      : valid<{ yaml: string } | undefined>(c, "json");
-    if (typeof body?.yaml !== "string") {
-      throw new HttpProblem(
-        400,
-        'send the pipeline as JSON {"yaml": "…"} (content-type application/json) or as the ' +
-          "YAML file itself (content-type application/yaml)",
-      );
-    }
-    const yaml = body.yaml;
+    const yaml = await pipelineText(c);
     const existing = await deps.pipelines.get(name);
     validated(deps, yaml, basename(existing?.file ?? `${name}.yaml`), name);
     const e = await changing(() => deps.pipelines.put(name, yaml));

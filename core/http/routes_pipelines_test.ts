@@ -406,6 +406,24 @@ Deno.test("pipelines: PUT takes the YAML file itself (application/yaml); other b
     const none = await put({});
     assert.equal(none.status, 400);
     assert.match((await none.json()).detail, /application\/yaml/);
+
+    // Creating and validating take the file itself too.
+    const other = "name: other\nsource: { plugin: gen-source }\n";
+    const created = await s.call(`${API_BASE}/pipelines`, {
+      method: "POST",
+      as: "operator",
+      headers: { "content-type": "application/yaml" },
+      body: other,
+    });
+    assert.equal(created.status, 201, await created.clone().text());
+    const checked = await s.call(`${API_BASE}/pipelines/validate`, {
+      method: "POST",
+      as: "viewer",
+      headers: { "content-type": "application/yaml" },
+      body: "name: x\nsource: { plugn: y }\n",
+    });
+    assert.equal(checked.status, 200);
+    assert.equal((await checked.json()).valid, false);
   } finally {
     await s.dispose();
   }

@@ -183,9 +183,8 @@ export class WebhookIntake {
       };
     };
     if (!entry) return missing(`no pipeline ${pipeline}`);
-    if (!entry.pipeline) {
-      return { status: 503, error: `pipeline ${pipeline} has problems and no valid version` };
-    }
+    // A pipeline file that never parsed: its hooks are unknown too (its problems are in the log).
+    if (!entry.pipeline) return missing(`pipeline ${pipeline} has problems and no valid version`);
     if (!hook) return missing(`pipeline ${pipeline} has no webhook ${hookId}`);
     if (!hook.enabled) return missing(`webhook ${hookId} of pipeline ${pipeline} is disabled`);
     return { entry, hook };

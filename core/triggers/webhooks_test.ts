@@ -479,6 +479,16 @@ Deno.test("webhooks: unknown, disabled and misconfigured hooks start nothing", a
     assert.equal(missing.status, 404);
     const off = await send(w, await signed(env, "bearer", body), "off");
     assert.equal(off.status, 404);
+    // Nor a pipeline whose file has problems (no valid version) from one that does not exist.
+    const broken = await intake(env, {
+      catalog: { get: (name) => ({ name, file: `${name}.yaml`, problems: [] }) },
+    });
+    const b = await broken.handle(await signed(env, "bearer", body), "draft", "token");
+    assert.equal(b.status, 404);
+    assert.equal(
+      (await b.json()).error,
+      "no webhook draft/token on this server (unknown or disabled)",
+    );
     // An unsigned caller cannot tell an unknown pipeline from an unknown or disabled hook.
     assert.equal(
       (await nope.json()).error,

@@ -93,7 +93,9 @@ export default definePlugin<Config, State>({
     const rows = chosen.map((i) => state.columns.map((c) => cellText(columnValue(i, c))));
     const delimiter = config.delimiter ?? ",";
     const escape = config.escapeFormulas ?? true;
-    const keyed = (config.unique ?? true) || state.sort.length > 0;
+    // Keyed rows are weighed at the end: for one row per key, for the order, for the column
+    // naming the other domains of a business.
+    const keyed = (config.unique ?? true) || state.sort.length > 0 || state.sameBusiness >= 0;
     await writePart(
       state.file,
       chunk,
@@ -121,7 +123,7 @@ export default definePlugin<Config, State>({
     const delimiter = config.delimiter ?? ",";
     const escapeFormulas = config.escapeFormulas ?? true;
     const at = state.sameBusiness;
-    const keyed = unique || state.sort.length > 0
+    const keyed = unique || state.sort.length > 0 || state.sameBusiness >= 0
       ? keyedRows(unique, state.sort, {
         render: (text, others) => {
           if (typeof text === "string") return text;

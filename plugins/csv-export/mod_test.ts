@@ -343,6 +343,20 @@ Deno.test("csv-export: the same business under two domains (chunks apart) names 
     assert.match(said ?? "", /mueller-baeckerei\.de = mueller-koeln\.de = mueller-backwaren\.com/);
     assert.equal(logs.filter((l) => l.level === "warn").length, 0, "the column is not a typo");
 
+    // unique: false and no sort: every row, the column still filled.
+    await runPlugin({
+      dir,
+      dataDir,
+      chunkSize: 2,
+      config: { path: "all.csv", unique: false, columns: ["domain", "same_business_as"] },
+      items: [list[0], list[0], list[2]],
+    });
+    assert.equal(
+      await Deno.readTextFile(join(dataDir, "all.csv")),
+      "domain,same_business_as\r\nmueller-baeckerei.de,mueller-koeln.de\r\n" +
+        "mueller-baeckerei.de,mueller-koeln.de\r\nmueller-koeln.de,mueller-baeckerei.de\r\n",
+    );
+
     // Without the column the rows are as before and the log says how to list them.
     const plain = await runPlugin({
       dir,

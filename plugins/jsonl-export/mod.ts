@@ -60,7 +60,7 @@ export default definePlugin<Config, State>({
     await writePart(
       state.file,
       chunk,
-      (config.unique ?? true)
+      (config.unique ?? true) || state.sameBusiness !== undefined
         // An item without a key (a plugin dropped it) is written as it is, never merged.
         ? lines.map((l, i) =>
           chosen[i].key == null ? l + "\n" : keyedLine(String(chosen[i].key), l, undefined, {
@@ -77,8 +77,8 @@ export default definePlugin<Config, State>({
   },
   async finish({ config, state, log, run }) {
     const field = state.sameBusiness;
-    const keyed = (config.unique ?? true)
-      ? keyedRows(true, [], {
+    const keyed = (config.unique ?? true) || field !== undefined
+      ? keyedRows(config.unique ?? true, [], {
         lineEnd: "\n",
         render: (text, others) => {
           if (field === undefined || others.length === 0) return text as string;

@@ -131,3 +131,29 @@ Deno.test("jsonl-export: same_business_as lists the other domains of the same bu
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("jsonl-export: same_business_as is filled with unique: false too", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    await runPlugin({
+      dir,
+      dataDir,
+      chunkSize: 1,
+      config: { unique: false, columns: ["domain", "same_business_as"] },
+      items: [
+        { key: "a.de", domain: "a.de", name: "Salon Anna", city: "Wien", lead: true },
+        { key: "a.de", domain: "a.de", name: "Salon Anna", city: "Wien", lead: true },
+        { key: "c.at", domain: "c.at", name: "Salon Anna", city: "Wien", lead: true },
+      ],
+    });
+    const lines = (await Deno.readTextFile(join(dataDir, "runs", "test-run", "leads.jsonl")))
+      .trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(lines, [
+      { domain: "a.de", same_business_as: ["c.at"] },
+      { domain: "a.de", same_business_as: ["c.at"] },
+      { domain: "c.at", same_business_as: ["a.de"] },
+    ], "every row kept (unique: false), each names the other domain");
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

@@ -93,6 +93,11 @@ export default definePlugin<Config>({
       const first = dedupe ? byDomain.get(n.domain) : undefined;
       if (first) {
         ((first.duplicates ??= []) as unknown[]).push(item);
+        // A later row of the domain that gives an address the kept one lacks: keep the address.
+        const mail = hasValue(item.email) ? undefined : emailIn(String(raw));
+        if (!hasValue(first.email) && (mail || hasValue(item.email))) {
+          first.email = mail ?? item.email;
+        }
         metrics.count("normalize_duplicates");
         continue;
       }
@@ -105,8 +110,8 @@ export default definePlugin<Config>({
         suffix: n.suffix,
       };
       // An e-mail address given as the website (info@firma.de) is the business's address too.
-      const mail = /^(?:mailto:)?([^\s/?#@:]+@[^\s/?#@]+)$/i.exec(String(raw).trim())?.[1];
-      if (mail && !(typeof item.email === "string" && item.email.trim() !== "")) next.email = mail;
+      const mail = emailIn(String(raw));
+      if (mail && !hasValue(item.email)) next.email = mail;
       if (n.privateSuffix) next.private_suffix = true;
       if (n.platform) next.platform = n.platform;
       // An IDN as people read it (`bücher.de`), beside the ASCII form the network needs.
@@ -119,3 +124,25 @@ export default definePlugin<Config>({
     return { items: out, rejected };
   },
 });
+
+/** True for a field that holds something: a non-blank string or a non-empty list. */
+function hasValue(v: unknown): boolean {
+  if (typeof v === "string") return v.trim() !== "";
+  if (Array.isArray(v)) return v.length > 0;
+  return v !== undefined && v !== null;
+}
+
+/**
+ * The e-mail address a website value is, if it is one: `info@firma.de`, `mailto:info@firma.de?subject=…`,
+ * `<info@firma.de>`, `"Info" <info@firma.de>`, a trailing dot dropped; a URL with user info
+ * (`https://user@host/`) is none.
+ */
+export function emailIn(raw: string): string | undefined {
+  let s = raw.trim();
+  const angled = /<([^<>\s]+)>\s*$/.exec(s);
+  if (angled) s = angled[1];
+  s = s.replace(/^mailto:/i, "").replace(/[?#].*$/, "").replace(/\.+$/, "");
+  return /^[^\s/?#@:<>"(),;]+@[^\s/?#@:<>"(),;]+\.[^\s/?#@:<>"(),;.][^\s/?#@:<>"(),;]*$/.test(s)
+    ? s
+    : undefined;
+}

@@ -243,6 +243,13 @@ Deno.test("normalize: an e-mail address in the website column gives the domain a
       { key: "r2", website: "mailto:Kontakt@Blumen-Haus.de" },
       { key: "r3", website: "office@salon-anna.at", email: "anna@salon-anna.at" },
       { key: "r4", website: "https://user@host-example.de/" },
+      { key: "r5", website: "<info@firma5.de>" },
+      { key: "r6", website: "mailto:info@firma6.de?subject=Hallo" },
+      { key: "r7", website: '"Info" <info@firma7.de>' },
+      { key: "r8", website: "info@firma8.de." },
+      { key: "r9", website: "firma9.de" },
+      { key: "r10", website: "info@firma9.de" }, // a later row of firma9.de: its address is kept
+      { key: "r11", website: "office@firma11.de", email: ["a@firma11.de"] },
     ],
   });
   assert.deepEqual(items.map((i) => [i.key, i.email]), [
@@ -250,5 +257,11 @@ Deno.test("normalize: an e-mail address in the website column gives the domain a
     ["blumen-haus.de", "Kontakt@Blumen-Haus.de"],
     ["salon-anna.at", "anna@salon-anna.at"], // the row's own e-mail column wins
     ["host-example.de", undefined], // a URL with user info is no e-mail address
+    ["firma5.de", "info@firma5.de"],
+    ["firma6.de", "info@firma6.de"],
+    ["firma7.de", "info@firma7.de"],
+    ["firma8.de", "info@firma8.de"],
+    ["firma9.de", "info@firma9.de"],
+    ["firma11.de", ["a@firma11.de"]],
   ]);
 });

@@ -17,7 +17,6 @@ import {
   celMap,
   CelScalar,
   isCelError,
-  listType,
   parse,
   plan,
 } from "@bufbuild/cel";
@@ -49,25 +48,56 @@ export interface Condition {
   test(input: Activation): { value: boolean; missing?: boolean; error?: string };
 }
 
-/** True for a value worth showing: not null, not an empty/blank string, not an empty list. */
+/**
+ * True for a value worth showing: not null, not an empty/blank string (zero-width spaces count as
+ * blank), not a list without such a value.
+ */
 function present(v: unknown): boolean {
   if (v === null || v === undefined) return false;
-  if (typeof v === "string") return v.trim() !== "";
+  if (typeof v === "string") return v.replace(/[\s\u200b-\u200d\u2060\ufeff]+/g, "") !== "";
   if (typeof v === "object" && Symbol.iterator in v) {
-    return !(v as Iterable<unknown>)[Symbol.iterator]().next().done;
+    for (const x of v as Iterable<unknown>) if (present(x)) return true;
+    return false;
   }
   return true;
 }
 
-/** The value at a dotted path of a CEL map (or plain object); undefined when a step is missing. */
+/**
+ * The value at a dotted path of a CEL map (or plain object); undefined when a step is missing or
+ * crosses something that is no map (a list, a string).
+ */
 function atPath(root: unknown, path: string): unknown {
   let v: unknown = root;
   for (const step of path.split(".")) {
-    if (v === null || typeof v !== "object") return undefined;
-    const m = v as { get?: (k: string) => unknown } & Record<string, unknown>;
-    v = typeof m.get === "function" ? m.get(step) : m[step];
+    if (v === null || typeof v !== "object" || Symbol.iterator in v && !("get" in v)) {
+      return undefined;
+    }
+    const m = v as
+      & { get?: (k: string) => unknown; has?: (k: string) => boolean }
+      & Record<
+        string,
+        unknown
+      >;
+    try {
+      v = typeof m.get === "function" ? m.get(step) : m[step];
+    } catch {
+      return undefined; // a CEL list asked for a name
+    }
   }
   return v;
+}
+
+/** `anyPresent`'s paths: a list of strings, or an error that says how to write it. */
+function pathList(paths: unknown): string[] {
+  const list = paths !== null && typeof paths === "object" && Symbol.iterator in paths
+    ? [...(paths as Iterable<unknown>)]
+    : undefined;
+  if (!list || list.some((p) => typeof p !== "string")) {
+    throw new Error(
+      'anyPresent(item, paths): paths is a list of field paths such as ["phone", "email"]',
+    );
+  }
+  return list as string[];
 }
 
 function dateMs(s: string): number {
@@ -88,9 +118,10 @@ function makeEnv(now: () => number): CelEnv {
       celFunc("present", [CelScalar.DYN], B, (v) => present(v)),
       celFunc(
         "anyPresent",
-        [CelScalar.DYN, listType(S)],
+        // Any type here, so a wrong argument gets pathList's message, not "no overload".
+        [CelScalar.DYN, CelScalar.DYN],
         B,
-        (item, paths) => [...paths].some((p) => present(atPath(item, String(p)))),
+        (item, paths) => pathList(paths).some((p) => present(atPath(item, p))),
       ),
     ],
   });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { bandOf, createScorer, itemPaths } from "./scorer.ts";
-import { DEFAULT_BANDS } from "./default_rules.ts";
+import { DEFAULT_BANDS, DEFAULT_RULES } from "./default_rules.ts";
 import { nameMatchesDomain } from "./name_match.ts";
 
 const NOW = Date.parse("2025-06-01T00:00:00Z");
@@ -209,6 +209,31 @@ Deno.test("a rule giving a non-boolean or a bad date is reported, not fired", ()
   assert.match(s.errors[1], /^date: .*not a date/);
 });
 
+Deno.test("anyPresent: nested paths, lists, blanks; a path through a list is absent; a bad argument is reported", () => {
+  const fired = (
+    item: Record<string, unknown>,
+    when = 'anyPresent(item, ["phone", "rdap.registrant.email"])',
+  ) => {
+    const s = createScorer({ rules: [{ id: "r", when, points: 10, reason: "" }] }).score({
+      key: "k",
+      ...item,
+    });
+    return s.errors.length ? s.errors[0] : s.score === 10;
+  };
+  assert.equal(fired({ phone: "+49 30 1" }), true);
+  assert.equal(fired({ rdap: { registrant: { email: "a@b.de" } } }), true);
+  assert.equal(fired({ phone: ["", null] }), false, "a list of blanks is no phone");
+  assert.equal(fired({ phone: ["+49 30 1"] }), true);
+  assert.equal(fired({ phone: " \u200b " }), false, "a zero-width space is blank");
+  assert.equal(fired({ rdap: { registrant: null } }), false);
+  assert.equal(fired({ rdap: { registrant: [] } }), false, "a path through a list is absent");
+  assert.equal(fired({ rdap: "none" }), false);
+  assert.equal(fired({}), false);
+  assert.equal(fired({ lead: true }, 'item.lead == true && !anyPresent(item, ["phone"])'), true);
+  assert.match(String(fired({}, 'anyPresent(item, "phone")')), /^r: .*list of field paths/);
+  assert.match(String(fired({}, "anyPresent(item, [1])")), /^r: .*list of field paths/);
+});
+
 Deno.test("bands", () => {
   assert.deepEqual([85, 84, 60, 59, 35, 34].map((s) => bandOf(s, DEFAULT_BANDS)), [
     "hot",
@@ -282,4 +307,14 @@ Deno.test("itemPaths reads the item fields of a rule, not strings or called meth
       "client_hold",
     ]],
   );
+});
+
+Deno.test("the flagship pipeline writes out exactly the default rules and bands", async () => {
+  const { parse } = await import("yaml");
+  const doc = parse(
+    await Deno.readTextFile(new URL("../../pipelines/no-website-leads.yaml", import.meta.url)),
+  ) as { stages: { id: string; with?: { rules?: unknown; bands?: unknown } }[] };
+  const score = doc.stages.find((s) => s.id === "score");
+  assert.deepEqual(score?.with?.rules, DEFAULT_RULES);
+  assert.deepEqual(score?.with?.bands, DEFAULT_BANDS);
 });

@@ -1,6 +1,6 @@
 /**
  * The same business under more than one domain in a lead list: rows whose business name and city
- * (and country, when given) match once case, accents, punctuation and legal forms are set aside
+ * match once case, accents, punctuation and legal forms are set aside
  * ("Bäckerei Müller GmbH", "Baeckerei Mueller" in "Köln"/"Koeln"). A sales team calls such a
  * business once, so csv-export and jsonl-export name the other domains in the column
  * {@link SAME_BUSINESS_COLUMN} when the stage lists it, and say in the run log how many
@@ -16,28 +16,42 @@ import { foldName, NAME_STOP_WORDS } from "../text/business_name.ts";
  */
 export const SAME_BUSINESS_COLUMN = "same_business_as";
 
-/** Distinctive words; single Latin letters go too (the pieces of "e.K.", "e.U.", "S.A."). */
+/**
+ * Legal forms written with dots ("e.K.", "e.U.", "S.A.", "S.r.l."): letters each followed by a
+ * dot, the last dot optional. Initials without dots ("H&M", "A & O") stay words.
+ */
+const DOTTED_FORM = /(?<![\p{L}\p{N}])(?:\p{L}\.){1,3}\p{L}(?:\.|(?![\p{L}\p{N}]))/gu;
+
+/**
+ * Distinctive words: legal forms and filler words go; umlauts and their spellings compare alike
+ * (Müller, Mueller and Muller; Malmö, Malmoe and Malmo: "ae", "oe", "ue" count as the vowel).
+ */
 function words(s: string): string[] {
-  return foldName(s, true).split(/[^\p{L}\p{N}]+/u)
-    .filter((w) => w && !NAME_STOP_WORDS.has(w) && !/^[a-z]$/.test(w));
+  return foldName(s).replace(DOTTED_FORM, " ").split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => w && !NAME_STOP_WORDS.has(w))
+    .map((w) => w.replace(/([aou])e/g, "$1"));
 }
 
 /**
- * Who `item` is as a business: its name's distinctive words, its city's and its country, or
- * undefined when it has no name or no city (a name alone matches too many businesses).
+ * Who `item` is as a business: its name's distinctive words and its city's, or undefined when it
+ * has no name or no city (a name alone matches too many businesses). The country is left out:
+ * lists write it as `DE`, `Germany` or not at all, and one business name in two same-named
+ * cities of two countries is rare.
  */
 export function businessIdentity(item: Record<string, unknown>): string | undefined {
   const name = typeof item.name === "string" ? words(item.name).join(" ") : "";
   const city = typeof item.city === "string" ? words(item.city).join(" ") : "";
   if (!name || !city) return undefined;
-  const country = typeof item.country === "string" ? item.country.trim().toLowerCase() : "";
-  return `${name}|${city}|${country}`;
+  return `${name}|${city}`;
 }
 
 /** The domain a row stands for: `domain`, else the item's key. */
 export function rowDomain(item: Record<string, unknown>): string {
   return typeof item.domain === "string" && item.domain ? item.domain : String(item.key ?? "");
 }
+
+/** Other domains a row names at most (a name shared by hundreds of rows is not one business). */
+export const MAX_OTHERS = 20;
 
 /** Domains per business, gathered row by row in list order. */
 export class SameBusinessIndex {
@@ -50,11 +64,18 @@ export class SameBusinessIndex {
     else if (!list.includes(domain)) list.push(domain);
   }
 
-  /** The other domains of the business of a row (none when it has one domain). */
+  /**
+   * The other domains of the business of a row (none when it has one domain), at most
+   * {@link MAX_OTHERS} and then `(+N more)`: a spreadsheet cell holds 32,767 characters.
+   */
   others(identity: string | undefined, domain: string): string[] {
     if (identity === undefined) return [];
     const list = this.#domains.get(identity);
-    return list && list.length > 1 ? list.filter((d) => d !== domain) : [];
+    if (!list || list.length < 2) return [];
+    const others = list.filter((d) => d !== domain);
+    return others.length > MAX_OTHERS
+      ? [...others.slice(0, MAX_OTHERS), `(+${others.length - MAX_OTHERS} more)`]
+      : others;
   }
 
   /** Businesses with more than one domain: how many, their rows, and up to `max` examples. */

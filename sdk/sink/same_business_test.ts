@@ -8,7 +8,17 @@ Deno.test("businessIdentity: name and city match across case, accents, umlaut sp
   assert.equal(id("Café de l'Opéra", "Paris"), id("cafe l opera", "PARIS"));
   assert.equal(id("ร้านกาแฟ สุข", "กรุงเทพ"), id("ร้านกาแฟ  สุข", "กรุงเทพ"), "non-Latin names too");
   assert.notEqual(id("Bäckerei Müller", "Köln"), id("Bäckerei Müller", "Bonn"), "another city");
-  assert.notEqual(id("Bäckerei Müller", "Köln", "DE"), id("Bäckerei Müller", "Köln", "AT"));
+  assert.equal(id("Bäckerei Müller", "Köln", "DE"), id("Bäckerei Müller", "Köln", "Germany"));
+  assert.equal(id("Bäckerei Müller", "Köln", "DE"), id("Bäckerei Müller", "Köln"));
+  assert.equal(id("Mu\u0308ller Bau", "Ko\u0308ln"), id("Mueller Bau", "Koeln"), "decomposed text");
+  assert.equal(id("Øresund Café", "Malmö"), id("Oresund Cafe", "Malmo"));
+  assert.equal(id("Müller Bau", "Köln"), id("Muller Bau", "Koln"), "umlauts written plain");
+  // Initials are words; only dotted legal forms go.
+  assert.notEqual(id("H&M Fashion", "Berlin"), id("C&A Fashion", "Berlin"));
+  assert.notEqual(id("A & O Bäckerei", "Berlin"), id("Bäckerei", "Berlin"));
+  assert.notEqual(id("Pizzeria I", "Rom"), id("Pizzeria", "Rom"));
+  assert.equal(id("Moda S.r.l.", "Roma"), id("Moda", "Roma"));
+  assert.equal(id("Muster e.K", "Ulm"), id("Muster", "Ulm"));
   assert.notEqual(id("Müller Bau", "Köln"), id("Müller Bäckerei", "Köln"));
   assert.equal(id("Muster e.K.", "Ulm"), id("Muster", "Ulm"), "legal forms with dots");
   assert.equal(id("Müller", ""), undefined, "no city: no identity");
@@ -32,6 +42,11 @@ Deno.test("SameBusinessIndex: other domains in list order, once each; summary an
     /^csv-export: 1 business\(es\) .*same_business_as names/,
   );
   assert.equal(new SameBusinessIndex().logLine("csv-export", false), undefined);
+  const many = new SameBusinessIndex();
+  for (let i = 0; i < 30; i++) many.add("z", `d${i}.de`);
+  const others = many.others("z", "d0.de");
+  assert.equal(others.length, 21, "at most 20 named, then how many more");
+  assert.equal(others.at(-1), "(+9 more)");
   assert.equal(rowDomain({ key: "k.de" }), "k.de");
   assert.equal(rowDomain({ key: "k.de", domain: "d.de" }), "d.de");
 });

@@ -10,10 +10,27 @@ export const NAME_STOP_WORDS: ReadonlySet<string> = new Set([
   ..."gmbh ag kg ug ltd llc inc bv sarl sas sa sl srl lda co company mbh ohg ek plc nv".split(" "),
 ]);
 
-/** Lower case, ß as ss, accents folded; with `german`, ä/ö/ü as ae/oe/ue first. */
+/** Letters NFKD does not take apart: their plain spellings. */
+const UNDECOMPOSED: Record<string, string> = {
+  "ø": "o",
+  "æ": "ae",
+  "œ": "oe",
+  "ł": "l",
+  "đ": "d",
+  "ð": "d",
+  "þ": "th",
+  "ı": "i",
+};
+
+/**
+ * Lower case, ß as ss, accents folded (also ø, æ, œ, ł, đ); with `german`, ä/ö/ü as ae/oe/ue
+ * first. Text in decomposed form (`u` + combining diaeresis, as macOS and scraped pages give it)
+ * folds like the composed one.
+ */
 export function foldName(s: string, german = false): string {
-  let t = s.toLowerCase().replace(/ß/g, "ss");
+  let t = s.normalize("NFC").toLowerCase().replace(/ß/g, "ss");
   if (german) t = t.replace(/ä/g, "ae").replace(/ö/g, "oe").replace(/ü/g, "ue");
+  t = t.replace(/[øæœłđðþı]/g, (c) => UNDECOMPOSED[c]);
   return t.normalize("NFKD").replace(/[\u0300-\u036f]/g, "");
 }
 
