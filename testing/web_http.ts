@@ -215,6 +215,12 @@ async function sendPage(
   return false;
 }
 
+/** Answers a request the server cannot read with `status` and a line of text (the caller closes). */
+async function refuse(conn: Deno.Conn, status: number, text: string): Promise<void> {
+  const body = utf8.encode(text + "\n");
+  await sendPage(conn, { status, headers: { "content-type": "text/plain" }, body }, false, false);
+}
+
 function close(conn: Deno.Conn): void {
   try {
     conn.close();
@@ -238,22 +244,14 @@ export async function serveConnection(
       const req = text === "" ? undefined : parseHead(text);
       if (!req) {
         const status = text === "" ? 431 : 400;
-        const body = utf8.encode(`${status} ${REASONS[status]}\n`);
-        await sendPage(
-          conn,
-          { status, headers: { "content-type": "text/plain" }, body },
-          false,
-          false,
-        );
+        await refuse(conn, status, `${status} ${REASONS[status]}`);
         break;
       }
       state.count();
       const length = Number(req.headers.get("content-length") ?? 0);
       const chunked = /chunked/i.test(req.headers.get("transfer-encoding") ?? "");
       if (!(Number.isSafeInteger(length) && length >= 0)) {
-        const body = utf8.encode("400 Bad Request: Content-Length is not a byte count\n");
-        const page = { status: 400, headers: { "content-type": "text/plain" }, body };
-        await sendPage(conn, page, false, false);
+        await refuse(conn, 400, "400 Bad Request: Content-Length is not a byte count");
         break;
       }
       if (!(await reader.skip(length))) break;

@@ -69,20 +69,22 @@ Deno.test("default rules: penalties fire and the score is clamped at 0", () => {
   assert.equal(s.band, "cold");
 });
 
+/** Everything a lead can have: 95 points, hot. */
+const BEST_LEAD = {
+  key: "acme-bau.de",
+  domain: "acme-bau.de",
+  name: "Acme Bau",
+  phone: "+49 30 1234567",
+  lead: true,
+  website: { status: "parked" },
+  search: { status: "not_found" },
+  mail: { status: "ok", provider: "google" },
+  rdap: { status: "ok", registered: "2015-01-01T00:00:00Z", expires: "2026-01-01T00:00:00Z" },
+};
+
 Deno.test("default rules: a domain for sale, on hold or expired, or a temporary error, is no hot lead", () => {
   const scorer = createScorer({ now: () => NOW });
-  // Everything a lead can have: 95 points, hot.
-  const best = {
-    key: "acme-bau.de",
-    domain: "acme-bau.de",
-    name: "Acme Bau",
-    phone: "+49 30 1234567",
-    lead: true,
-    website: { status: "parked" },
-    search: { status: "not_found" },
-    mail: { status: "ok", provider: "google" },
-    rdap: { status: "ok", registered: "2015-01-01T00:00:00Z", expires: "2026-01-01T00:00:00Z" },
-  };
+  const best = BEST_LEAD;
   assert.deepEqual([scorer.score(best).score, scorer.score(best).band], [95, "hot"]);
   const forSale = scorer.score({ ...best, website: { status: "for_sale" } });
   assert.deepEqual([forSale.score, forSale.band], [55, "cool"]);
@@ -106,17 +108,7 @@ Deno.test("default rules: a domain for sale, on hold or expired, or a temporary 
 
 Deno.test("default rules: a hot lead has someone to call; a non-lead stays cold whatever its enrichment", () => {
   const scorer = createScorer({ now: () => NOW });
-  const best = {
-    key: "acme-bau.de",
-    domain: "acme-bau.de",
-    name: "Acme Bau",
-    phone: "+49 30 1234567",
-    lead: true,
-    website: { status: "parked" },
-    search: { status: "not_found" },
-    mail: { status: "ok", provider: "google" },
-    rdap: { status: "ok", registered: "2015-01-01T00:00:00Z", expires: "2026-01-01T00:00:00Z" },
-  };
+  const best = BEST_LEAD;
   const noContact = scorer.score({ ...best, phone: undefined });
   assert.deepEqual(noContact.score_reasons.filter((r) => r.points < 0).map((r) => r.rule), [
     "no-contact",
