@@ -99,8 +99,9 @@ export class SameBusinessIndex {
   logLine(stage: string, filled: boolean): string | undefined {
     const s = this.summary();
     if (s.businesses === 0) return undefined;
-    return `${stage}: ${s.businesses} business(es) appear under more than one domain ` +
-      `(same name and city; ${s.rows} rows kept), e.g. ${s.examples.join("; ")}. ` +
+    const n = (x: number) => x.toLocaleString("en-US");
+    return `${stage}: ${n(s.businesses)} business(es) appear under more than one domain ` +
+      `(same name and city; ${n(s.rows)} rows kept), e.g. ${s.examples.join("; ")}. ` +
       (filled
         ? `The column ${SAME_BUSINESS_COLUMN} names the other domains of each.`
         : `Add the column ${SAME_BUSINESS_COLUMN} to the stage's columns to list the other ` +
