@@ -25,12 +25,12 @@ export interface CliIO {
   err(s: string): void;
 }
 
-/**
- * `sluice run FILE [--input PATH] [--set k=v]... [--out PATH [--all-rows]] [--run-id ID]`.
- */
 const RUN_USAGE = "sluice run FILE [--input PATH] [--set key=value]... [--out PATH [--all-rows]] " +
   "[--run-id ID] [--quiet]";
 
+/**
+ * `sluice run FILE [--input PATH] [--set k=v]... [--out PATH [--all-rows]] [--run-id ID]`.
+ */
 export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Promise<number> {
   const parsedArgs = parseCommandArgs("run", RUN_USAGE, {
     args,
@@ -230,7 +230,9 @@ export async function followRun(
   if (opts.out) {
     // Only a finished run's items are its output: a part of them would read as all of them.
     io.err(
-      `--out ${opts.out}: not written: the run ${done.state}` +
+      `--out ${opts.out}: not written: the run ${
+        done.state === "cancelled" ? "was cancelled" : done.state
+      }` +
         (done.state === "failed"
           ? `; after fixing the cause, finish it with: sluice runs retry ${done.id} --out ${opts.out}`
           : "") +
