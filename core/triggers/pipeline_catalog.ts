@@ -6,9 +6,12 @@
  * @module
  */
 import type { Pipeline } from "../pipeline/model.ts";
-import { formatProblems, parsePipeline, type Problem } from "../pipeline/parse.ts";
-import type { SecretGrants } from "../plugins/secret_grants.ts";
-import type { PluginRegistry } from "../plugins/manifest.ts";
+import {
+  formatProblems,
+  parsePipeline,
+  type Problem,
+  type ValidateOptions,
+} from "../pipeline/parse.ts";
 import { join } from "../paths.ts";
 import { type Logger, silentLogger } from "../telemetry/log.ts";
 import { type Clock, systemClock, type TimerHandle } from "./clock.ts";
@@ -47,14 +50,13 @@ export interface CatalogEvent {
   file: string;
 }
 
-/** Options of {@link PipelineCatalog}. */
-export interface CatalogOptions {
+/**
+ * Options of {@link PipelineCatalog}; the validation options (`registry`, `secretGrants`) check
+ * every file as `parsePipeline` does.
+ */
+export interface CatalogOptions extends ValidateOptions {
   /** The folder of pipeline files (`*.yaml`, `*.yml`). */
   dir: string;
-  /** When given, stages are checked against installed plugins. */
-  registry?: PluginRegistry;
-  /** The server's `secrets.grants`: with a registry, secrets a stage may not receive are problems. */
-  secretGrants?: SecretGrants;
   clock?: Clock;
   /** Quiet time after a file system event before reloading (default 150 ms). */
   debounceMs?: number;
@@ -250,10 +252,7 @@ export class PipelineCatalog {
   }
 
   #load(file: string, fname: string, text: string, prev?: FileState): CatalogEvent | undefined {
-    const res = parsePipeline(text, file, {
-      registry: this.#o.registry,
-      secretGrants: this.#o.secretGrants,
-    });
+    const res = parsePipeline(text, file, this.#o);
     const st: FileState = {
       text,
       good: prev?.good,
@@ -360,10 +359,7 @@ export class PipelineCatalog {
   ): Promise<CatalogEntry> {
     this.#checkName(name);
     const target = this.#fileOf(name) ?? join(this.#o.dir, `${name}.yaml`);
-    const res = parsePipeline(text, target, {
-      registry: this.#o.registry,
-      secretGrants: this.#o.secretGrants,
-    });
+    const res = parsePipeline(text, target, this.#o);
     if (res.pipeline && res.pipeline.name !== name) {
       throw new CatalogError(
         `${target}: the text declares name "${res.pipeline.name}" but is saved as pipeline ` +

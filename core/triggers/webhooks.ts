@@ -113,9 +113,12 @@ export class WebhookIntake {
     for (const entry of entries) {
       for (const t of entry.pipeline?.triggers ?? []) {
         if (!("webhook" in t) || !t.enabled) continue;
-        const missing = secretNamesUsed(t.secret).filter((n) => !this.#o.secrets(n));
-        const empty = secretNamesUsed(t.secret).length === 0 && String(t.secret ?? "") === "";
-        if (!missing.length && !empty) continue;
+        try {
+          this.#secretOf(t); // the same check a call makes
+          continue;
+        } catch (e) {
+          if (!(e instanceof TemplateError)) throw e;
+        }
         const w = `webhook ${entry.pipeline!.name}/${t.webhook}: ${this.#secretMissing(t)}; ` +
           "until then every call to it is answered 500";
         this.#log.warn(w, { pipeline: entry.pipeline!.name, hook: t.webhook });
@@ -202,8 +205,7 @@ export class WebhookIntake {
       throw new BodyError(400, "the Idempotency-Key header is longer than 255 characters");
     }
     const body = await readBody(req, o.maxBodyBytes ?? 10 * 1024 * 1024);
-    const secret = String(resolveTemplates(hook.secret, { secrets: o.secrets }));
-    if (secret === "") throw new TemplateError("the webhook's secret is empty");
+    const secret = this.#secretOf(hook);
     const v = verifyRequestSync({
       auth: hook.auth,
       secret,
@@ -396,6 +398,13 @@ export class WebhookIntake {
    * What the server log says when the hook's secret does not resolve: the variables to set. The
    * caller (anyone on the internet) is told only that the secret is not configured.
    */
+  /** The hook's secret; a {@link TemplateError} when it does not resolve or is empty. */
+  #secretOf(hook: WebhookTrigger): string {
+    const secret = String(resolveTemplates(hook.secret, { secrets: this.#o.secrets }));
+    if (secret === "") throw new TemplateError("the webhook's secret is empty");
+    return secret;
+  }
+
   #secretMissing(hook: WebhookTrigger): string {
     const missing = secretNamesUsed(hook.secret).filter((n) => !this.#o.secrets(n));
     if (missing.length === 0) {

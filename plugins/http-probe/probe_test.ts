@@ -458,56 +458,51 @@ Deno.test("probeDomain asks HTTP when HTTPS shows only stock pages, and the site
     hops: [{ url, ip: "192.0.2.1", status: 200 }],
     response: response(url, 200, { title: "Bäckerei Müller" }),
   });
-  const f = fakeFetch({
+  /** Probes x.test (apex and www on one address) against these pages, no hedging. */
+  const probe = async (pages: Record<string, (url: string) => FetchResult>) => {
+    const f = fakeFetch(pages);
+    const r = await probeDomain({
+      domain: "x.test",
+      dns: dns(["192.0.2.1"], ["192.0.2.1"]),
+      ...f,
+      hedgeMs: Infinity,
+      signal,
+    });
+    return { calls: f.calls, r };
+  };
+  const first = await probe({
     "https://x.test/": plesk,
     "https://www.x.test/": plesk,
     "http://x.test/": site,
     "http://www.x.test/": site,
   });
-  const r = await probeDomain({
-    domain: "x.test",
-    dns: dns(["192.0.2.1"], ["192.0.2.1"]),
-    ...f,
-    hedgeMs: Infinity,
-    signal,
-  });
-  assert.deepEqual(f.calls, ["https://x.test/", "https://www.x.test/", "http://x.test/"]);
-  assert.equal(r.best?.target, "http://apex");
-  assert.equal(r.best?.title, "Bäckerei Müller");
-  assert.deepEqual(r.attempts.map((a) => a.target), ["https://apex", "https://www", "http://apex"]);
+  assert.deepEqual(first.calls, ["https://x.test/", "https://www.x.test/", "http://x.test/"]);
+  assert.equal(first.r.best?.target, "http://apex");
+  assert.equal(first.r.best?.title, "Bäckerei Müller");
+  assert.deepEqual(first.r.attempts.map((a) => a.target), [
+    "https://apex",
+    "https://www",
+    "http://apex",
+  ]);
 
   // Stock on HTTP's bare name too: www over HTTP, and no more (two extra requests at most).
-  const wwwOnly = fakeFetch({
+  const wwwOnly = await probe({
     "https://x.test/": plesk,
     "https://www.x.test/": plesk,
     "http://x.test/": plesk,
     "http://www.x.test/": site,
   });
-  const r2 = await probeDomain({
-    domain: "x.test",
-    dns: dns(["192.0.2.1"], ["192.0.2.1"]),
-    ...wwwOnly,
-    hedgeMs: Infinity,
-    signal,
-  });
   assert.equal(wwwOnly.calls.length, 4);
-  assert.equal(r2.best?.target, "http://www");
+  assert.equal(wwwOnly.r.best?.target, "http://www");
   // Stock everywhere: four requests, the apex's HTTPS stock page stays best (a placeholder).
-  const stockOnly = fakeFetch({
+  const stockOnly = await probe({
     "https://x.test/": plesk,
     "https://www.x.test/": plesk,
     "http://x.test/": plesk,
     "http://www.x.test/": plesk,
   });
-  const r3 = await probeDomain({
-    domain: "x.test",
-    dns: dns(["192.0.2.1"], ["192.0.2.1"]),
-    ...stockOnly,
-    hedgeMs: Infinity,
-    signal,
-  });
   assert.equal(stockOnly.calls.length, 4);
-  assert.equal(r3.best?.target, "https://apex");
+  assert.equal(stockOnly.r.best?.target, "https://apex");
 });
 
 Deno.test("probeDomain hedges: the HTTP lane is kept, not cancelled, when HTTPS answers with a stock page", async () => {
