@@ -201,8 +201,13 @@ export function generateWorld(options: WorldOptions): World {
     if (label === "no_dns") mail = "none";
     if (variant.dns === "mail_only" && (mail === "none" || mail === "null_mx")) mail = "google";
     const ownMail = !["none", "null_mx"].includes(mail);
+    const area = country.areaCodes?.[city] ?? "";
+    let areaDigit = 0;
     const phone = rng.chance(0.8)
-      ? country.phone.replace(/#/g, () => String(rng.int(0, 9)))
+      ? country.phone.replace(/[#%@]/g, (c) => {
+        const digit = String(rng.int(c === "%" ? 2 : 0, 9));
+        return c === "@" ? area[areaDigit++] ?? digit : digit;
+      })
       : undefined;
     const user = rng.pick(["info", "kontakt", "contact", "hello", "office"]);
     const email = rng.chance(0.6)

@@ -14,8 +14,13 @@ export interface Country {
   /** TLDs (all in the Public Suffix List) with weights. */
   tlds: [string, number][];
   cities: string[];
-  /** Phone pattern: `#` is a random digit. */
+  /**
+   * Phone pattern: `#` is a random digit, `%` one of 2–9 (where a 0 or 1 makes no valid number),
+   * `@` a digit replaced by the city's `areaCodes` (drawn all the same, so a seed's world stays).
+   */
   phone: string;
+  /** Area code per city, for `@@@` in `phone`. */
+  areaCodes?: Record<string, string>;
   /** Free-mail domains people there use. */
   freeMail: string[];
   /** Weight of the country among businesses. */
@@ -29,7 +34,17 @@ export const COUNTRIES: Country[] = [
     lang: "en",
     tlds: [["com", 8], ["net", 1], ["us", 1]],
     cities: ["Austin", "Denver", "Portland", "Columbus", "Tucson", "Raleigh", "Boise", "Omaha"],
-    phone: "+1 ###-555-0###",
+    phone: "+1 @@@-555-0###",
+    areaCodes: {
+      Austin: "512",
+      Denver: "303",
+      Portland: "503",
+      Columbus: "614",
+      Tucson: "520",
+      Raleigh: "919",
+      Boise: "208",
+      Omaha: "402",
+    },
     freeMail: ["gmail.com", "yahoo.com", "outlook.com"],
     weight: 24,
   },
@@ -56,7 +71,7 @@ export const COUNTRIES: Country[] = [
     lang: "de",
     tlds: [["at", 8], ["co.at", 2]],
     cities: ["Wien", "Graz", "Linz", "Salzburg"],
-    phone: "+43 1 ### ## ##",
+    phone: "+43 1 %## ## ##",
     freeMail: ["gmx.at", "aon.at"],
     weight: 4,
   },

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { parse } from "csv-parse/sync";
 import { getDomain } from "tldts";
+import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import { generateWorld, LABELS } from "./world.ts";
 import { SOON_HEADLINES } from "./world_pages_live.ts";
 import { VARIANTS } from "./world_variants.ts";
@@ -187,5 +188,16 @@ Deno.test("world: coming-soon headlines trip placeholder wording yet say more th
     assert.ok(all.has(h1), `${b.domain}: h1 "${h1}"`);
     assert.match(page, /<section id="services">/, b.domain);
     assert.ok(page.includes(b.name.replace(/&/g, "&amp;")), b.domain);
+  }
+});
+
+Deno.test("world: every business's phone is a valid number of its country", () => {
+  const world = generateWorld({ size: 2000, seed: 9 });
+  const phones = world.businesses.filter((b) => b.phone);
+  assert.ok(phones.length > 1000);
+  for (const b of phones) {
+    const n = parsePhoneNumberFromString(b.phone!);
+    assert.ok(n?.isValid(), `${b.country} ${b.city}: ${b.phone}`);
+    assert.equal(n?.country, b.country, b.phone);
   }
 });

@@ -8,12 +8,14 @@ import { domainToUnicode } from "node:url";
 import { definePlugin, type Item, type Rejected } from "@sluice/sdk";
 import { isNoWebsite } from "@sluice/sdk/text/no_website.ts";
 import { normalizeDomain } from "./normalize_domain.ts";
+import { type CountryCode, countryCode, phoneE164, tldCountry } from "./phone.ts";
 
 interface Config {
   field?: string;
   dedupe?: "chunk" | "none";
   privateSuffixes?: boolean;
   platformPages?: "reject" | "keep";
+  phoneCountry?: string;
 }
 
 const FALLBACKS = ["domain", "website", "url"];
@@ -50,8 +52,17 @@ export function locationOf(item: Item): string {
 }
 
 export default definePlugin<Config>({
-  process(items, { config, metrics }) {
+  process(items, { config, metrics, log }) {
     const field = config.field ?? "domain";
+    const phoneCountry = config.phoneCountry === undefined
+      ? undefined
+      : countryCode(config.phoneCountry);
+    if (config.phoneCountry !== undefined && !phoneCountry) {
+      throw new Error(
+        `normalize: with.phoneCountry is ${JSON.stringify(config.phoneCountry)}, no country ` +
+          'Sluice knows; give its ISO code ("DE", "US", "GB") or its English name',
+      );
+    }
     const dedupe = (config.dedupe ?? "chunk") === "chunk";
     const platformPages = config.platformPages ?? "reject";
     if (platformPages !== "reject" && platformPages !== "keep") {
@@ -65,6 +76,8 @@ export default definePlugin<Config>({
     const rejected: Rejected[] = [];
     const byDomain = new Map<string, Item>();
     let pages = 0;
+    let badPhones = 0;
+    let badPhone: string | undefined;
     for (const item of items) {
       if (!hasWebsiteField(item, field)) {
         // A source's own key (`line-2`, `row-7`) is no domain to try.
@@ -98,6 +111,12 @@ export default definePlugin<Config>({
         if (!hasValue(first.email) && (mail || hasValue(item.email))) {
           first.email = mail ?? item.email;
         }
+        // And a phone number it lacks.
+        if (!hasValue(first.phone) && hasValue(item.phone)) {
+          first.phone = item.phone;
+          const phone = phoneOf(first, phoneCountry);
+          if (phone && "e164" in phone) first.phone_e164 = phone.e164;
+        }
         metrics.count("normalize_duplicates");
         continue;
       }
@@ -116,14 +135,40 @@ export default definePlugin<Config>({
       if (n.platform) next.platform = n.platform;
       // An IDN as people read it (`bücher.de`), beside the ASCII form the network needs.
       if (n.domain.includes("xn--")) next.domain_unicode = domainToUnicode(n.domain);
+      const phone = phoneOf(next, phoneCountry);
+      if (phone && "e164" in phone) next.phone_e164 = phone.e164;
+      else if (phone) {
+        badPhones++;
+        badPhone ??= `${locationOf(item)}: ${phone.problem}`;
+      }
       if (dedupe) byDomain.set(n.domain, next);
       out.push(next);
+    }
+    if (badPhones) {
+      metrics.count("normalize_phones_invalid", badPhones);
+      log.info(
+        `${badPhones} phone number${badPhones === 1 ? " is" : "s are"} no valid number, so ` +
+          `phone_e164 stays empty (${badPhone}); phone keeps the value as given`,
+      );
     }
     metrics.count("normalize_rejected", rejected.length);
     metrics.count("normalize_platform_pages", pages);
     return { items: out, rejected };
   },
 });
+
+/**
+ * The E.164 form of an item's `phone`, read in the item's `country`, else its domain's country,
+ * else `fallback`; undefined when the item gives no phone (a placeholder such as `n/a` is none).
+ */
+function phoneOf(item: Item, fallback: CountryCode | undefined) {
+  const raw = item.phone;
+  if (typeof raw !== "string" && typeof raw !== "number") return undefined;
+  const text = String(raw);
+  if (!/\d/.test(text) || isNoWebsite(text)) return undefined;
+  const country = countryCode(item.country) ?? tldCountry(String(item.domain ?? "")) ?? fallback;
+  return phoneE164(text, country);
+}
 
 /** True for a field that holds something: a non-blank string or a non-empty list. */
 function hasValue(v: unknown): boolean {

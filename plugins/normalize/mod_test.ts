@@ -265,3 +265,51 @@ Deno.test("normalize: an e-mail address in the website column gives the domain a
     ["firma11.de", ["a@firma11.de"]],
   ]);
 });
+
+Deno.test("normalize adds phone_e164, read in the item's country or its domain's, else phoneCountry", async () => {
+  const result = await runPlugin({
+    dir,
+    config: { phoneCountry: "US" },
+    items: [
+      { key: "r1", row: 1, domain: "baecker.de", phone: "(030) 123-4567" },
+      { key: "r2", row: 2, domain: "acme.com", phone: "+44 20 7946 0123", country: "UK" },
+      { key: "r3", row: 3, domain: "shop.com", phone: "030 1234567", country: "Deutschland" },
+      { key: "r4", row: 4, domain: "plumb.com", phone: "415 555 0100" },
+      { key: "r5", row: 5, domain: "tiny.com", phone: "555-0100" },
+      { key: "r6", row: 6, domain: "none.com", phone: "n/a" },
+      { key: "r7", row: 7, domain: "tiny.com", phone: "+1 212 555 0100" },
+      { key: "r8", row: 8, domain: "merge.de" },
+      { key: "r9", row: 9, domain: "merge.de", phone: "030 7654321" },
+    ],
+  });
+  assert.deepEqual(result.items.map((i) => [i.key, i.phone, i.phone_e164]), [
+    ["baecker.de", "(030) 123-4567", "+49301234567"],
+    ["acme.com", "+44 20 7946 0123", "+442079460123"],
+    ["shop.com", "030 1234567", "+49301234567"],
+    ["plumb.com", "415 555 0100", "+14155550100"],
+    // Not a number; the later row of the domain keeps its own phone in `duplicates`.
+    ["tiny.com", "555-0100", undefined],
+    ["none.com", "n/a", undefined],
+    // A later row gives the phone the kept row lacks.
+    ["merge.de", "030 7654321", "+49307654321"],
+  ]);
+  assert.equal(result.metrics.normalize_phones_invalid, 1);
+  assert.ok(
+    result.logs.some((l) =>
+      l.msg.includes("1 phone number is no valid number") &&
+      l.msg.includes('row 5: "555-0100" is not a valid phone number in US')
+    ),
+    JSON.stringify(result.logs),
+  );
+});
+
+Deno.test("normalize names a phoneCountry it does not know", async () => {
+  await assert.rejects(
+    runPlugin({
+      dir,
+      config: { phoneCountry: "Atlantis" },
+      items: [{ key: "a", domain: "a.com" }],
+    }),
+    /with\.phoneCountry is "Atlantis", no country Sluice knows/,
+  );
+});
