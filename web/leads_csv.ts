@@ -37,6 +37,7 @@ export const LEADS_CSV_COLUMNS: readonly (readonly [string, string])[] = [
   ["country", "country"],
   ["same_business_as", "same_business_as"],
   ["phone", "phone"],
+  ["phone_e164", "phone_e164"],
   ["email", "email"],
   ["email_guesses_unverified", "mail.role_guesses"],
   ["website_status", "website.status"],

@@ -659,6 +659,7 @@ Deno.test("a run that found leads says how many and links them best first; its l
       "country",
       "same_business_as",
       "phone",
+      "phone_e164",
       "email",
       "email_guesses_unverified",
       "website_status",
@@ -676,7 +677,7 @@ Deno.test("a run that found leads says how many and links them best first; its l
       "registrant_email",
     ]);
     assert.deepEqual(rows.slice(1).map((r) => r[0]), shown, "same rows, same order");
-    assert.ok(rows.slice(1).every((r) => r[10] === "yes" && r[13] === "A"));
+    assert.ok(rows.slice(1).every((r) => r[11] === "yes" && r[14] === "A"));
     // Each row's same_business_as: the 11 other keys of the same business, "; "-joined.
     for (const r of rows.slice(1)) {
       const others = r[5].split("; ");
