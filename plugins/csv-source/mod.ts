@@ -19,7 +19,14 @@ import {
   looksLikeWebsite,
   prepareHeader,
 } from "./header.ts";
-import { fitRow, guessDelimiter, parseRecord, scanRecords } from "./records.ts";
+import {
+  type CsvRecord,
+  fitRow,
+  guessDelimiter,
+  looksLikeRow,
+  parseRecord,
+  scanRecords,
+} from "./records.ts";
 import { isNoWebsite } from "@sluice/sdk/text/no_website.ts";
 
 interface Config {
@@ -41,6 +48,9 @@ interface Cursor {
 
 /** A quoted field spanning more lines than this is taken for a stray quote. */
 const MAX_RECORD_LINES = 100;
+
+/** The end of a reason about quotes. */
+const QUOTE_TIP = 'field must be doubled: "say ""hi""")';
 
 /** Excel's `sep=;` first line: it names the delimiter and is not the header. */
 const SEP_LINE = /^\uFEFF?sep=(.)\s*$/i;
@@ -83,8 +93,28 @@ export default definePlugin<Config>({
       const { records, openFrom } = scanRecords(read.lines, delimiter);
       eof = read.eof && openFrom < 0;
       let used = 0;
+      let rewound = false;
       for (const rec of records) {
         const startLine = line + 1;
+        const stray = header && strayQuote(rec, delimiter, header.written.length);
+        if (stray) {
+          // The quote that opened the record was a stray one: reject its line alone and read
+          // the lines it took in again, as the rows they are.
+          line++;
+          offset = read.ends[used];
+          used++;
+          row++;
+          rejected.push({
+            key: `row-${row}`,
+            reason: `${path}:${startLine}: a quoted field opens on this line and ${stray} ` +
+              `${rec.lines - 1} line${rec.lines === 2 ? "" : "s"} later; the line is skipped ` +
+              "and the lines after it are read as rows. Check its quotes (a quote inside a " +
+              QUOTE_TIP,
+            raw: rec.text.slice(0, rec.text.indexOf("\n")),
+          });
+          rewound = true;
+          break;
+        }
         line += rec.lines;
         offset = read.ends[used + rec.lines - 1];
         used += rec.lines;
@@ -145,6 +175,11 @@ export default definePlugin<Config>({
       // Named once: lines read again in the next round (not consumed yet) are not counted here.
       const recoded = (read.recoded ?? []).filter((i) => i < used).map((i) => firstLine + i + 1);
       if (recoded.length) warnRecoded(ctx.log, path, recoded);
+      if (rewound) {
+        eof = false;
+        extra = 0;
+        continue;
+      }
       if (openFrom >= 0) {
         const open = read.lines.length - openFrom;
         if (read.eof || open > maxLines) {
@@ -165,7 +200,7 @@ export default definePlugin<Config>({
               `${path}:${startLine}: a quoted field opens on this line and does not close ${
                 read.eof ? "before the end of the file" : `within ${maxLines} lines`
               }; the line is skipped and reading goes on with the next one. Check its quotes ` +
-              '(a quote inside a field must be doubled: "say ""hi""")',
+              `(a quote inside a ${QUOTE_TIP}`,
             raw: read.lines[openFrom],
           });
           eof = read.eof && openFrom === read.lines.length - 1;
@@ -191,6 +226,19 @@ export default definePlugin<Config>({
     };
   },
 });
+
+/**
+ * Why a record's first quote was a stray one, or undefined: its quoted field, spanning lines,
+ * closes in the middle of a field, or takes in lines that are whole rows of the file.
+ */
+function strayQuote(rec: CsvRecord, delimiter: string, width: number): string | undefined {
+  if (rec.lines < 2) return undefined;
+  if (rec.strayQuote) return "closes in the middle of a field";
+  const inner = rec.text.split("\n").slice(1, -1);
+  return inner.some((l) => looksLikeRow(l, delimiter, width))
+    ? "takes in whole rows, closing"
+    : undefined;
+}
 
 /**
  * The header's width for a message: `10 (9 names, then an empty one after the delimiter at the

@@ -479,3 +479,63 @@ Deno.test("csv-source: a short row's reason counts the header as a person sees i
     await f.cleanup();
   }
 });
+
+Deno.test("csv-source: a stray quote that closes lines later does not merge the rows it took in", async () => {
+  // The opening quote of row 1 closes in row 5 (before `Ring`) or in a `12"` further down:
+  // rows 2-5 are rows of their own, not text of row 1's name.
+  for (
+    const [delimiter, closing, domain] of [
+      [",", 'Bar GmbH,"Ring 3, 2. OG",bar.de', "bar.de"],
+      [";", "Joe's 12\" Pizza;Köln;joes.de", "joes.de"],
+      // Closing before a delimiter, but the lines it took in are whole rows.
+      [",", 'Bar GmbH",Ring 3,bar.de', "bar.de"],
+    ]
+  ) {
+    const d = delimiter;
+    const body = [
+      `name${d}address${d}website`,
+      `"Foo GmbH${d}Hauptstr. 1${d}foo.nl`,
+      `Reed Dental${d}Weg 2${d}reed.com`,
+      `Hayes & Sons${d}Weg 2${d}hayes.com`,
+      closing,
+      `Last${d}Weg 9${d}last.com`,
+    ].join("\n");
+    const f = await csvFile(body + "\n");
+    try {
+      const { items, rejected } = await runPlugin({ dir, inputFile: f.path, chunkSize: 3 });
+      assert.deepEqual(
+        items.map((i) => [i.row, i.line, i.domain]),
+        [[2, 3, "reed.com"], [3, 4, "hayes.com"], [
+          4,
+          5,
+          domain,
+        ], [5, 6, "last.com"]],
+        d,
+      );
+      assert.equal(rejected.length, 1);
+      assert.equal(rejected[0].key, "row-1");
+      assert.match(
+        rejected[0].reason,
+        /in\.csv:2: a quoted field opens on this line and (closes in the middle of a field|takes in whole rows, closing) 3 lines later; the line is skipped/,
+      );
+      assert.equal(rejected[0].raw, `"Foo GmbH${d}Hauptstr. 1${d}foo.nl`);
+    } finally {
+      await f.cleanup();
+    }
+  }
+  // A quoted field on two or three lines (an address, a note) that closes before a delimiter
+  // stays one field.
+  const g = await csvFile(
+    'name,address,website\nA,"Hauptstr. 1\nHinterhaus, 2. OG\n10115 Berlin",a.de\nB,x,b.de\n',
+  );
+  try {
+    const { items, rejected } = await runPlugin({ dir, inputFile: g.path });
+    assert.deepEqual(items.map((i) => [i.address, i.domain]), [
+      ["Hauptstr. 1\nHinterhaus, 2. OG\n10115 Berlin", "a.de"],
+      ["x", "b.de"],
+    ]);
+    assert.equal(rejected.length, 0);
+  } finally {
+    await g.cleanup();
+  }
+});

@@ -2,6 +2,7 @@
  * CSV records from physical lines. A quote opens a quoted field only as the first character of a
  * field; anywhere else it is text (`Joe's 12" Pizza`), so a stray quote cannot swallow the lines
  * after it. A quoted field may span lines; a record ends at the end of a line outside quotes.
+ * A field that spans lines and closes in the middle of a field marks its record `strayQuote`.
  * @module
  */
 import { parse } from "csv-parse/sync";
@@ -10,6 +11,12 @@ import { parse } from "csv-parse/sync";
 export interface CsvRecord {
   text: string;
   lines: number;
+  /**
+   * True when a quoted field that spans lines closes in the middle of a field (`…Bar GmbH,"Ring`
+   * closes at the quote before `Ring`): the quote that opened it was a stray one, and the lines
+   * taken in are rows of their own.
+   */
+  strayQuote?: true;
 }
 
 /** Records found in some lines, and where an unclosed record at their end begins. */
@@ -19,16 +26,27 @@ export interface ScannedRecords {
   openFrom: number;
 }
 
-/** True when a line outside quotes ends inside a quoted field (continuing `open` state). */
-function endsInQuotes(line: string, delimiter: string, open: boolean): boolean {
+/**
+ * Whether a line ends inside a quoted field (continuing `open` state), and whether a quoted field
+ * carried over from an earlier line closes here with text right after its quote (not a
+ * delimiter, blank or the line end): then that field's opening quote was a stray one.
+ */
+function scanLine(line: string, delimiter: string, open: boolean): { open: boolean; bad: boolean } {
   let inQuotes = open;
   let atFieldStart = !open;
+  let carried = open;
+  let bad = false;
   for (let i = 0; i < line.length; i++) {
     const c = line[i];
     if (inQuotes) {
       if (c !== '"') continue;
       if (line[i + 1] === '"') i++;
-      else inQuotes = false;
+      else {
+        inQuotes = false;
+        const next = line.slice(i + 1).trimStart()[0];
+        if (carried && next !== undefined && next !== delimiter) bad = true;
+        carried = false;
+      }
     } else if (c === delimiter) {
       atFieldStart = true;
       continue;
@@ -37,7 +55,7 @@ function endsInQuotes(line: string, delimiter: string, open: boolean): boolean {
     }
     atFieldStart = false;
   }
-  return inQuotes;
+  return { open: inQuotes, bad };
 }
 
 /** Joins physical lines into records; see the module doc. */
@@ -45,19 +63,38 @@ export function scanRecords(lines: string[], delimiter: string): ScannedRecords 
   const records: CsvRecord[] = [];
   let start = -1;
   let open = false;
+  let stray = false;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     if (!open && !line.includes('"')) {
       records.push({ text: line, lines: 1 });
       continue;
     }
-    if (!open) start = i;
-    open = endsInQuotes(line.replace(/^\uFEFF/, ""), delimiter, open);
     if (!open) {
-      records.push({ text: lines.slice(start, i + 1).join("\n"), lines: i + 1 - start });
+      start = i;
+      stray = false;
+    }
+    const scanned = scanLine(line.replace(/^\uFEFF/, ""), delimiter, open);
+    open = scanned.open;
+    stray ||= scanned.bad;
+    if (!open) {
+      const record: CsvRecord = {
+        text: lines.slice(start, i + 1).join("\n"),
+        lines: i + 1 - start,
+      };
+      if (stray) record.strayQuote = true;
+      records.push(record);
     }
   }
   return { records, openFrom: open ? start : -1 };
+}
+
+/**
+ * True when a line a quoted field took in holds at least `width - 1` delimiters: a whole row of
+ * a `width`-column file, not text of one field (an address or note on two lines holds few).
+ */
+export function looksLikeRow(line: string, delimiter: string, width: number): boolean {
+  return width > 2 && line.split(delimiter).length >= width;
 }
 
 /** The delimiter a header line uses most of `,`, `;`, tab and `|` (default `,`). */

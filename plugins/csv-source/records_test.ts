@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { fitRow, guessDelimiter, parseRecord, scanRecords } from "./records.ts";
+import { fitRow, guessDelimiter, looksLikeRow, parseRecord, scanRecords } from "./records.ts";
 
 Deno.test("scanRecords: a quote inside an unquoted field is text and ends nothing", () => {
   const lines = ["Joe's 12\" Pizza,Austin,joes.com", "Next,Berlin,next.de"];
@@ -42,4 +42,18 @@ Deno.test("fitRow drops empty cells past the header and fills unnamed columns, n
   assert.deepEqual(fitRow(["A", "a.com"], header), ["A", "a.com", ""]);
   assert.equal(fitRow(["A", "a.com", "", "x"], header), undefined, "x would be lost");
   assert.equal(fitRow(["a.com"], header), undefined, "which column is missing is unknown");
+});
+
+Deno.test("scanRecords marks a field spanning lines that closes in the middle of a field", () => {
+  const lines = ['"Foo,1,foo.nl', "Reed,2,reed.com", 'Bar,"Ring 3, 2. OG",bar.de', "C,3,c.de"];
+  const { records } = scanRecords(lines, ",");
+  assert.deepEqual(records.map((r) => [r.lines, r.strayQuote]), [[3, true], [1, undefined]]);
+  // Closing before a delimiter, a blank or the line end is a proper close.
+  assert.equal(scanRecords(['"a', 'b" ,c'], ",").records[0].strayQuote, undefined);
+  assert.equal(scanRecords(['x,"a', 'b"'], ",").records[0].strayQuote, undefined);
+  // On one line a quote followed by text is left to the parser (relaxed quotes).
+  assert.equal(scanRecords(['"a" b,c'], ",").records[0].strayQuote, undefined);
+  assert.ok(looksLikeRow("Reed,Weg 2,reed.com", ",", 3));
+  assert.ok(!looksLikeRow("Hinterhaus, 2. OG", ",", 3));
+  assert.ok(!looksLikeRow("a,b", ",", 2), "a 2-column file's lines tell nothing");
 });
