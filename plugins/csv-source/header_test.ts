@@ -50,7 +50,7 @@ Deno.test("prepareHeader: a repeated website column is tried too; no names that 
     "Notes",
   ]);
   assert.deepEqual(h.fields, [
-    "Account Name",
+    "name",
     "website",
     "website_2",
     "phone",
@@ -91,4 +91,59 @@ Deno.test("a first line holding a website and no column name is data: a list wit
   // A known column name means it is a header, whatever else it holds.
   assert.equal(headerlessHeader(["Name", "acme.de"]), undefined);
   assert.equal(headerlessHeader(["Firma", "Ort", "Internetadresse"]), undefined);
+});
+
+Deno.test("prepareHeader: French, Spanish, Dutch, Portuguese, Italian and CRM exports' column names", () => {
+  const cases: [string[], string[]][] = [
+    [["Nom", "Ville", "Téléphone", "Courriel", "Site web", "Pays"], [
+      "name",
+      "city",
+      "phone",
+      "email",
+      "website",
+      "country",
+    ]],
+    [["Empresa", "Ciudad", "Teléfono", "Correo electrónico", "Sitio web"], [
+      "name",
+      "city",
+      "phone",
+      "email",
+      "website",
+    ]],
+    [["Bedrijfsnaam", "Plaats", "Telefoonnummer", "E-mailadres", "Website"], [
+      "name",
+      "city",
+      "phone",
+      "email",
+      "website",
+    ]],
+    [["Nome da empresa", "Cidade", "Telefone", "E-mail", "Site"], [
+      "name",
+      "city",
+      "phone",
+      "email",
+      "site",
+    ]],
+    [["Ragione sociale", "Città", "Telefono", "Sito web"], ["name", "city", "phone", "website"]],
+    // Salesforce and HubSpot exports.
+    [["Account Name", "Billing City", "Billing Country", "Website", "Phone"], [
+      "name",
+      "city",
+      "country",
+      "website",
+      "phone",
+    ]],
+    [["Record ID", "Company name", "Company Domain Name", "City"], [
+      "Record ID",
+      "name",
+      "domain",
+      "city",
+    ]],
+    [["Site internet", "Raison sociale", "Code postal"], ["website", "name", "postcode"]],
+  ];
+  for (const [cells, fields] of cases) {
+    const h = prepareHeader(cells);
+    assert.deepEqual(h.fields, fields, cells.join(","));
+    assert.ok(h.domainColumns.length > 0, cells.join(","));
+  }
 });

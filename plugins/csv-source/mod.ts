@@ -131,6 +131,13 @@ export default definePlugin<Config>({
               }`,
             );
           }
+          if (!header.headerless && !header.fields.includes("name")) {
+            ctx.log.warn(
+              `${path}: no column holds the business's name (the header has ` +
+                `${list(header.written)}): the lead list will have no names and search-verify ` +
+                'skips every row; call that column "name" or "company"',
+            );
+          }
           if (!header.headerless) continue;
           ctx.log.info(
             `${path}: the first line holds data (${

@@ -398,7 +398,7 @@ Deno.test("csv-source reads the website from a repeated Website column when the 
   );
   try {
     const { items, rejected } = await runPlugin({ dir, inputFile: f.path });
-    assert.deepEqual(items.map((i) => [i["Account Name"], i.domain, i.input_score, i.input_key]), [
+    assert.deepEqual(items.map((i) => [i.name, i.domain, i.input_score, i.input_key]), [
       ["Epsilon GmbH", "epsilon.de", "85", "abc"],
       ["Eta Ltd", "eta.co.uk", "60", "ghi"],
       ["Theta", "theta.com", "10", "x"],
@@ -536,6 +536,28 @@ Deno.test("csv-source: a stray quote that closes lines later does not merge the 
     ]);
     assert.equal(rejected.length, 0);
   } finally {
+    await g.cleanup();
+  }
+});
+
+Deno.test("csv-source warns when no column holds the business's name, not for a bare domain list", async () => {
+  const f = await csvFile("Raison,Site Internet,Tel\nFoo,foo.fr,01\n");
+  const g = await csvFile("foo.fr\nbar.de\n");
+  try {
+    const named = (logs: { level: string; msg: string }[]) =>
+      logs.filter((l) => l.level === "warn" && /no column holds the business's name/.test(l.msg));
+    const { items, logs } = await runPlugin({ dir, inputFile: f.path });
+    assert.equal(items[0].domain, "foo.fr");
+    assert.equal(named(logs).length, 1, JSON.stringify(logs));
+    assert.match(
+      named(logs)[0].msg,
+      /"Raison", "Site Internet", "Tel"\): the lead list will have no names/,
+    );
+    const bare = await runPlugin({ dir, inputFile: g.path });
+    assert.equal(bare.items.length, 2);
+    assert.equal(named(bare.logs).length, 0);
+  } finally {
+    await f.cleanup();
     await g.cleanup();
   }
 });
