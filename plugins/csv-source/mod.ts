@@ -73,7 +73,9 @@ export default definePlugin<Config>({
         );
       }
     }
-    let header: Header | undefined = cells ? headerOf(cells, ctx.config, path) : undefined;
+    let header: Header | undefined = cells
+      ? headerOf(cells, ctx.config, path, delimiter ?? ",")
+      : undefined;
     let eof = false;
     // Read a little more than `limit` lines: multi-line records and the header need room.
     let extra = 0;
@@ -118,12 +120,13 @@ export default definePlugin<Config>({
         line += rec.lines;
         offset = read.ends[used + rec.lines - 1];
         used += rec.lines;
-        if (rec.text.trim() === "") continue;
+        // A blank line, or one of delimiters only (`,,,,`: Excel's formatted empty rows).
+        if (rec.text.trim() === "" || emptyCells(rec.text, delimiter)) continue;
         const ref = `${path}:${startLine}`;
         if (!header) {
           if (SEP_LINE.test(rec.text)) continue;
           cells = parseRecord(rec.text, delimiter);
-          header = headerOf(cells, ctx.config, ref);
+          header = headerOf(cells, ctx.config, ref, delimiter);
           if (header.renamed.length) {
             ctx.log.info(
               `${path}: columns read as ${
@@ -234,6 +237,19 @@ export default definePlugin<Config>({
   },
 });
 
+/** A delimiter as a message names it. */
+function delimiterName(d: string): string {
+  return d === "\t" ? "tabs" : `"${d}"`;
+}
+
+/** True for a line of delimiters, blanks and empty quoted cells only (`,,,`, `;"";;`). */
+function emptyCells(text: string, delimiter: string): boolean {
+  for (const c of text) {
+    if (c !== delimiter && c !== '"' && c.trim() !== "") return false;
+  }
+  return true;
+}
+
 /**
  * Why a record's first quote was a stray one, or undefined: its quoted field, spanning lines,
  * closes in the middle of a field, or takes in lines that are whole rows of the file.
@@ -283,10 +299,14 @@ function warnRecoded(log: { warn(msg: string): void }, path: string, at: number[
   );
 }
 
-/** The delimiter a `sep=` first line names, else the one the first non-blank line uses most. */
+/**
+ * The delimiter a `sep=` first line names, else the one that fits the first non-blank line (the
+ * header) and the lines after it best (`guessDelimiter`).
+ */
 function delimiterOf(lines: string[]): string {
-  const first = (lines.find((l) => l.trim() !== "") ?? "").replace(/^\uFEFF/, "");
-  return SEP_LINE.exec(first)?.[1] ?? guessDelimiter(first);
+  const at = lines.findIndex((l) => l.trim() !== "");
+  const first = (lines[at] ?? "").replace(/^\uFEFF/, "");
+  return SEP_LINE.exec(first)?.[1] ?? guessDelimiter(first, lines.slice(at + 1));
 }
 
 /** Why a row has no domain: its website columns, and the placeholders they hold if any. */
@@ -312,7 +332,7 @@ function noDomain(header: Header, values: string[]): string {
  * The prepared header; throws when no column can hold the website and rows need one. `ref` is
  * where the header is (`file:line`), for messages.
  */
-function headerOf(cells: string[], config: Config, ref: string): Header {
+function headerOf(cells: string[], config: Config, ref: string, delimiter: string): Header {
   if (/^\s*[{[]/.test(cells[0] ?? "")) {
     throw new InputError(
       `${ref}: the file holds JSON, not CSV (its first line starts with "${
@@ -342,7 +362,10 @@ function headerOf(cells: string[], config: Config, ref: string): Header {
     throw new InputError(
       `${ref}: no website column: the header has ${list(header.written)}; name the column ` +
         `that holds the website or domain as one of: ${DOMAIN_COLUMNS.join(", ")} (any case), ` +
-        `or set with.domainColumn in the pipeline${title}`,
+        `or set with.domainColumn in the pipeline${title}; the columns were split on ` +
+        `${delimiterName(delimiter)}${
+          config.delimiter ? "" : " (guessed)"
+        }: if the file uses another delimiter, set with.delimiter`,
     );
   }
   return header;

@@ -561,3 +561,33 @@ Deno.test("csv-source warns when no column holds the business's name, not for a 
     await g.cleanup();
   }
 });
+
+Deno.test("csv-source: rows of delimiters only are skipped like blank lines; the data picks the delimiter", async () => {
+  const f = await csvFile(
+    "Name;Anschrift (Straße, Nr., PLZ, Ort);Website\n" +
+      "Foo;Hauptstr. 1, 50667 Köln;foo.de\n" +
+      ";;\n" +
+      '"";;""\n' +
+      "Bar;Ring 2;bar.de\n",
+  );
+  const g = await csvFile("Name|Notes, more|Homepage\nFoo|x|foo.de\n");
+  try {
+    const { items, rejected } = await runPlugin({ dir, inputFile: f.path });
+    assert.deepEqual(
+      items.map((i) => [i.name, i["Anschrift (Straße, Nr., PLZ, Ort)"], i.domain, i.line]),
+      [
+        ["Foo", "Hauptstr. 1, 50667 Köln", "foo.de", 2],
+        ["Bar", "Ring 2", "bar.de", 5],
+      ],
+    );
+    assert.equal(rejected.length, 0, JSON.stringify(rejected));
+    // A header without a website column names the delimiter it was split on.
+    await assert.rejects(
+      runPlugin({ dir, inputFile: g.path, config: { delimiter: "," } }),
+      /no website column: .*the columns were split on ",": if the file uses another delimiter, set with\.delimiter/,
+    );
+  } finally {
+    await f.cleanup();
+    await g.cleanup();
+  }
+});

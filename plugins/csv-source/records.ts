@@ -97,11 +97,49 @@ export function looksLikeRow(line: string, delimiter: string, width: number): bo
   return width > 2 && line.split(delimiter).length >= width;
 }
 
-/** The delimiter a header line uses most of `,`, `;`, tab and `|` (default `,`). */
-export function guessDelimiter(header: string): string {
-  const counts = [",", ";", "\t", "|"].map((d) => [d, header.split(d).length] as const);
-  counts.sort((a, b) => b[1] - a[1]);
-  return counts[0][1] > 1 ? counts[0][0] : ",";
+const CANDIDATES = [",", ";", "\t", "|"];
+
+/** How many fields a line splits into on `delimiter`, delimiters inside quoted fields not counted. */
+function fieldCount(line: string, delimiter: string): number {
+  let n = 1;
+  let inQuotes = false;
+  let atFieldStart = true;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (inQuotes) {
+      if (c === '"') {
+        if (line[i + 1] === '"') i++;
+        else inQuotes = false;
+      }
+      continue;
+    }
+    if (c === delimiter) {
+      n++;
+      atFieldStart = true;
+      continue;
+    }
+    if (c === '"' && atFieldStart) inQuotes = true;
+    atFieldStart = false;
+  }
+  return n;
+}
+
+/**
+ * The delimiter of a file from its header line and the lines after it: of `,`, `;`, tab and `|`,
+ * the one that splits the header into more than one field and most data lines into as many
+ * fields as the header (`Name;Anschrift (Straße, Nr., PLZ, Ort);Website` is `;`-separated: its
+ * rows have 3 fields on `;`, not 4 on `,`); ties go to the one the header uses most. Without data
+ * lines, the one the header uses most. Default `,`.
+ */
+export function guessDelimiter(header: string, rows: string[] = []): string {
+  const data = rows.filter((l) => l.trim() !== "").slice(0, 20);
+  const scored = CANDIDATES.map((d) => {
+    const width = fieldCount(header, d);
+    const fits = data.filter((l) => fieldCount(l, d) === width).length;
+    return { d, width, fits };
+  }).filter((c) => c.width > 1);
+  scored.sort((a, b) => b.fits - a.fits || b.width - a.width);
+  return scored[0]?.d ?? ",";
 }
 
 /** The fields of one record; throws (with csv-parse's message) on a malformed quoted field. */

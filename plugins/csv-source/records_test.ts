@@ -57,3 +57,16 @@ Deno.test("scanRecords marks a field spanning lines that closes in the middle of
   assert.ok(!looksLikeRow("Hinterhaus, 2. OG", ",", 3));
   assert.ok(!looksLikeRow("a,b", ",", 2), "a 2-column file's lines tell nothing");
 });
+
+Deno.test("guessDelimiter: the data lines decide when the header holds several candidates", () => {
+  const header = "Name;Anschrift (Straße, Nr., PLZ, Ort);Website";
+  assert.equal(guessDelimiter(header), ",", "the header alone has more commas");
+  assert.equal(
+    guessDelimiter(header, ["Foo;Hauptstr. 1, 50667 Köln;foo.de", "Bar;Ring 2;bar.de"]),
+    ";",
+  );
+  // Quoted delimiters do not count: a comma file whose cells hold semicolons.
+  assert.equal(guessDelimiter("name,note,domain", ['A,"x; y; z",a.com', 'B,"p; q",b.com']), ",");
+  assert.equal(guessDelimiter("name\tcity\tdomain", ["A\tB\ta.com"]), "\t");
+  assert.equal(guessDelimiter("domain", ["a.com"]), ",");
+});
