@@ -55,16 +55,50 @@ export function looksBinary(head: Uint8Array): boolean {
   return false;
 }
 
+/** A charset name TextDecoder knows, lower case; undefined for one it does not. */
+function knownCharset(name: string): string | undefined {
+  try {
+    new TextDecoder(name);
+    return name.toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The `charset` parameter of a Content-Type header when TextDecoder knows it, else undefined. */
+export function declaredCharset(contentTypeHeader: string): string | undefined {
+  const m = /charset\s*=\s*"?([\w.:-]+)/i.exec(contentTypeHeader);
+  return m ? knownCharset(m[1]) : undefined;
+}
+
 /** The `charset` parameter of a Content-Type header when TextDecoder knows it, else utf-8. */
 export function charsetOf(contentTypeHeader: string): string {
-  const m = /charset\s*=\s*"?([\w.:-]+)/i.exec(contentTypeHeader);
-  if (!m) return "utf-8";
-  try {
-    new TextDecoder(m[1]);
-    return m[1].toLowerCase();
-  } catch {
-    return "utf-8";
+  return declaredCharset(contentTypeHeader) ?? "utf-8";
+}
+
+/** Bytes of a page's start a browser scans for a `<meta>` charset (HTML's prescan). */
+export const CHARSET_SCAN_BYTES = 1024;
+
+/**
+ * The charset a page's first bytes declare, as a browser finds it when the header names none: a
+ * byte order mark, `<meta charset="windows-1251">` or
+ * `<meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS">`; undefined when
+ * they declare none (or one TextDecoder does not know).
+ */
+export function sniffCharset(head: Uint8Array): string | undefined {
+  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) return "utf-8";
+  if (head[0] === 0xfe && head[1] === 0xff) return "utf-16be";
+  if (head[0] === 0xff && head[1] === 0xfe) return "utf-16le";
+  // Charset names and the markup around them are ASCII in every encoding a page may declare.
+  const text = new TextDecoder("latin1").decode(head.subarray(0, CHARSET_SCAN_BYTES));
+  for (const tag of text.matchAll(/<meta\b[^>]*>/gi)) {
+    const m = /\bcharset\s*=\s*["']?\s*([\w.:-]+)/i.exec(tag[0]);
+    if (!m) continue;
+    const name = knownCharset(m[1]);
+    // A page that says UTF-16 in ASCII bytes is not UTF-16 (HTML: take it as UTF-8).
+    if (name) return name.startsWith("utf-16") ? "utf-8" : name;
   }
+  return undefined;
 }
 
 /** Feeds body chunks in with `write`, then `end()` gives the {@linkcode BodySummary}. */
@@ -73,8 +107,11 @@ export class BodyDigest {
   #hashLeft: number;
   #htmlLeft: number;
   #parseLeft: number;
-  #htmlDecoder: TextDecoder;
-  #parseDecoder: TextDecoder;
+  #htmlDecoder!: TextDecoder;
+  #parseDecoder!: TextDecoder;
+  /** Chunks held until the page's first bytes tell its charset (none in the header). */
+  #pending: Uint8Array[] | undefined;
+  #pendingBytes = 0;
   #html = "";
   #bytes = 0;
   #binary: boolean | undefined;
@@ -90,9 +127,9 @@ export class BodyDigest {
     this.#parseLeft = options.parseBytes ?? 262144;
     const type = contentType.split(";")[0].trim().toLowerCase();
     if (isBinaryContentType(type)) this.#binary = true;
-    const charset = charsetOf(contentType);
-    this.#htmlDecoder = new TextDecoder(charset);
-    this.#parseDecoder = new TextDecoder(charset);
+    const charset = declaredCharset(contentType);
+    if (charset) this.#decoders(charset);
+    else this.#pending = [];
     this.#extractor = new HtmlTextExtractor({ maxText: options.maxText });
   }
 
@@ -111,6 +148,34 @@ export class BodyDigest {
       this.#hashLeft -= part.length;
     }
     if (this.#binary) return;
+    if (this.#pending) {
+      this.#pending.push(chunk);
+      this.#pendingBytes += chunk.length;
+      if (this.#pendingBytes >= CHARSET_SCAN_BYTES) this.#sniff();
+      return;
+    }
+    this.#decode(chunk);
+  }
+
+  #decoders(charset: string): void {
+    this.#htmlDecoder = new TextDecoder(charset);
+    this.#parseDecoder = new TextDecoder(charset);
+  }
+
+  /** Takes the charset from the held first bytes (else UTF-8) and decodes them. */
+  #sniff(): void {
+    const held = this.#pending ?? [];
+    this.#pending = undefined;
+    const head = held.length === 1 ? held[0] : new Uint8Array(this.#pendingBytes);
+    if (held.length > 1) {
+      let at = 0;
+      for (const c of held) (head.set(c, at), at += c.length);
+    }
+    this.#decoders(sniffCharset(head) ?? "utf-8");
+    this.#decode(head);
+  }
+
+  #decode(chunk: Uint8Array): void {
     if (this.#htmlLeft > 0) {
       const part = chunk.length > this.#htmlLeft ? chunk.subarray(0, this.#htmlLeft) : chunk;
       this.#html += this.#htmlDecoder.decode(part, { stream: true });
@@ -126,6 +191,7 @@ export class BodyDigest {
   /** Finishes and summarizes. */
   end(): BodySummary {
     const binary = this.#binary ?? false;
+    if (this.#pending) this.#sniff();
     const { title, text } = binary ? { title: "", text: "" } : this.#extractor.end();
     return {
       bodyHash: `sha256:${this.#hash.digest("hex")}`,
