@@ -23,6 +23,7 @@ import {
   SAME_BUSINESS_COLUMN,
   SameBusinessIndex,
 } from "../sdk/sink/same_business.ts";
+import { ALSO_LISTED_COLUMN, alsoListedOf } from "../sdk/sink/also_listed.ts";
 
 /**
  * Columns of the sheet: header and the item field it shows. The same as the flagship pipeline's
@@ -36,6 +37,7 @@ export const LEADS_CSV_COLUMNS: readonly (readonly [string, string])[] = [
   ["city", "city"],
   ["country", "country"],
   ["same_business_as", "same_business_as"],
+  ["also_listed_as", "also_listed_as"],
   ["phone", "phone"],
   ["phone_e164", "phone_e164"],
   ["email", "email"],
@@ -75,6 +77,7 @@ function reasonsLine(item: Item): string {
 export function leadsCsvRow(item: Item, sameBusinessAs: string[] = []): string[] {
   return LEADS_CSV_COLUMNS.map(([header, path]) => {
     if (header === SAME_BUSINESS_COLUMN) return sameBusinessAs.join("; ");
+    if (header === ALSO_LISTED_COLUMN) return alsoListedOf(item).join("; ");
     let v = fieldValue(item, path);
     if (header === "domain" && (v === undefined || v === "")) v = item.key;
     if (header === "score_reasons" && (v === undefined || v === "")) return reasonsLine(item);

@@ -32,6 +32,18 @@ Deno.test("a sales sheet row: readable dates, yes/no, score reasons on one line"
   assert.equal(row.domain_registered, "2023-05-24");
   assert.equal(row.domain_expires, "2027-01-02");
   assert.equal(row.email, "");
+  assert.equal(row.also_listed_as, "");
+  // Rows normalize merged into the item that add something (another branch) are named.
+  const merged = {
+    ...item,
+    city: "Berlin",
+    duplicates: [
+      { name: "Bäcker Müller", city: "Potsdam", phone: "+49 331 1" },
+      { name: "Bäcker Müller", city: "Berlin" },
+    ],
+  } as unknown as Item;
+  const at = LEADS_CSV_COLUMNS.findIndex(([h]) => h === "also_listed_as");
+  assert.equal(leadsCsvRow(merged)[at], "Bäcker Müller, Potsdam, +49 331 1");
   // An item without a domain field shows its key, as the table does.
   assert.equal(leadsCsvRow({ key: "k1" } as Item)[0], "k1");
 });

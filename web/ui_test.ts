@@ -658,6 +658,7 @@ Deno.test("a run that found leads says how many and links them best first; its l
       "city",
       "country",
       "same_business_as",
+      "also_listed_as",
       "phone",
       "phone_e164",
       "email",
@@ -677,7 +678,7 @@ Deno.test("a run that found leads says how many and links them best first; its l
       "registrant_email",
     ]);
     assert.deepEqual(rows.slice(1).map((r) => r[0]), shown, "same rows, same order");
-    assert.ok(rows.slice(1).every((r) => r[11] === "yes" && r[14] === "A"));
+    assert.ok(rows.slice(1).every((r) => r[12] === "yes" && r[15] === "A"));
     // Each row's same_business_as: the 11 other keys of the same business, "; "-joined.
     for (const r of rows.slice(1)) {
       const others = r[5].split("; ");

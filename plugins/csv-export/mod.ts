@@ -22,6 +22,7 @@ import { finalizeParts, resolveOutputPath, writePart } from "@sluice/sdk/sink/pa
 import { parseSort, type SortKey, type SortSpec, sortValues } from "@sluice/sdk/sink/sort_rows.ts";
 import { keyedLine, keyedRows, rowsNote } from "@sluice/sdk/sink/keyed_rows.ts";
 import { businessIdentity, rowDomain } from "@sluice/sdk/sink/same_business.ts";
+import { alsoListedLogLine, isAlsoListedColumn, listingsOf } from "@sluice/sdk/sink/also_listed.ts";
 import { csvText } from "./csv_text.ts";
 
 interface Config {
@@ -42,6 +43,8 @@ interface State {
   sort: SortKey[];
   /** Index of the `same_business_as` column, filled at the end of the run (-1: none). */
   sameBusiness: number;
+  /** Index of the `also_listed_as` column, filled at the end of the run (-1: none). */
+  alsoListed: number;
   /** Logs a column or sort path no item has while a close name is there (a typo), once. */
   watch: FieldPathWatch;
 }
@@ -83,6 +86,7 @@ export default definePlugin<Config, State>({
       columns,
       sort,
       sameBusiness: columns.findIndex(isSameBusinessColumn),
+      alsoListed: columns.findIndex(isAlsoListedColumn),
       watch: watchColumns("csv-export", columns, sort),
     };
   },
@@ -93,9 +97,10 @@ export default definePlugin<Config, State>({
     const rows = chosen.map((i) => state.columns.map((c) => cellText(columnValue(i, c))));
     const delimiter = config.delimiter ?? ",";
     const escape = config.escapeFormulas ?? true;
-    // Keyed rows are weighed at the end: for one row per key, for the order, for the column
-    // naming the other domains of a business.
-    const keyed = (config.unique ?? true) || state.sort.length > 0 || state.sameBusiness >= 0;
+    // Keyed rows are weighed at the end: for one row per key, for the order, for the columns
+    // naming the other domains of a business and the other rows of a domain.
+    const filled = state.sameBusiness >= 0 || state.alsoListed >= 0;
+    const keyed = (config.unique ?? true) || state.sort.length > 0 || filled;
     await writePart(
       state.file,
       chunk,
@@ -103,10 +108,11 @@ export default definePlugin<Config, State>({
         ? rows.map((r, i) =>
           keyedLine(
             chosen[i].key,
-            // With the same-business column the row is written at the end, from its cells.
-            state.sameBusiness >= 0 ? r : csvText([r], { delimiter, escapeFormulas: escape }),
+            // With a column filled at the end the row is written then, from its cells.
+            filled ? r : csvText([r], { delimiter, escapeFormulas: escape }),
             state.sort.length > 0 ? sortValues(chosen[i], state.sort) : undefined,
             { identity: businessIdentity(chosen[i]), domain: rowDomain(chosen[i]) },
+            state.alsoListed >= 0 ? listingsOf(chosen[i]) : undefined,
           )
         ).join("")
         : csvText(rows, { delimiter, escapeFormulas: escape }),
@@ -123,12 +129,15 @@ export default definePlugin<Config, State>({
     const delimiter = config.delimiter ?? ",";
     const escapeFormulas = config.escapeFormulas ?? true;
     const at = state.sameBusiness;
-    const keyed = unique || state.sort.length > 0 || state.sameBusiness >= 0
+    const also = state.alsoListed;
+    const filled = at >= 0 || also >= 0;
+    const keyed = unique || state.sort.length > 0 || filled
       ? keyedRows(unique, state.sort, {
-        render: (text, others) => {
+        render: (text, others, listed) => {
           if (typeof text === "string") return text;
           const cells = [...text];
           if (at >= 0) cells[at] = others.join("; ");
+          if (also >= 0) cells[also] = listed.join("; ");
           return csvText([cells], { delimiter, escapeFormulas });
         },
       })
@@ -136,8 +145,9 @@ export default definePlugin<Config, State>({
     const r = await finalizeParts(state.file, {
       header,
       bom: config.bom ?? false,
-      // Rows name the other domains of their business: all rows are weighed before any is written.
-      prepass: at >= 0 ? keyed?.prepass : undefined,
+      // Rows name the other domains of their business or the other rows of their domain: all
+      // rows are weighed before any is written.
+      prepass: filled ? keyed?.prepass : undefined,
       mapPart: keyed?.mapPart,
       after: keyed?.after,
       run: run.id,
@@ -149,6 +159,8 @@ export default definePlugin<Config, State>({
       );
       const same = keyed?.sameBusiness.logLine("csv-export", at >= 0);
       if (same) log.info(same);
+      const listed = keyed && also >= 0 ? alsoListedLogLine("csv-export", keyed.alsoListed) : "";
+      if (listed) log.info(listed);
     }
     return { files: [state.file] }; // the run offers it for download
   },

@@ -377,3 +377,50 @@ Deno.test("csv-export: the same business under two domains (chunks apart) names 
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("csv-export: also_listed_as names the other rows of a domain, merged in a chunk or chunks apart", async () => {
+  const dataDir = await Deno.makeTempDir();
+  const lead = (domain: string, name: string, city: string, phone = "", extra = {}) => ({
+    key: domain,
+    domain,
+    name,
+    city,
+    phone,
+    lead: true,
+    ...extra,
+  });
+  const list = [
+    // normalize merged the Portland branch and an exact repeat into the Raleigh row.
+    lead("reed-dental.com", "Reed Dental Care", "Raleigh", "+1 919-555-0101", {
+      duplicates: [
+        { key: "row-7", name: "Reed Dental Care", city: "Portland", phone: "+1 503-555-0144" },
+        { key: "row-9", name: "Reed Dental Care", city: "Raleigh" },
+      ],
+    }),
+    lead("solo.de", "Solo", "Berlin"),
+    // The same domain in a later chunk: a third branch, left out as a row, named in the first.
+    lead("reed-dental.com", "Reed Dental Care", "Tucson", "+1 520-555-0177"),
+  ];
+  try {
+    const { logs } = await runPlugin({
+      dir,
+      dataDir,
+      chunkSize: 2,
+      config: { columns: ["domain", "city", "also_listed_as"] },
+      items: list,
+    });
+    const text = await Deno.readTextFile(join(dataDir, "runs", "test-run", "leads.csv"));
+    assert.equal(
+      text,
+      "domain,city,also_listed_as\r\n" +
+        'reed-dental.com,Raleigh,"Reed Dental Care, Portland, +1 503-555-0144; Reed Dental Care, ' +
+        'Tucson, +1 520-555-0177"\r\n' +
+        "solo.de,Berlin,\r\n",
+    );
+    const said = logs.map((l) => String(l.msg)).find((m) => m.includes("also_listed_as"));
+    assert.match(said ?? "", /1 domain\(s\) are listed by more than one business or branch/);
+    assert.equal(logs.filter((l) => l.level === "warn").length, 0, "the column is not a typo");
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

@@ -3,7 +3,8 @@
  * columns, one part file per chunk (overwritten on retry), concatenated into the final file
  * atomically in `finish`, one line per item key unless `unique: false`; the column
  * `same_business_as` lists the other domains of a business listed under several (same name and
- * city). Items pass through unchanged.
+ * city), `also_listed_as` the other rows listed under an item's domain. Items pass through
+ * unchanged.
  * @module
  */
 import { definePlugin } from "@sluice/sdk";
@@ -20,6 +21,7 @@ import type { FieldPathWatch } from "@sluice/sdk/text/field_hints.ts";
 import { finalizeParts, resolveOutputPath, writePart } from "@sluice/sdk/sink/part_files.ts";
 import { keyedLine, keyedRows, rowsNote } from "@sluice/sdk/sink/keyed_rows.ts";
 import { businessIdentity, rowDomain } from "@sluice/sdk/sink/same_business.ts";
+import { alsoListedLogLine, isAlsoListedColumn, listingsOf } from "@sluice/sdk/sink/also_listed.ts";
 
 interface Config {
   path?: string;
@@ -34,6 +36,8 @@ interface State {
   columns?: Column[];
   /** Header of the `same_business_as` column, filled at the end of the run. */
   sameBusiness?: string;
+  /** Header of the `also_listed_as` column, filled at the end of the run. */
+  alsoListed?: string;
   /** Logs a column path no item has while a close name is there (a typo), once. */
   watch?: FieldPathWatch;
 }
@@ -50,6 +54,7 @@ export default definePlugin<Config, State>({
       }),
       columns,
       sameBusiness: columns?.find(isSameBusinessColumn)?.header,
+      alsoListed: columns?.find(isAlsoListedColumn)?.header,
       watch: columns && watchColumns("jsonl-export", columns),
     };
   },
@@ -60,13 +65,16 @@ export default definePlugin<Config, State>({
     await writePart(
       state.file,
       chunk,
-      (config.unique ?? true) || state.sameBusiness !== undefined
+      (config.unique ?? true) || filled(state)
         // An item without a key (a plugin dropped it) is written as it is, never merged.
         ? lines.map((l, i) =>
-          chosen[i].key == null ? l + "\n" : keyedLine(String(chosen[i].key), l, undefined, {
-            identity: businessIdentity(chosen[i]),
-            domain: rowDomain(chosen[i]),
-          })
+          chosen[i].key == null ? l + "\n" : keyedLine(
+            String(chosen[i].key),
+            l,
+            undefined,
+            { identity: businessIdentity(chosen[i]), domain: rowDomain(chosen[i]) },
+            state.alsoListed !== undefined ? listingsOf(chosen[i]) : undefined,
+          )
         )
           .join("")
         : lines.map((l) => l + "\n").join(""),
@@ -77,18 +85,22 @@ export default definePlugin<Config, State>({
   },
   async finish({ config, state, log, run }) {
     const field = state.sameBusiness;
-    const keyed = (config.unique ?? true) || field !== undefined
+    const also = state.alsoListed;
+    const keyed = (config.unique ?? true) || filled(state)
       ? keyedRows(config.unique ?? true, [], {
         lineEnd: "\n",
-        render: (text, others) => {
-          if (field === undefined || others.length === 0) return text as string;
-          return JSON.stringify({ ...JSON.parse(text as string), [field]: others });
+        render: (text, others, listed) => {
+          const fill: Record<string, string[]> = {};
+          if (field !== undefined && others.length) fill[field] = others;
+          if (also !== undefined && listed.length) fill[also] = listed;
+          if (Object.keys(fill).length === 0) return text as string;
+          return JSON.stringify({ ...JSON.parse(text as string), ...fill });
         },
       })
       : undefined;
     const r = await finalizeParts(state.file, {
       bom: config.bom ?? false,
-      prepass: field !== undefined ? keyed?.prepass : undefined,
+      prepass: filled(state) ? keyed?.prepass : undefined,
       mapPart: keyed?.mapPart,
       run: run.id,
       runStartedAt: run.startedAt,
@@ -99,7 +111,16 @@ export default definePlugin<Config, State>({
       );
       const same = keyed?.sameBusiness.logLine("jsonl-export", field !== undefined);
       if (same) log.info(same);
+      const listed = keyed && also !== undefined
+        ? alsoListedLogLine("jsonl-export", keyed.alsoListed)
+        : "";
+      if (listed) log.info(listed);
     }
     return { files: [state.file] }; // the run offers it for download
   },
 });
+
+/** True when the stage fills a column at the end of the run (rows are weighed then). */
+function filled(state: State): boolean {
+  return state.sameBusiness !== undefined || state.alsoListed !== undefined;
+}

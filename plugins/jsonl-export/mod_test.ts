@@ -157,3 +157,40 @@ Deno.test("jsonl-export: same_business_as is filled with unique: false too", asy
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("jsonl-export: also_listed_as lists the other rows of a domain", async () => {
+  const dataDir = await Deno.makeTempDir();
+  const list = [
+    {
+      key: "a.de",
+      domain: "a.de",
+      name: "Salon Anna",
+      city: "Wien",
+      lead: true,
+      duplicates: [{ name: "Salon Anna", city: "Graz", phone: "+43 316 1234" }],
+    },
+    { key: "b.de", domain: "b.de", name: "Bistro", city: "Wien", lead: true },
+    { key: "a.de", domain: "a.de", name: "Salon Anna", city: "Linz", lead: true },
+  ];
+  try {
+    await runPlugin({
+      dir,
+      dataDir,
+      chunkSize: 2,
+      config: { columns: ["domain", "city", "also_listed_as"] },
+      items: list,
+    });
+    const lines = (await Deno.readTextFile(join(dataDir, "runs", "test-run", "leads.jsonl")))
+      .trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(lines, [
+      {
+        domain: "a.de",
+        city: "Wien",
+        also_listed_as: ["Salon Anna, Graz, +43 316 1234", "Salon Anna, Linz"],
+      },
+      { domain: "b.de", city: "Wien", also_listed_as: null },
+    ]);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

@@ -76,6 +76,8 @@ export default definePlugin<Config>({
     const rejected: Rejected[] = [];
     const byDomain = new Map<string, Item>();
     let pages = 0;
+    let merged = 0;
+    let mergedExample: string | undefined;
     let badPhones = 0;
     let badPhone: string | undefined;
     for (const item of items) {
@@ -118,6 +120,8 @@ export default definePlugin<Config>({
           if (phone && "e164" in phone) first.phone_e164 = phone.e164;
         }
         metrics.count("normalize_duplicates");
+        merged++;
+        mergedExample ??= `${locationOf(item)} into ${locationOf(first)} (${n.domain})`;
         continue;
       }
       const next: Item = {
@@ -143,6 +147,13 @@ export default definePlugin<Config>({
       }
       if (dedupe) byDomain.set(n.domain, next);
       out.push(next);
+    }
+    if (merged) {
+      log.info(
+        `${merged} row${merged === 1 ? "" : "s"} merged into an earlier row of the same domain, ` +
+          `e.g. ${mergedExample}: one item per domain, the merged rows in its duplicates ` +
+          "(exports name them in the column also_listed_as)",
+      );
     }
     if (badPhones) {
       metrics.count("normalize_phones_invalid", badPhones);

@@ -30,6 +30,14 @@ Deno.test("normalize in the sandbox: keys become domains, duplicates merge, bad 
     'row 3: "not a domain" is not a valid host name (bad characters or malformed URL)',
   );
   assert.equal(result.metrics.normalize_duplicates, 1);
+  assert.ok(
+    result.logs.some((l) =>
+      l.msg.startsWith(
+        "1 row merged into an earlier row of the same domain, e.g. row 2 into row 1 (acme.com)",
+      )
+    ),
+    JSON.stringify(result.logs),
+  );
 });
 
 Deno.test("normalize with dedupe none keeps every row", async () => {

@@ -5,6 +5,7 @@
  */
 import { FieldPathWatch } from "../text/field_hints.ts";
 import { SAME_BUSINESS_COLUMN } from "./same_business.ts";
+import { isAlsoListedColumn } from "./also_listed.ts";
 
 /**
  * How a column's value is written: `date` turns a timestamp (`2023-05-24T00:00:00.000Z`, or epoch
@@ -102,7 +103,8 @@ export function isSameBusinessColumn(column: { path: string[] }): boolean {
 /**
  * Watches the paths of an export's columns (and sort keys) for likely misspellings, to log once
  * each: `csv-export: columns[6] …: no item of this chunk has "webiste" …; did you mean …?`.
- * The column the export fills itself ({@link SAME_BUSINESS_COLUMN}) is not watched.
+ * The columns the export fills itself ({@link SAME_BUSINESS_COLUMN}, `also_listed_as`) are not
+ * watched.
  */
 export function watchColumns(
   stage: string,
@@ -111,7 +113,9 @@ export function watchColumns(
 ): FieldPathWatch {
   return new FieldPathWatch([
     ...columns.flatMap((c, i) =>
-      isSameBusinessColumn(c) ? [] : [{ path: c.path, label: `${stage}: columns[${i}]` }]
+      isSameBusinessColumn(c) || isAlsoListedColumn(c)
+        ? []
+        : [{ path: c.path, label: `${stage}: columns[${i}]` }]
     ),
     ...sort.map((s, i) => ({ path: s.path, label: `${stage}: sort[${i}]` })),
   ]);

@@ -1,38 +1,50 @@
 /**
  * Parts of an export whose rows `finish` must still weigh: one JSON line
- * `[key, text, sortValues?, business?, domain?]` per row, so that the final file keeps the first
- * row of each key across chunks (the same domain can arrive in two chunks), with sort keys orders
- * the rows of all chunks, and names the other domains of the same business
- * (`same_business.ts`). Used by csv-export and jsonl-export.
+ * `[key, text, sortValues?, business?, domain?, listings?]` per row, so that the final file keeps
+ * the first row of each key across chunks (the same domain can arrive in two chunks), with sort
+ * keys orders the rows of all chunks, names the other domains of the same business
+ * (`same_business.ts`) and the other rows listed under the same domain (`also_listed.ts`). Used
+ * by csv-export and jsonl-export.
  * @module
  */
+import { AlsoListedIndex, type Listing } from "./also_listed.ts";
 import { SameBusinessIndex } from "./same_business.ts";
 import { compareSortValues, type SortKey, type SortValue } from "./sort_rows.ts";
 
 /**
  * A row of a keyed part: the item's key, its text in the file (or its cells, when the text is
- * made at the end), what it is sorted by, its business identity and its domain.
+ * made at the end), what it is sorted by, its business identity, its domain, and the listings
+ * (name, city, phone, e-mail) of the item and of the rows merged into it.
  */
 export type KeyedRow = [
   key: string,
   text: string | string[],
   sort?: SortValue[] | null,
   business?: string | null,
-  domain?: string,
+  domain?: string | null,
+  listings?: Listing[] | null,
 ];
 
-/** One row as a line of a keyed part; `business` is the row's identity and domain. */
+/**
+ * One row as a line of a keyed part; `business` is the row's identity and domain, `listings`
+ * those of the item and its merged rows (given only when the export fills the column).
+ */
 export function keyedLine(
   key: string,
   text: string | string[],
   sort?: SortValue[],
   business?: { identity: string | undefined; domain: string },
+  listings?: Listing[],
 ): string {
-  const row: KeyedRow = business?.identity !== undefined
-    ? [key, text, sort ?? null, business.identity, business.domain]
-    : sort
-    ? [key, text, sort]
-    : [key, text];
+  const row: KeyedRow = [
+    key,
+    text,
+    sort ?? null,
+    business?.identity ?? null,
+    business?.identity !== undefined ? business.domain : null,
+    listings ?? null,
+  ];
+  while (row.length > 2 && row[row.length - 1] === null) row.pop();
   return JSON.stringify(row) + "\n";
 }
 
@@ -41,18 +53,19 @@ export interface KeyedRowsOptions {
   /** Written after each row's text (default none: the text ends its own line). */
   lineEnd?: string;
   /**
-   * The row's text in the file from its stored text or cells and the other domains of its
-   * business (default: the stored text as it is).
+   * The row's text in the file from its stored text or cells, the other domains of its business
+   * and the other rows listed under its domain (default: the stored text as it is).
    */
-  render?: (text: string | string[], sameBusinessAs: string[]) => string;
+  render?: (text: string | string[], sameBusinessAs: string[], alsoListedAs: string[]) => string;
 }
 
 /**
  * `prepass`, `mapPart` and `after` of `finalizeParts` for keyed parts: drops rows of keys seen
  * in earlier parts (when `unique`); with sort keys, holds every row back and writes them sorted
  * at the end (ties in chunk order; the rows sit in memory, about their size in the file). The
- * pre-pass (needed only when rows name the other domains of their business) gathers the domains
- * of each business before any row is written; without it `mapPart` gathers them as it goes, for
+ * pre-pass (needed only when rows name the other domains of their business or the other rows of
+ * their domain) gathers the domains of each business and the listings of each key before any row
+ * is written; without it `mapPart` gathers them as it goes, for
  * the run log (`sameBusiness`). A line of a part that is not a keyed row (a JSON object written
  * as it is) is kept as it is.
  */
@@ -62,13 +75,15 @@ export function keyedRows(unique: boolean, sort: SortKey[], options: KeyedRowsOp
   const seenBefore = new Set<string>();
   const held: KeyedRow[] = [];
   const sameBusiness = new SameBusinessIndex();
+  const alsoListed = new AlsoListedIndex();
   let prepassed = false;
   const counts = { rows: 0, leftOut: 0 };
   const dec = new TextDecoder();
   const enc = new TextEncoder();
   const text = (row: KeyedRow): string => {
+    if (!options.render) return row[1] as string;
     const others = sameBusiness.others(row[3] ?? undefined, row[4] ?? row[0]);
-    return options.render ? options.render(row[1], others) : row[1] as string;
+    return options.render(row[1], others, alsoListed.others(row[0], row[5]?.[0]));
   };
   const rowsOf = function* (data: Uint8Array): Generator<KeyedRow | string> {
     for (const line of dec.decode(data).split("\n")) {
@@ -79,12 +94,17 @@ export function keyedRows(unique: boolean, sort: SortKey[], options: KeyedRowsOp
   };
   return {
     sameBusiness,
+    /** The other rows of each key (filled by the pre-pass). */
+    alsoListed,
     /** Keyed rows written, and rows left out as a later row of a key already written. */
     counts,
     prepass(data: Uint8Array): void {
       prepassed = true;
       for (const row of rowsOf(data)) {
-        if (typeof row === "string" || typeof row[3] !== "string") continue;
+        if (typeof row === "string") continue;
+        // Every row of a key counts here, also those `unique` leaves out below.
+        if (row[5]) alsoListed.add(row[0], row[5]);
+        if (typeof row[3] !== "string") continue;
         if (unique) {
           if (seenBefore.has(row[0])) continue;
           seenBefore.add(row[0]);
