@@ -24,6 +24,7 @@ import {
   SameBusinessIndex,
 } from "../sdk/sink/same_business.ts";
 import { ALSO_LISTED_COLUMN, alsoListedOf } from "../sdk/sink/also_listed.ts";
+import { INPUT_COLUMNS, InputColumnNames, inputFields } from "../sdk/sink/input_columns.ts";
 
 /**
  * Columns of the sheet: header and the item field it shows. The same as the flagship pipeline's
@@ -55,7 +56,12 @@ export const LEADS_CSV_COLUMNS: readonly (readonly [string, string])[] = [
   ["registrant_org", "rdap.registrant.org"],
   ["registrant_phone", "rdap.registrant.phone"],
   ["registrant_email", "rdap.registrant.email"],
+  // The input's other columns (a CRM's record id…), each a column of its own.
+  [INPUT_COLUMNS, INPUT_COLUMNS],
 ];
+
+/** Fields and headers the sheet names itself: `"*"` does not repeat them. */
+const LISTED = new Set(LEADS_CSV_COLUMNS.flatMap(([h, p]) => p.includes(".") ? [h] : [h, p]));
 
 const DATE_COLUMNS = new Set(["domain_registered", "domain_expires"]);
 // A cell starting with = + - @ is quoted for spreadsheets (as the API's export does).
@@ -73,22 +79,43 @@ function reasonsLine(item: Item): string {
   }).join("; ");
 }
 
-/** One row of the sheet; `sameBusinessAs`: the other domains of its business in the sheet. */
-export function leadsCsvRow(item: Item, sameBusinessAs: string[] = []): string[] {
-  return LEADS_CSV_COLUMNS.map(([header, path]) => {
-    if (header === SAME_BUSINESS_COLUMN) return sameBusinessAs.join("; ");
-    if (header === ALSO_LISTED_COLUMN) return alsoListedOf(item).join("; ");
-    let v = fieldValue(item, path);
-    if (header === "domain" && (v === undefined || v === "")) v = item.key;
-    if (header === "score_reasons" && (v === undefined || v === "")) return reasonsLine(item);
-    if (v === undefined || v === null) return "";
-    if (DATE_COLUMNS.has(header) && typeof v === "string" && /^\d{4}-\d\d-\d\d/.test(v)) {
-      return v.slice(0, 10);
+/** The sheet's header: `"*"` becomes the input's other columns (`inputNames`). */
+export function leadsCsvHeader(inputNames: string[] = []): string[] {
+  return LEADS_CSV_COLUMNS.flatMap(([h]) => h === INPUT_COLUMNS ? inputNames : [h]);
+}
+
+/**
+ * One row of the sheet; `sameBusinessAs`: the other domains of its business in the sheet;
+ * `inputNames`: the input's other columns the sheet shows.
+ */
+export function leadsCsvRow(
+  item: Item,
+  sameBusinessAs: string[] = [],
+  inputNames: string[] = [],
+): string[] {
+  return LEADS_CSV_COLUMNS.flatMap(([header, path]) => {
+    if (header === INPUT_COLUMNS) {
+      const fields = new Map(inputFields(item, LISTED));
+      return inputNames.map((n) => fields.get(n) ?? "");
     }
-    if (header === "lead") return v === true ? "yes" : v === false ? "no" : String(v);
-    if (Array.isArray(v) && v.every((x) => typeof x === "string")) return v.join("; ");
-    return typeof v === "object" ? JSON.stringify(v) : String(v);
+    return [cell(item, header, path, sameBusinessAs)];
   });
+}
+
+/** One cell of a named column. */
+function cell(item: Item, header: string, path: string, sameBusinessAs: string[]): string {
+  if (header === SAME_BUSINESS_COLUMN) return sameBusinessAs.join("; ");
+  if (header === ALSO_LISTED_COLUMN) return alsoListedOf(item).join("; ");
+  let v = fieldValue(item, path);
+  if (header === "domain" && (v === undefined || v === "")) v = item.key;
+  if (header === "score_reasons" && (v === undefined || v === "")) return reasonsLine(item);
+  if (v === undefined || v === null) return "";
+  if (DATE_COLUMNS.has(header) && typeof v === "string" && /^\d{4}-\d\d-\d\d/.test(v)) {
+    return v.slice(0, 10);
+  }
+  if (header === "lead") return v === true ? "yes" : v === false ? "no" : String(v);
+  if (Array.isArray(v) && v.every((x) => typeof x === "string")) return v.join("; ");
+  return typeof v === "object" ? JSON.stringify(v) : String(v);
 }
 
 /**
@@ -101,7 +128,6 @@ export async function leadsCsv(
   query: ItemQuery,
 ): Promise<ReadableStream<Uint8Array>> {
   const enc = new TextEncoder();
-  const header = enc.encode("\ufeff" + stringify([LEADS_CSV_COLUMNS.map(([h]) => h)]));
   const sorted = query.sort
     ? (await queryItems(store, run, query, { limit: MAX_SORTED })).items
     : undefined;
@@ -115,13 +141,17 @@ export async function leadsCsv(
   return new ReadableStream<Uint8Array>({
     async start(ctl) {
       try {
-        ctl.enqueue(header);
-        // A first pass finds the businesses the selection lists under more than one domain.
+        // A first pass finds the businesses the selection lists under more than one domain and
+        // the input's other columns.
         const sameBusiness = new SameBusinessIndex();
+        const inputNames = new InputColumnNames();
         for await (const item of selected()) {
           const identity = businessIdentity(item);
           if (identity !== undefined) sameBusiness.add(identity, rowDomain(item));
+          inputNames.add(inputFields(item, LISTED));
         }
+        const names = inputNames.names;
+        ctl.enqueue(enc.encode("\ufeff" + stringify([leadsCsvHeader(names)])));
         let rows: string[][] = [];
         const flush = () => {
           if (rows.length) ctl.enqueue(enc.encode(stringify(rows, SPREADSHEET_SAFE)));
@@ -129,7 +159,7 @@ export async function leadsCsv(
         };
         for await (const item of selected()) {
           rows.push(
-            leadsCsvRow(item, sameBusiness.others(businessIdentity(item), rowDomain(item))),
+            leadsCsvRow(item, sameBusiness.others(businessIdentity(item), rowDomain(item)), names),
           );
           if (rows.length >= 500) flush();
         }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Item } from "../sdk/types.ts";
 import { parse } from "yaml";
-import { LEADS_CSV_COLUMNS, leadsCsvRow } from "./leads_csv.ts";
+import { LEADS_CSV_COLUMNS, leadsCsvHeader, leadsCsvRow } from "./leads_csv.ts";
 
 Deno.test("a sales sheet row: readable dates, yes/no, score reasons on one line", () => {
   const item = {
@@ -67,4 +67,14 @@ Deno.test("the sales sheet has the flagship leads.csv's columns (plus lead), gue
   } as unknown as Item);
   const at = LEADS_CSV_COLUMNS.findIndex(([h]) => h === "email_guesses_unverified");
   assert.equal(row[at], "info@a.de; sales@a.de");
+});
+
+Deno.test("the sales sheet's last columns are the input's other ones (a CRM's record id)", () => {
+  const item = { key: "a.de", domain: "a.de", name: "A", "Record ID": "0015", score: 80 } as Item;
+  const header = leadsCsvHeader(["Record ID", "Contact Person"]);
+  const row = leadsCsvRow(item, [], ["Record ID", "Contact Person"]);
+  assert.equal(header.length, row.length);
+  assert.deepEqual(header.slice(-3), ["registrant_email", "Record ID", "Contact Person"]);
+  assert.deepEqual(row.slice(-2), ["0015", ""]);
+  assert.equal(row[header.indexOf("name")], "A");
 });

@@ -676,6 +676,7 @@ Deno.test("a run that found leads says how many and links them best first; its l
       "registrant_org",
       "registrant_phone",
       "registrant_email",
+      "n", // the items' own other field, as "*" shows it
     ]);
     assert.deepEqual(rows.slice(1).map((r) => r[0]), shown, "same rows, same order");
     assert.ok(rows.slice(1).every((r) => r[12] === "yes" && r[15] === "A"));

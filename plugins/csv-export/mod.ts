@@ -14,6 +14,7 @@ import {
   columnValue,
   EMPTY_COLUMN_CONSEQUENCE,
   isSameBusinessColumn,
+  listedFields,
   parseColumns,
   watchColumns,
 } from "@sluice/sdk/sink/columns.ts";
@@ -23,6 +24,7 @@ import { parseSort, type SortKey, type SortSpec, sortValues } from "@sluice/sdk/
 import { keyedLine, keyedRows, rowsNote } from "@sluice/sdk/sink/keyed_rows.ts";
 import { businessIdentity, rowDomain } from "@sluice/sdk/sink/same_business.ts";
 import { alsoListedLogLine, isAlsoListedColumn, listingsOf } from "@sluice/sdk/sink/also_listed.ts";
+import { InputColumnNames, inputFields } from "@sluice/sdk/sink/input_columns.ts";
 import { csvText } from "./csv_text.ts";
 
 interface Config {
@@ -45,6 +47,10 @@ interface State {
   sameBusiness: number;
   /** Index of the `also_listed_as` column, filled at the end of the run (-1: none). */
   alsoListed: number;
+  /** Index of `"*"`, the input's other columns, known at the end of the run (-1: none). */
+  input: number;
+  /** Fields and headers the columns name (`"*"` does not repeat them). */
+  listed: Set<string>;
   /** Logs a column or sort path no item has while a close name is there (a typo), once. */
   watch: FieldPathWatch;
 }
@@ -87,6 +93,8 @@ export default definePlugin<Config, State>({
       sort,
       sameBusiness: columns.findIndex(isSameBusinessColumn),
       alsoListed: columns.findIndex(isAlsoListedColumn),
+      input: columns.findIndex((c) => c.input),
+      listed: listedFields(columns),
       watch: watchColumns("csv-export", columns, sort),
     };
   },
@@ -94,12 +102,17 @@ export default definePlugin<Config, State>({
     const leadsOnly = config.leadsOnly ?? true;
     const chosen = leadsOnly ? items.filter((i: Item) => i.lead === true) : items;
     for (const hint of state.watch.check(chosen, EMPTY_COLUMN_CONSEQUENCE)) log.warn(hint);
-    const rows = chosen.map((i) => state.columns.map((c) => cellText(columnValue(i, c))));
+    // `"*"`: the row's input fields as JSON in that cell, spread into columns at the end.
+    const rows = chosen.map((i) =>
+      state.columns.map((c) =>
+        c.input ? JSON.stringify(inputFields(i, state.listed)) : cellText(columnValue(i, c))
+      )
+    );
     const delimiter = config.delimiter ?? ",";
     const escape = config.escapeFormulas ?? true;
     // Keyed rows are weighed at the end: for one row per key, for the order, for the columns
     // naming the other domains of a business and the other rows of a domain.
-    const filled = state.sameBusiness >= 0 || state.alsoListed >= 0;
+    const filled = state.sameBusiness >= 0 || state.alsoListed >= 0 || state.input >= 0;
     const keyed = (config.unique ?? true) || state.sort.length > 0 || filled;
     await writePart(
       state.file,
@@ -122,15 +135,19 @@ export default definePlugin<Config, State>({
     return items;
   },
   async finish({ config, state, log, run }) {
+    // The input's other columns are known once every part is read (the pre-pass).
+    const inputNames = new InputColumnNames();
+    const headers = () => state.columns.flatMap((c) => c.input ? inputNames.names : [c.header]);
     const header = (config.header ?? true)
-      ? csvText([state.columns.map((c) => c.header)], { delimiter: config.delimiter ?? "," })
+      ? () => csvText([headers()], { delimiter: config.delimiter ?? "," })
       : undefined;
     const unique = config.unique ?? true;
     const delimiter = config.delimiter ?? ",";
     const escapeFormulas = config.escapeFormulas ?? true;
     const at = state.sameBusiness;
     const also = state.alsoListed;
-    const filled = at >= 0 || also >= 0;
+    const input = state.input;
+    const filled = at >= 0 || also >= 0 || input >= 0;
     const keyed = unique || state.sort.length > 0 || filled
       ? keyedRows(unique, state.sort, {
         render: (text, others, listed) => {
@@ -138,16 +155,34 @@ export default definePlugin<Config, State>({
           const cells = [...text];
           if (at >= 0) cells[at] = others.join("; ");
           if (also >= 0) cells[also] = listed.join("; ");
+          if (input >= 0) {
+            const fields = new Map(JSON.parse(cells[input]) as [string, string][]);
+            cells.splice(input, 1, ...inputNames.names.map((n) => fields.get(n) ?? ""));
+          }
           return csvText([cells], { delimiter, escapeFormulas });
         },
       })
+      : undefined;
+    const prepass = keyed && filled
+      ? (data: Uint8Array) => {
+        keyed.prepass(data);
+        if (input >= 0) {
+          for (const line of new TextDecoder().decode(data).split("\n")) {
+            if (!line) continue;
+            const row = JSON.parse(line);
+            if (Array.isArray(row) && Array.isArray(row[1])) {
+              inputNames.add(JSON.parse(row[1][input]));
+            }
+          }
+        }
+      }
       : undefined;
     const r = await finalizeParts(state.file, {
       header,
       bom: config.bom ?? false,
       // Rows name the other domains of their business or the other rows of their domain: all
       // rows are weighed before any is written.
-      prepass: filled ? keyed?.prepass : undefined,
+      prepass,
       mapPart: keyed?.mapPart,
       after: keyed?.after,
       run: run.id,

@@ -424,3 +424,45 @@ Deno.test("csv-export: also_listed_as names the other rows of a domain, merged i
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("csv-export: \"*\" writes the input's other columns (a CRM's record id) where it stands", async () => {
+  const dataDir = await Deno.makeTempDir();
+  const items = [
+    {
+      key: "a.de",
+      domain: "a.de",
+      name: "A",
+      "Record ID": "0015",
+      address: "Weg 1",
+      website: { status: "parked" },
+      lead: true,
+      score: 80,
+    },
+    {
+      key: "b.de",
+      domain: "b.de",
+      name: "B",
+      "Record ID": "0016",
+      "Contact Person": "=Eva",
+      lead: true,
+      score: 90,
+    },
+  ];
+  try {
+    await runPlugin({
+      dir,
+      dataDir,
+      chunkSize: 1,
+      config: { columns: ["domain", "*", "score"], sort: ["-score"] },
+      items,
+    });
+    assert.equal(
+      await Deno.readTextFile(join(dataDir, "runs", "test-run", "leads.csv")),
+      "domain,name,Record ID,address,Contact Person,score\r\n" +
+        "b.de,B,0016,,'=Eva,90\r\n" +
+        "a.de,A,0015,Weg 1,,80\r\n",
+    );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

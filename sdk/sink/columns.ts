@@ -6,6 +6,7 @@
 import { FieldPathWatch } from "../text/field_hints.ts";
 import { SAME_BUSINESS_COLUMN } from "./same_business.ts";
 import { isAlsoListedColumn } from "./also_listed.ts";
+import { INPUT_COLUMNS, inputFields } from "./input_columns.ts";
 
 /**
  * How a column's value is written: `date` turns a timestamp (`2023-05-24T00:00:00.000Z`, or epoch
@@ -14,7 +15,8 @@ import { isAlsoListedColumn } from "./also_listed.ts";
 export type ColumnFormat = "date";
 
 /**
- * A column: a dotted path into the item, or the path with a header of its own and a format.
+ * A column: a dotted path into the item, or the path with a header of its own and a format; `"*"`
+ * stands for the input's other columns (`input_columns.ts`).
  */
 export type ColumnSpec = string | { path: string; header?: string; format?: ColumnFormat };
 
@@ -23,6 +25,8 @@ export interface Column {
   path: string[];
   header: string;
   format?: ColumnFormat;
+  /** True for `"*"`: the input's other columns, each a column of its own. */
+  input?: true;
 }
 
 /**
@@ -32,6 +36,13 @@ export interface Column {
 export function parseColumns(specs: ColumnSpec[]): Column[] {
   const headers = new Map<string, number>();
   return specs.map((s, i) => {
+    if (s === INPUT_COLUMNS) {
+      if (headers.has(INPUT_COLUMNS)) {
+        throw new TypeError(`columns[${i}]: "*" (the input's other columns) is listed twice`);
+      }
+      headers.set(INPUT_COLUMNS, i);
+      return { path: [], header: INPUT_COLUMNS, input: true };
+    }
     const path = typeof s === "string" ? s : s?.path;
     if (typeof path !== "string" || path.trim() === "" || path.split(".").some((p) => p === "")) {
       throw new TypeError(
@@ -88,10 +99,36 @@ export function cellText(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** The item reduced to the chosen columns, keyed by header, in column order. */
+/**
+ * The item reduced to the chosen columns, keyed by header, in column order; `"*"` adds the
+ * input's other columns (by their own names) where it stands.
+ */
 export function pick(item: unknown, columns: Column[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const c of columns) out[c.header] = columnValue(item, c) ?? null;
+  for (const c of columns) {
+    if (!c.input) out[c.header] = columnValue(item, c) ?? null;
+    else if (item && typeof item === "object") {
+      for (
+        const [name, text] of inputFields(item as Record<string, unknown>, listedFields(columns))
+      ) {
+        if (!(name in out)) out[name] = text;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The fields and headers an export's columns name: never repeated by `"*"` (a `name` column, a
+ * `{ path: rdap.registrant.phone, header: registrant_phone }` header).
+ */
+export function listedFields(columns: Column[]): Set<string> {
+  const out = new Set<string>();
+  for (const c of columns) {
+    if (c.input) continue;
+    out.add(c.header);
+    if (c.path.length === 1) out.add(c.path[0]);
+  }
   return out;
 }
 
@@ -103,17 +140,17 @@ export function isSameBusinessColumn(column: { path: string[] }): boolean {
 /**
  * Watches the paths of an export's columns (and sort keys) for likely misspellings, to log once
  * each: `csv-export: columns[6] …: no item of this chunk has "webiste" …; did you mean …?`.
- * The columns the export fills itself ({@link SAME_BUSINESS_COLUMN}, `also_listed_as`) are not
- * watched.
+ * The columns the export fills itself ({@link SAME_BUSINESS_COLUMN}, `also_listed_as`) and `"*"`
+ * are not watched.
  */
 export function watchColumns(
   stage: string,
-  columns: { path: string[] }[],
+  columns: { path: string[]; input?: true }[],
   sort: { path: string[] }[] = [],
 ): FieldPathWatch {
   return new FieldPathWatch([
     ...columns.flatMap((c, i) =>
-      isSameBusinessColumn(c) || isAlsoListedColumn(c)
+      c.input || isSameBusinessColumn(c) || isAlsoListedColumn(c)
         ? []
         : [{ path: c.path, label: `${stage}: columns[${i}]` }]
     ),

@@ -99,8 +99,11 @@ export interface FinalizeOptions extends PartScope {
    * file counts as this run's.
    */
   runStartedAt?: number;
-  /** Written before the parts (e.g. a CSV header line). */
-  header?: string | Uint8Array;
+  /**
+   * Written before the parts (e.g. a CSV header line); a function is called after `prepass`
+   * (a header that depends on the rows).
+   */
+  header?: string | Uint8Array | (() => string);
   /** Start the file with a UTF-8 byte order mark. */
   bom?: boolean;
   /** Keep the parts after finalizing (default false: they are removed). */
@@ -188,8 +191,9 @@ export async function finalizeParts(
   // The final file's name is on disk (its folder synced) before the parts it replaces go.
   await writeFileDurablyWith(finalPath, async (write) => {
     if (options.bom) await write(new Uint8Array([0xef, 0xbb, 0xbf]));
-    if (options.header !== undefined) {
-      await write(typeof options.header === "string" ? enc.encode(options.header) : options.header);
+    const header = typeof options.header === "function" ? options.header() : options.header;
+    if (header !== undefined) {
+      await write(typeof header === "string" ? enc.encode(header) : header);
     }
     for (const n of names) {
       const data = await Deno.readFile(join(dir, n));

@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { inputFields, STAGE_FIELDS } from "./input_columns.ts";
+import { parseColumns, pick } from "./columns.ts";
+
+Deno.test("STAGE_FIELDS holds every top-level field a first-party plugin adds", async () => {
+  const plugins = new URL("../../plugins/", import.meta.url);
+  let seen = 0;
+  for await (const e of Deno.readDir(plugins)) {
+    if (!e.isDirectory) continue;
+    const manifest = JSON.parse(
+      await Deno.readTextFile(new URL(`${e.name}/plugin.json`, plugins)),
+    ) as { adds?: string[] };
+    for (const field of manifest.adds ?? []) {
+      seen++;
+      assert.ok(STAGE_FIELDS.has(field.split(".")[0]), `${e.name} adds ${field}`);
+    }
+  }
+  assert.ok(seen > 20);
+});
+
+Deno.test("inputFields: the input's scalar fields no stage sets and no column names", () => {
+  const item = {
+    key: "a.de",
+    row: 3,
+    domain: "a.de",
+    name: "A",
+    "Record ID": "0015",
+    "Contact Person": "Hans",
+    employees: 12,
+    active: true,
+    website: { status: "parked" },
+    tags: ["x"],
+    score: 80,
+    phone_e164: "+49301",
+  };
+  assert.deepEqual(inputFields(item, new Set(["name"])), [
+    ["Record ID", "0015"],
+    ["Contact Person", "Hans"],
+    ["employees", "12"],
+    ["active", "true"],
+  ]);
+  // "*" in a picked export (jsonl, webhook): the fields by their own names, where it stands.
+  const columns = parseColumns(["domain", "*", { path: "score", header: "Record ID" }]);
+  assert.deepEqual(pick(item, columns), {
+    domain: "a.de",
+    name: "A",
+    "Contact Person": "Hans",
+    employees: "12",
+    active: "true",
+    "Record ID": 80,
+  });
+  assert.throws(() => parseColumns(["*", "domain", "*"]), /columns\[2\]: "\*" .* is listed twice/);
+});
