@@ -1,7 +1,8 @@
 /**
  * A raw DNS client for network plugins: `dns-packet` over one shared `node:dgram` socket per
  * address family (answers matched by query id, server and question), TCP fallback when an answer
- * is truncated, per-attempt timeouts and retries across the configured servers. Unlike
+ * is truncated, retries across the configured servers within one time budget per query, and a
+ * memory of which servers answer (a silent server is set aside for a cool-down). Unlike
  * `Deno.resolveDns` it tells NXDOMAIN, NODATA, SERVFAIL and REFUSED apart, and says when no
  * server answered at all (our failure, never a verdict about the name).
  * @module
@@ -55,10 +56,21 @@ export function isDnsFailure(r: DnsQueryResult): r is DnsFailure {
 export interface DnsClientOptions {
   /** Servers as `ip:port` (`[v6]:port`; port defaults to 53). */
   servers: string[];
-  /** Per-attempt timeout in ms (default 3000). */
+  /**
+   * Time budget of one query in ms, all its attempts included (default 3000). An attempt that
+   * is not the last gets an even share of what is left; when its share runs out the next attempt
+   * goes out while the earlier ones still count (the first answer wins).
+   */
   timeoutMs?: number;
-  /** Attempts per query, cycling through the servers (default: max(2, servers.length)). */
+  /** Attempts per query, cycling through the usable servers (default: max(2, servers.length)). */
   attempts?: number;
+  /**
+   * Silent misses in a row (an attempt's share ran out and the server answered nothing at all
+   * since its query began) after which a server counts as down (default {@link DOWN_AFTER_MISSES}).
+   */
+  downAfter?: number;
+  /** How long a down server is left out before one query probes it (default 10000 ms). */
+  downCooldownMs?: number;
   /** EDNS UDP payload size advertised (default 1232; 0 sends no OPT record). */
   udpPayloadSize?: number;
   /** Queries in flight at most; more wait their turn (default 256). */
@@ -70,7 +82,32 @@ interface Server {
   port: number;
   family: 4 | 6;
   label: string;
+  /** Position in the configured list: the tie-break of the order. */
+  index: number;
+  /** When it last answered anything (any rcode), ms since the epoch; 0 = never. */
+  lastAnswerAt: number;
+  /** Attempts in a row whose share ran out while the server answered nothing at all. */
+  silentMisses: number;
+  /** While down: when the next probe may go out (ms since the epoch); 0 = up. */
+  downUntil: number;
 }
+
+/**
+ * Default of {@linkcode DnsClientOptions.downAfter}: silent misses in a row after which a server
+ * is down. A miss counts only when the server answered nothing at all while that attempt waited,
+ * so a working resolver that is slow on a few names is never set aside.
+ */
+export const DOWN_AFTER_MISSES = 3;
+
+/** Default of {@linkcode DnsClientOptions.downCooldownMs}. */
+export const DOWN_COOLDOWN_MS = 10_000;
+
+/**
+ * Time budget of a query when every server is down (or the configured budget, if shorter): the
+ * query still goes out, so a server that comes back is noticed at its first answer, but a run
+ * against dead resolvers ends its items as `unknown` quickly.
+ */
+export const ALL_DOWN_BUDGET_MS = 1000;
 
 interface Pending {
   server: Server;
@@ -156,15 +193,26 @@ export class DnsClient implements Disposable {
   #pending = new Map<number, Pending>();
   #closed = false;
   #limiter: Limiter;
+  #downAfter: number;
+  #cooldownMs: number;
 
   /** Creates a client; throws a RangeError naming a malformed server entry. */
   constructor(options: DnsClientOptions) {
-    this.#servers = options.servers.map((s) => {
+    this.#servers = options.servers.map((s, index) => {
       const p = parseServer(s);
-      return { ...p, label: p.family === 6 ? `[${p.host}]:${p.port}` : `${p.host}:${p.port}` };
+      return {
+        ...p,
+        label: p.family === 6 ? `[${p.host}]:${p.port}` : `${p.host}:${p.port}`,
+        index,
+        lastAnswerAt: 0,
+        silentMisses: 0,
+        downUntil: 0,
+      };
     });
     this.#timeoutMs = options.timeoutMs ?? 3000;
-    this.#attempts = options.attempts ?? Math.max(2, this.#servers.length);
+    this.#attempts = Math.max(1, options.attempts ?? Math.max(2, this.#servers.length));
+    this.#downAfter = Math.max(1, options.downAfter ?? DOWN_AFTER_MISSES);
+    this.#cooldownMs = options.downCooldownMs ?? DOWN_COOLDOWN_MS;
     this.#payload = options.udpPayloadSize ?? 1232;
     this.#limiter = new Limiter(options.concurrency ?? 256);
   }
@@ -179,10 +227,17 @@ export class DnsClient implements Disposable {
     return this.#open.size;
   }
 
+  /** Servers currently set aside as down (their `ip:port`), for logs and tests. */
+  get downServers(): string[] {
+    return this.#servers.filter((s) => s.downUntil > 0).map((s) => s.label);
+  }
+
   /**
-   * Asks for `type` records of `name`. Tries the servers in turn (starting with the first) until
-   * one gives NOERROR or NXDOMAIN; SERVFAIL, REFUSED, timeouts and garbled answers move on to the
-   * next. When attempts run out, returns the last server response if any came, else a failure.
+   * Asks for `type` records of `name`. Tries the usable servers in turn (those that answer
+   * first, then by configured order) until one gives NOERROR or NXDOMAIN, all within one time
+   * budget (`timeoutMs`): SERVFAIL, REFUSED and garbled answers move on to the next server at
+   * once, silence when the attempt's share of the budget runs out (the earlier attempts still
+   * count). When attempts run out, returns the last server response if any came, else a failure.
    */
   async query(name: string, type: DnsRecordType, signal?: AbortSignal): Promise<DnsQueryResult> {
     if (this.#servers.length === 0) {
@@ -201,33 +256,143 @@ export class DnsClient implements Disposable {
     }
   }
 
-  async #query(name: string, type: DnsRecordType, signal?: AbortSignal): Promise<DnsQueryResult> {
-    let lastResponse: DnsResponse | undefined;
-    const problems: string[] = [];
-    let lastFailure: DnsFailure["failure"] = "timeout";
-    for (let i = 0; i < this.#attempts; i++) {
-      if (signal?.aborted || this.#closed) {
-        return { failure: "aborted", message: `DNS ${type} ${name}: cancelled` };
-      }
-      const server = this.#servers[i % this.#servers.length];
-      const r = await this.#ask(server, name, type, signal);
-      if ("failure" in r) {
-        problems.push(`${server.label}: ${r.message}`);
-        lastFailure = r.failure;
-        if (r.failure === "aborted") return r;
-        continue;
-      }
-      if (r.rcode === "NOERROR" || r.rcode === "NXDOMAIN") return r;
-      lastResponse = r;
-      problems.push(`${server.label}: ${r.rcode}`);
+  /**
+   * The servers one query may use, in order, and its time budget. Up servers come first, those
+   * with fewer silent misses before the others, then in configured order. A down server whose
+   * cool-down is over leads once (a probe) and waits another cool-down for the next one. When
+   * every server is down, all are asked anyway (in configured order) on a short budget.
+   */
+  #plan(): { order: Server[]; budgetMs: number } {
+    const now = Date.now();
+    const up = this.#servers.filter((s) => s.downUntil === 0)
+      .sort((x, y) => x.silentMisses - y.silentMisses || x.index - y.index);
+    const probe = this.#servers.find((s) => s.downUntil !== 0 && s.downUntil <= now);
+    if (probe) probe.downUntil = now + this.#cooldownMs;
+    if (up.length === 0) {
+      const all = probe ? [probe, ...this.#servers.filter((s) => s !== probe)] : this.#servers;
+      return { order: all, budgetMs: Math.min(this.#timeoutMs, ALL_DOWN_BUDGET_MS) };
     }
-    if (lastResponse) return lastResponse;
-    return {
-      failure: lastFailure,
-      message: `DNS ${type} ${name}: no answer after ${this.#attempts} attempt(s) (${
-        problems.join("; ")
-      })`,
-    };
+    return { order: probe ? [probe, ...up] : up, budgetMs: this.#timeoutMs };
+  }
+
+  /** `server` answered (any rcode): it is up. */
+  #answered(server: Server): void {
+    server.lastAnswerAt = Date.now();
+    server.silentMisses = 0;
+    server.downUntil = 0;
+  }
+
+  /**
+   * An attempt to `server` of a query started at `since` got nothing in its share of the budget.
+   * A server that answered anything since is alive (slow or silent on this name only).
+   */
+  #missed(server: Server, since: number): void {
+    if (server.lastAnswerAt >= since) return;
+    server.silentMisses++;
+    if (server.silentMisses >= this.#downAfter && server.downUntil <= Date.now()) {
+      server.downUntil = Date.now() + this.#cooldownMs;
+    }
+  }
+
+  #query(name: string, type: DnsRecordType, signal?: AbortSignal): Promise<DnsQueryResult> {
+    if (signal?.aborted || this.#closed) {
+      return Promise.resolve({ failure: "aborted", message: `DNS ${type} ${name}: cancelled` });
+    }
+    const { order, budgetMs } = this.#plan();
+    const started = Date.now();
+    const deadline = started + budgetMs;
+    const attempts = this.#attempts;
+    // Cancels the attempts still waiting once the query has its result (or the caller aborts).
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    return new Promise<DnsQueryResult>((resolve) => {
+      let lastResponse: DnsResponse | undefined;
+      const problems: string[] = [];
+      let lastFailure: DnsFailure["failure"] = "timeout";
+      let sent = 0;
+      let asked = 0;
+      let waiting = 0;
+      let finished = false;
+      let shareTimer: ReturnType<typeof setTimeout> | undefined;
+      const finish = (r: DnsQueryResult) => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(shareTimer);
+        signal?.removeEventListener("abort", onAbort);
+        stop.abort();
+        resolve(r);
+      };
+      const giveUpIfDone = () => {
+        if (finished || waiting > 0 || sent < attempts) return;
+        finish(
+          lastResponse ?? {
+            failure: lastFailure,
+            message: `DNS ${type} ${name}: no answer after ${asked} attempt(s) in ${budgetMs} ms (${
+              problems.join("; ")
+            })`,
+          },
+        );
+      };
+      const next = () => {
+        clearTimeout(shareTimer);
+        if (finished) return;
+        if (signal?.aborted || this.#closed) {
+          finish({ failure: "aborted", message: `DNS ${type} ${name}: cancelled` });
+          return;
+        }
+        const left = deadline - Date.now();
+        if (sent >= attempts || left <= 0) {
+          sent = attempts;
+          giveUpIfDone();
+          return;
+        }
+        const server = order[sent % order.length];
+        const share = Math.max(1, Math.floor(left / (attempts - sent)));
+        sent++;
+        asked++;
+        waiting++;
+        const k = sent - 1;
+        let missed = false;
+        const miss = () => {
+          if (missed) return;
+          missed = true;
+          this.#missed(server, started);
+        };
+        shareTimer = setTimeout(() => {
+          miss();
+          next();
+        }, share);
+        this.#ask(server, name, type, Math.max(1, left), stop.signal).then((r) => {
+          waiting--;
+          if (finished) return;
+          // Only the newest attempt moves on: an older one already did when its share ran out.
+          const newest = k === sent - 1;
+          if ("failure" in r) {
+            if (r.failure === "aborted") {
+              if (signal?.aborted || this.#closed) finish(r);
+              return;
+            }
+            lastFailure = r.failure;
+            problems.push(`${server.label}: ${r.message}`);
+            if (r.failure !== "bad_response") miss(); // a garbled answer is still an answer
+            if (newest && r.failure !== "timeout") next();
+            giveUpIfDone();
+            return;
+          }
+          this.#answered(server);
+          if (r.rcode === "NOERROR" || r.rcode === "NXDOMAIN") {
+            finish(r);
+            return;
+          }
+          lastResponse = r;
+          problems.push(`${server.label}: ${r.rcode}`);
+          if (newest) next();
+          giveUpIfDone();
+        });
+      };
+      next();
+    });
   }
 
   /** Closes the sockets; pending queries end as `aborted`. */
@@ -327,6 +492,7 @@ export class DnsClient implements Disposable {
     server: Server,
     name: string,
     type: DnsRecordType,
+    timeoutMs: number,
     signal?: AbortSignal,
   ): Promise<DnsQueryResult> {
     const id = this.#newId();
@@ -344,7 +510,7 @@ export class DnsClient implements Disposable {
         resolve(v);
       };
       const onAbort = () => done("aborted");
-      const timer = setTimeout(() => done("timeout"), this.#timeoutMs);
+      const timer = setTimeout(() => done("timeout"), timeoutMs);
       const pending: Pending = { server, name, socket, resolve: done };
       signal?.addEventListener("abort", onAbort, { once: true });
       this.#pending.set(id, pending);
@@ -353,7 +519,7 @@ export class DnsClient implements Disposable {
       });
     }).then(async (r): Promise<DnsQueryResult> => {
       if (r === "timeout") {
-        return { failure: "timeout", message: `no answer in ${this.#timeoutMs} ms` };
+        return { failure: "timeout", message: `no answer in ${timeoutMs} ms` };
       }
       if (r === "aborted") return { failure: "aborted", message: "cancelled" };
       if (r instanceof Error) {
@@ -361,7 +527,7 @@ export class DnsClient implements Disposable {
         return { failure: garbled ? "bad_response" : "unreachable", message: r.message };
       }
       if (((r.flags ?? 0) & dnsPacket.TRUNCATED_RESPONSE) !== 0) {
-        return await this.#askTcp(server, name, type, signal);
+        return await this.#askTcp(server, name, type, timeoutMs, signal);
       }
       return this.#response(r, server, false);
     });
@@ -382,6 +548,7 @@ export class DnsClient implements Disposable {
     server: Server,
     name: string,
     type: DnsRecordType,
+    timeoutMs: number,
     signal?: AbortSignal,
   ): Promise<DnsQueryResult> {
     const id = this.#newId();
@@ -397,8 +564,8 @@ export class DnsClient implements Disposable {
       };
       const onAbort = () => finish({ failure: "aborted", message: "cancelled" });
       const timer = setTimeout(
-        () => finish({ failure: "timeout", message: `no TCP answer in ${this.#timeoutMs} ms` }),
-        this.#timeoutMs,
+        () => finish({ failure: "timeout", message: `no TCP answer in ${timeoutMs} ms` }),
+        timeoutMs,
       );
       signal?.addEventListener("abort", onAbort, { once: true });
       socket.on("connect", () => {

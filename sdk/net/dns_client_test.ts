@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { startDnsServer } from "../../testing/dns_server.ts";
 import {
+  ALL_DOWN_BUDGET_MS,
   DnsClient,
   type DnsResponse,
   isDnsFailure,
@@ -146,5 +147,108 @@ Deno.test("DnsClient without servers or when aborted fails without a verdict", a
     assert.ok(isDnsFailure(a) && a.failure === "aborted");
   } finally {
     await server.close();
+  }
+});
+
+/** A server that drops every packet (a dead resolver). */
+const blackhole = () =>
+  startDnsServer({
+    zones: () => ({ rcode: "NOERROR", answers: [], authorities: [], behaviour: "drop" }),
+  });
+
+Deno.test("DnsClient sets a dead server aside: 200 lookups cost it one wave of queries", async () => {
+  const data: Record<string, { A: string[] }> = {};
+  for (let i = 0; i < 200; i++) data[`d${i}.test`] = { A: [`198.51.100.${i % 250}`] };
+  const dead = await blackhole();
+  const good = await startDnsServer({ zones: data });
+  const concurrency = 20;
+  using client = new DnsClient({
+    servers: [dead.address, good.address],
+    timeoutMs: 400,
+    concurrency,
+    downCooldownMs: 600_000,
+  });
+  try {
+    const results = await Promise.all(
+      Object.keys(data).map((name) => client.query(name, "A") as Promise<DnsResponse>),
+    );
+    results.forEach((r, i) => {
+      assert.equal(r.rcode, "NOERROR");
+      assert.equal(r.server, good.address);
+      assert.deepEqual(r.answers.map((a) => a.data), data[`d${i}.test`].A);
+    });
+    // Only the first wave (the queries in flight before its first silence) went there; before,
+    // every one of the 200 queries waited for it first.
+    assert.ok(dead.queries <= concurrency, `the dead server got ${dead.queries} queries`);
+    assert.deepEqual(client.downServers, [dead.address]);
+  } finally {
+    await Promise.all([dead.close(), good.close()]);
+  }
+});
+
+Deno.test("DnsClient probes a down server after its cool-down and takes it back when it answers", async () => {
+  let silent = true;
+  const flaky = await startDnsServer({
+    zones: () =>
+      silent ? { rcode: "NOERROR", answers: [], authorities: [], behaviour: "drop" } : undefined,
+    zoneData: zones,
+  });
+  const good = await startDnsServer({ zones });
+  using client = new DnsClient({
+    servers: [flaky.address, good.address],
+    timeoutMs: 300,
+    downAfter: 1,
+    downCooldownMs: 0,
+  });
+  try {
+    const first = await client.query("ok.test", "A") as DnsResponse;
+    assert.equal(first.server, good.address);
+    assert.deepEqual(client.downServers, [flaky.address]);
+    silent = false;
+    const probe = await client.query("ok.test", "A") as DnsResponse;
+    assert.equal(probe.server, flaky.address, "the cool-down is over: it is asked first again");
+    assert.deepEqual(client.downServers, []);
+  } finally {
+    await Promise.all([flaky.close(), good.close()]);
+  }
+});
+
+Deno.test("DnsClient never sets aside a server that answers other names while some stay silent", async () => {
+  const server = await startDnsServer({ zones });
+  using client = new DnsClient({ servers: [server.address], timeoutMs: 200 });
+  try {
+    const [a, b, c, ok] = await Promise.all([
+      client.query("drop.test", "A"),
+      client.query("drop.test", "AAAA"),
+      client.query("drop.test", "MX"),
+      client.query("ok.test", "A"),
+    ]);
+    for (const r of [a, b, c]) assert.ok(isDnsFailure(r) && r.failure === "timeout");
+    assert.equal((ok as DnsResponse).rcode, "NOERROR");
+    assert.deepEqual(client.downServers, []);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("DnsClient: when every server is down, queries still go out on a short budget", async () => {
+  const one = await blackhole();
+  const two = await blackhole();
+  using client = new DnsClient({
+    servers: [one.address, two.address],
+    timeoutMs: ALL_DOWN_BUDGET_MS + 200,
+    downAfter: 1,
+  });
+  try {
+    const first = await client.query("ok.test", "A");
+    assert.ok(isDnsFailure(first) && first.failure === "timeout");
+    assert.match(first.message, new RegExp(`in ${ALL_DOWN_BUDGET_MS + 200} ms`));
+    assert.deepEqual(client.downServers, [one.address, two.address]);
+    const later = await client.query("ok.test", "A");
+    assert.ok(isDnsFailure(later) && later.failure === "timeout");
+    assert.match(later.message, new RegExp(`in ${ALL_DOWN_BUDGET_MS} ms`));
+    assert.equal(one.queries + two.queries, 4, "each query still asks both servers");
+  } finally {
+    await Promise.all([one.close(), two.close()]);
   }
 });
