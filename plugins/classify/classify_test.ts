@@ -1164,3 +1164,42 @@ Deno.test("a short notice about the site itself decides, contact details or not"
     assert.equal(v.status, status, `${name}: ${v.reason}`);
   }
 });
+
+Deno.test("a failed A query is no 'no address' verdict: unknown, saying which query failed", () => {
+  // The dns plugin's shape when A got SERVFAIL (or no answer) and AAAA answered NODATA.
+  const failedA = (why: string) => ({
+    status: "servfail" as const,
+    reason: `A query failed (${why}); AAAA answered no address`,
+    a: [],
+    aaaa: [],
+    cname: [],
+    failed: ["A" as const],
+  });
+  const both = run(dnsOk({
+    partial: true,
+    apex: failedA("SERVFAIL from 127.0.0.1:53"),
+    www: { ...failedA("timeout: no answer"), status: "unknown" },
+  }));
+  assert.equal(both.status, "unknown");
+  assert.match(both.reason, /example\.com: A query failed \(SERVFAIL from 127\.0\.0\.1:53\)/);
+  assert.match(has(both, "dns_address_failure").evidence, /A query failed/);
+
+  // Only the apex's A failed; www answered NODATA for both: still no verdict about the apex.
+  const none = { status: "ok" as const, a: [], aaaa: [], cname: [] };
+  const apexOnly = run(dnsOk({ apex: failedA("SERVFAIL from 127.0.0.1:53"), www: none }));
+  assert.equal(apexOnly.status, "unknown");
+  // www SERVFAIL on both queries (apex NODATA): no verdict either.
+  const wwwFail = run(dnsOk({ apex: none, www: { ...none, status: "servfail" } }));
+  assert.equal(wwwFail.status, "unknown");
+  assert.match(wwwFail.reason, /our lookup of www\.example\.com failed \(servfail\)/);
+  // An AAAA address with a failed A query is an address: probed and classified as usual.
+  const v6 = page(
+    businessPage(),
+    {},
+    dnsOk({
+      apex: { ...none, aaaa: ["2001:db8::1"], failed: ["A"], reason: "A query failed (timeout)" },
+      www: none,
+    }),
+  );
+  assert.equal(v6.status, "live");
+});

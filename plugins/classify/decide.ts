@@ -181,6 +181,21 @@ function classifyDns(domain: string, dns: DnsResult | undefined): WebsiteVerdict
   return undefined;
 }
 
+/**
+ * Why "no address" is no verdict yet: an address query of the apex or of www got no answer
+ * (timeout, SERVFAIL, REFUSED), so the address it would have returned may exist. Undefined when
+ * every address query of both hosts answered.
+ */
+function failedAddressLookup(domain: string, dns: DnsResult): string | undefined {
+  const hosts = [[domain, dns.apex], [`www.${domain}`, dns.www]] as const;
+  for (const [name, h] of hosts) {
+    if (!h || h.status === "ok" && !h.failed?.length || h.status === "nxdomain") continue;
+    if (h.failed?.length === 1 && h.reason) return `${name}: ${h.reason}`;
+    return `our lookup of ${name} failed (${h.reason ?? h.status})`;
+  }
+  return undefined;
+}
+
 /** Classifies one domain from its DNS and HTTP results. */
 export function classifyWebsite(input: ClassifyInput, sigs: Signatures): WebsiteVerdict {
   const { domain, dns, http } = input;
@@ -189,10 +204,18 @@ export function classifyWebsite(input: ClassifyInput, sigs: Signatures): Website
   const dnsSigs = dnsSignals(dns!, sigs);
   const addrs = [dns!.apex, dns!.www].flatMap((h) => [...(h?.a ?? []), ...(h?.aaaa ?? [])]);
   if (addrs.length === 0 || http?.status === "no_address") {
-    if (addrs.length === 0 && dns!.www?.status === "unknown") {
-      return verdict("unknown", `the apex has no address and our lookup of www.${domain} failed`, [
-        ...dnsSigs,
-      ]);
+    const lookupFailed = addrs.length === 0 ? failedAddressLookup(domain, dns!) : undefined;
+    if (lookupFailed) {
+      return verdict(
+        "unknown",
+        `no address found for ${domain} so far, but ${lookupFailed}: no verdict; retry the run`,
+        [{
+          id: "dns_address_failure",
+          status: "unknown",
+          strength: "strong",
+          evidence: lookupFailed,
+        }, ...dnsSigs],
+      );
     }
     const mail = dns!.mx?.length ? "; it has mail (MX) records" : "";
     return verdict("no_address", `${domain} exists but has no web address${mail}`, [{

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { runPlugin } from "@sluice/sdk/testing.ts";
 import { DEFAULT_NETWORK } from "@sluice/sdk";
+import type { DnsResult } from "@sluice/sdk/net/types.ts";
 import { startDnsServer } from "../../testing/dns_server.ts";
 
 const dir = new URL(".", import.meta.url);
@@ -28,7 +29,8 @@ Deno.test("dns in the sandbox: statuses and records per domain, retry on a secon
       network: {
         ...DEFAULT_NETWORK,
         dnsServers: [dead.address, good.address],
-        timeouts: { ...DEFAULT_NETWORK.timeouts, dns: 200 },
+        // The budget of one query, both servers included: the dead one gets half of it first.
+        timeouts: { ...DEFAULT_NETWORK.timeouts, dns: 500 },
       },
       config: { txt: false },
       items: [
@@ -107,5 +109,61 @@ Deno.test("dns: NXDOMAIN is no verdict when the resolver denies the zone above t
     assert.equal((told.items[0].dns as { zoneDenied?: string }).zoneDenied, undefined);
   } finally {
     await Promise.all([liar.close(), honest.close()]);
+  }
+});
+
+Deno.test("dns + classify: a failed A query on every resolver with NODATA for AAAA is unknown, not a no-address lead", async () => {
+  // Both resolvers answer SERVFAIL (one) or nothing (the other) to every A query of the domain
+  // and its www, and NODATA to AAAA; www.live.test answers on AAAA.
+  const zoneData = {
+    "nowhere.test": { MX: [{ preference: 10, exchange: "mx.mail.test" }] },
+    "www.nowhere.test": { TXT: ["x"] },
+    "live.test": { TXT: ["x"] },
+    "www.live.test": { AAAA: ["2001:db8::80"] },
+  };
+  const failA = (behaviour?: "drop") => (_name: string, type: string) =>
+    type === "A"
+      ? { rcode: "SERVFAIL" as const, answers: [], authorities: [], behaviour }
+      : undefined;
+  const sick = await startDnsServer({ zones: failA(), zoneData });
+  const mute = await startDnsServer({ zones: failA("drop"), zoneData });
+  try {
+    const result = await runPlugin({
+      dir,
+      permissions,
+      network: {
+        ...DEFAULT_NETWORK,
+        dnsServers: [sick.address, mute.address],
+        timeouts: { ...DEFAULT_NETWORK.timeouts, dns: 300 },
+      },
+      items: [
+        { key: "nowhere.test", domain: "nowhere.test" },
+        { key: "live.test", domain: "live.test" },
+      ],
+    });
+    const [nowhere, live] = result.items.map((i) => i.dns as DnsResult);
+    assert.equal(nowhere.status, "ok", "AAAA answered NOERROR: the name exists");
+    assert.equal(nowhere.partial, true);
+    for (const host of [nowhere.apex, nowhere.www]) {
+      assert.notEqual(host.status, "ok", "no address, and A unanswered: no 'ok' verdict");
+      assert.deepEqual(host.failed, ["A"]);
+      assert.match(host.reason ?? "", /^A query failed \((SERVFAIL|timeout)/);
+    }
+    assert.deepEqual(live.www.aaaa, ["2001:db8::80"]);
+    assert.equal(live.www.status, "ok");
+    assert.deepEqual(live.www.failed, ["A"], "the failed A query is recorded beside the address");
+    assert.deepEqual(live.apex.failed, ["A"]);
+    assert.equal(live.partial, true);
+
+    const classified = await runPlugin({
+      dir: new URL("../classify/", import.meta.url),
+      items: result.items,
+    });
+    const website = classified.items[0].website as { status: string; reason: string };
+    assert.equal(website.status, "unknown");
+    assert.match(website.reason, /nowhere\.test: A query failed/);
+    assert.equal(classified.items[0].lead, false);
+  } finally {
+    await Promise.all([sick.close(), mute.close()]);
   }
 });

@@ -47,28 +47,63 @@ function cnameChain(r: DnsQueryResult): string[] {
   return r.answers.filter((a) => a.type === "CNAME").map((a) => bare(String(a.data)));
 }
 
-/** Queries A and AAAA of `host` in parallel and merges them into {@linkcode HostRecords}. */
-export async function lookupHost(
+/** A status that is no answer about the name: our failure, or the resolver's (SERVFAIL, REFUSED). */
+const failed = (status: DnsStatus) => status !== "ok" && status !== "nxdomain";
+
+/** {@linkcode HostRecords} and whether a resolver said the name exists (one NOERROR). */
+async function hostLookup(
   client: DnsClient,
   host: string,
   signal?: AbortSignal,
-): Promise<HostRecords> {
+): Promise<{ records: HostRecords; exists: boolean }> {
   const [a, aaaa] = await Promise.all([
     client.query(host, "A", signal),
     client.query(host, "AAAA", signal),
   ]);
   const sa = statusOf(a);
   const s6 = statusOf(aaaa);
-  const best = RANK[sa.status] >= RANK[s6.status] ? sa : s6;
   const chainA = cnameChain(a);
   const out: HostRecords = {
-    status: best.status,
+    status: "ok",
     a: recordsOf(a, "A").map(String),
     aaaa: recordsOf(aaaa, "AAAA").map(String),
     cname: chainA.length ? chainA : cnameChain(aaaa),
   };
-  if (best.reason) out.reason = best.reason;
-  return out;
+  const bad = ([["A", sa], ["AAAA", s6]] as const).filter(([, s]) => failed(s.status));
+  const exists = sa.status === "ok" || s6.status === "ok";
+  if (bad.length === 1 && exists) {
+    // One query answered, the other failed: the answer alone says nothing about the other type.
+    const [type, s] = bad[0];
+    const other = type === "A" ? "AAAA" : "A";
+    const why = `${type} query failed (${s.reason ?? s.status})`;
+    if (out.a.length || out.aaaa.length) {
+      out.reason = why;
+    } else {
+      // No address so far, but the failed query may have one: no verdict about the address.
+      out.status = s.status;
+      out.reason = `${why}; ${other} answered no address`;
+    }
+  } else {
+    // Both answered, or both failed: a definite answer beats a failure.
+    const best = RANK[sa.status] >= RANK[s6.status] ? sa : s6;
+    out.status = best.status;
+    if (best.reason) out.reason = best.reason;
+  }
+  if (bad.length) out.failed = bad.map(([type]) => type);
+  return { records: out, exists };
+}
+
+/**
+ * Queries A and AAAA of `host` in parallel and merges them into {@linkcode HostRecords}. When one
+ * query failed (timeout, SERVFAIL, REFUSED) it is listed in `failed`; if the other found no
+ * address either, the status is that failure, never a definite `ok` without addresses.
+ */
+export async function lookupHost(
+  client: DnsClient,
+  host: string,
+  signal?: AbortSignal,
+): Promise<HostRecords> {
+  return (await hostLookup(client, host, signal)).records;
 }
 
 /** What {@linkcode lookupDomain} asks for besides the apex addresses (all default true). */
@@ -99,7 +134,9 @@ function txtText(data: unknown): string {
 
 /**
  * The DNS picture of `domain`: apex A/AAAA first; when the apex exists, www A/AAAA, NS, MX and TXT
- * in parallel. A nonexistent or failing apex skips the rest (the status says why).
+ * in parallel. A nonexistent or failing apex skips the rest (the status says why). The apex
+ * exists when either address query answered NOERROR: `status` is then `ok` even if the other
+ * failed (`apex.failed`, `partial`).
  */
 export async function lookupDomain(
   client: DnsClient,
@@ -107,18 +144,19 @@ export async function lookupDomain(
   options: DomainLookupOptions = {},
 ): Promise<DnsResult> {
   const signal = options.signal;
-  const apex = await lookupHost(client, domain, signal);
+  const { records: apex, exists } = await hostLookup(client, domain, signal);
+  const status = exists ? "ok" : apex.status;
   const result: DnsResult = {
-    status: apex.status,
+    status,
     apex,
-    www: EMPTY_HOST(apex.status === "ok" ? "unknown" : apex.status, "not asked"),
+    www: EMPTY_HOST(status === "ok" ? "unknown" : status, "not asked"),
     ns: [],
     mx: [],
     txt: [],
   };
-  if (apex.reason) result.reason = apex.reason;
-  if (apex.status !== "ok") {
-    result.www = EMPTY_HOST(apex.status, "apex lookup failed: www not asked");
+  if (status !== "ok") {
+    if (apex.reason) result.reason = apex.reason;
+    result.www = EMPTY_HOST(status, "apex lookup failed: www not asked");
     return result;
   }
   const skip = Promise.resolve(undefined);
@@ -128,10 +166,10 @@ export async function lookupDomain(
     options.mx === false ? skip : client.query(domain, "MX", signal),
     options.txt === false ? skip : client.query(domain, "TXT", signal),
   ]);
-  let partial = false;
+  let partial = Boolean(apex.failed);
   if (www) {
     result.www = www;
-    if (www.status === "unknown") partial = true;
+    if (www.failed || www.status === "unknown") partial = true;
   }
   if (ns) {
     result.ns = recordsOf(ns, "NS").map((d) => bare(String(d))).sort();

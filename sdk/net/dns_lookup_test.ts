@@ -109,3 +109,42 @@ Deno.test("lookupHost keeps the CNAME chain of a dangling alias (NXDOMAIN at its
     assert.deepEqual(r.cname, ["deleted-app.cloud.test"]);
   });
 });
+
+Deno.test("lookupHost: a failed A query with no AAAA address is that failure, never a bare 'no address'", async () => {
+  // A fails (SERVFAIL for the apexes, dropped for www), AAAA answers: NODATA or an address.
+  const server = await startDnsServer({
+    zones: (name, type) => {
+      if (type !== "A") return undefined;
+      if (name.startsWith("www.")) {
+        return { rcode: "NOERROR", answers: [], authorities: [], behaviour: "drop" };
+      }
+      return { rcode: "SERVFAIL", answers: [], authorities: [] };
+    },
+    zoneData: {
+      "half.test": { TXT: ["v=spf1 -all"], MX: [{ preference: 10, exchange: "mx.half.test" }] },
+      "www.half.test": { TXT: ["x"] },
+      "six.test": { AAAA: ["2001:db8::6"] },
+    },
+  });
+  using client = new DnsClient({ servers: [server.address], timeoutMs: 150, attempts: 2 });
+  try {
+    const half = await lookupDomain(client, "half.test");
+    assert.equal(half.status, "ok", "AAAA answered NOERROR: the name exists");
+    assert.equal(half.partial, true);
+    assert.equal(half.apex.status, "servfail");
+    assert.deepEqual(half.apex.failed, ["A"]);
+    assert.match(half.apex.reason ?? "", /^A query failed \(SERVFAIL from .*\); AAAA answered no/);
+    assert.equal(half.www.status, "unknown", "www was asked: its A query timed out");
+    assert.deepEqual(half.www.failed, ["A"]);
+    assert.match(half.www.reason ?? "", /^A query failed \(timeout: /);
+    assert.deepEqual(half.mx, [{ priority: 10, exchange: "mx.half.test" }]);
+
+    const six = await lookupHost(client, "six.test");
+    assert.equal(six.status, "ok", "an IPv6 address is an address");
+    assert.deepEqual(six.aaaa, ["2001:db8::6"]);
+    assert.deepEqual(six.failed, ["A"]);
+    assert.match(six.reason ?? "", /^A query failed \(SERVFAIL/);
+  } finally {
+    await server.close();
+  }
+});

@@ -54,6 +54,12 @@ export interface HostRecords {
   aaaa: string[];
   /** CNAME chain, in order: the names the host aliases to (empty when none). */
   cname: string[];
+  /**
+   * The address queries that got no answer (timeout, unreachable resolver, SERVFAIL, REFUSED),
+   * when any: the addresses above may be incomplete. When the other query found no address
+   * either, `status` is that failure (never `ok` with empty lists) and `reason` names the query.
+   */
+  failed?: ("A" | "AAAA")[];
 }
 
 /** One MX record. `exchange` `"."` with priority 0 is a null MX (RFC 7505: accepts no mail). */
@@ -80,8 +86,9 @@ export interface DnsResult {
   /** TXT records, each joined from its strings. */
   txt: string[];
   /**
-   * True when some secondary query (NS, MX, TXT, www) failed on our side, so the lists above
-   * may be incomplete even though `status` is `ok`.
+   * True when some query besides the one that proved the apex exists failed (an apex or www
+   * address query, NS, MX, TXT), so the lists above may be incomplete even though `status` is
+   * `ok`.
    */
   partial?: boolean;
   /**
