@@ -323,7 +323,8 @@ export const CONFIG_KEYS = [
     parse: "duration",
     default: "5s",
     allowed: DURATION + ", above 0",
-    description: "Timeout of one DNS query",
+    description:
+      "Time budget of one DNS query, its retries on the other servers included (a server silent 3 times in a row is set aside for 10 s)",
   },
   {
     key: "network.timeouts.connect",
