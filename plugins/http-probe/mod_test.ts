@@ -20,6 +20,11 @@ const SITES: Record<string, Site> = {
   "badcert.test": { ips: ["127.9.2.4"], tls: "expired", body: "<title>Old</title>" },
   "hang.test": { ips: ["127.9.2.5"], behaviour: "timeout" },
   "away.test": { ips: ["127.9.2.6"], redirect: { location: "https://live.test/" } },
+  // Round robin whose first address is dead (nothing listens on 127.9.2.250 and .251).
+  "rr.test": { ips: ["127.9.2.9"], body: "<title>Round Robin Co</title><p>Welcome</p>" },
+  "www.rr.test": { ips: ["127.9.2.9"], body: "<title>Round Robin Co</title><p>Welcome</p>" },
+  // A dead IPv4 address and a live IPv6 one.
+  "v6.test": { ips: ["::1"], body: "<title>Six Co</title><p>Welcome</p>" },
   // The SSL default vhost shows the panel's page; the site's vhost exists for port 80 only.
   "panel.test": { ips: ["127.9.2.7"], body: ({ scheme }) => scheme === "https" ? PLESK : PANEL },
   "www.panel.test": {
@@ -88,6 +93,9 @@ async function withWorld(
       "panel.test": { A: ["127.9.2.7"] },
       "www.panel.test": { A: ["127.9.2.7"] },
       "waf.test": { A: [WAF_IP] },
+      "rr.test": { A: ["127.9.2.250", "127.9.2.9"] },
+      "www.rr.test": { A: ["127.9.2.250", "127.9.2.9"] },
+      "v6.test": { A: ["127.9.2.251"], AAAA: ["::1"] },
     },
   });
   const ca = await createTestCa();
@@ -234,5 +242,29 @@ Deno.test("http-probe asks HTTP when HTTPS on apex and www shows a panel's stock
     ]);
     assert.equal(h.best?.target, "http://apex");
     assert.equal(h.best?.title, "Schreinerei Holz");
+  });
+});
+
+Deno.test("http-probe tries a host's next address (IPv4, then IPv6) when one refuses", async () => {
+  await withWorld(async (network) => {
+    const result = await runPlugin({
+      dir,
+      permissions,
+      network,
+      items: ["rr.test", "v6.test"].map((d) => ({ key: d, domain: d })),
+    });
+    const http = byKey(result.items);
+    const rr = http["rr.test"];
+    assert.equal(rr.status, "responded");
+    assert.equal(rr.best?.target, "https://apex");
+    assert.equal(rr.best?.title, "Round Robin Co");
+    assert.equal(rr.best?.ip, "127.9.2.9");
+    assert.deepEqual(rr.attempts[0].hops[0].failedBefore?.map((f) => [f.ip, f.kind]), [
+      ["127.9.2.250", "refused"],
+    ]);
+    const v6 = http["v6.test"];
+    assert.equal(v6.status, "responded");
+    assert.equal(v6.best?.ip, "::1");
+    assert.equal(v6.best?.title, "Six Co");
   });
 });

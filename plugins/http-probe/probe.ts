@@ -131,9 +131,14 @@ const ADDRESS_FAILURES: ReadonlySet<string> = new Set([
   "timeout",
 ]);
 
-/** The address `fetchWithRedirects` connects to first: the first IPv4, else the first IPv6. */
-function firstAddress(addresses: readonly string[]): string | undefined {
-  return addresses.find((a) => !a.includes(":")) ?? addresses[0];
+/**
+ * Addresses that failed at the connection in `attempt` (the start host's, no response at all):
+ * every one `fetchWithRedirects` tried, when the last failed with an address failure too.
+ */
+function failedAddresses(attempt: HttpAttempt): Set<string> {
+  const e = attempt.error;
+  if (!e?.ip || attempt.hops.length || !ADDRESS_FAILURES.has(e.kind)) return new Set();
+  return new Set([...(e.failedBefore ?? []).map((f) => f.ip), e.ip]);
 }
 
 /** Tries the URLs of one scheme (apex, then www) in order; stops at the first good answer. */
@@ -163,12 +168,13 @@ async function probeLane(
       });
       continue;
     }
-    // Same address and port as a URL of this scheme that failed at the connection: known answer.
-    const ip = firstAddress(addresses);
-    const same = attempts.find((a) =>
-      a.error && a.hops.length === 0 && a.error.ip === ip && ADDRESS_FAILURES.has(a.error.kind)
-    );
+    // Every address already failed at the connection for a URL of this scheme: known answer.
+    const same = attempts.find((a) => {
+      const failed = failedAddresses(a);
+      return failed.size > 0 && addresses.every((ip) => failed.has(ip));
+    });
     if (same?.error) {
+      const ips = [...new Set(addresses)].join(", ");
       attempts.push({
         target: o.target,
         url,
@@ -176,7 +182,7 @@ async function probeLane(
         error: {
           ...same.error,
           url,
-          message: `not tried again: ${ip} already failed for ${same.url} (${same.error.message})`,
+          message: `not tried again: ${ips} already failed for ${same.url} (${same.error.message})`,
         },
       });
       continue;

@@ -527,3 +527,43 @@ Deno.test("probeDomain hedges: the HTTP lane is kept, not cancelled, when HTTPS 
   assert.equal(r.best?.target, "http://apex");
   assert.deepEqual(f.calls, ["https://x.test/", "http://x.test/"]);
 });
+
+Deno.test("probeDomain skips www only when every one of its addresses already failed", async () => {
+  const failAll = (ips: string[]) => (url: string): FetchResult => ({
+    url,
+    hops: [],
+    error: {
+      kind: "refused",
+      message: "refused",
+      ours: false,
+      url,
+      ip: ips.at(-1),
+      failedBefore: ips.slice(0, -1).map((ip) => ({ ip, kind: "refused", message: "refused" })),
+    },
+  });
+  const table = { "https://x.test/": failAll(["192.0.2.1", "192.0.2.2"]) };
+  // www at the same two addresses: both refused already.
+  const same = fakeFetch(table);
+  const r = await probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1", "192.0.2.2"], ["192.0.2.2", "192.0.2.1"]),
+    fetch: same.fetch,
+    hedgeMs: Infinity,
+    signal,
+  });
+  assert.equal(same.calls.includes("https://www.x.test/"), false);
+  assert.match(
+    r.attempts[1].error!.message,
+    /not tried again: 192\.0\.2\.2, 192\.0\.2\.1 already failed/,
+  );
+  // www has an address that was not tried: it is asked.
+  const more = fakeFetch(table);
+  await probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1", "192.0.2.2"], ["192.0.2.1", "192.0.2.3"]),
+    fetch: more.fetch,
+    hedgeMs: Infinity,
+    signal,
+  });
+  assert.ok(more.calls.includes("https://www.x.test/"));
+});

@@ -20,15 +20,27 @@ export function isOurs(kind: HttpErrorKind): boolean {
   return OUR_KINDS.has(kind);
 }
 
+/** Options of {@linkcode HttpProbeError}. */
+export interface HttpProbeErrorOptions extends ErrorOptions {
+  /** True when not one byte of a response had come (see `HttpProbeError.beforeResponse`). */
+  beforeResponse?: boolean;
+}
+
 /** A failure with its kind, thrown inside the HTTP layer and recorded by the caller. */
 export class HttpProbeError extends Error {
   /** What went wrong. */
   readonly kind: HttpErrorKind;
+  /**
+   * True when the failure came before any byte of a response (refused, reset right after the
+   * request...): another address of the same host may still answer.
+   */
+  readonly beforeResponse: boolean;
   /** @param kind the failure kind; @param message what happened. */
-  constructor(kind: HttpErrorKind, message: string, options?: ErrorOptions) {
+  constructor(kind: HttpErrorKind, message: string, options?: HttpProbeErrorOptions) {
     super(message, options);
     this.name = "HttpProbeError";
     this.kind = kind;
+    this.beforeResponse = options?.beforeResponse ?? false;
   }
 }
 

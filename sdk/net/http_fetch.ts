@@ -1,12 +1,19 @@
 /**
  * Fetches a URL the way a prober must: through addresses resolved by our own DNS, never to a
  * private address unless allowed, at most N connections per IP, following a bounded redirect
- * chain (each hop recorded, loops detected, other hosts re-resolved), and summarizing the final
+ * chain (each hop recorded, loops detected, other hosts re-resolved), trying a host's next address
+ * when a connection fails (Happy Eyeballs order, at most 4), and summarizing the final
  * response. Never throws for network trouble: the result carries a classified error instead.
  * @module
  */
 import type { NetworkSettings } from "../types.ts";
-import type { HostRecords, HttpError, HttpHop, HttpResponseSummary } from "./types.ts";
+import type {
+  AddressFailure,
+  HostRecords,
+  HttpError,
+  HttpHop,
+  HttpResponseSummary,
+} from "./types.ts";
 import { mayConnect } from "./address.ts";
 import type { BodyDigestOptions } from "./body_digest.ts";
 import { classifyError, HttpProbeError, isOurs } from "./http_errors.ts";
@@ -53,16 +60,43 @@ export interface FetchResult {
   error?: HttpError;
 }
 
-/** Picks the address to connect to: the first allowed IPv4, else the first allowed IPv6. */
-export function pickAddress(
+/** Addresses of one host tried at most for one request (see {@linkcode connectOrder}). */
+export const MAX_ADDRESSES = 4;
+
+/**
+ * The addresses to connect to, in the order to try them: the ones `mayConnect` allows, IPv4 and
+ * IPv6 interleaved as Happy Eyeballs does (RFC 8305 §4), starting with IPv4 as the probe always
+ * has (first IPv4, first IPv6, second IPv4, ...), duplicates dropped, at most `max`. `blocked` is
+ * the first address the private-address policy refused, set when none is allowed.
+ */
+export function connectOrder(
   addresses: readonly string[],
   allowPrivate: boolean,
-): { ip?: string; blocked?: string } {
-  const v4 = addresses.filter((a) => !a.includes(":"));
-  const v6 = addresses.filter((a) => a.includes(":"));
-  for (const ip of [...v4, ...v6]) if (mayConnect(ip, allowPrivate)) return { ip };
-  return addresses.length ? { blocked: addresses[0] } : {};
+  max = MAX_ADDRESSES,
+): { ips: string[]; blocked?: string } {
+  const unique = [...new Set(addresses)];
+  const allowed = unique.filter((a) => mayConnect(a, allowPrivate));
+  const v4 = allowed.filter((a) => !a.includes(":"));
+  const v6 = allowed.filter((a) => a.includes(":"));
+  const ips: string[] = [];
+  for (let i = 0; i < Math.max(v4.length, v6.length) && ips.length < max; i++) {
+    if (i < v4.length) ips.push(v4[i]);
+    if (i < v6.length && ips.length < max) ips.push(v6[i]);
+  }
+  if (ips.length || unique.length === 0) return { ips };
+  return { ips, blocked: unique[0] };
 }
+
+/**
+ * Failure kinds after which the host's next address is tried: the connection itself failed, so
+ * the host may still answer at another address (`reset` only before any byte of a response).
+ */
+const NEXT_ADDRESS_KINDS: ReadonlySet<HttpError["kind"]> = new Set<HttpError["kind"]>([
+  "refused",
+  "reset",
+  "connect_timeout",
+  "unreachable",
+]);
 
 const errorOf = (
   kind: HttpError["kind"],
@@ -104,52 +138,72 @@ export async function fetchWithRedirects(opts: FetchOptions): Promise<FetchResul
       addresses = [...rec.a, ...rec.aaaa];
       known.set(url.hostname, addresses);
     }
-    const pick = pickAddress(addresses, net.allowPrivate);
-    if (!pick.ip) {
-      result.error = pick.blocked
+    const order = connectOrder(addresses, net.allowPrivate);
+    if (!order.ips.length) {
+      result.error = order.blocked
         ? errorOf(
           "blocked_private",
-          `${url.hostname} resolves to ${pick.blocked}, a private/reserved address; ` +
-            "set network.allowPrivate to probe such addresses",
+          `${url.hostname} resolves to ${order.blocked}, a private/reserved ` +
+            "address; set network.allowPrivate to probe such addresses",
           href,
-          pick.blocked,
+          order.blocked,
         )
         : errorOf("no_address", `${url.hostname} has no A or AAAA record`, href);
       return result;
     }
-    const ip = pick.ip;
     const https = url.protocol === "https:";
     const port = url.port ? Number(url.port) : https ? net.httpsPort : net.httpPort;
+    // The host's addresses one after the other while the connection fails, within one request
+    // timeout for them all.
+    const hopStarted = performance.now();
+    const failedBefore: AddressFailure[] = [];
+    let ip = order.ips[0];
     let res;
-    try {
-      const send = () =>
-        requestOnce({
-          url,
-          ip,
-          port,
-          caPem: net.caPem,
-          connectTimeoutMs: net.timeouts.connect,
-          requestTimeoutMs: net.timeouts.request,
-          maxBodyBytes: opts.maxBodyBytes ?? 262144,
-          digest: opts.digest,
-          userAgent: opts.userAgent,
-          acceptLanguage: opts.acceptLanguage,
-          proxy: net.proxy,
-          now,
-          signal: opts.signal,
-        });
-      res = opts.perIp ? await opts.perIp.run(ip, send, opts.signal) : await send();
-    } catch (err) {
-      // Cancelled (the caller's deadline or shutdown) while waiting or connecting: ours.
-      const kind = opts.signal?.aborted && !(err instanceof HttpProbeError)
-        ? "deadline"
-        : classifyError(err);
-      const message = err instanceof HttpProbeError
-        ? err.message
-        : `${(err as Error)?.message ?? err}`;
-      result.error = errorOf(kind, message, href, ip);
-      return result;
+    for (let i = 0;; i++) {
+      ip = order.ips[i];
+      const left = Math.round(net.timeouts.request - (performance.now() - hopStarted));
+      try {
+        const send = () =>
+          requestOnce({
+            url,
+            ip,
+            port,
+            caPem: net.caPem,
+            connectTimeoutMs: Math.min(net.timeouts.connect, left),
+            requestTimeoutMs: left,
+            maxBodyBytes: opts.maxBodyBytes ?? 262144,
+            digest: opts.digest,
+            userAgent: opts.userAgent,
+            acceptLanguage: opts.acceptLanguage,
+            proxy: net.proxy,
+            now,
+            signal: opts.signal,
+          });
+        res = opts.perIp ? await opts.perIp.run(ip, send, opts.signal) : await send();
+        break;
+      } catch (err) {
+        // Cancelled (the caller's deadline or shutdown) while waiting or connecting: ours.
+        const kind = opts.signal?.aborted && !(err instanceof HttpProbeError)
+          ? "deadline"
+          : classifyError(err);
+        const message = err instanceof HttpProbeError
+          ? err.message
+          : `${(err as Error)?.message ?? err}`;
+        const atConnection = NEXT_ADDRESS_KINDS.has(kind) &&
+          (kind !== "reset" || (err instanceof HttpProbeError && err.beforeResponse));
+        const timeLeft = net.timeouts.request - (performance.now() - hopStarted) >= 1;
+        if (
+          atConnection && i + 1 < order.ips.length && timeLeft && !opts.signal?.aborted
+        ) {
+          failedBefore.push({ ip, kind, message });
+          continue;
+        }
+        result.error = errorOf(kind, message, href, ip);
+        if (failedBefore.length) result.error.failedBefore = failedBefore;
+        return result;
+      }
     }
+    const tried = failedBefore.length ? { failedBefore } : {};
     const location = res.headers.location;
     if (isRedirectStatus(res.status) && location !== undefined) {
       let next: URL | undefined;
@@ -158,7 +212,13 @@ export async function fetchWithRedirects(opts: FetchOptions): Promise<FetchResul
       } catch {
         // unusable Location: reported below
       }
-      result.hops.push({ url: href, ip, status: res.status, location: next?.href ?? location });
+      result.hops.push({
+        url: href,
+        ip,
+        ...tried,
+        status: res.status,
+        location: next?.href ?? location,
+      });
       if (!next || (next.protocol !== "http:" && next.protocol !== "https:")) {
         result.error = errorOf("bad_redirect", `unusable Location "${location}"`, href, ip);
         return result;
@@ -185,7 +245,7 @@ export async function fetchWithRedirects(opts: FetchOptions): Promise<FetchResul
       url = next;
       continue;
     }
-    result.hops.push({ url: href, ip, status: res.status });
+    result.hops.push({ url: href, ip, ...tried, status: res.status });
     const body = res.body;
     const contentTypeHeader = res.headers["content-type"] ?? "";
     result.response = {

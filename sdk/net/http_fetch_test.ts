@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { binaryBody, hugeBody, type Site, startWebServers } from "../../testing/web_server.ts";
 import { startConnectProxy } from "../../testing/connect_proxy.ts";
 import { DEFAULT_NETWORK, type NetworkSettings } from "../types.ts";
-import { fetchWithRedirects, type HostResolver, pickAddress } from "./http_fetch.ts";
+import { connectOrder, fetchWithRedirects, type HostResolver } from "./http_fetch.ts";
 import type { HostRecords } from "./types.ts";
 
 const PAGE = `<!doctype html><html><head><title> Acme  Bakery </title>
@@ -36,6 +36,20 @@ const SITES: Record<string, Site> = {
   "chain2.test": { ips: ["127.9.1.11"], redirect: { location: "https://chain3.test/" } },
   "chain3.test": { ips: ["127.9.1.11"], body: PAGE },
   "badloc.test": { ips: ["127.9.1.12"], redirect: { location: "ftp://files.test/" } },
+  // Round robin with a dead first address (nothing listens on 127.9.1.250 or 127.9.1.251).
+  "rr.test": { ips: ["127.9.1.13"], body: PAGE },
+  // A dead IPv4 address and a live IPv6 one.
+  "v6ok.test": { ips: ["::1"], body: PAGE },
+  // Its first address (127.9.1.14, see the test) takes the request and hangs up unanswered.
+  "hangup.test": { ips: ["127.9.1.13"], body: PAGE },
+};
+
+/** Addresses the resolver gives instead of the sites' own (dead ones first). */
+const RECORDS: Record<string, string[]> = {
+  "rr.test": ["127.9.1.250", "127.9.1.13"],
+  "v6ok.test": ["127.9.1.251", "::1"],
+  "hangup.test": ["127.9.1.14", "127.9.1.13"],
+  "dead.test": ["127.9.1.250", "127.9.1.251"],
 };
 
 const host = (status: HostRecords["status"], a: string[] = []): HostRecords => ({
@@ -54,7 +68,11 @@ async function withWeb(
     asked.push(name);
     if (name === "gone.test") return Promise.resolve(host("nxdomain"));
     if (name === "flaky.test") return Promise.resolve(host("unknown"));
-    return Promise.resolve(host("ok", SITES[name]?.ips ?? []));
+    const ips = RECORDS[name] ?? SITES[name]?.ips ?? [];
+    return Promise.resolve({
+      ...host("ok", ips.filter((ip) => !ip.includes(":"))),
+      aaaa: ips.filter((ip) => ip.includes(":")),
+    });
   };
   const net: NetworkSettings = {
     ...DEFAULT_NETWORK,
@@ -211,10 +229,96 @@ Deno.test("fetchWithRedirects never connects to private addresses unless allowed
     assert.equal(r.error?.ip, "127.9.1.1");
     assert.equal(r.hops.length, 0);
   });
-  assert.deepEqual(pickAddress(["10.0.0.1", "8.8.8.8"], false), { ip: "8.8.8.8" });
-  assert.deepEqual(pickAddress(["2606:4700::1", "1.1.1.1"], false), { ip: "1.1.1.1" });
-  assert.deepEqual(pickAddress(["127.0.0.1"], false), { blocked: "127.0.0.1" });
-  assert.deepEqual(pickAddress([], false), {});
+});
+
+Deno.test("connectOrder: allowed addresses, IPv4 and IPv6 interleaved, at most four", () => {
+  assert.deepEqual(connectOrder(["10.0.0.1", "8.8.8.8"], false), { ips: ["8.8.8.8"] });
+  assert.deepEqual(connectOrder(["2606:4700::1", "1.1.1.1"], false), {
+    ips: ["1.1.1.1", "2606:4700::1"],
+  });
+  assert.deepEqual(
+    connectOrder(["1.1.1.1", "1.0.0.1", "9.9.9.9", "2606:4700::1", "2606:4700::2"], false),
+    { ips: ["1.1.1.1", "2606:4700::1", "1.0.0.1", "2606:4700::2"] },
+  );
+  assert.deepEqual(connectOrder(["1.1.1.1", "1.1.1.1", "8.8.8.8"], false), {
+    ips: ["1.1.1.1", "8.8.8.8"],
+  });
+  assert.deepEqual(connectOrder(["127.0.0.1", "::1"], false), { ips: [], blocked: "127.0.0.1" });
+  assert.deepEqual(connectOrder(["127.0.0.1", "::1"], true), { ips: ["127.0.0.1", "::1"] });
+  assert.deepEqual(connectOrder([], false), { ips: [] });
+});
+
+/** A listener on `ip:port` that reads a request, writes `reply` (default nothing) and hangs up. */
+function serveRaw(ip: string, port: number, reply = "") {
+  const listener = Deno.listen({ hostname: ip, port });
+  const serving = (async () => {
+    for await (const conn of listener) {
+      await conn.read(new Uint8Array(4096)).catch(() => null);
+      if (reply) await conn.write(new TextEncoder().encode(reply)).catch(() => 0);
+      conn.close();
+    }
+  })().catch(() => {});
+  return {
+    async close() {
+      listener.close();
+      await serving;
+    },
+  };
+}
+
+Deno.test("fetchWithRedirects tries the host's next address when the connection fails", async () => {
+  await withWeb(async (network, resolve) => {
+    // Refused at the first IPv4 address: the second one answers, and says so.
+    const rr = await fetchWithRedirects({ url: "https://rr.test/", network, resolve });
+    assert.equal(rr.error, undefined);
+    assert.equal(rr.response?.ip, "127.9.1.13");
+    assert.equal(rr.response?.title, "Acme Bakery");
+    assert.equal(rr.hops.length, 1);
+    assert.equal(rr.hops[0].ip, "127.9.1.13");
+    assert.deepEqual(rr.hops[0].failedBefore?.map((f) => [f.ip, f.kind]), [
+      ["127.9.1.250", "refused"],
+    ]);
+    // Refused over IPv4: IPv6 is tried.
+    const v6 = await fetchWithRedirects({ url: "http://v6ok.test/", network, resolve });
+    assert.equal(v6.response?.ip, "::1");
+    assert.equal(v6.response?.title, "Acme Bakery");
+    // Hung up before any answer: the next address is asked.
+    const hangingUp = serveRaw("127.9.1.14", network.httpPort);
+    try {
+      const hangup = await fetchWithRedirects({ url: "http://hangup.test/", network, resolve });
+      assert.equal(hangup.response?.ip, "127.9.1.13");
+      assert.deepEqual(hangup.hops[0].failedBefore?.map((f) => f.kind), ["reset"]);
+    } finally {
+      await hangingUp.close();
+    }
+    // Every address refused: the last one is the error's, the others are listed.
+    const dead = await fetchWithRedirects({ url: "https://dead.test/", network, resolve });
+    assert.equal(dead.error?.kind, "refused");
+    assert.equal(dead.error?.ip, "127.9.1.251");
+    assert.deepEqual(dead.error?.failedBefore?.map((f) => f.ip), ["127.9.1.250"]);
+    // A broken answer is the server's answer: the next address is not asked.
+    const garbling = serveRaw("127.9.1.15", network.httpPort, "SMTP ready\r\n\r\n");
+    try {
+      const broken = await fetchWithRedirects({
+        url: "http://rr.test/",
+        addresses: ["127.9.1.15", "127.9.1.13"],
+        network,
+        resolve,
+      });
+      assert.equal(broken.error?.kind, "protocol");
+      assert.equal(broken.error?.failedBefore, undefined);
+    } finally {
+      await garbling.close();
+    }
+    // Addresses the private-address policy refuses are never tried.
+    const mixed = await fetchWithRedirects({
+      url: "https://rr.test/",
+      addresses: ["127.9.1.250", "192.0.2.1"],
+      network: { ...network, allowPrivate: false },
+      resolve,
+    });
+    assert.equal(mixed.error?.kind, "blocked_private");
+  });
 });
 
 Deno.test("fetchWithRedirects goes through network.proxy with a CONNECT tunnel to our address", async () => {

@@ -321,20 +321,26 @@ export async function requestNative(opts: RequestOnceOptions): Promise<RawRespon
     return await Promise.race([working, cutShort]);
   } catch (err) {
     if (cut === "deadline" && response) return partial(); // headers came, body too slow
+    // Whether any of the answer had come: without one, another address may still answer.
+    const beforeResponse = response === undefined;
     if (cut === "deadline") {
       throw new HttpProbeError(
         "timeout",
         `no response from ${opts.ip}:${opts.port} in ${opts.requestTimeoutMs} ms`,
+        { beforeResponse },
       );
     }
     if (cut === "connect") {
       throw new HttpProbeError(
         "connect_timeout",
         `no connection to ${opts.ip}:${opts.port} in ${opts.connectTimeoutMs} ms`,
+        { beforeResponse },
       );
     }
     if (cut === "cancelled") throw new HttpProbeError("timeout", "cancelled by the host");
-    if (err instanceof HttpProbeError) throw err;
+    if (err instanceof HttpProbeError) {
+      throw new HttpProbeError(err.kind, err.message, { cause: err.cause, beforeResponse });
+    }
     let kind = nativeErrorKind(err);
     // The server hung up inside the handshake (e.g. no certificate for the name): a TLS failure.
     if (handshaking && (kind === "reset" || kind === "other")) kind = "tls_handshake";
@@ -342,6 +348,7 @@ export async function requestNative(opts: RequestOnceOptions): Promise<RawRespon
     const what = kind.startsWith("tls_") ? `TLS with ${host}: ` : "";
     throw new HttpProbeError(kind, `${what}${e?.name ? e.name + ": " : ""}${e?.message ?? e}`, {
       cause: err,
+      beforeResponse,
     });
   } finally {
     clearTimeout(requestTimer);

@@ -154,16 +154,33 @@ export interface HttpError {
   ours: boolean;
   /** URL of the hop that failed. */
   url: string;
-  /** Address we connected to (or refused to), when known. */
+  /** Address we connected to (or refused to), when known: the last one tried. */
   ip?: string;
+  /**
+   * Addresses of the same host tried before `ip`, each failed at the connection (refused, reset
+   * before any response, connect timeout, unreachable); absent when `ip` was the first.
+   */
+  failedBefore?: AddressFailure[];
+}
+
+/** An address that failed at the connection, after which the host's next address was tried. */
+export interface AddressFailure {
+  /** The address. */
+  ip: string;
+  /** How it failed (`refused`, `reset`, `connect_timeout` or `unreachable`). */
+  kind: HttpErrorKind;
+  /** The failure's message. */
+  message: string;
 }
 
 /** One response in a redirect chain. */
 export interface HttpHop {
   /** The requested URL. */
   url: string;
-  /** The address connected to. */
+  /** The address that answered. */
   ip: string;
+  /** Addresses of the host that failed at the connection before `ip` answered (in order). */
+  failedBefore?: AddressFailure[];
   /** Response status. */
   status: number;
   /** `Location` header, resolved against `url` (redirect hops only). */
