@@ -14,7 +14,7 @@ import type {
   HttpHop,
   HttpResponseSummary,
 } from "./types.ts";
-import { mayConnect } from "./address.ts";
+import { ipFamily, mayConnect } from "./address.ts";
 import type { BodyDigestOptions } from "./body_digest.ts";
 import { classifyError, HttpProbeError, isOurs } from "./http_errors.ts";
 import { isRedirectStatus, requestOnce } from "./http_request.ts";
@@ -98,6 +98,14 @@ const NEXT_ADDRESS_KINDS: ReadonlySet<HttpError["kind"]> = new Set<HttpError["ki
   "unreachable",
 ]);
 
+/** The address of an IP-address URL host name (`::1` for `[::1]`); undefined for a name. */
+export function ipLiteral(hostname: string): string | undefined {
+  const bare = hostname.startsWith("[") && hostname.endsWith("]")
+    ? hostname.slice(1, -1)
+    : hostname;
+  return ipFamily(bare) ? bare : undefined;
+}
+
 const errorOf = (
   kind: HttpError["kind"],
   message: string,
@@ -127,8 +135,10 @@ export async function fetchWithRedirects(opts: FetchOptions): Promise<FetchResul
     url.hash = "";
     visited.add(url.href);
     const href = url.href;
-    // Addresses of this hop's host.
+    // Addresses of this hop's host: an IP-address host name is its own address.
     let addresses = known.get(url.hostname);
+    const literal = ipLiteral(url.hostname);
+    if (!addresses && literal) addresses = [literal];
     if (!addresses) {
       const rec = await opts.resolve(url.hostname, opts.signal);
       if (rec.status === "unknown") {
@@ -143,7 +153,9 @@ export async function fetchWithRedirects(opts: FetchOptions): Promise<FetchResul
       result.error = order.blocked
         ? errorOf(
           "blocked_private",
-          `${url.hostname} resolves to ${order.blocked}, a private/reserved ` +
+          `${url.hostname} ${
+            literal ? "is" : "resolves to"
+          } ${order.blocked}, a private/reserved ` +
             "address; set network.allowPrivate to probe such addresses",
           href,
           order.blocked,

@@ -36,6 +36,9 @@ const SITES: Record<string, Site> = {
   "chain2.test": { ips: ["127.9.1.11"], redirect: { location: "https://chain3.test/" } },
   "chain3.test": { ips: ["127.9.1.11"], body: PAGE },
   "badloc.test": { ips: ["127.9.1.12"], redirect: { location: "ftp://files.test/" } },
+  "to-lit.test": { ips: ["127.9.1.12"], redirect: { location: "http://127.9.1.1/x" } },
+  "to-dec.test": { ips: ["127.9.1.12"], redirect: { location: "http://2131296513/" } },
+  "to-v6.test": { ips: ["127.9.1.12"], redirect: { location: "http://[::1]/" } },
   // Round robin with a dead first address (nothing listens on 127.9.1.250 or 127.9.1.251).
   "rr.test": { ips: ["127.9.1.13"], body: PAGE },
   // A dead IPv4 address and a live IPv6 one.
@@ -61,8 +64,9 @@ const host = (status: HostRecords["status"], a: string[] = []): HostRecords => (
 
 async function withWeb(
   fn: (net: NetworkSettings, resolve: HostResolver, asked: string[]) => Promise<void>,
+  extra: Record<string, Site> = {},
 ) {
-  const web = await startWebServers({ sites: SITES });
+  const web = await startWebServers({ sites: { ...SITES, ...extra } });
   const asked: string[] = [];
   const resolve: HostResolver = (name) => {
     asked.push(name);
@@ -229,6 +233,36 @@ Deno.test("fetchWithRedirects never connects to private addresses unless allowed
     assert.equal(r.error?.ip, "127.9.1.1");
     assert.equal(r.hops.length, 0);
   });
+});
+
+Deno.test("fetchWithRedirects connects to an IP-address host as it is, never asking DNS", async () => {
+  const v6Site: Site = { ips: ["::1"], body: PAGE };
+  await withWeb(async (network, resolve, asked) => {
+    // Allowed: probed for real (no site for that Host there: the server's 404).
+    const lit = await fetchWithRedirects({ url: "https://to-lit.test/", network, resolve });
+    assert.deepEqual(lit.hops.map((h) => [h.url, h.ip, h.status]), [
+      ["https://to-lit.test/", "127.9.1.12", 301],
+      ["http://127.9.1.1/x", "127.9.1.1", 404],
+    ]);
+    // The URL parser reads 2131296513 as 127.9.1.1.
+    const dec = await fetchWithRedirects({ url: "https://to-dec.test/", network, resolve });
+    assert.equal(dec.response?.url, "http://127.9.1.1/");
+    assert.equal(dec.response?.ip, "127.9.1.1");
+    const v6 = await fetchWithRedirects({ url: "https://to-v6.test/", network, resolve });
+    assert.equal(v6.response?.url, "http://[::1]/");
+    assert.equal(v6.response?.ip, "::1");
+    assert.deepEqual(asked, ["to-lit.test", "to-dec.test", "to-v6.test"]);
+    // Not allowed: blocked like a name that resolves there, before any connection.
+    const noPrivate = { ...network, allowPrivate: false };
+    for (const url of ["http://169.254.169.254/latest/meta-data/", "http://[::1]/"]) {
+      const r = await fetchWithRedirects({ url, network: noPrivate, resolve });
+      assert.equal(r.error?.kind, "blocked_private", url);
+      assert.equal(r.error?.url, url);
+      assert.equal(r.error?.ip, new URL(url).hostname.replace(/^\[|\]$/g, ""));
+      assert.match(r.error!.message, / is (169\.254\.169\.254|::1), a private\/reserved address/);
+    }
+    assert.equal(asked.length, 3);
+  }, { "[::1]": v6Site });
 });
 
 Deno.test("connectOrder: allowed addresses, IPv4 and IPv6 interleaved, at most four", () => {
