@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { DnsResult, HttpProbeResult } from "@sluice/sdk/net/types.ts";
+import type { DnsResult, HttpAttempt, HttpProbeResult } from "@sluice/sdk/net/types.ts";
 import { classifyWebsite } from "./decide.ts";
 import { classifyItems, compactHttp } from "./mod.ts";
 import { phraseIsHeadline } from "./page_signals.ts";
@@ -141,6 +141,54 @@ Deno.test("private_address: blocked private addresses are unknown, not a lead", 
   const v = run(dnsOk(), { status: "blocked_private", attempts: [] });
   assert.equal(v.status, "unknown");
   has(v, "private_address");
+});
+
+Deno.test("private_address names each address once (apex and www share them)", () => {
+  const lo = { status: "ok" as const, a: ["127.0.0.1"], aaaa: [], cname: [] };
+  const v = run(dnsOk({ apex: lo, www: lo }), { status: "blocked_private", attempts: [] });
+  assert.match(v.reason, /private or loopback \(127\.0\.0\.1\);/);
+});
+
+Deno.test("private_redirect: a redirect to a private address names the target, not the domain", () => {
+  const pub = { status: "ok" as const, a: ["8.8.4.11"], aaaa: [], cname: [] };
+  const to = (start: string, target: string, ip: string): HttpAttempt => ({
+    target: start.startsWith("https") ? "https://apex" : "http://apex",
+    url: start,
+    hops: [{ url: start, ip: "8.8.4.11", status: 301, location: target }],
+    error: {
+      kind: "blocked_private",
+      message: `${new URL(target).hostname} resolves to ${ip}, a private/reserved address`,
+      ours: false,
+      url: target,
+      ip,
+    },
+  });
+  const byName = run(dnsOk({ apex: pub, www: pub }), {
+    status: "blocked_private",
+    attempts: [
+      to("https://example.com/", "http://p10.example.net/admin", "10.0.0.5"),
+      to("http://example.com/", "http://p10.example.net/admin", "10.0.0.5"),
+    ],
+  });
+  assert.equal(byName.status, "unknown");
+  assert.equal(
+    byName.reason,
+    "example.com redirects to http://p10.example.net/admin: p10.example.net is a private or " +
+      "loopback address (10.0.0.5); Sluice does not probe those unless network.allowPrivate is on",
+  );
+  assert.doesNotMatch(byName.reason, /8\.8\.4\.11|every address/);
+  has(byName, "private_redirect");
+  // To an address itself, next to a refused URL: still no verdict, and not "unreachable".
+  const literal = run(dnsOk({ apex: pub, www: pub }), {
+    status: "failed",
+    attempts: [
+      to("https://example.com/", "http://169.254.169.254/latest/meta-data/", "169.254.169.254"),
+      { ...failed(["refused"]).attempts[0], target: "http://apex", url: "http://example.com/" },
+    ],
+  });
+  assert.equal(literal.status, "unknown");
+  assert.match(literal.reason, /redirects to http:\/\/169\.254\.169\.254\/latest\/meta-data\//);
+  has(literal, "private_redirect");
 });
 
 Deno.test("probe_failure: our resolver failing on a redirect is unknown", () => {

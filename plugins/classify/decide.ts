@@ -232,21 +232,59 @@ export function classifyWebsite(input: ClassifyInput, sigs: Signatures): Website
       dnsSigs,
     );
   }
+  // A marketplace on the way decides before the private address the redirect ended at.
+  const toPrivate = marketplaceSignal(http, undefined, sigs)
+    ? undefined
+    : privateRedirect(domain, http, dnsSigs);
+  if (toPrivate) return toPrivate;
   if (http.status === "blocked_private") {
+    const unique = [...new Set(addrs)].join(", ");
     return verdict(
       "unknown",
-      `every address of ${domain} is private or loopback (${addrs.join(", ")}); Sluice does not ` +
+      `every address of ${domain} is private or loopback (${unique}); Sluice does not ` +
         "probe those unless network.allowPrivate is on",
       [{
         id: "private_address",
         status: "unknown",
         strength: "strong",
-        evidence: `addresses ${addrs.join(", ")} are private/loopback`,
+        evidence: `addresses ${unique} are private/loopback`,
       }, ...dnsSigs],
     );
   }
   if (!http.best) return classifyNoResponse(domain, http, dnsSigs, sigs);
   return classifyPage(domain, http, http.best, dnsSigs, sigs);
+}
+
+/**
+ * No answer, and an attempt's redirect led to a private or loopback address that the probe did
+ * not connect to: no verdict, naming the redirect target and its address (not the domain's own).
+ */
+function privateRedirect(
+  domain: string,
+  http: HttpProbeResult,
+  dnsSigs: Signal[],
+): WebsiteVerdict | undefined {
+  if (http.best) return undefined;
+  const blocked = http.attempts.filter((a) => a.error?.kind === "blocked_private" && a.hops.length);
+  if (!blocked.length) return undefined;
+  const targets = [...new Set(blocked.map((a) => a.error!.url))];
+  const ips = [...new Set(blocked.map((a) => a.error!.ip).filter(Boolean))];
+  const hosts = [...new Set(targets.map((u) => new URL(u).hostname))];
+  const at = ips.length ? ` (${ips.join(", ")})` : "";
+  const evidence = [
+    ...new Set(blocked.map((a) => `${a.url} -> ${a.error!.url} ${a.error!.ip ?? ""}`.trim())),
+  ];
+  return verdict(
+    "unknown",
+    `${domain} redirects to ${targets.join(", ")}: ${hosts.join(", ")} is a private or loopback ` +
+      `address${at}; Sluice does not probe those unless network.allowPrivate is on`,
+    [{
+      id: "private_redirect",
+      status: "unknown",
+      strength: "strong",
+      evidence: `redirect to a private/loopback address: ${evidence.join("; ")}`,
+    }, ...dnsSigs],
+  );
 }
 
 function classifyNoResponse(
