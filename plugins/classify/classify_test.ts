@@ -209,6 +209,40 @@ Deno.test("broken_http: redirect loops -> http_error", () => {
   has(v, "broken_http");
 });
 
+Deno.test("broken_http: a redirect without a Location -> http_error with its status", () => {
+  const noLocation = (status: number): HttpProbeResult => ({
+    status: "failed",
+    attempts: (["https", "http"] as const).map((scheme) => {
+      const url = `${scheme}://example.com/`;
+      return {
+        target: `${scheme}://apex` as const,
+        url,
+        hops: [{ url, ip: "203.0.113.10", status }],
+        error: {
+          kind: "bad_redirect" as const,
+          message: `${status} redirect without a Location header`,
+          ours: false,
+          url,
+          ip: "203.0.113.10",
+        },
+      };
+    }),
+  });
+  const v = run(dnsOk(), noLocation(302));
+  assert.equal(v.status, "http_error");
+  assert.equal(v.httpStatus, 302);
+  assert.match(
+    has(v, "broken_http").evidence,
+    /^https:\/\/example\.com\/ bad_redirect \(302 without a Location header\); http:/,
+  );
+  const [item] = classifyItems([{ key: D, domain: D, dns: dnsOk(), http: noLocation(301) }]);
+  assert.equal(item.lead, true);
+  assert.equal(
+    item.lead_reason,
+    "No working website: the domain only shows error pages (HTTP 301)",
+  );
+});
+
 Deno.test("http_status: persistent 5xx/4xx without a known page -> http_error", () => {
   const html =
     "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>";

@@ -75,11 +75,24 @@ export function marketplaceOf(url: string, sigs: Signatures): string | undefined
   return m?.name;
 }
 
-/** Each attempt's start URL and outcome; a failure on a redirect target names that target. */
+/** The status of a redirect that had no Location header (the attempt's last hop), if it was one. */
+function noLocationStatus(a: HttpAttempt): number | undefined {
+  const last = a.hops.at(-1);
+  return a.error?.kind === "bad_redirect" && last && last.location === undefined
+    ? last.status
+    : undefined;
+}
+
+/**
+ * Each attempt's start URL and outcome; a failure on a redirect target names that target, a
+ * redirect without a Location its status.
+ */
 function describeErrors(attempts: HttpAttempt[]): string {
   return attempts.map((a) => {
     const at = a.error && a.error.url !== a.url ? ` -> ${a.error.url}` : "";
-    return `${a.url}${at} ${a.error ? a.error.kind : a.response?.status}`;
+    const status = noLocationStatus(a);
+    const what = status ? ` (${status} without a Location header)` : "";
+    return `${a.url}${at} ${a.error ? a.error.kind : a.response?.status}${what}`;
   }).join("; ");
 }
 
@@ -312,12 +325,19 @@ function classifyNoResponse(
     }, ...dnsSigs]);
   }
   if (kinds.some((k) => REDIRECT_ERRORS.has(k) || k === "protocol")) {
-    return verdict("http_error", `the site of ${domain} answers with broken HTTP: ${detail}`, [{
+    const v = verdict("http_error", `the site of ${domain} answers with broken HTTP: ${detail}`, [{
       id: "broken_http",
       status: "http_error",
       strength: "strong",
       evidence: detail,
     }, ...dnsSigs]);
+    // A redirect to nowhere: its status is the answer a visitor gets.
+    const noLocation = errs.find((a) => noLocationStatus(a) !== undefined);
+    if (noLocation) {
+      v.url = noLocation.error!.url;
+      v.httpStatus = noLocationStatus(noLocation);
+    }
+    return v;
   }
   if (kinds.some((k) => TLS_ERRORS.has(k))) {
     return verdict(

@@ -217,6 +217,17 @@ export async function fetchWithRedirects(opts: FetchOptions): Promise<FetchResul
     }
     const tried = failedBefore.length ? { failedBefore } : {};
     const location = res.headers.location;
+    if (isRedirectStatus(res.status) && !location?.trim()) {
+      // A redirect to nowhere: a browser shows its (usually empty) body; the site is broken.
+      result.hops.push({ url: href, ip, ...tried, status: res.status });
+      result.error = errorOf(
+        "bad_redirect",
+        `${res.status} redirect without a Location header`,
+        href,
+        ip,
+      );
+      return result;
+    }
     if (isRedirectStatus(res.status) && location !== undefined) {
       let next: URL | undefined;
       try {

@@ -36,6 +36,8 @@ const SITES: Record<string, Site> = {
   "chain2.test": { ips: ["127.9.1.11"], redirect: { location: "https://chain3.test/" } },
   "chain3.test": { ips: ["127.9.1.11"], body: PAGE },
   "badloc.test": { ips: ["127.9.1.12"], redirect: { location: "ftp://files.test/" } },
+  "noloc.test": { ips: ["127.9.1.12"], status: 302, body: "" },
+  "nolochtml.test": { ips: ["127.9.1.12"], status: 301, body: "<html><body>Moved</body></html>" },
   "to-lit.test": { ips: ["127.9.1.12"], redirect: { location: "http://127.9.1.1/x" } },
   "to-dec.test": { ips: ["127.9.1.12"], redirect: { location: "http://2131296513/" } },
   "to-v6.test": { ips: ["127.9.1.12"], redirect: { location: "http://[::1]/" } },
@@ -157,6 +159,14 @@ Deno.test("fetchWithRedirects detects loops, long chains and bad locations", asy
     assert.equal(fine.hops.length, 4);
     const bad = await fetchWithRedirects({ url: "https://badloc.test/", network, resolve });
     assert.equal(bad.error?.kind, "bad_redirect");
+    // A redirect status without a Location is a broken redirect, not a page.
+    for (const [name, status] of [["noloc", 302], ["nolochtml", 301]] as const) {
+      const r = await fetchWithRedirects({ url: `https://${name}.test/`, network, resolve });
+      assert.equal(r.response, undefined, name);
+      assert.equal(r.error?.kind, "bad_redirect", name);
+      assert.equal(r.error?.message, `${status} redirect without a Location header`);
+      assert.deepEqual(r.hops.map((h) => [h.status, h.location]), [[status, undefined]]);
+    }
   });
 });
 
