@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { gzipSync } from "node:zlib";
 import { binaryBody, hugeBody, type Site, startWebServers } from "../../testing/web_server.ts";
 import { startConnectProxy } from "../../testing/connect_proxy.ts";
 import { DEFAULT_NETWORK, type NetworkSettings } from "../types.ts";
@@ -36,6 +37,19 @@ const SITES: Record<string, Site> = {
   "chain2.test": { ips: ["127.9.1.11"], redirect: { location: "https://chain3.test/" } },
   "chain3.test": { ips: ["127.9.1.11"], body: PAGE },
   "badloc.test": { ips: ["127.9.1.12"], redirect: { location: "ftp://files.test/" } },
+  // Compressed though the probe asks for identity; the bomb inflates to 20 MB of HTML.
+  "gz.test": {
+    ips: ["127.9.1.10"],
+    headers: { "content-encoding": "gzip", "content-type": "text/html; charset=utf-8" },
+    body: new Uint8Array(gzipSync(new TextEncoder().encode(PAGE))),
+  },
+  "bomb.test": {
+    ips: ["127.9.1.10"],
+    headers: { "content-encoding": "gzip", "content-type": "text/html" },
+    body: new Uint8Array(
+      gzipSync(new TextEncoder().encode("<p>lorem ipsum</p>".repeat(1_200_000))),
+    ),
+  },
   "noloc.test": { ips: ["127.9.1.12"], status: 302, body: "" },
   "nolochtml.test": { ips: ["127.9.1.12"], status: 301, body: "<html><body>Moved</body></html>" },
   "to-lit.test": { ips: ["127.9.1.12"], redirect: { location: "http://127.9.1.1/x" } },
@@ -226,6 +240,23 @@ Deno.test("fetchWithRedirects caps huge and endless bodies and spots binary ones
       "",
       "image/png",
     ]);
+    // A compressed page is read decoded; the cap counts decoded bytes.
+    const gz = await fetchWithRedirects({ url: "https://gz.test/", network, resolve });
+    assert.deepEqual([gz.response?.binary, gz.response?.title, gz.response?.truncated], [
+      false,
+      "Acme Bakery",
+      false,
+    ]);
+    assert.equal(gz.response?.bodyBytes, new TextEncoder().encode(PAGE).length);
+    const bomb = await fetchWithRedirects({
+      url: "http://bomb.test/",
+      network,
+      resolve,
+      maxBodyBytes: 100_000,
+    });
+    assert.deepEqual([bomb.response?.binary, bomb.response?.truncated], [false, true]);
+    assert.equal(bomb.response?.bodyBytes, 100_000);
+    assert.match(bomb.response!.text, /^lorem ipsum lorem ipsum/);
     const sniffed = await fetchWithRedirects({ url: "https://sniffed.test/", network, resolve });
     assert.equal(sniffed.response?.binary, true);
     assert.equal(sniffed.response?.bodyBytes, 3000);
@@ -400,6 +431,16 @@ Deno.test("fetchWithRedirects goes through network.proxy with a CONNECT tunnel t
         resolve,
       });
       assert.deepEqual([denied.error?.kind, denied.error?.ours], ["proxy", true]);
+      // Through the proxy (node:http) a compressed page is decoded too, within the cap.
+      const gz = await fetchWithRedirects({ url: "https://gz.test/", network: viaProxy, resolve });
+      assert.deepEqual([gz.response?.binary, gz.response?.title], [false, "Acme Bakery"]);
+      const bomb = await fetchWithRedirects({
+        url: "https://bomb.test/",
+        network: viaProxy,
+        resolve,
+        maxBodyBytes: 100_000,
+      });
+      assert.deepEqual([bomb.response?.bodyBytes, bomb.response?.truncated], [100_000, true]);
       assert.match(denied.error!.message, /403 Forbidden/);
     });
   } finally {

@@ -8,7 +8,7 @@
  * problem comes named by rustls (expired, wrong name, unknown issuer).
  * @module
  */
-import { BodyDigest } from "./body_digest.ts";
+import { BodySink } from "./body_sink.ts";
 import { HttpProbeError } from "./http_errors.ts";
 import type { HttpErrorKind } from "./types.ts";
 import type { RawResponse, RequestOnceOptions } from "./http_request.ts";
@@ -184,8 +184,13 @@ export async function requestNative(opts: RequestOnceOptions): Promise<RawRespon
 
   let handshaking = false;
   let response: { status: number; headers: Record<string, string> } | undefined;
-  let digest: BodyDigest | undefined;
-  const partial = (): RawResponse => ({ ...response!, body: digest?.end(), truncated: true });
+  let sink: BodySink | undefined;
+  /** The answer with what of the body came, `truncated` also when decoding cut it. */
+  const finish = async (truncated: boolean): Promise<RawResponse> => {
+    const r = await sink?.end();
+    return { ...response!, body: r?.body, truncated: truncated || (r?.cut ?? false) };
+  };
+  const partial = () => finish(true);
   const work = async (): Promise<RawResponse> => {
     const tcp = await Deno.connect({
       hostname: opts.ip,
@@ -242,22 +247,19 @@ export async function requestNative(opts: RequestOnceOptions): Promise<RawRespon
     if ((isRedirect(response.status) && response.headers.location) || opts.method === "HEAD") {
       return { ...response, truncated: false };
     }
-    digest = new BodyDigest(response.headers["content-type"] ?? "", opts.digest);
-    const max = opts.maxBodyBytes;
+    // The cap applies to the decoded body (a server may compress though asked for identity).
+    sink = new BodySink(
+      response.headers["content-type"] ?? "",
+      response.headers["content-encoding"],
+      opts.maxBodyBytes,
+      opts.digest,
+    );
     /** Feeds body bytes; true when the cap is reached. */
-    const feed = (b: Uint8Array): boolean => {
-      const room = max - digest!.bytes;
-      if (b.length >= room) {
-        digest!.write(b.subarray(0, room));
-        return true;
-      }
-      digest!.write(b);
-      return false;
-    };
+    const feed = (b: Uint8Array): Promise<boolean> => sink!.write(b);
     const noBody = response.status === 204 || response.status === 304;
     const te = (response.headers["transfer-encoding"] ?? "").toLowerCase();
     const lengthHeader = response.headers["content-length"];
-    if (noBody) return { ...response, body: digest.end(), truncated: false };
+    if (noBody) return await finish(false);
     if (te.includes("chunked")) {
       for (;;) {
         // Size line.
@@ -278,17 +280,17 @@ export async function requestNative(opts: RequestOnceOptions): Promise<RawRespon
             `parse error: bad chunk size "${line.slice(0, 40)}"`,
           );
         }
-        if (size === 0) return { ...response, body: digest.end(), truncated: false };
+        if (size === 0) return await finish(false);
         let left = size;
         while (left > 0) {
           if (r.buffered.length === 0 && !(await r.fill())) {
             throw new HttpProbeError("reset", "body cut off");
           }
           const take = r.buffered.subarray(0, Math.min(left, r.buffered.length));
-          const full = feed(take);
+          const full = await feed(take);
           r.consume(take.length);
           left -= take.length;
-          if (full) return { ...response, body: digest.end(), truncated: true };
+          if (full) return await finish(true);
         }
         // CRLF after the data.
         while (r.buffered.length < 2) {
@@ -304,23 +306,23 @@ export async function requestNative(opts: RequestOnceOptions): Promise<RawRespon
     let left = Number.isNaN(length) ? Infinity : length;
     while (left > 0) {
       if (r.buffered.length === 0 && !(await r.fill())) {
-        if (left === Infinity) return { ...response, body: digest.end(), truncated: false };
+        if (left === Infinity) return await finish(false);
         throw new HttpProbeError("reset", "body cut off");
       }
       const take = r.buffered.subarray(0, Math.min(left, r.buffered.length));
-      const full = feed(take);
+      const full = await feed(take);
       r.consume(take.length);
       left -= take.length;
-      if (full) return { ...response, body: digest.end(), truncated: left > 0 };
+      if (full) return await finish(left > 0);
     }
-    return { ...response, body: digest.end(), truncated: false };
+    return await finish(false);
   };
   try {
     const working = work();
     working.catch(() => {}); // after a cut, its late failure is not news
     return await Promise.race([working, cutShort]);
   } catch (err) {
-    if (cut === "deadline" && response) return partial(); // headers came, body too slow
+    if (cut === "deadline" && response) return await partial(); // headers came, body too slow
     // Whether any of the answer had come: without one, another address may still answer.
     const beforeResponse = response === undefined;
     if (cut === "deadline") {

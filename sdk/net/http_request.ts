@@ -11,7 +11,8 @@ import type { Socket } from "node:net";
 import tlsMod, { type TLSSocket } from "node:tls";
 import type { Buffer } from "node:buffer";
 import { ipFamily } from "./address.ts";
-import { BodyDigest, type BodyDigestOptions, type BodySummary } from "./body_digest.ts";
+import type { BodyDigestOptions, BodySummary } from "./body_digest.ts";
+import { BodySink } from "./body_sink.ts";
 import { classifyCertificate, classifyError, HttpProbeError } from "./http_errors.ts";
 import { openTunnel } from "./proxy_tunnel.ts";
 import { requestNative } from "./http_native.ts";
@@ -33,7 +34,7 @@ export interface RequestOnceOptions {
   connectTimeoutMs: number;
   /** Deadline for the whole request: headers and body (ms). */
   requestTimeoutMs: number;
-  /** Body bytes read at most; reading stops there (`truncated`). */
+  /** Decoded body bytes read at most; reading stops there (`truncated`). */
   maxBodyBytes: number;
   /** Limits of the body digest. */
   digest?: BodyDigestOptions;
@@ -126,7 +127,7 @@ function requestOver(opts: RequestOnceOptions, tunnel?: Socket): Promise<RawResp
   }
   return new Promise<RawResponse>((resolve, reject) => {
     let settled = false;
-    let digest: BodyDigest | undefined;
+    let sink: BodySink | undefined;
     let response: { status: number; headers: Record<string, string> } | undefined;
     const timers: ReturnType<typeof setTimeout>[] = [];
     const cleanup = () => {
@@ -153,8 +154,11 @@ function requestOver(opts: RequestOnceOptions, tunnel?: Socket): Promise<RawResp
       if (settled || !response) return;
       settled = true;
       cleanup();
-      resolve({ ...response, body: digest?.end(), truncated });
+      const answer = response;
       req.destroy();
+      (sink ? sink.end() : Promise.resolve(undefined)).then((r) =>
+        resolve({ ...answer, body: r?.body, truncated: truncated || (r?.cut ?? false) })
+      );
     };
     const onAbort = () => fail(new HttpProbeError("timeout", "cancelled by the host"));
     opts.signal?.addEventListener("abort", onAbort, { once: true });
@@ -190,16 +194,18 @@ function requestOver(opts: RequestOnceOptions, tunnel?: Socket): Promise<RawResp
         succeed(false);
         return;
       }
-      digest = new BodyDigest(response.headers["content-type"] ?? "", opts.digest);
+      // The cap applies to the decoded body (a server may compress though asked for identity).
+      sink = new BodySink(
+        response.headers["content-type"] ?? "",
+        response.headers["content-encoding"],
+        opts.maxBodyBytes,
+        opts.digest,
+      );
       res.on("data", (chunk: Buffer) => {
         if (settled) return;
-        const room = opts.maxBodyBytes - digest!.bytes;
-        if (chunk.length >= room) {
-          digest!.write(chunk.subarray(0, room));
-          succeed(true);
-          return;
-        }
-        digest!.write(chunk);
+        // One chunk at a time: decoding may take a moment.
+        res.pause();
+        sink!.write(chunk).then((full) => full ? succeed(true) : res.resume());
       });
       res.on("end", () => succeed(false));
       res.on("error", (err) => fail(err));

@@ -211,9 +211,12 @@ export interface HttpResponseSummary {
   html: string;
   /** `sha256:<hex>` of the first `hashBytes` bytes of the body. */
   bodyHash: string;
-  /** Body bytes read (at most `maxBodyBytes`). */
+  /** Body bytes read, after undoing a `Content-Encoding` (at most `maxBodyBytes`). */
   bodyBytes: number;
-  /** True when the body was longer than `maxBodyBytes` and reading stopped there. */
+  /**
+   * True when the (decoded) body was longer than `maxBodyBytes` and reading stopped there, or it
+   * was cut short (deadline, broken compressed data).
+   */
   truncated: boolean;
   /** Time from the first request to the end of the final body, ms. */
   timeMs: number;
