@@ -73,6 +73,8 @@ const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 const SCHEME_TYPO = /^(https?)(?::[/\\]{0,2}|[/\\]{1,2})(?![/\\])/i;
 /** A note after the value that names no other website: `example.com (old)`. */
 const NOTE = /\s+\([^().]*\)$/;
+/** A note in parentheses at the end of a value (`a.com (old: b.com)`): its text. */
+const ANY_NOTE = /\s*\(([^()]*)\)$/;
 /** Longest value quoted whole in a reason; longer ones are cut (the item's `raw` keeps all). */
 const QUOTE_MAX = 80;
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
@@ -98,17 +100,43 @@ function isWebsite(token: string): boolean {
   return (p.isIcann === true || p.isPrivate === true) && !!p.domain && !p.isIp;
 }
 
-/** True when the value holds two or more websites and nothing else but separators/connectors. */
-function holdsSeveralWebsites(value: string): boolean {
-  const tokens = value.split(SEPARATORS).filter((t) => t !== "");
-  if (tokens.length < 2) return false;
-  let websites = 0;
-  for (const t of tokens) {
-    if (isWebsite(t)) websites++;
-    else if (!CONNECTORS.has(t.toLowerCase())) return false;
+/** The registrable domain of a website token (`https://www.a.com/x` → `a.com`). */
+function registrableOf(token: string): string | undefined {
+  const m = WEBSITE_TOKEN.exec(token);
+  if (!m) return undefined;
+  try {
+    return parse(new URL(`http://${m[1]}`).hostname.replace(/\.+$/, "")).domain ?? undefined;
+  } catch {
+    return undefined;
   }
-  return websites >= 2;
 }
+
+/**
+ * The websites of a value that holds two or more and nothing else but separators and connectors
+ * (`a.com, b.com`; `https://x.com, https://x.com/de`), in order; undefined for anything else.
+ */
+function websitesIn(value: string): string[] | undefined {
+  const tokens = value.split(SEPARATORS).filter((t) => t !== "");
+  if (tokens.length < 2) return undefined;
+  const websites: string[] = [];
+  for (const t of tokens) {
+    if (isWebsite(t)) websites.push(t);
+    else if (!CONNECTORS.has(t.toLowerCase())) return undefined;
+  }
+  return websites.length >= 2 ? websites : undefined;
+}
+
+/** True when websites name more than one registrable domain (not `x.com` and `www.x.com/de`). */
+function severalDomains(websites: string[]): boolean {
+  return new Set(websites.map((w) => registrableOf(w) ?? w.toLowerCase())).size > 1;
+}
+
+/** A spreadsheet's error values: a formula that failed, no website (`#N/A` is a placeholder). */
+const SHEET_ERROR =
+  /^#(?:REF!|NAME\?|VALUE!|DIV\/0!|NULL!|NUM!|ERROR!|SPILL!|CALC!|GETTING_DATA)$/i;
+
+/** `=HYPERLINK("https://x.com", "site")`: the address of a spreadsheet link formula. */
+const HYPERLINK = /^=\s*HYPERLINK\(\s*"([^"]+)"/i;
 
 /** A value quoted for a reason, cut to its start when long. */
 function quote(value: string): string {
@@ -182,13 +210,43 @@ export function normalizeDomain(
   input: string,
   options: NormalizeOptions = {},
 ): NormalizedName | NormalizeFailure {
-  let s = tidy(input.trim());
+  const link = HYPERLINK.exec(input.trim());
+  let s = tidy(link ? link[1] : input.trim());
   if (s === "") return { reason: "empty value: no website or domain given" };
   if (isNoWebsite(s)) {
     return { reason: `no website given: ${quote(input.trim())} is a placeholder, not a website` };
   }
-  if (holdsSeveralWebsites(s)) {
-    return { reason: `${quote(input)} ${MULTIPLE_WEBSITES}; put one per row or pick one` };
+  if (SHEET_ERROR.test(s)) {
+    return {
+      reason: `no website given: ${quote(input.trim())} is a spreadsheet's error value (a ` +
+        "formula that failed), not a website; fix the formula or export the cells' values",
+    };
+  }
+  if (s.startsWith("=")) {
+    return {
+      reason: `${quote(input)} is a spreadsheet formula, not a website: export the cells' ` +
+        "values (the website the formula shows)",
+    };
+  }
+  // `a.com (old: b.com)`: a note naming another website.
+  const note = ANY_NOTE.exec(s);
+  if (note) {
+    const named = note[1].split(SEPARATORS).filter((t) => isWebsite(t.replace(/[.,;:]+$/, "")));
+    const main = s.slice(0, note.index).trim();
+    if (named.length && isWebsite(main)) {
+      if (severalDomains([main, ...named])) {
+        return { reason: `${quote(input)} ${MULTIPLE_WEBSITES}; put one per row or pick one` };
+      }
+      s = main;
+    }
+  }
+  const several = websitesIn(s);
+  if (several) {
+    if (severalDomains(several)) {
+      return { reason: `${quote(input)} ${MULTIPLE_WEBSITES}; put one per row or pick one` };
+    }
+    // One domain written twice (`https://x.com, https://x.com/de`, `info@x.com; sales@x.com`).
+    s = several[0];
   }
   if (looksLikePhone(s.replace(/^(?:tel|phone|fon|telefon|tél)\s*[:.]\s*/i, ""))) {
     return {

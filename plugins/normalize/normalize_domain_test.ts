@@ -365,3 +365,31 @@ Deno.test("a phone number in the website column is named as one", () => {
   }
   assert.equal(looksLikePhone("192.168.100.200"), false);
 });
+
+Deno.test("normalizeDomain: one domain written twice, link formulas, sheet errors, notes naming a website", () => {
+  const ok: [string, string][] = [
+    ["https://kapsalon.nl, https://kapsalon.nl/de", "kapsalon.nl"],
+    ["info@kapsalon.nl; sales@kapsalon.nl", "kapsalon.nl"],
+    ["www.smith.co.uk / smith.co.uk/shop", "smith.co.uk"],
+    ['=HYPERLINK("http://hughes-plumbing.com","site")', "hughes-plumbing.com"],
+    ['=hyperlink( "https://www.a.de/kontakt" )', "a.de"],
+    ["bakers.com (new: www.bakers.com)", "bakers.com"],
+  ];
+  for (const [input, domain] of ok) {
+    const n = normalizeDomain(input);
+    assert.ok(!("reason" in n), `${input}: ${"reason" in n ? n.reason : ""}`);
+    assert.equal(n.domain, domain, input);
+  }
+  const bad: [string, RegExp][] = [
+    ["bakershairstudio.com (old: austin-plumbing.com)", /holds more than one website/],
+    ["#REF!", /no website given: "#REF!" is a spreadsheet's error value/],
+    ["#NAME?", /spreadsheet's error value/],
+    ["#value!", /spreadsheet's error value/],
+    ['=CONCAT("a", ".com")', /is a spreadsheet formula, not a website: export the cells' values/],
+  ];
+  for (const [input, reason] of bad) {
+    const n = normalizeDomain(input);
+    assert.ok("reason" in n, input);
+    assert.match(n.reason, reason, input);
+  }
+});
