@@ -242,6 +242,8 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
       );
       assert.equal(r.code, 0, r.stderr);
       const [head, ...rows] = (await Deno.readTextFile(join(dir, "flags.csv"))).trim().split("\n");
+      const bom = (await Deno.readFile(join(dir, "flags.csv"))).slice(0, 3);
+      assert.deepEqual([...bom], [0xef, 0xbb, 0xbf], "a byte order mark, so Excel reads UTF-8");
       const cols = head.split(",");
       const cell = (row: string, col: string) => row.split(",")[cols.indexOf(col)];
       assert.deepEqual(rows.map((row) => cell(row, "lead")), ["true", "false", ""]);
@@ -282,7 +284,7 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
         const csv = await Deno.readTextFile(join(dir, "dups.csv"));
         assert.equal(
           csv,
-          "id,v,key\na,1,a\nb,2,b\n",
+          "\ufeffid,v,key\na,1,a\nb,2,b\n",
           "first row per key; no column of a left-out row",
         );
 
@@ -351,7 +353,12 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
         assert.equal(file.code, 0, file.stderr);
         assert.match(file.stderr, /wrote 1 rejected items with reasons to rej\.csv/);
         const [head, row] = (await Deno.readTextFile(join(dir, "rej.csv"))).trim().split("\n");
-        assert.equal(head, "stage,chunk,key,reason,raw");
+        assert.equal(head, "stage,chunk,key,reason,raw"); // trim() drops the BOM
+        assert.deepEqual([...(await Deno.readFile(join(dir, "rej.csv"))).slice(0, 3)], [
+          0xef,
+          0xbb,
+          0xbf,
+        ]);
         assert.match(row, /^source,0,/);
 
         const none = await sluice(["runs", "rejected", "good"], env, dir);

@@ -111,7 +111,8 @@ export async function writeRunOutput(
         for (const i of first.keep(items)) for (const k of Object.keys(flatten(i))) columns.add(k);
       }
       const cols = [...columns];
-      await write(enc.encode(csv([cols])));
+      // A byte order mark, so Excel reads the file as UTF-8 (umlauts, accents).
+      await write(enc.encode("\ufeff" + csv([cols])));
       const second = pass();
       for await (const items of runItems(store, run)) {
         const rows = second.keep(items).map((i) => {
@@ -224,7 +225,7 @@ export async function writeRunRejected(
   const enc = new TextEncoder();
   let n = 0;
   await writeFileDurablyWith(path, async (write) => {
-    if (isCsv) await write(enc.encode(csv([REJECTED_COLUMNS])));
+    if (isCsv) await write(enc.encode("\ufeff" + csv([REJECTED_COLUMNS])));
     let lines: string[] = [];
     const flush = async () => {
       if (lines.length) await write(enc.encode(lines.join("")));

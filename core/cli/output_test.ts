@@ -37,7 +37,9 @@ Deno.test("runs rejected --out FILE.csv: a raw input line is written as it was, 
     });
     const file = `${dir}/rej.csv`;
     assert.equal(await writeRunRejected(store, run, file), 3);
-    const rows: string[][] = parse(await Deno.readTextFile(file));
+    const text = await Deno.readTextFile(file);
+    assert.ok(text.startsWith("\ufeff"), "a byte order mark, so Excel reads UTF-8");
+    const rows: string[][] = parse(text, { bom: true });
     assert.deepEqual(rows[0], ["stage", "chunk", "key", "reason", "raw"]);
     assert.deepEqual(rows.slice(1).map((r) => [r[2], r[4]]), [
       ["row-4", 'Broken row,a,"b, c",d,e'],
