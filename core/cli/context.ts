@@ -11,6 +11,7 @@ import type { StageDefaults } from "../engine/prepare.ts";
 import { openRegistry, type Registry } from "../plugins/registry.ts";
 import { SandboxExecutor } from "../sandbox/executor.ts";
 import { KvStore, openKvBackend } from "../store/kv_backend.ts";
+import { KvRunClaims } from "../store/kv_run_claims.ts";
 import { startKvRetention } from "../store/kv_retention.ts";
 import { maskUrl } from "../store/pg/connect.ts";
 import { checkClockSkew } from "../store/pg/clock_check.ts";
@@ -125,6 +126,26 @@ export interface BackendChoice {
 }
 
 /**
+ * The KV backend with run claims (`kv_run_claims.ts`): this process's runs are its own, and it
+ * leaves alone the runs another live process on the same data folder is running.
+ */
+async function withRunClaims(backend: Backend, kv: Deno.Kv): Promise<Backend> {
+  const command = ["sluice", ...Deno.args].join(" ");
+  const claims = new KvRunClaims(kv, {
+    command: command.length > 80 ? `${command.slice(0, 79)}…` : command,
+  });
+  await claims.start();
+  return {
+    ...backend,
+    runClaims: claims,
+    async close() {
+      await claims.close();
+      await backend.close();
+    },
+  };
+}
+
+/**
  * Opens the configured backend: PostgreSQL when `store.url` is set (migrating it first), else
  * the embedded KV file at `store.path`.
  */
@@ -185,7 +206,10 @@ export function startHousekeeping(
 
 /** Opens the store and starts an engine that runs plugins in the sandbox. */
 export async function startEngine(ctx: CliContext, o: BackendChoice = {}): Promise<EngineHandle> {
-  const backend = await openBackend(ctx, o);
+  const opened = await openBackend(ctx, o);
+  const backend = (o.work ?? true) && opened.kv && !ctx.config.store.url
+    ? await withRunClaims(opened, opened.kv)
+    : opened;
   const telemetry = createTelemetry({
     otlpEndpoint: ctx.config.telemetry.otlpEndpoint,
     role: "worker",

@@ -11,7 +11,7 @@ import { resolvePluginRef } from "../plugins/manifest.ts";
 import { secretGrantProblem } from "../plugins/secret_grants.ts";
 import { formatProblem, loadPipelineFile } from "../pipeline/parse.ts";
 import { dirname, resolve } from "../paths.ts";
-import { FINAL_STATES, type RunRecord, type RunState } from "../store/store.ts";
+import { describeProcess, FINAL_STATES, type RunRecord, type RunState } from "../store/store.ts";
 import { parseCommandArgs } from "./args.ts";
 import { closest } from "../../sdk/text/suggest.ts";
 import { type CliContext, type EngineHandle, startEngine } from "./context.ts";
@@ -129,6 +129,7 @@ export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Pr
         io.err(`run ${run.id} belongs to pipeline ${run.pipeline}, not ${parsed.pipeline.name}\n`);
         return 1;
       }
+      if (await heldElsewhere(h, run.id, io)) return 1;
       io.err(`resuming run ${run.id} (${run.state})\n`);
     } else {
       const yaml = await Deno.readTextFile(file);
@@ -155,6 +156,21 @@ export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Pr
   } finally {
     await h.close();
   }
+}
+
+/**
+ * True (and says so) when another live Sluice process on the same data folder is running the run:
+ * this one must not run its chunks too (the embedded store's claims, `kv_run_claims.ts`).
+ */
+async function heldElsewhere(h: EngineHandle, runId: string, io: CliIO): Promise<boolean> {
+  const holder = await h.backend.runClaims?.claim(runId);
+  if (!holder) return false;
+  io.err(
+    `run ${runId} is being run by another Sluice process (${describeProcess(holder)}): ` +
+      "wait for it to finish (sluice runs show " + runId + "), or stop that process first; " +
+      "its unfinished runs resume where they left off\n",
+  );
+  return true;
 }
 
 /** Why `path` cannot take a run's output (its folder missing, or a folder itself), if so. */
@@ -428,6 +444,7 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
           io.err(`--out ${values.out}: ${problem}\n`);
           return 1;
         }
+        if (!FINAL_STATES.includes(run.state) && await heldElsewhere(h, run.id, io)) return 1;
         if (sub === "retry") {
           const n = await h.engine.retryRun(run.id);
           io.err(`replaying ${n} dead-lettered chunk(s) of run ${run.id}\n`);

@@ -25,6 +25,7 @@ import {
   type TriggerInfo,
 } from "../store/store.ts";
 import { decodeRaw } from "../store/chunk_codec.ts";
+import { describeProcess } from "../store/store.ts";
 import { type Logger, silentLogger } from "../telemetry/log.ts";
 import { type ChunkRef, type EngineHooks, noopEngineHooks } from "../telemetry/engine_telemetry.ts";
 import { backoffDelay } from "./backoff.ts";
@@ -173,6 +174,8 @@ export class Engine {
       chunk: 0,
       attempt: 1,
     }], guard);
+    // This process runs it: another one starting on the same data folder leaves it alone.
+    await this.#o.backend.runClaims?.claim(run.id);
     this.#tel.runCreated(run); // telemetry
     this.#log.info("run created", {
       run: run.id,
@@ -266,7 +269,8 @@ export class Engine {
 
   /**
    * Re-enqueues every ready, unfinished chunk of running runs (or of one run). Safe to call at
-   * any time: duplicates are dropped by the idempotent commit.
+   * any time: duplicates are dropped by the idempotent commit. With run claims (the embedded
+   * store), runs a live other process holds are left alone; for one run, that is an error.
    */
   async recover(runId?: string): Promise<number> {
     const runs: RunRecord[] = [];
@@ -284,7 +288,26 @@ export class Engine {
       }
     }
     let n = 0;
-    for (const run of runs) n += await this.#recoverRun(run);
+    for (const run of runs) {
+      // A run another live process is running stays its own (the embedded store's queue
+      // delivers only there): taking it over would run its chunks twice.
+      const holder = await this.#o.backend.runClaims?.claim(run.id);
+      if (holder) {
+        if (runId) {
+          throw new EngineError(
+            `run ${run.id} is being run by another Sluice process (${describeProcess(holder)}); ` +
+              "wait for it to finish, or stop that process first (its unfinished runs resume " +
+              "where it left off)",
+          );
+        }
+        this.#log.info("run left alone: another process runs it", {
+          run: run.id,
+          process: describeProcess(holder),
+        });
+        continue;
+      }
+      n += await this.#recoverRun(run);
+    }
     return n;
   }
 
@@ -927,7 +950,10 @@ export class Engine {
   /** Reports a run that reached a final state (span, metrics, `onFailure` alert). */
   async #settled(id: string): Promise<void> {
     const run = await this.#store.getRun(id);
-    if (run && FINAL_STATES.includes(run.state)) this.#tel.runSettled(run);
+    if (run && FINAL_STATES.includes(run.state)) {
+      this.#tel.runSettled(run);
+      await this.#o.backend.runClaims?.release(id).catch(() => {});
+    }
   }
   // --- end telemetry helpers ---
 

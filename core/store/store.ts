@@ -446,9 +446,41 @@ export interface ClusterLimits {
 }
 
 /** A store with the queue that commits atomically with it. */
+/** A Sluice process, as a claim names it. */
+export interface ProcessInfo {
+  pid: number;
+  host: string;
+  /** What it runs (`sluice serve`, `sluice run pipelines/x.yaml`). */
+  command: string;
+  /** When it started, ms since the epoch. */
+  since: number;
+}
+
+/** A process as a message names it: `pid 4242 ("sluice serve") on host-1 since 2026-11-30 03:12:05 UTC`. */
+export function describeProcess(p: ProcessInfo): string {
+  const since = new Date(p.since).toISOString().replace("T", " ").slice(0, 19);
+  return `pid ${p.pid} ("${p.command}") on ${p.host} since ${since} UTC`;
+}
+
+/**
+ * Which process runs a run, where each process works only its own runs (the embedded KV store,
+ * whose queue delivers inside the enqueuing process): see `kv_run_claims.ts`.
+ */
+export interface RunClaims {
+  /** Takes `runId` for this process unless a live other process holds it; then that one. */
+  claim(runId: string): Promise<ProcessInfo | undefined>;
+  /** Forgets this process's claim of a run that reached a final state. */
+  release(runId: string): Promise<void>;
+}
+
 export interface Backend {
   store: Store;
   queue: Queue;
+  /**
+   * Run claims, when processes of one data folder must leave each other's runs alone (the KV
+   * backend as the CLI opens it); absent where any process may work any run (PostgreSQL).
+   */
+  runClaims?: RunClaims;
   /** The Deno KV handle, for the KV backend: other KV-backed stores (triggers, sessions) share it. */
   kv?: Deno.Kv;
   /** Cluster-wide concurrency and rate limits, when the backend is shared by processes. */

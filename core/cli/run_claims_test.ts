@@ -1,0 +1,94 @@
+/**
+ * Two Sluice processes on one data folder (the embedded KV store): a second `sluice run` leaves
+ * the run a live first one is running alone (its queue delivers only in the first), `runs resume`
+ * refuses it while that process lives, and takes it at once after the process was killed.
+ */
+import assert from "node:assert/strict";
+import { join, ROOT } from "../paths.ts";
+
+const ITEMS = 40;
+
+async function readUntil(stream: ReadableStream<Uint8Array>, pattern: RegExp): Promise<void> {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!pattern.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the process ended before ${pattern}: ${text}`);
+    text += value;
+  }
+  // Keep draining so the child never blocks on a full pipe.
+  (async () => {
+    while (!(await reader.read().catch(() => ({ done: true }))).done) { /* drain */ }
+  })();
+}
+
+Deno.test("a second process on the data folder leaves a live run alone; resume takes it once its process is gone", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-claims-" });
+  const env = {
+    SLUICE_DATA_DIR: join(dir, "data"),
+    SLUICE_PLUGINS_DIR: join(ROOT, "plugins"),
+    SLUICE_PLUGINS_LOCK: join(dir, "plugins.lock"),
+    SLUICE_LOG_FORMAT: "json",
+    SLUICE_LOG_LEVEL: "info",
+  };
+  const sluice = (args: string[], piped = false) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", join(ROOT, "core/cli.ts"), ...args],
+      env,
+      cwd: dir,
+      stdout: piped ? "piped" : "null",
+      stderr: "piped",
+    });
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  try {
+    const input = join(dir, "in.jsonl");
+    await Deno.writeTextFile(
+      input,
+      Array.from({ length: ITEMS }, (_, i) => JSON.stringify({ id: `i${i}` })).join("\n") + "\n",
+    );
+    // Four items a second: the run lasts about ten seconds.
+    await Deno.writeTextFile(
+      join(dir, "slow.yaml"),
+      `name: slow
+source: { plugin: jsonl-source, with: { key: id }, chunk: 1 }
+stages:
+  - { id: mark, plugin: set-fields, with: { set: { seen: true } }, rateLimit: { rate: 4, per: 1s } }
+`,
+    );
+    const a = sluice(["run", "slow.yaml", "--input", input, "--run-id", "A", "--quiet"]).spawn();
+    await readUntil(a.stderr, /run A started/);
+
+    const b = await sluice([
+      "run",
+      join(ROOT, "pipelines/hello.yaml"),
+      "--input",
+      join(ROOT, "pipelines/examples/businesses.csv"),
+      "--run-id",
+      "B",
+    ]).output();
+    const bLog = text(b.stderr);
+    assert.equal(b.code, 0, bLog);
+    assert.match(bLog, /"msg":"run left alone: another process runs it","run":"A"/);
+    assert.doesNotMatch(bLog, /"msg":"run recovered","run":"A"/, "B took over A's run");
+
+    const refused = await sluice(["runs", "resume", "A"]).output();
+    assert.equal(refused.code, 1);
+    assert.match(
+      text(refused.stderr),
+      new RegExp(
+        `run A is being run by another Sluice process \\(pid ${a.pid} \\("sluice run slow\\.yaml`,
+      ),
+    );
+
+    a.kill("SIGKILL");
+    await a.status;
+    const out = join(dir, "out.jsonl");
+    const resumed = await sluice(["runs", "resume", "A", "--out", out]).output();
+    assert.equal(resumed.code, 0, text(resumed.stderr));
+    const ids = (await Deno.readTextFile(out)).trim().split("\n").map((l) => JSON.parse(l).id);
+    assert.equal(new Set(ids).size, ITEMS);
+    assert.equal(ids.length, ITEMS);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
