@@ -9,7 +9,8 @@ import { join, ROOT } from "../paths.ts";
 const ITEMS = 40;
 
 async function readUntil(stream: ReadableStream<Uint8Array>, pattern: RegExp): Promise<void> {
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  const decoder = new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>;
+  const reader = stream.pipeThrough(decoder).getReader();
   let text = "";
   while (!pattern.test(text)) {
     const { value, done } = await reader.read();
