@@ -72,10 +72,18 @@ export interface CallContext<C, S> extends SetupContext<C> {
   state: S;
   /** Chunk index within the run. */
   chunk: number;
-  /** Aborted on timeout, cancel or shutdown. */
+  /** Aborted on cancel or shutdown (a call that runs out of time is killed: see `deadline`). */
   signal: AbortSignal;
   /** Trace context of this call, when the host traces (OpenTelemetry). */
   trace?: TraceContext;
+  /**
+   * When the host ends this call (epoch ms, the stage's `timeout:` from the call's start), or
+   * undefined when the host sets no limit. The host kills the instance at that moment (the
+   * signal is not aborted first), so a wait that would end after it (a `Retry-After`, a
+   * backoff) should fail the call at once with its reason instead: the engine retries the
+   * chunk later. `ApiClient` does so when given it (`ApiRequest.deadline`).
+   */
+  deadline?: number;
 }
 
 /** A plugin's hooks. Sources implement `read`; transforms and sinks implement `process`. */

@@ -93,7 +93,7 @@ export default definePlugin<Config, State>({
     });
     return { client, api, budget, url, key };
   },
-  async process(items, { config, state, network, metrics, signal }) {
+  async process(items, { config, state, network, metrics, signal, deadline }) {
     if (!config.enabled || !state.client) return items;
     const min = config.minConfidence ?? 0.6;
     const limit = Math.min(config.concurrency ?? 2, network.concurrency);
@@ -110,7 +110,7 @@ export default definePlugin<Config, State>({
       return await mapConcurrent(items, limit, async (item: Item) => {
         const prepared = asks.get(item);
         if (!prepared) return item;
-        const { llm, spent } = await ask(prepared, config, state, signal, pooled);
+        const { llm, spent } = await ask(prepared, config, state, signal, pooled, deadline);
         used += spent;
         const against = llm.status === "accepted" ? contradiction(llm.label!, item) : undefined;
         if (against) {
@@ -170,6 +170,7 @@ async function ask(
   state: State,
   signal: AbortSignal,
   pooled: boolean,
+  deadline?: number,
 ): Promise<{ llm: LlmResult; spent: number }> {
   const model = config.model ?? "gpt-4o-mini";
   if (!pooled && !(await state.budget!.reserve(estimate))) {
@@ -193,6 +194,7 @@ async function ask(
       headers: { "content-type": "application/json", authorization: `Bearer ${state.key}` },
       body: JSON.stringify({ model, messages, max_tokens: maxTokens, temperature: 0 }),
       signal,
+      deadline,
     }, {
       validate(res) {
         if (res.status !== 200) {

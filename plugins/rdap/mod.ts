@@ -114,7 +114,7 @@ export default definePlugin<Config, State>({
   },
 
   async process(items, ctx) {
-    const { state, config, metrics, network, signal, log } = ctx;
+    const { state, config, metrics, network, signal, deadline, log } = ctx;
     let boot: Bootstrap;
     try {
       boot = await state.bootstrap();
@@ -135,7 +135,7 @@ export default definePlugin<Config, State>({
     try {
       return await mapConcurrent(items, limit, async (item: Item) => {
         const domain = domainOf(item);
-        const rdap = await lookup(domain, boot, state, signal, cached.get(domain));
+        const rdap = await lookup(domain, boot, state, signal, cached.get(domain), deadline);
         if (!rdap.cached) fresh.push([domain, rdap]);
         tally.count(`rdap_${rdap.status}`);
         if (rdap.cached) tally.count("rdap_cache_hits");
@@ -169,6 +169,7 @@ async function lookup(
   state: State,
   signal: AbortSignal,
   hit: RdapResult | undefined,
+  deadline?: number,
 ): Promise<RdapResult> {
   const server = boot.serverFor(domain);
   if (!server) {
@@ -187,6 +188,7 @@ async function lookup(
       url,
       headers: { accept: "application/rdap+json, application/json" },
       signal,
+      deadline,
     }, {
       validate(res) {
         if (res.status !== 200) return;

@@ -104,14 +104,14 @@ export default definePlugin<Config, State>({
     });
     return { client, api, provider };
   },
-  async process(items, { config, state, network, metrics, signal }) {
+  async process(items, { config, state, network, metrics, signal, deadline }) {
     if (!state.client || !state.provider) return items;
     const limit = Math.min(config.concurrency ?? 4, network.concurrency);
     const tally = new MetricTally();
     try {
       return await mapConcurrent(items, limit, async (item: Item) => {
         if (item.lead !== true) return item;
-        const search = await verify(item, config, state as Required<State>, signal);
+        const search = await verify(item, config, state as Required<State>, signal, deadline);
         tally.count(`search_${search.status}`);
         const out: Item = { ...item, search };
         // A social page alone may be all the web presence a business has: with
@@ -138,6 +138,7 @@ async function verify(
   config: Config,
   state: Required<State>,
   signal: AbortSignal,
+  deadline?: number,
 ): Promise<SearchResult> {
   const name = String(item[config.nameField ?? "name"] ?? "").trim();
   const cityRaw = item[config.cityField ?? "city"];
@@ -148,7 +149,7 @@ async function verify(
   }
   const query = city ? `"${name}" ${city}` : `"${name}"`;
   try {
-    const hits = await state.provider.search(query, state.client, signal);
+    const hits = await state.provider.search(query, state.client, signal, deadline);
     const phone = typeof item.phone === "string" ? item.phone : undefined;
     const domain = String(item.domain ?? item.key);
     const evidence = findEvidence({ hits, name, city, domain, phone });

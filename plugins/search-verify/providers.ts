@@ -8,7 +8,8 @@ import type { Hit } from "./match.ts";
 /** A provider: builds the request and reads the hits. */
 export interface SearchProvider {
   name: "searxng" | "brave";
-  search(q: string, client: ApiClient, signal: AbortSignal): Promise<Hit[]>;
+  /** `deadline`: the plugin call's (`ctx.deadline`), for waits on rate limits. */
+  search(q: string, client: ApiClient, signal: AbortSignal, deadline?: number): Promise<Hit[]>;
 }
 
 /** A search answer we cannot read. */
@@ -56,19 +57,25 @@ async function get(
   headers: Record<string, string>,
   signal: AbortSignal,
   where: string,
+  deadline?: number,
 ): Promise<Record<string, unknown>> {
   let body: Record<string, unknown> = {};
-  await client.call({ url, headers: { accept: "application/json", ...headers }, signal }, {
-    validate(r) {
-      if (r.status !== 200) {
-        throw new SearchAnswerError(
-          `${where} (${new URL(url).host}) answered HTTP ${r.status}` +
-            ([401, 403, 422].includes(r.status) ? " (check the API key / instance settings)" : ""),
-        );
-      }
-      body = parse(r.body, where);
+  await client.call(
+    { url, headers: { accept: "application/json", ...headers }, signal, deadline },
+    {
+      validate(r) {
+        if (r.status !== 200) {
+          throw new SearchAnswerError(
+            `${where} (${new URL(url).host}) answered HTTP ${r.status}` +
+              ([401, 403, 422].includes(r.status)
+                ? " (check the API key / instance settings)"
+                : ""),
+          );
+        }
+        body = parse(r.body, where);
+      },
     },
-  });
+  );
   return body;
 }
 
@@ -77,9 +84,9 @@ export function searxng(baseUrl: string, maxResults: number): SearchProvider {
   const base = baseUrl.replace(/\/+$/, "");
   return {
     name: "searxng",
-    async search(q, client, signal) {
+    async search(q, client, signal, deadline) {
       const url = `${base}/search?format=json&q=${encodeURIComponent(q)}`;
-      const body = await get(client, url, {}, signal, "SearXNG");
+      const body = await get(client, url, {}, signal, "SearXNG", deadline);
       return hits(body.results, "content").slice(0, maxResults);
     },
   };
@@ -90,11 +97,12 @@ export function brave(baseUrl: string, apiKey: string, maxResults: number): Sear
   const base = baseUrl.replace(/\/+$/, "");
   return {
     name: "brave",
-    async search(q, client, signal) {
+    async search(q, client, signal, deadline) {
       const url = `${base}/res/v1/web/search?count=${Math.min(20, maxResults)}&q=${
         encodeURIComponent(q)
       }`;
-      const body = await get(client, url, { "x-subscription-token": apiKey }, signal, "Brave");
+      const token = { "x-subscription-token": apiKey };
+      const body = await get(client, url, token, signal, "Brave", deadline);
       const web = body.web as { results?: unknown } | undefined;
       return hits(web?.results, "description").slice(0, maxResults);
     },

@@ -9,7 +9,7 @@
  */
 import { definePlugin } from "@sluice/sdk";
 import { ApiClient, type ApiRequest, type ApiResponse, redact } from "@sluice/sdk/api/client.ts";
-import { DEFAULT_MAX_RETRY_AFTER_MS, HttpStatusError } from "@sluice/sdk/api/retry.ts";
+import { HttpStatusError } from "@sluice/sdk/api/retry.ts";
 import { ApiMetrics } from "@sluice/sdk/api/api_metrics.ts";
 import { createNetRequester } from "@sluice/sdk/api/net_requester.ts";
 import { SIGNATURE_HEADER, signBody } from "@sluice/sdk/api/signature.ts";
@@ -84,7 +84,7 @@ const BODY_SHOWN = 200;
  * `: <the answer's body, cut>`, or nothing for an empty body. The hook URL's path, which is its
  * secret at Zapier or Make, is blanked out should the receiver echo it.
  */
-function said(res: ApiResponse | undefined, url: string): string {
+function said(res: Pick<ApiResponse, "body"> | undefined, url: string): string {
   const path = new URL(url).pathname;
   let body = res?.body.trim();
   if (body && path.length > 1) body = body.replaceAll(path, "/…");
@@ -175,7 +175,7 @@ export default definePlugin<Config, State>({
       headers,
     };
   },
-  async process(items, { config, state, run, chunk, metrics, signal, log }) {
+  async process(items, { config, state, run, chunk, metrics, signal, deadline, log }) {
     const chosen = (config.leadsOnly ?? true) ? items.filter((i) => i.lead === true) : items;
     for (const hint of state.watch?.check(chosen, EMPTY_COLUMN_CONSEQUENCE) ?? []) log.warn(hint);
     const size = Math.max(1, config.batchSize ?? 100);
@@ -203,16 +203,22 @@ export default definePlugin<Config, State>({
           },
           body,
           signal,
+          deadline,
         };
         const res = await state.client.call(req).catch((e: Error) => {
           // The URL's path can be its secret (Zapier's and Make's hook URLs are): name the host.
           let why = e.message.replaceAll(redact(config.url), `${state.origin}/…`);
           if (e instanceof HttpStatusError) {
-            why += said(state.answers.get(req), config.url);
-            if ((e.retryAfterMs ?? 0) > DEFAULT_MAX_RETRY_AFTER_MS) {
-              why += `; it asked to wait ${Math.round(e.retryAfterMs! / 1000)} s (Retry-After), ` +
-                `longer than a batch waits (2 minutes): the engine retries the chunk later`;
-            }
+            // The answer to this request, or (stopped by the host's pause) the one that paused it.
+            // Its body goes right after the status (`… HTTP 429: <body>; it asked to wait …`).
+            const body = state.answers.get(req)?.body ?? e.body;
+            const status = `HTTP ${e.status}`;
+            const at = why.indexOf(status);
+            const text = said(body === undefined ? undefined : { body }, config.url);
+            why = at < 0
+              ? why + text
+              : why.slice(0, at + status.length) + text + why.slice(at + status.length);
+            if (e.retryAfterMs !== undefined) why += "; the engine retries the chunk later";
           }
           throw new Error(`webhook-export: batch ${key} to ${host}: ${why}`, { cause: e });
         });

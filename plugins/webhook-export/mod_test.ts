@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DEFAULT_NETWORK } from "@sluice/sdk";
-import { runPlugin } from "@sluice/sdk/testing.ts";
+import { openPlugin, runPlugin } from "@sluice/sdk/testing.ts";
 import { verifySignature } from "@sluice/sdk/api/signature.ts";
 import { startDnsServer } from "../../testing/dns_server.ts";
 
@@ -204,9 +204,60 @@ Deno.test("webhook-export: a Retry-After too long to wait for is named as the re
       config: { url: `http://127.0.0.1:${r.port}/in` },
       items,
     }),
-    /HTTP 429: quota exceeded; it asked to wait 3600 s \(Retry-After\), longer than a batch waits/,
+    /HTTP 429: quota exceeded; it asked to wait 3600 s \(Retry-After\), longer than a call waits/,
   );
   assert.equal(r.calls, 1, "not retried within the batch");
+});
+
+Deno.test("webhook-export: a Retry-After past the stage's timeout fails the chunk at once, saying why", async () => {
+  await using r = answering(() =>
+    new Response("slow down, quota for this minute used", {
+      status: 429,
+      headers: { "retry-after": "90" },
+    })
+  );
+  // Before, the batch waited the 90 s and the sandbox killed the call at its 10 s timeout
+  // ("process() timed out … the instance was killed"), naming neither the 429 nor the wait.
+  await assert.rejects(
+    runPlugin({
+      dir,
+      network: { ...DEFAULT_NETWORK, allowPrivate: true },
+      config: { url: `http://127.0.0.1:${r.port}/in` },
+      timeoutMs: 10_000,
+      items,
+    }),
+    new RegExp(
+      "batch test-run:webhook-export:0:0 to 127\\.0\\.0\\.1:\\d+: POST http://127\\.0\\.0\\.1:\\d+/… " +
+        "answered HTTP 429: slow down, quota for this minute used; it asked to wait 90 s " +
+        "\\(Retry-After\\), longer than the \\d+ s left before this call's deadline \\(the stage's " +
+        "timeout\\); the engine retries the chunk later",
+    ),
+  );
+  assert.equal(r.calls, 1);
+});
+
+Deno.test("webhook-export: a chunk held by the receiver's pause fails at once with the 429 that paused it", async () => {
+  await using r = answering(() =>
+    new Response("quota exceeded", { status: 429, headers: { "retry-after": "200" } })
+  );
+  await using plugin = await openPlugin({
+    dir,
+    network: { ...DEFAULT_NETWORK, allowPrivate: true },
+    config: { url: `http://127.0.0.1:${r.port}/in` },
+    timeoutMs: 10_000,
+  });
+  await assert.rejects(plugin.process(items, 0), /asked to wait 200 s \(Retry-After\)/);
+  // Before, chunk 1 waited on the host's 200 s pause until the sandbox killed it.
+  await assert.rejects(
+    plugin.process(items, 1),
+    new RegExp(
+      "batch test-run:webhook-export:1:0 to 127\\.0\\.0\\.1:\\d+: POST http://127\\.0\\.0\\.1:\\d+/… not " +
+        "sent: an earlier request to 127\\.0\\.0\\.1:\\d+ was answered HTTP 429: quota exceeded; it " +
+        "asked to wait 200 s \\(Retry-After\\) and \\d+ s of that pause are left, longer than a " +
+        "call waits \\(120 s\\); the engine retries the chunk later",
+    ),
+  );
+  assert.equal(r.calls, 1, "the paused receiver got nothing more");
 });
 
 Deno.test("webhook-export: a redirect names where it points (origin only), and is not followed", async () => {

@@ -1,14 +1,22 @@
 /**
  * `ApiClient`: one external API call with everything an API stage needs: a per-host rate limit,
  * retries with backoff on 429/5xx and network errors (honouring `Retry-After`, which also pauses
- * the host in the limiter), and a circuit breaker. The transport is injected
+ * the host in the limiter), and a circuit breaker. A wait that would not end in time (a
+ * `Retry-After` or the host's pause longer than `maxRetryAfterMs`, or ending after the request's
+ * `deadline`) is not started: the call fails at once, saying so. The transport is injected
  * ({@linkcode HttpRequester}), so plugins pass one that resolves through `ctx.network` and tests
  * pass a loopback one.
  * @module
  */
 import { CircuitBreaker, type CircuitBreakerOptions } from "./circuit_breaker.ts";
 import { RateLimiter } from "./rate_limit.ts";
-import { HttpStatusError, isRetryableStatus, parseRetryAfter, retry } from "./retry.ts";
+import {
+  DEFAULT_MAX_RETRY_AFTER_MS,
+  HttpStatusError,
+  isRetryableStatus,
+  parseRetryAfter,
+  retry,
+} from "./retry.ts";
 import type { RetryOptions } from "./retry.ts";
 import type { Sleep } from "./sleep.ts";
 import { isPermissionError } from "../runtime/protocol.ts";
@@ -21,6 +29,12 @@ export interface ApiRequest {
   headers?: Record<string, string>;
   body?: string;
   signal?: AbortSignal;
+  /**
+   * When the caller must be done (epoch ms): a plugin passes `ctx.deadline`, when the host
+   * kills the call. A `Retry-After`, backoff or pause of the host that would not end before it
+   * (less {@linkcode ApiClientOptions.deadlineMarginMs}) fails the call at once, with the reason.
+   */
+  deadline?: number;
 }
 
 /** One HTTP response, body read as text. */
@@ -52,7 +66,15 @@ export interface ApiClientOptions {
   now?: () => number;
   /** How to wait (default real timers). */
   sleep?: Sleep;
+  /**
+   * Time kept free before a request's `deadline` for the request that follows a wait (default
+   * 2000 ms): a wait ending later than `deadline - deadlineMarginMs` is not started.
+   */
+  deadlineMarginMs?: number;
 }
+
+/** Default of {@linkcode ApiClientOptions.deadlineMarginMs}. */
+export const DEFAULT_DEADLINE_MARGIN_MS = 2000;
 
 /** Options of one {@linkcode ApiClient.call}. */
 export interface CallOptions {
@@ -84,6 +106,11 @@ export class ApiClient {
   readonly #retry: ApiClientOptions["retry"];
   readonly #now: () => number;
   readonly #sleep?: Sleep;
+  readonly #margin: number;
+  /** Per host: the answer that paused it (its `Retry-After`), for calls the pause stops. */
+  readonly #pauses = new Map<string, HttpStatusError>();
+  /** Errors that are no new answer of the service (a call stopped by an earlier pause). */
+  readonly #notService = new WeakSet<object>();
 
   /** Creates a client; see {@linkcode ApiClientOptions}. */
   constructor(options: ApiClientOptions) {
@@ -91,6 +118,7 @@ export class ApiClient {
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep;
     this.#retry = options.retry;
+    this.#margin = options.deadlineMarginMs ?? DEFAULT_DEADLINE_MARGIN_MS;
     this.limiter = new RateLimiter({
       perSecond: options.perSecond ?? 5,
       burst: options.burst,
@@ -104,14 +132,19 @@ export class ApiClient {
   /**
    * Sends `req`. Returns any response that is not retryable (2xx, 3xx, 404...) for the caller
    * to judge. Throws `CircuitOpenError` while the circuit is open, `HttpStatusError` when
-   * 429/5xx persisted, `ApiNetworkError` when the network failed on every attempt, and a
-   * transport error with `retryable: false` (e.g. a refused private address) at once.
+   * 429/5xx persisted or asked for a wait that would not end in time (also when an earlier
+   * answer paused the host that long: its status, `Retry-After` and body), `ApiNetworkError`
+   * when the network failed on every attempt, and a transport error with `retryable: false`
+   * (e.g. a refused private address) at once.
    */
   async call(req: ApiRequest, options: CallOptions = {}): Promise<ApiResponse> {
     this.breaker.check();
     const host = hostKey(req.url);
+    const maxAfter = this.#retry?.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
+    const deadline = req.deadline === undefined ? undefined : req.deadline - this.#margin;
     try {
       const res = await retry(async () => {
+        this.#checkPause(host, req, deadline, maxAfter);
         await this.limiter.acquire(host, req.signal);
         let r: ApiResponse;
         try {
@@ -127,23 +160,89 @@ export class ApiClient {
         }
         if (isRetryableStatus(r.status)) {
           const after = parseRetryAfter(r.headers["retry-after"], this.#now());
-          if (after !== undefined) this.limiter.pause(host, after);
-          throw new HttpStatusError(
+          const err = new HttpStatusError(
             `${req.method ?? "GET"} ${redact(req.url)} answered HTTP ${r.status}`,
-            { status: r.status, retryAfterMs: after },
+            { status: r.status, retryAfterMs: after, body: r.body },
           );
+          if (after !== undefined) {
+            this.limiter.pause(host, after);
+            this.#pauses.set(host, err);
+          }
+          throw err;
         }
         return r;
-      }, { ...this.#retry, sleep: this.#sleep, signal: req.signal });
+      }, { ...this.#retry, sleep: this.#sleep, signal: req.signal, deadline, now: this.#now });
       options.validate?.(res);
       this.breaker.success();
       return res;
     } catch (err) {
-      // Neither a cancel nor a refused permission says anything about the service.
-      if (!req.signal?.aborted && !isPermissionError(err)) this.breaker.failure(errText(err));
-      throw err;
+      // Neither a cancel, a refused permission nor an earlier answer's pause says anything new
+      // about the service.
+      if (
+        !req.signal?.aborted && !isPermissionError(err) &&
+        !(err && typeof err === "object" && this.#notService.has(err))
+      ) this.breaker.failure(errText(err));
+      throw this.#explain(err, deadline, maxAfter);
     }
   }
+
+  /**
+   * Throws when `host` is paused (an earlier answer's `Retry-After`) for longer than a call
+   * waits or than `deadline` allows: the error carries that answer's status and body.
+   */
+  #checkPause(host: string, req: ApiRequest, deadline: number | undefined, maxAfter: number) {
+    const now = this.#now();
+    const left = this.limiter.pausedUntil(host) - now;
+    if (left <= 0) return;
+    const tooLong = left > maxAfter
+      ? `longer than a call waits (${duration(maxAfter)})`
+      : deadline !== undefined && now + left >= deadline
+      ? `longer than the ${timeLeft(deadline, now)} left before this call's deadline ` +
+        "(the stage's timeout)"
+      : undefined;
+    if (!tooLong) return;
+    const cause = this.#pauses.get(host);
+    const status = cause?.status ?? 429;
+    const asked = cause?.retryAfterMs !== undefined
+      ? `it asked to wait ${duration(cause.retryAfterMs)} (Retry-After) and `
+      : "";
+    const err = new HttpStatusError(
+      `${req.method ?? "GET"} ${redact(req.url)} not sent: an earlier request to ${host} was ` +
+        `answered HTTP ${status}; ${asked}${duration(left)} of that pause are left, ${tooLong}`,
+      { status, retryAfterMs: left, body: cause?.body, cause },
+    );
+    this.#notService.add(err);
+    throw err;
+  }
+
+  /** Says why a 429/5xx with a `Retry-After` was not waited for, when that is why it failed. */
+  #explain(err: unknown, deadline: number | undefined, maxAfter: number): unknown {
+    if (!(err instanceof HttpStatusError) || err.retryAfterMs === undefined) return err;
+    if (this.#notService.has(err)) return err;
+    const after = err.retryAfterMs;
+    const now = this.#now();
+    const tooLong = after > maxAfter
+      ? `longer than a call waits (${duration(maxAfter)})`
+      : deadline !== undefined && now + after >= deadline
+      ? `longer than the ${timeLeft(deadline, now)} left before this call's deadline ` +
+        "(the stage's timeout)"
+      : undefined;
+    if (!tooLong) return err;
+    return new HttpStatusError(
+      `${err.message}; it asked to wait ${duration(after)} (Retry-After), ${tooLong}`,
+      { status: err.status, retryAfterMs: after, body: err.body, cause: err },
+    );
+  }
+}
+
+/** `90 s`. */
+function duration(ms: number): string {
+  return `${Math.ceil(ms / 1000)} s`;
+}
+
+/** What is left before `deadline` (already less the margin), never negative. */
+function timeLeft(deadline: number, now: number): string {
+  return `${Math.max(0, Math.floor((deadline - now) / 1000))} s`;
 }
 
 function hostKey(url: string): string {

@@ -81,3 +81,66 @@ Deno.test("validate failures count toward the breaker even though HTTP succeeded
   await assert.rejects(client.call({ url: "https://api.test/" }, { validate }), SyntaxError);
   await assert.rejects(client.call({ url: "https://api.test/" }, { validate }), CircuitOpenError);
 });
+
+Deno.test("a Retry-After past the call's deadline fails at once, naming status, wait and body", async () => {
+  const c = manualClock();
+  let calls = 0;
+  const client = new ApiClient({
+    request:
+      () => (calls++, Promise.resolve({ ...res(429, { "retry-after": "90" }), body: "slow" })),
+    now: c.now,
+    sleep: c.sleep,
+  });
+  const err = await client.call({
+    url: "https://api.test/x?key=SECRET",
+    deadline: c.now() + 60_000,
+  })
+    .catch((e) => e);
+  assert.ok(err instanceof HttpStatusError);
+  assert.equal(calls, 1);
+  assert.deepEqual(c.sleeps, [], "nothing waited");
+  assert.equal(err.status, 429);
+  assert.equal(err.body, "slow");
+  assert.match(
+    err.message,
+    /^GET https:\/\/api\.test\/x\?… answered HTTP 429; it asked to wait 90 s \(Retry-After\), longer than the 58 s left before this call's deadline/,
+  );
+});
+
+Deno.test("a call stopped by the host's pause fails at once with the answer that paused it", async () => {
+  const c = manualClock();
+  let calls = 0;
+  const client = new ApiClient({
+    request:
+      () => (calls++, Promise.resolve({ ...res(429, { "retry-after": "200" }), body: "quota" })),
+    now: c.now,
+    sleep: c.sleep,
+    breaker: { failureThreshold: 2 },
+  });
+  // 200 s is longer than a call waits (2 minutes): the first call fails at once...
+  const first = await client.call({ url: "https://api.test/a" }).catch((e) => e);
+  assert.match(
+    first.message,
+    /answered HTTP 429; it asked to wait 200 s \(Retry-After\), longer than a call waits \(120 s\)/,
+  );
+  // ...and so do later calls to the paused host, without sending, instead of waiting the pause.
+  for (const deadline of [undefined, c.now() + 600_000]) {
+    const err = await client.call({ url: "https://api.test/b", method: "POST", deadline })
+      .catch((e) => e);
+    assert.ok(err instanceof HttpStatusError);
+    assert.equal(err.status, 429);
+    assert.equal(err.body, "quota");
+    assert.match(
+      err.message,
+      /^POST https:\/\/api\.test\/b not sent: an earlier request to api\.test was answered HTTP 429; it asked to wait 200 s \(Retry-After\) and 200 s of that pause are left, longer than a call waits/,
+    );
+  }
+  assert.equal(calls, 1, "nothing more was sent");
+  assert.deepEqual(c.sleeps, []);
+  assert.equal(client.breaker.failures, 1, "only the answer counts toward the breaker");
+  // A pause that ends before the deadline is waited out.
+  c.advance(150_000);
+  const err = await client.call({ url: "https://api.test/c", deadline: c.now() + 30_000 })
+    .catch((e) => e);
+  assert.match(err.message, /not sent: .* 50 s of that pause are left, longer than the 28 s left/);
+});

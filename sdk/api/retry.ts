@@ -13,12 +13,18 @@ export class HttpStatusError extends Error {
   readonly retryAfterMs?: number;
   /** Whether another attempt may succeed. */
   readonly retryable: boolean;
+  /** The body of the answer, when known (callers show an excerpt). */
+  readonly body?: string;
   /** Builds the error; `message` says what was asked and what came back. */
-  constructor(message: string, options: { status: number; retryAfterMs?: number }) {
-    super(message);
+  constructor(
+    message: string,
+    options: { status: number; retryAfterMs?: number; body?: string; cause?: unknown },
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "HttpStatusError";
     this.status = options.status;
     this.retryAfterMs = options.retryAfterMs;
+    this.body = options.body;
     this.retryable = isRetryableStatus(options.status);
   }
 }
@@ -64,6 +70,13 @@ export interface RetryOptions {
   /** Cancels waiting and further attempts. */
   signal?: AbortSignal;
   /**
+   * When the caller must be done (epoch ms, e.g. the plugin call's `ctx.deadline`): a wait that
+   * would not end before it is not started; the last error is rethrown at once instead.
+   */
+  deadline?: number;
+  /** Clock for `deadline` (default `Date.now`). */
+  now?: () => number;
+  /**
    * Which errors to retry (default: `retryable: true` errors, and errors without that field,
    * except a refused permission and an abort).
    */
@@ -91,8 +104,9 @@ const defaultRetryOn = (err: unknown): boolean => {
 };
 
 /**
- * Runs `fn` until it succeeds, the error is not retryable, or attempts run out; then rethrows
- * the last error. An error carrying `retryAfterMs` waits at least that long.
+ * Runs `fn` until it succeeds, the error is not retryable, attempts run out, a `Retry-After` is
+ * longer than `maxRetryAfterMs` or a wait would not end before `deadline`; then rethrows the
+ * last error. An error carrying `retryAfterMs` waits at least that long.
  */
 export async function retry<T>(
   fn: (attempt: number) => Promise<T>,
@@ -111,6 +125,8 @@ export async function retry<T>(
       const after = (err as { retryAfterMs?: number }).retryAfterMs;
       if (after !== undefined && after > maxAfter) throw err;
       const delayMs = Math.max(backoffDelay(attempt, options), after ?? 0);
+      const now = options.now ?? Date.now;
+      if (options.deadline !== undefined && now() + delayMs >= options.deadline) throw err;
       options.onRetry?.({ attempt, delayMs, error: err });
       await wait(delayMs, options.signal);
     }

@@ -86,3 +86,21 @@ Deno.test("retry gives up on non-retryable errors, too-long Retry-After and exha
   );
   assert.equal(calls, 3);
 });
+
+Deno.test("retry does not start a wait that would end after the deadline", async () => {
+  const c = manualClock();
+  let calls = 0;
+  const err = await retry(() => {
+    calls++;
+    throw new HttpStatusError("429", { status: 429, retryAfterMs: 90_000 });
+  }, { sleep: c.sleep, now: c.now, deadline: c.now() + 60_000 }).catch((e) => e);
+  assert.ok(err instanceof HttpStatusError);
+  assert.equal(calls, 1);
+  assert.deepEqual(c.sleeps, [], "nothing waited");
+  calls = 0;
+  await retry(() => {
+    if (calls++ === 0) throw new HttpStatusError("429", { status: 429, retryAfterMs: 30_000 });
+    return Promise.resolve();
+  }, { sleep: c.sleep, now: c.now, deadline: c.now() + 60_000, baseMs: 10 });
+  assert.deepEqual(c.sleeps, [30_000], "a wait that ends in time is waited");
+});

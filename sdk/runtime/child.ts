@@ -242,13 +242,26 @@ async function handle(req: Request): Promise<unknown> {
   switch (req.op) {
     case "read":
       currentChunk = req.chunk;
-      return await r.instance.read(req.cursor, req.limit, req.chunk, signal, req.traceparent);
+      return await r.instance.read(
+        req.cursor,
+        req.limit,
+        req.chunk,
+        signal,
+        req.traceparent,
+        req.deadline,
+      );
     case "process":
       currentChunk = req.chunk;
-      return await r.instance.process(req.items, req.chunk, signal, req.traceparent);
+      return await r.instance.process(
+        req.items,
+        req.chunk,
+        signal,
+        req.traceparent,
+        req.deadline,
+      );
     case "finish":
       currentChunk = undefined;
-      return await r.instance.finish(signal, req.traceparent);
+      return await r.instance.finish(signal, req.traceparent, req.deadline);
   }
 }
 

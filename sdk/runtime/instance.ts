@@ -41,7 +41,10 @@ export interface InstanceSink {
   metric(kind: "count" | "gauge", name: string, value: number): void;
 }
 
-/** One live plugin instance, callable by the host side (`traceparent`: the call's trace). */
+/**
+ * One live plugin instance, callable by the host side (`traceparent`: the call's trace;
+ * `deadline`: when the host ends the call, epoch ms, handed to the plugin as `ctx.deadline`).
+ */
 export interface PluginInstance {
   read(
     cursor: Json,
@@ -49,14 +52,20 @@ export interface PluginInstance {
     chunk: number,
     signal: AbortSignal,
     traceparent?: string,
+    deadline?: number,
   ): Promise<ReadResult>;
   process(
     items: Item[],
     chunk: number,
     signal: AbortSignal,
     traceparent?: string,
+    deadline?: number,
   ): Promise<ProcessResult>;
-  finish(signal: AbortSignal, traceparent?: string): Promise<FinishResult | undefined>;
+  finish(
+    signal: AbortSignal,
+    traceparent?: string,
+    deadline?: number,
+  ): Promise<FinishResult | undefined>;
 }
 
 /**
@@ -121,27 +130,34 @@ export function createPluginInstance(
     chunk: number,
     signal: AbortSignal,
     traceparent?: string,
+    deadline?: number,
   ): Promise<CallContext<Record<string, unknown>, unknown>> => ({
     ...base(chunk, signal),
     state: await ready(),
     chunk,
     trace: traceContextOf(traceparent),
+    deadline,
   });
   return {
-    async read(cursor, limit, chunk, signal, traceparent) {
+    async read(cursor, limit, chunk, signal, traceparent, deadline) {
       if (!def.read) throw new TypeError("this plugin is not a source: it has no read()");
       return checkReadResult(
-        await def.read(cursor, limit, await ctx(chunk, signal, traceparent)),
+        await def.read(cursor, limit, await ctx(chunk, signal, traceparent, deadline)),
         cursor,
       );
     },
-    async process(items, chunk, signal, traceparent) {
+    async process(items, chunk, signal, traceparent, deadline) {
       if (!def.process) throw new TypeError("this plugin is a source: it has no process()");
-      return checkProcessResult(await def.process(items, await ctx(chunk, signal, traceparent)));
+      return checkProcessResult(
+        await def.process(items, await ctx(chunk, signal, traceparent, deadline)),
+      );
     },
-    async finish(signal, traceparent) {
+    async finish(signal, traceparent, deadline) {
       if (!def.finish) return undefined;
-      return finishResultOf(await def.finish(await ctx(-1, signal, traceparent)), init.dataDir);
+      return finishResultOf(
+        await def.finish(await ctx(-1, signal, traceparent, deadline)),
+        init.dataDir,
+      );
     },
   };
 }

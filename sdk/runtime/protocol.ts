@@ -46,7 +46,10 @@ export interface CloseRequest {
   run: number;
 }
 
-/** A request from the host to the child. */
+/**
+ * A request from the host to the child. `deadline` (epoch ms): when the host kills the process
+ * if the call has not answered (the call's timeout), handed to the plugin as `ctx.deadline`.
+ */
 export type Request =
   | LoadRequest
   | OpenRequest
@@ -59,9 +62,18 @@ export type Request =
     limit: number;
     chunk: number;
     traceparent?: string;
+    deadline?: number;
   }
-  | { id: number; op: "process"; run: number; items: Item[]; chunk: number; traceparent?: string }
-  | { id: number; op: "finish"; run: number; traceparent?: string }
+  | {
+    id: number;
+    op: "process";
+    run: number;
+    items: Item[];
+    chunk: number;
+    traceparent?: string;
+    deadline?: number;
+  }
+  | { id: number; op: "finish"; run: number; traceparent?: string; deadline?: number }
   | { id: number; op: "shutdown" };
 
 /** An error as carried over the wire. */

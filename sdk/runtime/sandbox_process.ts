@@ -137,6 +137,16 @@ const CLOSE_LINE = encoder.encode("}\n");
 
 const denoDirs = new Map<string, Promise<string | undefined>>();
 
+/**
+ * Tells the plugin when the call's timeout (started right after, in `#call`) kills it, so it
+ * can fail a wait that would outlast it with its reason instead (`ctx.deadline`).
+ */
+function setDeadline(req: { deadline?: number }, opts: SandboxCallOptions): void {
+  if (opts.timeoutMs !== undefined && opts.timeoutMs > 0) {
+    req.deadline = Date.now() + opts.timeoutMs;
+  }
+}
+
 /** What a call that ran out of time says: which call, and what to look at. */
 function timeoutMessage(op: Request["op"], ms: number): string {
   if (op === "load") {
@@ -356,6 +366,7 @@ export class SandboxProcess {
     const id = this.#nextId++;
     const req: Request = { id, op: "read", run: this.#runOf(opts), cursor, limit, chunk };
     if (opts.traceparent) req.traceparent = opts.traceparent;
+    setDeadline(req, opts);
     return await this.#call(req, opts) as ReadResult;
   }
 
@@ -368,6 +379,7 @@ export class SandboxProcess {
     const id = this.#nextId++;
     const req: Request = { id, op: "process", run: this.#runOf(opts), items, chunk };
     if (opts.traceparent) req.traceparent = opts.traceparent;
+    setDeadline(req, opts);
     return await this.#call(req, opts) as ProcessResult;
   }
 
@@ -389,6 +401,7 @@ export class SandboxProcess {
       chunk,
     };
     if (opts.traceparent) head.traceparent = opts.traceparent;
+    setDeadline(head, opts);
     // `{"id":1,"op":"process","chunk":0}` becomes `{"id":1,…,"chunk":0,"items":` + parts + `}`.
     const start = encoder.encode(JSON.stringify(head).slice(0, -1) + ',"items":');
     let size = start.length + 2;
@@ -413,6 +426,7 @@ export class SandboxProcess {
     if (!this.#hasFinish) return undefined;
     const req: Request = { id: this.#nextId++, op: "finish", run };
     if (opts.traceparent) req.traceparent = opts.traceparent;
+    setDeadline(req, opts);
     return (await this.#call(req, opts) ?? undefined) as FinishResult | undefined;
   }
 
