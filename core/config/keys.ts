@@ -406,7 +406,7 @@ export type ConfigKey = (typeof CONFIG_KEYS)[number]["key"];
 /** Environment variables read besides the table: `SLUICE_CONFIG` and `SLUICE_SECRET_<NAME>`. */
 export const EXTRA_ENV_VARS: Readonly<Record<string, string>> = {
   SLUICE_CONFIG: "Path of the configuration file (default ./sluice.yaml); --config wins",
-  "SLUICE_SECRET_<NAME>": "Value of secret NAME (wins over secrets.file)",
+  "SLUICE_SECRET_<NAME>": "Value of secret NAME (wins over secrets.file; empty counts as not set)",
 };
 
 const byKey = new Map<string, ConfigKeyInfo>(CONFIG_KEYS.map((info) => [info.key, info]));

@@ -7,7 +7,11 @@ import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import { ConfigError, type ConfigProblem } from "./errors.ts";
 import type { Config } from "./schema.ts";
 
-/** Looks a secret up by name; `undefined` when no layer defines it. */
+/**
+ * Looks a secret up by name; `undefined` when no layer defines it. An empty value counts as not
+ * set (`SLUICE_SECRET_X=` in a compose file left blank): a stage would otherwise run with an empty
+ * key or signing secret (webhook-export would send unsigned requests) instead of being refused.
+ */
 export type SecretResolver = (name: string) => string | undefined;
 
 /** The env variable name of a secret: `smtp-password` -> `SLUICE_SECRET_SMTP_PASSWORD`. */
@@ -64,7 +68,8 @@ export function parseSecretsFile(text: string, label: string): Map<string, strin
 
 /**
  * Creates the secret resolver: `SLUICE_SECRET_<NAME>` in `env` (the exact name first, then the
- * upper-cased one), then `config.secrets.file`. The file is read once, now.
+ * upper-cased one), then `config.secrets.file`; an empty value counts as not set (the next layer
+ * is asked). The file is read once, now.
  * @param env Environment variables; `Deno.env` is read only when absent.
  * @throws {ConfigError} when the secrets file cannot be read or parsed.
  */
@@ -88,11 +93,8 @@ export function secretResolver(
     }
     fromFile = parseSecretsFile(text, file);
   }
-  return (name) => {
-    const exact = env[`SLUICE_SECRET_${name}`];
-    if (exact !== undefined) return exact;
-    const normalized = env[secretEnvName(name)];
-    if (normalized !== undefined) return normalized;
-    return fromFile.get(name);
-  };
+  const set = (value: string | undefined) => value === "" ? undefined : value;
+  return (name) =>
+    set(env[`SLUICE_SECRET_${name}`]) ?? set(env[secretEnvName(name)]) ??
+      set(fromFile.get(name));
 }

@@ -32,6 +32,19 @@ Deno.test("secrets come from SLUICE_SECRET_<NAME> first, then the secrets file",
   });
 });
 
+Deno.test("an empty secret counts as not set, in the environment and in the file", async () => {
+  await withDir(async (dir) => {
+    await Deno.writeTextFile(join(dir, "s.yaml"), 'WEBHOOK_SECRET: ""\nAPI_KEY: file-key\n');
+    const config = await loadConfig({ cwd: dir, env: { SLUICE_SECRETS_FILE: "s.yaml" } });
+    const resolve = secretResolver(config, {
+      SLUICE_SECRET_WEBHOOK_SECRET: "",
+      SLUICE_SECRET_API_KEY: "",
+    });
+    assert.equal(resolve("WEBHOOK_SECRET"), undefined, "empty everywhere: not set");
+    assert.equal(resolve("API_KEY"), "file-key", "an empty variable leaves it to the file");
+  });
+});
+
 Deno.test("a JSON secrets file works and without a file only env counts", async () => {
   await withDir(async (dir) => {
     await Deno.writeTextFile(join(dir, "s.json"), '{"TOKEN": "json-token"}');

@@ -129,6 +129,15 @@ export default definePlugin<Config, State>({
       throw new Error(`webhook-export: with.url must be http(s), got ${url.protocol}`);
     }
     const headers = extraHeaders(config.headers);
+    // Only an absent `secret` key means unsigned: an empty one (a secret set to "") would send
+    // unsigned requests to a receiver that expects signed ones, without a word.
+    if (config.secret !== undefined && config.secret.trim() === "") {
+      throw new Error(
+        "webhook-export: with.secret is empty, so requests would go out unsigned: set the " +
+          "secret it names (SLUICE_SECRET_<NAME> or the secrets file), or leave `secret` out " +
+          "to send unsigned requests",
+      );
+    }
     const secret = config.secret ?? secrets[config.secretName ?? "WEBHOOK_SECRET"];
     const net = createNetRequester({ network });
     signal.addEventListener("abort", () => net.close(), { once: true });

@@ -68,6 +68,20 @@ Deno.test("webhook-export: signed batches with stable idempotency keys, via our 
   assert.deepEqual(JSON.parse(r.got[2].body).items, [{ key: "d.com", score: 20 }]);
 });
 
+Deno.test("webhook-export: an empty secret is refused, not sent unsigned", async () => {
+  await using r = receiver();
+  await assert.rejects(
+    runPlugin({
+      dir,
+      network: { ...DEFAULT_NETWORK, allowPrivate: true },
+      config: { url: `http://127.0.0.1:${r.port}/in`, secret: "" },
+      items,
+    }),
+    /with\.secret is empty, so requests would go out unsigned: set the secret it names/,
+  );
+  assert.equal(r.got.length, 0, "nothing was sent");
+});
+
 Deno.test("webhook-export: private addresses are refused unless allowed", async () => {
   await using r = receiver();
   await assert.rejects(
