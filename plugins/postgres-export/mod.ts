@@ -21,6 +21,7 @@ import {
 } from "./upsert_sql.ts";
 import { EMPTY_COLUMN_CONSEQUENCE, watchColumns } from "@sluice/sdk/sink/columns.ts";
 import type { FieldPathWatch } from "@sluice/sdk/text/field_hints.ts";
+import { plural, readRunTally, writeChunkTally } from "@sluice/sdk/sink/run_tally.ts";
 
 interface Config {
   connection?: string;
@@ -236,7 +237,7 @@ export default definePlugin<Config, State>({
       watch: watchColumns("postgres-export", table.columns),
     };
   },
-  async process(items, { config, state, metrics, run, log }) {
+  async process(items, { config, state, metrics, run, chunk, log, dataDir }) {
     if (config.createTable) {
       state.ready ??= prepareTable(state.sql, state.table).catch((e) => {
         state.ready = undefined;
@@ -255,6 +256,33 @@ export default definePlugin<Config, State>({
       }
     }
     metrics.count("rows_upserted", chosen.length);
+    // For the run's report at finish (a retried chunk overwrites its counts).
+    await writeChunkTally({ dataDir, run }, chunk, { items: items.length, rows: chosen.length });
     return items;
+  },
+  async finish({ config, state, dataDir, run, log }) {
+    // One line for the run's summary: a run that wrote nothing must not look like one that did.
+    const { chunks, counts } = await readRunTally({ dataDir, run });
+    const t = state.table;
+    const into = `${t.schema ? `${t.schema}.` : ""}${t.table} on ${state.where}`;
+    const items = counts.items ?? 0;
+    const rows = counts.rows ?? 0;
+    const leadsOnly = config.leadsOnly ?? true;
+    if (chunks === 0 || items === 0) {
+      log.info(`postgres-export: no items reached the stage; nothing upserted into ${into}`);
+    } else if (rows === 0) {
+      log.info(
+        leadsOnly
+          ? `postgres-export: 0 of ${plural(items, "item")} ${
+            items === 1 ? "has" : "have"
+          } lead == true; nothing upserted into ${into}`
+          : `postgres-export: nothing upserted into ${into}`,
+      );
+    } else {
+      const rest = leadsOnly && items > rows
+        ? ` (${plural(items - rows, "item")} ${items - rows === 1 ? "was" : "were"} no lead)`
+        : "";
+      log.info(`postgres-export: upserted ${plural(rows, "row")} into ${into}${rest}`);
+    }
   },
 });

@@ -5,6 +5,10 @@ import { startPostgres } from "../../testing/postgres.ts";
 
 const dir = new URL(".", import.meta.url);
 
+/** What the stage logged at run end (chunk -1): its line in the run's summary. */
+const finishLines = (logs: { level: string; msg: string; chunk?: number }[]) =>
+  logs.filter((l) => l.chunk === -1 && l.level === "info").map((l) => l.msg);
+
 const items = [
   { key: "a.com", lead: true, website: { status: "parked" }, score: 80, band: "hot" },
   { key: "b.com", lead: false, website: { status: "live" } },
@@ -42,6 +46,38 @@ Deno.test("postgres-export against a real PostgreSQL server", async (t) => {
       assert.equal(kind.t, "object", "the whole item is stored as a jsonb object");
       assert.deepEqual(rows[0].item, items[0]);
     });
+
+    await t.step(
+      "at run end it reports the rows it upserted, over every chunk and process",
+      async () => {
+        const dataDir = await Deno.makeTempDir({ prefix: "sluice_pg_" });
+        try {
+          const options = { dir, dataDir, config: { connection: pg.url, table } };
+          await using a = await openPlugin(options);
+          await using b = await openPlugin(options);
+          await a.process(items.slice(0, 2), 0);
+          await b.process(items.slice(2), 1);
+          await a.process(items.slice(0, 2), 0); // retried chunk: counted once
+          await b.finish();
+          const where = `${new URL(pg.url).hostname}:${new URL(pg.url).port}`;
+          assert.deepEqual(finishLines(b.logs), [
+            `postgres-export: upserted 2 rows into ${table} on ${where} database "${pg.database}" ` +
+            `as "${pg.user}" (1 item was no lead)`,
+          ]);
+          await using none = await openPlugin({ ...options, run: { id: "no-leads" } });
+          await none.process([items[1]], 0);
+          await none.finish();
+          assert.match(
+            finishLines(none.logs).join("\n"),
+            new RegExp(
+              `^postgres-export: 0 of 1 item has lead == true; nothing upserted into ${table} on`,
+            ),
+          );
+        } finally {
+          await Deno.remove(dataDir, { recursive: true });
+        }
+      },
+    );
 
     await t.step("a changed item updates its row", async () => {
       await using p = await openPlugin({

@@ -22,6 +22,7 @@ import {
   watchColumns,
 } from "@sluice/sdk/sink/columns.ts";
 import type { FieldPathWatch } from "@sluice/sdk/text/field_hints.ts";
+import { plural, readRunTally, writeChunkTally } from "@sluice/sdk/sink/run_tally.ts";
 
 interface Config {
   url: string;
@@ -184,11 +185,12 @@ export default definePlugin<Config, State>({
       headers,
     };
   },
-  async process(items, { config, state, run, chunk, metrics, signal, deadline, log }) {
+  async process(items, { config, state, run, chunk, metrics, signal, deadline, log, dataDir }) {
     const chosen = (config.leadsOnly ?? true) ? items.filter((i) => i.lead === true) : items;
     for (const hint of state.watch?.check(chosen, EMPTY_COLUMN_CONSEQUENCE) ?? []) log.warn(hint);
     const size = Math.max(1, config.batchSize ?? 100);
     const host = new URL(config.url).host;
+    let batches = 0;
     try {
       for (let b = 0, i = 0; i < chosen.length; b++, i += size) {
         const batch = chosen.slice(i, i + size).map((
@@ -240,10 +242,46 @@ export default definePlugin<Config, State>({
         }
         metrics.count("webhook_batches");
         metrics.count("webhook_items", batch.length);
+        batches++;
       }
     } finally {
       state.api.flush(metrics);
     }
+    // For the run's report at finish (a retried chunk overwrites its counts).
+    await writeChunkTally({ dataDir, run }, chunk, {
+      items: items.length,
+      sent: chosen.length,
+      batches,
+    });
     return items;
+  },
+  async finish({ config, state, dataDir, run, log }) {
+    // One line for the run's summary: a run that sent nothing must not look like one that did.
+    const { chunks, counts } = await readRunTally({ dataDir, run });
+    const to = `${state.origin}/…`;
+    const items = counts.items ?? 0;
+    const sent = counts.sent ?? 0;
+    const leadsOnly = config.leadsOnly ?? true;
+    if (chunks === 0 || items === 0) {
+      log.info(`webhook-export: no items reached the stage; nothing sent to ${to}`);
+    } else if (sent === 0) {
+      log.info(
+        leadsOnly
+          ? `webhook-export: 0 of ${plural(items, "item")} ${
+            items === 1 ? "has" : "have"
+          } lead == true; nothing sent to ${to}`
+          : `webhook-export: nothing sent to ${to}`,
+      );
+    } else {
+      const what = leadsOnly ? plural(sent, "lead") : plural(sent, "item");
+      const rest = leadsOnly && items > sent
+        ? ` (${plural(items - sent, "item")} ${items - sent === 1 ? "was" : "were"} no lead)`
+        : "";
+      log.info(
+        `webhook-export: sent ${what} in ${
+          plural(counts.batches ?? 0, "batch", "batches")
+        } to ${to}${rest}`,
+      );
+    }
   },
 });

@@ -82,6 +82,51 @@ Deno.test("webhook-export: an empty secret is refused, not sent unsigned", async
   assert.equal(r.got.length, 0, "nothing was sent");
 });
 
+/** What the stage logged at run end (chunk -1): its line in the run's summary. */
+const finishLines = (logs: { level: string; msg: string; chunk?: number }[]) =>
+  logs.filter((l) => l.chunk === -1 && l.level === "info").map((l) => l.msg);
+
+Deno.test("webhook-export: at run end it reports what it sent, over every chunk and process", async () => {
+  await using r = receiver();
+  const dataDir = await Deno.makeTempDir({ prefix: "sluice_webhook_" });
+  try {
+    const options = {
+      dir,
+      dataDir,
+      network: { ...DEFAULT_NETWORK, allowPrivate: true },
+      config: { url: `http://127.0.0.1:${r.port}/hooks/s3cr3t`, batchSize: 1 },
+    };
+    // Two processes (a stage's chunks may run in several), one chunk retried.
+    await using a = await openPlugin(options);
+    await using b = await openPlugin(options);
+    await a.process(items.slice(0, 2), 0);
+    await b.process(items.slice(2), 1);
+    await a.process(items.slice(0, 2), 0);
+    await b.finish();
+    assert.deepEqual(finishLines(b.logs), [
+      `webhook-export: sent 3 leads in 3 batches to http://127.0.0.1:${r.port}/… ` +
+      "(1 item was no lead)",
+    ]);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("webhook-export: a run without leads says it sent nothing", async () => {
+  await using r = receiver();
+  const out = await runPlugin({
+    dir,
+    network: { ...DEFAULT_NETWORK, allowPrivate: true },
+    config: { url: `http://127.0.0.1:${r.port}/in` },
+    items: items.map((i) => ({ ...i, lead: false })),
+    chunkSize: 3,
+  });
+  assert.equal(r.got.length, 0);
+  assert.deepEqual(finishLines(out.logs), [
+    `webhook-export: 0 of 4 items have lead == true; nothing sent to http://127.0.0.1:${r.port}/…`,
+  ]);
+});
+
 Deno.test("webhook-export: private addresses are refused unless allowed", async () => {
   await using r = receiver();
   await assert.rejects(

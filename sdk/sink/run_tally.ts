@@ -1,0 +1,75 @@
+/**
+ * Run-wide counts for sinks whose output is not a file (webhook-export, postgres-export), so that
+ * `finish` can report what the whole run delivered: each chunk writes its counts to a file of its
+ * own in the plugin's data folder (overwritten when the chunk is retried, so a chunk counts once),
+ * and `finish` adds them up. A stage's chunks may run in several sandbox processes, each with its
+ * own plugin instance, so counts kept in memory would see only one process's chunks; the data
+ * folder is shared by all of them. The files live in the run's folder
+ * (`runs/<run>/<stage>.tally/`), which retention deletes with the run.
+ * @module
+ */
+import { join } from "node:path";
+import { makeFolderDurably, writeFileDurably } from "../io/durable_files.ts";
+import { safeSegment } from "./part_files.ts";
+
+/** Named counts, e.g. `{ items: 20, sent: 3, batches: 1 }`. */
+export type Tally = Record<string, number>;
+
+/** Whose counts: the plugin's data folder (`ctx.dataDir`) and the run (`ctx.run`). */
+export interface TallyScope {
+  dataDir: string;
+  run: { id: string; stage: string };
+}
+
+/** The folder holding a stage's per-chunk counts for a run. */
+export function tallyDir(scope: TallyScope): string {
+  return join(
+    scope.dataDir,
+    "runs",
+    safeSegment(scope.run.id),
+    `${safeSegment(scope.run.stage)}.tally`,
+  );
+}
+
+/** Writes (or overwrites, on retry) the counts of `chunk`. */
+export async function writeChunkTally(
+  scope: TallyScope,
+  chunk: number,
+  counts: Tally,
+): Promise<void> {
+  if (!Number.isInteger(chunk) || chunk < 0) {
+    throw new RangeError(`run tally: chunk must be a whole number >= 0, got ${chunk}`);
+  }
+  const dir = tallyDir(scope);
+  await makeFolderDurably(dir);
+  await writeFileDurably(
+    join(dir, `${String(chunk).padStart(10, "0")}.json`),
+    JSON.stringify(counts),
+  );
+}
+
+/** The counts of every chunk of the run added up, and how many chunks reported. */
+export async function readRunTally(scope: TallyScope): Promise<{ chunks: number; counts: Tally }> {
+  const counts: Tally = {};
+  let chunks = 0;
+  let entries: Deno.DirEntry[] = [];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(tallyDir(scope)));
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  for (const entry of entries) {
+    if (!entry.isFile || !/^\d+\.json$/.test(entry.name)) continue;
+    const one = JSON.parse(await Deno.readTextFile(join(tallyDir(scope), entry.name))) as Tally;
+    for (const [name, n] of Object.entries(one)) {
+      if (typeof n === "number") counts[name] = (counts[name] ?? 0) + n;
+    }
+    chunks++;
+  }
+  return { chunks, counts };
+}
+
+/** `1 lead`, `3 leads`: `n` and the word, plural unless `n` is 1. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
