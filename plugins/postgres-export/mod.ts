@@ -20,6 +20,7 @@ import {
   upsertStatements,
 } from "./upsert_sql.ts";
 import { EMPTY_COLUMN_CONSEQUENCE, watchColumns } from "@sluice/sdk/sink/columns.ts";
+import { checkPostgresHandshake } from "./handshake.ts";
 import type { FieldPathWatch } from "@sluice/sdk/text/field_hints.ts";
 import { plural, readRunTally, writeChunkTally } from "@sluice/sdk/sink/run_tally.ts";
 
@@ -41,6 +42,9 @@ interface State {
   table: TableSpec;
   where: string;
   ready?: Promise<void>;
+  /** The server's host and port, checked once to answer as PostgreSQL (`handshake.ts`). */
+  server: { host: string; port: number };
+  checked?: Promise<void>;
   /** Logs a column path no item has while a close name is there (a typo), once. */
   watch: FieldPathWatch;
 }
@@ -233,11 +237,22 @@ export default definePlugin<Config, State>({
     return {
       sql,
       table,
+      server: { host: options.host as string, port: options.port as number },
       where: describe(url),
       watch: watchColumns("postgres-export", table.columns),
     };
   },
   async process(items, { config, state, metrics, run, chunk, log, dataDir }) {
+    const chosen = (config.leadsOnly ?? true) ? items.filter((i) => i.lead === true) : items;
+    if (config.createTable || chosen.length > 0) {
+      // Before the driver's first connection, which would wait for ever on a host that answers
+      // but not as PostgreSQL (an HTTP server, a proxy's 400).
+      state.checked ??= checkPostgresHandshake(state.server.host, state.server.port).catch((e) => {
+        state.checked = undefined;
+        throw explain(e, state, "connect");
+      });
+      await state.checked;
+    }
     if (config.createTable) {
       state.ready ??= prepareTable(state.sql, state.table).catch((e) => {
         state.ready = undefined;
@@ -245,7 +260,6 @@ export default definePlugin<Config, State>({
       });
       await state.ready;
     }
-    const chosen = (config.leadsOnly ?? true) ? items.filter((i) => i.lead === true) : items;
     for (const hint of state.watch.check(chosen, EMPTY_COLUMN_CONSEQUENCE)) log.warn(hint);
     const statements = upsertStatements(state.table, chosen, config.batchSize, run.startedAt);
     for (const { text, params } of statements) {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import postgres from "postgres";
 import { openPlugin } from "@sluice/sdk/testing.ts";
 import { startPostgres } from "../../testing/postgres.ts";
+import { serveTcp } from "../../testing/tcp_server.ts";
 
 const dir = new URL(".", import.meta.url);
 
@@ -473,4 +474,77 @@ Deno.test("postgres-export: a server that takes this user only over SSL says to 
   }
   await using p = await openPlugin({ dir, config: { connection: pg.url, table: "x" } });
   await assert.rejects(p.process(items, 0), /no encryption.*add \?sslmode=require/);
+});
+
+Deno.test("postgres-export: a host that answers, but not as PostgreSQL, fails the chunk clearly", async (t) => {
+  // Before, the driver waited for a handshake reply for ever (and reconnected for ever when the
+  // server hung up): the call ran until the sandbox killed it at the stage's timeout.
+  await t.step("an HTTP server on that port", async () => {
+    const server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      () => new Response("hello"),
+    );
+    try {
+      const port = server.addr.port;
+      await using p = await openPlugin({
+        dir,
+        config: { connection: `postgres://sluice:pw@127.0.0.1:${port}/postgres`, table: "leads" },
+        timeoutMs: 25_000,
+      });
+      for (const chunk of [0, 0]) { // a retried chunk fails the same way
+        const err = await p.process(items, chunk).catch((e: Error) => e);
+        assert.ok(err instanceof Error);
+        assert.match(
+          err.message,
+          new RegExp(
+            `^postgres-export: connect on 127\\.0\\.0\\.1:${port} database "postgres" as "sluice" ` +
+              `failed: 127\\.0\\.0\\.1:${port} answered, but not as PostgreSQL \\(it sent ` +
+              `"HTTP/1\\.1 400 Bad Request…"\\): check the host and port of the connection secret`,
+          ),
+        );
+        assert.doesNotMatch(err.message, /pw/);
+      }
+    } finally {
+      await server.shutdown();
+    }
+  });
+
+  await t.step("an egress proxy answering 400 and hanging up", async () => {
+    const proxy = serveTcp(async (conn) => {
+      await conn.read(new Uint8Array(64));
+      await conn.write(
+        new TextEncoder().encode("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"),
+      );
+    });
+    try {
+      await using p = await openPlugin({
+        dir,
+        config: { connection: `postgres://sluice:pw@127.0.0.1:${proxy.port}/postgres` },
+        timeoutMs: 25_000,
+      });
+      await assert.rejects(
+        p.process(items, 0),
+        /answered, but not as PostgreSQL \(it sent "HTTP\/1\.1 400 Bad Request…"\)/,
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  await t.step("a server that hangs up without a word", async () => {
+    const server = serveTcp(async (conn) => void await conn.read(new Uint8Array(64)));
+    try {
+      await using p = await openPlugin({
+        dir,
+        config: { connection: `postgres://sluice:pw@127.0.0.1:${server.port}/postgres` },
+        timeoutMs: 25_000,
+      });
+      await assert.rejects(
+        p.process(items, 0),
+        /closed the connection without answering the PostgreSQL handshake/,
+      );
+    } finally {
+      await server.close();
+    }
+  });
 });
