@@ -13,6 +13,7 @@ import { checkPlugins, checkSecretGrants } from "./plugin_checks.ts";
 import type { SecretGrants } from "../plugins/secret_grants.ts";
 import { formatProblem, formatProblems, type Problem } from "./problem.ts";
 import { checkSemantics } from "./semantic_checks.ts";
+import { checkSecretLiterals } from "./secret_literals.ts";
 import { SourcePositions } from "./yaml_positions.ts";
 import { zodProblems } from "./zod_problems.ts";
 
@@ -36,6 +37,12 @@ export interface ParseResult {
   pipeline?: Pipeline;
   /** Every problem found, sorted by position. */
   problems: Problem[];
+  /**
+   * Things that do not stop the pipeline but should be fixed, sorted by position: a secret
+   * written in the file where its plugin's schema marks a secret (`x-sluice-secret`; checked
+   * with a registry). Given also when there are problems.
+   */
+  warnings?: Problem[];
 }
 
 /** Parses and validates pipeline YAML `text`; `file` names it in problems. */
@@ -49,6 +56,7 @@ export function parsePipeline(text: string, file: string, opts: ValidateOptions 
   });
   const pos = new SourcePositions(doc, lineCounter, text);
   const problems: Problem[] = [];
+  const warnings: Problem[] = [];
 
   for (const err of doc.errors) {
     const { line, col } = pos.at(err.pos[0]);
@@ -97,12 +105,17 @@ export function parsePipeline(text: string, file: string, opts: ValidateOptions 
         problems.push({ file, line, col, message, path });
       });
     }
+    checkSecretLiterals(data, opts.registry, (path, message) => {
+      const { line, col } = pos.locate(path, {});
+      warnings.push({ file, line, col, message, path });
+    });
   }
 
   problems.sort((a, b) => a.line - b.line || a.col - b.col);
+  warnings.sort((a, b) => a.line - b.line || a.col - b.col);
   return problems.length === 0 && parsed.success
-    ? { pipeline: parsed.data, problems }
-    : { problems };
+    ? { pipeline: parsed.data, problems, warnings }
+    : { problems, warnings };
 }
 
 /** Reads and parses a pipeline file. Problems name the file by `path`. */

@@ -1,0 +1,127 @@
+/**
+ * Warnings for secrets written in a pipeline file: a plugin's config schema marks a property
+ * that holds a secret with `"x-sluice-secret": true` (or, on a map's `additionalProperties`,
+ * `{ "keys": "<regex of the secret names, case-insensitive>" }`, e.g. for headers, where only
+ * `Authorization` and its kind are secrets); a value there that is not written with a
+ * `${{ secrets.NAME }}` template is reported. A warning, not an error: the pipeline still runs,
+ * but pipeline files are versioned (`pipelines/.versions`) and readable through the API.
+ * @module
+ */
+import type { PluginRegistry } from "../plugins/manifest.ts";
+import { splitPluginRef } from "../plugins/manifest.ts";
+import { findTemplates } from "./template.ts";
+import { pathString } from "./problem.ts";
+
+/** The schema annotation marking a property that holds a secret. */
+export const SECRET_KEYWORD = "x-sluice-secret";
+
+type Path = (string | number)[];
+
+/** Reports one warning at `path`. */
+export type WarningReport = (path: Path, message: string) => void;
+
+function record(v: unknown): Record<string, unknown> | undefined {
+  return v !== null && typeof v === "object" && !Array.isArray(v)
+    ? v as Record<string, unknown>
+    : undefined;
+}
+
+/** Whether the schema node marks its value as a secret; for a map, only under `key`. */
+function marksSecret(schema: Record<string, unknown>, key?: string): boolean {
+  const mark = schema[SECRET_KEYWORD];
+  if (mark === true) return true;
+  const keys = record(mark)?.keys;
+  if (typeof keys !== "string" || key === undefined) return false;
+  try {
+    return new RegExp(keys, "i").test(key);
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `value` takes its secret from `${{ secrets.NAME }}` (or holds nothing to hide). */
+function fromSecret(value: unknown): boolean {
+  if (typeof value !== "string") return true; // the schema check reports a wrong type
+  if (value.trim() === "") return true;
+  return findTemplates(value).some((t) => t.kind === "secrets" && !t.error);
+}
+
+/** Walks `value` along `schema`, reporting the secret-marked values written as literals. */
+function walk(
+  schema: Record<string, unknown>,
+  value: unknown,
+  path: Path,
+  key: string | undefined,
+  found: (path: Path) => void,
+): void {
+  if (marksSecret(schema, key) && !fromSecret(value)) {
+    found(path);
+    return;
+  }
+  const obj = record(value);
+  if (obj) {
+    const props = record(schema.properties) ?? {};
+    const extra = record(schema.additionalProperties);
+    for (const [k, v] of Object.entries(obj)) {
+      const sub = record(props[k]) ?? extra;
+      if (sub) walk(sub, v, [...path, k], k, found);
+    }
+  } else if (Array.isArray(value)) {
+    const items = record(schema.items);
+    if (items) value.forEach((v, i) => walk(items, v, [...path, i], undefined, found));
+  }
+  for (const alt of ["anyOf", "oneOf", "allOf"]) {
+    const list = schema[alt];
+    if (!Array.isArray(list)) continue;
+    for (const s of list) {
+      const sub = record(s);
+      if (sub && sub[SECRET_KEYWORD] !== undefined) walk(sub, value, path, key, found);
+    }
+  }
+}
+
+/**
+ * Reports every value of a stage's `with:` that its plugin's schema marks as a secret
+ * ({@linkcode SECRET_KEYWORD}) but that is written in the file instead of as
+ * `${{ secrets.NAME }}`. Stages whose plugin does not resolve are skipped (the plugin checks
+ * report those).
+ */
+export function checkSecretLiterals(
+  data: unknown,
+  registry: PluginRegistry,
+  report: WarningReport,
+): void {
+  const doc = record(data);
+  if (!doc) return;
+  const stages: [Record<string, unknown>, Path][] = [];
+  const source = record(doc.source);
+  if (source) stages.push([source, ["source"]]);
+  if (Array.isArray(doc.stages)) {
+    doc.stages.forEach((s, i) => {
+      const st = record(s);
+      if (st) stages.push([st, ["stages", i]]);
+    });
+  }
+  for (const [stage, at] of stages) {
+    const config = record(stage.with);
+    if (typeof stage.plugin !== "string" || !config) continue;
+    const { name, range } = splitPluginRef(stage.plugin);
+    let manifest;
+    try {
+      manifest = registry.resolve(name, range)?.manifest;
+    } catch {
+      continue;
+    }
+    if (!manifest) continue;
+    walk(manifest.config, config, [...at, "with"], undefined, (path) => {
+      const secretName = String(path[path.length - 1]).toUpperCase().replace(/[^A-Z0-9]+/g, "_");
+      report(
+        path,
+        `${pathString(path)} of plugin "${manifest.name}" holds a secret written in the ` +
+          `pipeline file: write \${{ secrets.${secretName} }} and set the secret on the server ` +
+          `(SLUICE_SECRET_${secretName} or the secrets file) instead, because pipeline files are ` +
+          `versioned (pipelines/.versions) and readable through the API`,
+      );
+    });
+  }
+}
