@@ -4,7 +4,7 @@
  * @module
  */
 import { configSources, configWarnings, renderConfig } from "./config/config.ts";
-import { formatProblem, loadPipelineFile } from "./pipeline/parse.ts";
+import { formatProblem, formatWarning, loadPipelineFile } from "./pipeline/parse.ts";
 import { pipelineJsonSchema } from "./pipeline/json_schema.ts";
 import { pluginCommand } from "./plugins/cli.ts";
 import { openContext } from "./cli/context.ts";
@@ -100,6 +100,7 @@ export async function main(args: string[]): Promise<number> {
           secretGrants: ctx.secretGrants,
         });
         for (const p of r.problems) io.err(formatProblem(p) + "\n");
+        for (const w of r.warnings ?? []) io.err(formatWarning(w) + "\n");
         if (r.problems.length) bad += r.problems.length;
         else names.push(`${r.pipeline!.name} (${r.pipeline!.stages.length + 1} stages)`);
       }

@@ -41,6 +41,24 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, "ok: 1 pipeline(s) valid: ok (2 stages)\n");
     });
+    await t.step(
+      "validate warns, at line:col, of a secret written in the file; it stays valid",
+      async () => {
+        await Deno.writeTextFile(
+          join(dir, "lit.yaml"),
+          "name: lit\nsource: { plugin: jsonl-source, with: { key: id } }\nstages:\n" +
+            "  - id: hook\n    plugin: webhook-export\n    with:\n      url: https://crm.example.com/h\n" +
+            "      secret: plain-text-secret\n",
+        );
+        const r = await sluice(["validate", "lit.yaml"], env, dir);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(
+          r.stderr,
+          /lit\.yaml:8:\d+: warning: .*holds a secret written in the pipeline file/,
+        );
+        assert.match(r.stdout, /ok: 1 pipeline\(s\) valid/);
+      },
+    );
     await t.step("run writes the output and exits 0; a failing run exits 1", async () => {
       await Deno.writeTextFile(join(dir, "in.jsonl"), '{"id":"a"}\n{"id":"b"}\n');
       const ok = await sluice(

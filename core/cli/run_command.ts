@@ -9,7 +9,7 @@ import { resolveInputs } from "../pipeline/inputs.ts";
 import { secretNamesUsed } from "../pipeline/template.ts";
 import { resolvePluginRef } from "../plugins/manifest.ts";
 import { secretGrantProblem } from "../plugins/secret_grants.ts";
-import { formatProblem, loadPipelineFile } from "../pipeline/parse.ts";
+import { formatProblem, formatWarning, loadPipelineFile } from "../pipeline/parse.ts";
 import { dirname, resolve } from "../paths.ts";
 import { describeProcess, FINAL_STATES, type RunRecord, type RunState } from "../store/store.ts";
 import { parseCommandArgs } from "./args.ts";
@@ -67,6 +67,7 @@ export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Pr
     io.err(`${file}: ${parsed.problems.length} problem(s); nothing was run\n`);
     return 1;
   }
+  for (const w of parsed.warnings ?? []) io.err(formatWarning(w) + "\n");
   const given: Record<string, string> = {};
   for (const kv of values.set ?? []) {
     const eq = kv.indexOf("=");

@@ -226,6 +226,9 @@ export function pipelineRoutes(app: ApiApp, deps: AppDeps): void {
           valid: z.boolean(),
           name: z.string().optional(),
           problems: z.array(ProblemItem),
+          warnings: z.array(ProblemItem).describe(
+            "What does not make the pipeline invalid but should change (a secret written in it)",
+          ),
         }),
       ),
     },
@@ -236,6 +239,7 @@ export function pipelineRoutes(app: ApiApp, deps: AppDeps): void {
       valid: !!r.pipeline,
       name: r.pipeline?.name,
       problems: problemRows(r.problems),
+      warnings: problemRows(r.warnings ?? []),
     });
   });
 

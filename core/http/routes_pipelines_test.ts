@@ -80,6 +80,20 @@ Deno.test("pipelines: create, read, update with line:col errors, validate, delet
     })).json();
     assert.equal(v.valid, false);
     assert.match(v.problems[0].text, /^pipeline\.yaml:2:\d+: YAML syntax/);
+    // A secret written in the file: valid, with a warning naming where.
+    const lit = await (await s.call(`${API_BASE}/pipelines/validate`, {
+      method: "POST",
+      as: "viewer",
+      json: {
+        yaml: "name: x\nsource: { plugin: gen-source }\nstages:\n  - id: hook\n" +
+          "    plugin: webhook-export\n    with: { url: 'https://crm.example.com/', secret: s3cr3t }\n",
+      },
+    })).json();
+    assert.equal(lit.valid, true, JSON.stringify(lit));
+    assert.match(
+      lit.warnings[0].text,
+      /^pipeline\.yaml:6:\d+: .*secret written in the pipeline file/,
+    );
 
     const updated = genPipeline("leads", 9);
     const ok = await s.call(`${API_BASE}/pipelines/leads`, {

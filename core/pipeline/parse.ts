@@ -11,13 +11,13 @@ import type { PluginRegistry } from "../plugins/manifest.ts";
 import { Pipeline } from "./model.ts";
 import { checkPlugins, checkSecretGrants } from "./plugin_checks.ts";
 import type { SecretGrants } from "../plugins/secret_grants.ts";
-import { formatProblem, formatProblems, type Problem } from "./problem.ts";
+import { formatProblem, formatProblems, formatWarning, type Problem } from "./problem.ts";
 import { checkSemantics } from "./semantic_checks.ts";
 import { checkSecretLiterals } from "./secret_literals.ts";
 import { SourcePositions } from "./yaml_positions.ts";
 import { zodProblems } from "./zod_problems.ts";
 
-export { formatProblem, formatProblems };
+export { formatProblem, formatProblems, formatWarning };
 export type { Problem };
 
 /** What to check beyond the file itself. */

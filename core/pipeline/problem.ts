@@ -24,6 +24,11 @@ export function formatProblem(p: Problem): string {
   return `${p.file}:${p.line}:${p.col}: ${p.message}`;
 }
 
+/** A warning (the pipeline stays valid) as `file:line:col: warning: message`. */
+export function formatWarning(p: Problem): string {
+  return `${p.file}:${p.line}:${p.col}: warning: ${p.message}`;
+}
+
 /**
  * Formats at most `limit` problems (default 20) with {@linkcode formatProblem}, one string each,
  * and when there are more, a last string saying how many were left out, for logs and summaries.
