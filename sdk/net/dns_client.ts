@@ -302,81 +302,101 @@ export class DnsClient implements Disposable {
     const started = Date.now();
     const deadline = started + budgetMs;
     const attempts = this.#attempts;
-    // Cancels the attempts still waiting once the query has its result (or the caller aborts).
-    const stop = new AbortController();
-    const onAbort = () => stop.abort();
-    signal?.addEventListener("abort", onAbort, { once: true });
+    // One timer per query (the current attempt's share of the budget; the last share ends at
+    // the deadline), and the attempts still waiting are cancelled when the query ends: a
+    // query costs little more than its packet when the first server answers.
     return new Promise<DnsQueryResult>((resolve) => {
       let lastResponse: DnsResponse | undefined;
       const problems: string[] = [];
       let lastFailure: DnsFailure["failure"] = "timeout";
       let sent = 0;
-      let asked = 0;
       let waiting = 0;
       let finished = false;
       let shareTimer: ReturnType<typeof setTimeout> | undefined;
+      /** Attempts still waiting: their server, when sent, and how to cancel them. */
+      const open = new Set<{ server: Server; at: number; cancel?: () => void }>();
+      const onAbort = () =>
+        finish({ failure: "aborted", message: `DNS ${type} ${name}: cancelled` });
       const finish = (r: DnsQueryResult) => {
         if (finished) return;
         finished = true;
         clearTimeout(shareTimer);
         signal?.removeEventListener("abort", onAbort);
-        stop.abort();
+        for (const a of open) a.cancel?.();
         resolve(r);
       };
-      const giveUpIfDone = () => {
-        if (finished || waiting > 0 || sent < attempts) return;
+      const fail = () =>
         finish(
           lastResponse ?? {
             failure: lastFailure,
-            message: `DNS ${type} ${name}: no answer after ${asked} attempt(s) in ${budgetMs} ms (${
+            message: `DNS ${type} ${name}: no answer after ${sent} attempt(s) in ${budgetMs} ms (${
               problems.join("; ")
             })`,
           },
         );
+      const giveUpIfDone = () => {
+        if (!finished && waiting === 0 && sent >= attempts) fail();
       };
+      signal?.addEventListener("abort", onAbort, { once: true });
       const next = () => {
         clearTimeout(shareTimer);
         if (finished) return;
-        if (signal?.aborted || this.#closed) {
+        if (this.#closed) {
           finish({ failure: "aborted", message: `DNS ${type} ${name}: cancelled` });
           return;
         }
         const left = deadline - Date.now();
         if (sent >= attempts || left <= 0) {
-          sent = attempts;
-          giveUpIfDone();
+          // Every attempt is out: wait for those still open until the deadline.
+          if (left > 0 && open.size > 0) {
+            shareTimer = setTimeout(next, left);
+            return;
+          }
+          for (const a of open) {
+            problems.push(`${a.server.label}: no answer in ${Date.now() - a.at} ms`);
+          }
+          lastFailure = open.size ? "timeout" : lastFailure;
+          fail();
           return;
         }
         const server = order[sent % order.length];
-        const share = Math.max(1, Math.floor(left / (attempts - sent)));
+        const last = sent + 1 >= attempts;
+        const share = last ? Math.max(1, left) : Math.max(1, Math.floor(left / (attempts - sent)));
         sent++;
-        asked++;
         waiting++;
         const k = sent - 1;
+        const attempt: { server: Server; at: number; cancel?: () => void } = {
+          server,
+          at: Date.now(),
+        };
+        open.add(attempt);
         let missed = false;
         const miss = () => {
           if (missed) return;
           missed = true;
           this.#missed(server, started);
         };
+        // When the share runs out: the next server (the earlier attempt still counts); after
+        // the last share, the query fails.
         shareTimer = setTimeout(() => {
-          miss();
+          if (open.has(attempt)) miss();
           next();
         }, share);
-        this.#ask(server, name, type, Math.max(1, left), stop.signal).then((r) => {
+        this.#ask(server, name, type, (cancel) => attempt.cancel = cancel).then((r) => {
           waiting--;
+          open.delete(attempt);
           if (finished) return;
           // Only the newest attempt moves on: an older one already did when its share ran out.
           const newest = k === sent - 1;
           if ("failure" in r) {
             if (r.failure === "aborted") {
-              if (signal?.aborted || this.#closed) finish(r);
+              if (this.#closed) finish(r);
               return;
             }
             lastFailure = r.failure;
             problems.push(`${server.label}: ${r.message}`);
             if (r.failure !== "bad_response") miss(); // a garbled answer is still an answer
-            if (newest && r.failure !== "timeout") next();
+            if (newest) next();
             giveUpIfDone();
             return;
           }
@@ -488,46 +508,43 @@ export class DnsClient implements Disposable {
     });
   }
 
+  /**
+   * One UDP attempt (TCP after a truncated answer). It has no timer of its own: the query's
+   * budget ends it through `register`'s cancel function.
+   */
   #ask(
     server: Server,
     name: string,
     type: DnsRecordType,
-    timeoutMs: number,
-    signal?: AbortSignal,
+    register: (cancel: () => void) => void,
   ): Promise<DnsQueryResult> {
     const id = this.#newId();
     const msg = this.#encode(id, name, type);
-    return new Promise<dnsPacket.Packet | Error | "timeout" | "aborted">((resolve) => {
+    return new Promise<dnsPacket.Packet | Error | "aborted">((resolve) => {
       const socket = this.#socket(server.family);
       let ended = false;
-      const done = (v: dnsPacket.Packet | Error | "timeout" | "aborted") => {
+      const done = (v: dnsPacket.Packet | Error | "aborted") => {
         if (ended) return;
         ended = true;
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
         if (this.#pending.get(id)?.resolve === pending.resolve) this.#pending.delete(id);
         if (!this.#closed) this.#release(socket);
         resolve(v);
       };
-      const onAbort = () => done("aborted");
-      const timer = setTimeout(() => done("timeout"), timeoutMs);
       const pending: Pending = { server, name, socket, resolve: done };
-      signal?.addEventListener("abort", onAbort, { once: true });
+      register(() => done("aborted"));
       this.#pending.set(id, pending);
       socket.socket.send(msg, server.port, server.host, (err) => {
         if (err) done(err);
       });
     }).then(async (r): Promise<DnsQueryResult> => {
-      if (r === "timeout") {
-        return { failure: "timeout", message: `no answer in ${timeoutMs} ms` };
-      }
       if (r === "aborted") return { failure: "aborted", message: "cancelled" };
       if (r instanceof Error) {
         const garbled = r.message.startsWith("garbled");
         return { failure: garbled ? "bad_response" : "unreachable", message: r.message };
       }
       if (((r.flags ?? 0) & dnsPacket.TRUNCATED_RESPONSE) !== 0) {
-        return await this.#askTcp(server, name, type, timeoutMs, signal);
+        // Over TCP, bounded by the whole budget: the query's own timer ends it sooner.
+        return await this.#askTcp(server, name, type, this.#timeoutMs);
       }
       return this.#response(r, server, false);
     });
