@@ -129,7 +129,7 @@ export interface BackendChoice {
  * The KV backend with run claims (`kv_run_claims.ts`): this process's runs are its own, and it
  * leaves alone the runs another live process on the same data folder is running.
  */
-async function withRunClaims(backend: Backend, kv: Deno.Kv): Promise<Backend> {
+export async function withRunClaims(backend: Backend, kv: Deno.Kv): Promise<Backend> {
   const command = ["sluice", ...Deno.args].join(" ");
   const claims = new KvRunClaims(kv, {
     command: command.length > 80 ? `${command.slice(0, 79)}…` : command,

@@ -8,7 +8,7 @@ import { join, ROOT } from "../paths.ts";
 
 const ITEMS = 40;
 
-async function readUntil(stream: ReadableStream<Uint8Array>, pattern: RegExp): Promise<void> {
+async function readUntil(stream: ReadableStream<Uint8Array>, pattern: RegExp): Promise<string> {
   const decoder = new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>;
   const reader = stream.pipeThrough(decoder).getReader();
   let text = "";
@@ -21,6 +21,7 @@ async function readUntil(stream: ReadableStream<Uint8Array>, pattern: RegExp): P
   (async () => {
     while (!(await reader.read().catch(() => ({ done: true }))).done) { /* drain */ }
   })();
+  return pattern.exec(text)![0];
 }
 
 Deno.test("a second process on the data folder leaves a live run alone; resume takes it once its process is gone", async () => {
@@ -71,6 +72,31 @@ stages:
     assert.equal(b.code, 0, bLog);
     assert.match(bLog, /"msg":"run left alone: another process runs it","run":"A"/);
     assert.doesNotMatch(bLog, /"msg":"run recovered","run":"A"/, "B took over A's run");
+
+    // A server started on the folder leaves it alone too.
+    const serve = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", join(ROOT, "core/cli.ts"), "serve"],
+      env: { ...env, SLUICE_SERVER_PORT: "0" },
+      cwd: dir,
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    try {
+      const seen = readUntil(
+        serve.stderr,
+        /"msg":"run (left alone: another process runs it|recovered)","run":"A"[^\n]*/,
+      );
+      const line = await Promise.race([
+        seen,
+        new Promise<string>((_, reject) =>
+          setTimeout(() => reject(new Error("no word on A")), 30_000)
+        ),
+      ]);
+      assert.match(line, /left alone/, "the server took over A");
+    } finally {
+      serve.kill("SIGTERM");
+      await serve.status;
+    }
 
     const refused = await sluice(["runs", "resume", "A"]).output();
     assert.equal(refused.code, 1);

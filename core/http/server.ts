@@ -6,7 +6,7 @@
  * and the HTTP app on `server.host`/`server.port`.
  * @module
  */
-import { type CliContext, openBackend, startHousekeeping } from "../cli/context.ts";
+import { type CliContext, openBackend, startHousekeeping, withRunClaims } from "../cli/context.ts";
 import { Engine } from "../engine/engine.ts";
 import { dirname } from "../paths.ts";
 import { SandboxExecutor } from "../sandbox/executor.ts";
@@ -82,11 +82,18 @@ export async function startServer(
   const kv = groupCommits(await Deno.openKv(config.store.path));
   let backend: Backend;
   try {
-    backend = config.store.url ? await openBackend(ctx) : {
+    const embedded: Backend = {
       store: new KvStore(kv, { chunkDir: chunkDirFor(config.store.path) }),
       queue: new KvQueue(kv),
       close: () => {},
     };
+    // On the embedded store this server's runs are its own, and a `sluice run` on the same data
+    // folder's live runs stay that process's (run claims).
+    backend = config.store.url
+      ? await openBackend(ctx)
+      : opts.engine !== false
+      ? await withRunClaims(embedded, kv)
+      : embedded;
   } catch (e) {
     kv.close();
     throw e;
