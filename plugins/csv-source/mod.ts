@@ -98,7 +98,7 @@ export default definePlugin<Config>({
       let rewound = false;
       for (const rec of records) {
         const startLine = line + 1;
-        const stray = header && strayQuote(rec, delimiter, header.written.length);
+        const stray = header && strayQuote(rec, delimiter, header);
         if (stray) {
           // The quote that opened the record was a stray one: reject its line alone and read
           // the lines it took in again, as the rows they are.
@@ -252,13 +252,17 @@ function emptyCells(text: string, delimiter: string): boolean {
 
 /**
  * Why a record's first quote was a stray one, or undefined: its quoted field, spanning lines,
- * closes in the middle of a field, or takes in lines that are whole rows of the file.
+ * closes in the middle of a field, or takes in lines that are whole rows of the file (as many
+ * fields as the header, a website in a website column).
  */
-function strayQuote(rec: CsvRecord, delimiter: string, width: number): string | undefined {
+function strayQuote(rec: CsvRecord, delimiter: string, header: Header): string | undefined {
   if (rec.lines < 2) return undefined;
   if (rec.strayQuote) return "closes in the middle of a field";
   const inner = rec.text.split("\n").slice(1, -1);
-  return inner.some((l) => looksLikeRow(l, delimiter, width))
+  const width = header.written.length;
+  return inner.some((l) =>
+      looksLikeRow(l, delimiter, width, header.domainColumns, looksLikeWebsite)
+    )
     ? "takes in whole rows, closing"
     : undefined;
 }

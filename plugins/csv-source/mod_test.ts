@@ -523,16 +523,21 @@ Deno.test("csv-source: a stray quote that closes lines later does not merge the 
       await f.cleanup();
     }
   }
-  // A quoted field on two or three lines (an address, a note) that closes before a delimiter
-  // stays one field.
+  // A quoted field on two or three lines (an address, a note with as many commas as a row) that
+  // closes before a delimiter stays one field.
   const g = await csvFile(
-    'name,address,website\nA,"Hauptstr. 1\nHinterhaus, 2. OG\n10115 Berlin",a.de\nB,x,b.de\n',
+    'name,address,website,note\nA,"Hauptstr. 1\nHinterhaus, 2. OG\n10115 Berlin",a.de,"Line one\n' +
+      'see a, b, c, d and e\nend"\nB,x,b.de,ok\n',
   );
   try {
     const { items, rejected } = await runPlugin({ dir, inputFile: g.path });
-    assert.deepEqual(items.map((i) => [i.address, i.domain]), [
-      ["Hauptstr. 1\nHinterhaus, 2. OG\n10115 Berlin", "a.de"],
-      ["x", "b.de"],
+    assert.deepEqual(items.map((i) => [i.address, i.domain, i.note]), [
+      [
+        "Hauptstr. 1\nHinterhaus, 2. OG\n10115 Berlin",
+        "a.de",
+        "Line one\nsee a, b, c, d and e\nend",
+      ],
+      ["x", "b.de", "ok"],
     ]);
     assert.equal(rejected.length, 0);
   } finally {

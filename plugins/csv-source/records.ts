@@ -90,11 +90,20 @@ export function scanRecords(lines: string[], delimiter: string): ScannedRecords 
 }
 
 /**
- * True when a line a quoted field took in holds at least `width - 1` delimiters: a whole row of
- * a `width`-column file, not text of one field (an address or note on two lines holds few).
+ * True when a line a quoted field took in is a whole row of a `width`-column file: it splits into
+ * exactly `width` fields and one of the website columns (`websiteAt`) holds a website, as
+ * `isWebsite` judges. A note or an address on several lines rarely does both (`see a, b, c`).
  */
-export function looksLikeRow(line: string, delimiter: string, width: number): boolean {
-  return width > 2 && line.split(delimiter).length >= width;
+export function looksLikeRow(
+  line: string,
+  delimiter: string,
+  width: number,
+  websiteAt: number[],
+  isWebsite: (cell: string) => boolean,
+): boolean {
+  if (width < 2) return false;
+  const cells = line.split(delimiter);
+  return cells.length === width && websiteAt.some((i) => isWebsite(cells[i] ?? ""));
 }
 
 const CANDIDATES = [",", ";", "\t", "|"];

@@ -53,9 +53,12 @@ Deno.test("scanRecords marks a field spanning lines that closes in the middle of
   assert.equal(scanRecords(['x,"a', 'b"'], ",").records[0].strayQuote, undefined);
   // On one line a quote followed by text is left to the parser (relaxed quotes).
   assert.equal(scanRecords(['"a" b,c'], ",").records[0].strayQuote, undefined);
-  assert.ok(looksLikeRow("Reed,Weg 2,reed.com", ",", 3));
-  assert.ok(!looksLikeRow("Hinterhaus, 2. OG", ",", 3));
-  assert.ok(!looksLikeRow("a,b", ",", 2), "a 2-column file's lines tell nothing");
+  const site = (c: string) => /\.(com|de)$/.test(c.trim());
+  assert.ok(looksLikeRow("Reed,Weg 2,reed.com", ",", 3, [2], site));
+  assert.ok(!looksLikeRow("Hinterhaus, 2. OG", ",", 3, [2], site));
+  // A note with as many commas as a row, but no website where the row has its website.
+  assert.ok(!looksLikeRow("see a, b, c, d and e", ",", 4, [2], site));
+  assert.ok(!looksLikeRow("Reed,Weg 2,reed.com,x", ",", 3, [2], site), "one field too many");
 });
 
 Deno.test("guessDelimiter: the data lines decide when the header holds several candidates", () => {
