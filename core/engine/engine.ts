@@ -46,6 +46,12 @@ import { stageArtifacts } from "./run_artifacts.ts";
 /** Lines kept in one run's own log (plugin output and engine events). */
 const MAX_RUN_LOG = 5000;
 
+/**
+ * The longest wait a plugin's error may ask for before the chunk's next attempt (an API's
+ * Retry-After): 15 minutes; a longer ask waits this long.
+ */
+export const MAX_RETRY_AFTER_MS = 15 * 60_000;
+
 /** How long a cached run record is trusted (cancels from other processes take this long). */
 const RUN_CACHE_MS = 250;
 
@@ -647,7 +653,13 @@ export class Engine {
     const where = { run: run.id, stage: stage.id, chunk: m.chunk, attempt: attempts };
     if (this.#stop.signal.aborted) return; // shutting down: the next process resumes the chunk
     if (retryable && attempts < stage.retry.attempts) {
-      const delayMs = backoffDelay(stage.retry, attempts);
+      // No sooner than a wait the plugin's error asked for (an API's Retry-After), at most
+      // MAX_RETRY_AFTER_MS.
+      const asked = e instanceof PluginError ? e.retryAfterMs ?? 0 : 0;
+      const delayMs = Math.max(
+        backoffDelay(stage.retry, attempts),
+        Math.min(Math.ceil(asked), MAX_RETRY_AFTER_MS),
+      );
       await s.setAttempts(run.id, m.stage, m.chunk, {
         attempts,
         lastError: error,

@@ -88,6 +88,30 @@ export function engineBehaviour(make: BackendFactory): Behaviour[] {
     }
   }]);
 
+  tests.push([
+    "a chunk whose error asks for a wait (Retry-After) is retried no sooner",
+    async () => {
+      const t = await te();
+      try {
+        const run = await t.start(`
+  name: wait
+  source: { plugin: gen-source, with: { count: 10 } }
+  stages:
+    - { id: f, plugin: flaky, with: { failTimes: 1, tag: wait, retryAfterMs: 1500 }, retry: { attempts: 3, delay: 5ms } }
+  `);
+        const started = Date.now();
+        const done = await t.engine.waitForRun(run.id);
+        assert.equal(done.state, "succeeded", done.error);
+        const att = await t.backend.store.getAttempts(run.id, 1, 0);
+        assert.equal(att?.attempts, 1);
+        assert.ok(att!.nextAt - started >= 1400, `retried after ${att!.nextAt - started} ms`);
+        assert.ok(Date.now() - started >= 1400, "the run waited for the retry");
+      } finally {
+        await t.dispose();
+      }
+    },
+  ]);
+
   tests.push(["an InputError goes to the dead-letter list at once, without retries", async () => {
     const t = await te();
     try {

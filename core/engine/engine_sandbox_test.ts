@@ -65,3 +65,24 @@ Deno.test("stored chunks go to sandboxed stages as bytes unless the host must lo
     await t.dispose();
   }
 });
+
+Deno.test("a sandboxed plugin's error asking for a wait (Retry-After) delays the chunk's retry", async () => {
+  const executor = new SandboxExecutor();
+  const t = await testEngine({ executor });
+  try {
+    const run = await t.start(`
+  name: wait
+  source: { plugin: gen-source, with: { count: 5 } }
+  stages:
+    - { id: f, plugin: flaky, with: { failTimes: 1, tag: wait, retryAfterMs: 1500 }, retry: { attempts: 3, delay: 5ms } }
+  `);
+    const started = Date.now();
+    const done = await t.engine.waitForRun(run.id);
+    assert.equal(done.state, "succeeded", done.error);
+    const att = await t.backend.store.getAttempts(run.id, 1, 0);
+    assert.ok(att!.nextAt - started >= 1400, `retried after ${att!.nextAt - started} ms`);
+  } finally {
+    await t.dispose();
+    await executor.close();
+  }
+});

@@ -121,9 +121,15 @@ export interface StageExecutor {
 export class PluginError extends Error {
   /** Whether another attempt may succeed (a crash or timeout may; a config error may not). */
   retryable: boolean;
-  constructor(message: string, options?: { cause?: unknown; retryable?: boolean }) {
+  /** The least wait before another attempt, when the plugin's error asked for one (ms). */
+  retryAfterMs?: number;
+  constructor(
+    message: string,
+    options?: { cause?: unknown; retryable?: boolean; retryAfterMs?: number },
+  ) {
     super(message, { cause: options?.cause });
     this.name = "PluginError";
     this.retryable = options?.retryable ?? true;
+    if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { PluginDefinition } from "../../sdk/plugin.ts";
 import { createPluginInstance, type PluginInstance } from "../../sdk/runtime/instance.ts";
+import { retryAfterOf } from "../../sdk/runtime/protocol.ts";
 import { join, toFileUrl } from "../paths.ts";
 import {
   type CallContext,
@@ -36,6 +37,7 @@ function guarded<T>(
         e instanceof PluginError ? e : new PluginError(e instanceof Error ? e.message : String(e), {
           cause: e,
           retryable: (e as { retryable?: unknown })?.retryable !== false,
+          retryAfterMs: retryAfterOf(e),
         }),
       )).finally(() => {
         clearTimeout(timer);

@@ -42,6 +42,7 @@ export function toPluginError(
       return new PluginError(`${where} failed: ${err.message}`, {
         cause: err,
         retryable: err.retryable,
+        retryAfterMs: err.retryAfterMs,
       });
     default:
       return new PluginError(`sandbox: ${where}: ${err.message}`, {

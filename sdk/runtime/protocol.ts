@@ -85,6 +85,11 @@ export interface WireError {
   permission: boolean;
   /** False when the plugin said another attempt cannot help (the SDK's `InputError`). */
   retryable?: false;
+  /**
+   * How long the other side asked to wait before another attempt (an API's `Retry-After`), in
+   * ms: the engine retries the chunk no sooner.
+   */
+  retryAfterMs?: number;
 }
 
 /**
@@ -114,12 +119,24 @@ export function isPermissionError(err: unknown): boolean {
   return false;
 }
 
+/** The `retryAfterMs` an error (or one of its causes) carries: a wait an API asked for. */
+export function retryAfterOf(err: unknown): number | undefined {
+  for (let e = err, depth = 0; e && depth < 5; depth++) {
+    const after = (e as { retryAfterMs?: unknown }).retryAfterMs;
+    if (typeof after === "number" && Number.isFinite(after) && after > 0) return after;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 /** Turns anything thrown into a {@linkcode WireError}. */
 export function toWireError(err: unknown): WireError {
   const permission = isPermissionError(err);
   if (err instanceof Error) {
     const wire: WireError = { name: err.name, message: err.message, stack: err.stack, permission };
     if ((err as { retryable?: unknown }).retryable === false) wire.retryable = false;
+    const after = retryAfterOf(err);
+    if (after !== undefined) wire.retryAfterMs = after;
     return wire;
   }
   return { name: "Error", message: String(err), permission };

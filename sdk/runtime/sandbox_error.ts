@@ -33,16 +33,19 @@ export class SandboxError extends Error {
   readonly retryable: boolean;
   /** The plugin-side stack, when the plugin threw. */
   readonly remoteStack?: string;
+  /** A wait the plugin's error asked for before another attempt (an API's Retry-After), ms. */
+  readonly retryAfterMs?: number;
 
   constructor(
     kind: SandboxErrorKind,
     message: string,
-    options?: { cause?: unknown; remoteStack?: string; retryable?: boolean },
+    options?: { cause?: unknown; remoteStack?: string; retryable?: boolean; retryAfterMs?: number },
   ) {
     super(message, { cause: options?.cause });
     this.name = "SandboxError";
     this.kind = kind;
     this.remoteStack = options?.remoteStack;
+    this.retryAfterMs = options?.retryAfterMs;
     this.retryable = options?.retryable ??
       !(kind === "permission" || kind === "load");
   }

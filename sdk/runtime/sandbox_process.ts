@@ -618,6 +618,7 @@ export class SandboxProcess {
           new SandboxError(e.permission ? "permission" : "plugin", text, {
             remoteStack: e.stack,
             ...(e.retryable === false ? { retryable: false } : {}),
+            ...(typeof e.retryAfterMs === "number" ? { retryAfterMs: e.retryAfterMs } : {}),
           }),
         );
       }

@@ -7,10 +7,11 @@ const calls = ((globalThis as Record<string, unknown>).__flakyCalls ??= new Map(
 
 /**
  * Fails the first `failTimes` calls per chunk (all chunks, or only `chunks`); with `permanent`
- * it throws the SDK's `InputError` (not retryable) instead of a plain error.
+ * it throws the SDK's `InputError` (not retryable) instead of a plain error; with `retryAfterMs`
+ * the error asks for that wait (as an API's Retry-After).
  */
 export default definePlugin<
-  { failTimes: number; chunks?: number[]; tag: string; permanent?: boolean }
+  { failTimes: number; chunks?: number[]; tag: string; permanent?: boolean; retryAfterMs?: number }
 >({
   process(items, ctx) {
     const { config } = ctx;
@@ -19,7 +20,8 @@ export default definePlugin<
     calls.set(k, n);
     if ((!config.chunks || config.chunks.includes(ctx.chunk)) && n <= config.failTimes) {
       const message = `flaky failure ${n} of chunk ${ctx.chunk}`;
-      throw config.permanent ? new InputError(message) : new Error(message);
+      if (config.permanent) throw new InputError(message);
+      throw Object.assign(new Error(message), { retryAfterMs: config.retryAfterMs });
     }
     return items.map((i) => ({ ...i, flakyCalls: n }));
   },
