@@ -85,6 +85,14 @@ export function leadsCsvHeader(inputNames: string[] = []): string[] {
 }
 
 /**
+ * The sheet's first line: a byte order mark (Excel reads UTF-8) and the header, whose input
+ * column names come from the uploaded file and are guarded against formulas like the cells.
+ */
+export function leadsCsvHeaderLine(inputNames: string[] = []): string {
+  return "\ufeff" + stringify([leadsCsvHeader(inputNames)], SPREADSHEET_SAFE);
+}
+
+/**
  * One row of the sheet; `sameBusinessAs`: the other domains of its business in the sheet;
  * `inputNames`: the input's other columns the sheet shows.
  */
@@ -151,7 +159,7 @@ export async function leadsCsv(
           inputNames.add(inputFields(item, LISTED));
         }
         const names = inputNames.names;
-        ctl.enqueue(enc.encode("\ufeff" + stringify([leadsCsvHeader(names)])));
+        ctl.enqueue(enc.encode(leadsCsvHeaderLine(names)));
         let rows: string[][] = [];
         const flush = () => {
           if (rows.length) ctl.enqueue(enc.encode(stringify(rows, SPREADSHEET_SAFE)));

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { Item } from "../sdk/types.ts";
 import { parse } from "yaml";
-import { LEADS_CSV_COLUMNS, leadsCsvHeader, leadsCsvRow } from "./leads_csv.ts";
+import { LEADS_CSV_COLUMNS, leadsCsvHeader, leadsCsvHeaderLine, leadsCsvRow } from "./leads_csv.ts";
 
 Deno.test("a sales sheet row: readable dates, yes/no, score reasons on one line", () => {
   const item = {
@@ -77,4 +77,8 @@ Deno.test("the sales sheet's last columns are the input's other ones (a CRM's re
   assert.deepEqual(header.slice(-3), ["registrant_email", "Record ID", "Contact Person"]);
   assert.deepEqual(row.slice(-2), ["0015", ""]);
   assert.equal(row[header.indexOf("name")], "A");
+  // Column names from the file are guarded against formulas, as cells are.
+  const line = leadsCsvHeaderLine(['=HYPERLINK("http://evil.example","Click")', "@SUM(A1)"]);
+  assert.ok(line.startsWith("\ufeffdomain,"));
+  assert.match(line, /,"'=HYPERLINK\(""http:\/\/evil\.example"",""Click""\)",'@SUM\(A1\)\r?\n$/);
 });

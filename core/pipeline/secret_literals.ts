@@ -114,7 +114,12 @@ export function checkSecretLiterals(
     }
     if (!manifest) continue;
     walk(manifest.config, config, [...at, "with"], undefined, (path) => {
-      const secretName = String(path[path.length - 1]).toUpperCase().replace(/[^A-Z0-9]+/g, "_");
+      // The plugin's own secret name when it declares one and this is a top-level option
+      // (webhook-export's `secret` is WEBHOOK_SECRET), else the option's name.
+      const declared = manifest.secrets ?? [];
+      const secretName = declared.length === 1 && path.length === at.length + 2
+        ? declared[0]
+        : String(path[path.length - 1]).toUpperCase().replace(/[^A-Z0-9]+/g, "_");
       report(
         path,
         `${pathString(path)} of plugin "${manifest.name}" holds a secret written in the ` +

@@ -51,7 +51,7 @@ Deno.test("secrets written in the pipeline file are warnings at their line:col, 
   assert.equal(lines.length, 4, lines.join("\n"));
   assert.match(
     lines[0],
-    /^p\.yaml:9:15: stages\[0\]\.with\.secret of plugin "webhook-export" holds a secret written in the pipeline file: write \$\{\{ secrets\.SECRET \}\}.*versioned \(pipelines\/\.versions\) and readable through the API$/,
+    /^p\.yaml:9:15: stages\[0\]\.with\.secret of plugin "webhook-export" holds a secret written in the pipeline file: write \$\{\{ secrets\.WEBHOOK_SECRET \}\} and set the secret on the server \(SLUICE_SECRET_WEBHOOK_SECRET.*versioned \(pipelines\/\.versions\) and readable through the API$/,
   );
   assert.match(lines[1], /^p\.yaml:12:24: stages\[0\]\.with\.headers\.Authorization of plugin/);
   assert.match(

@@ -39,6 +39,22 @@ const ALIASES: Record<string, string> = {
   suisse: "CH",
   svizzera: "CH",
   "czech republic": "CZ",
+  turkey: "TR",
+  "ivory coast": "CI",
+  korea: "KR",
+  "south korea": "KR",
+  "republic of korea": "KR",
+  russia: "RU",
+  "russian federation": "RU",
+  vietnam: "VN",
+  "viet nam": "VN",
+  macedonia: "MK",
+  burma: "MM",
+  swaziland: "SZ",
+  "cape verde": "CV",
+  "east timor": "TL",
+  uae: "AE",
+  "u.a.e.": "AE",
 };
 
 /**
@@ -131,18 +147,23 @@ export type PhoneResult =
  * to read a local number in.
  */
 export function phoneE164(raw: string, country?: CountryCode): PhoneResult {
-  // Not `/`: `030/1234567` is how Germans write an area code.
-  const parts = raw.split(/\s*(?:[;,|]|\bor\b|\boder\b|\bou\b)\s*/i)
+  // `/` only before another international number: `030/1234567` is how Germans write an area
+  // code.
+  const parts = raw.split(/\s*(?:[;,|]|\bor\b|\boder\b|\bou\b|\/(?=\s*(?:\+|00)))\s*/i)
     .map((p) => p.trim()).filter((p) => /\d/.test(p));
   if (parts.length === 0) return { problem: "no digits" };
   let problem = "";
   for (const part of parts) {
-    // `tel:+49…`, a leading `00` international prefix and `(0)` trunk digits as people write them.
-    // `'+49…` is a number a spreadsheet guard kept as text.
-    const cleaned = part.replace(/^'/, "").replace(/^tel:/i, "").replace(/\(0\)/g, "").replace(
-      /^\s*00(?=[1-9])/,
-      "+",
-    );
+    // As people write them: a spreadsheet guard's `'`, labels (`T: `, `Tel.: `, `tel:`), the
+    // `00` international prefix (`0049`, `00 49`, `(0049)`) and `(0)` trunk digits.
+    const cleaned = part.replace(/^'/, "")
+      .replace(
+        /^(?:tel|phone|fon|telefon|tél|t|p|m|mobil|mobile|office)\b\.?\s*:?\s*(?=[+(\d])/i,
+        "",
+      )
+      .replace(/\(0\)/g, "")
+      .replace(/^\s*\(\s*00\s*(\d{1,3})\s*\)/, "+$1 ")
+      .replace(/^\s*00\s*(?=[1-9])/, "+");
     const international = cleaned.trimStart().startsWith("+");
     if (!international && !country) {
       problem ||= `"${part}" has no country code and the business's country is not known ` +

@@ -15,6 +15,11 @@ Deno.test("phoneE164: numbers as people write them, read in the business's count
     ["+55 11 91234-5678", undefined, "+5511912345678"],
     ["bad; 030 1234567", "DE", "+49301234567"],
     ["030 1234567 oder 0171 1234567", "DE", "+49301234567"],
+    ["+1 415 555 0100 / +1 415 555 0101", undefined, "+14155550100"],
+    ["00 49 30 1234567", undefined, "+49301234567"],
+    ["(0049) 30 1234567", undefined, "+49301234567"],
+    ["T: +43 1 234567", undefined, "+431234567"],
+    ["Tel.: 030 1234567", "DE", "+49301234567"],
   ];
   for (const [raw, country, e164] of cases) {
     const r = phoneE164(raw, country as never);
@@ -55,6 +60,9 @@ Deno.test("countryCode: ISO codes and names in several languages; tldCountry ski
       ["España", "ES"],
       ["Espana", "ES"],
       ["Nederland", "NL"],
+      ["Turkey", "TR"],
+      ["Ivory Coast", "CI"],
+      ["Korea", "KR"],
       ["XX", undefined],
       ["Atlantis", undefined],
       ["", undefined],

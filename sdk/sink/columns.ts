@@ -111,7 +111,15 @@ export function pick(item: unknown, columns: Column[]): Record<string, unknown> 
       for (
         const [name, text] of inputFields(item as Record<string, unknown>, listedFields(columns))
       ) {
-        if (!(name in out)) out[name] = text;
+        // An own property even for names such as `__proto__` or `toString`.
+        if (!Object.hasOwn(out, name)) {
+          Object.defineProperty(out, name, {
+            value: text,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+        }
       }
     }
   }

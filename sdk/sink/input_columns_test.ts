@@ -50,4 +50,10 @@ Deno.test("inputFields: the input's scalar fields no stage sets and no column na
     "Record ID": 80,
   });
   assert.throws(() => parseColumns(["*", "domain", "*"]), /columns\[2\]: "\*" .* is listed twice/);
+  // Names of Object.prototype's members are columns like any other.
+  const odd = JSON.parse('{"domain":"b.com","toString":"1","constructor":"2","__proto__":"3"}');
+  assert.deepEqual(
+    JSON.parse(JSON.stringify(pick(odd, parseColumns(["domain", "*"])))),
+    JSON.parse('{"domain":"b.com","toString":"1","constructor":"2","__proto__":"3"}'),
+  );
 });
