@@ -296,7 +296,11 @@ export default definePlugin<Config, State>({
       const rest = leadsOnly && items > rows
         ? ` (${plural(items - rows, "item")} ${items - rows === 1 ? "was" : "were"} no lead)`
         : "";
-      log.info(`postgres-export: upserted ${plural(rows, "row")} into ${into}${rest}`);
+      // Rows are upserted by key: a key written by two chunks is one row of the table.
+      log.info(
+        `postgres-export: upserted ${plural(rows, leadsOnly ? "lead" : "item")} (by key) into ` +
+          `${into}${rest}`,
+      );
     }
   },
 });

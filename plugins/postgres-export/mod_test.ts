@@ -62,7 +62,7 @@ Deno.test("postgres-export against a real PostgreSQL server", async (t) => {
           await b.finish();
           const where = `${new URL(pg.url).hostname}:${new URL(pg.url).port}`;
           assert.deepEqual(finishLines(b.logs), [
-            `postgres-export: upserted 2 rows into ${table} on ${where} database "${pg.database}" ` +
+            `postgres-export: upserted 2 leads (by key) into ${table} on ${where} database "${pg.database}" ` +
             `as "${pg.user}" (1 item was no lead)`,
           ]);
           await using none = await openPlugin({ ...options, run: { id: "no-leads" } });

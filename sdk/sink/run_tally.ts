@@ -69,7 +69,7 @@ export async function readRunTally(scope: TallyScope): Promise<{ chunks: number;
   return { chunks, counts };
 }
 
-/** `1 lead`, `3 leads`: `n` and the word, plural unless `n` is 1. */
+/** `1 lead`, `7,974 leads`: `n` and the word, plural unless `n` is 1. */
 export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
+  return `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
 }
