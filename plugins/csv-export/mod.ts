@@ -163,17 +163,21 @@ export default definePlugin<Config, State>({
         },
       })
       : undefined;
+    // The input's other columns of the rows the file keeps (not of a later row of a key).
+    const named = new Set<string>();
     const prepass = keyed && filled
       ? (data: Uint8Array) => {
         keyed.prepass(data);
-        if (input >= 0) {
-          for (const line of new TextDecoder().decode(data).split("\n")) {
-            if (!line) continue;
-            const row = JSON.parse(line);
-            if (Array.isArray(row) && Array.isArray(row[1])) {
-              inputNames.add(JSON.parse(row[1][input]));
-            }
+        if (input < 0) return;
+        for (const line of new TextDecoder().decode(data).split("\n")) {
+          if (!line) continue;
+          const row = JSON.parse(line);
+          if (!Array.isArray(row) || !Array.isArray(row[1])) continue;
+          if (unique) {
+            if (named.has(row[0])) continue;
+            named.add(row[0]);
           }
+          inputNames.add(JSON.parse(row[1][input]));
         }
       }
       : undefined;

@@ -447,6 +447,8 @@ Deno.test("csv-export: \"*\" writes the input's other columns (a CRM's record id
       lead: true,
       score: 90,
     },
+    // A later row of a key: left out, and so is its column that no kept row has.
+    { key: "a.de", domain: "a.de", name: "A2", Fax: "123", lead: true, score: 10 },
   ];
   try {
     await runPlugin({
