@@ -22,7 +22,7 @@ import {
 import { EMPTY_COLUMN_CONSEQUENCE, watchColumns } from "@sluice/sdk/sink/columns.ts";
 import { checkPostgresHandshake } from "./handshake.ts";
 import type { FieldPathWatch } from "@sluice/sdk/text/field_hints.ts";
-import { plural, readRunTally, writeChunkTally } from "@sluice/sdk/sink/run_tally.ts";
+import { deliveryLine, readRunTally, writeChunkTally } from "@sluice/sdk/sink/run_tally.ts";
 
 interface Config {
   connection?: string;
@@ -278,29 +278,16 @@ export default definePlugin<Config, State>({
     // One line for the run's summary: a run that wrote nothing must not look like one that did.
     const { chunks, counts } = await readRunTally({ dataDir, run });
     const t = state.table;
-    const into = `${t.schema ? `${t.schema}.` : ""}${t.table} on ${state.where}`;
-    const items = counts.items ?? 0;
-    const rows = counts.rows ?? 0;
-    const leadsOnly = config.leadsOnly ?? true;
-    if (chunks === 0 || items === 0) {
-      log.info(`postgres-export: no items reached the stage; nothing upserted into ${into}`);
-    } else if (rows === 0) {
-      log.info(
-        leadsOnly
-          ? `postgres-export: 0 of ${plural(items, "item")} ${
-            items === 1 ? "has" : "have"
-          } lead == true; nothing upserted into ${into}`
-          : `postgres-export: nothing upserted into ${into}`,
-      );
-    } else {
-      const rest = leadsOnly && items > rows
-        ? ` (${plural(items - rows, "item")} ${items - rows === 1 ? "was" : "were"} no lead)`
-        : "";
-      // Rows are upserted by key: a key written by two chunks is one row of the table.
-      log.info(
-        `postgres-export: upserted ${plural(rows, leadsOnly ? "lead" : "item")} (by key) into ` +
-          `${into}${rest}`,
-      );
-    }
+    // Rows are upserted by key: a key written by two chunks is one row of the table.
+    log.info(deliveryLine({
+      plugin: "postgres-export",
+      verb: "upserted",
+      target: `into ${t.schema ? `${t.schema}.` : ""}${t.table} on ${state.where}`,
+      chunks,
+      items: counts.items ?? 0,
+      delivered: counts.rows ?? 0,
+      leadsOnly: config.leadsOnly ?? true,
+      detail: " (by key)",
+    }));
   },
 });

@@ -22,7 +22,7 @@ import {
   watchColumns,
 } from "@sluice/sdk/sink/columns.ts";
 import type { FieldPathWatch } from "@sluice/sdk/text/field_hints.ts";
-import { plural, readRunTally, writeChunkTally } from "@sluice/sdk/sink/run_tally.ts";
+import { deliveryLine, plural, readRunTally, writeChunkTally } from "@sluice/sdk/sink/run_tally.ts";
 
 interface Config {
   url: string;
@@ -258,30 +258,15 @@ export default definePlugin<Config, State>({
   async finish({ config, state, dataDir, run, log }) {
     // One line for the run's summary: a run that sent nothing must not look like one that did.
     const { chunks, counts } = await readRunTally({ dataDir, run });
-    const to = `${state.origin}/…`;
-    const items = counts.items ?? 0;
-    const sent = counts.sent ?? 0;
-    const leadsOnly = config.leadsOnly ?? true;
-    if (chunks === 0 || items === 0) {
-      log.info(`webhook-export: no items reached the stage; nothing sent to ${to}`);
-    } else if (sent === 0) {
-      log.info(
-        leadsOnly
-          ? `webhook-export: 0 of ${plural(items, "item")} ${
-            items === 1 ? "has" : "have"
-          } lead == true; nothing sent to ${to}`
-          : `webhook-export: nothing sent to ${to}`,
-      );
-    } else {
-      const what = leadsOnly ? plural(sent, "lead") : plural(sent, "item");
-      const rest = leadsOnly && items > sent
-        ? ` (${plural(items - sent, "item")} ${items - sent === 1 ? "was" : "were"} no lead)`
-        : "";
-      log.info(
-        `webhook-export: sent ${what} in ${
-          plural(counts.batches ?? 0, "batch", "batches")
-        } to ${to}${rest}`,
-      );
-    }
+    log.info(deliveryLine({
+      plugin: "webhook-export",
+      verb: "sent",
+      target: `to ${state.origin}/…`,
+      chunks,
+      items: counts.items ?? 0,
+      delivered: counts.sent ?? 0,
+      leadsOnly: config.leadsOnly ?? true,
+      detail: ` in ${plural(counts.batches ?? 0, "batch", "batches")}`,
+    }));
   },
 });

@@ -86,6 +86,24 @@ export interface CallOptions {
 }
 
 /** A network-level failure (no HTTP answer): retryable. */
+/**
+ * Why a wait of `wait` ms is not waited for within a call (`longer than a call waits (2 min)`,
+ * `longer than the 12 s left before this call's deadline …`), or undefined when it fits.
+ */
+function tooLongToWait(
+  wait: number,
+  now: number,
+  deadline: number | undefined,
+  maxAfter: number,
+): string | undefined {
+  if (wait > maxAfter) return `longer than a call waits (${duration(maxAfter)})`;
+  if (deadline !== undefined && now + wait >= deadline) {
+    return `longer than the ${timeLeft(deadline, now)} left before this call's deadline ` +
+      "(the stage's timeout)";
+  }
+  return undefined;
+}
+
 export class ApiNetworkError extends Error {
   /** Always true: another attempt may succeed. */
   readonly retryable = true;
@@ -194,12 +212,7 @@ export class ApiClient {
     const now = this.#now();
     const left = this.limiter.pausedUntil(host) - now;
     if (left <= 0) return;
-    const tooLong = left > maxAfter
-      ? `longer than a call waits (${duration(maxAfter)})`
-      : deadline !== undefined && now + left >= deadline
-      ? `longer than the ${timeLeft(deadline, now)} left before this call's deadline ` +
-        "(the stage's timeout)"
-      : undefined;
+    const tooLong = tooLongToWait(left, now, deadline, maxAfter);
     if (!tooLong) return;
     const cause = this.#pauses.get(host);
     const status = cause?.status ?? 429;
@@ -220,13 +233,7 @@ export class ApiClient {
     if (!(err instanceof HttpStatusError) || err.retryAfterMs === undefined) return err;
     if (this.#notService.has(err)) return err;
     const after = err.retryAfterMs;
-    const now = this.#now();
-    const tooLong = after > maxAfter
-      ? `longer than a call waits (${duration(maxAfter)})`
-      : deadline !== undefined && now + after >= deadline
-      ? `longer than the ${timeLeft(deadline, now)} left before this call's deadline ` +
-        "(the stage's timeout)"
-      : undefined;
+    const tooLong = tooLongToWait(after, this.#now(), deadline, maxAfter);
     if (!tooLong) return err;
     return new HttpStatusError(
       `${err.message}; it asked to wait ${duration(after)} (Retry-After), ${tooLong}`,

@@ -73,3 +73,46 @@ export async function readRunTally(scope: TallyScope): Promise<{ chunks: number;
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
 }
+
+/** What {@linkcode deliveryLine} reports. */
+export interface Delivery {
+  /** The stage's plugin, starting the line (`webhook-export`). */
+  plugin: string;
+  /** What it does, in the past tense: `sent`, `upserted`. */
+  verb: string;
+  /** Where to (`to https://crm.example.com/…`, `into leads on db:5432 …`). */
+  target: string;
+  /** How many chunks reported, items that reached the stage, and what it delivered. */
+  chunks: number;
+  items: number;
+  delivered: number;
+  /** Only leads are delivered (the stage's `leadsOnly`). */
+  leadsOnly: boolean;
+  /** Words after the count (` in 3 batches`, ` (by key)`). */
+  detail?: string;
+}
+
+/**
+ * The run-end line of a sink whose output is not a file, also when it delivered nothing:
+ * `webhook-export: sent 25 leads in 1 batch to … (175 items were no lead)`,
+ * `postgres-export: 0 of 200 items have lead == true; nothing upserted into …`.
+ */
+export function deliveryLine(d: Delivery): string {
+  const { plugin, verb, target, items, delivered, leadsOnly } = d;
+  if (d.chunks === 0 || items === 0) {
+    return `${plugin}: no items reached the stage; nothing ${verb} ${target}`;
+  }
+  if (delivered === 0) {
+    return leadsOnly
+      ? `${plugin}: 0 of ${plural(items, "item")} ${
+        items === 1 ? "has" : "have"
+      } lead == true; nothing ${verb} ${target}`
+      : `${plugin}: nothing ${verb} ${target}`;
+  }
+  const rest = leadsOnly && items > delivered
+    ? ` (${plural(items - delivered, "item")} ${items - delivered === 1 ? "was" : "were"} no lead)`
+    : "";
+  return `${plugin}: ${verb} ${plural(delivered, leadsOnly ? "lead" : "item")}${
+    d.detail ?? ""
+  } ${target}${rest}`;
+}
