@@ -125,6 +125,9 @@ export interface BackendChoice {
   work?: boolean;
 }
 
+/** How often a process looks for runs of gone processes to take over (embedded store). */
+export const ADOPT_EVERY_MS = 10_000;
+
 /**
  * The KV backend with run claims (`kv_run_claims.ts`): this process's runs are its own, and it
  * leaves alone the runs another live process on the same data folder is running.
@@ -184,15 +187,28 @@ export function startHousekeeping(
   engine: Engine,
 ): () => Promise<void> {
   if (!("sql" in backend)) {
+    // Runs whose process is gone (a `sluice run` killed beside a server) are taken over.
+    const adopt = backend.runClaims
+      ? setInterval(() => {
+        engine.adoptOrphans().catch((e) =>
+          ctx.log.warn("taking over runs of gone processes failed", { error: String(e) })
+        );
+      }, ADOPT_EVERY_MS)
+      : undefined;
+    if (adopt !== undefined) Deno.unrefTimer(adopt);
     const retentionMs = ctx.config.store.retention;
-    if (!retentionMs || !(backend.store instanceof KvStore)) return () => Promise.resolve();
-    const r = startKvRetention({
-      store: backend.store,
-      retentionMs,
-      dataDir: ctx.config.dataDir,
-      log: ctx.log.child({ component: "retention" }),
-    });
-    return () => r.close();
+    const r = retentionMs && backend.store instanceof KvStore
+      ? startKvRetention({
+        store: backend.store,
+        retentionMs,
+        dataDir: ctx.config.dataDir,
+        log: ctx.log.child({ component: "retention" }),
+      })
+      : undefined;
+    return async () => {
+      clearInterval(adopt);
+      await r?.close();
+    };
   }
   const m = startMaintenance({
     backend: backend as PgBackend,

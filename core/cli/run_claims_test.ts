@@ -119,3 +119,74 @@ stages:
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a server takes over the run of a sluice run killed beside it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-claims-" });
+  const env = {
+    SLUICE_DATA_DIR: join(dir, "data"),
+    SLUICE_PLUGINS_DIR: join(ROOT, "plugins"),
+    SLUICE_PLUGINS_LOCK: join(dir, "plugins.lock"),
+    SLUICE_LOG_FORMAT: "json",
+    SLUICE_LOG_LEVEL: "info",
+  };
+  const spawn = (args: string[], extra: Record<string, string> = {}) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", join(ROOT, "core/cli.ts"), ...args],
+      env: { ...env, ...extra },
+      cwd: dir,
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+  try {
+    const input = join(dir, "in.jsonl");
+    await Deno.writeTextFile(
+      input,
+      Array.from({ length: 20 }, (_, i) => JSON.stringify({ id: `i${i}` })).join("\n") + "\n",
+    );
+    await Deno.writeTextFile(
+      join(dir, "slow.yaml"),
+      `name: slow
+source: { plugin: jsonl-source, with: { key: id }, chunk: 1 }
+stages:
+  - { id: mark, plugin: set-fields, with: { set: { seen: true } }, rateLimit: { rate: 4, per: 1s } }
+`,
+    );
+    const serve = spawn(["serve"], { SLUICE_SERVER_PORT: "0" });
+    try {
+      const log = serve.stderr.pipeThrough(
+        new TextDecoderStream() as unknown as TransformStream<Uint8Array, string>,
+      ).getReader();
+      let text = "";
+      const waitFor = async (pattern: RegExp) => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const late = new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`the server never logged ${pattern}: ${text.slice(-2000)}`)),
+            60_000,
+          );
+        });
+        try {
+          while (!pattern.test(text)) {
+            const { value, done } = await Promise.race([log.read(), late]);
+            if (done) throw new Error(`the server ended before ${pattern}: ${text.slice(-2000)}`);
+            text += value;
+          }
+        } finally {
+          clearTimeout(timer);
+        }
+      };
+      await waitFor(/sluice serving on/);
+      const run = spawn(["run", "slow.yaml", "--input", input, "--run-id", "K"]);
+      await readUntil(run.stderr, /run K started/);
+      run.kill("SIGKILL");
+      await run.status;
+      await waitFor(/"msg":"run taken over: the process that ran it is gone","run":"K"/);
+      await waitFor(/"msg":"run succeeded"[^\n]*"run":"K"|"run":"K"[^\n]*"msg":"run succeeded"/);
+    } finally {
+      serve.kill("SIGTERM");
+      await serve.status;
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

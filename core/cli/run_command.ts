@@ -164,8 +164,9 @@ export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Pr
  * this one must not run its chunks too (the embedded store's claims, `kv_run_claims.ts`).
  */
 async function heldElsewhere(h: EngineHandle, runId: string, io: CliIO): Promise<boolean> {
-  const holder = await h.backend.runClaims?.claim(runId);
-  if (!holder) return false;
+  const claim = await h.backend.runClaims?.claim(runId);
+  if (!claim || !("held" in claim)) return false;
+  const holder = claim.held;
   io.err(
     `run ${runId} is being run by another Sluice process (${describeProcess(holder)}): ` +
       "wait for it to finish (sluice runs show " + runId + "), or stop that process first; " +

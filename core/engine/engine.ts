@@ -146,6 +146,16 @@ export class Engine {
     return this.#o.backend.queue;
   }
 
+  /**
+   * Takes over the running runs whose process is gone (run claims: the embedded store), as the
+   * start's recovery pass does; a server calls it now and then, so a `sluice run` killed beside it
+   * does not leave its run orphaned. Returns how many chunks it re-enqueued.
+   */
+  adoptOrphans(): Promise<number> {
+    if (!this.#o.backend.runClaims || this.#stop.signal.aborted) return Promise.resolve(0);
+    return this.recover(undefined, { orphansOnly: true });
+  }
+
   /** Starts consuming the queue and re-enqueues unfinished work of running runs. */
   async start(): Promise<void> {
     this.#listening ??= this.#queue.listen((m) => this.#handle(m), this.#stop.signal);
@@ -173,6 +183,14 @@ export class Engine {
    * only when the guard's check holds.
    */
   async createRun(run: RunRecord, guard?: RunGuard): Promise<RunRecord> {
+    // This process runs it, claimed before the run exists: another process starting on the same
+    // data folder (its recovery pass) never sees it unclaimed.
+    const claim = await this.#o.backend.runClaims?.claim(run.id);
+    if (claim && "held" in claim) {
+      throw new EngineError(
+        `run ${run.id} is being run by another Sluice process (${describeProcess(claim.held)})`,
+      );
+    }
     await this.#store.createRun(run, [{
       kind: "chunk",
       runId: run.id,
@@ -180,8 +198,6 @@ export class Engine {
       chunk: 0,
       attempt: 1,
     }], guard);
-    // This process runs it: another one starting on the same data folder leaves it alone.
-    await this.#o.backend.runClaims?.claim(run.id);
     this.#tel.runCreated(run); // telemetry
     this.#log.info("run created", {
       run: run.id,
@@ -278,7 +294,7 @@ export class Engine {
    * any time: duplicates are dropped by the idempotent commit. With run claims (the embedded
    * store), runs a live other process holds are left alone; for one run, that is an error.
    */
-  async recover(runId?: string): Promise<number> {
+  async recover(runId?: string, options: { orphansOnly?: boolean } = {}): Promise<number> {
     const runs: RunRecord[] = [];
     if (runId) {
       const r = await this.#store.getRun(runId);
@@ -297,20 +313,28 @@ export class Engine {
     for (const run of runs) {
       // A run another live process is running stays its own (the embedded store's queue
       // delivers only there): taking it over would run its chunks twice.
-      const holder = await this.#o.backend.runClaims?.claim(run.id);
-      if (holder) {
+      const claim = await this.#o.backend.runClaims?.claim(run.id);
+      if (claim && "held" in claim) {
         if (runId) {
           throw new EngineError(
-            `run ${run.id} is being run by another Sluice process (${describeProcess(holder)}); ` +
-              "wait for it to finish, or stop that process first (its unfinished runs resume " +
+            `run ${run.id} is being run by another Sluice process (${
+              describeProcess(claim.held)
+            }); wait for it to finish, or stop that process first (its unfinished runs resume ` +
               "where it left off)",
           );
         }
-        this.#log.info("run left alone: another process runs it", {
-          run: run.id,
-          process: describeProcess(holder),
-        });
+        if (!options.orphansOnly) {
+          this.#log.info("run left alone: another process runs it", {
+            run: run.id,
+            process: describeProcess(claim.held),
+          });
+        }
         continue;
+      }
+      // Looking for orphans: this process's own runs are in hand already.
+      if (options.orphansOnly && claim && !claim.taken) continue;
+      if (options.orphansOnly) {
+        this.#log.info("run taken over: the process that ran it is gone", { run: run.id });
       }
       n += await this.#recoverRun(run);
     }

@@ -9,7 +9,7 @@
  * process on this host), or silent for {@link STALE_AFTER_MS} (another host, a frozen process).
  * @module
  */
-import type { ProcessInfo, RunClaims } from "./store.ts";
+import type { ClaimResult, ProcessInfo, RunClaims } from "./store.ts";
 
 /** How often a live process renews its record. */
 export const BEAT_MS = 5_000;
@@ -121,17 +121,20 @@ export class KvRunClaims implements RunClaims {
     return true;
   }
 
-  /** Takes `runId` for this process unless a live other process holds it (then: that one). */
-  async claim(runId: string): Promise<ProcessInfo | undefined> {
+  /**
+   * Takes `runId` for this process unless a live other process holds it (then: `{ held }`);
+   * `{ taken: false }` when it is this process's already.
+   */
+  async claim(runId: string): Promise<ClaimResult> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const cur = await this.#kv.get<ProcessRecord>(["run_owner", runId]);
       if (cur.value && cur.value.id !== this.#me.id && await this.#live(cur.value)) {
         const { pid, host, command, since } = cur.value;
-        return { pid, host, command, since };
+        return { held: { pid, host, command, since } };
       }
-      if (cur.value?.id === this.#me.id) return undefined;
+      if (cur.value?.id === this.#me.id) return { taken: false };
       const ok = await this.#kv.atomic().check(cur).set(["run_owner", runId], this.#me).commit();
-      if (ok.ok) return undefined;
+      if (ok.ok) return { taken: true };
     }
     throw new Error(`run ${runId}: could not record which process runs it (store busy)`);
   }

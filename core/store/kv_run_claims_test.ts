@@ -27,32 +27,34 @@ Deno.test("run claims: a live other process keeps its run; a killed, silent or c
   try {
     await claims.start();
     // A new run: this process's.
-    assert.equal(await claims.claim("r1"), undefined);
-    assert.equal(await claims.claim("r1"), undefined, "claiming again is fine");
+    assert.deepEqual(await claims.claim("r1"), { taken: true });
+    assert.deepEqual(
+      await claims.claim("r1"),
+      { taken: false },
+      "claiming again: already this one's",
+    );
 
     await otherProcess(kv, "r2", { beat: now });
     assert.deepEqual(await claims.claim("r2"), {
-      pid: 999999,
-      host: Deno.hostname(),
-      command: "sluice serve",
-      since: 1,
+      held: { pid: 999999, host: Deno.hostname(), command: "sluice serve", since: 1 },
     });
     // Killed (no such process on this host): taken at once.
     alive = false;
-    assert.equal(await claims.claim("r2"), undefined);
+    assert.deepEqual(await claims.claim("r2"), { taken: true });
     assert.equal((await kv.get<{ pid: number }>(["run_owner", "r2"])).value?.pid, Deno.pid);
 
     // On another host only its beat tells: fresh keeps the run, stale gives it up.
     await otherProcess(kv, "r3", { host: "elsewhere", beat: now });
-    assert.equal((await claims.claim("r3"))?.host, "elsewhere");
+    const far = await claims.claim("r3");
+    assert.equal("held" in far && far.held.host, "elsewhere");
     now += STALE_AFTER_MS + 1;
-    assert.equal(await claims.claim("r3"), undefined);
+    assert.deepEqual(await claims.claim("r3"), { taken: true });
 
     // A process that closed removed its record: its runs are free.
     alive = true;
     await otherProcess(kv, "r4", { beat: now });
     await kv.delete(["process", "other"]);
-    assert.equal(await claims.claim("r4"), undefined);
+    assert.deepEqual(await claims.claim("r4"), { taken: true });
 
     // A finished run's claim goes; another process's claim is not this one's to remove.
     await claims.release("r1");

@@ -456,6 +456,9 @@ export interface ProcessInfo {
   since: number;
 }
 
+/** What {@linkcode RunClaims.claim} found. */
+export type ClaimResult = { held: ProcessInfo } | { taken: boolean };
+
 /** A process as a message names it: `pid 4242 ("sluice serve") on host-1 since 2026-11-30 03:12:05 UTC`. */
 export function describeProcess(p: ProcessInfo): string {
   const since = new Date(p.since).toISOString().replace("T", " ").slice(0, 19);
@@ -467,8 +470,12 @@ export function describeProcess(p: ProcessInfo): string {
  * whose queue delivers inside the enqueuing process): see `kv_run_claims.ts`.
  */
 export interface RunClaims {
-  /** Takes `runId` for this process unless a live other process holds it; then that one. */
-  claim(runId: string): Promise<ProcessInfo | undefined>;
+  /**
+   * Takes `runId` for this process unless a live other process holds it: `{ held }` names that
+   * one; else `{ taken }`, true when the run was not this process's before (new, or its holder is
+   * gone).
+   */
+  claim(runId: string): Promise<ClaimResult>;
   /** Forgets this process's claim of a run that reached a final state. */
   release(runId: string): Promise<void>;
 }
