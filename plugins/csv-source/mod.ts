@@ -252,15 +252,25 @@ function emptyCells(text: string, delimiter: string): boolean {
 
 /**
  * Why a record's first quote was a stray one, or undefined: its quoted field, spanning lines,
- * closes in the middle of a field, or takes in lines that are whole rows of the file (as many
- * fields as the header, a website in a website column).
+ * closes in the middle of a field; or its lines do not make one row of the header's fields; or
+ * its first line, the quote taken as text, is a whole row and so is a line it took in (the
+ * header's number of fields, a website in a website column). A quoted note or address on several
+ * lines that makes a row of the right width stays one.
  */
 function strayQuote(rec: CsvRecord, delimiter: string, header: Header): string | undefined {
   if (rec.lines < 2) return undefined;
   if (rec.strayQuote) return "closes in the middle of a field";
-  const inner = rec.text.split("\n").slice(1, -1);
   const width = header.written.length;
-  return inner.some((l) =>
+  let fits = false;
+  try {
+    fits = fitRow(parseRecord(rec.text, delimiter), header.written) !== undefined;
+  } catch {
+    // malformed: not one row
+  }
+  if (!fits) return "makes no row of the header's fields, closing";
+  const lines = rec.text.split("\n");
+  if (lines[0].split(delimiter).length !== width) return undefined;
+  return lines.slice(1, -1).some((l) =>
       looksLikeRow(l, delimiter, width, header.domainColumns, looksLikeWebsite)
     )
     ? "takes in whole rows, closing"

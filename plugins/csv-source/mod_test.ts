@@ -596,3 +596,42 @@ Deno.test("csv-source: rows of delimiters only are skipped like blank lines; the
     await g.cleanup();
   }
 });
+
+Deno.test("csv-source: a stray quote over rows without websites; a note holding a row-like line", async () => {
+  // The quote opened in row 1 closes in row 4 before a delimiter: the lines make no row of the
+  // header's four fields, so rows 2-4 are read as the rows they are.
+  const f = await csvFile(
+    'name,city,product,website\nTheta,"Ulm,radio,\nIota,Ulm,lamp,\nKappa,Ulm,chair,\nMu,Ulm,TV 55",\n' +
+      "Lambda,Ulm,desk,lambda.de\n",
+  );
+  // A properly quoted note whose middle line looks like a row stays one field: the first line,
+  // its quote taken as text, is no row of four fields.
+  const g = await csvFile(
+    'name,city,website,notes\nAlpha GmbH,Berlin,alpha.de,"Called 12.3., left message\n' +
+      'Contact: Tom, Berlin office, www.alpha.de/kontakt, thanks\nfollow up in May"\n',
+  );
+  try {
+    const a = await runPlugin({ dir, inputFile: f.path, config: { requireDomain: false } });
+    assert.deepEqual(a.items.map((i) => [i.name, i.line]), [
+      ["Iota", 3],
+      ["Kappa", 4],
+      ["Mu", 5],
+      ["Lambda", 6],
+    ]);
+    assert.equal(a.rejected.length, 1);
+    assert.match(
+      a.rejected[0].reason,
+      /in\.csv:2: a quoted field opens on this line and makes no row of the header's fields, closing 3 lines later/,
+    );
+    const b = await runPlugin({ dir, inputFile: g.path });
+    assert.deepEqual(b.items.map((i) => [i.name, i.domain]), [["Alpha GmbH", "alpha.de"]]);
+    assert.equal(
+      b.items[0].notes,
+      "Called 12.3., left message\nContact: Tom, Berlin office, www.alpha.de/kontakt, thanks\nfollow up in May",
+    );
+    assert.equal(b.rejected.length, 0);
+  } finally {
+    await f.cleanup();
+    await g.cleanup();
+  }
+});
