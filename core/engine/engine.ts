@@ -689,13 +689,19 @@ export class Engine {
         lastError: error,
         nextAt: this.#now() + delayMs,
       });
-      this.#log.warn(`chunk failed, retrying in ${delayMs} ms`, { ...where, error });
+      // A wait asked for beyond the cap is said, so nobody expects the retry that late.
+      const capped = asked > MAX_RETRY_AFTER_MS
+        ? ` (the error asked to wait ${Math.round(asked / 1000)} s; waits are capped at ${
+          MAX_RETRY_AFTER_MS / 60_000
+        } min)`
+        : "";
+      this.#log.warn(`chunk failed, retrying in ${delayMs} ms${capped}`, { ...where, error });
       this.#record(
         run.id,
         stage.id,
         m.chunk,
         "warn",
-        `attempt ${attempts} failed, retrying in ${delayMs} ms: ${error}`,
+        `attempt ${attempts} failed, retrying in ${delayMs} ms${capped}: ${error}`,
       );
       this.#tel.chunkFailed(this.#ref(run, m), "retry", error); // telemetry
       await this.#queue.enqueue({ ...m, attempt: attempts + 1 }, { delayMs });

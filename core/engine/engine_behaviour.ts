@@ -112,6 +112,45 @@ export function engineBehaviour(make: BackendFactory): Behaviour[] {
     },
   ]);
 
+  tests.push([
+    "a wait asked for beyond the cap is capped at 15 minutes, and the log says so",
+    async () => {
+      const t = await te();
+      try {
+        const run = await t.start(`
+  name: capped
+  source: { plugin: gen-source, with: { count: 3 } }
+  stages:
+    - { id: f, plugin: flaky, with: { failTimes: 1, tag: capped, retryAfterMs: 100000000 }, retry: { attempts: 3, delay: 5ms } }
+  `);
+        const started = Date.now();
+        let att = await t.backend.store.getAttempts(run.id, 1, 0);
+        for (let i = 0; i < 100 && !att; i++) {
+          await new Promise((r) => setTimeout(r, 50));
+          att = await t.backend.store.getAttempts(run.id, 1, 0);
+        }
+        assert.ok(att, "the chunk failed once");
+        const wait = att.nextAt - started;
+        assert.ok(wait > 14 * 60_000 && wait <= 15 * 60_000 + 5_000, `waits ${wait} ms`);
+        if (t.backend.store.readRunLog) {
+          let log = await t.backend.store.readRunLog(run.id, 100);
+          for (let i = 0; i < 50 && !log.some((l) => l.stage === "f"); i++) {
+            await new Promise((r) => setTimeout(r, 100));
+            log = await t.backend.store.readRunLog(run.id, 100);
+          }
+          const line = log.find((l) => l.stage === "f" && l.level === "warn");
+          assert.match(
+            line?.msg ?? "",
+            /retrying in 900000 ms \(the error asked to wait 100000 s; waits are capped at 15 min\)/,
+          );
+        }
+        await t.engine.cancelRun(run.id);
+      } finally {
+        await t.dispose();
+      }
+    },
+  ]);
+
   tests.push(["an InputError goes to the dead-letter list at once, without retries", async () => {
     const t = await te();
     try {

@@ -135,6 +135,25 @@ export function tldCountry(domain: string): CountryCode | undefined {
   return KNOWN.has(code) ? code as CountryCode : undefined;
 }
 
+/**
+ * The numbers a phone cell holds, split at `;`, `,`, `|`, line breaks, " or "/"oder"/"ou"/"und"/
+ * "and"/"et", at a ` / ` with a whole number on both sides (`030/1234567` is how Germans write an
+ * area code), and before a `+` that starts another number.
+ */
+function phoneParts(raw: string): string[] {
+  const digits = (s: string) => (s.match(/\d/g) ?? []).length;
+  const out: string[] = [];
+  for (const piece of raw.split(/\s*(?:[;,|\n\r]|\b(?:or|oder|ou|und|and|et)\b)\s*/i)) {
+    const slashed = piece.split(/\s+\/\s+/);
+    const whole = slashed.length > 1 && slashed.every((p) => digits(p) >= 6);
+    for (const p of whole ? slashed : [piece]) {
+      const before = p.split(/(?<=\d)\s+(?=\+\d)/);
+      out.push(...before.map((x) => x.trim()).filter((x) => /\d/.test(x)));
+    }
+  }
+  return out;
+}
+
 /** What {@linkcode phoneE164} found. */
 export type PhoneResult =
   | { e164: string; country?: string; ext?: string }
@@ -147,23 +166,29 @@ export type PhoneResult =
  * to read a local number in.
  */
 export function phoneE164(raw: string, country?: CountryCode): PhoneResult {
-  // `/` only before another international number: `030/1234567` is how Germans write an area
-  // code.
-  const parts = raw.split(/\s*(?:[;,|]|\bor\b|\boder\b|\bou\b|\/(?=\s*(?:\+|00)))\s*/i)
-    .map((p) => p.trim()).filter((p) => /\d/.test(p));
+  const parts = phoneParts(raw.normalize("NFKC"));
   if (parts.length === 0) return { problem: "no digits" };
   let problem = "";
   for (const part of parts) {
+    // A fax number is not the business's phone.
+    if (/^fax\b/i.test(part)) {
+      problem ||= `"${part}" is a fax number`;
+      continue;
+    }
     // As people write them: a spreadsheet guard's `'`, labels (`T: `, `Tel.: `, `tel:`), the
-    // `00` international prefix (`0049`, `00 49`, `(0049)`) and `(0)` trunk digits.
+    // `00` international prefix (`0049`, `00 49`, `(0049)`), `(+49)`, `(0)` trunk digits, notes
+    // in parentheses (`(Mo-Fr 9-17 Uhr)`) and `Durchwahl 12` (an extension).
     const cleaned = part.replace(/^'/, "")
       .replace(
         /^(?:tel|phone|fon|telefon|tél|t|p|m|mobil|mobile|office)\b\.?\s*:?\s*(?=[+(\d])/i,
         "",
       )
+      .replace(/\([^()]*\p{L}[^()]*\)/gu, " ")
       .replace(/\(0\)/g, "")
-      .replace(/^\s*\(\s*00\s*(\d{1,3})\s*\)/, "+$1 ")
-      .replace(/^\s*00\s*(?=[1-9])/, "+");
+      .replace(/^\s*\(\s*(?:00|\+)\s*(\d{1,3})\s*\)/, "+$1 ")
+      .replace(/^\s*00\s*(?=[1-9])/, "+")
+      .replace(/\s*\b(?:durchwahl|dw|extension|ext|poste)\b\.?\s*:?\s*(\d+)\s*$/i, " ext. $1")
+      .trim();
     const international = cleaned.trimStart().startsWith("+");
     if (!international && !country) {
       problem ||= `"${part}" has no country code and the business's country is not known ` +

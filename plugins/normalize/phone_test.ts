@@ -20,6 +20,15 @@ Deno.test("phoneE164: numbers as people write them, read in the business's count
     ["(0049) 30 1234567", undefined, "+49301234567"],
     ["T: +43 1 234567", undefined, "+431234567"],
     ["Tel.: 030 1234567", "DE", "+49301234567"],
+    ["030 1234567 / 0171 1234567", "DE", "+49301234567"],
+    ["030 / 1234567", "DE", "+49301234567"],
+    ["030 1234567 und 0171 1234567", "DE", "+49301234567"],
+    ["030 1234567\n0171 1234567", "DE", "+49301234567"],
+    ["Fax 030 1234568 / Tel 030 1234567", "DE", "+49301234567"],
+    ["030-1234567 (Mo-Fr 9-17 Uhr)", "DE", "+49301234567"],
+    ["(+49) 30 1234567", undefined, "+49301234567"],
+    ["030 1234567 +49 171 1234567", "DE", "+49301234567"],
+    ["０３０ １２３４５６７", "DE", "+49301234567"],
   ];
   for (const [raw, country, e164] of cases) {
     const r = phoneE164(raw, country as never);
@@ -30,6 +39,14 @@ Deno.test("phoneE164: numbers as people write them, read in the business's count
     e164: "+12125550100",
     country: "US",
     ext: "12",
+  });
+  assert.deepEqual(phoneE164("+49 30 1234567 Durchwahl 12"), {
+    e164: "+49301234567",
+    country: "DE",
+    ext: "12",
+  });
+  assert.deepEqual(phoneE164("Fax: 030 1234567", "DE"), {
+    problem: '"Fax: 030 1234567" is a fax number',
   });
 });
 
