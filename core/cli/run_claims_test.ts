@@ -24,7 +24,11 @@ async function readUntil(stream: ReadableStream<Uint8Array>, pattern: RegExp): P
   return pattern.exec(text)![0];
 }
 
-Deno.test("a second process on the data folder leaves a live run alone; resume takes it once its process is gone", async () => {
+/**
+ * A data folder with `slow.yaml` (four items a second) and an input of `items` lines, and a
+ * `sluice` command on it with info logs as JSON.
+ */
+async function slowSetup(items: number) {
   const dir = await Deno.makeTempDir({ prefix: "sluice-claims-" });
   const env = {
     SLUICE_DATA_DIR: join(dir, "data"),
@@ -33,30 +37,35 @@ Deno.test("a second process on the data folder leaves a live run alone; resume t
     SLUICE_LOG_FORMAT: "json",
     SLUICE_LOG_LEVEL: "info",
   };
-  const sluice = (args: string[], piped = false) =>
+  const sluice = (args: string[], extra: Record<string, string> = {}) =>
     new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", join(ROOT, "core/cli.ts"), ...args],
-      env,
+      env: { ...env, ...extra },
       cwd: dir,
-      stdout: piped ? "piped" : "null",
+      stdout: "null",
       stderr: "piped",
     });
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  try {
-    const input = join(dir, "in.jsonl");
-    await Deno.writeTextFile(
-      input,
-      Array.from({ length: ITEMS }, (_, i) => JSON.stringify({ id: `i${i}` })).join("\n") + "\n",
-    );
-    // Four items a second: the run lasts about ten seconds.
-    await Deno.writeTextFile(
-      join(dir, "slow.yaml"),
-      `name: slow
+  const input = join(dir, "in.jsonl");
+  await Deno.writeTextFile(
+    input,
+    Array.from({ length: items }, (_, i) => JSON.stringify({ id: `i${i}` })).join("\n") + "\n",
+  );
+  await Deno.writeTextFile(
+    join(dir, "slow.yaml"),
+    `name: slow
 source: { plugin: jsonl-source, with: { key: id }, chunk: 1 }
 stages:
   - { id: mark, plugin: set-fields, with: { set: { seen: true } }, rateLimit: { rate: 4, per: 1s } }
 `,
-    );
+  );
+  return { dir, input, sluice };
+}
+
+Deno.test("a second process on the data folder leaves a live run alone; resume takes it once its process is gone", async () => {
+  // Four items a second: the run lasts about ten seconds.
+  const { dir, input, sluice } = await slowSetup(ITEMS);
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  try {
     const a = sluice(["run", "slow.yaml", "--input", input, "--run-id", "A", "--quiet"]).spawn();
     await readUntil(a.stderr, /run A started/);
 
@@ -74,13 +83,7 @@ stages:
     assert.doesNotMatch(bLog, /"msg":"run recovered","run":"A"/, "B took over A's run");
 
     // A server started on the folder leaves it alone too.
-    const serve = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", join(ROOT, "core/cli.ts"), "serve"],
-      env: { ...env, SLUICE_SERVER_PORT: "0" },
-      cwd: dir,
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
+    const serve = sluice(["serve"], { SLUICE_SERVER_PORT: "0" }).spawn();
     try {
       const seen = readUntil(
         serve.stderr,
@@ -121,36 +124,9 @@ stages:
 });
 
 Deno.test("a server takes over the run of a sluice run killed beside it", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "sluice-claims-" });
-  const env = {
-    SLUICE_DATA_DIR: join(dir, "data"),
-    SLUICE_PLUGINS_DIR: join(ROOT, "plugins"),
-    SLUICE_PLUGINS_LOCK: join(dir, "plugins.lock"),
-    SLUICE_LOG_FORMAT: "json",
-    SLUICE_LOG_LEVEL: "info",
-  };
-  const spawn = (args: string[], extra: Record<string, string> = {}) =>
-    new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", join(ROOT, "core/cli.ts"), ...args],
-      env: { ...env, ...extra },
-      cwd: dir,
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
+  const { dir, input, sluice } = await slowSetup(20);
+  const spawn = (args: string[], extra: Record<string, string> = {}) => sluice(args, extra).spawn();
   try {
-    const input = join(dir, "in.jsonl");
-    await Deno.writeTextFile(
-      input,
-      Array.from({ length: 20 }, (_, i) => JSON.stringify({ id: `i${i}` })).join("\n") + "\n",
-    );
-    await Deno.writeTextFile(
-      join(dir, "slow.yaml"),
-      `name: slow
-source: { plugin: jsonl-source, with: { key: id }, chunk: 1 }
-stages:
-  - { id: mark, plugin: set-fields, with: { set: { seen: true } }, rateLimit: { rate: 4, per: 1s } }
-`,
-    );
     const serve = spawn(["serve"], { SLUICE_SERVER_PORT: "0" });
     try {
       const log = serve.stderr.pipeThrough(
