@@ -117,6 +117,20 @@ Deno.test("every page renders with data, role-aware, without inline scripts", as
     const vw = await (await req("/pipelines/p1", { as: "viewer" })).text();
     assert.doesNotMatch(vw, /id="save"/);
     assert.match(vw, /readonly/);
+    // A secret written in the file: valid, and its page says where, as a warning.
+    await ts.writePipeline(
+      "lit",
+      "name: lit\nsource: { plugin: gen-source }\nstages:\n  - id: hook\n" +
+        "    plugin: webhook-export\n    with: { url: 'https://crm.example.com/', secret: s3cr3t }\n",
+    );
+    const lit = await (await req("/pipelines/lit", { as: "operator" })).text();
+    assert.match(
+      lit,
+      /<li class="warn" data-line="6"[^>]*>line 6:\d+: warning: .*secret written in the pipeline file/,
+    );
+    assert.match(lit, /No problems\./);
+    const litApi = await (await ts.call("/api/v1/pipelines/lit", { as: "viewer" })).json();
+    assert.match(litApi.warnings[0].text, /lit\.yaml:6:\d+: .*secret written in the pipeline file/);
     const settings = await (await req("/settings", { as: "viewer" })).text();
     assert.doesNotMatch(settings, /adminToken/, "config is for admins only");
     const adminSettings = await (await req("/settings", { as: "admin" })).text();

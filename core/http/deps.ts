@@ -30,6 +30,8 @@ export interface PipelineEntry {
   /** The parsed pipeline when valid. */
   pipeline?: Pipeline;
   problems: Problem[];
+  /** What should change but keeps it valid (a secret written in the file), at line:col. */
+  warnings?: Problem[];
   /** Last change, epoch ms. */
   updatedAt: number;
   /** Version counter or content hash, when the catalog keeps versions. */

@@ -50,6 +50,7 @@ export class FilePipelineCatalog implements PipelineCatalog {
       yaml,
       pipeline: r.pipeline,
       problems: r.problems,
+      warnings: r.warnings ?? [],
       updatedAt: mtime,
     };
   }

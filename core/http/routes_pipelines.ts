@@ -44,6 +44,9 @@ const Detail = z.object({
   yaml: z.string(),
   pipeline: z.record(z.string(), z.unknown()).nullable(),
   problems: z.array(ProblemItem),
+  warnings: z.array(ProblemItem).describe(
+    "What does not make the pipeline invalid but should change (a secret written in it)",
+  ),
   updatedAt: z.string(),
 }).openapi("Pipeline");
 
@@ -108,6 +111,7 @@ function detail(e: PipelineEntry) {
     yaml: e.yaml,
     pipeline: (e.pipeline ?? null) as Record<string, unknown> | null,
     problems: problemRows(e.problems),
+    warnings: problemRows(e.warnings ?? []),
     updatedAt: new Date(e.updatedAt).toISOString(),
   };
 }

@@ -38,6 +38,7 @@ async function entryOf(e: CatalogEntry): Promise<PipelineEntry> {
     yaml: broken ? onDisk ?? e.yaml ?? "" : e.yaml ?? onDisk ?? "",
     pipeline: broken ? undefined : e.pipeline,
     problems: e.problems,
+    warnings: e.warnings ?? [],
     updatedAt: st?.mtime?.getTime() ?? e.loadedAt ?? 0,
   };
 }

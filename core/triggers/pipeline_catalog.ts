@@ -40,6 +40,8 @@ export interface CatalogEntry {
   loadedAt?: number;
   /** Problems of the file as it is now on disk (empty when it is good). */
   problems: Problem[];
+  /** What should change but keeps it valid (a secret written in the file), at line:col. */
+  warnings?: Problem[];
 }
 
 /** A change of the catalog. */
@@ -130,6 +132,8 @@ interface FileState {
   good?: { pipeline: Pipeline; yaml: string; loadedAt: number };
   /** Problems of the text on disk. */
   problems: Problem[];
+  /** Warnings of the text on disk. */
+  warnings: Problem[];
   /** What the catalog serves for this file (recomputed on every reload). */
   entry: CatalogEntry;
 }
@@ -257,6 +261,7 @@ export class PipelineCatalog {
       text,
       good: prev?.good,
       problems: res.problems,
+      warnings: res.warnings ?? [],
       entry: { name: "", file, problems: [] },
     };
     let kind: CatalogEvent["kind"] = "invalid";
@@ -289,6 +294,7 @@ export class PipelineCatalog {
           yaml: st.good.yaml,
           loadedAt: st.good.loadedAt,
           problems: st.problems,
+          warnings: st.warnings,
         };
         continue;
       }

@@ -4,6 +4,7 @@ import { ManualClock } from "./clock.ts";
 import { CatalogError, type CatalogEvent, PipelineCatalog } from "./pipeline_catalog.ts";
 import { createLogger } from "../telemetry/log.ts";
 import { formatProblem } from "../pipeline/parse.ts";
+import { openRegistry } from "../plugins/registry.ts";
 
 const pipe = (name: string, count = 3) =>
   `name: ${name}\nsource:\n  plugin: gen-source\n  with:\n    count: ${count}\n`;
@@ -299,6 +300,33 @@ await c.close();
     }
     assert.equal(await Deno.readTextFile(join(pdir, "demo.yaml")), pipe("demo", 1));
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("catalog: a secret written in a pipeline file is a warning of its entry; it stays served", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-catalog-" });
+  const registry = await openRegistry({
+    builtinDir: join(ROOT, "plugins"),
+    installDir: join(dir, "installed"),
+    lockPath: join(dir, "plugins.lock"),
+  });
+  const c = await PipelineCatalog.open({ dir: join(dir, "pipelines"), registry });
+  try {
+    const e = await c.write(
+      "lit",
+      "name: lit\nsource: { plugin: csv-source }\nstages:\n  - id: hook\n" +
+        "    plugin: webhook-export\n    with: { url: 'https://crm.example.com/', secret: s3cr3t }\n",
+    );
+    assert.equal(e.pipeline?.name, "lit");
+    assert.deepEqual(e.problems, []);
+    assert.equal(e.warnings?.length, 1);
+    assert.match(
+      formatProblem(e.warnings![0]),
+      /lit\.yaml:6:\d+: .*secret written in the pipeline file/,
+    );
+  } finally {
+    await c.close();
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -192,6 +192,15 @@ export function PipelineEditor(p: EditorProps) {
                 ))}
               </ul>
             )}
+            {e && (e.warnings ?? []).length > 0 && (
+              <ul class="warnings">
+                {(e.warnings ?? []).map((x) => (
+                  <li class="warn" data-line={x.line} data-col={x.col}>
+                    line {x.line}:{x.col}: warning: {x.message}
+                  </li>
+                ))}
+              </ul>
+            )}
             {e && e.problems.length === 0 && <p class="ok">No problems.</p>}
           </div>
           {p.canEdit && (
