@@ -45,8 +45,29 @@ export function checkSecretGrants(
   grants: SecretGrants,
   report: (path: Path, index: number, message: string) => void,
 ): void {
+  for (const { stage, at, manifest } of resolvedStages(data, registry)) {
+    for (const ref of findTemplates(stage.with, [...at, "with"])) {
+      if (ref.kind !== "secrets" || ref.error) continue;
+      const problem = secretGrantProblem(manifest, ref.name, grants);
+      if (problem) report(ref.path, ref.index, problem);
+    }
+  }
+}
+
+/** A stage of the raw document whose plugin resolves: the stage, where it is, its manifest. */
+export interface ResolvedStage {
+  stage: Record<string, unknown>;
+  at: Path;
+  manifest: ResolvedPlugin["manifest"];
+}
+
+/**
+ * The source and the stages of the raw document whose plugin resolves in `registry`, in order;
+ * the others are left out (the plugin checks report them at the stage's plugin).
+ */
+export function resolvedStages(data: unknown, registry: PluginRegistry): ResolvedStage[] {
   const doc = asRecord(data);
-  if (!doc) return;
+  if (!doc) return [];
   const stages: [Record<string, unknown> | undefined, Path][] = [
     [asRecord(doc.source), ["source"]],
     ...(Array.isArray(doc.stages) ? doc.stages : []).map((
@@ -54,22 +75,18 @@ export function checkSecretGrants(
       i,
     ): [Record<string, unknown> | undefined, Path] => [asRecord(s), ["stages", i]]),
   ];
+  const out: ResolvedStage[] = [];
   for (const [stage, at] of stages) {
     if (!stage || typeof stage.plugin !== "string") continue;
-    let manifest;
     try {
       const { name, range } = splitPluginRef(stage.plugin);
-      manifest = registry.resolve(name, range)?.manifest;
+      const manifest = registry.resolve(name, range)?.manifest;
+      if (manifest) out.push({ stage, at, manifest });
     } catch {
-      continue; // reported at the stage's plugin
-    }
-    if (!manifest) continue;
-    for (const ref of findTemplates(stage.with, [...at, "with"])) {
-      if (ref.kind !== "secrets" || ref.error) continue;
-      const problem = secretGrantProblem(manifest, ref.name, grants);
-      if (problem) report(ref.path, ref.index, problem);
+      // reported at the stage's plugin
     }
   }
+  return out;
 }
 
 /**

@@ -8,7 +8,7 @@
  * @module
  */
 import type { PluginRegistry } from "../plugins/manifest.ts";
-import { splitPluginRef } from "../plugins/manifest.ts";
+import { resolvedStages } from "./plugin_checks.ts";
 import { findTemplates } from "./template.ts";
 import { pathString } from "./problem.ts";
 
@@ -91,28 +91,9 @@ export function checkSecretLiterals(
   registry: PluginRegistry,
   report: WarningReport,
 ): void {
-  const doc = record(data);
-  if (!doc) return;
-  const stages: [Record<string, unknown>, Path][] = [];
-  const source = record(doc.source);
-  if (source) stages.push([source, ["source"]]);
-  if (Array.isArray(doc.stages)) {
-    doc.stages.forEach((s, i) => {
-      const st = record(s);
-      if (st) stages.push([st, ["stages", i]]);
-    });
-  }
-  for (const [stage, at] of stages) {
+  for (const { stage, at, manifest } of resolvedStages(data, registry)) {
     const config = record(stage.with);
-    if (typeof stage.plugin !== "string" || !config) continue;
-    const { name, range } = splitPluginRef(stage.plugin);
-    let manifest;
-    try {
-      manifest = registry.resolve(name, range)?.manifest;
-    } catch {
-      continue;
-    }
-    if (!manifest) continue;
+    if (!config) continue;
     walk(manifest.config, config, [...at, "with"], undefined, (path) => {
       // The plugin's own secret name when it declares one and this is a top-level option
       // (webhook-export's `secret` is WEBHOOK_SECRET), else the option's name.
