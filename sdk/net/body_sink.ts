@@ -81,6 +81,11 @@ export class BodySink {
 
   /** Feeds the next raw chunk; resolves true when the cap is reached (stop reading). */
   write(chunk: Uint8Array): Promise<boolean> {
+    // An uncompressed body (nearly every one) is digested at once: nothing to wait for.
+    if (!this.#coding) {
+      if (!this.#ended && !this.#full) this.#take(chunk);
+      return Promise.resolve(this.#ended || this.#full);
+    }
     const run = this.#queue.then(() => this.#write(chunk));
     this.#queue = run.catch(() => {});
     return run;
@@ -107,10 +112,6 @@ export class BodySink {
 
   async #write(chunk: Uint8Array): Promise<boolean> {
     if (this.#ended || this.#full) return true;
-    if (!this.#coding) {
-      this.#take(chunk);
-      return this.#full;
-    }
     const room = this.#max - this.#raw;
     const part = chunk.length >= room ? chunk.subarray(0, room) : chunk;
     this.#raw += part.length;
