@@ -161,32 +161,20 @@ export default definePlugin<Config, State>({
           }
           return csvText([cells], { delimiter, escapeFormulas });
         },
-      })
-      : undefined;
-    // The input's other columns of the rows the file keeps (not of a later row of a key).
-    const named = new Set<string>();
-    const prepass = keyed && filled
-      ? (data: Uint8Array) => {
-        keyed.prepass(data);
-        if (input < 0) return;
-        for (const line of new TextDecoder().decode(data).split("\n")) {
-          if (!line) continue;
-          const row = JSON.parse(line);
-          if (!Array.isArray(row) || !Array.isArray(row[1])) continue;
-          if (unique) {
-            if (named.has(row[0])) continue;
-            named.add(row[0]);
+        // The input's other columns of the rows the file keeps (not of a later row of a key).
+        onKeptRow: input >= 0
+          ? (row) => {
+            if (Array.isArray(row[1])) inputNames.add(JSON.parse(row[1][input]));
           }
-          inputNames.add(JSON.parse(row[1][input]));
-        }
-      }
+          : undefined,
+      })
       : undefined;
     const r = await finalizeParts(state.file, {
       header,
       bom: config.bom ?? false,
       // Rows name the other domains of their business or the other rows of their domain: all
       // rows are weighed before any is written.
-      prepass,
+      prepass: filled ? keyed?.prepass : undefined,
       mapPart: keyed?.mapPart,
       after: keyed?.after,
       run: run.id,

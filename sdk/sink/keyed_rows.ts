@@ -57,6 +57,8 @@ export interface KeyedRowsOptions {
    * and the other rows listed under its domain (default: the stored text as it is).
    */
   render?: (text: string | string[], sameBusinessAs: string[], alsoListedAs: string[]) => string;
+  /** Called in the pre-pass with each row the file will hold (the first of its key if `unique`). */
+  onKeptRow?: (row: KeyedRow) => void;
 }
 
 /**
@@ -76,6 +78,7 @@ export function keyedRows(unique: boolean, sort: SortKey[], options: KeyedRowsOp
   const held: KeyedRow[] = [];
   const sameBusiness = new SameBusinessIndex();
   const alsoListed = new AlsoListedIndex();
+  const kept = new Set<string>();
   let prepassed = false;
   const counts = { rows: 0, leftOut: 0 };
   const dec = new TextDecoder();
@@ -104,6 +107,10 @@ export function keyedRows(unique: boolean, sort: SortKey[], options: KeyedRowsOp
         if (typeof row === "string") continue;
         // Every row of a key counts here, also those `unique` leaves out below.
         if (row[5]) alsoListed.add(row[0], row[5]);
+        if (options.onKeptRow && (!unique || !kept.has(row[0]))) {
+          kept.add(row[0]);
+          options.onKeptRow(row);
+        }
         if (typeof row[3] !== "string") continue;
         if (unique) {
           if (seenBefore.has(row[0])) continue;
