@@ -25,6 +25,7 @@ import {
 } from "../sdk/sink/same_business.ts";
 import { ALSO_LISTED_COLUMN, alsoListedOf } from "../sdk/sink/also_listed.ts";
 import { INPUT_COLUMNS, InputColumnNames, inputFields } from "../sdk/sink/input_columns.ts";
+import { listedFields } from "../sdk/sink/columns.ts";
 
 /**
  * Columns of the sheet: header and the item field it shows. The same as the flagship pipeline's
@@ -61,7 +62,12 @@ export const LEADS_CSV_COLUMNS: readonly (readonly [string, string])[] = [
 ];
 
 /** Fields and headers the sheet names itself: `"*"` does not repeat them. */
-const LISTED = new Set(LEADS_CSV_COLUMNS.flatMap(([h, p]) => p.includes(".") ? [h] : [h, p]));
+const LISTED = listedFields(
+  LEADS_CSV_COLUMNS.filter(([h]) => h !== INPUT_COLUMNS).map(([header, path]) => ({
+    header,
+    path: path.split("."),
+  })),
+);
 
 const DATE_COLUMNS = new Set(["domain_registered", "domain_expires"]);
 // A cell starting with = + - @ is quoted for spreadsheets (as the API's export does).
