@@ -9,6 +9,7 @@ import { DnsClient } from "@sluice/sdk/net/dns_client.ts";
 import { lookupDomain, lookupHost } from "@sluice/sdk/net/dns_lookup.ts";
 import { fetchWithRedirects, type HostResolver } from "@sluice/sdk/net/http_fetch.ts";
 import { KeyedLimiter, Limiter, mapConcurrent } from "@sluice/sdk/net/limiter.ts";
+import { certificateTarget, grabCertificate } from "@sluice/sdk/net/tls_certificate.ts";
 import type { DnsResult, HttpProbeResult } from "@sluice/sdk/net/types.ts";
 import { BROWSER_ACCEPT_LANGUAGE, BROWSER_USER_AGENT, probeDomain } from "./probe.ts";
 
@@ -38,6 +39,7 @@ interface Config {
   hedgeMs?: number;
   userAgent?: string;
   browserUserAgent?: string;
+  tlsDetails?: boolean;
 }
 
 interface State {
@@ -135,11 +137,31 @@ export default definePlugin<Config, State>({
               signal: s,
             }),
         });
+        if (config.tlsDetails) await addCertificate(http, deadline.signal);
         tally.count(`http_${http.status}`);
         return { ...item, http: pagesOnBestOnly(http) };
       } finally {
         clearTimeout(timer);
         signal.removeEventListener("abort", onAbort);
+      }
+    }
+
+    /** `tlsDetails`: one more handshake, at the probe's HTTPS address, to describe its certificate. */
+    async function addCertificate(http: HttpProbeResult, s: AbortSignal): Promise<void> {
+      const at = certificateTarget(http);
+      if (!at || s.aborted) return;
+      const release = await state.perIp.acquire(at.ip, s).catch(() => undefined);
+      if (!release) return;
+      try {
+        http.tls = await grabCertificate({
+          ...at,
+          port: network.httpsPort,
+          timeoutMs: network.timeouts.connect,
+          proxy: network.proxy,
+          signal: s,
+        });
+      } finally {
+        release();
       }
     }
   },

@@ -268,3 +268,31 @@ Deno.test("http-probe tries a host's next address (IPv4, then IPv6) when one ref
     assert.equal(v6.best?.title, "Six Co");
   });
 });
+
+Deno.test("http-probe with tlsDetails describes the certificate of the first HTTPS host (in the sandbox)", async () => {
+  await withWorld(async (network) => {
+    const items = ["live.test", "badcert.test", "plain.test"].map((d) => ({ key: d, domain: d }));
+    const result = await runPlugin({
+      dir,
+      permissions,
+      network,
+      config: { tlsDetails: true },
+      items,
+    });
+    const http = byKey(result.items);
+    const live = http["live.test"].tls!;
+    assert.deepEqual([live.host, live.ip, live.target], ["live.test", "127.9.2.1", "https://apex"]);
+    assert.equal(live.issuer?.commonName, "Sluice Test CA");
+    assert.equal(live.coversHost, true);
+    assert.ok(live.daysLeft! > 0);
+    // The expired certificate failed the probe's handshake; it is still described.
+    const old = http["badcert.test"].tls!;
+    assert.equal(http["badcert.test"].attempts[0].error?.kind, "tls_expired");
+    assert.equal(old.subject?.commonName, "badcert.test");
+    assert.ok(old.daysLeft! < 0, `${old.daysLeft}`);
+    assert.equal(http["plain.test"].tls, undefined, "no HTTPS there");
+
+    const off = await runPlugin({ dir, permissions, network, items: items.slice(0, 1) });
+    assert.equal(byKey(off.items)["live.test"].tls, undefined, "off by default");
+  });
+});

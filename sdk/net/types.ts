@@ -255,6 +255,47 @@ export interface RandomPathProbe {
   error?: HttpError;
 }
 
+/** One name of a certificate's subject or issuer. */
+export interface CertificateName {
+  /** Common name (CN). */
+  commonName?: string;
+  /** Organization (O). */
+  organization?: string;
+}
+
+/**
+ * The certificate the domain's HTTPS server presents (http-probe `tlsDetails: true`; see
+ * `sdk/net/tls_certificate.ts`): a description, not a verdict.
+ */
+export interface TlsCertificate {
+  /** The host name sent as SNI. */
+  host: string;
+  /** The address connected to. */
+  ip: string;
+  /** The start URL whose host this is (`https://apex` or `https://www`). */
+  target: HttpTarget;
+  subject?: CertificateName;
+  issuer?: CertificateName;
+  /** DNS names of the subjectAltName extension (`*.example.com` as written). */
+  dnsNames?: string[];
+  /** Start of validity (ISO 8601). */
+  validFrom?: string;
+  /** End of validity (ISO 8601). */
+  validTo?: string;
+  /** Whole days from the probe to `validTo`; negative once expired. */
+  daysLeft?: number;
+  /** Serial number (hex, upper case). */
+  serialNumber?: string;
+  /** SHA-256 fingerprint of the DER certificate (`AA:BB:…`). */
+  fingerprint256?: string;
+  /** Subject and issuer are the same name: a self-signed (or self-issued) certificate. */
+  selfIssued?: boolean;
+  /** The certificate's names cover `host` (wildcards as browsers match them). */
+  coversHost?: boolean;
+  /** Set instead of the fields above when the handshake did not give a certificate. */
+  error?: string;
+}
+
 /** Overall result of the probe. */
 export type HttpProbeStatus =
   /** At least one attempt got an HTTP response (see `best`). */
@@ -284,4 +325,9 @@ export interface HttpProbeResult {
   best?: HttpResponseSummary & { target: HttpTarget };
   /** Present when `randomPath: true` and `best` exists. */
   randomPath?: RandomPathProbe;
+  /**
+   * With `tlsDetails: true`: the certificate of the first HTTPS host that reached the handshake
+   * (absent when none did).
+   */
+  tls?: TlsCertificate;
 }
