@@ -41,6 +41,16 @@ async function waitForServer(url: string, child: Deno.ChildProcess, signal: Abor
   throw new Error(`sluice serve did not become ready at ${url}`);
 }
 
+/** The part of CodeMirror's EditorView the page exposes as `sluiceEditor` that the test uses. */
+interface EditorLike {
+  state: { doc: { line(n: number): { from: number } } };
+  dispatch(spec: {
+    changes: { from: number; to?: number; insert?: string };
+    selection?: { anchor: number };
+    scrollIntoView?: boolean;
+  }): void;
+}
+
 Deno.test({
   name: "the UI in a real browser: edit, run, watch, filter, download, install",
   fn: async () => {
@@ -154,6 +164,30 @@ Deno.test({
         await page.waitForSelector(".cm-lintRange-error");
         await shot("04-editor-error");
         for (let i = 0; i < 8; i++) await page.keyboard.press("Backspace");
+        await page.waitForSelector("#problems .ok");
+        // A key written into the file is a warning at its line while typing, not only after saving.
+        const budget = lines.findIndex((l) => /^ {6}budgetTokens: \d+$/.test(l)) + 1;
+        assert.ok(budget > 1, "llm-verify's budgetTokens line");
+        const literal = "      apiKey: sk-live-0123456789abcdef\n";
+        const at = await page.evaluate(([n, text]) => {
+          const view = (globalThis as unknown as Record<string, EditorLike>).sluiceEditor;
+          const from = view.state.doc.line(Number(n) + 1).from;
+          // Scrolled to: CodeMirror draws only the lines in view.
+          view.dispatch({
+            changes: { from, insert: String(text) },
+            selection: { anchor: from },
+            scrollIntoView: true,
+          });
+          return from;
+        }, [budget, literal]);
+        const warning = page.locator(`#problems li.warn[data-line="${budget + 1}"]`);
+        await warning.waitFor();
+        assert.match(await warning.innerText(), /warning: .*apiKey.*secrets\./);
+        await page.waitForSelector(".cm-lintRange-warning");
+        await page.evaluate(([from, len]) => {
+          const view = (globalThis as unknown as Record<string, EditorLike>).sluiceEditor;
+          view.dispatch({ changes: { from: Number(from), to: Number(from) + Number(len) } });
+        }, [at, literal.length]);
         await page.waitForSelector("#problems .ok");
         await page.click("#save");
         await page.waitForSelector("#save-status.ok");

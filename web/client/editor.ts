@@ -37,15 +37,19 @@ function start(root: HTMLElement) {
   const schema = jsonData<Record<string, unknown>>("pipeline-schema") ?? {};
   const plugins = jsonData<string[]>("plugin-names") ?? [];
 
-  const showProblems = (rows: ProblemRow[]) => {
-    if (!rows.length) {
+  /**
+   * Lists problems (errors) and warnings (say a secret written into the file) under the editor,
+   * each a link to its line, as the page itself lists them after saving.
+   */
+  const showProblems = (rows: ProblemRow[], warnings: ProblemRow[] = []) => {
+    if (!rows.length && !warnings.length) {
       problemsEl.innerHTML = `<p class="ok">No problems.</p>`;
       return;
     }
     const ul = document.createElement("ul");
-    for (const p of rows) {
+    const add = (p: ProblemRow, warn: boolean) => {
       const li = document.createElement("li");
-      li.className = "err";
+      li.className = warn ? "warn" : "err";
       li.dataset.line = String(p.line);
       li.dataset.col = String(p.col);
       const b = document.createElement("button");
@@ -58,13 +62,15 @@ function start(root: HTMLElement) {
         view.dispatch({ selection: { anchor: pos }, scrollIntoView: true });
         view.focus();
       });
-      li.append(b, `: ${p.message}`);
+      li.append(b, warn ? `: warning: ${p.message}` : `: ${p.message}`);
       ul.append(li);
-    }
+    };
+    for (const p of rows) add(p, false);
+    for (const p of warnings) add(p, true);
     problemsEl.replaceChildren(ul);
   };
 
-  const toDiagnostics = (rows: ProblemRow[]): Diagnostic[] =>
+  const toDiagnostics = (rows: ProblemRow[], severity: "error" | "warning"): Diagnostic[] =>
     rows.map((p) => {
       const doc = view.state.doc;
       const l = doc.line(Math.max(1, Math.min(p.line, doc.lines)));
@@ -73,7 +79,7 @@ function start(root: HTMLElement) {
       return {
         from,
         to: Math.max(from + word, Math.min(l.to, from + 1)),
-        severity: "error",
+        severity,
         message: p.message,
       };
     });
@@ -82,12 +88,18 @@ function start(root: HTMLElement) {
     const text = v.state.doc.toString();
     if (!text.trim()) return [];
     try {
-      const { data } = await api<{ problems: ProblemRow[] }>("POST", "/api/v1/pipelines/validate", {
-        yaml: text,
-      });
+      const { data } = await api<{ problems: ProblemRow[]; warnings?: ProblemRow[] }>(
+        "POST",
+        "/api/v1/pipelines/validate",
+        { yaml: text },
+      );
       if (v.state.doc.toString() !== text) return [];
-      showProblems(data.problems);
-      return toDiagnostics(data.problems);
+      const warnings = data.warnings ?? [];
+      showProblems(data.problems, warnings);
+      return [
+        ...toDiagnostics(data.problems, "error"),
+        ...toDiagnostics(warnings, "warning"),
+      ];
     } catch (e) {
       problemsEl.textContent = `Could not validate: ${(e as Error).message}`;
       return [];
