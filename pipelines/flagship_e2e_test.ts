@@ -24,7 +24,7 @@ type Item = Record<string, unknown> & {
   name: string;
   lead: boolean;
   score?: number;
-  website: { status: string };
+  website: { status: string; url?: string; checkedAt?: string };
   search?: { status: string };
 };
 
@@ -158,18 +158,33 @@ Deno.test("flagship pipeline, 2,000 businesses, SIGKILL twice: every lead once i
     const scores = rows.map((r) => Number(r.score));
     const byName = new Intl.Collator("en", { numeric: true, sensitivity: "base" }); // csv-export's
     assert.ok(new Set(scores).size > 1, `the leads have different scores: ${[...new Set(scores)]}`);
+    // Equal scores: the longest-registered domain first (no date last), then by domain.
+    const registered = (r: Record<string, string>) => r.domain_registered || "9999";
     for (let i = 1; i < rows.length; i++) {
       const [a, b] = [rows[i - 1], rows[i]];
+      const [ra, rb] = [registered(a), registered(b)];
       assert.ok(
         scores[i - 1] > scores[i] ||
-          (scores[i - 1] === scores[i] && byName.compare(a.domain, b.domain) < 0),
-        `leads.csv best first, equal scores by domain: row ${i} ${a.domain} (${a.score}) ` +
-          `before row ${i + 1} ${b.domain} (${b.score})`,
+          (scores[i - 1] === scores[i] &&
+            (ra < rb || (ra === rb && byName.compare(a.domain, b.domain) < 0))),
+        `leads.csv best first, then oldest domain, then by domain: row ${i} ${a.domain} ` +
+          `(${a.score}, ${a.domain_registered}) before row ${i + 1} ${b.domain} (${b.score}, ` +
+          `${b.domain_registered})`,
       );
     }
+    assert.ok(
+      rows.some((r, i) =>
+        i > 0 && r.score === rows[i - 1].score && registered(r) > registered(rows[i - 1])
+      ),
+      "ties broken by registration date",
+    );
+    assert.ok(rows.some((r) => r.evidence_url.startsWith("http")), "parked pages have a URL");
     for (const r of rows) {
       const item = byKey.get(r.domain)!;
       assert.equal(r.website_status, item.website.status, `${r.domain} status`);
+      assert.equal(r.evidence_url, item.website.url ?? "", `${r.domain} evidence_url`);
+      assert.match(r.checked_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, `${r.domain} checked_at`);
+      assert.equal(r.checked_at, item.website.checkedAt, `${r.domain} checked_at`);
       assert.equal(Number(r.score), item.score, `${r.domain} score`);
       const spec = f.rdapSpecs.get(r.domain)!;
       assert.equal(

@@ -47,6 +47,8 @@ export const LEADS_CSV_COLUMNS: readonly (readonly [string, string])[] = [
   ["website_status", "website.status"],
   ["lead", "lead"],
   ["lead_reason", "lead_reason"],
+  ["evidence_url", "website.url"],
+  ["checked_at", "website.checkedAt"],
   ["score", "score"],
   ["band", "band"],
   ["score_reasons", "score_summary"],

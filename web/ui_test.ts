@@ -680,6 +680,8 @@ Deno.test("a run that found leads says how many and links them best first; its l
       "website_status",
       "lead",
       "lead_reason",
+      "evidence_url",
+      "checked_at",
       "score",
       "band",
       "score_reasons",
@@ -693,7 +695,8 @@ Deno.test("a run that found leads says how many and links them best first; its l
       "n", // the items' own other field, as "*" shows it
     ]);
     assert.deepEqual(rows.slice(1).map((r) => r[0]), shown, "same rows, same order");
-    assert.ok(rows.slice(1).every((r) => r[12] === "yes" && r[15] === "A"));
+    const col = (h: string) => rows[0].indexOf(h);
+    assert.ok(rows.slice(1).every((r) => r[col("lead")] === "yes" && r[col("band")] === "A"));
     // Each row's same_business_as: the 11 other keys of the same business, "; "-joined.
     for (const r of rows.slice(1)) {
       const others = r[5].split("; ");

@@ -19,6 +19,17 @@ const SENTENCES: Partial<Record<WebsiteStatus, string>> = {
   suspended: "No website: the hosting is suspended or expired",
 };
 
+/**
+ * A suspended/expired page's quoted words that name the domain (not the hosting or the account),
+ * in the languages of the wording data: "Domain x.de ist abgelaufen", "le domaine a expiré",
+ * "Il dominio è scaduto", "Срок регистрации домена истёк"…
+ */
+const DOMAIN_WORD =
+  /\b(domain|domaine|dominio|domínio|domein|domena|domény|domænet|domenet|domänen|verkkotunnus|alan ad)|домен/iu;
+
+/** The sentence for a suspended page that speaks of the domain itself. */
+const DOMAIN_SUSPENDED = "No website: the page says the domain is suspended or has expired";
+
 /** Signals whose evidence is technical detail (URLs, error kinds, DNS codes), not for a rep. */
 const TECHNICAL = new Set(["connection_failed", "broken_http", "http_status", "nxdomain"]);
 
@@ -75,6 +86,13 @@ export function plainEvidence(evidence: string): string {
     .replace(/^weak phrase (.*) with \w+ DNS evidence$/, "the page says $1");
 }
 
+/** The words a signal's evidence quotes from the page (between the first and last `"`). */
+function quoted(evidence: string): string {
+  const a = evidence.indexOf('"');
+  const b = evidence.lastIndexOf('"');
+  return a >= 0 && b > a ? evidence.slice(a + 1, b) : "";
+}
+
 /** The signal that decided the verdict: the first strong one pointing to its status. */
 function decidingSignal(website: WebsiteVerdict): Signal | undefined {
   return website.signals.find((s) => s.status === website.status && s.strength === "strong");
@@ -95,6 +113,9 @@ export function leadReason(website: WebsiteVerdict, hasMail: boolean): string {
   }
   const s = decidingSignal(website);
   if (!s || TECHNICAL.has(s.id) || s.id === "no_address") return sentence;
+  if (website.status === "suspended" && DOMAIN_WORD.test(quoted(s.evidence))) {
+    return `${DOMAIN_SUSPENDED} (${plainEvidence(s.evidence)})`;
+  }
   if (s.id === "marketplace_redirect") {
     const market = /\(([^()]+)\)$/.exec(s.evidence)?.[1];
     return market ? `${sentence} on ${market}` : sentence;

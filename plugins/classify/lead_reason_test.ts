@@ -137,3 +137,23 @@ Deno.test("a quoted phrase is whole words, up to the end of its sentence", () =>
   // Text without spaces keeps the match as it is.
   assert.equal(excerpt("这个域名正在出售中请联系我们", /域名正在出售/), "域名正在出售");
 });
+
+Deno.test("lead_reason: a suspended page about the domain itself says the domain, not the hosting", () => {
+  const page = (text: string) =>
+    pageLead(`<html><head><title>${D}</title></head><body><h1>${text}</h1></body></html>`);
+  const domain = page(`Die Domain ${D} ist abgelaufen.`);
+  assert.equal(domain.website.status, "suspended");
+  assert.match(
+    domain.reason,
+    /^No website: the page says the domain is suspended or has expired \(/,
+  );
+  assert.match(domain.reason, /abgelaufen/);
+  const russian = page("Срок регистрации домена истёк");
+  assert.equal(russian.website.status, "suspended");
+  assert.match(russian.reason, /the domain is suspended or has expired/);
+  const hosting = page("Das Hosting-Paket ist abgelaufen.");
+  assert.equal(hosting.website.status, "suspended");
+  assert.match(hosting.reason, /^No website: the hosting is suspended or expired \(/);
+  const account = page("This account has been suspended.");
+  assert.match(account.reason, /^No website: the hosting is suspended or expired/);
+});

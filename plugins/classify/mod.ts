@@ -43,8 +43,16 @@ function onlyTimeouts(http: HttpProbeResult | undefined): boolean {
   return http.attempts.every((a) => a.error && TIMEOUTS.has(a.error.kind));
 }
 
-/** Classifies a batch; exported for tests that skip the sandbox. */
-export function classifyItems(items: Item[], config: Config = {}): Item[] {
+/**
+ * Classifies a batch; exported for tests that skip the sandbox. `now` stamps each verdict's
+ * `checkedAt`.
+ */
+export function classifyItems(
+  items: Item[],
+  config: Config = {},
+  now: () => number = Date.now,
+): Item[] {
+  const checkedAt = new Date(Math.floor(now() / 1000) * 1000).toISOString().replace(".000Z", "Z");
   const sigs = defaultSignatures();
   const leadStatuses = new Set(config.leadStatuses ?? LEAD_STATUSES);
   const verdicts: WebsiteVerdict[] = items.map((item) =>
@@ -77,6 +85,7 @@ export function classifyItems(items: Item[], config: Config = {}): Item[] {
   }
   return items.map((item, k) => {
     const website = verdicts[k];
+    website.checkedAt = checkedAt;
     if (website.status === "unreachable" && onlyTimeouts(item.http as HttpProbeResult)) {
       website.timedOut = true;
     }

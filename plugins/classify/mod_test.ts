@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { runPlugin } from "@sluice/sdk/testing.ts";
 import { businessPage, dnsOk, failed, responded, response } from "./test_support.ts";
 import type { WebsiteVerdict } from "./types.ts";
+import { classifyItems } from "./mod.ts";
 
 Deno.test("classify runs in the sandbox with no permissions and marks leads", async () => {
   const { items, metrics } = await runPlugin({
@@ -43,4 +44,19 @@ Deno.test("classify runs in the sandbox with no permissions and marks leads", as
   assert.equal(metrics.status_live, 1);
   // Input fields are kept.
   assert.equal((by["bakery.example"].dns as { status: string }).status, "ok");
+  // Each verdict says when it was made (whole seconds, UTC).
+  for (const i of items) {
+    const at = (i.website as WebsiteVerdict).checkedAt!;
+    assert.match(at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.ok(Math.abs(Date.parse(at) - Date.now()) < 60_000, at);
+  }
+});
+
+Deno.test("classifyItems stamps checkedAt from its clock", () => {
+  const [out] = classifyItems(
+    [{ key: "gone.example", domain: "gone.example", dns: { ...dnsOk(), status: "nxdomain" } }],
+    {},
+    () => Date.parse("2026-11-30T06:12:09.871Z"),
+  );
+  assert.equal((out.website as WebsiteVerdict).checkedAt, "2026-11-30T06:12:09Z");
 });

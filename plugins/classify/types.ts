@@ -38,6 +38,8 @@ export interface WebsiteVerdict {
   url?: string;
   /** HTTP status of that response. */
   httpStatus?: number;
+  /** When the verdict was made (ISO 8601, whole seconds, UTC): the list's "checked on". */
+  checkedAt?: string;
   /**
    * True when the site is `unreachable` only because every attempt timed out (no refusal, no
    * reset): it may be slow or briefly down rather than gone, a weaker lead (see the flagship's

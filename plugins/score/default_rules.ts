@@ -45,8 +45,10 @@ export const DEFAULT_RULES: ScoreRule[] = [
   },
   {
     id: "real-mail",
-    when: "item.lead == true && " +
-      'item.mail.provider in ["google", "microsoft", "zoho", "hosting", "self_hosted"]',
+    // A domain for sale belongs to an investor: its mail says nothing about the business. Any
+    // other provider (Fastmail, Proton, a security gateway such as Mimecast) is real mail too.
+    when: 'item.lead == true && item.website.status != "for_sale" && ' +
+      'item.mail.provider in ["google", "microsoft", "zoho", "hosting", "self_hosted", "other"]',
     points: 15,
     reason: "domain receives mail at a real provider (the business uses it)",
   },

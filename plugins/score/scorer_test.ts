@@ -86,8 +86,13 @@ Deno.test("default rules: a domain for sale, on hold or expired, or a temporary 
   const scorer = createScorer({ now: () => NOW });
   const best = BEST_LEAD;
   assert.deepEqual([scorer.score(best).score, scorer.score(best).band], [95, "hot"]);
+  // For sale: the marketplace penalty, and the domain's mail (an investor's) earns nothing.
   const forSale = scorer.score({ ...best, website: { status: "for_sale" } });
-  assert.deepEqual([forSale.score, forSale.band], [55, "cool"]);
+  assert.deepEqual([forSale.score, forSale.band], [40, "cool"]);
+  assert.ok(!forSale.score_reasons.some((r) => r.rule === "real-mail"));
+  // Any other mail provider (Fastmail, a gateway such as Mimecast) is real mail too.
+  const other = scorer.score({ ...best, mail: { status: "ok", provider: "other" } });
+  assert.deepEqual([other.score, other.band], [95, "hot"]);
   const held = scorer.score({ ...best, rdap: { ...best.rdap, flags: { client_hold: true } } });
   assert.deepEqual([held.score, held.band], [60, "warm"]);
   const expired = scorer.score({
