@@ -198,6 +198,18 @@ const THE_WEBSITE = new RegExp(
  */
 const NOTICE_REST_WORDS = 12;
 
+/** Words of the sentences of `text` that speak of the site itself ("Our website is …"). */
+function siteSentenceWords(text: string): number {
+  let n = 0;
+  for (const sentence of text.split(/[.!?:。！？\n]+/)) {
+    const lead = sentence.trim();
+    if (OUR_WEBSITE.test(lead) || THIS_SITE.test(lead) || SITE_VERB.test(lead)) {
+      n += countWords(lead);
+    }
+  }
+  return n;
+}
+
 /** The sentence of `text` around the first match of `re`, and its part up to the match's end. */
 function sentenceOf(text: string, re: RegExp): { sentence: string; lead: string } {
   const m = re.exec(text);
@@ -253,8 +265,11 @@ function aboutSite(page: PageView, re: RegExp, hoster: boolean): boolean {
   if (own !== "" && sentence.toLowerCase().includes(own)) return true;
   if (hoster && THIS_SITE.test(lead)) return true;
   // The business's own notice decides when it is most of the page ("This site is being updated,
-  // meanwhile here is our menu: …" is a menu page).
-  if (page.words - countWords(sentence) > NOTICE_REST_WORDS) return false;
+  // meanwhile here is our menu: …" is a menu page). The same notice in the country's other
+  // languages ("Unsere Webseite befindet sich im Aufbau. Notre site est en construction. …") is
+  // the notice too, not the rest of the page.
+  const notice = Math.max(countWords(sentence), siteSentenceWords(page.text));
+  if (page.words - notice > NOTICE_REST_WORDS) return false;
   return THIS_SITE.test(lead) || OUR_WEBSITE.test(lead) || THE_WEBSITE.test(lead) ||
     SITE_VERB.test(lead);
 }

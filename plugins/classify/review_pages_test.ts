@@ -11,10 +11,6 @@ import { NOTICE_PAGES, type ReviewPage, SHORT_PAGES } from "./testdata/review_pa
 const KNOWN_MISSES: Record<string, string> = {
   // Expected placeholder; parked is also a lead ("parked for FREE, courtesy of GoDaddy").
   en_godaddy_future: "parked, still a lead",
-  // A notice in four languages in paragraphs under the hotel's name and full contact block.
-  multilang_ch: "notice sentences without 'this site' on a page with contact details",
-  // Only a Wix free-plan banner in Spanish: no signature for it.
-  wix_free_banner_only: "no signature",
 };
 
 function classify(pages: ReviewPage[]) {
