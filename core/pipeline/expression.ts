@@ -16,11 +16,10 @@ import {
   isCelList,
   isCelMap,
   isCelUint,
-  parse,
   plan,
 } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
-import { checkAst } from "./expression_ast.ts";
+import { celFunctionNames, parseChecked } from "../../sdk/cel_ast.ts";
 import { MIXED_NUMBER_FUNCS } from "../../sdk/cel_numbers.ts";
 
 /** Variables an expression can see. */
@@ -72,6 +71,12 @@ function env(): CelEnv {
   return sharedEnv;
 }
 
+let sharedNames: string[] | undefined;
+function functionNames(e: CelEnv): string[] {
+  sharedNames ??= celFunctionNames(e.funcs);
+  return sharedNames;
+}
+
 const CACHE_LIMIT = 2000;
 const cache = new Map<string, CompiledExpression>();
 const EMPTY = Object.freeze({});
@@ -89,22 +94,11 @@ export function compileExpression(src: string): CompiledExpression {
       col: 0,
     });
   }
-  let parsed;
-  try {
-    parsed = parse(src);
-  } catch (e) {
-    const loc = (e as { location?: { start?: { offset?: number } } }).location;
-    const raw = (e as { rawMessage?: string }).rawMessage ?? (e as Error).message;
-    throw new ExpressionError(`invalid expression: ${raw}`, {
-      expression: src,
-      col: loc?.start?.offset,
-      cause: e,
-    });
-  }
   const e = env();
-  const checked = checkAst(parsed, {
+  const checked = parseChecked(src, {
     variables: EXPRESSION_VARIABLES,
     hasFunction: (name) => e.funcs.find(name) !== undefined,
+    functionNames: functionNames(e),
   });
   if (checked.error) {
     throw new ExpressionError(checked.error.message, {
@@ -112,6 +106,7 @@ export function compileExpression(src: string): CompiledExpression {
       col: checked.error.offset,
     });
   }
+  const parsed = checked.parsed;
   const program = plan(e, parsed);
   const evaluate = (vars: ExpressionVars): unknown => {
     const result = program({
