@@ -10,18 +10,10 @@
  * field simply does not fire.
  * @module
  */
-import {
-  type CelEnv,
-  celEnv,
-  celFunc,
-  celMap,
-  CelScalar,
-  isCelError,
-  parse,
-  plan,
-} from "@bufbuild/cel";
+import { type CelEnv, celEnv, celFunc, celMap, CelScalar, isCelError, plan } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
 import { MIXED_NUMBER_FUNCS } from "@sluice/sdk/cel_numbers.ts";
+import { celFunctionNames, parseChecked } from "@sluice/sdk/cel_ast.ts";
 import { nameMatchesDomain } from "./name_match.ts";
 
 const D = CelScalar.DOUBLE;
@@ -106,6 +98,18 @@ function dateMs(s: string): number {
   return t;
 }
 
+/**
+ * The helpers a rule may call beyond CEL's standard and string functions (plugin.json names them
+ * in `rules[].when`'s `x-sluice-expression`, so `sluice validate` knows them too).
+ */
+export const HELPERS = [
+  "daysSince",
+  "daysUntil",
+  "nameMatchesDomain",
+  "present",
+  "anyPresent",
+] as const;
+
 function makeEnv(now: () => number): CelEnv {
   return celEnv({
     variables: { item: CelScalar.DYN },
@@ -149,15 +153,23 @@ export class ConditionCompiler {
     if (typeof source !== "string" || source.trim() === "") {
       throw new RuleError(`${where}: "when" is empty; write e.g. item.lead == true`);
     }
-    let program;
-    try {
-      program = plan(this.#env, parse(source));
-    } catch (e) {
-      const msg = (e as { rawMessage?: string }).rawMessage ?? (e as Error).message;
-      throw new RuleError(`${where}: invalid "when" expression ${JSON.stringify(source)}: ${msg}`, {
-        cause: e,
-      });
+    // Unknown functions too: CEL only notices them when evaluating, so a misspelt helper
+    // (`daySince`) would make the rule silently never fire.
+    const env = this.#env;
+    const checked = parseChecked(source, {
+      variables: ["item"],
+      hasFunction: (name) => env.funcs.find(name) !== undefined,
+      functionNames: celFunctionNames(env.funcs),
+    });
+    if (checked.error) {
+      const col = checked.error.offset === undefined ? "" : ` (column ${checked.error.offset + 1})`;
+      throw new RuleError(
+        `${where}: "when" ${JSON.stringify(source)}${col}: ${
+          checked.error.message.replace(/^invalid expression: /, "syntax error: ")
+        }`,
+      );
     }
+    const program = plan(env, checked.parsed);
     return {
       source,
       test(input) {

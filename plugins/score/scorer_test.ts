@@ -184,13 +184,38 @@ Deno.test("rules mix JSON numbers (doubles) with whole literals, % included", ()
 Deno.test("bad rules are refused at setup, naming the rule", () => {
   assert.throws(
     () => createScorer({ rules: [{ id: "oops", when: "item.a ==", points: 1, reason: "" }] }),
-    /rules\[0\] \(oops\): invalid "when" expression/,
+    /rules\[0\] \(oops\): "when" "item.a ==" \(column 8\): syntax error: /,
   );
   assert.throws(
     () => createScorer({ rules: [{ when: "true", points: "5" as unknown as number, reason: "" }] }),
     /"points" must be a number/,
   );
   assert.throws(() => createScorer({ bands: { hot: 10, warm: 50 } }), /hot >= warm >= cool/);
+});
+
+Deno.test("a rule calling an unknown function is refused at setup with a did-you-mean, not left to never fire", () => {
+  assert.throws(
+    () =>
+      createScorer({
+        rules: [
+          { id: "ok", when: "item.lead == true", points: 1, reason: "" },
+          { id: "age", when: "daySince(item.rdap.registered) > 365.0", points: 10, reason: "" },
+        ],
+      }),
+    (e: Error) => {
+      assert.equal(
+        e.message,
+        'score: rules[1] (age): "when" "daySince(item.rdap.registered) > 365.0" (column 1): ' +
+          'unknown function "daySince"; did you mean "daysSince"?',
+      );
+      return true;
+    },
+  );
+  // Methods of the string extension and the helpers are known.
+  createScorer({
+    rules: [{ id: "s", when: 'item.name.lowerAscii().contains("x") && present(item.a)', points: 1 }]
+      .map((r) => ({ ...r, reason: "" })),
+  });
 });
 
 Deno.test("a rule giving a non-boolean or a bad date is reported, not fired", () => {
