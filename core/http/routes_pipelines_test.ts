@@ -94,6 +94,21 @@ Deno.test("pipelines: create, read, update with line:col errors, validate, delet
       lit.warnings[0].text,
       /^pipeline\.yaml:6:\d+: .*secret written in the pipeline file/,
     );
+    // An expression in a plugin's with: (score's rules) is checked like a stage's when:.
+    const rule = await (await s.call(`${API_BASE}/pipelines/validate`, {
+      method: "POST",
+      as: "viewer",
+      json: {
+        yaml: "name: x\nsource: { plugin: gen-source }\nstages:\n  - id: score\n" +
+          "    plugin: score\n    with: { rules: [{ id: age, when: 'daySince(item.d) > 1.0', " +
+          "points: 1 }] }\n",
+      },
+    })).json();
+    assert.equal(rule.valid, false);
+    assert.match(
+      rule.problems[0].text,
+      /^pipeline\.yaml:6:39: stages\[0\]\.with\.rules\[0\]\.when \(id "age"\): unknown function "daySince"; did you mean "daysSince"\?/,
+    );
 
     const updated = genPipeline("leads", 9);
     const ok = await s.call(`${API_BASE}/pipelines/leads`, {

@@ -58,7 +58,7 @@ export async function testServer(
     for (const p of ["gen-source", "tag", "slow", "flaky"]) {
       await copyDir(join(ROOT, "core/engine/testdata", p), join(builtins, p));
     }
-    for (const p of ["csv-source", "csv-export", "webhook-export"]) {
+    for (const p of ["csv-source", "csv-export", "webhook-export", "score"]) {
       await copyDir(join(ROOT, "plugins", p), join(builtins, p));
     }
     await Deno.mkdir(join(dir, "pipelines"), { recursive: true });

@@ -2,7 +2,8 @@
  * Pipeline YAML -> typed {@link Pipeline}, reporting every problem at once with its
  * `file:line:col`: YAML syntax, the model's shape (unknown keys with did-you-mean, wrong types
  * with what is allowed), duplicate ids, cron patterns and time zones, CEL expressions,
- * templates, and (given a plugin registry) plugins, their config schemas and permissions.
+ * templates, and (given a plugin registry) plugins, their config schemas and permissions, and the
+ * expressions their schemas mark in `with:` (`x-sluice-expression`, e.g. score's rules).
  * @module
  */
 import { LineCounter, parseDocument } from "yaml";
@@ -14,6 +15,7 @@ import type { SecretGrants } from "../plugins/secret_grants.ts";
 import { formatProblem, formatProblems, formatWarning, type Problem } from "./problem.ts";
 import { checkSemantics } from "./semantic_checks.ts";
 import { checkSecretLiterals } from "./secret_literals.ts";
+import { checkConfigExpressions } from "./config_expressions.ts";
 import { SourcePositions } from "./yaml_positions.ts";
 import { zodProblems } from "./zod_problems.ts";
 
@@ -97,6 +99,10 @@ export function parsePipeline(text: string, file: string, opts: ValidateOptions 
   if (opts.registry) {
     checkPlugins(data, opts.registry, (path, message, key) => {
       const { line, col } = pos.locate(path, { key });
+      problems.push({ file, line, col, message, path });
+    });
+    checkConfigExpressions(data, opts.registry, (path, index, message) => {
+      const { line, col } = pos.locateInString(path, index);
       problems.push({ file, line, col, message, path });
     });
     if (opts.secretGrants) {

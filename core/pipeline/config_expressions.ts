@@ -1,0 +1,144 @@
+/**
+ * Expressions inside a stage's `with:`: a plugin's config schema marks a string property that
+ * holds an expression with
+ * `"x-sluice-expression": { "language": "cel", "variables": ["item"], "functions": ["daysSince"] }`
+ * (score's `rules[].when`). The validator parses each such value as the plugin will, with CEL's
+ * standard functions, the string extension and Sluice's mixed int/double arithmetic plus the
+ * listed `functions`, and reports syntax errors, unknown names and unknown functions at the
+ * value's line and column in the pipeline file (and the column inside the expression), so
+ * `sluice validate`, `sluice run`, the API and the editor refuse the pipeline before a run spends
+ * its lookups and fails at that stage. Values holding a `${{ }}` template are not checked (they
+ * are known at run time only); other languages are left to the plugin.
+ * @module
+ */
+import { type CelEnv, celEnv, CelScalar } from "@bufbuild/cel";
+import { strings } from "@bufbuild/cel/ext";
+import type { PluginRegistry } from "../plugins/manifest.ts";
+import { celFunctionNames, parseChecked } from "../../sdk/cel_ast.ts";
+import { MIXED_NUMBER_FUNCS } from "../../sdk/cel_numbers.ts";
+import { resolvedStages } from "./plugin_checks.ts";
+import { pathString } from "./problem.ts";
+import { hasTemplate } from "./template.ts";
+
+/** The schema annotation marking a string property that holds an expression. */
+export const EXPRESSION_KEYWORD = "x-sluice-expression";
+
+type Path = (string | number)[];
+
+/** Reports a problem at character `index` of the string at `path`. */
+export type ExpressionReport = (path: Path, index: number, message: string) => void;
+
+/** What {@linkcode EXPRESSION_KEYWORD} says about a value. */
+interface ExpressionMark {
+  variables: string[];
+  functions: string[];
+}
+
+function record(v: unknown): Record<string, unknown> | undefined {
+  return v !== null && typeof v === "object" && !Array.isArray(v)
+    ? v as Record<string, unknown>
+    : undefined;
+}
+
+function stringList(v: unknown): string[] | undefined {
+  return Array.isArray(v) && v.every((s) => typeof s === "string") ? v : undefined;
+}
+
+/** The mark of a schema node: CEL only (no language given means CEL), else `undefined`. */
+function markOf(schema: Record<string, unknown>): ExpressionMark | undefined {
+  const mark = schema[EXPRESSION_KEYWORD];
+  const m = mark === true ? {} : record(mark);
+  if (!m || (m.language !== undefined && m.language !== "cel")) return undefined;
+  return {
+    variables: stringList(m.variables) ?? ["item"],
+    functions: stringList(m.functions) ?? [],
+  };
+}
+
+const envs = new Map<string, CelEnv>();
+/** An environment like the plugins': standard CEL, the string extension, mixed numbers. */
+function envFor(variables: string[]): CelEnv {
+  const key = variables.join(",");
+  let env = envs.get(key);
+  if (!env) {
+    env = celEnv({
+      variables: Object.fromEntries(variables.map((v) => [v, CelScalar.DYN])),
+      funcs: [...strings, ...MIXED_NUMBER_FUNCS],
+    });
+    envs.set(key, env);
+  }
+  return env;
+}
+
+/** The first problem of `source` under `mark`, with its 0-based offset, or `undefined`. */
+export function expressionProblem(
+  source: string,
+  mark: ExpressionMark,
+): { message: string; offset: number } | undefined {
+  if (source.trim() === "") return { message: "the expression is empty", offset: 0 };
+  const env = envFor(mark.variables);
+  const r = parseChecked(source, {
+    variables: mark.variables,
+    hasFunction: (name) => mark.functions.includes(name) || env.funcs.find(name) !== undefined,
+    functionNames: [...celFunctionNames(env.funcs), ...mark.functions],
+  });
+  return r.error ? { message: r.error.message, offset: r.error.offset ?? 0 } : undefined;
+}
+
+/** Walks `value` along `schema`, handing every marked string to `found`. */
+function walk(
+  schema: Record<string, unknown>,
+  value: unknown,
+  path: Path,
+  parent: Record<string, unknown> | undefined,
+  found: (path: Path, source: string, mark: ExpressionMark, parent?: object) => void,
+): void {
+  const mark = markOf(schema);
+  if (mark && typeof value === "string") {
+    found(path, value, mark, parent);
+    return;
+  }
+  const obj = record(value);
+  if (obj) {
+    const props = record(schema.properties) ?? {};
+    const extra = record(schema.additionalProperties);
+    for (const [k, v] of Object.entries(obj)) {
+      const sub = record(props[k]) ?? extra;
+      if (sub) walk(sub, v, [...path, k], obj, found);
+    }
+  } else if (Array.isArray(value)) {
+    const items = record(schema.items);
+    if (items) value.forEach((v, i) => walk(items, v, [...path, i], undefined, found));
+  }
+}
+
+/**
+ * Reports every expression in a stage's `with:` (marked {@linkcode EXPRESSION_KEYWORD} in its
+ * plugin's schema) that does not compile, at the character where the problem is. Stages whose
+ * plugin does not resolve are skipped (the plugin checks report those); a value of the wrong
+ * type is left to the schema check.
+ */
+export function checkConfigExpressions(
+  data: unknown,
+  registry: PluginRegistry,
+  report: ExpressionReport,
+): void {
+  for (const { stage, at, manifest } of resolvedStages(data, registry)) {
+    const config = record(stage.with);
+    if (!config) continue;
+    walk(manifest.config, config, [...at, "with"], undefined, (path, source, mark, parent) => {
+      if (hasTemplate(source)) return;
+      const problem = expressionProblem(source, mark);
+      if (!problem) return;
+      const id = record(parent)?.id;
+      const which = typeof id === "string" ? ` (id "${id}")` : "";
+      report(
+        path,
+        problem.offset,
+        `${pathString(path)}${which}: ${problem.message} (at column ${
+          problem.offset + 1
+        } of the expression; plugin "${manifest.name}")`,
+      );
+    });
+  }
+}
