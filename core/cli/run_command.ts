@@ -3,7 +3,7 @@
  * embedded store, and inspect or steer runs.
  * @module
  */
-import { EngineError } from "../engine/engine.ts";
+import { CONFIG_ERROR_HINT, EngineError } from "../engine/engine.ts";
 import { missingInputFile, missingSourceFile, prepareRun } from "../engine/prepare.ts";
 import { resolveInputs } from "../pipeline/inputs.ts";
 import { secretNamesUsed } from "../pipeline/template.ts";
@@ -251,7 +251,8 @@ export async function followRun(
       `--out ${opts.out}: not written: the run ${
         done.state === "cancelled" ? "was cancelled" : done.state
       }` +
-        (done.state === "failed"
+        // A configuration error's run error already says to start a new run instead.
+        (done.state === "failed" && !done.error?.endsWith(CONFIG_ERROR_HINT)
           ? `; after fixing the cause, finish it with: sluice runs retry ${done.id} --out ${opts.out}`
           : "") +
         "\n",

@@ -52,6 +52,14 @@ const MAX_RUN_LOG = 5000;
  */
 export const MAX_RETRY_AFTER_MS = 15 * 60_000;
 
+/**
+ * Ends the error of a run failed by a stage's configuration error (the plugin threw the SDK's
+ * `ConfigError`): what to do instead of `sluice runs retry`, which cannot help.
+ */
+export const CONFIG_ERROR_HINT =
+  "Fix the stage's with: in the pipeline file (check it with sluice validate), then start a new " +
+  "run: a run keeps the pipeline version it started with, so sluice runs retry cannot help";
+
 /** How long a cached run record is trusted (cancels from other processes take this long). */
 const RUN_CACHE_MS = 250;
 
@@ -705,6 +713,16 @@ export class Engine {
       );
       this.#tel.chunkFailed(this.#ref(run, m), "retry", error); // telemetry
       await this.#queue.enqueue({ ...m, attempt: attempts + 1 }, { delayMs });
+      return;
+    }
+    if (e instanceof PluginError && e.config) {
+      // The pipeline file is wrong: every chunk would fail alike, and a run keeps the pipeline
+      // version it started with, so neither a retry, a skip nor a replay can help.
+      await s.setAttempts(run.id, m.stage, m.chunk, { attempts, lastError: error, nextAt: 0 });
+      this.#log.error("stage configuration error: the run fails", { ...where, error });
+      this.#record(run.id, stage.id, m.chunk, "error", `configuration error: ${error}`);
+      this.#tel.chunkFailed(this.#ref(run, m), "dead", error); // telemetry
+      await this.#failRun(run.id, `${error}. ${CONFIG_ERROR_HINT}`);
       return;
     }
     const policy = m.stage === 0 && stage.onError === "skip" ? "deadLetter" : stage.onError;

@@ -263,6 +263,29 @@ export function engineBehaviour(make: BackendFactory): Behaviour[] {
     }
   }]);
 
+  tests.push([
+    "a stage's configuration error fails the run at once, with no retry and nothing to replay",
+    async () => {
+      const t = await te();
+      try {
+        const run = await t.start(`
+  name: config
+  source: { plugin: gen-source, with: { count: 30 }, chunk: 10 }
+  stages:
+    - { id: f, plugin: flaky, with: { failTimes: 0, tag: nope, setupError: config }, retry: { attempts: 3, delay: 5ms } }
+  `);
+        const done = await t.engine.waitForRun(run.id);
+        assert.equal(done.state, "failed");
+        assert.match(done.error!, /with\.tag "nope" is not a tag.*start a new run/);
+        assert.doesNotMatch(done.error!, /dead-letter/);
+        assert.equal((await t.backend.store.getAttempts(run.id, 1, 0))?.attempts, 1);
+        assert.deepEqual(await t.backend.store.listDeadLetters(run.id), []);
+      } finally {
+        await t.dispose();
+      }
+    },
+  ]);
+
   tests.push(["cancel stops a run: no chunk commits afterwards", async () => {
     const t = await te();
     try {

@@ -86,3 +86,29 @@ Deno.test("a sandboxed plugin's error asking for a wait (Retry-After) delays the
     await executor.close();
   }
 });
+
+Deno.test("a plugin's ConfigError in setup fails the run at once, saying to fix the pipeline file, not to retry", async () => {
+  const executor = new SandboxExecutor();
+  const t = await testEngine({ executor });
+  try {
+    const run = await t.start(`
+  name: config
+  source: { plugin: gen-source, with: { count: 30 }, chunk: 10 }
+  stages:
+    - { id: f, plugin: flaky, with: { failTimes: 0, tag: nope, setupError: config }, retry: { attempts: 3, delay: 5ms }, onError: skip }
+  `);
+    const done = await t.engine.waitForRun(run.id);
+    assert.equal(done.state, "failed");
+    assert.match(
+      done.error!,
+      /^stage "f" \(plugin flaky@1\.0\.0\): configuration error: with\.tag "nope" is not a tag this plugin knows\. Fix the stage's with: in the pipeline file \(check it with sluice validate\), then start a new run: a run keeps the pipeline version it started with, so sluice runs retry cannot help$/,
+    );
+    assert.doesNotMatch(done.error!, /mod\.ts/, "no plugin source location");
+    const att = await t.backend.store.getAttempts(run.id, 1, 0);
+    assert.equal(att?.attempts, 1, "not retried");
+    assert.deepEqual(await t.backend.store.listDeadLetters(run.id), [], "nothing to replay");
+  } finally {
+    await t.dispose();
+    await executor.close();
+  }
+});

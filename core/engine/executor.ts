@@ -123,13 +123,19 @@ export class PluginError extends Error {
   retryable: boolean;
   /** The least wait before another attempt, when the plugin's error asked for one (ms). */
   retryAfterMs?: number;
+  /**
+   * True when the stage's configuration is wrong (the plugin threw the SDK's `ConfigError`):
+   * the run fails at once, whatever the stage's `onError`, since no retry or replay can help.
+   */
+  config: boolean;
   constructor(
     message: string,
-    options?: { cause?: unknown; retryable?: boolean; retryAfterMs?: number },
+    options?: { cause?: unknown; retryable?: boolean; retryAfterMs?: number; config?: boolean },
   ) {
     super(message, { cause: options?.cause });
     this.name = "PluginError";
-    this.retryable = options?.retryable ?? true;
+    this.config = options?.config ?? false;
+    this.retryable = !this.config && (options?.retryable ?? true);
     if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 }

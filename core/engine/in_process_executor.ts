@@ -6,7 +6,7 @@
  */
 import type { PluginDefinition } from "../../sdk/plugin.ts";
 import { createPluginInstance, type PluginInstance } from "../../sdk/runtime/instance.ts";
-import { retryAfterOf } from "../../sdk/runtime/protocol.ts";
+import { isConfigError, retryAfterOf } from "../../sdk/runtime/protocol.ts";
 import { join, toFileUrl } from "../paths.ts";
 import {
   type CallContext,
@@ -38,6 +38,7 @@ function guarded<T>(
           cause: e,
           retryable: (e as { retryable?: unknown })?.retryable !== false,
           retryAfterMs: retryAfterOf(e),
+          config: isConfigError(e),
         }),
       )).finally(() => {
         clearTimeout(timer);

@@ -44,6 +44,11 @@ export function toPluginError(
         retryable: err.retryable,
         retryAfterMs: err.retryAfterMs,
       });
+    case "config":
+      return new PluginError(`${where}: configuration error: ${err.message}`, {
+        cause: err,
+        config: true,
+      });
     default:
       return new PluginError(`sandbox: ${where}: ${err.message}`, {
         cause: err,

@@ -12,6 +12,7 @@
  */
 import { type CelEnv, celEnv, celFunc, celMap, CelScalar, isCelError, plan } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
+import { ConfigError } from "@sluice/sdk";
 import { MIXED_NUMBER_FUNCS } from "@sluice/sdk/cel_numbers.ts";
 import { celFunctionNames, parseChecked } from "@sluice/sdk/cel_ast.ts";
 import { nameMatchesDomain } from "./name_match.ts";
@@ -131,8 +132,11 @@ function makeEnv(now: () => number): CelEnv {
   });
 }
 
-/** Raised for a `when` that does not compile; says which rule and what is wrong. */
-export class RuleError extends Error {
+/**
+ * Raised for a rule or band that is wrong; says which and what to write. A `ConfigError`: the
+ * engine fails the run at once and says to fix the pipeline file (no retries).
+ */
+export class RuleError extends ConfigError {
   /** Builds the error. */
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

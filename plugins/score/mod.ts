@@ -3,7 +3,7 @@
  * from rules written in the pipeline (`with.rules: [{ when, points, reason }]`).
  * @module
  */
-import { definePlugin } from "@sluice/sdk";
+import { ConfigError, definePlugin } from "@sluice/sdk";
 import { MetricTally } from "@sluice/sdk/metrics_tally.ts";
 import type { Bands, ScoreRule } from "./default_rules.ts";
 import { createScorer, type Scorer } from "./scorer.ts";
@@ -29,7 +29,9 @@ export default definePlugin<Config, State>({
     if (config.now !== undefined) {
       const t = Date.parse(config.now);
       if (Number.isNaN(t)) {
-        throw new Error(`score: with.now ${JSON.stringify(config.now)} is not an ISO date`);
+        throw new ConfigError(
+          `score: with.now ${JSON.stringify(config.now)} is not an ISO date (e.g. 2025-06-01)`,
+        );
       }
       now = () => t;
     }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { runPlugin } from "@sluice/sdk/testing.ts";
+import type { SandboxError } from "@sluice/sdk/runtime/sandbox_error.ts";
 
 Deno.test("score runs in the sandbox with rules from the pipeline", async () => {
   const { items } = await runPlugin({
@@ -40,6 +41,26 @@ Deno.test("score refuses a rule that does not compile, naming it", async () => {
     }),
     /rules\[0\] \(bad\)/,
   );
+});
+
+Deno.test("score's setup errors are configuration errors: not retried, no plugin source line", async () => {
+  for (
+    const config of [
+      { rules: [{ id: "age", when: "daySince(item.d) > 1.0", points: 1 }] },
+      { bands: { hot: 60, warm: 85, cool: 35 } },
+      { now: "yesterday" },
+    ]
+  ) {
+    await assert.rejects(
+      runPlugin({ dir: new URL(".", import.meta.url), config, items: [{ key: "a.com" }] }),
+      (e: SandboxError) => {
+        assert.equal(e.kind, "config", e.message);
+        assert.equal(e.retryable, false);
+        assert.doesNotMatch(e.message, /\(at .*\.ts:\d+/);
+        return true;
+      },
+    );
+  }
 });
 
 Deno.test("score warns in the run log when the rules can never reach the hot band", async () => {

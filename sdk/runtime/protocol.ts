@@ -85,6 +85,8 @@ export interface WireError {
   permission: boolean;
   /** False when the plugin said another attempt cannot help (the SDK's `InputError`). */
   retryable?: false;
+  /** True when the stage's configuration is wrong (the SDK's `ConfigError`): never retried. */
+  config?: true;
   /**
    * How long the other side asked to wait before another attempt (an API's `Retry-After`), in
    * ms: the engine retries the chunk no sooner.
@@ -129,12 +131,21 @@ export function retryAfterOf(err: unknown): number | undefined {
   return undefined;
 }
 
+/** True when `err` is the SDK's `ConfigError` (by its mark: it may come from another copy of the SDK). */
+export function isConfigError(err: unknown): boolean {
+  return (err as { configError?: unknown } | null)?.configError === true;
+}
+
 /** Turns anything thrown into a {@linkcode WireError}. */
 export function toWireError(err: unknown): WireError {
   const permission = isPermissionError(err);
   if (err instanceof Error) {
     const wire: WireError = { name: err.name, message: err.message, stack: err.stack, permission };
     if ((err as { retryable?: unknown }).retryable === false) wire.retryable = false;
+    if (isConfigError(err)) {
+      wire.config = true;
+      wire.retryable = false;
+    }
     const after = retryAfterOf(err);
     if (after !== undefined) wire.retryAfterMs = after;
     return wire;

@@ -8,6 +8,8 @@
 export type SandboxErrorKind =
   /** The plugin's code threw. */
   | "plugin"
+  /** The plugin said its stage's configuration is wrong (the SDK's `ConfigError`). */
+  | "config"
   /** Deno refused a permission the stage does not grant. */
   | "permission"
   /** The call ran longer than its timeout; the process was killed. */
@@ -47,6 +49,6 @@ export class SandboxError extends Error {
     this.remoteStack = options?.remoteStack;
     this.retryAfterMs = options?.retryAfterMs;
     this.retryable = options?.retryable ??
-      !(kind === "permission" || kind === "load");
+      !(kind === "permission" || kind === "load" || kind === "config");
   }
 }

@@ -609,13 +609,14 @@ export class SandboxProcess {
       else {
         const e = msg.error;
         // Deno's "run again with the --allow-… flag" does not apply; where it happened does
-        // (not for the SDK's InputError: its message is about the input, for the operator).
+        // (not for the SDK's InputError and ConfigError: their message is about the input or
+        // the pipeline file, for the operator).
         const at = e.retryable === false
           ? undefined
           : pluginLocation(e.stack, this.#opts.pluginDir);
         const text = stripFlagAdvice(e.message) + (at ? ` (at ${at})` : "");
         p.reject(
-          new SandboxError(e.permission ? "permission" : "plugin", text, {
+          new SandboxError(e.permission ? "permission" : e.config ? "config" : "plugin", text, {
             remoteStack: e.stack,
             ...(e.retryable === false ? { retryable: false } : {}),
             ...(typeof e.retryAfterMs === "number" ? { retryAfterMs: e.retryAfterMs } : {}),
