@@ -112,3 +112,22 @@ Deno.test("a plugin's ConfigError in setup fails the run at once, saying to fix 
     await executor.close();
   }
 });
+
+Deno.test("a plain error in a plugin's setup (a database not reachable yet) is still retried", async () => {
+  const executor = new SandboxExecutor();
+  const t = await testEngine({ executor });
+  try {
+    const run = await t.start(`
+  name: transient
+  source: { plugin: gen-source, with: { count: 5 } }
+  stages:
+    - { id: f, plugin: flaky, with: { failTimes: 0, tag: later, setupError: plain }, retry: { attempts: 3, delay: 5ms } }
+  `);
+    const done = await t.engine.waitForRun(run.id);
+    assert.equal(done.state, "succeeded", done.error);
+    assert.equal((await t.backend.store.getAttempts(run.id, 1, 0))?.attempts, 1);
+  } finally {
+    await t.dispose();
+    await executor.close();
+  }
+});

@@ -95,7 +95,10 @@ export function traceContextOf(traceparent: string | undefined): TraceContext | 
   return m ? { traceparent: m[0], traceId: m[1], spanId: m[2] } : undefined;
 }
 
-/** Creates an instance of `def`; `setup` runs lazily on the first call, once. */
+/**
+ * Creates an instance of `def`; `setup` runs lazily on the first call, once (again at the next
+ * call when it failed).
+ */
 export function createPluginInstance(
   def: PluginDefinition<Record<string, unknown>, unknown>,
   init: InstanceInit,
@@ -125,7 +128,17 @@ export function createPluginInstance(
     },
   });
   let state: Promise<unknown> | undefined;
-  const ready = () => state ??= Promise.resolve(def.setup?.(base(undefined, lifetime)));
+  // A setup that failed runs again at the next call (a database not reachable yet may be by
+  // then): a rejected promise kept here would fail every retry of the instance alike.
+  const ready = (): Promise<unknown> => {
+    if (state) return state;
+    const started = (async () => await def.setup?.(base(undefined, lifetime)))();
+    state = started;
+    started.catch(() => {
+      if (state === started) state = undefined;
+    });
+    return started;
+  };
   const ctx = async (
     chunk: number,
     signal: AbortSignal,
