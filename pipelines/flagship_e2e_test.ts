@@ -193,7 +193,11 @@ Deno.test("flagship pipeline, 2,000 businesses, SIGKILL twice: every lead once i
         `${r.domain} RDAP date, as a calendar date`,
       );
       assert.equal(r.score_reasons, item.score_summary, `${r.domain} score reasons`);
-      assert.match(r.score_reasons, /^domain has no working website \(\+30\)/, r.domain);
+      assert.match(r.score_reasons, /(^|; )domain has no working website \(\+30\)/, r.domain);
+      // The reasons that weigh most come first (a penalty such as a domain for sale, -40, too).
+      const weights = [...r.score_reasons.matchAll(/\(([+-]\d+)\)(?=;|$)/g)]
+        .map((m) => Math.abs(Number(m[1])));
+      assert.deepEqual(weights, [...weights].sort((a, b) => b - a), `${r.domain} reasons order`);
       assert.equal(r.registrar, spec.registrar!.name, `${r.domain} registrar`);
     }
 

@@ -21,8 +21,12 @@ export interface ScoreReason {
 export interface ScoreFields {
   score: number;
   band: Band;
+  /** The fired rules, by absolute points, largest first; ties in the order of the rules. */
   score_reasons: ScoreReason[];
-  /** The fired rules as one line a person reads: `no website (+30); listed for sale (-25)`. */
+  /**
+   * The fired rules as one line a person reads, in the order of `score_reasons`:
+   * `listed for sale (-40); no website (+30)`.
+   */
   score_summary: string;
 }
 
@@ -164,6 +168,9 @@ export function createScorer(options: ScorerOptions = {}): Scorer {
         total += r.points;
         reasons.push({ rule: r.id, points: r.points, reason: r.reason });
       }
+      // The rules that weigh most first, penalties and bonuses alike (the one deciding the band
+      // is not buried under small ones); ties keep the order of the rules (sort is stable).
+      reasons.sort((a, b) => Math.abs(b.points) - Math.abs(a.points));
       const score = Math.max(0, Math.min(100, Math.round(total)));
       return {
         score,

@@ -28,13 +28,14 @@ const hotLead = {
   search: { status: "not_found" },
 };
 
-Deno.test("default rules: a strong lead is hot and every fired rule is listed", () => {
+Deno.test("default rules: a strong lead is hot and every fired rule is listed, weightiest first", () => {
   const s = createScorer({ now: () => NOW }).score(hotLead);
   assert.deepEqual(s.errors, []);
+  // By absolute points; the five +10 rules in the order of the rules.
   assert.deepEqual(s.score_reasons.map((r) => r.rule), [
     "no-website",
-    "search-confirms",
     "real-mail",
+    "search-confirms",
     "domain-age",
     "expiry-far",
     "contact-found",
@@ -61,9 +62,9 @@ Deno.test("default rules: penalties fire and the score is clamped at 0", () => {
     },
   });
   assert.deepEqual(s.score_reasons.map((r) => [r.rule, r.points]), [
-    ["null-mx", -15],
     ["hold", -35],
     ["website-unknown", -20],
+    ["null-mx", -15],
   ]);
   assert.equal(s.score, 0);
   assert.equal(s.band, "cold");
@@ -163,6 +164,29 @@ Deno.test("custom rules, base, clamping at 100 and custom bands", () => {
   assert.equal(b.score_summary, "berlin (-5)");
 });
 
+Deno.test("score_reasons and score_summary list the rules by absolute points, penalties and bonuses alike, ties in rule order", () => {
+  const s = createScorer({
+    rules: [
+      { id: "small", when: "true", points: 5, reason: "small" },
+      { id: "tie-a", when: "true", points: 10, reason: "tie a" },
+      { id: "penalty", when: "true", points: -40, reason: "for sale" },
+      { id: "tie-b", when: "true", points: -10, reason: "tie b" },
+      { id: "big", when: "true", points: 30, reason: "no website" },
+    ],
+  }).score({ key: "a" });
+  assert.deepEqual(s.score_reasons.map((r) => r.rule), [
+    "penalty",
+    "big",
+    "tie-a",
+    "tie-b",
+    "small",
+  ]);
+  assert.equal(
+    s.score_summary,
+    "for sale (-40); no website (+30); tie a (+10); tie b (-10); small (+5)",
+  );
+});
+
 Deno.test("rules mix JSON numbers (doubles) with whole literals, % included", () => {
   const scorer = createScorer({
     base: 0,
@@ -174,7 +198,7 @@ Deno.test("rules mix JSON numbers (doubles) with whole literals, % included", ()
   });
   const s = scorer.score({ key: "a", employees: 11 });
   assert.deepEqual(s.errors, []);
-  assert.deepEqual(s.score_reasons.map((r) => r.rule), ["plus", "even", "half"]);
+  assert.deepEqual(s.score_reasons.map((r) => r.rule), ["half", "even", "plus"]);
   // `%` needs whole numbers: a fraction is reported, the rule does not fire.
   const f = scorer.score({ key: "b", employees: 10.5 });
   assert.deepEqual(f.score_reasons.map((r) => r.rule), ["half"]);
