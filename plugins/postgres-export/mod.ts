@@ -5,7 +5,7 @@
  * @module
  */
 import postgres from "postgres";
-import { definePlugin } from "@sluice/sdk";
+import { ConfigError, definePlugin } from "@sluice/sdk";
 import {
   addColumnsSql,
   COLUMN_TYPES,
@@ -212,13 +212,19 @@ export default definePlugin<Config, State>({
     if (!/^postgres(ql)?:\/\//i.test(url)) {
       throw new Error(`postgres-export: the connection string must start with postgres://`);
     }
-    const table: TableSpec = {
-      ...splitTable(config.schema, config.table ?? "leads"),
-      keyColumn: config.keyColumn ?? "key",
-      columns: parseColumns(config.columns ?? []),
-      itemColumn: config.itemColumn === false ? undefined : config.itemColumn ?? "item",
-    };
-    createTableSql(table); // validates every identifier now
+    let table: TableSpec;
+    try {
+      table = {
+        ...splitTable(config.schema, config.table ?? "leads"),
+        keyColumn: config.keyColumn ?? "key",
+        columns: parseColumns(config.columns ?? []),
+        itemColumn: config.itemColumn === false ? undefined : config.itemColumn ?? "item",
+      };
+      createTableSql(table); // validates every identifier now
+    } catch (e) {
+      // A table, column or key name of the stage's `with:`: the pipeline file must change.
+      throw new ConfigError((e as Error).message, { cause: e });
+    }
     let options: postgres.Options<Record<string, never>>;
     try {
       options = connectionOptions(url);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { openPlugin } from "@sluice/sdk/testing.ts";
+import { openPlugin, runPlugin } from "@sluice/sdk/testing.ts";
+import type { SandboxError } from "@sluice/sdk/runtime/sandbox_error.ts";
 import { startPostgres } from "../../testing/postgres.ts";
 import { serveTcp } from "../../testing/tcp_server.ts";
 
@@ -547,4 +548,23 @@ Deno.test("postgres-export: a host that answers, but not as PostgreSQL, fails th
       await server.close();
     }
   });
+});
+
+Deno.test("postgres-export: a table or column name PostgreSQL cannot use is a configuration error", async () => {
+  for (
+    const config of [
+      { connection: "postgres://u:p@127.0.0.1:1/db", table: "" },
+      { connection: "postgres://u:p@127.0.0.1:1/db", columns: [{ path: "a", type: "blob" }] },
+      { connection: "postgres://u:p@127.0.0.1:1/db", columns: ["x".repeat(64)] },
+    ]
+  ) {
+    await assert.rejects(
+      runPlugin({ dir, config, items }),
+      (e: SandboxError) => {
+        assert.match(e.message, /postgres-export: /);
+        assert.equal(e.kind, "config", e.message);
+        return true;
+      },
+    );
+  }
 });

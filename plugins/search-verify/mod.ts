@@ -8,7 +8,7 @@
  * or key (Brave) the stage passes items unchanged unless `enabled: true` demands the config.
  * @module
  */
-import { definePlugin, type Item } from "@sluice/sdk";
+import { ConfigError, definePlugin, type Item } from "@sluice/sdk";
 import { MetricTally } from "@sluice/sdk/metrics_tally.ts";
 import { ApiClient } from "@sluice/sdk/api/client.ts";
 import { ApiMetrics } from "@sluice/sdk/api/api_metrics.ts";
@@ -77,13 +77,13 @@ export default definePlugin<Config, State>({
       provider = brave(config.baseUrl ?? "https://api.search.brave.com", key, max);
     } else if (kind === "searxng") {
       if (!config.baseUrl) {
-        throw new Error(
+        throw new ConfigError(
           "search-verify: set with.baseUrl to your SearXNG instance (JSON format enabled)",
         );
       }
       provider = searxng(config.baseUrl, max);
     } else {
-      throw new Error(
+      throw new ConfigError(
         `search-verify: with.provider must be "searxng" or "brave", got ${JSON.stringify(kind)}`,
       );
     }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { SandboxError } from "@sluice/sdk/runtime/sandbox_error.ts";
 import { DEFAULT_NETWORK } from "@sluice/sdk";
 import { openPlugin, runPlugin } from "@sluice/sdk/testing.ts";
 import { startSearchFake } from "../../testing/search_fake.ts";
@@ -104,7 +105,11 @@ Deno.test("search-verify without a configured API passes items unchanged; enable
   assert.deepEqual(out, items);
   await assert.rejects(
     runPlugin({ dir, network, config: { enabled: true }, items }),
-    /set with\.baseUrl to your SearXNG instance/,
+    (e: SandboxError) => {
+      assert.match(e.message, /set with\.baseUrl to your SearXNG instance/);
+      assert.equal(e.kind, "config", "the pipeline file must change: not retried");
+      return true;
+    },
   );
 });
 

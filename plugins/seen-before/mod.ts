@@ -11,7 +11,7 @@
  * @module
  */
 import { join } from "node:path";
-import { definePlugin, type Item } from "@sluice/sdk";
+import { ConfigError, definePlugin, type Item } from "@sluice/sdk";
 import { finalizeParts, safeSegment, writePart } from "@sluice/sdk/sink/part_files.ts";
 
 interface Config {
@@ -71,7 +71,7 @@ export default definePlugin<Config, State>({
       throw new Error("seen-before: the host did not name the pipeline; set with.scope");
     }
     if (!/^[A-Za-z0-9._-]+$/.test(scope) || /^\.+$/.test(scope)) {
-      throw new Error(
+      throw new ConfigError(
         `seen-before: with.scope ${JSON.stringify(scope)} may hold letters, digits, . _ and - ` +
           "only; it names the memory folder",
       );

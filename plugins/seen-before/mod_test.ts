@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { openPlugin } from "@sluice/sdk/testing.ts";
 import type { Item } from "@sluice/sdk";
+import type { SandboxError } from "@sluice/sdk/runtime/sandbox_error.ts";
 
 const dir = new URL(".", import.meta.url);
 const DAY = 86_400_000;
@@ -105,6 +106,22 @@ Deno.test("seen-before: scopes keep separate memories; a resumed run does not se
     await assert.rejects(
       run(dataDir, "r3", t, [[lead("a.com")]], { config: { scope: ".." } }),
       /with.scope "\.\." may hold letters, digits/,
+    );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("seen-before: a scope that cannot name a folder is a configuration error", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    await assert.rejects(
+      run(dataDir, "r1", Date.now(), [[lead("a.com")]], { config: { scope: "../weekly" } }),
+      (e: SandboxError) => {
+        assert.match(e.message, /with\.scope "\.\.\/weekly" may hold letters/);
+        assert.equal(e.kind, "config");
+        return true;
+      },
     );
   } finally {
     await Deno.remove(dataDir, { recursive: true });

@@ -7,7 +7,7 @@
  * is lost). Private addresses are refused unless `network.allowPrivate`. Items pass through.
  * @module
  */
-import { definePlugin } from "@sluice/sdk";
+import { ConfigError, definePlugin } from "@sluice/sdk";
 import { ApiClient, type ApiRequest, type ApiResponse, redact } from "@sluice/sdk/api/client.ts";
 import { HttpStatusError } from "@sluice/sdk/api/retry.ts";
 import { ApiMetrics } from "@sluice/sdk/api/api_metrics.ts";
@@ -64,14 +64,14 @@ function extraHeaders(given: Record<string, string> = {}): Record<string, string
   for (const [name, value] of Object.entries(given)) {
     const lower = name.toLowerCase();
     if (OWN_HEADERS.includes(lower)) {
-      throw new Error(
+      throw new ConfigError(
         `webhook-export: with.headers sets ${name}, which the stage sets itself (${
           OWN_HEADERS.join(", ")
         }): remove it`,
       );
     }
     if (lower in out) {
-      throw new Error(`webhook-export: with.headers names ${name} twice (in another case)`);
+      throw new ConfigError(`webhook-export: with.headers names ${name} twice (in another case)`);
     }
     out[lower] = String(value);
   }
@@ -124,10 +124,10 @@ export default definePlugin<Config, State>({
     try {
       url = new URL(config.url);
     } catch {
-      throw new Error(`webhook-export: with.url ${JSON.stringify(config.url)} is not a URL`);
+      throw new ConfigError(`webhook-export: with.url ${JSON.stringify(config.url)} is not a URL`);
     }
     if (url.protocol !== "https:" && url.protocol !== "http:") {
-      throw new Error(`webhook-export: with.url must be http(s), got ${url.protocol}`);
+      throw new ConfigError(`webhook-export: with.url must be http(s), got ${url.protocol}`);
     }
     const headers = extraHeaders(config.headers);
     // Only an absent `secret` key means unsigned: an empty one (a secret set to "") would send

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { DEFAULT_NETWORK } from "@sluice/sdk";
 import { openPlugin, runPlugin } from "@sluice/sdk/testing.ts";
 import { verifySignature } from "@sluice/sdk/api/signature.ts";
+import type { SandboxError } from "@sluice/sdk/runtime/sandbox_error.ts";
 import { startDnsServer } from "../../testing/dns_server.ts";
 
 const dir = new URL(".", import.meta.url);
@@ -357,6 +358,26 @@ Deno.test("webhook-export: with.headers may not set the stage's own headers or o
         items,
       }),
       message,
+    );
+  }
+});
+
+Deno.test("webhook-export: a bad url or header in with: is a configuration error (not retried)", async () => {
+  for (
+    const config of [
+      { url: "not a url" },
+      { url: "ftp://crm.example/hooks" },
+      { url: "https://crm.example/hooks", headers: { "X-Sluice-Signature": "x" } },
+      { url: "https://crm.example/hooks", headers: { "X-Team": "a", "x-team": "b" } },
+    ]
+  ) {
+    await assert.rejects(
+      runPlugin({ dir, config, items: [{ key: "a.com", lead: true }] }),
+      (e: SandboxError) => {
+        assert.equal(e.kind, "config", e.message);
+        assert.equal(e.retryable, false);
+        return true;
+      },
     );
   }
 });
