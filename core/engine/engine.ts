@@ -722,7 +722,10 @@ export class Engine {
       this.#log.error("stage configuration error: the run fails", { ...where, error });
       this.#record(run.id, stage.id, m.chunk, "error", `configuration error: ${error}`);
       this.#tel.chunkFailed(this.#ref(run, m), "dead", error); // telemetry
-      await this.#failRun(run.id, `${error}. ${CONFIG_ERROR_HINT}`);
+      await this.#failRun(
+        run.id,
+        e.hint === "" ? error : `${error}. ${e.hint ?? CONFIG_ERROR_HINT}`,
+      );
       return;
     }
     const policy = m.stage === 0 && stage.onError === "skip" ? "deadLetter" : stage.onError;

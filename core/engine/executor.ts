@@ -128,13 +128,25 @@ export class PluginError extends Error {
    * the run fails at once, whatever the stage's `onError`, since no retry or replay can help.
    */
   config: boolean;
+  /**
+   * With `config`: what to do, ending the run's error (default: fix the stage's `with:` and start
+   * a new run, `CONFIG_ERROR_HINT` in engine.ts).
+   */
+  hint?: string;
   constructor(
     message: string,
-    options?: { cause?: unknown; retryable?: boolean; retryAfterMs?: number; config?: boolean },
+    options?: {
+      cause?: unknown;
+      retryable?: boolean;
+      retryAfterMs?: number;
+      config?: boolean;
+      hint?: string;
+    },
   ) {
     super(message, { cause: options?.cause });
     this.name = "PluginError";
     this.config = options?.config ?? false;
+    if (options?.hint !== undefined) this.hint = options.hint;
     this.retryable = !this.config && (options?.retryable ?? true);
     if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }

@@ -7,6 +7,7 @@
  */
 import { resolveTemplates, secretNamesUsed, TemplateError } from "../pipeline/template.ts";
 import { effectivePermissions } from "../plugins/permissions.ts";
+import { pluginChangedSince } from "../plugins/run_pin.ts";
 import { secretGrantProblem, type SecretGrants } from "../plugins/secret_grants.ts";
 import { dirname } from "../paths.ts";
 import type { RunRecord } from "../store/store.ts";
@@ -70,6 +71,11 @@ export class StagePool {
   async #start(run: RunRecord, index: number): Promise<StageInstance> {
     const st = run.stages[index];
     const plugin = st.resolved;
+    // A resumed run finishes with the plugins it started with, or stops saying what changed.
+    const changed = await pluginChangedSince(plugin);
+    if (changed) {
+      throw new PluginError(`stage ${st.id}: ${changed}`, { config: true, hint: "" });
+    }
     const secrets: Record<string, string> = {};
     for (const name of secretNamesUsed(st.with)) {
       const refused = secretGrantProblem(plugin.manifest, name, this.#o.secretGrants);
