@@ -72,8 +72,29 @@ const LISTED = listedFields(
 );
 
 const DATE_COLUMNS = new Set(["domain_registered", "domain_expires"]);
-// A cell starting with = + - @ is quoted for spreadsheets (as the API's export does).
-const SPREADSHEET_SAFE = { escape_formulas: true } as const;
+
+/**
+ * Columns written as they are, as csv-export writes them in the flagship `leads.csv`
+ * (`escapeFormulas: false`): `phone_e164` (`+49301234567`) is for CRMs and dialers, which would
+ * keep a leading `'`; it holds a `+` and digits only, nothing a spreadsheet could run.
+ */
+export const UNGUARDED_COLUMNS: ReadonlySet<string> = new Set(["phone_e164"]);
+const UNGUARDED_AT = new Set(
+  LEADS_CSV_COLUMNS.flatMap(([h], i) => UNGUARDED_COLUMNS.has(h) ? [i] : []),
+);
+
+// A cell starting with = + - @ is quoted for spreadsheets (as the API's export does), but for
+// the columns above (their positions come before the input's columns, so they are fixed).
+const SPREADSHEET_SAFE = {
+  escape_formulas: true,
+  cast: {
+    string: (value: string, ctx: { column?: number | string }) =>
+      typeof ctx.column === "number" && UNGUARDED_AT.has(ctx.column)
+        ? { value, escape_formulas: false }
+        : value,
+  },
+} as const;
+const HEADER_SAFE = { escape_formulas: true } as const;
 
 /** `score_reasons` as one line (`reason (+30); …`) for items scored without a summary. */
 function reasonsLine(item: Item): string {
@@ -97,7 +118,7 @@ export function leadsCsvHeader(inputNames: string[] = []): string[] {
  * column names come from the uploaded file and are guarded against formulas like the cells.
  */
 export function leadsCsvHeaderLine(inputNames: string[] = []): string {
-  return "\ufeff" + stringify([leadsCsvHeader(inputNames)], SPREADSHEET_SAFE);
+  return "\ufeff" + stringify([leadsCsvHeader(inputNames)], HEADER_SAFE);
 }
 
 /**
@@ -116,6 +137,14 @@ export function leadsCsvRow(
     }
     return [cell(item, header, path, sameBusinessAs)];
   });
+}
+
+/**
+ * Rows of the sheet ({@linkcode leadsCsvRow}) as CSV text: cells a spreadsheet would run as a
+ * formula start with `'`, but in {@linkcode UNGUARDED_COLUMNS}.
+ */
+export function leadsCsvText(rows: string[][]): string {
+  return stringify(rows, SPREADSHEET_SAFE);
 }
 
 /** One cell of a named column. */
@@ -170,7 +199,7 @@ export async function leadsCsv(
         ctl.enqueue(enc.encode(leadsCsvHeaderLine(names)));
         let rows: string[][] = [];
         const flush = () => {
-          if (rows.length) ctl.enqueue(enc.encode(stringify(rows, SPREADSHEET_SAFE)));
+          if (rows.length) ctl.enqueue(enc.encode(leadsCsvText(rows)));
           rows = [];
         };
         for await (const item of selected()) {

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import type { Item } from "../sdk/types.ts";
 import { parse } from "yaml";
-import { LEADS_CSV_COLUMNS, leadsCsvHeader, leadsCsvHeaderLine, leadsCsvRow } from "./leads_csv.ts";
+import {
+  LEADS_CSV_COLUMNS,
+  leadsCsvHeader,
+  leadsCsvHeaderLine,
+  leadsCsvRow,
+  leadsCsvText,
+} from "./leads_csv.ts";
 
 Deno.test("a sales sheet row: readable dates, yes/no, score reasons on one line", () => {
   const item = {
@@ -81,4 +87,19 @@ Deno.test("the sales sheet's last columns are the input's other ones (a CRM's re
   const line = leadsCsvHeaderLine(['=HYPERLINK("http://evil.example","Click")', "@SUM(A1)"]);
   assert.ok(line.startsWith("\ufeffdomain,"));
   assert.match(line, /,"'=HYPERLINK\(""http:\/\/evil\.example"",""Click""\)",'@SUM\(A1\)\r?\n$/);
+});
+
+Deno.test("the sales sheet writes phone_e164 as it is (for CRMs and dialers), phone guarded", () => {
+  const item = {
+    key: "a.pt",
+    domain: "a.pt",
+    name: "=A",
+    phone: "+351 21 082 6315",
+    phone_e164: "+351210826315",
+  } as unknown as Item;
+  const text = leadsCsvText([leadsCsvRow(item)]);
+  const cells = text.split(",");
+  assert.equal(cells[LEADS_CSV_COLUMNS.findIndex(([h]) => h === "phone_e164")], "+351210826315");
+  assert.equal(cells[LEADS_CSV_COLUMNS.findIndex(([h]) => h === "phone")], "'+351 21 082 6315");
+  assert.equal(cells[LEADS_CSV_COLUMNS.findIndex(([h]) => h === "name")], "'=A");
 });

@@ -26,15 +26,23 @@ export function guardFormula(cell: string): string {
 export interface CsvTextOptions {
   /** Field delimiter, one character. */
   delimiter: string;
-  /** Apply {@linkcode guardFormula} to every cell (default true). */
-  escapeFormulas?: boolean;
+  /**
+   * Apply {@linkcode guardFormula} to every cell (default true), or per column: `[true, false]`
+   * guards the first column's cells and not the second's (a column past the list is guarded).
+   */
+  escapeFormulas?: boolean | readonly boolean[];
 }
 
 /** CSV text of `rows` (each line ends with CRLF); empty for no rows. */
 export function csvText(rows: string[][], options: CsvTextOptions): string {
   if (rows.length === 0) return "";
   const escape = options.escapeFormulas ?? true;
-  return stringify(escape ? rows.map((r) => r.map(guardFormula)) : rows, {
+  const guarded = escape === false
+    ? rows
+    : escape === true
+    ? rows.map((r) => r.map(guardFormula))
+    : rows.map((r) => r.map((c, i) => (escape[i] ?? true) ? guardFormula(c) : c));
+  return stringify(guarded, {
     delimiter: options.delimiter,
     record_delimiter: "\r\n",
     // With a record delimiter given, csv-stringify quotes only cells holding that exact "\r\n";

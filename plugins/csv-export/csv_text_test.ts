@@ -27,3 +27,10 @@ Deno.test("csvText: CRLF rows, every line break quoted, no rows gives nothing", 
   assert.equal(csvText([["=1"]], { delimiter: ",", escapeFormulas: false }), "=1\r\n");
   assert.equal(csvText([], { delimiter: "," }), "");
 });
+
+Deno.test("csvText: formula guard per column", () => {
+  assert.equal(
+    csvText([["+1", "+1", "+1"]], { delimiter: ",", escapeFormulas: [true, false] }),
+    "'+1,+1,'+1\r\n",
+  );
+});

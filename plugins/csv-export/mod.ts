@@ -72,6 +72,16 @@ export const DEFAULT_COLUMNS: string[] = [
   "rdap.expires",
 ];
 
+/**
+ * Whether each cell of a row gets the formula guard: a column's own `escapeFormulas`, else the
+ * stage's `guardAll`; `"*"` stands for `inputCount` cells, each with the stage's setting.
+ */
+export function columnGuards(columns: Column[], guardAll: boolean, inputCount = 1): boolean[] {
+  return columns.flatMap((c) =>
+    c.input ? Array(inputCount).fill(guardAll) : [c.escapeFormulas ?? guardAll]
+  );
+}
+
 export default definePlugin<Config, State>({
   setup({ config, dataDir, run }) {
     const delimiter = config.delimiter ?? ",";
@@ -109,7 +119,7 @@ export default definePlugin<Config, State>({
       )
     );
     const delimiter = config.delimiter ?? ",";
-    const escape = config.escapeFormulas ?? true;
+    const escape = columnGuards(state.columns, config.escapeFormulas ?? true);
     // Keyed rows are weighed at the end: for one row per key, for the order, for the columns
     // naming the other domains of a business and the other rows of a domain.
     const filled = state.sameBusiness >= 0 || state.alsoListed >= 0 || state.input >= 0;
@@ -143,7 +153,7 @@ export default definePlugin<Config, State>({
       : undefined;
     const unique = config.unique ?? true;
     const delimiter = config.delimiter ?? ",";
-    const escapeFormulas = config.escapeFormulas ?? true;
+    const guardAll = config.escapeFormulas ?? true;
     const at = state.sameBusiness;
     const also = state.alsoListed;
     const input = state.input;
@@ -159,6 +169,7 @@ export default definePlugin<Config, State>({
             const fields = new Map(JSON.parse(cells[input]) as [string, string][]);
             cells.splice(input, 1, ...inputNames.names.map((n) => fields.get(n) ?? ""));
           }
+          const escapeFormulas = columnGuards(state.columns, guardAll, inputNames.names.length);
           return csvText([cells], { delimiter, escapeFormulas });
         },
         // The input's other columns of the rows the file keeps (not of a later row of a key).

@@ -468,3 +468,43 @@ Deno.test("csv-export: \"*\" writes the input's other columns (a CRM's record id
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("csv-export: a column's own escapeFormulas: false writes phone_e164 as it is, the rest guarded", async () => {
+  const dataDir = await Deno.makeTempDir();
+  const items = [{
+    key: "a.pt",
+    domain: "a.pt",
+    phone: "+351 21 082 6315",
+    phone_e164: "+351210826315",
+    "Record ID": "=1+1",
+    lead: true,
+  }];
+  try {
+    for (
+      const [path, columns] of [
+        ["plain.csv", ["domain", "phone", { path: "phone_e164", escapeFormulas: false }]],
+        // With "*" the row is written at the end, from its cells: the same setting holds.
+        ["star.csv", ["domain", "phone", { path: "phone_e164", escapeFormulas: false }, "*"]],
+      ] as const
+    ) {
+      await runPlugin({ dir, dataDir, config: { path, columns }, items });
+      assert.equal(
+        await Deno.readTextFile(join(dataDir, path)),
+        path === "plain.csv"
+          ? "domain,phone,phone_e164\r\na.pt,'+351 21 082 6315,+351210826315\r\n"
+          : "domain,phone,phone_e164,Record ID\r\na.pt,'+351 21 082 6315,+351210826315,'=1+1\r\n",
+      );
+    }
+    await assert.rejects(
+      runPlugin({
+        dir,
+        dataDir,
+        config: { columns: [{ path: "phone_e164", escapeFormulas: "no" }] },
+        items,
+      }),
+      /escapeFormulas/,
+    );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

@@ -15,16 +15,24 @@ import { INPUT_COLUMNS, inputFields } from "./input_columns.ts";
 export type ColumnFormat = "date";
 
 /**
- * A column: a dotted path into the item, or the path with a header of its own and a format; `"*"`
- * stands for the input's other columns (`input_columns.ts`).
+ * A column: a dotted path into the item, or the path with a header of its own, a format and, for
+ * csv-export, whether its cells get the formula guard (`escapeFormulas: false` for a column a CRM
+ * imports, such as `phone_e164`); `"*"` stands for the input's other columns (`input_columns.ts`).
  */
-export type ColumnSpec = string | { path: string; header?: string; format?: ColumnFormat };
+export type ColumnSpec = string | {
+  path: string;
+  header?: string;
+  format?: ColumnFormat;
+  escapeFormulas?: boolean;
+};
 
 /** A parsed column. */
 export interface Column {
   path: string[];
   header: string;
   format?: ColumnFormat;
+  /** The column's own formula guard setting (csv-export), when the spec gives one. */
+  escapeFormulas?: boolean;
   /** True for `"*"`: the input's other columns, each a column of its own. */
   input?: true;
 }
@@ -63,7 +71,16 @@ export function parseColumns(specs: ColumnSpec[]): Column[] {
     if (format !== undefined && format !== "date") {
       throw new TypeError(`columns[${i}]: format ${JSON.stringify(format)} is unknown; use "date"`);
     }
-    return format ? { path: path.split("."), header, format } : { path: path.split("."), header };
+    const escapeFormulas = typeof s === "string" ? undefined : s.escapeFormulas;
+    if (escapeFormulas !== undefined && typeof escapeFormulas !== "boolean") {
+      throw new TypeError(
+        `columns[${i}]: escapeFormulas ${JSON.stringify(escapeFormulas)} is not true or false`,
+      );
+    }
+    const column: Column = { path: path.split("."), header };
+    if (format) column.format = format;
+    if (escapeFormulas !== undefined) column.escapeFormulas = escapeFormulas;
+    return column;
   });
 }
 
