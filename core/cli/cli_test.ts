@@ -446,11 +446,15 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
       );
       assert.equal(r.code, 0, r.stderr);
       assert.doesNotMatch(r.stderr, /^leads:/m, "no lead field, no lead count");
-      const csvPath = r.stderr.match(/export csv: csv-export: wrote (.+leads\.csv) from 1 chunk/)
+      const csvPath = r.stderr.match(
+        /export csv: csv-export: 2 row\(s\) written to (.+leads\.csv) from 1 chunk/,
+      )
         ?.[1];
       assert.ok(csvPath, r.stderr);
       assert.equal(await Deno.readTextFile(csvPath), "id\r\na\r\nb\r\n");
-      const jsonlPath = r.stderr.match(/export lines: jsonl-export: wrote (.+leads\.jsonl) from/)
+      const jsonlPath = r.stderr.match(
+        /export lines: jsonl-export: 2 row\(s\) written to (.+leads\.jsonl) from/,
+      )
         ?.[1];
       assert.ok(jsonlPath, r.stderr);
       assert.equal((await Deno.readTextFile(jsonlPath)).trim().split("\n").length, 2);
@@ -459,7 +463,10 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
         `the run's files, with their size: ${r.stderr}`,
       );
       const show = await sluice(["runs", "show", "exp"], env, dir);
-      assert.ok(show.stdout.includes(`export csv: csv-export: wrote ${csvPath} from`), show.stdout);
+      assert.ok(
+        show.stdout.includes(`export csv: csv-export: 2 row(s) written to ${csvPath} from`),
+        show.stdout,
+      );
       assert.ok(show.stdout.includes(`file csv: ${await Deno.realPath(csvPath)} (10 bytes)`));
     });
     await t.step("an unknown command names the closest one", async () => {

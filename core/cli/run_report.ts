@@ -7,7 +7,8 @@ import type { RunRecord, Store } from "../store/store.ts";
 import { exportReports, runRejected } from "./output.ts";
 import type { CliIO } from "./run_command.ts";
 import { resolve } from "../paths.ts";
-import { countLeads } from "../store/lead_count.ts";
+import { countLeads, type LeadCount } from "../store/lead_count.ts";
+import { LEFT_OUT_NOTE } from "../../sdk/sink/keyed_rows.ts";
 
 /** Options of {@linkcode summary}. */
 export interface SummaryOptions {
@@ -58,17 +59,7 @@ export async function summary(
   // A pipeline that finds leads: how many this run found, from the item index only (a summary
   // after every run must not read the run's items back; PostgreSQL keeps no such index).
   const found = run.state === "succeeded" ? await countLeads(store, run, 0) : undefined;
-  const leads = found?.field
-    ? [
-      `leads: ${found.partial ? "at least " : ""}${found.leads.toLocaleString("en-US")}` +
-      // Items without a verdict are no leads yet: say so, or "leads: 0" reads as "none exist".
-      (found.unknown
-        ? `; no website verdict for ${found.unknown.toLocaleString("en-US")} of ${
-          found.items.toLocaleString("en-US")
-        } (website.status unknown: their lead_reason says why, e.g. a DNS or network setting)`
-        : ""),
-    ]
-    : [];
+  const leads = found?.field ? [leadsLine(found, exports)] : [];
   const files = (run.artifacts ?? []).map((a) =>
     `file ${a.stage}: ${opts.dataDir ? resolve(opts.dataDir, a.path) : a.path} (${
       a.bytes.toLocaleString("en-US")
@@ -89,6 +80,28 @@ export async function summary(
     run.error ? `error: ${run.error}` : "",
     "",
   ].filter((l, i, a) => l !== "" || i === a.length - 1).join("\n");
+}
+
+/**
+ * The summary's lead count: `leads: 323` (items with `lead` true), how many got no website
+ * verdict, and, when an export left out later rows of a domain it had already written (a domain
+ * that came in two chunks), that its file holds one row per domain: so `leads: 323` and an
+ * export's `320 row(s) written` (its line follows) do not read as a contradiction.
+ */
+export function leadsLine(found: LeadCount, exports: string[] = []): string {
+  const n = (x: number) => x.toLocaleString("en-US");
+  const leftOut = exports.some((l) => l.includes(LEFT_OUT_NOTE));
+  return `leads: ${found.partial ? "at least " : ""}${n(found.leads)}` +
+    (leftOut
+      ? " (items with lead == true; the export files hold one row per domain, so fewer when a " +
+        "domain came in two chunks: see the export lines)"
+      : "") +
+    // Items without a verdict are no leads yet: say so, or "leads: 0" reads as "none exist".
+    (found.unknown
+      ? `; no website verdict for ${n(found.unknown)} of ${
+        n(found.items)
+      } (website.status unknown: their lead_reason says why, e.g. a DNS or network setting)`
+      : "");
 }
 
 /** Items the run refused, all stages. */

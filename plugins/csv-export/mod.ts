@@ -21,7 +21,7 @@ import {
 import type { FieldPathWatch } from "@sluice/sdk/text/field_hints.ts";
 import { finalizeParts, resolveOutputPath, writePart } from "@sluice/sdk/sink/part_files.ts";
 import { parseSort, type SortKey, type SortSpec, sortValues } from "@sluice/sdk/sink/sort_rows.ts";
-import { keyedLine, keyedRows, rowsNote } from "@sluice/sdk/sink/keyed_rows.ts";
+import { finishLine, keyedLine, keyedRows } from "@sluice/sdk/sink/keyed_rows.ts";
 import { businessIdentity, rowDomain } from "@sluice/sdk/sink/same_business.ts";
 import { alsoListedLogLine, isAlsoListedColumn, listingsOf } from "@sluice/sdk/sink/also_listed.ts";
 import { InputColumnNames, inputFields } from "@sluice/sdk/sink/input_columns.ts";
@@ -192,9 +192,7 @@ export default definePlugin<Config, State>({
       runStartedAt: run.startedAt,
     });
     if (!r.alreadyDone) {
-      log.info(
-        `csv-export: wrote ${state.file} from ${r.parts} chunk(s)${rowsNote(keyed?.counts)}`,
-      );
+      log.info(finishLine("csv-export", state.file, r.parts, keyed?.counts));
       const same = keyed?.sameBusiness.logLine("csv-export", at >= 0);
       if (same) log.info(same);
       const listed = keyed && also >= 0 ? alsoListedLogLine("csv-export", keyed.alsoListed) : "";

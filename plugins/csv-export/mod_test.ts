@@ -97,13 +97,13 @@ Deno.test("csv-export: a key in two chunks gives one row (the first chunk's); un
           ? 'domain,name\r\na.com,"Café, ""Zur Post"""\r\nc.com,C\r\n'
           : 'domain,name\r\na.com,"Café, ""Zur Post"""\r\na.com,Second branch\r\nc.com,C\r\n',
       );
-      // The log says how many rows, and why one fewer than the leads: one row per key.
-      const wrote = p.logs.map((l) => String(l.msg)).find((m) => m.includes("csv-export: wrote"));
+      // The log leads with the rows written, and says why one fewer than the leads.
+      const wrote = p.logs.map((l) => String(l.msg)).find((m) => m.includes("chunk(s)"));
       assert.match(
         wrote ?? "",
         unique
-          ? /from 3 chunk\(s\): 2 row\(s\) \(1 more row\(s\) of a key already written left out: one row per key\)$/
-          : /from 3 chunk\(s\)$/,
+          ? /^csv-export: 2 row\(s\) written to \S+u-true\.csv from 3 chunk\(s\) \(1 more row\(s\) of a key already written left out: one row per key\)$/
+          : /^csv-export: wrote \S+u-false\.csv from 3 chunk\(s\)$/,
       );
     }
   } finally {

@@ -19,7 +19,7 @@ import {
 } from "@sluice/sdk/sink/columns.ts";
 import type { FieldPathWatch } from "@sluice/sdk/text/field_hints.ts";
 import { finalizeParts, resolveOutputPath, writePart } from "@sluice/sdk/sink/part_files.ts";
-import { keyedLine, keyedRows, rowsNote } from "@sluice/sdk/sink/keyed_rows.ts";
+import { finishLine, keyedLine, keyedRows } from "@sluice/sdk/sink/keyed_rows.ts";
 import { businessIdentity, rowDomain } from "@sluice/sdk/sink/same_business.ts";
 import { alsoListedLogLine, isAlsoListedColumn, listingsOf } from "@sluice/sdk/sink/also_listed.ts";
 
@@ -106,9 +106,7 @@ export default definePlugin<Config, State>({
       runStartedAt: run.startedAt,
     });
     if (!r.alreadyDone) {
-      log.info(
-        `jsonl-export: wrote ${state.file} from ${r.parts} chunk(s)${rowsNote(keyed?.counts)}`,
-      );
+      log.info(finishLine("jsonl-export", state.file, r.parts, keyed?.counts));
       const same = keyed?.sameBusiness.logLine("jsonl-export", field !== undefined);
       if (same) log.info(same);
       const listed = keyed && also !== undefined

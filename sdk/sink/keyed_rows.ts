@@ -148,14 +148,25 @@ export function keyedRows(unique: boolean, sort: SortKey[], options: KeyedRowsOp
 }
 
 /**
- * What an export's finish log line adds: `: 109 row(s) (1 more row(s) of a key already written
- * left out: one row per key)`, so "leads: 110" in a run summary and 109 rows in the file agree.
+ * How an export's run-end line says rows were left out as later rows of a key already written;
+ * the CLI's run summary looks for it, to say why its lead count can be higher than the rows.
  */
-export function rowsNote(counts?: { rows: number; leftOut: number }): string {
-  if (!counts) return "";
-  const rows = `${counts.rows.toLocaleString("en-US")} row(s)`;
-  return counts.leftOut
-    ? `: ${rows} (${counts.leftOut.toLocaleString("en-US")} more row(s) of a key already ` +
-      "written left out: one row per key)"
-    : `: ${rows}`;
+export const LEFT_OUT_NOTE = "more row(s) of a key already written left out: one row per key";
+
+/**
+ * An export's run-end line, leading with the rows written:
+ * `csv-export: 320 row(s) written to /…/leads.csv from 3 chunk(s) (3 more row(s) of a key already
+ * written left out: one row per key)`, so a run summary's lead count (items) and the file's rows
+ * agree; without counts (rows not weighed): `csv-export: wrote /…/leads.csv from 3 chunk(s)`.
+ */
+export function finishLine(
+  plugin: string,
+  file: string,
+  parts: number,
+  counts?: { rows: number; leftOut: number },
+): string {
+  if (!counts) return `${plugin}: wrote ${file} from ${parts} chunk(s)`;
+  const n = (x: number) => x.toLocaleString("en-US");
+  return `${plugin}: ${n(counts.rows)} row(s) written to ${file} from ${parts} chunk(s)` +
+    (counts.leftOut ? ` (${n(counts.leftOut)} ${LEFT_OUT_NOTE})` : "");
 }
