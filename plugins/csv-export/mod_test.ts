@@ -508,3 +508,43 @@ Deno.test("csv-export: a column's own escapeFormulas: false writes phone_e164 as
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("csv-export: every input record of a domain is matchable: also_listed_as names the merged rows' record ids", async () => {
+  const dataDir = await Deno.makeTempDir();
+  // normalize merged 2002 (York) and 2003 (Leeds, no phone) into 2001 (Leeds): one lead row.
+  const items = [{
+    key: "pricesflowers.co.uk",
+    domain: "pricesflowers.co.uk",
+    name: "Price's Flowers",
+    city: "Leeds",
+    phone: "+44 113 496 0001",
+    "Record ID": "2001",
+    lead: true,
+    duplicates: [
+      {
+        key: "row-2",
+        name: "Price's Flowers",
+        city: "York",
+        phone: "+44 1904 000",
+        "Record ID": "2002",
+      },
+      { key: "row-3", name: "Price's Flowers", city: "Leeds", "Record ID": "2003" },
+    ],
+  }];
+  try {
+    await runPlugin({
+      dir,
+      dataDir,
+      config: { columns: ["domain", "city", "also_listed_as", "*"] },
+      items,
+    });
+    assert.equal(
+      await Deno.readTextFile(join(dataDir, "runs", "test-run", "leads.csv")),
+      "domain,city,also_listed_as,name,phone,Record ID\r\n" +
+        "pricesflowers.co.uk,Leeds,\"Price's Flowers, York, +44 1904 000, Record ID: 2002; " +
+        "Price's Flowers, Leeds, Record ID: 2003\",Price's Flowers,'+44 113 496 0001,2001\r\n",
+    );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { AlsoListedIndex, listingsOf, MAX_LISTINGS } from "./also_listed.ts";
+import {
+  AlsoListedIndex,
+  listingOf,
+  listingsOf,
+  listingText,
+  MAX_LISTINGS,
+  MAX_VALUE_CHARS,
+} from "./also_listed.ts";
 
 Deno.test("listingsOf: the item's own listing, then its merged rows'", () => {
   assert.deepEqual(
@@ -41,4 +48,54 @@ Deno.test("AlsoListedIndex: other rows of a key, each once, none that add nothin
   const others = many.others("chain.com", ["Chain", "City 0", "", ""]);
   assert.equal(others.length, MAX_LISTINGS + 1);
   assert.equal(others.at(-1), "(+9 more)");
+});
+
+Deno.test("AlsoListedIndex: a row that differs only in an input column (a CRM's record id) is named, with it", () => {
+  // Price's Flowers: 2001 (Leeds) kept, 2002 (York) and 2003 (Leeds, no phone) merged into it.
+  const kept = {
+    key: "pricesflowers.co.uk",
+    name: "Price's Flowers",
+    city: "Leeds",
+    phone: "+44 113 496 0001",
+    "Record ID": "2001",
+    Owner: "Jo",
+    website: { status: "parked" },
+    duplicates: [
+      {
+        key: "row-2",
+        row: 2,
+        name: "Price's Flowers",
+        city: "York",
+        phone: "+44 1904 000",
+        "Record ID": "2002",
+        Owner: "Jo",
+        website: "https://pricesflowers.co.uk/kontakt",
+      },
+      {
+        key: "row-3",
+        row: 3,
+        name: "Price's Flowers",
+        city: "Leeds",
+        "Record ID": "2003",
+        Owner: "Jo",
+      },
+      // The very row 2001 again (a repeated line): adds nothing.
+      { key: "row-4", row: 4, name: "Price's Flowers", city: "Leeds", "Record ID": "2001" },
+    ],
+  };
+  const listings = listingsOf(kept);
+  assert.deepEqual(listings[0], ["Price's Flowers", "Leeds", "+44 113 496 0001", "", [
+    ["Record ID", "2001"],
+    ["Owner", "Jo"],
+  ]]);
+  const index = new AlsoListedIndex();
+  index.add(kept.key, listings);
+  assert.deepEqual(index.others(kept.key, listings[0]), [
+    "Price's Flowers, York, +44 1904 000, Record ID: 2002",
+    "Price's Flowers, Leeds, Record ID: 2003",
+  ]);
+  assert.equal(
+    listingText(listingOf({ name: "A", Notes: "x".repeat(300) })),
+    `A, Notes: ${"x".repeat(MAX_VALUE_CHARS - 1)}…`,
+  );
 });
