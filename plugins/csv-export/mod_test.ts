@@ -519,6 +519,7 @@ Deno.test("csv-export: every input record of a domain is matchable: also_listed_
     city: "Leeds",
     phone: "+44 113 496 0001",
     "Record ID": "2001",
+    domain_input: "https://pricesflowers.co.uk/kontakt", // normalize's: the input's Website cell
     lead: true,
     duplicates: [
       {
@@ -540,9 +541,10 @@ Deno.test("csv-export: every input record of a domain is matchable: also_listed_
     });
     assert.equal(
       await Deno.readTextFile(join(dataDir, "runs", "test-run", "leads.csv")),
-      "domain,city,also_listed_as,name,phone,Record ID\r\n" +
+      "domain,city,also_listed_as,name,phone,Record ID,website_input\r\n" +
         "pricesflowers.co.uk,Leeds,\"Price's Flowers, York, +44 1904 000, Record ID: 2002; " +
-        "Price's Flowers, Leeds, Record ID: 2003\",Price's Flowers,'+44 113 496 0001,2001\r\n",
+        "Price's Flowers, Leeds, Record ID: 2003\",Price's Flowers,'+44 113 496 0001,2001," +
+        "https://pricesflowers.co.uk/kontakt\r\n",
     );
   } finally {
     await Deno.remove(dataDir, { recursive: true });

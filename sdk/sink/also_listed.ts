@@ -9,7 +9,7 @@
  * +1 503-555-0144, Record ID: 2002`.
  * @module
  */
-import { inputFields } from "./input_columns.ts";
+import { inputFields, WEBSITE_INPUT } from "./input_columns.ts";
 
 /**
  * Column path export stages fill at the end of a run: the other rows of the list with the same
@@ -29,7 +29,14 @@ export type Listing =
   | [name: string, city: string, phone: string, email: string, columns: [string, string][]];
 
 /** The fields a listing shows first, never repeated among its other input columns. */
-const LISTING_FIELDS: ReadonlySet<string> = new Set(["name", "city", "phone", "email"]);
+const LISTING_FIELDS: ReadonlySet<string> = new Set([
+  "name",
+  "city",
+  "phone",
+  "email",
+  // Nor its website value: it names the same domain (the reason the rows are listed together).
+  WEBSITE_INPUT,
+]);
 
 /** Characters of an input column's value a listing shows at most (an id is shorter). */
 export const MAX_VALUE_CHARS = 100;

@@ -43,18 +43,42 @@ export const STAGE_FIELDS: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * The input column that holds the row's website value as given
+ * (`https://pricesflowers.co.uk/kontakt`): csv-source reads it from a `website`, `url`, `domain`…
+ * column under a canonical name that later stages reuse (`domain` becomes the registrable
+ * domain, classify puts its verdict in `website`), so the value lives on in normalize's
+ * `domain_input`, which `"*"` writes under this name.
+ */
+export const WEBSITE_INPUT = "website_input";
+
+/**
  * An item's input columns as `[name, text]` in field order: top-level text, number and boolean
- * fields that are not stage fields and not in `listed` (the fields the export names itself).
+ * fields that are not stage fields and not in `listed` (the fields the export names itself),
+ * and the website value as given ({@link WEBSITE_INPUT}, where `domain_input` stands) unless
+ * `listed` names it or `domain_input`, or another input column holds that very value (a
+ * `Website` column kept under its own name with csv-source's `canonicalHeaders: false`).
  */
 export function inputFields(
   item: Record<string, unknown>,
   listed: ReadonlySet<string>,
 ): [string, string][] {
   const out: [string, string][] = [];
+  let website = -1;
   for (const [name, v] of Object.entries(item)) {
+    if (name === "domain_input" && typeof v === "string" && v.trim() !== "") {
+      website = out.length;
+      continue;
+    }
     if (STAGE_FIELDS.has(name) || listed.has(name)) continue;
     if (typeof v === "string") out.push([name, v]);
     else if (typeof v === "number" || typeof v === "boolean") out.push([name, String(v)]);
+  }
+  const given = item.domain_input as string;
+  if (
+    website >= 0 && !listed.has(WEBSITE_INPUT) && !listed.has("domain_input") &&
+    !Object.hasOwn(item, WEBSITE_INPUT) && !out.some(([, v]) => v === given)
+  ) {
+    out.splice(website, 0, [WEBSITE_INPUT, given]);
   }
   return out;
 }

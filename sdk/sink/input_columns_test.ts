@@ -57,3 +57,38 @@ Deno.test("inputFields: the input's scalar fields no stage sets and no column na
     JSON.parse('{"domain":"b.com","toString":"1","constructor":"2","__proto__":"3"}'),
   );
 });
+
+Deno.test("inputFields: the website value as given is website_input, where domain_input stands", () => {
+  const item = {
+    key: "pricesflowers.co.uk",
+    domain: "pricesflowers.co.uk",
+    name: "Price's Flowers",
+    "Record ID": "2001",
+    domain_input: "https://pricesflowers.co.uk/kontakt",
+    Owner: "Jo",
+    website: { status: "parked" },
+  };
+  assert.deepEqual(inputFields(item, new Set(["name"])), [
+    ["Record ID", "2001"],
+    ["website_input", "https://pricesflowers.co.uk/kontakt"],
+    ["Owner", "Jo"],
+  ]);
+  // Not when the export names it, nor when an input column already holds the value.
+  assert.deepEqual(inputFields(item, new Set(["name", "domain_input", "Owner"])), [
+    ["Record ID", "2001"],
+  ]);
+  assert.deepEqual(
+    inputFields({ ...item, Website: "https://pricesflowers.co.uk/kontakt" }, new Set(["name"])),
+    [["Record ID", "2001"], ["Owner", "Jo"], ["Website", "https://pricesflowers.co.uk/kontakt"]],
+  );
+  assert.deepEqual(
+    pick(item, parseColumns(["domain", "*"])),
+    {
+      domain: "pricesflowers.co.uk",
+      name: "Price's Flowers",
+      "Record ID": "2001",
+      website_input: "https://pricesflowers.co.uk/kontakt",
+      Owner: "Jo",
+    },
+  );
+});
