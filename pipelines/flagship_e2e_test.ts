@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { parse } from "csv-parse/sync";
 import postgres from "postgres";
+import { businessIdentity } from "../sdk/sink/same_business.ts";
 import {
   type FlagshipFixture,
   LEAD_STATUSES,
@@ -199,7 +200,26 @@ Deno.test("flagship pipeline, 2,000 businesses, SIGKILL twice: every lead once i
         .map((m) => Math.abs(Number(m[1])));
       assert.deepEqual(weights, [...weights].sort((a, b) => b - a), `${r.domain} reasons order`);
       assert.equal(r.registrar, spec.registrar!.name, `${r.domain} registrar`);
+      // E.164 as it is, for CRMs and dialers (no ' guard).
+      assert.equal(r.phone_e164, item.phone_e164 ?? "", `${r.domain} phone_e164`);
     }
+
+    // website_elsewhere: the other domains of the same business (leads or not) with a working site.
+    const working = new Map<string, string[]>();
+    for (const [domain, item] of byKey) {
+      const identity = businessIdentity(item);
+      if (identity === undefined || !["live", "redirect"].includes(item.website.status)) continue;
+      working.set(identity, [...working.get(identity) ?? [], domain]);
+    }
+    let elsewhere = 0;
+    for (const r of rows) {
+      const want = (working.get(businessIdentity(byKey.get(r.domain)!) ?? "") ?? [])
+        .filter((d) => d !== r.domain);
+      const got = r.website_elsewhere ? r.website_elsewhere.split("; ") : [];
+      assert.deepEqual(got.toSorted(), want.toSorted(), `${r.domain} website_elsewhere`);
+      if (got.length) elsewhere++;
+    }
+    console.log(`${elsewhere} lead(s) of ${rows.length} have a working website elsewhere`);
 
     // Postgres: one row per lead, same score.
     const sql = postgres(f.pg!.url, { max: 1, onnotice: () => {} });

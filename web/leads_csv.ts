@@ -1,8 +1,8 @@
 /**
  * The leads table's "Download CSV": the selection the table shows (same filters, same sort), as
  * a sales sheet with the columns people work with (business, contact, verdict, why, score, band,
- * score reasons, mail, registration dates; the other domains of a business the selection lists
- * under several), UTF-8 with a BOM so Excel shows umlauts. The API's
+ * score reasons, mail, registration dates; the other domains of a business the run lists under
+ * several, and those with a working website), UTF-8 with a BOM so Excel shows umlauts. The API's
  * export (`/api/v1/runs/{id}/items/export`) stays the one with every field.
  * @module
  */
@@ -21,7 +21,10 @@ import {
   businessIdentity,
   rowDomain,
   SAME_BUSINESS_COLUMN,
-  SameBusinessIndex,
+  SiblingIndex,
+  siblingOf,
+  type Siblings,
+  WEBSITE_ELSEWHERE_COLUMN,
 } from "../sdk/sink/same_business.ts";
 import { ALSO_LISTED_COLUMN, alsoListedOf } from "../sdk/sink/also_listed.ts";
 import { INPUT_COLUMNS, InputColumnNames, inputFields } from "../sdk/sink/input_columns.ts";
@@ -39,6 +42,7 @@ export const LEADS_CSV_COLUMNS: readonly (readonly [string, string])[] = [
   ["city", "city"],
   ["country", "country"],
   ["same_business_as", "same_business_as"],
+  ["website_elsewhere", "website_elsewhere"],
   ["also_listed_as", "also_listed_as"],
   ["phone", "phone"],
   ["phone_e164", "phone_e164"],
@@ -122,20 +126,22 @@ export function leadsCsvHeaderLine(inputNames: string[] = []): string {
 }
 
 /**
- * One row of the sheet; `sameBusinessAs`: the other domains of its business in the sheet;
- * `inputNames`: the input's other columns the sheet shows.
+ * One row of the sheet; `siblings`: the other domains of its business among the stage's items
+ * (or just their names), and those with a working website; `inputNames`: the input's other
+ * columns the sheet shows.
  */
 export function leadsCsvRow(
   item: Item,
-  sameBusinessAs: string[] = [],
+  siblings: string[] | Siblings = [],
   inputNames: string[] = [],
 ): string[] {
+  const s = Array.isArray(siblings) ? { sameBusinessAs: siblings, websiteElsewhere: [] } : siblings;
   return LEADS_CSV_COLUMNS.flatMap(([header, path]) => {
     if (header === INPUT_COLUMNS) {
       const fields = new Map(inputFields(item, LISTED));
       return inputNames.map((n) => fields.get(n) ?? "");
     }
-    return [cell(item, header, path, sameBusinessAs)];
+    return [cell(item, header, path, s)];
   });
 }
 
@@ -148,8 +154,9 @@ export function leadsCsvText(rows: string[][]): string {
 }
 
 /** One cell of a named column. */
-function cell(item: Item, header: string, path: string, sameBusinessAs: string[]): string {
-  if (header === SAME_BUSINESS_COLUMN) return sameBusinessAs.join("; ");
+function cell(item: Item, header: string, path: string, siblings: Siblings): string {
+  if (header === SAME_BUSINESS_COLUMN) return siblings.sameBusinessAs.join("; ");
+  if (header === WEBSITE_ELSEWHERE_COLUMN) return siblings.websiteElsewhere.join("; ");
   if (header === ALSO_LISTED_COLUMN) return alsoListedOf(item).join("; ");
   let v = fieldValue(item, path);
   if (header === "domain" && (v === undefined || v === "")) v = item.key;
@@ -186,15 +193,17 @@ export async function leadsCsv(
   return new ReadableStream<Uint8Array>({
     async start(ctl) {
       try {
-        // A first pass finds the businesses the selection lists under more than one domain and
-        // the input's other columns.
-        const sameBusiness = new SameBusinessIndex();
+        // A first pass finds the businesses under more than one domain among all the stage's
+        // items, shown or not (a live site elsewhere), and the selection's other input columns.
+        const siblings = new SiblingIndex();
         const inputNames = new InputColumnNames();
-        for await (const item of selected()) {
-          const identity = businessIdentity(item);
-          if (identity !== undefined) sameBusiness.add(identity, rowDomain(item));
-          inputNames.add(inputFields(item, LISTED));
+        for await (const e of stageItems(store, run, query.stage)) {
+          const shown = pred(e.item);
+          const row = siblingOf(e.item, shown);
+          if (row) siblings.add(row);
+          if (!sorted && shown) inputNames.add(inputFields(e.item, LISTED));
         }
+        for (const item of sorted ?? []) inputNames.add(inputFields(item, LISTED));
         const names = inputNames.names;
         ctl.enqueue(enc.encode(leadsCsvHeaderLine(names)));
         let rows: string[][] = [];
@@ -204,7 +213,7 @@ export async function leadsCsv(
         };
         for await (const item of selected()) {
           rows.push(
-            leadsCsvRow(item, sameBusiness.others(businessIdentity(item), rowDomain(item)), names),
+            leadsCsvRow(item, siblings.others(businessIdentity(item), rowDomain(item)), names),
           );
           if (rows.length >= 500) flush();
         }

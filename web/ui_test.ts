@@ -672,6 +672,7 @@ Deno.test("a run that found leads says how many and links them best first; its l
       "city",
       "country",
       "same_business_as",
+      "website_elsewhere",
       "also_listed_as",
       "phone",
       "phone_e164",

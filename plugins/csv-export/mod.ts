@@ -2,7 +2,8 @@
  * csv-export: writes the run's leads (or all items) as CSV with chosen columns, one part file per
  * chunk (overwritten on retry), concatenated into the final file atomically in `finish`, one row
  * per item key unless `unique: false`, in chunk order or by `sort`; the column `same_business_as`
- * names the other domains of a business listed under several (same name and city). Items pass
+ * names the other domains of a business listed under several (same name and city; every row the
+ * stage saw, written or not), `website_elsewhere` those with a working website. Items pass
  * through unchanged.
  * @module
  */
@@ -14,6 +15,7 @@ import {
   columnValue,
   EMPTY_COLUMN_CONSEQUENCE,
   isSameBusinessColumn,
+  isWebsiteElsewhereColumn,
   listedFields,
   parseColumns,
   watchColumns,
@@ -22,7 +24,7 @@ import type { FieldPathWatch } from "@sluice/sdk/text/field_hints.ts";
 import { finalizeParts, resolveOutputPath, writePart } from "@sluice/sdk/sink/part_files.ts";
 import { parseSort, type SortKey, type SortSpec, sortValues } from "@sluice/sdk/sink/sort_rows.ts";
 import { finishLine, keyedLine, keyedRows } from "@sluice/sdk/sink/keyed_rows.ts";
-import { businessIdentity, rowDomain } from "@sluice/sdk/sink/same_business.ts";
+import { businessIdentity, rowDomain, siblingLines } from "@sluice/sdk/sink/same_business.ts";
 import { alsoListedLogLine, isAlsoListedColumn, listingsOf } from "@sluice/sdk/sink/also_listed.ts";
 import { InputColumnNames, inputFields } from "@sluice/sdk/sink/input_columns.ts";
 import { csvText } from "./csv_text.ts";
@@ -47,6 +49,8 @@ interface State {
   sameBusiness: number;
   /** Index of the `also_listed_as` column, filled at the end of the run (-1: none). */
   alsoListed: number;
+  /** Index of the `website_elsewhere` column, filled at the end of the run (-1: none). */
+  elsewhere: number;
   /** Index of `"*"`, the input's other columns, known at the end of the run (-1: none). */
   input: number;
   /** Fields and headers the columns name (`"*"` does not repeat them). */
@@ -103,6 +107,7 @@ export default definePlugin<Config, State>({
       sort,
       sameBusiness: columns.findIndex(isSameBusinessColumn),
       alsoListed: columns.findIndex(isAlsoListedColumn),
+      elsewhere: columns.findIndex(isWebsiteElsewhereColumn),
       input: columns.findIndex((c) => c.input),
       listed: listedFields(columns),
       watch: watchColumns("csv-export", columns, sort),
@@ -122,8 +127,11 @@ export default definePlugin<Config, State>({
     const escape = columnGuards(state.columns, config.escapeFormulas ?? true);
     // Keyed rows are weighed at the end: for one row per key, for the order, for the columns
     // naming the other domains of a business and the other rows of a domain.
-    const filled = state.sameBusiness >= 0 || state.alsoListed >= 0 || state.input >= 0;
+    const siblings = state.sameBusiness >= 0 || state.elsewhere >= 0;
+    const filled = siblings || state.alsoListed >= 0 || state.input >= 0;
     const keyed = (config.unique ?? true) || state.sort.length > 0 || filled;
+    // Every row the stage saw, written or not (a live site of the business on another domain).
+    const exported = new Set(chosen);
     await writePart(
       state.file,
       chunk,
@@ -137,7 +145,7 @@ export default definePlugin<Config, State>({
             { identity: businessIdentity(chosen[i]), domain: rowDomain(chosen[i]) },
             state.alsoListed >= 0 ? listingsOf(chosen[i]) : undefined,
           )
-        ).join("")
+        ).join("") + (siblings ? siblingLines(items, (i) => exported.has(items[i])) : "")
         : csvText(rows, { delimiter, escapeFormulas: escape }),
       { run: run.id },
     );
@@ -156,15 +164,17 @@ export default definePlugin<Config, State>({
     const guardAll = config.escapeFormulas ?? true;
     const at = state.sameBusiness;
     const also = state.alsoListed;
+    const elsewhere = state.elsewhere;
     const input = state.input;
-    const filled = at >= 0 || also >= 0 || input >= 0;
+    const filled = at >= 0 || also >= 0 || input >= 0 || elsewhere >= 0;
     const keyed = unique || state.sort.length > 0 || filled
       ? keyedRows(unique, state.sort, {
-        render: (text, others, listed) => {
+        render: (text, others, listed, working) => {
           if (typeof text === "string") return text;
           const cells = [...text];
           if (at >= 0) cells[at] = others.join("; ");
           if (also >= 0) cells[also] = listed.join("; ");
+          if (elsewhere >= 0) cells[elsewhere] = working.join("; ");
           if (input >= 0) {
             const fields = new Map(JSON.parse(cells[input]) as [string, string][]);
             cells.splice(input, 1, ...inputNames.names.map((n) => fields.get(n) ?? ""));

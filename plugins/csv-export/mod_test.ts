@@ -550,3 +550,70 @@ Deno.test("csv-export: every input record of a domain is matchable: also_listed_
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("csv-export: same_business_as and website_elsewhere weigh every row the stage saw, also those not exported (a live site)", async () => {
+  const dataDir = await Deno.makeTempDir();
+  const row = (domain: string, name: string, city: string, status: string, phone = "") => ({
+    key: domain,
+    domain,
+    name,
+    city,
+    phone,
+    website: { status },
+    lead: status !== "live" && status !== "redirect",
+  });
+  const list = [
+    row("millercafetucson.com", "Miller Cafe", "Tucson", "parked", "+1 520-555-0101"),
+    row("other.com", "Other", "Tucson", "live"),
+    // Chunks apart, not a lead, so never written: the lead must still say so.
+    row("millercafe.com", "Miller Cafe", "Tucson", "live", "+1 (520) 555-0101"),
+    row(
+      "manchesteraccounting.co.uk",
+      "Manchester Accounting",
+      "Manchester",
+      "parked",
+      "+44 20 7946 0814",
+    ),
+    row(
+      "manchesteraccountingmanchester.co.uk",
+      "Manchester Accounting",
+      "Manchester",
+      "no_dns",
+      "+44 20 7946 0679",
+    ),
+  ];
+  try {
+    await runPlugin({
+      dir,
+      dataDir,
+      chunkSize: 2,
+      config: { columns: ["domain", "same_business_as", "website_elsewhere"] },
+      items: list,
+    });
+    assert.equal(
+      await Deno.readTextFile(join(dataDir, "runs", "test-run", "leads.csv")),
+      "domain,same_business_as,website_elsewhere\r\n" +
+        // The same phone in another spelling is not repeated.
+        "millercafetucson.com,millercafe.com (live),millercafe.com\r\n" +
+        'manchesteraccounting.co.uk,"manchesteraccountingmanchester.co.uk (no_dns, +44 20 7946 0679)",\r\n' +
+        'manchesteraccountingmanchester.co.uk,"manchesteraccounting.co.uk (parked, +44 20 7946 0814)",\r\n',
+    );
+    // A retried chunk rewrites its part: its rows count once.
+    await using p = await openPlugin({
+      dir,
+      dataDir,
+      config: { path: "retry.csv", columns: ["domain", "same_business_as", "website_elsewhere"] },
+    });
+    await p.process(list.slice(0, 1), 0);
+    await p.process(list.slice(2, 3), 1);
+    await p.process(list.slice(2, 3), 1);
+    await p.finish();
+    assert.equal(
+      await Deno.readTextFile(join(dataDir, "retry.csv")),
+      "domain,same_business_as,website_elsewhere\r\n" +
+        "millercafetucson.com,millercafe.com (live),millercafe.com\r\n",
+    );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

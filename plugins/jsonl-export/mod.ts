@@ -13,6 +13,7 @@ import {
   type ColumnSpec,
   EMPTY_COLUMN_CONSEQUENCE,
   isSameBusinessColumn,
+  isWebsiteElsewhereColumn,
   parseColumns,
   pick,
   watchColumns,
@@ -20,7 +21,7 @@ import {
 import type { FieldPathWatch } from "@sluice/sdk/text/field_hints.ts";
 import { finalizeParts, resolveOutputPath, writePart } from "@sluice/sdk/sink/part_files.ts";
 import { finishLine, keyedLine, keyedRows } from "@sluice/sdk/sink/keyed_rows.ts";
-import { businessIdentity, rowDomain } from "@sluice/sdk/sink/same_business.ts";
+import { businessIdentity, rowDomain, siblingLines } from "@sluice/sdk/sink/same_business.ts";
 import { alsoListedLogLine, isAlsoListedColumn, listingsOf } from "@sluice/sdk/sink/also_listed.ts";
 
 interface Config {
@@ -38,6 +39,8 @@ interface State {
   sameBusiness?: string;
   /** Header of the `also_listed_as` column, filled at the end of the run. */
   alsoListed?: string;
+  /** Header of the `website_elsewhere` column, filled at the end of the run. */
+  elsewhere?: string;
   /** Logs a column path no item has while a close name is there (a typo), once. */
   watch?: FieldPathWatch;
 }
@@ -55,6 +58,7 @@ export default definePlugin<Config, State>({
       columns,
       sameBusiness: columns?.find(isSameBusinessColumn)?.header,
       alsoListed: columns?.find(isAlsoListedColumn)?.header,
+      elsewhere: columns?.find(isWebsiteElsewhereColumn)?.header,
       watch: columns && watchColumns("jsonl-export", columns),
     };
   },
@@ -62,6 +66,11 @@ export default definePlugin<Config, State>({
     const chosen = (config.leadsOnly ?? true) ? items.filter((i) => i.lead === true) : items;
     for (const hint of state.watch?.check(chosen, EMPTY_COLUMN_CONSEQUENCE) ?? []) log.warn(hint);
     const lines = chosen.map((i) => JSON.stringify(state.columns ? pick(i, state.columns) : i));
+    // Every row the stage saw, written or not (a live site of the business on another domain).
+    const exported = new Set(chosen);
+    const siblings = state.sameBusiness !== undefined || state.elsewhere !== undefined
+      ? siblingLines(items, (i) => exported.has(items[i]))
+      : "";
     await writePart(
       state.file,
       chunk,
@@ -76,7 +85,7 @@ export default definePlugin<Config, State>({
             state.alsoListed !== undefined ? listingsOf(chosen[i]) : undefined,
           )
         )
-          .join("")
+          .join("") + siblings
         : lines.map((l) => l + "\n").join(""),
       { run: run.id },
     );
@@ -86,13 +95,15 @@ export default definePlugin<Config, State>({
   async finish({ config, state, log, run }) {
     const field = state.sameBusiness;
     const also = state.alsoListed;
+    const elsewhere = state.elsewhere;
     const keyed = (config.unique ?? true) || filled(state)
       ? keyedRows(config.unique ?? true, [], {
         lineEnd: "\n",
-        render: (text, others, listed) => {
+        render: (text, others, listed, working) => {
           const fill: Record<string, string[]> = {};
           if (field !== undefined && others.length) fill[field] = others;
           if (also !== undefined && listed.length) fill[also] = listed;
+          if (elsewhere !== undefined && working.length) fill[elsewhere] = working;
           if (Object.keys(fill).length === 0) return text as string;
           return JSON.stringify({ ...JSON.parse(text as string), ...fill });
         },
@@ -120,5 +131,6 @@ export default definePlugin<Config, State>({
 
 /** True when the stage fills a column at the end of the run (rows are weighed then). */
 function filled(state: State): boolean {
-  return state.sameBusiness !== undefined || state.alsoListed !== undefined;
+  return state.sameBusiness !== undefined || state.alsoListed !== undefined ||
+    state.elsewhere !== undefined;
 }

@@ -194,3 +194,41 @@ Deno.test("jsonl-export: also_listed_as lists the other rows of a domain", async
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("jsonl-export: a business's live site on another domain, not exported, is named in same_business_as and website_elsewhere", async () => {
+  const dataDir = await Deno.makeTempDir();
+  const list = [
+    {
+      key: "a.de",
+      domain: "a.de",
+      name: "Salon Anna",
+      city: "Wien",
+      website: { status: "parked" },
+      lead: true,
+    },
+    {
+      key: "c.at",
+      domain: "c.at",
+      name: "Salon Anna",
+      city: "Wien",
+      website: { status: "redirect" },
+      lead: false,
+    },
+  ];
+  try {
+    await runPlugin({
+      dir,
+      dataDir,
+      chunkSize: 1,
+      config: { columns: ["domain", "same_business_as", "website_elsewhere"] },
+      items: list,
+    });
+    const lines = (await Deno.readTextFile(join(dataDir, "runs", "test-run", "leads.jsonl")))
+      .trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(lines, [
+      { domain: "a.de", same_business_as: ["c.at (redirect)"], website_elsewhere: ["c.at"] },
+    ]);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});

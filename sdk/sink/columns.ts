@@ -4,7 +4,7 @@
  * @module
  */
 import { FieldPathWatch } from "../text/field_hints.ts";
-import { SAME_BUSINESS_COLUMN } from "./same_business.ts";
+import { SAME_BUSINESS_COLUMN, WEBSITE_ELSEWHERE_COLUMN } from "./same_business.ts";
 import { isAlsoListedColumn } from "./also_listed.ts";
 import { INPUT_COLUMNS, inputFields } from "./input_columns.ts";
 
@@ -162,10 +162,16 @@ export function isSameBusinessColumn(column: { path: string[] }): boolean {
   return column.path.length === 1 && column.path[0] === SAME_BUSINESS_COLUMN;
 }
 
+/** True for the column an export fills at the end of the run ({@link WEBSITE_ELSEWHERE_COLUMN}). */
+export function isWebsiteElsewhereColumn(column: { path: string[] }): boolean {
+  return column.path.length === 1 && column.path[0] === WEBSITE_ELSEWHERE_COLUMN;
+}
+
 /**
  * Watches the paths of an export's columns (and sort keys) for likely misspellings, to log once
  * each: `csv-export: columns[6] …: no item of this chunk has "webiste" …; did you mean …?`.
- * The columns the export fills itself ({@link SAME_BUSINESS_COLUMN}, `also_listed_as`) and `"*"`
+ * The columns the export fills itself ({@link SAME_BUSINESS_COLUMN}, `also_listed_as`,
+ * {@link WEBSITE_ELSEWHERE_COLUMN}) and `"*"`
  * are not watched.
  */
 export function watchColumns(
@@ -175,7 +181,7 @@ export function watchColumns(
 ): FieldPathWatch {
   return new FieldPathWatch([
     ...columns.flatMap((c, i) =>
-      c.input || isSameBusinessColumn(c) || isAlsoListedColumn(c)
+      c.input || isSameBusinessColumn(c) || isAlsoListedColumn(c) || isWebsiteElsewhereColumn(c)
         ? []
         : [{ path: c.path, label: `${stage}: columns[${i}]` }]
     ),

@@ -3,12 +3,15 @@
  * `[key, text, sortValues?, business?, domain?, listings?]` per row, so that the final file keeps
  * the first row of each key across chunks (the same domain can arrive in two chunks), with sort
  * keys orders the rows of all chunks, names the other domains of the same business
- * (`same_business.ts`) and the other rows listed under the same domain (`also_listed.ts`). Used
- * by csv-export and jsonl-export.
+ * (`same_business.ts`) and the other rows listed under the same domain (`also_listed.ts`). Beside
+ * them, a part may hold one sibling line `[null, identity, domain, status, phone, e164, exported]`
+ * per row the stage saw, exported or not (`siblingLines`), so that the other domains of a business
+ * include those the export leaves out (a live site): a part is rewritten whole when its chunk is
+ * retried, so these count once like the rows. Used by csv-export and jsonl-export.
  * @module
  */
 import { AlsoListedIndex, type Listing } from "./also_listed.ts";
-import { SameBusinessIndex } from "./same_business.ts";
+import { isSiblingRow, SameBusinessIndex, SiblingIndex, type SiblingRow } from "./same_business.ts";
 import { compareSortValues, type SortKey, type SortValue } from "./sort_rows.ts";
 
 /**
@@ -53,10 +56,19 @@ export interface KeyedRowsOptions {
   /** Written after each row's text (default none: the text ends its own line). */
   lineEnd?: string;
   /**
-   * The row's text in the file from its stored text or cells, the other domains of its business
-   * and the other rows listed under its domain (default: the stored text as it is).
+   * The row's text in the file from its stored text or cells, the other domains of its business,
+   * the other rows listed under its domain and the other domains of its business with a working
+   * website (default: the stored text as it is). With sibling lines in the parts
+   * (`siblingLines` of `same_business.ts`: every row the stage saw, exported or not), the other
+   * domains are those of all rows, with their status and differing phone; else those of the
+   * exported rows alone, and no working website is known.
    */
-  render?: (text: string | string[], sameBusinessAs: string[], alsoListedAs: string[]) => string;
+  render?: (
+    text: string | string[],
+    sameBusinessAs: string[],
+    alsoListedAs: string[],
+    websiteElsewhere: string[],
+  ) => string;
   /** Called in the pre-pass with each row the file will hold (the first of its key if `unique`). */
   onKeptRow?: (row: KeyedRow) => void;
 }
@@ -77,6 +89,7 @@ export function keyedRows(unique: boolean, sort: SortKey[], options: KeyedRowsOp
   const seenBefore = new Set<string>();
   const held: KeyedRow[] = [];
   const sameBusiness = new SameBusinessIndex();
+  const siblings = new SiblingIndex();
   const alsoListed = new AlsoListedIndex();
   const kept = new Set<string>();
   let prepassed = false;
@@ -85,25 +98,36 @@ export function keyedRows(unique: boolean, sort: SortKey[], options: KeyedRowsOp
   const enc = new TextEncoder();
   const text = (row: KeyedRow): string => {
     if (!options.render) return row[1] as string;
+    const listed = alsoListed.others(row[0], row[5]?.[0]);
+    if (siblings.size > 0) {
+      const s = siblings.others(row[3] ?? undefined, row[4] ?? row[0]);
+      return options.render(row[1], s.sameBusinessAs, listed, s.websiteElsewhere);
+    }
     const others = sameBusiness.others(row[3] ?? undefined, row[4] ?? row[0]);
-    return options.render(row[1], others, alsoListed.others(row[0], row[5]?.[0]));
+    return options.render(row[1], others, listed, []);
   };
-  const rowsOf = function* (data: Uint8Array): Generator<KeyedRow | string> {
+  // Sibling lines are gathered by the pre-pass (`collect`) and never written.
+  const rowsOf = function* (data: Uint8Array, collect = false): Generator<KeyedRow | string> {
     for (const line of dec.decode(data).split("\n")) {
       if (!line) continue;
-      const row = JSON.parse(line) as KeyedRow | Record<string, unknown>;
-      yield Array.isArray(row) ? row : line;
+      const row = JSON.parse(line) as KeyedRow | SiblingRow | Record<string, unknown>;
+      if (!Array.isArray(row)) yield line;
+      else if (isSiblingRow(row)) {
+        if (collect) siblings.add(row);
+      } else yield row as KeyedRow;
     }
   };
   return {
     sameBusiness,
+    /** Every row the stage saw, by business (filled by the pre-pass from sibling lines). */
+    siblings,
     /** The other rows of each key (filled by the pre-pass). */
     alsoListed,
     /** Keyed rows written, and rows left out as a later row of a key already written. */
     counts,
     prepass(data: Uint8Array): void {
       prepassed = true;
-      for (const row of rowsOf(data)) {
+      for (const row of rowsOf(data, true)) {
         if (typeof row === "string") continue;
         // Every row of a key counts here, also those `unique` leaves out below.
         if (row[5]) alsoListed.add(row[0], row[5]);

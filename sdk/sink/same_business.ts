@@ -108,3 +108,137 @@ export class SameBusinessIndex {
           "domains in each row.");
   }
 }
+
+/**
+ * Column path export stages fill at the end of a run: the other domains of the same business
+ * (as {@link SAME_BUSINESS_COLUMN} finds them) whose website is `live` or a `redirect`, exported
+ * or not: a business that has a working website elsewhere is no "you have no website" lead.
+ */
+export const WEBSITE_ELSEWHERE_COLUMN = "website_elsewhere";
+
+/** Website statuses that count as a working website for {@link WEBSITE_ELSEWHERE_COLUMN}. */
+export const WORKING_STATUSES: ReadonlySet<string> = new Set(["live", "redirect"]);
+
+/**
+ * What a part keeps of each row a stage saw, exported or not, for {@link SiblingIndex}: a JSON
+ * array starting with `null` (a keyed row starts with its key), then the business identity, the
+ * domain, `website.status`, the phone as given and in E.164 ("" when absent), and 1 when the
+ * row is one of the export's.
+ */
+export type SiblingRow = [
+  mark: null,
+  identity: string,
+  domain: string,
+  status: string,
+  phone: string,
+  e164: string,
+  exported: 0 | 1,
+];
+
+function str(v: unknown): string {
+  return typeof v === "string" ? v.trim() : typeof v === "number" ? String(v) : "";
+}
+
+/** A row as {@link SiblingIndex} keeps it, or undefined when it has no business identity. */
+export function siblingOf(
+  item: Record<string, unknown>,
+  exported: boolean,
+): SiblingRow | undefined {
+  const identity = businessIdentity(item);
+  if (identity === undefined) return undefined;
+  const website = item.website;
+  const status = website && typeof website === "object"
+    ? str((website as Record<string, unknown>).status)
+    : "";
+  return [
+    null,
+    identity,
+    rowDomain(item),
+    status,
+    str(item.phone),
+    str(item.phone_e164),
+    exported ? 1 : 0,
+  ];
+}
+
+/** Lines of {@link siblingOf} for a part: the rows of `items` with a business identity. */
+export function siblingLines(
+  items: Record<string, unknown>[],
+  exported: (i: number) => boolean,
+): string {
+  let out = "";
+  items.forEach((item, i) => {
+    const row = siblingOf(item, exported(i));
+    if (row) out += JSON.stringify(row) + "\n";
+  });
+  return out;
+}
+
+/** True for a line of a part that {@link siblingLines} wrote. */
+export function isSiblingRow(row: unknown[]): row is SiblingRow {
+  return row[0] === null && typeof row[1] === "string";
+}
+
+/** Two phones are the same number: their E.164 forms, else their digits, match. */
+function samePhone(a: SiblingRow, b: SiblingRow): boolean {
+  if (a[5] && b[5]) return a[5] === b[5];
+  return a[4].replace(/\D/g, "") === b[4].replace(/\D/g, "");
+}
+
+/** What {@linkcode SiblingIndex.others} tells of a row. */
+export interface Siblings {
+  /**
+   * The other domains of its business, each with its website status when known and its phone
+   * when it differs from the row's: `millercafe.com (live)`,
+   * `manchesteraccountingmanchester.co.uk (parked, +44 20 7946 0679)`.
+   */
+  sameBusinessAs: string[];
+  /** Those of them whose website works ({@link WORKING_STATUSES}). */
+  websiteElsewhere: string[];
+}
+
+/**
+ * Every row a stage saw, exported or not, by business: a lead whose business has a live site on
+ * another domain of the same input must say so, whatever the export writes.
+ */
+export class SiblingIndex {
+  #rows = new Map<string, SiblingRow[]>();
+
+  /** Businesses recorded (0: the export wrote no sibling lines). */
+  get size(): number {
+    return this.#rows.size;
+  }
+
+  /** Records a row (the first of each domain counts; a later one only marks it exported). */
+  add(row: SiblingRow): void {
+    const list = this.#rows.get(row[1]);
+    if (!list) {
+      this.#rows.set(row[1], [row]);
+      return;
+    }
+    const same = list.find((r) => r[2] === row[2]);
+    if (!same) list.push(row);
+    else if (row[6] === 1) same[6] = 1;
+  }
+
+  /** The other domains of a row's business (none for a row without identity). */
+  others(identity: string | undefined, domain: string): Siblings {
+    const none = { sameBusinessAs: [], websiteElsewhere: [] };
+    if (identity === undefined) return none;
+    const list = this.#rows.get(identity);
+    if (!list || list.length < 2) return none;
+    const own = list.find((r) => r[2] === domain);
+    const others = list.filter((r) => r !== own && r[2] !== domain);
+    const text = others.map((r) => {
+      const notes = [r[3], r[4] && (!own || !samePhone(r, own)) ? r[4] : ""].filter((x) => x);
+      return notes.length ? `${r[2]} (${notes.join(", ")})` : r[2];
+    });
+    const working = others.filter((r) => WORKING_STATUSES.has(r[3])).map((r) => r[2]);
+    return {
+      sameBusinessAs: text.length > MAX_OTHERS
+        ? [...text.slice(0, MAX_OTHERS), `(+${text.length - MAX_OTHERS} more)`]
+        : text,
+      websiteElsewhere: working.slice(0, MAX_OTHERS),
+    };
+  }
+}

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { businessIdentity, rowDomain, SameBusinessIndex } from "./same_business.ts";
+import {
+  businessIdentity,
+  isSiblingRow,
+  rowDomain,
+  SameBusinessIndex,
+  SiblingIndex,
+  siblingOf,
+} from "./same_business.ts";
 
 Deno.test("businessIdentity: name and city match across case, accents, umlaut spellings, punctuation and legal forms", () => {
   const id = (name: unknown, city: unknown, country?: string) =>
@@ -49,4 +56,26 @@ Deno.test("SameBusinessIndex: other domains in list order, once each; summary an
   assert.equal(others.at(-1), "(+9 more)");
   assert.equal(rowDomain({ key: "k.de" }), "k.de");
   assert.equal(rowDomain({ key: "k.de", domain: "d.de" }), "d.de");
+});
+
+Deno.test("SiblingIndex: other domains of a business, exported or not, with status and a differing phone", () => {
+  const index = new SiblingIndex();
+  const row = (domain: string, status: string, phone: string, e164: string, exported: boolean) =>
+    siblingOf(
+      { domain, name: "Miller Cafe", city: "Tucson", phone, phone_e164: e164, website: { status } },
+      exported,
+    )!;
+  index.add(row("millercafetucson.com", "parked", "520-555-0101", "+15205550101", true));
+  index.add(row("millercafe.com", "live", "(520) 555 0101", "+15205550101", false));
+  index.add(row("miller.shop", "no_dns", "520-555-0199", "", false));
+  index.add(row("millercafe.com", "live", "", "", true)); // the same domain again: marks it exported
+  const identity = businessIdentity({ name: "Miller Cafe", city: "Tucson" });
+  assert.deepEqual(index.others(identity, "millercafetucson.com"), {
+    sameBusinessAs: ["millercafe.com (live)", "miller.shop (no_dns, 520-555-0199)"],
+    websiteElsewhere: ["millercafe.com"],
+  });
+  assert.deepEqual(index.others(undefined, "x.com"), { sameBusinessAs: [], websiteElsewhere: [] });
+  assert.equal(siblingOf({ domain: "x.com", name: "X" }, true), undefined, "no city, no identity");
+  assert.ok(isSiblingRow(row("a.com", "", "", "", true)));
+  assert.ok(!isSiblingRow(["a.com", "text"]));
 });
