@@ -80,8 +80,12 @@ export async function runDemo(args: string[], print = console.log): Promise<numb
       new Response(child.stderr).text(),
     ]);
     const summary = /run \S+ \w+ in [\s\S]*$/.exec(stderr)?.[0] ?? stderr.slice(-4000);
-    // The run's own files live in a temp folder removed at exit: the list is copied to --out.
-    print(summary.split("\n").filter((l) => !l.includes(dir)).join("\n").trimEnd());
+    // The run's own files live in a temp folder removed at exit: the list is copied to --out, so
+    // the export's line (how many rows it wrote) names that copy; other lines naming the folder go.
+    print(
+      summary.replaceAll(f.csvPath(runId), out).split("\n").filter((l) => !l.includes(dir))
+        .join("\n").trimEnd(),
+    );
     if (!status.success) {
       console.error("the run failed (see above)");
       return 1;

@@ -13,6 +13,10 @@ Deno.test("deno task demo: the flagship pipeline on a small simulated internet w
     assert.equal(code, 0, said);
     assert.match(said, /run demo succeeded/);
     assert.doesNotMatch(said, /sluice_demo_/, "no temp file the demo removes is named");
+    assert.ok(
+      said.includes(`row(s) written to ${dir}/leads.csv`),
+      `the export's line names the rows it wrote, in the copy: ${said}`,
+    );
     const m =
       /checked against the world's known labels: (\d+) of the (\d+) leads are right, (\d+) of the (\d+) expected leads are missing/
         .exec(said);
