@@ -28,7 +28,7 @@ async function readUntil(stream: ReadableStream<Uint8Array>, pattern: RegExp): P
  * A data folder with `slow.yaml` (four items a second) and an input of `items` lines, and a
  * `sluice` command on it with info logs as JSON.
  */
-async function slowSetup(items: number) {
+async function slowSetup(items: number, perSecond = 4) {
   const dir = await Deno.makeTempDir({ prefix: "sluice-claims-" });
   const env = {
     SLUICE_DATA_DIR: join(dir, "data"),
@@ -55,15 +55,16 @@ async function slowSetup(items: number) {
     `name: slow
 source: { plugin: jsonl-source, with: { key: id }, chunk: 1 }
 stages:
-  - { id: mark, plugin: set-fields, with: { set: { seen: true } }, rateLimit: { rate: 4, per: 1s } }
+  - { id: mark, plugin: set-fields, with: { set: { seen: true } }, rateLimit: { rate: ${perSecond}, per: 1s } }
 `,
   );
   return { dir, input, sluice };
 }
 
 Deno.test("a second process on the data folder leaves a live run alone; resume takes it once its process is gone", async () => {
-  // Four items a second: the run lasts about ten seconds.
-  const { dir, input, sluice } = await slowSetup(ITEMS);
+  // Two items a second: the run lasts about twenty seconds, long enough for the steps below on a
+  // busy machine (a server starting under load took 10 s of a ten-second run).
+  const { dir, input, sluice } = await slowSetup(ITEMS, 2);
   const text = (b: Uint8Array) => new TextDecoder().decode(b);
   try {
     const a = sluice(["run", "slow.yaml", "--input", input, "--run-id", "A", "--quiet"]).spawn();
