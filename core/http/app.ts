@@ -142,7 +142,13 @@ export function createApp(deps: AppDeps): SluiceApp {
   app.use("/auth/*", jsonBodyLimit(64 * 1024));
   app.use(
     "/api/*",
-    authenticate({ tokens, sessions, login: deps.login, limiter: principalLimiter }),
+    authenticate({
+      tokens,
+      sessions,
+      login: deps.login,
+      limiter: principalLimiter,
+      ui: deps.ui !== undefined,
+    }),
   );
   app.use("/api/*", csrfGuard(deps.publicUrl));
 

@@ -184,3 +184,32 @@ Deno.test("an unknown /api path answers a JSON 404, never the UI's login redirec
     await s.dispose();
   }
 });
+
+Deno.test("a 401 names only the login pages this server has: /login with the UI, /auth/login with a provider", async () => {
+  const detail = async (deps: Parameters<typeof testServer>[0]) => {
+    const s = await testServer(deps);
+    try {
+      const res = await s.call(`${API_BASE}/runs`);
+      assert.equal(res.status, 401);
+      return (await res.json()).detail as string;
+    } finally {
+      await s.dispose();
+    }
+  };
+  const apiOnly = await detail({});
+  assert.match(apiOnly, /Authorization: Bearer slc_/);
+  assert.doesNotMatch(apiOnly, /\/login/);
+  const withUi = await detail({ deps: { ui: new Hono() } });
+  assert.match(withUi, /log in at \/login\b/);
+  assert.doesNotMatch(withUi, /\/auth\/login/);
+  const withSso = await detail({
+    deps: {
+      ui: new Hono(),
+      login: {
+        providers: [{ kind: "oidc", id: "idp", issuer: "https://idp.example", clientId: "c" }],
+        allow: [],
+      },
+    },
+  });
+  assert.match(withSso, /\/login or \/auth\/login/);
+});

@@ -14,5 +14,7 @@ export interface AppEnv {
     log: Logger;
     /** Who is calling, when authenticated. */
     principal?: Principal;
+    /** Where a person without credentials may log in (ends a 401's detail); see `loginHint`. */
+    loginHint?: string;
   };
 }

@@ -72,11 +72,34 @@ async function currentRole(s: Session, o: SessionCheck): Promise<Role | undefine
   return granted && lowerRole(granted, s.role);
 }
 
-/** Sets `principal` from a Bearer token or the session cookie; a bad token is a 401. */
+/**
+ * How a caller without credentials may get some, for the detail of a 401: an API token always;
+ * the UI's login page `/login` when a UI is mounted; `/auth/login` only when a login provider
+ * (OIDC or GitHub) is configured, since it is a 404 otherwise.
+ *
+ * ```ts
+ * loginHint({ ui: true, providers: 0 }); // "send `Authorization: Bearer slc_…` with an API token or log in at /login"
+ * ```
+ */
+export function loginHint(o: { ui: boolean; providers: number }): string {
+  const pages = [
+    ...(o.ui ? ["/login"] : []),
+    ...(o.providers > 0 ? ["/auth/login (single sign-on)"] : []),
+  ];
+  const token = "send `Authorization: Bearer slc_…` with an API token";
+  return pages.length ? `${token} or log in at ${pages.join(" or ")}` : token;
+}
+
+/**
+ * Sets `principal` from a Bearer token or the session cookie; a bad token is a 401. `ui` says
+ * whether the web UI (and its `/login` page) is mounted, for {@link loginHint}.
+ */
 export function authenticate(
-  o: SessionCheck & { limiter: KeyedRateLimiter },
+  o: SessionCheck & { limiter: KeyedRateLimiter; ui?: boolean },
 ): MiddlewareHandler<AppEnv> {
+  const hint = loginHint({ ui: o.ui === true, providers: o.login?.providers.length ?? 0 });
   return async (c, next) => {
+    c.set("loginHint", hint);
     const auth = c.req.header("authorization");
     let principal: Principal | undefined;
     if (auth) {
@@ -120,7 +143,9 @@ export function requireRole(role: Role): MiddlewareHandler<AppEnv> {
     if (!p) {
       throw new HttpProblem(
         401,
-        `this endpoint needs the ${role} role: send \`Authorization: Bearer slc_…\` or log in at /auth/login`,
+        `this endpoint needs the ${role} role: ${
+          c.get("loginHint") ?? loginHint({ ui: false, providers: 0 })
+        }`,
         { headers: { "www-authenticate": 'Bearer realm="sluice"' } },
       );
     }
