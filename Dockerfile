@@ -33,6 +33,6 @@ EXPOSE 8080
 VOLUME ["/app/data"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD deno eval "const r = await fetch('http://127.0.0.1:8080/healthz'); Deno.exit(r.ok ? 0 : 1)"
-# `sluice` runs core/cli.ts: the command the CLI's own hints name (docker compose exec sluice sluice …).
+# `sluice` runs core/cli.ts: the command the CLI's own hints name (docker compose exec server sluice …; the compose service is `server`).
 ENTRYPOINT ["sluice"]
 CMD ["serve"]
