@@ -67,6 +67,16 @@ export interface StartServerOptions {
   limits?: Limits;
 }
 
+/**
+ * What `sluice serve` says when `server.host:server.port` is taken: by another program, or by
+ * another Sluice process on the host (a `sluice worker` serves `/metrics` on `server.port` too).
+ */
+export function portTakenMessage(host: string, port: number): string {
+  return `port ${port} on ${host} is taken (by another program, another sluice serve, or a ` +
+    "sluice worker, which serves /metrics on server.port); set SLUICE_SERVER_PORT (server.port) " +
+    "to a free port: each sluice process on a host needs its own";
+}
+
 /** Starts everything `sluice serve` runs. */
 export async function startServer(
   ctx: CliContext,
@@ -202,14 +212,20 @@ export async function startServer(
     const adminToken = await tokens.ensureAdmin(config.server.adminToken, { log: ctx.log });
     if (config.server.adminToken) ctx.secretValues.add(config.server.adminToken);
     let url = "";
-    const server = Deno.serve({
-      hostname: config.server.host,
-      port: config.server.port,
-      onListen: ({ hostname, port }) => {
-        url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
-        opts.onListen?.(url);
-      },
-    }, (req, info) => app.fetch(req, info));
+    let server: Deno.HttpServer;
+    try {
+      server = Deno.serve({
+        hostname: config.server.host,
+        port: config.server.port,
+        onListen: ({ hostname, port }) => {
+          url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+          opts.onListen?.(url);
+        },
+      }, (req, info) => app.fetch(req, info));
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AddrInUse)) throw e;
+      throw new Error(portTakenMessage(config.server.host, config.server.port), { cause: e });
+    }
     cleanup.push(async () => {
       stopping.abort();
       await server.shutdown();

@@ -97,3 +97,34 @@ stages:
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("sluice serve on a taken port says which port, which setting and what to do", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-serve-taken-" });
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  await Deno.writeTextFile(join(dir, "none.yaml"), "log:\n  level: warn\n");
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", join(ROOT, "core/cli.ts"), "serve", "--no-workers"],
+      cwd: ROOT,
+      env: {
+        SLUICE_DATA_DIR: join(dir, "data"),
+        SLUICE_PIPELINES_DIR: join(dir, "pipelines"),
+        SLUICE_PLUGINS_LOCK: join(dir, "plugins.lock"),
+        SLUICE_SERVER_HOST: "127.0.0.1",
+        SLUICE_SERVER_PORT: String(taken.addr.port),
+        SLUICE_CONFIG: join(dir, "none.yaml"),
+        SLUICE_ADMIN_TOKEN: "slc_port_taken_test_token_0123456789abcdef",
+      },
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    const err = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 1, err);
+    assert.match(err, new RegExp(`port ${taken.addr.port} on 127\\.0\\.0\\.1 is taken`));
+    assert.match(err, /set SLUICE_SERVER_PORT \(server\.port\) to a free port/);
+  } finally {
+    taken.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
