@@ -61,6 +61,16 @@ interface InfoModule {
 const REMOTE = /^(https?|jsr):/;
 
 /**
+ * The package name of an `npm:` specifier written without a version (`npm:left-pad`,
+ * `npm:@scope/pkg/sub`), else undefined: such an import would take whatever version is newest
+ * when the dependency cache is filled, so install refuses it.
+ */
+export function unversionedNpm(specifier: string): string | undefined {
+  const m = /^npm:\/?((?:@[^/@]+\/)?[^/@]+)(@[^/]*)?(?:\/.*)?$/.exec(specifier);
+  return m && (m[2] === undefined || m[2] === "@") ? m[1] : undefined;
+}
+
+/**
  * The problems of the plugin's imports, as `FILE:LINE:COL: message` lines (empty when it may be
  * installed). Only the plugin's own modules are looked at; the SDK's and npm packages' are
  * Sluice's business.
@@ -114,7 +124,14 @@ export async function pluginImportProblems(opts: CheckImportsOptions): Promise<s
         : name(file);
       const what = JSON.stringify(dep.specifier);
       const target = code.specifier ?? "";
-      if (code.error && /not a dependency|not in import map/i.test(code.error)) {
+      const unversioned = unversionedNpm(dep.specifier);
+      if (unversioned) {
+        problems.push(
+          `${at}: imports ${what} without a version: an npm: import must pin one (a range is ` +
+            `fine), e.g. "npm:${unversioned}@1"; see the package's versions with ` +
+            `\`npm view ${unversioned} versions\``,
+        );
+      } else if (code.error && /not a dependency|not in import map/i.test(code.error)) {
         problems.push(
           `${at}: imports ${what}, which is not in Sluice's import map (a plugin has no ` +
             `deno.json of its own): import an npm package with an npm: specifier and a ` +

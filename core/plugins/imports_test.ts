@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openRegistry } from "./registry.ts";
 import { installPlugin } from "./install.ts";
-import { PluginImportError } from "./imports.ts";
+import { PluginImportError, unversionedNpm } from "./imports.ts";
 import { folderEntries, listTree, makeTarGz, tempDir, writePlugin } from "./test_support.ts";
 
 const HEADER = 'import { definePlugin } from "@sluice/sdk";\n';
@@ -89,4 +89,43 @@ Deno.test("install names the archive's files in import problems of a .tgz", asyn
     err.problems[0],
     /acme-1\.0\.0\.tgz!\/package\/mod\.ts:2:8: imports "\/etc\/hostname\.ts", outside/,
   );
+});
+
+Deno.test("install refuses an npm: import without a version, naming the package", async () => {
+  await using tmp = await tempDir();
+  const { registry } = await setup(tmp.path);
+  const src = await writePlugin(join(tmp.path, "src"), { name: "acme", version: "1.0.0" });
+  await Deno.writeTextFile(
+    join(src, "mod.ts"),
+    HEADER +
+      'import pad from "npm:left-pad";\n' +
+      'import { z } from "npm:@scope/thing/sub";\n' +
+      'import ok from "npm:left-pad@^1.3.0";\n' +
+      BODY,
+  );
+  const err = await installPlugin({
+    source: src,
+    registry,
+    approve: () => Promise.resolve(true),
+    denoCache: () => Promise.resolve(),
+  }).then(() => undefined, (e) => e);
+  assert.ok(err instanceof PluginImportError, `expected a PluginImportError, got ${err}`);
+  assert.equal(err.problems.length, 2, err.problems.join("\n"));
+  assert.match(
+    err.problems[0],
+    /mod\.ts:2:17: imports "npm:left-pad" without a version: .*"npm:left-pad@1"/,
+  );
+  assert.match(err.problems[1], /mod\.ts:3:19: imports "npm:@scope\/thing\/sub" without a version/);
+});
+
+Deno.test("unversionedNpm: the package of an npm: specifier without a version", () => {
+  assert.equal(unversionedNpm("npm:left-pad"), "left-pad");
+  assert.equal(unversionedNpm("npm:left-pad/lib/x.js"), "left-pad");
+  assert.equal(unversionedNpm("npm:@scope/pkg"), "@scope/pkg");
+  assert.equal(unversionedNpm("npm:@scope/pkg@"), "@scope/pkg");
+  assert.equal(unversionedNpm("npm:left-pad@1.3.0"), undefined);
+  assert.equal(unversionedNpm("npm:@scope/pkg@^2/sub"), undefined);
+  assert.equal(unversionedNpm("npm:/hono@4.13.19/"), undefined);
+  assert.equal(unversionedNpm("./x.ts"), undefined);
+  assert.equal(unversionedNpm("left-pad"), undefined);
 });
