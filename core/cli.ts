@@ -7,6 +7,7 @@ import { configSources, configWarnings, renderConfig } from "./config/config.ts"
 import { formatProblem, formatWarning, loadPipelineFile } from "./pipeline/parse.ts";
 import { pipelineJsonSchema } from "./pipeline/json_schema.ts";
 import { pluginCommand } from "./plugins/cli.ts";
+import { npmRegistryFromEnv } from "./plugins/sources.ts";
 import { openContext } from "./cli/context.ts";
 import { type CliIO, runCommand, runsCommand } from "./cli/run_command.ts";
 import { serveCommand, workerCommand } from "./cli/serve_command.ts";
@@ -40,13 +41,23 @@ usage: sluice [--config FILE] <command> [args]
 const COMMANDS = ["run", "runs", "serve", "worker", "migrate", "config", "validate", "plugin"];
 
 const enc = new TextEncoder();
-const io: CliIO = {
+const stdio: CliIO = {
   out: (s) => Deno.stdout.writeSync(enc.encode(s)),
   err: (s) => Deno.stderr.writeSync(enc.encode(s)),
 };
 
+/** What {@link main} reads and writes besides its arguments (tests inject them). */
+export interface MainOptions {
+  /** Environment (`SLUICE_*`, `NPM_CONFIG_REGISTRY`, …); default: the process's. */
+  env?: Record<string, string>;
+  /** Where output goes; default: stdout and stderr. */
+  io?: CliIO;
+}
+
 /** Runs the CLI with `args`; returns the exit code. */
-export async function main(args: string[]): Promise<number> {
+export async function main(args: string[], opts: MainOptions = {}): Promise<number> {
+  const io = opts.io ?? stdio;
+  const env = opts.env ?? Deno.env.toObject();
   let configFile: string | undefined;
   if (args[0] === "--config") {
     configFile = args[1];
@@ -71,7 +82,7 @@ export async function main(args: string[]): Promise<number> {
     io.err(configArgs); // before the config loads: nothing was read yet
     return 2;
   }
-  const ctx = await openContext({ configFile });
+  const ctx = await openContext({ configFile, env });
   for (const w of configWarnings(ctx.config)) ctx.log.warn(w);
   switch (cmd) {
     case "run":
@@ -122,6 +133,7 @@ export async function main(args: string[]): Promise<number> {
         installDir: ctx.config.plugins.installDir,
         lockPath: ctx.config.plugins.lock,
         registry: ctx.registry,
+        npmRegistry: npmRegistryFromEnv((name) => env[name]),
       });
     default:
       io.err(`unknown command "${cmd}"\n${USAGE}`);
@@ -134,8 +146,8 @@ if (import.meta.main) {
     Deno.exit(await main(Deno.args));
   } catch (e) {
     const err = e as Error;
-    io.err(`sluice: ${err.message ?? err}\n`);
-    if (Deno.env.get("SLUICE_DEBUG")) io.err(`${err.stack}\n`);
+    stdio.err(`sluice: ${err.message ?? err}\n`);
+    if (Deno.env.get("SLUICE_DEBUG")) stdio.err(`${err.stack}\n`);
     Deno.exit(1);
   }
 }

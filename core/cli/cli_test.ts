@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { dirname, join, ROOT } from "../paths.ts";
+import { startFakeRegistry } from "../../testing/npm_registry_fake.ts";
+import { main } from "../cli.ts";
+import { DEFAULT_NPM_REGISTRY, npmRegistryFromEnv } from "../plugins/sources.ts";
 
 async function sluice(args: string[], env: Record<string, string>, cwd: string) {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -597,4 +600,69 @@ Deno.test("sluice run --out on a run that fails writes nothing and says so, with
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("sluice plugin install npm:NAME takes the package from NPM_CONFIG_REGISTRY", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-cli-npm-" });
+  const registry = await startFakeRegistry("sluice-plugin-echo", "1.2.0", [
+    {
+      path: "plugin.json",
+      text: JSON.stringify({
+        name: "echo",
+        version: "1.2.0",
+        kind: "transform",
+        description: "passes items on",
+        entry: "mod.ts",
+        config: { type: "object", properties: {} },
+        permissions: {},
+      }),
+    },
+    {
+      path: "mod.ts",
+      text: 'import { definePlugin } from "@sluice/sdk";\n' +
+        "export default definePlugin({ process: (items) => items });\n",
+    },
+  ]);
+  try {
+    const env = {
+      SLUICE_DATA_DIR: join(dir, "data"),
+      SLUICE_PLUGINS_DIR: join(ROOT, "plugins"),
+      SLUICE_PLUGINS_LOCK: join(dir, "plugins.lock"),
+      SLUICE_PLUGINS_INSTALL_DIR: join(dir, "installed"),
+      SLUICE_CONFIG: join(dir, "sluice.yaml"),
+      SLUICE_LOG_LEVEL: "warn",
+      // In this process only: a sluice process started with it would fetch its own npm
+      // packages from the fake registry too (Deno reads the same variable).
+      NPM_CONFIG_REGISTRY: registry.url,
+    };
+    await Deno.writeTextFile(env.SLUICE_CONFIG, "{}\n");
+    const run = async (args: string[]) => {
+      const out = { stdout: "", stderr: "" };
+      const code = await main(args, {
+        env,
+        io: { out: (t) => void (out.stdout += t), err: (t) => void (out.stderr += t) },
+      });
+      return { code, ...out };
+    };
+    const r = await run(["plugin", "install", "npm:sluice-plugin-echo@^1", "--yes"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(registry.requests() >= 2, "metadata and tarball came from NPM_CONFIG_REGISTRY");
+    const lock = await Deno.readTextFile(env.SLUICE_PLUGINS_LOCK);
+    assert.match(lock, /npm:sluice-plugin-echo@1\.2\.0/);
+    const missing = await run(["plugin", "install", "npm:no-such-plugin@^1", "--yes"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /npm registry http:\/\/127\.0\.0\.1:\d+; set NPM_CONFIG_REGISTRY/);
+  } finally {
+    await registry.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("npmRegistryFromEnv: NPM_CONFIG_REGISTRY, else the public registry", () => {
+  assert.equal(npmRegistryFromEnv(() => undefined), DEFAULT_NPM_REGISTRY);
+  assert.equal(npmRegistryFromEnv(() => " "), DEFAULT_NPM_REGISTRY);
+  assert.equal(
+    npmRegistryFromEnv((n) => n === "NPM_CONFIG_REGISTRY" ? "http://mirror:4873/" : undefined),
+    "http://mirror:4873/",
+  );
 });

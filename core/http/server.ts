@@ -18,6 +18,7 @@ import type { PgBackend } from "../store/pg/pg_backend.ts";
 import { PgTriggerStore } from "../store/pg/pg_trigger_store.ts";
 import { PipelineCatalog, startTriggers } from "../triggers/mod.ts";
 import { createApp } from "./app.ts";
+import { npmRegistryFromEnv } from "../plugins/sources.ts";
 import { configSources, renderConfig } from "../config/config.ts";
 import { withUi } from "../../web/mod.ts";
 import type { Limits, LoginOptions } from "./deps.ts";
@@ -193,6 +194,7 @@ export async function startServer(
         schedules: scheduleAdapter(triggers.scheduler),
         hooks: triggers.webhooks,
         dataDir: config.dataDir,
+        npmRegistry: npmRegistryFromEnv((name) => Deno.env.get(name)),
         defaults: ctx.defaults,
         secrets: ctx.secrets,
         secretGrants: ctx.secretGrants,

@@ -19,13 +19,29 @@ export class PluginSourceError extends Error {
   }
 }
 
+/** The npm registry plugin installs use when none is set. */
+export const DEFAULT_NPM_REGISTRY = "https://registry.npmjs.org";
+
+/**
+ * The npm registry for `plugin install npm:…`: `NPM_CONFIG_REGISTRY` as read by `env` (the
+ * variable Deno itself reads, so a plugin and the npm packages it imports come from the same
+ * registry), else {@link DEFAULT_NPM_REGISTRY}.
+ *
+ * ```ts
+ * npmRegistryFromEnv((name) => Deno.env.get(name));
+ * ```
+ */
+export function npmRegistryFromEnv(env: (name: string) => string | undefined): string {
+  return env("NPM_CONFIG_REGISTRY")?.trim() || DEFAULT_NPM_REGISTRY;
+}
+
 /** Options of {@linkcode stageSource}. */
 export interface StageSourceOptions {
   /** An empty folder to unpack into. */
   stagingDir: string;
   /** `fetch` to use for URLs and the npm registry (inject a client with extra CA certs here). */
   fetch?: typeof fetch;
-  /** Base URL of the npm registry (default `https://registry.npmjs.org`). */
+  /** Base URL of the npm registry (default {@link DEFAULT_NPM_REGISTRY}). */
   npmRegistry?: string;
   /** Cap on a download, in bytes (default 50 MiB). */
   maxDownloadBytes?: number;
@@ -147,14 +163,23 @@ interface Packument {
 
 async function stageNpm(spec: string, opts: StageSourceOptions): Promise<StagedSource> {
   const { name, range } = splitPluginRef(spec.slice("npm:".length));
-  const base = (opts.npmRegistry ?? "https://registry.npmjs.org").replace(/\/+$/, "");
+  const base = (opts.npmRegistry ?? DEFAULT_NPM_REGISTRY).replace(/\/+$/, "");
   const url = `${base}/${name.replace("/", "%2f")}`;
-  const body = await download(
-    url,
-    opts,
-    `npm metadata of ${name}`,
-    `the registry has no package ${name}; check the name after npm:`,
-  );
+  let body: Uint8Array;
+  try {
+    body = await download(
+      url,
+      opts,
+      `npm metadata of ${name}`,
+      `the registry has no package ${name}; check the name after npm:`,
+    );
+  } catch (e) {
+    if (!(e instanceof PluginSourceError)) throw e;
+    throw new PluginSourceError(
+      `${e.message} (npm registry ${base}; set NPM_CONFIG_REGISTRY to use another, e.g. a mirror)`,
+      { cause: e.cause ?? e },
+    );
+  }
   let doc: Packument;
   try {
     doc = JSON.parse(new TextDecoder().decode(body));
