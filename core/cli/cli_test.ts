@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { dirname, join, ROOT } from "../paths.ts";
 import { startFakeRegistry } from "../../testing/npm_registry_fake.ts";
 import { main } from "../cli.ts";
+import { resumeChanges } from "./run_command.ts";
 import { DEFAULT_NPM_REGISTRY, npmRegistryFromEnv } from "../plugins/sources.ts";
 
 async function sluice(args: string[], env: Record<string, string>, cwd: string) {
@@ -78,6 +79,25 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
         [{ id: "a", key: "a", x: 1 }, { id: "b", key: "b", x: 1 }],
       );
       assert.ok(!ok.stderr.includes("rejected items"), ok.stderr);
+      // The same --run-id with another input file does not resume the run silently.
+      await Deno.writeTextFile(join(dir, "other.jsonl"), '{"id":"c"}\n');
+      const other = await sluice(
+        ["run", "ok.yaml", "--input", "other.jsonl", "--run-id", "good"],
+        env,
+        dir,
+      );
+      assert.equal(other.code, 1, other.stderr);
+      assert.match(other.stderr, /run good exists and keeps what it was started with/);
+      assert.match(other.stderr, /the input file from \S*in\.jsonl to \S*other\.jsonl/);
+      assert.match(other.stderr, /leave out --run-id or give an unused one/);
+      // The same command again resumes (here: finds the run finished).
+      const same = await sluice(
+        ["run", "ok.yaml", "--input", "in.jsonl", "--run-id", "good"],
+        env,
+        dir,
+      );
+      assert.equal(same.code, 0, same.stderr);
+      assert.match(same.stderr, /resuming run good/);
       const noFile = await Deno.stat(join(dir, "out.jsonl.rejected.jsonl")).catch(() => null);
       assert.equal(noFile, null, "nothing rejected, no rejected file");
 
@@ -656,6 +676,22 @@ Deno.test("sluice plugin install npm:NAME takes the package from NPM_CONFIG_REGI
     await registry.close();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("resumeChanges: an --set value or --input file other than the run's", () => {
+  const run = { inputs: { tag: "first", minScore: 50 }, inputFile: "/data/in.csv" };
+  const same = { given: { tag: "first" }, inputs: { tag: "first", minScore: 50 } };
+  assert.deepEqual(resumeChanges(run, same), []);
+  assert.deepEqual(resumeChanges(run, { given: {}, inputs: { tag: "x", minScore: 60 } }), []);
+  assert.deepEqual(
+    resumeChanges(run, {
+      given: { tag: "other" },
+      inputs: { tag: "other", minScore: 50 },
+      inputFile: "/data/new.csv",
+    }),
+    ['input tag from "first" to "other"', "the input file from /data/in.csv to /data/new.csv"],
+  );
+  assert.deepEqual(resumeChanges(run, { ...same, inputFile: "/data/in.csv" }), []);
 });
 
 Deno.test("npmRegistryFromEnv: NPM_CONFIG_REGISTRY, else the public registry", () => {

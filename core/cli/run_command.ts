@@ -130,6 +130,16 @@ export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Pr
         io.err(`run ${run.id} belongs to pipeline ${run.pipeline}, not ${parsed.pipeline.name}\n`);
         return 1;
       }
+      const changed = resumeChanges(run, { given, inputs, inputFile });
+      if (changed.length) {
+        io.err(
+          `run ${run.id} exists and keeps what it was started with; this command changes ` +
+            `${changed.join("; ")}. To resume it, run again without --set/--input (or with the ` +
+            `same values); to run with the new values, start a new run: leave out --run-id or ` +
+            `give an unused one\n`,
+        );
+        return 1;
+      }
       if (await heldElsewhere(h, run.id, io)) return 1;
       io.err(`resuming run ${run.id} (${run.state})\n`);
     } else {
@@ -157,6 +167,29 @@ export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Pr
   } finally {
     await h.close();
   }
+}
+
+/**
+ * What a `sluice run --run-id ID` of an existing run asks for that the run was not started with:
+ * an input given with `--set` whose value differs from the run's, or an `--input` file other than
+ * the run's. Empty when the command only resumes the run (nothing given, or the same values).
+ */
+export function resumeChanges(
+  run: { inputs: Record<string, unknown>; inputFile?: string },
+  asked: { given: Record<string, unknown>; inputs: Record<string, unknown>; inputFile?: string },
+): string[] {
+  const out: string[] = [];
+  const show = (v: unknown) => v === undefined ? "(unset)" : JSON.stringify(v);
+  for (const name of Object.keys(asked.given)) {
+    const [was, now] = [run.inputs[name], asked.inputs[name]];
+    if (JSON.stringify(was) !== JSON.stringify(now)) {
+      out.push(`input ${name} from ${show(was)} to ${show(now)}`);
+    }
+  }
+  if (asked.inputFile !== undefined && asked.inputFile !== run.inputFile) {
+    out.push(`the input file from ${run.inputFile ?? "(none)"} to ${asked.inputFile}`);
+  }
+  return out;
 }
 
 /**
