@@ -36,6 +36,12 @@ export interface PipelineEntry {
   updatedAt: number;
   /** Version counter or content hash, when the catalog keeps versions. */
   version?: string;
+  /**
+   * While the file is broken (`problems` not empty): the last good version, which schedules and
+   * webhooks keep running; runs started by hand (API, UI) are refused until the file is fixed.
+   * Undefined when the file is good or never was.
+   */
+  lastGood?: { pipeline: Pipeline; yaml: string; loadedAt: number };
 }
 
 /**

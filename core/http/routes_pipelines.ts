@@ -3,6 +3,7 @@
  * saving, and dry-run on sample items. Invalid YAML is refused with every problem's line:col.
  * @module
  */
+import { cronTriggerId } from "../triggers/cron_plan.ts";
 import { z } from "@hono/zod-openapi";
 import { EngineError } from "../engine/engine.ts";
 import { basename } from "../paths.ts";
@@ -48,6 +49,14 @@ const Detail = z.object({
     "What does not make the pipeline invalid but should change (a secret written in it)",
   ),
   updatedAt: z.string(),
+  lastGood: z.object({
+    loadedAt: z.string(),
+    yaml: z.string(),
+    triggers: z.array(z.string()).describe("Its schedule ids and webhook paths"),
+  }).nullable().describe(
+    "While the file is broken: the last good version, which its schedules and webhooks keep " +
+      "running; runs started by hand are refused (422) until the file is fixed. Null otherwise",
+  ),
 }).openapi("Pipeline");
 
 const YamlBody = z.object({ yaml: z.string().min(1).max(1_000_000) }).openapi("PipelineYaml");
@@ -113,7 +122,21 @@ function detail(e: PipelineEntry) {
     problems: problemRows(e.problems),
     warnings: problemRows(e.warnings ?? []),
     updatedAt: new Date(e.updatedAt).toISOString(),
+    lastGood: e.lastGood
+      ? {
+        loadedAt: new Date(e.lastGood.loadedAt).toISOString(),
+        yaml: e.lastGood.yaml,
+        triggers: triggerNames(e.lastGood.pipeline),
+      }
+      : null,
   };
+}
+
+/** A pipeline's schedule ids (`NAME/ID`) and webhook paths (`/hooks/NAME/HOOK`). */
+function triggerNames(p: PipelineEntry["pipeline"] & object): string[] {
+  return (p.triggers ?? []).map((t) =>
+    "webhook" in t ? `/hooks/${p.name}/${t.webhook}` : `${p.name}/${cronTriggerId(t)}`
+  );
 }
 
 /** Looks a pipeline up or answers 404. */

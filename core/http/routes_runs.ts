@@ -176,7 +176,15 @@ export function runRoutes(app: ApiApp, deps: AppDeps): void {
     if (!entry.pipeline) {
       throw new HttpProblem(
         422,
-        `pipeline ${entry.name} is invalid (${entry.problems.length} problem(s)); fix it first`,
+        `pipeline ${entry.name}'s file has ${entry.problems.length} problem(s) (see ` +
+          `GET /api/v1/pipelines/${entry.name}); a run started by hand waits until it is ` +
+          `fixed${
+            entry.lastGood
+              ? `. Its schedules and webhooks keep running the last good version (loaded ${
+                new Date(entry.lastGood.loadedAt).toISOString()
+              })`
+              : ""
+          }`,
         { extra: { problems: entry.problems } },
       );
     }

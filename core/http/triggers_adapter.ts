@@ -40,6 +40,9 @@ async function entryOf(e: CatalogEntry): Promise<PipelineEntry> {
     problems: e.problems,
     warnings: e.warnings ?? [],
     updatedAt: st?.mtime?.getTime() ?? e.loadedAt ?? 0,
+    ...(broken && e.pipeline
+      ? { lastGood: { pipeline: e.pipeline, yaml: e.yaml ?? "", loadedAt: e.loadedAt ?? 0 } }
+      : {}),
   };
 }
 

@@ -268,3 +268,85 @@ Deno.test("the API shows what each schedule occurrence and each webhook delivery
     await s.dispose();
   }
 });
+
+Deno.test("a broken pipeline file: webhooks run its last good version, a run started by hand is refused, GET says which version triggers serve", async () => {
+  let intake: WebhookIntake | undefined;
+  const s = await testServer({
+    deps: { hooks: { handle: (req, p, h) => intake!.handle(req, p, h) } },
+  });
+  const clock = new ManualClock("2026-03-02T10:00:30Z");
+  const catalog = await PipelineCatalog.open({
+    dir: join(s.dir, "pipelines"),
+    registry: s.registry,
+    clock,
+  });
+  let triggers: Triggers | undefined;
+  try {
+    triggers = await startTriggers({
+      engine: s.engine,
+      backend: s.backend,
+      kv: s.kv,
+      catalog,
+      registry: s.registry,
+      secrets: (n) => (n === "HOOK" ? "hook-secret-123" : undefined),
+      dataDir: s.dir,
+      clock,
+    });
+    intake = triggers.webhooks;
+    s.deps.pipelines = catalogAdapter(catalog);
+    const good = genPipeline("tick", 3) + `triggers:
+  - id: hourly
+    cron: "0 * * * *"
+  - webhook: push
+    auth: bearer
+    secret: \${{ secrets.HOOK }}
+`;
+    const put = await s.call(`${API_BASE}/pipelines/tick`, {
+      method: "PUT",
+      as: "operator",
+      json: { yaml: good },
+    });
+    assert.equal(put.status, 200, await put.clone().text());
+    const fine = await (await s.call(`${API_BASE}/pipelines/tick`, { as: "viewer" })).json();
+    assert.equal(fine.lastGood, null, "a good file has no separate last good version");
+
+    // Edited on disk into something invalid.
+    await Deno.writeTextFile(
+      join(s.dir, "pipelines", "tick.yaml"),
+      good.replace("  plugin: gen-source", "  plugin: gen-source\n  concurency: 2"),
+    );
+    await catalog.reload();
+
+    const got = await (await s.call(`${API_BASE}/pipelines/tick`, { as: "viewer" })).json();
+    assert.equal(got.pipeline, null);
+    assert.ok(got.problems.length > 0);
+    assert.match(got.yaml, /concurency/, "the text on disk, with its problems");
+    assert.ok(got.lastGood, "the last good version is named");
+    assert.equal(got.lastGood.yaml, good);
+    assert.deepEqual(got.lastGood.triggers, ["tick/hourly", "/hooks/tick/push"]);
+
+    const byHand = await s.call(`${API_BASE}/pipelines/tick/runs`, {
+      method: "POST",
+      as: "operator",
+      json: {},
+    });
+    assert.equal(byHand.status, 422);
+    const problem = await byHand.json();
+    assert.match(problem.detail, /a run started by hand waits until it is fixed/);
+    assert.match(problem.detail, /schedules and webhooks keep running the last good version/);
+
+    const hook = await s.call("/hooks/tick/push", {
+      method: "POST",
+      headers: { authorization: "Bearer hook-secret-123", "content-type": "application/json" },
+      body: JSON.stringify([{ key: "k1" }]),
+    });
+    assert.ok(hook.status < 300, `${hook.status} ${await hook.clone().text()}`);
+    await hook.body?.cancel();
+    const runs = await (await s.call(`${API_BASE}/runs?trigger=webhook`, { as: "viewer" })).json();
+    assert.equal(runs.runs.length, 1, "the webhook ran the last good version");
+  } finally {
+    await triggers?.close();
+    await catalog.close();
+    await s.dispose();
+  }
+});
