@@ -140,7 +140,11 @@ function verifyGithub(o: VerifyOptions): VerifyResult {
   }
   const delivery = o.headers.get("x-github-delivery")?.trim();
   if (!delivery) {
-    return { ok: false, reason: "missing X-GitHub-Delivery header (needed for replay protection)" };
+    return {
+      ok: false,
+      reason: "missing X-GitHub-Delivery header: GitHub sends one with every delivery; a sender " +
+        "signing as GitHub must send it too (a unique id, shown in the hook's delivery history)",
+    };
   }
   // The replay key is the signature, not the delivery id: GitHub does not sign that header, so
   // a captured request could be sent again under a new id. The same signed body within the TTL

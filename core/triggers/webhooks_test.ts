@@ -647,3 +647,35 @@ Deno.test("webhooks: a hook whose secret is not set is named at start, with the 
     await env.dispose();
   }
 });
+
+Deno.test("webhooks: authentication comes before the content type (401 before 415)", async () => {
+  const env = await setup();
+  const w = await intake(env);
+  try {
+    const form = "payload=%7B%7D";
+    const type = { "content-type": "application/x-www-form-urlencoded" };
+    // Signed as GitHub does, but without its delivery header: not authenticated yet.
+    const bare = await send(w, await signed(env, "github", form, { headers: type }), "gh");
+    assert.equal(bare.status, 401, JSON.stringify(bare.body));
+    assert.match(bare.body.error, /missing X-GitHub-Delivery header: GitHub sends one/);
+    // Unsigned: 401 too, so a caller without the secret learns nothing about the pipeline.
+    const unsigned = await send(
+      w,
+      new Request("http://sluice.test/hooks", { method: "POST", headers: type, body: form }),
+      "gh",
+    );
+    assert.equal(unsigned.status, 401);
+    // Authenticated: now the content type is judged.
+    const full = await send(
+      w,
+      await signed(env, "github", form, {
+        headers: { ...type, "x-github-delivery": "guid-form" },
+      }),
+      "gh",
+    );
+    assert.equal(full.status, 415, JSON.stringify(full.body));
+    assert.equal((await env.runs("leads")).length, 0, "nothing was enqueued");
+  } finally {
+    await env.dispose();
+  }
+});
