@@ -17,7 +17,7 @@ export default definePlugin<Config>({
     const remove = (config.remove ?? []).filter((f) => f !== "key");
     return items.map((item) => {
       const out: Record<string, unknown> = { ...item };
-      for (const [to, from] of copy) out[to] = item[from];
+      for (const [to, from] of copy) if (to !== "key") out[to] = item[from];
       for (const [k, v] of set) if (k !== "key") out[k] = v;
       for (const k of remove) delete out[k];
       return out as typeof item;
