@@ -103,7 +103,11 @@ export class EngineError extends Error {
   }
 }
 
-/** The durable run engine. */
+/**
+ * The durable run engine. At run end it calls the stages' `finish` hooks in reverse stage order
+ * (last stage first, source last; see the README's plugin-author section), so a stage that
+ * records what was delivered commits only after every stage after it finished.
+ */
 export class Engine {
   #o: EngineOptions;
   #log: Logger;
@@ -861,23 +865,30 @@ export class Engine {
     await this.#handle({ kind: "finalize", runId: run.id, attempt: 1 });
   }
 
+  /**
+   * Ends a run whose chunks are all done: calls every stage's `finish` in REVERSE stage order
+   * (the last stage, the export closest to the receiver, first; the source last), then marks the
+   * run succeeded with the files the stages finished. A stage that records what was delivered
+   * (seen-before's ledger) therefore commits only after every stage after it finished: when a
+   * later finish fails, no earlier one runs, and the next attempt (or a retried run) starts
+   * again from the last stage. A failed finish is retried twice, then fails the run.
+   */
   async #finalize(runId: string, attempt: number) {
     const run = await this.#activeRun(runId);
     if (!run) return;
-    const artifacts: RunArtifact[] = [];
+    // Per stage, so the run lists its files in stage order whatever order finish ran in.
+    const byStage: RunArtifact[][] = run.stages.map(() => []);
     try {
-      for (let i = 0; i < run.stages.length; i++) {
+      for (let i = run.stages.length - 1; i >= 0; i--) {
         const inst = await this.#pool.instance(run, i);
         const log = this.#pluginLog(run, run.stages[i], -1);
         const done = await inst.finish({ signal: this.#stop.signal, log });
-        artifacts.push(
-          ...await stageArtifacts(
-            this.#o.dataDir,
-            run.stages[i],
-            done,
-            (m) => log("warn", m),
-            artifacts,
-          ),
+        byStage[i] = await stageArtifacts(
+          this.#o.dataDir,
+          run.stages[i],
+          done,
+          (m) => log("warn", m),
+          byStage.flat(),
         );
       }
     } catch (e) {
@@ -892,6 +903,7 @@ export class Engine {
       }
       return;
     }
+    const artifacts = byStage.flat();
     if (
       await this.#store.transitionRun(runId, ["running"], "succeeded", {
         finishedAt: this.#now(),

@@ -316,6 +316,43 @@ export function engineBehaviour(make: BackendFactory): Behaviour[] {
     }
   }]);
 
+  tests.push([
+    "finish runs in reverse stage order: a stage's finish never runs when a later one's failed",
+    async () => {
+      const f = { order: [] as string[] };
+      (globalThis as unknown as { __finish?: typeof f }).__finish = f;
+      const t = await te();
+      try {
+        const run = await t.start(`
+  name: finish-order
+  source: { plugin: gen-source, with: { count: 5 } }
+  stages:
+    - { id: ledger, plugin: finish-sink, with: { name: ledger } }
+    - { id: export, plugin: finish-sink, with: { name: export } }
+  `);
+        const ok = await t.engine.waitForRun(run.id);
+        assert.equal(ok.state, "succeeded", ok.error);
+        assert.deepEqual(f.order, ["export", "ledger"], "the stage closest to the end first");
+
+        f.order = [];
+        const bad = await t.start(`
+  name: finish-fails
+  source: { plugin: gen-source, with: { count: 5 } }
+  stages:
+    - { id: ledger, plugin: finish-sink, with: { name: ledger } }
+    - { id: export, plugin: finish-sink, with: { name: export, fail: true } }
+  `);
+        const done = await t.engine.waitForRun(bad.id);
+        assert.equal(done.state, "failed");
+        assert.match(done.error!, /finish of export failed/);
+        assert.deepEqual(f.order, [], "the ledger's finish never ran: nothing was delivered");
+      } finally {
+        delete (globalThis as unknown as { __finish?: unknown }).__finish;
+        await t.dispose();
+      }
+    },
+  ]);
+
   tests.push(["stage concurrency and the global bound hold", async () => {
     g.__slow = { active: 0, peak: 0, calls: 0 };
     const t = await te({ concurrency: 3 });

@@ -1,0 +1,23 @@
+import { definePlugin } from "@sluice/sdk";
+
+const g = globalThis as unknown as {
+  __finish?: { order: string[]; gate?: Promise<void>; started?: () => void };
+};
+
+/**
+ * A sink whose `finish` records its `name` in `globalThis.__finish.order` (in-process executor)
+ * after waiting for `__finish.gate` when one is set (`started` is called first), and throws
+ * when `fail` is true.
+ */
+export default definePlugin<{ name: string; fail?: boolean }>({
+  process(items) {
+    return items;
+  },
+  async finish({ config }) {
+    const f = g.__finish ??= { order: [] };
+    f.started?.();
+    if (f.gate) await f.gate;
+    if (config.fail) throw new Error(`finish of ${config.name} failed`);
+    f.order.push(config.name);
+  },
+});
