@@ -14,6 +14,7 @@ import { type ChunkMessage, type EngineMessage, messageId } from "../queue/queue
 import {
   type Backend,
   FINAL_STATES,
+  isFinishing,
   type KeyedLimiter,
   type RawChunk,
   type RunArtifact,
@@ -225,15 +226,25 @@ export class Engine {
     return run;
   }
 
-  /** Cancels a run that has not finished. */
+  /**
+   * Cancels a run that has not finished. Refused (an {@link EngineError}) once the run writes its
+   * exports (its stages' `finish` began): a cancel then would leave some export files with this
+   * run's rows and others with the previous run's.
+   */
   async cancelRun(id: string, reason = "cancelled by request"): Promise<void> {
     const ok = await this.#store.transitionRun(id, ["queued", "running", "failed"], "cancelled", {
       finishedAt: this.#now(),
       error: reason,
-    });
+    }, { unlessFinishing: true });
     if (!ok) {
       const run = await this.#store.getRun(id);
       if (!run) throw new EngineError(`no run ${id}; list runs with: sluice runs list`);
+      if (isFinishing(run, { unlessFinishing: true })) {
+        throw new EngineError(
+          `run ${id} is writing its exports (finish); it cannot be cancelled now: wait for it ` +
+            `to end (sluice runs show ${id})`,
+        );
+      }
       throw new EngineError(`run ${id} is ${run.state} and cannot be cancelled`);
     }
     await this.#pool.closeRun(id);
@@ -257,6 +268,7 @@ export class Engine {
     await this.#store.transitionRun(id, ["failed"], "running", {
       error: undefined,
       finishedAt: undefined,
+      finishingAt: undefined,
     });
     this.#runCache.delete(id);
     for (const d of dead) {
@@ -871,11 +883,19 @@ export class Engine {
    * run succeeded with the files the stages finished. A stage that records what was delivered
    * (seen-before's ledger) therefore commits only after every stage after it finished: when a
    * later finish fails, no earlier one runs, and the next attempt (or a retried run) starts
-   * again from the last stage. A failed finish is retried twice, then fails the run.
+   * again from the last stage. A failed finish is retried twice, then fails the run. Before the
+   * first finish the run records `finishingAt`: from then on {@link cancelRun} refuses it.
    */
   async #finalize(runId: string, attempt: number) {
     const run = await this.#activeRun(runId);
     if (!run) return;
+    // From here on the run refuses a cancel (atomically: a cancel that came first wins, and then
+    // no finish starts).
+    const marked = await this.#store.transitionRun(runId, ["running"], "running", {
+      finishingAt: run.finishingAt ?? this.#now(),
+    });
+    if (!marked) return;
+    this.#runCache.delete(runId);
     // Per stage, so the run lists its files in stage order whatever order finish ran in.
     const byStage: RunArtifact[][] = run.stages.map(() => []);
     try {

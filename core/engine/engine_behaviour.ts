@@ -353,6 +353,48 @@ export function engineBehaviour(make: BackendFactory): Behaviour[] {
     },
   ]);
 
+  tests.push([
+    "a run writing its exports (finish) refuses a cancel and ends as it would",
+    async () => {
+      let open!: () => void;
+      let started!: () => void;
+      const inFinish = new Promise<void>((r) => started = r);
+      const f = {
+        order: [] as string[],
+        gate: new Promise<void>((r) => open = r),
+        started: () => started(),
+      };
+      (globalThis as unknown as { __finish?: typeof f }).__finish = f;
+      const t = await te();
+      try {
+        const run = await t.start(`
+  name: finish-cancel
+  source: { plugin: gen-source, with: { count: 5 } }
+  stages:
+    - { id: ledger, plugin: finish-sink, with: { name: ledger } }
+    - { id: export, plugin: finish-sink, with: { name: export } }
+  `);
+        await inFinish;
+        await assert.rejects(
+          () => t.engine.cancelRun(run.id),
+          new RegExp(
+            `run ${run.id} is writing its exports \\(finish\\); it cannot be cancelled now: ` +
+              "wait for it to end",
+          ),
+        );
+        assert.equal((await t.backend.store.getRun(run.id))?.state, "running");
+        open();
+        const done = await t.engine.waitForRun(run.id);
+        assert.equal(done.state, "succeeded", done.error);
+        assert.deepEqual(f.order, ["export", "ledger"], "every finish ran");
+      } finally {
+        open();
+        delete (globalThis as unknown as { __finish?: unknown }).__finish;
+        await t.dispose();
+      }
+    },
+  ]);
+
   tests.push(["stage concurrency and the global bound hold", async () => {
     g.__slow = { active: 0, peak: 0, calls: 0 };
     const t = await te({ concurrency: 3 });

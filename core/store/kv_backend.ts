@@ -36,6 +36,7 @@ import {
   emptyCounters,
   FINAL_STATES,
   GuardFailedError,
+  isFinishing,
   type RawChunk,
   type RunFilter,
   type RunGuard,
@@ -47,6 +48,7 @@ import {
   type SourceProgress,
   type StageCounters,
   type Store,
+  type TransitionOptions,
 } from "./store.ts";
 
 /**
@@ -262,10 +264,13 @@ export class KvStore implements Store {
     from: readonly RunState[],
     to: RunState,
     patch: Partial<RunRecord> = {},
+    options: TransitionOptions = {},
   ): Promise<boolean> {
     for (;;) {
       const cur = await this.#kv.get<StoredRun>(["run", id]);
       if (!cur.value || !from.includes(cur.value.state)) return false;
+      // The check below (the record's versionstamp) makes this part of the atomic step.
+      if (isFinishing(cur.value, options)) return false;
       const op = this.#kv.atomic().check(cur);
       let next: StoredRun = { ...cur.value, ...patch, state: to } as StoredRun;
       let snapshot;

@@ -85,6 +85,22 @@ export interface RunRecord {
   error?: string;
   /** Files the run's stages finished for download (sink outputs), recorded at run end. */
   artifacts?: RunArtifact[];
+  /**
+   * When the engine began calling the stages' `finish` hooks (epoch ms): from then on the run
+   * writes its exports and refuses a cancel (see {@link TransitionOptions.unlessFinishing}).
+   * Cleared when a failed run is retried.
+   */
+  finishingAt?: number;
+}
+
+/** Options of {@link Store.transitionRun}. */
+export interface TransitionOptions {
+  /**
+   * Refuse (return false) when the run is `running` with `finishingAt` set: it is writing its
+   * exports, and a cancel now would leave some export files with this run's rows and others with
+   * the previous run's. Checked in the same atomic step as the state.
+   */
+  unlessFinishing?: boolean;
 }
 
 /** A file a stage finished for people to take away (`leads.csv`), served by the API and UI. */
@@ -301,6 +317,14 @@ export class GuardFailedError extends Error {
   }
 }
 
+/** Whether `options.unlessFinishing` refuses a transition of `run` (see {@link TransitionOptions}). */
+export function isFinishing(
+  run: Pick<RunRecord, "state" | "finishingAt">,
+  options: TransitionOptions,
+): boolean {
+  return !!options.unlessFinishing && run.state === "running" && run.finishingAt !== undefined;
+}
+
 /** Durable state of runs. Every write is idempotent under at-least-once delivery. */
 export interface Store {
   /**
@@ -313,12 +337,16 @@ export interface Store {
   acceptsGuard?(guard: RunGuard): boolean;
   getRun(id: string): Promise<RunRecord | undefined>;
   listRuns(filter?: RunFilter): Promise<RunPage>;
-  /** Changes the state when it is one of `from`; returns false otherwise. */
+  /**
+   * Changes the state when it is one of `from` (and `options` hold, atomically with it); returns
+   * false otherwise.
+   */
   transitionRun(
     id: string,
     from: readonly RunState[],
     to: RunState,
     patch?: Partial<RunRecord>,
+    options?: TransitionOptions,
   ): Promise<boolean>;
   /**
    * Writes a chunk's output, marks it done, bumps counters and enqueues `next`, atomically and

@@ -14,6 +14,7 @@ import {
   type ChunkState,
   type DeadLetter,
   emptyCounters,
+  isFinishing,
   type RawChunk,
   type RunArtifact,
   type RunFilter,
@@ -25,6 +26,7 @@ import {
   type StageCounters,
   type StageSnapshot,
   type Store,
+  type TransitionOptions,
 } from "../store.ts";
 import type { PurgedRun } from "../purged_files.ts";
 import type { Sql } from "./connect.ts";
@@ -234,11 +236,12 @@ export class PgStore implements Store {
     from: readonly RunState[],
     to: RunState,
     patch: Partial<RunRecord> = {},
+    options: TransitionOptions = {},
   ): Promise<boolean> {
     return await this.#sql.begin(async (tx) => {
       const [r] = await tx<{ record: RunRecord }[]>`
         SELECT record FROM sluice_runs WHERE id = ${id} FOR UPDATE`;
-      if (!r || !from.includes(r.record.state)) return false;
+      if (!r || !from.includes(r.record.state) || isFinishing(r.record, options)) return false;
       const next: Record<string, unknown> = { ...r.record, ...patch, state: to };
       for (const [k, v] of Object.entries(next)) if (v === undefined) delete next[k];
       const run = next as unknown as RunRecord;
