@@ -80,7 +80,7 @@ stages:
   let worker: ReturnType<typeof spawn> | undefined;
   try {
     const [, url] = await server.until(/sluice serving on (http:\/\/\S+) \(.*no workers/);
-    // Embedded KV: queue messages stay in the process that enqueued them; the server says so.
+    // Embedded KV: the server warns that workers share its data folder (same machine only).
     await server.until(/serve --no-workers with the embedded KV store/);
     const body = JSON.stringify({ key: "k1", name: "Acme" });
     const [name, value] = await signRequest({

@@ -13,6 +13,7 @@ import { compileExpression } from "../pipeline/expression.ts";
 import { type ChunkMessage, type EngineMessage, messageId } from "../queue/queue.ts";
 import {
   type Backend,
+  type ClaimResult,
   FINAL_STATES,
   isFinishing,
   type KeyedLimiter,
@@ -64,6 +65,21 @@ export const CONFIG_ERROR_HINT =
 /** How long a cached run record is trusted (cancels from other processes take this long). */
 const RUN_CACHE_MS = 250;
 
+/** How long who runs a run (run claims) is trusted before it is read again. */
+const OWNER_CACHE_MS = 1000;
+
+/**
+ * The delay with which a message of a run another live process holds goes back to the queue
+ * (Deno KV delivers to any process listening on the file): its holder gets it meanwhile.
+ */
+export const HAND_BACK_MS = 300;
+
+/**
+ * The delay with which an engine that does not adopt runs (a short CLI command) hands back a
+ * message of a run whose process is gone: a long-lived process listening takes it over.
+ */
+export const HAND_BACK_ORPHAN_MS = 1000;
+
 /** Options of {@link Engine}. */
 export interface EngineOptions {
   backend: Backend;
@@ -94,6 +110,16 @@ export interface EngineOptions {
   timer?: Timer;
   /** Spans, metrics and `onFailure` alerts (`core/telemetry/engine_telemetry.ts`). */
   telemetry?: EngineHooks;
+  /**
+   * Whether this engine takes up runs that are not its own (default true: `sluice serve`,
+   * `sluice worker`, tests): its start re-enqueues the unfinished work of every running run,
+   * {@link Engine.adoptOrphans} takes over runs of gone processes, and (with run claims) a queue
+   * message of a run whose process is gone takes that run over. False for short CLI commands
+   * (`sluice run`, `sluice runs resume|retry`): they work only the run they create or name
+   * ({@link Engine.createRun}, {@link Engine.recover} with its id, {@link Engine.retryRun}), and
+   * hand other runs' messages back to the queue.
+   */
+  adopt?: boolean;
 }
 
 /** Thrown for engine misuse a person must fix (unknown run, wrong state). */
@@ -124,6 +150,8 @@ export class Engine {
   #waiters = new Map<string, Set<() => void>>();
   #warned = new Set<string>();
   #runCache = new Map<string, { run: RunRecord; at: number }>();
+  /** Per run: undefined when this engine may run its messages, else the hand-back delay. */
+  #owners = new Map<string, { delay: Promise<number | undefined>; at: number }>();
   /** Chunks done or dead-lettered past each run's source, as last read (`#sourceTooFarAhead`). */
   #lastDoneSeen = new Map<string, number>();
   /** Sources held back by `#sourceTooFarAhead`, by run: woken when a chunk leaves the run. */
@@ -162,17 +190,28 @@ export class Engine {
   /**
    * Takes over the running runs whose process is gone (run claims: the embedded store), as the
    * start's recovery pass does; a server calls it now and then, so a `sluice run` killed beside it
-   * does not leave its run orphaned. Returns how many chunks it re-enqueued.
+   * does not leave its run orphaned. Returns how many chunks it re-enqueued (none when this
+   * engine does not {@link adopts adopt} runs).
    */
   adoptOrphans(): Promise<number> {
-    if (!this.#o.backend.runClaims || this.#stop.signal.aborted) return Promise.resolve(0);
+    if (!this.#o.backend.runClaims || this.#stop.signal.aborted || !this.adopts) {
+      return Promise.resolve(0);
+    }
     return this.recover(undefined, { orphansOnly: true });
   }
 
-  /** Starts consuming the queue and re-enqueues unfinished work of running runs. */
+  /** Whether this engine takes up runs that are not its own ({@link EngineOptions.adopt}). */
+  get adopts(): boolean {
+    return this.#o.adopt ?? true;
+  }
+
+  /**
+   * Starts consuming the queue; an engine that {@link adopts} also re-enqueues the unfinished work
+   * of running runs (those another live process holds excepted).
+   */
   async start(): Promise<void> {
     this.#listening ??= this.#queue.listen((m) => this.#handle(m), this.#stop.signal);
-    await this.recover();
+    if (this.adopts) await this.recover();
   }
 
   /** Stops consuming, aborts calls in flight and closes plugin instances. */
@@ -264,6 +303,9 @@ export class Engine {
         `run ${id} is ${run.state}; only failed or running runs can be retried`,
       );
     }
+    // This process runs the replayed chunks (with run claims: before they are queued, so
+    // another process on the data folder hands them back instead of running them).
+    await this.#take(id);
     const dead = await this.#store.listDeadLetters(id);
     await this.#store.transitionRun(id, ["failed"], "running", {
       error: undefined,
@@ -335,18 +377,13 @@ export class Engine {
     }
     let n = 0;
     for (const run of runs) {
-      // A run another live process is running stays its own (the embedded store's queue
-      // delivers only there): taking it over would run its chunks twice.
-      const claim = await this.#o.backend.runClaims?.claim(run.id);
+      // A run another live process is running stays its own (its messages are handed back to
+      // it, see #handBackDelay): taking it over would run its chunks twice.
+      const claim = runId
+        ? await this.#take(runId)
+        : await this.#o.backend.runClaims?.claim(run.id);
+      this.#owners.delete(run.id);
       if (claim && "held" in claim) {
-        if (runId) {
-          throw new EngineError(
-            `run ${run.id} is being run by another Sluice process (${
-              describeProcess(claim.held)
-            }); wait for it to finish, or stop that process first (its unfinished runs resume ` +
-              "where it left off)",
-          );
-        }
         if (!options.orphansOnly) {
           this.#log.info("run left alone: another process runs it", {
             run: run.id,
@@ -363,6 +400,21 @@ export class Engine {
       n += await this.#recoverRun(run);
     }
     return n;
+  }
+
+  /** Claims run `id` for this process (run claims); throws when a live other process holds it. */
+  async #take(id: string): Promise<ClaimResult | undefined> {
+    const claim = await this.#o.backend.runClaims?.claim(id);
+    this.#owners.delete(id);
+    if (claim && "held" in claim) {
+      throw new EngineError(
+        `run ${id} is being run by another Sluice process (${
+          describeProcess(claim.held)
+        }); wait for it to finish, or stop that process first (its unfinished runs resume ` +
+          "where it left off)",
+      );
+    }
+    return claim;
   }
 
   async #recoverRun(run: RunRecord): Promise<number> {
@@ -407,6 +459,12 @@ export class Engine {
     if (this.#inFlight.has(id)) return;
     this.#inFlight.add(id);
     try {
+      const handBack = await this.#handBackDelay(m.runId);
+      if (handBack !== undefined) {
+        // Not this process's run: its holder (or a process that adopts it) gets it meanwhile.
+        await this.#queue.enqueue(m, { delayMs: handBack });
+        return;
+      }
       if (m.kind === "finalize") await this.#finalize(m.runId, m.attempt);
       else await this.#chunk(m);
     } catch (e) {
@@ -415,6 +473,56 @@ export class Engine {
     } finally {
       this.#inFlight.delete(id);
     }
+  }
+
+  /**
+   * Undefined when this engine may run the messages of `runId`, else the delay with which to hand
+   * them back to the queue: with run claims (the embedded store, whose queue delivers to every
+   * process listening on the file), a run another live process holds is that one's; a run whose
+   * process is gone is taken over here only by an engine that {@link adopts}. Cached per run for
+   * {@link OWNER_CACHE_MS} (one read per run and second on the hot path).
+   */
+  #handBackDelay(runId: string): Promise<number | undefined> {
+    const claims = this.#o.backend.runClaims;
+    if (!claims) return Promise.resolve(undefined);
+    const now = performance.now();
+    const hit = this.#owners.get(runId);
+    if (hit && now - hit.at < OWNER_CACHE_MS) return hit.delay;
+    const delay = (async () => {
+      const owner = await claims.owner(runId);
+      if (owner === "mine") return undefined;
+      if (owner !== "free") {
+        this.#log.debug("message handed back: another process runs the run", {
+          run: runId,
+          process: describeProcess(owner.held),
+        });
+        return HAND_BACK_MS;
+      }
+      const run = await this.#getRun(runId);
+      // A finished run's message is a no-op wherever it is handled.
+      if (!run || FINAL_STATES.includes(run.state)) return undefined;
+      if (!this.adopts) return HAND_BACK_ORPHAN_MS;
+      const c = await claims.claim(runId);
+      if ("held" in c) return HAND_BACK_MS;
+      if (c.taken) {
+        // As the adoption pass does: every unfinished chunk of the run is queued again (not
+        // awaited here: its settling may handle a message of this run, which waits for this).
+        this.#log.info("run taken over: the process that ran it is gone", { run: runId });
+        const p = this.#recoverRun(run).then(
+          () => {},
+          (e) =>
+            this.#log.error("taking over a run failed", { run: runId, error: this.#errText(e) }),
+        );
+        this.#running.add(p);
+        p.finally(() => this.#running.delete(p));
+      }
+      return undefined;
+    })();
+    this.#owners.set(runId, { delay, at: now });
+    if (this.#owners.size > 1000) this.#owners.delete(this.#owners.keys().next().value!);
+    // A failed read is not cached: the next message asks again.
+    delay.catch(() => this.#owners.delete(runId));
+    return delay;
   }
 
   /** The run, from a short-lived cache (a state change elsewhere is seen within the TTL). */

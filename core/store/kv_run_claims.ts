@@ -1,15 +1,18 @@
 /**
- * Which process runs a run, on the embedded KV store. Deno KV delivers a queue message only inside
- * the process that enqueued it, so each process works its own runs, and a process that starts
- * re-enqueues the unfinished chunks of running runs (its recovery pass). Without claims, a second
- * `sluice run` on the same data folder would take over the runs a live `sluice serve` or another
- * `sluice run` is still running (two processes sending the same webhook batches, one of them
- * without the secrets the run needs). A claim names the process that runs a run; a process takes
- * a run only when its holder is gone: ended (its record removed at close), killed (no such
- * process on this host), or silent for {@link STALE_AFTER_MS} (another host, a frozen process).
+ * Which process runs a run, on the embedded KV store. Deno KV's queue delivers a message to ANY
+ * process listening on the same KV file, not only to the one that enqueued it; and a long-lived
+ * process that starts re-enqueues the unfinished chunks of running runs (its recovery pass).
+ * Without claims, another `sluice run` or `sluice serve` on the same data folder would execute
+ * chunks of the runs a live process is running, with its own settings (two processes sending the
+ * same webhook batches, one of them without the secrets or network settings the run needs). A
+ * claim names the process that runs a run: the engine hands a message of a run another live
+ * process holds back to the queue (its holder gets it), and a process takes a run only when its
+ * holder is gone: ended (its record removed at close), killed (no such process on this host), or
+ * silent for {@link STALE_AFTER_MS} (another host, a frozen process); only long-lived processes
+ * (`sluice serve`, `sluice worker`) take such runs.
  * @module
  */
-import type { ClaimResult, ProcessInfo, RunClaims } from "./store.ts";
+import type { ClaimResult, ProcessInfo, RunClaims, RunOwner } from "./store.ts";
 
 /** How often a live process renews its record. */
 export const BEAT_MS = 5_000;
@@ -32,6 +35,11 @@ export interface KvRunClaimsOptions {
   now?: () => number;
   /** Whether a process of this host lives (default: `/proc/<pid>` exists, where there is one). */
   alive?: (pid: number) => boolean | undefined;
+  /**
+   * The pid this process is recorded under (default `Deno.pid`); tests give two engines of one
+   * process different ones so that each stands for a process of its own.
+   */
+  pid?: number;
 }
 
 /**
@@ -70,9 +78,10 @@ export class KvRunClaims implements RunClaims {
     this.#alive = options.alive ?? procAlive;
     const host = Deno.hostname();
     const since = this.#now();
+    const pid = options.pid ?? Deno.pid;
     this.#me = {
-      id: `${host}:${Deno.pid}:${since}:${crypto.randomUUID().slice(0, 8)}`,
-      pid: Deno.pid,
+      id: `${host}:${pid}:${since}:${crypto.randomUUID().slice(0, 8)}`,
+      pid,
       host,
       command: options.command,
       since,
@@ -119,6 +128,19 @@ export class KvRunClaims implements RunClaims {
     if (!rec || this.#now() - rec.beat > STALE_AFTER_MS) return false;
     if (holder.host === this.#me.host && this.#alive(holder.pid) === false) return false;
     return true;
+  }
+
+  /**
+   * Who runs `runId`, without taking it: `"mine"`, `{ held }` (a live other process), or
+   * `"free"` (no claim, or its process is gone).
+   */
+  async owner(runId: string): Promise<RunOwner> {
+    const cur = (await this.#kv.get<ProcessRecord>(["run_owner", runId])).value;
+    if (!cur) return "free";
+    if (cur.id === this.#me.id) return "mine";
+    if (!(await this.#live(cur))) return "free";
+    const { pid, host, command, since } = cur;
+    return { held: { pid, host, command, since } };
   }
 
   /**

@@ -487,6 +487,12 @@ export interface ProcessInfo {
 /** What {@linkcode RunClaims.claim} found. */
 export type ClaimResult = { held: ProcessInfo } | { taken: boolean };
 
+/**
+ * Who runs a run ({@linkcode RunClaims.owner}): this process, a live other one (`held`), or
+ * nobody (`free`: no claim, or its process is gone).
+ */
+export type RunOwner = "mine" | "free" | { held: ProcessInfo };
+
 /** A process as a message names it: `pid 4242 ("sluice serve") on host-1 since 2026-11-30 03:12:05 UTC`. */
 export function describeProcess(p: ProcessInfo): string {
   const since = new Date(p.since).toISOString().replace("T", " ").slice(0, 19);
@@ -495,7 +501,7 @@ export function describeProcess(p: ProcessInfo): string {
 
 /**
  * Which process runs a run, where each process works only its own runs (the embedded KV store,
- * whose queue delivers inside the enqueuing process): see `kv_run_claims.ts`.
+ * whose queue delivers a message to any process listening on the file): see `kv_run_claims.ts`.
  */
 export interface RunClaims {
   /**
@@ -504,6 +510,8 @@ export interface RunClaims {
    * gone).
    */
   claim(runId: string): Promise<ClaimResult>;
+  /** Who runs `runId`, without taking it (one read; see {@link RunOwner}). */
+  owner(runId: string): Promise<RunOwner>;
   /** Forgets this process's claim of a run that reached a final state. */
   release(runId: string): Promise<void>;
 }
