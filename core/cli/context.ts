@@ -123,6 +123,13 @@ export interface BackendChoice {
    * commands that read runs or cancel one while a server may be running them). Default true.
    */
   work?: boolean;
+  /**
+   * True for long-lived processes (`sluice worker`; `sluice serve` starts its engine itself):
+   * the engine takes up runs that are not its own (recovery at start, runs of gone processes,
+   * see `EngineOptions.adopt`). Default false: a short command (`sluice run`, `runs resume`,
+   * `runs retry`) works only the run it creates or names.
+   */
+  adopt?: boolean;
 }
 
 /** How often a process looks for runs of gone processes to take over (embedded store). */
@@ -187,8 +194,9 @@ export function startHousekeeping(
   engine: Engine,
 ): () => Promise<void> {
   if (!("sql" in backend)) {
-    // Runs whose process is gone (a `sluice run` killed beside a server) are taken over.
-    const adopt = backend.runClaims
+    // Runs whose process is gone (a `sluice run` killed beside a server) are taken over by
+    // long-lived processes.
+    const adopt = backend.runClaims && engine.adopts
       ? setInterval(() => {
         engine.adoptOrphans().catch((e) =>
           ctx.log.warn("taking over runs of gone processes failed", { error: String(e) })
@@ -255,6 +263,7 @@ export async function startEngine(ctx: CliContext, o: BackendChoice = {}): Promi
     log: runLog,
     network: ctx.network,
     telemetry: telemetry.engine,
+    adopt: o.adopt ?? false,
   });
   const work = o.work ?? true;
   if (work) await engine.start();

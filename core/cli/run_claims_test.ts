@@ -1,7 +1,9 @@
 /**
- * Two Sluice processes on one data folder (the embedded KV store): a second `sluice run` leaves
- * the run a live first one is running alone (its queue delivers only in the first), `runs resume`
- * refuses it while that process lives, and takes it at once after the process was killed.
+ * Sluice processes on one data folder (the embedded KV store, whose queue delivers a message to
+ * any process listening on the file): a second `sluice run` leaves the run a live first one is
+ * running alone (it hands that run's messages back), `runs resume` refuses it while that process
+ * lives, and takes it at once after the process was killed; a `sluice run` never takes up
+ * another interrupted run, a server does.
  */
 import assert from "node:assert/strict";
 import { join, ROOT } from "../paths.ts";
@@ -37,12 +39,16 @@ async function slowSetup(items: number, perSecond = 4) {
     SLUICE_LOG_FORMAT: "json",
     SLUICE_LOG_LEVEL: "info",
   };
-  const sluice = (args: string[], extra: Record<string, string> = {}) =>
+  const sluice = (
+    args: string[],
+    extra: Record<string, string> = {},
+    stdout: "null" | "piped" = "null",
+  ) =>
     new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", join(ROOT, "core/cli.ts"), ...args],
       env: { ...env, ...extra },
       cwd: dir,
-      stdout: "null",
+      stdout,
       stderr: "piped",
     });
   const input = join(dir, "in.jsonl");
@@ -80,8 +86,8 @@ Deno.test("a second process on the data folder leaves a live run alone; resume t
     ]).output();
     const bLog = text(b.stderr);
     assert.equal(b.code, 0, bLog);
-    assert.match(bLog, /"msg":"run left alone: another process runs it","run":"A"/);
-    assert.doesNotMatch(bLog, /"msg":"run recovered","run":"A"/, "B took over A's run");
+    // A short command looks only at its own run: no recovery pass over the others.
+    assert.doesNotMatch(bLog, /"run":"A"/, "B took up A's run");
 
     // A server started on the folder leaves it alone too.
     const serve = sluice(["serve"], { SLUICE_SERVER_PORT: "0" }).spawn();
@@ -163,6 +169,44 @@ Deno.test("a server takes over the run of a sluice run killed beside it", async 
       serve.kill("SIGTERM");
       await serve.status;
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a sluice run does not take up another interrupted run", async () => {
+  const { dir, input, sluice } = await slowSetup(20);
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  try {
+    const k = sluice(["run", "slow.yaml", "--input", input, "--run-id", "K", "--quiet"]).spawn();
+    await readUntil(k.stderr, /run K started/);
+    k.kill("SIGKILL");
+    await k.status;
+    const before = await sluice(["runs", "show", "K", "--json"], {}, "piped").output();
+    const counters = (o: Deno.CommandOutput) =>
+      JSON.parse(text(o.stdout)).counters.map((c: { chunksDone: number }) => c.chunksDone);
+
+    const b = await sluice([
+      "run",
+      join(ROOT, "pipelines/hello.yaml"),
+      "--input",
+      join(ROOT, "pipelines/examples/businesses.csv"),
+      "--run-id",
+      "B",
+    ]).output();
+    const bLog = text(b.stderr);
+    assert.equal(b.code, 0, bLog);
+    assert.doesNotMatch(bLog, /"run":"K"/, "the run of B took up K");
+
+    const after = await sluice(["runs", "show", "K", "--json"], {}, "piped").output();
+    // Queued or running, as K left it (killed before or after its first chunk).
+    const state = (o: Deno.CommandOutput) => JSON.parse(text(o.stdout)).state;
+    assert.equal(state(after), state(before));
+    assert.match(state(after), /^(queued|running)$/);
+    assert.deepEqual(counters(after), counters(before), "K's chunks were run by B");
+    // K stays to take up: its own resume finishes it.
+    const resumed = await sluice(["runs", "resume", "K"]).output();
+    assert.equal(resumed.code, 0, text(resumed.stderr));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

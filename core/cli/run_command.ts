@@ -194,11 +194,16 @@ export function resumeChanges(
 
 /**
  * True (and says so) when another live Sluice process on the same data folder is running the run:
- * this one must not run its chunks too (the embedded store's claims, `kv_run_claims.ts`).
+ * this one must not run its chunks too (the embedded store's claims, `kv_run_claims.ts`). Else
+ * the run is this process's, and its unfinished work is queued again (this command's engine
+ * takes up no other run, see `EngineOptions.adopt`).
  */
 async function heldElsewhere(h: EngineHandle, runId: string, io: CliIO): Promise<boolean> {
   const claim = await h.backend.runClaims?.claim(runId);
-  if (!claim || !("held" in claim)) return false;
+  if (!claim || !("held" in claim)) {
+    await h.engine.recover(runId);
+    return false;
+  }
   const holder = claim.held;
   io.err(
     `run ${runId} is being run by another Sluice process (${describeProcess(holder)}): ` +

@@ -22,9 +22,9 @@ function untilSignal(): Promise<string> {
 /**
  * `sluice serve [--no-workers]`. With `--no-workers` this process records and queues runs
  * (API, webhooks, schedules) but executes none: `sluice worker` processes on the same store do.
- * Meant for the PostgreSQL store: Deno KV delivers a queue message only inside the process
- * that enqueued it, so with the embedded KV file a worker takes runs queued by this server
- * only when it starts (its recovery pass), and a warning says so.
+ * Meant for the PostgreSQL store. With the embedded KV file a `sluice worker` on the same data
+ * folder executes the runs queued here (Deno KV delivers a queue message to any process
+ * listening on the file; this process claims no runs), and a warning says to prefer PostgreSQL.
  */
 export async function serveCommand(args: string[], ctx: CliContext, io: CliIO): Promise<number> {
   const bad = args.find((a) => a !== "--no-workers");
@@ -35,9 +35,9 @@ export async function serveCommand(args: string[], ctx: CliContext, io: CliIO): 
   const engine = !args.includes("--no-workers");
   if (!engine && !ctx.config.store.url) {
     ctx.log.warn(
-      "serve --no-workers with the embedded KV store: Deno KV queues deliver only inside the " +
-        "process that enqueued, so a sluice worker takes the runs queued here only when it " +
-        "starts. Set store.url (PostgreSQL) to run workers in other processes.",
+      "serve --no-workers with the embedded KV store: a sluice worker on this data folder " +
+        "(same machine) executes the runs queued here. Set store.url (PostgreSQL) to run " +
+        "workers on other machines.",
     );
   }
   const server = await startServer(ctx, {
@@ -69,7 +69,8 @@ export async function workerCommand(args: string[], ctx: CliContext, io: CliIO):
     io.err(`${parsed}\nusage: sluice worker [--concurrency N]\n`);
     return 2;
   }
-  const h = await startEngine(ctx, parsed);
+  // A long-lived process: it takes up runs of gone processes (short CLI commands do not).
+  const h = await startEngine(ctx, { ...parsed, adopt: true });
   const probe = serveMetrics({ // /healthz and /metrics of this worker
     hostname: ctx.config.server.host,
     port: ctx.config.server.port,
