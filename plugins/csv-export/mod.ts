@@ -21,7 +21,13 @@ import {
   watchColumns,
 } from "@sluice/sdk/sink/columns.ts";
 import type { FieldPathWatch } from "@sluice/sdk/text/field_hints.ts";
-import { finalizeParts, resolveOutputPath, writePart } from "@sluice/sdk/sink/part_files.ts";
+import {
+  finalizeParts,
+  ownerNote,
+  ownOutputPath,
+  resolveOutputPath,
+  writePart,
+} from "@sluice/sdk/sink/part_files.ts";
 import { parseSort, type SortKey, type SortSpec, sortValues } from "@sluice/sdk/sink/sort_rows.ts";
 import { finishLine, keyedLine, keyedRows } from "@sluice/sdk/sink/keyed_rows.ts";
 import { businessIdentity, rowDomain, siblingLines } from "@sluice/sdk/sink/same_business.ts";
@@ -43,6 +49,8 @@ interface Config {
 
 interface State {
   file: string;
+  /** This run's own file when `file` is a fixed path held by a run that started later. */
+  own?: string;
   columns: Column[];
   sort: SortKey[];
   /** Index of the `same_business_as` column, filled at the end of the run (-1: none). */
@@ -103,6 +111,7 @@ export default definePlugin<Config, State>({
         path: config.path,
         defaultName: "leads.csv",
       }),
+      own: ownOutputPath({ dataDir, runId: run.id, path: config.path, defaultName: "leads.csv" }),
       columns,
       sort,
       sameBusiness: columns.findIndex(isSameBusinessColumn),
@@ -200,14 +209,18 @@ export default definePlugin<Config, State>({
       after: keyed?.after,
       run: run.id,
       runStartedAt: run.startedAt,
+      ownPath: state.own,
     });
+    const note = ownerNote("csv-export", state.file, run.id, r);
+    if (note) log.warn(note);
     if (!r.alreadyDone) {
-      log.info(finishLine("csv-export", state.file, r.parts, keyed?.counts));
+      log.info(finishLine("csv-export", r.path, r.parts, keyed?.counts));
       const same = keyed?.sameBusiness.logLine("csv-export", at >= 0);
       if (same) log.info(same);
       const listed = keyed && also >= 0 ? alsoListedLogLine("csv-export", keyed.alsoListed) : "";
       if (listed) log.info(listed);
     }
-    return { files: [state.file] }; // the run offers it for download
+    // The run offers for download the file that holds its rows.
+    return { files: r.replaced ? [] : [r.path] };
   },
 });

@@ -272,6 +272,45 @@ Deno.test("csv-export: at a fixed path, a new run's file holds only its own rows
   }
 });
 
+Deno.test("csv-export: at a fixed path, an older run finishing last leaves the newer run's file and offers its own", async () => {
+  const dataDir = await Deno.makeTempDir();
+  const lead = (key: string) => ({ key, domain: key, lead: true });
+  const config = { path: "exports/latest.csv", columns: ["domain"] };
+  const file = join(dataDir, "exports", "latest.csv");
+  const now = Date.now();
+  try {
+    // Two runs at once: "early" started first, "late" a minute later; "late" finishes first.
+    await using early = await openPlugin({
+      dir,
+      dataDir,
+      config,
+      run: { id: "early", startedAt: now - 60_000 },
+    });
+    await early.process([lead("e0.de"), lead("e1.de")], 0);
+    {
+      await using late = await openPlugin({
+        dir,
+        dataDir,
+        config,
+        run: { id: "late", startedAt: now },
+      });
+      await late.process([lead("l0.de")], 0);
+      assert.deepEqual(await late.finish(), { files: [file] });
+    }
+    const own = join(dataDir, "runs", "early", "latest.csv");
+    assert.deepEqual(await early.finish(), { files: [own] }, "its download is its own rows");
+    assert.equal(await Deno.readTextFile(file), "domain\r\nl0.de\r\n", "the later run's file");
+    assert.equal(await Deno.readTextFile(own), "domain\r\ne0.de\r\ne1.de\r\n");
+    const warn = early.logs.find((l) => l.level === "warn")?.msg ?? "";
+    assert.match(warn, /holds the file of run late, started later/);
+    assert.ok(warn.includes(own), warn);
+    assert.deepEqual(await early.finish(), { files: [own] }, "a repeated finish gives the same");
+    assert.equal(await Deno.readTextFile(own), "domain\r\ne0.de\r\ne1.de\r\n");
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
 Deno.test("csv-export: a misspelt column or sort path is named once in the run log, with the close name", async () => {
   const dataDir = await Deno.makeTempDir();
   try {

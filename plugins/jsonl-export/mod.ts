@@ -19,7 +19,13 @@ import {
   watchColumns,
 } from "@sluice/sdk/sink/columns.ts";
 import type { FieldPathWatch } from "@sluice/sdk/text/field_hints.ts";
-import { finalizeParts, resolveOutputPath, writePart } from "@sluice/sdk/sink/part_files.ts";
+import {
+  finalizeParts,
+  ownerNote,
+  ownOutputPath,
+  resolveOutputPath,
+  writePart,
+} from "@sluice/sdk/sink/part_files.ts";
 import { finishLine, keyedLine, keyedRows } from "@sluice/sdk/sink/keyed_rows.ts";
 import { businessIdentity, rowDomain, siblingLines } from "@sluice/sdk/sink/same_business.ts";
 import { alsoListedLogLine, isAlsoListedColumn, listingsOf } from "@sluice/sdk/sink/also_listed.ts";
@@ -34,6 +40,8 @@ interface Config {
 
 interface State {
   file: string;
+  /** This run's own file when `file` is a fixed path held by a run that started later. */
+  own?: string;
   columns?: Column[];
   /** Header of the `same_business_as` column, filled at the end of the run. */
   sameBusiness?: string;
@@ -55,6 +63,7 @@ export default definePlugin<Config, State>({
         path: config.path,
         defaultName: "leads.jsonl",
       }),
+      own: ownOutputPath({ dataDir, runId: run.id, path: config.path, defaultName: "leads.jsonl" }),
       columns,
       sameBusiness: columns?.find(isSameBusinessColumn)?.header,
       alsoListed: columns?.find(isAlsoListedColumn)?.header,
@@ -115,9 +124,12 @@ export default definePlugin<Config, State>({
       mapPart: keyed?.mapPart,
       run: run.id,
       runStartedAt: run.startedAt,
+      ownPath: state.own,
     });
+    const note = ownerNote("jsonl-export", state.file, run.id, r);
+    if (note) log.warn(note);
     if (!r.alreadyDone) {
-      log.info(finishLine("jsonl-export", state.file, r.parts, keyed?.counts));
+      log.info(finishLine("jsonl-export", r.path, r.parts, keyed?.counts));
       const same = keyed?.sameBusiness.logLine("jsonl-export", field !== undefined);
       if (same) log.info(same);
       const listed = keyed && also !== undefined
@@ -125,7 +137,8 @@ export default definePlugin<Config, State>({
         : "";
       if (listed) log.info(listed);
     }
-    return { files: [state.file] }; // the run offers it for download
+    // The run offers for download the file that holds its rows.
+    return { files: r.replaced ? [] : [r.path] };
   },
 });
 

@@ -102,6 +102,40 @@ Deno.test("jsonl-export: at a fixed path, a new run's file holds only its own li
   }
 });
 
+Deno.test("jsonl-export: at a fixed path, a run adopted and finished late never replaces a newer run's file", async () => {
+  const dataDir = await Deno.makeTempDir();
+  const config = { path: "latest.jsonl", columns: ["key"] };
+  const file = join(dataDir, "latest.jsonl");
+  const now = Date.now();
+  try {
+    await using old = await openPlugin({
+      dir,
+      dataDir,
+      config,
+      run: { id: "old", startedAt: now - 86_400_000 },
+    });
+    await old.process([{ key: "old0.de", lead: true }], 0);
+    {
+      await using p = await openPlugin({
+        dir,
+        dataDir,
+        config,
+        run: { id: "new", startedAt: now },
+      });
+      await p.process([{ key: "new0.de", lead: true }], 0);
+      await p.finish();
+    }
+    // The interrupted run is adopted by a server and finishes a day late.
+    const own = join(dataDir, "runs", "old", "latest.jsonl");
+    assert.deepEqual(await old.finish(), { files: [own] });
+    assert.equal(await Deno.readTextFile(file), '{"key":"new0.de"}\n');
+    assert.equal(await Deno.readTextFile(own), '{"key":"old0.de"}\n');
+    assert.ok(old.logs.some((l) => l.level === "warn" && l.msg.includes("run new")));
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
 Deno.test("jsonl-export: same_business_as lists the other domains of the same business", async () => {
   const dataDir = await Deno.makeTempDir();
   const list = [

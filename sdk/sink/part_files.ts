@@ -5,14 +5,25 @@
  * second `finish` gives the same file. Paths stay inside the plugin's data folder. Given the run
  * (`{ run: ctx.run.id }`), parts live per run, so runs sharing a fixed path never mix rows.
  *
+ * A fixed path (`path: latest.csv`, no `{run}`) holds the output of the most recently STARTED run
+ * that finished, whatever order runs finish in: an owner record beside the file
+ * (`<file>.owner.json`: run id and start) says whose it is, and a run that started before the
+ * owner writes its file to its own place instead ({@linkcode ownOutputPath}, given as
+ * `ownPath`), so an old run adopted and finished late never replaces a newer run's file.
+ *
  * Every part, the final file and each new folder are synced before the call returns (see
  * `sdk/io/durable_files.ts`): the engine marks the chunk done once `process` returns, so after a
  * power loss a done chunk's rows must still be on disk, and the parts are removed only once the
  * final file that holds them is.
  * @module
  */
-import { dirname, isAbsolute, join, normalize, relative, resolve } from "node:path";
-import { makeFolderDurably, writeFileDurably, writeFileDurablyWith } from "../io/durable_files.ts";
+import { basename, dirname, isAbsolute, join, normalize, relative, resolve } from "node:path";
+import {
+  makeFolderDurably,
+  syncFolder,
+  writeFileDurably,
+  writeFileDurablyWith,
+} from "../io/durable_files.ts";
 
 /** Options of {@linkcode resolveOutputPath}. */
 export interface OutputPathOptions {
@@ -49,6 +60,19 @@ export function resolveOutputPath(options: OutputPathOptions): string {
     );
   }
   return full;
+}
+
+/**
+ * Where a run's file goes when its fixed output path (a `path` without `{run}`, such as
+ * `latest.csv`) is held by a run that started later: the default per-run place with the fixed
+ * file's name (`runs/<run>/latest.csv`). Undefined when `path` is per run (has `{run}`) or absent:
+ * no other run writes there. Throws as {@linkcode resolveOutputPath} does.
+ */
+export function ownOutputPath(options: OutputPathOptions): string | undefined {
+  if (options.path === undefined || options.path.includes("{run}")) return undefined;
+  const fixed = resolveOutputPath(options);
+  const own = resolveOutputPath({ ...options, path: undefined, defaultName: basename(fixed) });
+  return own === fixed ? undefined : own;
 }
 
 /**
@@ -106,6 +130,14 @@ export interface FinalizeOptions extends PartScope {
   header?: string | Uint8Array | (() => string);
   /** Start the file with a UTF-8 byte order mark. */
   bom?: boolean;
+  /**
+   * This run's own place for its file ({@linkcode ownOutputPath}): given with `run` and
+   * `runStartedAt`, `finalPath` is a fixed path shared by runs. It then keeps the file of the
+   * most recently started run that finished: an owner record (`<finalPath>.owner.json`) names
+   * that run, and when it started after this run, this run's file is written here instead
+   * (and {@linkcode FinalizeResult.newerRun} says so).
+   */
+  ownPath?: string;
   /** Keep the parts after finalizing (default false: they are removed). */
   keepParts?: boolean;
   /**
@@ -127,12 +159,139 @@ export interface FinalizeOptions extends PartScope {
 
 /** What {@linkcode finalizeParts} did. */
 export interface FinalizeResult {
-  /** The final file. */
+  /**
+   * The file holding this run's rows: the final file, or `ownPath` when a run that started later
+   * holds the final file ({@linkcode newerRun}). This is the file to offer for download.
+   */
   path: string;
   /** Parts concatenated (0 when already finalized earlier). */
   parts: number;
   /** True when an earlier `finish` had already produced the file. */
   alreadyDone: boolean;
+  /** The run holding the fixed final file, when it started after this run (see `ownPath`). */
+  newerRun?: FileOwner;
+  /**
+   * True when an earlier `finish` of this run wrote the fixed final file and a run that started
+   * later has since replaced it: no file holds this run's rows any more (`path` is the final
+   * file, now the newer run's; offer nothing).
+   */
+  replaced?: boolean;
+}
+
+/** Whose file a fixed output path holds (`<finalPath>.owner.json`). */
+export interface FileOwner {
+  /** The run id. */
+  run: string;
+  /** When the run started (epoch ms). */
+  startedAt: number;
+  /** Runs that held the file before, newest first (at most {@linkcode MAX_PREVIOUS_OWNERS}). */
+  previous?: string[];
+}
+
+/** Most earlier holders an owner record remembers (to tell a repeated `finish` it was replaced). */
+export const MAX_PREVIOUS_OWNERS = 50;
+
+/** The owner record of the fixed output path `finalPath`. */
+export function ownerPath(finalPath: string): string {
+  return `${finalPath}.owner.json`;
+}
+
+/** Reads the owner record of `finalPath`; undefined when there is none (or it is unreadable). */
+export async function readOwner(finalPath: string): Promise<FileOwner | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(ownerPath(finalPath));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+  try {
+    const o = JSON.parse(text);
+    if (typeof o?.run !== "string" || typeof o?.startedAt !== "number") return undefined;
+    const previous = Array.isArray(o.previous)
+      ? o.previous.filter((p: unknown) => typeof p === "string")
+      : [];
+    return { run: o.run, startedAt: o.startedAt, previous };
+  } catch {
+    return undefined; // a torn record cannot happen (written atomically); a hand-edited one
+  }
+}
+
+/** True when run `a` started after run `b` (ties broken by run id, so every process agrees). */
+function startedAfter(a: { run: string; startedAt: number }, b: FileOwner): boolean {
+  return a.startedAt !== b.startedAt ? a.startedAt > b.startedAt : a.run > b.run;
+}
+
+/**
+ * The warning a sink logs when {@linkcode finalizeParts} left a fixed path to a newer run, naming
+ * both runs and where this run's rows are (an empty string when there is nothing to say).
+ */
+export function ownerNote(
+  plugin: string,
+  finalPath: string,
+  run: string,
+  result: FinalizeResult,
+): string {
+  const newer = result.newerRun;
+  if (!newer) return "";
+  const when = new Date(newer.startedAt).toISOString();
+  if (result.replaced) {
+    return `${plugin}: run ${run} had written ${finalPath}, and run ${newer.run}, started later ` +
+      `(${when}), has since replaced it: a fixed path holds the most recently started run's file. ` +
+      "No file holds this run's rows any more; use a path with {run} to keep every run's file";
+  }
+  return `${plugin}: ${finalPath} holds the file of run ${newer.run}, started later (${when}), ` +
+    `so run ${run} did not replace it (a fixed path holds the most recently started run's ` +
+    `file); this run's rows are in ${result.path}`;
+}
+
+/** Options of {@linkcode withFileLock}. */
+interface LockOptions {
+  /** A lock older than this is taken for a crashed holder's and broken. Default 2 minutes. */
+  staleMs?: number;
+  /** Longest wait for the lock. Default 5 minutes. */
+  waitMs?: number;
+}
+
+/**
+ * Runs `fn` holding `<finalPath>.lock` (created exclusively), so that processes finishing runs
+ * at one fixed path decide its owner one at a time. The work inside is a few renames and syncs.
+ */
+async function withFileLock<T>(
+  finalPath: string,
+  fn: () => Promise<T>,
+  opts: LockOptions = {},
+): Promise<T> {
+  const lock = `${finalPath}.lock`;
+  const staleMs = opts.staleMs ?? 120_000;
+  const until = Date.now() + (opts.waitMs ?? 300_000);
+  for (let delay = 10;; delay = Math.min(delay * 2, 500)) {
+    try {
+      const f = await Deno.open(lock, { write: true, createNew: true });
+      f.close();
+      break;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+    }
+    const info = await Deno.stat(lock).catch(() => undefined);
+    if (info?.mtime && Date.now() - info.mtime.getTime() > staleMs) {
+      await Deno.remove(lock).catch(() => {});
+      continue;
+    }
+    if (Date.now() > until) {
+      throw new Error(
+        `part files: ${lock} has been held for over ${opts.waitMs ?? 300_000} ms; another ` +
+          "process is finishing a run at this path (or crashed doing so: the lock is broken " +
+          `after ${staleMs} ms)`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, delay));
+  }
+  try {
+    return await fn();
+  } finally {
+    await Deno.remove(lock).catch(() => {});
+  }
 }
 
 /**
@@ -167,17 +326,23 @@ async function exists(path: string): Promise<boolean> {
 /**
  * Concatenates the parts of `finalPath` in chunk order (header first) into a temp file and
  * renames it into place; idempotent. With no parts and no final file, writes just the header.
+ * With `ownPath` (a fixed path shared by runs), see {@linkcode FinalizeOptions.ownPath}.
  */
 export async function finalizeParts(
   finalPath: string,
   options: FinalizeOptions = {},
 ): Promise<FinalizeResult> {
+  const fixed = options.ownPath !== undefined && options.run !== undefined &&
+    options.runStartedAt !== undefined;
   const dir = partsDir(finalPath, options.run);
   const names: string[] = [];
   if (await exists(dir)) {
     for await (const e of Deno.readDir(dir)) {
       if (e.isFile && /^\d{10}\.part$/.test(e.name)) names.push(e.name);
     }
+  } else if (fixed) {
+    const done = await finishedEarlier(finalPath, options.ownPath!, options.run!);
+    if (done) return done;
   } else if (await finishedByThisRun(finalPath, options.runStartedAt)) {
     return { path: finalPath, parts: 0, alreadyDone: true };
   }
@@ -187,9 +352,7 @@ export async function finalizeParts(
       await options.prepass(await Deno.readFile(join(dir, n)), Number(n.slice(0, 10)));
     }
   }
-  await makeFolderDurably(dirname(finalPath));
-  // The final file's name is on disk (its folder synced) before the parts it replaces go.
-  await writeFileDurablyWith(finalPath, async (write) => {
+  const fill = async (write: (bytes: Uint8Array) => Promise<void>) => {
     if (options.bom) await write(new Uint8Array([0xef, 0xbb, 0xbf]));
     const header = typeof options.header === "function" ? options.header() : options.header;
     if (header !== undefined) {
@@ -200,11 +363,68 @@ export async function finalizeParts(
       await write(options.mapPart ? await options.mapPart(data, Number(n.slice(0, 10))) : data);
     }
     if (options.after) await write(await options.after());
-  });
+  };
+  let result: FinalizeResult = { path: finalPath, parts: names.length, alreadyDone: false };
+  if (!fixed) {
+    await makeFolderDurably(dirname(finalPath));
+    // The final file's name is on disk (its folder synced) before the parts it replaces go.
+    await writeFileDurablyWith(finalPath, fill);
+  } else {
+    // The file is built among this run's parts, then (holding the path's lock) renamed to the
+    // final file when this run started after its owner, else to this run's own place.
+    const staged = join(dir, "final.out");
+    await makeFolderDurably(dir);
+    await writeFileDurablyWith(staged, fill);
+    const me = { run: options.run!, startedAt: options.runStartedAt! };
+    result = await withFileLock(finalPath, async () => {
+      const owner = await readOwner(finalPath);
+      if (owner && owner.run !== me.run && !startedAfter(me, owner)) {
+        await makeFolderDurably(dirname(options.ownPath!));
+        await Deno.rename(staged, options.ownPath!);
+        await syncFolder(dirname(options.ownPath!));
+        return { path: options.ownPath!, parts: names.length, alreadyDone: false, newerRun: owner };
+      }
+      // The owner record first: once it names this run, no older run takes the path, and a
+      // crash before the rename below leaves this run's parts to finish again.
+      if (owner?.run !== me.run) {
+        const previous = owner
+          ? [owner.run, ...(owner.previous ?? [])].slice(0, MAX_PREVIOUS_OWNERS)
+          : [];
+        await writeFileDurably(ownerPath(finalPath), JSON.stringify({ ...me, previous }) + "\n");
+      }
+      await Deno.rename(staged, finalPath);
+      await syncFolder(dirname(finalPath));
+      return { path: finalPath, parts: names.length, alreadyDone: false };
+    });
+  }
   if (!options.keepParts) {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     // The shared folder goes once no run has parts left in it.
     if (options.run !== undefined) await Deno.remove(partsDir(finalPath)).catch(() => {});
   }
-  return { path: finalPath, parts: names.length, alreadyDone: false };
+  return result;
+}
+
+/**
+ * For a fixed path, whether an earlier `finish` of `run` (its parts are gone) already placed its
+ * file: at the final file (owned by it), at its own place (a newer run owned the final file), or
+ * at the final file since replaced by a newer run. Undefined when it never finished (a run without
+ * chunks): its header-only file is still to be written.
+ */
+async function finishedEarlier(
+  finalPath: string,
+  ownPath: string,
+  run: string,
+): Promise<FinalizeResult | undefined> {
+  const owner = await readOwner(finalPath);
+  if (owner?.run === run && await exists(finalPath)) {
+    return { path: finalPath, parts: 0, alreadyDone: true };
+  }
+  if (owner && await exists(ownPath)) {
+    return { path: ownPath, parts: 0, alreadyDone: true, newerRun: owner };
+  }
+  if (owner?.previous?.includes(run)) {
+    return { path: finalPath, parts: 0, alreadyDone: true, newerRun: owner, replaced: true };
+  }
+  return undefined;
 }

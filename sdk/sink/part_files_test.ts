@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   finalizeParts,
+  ownerNote,
+  ownerPath,
+  ownOutputPath,
   partsDir,
+  readOwner,
   resolveOutputPath,
   safeSegment,
   writePart,
@@ -105,5 +109,112 @@ Deno.test("a run without chunks replaces an earlier run's file at the same path"
     assert.equal(await Deno.readTextFile(file), "H\n");
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("ownOutputPath: a fixed path's runs get runs/<run>/<its name>; a per-run path none", () => {
+  const dataDir = "/data/p";
+  assert.equal(
+    ownOutputPath({ dataDir, runId: "r/1", path: "exports/latest.csv", defaultName: "leads.csv" }),
+    "/data/p/runs/r_1/latest.csv",
+  );
+  assert.equal(ownOutputPath({ dataDir, runId: "r", defaultName: "leads.csv" }), undefined);
+  assert.equal(
+    ownOutputPath({ dataDir, runId: "r", path: "x/{run}.csv", defaultName: "leads.csv" }),
+    undefined,
+  );
+});
+
+/** Writes a run's rows as parts and finishes it at the fixed path `file`. */
+async function finishRun(
+  dataDir: string,
+  file: string,
+  run: string,
+  startedAt: number,
+  rows: string[],
+) {
+  for (const [i, row] of rows.entries()) await writePart(file, i, `${row}\n`, { run });
+  const ownPath = ownOutputPath({ dataDir, runId: run, path: "latest.csv", defaultName: "x" });
+  return await finalizeParts(file, { header: "H\n", run, runStartedAt: startedAt, ownPath });
+}
+
+Deno.test("a fixed path keeps the most recently started run's file, whatever order runs finish in", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    const file = join(dataDir, "latest.csv");
+    // Two runs at once: "new" started later but finished first.
+    const newer = await finishRun(dataDir, file, "new", 2_000, ["n1", "n2"]);
+    assert.deepEqual(newer, { path: file, parts: 2, alreadyDone: false });
+    const older = await finishRun(dataDir, file, "old", 1_000, ["o1"]);
+    assert.equal(await Deno.readTextFile(file), "H\nn1\nn2\n", "the newer run's file stays");
+    const own = join(dataDir, "runs", "old", "latest.csv");
+    assert.equal(older.path, own, "the older run's rows are in its own place");
+    assert.equal(older.newerRun?.run, "new");
+    assert.equal(await Deno.readTextFile(own), "H\no1\n");
+    assert.deepEqual(await readOwner(file), { run: "new", startedAt: 2_000, previous: [] });
+    const note = ownerNote("csv-export", file, "old", older);
+    assert.match(note, /holds the file of run new, started later/);
+    assert.ok(note.includes(own), note);
+    // Repeated finishes give the same files.
+    const again = await finishRun(dataDir, file, "old", 1_000, []);
+    assert.equal(again.alreadyDone, true);
+    assert.equal(again.path, own);
+    assert.equal(await Deno.readTextFile(own), "H\no1\n");
+    const newAgain = await finishRun(dataDir, file, "new", 2_000, []);
+    assert.deepEqual(newAgain, { path: file, parts: 0, alreadyDone: true });
+    assert.equal(await Deno.readTextFile(file), "H\nn1\nn2\n");
+    await assert.rejects(Deno.stat(partsDir(file)), Deno.errors.NotFound);
+    await assert.rejects(Deno.stat(`${file}.lock`), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("a newer run replaces an older run's file; the older's repeated finish is told so", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    const file = join(dataDir, "latest.csv");
+    await finishRun(dataDir, file, "r1", 1_000, ["a"]);
+    const r2 = await finishRun(dataDir, file, "r2", 2_000, ["b"]);
+    assert.equal(r2.path, file);
+    assert.equal(await Deno.readTextFile(file), "H\nb\n");
+    assert.deepEqual(await readOwner(file), { run: "r2", startedAt: 2_000, previous: ["r1"] });
+    const again = await finishRun(dataDir, file, "r1", 1_000, []);
+    assert.equal(again.replaced, true);
+    assert.equal(again.newerRun?.run, "r2");
+    assert.equal(await Deno.readTextFile(file), "H\nb\n", "not a header-only file of r1");
+    assert.match(ownerNote("csv-export", file, "r1", again), /has since replaced it/);
+    // A newer run without chunks still takes the path (an empty list gives an empty file).
+    const r3 = await finishRun(dataDir, file, "r3", 3_000, []);
+    assert.equal(r3.path, file);
+    assert.equal(await Deno.readTextFile(file), "H\n");
+    assert.equal(ownerPath(file), `${file}.owner.json`);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("runs finishing a fixed path at the same moment leave the latest started one's file", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    const file = join(dataDir, "latest.csv");
+    const runs = Array.from({ length: 8 }, (_, i) => i);
+    const results = await Promise.all(
+      // The later a run started, the sooner it begins finishing.
+      runs.map(async (i) => {
+        await new Promise((r) => setTimeout(r, i * 3));
+        return await finishRun(dataDir, file, `r${i}`, 2_000 - i, [`row-${i}`]);
+      }),
+    );
+    // Run 0 started last.
+    assert.equal(await Deno.readTextFile(file), "H\nrow-0\n");
+    for (const i of runs.filter((i) => i !== 0)) {
+      const own = join(dataDir, "runs", `r${i}`, "latest.csv");
+      // A run that finished while an earlier-started one held the path held it for a while.
+      if (results[i].path === own) assert.equal(await Deno.readTextFile(own), `H\nrow-${i}\n`);
+      else assert.equal(results[i].path, file);
+    }
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
   }
 });
