@@ -6,16 +6,41 @@
  * finished) and the run's artifacts whose path names the run (`{run}` in a sink's `path`). A file
  * given with `sluice run --input` is the user's and stays, as does an artifact at a fixed path
  * (`path: latest.csv`), which later runs write again.
+ *
+ * The parts a purged run left at a fixed path (`<file>.parts/<run id>/`, a cancelled or failed
+ * run's, see `sdk/sink/part_files.ts`) are deleted under every plugin's folder, and so is a
+ * seen-before ledger of a purged run that did not succeed (`ledger/<scope>/<run id>.jsonl`): a
+ * succeeded run's ledger is the memory of the leads it delivered and stays (seen-before's
+ * `forgetAfterDays` deletes it). Hidden temp files a crash left during a durable write
+ * (`.<name>.<uuid>.tmp`, `sdk/io/durable_files.ts`) older than a day go too.
  * @module
  */
-import { relative, resolve, sep } from "node:path";
+import { join, relative, resolve, sep } from "node:path";
 import { isInside } from "../../sdk/runtime/sandbox_args.ts";
 import { safeSegment } from "../../sdk/sink/part_files.ts";
 import type { Logger } from "../telemetry/log.ts";
 import type { RunRecord } from "./store.ts";
 
-/** What of a purged run {@linkcode removeRunFiles} needs. */
-export type PurgedRun = Pick<RunRecord, "id" | "stages" | "artifacts">;
+/**
+ * What of a purged run {@linkcode removeRunFiles} needs. Without `state`, the run's seen-before
+ * ledger stays (it may be the memory of delivered leads).
+ */
+export type PurgedRun = Pick<RunRecord, "id" | "stages" | "artifacts"> & {
+  state?: RunRecord["state"];
+};
+
+/** Options of {@linkcode removeRunFiles}. */
+export interface RemoveRunFilesOptions {
+  /** The clock (epoch ms), for the age of temp files. Default `Date.now`. */
+  now?: () => number;
+}
+
+/** How deep under `plugin-data/<plugin>/` part folders and temp files are looked for. */
+export const SWEEP_DEPTH = 6;
+/** A durable write's temp file older than this is a crashed write's (a write takes seconds). */
+export const TEMP_FILE_AGE_MS = 86_400_000;
+/** The hidden temp file of `writeFileDurablyWith`: `.<name>.<uuid>.tmp`. */
+const TEMP_FILE = /^\..+\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;
 
 /** Deletes the input files Sluice wrote for purged runs (under `uploads/` or `webhooks/`). */
 export async function removeInputFiles(
@@ -33,14 +58,18 @@ export async function removeInputFiles(
 
 /**
  * Deletes what the stages of purged runs wrote for them alone in their plugins' data folders:
- * the per-run folder `plugin-data/<plugin>/runs/<run id>/` of each stage's plugin, and each
- * artifact whose path (relative to its plugin's folder) has the run id in it.
+ * the per-run folder `plugin-data/<plugin>/runs/<run id>/` of each stage's plugin, each artifact
+ * whose path (relative to its plugin's folder) has the run id in it, the runs' part folders under
+ * any plugin's folder, and the seen-before ledgers of those that did not succeed; then sweeps
+ * crashed writes' temp files older than a day (see the module doc). Does nothing without runs.
  */
 export async function removeRunFiles(
   dataDir: string,
   runs: PurgedRun[],
   log: Logger,
+  opts: RemoveRunFilesOptions = {},
 ): Promise<void> {
+  if (!runs.length) return;
   const pluginData = resolve(dataDir, "plugin-data");
   for (const run of runs) {
     const seg = safeSegment(run.id);
@@ -52,7 +81,99 @@ export async function removeRunFiles(
       const inPlugin = relative(pluginData, full).split(sep).slice(1).join(sep);
       if (inPlugin.includes(seg)) await remove(full, false, log);
     }
+    if (run.state !== undefined && run.state !== "succeeded") {
+      await removeLedgers(pluginData, run, log);
+    }
   }
+  await sweepPluginFolders(pluginData, new Set(runs.map((r) => safeSegment(r.id))), {
+    tempBefore: (opts.now ?? Date.now)() - TEMP_FILE_AGE_MS,
+    log,
+  });
+}
+
+/**
+ * Deletes `ledger/<scope>/<run id>.jsonl` of a run's seen-before stages: the run did not succeed,
+ * so its leads never counted as delivered (its `finish` may have run before a later stage's
+ * failed).
+ */
+async function removeLedgers(pluginData: string, run: PurgedRun, log: Logger): Promise<void> {
+  const plugins = new Set(
+    run.stages.map((s) => s.resolved.manifest.name)
+      .filter((n) => n === "seen-before" || n.endsWith("/seen-before"))
+      .map((n) => n.replace("/", "__")),
+  );
+  for (const p of plugins) {
+    const ledger = join(pluginData, p, "ledger");
+    for (const scope of await folders(ledger)) {
+      await remove(join(ledger, scope, `${safeSegment(run.id)}.jsonl`), false, log);
+    }
+  }
+}
+
+/** The names of the folders in `dir` (none when it does not exist). */
+async function folders(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) if (e.isDirectory) out.push(e.name);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return out;
+}
+
+/**
+ * One walk over the plugins' folders (at most {@linkcode SWEEP_DEPTH} deep, links not followed):
+ * in each part folder (`*.parts`), deletes the subfolders of the purged runs `segs`, and the whole
+ * folder when its file is named after a purged run (`<run id>.jsonl.parts`, a seen-before
+ * ledger's); deletes temp files of durable writes last changed before `tempBefore`.
+ */
+async function sweepPluginFolders(
+  pluginData: string,
+  segs: Set<string>,
+  o: { tempBefore: number; log: Logger },
+): Promise<void> {
+  const walk = async (dir: string, depth: number): Promise<void> => {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(dir));
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return;
+      o.log.warn("could not look for a purged run's files", {
+        folder: dir,
+        error: (e as Error).message,
+      });
+      return;
+    }
+    for (const e of entries) {
+      const path = join(dir, e.name);
+      if (e.isFile && TEMP_FILE.test(e.name)) {
+        const info = await Deno.lstat(path).catch(() => undefined);
+        if (info?.mtime && info.mtime.getTime() < o.tempBefore) await remove(path, false, o.log);
+      } else if (e.isDirectory && depth > 0 && e.name.endsWith(".parts")) {
+        if (segs.has(fileStem(e.name.slice(0, -".parts".length)))) {
+          await remove(path, true, o.log);
+          continue;
+        }
+        for (const run of await folders(path)) {
+          if (segs.has(run)) await remove(join(path, run), true, o.log);
+        }
+        // Temp files of a run's parts. The folder itself stays even when empty: a running
+        // run may be making its subfolder in it (its next finish removes it).
+        await walk(path, depth - 1);
+      } else if (e.isDirectory && depth > 0) {
+        await walk(path, depth - 1);
+      }
+    }
+  };
+  for (const plugin of await folders(pluginData)) {
+    await walk(join(pluginData, plugin), SWEEP_DEPTH);
+  }
+}
+
+/** A file name without its last extension (`r1.jsonl` -> `r1`). */
+function fileStem(name: string): string {
+  const dot = name.lastIndexOf(".");
+  return dot > 0 ? name.slice(0, dot) : name;
 }
 
 async function remove(path: string, recursive: boolean, log: Logger): Promise<void> {

@@ -8,6 +8,7 @@ import { openPgBackend, type PgBackend } from "./pg_backend.ts";
 import { startMaintenance } from "./pg_maintenance.ts";
 import { checkClockSkew, ClockSkewError } from "./clock_check.ts";
 import { silentLogger } from "../../telemetry/log.ts";
+import type { PurgedRun } from "../purged_files.ts";
 
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 import { pgFactory } from "./test_support.ts";
@@ -398,6 +399,26 @@ Deno.test("PostgreSQL backend", async (t) => {
         await b.close();
       }
     });
+    await t.step(
+      "purged runs come with their state (retention keeps succeeded ledgers)",
+      async () => {
+        const url = await f.newDatabase();
+        const a = await open(url);
+        try {
+          const t0 = Date.now();
+          await a.store.createRun(run("ok", { state: "succeeded", finishedAt: t0 - 20_000 }), []);
+          await a.store.createRun(run("bad", { state: "failed", finishedAt: t0 - 20_000 }), []);
+          const runs: PurgedRun[] = [];
+          assert.equal(await a.store.purgeFinished(t0 - 10_000, 100, [], runs), 2);
+          assert.deepEqual(
+            runs.map((r) => [r.id, r.state]).sort(),
+            [["bad", "failed"], ["ok", "succeeded"]],
+          );
+        } finally {
+          await a.close();
+        }
+      },
+    );
     await t.step(
       "a process with a fast clock takes no live lease, starves no bucket, purges nothing early",
       async () => {

@@ -114,6 +114,7 @@ export interface PgStoreOptions {
 /** What retention reads of a run it deletes. */
 interface PurgeRow {
   id: string;
+  state: RunState;
   input_file: string | null;
   stages: StageSnapshot[] | null;
   artifacts: RunArtifact[] | null;
@@ -788,7 +789,7 @@ export class PgStore implements Store {
   ): Promise<number> {
     const sql = this.#sql;
     const rows = await sql<PurgeRow[]>`
-      SELECT id, record->>'inputFile' AS input_file, record->'stages' AS stages,
+      SELECT id, state, record->>'inputFile' AS input_file, record->'stages' AS stages,
         record->'artifacts' AS artifacts FROM sluice_runs
       WHERE finished_at IS NOT NULL AND finished_at < ${
       "before" in cut
@@ -800,7 +801,12 @@ export class PgStore implements Store {
     for (const r of rows) {
       await this.deleteRun(r.id);
       if (r.input_file) inputFiles?.push(r.input_file);
-      runs?.push({ id: r.id, stages: r.stages ?? [], artifacts: r.artifacts ?? undefined });
+      runs?.push({
+        id: r.id,
+        state: r.state,
+        stages: r.stages ?? [],
+        artifacts: r.artifacts ?? undefined,
+      });
     }
     return rows.length;
   }
