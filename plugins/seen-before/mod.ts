@@ -7,7 +7,9 @@
  * of that run. Each chunk writes its new keys to its own part (overwritten on retry); `finish`,
  * which runs only when the whole run succeeded, joins the parts into the run's file (temp file and
  * rename, so a second `finish` changes nothing). A run that fails remembers nothing: its leads
- * count as new in the next run, as they may never have reached anyone.
+ * count as new in the next run, as they may never have reached anyone. With `forgetAfterDays`,
+ * setup skips deliveries older than that, and deletes the run files holding only such.
+
  * @module
  */
 import { join } from "node:path";
@@ -40,8 +42,16 @@ interface State {
 const DAY_MS = 86_400_000;
 const RUN_FILE = /^(.+)\.jsonl$/;
 
-/** Reads the memory files of a scope, leaving out `ownFile` (a resumed run's own). */
-async function loadLedger(dir: string, ownFile: string): Promise<Map<string, Delivery>> {
+/**
+ * Reads the memory files of a scope, leaving out `ownFile` (a resumed run's own) and deliveries
+ * before `cutoff`; a file last written before `cutoff` holds only such (its run started before it
+ * was written) and is deleted unread.
+ */
+async function loadLedger(
+  dir: string,
+  ownFile: string,
+  cutoff?: number,
+): Promise<Map<string, Delivery>> {
   const seen = new Map<string, Delivery>();
   let entries: Deno.DirEntry[];
   try {
@@ -53,10 +63,22 @@ async function loadLedger(dir: string, ownFile: string): Promise<Map<string, Del
   for (const e of entries) {
     const m = RUN_FILE.exec(e.name);
     if (!e.isFile || !m || join(dir, e.name) === ownFile) continue;
-    const text = await Deno.readTextFile(join(dir, e.name));
+    const path = join(dir, e.name);
+    if (cutoff !== undefined) {
+      const mtime = (await Deno.stat(path)).mtime?.getTime();
+      if (mtime !== undefined && mtime < cutoff) {
+        // Another instance may be deleting it too.
+        await Deno.remove(path).catch((err) => {
+          if (!(err instanceof Deno.errors.NotFound)) throw err;
+        });
+        continue;
+      }
+    }
+    const text = await Deno.readTextFile(path);
     for (const line of text.split("\n")) {
       if (!line) continue;
       const [key, at] = JSON.parse(line) as [string, number];
+      if (cutoff !== undefined && at < cutoff) continue;
       const had = seen.get(key);
       if (!had || had.at < at) seen.set(key, { run: m[1], at });
     }
@@ -80,12 +102,8 @@ export default definePlugin<Config, State>({
     const file = join(dir, `${safeSegment(run.id)}.jsonl`);
     const at = run.startedAt ?? Date.now();
     const days = config.forgetAfterDays;
-    return {
-      file,
-      seen: await loadLedger(dir, file),
-      at,
-      cutoff: days === undefined ? undefined : at - days * DAY_MS,
-    };
+    const cutoff = days === undefined ? undefined : at - days * DAY_MS;
+    return { file, seen: await loadLedger(dir, file, cutoff), at, cutoff };
   },
   async process(items, { config, state, chunk, metrics }) {
     const action = config.action ?? "unlead";

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { openPlugin } from "@sluice/sdk/testing.ts";
 import type { Item } from "@sluice/sdk";
 import type { SandboxError } from "@sluice/sdk/runtime/sandbox_error.ts";
@@ -123,6 +124,30 @@ Deno.test("seen-before: a scope that cannot name a folder is a configuration err
         return true;
       },
     );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("seen-before: with forgetAfterDays, setup deletes memory files holding only forgotten leads", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    const t0 = Date.parse("2026-01-05T06:00:00Z");
+    const ledger = join(dataDir, "ledger", "weekly-leads");
+    await run(dataDir, "old", t0, [[lead("a.com")]]);
+    await run(dataDir, "recent", t0 + 20 * DAY, [[lead("b.com")]]);
+    // The files as their runs left them (written when each run finished).
+    for (const [name, at] of [["old", t0], ["recent", t0 + 20 * DAY]] as const) {
+      const when = new Date(at + 3_600_000);
+      await Deno.utime(join(ledger, `${name}.jsonl`), when, when);
+    }
+    const out = await run(dataDir, "now", t0 + 30 * DAY, [[lead("a.com"), lead("b.com")]], {
+      config: { forgetAfterDays: 25 },
+      succeeds: false,
+    });
+    assert.deepEqual(out.map((i) => [i.key, i.lead]), [["a.com", true], ["b.com", false]]);
+    const files = (await Array.fromAsync(Deno.readDir(ledger))).map((e) => e.name).sort();
+    assert.deepEqual(files, ["now.jsonl.parts", "recent.jsonl"], "old.jsonl is forgotten");
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }
