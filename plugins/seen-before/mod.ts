@@ -9,7 +9,10 @@
  * rename, so a second `finish` changes nothing). A run that fails remembers nothing: its leads
  * count as new in the next run, as they may never have reached anyone. With `forgetAfterDays`,
  * setup skips deliveries older than that, and deletes the run files holding only such.
-
+ *
+ * Items must be keyed by something that names the business across runs (normalize keys them by
+ * domain): a source's fallback key by position (`row-7` from csv-source, `line-7` from
+ * jsonl-source) is refused with a configuration error, as next week's row 7 is another business.
  * @module
  */
 import { join } from "node:path";
@@ -41,6 +44,8 @@ interface State {
 
 const DAY_MS = 86_400_000;
 const RUN_FILE = /^(.+)\.jsonl$/;
+/** The keys sources give items by position when a row has no key of its own. */
+const POSITION_KEY = /^(?:row|line)-\d+$/;
 
 /**
  * Reads the memory files of a scope, leaving out `ownFile` (a resumed run's own) and deliveries
@@ -111,6 +116,14 @@ export default definePlugin<Config, State>({
     const out: Item[] = [];
     let seenBefore = 0;
     for (const item of items) {
+      if (typeof item.key === "string" && POSITION_KEY.test(item.key)) {
+        throw new ConfigError(
+          `seen-before: item ${JSON.stringify(item.key)} is keyed by its position in the input ` +
+            "file, not by its business: next run's row of that number is another business, " +
+            "so every lead would count as seen before. Put the normalize stage (which keys " +
+            "items by domain) before seen-before in the pipeline file",
+        );
+      }
       if (item.lead !== true) {
         out.push(item);
         continue;

@@ -129,6 +129,29 @@ Deno.test("seen-before: a scope that cannot name a folder is a configuration err
   }
 });
 
+Deno.test("seen-before: items keyed by their row (csv-source without normalize) are a configuration error naming normalize", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    for (const key of ["row-1", "line-12"]) {
+      await assert.rejects(
+        run(dataDir, "r1", Date.now(), [[{ key, domain: "a.com", lead: true }]]),
+        (e: SandboxError) => {
+          assert.equal(e.kind, "config");
+          assert.match(e.message, new RegExp(`item "${key}" is keyed by its position`));
+          assert.match(e.message, /Put the normalize stage .* before seen-before/);
+          return true;
+        },
+      );
+    }
+    // Nothing was remembered under such keys.
+    assert.equal(await Deno.stat(join(dataDir, "ledger")).catch(() => undefined), undefined);
+    const ok = await run(dataDir, "r2", Date.now(), [[lead("row-1.de")]]);
+    assert.equal(ok[0].lead, true, "a domain that merely starts with row- is fine");
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
 Deno.test("seen-before: with forgetAfterDays, setup deletes memory files holding only forgotten leads", async () => {
   const dataDir = await Deno.makeTempDir();
   try {
