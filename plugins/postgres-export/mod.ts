@@ -78,7 +78,9 @@ function connectionOptions(url: string): postgres.Options<Record<string, never>>
     host: u.hostname.replace(/^\[|\]$/g, "") || "localhost",
     port: Number(u.port || 5432),
     user,
-    pass: decodeURIComponent(u.password),
+    // postgres.js reads PGPASSWORD when `pass` is empty (a URL without a password, for a trust or
+    // peer login): a function giving "" is taken as it is, so no env access is asked for.
+    pass: u.password === "" ? () => "" : decodeURIComponent(u.password),
     database: decodeURIComponent(u.pathname.slice(1)) || user,
     ssl,
     max: 2,

@@ -477,6 +477,37 @@ Deno.test("postgres-export: a server that takes this user only over SSL says to 
   await assert.rejects(p.process(items, 0), /no encryption.*add \?sslmode=require/);
 });
 
+Deno.test("postgres-export: a connection string without a password logs in as a trust user, reading no PGPASSWORD", async () => {
+  await using pg = await startPostgres({ forceLocal: true });
+  const sql = postgres(pg.url, { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(`create role trusted login superuser`);
+    // This user gets in from loopback without a password; everyone else as before.
+    const hba = await Deno.readTextFile(`${pg.dir}/data/pg_hba.conf`);
+    await Deno.writeTextFile(
+      `${pg.dir}/data/pg_hba.conf`,
+      `host all trusted 127.0.0.1/32 trust\n${hba}`,
+    );
+    await sql.unsafe(`select pg_reload_conf()`);
+  } finally {
+    await sql.end();
+  }
+  const connection = `postgres://trusted@${pg.host}:${pg.port}/${pg.database}`;
+  const r = await runPlugin({
+    dir,
+    items,
+    config: { connection, table: "leads", createTable: true },
+  });
+  assert.equal(r.items.length, 3);
+  const check = postgres(pg.url, { max: 1, onnotice: () => {} });
+  try {
+    const rows = await check.unsafe(`select key from leads order by key`);
+    assert.deepEqual(rows.map((row) => row.key), ["a.com", "c.com"]);
+  } finally {
+    await check.end();
+  }
+});
+
 Deno.test("postgres-export: a host that answers, but not as PostgreSQL, fails the chunk clearly", async (t) => {
   // Before, the driver waited for a handshake reply for ever (and reconnected for ever when the
   // server hung up): the call ran until the sandbox killed it at the stage's timeout.
