@@ -530,3 +530,62 @@ Deno.test("a plugin changed since install: starting a run is refused with 422 an
     await s.dispose();
   }
 });
+
+Deno.test("two runs at one fixed export path: each run's download holds its own rows; the file keeps the later-started run's", async () => {
+  const s = await testServer();
+  try {
+    const sheet = `  - id: sheet
+    plugin: csv-export
+    with:
+      path: latest.csv
+      leadsOnly: false
+      columns: [key]
+`;
+    // The earlier run is slow, so the later one finishes first.
+    await s.writePipeline(
+      "early",
+      genPipeline("early", 5, `  - { id: wait, plugin: slow, with: { ms: 1500 } }\n${sheet}`),
+    );
+    await s.writePipeline("late", genPipeline("late", 3, sheet));
+    const start = async (name: string) => {
+      const res = await s.call(`${API_BASE}/pipelines/${name}/runs`, {
+        method: "POST",
+        as: "operator",
+        json: { inputs: {} },
+      });
+      return (await res.json()).id as string;
+    };
+    const early = await start("early");
+    await new Promise((r) => setTimeout(r, 50));
+    const late = await start("late");
+    const shown: Record<string, { state: string; artifacts: { bytes: number; url: string }[] }> =
+      {};
+    for (const id of [late, early]) {
+      await sseEvents(await s.call(`${API_BASE}/runs/${id}/events`, { as: "viewer" }));
+      shown[id] = await (await s.call(`${API_BASE}/runs/${id}`, { as: "viewer" })).json();
+      assert.equal(shown[id].state, "succeeded");
+    }
+    const latest = await Deno.readTextFile(`${s.dir}/plugin-data/csv-export/latest.csv`);
+    assert.equal(latest, "key\r\ni-0\r\ni-1\r\ni-2\r\n", "the later-started run's rows");
+    const own = `${s.dir}/plugin-data/csv-export/runs/${early}/latest.csv`;
+    for (const [id, rows] of [[late, 3], [early, 5]] as const) {
+      const [a] = shown[id].artifacts;
+      const body = await (await s.call(a.url, { as: "viewer" })).text();
+      assert.equal(body.split("\r\n").length, rows + 2, `run ${id}: header, its rows, line end`);
+      assert.equal(new TextEncoder().encode(body).length, a.bytes, "the record describes it");
+    }
+    assert.equal(
+      await Deno.readTextFile(own),
+      await (await s.call(
+        shown[early].artifacts[0].url,
+        { as: "viewer" },
+      )).text(),
+    );
+    assert.ok(
+      s.logs.some((l) => l.includes(`holds the file of run ${late}, started later`)),
+      "the earlier run's log names both runs",
+    );
+  } finally {
+    await s.dispose();
+  }
+});
