@@ -17,6 +17,7 @@ import { closest } from "../../sdk/text/suggest.ts";
 import { type CliContext, type EngineHandle, startEngine } from "./context.ts";
 import { exportReports, writeRunDuplicates, writeRunOutput, writeRunRejected } from "./output.ts";
 import { showProgress } from "./progress.ts";
+import { rememberedOut, rememberOut } from "./run_out.ts";
 import { listRejected, rejectedHint, showRejected, summary } from "./run_report.ts";
 
 /** Where a command writes. */
@@ -159,8 +160,7 @@ export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Pr
       io.err(`run ${run.id} started: ${run.pipeline}, ${run.stages.length} stages\n`);
     }
     return await followRun(h, run, io, {
-      out: values.out,
-      allRows: values["all-rows"],
+      ...await outToWrite(h, run.id, { out: values.out, allRows: values["all-rows"] }, io),
       quiet: values.quiet,
       resumed,
     });
@@ -256,18 +256,21 @@ export async function followRun(
 ): Promise<number> {
   const started = performance.now();
   const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  Deno.addSignalListener("SIGINT", onSignal);
+  const signals = stopOnSignals(stop);
   const finalFrame = opts.quiet ? undefined : showProgress(h.backend.store, run, stop.signal);
   let done: RunRecord;
   try {
     done = await h.engine.waitForRun(run.id, stop.signal);
   } catch (e) {
     if (!stop.signal.aborted) throw e;
-    io.err(`\ninterrupted; run ${run.id} is saved: resume it with: sluice runs resume ${run.id}\n`);
-    return 130;
+    const by = signals.received() === "SIGTERM" ? " (SIGTERM)" : "";
+    io.err(
+      `\ninterrupted${by}; run ${run.id} is saved: resume it with: sluice runs resume ${run.id}` +
+        (opts.out ? ` --out ${opts.out}${opts.allRows ? " --all-rows" : ""}` : "") + "\n",
+    );
+    return signals.received() === "SIGTERM" ? 143 : 130;
   } finally {
-    Deno.removeSignalListener("SIGINT", onSignal);
+    signals.remove();
     stop.abort();
   }
   await finalFrame?.();
@@ -301,6 +304,60 @@ export async function followRun(
 }
 
 /**
+ * Stops a followed run on SIGINT (Ctrl-C) and on SIGTERM (systemd, `docker stop`, a timeout's
+ * kill) alike: the engine stops, the run stays saved. `received()` names the first signal that
+ * came; the command then exits 130 for SIGINT and 143 for SIGTERM (128 + the signal's number, as
+ * if killed by it, so a supervisor reads the stop right). Where a signal cannot be listened to
+ * (SIGTERM on Windows), it is left to its default.
+ */
+function stopOnSignals(stop: AbortController) {
+  let received: Deno.Signal | undefined;
+  const added: [Deno.Signal, () => void][] = [];
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    const on = () => {
+      received ??= sig;
+      stop.abort();
+    };
+    try {
+      Deno.addSignalListener(sig, on);
+      added.push([sig, on]);
+    } catch {
+      // Not supported on this platform.
+    }
+  }
+  return {
+    received: () => received,
+    remove: () => {
+      for (const [sig, on] of added) Deno.removeSignalListener(sig, on);
+    },
+  };
+}
+
+/**
+ * The output file a run's follower writes: the given `--out` (remembered with the run, so a
+ * resume after an interruption writes it too), else the one the run remembers from its start
+ * (`run_out.ts`) while that was not written yet, which it says.
+ */
+async function outToWrite(
+  h: EngineHandle,
+  runId: string,
+  given: { out?: string; allRows?: boolean },
+  io: CliIO,
+): Promise<{ out?: string; allRows?: boolean }> {
+  if (given.out) {
+    await rememberOut(h.dataDir, runId, { path: given.out, allRows: given.allRows });
+    return given;
+  }
+  const rec = await rememberedOut(h.dataDir, runId);
+  if (!rec || rec.writtenAt !== undefined) return {};
+  io.err(
+    `the run's output goes to ${rec.path} (${rec.format}${rec.allRows ? ", all rows" : ""}), ` +
+      "as its --out asked at the start; give --out PATH to write it elsewhere\n",
+  );
+  return { out: rec.path, allRows: rec.allRows };
+}
+
+/**
  * Writes a succeeded run's items to `out` (one row per key unless `allRows`) and its refused
  * rows beside it; returns the exit code. A failed write says so and how to write them again:
  * the items stay in the store.
@@ -328,6 +385,10 @@ async function writeOutputs(
         `${left ? `they are in ${dupFile}; ` : ""}--all-rows keeps them)`
       : "";
     io.err(`wrote ${r.items} items to ${out}${dup}\n`);
+    // Written: a later resume does not write it again unless asked (a failure here only means it
+    // would, which replaces the file with the same rows).
+    await rememberOut(h.dataDir, run.id, { path: out, allRows, writtenAt: Date.now() })
+      .catch(() => {});
     const rejected = await writeRunRejected(h.backend.store, run, `${out}.rejected.jsonl`);
     if (rejected) {
       io.err(`wrote ${rejected} rejected items with reasons to ${out}.rejected.jsonl\n`);
@@ -486,21 +547,20 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
           return 1;
         }
         if (!FINAL_STATES.includes(run.state) && await heldElsewhere(h, run.id, io)) return 1;
+        const given = { out: values.out, allRows: values["all-rows"] };
         if (sub === "retry") {
           const n = await h.engine.retryRun(run.id);
           io.err(`replaying ${n} dead-lettered chunk(s) of run ${run.id}\n`);
         } else if (FINAL_STATES.includes(run.state)) {
           // A finished run's output can be written (again) at any time.
-          if (run.state === "succeeded" && values.out) {
-            return await writeOutputs(h, run, values.out, io, values["all-rows"]);
-          }
+          const o = run.state === "succeeded" ? await outToWrite(h, run.id, given, io) : {};
+          if (o.out) return await writeOutputs(h, run, o.out, io, o.allRows);
           io.err(`run ${run.id} is ${run.state}; nothing to resume\n`);
           return run.state === "succeeded" ? 0 : 1;
         }
         if (values["no-wait"]) return 0;
         return await followRun(h, (await store.getRun(run.id))!, io, {
-          out: values.out,
-          allRows: values["all-rows"],
+          ...await outToWrite(h, run.id, given, io),
           resumed: true,
         });
       }

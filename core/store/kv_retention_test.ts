@@ -119,6 +119,12 @@ Deno.test("KV retention deletes a purged run's per-run plugin folders and the ar
     const named = await write(`exports/leads-${old.id}.csv`);
     const shared = await write("latest.csv");
     const other = await write(`runs/${recent.id}/leads.csv`);
+    // The CLI's own file of each run (the --out it remembers).
+    const cliFile = (id: string) => join(te.dir, "runs", id, "cli.json");
+    for (const id of [old.id, recent.id]) {
+      await Deno.mkdir(join(te.dir, "runs", id), { recursive: true });
+      await Deno.writeTextFile(cliFile(id), "{}\n");
+    }
     const rel = (p: string) => p.slice(te.dir.length + 1);
     assert.ok(
       await store.transitionRun(old.id, ["succeeded"], "succeeded", {
@@ -145,6 +151,8 @@ Deno.test("KV retention deletes a purged run's per-run plugin folders and the ar
     assert.equal(await exists(named), false, "an artifact named after the run is gone");
     assert.ok(await exists(shared), "a file at a fixed path stays (later runs write it)");
     assert.ok(await exists(other), "another run's folder stays");
+    assert.equal(await exists(join(te.dir, "runs", old.id)), false, "its CLI folder is gone");
+    assert.ok(await exists(cliFile(recent.id)), "another run's CLI file stays");
   } finally {
     await te.dispose();
   }

@@ -75,6 +75,8 @@ export async function removeRunFiles(
     const seg = safeSegment(run.id);
     const plugins = new Set(run.stages.map((s) => s.resolved.manifest.name.replace("/", "__")));
     for (const p of plugins) await remove(resolve(pluginData, p, "runs", seg), true, log);
+    // Sluice's own files of the run (the `--out` a `sluice run` remembers: `core/cli/run_out.ts`).
+    await remove(resolve(dataDir, "runs", seg), true, log);
     for (const a of run.artifacts ?? []) {
       const full = resolve(dataDir, a.path);
       if (!isInside(pluginData, full)) continue;
