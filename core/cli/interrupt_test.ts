@@ -102,3 +102,41 @@ Deno.test("sluice run: SIGTERM stops it like Ctrl-C; runs resume writes the --ou
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("runs resume of a run killed during its finish prints the summary of the run it finished", async () => {
+  const { dir, input, sluice, run } = await setup(3);
+  try {
+    const installed = await run([
+      "plugin",
+      "install",
+      join(ROOT, "core/cli/testdata/slow-finish"),
+      "--yes",
+    ]);
+    assert.equal(installed.code, 0, installed.stderr);
+    await Deno.writeTextFile(
+      join(dir, "fin.yaml"),
+      `name: fin
+source: { plugin: jsonl-source, with: { key: id } }
+stages:
+  - { id: hold, plugin: slow-finish }
+`,
+    );
+    const a = sluice(["run", "fin.yaml", "--input", input, "--out", "fin.jsonl", "--run-id", "F"])
+      .spawn();
+    const err = collect(a.stderr);
+    void collect(a.stdout).ended;
+    await err.waitFor(/finish: holding/);
+    a.kill("SIGKILL");
+    await a.status;
+
+    const resumed = await run(["runs", "resume", "F"]);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.doesNotMatch(resumed.stderr, /nothing to resume/);
+    assert.match(resumed.stderr, /run F succeeded in/);
+    assert.match(resumed.stderr, /file hold: .*done\.txt/);
+    assert.match(resumed.stderr, /wrote 3 items to .*fin\.jsonl/);
+    assert.equal((await Deno.readTextFile(join(dir, "fin.jsonl"))).trim().split("\n").length, 3);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

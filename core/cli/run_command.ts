@@ -14,7 +14,7 @@ import { dirname, resolve } from "../paths.ts";
 import { describeProcess, FINAL_STATES, type RunRecord, type RunState } from "../store/store.ts";
 import { parseCommandArgs } from "./args.ts";
 import { closest } from "../../sdk/text/suggest.ts";
-import { type CliContext, type EngineHandle, startEngine } from "./context.ts";
+import { type CliContext, type EngineHandle, openBackend, startEngine } from "./context.ts";
 import { exportReports, writeRunDuplicates, writeRunOutput, writeRunRejected } from "./output.ts";
 import { showProgress } from "./progress.ts";
 import { rememberedOut, rememberOut } from "./run_out.ts";
@@ -442,6 +442,11 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
   }
   // Reading runs or cancelling one must not take up work a running server owns (the engine's
   // start re-enqueues the unfinished chunks of every running run): only retry/resume work here.
+  // Read before this process's engine starts: the start takes over a run whose process is gone,
+  // and may finish it at once (a crash during the run's finish); that is this process's work.
+  const before = sub === "resume" && positionals[0]
+    ? await peekRun(ctx, positionals[0])
+    : undefined;
   const h = await startEngine(ctx, { work: sub === "retry" || sub === "resume" });
   try {
     const store = h.backend.store;
@@ -551,7 +556,7 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
         if (sub === "retry") {
           const n = await h.engine.retryRun(run.id);
           io.err(`replaying ${n} dead-lettered chunk(s) of run ${run.id}\n`);
-        } else if (FINAL_STATES.includes(run.state)) {
+        } else if (FINAL_STATES.includes((before ?? run).state)) {
           // A finished run's output can be written (again) at any time.
           const o = run.state === "succeeded" ? await outToWrite(h, run.id, given, io) : {};
           if (o.out) return await writeOutputs(h, run, o.out, io, o.allRows);
@@ -581,6 +586,16 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
     throw e;
   } finally {
     await h.close();
+  }
+}
+
+/** The run as the store has it, read without starting an engine (undefined: no such run). */
+async function peekRun(ctx: CliContext, id: string): Promise<RunRecord | undefined> {
+  const b = await openBackend(ctx);
+  try {
+    return await b.store.getRun(id);
+  } finally {
+    await b.close();
   }
 }
 
