@@ -83,6 +83,17 @@ Deno.test("sluice run: SIGTERM stops it like Ctrl-C; runs resume writes the --ou
     );
     await assert.rejects(Deno.stat(join(dir, "out.csv")), Deno.errors.NotFound);
 
+    // The process ended: runs show says the run is interrupted, not running on.
+    const show = await run(["runs", "show", "T"]);
+    assert.equal(show.code, 0, show.stderr);
+    assert.match(
+      show.stdout,
+      new RegExp(
+        `interrupted: its process, pid ${a.pid} \\("sluice run slow\\.yaml[^\\n]*, is gone; ` +
+          "resume it with: sluice runs resume T\n",
+      ),
+    );
+
     // Resumed without --out: the file the run was started with is written, and that is said.
     const resumed = await run(["runs", "resume", "T"]);
     assert.equal(resumed.code, 0, resumed.stderr);
@@ -98,6 +109,55 @@ Deno.test("sluice run: SIGTERM stops it like Ctrl-C; runs resume writes the --ou
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stderr, /run T is succeeded; nothing to resume/);
     await assert.rejects(Deno.stat(join(dir, "out.csv")), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("runs show and runs list tell a live run's process from a killed one's", async () => {
+  const { dir, input, sluice, run } = await setup(40);
+  try {
+    const a = sluice(["run", "slow.yaml", "--input", input, "--run-id", "K", "--quiet"]).spawn();
+    const err = collect(a.stderr);
+    void collect(a.stdout).ended;
+    await err.waitFor(/run K started/);
+
+    const live = await run(["runs", "show", "K"]);
+    assert.equal(live.code, 0, live.stderr);
+    assert.match(live.stdout, /run K running/);
+    assert.match(
+      live.stdout,
+      new RegExp(`running in process pid ${a.pid} \\("sluice run slow\\.yaml[^\\n]*, alive\n`),
+    );
+    const liveList = await run(["runs", "list"]);
+    assert.match(
+      liveList.stdout,
+      new RegExp(`^K +running .*\\(process ${a.pid} on .*, alive\\)$`, "m"),
+    );
+
+    a.kill("SIGKILL");
+    await a.status;
+    const gone = await run(["runs", "show", "K"]);
+    assert.match(
+      gone.stdout,
+      new RegExp(
+        `interrupted: its process, pid ${a.pid} [^\\n]*, is gone; ` +
+          "resume it with: sluice runs resume K\n",
+      ),
+    );
+    const goneList = await run(["runs", "list", "--json"]);
+    const k = JSON.parse(goneList.stdout).find((r: { id: string }) => r.id === "K");
+    assert.equal(k.state, "running");
+    assert.equal(k.process.pid, a.pid);
+    assert.equal(k.process.alive, false);
+    const text = await run(["runs", "list"]);
+    assert.match(
+      text.stdout,
+      new RegExp(
+        `^K +running .*interrupted: process ${a.pid} is gone; resume with: sluice runs resume K$`,
+        "m",
+      ),
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

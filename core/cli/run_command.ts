@@ -12,6 +12,7 @@ import { secretGrantProblem } from "../plugins/secret_grants.ts";
 import { formatProblem, formatWarning, loadPipelineFile } from "../pipeline/parse.ts";
 import { dirname, resolve } from "../paths.ts";
 import { describeProcess, FINAL_STATES, type RunRecord, type RunState } from "../store/store.ts";
+import { type RunHolder, runHolder } from "../store/kv_run_claims.ts";
 import { parseCommandArgs } from "./args.ts";
 import { closest } from "../../sdk/text/suggest.ts";
 import { type CliContext, type EngineHandle, openBackend, startEngine } from "./context.ts";
@@ -474,13 +475,25 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
           state: values.state as RunState | undefined,
           limit,
         });
-        if (values.json) io.out(JSON.stringify(page.runs.map(brief), null, 2) + "\n");
-        else {
-          for (const r of page.runs) {
+        const holders = await Promise.all(page.runs.map((r) => holderOf(h, r)));
+        if (values.json) {
+          io.out(
+            JSON.stringify(page.runs.map((r, i) => briefWith(r, holders[i])), null, 2) + "\n",
+          );
+        } else {
+          for (const [i, r] of page.runs.entries()) {
+            const held = holders[i];
             io.out(
               `${r.id}  ${r.state.padEnd(9)} ${r.pipeline.padEnd(20)} ${
                 new Date(r.createdAt).toISOString()
-              }  ${r.trigger.kind}\n`,
+              }  ${r.trigger.kind}${
+                !held
+                  ? ""
+                  : held.alive
+                  ? `  (process ${held.process.pid} on ${held.process.host}, alive)`
+                  : `  interrupted: process ${held.process.pid} is gone; resume with: ` +
+                    `sluice runs resume ${r.id}`
+              }\n`,
             );
           }
           if (!page.runs.length) io.out("no runs\n");
@@ -489,12 +502,13 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
       }
       case "show": {
         const run = await need();
+        const held = await holderOf(h, run);
         if (values.json) {
           const counters = await store.counters(run.id, run.stages.length);
           io.out(
             JSON.stringify(
               {
-                ...brief(run),
+                ...briefWith(run, held),
                 counters,
                 deadLetters: await store.listDeadLetters(run.id),
                 exports: await exportReports(store, run),
@@ -510,6 +524,7 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
           return 0;
         }
         io.out(await summary(store, run, { dataDir: h.dataDir }));
+        if (held) io.out(holderLine(run, held));
         for (const d of await store.listDeadLetters(run.id)) {
           io.out(
             `dead letter: stage ${d.stageId} chunk ${d.chunk} after ${d.attempts} attempt(s): ${d.error}\n`,
@@ -597,6 +612,29 @@ async function peekRun(ctx: CliContext, id: string): Promise<RunRecord | undefin
   } finally {
     await b.close();
   }
+}
+
+/**
+ * The holder of an unfinished run's claim and whether its process lives, on the embedded store
+ * (PostgreSQL keeps no such claims: any worker may take any run's chunks).
+ */
+async function holderOf(h: EngineHandle, run: RunRecord): Promise<RunHolder | undefined> {
+  if (FINAL_STATES.includes(run.state) || !h.backend.kv) return undefined;
+  return await runHolder(h.backend.kv, run.id);
+}
+
+/** `runs show`'s line on the process of an unfinished run: alive, or gone and how to resume. */
+function holderLine(run: RunRecord, held: RunHolder): string {
+  return held.alive
+    ? `running in process ${describeProcess(held.process)}, alive\n`
+    : `interrupted: its process, ${
+      describeProcess(held.process)
+    }, is gone; resume it with: sluice runs resume ${run.id}\n`;
+}
+
+/** {@linkcode brief} with the process of an unfinished run, when the store knows it. */
+function briefWith(r: RunRecord, held: RunHolder | undefined) {
+  return { ...brief(r), ...(held ? { process: { ...held.process, alive: held.alive } } : {}) };
 }
 
 function brief(r: RunRecord) {

@@ -63,6 +63,35 @@ function procAlive(pid: number): boolean | undefined {
   return state !== "Z" && state !== "X";
 }
 
+/** Who holds a run's claim, and whether that process still lives. */
+export interface RunHolder {
+  /** The process that claimed the run last. */
+  process: ProcessInfo;
+  /**
+   * False when it is gone: ended (its record removed), silent for {@link STALE_AFTER_MS}, or no
+   * such process on this host.
+   */
+  alive: boolean;
+}
+
+/**
+ * The holder of `runId`'s claim as any process on the data folder sees it (without taking part
+ * in the claims: `sluice runs show` reads it); undefined when no process claimed the run.
+ */
+export async function runHolder(
+  kv: Deno.Kv,
+  runId: string,
+  o: Omit<KvRunClaimsOptions, "command"> = {},
+): Promise<RunHolder | undefined> {
+  const holder = (await kv.get<ProcessRecord>(["run_owner", runId])).value;
+  if (!holder) return undefined;
+  const { pid, host, command, since } = holder;
+  const rec = (await kv.get<ProcessRecord>(["process", holder.id])).value;
+  const alive = rec !== null && (o.now ?? Date.now)() - rec.beat <= STALE_AFTER_MS &&
+    !(host === Deno.hostname() && (o.alive ?? procAlive)(pid) === false);
+  return { process: { pid, host, command, since }, alive };
+}
+
 /** {@link RunClaims} in a Deno KV store shared by the processes of one data folder. */
 export class KvRunClaims implements RunClaims {
   #kv: Deno.Kv;
