@@ -28,8 +28,9 @@ usage: sluice [--config FILE] <command> [args]
   run FILE [--input PATH] [--set k=v]... [--out PATH [--all-rows]] [--run-id ID]
                               run a pipeline to completion in this process; --out keeps
                               one row per key (--all-rows: every row)
-  runs list|show|rejected|retry|cancel|resume [RUN]
-                              inspect and steer runs; rejected: refused items and why
+  runs list|show|rejected|dead-letters|retry|cancel|resume [RUN]
+                              inspect and steer runs; rejected: refused items and why;
+                              dead-letters: parked chunks, replayed by runs retry
   validate FILE...            check pipeline files; FILE:LINE:COL: message per problem
   schema                      print the pipeline JSON Schema (for editors)
   config                      print the effective config, secrets masked

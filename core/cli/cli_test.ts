@@ -153,7 +153,21 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
         [["bad", "failed"], ["good", "succeeded"], ["named", "succeeded"]],
       );
       const show = await sluice(["runs", "show", "bad"], env, dir);
-      assert.match(show.stdout, /dead letter: stage source chunk 0 after 1 attempt\(s\)/);
+      assert.match(
+        show.stdout,
+        /dead letters: 1 chunk\(s\), 0 item\(s\); parked .*wait for: sluice runs retry bad\n/,
+      );
+      assert.match(
+        show.stdout,
+        /dead letter \(waits for runs retry\): stage source chunk 0 after 1 attempt\(s\)/,
+      );
+      // resume does not replay dead letters: it says what does.
+      const resume = await sluice(["runs", "resume", "bad"], env, dir);
+      assert.equal(resume.code, 1);
+      assert.match(
+        resume.stderr,
+        /run bad failed with 1 dead-lettered chunk\(s\).*sluice runs retry bad/,
+      );
       const none = await sluice(["runs", "show", "nope"], env, dir);
       assert.equal(none.code, 1);
       assert.match(none.stderr, /no run nope; list runs with: sluice runs list/);

@@ -11,7 +11,13 @@ import { resolvePluginRef } from "../plugins/manifest.ts";
 import { secretGrantProblem } from "../plugins/secret_grants.ts";
 import { formatProblem, formatWarning, loadPipelineFile } from "../pipeline/parse.ts";
 import { dirname, resolve } from "../paths.ts";
-import { describeProcess, FINAL_STATES, type RunRecord, type RunState } from "../store/store.ts";
+import {
+  describeProcess,
+  FINAL_STATES,
+  type RunRecord,
+  type RunState,
+  type Store,
+} from "../store/store.ts";
 import { type RunHolder, runHolder } from "../store/kv_run_claims.ts";
 import { parseCommandArgs } from "./args.ts";
 import { closest } from "../../sdk/text/suggest.ts";
@@ -404,10 +410,11 @@ async function writeOutputs(
   }
 }
 
-const RUNS_USAGE = "sluice runs list|show|rejected|retry|cancel|resume [RUN] [--pipeline P] " +
+const RUNS_USAGE = "sluice runs list|show|rejected|dead-letters|retry|cancel|resume [RUN] " +
+  "[--pipeline P] " +
   "[--state S] [--limit N] [--json] [--out PATH] [--all-rows] [--no-wait]";
 
-const RUNS_COMMANDS = ["list", "show", "rejected", "retry", "cancel", "resume"];
+const RUNS_COMMANDS = ["list", "show", "rejected", "dead-letters", "retry", "cancel", "resume"];
 const RUN_STATES: RunState[] = ["queued", "running", "succeeded", "failed", "cancelled"];
 
 /** `; did you mean X?` for a close word among `known`, else nothing. */
@@ -416,7 +423,7 @@ function suggestionText(word: string, known: readonly string[]): string {
   return near ? `; did you mean ${near}?` : "";
 }
 
-/** `sluice runs list|show|rejected|retry|cancel|resume`. */
+/** `sluice runs list|show|rejected|dead-letters|retry|cancel|resume`. */
 export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): Promise<number> {
   const [sub, ...rest] = args;
   const parsedArgs = parseCommandArgs(`runs ${sub ?? ""}`.trim(), RUNS_USAGE, {
@@ -525,11 +532,7 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
         }
         io.out(await summary(store, run, { dataDir: h.dataDir }));
         if (held) io.out(holderLine(run, held));
-        for (const d of await store.listDeadLetters(run.id)) {
-          io.out(
-            `dead letter: stage ${d.stageId} chunk ${d.chunk} after ${d.attempts} attempt(s): ${d.error}\n`,
-          );
-        }
+        await showDeadLetters(store, run, io, SHOW_DEAD_LETTERS);
         await showRejected(store, run, io);
         return 0;
       }
@@ -550,6 +553,10 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
           throw new EngineError(`--limit ${values.limit}: give a number above 0`);
         }
         await listRejected(store, run, io, { limit, json: values.json });
+        return 0;
+      }
+      case "dead-letters": {
+        await showDeadLetters(store, await need(), io, Infinity);
         return 0;
       }
       case "cancel": {
@@ -575,7 +582,7 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
           // A finished run's output can be written (again) at any time.
           const o = run.state === "succeeded" ? await outToWrite(h, run.id, given, io) : {};
           if (o.out) return await writeOutputs(h, run, o.out, io, o.allRows);
-          io.err(`run ${run.id} is ${run.state}; nothing to resume\n`);
+          io.err(await nothingToResume(store, run));
           return run.state === "succeeded" ? 0 : 1;
         }
         if (values["no-wait"]) return 0;
@@ -614,6 +621,16 @@ async function peekRun(ctx: CliContext, id: string): Promise<RunRecord | undefin
   }
 }
 
+/** Why `runs resume` has nothing to do on a finished run, and what does apply. */
+async function nothingToResume(store: Store, run: RunRecord): Promise<string> {
+  const dead = run.state === "failed" ? (await store.listDeadLetters(run.id)).length : 0;
+  if (dead) {
+    return `run ${run.id} failed with ${dead} dead-lettered chunk(s); resume does not replay ` +
+      `them: after fixing the cause, replay them with: sluice runs retry ${run.id}\n`;
+  }
+  return `run ${run.id} is ${run.state}; nothing to resume\n`;
+}
+
 /**
  * The holder of an unfinished run's claim and whether its process lives, on the embedded store
  * (PostgreSQL keeps no such claims: any worker may take any run's chunks).
@@ -630,6 +647,37 @@ function holderLine(run: RunRecord, held: RunHolder): string {
     : `interrupted: its process, ${
       describeProcess(held.process)
     }, is gone; resume it with: sluice runs resume ${run.id}\n`;
+}
+
+/** How many dead letters `sluice runs show` lists (all of them: `sluice runs dead-letters`). */
+const SHOW_DEAD_LETTERS = 5;
+
+/**
+ * The run's dead letters, at most `limit`, under a line that counts them and says they wait for
+ * `sluice runs retry`: their error text may say "retrying after …" (a plugin's circuit breaker
+ * on its calls), yet nothing replays a parked chunk by itself.
+ */
+async function showDeadLetters(
+  store: Store,
+  run: RunRecord,
+  io: CliIO,
+  limit: number,
+): Promise<void> {
+  const dead = await store.listDeadLetters(run.id);
+  if (!dead.length) return;
+  const items = dead.reduce((n, d) => n + d.items, 0);
+  io.out(
+    `dead letters: ${dead.length} chunk(s), ${items} item(s)${
+      dead.length > limit ? `, the first ${limit}` : ""
+    }; parked after their last attempt, they wait for: sluice runs retry ${run.id}` +
+      (dead.length > limit ? `; all of them: sluice runs dead-letters ${run.id}` : "") + "\n",
+  );
+  for (const d of dead.slice(0, limit)) {
+    io.out(
+      `  dead letter (waits for runs retry): stage ${d.stageId} chunk ${d.chunk} after ` +
+        `${d.attempts} attempt(s): ${d.error.replace(/[\r\n]+/g, " ")}\n`,
+    );
+  }
 }
 
 /** {@linkcode brief} with the process of an unfinished run, when the store knows it. */
