@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import type { Item, Json } from "../types.ts";
 import { SandboxError } from "./sandbox_error.ts";
 import { SandboxProcess } from "./sandbox_process.ts";
+import type { SandboxPermissions } from "./sandbox_args.ts";
 
 const PLUGIN_DIR = fileURLToPath(new URL("./testdata/mistakes", import.meta.url));
 const HOST_CONFIG = fileURLToPath(new URL("../../deno.json", import.meta.url));
@@ -18,6 +19,7 @@ const TIMEOUT_MS = 20_000;
 async function withPlugin(
   fn: (proc: SandboxProcess) => Promise<void>,
   pluginDir = PLUGIN_DIR,
+  permissions: SandboxPermissions = {},
 ): Promise<void> {
   const dataDir = await Deno.makeTempDir({ prefix: "sluice_mistakes_" });
   let proc: SandboxProcess | undefined;
@@ -25,7 +27,7 @@ async function withPlugin(
     proc = await SandboxProcess.start({
       pluginDir,
       entry: "mod.ts",
-      permissions: {},
+      permissions,
       memoryMb: 128,
       hostConfig: HOST_CONFIG,
       init: {
@@ -149,10 +151,34 @@ Deno.test("plugin mistakes: a call that never ends says which call and what to c
   await withPlugin(async (proc) => {
     const { err } = await failure(proc.process(op("hang"), 0, { timeoutMs: 500 }));
     assert.equal(err.kind, "timeout");
-    assert.match(err.message, /^process\(\) timed out after 500 ms; the instance was killed\./);
+    assert.match(
+      err.message,
+      /^process\(\) timed out after 500 ms \(the stage's `timeout:` was hit\); the instance was killed\./,
+    );
     assert.match(err.message, /Raise the stage's `timeout:`/);
     assert.match(err.message, /a promise that never settles/);
   });
+});
+
+Deno.test("plugin mistakes: a network stage's timeout names a slow remote service, not the plugin's code", async () => {
+  await withPlugin(
+    async (proc) => {
+      const { err } = await failure(proc.process(op("hang"), 0, { timeoutMs: 500 }));
+      assert.equal(err.kind, "timeout");
+      assert.match(
+        err.message,
+        /^process\(\) timed out after 500 ms \(the stage's `timeout:` was hit\)/,
+      );
+      assert.match(err.message, /a slow or hung remote server is the usual cause/);
+      assert.match(
+        err.message,
+        /raise the stage's `timeout:` in the pipeline file \(e\.g\. `timeout: 2m`\)/,
+      );
+      assert.doesNotMatch(err.message, /a promise that never settles/);
+    },
+    PLUGIN_DIR,
+    { net: ["127.0.0.1"] },
+  );
 });
 
 Deno.test("plugin mistakes: ApiClient does not retry a refused permission, nor count it against the service", async () => {

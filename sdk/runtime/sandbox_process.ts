@@ -147,16 +147,26 @@ function setDeadline(req: { deadline?: number }, opts: SandboxCallOptions): void
   }
 }
 
-/** What a call that ran out of time says: which call, and what to look at. */
-function timeoutMessage(op: Request["op"], ms: number): string {
+/**
+ * What a call that ran out of time says: which call, that the stage's `timeout:` was hit, and
+ * what to look at. A stage allowed the network (`net`) mostly waits on a remote service that is
+ * slow or hung: that is said first, for the operator; else the plugin's own code is the suspect.
+ */
+function timeoutMessage(op: Request["op"], ms: number, usesNet = false): string {
   if (op === "load") {
     return `loading the plugin timed out after ${ms} ms; the instance was killed. Its ` +
       "module's top-level code must not wait for long (do slow work in setup())";
   }
   const call = ["read", "process", "finish", "open"].includes(op) ? `${op}()` : op;
-  return `${call} timed out after ${ms} ms; the instance was killed. Raise the stage's ` +
-    "`timeout:` if a call needs longer (`timeoutMs` in sdk/testing.ts), or look for a promise " +
-    "that never settles or a loop that never ends";
+  const head = `${call} timed out after ${ms} ms (the stage's \`timeout:\` was hit); the ` +
+    "instance was killed. ";
+  if (usesNet) {
+    return head + "This stage calls remote services: a slow or hung remote server is the usual " +
+      "cause. If the service is just slow, raise the stage's `timeout:` in the pipeline file " +
+      "(e.g. `timeout: 2m`); if it hangs, check that service";
+  }
+  return head + "Raise the stage's `timeout:` if a call needs longer (`timeoutMs` in " +
+    "sdk/testing.ts), or look for a promise that never settles or a loop that never ends";
 }
 
 /** The DENO_DIR the given deno binary uses (from `deno info --json`), cached per binary. */
@@ -508,7 +518,12 @@ export class SandboxProcess {
       if (opts.timeoutMs !== undefined && opts.timeoutMs > 0) {
         const ms = opts.timeoutMs;
         timer = setTimeout(() => {
-          void this.kill(new SandboxError("timeout", timeoutMessage(req.op, ms)));
+          void this.kill(
+            new SandboxError(
+              "timeout",
+              timeoutMessage(req.op, ms, (this.#opts.permissions.net?.length ?? 0) > 0),
+            ),
+          );
         }, ms);
       }
       opts.signal?.addEventListener("abort", onAbort, { once: true });
