@@ -87,13 +87,17 @@ const UNGUARDED_AT = new Set(
   LEADS_CSV_COLUMNS.flatMap(([h], i) => UNGUARDED_COLUMNS.has(h) ? [i] : []),
 );
 
+/** A phone number in E.164: `+` and digits, nothing a spreadsheet runs. */
+const E164 = /^\+\d{4,15}$/;
+
 // A cell starting with = + - @ is quoted for spreadsheets (as the API's export does), but for
-// the columns above (their positions come before the input's columns, so they are fixed).
+// the columns above when the value is what they promise (their positions come before the
+// input's columns, so they are fixed): anything else there is guarded like any cell.
 const SPREADSHEET_SAFE = {
   escape_formulas: true,
   cast: {
     string: (value: string, ctx: { column?: number | string }) =>
-      typeof ctx.column === "number" && UNGUARDED_AT.has(ctx.column)
+      typeof ctx.column === "number" && UNGUARDED_AT.has(ctx.column) && E164.test(value)
         ? { value, escape_formulas: false }
         : value,
   },

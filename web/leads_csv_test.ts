@@ -102,4 +102,8 @@ Deno.test("the sales sheet writes phone_e164 as it is (for CRMs and dialers), ph
   assert.equal(cells[LEADS_CSV_COLUMNS.findIndex(([h]) => h === "phone_e164")], "+351210826315");
   assert.equal(cells[LEADS_CSV_COLUMNS.findIndex(([h]) => h === "phone")], "'+351 21 082 6315");
   assert.equal(cells[LEADS_CSV_COLUMNS.findIndex(([h]) => h === "name")], "'=A");
+  // Anything else in that column is guarded like any cell.
+  const evil = { ...item, phone_e164: "=HYPERLINK(1)" } as unknown as Item;
+  const guarded = leadsCsvText([leadsCsvRow(evil)]).split(",");
+  assert.equal(guarded[LEADS_CSV_COLUMNS.findIndex(([h]) => h === "phone_e164")], "'=HYPERLINK(1)");
 });

@@ -139,6 +139,9 @@ export default definePlugin<Config>({
       if (n.platform) next.platform = n.platform;
       // An IDN as people read it (`bücher.de`), beside the ASCII form the network needs.
       if (n.domain.includes("xn--")) next.domain_unicode = domainToUnicode(n.domain);
+      // phone_e164 is this stage's own field: an input column of that name never passes through
+      // (exports write it unguarded for CRMs and dialers, so it must be E.164 or absent).
+      delete next.phone_e164;
       const phone = phoneOf(next, phoneCountry);
       if (phone && "e164" in phone) next.phone_e164 = phone.e164;
       else if (phone) {

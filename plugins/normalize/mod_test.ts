@@ -288,6 +288,8 @@ Deno.test("normalize adds phone_e164, read in the item's country or its domain's
       { key: "r7", row: 7, domain: "tiny.com", phone: "+1 212 555 0100" },
       { key: "r8", row: 8, domain: "merge.de" },
       { key: "r9", row: 9, domain: "merge.de", phone: "030 7654321" },
+      // An input column of that name never passes through: the exports write it unguarded.
+      { key: "r10", row: 10, domain: "evil.com", phone_e164: '=HYPERLINK("http://x")' },
     ],
   });
   assert.deepEqual(result.items.map((i) => [i.key, i.phone, i.phone_e164]), [
@@ -300,6 +302,7 @@ Deno.test("normalize adds phone_e164, read in the item's country or its domain's
     ["none.com", "n/a", undefined],
     // A later row gives the phone the kept row lacks.
     ["merge.de", "030 7654321", "+49307654321"],
+    ["evil.com", undefined, undefined],
   ]);
   assert.equal(result.metrics.normalize_phones_invalid, 1);
   assert.ok(
