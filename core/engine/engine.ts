@@ -1021,6 +1021,17 @@ export class Engine {
       }
     } catch (e) {
       if (this.#stop.signal.aborted) return;
+      if (e instanceof PluginError && e.config) {
+        // Another attempt meets the same configuration (or changed plugin): fail now.
+        const error = this.#errText(e);
+        await this.#failRun(
+          runId,
+          `finishing the run failed: ${
+            e.hint === "" ? error : `${error}. ${e.hint ?? CONFIG_ERROR_HINT}`
+          }`,
+        );
+        return;
+      }
       if (attempt < 3) {
         this.#log.warn("finalize failed, retrying", { run: runId, error: this.#errText(e) });
         await this.#queue.enqueue({ kind: "finalize", runId, attempt: attempt + 1 }, {

@@ -355,6 +355,19 @@ export function engineBehaviour(make: BackendFactory): Behaviour[] {
         assert.equal(done.state, "failed");
         assert.match(done.error!, /finish of export failed/);
         assert.deepEqual(f.order, [], "the ledger's finish never ran: nothing was delivered");
+
+        // A configuration error in a finish fails the run at once: another attempt meets it too.
+        (f as { calls?: number }).calls = 0;
+        const cfg = await t.start(`
+  name: finish-config
+  source: { plugin: gen-source, with: { count: 5 } }
+  stages:
+    - { id: export, plugin: finish-sink, with: { name: export, fail: config } }
+  `);
+        const failed = await t.engine.waitForRun(cfg.id);
+        assert.equal(failed.state, "failed");
+        assert.match(failed.error!, /with\.name export is wrong\. Fix the stage's with:/);
+        assert.equal((f as { calls?: number }).calls, 1, "finish was not tried again");
       } finally {
         delete (globalThis as unknown as { __finish?: unknown }).__finish;
         await t.dispose();

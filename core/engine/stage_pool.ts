@@ -72,7 +72,7 @@ export class StagePool {
     const st = run.stages[index];
     const plugin = st.resolved;
     // A resumed run finishes with the plugins it started with, or stops saying what changed.
-    const changed = await pluginChangedSince(plugin);
+    const changed = await pluginChangedSince(plugin, run.id);
     if (changed) {
       throw new PluginError(`stage ${st.id}: ${changed}`, { config: true, hint: "" });
     }

@@ -13,7 +13,10 @@ import type { ResolvedPlugin } from "./manifest.ts";
  * Undefined when `resolved.dir` still holds the plugin version the run started with; else what
  * changed and what to do. Reads the folder's `plugin.json` only (no plugin code runs).
  */
-export async function pluginChangedSince(resolved: ResolvedPlugin): Promise<string | undefined> {
+export async function pluginChangedSince(
+  resolved: ResolvedPlugin,
+  runId = "RUN",
+): Promise<string | undefined> {
   const { name, version } = resolved.manifest;
   let text: string;
   try {
@@ -21,8 +24,8 @@ export async function pluginChangedSince(resolved: ResolvedPlugin): Promise<stri
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
     return `plugin ${name}@${version}, which this run started with, is no longer at ` +
-      `${resolved.dir} (removed?): install ${name}@${version} again and resume the run, or ` +
-      `start a new run`;
+      `${resolved.dir} (removed?): install ${name}@${version} again and retry the run ` +
+      `(sluice runs retry ${runId}), or start a new run`;
   }
   let now: unknown;
   try {
@@ -35,5 +38,5 @@ export async function pluginChangedSince(resolved: ResolvedPlugin): Promise<stri
     `and ${resolved.dir} now holds ${
       typeof now === "string" ? `${name}@${now}` : "a plugin.json that does not parse"
     }; finishing with another version could mix two outputs in one run. Start a new run, or put ` +
-    `${name}@${version} back and resume this one`;
+    `${name}@${version} back and retry this one (sluice runs retry ${runId})`;
 }

@@ -27,7 +27,7 @@ Deno.test("pluginChangedSince: the same version passes; another version or a rem
     assert.equal(await pluginChangedSince(resolved(dir, "1.0.0")), undefined);
     assert.match(
       (await pluginChangedSince(resolved(dir, "0.9.0")))!,
-      /the run began with csv-export@0\.9\.0, and .* now holds csv-export@1\.0\.0; .*Start a new run, or put csv-export@0\.9\.0 back and resume/,
+      /the run began with csv-export@0\.9\.0, and .* now holds csv-export@1\.0\.0; .*Start a new run, or put csv-export@0\.9\.0 back and retry this one \(sluice runs retry RUN\)/,
     );
     await Deno.writeTextFile(join(dir, "plugin.json"), "{ not json");
     assert.match((await pluginChangedSince(resolved(dir, "1.0.0")))!, /does not parse/);
@@ -36,7 +36,7 @@ Deno.test("pluginChangedSince: the same version passes; another version or a rem
   }
   assert.match(
     (await pluginChangedSince(resolved(dir, "1.0.0")))!,
-    /csv-export@1\.0\.0, which this run started with, is no longer at .* install csv-export@1\.0\.0 again and resume/,
+    /csv-export@1\.0\.0, which this run started with, is no longer at .* install csv-export@1\.0\.0 again and retry the run \(sluice runs retry RUN\)/,
   );
 });
 
@@ -65,6 +65,7 @@ Deno.test("a resumed run's stage does not start with another plugin version than
       assert.equal(e.config, true, "the run fails at once: no retry can bring 1.0.0 back");
       assert.equal(e.retryable, false);
       assert.match(e.message, /^stage csv: plugin csv-export changed since this run started/);
+      assert.match(e.message, /sluice runs retry r1\)$/);
       return true;
     });
     assert.equal(opened, 0, "the plugin was not started");
