@@ -279,6 +279,15 @@ export class Engine {
       const run = await this.#store.getRun(id);
       if (!run) throw new EngineError(`no run ${id}; list runs with: sluice runs list`);
       if (isFinishing(run, { unlessFinishing: true })) {
+        // The embedded store knows whether a process still writes them; with none left, waiting
+        // would never end: resuming finishes them (a cancel now would leave some files replaced).
+        if (await this.#o.backend.runClaims?.owner(id) === "free") {
+          throw new EngineError(
+            `run ${id} was writing its exports (finish) when its process stopped: finish it with ` +
+              `sluice runs resume ${id} (a cancel now would leave some export files replaced ` +
+              `and others not)`,
+          );
+        }
         throw new EngineError(
           `run ${id} is writing its exports (finish); it cannot be cancelled now: wait for it ` +
             `to end (sluice runs show ${id})`,

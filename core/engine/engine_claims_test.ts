@@ -71,3 +71,39 @@ Deno.test("KV queue: an engine never runs the chunks of a run another live proce
     await a.dispose();
   }
 });
+
+Deno.test("a cancel during finish waits for a live finisher, and names resume once its process is gone", async () => {
+  let started!: () => void;
+  const inFinish = new Promise<void>((r) => started = r);
+  let open!: () => void;
+  const f = {
+    order: [] as string[],
+    gate: new Promise<void>((r) => open = r),
+    started: () => started(),
+  };
+  (globalThis as unknown as { __finish?: typeof f }).__finish = f;
+  const aFactory = claimed(900021);
+  const a = await testEngine({ backend: aFactory });
+  const b = await testEngine({ dir: a.dir, backend: claimed(900022) });
+  try {
+    const run = await a.start(`
+  name: finishing
+  source: { plugin: gen-source, with: { count: 5 } }
+  stages:
+    - { id: export, plugin: finish-sink, with: { name: export } }
+  `);
+    await inFinish;
+    await assert.rejects(b.engine.cancelRun(run.id), /wait for it to end/);
+    // A's process goes (its claims record with it): nothing will finish the run by itself.
+    await aFactory.claims!.close();
+    await assert.rejects(
+      b.engine.cancelRun(run.id),
+      new RegExp(`when its process stopped: finish it with sluice runs resume ${run.id}`),
+    );
+  } finally {
+    open();
+    delete (globalThis as unknown as { __finish?: unknown }).__finish;
+    await b.stop();
+    await a.dispose();
+  }
+});
