@@ -279,9 +279,11 @@ Deno.test("postgres-export: missing database, wrong password -> dead letters wit
       return { code: status.code, stdout, stderr };
     };
     const deadLetters = async () => {
-      const shown = await sluice(["runs", "show", runId], base);
+      const shown = await sluice(["runs", "dead-letters", runId], base);
       assert.equal(shown.code, 0, shown.stderr);
-      return shown.stdout.split("\n").filter((l) => l.startsWith("dead letter: stage warehouse"));
+      return shown.stdout.split("\n").filter((l) =>
+        l.includes("dead letter") && l.includes("stage warehouse")
+      );
     };
     const sql = postgres(pg.url, { max: 1, onnotice: () => {} });
     try {
