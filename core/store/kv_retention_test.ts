@@ -100,10 +100,12 @@ Deno.test("KV retention deletes a purged run's per-run plugin folders and the ar
   const te = await testEngine({ now: () => t });
   try {
     const store = te.backend.store as KvStore;
-    const old = await te.start(YAML);
+    // The stage's `{run}` path names the run's file (`exports/leads-<run id>.csv`).
+    const yaml = YAML.replace("value: A }", "value: A, path: 'exports/leads-{run}.csv' }");
+    const old = await te.start(yaml);
     await te.engine.waitForRun(old.id);
     t += 10 * 86_400_000;
-    const recent = await te.start(YAML);
+    const recent = await te.start(yaml);
     await te.engine.waitForRun(recent.id);
     const tag = join(te.dir, "plugin-data", "tag");
     // What a sink leaves: its default per-run folder (a finished file, or the parts of a run

@@ -3,13 +3,17 @@
  * `uploads/`, webhook bodies under `webhooks/` of the data folder), and what its stages' plugins
  * wrote for it alone: each plugin's per-run folder `plugin-data/<plugin>/runs/<run id>/` (the
  * sinks' default output folder: the flagship's `leads.csv`, or the part files of a run that never
- * finished) and the run's artifacts whose path names the run (`{run}` in a sink's `path`). A file
- * given with `sluice run --input` is the user's and stays, as does an artifact at a fixed path
- * (`path: latest.csv`), which later runs write again.
+ * finished) and the run's artifacts whose path names the run: under `runs/<run id>/`, or exactly
+ * the path its stage's `with` gives with `{run}` (`path: exports/{run}.csv`). A file given with
+ * `sluice run --input` is the user's and stays, as does an artifact at a fixed path (`path:
+ * latest.csv`, even `weekly.csv` of a run whose id is `weekly`), which later runs write again.
+ * Run ids are free text, so a path is never matched on a part of a name.
  *
- * The parts a purged run left at a fixed path (`<file>.parts/<run id>/`, a cancelled or failed
- * run's, see `sdk/sink/part_files.ts`) are deleted under every plugin's folder, and so is a
- * seen-before ledger of a purged run that did not succeed (`ledger/<scope>/<run id>.jsonl`): a
+ * The parts a purged run left at a fixed path (its own subfolder `<file>.parts/<run id>/`, a
+ * cancelled or failed run's, see `sdk/sink/part_files.ts`) are deleted under every plugin's
+ * folder; the folder `<file>.parts/` itself stays (it holds the parts of every run writing that
+ * path). A seen-before ledger's parts (`ledger/<scope>/<run id>.jsonl.parts/`) go whole, and so
+ * does the ledger of a purged run that did not succeed (`ledger/<scope>/<run id>.jsonl`): a
  * succeeded run's ledger is the memory of the leads it delivered and stays (seen-before's
  * `forgetAfterDays` deletes it). Hidden temp files a crash left during a durable write
  * (`.<name>.<uuid>.tmp`, `sdk/io/durable_files.ts`) older than a day go too.
@@ -59,9 +63,10 @@ export async function removeInputFiles(
 /**
  * Deletes what the stages of purged runs wrote for them alone in their plugins' data folders:
  * the per-run folder `plugin-data/<plugin>/runs/<run id>/` of each stage's plugin, each artifact
- * whose path (relative to its plugin's folder) has the run id in it, the runs' part folders under
- * any plugin's folder, and the seen-before ledgers of those that did not succeed; then sweeps
- * crashed writes' temp files older than a day (see the module doc). Does nothing without runs.
+ * named after the run ({@linkcode namedAfterRun}), the runs' own part folders under any plugin's
+ * folder, the seen-before ledgers' parts, and the ledgers of runs that did not succeed; then
+ * sweeps crashed writes' temp files older than a day (see the module doc). Does nothing without
+ * runs.
  */
 export async function removeRunFiles(
   dataDir: string,
@@ -79,18 +84,56 @@ export async function removeRunFiles(
     await remove(resolve(dataDir, "runs", seg), true, log);
     for (const a of run.artifacts ?? []) {
       const full = resolve(dataDir, a.path);
-      if (!isInside(pluginData, full)) continue;
-      const inPlugin = relative(pluginData, full).split(sep).slice(1).join(sep);
-      if (inPlugin.includes(seg)) await remove(full, false, log);
+      if (namedAfterRun(pluginData, full, run, a.stage)) await remove(full, false, log);
     }
     if (run.state !== undefined && run.state !== "succeeded") {
       await removeLedgers(pluginData, run, log);
     }
   }
+  await removeLedgerParts(pluginData, runs, log);
   await sweepPluginFolders(pluginData, new Set(runs.map((r) => safeSegment(r.id))), {
     tempBefore: (opts.now ?? Date.now)() - TEMP_FILE_AGE_MS,
     log,
   });
+}
+
+/**
+ * Whether the artifact `full` (absolute) of stage `stage` was written for `run` alone: it lies in
+ * a plugin's per-run folder (`plugin-data/<plugin>/runs/<run id>/…`), or it is exactly where a
+ * `{run}` path of the stage's `with` (`path: exports/{run}.csv`) puts the run's file. Whole
+ * paths are compared, never parts of names: a fixed `weekly.csv` is not run `weekly`'s.
+ */
+export function namedAfterRun(
+  pluginData: string,
+  full: string,
+  run: Pick<PurgedRun, "id" | "stages">,
+  stage: string,
+): boolean {
+  if (!isInside(pluginData, full)) return false;
+  const seg = safeSegment(run.id);
+  const [plugin, ...inPlugin] = relative(pluginData, full).split(sep);
+  if (inPlugin.length > 2 && inPlugin[0] === "runs" && inPlugin[1] === seg) return true;
+  const config = run.stages.find((s) => s.id === stage)?.with ?? {};
+  return Object.values(config).some((v) =>
+    typeof v === "string" && v.includes("{run}") &&
+    resolve(pluginData, plugin, v.replaceAll("{run}", seg)) === full
+  );
+}
+
+/**
+ * Deletes the parts of the purged runs' seen-before ledgers (`ledger/<scope>/<run id>.jsonl.parts/`
+ * of every seen-before plugin's folder): a ledger is one run's file, so its parts are that run's.
+ */
+async function removeLedgerParts(pluginData: string, runs: PurgedRun[], log: Logger) {
+  for (const p of await folders(pluginData)) {
+    if (p !== "seen-before" && !p.endsWith("__seen-before")) continue;
+    const ledger = join(pluginData, p, "ledger");
+    for (const scope of await folders(ledger)) {
+      for (const run of runs) {
+        await remove(join(ledger, scope, `${safeSegment(run.id)}.jsonl.parts`), true, log);
+      }
+    }
+  }
 }
 
 /**
@@ -125,9 +168,9 @@ async function folders(dir: string): Promise<string[]> {
 
 /**
  * One walk over the plugins' folders (at most {@linkcode SWEEP_DEPTH} deep, links not followed):
- * in each part folder (`*.parts`), deletes the subfolders of the purged runs `segs`, and the whole
- * folder when its file is named after a purged run (`<run id>.jsonl.parts`, a seen-before
- * ledger's); deletes temp files of durable writes last changed before `tempBefore`.
+ * in each part folder (`*.parts`), deletes the subfolders of the purged runs `segs` (never the
+ * folder itself: a file named after a purged run may be a fixed path other runs are writing);
+ * deletes temp files of durable writes last changed before `tempBefore`.
  */
 async function sweepPluginFolders(
   pluginData: string,
@@ -152,10 +195,6 @@ async function sweepPluginFolders(
         const info = await Deno.lstat(path).catch(() => undefined);
         if (info?.mtime && info.mtime.getTime() < o.tempBefore) await remove(path, false, o.log);
       } else if (e.isDirectory && depth > 0 && e.name.endsWith(".parts")) {
-        if (segs.has(fileStem(e.name.slice(0, -".parts".length)))) {
-          await remove(path, true, o.log);
-          continue;
-        }
         for (const run of await folders(path)) {
           if (segs.has(run)) await remove(join(path, run), true, o.log);
         }
@@ -170,12 +209,6 @@ async function sweepPluginFolders(
   for (const plugin of await folders(pluginData)) {
     await walk(join(pluginData, plugin), SWEEP_DEPTH);
   }
-}
-
-/** A file name without its last extension (`r1.jsonl` -> `r1`). */
-function fileStem(name: string): string {
-  const dot = name.lastIndexOf(".");
-  return dot > 0 ? name.slice(0, dot) : name;
 }
 
 async function remove(path: string, recursive: boolean, log: Logger): Promise<void> {

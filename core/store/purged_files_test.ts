@@ -14,11 +14,21 @@ async function write(path: string, text = "x\n"): Promise<string> {
 }
 
 /** A purged run of the given plugins (only what removeRunFiles reads). */
-function purged(id: string, state: PurgedRun["state"], plugins: string[]): PurgedRun {
+function purged(
+  id: string,
+  state: PurgedRun["state"],
+  plugins: string[],
+  more: { with?: Record<string, unknown>; artifacts?: string[] } = {},
+): PurgedRun {
   return {
     id,
     state,
-    stages: plugins.map((name) => ({ id: name, resolved: { manifest: { name } } })),
+    stages: plugins.map((name) => ({
+      id: name,
+      resolved: { manifest: { name } },
+      with: more.with,
+    })),
+    artifacts: more.artifacts?.map((path) => ({ stage: plugins[0], name: "x", path, bytes: 2 })),
   } as unknown as PurgedRun;
 }
 
@@ -33,7 +43,7 @@ Deno.test("retention deletes a purged run's part folders at fixed paths under ev
     const deep = await write(
       join(pd, "jsonl-export", "a", "b", "x.jsonl.parts", "r-cancelled", "0000000001.part"),
     );
-    // A file named after the run, its parts in one folder (a seen-before ledger's).
+    // A file named after the run outside a seen-before ledger: its parts may be another run's.
     const named = await write(
       join(pd, "custom", "out", "r-cancelled.csv.parts", "0000000000.part"),
     );
@@ -47,7 +57,7 @@ Deno.test("retention deletes a purged run's part folders at fixed paths under ev
     );
     assert.equal(await exists(dirname(gone)), false, "the cancelled run's parts are gone");
     assert.equal(await exists(dirname(deep)), false, "in every plugin's folder");
-    assert.equal(await exists(dirname(named)), false, "a file named after the run: its parts");
+    assert.ok(await exists(named), "a file named after the run elsewhere: its parts stay");
     assert.ok(await exists(live), "a running run's parts stay");
     assert.ok(await exists(other), "another run's (a longer id with the same start) stay");
   } finally {
@@ -110,6 +120,68 @@ Deno.test("retention sweeps temp files of crashed durable writes older than a da
     assert.equal(await exists(oldInParts), false, "in a part folder too");
     assert.ok(await exists(fresh), "a write under way (or of today) keeps its temp file");
     assert.ok(await exists(notOurs), "a file not named as our temp files stays");
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("retention of run weekly keeps the fixed weekly.csv and the parts other runs write there", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    const csv = join(dataDir, "plugin-data", "csv-export");
+    const fixed = await write(join(csv, "weekly.csv"));
+    const running = await write(join(csv, "weekly.csv.parts", "other-run", "0000000000.part"));
+    const own = await write(join(csv, "weekly.csv.parts", "weekly", "0000000000.part"));
+    // The purged run wrote the fixed path (`path: weekly.csv`), so it lists it as its artifact.
+    await removeRunFiles(
+      dataDir,
+      [purged("weekly", "cancelled", ["csv-export"], {
+        with: { path: "weekly.csv" },
+        artifacts: ["plugin-data/csv-export/weekly.csv"],
+      })],
+      silentLogger,
+    );
+    assert.ok(await exists(fixed), "a fixed path stays, though named like the run");
+    assert.ok(await exists(running), "a running run's finished chunks at that path stay");
+    assert.equal(await exists(dirname(own)), false, "the purged run's own parts are gone");
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("retention deletes artifacts named after the run by whole path, never by part of a name", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    const csv = join(dataDir, "plugin-data", "csv-export");
+    const templated = await write(join(csv, "exports", "weekly.csv"));
+    const perRun = await write(join(csv, "runs", "weekly", "leads.csv"));
+    const longer = await write(join(csv, "exports", "weekly-2.csv"));
+    const folder = await write(join(csv, "weekly", "latest.csv"));
+    const ledgerParts = await write(
+      join(
+        dataDir,
+        "plugin-data",
+        "seen-before",
+        "ledger",
+        "s",
+        "weekly.jsonl.parts",
+        "0000000000.part",
+      ),
+    );
+    const rel = (p: string) => p.slice(dataDir.length + 1);
+    await removeRunFiles(
+      dataDir,
+      [purged("weekly", "succeeded", ["csv-export"], {
+        with: { path: "exports/{run}.csv" },
+        artifacts: [templated, perRun, longer, folder].map(rel),
+      })],
+      silentLogger,
+    );
+    assert.equal(await exists(templated), false, "the file its {run} path names is gone");
+    assert.equal(await exists(perRun), false, "its per-run folder's file is gone");
+    assert.ok(await exists(longer), "a name merely holding the run id stays");
+    assert.ok(await exists(folder), "a fixed folder named like the run stays");
+    assert.equal(await exists(dirname(ledgerParts)), false, "its seen-before ledger's parts go");
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }
