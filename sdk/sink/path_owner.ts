@@ -5,6 +5,7 @@
  * a time. Used by `finalizeParts` (`sdk/sink/part_files.ts`).
  * @module
  */
+import { basename, dirname, join } from "node:path";
 import type { FinalizeResult } from "./part_files.ts";
 
 /** Whose file a fixed output path holds (`<finalPath>.owner.json`). */
@@ -83,8 +84,14 @@ export interface LockOptions {
 }
 
 /**
- * Runs `fn` holding `<finalPath>.lock` (created exclusively), so that processes finishing runs
- * at one fixed path decide its owner one at a time. The work inside is a few renames and syncs.
+ * Runs `fn` holding `<finalPath>.lock`, so that processes finishing runs at one fixed path decide
+ * its owner one at a time. The work inside is a few renames and syncs.
+ *
+ * The lock file holds its holder's token (a UUID), put in place with its content at once (a hard
+ * link of a temp file, which fails when the lock exists). A lock older than `staleMs` is a crashed
+ * holder's: of those who find it stale, only the one that creates `<lock>.break-<its token>`
+ * deletes it, after checking it still holds that token, so no one deletes a lock taken since.
+ * The holder deletes the lock at the end only while it holds its own token.
  */
 export async function withFileLock<T>(
   finalPath: string,
@@ -94,18 +101,13 @@ export async function withFileLock<T>(
   const lock = `${finalPath}.lock`;
   const staleMs = opts.staleMs ?? 120_000;
   const until = Date.now() + (opts.waitMs ?? 300_000);
+  const token = crypto.randomUUID();
   for (let delay = 10;; delay = Math.min(delay * 2, 500)) {
-    try {
-      const f = await Deno.open(lock, { write: true, createNew: true });
-      f.close();
-      break;
-    } catch (err) {
-      if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
-    }
+    if (await createLock(lock, token)) break;
+    const held = await lockToken(lock);
     const info = await Deno.stat(lock).catch(() => undefined);
-    if (info?.mtime && Date.now() - info.mtime.getTime() > staleMs) {
-      await Deno.remove(lock).catch(() => {});
-      continue;
+    if (held !== undefined && info?.mtime && Date.now() - info.mtime.getTime() > staleMs) {
+      if (await breakLock(lock, held, staleMs)) continue;
     }
     if (Date.now() > until) {
       throw new Error(
@@ -119,6 +121,62 @@ export async function withFileLock<T>(
   try {
     return await fn();
   } finally {
-    await Deno.remove(lock).catch(() => {});
+    if (await lockToken(lock) === token) await Deno.remove(lock).catch(() => {});
+  }
+}
+
+/**
+ * Creates `lock` holding `token`; false when it exists. The token is written to a temp file
+ * first (named like a durable write's, so retention sweeps one a crash left) and hard-linked to
+ * `lock`: no one ever reads a lock without its token.
+ */
+async function createLock(lock: string, token: string): Promise<boolean> {
+  const temp = join(dirname(lock), `.${basename(lock)}.${token}.tmp`);
+  await Deno.writeTextFile(temp, token, { createNew: true });
+  try {
+    await Deno.link(temp, lock);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.AlreadyExists) return false;
+    throw err;
+  } finally {
+    await Deno.remove(temp).catch(() => {});
+  }
+}
+
+/** The token `lock` holds (`""` for an older Sluice's empty lock); undefined when it is gone. */
+async function lockToken(lock: string): Promise<string | undefined> {
+  try {
+    return (await Deno.readTextFile(lock)).trim();
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Deletes the stale `lock` that held `token`, when this caller is the one to break it (creates
+ * `<lock>.break-<token>`) and the lock still holds that token; true when the lock may be free.
+ * The token's lock is gone for good before its break file is, so a caller that creates the break
+ * file late finds another token and deletes nothing. A break file left by a crash is deleted once
+ * older than `staleMs`.
+ */
+async function breakLock(lock: string, token: string, staleMs: number): Promise<boolean> {
+  const breaker = `${lock}.break-${token.replace(/[^0-9A-Za-z-]/g, "").slice(0, 64)}`;
+  try {
+    (await Deno.open(breaker, { write: true, createNew: true })).close();
+  } catch (err) {
+    if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+    const info = await Deno.stat(breaker).catch(() => undefined);
+    if (info?.mtime && Date.now() - info.mtime.getTime() > staleMs) {
+      await Deno.remove(breaker).catch(() => {});
+    }
+    return false;
+  }
+  try {
+    if (await lockToken(lock) === token) await Deno.remove(lock).catch(() => {});
+    return true;
+  } finally {
+    await Deno.remove(breaker).catch(() => {});
   }
 }
