@@ -53,15 +53,35 @@ export function rowDomain(item: Record<string, unknown>): string {
 /** Other domains a row names at most (a name shared by hundreds of rows is not one business). */
 export const MAX_OTHERS = 20;
 
+/**
+ * The first {@link MAX_OTHERS} items of `list` other than `own`, then `(+N more)` when `count`
+ * (how many there are besides `own`) exceeds them: only the items shown are looked at, so a
+ * business of thousands of rows costs each of them no more than one of 21.
+ */
+function firstOthers<T>(
+  list: Iterable<T>,
+  own: T | undefined,
+  count: number,
+  show: (item: T) => string,
+): string[] {
+  const out: string[] = [];
+  for (const item of list) {
+    if (out.length === MAX_OTHERS) break;
+    if (item !== own) out.push(show(item));
+  }
+  if (count > MAX_OTHERS) out.push(`(+${count - MAX_OTHERS} more)`);
+  return out;
+}
+
 /** Domains per business, gathered row by row in list order. */
 export class SameBusinessIndex {
-  #domains = new Map<string, string[]>();
+  #domains = new Map<string, Set<string>>();
 
   /** Records that `domain` is a row of business `identity`. */
   add(identity: string, domain: string): void {
-    const list = this.#domains.get(identity);
-    if (!list) this.#domains.set(identity, [domain]);
-    else if (!list.includes(domain)) list.push(domain);
+    const set = this.#domains.get(identity);
+    if (!set) this.#domains.set(identity, new Set([domain]));
+    else set.add(domain);
   }
 
   /**
@@ -70,12 +90,10 @@ export class SameBusinessIndex {
    */
   others(identity: string | undefined, domain: string): string[] {
     if (identity === undefined) return [];
-    const list = this.#domains.get(identity);
-    if (!list || list.length < 2) return [];
-    const others = list.filter((d) => d !== domain);
-    return others.length > MAX_OTHERS
-      ? [...others.slice(0, MAX_OTHERS), `(+${others.length - MAX_OTHERS} more)`]
-      : others;
+    const set = this.#domains.get(identity);
+    if (!set || set.size < 2) return [];
+    const own = set.has(domain) ? domain : undefined;
+    return firstOthers(set, own, set.size - (own === undefined ? 0 : 1), (d) => d);
   }
 
   /** Businesses with more than one domain: how many, their rows, and up to `max` examples. */
@@ -83,11 +101,11 @@ export class SameBusinessIndex {
     let businesses = 0;
     let rows = 0;
     const examples: string[] = [];
-    for (const list of this.#domains.values()) {
-      if (list.length < 2) continue;
+    for (const set of this.#domains.values()) {
+      if (set.size < 2) continue;
       businesses++;
-      rows += list.length;
-      if (examples.length < max) examples.push(list.join(" = "));
+      rows += set.size;
+      if (examples.length < max) examples.push([...set].join(" = "));
     }
     return { businesses, rows, examples };
   }
@@ -179,10 +197,9 @@ export function isSiblingRow(row: unknown[]): row is SiblingRow {
   return row[0] === null && typeof row[1] === "string";
 }
 
-/** Two phones are the same number: their E.164 forms, else their digits, match. */
-function samePhone(a: SiblingRow, b: SiblingRow): boolean {
-  if (a[5] && b[5]) return a[5] === b[5];
-  return a[4].replace(/\D/g, "") === b[4].replace(/\D/g, "");
+/** A phone's digits, for comparing phones without an E.164 form. */
+function phoneDigits(phone: string): string {
+  return phone.replace(/\D/g, "");
 }
 
 /** What {@linkcode SiblingIndex.others} tells of a row. */
@@ -202,7 +219,9 @@ export interface Siblings {
  * another domain of the same input must say so, whatever the export writes.
  */
 export class SiblingIndex {
-  #rows = new Map<string, SiblingRow[]>();
+  #rows = new Map<string, Business>();
+  /** What {@link others} shows of a row as a sibling, made the first time it is shown. */
+  #shown = new WeakMap<SiblingRow, Shown>();
 
   /** Businesses recorded (0: the export wrote no sibling lines). */
   get size(): number {
@@ -211,34 +230,71 @@ export class SiblingIndex {
 
   /** Records a row (the first of each domain counts; a later one only marks it exported). */
   add(row: SiblingRow): void {
-    const list = this.#rows.get(row[1]);
-    if (!list) {
-      this.#rows.set(row[1], [row]);
+    let business = this.#rows.get(row[1]);
+    if (!business) {
+      business = { rows: [], byDomain: new Map(), working: [] };
+      this.#rows.set(row[1], business);
+    }
+    const same = business.byDomain.get(row[2]);
+    if (same) {
+      if (row[6] === 1) same[6] = 1;
       return;
     }
-    const same = list.find((r) => r[2] === row[2]);
-    if (!same) list.push(row);
-    else if (row[6] === 1) same[6] = 1;
+    business.byDomain.set(row[2], row);
+    business.rows.push(row);
+    if (WORKING_STATUSES.has(row[3])) business.working.push(row);
   }
 
   /** The other domains of a row's business (none for a row without identity). */
   others(identity: string | undefined, domain: string): Siblings {
     const none = { sameBusinessAs: [], websiteElsewhere: [] };
     if (identity === undefined) return none;
-    const list = this.#rows.get(identity);
-    if (!list || list.length < 2) return none;
-    const own = list.find((r) => r[2] === domain);
-    const others = list.filter((r) => r !== own && r[2] !== domain);
-    const text = others.map((r) => {
-      const notes = [r[3], r[4] && (!own || !samePhone(r, own)) ? r[4] : ""].filter((x) => x);
-      return notes.length ? `${r[2]} (${notes.join(", ")})` : r[2];
-    });
-    const working = others.filter((r) => WORKING_STATUSES.has(r[3])).map((r) => r[2]);
+    const business = this.#rows.get(identity);
+    if (!business || business.rows.length < 2) return none;
+    const own = business.byDomain.get(domain);
+    // Two phones are the same number when their E.164 forms, else their digits, match.
+    let ownDigits: string | undefined;
+    const text = (r: SiblingRow): string => {
+      const shown = this.#shownOf(r);
+      if (!r[4]) return shown.plain;
+      if (own === undefined) return shown.phoned;
+      const samePhone = r[5] && own[5]
+        ? r[5] === own[5]
+        : shown.digits === (ownDigits ??= phoneDigits(own[4]));
+      return samePhone ? shown.plain : shown.phoned;
+    };
+    const count = business.rows.length - (own === undefined ? 0 : 1);
     return {
-      sameBusinessAs: text.length > MAX_OTHERS
-        ? [...text.slice(0, MAX_OTHERS), `(+${text.length - MAX_OTHERS} more)`]
-        : text,
-      websiteElsewhere: working.slice(0, MAX_OTHERS),
+      sameBusinessAs: firstOthers(business.rows, own, count, text),
+      websiteElsewhere: firstOthers(business.working, own, 0, (r) => r[2]),
     };
   }
+
+  #shownOf(r: SiblingRow): Shown {
+    let shown = this.#shown.get(r);
+    if (!shown) {
+      const plain = r[3] ? `${r[2]} (${r[3]})` : r[2];
+      const phoned = !r[4] ? plain : r[3] ? `${r[2]} (${r[3]}, ${r[4]})` : `${r[2]} (${r[4]})`;
+      shown = { plain, phoned, digits: phoneDigits(r[4]) };
+      this.#shown.set(r, shown);
+    }
+    return shown;
+  }
+}
+
+/** The rows of one business in {@link SiblingIndex}. */
+interface Business {
+  /** The first row of each domain, in list order. */
+  rows: SiblingRow[];
+  /** The same rows by domain. */
+  byDomain: Map<string, SiblingRow>;
+  /** Those of them whose website works ({@link WORKING_STATUSES}), in list order. */
+  working: SiblingRow[];
+}
+
+/** A row as another row's sibling: without and with its phone, and the phone's digits. */
+interface Shown {
+  plain: string;
+  phoned: string;
+  digits: string;
 }
