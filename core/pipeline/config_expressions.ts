@@ -19,11 +19,12 @@ import { MIXED_NUMBER_FUNCS } from "../../sdk/cel_numbers.ts";
 import { resolvedStages } from "./plugin_checks.ts";
 import { pathString } from "./problem.ts";
 import { hasTemplate } from "./template.ts";
+import { type ConfigPath, record, walkConfig } from "./config_walk.ts";
 
 /** The schema annotation marking a string property that holds an expression. */
 export const EXPRESSION_KEYWORD = "x-sluice-expression";
 
-type Path = (string | number)[];
+type Path = ConfigPath;
 
 /** Reports a problem at character `index` of the string at `path`. */
 export type ExpressionReport = (path: Path, index: number, message: string) => void;
@@ -32,12 +33,6 @@ export type ExpressionReport = (path: Path, index: number, message: string) => v
 interface ExpressionMark {
   variables: string[];
   functions: string[];
-}
-
-function record(v: unknown): Record<string, unknown> | undefined {
-  return v !== null && typeof v === "object" && !Array.isArray(v)
-    ? v as Record<string, unknown>
-    : undefined;
 }
 
 function stringList(v: unknown): string[] | undefined {
@@ -85,33 +80,6 @@ export function expressionProblem(
   return r.error ? { message: r.error.message, offset: r.error.offset ?? 0 } : undefined;
 }
 
-/** Walks `value` along `schema`, handing every marked string to `found`. */
-function walk(
-  schema: Record<string, unknown>,
-  value: unknown,
-  path: Path,
-  parent: Record<string, unknown> | undefined,
-  found: (path: Path, source: string, mark: ExpressionMark, parent?: object) => void,
-): void {
-  const mark = markOf(schema);
-  if (mark && typeof value === "string") {
-    found(path, value, mark, parent);
-    return;
-  }
-  const obj = record(value);
-  if (obj) {
-    const props = record(schema.properties) ?? {};
-    const extra = record(schema.additionalProperties);
-    for (const [k, v] of Object.entries(obj)) {
-      const sub = record(props[k]) ?? extra;
-      if (sub) walk(sub, v, [...path, k], obj, found);
-    }
-  } else if (Array.isArray(value)) {
-    const items = record(schema.items);
-    if (items) value.forEach((v, i) => walk(items, v, [...path, i], undefined, found));
-  }
-}
-
 /**
  * Reports every expression in a stage's `with:` (marked {@linkcode EXPRESSION_KEYWORD} in its
  * plugin's schema) that does not compile, at the character where the problem is. Stages whose
@@ -126,7 +94,7 @@ export function checkConfigExpressions(
   for (const { stage, at, manifest } of resolvedStages(data, registry)) {
     const config = record(stage.with);
     if (!config) continue;
-    walk(manifest.config, config, [...at, "with"], undefined, (path, source, mark, parent) => {
+    const found = (path: Path, source: string, mark: ExpressionMark, parent?: object) => {
       if (hasTemplate(source)) return;
       const problem = expressionProblem(source, mark);
       if (!problem) return;
@@ -139,6 +107,16 @@ export function checkConfigExpressions(
           problem.offset + 1
         } of the expression; plugin "${manifest.name}")`,
       );
-    });
+    };
+    walkConfig(
+      { schema: manifest.config, value: config, path: [...at, "with"] },
+      ({ schema, value, path, parent }) => {
+        const mark = markOf(schema);
+        if (!mark || typeof value !== "string") return false;
+        found(path, value, mark, parent);
+        return true;
+      },
+      (sub) => sub[EXPRESSION_KEYWORD] !== undefined,
+    );
   }
 }

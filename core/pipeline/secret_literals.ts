@@ -11,20 +11,15 @@ import type { PluginRegistry } from "../plugins/manifest.ts";
 import { resolvedStages } from "./plugin_checks.ts";
 import { findTemplates } from "./template.ts";
 import { pathString } from "./problem.ts";
+import { type ConfigPath, record, walkConfig } from "./config_walk.ts";
 
 /** The schema annotation marking a property that holds a secret. */
 export const SECRET_KEYWORD = "x-sluice-secret";
 
-type Path = (string | number)[];
+type Path = ConfigPath;
 
 /** Reports one warning at `path`. */
 export type WarningReport = (path: Path, message: string) => void;
-
-function record(v: unknown): Record<string, unknown> | undefined {
-  return v !== null && typeof v === "object" && !Array.isArray(v)
-    ? v as Record<string, unknown>
-    : undefined;
-}
 
 /** Whether the schema node marks its value as a secret; for a map, only under `key`. */
 function marksSecret(schema: Record<string, unknown>, key?: string): boolean {
@@ -46,40 +41,6 @@ function fromSecret(value: unknown): boolean {
   return findTemplates(value).some((t) => t.kind === "secrets" && !t.error);
 }
 
-/** Walks `value` along `schema`, reporting the secret-marked values written as literals. */
-function walk(
-  schema: Record<string, unknown>,
-  value: unknown,
-  path: Path,
-  key: string | undefined,
-  found: (path: Path) => void,
-): void {
-  if (marksSecret(schema, key) && !fromSecret(value)) {
-    found(path);
-    return;
-  }
-  const obj = record(value);
-  if (obj) {
-    const props = record(schema.properties) ?? {};
-    const extra = record(schema.additionalProperties);
-    for (const [k, v] of Object.entries(obj)) {
-      const sub = record(props[k]) ?? extra;
-      if (sub) walk(sub, v, [...path, k], k, found);
-    }
-  } else if (Array.isArray(value)) {
-    const items = record(schema.items);
-    if (items) value.forEach((v, i) => walk(items, v, [...path, i], undefined, found));
-  }
-  for (const alt of ["anyOf", "oneOf", "allOf"]) {
-    const list = schema[alt];
-    if (!Array.isArray(list)) continue;
-    for (const s of list) {
-      const sub = record(s);
-      if (sub && sub[SECRET_KEYWORD] !== undefined) walk(sub, value, path, key, found);
-    }
-  }
-}
-
 /**
  * Reports every value of a stage's `with:` that its plugin's schema marks as a secret
  * ({@linkcode SECRET_KEYWORD}) but that is written in the file instead of as
@@ -94,7 +55,7 @@ export function checkSecretLiterals(
   for (const { stage, at, manifest } of resolvedStages(data, registry)) {
     const config = record(stage.with);
     if (!config) continue;
-    walk(manifest.config, config, [...at, "with"], undefined, (path) => {
+    const found = (path: Path) => {
       // The plugin's own secret name when it declares one and this is a top-level option
       // (webhook-export's `secret` is WEBHOOK_SECRET), else the option's name.
       const declared = manifest.secrets ?? [];
@@ -108,6 +69,15 @@ export function checkSecretLiterals(
           `(SLUICE_SECRET_${secretName} or the secrets file) instead, because pipeline files are ` +
           `versioned (pipelines/.versions) and readable through the API`,
       );
-    });
+    };
+    walkConfig(
+      { schema: manifest.config, value: config, path: [...at, "with"] },
+      ({ schema, value, path, key }) => {
+        if (!marksSecret(schema, key) || fromSecret(value)) return false;
+        found(path);
+        return true;
+      },
+      (sub) => sub[SECRET_KEYWORD] !== undefined,
+    );
   }
 }
