@@ -8,7 +8,8 @@ import { formatProblem, formatWarning, loadPipelineFile } from "./pipeline/parse
 import { pipelineJsonSchema } from "./pipeline/json_schema.ts";
 import { pluginCommand } from "./plugins/cli.ts";
 import { npmRegistryFromEnv } from "./plugins/sources.ts";
-import { openContext } from "./cli/context.ts";
+import { openBackend, openContext } from "./cli/context.ts";
+import { runsUsing } from "./plugins/run_pin.ts";
 import { type CliIO, runCommand, runsCommand } from "./cli/run_command.ts";
 import { serveCommand, workerCommand } from "./cli/serve_command.ts";
 import { migrateCommand } from "./cli/migrate_command.ts";
@@ -135,6 +136,15 @@ export async function main(args: string[], opts: MainOptions = {}): Promise<numb
         lockPath: ctx.config.plugins.lock,
         registry: ctx.registry,
         npmRegistry: npmRegistryFromEnv((name) => env[name]),
+        // A version an unfinished run uses stays (the run could not finish without it).
+        inUse: async (name, versions) => {
+          const backend = await openBackend(ctx);
+          try {
+            return await runsUsing(backend.store, name, versions);
+          } finally {
+            await backend.close();
+          }
+        },
       });
     default:
       io.err(`unknown command "${cmd}"\n${USAGE}`);

@@ -11,8 +11,10 @@ import {
   inspectPlugin,
   installPlugin,
   listPlugins,
+  PluginInUseError,
   removePlugin,
 } from "../plugins/install.ts";
+import { runsUsing } from "../plugins/run_pin.ts";
 import type { AppDeps } from "./deps.ts";
 import { HttpProblem } from "./problem.ts";
 import { type ApiApp, apiRoute, json, valid } from "./route.ts";
@@ -161,11 +163,13 @@ export function pluginRoutes(app: ApiApp, deps: AppDeps): void {
   }, async (c) => {
     const name = decodeURIComponent(c.req.param("name")!);
     try {
-      const removed = await removePlugin(deps.registry, name, c.req.query("version"));
+      const removed = await removePlugin(deps.registry, name, c.req.query("version"), {
+        inUse: (n, versions) => runsUsing(deps.store, n, versions),
+      });
       c.get("log").info("plugin removed", { plugin: name, versions: removed });
       return c.json({ removed });
     } catch (e) {
-      throw new HttpProblem(404, (e as Error).message);
+      throw new HttpProblem(e instanceof PluginInUseError ? 409 : 404, (e as Error).message);
     }
   });
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { RunRecord } from "../store/store.ts";
 import { join } from "../paths.ts";
 import {
   folderEntries,
@@ -97,6 +98,28 @@ Deno.test("plugins: list, inspect, two-step install with approval, remove", asyn
     });
     assert.equal(bad.status, 422);
     assert.match((await bad.json()).detail, /installing .*missing failed/);
+
+    // A failed run (retryable) that started with pinger@0.1.0 keeps it installed.
+    const pinger = s.registry.resolve("pinger")!;
+    const failedRun = {
+      id: "uses-pinger",
+      pipeline: "p",
+      pipelineYaml: "",
+      pipelineFile: "p.yaml",
+      stages: [{ id: "ping", with: {}, resolved: pinger }],
+      inputs: {},
+      trigger: { kind: "api" },
+      state: "failed",
+      createdAt: Date.now(),
+    } as unknown as RunRecord;
+    await s.backend.store.createRun(failedRun, []);
+    const inUse = await s.call(`${API_BASE}/plugins/pinger`, { method: "DELETE", as: "admin" });
+    assert.equal(inUse.status, 409);
+    assert.match(
+      (await inUse.json()).detail,
+      /pinger@0\.1\.0 is used by unfinished run\(s\) uses-pinger/,
+    );
+    await s.backend.store.transitionRun("uses-pinger", ["failed"], "cancelled", {});
 
     const removed = await s.call(`${API_BASE}/plugins/pinger`, { method: "DELETE", as: "admin" });
     assert.deepEqual(await removed.json(), { removed: ["0.1.0"] });

@@ -36,6 +36,8 @@ export interface PluginCliOptions extends RegistryOptions {
   npmRegistry?: string;
   denoCache?: DenoCache;
   signal?: AbortSignal;
+  /** Unfinished runs using versions of a plugin: `remove` refuses those (see `removePlugin`). */
+  inUse?: (name: string, versions: string[]) => Promise<string[]>;
 }
 
 const USAGE = `usage: sluice plugin <command>
@@ -210,7 +212,7 @@ export async function pluginCommand(
       }
       case "remove": {
         const { name, range } = splitPluginRef(arg);
-        const removed = await removePlugin(await registry(), name, range);
+        const removed = await removePlugin(await registry(), name, range, { inUse: opts.inUse });
         out(removed.map((v) => `removed ${name}@${v}`));
         return 0;
       }

@@ -230,15 +230,35 @@ export async function installPlugin(options: InstallOptions): Promise<InstallRes
   }
 }
 
+/** Options of {@linkcode removePlugin}. */
+export interface RemoveOptions {
+  /**
+   * Ids of the unfinished runs that use any of `versions` of `name` (`runsUsing` over the store);
+   * when any does, nothing is removed.
+   */
+  inUse?: (name: string, versions: string[]) => Promise<string[]>;
+}
+
+/** Thrown by {@linkcode removePlugin} when unfinished runs use the version. */
+export class PluginInUseError extends Error {
+  /** Builds the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "PluginInUseError";
+  }
+}
+
 /**
  * Removes one installed version of `name`, or every version when `version` is absent: first from
  * the lock (atomically), then its files. Returns the versions removed.
- * @throws {Error} when nothing matches (a builtin cannot be removed).
+ * @throws {Error} when nothing matches (a builtin cannot be removed); {@linkcode PluginInUseError}
+ * when `opts.inUse` names unfinished runs that use it.
  */
 export async function removePlugin(
   registry: Registry,
   name: string,
   version?: string,
+  opts: RemoveOptions = {},
 ): Promise<string[]> {
   const installed = Object.keys(registry.lock().plugins[name] ?? {});
   if (installed.length === 0) {
@@ -254,6 +274,15 @@ export async function removePlugin(
     );
   }
   const removed = version ? [version] : installed;
+  const using = await opts.inUse?.(name, removed) ?? [];
+  if (using.length) {
+    const shown = using.slice(0, 5).join(", ") +
+      (using.length > 5 ? ` and ${using.length - 5} more` : "");
+    throw new PluginInUseError(
+      `${name}@${removed.join(", ")} is used by unfinished run(s) ${shown}: they could not ` +
+        `finish without it; let them end, or cancel them (sluice runs cancel RUN), then remove it`,
+    );
+  }
   await updateLock(registry.lockPath, (lock) => {
     for (const v of removed) delete lock.plugins[name]?.[v];
     if (Object.keys(lock.plugins[name] ?? {}).length === 0) delete lock.plugins[name];

@@ -9,6 +9,7 @@ import {
   inspectPlugin,
   installPlugin,
   listPlugins,
+  PluginInUseError,
   removePlugin,
 } from "./install.ts";
 import { hashFolder } from "./integrity.ts";
@@ -369,6 +370,23 @@ Deno.test("remove, list and inspect", async () => {
 
   await assert.rejects(removePlugin(registry, "csv"), /built-in plugin/);
   await assert.rejects(removePlugin(registry, "acme", "9.9.9"), /installed: 1\.1\.0, 1\.0\.0/);
+  // A version an unfinished run uses stays: the run could not finish without it.
+  const asked: string[][] = [];
+  const inUse = (name: string, versions: string[]) => {
+    asked.push([name, ...versions]);
+    return Promise.resolve(versions.includes("1.1.0") ? ["run-7"] : []);
+  };
+  await assert.rejects(
+    removePlugin(registry, "acme", "1.1.0", { inUse }),
+    (e: Error) => {
+      assert.ok(e instanceof PluginInUseError);
+      assert.match(e.message, /acme@1\.1\.0 is used by unfinished run\(s\) run-7: .*cancel them/);
+      return true;
+    },
+  );
+  assert.deepEqual(asked, [["acme", "1.1.0"]]);
+  assert.deepEqual(Object.keys(registry.lock().plugins.acme).sort(), ["1.0.0", "1.1.0"]);
+  assert.ok((await listTree(opts.installDir)).includes("acme/1.1.0/"), "its files stay");
   assert.deepEqual(await removePlugin(registry, "acme", "1.1.0"), ["1.1.0"]);
   assert.deepEqual(Object.keys(registry.lock().plugins.acme), ["1.0.0"]);
   assert.ok(!(await listTree(opts.installDir)).includes("acme/1.1.0/"));

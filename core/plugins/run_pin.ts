@@ -7,6 +7,7 @@
  * @module
  */
 import { join } from "../paths.ts";
+import type { RunState, Store } from "../store/store.ts";
 import type { ResolvedPlugin } from "./manifest.ts";
 
 /**
@@ -39,4 +40,40 @@ export async function pluginChangedSince(
       typeof now === "string" ? `${name}@${now}` : "a plugin.json that does not parse"
     }; finishing with another version could mix two outputs in one run. Start a new run, or put ` +
     `${name}@${version} back and retry this one (sluice runs retry ${runId})`;
+}
+
+/** States of runs that may still run a stage: resumed, retried, or running now. */
+const UNFINISHED: RunState[] = ["queued", "running", "failed"];
+
+/** Runs looked at, at most, per state (retention keeps the list bounded anyway). */
+const MAX_RUNS_SCANNED = 5000;
+
+/**
+ * Ids of the unfinished runs (queued, running, or failed and so retryable) that started with one
+ * of `versions` of the installed plugin `name`: removing that version would leave them unable to
+ * finish (see {@linkcode pluginChangedSince}).
+ */
+export async function runsUsing(
+  store: Store,
+  name: string,
+  versions: string[],
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (const state of UNFINISHED) {
+    let cursor: string | undefined;
+    let scanned = 0;
+    do {
+      const page = await store.listRuns({ state, limit: 200, cursor });
+      for (const run of page.runs) {
+        const uses = run.stages.some((st) =>
+          st.resolved.origin !== "builtin" && st.resolved.manifest.name === name &&
+          versions.includes(st.resolved.manifest.version)
+        );
+        if (uses) ids.push(run.id);
+      }
+      scanned += page.runs.length;
+      cursor = page.cursor;
+    } while (cursor && scanned < MAX_RUNS_SCANNED);
+  }
+  return ids;
 }

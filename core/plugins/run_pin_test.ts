@@ -4,7 +4,8 @@ import { StagePool } from "../engine/stage_pool.ts";
 import { PluginError, type StageExecutor } from "../engine/executor.ts";
 import type { RunRecord } from "../store/store.ts";
 import type { Manifest, ResolvedPlugin } from "./manifest.ts";
-import { pluginChangedSince } from "./run_pin.ts";
+import { pluginChangedSince, runsUsing } from "./run_pin.ts";
+import { KvStore } from "../store/kv_backend.ts";
 
 async function pluginDir(version: string): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "sluice-pin-" });
@@ -72,5 +73,46 @@ Deno.test("a resumed run's stage does not start with another plugin version than
   } finally {
     await Deno.remove(dir, { recursive: true });
     await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("runsUsing names the unfinished runs that started with an installed plugin's version", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-pin-runs-" });
+  const kv = await Deno.openKv(join(dir, "s.kv"));
+  try {
+    const store = new KvStore(kv);
+    const installed = (version: string): ResolvedPlugin => ({
+      manifest: { name: "my-plugin", version, kind: "transform", entry: "mod.ts" } as Manifest,
+      dir: `/plugins/my-plugin/${version}`,
+      origin: "npm:my-plugin",
+    });
+    const run = (id: string, state: RunRecord["state"], plugin: ResolvedPlugin): RunRecord =>
+      ({
+        id,
+        pipeline: "p",
+        pipelineYaml: "",
+        pipelineFile: "p.yaml",
+        stages: [{ id: "s", with: {}, resolved: plugin }],
+        inputs: {},
+        trigger: { kind: "api" },
+        state,
+        createdAt: 1,
+      }) as unknown as RunRecord;
+    await store.createRun(run("running-1", "running", installed("0.1.0")), []);
+    await store.createRun(run("failed-1", "failed", installed("0.1.0")), []);
+    await store.createRun(run("done-1", "succeeded", installed("0.1.0")), []);
+    await store.createRun(run("other-version", "running", installed("0.2.0")), []);
+    await store.createRun(
+      run("builtin", "running", { ...installed("0.1.0"), origin: "builtin" }),
+      [],
+    );
+    assert.deepEqual(
+      (await runsUsing(store, "my-plugin", ["0.1.0"])).sort(),
+      ["failed-1", "running-1"],
+    );
+    assert.deepEqual(await runsUsing(store, "my-plugin", ["0.3.0"]), []);
+  } finally {
+    kv.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });
