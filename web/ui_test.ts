@@ -356,6 +356,20 @@ Deno.test("the run page pages its rejected items, says how many there are, and d
     assert.equal([...rows(second).matchAll(/<tr>/g)].length, 1 + 50);
     assert.doesNotMatch(second, /id="rejected-next"/);
     assert.match(second, /id="rejected-prev"/);
+    // A dead letter says it waits for a replay, even when its error speaks of a retry.
+    await ts.backend.store.addDeadLetter({
+      runId: run.id,
+      stage: 1,
+      stageId: "t",
+      chunk: 0,
+      attempts: 3,
+      error: "webhook paused after 4 failures; retrying after 2026-11-30T05:17:20Z",
+      at: Date.now(),
+      items: 1,
+    });
+    const parked = await (await req(`/runs/${run.id}`, { as: "viewer" })).text();
+    assert.match(parked, /id="dead-note">\s*Parked after their last attempt: nothing retries them/);
+    assert.match(parked, new RegExp(`sluice runs retry ${run.id}`));
     // The download holds all 250, as CSV and as JSON lines.
     const csvHref = /id="rejected-csv"\s+href="([^"]+)"/.exec(html)![1].replaceAll("&amp;", "&");
     const csv = await req(csvHref, { as: "viewer" });

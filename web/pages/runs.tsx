@@ -417,6 +417,11 @@ export function RunPage(
         <h2 id="dead-h">Dead letters</h2>
         {p.dead.length === 0 ? <Empty>No dead letters.</Empty> : (
           <>
+            <p class="sub" id="dead-note">
+              Parked after their last attempt: nothing retries them until they are replayed (Replay
+              all, or{" "}
+              <code>sluice runs retry {d.id}</code>), also when their error speaks of a retry.
+            </p>
             {p.canOperate && (
               <p>
                 <button type="button" data-post={`/api/v1/runs/${d.id}/dead-letters/replay`}>
