@@ -11,7 +11,7 @@ import type { StageDefaults } from "../engine/prepare.ts";
 import { openRegistry, type Registry } from "../plugins/registry.ts";
 import { SandboxExecutor } from "../sandbox/executor.ts";
 import { KvStore, openKvBackend } from "../store/kv_backend.ts";
-import { KvRunClaims } from "../store/kv_run_claims.ts";
+import { KvRunClaims, type KvRunClaimsOptions } from "../store/kv_run_claims.ts";
 import { startKvRetention } from "../store/kv_retention.ts";
 import { maskUrl } from "../store/pg/connect.ts";
 import { checkClockSkew } from "../store/pg/clock_check.ts";
@@ -137,12 +137,18 @@ export const ADOPT_EVERY_MS = 10_000;
 
 /**
  * The KV backend with run claims (`kv_run_claims.ts`): this process's runs are its own, and it
- * leaves alone the runs another live process on the same data folder is running.
+ * leaves alone the runs another live process on the same data folder is running. `options`
+ * replace the claims' defaults (tests stand for several processes with their own `pid`).
  */
-export async function withRunClaims(backend: Backend, kv: Deno.Kv): Promise<Backend> {
+export async function withRunClaims(
+  backend: Backend,
+  kv: Deno.Kv,
+  options: Partial<KvRunClaimsOptions> = {},
+): Promise<Backend> {
   const command = ["sluice", ...Deno.args].join(" ");
   const claims = new KvRunClaims(kv, {
     command: command.length > 80 ? `${command.slice(0, 79)}…` : command,
+    ...options,
   });
   await claims.start();
   return {

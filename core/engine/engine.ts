@@ -62,6 +62,14 @@ export const CONFIG_ERROR_HINT =
   "Fix the stage's with: in the pipeline file (check it with sluice validate), then start a new " +
   "run: a run keeps the pipeline version it started with, so sluice runs retry cannot help";
 
+/**
+ * The run's error for a configuration error `e` (text `error`): the plugin's own hint, none when
+ * it gave `""`, else {@linkcode CONFIG_ERROR_HINT}.
+ */
+function withConfigHint(e: PluginError, error: string): string {
+  return e.hint === "" ? error : `${error}. ${e.hint ?? CONFIG_ERROR_HINT}`;
+}
+
 /** How long a cached run record is trusted (cancels from other processes take this long). */
 const RUN_CACHE_MS = 250;
 
@@ -855,10 +863,7 @@ export class Engine {
       this.#log.error("stage configuration error: the run fails", { ...where, error });
       this.#record(run.id, stage.id, m.chunk, "error", `configuration error: ${error}`);
       this.#tel.chunkFailed(this.#ref(run, m), "dead", error); // telemetry
-      await this.#failRun(
-        run.id,
-        e.hint === "" ? error : `${error}. ${e.hint ?? CONFIG_ERROR_HINT}`,
-      );
+      await this.#failRun(run.id, withConfigHint(e, error));
       return;
     }
     const policy = m.stage === 0 && stage.onError === "skip" ? "deadLetter" : stage.onError;
@@ -1033,12 +1038,7 @@ export class Engine {
       if (e instanceof PluginError && e.config) {
         // Another attempt meets the same configuration (or changed plugin): fail now.
         const error = this.#errText(e);
-        await this.#failRun(
-          runId,
-          `finishing the run failed: ${
-            e.hint === "" ? error : `${error}. ${e.hint ?? CONFIG_ERROR_HINT}`
-          }`,
-        );
+        await this.#failRun(runId, `finishing the run failed: ${withConfigHint(e, error)}`);
         return;
       }
       if (attempt < 3) {

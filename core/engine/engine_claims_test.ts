@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { KvRunClaims } from "../store/kv_run_claims.ts";
 import { openKvBackend } from "../store/kv_backend.ts";
 import { join } from "../paths.ts";
-import type { Backend } from "../store/store.ts";
+import { withRunClaims } from "../cli/context.ts";
 import { type ChunkRef, type EngineHooks, noopEngineHooks } from "../telemetry/engine_telemetry.ts";
 import { type BackendFactory, runOutput, testEngine } from "./test_helpers.ts";
 
@@ -15,21 +15,13 @@ import { type BackendFactory, runOutput, testEngine } from "./test_helpers.ts";
 function claimed(pid: number): BackendFactory & { claims?: KvRunClaims } {
   const f: BackendFactory & { claims?: KvRunClaims } = async (dir) => {
     const backend = await openKvBackend(join(dir, "sluice.kv"));
-    const claims = new KvRunClaims(backend.kv!, {
+    const claimed = await withRunClaims(backend, backend.kv!, {
       command: `sluice test ${pid}`,
       pid,
       alive: () => true,
     });
-    await claims.start();
-    f.claims = claims;
-    return {
-      ...backend,
-      runClaims: claims,
-      async close() {
-        await claims.close();
-        await backend.close();
-      },
-    } satisfies Backend;
+    f.claims = claimed.runClaims as KvRunClaims;
+    return claimed;
   };
   return f;
 }

@@ -176,6 +176,7 @@ export default definePlugin<Config, State>({
     const elsewhere = state.elsewhere;
     const input = state.input;
     const filled = at >= 0 || also >= 0 || input >= 0 || elsewhere >= 0;
+    let guards: boolean[] | undefined;
     const keyed = unique || state.sort.length > 0 || filled
       ? keyedRows(unique, state.sort, {
         render: (text, others, listed, working) => {
@@ -188,8 +189,9 @@ export default definePlugin<Config, State>({
             const fields = new Map(JSON.parse(cells[input]) as [string, string][]);
             cells.splice(input, 1, ...inputNames.names.map((n) => fields.get(n) ?? ""));
           }
-          const escapeFormulas = columnGuards(state.columns, guardAll, inputNames.names.length);
-          return csvText([cells], { delimiter, escapeFormulas });
+          // The input's columns are all known once rows are rendered (the pre-pass found them).
+          guards ??= columnGuards(state.columns, guardAll, inputNames.names.length);
+          return csvText([cells], { delimiter, escapeFormulas: guards });
         },
         // The input's other columns of the rows the file keeps (not of a later row of a key).
         onKeptRow: input >= 0
