@@ -3,6 +3,7 @@
  * role-address guesses (never verified).
  * @module
  */
+import { domainToASCII } from "node:url";
 import PROVIDERS from "./providers.json" with { type: "json" };
 
 /** Provider classes. */
@@ -151,19 +152,24 @@ export function guessAddresses(options: {
   rdapEmail?: unknown;
 }): AddressGuess[] {
   if (!options.canReceive) return [];
-  const d = bare(options.domain);
+  const d = domainToASCII(bare(options.domain)) || bare(options.domain);
   const out: AddressGuess[] = [];
   const seen = new Set<string>();
-  const add = (g: AddressGuess) => {
-    if (seen.has(g.address)) return;
-    seen.add(g.address);
+  const add = (g: AddressGuess, ascii = g.address) => {
+    if (seen.has(ascii)) return;
+    seen.add(ascii);
     out.push(g);
   };
   for (const [v, source] of [[options.inputEmail, "input"], [options.rdapEmail, "rdap"]] as const) {
     if (typeof v !== "string") continue;
     const e = v.trim().toLowerCase();
     const m = EMAIL.exec(e);
-    if (m && under(m[1], d)) add({ address: e, source, verified: false });
+    // An internationalized domain is compared in its ASCII form: `kontakt@café.fr` is on
+    // `xn--caf-dma.fr` (the address stays as given; the same mailbox in either form is kept once).
+    const host = m ? domainToASCII(m[1]) : "";
+    if (m && host && under(host, d)) {
+      add({ address: e, source, verified: false }, `${e.slice(0, -m[1].length)}${host}`);
+    }
   }
   for (const role of options.roles) {
     if (!/^[a-z0-9._+-]+$/i.test(role)) continue;

@@ -80,6 +80,29 @@ Deno.test("address guesses are never verified and only when mail is received", (
   assert.deepEqual(guessAddresses({ domain: "x.de", canReceive: false, roles: ["info"] }), []);
 });
 
+Deno.test("addresses: an internationalized domain's e-mail counts in either form, once", () => {
+  const g = guessAddresses({
+    domain: "xn--caf-dma.fr",
+    canReceive: true,
+    roles: ["info", "kontakt"],
+    inputEmail: " Kontakt@Café.FR ",
+    rdapEmail: "owner@xn--caf-dma.fr",
+  });
+  assert.deepEqual(g.map((a) => [a.address, a.source]), [
+    ["kontakt@café.fr", "input"],
+    ["owner@xn--caf-dma.fr", "rdap"],
+    ["info@xn--caf-dma.fr", "guess"],
+  ]);
+  // Another domain that only looks alike stays out.
+  const other = guessAddresses({
+    domain: "xn--caf-dma.fr",
+    canReceive: true,
+    roles: [],
+    inputEmail: "kontakt@cafe.fr",
+  });
+  assert.deepEqual(other, []);
+});
+
 Deno.test("DMARC: two published records mean no policy applies; a bad sp= is flagged", () => {
   const two = parseDmarc(["v=DMARC1; p=reject", "v=DMARC1; p=none; rua=mailto:d@x.de"]);
   assert.equal(two?.policy, "invalid", "receivers apply no DMARC policy with two records");
