@@ -32,6 +32,7 @@ import { type Logger, silentLogger } from "../telemetry/log.ts";
 import { type ChunkRef, type EngineHooks, noopEngineHooks } from "../telemetry/engine_telemetry.ts";
 import { backoffDelay } from "./backoff.ts";
 import { PluginError, type StageExecutor, type StageInstance } from "./executor.ts";
+import { finishOrder } from "./finish_order.ts";
 import { RateLimiter, type Timer } from "./rate_limiter.ts";
 import { Semaphore } from "./semaphore.ts";
 import {
@@ -140,8 +141,9 @@ export class EngineError extends Error {
 
 /**
  * The durable run engine. At run end it calls the stages' `finish` hooks in reverse stage order
- * (last stage first, source last; see the README's plugin-author section), so a stage that
- * records what was delivered commits only after every stage after it finished.
+ * (last stage first, source last; see the README's plugin-author section), then those of the
+ * stages whose plugin declares `finishLast` (a stage that records what was delivered): these
+ * commit only after every other stage's finish succeeded.
  */
 export class Engine {
   #o: EngineOptions;
@@ -1001,12 +1003,14 @@ export class Engine {
 
   /**
    * Ends a run whose chunks are all done: calls every stage's `finish` in REVERSE stage order
-   * (the last stage, the export closest to the receiver, first; the source last), then marks the
-   * run succeeded with the files the stages finished. A stage that records what was delivered
-   * (seen-before's ledger) therefore commits only after every stage after it finished: when a
-   * later finish fails, no earlier one runs, and the next attempt (or a retried run) starts
-   * again from the last stage. A failed finish is retried twice, then fails the run. Before the
-   * first finish the run records `finishingAt`: from then on {@link cancelRun} refuses it.
+   * (the last stage, the export closest to the receiver, first; the source last), except the
+   * stages whose plugin declares `finishLast` (seen-before, whose finish commits its ledger of
+   * delivered leads): those run after all the others ({@link finishOrder}). Then it marks the
+   * run succeeded with the files the stages finished. A failed finish stops the round, so a
+   * `finishLast` stage commits only when every other stage's finish succeeded, wherever it
+   * stands; the next attempt (or a resumed or retried run) starts the round again (finish hooks
+   * are idempotent). A failed finish is retried twice, then fails the run. Before the first
+   * finish the run records `finishingAt`: from then on {@link cancelRun} refuses it.
    */
   async #finalize(runId: string, attempt: number) {
     const run = await this.#activeRun(runId);
@@ -1021,7 +1025,7 @@ export class Engine {
     // Per stage, so the run lists its files in stage order whatever order finish ran in.
     const byStage: RunArtifact[][] = run.stages.map(() => []);
     try {
-      for (let i = run.stages.length - 1; i >= 0; i--) {
+      for (const i of finishOrder(run.stages)) {
         const inst = await this.#pool.instance(run, i);
         const log = this.#pluginLog(run, run.stages[i], -1);
         const done = await inst.finish({ signal: this.#stop.signal, log });

@@ -4,6 +4,8 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { join } from "../paths.ts";
+import type { RunRecord } from "../store/store.ts";
 import { type BackendFactory, runOutput, testEngine } from "./test_helpers.ts";
 
 /** A named behaviour test. */
@@ -371,6 +373,131 @@ export function engineBehaviour(make: BackendFactory): Behaviour[] {
       } finally {
         delete (globalThis as unknown as { __finish?: unknown }).__finish;
         await t.dispose();
+      }
+    },
+  ]);
+
+  tests.push([
+    "finish runs the other stages in reverse stage order, then the stages whose plugin declares finishLast",
+    async () => {
+      const f = { order: [] as string[] };
+      (globalThis as unknown as { __finish?: typeof f }).__finish = f;
+      const t = await te();
+      try {
+        const run = await t.start(`
+  name: finish-last-order
+  source: { plugin: gen-source, with: { count: 5 } }
+  stages:
+    - { id: a, plugin: finish-sink, with: { name: a } }
+    - { id: memory1, plugin: finish-last-sink, with: { name: memory1 } }
+    - { id: b, plugin: finish-sink, with: { name: b } }
+    - { id: memory2, plugin: finish-last-sink, with: { name: memory2 } }
+    - { id: c, plugin: finish-sink, with: { name: c } }
+  `);
+        const done = await t.engine.waitForRun(run.id);
+        assert.equal(done.state, "succeeded", done.error);
+        assert.deepEqual(f.order, ["c", "b", "a", "memory2", "memory1"]);
+      } finally {
+        delete (globalThis as unknown as { __finish?: unknown }).__finish;
+        await t.dispose();
+      }
+    },
+  ]);
+
+  tests.push([
+    "seen-before remembers nothing of a run whose earlier stage's finish failed after the exports finished",
+    async () => {
+      const f = { order: [] as string[] };
+      (globalThis as unknown as { __finish?: typeof f }).__finish = f;
+      const t = await te({ firstParty: true });
+      const pipeline = (failA: boolean) => `
+  name: weekly
+  source: { plugin: gen-source, with: { count: 5 } }
+  stages:
+    - { id: score, plugin: tag, with: { field: lead, value: true } }
+    - { id: a, plugin: finish-sink, with: { name: a, fail: ${failA} } }
+    - { id: only-new, plugin: seen-before, with: { scope: weekly } }
+    - { id: export, plugin: finish-sink, with: { name: export } }
+  `;
+      const leads = async (run: RunRecord) =>
+        (await runOutput(t.backend, run)).filter((i) => i.lead === true).length;
+      try {
+        // Stage a (before seen-before) fails its finish on every attempt, after the export's.
+        const failed = await t.start(pipeline(true));
+        const done = await t.engine.waitForRun(failed.id);
+        assert.equal(done.state, "failed");
+        assert.match(done.error!, /finish of a failed/);
+        assert.deepEqual(f.order, ["export", "export", "export"], "three attempts, a failed each");
+        const ledger = join(t.dir, "plugin-data", "seen-before", "ledger", "weekly");
+        assert.equal(
+          await Deno.stat(join(ledger, `${failed.id}.jsonl`)).catch(() => undefined),
+          undefined,
+          "the failed run's ledger was never committed",
+        );
+
+        // The next run delivered nothing before: all its leads are new, and it remembers them.
+        f.order = [];
+        const next = await t.start(pipeline(false));
+        const ok = await t.engine.waitForRun(next.id);
+        assert.equal(ok.state, "succeeded", ok.error);
+        assert.equal(await leads(next), 5, "the failed run's leads count as new");
+        assert.deepEqual(f.order, ["export", "a"], "seen-before's finish ran after both");
+        assert.ok(await Deno.stat(join(ledger, `${next.id}.jsonl`)), "its ledger is committed");
+
+        // The run after it sees them as delivered (the ledger works in this pipeline).
+        const third = await t.start(pipeline(false));
+        assert.equal((await t.engine.waitForRun(third.id)).state, "succeeded");
+        assert.equal(await leads(third), 0, "delivered by the second run");
+      } finally {
+        delete (globalThis as unknown as { __finish?: unknown }).__finish;
+        await t.dispose();
+      }
+    },
+  ]);
+
+  tests.push([
+    "a run stopped during finish resumes in a new engine and commits seen-before's ledger once every finish succeeded",
+    async () => {
+      let open!: () => void;
+      let started!: () => void;
+      const inFinish = new Promise<void>((r) => started = r);
+      const f = {
+        order: [] as string[],
+        gate: new Promise<void>((r) => open = r),
+        started: () => started(),
+      };
+      (globalThis as unknown as { __finish?: typeof f }).__finish = f;
+      const dir = await Deno.makeTempDir({ prefix: "sluice-resume-finish-" });
+      const yaml = `
+  name: weekly
+  source: { plugin: gen-source, with: { count: 5 } }
+  stages:
+    - { id: score, plugin: tag, with: { field: lead, value: true } }
+    - { id: a, plugin: finish-sink, with: { name: a } }
+    - { id: only-new, plugin: seen-before, with: { scope: weekly } }
+    - { id: export, plugin: finish-sink, with: { name: export } }
+  `;
+      const first = await te({ dir, firstParty: true });
+      const run = await first.start(yaml);
+      await inFinish; // the export's finish holds: the process stops in the middle of finishing
+      await first.stop();
+      const ledger = join(dir, "plugin-data", "seen-before", "ledger", "weekly", `${run.id}.jsonl`);
+      assert.equal(await Deno.stat(ledger).catch(() => undefined), undefined, "not committed yet");
+      delete (f as { gate?: Promise<void> }).gate;
+      open();
+      const second = await te({ dir, firstParty: true });
+      try {
+        const done = await second.engine.waitForRun(run.id);
+        assert.equal(done.state, "succeeded", done.error);
+        assert.ok(await Deno.stat(ledger), "committed by the resumed finish");
+        const next = await second.start(yaml);
+        assert.equal((await second.engine.waitForRun(next.id)).state, "succeeded");
+        const out = await runOutput(second.backend, next);
+        assert.equal(out.filter((i) => i.lead === true).length, 0, "delivered by the first run");
+      } finally {
+        open();
+        delete (globalThis as unknown as { __finish?: unknown }).__finish;
+        await second.dispose();
       }
     },
   ]);

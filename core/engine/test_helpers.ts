@@ -5,6 +5,7 @@
  */
 import { parse as parseYaml } from "yaml";
 import { Pipeline } from "../pipeline/model.ts";
+import type { PluginRegistry } from "../plugins/manifest.ts";
 import { openRegistry } from "../plugins/registry.ts";
 import { join, ROOT } from "../paths.ts";
 import { openKvBackend } from "../store/kv_backend.ts";
@@ -53,18 +54,28 @@ export async function testEngine(
     executor?: StageExecutor;
     /** Opens the backend (default: a KV file in the folder). */
     backend?: BackendFactory;
+    /**
+     * Also resolve the first-party plugins of `plugins/` (seen-before, csv-export…), after the
+     * test plugins of `testdata/`, so a test pipeline can mix both.
+     */
+    firstParty?: boolean;
   } = {},
 ): Promise<TestEngine> {
   const dir = opts.dir ?? await Deno.makeTempDir({ prefix: "sluice-engine-" });
   const kvPath = join(dir, "sluice.kv");
   const backend = await (opts.backend ?? kvBackendFactory)(dir);
   const executor = opts.executor ?? new InProcessExecutor();
-  const registry = await openRegistry({
-    builtinDir: join(ROOT, "core/engine/testdata"),
-    installDir: join(dir, "plugins"),
-    lockPath: join(dir, "plugins.lock"),
-  });
-  const { backend: _factory, ...engineOpts } = opts;
+  const open = (builtins: string) =>
+    openRegistry({
+      builtinDir: join(ROOT, builtins),
+      installDir: join(dir, "plugins"),
+      lockPath: join(dir, "plugins.lock"),
+    });
+  const testPlugins = await open("core/engine/testdata");
+  const registry: PluginRegistry = opts.firstParty
+    ? chainRegistries(testPlugins, await open("plugins"))
+    : testPlugins;
+  const { backend: _factory, firstParty: _firstParty, ...engineOpts } = opts;
   const engine = new Engine({ backend, executor, dataDir: dir, ...engineOpts });
   await engine.start();
   let stopped = false;
@@ -100,6 +111,14 @@ export async function testEngine(
       await stop();
       await Deno.remove(dir, { recursive: true });
     },
+  };
+}
+
+/** A registry that resolves a plugin from `first`, else from `then`. */
+function chainRegistries(first: PluginRegistry, then: PluginRegistry): PluginRegistry {
+  return {
+    resolve: (name, range) => first.resolve(name, range) ?? then.resolve(name, range),
+    list: () => [...first.list(), ...then.list()],
   };
 }
 

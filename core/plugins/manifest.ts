@@ -74,6 +74,16 @@ export const Manifest = z.strictObject({
       "Sources only: the media types of the input file the source reads (e.g. text/csv). A " +
         "webhook body of another Content-Type is refused with 415. Absent: any body is accepted",
     ),
+  /**
+   * `"finishLast": true`: the plugin's `finish` commits what the run delivered, so the engine
+   * calls it after every other stage's `finish` succeeded (see `core/engine/finish_order.ts`;
+   * read from the run's stage snapshot, so a run keeps the order it started with).
+   */
+  finishLast: z.boolean().optional().describe(
+    "True for a plugin whose finish commits what the run delivered (seen-before's memory of " +
+      "delivered leads): the engine calls it only after every other stage's finish succeeded, " +
+      "so a failed run commits nothing. Absent or false: finish runs in reverse stage order",
+  ),
   homepage: z.string().optional(),
   license: z.string().optional(),
 });

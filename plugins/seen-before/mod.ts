@@ -4,9 +4,11 @@
  * the sales team only new leads.
  *
  * Memory: `<data folder>/ledger/<scope>/<run id>.jsonl`, one `[key, startedAt]` line per new lead
- * of that run. Each chunk writes its new keys to its own part (overwritten on retry); `finish`,
- * which runs only when the whole run succeeded, joins the parts into the run's file (temp file and
- * rename, so a second `finish` changes nothing). A run that fails remembers nothing: its leads
+ * of that run. Each chunk writes its new keys to its own part (overwritten on retry); `finish`
+ * joins the parts into the run's file (temp file and rename, so a second `finish` changes
+ * nothing). The manifest declares `finishLast`: the engine calls this `finish` only after every
+ * other stage's `finish` succeeded (stages before this one as well as the exports after it), so
+ * a run that fails, in its chunks or in any other stage's `finish`, remembers nothing: its leads
  * count as new in the next run, as they may never have reached anyone. With `forgetAfterDays`,
  * setup skips deliveries older than that, and deletes the run files holding only such.
  *
