@@ -113,6 +113,12 @@ export interface SandboxExecutorOptions {
    * (`MAX_STDOUT_LINE_BYTES` in `sdk/runtime/sandbox_process.ts`).
    */
   maxLineBytes?: number;
+  /**
+   * Most resident memory of one plugin process in MB before it is killed (retryable); default
+   * the stage's `memoryMb` + 512 (`RSS_HEADROOM_MB` in `sdk/runtime/sandbox_process.ts`): the V8
+   * heap cap does not count ArrayBuffers.
+   */
+  maxRssMb?: number;
 }
 
 /** The repo's deno.json (it maps `@sluice/sdk`). */
@@ -420,6 +426,7 @@ class ProcessGroup {
             inputDir: inbox,
             startTimeoutMs: opts.startTimeoutMs,
             maxLineBytes: opts.maxLineBytes,
+            maxRssMb: opts.maxRssMb,
             signal,
             onLog: (e) => {
               const t = tagOf();

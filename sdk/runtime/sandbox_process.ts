@@ -73,6 +73,13 @@ export interface StartSandboxOptions extends Omit<SandboxCommandOptions, "dataDi
   maxLineBytes?: number;
   /** Most bytes kept of one stderr line (the rest is cut); default {@linkcode MAX_STDERR_LINE_BYTES}. */
   maxStderrLineBytes?: number;
+  /**
+   * Most resident memory of the process, in MB, before the watchdog kills it; default
+   * `memoryMb` + {@linkcode RSS_HEADROOM_MB}; 0 turns the watchdog off. The V8 heap cap does not
+   * count ArrayBuffers (nor other memory outside the JS heap), so it alone does not bound what a
+   * plugin can take from the host. Checked on Linux (`/proc`) every {@linkcode RSS_POLL_MS} ms.
+   */
+  maxRssMb?: number;
 }
 
 /**
@@ -87,6 +94,28 @@ export const MAX_STDOUT_LINE_BYTES = 64 * 1024 * 1024;
 
 /** Default bytes kept of one stderr line of a plugin process (the rest is cut): 64 KiB. */
 export const MAX_STDERR_LINE_BYTES = 64 * 1024;
+
+/**
+ * Resident memory a plugin process may use beyond its V8 heap cap (`memoryMb`) by default, in
+ * MB: Deno itself (about 45 MB) and buffers outside the JS heap (ArrayBuffers, response bodies).
+ * Without this limit a plugin allocating ArrayBuffers grew past any heap cap (1.5 GB under a
+ * 64 MB cap, measured) until the host's memory ran out.
+ */
+export const RSS_HEADROOM_MB = 512;
+
+/** How often the memory watchdog reads a plugin process's resident memory (ms). */
+export const RSS_POLL_MS = 200;
+
+/** Resident memory of process `pid` in MB (Linux `/proc`), or undefined when unknown. */
+async function residentMb(pid: number): Promise<number | undefined> {
+  try {
+    const status = await Deno.readTextFile(`/proc/${pid}/status`);
+    const kb = /^VmRSS:\s*(\d+)\s*kB/m.exec(status)?.[1];
+    return kb === undefined ? undefined : Number(kb) / 1024;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Options of one call. */
 export interface SandboxCallOptions {
@@ -238,6 +267,51 @@ export class SandboxProcess {
       this.#rejectAll(death);
       return status;
     })();
+    this.#watchMemory();
+  }
+
+  /**
+   * Kills the process when its resident memory passes `maxRssMb` (see
+   * {@linkcode StartSandboxOptions.maxRssMb}): the heap cap leaves memory outside the JS heap
+   * unbounded.
+   */
+  #watchMemory(): void {
+    const opts = this.#opts;
+    const limit = opts.maxRssMb ?? opts.memoryMb + RSS_HEADROOM_MB;
+    if (!(limit > 0)) return;
+    let busy = false;
+    const timer = setInterval(async () => {
+      if (busy || !this.alive) return;
+      busy = true;
+      try {
+        const rss = await residentMb(this.pid);
+        if (rss === undefined) {
+          // No /proc (not Linux) or the process is gone: nothing to watch.
+          if (
+            !this.alive || !(await Deno.stat("/proc/self/status").then(() => true, () => false))
+          ) {
+            clearInterval(timer);
+          }
+          return;
+        }
+        if (rss > limit && this.alive) {
+          await this.kill(
+            new SandboxError(
+              "oom",
+              `out of memory: the process used ${Math.round(rss)} MB of resident memory, more ` +
+                `than its limit of ${limit} MB (heap cap ${opts.memoryMb} MB plus room for ` +
+                "buffers outside the heap); the process was killed; give the stage more memory " +
+                "(`memory:` in the pipeline's stage, in MB; `memoryMb` in sdk/testing.ts) or " +
+                "smaller chunks (`chunk:`)",
+            ),
+          );
+        }
+      } finally {
+        busy = false;
+      }
+    }, RSS_POLL_MS);
+    Deno.unrefTimer(timer);
+    this.exited.finally(() => clearInterval(timer)).catch(() => {});
   }
 
   /**

@@ -84,6 +84,15 @@ const attacks: Record<string, (arg: Arg) => unknown> = {
     const hog: number[][] = [];
     while (true) hog.push(new Array(1e6).fill(7));
   },
+  bufferMemory: async (mib) => {
+    // ArrayBuffers live outside the V8 heap: the heap cap does not stop them.
+    const hog: Uint8Array[] = [];
+    for (let i = 0; i < Number(mib) / 16; i++) {
+      hog.push(new Uint8Array(16 * 1024 * 1024).fill(7));
+      await new Promise((r) => setTimeout(r, 0));
+    }
+    return `held ${hog.length * 16} MiB`;
+  },
   loop: () => {
     while (true) { /* forever */ }
   },
