@@ -160,6 +160,7 @@ export async function openPlugin(opts: PluginTestOptions): Promise<PluginHarness
       denoDir: opts.denoDir,
       npmRegistry: opts.npmRegistry,
       startTimeoutMs: opts.timeoutMs,
+      allowPrivate: opts.network?.allowPrivate,
       init: {
         config: opts.config ?? {},
         secrets: opts.secrets ?? {},

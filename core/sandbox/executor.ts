@@ -333,6 +333,7 @@ function processKey(spec: StageSpec): string {
     set(p.write),
     set(p.env),
     spec.memoryMb,
+    spec.network?.allowPrivate === true,
     spec.dataDir,
     // Inputs held by run records go through the process's inbox: any such run may share it.
     spec.inputText !== undefined ? "(inbox)" : spec.inputFile ?? "",
@@ -427,6 +428,7 @@ class ProcessGroup {
             startTimeoutMs: opts.startTimeoutMs,
             maxLineBytes: opts.maxLineBytes,
             maxRssMb: opts.maxRssMb,
+            allowPrivate: spec.network?.allowPrivate,
             signal,
             onLog: (e) => {
               const t = tagOf();

@@ -39,6 +39,11 @@ export interface SandboxCommandOptions {
   npmRegistry?: string;
   /** Reads the host's environment; defaults to `Deno.env.get`. */
   hostEnv?: (name: string) => string | undefined;
+  /**
+   * `network.allowPrivate`: when not true, an approved host *name* may not resolve to a private,
+   * loopback or link-local address (see {@linkcode privateNetDenials}); default false.
+   */
+  allowPrivate?: boolean;
 }
 
 /** The command line and environment of one sandboxed plugin process. */
@@ -106,6 +111,74 @@ export function resolveWritePath(dataDir: string, path: string): string {
 }
 
 /**
+ * Address ranges an approved host name may not lead to unless `network.allowPrivate` is set:
+ * Deno's `--allow-net=api.example.com` lets the name resolve to any address, so a plugin's
+ * author who controls that name's DNS could point it at the operator's loopback services (the
+ * Sluice API), the LAN or a cloud metadata endpoint. `--deny-net` with these ranges is checked
+ * by Deno against the resolved address too. (Deno 2.9 takes IPv4 ranges and single IPv6
+ * addresses only.)
+ */
+export const PRIVATE_NET_RANGES: readonly string[] = [
+  "0.0.0.0/8",
+  "10.0.0.0/8",
+  "100.64.0.0/10",
+  "127.0.0.0/8",
+  "169.254.0.0/16",
+  "172.16.0.0/12",
+  "192.168.0.0/16",
+  "[::]",
+  "[::1]",
+];
+
+function ipv4Number(text: string): number | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (!m) return undefined;
+  const parts = m.slice(1).map(Number);
+  if (parts.some((p) => p > 255)) return undefined;
+  return ((parts[0] << 24) >>> 0) + (parts[1] << 16) + (parts[2] << 8) + parts[3];
+}
+
+/** `[first, last]` of an IPv4 address or `a.b.c.d/len`, else undefined. */
+function ipv4Span(text: string): [number, number] | undefined {
+  const [addr, len] = text.split("/");
+  const n = ipv4Number(addr);
+  if (n === undefined) return undefined;
+  const bits = len === undefined ? 32 : Number(len);
+  if (!Number.isInteger(bits) || bits < 0 || bits > 32) return undefined;
+  const size = 2 ** (32 - bits);
+  const first = Math.floor(n / size) * size;
+  return [first, first + size - 1];
+}
+
+/** The host of a `--allow-net` entry (`host`, `host:port`, `[v6]:port`, `a.b.c.d/len`). */
+function netEntryHost(entry: string): string {
+  if (entry.startsWith("[")) return entry.slice(0, entry.indexOf("]") + 1);
+  const colon = entry.lastIndexOf(":");
+  return colon >= 0 && entry.indexOf(":") === colon ? entry.slice(0, colon) : entry;
+}
+
+/**
+ * The `--deny-net` entries for a plugin granted the hosts `net` (none for `*`, the network
+ * probers, which check every address themselves): every range of {@linkcode PRIVATE_NET_RANGES}
+ * except those the grant names itself (an address or range inside it, or `localhost` for the
+ * loopback ones): approving `127.0.0.1:5432` or `10.0.0.5` is approving that network.
+ */
+export function privateNetDenials(net: readonly string[]): string[] {
+  if (net.length === 0 || net.includes("*")) return [];
+  const hosts = net.map(netEntryHost).map((h) => h.toLowerCase());
+  const spans = hosts.map(ipv4Span).filter((s) => s !== undefined);
+  const localhost = hosts.some((h) => h === "localhost" || h.endsWith(".localhost"));
+  return PRIVATE_NET_RANGES.filter((range) => {
+    if (range.startsWith("[")) {
+      return !hosts.includes(range) && !(localhost && range === "[::1]");
+    }
+    const [first, last] = ipv4Span(range)!;
+    if (localhost && range === "127.0.0.0/8") return false;
+    return !spans.some(([a, b]) => a <= last && b >= first);
+  });
+}
+
+/**
  * The origin a plugin's processes run at (`--location`), one per plugin folder. Deno keys the
  * storages it keeps outside any permission (the Cache API, `localStorage`, `Deno.openKv()`
  * without a path) by origin; the child closes them, and should code get past that (a Worker's
@@ -149,6 +222,8 @@ export function buildSandboxCommand(opts: SandboxCommandOptions): SandboxCommand
   // "*" is the manifest's way to ask for any host (network probers); it was shown at approval.
   if (net.includes("*")) args.push("--allow-net");
   else if (net.length > 0) args.push(`--allow-net=${[...new Set(net)].join(",")}`);
+  const denied = opts.allowPrivate === true ? [] : privateNetDenials(net);
+  if (denied.length > 0) args.push(`--deny-net=${denied.join(",")}`);
   if (envNames.length > 0) args.push(`--allow-env=${[...new Set(envNames)].join(",")}`);
   args.push(CHILD_MAIN);
 

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { buildSandboxCommand, CHILD_MAIN, pluginOrigin, SDK_DIR } from "./sandbox_args.ts";
+import {
+  buildSandboxCommand,
+  CHILD_MAIN,
+  pluginOrigin,
+  PRIVATE_NET_RANGES,
+  SDK_DIR,
+} from "./sandbox_args.ts";
 import { resolve } from "node:path";
 
 const SDK = resolve(SDK_DIR);
@@ -38,6 +44,8 @@ Deno.test("sandbox command grants exactly the stage's permissions", () => {
     `--allow-read=/plugins/p,${SDK},/uploads/in.csv,/data/run1/p/lists,/srv/shared`,
     "--allow-write=/data/run1/p/out,/data/run1/p",
     "--allow-net=api.example.com,*.cdn.example",
+    // Approved names may not resolve into the operator's network (network.allowPrivate is off).
+    `--deny-net=${PRIVATE_NET_RANGES.join(",")}`,
     "--allow-env=GRANTED,MISSING",
     CHILD_MAIN,
   ]);
@@ -88,4 +96,22 @@ Deno.test("each plugin folder runs at an origin of its own (Deno's origin-keyed 
   assert.match(a ?? "", /^--location=http:\/\/p[0-9a-f]{32}\.plugin\.sluice\.invalid\/$/);
   assert.equal(location("/plugins/a/"), a, "the same folder, the same origin");
   assert.notEqual(location("/plugins/b"), a);
+});
+
+Deno.test("sandbox command: network.allowPrivate lifts the private-address denial of named hosts", () => {
+  const cmd = (allowPrivate?: boolean) =>
+    buildSandboxCommand({
+      ...base,
+      permissions: { net: ["api.example.com"] },
+      allowPrivate,
+      hostEnv: () => undefined,
+    }).args;
+  assert.ok(cmd().some((a) => a.startsWith("--deny-net=") && a.includes("127.0.0.0/8")));
+  assert.ok(!cmd(true).some((a) => a.startsWith("--deny-net")));
+  const any = buildSandboxCommand({
+    ...base,
+    permissions: { net: ["*"] },
+    hostEnv: () => undefined,
+  });
+  assert.ok(!any.args.some((a) => a.startsWith("--deny-net")), "the * probers check addresses");
 });
