@@ -6,6 +6,11 @@
  */
 import { type Counter, type Gauge, type Histogram, MetricsRegistry } from "./metrics.ts";
 
+/** Most distinct metric names one plugin stage may report (each is a series kept in memory). */
+export const MAX_PLUGIN_METRIC_NAMES = 200;
+/** Longest plugin metric name kept, in characters. */
+export const MAX_PLUGIN_METRIC_NAME = 100;
+
 /** Chunk latency buckets, seconds (1 ms to 10 min). */
 const CHUNK_BUCKETS = [0.001, 0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 180, 600];
 /** HTTP latency buckets, seconds. */
@@ -55,6 +60,8 @@ export class SluiceMetrics {
   readonly pluginCounters: Counter;
   /** Gauges plugins report with `ctx.metrics.gauge(name, v)` (e.g. `circuit_open`). */
   readonly pluginGauges: Gauge;
+  /** Plugin metric updates dropped: a name past {@link MAX_PLUGIN_METRIC_NAMES}, or malformed. */
+  readonly pluginMetricsDropped: Counter;
   /** Seconds spent waiting for a stage's `rateLimit` tokens. */
   readonly rateLimitWait: Counter;
   /** Webhook deliveries, by pipeline, hook and result (accepted, rejected) and status. */
@@ -159,6 +166,12 @@ export class SluiceMetrics {
       "Gauges reported by plugins with ctx.metrics.gauge (circuit_open: 1 while a breaker is open)",
       ["plugin", "stage", "name"],
     );
+    this.pluginMetricsDropped = r.counter(
+      "sluice_plugin_metrics_dropped_total",
+      `Plugin metric updates dropped: a name longer than ${MAX_PLUGIN_METRIC_NAME} characters, ` +
+        `or more than ${MAX_PLUGIN_METRIC_NAMES} names in one stage`,
+      ["plugin", "stage"],
+    );
     this.rateLimitWait = r.counter(
       "sluice_rate_limit_wait_seconds_total",
       "Seconds spent waiting for rate-limit tokens (stage rateLimit; plugins add their own)",
@@ -192,12 +205,32 @@ export class SluiceMetrics {
 
   /** Gauge names plugins reported, by `plugin\u0000stage` (to clear them when a run ends). */
   #gaugeNames = new Map<string, Set<string>>();
+  /** Every metric name plugins reported, by `plugin\u0000stage` (bounded, see pluginMetric). */
+  #pluginNames = new Map<string, Set<string>>();
 
-  /** Records a plugin's `ctx.metrics` update (the sandbox executor's `metric` option). */
+  /**
+   * Records a plugin's `ctx.metrics` update (the sandbox executor's `metric` option). Names come
+   * from plugin code, and each one is a series kept for the life of the process: a stage gets at
+   * most {@link MAX_PLUGIN_METRIC_NAMES} names of at most {@link MAX_PLUGIN_METRIC_NAME}
+   * characters; other updates are dropped and counted in `sluice_plugin_metrics_dropped_total`.
+   */
   pluginMetric(
     e: { plugin?: string; stageId: string; kind: "count" | "gauge"; name: string; value: number },
   ): void {
     const labels = { plugin: e.plugin ?? "", stage: e.stageId, name: e.name };
+    const stageKey = `${labels.plugin}\u0000${labels.stage}`;
+    let known = this.#pluginNames.get(stageKey);
+    if (!known) this.#pluginNames.set(stageKey, known = new Set());
+    if (!known.has(e.name)) {
+      if (
+        typeof e.name !== "string" || e.name.length === 0 ||
+        e.name.length > MAX_PLUGIN_METRIC_NAME || known.size >= MAX_PLUGIN_METRIC_NAMES
+      ) {
+        this.pluginMetricsDropped.inc({ plugin: labels.plugin, stage: labels.stage });
+        return;
+      }
+      known.add(e.name);
+    }
     if (e.kind === "count") {
       if (e.value >= 0) this.pluginCounters.inc(labels, e.value);
       return;
