@@ -3,6 +3,7 @@ import { startPostgres } from "../../testing/postgres.ts";
 import { openContext } from "./context.ts";
 import { migrateCommand } from "./migrate_command.ts";
 import { MIGRATIONS } from "../store/pg/migrate.ts";
+import { connectPg } from "../store/pg/connect.ts";
 import { parseWorkerArgs } from "./serve_command.ts";
 
 function capture() {
@@ -52,4 +53,37 @@ Deno.test("sluice worker flags", () => {
   assert.deepEqual(parseWorkerArgs(["--concurrency=2"]), { concurrency: 2 });
   assert.match(parseWorkerArgs(["--concurrency", "0"]) as string, /whole number from 1 to 1024/);
   assert.match(parseWorkerArgs(["--fast"]) as string, /unknown argument "--fast"/);
+});
+
+Deno.test("sluice migrate with a role that does not own the database says how to fix it", async () => {
+  const pg = await startPostgres();
+  const dir = await Deno.makeTempDir({ prefix: "sluice-migrate-" });
+  const admin = connectPg(pg.url, { max: 1 });
+  try {
+    // What an operator gets from `createuser` + `createdb` without `-O`: PostgreSQL 15 lets only
+    // the database owner create tables in its public schema.
+    await admin.unsafe("CREATE ROLE sales LOGIN PASSWORD 'pw-sales'");
+    await admin.unsafe("CREATE DATABASE crm");
+    const url = new URL(pg.url);
+    url.username = "sales";
+    url.password = "pw-sales";
+    url.pathname = "/crm";
+    const ctx = await openContext({
+      env: { SLUICE_DATA_DIR: dir, SLUICE_DATABASE_URL: url.href, SLUICE_LOG_LEVEL: "error" },
+    });
+    await assert.rejects(
+      migrateCommand([], ctx, capture()),
+      (err: Error) => {
+        assert.match(err.message, /permission denied for schema public/);
+        assert.match(err.message, /ALTER DATABASE crm OWNER TO sales/);
+        assert.doesNotMatch(err.message, /pw-sales/);
+        return true;
+      },
+    );
+  } finally {
+    await admin.unsafe("DROP DATABASE IF EXISTS crm WITH (FORCE)").catch(() => {});
+    await admin.end({ timeout: 5 });
+    await pg.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });

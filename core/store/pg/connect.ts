@@ -53,7 +53,10 @@ export function connectPg(url: string, opts: ConnectOptions = {}): Sql {
   });
 }
 
-/** Runs `fn`; a connection failure is rethrown with where it tried to connect and what to do. */
+/**
+ * Runs `fn`; a connection failure, or a role that may not create Sluice's tables (`42501`), is
+ * rethrown with where it tried to connect and what to do.
+ */
 export async function explainConnect<T>(url: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
@@ -68,6 +71,19 @@ export async function explainConnect<T>(url: string, fn: () => Promise<T>): Prom
         `cannot connect to PostgreSQL at ${maskUrl(url)} (store.url / SLUICE_DATABASE_URL): ` +
           `${err.message}. Check that the server runs, the host, port, user, password and ` +
           `database are right, and that this machine may connect.`,
+        { cause: e },
+      );
+    }
+    if (err.code === "42501") {
+      const u = new URL(url);
+      const role = decodeURIComponent(u.username) || "sluice";
+      const db = decodeURIComponent(u.pathname.slice(1)) || role;
+      throw new Error(
+        `PostgreSQL at ${maskUrl(url)} (store.url / SLUICE_DATABASE_URL) refused ` +
+          `${role} the rights Sluice needs to create its tables: ${err.message}. Make the role ` +
+          `the database's owner: \`CREATE DATABASE ${db} OWNER ${role}\` for a new one, ` +
+          `\`ALTER DATABASE ${db} OWNER TO ${role}\` for this one (as a superuser, e.g. ` +
+          `\`sudo -u postgres psql\`).`,
         { cause: e },
       );
     }
