@@ -11,6 +11,7 @@ import type { AppEnv } from "../core/http/app_env.ts";
 import {
   expectedOrigin,
   liveSession,
+  notThisServer,
   SESSION_COOKIE,
   type SessionCheck,
   TOKEN_PROVIDER,
@@ -75,7 +76,10 @@ export async function tokenLogin(
 ): Promise<TokenLogin> {
   const origin = c.req.header("origin");
   if (origin && origin !== expectedOrigin(c, o.publicUrl)) {
-    return { ok: false, error: `cross-site login refused: Origin ${origin} is not this server` };
+    return {
+      ok: false,
+      error: `cross-site login refused: ${notThisServer(c, origin, o.publicUrl)}`,
+    };
   }
   const form = await c.req.parseBody();
   const token = String(form.token ?? "").trim();

@@ -76,6 +76,50 @@ Deno.test("pages need a session; a token logs in with its role", async () => {
   }
 });
 
+Deno.test("behind a TLS reverse proxy: login and session writes need server.publicUrl, and say so", async () => {
+  const ts = await testServer();
+  try {
+    // The proxy forwards Host; the browser sends the https origin it opened.
+    const proxied = async (publicUrl?: string) => {
+      const { app } = createApp(await withUi({ ...ts.deps, publicUrl }, { config: () => "" }));
+      const req = (path: string, init: RequestInit) =>
+        app.request(`http://sluice.example.com${path}`, { ...init, redirect: "manual" });
+      const origin = "https://sluice.example.com";
+      const login = await req("/login", {
+        method: "POST",
+        body: new URLSearchParams({ token: ts.token.operator, next: "/runs" }),
+        headers: { "content-type": "application/x-www-form-urlencoded", origin },
+      });
+      const cookie = login.headers.get("set-cookie")?.split(";")[0];
+      return { login, cookie, req, origin };
+    };
+    const bare = await proxied();
+    assert.equal(bare.login.status, 400);
+    const text = await bare.login.text();
+    assert.match(text, /Origin https:\/\/sluice\.example\.com is not this server/);
+    assert.match(text, /\(http:\/\/sluice\.example\.com\)/);
+    assert.match(text, /set server\.publicUrl \(SLUICE_SERVER_PUBLIC_URL\)/);
+
+    const set = await proxied("https://sluice.example.com");
+    assert.equal(set.login.status, 303);
+    assert.ok(set.cookie);
+    const validate = (headers: Record<string, string>) =>
+      set.req("/api/v1/pipelines/validate", {
+        method: "POST",
+        headers: { cookie: set.cookie!, "content-type": "application/json", ...headers },
+        body: JSON.stringify({ yaml: "name: x" }),
+      });
+    assert.equal((await validate({ origin: set.origin })).status, 200);
+    const evil = await validate({ origin: "https://evil.example" });
+    assert.equal(evil.status, 403);
+    const detail = (await evil.json()).detail;
+    assert.match(detail, /Origin https:\/\/evil\.example is not this server/);
+    assert.doesNotMatch(detail, /SLUICE_SERVER_PUBLIC_URL/, "publicUrl is set: no hint");
+  } finally {
+    await ts.dispose();
+  }
+});
+
 Deno.test("every page renders with data, role-aware, without inline scripts", async () => {
   const { ts, req, login } = await uiServer();
   try {

@@ -167,6 +167,19 @@ export function expectedOrigin(c: Context, publicUrl?: string): string {
 }
 
 /**
+ * Why a request from `origin` was taken for a cross-site one, with the origin expected instead.
+ * Without `server.publicUrl` that is the origin of the request as this process sees it, which
+ * behind a reverse proxy (TLS ended there) is not the one users open: say what to set.
+ */
+export function notThisServer(c: Context, origin: string, publicUrl?: string): string {
+  const expected = expectedOrigin(c, publicUrl);
+  return `Origin ${origin} is not this server (${expected})` + (publicUrl ? "" : (
+    "; behind a reverse proxy set server.publicUrl (SLUICE_SERVER_PUBLIC_URL) to the URL " +
+    "users open"
+  ));
+}
+
+/**
  * For unsafe methods authenticated by the session cookie: the `Origin` header must be ours; a
  * request without `Origin` must carry the session's CSRF token in `X-CSRF-Token` (or a `csrf`
  * form field, checked by the form handler).
@@ -183,7 +196,7 @@ export function csrfGuard(publicUrl?: string): MiddlewareHandler<AppEnv> {
         throw new HttpProblem(
           403,
           origin
-            ? `cross-site request refused: Origin ${origin} is not this server`
+            ? `cross-site request refused: ${notThisServer(c, origin, publicUrl)}`
             : "cross-site request refused: send the X-CSRF-Token header (from GET /api/v1/me)",
         );
       }

@@ -10,7 +10,7 @@ import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import * as oauth from "oauth4webapi";
 import type { AppEnv } from "./app_env.ts";
-import { expectedOrigin, SESSION_COOKIE } from "./auth.ts";
+import { expectedOrigin, notThisServer, SESSION_COOKIE } from "./auth.ts";
 import type { AllowRule, LoginOptions, LoginProvider } from "./deps.ts";
 import { HttpProblem } from "./problem.ts";
 import { type Identity, type Role, roleFor, ROLES } from "./roles.ts";
@@ -218,7 +218,13 @@ export function loginRoutes(
         const form = await c.req.parseBody().catch(() => ({} as Record<string, unknown>));
         ok = form.csrf === session.csrf || c.req.header("x-csrf-token") === session.csrf;
       }
-      if (!ok) throw new HttpProblem(403, "cross-site logout refused");
+      if (!ok) {
+        throw new HttpProblem(
+          403,
+          "cross-site logout refused" +
+            (origin ? `: ${notThisServer(c, origin, o.publicUrl)}` : ""),
+        );
+      }
       await o.sessions.delete(sid!);
     }
     deleteCookie(c, SESSION_COOKIE, cookieOpts);
