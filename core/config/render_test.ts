@@ -58,3 +58,26 @@ Deno.test("renderConfigReference lists every key with its variable", () => {
   assert.match(text, /`SLUICE_CONFIG`/);
   assert.match(text, /`SLUICE_SECRET_<NAME>`/);
 });
+
+Deno.test("the README's configuration table is the generated reference", async () => {
+  const readme = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
+  const cells = (line: string) =>
+    line.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim().replace(/\s+/g, " "));
+  const rows = (text: string) =>
+    new Map(
+      text.split("\n").filter((l) => /^\| `[A-Za-z.]+` +\|/.test(l)).map((l) => {
+        const c = cells(l);
+        return [c[0], c.join(" | ")] as const;
+      }),
+    );
+  const want = rows(renderConfigReference());
+  const have = rows(readme);
+  for (const [key, row] of want) {
+    assert.equal(
+      have.get(key),
+      row,
+      `README row of ${key}: regenerate with renderConfigReference()`,
+    );
+  }
+  assert.deepEqual([...have.keys()].filter((k) => !want.has(k)), [], "README rows of no key");
+});
