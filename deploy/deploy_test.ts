@@ -11,7 +11,7 @@ import { SluiceMetrics } from "../core/telemetry/sluice_metrics.ts";
 import { backlogCollector } from "../core/telemetry/backlog.ts";
 import { createTelemetry } from "../core/telemetry/setup.ts";
 import { CIRCUIT_OPEN, RATE_LIMIT_WAIT_MS } from "../sdk/api/api_metrics.ts";
-import { loadConfig } from "../core/config/config.ts";
+import { CONFIG_KEYS, configWarnings, loadConfig } from "../core/config/config.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const at = (p: string) => `${ROOT}${p}`;
@@ -371,5 +371,162 @@ Deno.test("deno task compile packs the whole program (denort stood in for: dl.de
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** `[section] Key=value` pairs of a systemd unit, in order (a key may repeat). */
+async function unit(p: string): Promise<[string, string][]> {
+  const out: [string, string][] = [];
+  let section = "";
+  for (const raw of (await Deno.readTextFile(at(p))).split("\n")) {
+    const l = raw.trim();
+    if (!l || l.startsWith("#")) continue;
+    const s = /^\[(\w+)\]$/.exec(l);
+    if (s) section = s[1];
+    else out.push([`${section}.${l.slice(0, l.indexOf("="))}`, l.slice(l.indexOf("=") + 1)]);
+  }
+  return out;
+}
+
+/** The KEY=value lines of an environment file. */
+async function envFile(p: string): Promise<Record<string, string>> {
+  const env: Record<string, string> = {};
+  for (const l of (await Deno.readTextFile(at(p))).split("\n")) {
+    const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(l);
+    if (m) env[m[1]] = m[2];
+    else assert.ok(l === "" || l.startsWith("#"), `${p}: "${l}" is not KEY=value`);
+  }
+  return env;
+}
+
+Deno.test("systemd: units, env file and the sluice command agree, and load as Sluice config", async () => {
+  const env = await envFile("deploy/systemd/sluice.env");
+  const wrapper = await Deno.readTextFile(at("deploy/systemd/sluice"));
+  for (
+    const [file, command] of [["sluice.service", "serve"], ["sluice-worker@.service", "worker"]]
+  ) {
+    const u = await unit(`deploy/systemd/${file}`);
+    const get = (k: string) => u.filter(([key]) => key === k).map(([, v]) => v);
+    assert.deepEqual(get("Service.User"), ["sluice"], file);
+    assert.deepEqual(get("Service.UMask"), ["0027"], `${file}: data for the sluice user only`);
+    const cwd = get("Service.WorkingDirectory")[0];
+    assert.match(
+      wrapper,
+      new RegExp(`cd ${cwd} \\|\\|`),
+      `${file}: the command runs where it does`,
+    );
+    const files = get("Service.EnvironmentFile").map((f) => f.replace(/^-/, ""));
+    assert.deepEqual(files, ["/etc/sluice/sluice.env", "/etc/sluice/secrets.env"], file);
+    for (const f of files) {
+      assert.match(
+        wrapper,
+        new RegExp(`\\. ${f}\\b`),
+        `the command reads ${f}`,
+      );
+    }
+    const exec = get("Service.ExecStart")[0];
+    assert.equal(exec, `/usr/bin/env deno run --allow-all core/cli.ts ${command}`, file);
+    assert.ok(await exists("core/cli.ts"));
+    // The env file's paths lie in the directories systemd makes writable (ProtectSystem=strict).
+    const state = `/var/lib/${get("Service.StateDirectory")[0]}`;
+    const cache = `/var/cache/${get("Service.CacheDirectory")[0]}`;
+    assert.deepEqual(get("Service.ProtectSystem"), ["strict"], file);
+    assert.ok(under(env.DENO_DIR, cache), `${file}: DENO_DIR ${env.DENO_DIR} under ${cache}`);
+    const config = await loadConfig({ env, cwd });
+    for (
+      const p of [config.dataDir, config.plugins.lock, config.pipelines.dir, config.store.path]
+    ) {
+      assert.ok(under(p, state), `${file}: ${p} is under ${state}`);
+    }
+  }
+  // An EnvironmentFile wins over Environment=: the port must not be in it, or every worker
+  // instance would take serve's port.
+  assert.equal(env.SLUICE_SERVER_PORT, undefined);
+  const worker = await unit("deploy/systemd/sluice-worker@.service");
+  assert.ok(
+    worker.some(([k, v]) => k === "Service.Environment" && /^SLUICE_SERVER_PORT=\d*%i$/.test(v)),
+  );
+  const config = await loadConfig({ env, cwd: "/opt/sluice" });
+  assert.deepEqual(configWarnings(config), [], "no unknown SLUICE_* variable");
+  assert.equal(config.server.host, "127.0.0.1", "only the reverse proxy reaches the server");
+  assert.match(config.server.publicUrl ?? "", /^https:\/\//, "publicUrl: logins behind the proxy");
+  assert.ok(config.store.retention, "retention set");
+  // Secrets never in the world-readable settings file.
+  for (const name of Object.keys(env)) {
+    assert.ok(
+      !/^SLUICE_(SECRET_|ADMIN_TOKEN|DATABASE_URL|AUTH_OIDC_CLIENT_SECRET)/.test(name),
+      name,
+    );
+  }
+});
+
+Deno.test("systemd: systemd-analyze verify finds nothing to say about the units", async () => {
+  let out: Deno.CommandOutput;
+  const dir = await Deno.makeTempDir({ prefix: "sluice-units-" });
+  try {
+    await Deno.copyFile(at("deploy/systemd/sluice.service"), `${dir}/sluice.service`);
+    // A template is verified through an instance.
+    await Deno.copyFile(
+      at("deploy/systemd/sluice-worker@.service"),
+      `${dir}/sluice-worker@1.service`,
+    );
+    try {
+      out = await new Deno.Command("systemd-analyze", {
+        args: ["verify", `${dir}/sluice.service`, `${dir}/sluice-worker@1.service`],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return; // no systemd here: the test above still ran
+      throw e;
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  const text = new TextDecoder().decode(out.stderr) + new TextDecoder().decode(out.stdout);
+  // Lines about the unit files themselves (unknown keys, bad values); not about this machine.
+  const ours = text.split("\n").filter((l) => l.includes("sluice") && !/not found|No such/.test(l));
+  assert.deepEqual(ours, []);
+});
+
+Deno.test("nginx example: uploads, server-sent events, /metrics kept in, the server's port", async () => {
+  const text = await Deno.readTextFile(at("deploy/nginx/sluice.conf"));
+  const size = /client_max_body_size (\d+)m;/.exec(text);
+  assert.ok(
+    size && Number(size[1]) * 1024 * 1024 >= 256 * 1024 * 1024,
+    "run uploads up to 256 MiB",
+  );
+  assert.match(text, /proxy_buffering off;/, "live progress (SSE) is not buffered");
+  assert.match(text, /location = \/metrics \{\s*return 404;/);
+  assert.match(text, /proxy_set_header Host \$host;/);
+  const config = await loadConfig({ env: await envFile("deploy/systemd/sluice.env"), cwd: "/" });
+  assert.match(text, new RegExp(`proxy_pass http://${config.server.host}:${config.server.port};`));
+  assert.match(text, new RegExp(`server_name ${new URL(config.server.publicUrl!).hostname};`));
+});
+
+Deno.test("every SLUICE_* variable the deployment files and the README name exists", async () => {
+  const known = new Set<string>([
+    ...CONFIG_KEYS.map((k) => k.env),
+    "SLUICE_CONFIG",
+    "SLUICE_DEBUG", // core/cli.ts: stack traces
+    "SLUICE_TEST_DATABASE_URL", // testing/postgres.ts
+  ]);
+  const files = [
+    "Dockerfile",
+    "compose.yaml",
+    "README.md",
+    "core/store/pg/README.md",
+    ...await yamlFiles("deploy"),
+    "deploy/systemd/sluice.env",
+    "deploy/systemd/sluice.service",
+    "deploy/systemd/sluice-worker@.service",
+    "deploy/systemd/sluice",
+    "deploy/nginx/sluice.conf",
+  ];
+  for (const f of files) {
+    for (const [name] of (await Deno.readTextFile(at(f))).matchAll(/SLUICE_[A-Z0-9_]+/g)) {
+      if (name.startsWith("SLUICE_SECRET_")) continue;
+      assert.ok(known.has(name), `${f} names ${name}, which Sluice does not read`);
+    }
   }
 });
