@@ -460,7 +460,23 @@ Deno.test("systemd: units, env file and the sluice command agree, and load as Sl
   }
 });
 
-Deno.test("systemd: systemd-analyze verify finds nothing to say about the units", async () => {
+/** True when `systemd-analyze` is on the PATH (Debian hosts; not every CI container). */
+function hasSystemdAnalyze(): boolean {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    try {
+      if (dir && Deno.statSync(`${dir}/systemd-analyze`).isFile) return true;
+    } catch {
+      // not in this folder
+    }
+  }
+  return false;
+}
+
+Deno.test({
+  name: "systemd: systemd-analyze verify finds nothing to say about the units",
+  // Shown as ignored (not passed) where the tool is missing; the unit checks above still run.
+  ignore: !hasSystemdAnalyze(),
+}, async () => {
   let out: Deno.CommandOutput;
   const dir = await Deno.makeTempDir({ prefix: "sluice-units-" });
   try {
@@ -470,16 +486,11 @@ Deno.test("systemd: systemd-analyze verify finds nothing to say about the units"
       at("deploy/systemd/sluice-worker@.service"),
       `${dir}/sluice-worker@1.service`,
     );
-    try {
-      out = await new Deno.Command("systemd-analyze", {
-        args: ["verify", `${dir}/sluice.service`, `${dir}/sluice-worker@1.service`],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return; // no systemd here: the test above still ran
-      throw e;
-    }
+    out = await new Deno.Command("systemd-analyze", {
+      args: ["verify", `${dir}/sluice.service`, `${dir}/sluice-worker@1.service`],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
