@@ -16,6 +16,7 @@ import { startKvRetention } from "../store/kv_retention.ts";
 import { maskUrl } from "../store/pg/connect.ts";
 import { checkClockSkew } from "../store/pg/clock_check.ts";
 import { openPgBackend, type PgBackend } from "../store/pg/pg_backend.ts";
+import { processCommand } from "../store/pg/pg_queue.ts";
 import { startMaintenance } from "../store/pg/pg_maintenance.ts";
 import type { Backend } from "../store/store.ts";
 import { createLogger, type Logger } from "../telemetry/log.ts";
@@ -145,11 +146,7 @@ export async function withRunClaims(
   kv: Deno.Kv,
   options: Partial<KvRunClaimsOptions> = {},
 ): Promise<Backend> {
-  const command = ["sluice", ...Deno.args].join(" ");
-  const claims = new KvRunClaims(kv, {
-    command: command.length > 80 ? `${command.slice(0, 79)}…` : command,
-    ...options,
-  });
+  const claims = new KvRunClaims(kv, { command: processCommand(), ...options });
   await claims.start();
   return {
     ...backend,

@@ -14,11 +14,14 @@ import { dirname, resolve } from "../paths.ts";
 import {
   describeProcess,
   FINAL_STATES,
+  type RunHolder,
   type RunRecord,
   type RunState,
   type Store,
 } from "../store/store.ts";
-import { type RunHolder, runHolder } from "../store/kv_run_claims.ts";
+import type { PgBackend } from "../store/pg/pg_backend.ts";
+import { runHolder } from "../store/kv_run_claims.ts";
+import { pgRunHolder } from "../store/pg/pg_run_holder.ts";
 import { parseCommandArgs } from "./args.ts";
 import { closest } from "../../sdk/text/suggest.ts";
 import { type CliContext, type EngineHandle, openBackend, startEngine } from "./context.ts";
@@ -458,6 +461,7 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
   const h = await startEngine(ctx, { work: sub === "retry" || sub === "resume" });
   try {
     const store = h.backend.store;
+    const staleMs = ctx.config.store.visibilityTimeout;
     const need = async () => {
       const id = positionals[0];
       if (!id) throw new EngineError(`usage: sluice runs ${sub} RUN`);
@@ -482,7 +486,7 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
           state: values.state as RunState | undefined,
           limit,
         });
-        const holders = await Promise.all(page.runs.map((r) => holderOf(h, r)));
+        const holders = await Promise.all(page.runs.map((r) => holderOf(h, r, staleMs)));
         if (values.json) {
           io.out(
             JSON.stringify(page.runs.map((r, i) => briefWith(r, holders[i])), null, 2) + "\n",
@@ -493,14 +497,7 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
             io.out(
               `${r.id}  ${r.state.padEnd(9)} ${r.pipeline.padEnd(20)} ${
                 new Date(r.createdAt).toISOString()
-              }  ${r.trigger.kind}${
-                !held
-                  ? ""
-                  : held.alive
-                  ? `  (process ${held.process.pid} on ${held.process.host}, alive)`
-                  : `  interrupted: process ${held.process.pid} is gone; resume with: ` +
-                    `sluice runs resume ${r.id}`
-              }\n`,
+              }  ${r.trigger.kind}${held ? holderNote(r, held) : ""}\n`,
             );
           }
           if (!page.runs.length) io.out("no runs\n");
@@ -509,7 +506,7 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
       }
       case "show": {
         const run = await need();
-        const held = await holderOf(h, run);
+        const held = await holderOf(h, run, staleMs);
         if (values.json) {
           const counters = await store.counters(run.id, run.stages.length);
           io.out(
@@ -632,21 +629,51 @@ async function nothingToResume(store: Store, run: RunRecord): Promise<string> {
 }
 
 /**
- * The holder of an unfinished run's claim and whether its process lives, on the embedded store
- * (PostgreSQL keeps no such claims: any worker may take any run's chunks).
+ * Who works an unfinished run and whether that process lives: on the embedded store the holder
+ * of the run's claim; on PostgreSQL the workers' heartbeats and the run's queue rows in the
+ * database (`pg_run_holder.ts`: processes there may run on other hosts).
  */
-async function holderOf(h: EngineHandle, run: RunRecord): Promise<RunHolder | undefined> {
-  if (FINAL_STATES.includes(run.state) || !h.backend.kv) return undefined;
-  return await runHolder(h.backend.kv, run.id);
+async function holderOf(
+  h: EngineHandle,
+  run: RunRecord,
+  staleMs: number,
+): Promise<RunHolder | undefined> {
+  if (FINAL_STATES.includes(run.state)) return undefined;
+  const b = h.backend;
+  if ("sql" in b) return await pgRunHolder((b as PgBackend).sql, run.id, { staleMs });
+  if (!b.kv) return undefined;
+  return await runHolder(b.kv, run.id);
 }
+
+const RESUME = (id: string) => `sluice runs resume ${id}`;
 
 /** `runs show`'s line on the process of an unfinished run: alive, or gone and how to resume. */
 function holderLine(run: RunRecord, held: RunHolder): string {
-  return held.alive
-    ? `running in process ${describeProcess(held.process)}, alive\n`
-    : `interrupted: its process, ${
-      describeProcess(held.process)
-    }, is gone; resume it with: sluice runs resume ${run.id}\n`;
+  const p = held.process;
+  if (!held.alive) {
+    return (p
+      ? `interrupted: its process, ${describeProcess(p)}, is gone`
+      : "interrupted: no Sluice process works the database's queue") +
+      `; resume it with: ${RESUME(run.id)}\n`;
+  }
+  if (!p) return "running, alive\n"; // not met: a live holder is a known process
+  if (held.working !== false) return `running in process ${describeProcess(p)}, alive\n`;
+  // PostgreSQL, no chunk in hand right now: the queue hands them to the next free process.
+  return `waiting for a worker: ${held.workers} live Sluice process(es) take its queued chunks, ` +
+    `e.g. ${describeProcess(p)}, alive\n`;
+}
+
+/** `runs list`'s note on the process of an unfinished run (see {@linkcode holderLine}). */
+function holderNote(run: RunRecord, held: RunHolder): string {
+  const p = held.process;
+  if (!held.alive) {
+    return `  interrupted: ${p ? `process ${p.pid} is gone` : "no live process"}; resume with: ${
+      RESUME(run.id)
+    }`;
+  }
+  if (!p) return "  (alive)"; // not met: a live holder is a known process
+  if (held.working !== false) return `  (process ${p.pid} on ${p.host}, alive)`;
+  return `  (waiting for a worker, ${held.workers} alive)`;
 }
 
 /** How many dead letters `sluice runs show` lists (all of them: `sluice runs dead-letters`). */
@@ -680,9 +707,19 @@ async function showDeadLetters(
   }
 }
 
-/** {@linkcode brief} with the process of an unfinished run, when the store knows it. */
+/**
+ * {@linkcode brief} with the process of an unfinished run, when the store knows it: `process`
+ * (with `alive`, and on PostgreSQL `working` and `workers`), and `resume`, the command that goes
+ * on with a run whose process is gone.
+ */
 function briefWith(r: RunRecord, held: RunHolder | undefined) {
-  return { ...brief(r), ...(held ? { process: { ...held.process, alive: held.alive } } : {}) };
+  if (!held) return brief(r);
+  const { process, ...rest } = held;
+  return {
+    ...brief(r),
+    process: { ...process, ...rest },
+    ...(held.alive ? {} : { resume: RESUME(r.id) }),
+  };
 }
 
 function brief(r: RunRecord) {

@@ -12,7 +12,9 @@
  * (`sluice serve`, `sluice worker`) take such runs.
  * @module
  */
-import type { ClaimResult, ProcessInfo, RunClaims, RunOwner } from "./store.ts";
+import type { ClaimResult, ProcessInfo, RunClaims, RunHolder, RunOwner } from "./store.ts";
+
+export type { RunHolder };
 
 /** How often a live process renews its record. */
 export const BEAT_MS = 5_000;
@@ -61,17 +63,6 @@ function procAlive(pid: number): boolean | undefined {
   // `pid (comm) S …`: the state follows the last ")" (comm may hold one).
   const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
   return state !== "Z" && state !== "X";
-}
-
-/** Who holds a run's claim, and whether that process still lives. */
-export interface RunHolder {
-  /** The process that claimed the run last. */
-  process: ProcessInfo;
-  /**
-   * False when it is gone: ended (its record removed), silent for {@link STALE_AFTER_MS}, or no
-   * such process on this host.
-   */
-  alive: boolean;
 }
 
 /**

@@ -500,6 +500,31 @@ export function describeProcess(p: ProcessInfo): string {
 }
 
 /**
+ * Who works an unfinished run and whether that process is alive, as `sluice runs show` and
+ * `sluice runs list` report it. On the embedded store it is the holder of the run's claim
+ * (`kv_run_claims.ts`); on PostgreSQL, where any worker on any host may take any run's chunks, it
+ * comes from the workers' heartbeats and the run's queue rows in the database
+ * (`pg/pg_run_holder.ts`).
+ */
+export interface RunHolder {
+  /**
+   * The process: the claim's holder (embedded store); on PostgreSQL the live process that has
+   * some of the run's work in hand, else a live one that may take it, else the last one that had
+   * it (or was seen). Absent when no process ever worked the store's queue.
+   */
+  process?: ProcessInfo;
+  /** False when the run has no live process to go on with it: resume it (`sluice runs resume`). */
+  alive: boolean;
+  /**
+   * PostgreSQL only: true when `process` has some of the run's chunks in hand right now (false:
+   * the run's chunks wait in the queue for whichever live process takes them first).
+   */
+  working?: boolean;
+  /** PostgreSQL only: live processes consuming the database's queue (any may take the run's work). */
+  workers?: number;
+}
+
+/**
  * Which process runs a run, where each process works only its own runs (the embedded KV store,
  * whose queue delivers a message to any process listening on the file): see `kv_run_claims.ts`.
  */

@@ -8,6 +8,7 @@ import type { Sql } from "./connect.ts";
 import { sql as m001 } from "./migrations/001_initial.ts";
 import { sql as m002 } from "./migrations/002_chunk_compression.ts";
 import { sql as m003 } from "./migrations/003_chunk_text.ts";
+import { sql as m004 } from "./migrations/004_worker_process.ts";
 
 /** One migration. */
 export interface Migration {
@@ -21,6 +22,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial", sql: m001 },
   { version: 2, name: "chunk_compression", sql: m002 },
   { version: 3, name: "chunk_text", sql: m003 },
+  { version: 4, name: "worker_process", sql: m004 },
 ];
 
 /** Advisory lock key of migrations ("sluice" in ASCII, as a bigint). */

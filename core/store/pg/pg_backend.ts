@@ -39,6 +39,8 @@ export interface PgBackendOptions {
    * (default false; tests with synthetic clocks only, see `PgLimitsOptions.callerClock`).
    */
   callerClock?: boolean;
+  /** What this process is, for `sluice_workers` (default `sluice` and this process's arguments). */
+  command?: string;
   /** Apply pending migrations on open (default true). */
   migrate?: boolean;
   log?: Logger;
@@ -93,6 +95,7 @@ export async function openPgBackend(o: PgBackendOptions): Promise<PgBackend> {
     visibilityMs: vt,
     pollMs: o.pollMs,
     concurrency,
+    command: o.command,
     log: o.log,
   });
   const store = new PgStore({ sql, queue, visibilityMs: vt });

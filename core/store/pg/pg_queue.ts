@@ -34,7 +34,26 @@ export interface PgQueueOptions {
   concurrency?: number;
   /** Deliveries in a row without the handler finishing before a message is parked (default 10). */
   maxDeliveries?: number;
+  /**
+   * What this process is, recorded in `sluice_workers` with its host and pid (default
+   * `sluice` and this process's arguments): `sluice runs show` names it.
+   */
+  command?: string;
   log?: Logger;
+}
+
+/** `sluice` and this process's arguments, at most 80 characters: what a process is, for messages. */
+export function processCommand(): string {
+  const command = ["sluice", ...Deno.args].join(" ");
+  return command.length > 80 ? `${command.slice(0, 79)}…` : command;
+}
+
+function hostName(): string {
+  try {
+    return Deno.hostname();
+  } catch {
+    return "host"; // no sys permission
+  }
 }
 
 /** One message row to write with a commit or an enqueue. */
@@ -67,6 +86,7 @@ export class PgQueue implements Queue {
   #poll: number;
   #cap: number;
   #maxDeliveries: number;
+  #command: string;
   #log: Logger;
   /** Leases being handled here (listen deliveries and claimed continuations), by lease. */
   #held = new Map<number, Held>();
@@ -91,6 +111,7 @@ export class PgQueue implements Queue {
     this.#poll = o.pollMs ?? 1000;
     this.#cap = o.concurrency ?? 16;
     this.#maxDeliveries = o.maxDeliveries ?? 10;
+    this.#command = o.command ?? processCommand();
     this.#log = o.log ?? silentLogger;
   }
 
@@ -373,8 +394,9 @@ export class PgQueue implements Queue {
 
   async #report(stopped = false) {
     await this.#sql`
-      INSERT INTO sluice_workers AS w (id, handled, stopped) VALUES (${this.#me}, ${this.#handled},
-        ${stopped})
+      INSERT INTO sluice_workers AS w (id, handled, stopped, host, pid, command)
+      VALUES (${this.#me}, ${this.#handled}, ${stopped}, ${hostName()}, ${Deno.pid},
+        ${this.#command})
       ON CONFLICT (id) DO UPDATE SET seen_at = now(), handled = excluded.handled,
         stopped = excluded.stopped`.catch((e) => this.#warn("worker report failed", "-", e));
   }
