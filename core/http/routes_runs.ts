@@ -31,6 +31,8 @@ import { HttpProblem } from "./problem.ts";
 import { type ApiApp, apiRoute, json, valid } from "./route.ts";
 import { needPipeline } from "./routes_pipelines.ts";
 import {
+  DeadLetterReplay,
+  deadLetterReplay,
   listRuns,
   RunDetail,
   runDetail,
@@ -355,7 +357,17 @@ export function runRoutes(app: ApiApp, deps: AppDeps): void {
     summary: "Chunks that exhausted their attempts",
     tags: ["runs"],
     request: { params: IdParam },
-    responses: { 200: json("Dead letters", z.object({ deadLetters: z.array(DeadLetter) })) },
+    responses: {
+      200: json(
+        "Dead letters",
+        z.object({
+          deadLetters: z.array(DeadLetter),
+          replay: DeadLetterReplay.optional().describe(
+            "With dead letters a replay can take (failed or running run): they wait for it",
+          ),
+        }),
+      ),
+    },
   }, async (c) => {
     const run = await needRun(deps, c.req.param("id")!);
     const dead = await deps.store.listDeadLetters(run.id);
@@ -369,6 +381,7 @@ export function runRoutes(app: ApiApp, deps: AppDeps): void {
         at: new Date(d.at).toISOString(),
         items: d.items,
       })),
+      replay: deadLetterReplay(run, dead.length),
     });
   });
 

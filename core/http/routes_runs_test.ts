@@ -339,6 +339,89 @@ stages:
   }
 });
 
+Deno.test("dead letters in the API say they wait for a replay and how, as the CLI and UI do", async () => {
+  const s = await testServer();
+  try {
+    await s.writePipeline(
+      "f",
+      `name: f
+source:
+  plugin: gen-source
+  with: { count: 20 }
+stages:
+  - id: flaky
+    plugin: flaky
+    retry: { attempts: 2, delay: 5ms }
+    with: { failTimes: 2, chunks: [1], tag: http-retry }
+`,
+    );
+    const run = await (await s.call(`${API_BASE}/pipelines/f/runs`, {
+      method: "POST",
+      as: "operator",
+      json: {},
+    })).json();
+    assert.equal((await s.engine.waitForRun(run.id)).state, "failed");
+    const path = `${API_BASE}/runs/${run.id}/dead-letters/replay`;
+    const dead = await (await s.call(`${API_BASE}/runs/${run.id}/dead-letters`, { as: "viewer" }))
+      .json();
+    assert.equal(dead.deadLetters.length, 1);
+    assert.deepEqual(
+      { ...dead.replay, note: undefined },
+      {
+        method: "POST",
+        path,
+        role: "operator",
+        cli: `sluice runs retry ${run.id}`,
+        note: undefined,
+      },
+    );
+    assert.match(
+      dead.replay.note,
+      /1 dead-lettered chunk\(s\) were parked after their last attempt/,
+    );
+    assert.match(dead.replay.note, /nothing retries them until they are replayed/);
+    assert.ok(dead.replay.note.includes(`POST ${path}`));
+    assert.ok(dead.replay.note.includes(`sluice runs retry ${run.id}`));
+    const shown = await (await s.call(`${API_BASE}/runs/${run.id}`, { as: "viewer" })).json();
+    assert.equal(shown.deadLetters, 1);
+    assert.deepEqual(shown.deadLetterReplay, dead.replay);
+
+    // Documented: the schema names the hint on both responses.
+    const doc = await (await s.call(`${API_BASE}/openapi.json`)).json();
+    const replaySchema = doc.components.schemas.DeadLetterReplay;
+    assert.deepEqual(Object.keys(replaySchema.properties).sort(), [
+      "cli",
+      "method",
+      "note",
+      "path",
+      "role",
+    ]);
+    const listed = doc.paths["/runs/{id}/dead-letters"].get.responses["200"]
+      .content["application/json"].schema;
+    assert.ok(JSON.stringify(listed.properties.replay).includes("DeadLetterReplay"));
+    assert.ok(
+      JSON.stringify(doc.components.schemas.RunDetail.allOf[1].properties.deadLetterReplay)
+        .includes("DeadLetterReplay"),
+    );
+
+    // The hint is what it says: following it replays them, and then there is none.
+    const replayed = await s.call(dead.replay.path, {
+      method: dead.replay.method,
+      as: dead.replay.role,
+    });
+    assert.equal(replayed.status, 200);
+    assert.equal((await replayed.json()).replayed, 1);
+    assert.equal((await s.engine.waitForRun(run.id)).state, "succeeded");
+    const after = await (await s.call(`${API_BASE}/runs/${run.id}/dead-letters`, { as: "viewer" }))
+      .json();
+    assert.deepEqual(after, { deadLetters: [] });
+    const done = await (await s.call(`${API_BASE}/runs/${run.id}`, { as: "viewer" })).json();
+    assert.equal(done.deadLetterReplay, undefined);
+  } finally {
+    await s.dispose();
+  }
+});
+
 Deno.test("a run started from an uploaded CSV body reads it as its input file", async () => {
   const s = await testServer({ deps: { limits: { uploadBytes: 2000 } } });
   try {

@@ -32,6 +32,48 @@ const Counters = z.object({
   busyMs: z.number(),
 });
 
+/**
+ * How to replay a run's dead letters, beside them in the API (the CLI's `runs show` and the UI's
+ * run page say the same): parked after their last attempt, nothing retries them by itself, also
+ * when their error text speaks of a retry (a plugin's circuit breaker on its calls).
+ */
+export const DeadLetterReplay = z.object({
+  method: z.literal("POST"),
+  path: z.string().describe("Replays every dead letter of the run (operator role)"),
+  role: z.literal("operator").describe("The role the replay needs"),
+  cli: z.string().describe("The same from the command line"),
+  note: z.string().describe("What the dead letters wait for, for people"),
+}).openapi("DeadLetterReplay", {
+  example: {
+    method: "POST",
+    path: "/api/v1/runs/r_123/dead-letters/replay",
+    role: "operator",
+    cli: "sluice runs retry r_123",
+    note: "2 dead-lettered chunk(s) were parked after their last attempt: nothing retries them " +
+      "until they are replayed (POST /api/v1/runs/r_123/dead-letters/replay, Replay all on the " +
+      "run page, or sluice runs retry r_123), also when their error speaks of a retry",
+  },
+});
+
+/**
+ * The {@link DeadLetterReplay} hint of run `r` with `dead` dead letters; undefined when it has
+ * none, or when it can no longer be replayed (succeeded or cancelled).
+ */
+export function deadLetterReplay(r: RunRecord, dead: number) {
+  if (!dead || r.state === "succeeded" || r.state === "cancelled") return undefined;
+  const path = `/api/v1/runs/${encodeURIComponent(r.id)}/dead-letters/replay`;
+  const cli = `sluice runs retry ${r.id}`;
+  return {
+    method: "POST" as const,
+    path,
+    role: "operator" as const,
+    cli,
+    note: `${dead} dead-lettered chunk(s) were parked after their last attempt: nothing retries ` +
+      `them until they are replayed (POST ${path}, Replay all on the run page, or ${cli}), ` +
+      "also when their error speaks of a retry",
+  };
+}
+
 /** Run detail schema. */
 export const RunDetail = RunSummary.extend({
   inputs: z.record(z.string(), z.unknown()),
@@ -39,6 +81,9 @@ export const RunDetail = RunSummary.extend({
   source: z.object({ chunksRead: z.number(), done: z.boolean() }),
   stageDetails: z.array(z.object({ id: z.string(), plugin: z.string(), counters: Counters })),
   deadLetters: z.number().int(),
+  deadLetterReplay: DeadLetterReplay.optional().describe(
+    "With dead letters a replay can take (failed or running run): how to replay them",
+  ),
   artifacts: z.array(z.object({
     stage: z.string(),
     name: z.string(),
@@ -79,6 +124,7 @@ export async function runDetail(store: Store, r: RunRecord) {
     source: { chunksRead: progress.nextChunk, done: progress.done },
     stageDetails: r.stages.map((s, i) => ({ id: s.id, plugin: s.plugin, counters: counters[i] })),
     deadLetters: dead.length,
+    deadLetterReplay: deadLetterReplay(r, dead.length),
     artifacts: (r.artifacts ?? []).map((a) => ({
       stage: a.stage,
       name: a.name,
