@@ -274,6 +274,30 @@ Deno.test({
       });
 
       await t.step(
+        "with no sample the source reads its first items, or the page says what to paste",
+        async () => {
+          await page.goto(`${url}/pipelines/dry`);
+          await page.waitForSelector(".cm-content");
+          await page.fill("#dry-items", "");
+          await page.click("#dry-run");
+          await page.waitForSelector("#dry-status.ok");
+          assert.match(await page.innerText("#dry-status"), /on the source's first items/);
+          const sums = await page.locator("#dry-result details.dry-stage > summary")
+            .allInnerTexts();
+          assert.match(sums[0], /^source \(gen-source\): ran, 3 in → 3 out, \d+ ms$/);
+          await page.goto(`${url}/pipelines/drycsv`);
+          await page.waitForSelector(".cm-content");
+          await page.fill("#dry-items", "");
+          await page.click("#dry-run");
+          await page.waitForSelector("#dry-status.err");
+          assert.match(
+            await page.innerText("#dry-status"),
+            /no sample to dry run on: the source csv-source reads the run's input file .*paste a sample of the file/,
+          );
+        },
+      );
+
+      await t.step(
         "a CSV sample is read by the pipeline's own source, as a run reads its file",
         async () => {
           await page.goto(`${url}/pipelines/drycsv`);

@@ -3,7 +3,12 @@
  * (the sandbox) and the same `when`/batching code as real runs, without storing a run. Sinks are
  * not run (they would write exports). Given a sample input (CSV text, JSON lines) instead of
  * items, the pipeline's own source reads it first, so the sample becomes exactly the items a run
- * over the same file would make (column names, website column, rejected rows).
+ * over the same file would make (column names, website column, rejected rows). Given neither, a
+ * source that reads no input file (a generator, an API, a file its `with.path` names) reads its
+ * first items itself: one read of at most {@linkcode DRY_RUN_MAX_ITEMS} items, in its sandbox with
+ * the permissions a run would give it (the `with.path` file granted exactly as in a run), so the
+ * stages run on what a run of the pipeline would start with. Reading a chunk from the start is
+ * what a retried first chunk does, so it has no effect a run would not have.
  * @module
  */
 import { join } from "node:path";
@@ -43,7 +48,7 @@ export interface DryRunOptions {
   executor: StageExecutor;
   dataDir: string;
   inputs: Record<string, unknown>;
-  /** Items to start from; or `input`. */
+  /** Items to start from; or `input`; or neither, to have the source read its first items. */
   items?: Record<string, unknown>[];
   /** A sample input for the pipeline's source to read (at most {@linkcode DRY_RUN_MAX_ITEMS} items). */
   input?: string;
@@ -97,6 +102,38 @@ export async function dryRun(o: DryRunOptions): Promise<{ stages: DryRunStage[];
   }
 }
 
+/** What the dry run's source read (a sample input, or its own first items): a row of the result. */
+async function readSource(
+  row: DryRunStage,
+  instance: Awaited<ReturnType<StagePool["instance"]>>,
+  o: { sample: boolean; signal: AbortSignal; log: (level: string, msg: string) => void },
+): Promise<Item[]> {
+  const res = await instance.read(null, DRY_RUN_MAX_ITEMS, {
+    chunk: 0,
+    signal: o.signal,
+    log: o.log,
+  });
+  if (!res.done) {
+    o.log(
+      "info",
+      o.sample
+        ? `read the first ${DRY_RUN_MAX_ITEMS} items of the sample: a dry run reads no more`
+        : `read the source's first ${(res.items ?? []).length} items (one chunk of at most ` +
+          `${DRY_RUN_MAX_ITEMS}): a dry run reads no more`,
+    );
+  }
+  row.rejected = [...(res.rejected ?? [])];
+  const items = checkItems(res.items ?? [], row.id, row.rejected);
+  row.items = items;
+  // Rows read: each became an item or a rejected one.
+  row.counters = {
+    in: items.length + row.rejected.length,
+    out: items.length,
+    rejected: row.rejected.length,
+  };
+  return items;
+}
+
 async function dryRunStages(
   o: DryRunOptions,
   id: string,
@@ -109,10 +146,14 @@ async function dryRunStages(
     registry: o.registry,
     inputs: o.inputs,
     inputFile,
+    // A source's with.path file is granted to its sandbox exactly as in a run.
+    dataDir: o.dataDir,
     trigger: { kind: "api", id: "dry-run" },
     defaults: o.defaults,
     id,
   });
+  // Neither items nor a sample: the source reads its own first items (see the module doc).
+  const fromSource = inputFile !== undefined || !o.items?.length;
   const stop = new AbortController();
   const signal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal;
   const pool = new StagePool({
@@ -135,7 +176,7 @@ async function dryRunStages(
   );
   const stages: DryRunStage[] = [];
   try {
-    for (let i = inputFile ? 0 : 1; i < run.stages.length; i++) {
+    for (let i = fromSource ? 0 : 1; i < run.stages.length; i++) {
       const st = run.stages[i];
       const logs: DryRunStage["logs"] = [];
       const row: DryRunStage = {
@@ -153,25 +194,11 @@ async function dryRunStages(
         if (logs.length < 100) logs.push({ level, msg, data });
       };
       if (i === 0) {
-        // The source reads the sample input as it would read the file of a run.
+        // The source reads the sample input as it would read the file of a run (or, without
+        // one, its own first items).
         const ok = await timed(row, async () => {
           const instance = await pool.instance(run, 0);
-          const res = await instance.read(null, DRY_RUN_MAX_ITEMS, { chunk: 0, signal, log });
-          if (!res.done) {
-            log(
-              "info",
-              `read the first ${DRY_RUN_MAX_ITEMS} items of the sample: a dry run reads no more`,
-            );
-          }
-          row.rejected = [...(res.rejected ?? [])];
-          items = checkItems(res.items ?? [], st.id, row.rejected);
-          row.items = items;
-          // Rows read: each became an item or a rejected one.
-          row.counters = {
-            in: items.length + row.rejected.length,
-            out: items.length,
-            rejected: row.rejected.length,
-          };
+          items = await readSource(row, instance, { sample: !!inputFile, signal, log });
         });
         if (!ok) break;
         continue;

@@ -6,6 +6,7 @@
 import { cronTriggerId } from "../triggers/cron_plan.ts";
 import { z } from "@hono/zod-openapi";
 import { EngineError } from "../engine/engine.ts";
+import { missingInputFile, missingSourceFile } from "../engine/prepare.ts";
 import { basename } from "../paths.ts";
 import { InputError, resolveInputs } from "../pipeline/inputs.ts";
 import { formatProblem, parsePipeline, type Problem } from "../pipeline/parse.ts";
@@ -65,18 +66,25 @@ const NameParam = z.object({
 });
 
 const DryRunBody = z.object({
-  items: z.array(z.record(z.string(), z.unknown())).min(1).max(100).optional()
-    .describe("Items to run the stages on (give these or `input`)"),
+  items: z.array(z.record(z.string(), z.unknown())).max(100).optional()
+    .describe("Items to run the stages on (give these, `input`, or neither)"),
   input: z.string().min(1).max(1_000_000).optional().describe(
     "A sample input (CSV text, JSON lines) for the pipeline's source to read, as it reads a run's " +
       "file: up to 100 items, rows it refuses reported with its reasons",
   ),
   inputs: z.record(z.string(), z.unknown()).default({}),
   yaml: z.string().optional().describe("Unsaved YAML to try instead of the saved pipeline"),
-}).refine((b) => (b.items === undefined) !== (b.input === undefined), {
+}).refine((b) => b.items === undefined || b.input === undefined, {
   message: "give one of items (the items to run the stages on) or input (a sample for the " +
-    "pipeline's source to read, e.g. CSV lines with their header)",
-}).openapi("DryRunRequest");
+    "pipeline's source to read, e.g. CSV lines with their header), or neither (the source " +
+    "reads its own first items)",
+}).openapi("DryRunRequest", {
+  description: "Neither items nor input (or no items): the pipeline's source reads its own first " +
+    "items, up to 100 in one read, in its sandbox with a run's permissions: a source that reads " +
+    "no input file (a generator, an API) or reads the file its with.path names. A source that " +
+    "reads the run's input file (its manifest's accepts) and has no with.path is refused (422) " +
+    "saying to post a sample or items.",
+});
 
 const DryRunResult = z.object({
   stages: z.array(z.object({
@@ -405,6 +413,31 @@ export function pipelineRoutes(app: ApiApp, deps: AppDeps): void {
     } catch (e) {
       if (e instanceof InputError) throw new HttpProblem(422, e.message);
       throw e;
+    }
+    if (body.input === undefined && !body.items?.length) {
+      // No sample: the source reads its own first items, unless it reads the run's input file.
+      if (missingInputFile(pipeline, deps.registry)) {
+        const source = resolvePluginRef(deps.registry, pipeline.source.plugin)!.manifest;
+        const accepts = source.accepts ?? [];
+        throw new HttpProblem(
+          422,
+          `no sample to dry run on: the source ${source.name} reads the run's input file ` +
+            `(${accepts.join(" or ")}) and the pipeline sets no with.path, so it has nothing ` +
+            `to read: paste a sample of the file (${
+              accepts.includes("text/csv") ? "CSV lines with their header row" : "a few lines"
+            }, posted as input) or post items; or set the source's with.path, and the dry run ` +
+            "reads the first items of that file",
+        );
+      }
+      const badPath = await missingSourceFile(pipeline, deps.registry, deps.dataDir);
+      if (badPath) {
+        throw new HttpProblem(
+          422,
+          `no sample to dry run on: ${
+            badPath.replace(/, or pass --input FILE \(an upload in the API\)$/, "")
+          }; or post a sample (input) or items instead`,
+        );
+      }
     }
     if (body.input !== undefined) {
       // Only a source that reads input files (its manifest lists the types) reads the sample.

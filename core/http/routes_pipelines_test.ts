@@ -2,9 +2,18 @@ import assert from "node:assert/strict";
 import type { AppDeps } from "./deps.ts";
 import { API_BASE } from "./app.ts";
 import { genPipeline, testServer } from "./test_support.ts";
-import { join } from "../paths.ts";
+import { join, ROOT } from "../paths.ts";
+import { SandboxExecutor } from "../sandbox/executor.ts";
 import { PipelineCatalog } from "../triggers/mod.ts";
 import { catalogAdapter } from "./triggers_adapter.ts";
+
+async function copyDir(from: string, to: string) {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const e of Deno.readDir(from)) {
+    if (e.isDirectory) await copyDir(join(from, e.name), join(to, e.name));
+    else if (e.isFile) await Deno.copyFile(join(from, e.name), join(to, e.name));
+  }
+}
 
 Deno.test("pipelines: create, read, update with line:col errors, validate, delete", async () => {
   const s = await testServer();
@@ -258,8 +267,12 @@ stages:
       as: "operator",
       json: {},
     });
-    assert.equal(neither.status, 400);
-    assert.match((await neither.json()).detail, /give one of items .* or input/);
+    // No sample for a source that reads the run's input file: why, and what to do.
+    assert.equal(neither.status, 422);
+    assert.match(
+      (await neither.json()).detail,
+      /^no sample to dry run on: the source csv-source reads the run's input file \(text\/csv\) and the pipeline sets no with.path, so it has nothing to read: paste a sample of the file \(CSV lines with their header row, posted as input\) or post items; or set the source's with.path/,
+    );
     // JSON lines pasted for a CSV source: what to paste, not a Content-Type to send.
     const wrong = await s.call(`${API_BASE}/pipelines/c/dry-run`, {
       method: "POST",
@@ -283,6 +296,134 @@ stages:
     assert.match((await gen.json()).detail, /the source gen-source reads no input file/);
   } finally {
     await s.dispose();
+  }
+});
+
+Deno.test("dry-run without a sample: a source that reads no input file, or its with.path file, reads its first items itself", async () => {
+  const s = await testServer();
+  try {
+    // A generator (no accepts in its manifest): its first read, at most 100 items.
+    await s.writePipeline("g", genPipeline("g", 150));
+    for (const json of [{}, { items: [] }]) {
+      const res = await s.call(`${API_BASE}/pipelines/g/dry-run`, {
+        method: "POST",
+        as: "operator",
+        json,
+      });
+      assert.equal(res.status, 200, await res.clone().text());
+      const r = await res.json();
+      assert.deepEqual(r.stages.map((st: { id: string; status: string }) => [st.id, st.status]), [
+        ["source", "ran"],
+        ["tag", "ran"],
+      ]);
+      assert.deepEqual(r.stages[0].counters, { in: 100, out: 100, rejected: 0 });
+      assert.equal(r.items.length, 100);
+      assert.deepEqual(r.items[0], { key: "i-0", n: 0, band: "A" });
+      assert.ok(
+        r.stages[0].logs.some((l: { msg: string }) =>
+          /read the source's first 100 items \(one chunk of at most 100\): a dry run reads no more/
+            .test(l.msg)
+        ),
+        JSON.stringify(r.stages[0].logs),
+      );
+    }
+
+    // A source reading the file its with.path names (in its data folder, as a run reads it).
+    const folder = join(s.dir, "plugin-data", "csv-source");
+    await Deno.mkdir(folder, { recursive: true });
+    await Deno.writeTextFile(join(folder, "in.csv"), "name,domain\nA,a.de\nB,b.de\n");
+    await s.writePipeline(
+      "p",
+      `name: p
+source: { plugin: csv-source, with: { path: in.csv } }
+stages:
+  - { id: mark, plugin: tag, with: { field: seen, value: true } }
+`,
+    );
+    const res = await s.call(`${API_BASE}/pipelines/p/dry-run`, {
+      method: "POST",
+      as: "operator",
+      json: {},
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+    const r = await res.json();
+    assert.deepEqual(r.items.map((it: { domain: string; seen: boolean }) => [it.domain, it.seen]), [
+      ["a.de", true],
+      ["b.de", true],
+    ]);
+
+    // A with.path that is not there, or outside the plugin's data folder: said, nothing read.
+    for (
+      const [path, why] of [
+        [
+          "nope.csv",
+          /which is .*nope\.csv \(relative paths are in the plugin's data folder\), and no file is there: put the file there; or post a sample \(input\) or items instead$/,
+        ],
+        [
+          "/etc/hostname",
+          /outside the plugin's data folder .*; or post a sample \(input\) or items instead$/,
+        ],
+      ] as const
+    ) {
+      const yaml = `name: p
+source: { plugin: csv-source, with: { path: "${path}" } }
+stages:
+  - { id: mark, plugin: tag, with: { field: seen, value: true } }
+`;
+      const bad = await s.call(`${API_BASE}/pipelines/p/dry-run`, {
+        method: "POST",
+        as: "operator",
+        json: { yaml },
+      });
+      assert.equal(bad.status, 422);
+      assert.match((await bad.json()).detail, why);
+    }
+    assert.deepEqual((await s.backend.store.listRuns()).runs, [], "a dry run stores no run");
+  } finally {
+    await s.dispose();
+  }
+});
+
+Deno.test("dry-run without a sample, in the sandbox: a third-party source reads its with.path file and nothing more", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-http-" });
+  for (const p of ["tag"]) {
+    await copyDir(join(ROOT, "core/engine/testdata", p), join(dir, "builtins", p));
+  }
+  // A source without `accepts` that reads the run's input file, and says whether it can read
+  // another file it is pointed at.
+  await copyDir(join(ROOT, "core/sandbox/testdata/lines"), join(dir, "builtins", "test-lines"));
+  await Deno.mkdir(join(dir, "pipelines"));
+  const folder = join(dir, "plugin-data", "test-lines");
+  await Deno.mkdir(folder, { recursive: true });
+  await Deno.writeTextFile(join(folder, "in.txt"), "a.de\nb.de\n");
+  const secret = join(dir, "secret.txt");
+  await Deno.writeTextFile(secret, "not for plugins");
+  const executor = new SandboxExecutor();
+  const s = await testServer({ dir, deps: { executor } });
+  try {
+    await s.writePipeline(
+      "l",
+      `name: l
+source: { plugin: test-lines, with: { path: in.txt, peek: ${JSON.stringify(secret)} } }
+stages:
+  - { id: mark, plugin: tag, with: { field: seen, value: true } }
+`,
+    );
+    const res = await s.call(`${API_BASE}/pipelines/l/dry-run`, {
+      method: "POST",
+      as: "operator",
+      json: {},
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+    const r = await res.json();
+    assert.deepEqual(r.items, [
+      { key: "a.de", seen: true },
+      { key: "b.de", seen: true },
+      { key: "peek", readable: false, seen: true },
+    ]);
+  } finally {
+    await s.dispose(); // removes `dir`
+    await executor.close();
   }
 });
 

@@ -224,6 +224,22 @@ function start(root: HTMLElement) {
     const st = byId("dry-status");
     const text = byId<HTMLTextAreaElement>("dry-items")!.value;
     const yaml = view.state.doc.toString();
+    // No sample: the pipeline's source reads its own first items (a source that reads no input
+    // file, or the file its with.path names); the server says what to paste when it cannot.
+    if (!text.trim()) {
+      say(st, "No sample: the pipeline's source reads its first items…");
+      try {
+        const { data } = await api("POST", `/api/v1/pipelines/${name}/dry-run`, { yaml });
+        const failed = (data as { stages?: { status: string }[] }).stages
+          ?.some((x) => x.status === "failed");
+        if (failed) say(st, "A stage failed: see below.", "err");
+        else say(st, "Done, on the source's first items.", "ok");
+        renderDryRun(byId("dry-result")!, data as never, []);
+      } catch (e) {
+        say(st, (e as Error).message, "err");
+      }
+      return;
+    }
     // A CSV sample goes to the pipeline's own source, which reads it as it reads a run's file
     // (its column names, website column and rejected rows); a source that reads no file (422)
     // or not this type (415) gets the sample as items read here.

@@ -277,7 +277,8 @@ export function PipelineEditor(p: EditorProps) {
             <form id="dry-form">
               <label for="dry-items">
                 Sample: CSV lines as in your file (read by the pipeline's source, as a run reads it)
-                or JSON lines (items)
+                or JSON lines (items); leave it empty to dry run on the first items the source reads
+                itself (a source that reads no input file, or the file its with.path names)
               </label>
               <textarea id="dry-items" rows={5} spellcheck={false}>
                 {'{"website": "example.com", "name": "Example Ltd"}'}
