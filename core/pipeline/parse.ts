@@ -3,7 +3,8 @@
  * `file:line:col`: YAML syntax, the model's shape (unknown keys with did-you-mean, wrong types
  * with what is allowed), duplicate ids, cron patterns and time zones, CEL expressions,
  * templates, and (given a plugin registry) plugins, their config schemas and permissions, and the
- * expressions their schemas mark in `with:` (`x-sluice-expression`, e.g. score's rules).
+ * expressions their schemas mark in `with:` (`x-sluice-expression`, e.g. score's rules) and the
+ * values they require in order (`x-sluice-order`, e.g. score's bands).
  * @module
  */
 import { LineCounter, parseDocument } from "yaml";
@@ -16,6 +17,7 @@ import { formatProblem, formatProblems, formatWarning, type Problem } from "./pr
 import { checkSemantics } from "./semantic_checks.ts";
 import { checkSecretLiterals } from "./secret_literals.ts";
 import { checkConfigExpressions } from "./config_expressions.ts";
+import { checkConfigOrder } from "./config_order.ts";
 import { SourcePositions } from "./yaml_positions.ts";
 import { zodProblems } from "./zod_problems.ts";
 
@@ -103,6 +105,10 @@ export function parsePipeline(text: string, file: string, opts: ValidateOptions 
     });
     checkConfigExpressions(data, opts.registry, (path, index, message) => {
       const { line, col } = pos.locateInString(path, index);
+      problems.push({ file, line, col, message, path });
+    });
+    checkConfigOrder(data, opts.registry, (path, message) => {
+      const { line, col } = pos.locate(path, { key: true });
       problems.push({ file, line, col, message, path });
     });
     if (opts.secretGrants) {

@@ -364,3 +364,19 @@ Deno.test("the flagship pipeline writes out exactly the default rules and bands"
   assert.deepEqual(score?.with?.rules, DEFAULT_RULES);
   assert.deepEqual(score?.with?.bands, DEFAULT_BANDS);
 });
+
+Deno.test("plugin.json gives the default bands and their order, as the validator checks them", async () => {
+  const manifest = JSON.parse(
+    await Deno.readTextFile(new URL("./plugin.json", import.meta.url)),
+  );
+  const bands = manifest.config.properties.bands;
+  // `sluice validate` compares the bands with these defaults filled in (x-sluice-order).
+  assert.deepEqual(
+    Object.fromEntries(
+      Object.entries(bands.properties as Record<string, { default?: number }>)
+        .map(([k, v]) => [k, v.default]),
+    ),
+    DEFAULT_BANDS,
+  );
+  assert.deepEqual(bands["x-sluice-order"].descending, ["hot", "warm", "cool"]);
+});
