@@ -598,6 +598,49 @@ Deno.test("the run page offers the files its export stages finished, downloadabl
   }
 });
 
+Deno.test("the run page and the API's run detail give the notes a run's stages tallied (score rules that did not evaluate)", async () => {
+  const { ts, req, login } = await uiServer();
+  try {
+    await ts.writePipeline(
+      "noted",
+      genPipeline(
+        "noted",
+        12,
+        "  - id: score\n    plugin: score\n    with:\n      rules:\n" +
+          '        - { id: big, when: "item.key > 3", points: 20, reason: a larger business }\n',
+      ),
+    );
+    const started = await ts.call("/api/v1/pipelines/noted/runs", {
+      method: "POST",
+      as: "operator",
+      json: {},
+    });
+    const run = await started.json();
+    await ts.engine.waitForRun(run.id);
+    const text = 'score: rule "a larger business" (id big) did not evaluate for 12 item(s): ';
+    const detail = await (await ts.call(`/api/v1/runs/${run.id}`, { as: "viewer" })).json();
+    assert.equal(detail.state, "succeeded");
+    assert.deepEqual(
+      detail.notes.map((n: { stage: string; key: string; count: number }) => [
+        n.stage,
+        n.key,
+        n.count,
+      ]),
+      [["score", "rule:big", 12]],
+    );
+    assert.ok(`score: ${detail.notes[0].text}`.startsWith(text), detail.notes[0].text);
+    await login("viewer");
+    const html = await (await req(`/runs/${run.id}`, { as: "viewer" })).text();
+    const notes = /<section aria-labelledby="notes-h" id="run-notes">[\s\S]*?<\/section>/.exec(
+      html,
+    );
+    assert.ok(notes, "a Notes section");
+    assert.ok(notes[0].includes(text.replaceAll('"', "&quot;")), notes[0]);
+  } finally {
+    await ts.dispose();
+  }
+});
+
 Deno.test("the schedules table shows fire times in the schedule's zone and what the last occurrence did", async () => {
   const list: ScheduleInfo[] = [{
     id: "leads/morning",

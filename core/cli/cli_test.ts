@@ -607,6 +607,68 @@ Deno.test("sluice runs resume: the summary gives the run's whole time and rate, 
   }
 });
 
+Deno.test("sluice validate and run refuse score bands out of order at their line:col; a run's summary names score rules that did not evaluate", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-cli-score-" });
+  const env = {
+    SLUICE_DATA_DIR: join(dir, "data"),
+    SLUICE_PLUGINS_LOCK: join(dir, "plugins.lock"),
+  };
+  const pipeline = (bands: string) =>
+    "name: scored\nsource: { plugin: jsonl-source, with: { key: id }, chunk: 2 }\nstages:\n" +
+    "  - id: score\n    plugin: score@^1\n    with:\n      rules:\n" +
+    '        - { id: big, when: "item.employees > 10", points: 20, reason: a larger business }\n' +
+    "        - { id: lead, when: item.lead == true, points: 30 }\n" + bands;
+  try {
+    await Deno.writeTextFile(
+      join(dir, "bands.yaml"),
+      pipeline("      bands: { hot: 40, warm: 70 }\n"),
+    );
+    const problem = "bands.yaml:10:7: stages[0].with.bands: hot (40) is below warm (70), but the " +
+      "values must satisfy hot >= warm >= cool (got hot=40, warm=70, cool=35 (default)); the " +
+      "bands are lower bounds, hottest first (equal values leave a band empty): set all three, " +
+      'e.g. bands: { hot: 85, warm: 60, cool: 35 } (plugin "score")';
+    const v = await sluice(["validate", "bands.yaml"], env, dir);
+    assert.equal(v.code, 1, v.stderr);
+    assert.ok(v.stderr.includes(problem), v.stderr);
+    await Deno.writeTextFile(
+      join(dir, "in.jsonl"),
+      ['{"id":"a","lead":true,"employees":12}', '{"id":"b","lead":true,"employees":"12"}']
+        .concat(['{"id":"c","lead":true,"employees":"40"}', '{"id":"d","lead":true}'])
+        .concat(['{"id":"e","lead":true,"employees":"9"}']).join("\n") + "\n",
+    );
+    // sluice run refuses it before anything runs.
+    const refused = await sluice(
+      ["run", "bands.yaml", "--input", "in.jsonl", "--run-id", "bands-1"],
+      env,
+      dir,
+    );
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.ok(refused.stderr.includes(problem), refused.stderr);
+    assert.doesNotMatch(refused.stderr, /run bands-1/);
+
+    await Deno.writeTextFile(join(dir, "scored.yaml"), pipeline("      bands: { hot: 90 }\n"));
+    const r = await sluice(
+      ["run", "scored.yaml", "--input", "in.jsonl", "--run-id", "scored-1", "--quiet"],
+      env,
+      dir,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    // Items b, c (chunks 0 and 1) and e (chunk 2) hold text; d has no field (the rule just
+    // does not fire); the first chunk's example and the run's total.
+    const line = 'score: rule "a larger business" (id big) did not evaluate for 3 item(s): ' +
+      "found no matching overload for '_>_' applied to '(string, int)' (first: item b); they " +
+      "miss its points: fix its `when` in the stage's with.rules for such items (e.g. " +
+      "double(item.x) > 10.0 for a number that came as text from a CSV) and run again";
+    assert.match(r.stderr, /run scored-1 succeeded/);
+    assert.ok(r.stderr.includes(line + "\n"), r.stderr);
+    const shown = await sluice(["runs", "show", "scored-1"], env, dir);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.ok(shown.stdout.includes(line + "\n"), shown.stdout);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("sluice run --out on a run that fails writes nothing and says so, with the way to finish", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sluice-cli-failed-out-" });
   const env = {

@@ -26,6 +26,7 @@ import { parseCommandArgs } from "./args.ts";
 import { closest } from "../../sdk/text/suggest.ts";
 import { type CliContext, type EngineHandle, openBackend, startEngine } from "./context.ts";
 import { exportReports, writeRunDuplicates, writeRunOutput, writeRunRejected } from "./output.ts";
+import { runTallies } from "../store/run_tallies.ts";
 import { showProgress } from "./progress.ts";
 import { rememberedOut, rememberOut } from "./run_out.ts";
 import { listRejected, rejectedHint, showRejected, summary } from "./run_report.ts";
@@ -516,6 +517,7 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
                 counters,
                 deadLetters: await store.listDeadLetters(run.id),
                 exports: await exportReports(store, run),
+                notes: await runTallies(store, run),
                 files: (run.artifacts ?? []).map((a) => ({
                   ...a,
                   path: resolve(h.dataDir, a.path),

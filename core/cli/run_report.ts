@@ -8,6 +8,7 @@ import { exportReports, runRejected } from "./output.ts";
 import type { CliIO } from "./run_command.ts";
 import { resolve } from "../paths.ts";
 import { countLeads, type LeadCount } from "../store/lead_count.ts";
+import { runTallies } from "../store/run_tallies.ts";
 import { LEFT_OUT_NOTE } from "../../sdk/sink/keyed_rows.ts";
 
 /** Options of {@linkcode summary}. */
@@ -32,7 +33,7 @@ export function formatDuration(ms: number): string {
 
 /**
  * A run's summary: per-stage counters, failures, duration, what its export stages reported at
- * the end, and the files they finished (the run's artifacts). The duration and the rate are the run's whole wall
+ * the end, what its stages tallied over the run (`sdk/run_tally.ts`), and the files they finished (the run's artifacts). The duration and the rate are the run's whole wall
  * time as the store has it (started to finished, or to now while unfinished), however many
  * processes worked on it; with `opts.thisProcessMs`, this process's part is named too.
  */
@@ -56,6 +57,8 @@ export async function summary(
   const items = c[0]?.out ?? 0;
   const rate = dur > 0 ? Math.round(items / (dur / 1000)) : 0;
   const exports = (await exportReports(store, run)).map((e) => `export ${e.stage}: ${e.msg}`);
+  // What stages counted over the run for a person to see (score rules that did not evaluate).
+  const tallies = (await runTallies(store, run)).map((t) => `${t.stage}: ${t.text}`);
   // A pipeline that finds leads: how many this run found, from the item index only (a summary
   // after every run must not read the run's items back; PostgreSQL keeps no such index).
   const found = run.state === "succeeded" ? await countLeads(store, run, 0) : undefined;
@@ -76,6 +79,7 @@ export async function summary(
     ...rows,
     ...leads,
     ...exports,
+    ...tallies,
     ...files,
     run.error ? `error: ${run.error}` : "",
     "",

@@ -9,6 +9,7 @@
 import type { SecretGrants } from "../plugins/secret_grants.ts";
 import type { Item, Json, NetworkSettings } from "../../sdk/types.ts";
 import { maskSecrets } from "../../sdk/runtime/secret_mask.ts";
+import { isRunTally, RUN_TALLY_KEY, type RunTally } from "../../sdk/run_tally.ts";
 import { compileExpression } from "../pipeline/expression.ts";
 import { type ChunkMessage, type EngineMessage, messageId } from "../queue/queue.ts";
 import {
@@ -171,6 +172,8 @@ export class Engine {
   #running = new Set<Promise<void>>();
   #logCounts = new Map<string, number>();
   #logTimer?: ReturnType<typeof setTimeout>;
+  /** The log write under way (flushes run one after another). */
+  #logFlush: Promise<void> = Promise.resolve();
   #tel: EngineHooks; // telemetry
 
   constructor(opts: EngineOptions) {
@@ -937,6 +940,7 @@ export class Engine {
   }
 
   async #failRun(id: string, error: string) {
+    await this.#flushLogs(); // as a run that succeeds: its log is complete when it ends
     if (
       await this.#store.transitionRun(id, ["running", "queued"], "failed", {
         error,
@@ -1056,6 +1060,9 @@ export class Engine {
       return;
     }
     const artifacts = byStage.flat();
+    // The run's log is complete before it ends: what reads it at run end (the summary's run
+    // tallies and export lines) must not miss the last lines, buffered for up to 100 ms.
+    await this.#flushLogs();
     if (
       await this.#store.transitionRun(runId, ["running"], "succeeded", {
         finishedAt: this.#now(),
@@ -1123,9 +1130,21 @@ export class Engine {
 
   #pluginLog(run: RunRecord, stage: StageSnapshot, chunk: number) {
     const log = this.#log.child({ run: run.id, stage: stage.id, chunk });
-    return (level: "debug" | "info" | "warn" | "error", msg: string, data?: Json) => {
+    return (level: "debug" | "info" | "warn" | "error", msg: string, data?: Json, at?: number) => {
       log[level](msg, data === undefined ? undefined : { data });
       if (level !== "debug") {
+        // A run tally is kept beside the line, for the run's end (not written into its text),
+        // under the chunk the plugin served when it logged (each chunk counts once).
+        const tally = (data as Record<string, unknown> | undefined)?.[RUN_TALLY_KEY];
+        if (isRunTally(tally)) {
+          const c = chunk >= 0 && typeof at === "number" && at >= 0 ? at : chunk;
+          this.#record(run.id, stage.id, c, level, msg, {
+            key: tally.key.slice(0, 200),
+            count: tally.count,
+            line: this.#errText(tally.line).slice(0, 2000),
+          });
+          return;
+        }
         const text = data === undefined ? msg : `${msg} ${JSON.stringify(data)}`;
         this.#record(run.id, stage.id, chunk, level, text);
       }
@@ -1133,7 +1152,14 @@ export class Engine {
   }
 
   /** Keeps a line in the run's own log (the UI shows it by stage and chunk), secrets masked. */
-  #record(runId: string, stage: string, chunk: number, level: RunLogEntry["level"], msg: string) {
+  #record(
+    runId: string,
+    stage: string,
+    chunk: number,
+    level: RunLogEntry["level"],
+    msg: string,
+    tally?: RunTally,
+  ) {
     if (!this.#store.appendRunLog) return;
     const n = this.#logCounts.get(runId) ?? 0;
     if (n >= MAX_RUN_LOG) return;
@@ -1142,12 +1168,29 @@ export class Engine {
       n + 1 === MAX_RUN_LOG ? `(log capped at ${MAX_RUN_LOG} lines) ${msg}` : msg,
     );
     const list = this.#logBuffer.get(runId) ?? [];
-    list.push({ at: this.#now(), level, stage, chunk, msg: text.slice(0, 2000) });
+    list.push({
+      at: this.#now(),
+      level,
+      stage,
+      chunk,
+      msg: text.slice(0, 2000),
+      ...(tally ? { tally } : {}),
+    });
     this.#logBuffer.set(runId, list);
     this.#logTimer ??= setTimeout(() => void this.#flushLogs(), 100);
   }
 
-  async #flushLogs(): Promise<void> {
+  /**
+   * Writes the buffered log lines, after any write already under way: who awaits it (a run's
+   * end) finds every line logged before the call in the store.
+   */
+  #flushLogs(): Promise<void> {
+    const next = this.#logFlush.then(() => this.#writeLogs());
+    this.#logFlush = next.catch(() => {});
+    return next;
+  }
+
+  async #writeLogs(): Promise<void> {
     clearTimeout(this.#logTimer);
     this.#logTimer = undefined;
     const batches = [...this.#logBuffer];

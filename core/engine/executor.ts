@@ -81,8 +81,17 @@ export interface CallContext {
   chunk: number;
   /** Aborts the call (timeout, cancel, shutdown). */
   signal: AbortSignal;
-  /** Receives the plugin's log lines, already tagged by the caller. */
-  log?: (level: "debug" | "info" | "warn" | "error", msg: string, data?: Json) => void;
+  /**
+   * Receives the plugin's log lines, already tagged by the caller; `chunk`, when known, is the
+   * chunk the plugin was serving when it logged (a process serving several calls of one run
+   * may hand a line to another of its calls' loggers).
+   */
+  log?: (
+    level: "debug" | "info" | "warn" | "error",
+    msg: string,
+    data?: Json,
+    chunk?: number,
+  ) => void;
 }
 
 /** A running stage: a pool of warm plugin instances. */

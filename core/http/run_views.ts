@@ -6,6 +6,7 @@
 import { z } from "@hono/zod-openapi";
 import type { RunRecord, RunState, Store, TriggerInfo } from "../store/store.ts";
 import { HttpProblem } from "./problem.ts";
+import { runTallies } from "../store/run_tallies.ts";
 
 /** Run summary schema. */
 export const RunSummary = z.object({
@@ -90,6 +91,16 @@ export const RunDetail = RunSummary.extend({
     bytes: z.number().int(),
     url: z.string().describe("Download (GET, viewer role)"),
   })).describe("Files the run's stages finished for download (leads.csv), at run end"),
+  notes: z.array(z.object({
+    stage: z.string(),
+    key: z.string(),
+    count: z.number().int(),
+    text: z.string(),
+  })).describe(
+    "What stages counted over the run for a person to see, summed over its chunks, once it " +
+      "ended (e.g. a score rule that did not evaluate for some items: count, first error, what " +
+      "to do); the CLI's run summary prints the same lines",
+  ),
 }).openapi("RunDetail");
 
 const iso = (t?: number) => (t === undefined ? undefined : new Date(t).toISOString());
@@ -109,12 +120,17 @@ export function runSummary(r: RunRecord) {
   };
 }
 
-/** A run with counters, timings and dead-letter count. */
+/**
+ * A run with counters, timings, dead-letter count and, once it ended, its notes (run tallies:
+ * they read the run's log, too much for every progress event of a running run).
+ */
 export async function runDetail(store: Store, r: RunRecord) {
-  const [counters, progress, dead] = await Promise.all([
+  const ended = r.state === "succeeded" || r.state === "failed" || r.state === "cancelled";
+  const [counters, progress, dead, tallies] = await Promise.all([
     store.counters(r.id, r.stages.length),
     store.sourceProgress(r.id),
     store.listDeadLetters(r.id),
+    ended ? runTallies(store, r) : [],
   ]);
   const end = r.finishedAt ?? (r.startedAt ? Date.now() : undefined);
   return {
@@ -131,6 +147,7 @@ export async function runDetail(store: Store, r: RunRecord) {
       bytes: a.bytes,
       url: artifactUrl(r.id, a),
     })),
+    notes: tallies.map((t) => ({ stage: t.stage, key: t.key, count: t.count, text: t.text })),
   };
 }
 

@@ -694,7 +694,7 @@ export class SandboxStage implements StageInstance, PoolUser<SandboxProcess> {
       return await fn(proc, {
         timeoutMs: this.#spec.timeoutMs,
         signal,
-        onLog: log ? (e) => log(e.level, e.msg, e.data) : undefined,
+        onLog: log ? (e) => log(e.level, e.msg, e.data, e.chunk) : undefined,
         traceparent: span ? formatTraceparent(span.spanContext()) : activeTraceparent(),
         run,
       });

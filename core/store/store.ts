@@ -6,6 +6,7 @@
  * @module
  */
 import type { Item, Json, Rejected } from "../../sdk/types.ts";
+import type { RunTally } from "../../sdk/run_tally.ts";
 import type { EngineMessage, Queue } from "../queue/queue.ts";
 import type { ResolvedPlugin } from "../plugins/manifest.ts";
 import type { ItemIndexPage, ItemIndexQuery, ItemIndexStats } from "./item_index.ts";
@@ -258,6 +259,8 @@ export interface RunLogEntry {
   /** Chunk index; -1 for run-level lines (finish). */
   chunk: number;
   msg: string;
+  /** What the line adds to a run tally, summed at run end (`sdk/run_tally.ts`). */
+  tally?: RunTally;
 }
 
 /** Filter for listing runs. */

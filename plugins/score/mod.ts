@@ -6,7 +6,8 @@
 import { ConfigError, definePlugin } from "@sluice/sdk";
 import { MetricTally } from "@sluice/sdk/metrics_tally.ts";
 import type { Bands, ScoreRule } from "./default_rules.ts";
-import { createScorer, type Scorer } from "./scorer.ts";
+import { createScorer, type RuleFailure, type Scorer } from "./scorer.ts";
+import { logTally, type RunTally } from "@sluice/sdk/run_tally.ts";
 import { FieldPathWatch } from "@sluice/sdk/text/field_hints.ts";
 
 interface Config {
@@ -21,6 +22,31 @@ interface State {
   scorer: Scorer;
   /** Logs a rule's field path no item has while a close name is there (a typo), once. */
   watch: FieldPathWatch;
+}
+
+/**
+ * The chunk's log line and the run tally of a rule that did not evaluate for `count` items of a
+ * chunk, the first of them `key` (see README: what to do).
+ */
+function ruleFailureLines(
+  failure: RuleFailure,
+  count: number,
+  key: string,
+): [string, RunTally] {
+  const name = failure.reason && failure.reason !== failure.rule
+    ? `"${failure.reason}" (id ${failure.rule})`
+    : `"${failure.rule}"`;
+  const what = `: ${failure.error} (first: item ${key})`;
+  return [
+    `score: rule ${name} did not evaluate for ${count} item(s) of this chunk${what}`,
+    {
+      key: `rule:${failure.rule}`,
+      count,
+      line: `rule ${name} did not evaluate for {count} item(s)${what}; they miss its points: ` +
+        "fix its `when` in the stage's with.rules for such items (e.g. double(item.x) > 10.0 " +
+        "for a number that came as text from a CSV) and run again",
+    },
+  ];
 }
 
 export default definePlugin<Config, State>({
@@ -48,21 +74,25 @@ export default definePlugin<Config, State>({
     const consequence =
       "The rule does not fire until the name is fixed in the stage's `with.rules`.";
     for (const hint of state.watch.check(items, consequence)) log.warn(hint);
-    const warned = new Set<string>();
+    const failed = new Map<string, { failure: RuleFailure; count: number; key: string }>();
     const tally = new MetricTally();
     const out = items.map((item) => {
       const { errors, ...fields } = state.scorer.score(item);
       for (const e of errors) {
         tally.count("score_rule_errors");
-        if (!warned.has(e)) {
-          warned.add(e);
-          log.warn(`score: rule did not evaluate for item ${item.key}: ${e}`);
-        }
+        const f = failed.get(e.rule);
+        if (f) f.count++;
+        else failed.set(e.rule, { failure: e, count: 1, key: String(item.key) });
       }
       tally.count(`score_band_${fields.band}`);
       return { ...item, ...fields };
     });
     tally.flush(metrics);
+    // One line per rule and chunk, summed over the run for its summary (a rule silently not
+    // firing for some items would otherwise only be a metric).
+    for (const { failure, count, key } of failed.values()) {
+      logTally(log, ...ruleFailureLines(failure, count, key));
+    }
     return out;
   },
 });

@@ -98,3 +98,43 @@ Deno.test("score names a rule's misspelt field once in the run log, with the clo
     "fixed in the stage's `with.rules`.",
   ]);
 });
+
+Deno.test("score tallies a rule that did not evaluate, per chunk, for the run's summary", async () => {
+  const { items, logs, metrics } = await runPlugin({
+    dir: new URL(".", import.meta.url),
+    config: {
+      rules: [
+        { id: "big", when: "item.employees > 10", points: 20, reason: "a larger business" },
+        { id: "lead", when: "item.lead == true", points: 30 },
+      ],
+    },
+    items: [
+      { key: "a.com", lead: true, employees: 12 },
+      { key: "b.com", lead: true, employees: "12" },
+      { key: "c.com", lead: true, employees: "40" },
+      { key: "d.com", lead: true, employees: "7" },
+    ],
+    chunkSize: 2,
+  });
+  assert.deepEqual(items.map((i) => i.score), [50, 30, 30, 30]);
+  assert.equal(metrics.score_rule_errors, 3);
+  const tallies = logs.map((l) => ({
+    msg: l.msg,
+    level: l.level,
+    tally: (l.data as { runTally?: { key: string; count: number; line: string } })?.runTally,
+  })).filter((t) => t.tally);
+  assert.ok(tallies.every((t) => t.level === "warn"));
+  assert.equal(tallies.length, 2, "one line per rule and chunk");
+  assert.match(
+    String(tallies[0].msg),
+    /^score: rule "a larger business" \(id big\) did not evaluate for 1 item\(s\) of this chunk: .+ \(first: item b\.com\)$/,
+  );
+  assert.deepEqual(tallies.map((t) => [t.tally?.key, t.tally?.count]), [["rule:big", 1], [
+    "rule:big",
+    2,
+  ]]);
+  assert.match(
+    String(tallies[1].tally?.line),
+    /^rule "a larger business" \(id big\) did not evaluate for \{count\} item\(s\): .+ \(first: item c\.com\); they miss its points: fix its `when`/,
+  );
+});

@@ -138,6 +138,8 @@ export interface RunDetailView {
   deadLetters: number;
   /** Files the run's stages finished for download (present once it succeeded). */
   artifacts?: { stage: string; name: string; bytes: number; url: string }[];
+  /** What stages counted over the run for a person to see (once it ended). */
+  notes?: { stage: string; key: string; count: number; text: string }[];
 }
 
 /** One rejected item or error, tagged by stage and chunk. */
@@ -328,6 +330,14 @@ export function RunPage(
             )
             : <span class="sub">in this run</span>}
         </p>
+      )}
+      {(d.notes?.length ?? 0) > 0 && (
+        <section aria-labelledby="notes-h" id="run-notes">
+          <h2 id="notes-h">Notes</h2>
+          <ul>
+            {d.notes!.map((n) => <li key={`${n.stage}/${n.key}`}>{`${n.stage}: ${n.text}`}</li>)}
+          </ul>
+        </section>
       )}
       {(d.artifacts?.length ?? 0) > 0 && (
         <section aria-labelledby="files-h" id="run-files">
