@@ -12,6 +12,7 @@ import { backlogCollector } from "../core/telemetry/backlog.ts";
 import { createTelemetry } from "../core/telemetry/setup.ts";
 import { CIRCUIT_OPEN, RATE_LIMIT_WAIT_MS } from "../sdk/api/api_metrics.ts";
 import { CONFIG_KEYS, configWarnings, loadConfig } from "../core/config/config.ts";
+import { IpRanges } from "../core/config/ip_ranges.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const at = (p: string) => `${ROOT}${p}`;
@@ -513,6 +514,24 @@ Deno.test("nginx example: uploads, server-sent events, /metrics kept in, the ser
   const config = await loadConfig({ env: await envFile("deploy/systemd/sluice.env"), cwd: "/" });
   assert.match(text, new RegExp(`proxy_pass http://${config.server.host}:${config.server.port};`));
   assert.match(text, new RegExp(`server_name ${new URL(config.server.publicUrl!).hostname};`));
+});
+
+Deno.test("nginx example and systemd settings: each client keeps its own address behind the proxy", async () => {
+  const text = await Deno.readTextFile(at("deploy/nginx/sluice.conf"));
+  // nginx appends the address it was reached from (a client's own header stays to its left).
+  assert.match(text, /proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;/);
+  const env = await envFile("deploy/systemd/sluice.env");
+  const config = await loadConfig({ env, cwd: "/" });
+  const upstream = /proxy_pass http:\/\/([^:/;]+)/.exec(text)![1];
+  // nginx connects to a loopback upstream from the loopback address itself.
+  const trusted = IpRanges.parse(config.server.trustedProxies);
+  assert.ok(
+    trusted.has(upstream),
+    `SLUICE_SERVER_TRUSTED_PROXIES trusts nginx at ${upstream}: else all users share one bucket`,
+  );
+  for (const outsider of ["203.0.113.7", "10.1.2.3", "2001:db8::7"]) {
+    assert.ok(!trusted.has(outsider), `only the proxy is trusted, not ${outsider}`);
+  }
 });
 
 Deno.test("every SLUICE_* variable the deployment files and the README name exists", async () => {

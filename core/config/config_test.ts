@@ -293,3 +293,35 @@ Deno.test("CONFIG_KEYS lists exactly the schema's keys, each with a unique env n
   assert.equal(new Set(names).size, names.length);
   for (const name of names) assert.match(name, /^SLUICE_[A-Z0-9_]+$/);
 });
+
+Deno.test("server.trustedProxies: IPv4 and IPv6 addresses and CIDRs; a bad entry names key and entry", async () => {
+  const ok = await loadConfig({
+    cwd: "/nonexistent-dir",
+    env: { SLUICE_SERVER_TRUSTED_PROXIES: " 127.0.0.1, 10.0.0.0/8 ,::1,fd00::/8" },
+  });
+  assert.deepEqual(ok.server.trustedProxies, ["127.0.0.1", "10.0.0.0/8", "::1", "fd00::/8"]);
+  const none = await loadConfig({ cwd: "/nonexistent-dir", env: {} });
+  assert.deepEqual(none.server.trustedProxies, [], "default: trust no proxy");
+
+  const env = await configError(
+    loadConfig({
+      cwd: "/nonexistent-dir",
+      env: { SLUICE_SERVER_TRUSTED_PROXIES: "127.0.0.1,10.0.0/8" },
+    }),
+  );
+  assert.equal(env.problems.length, 1, env.message);
+  assert.equal(env.problems[0].key, "server.trustedProxies[1]");
+  assert.match(
+    env.message,
+    /env SLUICE_SERVER_TRUSTED_PROXIES: server\.trustedProxies\[1\]: got "10\.0\.0\/8": not an IP address or CIDR range\. Allowed: a list of IP addresses or CIDR ranges/,
+  );
+
+  const yaml = "server:\n  trustedProxies:\n    - ::1\n    - 2001:db8::/129\n    - nginx\n";
+  await withDir(yaml, async (dir) => {
+    const file = await configError(loadConfig({ cwd: dir, env: {} }));
+    const lines = file.message.split("\n").slice(1).map((l) => l.trim());
+    assert.equal(lines.length, 2, file.message);
+    assert.match(lines[0], /^sluice\.yaml:4:7: server\.trustedProxies\[1\]: got "2001:db8::\/129"/);
+    assert.match(lines[1], /^sluice\.yaml:5:7: server\.trustedProxies\[2\]: got "nginx"/);
+  });
+});

@@ -154,6 +154,16 @@ export const CONFIG_KEYS = [
     description: "URL users reach the server at (links, webhooks, OIDC redirects)",
   },
   {
+    key: "server.trustedProxies",
+    env: "SLUICE_SERVER_TRUSTED_PROXIES",
+    parse: "list",
+    default: [],
+    allowed: "a list of IP addresses or CIDR ranges, IPv4 or IPv6 (127.0.0.1, 10.0.0.0/8, ::1)",
+    description:
+      "Proxies whose X-Forwarded-For (else Forwarded: for=) names the client: the rightmost " +
+      "address in it not of a trusted proxy; empty trusts none",
+  },
+  {
     key: "server.adminToken",
     env: "SLUICE_ADMIN_TOKEN",
     parse: "string",

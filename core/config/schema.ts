@@ -4,6 +4,7 @@
  * @module
  */
 import { SECRET_GRANT } from "../plugins/secret_grants.ts";
+import { parseIpRange } from "./ip_ranges.ts";
 import { isIP } from "node:net";
 import { z } from "zod";
 
@@ -131,6 +132,11 @@ export const ConfigSchema = obj({
     host: hostName,
     port: int(0, 65535),
     publicUrl: httpUrl.optional(),
+    trustedProxies: list(
+      z.string({ error: "not a string" }).refine((s) => parseIpRange(s) !== undefined, {
+        error: "not an IP address or CIDR range",
+      }),
+    ),
     adminToken: z.string({ error: "not a string" }).min(16, { error: "shorter than 16 characters" })
       .optional(),
   }),

@@ -19,8 +19,9 @@ import { silentLogger } from "../telemetry/log.ts";
 import type { AppEnv } from "./app_env.ts";
 import { authenticate, csrfGuard } from "./auth.ts";
 import type { AppDeps } from "./deps.ts";
+import { clientAddressResolver } from "./client_address.ts";
 import {
-  defaultClientIp,
+  clientAddressOf,
   ipRateLimit,
   jsonBodyLimit,
   requestLog,
@@ -129,10 +130,13 @@ export function createApp(deps: AppDeps): SluiceApp {
 
   const app = new OpenAPIHono<AppEnv>();
   const metrics = deps.metrics ?? new SluiceMetrics(); // telemetry
+  const clientIp = deps.clientIp ??
+    clientAddressResolver({ trustedProxies: deps.trustedProxies ?? [] });
   app.use("*", httpTelemetry({ tracer: deps.tracer, metrics })); // telemetry: spans, metrics
+  app.use("*", clientAddressOf(clientIp)); // behind trusted proxies, the forwarded address
   app.use("*", requestLog(log));
   app.use("*", securityHeaders());
-  const limitIp = ipRateLimit(ipLimiter, deps.clientIp ?? defaultClientIp);
+  const limitIp = ipRateLimit(ipLimiter);
   app.use("*", async (c, next) => {
     const path = c.req.path;
     if (path === "/healthz" || path === "/readyz" || path === "/metrics") return await next();

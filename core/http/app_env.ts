@@ -10,6 +10,11 @@ export interface AppEnv {
   Variables: {
     /** Correlation id (`X-Request-Id`). */
     requestId: string;
+    /**
+     * The client's address: the peer's, or behind a trusted reverse proxy the one it forwarded
+     * (`server.trustedProxies`); the key of the per-address rate limit, and in the access log.
+     */
+    clientIp?: string;
     /** Logger bound to the request id. */
     log: Logger;
     /** Who is calling, when authenticated. */

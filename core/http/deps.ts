@@ -212,8 +212,16 @@ export interface AppDeps {
   denoCache?: DenoCache;
   fetch?: typeof fetch;
   npmRegistry?: string;
-  /** How the client address is found (default: `remoteAddr` of Deno.serve). */
+  /**
+   * How the client address is found (default: `remoteAddr` of Deno.serve, or behind one of
+   * `trustedProxies` the address it forwarded; see `client_address.ts`).
+   */
   clientIp?: (req: Request, env: unknown) => string;
+  /**
+   * Reverse proxies (IP addresses, CIDR ranges) whose `X-Forwarded-For`/`Forwarded` headers
+   * name the client (`server.trustedProxies`); default none.
+   */
+  trustedProxies?: readonly string[];
   /** Metric families served on `GET /metrics` (default: HTTP metrics only). */
   metrics?: SluiceMetrics;
   /** Server spans per request (`core/telemetry/tracing.ts`). */

@@ -10,10 +10,14 @@ import type { Logger } from "../telemetry/log.ts";
 import type { AppEnv } from "./app_env.ts";
 import { HttpProblem } from "./problem.ts";
 import type { KeyedRateLimiter } from "./rate_limit.ts";
+import { UNKNOWN_CLIENT } from "./client_address.ts";
 
 const ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Assigns `X-Request-Id` (kept from the client when well-formed) and logs every request. */
+/**
+ * Assigns `X-Request-Id` (kept from the client when well-formed) and logs every request, with
+ * the client's address (`clientIp`, set by {@link clientAddressOf} before it).
+ */
 export function requestLog(log: Logger): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const given = c.req.header("x-request-id");
@@ -30,6 +34,7 @@ export function requestLog(log: Logger): MiddlewareHandler<AppEnv> {
     c.get("log").info("request", {
       method: c.req.method,
       path,
+      client: c.get("clientIp"),
       status: c.res.status,
       ms: Math.round((performance.now() - t0) * 10) / 10,
     });
@@ -64,13 +69,24 @@ export function securityHeaders(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** 429 with Retry-After when a client address exceeds its rate. */
-export function ipRateLimit(
-  limiter: KeyedRateLimiter,
+/**
+ * Finds the client's address once per request (`ipOf`, e.g. `clientAddressResolver` over
+ * `server.trustedProxies`) and sets it as the `clientIp` context variable, which the rate limit
+ * and the access log use. Mount it before them.
+ */
+export function clientAddressOf(
   ipOf: (req: Request, env: unknown) => string,
 ): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const ip = ipOf(c.req.raw, c.env);
+    c.set("clientIp", ipOf(c.req.raw, c.env));
+    await next();
+  };
+}
+
+/** 429 with Retry-After when a client address (the `clientIp` variable) exceeds its rate. */
+export function ipRateLimit(limiter: KeyedRateLimiter): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const ip = c.get("clientIp") ?? UNKNOWN_CLIENT;
     const wait = limiter.take(ip);
     if (wait) {
       throw new HttpProblem(429, `too many requests from ${ip}; retry in ${wait} s`, {
@@ -79,12 +95,6 @@ export function ipRateLimit(
     }
     await next();
   };
-}
-
-/** The client address from Deno.serve's handler info (`env.remoteAddr`), else `local`. */
-export function defaultClientIp(_req: Request, env: unknown): string {
-  const addr = (env as { remoteAddr?: { hostname?: string } } | undefined)?.remoteAddr;
-  return addr?.hostname ?? "local";
 }
 
 /** True for bodies that upload run input (CSV or JSON lines), which have their own limit. */

@@ -202,6 +202,7 @@ export async function startServer(
         network: ctx.network,
         log: ctx.log,
         publicUrl: config.server.publicUrl,
+        trustedProxies: config.server.trustedProxies,
         login,
         metrics: telemetry.metrics,
         tracer: telemetry.tracer,

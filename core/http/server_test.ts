@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { join, ROOT } from "../paths.ts";
+import { openContext } from "../cli/context.ts";
+import { startServer } from "./server.ts";
 import { readUntil } from "./test_support.ts";
 
 Deno.test("sluice serve: prints the admin token once, serves the API, runs a pipeline in the sandbox, stops on SIGTERM", async () => {
@@ -125,6 +127,47 @@ Deno.test("sluice serve on a taken port says which port, which setting and what 
     assert.match(err, /set SLUICE_SERVER_PORT \(server\.port\) to a free port/);
   } finally {
     taken.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sluice serve takes the client from X-Forwarded-For of SLUICE_SERVER_TRUSTED_PROXIES only", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-serve-proxy-" });
+  await Deno.writeTextFile(join(dir, "none.yaml"), "log:\n  level: error\n");
+  const env = {
+    SLUICE_DATA_DIR: join(dir, "data"),
+    SLUICE_PIPELINES_DIR: join(dir, "pipelines"),
+    SLUICE_PLUGINS_LOCK: join(dir, "plugins.lock"),
+    SLUICE_SERVER_HOST: "127.0.0.1",
+    SLUICE_SERVER_PORT: "0",
+    SLUICE_CONFIG: join(dir, "none.yaml"),
+    SLUICE_ADMIN_TOKEN: "slc_trusted_proxy_test_token_0123456789abcdef",
+  };
+  const get = async (url: string, from: string) => {
+    const res = await fetch(`${url}/auth/providers`, { headers: { "x-forwarded-for": from } });
+    await res.body?.cancel();
+    return res.status;
+  };
+  try {
+    for (const trusted of ["127.0.0.1", ""]) {
+      const ctx = await openContext({ env: { ...env, SLUICE_SERVER_TRUSTED_PROXIES: trusted } });
+      const server = await startServer(ctx, {
+        engine: false,
+        limits: { perIp: { rate: 2, perMs: 60_000 } },
+      });
+      try {
+        const first = [
+          await get(server.url, "198.51.100.1"),
+          await get(server.url, "198.51.100.1"),
+        ];
+        assert.deepEqual(first, [200, 200]);
+        // Behind the trusted proxy another client has its own bucket; without it all share one.
+        assert.equal(await get(server.url, "198.51.100.2"), trusted ? 200 : 429, `"${trusted}"`);
+      } finally {
+        await server.close();
+      }
+    }
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -82,6 +82,8 @@ export function httpTelemetry(opts: HttpTelemetryOptions): MiddlewareHandler<App
         span.setAttribute("http.response.status_code", status);
         const id = c.get("requestId");
         if (id) span.setAttribute("sluice.request_id", id);
+        const client = c.get("clientIp");
+        if (client) span.setAttribute("client.address", client);
         if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
         span.end();
       }
