@@ -31,8 +31,10 @@ RUN mkdir -p /app/data && chown -R sluice:sluice /app/data /deno-dir
 USER sluice
 EXPOSE 8080
 VOLUME ["/app/data"]
+# The check asks the port the server listens on (SLUICE_SERVER_PORT, 8080 when unset), directly:
+# NO_PROXY keeps an HTTP_PROXY given to the container (for plugins) out of it.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD deno eval "const r = await fetch('http://127.0.0.1:8080/healthz'); Deno.exit(r.ok ? 0 : 1)"
+  CMD ["env", "NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost", "deno", "eval", "const port = Deno.env.get('SLUICE_SERVER_PORT') || '8080'; const r = await fetch(`http://127.0.0.1:${port}/healthz`); Deno.exit(r.ok ? 0 : 1)"]
 # `sluice` runs core/cli.ts: the command the CLI's own hints name (docker compose exec server sluice …; the compose service is `server`).
 ENTRYPOINT ["sluice"]
 CMD ["serve"]

@@ -534,6 +534,61 @@ Deno.test("nginx example and systemd settings: each client keeps its own address
   }
 });
 
+/** The HEALTHCHECK command of the Dockerfile as argv (a shell form runs under `sh -c`). */
+async function healthCheck(): Promise<string[]> {
+  const text = await Deno.readTextFile(at("Dockerfile"));
+  const line = text.replace(/\\\n/g, " ").split("\n").map((l) => l.trim())
+    .find((l) => /^HEALTHCHECK\s/i.test(l));
+  assert.ok(line, "HEALTHCHECK");
+  const cmd = /\sCMD\s+(.*)$/i.exec(line)![1];
+  return cmd.startsWith("[") ? JSON.parse(cmd) : ["sh", "-c", cmd];
+}
+
+Deno.test("Dockerfile: the health check asks the configured port, never through HTTP_PROXY", async () => {
+  const argv = await healthCheck();
+  // A proxy that answers 503 to everything: a check sent through it fails.
+  const proxy = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () => new Response("via the proxy", { status: 503 }),
+  );
+  let healthy = true;
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (req) =>
+      new URL(req.url).pathname === "/healthz" && healthy
+        ? Response.json({ status: "ok" })
+        : new Response("no", { status: 503 }),
+  );
+  const proxyUrl = `http://127.0.0.1:${proxy.addr.port}`;
+  const check = async () => {
+    const out = await new Deno.Command(argv[0], {
+      args: argv.slice(1),
+      env: {
+        // `deno` of the image is this one.
+        PATH: `${Deno.execPath().replace(/\/[^/]+$/, "")}:${Deno.env.get("PATH") ?? ""}`,
+        SLUICE_SERVER_PORT: String(server.addr.port),
+        HTTP_PROXY: proxyUrl,
+        http_proxy: proxyUrl,
+        NO_PROXY: "",
+        no_proxy: "",
+        DENO_NO_UPDATE_CHECK: "1",
+      },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return { code: out.code, text: new TextDecoder().decode(out.stderr) };
+  };
+  try {
+    const ok = await check();
+    assert.equal(ok.code, 0, `healthy on SLUICE_SERVER_PORT, not via the proxy: ${ok.text}`);
+    healthy = false;
+    assert.notEqual((await check()).code, 0, "an unhealthy server fails the check");
+  } finally {
+    await proxy.shutdown();
+    await server.shutdown();
+  }
+});
+
 Deno.test("every SLUICE_* variable the deployment files and the README name exists", async () => {
   const known = new Set<string>([
     ...CONFIG_KEYS.map((k) => k.env),
