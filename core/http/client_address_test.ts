@@ -98,9 +98,18 @@ function serve(s: TestServer, hostname: string) {
   );
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
   return {
-    /** GET `/auth/providers` (public, rate-limited per address) with `headers`. */
-    async get(headers: Record<string, string> = {}): Promise<{ status: number; detail?: string }> {
-      const res = await fetch(`http://${host}:${server.addr.port}/auth/providers`, { headers });
+    /**
+     * GET `/auth/providers` (public, rate-limited per address) with `headers`, through `client`
+     * (e.g. one bound to another local address) when given.
+     */
+    async get(
+      headers: Record<string, string> = {},
+      client?: Deno.HttpClient,
+    ): Promise<{ status: number; detail?: string }> {
+      const res = await fetch(`http://${host}:${server.addr.port}/auth/providers`, {
+        headers,
+        client,
+      });
       const body = await res.json();
       return { status: res.status, detail: body.detail };
     },
@@ -151,20 +160,40 @@ Deno.test("behind a trusted proxy each forwarded client has its own rate-limit b
 });
 
 Deno.test("a spoofed X-Forwarded-For from an untrusted peer is ignored: the peer's bucket counts", async () => {
-  for (const trusted of [[], ["10.0.0.0/8", "::1"]]) {
-    const s = await limitedServer(trusted);
-    const http = serve(s, "127.0.0.1");
-    try {
-      assert.equal((await http.get(xff("203.0.113.1"))).status, 200);
-      assert.equal((await http.get(xff("203.0.113.2"))).status, 200);
-      const third = await http.get(xff("203.0.113.3"));
-      assert.equal(third.status, 429, `trusted ${trusted}: a new header is no new bucket`);
-      assert.match(third.detail!, /too many requests from 127\.0\.0\.1;/);
-      assert.equal((await http.get({ forwarded: "for=203.0.113.4" })).status, 429);
-    } finally {
-      await http.close();
-      await s.dispose();
+  // One server, two peers: the proxy on 127.0.0.1 (trusted) and a client on 127.0.0.2 (not).
+  const s = await limitedServer(["127.0.0.1"]);
+  const http = serve(s, "127.0.0.1");
+  const direct = Deno.createHttpClient({ localAddress: "127.0.0.2" });
+  try {
+    // The direct client names a new address each time: it gets no new bucket, and uses up none
+    // of the clients it names.
+    assert.equal((await http.get(xff("203.0.113.1"), direct)).status, 200);
+    assert.equal((await http.get(xff("203.0.113.2"), direct)).status, 200);
+    const third = await http.get(xff("203.0.113.3"), direct);
+    assert.equal(third.status, 429, "a new header is no new bucket");
+    assert.match(third.detail!, /too many requests from 127\.0\.0\.2;/);
+    assert.equal((await http.get({ forwarded: "for=203.0.113.4" }, direct)).status, 429);
+    // The clients it named, forwarded by the trusted proxy, still have their whole buckets.
+    for (const client of ["203.0.113.1", "203.0.113.1", "203.0.113.2", "203.0.113.2"]) {
+      assert.equal((await http.get(xff(client))).status, 200, client);
     }
+  } finally {
+    direct.close();
+    await http.close();
+    await s.dispose();
+  }
+  // With no proxy trusted (the default) the proxy's own address is every client's.
+  const plain = await limitedServer([]);
+  const http2 = serve(plain, "127.0.0.1");
+  try {
+    assert.equal((await http2.get(xff("203.0.113.1"))).status, 200);
+    assert.equal((await http2.get(xff("203.0.113.2"))).status, 200);
+    const third = await http2.get(xff("203.0.113.3"));
+    assert.equal(third.status, 429);
+    assert.match(third.detail!, /too many requests from 127\.0\.0\.1;/);
+  } finally {
+    await http2.close();
+    await plain.dispose();
   }
 });
 
