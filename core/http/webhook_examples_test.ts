@@ -90,9 +90,15 @@ Deno.test("the README's webhook example and the UI's signing example start runs 
       [["Acme Plumbing", "acmeplumbing.com", true]],
       "the CSV body became the run's items and went through the pipeline",
     );
+    // The answer names the URL to poll (what a Zapier/n8n step follows): the run, its state
+    // and, once it succeeded, its artifacts.
+    const runUrl = JSON.parse(first.out).url;
+    assert.equal(runUrl, `/api/v1/runs/${runId}`, first.out);
+    const polled = await (await fetch(`${url}${runUrl}`, { headers: auth })).json();
+    assert.deepEqual([polled.id, polled.state], [runId, "succeeded"]);
     // Sent again: the same Idempotency-Key starts nothing, as the README says.
     const again = await bash(script, dir);
-    assert.deepEqual(JSON.parse(again.out), { runId, duplicate: true }, again.out);
+    assert.deepEqual(JSON.parse(again.out), { runId, url: runUrl, duplicate: true }, again.out);
 
     // The UI's example for this hook (csv-source reads CSV), with the secret filled in.
     const example = signingExample({

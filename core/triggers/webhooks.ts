@@ -82,6 +82,22 @@ const json = (status: number, body: Record<string, unknown>, headers: HeadersIni
     headers: { "content-type": "application/json", ...headers },
   });
 
+/** Where the caller polls the run a request started: `GET /api/v1/runs/{id}` (viewer role). */
+export function runUrl(runId: string): string {
+  return `/api/v1/runs/${encodeURIComponent(runId)}`;
+}
+
+/** `202 {"runId","url"}` with `Location`: the run this request started. */
+const accepted = (runId: string) =>
+  json(202, { runId, url: runUrl(runId) }, { location: runUrl(runId) });
+
+/** `200 {"runId","url","duplicate":true}`: the run a request with the same key started. */
+const duplicateOf = (runId: string) =>
+  json(200, { runId, url: runUrl(runId), duplicate: true }, {
+    "idempotent-replayed": "true",
+    "content-location": runUrl(runId),
+  });
+
 /** Receives webhook requests. */
 export class WebhookIntake {
   #o: WebhookIntakeOptions;
@@ -216,6 +232,12 @@ export class WebhookIntake {
     });
     if (!v.ok) return json(401, { error: v.reason });
     if (v.deliveryId) rec.deliveryId ??= v.deliveryId;
+    // GitHub's delivery id is its idempotency key: "Redeliver" sends the same id and body, and
+    // gets the first run's id back (200), not a replay refusal. The same signed body under
+    // another id is still a replay (the id is not signed).
+    if (!idemKey && hook.auth === "github" && v.deliveryId && v.deliveryId.length <= 255) {
+      idemKey = v.deliveryId;
+    }
     const ctype = req.headers.get("content-type");
     if (hook.body === "items") this.#checkSourceAccepts(entry, ctype);
     const items = hook.body === "items" ? itemsFromBody(ctype, body) : undefined;
@@ -236,7 +258,7 @@ export class WebhookIntake {
         try {
           await this.#startRun(entry, hook, runId, items, given, { guard });
           rec.runId = runId;
-          return json(202, { runId });
+          return accepted(runId);
         } catch (e) {
           // The key is there (a replay, or one expired but not yet deleted): claimDelivery decides.
           if (!(e instanceof GuardFailedError)) throw e;
@@ -277,7 +299,7 @@ export class WebhookIntake {
         });
         rec.runId = runId;
         rec.duplicate = true;
-        return json(200, { runId, duplicate: true }, { "idempotent-replayed": "true" });
+        return duplicateOf(runId);
       }
       if (claim.ok) {
         const started = this.#startRun(entry, hook, runId, items, given, {
@@ -292,10 +314,17 @@ export class WebhookIntake {
           if (local) this.#inflight.delete(local);
         }
         rec.runId = runId;
-        return json(202, { runId });
+        return accepted(runId);
       }
       if (claim.reason === "replay") {
-        return json(401, { error: "this signed request was already received (replay)" });
+        return json(401, {
+          error: hook.auth === "github"
+            ? "this signed body was already received under another X-GitHub-Delivery id " +
+              "(replay); a redelivery keeps its delivery id, a new event needs a new delivery"
+            : "this signed request was already received (replay) and started a run then; to " +
+              "retry a delivery and get that run's id back, send it with the same " +
+              "Idempotency-Key header; a new delivery needs a new timestamp and signature",
+        });
       }
       const first = claim.record.state === "done"
         ? claim.record.runId
@@ -304,7 +333,7 @@ export class WebhookIntake {
       if (first !== "gone") {
         rec.runId = first;
         rec.duplicate = true;
-        return json(200, { runId: first, duplicate: true }, { "idempotent-replayed": "true" });
+        return duplicateOf(first);
       }
       // The first request failed and dropped its claim: try to claim again.
     }

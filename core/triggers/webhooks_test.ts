@@ -80,7 +80,7 @@ const HOOK_OF = { hmac: "sluice", github: "gh", stripe: "stripe", bearer: "token
 
 async function send(w: WebhookIntake, req: Request, hook: string, pipeline = "leads") {
   const res = await w.handle(req, pipeline, hook);
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, body: await res.json(), location: res.headers.get("location") };
 }
 
 Deno.test("webhooks: each signature format accepts valid requests and refuses bad ones", async () => {
@@ -100,7 +100,12 @@ Deno.test("webhooks: each signature format accepts valid requests and refuses ba
       expected++;
       const run = await env.backend.store.getRun(ok.body.runId);
       assert.equal(run?.state, "queued");
-      assert.deepEqual(run?.trigger, { kind: "webhook", id: hook, detail: {} });
+      // GitHub's delivery id serves as the Idempotency-Key (its redeliveries keep it).
+      const detail = auth === "github" ? { idempotencyKey: "d-1" } : {};
+      // The answer says where to poll the run (a Zapier/n8n step follows it).
+      assert.equal(ok.body.url, `/api/v1/runs/${ok.body.runId}`);
+      assert.equal(ok.location, ok.body.url);
+      assert.deepEqual(run?.trigger, { kind: "webhook", id: hook, detail });
       assert.equal(run!.inputText, body + "\n");
 
       // Wrong secret.
@@ -149,10 +154,11 @@ for (const shared of [false, true]) {
     const w = await intake(env, { store });
     try {
       await replayChecks(env, w);
-      // 4 accepted, 4 replays refused. The shared store claimed only where the key was there:
-      // the 4 replays, and the GitHub signature after 25 hours (expired by the test clock,
-      // still in the file, whose expiry runs on real time).
-      assert.equal(claims, shared ? 5 : 8);
+      // 4 accepted, 3 replays refused, 1 redelivery answered with its run. The shared store
+      // claimed only where the key was there (the 2 hmac/stripe replays) and for every GitHub
+      // request (4: their X-GitHub-Delivery is an idempotency key, claimed with the replay key).
+      // GitHub requests always claim: their delivery id is an idempotency key.
+      assert.equal(claims, shared ? 6 : 8);
     } finally {
       await env.dispose();
     }
@@ -178,21 +184,31 @@ async function replayChecks(env: TriggerEnv, w: WebhookIntake) {
       const replay = await send(w, again, hook);
       assert.equal(replay.status, 401);
       assert.match(replay.body.error, /replay/);
+      // The answer says how a sender retries a delivery without starting it twice.
+      assert.match(replay.body.error, /same Idempotency-Key header/);
     }
     // GitHub: the signed body is remembered for 24 hours.
     const gh = () => signed(env, "github", body, { headers: { "x-github-delivery": "guid-1" } });
-    assert.equal((await send(w, await gh(), "gh")).status, 202);
+    const firstGh = await send(w, await gh(), "gh");
+    assert.equal(firstGh.status, 202);
     await env.clock.advance(23 * 3_600_000);
-    const replay = await send(w, await gh(), "gh");
-    assert.equal(replay.status, 401);
-    assert.match(replay.body.error, /replay/);
-    // The delivery id is not signed: the same signed body under a new id is a replay too.
+    // GitHub's "Redeliver" (same delivery id, same body) is the same delivery: it starts
+    // nothing and gets the first run back, so GitHub shows it delivered, not refused.
+    const redelivery = await send(w, await gh(), "gh");
+    assert.equal(redelivery.status, 200, JSON.stringify(redelivery.body));
+    assert.deepEqual(redelivery.body, {
+      runId: firstGh.body.runId,
+      url: `/api/v1/runs/${firstGh.body.runId}`,
+      duplicate: true,
+    });
+    // The delivery id is not signed: the same signed body under a new id is a replay.
     const renamed = await signed(env, "github", body, {
       headers: { "x-github-delivery": "guid-2" },
     });
     const sneaked = await send(w, renamed, "gh");
     assert.equal(sneaked.status, 401, JSON.stringify(sneaked.body));
     assert.match(sneaked.body.error, /replay/);
+    assert.match(sneaked.body.error, /another X-GitHub-Delivery id/);
     await env.clock.advance(2 * 3_600_000);
     assert.equal((await send(w, await gh(), "gh")).status, 202);
     assert.equal((await env.runs("leads")).length, 4);
@@ -279,7 +295,11 @@ Deno.test("webhooks: a server that crashed after recording the run but before ma
     // ... and the run that request recorded is the answer.
     await env.clock.advance(61_000);
     const late = await retry();
-    assert.deepEqual([late.status, late.body], [200, { runId: crashed, duplicate: true }]);
+    assert.deepEqual([late.status, late.body], [200, {
+      runId: crashed,
+      url: `/api/v1/runs/${crashed}`,
+      duplicate: true,
+    }]);
     assert.deepEqual((await env.runs("leads")).map((r) => r.id), [crashed], "no second run");
     const again = await retry();
     assert.deepEqual([again.status, again.body.runId], [200, crashed], JSON.stringify(again.body));
