@@ -44,7 +44,13 @@ const EXTRA: Record<string, { title?: string; description: string }> = {
   "/properties/source": { title: "Source stage", description: "The stage that yields the items" },
   "/properties/stages": { description: "Transform and sink stages, in order" },
   "/properties/stages/items": { title: "Stage", description: "A transform or sink stage" },
-  "/properties/onFailure": { description: "Called when a run fails" },
+  "/properties/onFailure": {
+    description: "Signed POST when a run fails: {event: run.failed, pipeline, run}",
+  },
+  "/properties/onSuccess": {
+    description: "Signed POST when a run succeeds: {event: run.succeeded, pipeline, run} with " +
+      "the run's artifacts and their download URLs",
+  },
 };
 
 /**

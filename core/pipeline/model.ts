@@ -124,6 +124,12 @@ export const WebhookTrigger = z.strictObject({
 export const Trigger = z.union([CronTrigger, WebhookTrigger]);
 
 /** A whole pipeline file. */
+/** `onFailure` / `onSuccess`: where the engine POSTs a signed notice when a run ends so. */
+const RunNotice = z.strictObject({
+  webhook: z.string().url(),
+  secret: z.string().optional(),
+});
+
 export const Pipeline = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, {
     message: "lower case letters, digits, - and _",
@@ -137,10 +143,8 @@ export const Pipeline = z.strictObject({
   chunk: z.number().int().min(1).max(100_000).optional().describe("Default chunk size"),
   source: SourceStage,
   stages: z.array(Stage).default([]),
-  onFailure: z.strictObject({
-    webhook: z.string().url(),
-    secret: z.string().optional(),
-  }).optional(),
+  onFailure: RunNotice.optional(),
+  onSuccess: RunNotice.optional(),
 }).describe("A Sluice pipeline");
 
 /** Parsed and validated pipeline. */

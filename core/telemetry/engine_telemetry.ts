@@ -212,7 +212,10 @@ export class EngineTelemetry implements EngineHooks {
     };
   }
 
-  /** Counts the run, writes its root span and sends the `onFailure` alert of a failed run. */
+  /**
+   * Counts the run, writes its root span and sends its notice (`onFailure` of a failed run,
+   * `onSuccess` of a succeeded one).
+   */
   runSettled(run: HookRun): void {
     const end = run.finishedAt ?? this.#now();
     this.#o.metrics?.runsFinished.inc({ pipeline: run.pipeline, state: run.state });
@@ -245,7 +248,8 @@ export class EngineTelemetry implements EngineHooks {
       }
       span.end(new Date(end));
     }
-    if (run.state === "failed") {
+    if (run.state === "failed" || run.state === "succeeded") {
+      // onFailure / onSuccess (a pipeline without the block: "none", nothing sent or counted).
       const p = sendFailureAlert(run, this.#o.alert).then((result) => {
         if (result !== "none") this.#o.metrics?.alerts.inc({ pipeline: run.pipeline, result });
       });

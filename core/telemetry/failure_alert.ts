@@ -1,11 +1,15 @@
 /**
- * The pipeline-level `onFailure` alert: when a run fails, the engine POSTs a JSON notice to the
- * pipeline's `onFailure.webhook`, signed like webhook-export (`X-Sluice-Signature:
- * t=<unix>,sha256=<hex>` over `${t}.${body}`, HMAC-SHA256 with `onFailure.secret`).
+ * The pipeline-level run notices: when a run fails, the engine POSTs a JSON notice to the
+ * pipeline's `onFailure.webhook`; when it succeeds, to its `onSuccess.webhook` (with the run's
+ * artifacts and their download URLs). Both are signed like webhook-export (`X-Sluice-Signature:
+ * t=<unix>,sha256=<hex>` over `${t}.${body}`, HMAC-SHA256 with the block's `secret`).
  *
  * ```yaml
  * onFailure:
  *   webhook: https://alerts.example.com/sluice
+ *   secret: ${{ secrets.ALERT_HOOK }}
+ * onSuccess:
+ *   webhook: https://hooks.zapier.com/hooks/catch/123/abc
  *   secret: ${{ secrets.ALERT_HOOK }}
  * ```
  * @module
@@ -14,7 +18,7 @@ import { parse as parseYaml } from "yaml";
 import { SIGNATURE_HEADER, signBody } from "../../sdk/api/signature.ts";
 import { type Logger, silentLogger } from "./log.ts";
 
-/** A failed run as far as the alert needs it (a `RunRecord` fits). */
+/** A finished run as far as the notice needs it (a `RunRecord` fits). */
 export interface AlertRun {
   id: string;
   pipeline: string;
@@ -25,9 +29,11 @@ export interface AlertRun {
   createdAt: number;
   startedAt?: number;
   finishedAt?: number;
+  /** The files its export stages finished (a succeeded run's `leads.csv`). */
+  artifacts?: { stage: string; name: string; bytes: number }[];
 }
 
-/** The `onFailure` block of a pipeline, templates unresolved. */
+/** The `onFailure` (or `onSuccess`) block of a pipeline, templates unresolved. */
 export interface OnFailure {
   webhook: string;
   secret?: string;
@@ -57,17 +63,31 @@ export interface FailureAlertOptions {
   signal?: AbortSignal;
 }
 
+/** Which block of the pipeline a run in a final state notifies. */
+export type NoticeKey = "onFailure" | "onSuccess";
+
 /** The `onFailure` block of the pipeline snapshot, if it has one. */
 export function onFailureOf(pipelineYaml: string): OnFailure | undefined {
+  return noticeOf(pipelineYaml, "onFailure");
+}
+
+/** The `onFailure` or `onSuccess` block of the pipeline snapshot, if it has one. */
+export function noticeOf(pipelineYaml: string, key: NoticeKey): OnFailure | undefined {
   let doc: unknown;
   try {
     doc = parseYaml(pipelineYaml);
   } catch {
     return undefined;
   }
-  const of = (doc as { onFailure?: { webhook?: unknown; secret?: unknown } } | null)?.onFailure;
+  const of = (doc as Record<string, { webhook?: unknown; secret?: unknown } | undefined> | null)
+    ?.[key];
   if (!of || typeof of.webhook !== "string") return undefined;
   return { webhook: of.webhook, secret: typeof of.secret === "string" ? of.secret : undefined };
+}
+
+/** The block a run in `state` notifies: failed runs `onFailure`, succeeded ones `onSuccess`. */
+export function noticeKeyOf(state: string): NoticeKey | undefined {
+  return state === "failed" ? "onFailure" : state === "succeeded" ? "onSuccess" : undefined;
 }
 
 const SECRET_RE = /\$\{\{\s*secrets\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
@@ -77,7 +97,7 @@ function resolve(text: string, secrets: FailureAlertOptions["secrets"], what: st
     const v = secrets?.(name);
     if (v === undefined) {
       throw new Error(
-        `onFailure.${what} uses secret ${name}, which is not set; set SLUICE_SECRET_${name} ` +
+        `${what} uses secret ${name}, which is not set; set SLUICE_SECRET_${name} ` +
           `or add it to the secrets file`,
       );
     }
@@ -95,45 +115,64 @@ function shown(url: string): string {
   }
 }
 
-/** The JSON body of the notice. */
+/**
+ * The JSON body of the notice: `event` `run.failed` or `run.succeeded`, the run (its `url`, and
+ * each artifact's download `url`: absolute with `publicUrl`, else paths on this server).
+ */
 export function alertBody(run: AlertRun, opts: Pick<FailureAlertOptions, "mask" | "publicUrl">) {
   const mask = opts.mask ?? ((s: string) => s);
+  const base = opts.publicUrl ? opts.publicUrl.replace(/\/+$/, "") : "";
+  const runPath = `/api/v1/runs/${encodeURIComponent(run.id)}`;
   return {
-    event: "run.failed",
+    event: `run.${run.state}`,
     pipeline: run.pipeline,
     run: {
       id: run.id,
       state: run.state,
       error: run.error === undefined ? undefined : mask(run.error),
       trigger: run.trigger?.kind,
+      triggerId: run.trigger?.id,
       createdAt: new Date(run.createdAt).toISOString(),
       startedAt: run.startedAt ? new Date(run.startedAt).toISOString() : undefined,
       finishedAt: run.finishedAt ? new Date(run.finishedAt).toISOString() : undefined,
-      url: opts.publicUrl
-        ? `${opts.publicUrl.replace(/\/+$/, "")}/api/v1/runs/${run.id}`
+      url: `${base}${runPath}`,
+      artifacts: run.state === "succeeded"
+        ? (run.artifacts ?? []).map((a) => ({
+          stage: a.stage,
+          name: a.name,
+          bytes: a.bytes,
+          url: `${base}${runPath}/artifacts/${encodeURIComponent(a.stage)}/${
+            encodeURIComponent(a.name)
+          }`,
+        }))
         : undefined,
     },
   };
 }
 
 /**
- * Sends the run's failure notice when its pipeline has `onFailure`. Resolves to `"sent"`,
- * `"failed"` (every attempt failed; logged) or `"none"` (no `onFailure`). Never throws.
+ * Sends the run's notice: a failed run's to its pipeline's `onFailure`, a succeeded run's to its
+ * `onSuccess`. Resolves to `"sent"`, `"failed"` (every attempt failed; logged) or `"none"` (no
+ * such block, or another state). Never throws.
  */
 export async function sendFailureAlert(
   run: AlertRun,
   opts: FailureAlertOptions = {},
 ): Promise<"sent" | "failed" | "none"> {
-  const of = onFailureOf(run.pipelineYaml);
-  if (!of) return "none";
+  const key = noticeKeyOf(run.state);
+  const of = key && noticeOf(run.pipelineYaml, key);
+  if (!key || !of) return "none";
+  const what = key === "onFailure" ? "onFailure alert" : "onSuccess notice";
   const log = (opts.log ?? silentLogger).child({ run: run.id, pipeline: run.pipeline });
   let url: string;
   let secret: string | undefined;
   try {
-    url = resolve(of.webhook, opts.secrets, "webhook");
-    secret = of.secret === undefined ? undefined : resolve(of.secret, opts.secrets, "secret");
+    url = resolve(of.webhook, opts.secrets, `${key}.webhook`);
+    secret = of.secret === undefined
+      ? undefined
+      : resolve(of.secret, opts.secrets, `${key}.secret`);
   } catch (e) {
-    log.error("onFailure alert not sent", { error: (e as Error).message });
+    log.error(`${what} not sent`, { error: (e as Error).message });
     return "failed";
   }
   const body = JSON.stringify(alertBody(run, opts));
@@ -160,7 +199,7 @@ export async function sendFailureAlert(
       });
       await res.body?.cancel();
       if (res.ok) {
-        log.info("onFailure alert sent", { webhook: shown(url), status: res.status });
+        log.info(`${what} sent`, { webhook: shown(url), status: res.status });
         return "sent";
       }
       error = `the webhook answered ${res.status}`;
@@ -169,6 +208,6 @@ export async function sendFailureAlert(
     }
     if (a < attempts) await sleep((opts.retryDelayMs ?? 1000) * 2 ** (a - 1));
   }
-  log.error("onFailure alert failed", { webhook: shown(url), attempts, error });
+  log.error(`${what} failed`, { webhook: shown(url), attempts, error });
   return "failed";
 }
