@@ -15,6 +15,9 @@ import { serveCommand, workerCommand } from "./cli/serve_command.ts";
 import { migrateCommand } from "./cli/migrate_command.ts";
 import { closest } from "../sdk/text/suggest.ts";
 import { configArgsError } from "./config/config_command.ts";
+import { cronJob, cronTriggerId, nextFireTimes } from "./triggers/cron_plan.ts";
+import { isoInZone } from "./triggers/zoned_time.ts";
+import type { CronTrigger, Pipeline } from "./pipeline/model.ts";
 
 const USAGE = `sluice — plugin-based automation server
 
@@ -107,6 +110,7 @@ export async function main(args: string[], opts: MainOptions = {}): Promise<numb
       }
       let bad = 0;
       const names: string[] = [];
+      const schedules: string[] = [];
       for (const file of rest) {
         const r = await loadPipelineFile(file, {
           registry: ctx.registry,
@@ -115,13 +119,17 @@ export async function main(args: string[], opts: MainOptions = {}): Promise<numb
         for (const p of r.problems) io.err(formatProblem(p) + "\n");
         for (const w of r.warnings ?? []) io.err(formatWarning(w) + "\n");
         if (r.problems.length) bad += r.problems.length;
-        else names.push(`${r.pipeline!.name} (${r.pipeline!.stages.length + 1} stages)`);
+        else {
+          names.push(`${r.pipeline!.name} (${r.pipeline!.stages.length + 1} stages)`);
+          schedules.push(...scheduleLines(r.pipeline!, Date.now()));
+        }
       }
       if (bad) {
         io.err(`${bad} problem(s) in ${rest.length} file(s)\n`);
         return 1;
       }
       io.out(`ok: ${names.length} pipeline(s) valid: ${names.join(", ")}\n`);
+      for (const line of schedules) io.out(line + "\n");
       return 0;
     }
     case "plugin":
@@ -161,4 +169,19 @@ if (import.meta.main) {
     if (Deno.env.get("SLUICE_DEBUG")) stdio.err(`${err.stack}\n`);
     Deno.exit(1);
   }
+}
+
+/**
+ * One line per cron trigger of a valid pipeline: its id, pattern, zone and policies, and its next
+ * fire times in its time zone (what the server's `GET /api/v1/schedules` will list), so a
+ * schedule can be checked before it is deployed.
+ */
+export function scheduleLines(pipeline: Pipeline, now: number, count = 3): string[] {
+  const crons = (pipeline.triggers ?? []).filter((t): t is CronTrigger => "cron" in t);
+  return crons.map((t) => {
+    const next = nextFireTimes(cronJob(t), now, count).map((ms) => isoInZone(ms, t.timezone));
+    const state = t.enabled ? "" : ", disabled";
+    return `  schedule ${pipeline.name}/${cronTriggerId(t)} (${t.cron}, ${t.timezone}, overlap ` +
+      `${t.overlap}, catchUp ${t.catchUp}${state}): next ${next.join(", ") || "never"}`;
+  });
 }

@@ -45,6 +45,22 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, "ok: 1 pipeline(s) valid: ok (2 stages)\n");
     });
+    await t.step("validate shows each schedule's next fire times in its time zone", async () => {
+      await Deno.writeTextFile(
+        join(dir, "cron.yaml"),
+        "name: cron\nsource: { plugin: jsonl-source, with: { key: id, path: in.jsonl } }\n" +
+          "triggers:\n" +
+          '  - { id: morning, cron: "0 6 * * *", timezone: Europe/Berlin, catchUp: last }\n',
+      );
+      const r = await sluice(["validate", "cron.yaml"], env, dir);
+      assert.equal(r.code, 0, r.stderr);
+      const lines = r.stdout.trimEnd().split("\n");
+      assert.equal(lines[0], "ok: 1 pipeline(s) valid: cron (1 stages)");
+      assert.match(
+        lines[1],
+        /^ {2}schedule cron\/morning \(0 6 \* \* \*, Europe\/Berlin, overlap skip, catchUp last\): next (\d{4}-\d\d-\d\dT06:00:00\+0[12]:00(, |$)){3}/,
+      );
+    });
     await t.step(
       "validate warns, at line:col, of a secret written in the file; it stays valid",
       async () => {
