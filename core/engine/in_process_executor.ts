@@ -81,7 +81,11 @@ export class InProcessExecutor implements StageExecutor {
         log = ctx.log;
         return guarded((s) => instance.process(items, ctx.chunk, s), ctx, spec.timeoutMs);
       },
-      finish: (ctx) => guarded((s) => instance.finish(s), ctx, spec.timeoutMs),
+      finish: (ctx) => {
+        // What finish logs is the run's (chunk -1), as in the sandbox, not the last chunk's.
+        log = ctx.log;
+        return guarded((s) => instance.finish(s), ctx, spec.timeoutMs);
+      },
       close: () => Promise.resolve(),
     };
   }
