@@ -266,7 +266,7 @@ const RUN_LOG_READ = 20_000;
 /**
  * What the run's sink stages reported when they finished it (their `info` lines at run end, as
  * the store's run log kept them): where csv-export and jsonl-export wrote their files. Empty
- * when the store keeps no run log (PostgreSQL) or a sink reported nothing.
+ * when the store keeps no run log or a sink reported nothing.
  */
 export async function exportReports(store: Store, run: RunRecord): Promise<ExportReport[]> {
   if (!store.readRunLog) return [];

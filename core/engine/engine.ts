@@ -19,6 +19,9 @@ import {
   isFinishing,
   type KeyedLimiter,
   type RawChunk,
+  RUN_LOG_CAPPED,
+  RUN_LOG_MAX_LINES,
+  RUN_LOG_MAX_MSG,
   type RunArtifact,
   type RunGuard,
   type RunLogEntry,
@@ -46,9 +49,6 @@ import {
 } from "./stage_call.ts";
 import { StagePool } from "./stage_pool.ts";
 import { stageArtifacts } from "./run_artifacts.ts";
-
-/** Lines kept in one run's own log (plugin output and engine events). */
-const MAX_RUN_LOG = 5000;
 
 /**
  * The longest wait a plugin's error may ask for before the chunk's next attempt (an API's
@@ -1161,19 +1161,18 @@ export class Engine {
     tally?: RunTally,
   ) {
     if (!this.#store.appendRunLog) return;
+    // Lines this process logged for the run (a store shared by processes caps the whole run).
     const n = this.#logCounts.get(runId) ?? 0;
-    if (n >= MAX_RUN_LOG) return;
+    if (n >= RUN_LOG_MAX_LINES) return;
     this.#logCounts.set(runId, n + 1);
-    const text = this.#errText(
-      n + 1 === MAX_RUN_LOG ? `(log capped at ${MAX_RUN_LOG} lines) ${msg}` : msg,
-    );
+    const text = this.#errText(n + 1 === RUN_LOG_MAX_LINES ? `${RUN_LOG_CAPPED}${msg}` : msg);
     const list = this.#logBuffer.get(runId) ?? [];
     list.push({
       at: this.#now(),
       level,
       stage,
       chunk,
-      msg: text.slice(0, 2000),
+      msg: text.slice(0, RUN_LOG_MAX_MSG),
       ...(tally ? { tally } : {}),
     });
     this.#logBuffer.set(runId, list);

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "../paths.ts";
+import { runTallies } from "../store/run_tallies.ts";
 import type { RunRecord } from "../store/store.ts";
 import { type BackendFactory, runOutput, testEngine } from "./test_helpers.ts";
 
@@ -73,18 +74,18 @@ export function engineBehaviour(make: BackendFactory): Behaviour[] {
       const att = await t.backend.store.getAttempts(run.id, 1, 1);
       assert.equal(att?.attempts, 2);
       assert.match(att!.lastError, /flaky failure 2 of chunk 1/);
-      if (t.backend.store.readRunLog) {
-        // The run's own log keeps the retries, tagged by stage and chunk, for the UI (lines are
-        // written in the background, in batches).
-        let log = await t.backend.store.readRunLog(run.id, 100);
-        for (let i = 0; i < 50 && log.length < 2; i++) {
-          await new Promise((r) => setTimeout(r, 100));
-          log = await t.backend.store.readRunLog(run.id, 100);
-        }
-        const retries = log.filter((l) => l.stage === "f" && l.chunk === 1 && l.level === "warn");
-        assert.equal(retries.length, 2, JSON.stringify(log));
-        assert.match(retries[0].msg, /attempt 1 failed, retrying in \d+ ms: flaky failure 1/);
+      // The run's own log keeps the retries, tagged by stage and chunk, for the UI (lines are
+      // written in the background, in batches). Every backend keeps one.
+      const readLog = t.backend.store.readRunLog?.bind(t.backend.store);
+      assert.ok(readLog, "the store keeps a run log");
+      let log = await readLog(run.id, 100);
+      for (let i = 0; i < 50 && log.length < 2; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        log = await readLog(run.id, 100);
       }
+      const retries = log.filter((l) => l.stage === "f" && l.chunk === 1 && l.level === "warn");
+      assert.equal(retries.length, 2, JSON.stringify(log));
+      assert.match(retries[0].msg, /attempt 1 failed, retrying in \d+ ms: flaky failure 1/);
     } finally {
       await t.dispose();
     }
@@ -134,18 +135,18 @@ export function engineBehaviour(make: BackendFactory): Behaviour[] {
         assert.ok(att, "the chunk failed once");
         const wait = att.nextAt - started;
         assert.ok(wait > 14 * 60_000 && wait <= 15 * 60_000 + 5_000, `waits ${wait} ms`);
-        if (t.backend.store.readRunLog) {
-          let log = await t.backend.store.readRunLog(run.id, 100);
-          for (let i = 0; i < 50 && !log.some((l) => l.stage === "f"); i++) {
-            await new Promise((r) => setTimeout(r, 100));
-            log = await t.backend.store.readRunLog(run.id, 100);
-          }
-          const line = log.find((l) => l.stage === "f" && l.level === "warn");
-          assert.match(
-            line?.msg ?? "",
-            /retrying in 900000 ms \(the error asked to wait 100000 s; waits are capped at 15 min\)/,
-          );
+        const readLog = t.backend.store.readRunLog?.bind(t.backend.store);
+        assert.ok(readLog, "the store keeps a run log");
+        let log = await readLog(run.id, 100);
+        for (let i = 0; i < 50 && !log.some((l) => l.stage === "f"); i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          log = await readLog(run.id, 100);
         }
+        const line = log.find((l) => l.stage === "f" && l.level === "warn");
+        assert.match(
+          line?.msg ?? "",
+          /retrying in 900000 ms \(the error asked to wait 100000 s; waits are capped at 15 min\)/,
+        );
         await t.engine.cancelRun(run.id);
       } finally {
         await t.dispose();
@@ -399,6 +400,54 @@ export function engineBehaviour(make: BackendFactory): Behaviour[] {
         assert.deepEqual(f.order, ["c", "b", "a", "memory2", "memory1"]);
       } finally {
         delete (globalThis as unknown as { __finish?: unknown }).__finish;
+        await t.dispose();
+      }
+    },
+  ]);
+
+  tests.push([
+    "a run's log keeps what its export stage reported at run end and its stages' run tallies",
+    async () => {
+      const t = await te({ firstParty: true });
+      try {
+        // gen-source's keys are text: the rule does not evaluate for any of the 25 items.
+        const run = await t.start(`
+  name: logged
+  source: { plugin: gen-source, with: { count: 25 } }
+  stages:
+    - id: score
+      plugin: score
+      with:
+        rules:
+          - { id: big, when: "item.key > 3", points: 20, reason: a larger business }
+    - { id: csv, plugin: csv-export, with: { leadsOnly: false, columns: [key] } }
+  `);
+        const done = await t.engine.waitForRun(run.id);
+        assert.equal(done.state, "succeeded", done.error);
+        // Every line is stored once the run has ended (what the run summary reads then).
+        const log = (await t.backend.store.readRunLog?.(run.id, 20_000)) ?? [];
+        const finish = log.filter((l) => l.chunk === -1 && l.level === "info" && l.stage === "csv");
+        assert.match(
+          finish[0]?.msg ?? "",
+          /^csv-export: 25 row\(s\) written to \S+leads\.csv from 3 chunk\(s\)$/,
+          JSON.stringify(log),
+        );
+        const perChunk = log.filter((l) => l.stage === "score" && l.tally);
+        assert.deepEqual(perChunk.map((l) => [l.chunk, l.tally!.count]).sort(), [
+          [0, 10],
+          [1, 10],
+          [2, 5],
+        ]);
+        const notes = await runTallies(t.backend.store, done);
+        assert.deepEqual(notes.map((n) => [n.stage, n.key, n.count, n.partial]), [
+          ["score", "rule:big", 25, false],
+        ]);
+        assert.match(
+          notes[0].text,
+          /^rule "a larger business" \(id big\) did not evaluate for 25 item\(s\): /,
+        );
+        assert.deepEqual(log, [...log].sort((a, b) => a.at - b.at), "oldest first");
+      } finally {
         await t.dispose();
       }
     },

@@ -29,7 +29,7 @@ export interface RunTallyTotal {
  * The run's tallies, in stage order and then in order of their first chunk, one per stage and
  * key. Each chunk counts
  * once (the last line a chunk logged for the key: a retried chunk logs it again). Empty when
- * the store keeps no run log (PostgreSQL) or no stage tallied anything.
+ * the store keeps no run log or no stage tallied anything.
  */
 export async function runTallies(
   store: Store,

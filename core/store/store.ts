@@ -250,6 +250,19 @@ export interface RawChunk {
   text?: string;
 }
 
+/**
+ * Most lines a run's log keeps: the line that reaches it starts with `(log capped at 5000 lines)`
+ * and later lines are dropped. The engine counts its own lines; a store shared by several
+ * processes (PostgreSQL) applies the cap to the run as a whole.
+ */
+export const RUN_LOG_MAX_LINES = 5000;
+
+/** Most UTF-16 code units a run log line's `msg` keeps (the rest is cut off). */
+export const RUN_LOG_MAX_MSG = 2000;
+
+/** The start of the line of a run's log that reached {@linkcode RUN_LOG_MAX_LINES}. */
+export const RUN_LOG_CAPPED = `(log capped at ${RUN_LOG_MAX_LINES} lines) `;
+
 /** One line of a run's log (plugin output and engine events), tagged by stage and chunk. */
 export interface RunLogEntry {
   /** Epoch ms. */
@@ -406,7 +419,10 @@ export interface Store {
   checkWritable?(): Promise<void>;
   /** Appends lines to a run's log (optional: a store without it keeps no per-run log). */
   appendRunLog?(runId: string, entries: RunLogEntry[]): Promise<void>;
-  /** The first `limit` lines of a run's log, oldest first. */
+  /**
+   * The first `limit` lines of a run's log, oldest first (by `at`; lines with the same `at` in
+   * the order they were appended on PostgreSQL, in no set order on Deno KV).
+   */
   readRunLog?(runId: string, limit: number): Promise<RunLogEntry[]>;
   close(): void;
 

@@ -18,6 +18,7 @@ import {
   type RawChunk,
   type RunArtifact,
   type RunFilter,
+  type RunLogEntry,
   type RunPage,
   type RunRecord,
   type RunState,
@@ -32,6 +33,7 @@ import type { PurgedRun } from "../purged_files.ts";
 import type { Sql } from "./connect.ts";
 import { Batcher } from "./pg_batch.ts";
 import { messageCtes, type PgQueue, type QueueRow } from "./pg_queue.ts";
+import { appendPgRunLog, readPgRunLog } from "./pg_run_log.ts";
 
 /** Counter names and their columns. */
 const COLUMNS: [keyof StageCounters, string][] = [
@@ -740,6 +742,20 @@ export class PgStore implements Store {
     return r.ok;
   }
 
+  /**
+   * Appends lines to the run's log in one statement, capped for the run as a whole (every
+   * process appends to it; see `pg_run_log.ts`).
+   */
+  async appendRunLog(runId: string, entries: RunLogEntry[]): Promise<void> {
+    await appendPgRunLog(this.#sql, runId, entries);
+  }
+
+  /** The first `limit` lines of the run's log, by time and then in the order appended. */
+  async readRunLog(runId: string, limit: number): Promise<RunLogEntry[]> {
+    return await readPgRunLog(this.#sql, runId, limit);
+  }
+
+  /** Deletes the run with everything it owns (its chunks, counters, log: by cascade). */
   async deleteRun(id: string): Promise<void> {
     await this.#sql.begin((tx) => [
       tx`DELETE FROM sluice_queue WHERE run_id = ${id}`,
