@@ -22,6 +22,7 @@ import {
   RUN_LOG_CAPPED,
   RUN_LOG_MAX_LINES,
   RUN_LOG_MAX_MSG,
+  RUN_LOG_RUN_LEVEL_LINES,
   type RunArtifact,
   type RunGuard,
   type RunLogEntry,
@@ -1161,11 +1162,15 @@ export class Engine {
     tally?: RunTally,
   ) {
     if (!this.#store.appendRunLog) return;
-    // Lines this process logged for the run (a store shared by processes caps the whole run).
-    const n = this.#logCounts.get(runId) ?? 0;
-    if (n >= RUN_LOG_MAX_LINES) return;
-    this.#logCounts.set(runId, n + 1);
-    const text = this.#errText(n + 1 === RUN_LOG_MAX_LINES ? `${RUN_LOG_CAPPED}${msg}` : msg);
+    // Lines this process logged for the run (a store shared by processes caps the whole run);
+    // run-level lines (finish) are counted apart, so a full log still keeps the run's end.
+    const counter = chunk === -1 ? `${runId}\0run` : runId;
+    const cap = chunk === -1 ? RUN_LOG_RUN_LEVEL_LINES : RUN_LOG_MAX_LINES;
+    const n = this.#logCounts.get(counter) ?? 0;
+    if (n >= cap) return;
+    this.#logCounts.set(counter, n + 1);
+    const capped = chunk !== -1 && n + 1 === RUN_LOG_MAX_LINES;
+    const text = this.#errText(capped ? `${RUN_LOG_CAPPED}${msg}` : msg);
     const list = this.#logBuffer.get(runId) ?? [];
     list.push({
       at: this.#now(),

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "../paths.ts";
 import { runTallies } from "../store/run_tallies.ts";
-import type { RunRecord } from "../store/store.ts";
+import { RUN_LOG_CAPPED, RUN_LOG_MAX_LINES, type RunRecord } from "../store/store.ts";
 import { type BackendFactory, runOutput, testEngine } from "./test_helpers.ts";
 
 /** A named behaviour test. */
@@ -447,6 +447,33 @@ export function engineBehaviour(make: BackendFactory): Behaviour[] {
           /^rule "a larger business" \(id big\) did not evaluate for 25 item\(s\): /,
         );
         assert.deepEqual(log, [...log].sort((a, b) => a.at - b.at), "oldest first");
+      } finally {
+        await t.dispose();
+      }
+    },
+  ]);
+
+  tests.push([
+    "a run whose chunks filled its log still keeps what its export reported at run end",
+    async () => {
+      const t = await te({ firstParty: true });
+      try {
+        // Three chunks of 2,000 warnings each: the log's cap is reached in the third.
+        const run = await t.start(`
+  name: chatty
+  source: { plugin: gen-source, with: { count: 25 } }
+  stages:
+    - { id: noisy, plugin: chatty, with: { lines: 2000 } }
+    - { id: csv, plugin: csv-export, with: { leadsOnly: false, columns: [key] } }
+  `);
+        const done = await t.engine.waitForRun(run.id);
+        assert.equal(done.state, "succeeded", done.error);
+        const log = (await t.backend.store.readRunLog?.(run.id, 20_000)) ?? [];
+        const chunkLines = log.filter((l) => l.chunk !== -1);
+        assert.equal(chunkLines.length, RUN_LOG_MAX_LINES, "the chunks' lines are capped");
+        assert.equal(chunkLines.filter((l) => l.msg.startsWith(RUN_LOG_CAPPED)).length, 1);
+        const finish = log.filter((l) => l.chunk === -1 && l.level === "info" && l.stage === "csv");
+        assert.match(finish[0]?.msg ?? "", /^csv-export: 25 row\(s\) written to /);
       } finally {
         await t.dispose();
       }

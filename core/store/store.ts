@@ -257,6 +257,13 @@ export interface RawChunk {
  */
 export const RUN_LOG_MAX_LINES = 5000;
 
+/**
+ * Run-level lines (chunk -1: what the stages' `finish` logs, such as an export's "N row(s)
+ * written to …") a run keeps beyond {@linkcode RUN_LOG_MAX_LINES}: a run whose chunks filled its
+ * log still tells at its end what its exports wrote.
+ */
+export const RUN_LOG_RUN_LEVEL_LINES = 500;
+
 /** Most UTF-16 code units a run log line's `msg` keeps (the rest is cut off). */
 export const RUN_LOG_MAX_MSG = 2000;
 

@@ -29,8 +29,8 @@ function tallyJson(t: RunTally | undefined): string | null {
 
 /**
  * Appends `entries` to the run's log in one statement, up to the run's cap (lines past it are
- * dropped; the line that reaches it starts with {@linkcode RUN_LOG_CAPPED}). The run must
- * exist (its lines go with it when it is deleted).
+ * dropped; the line that reaches it starts with {@linkcode RUN_LOG_CAPPED}); run-level lines
+ * (chunk -1) are kept past it. The run must exist (its lines go with it when it is deleted).
  */
 export async function appendPgRunLog(
   sql: Sql,
@@ -38,7 +38,11 @@ export async function appendPgRunLog(
   entries: RunLogEntry[],
 ): Promise<void> {
   if (!entries.length) return;
-  const k = entries.length;
+  // Run-level lines (chunk -1, what `finish` logs) are not counted against the cap: the engine
+  // bounds them (RUN_LOG_RUN_LEVEL_LINES per process), so a full log still keeps the run's end.
+  // `counted` numbers the other lines 1..k (run-level ones 0); all keep their order.
+  let k = 0;
+  const counted = entries.map((e) => e.chunk === -1 ? 0 : ++k);
   const col = <T>(f: (e: RunLogEntry) => T) => entries.map(f);
   await sql`
     WITH n AS (
@@ -48,7 +52,7 @@ export async function appendPgRunLog(
     )
     INSERT INTO sluice_run_log (run_id, at, level, stage, chunk, msg, tally)
     SELECT ${runId}, u.at, u.level, u.stage, u.chunk,
-      CASE WHEN n.before + u.ord = ${RUN_LOG_MAX_LINES}::bigint
+      CASE WHEN u.counted > 0 AND n.before + u.counted = ${RUN_LOG_MAX_LINES}::bigint
           AND NOT starts_with(u.msg, '(log capped at ')
         THEN left(${RUN_LOG_CAPPED}::text || u.msg, ${RUN_LOG_MAX_MSG}::int)
         ELSE u.msg END,
@@ -57,9 +61,9 @@ export async function appendPgRunLog(
       ${col((e) => Math.floor(e.at))}::bigint[], ${col((e) => e.level)}::text[],
       ${col((e) => storable(e.stage))}::text[], ${col((e) => Math.trunc(e.chunk))}::int[],
       ${col((e) => storable(e.msg.slice(0, RUN_LOG_MAX_MSG)))}::text[],
-      ${col((e) => tallyJson(e.tally))}::text[]
-    ) WITH ORDINALITY AS u(at, level, stage, chunk, msg, tally, ord)
-    WHERE n.before + u.ord <= ${RUN_LOG_MAX_LINES}::bigint
+      ${col((e) => tallyJson(e.tally))}::text[], ${counted}::bigint[]
+    ) WITH ORDINALITY AS u(at, level, stage, chunk, msg, tally, counted, ord)
+    WHERE u.counted = 0 OR n.before + u.counted <= ${RUN_LOG_MAX_LINES}::bigint
     ORDER BY u.ord`;
 }
 
