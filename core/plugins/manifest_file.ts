@@ -133,7 +133,9 @@ function extraIssues(m: Manifest): { path: Path; message: string }[] {
       }
     });
   }
-  const ajv = new Ajv({ strict: false, allErrors: true });
+  // No logger: ajv would print "unknown format … ignored" to the console on every load of the
+  // manifest (each `sluice` command); the formats are checked where `with:` is validated.
+  const ajv = new Ajv({ strict: false, allErrors: true, logger: false });
   if (!ajv.validateSchema(m.config)) {
     const seen = new Set<string>();
     for (const e of ajv.errors ?? []) {

@@ -142,3 +142,21 @@ Deno.test("parseManifest suggests the field an unknown one was meant to be", () 
   assert.equal(issuesOf(`${head},\n  "Secrets": []\n}`).endsWith('did you mean "secrets"?'), true);
   assert.equal(issuesOf(`${head},\n  "bogus": 1\n}`), 'plugin.json:5:3: unknown field "bogus"');
 });
+
+Deno.test("parseManifest prints nothing for a config schema using a string format", () => {
+  // ajv's default logger wrote `unknown format "uri" ignored …` to the console on every command
+  // that loads the manifest (plugin list, validate, run), twice per plugin.
+  const printed: unknown[] = [];
+  const saved = { log: console.log, warn: console.warn, error: console.error };
+  console.log = console.warn = console.error = (...args: unknown[]) => void printed.push(args);
+  try {
+    const { manifest } = parseManifest(
+      `${head},\n  "config": { "type": "object", "properties": { "url": ` +
+        `{ "type": "string", "format": "uri" } } }\n}`,
+    );
+    assert.equal(manifest.name, "acme");
+  } finally {
+    Object.assign(console, saved);
+  }
+  assert.deepEqual(printed, []);
+});
