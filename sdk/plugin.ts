@@ -23,7 +23,13 @@ export interface PluginLogger {
   error(msg: string, data?: Json): void;
 }
 
-/** Counters and gauges a plugin reports; they surface in run counters and `/metrics`. */
+/**
+ * Counters and gauges a plugin reports. The server's `/metrics` shows them as
+ * `sluice_plugin_events_total{plugin,stage,name}` (counters) and
+ * `sluice_plugin_gauge{plugin,stage,name}` (gauges); they are not kept with the run (its
+ * counters, `sluice runs show`, are the engine's: items in/out, rejected, failed). In tests,
+ * `runPlugin` and `openPlugin` of `sdk/testing.ts` return them as `metrics`.
+ */
 export interface PluginMetrics {
   /** Adds `value` (default 1) to counter `name`. */
   count(name: string, value?: number): void;
@@ -46,7 +52,11 @@ export interface TraceContext {
 
 /** What every plugin hook receives. */
 export interface SetupContext<C> {
-  /** The stage's `with:` after inputs and secrets were resolved, validated by the manifest schema. */
+  /**
+   * The stage's `with:` after inputs and secrets were resolved, validated by the manifest schema
+   * (`sluice validate`; a value from a `${{ inputs.NAME }}` template is not checked). The
+   * schema's `default`s are not filled in: apply your own (`config.field ?? "checked"`).
+   */
   config: C;
   /** Secrets granted to this stage, by name. */
   secrets: Readonly<Record<string, string>>;

@@ -35,6 +35,7 @@ import { type SandboxLogEntry, SandboxProcess } from "./runtime/sandbox_process.
 import { SandboxError } from "./runtime/sandbox_error.ts";
 import { isNotCached } from "./runtime/death.ts";
 import { cacheEntryDependencies } from "./runtime/dependency_cache.ts";
+import { configProblems } from "./runtime/config_schema.ts";
 
 export { SandboxError, type SandboxErrorKind } from "./runtime/sandbox_error.ts";
 export type { SandboxLogEntry } from "./runtime/sandbox_process.ts";
@@ -43,8 +44,20 @@ export type { SandboxLogEntry } from "./runtime/sandbox_process.ts";
 export interface PluginTestOptions {
   /** The plugin folder (holding `plugin.json`), as a path or a `file:` URL. */
   dir: string | URL;
-  /** The stage's `with:`. */
+  /**
+   * The stage's `with:`, as the plugin gets it: the schema's `default`s are NOT filled in (nor
+   * are they in a run), so the plugin applies its own (`config.field ?? "checked"`). It must
+   * pass the `config` schema of `plugin.json`, as `sluice validate` checks a pipeline's `with:`:
+   * a config the schema refuses fails `openPlugin`/`runPlugin` with a `SandboxError` of kind
+   * `"config"` naming each problem (see `checkConfig`).
+   */
   config?: Record<string, unknown>;
+  /**
+   * Check `config` against `plugin.json`'s `config` schema first; default true. Set false to
+   * test the plugin's own checks of a value the schema refuses, which reaches it in a run only
+   * through a `${{ inputs.NAME }}` template (`sluice validate` cannot check those).
+   */
+  checkConfig?: boolean;
   /** Effective permissions; default: what the manifest asks for. */
   permissions?: Permissions;
   /** Secrets, by name. */
@@ -96,6 +109,12 @@ export interface RunPluginResult {
   metrics: Record<string, number>;
   /** Number of calls made (chunks). */
   calls: number;
+  /**
+   * The files `finish` named (absolute paths; empty when it named none or did not run). They
+   * are in the data folder, which is removed at the end unless `dataDir` was given: pass one
+   * to read them.
+   */
+  files: string[];
 }
 
 /** A plugin started in the sandbox, for tests that need several calls. */
@@ -145,6 +164,19 @@ function explainRefusal(given: Permissions | undefined): (err: unknown) => never
 export async function openPlugin(opts: PluginTestOptions): Promise<PluginHarness> {
   const dir = resolve(typeof opts.dir === "string" ? opts.dir : fileURLToPath(opts.dir));
   const manifest = await readPluginBasics(dir);
+  if (opts.checkConfig ?? true) {
+    const problems = configProblems(manifest.config, opts.config ?? {});
+    if (problems.length) {
+      throw new SandboxError(
+        "config",
+        `the test's config does not pass the "config" schema of ${
+          join(dir, "plugin.json")
+        }, so sluice validate would refuse a stage with this with: (${problems.join("; ")}). ` +
+          "Fix the config (or the schema); to test the plugin's own check of such a value (a " +
+          "${{ inputs.NAME }} template can bring one), set checkConfig: false",
+      );
+    }
+  }
   const tempData = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? await Deno.makeTempDir({ prefix: "sluice_plugin_test_" });
   const logs: SandboxLogEntry[] = [];
@@ -208,7 +240,7 @@ export async function openPlugin(opts: PluginTestOptions): Promise<PluginHarness
       proc.read(cursor, limit, chunk, call).catch(explainRefusal(opts.permissions)),
     process: (items, chunk = chunks++) =>
       proc.process(items, chunk, call).catch(explainRefusal(opts.permissions)),
-    finish: () => proc.finish(call),
+    finish: () => proc.finish(call).catch(explainRefusal(opts.permissions)),
     close,
     [Symbol.asyncDispose]: close,
   };
@@ -216,7 +248,8 @@ export async function openPlugin(opts: PluginTestOptions): Promise<PluginHarness
 
 /**
  * Runs a plugin folder in the real sandbox: a source is read to the end; a transform or sink
- * processes `items` in chunks. Then `finish` runs, and the process is stopped.
+ * processes `items` in chunks. Then `finish` runs (its files are in the result), and the
+ * process is stopped.
  */
 export async function runPlugin(opts: RunPluginOptions): Promise<RunPluginResult> {
   const chunkSize = opts.chunkSize ?? 200;
@@ -242,8 +275,15 @@ export async function runPlugin(opts: RunPluginOptions): Promise<RunPluginResult
         rejected.push(...(r.rejected ?? []));
       }
     }
-    if (opts.finish ?? true) await plugin.finish();
-    return { items, rejected, logs: plugin.logs, metrics: plugin.metrics, calls };
+    const done = (opts.finish ?? true) ? await plugin.finish() : undefined;
+    return {
+      items,
+      rejected,
+      logs: plugin.logs,
+      metrics: plugin.metrics,
+      calls,
+      files: done?.files ?? [],
+    };
   } finally {
     await plugin.close();
   }

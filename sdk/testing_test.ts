@@ -108,3 +108,148 @@ export default definePlugin({ process: (items) => items.map((i) => ({ ...i, loud
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+/** Writes a plugin folder (`plugin.json` from `manifest`, `mod.ts` from `mod`) in a temp folder. */
+async function tempPlugin(
+  manifest: Record<string, unknown>,
+  mod: string,
+): Promise<{ dir: string } & AsyncDisposable> {
+  const dir = await Deno.makeTempDir({ prefix: "sluice_sdk_plugin_" });
+  await Deno.writeTextFile(`${dir}/plugin.json`, JSON.stringify(manifest, null, 2));
+  await Deno.writeTextFile(`${dir}/mod.ts`, mod);
+  return { dir, [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }) };
+}
+
+const SINK = `import { definePlugin } from "@sluice/sdk";
+export default definePlugin<{ name?: string }>({
+  process: (items) => items,
+  async finish({ dataDir, config }) {
+    const path = dataDir + "/" + (config.name ?? "out.txt");
+    await Deno.writeTextFile(path, "done\\n");
+    return { files: [path] };
+  },
+});
+`;
+
+Deno.test("runPlugin returns the files finish named", async () => {
+  await using p = await tempPlugin({
+    name: "file-sink",
+    version: "1.0.0",
+    kind: "sink",
+    permissions: { write: ["."] },
+  }, SINK);
+  const dataDir = await Deno.makeTempDir({ prefix: "sluice_sdk_data_" });
+  try {
+    const r = await runPlugin({ dir: p.dir, dataDir, items: [{ key: "a" }] });
+    assert.deepEqual(r.files, [`${dataDir}/out.txt`]);
+    assert.equal(await Deno.readTextFile(r.files[0]), "done\n");
+    const none = await runPlugin({ dir: p.dir, items: [{ key: "a" }], finish: false });
+    assert.deepEqual(none.files, []);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("openPlugin: a permission refused in finish says to ask for it in plugin.json", async () => {
+  await using p = await tempPlugin({ name: "file-sink", version: "1.0.0", kind: "sink" }, SINK);
+  await using plugin = await openPlugin({ dir: p.dir });
+  await plugin.process([{ key: "a" }]);
+  const err = await plugin.finish().catch((e) => e);
+  assert.ok(err instanceof SandboxError);
+  assert.equal(err.kind, "permission");
+  assert.match(err.message, /Requires write access/);
+  assert.match(err.message, /plugin\.json does not ask for this: .*add it to "permissions"/);
+});
+
+Deno.test("runPlugin refuses a config that plugin.json's schema refuses, as sluice validate does", async () => {
+  await using p = await tempPlugin(
+    {
+      name: "typed",
+      version: "1.0.0",
+      kind: "transform",
+      config: {
+        type: "object",
+        properties: {
+          url: { type: "string", format: "uri" },
+          perSecond: { type: "number", exclusiveMinimum: 0, default: 5 },
+        },
+        required: ["url"],
+        additionalProperties: false,
+      },
+    },
+    'import { definePlugin } from "@sluice/sdk";\nexport default definePlugin({ process: (items, { config }) => items.map((i) => ({ ...i, config })) });\n',
+  );
+  const err = await runPlugin({
+    dir: p.dir,
+    config: { url: "not a url", perSecond: 0, fieldd: "x" },
+    items: [{ key: "a" }],
+  }).catch((e) => e);
+  assert.ok(err instanceof SandboxError);
+  assert.equal(err.kind, "config");
+  assert.match(err.message, /sluice validate would refuse/);
+  assert.match(err.message, /url: must be a valid uri/);
+  assert.match(err.message, /perSecond: must be > 0/);
+  assert.match(err.message, /unknown key "fieldd"/);
+  const missing = await runPlugin({ dir: p.dir, items: [{ key: "a" }] }).catch((e) => e);
+  assert.match(missing.message, /missing required key "url"/);
+  // what the plugin gets is the config as given: no schema default filled in (as in a run)
+  const ok = await runPlugin({
+    dir: p.dir,
+    config: { url: "https://a.example/" },
+    items: [{ key: "a" }],
+  });
+  assert.deepEqual(ok.items[0].config, { url: "https://a.example/" });
+  // the escape hatch, for a plugin's own defensive checks
+  const unchecked = await runPlugin({
+    dir: p.dir,
+    config: { url: 5 },
+    checkConfig: false,
+    items: [{ key: "a" }],
+  });
+  assert.deepEqual(unchecked.items[0].config, { url: 5 });
+});
+
+Deno.test("openPlugin refuses a misspelt plugin.json field instead of running without it", async () => {
+  const mod =
+    'import { definePlugin } from "@sluice/sdk";\nexport default definePlugin({ process: (items) => items });\n';
+  await using p = await tempPlugin(
+    { name: "typo", version: "1.0.0", kind: "transform", permisions: { net: ["a.example"] } },
+    mod,
+  );
+  await assert.rejects(
+    openPlugin({ dir: p.dir }),
+    /plugin\.json: unknown field "permisions"; did you mean "permissions"\? \(sluice plugin install refuses it\)/,
+  );
+  await using q = await tempPlugin(
+    { name: "typo", version: "1.0.0", kind: "transform", permissions: { nett: ["a.example"] } },
+    mod,
+  );
+  await assert.rejects(
+    openPlugin({ dir: q.dir }),
+    /unknown field "permissions\.nett"; did you mean "net"\?/,
+  );
+});
+
+Deno.test("a plugin whose kind and hooks disagree fails at once, not retryable, saying which to fix", async () => {
+  await using src = await tempPlugin(
+    { name: "not-a-source", version: "1.0.0", kind: "source" },
+    'import { definePlugin } from "@sluice/sdk";\nexport default definePlugin({ process: (items) => items });\n',
+  );
+  const err = await runPlugin({ dir: src.dir }).catch((e) => e);
+  assert.ok(err instanceof SandboxError);
+  assert.equal(err.retryable, false);
+  assert.match(
+    err.message,
+    /plugin\.json says kind "source".*has no read\(cursor, limit, ctx\): fix "kind" in plugin\.json/,
+  );
+  await using tr = await tempPlugin(
+    { name: "not-a-transform", version: "1.0.0", kind: "transform" },
+    'import { definePlugin } from "@sluice/sdk";\nexport default definePlugin({ read: () => ({ items: [], cursor: null, done: true }) });\n',
+  );
+  const err2 = await runPlugin({ dir: tr.dir, items: [{ key: "a" }] }).catch((e) => e);
+  assert.equal(err2.retryable, false);
+  assert.match(
+    err2.message,
+    /plugin\.json says kind "transform" or "sink".*has no process\(items, ctx\)/,
+  );
+});

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ManifestError, parseManifest, readManifest } from "./manifest_file.ts";
 import { tempDir, writePlugin } from "./test_support.ts";
+import { Manifest } from "./manifest.ts";
+import { MANIFEST_FIELDS } from "../../sdk/runtime/manifest_reader.ts";
 
 function issuesOf(text: string): string {
   try {
@@ -159,4 +161,10 @@ Deno.test("parseManifest prints nothing for a config schema using a string forma
     Object.assign(console, saved);
   }
   assert.deepEqual(printed, []);
+});
+
+Deno.test("the SDK's test harness knows the same plugin.json fields as install", () => {
+  // sdk/runtime/manifest_reader.ts cannot import core: it refuses unknown fields from its own
+  // list, which must name exactly the fields the manifest schema accepts.
+  assert.deepEqual([...MANIFEST_FIELDS].sort(), Object.keys(Manifest.shape).sort());
 });

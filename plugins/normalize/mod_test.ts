@@ -194,7 +194,14 @@ Deno.test("normalize names items without a row by their key, and two websites in
 
 Deno.test("normalize refuses an unknown platformPages value, saying which values work", async () => {
   await assert.rejects(
-    runPlugin({ dir, config: { platformPages: "drop" }, items: [{ key: "a", domain: "a.com" }] }),
+    // The schema refuses it too (sluice validate); the plugin's own check is for a value that
+    // comes from a ${{ inputs.… }} template, which validate cannot see.
+    runPlugin({
+      dir,
+      config: { platformPages: "drop" },
+      checkConfig: false,
+      items: [{ key: "a", domain: "a.com" }],
+    }),
     /with\.platformPages is "drop"; use "reject"/,
   );
 });

@@ -85,7 +85,6 @@ export interface CallOptions {
   validate?: (res: ApiResponse) => void;
 }
 
-/** A network-level failure (no HTTP answer): retryable. */
 /**
  * Why a wait of `wait` ms is not waited for within a call (`longer than a call waits (2 min)`,
  * `longer than the 12 s left before this call's deadline …`), or undefined when it fits.
@@ -104,6 +103,7 @@ function tooLongToWait(
   return undefined;
 }
 
+/** A network-level failure (no HTTP answer): retryable. */
 export class ApiNetworkError extends Error {
   /** Always true: another attempt may succeed. */
   readonly retryable = true;

@@ -89,6 +89,25 @@ export function finishResultOf(out: unknown, dataDir: string): FinishResult | un
   return { files: files.map((f) => isAbsolute(f) ? resolve(f) : resolve(dataDir, f)) };
 }
 
+/**
+ * The host called a hook the plugin does not define: its `plugin.json` `kind` and its entry
+ * module disagree. No attempt can fix that (every call fails alike), so it is not retried, and
+ * it says which of the two to change.
+ */
+function kindMismatch(hook: "read" | "process"): Error {
+  const err = new TypeError(
+    hook === "read"
+      ? 'plugin.json says kind "source", so the engine calls read(), but the entry module\'s ' +
+        'definePlugin({...}) has no read(cursor, limit, ctx): fix "kind" in plugin.json ' +
+        '("transform" or "sink" for a plugin with process()), or add read()'
+      : 'plugin.json says kind "transform" or "sink", so the engine calls process(), but the ' +
+        'entry module\'s definePlugin({...}) has no process(items, ctx): fix "kind" in ' +
+        'plugin.json ("source" for a plugin with read()), or add process()',
+  );
+  (err as TypeError & { retryable: boolean }).retryable = false;
+  return err;
+}
+
 /** The trace context in a W3C `traceparent`, or undefined when absent or malformed. */
 export function traceContextOf(traceparent: string | undefined): TraceContext | undefined {
   const m = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/.exec(traceparent ?? "");
@@ -153,14 +172,14 @@ export function createPluginInstance(
   });
   return {
     async read(cursor, limit, chunk, signal, traceparent, deadline) {
-      if (!def.read) throw new TypeError("this plugin is not a source: it has no read()");
+      if (!def.read) throw kindMismatch("read");
       return checkReadResult(
         await def.read(cursor, limit, await ctx(chunk, signal, traceparent, deadline)),
         cursor,
       );
     },
     async process(items, chunk, signal, traceparent, deadline) {
-      if (!def.process) throw new TypeError("this plugin is a source: it has no process()");
+      if (!def.process) throw kindMismatch("process");
       return checkProcessResult(
         await def.process(items, await ctx(chunk, signal, traceparent, deadline)),
       );
