@@ -83,6 +83,13 @@ export interface PluginTestOptions {
    * DENO_DIR yet (NPM_CONFIG_REGISTRY); default: the host's setting.
    */
   npmRegistry?: string;
+  /**
+   * Debug the plugin: its process opens a V8 inspector on `host:port` (`true`: 127.0.0.1:9229)
+   * and waits for a debugger (Chrome's chrome://inspect, VS Code's "Attach") before it loads
+   * the plugin, so breakpoints and `debugger;` statements in the plugin's code stop there.
+   * Start and call timeouts become an hour unless `timeoutMs` is given.
+   */
+  inspect?: boolean | string;
   /** What the plugin sees as `ctx.run` besides its stage; default id `test-run`. */
   run?: { id?: string; pipeline?: string; startedAt?: number };
 }
@@ -181,6 +188,14 @@ export async function openPlugin(opts: PluginTestOptions): Promise<PluginHarness
   const dataDir = opts.dataDir ?? await Deno.makeTempDir({ prefix: "sluice_plugin_test_" });
   const logs: SandboxLogEntry[] = [];
   const metrics: Record<string, number> = {};
+  const inspect = opts.inspect === true ? "127.0.0.1:9229" : opts.inspect || undefined;
+  const timeoutMs = opts.timeoutMs ?? (inspect ? 3_600_000 : undefined);
+  if (inspect) {
+    console.error(
+      `${manifest.name}: waiting for a debugger on ${inspect} (chrome://inspect, or VS Code ` +
+        `"Attach" to that port) before the plugin loads`,
+    );
+  }
   let proc: SandboxProcess;
   const start = () =>
     SandboxProcess.start({
@@ -191,8 +206,9 @@ export async function openPlugin(opts: PluginTestOptions): Promise<PluginHarness
       hostConfig: opts.hostConfig ?? DEFAULT_HOST_CONFIG,
       denoDir: opts.denoDir,
       npmRegistry: opts.npmRegistry,
-      startTimeoutMs: opts.timeoutMs,
+      startTimeoutMs: timeoutMs,
       allowPrivate: opts.network?.allowPrivate,
+      inspect,
       init: {
         config: opts.config ?? {},
         secrets: opts.secrets ?? {},
@@ -225,7 +241,7 @@ export async function openPlugin(opts: PluginTestOptions): Promise<PluginHarness
     if (tempData) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
     throw err;
   }
-  const call = { timeoutMs: opts.timeoutMs ?? 30_000 };
+  const call = { timeoutMs: timeoutMs ?? 30_000 };
   let chunks = 0;
   const close = async () => {
     await proc.close();

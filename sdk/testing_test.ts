@@ -253,3 +253,31 @@ Deno.test("a plugin whose kind and hooks disagree fails at once, not retryable, 
     /plugin\.json says kind "transform" or "sink".*has no process\(items, ctx\)/,
   );
 });
+
+Deno.test("openPlugin with inspect waits for a debugger, then runs the plugin under it", async () => {
+  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = probe.addr.port;
+  probe.close();
+  const started = openPlugin({ dir: plugin("echo"), inspect: `127.0.0.1:${port}` });
+  // A debugger: find the inspector's target, attach, and let the process run.
+  let target: { webSocketDebuggerUrl: string } | undefined;
+  for (let i = 0; i < 100 && !target; i++) {
+    target = await fetch(`http://127.0.0.1:${port}/json/list`)
+      .then((r) => r.json()).then((list) => list[0])
+      .catch(() => new Promise((ok) => setTimeout(() => ok(undefined), 100)));
+  }
+  assert.ok(target, "the plugin's process opened an inspector on the port given");
+  const ws = new WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((ok, fail) => {
+    ws.onopen = ok;
+    ws.onerror = fail;
+  });
+  ws.send(JSON.stringify({ id: 1, method: "Runtime.runIfWaitingForDebugger" }));
+  try {
+    await using p = await started;
+    const out = await p.process([{ key: "a" }]);
+    assert.equal(out.items[0].seen, true);
+  } finally {
+    ws.close();
+  }
+});

@@ -200,6 +200,12 @@ From this folder, name that \`deno.json\`:
 deno test -A --config ${paths.hostConfig} mod_test.ts
 \`\`\`
 
+## Debug
+
+Log with \`ctx.log\` (the test's result has \`logs\` and \`metrics\`). To stop in the plugin's code,
+add \`inspect: true\` to the test's \`runPlugin\`/\`openPlugin\` options: the plugin's process
+waits for a debugger on 127.0.0.1:9229 (chrome://inspect, or VS Code's "Attach").
+
 ## Imports
 
 A plugin may import files inside this folder (it is installed as this folder alone), the SDK

@@ -590,7 +590,9 @@ Deno.test("postgres-export: a table or column name PostgreSQL cannot use is a co
     ]
   ) {
     await assert.rejects(
-      runPlugin({ dir, config, items }),
+      // The schema refuses some of these too (sluice validate); the plugin's own checks are for
+      // values that come from ${{ inputs.… }} templates, which validate cannot see.
+      runPlugin({ dir, config, items, checkConfig: false }),
       (e: SandboxError) => {
         assert.match(e.message, /postgres-export: /);
         assert.equal(e.kind, "config", e.message);

@@ -44,6 +44,11 @@ export interface SandboxCommandOptions {
    * loopback or link-local address (see {@linkcode privateNetDenials}); default false.
    */
   allowPrivate?: boolean;
+  /**
+   * `host:port` of a V8 inspector the process opens, waiting for a debugger to attach before it
+   * runs (`--inspect-wait`): for plugin authors' tests only (`sdk/testing.ts`), never the server.
+   */
+  inspect?: string;
 }
 
 /** The command line and environment of one sandboxed plugin process. */
@@ -225,6 +230,7 @@ export function buildSandboxCommand(opts: SandboxCommandOptions): SandboxCommand
   const denied = opts.allowPrivate === true ? [] : privateNetDenials(net);
   if (denied.length > 0) args.push(`--deny-net=${denied.join(",")}`);
   if (envNames.length > 0) args.push(`--allow-env=${[...new Set(envNames)].join(",")}`);
+  if (opts.inspect) args.push(`--inspect-wait=${checkListItem("inspect", opts.inspect)}`);
   args.push(CHILD_MAIN);
 
   const env: Record<string, string> = { NO_COLOR: "1" };
