@@ -20,6 +20,7 @@
 import { join } from "node:path";
 import { ConfigError, definePlugin, type Item } from "@sluice/sdk";
 import { finalizeParts, safeSegment, writePart } from "@sluice/sdk/sink/part_files.ts";
+import { logTally } from "@sluice/sdk/run_tally.ts";
 
 interface Config {
   scope?: string;
@@ -112,7 +113,7 @@ export default definePlugin<Config, State>({
     const cutoff = days === undefined ? undefined : at - days * DAY_MS;
     return { file, seen: await loadLedger(dir, file, cutoff), at, cutoff };
   },
-  async process(items, { config, state, chunk, metrics }) {
+  async process(items, { config, state, chunk, metrics, log }) {
     const action = config.action ?? "unlead";
     const fresh: string[] = [];
     const out: Item[] = [];
@@ -155,6 +156,25 @@ export default definePlugin<Config, State>({
     );
     metrics.count("new_leads", fresh.length);
     metrics.count("seen_before", seenBefore);
+    // Summed over the run into a note on its page and summary: a weekly run that finds no new
+    // leads says that its leads were delivered before, rather than only "0 leads".
+    if (seenBefore > 0) {
+      const what = action === "drop"
+        ? "dropped (they are not in this run's items or exports)"
+        : action === "mark"
+        ? "kept as leads, marked with seen_before"
+        : "taken out of the exports (lead false; lead_reason names the run that delivered them)";
+      logTally(
+        log,
+        `seen-before: ${seenBefore} lead(s) of this chunk were delivered by an earlier run`,
+        {
+          key: "seen",
+          count: seenBefore,
+          line: `{count} lead(s) were delivered by an earlier run already: ${what}`,
+        },
+        "info",
+      );
+    }
     return out;
   },
   async finish({ state, log }) {

@@ -186,3 +186,29 @@ Deno.test("seen-before: with forgetAfterDays, setup deletes memory files holding
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("seen-before: the leads it takes out are tallied for the run's notes, so 0 new leads says why", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    const t0 = Date.parse("2026-11-02T06:00:00Z");
+    await run(dataDir, "r1", t0, [[lead("a.com"), lead("b.com")]]);
+    await using p = await openPlugin({
+      dir,
+      dataDir,
+      run: { id: "r2", pipeline: "weekly-leads", startedAt: t0 + 7 * DAY },
+    });
+    await p.process([lead("a.com"), lead("c.com")], 0);
+    await p.process([lead("b.com")], 1);
+    await p.process([lead("d.com")], 2);
+    const tallies = p.logs.map((l) =>
+      (l.data as { runTally?: { key: string; count: number; line: string } })?.runTally
+    ).filter((t) => t !== undefined);
+    assert.deepEqual(tallies.map((t) => [t.key, t.count]), [["seen", 1], ["seen", 1]]);
+    assert.match(
+      tallies[0].line,
+      /^\{count\} lead\(s\) were delivered by an earlier run already: taken out of the exports/,
+    );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
