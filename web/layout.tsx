@@ -91,8 +91,8 @@ export function Layout(p: LayoutProps) {
 }
 
 /** A notice for empty lists: what is missing and what to do. */
-export function Empty(p: { children?: Child }) {
-  return <p class="empty">{p.children}</p>;
+export function Empty(p: { children?: Child; id?: string }) {
+  return <p class="empty" id={p.id}>{p.children}</p>;
 }
 
 /**

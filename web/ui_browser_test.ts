@@ -3,8 +3,8 @@
  * download), against the in-process test server (lighter than `browser_test.ts`, which runs the
  * flagship pipeline in a real `sluice serve`): long item values wrap, the plugin approval dialog
  * (clean lists, added permissions marked, Cancel focused), the editor's unsaved-changes warning,
- * a new token listed at once, the dry run's sample errors and counts, and no page wider than a
- * 375 px phone screen.
+ * a new token listed at once, the dry run's sample errors and counts, a running run's empty lists
+ * naming what is to come, and no page wider than a 375 px phone screen.
  * @module
  */
 import assert from "node:assert/strict";
@@ -324,6 +324,31 @@ Deno.test({
             /"name": "A"[\s\S]*"domain": "a\.de"/,
             "csv-source's field names",
           );
+        },
+      );
+
+      await t.step(
+        "a running run's empty lists say how many rejected items are to come",
+        async () => {
+          await ts.writePipeline(
+            "live",
+            "name: live\nsource: { plugin: csv-source }\nstages:\n" +
+              "  - { id: wait, plugin: slow, with: { ms: 3000 } }\n",
+          );
+          const res = await ts.call("/api/v1/pipelines/live/runs", {
+            method: "POST",
+            as: "operator",
+            headers: { "content-type": "text/csv" },
+            body: "name,domain\nAcme,acme.example\nBad,bad.example,extra\n",
+          });
+          const id = (await res.json()).id;
+          await page.goto(`${url}/runs/${id}`);
+          await page.locator("#rejected-empty", {
+            hasText: /^1 item\(s\) rejected so far: listed here when the run ends/,
+          }).waitFor();
+          assert.equal(await page.innerText("#dead-empty"), "No dead letters so far.");
+          // At the end the page loads again, now with the list.
+          await page.waitForSelector("#rejected-summary");
         },
       );
 

@@ -809,3 +809,88 @@ Deno.test("a run that found leads says how many and links them best first; its l
     await ts.dispose();
   }
 });
+
+Deno.test("what a sales user needs on the pages: a required input file, the evidence link, the editor's way out, lists still filling", async () => {
+  const { ts, req, login } = await uiServer();
+  try {
+    await ts.writePipeline(
+      "csvp",
+      "name: csvp\nsource: { plugin: csv-source }\nstages:\n" +
+        "  - { id: mark, plugin: tag, with: { field: seen } }\n",
+    );
+    await ts.writePipeline(
+      "ev",
+      genPipeline(
+        "ev",
+        2,
+        "  - id: lead\n    plugin: tag\n    with: { field: lead }\n" +
+          "  - id: site\n    plugin: tag\n    with:\n      field: website\n" +
+          "      value: { status: parked, url: 'https://parked.example/landing' }\n",
+      ),
+    );
+    await ts.writePipeline(
+      "evjs",
+      genPipeline(
+        "evjs",
+        1,
+        "  - id: site\n    plugin: tag\n    with:\n      field: website\n" +
+          "      value: { status: parked, url: 'javascript:alert(1)' }\n",
+      ),
+    );
+    await ts.writePipeline(
+      "slowp",
+      genPipeline("slowp", 2, "  - { id: wait, plugin: slow, with: { ms: 1500 } }\n"),
+    );
+    await login("operator");
+    await login("viewer");
+
+    // The run form: a pipeline whose source reads the run's file asks for it; others do not.
+    const csvp = await (await req("/pipelines/csvp", { as: "operator" })).text();
+    assert.match(csvp, /<label for="run-file">\s*Input file \(CSV or JSON lines\), required/);
+    assert.match(csvp, /<input id="run-file"[^>]* required/);
+    const gen = await (await req("/pipelines/ev", { as: "operator" })).text();
+    assert.match(gen, /<label for="run-file">\s*Input file \(CSV or JSON lines\), optional/);
+    assert.doesNotMatch(gen, /<input id="run-file"[^>]* required/);
+
+    // The editor says how to leave it with the keyboard (Tab indents there); read-only: no need.
+    assert.match(gen, /id="yaml-keys"[^>]*>\s*In the editor, Tab indents: .*press Esc, then Tab/);
+    const vw = await (await req("/pipelines/ev", { as: "viewer" })).text();
+    assert.doesNotMatch(vw, /id="yaml-keys"/);
+
+    const start = async (name: string) => {
+      const res = await ts.call(`/api/v1/pipelines/${name}/runs`, {
+        method: "POST",
+        as: "operator",
+        json: {},
+      });
+      return (await res.json()).id as string;
+    };
+
+    // A running run's empty lists say "so far"; once it ended, they say none.
+    const slow = await start("slowp");
+    const running = await (await req(`/runs/${slow}`, { as: "viewer" })).text();
+    assert.match(running, /id="dead-empty">No dead letters so far\.</);
+    assert.match(running, /id="rejected-empty">Nothing rejected so far\.</);
+    assert.equal((await ts.engine.waitForRun(slow)).state, "succeeded");
+    const ended = await (await req(`/runs/${slow}`, { as: "viewer" })).text();
+    assert.match(ended, /id="dead-empty">No dead letters\.</);
+    assert.match(ended, /id="rejected-empty">Nothing rejected\.</);
+
+    // A lead's details link the page its verdict was judged on (the sheet's evidence_url).
+    const ev = await start("ev");
+    assert.equal((await ts.engine.waitForRun(ev)).state, "succeeded");
+    const leads = await (await req(`/runs/${ev}/items?lead=true`, { as: "viewer" })).text();
+    assert.match(
+      leads,
+      /<strong>Evidence:<\/strong> <a href="https:\/\/parked\.example\/landing" target="_blank" rel="noopener noreferrer nofollow">https:\/\/parked\.example\/landing<\/a>/,
+    );
+    // Only web addresses become links.
+    const js = await start("evjs");
+    assert.equal((await ts.engine.waitForRun(js)).state, "succeeded");
+    const jsPage = await (await req(`/runs/${js}/items`, { as: "viewer" })).text();
+    assert.doesNotMatch(jsPage, /href="javascript:/);
+    assert.doesNotMatch(jsPage, /<strong>Evidence:/);
+  } finally {
+    await ts.dispose();
+  }
+});

@@ -127,7 +127,7 @@ function start(root: HTMLElement) {
         }),
         EditorView.contentAttributes.of({
           "aria-label": "Pipeline YAML",
-          "aria-describedby": "problems",
+          "aria-describedby": "yaml-keys problems",
         }),
       ],
     }),

@@ -57,6 +57,19 @@ export function applyDetail(d: RunDetailView): void {
     set("chunks", `${nf.format(sp.settled)}/${nf.format(sp.total)}`);
     set("busy", dur(s.counters.busyMs));
   });
+  // The dead-letter and rejected lists are rendered by the server: while the run goes on, an
+  // empty list under counters that say otherwise would be false, so it says how many there are
+  // and when they are listed.
+  const later = "listed here when the run ends (reload the page to see them now)";
+  const dead = byId("dead-empty");
+  if (dead && d.deadLetters > 0) {
+    dead.textContent = `${nf.format(d.deadLetters)} chunk(s) dead-lettered so far: ${later}.`;
+  }
+  const rejected = d.stageDetails.reduce((n, s) => n + s.counters.rejected, 0);
+  const rej = byId("rejected-empty");
+  if (rej && rejected > 0) {
+    rej.textContent = `${nf.format(rejected)} item(s) rejected so far: ${later}.`;
+  }
   const final = ["succeeded", "failed", "cancelled"].includes(d.state);
   const cancel = byId<HTMLButtonElement>("cancel");
   if (cancel) cancel.disabled = final;

@@ -32,11 +32,24 @@ const DESCENDING_FIRST: ReadonlySet<string> = new Set(["score"]);
 function Reasons(p: { item: Item }) {
   const signals = fieldValue(p.item, "website.signals");
   const reasons = p.item.score_reasons;
+  // The page the verdict was judged on (the sheet's evidence_url): a link only when it is a web
+  // address, so a value from an input file cannot become a script link.
+  const url = fieldValue(p.item, "website.url");
+  const evidence = typeof url === "string" && /^https?:\/\//i.test(url) ? url : undefined;
   return (
     <div class="item-detail">
       {typeof p.item.lead_reason === "string" && (
         <p>
           <strong>Why:</strong> <LongText text={p.item.lead_reason} />
+        </p>
+      )}
+      {evidence && (
+        <p class="evidence">
+          <strong>Evidence:</strong>{" "}
+          <a href={evidence} target="_blank" rel="noopener noreferrer nofollow">
+            {evidence}
+          </a>{" "}
+          <span class="sub">(the page the verdict was judged on; opens in a new tab)</span>
         </p>
       )}
       {Array.isArray(signals) && signals.length > 0 && (

@@ -12,6 +12,7 @@ import type { PluginRegistry } from "../../core/plugins/manifest.ts";
 import { describePermissions } from "../../core/plugins/describe.ts";
 import { formatProblem } from "../../core/pipeline/problem.ts";
 import type { RunRecord } from "../../core/store/store.ts";
+import { missingInputFile } from "../../core/engine/prepare.ts";
 import { when } from "../format.ts";
 import { Empty, JsonData, StateBadge } from "../layout.tsx";
 
@@ -152,6 +153,9 @@ export interface EditorProps {
 export function PipelineEditor(p: EditorProps) {
   const e = p.entry;
   const inputs = Object.entries(e?.pipeline?.inputs ?? {});
+  // A source that reads the run's input file (csv-source without with.path) has nothing to read
+  // without one: the file is then required, not optional.
+  const needsFile = !!e?.pipeline && missingInputFile(e.pipeline, p.registry) !== undefined;
   return (
     <div
       id="pipeline-editor"
@@ -181,6 +185,11 @@ export function PipelineEditor(p: EditorProps) {
           >
             {p.yaml}
           </textarea>
+          {p.canEdit && (
+            <p id="yaml-keys" class="sub">
+              In the editor, Tab indents: to move on with the keyboard, press Esc, then Tab.
+            </p>
+          )}
           <div id="yaml-editor" class="cm-host"></div>
           <div id="problems" class="problems" role="status" aria-live="polite">
             {e && e.problems.length > 0 && (
@@ -260,12 +269,17 @@ export function PipelineEditor(p: EditorProps) {
                 </p>
               ))}
               <p>
-                <label for="run-file">Input file (CSV or JSON lines), optional</label>
+                <label for="run-file">
+                  {needsFile
+                    ? "Input file (CSV or JSON lines), required: the pipeline reads its items from it"
+                    : "Input file (CSV or JSON lines), optional"}
+                </label>
                 <input
                   id="run-file"
                   name="file"
                   type="file"
                   accept=".csv,.jsonl,.ndjson,text/csv"
+                  required={needsFile}
                 />
               </p>
               <button type="submit" class="primary" id="run-now">Run now</button>

@@ -181,83 +181,89 @@ function Short(p: { text: string; code?: boolean }) {
 }
 
 /** The rejected items section: a page of them, paging links and downloads of all of them. */
-function RejectedSection(p: { runId: string; r: RejectedRows }) {
+function RejectedSection(p: { runId: string; r: RejectedRows; final: boolean }) {
   const { rows, from, more, total } = p.r;
   const page = (at: number) => `/runs/${p.runId}?rejected=${at}#rejected-h`;
   return (
     <section aria-labelledby="rejected-h">
       <h2 id="rejected-h">Rejected items</h2>
-      {total === 0 && rows.length === 0 ? <Empty>Nothing rejected.</Empty> : (
-        <>
-          <p class="actions" id="rejected-summary">
-            <span>
-              {from === 0 && !more
-                ? `All ${num(rows.length)} rejected item(s).`
-                : from === 0
-                ? `Showing the first ${num(rows.length)} of ${num(total)} rejected items.`
-                : `Showing rejected items ${num(from + 1)}–${num(from + rows.length)} of ${
-                  num(total)
-                }.`}
-            </span>
-            {from > 0 && (
-              <a href={page(Math.max(0, from - REJECTED_PAGE))} id="rejected-prev">
-                ← Previous {REJECTED_PAGE}
+      {total === 0 && rows.length === 0
+        ? (
+          <Empty id="rejected-empty">
+            {p.final ? "Nothing rejected." : "Nothing rejected so far."}
+          </Empty>
+        )
+        : (
+          <>
+            <p class="actions" id="rejected-summary">
+              <span>
+                {from === 0 && !more
+                  ? `All ${num(rows.length)} rejected item(s).`
+                  : from === 0
+                  ? `Showing the first ${num(rows.length)} of ${num(total)} rejected items.`
+                  : `Showing rejected items ${num(from + 1)}–${num(from + rows.length)} of ${
+                    num(total)
+                  }.`}
+              </span>
+              {from > 0 && (
+                <a href={page(Math.max(0, from - REJECTED_PAGE))} id="rejected-prev">
+                  ← Previous {REJECTED_PAGE}
+                </a>
+              )}
+              {more && (
+                <a href={page(from + rows.length)} rel="next" id="rejected-next">
+                  Next {REJECTED_PAGE} →
+                </a>
+              )}
+              <a
+                class="button"
+                id="rejected-csv"
+                href={`/runs/${p.runId}/rejected?format=csv`}
+                download
+              >
+                Download all (CSV)
               </a>
-            )}
-            {more && (
-              <a href={page(from + rows.length)} rel="next" id="rejected-next">
-                Next {REJECTED_PAGE} →
+              <a
+                class="button"
+                id="rejected-jsonl"
+                href={`/runs/${p.runId}/rejected?format=jsonl`}
+                download
+              >
+                Download all (JSON lines)
               </a>
-            )}
-            <a
-              class="button"
-              id="rejected-csv"
-              href={`/runs/${p.runId}/rejected?format=csv`}
-              download
-            >
-              Download all (CSV)
-            </a>
-            <a
-              class="button"
-              id="rejected-jsonl"
-              href={`/runs/${p.runId}/rejected?format=jsonl`}
-              download
-            >
-              Download all (JSON lines)
-            </a>
-          </p>
-          {rows.length === 0
-            ? <Empty>No rejected items on this page.</Empty>
-            : (
-              <div class="scroll-x">
-                <table class="log" id="rejected">
-                  <thead>
-                    <tr>
-                      <th scope="col">Stage</th>
-                      <th scope="col" class="n">Chunk</th>
-                      <th scope="col">Item</th>
-                      <th scope="col">Reason</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {rows.map((x) => (
+            </p>
+            {rows.length === 0
+              ? <Empty>No rejected items on this page.</Empty>
+              : (
+                <div class="scroll-x">
+                  <table class="log" id="rejected">
+                    <thead>
                       <tr>
-                        <td>{x.stage}</td>
-                        <td class="n">{x.chunk}</td>
-                        <td>
-                          <Short text={x.key ?? ""} code />
-                        </td>
-                        <td>
-                          <Short text={x.message} />
-                        </td>
+                        <th scope="col">Stage</th>
+                        <th scope="col" class="n">Chunk</th>
+                        <th scope="col">Item</th>
+                        <th scope="col">Reason</th>
                       </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            )}
-        </>
-      )}
+                    </thead>
+                    <tbody>
+                      {rows.map((x) => (
+                        <tr>
+                          <td>{x.stage}</td>
+                          <td class="n">{x.chunk}</td>
+                          <td>
+                            <Short text={x.key ?? ""} code />
+                          </td>
+                          <td>
+                            <Short text={x.message} />
+                          </td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              )}
+          </>
+        )}
     </section>
   );
 }
@@ -425,46 +431,48 @@ export function RunPage(
       )}
       <section aria-labelledby="dead-h">
         <h2 id="dead-h">Dead letters</h2>
-        {p.dead.length === 0 ? <Empty>No dead letters.</Empty> : (
-          <>
-            <p class="sub" id="dead-note">
-              Parked after their last attempt: nothing retries them until they are replayed (Replay
-              all, or{" "}
-              <code>sluice runs retry {d.id}</code>), also when their error speaks of a retry.
-            </p>
-            {p.canOperate && (
-              <p>
-                <button type="button" data-post={`/api/v1/runs/${d.id}/dead-letters/replay`}>
-                  Replay all {p.dead.length}
-                </button>
+        {p.dead.length === 0
+          ? <Empty id="dead-empty">{final ? "No dead letters." : "No dead letters so far."}</Empty>
+          : (
+            <>
+              <p class="sub" id="dead-note">
+                Parked after their last attempt: nothing retries them until they are replayed
+                (Replay all, or{" "}
+                <code>sluice runs retry {d.id}</code>), also when their error speaks of a retry.
               </p>
-            )}
-            <div class="scroll-x">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Stage</th>
-                    <th scope="col" class="n">Chunk</th>
-                    <th scope="col" class="n">Items</th>
-                    <th scope="col" class="n">Attempts</th>
-                    <th scope="col">Error</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {p.dead.map((x) => (
+              {p.canOperate && (
+                <p>
+                  <button type="button" data-post={`/api/v1/runs/${d.id}/dead-letters/replay`}>
+                    Replay all {p.dead.length}
+                  </button>
+                </p>
+              )}
+              <div class="scroll-x">
+                <table>
+                  <thead>
                     <tr>
-                      <td>{x.stageId}</td>
-                      <td class="n">{x.chunk}</td>
-                      <td class="n">{x.items}</td>
-                      <td class="n">{x.attempts}</td>
-                      <td class="err">{x.error}</td>
+                      <th scope="col">Stage</th>
+                      <th scope="col" class="n">Chunk</th>
+                      <th scope="col" class="n">Items</th>
+                      <th scope="col" class="n">Attempts</th>
+                      <th scope="col">Error</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          </>
-        )}
+                  </thead>
+                  <tbody>
+                    {p.dead.map((x) => (
+                      <tr>
+                        <td>{x.stageId}</td>
+                        <td class="n">{x.chunk}</td>
+                        <td class="n">{x.items}</td>
+                        <td class="n">{x.attempts}</td>
+                        <td class="err">{x.error}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            </>
+          )}
       </section>
       <section aria-labelledby="ev-h">
         <h2 id="ev-h">Log</h2>
@@ -502,7 +510,7 @@ export function RunPage(
           </>
         )}
       </section>
-      <RejectedSection runId={d.id} r={p.rejected} />
+      <RejectedSection runId={d.id} r={p.rejected} final={final} />
     </div>
   );
 }
