@@ -69,7 +69,9 @@ export class InProcessExecutor implements StageExecutor {
       dataDir: spec.dataDir,
       network: spec.network,
     }, {
-      log: (level, msg, data) => log?.(level, msg, data),
+      // The chunk the plugin served when it logged: concurrent calls share `log` (the latest
+      // call's), as a sandbox process's calls share its output.
+      log: (level, msg, data, chunk) => log?.(level, msg, data, chunk),
       metric: () => {},
     }, this.#lifetime.signal);
     return {
