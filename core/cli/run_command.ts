@@ -28,6 +28,7 @@ import { type CliContext, type EngineHandle, openBackend, startEngine } from "./
 import { exportReports, writeRunDuplicates, writeRunOutput, writeRunRejected } from "./output.ts";
 import { runTallies } from "../store/run_tallies.ts";
 import { showProgress } from "./progress.ts";
+import { showRunLog } from "./run_log.ts";
 import { rememberedOut, rememberOut } from "./run_out.ts";
 import { listRejected, rejectedHint, showRejected, summary } from "./run_report.ts";
 
@@ -414,11 +415,21 @@ async function writeOutputs(
   }
 }
 
-const RUNS_USAGE = "sluice runs list|show|rejected|dead-letters|retry|cancel|resume [RUN] " +
+const RUNS_USAGE = "sluice runs list|show|log|rejected|dead-letters|retry|cancel|resume [RUN] " +
   "[--pipeline P] " +
-  "[--state S] [--limit N] [--json] [--out PATH] [--all-rows] [--no-wait]";
+  "[--state S] [--limit N] [--json] [--out PATH] [--all-rows] [--no-wait] " +
+  "[--stage ID] [--level info|warn|error]";
 
-const RUNS_COMMANDS = ["list", "show", "rejected", "dead-letters", "retry", "cancel", "resume"];
+const RUNS_COMMANDS = [
+  "list",
+  "show",
+  "log",
+  "rejected",
+  "dead-letters",
+  "retry",
+  "cancel",
+  "resume",
+];
 const RUN_STATES: RunState[] = ["queued", "running", "succeeded", "failed", "cancelled"];
 
 /** `; did you mean X?` for a close word among `known`, else nothing. */
@@ -427,7 +438,7 @@ function suggestionText(word: string, known: readonly string[]): string {
   return near ? `; did you mean ${near}?` : "";
 }
 
-/** `sluice runs list|show|rejected|dead-letters|retry|cancel|resume`. */
+/** `sluice runs list|show|log|rejected|dead-letters|retry|cancel|resume`. */
 export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): Promise<number> {
   const [sub, ...rest] = args;
   const parsedArgs = parseCommandArgs(`runs ${sub ?? ""}`.trim(), RUNS_USAGE, {
@@ -441,6 +452,8 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
       "all-rows": { type: "boolean" },
       json: { type: "boolean" },
       "no-wait": { type: "boolean" },
+      stage: { type: "string" },
+      level: { type: "string" },
     },
   });
   if ("usage" in parsedArgs) {
@@ -556,6 +569,20 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
       }
       case "dead-letters": {
         await showDeadLetters(store, await need(), io, Infinity);
+        return 0;
+      }
+      case "log": {
+        const run = await need();
+        const limit = values.limit === undefined ? undefined : Number(values.limit);
+        if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) {
+          throw new EngineError(`--limit ${values.limit}: give a whole number above 0`);
+        }
+        await showRunLog(store, run, io, {
+          stage: values.stage,
+          level: values.level,
+          limit,
+          json: values.json,
+        });
         return 0;
       }
       case "cancel": {

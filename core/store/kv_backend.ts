@@ -106,6 +106,10 @@ export class KvStore implements Store {
   #kv: Deno.Kv;
   #now: () => number;
   #meta = new Map<string, IndexMeta | null>();
+  /** Orders the run log lines this process appends within one millisecond. */
+  #logSeq = 0;
+  /** Keeps lines of other processes on the file (same millisecond, same sequence) apart. */
+  #logToken = crypto.randomUUID().slice(0, 8);
   #migrated?: Promise<number>;
   #snapshots: RunSnapshots;
   #files?: ChunkFiles;
@@ -625,7 +629,8 @@ export class KvStore implements Store {
     for (let i = 0; i < entries.length; i += 100) {
       const op = this.#kv.atomic();
       for (const e of entries.slice(i, i + 100)) {
-        op.set(["log", runId, e.at, crypto.randomUUID().slice(0, 8)], e);
+        // Same millisecond: in the order appended (by this process).
+        op.set(["log", runId, e.at, this.#logSeq++, this.#logToken], e);
       }
       await retryLocked(() => op.commit());
     }
