@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join, ROOT } from "../paths.ts";
+import { runCli } from "./test_cli.ts";
 
 Deno.test("runs show caps the dead letters, runs dead-letters lists them all, resume names retry", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sluice-dead-" });
@@ -14,15 +15,7 @@ Deno.test("runs show caps the dead letters, runs dead-letters lists them all, re
     SLUICE_PLUGINS_LOCK: join(dir, "plugins.lock"),
     SLUICE_LOG_LEVEL: "error",
   };
-  const sluice = async (args: string[]) => {
-    const r = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", join(ROOT, "core/cli.ts"), ...args],
-      env,
-      cwd: dir,
-    }).output();
-    const dec = new TextDecoder();
-    return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
-  };
+  const sluice = (args: string[]) => runCli(args, { env, cwd: dir });
   try {
     const installed = await sluice([
       "plugin",
