@@ -47,7 +47,12 @@ Deno.test("pages need a session; a token logs in with its role", async () => {
     const badText = await bad.text();
     assert.match(badText, /unknown, expired or revoked/);
     // Says where tokens really come from (there is no `sluice token` command).
-    assert.match(badText, /Settings → API tokens here, or `POST \/api\/v1\/tokens`/);
+    // ... with the API path as code, not between literal backticks.
+    assert.match(
+      badText,
+      /Settings → API tokens here, or <code>POST \/api\/v1\/tokens<\/code> with an admin token/,
+    );
+    assert.doesNotMatch(badText, /`/, "no literal backticks on the login page");
     assert.doesNotMatch(badText, /sluice token/);
     // An unknown API path is the API's JSON 404, not a redirect to this login page.
     const auth: Record<string, string>[] = [{}, { authorization: `Bearer ${ts.token.admin}` }];

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file jsx-key -- rendered once on the server: no reconciliation, no keys
 /**
  * The login page: the configured identity providers (OAuth/OIDC at `/auth/login`) and an API
  * token form for local use.
@@ -10,7 +11,11 @@ export function LoginPage(
 ) {
   return (
     <div class="login">
-      {p.error && <p class="err" role="alert" id="login-error">{p.error}</p>}
+      {p.error && (
+        <p class="err" role="alert" id="login-error">
+          <CodeSpans text={p.error} />
+        </p>
+      )}
       {p.providers.length > 0 && (
         <section aria-labelledby="sso-h">
           <h2 id="sso-h">Single sign-on</h2>
@@ -57,4 +62,14 @@ export function LoginPage(
       </section>
     </div>
   );
+}
+
+/**
+ * Text whose `` `backticked` `` parts (commands, API paths, as messages write them) are shown as
+ * code, without the backticks; an unpaired backtick stays as it is.
+ */
+export function CodeSpans(p: { text: string }) {
+  const parts = p.text.split("`");
+  if (parts.length % 2 === 0) return <>{p.text}</>;
+  return <>{parts.map((part, i) => i % 2 === 1 ? <code>{part}</code> : part)}</>;
 }
