@@ -66,6 +66,17 @@ export interface SetupContext<C> {
   run: RunInfo;
   /** The run's input file (sources), when the run has one. */
   inputFile?: string;
+  /**
+   * The name the person who started the run knows `inputFile` by, when it differs from the
+   * file's own: an upload's original file name (`businesses.csv`), as the web UI, a multipart
+   * upload or a webhook's `Content-Disposition: attachment; filename=…` gave it. The host
+   * sanitizes it (a base name without folders or control characters, at most 120 characters).
+   * Absent when the run has no input file or the upload had no name, and for
+   * `sluice run --input PATH` (the path is the name the user gave). Use it in messages about
+   * the file (`businesses.csv:12: …`, see `sourceLabel` in `@sluice/sdk/io/source_file.ts`);
+   * read the file at `inputFile`.
+   */
+  inputName?: string;
   /** The plugin's writable data folder (absolute). */
   dataDir: string;
   /** The operator's network settings (DNS servers, ports, CA, private-address policy). */

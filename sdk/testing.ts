@@ -66,6 +66,8 @@ export interface PluginTestOptions {
   inputs?: Record<string, unknown>;
   /** The run's input file (sources). */
   inputFile?: string;
+  /** The input file's original name (`ctx.inputName`), as an upload gives it. */
+  inputName?: string;
   /** Network settings handed to the plugin (`ctx.network`); default: `DEFAULT_NETWORK`. */
   network?: NetworkSettings;
   /** The plugin's data folder; default: a fresh temp folder, removed on close. */
@@ -215,6 +217,7 @@ export async function openPlugin(opts: PluginTestOptions): Promise<PluginHarness
         inputs: opts.inputs ?? {},
         run: { id: "test-run", ...opts.run, stage: manifest.name },
         inputFile: opts.inputFile,
+        inputName: opts.inputName,
         dataDir,
         network: opts.network,
       },

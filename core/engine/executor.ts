@@ -49,6 +49,8 @@ export interface StageSpec {
   memoryMb: number;
   /** Absolute path of the run's input file, when the run has one (sources read it). */
   inputFile?: string;
+  /** The input file's original name (an upload's), for the plugin's messages (`ctx.inputName`). */
+  inputName?: string;
   /**
    * The input file's text when the run record holds it (small webhook bodies), given only to
    * an executor that {@link StageExecutor.takesInputText}: it places the text where the plugin

@@ -66,6 +66,7 @@ export class InProcessExecutor implements StageExecutor {
       inputs: spec.inputs,
       run: runInfo(spec),
       inputFile: spec.inputFile,
+      inputName: spec.inputFile ? spec.inputName : undefined,
       dataDir: spec.dataDir,
       network: spec.network,
     }, {

@@ -45,6 +45,8 @@ export interface PrepareOptions {
   registry: PluginRegistry;
   inputs: Record<string, unknown>;
   inputFile?: string;
+  /** The input file's original name (see `RunRecord.inputName`); kept only with `inputFile`. */
+  inputName?: string;
   trigger: TriggerInfo;
   defaults?: StageDefaults;
   id?: string;
@@ -246,6 +248,7 @@ export function prepareRun(o: PrepareOptions): RunRecord {
     stages,
     inputs: o.inputs,
     inputFile,
+    ...(o.inputFile && o.inputName ? { inputName: o.inputName } : {}),
     trigger: o.trigger,
     state: "queued",
     createdAt: now,

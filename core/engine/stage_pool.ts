@@ -119,6 +119,7 @@ export class StagePool {
       this.#dirs.add(dataDir);
     }
     const inputFile = index === 0 ? run.inputFile : undefined;
+    const inputName = inputFile ? run.inputName : undefined;
     const inputText = index === 0 ? run.inputText : undefined;
     const inline = inputText !== undefined && this.#o.executor.takesInputText === true;
     if (inputFile && inputText !== undefined && !inline) {
@@ -139,6 +140,7 @@ export class StagePool {
       timeoutMs: st.timeoutMs,
       memoryMb: st.memoryMb,
       inputFile,
+      inputName,
       inputText: inline ? inputText : undefined,
       dataDir,
       inputs: run.inputs,

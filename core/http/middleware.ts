@@ -104,6 +104,12 @@ export function isUpload(contentType: string | undefined): boolean {
     t === "application/octet-stream";
 }
 
+/** True for a multipart form posted to start a run (`POST /api/v1/pipelines/{name}/runs`). */
+function isMultipartRunUpload(method: string, path: string, type: string | undefined): boolean {
+  return method === "POST" && /^\/api\/v1\/pipelines\/[^/]+\/runs$/.test(path) &&
+    (type ?? "").split(";")[0].trim().toLowerCase() === "multipart/form-data";
+}
+
 /** 413 for bodies above `maxBytes` (uploads are checked by their writer instead). */
 export function jsonBodyLimit(maxBytes: number): MiddlewareHandler<AppEnv> {
   const limit = bodyLimit({
@@ -117,7 +123,11 @@ export function jsonBodyLimit(maxBytes: number): MiddlewareHandler<AppEnv> {
     },
   });
   return async (c, next) => {
-    if (isUpload(c.req.header("content-type"))) return await next();
+    const type = c.req.header("content-type");
+    // A multipart run upload is bounded by the upload limit where it is read (run_upload.ts).
+    if (isUpload(type) || isMultipartRunUpload(c.req.method, c.req.path, type)) {
+      return await next();
+    }
     return await limit(c, next);
   };
 }

@@ -27,6 +27,7 @@ import {
 import { misspeltPath } from "../../sdk/text/field_hints.ts";
 import type { Item } from "../../sdk/types.ts";
 import { isUpload } from "./middleware.ts";
+import { isMultipart, multipartUpload, rawUpload } from "./run_upload.ts";
 import { HttpProblem } from "./problem.ts";
 import { type ApiApp, apiRoute, json, valid } from "./route.ts";
 import { needPipeline } from "./routes_pipelines.ts";
@@ -160,7 +161,10 @@ export function runRoutes(app: ApiApp, deps: AppDeps): void {
     summary: "Start a run",
     description:
       "JSON body `{inputs}`, or a `text/csv` / `application/x-ndjson` body that becomes " +
-      "the run's input file (inputs then come from repeated `set=name=value` query parameters).",
+      "the run's input file (inputs then come from repeated `set=name=value` query parameters; " +
+      "`Content-Disposition: attachment; filename=…` names the file in messages), or a " +
+      "`multipart/form-data` form with the file as its `file` field (its name names it) and " +
+      "`set` fields.",
     tags: ["runs"],
     request: {
       params: NameParam,
@@ -169,6 +173,17 @@ export function runRoutes(app: ApiApp, deps: AppDeps): void {
           "application/json": { schema: StartBody },
           "text/csv": { schema: z.string() },
           "application/x-ndjson": { schema: z.string() },
+          // A plain schema, not zod: no validator reads the form (run_upload.ts does, bounded).
+          "multipart/form-data": {
+            schema: {
+              type: "object",
+              properties: {
+                file: { type: "string", format: "binary", description: "The input file" },
+                set: { type: "array", items: { type: "string" }, description: "name=value" },
+              },
+              required: ["file"],
+            },
+          },
         },
       },
     },
@@ -191,32 +206,43 @@ export function runRoutes(app: ApiApp, deps: AppDeps): void {
       );
     }
     const id = newRunId(deps.now?.());
-    const upload = isUpload(c.req.header("content-type"));
+    const multipart = isMultipart(c.req.header("content-type"));
+    const upload = multipart || isUpload(c.req.header("content-type"));
+    if (/^application\/x-www-form-urlencoded/i.test(c.req.header("content-type") ?? "")) {
+      // Let in by the multipart form's media type: a form without a file is not an upload.
+      throw new HttpProblem(
+        415,
+        "send the input file as multipart/form-data (its `file` field), or JSON `{inputs}`",
+      );
+    }
     let given: Record<string, unknown> = {};
     let inputFile: string | undefined;
+    let inputName: string | undefined;
     if (upload) {
-      for (const kv of c.req.queries("set") ?? []) {
+      // The file and its own name (a form's file, or a Content-Disposition filename).
+      const file = multipart ? await multipartUpload(c.req.raw, uploadMax) : rawUpload(c.req.raw);
+      for (const kv of [...(c.req.queries("set") ?? []), ...file.sets]) {
         const eq = kv.indexOf("=");
         if (eq < 1) throw new HttpProblem(400, `set=${kv}: write set=name=value`);
         given[kv.slice(0, eq)] = kv.slice(eq + 1);
       }
-      if (!c.req.raw.body) throw new HttpProblem(400, "the upload is empty");
       // An upload of a type the pipeline's source cannot read is refused, as webhooks do (415).
       try {
-        checkSourceAccepts(c.req.header("content-type") ?? null, entry.pipeline, deps.registry);
+        checkSourceAccepts(file.contentType, entry.pipeline, deps.registry);
       } catch (e) {
         if (e instanceof BodyError) throw new HttpProblem(e.status, e.message);
         throw e;
       }
-      const declared = Number(c.req.header("content-length") ?? "0");
+      const declared = multipart ? 0 : Number(c.req.header("content-length") ?? "0");
       if (declared > uploadMax) {
         throw new HttpProblem(413, `the uploaded input is larger than ${uploadMax} bytes`);
       }
       const dir = join(deps.dataDir, "uploads");
       await Deno.mkdir(dir, { recursive: true });
-      const ext = /csv/.test(c.req.header("content-type")!) ? "csv" : "jsonl";
+      const ext = /csv/.test(file.contentType ?? "") ? "csv" : "jsonl";
       inputFile = join(dir, `${id}.${ext}`);
-      await saveUpload(c.req.raw.body, inputFile, uploadMax);
+      inputName = file.name;
+      await saveUpload(file.body, inputFile, uploadMax);
     } else {
       given = valid<{ inputs?: Record<string, unknown> }>(c, "json").inputs ?? {};
       const missing = missingInputFile(entry.pipeline, deps.registry) ??
@@ -240,6 +266,7 @@ export function runRoutes(app: ApiApp, deps: AppDeps): void {
         registry: deps.registry,
         inputs: resolveInputs(entry.pipeline.inputs, given),
         inputFile,
+        inputName,
         dataDir: deps.dataDir,
         trigger: { kind: p.kind === "session" ? "ui" : "api", id: p.name },
         defaults: deps.defaults,

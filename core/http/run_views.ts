@@ -78,6 +78,9 @@ export function deadLetterReplay(r: RunRecord, dead: number) {
 /** Run detail schema. */
 export const RunDetail = RunSummary.extend({
   inputs: z.record(z.string(), z.unknown()),
+  inputName: z.string().optional().describe(
+    "The uploaded input file's own name (sanitized), when the upload named it",
+  ),
   durationMs: z.number().optional(),
   source: z.object({ chunksRead: z.number(), done: z.boolean() }),
   stageDetails: z.array(z.object({ id: z.string(), plugin: z.string(), counters: Counters })),
@@ -136,6 +139,7 @@ export async function runDetail(store: Store, r: RunRecord) {
   return {
     ...runSummary(r),
     inputs: r.inputs,
+    inputName: r.inputName,
     durationMs: r.startedAt && end ? end - r.startedAt : undefined,
     source: { chunksRead: progress.nextChunk, done: progress.done },
     stageDetails: r.stages.map((s, i) => ({ id: s.id, plugin: s.plugin, counters: counters[i] })),

@@ -637,6 +637,7 @@ export class SandboxStage implements StageInstance, PoolUser<SandboxProcess> {
       inputs: spec.inputs,
       run: runInfo(spec),
       inputFile,
+      ...(inputFile && spec.inputName ? { inputName: spec.inputName } : {}),
       dataDir: spec.dataDir,
       network: spec.network,
     }, {

@@ -539,12 +539,18 @@ Deno.test("sandbox: sources of runs whose input the record holds share a process
     const data = `${tmp}/data`;
     const other = `${tmp}/other.txt`;
     await Deno.writeTextFile(other, "not yours\n");
-    const source = (runId: string, text: string, config: Record<string, unknown> = {}) =>
+    const source = (
+      runId: string,
+      text: string,
+      config: Record<string, unknown> = {},
+      inputName?: string,
+    ) =>
       executor.open(makeSpec(plugin, data, {
         runId,
         stageIndex: 0,
         inputFile: `${tmp}/webhooks/${runId}.jsonl`, // never written: the text goes to the inbox
         inputText: text,
+        inputName,
         config,
       }));
     // An inbox left by a server that was killed (its pid is gone) is removed.
@@ -553,13 +559,15 @@ Deno.test("sandbox: sources of runs whose input the record holds share a process
     const stale = `${probe.slice(0, probe.lastIndexOf("/"))}/sluice-inbox-999999999-stale`;
     await Deno.mkdir(`${stale}/p-old`, { recursive: true });
     await Deno.writeTextFile(`${stale}/p-old/old.jsonl`, "{}\n");
-    const a = await source("r1", "a\nb\n", { showPath: true });
+    const a = await source("r1", "a\nb\n", { showPath: true }, "businesses.jsonl");
     const b = await source("r2", "c\n", { peek: other });
     const ra = await a.read(null, 10, ctx(0));
     const rb = await b.read(null, 10, ctx(0));
     const path = ra.items.find((i) => i.key === "path")!.path as string;
     assert.deepEqual(ra.items.filter((i) => i.key !== "path").map((i) => i.key), ["a", "b"]);
     assert.ok(path.endsWith("/r1.jsonl"), path);
+    // The upload's own name reaches the plugin of its run (ctx.inputName), for its messages.
+    assert.equal(ra.items.find((i) => i.key === "path")!.name, "businesses.jsonl");
     assert.deepEqual(rb.items, [{ key: "c" }, { key: "peek", readable: false }]);
     assert.deepEqual(a.pids(), b.pids(), "one process for both runs");
     assert.ok(!(await Deno.stat(stale).catch(() => undefined)), "the stale inbox is gone");

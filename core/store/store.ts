@@ -72,6 +72,12 @@ export interface RunRecord {
   inputs: Record<string, unknown>;
   inputFile?: string;
   /**
+   * The name the input file had where it came from (an upload's file name, sanitized: a base
+   * name, no control characters, bounded length), for messages: `inputFile` is named after the
+   * run. Absent when the input has no such name (a plain body, `sluice run --input PATH`).
+   */
+  inputName?: string;
+  /**
    * The input file's text when it is small and came with the request that created the run (a
    * webhook body): this record is its durable copy, and the engine writes it to `inputFile`
    * when the source starts. Absent: `inputFile` (if any) was written before the run.

@@ -98,6 +98,8 @@ export interface LaunchRequest {
   /** Raw inputs (typed or strings); declared defaults fill the rest. */
   inputs?: Record<string, unknown>;
   inputFile?: string;
+  /** The input's original file name, sanitized (see `RunRecord.inputName`). */
+  inputName?: string;
   /**
    * The text of `inputFile`, not written yet (a webhook body). Small enough, it is kept in the
    * run record (durable with the run, written to `inputFile` when the source starts); else it
@@ -142,6 +144,7 @@ export class RunLauncher {
       registry: this.#registry,
       inputs,
       inputFile: r.inputFile,
+      inputName: r.inputName,
       dataDir: this.#o.dataDir,
       trigger: r.trigger,
       defaults: this.#o.defaults,

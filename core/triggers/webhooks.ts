@@ -27,6 +27,7 @@ import { GuardFailedError, type RunGuard } from "../store/store.ts";
 import { type Logger, silentLogger } from "../telemetry/log.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { DeliveryHistory } from "./delivery_history.ts";
+import { dispositionFileName } from "./input_name.ts";
 import type { CatalogEntry } from "./pipeline_catalog.ts";
 import type { RunLauncher } from "./run_launcher.ts";
 import type { DeliveryRecord, TriggerStore } from "./trigger_store.ts";
@@ -240,7 +241,13 @@ export class WebhookIntake {
     }
     const ctype = req.headers.get("content-type");
     if (hook.body === "items") this.#checkSourceAccepts(entry, ctype);
-    const items = hook.body === "items" ? itemsFromBody(ctype, body) : undefined;
+    const parsed = hook.body === "items" ? itemsFromBody(ctype, body) : undefined;
+    // The sender may name the body (`Content-Disposition: attachment; filename=leads.csv`):
+    // the run's messages name the file so (sanitized), not by the run id it is stored under.
+    const items = parsed && {
+      ...parsed,
+      name: dispositionFileName(req.headers.get("content-disposition")),
+    };
     const given = hook.body === "inputs" ? inputsFromBody(ctype, body) : {};
     rec.items = items?.count ?? Object.keys(given).length;
 
@@ -358,7 +365,7 @@ export class WebhookIntake {
     entry: CatalogEntry,
     hook: WebhookTrigger,
     runId: string,
-    items: ReturnType<typeof itemsFromBody> | undefined,
+    items: (ReturnType<typeof itemsFromBody> & { name?: string }) | undefined,
     given: Record<string, unknown>,
     claims: { replayKey?: string; idemKey?: string; guard?: RunGuard },
   ): Promise<void> {
@@ -375,6 +382,7 @@ export class WebhookIntake {
         id: runId,
         inputs: { ...hook.inputs, ...given },
         inputFile,
+        inputName: items?.name,
         inputText: items?.text,
         trigger: {
           kind: "webhook",

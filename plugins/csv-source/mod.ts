@@ -8,7 +8,7 @@
  */
 import { definePlugin, InputError, type Item, type Rejected } from "@sluice/sdk";
 import { readLines } from "@sluice/sdk/io/read_lines.ts";
-import { sourceFile } from "@sluice/sdk/io/source_file.ts";
+import { sourceFile, sourceLabel } from "@sluice/sdk/io/source_file.ts";
 import { type CsvEncoding, sniffEncoding } from "./encoding.ts";
 import {
   DOMAIN_COLUMNS,
@@ -57,15 +57,17 @@ const SEP_LINE = /^\uFEFF?sep=(.)\s*$/i;
 
 export default definePlugin<Config>({
   async read(cursor, limit, ctx) {
-    const path = sourceFile(ctx, ctx.config.path);
-    if (!path) throw new InputError("csv-source: no file: pass --input FILE or set with.path");
+    const file = sourceFile(ctx, ctx.config.path);
+    if (!file) throw new InputError("csv-source: no file: pass --input FILE or set with.path");
+    // Messages name the file as its user knows it (an upload's own name); reads use `file`.
+    const path = sourceLabel(ctx, file);
     const at: Cursor = (cursor as Cursor | null) ?? { offset: 0, line: 0, row: 0 };
     const maxLines = ctx.config.maxRecordLines ?? MAX_RECORD_LINES;
     const items: Item[] = [];
     const rejected: Rejected[] = [];
     let { offset, line, row, header: cells, delimiter, encoding } = at;
     if (!encoding) {
-      encoding = await sniffEncoding(path);
+      encoding = await sniffEncoding(file);
       if (encoding !== "utf-8") {
         ctx.log.warn(
           `${path} is not UTF-8: read as Windows-1252 (Excel's plain "CSV" format); if letters ` +
@@ -84,7 +86,7 @@ export default definePlugin<Config>({
       // A UTF-8 file may hold a few rows pasted from a Windows-1252 one: those lines are read as
       // Windows-1252 (not with replacement characters) and named in the run log.
       const read = await readLines(
-        path,
+        file,
         offset,
         want,
         encoding,

@@ -5,7 +5,7 @@
  */
 import { definePlugin, InputError, type Item, type Rejected } from "@sluice/sdk";
 import { readLines } from "@sluice/sdk/io/read_lines.ts";
-import { sourceFile } from "@sluice/sdk/io/source_file.ts";
+import { sourceFile, sourceLabel } from "@sluice/sdk/io/source_file.ts";
 
 interface Config {
   path?: string;
@@ -18,12 +18,13 @@ interface Cursor {
 
 /**
  * Refuses, before the first read, a file that is not there or not a file: another attempt cannot
- * fix that, so the chunk goes to the dead-letter list at once, saying what to do.
+ * fix that, so the chunk goes to the dead-letter list at once, saying what to do (`path`: the
+ * file as messages name it).
  */
-async function checkFile(path: string): Promise<void> {
+async function checkFile(file: string, path: string): Promise<void> {
   let info: Deno.FileInfo;
   try {
-    info = await Deno.stat(path);
+    info = await Deno.stat(file);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
     throw new InputError(`${path}: no such file; check the path given as --input or with.path`);
@@ -48,11 +49,13 @@ function checkFirstLine(text: string, ref: string): void {
 
 export default definePlugin<Config>({
   async read(cursor, limit, ctx) {
-    const path = sourceFile(ctx, ctx.config.path);
-    if (!path) throw new InputError("jsonl-source: no file: pass --input FILE or set with.path");
+    const file = sourceFile(ctx, ctx.config.path);
+    if (!file) throw new InputError("jsonl-source: no file: pass --input FILE or set with.path");
+    // Messages name the file as its user knows it (an upload's own name); reads use `file`.
+    const path = sourceLabel(ctx, file);
     const at = (cursor as Cursor | null) ?? { offset: 0, line: 0 };
-    if (cursor === null) await checkFile(path);
-    const { lines, offset, eof } = await readLines(path, at.offset, limit);
+    if (cursor === null) await checkFile(file, path);
+    const { lines, offset, eof } = await readLines(file, at.offset, limit);
     const items: Item[] = [];
     const rejected: Rejected[] = [];
     let line = at.line;

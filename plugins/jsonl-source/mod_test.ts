@@ -81,3 +81,23 @@ Deno.test("jsonl-source: a JSON document instead of JSON Lines says how to conve
     await Deno.remove(d, { recursive: true });
   }
 });
+
+Deno.test("jsonl-source names an uploaded file by its own name (ctx.inputName) in reasons and keys", async () => {
+  const d = await Deno.makeTempDir({ prefix: "jsonl-source-" });
+  const path = `${d}/rmx3034nb4x2o4b2h21.jsonl`;
+  await Deno.writeTextFile(path, '{"id":"a"}\nnot json\n');
+  try {
+    const { items, rejected } = await runPlugin({
+      dir,
+      inputFile: path,
+      inputName: "businesses.jsonl",
+      config: { key: "id" },
+    });
+    assert.deepEqual(items.map((i) => i.key), ["a"]);
+    assert.equal(rejected.length, 1);
+    assert.equal(rejected[0].key, "businesses.jsonl:2");
+    assert.match(rejected[0].reason, /^businesses\.jsonl:2: not valid JSON: /);
+  } finally {
+    await Deno.remove(d, { recursive: true });
+  }
+});

@@ -30,6 +30,8 @@ export interface InstanceInit {
   inputs: Record<string, unknown>;
   run: RunInfo;
   inputFile?: string;
+  /** The input file's original name (see `SetupContext.inputName`). */
+  inputName?: string;
   dataDir: string;
   /** Network settings (absent: {@link DEFAULT_NETWORK}). */
   network?: NetworkSettings;
@@ -132,6 +134,7 @@ export function createPluginInstance(
     inputs: Object.freeze({ ...init.inputs }),
     run: init.run,
     inputFile: init.inputFile,
+    ...(init.inputFile && init.inputName ? { inputName: init.inputName } : {}),
     dataDir: init.dataDir,
     network: init.network ?? DEFAULT_NETWORK,
     signal,

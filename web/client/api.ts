@@ -26,7 +26,22 @@ export class ApiError extends Error {
   }
 }
 
-/** Calls the API; JSON bodies are encoded; non-2xx answers throw {@link ApiError}. */
+/**
+ * A `Content-Disposition` header naming an uploaded file (RFC 6266 `filename*`, so any name
+ * fits in a header): the server names the run's input file so in its messages.
+ */
+export function attachmentHeader(name: string): string {
+  const encoded = encodeURIComponent(name).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename*=UTF-8''${encoded}`;
+}
+
+/**
+ * Calls the API; JSON bodies are encoded; non-2xx answers throw {@link ApiError}. A `File`
+ * body is sent as it is, with its name in a `Content-Disposition` header.
+ */
 export async function api<T = Record<string, unknown>>(
   method: string,
   url: string,
@@ -38,6 +53,9 @@ export async function api<T = Record<string, unknown>>(
   if (body instanceof Blob) {
     payload = body;
     headers["content-type"] = init.contentType ?? "application/octet-stream";
+    if (body instanceof File && body.name) {
+      headers["content-disposition"] = attachmentHeader(body.name);
+    }
   } else if (body !== undefined) {
     payload = JSON.stringify(body);
     headers["content-type"] = "application/json";

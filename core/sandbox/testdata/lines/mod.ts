@@ -1,7 +1,7 @@
 import { definePlugin } from "@sluice/sdk";
 
 interface Config {
-  /** Also yield `{ key: "path", path: ctx.inputFile }`. */
+  /** Also yield `{ key: "path", path: ctx.inputFile, name: ctx.inputName }` (name when given). */
   showPath?: boolean;
   /** Also yield `{ key: "peek", readable }`: whether this file can be read. */
   peek?: string;
@@ -19,7 +19,10 @@ export default definePlugin<Config, { lines: string[] }>({
     const end = Math.min(start + limit, ctx.state.lines.length);
     const items: { key: string; [k: string]: unknown }[] = ctx.state.lines.slice(start, end)
       .map((line) => ({ key: line.trim() }));
-    if (ctx.config.showPath) items.push({ key: "path", path: ctx.inputFile });
+    if (ctx.config.showPath) {
+      const name = ctx.inputName === undefined ? {} : { name: ctx.inputName };
+      items.push({ key: "path", path: ctx.inputFile, ...name });
+    }
     if (ctx.config.peek) {
       const readable = await Deno.readTextFile(ctx.config.peek).then(() => true, () => false);
       items.push({ key: "peek", readable });
