@@ -209,6 +209,11 @@ Deno.test({
         await page.waitForSelector("#overall-text:text('100%')", { timeout: 90_000 });
         await page.waitForSelector("#run-state .state-succeeded");
         await shot("06-run");
+        // The browser sent the file's own name with it: the run's messages name businesses.csv.
+        const detail = await (await fetch(`${url}/api/v1/runs/${runId}`, {
+          headers: { authorization: `Bearer ${ADMIN}` },
+        })).json();
+        assert.equal(detail.inputName, "businesses.csv");
 
         // Leads: filter by status, compare the download with the API's export.
         await page.click("text=Items and leads");
