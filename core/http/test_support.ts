@@ -1,7 +1,7 @@
 /**
  * Test harness for the HTTP app: a real engine over a KV file in a temp dir, the engine's test
- * plugins (plus csv-source) in a temp builtin folder, the in-process executor, pipelines as
- * files, and one API token per role. Test-only.
+ * plugins (plus csv-source, normalize, csv-export, webhook-export and score) in a temp builtin
+ * folder, the in-process executor, pipelines as files, and one API token per role. Test-only.
  * @module
  */
 import { Engine } from "../engine/engine.ts";
@@ -58,7 +58,7 @@ export async function testServer(
     for (const p of ["gen-source", "tag", "slow", "flaky"]) {
       await copyDir(join(ROOT, "core/engine/testdata", p), join(builtins, p));
     }
-    for (const p of ["csv-source", "csv-export", "webhook-export", "score"]) {
+    for (const p of ["csv-source", "normalize", "csv-export", "webhook-export", "score"]) {
       await copyDir(join(ROOT, "plugins", p), join(builtins, p));
     }
     await Deno.mkdir(join(dir, "pipelines"), { recursive: true });
