@@ -202,7 +202,8 @@ export async function createUi(o: UiOptions): Promise<Hono<AppEnv> & UiErrorPage
   app.get("/runs/:id", async (c) => {
     const r = await runPageData(deps.store, c.req.param("id"));
     const from = Math.max(0, Math.floor(Number(c.req.query("rejected") ?? 0)) || 0);
-    const counted = r.detail.stageDetails.reduce((n, s) => n + (s.counters?.rejected ?? 0), 0);
+    // Rejected rows and the items of skipped chunks (onError: skip): what the list holds.
+    const counted = r.detail.rejectedItems;
     const [events, rejected, leadCount] = await Promise.all([
       runEvents(deps.store, r.run, LOG_LINES),
       rejectedPage(deps.store, r.run, { from, limit: REJECTED_PAGE, counted }),

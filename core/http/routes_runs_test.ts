@@ -672,3 +672,38 @@ Deno.test("two runs at one fixed export path: each run's download holds its own 
     await s.dispose();
   }
 });
+
+Deno.test("a run's rejectedItems counts the items of chunks a stage skipped (onError: skip) with its rejected rows", async () => {
+  const s = await testServer();
+  try {
+    // gen-source gives chunks of 10: chunk 0's 10 items fail for good and are skipped.
+    await s.writePipeline(
+      "skips",
+      genPipeline(
+        "skips",
+        25,
+        `  - id: check
+    plugin: flaky
+    with: { failTimes: 99, chunks: [0], tag: skips, permanent: true }
+    onError: skip
+`,
+      ),
+    );
+    const start = await s.call(`${API_BASE}/pipelines/skips/runs`, {
+      method: "POST",
+      as: "operator",
+      json: { inputs: {} },
+    });
+    const run = await start.json();
+    await s.engine.waitForRun(run.id);
+    const detail = await (await s.call(`${API_BASE}/runs/${run.id}`, { as: "viewer" })).json();
+    const check = detail.stageDetails.find((x: { id: string }) => x.id === "check");
+    assert.deepEqual([check.counters.failed, check.counters.rejected], [10, 0]);
+    assert.equal(detail.rejectedItems, 10);
+    let listed = 0;
+    for await (const _ of s.backend.store.readRejected(run.id)) listed++;
+    assert.equal(listed, 10, "the run's rejected list holds them");
+  } finally {
+    await s.dispose();
+  }
+});

@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from "@hono/zod-openapi";
-import type { RunRecord, RunState, Store, TriggerInfo } from "../store/store.ts";
+import type { RunRecord, RunState, StageCounters, Store, TriggerInfo } from "../store/store.ts";
 import { HttpProblem } from "./problem.ts";
 import { runTallies } from "../store/run_tallies.ts";
 
@@ -84,6 +84,10 @@ export const RunDetail = RunSummary.extend({
   durationMs: z.number().optional(),
   source: z.object({ chunksRead: z.number(), done: z.boolean() }),
   stageDetails: z.array(z.object({ id: z.string(), plugin: z.string(), counters: Counters })),
+  rejectedItems: z.number().int().describe(
+    "Items the run's rejected list holds so far: rows and items refused with a reason, and " +
+      "the items of chunks a stage skipped after their last attempt (onError: skip)",
+  ),
   deadLetters: z.number().int(),
   deadLetterReplay: DeadLetterReplay.optional().describe(
     "With dead letters a replay can take (failed or running run): how to replay them",
@@ -124,6 +128,20 @@ export function runSummary(r: RunRecord) {
 }
 
 /**
+ * How many items the run's rejected list holds: each stage's rejected items, plus the failed
+ * items of a stage with `onError: skip` (the engine lists a skipped chunk's items as rejected;
+ * the source's skip dead-letters instead, and a skip stage parks no chunk).
+ */
+export function rejectedItems(r: RunRecord, counters: StageCounters[]): number {
+  return r.stages.reduce(
+    (n, s, i) =>
+      n + (counters[i]?.rejected ?? 0) +
+      (i > 0 && s.onError === "skip" ? counters[i]?.failed ?? 0 : 0),
+    0,
+  );
+}
+
+/**
  * A run with counters, timings, dead-letter count and, once it ended, its notes (run tallies:
  * they read the run's log, too much for every progress event of a running run).
  */
@@ -143,6 +161,7 @@ export async function runDetail(store: Store, r: RunRecord) {
     durationMs: r.startedAt && end ? end - r.startedAt : undefined,
     source: { chunksRead: progress.nextChunk, done: progress.done },
     stageDetails: r.stages.map((s, i) => ({ id: s.id, plugin: s.plugin, counters: counters[i] })),
+    rejectedItems: rejectedItems(r, counters),
     deadLetters: dead.length,
     deadLetterReplay: deadLetterReplay(r, dead.length),
     artifacts: (r.artifacts ?? []).map((a) => ({

@@ -65,7 +65,8 @@ export function applyDetail(d: RunDetailView): void {
   if (dead && d.deadLetters > 0) {
     dead.textContent = `${nf.format(d.deadLetters)} chunk(s) dead-lettered so far: ${later}.`;
   }
-  const rejected = d.stageDetails.reduce((n, s) => n + s.counters.rejected, 0);
+  // The rejected list also holds the items of chunks a stage skipped (onError: skip).
+  const rejected = d.rejectedItems;
   const rej = byId("rejected-empty");
   if (rej && rejected > 0) {
     rej.textContent = `${nf.format(rejected)} item(s) rejected so far: ${later}.`;

@@ -135,6 +135,8 @@ export interface RunDetailView {
       busyMs: number;
     };
   }[];
+  /** Items the run's rejected list holds so far (rejected rows and skipped chunks' items). */
+  rejectedItems: number;
   deadLetters: number;
   /** Files the run's stages finished for download (present once it succeeded). */
   artifacts?: { stage: string; name: string; bytes: number; url: string }[];

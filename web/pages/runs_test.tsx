@@ -10,6 +10,7 @@ const detail: RunDetailView = {
   inputs: {},
   source: { chunksRead: 1, done: true },
   stageDetails: [],
+  rejectedItems: 0,
   deadLetters: 0,
 };
 
