@@ -9,7 +9,8 @@
  * neighbours in the list must not decrease (`ascending`) or increase (`descending`); equal
  * values are allowed. The problem is reported at the object's line and column with every value
  * (defaults marked) and the mark's `hint`, saying what to do. An object holding a value that is
- * no number (a `${{ }}` template, a wrong type) is left to run time and the schema check.
+ * no number (a `${{ }}` template, a wrong type) leaves that value to run time and the schema
+ * check; the values around it are still compared with each other (the order is transitive).
  * @module
  */
 import type { PluginRegistry } from "../plugins/manifest.ts";
@@ -69,8 +70,9 @@ export function orderProblem(
       if (typeof d === "number") used.push({ key, v: d, given: false });
       continue;
     }
-    // A template or a wrong type: known (or refused) elsewhere.
-    if (typeof given !== "number" || !Number.isFinite(given)) return undefined;
+    // A template or a wrong type: known (or refused) elsewhere. The order is transitive, so the
+    // values around it must still keep it (hot 40 >= ${{ }} >= cool 60 can never hold).
+    if (typeof given !== "number" || !Number.isFinite(given)) continue;
     used.push({ key, v: given, given: true });
   }
   const op = mark.descending ? ">=" : "<=";

@@ -56,6 +56,19 @@ Deno.test("score bands out of order are a problem at the bands' line:col, defaul
   ]);
 });
 
+Deno.test("a templated band does not hide the other bands' order", async () => {
+  const registry = await builtins("csv-source", "score");
+  const r = parsePipeline(
+    head + '      bands: { hot: 40, warm: "${{ inputs.hot }}", cool: 60 }\n',
+    "p.yaml",
+    { registry },
+  );
+  assert.deepEqual(r.problems.map(formatProblem), [
+    "p.yaml:10:7: stages[0].with.bands: hot (40) is below cool (60), but the values must " +
+    "satisfy hot >= warm >= cool (got hot=40, cool=60); " + hint + ' (plugin "score")',
+  ]);
+});
+
 Deno.test("score bands in order (equal allowed, defaults, templates) pass validation", async () => {
   const registry = await builtins("csv-source", "score");
   for (
