@@ -69,9 +69,11 @@ stages:
       bad.stderr,
       /--stage tlak: run L has no such stage; its stages: source, talk, csv/,
     );
-    const badLevel = await sluice(["runs", "log", "L", "--level", "loud"]);
-    assert.equal(badLevel.code, 1);
-    assert.match(badLevel.stderr, /--level loud: give one of info, warn, error/);
+    for (const level of ["loud", "debug"]) {
+      const badLevel = await sluice(["runs", "log", "L", "--level", level]);
+      assert.equal(badLevel.code, 1);
+      assert.match(badLevel.stderr, new RegExp(`--level ${level}: give one of info, warn, error`));
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

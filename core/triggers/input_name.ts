@@ -34,7 +34,8 @@ export function safeInputName(raw: string | null | undefined): string | undefine
  */
 export function dispositionFileName(header: string | null | undefined): string | undefined {
   if (!header) return undefined;
-  const ext = /(?:^|;)\s*filename\*\s*=\s*([^';\s]*)'[^']*'([^;\s]+)/i.exec(header);
+  // Some clients quote the extended value, against RFC 5987: the quotes are not the name's.
+  const ext = /(?:^|;)\s*filename\*\s*=\s*"?([^';\s"]*)'[^']*'([^;\s"]+)"?/i.exec(header);
   if (ext) {
     try {
       const charset = ext[1].toLowerCase();

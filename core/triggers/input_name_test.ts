@@ -27,6 +27,8 @@ Deno.test("Content-Disposition: filename* (UTF-8), quoted and bare filename", ()
     "Kunden März.csv",
   );
   assert.equal(dispositionFileName("attachment; filename*=iso-8859-1''M%E4rz.csv"), "März.csv");
+  // A quoted extended value (against RFC 5987, but sent by some clients): the quotes go.
+  assert.equal(dispositionFileName(`attachment; filename*="UTF-8''K%C3%B6ln.csv"`), "Köln.csv");
   assert.equal(dispositionFileName('attachment; filename="say \\"hi\\".csv"'), 'say "hi".csv');
   assert.equal(dispositionFileName(`attachment; filename*=UTF-8''a%0Ab%0D.csv`), "ab.csv");
   assert.equal(dispositionFileName('attachment; filename="../../etc/passwd"'), "passwd");
