@@ -20,9 +20,7 @@ import {
   type KeyedLimiter,
   type RawChunk,
   RUN_LOG_CAPPED,
-  RUN_LOG_MAX_LINES,
   RUN_LOG_MAX_MSG,
-  RUN_LOG_RUN_LEVEL_LINES,
   type RunArtifact,
   type RunGuard,
   type RunLogEntry,
@@ -38,6 +36,7 @@ import { type ChunkRef, type EngineHooks, noopEngineHooks } from "../telemetry/e
 import { backoffDelay } from "./backoff.ts";
 import { PluginError, type StageExecutor, type StageInstance } from "./executor.ts";
 import { finishOrder } from "./finish_order.ts";
+import { RunLogCap } from "./run_log_cap.ts";
 import { RateLimiter, type Timer } from "./rate_limiter.ts";
 import { Semaphore } from "./semaphore.ts";
 import {
@@ -171,7 +170,8 @@ export class Engine {
   #logBuffer = new Map<string, RunLogEntry[]>();
   /** Message handlers in flight in this process. */
   #running = new Set<Promise<void>>();
-  #logCounts = new Map<string, number>();
+  /** Lines this process logged per run, capped (a store shared by processes caps the run). */
+  #logCap = new RunLogCap();
   #logTimer?: ReturnType<typeof setTimeout>;
   /** The log write under way (flushes run one after another). */
   #logFlush: Promise<void> = Promise.resolve();
@@ -310,6 +310,7 @@ export class Engine {
       throw new EngineError(`run ${id} is ${run.state} and cannot be cancelled`);
     }
     await this.#pool.closeRun(id);
+    this.#logCap.forget(id);
     this.#notify(id);
     await this.#settled(id); // telemetry
   }
@@ -1074,6 +1075,8 @@ export class Engine {
       await this.#settled(runId); // telemetry
     }
     await this.#pool.closeRun(runId);
+    // A failed run keeps its counts (a retry goes on with its log); an ended one drops them.
+    this.#logCap.forget(runId);
     this.#notify(runId);
   }
 
@@ -1162,15 +1165,9 @@ export class Engine {
     tally?: RunTally,
   ) {
     if (!this.#store.appendRunLog) return;
-    // Lines this process logged for the run (a store shared by processes caps the whole run);
-    // run-level lines (finish) are counted apart, so a full log still keeps the run's end.
-    const counter = chunk === -1 ? `${runId}\0run` : runId;
-    const cap = chunk === -1 ? RUN_LOG_RUN_LEVEL_LINES : RUN_LOG_MAX_LINES;
-    const n = this.#logCounts.get(counter) ?? 0;
-    if (n >= cap) return;
-    this.#logCounts.set(counter, n + 1);
-    const capped = chunk !== -1 && n + 1 === RUN_LOG_MAX_LINES;
-    const text = this.#errText(capped ? `${RUN_LOG_CAPPED}${msg}` : msg);
+    const verdict = this.#logCap.take(runId, chunk);
+    if (verdict === "drop") return;
+    const text = this.#errText(verdict === "last" ? `${RUN_LOG_CAPPED}${msg}` : msg);
     const list = this.#logBuffer.get(runId) ?? [];
     list.push({
       at: this.#now(),
