@@ -77,6 +77,41 @@ Deno.test("plugin install asks on a TTY; --yes approves without asking", async (
   assert.deepEqual(auto.questions, []);
 });
 
+Deno.test("plugin install of an installed version with other files says it replaces them, beside a higher one", async () => {
+  await using tmp = await tempDir();
+  const { opts, src } = await setup(tmp.path);
+  assert.equal(await pluginCommand(["install", src, "--yes"], fakeIO(false), opts), 0);
+  const v11 = await writePlugin(join(tmp.path, "src11"), {
+    name: "acme",
+    version: "1.1.0",
+    permissions: { net: ["rdap.org:443"], env: ["ACME_TOKEN"] },
+  });
+  assert.equal(await pluginCommand(["install", v11, "--yes"], fakeIO(false), opts), 0);
+
+  // The same files again: a reinstall of 1.0.0 (not a downgrade from 1.1.0), nothing replaced.
+  const again = fakeIO(false);
+  assert.equal(await pluginCommand(["install", src, "--yes"], again, opts), 0);
+  assert.match(again.out, /^Reinstall plugin acme@1\.0\.0 /m);
+  assert.match(again.out, /Compared with the installed acme@1\.0\.0:/);
+  assert.doesNotMatch(again.out, /files differ/);
+
+  // 1.0.0 with a changed module: said before it replaces the installed files.
+  const changed = await writePlugin(join(tmp.path, "src10b"), {
+    name: "acme",
+    version: "1.0.0",
+    description: "Finds things",
+    permissions: { net: ["rdap.org:443"], env: ["ACME_TOKEN"] },
+    files: { "extra.ts": "export const fixed = true;\n" },
+  });
+  const replace = fakeIO(false);
+  assert.equal(await pluginCommand(["install", changed, "--yes"], replace, opts), 0);
+  assert.match(replace.out, /^Reinstall plugin acme@1\.0\.0 /m);
+  assert.match(
+    replace.out,
+    /its files differ from the installed acme@1\.0\.0's: they replace them, and pipelines and unfinished runs that use acme@1\.0\.0 run the new files/,
+  );
+});
+
 Deno.test("plugin list, inspect and remove", async () => {
   await using tmp = await tempDir();
   const { opts, src } = await setup(tmp.path);

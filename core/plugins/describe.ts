@@ -160,6 +160,13 @@ export function describeApproval(req: ApprovalRequest): string[] {
         `that their version range accepts, the built-in on a tie)`,
     );
   }
+  if (req.replacesFiles) {
+    out.push(
+      `  its files differ from the installed ${req.name}@${req.version}'s: they replace them, ` +
+        `and pipelines and unfinished runs that use ${req.name}@${req.version} run the new ` +
+        `files from now on (give a changed plugin a new version to keep them apart)`,
+    );
+  }
   if (req.previous) {
     out.push(`Compared with the installed ${req.name}@${req.previous.version}:`);
     out.push(...describePermissionDiff(req.previous.diff).map((l) => `  ${l}`));

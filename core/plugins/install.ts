@@ -39,8 +39,16 @@ export interface ApprovalRequest {
   change: "install" | "upgrade" | "downgrade" | "reinstall";
   /** Version of a built-in plugin of the same name, if any (see the shadowing rule in registry.ts). */
   builtinVersion?: string;
-  /** The highest installed version and the difference versus its approved permissions. */
+  /**
+   * The installed version compared with (the same version for a reinstall, else the highest
+   * installed) and the difference versus its approved permissions.
+   */
   previous?: { version: string; approved: ManifestPermissions; diff: PermissionDiff };
+  /**
+   * A reinstall whose files differ from the installed ones' (another integrity): pipelines and
+   * unfinished runs that use this version run the new files from then on.
+   */
+  replacesFiles?: boolean;
 }
 
 /** Decides on an approval request (a prompt, `--yes`, or a UI dialog). */
@@ -126,15 +134,19 @@ function buildRequest(
     change: "install",
     builtinVersion: registry.builtin(m.name)?.manifest.version,
   };
-  if (highest) {
-    const approved = versions[highest].approved;
-    const cmp = semver.compare(m.version, highest);
+  // The same version again is a reinstall over it (not a downgrade from a higher one).
+  const same = versions[m.version];
+  const base = same ? m.version : highest;
+  if (base) {
+    const approved = versions[base].approved;
+    const cmp = semver.compare(m.version, base);
     request.change = cmp > 0 ? "upgrade" : cmp < 0 ? "downgrade" : "reinstall";
     request.previous = {
-      version: highest,
+      version: base,
       approved,
       diff: diffPermissions(approved, m.permissions),
     };
+    if (same && same.integrity !== integrity) request.replacesFiles = true;
   }
   return request;
 }

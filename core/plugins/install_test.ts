@@ -327,14 +327,25 @@ Deno.test("an upgrade shows the permission diff and needs approval again", async
   assert.equal(describePermissionDiff(quiet.previous!.diff)[0], "no new permissions");
   assert.equal(a.seen.length, 4);
 
-  // installing an older version again is a downgrade compared with the highest
+  // installing an installed older version again is a reinstall of it, compared with its own
+  // approval (what pipelines pinned to it run), not a downgrade from the highest
   const again = await installPlugin({
     source: v1,
     registry,
     approve: () => Promise.resolve(false),
   });
-  assert.equal(again.request.change, "downgrade");
-  assert.equal(again.request.previous!.version, "2.1.0");
+  assert.equal(again.request.change, "reinstall");
+  assert.equal(again.request.previous!.version, "1.0.0");
+  assert.equal(again.request.replacesFiles, undefined, "the same files");
+  // a lower version not installed yet is a downgrade, compared with the highest
+  const v15 = await writePlugin(join(tmp.path, "v15"), { name: "acme", version: "1.5.0" });
+  const lower = await installPlugin({
+    source: v15,
+    registry,
+    approve: () => Promise.resolve(false),
+  });
+  assert.equal(lower.request.change, "downgrade");
+  assert.equal(lower.request.previous!.version, "2.1.0");
 });
 
 Deno.test("remove, list and inspect", async () => {
