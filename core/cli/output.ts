@@ -8,7 +8,7 @@
 import { stringify } from "csv-stringify/sync";
 import type { Item, Rejected } from "../../sdk/types.ts";
 import { writeFileDurablyWith } from "../../sdk/io/durable_files.ts";
-import type { RunRecord, Store } from "../store/store.ts";
+import type { RunLogEntry, RunRecord, Store } from "../store/store.ts";
 
 /** Yields the items of the run's last stage, chunk by chunk in chunk order. */
 export async function* runItems(store: Store, run: RunRecord): AsyncIterable<Item[]> {
@@ -260,21 +260,15 @@ export interface ExportReport {
   msg: string;
 }
 
-/** How many lines of a run's log {@linkcode exportReports} reads at most. */
-const RUN_LOG_READ = 20_000;
-
 /**
- * What the run's sink stages reported when they finished it (their `info` lines at run end, as
- * the store's run log kept them): where csv-export and jsonl-export wrote their files. Empty
- * when the store keeps no run log or a sink reported nothing.
+ * What the run's sink stages reported when they finished it (their `info` lines at run end, in
+ * the run's log as read by `readRunEndLog`): where csv-export and jsonl-export wrote their
+ * files. Empty when the store keeps no run log or a sink reported nothing.
  */
-export async function exportReports(store: Store, run: RunRecord): Promise<ExportReport[]> {
-  if (!store.readRunLog) return [];
+export function exportLines(run: RunRecord, log: RunLogEntry[]): ExportReport[] {
   const sinks = new Set(
     run.stages.filter((s) => s.resolved.manifest.kind === "sink").map((s) => s.id),
   );
-  if (!sinks.size) return [];
-  const log = await store.readRunLog(run.id, RUN_LOG_READ);
   return log
     .filter((l) => l.chunk === -1 && l.level === "info" && sinks.has(l.stage))
     .map((l) => ({ stage: l.stage, msg: l.msg }));

@@ -25,8 +25,8 @@ import { pgRunHolder } from "../store/pg/pg_run_holder.ts";
 import { parseCommandArgs } from "./args.ts";
 import { closest } from "../../sdk/text/suggest.ts";
 import { type CliContext, type EngineHandle, openBackend, startEngine } from "./context.ts";
-import { exportReports, writeRunDuplicates, writeRunOutput, writeRunRejected } from "./output.ts";
-import { runTallies } from "../store/run_tallies.ts";
+import { exportLines, writeRunDuplicates, writeRunOutput, writeRunRejected } from "./output.ts";
+import { readRunEndLog, tallyTotals } from "../store/run_tallies.ts";
 import { showProgress } from "./progress.ts";
 import { showRunLog } from "./run_log.ts";
 import { rememberedOut, rememberOut } from "./run_out.ts";
@@ -523,14 +523,15 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
         const held = await holderOf(h, run, staleMs);
         if (values.json) {
           const counters = await store.counters(run.id, run.stages.length);
+          const log = await readRunEndLog(store, run);
           io.out(
             JSON.stringify(
               {
                 ...briefWith(run, held),
                 counters,
                 deadLetters: await store.listDeadLetters(run.id),
-                exports: await exportReports(store, run),
-                notes: await runTallies(store, run),
+                exports: exportLines(run, log),
+                notes: tallyTotals(run, log),
                 files: (run.artifacts ?? []).map((a) => ({
                   ...a,
                   path: resolve(h.dataDir, a.path),

@@ -4,11 +4,11 @@
  * @module
  */
 import type { RunRecord, Store } from "../store/store.ts";
-import { exportReports, runRejected } from "./output.ts";
+import { exportLines, runRejected } from "./output.ts";
 import type { CliIO } from "./run_command.ts";
 import { resolve } from "../paths.ts";
 import { countLeads, type LeadCount } from "../store/lead_count.ts";
-import { runTallies } from "../store/run_tallies.ts";
+import { readRunEndLog, tallyTotals } from "../store/run_tallies.ts";
 import { LEFT_OUT_NOTE } from "../../sdk/sink/keyed_rows.ts";
 
 /** Options of {@linkcode summary}. */
@@ -56,9 +56,11 @@ export async function summary(
   } ${"rejected".padStart(9)} ${"failed".padStart(9)} ${"busy".padStart(9)}`;
   const items = c[0]?.out ?? 0;
   const rate = dur > 0 ? Math.round(items / (dur / 1000)) : 0;
-  const exports = (await exportReports(store, run)).map((e) => `export ${e.stage}: ${e.msg}`);
-  // What stages counted over the run for a person to see (score rules that did not evaluate).
-  const tallies = (await runTallies(store, run)).map((t) => `${t.stage}: ${t.text}`);
+  // The run's log, read once: its exports' run-end lines and what stages counted over the run
+  // for a person to see (score rules that did not evaluate).
+  const log = await readRunEndLog(store, run);
+  const exports = exportLines(run, log).map((e) => `export ${e.stage}: ${e.msg}`);
+  const tallies = tallyTotals(run, log).map((t) => `${t.stage}: ${t.text}`);
   // A pipeline that finds leads: how many this run found, from the item index only (a summary
   // after every run must not read the run's items back; PostgreSQL keeps no such index).
   const found = run.state === "succeeded" ? await countLeads(store, run, 0) : undefined;

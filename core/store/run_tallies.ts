@@ -4,10 +4,18 @@
  * log. Shared by the CLI's run summary and the API's run detail (the UI's run page).
  * @module
  */
-import type { RunRecord, Store } from "./store.ts";
+import { RUN_LOG_CAPPED, type RunLogEntry, type RunRecord, type Store } from "./store.ts";
 
-/** How many lines of a run's log {@linkcode runTallies} reads at most. */
+/**
+ * How many lines of a run's log what is shown at run end (tallies, export lines) reads at most:
+ * more than a run keeps (5,000 of its chunks and its run-level lines).
+ */
 export const TALLY_LOG_READ = 20_000;
+
+/** The first {@linkcode TALLY_LOG_READ} lines of the run's log; none when the store keeps none. */
+export async function readRunEndLog(store: Store, run: RunRecord): Promise<RunLogEntry[]> {
+  return store.readRunLog ? await store.readRunLog(run.id, TALLY_LOG_READ) : [];
+}
 
 /** One summed tally of one stage. */
 export interface RunTallyTotal {
@@ -37,8 +45,19 @@ export async function runTallies(
   limit = TALLY_LOG_READ,
 ): Promise<RunTallyTotal[]> {
   if (!store.readRunLog) return [];
-  const log = await store.readRunLog(run.id, limit);
-  const partial = log.length >= limit || log.some((l) => l.msg.startsWith("(log capped at "));
+  return tallyTotals(run, await store.readRunLog(run.id, limit), limit);
+}
+
+/**
+ * {@linkcode runTallies} from the run's log as read (its first `limit` lines), for a caller
+ * that reads the log once for several things.
+ */
+export function tallyTotals(
+  run: RunRecord,
+  log: RunLogEntry[],
+  limit = TALLY_LOG_READ,
+): RunTallyTotal[] {
+  const partial = log.length >= limit || log.some((l) => l.msg.startsWith(RUN_LOG_CAPPED));
   const perChunk = new Map<string, { stage: string; key: string; chunk: number; count: number }>();
   const totals = new Map<string, { stage: string; key: string; chunk: number; line: string }>();
   for (const l of log) {
