@@ -6,10 +6,8 @@
  */
 import type { RunLogEntry, RunRecord, Store } from "../store/store.ts";
 import { EngineError } from "../engine/engine.ts";
+import { readRunEndLog } from "../store/run_tallies.ts";
 import type { CliIO } from "./run_command.ts";
-
-/** Most lines read of a run's log (more than a run keeps: 5,000 of its chunks and its end). */
-const READ_LIMIT = 20_000;
 
 const LEVELS: RunLogEntry["level"][] = ["debug", "info", "warn", "error"];
 
@@ -53,7 +51,7 @@ export async function showRunLog(
     throw new EngineError("this store keeps no run logs");
   }
   const least = LEVELS.indexOf((o.level ?? "debug") as RunLogEntry["level"]);
-  let lines = (await store.readRunLog(run.id, READ_LIMIT)).filter((l) =>
+  let lines = (await readRunEndLog(store, run)).filter((l) =>
     (o.stage === undefined || l.stage === o.stage) && LEVELS.indexOf(l.level) >= least
   );
   const total = lines.length;
