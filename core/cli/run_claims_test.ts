@@ -72,8 +72,8 @@ Deno.test("a second process on the data folder leaves a live run alone; resume t
   // busy machine (a server starting under load took 10 s of a ten-second run).
   const { dir, input, sluice } = await slowSetup(ITEMS, 2);
   const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  const a = sluice(["run", "slow.yaml", "--input", input, "--run-id", "A", "--quiet"]).spawn();
   try {
-    const a = sluice(["run", "slow.yaml", "--input", input, "--run-id", "A", "--quiet"]).spawn();
     await readUntil(a.stderr, /run A started/);
 
     const b = await sluice([
@@ -126,6 +126,11 @@ Deno.test("a second process on the data folder leaves a live run alone; resume t
     assert.equal(new Set(ids).size, ITEMS);
     assert.equal(ids.length, ITEMS);
   } finally {
+    // A failed step leaves A running: end it first, or the folder is still being written to.
+    try {
+      a.kill("SIGKILL");
+    } catch { /* already ended */ }
+    await a.status;
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -13,6 +13,7 @@ import { SandboxExecutor } from "../sandbox/executor.ts";
 import { KvQueue, KvStore } from "../store/kv_backend.ts";
 import { chunkDirFor } from "../store/chunk_files.ts";
 import { groupCommits } from "../store/kv_group_commit.ts";
+import { lockRetrying, retryLocked } from "../../sdk/io/kv_locks.ts";
 import type { Backend } from "../store/store.ts";
 import type { PgBackend } from "../store/pg/pg_backend.ts";
 import { PgTriggerStore } from "../store/pg/pg_trigger_store.ts";
@@ -90,7 +91,8 @@ export async function startServer(
   // (PostgreSQL) runs, chunks and the queue live in the database and this file keeps only this
   // server's API tokens, sessions and trigger state.
   // Concurrent commits share one disk sync (see kv_group_commit.ts): webhook bursts, many runs.
-  const kv = groupCommits(await Deno.openKv(config.store.path));
+  // Writes meeting another process's lock on the file (a `sluice run` beside) are retried.
+  const kv = lockRetrying(groupCommits(await retryLocked(() => Deno.openKv(config.store.path))));
   let backend: Backend;
   try {
     const embedded: Backend = {

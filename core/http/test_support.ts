@@ -11,6 +11,7 @@ import { join, ROOT } from "../paths.ts";
 import { openRegistry, type Registry } from "../plugins/registry.ts";
 import { KvQueue, KvStore } from "../store/kv_backend.ts";
 import type { Backend } from "../store/store.ts";
+import { openKv } from "../../sdk/io/kv_locks.ts";
 import { createLogger, type Logger } from "../telemetry/log.ts";
 import { createApp, type SluiceApp } from "./app.ts";
 import type { AppDeps } from "./deps.ts";
@@ -66,7 +67,7 @@ export async function testServer(
   const kvPath = join(dir, "sluice.kv");
   // One KV handle for the store, the queue, tokens and sessions (two handles on one file
   // contend for SQLite's lock).
-  const kv = await Deno.openKv(kvPath);
+  const kv = await openKv(kvPath);
   const backend: Backend = { store: new KvStore(kv), queue: new KvQueue(kv), close: () => {} };
   const registry = await openRegistry({
     builtinDir: builtins,

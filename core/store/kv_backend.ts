@@ -8,6 +8,7 @@
  */
 import type { Item, Rejected } from "../../sdk/types.ts";
 import type { EngineMessage, EnqueueOptions, Queue } from "../queue/queue.ts";
+import { lockRetrying, openKv } from "../../sdk/io/kv_locks.ts";
 import { decodeParts, encodeParts } from "./chunk_codec.ts";
 import { chunkDirFor, ChunkFiles } from "./chunk_files.ts";
 import {
@@ -51,23 +52,6 @@ import {
   type TransitionOptions,
 } from "./store.ts";
 
-/**
- * Retries an operation that SQLite refused because another handle or process held the write
- * lock ("database is locked"); any other error is thrown at once.
- */
-export async function retryLocked<T>(fn: () => Promise<T>, attempts = 50): Promise<T> {
-  for (let i = 1;; i++) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (i >= attempts || !/database is locked|SQLITE_BUSY/i.test(String((e as Error)?.message))) {
-        throw e;
-      }
-      await new Promise((r) => setTimeout(r, Math.min(200, 2 * i) + Math.random() * 5));
-    }
-  }
-}
-
 interface DoneMark {
   token: string;
   /** The items are in the chunk file named by `token` ({@link ChunkFiles}), not in KV parts. */
@@ -100,7 +84,8 @@ export interface KvStoreOptions {
  * Deno KV implementation of {@link Store}, with the optional read models: a run index by state,
  * run and item statistics per hour, and the item index of each run's index stage. A KV file
  * written before these existed is migrated once, before the first read by state
- * ({@link KvStore.migrate}; `openKvBackend` runs it at open).
+ * ({@link KvStore.migrate}; `openKvBackend` runs it at open). Its writes are retried while
+ * another process holds the file's lock (`lockRetrying`, sdk/io/kv_locks.ts).
  */
 export class KvStore implements Store {
   #kv: Deno.Kv;
@@ -114,7 +99,7 @@ export class KvStore implements Store {
   #snapshots: RunSnapshots;
   #files?: ChunkFiles;
   constructor(kv: Deno.Kv, opts: KvStoreOptions = {}) {
-    this.#kv = kv;
+    this.#kv = lockRetrying(kv);
     this.#snapshots = new RunSnapshots(kv);
     this.#now = opts.now ?? Date.now;
     if (opts.chunkDir) this.#files = new ChunkFiles(opts.chunkDir);
@@ -125,7 +110,7 @@ export class KvStore implements Store {
    * at most once per store: reads by state and statistics wait for it.
    */
   migrate(): Promise<number> {
-    this.#migrated ??= migrateRunIndex(this.#kv, (op) => retryLocked(() => op.commit()))
+    this.#migrated ??= migrateRunIndex(this.#kv, (op) => op.commit())
       .catch((e) => {
         this.#migrated = undefined;
         throw e;
@@ -157,7 +142,7 @@ export class KvStore implements Store {
     const snapshot = this.#createOps(op, run);
     guard?.apply(op);
     for (const m of first) op.enqueue(m);
-    const res = await retryLocked(() => op.commit());
+    const res = await op.commit();
     if (res.ok) return this.#snapshots.stored(snapshot);
     if (guard && !(await this.#kv.get(["run", run.id])).versionstamp) {
       throw new GuardFailedError(run.id);
@@ -181,7 +166,7 @@ export class KvStore implements Store {
       const batch = runs.slice(i, i + 40);
       const op = this.#kv.atomic();
       const snaps = batch.map((r) => this.#createOps(op, r));
-      if ((await retryLocked(() => op.commit())).ok) {
+      if ((await op.commit()).ok) {
         snaps.forEach((s) => this.#snapshots.stored(s));
         n += batch.length;
         continue;
@@ -189,7 +174,7 @@ export class KvStore implements Store {
       for (const r of batch) {
         const one = this.#kv.atomic();
         const snap = this.#createOps(one, r);
-        if ((await retryLocked(() => one.commit())).ok) {
+        if ((await one.commit()).ok) {
           this.#snapshots.stored(snap);
           n++;
         }
@@ -297,7 +282,7 @@ export class KvStore implements Store {
         if (indexed.versionstamp !== null) indexRunState(op, old, -1);
         indexRunState(op, next, 1);
       }
-      const res = await retryLocked(() => op.commit());
+      const res = await op.commit();
       if (res.ok) {
         this.#snapshots.stored(snapshot);
         return true;
@@ -351,7 +336,7 @@ export class KvStore implements Store {
       for (let i = 0; i < entries.length; i += 8) {
         const op = this.#kv.atomic();
         for (const [k, v] of entries.slice(i, i + 8)) op.set(k, v);
-        await retryLocked(() => op.commit());
+        await op.commit();
       }
     }
     const mark: DoneMark = {
@@ -376,7 +361,7 @@ export class KvStore implements Store {
     this.#addCounters(op, c.runId, c.stage, c.counters);
     if (c.source) op.set(["source", c.runId], c.source);
     for (const m of c.next) op.enqueue(m);
-    const res = await retryLocked(() => op.commit());
+    const res = await op.commit();
     if (!res.ok && staged) {
       await this.#deletePrefix(["chunk_out", c.runId, c.stage, c.chunk, token]);
       await this.#deletePrefix(["chunk_rej", c.runId, c.stage, c.chunk, token]);
@@ -550,14 +535,14 @@ export class KvStore implements Store {
   }
 
   async setAttempts(runId: string, stage: number, chunk: number, a: ChunkAttempts) {
-    await retryLocked(() => this.#kv.set(["attempts", runId, stage, chunk], a));
+    await this.#kv.set(["attempts", runId, stage, chunk], a);
   }
 
   async addDeadLetter(d: DeadLetter): Promise<boolean> {
     const key = ["dead", d.runId, d.stage, d.chunk];
     const op = this.#kv.atomic().check({ key, versionstamp: null }).set(key, d);
     this.#addCounters(op, d.runId, d.stage, { chunksDead: 1, failed: d.items });
-    return (await retryLocked(() => op.commit())).ok;
+    return (await op.commit()).ok;
   }
 
   async listDeadLetters(runId: string): Promise<DeadLetter[]> {
@@ -579,12 +564,10 @@ export class KvStore implements Store {
       // KV sums cannot subtract: write the lowered values guarded by version checks.
       const lower = (e: Deno.KvEntryMaybe<Deno.KvU64>, by: number) =>
         new Deno.KvU64(BigInt(Math.max(0, Number(e.value?.value ?? 0n) - by)));
-      const res = await retryLocked(() =>
-        this.#kv.atomic().check(cur, dead, failed)
-          .delete(cur.key).delete(["attempts", runId, stage, chunk])
-          .set(dead.key, lower(dead, 1)).set(failed.key, lower(failed, cur.value.items))
-          .commit()
-      );
+      const res = await this.#kv.atomic().check(cur, dead, failed)
+        .delete(cur.key).delete(["attempts", runId, stage, chunk])
+        .set(dead.key, lower(dead, 1)).set(failed.key, lower(failed, cur.value.items))
+        .commit();
       if (res.ok) return true;
     }
   }
@@ -632,13 +615,13 @@ export class KvStore implements Store {
         // Same millisecond: in the order appended (by this process).
         op.set(["log", runId, e.at, this.#logSeq++, this.#logToken], e);
       }
-      await retryLocked(() => op.commit());
+      await op.commit();
     }
   }
 
   /** Writes one small key: fails as every write would on a full disk or a read-only file. */
   async checkWritable(): Promise<void> {
-    await retryLocked(() => this.#kv.set(["health", "write"], Date.now()));
+    await this.#kv.set(["health", "write"], Date.now());
   }
 
   async readRunLog(runId: string, limit: number): Promise<RunLogEntry[]> {
@@ -705,7 +688,7 @@ export class KvStore implements Store {
       await this.#deletePrefix([space, id]);
     }
     // A prefix lists the keys below it, not itself: the source's progress is `["source", id]`.
-    await retryLocked(() => this.#kv.atomic().delete(["source", id]).commit());
+    await this.#kv.atomic().delete(["source", id]).commit();
     await this.#files?.removeRun(id);
     this.#meta.delete(id);
     for (;;) {
@@ -718,7 +701,7 @@ export class KvStore implements Store {
         .delete(["runs_by_pipeline", r.pipeline, r.createdAt, id])
         .delete(["ix_meta", id]).delete(["ix_off", id]);
       if (indexed.versionstamp !== null) indexRunState(op, r, -1);
-      if ((await retryLocked(() => op.commit())).ok) break;
+      if ((await op.commit()).ok) break;
     }
   }
 
@@ -728,11 +711,11 @@ export class KvStore implements Store {
     for await (const e of this.#kv.list({ prefix })) {
       op.delete(e.key);
       if (++n % 500 === 0) {
-        await retryLocked(() => op.commit());
+        await op.commit();
         op = this.#kv.atomic();
       }
     }
-    await retryLocked(() => op.commit());
+    await op.commit();
   }
 
   close(): void {}
@@ -742,11 +725,11 @@ export class KvStore implements Store {
 export class KvQueue implements Queue {
   #kv: Deno.Kv;
   constructor(kv: Deno.Kv) {
-    this.#kv = kv;
+    this.#kv = lockRetrying(kv);
   }
 
   async enqueue(message: EngineMessage, options: EnqueueOptions = {}): Promise<void> {
-    await retryLocked(() => this.#kv.enqueue(message, { delay: options.delayMs }));
+    await this.#kv.enqueue(message, { delay: options.delayMs });
   }
 
   listen(handler: (m: EngineMessage) => Promise<void>, signal: AbortSignal): Promise<void> {
@@ -766,7 +749,7 @@ export async function openKvBackend(path: string): Promise<Backend> {
     const dir = path.replace(/\/[^/]*$/, "");
     if (dir && dir !== path) await Deno.mkdir(dir, { recursive: true });
   }
-  const kv = await Deno.openKv(path);
+  const kv = await openKv(path);
   const store = new KvStore(kv, { chunkDir: path === ":memory:" ? undefined : chunkDirFor(path) });
   await store.migrate();
   return {

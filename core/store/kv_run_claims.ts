@@ -12,6 +12,7 @@
  * (`sluice serve`, `sluice worker`) take such runs.
  * @module
  */
+import { lockRetrying } from "../../sdk/io/kv_locks.ts";
 import type { ClaimResult, ProcessInfo, RunClaims, RunHolder, RunOwner } from "./store.ts";
 
 export type { RunHolder };
@@ -93,7 +94,7 @@ export class KvRunClaims implements RunClaims {
   #closed = false;
 
   constructor(kv: Deno.Kv, options: KvRunClaimsOptions) {
-    this.#kv = kv;
+    this.#kv = lockRetrying(kv);
     this.#now = options.now ?? Date.now;
     this.#alive = options.alive ?? procAlive;
     const host = Deno.hostname();

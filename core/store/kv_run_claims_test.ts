@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { KvRunClaims, STALE_AFTER_MS } from "./kv_run_claims.ts";
 
 /** Writes the records another process (pid 999999) would: its beat and its claim of `run`. */
@@ -81,4 +82,38 @@ Deno.test("run claims: close removes this process's record, so its runs resume e
   for await (const e of kv.list({ prefix: ["process"] })) left.push(e.key[1]);
   assert.deepEqual(left, []);
   kv.close();
+});
+
+Deno.test("run claims: claiming and releasing go through another process's lock on the KV file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-claims-lock-" });
+  const path = `${dir}/sluice.kv`;
+  const kv = await Deno.openKv(path);
+  const claims = new KvRunClaims(kv, { command: "sluice run x.yaml" });
+  // Another process committing on the file: it holds SQLite's write lock for a moment.
+  const hold = (ms: number) => {
+    const db = new DatabaseSync(path);
+    db.exec("BEGIN IMMEDIATE");
+    db.exec("UPDATE data_version SET version = version + 1 WHERE k = 0");
+    return new Promise<void>((resolve) =>
+      setTimeout(() => {
+        db.exec("COMMIT");
+        db.close();
+        resolve();
+      }, ms)
+    );
+  };
+  try {
+    await claims.start();
+    let held = hold(250);
+    assert.deepEqual(await claims.claim("r1"), { taken: true }); // a checked commit
+    await held;
+    held = hold(250);
+    await claims.release("r1");
+    await held;
+    assert.equal((await kv.get(["run_owner", "r1"])).versionstamp, null);
+  } finally {
+    await claims.close();
+    kv.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });

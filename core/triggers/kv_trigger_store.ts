@@ -16,6 +16,7 @@ import type {
   TriggerStore,
 } from "./trigger_store.ts";
 import type { RunGuard } from "../store/store.ts";
+import { retryLocked } from "../../sdk/io/kv_locks.ts";
 
 /** How long a claimed cron occurrence is remembered. */
 const OCCURRENCE_TTL_MS = 48 * 3_600_000;
@@ -30,22 +31,10 @@ const live = <T extends Expiring>(e: Deno.KvEntryMaybe<T>, now: number): T | und
   e.value !== null && e.value.expiresAt > now ? e.value : undefined;
 
 /**
- * Runs `fn` again when SQLite reports the file busy ("database is locked"), which happens when
- * several handles or processes write one KV file at once. Every method here is a
- * check-and-set or an idempotent write, so a retry is safe.
+ * {@link TriggerStore} over a `Deno.Kv` (usually the server's own KV file). Every method is a
+ * check-and-set or an idempotent write, so one that meets another process's lock on the file runs
+ * again as a whole ({@link retryLocked}).
  */
-async function busyRetry<T>(fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 1;; attempt++) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (attempt >= 50 || !/database is locked|busy/i.test(String((e as Error)?.message))) throw e;
-      await new Promise((r) => setTimeout(r, Math.min(100, 2 * attempt) + Math.random() * 5));
-    }
-  }
-}
-
-/** {@link TriggerStore} over a `Deno.Kv` (usually the server's own KV file). */
 export class KvTriggerStore implements TriggerStore {
   #kv: Deno.Kv;
   /** Orders records written in the same millisecond by this handle. */
@@ -57,7 +46,7 @@ export class KvTriggerStore implements TriggerStore {
   }
 
   async acquireLease(name: string, owner: string, ttlMs: number, now: number): Promise<boolean> {
-    return await busyRetry(async () => {
+    return await retryLocked(async () => {
       const key = ["trg", "lease", name];
       for (;;) {
         const cur = await this.#kv.get<LeaseHolder>(key);
@@ -70,7 +59,7 @@ export class KvTriggerStore implements TriggerStore {
   }
 
   async releaseLease(name: string, owner: string): Promise<void> {
-    return await busyRetry(async () => {
+    return await retryLocked(async () => {
       const key = ["trg", "lease", name];
       const cur = await this.#kv.get<LeaseHolder>(key);
       if (cur.value?.owner === owner) await this.#kv.atomic().check(cur).delete(key).commit();
@@ -78,13 +67,13 @@ export class KvTriggerStore implements TriggerStore {
   }
 
   async leaseHolder(name: string, now: number): Promise<LeaseHolder | undefined> {
-    return await busyRetry(async () => {
+    return await retryLocked(async () => {
       return live(await this.#kv.get<LeaseHolder>(["trg", "lease", name]), now);
     });
   }
 
   async claimOccurrence(ref: TriggerRef, at: number, now: number): Promise<boolean> {
-    return await busyRetry(async () => {
+    return await retryLocked(async () => {
       const key = ["trg", "occ", ref.pipeline, ref.trigger, at];
       for (;;) {
         const cur = await this.#kv.get<Expiring>(key);
@@ -99,14 +88,14 @@ export class KvTriggerStore implements TriggerStore {
   }
 
   async lastOccurrence(ref: TriggerRef): Promise<number | undefined> {
-    return await busyRetry(async () => {
+    return await retryLocked(async () => {
       const e = await this.#kv.get<Deno.KvU64>(this.#lastKey(ref));
       return e.value === null ? undefined : Number(e.value.value);
     });
   }
 
   async advanceLastOccurrence(ref: TriggerRef, at: number): Promise<void> {
-    return await busyRetry(async () => {
+    return await retryLocked(async () => {
       await this.#kv.atomic().max(this.#lastKey(ref), BigInt(at)).commit();
     });
   }
@@ -116,20 +105,20 @@ export class KvTriggerStore implements TriggerStore {
   }
 
   async activeRun(ref: TriggerRef): Promise<string | undefined> {
-    return await busyRetry(async () => {
+    return await retryLocked(async () => {
       return (await this.#kv.get<string>(["trg", "active", ref.pipeline, ref.trigger])).value ??
         undefined;
     });
   }
 
   async setActiveRun(ref: TriggerRef, runId: string): Promise<void> {
-    return await busyRetry(async () => {
+    return await retryLocked(async () => {
       await this.#kv.set(["trg", "active", ref.pipeline, ref.trigger], runId);
     });
   }
 
   async enqueueOccurrence(ref: TriggerRef, at: number): Promise<boolean> {
-    return await busyRetry(async () => {
+    return await retryLocked(async () => {
       const res = await this.#kv.atomic()
         .check({ key: this.#queuedKey(ref), versionstamp: null })
         .set(this.#queuedKey(ref), at).commit();
@@ -138,13 +127,13 @@ export class KvTriggerStore implements TriggerStore {
   }
 
   async queuedOccurrence(ref: TriggerRef): Promise<number | undefined> {
-    return await busyRetry(async () => {
+    return await retryLocked(async () => {
       return (await this.#kv.get<number>(this.#queuedKey(ref))).value ?? undefined;
     });
   }
 
   async takeQueuedOccurrence(ref: TriggerRef, at: number): Promise<boolean> {
-    return await busyRetry(async () => {
+    return await retryLocked(async () => {
       const cur = await this.#kv.get<number>(this.#queuedKey(ref));
       if (cur.value !== at) return false;
       return (await this.#kv.atomic().check(cur).delete(this.#queuedKey(ref)).commit()).ok;
@@ -161,7 +150,7 @@ export class KvTriggerStore implements TriggerStore {
     paused: boolean,
     now: number,
   ): Promise<void> {
-    return await busyRetry(async () => {
+    return await retryLocked(async () => {
       const key = ["trg", "pause", pipeline, trigger ?? ""];
       if (paused) await this.#kv.set(key, { pipeline, trigger, at: now } satisfies PauseRecord);
       else await this.#kv.delete(key);
@@ -169,7 +158,7 @@ export class KvTriggerStore implements TriggerStore {
   }
 
   async listPaused(): Promise<PauseRecord[]> {
-    return await busyRetry(async () => {
+    return await retryLocked(async () => {
       const out: PauseRecord[] = [];
       for await (const e of this.#kv.list<PauseRecord>({ prefix: ["trg", "pause"] })) {
         out.push(e.value);
@@ -179,7 +168,7 @@ export class KvTriggerStore implements TriggerStore {
   }
 
   async recordFire(ref: TriggerRef, fire: FireRecord, keep: number): Promise<void> {
-    return await busyRetry(async () => {
+    return await retryLocked(async () => {
       const prefix = ["trg", "fire", ref.pipeline, ref.trigger];
       await this.#kv.set([...prefix, fire.scheduledAt], fire, { expireIn: HISTORY_TTL_MS });
       await this.#prune(prefix, keep);
@@ -187,13 +176,13 @@ export class KvTriggerStore implements TriggerStore {
   }
 
   async listFires(ref: TriggerRef, limit: number): Promise<FireRecord[]> {
-    return await busyRetry(async () => {
+    return await retryLocked(async () => {
       return await this.#newest<FireRecord>(["trg", "fire", ref.pipeline, ref.trigger], limit);
     });
   }
 
   async claimDelivery(o: DeliveryClaimOptions): Promise<DeliveryClaim> {
-    return await busyRetry(async () => {
+    return await retryLocked(async () => {
       const replayKey = o.replayKey ? this.#replayKey(o.pipeline, o.hook, o.replayKey) : undefined;
       const idemKey = o.idempotencyKey
         ? this.#idemKey(o.pipeline, o.hook, o.idempotencyKey)
@@ -255,7 +244,7 @@ export class KvTriggerStore implements TriggerStore {
   async completeDelivery(
     o: { pipeline: string; hook: string; idempotencyKey: string; runId: string; now: number },
   ): Promise<void> {
-    return await busyRetry(async () => {
+    return await retryLocked(async () => {
       const key = this.#idemKey(o.pipeline, o.hook, o.idempotencyKey);
       for (;;) {
         const cur = await this.#kv.get<IdempotencyRecord>(key);
@@ -272,7 +261,7 @@ export class KvTriggerStore implements TriggerStore {
   async releaseDelivery(
     o: { pipeline: string; hook: string; replayKey?: string; idempotencyKey?: string },
   ): Promise<void> {
-    return await busyRetry(async () => {
+    return await retryLocked(async () => {
       const op = this.#kv.atomic();
       if (o.replayKey) op.delete(this.#replayKey(o.pipeline, o.hook, o.replayKey));
       if (o.idempotencyKey) op.delete(this.#idemKey(o.pipeline, o.hook, o.idempotencyKey));
@@ -286,7 +275,7 @@ export class KvTriggerStore implements TriggerStore {
     key: string,
     now: number,
   ): Promise<IdempotencyRecord | undefined> {
-    return await busyRetry(async () => {
+    return await retryLocked(async () => {
       return live(await this.#kv.get<IdempotencyRecord>(this.#idemKey(pipeline, hook, key)), now);
     });
   }
@@ -309,7 +298,7 @@ export class KvTriggerStore implements TriggerStore {
     // Only the newest `keep` would survive the prune; a round fits one atomic write.
     const newest = records.slice(-keep);
     const keys = newest.map((d) => [...prefix, d.at, ++this.#seq, crypto.randomUUID()]);
-    return await busyRetry(async () => {
+    return await retryLocked(async () => {
       for (let i = 0; i < newest.length; i += 500) {
         const op = this.#kv.atomic();
         for (let j = i; j < Math.min(newest.length, i + 500); j++) {
@@ -322,7 +311,7 @@ export class KvTriggerStore implements TriggerStore {
   }
 
   async listDeliveries(pipeline: string, hook: string, limit: number): Promise<DeliveryRecord[]> {
-    return await busyRetry(async () => {
+    return await retryLocked(async () => {
       return await this.#newest<DeliveryRecord>(["hook", "delivery", pipeline, hook], limit);
     });
   }

@@ -10,6 +10,7 @@ import { InProcessExecutor } from "../engine/in_process_executor.ts";
 import { join, ROOT } from "../paths.ts";
 import { openRegistry, type Registry } from "../plugins/registry.ts";
 import { openKvBackend } from "../store/kv_backend.ts";
+import { openKv } from "../../sdk/io/kv_locks.ts";
 import type { Backend, RunRecord } from "../store/store.ts";
 import { ManualClock } from "./clock.ts";
 import { KvTriggerStore } from "./kv_trigger_store.ts";
@@ -81,7 +82,7 @@ export async function triggerEnv(o: {
     catalog,
     launcher,
     async newStore() {
-      const kv = await Deno.openKv(kvPath);
+      const kv = await openKv(kvPath);
       kvs.push(kv);
       return new KvTriggerStore(kv);
     },

@@ -5,6 +5,7 @@
  * @module
  */
 import { join } from "node:path";
+import { openKv } from "@sluice/sdk/io/kv_locks.ts";
 
 /** A run's budget. */
 export class TokenBudget {
@@ -22,7 +23,7 @@ export class TokenBudget {
   /** Opens `<dataDir>/llm/budget.kv` for `runId`. */
   static async open(dataDir: string, runId: string, limit: number): Promise<TokenBudget> {
     await Deno.mkdir(join(dataDir, "llm"), { recursive: true });
-    return new TokenBudget(await Deno.openKv(join(dataDir, "llm", "budget.kv")), runId, limit);
+    return new TokenBudget(await openKv(join(dataDir, "llm", "budget.kv")), runId, limit);
   }
 
   /** Tokens used (or reserved) so far in this run. */

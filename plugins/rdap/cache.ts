@@ -4,6 +4,7 @@
  * @module
  */
 import { join } from "node:path";
+import { openKv } from "@sluice/sdk/io/kv_locks.ts";
 import type { RdapResult } from "./parse.ts";
 
 /**
@@ -24,7 +25,7 @@ export class RdapCache {
   /** Opens (creating) `<dataDir>/rdap/cache.kv`. */
   static async open(dataDir: string, ttlMs: number): Promise<RdapCache> {
     await Deno.mkdir(join(dataDir, "rdap"), { recursive: true });
-    return new RdapCache(await Deno.openKv(join(dataDir, "rdap", "cache.kv")), ttlMs);
+    return new RdapCache(await openKv(join(dataDir, "rdap", "cache.kv")), ttlMs);
   }
 
   /** The cached result of `domain`, if fresh. */
