@@ -403,6 +403,34 @@ Deno.test("PostgreSQL backend", async (t) => {
       }
     });
     await t.step(
+      "maintenance: rows of processes gone for a week leave sluice_workers",
+      async () => {
+        const url = await f.newDatabase();
+        const a = await open(url);
+        try {
+          await a.sql`
+          INSERT INTO sluice_workers (id, seen_at, stopped) VALUES
+            ('gone', now() - interval '8 days', true),
+            ('silent', now() - interval '8 days', false),
+            ('recent', now() - interval '6 days', true),
+            ('holding', now() - interval '8 days', false)`;
+          await a.sql`
+          INSERT INTO sluice_queue (key, run_id, body, ready_at, locked_by)
+          VALUES ('k-held', 'r-held', '{}', now(), 'holding')`;
+          const m = startMaintenance({ backend: a, intervalMs: 60_000 });
+          assert.equal(await m.runOnce(), true);
+          await m.close();
+          const ids = (await a.sql<{ id: string }[]>`SELECT id FROM sluice_workers ORDER BY id`)
+            .map((r) => r.id);
+          assert.ok(!ids.includes("gone") && !ids.includes("silent"), ids.join(","));
+          assert.ok(ids.includes("recent"), "a process seen within the week stays");
+          assert.ok(ids.includes("holding"), "a process still holding queue messages stays");
+        } finally {
+          await a.close();
+        }
+      },
+    );
+    await t.step(
       "purged runs come with their state (retention keeps succeeded ledgers)",
       async () => {
         const url = await f.newDatabase();

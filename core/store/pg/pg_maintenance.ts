@@ -3,7 +3,8 @@
  * holder of the `maintenance` lease; any `serve` or `worker` may take it over when the holder
  * dies): re-enqueue unfinished work of running runs (a safety net for messages whose handler
  * failed on a store error), delete runs past the retention setting, forget idle rate-limit
- * buckets and dead concurrency slots.
+ * buckets, dead concurrency slots and the `sluice_workers` rows of processes gone for a week
+ * ({@link WORKER_ROWS_KEPT_MS}).
  * @module
  */
 import { type PurgedRun, removeInputFiles, removeRunFiles } from "../purged_files.ts";
@@ -12,6 +13,14 @@ import type { PgBackend } from "./pg_backend.ts";
 
 /** Name of the maintenance lease. */
 export const MAINTENANCE_LEASE = "maintenance";
+
+/**
+ * How long the row of a process that stopped or went silent stays in `sluice_workers` (7 days):
+ * long enough for `sluice runs show` to name the process an interrupted run was last worked by;
+ * a cluster whose workers restart often would otherwise gather rows forever. A row whose process
+ * still holds messages of the queue stays.
+ */
+export const WORKER_ROWS_KEPT_MS = 7 * 86_400_000;
 
 /** Options of {@link startMaintenance}. */
 export interface MaintenanceOptions {
@@ -75,7 +84,13 @@ export function startMaintenance(o: MaintenanceOptions): Maintenance {
     }
     await b.sql`DELETE FROM sluice_buckets WHERE touched_at < now() - interval '1 hour'`;
     await b.sql`DELETE FROM sluice_slots WHERE expires_at < now() - interval '1 minute'`;
-    if (requeued || purged) log.info("maintenance", { requeued, purged });
+    const gone = await b.sql`
+      DELETE FROM sluice_workers w
+      WHERE w.seen_at < now() - make_interval(secs => ${WORKER_ROWS_KEPT_MS / 1000})
+        AND NOT EXISTS (SELECT 1 FROM sluice_queue q WHERE q.locked_by = w.id)`;
+    if (requeued || purged || gone.count) {
+      log.info("maintenance", { requeued, purged, workerRowsRemoved: gone.count });
+    }
     return true;
   };
   const runOnce = () => {
