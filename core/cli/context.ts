@@ -21,6 +21,8 @@ import { startMaintenance } from "../store/pg/pg_maintenance.ts";
 import type { Backend } from "../store/store.ts";
 import { createLogger, type Logger } from "../telemetry/log.ts";
 import { createTelemetry, type Telemetry } from "../telemetry/setup.ts";
+import { startNoticeResend } from "../telemetry/notice_resend.ts";
+import type { SluiceMetrics } from "../telemetry/sluice_metrics.ts";
 
 /** Everything a command needs. */
 export interface CliContext {
@@ -189,13 +191,35 @@ export function storeLabel(ctx: CliContext): string {
 
 /**
  * Starts housekeeping: on PostgreSQL the cluster maintenance (recovery safety net, retention);
- * on Deno KV the retention of `store.retention` when it is set. Returns its stop function.
+ * on Deno KV the retention of `store.retention` when it is set. A long-lived process (its engine
+ * {@link Engine.adopts adopts} runs: `sluice serve`, `sluice worker`) also resends the run notices
+ * that were not delivered (`notice_resend.ts`), counted in `metrics` when given. Returns its stop
+ * function.
  */
 export function startHousekeeping(
   ctx: CliContext,
   backend: Backend,
   engine: Engine,
+  metrics?: SluiceMetrics,
 ): () => Promise<void> {
+  const outbox = backend.store.notices;
+  const resend = engine.adopts && outbox
+    ? startNoticeResend({
+      store: backend.store,
+      outbox,
+      secrets: ctx.secrets,
+      log: ctx.log.child({ component: "alerts" }),
+      onResult: (pipeline, result) => metrics?.alerts.inc({ pipeline, result }),
+    })
+    : undefined;
+  const stop = housekeeping(ctx, backend, engine);
+  return async () => {
+    await resend?.close();
+    await stop();
+  };
+}
+
+function housekeeping(ctx: CliContext, backend: Backend, engine: Engine): () => Promise<void> {
   if (!("sql" in backend)) {
     // Runs whose process is gone (a `sluice run` killed beside a server) are taken over by
     // long-lived processes.
@@ -244,6 +268,7 @@ export async function startEngine(ctx: CliContext, o: BackendChoice = {}): Promi
     secrets: ctx.secrets,
     secretValues: ctx.secretValues,
     publicUrl: ctx.config.server.publicUrl,
+    notices: backend.store.notices,
   });
   telemetry.watchStore(backend.store);
   // Lines about a run carry its trace id when tracing is on.
@@ -270,7 +295,9 @@ export async function startEngine(ctx: CliContext, o: BackendChoice = {}): Promi
   });
   const work = o.work ?? true;
   if (work) await engine.start();
-  const stopHousekeeping = work ? startHousekeeping(ctx, backend, engine) : async () => {};
+  const stopHousekeeping = work
+    ? startHousekeeping(ctx, backend, engine, telemetry.metrics)
+    : async () => {};
   let stopped: Promise<void> | undefined;
   const stopEngine = () =>
     stopped ??= (async () => {

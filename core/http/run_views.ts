@@ -7,6 +7,7 @@ import { z } from "@hono/zod-openapi";
 import type { RunRecord, RunState, StageCounters, Store, TriggerInfo } from "../store/store.ts";
 import { HttpProblem } from "./problem.ts";
 import { runTallies } from "../store/run_tallies.ts";
+import type { PendingNotice } from "../store/notices.ts";
 
 /** Run summary schema. */
 export const RunSummary = z.object({
@@ -108,6 +109,18 @@ export const RunDetail = RunSummary.extend({
       "ended (e.g. a score rule that did not evaluate for some items: count, first error, what " +
       "to do); the CLI's run summary prints the same lines",
   ),
+  notices: z.array(z.object({
+    notice: z.enum(["onFailure", "onSuccess"]),
+    state: z.enum(["pending", "given-up"]),
+    rounds: z.number().int().describe("Delivery rounds that failed so far"),
+    lastError: z.string(),
+    nextAttemptAt: z.string().optional().describe("Pending: when it is resent next"),
+    givenUpAt: z.string().optional(),
+  })).optional().describe(
+    "The run's onFailure/onSuccess notices that were not delivered: pending (resent with a " +
+      "growing backoff for 24 h after the run ended) or given up; absent when every notice was " +
+      "delivered (or the pipeline has none)",
+  ),
 }).openapi("RunDetail");
 
 const iso = (t?: number) => (t === undefined ? undefined : new Date(t).toISOString());
@@ -143,15 +156,17 @@ export function rejectedItems(r: RunRecord, counters: StageCounters[]): number {
 
 /**
  * A run with counters, timings, dead-letter count and, once it ended, its notes (run tallies:
- * they read the run's log, too much for every progress event of a running run).
+ * they read the run's log, too much for every progress event of a running run) and its notices
+ * that were not delivered.
  */
 export async function runDetail(store: Store, r: RunRecord) {
   const ended = r.state === "succeeded" || r.state === "failed" || r.state === "cancelled";
-  const [counters, progress, dead, tallies] = await Promise.all([
+  const [counters, progress, dead, tallies, notices] = await Promise.all([
     store.counters(r.id, r.stages.length),
     store.sourceProgress(r.id),
     store.listDeadLetters(r.id),
     ended ? runTallies(store, r) : [],
+    ended && store.notices ? store.notices.ofRun(r.id) : [],
   ]);
   const end = r.finishedAt ?? (r.startedAt ? Date.now() : undefined);
   return {
@@ -171,6 +186,19 @@ export async function runDetail(store: Store, r: RunRecord) {
       url: artifactUrl(r.id, a),
     })),
     notes: tallies.map((t) => ({ stage: t.stage, key: t.key, count: t.count, text: t.text })),
+    notices: notices.length ? notices.map(noticeView) : undefined,
+  };
+}
+
+/** An undelivered notice as the run detail shows it. */
+export function noticeView(n: PendingNotice) {
+  return {
+    notice: n.notice,
+    state: n.state,
+    rounds: n.rounds,
+    lastError: n.lastError,
+    nextAttemptAt: n.state === "pending" ? iso(n.nextAt) : undefined,
+    givenUpAt: n.state === "given-up" ? iso(n.nextAt) : undefined,
   };
 }
 

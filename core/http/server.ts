@@ -118,6 +118,7 @@ export async function startServer(
     secrets: ctx.secrets,
     secretValues: ctx.secretValues,
     publicUrl: config.server.publicUrl,
+    notices: backend.store.notices,
   });
   telemetry.watchStore(backend.store);
   // Lines about a run carry its trace id when tracing is on.
@@ -153,7 +154,7 @@ export async function startServer(
   try {
     if (opts.engine !== false) await engine.start();
     cleanup.push(() => engine.close());
-    cleanup.push(startHousekeeping(ctx, backend, engine));
+    cleanup.push(startHousekeeping(ctx, backend, engine, telemetry.metrics));
     const catalog = await PipelineCatalog.open({
       dir: config.pipelines.dir,
       registry: ctx.registry,

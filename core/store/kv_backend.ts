@@ -27,6 +27,7 @@ import {
   readRunStats,
   stateKey,
 } from "./kv_run_index.ts";
+import { KvNoticeOutbox, NOTICE_SPACES } from "./kv_notices.ts";
 import { RunSnapshots, snapshotKey, type StoredRun, touchesSnapshot } from "./kv_run_snapshot.ts";
 import {
   type Backend,
@@ -98,8 +99,11 @@ export class KvStore implements Store {
   #migrated?: Promise<number>;
   #snapshots: RunSnapshots;
   #files?: ChunkFiles;
+  /** Run notices not delivered when their run ended, for resending (`kv_notices.ts`). */
+  readonly notices: KvNoticeOutbox;
   constructor(kv: Deno.Kv, opts: KvStoreOptions = {}) {
     this.#kv = lockRetrying(kv);
+    this.notices = new KvNoticeOutbox(this.#kv);
     this.#snapshots = new RunSnapshots(kv);
     this.#now = opts.now ?? Date.now;
     if (opts.chunkDir) this.#files = new ChunkFiles(opts.chunkDir);
@@ -683,6 +687,7 @@ export class KvStore implements Store {
         "attempts",
         "dead",
         "log",
+        ...NOTICE_SPACES,
       ]
     ) {
       await this.#deletePrefix([space, id]);

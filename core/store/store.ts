@@ -10,6 +10,7 @@ import type { RunTally } from "../../sdk/run_tally.ts";
 import type { EngineMessage, Queue } from "../queue/queue.ts";
 import type { ResolvedPlugin } from "../plugins/manifest.ts";
 import type { ItemIndexPage, ItemIndexQuery, ItemIndexStats } from "./item_index.ts";
+import type { NoticeOutbox } from "./notices.ts";
 
 export type {
   IndexCondition,
@@ -437,6 +438,11 @@ export interface Store {
    * the order they were appended on PostgreSQL, in no set order on Deno KV).
    */
   readRunLog?(runId: string, limit: number): Promise<RunLogEntry[]>;
+  /**
+   * Optional: run notices (`onFailure` / `onSuccess`) not delivered when their run ended, kept
+   * for resending (`notices.ts`). Without it an undelivered notice is only logged.
+   */
+  readonly notices?: NoticeOutbox;
   close(): void;
 
   // --- Optional read models (issue 7: UI pages fast at 100,000 runs / 1,000,000 items). A

@@ -16,7 +16,14 @@ import {
   trace,
   type Tracer,
 } from "@opentelemetry/api";
-import { type AlertRun, type FailureAlertOptions, sendFailureAlert } from "./failure_alert.ts";
+import {
+  type AlertRun,
+  type FailureAlertOptions,
+  type NoticeResult,
+  sendRunNotice,
+} from "./failure_alert.ts";
+import { nextResendAt } from "./notice_resend.ts";
+import type { NoticeOutbox } from "../store/notices.ts";
 import type { SluiceMetrics } from "./sluice_metrics.ts";
 import { runContext } from "./tracing.ts";
 
@@ -88,6 +95,11 @@ export interface EngineTelemetryOptions {
   metrics?: SluiceMetrics;
   /** Settings of `onFailure` alerts; absent: alerts are still sent with the defaults. */
   alert?: FailureAlertOptions;
+  /**
+   * Where a notice whose attempts failed for a passing reason is recorded for resending (the
+   * store's outbox, see `notice_resend.ts`); absent: it is only logged and counted.
+   */
+  notices?: Pick<NoticeOutbox, "add">;
   /** Epoch ms. */
   now?: () => number;
 }
@@ -250,11 +262,39 @@ export class EngineTelemetry implements EngineHooks {
     }
     if (run.state === "failed" || run.state === "succeeded") {
       // onFailure / onSuccess (a pipeline without the block: "none", nothing sent or counted).
-      const p = sendFailureAlert(run, this.#o.alert).then((result) => {
+      const p = sendRunNotice(run, this.#o.alert).then(async (out) => {
+        const result = out.result;
         if (result !== "none") this.#o.metrics?.alerts.inc({ pipeline: run.pipeline, result });
+        if (result === "failed" && out.retryable) await this.#keepForResend(run, out);
       });
       this.#alerts.add(p);
       p.finally(() => this.#alerts.delete(p));
+    }
+  }
+
+  /** Records an undelivered notice in the store's outbox, for long-lived processes to resend. */
+  async #keepForResend(run: HookRun, out: NoticeResult) {
+    const outbox = this.#o.notices;
+    const log = this.#o.alert?.log?.child({ run: run.id, pipeline: run.pipeline });
+    if (!outbox || !out.key || out.body === undefined || !out.idempotencyKey) return;
+    const now = this.#now();
+    const finishedAt = run.finishedAt ?? now;
+    try {
+      await outbox.add({
+        runId: run.id,
+        notice: out.key,
+        body: out.body,
+        idempotencyKey: out.idempotencyKey,
+        finishedAt,
+        rounds: 1,
+        lastError: out.error ?? "",
+        nextAt: nextResendAt(1, now, finishedAt),
+      });
+      log?.warn(`${out.key} notice kept: resent for 24 h by sluice serve / sluice worker`);
+    } catch (e) {
+      log?.error(`${out.key} notice could not be kept for resending`, {
+        error: (e as Error).message,
+      });
     }
   }
 

@@ -2,7 +2,10 @@
  * The pipeline-level run notices: when a run fails, the engine POSTs a JSON notice to the
  * pipeline's `onFailure.webhook`; when it succeeds, to its `onSuccess.webhook` (with the run's
  * artifacts and their download URLs). Both are signed like webhook-export (`X-Sluice-Signature:
- * t=<unix>,sha256=<hex>` over `${t}.${body}`, HMAC-SHA256 with the block's `secret`).
+ * t=<unix>,sha256=<hex>` over `${t}.${body}`, HMAC-SHA256 with the block's `secret`) and carry
+ * `Idempotency-Key: <run id>:<onFailure|onSuccess>:<finishedAt epoch ms>`, the same on every
+ * attempt. A notice whose attempts fail for a reason that may pass is kept in the store and
+ * resent later by long-lived processes (`notice_resend.ts`).
  *
  * ```yaml
  * onFailure:
@@ -106,7 +109,7 @@ function resolve(text: string, secrets: FailureAlertOptions["secrets"], what: st
 }
 
 /** The URL without query and credentials, for logs. */
-function shown(url: string): string {
+export function shown(url: string): string {
   try {
     const u = new URL(url);
     return `${u.origin}${u.pathname}`;
@@ -150,64 +153,163 @@ export function alertBody(run: AlertRun, opts: Pick<FailureAlertOptions, "mask" 
   };
 }
 
+/** The header that names a notice for a receiver that drops repeats. */
+export const IDEMPOTENCY_HEADER = "Idempotency-Key";
+
+/**
+ * The `Idempotency-Key` of a run's notice: `<run id>:<onFailure|onSuccess>:<finishedAt epoch ms>`.
+ * Every attempt and resend of one notice carries the same key; a retried run that ends again
+ * sends a new notice with a new key.
+ */
+export function noticeIdempotencyKey(run: Pick<AlertRun, "id" | "finishedAt">, key: NoticeKey) {
+  return `${run.id}:${key}${run.finishedAt === undefined ? "" : `:${run.finishedAt}`}`;
+}
+
+/** Where a notice goes, with its secrets resolved (never stored). */
+export interface NoticeTarget {
+  url: string;
+  secret?: string;
+}
+
+/**
+ * The webhook URL and signing secret of the run's `key` block, with `${{ secrets.NAME }}`
+ * resolved; undefined when the pipeline has no such block.
+ * @throws {Error} when a secret it uses is not set.
+ */
+export function noticeTarget(
+  pipelineYaml: string,
+  key: NoticeKey,
+  secrets: FailureAlertOptions["secrets"],
+): NoticeTarget | undefined {
+  const of = noticeOf(pipelineYaml, key);
+  if (!of) return undefined;
+  return {
+    url: resolve(of.webhook, secrets, `${key}.webhook`),
+    secret: of.secret === undefined ? undefined : resolve(of.secret, secrets, `${key}.secret`),
+  };
+}
+
+/**
+ * What one POST of a notice came to: delivered (2xx), or not with the error and whether it is
+ * `final` (a 4xx other than 408 and 429: the receiver refuses this notice, sending it again
+ * would not help).
+ */
+export type PostOutcome = { ok: true; status: number } | {
+  ok: false;
+  error: string;
+  final: boolean;
+};
+
+/**
+ * POSTs a notice's `body` once to `target`, with its `Idempotency-Key` and, when the target has
+ * a secret, an `X-Sluice-Signature` made now. Never throws.
+ */
+export async function postNotice(
+  target: NoticeTarget,
+  body: string,
+  idempotencyKey: string,
+  opts: Pick<FailureAlertOptions, "fetch" | "now" | "timeoutMs" | "signal"> = {},
+): Promise<PostOutcome> {
+  const now = opts.now ?? Date.now;
+  try {
+    const headers: Record<string, string> = {
+      "content-type": "application/json",
+      "user-agent": "sluice-alert/1",
+      [IDEMPOTENCY_HEADER]: idempotencyKey,
+    };
+    if (target.secret) {
+      headers[SIGNATURE_HEADER] = await signBody(target.secret, body, now() / 1000);
+    }
+    const signals = [AbortSignal.timeout(opts.timeoutMs ?? 10_000)];
+    if (opts.signal) signals.push(opts.signal);
+    const res = await (opts.fetch ?? fetch)(target.url, {
+      method: "POST",
+      headers,
+      body,
+      signal: AbortSignal.any(signals),
+    });
+    await res.body?.cancel();
+    if (res.ok) return { ok: true, status: res.status };
+    const s = res.status;
+    return {
+      ok: false,
+      error: `the webhook answered ${s}`,
+      final: s >= 400 && s < 500 && s !== 408 && s !== 429,
+    };
+  } catch (e) {
+    return { ok: false, error: (e as Error).message, final: false };
+  }
+}
+
+/** What {@linkcode sendRunNotice} did. */
+export interface NoticeResult {
+  /** `sent`, `failed` (logged), or `none` (no such block, or another state). */
+  result: "sent" | "failed" | "none";
+  /** Which block. */
+  key?: NoticeKey;
+  /** Failed: worth sending again later (a network error, a timeout, 5xx, 408 or 429). */
+  retryable?: boolean;
+  /** Failed: why the last attempt failed. */
+  error?: string;
+  /** The body sent (secret values masked), to send again unchanged. */
+  body?: string;
+  /** Its `Idempotency-Key`. */
+  idempotencyKey?: string;
+}
+
 /**
  * Sends the run's notice: a failed run's to its pipeline's `onFailure`, a succeeded run's to its
- * `onSuccess`. Resolves to `"sent"`, `"failed"` (every attempt failed; logged) or `"none"` (no
- * such block, or another state). Never throws.
+ * `onSuccess`, in up to `attempts` attempts; a final answer (4xx other than 408 and 429) ends
+ * them at once. Never throws.
+ */
+export async function sendRunNotice(
+  run: AlertRun,
+  opts: FailureAlertOptions = {},
+): Promise<NoticeResult> {
+  const key = noticeKeyOf(run.state);
+  if (!key || !noticeOf(run.pipelineYaml, key)) return { result: "none" };
+  const what = key === "onFailure" ? "onFailure alert" : "onSuccess notice";
+  const log = (opts.log ?? silentLogger).child({ run: run.id, pipeline: run.pipeline });
+  let target: NoticeTarget;
+  try {
+    target = noticeTarget(run.pipelineYaml, key, opts.secrets)!;
+  } catch (e) {
+    log.error(`${what} not sent`, { error: (e as Error).message });
+    return { result: "failed", key, retryable: false, error: (e as Error).message };
+  }
+  const body = JSON.stringify(alertBody(run, opts));
+  const idempotencyKey = noticeIdempotencyKey(run, key);
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const attempts = opts.attempts ?? 3;
+  let error = "stopped before the first attempt";
+  let retryable = true;
+  let tried = 0;
+  for (let a = 1; a <= attempts; a++) {
+    if (opts.signal?.aborted) break;
+    tried = a;
+    const out = await postNotice(target, body, idempotencyKey, opts);
+    if (out.ok) {
+      log.info(`${what} sent`, { webhook: shown(target.url), status: out.status });
+      return { result: "sent", key, body, idempotencyKey };
+    }
+    error = out.error;
+    if (out.final) {
+      retryable = false;
+      break;
+    }
+    if (a < attempts) await sleep((opts.retryDelayMs ?? 1000) * 2 ** (a - 1));
+  }
+  log.error(`${what} failed`, { webhook: shown(target.url), attempts: tried, error });
+  return { result: "failed", key, retryable, error, body, idempotencyKey };
+}
+
+/**
+ * {@linkcode sendRunNotice}, resolving to its result alone: `"sent"`, `"failed"` (logged) or
+ * `"none"`. Never throws.
  */
 export async function sendFailureAlert(
   run: AlertRun,
   opts: FailureAlertOptions = {},
 ): Promise<"sent" | "failed" | "none"> {
-  const key = noticeKeyOf(run.state);
-  const of = key && noticeOf(run.pipelineYaml, key);
-  if (!key || !of) return "none";
-  const what = key === "onFailure" ? "onFailure alert" : "onSuccess notice";
-  const log = (opts.log ?? silentLogger).child({ run: run.id, pipeline: run.pipeline });
-  let url: string;
-  let secret: string | undefined;
-  try {
-    url = resolve(of.webhook, opts.secrets, `${key}.webhook`);
-    secret = of.secret === undefined
-      ? undefined
-      : resolve(of.secret, opts.secrets, `${key}.secret`);
-  } catch (e) {
-    log.error(`${what} not sent`, { error: (e as Error).message });
-    return "failed";
-  }
-  const body = JSON.stringify(alertBody(run, opts));
-  const doFetch = opts.fetch ?? fetch;
-  const now = opts.now ?? Date.now;
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const attempts = opts.attempts ?? 3;
-  let error = "";
-  for (let a = 1; a <= attempts; a++) {
-    if (opts.signal?.aborted) break;
-    try {
-      const headers: Record<string, string> = {
-        "content-type": "application/json",
-        "user-agent": "sluice-alert/1",
-      };
-      if (secret) headers[SIGNATURE_HEADER] = await signBody(secret, body, now() / 1000);
-      const signals = [AbortSignal.timeout(opts.timeoutMs ?? 10_000)];
-      if (opts.signal) signals.push(opts.signal);
-      const res = await doFetch(url, {
-        method: "POST",
-        headers,
-        body,
-        signal: AbortSignal.any(signals),
-      });
-      await res.body?.cancel();
-      if (res.ok) {
-        log.info(`${what} sent`, { webhook: shown(url), status: res.status });
-        return "sent";
-      }
-      error = `the webhook answered ${res.status}`;
-    } catch (e) {
-      error = (e as Error).message;
-    }
-    if (a < attempts) await sleep((opts.retryDelayMs ?? 1000) * 2 ** (a - 1));
-  }
-  log.error(`${what} failed`, { webhook: shown(url), attempts, error });
-  return "failed";
+  return (await sendRunNotice(run, opts)).result;
 }

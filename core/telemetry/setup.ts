@@ -22,6 +22,7 @@ import { SluiceMetrics } from "./sluice_metrics.ts";
 import { setupTracing, type Tracing } from "./tracing.ts";
 import { withRunTraceIds } from "./run_trace_log.ts";
 import { maskSecrets } from "../../sdk/runtime/secret_mask.ts";
+import type { NoticeOutbox } from "../store/notices.ts";
 
 /** Options of {@linkcode createTelemetry}. */
 export interface TelemetryOptions {
@@ -46,6 +47,8 @@ export interface TelemetryOptions {
   now?: () => number;
   /** Waits between alert attempts (tests inject). */
   sleep?: (ms: number) => Promise<void>;
+  /** The store's outbox of undelivered notices (`Store.notices`), to keep them for resending. */
+  notices?: Pick<NoticeOutbox, "add">;
 }
 
 /** Sandbox executor options that report telemetry (spread them into its options). */
@@ -115,6 +118,7 @@ export function createTelemetry(opts: TelemetryOptions = {}): Telemetry {
     withRunIds: tracing.withRunIds,
     metrics,
     now: opts.now,
+    notices: opts.notices,
     alert: {
       secrets: opts.secrets,
       mask,

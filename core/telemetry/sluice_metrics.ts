@@ -68,7 +68,7 @@ export class SluiceMetrics {
   readonly webhooks: Counter;
   /** How late cron occurrences fired, seconds. */
   readonly schedulerLag: Histogram;
-  /** `onFailure` and `onSuccess` notifications sent, by result (sent, failed). */
+  /** `onFailure` and `onSuccess` notifications sent, by result (sent, failed, given_up). */
   readonly alerts: Counter;
   /** HTTP requests, by method, route and status. */
   readonly httpRequests: Counter;
@@ -189,7 +189,7 @@ export class SluiceMetrics {
     );
     this.alerts = r.counter(
       "sluice_alerts_total",
-      "onFailure and onSuccess notifications by result (sent, failed)",
+      "onFailure and onSuccess notifications by result (sent, failed, given_up)",
       ["pipeline", "result"],
     );
     this.httpRequests = r.counter("sluice_http_requests_total", "HTTP requests answered", [

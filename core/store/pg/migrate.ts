@@ -10,6 +10,7 @@ import { sql as m002 } from "./migrations/002_chunk_compression.ts";
 import { sql as m003 } from "./migrations/003_chunk_text.ts";
 import { sql as m004 } from "./migrations/004_worker_process.ts";
 import { sql as m005 } from "./migrations/005_run_log.ts";
+import { sql as m006 } from "./migrations/006_run_notices.ts";
 
 /** One migration. */
 export interface Migration {
@@ -25,6 +26,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: "chunk_text", sql: m003 },
   { version: 4, name: "worker_process", sql: m004 },
   { version: 5, name: "run_log", sql: m005 },
+  { version: 6, name: "run_notices", sql: m006 },
 ];
 
 /** Advisory lock key of migrations ("sluice" in ASCII, as a bigint). */

@@ -34,6 +34,7 @@ import type { Sql } from "./connect.ts";
 import { Batcher } from "./pg_batch.ts";
 import { messageCtes, type PgQueue, type QueueRow } from "./pg_queue.ts";
 import { appendPgRunLog, readPgRunLog } from "./pg_run_log.ts";
+import { PgNoticeOutbox } from "./pg_notices.ts";
 
 /** Counter names and their columns. */
 const COLUMNS: [keyof StageCounters, string][] = [
@@ -137,8 +138,12 @@ export class PgStore implements Store {
     { at: number; state: ChunkState; input?: string; count?: number }
   >();
 
+  /** Run notices not delivered when their run ended, for resending (`pg_notices.ts`). */
+  readonly notices: PgNoticeOutbox;
+
   constructor(o: PgStoreOptions) {
     this.#sql = o.sql;
+    this.notices = new PgNoticeOutbox(o.sql);
     this.#queue = o.queue;
     this.#vt = o.visibilityMs;
     this.#now = o.now ?? Date.now;
@@ -755,7 +760,7 @@ export class PgStore implements Store {
     return await readPgRunLog(this.#sql, runId, limit);
   }
 
-  /** Deletes the run with everything it owns (its chunks, counters, log: by cascade). */
+  /** Deletes the run with everything it owns (its chunks, counters, log, notices: by cascade). */
   async deleteRun(id: string): Promise<void> {
     await this.#sql.begin((tx) => [
       tx`DELETE FROM sluice_queue WHERE run_id = ${id}`,

@@ -1,0 +1,297 @@
+/**
+ * Undelivered run notices are kept in the store (a real Deno KV file) and resent: after a
+ * restart, with a backoff on an injected clock, once, by one of several processes, and given up
+ * 24 h after the run ended.
+ */
+import assert from "node:assert/strict";
+import { join } from "../paths.ts";
+import { verifySignature } from "../../sdk/api/signature.ts";
+import { openKvBackend } from "../store/kv_backend.ts";
+import type { NoticeOutbox } from "../store/notices.ts";
+import type { Backend, RunRecord } from "../store/store.ts";
+import { runDetail } from "../http/run_views.ts";
+import { noticeLine } from "../cli/run_command.ts";
+import { EngineTelemetry } from "./engine_telemetry.ts";
+import {
+  nextResendAt,
+  RESEND_DELAYS_MS,
+  RESEND_FOR_MS,
+  resendDueNotices,
+} from "./notice_resend.ts";
+
+const SECRET = "notice-secret-0123456789";
+const secrets = (name: string) => (name === "HOOK" ? SECRET : undefined);
+const T0 = Date.UTC(2026, 10, 30, 12, 0, 0);
+const MIN = 60_000;
+
+/** A loopback receiver answering `status()` (and waiting `delayMs` first). */
+function receiver(status: () => number, delayMs = 0) {
+  const got: { headers: Headers; body: string }[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    got.push({ headers: req.headers, body: await req.text() });
+    if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+    return new Response("x", { status: status() });
+  });
+  return { got, url: `http://127.0.0.1:${server.addr.port}/hook`, close: () => server.shutdown() };
+}
+
+function failedRun(id: string, url: string, o: Partial<RunRecord> = {}): RunRecord {
+  return {
+    id,
+    pipeline: "p",
+    pipelineYaml: `name: p\nonFailure: { webhook: "${url}", secret: "\${{ secrets.HOOK }}" }\n`,
+    pipelineFile: "p.yaml",
+    stages: [],
+    inputs: {},
+    trigger: { kind: "cli" },
+    state: "failed",
+    error: "stage s chunk 0 failed",
+    createdAt: T0 - 5 * MIN,
+    startedAt: T0 - 5 * MIN,
+    finishedAt: T0,
+    ...o,
+  };
+}
+
+async function withDir(fn: (file: string) => Promise<void>) {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-notice-resend-" });
+  try {
+    await fn(join(dir, "sluice.kv"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** The ending process: sends the run's notice (attempts without waits) and keeps it if need be. */
+async function endRun(backend: Backend, run: RunRecord, now: () => number) {
+  const tel = new EngineTelemetry({
+    now,
+    notices: backend.store.notices,
+    alert: { secrets, now, sleep: () => Promise.resolve() },
+  });
+  tel.runSettled({ ...run, stages: [] });
+  await tel.close();
+}
+
+const outbox = (b: Backend): NoticeOutbox => b.store.notices!;
+
+Deno.test("nextResendAt: 1 min, 5 min, 15 min, 1 h, then every 3 h, never past 24 h", () => {
+  assert.deepEqual(RESEND_DELAYS_MS, [MIN, 5 * MIN, 15 * MIN, 60 * MIN, 180 * MIN]);
+  assert.equal(nextResendAt(1, T0, T0), T0 + MIN);
+  assert.equal(nextResendAt(2, T0, T0), T0 + 5 * MIN);
+  assert.equal(nextResendAt(4, T0, T0), T0 + 60 * MIN);
+  assert.equal(nextResendAt(9, T0, T0), T0 + 180 * MIN);
+  assert.equal(nextResendAt(9, T0 + RESEND_FOR_MS - MIN, T0), T0 + RESEND_FOR_MS);
+});
+
+Deno.test("a notice whose receiver is down is kept and resent once after a restart", async () => {
+  await withDir(async (file) => {
+    let status = 503;
+    const r = receiver(() => status);
+    let now = T0;
+    const clock = () => now;
+    try {
+      const run = failedRun("r1", r.url);
+      let backend = await openKvBackend(file);
+      await backend.store.createRun(run, []);
+      await endRun(backend, run, clock);
+      assert.equal(r.got.length, 3, "three attempts in the ending process");
+      const [kept] = await outbox(backend).ofRun("r1");
+      assert.equal(kept.state, "pending");
+      assert.equal(kept.rounds, 1);
+      assert.equal(kept.nextAt, T0 + MIN);
+      assert.equal(kept.lastError, "the webhook answered 503");
+      assert.ok(!kept.body.includes(SECRET) && !JSON.stringify(kept).includes(SECRET));
+      // The run detail (API) and `sluice runs show` say so.
+      const detail = await runDetail(backend.store, run);
+      assert.deepEqual(detail.notices, [{
+        notice: "onFailure",
+        state: "pending",
+        rounds: 1,
+        lastError: "the webhook answered 503",
+        nextAttemptAt: new Date(T0 + MIN).toISOString(),
+        givenUpAt: undefined,
+      }]);
+      assert.equal(
+        noticeLine(detail.notices![0]),
+        "onFailure notice not delivered (1 round(s) failed: the webhook answered 503); " +
+          "next attempt 2026-11-30 12:01:00 UTC\n",
+      );
+      backend.close();
+
+      // A restart: a new handle on the same file. Not due yet: nothing is sent.
+      backend = await openKvBackend(file);
+      const pass = (opts = {}) =>
+        resendDueNotices({
+          store: backend.store,
+          outbox: outbox(backend),
+          secrets,
+          now: clock,
+          ...opts,
+        });
+      now = T0 + 30_000;
+      assert.deepEqual(await pass(), { sent: 0, failed: 0, givenUp: 0 });
+      assert.equal(r.got.length, 3);
+      // Due, still down: the next attempt 5 min later.
+      now = T0 + MIN;
+      assert.deepEqual(await pass(), { sent: 0, failed: 1, givenUp: 0 });
+      assert.equal(r.got.length, 4);
+      const [again] = await outbox(backend).ofRun("r1");
+      assert.equal(again.rounds, 2);
+      assert.equal(again.nextAt, T0 + 6 * MIN);
+      assert.equal(again.claim, undefined);
+      // Up again: delivered once, the same body and Idempotency-Key, signed now.
+      status = 200;
+      now = T0 + 4 * MIN;
+      assert.deepEqual(await pass(), { sent: 0, failed: 0, givenUp: 0 });
+      now = T0 + 6 * MIN;
+      assert.deepEqual(await pass(), { sent: 1, failed: 0, givenUp: 0 });
+      assert.equal(r.got.length, 5);
+      const first = r.got[0];
+      const last = r.got[4];
+      assert.equal(last.body, first.body);
+      const key = first.headers.get("idempotency-key");
+      assert.equal(key, `r1:onFailure:${T0}`);
+      assert.equal(last.headers.get("idempotency-key"), key);
+      const sig = last.headers.get("x-sluice-signature") ?? "";
+      assert.match(sig, new RegExp(`^t=${(T0 + 6 * MIN) / 1000},`));
+      assert.ok(await verifySignature(SECRET, sig, last.body, { now: now / 1000 }));
+      assert.equal(JSON.parse(last.body).event, "run.failed");
+      // Delivered: the record is gone, the run detail shows nothing, no further send.
+      assert.deepEqual(await outbox(backend).ofRun("r1"), []);
+      assert.equal((await runDetail(backend.store, run)).notices, undefined);
+      now = T0 + 10 * 60 * MIN;
+      assert.deepEqual(await pass(), { sent: 0, failed: 0, givenUp: 0 });
+      assert.equal(r.got.length, 5);
+      backend.close();
+    } finally {
+      await r.close();
+    }
+  });
+});
+
+Deno.test("a final answer (4xx) is not kept; 429 is", async () => {
+  await withDir(async (file) => {
+    let status = 400;
+    const r = receiver(() => status);
+    const backend = await openKvBackend(file);
+    try {
+      const run = failedRun("r4", r.url);
+      await backend.store.createRun(run, []);
+      await endRun(backend, run, () => T0);
+      assert.equal(r.got.length, 1, "a 400 ends the attempts at once");
+      assert.deepEqual(await outbox(backend).ofRun("r4"), []);
+      status = 429;
+      await endRun(backend, run, () => T0);
+      assert.equal(r.got.length, 4);
+      assert.equal((await outbox(backend).ofRun("r4"))[0]?.state, "pending");
+    } finally {
+      backend.close();
+      await r.close();
+    }
+  });
+});
+
+Deno.test("a notice still undelivered 24 h after its run ended is given up, unsent", async () => {
+  await withDir(async (file) => {
+    const r = receiver(() => 200);
+    const backend = await openKvBackend(file);
+    try {
+      const run = failedRun("r2", r.url);
+      await backend.store.createRun(run, []);
+      await outbox(backend).add({
+        runId: "r2",
+        notice: "onFailure",
+        body: "{}",
+        idempotencyKey: "r2:onFailure",
+        finishedAt: T0,
+        rounds: 5,
+        lastError: "the webhook answered 502",
+        nextAt: T0 + RESEND_FOR_MS,
+      });
+      const at = T0 + RESEND_FOR_MS;
+      const pass = await resendDueNotices({
+        store: backend.store,
+        outbox: outbox(backend),
+        secrets,
+        now: () => at,
+      });
+      assert.deepEqual(pass, { sent: 0, failed: 0, givenUp: 1 });
+      assert.equal(r.got.length, 0);
+      const [n] = await outbox(backend).ofRun("r2");
+      assert.equal(n.state, "given-up");
+      assert.equal(n.rounds, 5);
+      assert.match(n.lastError, /not delivered within 24 h .*502/);
+      const [view] = (await runDetail(backend.store, run)).notices!;
+      assert.equal(view.givenUpAt, new Date(at).toISOString());
+      assert.equal(view.nextAttemptAt, undefined);
+      assert.match(noticeLine(view), /^onFailure notice given up at 2026-12-01 12:00:00 UTC/);
+      // Given up: no pass takes it again; deleting the run deletes it.
+      assert.deepEqual(await outbox(backend).claimDue({ now: at * 2, leaseMs: 1, limit: 9 }), []);
+      await backend.store.deleteRun("r2");
+      assert.deepEqual(await outbox(backend).ofRun("r2"), []);
+    } finally {
+      backend.close();
+      await r.close();
+    }
+  });
+});
+
+Deno.test("two processes on one KV file do not both send a notice", async () => {
+  await withDir(async (file) => {
+    const r = receiver(() => 200, 200);
+    const a = await openKvBackend(file);
+    const b = await openKvBackend(file);
+    try {
+      for (const id of ["ra", "rb", "rc"]) {
+        await a.store.createRun(failedRun(id, r.url), []);
+        await outbox(a).add({
+          runId: id,
+          notice: "onFailure",
+          body: `{"run":"${id}"}`,
+          idempotencyKey: `${id}:onFailure`,
+          finishedAt: T0,
+          rounds: 1,
+          lastError: "down",
+          nextAt: T0 + MIN,
+        });
+      }
+      const pass = (x: Backend) =>
+        resendDueNotices({ store: x.store, outbox: outbox(x), secrets, now: () => T0 + MIN });
+      const [pa, pb] = await Promise.all([pass(a), pass(b)]);
+      assert.equal(pa.sent + pb.sent, 3);
+      assert.equal(r.got.length, 3, "each notice sent once");
+      assert.deepEqual(r.got.map((g) => g.body).sort(), [
+        '{"run":"ra"}',
+        '{"run":"rb"}',
+        '{"run":"rc"}',
+      ]);
+      // A claim holds against the other handle; a lapsed claim cannot settle.
+      await outbox(a).add({
+        runId: "ra",
+        notice: "onFailure",
+        body: "{}",
+        idempotencyKey: "k",
+        finishedAt: T0,
+        rounds: 1,
+        lastError: "down",
+        nextAt: T0,
+      });
+      const claims = await Promise.all([
+        outbox(a).claimDue({ now: T0, leaseMs: MIN, limit: 5 }),
+        outbox(b).claimDue({ now: T0, leaseMs: MIN, limit: 5 }),
+      ]);
+      assert.equal(claims.flat().length, 1);
+      assert.deepEqual(await outbox(b).claimDue({ now: T0 + 30_000, leaseMs: MIN, limit: 5 }), []);
+      const [late] = await outbox(b).claimDue({ now: T0 + 2 * MIN, leaseMs: MIN, limit: 5 });
+      assert.ok(late, "the claim lapsed: another process takes it");
+      assert.equal(await outbox(a).settle(claims.flat()[0], { delivered: true }), false);
+      assert.equal(await outbox(b).settle(late, { delivered: true }), true);
+      assert.deepEqual(await outbox(a).ofRun("ra"), []);
+    } finally {
+      a.close();
+      b.close();
+      await r.close();
+    }
+  });
+});
