@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "../paths.ts";
 import { openKvBackend } from "../store/kv_backend.ts";
 import { openContext, startEngine } from "./context.ts";
+import { runCli } from "./test_cli.ts";
 
 Deno.test("sluice worker's housekeeping resends a kept notice at start; sluice run does not", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sluice-notice-hk-" });
@@ -54,6 +55,18 @@ Deno.test("sluice worker's housekeeping resends a kept notice at start; sluice r
       nextAt: now - 1000,
     });
     b.close();
+
+    // `sluice runs show` says so.
+    const show = await runCli(["runs", "show", "r-kept"], { env, cwd: dir });
+    assert.equal(show.code, 0, show.stderr);
+    assert.match(
+      show.stdout,
+      /^onSuccess notice not delivered \(1 round\(s\) failed: the webhook answered 503\); next attempt \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/m,
+    );
+    const json = await runCli(["runs", "show", "r-kept", "--json"], { env, cwd: dir });
+    assert.deepEqual(JSON.parse(json.stdout).notices.map((n: { state: string }) => n.state), [
+      "pending",
+    ]);
 
     // A short command keeps house but does not resend.
     const run = await startEngine(ctx, { adopt: false });

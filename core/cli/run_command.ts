@@ -27,7 +27,7 @@ import { closest } from "../../sdk/text/suggest.ts";
 import { type CliContext, type EngineHandle, openBackend, startEngine } from "./context.ts";
 import { exportLines, writeRunDuplicates, writeRunOutput, writeRunRejected } from "./output.ts";
 import { readRunEndLog, tallyTotals } from "../store/run_tallies.ts";
-import { noticeView } from "../http/run_views.ts";
+import { noticeText, noticeView } from "../http/run_views.ts";
 import { showProgress } from "./progress.ts";
 import { showRunLog } from "./run_log.ts";
 import { rememberedOut, rememberOut } from "./run_out.ts";
@@ -547,7 +547,7 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
         }
         io.out(await summary(store, run, { dataDir: h.dataDir }));
         if (held) io.out(holderLine(run, held));
-        for (const n of (await undeliveredNotices(store, run)) ?? []) io.out(noticeLine(n));
+        for (const n of (await undeliveredNotices(store, run)) ?? []) io.out(noticeText(n) + "\n");
         await showDeadLetters(store, run, io, SHOW_DEAD_LETTERS);
         await showRejected(store, run, io);
         return 0;
@@ -713,19 +713,6 @@ function holderNote(run: RunRecord, held: RunHolder): string {
 async function undeliveredNotices(store: Store, run: RunRecord) {
   const notices = FINAL_STATES.includes(run.state) ? await store.notices?.ofRun(run.id) : undefined;
   return notices?.length ? notices.map(noticeView) : undefined;
-}
-
-/**
- * One line of `sluice runs show` about an undelivered notice: `onFailure notice not delivered
- * (2 round(s) failed: the webhook answered 503); next attempt 2026-11-30 12:05:00 UTC`, or
- * `… given up at …`.
- */
-export function noticeLine(n: ReturnType<typeof noticeView>): string {
-  const when = (t?: string) => t ? t.replace("T", " ").slice(0, 19) + " UTC" : "?";
-  const why = `${n.rounds} round(s) failed: ${n.lastError.replace(/[\r\n]+/g, " ")}`;
-  return n.state === "pending"
-    ? `${n.notice} notice not delivered (${why}); next attempt ${when(n.nextAttemptAt)}\n`
-    : `${n.notice} notice given up at ${when(n.givenUpAt)} (${why})\n`;
 }
 
 /** How many dead letters `sluice runs show` lists (all of them: `sluice runs dead-letters`). */

@@ -190,8 +190,31 @@ export async function runDetail(store: Store, r: RunRecord) {
   };
 }
 
+/**
+ * An undelivered notice for people (`sluice runs show`, the run page): `onFailure notice not
+ * delivered (2 round(s) failed: the webhook answered 503); next attempt 2026-11-30 12:05:00 UTC`,
+ * or `… given up at …`.
+ */
+export function noticeText(n: NoticeView): string {
+  const when = (t?: string) => t ? t.replace("T", " ").slice(0, 19) + " UTC" : "?";
+  const why = `${n.rounds} round(s) failed: ${n.lastError.replace(/[\r\n]+/g, " ")}`;
+  return n.state === "pending"
+    ? `${n.notice} notice not delivered (${why}); next attempt ${when(n.nextAttemptAt)}`
+    : `${n.notice} notice given up at ${when(n.givenUpAt)} (${why})`;
+}
+
+/** An undelivered notice as the run detail shows it ({@linkcode noticeView}). */
+export interface NoticeView {
+  notice: "onFailure" | "onSuccess";
+  state: "pending" | "given-up";
+  rounds: number;
+  lastError: string;
+  nextAttemptAt?: string;
+  givenUpAt?: string;
+}
+
 /** An undelivered notice as the run detail shows it. */
-export function noticeView(n: PendingNotice) {
+export function noticeView(n: PendingNotice): NoticeView {
   return {
     notice: n.notice,
     state: n.state,

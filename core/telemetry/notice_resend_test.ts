@@ -9,8 +9,7 @@ import { verifySignature } from "../../sdk/api/signature.ts";
 import { openKvBackend } from "../store/kv_backend.ts";
 import type { NoticeOutbox } from "../store/notices.ts";
 import type { Backend, RunRecord } from "../store/store.ts";
-import { runDetail } from "../http/run_views.ts";
-import { noticeLine } from "../cli/run_command.ts";
+import { noticeText, runDetail } from "../http/run_views.ts";
 import { EngineTelemetry } from "./engine_telemetry.ts";
 import {
   nextResendAt,
@@ -113,9 +112,9 @@ Deno.test("a notice whose receiver is down is kept and resent once after a resta
         givenUpAt: undefined,
       }]);
       assert.equal(
-        noticeLine(detail.notices![0]),
+        noticeText(detail.notices![0]),
         "onFailure notice not delivered (1 round(s) failed: the webhook answered 503); " +
-          "next attempt 2026-11-30 12:01:00 UTC\n",
+          "next attempt 2026-11-30 12:01:00 UTC",
       );
       backend.close();
 
@@ -225,7 +224,7 @@ Deno.test("a notice still undelivered 24 h after its run ended is given up, unse
       const [view] = (await runDetail(backend.store, run)).notices!;
       assert.equal(view.givenUpAt, new Date(at).toISOString());
       assert.equal(view.nextAttemptAt, undefined);
-      assert.match(noticeLine(view), /^onFailure notice given up at 2026-12-01 12:00:00 UTC/);
+      assert.match(noticeText(view), /^onFailure notice given up at 2026-12-01 12:00:00 UTC/);
       // Given up: no pass takes it again; deleting the run deletes it.
       assert.deepEqual(await outbox(backend).claimDue({ now: at * 2, leaseMs: 1, limit: 9 }), []);
       await backend.store.deleteRun("r2");

@@ -5,6 +5,7 @@
  * @module
  */
 import type { DeadLetter, RunRecord } from "../../core/store/store.ts";
+import { noticeText, type NoticeView } from "../../core/http/run_views.ts";
 import { duration, fileSize, num, shortPaths, when } from "../format.ts";
 import { Empty, JsonData, LongText, StateBadge } from "../layout.tsx";
 import { percent, runProgress } from "../progress.ts";
@@ -142,6 +143,8 @@ export interface RunDetailView {
   artifacts?: { stage: string; name: string; bytes: number; url: string }[];
   /** What stages counted over the run for a person to see (once it ended). */
   notes?: { stage: string; key: string; count: number; text: string }[];
+  /** Its onFailure/onSuccess notices that were not delivered (pending or given up). */
+  notices?: NoticeView[];
 }
 
 /** One rejected item or error, tagged by stage and chunk. */
@@ -338,6 +341,11 @@ export function RunPage(
             )
             : <span class="sub">in this run</span>}
         </p>
+      )}
+      {(d.notices?.length ?? 0) > 0 && (
+        <ul id="run-notices" class="sub">
+          {d.notices!.map((n) => <li>{noticeText(n)}</li>)}
+        </ul>
       )}
       {(d.notes?.length ?? 0) > 0 && (
         <section aria-labelledby="notes-h" id="run-notes">

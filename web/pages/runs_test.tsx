@@ -44,3 +44,29 @@ Deno.test("the run page says how many leads a run found, and none without a lead
   assert.doesNotMatch(none, /run-leads-link/);
   assert.doesNotMatch(render({ leads: 0, partial: false, field: false }), /run-leads/);
 });
+
+Deno.test("the run page says when a run's notice was not delivered", () => {
+  assert.doesNotMatch(render(), /run-notices/);
+  const html = String(
+    <RunPage
+      d={{
+        ...detail,
+        notices: [{
+          notice: "onSuccess",
+          state: "pending",
+          rounds: 2,
+          lastError: "the webhook answered 503",
+          nextAttemptAt: "2026-11-30T12:06:00.000Z",
+        }],
+      }}
+      dead={[]}
+      events={[]}
+      rejected={{ rows: [], from: 0, more: false, total: 0 }}
+      canOperate={false}
+    />,
+  );
+  assert.match(
+    html,
+    /<ul id="run-notices" class="sub"><li>onSuccess notice not delivered \(2 round\(s\) failed: the webhook answered 503\); next attempt 2026-11-30 12:06:00 UTC<\/li><\/ul>/,
+  );
+});
