@@ -104,7 +104,7 @@ export class KvStore implements Store {
   constructor(kv: Deno.Kv, opts: KvStoreOptions = {}) {
     this.#kv = lockRetrying(kv);
     this.notices = new KvNoticeOutbox(this.#kv);
-    this.#snapshots = new RunSnapshots(kv);
+    this.#snapshots = new RunSnapshots(this.#kv);
     this.#now = opts.now ?? Date.now;
     if (opts.chunkDir) this.#files = new ChunkFiles(opts.chunkDir);
   }
