@@ -60,7 +60,7 @@ export interface PrepareOptions {
 }
 
 /** A source's literal `with.path`, resolved: where it points and whether it may be granted. */
-interface SourcePath {
+export interface SourcePath {
   /** The path as the pipeline gives it. */
   given: string;
   /** The absolute path it names (a relative one in the plugin's data folder). */
@@ -73,7 +73,12 @@ interface SourcePath {
   plugin: ResolvedPlugin;
 }
 
-function sourcePath(
+/**
+ * Where the source's literal `with.path` points, as a run reads it: a relative path in the source
+ * plugin's data folder (`<dataDir>/plugin-data/<plugin>/`). Undefined when the source gives no
+ * path, a templated one (`${{ inputs.file }}`), no `dataDir`, or its plugin is not installed.
+ */
+export function sourcePath(
   pipeline: Pipeline,
   registry: PluginRegistry,
   dataDir: string | undefined,

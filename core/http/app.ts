@@ -33,6 +33,7 @@ import { HttpProblem, problemResponse } from "./problem.ts";
 import { KeyedRateLimiter } from "./rate_limit.ts";
 import { adminRoutes } from "./routes_admin.ts";
 import { pipelineRoutes } from "./routes_pipelines.ts";
+import { sourceFileRoutes } from "./routes_source_file.ts";
 import { pluginRoutes } from "./routes_plugins.ts";
 import { runRoutes } from "./routes_runs.ts";
 import { SessionStore } from "./sessions.ts";
@@ -285,6 +286,7 @@ export function createApp(deps: AppDeps): SluiceApp {
     name: "__Host-sluice_session",
   });
   pipelineRoutes(api, deps);
+  sourceFileRoutes(api, deps);
   runRoutes(api, deps);
   pluginRoutes(api, deps);
   adminRoutes(api, deps, tokens);

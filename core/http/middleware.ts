@@ -104,10 +104,15 @@ export function isUpload(contentType: string | undefined): boolean {
     t === "application/octet-stream";
 }
 
-/** True for a multipart form posted to start a run (`POST /api/v1/pipelines/{name}/runs`). */
-function isMultipartRunUpload(method: string, path: string, type: string | undefined): boolean {
-  return method === "POST" && /^\/api\/v1\/pipelines\/[^/]+\/runs$/.test(path) &&
-    (type ?? "").split(";")[0].trim().toLowerCase() === "multipart/form-data";
+/**
+ * True for a multipart form that uploads a file: one posted to start a run
+ * (`POST /api/v1/pipelines/{name}/runs`) or one that replaces a pipeline's source file
+ * (`PUT /api/v1/pipelines/{name}/source-file`).
+ */
+function isMultipartFileUpload(method: string, path: string, type: string | undefined): boolean {
+  const upload = (method === "POST" && /^\/api\/v1\/pipelines\/[^/]+\/runs$/.test(path)) ||
+    (method === "PUT" && /^\/api\/v1\/pipelines\/[^/]+\/source-file$/.test(path));
+  return upload && (type ?? "").split(";")[0].trim().toLowerCase() === "multipart/form-data";
 }
 
 /** 413 for bodies above `maxBytes` (uploads are checked by their writer instead). */
@@ -124,8 +129,8 @@ export function jsonBodyLimit(maxBytes: number): MiddlewareHandler<AppEnv> {
   });
   return async (c, next) => {
     const type = c.req.header("content-type");
-    // A multipart run upload is bounded by the upload limit where it is read (run_upload.ts).
-    if (isUpload(type) || isMultipartRunUpload(c.req.method, c.req.path, type)) {
+    // A multipart upload is bounded by the upload limit where it is read (run_upload.ts).
+    if (isUpload(type) || isMultipartFileUpload(c.req.method, c.req.path, type)) {
       return await next();
     }
     return await limit(c, next);

@@ -27,7 +27,13 @@ import {
 import { misspeltPath } from "../../sdk/text/field_hints.ts";
 import type { Item } from "../../sdk/types.ts";
 import { isUpload } from "./middleware.ts";
-import { isMultipart, multipartUpload, rawUpload } from "./run_upload.ts";
+import {
+  copyUpload,
+  DEFAULT_UPLOAD_BYTES,
+  isMultipart,
+  multipartUpload,
+  rawUpload,
+} from "./run_upload.ts";
 import { HttpProblem } from "./problem.ts";
 import { type ApiApp, apiRoute, json, valid } from "./route.ts";
 import { needPipeline } from "./routes_pipelines.ts";
@@ -99,17 +105,10 @@ async function saveUpload(body: ReadableStream<Uint8Array>, path: string, max: n
   const f = await Deno.open(path, { write: true, createNew: true });
   let n = 0;
   try {
-    for await (const chunk of body) {
-      n += chunk.length;
-      if (n > max) {
-        throw new HttpProblem(
-          413,
-          `the uploaded input is larger than ${max} bytes; split it into several runs`,
-        );
-      }
+    n = await copyUpload(body, async (chunk) => {
       let off = 0;
       while (off < chunk.length) off += await f.write(chunk.subarray(off));
-    }
+    }, max);
   } catch (e) {
     f.close();
     await Deno.remove(path).catch(() => {});
@@ -153,7 +152,7 @@ async function filterHints(store: Store, run: RunRecord, q: ItemQuery): Promise<
 
 /** Registers the run routes. */
 export function runRoutes(app: ApiApp, deps: AppDeps): void {
-  const uploadMax = deps.limits?.uploadBytes ?? 256 * 1024 * 1024;
+  const uploadMax = deps.limits?.uploadBytes ?? DEFAULT_UPLOAD_BYTES;
 
   apiRoute(app, "operator", {
     method: "post",

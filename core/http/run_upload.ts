@@ -20,6 +20,9 @@ export interface RunUpload {
   sets: string[];
 }
 
+/** The default size limit of an uploaded file (`limits.uploadBytes`): 256 MiB. */
+export const DEFAULT_UPLOAD_BYTES = 256 * 1024 * 1024;
+
 /** Room for a form's boundaries and part headers on top of the file's own size limit. */
 const FORM_OVERHEAD = 64 * 1024;
 
@@ -39,18 +42,42 @@ export function rawUpload(req: Request): RunUpload {
   };
 }
 
+/** The 413 of an upload larger than `max` bytes, with what to do (`advice`). */
+export function uploadTooLarge(max: number, advice = "split it into several runs"): HttpProblem {
+  return new HttpProblem(413, `the uploaded input is larger than ${max} bytes; ${advice}`);
+}
+
+/**
+ * Hands the bytes of `body` to `write` in order, refusing ({@link uploadTooLarge}, 413) once they
+ * pass `max` bytes; returns how many there were. The caller removes what was written on a throw.
+ */
+export async function copyUpload(
+  body: ReadableStream<Uint8Array>,
+  write: (bytes: Uint8Array) => Promise<void>,
+  max: number,
+  advice?: string,
+): Promise<number> {
+  let n = 0;
+  for await (const chunk of body) {
+    n += chunk.length;
+    if (n > max) throw uploadTooLarge(max, advice);
+    await write(chunk);
+  }
+  return n;
+}
+
 /**
  * Reads a `multipart/form-data` upload: its `file` field (else its first file) and its `set`
  * fields. The form is read into memory, at most `max` bytes of file plus a little for the form
- * (413 beyond); 400 for a form without a file.
+ * (413 beyond, its detail ending with `advice`); 400 for a form without a file.
  */
-export async function multipartUpload(req: Request, max: number): Promise<RunUpload> {
+export async function multipartUpload(
+  req: Request,
+  max: number,
+  advice?: string,
+): Promise<RunUpload> {
   const limit = max + FORM_OVERHEAD;
-  const tooLarge = () =>
-    new HttpProblem(
-      413,
-      `the uploaded input is larger than ${max} bytes; split it into several runs`,
-    );
+  const tooLarge = () => uploadTooLarge(max, advice);
   if (Number(req.headers.get("content-length") ?? "0") > limit) throw tooLarge();
   if (!req.body) throw new HttpProblem(400, "the upload is empty");
   let seen = 0;

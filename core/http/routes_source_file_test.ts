@@ -1,0 +1,268 @@
+import assert from "node:assert/strict";
+import { prepareRun } from "../engine/prepare.ts";
+import { parsePipeline } from "../pipeline/parse.ts";
+import { join } from "../paths.ts";
+import { API_BASE } from "./app.ts";
+import { type TestServer, testServer } from "./test_support.ts";
+
+/** A pipeline whose csv-source reads `path` when a run has no input file. */
+function weekly(name: string, path?: string): string {
+  const w = path === undefined ? "" : `  with: { path: ${JSON.stringify(path)} }\n`;
+  return `name: ${name}\nsource:\n  plugin: csv-source\n${w}stages:\n  - id: tag\n` +
+    "    plugin: tag\n    with: { field: band, value: B }\n";
+}
+
+const OLD = "name,domain\nAcme,acme.example\n";
+const NEW = 'name,domain\nAcme,acme.example\n"Beta\nGmbH",beta.example\nGamma,gamma.example\n';
+
+const url = (name: string, rest = "") => `${API_BASE}/pipelines/${name}/source-file${rest}`;
+
+function folderOf(s: TestServer): string {
+  return join(s.dir, "plugin-data", "csv-source");
+}
+
+async function put(s: TestServer, name: string, body: BodyInit, type?: string, as = "operator") {
+  return await s.call(url(name), {
+    method: "PUT",
+    as: as as "operator",
+    headers: type ? { "content-type": type } : {},
+    body,
+  });
+}
+
+Deno.test("source file: an operator replaces it, anyone reads and downloads it, and a run without a file reads it", async () => {
+  const s = await testServer();
+  try {
+    await s.writePipeline("weekly", weekly("weekly", "lists/crm.csv"));
+    // Nothing there yet: the metadata says so, the download is a 404 that says how to upload.
+    let res = await s.call(url("weekly"), { as: "viewer" });
+    assert.equal(res.status, 200);
+    let info = await res.json();
+    assert.equal(info.exists, false);
+    assert.equal(info.path, "lists/crm.csv");
+    assert.equal(info.location, "plugin-data/csv-source/lists/crm.csv");
+    assert.equal(info.source, "csv-source");
+    assert.deepEqual(info.accepts, ["text/csv"]);
+    res = await s.call(url("weekly", "/content"), { as: "viewer" });
+    assert.equal(res.status, 404);
+    assert.match(
+      (await res.json()).detail,
+      /no source file yet .*PUT \/api\/v1\/pipelines\/weekly/,
+    );
+
+    // A viewer may not replace it; an operator may (the folder is made on the way).
+    res = await put(s, "weekly", OLD, "text/csv", "viewer");
+    assert.equal(res.status, 403);
+    await res.body?.cancel();
+    res = await put(s, "weekly", OLD, "text/csv");
+    assert.equal(res.status, 200, await res.clone().text());
+    info = await res.json();
+    assert.equal(info.replaced, false);
+    assert.equal(info.exists, true);
+    assert.equal(info.bytes, OLD.length);
+    assert.equal(info.rows, 1);
+    assert.equal(info.header, "name,domain");
+    const file = join(folderOf(s), "lists", "crm.csv");
+    assert.equal(await Deno.readTextFile(file), OLD);
+
+    // Replaced again, as a multipart form (the run upload's form); no temp file is left.
+    const form = new FormData();
+    form.append("file", new Blob([NEW], { type: "application/vnd.ms-excel" }), "CRM export.csv");
+    res = await s.call(url("weekly"), { method: "PUT", as: "operator", body: form });
+    assert.equal(res.status, 200, await res.clone().text());
+    info = await res.json();
+    assert.equal(info.replaced, true);
+    assert.equal(info.bytes, new TextEncoder().encode(NEW).length);
+    assert.equal(info.rows, 3, "a quoted line break does not end a row");
+    assert.ok(Date.parse(info.modifiedAt) > 0);
+    assert.equal(await Deno.readTextFile(file), NEW);
+    const names = [];
+    for await (const e of Deno.readDir(join(folderOf(s), "lists"))) names.push(e.name);
+    assert.deepEqual(names, ["crm.csv"]);
+
+    // The download is the file, named as with.path names it.
+    res = await s.call(url("weekly", "/content"), { as: "viewer" });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type")!, /^text\/csv/);
+    assert.match(res.headers.get("content-disposition")!, /attachment; filename="crm\.csv"/);
+    assert.equal(await res.text(), NEW);
+
+    // Who replaced it is in the server log.
+    const logged = s.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === "source file replaced");
+    assert.equal(logged.length, 2);
+    assert.equal(logged[1].by, "test-operator");
+    assert.equal(logged[1].pipeline, "weekly");
+    assert.equal(logged[1].file, "plugin-data/csv-source/lists/crm.csv");
+    assert.equal(logged[1].upload, "CRM export.csv");
+    assert.equal(logged[1].previousBytes, OLD.length);
+
+    // A run without a file of its own (as a scheduled one) reads the new file.
+    res = await s.call(`${API_BASE}/pipelines/weekly/runs`, {
+      method: "POST",
+      as: "operator",
+      json: { inputs: {} },
+    });
+    assert.equal(res.status, 201, await res.clone().text());
+    const run = await s.engine.waitForRun((await res.json()).id);
+    assert.equal(run.state, "succeeded");
+    const detail = await (await s.call(`${API_BASE}/runs/${run.id}`, { as: "viewer" })).json();
+    assert.equal(detail.stageDetails[0].counters.out, 3);
+
+    // The routes are in the OpenAPI document with their roles.
+    const doc = await (await s.call(`${API_BASE}/openapi.json`)).json();
+    const ops = doc.paths["/pipelines/{name}/source-file"];
+    assert.equal(ops.get["x-sluice-role"], "viewer");
+    assert.equal(ops.put["x-sluice-role"], "operator");
+    assert.ok(ops.put.requestBody.content["multipart/form-data"]);
+    assert.equal(
+      doc.paths["/pipelines/{name}/source-file/content"].get["x-sluice-role"],
+      "viewer",
+    );
+  } finally {
+    await s.dispose();
+  }
+});
+
+Deno.test("source file: refused with what to change (no with.path, templated, outside, unknown, wrong type)", async () => {
+  const s = await testServer({ deps: { limits: { uploadBytes: 100 } } });
+  try {
+    await s.writePipeline("nopath", weekly("nopath"));
+    await s.writePipeline(
+      "tpl",
+      "inputs:\n  file: { type: string, default: crm.csv }\n" + weekly("tpl", "${{ inputs.file }}"),
+    );
+    await s.writePipeline("outside", weekly("outside", "../../secrets.csv"));
+    await s.writePipeline(
+      "gen",
+      "name: gen\nsource:\n  plugin: gen-source\n  with: { count: 2 }\n",
+    );
+    await s.writePipeline("weekly", weekly("weekly", "crm.csv"));
+
+    const detail = async (res: Response, status: number) => {
+      assert.equal(res.status, status, await res.clone().text());
+      assert.match(res.headers.get("content-type")!, /application\/problem\+json/);
+      return (await res.json()).detail as string;
+    };
+    for (const method of ["GET", "PUT"]) {
+      const init = method === "GET"
+        ? { as: "viewer" as const }
+        : { method, as: "operator" as const, headers: { "content-type": "text/csv" }, body: OLD };
+      assert.match(
+        await detail(await s.call(url("nopath"), init), 422),
+        /has no with\.path.*add one to the pipeline's source, e\.g\. `source: \{ plugin: csv-source, with: \{ path: crm-export\.csv \} \}`/,
+      );
+      assert.match(await detail(await s.call(url("tpl"), init), 422), /a template/);
+      assert.match(
+        await detail(await s.call(url("outside"), init), 422),
+        /leads outside the plugin's data folder \(plugin-data\/csv-source\/\)/,
+      );
+      assert.match(await detail(await s.call(url("gen"), init), 422), /reads no input file/);
+      assert.match(await detail(await s.call(url("missing"), init), 404), /no pipeline named/);
+    }
+    await assert.rejects(Deno.stat(join(s.dir, "secrets.csv")), Deno.errors.NotFound);
+
+    // A type the source does not read, JSON, an empty body, too large: 415, 415, 400, 413.
+    assert.match(
+      await detail(await put(s, "weekly", '{"a":1}\n', "application/x-ndjson"), 415),
+      /its source csv-source reads text\/csv/,
+    );
+    assert.match(
+      await detail(await put(s, "weekly", '{"a":1}', "application/json"), 415),
+      /send JSON lines/,
+    );
+    assert.match(await detail(await put(s, "weekly", "", "text/csv"), 400), /empty/);
+    assert.equal((await put(s, "weekly", OLD, "text/csv")).status, 200);
+    const big = "name,domain\n" + "x,y.example\n".repeat(20);
+    assert.match(
+      await detail(await put(s, "weekly", big, "text/csv"), 413),
+      /larger than 100 bytes/,
+    );
+    const form = new FormData();
+    form.append("file", new Blob([big]), "big.csv");
+    assert.equal(
+      (await s.call(url("weekly"), { method: "PUT", as: "operator", body: form })).status,
+      413,
+    );
+    // Every refusal left the file as it was, and no temp file.
+    const folder = join(s.dir, "plugin-data", "csv-source");
+    assert.equal(await Deno.readTextFile(join(folder, "crm.csv")), OLD);
+    const names = [];
+    for await (const e of Deno.readDir(folder)) names.push(e.name);
+    assert.deepEqual(names, ["crm.csv"]);
+
+    // Without credentials: 401.
+    assert.equal((await s.call(url("weekly"))).status, 401);
+  } finally {
+    await s.dispose();
+  }
+});
+
+Deno.test("source file: a link leading outside the plugin's data folder is neither read nor followed", async () => {
+  const s = await testServer();
+  try {
+    await s.writePipeline("weekly", weekly("weekly", "crm.csv"));
+    const folder = join(s.dir, "plugin-data", "csv-source");
+    await Deno.mkdir(folder, { recursive: true });
+    await Deno.writeTextFile(join(s.dir, "host.csv"), "secret,data\n");
+    await Deno.symlink(join(s.dir, "host.csv"), join(folder, "crm.csv"));
+    for (const path of [url("weekly"), url("weekly", "/content")]) {
+      const res = await s.call(path, { as: "viewer" });
+      assert.equal(res.status, 422);
+      assert.match((await res.json()).detail, /a link that leads outside/);
+    }
+  } finally {
+    await s.dispose();
+  }
+});
+
+Deno.test("source file: refused (409) while a run's source is still reading it", async () => {
+  const s = await testServer();
+  try {
+    const yaml = weekly("weekly", "crm.csv");
+    await s.writePipeline("weekly", yaml);
+    assert.equal((await put(s, "weekly", OLD, "text/csv")).status, 200);
+    // A run that started reading the file (recorded, not queued to the engine).
+    const run = prepareRun({
+      pipeline: parsePipeline(yaml, "weekly.yaml", { registry: s.registry }).pipeline!,
+      yaml,
+      file: "weekly.yaml",
+      registry: s.registry,
+      inputs: {},
+      trigger: { kind: "cron", id: "weekly/x" },
+      dataDir: s.dir,
+    });
+    await s.backend.store.createRun(run, []);
+    assert.ok(await s.backend.store.transitionRun(run.id, ["queued"], "running"));
+    let res = await put(s, "weekly", NEW, "text/csv");
+    assert.equal(res.status, 409);
+    const body = await res.json();
+    assert.deepEqual(body.runs, [run.id]);
+    assert.match(body.detail, /still reading the source file .*Nothing was changed/);
+    assert.equal(await Deno.readTextFile(join(s.dir, "plugin-data", "csv-source", "crm.csv")), OLD);
+    // Once it has ended, the file may be replaced.
+    assert.ok(await s.backend.store.transitionRun(run.id, ["running"], "cancelled"));
+    res = await put(s, "weekly", NEW, "text/csv");
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+  } finally {
+    await s.dispose();
+  }
+});
+
+Deno.test("source file: a file larger than a JSON body is taken up to the upload limit, raw or as a form", async () => {
+  const s = await testServer({ deps: { limits: { jsonBytes: 64, uploadBytes: 4000 } } });
+  try {
+    await s.writePipeline("weekly", weekly("weekly", "crm.csv"));
+    const csv = "name,domain\n" + "x,y.example\n".repeat(100); // 1212 bytes
+    let res = await put(s, "weekly", csv, "text/csv; charset=utf-8");
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.equal((await res.json()).rows, 100);
+    const form = new FormData();
+    form.append("file", new Blob([csv + "z,z.example\n"]), "crm.csv");
+    res = await s.call(url("weekly"), { method: "PUT", as: "operator", body: form });
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.equal((await res.json()).rows, 101);
+  } finally {
+    await s.dispose();
+  }
+});
