@@ -42,6 +42,7 @@ import {
   rejectedPage,
   runEvents,
   runPageData,
+  sourceFileView,
 } from "./ui_data.ts";
 import { expectedOrigin } from "../core/http/auth.ts";
 import type { WebhookTrigger } from "../core/pipeline/model.ts";
@@ -156,6 +157,7 @@ export async function createUi(o: UiOptions): Promise<Hono<AppEnv> & UiErrorPage
     const versions = entry && deps.pipelines.history
       ? await deps.pipelines.history(entry.name).catch(() => [])
       : [];
+    const sourceFile = entry ? await sourceFileView(deps, entry) : undefined;
     return page(
       c,
       entry ? `Pipeline ${entry.name}` : "New pipeline",
@@ -167,6 +169,7 @@ export async function createUi(o: UiOptions): Promise<Hono<AppEnv> & UiErrorPage
         versions={versions}
         schema={schema}
         registry={deps.registry}
+        sourceFile={sourceFile}
       />,
       ["editor.js"],
     );

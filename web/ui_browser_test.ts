@@ -4,10 +4,12 @@
  * flagship pipeline in a real `sluice serve`): long item values wrap, the plugin approval dialog
  * (clean lists, added permissions marked, Cancel focused), the editor's unsaved-changes warning,
  * a new token listed at once, the dry run's sample errors and counts, a running run's empty lists
- * naming what is to come, and no page wider than a 375 px phone screen.
+ * naming what is to come, a pipeline's source file replaced from its page, and no page wider
+ * than a 375 px phone screen.
  * @module
  */
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { createApp } from "../core/http/app.ts";
 import { genPipeline, testServer } from "../core/http/test_support.ts";
@@ -357,6 +359,54 @@ Deno.test({
         },
       );
 
+      await t.step(
+        "the source file scheduled runs read is replaced from the pipeline's page",
+        async () => {
+          await ts.writePipeline(
+            "weekly",
+            "name: weekly\nsource: { plugin: csv-source, with: { path: crm.csv } }\nstages:\n" +
+              "  - { id: mark, plugin: tag, with: { field: seen, value: true } }\n",
+          );
+          await page.goto(`${url}/pipelines/weekly`);
+          await page.waitForSelector(".cm-content");
+          assert.match(await page.innerText("#source-file-size"), /no file yet/);
+          const csv = "name,domain\nAcme,acme.example\nBeta,beta.example\nGamma,gamma.example\n";
+          const bytes = new TextEncoder().encode(csv);
+          await page.setInputFiles("#source-file-input", {
+            name: "CRM export.csv",
+            mimeType: "text/csv",
+            buffer: Buffer.from(bytes),
+          });
+          await page.click("#source-file-upload");
+          await page.waitForSelector("#source-file-status.ok");
+          assert.match(
+            await page.innerText("#source-file-status"),
+            /^Replaced with CRM export\.csv \(68 bytes\): the next scheduled run reads it\.$/,
+          );
+          assert.equal(await page.innerText("#source-file-size"), `${bytes.length} bytes`);
+          assert.equal(await page.innerText("#source-file-rows"), "3 after the header");
+          assert.ok(await page.locator("#source-file-download").isVisible());
+          const file = join(ts.dir, "plugin-data", "csv-source", "crm.csv");
+          assert.equal(await Deno.readTextFile(file), csv);
+          // A file the source does not read is refused with the reason; nothing changes.
+          await page.setInputFiles("#source-file-input", {
+            name: "items.jsonl",
+            mimeType: "application/x-ndjson",
+            buffer: Buffer.from('{"name":"x"}\n'),
+          });
+          await page.click("#source-file-upload");
+          await page.waitForSelector("#source-file-status.err");
+          assert.match(
+            await page.innerText("#source-file-status"),
+            /^Not replaced: .*its source csv-source reads text\/csv/,
+          );
+          assert.equal(await Deno.readTextFile(file), csv);
+          // The page as loaded again shows the same file.
+          await page.reload();
+          assert.equal(await page.innerText("#source-file-size"), "68 bytes");
+        },
+      );
+
       await t.step("a new token is listed at once", async () => {
         await page.goto(`${url}/settings`);
         const before = await page.locator("#tokens tbody tr").count();
@@ -383,6 +433,7 @@ Deno.test({
             "/",
             "/pipelines",
             "/pipelines/p1",
+            "/pipelines/weekly",
             "/plugins",
             "/runs",
             `/runs/${p1}`,
@@ -392,7 +443,7 @@ Deno.test({
           ]
         ) {
           await page.goto(`${url}${path}`);
-          if (path === "/pipelines/p1") await page.waitForSelector(".cm-content");
+          if (path.startsWith("/pipelines/")) await page.waitForSelector(".cm-content");
           const over = await overflow(page);
           if (over > 0) wide.push(`${path} is ${over} px wider than the screen`);
         }

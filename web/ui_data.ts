@@ -15,6 +15,11 @@ import { apiQuery, type LeadsForm, leadsForm, leadsStage, textPrefilter } from "
 import type { PipelineRow } from "./pages/pipelines.tsx";
 import type { RejectedRows, RunDetailView, RunEvent } from "./pages/runs.tsx";
 import type { LeadsProps } from "./pages/leads.tsx";
+import type { PipelineEntry } from "../core/http/deps.ts";
+import { sourceFileInfo, sourceFileTarget } from "../core/http/source_file.ts";
+import { DEFAULT_UPLOAD_BYTES } from "../core/http/run_upload.ts";
+import { resolvePluginRef } from "../core/plugins/manifest.ts";
+import type { SourceFileView } from "./pages/source_file.tsx";
 
 /** Pipelines with their newest run. */
 export async function pipelineRows(deps: AppDeps): Promise<PipelineRow[]> {
@@ -23,6 +28,30 @@ export async function pipelineRows(deps: AppDeps): Promise<PipelineRow[]> {
     entry,
     lastRun: (await deps.store.listRuns({ pipeline: entry.name, limit: 1 })).runs[0],
   })));
+}
+
+/**
+ * The "Source file" section of a pipeline's page: shown for a source that reads input files (its
+ * manifest's `accepts`) with a `with.path`; the file's metadata, or why it cannot be shown (a
+ * templated path, one outside the plugin's data folder). Undefined: no section.
+ */
+export async function sourceFileView(
+  deps: AppDeps,
+  entry: PipelineEntry,
+): Promise<SourceFileView | undefined> {
+  const pipeline = entry.pipeline ?? entry.lastGood?.pipeline;
+  const path = pipeline?.source.with?.path;
+  if (!pipeline || typeof path !== "string" || path === "") return undefined;
+  const accepts = resolvePluginRef(deps.registry, pipeline.source.plugin)?.manifest.accepts;
+  if (!accepts?.length) return undefined;
+  const maxBytes = deps.limits?.uploadBytes ?? DEFAULT_UPLOAD_BYTES;
+  try {
+    const info = await sourceFileInfo(sourceFileTarget(entry, deps.registry, deps.dataDir));
+    return { path, info, maxBytes };
+  } catch (e) {
+    if (e instanceof HttpProblem) return { path, error: e.message, maxBytes };
+    throw e;
+  }
 }
 
 /** The run `id`; a 404 problem (an error page in the UI) when there is none. */

@@ -899,3 +899,78 @@ Deno.test("what a sales user needs on the pages: a required input file, the evid
     await ts.dispose();
   }
 });
+
+Deno.test("a pipeline's page shows the source file scheduled runs read; an operator replaces it through the API with the session", async () => {
+  const { ts, req, login } = await uiServer();
+  try {
+    const csvPipeline = (name: string, path?: string) =>
+      `name: ${name}\nsource:\n  plugin: csv-source\n` +
+      (path ? `  with: { path: ${JSON.stringify(path)} }\n` : "") +
+      "stages:\n  - id: tag\n    plugin: tag\n    with: { field: band, value: B }\n";
+    await ts.writePipeline("weekly", csvPipeline("weekly", "crm.csv"));
+    await ts.writePipeline("adhoc", csvPipeline("adhoc"));
+    await ts.writePipeline("outside", csvPipeline("outside", "../elsewhere.csv"));
+    await login("viewer");
+    await login("operator");
+    const section = async (name: string, as: string) =>
+      /<section[^>]*id="source-file"[\s\S]*?<\/section>/.exec(
+        await (await req(`/pipelines/${name}`, { as })).text(),
+      )?.[0];
+
+    // A viewer sees the section, that there is no file yet, and no upload form.
+    let html = await section("weekly", "viewer");
+    assert.ok(html, "a Source file section");
+    assert.match(html, /<h2 id="source-file-h">Source file<\/h2>/);
+    assert.match(html, /Scheduled runs, and runs started without a file, read this file/);
+    assert.match(html, /no file yet: scheduled runs fail until one is uploaded/);
+    assert.match(html, /<a id="source-file-download" href="[^"]+" download="crm.csv" hidden/);
+    assert.doesNotMatch(html, /source-file-form/);
+    // A pipeline without with.path has no section; one outside the data folder says why.
+    assert.equal(await section("adhoc", "operator"), undefined);
+    assert.match(
+      (await section("outside", "operator"))!,
+      /leads outside the plugin&#39;s data folder/,
+    );
+
+    // The operator's page has the form; the browser sends the file to the API with the session.
+    html = await section("weekly", "operator");
+    assert.match(html!, /<form id="source-file-form">/);
+    assert.match(
+      html!,
+      /<input id="source-file-input" name="file" type="file" accept=".csv,text\/csv" required/,
+    );
+    assert.match(html!, /data-url="\/api\/v1\/pipelines\/weekly\/source-file"/);
+    const csv = "name,domain\nAcme,acme.example\nBeta,beta.example\n";
+    const put = (as: string, headers: Record<string, string>) =>
+      req("/api/v1/pipelines/weekly/source-file", {
+        method: "PUT",
+        as,
+        headers: { "content-type": "text/csv", ...headers },
+        body: csv,
+      });
+    let res = await put("operator", {});
+    assert.equal(res.status, 403, "a session's write needs its Origin or CSRF token");
+    await res.body?.cancel();
+    res = await put("viewer", { origin: "http://localhost" });
+    assert.equal(res.status, 403, "a viewer may not replace it");
+    await res.body?.cancel();
+    res = await put("operator", { origin: "http://localhost" });
+    assert.equal(res.status, 200, await res.clone().text());
+    await res.body?.cancel();
+
+    // The page now shows the file: its size, time, rows and header, and the download works.
+    html = await section("weekly", "viewer");
+    assert.match(html!, /<dd id="source-file-size">48 bytes<\/dd>/);
+    assert.match(html!, /<dd id="source-file-updated">\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ<\/dd>/);
+    assert.match(html!, /<dd id="source-file-rows">2 after the header<\/dd>/);
+    assert.match(html!, /<code id="source-file-header">name,domain<\/code>/);
+    const href = /<a id="source-file-download" href="([^"]+)" download="crm.csv"\s*>/.exec(html!)
+      ?.[1];
+    assert.equal(href, "/api/v1/pipelines/weekly/source-file/content");
+    res = await req(href!, { as: "viewer" });
+    assert.equal(res.status, 200, "the session cookie is enough to download");
+    assert.equal(await res.text(), csv);
+  } finally {
+    await ts.dispose();
+  }
+});

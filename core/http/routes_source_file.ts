@@ -11,7 +11,13 @@ import type { AppDeps } from "./deps.ts";
 import { HttpProblem } from "./problem.ts";
 import { type ApiApp, apiRoute, json } from "./route.ts";
 import { needPipeline } from "./routes_pipelines.ts";
-import { DEFAULT_UPLOAD_BYTES, isMultipart, multipartUpload, rawUpload } from "./run_upload.ts";
+import {
+  DEFAULT_UPLOAD_BYTES,
+  isMultipart,
+  multipartUpload,
+  rawUpload,
+  uploadTooLarge,
+} from "./run_upload.ts";
 import {
   openSourceFile,
   replaceSourceFile,
@@ -147,10 +153,10 @@ export function sourceFileRoutes(app: ApiApp, deps: AppDeps): void {
       );
     }
     if (!multipart && Number(c.req.header("content-length") ?? "0") > max) {
-      throw new HttpProblem(413, `the uploaded input is larger than ${max} bytes`);
+      throw uploadTooLarge(max, "send a smaller file");
     }
     const file = multipart
-      ? await multipartUpload(c.req.raw, max, "split the list, or raise limits.uploadBytes")
+      ? await multipartUpload(c.req.raw, max, "send a smaller file")
       : rawUpload(c.req.raw);
     try {
       checkAccepted(file.contentType, t.accepts, t.plugin);
@@ -158,7 +164,7 @@ export function sourceFileRoutes(app: ApiApp, deps: AppDeps): void {
       if (e instanceof BodyError) throw new HttpProblem(e.status, e.message);
       throw e;
     }
-    const before = await sourceFileInfo(t);
+    const before = await Deno.stat(t.file).catch(() => undefined);
     const bytes = await replaceSourceFile(t, file.body, { max, store: deps.store });
     const p = c.get("principal")!;
     // The record of who replaced it (the server log is the audit trail).
@@ -166,11 +172,11 @@ export function sourceFileRoutes(app: ApiApp, deps: AppDeps): void {
       pipeline: t.pipeline,
       file: t.location,
       bytes,
-      previousBytes: before.bytes,
+      previousBytes: before?.isFile ? before.size : null,
       by: p.name,
       via: p.kind,
       upload: file.name,
     });
-    return c.json({ ...(await sourceFileInfo(t)), maxBytes: max, replaced: before.exists }, 200);
+    return c.json({ ...(await sourceFileInfo(t)), maxBytes: max, replaced: !!before?.isFile }, 200);
   });
 }

@@ -321,7 +321,7 @@ export async function replaceSourceFile(
   }
   let bytes = 0;
   await writeFileDurablyWith(t.file, async (write) => {
-    bytes = await copyUpload(body, write, o.max, "split the list, or raise limits.uploadBytes");
+    bytes = await copyUpload(body, write, o.max, "send a smaller file");
     if (bytes === 0) throw new HttpProblem(400, "the upload is empty: send the file's content");
     const busy = o.store ? await runsReading(o.store, t.file) : [];
     if (busy.length) {

@@ -5,7 +5,8 @@
  * The pipeline editor: CodeMirror 6 with YAML highlighting, completion from the pipeline JSON
  * Schema, inline errors at line:col from the server's validator as you type, save (versioned),
  * diff against the previous version, dry run of the editor's YAML on sample items, run now with
- * inputs or an uploaded file, and a warning before leaving the page with unsaved changes.
+ * inputs or an uploaded file, replacing the source file that scheduled runs read, and a warning
+ * before leaving the page with unsaved changes.
  * @module
  */
 import { editorSetup, viewSetup } from "./setup.ts";
@@ -18,6 +19,7 @@ import { MergeView } from "@codemirror/merge";
 import { api, ApiError, byId, jsonData, say } from "./api.ts";
 import { schemaCompletion } from "./schema_complete.ts";
 import { parseSample, renderDryRun, type Sample } from "./dry_run_view.ts";
+import { fileSize, num, when } from "../format.ts";
 
 interface ProblemRow {
   line: number;
@@ -322,4 +324,64 @@ function start(root: HTMLElement) {
       say(st, (e as Error).message, "err");
     }
   });
+
+  const sourceForm = byId<HTMLFormElement>("source-file-form");
+  sourceForm?.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    replaceSourceFile(byId("source-file")!, byId<HTMLInputElement>("source-file-input")!);
+  });
+}
+
+/** What `PUT /api/v1/pipelines/{name}/source-file` answers. */
+interface SourceFileInfo {
+  name: string;
+  bytes: number | null;
+  modifiedAt: string | null;
+  rows: number | null;
+  header: string | null;
+  exists: boolean;
+}
+
+/**
+ * Sends the chosen file to replace the pipeline's source file (its type by its name's extension,
+ * else the first the source reads) and shows the new size, time and rows, or why it was refused.
+ */
+async function replaceSourceFile(section: HTMLElement, input: HTMLInputElement) {
+  const st = byId("source-file-status");
+  const file = input.files?.[0];
+  if (!file) {
+    say(st, "Choose a file first.", "err");
+    return;
+  }
+  const accepts = (section.dataset.accepts ?? "").split(",").filter(Boolean);
+  const contentType = /\.csv$/i.test(file.name)
+    ? "text/csv"
+    : /\.(jsonl|ndjson)$/i.test(file.name)
+    ? "application/x-ndjson"
+    : accepts.find((a) => a !== "application/json") ?? "text/csv";
+  say(st, `Uploading ${file.name}…`);
+  try {
+    const { data } = await api<SourceFileInfo>("PUT", section.dataset.url!, file, { contentType });
+    const set = (id: string, text: string) => {
+      const el = byId(id);
+      if (el) el.textContent = text;
+    };
+    const csv = accepts.includes("text/csv");
+    set("source-file-size", fileSize(data.bytes ?? 0));
+    set("source-file-updated", when(data.modifiedAt ?? undefined));
+    set(
+      "source-file-rows",
+      data.rows === null ? "—" : `${num(data.rows)}${csv ? " after the header" : ""}`,
+    );
+    set("source-file-header", data.header ?? "—");
+    byId("source-file-download")?.removeAttribute("hidden");
+    input.value = "";
+    say(
+      st,
+      `Replaced with ${file.name} (${fileSize(data.bytes ?? 0)}): the next scheduled run reads it.`,
+      "ok",
+    );
+  } catch (e) {
+    say(st, `Not replaced: ${(e as Error).message}`, "err");
+  }
 }

@@ -2,7 +2,8 @@
 /**
  * Pipelines: the list (triggers, last run) and the editor page (YAML with highlighting,
  * completion and inline errors via `editor.js`; save, versions and diff, dry run, run now, and a
- * read-only graph of the stages with each plugin's permissions in plain words).
+ * read-only graph of the stages with each plugin's permissions in plain words, and the source file
+ * that scheduled runs read).
  * @module
  */
 import type { PipelineEntry } from "../../core/http/deps.ts";
@@ -15,6 +16,7 @@ import type { RunRecord } from "../../core/store/store.ts";
 import { missingInputFile } from "../../core/engine/prepare.ts";
 import { when } from "../format.ts";
 import { Empty, JsonData, StateBadge } from "../layout.tsx";
+import { SourceFileSection, type SourceFileView } from "./source_file.tsx";
 
 /** One row of the pipeline list. */
 export interface PipelineRow {
@@ -147,6 +149,8 @@ export interface EditorProps {
   versions: { id: string; at: number }[];
   schema: Record<string, unknown>;
   registry: PluginRegistry;
+  /** The source file scheduled runs read (a source with `with.path`); none: no section. */
+  sourceFile?: SourceFileView;
 }
 
 /** The editor page body. */
@@ -251,6 +255,9 @@ export function PipelineEditor(p: EditorProps) {
           )}
         </aside>
       </div>
+      {e && p.sourceFile && (
+        <SourceFileSection pipeline={e.name} view={p.sourceFile} canEdit={p.canEdit} />
+      )}
       {e && p.canEdit && (
         <div class="two">
           <section aria-labelledby="run-h" class="panel">
