@@ -145,19 +145,21 @@ export function sourceFileRoutes(app: ApiApp, deps: AppDeps): void {
     const t = await target(c.req.param("name")!);
     const type = c.req.header("content-type") ?? null;
     const multipart = isMultipart(type);
-    if (!multipart && canonicalMediaType(type) === "application/json") {
-      throw new HttpProblem(
-        415,
-        `the source ${t.plugin} reads the file as ${t.accepts.join(" or ")}; the file is kept ` +
-          "as it is sent, so send JSON lines (one object a line) as application/x-ndjson",
-      );
-    }
     if (!multipart && Number(c.req.header("content-length") ?? "0") > max) {
       throw uploadTooLarge(max, "send a smaller file");
     }
     const file = multipart
       ? await multipartUpload(c.req.raw, max, "send a smaller file")
       : rawUpload(c.req.raw);
+    // jsonl-source accepts JSON from webhooks (turned into lines there); a file is kept as sent.
+    const lines = t.accepts.some((a) => canonicalMediaType(a) === "application/x-ndjson");
+    if (lines && canonicalMediaType(file.contentType) === "application/json") {
+      throw new HttpProblem(
+        415,
+        `the source ${t.plugin} reads the file as ${t.accepts.join(" or ")}; the file is kept ` +
+          "as it is sent, so send JSON lines (one object a line) as application/x-ndjson",
+      );
+    }
     try {
       checkAccepted(file.contentType, t.accepts, t.plugin);
     } catch (e) {

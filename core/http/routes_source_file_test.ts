@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { prepareRun } from "../engine/prepare.ts";
 import { parsePipeline } from "../pipeline/parse.ts";
-import { join } from "../paths.ts";
+import { join, ROOT } from "../paths.ts";
 import { API_BASE } from "./app.ts";
 import { type TestServer, testServer } from "./test_support.ts";
 
@@ -168,7 +168,7 @@ Deno.test("source file: refused with what to change (no with.path, templated, ou
     );
     assert.match(
       await detail(await put(s, "weekly", '{"a":1}', "application/json"), 415),
-      /send JSON lines/,
+      /its source csv-source reads text\/csv/,
     );
     assert.match(await detail(await put(s, "weekly", "", "text/csv"), 400), /empty/);
     assert.equal((await put(s, "weekly", OLD, "text/csv")).status, 200);
@@ -262,6 +262,63 @@ Deno.test("source file: a file larger than a JSON body is taken up to the upload
     res = await s.call(url("weekly"), { method: "PUT", as: "operator", body: form });
     assert.equal(res.status, 200, await res.clone().text());
     assert.equal((await res.json()).rows, 101);
+    // An Excel export in Windows-1252: its header reads as written.
+    const latin1 = Uint8Array.from(
+      [..."Straße,domain\nx,y.example\n"].map((ch) => ch.charCodeAt(0)),
+    );
+    res = await put(s, "weekly", latin1, "text/csv");
+    assert.equal((await res.json()).header, "Straße,domain");
+  } finally {
+    await s.dispose();
+  }
+});
+
+Deno.test("source file: jsonl-source's file is JSON lines; a JSON document is refused, not kept", async () => {
+  let s = await testServer();
+  try {
+    // jsonl-source among the builtins of a restarted server.
+    await s.stop();
+    const to = join(s.dir, "builtins", "jsonl-source");
+    await Deno.mkdir(to, { recursive: true });
+    for await (const e of Deno.readDir(join(ROOT, "plugins", "jsonl-source"))) {
+      if (e.isFile) {
+        await Deno.copyFile(join(ROOT, "plugins", "jsonl-source", e.name), join(to, e.name));
+      }
+    }
+    s = await testServer({ dir: s.dir });
+    await s.writePipeline(
+      "lines",
+      "name: lines\nsource:\n  plugin: jsonl-source\n  with: { path: items.jsonl }\nstages:\n" +
+        "  - id: tag\n    plugin: tag\n    with: { field: band, value: B }\n",
+    );
+    const jsonl = '{"key":"a"}\n\n{"key":"b"}\n';
+    let res = await put(s, "lines", jsonl, "application/x-ndjson");
+    assert.equal(res.status, 200, await res.clone().text());
+    const info = await res.json();
+    assert.equal(info.rows, 2);
+    assert.equal(info.header, null);
+    for (const [body, type] of [['[{"key":"a"}]', "application/json"], ["key\na\n", "text/csv"]]) {
+      res = await put(s, "lines", body, type);
+      assert.equal(res.status, 415);
+      assert.match(
+        (await res.json()).detail,
+        type === "text/csv"
+          ? /reads application\/json or application\/x-ndjson/
+          : /send JSON lines/,
+      );
+    }
+    const form = new FormData();
+    form.append("file", new Blob(['[{"key":"a"}]'], { type: "application/json" }), "items.json");
+    res = await s.call(url("lines"), { method: "PUT", as: "operator", body: form });
+    assert.equal(res.status, 415);
+    assert.match((await res.json()).detail, /send JSON lines/);
+    assert.equal(
+      await Deno.readTextFile(join(s.dir, "plugin-data", "jsonl-source", "items.jsonl")),
+      jsonl,
+    );
+    res = await s.call(url("lines", "/content"), { as: "viewer" });
+    assert.equal(res.headers.get("content-type"), "application/x-ndjson");
+    assert.equal(await res.text(), jsonl);
   } finally {
     await s.dispose();
   }

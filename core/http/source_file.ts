@@ -233,7 +233,14 @@ async function firstLine(file: string): Promise<string> {
     n += got;
     if (buf.subarray(0, n).includes(0x0a)) break;
   }
-  const text = new TextDecoder().decode(buf.subarray(0, n));
+  const bytes = buf.subarray(0, n);
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    // Not UTF-8 (or cut inside a character): CSV exports of Excel are often Windows-1252.
+    text = new TextDecoder("windows-1252").decode(bytes);
+  }
   return text.split(/\r?\n/)[0].replace(/^\uFEFF/, "");
 }
 
