@@ -3,6 +3,7 @@
  * `application/x-ndjson`; its name from `Content-Disposition: attachment; filename=…`, as the web
  * UI sends it) or a `multipart/form-data` form (`curl -F file=@businesses.csv`; its `set` fields
  * are inputs too). Either way the upload's own file name, sanitized, labels the run's input.
+ * `PUT /api/v1/pipelines/{name}/source-file` reads its file the same ways, with the same limit.
  * @module
  */
 import { dispositionFileName, safeInputName } from "../triggers/input_name.ts";
