@@ -11,7 +11,7 @@ import { parse } from "@bufbuild/cel";
 import { closest } from "./text/suggest.ts";
 
 /** The parts of a cel-spec `Expr` (protobuf-es shape) the checker reads. */
-interface Expr {
+export interface Expr {
   id: bigint;
   exprKind:
     | { case: "identExpr"; value: { name: string } }

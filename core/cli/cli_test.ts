@@ -685,6 +685,53 @@ Deno.test("sluice validate and run refuse score bands out of order at their line
   }
 });
 
+Deno.test("sluice validate reports a misspelt item field of a rule or when: at its line:col with a did-you-mean, and exits 1", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-cli-fields-" });
+  const env = {
+    SLUICE_DATA_DIR: join(dir, "data"),
+    SLUICE_PLUGINS_LOCK: join(dir, "plugins.lock"),
+  };
+  const text = "name: typo\nsource: { plugin: jsonl-source, with: { key: id } }\nstages:\n" +
+    "  - { id: rdap, plugin: rdap@^1 }\n" +
+    "  - id: mail\n    plugin: mail@^1\n    when: item.rdap.status == 'ok' && item.rdap.flags.hold\n" +
+    "  - id: score\n    plugin: score@^1\n    with:\n      rules:\n" +
+    '        - { id: old, when: "daysSince(item.rdap.registerd) > 365.0", points: 10 }\n' +
+    '        - { id: mx, when: "item.mail.null_mx == true", points: -5 }\n';
+  const lines = text.split("\n");
+  const at = (line: number, needle: string) => `${line}:${lines[line - 1].indexOf(needle) + 1}`;
+  try {
+    await Deno.writeTextFile(join(dir, "typo.yaml"), text);
+    const r = await sluice(["validate", "typo.yaml"], env, dir);
+    assert.equal(r.code, 1, r.stderr);
+    assert.ok(
+      r.stderr.includes(
+        `typo.yaml:${at(7, "hold")}: stage "mail" when: item.rdap.flags.hold: rdap.flags has no ` +
+          'field "hold"; fields: client_hold, pending_delete, redemption_period, server_hold\n',
+      ),
+      r.stderr,
+    );
+    assert.ok(
+      r.stderr.includes(
+        `typo.yaml:${at(12, "registerd")}: stage "score" with.rules[0].when (id "old"): ` +
+          'item.rdap.registerd: rdap has no field "registerd" (did you mean "registered"?); ' +
+          "fields: cached, epp_status, expires, flags, nameservers, reason, registered, " +
+          "registrant, registrar, server, status, updated\n",
+      ),
+      r.stderr,
+    );
+    assert.match(r.stderr, /2 problem\(s\) in 1 file\(s\)/);
+    await Deno.writeTextFile(
+      join(dir, "typo.yaml"),
+      text.replace("registerd", "registered").replace("flags.hold", "flags.client_hold"),
+    );
+    const fixed = await sluice(["validate", "typo.yaml"], env, dir);
+    assert.equal(fixed.code, 0, fixed.stderr);
+    assert.equal(fixed.stderr, "");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("sluice run --out on a run that fails writes nothing and says so, with the way to finish", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sluice-cli-failed-out-" });
   const env = {

@@ -179,6 +179,17 @@ export function missingInputFile(
     "run, or set the source's with.path";
 }
 
+/**
+ * The plugin as a run keeps it: without the manifest's `outputs`, which only the validator reads
+ * (a run does not need it, and the stage snapshots of a pipeline share one store value, capped at
+ * 64 KiB in Deno KV; the flagship's field declarations alone are about 9 KB).
+ */
+function withoutOutputs(p: ResolvedPlugin): ResolvedPlugin {
+  if (p.manifest.outputs === undefined) return p;
+  const { outputs: _, ...manifest } = p.manifest;
+  return { ...p, manifest };
+}
+
 /** Builds the run record (state `queued`). Throws {@link EngineError} for unknown plugins. */
 export function prepareRun(o: PrepareOptions): RunRecord {
   const d = o.defaults ?? DEFAULT_STAGE;
@@ -216,7 +227,7 @@ export function prepareRun(o: PrepareOptions): RunRecord {
     return {
       id: st.id,
       plugin: st.plugin,
-      resolved,
+      resolved: withoutOutputs(resolved),
       with: st.with ?? {},
       permissions: st.permissions,
       when: isSource ? undefined : stage.when,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { parsePipeline } from "../pipeline/parse.ts";
 import { openRegistry, PluginIntegrityError } from "../plugins/registry.ts";
+import { serialize } from "node:v8";
 import { join, ROOT } from "../paths.ts";
 import { missingSourceFile, prepareRun, sourceInputFile } from "./prepare.ts";
 
@@ -114,6 +115,31 @@ Deno.test("a plugin changed since install stops the run with the registry's advi
         return true;
       },
     );
+  } finally {
+    await Deno.remove(f.dir, { recursive: true });
+  }
+});
+
+Deno.test("a run's stage snapshots leave out the manifests' outputs: the flagship's snapshot fits one KV value", async () => {
+  const f = await fixture();
+  try {
+    const yaml = await Deno.readTextFile(join(ROOT, "pipelines/no-website-leads.yaml"));
+    const r = parsePipeline(yaml, "leads.yaml", { registry: f.registry });
+    assert.ok(r.pipeline, JSON.stringify(r.problems));
+    const run = prepareRun({
+      pipeline: r.pipeline,
+      yaml,
+      file: "leads.yaml",
+      registry: f.registry,
+      inputs: {},
+      trigger: { kind: "api", id: "t" },
+      dataDir: f.dataDir,
+    });
+    assert.ok(f.registry.resolve("rdap")?.manifest.outputs, "the registry's manifest has them");
+    for (const s of run.stages) assert.equal(s.resolved.manifest.outputs, undefined, s.id);
+    // What kv_run_snapshot.ts stores once per pipeline version (Deno KV caps a value at 64 KiB).
+    const size = serialize([run.pipelineYaml, run.pipelineFile, run.stages]).byteLength;
+    assert.ok(size < 65_536, `${size} bytes`);
   } finally {
     await Deno.remove(f.dir, { recursive: true });
   }

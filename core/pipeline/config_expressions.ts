@@ -30,8 +30,10 @@ type Path = ConfigPath;
 export type ExpressionReport = (path: Path, index: number, message: string) => void;
 
 /** What {@linkcode EXPRESSION_KEYWORD} says about a value. */
-interface ExpressionMark {
+export interface ExpressionMark {
+  /** The variables the expression sees (default `["item"]`). */
   variables: string[];
+  /** The plugin's own functions, beyond CEL's. */
   functions: string[];
 }
 
@@ -40,7 +42,7 @@ function stringList(v: unknown): string[] | undefined {
 }
 
 /** The mark of a schema node: CEL only (no language given means CEL), else `undefined`. */
-function markOf(schema: Record<string, unknown>): ExpressionMark | undefined {
+export function markOf(schema: Record<string, unknown>): ExpressionMark | undefined {
   const mark = schema[EXPRESSION_KEYWORD];
   const m = mark === true ? {} : record(mark);
   if (!m || (m.language !== undefined && m.language !== "cel")) return undefined;

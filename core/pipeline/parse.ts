@@ -4,7 +4,8 @@
  * with what is allowed), duplicate ids, cron patterns and time zones, CEL expressions,
  * templates, and (given a plugin registry) plugins, their config schemas and permissions, and the
  * expressions their schemas mark in `with:` (`x-sluice-expression`, e.g. score's rules) and the
- * values they require in order (`x-sluice-order`, e.g. score's bands).
+ * values they require in order (`x-sluice-order`, e.g. score's bands), and the `item.a.b` paths of
+ * expressions against the fields the stages before declare in their manifests' `outputs`.
  * @module
  */
 import { LineCounter, parseDocument } from "yaml";
@@ -18,6 +19,7 @@ import { checkSemantics } from "./semantic_checks.ts";
 import { checkSecretLiterals } from "./secret_literals.ts";
 import { checkConfigExpressions } from "./config_expressions.ts";
 import { checkConfigOrder } from "./config_order.ts";
+import { checkItemFields } from "./item_fields.ts";
 import { SourcePositions } from "./yaml_positions.ts";
 import { zodProblems } from "./zod_problems.ts";
 
@@ -44,7 +46,8 @@ export interface ParseResult {
   /**
    * Things that do not stop the pipeline but should be fixed, sorted by position: a secret
    * written in the file where its plugin's schema marks a secret (`x-sluice-secret`; checked
-   * with a registry). Given also when there are problems.
+   * with a registry), an expression reading an item field that only a later stage adds. Given
+   * also when there are problems.
    */
   warnings?: Problem[];
 }
@@ -106,6 +109,10 @@ export function parsePipeline(text: string, file: string, opts: ValidateOptions 
     checkConfigExpressions(data, opts.registry, (path, index, message) => {
       const { line, col } = pos.locateInString(path, index);
       problems.push({ file, line, col, message, path });
+    });
+    checkItemFields(data, opts.registry, (path, index, message, level) => {
+      const { line, col } = pos.locateInString(path, index);
+      (level === "error" ? problems : warnings).push({ file, line, col, message, path });
     });
     checkConfigOrder(data, opts.registry, (path, message) => {
       const { line, col } = pos.locate(path, { key: true });

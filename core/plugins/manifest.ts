@@ -3,6 +3,7 @@
  * @module
  */
 import { z } from "zod";
+import { FieldShapeSchema } from "./outputs.ts";
 
 const semver = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
 
@@ -61,6 +62,12 @@ export const Manifest = z.strictObject({
   permissions: RequestedPermissions.default({ net: [], read: [], write: [], env: [] }),
   reads: z.array(z.string()).default([]).describe("Item fields the plugin reads"),
   adds: z.array(z.string()).default([]).describe("Item fields the plugin adds"),
+  outputs: FieldShapeSchema.optional().describe(
+    "The shape of what the plugin adds to items (see core/plugins/outputs.ts): properties " +
+      "are top-level names from adds, each with its nested fields; a node with properties is " +
+      'closed unless "open": true. The pipeline validator checks item.a.b paths of expressions ' +
+      "against it",
+  ),
   secrets: z.array(z.string()).default([]).describe("Secret names the plugin may be given"),
   callsPerInstance: z.number().int().min(1).max(256).default(1).describe(
     "Calls one sandbox process serves at once: 1 for CPU-bound plugins; more for plugins that mostly wait on the network",

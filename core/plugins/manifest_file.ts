@@ -8,12 +8,14 @@ import type { Document, Node, Pair } from "yaml";
 import { Ajv } from "ajv";
 import { dirname, join, resolve, sep } from "node:path";
 import { Manifest } from "./manifest.ts";
+import { FIELD_SHAPE_KEYS, outputsProblems } from "./outputs.ts";
 import { editDistance } from "../../sdk/text/suggest.ts";
 
 /** The fields a manifest object at `path` may have (for did-you-mean hints). */
 function knownFields(path: readonly PropertyKey[]): string[] {
   if (path.length === 0) return Object.keys(Manifest.shape);
   if (path.length === 1 && path[0] === "permissions") return ["net", "read", "write", "env"];
+  if (path[0] === "outputs" && path[path.length - 1] !== "properties") return [...FIELD_SHAPE_KEYS];
   return [];
 }
 
@@ -114,6 +116,7 @@ function extraIssues(m: Manifest): { path: Path; message: string }[] {
         `from this ${m.kind}`,
     });
   }
+  if (m.outputs) out.push(...outputsProblems(m.outputs, m.adds));
   m.permissions.net.forEach((h, i) => {
     if (h !== "*" && !HOST.test(h)) {
       out.push({

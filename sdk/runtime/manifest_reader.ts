@@ -35,6 +35,7 @@ export const MANIFEST_FIELDS: readonly string[] = [
   "permissions",
   "reads",
   "adds",
+  "outputs",
   "secrets",
   "callsPerInstance",
   "accepts",

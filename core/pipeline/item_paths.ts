@@ -1,0 +1,131 @@
+/**
+ * The item fields a CEL expression reads: every member path rooted at `item` (`item.a.b.c`,
+ * `has(item.a.b)`, `item["a"].b`), found by walking the parsed expression (`@bufbuild/cel`'s
+ * AST), with where each name stands in the source, for the field check of
+ * `item_fields.ts`. A path ends where a key is no constant (`item.a[i]`, `item.list[0]`): what
+ * comes after it is not known before a run. Comprehension variables that shadow `item`
+ * (`list.exists(item, …)`) are not the item.
+ * @module
+ */
+import { parse } from "@bufbuild/cel";
+import type { Expr } from "../../sdk/cel_ast.ts";
+
+/** One name of a member path and its 0-based offset in the expression's source. */
+export interface PathSegment {
+  /** The field name. */
+  name: string;
+  /** Where the name starts in the source (0-based). */
+  offset: number;
+}
+
+/** A member path rooted at the item: `item.rdap.registered` has segments `rdap`, `registered`. */
+export interface MemberPath {
+  /** The names after `item`, in order (at least one). */
+  segments: PathSegment[];
+  /** True inside `has(…)`: the last field is only tested for presence. */
+  testOnly: boolean;
+}
+
+/**
+ * The member paths rooted at `root` (default `item`) that `source` reads, longest first for each
+ * chain (`item.a.b` is reported once, not also as `item.a`), in source order. An expression that
+ * does not parse has none (its syntax error is reported elsewhere).
+ */
+export function itemPaths(source: string, root = "item"): MemberPath[] {
+  let parsed;
+  try {
+    parsed = parse(source);
+  } catch {
+    return [];
+  }
+  const positions = (parsed.sourceInfo?.positions ?? {}) as Record<string, number>;
+  const out: MemberPath[] = [];
+  const posOf = (e: Expr) => positions[String(e.id)] ?? 0;
+
+  /** Segments of a select/index chain over the unshadowed root, else `undefined`. */
+  const chain = (e: Expr | undefined, scope: ReadonlySet<string>): PathSegment[] | undefined => {
+    if (!e) return undefined;
+    const k = e.exprKind;
+    if (k.case === "identExpr") {
+      return k.value.name === root && !scope.has(root) ? [] : undefined;
+    }
+    let before: PathSegment[] | undefined;
+    let name: string;
+    if (k.case === "selectExpr") {
+      before = chain(k.value.operand, scope);
+      name = k.value.field;
+    } else if (k.case === "callExpr" && k.value.function === "_[_]" && k.value.args.length === 2) {
+      const key = k.value.args[1].exprKind;
+      const c = key.case === "constExpr"
+        ? (key.value as { constantKind?: { case?: string; value?: unknown } }).constantKind
+        : undefined;
+      if (c?.case !== "stringValue") return undefined;
+      before = chain(k.value.args[0], scope);
+      name = String(c.value);
+    } else return undefined;
+    if (!before) return undefined;
+    // The name's own place: after the previous name (or the root), where the source spells it.
+    const last = before[before.length - 1];
+    const from = last ? last.offset + last.name.length : rootOffset(e);
+    const at = source.indexOf(name, from);
+    return [...before, { name, offset: at >= 0 ? at : from }];
+  };
+
+  /** Where the root identifier of a chain starts. */
+  const rootOffset = (e: Expr): number => {
+    let cur: Expr | undefined = e;
+    while (cur) {
+      const k: Expr["exprKind"] = cur.exprKind;
+      if (k.case === "identExpr") return posOf(cur) + root.length;
+      cur = k.case === "selectExpr"
+        ? k.value.operand
+        : k.case === "callExpr"
+        ? k.value.args[0]
+        : undefined;
+    }
+    return 0;
+  };
+
+  const visit = (e: Expr | undefined, scope: ReadonlySet<string>): void => {
+    if (!e) return;
+    const k = e.exprKind;
+    const segs = k.case === "selectExpr" || k.case === "callExpr" ? chain(e, scope) : undefined;
+    if (segs && segs.length > 0) {
+      out.push({ segments: segs, testOnly: k.case === "selectExpr" && k.value.testOnly });
+      return;
+    }
+    switch (k.case) {
+      case "selectExpr":
+        visit(k.value.operand, scope);
+        return;
+      case "callExpr":
+        visit(k.value.target, scope);
+        for (const a of k.value.args) visit(a, scope);
+        return;
+      case "listExpr":
+        for (const el of k.value.elements) visit(el, scope);
+        return;
+      case "structExpr":
+        for (const entry of k.value.entries) {
+          if (entry.keyKind.case === "mapKey") visit(entry.keyKind.value as Expr, scope);
+          visit(entry.value, scope);
+        }
+        return;
+      case "comprehensionExpr": {
+        const c = k.value;
+        visit(c.iterRange, scope);
+        visit(c.accuInit, scope);
+        const inner = new Set(scope).add(c.iterVar).add(c.accuVar);
+        if (c.iterVar2) inner.add(c.iterVar2);
+        visit(c.loopCondition, inner);
+        visit(c.loopStep, inner);
+        visit(c.result, new Set(scope).add(c.accuVar));
+        return;
+      }
+      default:
+        return;
+    }
+  };
+  visit(parsed.expr as Expr | undefined, new Set());
+  return out.sort((a, b) => a.segments[0].offset - b.segments[0].offset);
+}
