@@ -705,7 +705,10 @@ Deno.test("sluice validate reports a misspelt item field of a rule or when: at i
     assert.equal(r.code, 1, r.stderr);
     assert.ok(
       r.stderr.includes(
-        `typo.yaml:${at(7, "hold")}: stage "mail" when: item.rdap.flags.hold: rdap.flags has no ` +
+        // No declared field is close: a warning (the plugin may emit more than it declares).
+        `typo.yaml:${
+          at(7, "hold")
+        }: warning: stage "mail" when: item.rdap.flags.hold: rdap.flags has no ` +
           'field "hold"; fields: client_hold, pending_delete, redemption_period, server_hold\n',
       ),
       r.stderr,
@@ -719,7 +722,7 @@ Deno.test("sluice validate reports a misspelt item field of a rule or when: at i
       ),
       r.stderr,
     );
-    assert.match(r.stderr, /2 problem\(s\) in 1 file\(s\)/);
+    assert.match(r.stderr, /1 problem\(s\) in 1 file\(s\)/);
     await Deno.writeTextFile(
       join(dir, "typo.yaml"),
       text.replace("registerd", "registered").replace("flags.hold", "flags.client_hold"),

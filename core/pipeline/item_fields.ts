@@ -4,10 +4,12 @@
  * with the variable `item` (score's `rules[].when`) are parsed, every member path rooted at
  * `item` is collected (`item_paths.ts`), and each is looked up in the item's shape as the source
  * and the stages before this one leave it: the union of their manifests' `outputs`
- * (`core/plugins/outputs.ts`). A name missing under a declared, closed object is an error at its
- * character in the file, with a did-you-mean and the fields there are
- * (`item.rdap.registerd: rdap has no field "registerd" (did you mean "registered"?)`), as is a
- * path reading into a declared string, number or list. Nothing is said under open objects or
+ * (`core/plugins/outputs.ts`). A name missing under a declared, closed object that is a near miss
+ * of a declared one is an error at its character in the file, with the did-you-mean and the
+ * fields there are (`item.rdap.registerd: rdap has no field "registerd" (did you mean
+ * "registered"?)`); a name nothing declared comes close to, or a path reading into a declared
+ * string, number or list, is a warning (the plugin may add a field its manifest does not declare,
+ * and that must not stop a pipeline). Nothing is said under open objects or
  * fields of unknown shape. A top-level name no earlier stage adds is an error only when every
  * earlier stage declares its outputs closed; otherwise it may be a source column, so it gets at
  * most a warning: when a later stage adds it (the expression runs before the field exists), or
@@ -182,6 +184,12 @@ function phrase(miss: Miss, names: readonly string[]): string {
   return `${subject} "${name}"${hint}; fields: ${fieldList(miss.parent)}`;
 }
 
+/** The declared field `miss` is a near miss of, if any (a typo). */
+function nearMiss(miss: Miss, names: readonly string[]): string | undefined {
+  if (miss.kind === "leaf") return undefined;
+  return didYouMean(names[miss.at], Object.keys(miss.parent.properties ?? {}));
+}
+
 function fieldList(s: FieldShape): string {
   const names = Object.keys(s.properties ?? {}).sort();
   const shown = names.slice(0, LIST_LIMIT).join(", ");
@@ -250,8 +258,12 @@ export function checkItemFields(
           );
           continue;
         }
-        if (isProblem(miss)) say(phrase(miss, names), "error");
-        else if (miss.at === 0) {
+        if (isProblem(miss)) {
+          // A near miss of a declared field is a typo: an error. A name nothing declared comes
+          // close to may be a field the plugin adds without declaring it (a manifest lagging
+          // behind its plugin): a warning, so such a manifest never stops a pipeline.
+          say(phrase(miss, names), nearMiss(miss, names) ? "error" : "warning");
+        } else if (miss.at === 0) {
           const near = didYouMean(names[0], Object.keys(before.properties ?? {}));
           if (near) {
             say(
