@@ -28,7 +28,7 @@ import {
   stateKey,
 } from "./kv_run_index.ts";
 import { KvNoticeOutbox, NOTICE_SPACES } from "./kv_notices.ts";
-import { RunSnapshots, snapshotKey, type StoredRun, touchesSnapshot } from "./kv_run_snapshot.ts";
+import { RunSnapshots, type StoredRun, touchesSnapshot, writeSnapshot } from "./kv_run_snapshot.ts";
 import {
   type Backend,
   type ChunkAttempts,
@@ -122,14 +122,19 @@ export class KvStore implements Store {
     return this.#migrated;
   }
 
-  /** Adds a new run's writes to `op`; returns the snapshot written with it, if any. */
-  #createOps(op: Deno.AtomicOperation, run: RunRecord) {
-    const { record, snapshot } = this.#snapshots.pack(run);
+  /**
+   * Adds a new run's writes to `op`; returns the snapshot written with it, if any. A snapshot in
+   * `written` (ids this operation writes already) is not written twice.
+   */
+  #createOps(op: Deno.AtomicOperation, run: RunRecord, written?: Set<string>) {
+    const { record, snapshot: packed } = this.#snapshots.pack(run);
+    const snapshot = packed && written?.has(packed.id) ? undefined : packed;
+    if (snapshot) written?.add(snapshot.id);
     op.check({ key: ["run", run.id], versionstamp: null })
       .set(["run", run.id], record)
       .set(["runs_by_time", run.createdAt, run.id], run.pipeline)
       .set(["runs_by_pipeline", run.pipeline, run.createdAt, run.id], true);
-    if (snapshot) op.set(snapshotKey(snapshot.id), snapshot.value);
+    if (snapshot) writeSnapshot(op, snapshot);
     indexRunState(op, run, 1);
     const stage = itemIndexStage(run);
     if (stage >= 0) {
@@ -156,7 +161,7 @@ export class KvStore implements Store {
 
   /** A guard on this very KV handle (group commits included) can share the run's write. */
   acceptsGuard(guard: RunGuard): boolean {
-    return guard.kv === this.#kv;
+    return lockRetrying(guard.kv) === this.#kv;
   }
 
   /**
@@ -169,7 +174,8 @@ export class KvStore implements Store {
     for (let i = 0; i < runs.length; i += 40) {
       const batch = runs.slice(i, i + 40);
       const op = this.#kv.atomic();
-      const snaps = batch.map((r) => this.#createOps(op, r));
+      const written = new Set<string>();
+      const snaps = batch.map((r) => this.#createOps(op, r, written));
       if ((await op.commit()).ok) {
         snaps.forEach((s) => this.#snapshots.stored(s));
         n += batch.length;
@@ -271,7 +277,7 @@ export class KvStore implements Store {
         ({ record: next, snapshot } = this.#snapshots.pack(
           { ...await this.#snapshots.unpack(cur.value), ...patch, state: to },
         ));
-        if (snapshot) op.set(snapshotKey(snapshot.id), snapshot.value);
+        if (snapshot) writeSnapshot(op, snapshot);
       }
       op.set(["run", id], next);
       const old = cur.value;

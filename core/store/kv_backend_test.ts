@@ -339,3 +339,51 @@ Deno.test("runs of one pipeline version share one stored snapshot; records read 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a pipeline snapshot larger than one KV value (64 KiB) is kept in parts; one past the limit is refused with what to do", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-kv-" });
+  const path = `${dir}/sluice.kv`;
+  // 150 KB of comments, some of them beyond Latin-1 (two bytes a character in V8).
+  const yaml = "name: p\n" +
+    Array.from(
+      { length: 1500 },
+      (_, i) => `# ${i} ${i % 3 ? "Straße Köln" : "東京 ✓"} ${"x".repeat(80)}\n`,
+    ).join("");
+  const stages = [{ id: "s", plugin: "p@1", manifest: "m".repeat(40_000) }] as unknown as RunRecord[
+    "stages"
+  ];
+  const big = (id: string, at: number): RunRecord => ({
+    ...run(id, "p", at),
+    pipelineYaml: yaml,
+    stages: structuredClone(stages),
+  });
+  const a = await openKvBackend(path);
+  try {
+    await a.store.createRun(big("r1", 1), []);
+    await a.store.createRun(big("r2", 2), []);
+    assert.ok(await a.store.transitionRun("r1", ["queued"], "running", { startedAt: 5 }));
+    const parts = await Array.fromAsync(a.kv!.list({ prefix: ["run_snapshot_part"] }));
+    assert.ok(parts.length >= 7, `${parts.length} parts`);
+    assert.equal(await (a.store as KvStore).importRuns([big("i1", 3), big("i2", 4)]), 2);
+  } finally {
+    a.close();
+  }
+  // Read back whole by another handle, which has not seen the snapshot.
+  const b = await openKvBackend(path);
+  try {
+    for (const id of ["r1", "r2", "i2"]) {
+      const r = await b.store.getRun(id);
+      assert.equal(r?.pipelineYaml, yaml, id);
+      assert.deepEqual(r?.stages, stages);
+    }
+    assert.equal((await b.store.getRun("r1"))?.state, "running");
+    const huge = { ...big("h", 9), pipelineYaml: "name: p\n" + "#".repeat(700_000) };
+    await assert.rejects(
+      b.store.createRun(huge, []),
+      /run h: pipeline p with its plugins' manifests takes 7\d\d KB, more than the embedded store keeps for a run \(600 KB\): shorten the pipeline file/,
+    );
+  } finally {
+    b.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

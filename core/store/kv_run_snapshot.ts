@@ -9,6 +9,12 @@
  * Snapshots are immutable and never deleted (one per pipeline version, a few KB each), so a
  * process that has written or read one knows it is there and does not write it again. Records
  * written before this existed carry their snapshot inline and are read as they are.
+ *
+ * A Deno KV value holds at most 64 KiB, and a snapshot holds the pipeline's text (comments too)
+ * and every stage's plugin manifest: the flagship's is about 55 KB. A larger one is stored as
+ * its JSON text in parts (`["run_snapshot_part", id, i]`, {@link PART_CHARS} characters each),
+ * the snapshot key naming how many; up to {@link MAX_SNAPSHOT_CHARS}, beyond which a run is
+ * refused with what to do (an atomic write holds at most 800 KiB).
  * @module
  */
 import { createHash } from "node:crypto";
@@ -23,6 +29,55 @@ export type StoredRun = Omit<RunRecord, keyof RunSnapshot> & { snapshot: string 
 /** Key of a snapshot. */
 export function snapshotKey(id: string): Deno.KvKey {
   return ["run_snapshot", id];
+}
+
+/** Key of part `i` of a snapshot stored in parts. */
+function partKey(id: string, i: number): Deno.KvKey {
+  return ["run_snapshot_part", id, i];
+}
+
+/**
+ * Characters of a snapshot's JSON per part: 60,000 bytes at most even when every character takes
+ * two (V8 keeps a string with a character beyond Latin-1 at two bytes a character).
+ */
+export const PART_CHARS = 30_000;
+
+/** The largest snapshot (characters of its JSON) a run may have on the embedded store. */
+export const MAX_SNAPSHOT_CHARS = 600_000;
+
+/** What the snapshot key holds for a snapshot stored in parts. */
+interface PartsMark {
+  parts: number;
+}
+
+function isPartsMark(v: unknown): v is PartsMark {
+  return typeof v === "object" && v !== null && typeof (v as PartsMark).parts === "number" &&
+    !("stages" in v);
+}
+
+/** A snapshot the size of `json` fits one KV value (64 KiB, with room for V8's framing). */
+function fitsOneValue(json: string): boolean {
+  // Latin-1 strings take a byte a character; any other character makes the string two-byte.
+  // deno-lint-ignore no-control-regex
+  const wide = /[^\u0000-\u00ff]/.test(json);
+  return json.length * (wide ? 2 : 1) <= 60_000;
+}
+
+/** A snapshot's writes: its value under its key, or its parts and how many there are. */
+export function writeSnapshot(
+  op: Deno.AtomicOperation,
+  snapshot: { id: string; value: RunSnapshot },
+): void {
+  const json = JSON.stringify(snapshot.value);
+  if (fitsOneValue(json)) {
+    op.set(snapshotKey(snapshot.id), snapshot.value);
+    return;
+  }
+  const parts = Math.ceil(json.length / PART_CHARS);
+  for (let i = 0; i < parts; i++) {
+    op.set(partKey(snapshot.id, i), json.slice(i * PART_CHARS, (i + 1) * PART_CHARS));
+  }
+  op.set(snapshotKey(snapshot.id), { parts } satisfies PartsMark);
 }
 
 /** Whether a patch of a run changes its snapshot. */
@@ -56,7 +111,17 @@ export class RunSnapshots {
     const id = snapshotId({ pipelineYaml, pipelineFile, stages });
     const record: StoredRun = { ...rest, snapshot: id };
     if (this.#known.has(id)) return { record };
-    return { record, snapshot: { id, value: { pipelineYaml, pipelineFile, stages } } };
+    const value = { pipelineYaml, pipelineFile, stages };
+    const size = JSON.stringify(value).length;
+    if (size > MAX_SNAPSHOT_CHARS) {
+      throw new Error(
+        `run ${run.id}: pipeline ${run.pipeline} with its plugins' manifests takes ` +
+          `${Math.round(size / 1000)} KB, more than the embedded store keeps for a run ` +
+          `(${MAX_SNAPSHOT_CHARS / 1000} KB): shorten the pipeline file (long comments, ` +
+          "inline data), or use the PostgreSQL store (store.url)",
+      );
+    }
+    return { record, snapshot: { id, value } };
   }
 
   /** Notes that a snapshot's write committed. */
@@ -72,7 +137,7 @@ export class RunSnapshots {
     const { snapshot: id, ...rest } = record;
     let snap = this.#known.get(id);
     if (!snap) {
-      const got = (await this.#kv.get<RunSnapshot>(snapshotKey(id))).value;
+      const got = await this.#read(id);
       if (!got) {
         throw new Error(
           `run ${record.id}: its pipeline snapshot ${id} is missing from the store ` +
@@ -82,6 +147,21 @@ export class RunSnapshots {
       this.#remember(id, snap = got);
     }
     return { ...rest, ...snap };
+  }
+
+  /** Reads a stored snapshot, from one value or from its parts; null when (a part is) missing. */
+  async #read(id: string): Promise<RunSnapshot | null> {
+    const got = (await this.#kv.get<RunSnapshot | PartsMark>(snapshotKey(id))).value;
+    if (!isPartsMark(got)) return got;
+    const keys = Array.from({ length: got.parts }, (_, i) => partKey(id, i));
+    const texts: string[] = [];
+    for (let i = 0; i < keys.length; i += 10) {
+      for (const e of await this.#kv.getMany<string[]>(keys.slice(i, i + 10))) {
+        if (typeof e.value !== "string") return null;
+        texts.push(e.value);
+      }
+    }
+    return JSON.parse(texts.join("")) as RunSnapshot;
   }
 
   #remember(id: string, snap: RunSnapshot) {

@@ -32,6 +32,8 @@ export async function retryLocked<T>(fn: () => Promise<T>, waitMs = 30_000): Pro
 }
 
 const wrapped = new WeakSet<object>();
+/** The wrapper of each handle: wrapping a handle again gives the same object. */
+const wrappers = new WeakMap<Deno.Kv, Deno.Kv>();
 
 /** An atomic operation whose `commit` is retried on a lock; its builder methods chain on it. */
 function retryingAtomic(op: Deno.AtomicOperation): Deno.AtomicOperation {
@@ -52,10 +54,13 @@ function retryingAtomic(op: Deno.AtomicOperation): Deno.AtomicOperation {
 /**
  * `kv` with every write retried on a lock ({@link retryLocked}): `atomic().commit()`, `set`,
  * `delete` and `enqueue`. Reads and the queue listener are the handle's own (Deno KV reads do not
- * meet the lock). Wrapping a wrapped handle returns it as it is.
+ * meet the lock). Wrapping a wrapped handle returns it as it is, and wrapping one handle again
+ * returns the same wrapper (so wrappers of one handle compare equal).
  */
 export function lockRetrying(kv: Deno.Kv): Deno.Kv {
   if (wrapped.has(kv)) return kv;
+  const known = wrappers.get(kv);
+  if (known) return known;
   const proxy = new Proxy(kv, {
     get(target, prop) {
       if (prop === "atomic") return () => retryingAtomic(target.atomic());
@@ -68,6 +73,7 @@ export function lockRetrying(kv: Deno.Kv): Deno.Kv {
     },
   });
   wrapped.add(proxy);
+  wrappers.set(kv, proxy);
   return proxy;
 }
 
