@@ -344,7 +344,7 @@ export function RunPage(
       )}
       {(d.notices?.length ?? 0) > 0 && (
         <ul id="run-notices" class="sub">
-          {d.notices!.map((n) => <li>{noticeText(n)}</li>)}
+          {d.notices!.map((n) => <li key={`${n.notice}-${n.state}`}>{noticeText(n)}</li>)}
         </ul>
       )}
       {(d.notes?.length ?? 0) > 0 && (
