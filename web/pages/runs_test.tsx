@@ -67,6 +67,6 @@ Deno.test("the run page says when a run's notice was not delivered", () => {
   );
   assert.match(
     html,
-    /<ul id="run-notices" class="sub"><li>onSuccess notice not delivered \(2 round\(s\) failed: the webhook answered 503\); next attempt 2026-11-30 12:06:00 UTC<\/li><\/ul>/,
+    /<ul id="run-notices" class="sub"><li[^>]*>onSuccess notice not delivered \(2 round\(s\) failed: the webhook answered 503\); next attempt 2026-11-30 12:06:00 UTC<\/li><\/ul>/,
   );
 });
