@@ -237,8 +237,24 @@ export async function postNotice(
       final: s >= 400 && s < 500 && s !== 408 && s !== 429,
     };
   } catch (e) {
-    return { ok: false, error: (e as Error).message, final: false };
+    return { ok: false, error: withoutUrl((e as Error).message, target.url), final: false };
   }
+}
+
+/**
+ * `message` without the webhook URL, of which only its origin is left: fetch names an invalid URL
+ * whole ("Invalid URL: '…'"), and the URL may be a secret's value whose path is the secret (a
+ * Slack or Zapier hook), while the error is kept with an undelivered notice and shown on the run's
+ * page.
+ */
+function withoutUrl(message: string, url: string): string {
+  if (!URL.canParse(url)) {
+    return "the webhook is not a valid URL: give an absolute URL (https://…) in the pipeline's " +
+      "webhook or the secret it names";
+  }
+  const u = new URL(url);
+  for (const form of new Set([url, u.href])) message = message.replaceAll(form, `${u.origin}/…`);
+  return message;
 }
 
 /** What {@linkcode sendRunNotice} did. */

@@ -294,3 +294,41 @@ Deno.test("two processes on one KV file do not both send a notice", async () => 
     }
   });
 });
+
+Deno.test("a webhook URL that a secret holds is not kept in an undelivered notice's error", async () => {
+  await withDir(async (file) => {
+    // A hook URL without its scheme: fetch's error names it whole ("Invalid URL: '…'").
+    const hookUrl = "hooks.example.com/services/T0/B0/url-secret-0123456789";
+    const all = (name: string) => (name === "HOOK_URL" ? hookUrl : secrets(name));
+    const backend = await openKvBackend(file);
+    try {
+      const run = failedRun("r5", "${{ secrets.HOOK_URL }}");
+      await backend.store.createRun(run, []);
+      const tel = new EngineTelemetry({
+        now: () => T0,
+        notices: backend.store.notices,
+        alert: { secrets: all, now: () => T0, sleep: () => Promise.resolve() },
+      });
+      tel.runSettled({ ...run, stages: [] });
+      await tel.close();
+      const [kept] = await outbox(backend).ofRun("r5");
+      assert.ok(kept, "the notice was kept");
+      assert.match(kept.lastError, /the webhook is not a valid URL/);
+      // Nor after a resend, nor in the run detail the viewer role reads.
+      await resendDueNotices({
+        store: backend.store,
+        outbox: outbox(backend),
+        secrets: all,
+        now: () => T0 + MIN,
+      });
+      const [again] = await outbox(backend).ofRun("r5");
+      assert.equal(again.rounds, 2);
+      const detail = JSON.stringify(await runDetail(backend.store, run));
+      for (const text of [JSON.stringify(kept), JSON.stringify(again), detail]) {
+        assert.ok(!text.includes("url-secret-0123456789"), text);
+      }
+    } finally {
+      backend.close();
+    }
+  });
+});
