@@ -387,3 +387,22 @@ Deno.test("a pipeline snapshot larger than one KV value (64 KiB) is kept in part
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a pipeline snapshot beyond Latin-1 counts two bytes a character: one past the limit is refused with what to do, not with KV's size error", async () => {
+  const backend = await openKvBackend(":memory:");
+  try {
+    // 250,000 characters (500 KB as KV stores them) fit: a run is kept and read back whole.
+    const fits = { ...run("w1", "p", 1), pipelineYaml: "name: p\n# " + "—".repeat(250_000) };
+    await backend.store.createRun(fits, []);
+    assert.equal((await backend.store.getRun("w1"))?.pipelineYaml, fits.pipelineYaml);
+    // 450,000 characters: 900 KB, more than one atomic write holds (800 KiB).
+    const huge = { ...run("w2", "p", 2), pipelineYaml: "name: p\n# " + "—".repeat(450_000) };
+    await assert.rejects(
+      backend.store.createRun(huge, []),
+      /run w2: pipeline p with its plugins' manifests takes 900 KB, more than the embedded store keeps for a run \(600 KB\): shorten the pipeline file/,
+    );
+    assert.equal(await backend.store.getRun("w2"), undefined);
+  } finally {
+    backend.close();
+  }
+});

@@ -13,8 +13,8 @@
  * A Deno KV value holds at most 64 KiB, and a snapshot holds the pipeline's text (comments too)
  * and every stage's plugin manifest: the flagship's is about 55 KB. A larger one is stored as
  * its JSON text in parts (`["run_snapshot_part", id, i]`, {@link PART_CHARS} characters each),
- * the snapshot key naming how many; up to {@link MAX_SNAPSHOT_CHARS}, beyond which a run is
- * refused with what to do (an atomic write holds at most 800 KiB).
+ * the snapshot key naming how many; up to {@link MAX_SNAPSHOT_BYTES} as stored, beyond which a
+ * run is refused with what to do (an atomic write holds at most 800 KiB).
  * @module
  */
 import { createHash } from "node:crypto";
@@ -42,8 +42,11 @@ function partKey(id: string, i: number): Deno.KvKey {
  */
 export const PART_CHARS = 30_000;
 
-/** The largest snapshot (characters of its JSON) a run may have on the embedded store. */
-export const MAX_SNAPSHOT_CHARS = 600_000;
+/**
+ * The largest snapshot a run may have on the embedded store: bytes of its JSON as KV stores it
+ * ({@link storedBytes}), so that its parts and the run's other writes fit one atomic write.
+ */
+export const MAX_SNAPSHOT_BYTES = 600_000;
 
 /** What the snapshot key holds for a snapshot stored in parts. */
 interface PartsMark {
@@ -55,12 +58,17 @@ function isPartsMark(v: unknown): v is PartsMark {
     !("stages" in v);
 }
 
-/** A snapshot the size of `json` fits one KV value (64 KiB, with room for V8's framing). */
-function fitsOneValue(json: string): boolean {
+/** The bytes V8 stores `json` in (a KV value holds its serialized form). */
+function storedBytes(json: string): number {
   // Latin-1 strings take a byte a character; any other character makes the string two-byte.
   // deno-lint-ignore no-control-regex
   const wide = /[^\u0000-\u00ff]/.test(json);
-  return json.length * (wide ? 2 : 1) <= 60_000;
+  return json.length * (wide ? 2 : 1);
+}
+
+/** A snapshot the size of `json` fits one KV value (64 KiB, with room for V8's framing). */
+function fitsOneValue(json: string): boolean {
+  return storedBytes(json) <= 60_000;
 }
 
 /** A snapshot's writes: its value under its key, or its parts and how many there are. */
@@ -112,12 +120,12 @@ export class RunSnapshots {
     const record: StoredRun = { ...rest, snapshot: id };
     if (this.#known.has(id)) return { record };
     const value = { pipelineYaml, pipelineFile, stages };
-    const size = JSON.stringify(value).length;
-    if (size > MAX_SNAPSHOT_CHARS) {
+    const size = storedBytes(JSON.stringify(value));
+    if (size > MAX_SNAPSHOT_BYTES) {
       throw new Error(
         `run ${run.id}: pipeline ${run.pipeline} with its plugins' manifests takes ` +
           `${Math.round(size / 1000)} KB, more than the embedded store keeps for a run ` +
-          `(${MAX_SNAPSHOT_CHARS / 1000} KB): shorten the pipeline file (long comments, ` +
+          `(${MAX_SNAPSHOT_BYTES / 1000} KB): shorten the pipeline file (long comments, ` +
           "inline data), or use the PostgreSQL store (store.url)",
       );
     }
