@@ -273,6 +273,23 @@ Deno.test("source file: a file larger than a JSON body is taken up to the upload
   }
 });
 
+Deno.test("source file: a UTF-8 file's header reads as UTF-8 also when the bytes read with it end inside a character", async () => {
+  const s = await testServer();
+  try {
+    await s.writePipeline("weekly", weekly("weekly", "crm.csv"));
+    // 28 + 300 x 35 bytes: the header's read (8 KiB) ends inside a Cyrillic letter of row 234.
+    const csv = "название,домен\n" + "Компания,пример.рф\n".repeat(300);
+    const res = await put(s, "weekly", csv, "text/csv");
+    assert.equal(res.status, 200, await res.clone().text());
+    const info = await res.json();
+    assert.equal(info.bytes, 10_528);
+    assert.equal(info.header, "название,домен");
+    assert.equal(info.rows, 300);
+  } finally {
+    await s.dispose();
+  }
+});
+
 Deno.test("source file: jsonl-source's file is JSON lines; a JSON document is refused, not kept", async () => {
   let s = await testServer();
   try {

@@ -233,10 +233,14 @@ async function firstLine(file: string): Promise<string> {
     n += got;
     if (buf.subarray(0, n).includes(0x0a)) break;
   }
-  const bytes = buf.subarray(0, n);
+  // The first line alone: the bytes read after it may end inside a character of a later row,
+  // which would make a UTF-8 file fail the check below (a Cyrillic header read as Windows-1252).
+  const end = buf.subarray(0, n).indexOf(0x0a);
+  const bytes = buf.subarray(0, end >= 0 ? end : n);
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    // `stream`: a first line longer than HEADER_MAX may be cut inside a character.
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes, { stream: end < 0 });
   } catch {
     // Not UTF-8 (or cut inside a character): CSV exports of Excel are often Windows-1252.
     text = new TextDecoder("windows-1252").decode(bytes);
