@@ -401,6 +401,19 @@ Deno.test({
             /^Not replaced: .*its source csv-source reads text\/csv/,
           );
           assert.equal(await Deno.readTextFile(file), csv);
+          // So is an Excel workbook (a name without .csv is sent with the type the browser gives).
+          await page.setInputFiles("#source-file-input", {
+            name: "CRM export.xlsx",
+            mimeType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            buffer: Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x06, 0x00]),
+          });
+          await page.click("#source-file-upload");
+          await page.waitForSelector("#source-file-status.err");
+          assert.match(
+            await page.innerText("#source-file-status"),
+            /^Not replaced: Content-Type application\/vnd\.openxmlformats-officedocument\.spreadsheetml\.sheet is not what this pipeline's source reads: its source csv-source reads text\/csv/,
+          );
+          assert.equal(await Deno.readTextFile(file), csv);
           // The page as loaded again shows the same file.
           await page.reload();
           assert.equal(await page.innerText("#source-file-size"), "68 bytes");

@@ -344,7 +344,9 @@ interface SourceFileInfo {
 
 /**
  * Sends the chosen file to replace the pipeline's source file (its type by its name's extension,
- * else the first the source reads) and shows the new size, time and rows, or why it was refused.
+ * else the type the browser gives it, so that the API refuses a file the source cannot read, such
+ * as an Excel workbook or a JSON document, with the reason) and shows the new size, time and rows,
+ * or why it was refused.
  */
 async function replaceSourceFile(section: HTMLElement, input: HTMLInputElement) {
   const st = byId("source-file-status");
@@ -358,7 +360,7 @@ async function replaceSourceFile(section: HTMLElement, input: HTMLInputElement) 
     ? "text/csv"
     : /\.(jsonl|ndjson)$/i.test(file.name)
     ? "application/x-ndjson"
-    : accepts.find((a) => a !== "application/json") ?? "text/csv";
+    : file.type || "application/octet-stream";
   say(st, `Uploading ${file.name}…`);
   try {
     const { data } = await api<SourceFileInfo>("PUT", section.dataset.url!, file, { contentType });
