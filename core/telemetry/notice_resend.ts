@@ -8,7 +8,8 @@
  * the same body and `Idempotency-Key`, signed now, to the webhook and secret of the run's pipeline
  * snapshot resolved now. A failed resend waits longer each time ({@linkcode RESEND_DELAYS_MS}: 1
  * min, 5 min, 15 min, 1 h, then every 3 h); 24 h after the run finished (or on a final answer, a
- * 4xx other than 408 and 429) the notice is given up, which the run's detail shows.
+ * 4xx other than 408 and 429, or once the run was retried) the notice is given up, which the run's
+ * detail shows.
  *
  * ```ts
  * const resend = startNoticeResend({ store: backend.store, outbox, secrets, log });
@@ -137,6 +138,17 @@ async function resendOne(
   if (now() >= n.finishedAt + RESEND_FOR_MS) {
     return await giveUp(
       `not delivered within 24 h of the run's end; last error: ${n.lastError}`,
+      false,
+      run.pipeline,
+    );
+  }
+  if (run.finishedAt !== n.finishedAt) {
+    // Retried since (`sluice runs retry`): running again, or ended again, which sent a notice of
+    // its own; a late "run.failed" after the retried run's "run.succeeded" would say the opposite
+    // of where the run stands.
+    return await giveUp(
+      `the run was retried after the end this notice tells of ` +
+        `(${new Date(n.finishedAt).toISOString()}); its later end sends a notice of its own`,
       false,
       run.pipeline,
     );

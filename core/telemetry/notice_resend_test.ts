@@ -332,3 +332,39 @@ Deno.test("a webhook URL that a secret holds is not kept in an undelivered notic
     }
   });
 });
+
+Deno.test("a kept onFailure notice of a run retried since is given up, not sent after the retried run's end", async () => {
+  await withDir(async (file) => {
+    let status = 503;
+    const r = receiver(() => status);
+    const backend = await openKvBackend(file);
+    try {
+      const run = failedRun("r6", r.url);
+      await backend.store.createRun(run, []);
+      await endRun(backend, run, () => T0);
+      assert.equal((await outbox(backend).ofRun("r6"))[0]?.state, "pending");
+      // Retried (`sluice runs retry`): running again, then succeeded; the receiver is back.
+      const store = backend.store;
+      assert.ok(await store.transitionRun("r6", ["failed"], "running", { finishedAt: undefined }));
+      assert.ok(
+        await store.transitionRun("r6", ["running"], "succeeded", { finishedAt: T0 + 2 * MIN }),
+      );
+      status = 200;
+      const sent = r.got.length;
+      const pass = await resendDueNotices({
+        store,
+        outbox: outbox(backend),
+        secrets,
+        now: () => T0 + 3 * MIN,
+      });
+      assert.deepEqual(pass, { sent: 0, failed: 0, givenUp: 1 });
+      assert.equal(r.got.length, sent, "no run.failed after the run succeeded");
+      const [n] = await outbox(backend).ofRun("r6");
+      assert.equal(n.state, "given-up");
+      assert.match(n.lastError, /^the run was retried after the end this notice tells of/);
+    } finally {
+      backend.close();
+      await r.close();
+    }
+  });
+});
