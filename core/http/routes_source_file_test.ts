@@ -210,6 +210,14 @@ Deno.test("source file: a link leading outside the plugin's data folder is neith
       assert.equal(res.status, 422);
       assert.match((await res.json()).detail, /a link that leads outside/);
     }
+    // A folder link on the way to a file not there yet: refused before any folder is made.
+    await Deno.mkdir(join(s.dir, "elsewhere"));
+    await Deno.symlink(join(s.dir, "elsewhere"), join(folder, "lists"));
+    await s.writePipeline("linked", weekly("linked", "lists/new/crm.csv"));
+    const res = await put(s, "linked", OLD, "text/csv");
+    assert.equal(res.status, 422);
+    assert.match((await res.json()).detail, /a link that leads outside/);
+    assert.deepEqual(await Array.fromAsync(Deno.readDir(join(s.dir, "elsewhere"))), []);
   } finally {
     await s.dispose();
   }

@@ -321,8 +321,9 @@ export async function replaceSourceFile(
   o: ReplaceOptions,
 ): Promise<number> {
   const folder = dirname(t.file);
-  await makeFolderDurably(folder);
+  // Checked first: making the folder follows a link on the way (a folder made outside).
   await needRealInside(t);
+  await makeFolderDurably(folder);
   if ((await statOf(t.file))?.isDirectory) {
     throw new HttpProblem(
       409,
