@@ -247,6 +247,19 @@ Deno.test("source file: refused (409) while a run's source is still reading it",
     assert.deepEqual(body.runs, [run.id]);
     assert.match(body.detail, /still reading the source file .*Nothing was changed/);
     assert.equal(await Deno.readTextFile(join(s.dir, "plugin-data", "csv-source", "crm.csv")), OLD);
+    // Also behind more newer running runs than one page of the run list holds.
+    for (let i = 1; i <= 200; i++) {
+      await s.backend.store.createRun({
+        ...run,
+        id: `busy-${i}`,
+        state: "running",
+        inputFile: undefined,
+        createdAt: run.createdAt + i,
+      }, []);
+    }
+    res = await put(s, "weekly", NEW, "text/csv");
+    assert.equal(res.status, 409);
+    assert.deepEqual((await res.json()).runs, [run.id]);
     // Once it has ended, the file may be replaced.
     assert.ok(await s.backend.store.transitionRun(run.id, ["running"], "cancelled"));
     res = await put(s, "weekly", NEW, "text/csv");

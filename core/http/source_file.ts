@@ -292,12 +292,17 @@ export async function openSourceFile(
  * under them would give their next chunks the new file's bytes at the old file's offsets.
  */
 export async function runsReading(store: Store, file: string): Promise<string[]> {
-  const { runs } = await store.listRuns({ state: "running", limit: 200 });
   const ids: string[] = [];
-  for (const r of runs) {
-    if (r.state !== "running" || r.inputFile !== file) continue;
-    if (!(await store.sourceProgress(r.id)).done) ids.push(r.id);
-  }
+  // Every running run, page by page: a weekly run behind 200 newer ones still reads the file.
+  let cursor: string | undefined;
+  do {
+    const page = await store.listRuns({ state: "running", limit: 200, cursor });
+    for (const r of page.runs) {
+      if (r.state !== "running" || r.inputFile !== file) continue;
+      if (!(await store.sourceProgress(r.id)).done) ids.push(r.id);
+    }
+    cursor = page.cursor;
+  } while (cursor);
   return ids;
 }
 
