@@ -237,7 +237,10 @@ export async function postNotice(
       final: s >= 400 && s < 500 && s !== 408 && s !== 429,
     };
   } catch (e) {
-    return { ok: false, error: withoutUrl((e as Error).message, target.url), final: false };
+    // fetch's own message is only "fetch failed"; the cause says why (refused, DNS, certificate).
+    const cause = (e as { cause?: { message?: string } }).cause?.message;
+    const message = cause ? `${(e as Error).message}: ${cause}` : (e as Error).message;
+    return { ok: false, error: withoutUrl(message, target.url), final: false };
   }
 }
 

@@ -368,3 +368,30 @@ Deno.test("a kept onFailure notice of a run retried since is given up, not sent 
     }
   });
 });
+
+Deno.test("a kept notice's error says why the webhook could not be reached, not only 'fetch failed'", async () => {
+  await withDir(async (file) => {
+    // A port nothing listens on (its listener closed), the hook's path a secret's.
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const url = `http://127.0.0.1:${l.addr.port}/hooks/path-secret-0123456789`;
+    l.close();
+    const all = (name: string) => (name === "HOOK_URL" ? url : secrets(name));
+    const backend = await openKvBackend(file);
+    try {
+      const run = failedRun("r7", "${{ secrets.HOOK_URL }}");
+      await backend.store.createRun(run, []);
+      const tel = new EngineTelemetry({
+        now: () => T0,
+        notices: backend.store.notices,
+        alert: { secrets: all, now: () => T0, sleep: () => Promise.resolve() },
+      });
+      tel.runSettled({ ...run, stages: [] });
+      await tel.close();
+      const [kept] = await outbox(backend).ofRun("r7");
+      assert.match(kept.lastError, /^fetch failed: .*Connection refused/i);
+      assert.ok(!kept.lastError.includes("path-secret-0123456789"), kept.lastError);
+    } finally {
+      backend.close();
+    }
+  });
+});
