@@ -92,7 +92,11 @@ export async function startServer(
   // server's API tokens, sessions and trigger state.
   // Concurrent commits share one disk sync (see kv_group_commit.ts): webhook bursts, many runs.
   // Writes meeting another process's lock on the file (a `sluice run` beside) are retried.
-  const kv = lockRetrying(groupCommits(await retryLocked(() => Deno.openKv(config.store.path))));
+  const path = config.store.path;
+  const kv = lockRetrying(
+    groupCommits(await retryLocked(() => Deno.openKv(path), undefined, path)),
+    path,
+  );
   let backend: Backend;
   try {
     const embedded: Backend = {

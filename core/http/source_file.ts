@@ -275,15 +275,25 @@ export async function openSourceFile(
   t: SourceFileTarget,
 ): Promise<{ body: ReadableStream<Uint8Array>; bytes: number }> {
   await needRealInside(t);
-  const st = await statOf(t.file);
-  if (!st?.isFile) {
-    throw new HttpProblem(
+  const none = () =>
+    new HttpProblem(
       404,
       `pipeline ${t.pipeline} has no source file yet (${t.location}): upload one with ` +
         `PUT /api/v1/pipelines/${t.pipeline}/source-file`,
     );
+  let f: Deno.FsFile;
+  try {
+    f = await Deno.open(t.file, { read: true });
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw none();
+    throw e;
   }
-  const f = await Deno.open(t.file, { read: true });
+  // The size of the file opened: one replaced (renamed over) meanwhile stays the one sent.
+  const st = await f.stat();
+  if (!st.isFile) {
+    f.close();
+    throw none();
+  }
   return { body: f.readable, bytes: st.size };
 }
 
