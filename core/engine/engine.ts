@@ -49,6 +49,7 @@ import {
 } from "./stage_call.ts";
 import { StagePool } from "./stage_pool.ts";
 import { stageArtifacts } from "./run_artifacts.ts";
+import { removeSnapshot, takeSnapshot } from "./source_snapshot.ts";
 
 /**
  * The longest wait a plugin's error may ask for before the chunk's next attempt (an API's
@@ -246,7 +247,8 @@ export class Engine {
 
   /**
    * Records a run durably and enqueues its first chunk; with `guard` (see `Store.createRun`)
-   * only when the guard's check holds.
+   * only when the guard's check holds. A run that reads its source's file (`sourceFile`) gets its
+   * snapshot of it first (`source_snapshot.ts`), deleted again when the run is not recorded.
    */
   async createRun(run: RunRecord, guard?: RunGuard): Promise<RunRecord> {
     // This process runs it, claimed before the run exists: another process starting on the same
@@ -257,13 +259,19 @@ export class Engine {
         `run ${run.id} is being run by another Sluice process (${describeProcess(claim.held)})`,
       );
     }
-    await this.#store.createRun(run, [{
-      kind: "chunk",
-      runId: run.id,
-      stage: 0,
-      chunk: 0,
-      attempt: 1,
-    }], guard);
+    const snapshot = await this.#snapshotSource(run);
+    try {
+      await this.#store.createRun(run, [{
+        kind: "chunk",
+        runId: run.id,
+        stage: 0,
+        chunk: 0,
+        attempt: 1,
+      }], guard);
+    } catch (e) {
+      if (snapshot) await removeSnapshot(snapshot);
+      throw e;
+    }
     this.#tel.runCreated(run); // telemetry
     this.#log.info("run created", {
       run: run.id,
@@ -277,6 +285,34 @@ export class Engine {
       this.#continue({ kind: "chunk", runId: run.id, stage: 0, chunk: 0, attempt: 1 });
     }
     return run;
+  }
+
+  /**
+   * Takes the run's snapshot of its source file (`RunRecord.sourceFile`) at its `inputFile`;
+   * returns that path, or undefined for a run without one. With no file there, the run reads the
+   * path itself, as runs did before snapshots: it fails as a run without its file does (a cron
+   * run's `onFailure` alert says so), and its retry reads the file put there meanwhile.
+   */
+  async #snapshotSource(run: RunRecord): Promise<string | undefined> {
+    if (!run.sourceFile || !run.inputFile) return undefined;
+    try {
+      await takeSnapshot(run.sourceFile, run.inputFile);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) {
+        run.inputFile = run.sourceFile;
+        delete run.sourceFile;
+        delete run.inputName;
+        return undefined;
+      }
+      if (e instanceof Deno.errors.AlreadyExists) {
+        throw new EngineError(
+          `run ${run.id}: its input file ${run.inputFile} is there already (the run exists, or ` +
+            "its creation was interrupted): give another run id, or delete that file",
+        );
+      }
+      throw e;
+    }
+    return run.inputFile;
   }
 
   /**

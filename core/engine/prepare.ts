@@ -12,11 +12,12 @@ import {
   splitPluginRef,
 } from "../plugins/manifest.ts";
 import type { RunRecord, StageSnapshot, TriggerInfo } from "../store/store.ts";
-import { isAbsolute, resolve } from "../paths.ts";
+import { basename, isAbsolute, resolve } from "../paths.ts";
 import { effectivePermissions } from "../plugins/permissions.ts";
 import { PluginApprovalError, PluginIntegrityError } from "../plugins/registry.ts";
 import { isInside } from "../../sdk/runtime/sandbox_args.ts";
 import { pluginDataDir } from "./run_artifacts.ts";
+import { sourceSnapshotPath } from "./source_snapshot.ts";
 import { EngineError, newRunId } from "./engine.ts";
 
 /** Engine-wide defaults a stage falls back to. */
@@ -57,6 +58,13 @@ export interface PrepareOptions {
    * Without it, such a path is left to the plugin (which reads it from the same folder).
    */
   dataDir?: string;
+  /**
+   * Whether a run that reads its source's `with.path` file reads a snapshot of it (default
+   * true): `inputFile` is then the run's own copy (`runs/<run id>/input/` of `dataDir`, taken by
+   * `Engine.createRun`) and `sourceFile` the file. False for a dry run, which reads the file
+   * itself and is no run of the store.
+   */
+  snapshot?: boolean;
 }
 
 /** A source's literal `with.path`, resolved: where it points and whether it may be granted. */
@@ -94,9 +102,10 @@ export function sourcePath(
 }
 
 /**
- * The file a source that names it in the pipeline (`with.path`) reads, as the run's input file:
- * the sandbox grants read of exactly that file, as it does for `--input` and uploads, and the
- * CLI and API check it exists before the run starts. A relative path lies in the source plugin's
+ * The file a source that names it in the pipeline (`with.path`) reads when the run has no input
+ * file of its own: the run reads its snapshot of that file as its input file (see
+ * {@link prepareRun}), the sandbox grants read of exactly that, as it does for `--input` and
+ * uploads, and the CLI and API check the file exists before the run starts. A relative path lies in the source plugin's
  * data folder (never the server's working folder, which differs between `sluice run`, a server
  * and a container). Only a file inside that folder is granted: whoever may edit pipelines must
  * not get a sandbox to read any file of the host (`/proc/1/environ`, the secrets file, the
@@ -190,7 +199,14 @@ function withoutOutputs(p: ResolvedPlugin): ResolvedPlugin {
   return { ...p, manifest };
 }
 
-/** Builds the run record (state `queued`). Throws {@link EngineError} for unknown plugins. */
+/**
+ * Builds the run record (state `queued`). Throws {@link EngineError} for unknown plugins. A run
+ * without an input file whose source reads a file in its data folder ({@link sourceInputFile})
+ * gets that file as `sourceFile` and its own snapshot of it as `inputFile`
+ * (`<dataDir>/runs/<run id>/input/<name>`, see `source_snapshot.ts`), which
+ * `Engine.createRun` takes: a file replaced or edited later never reaches the run, its retries
+ * or its resumes.
+ */
 export function prepareRun(o: PrepareOptions): RunRecord {
   const d = o.defaults ?? DEFAULT_STAGE;
   const p = o.pipeline;
@@ -254,17 +270,28 @@ export function prepareRun(o: PrepareOptions): RunRecord {
   };
   // Plugins are resolved (and checked against the lock) before anything else reads them.
   const stages = [snap(p.source, true), ...p.stages.map((s) => snap(s, false))];
-  const inputFile = o.inputFile ?? sourceInputFile(o.pipeline, o.registry, o.dataDir);
   const now = o.now ?? Date.now();
+  const id = o.id ?? newRunId(now);
+  const sourceFile = o.inputFile === undefined
+    ? sourceInputFile(o.pipeline, o.registry, o.dataDir)
+    : undefined;
+  const snapshot = sourceFile !== undefined && o.snapshot !== false;
   return {
-    id: o.id ?? newRunId(now),
+    id,
     pipeline: p.name,
     pipelineYaml: o.yaml,
     pipelineFile: o.file,
     stages,
     inputs: o.inputs,
-    inputFile,
-    ...(o.inputFile && o.inputName ? { inputName: o.inputName } : {}),
+    inputFile: snapshot
+      ? sourceSnapshotPath(o.dataDir!, id, sourceFile)
+      : o.inputFile ?? sourceFile,
+    // A snapshot is named as its file is (`crm-export.csv:12: …` in messages).
+    ...(snapshot
+      ? { inputName: basename(sourceFile), sourceFile }
+      : o.inputFile && o.inputName
+      ? { inputName: o.inputName }
+      : {}),
     trigger: o.trigger,
     state: "queued",
     createdAt: now,

@@ -40,6 +40,29 @@ Deno.test("with.path: a file in the plugin's data folder is the run's input file
       join(f.folder, "crm.csv"),
     );
     assert.equal(await missingSourceFile(inside.pipeline, f.registry, f.dataDir), undefined);
+    // A run reads its own snapshot of the file (taken by Engine.createRun), named as the file is;
+    // a dry run (no snapshot) reads the file itself.
+    const prepared = (snapshot?: boolean) =>
+      prepareRun({
+        ...inside,
+        file: "p.yaml",
+        registry: f.registry,
+        inputs: {},
+        trigger: { kind: "cron", id: "c" },
+        dataDir: f.dataDir,
+        id: "r/1",
+        snapshot,
+      });
+    const run = prepared();
+    assert.equal(run.sourceFile, join(f.folder, "crm.csv"));
+    assert.equal(run.inputFile, join(f.dataDir, "runs", "r_1", "input", "crm.csv"));
+    assert.equal(run.inputName, "crm.csv");
+    const dry = prepared(false);
+    assert.deepEqual([dry.inputFile, dry.sourceFile, dry.inputName], [
+      join(f.folder, "crm.csv"),
+      undefined,
+      undefined,
+    ]);
     const absInside = f.pipeline(join(f.folder, "crm.csv"));
     assert.equal(
       sourceInputFile(absInside.pipeline, f.registry, f.dataDir),

@@ -29,7 +29,15 @@ export interface TestEngine {
   kvPath: string;
   start(
     yaml: string,
-    opts?: { inputs?: Record<string, unknown>; inputFile?: string },
+    opts?: {
+      inputs?: Record<string, unknown>;
+      inputFile?: string;
+      /**
+       * The data folder the source's `with.path` is read in (the run then reads its snapshot of
+       * that file, as `sluice run` and scheduled runs do); default: none, left to the plugin.
+       */
+      dataDir?: string;
+    },
   ): Promise<RunRecord>;
   /** Stops the engine and closes the store (the KV file stays for a restart). */
   stop(): Promise<void>;
@@ -100,6 +108,7 @@ export async function testEngine(
         registry,
         inputs: o.inputs ?? {},
         inputFile: o.inputFile,
+        dataDir: o.dataDir,
         trigger: { kind: "cli" },
         defaults: opts.defaults ?? FAST,
         now: opts.now?.(), // created by the engine's clock, as the engine times the run

@@ -146,8 +146,10 @@ async function dryRunStages(
     registry: o.registry,
     inputs: o.inputs,
     inputFile,
-    // A source's with.path file is granted to its sandbox exactly as in a run.
+    // A source's with.path file is granted to its sandbox as in a run; read as it is now (a
+    // dry run is no run of the store: no snapshot of it is kept).
     dataDir: o.dataDir,
+    snapshot: false,
     trigger: { kind: "api", id: "dry-run" },
     defaults: o.defaults,
     id,

@@ -113,7 +113,8 @@ export function sourceFileRoutes(app: ApiApp, deps: AppDeps): void {
       "`multipart/form-data` form with the file as its `file` field: `curl -X PUT -H " +
       "'content-type: text/csv' --data-binary @crm-export.csv …/pipelines/my-leads/source-file`. " +
       "Written to a temp file beside it, synced and renamed over it: runs see the old or the new " +
-      "file, never a part. Refused (409) while a run's source is still reading the file.",
+      "file, never a part; a run reads its snapshot of the file taken when it was created, so " +
+      "runs already created (running or not) keep reading the old file.",
     tags: ["pipelines"],
     request: {
       params: NameParam,
@@ -136,7 +137,7 @@ export function sourceFileRoutes(app: ApiApp, deps: AppDeps): void {
     },
     responses: {
       200: json("Replaced: the new file", SourceFile.extend({ replaced: z.boolean() })),
-      409: json("A run's source is still reading the file", z.object({})),
+      409: json("A folder is at the source's with.path", z.object({})),
       413: json("Larger than the upload limit", z.object({})),
       415: json("Not a type the source reads", z.object({})),
       422: REFUSED,
@@ -167,7 +168,7 @@ export function sourceFileRoutes(app: ApiApp, deps: AppDeps): void {
       throw e;
     }
     const before = await Deno.stat(t.file).catch(() => undefined);
-    const bytes = await replaceSourceFile(t, file.body, { max, store: deps.store });
+    const bytes = await replaceSourceFile(t, file.body, { max });
     const p = c.get("principal")!;
     // The record of who replaced it (the server log is the audit trail).
     c.get("log").info("source file replaced", {

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { prepareRun } from "../engine/prepare.ts";
-import { parsePipeline } from "../pipeline/parse.ts";
+import { runOutput } from "../engine/test_helpers.ts";
 import { join, ROOT } from "../paths.ts";
 import { API_BASE } from "./app.ts";
 import { type TestServer, testServer } from "./test_support.ts";
@@ -223,48 +222,48 @@ Deno.test("source file: a link leading outside the plugin's data folder is neith
   }
 });
 
-Deno.test("source file: refused (409) while a run's source is still reading it", async () => {
+Deno.test("source file: replaced while a run reads it, the run keeps reading the file it was created with", async () => {
   const s = await testServer();
   try {
-    const yaml = weekly("weekly", "crm.csv");
-    await s.writePipeline("weekly", yaml);
-    assert.equal((await put(s, "weekly", OLD, "text/csv")).status, 200);
-    // A run that started reading the file (recorded, not queued to the engine).
-    const run = prepareRun({
-      pipeline: parsePipeline(yaml, "weekly.yaml", { registry: s.registry }).pipeline!,
-      yaml,
-      file: "weekly.yaml",
-      registry: s.registry,
-      inputs: {},
-      trigger: { kind: "cron", id: "weekly/x" },
-      dataDir: s.dir,
+    const rows = (p: string, n: number) =>
+      "name,domain\n" + Array.from({ length: n }, (_, i) => `${p}${i},${p}${i}.example\n`).join("");
+    await s.writePipeline(
+      "weekly",
+      "name: weekly\nsource: { plugin: csv-source, with: { path: crm.csv }, chunk: 1 }\n" +
+        "stages:\n  - { id: wait, plugin: slow, with: { ms: 20 } }\n",
+    );
+    assert.equal((await put(s, "weekly", rows("a", 40), "text/csv")).status, 200);
+    const res = await s.call(`${API_BASE}/pipelines/weekly/runs`, {
+      method: "POST",
+      as: "operator",
+      json: { inputs: {} },
     });
-    await s.backend.store.createRun(run, []);
-    assert.ok(await s.backend.store.transitionRun(run.id, ["queued"], "running"));
-    let res = await put(s, "weekly", NEW, "text/csv");
-    assert.equal(res.status, 409);
-    const body = await res.json();
-    assert.deepEqual(body.runs, [run.id]);
-    assert.match(body.detail, /still reading the source file .*Nothing was changed/);
-    assert.equal(await Deno.readTextFile(join(s.dir, "plugin-data", "csv-source", "crm.csv")), OLD);
-    // Also behind more newer running runs than one page of the run list holds.
-    for (let i = 1; i <= 200; i++) {
-      await s.backend.store.createRun({
-        ...run,
-        id: `busy-${i}`,
-        state: "running",
-        inputFile: undefined,
-        createdAt: run.createdAt + i,
-      }, []);
-    }
-    res = await put(s, "weekly", NEW, "text/csv");
-    assert.equal(res.status, 409);
-    assert.deepEqual((await res.json()).runs, [run.id]);
-    // Once it has ended, the file may be replaced.
-    assert.ok(await s.backend.store.transitionRun(run.id, ["running"], "cancelled"));
-    res = await put(s, "weekly", NEW, "text/csv");
-    assert.equal(res.status, 200);
-    await res.body?.cancel();
+    assert.equal(res.status, 201, await res.clone().text());
+    const { id } = await res.json();
+    // Taken at once, whatever the run has read so far (no 409 any more: nothing to wait for).
+    const put2 = await put(s, "weekly", rows("bee", 50), "text/csv");
+    assert.equal(put2.status, 200, await put2.clone().text());
+    await put2.body?.cancel();
+    const run = await s.engine.waitForRun(id);
+    assert.equal(run.state, "succeeded", run.error);
+    const detail = await (await s.call(`${API_BASE}/runs/${id}`, { as: "viewer" })).json();
+    assert.equal(detail.inputName, "crm.csv");
+    const out = detail.stageDetails.map((d: { counters: { out: number } }) => d.counters.out);
+    assert.deepEqual(out, [40, 40], "every row of the file as it was, none of the new one");
+    const domains = (await runOutput(s.backend, run)).map((i) => String(i.domain));
+    assert.deepEqual(
+      domains.sort(),
+      rows("a", 40).split("\n").slice(1, -1).map((r) => r.split(",")[1]).sort(),
+    );
+    assert.equal(await Deno.readTextFile(run.inputFile!), rows("a", 40));
+    // A run created after the replacement reads the new file.
+    const next = await s.call(`${API_BASE}/pipelines/weekly/runs`, {
+      method: "POST",
+      as: "operator",
+      json: { inputs: {} },
+    });
+    const later = await s.engine.waitForRun((await next.json()).id);
+    assert.equal((await s.backend.store.counters(later.id, 2))[0].out, 50);
   } finally {
     await s.dispose();
   }

@@ -80,7 +80,8 @@ export function deadLetterReplay(r: RunRecord, dead: number) {
 export const RunDetail = RunSummary.extend({
   inputs: z.record(z.string(), z.unknown()),
   inputName: z.string().optional().describe(
-    "The uploaded input file's own name (sanitized), when the upload named it",
+    "The uploaded input file's own name (sanitized), when the upload named it; for a run that " +
+      "reads its snapshot of the source's with.path file, that file's name",
   ),
   durationMs: z.number().optional(),
   source: z.object({ chunksRead: z.number(), done: z.boolean() }),

@@ -10,7 +10,6 @@
 import { type SourcePath, sourcePath } from "../engine/prepare.ts";
 import type { Pipeline } from "../pipeline/model.ts";
 import { type PluginRegistry, resolvePluginRef } from "../plugins/manifest.ts";
-import type { Store } from "../store/store.ts";
 import { basename, dirname, relative } from "../paths.ts";
 import { isInside } from "../../sdk/runtime/sandbox_args.ts";
 import { makeFolderDurably, writeFileDurablyWith } from "../../sdk/io/durable_files.ts";
@@ -297,38 +296,19 @@ export async function openSourceFile(
   return { body: f.readable, bytes: st.size };
 }
 
-/**
- * The unfinished runs whose source is still reading `file` (their input file): replacing it
- * under them would give their next chunks the new file's bytes at the old file's offsets.
- */
-export async function runsReading(store: Store, file: string): Promise<string[]> {
-  const ids: string[] = [];
-  // Every running run, page by page: a weekly run behind 200 newer ones still reads the file.
-  let cursor: string | undefined;
-  do {
-    const page = await store.listRuns({ state: "running", limit: 200, cursor });
-    for (const r of page.runs) {
-      if (r.state !== "running" || r.inputFile !== file) continue;
-      if (!(await store.sourceProgress(r.id)).done) ids.push(r.id);
-    }
-    cursor = page.cursor;
-  } while (cursor);
-  return ids;
-}
-
 /** Options of {@link replaceSourceFile}. */
 export interface ReplaceOptions {
   /** Most bytes taken (413 beyond). */
   max: number;
-  /** Where unfinished runs are found (see {@link runsReading}); none: not checked. */
-  store?: Store;
 }
 
 /**
  * Replaces the source file of `t` with `body` atomically: the bytes go to a temp file in the same
- * folder (created when missing), synced, checked (not empty, at most `max` bytes, no run's
- * source still reading the file: 409), then renamed over the file and the folder synced. A
- * failed upload leaves the old file as it was. Returns the new file's size.
+ * folder (created when missing), synced, checked (not empty, at most `max` bytes), then renamed
+ * over the file and the folder synced. A failed upload leaves the old file as it was. Returns the
+ * new file's size. Runs read their own snapshots of the file, taken whole when they were created
+ * (`core/engine/source_snapshot.ts`), so nothing waits for them: a replacement, even while a
+ * run's source is reading, changes only what the runs created after it read.
  */
 export async function replaceSourceFile(
   t: SourceFileTarget,
@@ -350,16 +330,6 @@ export async function replaceSourceFile(
   await writeFileDurablyWith(t.file, async (write) => {
     bytes = await copyUpload(body, write, o.max, "send a smaller file");
     if (bytes === 0) throw new HttpProblem(400, "the upload is empty: send the file's content");
-    const busy = o.store ? await runsReading(o.store, t.file) : [];
-    if (busy.length) {
-      throw new HttpProblem(
-        409,
-        `run ${busy.join(", ")} is still reading the source file ${t.location}; replacing it ` +
-          "now would mix the old and the new file in that run: try again when its source has " +
-          "read the file (the run's page shows it), or cancel the run. Nothing was changed",
-        { extra: { runs: busy } },
-      );
-    }
   });
   return bytes;
 }

@@ -159,3 +159,34 @@ Deno.test("KV retention deletes a purged run's per-run plugin folders and the ar
     await te.dispose();
   }
 });
+
+Deno.test("KV retention deletes a purged run's snapshot of its source file; the file itself and newer runs' snapshots stay", async () => {
+  let t = 1_000_000;
+  const te = await testEngine({ now: () => t, firstParty: true });
+  try {
+    const store = te.backend.store as KvStore;
+    const file = join(te.dir, "plugin-data", "csv-source", "crm.csv");
+    await Deno.mkdir(join(te.dir, "plugin-data", "csv-source"), { recursive: true });
+    await Deno.writeTextFile(file, "name,domain\nAcme,acme.example\n");
+    const yaml = "name: weekly\nsource: { plugin: csv-source, with: { path: crm.csv } }\n" +
+      "stages:\n  - { id: tag, plugin: tag, with: { field: band, value: A } }\n";
+    const old = await te.start(yaml, { dataDir: te.dir });
+    assert.equal((await te.engine.waitForRun(old.id)).state, "succeeded");
+    t += 10 * 86_400_000;
+    const recent = await te.start(yaml, { dataDir: te.dir });
+    assert.equal((await te.engine.waitForRun(recent.id)).state, "succeeded");
+    assert.ok(await exists(old.inputFile!), "a run keeps its snapshot until it is purged");
+    const r = startKvRetention({ store, retentionMs: 86_400_000, dataDir: te.dir, now: () => t });
+    try {
+      assert.equal(await r.runOnce(), 1);
+    } finally {
+      await r.close();
+    }
+    assert.equal(await exists(old.inputFile!), false, "the purged run's snapshot is gone");
+    assert.equal(await exists(join(te.dir, "runs", old.id)), false);
+    assert.ok(await exists(recent.inputFile!), "a newer run's snapshot stays");
+    assert.ok(await exists(file), "the source file stays");
+  } finally {
+    await te.dispose();
+  }
+});

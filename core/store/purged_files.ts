@@ -1,7 +1,8 @@
 /**
  * Files that go with a purged run: the input files Sluice itself wrote for it (API uploads under
- * `uploads/`, webhook bodies under `webhooks/` of the data folder), and what its stages' plugins
- * wrote for it alone: each plugin's per-run folder `plugin-data/<plugin>/runs/<run id>/` (the
+ * `uploads/`, webhook bodies under `webhooks/` of the data folder, its snapshot of the source's
+ * file and the CLI's `--out` under `runs/<run id>/`), and what its stages' plugins wrote for it
+ * alone: each plugin's per-run folder `plugin-data/<plugin>/runs/<run id>/` (the
  * sinks' default output folder: the flagship's `leads.csv`, or the part files of a run that never
  * finished) and the run's artifacts whose path names the run: under `runs/<run id>/`, or exactly
  * the path its stage's `with` gives with `{run}` (`path: exports/{run}.csv`). A file given with
@@ -80,7 +81,8 @@ export async function removeRunFiles(
     const seg = safeSegment(run.id);
     const plugins = new Set(run.stages.map((s) => s.resolved.manifest.name.replace("/", "__")));
     for (const p of plugins) await remove(resolve(pluginData, p, "runs", seg), true, log);
-    // Sluice's own files of the run (the `--out` a `sluice run` remembers: `core/cli/run_out.ts`).
+    // Sluice's own files of the run: the `--out` a `sluice run` remembers
+    // (`core/cli/run_out.ts`), its snapshot of the source's file (`core/engine/source_snapshot.ts`).
     await remove(resolve(dataDir, "runs", seg), true, log);
     for (const a of run.artifacts ?? []) {
       const full = resolve(dataDir, a.path);

@@ -75,9 +75,17 @@ export interface RunRecord {
   /**
    * The name the input file had where it came from (an upload's file name, sanitized: a base
    * name, no control characters, bounded length), for messages: `inputFile` is named after the
-   * run. Absent when the input has no such name (a plain body, `sluice run --input PATH`).
+   * run. For a snapshot of the source's file (`sourceFile`), that file's name. Absent when the
+   * input has no such name (a plain body, `sluice run --input PATH`).
    */
   inputName?: string;
+  /**
+   * The file the source's `with.path` names, when the run reads a snapshot of it: `inputFile` is
+   * then the run's own copy (or hard link) of the file, `<dataDir>/runs/<run id>/input/<name>`,
+   * taken when the run was created (`core/engine/source_snapshot.ts`), so the run, its retries
+   * and resumes read the file as it was then. Absent for runs with an input file of their own.
+   */
+  sourceFile?: string;
   /**
    * The input file's text when it is small and came with the request that created the run (a
    * webhook body): this record is its durable copy, and the engine writes it to `inputFile`

@@ -4,7 +4,7 @@ import { join, ROOT } from "../paths.ts";
 import { startTriggers } from "./mod.ts";
 import { triggerEnv } from "./test_support.ts";
 
-Deno.test("cron runs read the source's relative with.path in the plugin's data folder", async () => {
+Deno.test("cron runs read the source's relative with.path in the plugin's data folder, as it was when the run was created", async () => {
   // As the README's pipeline: `with: { path: crm-export.csv }` is "the file scheduled runs
   // read, in the plugin's data folder (data/plugin-data/csv-source/)", not in the server's
   // working directory.
@@ -43,7 +43,11 @@ triggers:
     await env.clock.advance(60_000);
     const [run] = await env.runs("p");
     assert.equal(run?.trigger.kind, "cron");
-    assert.equal(run.inputFile, join(folder, "crm-export.csv"));
+    // It reads its snapshot of the file, taken when it was created, named as the file is.
+    assert.equal(run.sourceFile, join(folder, "crm-export.csv"));
+    assert.equal(run.inputFile, join(dataDir, "runs", run.id, "input", "crm-export.csv"));
+    assert.equal(run.inputName, "crm-export.csv");
+    await Deno.writeTextFile(join(folder, "crm-export.csv"), "name,website\nLater,later.example\n");
     const done = await env.engine.waitForRun(run.id);
     assert.equal(done.state, "succeeded", done.error);
     const out = await runOutput(env.backend, done);
