@@ -5,7 +5,7 @@
  * (`<dataDir>/runs/<run id>/cli.json`); the store's run record has no place for CLI settings.
  * @module
  */
-import { safeSegment } from "../../sdk/sink/part_files.ts";
+import { runFolder } from "../engine/run_artifacts.ts";
 import { join, resolve } from "../paths.ts";
 
 /** The output a `sluice run --out` asked for. */
@@ -18,11 +18,6 @@ export interface RememberedOut {
   allRows: boolean;
   /** When it was last written (ms since the epoch); absent while the run has not written it. */
   writtenAt?: number;
-}
-
-/** The run's folder of Sluice's own files under the data folder (`<dataDir>/runs/<run id>`). */
-export function runFolder(dataDir: string, runId: string): string {
-  return resolve(dataDir, "runs", safeSegment(runId));
 }
 
 function outFile(dataDir: string, runId: string): string {

@@ -7,8 +7,17 @@
  */
 import type { FinishResult } from "../../sdk/types.ts";
 import { isInside } from "../../sdk/runtime/sandbox_args.ts";
+import { safeSegment } from "../../sdk/sink/part_files.ts";
 import { basename, isAbsolute, join, relative, resolve } from "../paths.ts";
 import type { RunArtifact } from "../store/store.ts";
+
+/**
+ * A run's folder of Sluice's own files under the data folder (`<dataDir>/runs/<run id>`: the
+ * `--out` a `sluice run` remembers, the run's snapshot of its source file), deleted with the run.
+ */
+export function runFolder(dataDir: string, runId: string): string {
+  return resolve(dataDir, "runs", safeSegment(runId));
+}
 
 /** The data folder of a plugin: `<dataDir>/plugin-data/<name>` (`/` of a scope becomes `__`). */
 export function pluginDataDir(dataDir: string, pluginName: string): string {

@@ -19,7 +19,8 @@
  */
 import { safeSegment } from "../../sdk/sink/part_files.ts";
 import { makeFolderDurably, syncFolder } from "../../sdk/io/durable_files.ts";
-import { basename, dirname, join, resolve } from "../paths.ts";
+import { basename, dirname, join } from "../paths.ts";
+import { runFolder } from "./run_artifacts.ts";
 
 /**
  * Source files up to this size (bytes) are copied for a run's snapshot; larger ones are
@@ -29,7 +30,7 @@ export const SNAPSHOT_COPY_MAX = 256 * 1024 * 1024;
 
 /** Where run `runId`'s snapshot of `file` lies: `<dataDir>/runs/<run id>/input/<file's name>`. */
 export function sourceSnapshotPath(dataDir: string, runId: string, file: string): string {
-  return join(resolve(dataDir, "runs", safeSegment(runId)), "input", safeSegment(basename(file)));
+  return join(runFolder(dataDir, runId), "input", safeSegment(basename(file)));
 }
 
 /** Options of {@linkcode takeSnapshot}. */

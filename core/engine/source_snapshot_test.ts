@@ -23,9 +23,9 @@ async function replaceByRename(file: string, text: string): Promise<void> {
   await Deno.rename(`${file}.new`, file);
 }
 
-/** Resolves once the run's last stage has finished `n` chunks. */
+/** Resolves once the run's last stage has finished `n` chunks (within 30 s: a busy machine). */
 async function chunksDone(te: TestEngine, run: RunRecord, n: number): Promise<void> {
-  for (let i = 0; i < 500; i++) {
+  for (let i = 0; i < 3000; i++) {
     const c = await te.backend.store.counters(run.id, run.stages.length);
     if (c[c.length - 1].chunksDone >= n) return;
     await new Promise((r) => setTimeout(r, 10));
@@ -147,12 +147,14 @@ Deno.test("a retry of a failed with.path run reads the file as it was when the r
 source: { plugin: csv-source, with: { path: crm.csv }, chunk: 2 }
 stages:
   - { id: f, plugin: flaky, with: { failTimes: 2, chunks: [0], tag: snap }, retry: { attempts: 2, delay: 1ms }, onError: fail }
+  - { id: wait, plugin: slow, with: { ms: 100 } }
 `,
       { dataDir: te.dir },
     );
     const failed = await te.engine.waitForRun(run.id);
     assert.equal(failed.state, "failed");
     const progress = await te.backend.store.sourceProgress(run.id);
+    // The last stage takes 100 ms a chunk, and the source reads at most one chunk ahead of it.
     assert.ok(!progress.done, "the source stopped with the run, before the end of the file");
     // Replaced meanwhile (the source-file upload's way), then the run is retried.
     await replaceByRename(join(folder, "crm.csv"), NEW);
