@@ -518,6 +518,24 @@ Deno.test("PostgreSQL backend", async (t) => {
             run("old-cli", { state: "succeeded", finishedAt: t0 - 180_000, inputFile: mine }),
             [],
           );
+          // A scheduled run's snapshot of its source's with.path file goes with it; the file stays.
+          const sourceFile = `${dataDir}/plugin-data/csv-source/crm.csv`;
+          const snapshot = `${dataDir}/runs/old-cron/input/crm.csv`;
+          await Deno.mkdir(`${dataDir}/plugin-data/csv-source`, { recursive: true });
+          await Deno.mkdir(`${dataDir}/runs/old-cron/input`, { recursive: true });
+          await Deno.writeTextFile(sourceFile, "name,domain\n");
+          await Deno.writeTextFile(snapshot, "name,domain\n");
+          await a.store.createRun(
+            run("old-cron", {
+              state: "succeeded",
+              finishedAt: t0 - 180_000,
+              inputFile: snapshot,
+              inputName: "crm.csv",
+              sourceFile,
+              trigger: { kind: "cron", id: "p/weekly" },
+            }),
+            [],
+          );
           const m = startMaintenance({
             backend: b,
             retentionMs: 120_000,
@@ -533,6 +551,13 @@ Deno.test("PostgreSQL backend", async (t) => {
           assert.equal(await a.store.getRun("old-cli"), undefined);
           assert.equal(await Deno.stat(upload).catch(() => null), null, "the upload is deleted");
           assert.ok(await Deno.stat(mine), "a file the user gave stays");
+          assert.equal(await a.store.getRun("old-cron"), undefined);
+          assert.equal(
+            await Deno.stat(`${dataDir}/runs/old-cron`).catch(() => null),
+            null,
+            "the purged run's snapshot of its source file is deleted",
+          );
+          assert.ok(await Deno.stat(sourceFile), "the source file itself stays");
           assert.equal(
             await Deno.stat(exportDir).catch(() => null),
             null,
