@@ -122,10 +122,11 @@ async function resendOne(
 ): Promise<"sent" | "failed" | "given_up" | "dropped"> {
   const what = n.notice === "onFailure" ? "onFailure alert" : "onSuccess notice";
   const l = log.child({ run: n.runId, notice: n.notice });
-  const giveUp = async (error: string, tried: boolean, pipeline?: string) => {
+  // Every notice given up is counted (sluice_alerts_total{result="given_up"}), whatever the reason.
+  const giveUp = async (error: string, tried: boolean, pipeline: string) => {
     if (await o.outbox.settle(n, { givenUpAt: now(), error, tried })) {
       l.error(`${what} given up`, { rounds: n.rounds + (tried ? 1 : 0), error });
-      if (pipeline) o.onResult?.(pipeline, "given_up");
+      o.onResult?.(pipeline, "given_up");
     }
     return "given_up" as const;
   };
@@ -163,7 +164,9 @@ async function resendOne(
     l.warn(`${what} not resent`, { error });
     return "failed";
   }
-  if (!target) return await giveUp(`the run's pipeline has no ${n.notice} block`, false);
+  if (!target) {
+    return await giveUp(`the run's pipeline has no ${n.notice} block`, false, run.pipeline);
+  }
   const out = await postNotice(target, n.body, n.idempotencyKey, {
     fetch: o.fetch,
     now,

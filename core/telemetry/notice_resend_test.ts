@@ -395,3 +395,40 @@ Deno.test("a kept notice's error says why the webhook could not be reached, not 
     }
   });
 });
+
+Deno.test("a kept notice given up because the run's pipeline has no notice block is counted", async () => {
+  await withDir(async (file) => {
+    const backend = await openKvBackend(file);
+    try {
+      // The run's pipeline snapshot has no onFailure block (removed before the run was retried
+      // from an older file, or the snapshot was edited): there is nowhere to send the notice.
+      const run = failedRun("r9", "http://127.0.0.1:9/hook", { pipelineYaml: "name: p\n" });
+      await backend.store.createRun(run, []);
+      await outbox(backend).add({
+        runId: "r9",
+        notice: "onFailure",
+        body: "{}",
+        idempotencyKey: "r9:onFailure",
+        finishedAt: T0,
+        rounds: 1,
+        lastError: "the webhook answered 502",
+        nextAt: T0 + MIN,
+      });
+      const results: [string, string][] = [];
+      const pass = await resendDueNotices({
+        store: backend.store,
+        outbox: outbox(backend),
+        secrets,
+        now: () => T0 + 2 * MIN,
+        onResult: (pipeline, result) => results.push([pipeline, result]),
+      });
+      assert.deepEqual(pass, { sent: 0, failed: 0, givenUp: 1 });
+      assert.deepEqual(results, [["p", "given_up"]]);
+      const [n] = await outbox(backend).ofRun("r9");
+      assert.equal(n.state, "given-up");
+      assert.match(n.lastError, /has no onFailure block/);
+    } finally {
+      backend.close();
+    }
+  });
+});
