@@ -3,6 +3,7 @@ import { createApp } from "../core/http/app.ts";
 import { genPipeline, testServer } from "../core/http/test_support.ts";
 import type { ScheduleInfo, ScheduleService } from "../core/http/deps.ts";
 import { withUi } from "./mod.ts";
+import { join } from "../core/paths.ts";
 
 async function uiServer(ui: { leadsMaxScan?: number } = {}) {
   const ts = await testServer();
@@ -970,6 +971,33 @@ Deno.test("a pipeline's page shows the source file scheduled runs read; an opera
     res = await req(href!, { as: "viewer" });
     assert.equal(res.status, 200, "the session cookie is enough to download");
     assert.equal(await res.text(), csv);
+  } finally {
+    await ts.dispose();
+  }
+});
+
+Deno.test("a pipeline's page whose source file cannot be read renders, its Source file section says why", async () => {
+  const { ts, req, login } = await uiServer();
+  try {
+    await ts.writePipeline(
+      "weekly",
+      "name: weekly\nsource:\n  plugin: csv-source\n  with: { path: lists/crm.csv }\n" +
+        "stages:\n  - id: tag\n    plugin: tag\n    with: { field: band, value: B }\n",
+    );
+    // A file where the folder of with.path should be: reading fails with ENOTDIR (even as root,
+    // where a permission error cannot be made), not NotFound.
+    const folder = join(ts.dir, "plugin-data", "csv-source");
+    await Deno.mkdir(folder, { recursive: true });
+    await Deno.writeTextFile(join(folder, "lists"), "not a folder\n");
+    await login("viewer");
+    const res = await req("/pipelines/weekly", { as: "viewer" });
+    assert.equal(res.status, 200);
+    const html = /<section[^>]*id="source-file"[\s\S]*?<\/section>/.exec(await res.text())?.[0];
+    assert.ok(html, "a Source file section");
+    assert.match(
+      html,
+      /<p class="err">the source file of pipeline weekly \(plugin-data\/csv-source\/lists\/crm.csv\) could not be read: [^<]*[Nn]ot a directory/,
+    );
   } finally {
     await ts.dispose();
   }

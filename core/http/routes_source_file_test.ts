@@ -360,3 +360,37 @@ Deno.test("source file: jsonl-source's file is JSON lines; a JSON document is re
     await s.dispose();
   }
 });
+
+Deno.test("source file: one that cannot be read (not only missing) is a problem that says why, not an internal error", async () => {
+  const s = await testServer();
+  try {
+    // A file where a folder of with.path should be: reading fails with ENOTDIR (as root, too,
+    // unlike a permission error, which is tried as well when the tests do not run as root).
+    await s.writePipeline("weekly", weekly("weekly", "lists/crm.csv"));
+    await Deno.mkdir(folderOf(s), { recursive: true });
+    await Deno.writeTextFile(join(folderOf(s), "lists"), "not a folder\n");
+    for (const path of [url("weekly"), url("weekly", "/content")]) {
+      const res = await s.call(path, { as: "viewer" });
+      assert.equal(res.status, 500);
+      const body = await res.json();
+      assert.match(
+        body.detail,
+        /^the source file of pipeline weekly \(plugin-data\/csv-source\/lists\/crm.csv\) could not be read: .*[Nn]ot a directory.*readable by the user Sluice runs as/,
+      );
+      assert.doesNotMatch(body.detail, /internal error/);
+      assert.ok(!body.detail.includes(s.dir), "no absolute path of the server's disk");
+      assert.equal(body.code, "ENOTDIR");
+    }
+    if (Deno.uid() !== 0) {
+      await s.writePipeline("locked", weekly("locked", "locked/crm.csv"));
+      await Deno.mkdir(join(folderOf(s), "locked"));
+      await Deno.writeTextFile(join(folderOf(s), "locked", "crm.csv"), OLD);
+      await Deno.chmod(join(folderOf(s), "locked", "crm.csv"), 0o000);
+      const res = await s.call(url("locked"), { as: "viewer" });
+      assert.equal(res.status, 500);
+      assert.match((await res.json()).detail, /could not be read: .*[Pp]ermission denied/);
+    }
+  } finally {
+    await s.dispose();
+  }
+});

@@ -247,8 +247,35 @@ async function firstLine(file: string): Promise<string> {
   return text.split(/\r?\n/)[0].replace(/^\uFEFF/, "");
 }
 
+/**
+ * Why the source file of `t` could not be read (a permission error, a file where a folder is on
+ * its path, a link loop), as a problem: the operator's to fix, so it says what failed and where,
+ * in the data folder's terms (the system's message without the absolute path).
+ */
+function unreadable(t: SourceFileTarget, e: unknown): HttpProblem {
+  const err = e as Error & { code?: string };
+  const reason = (err?.message ?? String(e)).replace(/:\s[\s\S]*$/, "");
+  const code = typeof err?.code === "string" && !reason.includes(err.code) ? ` [${err.code}]` : "";
+  return new HttpProblem(
+    500,
+    `the source file of pipeline ${t.pipeline} (${t.location}) could not be read: ` +
+      `${reason}${code}; the operator must make it (and the folders on its way) readable by ` +
+      "the user Sluice runs as, or replace it",
+    { extra: { location: t.location, ...(err?.code ? { code: err.code } : {}) } },
+  );
+}
+
 /** Describes the source file of `t`: whether it exists, its size and time, header and rows. */
 export async function sourceFileInfo(t: SourceFileTarget): Promise<SourceFileInfo> {
+  try {
+    return await describe(t);
+  } catch (e) {
+    if (e instanceof HttpProblem) throw e;
+    throw unreadable(t, e);
+  }
+}
+
+async function describe(t: SourceFileTarget): Promise<SourceFileInfo> {
   await needRealInside(t);
   const st = await statOf(t.file);
   const exists = !!st?.isFile;
@@ -271,6 +298,17 @@ export async function sourceFileInfo(t: SourceFileTarget): Promise<SourceFileInf
 
 /** Opens the source file of `t` for download; 404 when there is none yet. */
 export async function openSourceFile(
+  t: SourceFileTarget,
+): Promise<{ body: ReadableStream<Uint8Array>; bytes: number }> {
+  try {
+    return await openIt(t);
+  } catch (e) {
+    if (e instanceof HttpProblem) throw e;
+    throw unreadable(t, e);
+  }
+}
+
+async function openIt(
   t: SourceFileTarget,
 ): Promise<{ body: ReadableStream<Uint8Array>; bytes: number }> {
   await needRealInside(t);
