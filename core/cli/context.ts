@@ -13,6 +13,7 @@ import { SandboxExecutor } from "../sandbox/executor.ts";
 import { KvStore, openKvBackend } from "../store/kv_backend.ts";
 import { KvRunClaims, type KvRunClaimsOptions } from "../store/kv_run_claims.ts";
 import { startKvRetention } from "../store/kv_retention.ts";
+import { startOrphanSweep } from "../store/orphan_snapshots.ts";
 import { maskUrl } from "../store/pg/connect.ts";
 import { checkClockSkew } from "../store/pg/clock_check.ts";
 import { openPgBackend, type PgBackend } from "../store/pg/pg_backend.ts";
@@ -193,8 +194,9 @@ export function storeLabel(ctx: CliContext): string {
  * Starts housekeeping: on PostgreSQL the cluster maintenance (recovery safety net, retention);
  * on Deno KV the retention of `store.retention` when it is set. A long-lived process (its engine
  * {@link Engine.adopts adopts} runs: `sluice serve`, `sluice worker`) also resends the run notices
- * that were not delivered (`notice_resend.ts`), counted in `metrics` when given. Returns its stop
- * function.
+ * that were not delivered (`notice_resend.ts`), counted in `metrics` when given, and deletes the
+ * snapshots of source files that a process killed while creating their run left without a run
+ * (`orphan_snapshots.ts`, hourly). Returns its stop function.
  */
 export function startHousekeeping(
   ctx: CliContext,
@@ -213,8 +215,17 @@ export function startHousekeeping(
     })
     : undefined;
   const stop = housekeeping(ctx, backend, engine);
+  // Snapshots of source files left by a process killed while creating their run (no run).
+  const orphans = engine.adopts
+    ? startOrphanSweep({
+      dataDir: ctx.config.dataDir,
+      store: backend.store,
+      log: ctx.log.child({ component: "retention" }),
+    })
+    : undefined;
   return async () => {
     await resend?.close();
+    await orphans?.close();
     await stop();
   };
 }
