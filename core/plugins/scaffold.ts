@@ -48,6 +48,8 @@ export async function scaffoldPlugin(opts: ScaffoldOptions): Promise<string[]> {
     kind: opts.kind,
     entry: "mod.ts",
     config: t.config,
+    adds: t.adds,
+    outputs: t.outputs,
     permissions: t.permissions,
   };
   const files: [string, string][] = [

@@ -3,6 +3,7 @@
  * runs it in the real sandbox, and a README.
  * @module
  */
+import type { FieldShape } from "./outputs.ts";
 
 /** Plugin kinds that can be scaffolded. */
 export type ScaffoldKind = "source" | "transform" | "sink";
@@ -11,6 +12,10 @@ interface KindTemplate {
   description: string;
   config: Record<string, unknown>;
   permissions: { net: string[]; read: string[]; write: string[]; env: string[] };
+  /** The top-level item fields the plugin adds (`adds` of the manifest). */
+  adds: string[];
+  /** Their shape (`outputs`, see core/plugins/outputs.ts), so `sluice validate` checks paths. */
+  outputs: FieldShape;
   mod: string;
   test: (name: string) => string;
 }
@@ -23,6 +28,14 @@ const transform: KindTemplate = {
     additionalProperties: false,
   },
   permissions: { net: [], read: [], write: [], env: [] },
+  adds: ["checked"],
+  // `open`: config.field may name another top-level field than "checked".
+  outputs: {
+    open: true,
+    properties: {
+      checked: { type: "boolean", description: "true on every item (config.field renames it)" },
+    },
+  },
   mod: `import { definePlugin } from "@sluice/sdk";
 
 /** Sets \`config.field\` to true on every item. */
@@ -60,6 +73,8 @@ const source: KindTemplate = {
     additionalProperties: false,
   },
   permissions: { net: [], read: [], write: [], env: [] },
+  adds: ["key"],
+  outputs: { properties: { key: { type: "string", description: "item-1, item-2, …" } } },
   mod: `import { definePlugin } from "@sluice/sdk";
 
 /** Yields items \`item-1\` .. \`item-<count>\`; the cursor is how many were yielded. */
@@ -105,6 +120,9 @@ const sink: KindTemplate = {
   },
   // "." is the data folder: writing a file durably also syncs the folders that hold it.
   permissions: { net: [], read: ["."], write: ["."], env: [] },
+  // A sink passes its items on unchanged: it adds no field.
+  adds: [],
+  outputs: { properties: {} },
   mod: `import { definePlugin } from "@sluice/sdk";
 import { finalizeParts, resolveOutputPath, writePart } from "@sluice/sdk/sink/part_files.ts";
 
@@ -180,7 +198,9 @@ ${description}
 
 ## Files
 
-- \`plugin.json\`: the manifest (name, version, kind, entry, config schema, permissions).
+- \`plugin.json\`: the manifest (name, version, kind, entry, config schema, permissions, and
+  \`adds\`/\`outputs\`: the item fields the plugin adds and their shape, which \`sluice validate\`
+  checks pipelines' \`item.a.b\` paths against; keep them in step with \`mod.ts\`).
 - \`mod.ts\`: the plugin, \`export default definePlugin({...})\`.
 - \`mod_test.ts\`: a test that runs the plugin in the real sandbox.
 

@@ -3,7 +3,8 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Manifest } from "./manifest.ts";
 import { type ScaffoldKind, scaffoldPlugin } from "./scaffold.ts";
-import { openPlugin } from "../../sdk/testing.ts";
+import { outputsProblems, undeclaredFields } from "./outputs.ts";
+import { openPlugin, readAll, runPlugin } from "../../sdk/testing.ts";
 
 const hostConfig = fileURLToPath(new URL("../../deno.json", import.meta.url));
 
@@ -22,6 +23,29 @@ for (const kind of ["transform", "source", "sink"] as ScaffoldKind[]) {
       const manifest = Manifest.parse(JSON.parse(await Deno.readTextFile(`${dir}/plugin.json`)));
       assert.equal(manifest.kind, kind);
       assert.equal(manifest.name, `my-${kind}`);
+      // It declares what it adds, and what it emits fits the declaration.
+      assert.ok(manifest.outputs, "the manifest declares its outputs");
+      assert.deepEqual(outputsProblems(manifest.outputs, manifest.adds), []);
+      const input = [{ key: "a.example" }, { key: "b.example" }];
+      const emitted = kind === "source"
+        ? await readAll({ dir })
+        : kind === "transform"
+        ? (await runPlugin({ dir, items: input })).items
+        : await (async () => {
+          await using p = await openPlugin({ dir });
+          return (await p.process(input, 0)).items;
+        })();
+      assert.ok(emitted.length > 0);
+      const declared = manifest.outputs.properties ?? {};
+      for (const item of emitted) {
+        for (const [field, value] of Object.entries(item)) {
+          const given = kind !== "source" && field in input[0];
+          if (given) continue; // passed through, not added
+          assert.ok(manifest.adds.includes(field), `adds lists "${field}"`);
+          assert.ok(declared[field], `outputs declares "${field}"`);
+          assert.deepEqual(undeclaredFields(declared[field], value, field), []);
+        }
+      }
       const out = await new Deno.Command(Deno.execPath(), {
         args: ["test", "-A", `--config=${hostConfig}`, "mod_test.ts"],
         cwd: dir,
