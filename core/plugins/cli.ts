@@ -17,6 +17,7 @@ import {
 } from "./install.ts";
 import { describeApproval, describePermissions } from "./describe.ts";
 import { scaffoldPlugin } from "./scaffold.ts";
+import { describeOutputs } from "./outputs.ts";
 
 /** Terminal access for the command. `stdout`/`stderr` receive text that ends with a newline. */
 export interface PluginCliIO {
@@ -73,6 +74,12 @@ function parseArgs(args: string[]): Parsed {
 }
 
 class UsageError extends Error {}
+
+/** The item fields a plugin adds (its manifest's `outputs`), for `plugin inspect`. */
+function outputLines(m: Manifest): string[] {
+  const fields = describeOutputs(m);
+  return fields.length ? ["  output fields:", ...fields.map((l) => `    ${l}`)] : [];
+}
 
 /** A short reason for `plugin list`; `inspect` shows the whole message. */
 function refusal(problem: string): string {
@@ -191,6 +198,7 @@ export async function pluginCommand(
           lines.push(`${m.name}@${m.version} (${m.kind}, built in) in ${info.builtin.dir}`);
           if (m.description) lines.push(`  ${m.description}`);
           lines.push(...describePermissions(m.permissions).map((l) => `  - ${l}`));
+          lines.push(...outputLines(m));
         }
         for (const v of info.versions) {
           lines.push(
@@ -199,6 +207,7 @@ export async function pluginCommand(
             } installed ${v.installedAt}`,
           );
           if (v.manifest?.description) lines.push(`  ${v.manifest.description}`);
+          if (v.manifest) lines.push(...outputLines(v.manifest));
           lines.push(
             `  source:    ${v.source}`,
             `  integrity: ${v.integrity}`,

@@ -119,6 +119,28 @@ Deno.test("plugin list, inspect and remove", async () => {
     name: "csv",
     version: "0.3.0",
     kind: "source",
+    extra: { adds: ["key"], outputs: { open: true, properties: { key: { type: "string" } } } },
+  });
+  const outputs = {
+    properties: {
+      rdap: {
+        type: "object",
+        properties: {
+          registered: { type: "string" },
+          events: {
+            type: "array",
+            items: { type: "object", properties: { action: { type: "string" } } },
+          },
+        },
+      },
+    },
+  };
+  await writePlugin(src, {
+    name: "acme",
+    version: "1.0.0",
+    description: "Finds things",
+    permissions: { net: ["rdap.org:443"], env: ["ACME_TOKEN"] },
+    extra: { adds: ["rdap"], outputs },
   });
   const registry = await openRegistry(opts);
   const o = { ...opts, registry };
@@ -137,6 +159,17 @@ Deno.test("plugin list, inspect and remove", async () => {
   assert.match(inspect.out, /integrity: sha256-/);
   assert.match(inspect.out, /approved:\n {4}- may connect to rdap\.org:443\n/);
   assert.match(inspect.out, /files match plugins\.lock/);
+  // The item fields it adds, as declared in its manifest's outputs.
+  assert.match(
+    inspect.out,
+    /\n {2}output fields:\n {4}rdap: object\n {4}rdap\.registered: string\n {4}rdap\.events: list of object\n {4}rdap\.events\[\]\.action: string\n/,
+  );
+  const builtin = fakeIO(false);
+  assert.equal(await pluginCommand(["inspect", "csv"], builtin, o), 0);
+  assert.match(
+    builtin.out,
+    /\n {2}output fields:\n {4}key: string\n {4}\(may add other top-level fields it cannot name\)\n/,
+  );
 
   await Deno.writeTextFile(join(opts.installDir, "acme", "1.0.0", "mod.ts"), "// changed");
   const bad = fakeIO(false);

@@ -214,3 +214,42 @@ function jsonType(v: unknown): FieldType {
   if (typeof v === "object") return "object";
   return typeof v === "boolean" ? "boolean" : "string";
 }
+
+/** How a field's declared type reads in {@linkcode describeOutputs}: `string`, `list of object`. */
+function typeWords(s: FieldShape): string {
+  const types = typesOf(s);
+  if (!types) return s.properties ? "object" : "any";
+  return types.map((t) => t === "array" && s.items ? `list of ${typeWords(s.items)}` : t)
+    .join(" | ");
+}
+
+/**
+ * A manifest's output fields as a dotted list for people (`sluice plugin inspect`), one field a
+ * line: `rdap.registered: string`, `rdap.events[].action: string`; an object that may hold more
+ * fields says `(open)`. Without `outputs`, the names of `adds`, said to be unchecked.
+ */
+export function describeOutputs(m: { adds: readonly string[]; outputs?: FieldShape }): string[] {
+  if (!m.outputs) {
+    return m.adds.length
+      ? [`adds ${m.adds.join(", ")} (no outputs declared: paths under them are not checked)`]
+      : [];
+  }
+  const out: string[] = [];
+  const walk = (s: FieldShape, path: string) => {
+    const open = s.open && s.properties ? " (open)" : "";
+    out.push(`${path}: ${typeWords(s)}${open}`);
+    for (const [k, sub] of Object.entries(s.properties ?? {})) walk(sub, `${path}.${k}`);
+    let item = s.items;
+    let at = `${path}[]`;
+    // A list's entries: their fields, as `list[].field` (lists of lists nest `[][]`).
+    while (item && !item.properties && item.items) {
+      item = item.items;
+      at += "[]";
+    }
+    for (const [k, sub] of Object.entries(item?.properties ?? {})) walk(sub, `${at}.${k}`);
+  };
+  for (const [k, s] of Object.entries(m.outputs.properties ?? {})) walk(s, k);
+  if (m.outputs.open) out.push("(may add other top-level fields it cannot name)");
+  if (!out.length) out.push("(adds no fields)");
+  return out;
+}

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ManifestError, parseManifest } from "./manifest_file.ts";
-import { type FieldShape, mergeShapes, undeclaredFields } from "./outputs.ts";
+import { describeOutputs, type FieldShape, mergeShapes, undeclaredFields } from "./outputs.ts";
 
 function problems(outputs: unknown, adds = ["rdap"]): string[] {
   const text = JSON.stringify(
@@ -106,5 +106,42 @@ Deno.test("undeclaredFields: undeclared fields under closed objects and values o
   );
   assert.deepEqual(undeclaredFields(shape, { status: 1 }, "rdap"), [
     "rdap.status: integer 1, declared string",
+  ]);
+});
+
+Deno.test("describeOutputs lists the declared fields as dotted paths with their types", () => {
+  assert.deepEqual(
+    describeOutputs({
+      adds: ["rdap", "tags"],
+      outputs: {
+        properties: {
+          rdap: {
+            type: "object",
+            properties: {
+              registered: { type: ["string", "null"] },
+              headers: { type: "object", open: true, properties: { server: {} } },
+              events: { type: "array", items: { properties: { action: { type: "string" } } } },
+            },
+          },
+          tags: { type: "array", items: { type: "array", items: { type: "string" } } },
+        },
+      },
+    }),
+    [
+      "rdap: object",
+      "rdap.registered: string | null",
+      "rdap.headers: object (open)",
+      "rdap.headers.server: any",
+      "rdap.events: list of object",
+      "rdap.events[].action: string",
+      "tags: list of list of string",
+    ],
+  );
+  assert.deepEqual(describeOutputs({ adds: ["x"] }), [
+    "adds x (no outputs declared: paths under them are not checked)",
+  ]);
+  assert.deepEqual(describeOutputs({ adds: [] }), []);
+  assert.deepEqual(describeOutputs({ adds: [], outputs: { properties: {} } }), [
+    "(adds no fields)",
   ]);
 });
