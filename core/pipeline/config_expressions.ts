@@ -35,6 +35,11 @@ export interface ExpressionMark {
   variables: string[];
   /** The plugin's own functions, beyond CEL's. */
   functions: string[];
+  /**
+   * Those of `functions` called as `f(item, ["a.b", …])`, whose list's strings are dotted item
+   * field paths (score's `anyPresent`): the field check reads them as `item.a.b`.
+   */
+  pathLists: string[];
 }
 
 function stringList(v: unknown): string[] | undefined {
@@ -49,6 +54,7 @@ export function markOf(schema: Record<string, unknown>): ExpressionMark | undefi
   return {
     variables: stringList(m.variables) ?? ["item"],
     functions: stringList(m.functions) ?? [],
+    pathLists: stringList(m.pathLists) ?? [],
   };
 }
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Manifest, type PluginRegistry, type ResolvedPlugin } from "../plugins/manifest.ts";
 import { formatProblem, parsePipeline } from "./parse.ts";
-import { HELPERS } from "../../plugins/score/expression.ts";
+import { HELPERS, PATH_LIST_HELPERS } from "../../plugins/score/expression.ts";
 
 /** A registry over the built-in manifests named, as they ship. */
 async function builtins(...names: string[]): Promise<PluginRegistry> {
@@ -86,5 +86,10 @@ Deno.test("score's manifest names exactly the helpers its rules can call", async
     await Deno.readTextFile(new URL("../../plugins/score/plugin.json", import.meta.url)),
   );
   const mark = manifest.config.properties.rules.items.properties.when["x-sluice-expression"];
-  assert.deepEqual(mark, { language: "cel", variables: ["item"], functions: [...HELPERS] });
+  assert.deepEqual(mark, {
+    language: "cel",
+    variables: ["item"],
+    functions: [...HELPERS],
+    pathLists: [...PATH_LIST_HELPERS],
+  });
 });

@@ -2,7 +2,9 @@
  * Item field paths in expressions, checked against what the stages before declare: a stage's
  * `when:`, its `rateLimit.key` and the strings its plugin's schema marks `x-sluice-expression`
  * with the variable `item` (score's `rules[].when`) are parsed, every member path rooted at
- * `item` is collected (`item_paths.ts`), and each is looked up in the item's shape as the source
+ * `item` is collected (`item_paths.ts`), with the dotted strings of the path lists of functions the
+ * mark names in `pathLists` (score's `anyPresent(item, ["rdap.registrant.phone"])`, each name
+ * reported at its character inside the string), and each is looked up in the item's shape as the source
  * and the stages before this one leave it: the union of their manifests' `outputs`
  * (`core/plugins/outputs.ts`). A name missing under a declared, closed object that is a near miss
  * of a declared one is an error at its character in the file, with the did-you-mean and the
@@ -95,15 +97,17 @@ interface ExpressionAt {
   source: string;
   /** `when`, `with.rules[3].when (id "domain-age")`. */
   name: string;
+  /** Functions whose list argument holds dotted item paths (`anyPresent`, the mark's `pathLists`). */
+  pathLists: readonly string[];
 }
 
 function expressionsOf(s: StageInfo): ExpressionAt[] {
   const out: ExpressionAt[] = [];
-  const add = (path: ConfigPath, source: unknown, parent?: unknown) => {
+  const add = (path: ConfigPath, source: unknown, parent?: unknown, pathLists: string[] = []) => {
     if (typeof source !== "string" || hasTemplate(source)) return;
     const id = record(parent)?.id;
     const which = typeof id === "string" ? ` (id "${id}")` : "";
-    out.push({ path, source, name: pathString(path.slice(s.at.length)) + which });
+    out.push({ path, source, name: pathString(path.slice(s.at.length)) + which, pathLists });
   };
   add([...s.at, "when"], s.stage.when);
   add([...s.at, "rateLimit", "key"], record(s.stage.rateLimit)?.key);
@@ -114,7 +118,7 @@ function expressionsOf(s: StageInfo): ExpressionAt[] {
       ({ schema, value, path, parent }) => {
         const mark = markOf(schema);
         if (!mark || typeof value !== "string") return false;
-        if (mark.variables.includes("item")) add(path, value, parent);
+        if (mark.variables.includes("item")) add(path, value, parent, mark.pathLists);
         return true;
       },
       (sub) => sub[EXPRESSION_KEYWORD] !== undefined,
@@ -212,12 +216,14 @@ export function checkItemFields(
     const later = stages.slice(i);
     for (const expr of expressionsOf(s)) {
       const seen = new Set<string>();
-      for (const p of itemPaths(expr.source)) {
+      for (const p of itemPaths(expr.source, "item", expr.pathLists)) {
         const names = p.segments.map((g) => g.name);
         const miss = lookup(before, names);
         // Under an open object anything goes; an open item may hold any top-level name.
         if (!miss || (miss.kind === "open" && miss.at > 0)) continue;
-        const shown = `item.${names.slice(0, miss.at + 1).join(".")}`;
+        // A path of a path list (`anyPresent(item, ["a.b"])`) is named with its function.
+        const shown = `item.${names.slice(0, miss.at + 1).join(".")}` +
+          (p.via ? ` (a path of ${p.via})` : "");
         if (seen.has(shown)) continue;
         seen.add(shown);
         const say = (message: string, level: "error" | "warning") =>

@@ -11,7 +11,14 @@ const RULES = {
         type: "object",
         properties: {
           id: { type: "string" },
-          when: { type: "string", "x-sluice-expression": { variables: ["item"] } },
+          when: {
+            type: "string",
+            "x-sluice-expression": {
+              variables: ["item"],
+              functions: ["anyPresent"],
+              pathLists: ["anyPresent"],
+            },
+          },
         },
       },
     },
@@ -120,6 +127,37 @@ Deno.test("expressions in with: that the plugin's schema marks are checked, name
   const line = text.split("\n")[10];
   assert.equal(line.indexOf("hodl") + 1, 38);
   assert.equal(line.indexOf("stauts") + 1, 57);
+});
+
+Deno.test("the dotted paths of anyPresent's list are checked like member paths, at their character", () => {
+  const text = pipeline(
+    "src-open",
+    "  - { id: enrich, plugin: enrich }\n",
+    "  - id: score\n    plugin: rules\n    with:\n      rules:\n" +
+      '        - id: contact\n          when: \'item.info.status == "x" && anyPresent(item, ' +
+      '["phone", "info.flags.hodl", "info.status", "info.nothing", "info.status.code"]) || ' +
+      '!anyPresent(item.info, ["regsitered", "flags.hold"])\'\n',
+  );
+  const r = check(text);
+  const lines = text.split("\n");
+  const at = (needle: string) => {
+    const i = lines.findIndex((l) => l.includes(needle));
+    return `${i + 1}:${lines[i].indexOf(needle) + 1}`;
+  };
+  const rule = 'stage "score" with.rules[0].when (id "contact")';
+  assert.deepEqual(r.problems, [
+    `p.yaml:${at("hodl")}: ${rule}: item.info.flags.hodl (a path of anyPresent): info.flags has ` +
+    'no field "hodl" (did you mean "hold"?); fields: hold',
+    `p.yaml:${at("regsitered")}: ${rule}: item.info.regsitered (a path of anyPresent): info has ` +
+    'no field "regsitered" (did you mean "registered"?); fields: expires, flags, headers, list, ' +
+    "registered, status",
+  ]);
+  assert.deepEqual(r.warnings, [
+    `p.yaml:${at("nothing")}: warning: ${rule}: item.info.nothing (a path of anyPresent): info ` +
+    'has no field "nothing"; fields: expires, flags, headers, list, registered, status',
+    `p.yaml:${at("code")}: warning: ${rule}: item.info.status.code (a path of anyPresent): ` +
+    'info.status is a string: it has no field "code"',
+  ]);
 });
 
 Deno.test("nothing is said under open objects, unknown shapes, or names an open source may hold", () => {
@@ -277,6 +315,17 @@ Deno.test("the flagship pipeline's rules read declared fields; a misspelt one is
     `leads.yaml:${at("stauts")}: stage "score" with.rules[10].when (id "marketplace"): ` +
     'item.website.stauts: website has no field "stauts" (did you mean "status"?); fields: ' +
     "checkedAt, httpStatus, reason, signals, status, status_source, timedOut, url",
+  ]);
+  // A misspelt path in anyPresent's list, at its character in the file.
+  const listTypo = text.replace('"rdap.registrant.email"]', '"rdap.registrant.emial"]');
+  assert.notEqual(listTypo, text);
+  const listLines = listTypo.split("\n");
+  const row = listLines.findIndex((l) => l.includes("emial"));
+  const listBad = parsePipeline(listTypo, "leads.yaml", { registry });
+  assert.deepEqual(listBad.problems.map(formatProblem), [
+    `leads.yaml:${row + 1}:${listLines[row].indexOf("emial") + 1}: stage "score" ` +
+    'with.rules[6].when (id "contact-found"): item.rdap.registrant.emial (a path of anyPresent): ' +
+    'rdap.registrant has no field "emial" (did you mean "email"?); fields: email, name, org, phone',
   ]);
 });
 

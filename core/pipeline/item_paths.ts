@@ -4,7 +4,10 @@
  * AST), with where each name stands in the source, for the field check of
  * `item_fields.ts`. A path ends where a key is no constant (`item.a[i]`, `item.list[0]`): what
  * comes after it is not known before a run. Comprehension variables that shadow `item`
- * (`list.exists(item, …)`) are not the item.
+ * (`list.exists(item, …)`) are not the item. Functions named as taking path lists (score's
+ * `anyPresent(item, ["phone", "rdap.registrant.email"])`, its schema's `pathLists`) read the
+ * dotted paths of their list's string literals under their first argument (`item`, or a path
+ * rooted at it): those are paths too, each name at its place inside the string.
  * @module
  */
 import { parse } from "@bufbuild/cel";
@@ -22,16 +25,24 @@ export interface PathSegment {
 export interface MemberPath {
   /** The names after `item`, in order (at least one). */
   segments: PathSegment[];
-  /** True inside `has(…)`: the last field is only tested for presence. */
+  /** True inside `has(…)` or a path list: the last field is only tested for presence. */
   testOnly: boolean;
+  /** The function whose path list (a string literal) spells it, e.g. `anyPresent`. */
+  via?: string;
 }
 
 /**
  * The member paths rooted at `root` (default `item`) that `source` reads, longest first for each
- * chain (`item.a.b` is reported once, not also as `item.a`), in source order. An expression that
+ * chain (`item.a.b` is reported once, not also as `item.a`), in source order, with the dotted
+ * string paths of the list argument of calls to the functions `pathLists` names
+ * (`anyPresent(item, ["a.b"])`). An expression that
  * does not parse has none (its syntax error is reported elsewhere).
  */
-export function itemPaths(source: string, root = "item"): MemberPath[] {
+export function itemPaths(
+  source: string,
+  root = "item",
+  pathLists: readonly string[] = [],
+): MemberPath[] {
   let parsed;
   try {
     parsed = parse(source);
@@ -86,6 +97,36 @@ export function itemPaths(source: string, root = "item"): MemberPath[] {
     return 0;
   };
 
+  /** `f(item, ["a.b", …])`: the string literals of the list, as paths under the first argument. */
+  const listPaths = (call: { function: string; args: Expr[] }, scope: ReadonlySet<string>) => {
+    const [base, list] = call.args;
+    const prefix = chain(base, scope);
+    if (!prefix || list?.exprKind.case !== "listExpr") return;
+    for (const el of list.exprKind.value.elements) {
+      const key = el.exprKind;
+      const c = key.case === "constExpr"
+        ? (key.value as { constantKind?: { case?: string; value?: unknown } }).constantKind
+        : undefined;
+      if (c?.case !== "stringValue") continue;
+      const text = String(c.value);
+      const names = text.split(".");
+      if (names.some((n) => n === "")) continue; // not a path (the plugin finds nothing there)
+      // Where the string's characters start: after a raw prefix and its quote(s).
+      let at = posOf(el);
+      while (/[rR]/.test(source[at] ?? "")) at++;
+      at += source.startsWith('"""', at) || source.startsWith("'''", at) ? 3 : 1;
+      // Escapes in the literal: every name at the string's start.
+      const exact = source.startsWith(text, at);
+      let offset = at;
+      const segments = names.map((name) => {
+        const seg = { name, offset: exact ? offset : at };
+        offset += name.length + 1;
+        return seg;
+      });
+      out.push({ segments: [...prefix, ...segments], testOnly: true, via: call.function });
+    }
+  };
+
   const visit = (e: Expr | undefined, scope: ReadonlySet<string>): void => {
     if (!e) return;
     const k = e.exprKind;
@@ -99,6 +140,7 @@ export function itemPaths(source: string, root = "item"): MemberPath[] {
         visit(k.value.operand, scope);
         return;
       case "callExpr":
+        if (pathLists.includes(k.value.function) && !k.value.target) listPaths(k.value, scope);
         visit(k.value.target, scope);
         for (const a of k.value.args) visit(a, scope);
         return;

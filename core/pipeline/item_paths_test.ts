@@ -43,3 +43,29 @@ Deno.test("itemPaths: comprehension variables are not the item; other variables 
 Deno.test("itemPaths: an expression that does not parse has none", () => {
   assert.deepEqual(paths("item.a = 1"), []);
 });
+
+Deno.test("itemPaths: the string paths of a path-list function's list, each name where it stands", () => {
+  const list = (source: string) =>
+    itemPaths(source, "item", ["anyPresent"]).map((p) =>
+      `${p.via ?? ""} ${p.segments.map((s) => s.name).join(".")}@${
+        p.segments.map((s) => s.offset).join(",")
+      }`
+    );
+  const src = 'anyPresent(item, ["phone", "rdap.registrant.phon"]) && item.x';
+  assert.deepEqual(list(src), [
+    "anyPresent phone@19",
+    "anyPresent rdap.registrant.phon@28,33,44",
+    " x@60",
+  ]);
+  assert.equal(src.slice(44, 48), "phon");
+  // Under a path rooted at item; single quotes; not a literal; a shadowed item; no list.
+  assert.deepEqual(list("!anyPresent(item.rdap, ['registrant.email', x, 1])"), [
+    "anyPresent rdap.registrant.email@17,25,36",
+    " rdap@17",
+  ]);
+  assert.deepEqual(list('[1].exists(item, anyPresent(item, ["a"]))'), []);
+  assert.deepEqual(list('anyPresent(item, "a")'), []);
+  assert.deepEqual(list('anyPresent(item, ["a..b", ""])'), []);
+  // Without the function named, the strings are no paths.
+  assert.deepEqual(paths('anyPresent(item, ["phone"])'), []);
+});

@@ -111,6 +111,13 @@ export const HELPERS = [
   "anyPresent",
 ] as const;
 
+/**
+ * The helpers whose second argument is a list of dotted item field paths (`anyPresent(item,
+ * ["rdap.registrant.phone"])`): plugin.json names them in `pathLists`, so `sluice validate`
+ * checks those strings against the earlier stages' declared outputs as it checks `item.a.b`.
+ */
+export const PATH_LIST_HELPERS = ["anyPresent"] as const;
+
 function makeEnv(now: () => number): CelEnv {
   return celEnv({
     variables: { item: CelScalar.DYN },
