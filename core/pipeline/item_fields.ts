@@ -47,6 +47,10 @@ export function stageFields(manifest: Manifest): FieldShape {
   const declared = manifest.outputs?.properties ?? {};
   const properties: Record<string, FieldShape> = {};
   for (const name of manifest.adds) properties[name] = declared[name] ?? {};
+  // Fields a source takes from its input (a column under a standard name), not in `adds`.
+  for (const [name, field] of Object.entries(declared)) {
+    if (field.fromInput === true) properties[name] = field;
+  }
   // Without outputs, the plugin may add names it does not list.
   return { properties, open: manifest.outputs ? manifest.outputs.open === true : true };
 }

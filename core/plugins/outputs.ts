@@ -52,6 +52,12 @@ export interface FieldShape {
   open?: boolean;
   /** The shape of a list's entries. */
   items?: FieldShape;
+  /**
+   * A top-level field a source takes from its input (a column it gives a standard name, such as
+   * csv-source's `name` or `email`) rather than computes: declared for the checks of expressions,
+   * but not listed in `adds` (exports keep it as an input column).
+   */
+  fromInput?: boolean;
 }
 
 const TypeName = z.enum(FIELD_TYPES);
@@ -64,6 +70,7 @@ export const FieldShapeSchema: z.ZodType<FieldShape> = z.lazy(() =>
     properties: z.record(z.string().min(1), FieldShapeSchema).optional(),
     open: z.boolean().optional(),
     items: FieldShapeSchema.optional(),
+    fromInput: z.boolean().optional(),
   })
 );
 
@@ -74,6 +81,7 @@ export const FIELD_SHAPE_KEYS: readonly string[] = [
   "properties",
   "open",
   "items",
+  "fromInput",
 ];
 
 /** The declared types of `s` as a list, or `undefined` when any type goes. */
@@ -98,16 +106,24 @@ export function outputsProblems(
       message: `outputs describes the item, an object: leave its type out or write "object"`,
     });
   }
-  for (const name of Object.keys(outputs.properties ?? {})) {
-    if (!adds.includes(name)) {
+  for (const [name, field] of Object.entries(outputs.properties ?? {})) {
+    if (!adds.includes(name) && field.fromInput !== true) {
       out.push({
         path: ["outputs", "properties", name],
         message: `outputs declares the top-level field "${name}", which "adds" does not list: ` +
-          `add it to "adds" (outputs describes the fields a plugin adds)`,
+          `add it to "adds" (outputs describes the fields a plugin adds), or mark it ` +
+          `"fromInput": true when the plugin takes it from its input (a column)`,
       });
     }
   }
   const walk = (s: FieldShape, path: (string | number)[]) => {
+    if (s.fromInput !== undefined && path.length !== 3) {
+      out.push({
+        path,
+        message: `${shapePath(path)}: "fromInput" marks top-level fields a source takes from ` +
+          "its input: remove it here",
+      });
+    }
     const types = typesOf(s);
     if (types && !types.includes("object") && (s.properties || s.open !== undefined)) {
       out.push({

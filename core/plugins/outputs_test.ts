@@ -45,8 +45,15 @@ Deno.test("outputs: a good declaration is read as it is", () => {
 Deno.test("outputs: names missing from adds, fields of non-objects and misspelt keywords are refused at line:col", () => {
   assert.deepEqual(problems({ properties: { rdap: {}, mail: {} } }), [
     'plugin.json:11:15: outputs declares the top-level field "mail", which "adds" does not list: ' +
-    'add it to "adds" (outputs describes the fields a plugin adds)',
+    'add it to "adds" (outputs describes the fields a plugin adds), or mark it "fromInput": ' +
+    "true when the plugin takes it from its input (a column)",
   ]);
+  // A source's column under a standard name: declared, not in adds.
+  assert.deepEqual(problems({ properties: { rdap: {}, email: { fromInput: true } } }), []);
+  assert.match(
+    problems({ properties: { rdap: { properties: { x: { fromInput: true } } } } }).join("\n"),
+    /outputs field "rdap\.x": "fromInput" marks top-level fields a source takes from its input/,
+  );
   assert.deepEqual(
     problems({ properties: { rdap: { type: "string", properties: { a: {} }, items: {} } } }),
     [
