@@ -160,6 +160,33 @@ Deno.test("the dotted paths of anyPresent's list are checked like member paths, 
   ]);
 });
 
+Deno.test("paths on later lines of block and quoted multi-line strings are reported at their character", () => {
+  const text = pipeline(
+    "src-open",
+    "  - { id: enrich, plugin: enrich }\n",
+    "  - id: score\n    plugin: rules\n    with:\n      rules:\n" +
+      "        - id: folded\n          when: >-\n            item.info.status == 'x' &&\n\n" +
+      '              anyPresent(item, ["phone", "info.flags.hodl"])\n' +
+      "            || item.info.stauts == 'y'\n" +
+      "        - id: literal\n          when: |\n            item.info.status == 'x'\n" +
+      "              && item.info.regsitered != ''\n" +
+      "        - id: quoted\n          when: \"item.info.status == 'x'\n" +
+      "            && item.info.expirse != ''\"\n",
+  );
+  const r = check(text);
+  const lines = text.split("\n");
+  const at = (needle: string) => {
+    const i = lines.findIndex((l) => l.includes(needle));
+    return `${i + 1}:${lines[i].indexOf(needle) + 1}`;
+  };
+  assert.deepEqual(r.problems.map((p) => p.split(": ")[0]), [
+    `p.yaml:${at("hodl")}`,
+    `p.yaml:${at("stauts")}`,
+    `p.yaml:${at("regsitered")}`,
+    `p.yaml:${at("expirse")}`,
+  ]);
+});
+
 Deno.test("nothing is said under open objects, unknown shapes, or names an open source may hold", () => {
   const r = check(pipeline(
     "src-open",

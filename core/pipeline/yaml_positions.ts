@@ -96,7 +96,8 @@ export class SourcePositions {
 
   /**
    * Position of character `index` inside the string scalar at `path` (a CEL error column, a
-   * template): exact for plain and quoted single-line scalars, else the scalar's start.
+   * template): exact for plain and quoted scalars and block scalars (`|`, `>`) whose lines read
+   * as the value does, else (escapes in a multi-line string) the scalar's start.
    */
   locateInString(path: readonly (string | number)[], index: number, needle?: string): Position {
     const node = this.nodeAt(path);
@@ -107,7 +108,12 @@ export class SourcePositions {
       const at = raw.indexOf(needle);
       if (at >= 0) return this.at(start + at);
     }
-    if (raw.includes("\n")) return this.at(start);
+    if (raw.includes("\n")) {
+      const at = typeof node.value === "string"
+        ? multiLineOffset(raw, node.value, index, node.type)
+        : undefined;
+      return this.at(start + (at ?? 0));
+    }
     if (node.type === "PLAIN") return this.at(start + index);
     if (node.type === "QUOTE_DOUBLE" || node.type === "QUOTE_SINGLE") {
       return this.at(start + 1 + index);
@@ -140,6 +146,69 @@ export class SourcePositions {
   #deref(node: unknown): unknown {
     return isAlias(node) ? node.resolve(this.#doc) : node;
   }
+}
+
+/**
+ * Where character `index` of `value`, a string scalar spread over several lines of `raw` (its
+ * source text), stands in `raw`: each source line's text (without the block indentation, or
+ * trimmed and without the quotes of a flow scalar) is found in `value` where the previous one
+ * ended, one line break, space or blank line on; `undefined` when a line does not read as the
+ * value does there (an escape, a folded blank line it cannot follow).
+ */
+function multiLineOffset(
+  raw: string,
+  value: string,
+  index: number,
+  type: Scalar["type"],
+): number | undefined {
+  const block = type === "BLOCK_LITERAL" || type === "BLOCK_FOLDED";
+  const lines: { text: string; at: number }[] = [];
+  let pos = 0;
+  for (const line of raw.split("\n")) {
+    lines.push({ text: line, at: pos });
+    pos += line.length + 1;
+  }
+  // A block scalar's first line is its header (`>-`); its text starts on the next.
+  const body = block ? lines.slice(1) : lines;
+  const indent = block
+    ? Math.min(
+      ...body.filter((l) => l.text.trim() !== "").map((l) =>
+        l.text.length - l.text.trimStart().length
+      ),
+    )
+    : 0;
+  let off = 0;
+  let gap = 0; // blank source lines since the last text
+  for (const [i, l] of body.entries()) {
+    let text = l.text;
+    let at = l.at;
+    if (!block) {
+      if (i === 0 && (type === "QUOTE_DOUBLE" || type === "QUOTE_SINGLE")) {
+        text = text.slice(1);
+        at += 1;
+      }
+      if (i === body.length - 1 && (type === "QUOTE_DOUBLE" || type === "QUOTE_SINGLE")) {
+        text = text.slice(0, text.lastIndexOf(type === "QUOTE_DOUBLE" ? '"' : "'"));
+      }
+      const lead = text.length - text.trimStart().length;
+      text = text.trim();
+      at += lead;
+    } else {
+      text = text.slice(indent).trimEnd();
+      at += indent;
+    }
+    if (text === "") {
+      gap++;
+      continue;
+    }
+    const found = value.indexOf(text, off);
+    if (found < 0 || found > off + gap + 1) return undefined;
+    if (index < found) return off === 0 ? undefined : at;
+    if (index <= found + text.length) return at + (index - found);
+    off = found + text.length;
+    gap = 0;
+  }
+  return undefined;
 }
 
 function keyOf(pair: Pair<unknown, unknown>): string | undefined {
