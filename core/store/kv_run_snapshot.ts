@@ -71,12 +71,16 @@ function fitsOneValue(json: string): boolean {
   return storedBytes(json) <= 60_000;
 }
 
+/** A snapshot to write, with its JSON text (measured once, by {@link RunSnapshots.pack}). */
+export interface PackedSnapshot {
+  id: string;
+  value: RunSnapshot;
+  json: string;
+}
+
 /** A snapshot's writes: its value under its key, or its parts and how many there are. */
-export function writeSnapshot(
-  op: Deno.AtomicOperation,
-  snapshot: { id: string; value: RunSnapshot },
-): void {
-  const json = JSON.stringify(snapshot.value);
+export function writeSnapshot(op: Deno.AtomicOperation, snapshot: PackedSnapshot): void {
+  const json = snapshot.json;
   if (fitsOneValue(json)) {
     op.set(snapshotKey(snapshot.id), snapshot.value);
     return;
@@ -114,13 +118,14 @@ export class RunSnapshots {
    * The stored form of `run`, and the snapshot to write with it when this process does not
    * know it to be stored yet (call {@link stored} once that write has committed).
    */
-  pack(run: RunRecord): { record: StoredRun; snapshot?: { id: string; value: RunSnapshot } } {
+  pack(run: RunRecord): { record: StoredRun; snapshot?: PackedSnapshot } {
     const { pipelineYaml, pipelineFile, stages, ...rest } = run;
     const id = snapshotId({ pipelineYaml, pipelineFile, stages });
     const record: StoredRun = { ...rest, snapshot: id };
     if (this.#known.has(id)) return { record };
     const value = { pipelineYaml, pipelineFile, stages };
-    const size = storedBytes(JSON.stringify(value));
+    const json = JSON.stringify(value);
+    const size = storedBytes(json);
     if (size > MAX_SNAPSHOT_BYTES) {
       throw new Error(
         `run ${run.id}: pipeline ${run.pipeline} with its plugins' manifests takes ` +
@@ -129,7 +134,7 @@ export class RunSnapshots {
           "inline data), or use the PostgreSQL store (store.url)",
       );
     }
-    return { record, snapshot: { id, value } };
+    return { record, snapshot: { id, value, json } };
   }
 
   /** Notes that a snapshot's write committed. */
