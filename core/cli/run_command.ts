@@ -10,7 +10,7 @@ import { secretNamesUsed } from "../pipeline/template.ts";
 import { resolvePluginRef } from "../plugins/manifest.ts";
 import { secretGrantProblem } from "../plugins/secret_grants.ts";
 import { formatProblem, formatWarning, loadPipelineFile } from "../pipeline/parse.ts";
-import { dirname, resolve } from "../paths.ts";
+import { dirname, inDataDir, resolve } from "../paths.ts";
 import {
   describeProcess,
   FINAL_STATES,
@@ -144,7 +144,8 @@ export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Pr
         io.err(`run ${run.id} belongs to pipeline ${run.pipeline}, not ${parsed.pipeline.name}\n`);
         return 1;
       }
-      const changed = resumeChanges(run, { given, inputs, inputFile });
+      const kept = run.inputFile && inDataDir(h.dataDir, run.inputFile);
+      const changed = resumeChanges({ ...run, inputFile: kept }, { given, inputs, inputFile });
       if (changed.length) {
         io.err(
           `run ${run.id} exists and keeps what it was started with; this command changes ` +

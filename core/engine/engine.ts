@@ -50,6 +50,7 @@ import {
 import { StagePool } from "./stage_pool.ts";
 import { stageArtifacts } from "./run_artifacts.ts";
 import { removeSnapshot, takeSnapshot } from "./source_snapshot.ts";
+import { inDataDir } from "../paths.ts";
 
 /**
  * The longest wait a plugin's error may ask for before the chunk's next attempt (an API's
@@ -295,8 +296,9 @@ export class Engine {
    */
   async #snapshotSource(run: RunRecord): Promise<string | undefined> {
     if (!run.sourceFile || !run.inputFile) return undefined;
+    const snapshot = inDataDir(this.#o.dataDir, run.inputFile);
     try {
-      await takeSnapshot(run.sourceFile, run.inputFile);
+      await takeSnapshot(inDataDir(this.#o.dataDir, run.sourceFile), snapshot);
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) {
         run.inputFile = run.sourceFile;
@@ -306,13 +308,13 @@ export class Engine {
       }
       if (e instanceof Deno.errors.AlreadyExists) {
         throw new EngineError(
-          `run ${run.id}: its input file ${run.inputFile} is there already (the run exists, or ` +
+          `run ${run.id}: its input file ${snapshot} is there already (the run exists, or ` +
             "its creation was interrupted): give another run id, or delete that file",
         );
       }
       throw e;
     }
-    return run.inputFile;
+    return snapshot;
   }
 
   /**

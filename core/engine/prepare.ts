@@ -12,7 +12,7 @@ import {
   splitPluginRef,
 } from "../plugins/manifest.ts";
 import type { RunRecord, StageSnapshot, TriggerInfo } from "../store/store.ts";
-import { basename, isAbsolute, resolve } from "../paths.ts";
+import { basename, dataRelative, isAbsolute, resolve } from "../paths.ts";
 import { effectivePermissions } from "../plugins/permissions.ts";
 import { PluginApprovalError, PluginIntegrityError } from "../plugins/registry.ts";
 import { isInside } from "../../sdk/runtime/sandbox_args.ts";
@@ -276,6 +276,11 @@ export function prepareRun(o: PrepareOptions): RunRecord {
     ? sourceInputFile(o.pipeline, o.registry, o.dataDir)
     : undefined;
   const snapshot = sourceFile !== undefined && o.snapshot !== false;
+  const inputFile = snapshot
+    ? sourceSnapshotPath(o.dataDir!, id, sourceFile)
+    : o.inputFile ?? sourceFile;
+  // Files in the data folder are kept relative to it (`dataRelative`), read with `inDataDir`.
+  const kept = (f: string) => dataRelative(o.dataDir, f);
   return {
     id,
     pipeline: p.name,
@@ -283,12 +288,10 @@ export function prepareRun(o: PrepareOptions): RunRecord {
     pipelineFile: o.file,
     stages,
     inputs: o.inputs,
-    inputFile: snapshot
-      ? sourceSnapshotPath(o.dataDir!, id, sourceFile)
-      : o.inputFile ?? sourceFile,
+    inputFile: inputFile === undefined ? undefined : kept(inputFile),
     // A snapshot is named as its file is (`crm-export.csv:12: …` in messages).
     ...(snapshot
-      ? { inputName: basename(sourceFile), sourceFile }
+      ? { inputName: basename(sourceFile), sourceFile: kept(sourceFile) }
       : o.inputFile && o.inputName
       ? { inputName: o.inputName }
       : {}),

@@ -54,12 +54,13 @@ Deno.test("with.path: a file in the plugin's data folder is the run's input file
         snapshot,
       });
     const run = prepared();
-    assert.equal(run.sourceFile, join(f.folder, "crm.csv"));
-    assert.equal(run.inputFile, join(f.dataDir, "runs", "r_1", "input", "crm.csv"));
+    // Kept relative to the data folder (a folder restored elsewhere finds them).
+    assert.equal(run.sourceFile, join("plugin-data", "csv-source", "crm.csv"));
+    assert.equal(run.inputFile, join("runs", "r_1", "input", "crm.csv"));
     assert.equal(run.inputName, "crm.csv");
     const dry = prepared(false);
     assert.deepEqual([dry.inputFile, dry.sourceFile, dry.inputName], [
-      join(f.folder, "crm.csv"),
+      join("plugin-data", "csv-source", "crm.csv"),
       undefined,
       undefined,
     ]);

@@ -120,8 +120,8 @@ stages:
 `,
       { dataDir: te.dir },
     );
-    assert.equal(run.sourceFile, join(folder, "crm.csv"));
-    assert.equal(run.inputFile, join(te.dir, "runs", run.id, "input", "crm.csv"));
+    assert.equal(join(te.dir, run.sourceFile!), join(folder, "crm.csv"));
+    assert.equal(run.inputFile, join("runs", run.id, "input", "crm.csv"));
     assert.equal(run.inputName, "crm.csv", "named as the file is, not as its snapshot");
     await chunksDone(te, run, 1);
     // `cp new.csv crm.csv` while the run reads: the same inode, truncated and rewritten.
@@ -131,7 +131,7 @@ stages:
     const out = await runOutput(te.backend, done);
     assert.deepEqual(domains(out), OLD_DOMAINS);
     assert.ok(out.every((i) => i.seen === true));
-    assert.equal(await Deno.readTextFile(done.inputFile!), OLD);
+    assert.equal(await Deno.readTextFile(join(te.dir, done.inputFile!)), OLD);
   } finally {
     await te.dispose();
     await executor.close();
@@ -175,8 +175,7 @@ Deno.test("a with.path run whose file is not there reads the path itself; a run 
     // No file to take: the run fails on the file as before (its onFailure alert says so), and
     // its retry reads the file put there meanwhile.
     const missing = await te.start(yaml, { dataDir: te.dir });
-    const file = join(te.dir, "plugin-data", "csv-source", "crm.csv");
-    assert.equal(missing.inputFile, file);
+    assert.equal(missing.inputFile, join("plugin-data", "csv-source", "crm.csv"));
     assert.equal(missing.sourceFile, undefined);
     assert.equal((await te.engine.waitForRun(missing.id)).state, "failed");
     await sourceFolder(te);
@@ -189,7 +188,7 @@ Deno.test("a with.path run whose file is not there reads the path itself; a run 
     assert.equal((await te.engine.waitForRun(run.id)).state, "succeeded");
     // A second record with the run's id is refused and leaves the run's snapshot as it was.
     await assert.rejects(te.engine.createRun({ ...run, state: "queued" }), /is there already/);
-    assert.equal(await Deno.readTextFile(run.inputFile!), OLD);
+    assert.equal(await Deno.readTextFile(join(te.dir, run.inputFile!)), OLD);
     // A run its guard refuses (a schedule's overlap: skip) leaves no snapshot behind.
     const kv = (te.backend as unknown as { kv: Deno.Kv }).kv;
     const id = "refused";
@@ -203,5 +202,34 @@ Deno.test("a with.path run whose file is not there reads the path itself; a run 
     await assert.rejects(Deno.stat(join(te.dir, "runs", id)), Deno.errors.NotFound);
   } finally {
     await te.dispose();
+  }
+});
+
+Deno.test("a data folder moved to another path: its unfinished run reads its snapshot there", async () => {
+  const te = await testEngine({ firstParty: true, maxSourceAhead: 1, sourceAheadPollMs: 20 });
+  const moved = `${te.dir}-moved`;
+  let again: TestEngine | undefined;
+  try {
+    await sourceFolder(te);
+    const run = await te.start(
+      `name: weekly
+source: { plugin: csv-source, with: { path: crm.csv }, chunk: 2 }
+stages:
+  - { id: wait, plugin: slow, with: { ms: 150 } }
+`,
+      { dataDir: te.dir },
+    );
+    await chunksDone(te, run, 1);
+    await te.stop();
+    // Restored (or mounted) at another path: nothing is left at the old one.
+    await Deno.rename(te.dir, moved);
+    again = await testEngine({ dir: moved, firstParty: true });
+    const done = await again.engine.waitForRun(run.id);
+    assert.equal(done.state, "succeeded", done.error);
+    assert.deepEqual(domains(await runOutput(again.backend, done)), OLD_DOMAINS);
+  } finally {
+    if (again) await again.dispose();
+    else await Deno.remove(moved, { recursive: true }).catch(() => {});
+    await Deno.remove(te.dir, { recursive: true }).catch(() => {});
   }
 });

@@ -9,7 +9,7 @@ import { resolveTemplates, secretNamesUsed, TemplateError } from "../pipeline/te
 import { effectivePermissions } from "../plugins/permissions.ts";
 import { pluginChangedSince } from "../plugins/run_pin.ts";
 import { secretGrantProblem, type SecretGrants } from "../plugins/secret_grants.ts";
-import { dirname } from "../paths.ts";
+import { dirname, inDataDir } from "../paths.ts";
 import type { RunRecord } from "../store/store.ts";
 import { pluginDataDir } from "./run_artifacts.ts";
 import type { NetworkSettings } from "../../sdk/types.ts";
@@ -118,7 +118,9 @@ export class StagePool {
       await Deno.mkdir(dataDir, { recursive: true });
       this.#dirs.add(dataDir);
     }
-    const inputFile = index === 0 ? run.inputFile : undefined;
+    const inputFile = index === 0 && run.inputFile
+      ? inDataDir(this.#o.dataDir, run.inputFile)
+      : undefined;
     const inputName = inputFile ? run.inputName : undefined;
     const inputText = index === 0 ? run.inputText : undefined;
     const inline = inputText !== undefined && this.#o.executor.takesInputText === true;

@@ -26,9 +26,10 @@ Deno.test("KV retention deletes runs finished before the cut-off with their chun
     const mine = join(te.dir, "mine.csv"); // a --input file of the user's: never deleted
     await Deno.writeTextFile(mine, "name\n");
 
-    const old = await te.start(YAML, { inputFile: upload });
+    const old = await te.start(YAML, { inputFile: upload, dataDir: te.dir });
+    assert.equal(old.inputFile, join("uploads", "old.csv"), "kept relative to the data folder");
     await te.engine.waitForRun(old.id);
-    const oldUser = await te.start(YAML, { inputFile: mine });
+    const oldUser = await te.start(YAML, { inputFile: mine, dataDir: te.dir });
     await te.engine.waitForRun(oldUser.id);
     t += 10 * 86_400_000; // ten days later
     const recent = await te.start(YAML);
@@ -175,16 +176,23 @@ Deno.test("KV retention deletes a purged run's snapshot of its source file; the 
     t += 10 * 86_400_000;
     const recent = await te.start(yaml, { dataDir: te.dir });
     assert.equal((await te.engine.waitForRun(recent.id)).state, "succeeded");
-    assert.ok(await exists(old.inputFile!), "a run keeps its snapshot until it is purged");
+    assert.ok(
+      await exists(join(te.dir, old.inputFile!)),
+      "a run keeps its snapshot until it is purged",
+    );
     const r = startKvRetention({ store, retentionMs: 86_400_000, dataDir: te.dir, now: () => t });
     try {
       assert.equal(await r.runOnce(), 1);
     } finally {
       await r.close();
     }
-    assert.equal(await exists(old.inputFile!), false, "the purged run's snapshot is gone");
+    assert.equal(
+      await exists(join(te.dir, old.inputFile!)),
+      false,
+      "the purged run's snapshot is gone",
+    );
     assert.equal(await exists(join(te.dir, "runs", old.id)), false);
-    assert.ok(await exists(recent.inputFile!), "a newer run's snapshot stays");
+    assert.ok(await exists(join(te.dir, recent.inputFile!)), "a newer run's snapshot stays");
     assert.ok(await exists(file), "the source file stays");
   } finally {
     await te.dispose();

@@ -55,7 +55,7 @@ export async function removeInputFiles(
 ): Promise<void> {
   const owned = ["uploads", "webhooks"].map((d) => resolve(dataDir, d));
   for (const file of files) {
-    const full = resolve(file);
+    const full = resolve(dataDir, file); // kept relative to it (`dataRelative`), or absolute
     if (!owned.some((dir) => isInside(dir, full))) continue;
     await remove(full, false, log);
   }

@@ -44,8 +44,8 @@ triggers:
     const [run] = await env.runs("p");
     assert.equal(run?.trigger.kind, "cron");
     // It reads its snapshot of the file, taken when it was created, named as the file is.
-    assert.equal(run.sourceFile, join(folder, "crm-export.csv"));
-    assert.equal(run.inputFile, join(dataDir, "runs", run.id, "input", "crm-export.csv"));
+    assert.equal(run.sourceFile, join("plugin-data", "csv-source", "crm-export.csv"));
+    assert.equal(run.inputFile, join("runs", run.id, "input", "crm-export.csv"));
     assert.equal(run.inputName, "crm-export.csv");
     await Deno.writeTextFile(join(folder, "crm-export.csv"), "name,website\nLater,later.example\n");
     const done = await env.engine.waitForRun(run.id);
