@@ -710,10 +710,13 @@ function holderNote(run: RunRecord, held: RunHolder): string {
   return `  (waiting for a worker, ${held.workers} alive)`;
 }
 
-/** The run's notices that were not delivered (as the API's run detail shows them), if any. */
+/**
+ * The run's notices that were not delivered (as the API's run detail shows them: one whose first
+ * round is in flight reads "being sent"), if any.
+ */
 async function undeliveredNotices(store: Store, run: RunRecord) {
   const notices = FINAL_STATES.includes(run.state) ? await store.notices?.ofRun(run.id) : undefined;
-  return notices?.length ? notices.map(noticeView) : undefined;
+  return notices?.length ? notices.map((n) => noticeView(n)) : undefined;
 }
 
 /** How many dead letters `sluice runs show` lists (all of them: `sluice runs dead-letters`). */

@@ -112,15 +112,20 @@ export const RunDetail = RunSummary.extend({
   ),
   notices: z.array(z.object({
     notice: z.enum(["onFailure", "onSuccess"]),
-    state: z.enum(["pending", "given-up"]),
+    state: z.enum(["sending", "pending", "given-up"]).describe(
+      "sending: the process that ended the run is making its first attempts right now (not a " +
+        "failure); pending: not delivered yet, resent later; given-up: never sent again",
+    ),
     rounds: z.number().int().describe("Delivery rounds that failed so far"),
     lastError: z.string(),
     nextAttemptAt: z.string().optional().describe("Pending: when it is resent next"),
     givenUpAt: z.string().optional(),
   })).optional().describe(
-    "The run's onFailure/onSuccess notices that were not delivered: pending (resent with a " +
-      "growing backoff for 24 h after the run ended) or given up; absent when every notice was " +
-      "delivered (or the pipeline has none)",
+    "The run's onFailure/onSuccess notices not delivered yet: sending (the process that ended " +
+      "the run is trying it now; stored before its first attempt, it is resent should that " +
+      "process stop before it is delivered), pending (resent with a growing backoff for 24 h " +
+      "after the run ended; rounds 0: the process that ended the run stopped while sending it) " +
+      "or given up; absent when every notice was delivered (or the pipeline has none)",
   ),
 }).openapi("RunDetail");
 
@@ -158,9 +163,9 @@ export function rejectedItems(r: RunRecord, counters: StageCounters[]): number {
 /**
  * A run with counters, timings, dead-letter count and, once it ended, its notes (run tallies:
  * they read the run's log, too much for every progress event of a running run) and its notices
- * that were not delivered.
+ * that were not delivered, as at `now` (epoch ms).
  */
-export async function runDetail(store: Store, r: RunRecord) {
+export async function runDetail(store: Store, r: RunRecord, now: number = Date.now()) {
   const ended = r.state === "succeeded" || r.state === "failed" || r.state === "cancelled";
   const [counters, progress, dead, tallies, notices] = await Promise.all([
     store.counters(r.id, r.stages.length),
@@ -169,7 +174,7 @@ export async function runDetail(store: Store, r: RunRecord) {
     ended ? runTallies(store, r) : [],
     ended && store.notices ? store.notices.ofRun(r.id) : [],
   ]);
-  const end = r.finishedAt ?? (r.startedAt ? Date.now() : undefined);
+  const end = r.finishedAt ?? (r.startedAt ? now : undefined);
   return {
     ...runSummary(r),
     inputs: r.inputs,
@@ -187,19 +192,24 @@ export async function runDetail(store: Store, r: RunRecord) {
       url: artifactUrl(r.id, a),
     })),
     notes: tallies.map((t) => ({ stage: t.stage, key: t.key, count: t.count, text: t.text })),
-    notices: notices.length ? notices.map(noticeView) : undefined,
+    notices: notices.length ? notices.map((n) => noticeView(n, now)) : undefined,
   };
 }
 
 /**
  * An undelivered notice for people (`sluice runs show`, the run page): `onFailure notice not
  * delivered (2 round(s) failed: the webhook answered 503); next attempt 2026-11-30 12:05:00 UTC`,
- * or `… given up at …`.
+ * `… given up at …`, or `onFailure notice being sent` while the process that ended the run is
+ * trying it.
  */
 export function noticeText(n: NoticeView): string {
   const when = (t?: string) => t ? t.replace("T", " ").slice(0, 19) + " UTC" : "?";
-  const why = `${n.rounds} round(s) failed: ${n.lastError.replace(/[\r\n]+/g, " ")}`;
-  return n.state === "pending"
+  const why = n.rounds === 0 && n.lastError === ""
+    ? "the process that ended the run stopped while sending it"
+    : `${n.rounds} round(s) failed: ${n.lastError.replace(/[\r\n]+/g, " ")}`;
+  return n.state === "sending"
+    ? `${n.notice} notice being sent`
+    : n.state === "pending"
     ? `${n.notice} notice not delivered (${why}); next attempt ${when(n.nextAttemptAt)}`
     : `${n.notice} notice given up at ${when(n.givenUpAt)} (${why})`;
 }
@@ -207,21 +217,29 @@ export function noticeText(n: NoticeView): string {
 /** An undelivered notice as the run detail shows it ({@linkcode noticeView}). */
 export interface NoticeView {
   notice: "onFailure" | "onSuccess";
-  state: "pending" | "given-up";
+  /** `sending`: its first round is in flight in the process that ended the run. */
+  state: "sending" | "pending" | "given-up";
   rounds: number;
   lastError: string;
   nextAttemptAt?: string;
   givenUpAt?: string;
 }
 
-/** An undelivered notice as the run detail shows it. */
-export function noticeView(n: PendingNotice): NoticeView {
+/**
+ * An undelivered notice as the run detail shows it at `now` (epoch ms). A pending record with no
+ * failed round whose claim still holds is the ending process's (or a resender's) first round in
+ * flight: `sending`, with no next attempt, rather than "not delivered". Once that claim has
+ * lapsed (the process stopped while sending), it is pending: resent by the next `sluice serve` or
+ * `sluice worker`.
+ */
+export function noticeView(n: PendingNotice, now: number = Date.now()): NoticeView {
+  const sending = n.state === "pending" && n.rounds === 0 && n.nextAt > now;
   return {
     notice: n.notice,
-    state: n.state,
+    state: sending ? "sending" : n.state,
     rounds: n.rounds,
     lastError: n.lastError,
-    nextAttemptAt: n.state === "pending" ? iso(n.nextAt) : undefined,
+    nextAttemptAt: n.state === "pending" && !sending ? iso(n.nextAt) : undefined,
     givenUpAt: n.state === "given-up" ? iso(n.nextAt) : undefined,
   };
 }

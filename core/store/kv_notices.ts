@@ -30,7 +30,9 @@ export class KvNoticeOutbox implements NoticeOutbox {
   }
 
   async add(n: NewPendingNotice): Promise<void> {
-    const value: PendingNotice = { ...n, state: "pending" };
+    // The caller's claim, if any, is kept in the value (a claim of claimDue is, too).
+    const { claim, ...rest } = n;
+    const value: PendingNotice = { ...rest, state: "pending", ...(claim ? { claim } : {}) };
     await this.#kv.atomic()
       .set([PENDING, n.runId, n.notice], value)
       .delete([GIVEN_UP, n.runId, n.notice])

@@ -1,8 +1,13 @@
 /**
- * The outbox of run notices (a pipeline's `onFailure` / `onSuccess` webhook) that were not
- * delivered when the run ended: the process that ended the run records each one here after its
- * own attempts failed, and long-lived processes (`sluice serve`, `sluice worker`) resend it with
- * a growing backoff until it is delivered or given up (`core/telemetry/notice_resend.ts`).
+ * The outbox of run notices (a pipeline's `onFailure` / `onSuccess` webhook) not yet delivered.
+ * The process that ends a run records its notice here before the first POST: pending, with
+ * `rounds` 0 and a claim of its own whose lease (`nextAt`) outlasts all its attempts, so resenders
+ * leave it alone meanwhile. Delivered, it removes the record; failed for a reason that may pass,
+ * it settles it to be resent 1 min later; failed for good, it gives it up. Should the process die
+ * while sending (killed, crashed, restarted), the record stays pending and, once the lease has
+ * passed, long-lived processes (`sluice serve`, `sluice worker`) take it like any due notice and
+ * resend it with a growing backoff until it is delivered or given up
+ * (`core/telemetry/notice_resend.ts`): nothing is lost.
  *
  * A record holds the notice's body as first sent (masked: no resolved secret) and its
  * idempotency key, never the webhook URL or secret resolved: those are read again from the run's
@@ -33,7 +38,10 @@ export interface PendingNotice {
   /** When the run finished (epoch ms): the notice is given up 24 h after. */
   finishedAt: number;
   state: NoticeState;
-  /** Delivery rounds that failed so far (the ending process's attempts are the first round). */
+  /**
+   * Delivery rounds that failed so far (the ending process's attempts are the first round): 0
+   * while the ending process still sends it (or if it stopped before it could tell).
+   */
   rounds: number;
   /** Why the last round failed. */
   lastError: string;
@@ -42,12 +50,18 @@ export interface PendingNotice {
    * its claim. Given up: when it was given up.
    */
   nextAt: number;
-  /** The claim of the process sending it now (opaque), from {@linkcode NoticeOutbox.claimDue}. */
+  /**
+   * The claim of the process sending it now (opaque): from {@linkcode NoticeOutbox.claimDue}, or
+   * given to {@linkcode NoticeOutbox.add} by the process that ended the run.
+   */
   claim?: string;
 }
 
-/** A new undelivered notice ({@linkcode NoticeOutbox.add}). */
-export type NewPendingNotice = Omit<PendingNotice, "state" | "claim">;
+/**
+ * A new undelivered notice ({@linkcode NoticeOutbox.add}). With a `claim`, the caller holds it
+ * until `nextAt` (it is sending it now) and settles it with that claim.
+ */
+export type NewPendingNotice = Omit<PendingNotice, "state">;
 
 /** How a resend round of a claimed notice ended ({@linkcode NoticeOutbox.settle}). */
 export type NoticeSettlement =
@@ -74,7 +88,7 @@ export interface ClaimNoticesOptions {
 export interface NoticeOutbox {
   /**
    * Records an undelivered notice as pending (replacing a record of the same run and notice: a
-   * retried run that ended again).
+   * retried run that ended again), with the caller's `claim` if it gives one (else none).
    */
   add(n: NewPendingNotice): Promise<void>;
   /** The run's undelivered notices (pending or given up); none once delivered. */

@@ -1,7 +1,8 @@
 /**
  * What the engine reports while it works: a span per stage chunk (children of the run's root
  * span, see `tracing.ts`), the root `sluice.run` span when a run settles, metrics for runs,
- * items, chunks and slot waits, and the `onFailure` alert of a failed run.
+ * items, chunks and slot waits, and the notice of a run that ended (`onFailure` of a failed run,
+ * `onSuccess` of a succeeded one), recorded in the store's outbox before it is sent.
  *
  * The engine calls the {@linkcode EngineHooks} methods; {@linkcode noopEngineHooks} is its
  * default, {@linkcode EngineTelemetry} the real implementation.
@@ -19,11 +20,13 @@ import {
 import {
   type AlertRun,
   type FailureAlertOptions,
+  noticeAttemptsMs,
   type NoticeResult,
+  type PreparedNotice,
   sendRunNotice,
 } from "./failure_alert.ts";
 import { nextResendAt } from "./notice_resend.ts";
-import type { NoticeOutbox } from "../store/notices.ts";
+import type { NoticeOutbox, PendingNotice } from "../store/notices.ts";
 import type { SluiceMetrics } from "./sluice_metrics.ts";
 import { runContext } from "./tracing.ts";
 
@@ -96,12 +99,29 @@ export interface EngineTelemetryOptions {
   /** Settings of `onFailure` alerts; absent: alerts are still sent with the defaults. */
   alert?: FailureAlertOptions;
   /**
-   * Where a notice whose attempts failed for a passing reason is recorded for resending (the
-   * store's outbox, see `notice_resend.ts`); absent: it is only logged and counted.
+   * The store's outbox (see `notice_resend.ts`): a notice is recorded there before its first
+   * attempt, claimed by this process for {@linkcode noticeLeaseMs}, and settled after its
+   * attempts (removed when delivered, resent later by long-lived processes when they failed for a
+   * passing reason or this process died meanwhile, given up when they failed for good); absent:
+   * notices are only sent, logged and counted.
    */
-  notices?: Pick<NoticeOutbox, "add">;
+  notices?: Pick<NoticeOutbox, "add" | "settle">;
   /** Epoch ms. */
   now?: () => number;
+}
+
+/** What the claim of a notice's ending process adds to its attempts' longest time (store writes). */
+export const NOTICE_LEASE_MARGIN_MS = 30_000;
+
+/**
+ * How long the process that ended a run holds its notice's record in the outbox (resenders leave
+ * it alone meanwhile): all its attempts timing out and the waits between them
+ * ({@linkcode noticeAttemptsMs}), plus {@linkcode NOTICE_LEASE_MARGIN_MS}; 63 s with the defaults.
+ */
+export function noticeLeaseMs(
+  alert: Pick<FailureAlertOptions, "attempts" | "retryDelayMs" | "timeoutMs"> = {},
+): number {
+  return noticeAttemptsMs(alert) + NOTICE_LEASE_MARGIN_MS;
 }
 
 const ITEM_OUTCOMES = ["in", "out", "rejected", "failed", "filtered", "skipped"] as const;
@@ -262,40 +282,119 @@ export class EngineTelemetry implements EngineHooks {
     }
     if (run.state === "failed" || run.state === "succeeded") {
       // onFailure / onSuccess (a pipeline without the block: "none", nothing sent or counted).
-      const p = sendRunNotice(run, this.#o.alert).then(async (out) => {
+      // Store first, then send: the notice is in the outbox before its first attempt, so a
+      // process killed while sending leaves it for resenders.
+      let kept: PendingNotice | undefined;
+      const p = sendRunNotice(run, {
+        ...this.#o.alert,
+        beforeFirstAttempt: async (prepared) => {
+          kept = await this.#keepBeforeSending(run, prepared);
+        },
+      }).then(async (out) => {
         const result = out.result;
         if (result !== "none") this.#o.metrics?.alerts.inc({ pipeline: run.pipeline, result });
-        if (result === "failed" && out.retryable) await this.#keepForResend(run, out);
+        if (result !== "none") await this.#settleNotice(run, out, kept);
       });
       this.#alerts.add(p);
       p.finally(() => this.#alerts.delete(p));
     }
   }
 
-  /** Records an undelivered notice in the store's outbox, for long-lived processes to resend. */
-  async #keepForResend(run: HookRun, out: NoticeResult) {
+  /**
+   * Records the notice about to be sent in the store's outbox: pending, rounds 0, claimed by this
+   * process until its attempts are surely over ({@linkcode noticeLeaseMs}). Undefined when there
+   * is no outbox or the write failed (logged: the notice is sent all the same, and recorded after
+   * its attempts if they fail, as a fallback).
+   */
+  async #keepBeforeSending(
+    run: HookRun,
+    prepared: PreparedNotice,
+  ): Promise<PendingNotice | undefined> {
     const outbox = this.#o.notices;
-    const log = this.#o.alert?.log?.child({ run: run.id, pipeline: run.pipeline });
+    if (!outbox) return undefined;
+    const now = this.#now();
+    const n: PendingNotice = {
+      runId: run.id,
+      notice: prepared.key,
+      body: prepared.body,
+      idempotencyKey: prepared.idempotencyKey,
+      finishedAt: run.finishedAt ?? now,
+      state: "pending",
+      rounds: 0,
+      lastError: "",
+      nextAt: now + noticeLeaseMs(this.#o.alert),
+      claim: crypto.randomUUID(),
+    };
+    try {
+      const { state: _, ...add } = n;
+      await outbox.add(add);
+      return n;
+    } catch (e) {
+      this.#log(run)?.error(
+        `${prepared.key} notice could not be recorded before sending; sent all the same`,
+        { error: (e as Error).message },
+      );
+      return undefined;
+    }
+  }
+
+  /**
+   * Settles the notice's record after its attempts: delivered, removed; failed for a passing
+   * reason, resent from 1 min on by `sluice serve` / `sluice worker`; failed for good (a final
+   * answer, a secret not set), given up (the run's detail shows it). Without a record (its write
+   * before sending failed), one is written now first.
+   */
+  async #settleNotice(run: HookRun, out: NoticeResult, kept: PendingNotice | undefined) {
+    const outbox = this.#o.notices;
     if (!outbox || !out.key || out.body === undefined || !out.idempotencyKey) return;
+    const log = this.#log(run);
+    if (out.result === "sent" && !kept) return;
     const now = this.#now();
     const finishedAt = run.finishedAt ?? now;
     try {
-      await outbox.add({
-        runId: run.id,
-        notice: out.key,
-        body: out.body,
-        idempotencyKey: out.idempotencyKey,
-        finishedAt,
-        rounds: 1,
-        lastError: out.error ?? "",
-        nextAt: nextResendAt(1, now, finishedAt),
-      });
-      log?.warn(`${out.key} notice kept: resent for 24 h by sluice serve / sluice worker`);
+      if (!kept) {
+        kept = {
+          runId: run.id,
+          notice: out.key,
+          body: out.body,
+          idempotencyKey: out.idempotencyKey,
+          finishedAt,
+          state: "pending",
+          rounds: 0,
+          lastError: "",
+          nextAt: now + NOTICE_LEASE_MARGIN_MS,
+          claim: crypto.randomUUID(),
+        };
+        const { state: _, ...add } = kept;
+        await outbox.add(add);
+      }
+      const error = out.error ?? "";
+      let settled: boolean;
+      if (out.result === "sent") {
+        settled = await outbox.settle(kept, { delivered: true });
+      } else if (out.retryable) {
+        settled = await outbox.settle(kept, { retryAt: nextResendAt(1, now, finishedAt), error });
+        if (settled) {
+          log?.warn(`${out.key} notice kept: resent for 24 h by sluice serve / sluice worker`);
+        }
+      } else {
+        settled = await outbox.settle(kept, { givenUpAt: now, error, tried: true });
+      }
+      // Not met unless the attempts outlasted the lease: a resender took the notice, and goes on.
+      if (!settled) log?.warn(`${out.key} notice taken over by another process`);
     } catch (e) {
-      log?.error(`${out.key} notice could not be kept for resending`, {
-        error: (e as Error).message,
-      });
+      // Delivered: a record left pending is resent after the lease (same Idempotency-Key).
+      log?.error(
+        out.result === "sent"
+          ? `${out.key} notice delivered, but its record could not be removed`
+          : `${out.key} notice could not be kept for resending`,
+        { error: (e as Error).message },
+      );
     }
+  }
+
+  #log(run: HookRun) {
+    return this.#o.alert?.log?.child({ run: run.id, pipeline: run.pipeline });
   }
 
   #mask(text: string): string {

@@ -4,8 +4,11 @@
  * artifacts and their download URLs). Both are signed like webhook-export (`X-Sluice-Signature:
  * t=<unix>,sha256=<hex>` over `${t}.${body}`, HMAC-SHA256 with the block's `secret`) and carry
  * `Idempotency-Key: <run id>:<onFailure|onSuccess>:<finishedAt epoch ms>`, the same on every
- * attempt. A notice whose attempts fail for a reason that may pass is kept in the store and
- * resent later by long-lived processes (`notice_resend.ts`).
+ * attempt. The engine records a notice in the store's outbox before its first attempt
+ * ({@linkcode RunNoticeOptions.beforeFirstAttempt}), claimed by the ending process for as long as
+ * its attempts can take ({@linkcode noticeAttemptsMs}); delivered, the record goes; failed for a
+ * reason that may pass (or never settled: the process died while sending), long-lived processes
+ * resend it from there (`notice_resend.ts`); failed for good, it is kept as given up.
  *
  * ```yaml
  * onFailure:
@@ -64,6 +67,39 @@ export interface FailureAlertOptions {
   log?: Logger;
   /** Aborts waiting and sending (shutdown). */
   signal?: AbortSignal;
+}
+
+/** A notice made and about to be sent ({@linkcode RunNoticeOptions.beforeFirstAttempt}). */
+export interface PreparedNotice {
+  /** Which block. */
+  key: NoticeKey;
+  /** The JSON body (secret values masked), sent unchanged by every attempt and resend. */
+  body: string;
+  /** Its `Idempotency-Key`. */
+  idempotencyKey: string;
+}
+
+/** Options of {@linkcode sendRunNotice}. */
+export interface RunNoticeOptions extends FailureAlertOptions {
+  /**
+   * Called once with the notice's body and key before the webhook is resolved and the first
+   * attempt made, which wait for it (the engine records the notice in the store's outbox here:
+   * store first, then send). Not called for a run without a notice. What it throws is logged and
+   * the notice is sent all the same.
+   */
+  beforeFirstAttempt?: (prepared: PreparedNotice) => Promise<void> | void;
+}
+
+/**
+ * The longest the attempts of {@linkcode sendRunNotice} can take with `opts`: every attempt
+ * timing out plus the waits between them (with the defaults 3 × 10 s + 1 s + 2 s = 33 s).
+ */
+export function noticeAttemptsMs(
+  opts: Pick<FailureAlertOptions, "attempts" | "retryDelayMs" | "timeoutMs"> = {},
+): number {
+  const attempts = Math.max(1, opts.attempts ?? 3);
+  const delay = opts.retryDelayMs ?? 1000;
+  return attempts * (opts.timeoutMs ?? 10_000) + delay * (2 ** (attempts - 1) - 1);
 }
 
 /** Which block of the pipeline a run in a final state notifies. */
@@ -270,7 +306,7 @@ export interface NoticeResult {
   retryable?: boolean;
   /** Failed: why the last attempt failed. */
   error?: string;
-  /** The body sent (secret values masked), to send again unchanged. */
+  /** The body sent, or that was to be (secret values masked), to send again unchanged. */
   body?: string;
   /** Its `Idempotency-Key`. */
   idempotencyKey?: string;
@@ -279,25 +315,47 @@ export interface NoticeResult {
 /**
  * Sends the run's notice: a failed run's to its pipeline's `onFailure`, a succeeded run's to its
  * `onSuccess`, in up to `attempts` attempts; a final answer (4xx other than 408 and 429) ends
- * them at once. Never throws.
+ * them at once, as does a secret that is not set (no attempt). `beforeFirstAttempt`, if given,
+ * gets the body and key first. Never throws.
  */
 export async function sendRunNotice(
   run: AlertRun,
-  opts: FailureAlertOptions = {},
+  opts: RunNoticeOptions = {},
 ): Promise<NoticeResult> {
   const key = noticeKeyOf(run.state);
   if (!key || !noticeOf(run.pipelineYaml, key)) return { result: "none" };
   const what = key === "onFailure" ? "onFailure alert" : "onSuccess notice";
   const log = (opts.log ?? silentLogger).child({ run: run.id, pipeline: run.pipeline });
+  let body: string;
+  try {
+    body = JSON.stringify(alertBody(run, opts));
+  } catch (e) {
+    // Not met (a throwing mask): nothing to send or keep.
+    log.error(`${what} not sent`, { error: (e as Error).message });
+    return { result: "failed", key, retryable: false, error: (e as Error).message };
+  }
+  const idempotencyKey = noticeIdempotencyKey(run, key);
+  if (opts.beforeFirstAttempt) {
+    try {
+      await opts.beforeFirstAttempt({ key, body, idempotencyKey });
+    } catch (e) {
+      log.error(`${what}: before its first attempt`, { error: (e as Error).message });
+    }
+  }
   let target: NoticeTarget;
   try {
     target = noticeTarget(run.pipelineYaml, key, opts.secrets)!;
   } catch (e) {
     log.error(`${what} not sent`, { error: (e as Error).message });
-    return { result: "failed", key, retryable: false, error: (e as Error).message };
+    return {
+      result: "failed",
+      key,
+      retryable: false,
+      error: (e as Error).message,
+      body,
+      idempotencyKey,
+    };
   }
-  const body = JSON.stringify(alertBody(run, opts));
-  const idempotencyKey = noticeIdempotencyKey(run, key);
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const attempts = opts.attempts ?? 3;
   let error = "stopped before the first attempt";
@@ -328,7 +386,7 @@ export async function sendRunNotice(
  */
 export async function sendFailureAlert(
   run: AlertRun,
-  opts: FailureAlertOptions = {},
+  opts: RunNoticeOptions = {},
 ): Promise<"sent" | "failed" | "none"> {
   return (await sendRunNotice(run, opts)).result;
 }

@@ -1,10 +1,14 @@
 /**
  * Resends run notices (`onFailure` / `onSuccess`) that were not delivered when their run ended.
- * The process that ended the run tries a notice 3 times within a few seconds; when those attempts
- * fail for a reason that may pass (a network error, a timeout, 5xx, 408 or 429), it records the
- * notice in the store's outbox (`core/store/notices.ts`). Long-lived processes (`sluice serve`,
- * `sluice worker`) run {@linkcode startNoticeResend}, which takes the due notices (one process per
- * notice at a time, also with several servers on one PostgreSQL store) and POSTs each once more:
+ * The process that ended the run records a notice in the store's outbox (`core/store/notices.ts`)
+ * before its first attempt, claimed for as long as its attempts can take (`noticeLeaseMs` of
+ * `engine_telemetry.ts`, 63 s with the defaults), then tries it 3 times within a few seconds:
+ * delivered, it removes the record; failed for a reason that may pass (a network error, a
+ * timeout, 5xx, 408 or 429), it makes it due 1 min later. Should it die meanwhile (killed,
+ * crashed, restarted), the record is due once the lease has passed. Long-lived processes
+ * (`sluice serve`, `sluice worker`) run {@linkcode startNoticeResend}, which takes the due notices
+ * (one process per notice at a time, also with several servers on one PostgreSQL store; a lapsed
+ * claim does not stop them) and POSTs each once more:
  * the same body and `Idempotency-Key`, signed now, to the webhook and secret of the run's pipeline
  * snapshot resolved now. A failed resend waits longer each time ({@linkcode RESEND_DELAYS_MS}: 1
  * min, 5 min, 15 min, 1 h, then every 3 h); 24 h after the run finished (or on a final answer, a

@@ -10,7 +10,7 @@ import { openKvBackend } from "../store/kv_backend.ts";
 import type { NoticeOutbox } from "../store/notices.ts";
 import type { Backend, RunRecord } from "../store/store.ts";
 import { noticeText, runDetail } from "../http/run_views.ts";
-import { EngineTelemetry } from "./engine_telemetry.ts";
+import { EngineTelemetry, noticeLeaseMs } from "./engine_telemetry.ts";
 import {
   nextResendAt,
   RESEND_DELAYS_MS,
@@ -169,7 +169,7 @@ Deno.test("a notice whose receiver is down is kept and resent once after a resta
   });
 });
 
-Deno.test("a final answer (4xx) is not kept; 429 is", async () => {
+Deno.test("a final answer (4xx) is given up at once, not resent; 429 is kept pending", async () => {
   await withDir(async (file) => {
     let status = 400;
     const r = receiver(() => status);
@@ -179,7 +179,26 @@ Deno.test("a final answer (4xx) is not kept; 429 is", async () => {
       await backend.store.createRun(run, []);
       await endRun(backend, run, () => T0);
       assert.equal(r.got.length, 1, "a 400 ends the attempts at once");
-      assert.deepEqual(await outbox(backend).ofRun("r4"), []);
+      const [final] = await outbox(backend).ofRun("r4");
+      assert.deepEqual(
+        [final.state, final.rounds, final.lastError, final.nextAt, final.claim],
+        ["given-up", 1, "the webhook answered 400", T0, undefined],
+      );
+      assert.equal(
+        noticeText((await runDetail(backend.store, run)).notices![0]),
+        "onFailure notice given up at 2026-11-30 12:00:00 UTC " +
+          "(1 round(s) failed: the webhook answered 400)",
+      );
+      assert.deepEqual(
+        await resendDueNotices({
+          store: backend.store,
+          outbox: outbox(backend),
+          secrets,
+          now: () => T0 + 60 * MIN,
+        }),
+        { sent: 0, failed: 0, givenUp: 0 },
+      );
+      assert.equal(r.got.length, 1, "not resent");
       status = 429;
       await endRun(backend, run, () => T0);
       assert.equal(r.got.length, 4);
@@ -427,6 +446,242 @@ Deno.test("a kept notice given up because the run's pipeline has no notice block
       const [n] = await outbox(backend).ofRun("r9");
       assert.equal(n.state, "given-up");
       assert.match(n.lastError, /has no onFailure block/);
+    } finally {
+      backend.close();
+    }
+  });
+});
+
+/**
+ * A fetch the test answers: each call waits until the test settles it (or its signal aborts),
+ * recording what was sent.
+ */
+function heldFetch() {
+  const calls: {
+    headers: Headers;
+    body: string;
+    answer: (status: number) => void;
+  }[] = [];
+  let called: () => void = () => {};
+  const fetch =
+    ((_url: string | URL | Request, init?: RequestInit) =>
+      new Promise<Response>((resolve, reject) => {
+        const signal = init?.signal;
+        signal?.addEventListener("abort", () => reject(signal.reason));
+        calls.push({
+          headers: new Headers(init?.headers),
+          body: String(init?.body),
+          answer: (status) => resolve(new Response("x", { status })),
+        });
+        called();
+      })) as typeof globalThis.fetch;
+  /** Resolves once `n` calls were made. */
+  const calledTimes = async (n: number) => {
+    while (calls.length < n) await new Promise<void>((r) => (called = r));
+  };
+  return { fetch, calls, calledTimes };
+}
+
+/** Ends `run` in an engine telemetry whose notice POSTs go to `fetch`; `close` waits for them. */
+function endRunWith(
+  outboxOf: Pick<NoticeOutbox, "add" | "settle">,
+  run: RunRecord,
+  fetch: typeof globalThis.fetch,
+  now: () => number,
+) {
+  const tel = new EngineTelemetry({
+    now,
+    notices: outboxOf,
+    alert: { secrets, now, fetch, sleep: () => Promise.resolve() },
+  });
+  tel.runSettled({ ...run, stages: [] });
+  return tel;
+}
+
+Deno.test("the ending process records its notice before the first attempt, claimed for as long as its attempts can take", async () => {
+  await withDir(async (file) => {
+    const backend = await openKvBackend(file);
+    try {
+      // 3 attempts of at most 10 s, 1 s and 2 s between them, and a margin for the store.
+      assert.equal(noticeLeaseMs(), 63_000);
+      assert.equal(noticeLeaseMs({ attempts: 4, timeoutMs: 5000, retryDelayMs: 500 }), 53_500);
+      for (
+        const [id, answers, expect] of [
+          ["d1", [200], "delivered"],
+          ["d2", [503, 502, 504], "retry"],
+          ["d3", [404], "given-up"],
+        ] as const
+      ) {
+        const run = failedRun(id, "https://alerts.example/hook");
+        await backend.store.createRun(run, []);
+        const f = heldFetch();
+        const tel = endRunWith(outbox(backend), run, f.fetch, () => T0);
+        await f.calledTimes(1);
+        // The first attempt is in flight: the notice is already in the store, the ending
+        // process's, with nothing failed yet.
+        const [n] = await outbox(backend).ofRun(id);
+        assert.ok(n, `${id}: recorded before the first POST`);
+        assert.deepEqual(
+          [n.state, n.rounds, n.lastError, n.nextAt, n.finishedAt],
+          ["pending", 0, "", T0 + 63_000, T0],
+        );
+        assert.ok(n.claim, "claimed by the ending process");
+        assert.equal(n.body, f.calls[0].body);
+        assert.equal(n.idempotencyKey, f.calls[0].headers.get("idempotency-key"));
+        assert.equal(n.idempotencyKey, `${id}:onFailure:${T0}`);
+        // The run page says it is being sent, not that it was not delivered.
+        const [view] = (await runDetail(backend.store, run, T0 + 62_999)).notices!;
+        assert.equal(view.state, "sending");
+        assert.equal(noticeText(view), "onFailure notice being sent");
+        for (let i = 0; i < answers.length; i++) {
+          await f.calledTimes(i + 1);
+          f.calls[i].answer(answers[i]);
+        }
+        await tel.close();
+        assert.equal(f.calls.length, answers.length);
+        const after = await outbox(backend).ofRun(id);
+        if (expect === "delivered") {
+          assert.deepEqual(after, [], "delivered: the record is gone");
+          assert.equal((await runDetail(backend.store, run)).notices, undefined);
+        } else if (expect === "retry") {
+          assert.deepEqual(
+            [after[0].state, after[0].rounds, after[0].lastError, after[0].nextAt, after[0].claim],
+            ["pending", 1, "the webhook answered 504", T0 + MIN, undefined],
+          );
+          assert.match(
+            noticeText((await runDetail(backend.store, run)).notices![0]),
+            /^onFailure notice not delivered \(1 round\(s\) failed/,
+          );
+        } else {
+          assert.deepEqual(
+            [after[0].state, after[0].rounds, after[0].lastError, after[0].nextAt, after[0].claim],
+            ["given-up", 1, "the webhook answered 404", T0, undefined],
+          );
+        }
+      }
+    } finally {
+      backend.close();
+    }
+  });
+});
+
+Deno.test("a resender leaves a notice alone while its ending process sends it, and takes it over once that process's lease has passed", async () => {
+  await withDir(async (file) => {
+    const r = receiver(() => 200);
+    const backend = await openKvBackend(file);
+    try {
+      const run = failedRun("k1", r.url);
+      await backend.store.createRun(run, []);
+      // The ending process "dies" after its first POST went out: nothing it would write later
+      // (its settle) reaches the store; its POST never gets an answer.
+      let dead = false;
+      const real = outbox(backend);
+      const dying: Pick<NoticeOutbox, "add" | "settle"> = {
+        add: (n) => real.add(n),
+        settle: (n, o) => (dead ? Promise.resolve(false) : real.settle(n, o)),
+      };
+      const f = heldFetch();
+      const tel = endRunWith(dying, run, f.fetch, () => T0);
+      await f.calledTimes(1);
+      dead = true;
+      const pass = (at: number) =>
+        resendDueNotices({ store: backend.store, outbox: real, secrets, now: () => at });
+      // While the lease holds, no resender takes it.
+      for (const at of [T0, T0 + 30_000, T0 + 62_999]) {
+        assert.deepEqual(await pass(at), { sent: 0, failed: 0, givenUp: 0 }, `at +${at - T0} ms`);
+      }
+      assert.equal(r.got.length, 0);
+      // The lease has passed: the run page says it was not delivered; a resender sends it, with
+      // the body and Idempotency-Key of the ending process's attempt.
+      const [sending] = (await runDetail(backend.store, run, T0 + 62_999)).notices!;
+      assert.equal(noticeText(sending), "onFailure notice being sent");
+      const at = T0 + 63_000;
+      const [view] = (await runDetail(backend.store, run, at)).notices!;
+      assert.equal(
+        noticeText(view),
+        "onFailure notice not delivered (the process that ended the run stopped while sending " +
+          "it); next attempt 2026-11-30 12:01:03 UTC",
+      );
+      assert.deepEqual(await pass(at), { sent: 1, failed: 0, givenUp: 0 });
+      assert.equal(r.got.length, 1);
+      assert.equal(r.got[0].body, f.calls[0].body);
+      assert.equal(r.got[0].headers.get("idempotency-key"), `k1:onFailure:${T0}`);
+      assert.equal(
+        r.got[0].headers.get("idempotency-key"),
+        f.calls[0].headers.get("idempotency-key"),
+      );
+      assert.ok(
+        await verifySignature(SECRET, r.got[0].headers.get("x-sluice-signature"), r.got[0].body, {
+          now: at / 1000,
+        }),
+      );
+      assert.deepEqual(await real.ofRun("k1"), []);
+      // The "dead" process's attempts end (here: it answers late); what it writes is dropped.
+      for (let i = 0; i < 3; i++) {
+        await f.calledTimes(i + 1);
+        f.calls[i].answer(503);
+      }
+      await tel.close();
+      assert.deepEqual(await real.ofRun("k1"), []);
+    } finally {
+      backend.close();
+      await r.close();
+    }
+  });
+});
+
+Deno.test("a notice whose store write before sending fails is sent all the same, and kept after failed attempts", async () => {
+  await withDir(async (file) => {
+    const r = receiver(() => 503);
+    const backend = await openKvBackend(file);
+    try {
+      const run = failedRun("w1", r.url);
+      await backend.store.createRun(run, []);
+      let adds = 0;
+      const real = outbox(backend);
+      const flaky: Pick<NoticeOutbox, "add" | "settle"> = {
+        add: (n) => (++adds === 1 ? Promise.reject(new Error("database is locked")) : real.add(n)),
+        settle: (n, o) => real.settle(n, o),
+      };
+      const tel = new EngineTelemetry({
+        now: () => T0,
+        notices: flaky,
+        alert: { secrets, now: () => T0, sleep: () => Promise.resolve() },
+      });
+      tel.runSettled({ ...run, stages: [] });
+      await tel.close();
+      assert.equal(r.got.length, 3, "sent although the first write failed");
+      assert.equal(adds, 2);
+      const [kept] = await real.ofRun("w1");
+      assert.deepEqual(
+        [kept.state, kept.rounds, kept.lastError, kept.nextAt, kept.claim],
+        ["pending", 1, "the webhook answered 503", T0 + MIN, undefined],
+      );
+    } finally {
+      backend.close();
+      await r.close();
+    }
+  });
+});
+
+Deno.test("a notice whose secret is not set is given up at once and shown so", async () => {
+  await withDir(async (file) => {
+    const backend = await openKvBackend(file);
+    try {
+      const run = failedRun("s1", "https://alerts.example/hook");
+      await backend.store.createRun(run, []);
+      const f = heldFetch();
+      const tel = new EngineTelemetry({
+        now: () => T0,
+        notices: outbox(backend),
+        alert: { secrets: () => undefined, now: () => T0, fetch: f.fetch },
+      });
+      tel.runSettled({ ...run, stages: [] });
+      await tel.close();
+      assert.equal(f.calls.length, 0);
+      const [n] = await outbox(backend).ofRun("s1");
+      assert.deepEqual([n.state, n.rounds, n.claim], ["given-up", 1, undefined]);
+      assert.match(n.lastError, /uses secret HOOK, which is not set/);
     } finally {
       backend.close();
     }

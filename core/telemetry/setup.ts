@@ -47,8 +47,8 @@ export interface TelemetryOptions {
   now?: () => number;
   /** Waits between alert attempts (tests inject). */
   sleep?: (ms: number) => Promise<void>;
-  /** The store's outbox of undelivered notices (`Store.notices`), to keep them for resending. */
-  notices?: Pick<NoticeOutbox, "add">;
+  /** The store's outbox of undelivered notices (`Store.notices`): each notice is recorded there before it is sent. */
+  notices?: Pick<NoticeOutbox, "add" | "settle">;
 }
 
 /** Sandbox executor options that report telemetry (spread them into its options). */

@@ -143,7 +143,7 @@ export interface RunDetailView {
   artifacts?: { stage: string; name: string; bytes: number; url: string }[];
   /** What stages counted over the run for a person to see (once it ended). */
   notes?: { stage: string; key: string; count: number; text: string }[];
-  /** Its onFailure/onSuccess notices that were not delivered (pending or given up). */
+  /** Its onFailure/onSuccess notices not delivered yet (being sent, pending or given up). */
   notices?: NoticeView[];
 }
 

@@ -65,11 +65,11 @@ export class PgNoticeOutbox implements NoticeOutbox {
         rounds, last_error, next_at, claim)
       VALUES (${n.runId}, ${n.notice}, ${storable(n.body)}, ${n.idempotencyKey},
         ${Math.floor(n.finishedAt)}, 'pending', ${n.rounds}, ${storable(n.lastError)},
-        ${Math.floor(n.nextAt)}, NULL)
+        ${Math.floor(n.nextAt)}, ${n.claim ?? null})
       ON CONFLICT (run_id, notice) DO UPDATE SET body = excluded.body,
         idempotency_key = excluded.idempotency_key, finished_at = excluded.finished_at,
         state = 'pending', rounds = excluded.rounds, last_error = excluded.last_error,
-        next_at = excluded.next_at, claim = NULL`;
+        next_at = excluded.next_at, claim = excluded.claim`;
   }
 
   async ofRun(runId: string): Promise<PendingNotice[]> {

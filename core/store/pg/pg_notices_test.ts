@@ -160,6 +160,52 @@ Deno.test("PostgreSQL notice outbox: one process per notice, backoff, give up, c
       },
     );
 
+    await t.step(
+      "the ending process's record: added with its claim, settled by it, taken over once its lease passed",
+      async () => {
+        const [a, b] = await two();
+        try {
+          await a.store.createRun(run("e1", url), []);
+          // Recorded before the first POST: rounds 0, the ending process's claim, its lease.
+          const mine = notice("e1", { rounds: 0, lastError: "", nextAt: T0 + MIN, claim: "end-1" });
+          await a.store.notices.add(mine);
+          const [kept] = await b.store.notices.ofRun("e1");
+          assert.deepEqual({ ...kept }, { ...mine, state: "pending" });
+          // The attempts failed for a passing reason: settled with its claim, rounds 1.
+          assert.equal(
+            await a.store.notices.settle(
+              { ...mine, state: "pending" },
+              { retryAt: T0 + 2 * MIN, error: "the webhook answered 503" },
+            ),
+            true,
+          );
+          const [after] = await b.store.notices.ofRun("e1");
+          assert.deepEqual([after.rounds, after.nextAt, after.claim], [1, T0 + 2 * MIN, undefined]);
+          // Recorded again, and the process dies: no resender takes it while the lease holds;
+          // after it, one does, whatever the stale claim, and the dead process cannot settle.
+          await a.store.notices.add({ ...mine, claim: "end-2" });
+          assert.deepEqual(
+            await b.store.notices.claimDue({ now: T0 + MIN - 1, leaseMs: MIN, limit: 5 }),
+            [],
+          );
+          const [taken] = await b.store.notices.claimDue({ now: T0 + MIN, leaseMs: MIN, limit: 5 });
+          assert.ok(taken && taken.claim !== "end-2");
+          assert.deepEqual([taken.rounds, taken.body], [0, mine.body]);
+          assert.equal(
+            await a.store.notices.settle({ ...mine, claim: "end-2", state: "pending" }, {
+              delivered: true,
+            }),
+            false,
+          );
+          assert.equal(await b.store.notices.settle(taken, { delivered: true }), true);
+          assert.deepEqual(await a.store.notices.ofRun("e1"), []);
+        } finally {
+          await a.close();
+          await b.close();
+        }
+      },
+    );
+
     await t.step("migration 6 adds the outbox to a database with runs", async () => {
       const db = await f.newDatabase();
       const sql = connectPg(db);
