@@ -340,9 +340,9 @@ export class EngineTelemetry implements EngineHooks {
 
   /**
    * Settles the notice's record after its attempts: delivered, removed; failed for a passing
-   * reason, resent from 1 min on by `sluice serve` / `sluice worker`; failed for good (a final
-   * answer, a secret not set), given up (the run's detail shows it). Without a record (its write
-   * before sending failed), one is written now first.
+   * reason (or a secret not set here), resent from 1 min on by `sluice serve` / `sluice worker`;
+   * failed for good (a final answer), given up (the run's detail shows it). Without a record (its
+   * write before sending failed), one is written now first.
    */
   async #settleNotice(run: HookRun, out: NoticeResult, kept: PendingNotice | undefined) {
     const outbox = this.#o.notices;

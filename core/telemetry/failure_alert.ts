@@ -315,7 +315,8 @@ export interface NoticeResult {
 /**
  * Sends the run's notice: a failed run's to its pipeline's `onFailure`, a succeeded run's to its
  * `onSuccess`, in up to `attempts` attempts; a final answer (4xx other than 408 and 429) ends
- * them at once, as does a secret that is not set (no attempt). `beforeFirstAttempt`, if given,
+ * them at once, as does a secret that is not set (no attempt; retryable: it may be set where the
+ * notice is resent). `beforeFirstAttempt`, if given,
  * gets the body and key first. Never throws.
  */
 export async function sendRunNotice(
@@ -347,10 +348,12 @@ export async function sendRunNotice(
     target = noticeTarget(run.pipelineYaml, key, opts.secrets)!;
   } catch (e) {
     log.error(`${what} not sent`, { error: (e as Error).message });
+    // A secret not set here may be set where it is resent (a `sluice run` beside the server that
+    // has it), or once the operator sets it: kept for resending, as the resender treats it.
     return {
       result: "failed",
       key,
-      retryable: false,
+      retryable: true,
       error: (e as Error).message,
       body,
       idempotencyKey,

@@ -664,11 +664,12 @@ Deno.test("a notice whose store write before sending fails is sent all the same,
   });
 });
 
-Deno.test("a notice whose secret is not set is given up at once and shown so", async () => {
+Deno.test("a notice whose secret is not set is kept for resending (the server may have it)", async () => {
   await withDir(async (file) => {
     const backend = await openKvBackend(file);
+    const rx = receiver(() => 200);
     try {
-      const run = failedRun("s1", "https://alerts.example/hook");
+      const run = failedRun("s1", rx.url);
       await backend.store.createRun(run, []);
       const f = heldFetch();
       const tel = new EngineTelemetry({
@@ -680,10 +681,22 @@ Deno.test("a notice whose secret is not set is given up at once and shown so", a
       await tel.close();
       assert.equal(f.calls.length, 0);
       const [n] = await outbox(backend).ofRun("s1");
-      assert.deepEqual([n.state, n.rounds, n.claim], ["given-up", 1, undefined]);
+      assert.deepEqual([n.state, n.rounds, n.claim, n.nextAt], ["pending", 1, undefined, T0 + MIN]);
       assert.match(n.lastError, /uses secret HOOK, which is not set/);
+      // Resent where the secret is set, with the body and key first made.
+      const pass = await resendDueNotices({
+        store: backend.store,
+        outbox: outbox(backend),
+        secrets,
+        now: () => T0 + MIN,
+      });
+      assert.equal(pass.sent, 1);
+      assert.equal(rx.got[0].headers.get("idempotency-key"), n.idempotencyKey);
+      assert.equal(rx.got[0].body, n.body);
+      assert.deepEqual(await outbox(backend).ofRun("s1"), []);
     } finally {
       backend.close();
+      await rx.close();
     }
   });
 });
