@@ -739,8 +739,8 @@ Deno.test("a run that found leads says how many and links them best first; its l
       assert.equal((await ts.engine.waitForRun(run.id)).state, "succeeded");
       return run.id as string;
     };
-    const id = await start("leads");
     const plain = await start("plain");
+    const id = await start("leads"); // the latest: the dashboard's lead card shows it
     await login("viewer");
 
     // The run page: the number of leads, a link to them best first.
@@ -750,6 +750,12 @@ Deno.test("a run that found leads says how many and links them best first; its l
     assert.match(leads, new RegExp(`href="/runs/${id}/items\\?lead=true&amp;sort=-score"`));
     const none = await (await req(`/runs/${plain}`, { as: "viewer" })).text();
     assert.doesNotMatch(none, /id="run-leads"/, "no lead field: no lead count");
+    // The dashboard's latest leads link to them best first too; a run without a score lists them.
+    const home = await (await req("/", { as: "viewer" })).text();
+    assert.match(home, new RegExp(`href="/runs/${id}/items\\?lead=true&amp;sort=-score"`));
+    const unscored = await req(`/runs/${id}/items?lead=true&sort=-score`, { as: "viewer" });
+    assert.equal(unscored.status, 200);
+    assert.match(await unscored.text(), /Shop/);
 
     // The Score column sorts highest first on the first click, then lowest first.
     const sortHref = (page: string) =>

@@ -97,6 +97,12 @@ export interface ItemQuery {
   prefilter?: (item: Item) => boolean;
   /** Field to sort by; `-field` for descending. */
   sort?: string;
+  /**
+   * Refuse (400) a `sort` field that no matching item has, naming the fields they have (the API:
+   * `sort=-socre` is a mistake); default false, such a sort keeps the items' order (the web
+   * pages' "best first" links to runs whose pipeline has no `score`).
+   */
+  strictSort?: boolean;
 }
 
 /** Builds the item predicate of a query. */
@@ -189,6 +195,23 @@ function decodeCursor<T>(s: string): T {
 /** Most items sorted in memory at once. */
 export const MAX_SORTED = 200_000;
 
+/**
+ * A `sort=` field that no matching item has (a typo, `sort=-socre`): refused, naming the fields
+ * the items do have, instead of an order that silently is none.
+ */
+function unknownSortField(sort: string, field: string, items: Item[]) {
+  const fields = new Set<string>();
+  for (const item of items.slice(0, 50)) {
+    for (const k of Object.keys(flatten(item))) fields.add(k);
+  }
+  const shown = [...fields].sort().slice(0, 30);
+  return new HttpProblem(
+    400,
+    `sort=${sort}: no matching item has the field ${field}; sort by one of ${shown.join(", ")}` +
+      `${fields.size > shown.length ? ", …" : ""} (prefix - for descending)`,
+  );
+}
+
 function tooManyToSort() {
   return new HttpProblem(
     422,
@@ -243,6 +266,9 @@ export async function queryItems(
     if (!pred(e.item)) continue;
     all.push(e.item);
     if (all.length > MAX_SORTED) throw tooManyToSort();
+  }
+  if (q.strictSort && all.length && !all.some((i) => fieldValue(i, field) !== undefined)) {
+    throw unknownSortField(q.sort, field, all);
   }
   all.sort((a, b) => {
     const c = compare(fieldValue(a, field), fieldValue(b, field));

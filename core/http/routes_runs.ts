@@ -124,7 +124,13 @@ function itemQuery(
 ): ItemQuery {
   const filters = (q.filter === undefined ? [] : Array.isArray(q.filter) ? q.filter : [q.filter])
     .map(parseFilter);
-  return { stage: stageIndex(run, q.stage), filters, where: q.where, sort: q.sort };
+  return {
+    stage: stageIndex(run, q.stage),
+    filters,
+    where: q.where,
+    sort: q.sort,
+    strictSort: true,
+  };
 }
 
 /**

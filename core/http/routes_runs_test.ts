@@ -194,6 +194,13 @@ stages:
     assert.deepEqual(seen.sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => i));
     const firstStage = await get("stage=source&limit=1");
     assert.equal((firstStage.items[0] as Record<string, unknown>).band, undefined);
+    // A sort field no item has is a typo, not an order.
+    const badSort = await s.call(`${API_BASE}/runs/${run.id}/items?sort=-nope`, { as: "viewer" });
+    assert.equal(badSort.status, 400);
+    assert.match(
+      (await badSort.json()).detail,
+      /sort=-nope: no matching item has the field nope; sort by one of .*\bn\b/,
+    );
     const badStage = await s.call(`${API_BASE}/runs/${run.id}/items?stage=nope`, { as: "viewer" });
     assert.equal(badStage.status, 400);
     assert.match((await badStage.json()).detail, /no stage "nope"; stages: source, hi, band/);

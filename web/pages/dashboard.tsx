@@ -63,7 +63,7 @@ export function Dashboard({ data, latest }: DashboardProps) {
           <p class="sub">
             {latest
               ? (
-                <a href={`/runs/${latest.runId}/items?lead=true`}>
+                <a href={`/runs/${latest.runId}/items?lead=true&sort=-score`}>
                   latest run of {latest.pipeline}
                 </a>
               )
