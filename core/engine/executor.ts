@@ -144,6 +144,12 @@ export class PluginError extends Error {
    * a new run, `CONFIG_ERROR_HINT` in engine.ts).
    */
   hint?: string;
+  /**
+   * Set when the plugin threw the SDK's `InputError`: the input is at fault (a CSV without a
+   * website column), not the plugin, the sandbox or the server. It is the plugin's own message,
+   * without the stage and plugin this error's message names.
+   */
+  input?: string;
   constructor(
     message: string,
     options?: {
@@ -152,11 +158,13 @@ export class PluginError extends Error {
       retryAfterMs?: number;
       config?: boolean;
       hint?: string;
+      input?: string;
     },
   ) {
     super(message, { cause: options?.cause });
     this.name = "PluginError";
     this.config = options?.config ?? false;
+    if (options?.input !== undefined) this.input = options.input;
     if (options?.hint !== undefined) this.hint = options.hint;
     this.retryable = !this.config && (options?.retryable ?? true);
     if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;

@@ -6,7 +6,7 @@
  */
 import type { PluginDefinition } from "../../sdk/plugin.ts";
 import { createPluginInstance, type PluginInstance } from "../../sdk/runtime/instance.ts";
-import { isConfigError, retryAfterOf } from "../../sdk/runtime/protocol.ts";
+import { isConfigError, isInputError, retryAfterOf } from "../../sdk/runtime/protocol.ts";
 import { join, toFileUrl } from "../paths.ts";
 import {
   type CallContext,
@@ -39,6 +39,7 @@ function guarded<T>(
           retryable: (e as { retryable?: unknown })?.retryable !== false,
           retryAfterMs: retryAfterOf(e),
           config: isConfigError(e),
+          ...(isInputError(e) ? { input: (e as Error).message } : {}),
         }),
       )).finally(() => {
         clearTimeout(timer);

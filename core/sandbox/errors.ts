@@ -43,6 +43,7 @@ export function toPluginError(
         cause: err,
         retryable: err.retryable,
         retryAfterMs: err.retryAfterMs,
+        ...(err.input ? { input: err.message } : {}),
       });
     case "config":
       return new PluginError(`${where}: configuration error: ${err.message}`, {

@@ -87,6 +87,8 @@ export interface WireError {
   retryable?: false;
   /** True when the stage's configuration is wrong (the SDK's `ConfigError`): never retried. */
   config?: true;
+  /** True when the plugin threw the SDK's `InputError`: the input is at fault. */
+  input?: true;
   /**
    * How long the other side asked to wait before another attempt (an API's `Retry-After`), in
    * ms: the engine retries the chunk no sooner.
@@ -136,12 +138,22 @@ export function isConfigError(err: unknown): boolean {
   return (err as { configError?: unknown } | null)?.configError === true;
 }
 
+/**
+ * True when `err` is the SDK's `InputError` (by its name and its `retryable: false`: it may come
+ * from another copy of the SDK).
+ */
+export function isInputError(err: unknown): boolean {
+  const e = err as { name?: unknown; retryable?: unknown } | null;
+  return e?.name === "InputError" && e.retryable === false;
+}
+
 /** Turns anything thrown into a {@linkcode WireError}. */
 export function toWireError(err: unknown): WireError {
   const permission = isPermissionError(err);
   if (err instanceof Error) {
     const wire: WireError = { name: err.name, message: err.message, stack: err.stack, permission };
     if ((err as { retryable?: unknown }).retryable === false) wire.retryable = false;
+    if (isInputError(err)) wire.input = true;
     if (isConfigError(err)) {
       wire.config = true;
       wire.retryable = false;

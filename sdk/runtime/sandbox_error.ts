@@ -37,17 +37,29 @@ export class SandboxError extends Error {
   readonly remoteStack?: string;
   /** A wait the plugin's error asked for before another attempt (an API's Retry-After), ms. */
   readonly retryAfterMs?: number;
+  /**
+   * True when the plugin threw the SDK's `InputError`: the input (the run's file, an item) is at
+   * fault, not the plugin or the sandbox.
+   */
+  readonly input: boolean;
 
   constructor(
     kind: SandboxErrorKind,
     message: string,
-    options?: { cause?: unknown; remoteStack?: string; retryable?: boolean; retryAfterMs?: number },
+    options?: {
+      cause?: unknown;
+      remoteStack?: string;
+      retryable?: boolean;
+      retryAfterMs?: number;
+      input?: boolean;
+    },
   ) {
     super(message, { cause: options?.cause });
     this.name = "SandboxError";
     this.kind = kind;
     this.remoteStack = options?.remoteStack;
     this.retryAfterMs = options?.retryAfterMs;
+    this.input = kind === "plugin" && options?.input === true;
     this.retryable = options?.retryable ??
       !(kind === "permission" || kind === "load" || kind === "config");
   }

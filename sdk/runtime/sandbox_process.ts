@@ -708,6 +708,10 @@ export class SandboxProcess {
           new SandboxError(e.permission ? "permission" : e.config ? "config" : "plugin", text, {
             remoteStack: e.stack,
             ...(e.retryable === false ? { retryable: false } : {}),
+            // The wire's mark, or (a child of an older SDK) the error's name.
+            ...(e.input === true || (e.name === "InputError" && e.retryable === false)
+              ? { input: true }
+              : {}),
             ...(typeof e.retryAfterMs === "number" ? { retryAfterMs: e.retryAfterMs } : {}),
           }),
         );
