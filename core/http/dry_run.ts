@@ -17,6 +17,7 @@ import type { Item, Json, NetworkSettings, Rejected } from "../../sdk/types.ts";
 import type { StageExecutor } from "../engine/executor.ts";
 import { prepareRun, type StageDefaults } from "../engine/prepare.ts";
 import { callStage, checkItems } from "../engine/stage_call.ts";
+import { readFirstChunk, SAMPLE_MAX_ITEMS } from "../engine/source_preflight.ts";
 import { StagePool } from "../engine/stage_pool.ts";
 import { compileExpression } from "../pipeline/expression.ts";
 import type { Pipeline } from "../pipeline/model.ts";
@@ -77,7 +78,7 @@ async function timed(row: DryRunStage, step: () => Promise<void>): Promise<boole
 }
 
 /** Most items a dry run's source reads from a sample input. */
-export const DRY_RUN_MAX_ITEMS = 100;
+export const DRY_RUN_MAX_ITEMS = SAMPLE_MAX_ITEMS;
 
 /**
  * Runs the non-sink stages on `items` (or on what the source reads of `input`) in order; stops
@@ -108,8 +109,8 @@ async function readSource(
   instance: Awaited<ReturnType<StagePool["instance"]>>,
   o: { sample: boolean; signal: AbortSignal; log: (level: string, msg: string) => void },
 ): Promise<Item[]> {
-  const res = await instance.read(null, DRY_RUN_MAX_ITEMS, {
-    chunk: 0,
+  const res = await readFirstChunk(instance, row.id, {
+    limit: DRY_RUN_MAX_ITEMS,
     signal: o.signal,
     log: o.log,
   });
@@ -118,12 +119,12 @@ async function readSource(
       "info",
       o.sample
         ? `read the first ${DRY_RUN_MAX_ITEMS} items of the sample: a dry run reads no more`
-        : `read the source's first ${(res.items ?? []).length} items (one chunk of at most ` +
+        : `read the source's first ${res.returned} items (one chunk of at most ` +
           `${DRY_RUN_MAX_ITEMS}): a dry run reads no more`,
     );
   }
-  row.rejected = [...(res.rejected ?? [])];
-  const items = checkItems(res.items ?? [], row.id, row.rejected);
+  const items = res.items;
+  row.rejected = res.rejected;
   row.items = items;
   // Rows read: each became an item or a rejected one.
   row.counters = {

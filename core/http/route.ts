@@ -26,7 +26,8 @@ export const ProblemSchema = z.object({
   requestId: z.string().optional(),
 }).passthrough().openapi("Problem");
 
-const problem = (description: string) => ({
+/** A problem (`application/problem+json`) response description. */
+export const problem = (description: string) => ({
   description,
   content: { "application/problem+json": { schema: ProblemSchema } },
 });

@@ -219,6 +219,12 @@ export function adminRoutes(app: ApiApp, deps: AppDeps, tokens: TokenStore): voi
     path: "/hooks/{pipeline}/{hook}/deliveries",
     summary: "A webhook's recent deliveries: status answered, the run started, or why it was " +
       "refused",
+    description: "Each request to `POST /hooks/{pipeline}/{hook}` with the status it was " +
+      "answered: 202 (a run started), 200 (a repeated Idempotency-Key), or a refusal with its " +
+      "`reason`: 401 (signature, replay), 413 (too large), 415 (a Content-Type the source does " +
+      "not read), 400 (a body that does not parse), 422 (the pipeline's source read the " +
+      "beginning of the body and cannot read it at all, e.g. a CSV without a website column; " +
+      "the reason is the source's message and no run was started).",
     tags: ["schedules"],
     request: { params: HookParams, query: LimitQuery },
     responses: {

@@ -9,6 +9,7 @@ import { streamSSE } from "hono/streaming";
 import { EngineError } from "../engine/engine.ts";
 import { newRunId } from "../engine/engine.ts";
 import { missingInputFile, missingSourceFile, prepareRun } from "../engine/prepare.ts";
+import { PREFLIGHT_SAMPLE_BYTES, preflightSource } from "../engine/source_preflight.ts";
 import { artifactFile, artifactType } from "../engine/run_artifacts.ts";
 import { InputError, resolveInputs } from "../pipeline/inputs.ts";
 import { join } from "../paths.ts";
@@ -35,7 +36,7 @@ import {
   rawUpload,
 } from "./run_upload.ts";
 import { HttpProblem } from "./problem.ts";
-import { type ApiApp, apiRoute, json, valid } from "./route.ts";
+import { type ApiApp, apiRoute, json, problem, valid } from "./route.ts";
 import { needPipeline } from "./routes_pipelines.ts";
 import {
   DeadLetterReplay,
@@ -118,6 +119,23 @@ async function saveUpload(body: ReadableStream<Uint8Array>, path: string, max: n
   return n;
 }
 
+/** The first `max` bytes of the file at `path` (fewer when it is shorter). */
+async function fileHead(path: string, max: number): Promise<Uint8Array> {
+  const f = await Deno.open(path);
+  try {
+    const buf = new Uint8Array(max);
+    let n = 0;
+    while (n < max) {
+      const got = await f.read(buf.subarray(n));
+      if (got === null) break;
+      n += got;
+    }
+    return buf.subarray(0, n);
+  } finally {
+    f.close();
+  }
+}
+
 function itemQuery(
   run: RunRecord,
   q: { stage?: string; filter?: string | string[]; where?: string; sort?: string },
@@ -169,7 +187,12 @@ export function runRoutes(app: ApiApp, deps: AppDeps): void {
       "the run's input file (inputs then come from repeated `set=name=value` query parameters; " +
       "`Content-Disposition: attachment; filename=…` names the file in messages), or a " +
       "`multipart/form-data` form with the file as its `file` field (its name names it) and " +
-      "`set` fields.",
+      "`set` fields. Before the run is recorded, the pipeline's source reads the beginning of " +
+      "an uploaded file (its first 64 KiB, cut at a line end, at most 100 items) in its sandbox " +
+      "as the run would: a file it cannot read at all (a CSV whose header has no website " +
+      "column for csv-source) is refused with 422 and the source's own message in `detail`, " +
+      "and no run is started. Rows it rejects one by one do not refuse the file, and a check " +
+      "that cannot be made (the sandbox, a timeout) lets the upload through.",
     tags: ["runs"],
     request: {
       params: NameParam,
@@ -192,7 +215,16 @@ export function runRoutes(app: ApiApp, deps: AppDeps): void {
         },
       },
     },
-    responses: { 201: json("Run created", RunSummary), 422: json("Invalid", z.object({})) },
+    responses: {
+      201: json("Run created", RunSummary),
+      413: problem("The upload is larger than `limits.uploadBytes`"),
+      415: problem("The upload's type is not one the pipeline's source reads (its `accepts`)"),
+      422: problem(
+        "Not started: invalid inputs, a pipeline file with problems, no input file for a " +
+          "source that needs one, or an upload the pipeline's source cannot read (`detail` " +
+          "carries the source's message, e.g. csv-source: no website column)",
+      ),
+    },
   }, async (c) => {
     const entry = await needPipeline(deps, c.req.param("name")!);
     if (!entry.pipeline) {
@@ -264,16 +296,47 @@ export function runRoutes(app: ApiApp, deps: AppDeps): void {
     }
     try {
       const p = c.get("principal")!;
+      const inputs = resolveInputs(entry.pipeline.inputs, given);
+      const trigger = { kind: p.kind === "session" ? "ui" : "api", id: p.name } as const;
+      if (inputFile) {
+        // The pipeline's source reads the upload's beginning first, as the run would: an upload
+        // it cannot read at all (no website column) is refused here, not a run that fails.
+        const got = await preflightSource(deps, {
+          pipeline: entry.pipeline,
+          yaml: entry.yaml,
+          file: entry.file,
+          inputs,
+          body: await fileHead(inputFile, PREFLIGHT_SAMPLE_BYTES + 1),
+          format: inputFile.endsWith(".csv") ? "csv" : "jsonl",
+          inputName: inputName ?? "upload",
+          trigger,
+          signal: c.req.raw.signal,
+        });
+        if ("refused" in got) {
+          throw new HttpProblem(
+            422,
+            `the pipeline's source (${entry.pipeline.source.plugin}) cannot read this upload, ` +
+              `so no run was started: ${got.refused}`,
+          );
+        }
+        if ("skipped" in got) {
+          c.get("log").warn("upload not checked by its source; accepted", {
+            pipeline: entry.name,
+            reason: got.skipped,
+            ms: got.ms,
+          });
+        }
+      }
       const run = prepareRun({
         pipeline: entry.pipeline,
         yaml: entry.yaml,
         file: entry.file,
         registry: deps.registry,
-        inputs: resolveInputs(entry.pipeline.inputs, given),
+        inputs,
         inputFile,
         inputName,
         dataDir: deps.dataDir,
-        trigger: { kind: p.kind === "session" ? "ui" : "api", id: p.name },
+        trigger,
         defaults: deps.defaults,
         id,
         now: deps.now?.(),

@@ -178,6 +178,14 @@ export async function startServer(
       secrets: ctx.secrets,
       dataDir: config.dataDir,
       defaults: ctx.defaults,
+      // A webhook body its pipeline's source cannot read is refused (422), not started.
+      preflight: {
+        executor,
+        secrets: ctx.secrets,
+        secretGrants: ctx.secretGrants,
+        secretValues: ctx.secretValues,
+        network: ctx.network,
+      },
       log: ctx.log,
       scheduler: {
         onFire: (e) =>

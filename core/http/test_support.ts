@@ -1,13 +1,14 @@
 /**
  * Test harness for the HTTP app: a real engine over a KV file in a temp dir, the engine's test
  * plugins (plus csv-source, normalize, csv-export, webhook-export and score) in a temp builtin
- * folder, the in-process executor, pipelines as files, and one API token per role. Test-only.
+ * folder, the in-process executor (or the one given), pipelines as files, and one API token per role. Test-only.
  * @module
  */
 import { Engine } from "../engine/engine.ts";
 import { InProcessExecutor } from "../engine/in_process_executor.ts";
 import { FAST } from "../engine/test_helpers.ts";
-import { join, ROOT } from "../paths.ts";
+import { basename, join, ROOT } from "../paths.ts";
+import type { StageExecutor } from "../engine/executor.ts";
 import { openRegistry, type Registry } from "../plugins/registry.ts";
 import { KvQueue, KvStore } from "../store/kv_backend.ts";
 import type { Backend } from "../store/store.ts";
@@ -51,7 +52,15 @@ async function copyDir(from: string, to: string) {
 
 /** Starts a test server in `dir` (a new temp dir unless given; reuse one to restart). */
 export async function testServer(
-  o: { dir?: string; deps?: Partial<AppDeps>; engineConcurrency?: number } = {},
+  o: {
+    dir?: string;
+    deps?: Partial<AppDeps>;
+    engineConcurrency?: number;
+    /** The executor of the engine and the app (default: the in-process one). */
+    executor?: StageExecutor;
+    /** More plugin folders to copy into the builtin folder. */
+    plugins?: string[];
+  } = {},
 ): Promise<TestServer> {
   const dir = o.dir ?? await Deno.makeTempDir({ prefix: "sluice-http-" });
   const builtins = join(dir, "builtins");
@@ -62,6 +71,7 @@ export async function testServer(
     for (const p of ["csv-source", "normalize", "csv-export", "webhook-export", "score"]) {
       await copyDir(join(ROOT, "plugins", p), join(builtins, p));
     }
+    for (const p of o.plugins ?? []) await copyDir(p, join(builtins, basename(p)));
     await Deno.mkdir(join(dir, "pipelines"), { recursive: true });
   }
   const kvPath = join(dir, "sluice.kv");
@@ -74,7 +84,7 @@ export async function testServer(
     installDir: join(dir, "plugins"),
     lockPath: join(dir, "plugins.lock"),
   });
-  const executor = new InProcessExecutor();
+  const executor = o.executor ?? new InProcessExecutor();
   const logs: string[] = [];
   const log: Logger = createLogger({ format: "json", level: "debug", write: (l) => logs.push(l) });
   const engine = new Engine({

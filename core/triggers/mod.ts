@@ -16,6 +16,7 @@
  */
 import type { Engine } from "../engine/engine.ts";
 import type { StageDefaults } from "../engine/prepare.ts";
+import type { PreflightDeps } from "../engine/source_preflight.ts";
 import type { PluginRegistry } from "../plugins/manifest.ts";
 import type { Backend } from "../store/store.ts";
 import type { Logger } from "../telemetry/log.ts";
@@ -74,6 +75,13 @@ export interface StartTriggersOptions {
       "maxBodyBytes" | "toleranceMs" | "idempotencyTtlMs" | "keepDeliveries"
     >
   >;
+  /**
+   * The executor and settings runs get: with them a webhook's items body is read by the
+   * pipeline's source before its run is recorded, and refused (422) when the source cannot read
+   * it at all (see `WebhookIntakeOptions.preflight`); `registry`, `dataDir` and `defaults` are
+   * these options' own.
+   */
+  preflight?: Omit<PreflightDeps, "registry" | "dataDir" | "defaults">;
 }
 
 /** Running triggers. */
@@ -117,6 +125,12 @@ export async function startTriggers(o: StartTriggersOptions): Promise<Triggers> 
     registry: o.registry,
     secrets: o.secrets,
     dataDir: o.dataDir,
+    preflight: o.preflight && {
+      ...o.preflight,
+      registry: o.registry,
+      dataDir: o.dataDir,
+      defaults: o.defaults,
+    },
     clock,
     log: o.log?.child({ component: "webhooks" }),
   });

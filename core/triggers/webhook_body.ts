@@ -10,7 +10,10 @@ import type { Pipeline } from "../pipeline/model.ts";
 import { type PluginRegistry, resolvePluginRef } from "../plugins/manifest.ts";
 import { createFileDurably, makeFolderDurably } from "../../sdk/io/durable_files.ts";
 
-/** A body refused with an HTTP status (400, 413 or 415) and a reason for the sender. */
+/**
+ * A body refused with an HTTP status (400, 413, 415, or 422: the pipeline's source cannot read
+ * it) and a reason for the sender.
+ */
 export class BodyError extends Error {
   /** The HTTP status to answer. */
   readonly status: number;

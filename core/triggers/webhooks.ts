@@ -12,13 +12,19 @@
  * claim written in the run's own atomic write instead: one write per request. Items become the
  * run's input file `<dataDir>/webhooks/<pipeline>/<runId>.jsonl|csv`: a small body is kept in
  * the run record and written there when the source starts, a large one is written and flushed
- * before the run is recorded (see `run_launcher.ts`). The answer `202 {"runId"}` comes after
- * the run is durably recorded. Every answer for a known
+ * before the run is recorded (see `run_launcher.ts`). With `preflight`, an items body is first
+ * read by the pipeline's own source, in its sandbox, as the run would read it (its beginning, see
+ * `core/engine/source_preflight.ts`): a body the source refuses as a whole (the SDK's
+ * `InputError`: a CSV without a website column) is answered 422 with the source's message, the
+ * claims are dropped and no run is recorded; a check that cannot be made (the sandbox, a timeout)
+ * lets the request through. A repeated `Idempotency-Key` is answered before any preflight. The
+ * answer `202 {"runId"}` comes after the run is durably recorded. Every answer for a known
  * hook is kept in its delivery history (the newest `keepDeliveries`).
  * @module
  */
 import { EngineError, newRunId } from "../engine/engine.ts";
-import { InputError } from "../pipeline/inputs.ts";
+import { type PreflightDeps, preflightSource } from "../engine/source_preflight.ts";
+import { InputError, resolveInputs } from "../pipeline/inputs.ts";
 import type { WebhookTrigger } from "../pipeline/model.ts";
 import { resolveTemplates, secretNamesUsed, TemplateError } from "../pipeline/template.ts";
 import { secretEnvName } from "../config/secrets.ts";
@@ -54,6 +60,12 @@ export interface WebhookIntakeOptions {
    * manifest's `accepts` is refused with 415 (a source without `accepts` takes any body).
    */
   registry: PluginRegistry;
+  /**
+   * When given, an items body is read by the pipeline's source before its run is recorded, and
+   * refused with 422 when the source cannot read it at all (see the module doc); the executor and
+   * settings runs get. Without it every parsed body starts a run.
+   */
+  preflight?: PreflightDeps;
   /** Resolves `${{ secrets.NAME }}` in a hook's `secret:`. */
   secrets: (name: string) => string | undefined;
   /** Input files go under `<dataDir>/webhooks/`. */
@@ -377,6 +389,7 @@ export class WebhookIntake {
       ? join(o.dataDir, "webhooks", pipeline, `${runId}.${items.format}`)
       : undefined;
     try {
+      if (items) await this.#preflight(entry, hook, items, given);
       await o.runs.start({
         entry,
         id: runId,
@@ -412,6 +425,51 @@ export class WebhookIntake {
         .catch(() => {});
       throw e;
     }
+  }
+
+  /**
+   * Lets the pipeline's source read the beginning of an items body (see the module doc).
+   * @throws {BodyError} with status 422 and the source's message when it cannot read the body.
+   */
+  async #preflight(
+    entry: CatalogEntry,
+    hook: WebhookTrigger,
+    items: ReturnType<typeof itemsFromBody> & { name?: string },
+    given: Record<string, unknown>,
+  ): Promise<void> {
+    const deps = this.#o.preflight;
+    const pipeline = entry.pipeline!;
+    if (!deps || entry.yaml === undefined) return;
+    let inputs: Record<string, unknown>;
+    try {
+      inputs = resolveInputs(pipeline.inputs, { ...hook.inputs, ...given });
+    } catch {
+      return; // the run's creation says what is wrong with them
+    }
+    const got = await preflightSource(deps, {
+      pipeline,
+      yaml: entry.yaml,
+      file: entry.file,
+      inputs,
+      body: items.text,
+      format: items.format,
+      inputName: items.name ?? "body",
+      trigger: { kind: "webhook", id: hook.webhook },
+    });
+    const at = { pipeline: pipeline.name, hook: hook.webhook, ms: got.ms };
+    if ("refused" in got) {
+      throw new BodyError(
+        422,
+        `the pipeline's source (${pipeline.source.plugin}) cannot read this body, so no run was ` +
+          `started: ${got.refused}`,
+      );
+    }
+    if ("skipped" in got) {
+      this.#log.warn("webhook body not checked by its source; accepted", {
+        ...at,
+        reason: got.skipped,
+      });
+    } else this.#log.debug("webhook body checked by its source", at);
   }
 
   /**
