@@ -263,6 +263,22 @@ Deno.test("secrets never appear in error messages", async () => {
   assert.match(error.message, /store\.url: got "mysql:\/\/u:\*{8}@h\/db"/);
 });
 
+Deno.test("the examples' placeholder admin token is refused", async () => {
+  const error = await configError(loadConfig({
+    cwd: "/nonexistent-dir",
+    env: { SLUICE_ADMIN_TOKEN: "change-me-to-a-long-random-token" },
+  }));
+  assert.match(
+    error.message,
+    /server\.adminToken: got \*{8}: the placeholder of the examples.*openssl rand -hex 32/,
+  );
+  const ok = await loadConfig({
+    cwd: "/nonexistent-dir",
+    env: { SLUICE_ADMIN_TOKEN: "f3a9c1d2e4b5a6978899aabbccddeeff" },
+  });
+  assert.equal(ok.server.adminToken, "f3a9c1d2e4b5a6978899aabbccddeeff");
+});
+
 Deno.test("unknown SLUICE_* variables are warnings with a suggestion", async () => {
   const config = await loadConfig({
     cwd: "/nonexistent-dir",

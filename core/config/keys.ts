@@ -167,7 +167,7 @@ export const CONFIG_KEYS = [
     key: "server.adminToken",
     env: "SLUICE_ADMIN_TOKEN",
     parse: "string",
-    allowed: "a string of at least 16 characters",
+    allowed: "a string of at least 16 characters, not the examples' change-me placeholder",
     description: "Bootstrap admin API token",
     mask: "secret",
   },

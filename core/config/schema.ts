@@ -138,6 +138,11 @@ export const ConfigSchema = obj({
       }),
     ),
     adminToken: z.string({ error: "not a string" }).min(16, { error: "shorter than 16 characters" })
+      .refine((s) => !/^change[-_ ]?me/i.test(s), {
+        // deploy/k8s/config.yaml and the README ship such placeholders: never a working token.
+        error: "the placeholder of the examples, which anyone can read; set a long random " +
+          "token (openssl rand -hex 32)",
+      })
       .optional(),
   }),
   engine: obj({

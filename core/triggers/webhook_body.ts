@@ -141,6 +141,40 @@ function decode(body: Uint8Array): string {
   }
 }
 
+/**
+ * The text of a CSV body, read as csv-source reads a file, since spreadsheets send what they
+ * save: the `charset` the Content-Type names (`text/csv; charset=iso-8859-1`), else UTF-16 with
+ * its byte order mark, else UTF-8, else Windows-1252 (Excel's plain "CSV" export: `Köln` as one
+ * byte `F6`). The text is kept as UTF-8 for the run.
+ */
+export function decodeCsv(contentType: string | null, body: Uint8Array): string {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType ?? "")?.[1];
+  if (charset) {
+    let decoder: TextDecoder;
+    try {
+      decoder = new TextDecoder(charset, { fatal: true });
+    } catch {
+      throw new BodyError(
+        415,
+        `charset ${charset} is not one this server reads; send the CSV as UTF-8 ` +
+          "(text/csv; charset=utf-8)",
+      );
+    }
+    try {
+      return decoder.decode(body);
+    } catch {
+      throw new BodyError(400, `the body is not valid ${charset} as its Content-Type says`);
+    }
+  }
+  if (body[0] === 0xff && body[1] === 0xfe) return new TextDecoder("utf-16le").decode(body);
+  if (body[0] === 0xfe && body[1] === 0xff) return new TextDecoder("utf-16be").decode(body);
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(body);
+  } catch {
+    return new TextDecoder("windows-1252").decode(body);
+  }
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
@@ -174,7 +208,7 @@ export function itemsFromBody(contentType: string | null, body: Uint8Array): Ite
       "application/json (an object or an array of objects), application/x-ndjson or text/csv",
     );
   }
-  const text = decode(body);
+  const text = CSV_TYPES.has(type) ? decodeCsv(contentType, body) : decode(body);
   if (text.trim() === "") throw new BodyError(400, "the body is empty: send at least one item");
   if (CSV_TYPES.has(type)) return csvItems(text);
   const items: Record<string, unknown>[] = [];
