@@ -141,7 +141,9 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
       assert.ok(
         absent.stderr.includes(
           `reads with.path "crm.jsonl", which is ${expected} (relative paths are in the plugin's ` +
-            `data folder), and no file is there: put the file there, or pass --input FILE`,
+            `data folder), and no file is there: put the file there (or upload it on the ` +
+            `pipeline's page, Source file, or with PUT /api/v1/pipelines/named/source-file), or ` +
+            `pass --input FILE`,
         ),
         absent.stderr,
       );

@@ -165,7 +165,9 @@ export async function missingSourceFile(
     `which is ${p.file}${
       isAbsolute(p.given) ? "" : " (relative paths are in the plugin's data folder)"
     }` +
-    `, and no file is there: put the file there, or pass --input FILE (an upload in the API)`;
+    `, and no file is there: put the file there (or upload it on the pipeline's page, Source ` +
+    `file, or with PUT /api/v1/pipelines/${pipeline.name}/source-file), or pass --input FILE ` +
+    "(an upload in the API)";
 }
 
 /**

@@ -357,7 +357,7 @@ stages:
       const [path, why] of [
         [
           "nope.csv",
-          /which is .*nope\.csv \(relative paths are in the plugin's data folder\), and no file is there: put the file there; or post a sample \(input\) or items instead$/,
+          /which is .*nope\.csv \(relative paths are in the plugin's data folder\), and no file is there: put the file there \(or upload it on the pipeline's page, Source file, or with PUT \/api\/v1\/pipelines\/\w+\/source-file\); or post a sample \(input\) or items instead$/,
         ],
         [
           "/etc/hostname",

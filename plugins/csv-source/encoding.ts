@@ -26,7 +26,11 @@ export async function sniffEncoding(path: string): Promise<CsvEncoding> {
       file = await Deno.open(path, { read: true });
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
-      throw new InputError(`${path}: no such file; check the path given as --input or with.path`);
+      throw new InputError(
+        `${path}: no such file; check the path given as --input or with.path (a with.path ` +
+          "file can be uploaded on the pipeline's page, Source file, or with PUT " +
+          "/api/v1/pipelines/NAME/source-file)",
+      );
     }
     using _file = file;
     if (!(await file.stat()).isFile) {

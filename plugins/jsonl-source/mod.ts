@@ -27,7 +27,11 @@ async function checkFile(file: string, path: string): Promise<void> {
     info = await Deno.stat(file);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
-    throw new InputError(`${path}: no such file; check the path given as --input or with.path`);
+    throw new InputError(
+      `${path}: no such file; check the path given as --input or with.path (a with.path ` +
+        "file can be uploaded on the pipeline's page, Source file, or with PUT " +
+        "/api/v1/pipelines/NAME/source-file)",
+    );
   }
   if (!info.isFile) {
     throw new InputError(`${path}: this is a folder, not a JSON Lines file; name the file itself`);
