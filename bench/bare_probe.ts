@@ -21,7 +21,7 @@ import { KeyedLimiter, Limiter } from "../sdk/net/limiter.ts";
 import type { NetworkSettings } from "../sdk/types.ts";
 import { loadConfig } from "../core/config/config.ts";
 import { networkSettings } from "../core/cli/context.ts";
-import { probeDomain } from "../plugins/http-probe/probe.ts";
+import { probeDomain, slowRetryTimeouts } from "../plugins/http-probe/probe.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -130,17 +130,23 @@ export async function bareProbe(opts: BareProbeOptions) {
       if (dns.status === "ok") {
         outcome = await httpLimit.run(async () => {
           const deadline = AbortSignal.timeout(net.timeouts.request * 3);
+          // The stage's slow retry too (same default), so both sides make the same requests.
+          const slowRetryMs = (p.slowRetryTimeoutMs as number | undefined) ??
+            net.timeouts.request * 3;
           const r = await probeDomain({
             domain,
             dns,
             hedgeMs: p.hedgeMs as number | undefined,
+            slowRetryMs,
             signal: deadline,
-            fetch: (url, addresses, s) =>
+            fetch: (url, addresses, s, extra) =>
               fetchWithRedirects({
                 url,
                 addresses,
                 resolve,
-                network: net,
+                network: extra?.timeoutMs === undefined
+                  ? net
+                  : { ...net, timeouts: slowRetryTimeouts(net.timeouts, extra.timeoutMs) },
                 maxRedirects: p.maxRedirects as number | undefined,
                 maxBodyBytes: p.maxBodyBytes as number | undefined,
                 perIp,

@@ -3,6 +3,7 @@ import { queryDns } from "./dns_client.ts";
 import { requestVia, type ViaResponse } from "./http_client.ts";
 import { generateWorld, type Label, LABELS, type WorldBusiness } from "./world.ts";
 import { type RunningWorld, startWorld } from "./world_server.ts";
+import { SLOW_SITE_MS } from "./world_variants.ts";
 
 /** Resolve A like a stub resolver would: follow the CNAME chain in the answer. */
 async function resolveA(world: RunningWorld, host: string): Promise<string | "NXDOMAIN" | null> {
@@ -13,7 +14,11 @@ async function resolveA(world: RunningWorld, host: string): Promise<string | "NX
 }
 
 /** GET http://host/ (and follow redirects on the same registrable name, like a browser). */
-async function visit(world: RunningWorld, host: string): Promise<ViaResponse & { url: string }> {
+async function visit(
+  world: RunningWorld,
+  host: string,
+  timeoutMs = 1500,
+): Promise<ViaResponse & { url: string }> {
   let url = new URL(`http://${host}/`);
   for (let hop = 0; hop < 6; hop++) {
     const ip = await resolveA(world, url.hostname);
@@ -26,7 +31,7 @@ async function visit(world: RunningWorld, host: string): Promise<ViaResponse & {
       port: https ? world.httpsPort : world.httpPort,
       path: url.pathname + url.search,
       ca: await Deno.readTextFile(world.caFile),
-      timeoutMs: 1500,
+      timeoutMs,
     });
     const location = res.headers.location;
     if (res.status >= 300 && res.status < 400 && location) {
@@ -55,12 +60,19 @@ Deno.test("startWorld: serves a sample of every label over real DNS, HTTP and HT
       if (b.duplicate) continue;
       byLabel.set(b.label, [...byLabel.get(b.label) ?? [], b]);
     }
+    // The slow sites' answers are awaited alongside the other checks, not one after the other.
+    const slow: Promise<void>[] = [];
     for (const label of LABELS) {
       // A few of each label, and one of every variant.
       const all = byLabel.get(label)!;
       const sample = [...new Map(all.map((b) => [b.variant, b])).values(), ...all.slice(0, 3)];
-      for (const b of sample) await check(running, b);
+      for (const b of sample) {
+        if (b.variant === "slow_overloaded") slow.push(check(running, b));
+        else await check(running, b);
+      }
     }
+    assert.ok(slow.length > 0, "the sample has a slow_overloaded site");
+    await Promise.all(slow);
     assert.ok(running.dns.queries > 50);
     assert.ok(running.web.requests > 50);
   } finally {
@@ -94,6 +106,14 @@ async function check(world: RunningWorld, b: WorldBusiness): Promise<void> {
     }
   }
   const host = apex ? b.domain : `www.${b.domain}`;
+  if (b.variant === "slow_overloaded") {
+    // A live site that answers, but only after SLOW_SITE_MS.
+    const started = performance.now();
+    const res = await visit(world, host, SLOW_SITE_MS + 3000);
+    assert.ok(performance.now() - started >= SLOW_SITE_MS - 50, `${where} answered too soon`);
+    assert.equal(res.status, 200, where);
+    return;
+  }
   const res = await visit(world, host);
   switch (b.label) {
     case "live":

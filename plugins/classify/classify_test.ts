@@ -1285,3 +1285,43 @@ Deno.test("a failed A query is no 'no address' verdict: unknown, saying which qu
   );
   assert.equal(v6.status, "live");
 });
+
+Deno.test("slow retry: a site that answered only on http-probe's slow retry is live, one that timed out twice is an unreachable lead that says so", () => {
+  const page = response(businessPage(), { host: D, url: `https://${D}/` });
+  const slowLive = responded(page);
+  slowLive.attempts[0].slowRetry = true;
+  slowLive.attempts.push(failed(["timeout", "timeout", "timeout"]).attempts[2]);
+  slowLive.slowRetry = {
+    tried: true,
+    answered: true,
+    ms: 5200,
+    timeoutMs: 12000,
+    targets: ["https://apex"],
+  };
+  const stillDown = failed(["timeout", "timeout", "connect_timeout", "connect_timeout"], true);
+  stillDown.attempts[0].slowRetry = true;
+  stillDown.slowRetry = {
+    tried: true,
+    answered: false,
+    ms: 12000,
+    timeoutMs: 12000,
+    targets: ["https://apex"],
+  };
+  const [live, down] = classifyItems([
+    { key: D, domain: D, dns: dnsOk(), http: slowLive },
+    { key: "down.com", domain: "down.com", dns: dnsOk(), http: stillDown },
+  ]);
+  const lw = live.website as WebsiteVerdict;
+  assert.equal(lw.status, "live");
+  assert.equal(lw.timedOut, undefined);
+  assert.equal(live.lead, false);
+  const dw = down.website as WebsiteVerdict;
+  assert.equal(dw.status, "unreachable");
+  assert.equal(dw.timedOut, true);
+  assert.equal(down.lead, true);
+  assert.equal(
+    down.lead_reason,
+    "No website found: the domain's web server did not answer in time, not even in 12 s on a " +
+      "second try (it may only be down for a while)",
+  );
+});

@@ -98,12 +98,25 @@ function decidingSignal(website: WebsiteVerdict): Signal | undefined {
   return website.signals.find((s) => s.status === website.status && s.strength === "strong");
 }
 
-/** `lead_reason` of an item classify made a lead. */
-export function leadReason(website: WebsiteVerdict, hasMail: boolean): string {
+/** Seconds in plain words: `12 s`, `1.8 s`. */
+function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
+}
+
+/**
+ * `lead_reason` of an item classify made a lead. `slowRetryMs`: the request timeout of http-probe's
+ * slow retry, when the site was asked twice and timed out both times.
+ */
+export function leadReason(
+  website: WebsiteVerdict,
+  hasMail: boolean,
+  slowRetryMs?: number,
+): string {
   const sentence = SENTENCES[website.status] ?? `No working website (${website.status})`;
   if (website.status === "unreachable" && website.timedOut) {
-    return "No website found: the domain's web server did not answer in time (it may only be " +
-      "down for a while)";
+    const twice = slowRetryMs ? `, not even in ${seconds(slowRetryMs)} on a second try` : "";
+    return `No website found: the domain's web server did not answer in time${twice} (it may ` +
+      "only be down for a while)";
   }
   if (website.status === "no_address" && hasMail) {
     return `${sentence}; it does receive e-mail`;

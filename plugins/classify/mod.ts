@@ -90,8 +90,13 @@ export function classifyItems(
       website.timedOut = true;
     }
     const lead = leadStatuses.has(website.status);
+    const slow = (item.http as HttpProbeResult | undefined)?.slowRetry;
     const lead_reason = lead
-      ? leadReason(website, ((item.dns as DnsResult | undefined)?.mx?.length ?? 0) > 0)
+      ? leadReason(
+        website,
+        ((item.dns as DnsResult | undefined)?.mx?.length ?? 0) > 0,
+        slow && !slow.answered ? slow.timeoutMs : undefined,
+      )
       : website.status === "unknown"
       ? `not a lead: no verdict: ${website.reason}`
       : `not a lead: ${website.status}: ${website.reason}`;

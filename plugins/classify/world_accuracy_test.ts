@@ -99,6 +99,22 @@ Deno.test("no-website-leads on a 600-domain labeled world: >= 97% accurate, no l
     console.log(`accuracy ${(accuracy * 100).toFixed(2)}% (${right}/${items.length})`);
     if (wrong.length) console.log(`misclassified:\n${wrong.slice(0, 40).join("\n")}`);
 
+    // Live sites slower than the request timeout (variant slow_overloaded): http-probe's slow
+    // retry must find them live; without it they were "no website" leads.
+    const slowSites = new Set(
+      world.businesses.filter((b) => b.variant === "slow_overloaded").map((b) => b.domain),
+    );
+    assert.ok(slowSites.size >= 3, `the world has slow sites (${slowSites.size})`);
+    const slowItems = items.filter((i) => slowSites.has(i.domain));
+    assert.equal(slowItems.length, slowSites.size, "every slow site reaches the end");
+    for (const i of slowItems) {
+      assert.equal(i.website.status, "live", `${i.domain} (slow): ${i.website.reason}`);
+      assert.equal(i.lead, false, `${i.domain} (slow) is no lead`);
+    }
+    const retried = slowItems.filter((i) => i.http?.slowRetry?.answered === true).length;
+    console.log(`slow sites: ${slowItems.length}, answered on the slow retry: ${retried}`);
+    assert.ok(retried > 0, "the slow sites went through the slow retry");
+
     const missing = [...world.labels.keys()].filter((d) => !seen.has(d));
     assert.deepEqual(missing, [], "every world domain reaches the end of the pipeline");
     assert.deepEqual(falseLeads, [], "no live or redirect site is marked as a lead");

@@ -11,7 +11,13 @@ import { fetchWithRedirects, type HostResolver } from "@sluice/sdk/net/http_fetc
 import { KeyedLimiter, Limiter, mapConcurrent } from "@sluice/sdk/net/limiter.ts";
 import { certificateTarget, grabCertificate } from "@sluice/sdk/net/tls_certificate.ts";
 import type { DnsResult, HttpProbeResult } from "@sluice/sdk/net/types.ts";
-import { BROWSER_ACCEPT_LANGUAGE, BROWSER_USER_AGENT, probeDomain } from "./probe.ts";
+import {
+  BROWSER_ACCEPT_LANGUAGE,
+  BROWSER_USER_AGENT,
+  probeDomain,
+  SLOW_RETRY_GRACE_MS,
+  slowRetryTimeouts,
+} from "./probe.ts";
 
 /**
  * The page (`html`, `text`) is kept on `best` only: an attempt's response carries them empty.
@@ -36,6 +42,7 @@ interface Config {
   probeAll?: boolean;
   randomPath?: boolean;
   itemTimeoutMs?: number;
+  slowRetryTimeoutMs?: number;
   hedgeMs?: number;
   userAgent?: string;
   browserUserAgent?: string;
@@ -78,6 +85,7 @@ export default definePlugin<Config, State>({
   async process(items, { config, state, network, metrics, signal }) {
     const field = config.field ?? "domain";
     const itemTimeout = config.itemTimeoutMs ?? network.timeouts.request * 3;
+    const slowRetryMs = config.slowRetryTimeoutMs ?? network.timeouts.request * 3;
     const tally = new MetricTally();
     try {
       return await mapConcurrent(items, network.concurrency, async (item): Promise<Item> => {
@@ -95,9 +103,25 @@ export default definePlugin<Config, State>({
     async function probeItem(item: Item): Promise<Item> {
       const value = item[field];
       const domain = (typeof value === "string" && value ? value : item.key).toLowerCase();
+      const started = performance.now();
       const deadline = new AbortController();
       const timer = setTimeout(() => deadline.abort(new Error("item deadline")), itemTimeout);
-      const onAbort = () => deadline.abort(signal.reason);
+      // The slow retry's deadline: the item's, extended by the retry's timeout, and never less
+      // than that timeout and a grace from the retry's start.
+      const extended = new AbortController();
+      let retryTimer: ReturnType<typeof setTimeout> | undefined;
+      const slowRetrySignal = () => {
+        const left = Math.max(
+          itemTimeout + slowRetryMs - (performance.now() - started),
+          slowRetryMs + SLOW_RETRY_GRACE_MS,
+        );
+        retryTimer = setTimeout(() => extended.abort(new Error("slow retry deadline")), left);
+        return extended.signal;
+      };
+      const onAbort = () => {
+        deadline.abort(signal.reason);
+        extended.abort(signal.reason);
+      };
       signal.addEventListener("abort", onAbort, { once: true });
       try {
         const dns = (item.dns as DnsResult | undefined) ??
@@ -118,13 +142,18 @@ export default definePlugin<Config, State>({
           probeAll: config.probeAll,
           randomPath: config.randomPath,
           hedgeMs: config.hedgeMs,
+          slowRetryMs,
+          slowRetrySignal,
           signal: deadline.signal,
           fetch: (url, addresses, s, extra) =>
             fetchWithRedirects({
               url,
               addresses,
               resolve: state.resolve,
-              network,
+              network: extra?.timeoutMs === undefined ? network : {
+                ...network,
+                timeouts: slowRetryTimeouts(network.timeouts, extra.timeoutMs),
+              },
               maxRedirects: config.maxRedirects,
               maxBodyBytes: config.maxBodyBytes,
               digest: { hashBytes: config.hashBytes },
@@ -137,11 +166,17 @@ export default definePlugin<Config, State>({
               signal: s,
             }),
         });
-        if (config.tlsDetails) await addCertificate(http, deadline.signal);
+        if (config.tlsDetails) {
+          await addCertificate(http, http.slowRetry ? extended.signal : deadline.signal);
+        }
+        if (http.slowRetry) {
+          tally.count(`http_slow_retry_${http.slowRetry.answered ? "answered" : "silent"}`);
+        }
         tally.count(`http_${http.status}`);
         return { ...item, http: pagesOnBestOnly(http) };
       } finally {
         clearTimeout(timer);
+        clearTimeout(retryTimer);
         signal.removeEventListener("abort", onAbort);
       }
     }

@@ -31,7 +31,58 @@ const SITES: Record<string, Site> = {
     ips: ["127.9.2.7"],
     body: ({ scheme }) => scheme === "https" ? PLESK : PANEL,
   },
+  // Slower than the tests' request timeout (600 ms), faster than the slow retry's (1800 ms).
+  "slow.test": {
+    ips: ["127.9.2.10"],
+    behaviour: { slowMs: 1000 },
+    body: ({ scheme }) => {
+      served.push(`slow.test ${scheme}`);
+      return "<title>Slow Co</title><p>Welcome</p>";
+    },
+  },
+  "five.test": {
+    ips: ["127.9.2.11"],
+    status: 500,
+    body: ({ scheme }) => {
+      served.push(`five.test ${scheme}`);
+      return "<title>500 Internal Server Error</title>";
+    },
+  },
 };
+
+/** Requests of the counting sites (`slow.test`, `five.test`) answered, as `host scheme`. */
+const served: string[] = [];
+
+/**
+ * Raw listeners on `ip` at both web ports that count each connection by port: `hang` keeps it open
+ * without a byte (not even the TLS handshake), `close` closes it at once.
+ */
+function rawServer(ip: string, ports: { http: number; https: number }, mode: "hang" | "close") {
+  const seen = { http: 0, https: 0 };
+  const conns = new Set<Deno.Conn>();
+  const listeners = (["http", "https"] as const).map((scheme) => {
+    const l = Deno.listen({ hostname: ip, port: ports[scheme] });
+    (async () => {
+      for await (const c of l) {
+        seen[scheme]++;
+        if (mode === "close") c.close();
+        else conns.add(c);
+      }
+    })().catch(() => {});
+    return l;
+  });
+  return {
+    seen,
+    close() {
+      for (const l of listeners) l.close();
+      for (const c of conns) {
+        try {
+          c.close();
+        } catch { /* closed already */ }
+      }
+    },
+  };
+}
 const PLESK = "<html><head><title>Domain Default page</title></head><body><h1>Domain Default " +
   "page</h1><p>The domain has been created in Plesk.</p></body></html>";
 const PANEL =
@@ -96,6 +147,11 @@ async function withWorld(
       "rr.test": { A: ["127.9.2.250", "127.9.2.9"] },
       "www.rr.test": { A: ["127.9.2.250", "127.9.2.9"] },
       "v6.test": { A: ["127.9.2.251"], AAAA: ["::1"] },
+      "slow.test": { A: ["127.9.2.10"] },
+      "five.test": { A: ["127.9.2.11"] },
+      "dead.test": { A: ["127.9.2.252"] },
+      "still.test": { A: ["127.9.2.13"] },
+      "shut.test": { A: ["127.9.2.14"] },
     },
   });
   const ca = await createTestCa();
@@ -294,5 +350,102 @@ Deno.test("http-probe with tlsDetails describes the certificate of the first HTT
 
     const off = await runPlugin({ dir, permissions, network, items: items.slice(0, 1) });
     assert.equal(byKey(off.items)["live.test"].tls, undefined, "off by default");
+  });
+});
+
+Deno.test("http-probe slow retry: a site slower than the request timeout answers on the retry; hanging, refused, reset and 500 sites are not asked twice", async () => {
+  await withWorld(async (network) => {
+    const ports = { http: network.httpPort, https: network.httpsPort };
+    const still = rawServer("127.9.2.13", ports, "hang");
+    const shut = rawServer("127.9.2.14", ports, "close");
+    served.length = 0;
+    try {
+      const result = await runPlugin({
+        dir,
+        permissions,
+        network,
+        items: ["slow.test", "still.test", "dead.test", "shut.test", "five.test"]
+          .map((d) => ({ key: d, domain: d })),
+      });
+      const http = byKey(result.items);
+      // request timeout 600 ms: slowRetryTimeoutMs defaults to 3 x that.
+      const slow = http["slow.test"];
+      assert.equal(slow.status, "responded");
+      assert.equal(slow.best?.status, 200);
+      assert.equal(slow.best?.title, "Slow Co");
+      assert.equal(slow.best?.target, "https://apex");
+      assert.equal(slow.slowRetry?.tried, true);
+      assert.equal(slow.slowRetry?.answered, true);
+      assert.equal(slow.slowRetry?.timeoutMs, 1800);
+      assert.deepEqual(slow.slowRetry?.targets, ["https://apex"]);
+      assert.ok(
+        slow.slowRetry!.ms >= 900,
+        `the retry waited for the answer (${slow.slowRetry!.ms})`,
+      );
+      assert.equal(slow.attempts[0].slowRetry, true);
+      assert.equal(slow.attempts[1].error?.kind, "timeout", "HTTP keeps its first-round timeout");
+      // The server answered HTTPS twice (the first round's answer came too late) and HTTP once.
+      assert.deepEqual(served.filter((s) => s.startsWith("slow")).sort(), [
+        "slow.test http",
+        "slow.test https",
+        "slow.test https",
+      ]);
+
+      const hung = http["still.test"];
+      assert.equal(hung.status, "unknown");
+      assert.equal(hung.best, undefined);
+      assert.deepEqual({ ...hung.slowRetry, ms: 0 }, {
+        tried: true,
+        answered: false,
+        ms: 0,
+        timeoutMs: 1800,
+        targets: ["https://apex"],
+      });
+      assert.ok(
+        hung.attempts.every((a) => ["timeout", "connect_timeout"].includes(a.error!.kind)),
+        JSON.stringify(hung.attempts.map((a) => a.error)),
+      );
+      // Retried once, at one URL: one more HTTPS connection, none more over HTTP.
+      assert.deepEqual(still.seen, { https: 2, http: 1 });
+
+      const dead = http["dead.test"];
+      assert.equal(dead.status, "failed");
+      assert.equal(dead.slowRetry, undefined);
+      assert.deepEqual(dead.attempts.map((a) => a.error?.kind), ["refused", "refused"]);
+
+      const reset = http["shut.test"];
+      assert.equal(reset.slowRetry, undefined);
+      assert.deepEqual(shut.seen, { https: 1, http: 1 }, "one connection per port, no retry");
+
+      const five = http["five.test"];
+      assert.equal(five.best?.status, 500);
+      assert.equal(five.slowRetry, undefined);
+      assert.deepEqual(served.filter((s) => s.startsWith("five")).sort(), [
+        "five.test http",
+        "five.test https",
+      ]);
+      assert.equal(result.metrics.http_slow_retry_answered, 1);
+      assert.equal(result.metrics.http_slow_retry_silent, 1);
+    } finally {
+      still.close();
+      shut.close();
+    }
+  });
+});
+
+Deno.test("http-probe slowRetryTimeoutMs 0: a slow site stays a timeout, asked once per URL", async () => {
+  await withWorld(async (network) => {
+    served.length = 0;
+    const result = await runPlugin({
+      dir,
+      permissions,
+      network,
+      config: { slowRetryTimeoutMs: 0 },
+      items: [{ key: "slow.test", domain: "slow.test" }],
+    });
+    const slow = byKey(result.items)["slow.test"];
+    assert.equal(slow.status, "unknown");
+    assert.equal(slow.slowRetry, undefined);
+    assert.deepEqual(slow.attempts.map((a) => a.error?.kind), ["timeout", "timeout"]);
   });
 });

@@ -14,6 +14,7 @@ import type {
   HttpResponseSummary,
   HttpTarget,
   RandomPathProbe,
+  SlowRetry,
 } from "@sluice/sdk/net/types.ts";
 
 /** What {@linkcode probeDomain} needs. */
@@ -29,7 +30,7 @@ export interface ProbeOptions {
     url: string,
     addresses: string[],
     signal: AbortSignal,
-    extra?: { browserUa?: boolean },
+    extra?: FetchExtra,
   ) => Promise<FetchResult>;
   /** Probe all four URLs instead of stopping at the first good one. */
   probeAll?: boolean;
@@ -42,7 +43,27 @@ export interface ProbeOptions {
   hedgeMs?: number;
   /** Makes the random path segment (default: random hex). */
   randomSegment?: () => string;
+  /**
+   * Per-request timeout (ms) of the slow retry (see {@linkcode slowRetryTargets}); absent or `0`:
+   * no slow retry.
+   */
+  slowRetryMs?: number;
+  /**
+   * Makes the slow retry's deadline when the retry starts: `signal` may have fired already (the
+   * domain's deadline), so the caller extends it and passes its shutdown on (http-probe's
+   * `mod.ts`); default: a deadline `slowRetryMs` + {@linkcode SLOW_RETRY_GRACE_MS} from then.
+   */
+  slowRetrySignal?: () => AbortSignal;
+  /** The domain's deadline (and shutdown) for the first round of probes. */
   signal: AbortSignal;
+}
+
+/** What a probe asks of one fetch beyond the URL. */
+export interface FetchExtra {
+  /** Send a common desktop browser's User-Agent. */
+  browserUa?: boolean;
+  /** The request timeout (per hop) instead of `network.timeouts.request`: the slow retry's. */
+  timeoutMs?: number;
 }
 
 /** Fields of {@linkcode FetchOptions} the plugin binds once. */
@@ -75,6 +96,40 @@ const BROWSER_RETRIES = 1;
 /** Per-domain budget shared by the lanes of one {@linkcode probeDomain}. */
 interface Budget {
   browserRetries: number;
+}
+
+/**
+ * Failure kinds that say the server may be there, only slower than our timeout: a domain whose
+ * probes got no answer and hit one of these gets the slow retry. Refusals, resets, unreachable
+ * networks, TLS and DNS failures say the server is not answering at all, and get none.
+ */
+export const SLOW_RETRY_KINDS: ReadonlySet<string> = new Set([
+  "timeout",
+  "connect_timeout",
+  "deadline",
+]);
+
+/**
+ * Time the slow retry's deadline leaves beyond its request timeout at least, so that a URL that
+ * still hangs ends by its own timeout (a verdict: it timed out) rather than by the deadline (ours:
+ * no verdict).
+ */
+export const SLOW_RETRY_GRACE_MS = 1000;
+
+/**
+ * The network timeouts of a slow-retry request: `timeoutMs` per hop, and the connect timeout grown
+ * by the same factor as the request timeout (never above `timeoutMs`, never below the usual one).
+ */
+export function slowRetryTimeouts<T extends { connect: number; request: number }>(
+  timeouts: T,
+  timeoutMs: number,
+): T {
+  const grown = Math.round(timeouts.connect * timeoutMs / Math.max(1, timeouts.request));
+  return {
+    ...timeouts,
+    request: timeoutMs,
+    connect: Math.max(timeouts.connect, Math.min(timeoutMs, grown)),
+  };
 }
 
 /** Default of {@linkcode ProbeOptions.hedgeMs}. */
@@ -214,12 +269,14 @@ async function fetchAsBrowserIfBlocked(
   addresses: string[],
   budget: Budget,
   signal: AbortSignal,
+  timeoutMs?: number,
 ): Promise<FetchResult> {
-  const r = await opts.fetch(url, addresses, signal);
+  const timeout = timeoutMs === undefined ? undefined : { timeoutMs };
+  const r = await opts.fetch(url, addresses, signal, timeout);
   if (!r.response || !UA_BLOCKED.has(r.response.status)) return r;
   if (budget.browserRetries <= 0 || signal.aborted) return r;
   budget.browserRetries--;
-  const b = await opts.fetch(url, addresses, signal, { browserUa: true });
+  const b = await opts.fetch(url, addresses, signal, { ...timeout, browserUa: true });
   if (!b.response || b.response.status >= 400) return r;
   return { ...b, response: { ...b.response, browserUa: true } };
 }
@@ -231,7 +288,8 @@ async function fetchAsBrowserIfBlocked(
  * (their result counts only if HTTPS finds nothing good but stock pages), so a site that hangs
  * costs one request timeout, not one per URL. A URL whose address already failed at the
  * connection level for the other name of the same scheme is not tried again. A 403/406 is asked
- * once more as a browser (once per domain).
+ * once more as a browser (once per domain). When no URL got an answer and some timed out, those
+ * are asked once more with `slowRetryMs` (see {@linkcode slowRetryTargets}).
  */
 export async function probeDomain(opts: ProbeOptions): Promise<HttpProbeResult> {
   const { dns } = opts;
@@ -269,21 +327,145 @@ export async function probeDomain(opts: ProbeOptions): Promise<HttpProbeResult> 
   } finally {
     clearTimeout(hedge);
   }
+  let slow: SlowRetry | undefined;
+  let signal = opts.signal;
+  if (opts.slowRetryMs && opts.slowRetryMs > 0 && slowRetryTargets(attempts).length) {
+    const ran = await withRetrySignal(opts, (s) => {
+      signal = s;
+      return retrySlow(opts, attempts, hosts, budget, opts.slowRetryMs!, s);
+    });
+    attempts = ran.attempts;
+    slow = ran.slowRetry;
+  }
   const result: HttpProbeResult = summarize(attempts);
-  if (opts.randomPath && result.best && !opts.signal.aborted) {
-    result.randomPath = await probeRandomPath(opts, result);
+  if (slow) result.slowRetry = slow;
+  if (opts.randomPath && result.best && !signal.aborted) {
+    // A site that answered only on the slow retry gets the retry's timeout here too.
+    const timeoutMs = slow?.answered ? slow.timeoutMs : undefined;
+    result.randomPath = await probeRandomPath(opts, result, signal, timeoutMs);
   }
   return result;
+}
+
+/**
+ * Runs `fn` under the slow retry's deadline: `opts.slowRetrySignal`'s, else one of
+ * `slowRetryMs` + {@linkcode SLOW_RETRY_GRACE_MS} that cleans up after itself.
+ */
+async function withRetrySignal<T>(
+  opts: ProbeOptions,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  if (opts.slowRetrySignal) return await fn(opts.slowRetrySignal());
+  const ac = new AbortController();
+  const timer = setTimeout(
+    () => ac.abort(new Error("slow retry deadline")),
+    opts.slowRetryMs! + SLOW_RETRY_GRACE_MS,
+  );
+  try {
+    return await fn(ac.signal);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The attempts the slow retry asks again: none when any attempt got an HTTP response (a domain
+ * that answered anything is judged by that answer), else those that failed by a timeout
+ * ({@linkcode SLOW_RETRY_KINDS}, including the ones "not tried again" after their address timed
+ * out for the other name). A domain whose URLs were all refused, reset, unreachable or failed TLS
+ * or DNS gets none.
+ */
+export function slowRetryTargets(attempts: HttpAttempt[]): HttpAttempt[] {
+  if (attempts.some((a) => a.response)) return [];
+  return attempts.filter((a) => a.error && SLOW_RETRY_KINDS.has(a.error.kind));
+}
+
+/**
+ * The slow retry: the URLs that timed out, asked once more with `timeoutMs` per request. URLs
+ * whose hosts have the same addresses form one queue, asked one after the other in the probe's
+ * order (HTTPS before HTTP, apex before www: the URL most likely to be the site first, and an
+ * HTTP URL that redirects to HTTPS would cost two slow answers): one connection at a time to
+ * those addresses. A queue stops at its first answer (any status: that answer is the verdict's)
+ * or at its first timeout (the other URLs at those addresses are not asked again and get that
+ * timeout), so a server that still hangs costs one `timeoutMs`. Queues of other addresses (apex
+ * and www hosted apart) run alongside. Each asked URL's attempt replaces the first round's one.
+ */
+async function retrySlow(
+  opts: ProbeOptions,
+  attempts: HttpAttempt[],
+  hosts: { apex: string[]; www: string[] },
+  budget: Budget,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<{ attempts: HttpAttempt[]; slowRetry: SlowRetry }> {
+  const started = performance.now();
+  const due = new Set(slowRetryTargets(attempts).map((a) => a.target));
+  const queues = new Map<string, typeof ORDER>();
+  for (const o of ORDER) {
+    const addresses = o.www ? hosts.www : hosts.apex;
+    if (!due.has(o.target) || addresses.length === 0) continue;
+    const key = [...new Set(addresses)].sort().join(" ");
+    queues.set(key, [...queues.get(key) ?? [], o]);
+  }
+  const redone = new Map<HttpTarget, HttpAttempt>();
+  const asked: HttpTarget[] = [];
+  await Promise.all([...queues.values()].map(async (queue) => {
+    let hung: HttpAttempt | undefined;
+    for (const o of queue) {
+      const url = `${o.scheme}://${o.www ? "www." : ""}${opts.domain}/`;
+      if (signal.aborted) break; // the first round's attempts stay
+      if (hung?.error) {
+        redone.set(o.target, {
+          target: o.target,
+          url,
+          hops: [],
+          error: {
+            ...hung.error,
+            url,
+            message: `not tried again: ${hung.url} timed out on the slow retry too ` +
+              `(${hung.error.message})`,
+          },
+          slowRetry: true,
+        });
+        continue;
+      }
+      asked.push(o.target);
+      const addresses = o.www ? hosts.www : hosts.apex;
+      const r = await fetchAsBrowserIfBlocked(opts, url, addresses, budget, signal, timeoutMs);
+      const attempt: HttpAttempt = { target: o.target, url, hops: r.hops, slowRetry: true };
+      if (r.response) attempt.response = r.response;
+      if (r.error) attempt.error = r.error;
+      redone.set(o.target, attempt);
+      if (r.response) break;
+      if (r.error && SLOW_RETRY_KINDS.has(r.error.kind)) hung = attempt;
+    }
+  }));
+  const order = ORDER.map((o) => o.target);
+  return {
+    attempts: attempts.map((a) => redone.get(a.target) ?? a),
+    slowRetry: {
+      tried: true,
+      answered: [...redone.values()].some((a) => a.response !== undefined),
+      ms: Math.round(performance.now() - started),
+      timeoutMs,
+      targets: asked.sort((a, b) => order.indexOf(a) - order.indexOf(b)),
+    },
+  };
 }
 
 async function probeRandomPath(
   opts: ProbeOptions,
   result: HttpProbeResult,
+  signal: AbortSignal,
+  timeoutMs?: number,
 ): Promise<RandomPathProbe> {
   const best = result.best!;
   const url = new URL(`/${(opts.randomSegment ?? randomHex)()}`, best.url).href;
   // A site that refused the probe's User-Agent would refuse it here too: ask as the browser.
-  const r = await opts.fetch(url, [best.ip], opts.signal, { browserUa: best.browserUa });
+  const r = await opts.fetch(url, [best.ip], signal, {
+    browserUa: best.browserUa,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  });
   const out: RandomPathProbe = { url, sameAsBest: false };
   if (r.response) {
     out.status = r.response.status;

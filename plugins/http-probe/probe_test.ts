@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { FetchResult } from "@sluice/sdk/net/http_fetch.ts";
 import type { DnsResult, HttpErrorKind, HttpResponseSummary } from "@sluice/sdk/net/types.ts";
-import { probeDomain, summarize } from "./probe.ts";
+import { probeDomain, slowRetryTimeouts, summarize } from "./probe.ts";
 
 const dns = (apex: string[], www: string[]): DnsResult => ({
   status: "ok",
@@ -566,4 +566,213 @@ Deno.test("probeDomain skips www only when every one of its addresses already fa
     signal,
   });
   assert.ok(more.calls.includes("https://www.x.test/"));
+});
+
+// ---- slow retry ------------------------------------------------------------------------
+
+/**
+ * A fetch whose answer depends on the URL and on whether it is the slow retry's (`timeoutMs`
+ * given): `table[url]` for the first round, `table["slow " + url]` for the retry; unlisted
+ * first-round URLs time out, unlisted retries too. Records each call as `url` or `slow url`.
+ */
+function slowFetch(table: Record<string, (url: string) => FetchResult>) {
+  const calls: string[] = [];
+  const timeouts: (number | undefined)[] = [];
+  return {
+    calls,
+    timeouts,
+    fetch: (
+      url: string,
+      _addresses: string[],
+      _signal: AbortSignal,
+      extra?: { browserUa?: boolean; timeoutMs?: number },
+    ) => {
+      const key = extra?.timeoutMs === undefined ? url : `slow ${url}`;
+      calls.push(key);
+      timeouts.push(extra?.timeoutMs);
+      const f = table[key] ?? ((u: string) => timeoutAt("192.0.2.1")(u));
+      return Promise.resolve(f(url));
+    },
+  };
+}
+const timeoutAt = (ip: string, kind: HttpErrorKind = "timeout") => (url: string): FetchResult => ({
+  url,
+  hops: [],
+  error: { kind, message: `${kind} at ${ip}`, ours: kind !== "refused", url, ip },
+});
+
+Deno.test("slow retry: a domain that only timed out is asked again with the long timeout, and its answer wins", async () => {
+  const f = slowFetch({ "slow https://x.test/": ok(200) });
+  const r = await probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1"], ["192.0.2.1"]),
+    fetch: f.fetch,
+    hedgeMs: Infinity,
+    slowRetryMs: 9000,
+    signal,
+  });
+  // First round: https apex times out (www at the same address not asked), http apex too; the
+  // retry asks https apex first and stops at its answer.
+  assert.deepEqual(f.calls, ["https://x.test/", "http://x.test/", "slow https://x.test/"]);
+  assert.deepEqual(f.timeouts, [undefined, undefined, 9000]);
+  assert.equal(r.status, "responded");
+  assert.equal(r.best?.status, 200);
+  assert.equal(r.best?.target, "https://apex");
+  assert.equal(r.attempts[0].slowRetry, true);
+  assert.equal(r.attempts[0].response?.status, 200);
+  assert.equal(r.attempts.filter((a) => a.slowRetry).length, 1, "others keep the first round's");
+  assert.deepEqual({ ...r.slowRetry, ms: 0 }, {
+    tried: true,
+    answered: true,
+    ms: 0,
+    timeoutMs: 9000,
+    targets: ["https://apex"],
+  });
+});
+
+Deno.test("slow retry: a server that hangs again is asked once per address, and stays a timeout", async () => {
+  const f = slowFetch({});
+  const r = await probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1"], ["192.0.2.1"]),
+    fetch: f.fetch,
+    hedgeMs: Infinity,
+    slowRetryMs: 9000,
+    signal,
+  });
+  assert.deepEqual(f.calls, ["https://x.test/", "http://x.test/", "slow https://x.test/"]);
+  assert.equal(r.status, "unknown");
+  assert.ok(r.attempts.every((a) => a.error?.kind === "timeout" && a.slowRetry));
+  assert.match(r.attempts[2].error!.message, /not tried again: https:\/\/x\.test\/ timed out/);
+  assert.equal(r.slowRetry?.answered, false);
+  assert.deepEqual(r.slowRetry?.targets, ["https://apex"]);
+});
+
+Deno.test("slow retry: apex and www at other addresses are asked alongside, each once", async () => {
+  const f = slowFetch({
+    "https://www.x.test/": timeoutAt("192.0.2.9"),
+    "http://www.x.test/": timeoutAt("192.0.2.9"),
+    "slow https://www.x.test/": ok(200),
+  });
+  const r = await probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1"], ["192.0.2.9"]),
+    fetch: f.fetch,
+    hedgeMs: Infinity,
+    slowRetryMs: 9000,
+    signal,
+  });
+  assert.deepEqual(f.calls.filter((c) => c.startsWith("slow")).sort(), [
+    "slow https://www.x.test/",
+    "slow https://x.test/",
+  ]);
+  assert.equal(r.best?.target, "https://www");
+  assert.deepEqual(r.slowRetry?.targets, ["https://apex", "https://www"]);
+  assert.equal(r.slowRetry?.answered, true);
+});
+
+Deno.test("slow retry: only URLs that timed out are asked again (a refused HTTPS is not)", async () => {
+  const f = slowFetch({
+    "https://x.test/": timeoutAt("192.0.2.1", "refused"),
+    "slow http://x.test/": ok(200),
+  });
+  const r = await probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1"], []),
+    fetch: f.fetch,
+    hedgeMs: Infinity,
+    slowRetryMs: 9000,
+    signal,
+  });
+  assert.deepEqual(f.calls, ["https://x.test/", "http://x.test/", "slow http://x.test/"]);
+  assert.equal(r.attempts[0].error?.kind, "refused");
+  assert.equal(r.best?.target, "http://apex");
+});
+
+Deno.test("slow retry: none for refused, reset, unreachable, TLS or DNS failures, nor after any answer", async () => {
+  const cases: [string, Record<string, (url: string) => FetchResult>][] = [
+    ["refused", { "https://x.test/": fail("refused"), "http://x.test/": fail("refused") }],
+    ["reset", { "https://x.test/": fail("reset"), "http://x.test/": fail("reset") }],
+    ["unreachable", {
+      "https://x.test/": fail("unreachable", true),
+      "http://x.test/": fail("unreachable", true),
+    }],
+    ["tls + refused", {
+      "https://x.test/": fail("tls_expired"),
+      "http://x.test/": fail("refused"),
+    }],
+    ["dns", {
+      "https://x.test/": fail("dns_unknown", true),
+      "http://x.test/": fail("dns_unknown", true),
+    }],
+    ["500 + timeout", { "https://x.test/": ok(500) }],
+    ["timeout + 500", { "http://x.test/": ok(500) }],
+  ];
+  for (const [name, table] of cases) {
+    const f = slowFetch(table);
+    const r = await probeDomain({
+      domain: "x.test",
+      dns: dns(["192.0.2.1"], []),
+      fetch: f.fetch,
+      hedgeMs: Infinity,
+      slowRetryMs: 9000,
+      signal,
+    });
+    assert.deepEqual(f.calls, ["https://x.test/", "http://x.test/"], name);
+    assert.equal(r.slowRetry, undefined, name);
+  }
+});
+
+Deno.test("slow retry: URLs cut off by the domain's deadline are asked again; slowRetryMs 0 asks none", async () => {
+  const ac = new AbortController();
+  ac.abort();
+  const f = slowFetch({ "slow https://x.test/": ok(200) });
+  const r = await probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1"], []),
+    fetch: f.fetch,
+    slowRetryMs: 9000,
+    signal: ac.signal,
+  });
+  assert.deepEqual(f.calls, ["slow https://x.test/"]);
+  assert.equal(r.best?.status, 200);
+  assert.deepEqual(r.attempts.map((a) => a.error?.kind), [undefined, "deadline"]);
+
+  const off = slowFetch({ "slow https://x.test/": ok(200) });
+  const o = await probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1"], []),
+    fetch: off.fetch,
+    hedgeMs: Infinity,
+    slowRetryMs: 0,
+    signal,
+  });
+  assert.deepEqual(off.calls, ["https://x.test/", "http://x.test/"]);
+  assert.equal(o.slowRetry, undefined);
+});
+
+Deno.test("slow retry: the retry's deadline (slowRetrySignal) ends it as ours, not as a timeout", async () => {
+  const late = new AbortController();
+  late.abort(new Error("slow retry deadline"));
+  const f = slowFetch({});
+  const r = await probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1"], []),
+    fetch: f.fetch,
+    hedgeMs: Infinity,
+    slowRetryMs: 9000,
+    slowRetrySignal: () => late.signal,
+    signal,
+  });
+  // Nothing asked again: the first round's timeouts stay, and no target is named.
+  assert.deepEqual(f.calls, ["https://x.test/", "http://x.test/"]);
+  assert.deepEqual(r.slowRetry?.targets, []);
+  assert.equal(r.slowRetry?.answered, false);
+});
+
+Deno.test("slowRetryTimeouts: the connect timeout grows with the request timeout, within bounds", () => {
+  const t = { dns: 3000, connect: 5000, request: 10000 };
+  assert.deepEqual(slowRetryTimeouts(t, 30000), { dns: 3000, connect: 15000, request: 30000 });
+  assert.deepEqual(slowRetryTimeouts({ ...t, connect: 20000 }, 30000).connect, 30000);
+  assert.deepEqual(slowRetryTimeouts(t, 5000).connect, 5000, "never below the usual one");
 });

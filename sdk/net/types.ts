@@ -241,6 +241,27 @@ export interface HttpAttempt {
   response?: HttpResponseSummary;
   /** The failure, when no final response came back. */
   error?: HttpError;
+  /** True when this attempt is the slow retry's (see {@linkcode SlowRetry}), not the first try. */
+  slowRetry?: boolean;
+}
+
+/**
+ * The one slow retry of a domain (http-probe `slowRetryTimeoutMs`): made when no URL got an HTTP
+ * answer and at least one failed by a timeout (`timeout`, `connect_timeout`, `deadline`). The URLs
+ * that timed out are asked again, once, with the longer timeout; their attempts in
+ * {@linkcode HttpProbeResult.attempts} are then the retry's (marked `slowRetry: true`).
+ */
+export interface SlowRetry {
+  /** Always true: the retry was made. */
+  tried: true;
+  /** True when the retry got an HTTP response (any status): the site is slow, not gone. */
+  answered: boolean;
+  /** Wall time of the retry, ms. */
+  ms: number;
+  /** The per-request timeout of the retry, ms. */
+  timeoutMs: number;
+  /** The URLs asked again, in the order asked. */
+  targets: HttpTarget[];
 }
 
 /** The optional random-path probe (`randomPath: true`), made on the best attempt's final host. */
@@ -330,4 +351,9 @@ export interface HttpProbeResult {
    * (absent when none did).
    */
   tls?: TlsCertificate;
+  /**
+   * Present when the slow retry was made: every URL had timed out (or hit the deadline) without
+   * any HTTP answer, so the ones that timed out were asked once more with a longer timeout.
+   */
+  slowRetry?: SlowRetry;
 }
