@@ -101,11 +101,13 @@ interface Budget {
 /**
  * Failure kinds that say the server may be there, only slower than our timeout: a domain whose
  * probes got no answer and hit one of these gets the slow retry. Refusals, resets, unreachable
- * networks, TLS and DNS failures say the server is not answering at all, and get none.
+ * networks, TLS and DNS failures say the server is not answering at all, and get none; nor does a
+ * `connect_timeout`: a server that is merely slow still completes the TCP handshake (its kernel
+ * does), while an address that drops the handshake is a firewall or a dead host, common in lead
+ * lists, whose retry would hold a probe slot for minutes to no end.
  */
 export const SLOW_RETRY_KINDS: ReadonlySet<string> = new Set([
   "timeout",
-  "connect_timeout",
   "deadline",
 ]);
 

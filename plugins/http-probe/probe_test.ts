@@ -689,9 +689,14 @@ Deno.test("slow retry: only URLs that timed out are asked again (a refused HTTPS
   assert.equal(r.best?.target, "http://apex");
 });
 
-Deno.test("slow retry: none for refused, reset, unreachable, TLS or DNS failures, nor after any answer", async () => {
+Deno.test("slow retry: none for refused, reset, unreachable, dropped handshakes, TLS or DNS failures, nor after any answer", async () => {
   const cases: [string, Record<string, (url: string) => FetchResult>][] = [
     ["refused", { "https://x.test/": fail("refused"), "http://x.test/": fail("refused") }],
+    // A firewall or a dead host drops the TCP handshake; a slow server completes it.
+    ["connect_timeout", {
+      "https://x.test/": fail("connect_timeout", true),
+      "http://x.test/": fail("connect_timeout", true),
+    }],
     ["reset", { "https://x.test/": fail("reset"), "http://x.test/": fail("reset") }],
     ["unreachable", {
       "https://x.test/": fail("unreachable", true),
