@@ -5,9 +5,18 @@
  * unknown variables and functions (CEL itself only notices those when evaluating, so a misspelt
  * helper would make a rule silently never fire), with a did-you-mean. `inputs.NAME` reads are
  * collected so the validator can check them against declared inputs.
+ *
+ * Given the environment's function signatures (`signatures`), calls are type-checked as far as
+ * types are known without data: literals, list and map literals, `has(...)`, `&&`/`||` and the
+ * results of calls whose every fitting overload gives one type. Variables (`item`, `inputs`,
+ * `run`), their fields and indexing are `dyn`: anything fits them. A call none of whose
+ * overloads can take the known types (`contains(a, b)`, which exists only as the method
+ * `a.contains(b)`; `s.startsWith(1)`) can never succeed, so it is reported; the expression's
+ * result type is given back (`type`) when known, so a `when:` that can never be true or false
+ * (`1 + 1`) can be refused. (`@bufbuild/cel`'s own checker handles only constants and names.)
  * @module
  */
-import { parse } from "@bufbuild/cel";
+import { parse, unparse } from "@bufbuild/cel";
 import { closest } from "./text/suggest.ts";
 
 /** The parts of a cel-spec `Expr` (protobuf-es shape) the checker reads. */
@@ -49,6 +58,32 @@ export interface AstCheckOptions {
   hasFunction(name: string): boolean;
   /** Names offered as "did you mean" for an unknown function (see {@linkcode celFunctionNames}). */
   functionNames?: Iterable<string>;
+  /**
+   * The environment's function signatures (a `CelEnv`'s `funcs`): when given, calls are checked
+   * against them (see the module doc). A function `hasFunction` knows but that has no signature
+   * here (a plugin's own helper named in its schema) is not checked and gives `dyn`.
+   */
+  signatures?: Iterable<CelSignature>;
+}
+
+/** A CEL type as the checks see it (a `@bufbuild/cel` `CelType` fits): its kind and name. */
+export interface CelTypeRef {
+  /** `scalar`, `list`, `map` or `object`. */
+  readonly kind: string;
+  /** `int`, `string`, `dyn`, …, `list`, `map`, or a message name (`google.protobuf.Timestamp`). */
+  readonly name: string;
+}
+
+/** A function or method signature (a `@bufbuild/cel` `CelFunc` fits). */
+export interface CelSignature {
+  /** The function's name (`contains`, `_+_`). */
+  readonly name: string;
+  /** The receiver's type for a method (`x.f()`), `undefined` for a global function. */
+  readonly target: CelTypeRef | undefined;
+  /** The arguments' types. */
+  readonly arguments: readonly CelTypeRef[];
+  /** The result's type. */
+  readonly result: CelTypeRef;
 }
 
 /** Result of {@link checkAst}. */
@@ -57,6 +92,12 @@ export interface AstCheckResult {
   inputs: string[];
   /** The first problem, with the 0-based offset of the offending node. */
   error?: { message: string; offset?: number };
+  /**
+   * The expression's result type when it is known without data (`bool`, `int`, `string`,
+   * `list`, `timestamp`, …; see {@linkcode typeName}); `undefined` when it depends on the data.
+   * Only computed when `signatures` are given.
+   */
+  type?: string;
 }
 
 /** Operators the CEL planner implements itself (not in the function resolver). */
@@ -99,8 +140,11 @@ export function checkAst(
     error ??= { message, offset: positions[String(e.id)] };
   };
 
-  const visit = (e: Expr | undefined, scope: ReadonlySet<string>): void => {
-    if (!e || error) return;
+  const sigs = opts.signatures ? signatureIndex(opts.signatures) : undefined;
+
+  /** Visits `e`; gives its type when known (only with `signatures`), else `undefined` (dyn). */
+  const visit = (e: Expr | undefined, scope: ReadonlySet<string>): CelTypeRef | undefined => {
+    if (!e || error) return undefined;
     const k = e.exprKind;
     switch (k.case) {
       case "identExpr":
@@ -112,36 +156,57 @@ export function checkAst(
             } (e.g. ${opts.variables[0] ?? "item"}.${k.value.name})`,
           );
         }
-        return;
+        return undefined;
       case "selectExpr": {
         const op = k.value.operand;
         if (op?.exprKind.case === "identExpr" && op.exprKind.value.name === "inputs") {
           if (!scope.has("inputs")) inputs.add(k.value.field);
         }
         visit(op, scope);
-        return;
+        return k.value.testOnly ? BOOL : undefined;
       }
-      case "callExpr":
-        if (!PLANNER_OPERATORS.has(k.value.function) && !opts.hasFunction(k.value.function)) {
-          fail(e, unknownFunction(k.value.function, opts.functionNames));
-          return;
+      case "callExpr": {
+        const fn = k.value.function;
+        if (!PLANNER_OPERATORS.has(fn) && !opts.hasFunction(fn)) {
+          fail(e, unknownFunction(fn, opts.functionNames));
+          return undefined;
         }
-        visit(k.value.target, scope);
-        for (const a of k.value.args) visit(a, scope);
-        return;
+        const target = visit(k.value.target, scope);
+        const args = k.value.args.map((a) => visit(a, scope));
+        if (error || !sigs) return undefined;
+        if (BOOL_OPERATORS.has(fn)) return BOOL;
+        if (fn === "_?_:_") {
+          return args[1] && args[2] && sameType(args[1], args[2]) ? args[1] : undefined;
+        }
+        const known = sigs.get(fn);
+        if (PLANNER_OPERATORS.has(fn) || !known) return undefined;
+        const call = k.value;
+        const member = call.target !== undefined;
+        const fits = known.filter((s) =>
+          (s.target !== undefined) === member && s.arguments.length === args.length &&
+          (!member || fitsType(target, s.target!)) &&
+          s.arguments.every((p, i) => fitsType(args[i], p))
+        );
+        if (fits.length === 0) {
+          fail(e, noOverload(fn, call, target, args, known));
+          return undefined;
+        }
+        const r = fits[0].result;
+        return !isDyn(r) && fits.every((s) => sameType(s.result, r)) ? r : undefined;
+      }
       case "listExpr":
         for (const el of k.value.elements) visit(el, scope);
-        return;
+        return LIST;
       case "structExpr":
         if (k.value.messageName !== "") {
           fail(e, `creating "${k.value.messageName}" objects is not supported; use a map {...}`);
-          return;
+          return undefined;
         }
         for (const entry of k.value.entries) {
           if (entry.keyKind.case === "mapKey") visit(entry.keyKind.value as Expr, scope);
           visit(entry.value, scope);
         }
-        return;
+        return MAP;
       case "comprehensionExpr": {
         const c = k.value;
         visit(c.iterRange, scope);
@@ -155,14 +220,145 @@ export function checkAst(
         const resultScope = new Set(scope);
         resultScope.add(c.accuVar);
         visit(c.result, resultScope);
-        return;
+        return undefined;
       }
+      case "constExpr":
+        return constType(k.value);
       default:
-        return;
+        return undefined;
     }
   };
-  visit(parsed.expr as Expr | undefined, new Set());
-  return { inputs: [...inputs].sort(), error };
+  const type = visit(parsed.expr as Expr | undefined, new Set());
+  return { inputs: [...inputs].sort(), error, type: type && !error ? typeName(type) : undefined };
+}
+
+const scalar = (name: string): CelTypeRef => ({ kind: "scalar", name });
+const BOOL = scalar("bool");
+const LIST: CelTypeRef = { kind: "list", name: "list" };
+const MAP: CelTypeRef = { kind: "map", name: "map" };
+
+/** Operators that give true or false (or fail): the planner's own logic operators. */
+const BOOL_OPERATORS = new Set(["_&&_", "_||_", "@not_strictly_false", "__not_strictly_false__"]);
+
+const CONST_TYPES: Record<string, string> = {
+  boolValue: "bool",
+  bytesValue: "bytes",
+  doubleValue: "double",
+  int64Value: "int",
+  uint64Value: "uint",
+  stringValue: "string",
+  nullValue: "null_type",
+};
+
+function constType(c: unknown): CelTypeRef | undefined {
+  const name = CONST_TYPES[(c as { constantKind?: { case?: string } })?.constantKind?.case ?? ""];
+  return name ? scalar(name) : undefined;
+}
+
+function isDyn(t: CelTypeRef): boolean {
+  return t.kind === "scalar" && t.name === "dyn";
+}
+
+function sameType(a: CelTypeRef, b: CelTypeRef): boolean {
+  return a.kind === b.kind && a.name === b.name;
+}
+
+/** Whether a value of type `t` (`undefined`: not known) can be passed where `p` is declared, as
+ * `@bufbuild/cel` decides when it calls (a `dyn` parameter takes anything, else kind and name
+ * must be equal). */
+function fitsType(t: CelTypeRef | undefined, p: CelTypeRef): boolean {
+  return t === undefined || isDyn(p) || sameType(t, p);
+}
+
+const indexes = new WeakMap<object, Map<string, CelSignature[]>>();
+function signatureIndex(sigs: Iterable<CelSignature>): Map<string, CelSignature[]> {
+  let index = indexes.get(sigs);
+  if (!index) {
+    index = new Map();
+    for (const s of sigs) {
+      const list = index.get(s.name) ?? [];
+      list.push(s);
+      index.set(s.name, list);
+    }
+    indexes.set(sigs, index);
+  }
+  return index;
+}
+
+/**
+ * A type as a person reads it: `int`, `string`, `list`, `map`, `null`, `timestamp`, `duration`
+ * (`dyn` is "any").
+ */
+export function typeName(t: CelTypeRef): string {
+  switch (t.name) {
+    case "google.protobuf.Timestamp":
+      return "timestamp";
+    case "google.protobuf.Duration":
+      return "duration";
+    case "null_type":
+      return "null";
+    case "dyn":
+      return "any";
+    default:
+      return t.name;
+  }
+}
+
+/** `_+_` → `+`, `!_` → `!`, `@in` → `in`; a named function stays as it is. */
+function operatorName(fn: string): string {
+  if (fn === "@in") return "in";
+  const m = /^_(.+)_$/.exec(fn) ?? /^(.+)_$/.exec(fn);
+  return m && !/^\w+$/.test(m[1]) ? m[1] : fn;
+}
+
+function signatureText(s: CelSignature): string {
+  const args = s.arguments.map(typeName);
+  if (s.target) return `${typeName(s.target)}.${s.name}(${args.join(", ")})`;
+  const op = operatorName(s.name);
+  if (op === s.name) return `${s.name}(${args.join(", ")})`;
+  return args.length === 2 ? `${args[0]} ${op} ${args[1]}` : `${op}${args.join(", ")}`;
+}
+
+function source(e: Expr | undefined): string {
+  try {
+    return e ? unparse(e as never) : "";
+  } catch {
+    return "…";
+  }
+}
+
+/** Why no overload of `fn` fits, and what to write instead. */
+function noOverload(
+  fn: string,
+  call: { target?: Expr; args: Expr[] },
+  target: CelTypeRef | undefined,
+  args: (CelTypeRef | undefined)[],
+  known: CelSignature[],
+): string {
+  const member = call.target !== undefined;
+  const name = operatorName(fn);
+  const methods = known.filter((s) => s.target !== undefined);
+  const functions = known.filter((s) => s.target === undefined);
+  if (!member && functions.length === 0 && call.args.length > 0) {
+    const [first, ...rest] = call.args;
+    return `there is no function "${fn}"; it is a method: write ` +
+      `${source(first)}.${fn}(${rest.map(source).join(", ")})`;
+  }
+  if (member && methods.length === 0) {
+    return `"${fn}" is a function, not a method: write ` +
+      `${fn}(${[call.target, ...call.args].map(source).join(", ")})`;
+  }
+  const given = args.map((a) => (a ? typeName(a) : "any")).join(", ");
+  const forms = [...new Set((member ? methods : functions).map(signatureText))];
+  const shown = forms.slice(0, 8).join(", ") + (forms.length > 8 ? ", …" : "");
+  const what = member
+    ? `${target ? typeName(target) : source(call.target)}.${fn}(${given})`
+    : fn === name
+    ? `${fn}(${given})`
+    : `"${name}" with (${given})`;
+  return `found no matching overload: ${what} can never work; ${
+    member ? `"${fn}"` : `"${name}"`
+  } takes ${shown}`;
 }
 
 /** `a`, `a and b`, `a, b and c`. */
@@ -191,7 +387,13 @@ export function celFunctionNames(funcs: Iterable<{ name: string }>): string[] {
 
 /** What {@linkcode parseChecked} gives: the parsed expression, or the first problem. */
 export type ParseCheckedResult =
-  | { parsed: ReturnType<typeof parse>; inputs: string[]; error?: undefined }
+  | {
+    parsed: ReturnType<typeof parse>;
+    inputs: string[];
+    /** The result type when known (see {@linkcode AstCheckResult.type}). */
+    type?: string;
+    error?: undefined;
+  }
   | { parsed?: undefined; inputs?: undefined; error: { message: string; offset?: number } };
 
 /**
@@ -213,7 +415,7 @@ export function parseChecked(source: string, opts: AstCheckOptions): ParseChecke
   }
   const checked = checkAst(parsed, opts);
   if (checked.error) return { error: checked.error };
-  return { parsed, inputs: checked.inputs };
+  return { parsed, inputs: checked.inputs, type: checked.type };
 }
 
 /** A plainer explanation of a syntax error at `offset` for the slips people make most. */

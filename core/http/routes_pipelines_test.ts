@@ -119,6 +119,21 @@ Deno.test("pipelines: create, read, update with line:col errors, validate, delet
       /^pipeline\.yaml:6:39: stages\[0\]\.with\.rules\[0\]\.when \(id "age"\): unknown function "daySince"; did you mean "daysSince"\?/,
     );
 
+    // A when: that can never work (a method called as a function) is refused, with the fix.
+    const never = await (await s.call(`${API_BASE}/pipelines/validate`, {
+      method: "POST",
+      as: "viewer",
+      json: {
+        yaml: "name: x\nsource: { plugin: gen-source }\nstages:\n  - id: gate\n" +
+          "    plugin: tag\n    when: 'contains(item.city, \"S\")'\n",
+      },
+    })).json();
+    assert.equal(never.valid, false);
+    assert.match(
+      never.problems[0].text,
+      /^pipeline\.yaml:6:12: stages\[0\]\.when: there is no function "contains"; it is a method: write item\.city\.contains\("S"\)/,
+    );
+
     const updated = genPipeline("leads", 9);
     const ok = await s.call(`${API_BASE}/pipelines/leads`, {
       method: "PUT",

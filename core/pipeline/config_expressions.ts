@@ -84,6 +84,11 @@ export function expressionProblem(
     variables: mark.variables,
     hasFunction: (name) => mark.functions.includes(name) || env.funcs.find(name) !== undefined,
     functionNames: [...celFunctionNames(env.funcs), ...mark.functions],
+    // The plugin's own functions are not known here: calls to them (even of a name CEL has too)
+    // are not type-checked.
+    signatures: mark.functions.length === 0
+      ? env.funcs
+      : [...env.funcs].filter((f) => !mark.functions.includes(f.name)),
   });
   return r.error ? { message: r.error.message, offset: r.error.offset ?? 0 } : undefined;
 }

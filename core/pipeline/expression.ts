@@ -53,6 +53,11 @@ export interface CompiledExpression {
   readonly source: string;
   /** Input names the expression reads as `inputs.NAME`. */
   readonly inputs: readonly string[];
+  /**
+   * The result's type when it is known without data (`bool`, `int`, `string`, `list`, …);
+   * `undefined` when it depends on the item (see `sdk/cel_ast.ts`).
+   */
+  readonly resultType?: string;
   /** Evaluates to a plain JS value (CEL ints become numbers, lists arrays, maps objects). */
   evaluate(vars: ExpressionVars): unknown;
   /** Evaluates and requires a boolean result. */
@@ -83,7 +88,8 @@ const EMPTY = Object.freeze({});
 
 /**
  * Compiles a CEL expression (cached by source). Throws {@link ExpressionError} for syntax
- * errors, unknown variables (only `item`, `inputs`, `run`) and unknown functions.
+ * errors, unknown variables (only `item`, `inputs`, `run`), unknown functions and calls that can
+ * never work whatever the item holds (`contains(a, b)` for `a.contains(b)`, `s.startsWith(1)`).
  */
 export function compileExpression(src: string): CompiledExpression {
   const hit = cache.get(src);
@@ -99,6 +105,7 @@ export function compileExpression(src: string): CompiledExpression {
     variables: EXPRESSION_VARIABLES,
     hasFunction: (name) => e.funcs.find(name) !== undefined,
     functionNames: functionNames(e),
+    signatures: e.funcs,
   });
   if (checked.error) {
     throw new ExpressionError(checked.error.message, {
@@ -120,6 +127,7 @@ export function compileExpression(src: string): CompiledExpression {
   const compiled: CompiledExpression = {
     source: src,
     inputs: checked.inputs,
+    resultType: checked.type,
     evaluate,
     evaluateBool(vars) {
       const v = evaluate(vars);

@@ -192,6 +192,15 @@ function checkExpressions(
       if (typeof src !== "string") continue;
       try {
         const expr = compileExpression(src);
+        if (path[2] === "when" && expr.resultType !== undefined && expr.resultType !== "bool") {
+          // The engine would skip every item (a non-boolean `when:` fails for each of them).
+          report(
+            path,
+            `${pathString(path)}: must give true or false; this gives ${expr.resultType}: ` +
+              `compare it (e.g. item.score >= 50) or test a field with has(item.x)`,
+            { index: 0 },
+          );
+        }
         for (const name of expr.inputs) {
           if (declared.includes(name)) continue;
           report(

@@ -167,3 +167,99 @@ Deno.test("input declarations and trigger inputs are checked", () => {
     "8:15",
   );
 });
+
+/** A pipeline whose one stage has `when: <src>` (single-quoted on line 6, from column 11). */
+const withWhen = (src: string, extra = "") =>
+  lines(
+    "name: x",
+    "source: { plugin: csv }",
+    "stages:",
+    "  - id: gate",
+    "    plugin: p",
+    `    when: '${src}'`,
+  ) + extra;
+
+Deno.test("a when: that can never work is an error at its line:col, with what to write", () => {
+  // A global call of what CEL has only as a method: at the call, with the member form.
+  const global = parsePipeline(withWhen('contains(item.city, "S")'), "p.yaml");
+  assert.equal(
+    at(global, 'there is no function "contains"; it is a method: write item.city.contains("S")'),
+    "6:12",
+  );
+  // A literal argument of the wrong type: at the call, saying what the method takes.
+  const arg = parsePipeline(withWhen("item.city.startsWith(1)"), "p.yaml");
+  assert.equal(
+    at(
+      arg,
+      "found no matching overload: item.city.startsWith(int) can never work; " +
+        '"startsWith" takes string.startsWith(string)',
+    ),
+    "6:21",
+  );
+  // A result that is known not to be true or false.
+  for (const [src, type] of [["1 + 1", "int"], ['"x"', "string"], ["[item.a]", "list"]]) {
+    const r = parsePipeline(withWhen(src), "p.yaml");
+    assert.equal(
+      at(r, `stages[0].when: must give true or false; this gives ${type}: compare it`),
+      "6:12",
+    );
+  }
+  // rateLimit.key need not be a boolean, but a call that can never work is refused there too.
+  const key = parsePipeline(
+    withWhen("true", "    rateLimit: { rate: 1, per: 1s, key: 'item.a + 1' }\n"),
+    "p.yaml",
+  );
+  assert.equal(key.problems.filter((p) => p.message.includes("rateLimit")).length, 0);
+  const badKey = parsePipeline(
+    withWhen("true", "    rateLimit: { rate: 1, per: 1s, key: 'size(1)' }\n"),
+    "p.yaml",
+  );
+  assert.match(
+    at(badKey, 'found no matching overload: size(int) can never work; "size" takes'),
+    /^7:/,
+  );
+});
+
+Deno.test("valid when: expressions, and those only the data can decide, stay valid", () => {
+  for (
+    const src of [
+      'item.city.contains("S")',
+      "has(item.rdap)",
+      "item.score >= 50 && item.lead",
+      "item.a == item.b",
+      "item.n > 1",
+      "item.lead",
+      "item.score + 1 > 2",
+      "int(item.count) % 2 == 0",
+      'item.name.lowerAscii().trim().startsWith("a")',
+      'item.tags.exists(t, t == "x") || size(item.tags) == 0',
+      '"x" in item.tags',
+      "item.a ? item.b : false",
+      'run.id != ""',
+      'timestamp(item.at) > timestamp("2020-01-01T00:00:00Z")',
+    ]
+  ) {
+    const r = parsePipeline(withWhen(src), "p.yaml");
+    assert.deepEqual(
+      r.problems.map(formatProblem).filter((p) => p.includes("when")),
+      [],
+      src,
+    );
+  }
+});
+
+Deno.test("every pipeline in pipelines/ stays valid under the expression checks", async () => {
+  const dir = new URL("../../pipelines/", import.meta.url);
+  let n = 0;
+  for await (const e of Deno.readDir(dir)) {
+    if (!e.isFile || !/\.ya?ml$/.test(e.name)) continue;
+    const r = parsePipeline(await Deno.readTextFile(new URL(e.name, dir)), e.name);
+    assert.deepEqual(
+      r.problems.map(formatProblem).filter((p) => /when|key|expression|overload/.test(p)),
+      [],
+      e.name,
+    );
+    n++;
+  }
+  assert.ok(n >= 2, "pipelines/ holds the example pipelines");
+});

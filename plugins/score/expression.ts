@@ -171,6 +171,7 @@ export class ConditionCompiler {
       variables: ["item"],
       hasFunction: (name) => env.funcs.find(name) !== undefined,
       functionNames: celFunctionNames(env.funcs),
+      signatures: env.funcs,
     });
     if (checked.error) {
       const col = checked.error.offset === undefined ? "" : ` (column ${checked.error.offset + 1})`;
