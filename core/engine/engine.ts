@@ -829,6 +829,7 @@ export class Engine {
       outcome = await callStageJson({ stage, instance: inst, input, chunk: m.chunk, signal, log });
     } else {
       const fns = this.#stageFns(run, m.stage);
+      let failed: { count: number; key: string; error: string } | undefined;
       outcome = await callStage({
         stage,
         instance: inst,
@@ -836,11 +837,17 @@ export class Engine {
         chunk: m.chunk,
         signal,
         when: fns.when,
-        onWhenError: (item, e) => this.#warnOnce(run, stage, `when: ${this.#errText(e)}`, item.key),
+        onWhenError: (item, e) => {
+          const error = this.#errText(e);
+          failed ??= { count: 0, key: item.key, error };
+          failed.count++;
+          this.#warnOnce(run, stage, `when: ${error}`, item.key);
+        },
         limiter: this.#limiter(run, m.stage),
         limitKey: fns.key,
         log,
       });
+      if (failed) this.#whenFailed(run, stage, m.chunk, failed);
     }
     const last = m.stage === run.stages.length - 1;
     const ok = await this.#store.commitChunk({
@@ -1239,6 +1246,32 @@ export class Engine {
         this.#log.warn("could not store run log lines", { run: runId, error: this.#errText(e) })
       );
     }
+  }
+
+  /**
+   * Keeps one line in the run's log (once per stage and run, in this process) when the stage's
+   * `when:` failed for items of a chunk: those items skipped the stage, which a person reading
+   * the run (`sluice runs log`, the run page, the run's `notes`) must see, not only the server's
+   * log. The line carries a run tally, so the run's notes show it at its end.
+   */
+  #whenFailed(
+    run: RunRecord,
+    stage: StageSnapshot,
+    chunk: number,
+    failed: { count: number; key: string; error: string },
+  ) {
+    const k = `run-log:${run.id}/${stage.id}`;
+    if (this.#warned.has(k)) return;
+    this.#warned.add(k);
+    const line = `stage "${stage.id}": when: ${JSON.stringify(stage.when ?? "")} could not be ` +
+      `evaluated for some items ({count} in chunk ${chunk}, the first chunk where it failed; ` +
+      `first item: ${failed.key}): ${failed.error}; such items skip the stage. Fix the expression ` +
+      `or the data (e.g. guard a field with has(item.x), convert with int(...) or string(...))`;
+    this.#record(run.id, stage.id, chunk, "warn", line.replace("{count}", String(failed.count)), {
+      key: "when-failed",
+      count: failed.count,
+      line: this.#errText(line).slice(0, 2000),
+    });
   }
 
   #warnOnce(run: RunRecord, stage: StageSnapshot, msg: string, key: string) {

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "../paths.ts";
+import { showRunLog } from "../cli/run_log.ts";
 import { runTallies } from "../store/run_tallies.ts";
 import { RUN_LOG_CAPPED, RUN_LOG_MAX_LINES, type RunRecord } from "../store/store.ts";
 import { type BackendFactory, runOutput, testEngine } from "./test_helpers.ts";
@@ -447,6 +448,50 @@ export function engineBehaviour(make: BackendFactory): Behaviour[] {
           /^rule "a larger business" \(id big\) did not evaluate for 25 item\(s\): /,
         );
         assert.deepEqual(log, [...log].sort((a, b) => a.at - b.at), "oldest first");
+      } finally {
+        await t.dispose();
+      }
+    },
+  ]);
+
+  tests.push([
+    "a when: that fails for items at run time is kept once in the run's log and in its notes",
+    async () => {
+      const t = await te();
+      try {
+        // gen-source's keys are text: `item.key > 3` passes validate (item is dyn) but has no
+        // overload for any item, in each of the 3 chunks.
+        const run = await t.start(`
+  name: when-fails
+  source: { plugin: gen-source, with: { count: 25 } }
+  stages:
+    - { id: a, plugin: tag, with: { field: a } }
+    - { id: gate, plugin: tag, with: { field: g }, when: "item.key > 3" }
+  `);
+        const done = await t.engine.waitForRun(run.id);
+        assert.equal(done.state, "succeeded", done.error);
+        const c = await t.backend.store.counters(run.id, 3);
+        assert.equal(c[2].skipped, 25, "every item skipped the stage");
+        // Read back as `sluice runs log RUN` does.
+        const out: string[] = [];
+        const err: string[] = [];
+        await showRunLog(t.backend.store, done, {
+          out: (s) => out.push(s),
+          err: (s) => err.push(s),
+        }, { json: true });
+        const lines = out.map((l) => JSON.parse(l));
+        const gate = lines.filter((l) => l.stage === "gate");
+        assert.equal(gate.length, 1, JSON.stringify(lines));
+        assert.equal(gate[0].level, "warn");
+        assert.equal(gate[0].chunk, 0);
+        assert.match(
+          gate[0].msg,
+          /^stage "gate": when: "item\.key > 3" could not be evaluated for some items \(10 in chunk 0, .*first item: i-0\): expression "item\.key > 3" failed: found no matching overload .*such items skip the stage/,
+        );
+        // And as the run's notes (the API's run detail, the run page, `sluice runs show`).
+        const notes = await runTallies(t.backend.store, done);
+        assert.deepEqual(notes.map((n) => [n.stage, n.key]), [["gate", "when-failed"]]);
+        assert.match(notes[0].text, /^stage "gate": when: "item\.key > 3" could not be evaluated/);
       } finally {
         await t.dispose();
       }
