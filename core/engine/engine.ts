@@ -10,7 +10,11 @@ import type { SecretGrants } from "../plugins/secret_grants.ts";
 import type { Item, Json, NetworkSettings } from "../../sdk/types.ts";
 import { maskSecrets } from "../../sdk/runtime/secret_mask.ts";
 import { isRunTally, RUN_TALLY_KEY, type RunTally } from "../../sdk/run_tally.ts";
-import { compileExpression } from "../pipeline/expression.ts";
+import {
+  type CompiledExpression,
+  compileExpression,
+  ExpressionError,
+} from "../pipeline/expression.ts";
 import { type ChunkMessage, type EngineMessage, messageId } from "../queue/queue.ts";
 import {
   type Backend,
@@ -57,6 +61,29 @@ import { inDataDir } from "../paths.ts";
  * Retry-After): 15 minutes; a longer ask waits this long.
  */
 export const MAX_RETRY_AFTER_MS = 15 * 60_000;
+
+/**
+ * A stage's compiled `when:`. One that no longer compiles (a run recorded before validation
+ * refused calls that can never work, e.g. `contains(a, b)`) fails for every item, as it did
+ * when evaluated: the items skip the stage and the run's log says why, once per stage.
+ */
+function whenOf(src: string): Pick<CompiledExpression, "evaluateBool"> {
+  try {
+    return compileExpression(src);
+  } catch (e) {
+    if (!(e instanceof ExpressionError)) throw e;
+    const error = new ExpressionError(`expression "${src}" failed: ${e.message}`, {
+      expression: src,
+      col: e.col,
+      cause: e,
+    });
+    return {
+      evaluateBool: () => {
+        throw error;
+      },
+    };
+  }
+}
 
 /**
  * Ends the error of a run failed by a stage's configuration error (the plugin threw the SDK's
@@ -1166,7 +1193,7 @@ export class Engine {
     if (!fns) {
       const st = run.stages[stage];
       const vars = { inputs: run.inputs, run: { id: run.id, pipeline: run.pipeline } };
-      const when = st.when ? compileExpression(st.when) : undefined;
+      const when = st.when ? whenOf(st.when) : undefined;
       const k = st.rateLimit?.key ? compileExpression(st.rateLimit.key) : undefined;
       fns = {
         when: when && ((item) => when.evaluateBool({ ...vars, item })),

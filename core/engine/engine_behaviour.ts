@@ -499,6 +499,29 @@ export function engineBehaviour(make: BackendFactory): Behaviour[] {
   ]);
 
   tests.push([
+    "a run recorded with a when: validation now refuses skips its items and its log says why",
+    async () => {
+      const t = await te();
+      try {
+        // As a run recorded before validate refused a method called as a function.
+        const run = await t.start(`
+  name: when-refused
+  source: { plugin: gen-source, with: { count: 5 } }
+  stages:
+    - { id: gate, plugin: tag, with: { field: g }, when: 'contains(item.key, "S")' }
+  `);
+        const done = await t.engine.waitForRun(run.id);
+        assert.equal(done.state, "succeeded", done.error);
+        const log = (await t.backend.store.readRunLog?.(run.id, 20_000)) ?? [];
+        assert.deepEqual(log.map((l) => [l.stage, l.level]), [["gate", "warn"]]);
+        assert.match(log[0].msg, /it is a method: write item\.key\.contains\("S"\)/);
+      } finally {
+        await t.dispose();
+      }
+    },
+  ]);
+
+  tests.push([
     "a run whose chunks filled its log still keeps what its export reported at run end",
     async () => {
       const t = await te({ firstParty: true });
