@@ -40,6 +40,12 @@ export interface ExpressionMark {
    * field paths (score's `anyPresent`): the field check reads them as `item.a.b`.
    */
   pathLists: string[];
+  /**
+   * The type the expression must give (`"bool"` for a condition such as score's `rules[].when`),
+   * when the schema says (`"result": "bool"`): an expression known to give another type is an
+   * error. `undefined`: any.
+   */
+  result?: string;
 }
 
 function stringList(v: unknown): string[] | undefined {
@@ -55,6 +61,7 @@ export function markOf(schema: Record<string, unknown>): ExpressionMark | undefi
     variables: stringList(m.variables) ?? ["item"],
     functions: stringList(m.functions) ?? [],
     pathLists: stringList(m.pathLists) ?? [],
+    ...(typeof m.result === "string" ? { result: m.result } : {}),
   };
 }
 
@@ -90,7 +97,16 @@ export function expressionProblem(
       ? env.funcs
       : [...env.funcs].filter((f) => !mark.functions.includes(f.name)),
   });
-  return r.error ? { message: r.error.message, offset: r.error.offset ?? 0 } : undefined;
+  if (r.error) return { message: r.error.message, offset: r.error.offset ?? 0 };
+  if (mark.result && r.type !== undefined && r.type !== mark.result) {
+    const want = mark.result === "bool" ? "true or false" : `a ${mark.result}`;
+    return {
+      message: `must give ${want}; this gives ${r.type}` +
+        (mark.result === "bool" ? ": compare it (e.g. item.score >= 50) or use has(item.x)" : ""),
+      offset: 0,
+    };
+  }
+  return undefined;
 }
 
 /**

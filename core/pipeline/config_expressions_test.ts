@@ -91,5 +91,27 @@ Deno.test("score's manifest names exactly the helpers its rules can call", async
     variables: ["item"],
     functions: [...HELPERS],
     pathLists: [...PATH_LIST_HELPERS],
+    result: "bool",
   });
+});
+
+Deno.test("score rules that can never work or never give true or false are problems", async () => {
+  const registry = await builtins("csv-source", "score");
+  const text = head + `        - { id: method, when: 'contains(item.city, "S")', points: 1 }
+        - { id: arg, when: 'item.city.startsWith(1)', points: 1 }
+        - { id: int, when: '1 + 1', points: 1 }
+        - { id: helper, when: 'daysSince(item.rdap.registered) > 365.0', points: 1 }
+        - { id: dyn, when: 'item.n > 1 && present(item.city)', points: 1 }
+`;
+  const r = parsePipeline(text, "p.yaml", { registry });
+  assert.deepEqual(r.problems.map(formatProblem), [
+    'p.yaml:11:32: stages[0].with.rules[0].when (id "method"): there is no function "contains"; ' +
+    'it is a method: write item.city.contains("S") (at column 1 of the expression; plugin "score")',
+    'p.yaml:12:38: stages[0].with.rules[1].when (id "arg"): found no matching overload: ' +
+    'item.city.startsWith(int) can never work; "startsWith" takes string.startsWith(string) ' +
+    '(at column 10 of the expression; plugin "score")',
+    'p.yaml:13:29: stages[0].with.rules[2].when (id "int"): must give true or false; this gives ' +
+    "int: compare it (e.g. item.score >= 50) or use has(item.x) (at column 1 of the expression; " +
+    'plugin "score")',
+  ]);
 });
