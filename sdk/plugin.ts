@@ -71,7 +71,9 @@ export interface SetupContext<C> {
    * file's own: an upload's original file name (`businesses.csv`), as the web UI, a multipart
    * upload or a webhook's `Content-Disposition: attachment; filename=…` gave it. The host
    * sanitizes it (a base name without folders or control characters, at most 120 characters).
-   * Absent when the run has no input file or the upload had no name, and for
+   * A webhook body without a name is named as its stored file (`<run id>.csv`): the plugin
+   * reads it from a temporary folder whose path means nothing to the user. Absent when the run
+   * has no input file or an upload stored as a file had no name, and for
    * `sluice run --input PATH` (the path is the name the user gave). Use it in messages about
    * the file (`businesses.csv:12: …`, see `sourceLabel` in `@sluice/sdk/io/source_file.ts`);
    * read the file at `inputFile`.

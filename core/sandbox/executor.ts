@@ -621,11 +621,16 @@ export class SandboxStage implements StageInstance, PoolUser<SandboxProcess> {
   #openIn(proc: SandboxProcess): number {
     const spec = this.#spec;
     let inputFile = spec.inputFile;
+    let inputName = spec.inputName;
     if (spec.inputText !== undefined) {
       // The run's input goes to the process's own inbox (removed when the run closes).
       const inbox = this.#group.inboxes.get(proc);
       if (!inbox) throw new Error("the plugin process has no inbox for the run's input");
-      inputFile = join(inbox, basename(spec.inputFile ?? `${spec.runId}.input`));
+      const stored = basename(spec.inputFile ?? `${spec.runId}.input`);
+      inputFile = join(inbox, stored);
+      // The inbox is a temporary folder of this process, which means nothing to the user:
+      // messages name the input by its own name, else by the stored file's (the run's id).
+      inputName ??= stored;
       this.#inboxFiles.set(proc, inputFile);
       // Small (a run record holds it): a synchronous write costs less than an async one.
       Deno.writeTextFileSync(inputFile, spec.inputText);
@@ -637,7 +642,7 @@ export class SandboxStage implements StageInstance, PoolUser<SandboxProcess> {
       inputs: spec.inputs,
       run: runInfo(spec),
       inputFile,
-      ...(inputFile && spec.inputName ? { inputName: spec.inputName } : {}),
+      ...(inputFile && inputName ? { inputName } : {}),
       dataDir: spec.dataDir,
       network: spec.network,
     }, {

@@ -560,9 +560,14 @@ Deno.test("sandbox: sources of runs whose input the record holds share a process
     await Deno.mkdir(`${stale}/p-old`, { recursive: true });
     await Deno.writeTextFile(`${stale}/p-old/old.jsonl`, "{}\n");
     const a = await source("r1", "a\nb\n", { showPath: true }, "businesses.jsonl");
-    const b = await source("r2", "c\n", { peek: other });
+    const b = await source("r2", "c\n", { peek: other, showPath: true });
     const ra = await a.read(null, 10, ctx(0));
     const rb = await b.read(null, 10, ctx(0));
+    // Without a name of its own, the input is named as the stored file (the run's id), not by
+    // the inbox path, a temporary folder of the process that means nothing to the user.
+    const pb = rb.items.find((i) => i.key === "path")!;
+    assert.equal(pb.name, "r2.jsonl");
+    rb.items = rb.items.filter((i) => i.key !== "path");
     const path = ra.items.find((i) => i.key === "path")!.path as string;
     assert.deepEqual(ra.items.filter((i) => i.key !== "path").map((i) => i.key), ["a", "b"]);
     assert.ok(path.endsWith("/r1.jsonl"), path);
