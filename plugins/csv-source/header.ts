@@ -294,7 +294,15 @@ export function prepareHeader(
   return { written, fields, domainColumns, renamed };
 }
 
-/** Header cells listed for a message. */
+/** Most cells {@link list} names; the rest are counted. */
+const LIST_MAX = 30;
+
+/**
+ * Header cells listed for a message: the first {@link LIST_MAX}, then how many more, so a wide
+ * header does not make a message (stored with the run) of its whole width.
+ */
 export function list(cells: string[]): string {
-  return cells.map((c) => JSON.stringify(c)).join(", ");
+  const named = cells.slice(0, LIST_MAX).map((c) => JSON.stringify(c)).join(", ");
+  const more = cells.length - LIST_MAX;
+  return more > 0 ? `${named} and ${more.toLocaleString("en-US")} more` : named;
 }

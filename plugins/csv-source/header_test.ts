@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { headerlessHeader, looksLikeWebsite, prepareHeader } from "./header.ts";
+import { headerlessHeader, list, looksLikeWebsite, prepareHeader } from "./header.ts";
 
 Deno.test("prepareHeader: known columns get canonical names whatever their spelling", () => {
   const h = prepareHeader([
@@ -146,4 +146,12 @@ Deno.test("prepareHeader: French, Spanish, Dutch, Portuguese, Italian and CRM ex
     assert.deepEqual(h.fields, fields, cells.join(","));
     assert.ok(h.domainColumns.length > 0, cells.join(","));
   }
+});
+
+Deno.test("list: names the first 30 cells and counts the rest, so a wide header makes no huge message", () => {
+  const cells = Array.from({ length: 5_030 }, (_, i) => `c${i}`);
+  const text = list(cells);
+  assert.ok(text.startsWith('"c0", "c1", '));
+  assert.ok(text.endsWith('"c29" and 5,000 more'), text.slice(-40));
+  assert.equal(list(["a", "b"]), '"a", "b"');
 });

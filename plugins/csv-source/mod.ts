@@ -1,7 +1,8 @@
 /**
  * csv-source: streams a CSV file in chunks. The cursor holds the byte offset after the last
- * consumed record, the line number, the header and the file's encoding, so resumed runs
- * continue exactly there. Nothing is dropped silently: a row that cannot be read becomes a
+ * consumed record, the line number, where the header row starts and the file's encoding, so
+ * resumed runs continue exactly there (the header is read again from the run's input file, which
+ * does not change during the run: a wide header would not fit a stored cursor). Nothing is dropped silently: a row that cannot be read becomes a
  * rejected item with its file:line and reason, and a file that is not usable CSV at all (no
  * header, no website column, a workbook, UTF-16) fails the run with a message saying what to do.
  * @module
@@ -41,10 +42,23 @@ interface Cursor {
   offset: number;
   line: number;
   row: number;
+  /** The header's cells: cursors stored by versions before `headerAt` (read as before). */
   header?: string[];
+  /** Byte offset where the header row starts, read again on each call. */
+  headerAt?: number;
   delimiter?: string;
   encoding?: CsvEncoding;
 }
+
+/**
+ * Most columns a header may have: as many as a spreadsheet has (Excel's last column, XFD). Every
+ * row becomes an item with a field per column, so a wider one is a file that is not a lead list
+ * (or is split on the wrong delimiter).
+ */
+export const MAX_HEADER_COLUMNS = 16_384;
+
+/** Most bytes a header row may take (its line or lines, as in the file). */
+export const MAX_HEADER_BYTES = 1024 * 1024;
 
 /** A quoted field spanning more lines than this is taken for a stray quote. */
 const MAX_RECORD_LINES = 100;
@@ -65,7 +79,7 @@ export default definePlugin<Config>({
     const maxLines = ctx.config.maxRecordLines ?? MAX_RECORD_LINES;
     const items: Item[] = [];
     const rejected: Rejected[] = [];
-    let { offset, line, row, header: cells, delimiter, encoding } = at;
+    let { offset, line, row, header: cells, headerAt, delimiter, encoding } = at;
     if (!encoding) {
       encoding = await sniffEncoding(file);
       if (encoding !== "utf-8") {
@@ -74,6 +88,9 @@ export default definePlugin<Config>({
             'look wrong, save the file as "CSV UTF-8"',
         );
       }
+    }
+    if (!cells && headerAt !== undefined) {
+      cells = await readHeaderAt(file, path, headerAt, encoding, delimiter ?? ",", maxLines);
     }
     let header: Header | undefined = cells
       ? headerOf(cells, ctx.config, path, delimiter ?? ",")
@@ -100,6 +117,7 @@ export default definePlugin<Config>({
       let rewound = false;
       for (const rec of records) {
         const startLine = line + 1;
+        const startOffset = offset;
         const stray = header && strayQuote(rec, delimiter, header);
         if (stray) {
           // The quote that opened the record was a stray one: reject its line alone and read
@@ -128,6 +146,8 @@ export default definePlugin<Config>({
         if (!header) {
           if (SEP_LINE.test(rec.text)) continue;
           cells = parseRecord(rec.text, delimiter);
+          checkHeaderSize(cells, offset - startOffset, ref);
+          headerAt = startOffset;
           header = headerOf(cells, ctx.config, ref, delimiter);
           if (header.renamed.length) {
             ctx.log.info(
@@ -233,7 +253,10 @@ export default definePlugin<Config>({
     return {
       items,
       rejected,
-      cursor: { offset, line, row, header: cells, delimiter, encoding },
+      // The header's offset, not its cells: a wide header would not fit a stored cursor (64 KiB).
+      cursor: headerAt === undefined
+        ? { offset, line, row, header: cells, delimiter, encoding }
+        : { offset, line, row, headerAt, delimiter, encoding },
       done: eof,
     };
   },
@@ -385,4 +408,49 @@ function headerOf(cells: string[], config: Config, ref: string, delimiter: strin
     );
   }
   return header;
+}
+
+/** Throws when a header row (`bytes` long, at `ref`) is wider than csv-source takes. */
+function checkHeaderSize(cells: string[], bytes: number, ref: string): void {
+  if (cells.length <= MAX_HEADER_COLUMNS && bytes <= MAX_HEADER_BYTES) return;
+  const n = (v: number) => v.toLocaleString("en-US");
+  throw new InputError(
+    `${ref}: the header row has ${n(cells.length)} columns (${sizeOf(bytes)}); csv-source ` +
+      `takes headers of up to ${n(MAX_HEADER_COLUMNS)} columns (a spreadsheet's width) and ` +
+      `${sizeOf(MAX_HEADER_BYTES)}: remove the columns the pipeline does not use, or check that ` +
+      "the file is a list with one business a row (a file without line breaks reads as one " +
+      "header line)",
+  );
+}
+
+/** A byte size for a message: `1.9 MB`, `512 KB`. */
+function sizeOf(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, "")} MB`;
+  return `${Math.ceil(bytes / 1024)} KB`;
+}
+
+/**
+ * The cells of the header row that starts at byte `at` of `file` (the cursor's `headerAt`): read
+ * again on each call, as the run's input file does not change while the run reads it.
+ */
+async function readHeaderAt(
+  file: string,
+  path: string,
+  at: number,
+  encoding: CsvEncoding,
+  delimiter: string,
+  maxLines: number,
+): Promise<string[]> {
+  const opts = encoding === "utf-8" ? { fallback: "windows-1252" as const } : {};
+  for (let want = 1;; want *= 2) {
+    const read = await readLines(file, at, want, encoding, opts);
+    const { records } = scanRecords(read.lines, delimiter);
+    if (records.length > 0) return parseRecord(records[0].text, delimiter);
+    if (read.eof || want > maxLines) {
+      throw new InputError(
+        `${path}: the header row is not where the run found it (byte ${at}): the file was ` +
+          "changed while the run read it; start a new run",
+      );
+    }
+  }
 }

@@ -635,3 +635,60 @@ Deno.test("csv-source: a stray quote over rows without websites; a note holding 
     await g.cleanup();
   }
 });
+
+Deno.test("csv-source: a wide header stays out of the cursor (Deno KV holds 64 KiB a value) and is read again on resume", async () => {
+  // 10,000 columns (about 130 KB): under csv-source's limit, over a stored value's.
+  const extra = Array.from({ length: 10_000 }, (_, i) => `extra_column_${i}`);
+  const rows = Array.from({ length: 7 }, (_, i) => [`B${i}`, `d${i}.com`, ...extra.map(() => "")]);
+  const f = await csvFile(
+    "sep=,\n\n" + [["name", "domain", ...extra], ...rows].map((r) => r.join(",")).join("\n"),
+  );
+  try {
+    await using p = await openPlugin({ dir, inputFile: f.path });
+    const first = await p.read(null, 3);
+    const stored = JSON.stringify(first.cursor);
+    assert.ok(stored.length < 1000, `the cursor is small: ${stored.length} bytes`);
+    // A new instance (after a crash) reads the header again from where the run found it.
+    await using q = await openPlugin({ dir, inputFile: f.path });
+    const second = await q.read(JSON.parse(stored), 10);
+    const items = [...first.items, ...second.items];
+    assert.deepEqual(items.map((i) => i.domain), Array.from({ length: 7 }, (_, i) => `d${i}.com`));
+    assert.deepEqual(items.map((i) => i.line), [4, 5, 6, 7, 8, 9, 10]);
+    assert.equal(second.items[0].name, "B3");
+    assert.equal(second.items[0].extra_column_9999, "");
+    assert.equal(second.done, true);
+  } finally {
+    await f.cleanup();
+  }
+});
+
+Deno.test("csv-source: a cursor of an earlier version (the header's cells in it) still resumes", async () => {
+  const f = await csvFile("name,domain\nA,a.com\nB,b.com\n");
+  try {
+    await using p = await openPlugin({ dir, inputFile: f.path });
+    const old = { offset: 20, line: 2, row: 1, header: ["name", "domain"], delimiter: "," };
+    const r = await p.read({ ...old, encoding: "utf-8" } as never, 10);
+    assert.deepEqual(r.items.map((i) => [i.name, i.domain, i.line]), [["B", "b.com", 3]]);
+  } finally {
+    await f.cleanup();
+  }
+});
+
+Deno.test("csv-source: a header wider than it takes is an InputError naming its size and the limit", async () => {
+  // 200,000 columns (1.9 MB): a stored cursor with its cells was "Value too large" before.
+  const cols = Array.from({ length: 200_000 }, (_, i) => `c${i}`);
+  const f = await csvFile(`domain,${cols.join(",")}\na.com\n`);
+  try {
+    await using p = await openPlugin({ dir, inputFile: f.path });
+    const err = await p.read(null, 10).then(() => undefined, (e) => e);
+    assert.ok(err instanceof Error, "the read fails");
+    assert.equal((err as { retryable?: boolean }).retryable, false, "an InputError");
+    assert.match(
+      err.message,
+      /in\.csv:1: the header row has 200,001 columns \(1\.\d MB\); csv-source takes headers of up to 16,384 columns .* and 1 MB: remove the columns/,
+    );
+    assert.ok(err.message.length < 1000, "the message stays short");
+  } finally {
+    await f.cleanup();
+  }
+});
