@@ -4,6 +4,7 @@
  * @module
  */
 import { CONFIG_ERROR_HINT, EngineError } from "../engine/engine.ts";
+import { advisesNewRun } from "../engine/input_advice.ts";
 import { missingInputFile, missingSourceFile, prepareRun } from "../engine/prepare.ts";
 import { resolveInputs } from "../pipeline/inputs.ts";
 import { secretNamesUsed } from "../pipeline/template.ts";
@@ -306,8 +307,10 @@ export async function followRun(
       `--out ${opts.out}: not written: the run ${
         done.state === "cancelled" ? "was cancelled" : done.state
       }` +
-        // A configuration error's run error already says to start a new run instead.
-        (done.state === "failed" && !done.error?.endsWith(CONFIG_ERROR_HINT)
+        // A configuration error's run error already says to start a new run instead, as does
+        // one of a source whose input a retry would read again (a snapshot it read part of).
+        (done.state === "failed" && !done.error?.endsWith(CONFIG_ERROR_HINT) &&
+            !advisesNewRun(done.error ?? "")
           ? `; after fixing the cause, finish it with: sluice runs retry ${done.id} --out ${opts.out}`
           : "") +
         "\n",

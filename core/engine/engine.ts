@@ -54,7 +54,9 @@ import {
 import { StagePool } from "./stage_pool.ts";
 import { stageArtifacts } from "./run_artifacts.ts";
 import { removeSnapshot, takeSnapshot } from "./source_snapshot.ts";
-import { inDataDir } from "../paths.ts";
+import { sourceFailureAdvice } from "./input_advice.ts";
+import { dirname, inDataDir } from "../paths.ts";
+import { syncFolder } from "../../sdk/io/durable_files.ts";
 
 /**
  * The longest wait a plugin's error may ask for before the chunk's next attempt (an API's
@@ -396,6 +398,12 @@ export class Engine {
     // another process on the data folder hands them back instead of running them).
     await this.#take(id);
     const dead = await this.#store.listDeadLetters(id);
+    if (
+      run.sourceFile && dead.some((d) => d.stage === 0 && d.chunk === 0) &&
+      (await this.#store.sourceProgress(id)).nextChunk === 0
+    ) {
+      await this.#renewSnapshot(run);
+    }
     await this.#store.transitionRun(id, ["failed"], "running", {
       error: undefined,
       finishedAt: undefined,
@@ -416,6 +424,32 @@ export class Engine {
     await this.recover(id);
     this.#log.info("run retried", { run: id, replayed: dead.length });
     return dead.length;
+  }
+
+  /**
+   * Replaces the snapshot of a run that read none of it (its source failed on its first chunk:
+   * a file without a header, without a website column) with a new one of its source's file, so
+   * a retry after the user fixed the file reads the fixed file, as `runs retry` promises; no
+   * chunk of the old snapshot was read, so the run reads one file throughout. Without the file
+   * there, the old snapshot stays.
+   */
+  async #renewSnapshot(run: RunRecord): Promise<void> {
+    if (!run.sourceFile || !run.inputFile) return;
+    const snapshot = inDataDir(this.#o.dataDir, run.inputFile);
+    const fresh = `${snapshot}.retry`;
+    await Deno.remove(fresh).catch(() => {}); // left by an interrupted retry
+    try {
+      await takeSnapshot(inDataDir(this.#o.dataDir, run.sourceFile), fresh);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return;
+      throw e;
+    }
+    await Deno.rename(fresh, snapshot);
+    await syncFolder(dirname(snapshot));
+    this.#log.info("retry: a new snapshot of the run's source file", {
+      run: run.id,
+      file: run.sourceFile,
+    });
   }
 
   /** Resolves when the run reaches a final state. */
@@ -1004,10 +1038,11 @@ export class Engine {
     );
     this.#tel.chunkFailed(this.#ref(run, m), "dead", error); // telemetry
     if (policy === "fail") {
-      await this.#failRun(
-        run.id,
-        `${msg}. Fix the cause, then replay with: sluice runs retry ${run.id}`,
-      );
+      // A source's advice depends on its input (an upload cannot be fixed in place).
+      const advice = m.stage === 0
+        ? sourceFailureAdvice(run, this.#o.dataDir, { final: !retryable, readNothing: !m.chunk })
+        : `fix the cause, then replay with: sluice runs retry ${run.id}`;
+      await this.#failRun(run.id, `${msg}. ${advice[0].toUpperCase()}${advice.slice(1)}`);
     } else {
       await this.#checkSettled(run);
     }
@@ -1052,11 +1087,15 @@ export class Engine {
       const last = run.stages.length > 1 ? c[run.stages.length - 1]?.chunksDone ?? 0 : p.nextChunk;
       if (src && last + blocked >= p.nextChunk) {
         // The source cannot go on and nothing else is in flight: the run waits for a replay.
+        // Fewer attempts than the stage allows: its error ruled out retries (an InputError).
+        const advice = sourceFailureAdvice(run, this.#o.dataDir, {
+          final: src.attempts < run.stages[0].retry.attempts,
+          readNothing: src.chunk === 0,
+        });
         await this.#failRun(
           run.id,
           `the source failed after ${src.attempts} attempt(s) at chunk ${src.chunk}: ${src.error}. ` +
-            `${dead.length} chunk(s) are in the dead-letter list; fix the cause, then replay with: ` +
-            `sluice runs retry ${run.id}`,
+            `${dead.length} chunk(s) are in the dead-letter list; ${advice}`,
         );
       }
       return;

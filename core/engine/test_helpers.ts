@@ -9,7 +9,7 @@ import type { PluginRegistry } from "../plugins/manifest.ts";
 import { openRegistry } from "../plugins/registry.ts";
 import { join, ROOT } from "../paths.ts";
 import { openKvBackend } from "../store/kv_backend.ts";
-import type { Backend, RunRecord } from "../store/store.ts";
+import type { Backend, RunRecord, TriggerInfo } from "../store/store.ts";
 import { Engine, type EngineOptions } from "./engine.ts";
 import type { StageExecutor } from "./executor.ts";
 import { InProcessExecutor } from "./in_process_executor.ts";
@@ -37,6 +37,10 @@ export interface TestEngine {
        * that file, as `sluice run` and scheduled runs do); default: none, left to the plugin.
        */
       dataDir?: string;
+      /** The input's text, kept in the run record (a webhook body); needs `inputFile`. */
+      inputText?: string;
+      /** How the run was started (default: the CLI). */
+      trigger?: TriggerInfo;
     },
   ): Promise<RunRecord>;
   /** Stops the engine and closes the store (the KV file stays for a restart). */
@@ -109,10 +113,11 @@ export async function testEngine(
         inputs: o.inputs ?? {},
         inputFile: o.inputFile,
         dataDir: o.dataDir,
-        trigger: { kind: "cli" },
+        trigger: o.trigger ?? { kind: "cli" },
         defaults: opts.defaults ?? FAST,
         now: opts.now?.(), // created by the engine's clock, as the engine times the run
       });
+      if (o.inputText !== undefined) run.inputText = o.inputText;
       return await engine.createRun(run);
     },
     stop,
