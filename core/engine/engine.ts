@@ -54,7 +54,7 @@ import {
 import { StagePool } from "./stage_pool.ts";
 import { stageArtifacts } from "./run_artifacts.ts";
 import { removeSnapshot, takeSnapshot } from "./source_snapshot.ts";
-import { sourceFailureAdvice } from "./input_advice.ts";
+import { inputKind, sourceFailureAdvice } from "./input_advice.ts";
 import { dirname, inDataDir } from "../paths.ts";
 import { syncFolder } from "../../sdk/io/durable_files.ts";
 
@@ -394,6 +394,7 @@ export class Engine {
         `run ${id} is ${run.state}; only failed or running runs can be retried`,
       );
     }
+    await this.#refuseFutileRetry(run);
     // This process runs the replayed chunks (with run claims: before they are queued, so
     // another process on the data folder hands them back instead of running them).
     await this.#take(id);
@@ -424,6 +425,25 @@ export class Engine {
     await this.recover(id);
     this.#log.info("run retried", { run: id, replayed: dead.length });
     return dead.length;
+  }
+
+  /**
+   * Refuses the retry of a run whose source refused its input for good (the SDK's `InputError`:
+   * its dead letter has fewer attempts than the stage allows) when that input is an upload or a
+   * webhook body: kept with the run as it came, it would fail the same way again. The error says
+   * how to start a new run with a corrected file instead.
+   */
+  async #refuseFutileRetry(run: RunRecord): Promise<void> {
+    const kind = inputKind(run, this.#o.dataDir);
+    if (kind !== "upload" && kind !== "webhook") return;
+    const src = (await this.#store.listDeadLetters(run.id)).find((d) => d.stage === 0);
+    if (!src || src.attempts >= run.stages[0].retry.attempts) return;
+    const advice = sourceFailureAdvice(run, this.#o.dataDir, { final: true, readNothing: false });
+    throw new EngineError(
+      `run ${run.id} cannot be retried: its source refused its ` +
+        `${kind === "upload" ? "uploaded file" : "webhook body"} (${src.error}), which a retry ` +
+        `would read again as it came; ${advice}`,
+    );
   }
 
   /**

@@ -70,6 +70,13 @@ Deno.test("an upload at fault: failed at once (no retries), and the error says t
       /start a new run with a corrected file \(upload it again: .*POST \/api\/v1\/pipelines\/leads\/runs; or sluice run test\.yaml --input FIXED\.csv\): the uploaded file is kept with the run as it came/,
     );
     assert.doesNotMatch(failed.error!, /replay with/);
+    // A retry would read the same file again: refused, saying what to do instead.
+    await assert.rejects(
+      te.engine.retryRun(run.id),
+      /run .* cannot be retried: its source refused its uploaded file \(.*the file is empty.*\), which a retry would read again as it came; start a new run with a corrected file/,
+    );
+    assert.equal((await te.backend.store.getRun(run.id))?.state, "failed");
+    assert.equal((await te.backend.store.listDeadLetters(run.id)).length, 1, "nothing replayed");
   } finally {
     await te.dispose();
   }
@@ -94,6 +101,7 @@ Deno.test("a webhook body at fault: named as its stored file (not the process's 
       /start a new run with corrected data \(send it to the webhook again, or sluice run test\.yaml --input FIXED\.csv\): the webhook body is kept with the run as it came/,
     );
     assert.doesNotMatch(failed.error!, /replay with/);
+    await assert.rejects(te.engine.retryRun(run.id), /cannot be retried: .*webhook body/);
   } finally {
     await te.dispose();
   }
