@@ -65,12 +65,8 @@ export function parsePipeline(text: string, file: string, opts: ValidateOptions 
   const problems: Problem[] = [];
   const warnings: Problem[] = [];
 
-  for (const err of doc.errors) {
-    const { line, col } = pos.at(err.pos[0]);
-    const message = err.code === "MULTIPLE_DOCS"
-      ? "a pipeline file holds one YAML document: remove the --- separator or split the file"
-      : yamlMessage(err.message);
-    problems.push({ file, line, col, message: `YAML syntax: ${message}`, path: [] });
+  for (const p of yamlProblems(doc.errors, text, (offset) => pos.at(offset))) {
+    problems.push({ file, ...p, message: `YAML syntax: ${p.message}`, path: [] });
   }
   if (problems.length > 0) return { problems }; // a broken tree would only add noise
 
@@ -163,4 +159,121 @@ export async function loadPipelineFile(
 /** yaml's messages end with a position we report separately; keep the first sentence. */
 function yamlMessage(message: string): string {
   return message.replace(/ at line \d+, column \d+:?[\s\S]*$/, "").trim();
+}
+
+/** yaml's error codes that come from a line indented unlike its neighbours. */
+const INDENT_CODES = new Set(["BAD_INDENT", "UNEXPECTED_TOKEN", "MULTILINE_IMPLICIT_KEY"]);
+
+/**
+ * yaml's syntax errors as problems people can act on. One mistake often makes yaml report a
+ * cascade (a mis-indented line: "All mapping items must start at the same column" for each line
+ * after it; an unclosed quote: errors at the end of the file): an error at the place of an earlier
+ * one, repeating its message, or a second indentation error, is folded into it ("and N more"). An
+ * unclosed quote is reported where it opens, not at the end of the file yaml reaches looking for
+ * its end; an indentation error says how the line's indentation differs from the line above.
+ */
+export function yamlProblems(
+  errors: readonly { code: string; message: string; pos: [number, number] }[],
+  text: string,
+  at: (offset: number) => { line: number; col: number },
+): { line: number; col: number; message: string }[] {
+  const lines = text.split(/\r?\n/);
+  const out: {
+    line: number;
+    col: number;
+    message: string;
+    base: string;
+    more: number;
+    quote?: boolean;
+    indentation?: boolean;
+  }[] = [];
+  for (const err of errors) {
+    let { line, col } = at(err.pos[0]);
+    let base = err.code === "MULTIPLE_DOCS"
+      ? "a pipeline file holds one YAML document: remove the --- separator or split the file"
+      : yamlMessage(err.message);
+    let message = base;
+    const quote = /^Missing closing (["'])quote/.exec(base)?.[1];
+    const opened = quote ? unclosedQuote(lines, quote) : undefined;
+    if (opened) {
+      ({ line, col } = opened);
+      base = message = `a ${quote}quoted${quote} string opens here and is never closed: add the ` +
+        `closing ${quote} (everything after it up to the end of the file was read as its text)`;
+    }
+    const indentation = !opened &&
+      (INDENT_CODES.has(err.code) || /indicator|same column|indented/.test(base));
+    if (indentation) message += indentHint(lines, line);
+    // Folded: an error on the line of an earlier one, repeating its message, or anywhere after
+    // a quote left open (yaml read the rest of the file as that string).
+    const earlier = out.find((o) =>
+      o.line === line || o.base === base || (indentation && o.indentation) ||
+      (o.quote && (line > o.line || (line === o.line && col > o.col)))
+    );
+    if (earlier && !opened) {
+      earlier.more++;
+      continue;
+    }
+    out.push({ line, col, message, base, more: 0, quote: opened !== undefined, indentation });
+  }
+  const quote = out.find((o) => o.quote);
+  const kept = quote
+    ? out.filter((o) =>
+      o === quote || o.line < quote.line || (o.line === quote.line && o.col < quote.col)
+    )
+    : out;
+  if (quote) quote.more += out.length - kept.length;
+  return kept.map((o) => ({
+    line: o.line,
+    col: o.col,
+    message: o.more
+      ? `${o.message} (and ${o.more} more error(s) yaml reports after it, most likely from the ` +
+        "same mistake: fix this one and validate again)"
+      : o.message,
+  }));
+}
+
+/** How line `n` (1-based) is indented against the nearest line above it that holds a key. */
+function indentHint(lines: string[], n: number): string {
+  const indent = (s: string) => /^ */.exec(s)![0].length;
+  const here = lines[n - 1];
+  if (here === undefined || here.trim() === "") return "";
+  if (/^\t/.test(here)) return "; this line is indented with a tab: YAML takes spaces only";
+  for (let i = n - 2; i >= 0; i--) {
+    const above = lines[i];
+    if (above.trim() === "" || above.trimStart().startsWith("#")) continue;
+    const a = indent(above) + (/^\s*- /.test(above) ? 2 : 0);
+    const h = indent(here);
+    if (a === h) return "";
+    return `; line ${n} is indented ${h} space(s), line ${i + 1} above it ${a}: keys of one ` +
+      "mapping line up exactly (a list item's keys start under the first key after its -)";
+  }
+  return "";
+}
+
+/**
+ * Where the quoted scalar that is never closed opens: the last quote `q` that starts a scalar
+ * (at a line's start, or after `:`, `-`, `[`, `{` or `,`) outside comments and other quoted
+ * strings, when it is still open at the end of the text. Undefined when none is found.
+ */
+function unclosedQuote(lines: string[], q: string): { line: number; col: number } | undefined {
+  let open: { line: number; col: number; quote: string } | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const s = lines[i];
+    for (let j = 0; j < s.length; j++) {
+      const ch = s[j];
+      if (open) {
+        if (open.quote === '"' && ch === "\\") j++;
+        else if (ch === open.quote) {
+          if (open.quote === "'" && s[j + 1] === "'") j++;
+          else open = undefined;
+        }
+        continue;
+      }
+      if (ch === "#" && (j === 0 || /\s/.test(s[j - 1]))) break;
+      if (ch !== '"' && ch !== "'") continue;
+      const before = s.slice(0, j).trimEnd();
+      if (before === "" || /[:\-[{,]$/.test(before)) open = { line: i + 1, col: j + 1, quote: ch };
+    }
+  }
+  return open && open.quote === q ? { line: open.line, col: open.col } : undefined;
 }

@@ -82,6 +82,57 @@ Deno.test("YAML syntax errors are reported with yaml's positions, all of them", 
   assert.match(formatProblem(r.problems[0]), /^bad\.yaml:4:3: YAML syntax: /);
 });
 
+Deno.test("one YAML mistake is one problem where it is: a mis-indented line, an unclosed quote", () => {
+  // yaml reports a cascade for each (one error per line after a mis-indented key, errors at the
+  // end of the file for a quote left open).
+  const indented = parsePipeline(
+    lines(
+      "name: x",
+      "source: { plugin: csv-source }",
+      "stages:",
+      "  - id: a",
+      "    plugin: normalize",
+      "  - id: b",
+      "   plugin: set-fields",
+      "    with: { set: { a: 1 } }",
+      "    when: 'true'",
+      "    concurrency: 2",
+      "  - id: c",
+      "    plugin: set-fields",
+    ),
+    "i.yaml",
+  );
+  assert.equal(indented.problems.length, 1, indented.problems.map(formatProblem).join("\n"));
+  assert.match(
+    formatProblem(indented.problems[0]),
+    /^i\.yaml:7:1: YAML syntax: .*; line 7 is indented 3 space\(s\), line 6 above it 4: keys of one mapping line up exactly .*\(and \d+ more error\(s\) yaml reports after it, most likely from the same mistake: fix this one and validate again\)$/,
+  );
+  const tab = parsePipeline(lines("name: x", "source:", "\tplugin: a"), "t.yaml");
+  assert.match(tab.problems.map(formatProblem).join("\n"), /t\.yaml:3:\d+: YAML syntax: .*tab/i);
+
+  for (
+    const [quote, text] of [['"', 'an \\"escaped\\" quote, unclosed'], ["'", "it''s unclosed"]]
+  ) {
+    const r = parsePipeline(
+      lines(
+        "name: x",
+        "# it's a comment with a \" quote",
+        `description: ${quote}${text}`,
+        "source: { plugin: csv-source }",
+        "stages:",
+        "  - { id: a, plugin: set-fields, with: { set: { a: 1 } } }",
+      ),
+      "q.yaml",
+    );
+    assert.equal(r.problems.length, 1, r.problems.map(formatProblem).join("\n"));
+    assert.equal(
+      formatProblem(r.problems[0]).replace(/ \(and \d+ more.*\)$/, ""),
+      `q.yaml:3:14: YAML syntax: a ${quote}quoted${quote} string opens here and is never closed: ` +
+        `add the closing ${quote} (everything after it up to the end of the file was read as its text)`,
+    );
+  }
+});
+
 Deno.test("several documents and empty files are explained", () => {
   const multi = parsePipeline("name: a\n---\nname: b\n", "m.yaml");
   assert.equal(at(multi, "a pipeline file holds one YAML document"), "2:1");
