@@ -255,7 +255,7 @@ Deno.test("source file: replaced while a run reads it, the run keeps reading the
       domains.sort(),
       rows("a", 40).split("\n").slice(1, -1).map((r) => r.split(",")[1]).sort(),
     );
-    assert.equal(await Deno.readTextFile(run.inputFile!), rows("a", 40));
+    assert.equal(await Deno.readTextFile(join(s.dir, run.inputFile!)), rows("a", 40));
     // A run created after the replacement reads the new file.
     const next = await s.call(`${API_BASE}/pipelines/weekly/runs`, {
       method: "POST",
