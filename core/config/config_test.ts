@@ -290,6 +290,14 @@ Deno.test("unknown SLUICE_* variables are warnings with a suggestion", async () 
   ]);
 });
 
+Deno.test("SLUICE_DEBUG and SLUICE_TEST_DATABASE_URL (read outside the config) are no unknown variables", async () => {
+  const config = await loadConfig({
+    cwd: "/nonexistent-dir",
+    env: { SLUICE_DEBUG: "1", SLUICE_TEST_DATABASE_URL: "postgres://t@h/db", SLUICE_CONFIG: "" },
+  });
+  assert.deepEqual(configWarnings(config), []);
+});
+
 /** Dotted paths of every leaf of a zod object schema. */
 function schemaLeaves(schema: z.ZodType, prefix = ""): string[] {
   if (schema instanceof z.ZodObject) {

@@ -69,7 +69,14 @@ export function maskUrlPassword(text: string): string {
     );
 }
 
-const KNOWN = new Set<string>(["SLUICE_CONFIG", ...CONFIG_KEYS.map((info) => info.env)]);
+/**
+ * Variables Sluice reads outside the config keys: `SLUICE_CONFIG` (the config file),
+ * `SLUICE_DEBUG` (a failing command prints its stack trace, `core/cli.ts`) and
+ * `SLUICE_TEST_DATABASE_URL` (the tests' PostgreSQL server, `testing/postgres.ts`). Known, so
+ * setting one is not warned about as unknown.
+ */
+const NOT_CONFIG_KEYS = ["SLUICE_CONFIG", "SLUICE_DEBUG", "SLUICE_TEST_DATABASE_URL"];
+const KNOWN = new Set<string>([...NOT_CONFIG_KEYS, ...CONFIG_KEYS.map((info) => info.env)]);
 const GENERIC = new Map<string, string>(
   CONFIG_KEYS.filter((info) => envNameFor(info.key) !== info.env)
     .map((info) => [envNameFor(info.key), info.env]),
