@@ -1392,7 +1392,33 @@ export class Engine {
   }
 }
 
-/** A new run id: time-ordered, unique. */
+/**
+ * What a run id given by a user (`sluice run --run-id ID`) must look like: a letter or digit,
+ * then up to 127 letters, digits, `.`, `_` or `-`. It names the run's folder in the data folder
+ * and a key in the store, and is typed in commands (`sluice runs show ID`). Generated ids
+ * ({@linkcode newRunId}) fit it.
+ */
+export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * Why `id` cannot be a new run's id (see {@linkcode RUN_ID_PATTERN}), or undefined when it can:
+ * what is wrong, the rule and an example.
+ */
+export function runIdProblem(id: string): string | undefined {
+  if (RUN_ID_PATTERN.test(id)) return undefined;
+  const what = id === ""
+    ? "is empty"
+    : id.length > 128
+    ? `is ${id.length} characters long`
+    : /^[._-]/.test(id)
+    ? `starts with ${JSON.stringify(id[0])}`
+    : `has ${JSON.stringify(id.replace(/[A-Za-z0-9._-]/g, "")[0])}`;
+  return `run id ${id.length > 40 ? JSON.stringify(id.slice(0, 40)) + "…" : JSON.stringify(id)} ` +
+    `${what}: a run id is 1 to 128 letters, digits, ".", "_" or "-", starting with a letter ` +
+    `or digit (e.g. nightly-2024-05-01)`;
+}
+
+/** A new run id: time-ordered, unique; it fits {@linkcode RUN_ID_PATTERN}. */
 export function newRunId(now = Date.now()): string {
   if (randomAt + 5 > randomPool.length) {
     crypto.getRandomValues(randomPool);
