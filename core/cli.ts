@@ -14,6 +14,7 @@ import { type CliIO, runCommand, runsCommand } from "./cli/run_command.ts";
 import { serveCommand, workerCommand } from "./cli/serve_command.ts";
 import { migrateCommand } from "./cli/migrate_command.ts";
 import { closest } from "../sdk/text/suggest.ts";
+import { isStdoutClosed, stdioWriters } from "./cli/stdio.ts";
 import { configArgsError } from "./config/config_command.ts";
 import { cronJob, cronTriggerId, nextFireTimes } from "./triggers/cron_plan.ts";
 import { isoInZone } from "./triggers/zoned_time.ts";
@@ -29,12 +30,25 @@ usage: sluice [--config FILE] <command> [args]
   worker [--concurrency N]    execute queued chunks only; HTTP only for /healthz and
                               /metrics on server.port (no API, UI or webhooks)
   migrate                     apply the PostgreSQL schema migrations (store.url) and exit
-  run FILE [--input PATH] [--set k=v]... [--out PATH [--all-rows]] [--run-id ID]
+  run FILE [--input PATH] [--set k=v]... [--out PATH [--all-rows]] [--run-id ID] [--quiet]
                               run a pipeline to completion in this process; --out keeps
-                              one row per key (--all-rows: every row)
-  runs list|show|rejected|dead-letters|retry|cancel|resume [RUN]
-                              inspect and steer runs; rejected: refused items and why;
-                              dead-letters: parked chunks, replayed by runs retry
+                              one row per key (--all-rows: every row); --run-id of an
+                              existing run resumes it; --quiet (-q): no progress, only the
+                              start line, warnings and the summary
+  runs list [--pipeline P] [--state S] [--limit N] [--json]
+                              the newest runs (20 unless --limit)
+  runs show RUN [--json]      counters, timings, its process, dead letters, rejections
+  runs log RUN [--stage ID] [--level info|warn|error] [--limit N] [--json]
+                              what the run's stages logged
+  runs rejected RUN [--limit N] [--json] [--out FILE]
+                              refused items and why
+  runs dead-letters RUN       parked chunks, replayed by runs retry
+  runs retry RUN [--no-wait] [--out PATH [--all-rows]]
+                              replay dead-lettered chunks, then follow the run
+  runs resume RUN [--no-wait] [--out PATH [--all-rows]]
+                              continue an interrupted run, or write a finished run's
+                              output (again)
+  runs cancel RUN             cancel the run (refused once it writes its exports)
   validate FILE...            check pipeline files; FILE:LINE:COL: message per problem
   schema                      print the pipeline JSON Schema (for editors)
   config                      print the effective config, secrets masked
@@ -45,11 +59,7 @@ usage: sluice [--config FILE] <command> [args]
 /** The commands `main` knows (besides `help` and `schema`, handled before the config loads). */
 const COMMANDS = ["run", "runs", "serve", "worker", "migrate", "config", "validate", "plugin"];
 
-const enc = new TextEncoder();
-const stdio: CliIO = {
-  out: (s) => Deno.stdout.writeSync(enc.encode(s)),
-  err: (s) => Deno.stderr.writeSync(enc.encode(s)),
-};
+const stdio: CliIO = stdioWriters();
 
 /** What {@link main} reads and writes besides its arguments (tests inject them). */
 export interface MainOptions {
@@ -74,12 +84,19 @@ export async function main(args: string[], opts: MainOptions = {}): Promise<numb
     return cmd ? 0 : 2;
   }
   if (cmd === "schema") {
+    if (rest.length) {
+      io.err(
+        `sluice schema: ${optionOrArgument(rest[0])}; the command takes none\n` +
+          "usage: sluice schema\n",
+      );
+      return 2;
+    }
     io.out(JSON.stringify(pipelineJsonSchema(), null, 2) + "\n");
     return 0;
   }
   if (!COMMANDS.includes(cmd)) {
     const near = closest(cmd, COMMANDS);
-    io.err(`unknown command "${cmd}"${near ? `; did you mean "${near}"?` : ""}\n${USAGE}`);
+    io.err(`sluice: unknown command "${cmd}"${near ? `; did you mean "${near}"?` : ""}\n${USAGE}`);
     return 2;
   }
   const configArgs = cmd === "config" ? configArgsError(rest) : undefined;
@@ -87,7 +104,7 @@ export async function main(args: string[], opts: MainOptions = {}): Promise<numb
     io.err(configArgs); // before the config loads: nothing was read yet
     return 2;
   }
-  const ctx = await openContext({ configFile, env });
+  const ctx = await openContext({ configFile, env, checkStorage: cmd !== "config" });
   for (const w of configWarnings(ctx.config)) ctx.log.warn(w);
   switch (cmd) {
     case "run":
@@ -104,8 +121,12 @@ export async function main(args: string[], opts: MainOptions = {}): Promise<numb
       io.out(renderConfig(ctx.config, configSources(ctx.config)));
       return 0;
     case "validate": {
-      if (!rest.length) {
-        io.err("usage: sluice validate FILE...\n");
+      const flag = rest.find((a) => a.startsWith("-") && a !== "-");
+      if (!rest.length || flag) {
+        io.err(
+          (flag ? `sluice validate: ${optionOrArgument(flag)}\n` : "") +
+            "usage: sluice validate FILE...\n",
+        );
         return 2;
       }
       let bad = 0;
@@ -155,7 +176,7 @@ export async function main(args: string[], opts: MainOptions = {}): Promise<numb
         },
       });
     default:
-      io.err(`unknown command "${cmd}"\n${USAGE}`);
+      io.err(`sluice: unknown command "${cmd}"\n${USAGE}`);
       return 2;
   }
 }
@@ -164,11 +185,18 @@ if (import.meta.main) {
   try {
     Deno.exit(await main(Deno.args));
   } catch (e) {
+    // The reader of stdout has gone (`sluice runs list | head -1`): it has what it wanted.
+    if (isStdoutClosed(e)) Deno.exit(0);
     const err = e as Error;
     stdio.err(`sluice: ${err.message ?? err}\n`);
     if (Deno.env.get("SLUICE_DEBUG")) stdio.err(`${err.stack}\n`);
     Deno.exit(1);
   }
+}
+
+/** `unknown option --x` for a flag, `unexpected argument "x"` for another word. */
+function optionOrArgument(arg: string): string {
+  return arg.startsWith("-") ? `unknown option ${arg}` : `unexpected argument "${arg}"`;
 }
 
 /**

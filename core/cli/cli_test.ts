@@ -224,7 +224,7 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
         assert.equal(notGranted.code, 1);
         assert.match(
           notGranted.stderr,
-          /secret\.yaml:4:\d+: plugin set-fields may not receive secret API_KEY: .*"set-fields=API_KEY" to secrets\.grants.*\nsecret\.yaml: 1 problem\(s\); nothing was run/s,
+          /secret\.yaml:4:\d+: plugin set-fields may not receive secret API_KEY: .*"set-fields=API_KEY" to secrets\.grants.*\nsluice: secret\.yaml: 1 problem\(s\); nothing was run/s,
         );
         assert.ok(!notGranted.stderr.includes("s3cret"), notGranted.stderr);
         const withIt = await sluice(
@@ -323,9 +323,9 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
       assert.deepEqual(rows.map((row) => cell(row, "n.ok")), ["false", "", ""]);
       assert.equal(cell(rows[0], "f"), "'=1+2", "a formula-like cell is written as text");
       // JSON lines keep JSON booleans.
-      const j = await sluice(["runs", "resume", "flags", "--out", "flags.jsonl.out"], env, dir);
+      const j = await sluice(["runs", "resume", "flags", "--out", "flags.out.jsonl"], env, dir);
       assert.equal(j.code, 0, j.stderr);
-      const items = (await Deno.readTextFile(join(dir, "flags.jsonl.out"))).trim().split("\n")
+      const items = (await Deno.readTextFile(join(dir, "flags.out.jsonl"))).trim().split("\n")
         .map((l) => JSON.parse(l));
       assert.deepEqual(items.map((i) => i.lead), [true, false, undefined]);
     });
@@ -366,9 +366,9 @@ Deno.test("sluice CLI: validate, run, runs, schema and config", async (t) => {
         assert.match(again.stderr, /wrote 2 items to again\.csv; left out 1 duplicate row\(s\)/);
         assert.equal(await Deno.readTextFile(join(dir, "again.csv")), csv);
 
-        const jsonl = await sluice(["runs", "resume", "dups", "--out", "dups.jsonl.out"], env, dir);
+        const jsonl = await sluice(["runs", "resume", "dups", "--out", "dups.out.jsonl"], env, dir);
         assert.equal(jsonl.code, 0, jsonl.stderr);
-        const lines = (await Deno.readTextFile(join(dir, "dups.jsonl.out"))).trim().split("\n");
+        const lines = (await Deno.readTextFile(join(dir, "dups.out.jsonl"))).trim().split("\n");
         assert.deepEqual(lines.map((l) => JSON.parse(l).v), [1, 2]);
 
         const all = await sluice(

@@ -4,7 +4,17 @@
  * @module
  */
 import { parseSecretGrants, type SecretGrants } from "../plugins/secret_grants.ts";
-import { type Config, loadConfig, secretResolver, systemDnsServers } from "../config/config.ts";
+import {
+  type Config,
+  type ConfigKey,
+  configSources,
+  loadConfig,
+  secretResolver,
+  systemDnsServers,
+} from "../config/config.ts";
+import { formatSource } from "../config/errors.ts";
+import { keyInfo } from "../config/keys.ts";
+import { dirname } from "../paths.ts";
 import type { NetworkSettings } from "../../sdk/types.ts";
 import { Engine } from "../engine/engine.ts";
 import type { StageDefaults } from "../engine/prepare.ts";
@@ -29,6 +39,11 @@ import type { SluiceMetrics } from "../telemetry/sluice_metrics.ts";
 export interface CliContext {
   config: Config;
   log: Logger;
+  /**
+   * The log at `warn` or above (the configured level when it is higher): for a quiet command
+   * (`sluice run --quiet`), whose output is its start line and summary, warnings and errors.
+   */
+  quietLog: Logger;
   registry: Registry;
   secretValues: Set<string>;
   secrets: (name: string) => string | undefined;
@@ -62,17 +77,78 @@ export async function networkSettings(config: Config): Promise<NetworkSettings> 
   };
 }
 
+/** Log levels in increasing severity, to compare them. */
+const ORDER = { debug: 0, info: 1, warn: 2, error: 3 } as const;
+
+/**
+ * Why the configured data folder (`dataDir`) or the embedded store's folder (`store.path`)
+ * cannot be used, if so: the path (or a folder above it) is a file. The message names the
+ * setting, where its value came from (`env SLUICE_DATA_DIR`, `sluice.yaml:3:1`, default) and
+ * what to do. A folder that does not exist yet is fine: it is created when needed.
+ */
+export async function storageProblem(config: Config): Promise<string | undefined> {
+  const sources = configSources(config);
+  const check: { key: ConfigKey; value: string; folder: string; example: string }[] = [
+    { key: "dataDir", value: config.dataDir, folder: config.dataDir, example: "/var/lib/sluice" },
+  ];
+  if (!config.store.url) {
+    const value = config.store.path;
+    check.push({
+      key: "store.path",
+      value,
+      folder: dirname(value),
+      example: "/var/lib/sluice/sluice.kv",
+    });
+  }
+  for (const { key, value, folder, example } of check) {
+    // The folder itself, or the nearest part of its path that exists, must be a folder.
+    for (let p = folder;; p = dirname(p)) {
+      const st = await Deno.stat(p).catch((e) => {
+        if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
+          return undefined;
+        }
+        throw e;
+      });
+      if (st?.isDirectory) break;
+      if (st) {
+        const source = sources.get(key);
+        const env = keyInfo(key)?.env;
+        return `${key} ${JSON.stringify(value)}${
+          source ? ` (from ${formatSource(source)})` : ""
+        }: ${p} is a file, not a folder; set ${key}${env ? ` (${env})` : ""} to ` +
+          `${key === "dataDir" ? "a folder" : "a file in a folder"} (created if missing), ` +
+          `e.g. ${example}`;
+      }
+      if (dirname(p) === p) break;
+    }
+  }
+  return undefined;
+}
+
 /** Loads config, logger and registry (no store yet). */
 export async function openContext(
-  opts: { configFile?: string; env?: Record<string, string> } = {},
+  opts: {
+    configFile?: string;
+    env?: Record<string, string>;
+    /**
+     * Refuse a data folder (or embedded store folder) that is a file, see
+     * {@linkcode storageProblem}. Default true; `sluice config` shows the values instead.
+     */
+    checkStorage?: boolean;
+  } = {},
 ): Promise<CliContext> {
   const env = opts.env ?? Deno.env.toObject();
   const config = await loadConfig({ file: opts.configFile, env });
+  const storage = opts.checkStorage === false ? undefined : await storageProblem(config);
+  if (storage) throw new Error(storage);
   const secretValues = new Set<string>();
   const format = config.log.format === "auto"
     ? (Deno.stderr.isTerminal() ? "pretty" : "json")
     : config.log.format;
   const log = createLogger({ level: config.log.level, format, secrets: () => secretValues });
+  const quietLog = ORDER[config.log.level] >= ORDER.warn
+    ? log
+    : createLogger({ level: "warn", format, secrets: () => secretValues });
   const registry = await openRegistry({
     builtinDir: config.plugins.dir,
     installDir: config.plugins.installDir,
@@ -84,6 +160,7 @@ export async function openContext(
     network,
     config,
     log,
+    quietLog,
     registry,
     secretValues,
     secrets,

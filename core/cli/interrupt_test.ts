@@ -86,6 +86,9 @@ Deno.test("sluice run: SIGTERM stops it like Ctrl-C; runs resume writes the --ou
     // The process ended: runs show says the run is interrupted, not running on.
     const show = await run(["runs", "show", "T"]);
     assert.equal(show.code, 0, show.stderr);
+    // Its first line words the state as runs list does, not "run T running in …".
+    assert.match(show.stdout, /^run T interrupted \(started [\d.]+s ago\)\n/);
+    assert.doesNotMatch(show.stdout, /run T running/);
     assert.match(
       show.stdout,
       new RegExp(
@@ -138,6 +141,7 @@ Deno.test("runs show and runs list tell a live run's process from a killed one's
     a.kill("SIGKILL");
     await a.status;
     const gone = await run(["runs", "show", "K"]);
+    assert.match(gone.stdout, /^run K interrupted \(started [\d.]+s ago\)\n/);
     assert.match(
       gone.stdout,
       new RegExp(

@@ -11,7 +11,7 @@ import { migrate } from "../store/pg/migrate.ts";
 /** `sluice migrate`. */
 export async function migrateCommand(args: string[], ctx: CliContext, io: CliIO): Promise<number> {
   if (args.length) {
-    io.err(`sluice migrate takes no arguments (got "${args.join(" ")}")\n`);
+    io.err(`sluice migrate: the command takes no arguments (got "${args.join(" ")}")\n`);
     return 2;
   }
   const url = ctx.config.store.url;

@@ -70,6 +70,19 @@ function csv(rows: unknown[][]): string {
   });
 }
 
+/** The file name endings an output file (`--out`) may have, and the format each gets. */
+export const OUT_FORMATS = { ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl" } as const;
+
+/**
+ * The format of an output file by its name's ending (case ignored): `csv` for `.csv`, `jsonl`
+ * for `.jsonl` and `.ndjson`; undefined for another (`x.xlsx` would get JSON lines under a
+ * spreadsheet's name, so the CLI refuses it).
+ */
+export function outFormat(path: string): "csv" | "jsonl" | undefined {
+  const m = /\.[^./\\]*$/.exec(path);
+  return m ? OUT_FORMATS[m[0].toLowerCase() as keyof typeof OUT_FORMATS] : undefined;
+}
+
 /** Options of {@linkcode writeRunOutput}. */
 export interface RunOutputOptions {
   /**

@@ -3,7 +3,7 @@
  * embedded store, and inspect or steer runs.
  * @module
  */
-import { CONFIG_ERROR_HINT, EngineError } from "../engine/engine.ts";
+import { CONFIG_ERROR_HINT, EngineError, runIdProblem } from "../engine/engine.ts";
 import { advisesNewRun } from "../engine/input_advice.ts";
 import { missingInputFile, missingSourceFile, prepareRun } from "../engine/prepare.ts";
 import { resolveInputs } from "../pipeline/inputs.ts";
@@ -26,7 +26,14 @@ import { pgRunHolder } from "../store/pg/pg_run_holder.ts";
 import { parseCommandArgs } from "./args.ts";
 import { closest } from "../../sdk/text/suggest.ts";
 import { type CliContext, type EngineHandle, openBackend, startEngine } from "./context.ts";
-import { exportLines, writeRunDuplicates, writeRunOutput, writeRunRejected } from "./output.ts";
+import {
+  exportLines,
+  OUT_FORMATS,
+  outFormat,
+  writeRunDuplicates,
+  writeRunOutput,
+  writeRunRejected,
+} from "./output.ts";
 import { readRunEndLog, tallyTotals } from "../store/run_tallies.ts";
 import { noticeText, noticeView } from "../http/run_views.ts";
 import { showProgress } from "./progress.ts";
@@ -64,12 +71,14 @@ export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Pr
     return 2;
   }
   const { values, positionals } = parsedArgs;
+  // Quiet: the start line, warnings and errors, and the summary; no info lines (run created …).
+  if (values.quiet) ctx = { ...ctx, log: ctx.quietLog };
   if (positionals.length !== 1) {
     io.err(`usage: ${RUN_USAGE}\n`);
     return 2;
   }
   if (values["all-rows"] && !values.out) {
-    io.err("--all-rows applies to the --out file: give --out PATH too\n");
+    io.err("sluice: --all-rows applies to the --out file: give --out PATH too\n");
     return 2;
   }
   const file = positionals[0];
@@ -79,7 +88,7 @@ export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Pr
   });
   if (!parsed.pipeline) {
     for (const p of parsed.problems) io.err(formatProblem(p) + "\n");
-    io.err(`${file}: ${parsed.problems.length} problem(s); nothing was run\n`);
+    io.err(`sluice: ${file}: ${parsed.problems.length} problem(s); nothing was run\n`);
     return 1;
   }
   for (const w of parsed.warnings ?? []) io.err(formatWarning(w) + "\n");
@@ -87,7 +96,7 @@ export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Pr
   for (const kv of values.set ?? []) {
     const eq = kv.indexOf("=");
     if (eq < 1) {
-      io.err(`--set ${kv}: write --set name=value\n`);
+      io.err(`sluice: --set ${kv}: write --set name=value\n`);
       return 2;
     }
     given[kv.slice(0, eq)] = kv.slice(eq + 1);
@@ -98,15 +107,16 @@ export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Pr
     try {
       if (!(await Deno.stat(inputFile)).isFile) throw new Error("not a file");
     } catch (e) {
-      io.err(`--input ${values.input}: cannot read it (${(e as Error).message})\n`);
+      io.err(`sluice: --input ${values.input}: cannot read it (${(e as Error).message})\n`);
       return 1;
     }
   }
-  if (!inputFile && !values["run-id"]) {
+  const runId = values["run-id"];
+  if (!inputFile && runId === undefined) {
     const missing = missingInputFile(parsed.pipeline, ctx.registry) ??
       await missingSourceFile(parsed.pipeline, ctx.registry, ctx.config.dataDir);
     if (missing) {
-      io.err(`${file}: ${missing}; nothing was run\n`);
+      io.err(`sluice: ${file}: ${missing}; nothing was run\n`);
       return 1;
     }
   }
@@ -114,7 +124,7 @@ export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Pr
     // Checked before the run, not after it: a run's output should not be lost to a typo.
     const problem = await outPathProblem(resolve(values.out));
     if (problem) {
-      io.err(`--out ${values.out}: ${problem}; nothing was run\n`);
+      io.err(`sluice: --out ${values.out}: ${problem}; nothing was run\n`);
       return 1;
     }
   }
@@ -132,24 +142,36 @@ export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Pr
     });
   });
   if (unset.length) {
-    io.err(`${file}: ${unset.join("\n")}\nnothing was run\n`);
+    io.err(`sluice: ${file}: ${unset.join("\n")}\nnothing was run\n`);
     return 1;
   }
   const inputs = resolveInputs(parsed.pipeline.inputs, given);
   const h = await startEngine(ctx);
   try {
-    let run = values["run-id"] ? await h.backend.store.getRun(values["run-id"]) : undefined;
+    // A new run's id must fit the rule; a run of an id that does not (made before the rule) is
+    // still resumed, and an id the store cannot even look up (too long) is the rule's problem.
+    const idProblem = runId === undefined ? undefined : runIdProblem(runId);
+    let run = runId === undefined ? undefined : await h.backend.store.getRun(runId).catch((e) => {
+      if (idProblem) return undefined;
+      throw e;
+    });
+    if (!run && idProblem) {
+      io.err(`sluice: --run-id: ${idProblem}\n`);
+      return 2;
+    }
     const resumed = run !== undefined;
     if (run) {
       if (run.pipeline !== parsed.pipeline.name) {
-        io.err(`run ${run.id} belongs to pipeline ${run.pipeline}, not ${parsed.pipeline.name}\n`);
+        io.err(
+          `sluice: run ${run.id} belongs to pipeline ${run.pipeline}, not ${parsed.pipeline.name}\n`,
+        );
         return 1;
       }
       const kept = run.inputFile && inDataDir(h.dataDir, run.inputFile);
       const changed = resumeChanges({ ...run, inputFile: kept }, { given, inputs, inputFile });
       if (changed.length) {
         io.err(
-          `run ${run.id} exists and keeps what it was started with; this command changes ` +
+          `sluice: run ${run.id} exists and keeps what it was started with; this command changes ` +
             `${changed.join("; ")}. To resume it, run again without --set/--input (or with the ` +
             `same values); to run with the new values, start a new run: leave out --run-id or ` +
             `give an unused one\n`,
@@ -170,7 +192,7 @@ export async function runCommand(args: string[], ctx: CliContext, io: CliIO): Pr
         dataDir: h.dataDir,
         trigger: { kind: "cli" },
         defaults: ctx.defaults,
-        id: values["run-id"],
+        id: runId,
       }));
       io.err(`run ${run.id} started: ${run.pipeline}, ${run.stages.length} stages\n`);
     }
@@ -221,14 +243,17 @@ async function heldElsewhere(h: EngineHandle, runId: string, io: CliIO): Promise
   }
   const holder = claim.held;
   io.err(
-    `run ${runId} is being run by another Sluice process (${describeProcess(holder)}): ` +
+    `sluice: run ${runId} is being run by another Sluice process (${describeProcess(holder)}): ` +
       "wait for it to finish (sluice runs show " + runId + "), or stop that process first; " +
       "its unfinished runs resume where they left off\n",
   );
   return true;
 }
 
-/** Why `path` cannot take a run's output (its folder missing, or a folder itself), if so. */
+/**
+ * Why `path` cannot take a run's output (its folder missing, a folder itself, or a name whose
+ * ending is no output format, see `outFormat`), if so.
+ */
 async function outPathProblem(path: string): Promise<string | undefined> {
   const folder = dirname(path);
   const isDir = (p: string) =>
@@ -240,6 +265,10 @@ async function outPathProblem(path: string): Promise<string | undefined> {
   if (folderIsDir === undefined) return `the folder ${folder} does not exist: create it first`;
   if (!folderIsDir) return `${folder} is not a folder`;
   if (await isDir(path)) return `${path} is a folder: name a file in it`;
+  if (!outFormat(path)) {
+    return `the file name must end in ${Object.keys(OUT_FORMATS).join(", ")} (CSV or JSON ` +
+      "lines), e.g. leads.csv";
+  }
   return undefined;
 }
 
@@ -413,7 +442,9 @@ async function writeOutputs(
     return 0;
   } catch (e) {
     io.err(
-      `--out ${out}: could not write it (${(e as Error).message}); the run's items are kept: ` +
+      `sluice: --out ${out}: could not write it (${
+        (e as Error).message
+      }); the run's items are kept: ` +
         `write them again with: sluice runs resume ${run.id} --out PATH\n`,
     );
     return 1;
@@ -435,6 +466,17 @@ const RUNS_COMMANDS = [
   "cancel",
   "resume",
 ];
+/** The flags each `sluice runs` command takes (the parser knows them all). */
+const RUNS_FLAGS = {
+  list: ["pipeline", "state", "limit", "json"],
+  show: ["json"],
+  log: ["stage", "level", "limit", "json"],
+  rejected: ["limit", "json", "out"],
+  "dead-letters": [],
+  retry: ["out", "all-rows", "no-wait"],
+  resume: ["out", "all-rows", "no-wait"],
+  cancel: [],
+} as const;
 const RUN_STATES: RunState[] = ["queued", "running", "succeeded", "failed", "cancelled"];
 
 /** `; did you mean X?` for a close word among `known`, else nothing. */
@@ -466,8 +508,18 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
     return 2;
   }
   const { values, positionals } = parsedArgs;
+  const allowed = RUNS_FLAGS[sub as keyof typeof RUNS_FLAGS] as readonly string[] | undefined;
+  const stray = allowed && Object.keys(values).find((f) => !allowed.includes(f));
+  if (stray) {
+    io.err(
+      `sluice runs ${sub}: --${stray} does not apply to runs ${sub}` +
+        (allowed.length ? ` (it takes ${allowed.map((f) => `--${f}`).join(", ")})` : "") +
+        `\nusage: ${RUNS_USAGE}\n`,
+    );
+    return 2;
+  }
   if (values["all-rows"] && !values.out) {
-    io.err("--all-rows applies to the --out file: give --out PATH too\n");
+    io.err("sluice: --all-rows applies to the --out file: give --out PATH too\n");
     return 2;
   }
   // Reading runs or cancelling one must not take up work a running server owns (the engine's
@@ -483,8 +535,12 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
     const staleMs = ctx.config.store.visibilityTimeout;
     const need = async () => {
       const id = positionals[0];
-      if (!id) throw new EngineError(`usage: sluice runs ${sub} RUN`);
-      const run = await store.getRun(id);
+      if (!id) throw new EngineError(`runs ${sub} needs a run id: sluice runs ${sub} RUN`);
+      // An id no run can have (too long for a store key) is no run, not the store's error.
+      const run = await store.getRun(id).catch((e) => {
+        if (runIdProblem(id)) return undefined;
+        throw e;
+      });
       if (!run) throw new EngineError(`no run ${id}; list runs with: sluice runs list`);
       return run;
     };
@@ -549,7 +605,10 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
           );
           return 0;
         }
-        io.out(await summary(store, run, { dataDir: h.dataDir }));
+        // Worded as runs list words it: an unfinished run whose process is gone is interrupted.
+        io.out(
+          await summary(store, run, { dataDir: h.dataDir, interrupted: held?.alive === false }),
+        );
         if (held) io.out(holderLine(run, held));
         for (const n of (await undeliveredNotices(store, run)) ?? []) io.out(noticeText(n) + "\n");
         await showDeadLetters(store, run, io, SHOW_DEAD_LETTERS);
@@ -561,7 +620,7 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
         if (values.out) {
           const problem = await outPathProblem(resolve(values.out));
           if (problem) {
-            io.err(`--out ${values.out}: ${problem}\n`);
+            io.err(`sluice: --out ${values.out}: ${problem}\n`);
             return 1;
           }
           const n = await writeRunRejected(store, run, values.out, { keepEmpty: true });
@@ -604,7 +663,7 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
         const run = await need();
         const problem = values.out ? await outPathProblem(resolve(values.out)) : undefined;
         if (problem) {
-          io.err(`--out ${values.out}: ${problem}\n`);
+          io.err(`sluice: --out ${values.out}: ${problem}\n`);
           return 1;
         }
         if (!FINAL_STATES.includes(run.state) && await heldElsewhere(h, run.id, io)) return 1;
@@ -636,7 +695,7 @@ export async function runsCommand(args: string[], ctx: CliContext, io: CliIO): P
     }
   } catch (e) {
     if (e instanceof EngineError) {
-      io.err(e.message + "\n");
+      io.err(`sluice: ${e.message}\n`);
       return 1;
     }
     throw e;

@@ -3,7 +3,7 @@
  * the items it rejected, with their reasons.
  * @module
  */
-import type { RunRecord, Store } from "../store/store.ts";
+import { FINAL_STATES, type RunRecord, type Store } from "../store/store.ts";
 import { exportLines, runRejected } from "./output.ts";
 import type { CliIO } from "./run_command.ts";
 import { resolve } from "../paths.ts";
@@ -20,6 +20,11 @@ export interface SummaryOptions {
   thisProcessMs?: number;
   /** The data folder: the run's files are named by their full path under it. */
   dataDir?: string;
+  /**
+   * The unfinished run's process is gone (as `sluice runs list` marks it): the first line says
+   * `interrupted` and the time since the run started, not `running in …` with a rate.
+   */
+  interrupted?: boolean;
 }
 
 /** A duration for people: `12.3s`, `4m 05s`, `2h 03m`. */
@@ -73,10 +78,13 @@ export async function summary(
   const part = opts.thisProcessMs === undefined
     ? ""
     : `; this process: ${formatDuration(opts.thisProcessMs)}`;
-  return [
-    `run ${run.id} ${run.state} in ${formatDuration(dur)} (${
+  const first = opts.interrupted && !FINAL_STATES.includes(run.state)
+    ? `run ${run.id} interrupted (started ${formatDuration(dur)} ago)`
+    : `run ${run.id} ${run.state} in ${formatDuration(dur)} (${
       rate.toLocaleString("en-US")
-    } items/s)${part}`,
+    } items/s)${part}`;
+  return [
+    first,
     head,
     ...rows,
     ...leads,

@@ -4,7 +4,7 @@
  * @module
  */
 import type { ConfigProblem, ConfigSource } from "./errors.ts";
-import { CONFIG_KEYS, envNameFor, type EnvParser, type MaskKind } from "./keys.ts";
+import { CONFIG_KEYS, envNameFor, type EnvParser, EXTRA_ENV_VARS, type MaskKind } from "./keys.ts";
 import { closest } from "../../sdk/text/suggest.ts";
 
 /** What the environment contributes. */
@@ -70,13 +70,15 @@ export function maskUrlPassword(text: string): string {
 }
 
 /**
- * Variables Sluice reads outside the config keys: `SLUICE_CONFIG` (the config file),
- * `SLUICE_DEBUG` (a failing command prints its stack trace, `core/cli.ts`) and
- * `SLUICE_TEST_DATABASE_URL` (the tests' PostgreSQL server, `testing/postgres.ts`). Known, so
- * setting one is not warned about as unknown.
+ * Variables read outside the config keys: {@linkcode EXTRA_ENV_VARS} (`SLUICE_CONFIG`,
+ * `SLUICE_DEBUG`; `SLUICE_SECRET_*` are let through below) and `SLUICE_TEST_DATABASE_URL` (the
+ * tests' PostgreSQL server, `testing/postgres.ts`). Known, so setting one is not warned about.
  */
-const NOT_CONFIG_KEYS = ["SLUICE_CONFIG", "SLUICE_DEBUG", "SLUICE_TEST_DATABASE_URL"];
-const KNOWN = new Set<string>([...NOT_CONFIG_KEYS, ...CONFIG_KEYS.map((info) => info.env)]);
+const KNOWN = new Set<string>([
+  ...Object.keys(EXTRA_ENV_VARS).filter((name) => !name.includes("<")),
+  "SLUICE_TEST_DATABASE_URL",
+  ...CONFIG_KEYS.map((info) => info.env),
+]);
 const GENERIC = new Map<string, string>(
   CONFIG_KEYS.filter((info) => envNameFor(info.key) !== info.env)
     .map((info) => [envNameFor(info.key), info.env]),

@@ -413,9 +413,13 @@ export const CONFIG_KEYS = [
 /** A configuration key path such as `server.port`. */
 export type ConfigKey = (typeof CONFIG_KEYS)[number]["key"];
 
-/** Environment variables read besides the table: `SLUICE_CONFIG` and `SLUICE_SECRET_<NAME>`. */
+/**
+ * Environment variables read besides the table: `SLUICE_CONFIG`, `SLUICE_DEBUG` and
+ * `SLUICE_SECRET_<NAME>`.
+ */
 export const EXTRA_ENV_VARS: Readonly<Record<string, string>> = {
   SLUICE_CONFIG: "Path of the configuration file (default ./sluice.yaml); --config wins",
+  SLUICE_DEBUG: "Set (e.g. 1): a failing command prints its stack trace after `sluice: <message>`",
   "SLUICE_SECRET_<NAME>": "Value of secret NAME (wins over secrets.file; empty counts as not set)",
 };
 

@@ -104,7 +104,7 @@ export async function pluginCommand(
   try {
     parsed = parseArgs(args);
   } catch (e) {
-    io.stderr(`${(e as Error).message}\n${USAGE}`);
+    io.stderr(`sluice plugin: ${(e as Error).message}\n${USAGE}`);
     return 2;
   }
   const [cmd, arg, ...rest] = parsed.positional;
@@ -112,7 +112,7 @@ export async function pluginCommand(
   const known = ["yes", "kind", "dir", "force", "help"];
   const unknown = [...parsed.flags.keys()].filter((f) => !known.includes(f));
   if (unknown.length) {
-    io.stderr(`unknown option --${unknown[0]}\n${USAGE}`);
+    io.stderr(`sluice plugin: unknown option --${unknown[0]}\n${USAGE}`);
     return 2;
   }
   if (!cmd) {
@@ -125,7 +125,7 @@ export async function pluginCommand(
   }
   const needsArg = ["install", "inspect", "remove", "new"];
   if (!needsArg.includes(cmd) && cmd !== "list") {
-    io.stderr(`unknown command "${cmd}"\n${USAGE}`);
+    io.stderr(`sluice plugin: unknown command "${cmd}"\n${USAGE}`);
     return 2;
   }
   if ((needsArg.includes(cmd) && !arg) || rest.length || (!needsArg.includes(cmd) && arg)) {
@@ -228,7 +228,9 @@ export async function pluginCommand(
       case "new": {
         const kind = (flag("kind") ?? "transform") as Manifest["kind"];
         if (!KINDS.includes(kind)) {
-          io.stderr(`--kind must be one of ${KINDS.join(", ")}, not "${kind}"\n`);
+          io.stderr(
+            `sluice plugin new: --kind must be one of ${KINDS.join(", ")}, not "${kind}"\n`,
+          );
           return 2;
         }
         const parent = String(flag("dir") ?? opts.builtinDir);
