@@ -57,7 +57,10 @@ export function stdioWriters(
   };
 }
 
-/** True for what a closed stdout throws ({@linkcode StdoutClosed}, or a broken pipe itself). */
+/**
+ * True for what a closed stdout throws ({@linkcode StdoutClosed}); not for another broken pipe
+ * (a plugin process's, say), which is a failure to report.
+ */
 export function isStdoutClosed(e: unknown): boolean {
-  return e instanceof StdoutClosed || e instanceof Deno.errors.BrokenPipe;
+  return e instanceof StdoutClosed;
 }
