@@ -22,8 +22,14 @@ import {
   openSourceFile,
   replaceSourceFile,
   sourceFileInfo,
+  type SourceFileTarget,
   sourceFileTarget,
 } from "./source_file.ts";
+import type { Context } from "hono";
+import type { AppEnv } from "./app_env.ts";
+import { PREFLIGHT_SAMPLE_BYTES, preflightSource } from "../engine/source_preflight.ts";
+import { resolveInputs } from "../pipeline/inputs.ts";
+import { basename } from "../paths.ts";
 
 const NameParam = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/).openapi({ param: { name: "name", in: "path" } }),
@@ -60,6 +66,53 @@ export function sourceFileRoutes(app: ApiApp, deps: AppDeps): void {
   const max = deps.limits?.uploadBytes ?? DEFAULT_UPLOAD_BYTES;
   const target = async (name: string) =>
     sourceFileTarget(await needPipeline(deps, name), deps.registry, deps.dataDir);
+
+  /**
+   * The pipeline's source reads the new file's beginning as a scheduled run would, in its
+   * sandbox (`preflightSource`): a file it cannot read at all (a CSV without a website column) is
+   * refused (422) and the old file stays; a check that cannot be made lets the file in.
+   */
+  const checkSource = async (
+    c: Context<AppEnv>,
+    t: SourceFileTarget,
+    head: Uint8Array,
+  ): Promise<void> => {
+    const entry = await needPipeline(deps, t.pipeline);
+    const good = entry.pipeline ? { pipeline: entry.pipeline, yaml: entry.yaml } : entry.lastGood;
+    if (!good) return;
+    let inputs: Record<string, unknown>;
+    try {
+      inputs = resolveInputs(good.pipeline.inputs, {});
+    } catch {
+      return; // required inputs without defaults: each trigger gives its own
+    }
+    const csv = t.accepts.some((a) => canonicalMediaType(a) === "text/csv");
+    const got = await preflightSource(deps, {
+      pipeline: good.pipeline,
+      yaml: good.yaml,
+      file: entry.file,
+      inputs,
+      body: head,
+      format: csv ? "csv" : "jsonl",
+      inputName: basename(t.file),
+      trigger: { kind: "api", id: c.get("principal")!.name },
+      signal: c.req.raw.signal,
+    });
+    if ("refused" in got) {
+      throw new HttpProblem(
+        422,
+        `the pipeline's source (${t.plugin}) cannot read this file, so it was not replaced ` +
+          `(its scheduled runs would fail on it): ${got.refused}`,
+      );
+    }
+    if ("skipped" in got) {
+      c.get("log").warn("source file not checked by its source; replaced", {
+        pipeline: t.pipeline,
+        reason: got.skipped,
+        ms: got.ms,
+      });
+    }
+  };
 
   apiRoute(app, "viewer", {
     method: "get",
@@ -140,7 +193,11 @@ export function sourceFileRoutes(app: ApiApp, deps: AppDeps): void {
       409: json("A folder is at the source's with.path", z.object({})),
       413: json("Larger than the upload limit", z.object({})),
       415: json("Not a type the source reads", z.object({})),
-      422: REFUSED,
+      422: json(
+        "As for GET, or the pipeline's source cannot read the new file at all (a CSV without a " +
+          "website column: the detail is the source's message); the old file stays",
+        z.object({}),
+      ),
     },
   }, async (c) => {
     const t = await target(c.req.param("name")!);
@@ -168,7 +225,11 @@ export function sourceFileRoutes(app: ApiApp, deps: AppDeps): void {
       throw e;
     }
     const before = await Deno.stat(t.file).catch(() => undefined);
-    const bytes = await replaceSourceFile(t, file.body, { max });
+    const bytes = await replaceSourceFile(t, file.body, {
+      max,
+      check: (head) => checkSource(c, t, head),
+      headBytes: PREFLIGHT_SAMPLE_BYTES + 1,
+    });
     const p = c.get("principal")!;
     // The record of who replaced it (the server log is the audit trail).
     c.get("log").info("source file replaced", {

@@ -122,6 +122,37 @@ Deno.test("source file: an operator replaces it, anyone reads and downloads it, 
   }
 });
 
+Deno.test("source file: one its source cannot read at all is refused (422) and the old file stays; rows it rejects do not refuse it", async () => {
+  const s = await testServer();
+  try {
+    await s.writePipeline("weekly", weekly("weekly", "crm.csv"));
+    let res = await put(s, "weekly", OLD, "text/csv");
+    assert.equal(res.status, 200, await res.clone().text());
+    await res.body?.cancel();
+    // Every scheduled run would fail on it: no column holds the website.
+    res = await put(s, "weekly", "name,city\nAcme,Berlin\n", "text/csv");
+    assert.equal(res.status, 422);
+    assert.match(
+      (await res.json()).detail,
+      /the pipeline's source \(csv-source\) cannot read this file, so it was not replaced \(its scheduled runs would fail on it\): crm\.csv:1: .*website/,
+    );
+    assert.equal(await Deno.readTextFile(join(folderOf(s), "crm.csv")), OLD);
+    assert.deepEqual(
+      (await Array.fromAsync(Deno.readDir(folderOf(s)))).map((e) => e.name),
+      ["crm.csv"],
+      "no temp file left",
+    );
+    // A bad row is that row's rejection in a run, not a reason to refuse the file.
+    const ragged = "name,domain\nAcme,acme.example\nBeta\n";
+    res = await put(s, "weekly", ragged, "text/csv");
+    assert.equal(res.status, 200, await res.clone().text());
+    await res.body?.cancel();
+    assert.equal(await Deno.readTextFile(join(folderOf(s), "crm.csv")), ragged);
+  } finally {
+    await s.dispose();
+  }
+});
+
 Deno.test("source file: refused with what to change (no with.path, templated, outside, unknown, wrong type)", async () => {
   const s = await testServer({ deps: { limits: { uploadBytes: 100 } } });
   try {
@@ -296,7 +327,10 @@ Deno.test("source file: a file larger than a JSON body is taken up to the upload
 Deno.test("source file: a UTF-8 file's header reads as UTF-8 also when the bytes read with it end inside a character", async () => {
   const s = await testServer();
   try {
-    await s.writePipeline("weekly", weekly("weekly", "crm.csv"));
+    await s.writePipeline(
+      "weekly",
+      weekly("weekly", "crm.csv").replace("{ path: ", "{ domainColumn: домен, path: "),
+    );
     // 28 + 300 x 35 bytes: the header's read (8 KiB) ends inside a Cyrillic letter of row 234.
     const csv = "название,домен\n" + "Компания,пример.рф\n".repeat(300);
     const res = await put(s, "weekly", csv, "text/csv");

@@ -404,6 +404,13 @@ async function openIt(
 export interface ReplaceOptions {
   /** Most bytes taken (413 beyond). */
   max: number;
+  /**
+   * Checks the new file's first `headBytes` bytes once it is written, before it replaces the old
+   * one; what it throws refuses the upload and leaves the old file as it was.
+   */
+  check?: (head: Uint8Array) => Promise<void>;
+  /** How many bytes of the beginning `check` gets (default 64 KiB + 1). */
+  headBytes?: number;
 }
 
 /**
@@ -431,9 +438,33 @@ export async function replaceSourceFile(
     );
   }
   let bytes = 0;
+  const want = o.headBytes ?? 64 * 1024 + 1;
+  const head: Uint8Array[] = [];
+  let kept = 0;
   await writeFileDurablyWith(t.file, async (write) => {
-    bytes = await copyUpload(body, write, o.max, "send a smaller file");
+    bytes = await copyUpload(
+      body,
+      async (chunk) => {
+        if (o.check && kept < want) {
+          const part = chunk.slice(0, want - kept);
+          head.push(part);
+          kept += part.length;
+        }
+        await write(chunk);
+      },
+      o.max,
+      "send a smaller file",
+    );
     if (bytes === 0) throw new HttpProblem(400, "the upload is empty: send the file's content");
+    if (o.check) {
+      const first = new Uint8Array(kept);
+      let at = 0;
+      for (const part of head) {
+        first.set(part, at);
+        at += part.length;
+      }
+      await o.check(first);
+    }
   });
   return bytes;
 }
