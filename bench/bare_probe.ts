@@ -21,7 +21,7 @@ import { KeyedLimiter, Limiter } from "../sdk/net/limiter.ts";
 import type { NetworkSettings } from "../sdk/types.ts";
 import { loadConfig } from "../core/config/config.ts";
 import { networkSettings } from "../core/cli/context.ts";
-import { probeDomain, slowRetryTimeouts } from "../plugins/http-probe/probe.ts";
+import { defaultSlowRetryMs, probeDomain, slowRetryTimeouts } from "../plugins/http-probe/probe.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -121,6 +121,8 @@ export async function bareProbe(opts: BareProbeOptions) {
   const perIp = new KeyedLimiter(limits.perIp);
   const dnsLimit = new Limiter(limits.dnsDomains);
   const httpLimit = new Limiter(limits.httpDomains);
+  // As http-probe: a domain's slow retry hands its slot back and takes one of as many others.
+  const slowLimit = new Limiter(limits.httpDomains);
   const p = limits.probe;
   const statuses: Record<string, number> = {};
   try {
@@ -128,16 +130,25 @@ export async function bareProbe(opts: BareProbeOptions) {
       const dns = await dnsLimit.run(() => lookupDomain(client, domain));
       let outcome = `dns_${dns.status}`;
       if (dns.status === "ok") {
-        outcome = await httpLimit.run(async () => {
+        let release: (() => void) | undefined = await httpLimit.acquire();
+        const handBack = () => {
+          release?.();
+          release = undefined;
+        };
+        outcome = await (async () => {
           const deadline = AbortSignal.timeout(net.timeouts.request * 3);
           // The stage's slow retry too (same default), so both sides make the same requests.
           const slowRetryMs = (p.slowRetryTimeoutMs as number | undefined) ??
-            net.timeouts.request * 3;
+            defaultSlowRetryMs(net.timeouts.request);
           const r = await probeDomain({
             domain,
             dns,
             hedgeMs: p.hedgeMs as number | undefined,
             slowRetryMs,
+            slowRetryGate: async () => {
+              handBack();
+              return await slowLimit.acquire();
+            },
             signal: deadline,
             fetch: (url, addresses, s, extra) =>
               fetchWithRedirects({
@@ -154,7 +165,7 @@ export async function bareProbe(opts: BareProbeOptions) {
               }),
           });
           return r.best ? `http_${Math.floor(r.best.status / 100)}xx` : `http_${r.status}`;
-        });
+        })().finally(handBack);
       }
       statuses[outcome] = (statuses[outcome] ?? 0) + 1;
     }));

@@ -14,6 +14,7 @@ import type { DnsResult, HttpProbeResult } from "@sluice/sdk/net/types.ts";
 import {
   BROWSER_ACCEPT_LANGUAGE,
   BROWSER_USER_AGENT,
+  defaultSlowRetryMs,
   probeDomain,
   SLOW_RETRY_GRACE_MS,
   slowRetryTimeouts,
@@ -55,6 +56,8 @@ interface State {
   perIp: KeyedLimiter;
   /** Domains probed at once by this process, across the chunks it serves concurrently. */
   slots: Limiter;
+  /** Domains in their slow retry at once (their probe slot handed back meanwhile). */
+  slowSlots: Limiter;
 }
 
 export default definePlugin<Config, State>({
@@ -80,27 +83,42 @@ export default definePlugin<Config, State>({
       resolve,
       perIp: new KeyedLimiter(config.perIpConcurrency ?? 4),
       slots: new Limiter(network.concurrency),
+      slowSlots: new Limiter(network.concurrency),
     };
   },
   async process(items, { config, state, network, metrics, signal }) {
     const field = config.field ?? "domain";
     const itemTimeout = config.itemTimeoutMs ?? network.timeouts.request * 3;
-    const slowRetryMs = config.slowRetryTimeoutMs ?? network.timeouts.request * 3;
+    const slowRetryMs = config.slowRetryTimeoutMs ?? defaultSlowRetryMs(network.timeouts.request);
     const tally = new MetricTally();
     try {
-      return await mapConcurrent(items, network.concurrency, async (item): Promise<Item> => {
-        const release = await state.slots.acquire(signal);
+      // A domain holds a probe slot for its first round; one that only timed out hands it back
+      // for its slow retry, which takes a slow-retry slot (as many), so a list with many hanging
+      // hosts keeps the other domains' probes going meanwhile.
+      const limit = network.concurrency * 2;
+      return await mapConcurrent(items, limit, async (item): Promise<Item> => {
+        let release: (() => void) | undefined = await state.slots.acquire(signal);
+        const handBack = () => {
+          release?.();
+          release = undefined;
+        };
         try {
-          return await probeItem(item);
+          return await probeItem(item, async () => {
+            handBack();
+            return await state.slowSlots.acquire(signal);
+          });
         } finally {
-          release();
+          handBack();
         }
       });
     } finally {
       tally.flush(metrics);
     }
 
-    async function probeItem(item: Item): Promise<Item> {
+    async function probeItem(
+      item: Item,
+      slowRetryGate: () => Promise<() => void>,
+    ): Promise<Item> {
       const value = item[field];
       const domain = (typeof value === "string" && value ? value : item.key).toLowerCase();
       const started = performance.now();
@@ -144,6 +162,7 @@ export default definePlugin<Config, State>({
           hedgeMs: config.hedgeMs,
           slowRetryMs,
           slowRetrySignal,
+          slowRetryGate,
           signal: deadline.signal,
           fetch: (url, addresses, s, extra) =>
             fetchWithRedirects({

@@ -45,6 +45,7 @@ const SITES: Record<string, Site> = {
     status: 500,
     body: ({ scheme }) => {
       served.push(`five.test ${scheme}`);
+      fiveServedAt = Date.now();
       return "<title>500 Internal Server Error</title>";
     },
   },
@@ -52,6 +53,8 @@ const SITES: Record<string, Site> = {
 
 /** Requests of the counting sites (`slow.test`, `five.test`) answered, as `host scheme`. */
 const served: string[] = [];
+/** When `five.test` last answered (epoch ms). */
+let fiveServedAt = 0;
 
 /**
  * Raw listeners on `ip` at both web ports that count each connection by port: `hang` keeps it open
@@ -429,6 +432,33 @@ Deno.test("http-probe slow retry: a site slower than the request timeout answers
     } finally {
       still.close();
       shut.close();
+    }
+  });
+});
+
+Deno.test("http-probe slow retry hands the domain's probe slot back: other domains are probed meanwhile", async () => {
+  await withWorld(async (network) => {
+    const ports = { http: network.httpPort, https: network.httpsPort };
+    const still = rawServer("127.9.2.13", ports, "hang");
+    try {
+      // One domain at a time: still.test takes the slot first; five.test waits for it.
+      const result = await runPlugin({
+        dir,
+        permissions,
+        network: { ...network, concurrency: 1 },
+        items: ["still.test", "five.test"].map((d) => ({ key: d, domain: d })),
+      });
+      const ended = Date.now();
+      const http = byKey(result.items);
+      assert.equal(http["still.test"].slowRetry?.answered, false);
+      assert.equal(http["five.test"].best?.status, 500);
+      // five.test was probed while still.test waited out its slow retry (1.8 s), not after it.
+      assert.ok(
+        ended - fiveServedAt >= 1000,
+        `five.test answered ${ended - fiveServedAt} ms before the end`,
+      );
+    } finally {
+      still.close();
     }
   });
 });

@@ -54,6 +54,13 @@ export interface ProbeOptions {
    * `mod.ts`); default: a deadline `slowRetryMs` + {@linkcode SLOW_RETRY_GRACE_MS} from then.
    */
   slowRetrySignal?: () => AbortSignal;
+  /**
+   * Called once the first round is over and a slow retry is due, before it starts; resolves to
+   * a release called when the retry ends. http-probe hands the domain's probe slot back here and
+   * takes one of the slow-retry slots instead, so domains waiting on slow servers do not hold up
+   * the others' first rounds.
+   */
+  slowRetryGate?: () => Promise<() => void>;
   /** The domain's deadline (and shutdown) for the first round of probes. */
   signal: AbortSignal;
 }
@@ -110,6 +117,20 @@ export const SLOW_RETRY_KINDS: ReadonlySet<string> = new Set([
   "timeout",
   "deadline",
 ]);
+
+/** The longest default slow-retry timeout (a site slower than this works for no visitor). */
+export const SLOW_RETRY_DEFAULT_CAP_MS = 30_000;
+
+/**
+ * The default `slowRetryTimeoutMs` for a request timeout: 3 × it, at most
+ * {@linkcode SLOW_RETRY_DEFAULT_CAP_MS} and never less than the request timeout itself (a second
+ * chance at the same timeout). 7.5 s for a 2.5 s timeout; 30 s for the default 30 s one: a site
+ * that has not answered in a minute is no working website, and every hanging host holds its
+ * chunk as long as its retry lasts.
+ */
+export function defaultSlowRetryMs(requestTimeoutMs: number): number {
+  return Math.max(requestTimeoutMs, Math.min(3 * requestTimeoutMs, SLOW_RETRY_DEFAULT_CAP_MS));
+}
 
 /**
  * Time the slow retry's deadline leaves beyond its request timeout at least, so that a URL that
@@ -332,12 +353,17 @@ export async function probeDomain(opts: ProbeOptions): Promise<HttpProbeResult> 
   let slow: SlowRetry | undefined;
   let signal = opts.signal;
   if (opts.slowRetryMs && opts.slowRetryMs > 0 && slowRetryTargets(attempts).length) {
-    const ran = await withRetrySignal(opts, (s) => {
-      signal = s;
-      return retrySlow(opts, attempts, hosts, budget, opts.slowRetryMs!, s);
-    });
-    attempts = ran.attempts;
-    slow = ran.slowRetry;
+    const release = await opts.slowRetryGate?.();
+    try {
+      const ran = await withRetrySignal(opts, (s) => {
+        signal = s;
+        return retrySlow(opts, attempts, hosts, budget, opts.slowRetryMs!, s);
+      });
+      attempts = ran.attempts;
+      slow = ran.slowRetry;
+    } finally {
+      release?.();
+    }
   }
   const result: HttpProbeResult = summarize(attempts);
   if (slow) result.slowRetry = slow;

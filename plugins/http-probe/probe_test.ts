@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { FetchResult } from "@sluice/sdk/net/http_fetch.ts";
 import type { DnsResult, HttpErrorKind, HttpResponseSummary } from "@sluice/sdk/net/types.ts";
-import { probeDomain, slowRetryTimeouts, summarize } from "./probe.ts";
+import { defaultSlowRetryMs, probeDomain, slowRetryTimeouts, summarize } from "./probe.ts";
 
 const dns = (apex: string[], www: string[]): DnsResult => ({
   status: "ok",
@@ -780,4 +780,44 @@ Deno.test("slowRetryTimeouts: the connect timeout grows with the request timeout
   assert.deepEqual(slowRetryTimeouts(t, 30000), { dns: 3000, connect: 15000, request: 30000 });
   assert.deepEqual(slowRetryTimeouts({ ...t, connect: 20000 }, 30000).connect, 30000);
   assert.deepEqual(slowRetryTimeouts(t, 5000).connect, 5000, "never below the usual one");
+});
+
+Deno.test("slow retry's default timeout: 3 x the request timeout, at most 30 s, never below the request timeout", () => {
+  assert.equal(defaultSlowRetryMs(600), 1800);
+  assert.equal(defaultSlowRetryMs(2500), 7500);
+  assert.equal(defaultSlowRetryMs(10_000), 30_000);
+  assert.equal(
+    defaultSlowRetryMs(30_000),
+    30_000,
+    "the default request timeout: once more as long",
+  );
+  assert.equal(defaultSlowRetryMs(60_000), 60_000);
+});
+
+Deno.test("slow retry: the gate is passed before the retry starts and released after it", async () => {
+  const events: string[] = [];
+  const f = slowFetch({ "slow https://x.test/": ok(200) });
+  const r = await probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1"], []),
+    fetch: async (url, addresses, s, extra) => {
+      events.push(`${extra?.timeoutMs ? "retry" : "first"} ${url}`);
+      return await f.fetch(url, addresses, s, extra);
+    },
+    hedgeMs: Infinity,
+    slowRetryMs: 9000,
+    slowRetryGate: () => {
+      events.push("gate");
+      return Promise.resolve(() => events.push("release"));
+    },
+    signal,
+  });
+  assert.equal(r.slowRetry?.answered, true);
+  assert.deepEqual(events, [
+    "first https://x.test/",
+    "first http://x.test/",
+    "gate",
+    "retry https://x.test/",
+    "release",
+  ]);
 });
