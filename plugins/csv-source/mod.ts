@@ -2,9 +2,10 @@
  * csv-source: streams a CSV file in chunks. The cursor holds the byte offset after the last
  * consumed record, the line number, where the header row starts and the file's encoding, so
  * resumed runs continue exactly there (the header is read again from the run's input file, which
- * does not change during the run: a wide header would not fit a stored cursor). Nothing is dropped silently: a row that cannot be read becomes a
- * rejected item with its file:line and reason, and a file that is not usable CSV at all (no
- * header, no website column, a workbook, UTF-16) fails the run with a message saying what to do.
+ * does not change during the run: a wide header would not fit a stored cursor). Nothing is
+ * dropped silently: a row that cannot be read becomes a rejected item with its file:line and
+ * reason, and a file that is not usable CSV at all (no header, no website column, a workbook,
+ * UTF-16) fails the run with a message saying what to do.
  * @module
  */
 import { definePlugin, InputError, type Item, type Rejected } from "@sluice/sdk";
