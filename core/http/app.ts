@@ -320,7 +320,7 @@ export function createApp(deps: AppDeps): SluiceApp {
     const [pipeline, hook] = [c.req.param("pipeline"), c.req.param("hook")];
     const res = await deps.hooks.handle(c.req.raw, pipeline, hook);
     countWebhook(metrics, pipeline, hook, res.status); // telemetry: accepts/rejects
-    return res;
+    return await webhookProblem(c, res);
   });
   // An unknown API or webhook path is a JSON 404, never the UI's login redirect or error page
   // (the UI is mounted at `/`).
@@ -335,4 +335,23 @@ export function createApp(deps: AppDeps): SluiceApp {
   app.all("/hooks/*", noRoute);
   if (deps.ui) app.route("/", deps.ui);
   return { app, tokens, sessions };
+}
+
+/**
+ * A webhook's refusal as the API answers errors: `application/problem+json` with `detail`, the
+ * request path and id, keeping the intake's `error` member (the same text) for senders written
+ * against it; its headers (`Allow`, `Retry-After`) are kept. Other answers pass unchanged.
+ */
+async function webhookProblem(c: Context, res: Response): Promise<Response> {
+  if (res.status < 400 || !res.headers.get("content-type")?.startsWith("application/json")) {
+    return res;
+  }
+  const body = await res.clone().json().catch(() => undefined) as { error?: unknown } | undefined;
+  if (typeof body?.error !== "string") return res;
+  const headers: Record<string, string> = {};
+  res.headers.forEach((v, k) => {
+    if (k !== "content-type" && k !== "content-length") headers[k] = v;
+  });
+  await res.body?.cancel();
+  return problemResponse(c, res.status, body.error, { extra: { error: body.error }, headers });
 }

@@ -137,7 +137,15 @@ Deno.test("schedules, pipeline versions and webhooks through the triggers of cor
       body: "[]",
     });
     assert.equal(refused.status, 401);
-    await refused.body?.cancel();
+    // As every API error: problem+json, its request id; `error` kept for senders reading it.
+    assert.equal(refused.headers.get("content-type"), "application/problem+json");
+    const problem = await refused.json();
+    assert.equal(problem.status, 401);
+    assert.equal(problem.title, "Unauthorized");
+    assert.equal(problem.instance, "/hooks/nightly/push");
+    assert.equal(problem.requestId, refused.headers.get("x-request-id"));
+    assert.match(problem.detail, /bearer/i);
+    assert.equal(problem.error, problem.detail);
   } finally {
     await triggers?.close();
     await catalog.close();
