@@ -7,7 +7,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { BodyError, canonicalMediaType, checkAccepted } from "../triggers/webhook_body.ts";
-import type { AppDeps } from "./deps.ts";
+import type { AppDeps, PipelineEntry } from "./deps.ts";
 import { HttpProblem } from "./problem.ts";
 import { type ApiApp, apiRoute, json } from "./route.ts";
 import { needPipeline } from "./routes_pipelines.ts";
@@ -74,10 +74,10 @@ export function sourceFileRoutes(app: ApiApp, deps: AppDeps): void {
    */
   const checkSource = async (
     c: Context<AppEnv>,
+    entry: PipelineEntry,
     t: SourceFileTarget,
     head: Uint8Array,
   ): Promise<void> => {
-    const entry = await needPipeline(deps, t.pipeline);
     const good = entry.pipeline ? { pipeline: entry.pipeline, yaml: entry.yaml } : entry.lastGood;
     if (!good) return;
     let inputs: Record<string, unknown>;
@@ -200,7 +200,8 @@ export function sourceFileRoutes(app: ApiApp, deps: AppDeps): void {
       ),
     },
   }, async (c) => {
-    const t = await target(c.req.param("name")!);
+    const entry = await needPipeline(deps, c.req.param("name")!);
+    const t = sourceFileTarget(entry, deps.registry, deps.dataDir);
     const type = c.req.header("content-type") ?? null;
     const multipart = isMultipart(type);
     if (!multipart && Number(c.req.header("content-length") ?? "0") > max) {
@@ -227,7 +228,7 @@ export function sourceFileRoutes(app: ApiApp, deps: AppDeps): void {
     const before = await Deno.stat(t.file).catch(() => undefined);
     const bytes = await replaceSourceFile(t, file.body, {
       max,
-      check: (head) => checkSource(c, t, head),
+      check: (head) => checkSource(c, entry, t, head),
       headBytes: PREFLIGHT_SAMPLE_BYTES + 1,
     });
     const p = c.get("principal")!;
