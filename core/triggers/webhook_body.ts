@@ -144,8 +144,9 @@ function decode(body: Uint8Array): string {
 /**
  * The text of a CSV body, read as csv-source reads a file, since spreadsheets send what they
  * save: the `charset` the Content-Type names (`text/csv; charset=iso-8859-1`), else UTF-16 with
- * its byte order mark, else UTF-8, else Windows-1252 (Excel's plain "CSV" export: `Köln` as one
- * byte `F6`). The text is kept as UTF-8 for the run.
+ * its byte order mark, else UTF-8, a line that is not UTF-8 read as Windows-1252 (Excel's plain
+ * "CSV" export: `Köln` as one byte `F6`; or rows pasted into a UTF-8 file from one). The text is
+ * kept as UTF-8 for the run.
  */
 export function decodeCsv(contentType: string | null, body: Uint8Array): string {
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(contentType ?? "")?.[1];
@@ -168,10 +169,26 @@ export function decodeCsv(contentType: string | null, body: Uint8Array): string 
   }
   if (body[0] === 0xff && body[1] === 0xfe) return new TextDecoder("utf-16le").decode(body);
   if (body[0] === 0xfe && body[1] === 0xff) return new TextDecoder("utf-16be").decode(body);
+  const utf8 = new TextDecoder("utf-8", { fatal: true });
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(body);
+    return utf8.decode(body);
   } catch {
-    return new TextDecoder("windows-1252").decode(body);
+    // Line by line, as csv-source's reading falls back (sdk/io/read_lines.ts): the UTF-8 rows of
+    // a file with a few Windows-1252 ones stay as they are.
+    const cp1252 = new TextDecoder("windows-1252");
+    const lines: string[] = [];
+    for (let at = 0; at < body.length;) {
+      const nl = body.indexOf(0x0a, at);
+      const end = nl < 0 ? body.length : nl + 1;
+      const line = body.subarray(at, end);
+      try {
+        lines.push(utf8.decode(line));
+      } catch {
+        lines.push(cp1252.decode(line));
+      }
+      at = end;
+    }
+    return lines.join("");
   }
 }
 

@@ -29,6 +29,15 @@ Deno.test("a CSV body is read as a spreadsheet saves it: its charset, UTF-16, UT
   const utf8 = new TextEncoder().encode(want);
   assert.equal(itemsFromBody("text/csv", utf8).text, want);
   assert.equal(itemsFromBody("text/csv; charset=utf-8", utf8).text, want);
+  // A UTF-8 file with a row pasted from a Windows-1252 one: each row in its own encoding.
+  const mixed = new Uint8Array([
+    ...new TextEncoder().encode("name,city,website\nMüller,Köln,a.example\n"),
+    ...Uint8Array.from([..."Bäcker,Ulm,b.example\n"].map((ch) => ch.charCodeAt(0))),
+  ]);
+  assert.equal(
+    itemsFromBody("text/csv", mixed).text,
+    "name,city,website\nMüller,Köln,a.example\nBäcker,Ulm,b.example\n",
+  );
   // "CSV UTF-16" (Unicode text) starts with its byte order mark.
   const utf16 = new Uint8Array(2 + want.length * 2);
   utf16.set([0xff, 0xfe]);
