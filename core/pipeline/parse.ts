@@ -203,11 +203,10 @@ export function yamlProblems(
     const indentation = !opened &&
       (INDENT_CODES.has(err.code) || /indicator|same column|indented/.test(base));
     if (indentation) message += indentHint(lines, line);
-    // Folded: an error on the line of an earlier one, repeating its message, or anywhere after
-    // a quote left open (yaml read the rest of the file as that string).
+    // Folded: an error on the line of an earlier one, repeating its message, or a further
+    // indentation error (errors after a quote left open are folded below).
     const earlier = out.find((o) =>
-      o.line === line || o.base === base || (indentation && o.indentation) ||
-      (o.quote && (line > o.line || (line === o.line && col > o.col)))
+      o.line === line || o.base === base || (indentation && o.indentation)
     );
     if (earlier && !opened) {
       earlier.more++;
@@ -215,13 +214,15 @@ export function yamlProblems(
     }
     out.push({ line, col, message, base, more: 0, quote: opened !== undefined, indentation });
   }
-  const quote = out.find((o) => o.quote);
-  const kept = quote
+  // yaml read the rest of the file after a quote left open as that string: errors there go.
+  const unclosed = out.find((o) => o.quote);
+  const kept = unclosed
     ? out.filter((o) =>
-      o === quote || o.line < quote.line || (o.line === quote.line && o.col < quote.col)
+      o === unclosed || o.line < unclosed.line ||
+      (o.line === unclosed.line && o.col < unclosed.col)
     )
     : out;
-  if (quote) quote.more += out.length - kept.length;
+  for (const o of out) if (unclosed && !kept.includes(o)) unclosed.more += 1 + o.more;
   return kept.map((o) => ({
     line: o.line,
     col: o.col,
