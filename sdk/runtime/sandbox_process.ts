@@ -29,6 +29,7 @@ import {
   stripFlagAdvice,
 } from "./death.ts";
 import { SecretMasker } from "./secret_mask.ts";
+import { hasProc, ResidentMemory } from "./resident_memory.ts";
 
 /** A log line from a sandboxed plugin, with where it came from. */
 export interface SandboxLogEntry {
@@ -105,17 +106,6 @@ export const RSS_HEADROOM_MB = 512;
 
 /** How often the memory watchdog reads a plugin process's resident memory (ms). */
 export const RSS_POLL_MS = 200;
-
-/** Resident memory of process `pid` in MB (Linux `/proc`), or undefined when unknown. */
-async function residentMb(pid: number): Promise<number | undefined> {
-  try {
-    const status = await Deno.readTextFile(`/proc/${pid}/status`);
-    const kb = /^VmRSS:\s*(\d+)\s*kB/m.exec(status)?.[1];
-    return kb === undefined ? undefined : Number(kb) / 1024;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Options of one call. */
 export interface SandboxCallOptions {
@@ -279,39 +269,39 @@ export class SandboxProcess {
     const opts = this.#opts;
     const limit = opts.maxRssMb ?? opts.memoryMb + RSS_HEADROOM_MB;
     if (!(limit > 0)) return;
+    const memory = new ResidentMemory(this.pid);
     let busy = false;
+    const stop = () => {
+      clearInterval(timer);
+      memory.close();
+    };
     const timer = setInterval(async () => {
       if (busy || !this.alive) return;
+      const rss = memory.read();
+      if (rss === undefined) {
+        // No /proc (not Linux) or the process is gone: nothing to watch.
+        if (!this.alive || !hasProc()) stop();
+        return;
+      }
+      if (rss <= limit || !this.alive) return;
       busy = true;
       try {
-        const rss = await residentMb(this.pid);
-        if (rss === undefined) {
-          // No /proc (not Linux) or the process is gone: nothing to watch.
-          if (
-            !this.alive || !(await Deno.stat("/proc/self/status").then(() => true, () => false))
-          ) {
-            clearInterval(timer);
-          }
-          return;
-        }
-        if (rss > limit && this.alive) {
-          await this.kill(
-            new SandboxError(
-              "oom",
-              `out of memory: the process used ${Math.round(rss)} MB of resident memory, more ` +
-                `than its limit of ${limit} MB (heap cap ${opts.memoryMb} MB plus room for ` +
-                "buffers outside the heap); the process was killed; give the stage more memory " +
-                "(`memory:` in the pipeline's stage, in MB; `memoryMb` in sdk/testing.ts) or " +
-                "smaller chunks (`chunk:`)",
-            ),
-          );
-        }
+        await this.kill(
+          new SandboxError(
+            "oom",
+            `out of memory: the process used ${Math.round(rss)} MB of resident memory, more ` +
+              `than its limit of ${limit} MB (heap cap ${opts.memoryMb} MB plus room for ` +
+              "buffers outside the heap); the process was killed; give the stage more memory " +
+              "(`memory:` in the pipeline's stage, in MB; `memoryMb` in sdk/testing.ts) or " +
+              "smaller chunks (`chunk:`)",
+          ),
+        );
       } finally {
         busy = false;
       }
     }, RSS_POLL_MS);
     Deno.unrefTimer(timer);
-    this.exited.finally(() => clearInterval(timer)).catch(() => {});
+    this.exited.finally(stop).catch(() => {});
   }
 
   /**
