@@ -12,7 +12,7 @@ import type {
   HttpResponseSummary,
 } from "@sluice/sdk/net/types.ts";
 import { dnsSignals } from "./dns_signals.ts";
-import { hostMatches, registrableDomain } from "./net_match.ts";
+import { registrableDomain, SuffixIndex } from "./net_match.ts";
 import {
   contentSignals,
   fingerprintSignals,
@@ -61,6 +61,9 @@ function verdict(
   return v;
 }
 
+/** The marketplace hosts of a set of signatures, indexed by name (built once). */
+const marketIndexes = new WeakMap<Signatures, SuffixIndex>();
+
 /** The marketplace a URL belongs to, if any. */
 export function marketplaceOf(url: string, sigs: Signatures): string | undefined {
   let u: URL;
@@ -69,8 +72,12 @@ export function marketplaceOf(url: string, sigs: Signatures): string | undefined
   } catch {
     return undefined;
   }
-  const m = sigs.marketplaces.find((m) =>
-    hostMatches(u.hostname, m.host) && (!m.path || m.path.test(u.pathname + u.search))
+  let index = marketIndexes.get(sigs);
+  if (!index) {
+    marketIndexes.set(sigs, index = new SuffixIndex(sigs.marketplaces.map((m) => [m.host])));
+  }
+  const m = index.matches(u.hostname).map((i) => sigs.marketplaces[i]).find((m) =>
+    !m.path || m.path.test(u.pathname + u.search)
   );
   return m?.name;
 }

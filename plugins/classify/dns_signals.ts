@@ -4,15 +4,49 @@
  * @module
  */
 import type { DnsResult } from "@sluice/sdk/net/types.ts";
-import { hostMatches, parsedInBlock, parseIp } from "./net_match.ts";
+import { parsedInBlock, parseIp, SuffixIndex } from "./net_match.ts";
 import type { Signatures } from "./signatures.ts";
 import type { Signal } from "./types.ts";
+
+/** The signatures' name-server and CNAME suffixes indexed by name (built once per signatures). */
+interface DnsIndex {
+  notParking: SuffixIndex;
+  ns: SuffixIndex;
+  cname: SuffixIndex;
+}
+
+const indexes = new WeakMap<Signatures, DnsIndex>();
+
+function dnsIndex(sigs: Signatures): DnsIndex {
+  let ix = indexes.get(sigs);
+  if (!ix) {
+    ix = {
+      notParking: new SuffixIndex([sigs.notParkingNs]),
+      ns: new SuffixIndex(sigs.dnsServices.map((s) => s.ns)),
+      cname: new SuffixIndex(sigs.dnsServices.map((s) => s.cname)),
+    };
+    indexes.set(sigs, ix);
+  }
+  return ix;
+}
+
+/** For each service (by its place in the list), the first of `hosts` that matches it. */
+function firstMatchByService(hosts: string[], index: SuffixIndex): Map<number, string> {
+  const first = new Map<number, string>();
+  for (const h of hosts) {
+    for (const i of index.matches(h)) if (!first.has(i)) first.set(i, h);
+  }
+  return first;
+}
 
 /** Parking/sale DNS signals of a domain. Each is weak alone (see `decide.ts`). */
 export function dnsSignals(dns: DnsResult, sigs: Signatures): Signal[] {
   const out: Signal[] = [];
-  const ns = (dns.ns ?? []).filter((n) => !sigs.notParkingNs.some((x) => hostMatches(n, x)));
+  const ix = dnsIndex(sigs);
+  const ns = (dns.ns ?? []).filter((n) => ix.notParking.matches(n).length === 0);
   const cnames = [...(dns.apex?.cname ?? []), ...(dns.www?.cname ?? [])];
+  const nsOf = firstMatchByService(ns, ix.ns);
+  const cnameOf = firstMatchByService(cnames, ix.cname);
   // Each address parsed once, not once per block of every service.
   const ips = [
     ...(dns.apex?.a ?? []),
@@ -24,8 +58,8 @@ export function dnsSignals(dns: DnsResult, sigs: Signatures): Signal[] {
     return p ? [{ ip, p }] : [];
   });
   const kindOf = (status: string) => status === "for_sale" ? "sale" : "parking";
-  for (const svc of sigs.dnsServices) {
-    const n = ns.find((h) => svc.ns.some((s) => hostMatches(h, s)));
+  sigs.dnsServices.forEach((svc, i) => {
+    const n = nsOf.get(i);
     if (n) {
       out.push({
         id: `${kindOf(svc.status)}_ns`,
@@ -35,7 +69,7 @@ export function dnsSignals(dns: DnsResult, sigs: Signatures): Signal[] {
         source: svc.source,
       });
     }
-    const c = cnames.find((h) => svc.cname.some((s) => hostMatches(h, s)));
+    const c = cnameOf.get(i);
     if (c) {
       out.push({
         id: `${kindOf(svc.status)}_cname`,
@@ -58,6 +92,6 @@ export function dnsSignals(dns: DnsResult, sigs: Signatures): Signal[] {
         break;
       }
     }
-  }
+  });
   return out;
 }

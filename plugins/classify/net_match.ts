@@ -10,6 +10,46 @@ export function hostMatches(host: string, suffix: string): boolean {
   return h === suffix || h.endsWith("." + suffix);
 }
 
+/** `host` (lower case, no trailing dot) and each parent name of it: `a.b.c`, `b.c`, `c`. */
+export function hostSuffixes(host: string): string[] {
+  const h = host.toLowerCase().replace(/\.$/, "");
+  const out = [h];
+  for (let dot = h.indexOf("."); dot >= 0; dot = h.indexOf(".", dot + 1)) {
+    out.push(h.slice(dot + 1));
+  }
+  return out;
+}
+
+/**
+ * Host-name suffixes (as {@linkcode hostMatches} takes them) indexed by name: which entries of a
+ * list a host matches is a few map lookups (one per label of the host), not one comparison per
+ * entry. Entries are numbered by their place in the list given.
+ */
+export class SuffixIndex {
+  #at = new Map<string, number[]>();
+
+  /** @param lists each entry's suffixes (an entry matches when any of its suffixes does). */
+  constructor(lists: readonly (readonly string[])[]) {
+    lists.forEach((suffixes, i) => {
+      for (const s of suffixes) {
+        const at = this.#at.get(s);
+        if (!at) this.#at.set(s, [i]);
+        else if (at.at(-1) !== i) at.push(i);
+      }
+    });
+  }
+
+  /** The entries `host` matches, in list order. */
+  matches(host: string): number[] {
+    const found: number[] = [];
+    for (const s of hostSuffixes(host)) {
+      const at = this.#at.get(s);
+      if (at) found.push(...at);
+    }
+    return found.length > 1 ? [...new Set(found)].sort((a, b) => a - b) : found;
+  }
+}
+
 function parseV4(ip: string): bigint | undefined {
   const parts = ip.split(".");
   if (parts.length !== 4) return undefined;
