@@ -380,15 +380,19 @@ Deno.test("http-probe slow retry: a site slower than the request timeout answers
       assert.equal(slow.slowRetry?.tried, true);
       assert.equal(slow.slowRetry?.answered, true);
       assert.equal(slow.slowRetry?.timeoutMs, 1800);
-      assert.deepEqual(slow.slowRetry?.targets, ["https://apex"]);
+      assert.deepEqual(slow.slowRetry?.targets, ["https://apex", "http://apex"]);
       assert.ok(
         slow.slowRetry!.ms >= 900,
         `the retry waited for the answer (${slow.slowRetry!.ms})`,
       );
       assert.equal(slow.attempts[0].slowRetry, true);
-      assert.equal(slow.attempts[1].error?.kind, "timeout", "HTTP keeps its first-round timeout");
-      // The server answered HTTPS twice (the first round's answer came too late) and HTTP once.
+      // HTTP was asked alongside HTTPS (a queue per port); its answer, in flight when HTTPS
+      // answered, is kept, but HTTPS comes first in the verdict.
+      assert.equal(slow.attempts[1].slowRetry, true);
+      assert.equal(slow.attempts[1].response?.status, 200);
+      // The server answered each port twice (the first round's answers came too late).
       assert.deepEqual(served.filter((s) => s.startsWith("slow")).sort(), [
+        "slow.test http",
         "slow.test http",
         "slow.test https",
         "slow.test https",
@@ -402,14 +406,14 @@ Deno.test("http-probe slow retry: a site slower than the request timeout answers
         answered: false,
         ms: 0,
         timeoutMs: 1800,
-        targets: ["https://apex"],
+        targets: ["https://apex", "http://apex"],
       });
       assert.ok(
         hung.attempts.every((a) => ["timeout", "connect_timeout"].includes(a.error!.kind)),
         JSON.stringify(hung.attempts.map((a) => a.error)),
       );
-      // Retried once, at one URL: one more HTTPS connection, none more over HTTP.
-      assert.deepEqual(still.seen, { https: 2, http: 1 });
+      // Retried once per port, alongside: one more connection to each.
+      assert.deepEqual(still.seen, { https: 2, http: 2 });
 
       const dead = http["dead.test"];
       assert.equal(dead.status, "failed");

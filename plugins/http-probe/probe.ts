@@ -410,13 +410,16 @@ export function slowRetryTargets(attempts: HttpAttempt[]): HttpAttempt[] {
 
 /**
  * The slow retry: the URLs that timed out, asked once more with `timeoutMs` per request. URLs
- * whose hosts have the same addresses form one queue, asked one after the other in the probe's
- * order (HTTPS before HTTP, apex before www: the URL most likely to be the site first, and an
- * HTTP URL that redirects to HTTPS would cost two slow answers): one connection at a time to
- * those addresses. A queue stops at its first answer (any status: that answer is the verdict's)
- * or at its first timeout (the other URLs at those addresses are not asked again and get that
- * timeout), so a server that still hangs costs one `timeoutMs`. Queues of other addresses (apex
- * and www hosted apart) run alongside. Each asked URL's attempt replaces the first round's one.
+ * whose hosts have the same addresses form one queue per scheme (port), asked one after the other
+ * in the probe's order (apex before www: the URL most likely to be the site first): one
+ * connection at a time to each address and port. The HTTPS and HTTP queues of the same addresses
+ * run alongside, since a server's ports fail apart (HTTPS that hangs while HTTP is merely slow
+ * must not hide the HTTP answer), so a server that still hangs costs one `timeoutMs` of wall
+ * time and two connections. A queue stops at its first answer (any status: that answer is the
+ * verdict's), and then the other scheme's queue of those addresses starts no further request
+ * (see {@linkcode SlowQueue}), or at its first timeout (the other URLs of that queue are not asked
+ * again and get that timeout). Queues of other addresses (apex and www hosted apart) run
+ * alongside too. Each asked URL's attempt replaces the first round's one.
  */
 async function retrySlow(
   opts: ProbeOptions,
@@ -427,36 +430,20 @@ async function retrySlow(
   signal: AbortSignal,
 ): Promise<{ attempts: HttpAttempt[]; slowRetry: SlowRetry }> {
   const started = performance.now();
-  const due = new Set(slowRetryTargets(attempts).map((a) => a.target));
-  const queues = new Map<string, typeof ORDER>();
-  for (const o of ORDER) {
-    const addresses = o.www ? hosts.www : hosts.apex;
-    if (!due.has(o.target) || addresses.length === 0) continue;
-    const key = [...new Set(addresses)].sort().join(" ");
-    queues.set(key, [...queues.get(key) ?? [], o]);
-  }
+  const queues = slowQueues(slowRetryTargets(attempts), hosts);
   const redone = new Map<HttpTarget, HttpAttempt>();
   const asked: HttpTarget[] = [];
-  await Promise.all([...queues.values()].map(async (queue) => {
+  await Promise.all(queues.map(async ({ urls, answered }) => {
     let hung: HttpAttempt | undefined;
-    for (const o of queue) {
+    for (const o of urls) {
       const url = `${o.scheme}://${o.www ? "www." : ""}${opts.domain}/`;
       if (signal.aborted) break; // the first round's attempts stay
       if (hung?.error) {
-        redone.set(o.target, {
-          target: o.target,
-          url,
-          hops: [],
-          error: {
-            ...hung.error,
-            url,
-            message: `not tried again: ${hung.url} timed out on the slow retry too ` +
-              `(${hung.error.message})`,
-          },
-          slowRetry: true,
-        });
+        redone.set(o.target, notTriedAgain(o.target, url, hung));
         continue;
       }
+      // The other scheme answered at these addresses: that answer is the verdict's.
+      if (answered.value) break;
       asked.push(o.target);
       const addresses = o.www ? hosts.www : hosts.apex;
       const r = await fetchAsBrowserIfBlocked(opts, url, addresses, budget, signal, timeoutMs);
@@ -464,7 +451,10 @@ async function retrySlow(
       if (r.response) attempt.response = r.response;
       if (r.error) attempt.error = r.error;
       redone.set(o.target, attempt);
-      if (r.response) break;
+      if (r.response) {
+        answered.value = true;
+        break;
+      }
       if (r.error && SLOW_RETRY_KINDS.has(r.error.kind)) hung = attempt;
     }
   }));
@@ -478,6 +468,57 @@ async function retrySlow(
       timeoutMs,
       targets: asked.sort((a, b) => order.indexOf(a) - order.indexOf(b)),
     },
+  };
+}
+
+/**
+ * One queue of the slow retry: the due URLs of one scheme whose hosts have the same addresses,
+ * in the probe's order. `answered` is shared with the other scheme's queue of those addresses:
+ * once either gets an answer, neither starts another request. A request already in flight then
+ * is not aborted but finishes: both queues start together, so each one's first URL is always
+ * asked to its end, and the verdict (the first answer in the probe's order, see
+ * {@linkcode summarize}) does not depend on which port happened to answer first. The price: the
+ * retry may last one `timeoutMs` when one port answers at once and the other hangs, on a
+ * connection that is open already.
+ */
+interface SlowQueue {
+  urls: typeof ORDER;
+  answered: { value: boolean };
+}
+
+/** The slow retry's queues for `due` (see {@linkcode SlowQueue}); hosts without addresses none. */
+function slowQueues(
+  due: HttpAttempt[],
+  hosts: { apex: string[]; www: string[] },
+): SlowQueue[] {
+  const targets = new Set(due.map((a) => a.target));
+  const queues = new Map<string, SlowQueue>();
+  const answeredAt = new Map<string, { value: boolean }>();
+  for (const o of ORDER) {
+    const addresses = o.www ? hosts.www : hosts.apex;
+    if (!targets.has(o.target) || addresses.length === 0) continue;
+    const ips = [...new Set(addresses)].sort().join(" ");
+    if (!answeredAt.has(ips)) answeredAt.set(ips, { value: false });
+    const key = `${o.scheme} ${ips}`;
+    if (!queues.has(key)) queues.set(key, { urls: [], answered: answeredAt.get(ips)! });
+    queues.get(key)!.urls.push(o);
+  }
+  return [...queues.values()];
+}
+
+/** The attempt of a URL left out of the slow retry because `hung` (same queue) timed out. */
+function notTriedAgain(target: HttpTarget, url: string, hung: HttpAttempt): HttpAttempt {
+  return {
+    target,
+    url,
+    hops: [],
+    error: {
+      ...hung.error!,
+      url,
+      message: `not tried again: ${hung.url} timed out on the slow retry too ` +
+        `(${hung.error!.message})`,
+    },
+    slowRetry: true,
   };
 }
 

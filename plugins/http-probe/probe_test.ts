@@ -573,9 +573,10 @@ Deno.test("probeDomain skips www only when every one of its addresses already fa
 /**
  * A fetch whose answer depends on the URL and on whether it is the slow retry's (`timeoutMs`
  * given): `table[url]` for the first round, `table["slow " + url]` for the retry; unlisted
- * first-round URLs time out, unlisted retries too. Records each call as `url` or `slow url`.
+ * first-round URLs time out, unlisted retries too (an entry may take its time: {@linkcode after}).
+ * Records each call as `url` or `slow url`.
  */
-function slowFetch(table: Record<string, (url: string) => FetchResult>) {
+function slowFetch(table: Record<string, (url: string) => FetchResult | Promise<FetchResult>>) {
   const calls: string[] = [];
   const timeouts: (number | undefined)[] = [];
   return {
@@ -600,6 +601,9 @@ const timeoutAt = (ip: string, kind: HttpErrorKind = "timeout") => (url: string)
   hops: [],
   error: { kind, message: `${kind} at ${ip}`, ours: kind !== "refused", url, ip },
 });
+/** `f`'s result `ms` later (a server that takes its time to answer or to time out). */
+const after = (ms: number, f: (url: string) => FetchResult) => (url: string) =>
+  new Promise<FetchResult>((resolve) => setTimeout(() => resolve(f(url)), ms));
 
 Deno.test("slow retry: a domain that only timed out is asked again with the long timeout, and its answer wins", async () => {
   const f = slowFetch({ "slow https://x.test/": ok(200) });
@@ -612,25 +616,32 @@ Deno.test("slow retry: a domain that only timed out is asked again with the long
     signal,
   });
   // First round: https apex times out (www at the same address not asked), http apex too; the
-  // retry asks https apex first and stops at its answer.
-  assert.deepEqual(f.calls, ["https://x.test/", "http://x.test/", "slow https://x.test/"]);
-  assert.deepEqual(f.timeouts, [undefined, undefined, 9000]);
+  // retry asks https apex and http apex alongside (one queue per port); https answers, so its
+  // www is not asked, and http apex times out again, so its www is not either.
+  assert.deepEqual(f.calls, [
+    "https://x.test/",
+    "http://x.test/",
+    "slow https://x.test/",
+    "slow http://x.test/",
+  ]);
+  assert.deepEqual(f.timeouts, [undefined, undefined, 9000, 9000]);
   assert.equal(r.status, "responded");
   assert.equal(r.best?.status, 200);
   assert.equal(r.best?.target, "https://apex");
   assert.equal(r.attempts[0].slowRetry, true);
   assert.equal(r.attempts[0].response?.status, 200);
-  assert.equal(r.attempts.filter((a) => a.slowRetry).length, 1, "others keep the first round's");
+  assert.equal(r.attempts[1].slowRetry, undefined, "https www keeps the first round's");
+  assert.match(r.attempts[3].error!.message, /not tried again: http:\/\/x\.test\/ timed out/);
   assert.deepEqual({ ...r.slowRetry, ms: 0 }, {
     tried: true,
     answered: true,
     ms: 0,
     timeoutMs: 9000,
-    targets: ["https://apex"],
+    targets: ["https://apex", "http://apex"],
   });
 });
 
-Deno.test("slow retry: a server that hangs again is asked once per address, and stays a timeout", async () => {
+Deno.test("slow retry: a server that hangs again is asked once per address and port, and stays a timeout", async () => {
   const f = slowFetch({});
   const r = await probeDomain({
     domain: "x.test",
@@ -640,15 +651,21 @@ Deno.test("slow retry: a server that hangs again is asked once per address, and 
     slowRetryMs: 9000,
     signal,
   });
-  assert.deepEqual(f.calls, ["https://x.test/", "http://x.test/", "slow https://x.test/"]);
+  assert.deepEqual(f.calls, [
+    "https://x.test/",
+    "http://x.test/",
+    "slow https://x.test/",
+    "slow http://x.test/",
+  ]);
   assert.equal(r.status, "unknown");
   assert.ok(r.attempts.every((a) => a.error?.kind === "timeout" && a.slowRetry));
-  assert.match(r.attempts[2].error!.message, /not tried again: https:\/\/x\.test\/ timed out/);
+  assert.match(r.attempts[1].error!.message, /not tried again: https:\/\/x\.test\/ timed out/);
+  assert.match(r.attempts[3].error!.message, /not tried again: http:\/\/x\.test\/ timed out/);
   assert.equal(r.slowRetry?.answered, false);
-  assert.deepEqual(r.slowRetry?.targets, ["https://apex"]);
+  assert.deepEqual(r.slowRetry?.targets, ["https://apex", "http://apex"]);
 });
 
-Deno.test("slow retry: apex and www at other addresses are asked alongside, each once", async () => {
+Deno.test("slow retry: apex and www at other addresses are asked alongside, each once per port", async () => {
   const f = slowFetch({
     "https://www.x.test/": timeoutAt("192.0.2.9"),
     "http://www.x.test/": timeoutAt("192.0.2.9"),
@@ -663,11 +680,18 @@ Deno.test("slow retry: apex and www at other addresses are asked alongside, each
     signal,
   });
   assert.deepEqual(f.calls.filter((c) => c.startsWith("slow")).sort(), [
+    "slow http://www.x.test/",
+    "slow http://x.test/",
     "slow https://www.x.test/",
     "slow https://x.test/",
   ]);
   assert.equal(r.best?.target, "https://www");
-  assert.deepEqual(r.slowRetry?.targets, ["https://apex", "https://www"]);
+  assert.deepEqual(r.slowRetry?.targets, [
+    "https://apex",
+    "https://www",
+    "http://apex",
+    "http://www",
+  ]);
   assert.equal(r.slowRetry?.answered, true);
 });
 
@@ -687,6 +711,106 @@ Deno.test("slow retry: only URLs that timed out are asked again (a refused HTTPS
   assert.deepEqual(f.calls, ["https://x.test/", "http://x.test/", "slow http://x.test/"]);
   assert.equal(r.attempts[0].error?.kind, "refused");
   assert.equal(r.best?.target, "http://apex");
+});
+
+Deno.test("slow retry: HTTPS that still hangs does not hide HTTP that is merely slow (a queue per port)", async () => {
+  // HTTPS takes connections and never answers; HTTP answers, but only after the request timeout.
+  const f = slowFetch({ "slow http://x.test/": ok(200) });
+  const r = await probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1"], ["192.0.2.1"]),
+    fetch: f.fetch,
+    hedgeMs: Infinity,
+    slowRetryMs: 9000,
+    signal,
+  });
+  assert.deepEqual(f.calls.filter((c) => c.startsWith("slow")), [
+    "slow https://x.test/",
+    "slow http://x.test/",
+  ]);
+  assert.equal(r.status, "responded");
+  assert.equal(r.best?.target, "http://apex");
+  assert.equal(r.best?.status, 200);
+  assert.match(r.attempts[1].error!.message, /not tried again: https:\/\/x\.test\/ timed out/);
+  assert.equal(r.attempts[3].slowRetry, undefined, "http www: not asked after http apex answered");
+  assert.deepEqual(r.slowRetry?.targets, ["https://apex", "http://apex"]);
+  assert.equal(r.slowRetry?.answered, true);
+});
+
+Deno.test("slow retry: a server whose ports both still hang costs one retry timeout, two connections", async () => {
+  const hang = after(150, timeoutAt("192.0.2.1"));
+  let open = 0;
+  let most = 0;
+  const f = slowFetch({ "slow https://x.test/": hang, "slow http://x.test/": hang });
+  const r = await probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1"], ["192.0.2.1"]),
+    fetch: async (url, addresses, s, extra) => {
+      most = Math.max(most, ++open);
+      try {
+        return await f.fetch(url, addresses, s, extra);
+      } finally {
+        open--;
+      }
+    },
+    hedgeMs: Infinity,
+    slowRetryMs: 150,
+    signal,
+  });
+  assert.equal(r.status, "unknown");
+  assert.equal(most, 2, "https and http asked alongside, one connection each");
+  assert.deepEqual(r.slowRetry?.targets, ["https://apex", "http://apex"]);
+  assert.ok(r.slowRetry!.ms < 290, `one retry timeout of wall time, not two (${r.slowRetry!.ms})`);
+  assert.deepEqual(
+    r.attempts.map((a) => a.error?.message.startsWith("not tried again")),
+    [false, true, false, true],
+  );
+});
+
+Deno.test("slow retry: an answer on one port stops the other port's queue at those addresses", async () => {
+  // HTTPS answers at once; HTTP apex (asked alongside) fails by a reset a little later: its www,
+  // at the same addresses, is not asked, since the HTTPS answer is the verdict's.
+  const f = slowFetch({
+    "slow https://x.test/": ok(200),
+    "slow http://x.test/": after(20, fail("reset")),
+  });
+  const r = await probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1"], ["192.0.2.1"]),
+    fetch: f.fetch,
+    hedgeMs: Infinity,
+    slowRetryMs: 9000,
+    signal,
+  });
+  assert.deepEqual(f.calls.filter((c) => c.startsWith("slow")), [
+    "slow https://x.test/",
+    "slow http://x.test/",
+  ]);
+  assert.equal(r.best?.target, "https://apex");
+  assert.equal(r.attempts[2].error?.kind, "reset", "the request in flight finished and is kept");
+  assert.equal(r.attempts[3].slowRetry, undefined, "http www keeps the first round's");
+  assert.deepEqual(r.slowRetry?.targets, ["https://apex", "http://apex"]);
+
+  // HTTP answers first and HTTPS later: the HTTPS request in flight is not cancelled, and the
+  // verdict is the same as if HTTPS had answered first (the first good answer in order).
+  const g = slowFetch({
+    "slow https://x.test/": after(20, ok(200)),
+    "slow http://x.test/": ok(200),
+  });
+  const late = await probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1"], ["192.0.2.1"]),
+    fetch: g.fetch,
+    hedgeMs: Infinity,
+    slowRetryMs: 9000,
+    signal,
+  });
+  assert.deepEqual(g.calls.filter((c) => c.startsWith("slow")), [
+    "slow https://x.test/",
+    "slow http://x.test/",
+  ]);
+  assert.equal(late.best?.target, "https://apex");
+  assert.equal(late.attempts[2].response?.status, 200);
 });
 
 Deno.test("slow retry: none for refused, reset, unreachable, dropped handshakes, TLS or DNS failures, nor after any answer", async () => {
@@ -739,9 +863,9 @@ Deno.test("slow retry: URLs cut off by the domain's deadline are asked again; sl
     slowRetryMs: 9000,
     signal: ac.signal,
   });
-  assert.deepEqual(f.calls, ["slow https://x.test/"]);
+  assert.deepEqual(f.calls, ["slow https://x.test/", "slow http://x.test/"]);
   assert.equal(r.best?.status, 200);
-  assert.deepEqual(r.attempts.map((a) => a.error?.kind), [undefined, "deadline"]);
+  assert.deepEqual(r.attempts.map((a) => a.error?.kind), [undefined, "timeout"]);
 
   const off = slowFetch({ "slow https://x.test/": ok(200) });
   const o = await probeDomain({
@@ -818,6 +942,7 @@ Deno.test("slow retry: the gate is passed before the retry starts and released a
     "first http://x.test/",
     "gate",
     "retry https://x.test/",
+    "retry http://x.test/",
     "release",
   ]);
 });
