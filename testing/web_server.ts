@@ -14,6 +14,7 @@ import { SNI_RESOLVER, SniCertificates } from "./web_tls.ts";
 export type {
   BodyChunk,
   RequestInfo,
+  SchemeBehaviour,
   Site,
   SiteBody,
   SitePage,

@@ -24,6 +24,7 @@ const sites: Record<string, Site> = {
   "hang.com": { ips: [IP], behaviour: "timeout" },
   "reset.com": { ips: [IP], behaviour: "reset" },
   "slow.com": { ips: [IP], behaviour: { slowMs: 300 }, body: "finally" },
+  "split.com": { ips: [IP], behaviour: { https: "timeout", http: { slowMs: 300 } }, body: "late" },
   "expired.com": { ips: [IP], tls: "expired", body: "x" },
   "wrong.com": { ips: [IP], tls: "wrong_host", body: "x" },
   "selfsigned.com": { ips: [IP], tls: "self_signed", body: "x" },
@@ -116,6 +117,26 @@ Deno.test("web servers: refuse, timeout, reset and slow behaviours", async () =>
       }),
       { name: "TimeoutError" },
     );
+  } finally {
+    await web.close();
+  }
+});
+
+Deno.test("web servers: a behaviour per scheme (HTTPS hangs while HTTP is merely slow)", async () => {
+  const web = await startWebServers({ sites });
+  const get = (scheme: "http" | "https", timeoutMs: number) =>
+    requestVia({
+      scheme,
+      host: "split.com",
+      ip: IP,
+      port: scheme === "https" ? web.httpsPort : web.httpPort,
+      ca: web.caPem,
+      timeoutMs,
+    });
+  try {
+    await assert.rejects(get("http", 100), { name: "TimeoutError" });
+    assert.equal((await get("http", 3000)).text, "late");
+    await assert.rejects(get("https", 1000), { name: "TimeoutError" });
   } finally {
     await web.close();
   }

@@ -1,7 +1,7 @@
 /**
  * What a simulated website is ({@link Site}) and how one HTTP request to it is answered:
  * pages by path, catch-all or 404, redirects, HTTP->HTTPS upgrades, and misbehaviour
- * (timeout, reset, slow). The listeners live in `web_server.ts`, the HTTP/1.1 exchange on a
+ * (timeout, reset, slow; the whole site or one scheme). The listeners live in `web_server.ts`, the HTTP/1.1 exchange on a
  * connection in `web_http.ts`.
  * @module
  */
@@ -43,6 +43,15 @@ export interface SitePage {
 export type WebBehaviour =
   /** Nothing listens on the site's IPs: connection refused. */
   | "refuse"
+  | SchemeBehaviour
+  /**
+   * Each scheme its own (absent: answers normally), as a server whose ports fail apart: HTTPS
+   * that hangs while HTTP is merely slow. No `refuse`: both ports share the site's listeners.
+   */
+  | { http?: SchemeBehaviour; https?: SchemeBehaviour };
+
+/** How the requests of a site (or of one of its schemes) misbehave once connected. */
+export type SchemeBehaviour =
   /** Accept the connection (and TLS), then never answer. */
   | "timeout"
   /** Accept the request, then destroy the socket (the client sees a reset / hang-up). */
@@ -123,11 +132,19 @@ export function replyTo(lookup: SiteLookup, info: RequestInfo): Reply {
       },
     };
   }
-  const b = site.behaviour;
+  const b = behaviourFor(site.behaviour, info.scheme);
   if (b === "timeout") return { hang: true };
   if (b === "reset") return { reset: true };
   const page = pageFor(info, site);
   return b && typeof b === "object" ? { page, delayMs: b.slowMs } : { page };
+}
+
+/** The behaviour of a request over `scheme`: a per-scheme one picked, else the site's. */
+function behaviourFor(
+  b: WebBehaviour | undefined,
+  scheme: "http" | "https",
+): "refuse" | SchemeBehaviour | undefined {
+  return b && typeof b === "object" && !("slowMs" in b) ? b[scheme] : b;
 }
 
 function pageFor(info: RequestInfo, site: Site): SitePage {

@@ -46,6 +46,9 @@ async function visit(
   throw new Error(`redirect loop at ${host}`);
 }
 
+/** Variants whose (HTTP) answers come after SLOW_SITE_MS. */
+const SLOW = new Set(["slow_overloaded", "https_hangs_http_slow"]);
+
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/"/g, "&quot;");
 
 Deno.test("startWorld: serves a sample of every label over real DNS, HTTP and HTTPS", async () => {
@@ -67,7 +70,7 @@ Deno.test("startWorld: serves a sample of every label over real DNS, HTTP and HT
       const all = byLabel.get(label)!;
       const sample = [...new Map(all.map((b) => [b.variant, b])).values(), ...all.slice(0, 3)];
       for (const b of sample) {
-        if (b.variant === "slow_overloaded") slow.push(check(running, b));
+        if (SLOW.has(b.variant)) slow.push(check(running, b));
         else await check(running, b);
       }
     }
@@ -112,6 +115,24 @@ async function check(world: RunningWorld, b: WorldBusiness): Promise<void> {
     const res = await visit(world, host, SLOW_SITE_MS + 3000);
     assert.ok(performance.now() - started >= SLOW_SITE_MS - 50, `${where} answered too soon`);
     assert.equal(res.status, 200, where);
+    return;
+  }
+  if (b.variant === "https_hangs_http_slow") {
+    // HTTP answers after SLOW_SITE_MS; HTTPS takes the connection and never answers.
+    const started = performance.now();
+    const res = await visit(world, host, SLOW_SITE_MS + 3000);
+    assert.ok(performance.now() - started >= SLOW_SITE_MS - 50, `${where} answered too soon`);
+    assert.equal(res.status, 200, where);
+    assert.equal(res.url, `http://${host}/`, where);
+    const https = requestVia({
+      scheme: "https",
+      host,
+      ip: String(await resolveA(world, host)),
+      port: world.httpsPort,
+      ca: await Deno.readTextFile(world.caFile),
+      timeoutMs: 1000,
+    });
+    await assert.rejects(https, { name: "TimeoutError" }, where);
     return;
   }
   const res = await visit(world, host);

@@ -61,10 +61,11 @@ export interface Variant {
 }
 
 /**
- * Answer delay of the `slow_overloaded` live sites (an overloaded shared host), ms: slower than
- * the request timeout of the worlds' runs (4 s in the labeled-world accuracy test, 2.5 s in the
- * flagship world and its benches), so the first probe of every URL times out, yet well within
- * http-probe's slow retry (3 x the request timeout by default), which must find them live.
+ * Answer delay of the `slow_overloaded` live sites (an overloaded shared host) and of the HTTP of
+ * the `https_hangs_http_slow` ones, ms: slower than the request timeout of the worlds' runs (4 s
+ * in the labeled-world accuracy test, 2.5 s in the flagship world and its benches), so the first
+ * probe of every URL times out, yet well within http-probe's slow retry (3 x the request timeout
+ * by default), which must find them live.
  */
 export const SLOW_SITE_MS = 5500;
 
@@ -180,6 +181,18 @@ export const VARIANTS: Record<Label, Variant[]> = {
       pool: "hosting",
       page: "business",
       behaviour: { slowMs: SLOW_SITE_MS },
+      hard: true,
+    },
+    {
+      // A server whose ports fail apart: HTTPS takes connections and never answers, HTTP answers
+      // after SLOW_SITE_MS. A false lead when the slow retry gives up on the server at its HTTPS
+      // timeout instead of asking HTTP again too.
+      id: "https_hangs_http_slow",
+      weight: 2,
+      dns: "hosted",
+      pool: "hosting",
+      page: "business",
+      behaviour: { https: "timeout", http: { slowMs: SLOW_SITE_MS } },
       hard: true,
     },
     {

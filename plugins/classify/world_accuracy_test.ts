@@ -99,10 +99,12 @@ Deno.test("no-website-leads on a 600-domain labeled world: >= 97% accurate, no l
     console.log(`accuracy ${(accuracy * 100).toFixed(2)}% (${right}/${items.length})`);
     if (wrong.length) console.log(`misclassified:\n${wrong.slice(0, 40).join("\n")}`);
 
-    // Live sites slower than the request timeout (variant slow_overloaded): http-probe's slow
-    // retry must find them live; without it they were "no website" leads.
+    // Live sites slower than the request timeout (variant slow_overloaded, and the HTTP of
+    // https_hangs_http_slow, whose HTTPS hangs): http-probe's slow retry must find them live;
+    // without it (or with one retry queue per server, not per port) they were "no website" leads.
+    const slowVariants = new Set(["slow_overloaded", "https_hangs_http_slow"]);
     const slowSites = new Set(
-      world.businesses.filter((b) => b.variant === "slow_overloaded").map((b) => b.domain),
+      world.businesses.filter((b) => slowVariants.has(b.variant)).map((b) => b.domain),
     );
     assert.ok(slowSites.size >= 3, `the world has slow sites (${slowSites.size})`);
     const slowItems = items.filter((i) => slowSites.has(i.domain));
@@ -114,6 +116,12 @@ Deno.test("no-website-leads on a 600-domain labeled world: >= 97% accurate, no l
     const retried = slowItems.filter((i) => i.http?.slowRetry?.answered === true).length;
     console.log(`slow sites: ${slowItems.length}, answered on the slow retry: ${retried}`);
     assert.ok(retried > 0, "the slow sites went through the slow retry");
+    const split = world.businesses.filter((b) => b.variant === "https_hangs_http_slow");
+    assert.ok(split.length > 0, "the world has sites whose HTTPS hangs while HTTP is slow");
+    for (const b of split) {
+      const i = items.find((x) => x.domain === b.domain);
+      assert.equal(i?.http?.best?.target, "http://apex", `${b.domain}: judged by its HTTP answer`);
+    }
 
     const missing = [...world.labels.keys()].filter((d) => !seen.has(d));
     assert.deepEqual(missing, [], "every world domain reaches the end of the pipeline");
