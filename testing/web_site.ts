@@ -1,8 +1,8 @@
 /**
  * What a simulated website is ({@link Site}) and how one HTTP request to it is answered:
  * pages by path, catch-all or 404, redirects, HTTP->HTTPS upgrades, and misbehaviour
- * (timeout, reset, slow; the whole site or one scheme). The listeners live in `web_server.ts`, the HTTP/1.1 exchange on a
- * connection in `web_http.ts`.
+ * (timeout, reset, slow; the whole site or one scheme). The listeners live in `web_server.ts`,
+ * the HTTP/1.1 exchange on a connection in `web_http.ts`.
  * @module
  */
 
