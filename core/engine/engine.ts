@@ -1340,20 +1340,25 @@ export class Engine {
    * the run (`sluice runs log`, the run page, the run's `notes`) must see, not only the server's
    * log. The line carries a run tally, so the run's notes show it at its end.
    */
+  /**
+   * A `when:` that failed for items of a chunk: one line in the run's log per such chunk (a retry
+   * logs its chunk again; the run's notes count each chunk once, its last line), carrying a run
+   * tally, so the run's notes say how many items of the whole run skipped the stage for it.
+   */
   #whenFailed(
     run: RunRecord,
     stage: StageSnapshot,
     chunk: number,
     failed: { count: number; key: string; error: string },
   ) {
-    const k = `run-log:${run.id}/${stage.id}`;
-    if (this.#warned.has(k)) return;
-    this.#warned.add(k);
-    const line = `stage "${stage.id}": when: ${JSON.stringify(stage.when ?? "")} could not be ` +
-      `evaluated for some items ({count} in chunk ${chunk}, the first chunk where it failed; ` +
-      `first item: ${failed.key}): ${failed.error}; such items skip the stage. Fix the expression ` +
-      `or the data (e.g. guard a field with has(item.x), convert with int(...) or string(...))`;
-    this.#record(run.id, stage.id, chunk, "warn", line.replace("{count}", String(failed.count)), {
+    const expr = JSON.stringify(stage.when ?? "");
+    const advice = "such items skip the stage. Fix the expression or the data (e.g. guard a " +
+      "field with has(item.x), convert with int(...) or string(...))";
+    const msg = `stage "${stage.id}": when: ${expr} could not be evaluated for ${failed.count} ` +
+      `item(s) of chunk ${chunk} (first: ${failed.key}): ${failed.error}; ${advice}`;
+    const line = `stage "${stage.id}": when: ${expr} could not be evaluated for {count} item(s) ` +
+      `(the first in chunk ${chunk}: ${failed.key}): ${failed.error}; ${advice}`;
+    this.#record(run.id, stage.id, chunk, "warn", msg, {
       key: "when-failed",
       count: failed.count,
       line: this.#errText(line).slice(0, 2000),
