@@ -50,6 +50,59 @@ export interface Expr {
     | { case: "constExpr" | undefined; value?: unknown };
 }
 
+/**
+ * The sub-expressions of `e` with the names in scope in each: a comprehension's loop condition
+ * and step also see its iteration and accumulator variables, its result only the accumulator
+ * (what shadows a variable such as `item` there). The one place both walkers over the AST (the
+ * checks here and the item paths of `core/pipeline/item_paths.ts`) take scopes from.
+ */
+export function celChildren(
+  e: Expr,
+  scope: ReadonlySet<string>,
+): [Expr | undefined, ReadonlySet<string>][] {
+  const k = e.exprKind;
+  switch (k.case) {
+    case "selectExpr":
+      return [[k.value.operand, scope]];
+    case "callExpr":
+      return [
+        [k.value.target, scope],
+        ...k.value.args.map((a): [Expr, ReadonlySet<string>] => [a, scope]),
+      ];
+    case "listExpr":
+      return k.value.elements.map((el) => [el, scope]);
+    case "structExpr":
+      return k.value.entries.flatMap((entry): [Expr | undefined, ReadonlySet<string>][] => [
+        ...(entry.keyKind.case === "mapKey"
+          ? [[entry.keyKind.value as Expr, scope] as [Expr, ReadonlySet<string>]]
+          : []),
+        [entry.value, scope],
+      ]);
+    case "comprehensionExpr": {
+      const c = k.value;
+      const inner = new Set(scope).add(c.iterVar).add(c.accuVar);
+      if (c.iterVar2) inner.add(c.iterVar2);
+      return [
+        [c.iterRange, scope],
+        [c.accuInit, scope],
+        [c.loopCondition, inner],
+        [c.loopStep, inner],
+        [c.result, new Set(scope).add(c.accuVar)],
+      ];
+    }
+    default:
+      return [];
+  }
+}
+
+/** The value of a string literal expression (`"a.b"`), else undefined. */
+export function stringConstant(e: Expr | undefined): string | undefined {
+  const k = e?.exprKind;
+  if (k?.case !== "constExpr") return undefined;
+  const c = (k.value as { constantKind?: { case?: string; value?: unknown } }).constantKind;
+  return c?.case === "stringValue" ? String(c.value) : undefined;
+}
+
 /** What {@link checkAst} needs to know about the environment. */
 export interface AstCheckOptions {
   /** Top-level variable names. */
@@ -195,33 +248,18 @@ export function checkAst(
         return !isDyn(r) && fits.every((s) => sameType(s.result, r)) ? r : undefined;
       }
       case "listExpr":
-        for (const el of k.value.elements) visit(el, scope);
+        for (const [child, s] of celChildren(e, scope)) visit(child, s);
         return LIST;
       case "structExpr":
         if (k.value.messageName !== "") {
           fail(e, `creating "${k.value.messageName}" objects is not supported; use a map {...}`);
           return undefined;
         }
-        for (const entry of k.value.entries) {
-          if (entry.keyKind.case === "mapKey") visit(entry.keyKind.value as Expr, scope);
-          visit(entry.value, scope);
-        }
+        for (const [child, s] of celChildren(e, scope)) visit(child, s);
         return MAP;
-      case "comprehensionExpr": {
-        const c = k.value;
-        visit(c.iterRange, scope);
-        visit(c.accuInit, scope);
-        const inner = new Set(scope);
-        inner.add(c.iterVar);
-        if (c.iterVar2) inner.add(c.iterVar2);
-        inner.add(c.accuVar);
-        visit(c.loopCondition, inner);
-        visit(c.loopStep, inner);
-        const resultScope = new Set(scope);
-        resultScope.add(c.accuVar);
-        visit(c.result, resultScope);
+      case "comprehensionExpr":
+        for (const [child, s] of celChildren(e, scope)) visit(child, s);
         return undefined;
-      }
       case "constExpr":
         return constType(k.value);
       default:

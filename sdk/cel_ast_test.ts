@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
-import { celEnv, CelScalar } from "@bufbuild/cel";
+import { celEnv, CelScalar, parse } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
-import { celFunctionNames, parseChecked } from "./cel_ast.ts";
+import {
+  celChildren,
+  celFunctionNames,
+  type Expr,
+  parseChecked,
+  stringConstant,
+} from "./cel_ast.ts";
 
 const env = celEnv({ variables: { item: CelScalar.DYN }, funcs: [...strings] });
 const opts = {
@@ -50,4 +56,30 @@ Deno.test("celFunctionNames leaves operators out", () => {
   const names = celFunctionNames(env.funcs);
   assert.ok(names.includes("lowerAscii") && names.includes("size"));
   assert.ok(!names.some((n) => /^[_@!-]/.test(n) || n.includes("_")));
+});
+
+Deno.test("celChildren: a comprehension's condition and step see its variables, its result only the accumulator", () => {
+  const parsed = parse("item.xs.exists(x, x > 1)");
+  const root = parsed.expr as unknown as Expr;
+  assert.equal(root.exprKind.case, "comprehensionExpr");
+  const children = celChildren(root, new Set(["outer"]));
+  assert.equal(children.length, 5);
+  const [range, init, cond, step, result] = children.map(([, s]) => [...s].sort());
+  assert.deepEqual(range, ["outer"]);
+  assert.deepEqual(init, ["outer"]);
+  const accu = (root.exprKind.value as { accuVar: string }).accuVar;
+  assert.deepEqual(cond, ["outer", "x", accu].sort());
+  assert.deepEqual(step, ["outer", "x", accu].sort());
+  assert.deepEqual(result, ["outer", accu].sort());
+  assert.deepEqual(
+    celChildren({ id: 0n, exprKind: { case: "identExpr", value: { name: "a" } } }, new Set()),
+    [],
+  );
+});
+
+Deno.test("stringConstant: the value of a string literal only", () => {
+  const list = (parse('["a.b", 1, x]').expr as unknown as Expr).exprKind;
+  assert.equal(list.case, "listExpr");
+  const els = (list.value as { elements: Expr[] }).elements;
+  assert.deepEqual(els.map(stringConstant), ["a.b", undefined, undefined]);
 });

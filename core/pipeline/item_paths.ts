@@ -11,7 +11,7 @@
  * @module
  */
 import { parse } from "@bufbuild/cel";
-import type { Expr } from "../../sdk/cel_ast.ts";
+import { celChildren, type Expr, stringConstant } from "../../sdk/cel_ast.ts";
 
 /** One name of a member path and its 0-based offset in the expression's source. */
 export interface PathSegment {
@@ -66,13 +66,10 @@ export function itemPaths(
       before = chain(k.value.operand, scope);
       name = k.value.field;
     } else if (k.case === "callExpr" && k.value.function === "_[_]" && k.value.args.length === 2) {
-      const key = k.value.args[1].exprKind;
-      const c = key.case === "constExpr"
-        ? (key.value as { constantKind?: { case?: string; value?: unknown } }).constantKind
-        : undefined;
-      if (c?.case !== "stringValue") return undefined;
+      const key = stringConstant(k.value.args[1]);
+      if (key === undefined) return undefined;
       before = chain(k.value.args[0], scope);
-      name = String(c.value);
+      name = key;
     } else return undefined;
     if (!before) return undefined;
     // The name's own place: after the previous name (or the root), where the source spells it.
@@ -103,12 +100,8 @@ export function itemPaths(
     const prefix = chain(base, scope);
     if (!prefix || list?.exprKind.case !== "listExpr") return;
     for (const el of list.exprKind.value.elements) {
-      const key = el.exprKind;
-      const c = key.case === "constExpr"
-        ? (key.value as { constantKind?: { case?: string; value?: unknown } }).constantKind
-        : undefined;
-      if (c?.case !== "stringValue") continue;
-      const text = String(c.value);
+      const text = stringConstant(el);
+      if (text === undefined) continue;
       const names = text.split(".");
       if (names.some((n) => n === "")) continue; // not a path (the plugin finds nothing there)
       // Where the string's characters start: after a raw prefix and its quote(s).
@@ -135,38 +128,10 @@ export function itemPaths(
       out.push({ segments: segs, testOnly: k.case === "selectExpr" && k.value.testOnly });
       return;
     }
-    switch (k.case) {
-      case "selectExpr":
-        visit(k.value.operand, scope);
-        return;
-      case "callExpr":
-        if (pathLists.includes(k.value.function) && !k.value.target) listPaths(k.value, scope);
-        visit(k.value.target, scope);
-        for (const a of k.value.args) visit(a, scope);
-        return;
-      case "listExpr":
-        for (const el of k.value.elements) visit(el, scope);
-        return;
-      case "structExpr":
-        for (const entry of k.value.entries) {
-          if (entry.keyKind.case === "mapKey") visit(entry.keyKind.value as Expr, scope);
-          visit(entry.value, scope);
-        }
-        return;
-      case "comprehensionExpr": {
-        const c = k.value;
-        visit(c.iterRange, scope);
-        visit(c.accuInit, scope);
-        const inner = new Set(scope).add(c.iterVar).add(c.accuVar);
-        if (c.iterVar2) inner.add(c.iterVar2);
-        visit(c.loopCondition, inner);
-        visit(c.loopStep, inner);
-        visit(c.result, new Set(scope).add(c.accuVar));
-        return;
-      }
-      default:
-        return;
+    if (k.case === "callExpr" && pathLists.includes(k.value.function) && !k.value.target) {
+      listPaths(k.value, scope);
     }
+    for (const [child, s] of celChildren(e, scope)) visit(child, s);
   };
   visit(parsed.expr as Expr | undefined, new Set());
   return out.sort((a, b) => a.segments[0].offset - b.segments[0].offset);
