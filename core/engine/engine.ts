@@ -54,6 +54,7 @@ import {
 import { StagePool } from "./stage_pool.ts";
 import { stageArtifacts } from "./run_artifacts.ts";
 import { removeSnapshot, takeSnapshot } from "./source_snapshot.ts";
+import { rawItemsOf } from "../../sdk/raw_items.ts";
 import { inputKind, sourceFailureAdvice } from "./input_advice.ts";
 import { dirname, inDataDir } from "../paths.ts";
 import { syncFolder } from "../../sdk/io/durable_files.ts";
@@ -864,6 +865,8 @@ export class Engine {
     });
     const rejected = [...(res.rejected ?? [])];
     const items = checkItems(res.items ?? [], stage.id, rejected);
+    // The source's own JSON of its items, when every one of them is kept (see StageOutcome).
+    const itemsJson = items.length === (res.items ?? []).length ? rawItemsOf(res) : undefined;
     const next: EngineMessage[] = [];
     if (run.stages.length > 1) {
       next.push({ kind: "chunk", runId: run.id, stage: 1, chunk: m.chunk, attempt: 1 });
@@ -876,6 +879,7 @@ export class Engine {
       stage: 0,
       chunk: m.chunk,
       items,
+      ...(itemsJson !== undefined ? { itemsJson } : {}),
       rejected,
       counters: {
         out: items.length,
@@ -936,6 +940,7 @@ export class Engine {
       stage: m.stage,
       chunk: m.chunk,
       items: outcome.items,
+      ...(outcome.itemsJson !== undefined ? { itemsJson: outcome.itemsJson } : {}),
       rejected: outcome.rejected,
       counters: { ...outcome.counters, chunksDone: 1, busyMs: performance.now() - started },
       next: last

@@ -9,6 +9,10 @@ import { showRunLog } from "../cli/run_log.ts";
 import { runTallies } from "../store/run_tallies.ts";
 import { RUN_LOG_CAPPED, RUN_LOG_MAX_LINES, type RunRecord } from "../store/store.ts";
 import { type BackendFactory, runOutput, testEngine } from "./test_helpers.ts";
+import { InProcessExecutor } from "./in_process_executor.ts";
+import type { CallContext, StageExecutor, StageInstance } from "./executor.ts";
+import { withRawItems } from "../../sdk/raw_items.ts";
+import type { Item } from "../../sdk/types.ts";
 
 /** A named behaviour test. */
 export type Behaviour = [name: string, fn: () => Promise<void>];
@@ -448,6 +452,50 @@ export function engineBehaviour(make: BackendFactory): Behaviour[] {
           /^rule "a larger business" \(id big\) did not evaluate for 25 item\(s\): /,
         );
         assert.deepEqual(log, [...log].sort((a, b) => a.at - b.at), "oldest first");
+      } finally {
+        await t.dispose();
+      }
+    },
+  ]);
+
+  tests.push([
+    "a stage's items are stored as the plugin's JSON text, not serialized again",
+    async () => {
+      // An executor whose answers keep their items' text as a plugin process's do, spaced as
+      // JSON.stringify never spaces it: what the store holds shows which of the two it wrote.
+      const inner = new InProcessExecutor();
+      const executor: StageExecutor = {
+        async open(spec) {
+          const inst = await inner.open(spec);
+          if (!inst.process) return inst;
+          const process = inst.process.bind(inst);
+          return Object.assign(Object.create(inst), {
+            async process(items: Item[], ctx: CallContext) {
+              const res = await process(items, ctx);
+              const text = `[ ${res.items.map((i) => JSON.stringify(i)).join(" , ")} ]`;
+              withRawItems(res as unknown as Record<string, unknown>, res.items, text);
+              return res;
+            },
+          }) as StageInstance;
+        },
+        close: () => inner.close(),
+      };
+      const t = await te({ executor });
+      try {
+        const run = await t.start(`
+  name: raw-items
+  source: { plugin: gen-source, with: { count: 3 } }
+  stages:
+    - { id: a, plugin: tag, with: { field: a } }
+  `);
+        const done = await t.engine.waitForRun(run.id);
+        assert.equal(done.state, "succeeded", done.error);
+        const raw = await t.backend.store.readChunkRaw!(run.id, 1, 0);
+        const text = raw!.parts.map((p) => new TextDecoder().decode(p)).join("");
+        assert.match(text, /^\[ \{"key":"i-0".*\} , \{"key":"i-1".*\} , \{"key":"i-2".*\} \]$/);
+        const items = await t.backend.store.readChunk(run.id, 1, 0);
+        assert.deepEqual(items, JSON.parse(text));
+        assert.deepEqual(items!.map((i) => i.a), [true, true, true]);
       } finally {
         await t.dispose();
       }

@@ -3,6 +3,7 @@
  * sub-batches, and output validation. Pure of storage: the engine commits what this returns.
  * @module
  */
+import { rawItemsOf } from "../../sdk/raw_items.ts";
 import type { Item, ProcessResult, Rejected } from "../../sdk/types.ts";
 import type { StageCounters, StageSnapshot } from "../store/store.ts";
 import type { CallContext, StageInstance } from "./executor.ts";
@@ -14,6 +15,11 @@ export type ItemFn = (item: Item) => unknown;
 /** What a stage call produced. */
 export interface StageOutcome {
   items: Item[];
+  /**
+   * The JSON text of `items` as the plugin process wrote it, when they are the output as they
+   * came (one call, no item skipped by `when` or refused here): the store keeps it as it is.
+   */
+  itemsJson?: string;
   rejected: Rejected[];
   counters: Partial<StageCounters>;
 }
@@ -141,8 +147,12 @@ function outcome(
     if (res.rejected) rejected.push(...res.rejected);
   }
   const pluginRejected = rejected.length;
+  const asSent = results.length === 1 && skipped.length === 0 &&
+    out.length === results[0].items.length;
+  const itemsJson = asSent ? rawItemsOf(results[0]) : undefined;
   return {
     items: skipped.length ? out.concat(skipped) : out,
+    ...(itemsJson !== undefined ? { itemsJson } : {}),
     rejected,
     counters: {
       in: inCount,

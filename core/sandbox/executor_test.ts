@@ -7,6 +7,7 @@ import {
   type SandboxStage,
 } from "./executor.ts";
 import { isGone, loadTestPlugin, makeSpec } from "./testdata/support.ts";
+import { rawItemsOf } from "../../sdk/raw_items.ts";
 
 type Line = { level: string; msg: string; data?: unknown };
 type SandboxStageProcess = SandboxStage["process"];
@@ -98,6 +99,12 @@ Deno.test("sandbox takes a batch as stored JSON bytes, split anywhere, and answe
     assert.equal(parts.reduce((n, p) => n + p.length, 0), bytes.length);
     const out = await stage.processJson!({ parts, count: 2 }, ctx(3));
     assert.deepEqual(out.items, items.map((item) => ({ ...item, seen: true, tag: null })));
+    // The answer's items come with the plugin's own JSON text of them, for the store to keep.
+    assert.equal(rawItemsOf(out), JSON.stringify(out.items));
+    assert.equal(
+      rawItemsOf(await stage.process([{ key: "c" }], ctx(6))),
+      '[{"key":"c","seen":true,"tag":null}]',
+    );
     // Bytes that are not a JSON array fail the call like any broken request would.
     const broken = new TextEncoder().encode('[{"key":"x"}');
     await rejectsWith(

@@ -12,7 +12,12 @@ const decoder = new TextDecoder();
 
 /** Serializes `value` as JSON and splits the bytes into parts of at most `partBytes`. */
 export function encodeParts(value: unknown, partBytes = PART_BYTES): Uint8Array[] {
-  const bytes = encoder.encode(JSON.stringify(value));
+  return encodeJsonParts(JSON.stringify(value), partBytes);
+}
+
+/** JSON text as UTF-8 split into parts of at most `partBytes` (see {@linkcode encodeParts}). */
+export function encodeJsonParts(json: string, partBytes = PART_BYTES): Uint8Array[] {
+  const bytes = encoder.encode(json);
   if (bytes.length <= partBytes) return [bytes];
   const parts: Uint8Array[] = [];
   for (let i = 0; i < bytes.length; i += partBytes) parts.push(bytes.subarray(i, i + partBytes));

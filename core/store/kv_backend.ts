@@ -9,7 +9,7 @@
 import type { Item, Rejected } from "../../sdk/types.ts";
 import type { EngineMessage, EnqueueOptions, Queue } from "../queue/queue.ts";
 import { lockRetrying, openKv } from "../../sdk/io/kv_locks.ts";
-import { decodeParts, encodeParts } from "./chunk_codec.ts";
+import { decodeParts, encodeJsonParts, encodeParts } from "./chunk_codec.ts";
 import { chunkDirFor, ChunkFiles } from "./chunk_files.ts";
 import {
   type IndexCondition,
@@ -307,10 +307,18 @@ export class KvStore implements Store {
     // token no other attempt uses (see chunk_files.ts); only rejected items stay in KV parts.
     let fileToken: string | undefined;
     let parts: Uint8Array[] = [];
+    // The plugin's own JSON of the items when the engine has it, else serialized here.
+    const itemsJson = c.itemsJson ?? JSON.stringify(c.items);
     if (files) {
       fileToken = crypto.randomUUID();
-      await files.write(c.runId, c.stage, c.chunk, fileToken, encodeParts(c.items, Infinity)[0]);
-    } else parts = encodeParts(c.items);
+      await files.write(
+        c.runId,
+        c.stage,
+        c.chunk,
+        fileToken,
+        encodeJsonParts(itemsJson, Infinity)[0],
+      );
+    } else parts = encodeJsonParts(itemsJson);
     const rejParts = c.rejected.length ? encodeParts(c.rejected) : [];
     const size = [...parts, ...rejParts].reduce((n, p) => n + p.length, 0);
     const meta = await this.#indexMeta(c.runId);

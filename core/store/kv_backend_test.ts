@@ -406,3 +406,37 @@ Deno.test("a pipeline snapshot beyond Latin-1 counts two bytes a character: one 
     backend.close();
   }
 });
+
+for (const layout of ["chunk files", "KV parts"] as const) {
+  Deno.test(`a commit's itemsJson is stored as it is, not serialized again (${layout})`, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "sluice-kv-" });
+    const path = `${dir}/sluice.kv`;
+    const b = layout === "chunk files" ? await openKvBackend(path) : await partsStore(path);
+    try {
+      await b.store.createRun(run("r1", "p", 1), []);
+      // A plugin's text (spacing JSON.stringify would not make) that parses to the items.
+      const itemsJson = '[ {"key": "a", "n": 1}, {"key": "b"} ]';
+      const items = JSON.parse(itemsJson);
+      assert.equal(
+        await b.store.commitChunk({
+          runId: "r1",
+          stage: 1,
+          chunk: 0,
+          items,
+          itemsJson,
+          rejected: [],
+          counters: { out: 2, chunksDone: 1 },
+          next: [],
+        }),
+        true,
+      );
+      const raw = await b.store.readChunkRaw!("r1", 1, 0);
+      assert.equal(new TextDecoder().decode(raw!.parts[0]), itemsJson);
+      assert.equal(raw!.count, 2);
+      assert.deepEqual(await b.store.readChunk("r1", 1, 0), items);
+    } finally {
+      b.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}

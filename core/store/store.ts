@@ -245,6 +245,11 @@ export interface ChunkCommit {
   stage: number;
   chunk: number;
   items: Item[];
+  /**
+   * The JSON text of `items` when the engine has it as a plugin process wrote it: the store keeps
+   * those characters instead of serializing `items` again (they parse to `items`).
+   */
+  itemsJson?: string;
   rejected: Rejected[];
   /** Counter increments for this stage. */
   counters: Partial<StageCounters>;

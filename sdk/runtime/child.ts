@@ -22,6 +22,7 @@ import {
   type LoadRequest,
   type OpenRequest,
   type Request,
+  resultLines,
   toWireError,
   type WireError,
 } from "./protocol.ts";
@@ -33,7 +34,11 @@ const stdout = Deno.stdout;
 let outBuf = new Uint8Array(64 * 1024);
 
 function send(msg: ChildMessage): void {
-  const text = FRAME_MARK + JSON.stringify(msg) + "\n";
+  sendText(FRAME_MARK + JSON.stringify(msg) + "\n");
+}
+
+/** Writes protocol text (whole lines) to stdout in one synchronous go: nothing comes between. */
+function sendText(text: string): void {
   let bytes: Uint8Array;
   if (text.length * 3 <= 4 * 1024 * 1024) {
     if (outBuf.length < text.length * 3) outBuf = new Uint8Array(text.length * 3);
@@ -64,7 +69,7 @@ let currentChunk: number | undefined;
 function reply(id: number, result: unknown, op?: string): void {
   if (!inFlight.delete(id)) return;
   try {
-    send({ id, ok: true, result: result ?? null });
+    sendText(resultLines(id, result));
   } catch (err) {
     // Nothing was written (JSON.stringify threw first): fail the call now, instead of leaving
     // the host waiting for an answer until the call's timeout.

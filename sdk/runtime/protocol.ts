@@ -101,10 +101,35 @@ export interface WireError {
  * belong to when it is known (console output: the run of the call that started last).
  */
 export type ChildMessage =
-  | { id: number; ok: true; result?: unknown }
+  | {
+    id: number;
+    ok: true;
+    result?: unknown;
+    /** The result's `items` come on the next protocol line (see {@linkcode resultLines}). */
+    itemsNext?: true;
+  }
   | { id: number; ok: false; error: WireError }
   | { op: "log"; level: LogLevel; msg: string; data?: Json; chunk?: number; run?: number }
   | { op: "metric"; kind: "count" | "gauge"; name: string; value: number; run?: number };
+
+/**
+ * The protocol lines of a successful answer (each with {@linkcode FRAME_MARK} and its newline).
+ * A result holding an `items` array (`read`, `process`) is written as two lines: the result
+ * without its items, marked `itemsNext`, then the items array alone, so the host parses each
+ * line whole and keeps the second's text as the items' JSON (`RAW_ITEMS` in `sdk/raw_items.ts`). Anything
+ * else is one line. Throws what `JSON.stringify` throws (a BigInt, a cycle).
+ */
+export function resultLines(id: number, result: unknown): string {
+  const r = result ?? null;
+  if (r !== null && typeof r === "object" && !Array.isArray(r)) {
+    const { items, ...rest } = r as { items?: unknown };
+    if (Array.isArray(items)) {
+      const head = JSON.stringify({ id, ok: true, result: rest, itemsNext: true });
+      return `${FRAME_MARK}${head}\n${FRAME_MARK}${JSON.stringify(items)}\n`;
+    }
+  }
+  return `${FRAME_MARK}${JSON.stringify({ id, ok: true, result: r })}\n`;
+}
 
 const permissionText = /^Requires (\w+ )?(and \w+ )?access|^Deno\.\w+\(\) requires unscoped/;
 

@@ -19,6 +19,7 @@ import {
   readLines,
   type Request,
 } from "./protocol.ts";
+import { withRawItems } from "../raw_items.ts";
 import { buildSandboxCommand, type SandboxCommandOptions } from "./sandbox_args.ts";
 import { SandboxError } from "./sandbox_error.ts";
 import {
@@ -225,6 +226,8 @@ export class SandboxProcess {
   #masker = new SecretMasker([], SECRET_MASK);
   #runs = new Map<number, OpenRun>();
   #nextRun = 1;
+  /** An answer whose items come on the next protocol line (`itemsNext`). */
+  #itemsFor?: Extract<ChildMessage, { ok: true }>;
   #defaultRun?: number;
   /** Set when a call was abandoned while others ran: no new calls, killed once they end. */
   #retiring?: SandboxError;
@@ -749,14 +752,41 @@ export class SandboxProcess {
     const stray = mark < 0 ? line : line.slice(0, mark);
     if (stray.trim() !== "") this.#log({ level: "info", msg: stray, source: "stdout" });
     if (mark < 0) return;
+    const body = line.slice(mark + 1);
+    const head = this.#itemsFor;
+    if (head) {
+      // The items line of an answer whose result came on the line before (see resultLines).
+      this.#itemsFor = undefined;
+      let items: unknown;
+      try {
+        items = JSON.parse(body);
+      } catch {
+        items = undefined;
+      }
+      if (!Array.isArray(items)) {
+        return this.#protocolError(
+          `the plugin wrote a broken items line after the answer to call ${head.id}: ` +
+            body.slice(0, 120),
+        );
+      }
+      withRawItems(head.result as Record<string, unknown>, items, body);
+      return this.#onMessage(head);
+    }
     let msg: unknown;
     try {
-      msg = JSON.parse(line.slice(mark + 1));
+      msg = JSON.parse(body);
     } catch {
       return this.#protocolError(`the plugin wrote a broken protocol line: ${line.slice(0, 120)}`);
     }
     if (!isChildMessage(msg)) {
       return this.#protocolError(`the plugin wrote an unknown message: ${line.slice(0, 120)}`);
+    }
+    if ("ok" in msg && msg.ok && msg.itemsNext === true) {
+      if (msg.result === null || typeof msg.result !== "object" || Array.isArray(msg.result)) {
+        return this.#protocolError(`the plugin wrote an unknown message: ${line.slice(0, 120)}`);
+      }
+      this.#itemsFor = msg;
+      return;
     }
     this.#onMessage(msg);
   }

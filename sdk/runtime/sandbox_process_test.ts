@@ -8,6 +8,7 @@ import {
   type StartSandboxOptions,
 } from "./sandbox_process.ts";
 import { CUT_MARK } from "./protocol.ts";
+import { rawItemsOf } from "../raw_items.ts";
 import { pluginOrigin } from "./sandbox_args.ts";
 
 const PLUGIN_DIR = fileURLToPath(new URL("./testdata/noisy", import.meta.url));
@@ -143,6 +144,42 @@ Deno.test("sandbox process: the plugin runs at an origin of its own (--location)
     try {
       const out = await proc.process(call("location"), 0, { timeoutMs: 30_000 });
       assert.equal(out.items[0].location, pluginOrigin(PLUGIN_DIR));
+    } finally {
+      await proc.close();
+    }
+  });
+});
+
+Deno.test("sandbox process: a result's items keep the JSON text they came as", async () => {
+  await withDataDir(async (dir) => {
+    const { proc } = await start(dir);
+    try {
+      const res = await proc.process([{ key: "a", op: "x" }, { key: "b", op: "big", bytes: 3 }], 1);
+      assert.deepEqual(res.items, [
+        { key: "a", op: "x", ok: true },
+        { key: "b", op: "big", bytes: 3, big: "yyy" },
+      ]);
+      assert.equal(rawItemsOf(res), JSON.stringify(res.items));
+      // The text rides on the result but never into its JSON.
+      assert.deepEqual(Object.keys(res), ["items"]);
+      assert.equal(JSON.stringify(res), JSON.stringify({ items: res.items }));
+    } finally {
+      await proc.close();
+    }
+  });
+});
+
+Deno.test("sandbox process: an answer whose items line is broken is a protocol error", async () => {
+  await withDataDir(async (dir) => {
+    const { proc } = await start(dir);
+    try {
+      const err = await proc.process(call("forge"), 1, { timeoutMs: 30_000 }).then(
+        () => undefined,
+        (e) => e,
+      );
+      assert.ok(err instanceof SandboxError, String(err));
+      assert.equal(err.kind, "protocol");
+      assert.match(err.message, /broken items line after the answer to call 987654: not an array/);
     } finally {
       await proc.close();
     }

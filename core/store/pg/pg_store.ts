@@ -262,7 +262,7 @@ export class PgStore implements Store {
   }
 
   commitChunk(c: ChunkCommit): Promise<boolean> {
-    const items = JSON.stringify(c.items);
+    const items = c.itemsJson ?? JSON.stringify(c.items);
     const rejected = c.rejected.length ? JSON.stringify(c.rejected) : null;
     return this.#commits.call({
       c,

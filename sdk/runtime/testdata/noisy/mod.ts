@@ -13,7 +13,7 @@ function flood(out: typeof Deno.stdout | typeof Deno.stderr, bytes: number): voi
  * Per item `op`: `stdout` floods stdout with `bytes` bytes and no newline; `stderr` writes a
  * stderr line of `bytes` bytes; `big` answers with a `bytes`-long field; `secret` logs the
  * run's secret TOKEN in a message (as is and inside JSON) and in structured data; `location`
- * answers the origin the process runs at.
+ * answers the origin the process runs at; `forge` writes an answer whose items line is broken.
  */
 export default definePlugin({
   process(items, { secrets, log }) {
@@ -26,6 +26,12 @@ export default definePlugin({
         case "stderr":
           flood(Deno.stderr, bytes);
           Deno.stderr.writeSync(new TextEncoder().encode("\nafter the long line\n"));
+          return item;
+        case "forge":
+          // A protocol answer whose items line is no JSON array (the host must refuse it).
+          Deno.stdout.writeSync(new TextEncoder().encode(
+            '\x1e{"id":987654,"ok":true,"result":{},"itemsNext":true}\n\x1enot an array\n',
+          ));
           return item;
         case "location":
           return { ...item, location: globalThis.location?.href ?? null };

@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { withRawItems } from "../../sdk/raw_items.ts";
+import type { Item, ProcessResult } from "../../sdk/types.ts";
+import type { StageSnapshot } from "../store/store.ts";
+import type { StageInstance } from "./executor.ts";
+import { callStage } from "./stage_call.ts";
+
+const stage = { id: "s", chunk: 100 } as StageSnapshot;
+const signal = new AbortController().signal;
+
+/** An instance answering with `answer(items)`, its items' text kept as a plugin process's are. */
+function instance(answer: (items: Item[]) => unknown[]): StageInstance {
+  return {
+    process(items: Item[]) {
+      const out = answer(items);
+      const res = {} as ProcessResult;
+      withRawItems(res as unknown as Record<string, unknown>, out, ` ${JSON.stringify(out)} `);
+      return Promise.resolve(res);
+    },
+  } as unknown as StageInstance;
+}
+
+const input: Item[] = [{ key: "a", n: 1 }, { key: "b", n: 2 }];
+
+Deno.test("a stage's output keeps the plugin's JSON text when it is the output as it came", async () => {
+  const o = await callStage({
+    stage,
+    instance: instance((items) => items.map((i) => ({ ...i, seen: true }))),
+    input,
+    chunk: 0,
+    signal,
+  });
+  assert.deepEqual(o.items.map((i) => i.seen), [true, true]);
+  assert.equal(o.itemsJson, ` ${JSON.stringify(o.items)} `);
+});
+
+Deno.test("no kept text when items were skipped by when: or refused for a missing key", async () => {
+  const skipped = await callStage({
+    stage,
+    instance: instance((items) => items),
+    input,
+    chunk: 0,
+    signal,
+    when: (item) => item.key === "a",
+  });
+  assert.equal(skipped.items.length, 2);
+  assert.equal(skipped.itemsJson, undefined, "the output holds an item the plugin never saw");
+  const refused = await callStage({
+    stage,
+    instance: instance((items) => [...items, { nokey: true }]),
+    input,
+    chunk: 0,
+    signal,
+  });
+  assert.equal(refused.items.length, 2);
+  assert.equal(refused.rejected.length, 1);
+  assert.equal(refused.itemsJson, undefined, "the text holds an item the stage refused");
+});

@@ -1,0 +1,32 @@
+/**
+ * The JSON text a call result's `items` came as from a plugin process: the host keeps the line
+ * it parsed them from on the result (under a symbol, so it never reaches JSON), and the engine
+ * hands it to the store, which writes those characters instead of serializing the parsed items
+ * once more (see `resultLines` in `sdk/runtime/protocol.ts`).
+ * @module
+ */
+
+/**
+ * The JSON text of a call result's `items` as the plugin process wrote it, kept by the host on
+ * the parsed result (a symbol: it never reaches JSON): a store can write those characters instead
+ * of serializing the parsed items once more (see {@linkcode rawItemsOf}).
+ */
+export const RAW_ITEMS: unique symbol = Symbol.for("sluice.rawItems");
+
+/** The items' JSON text a result came with from a plugin process, if the host kept it. */
+export function rawItemsOf(result: unknown): string | undefined {
+  const raw = result !== null && typeof result === "object"
+    ? (result as { [RAW_ITEMS]?: unknown })[RAW_ITEMS]
+    : undefined;
+  return typeof raw === "string" ? raw : undefined;
+}
+
+/** Gives `result` its items, parsed from `text` (an items line), and keeps the text with them. */
+export function withRawItems(
+  result: Record<string, unknown>,
+  items: unknown[],
+  text: string,
+): void {
+  result.items = items;
+  Object.defineProperty(result, RAW_ITEMS, { value: text, enumerable: false });
+}
