@@ -30,7 +30,7 @@ import { openPgBackend, type PgBackend } from "../store/pg/pg_backend.ts";
 import { processCommand } from "../store/pg/pg_queue.ts";
 import { startMaintenance } from "../store/pg/pg_maintenance.ts";
 import type { Backend } from "../store/store.ts";
-import { createLogger, type Logger } from "../telemetry/log.ts";
+import { createLogger, LEVEL_ORDER, type Logger } from "../telemetry/log.ts";
 import { createTelemetry, type Telemetry } from "../telemetry/setup.ts";
 import { startNoticeResend } from "../telemetry/notice_resend.ts";
 import type { SluiceMetrics } from "../telemetry/sluice_metrics.ts";
@@ -76,9 +76,6 @@ export async function networkSettings(config: Config): Promise<NetworkSettings> 
     rdapBootstrap: n.rdap.bootstrap,
   };
 }
-
-/** Log levels in increasing severity, to compare them. */
-const ORDER = { debug: 0, info: 1, warn: 2, error: 3 } as const;
 
 /**
  * Why the configured data folder (`dataDir`) or the embedded store's folder (`store.path`)
@@ -146,7 +143,7 @@ export async function openContext(
     ? (Deno.stderr.isTerminal() ? "pretty" : "json")
     : config.log.format;
   const log = createLogger({ level: config.log.level, format, secrets: () => secretValues });
-  const quietLog = ORDER[config.log.level] >= ORDER.warn
+  const quietLog = LEVEL_ORDER[config.log.level] >= LEVEL_ORDER.warn
     ? log
     : createLogger({ level: "warn", format, secrets: () => secretValues });
   const registry = await openRegistry({

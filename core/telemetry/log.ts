@@ -7,7 +7,13 @@ import { SecretMasker } from "../../sdk/runtime/secret_mask.ts";
 
 /** Log levels, in increasing severity. */
 export type Level = "debug" | "info" | "warn" | "error";
-const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+/** Log levels by increasing severity, to compare them. */
+export const LEVEL_ORDER: Readonly<Record<Level, number>> = {
+  debug: 10,
+  info: 20,
+  warn: 30,
+  error: 40,
+};
 
 /** Fields attached to a log line (run, stage, chunk ids, correlation id…). */
 export type LogFields = Record<string, unknown>;
@@ -76,12 +82,12 @@ function stderrLine(line: string, now: boolean): void {
 
 /** Creates a logger. */
 export function createLogger(opts: LoggerOptions = {}, bound: LogFields = {}): Logger {
-  const min = ORDER[opts.level ?? "info"];
+  const min = LEVEL_ORDER[opts.level ?? "info"];
   const format = opts.format ?? "json";
   const clock = opts.clock ?? (() => new Date());
   const mask = (s: string) => opts.secrets ? new SecretMasker(opts.secrets()).text(s) : s;
   const emit = (level: Level, msg: string, fields?: LogFields) => {
-    if (ORDER[level] < min) return;
+    if (LEVEL_ORDER[level] < min) return;
     const all = { ...bound, ...fields };
     let line: string;
     if (format === "json") {
@@ -97,7 +103,7 @@ export function createLogger(opts: LoggerOptions = {}, bound: LogFields = {}): L
       );
     }
     if (opts.write) opts.write(line);
-    else stderrLine(line, ORDER[level] >= ORDER.warn);
+    else stderrLine(line, LEVEL_ORDER[level] >= LEVEL_ORDER.warn);
   };
   return {
     debug: (m, f) => emit("debug", m, f),
