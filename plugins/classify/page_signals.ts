@@ -7,6 +7,7 @@
  */
 import { countWords, type PageView, subheadTexts } from "./page_view.ts";
 import type { Phrase, Signatures } from "./signatures.ts";
+import { foldCase, mayMatch } from "./literal_prefilter.ts";
 import type { Signal } from "./types.ts";
 
 const clip = (s: string, n = 80) => (s.length > n ? s.slice(0, n - 1) + "…" : s);
@@ -49,6 +50,8 @@ export function excerpt(text: string, re: RegExp): string | undefined {
 export function fingerprintSignals(page: PageView, sigs: Signatures): Signal[] {
   const seen = new Set<string>();
   const out: Signal[] = [];
+  // The literals in each part of the page a pattern looks at (see literal_prefilter.ts).
+  const found = new Map<string, Set<string>>();
   for (const s of sigs.pages) {
     if (seen.has(s.signal)) continue;
     let hay: string;
@@ -57,6 +60,12 @@ export function fingerprintSignals(page: PageView, sigs: Signatures): Signal[] {
     else if (s.where === "html") hay = page.html;
     else hay = page.headers[s.where.slice("header:".length)] ?? "";
     if (!hay) continue;
+    // Most patterns' literals are missing from most pages: then the pattern cannot match.
+    if (s.literals) {
+      let inHay = found.get(s.where);
+      if (!inHay) found.set(s.where, inHay = sigs.pageLiterals.found(foldCase(hay)));
+      if (!mayMatch(s.literals, inHay)) continue;
+    }
     const hit = excerpt(hay, s.pattern);
     if (hit === undefined) continue;
     seen.add(s.signal);
@@ -274,12 +283,16 @@ function aboutSite(page: PageView, re: RegExp, hoster: boolean): boolean {
     SITE_VERB.test(lead);
 }
 
-function wordingHits(page: PageView, phrases: Phrase[]): WordingHit[] {
+function wordingHits(page: PageView, sigs: Signatures): WordingHit[] {
   const hits: WordingHit[] = [];
   // The headlines that speak for a page with substance: its title, and its h1 when it has one.
   const h1s = page.headlines.slice(page.title.trim() ? 1 : 0);
   const main = [page.title.trim(), ...(h1s.length === 1 ? h1s : [])].filter(Boolean);
-  for (const phrase of phrases) {
+  // The phrases' literals in the headlines and the text (see literal_prefilter.ts).
+  const found = sigs.phraseLiterals.found(foldCase([...page.headlines, page.text].join("\n")));
+  for (const phrase of sigs.phrases) {
+    // A phrase none of whose literals is there cannot match there.
+    if (!mayMatch(phrase.literals, found)) continue;
     const heads = page.headlines.filter((h) => phrase.pattern.test(h));
     const head = heads.length ? excerpt(heads[0], phrase.pattern) : undefined;
     const body = head ?? excerpt(page.text, phrase.pattern);
@@ -319,7 +332,7 @@ export function wordingSignals(
   pairWith: Set<string> = new Set(),
 ): Signal[] {
   const out: Signal[] = [];
-  const hits = wordingHits(page, sigs.phrases);
+  const hits = wordingHits(page, sigs);
   const bySignal = new Map<string, WordingHit[]>();
   for (const h of hits) {
     const list = bySignal.get(h.phrase.signal) ?? [];

@@ -10,6 +10,7 @@ import wording from "./data/wording.json" with { type: "json" };
 import serverDefaultPages from "@sluice/sdk/data/server_default_pages.json" with { type: "json" };
 import { STATUSES, type Strength, type WebsiteStatus } from "./types.ts";
 import { parseCidr } from "./net_match.ts";
+import { LiteralIndex, requiredLiterals } from "./literal_prefilter.ts";
 
 /** A parking or sale service recognised by its DNS. */
 export interface DnsService {
@@ -39,6 +40,8 @@ export interface PageSignature {
   status: WebsiteStatus;
   where: PageWhere;
   pattern: RegExp;
+  /** One of these is in the fold of any text the pattern matches (see literal_prefilter.ts). */
+  literals?: string[];
   service: string;
   source: string;
 }
@@ -51,6 +54,8 @@ export interface Phrase {
   strength: Strength;
   lang: string;
   pattern: RegExp;
+  /** One of these is in the fold of any text the pattern matches (see literal_prefilter.ts). */
+  literals?: string[];
   source: string;
 }
 
@@ -62,6 +67,10 @@ export interface Signatures {
   marketplaces: Marketplace[];
   pages: PageSignature[];
   phrases: Phrase[];
+  /** The literals of the page signatures, to find in one scan (see literal_prefilter.ts). */
+  pageLiterals: LiteralIndex;
+  /** The literals of the phrases, likewise. */
+  phraseLiterals: LiteralIndex;
 }
 
 function fail(file: string, index: number, what: string): never {
@@ -123,6 +132,18 @@ function regex(file: string, i: number, v: unknown, wordStart = false): RegExp {
     return wordStart ? new WordStartRegExp(src, "iu") : new RegExp(src, "iu");
   } catch (e) {
     fail(file, i, `"pattern" is not a valid regular expression (${(e as Error).message})`);
+  }
+}
+
+/**
+ * The prefilter's literals of a valid pattern; undefined (the pattern always runs) for syntax the
+ * prefilter does not read.
+ */
+function literalsOf(src: string): string[] | undefined {
+  try {
+    return requiredLiterals(src);
+  } catch {
+    return undefined;
   }
 }
 
@@ -193,6 +214,7 @@ export function compileSignatures(data: {
       status: status("page_signatures.json", i, p.status),
       where: where as PageWhere,
       pattern: regex("page_signatures.json", i, p.pattern),
+      literals: literalsOf(p.pattern),
       service: str("page_signatures.json", i, p.service, "service"),
       source: str("page_signatures.json", i, p.source, "source"),
     };
@@ -208,10 +230,19 @@ export function compileSignatures(data: {
       strength: p.strength,
       lang: str("wording.json", i, p.lang, "lang"),
       pattern: regex("wording.json", i, p.pattern, true),
+      literals: literalsOf(p.pattern),
       source: str("wording.json", i, p.source, "source"),
     };
   });
-  return { dnsServices, notParkingNs, marketplaces: markets, pages, phrases };
+  return {
+    dnsServices,
+    notParkingNs,
+    marketplaces: markets,
+    pages,
+    phrases,
+    pageLiterals: new LiteralIndex(pages.flatMap((p) => p.literals ?? [])),
+    phraseLiterals: new LiteralIndex(phrases.flatMap((p) => p.literals ?? [])),
+  };
 }
 
 let cached: Signatures | undefined;
