@@ -180,7 +180,9 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
   let udp: dgram.Socket | undefined;
   let port = 0;
   for (let attempt = 1; !udp; attempt++) {
-    const sock = dgram.createSocket("udp4");
+    // Queries are small: without a size, Deno's node:dgram reads each into a new 64 KiB buffer
+    // (see MIN_RECEIVE_BYTES in sdk/net/dns_client.ts), a fair share of the world's CPU.
+    const sock = dgram.createSocket({ type: "udp4", recvBufferSize: 4096 });
     sock.on("message", (msg: Buffer, rinfo: dgram.RemoteInfo) => {
       options.onUdpQuery?.({ address: rinfo.address, port: rinfo.port });
       handle(msg, false, (out) => {

@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
+import dgram from "node:dgram";
+import dnsPacket from "dns-packet";
 import { startDnsServer } from "../../testing/dns_server.ts";
 import {
   ALL_DOWN_BUDGET_MS,
   DnsClient,
   type DnsResponse,
   isDnsFailure,
+  MIN_RECEIVE_BYTES,
   parseServer,
   QUERIES_PER_SOCKET,
 } from "./dns_client.ts";
@@ -96,6 +99,50 @@ Deno.test("DnsClient falls back to TCP when the UDP answer is truncated", async 
     assert.deepEqual(r.answers.map((a) => a.data), ["192.0.2.7"]);
   } finally {
     await server.close();
+  }
+});
+
+Deno.test("DnsClient takes a UDP answer longer than the payload it advertised, whole", async () => {
+  // A server that ignores the EDNS size (1232) and answers 12 TXT strings of 250 bytes in one
+  // datagram: the socket's receive buffer must hold it, or the answer is cut and dropped.
+  const strings = Array.from({ length: 12 }, (_, i) => `s${i}-`.padEnd(250, "x"));
+  const server = dgram.createSocket("udp4");
+  let size = 0;
+  server.on("message", (msg, rinfo) => {
+    const q = dnsPacket.decode(msg);
+    const name = q.questions![0].name;
+    const out = dnsPacket.encode({
+      id: q.id,
+      type: "response",
+      flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE,
+      questions: q.questions,
+      answers: (name === "long.test" ? strings : ["short"]).map((data) => ({
+        type: "TXT",
+        name,
+        ttl: 60,
+        data,
+      })),
+    });
+    if (name === "long.test") size = out.length;
+    server.send(out, rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((r) => server.bind(0, "127.0.0.1", () => r()));
+  using client = new DnsClient({
+    servers: [`127.0.0.1:${server.address().port}`],
+    timeoutMs: 1000,
+    attempts: 1,
+  });
+  try {
+    // A first answer: node:dgram has begun its first read before the socket's size is set.
+    assert.ok(!isDnsFailure(await client.query("short.test", "TXT")));
+    const r = await client.query("long.test", "TXT");
+    assert.ok(!isDnsFailure(r), `answered: ${JSON.stringify(r)}`);
+    assert.equal(r.tcp, false);
+    assert.ok(size > 2 * 1232 && size <= MIN_RECEIVE_BYTES, `a ${size}-byte datagram`);
+    const got = r.answers.map((a) => new TextDecoder().decode((a.data as Uint8Array[])[0]));
+    assert.deepEqual(got, strings);
+  } finally {
+    await new Promise<void>((r) => server.close(() => r()));
   }
 });
 
