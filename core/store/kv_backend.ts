@@ -82,6 +82,16 @@ export interface KvStoreOptions {
 }
 
 /**
+ * How long a chunk file's bytes stay in memory after this process committed them: the engine
+ * continues with the next stage at once, which then takes them from here instead of reading the
+ * file back (its done mark's token says they are that file's). At most
+ * {@link KEPT_OUTPUT_MAX} are kept.
+ */
+const KEPT_OUTPUT_MS = 1000;
+/** Most chunk outputs kept in memory at once (the oldest go first). */
+const KEPT_OUTPUT_MAX = 32;
+
+/**
  * Deno KV implementation of {@link Store}, with the optional read models: a run index by state,
  * run and item statistics per hour, and the item index of each run's index stage. A KV file
  * written before these existed is migrated once, before the first read by state
@@ -99,6 +109,11 @@ export class KvStore implements Store {
   #migrated?: Promise<number>;
   #snapshots: RunSnapshots;
   #files?: ChunkFiles;
+  /**
+   * The bytes of chunk files this process committed a moment ago, by chunk, for the next stage
+   * that continues at once (see {@link KEPT_OUTPUT_MS}); read once.
+   */
+  #keptOutputs = new Map<string, { token: string; bytes: Uint8Array; at: number }>();
   /** Run notices not delivered when their run ended, for resending (`kv_notices.ts`). */
   readonly notices: KvNoticeOutbox;
   constructor(kv: Deno.Kv, opts: KvStoreOptions = {}) {
@@ -306,18 +321,14 @@ export class KvStore implements Store {
     // With a chunk folder the items go to a file of their own, written before the commit under a
     // token no other attempt uses (see chunk_files.ts); only rejected items stay in KV parts.
     let fileToken: string | undefined;
+    let fileBytes: Uint8Array | undefined;
     let parts: Uint8Array[] = [];
     // The plugin's own JSON of the items when the engine has it, else serialized here.
     const itemsJson = c.itemsJson ?? JSON.stringify(c.items);
     if (files) {
       fileToken = crypto.randomUUID();
-      await files.write(
-        c.runId,
-        c.stage,
-        c.chunk,
-        fileToken,
-        encodeJsonParts(itemsJson, Infinity)[0],
-      );
+      fileBytes = encodeJsonParts(itemsJson, Infinity)[0];
+      await files.write(c.runId, c.stage, c.chunk, fileToken, fileBytes);
     } else parts = encodeJsonParts(itemsJson);
     const rejParts = c.rejected.length ? encodeParts(c.rejected) : [];
     const size = [...parts, ...rejParts].reduce((n, p) => n + p.length, 0);
@@ -385,7 +396,27 @@ export class KvStore implements Store {
       await this.#deletePrefix(["chunk_rej", c.runId, c.stage, c.chunk, token]);
     }
     if (!res.ok && files) await files.remove(c.runId, c.stage, c.chunk, token);
+    if (res.ok && fileBytes && c.next.some((m) => m.kind === "chunk" && m.stage === c.stage + 1)) {
+      this.#keepOutput(`${c.runId}/${c.stage}/${c.chunk}`, token, fileBytes);
+    }
     return res.ok;
+  }
+
+  #keepOutput(key: string, token: string, bytes: Uint8Array): void {
+    const at = this.#now();
+    for (const [k, v] of this.#keptOutputs) {
+      if (at - v.at < KEPT_OUTPUT_MS && this.#keptOutputs.size < KEPT_OUTPUT_MAX) break;
+      this.#keptOutputs.delete(k);
+    }
+    this.#keptOutputs.set(key, { token, bytes, at });
+  }
+
+  /** The bytes of a chunk file committed here a moment ago under `token`, once. */
+  #keptOutput(key: string, token: string): Uint8Array | undefined {
+    const kept = this.#keptOutputs.get(key);
+    if (!kept) return undefined;
+    this.#keptOutputs.delete(key);
+    return kept.token === token && this.#now() - kept.at < KEPT_OUTPUT_MS ? kept.bytes : undefined;
   }
 
   #addCounters(op: Deno.AtomicOperation, runId: string, stage: number, c: Partial<StageCounters>) {
@@ -473,7 +504,10 @@ export class KvStore implements Store {
     const mark = (await this.#kv.get<DoneMark>(["chunk_done", runId, stage, chunk])).value;
     if (!mark) return undefined;
     const parts = mark.file
-      ? [await this.#chunkFile(runId, stage, chunk, mark)]
+      ? [
+        this.#keptOutput(`${runId}/${stage}/${chunk}`, mark.token) ??
+          await this.#chunkFile(runId, stage, chunk, mark),
+      ]
       : await this.#rawParts(["chunk_out", runId, stage, chunk, mark.token], mark.parts);
     return { parts, count: mark.count };
   }

@@ -440,3 +440,54 @@ for (const layout of ["chunk files", "KV parts"] as const) {
     }
   });
 }
+
+Deno.test("chunk files: the next stage takes a chunk committed a moment ago from memory, once, and only while fresh", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-kv-" });
+  const path = `${dir}/sluice.kv`;
+  const kv = await Deno.openKv(path);
+  let now = 1_000_000;
+  const store = new KvStore(kv, { chunkDir: chunkDirFor(path), now: () => now });
+  const commit = (chunk: number, last = false) =>
+    store.commitChunk({
+      runId: "r1",
+      stage: 1,
+      chunk,
+      items: [{ key: `item-${chunk}` }],
+      itemsJson: `[{"key":"item-${chunk}"}]`,
+      rejected: [],
+      counters: { out: 1, chunksDone: 1 },
+      next: last ? [] : [{ kind: "chunk", runId: "r1", stage: 2, chunk, attempt: 1 }],
+    });
+  const removeFile = async (chunk: number) => {
+    for await (const e of Deno.readDir(`${chunkDirFor(path)}/r1`)) {
+      if (e.name.startsWith(`1-${chunk}-`)) await Deno.remove(`${chunkDirFor(path)}/r1/${e.name}`);
+    }
+  };
+  const text = async (chunk: number) =>
+    new TextDecoder().decode((await store.readChunkRaw("r1", 1, chunk))!.parts[0]);
+  try {
+    await store.createRun(run("r1", "p", 1), []);
+    // Committed with the next stage's message: its bytes stay; the file is not read for them.
+    assert.equal(await commit(0), true);
+    await removeFile(0);
+    assert.equal(await text(0), '[{"key":"item-0"}]');
+    // Once: a second reader goes to the file (gone here, so the store says so).
+    await assert.rejects(() => text(0), /marked done but its file .* is missing/);
+    // The last stage's output (no next stage here) is not kept.
+    assert.equal(await commit(1, true), true);
+    await removeFile(1);
+    await assert.rejects(() => text(1), /is missing/);
+    // Kept for a moment only: a second later the file is read.
+    assert.equal(await commit(2), true);
+    now += 1000;
+    await removeFile(2);
+    await assert.rejects(() => text(2), /is missing/);
+    // Parsed readers (a stage with `when`) take the kept bytes as well.
+    assert.equal(await commit(3), true);
+    await removeFile(3);
+    assert.deepEqual(await store.readChunk("r1", 1, 3), [{ key: "item-3" }]);
+  } finally {
+    kv.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
