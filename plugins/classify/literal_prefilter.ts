@@ -279,19 +279,19 @@ function quantifier(r: Reader): { min: number } | undefined {
 /**
  * Finds which of many literals a folded text holds in one scan (a call of `includes` per literal
  * cost more than the patterns it spares). The scan asks at each position for the longest literal
- * starting there; a shorter one starting there is a prefix of it, and one inside it is found
- * through the literals each literal holds (worked out once here).
+ * starting there, and the next search starts one character on; a shorter literal starting at the
+ * same position is a prefix of the one found (the prefixes of each are worked out once here).
  */
 export class LiteralIndex {
   #scan: RegExp | undefined;
-  /** Each literal with the literals it holds (itself included). */
-  #holds = new Map<string, string[]>();
+  /** Each literal with the literals it starts with (itself included). */
+  #prefixes = new Map<string, string[]>();
 
   /** An index of these literals (already folded, as {@linkcode requiredLiterals} gives them). */
   constructor(literals: Iterable<string>) {
     const list = [...new Set(literals)].filter((l) => l !== "")
       .sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
-    for (const l of list) this.#holds.set(l, list.filter((o) => l.includes(o)));
+    for (const l of list) this.#prefixes.set(l, list.filter((o) => l.startsWith(o)));
     const escaped = list.map((l) => l.replace(/[\\^$.*+?()[\]{}|/-]/g, "\\$&"));
     // Longest first: an alternation takes the first alternative that matches at a position.
     if (list.length > 0) this.#scan = new RegExp(escaped.join("|"), "g");
@@ -307,7 +307,7 @@ export class LiteralIndex {
       // The next search starts one character on: literals overlapping this one are found too.
       scan.lastIndex = m.index + 1;
       if (out.has(m[0])) continue;
-      for (const l of this.#holds.get(m[0])!) out.add(l);
+      for (const l of this.#prefixes.get(m[0])!) out.add(l);
     }
     return out;
   }
