@@ -30,3 +30,21 @@ export function withRawItems(
   result.items = items;
   Object.defineProperty(result, RAW_ITEMS, { value: text, enumerable: false });
 }
+
+/**
+ * The JSON text of one array holding the elements of the arrays `a` and then `b`, each the text
+ * of one JSON array (whitespace around and inside allowed, as `JSON.parse` takes it), without
+ * parsing either: the engine joins a plugin's output, as the process wrote it, with the items a
+ * `when` condition kept from it.
+ */
+export function concatJsonArrays(a: string, b: string): string {
+  const inner = (text: string) => {
+    const t = text.trim();
+    if (t[0] !== "[" || t[t.length - 1] !== "]") {
+      throw new TypeError(`not the text of a JSON array: ${t.slice(0, 40)}`);
+    }
+    return t.slice(1, -1).trim();
+  };
+  const x = inner(a), y = inner(b);
+  return x === "" ? `[${y}]` : y === "" ? `[${x}]` : `[${x},${y}]`;
+}

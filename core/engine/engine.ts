@@ -48,6 +48,7 @@ import {
   callStageJson,
   checkItems,
   type ItemFn,
+  readsParsed,
   type StageOutcome,
   takesStoredJson,
 } from "./stage_call.ts";
@@ -880,6 +881,7 @@ export class Engine {
       chunk: m.chunk,
       items,
       ...(itemsJson !== undefined ? { itemsJson } : {}),
+      ...(this.#nextParses(run, 0) ? { nextParses: true } : {}),
       rejected,
       counters: {
         out: items.length,
@@ -941,6 +943,7 @@ export class Engine {
       chunk: m.chunk,
       items: outcome.items,
       ...(outcome.itemsJson !== undefined ? { itemsJson: outcome.itemsJson } : {}),
+      ...(this.#nextParses(run, m.stage) ? { nextParses: true } : {}),
       rejected: outcome.rejected,
       counters: { ...outcome.counters, chunksDone: 1, busyMs: performance.now() - started },
       next: last
@@ -953,6 +956,12 @@ export class Engine {
       await this.#checkSettled(run);
     }
     return ok;
+  }
+
+  /** Whether the stage after `stage` reads its input parsed (see `ChunkCommit.nextParses`). */
+  #nextParses(run: RunRecord, stage: number): boolean {
+    const next = run.stages[stage + 1];
+    return next !== undefined && readsParsed(next);
   }
 
   async #failed(run: RunRecord, stage: StageSnapshot, m: ChunkMessage, e: unknown, items: number) {

@@ -3,7 +3,7 @@
  * sub-batches, and output validation. Pure of storage: the engine commits what this returns.
  * @module
  */
-import { rawItemsOf } from "../../sdk/raw_items.ts";
+import { concatJsonArrays, rawItemsOf } from "../../sdk/raw_items.ts";
 import type { Item, ProcessResult, Rejected } from "../../sdk/types.ts";
 import type { StageCounters, StageSnapshot } from "../store/store.ts";
 import type { CallContext, StageInstance } from "./executor.ts";
@@ -16,8 +16,8 @@ export type ItemFn = (item: Item) => unknown;
 export interface StageOutcome {
   items: Item[];
   /**
-   * The JSON text of `items` as the plugin process wrote it, when they are the output as they
-   * came (one call, no item skipped by `when` or refused here): the store keeps it as it is.
+   * The JSON text of `items`: the plugin process's own, when its output is kept as it came (one
+   * call, no item refused here), followed by the items `when` passed over; the store writes it.
    */
   itemsJson?: string;
   rejected: Rejected[];
@@ -69,7 +69,12 @@ export interface StageCallOptions {
  * fits one batch (`count <= stage.chunk`).
  */
 export function takesStoredJson(stage: StageSnapshot, instance: StageInstance): boolean {
-  return !!instance.processJson && !stage.when && !stage.rateLimit;
+  return !!instance.processJson && !readsParsed(stage);
+}
+
+/** Whether the host has item-level work on a stage's input (`when`, a rate limit): it parses it. */
+export function readsParsed(stage: StageSnapshot): boolean {
+  return !!stage.when || !!stage.rateLimit;
 }
 
 /** Options of {@link callStageJson}. */
@@ -147,9 +152,13 @@ function outcome(
     if (res.rejected) rejected.push(...res.rejected);
   }
   const pluginRejected = rejected.length;
-  const asSent = results.length === 1 && skipped.length === 0 &&
-    out.length === results[0].items.length;
-  const itemsJson = asSent ? rawItemsOf(results[0]) : undefined;
+  // The plugin's own JSON when its items are kept as they came, followed by the items `when`
+  // passed over (serialized here: only they were parsed from the stored chunk and not sent).
+  const asSent = results.length === 1 && out.length === results[0].items.length;
+  const raw = asSent ? rawItemsOf(results[0]) : undefined;
+  const itemsJson = raw === undefined || skipped.length === 0
+    ? raw
+    : concatJsonArrays(raw, JSON.stringify(skipped));
   return {
     items: skipped.length ? out.concat(skipped) : out,
     ...(itemsJson !== undefined ? { itemsJson } : {}),

@@ -34,17 +34,31 @@ Deno.test("a stage's output keeps the plugin's JSON text when it is the output a
   assert.equal(o.itemsJson, ` ${JSON.stringify(o.items)} `);
 });
 
-Deno.test("no kept text when items were skipped by when: or refused for a missing key", async () => {
+Deno.test("items skipped by when: follow the plugin's JSON text in the kept text", async () => {
   const skipped = await callStage({
+    stage,
+    instance: instance((items) => items.map((i) => ({ ...i, seen: true }))),
+    input: [...input, { key: "c", n: 3, text: 'é \u2028 "q"' }],
+    chunk: 0,
+    signal,
+    when: (item) => item.key === "b",
+  });
+  assert.deepEqual(skipped.items.map((i) => i.key), ["b", "a", "c"]);
+  assert.equal(skipped.items[0].seen, true);
+  assert.equal(skipped.itemsJson, JSON.stringify(skipped.items));
+  const none = await callStage({
     stage,
     instance: instance((items) => items),
     input,
     chunk: 0,
     signal,
-    when: (item) => item.key === "a",
+    when: () => false,
   });
-  assert.equal(skipped.items.length, 2);
-  assert.equal(skipped.itemsJson, undefined, "the output holds an item the plugin never saw");
+  assert.deepEqual(none.items, input);
+  assert.equal(none.itemsJson, undefined, "no call, no plugin text: the store serializes");
+});
+
+Deno.test("no kept text when an item was refused for a missing key", async () => {
   const refused = await callStage({
     stage,
     instance: instance((items) => [...items, { nokey: true }]),
@@ -55,4 +69,14 @@ Deno.test("no kept text when items were skipped by when: or refused for a missin
   assert.equal(refused.items.length, 2);
   assert.equal(refused.rejected.length, 1);
   assert.equal(refused.itemsJson, undefined, "the text holds an item the stage refused");
+  const refusedAndSkipped = await callStage({
+    stage,
+    instance: instance((items) => [...items, { nokey: true }]),
+    input,
+    chunk: 0,
+    signal,
+    when: (item) => item.key === "a",
+  });
+  assert.equal(refusedAndSkipped.items.length, 2);
+  assert.equal(refusedAndSkipped.itemsJson, undefined);
 });
