@@ -51,6 +51,18 @@ export interface SandboxCommandOptions {
   inspect?: string;
 }
 
+/**
+ * The resolver option (`RES_OPTIONS`) of a process whose private addresses are denied: glibc's
+ * resolver (2.36 and later; what Deno's `fetch`, `Deno.connect` and `node:net` resolve names with)
+ * then asks for no AAAA records, so an approved name resolves to IPv4 addresses only. Deno 2.9's
+ * `--deny-net` takes no IPv6 ranges, and does not hold an IPv4-mapped address against the IPv4
+ * ranges: a name whose AAAA record was `::ffff:127.0.0.1` reached a loopback server past
+ * `--deny-net=127.0.0.0/8` (checked by hand with a resolver on port 53, 2026-11-30), as would
+ * unique-local (`fd00::/8`) and link-local (`fe80::/10`) addresses. Names in `/etc/hosts` (the
+ * operator's own) are not affected.
+ */
+export const IPV4_ONLY_RESOLVER = "no-aaaa";
+
 /** The command line and environment of one sandboxed plugin process. */
 export interface SandboxCommand {
   args: string[];
@@ -121,7 +133,7 @@ export function resolveWritePath(dataDir: string, path: string): string {
  * author who controls that name's DNS could point it at the operator's loopback services (the
  * Sluice API), the LAN or a cloud metadata endpoint. `--deny-net` with these ranges is checked
  * by Deno against the resolved address too. (Deno 2.9 takes IPv4 ranges and single IPv6
- * addresses only.)
+ * addresses only: such a process resolves names to IPv4 only, see {@linkcode IPV4_ONLY_RESOLVER}.)
  */
 export const PRIVATE_NET_RANGES: readonly string[] = [
   "0.0.0.0/8",
@@ -248,6 +260,10 @@ export function buildSandboxCommand(opts: SandboxCommandOptions): SandboxCommand
   for (const name of envNames) {
     const v = hostEnv(name);
     if (v !== undefined) env[name] = v;
+  }
+  if (denied.length > 0) {
+    // Names resolve to IPv4 addresses only (see IPV4_ONLY_RESOLVER), whatever else is asked.
+    env.RES_OPTIONS = [env.RES_OPTIONS, IPV4_ONLY_RESOLVER].filter((o) => o).join(" ");
   }
   return { args, env };
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   buildSandboxCommand,
   CHILD_MAIN,
+  IPV4_ONLY_RESOLVER,
   pluginOrigin,
   PRIVATE_NET_RANGES,
   SDK_DIR,
@@ -49,7 +50,13 @@ Deno.test("sandbox command grants exactly the stage's permissions", () => {
     "--allow-env=GRANTED,MISSING",
     CHILD_MAIN,
   ]);
-  assert.deepEqual(env, { NO_COLOR: "1", DENO_DIR: "/cache/deno", GRANTED: "yes" });
+  assert.deepEqual(env, {
+    NO_COLOR: "1",
+    DENO_DIR: "/cache/deno",
+    GRANTED: "yes",
+    // ...nor through an AAAA record (see IPV4_ONLY_RESOLVER).
+    RES_OPTIONS: "no-aaaa",
+  });
   for (const flag of ["--allow-run", "--allow-ffi", "--allow-sys", "--allow-all", "-A"]) {
     assert.ok(!args.some((a) => a.startsWith(flag)), flag);
   }
@@ -114,4 +121,23 @@ Deno.test("sandbox command: network.allowPrivate lifts the private-address denia
     hostEnv: () => undefined,
   });
   assert.ok(!any.args.some((a) => a.startsWith("--deny-net")), "the * probers check addresses");
+  assert.equal(any.env.RES_OPTIONS, undefined, "the probers resolve AAAA records themselves");
+});
+
+Deno.test("sandbox command: named hosts resolve to IPv4 only while private addresses are denied", () => {
+  const env = (o: { allowPrivate?: boolean; net?: string[]; host?: Record<string, string> }) =>
+    buildSandboxCommand({
+      ...base,
+      permissions: { net: o.net ?? ["api.example.com"], env: ["RES_OPTIONS"] },
+      allowPrivate: o.allowPrivate,
+      hostEnv: (n) => o.host?.[n],
+    }).env.RES_OPTIONS;
+  assert.equal(IPV4_ONLY_RESOLVER, "no-aaaa");
+  assert.equal(env({}), "no-aaaa");
+  // A granted RES_OPTIONS of the host's is kept and the option added to it.
+  assert.equal(env({ host: { RES_OPTIONS: "timeout:2 edns0" } }), "timeout:2 edns0 no-aaaa");
+  assert.equal(env({ allowPrivate: true }), undefined);
+  assert.equal(env({ allowPrivate: true, host: { RES_OPTIONS: "edns0" } }), "edns0");
+  // The * probers get no denial, hence no option.
+  assert.equal(env({ net: ["*"] }), undefined);
 });
