@@ -34,8 +34,8 @@ export function withRawItems(
 /**
  * The JSON text of one array holding the elements of the arrays `a` and then `b`, each the text
  * of one JSON array (whitespace around and inside allowed, as `JSON.parse` takes it), without
- * parsing either: the engine joins a plugin's output, as the process wrote it, with the items a
- * `when` condition kept from it.
+ * parsing either: the engine joins a plugin's output, as the process wrote it, with the items
+ * the stage's `when` condition passed over.
  */
 export function concatJsonArrays(a: string, b: string): string {
   const inner = (text: string) => {

@@ -153,7 +153,7 @@ function outcome(
   }
   const pluginRejected = rejected.length;
   // The plugin's own JSON when its items are kept as they came, followed by the items `when`
-  // passed over (serialized here: only they were parsed from the stored chunk and not sent).
+  // passed over (serialized here: the plugin never had them).
   const asSent = results.length === 1 && out.length === results[0].items.length;
   const raw = asSent ? rawItemsOf(results[0]) : undefined;
   const itemsJson = raw === undefined || skipped.length === 0
