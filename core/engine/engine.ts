@@ -329,7 +329,16 @@ export class Engine {
     if (!run.sourceFile || !run.inputFile) return undefined;
     const snapshot = inDataDir(this.#o.dataDir, run.inputFile);
     try {
-      await takeSnapshot(inDataDir(this.#o.dataDir, run.sourceFile), snapshot);
+      const earlier = await this.#earlierSnapshots(run);
+      const kind = await takeSnapshot(inDataDir(this.#o.dataDir, run.sourceFile), snapshot, {
+        earlier,
+      });
+      if (kind === "shared") {
+        this.#log.debug("source file unchanged: the run shares an earlier run's snapshot", {
+          run: run.id,
+          file: run.sourceFile,
+        });
+      }
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) {
         run.inputFile = run.sourceFile;
@@ -346,6 +355,20 @@ export class Engine {
       throw e;
     }
     return snapshot;
+  }
+
+  /**
+   * The snapshots of the same source file taken by the pipeline's latest runs, newest first (see
+   * `takeSnapshot`'s `earlier`): the file unchanged since, a new run shares one.
+   */
+  async #earlierSnapshots(run: RunRecord): Promise<string[]> {
+    const { runs } = await this.#store.listRuns({ pipeline: run.pipeline, limit: 3 });
+    return runs
+      .filter((r) =>
+        r.id !== run.id && r.sourceFile === run.sourceFile && r.inputFile !== undefined &&
+        r.inputFile !== r.sourceFile
+      )
+      .map((r) => inDataDir(this.#o.dataDir, r.inputFile!));
   }
 
   /**

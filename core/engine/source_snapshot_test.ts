@@ -3,7 +3,7 @@ import { join } from "../paths.ts";
 import { SandboxExecutor } from "../sandbox/executor.ts";
 import { GuardFailedError, type RunRecord } from "../store/store.ts";
 import { runOutput, type TestEngine, testEngine } from "./test_helpers.ts";
-import { sourceSnapshotPath, takeSnapshot } from "./source_snapshot.ts";
+import { sameContent, sourceSnapshotPath, takeSnapshot } from "./source_snapshot.ts";
 
 /** A CSV of `n` businesses whose domains start with `prefix` (`a0.example`, `a1.example`…). */
 function csv(prefix: string, n: number): string {
@@ -77,6 +77,77 @@ Deno.test("takeSnapshot: a copy keeps the content across an in-place edit; a lin
     assert.equal(await takeSnapshot(join(dir, "latest.csv"), viaLink, { copyMax: 0 }), "link");
     assert.ok((await Deno.lstat(viaLink)).isFile);
     assert.equal(await Deno.readTextFile(viaLink), OLD);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("takeSnapshot: a file with an earlier snapshot's bytes shares it; any other byte, a copy", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-snapshot-" });
+  try {
+    const file = join(dir, "crm.csv");
+    // Over two compare blocks, so the last block decides.
+    const big = "x".repeat(2_500_000);
+    await Deno.writeTextFile(file, big + "1\n");
+    const snap = (run: string) => join(dir, "runs", run, "input", "crm.csv");
+    assert.equal(await takeSnapshot(file, snap("r1")), "copy");
+    const inode = async (p: string) => (await Deno.stat(p)).ino;
+    // Missing earlier snapshots are passed over; one with the same bytes is shared.
+    const kind = await takeSnapshot(file, snap("r2"), { earlier: [snap("gone"), snap("r1")] });
+    assert.equal(kind, "shared");
+    assert.equal(await inode(snap("r2")), await inode(snap("r1")));
+    assert.notEqual(await inode(snap("r2")), await inode(file), "not the file's own inode");
+    // The file edited in place (its last byte): the shared snapshots keep what they had.
+    await rewriteInPlace(file, big + "2\n");
+    assert.equal(await Deno.readTextFile(snap("r2")), big + "1\n");
+    assert.equal(await takeSnapshot(file, snap("r3"), { earlier: [snap("r2")] }), "copy");
+    assert.notEqual(await inode(snap("r3")), await inode(snap("r2")));
+    assert.equal(await Deno.readTextFile(snap("r3")), big + "2\n");
+    // A run's snapshot deleted (retention): the one sharing it still reads.
+    await Deno.remove(join(dir, "runs", "r1"), { recursive: true });
+    assert.equal(await Deno.readTextFile(snap("r2")), big + "1\n");
+    // Larger than copyMax: a link to the file, whatever the earlier snapshots hold.
+    await rewriteInPlace(file, big + "1\n");
+    assert.equal(
+      await takeSnapshot(file, snap("r4"), { copyMax: 0, earlier: [snap("r2")] }),
+      "link",
+    );
+    assert.equal(await inode(snap("r4")), await inode(file));
+    // Such a link is the file itself, no copy to share: a file within copyMax is copied.
+    assert.equal(await takeSnapshot(file, snap("r5"), { earlier: [snap("r4")] }), "copy");
+    assert.notEqual(await inode(snap("r5")), await inode(file));
+    // Never over a file that is there, shared or not.
+    await assert.rejects(
+      takeSnapshot(file, snap("r2"), { earlier: [snap("r2")] }),
+      Deno.errors.AlreadyExists,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("sameContent: equal only when every byte is, sizes first; missing files and folders are not", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-snapshot-" });
+  try {
+    const put = async (name: string, bytes: Uint8Array) => {
+      await Deno.writeFile(join(dir, name), bytes);
+      return join(dir, name);
+    };
+    const base = new Uint8Array(3 * 1024 * 1024 + 17).map((_, i) => (i * 7) % 251);
+    const a = await put("a", base);
+    const same = await put("same", base.slice());
+    const first = await put("first", base.slice().fill(base[0] ^ 1, 0, 1));
+    const middle = base.slice();
+    middle[1024 * 1024] ^= 1; // the first byte of the second block
+    const mid = await put("mid", middle);
+    const shorter = await put("shorter", base.slice(0, -1));
+    const empty1 = await put("empty1", new Uint8Array());
+    const empty2 = await put("empty2", new Uint8Array());
+    assert.equal(await sameContent(a, same), true);
+    assert.equal(await sameContent(empty1, empty2), true);
+    for (const other of [first, mid, shorter, empty1, join(dir, "nope"), dir]) {
+      assert.equal(await sameContent(a, other), false, other);
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -231,5 +302,36 @@ stages:
     if (again) await again.dispose();
     else await Deno.remove(moved, { recursive: true }).catch(() => {});
     await Deno.remove(te.dir, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("runs of an unchanged with.path file share one snapshot; a changed file gets its own", async () => {
+  const te = await testEngine({ firstParty: true });
+  try {
+    const folder = await sourceFolder(te);
+    const yaml = "name: hourly\nsource: { plugin: csv-source, with: { path: crm.csv } }\n" +
+      "stages:\n  - { id: mark, plugin: set-fields, with: { set: { seen: true } } }\n";
+    const other = yaml.replace("name: hourly", "name: other");
+    const start = async (text = yaml) => {
+      const run = await te.start(text, { dataDir: te.dir });
+      const done = await te.engine.waitForRun(run.id);
+      assert.equal(done.state, "succeeded", done.error);
+      return { run: done, ino: (await Deno.stat(join(te.dir, done.inputFile!))).ino };
+    };
+    const first = await start();
+    const second = await start();
+    assert.equal(second.ino, first.ino, "the unchanged file is not copied again");
+    assert.notEqual(second.run.inputFile, first.run.inputFile, "each run has its own name for it");
+    // Another pipeline's runs are not looked at.
+    assert.notEqual((await start(other)).ino, first.ino);
+    // `cp new.csv crm.csv`: the next run copies; the earlier runs still read what they had.
+    await rewriteInPlace(join(folder, "crm.csv"), NEW);
+    const third = await start();
+    assert.notEqual(third.ino, first.ino);
+    assert.equal(await Deno.readTextFile(join(te.dir, third.run.inputFile!)), NEW);
+    assert.equal(await Deno.readTextFile(join(te.dir, second.run.inputFile!)), OLD);
+    assert.equal((await start()).ino, third.ino);
+  } finally {
+    await te.dispose();
   }
 });
