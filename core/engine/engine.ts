@@ -48,7 +48,6 @@ import {
   callStageJson,
   checkItems,
   type ItemFn,
-  readsParsed,
   type StageOutcome,
   takesStoredJson,
 } from "./stage_call.ts";
@@ -904,7 +903,6 @@ export class Engine {
       chunk: m.chunk,
       items,
       ...(itemsJson !== undefined ? { itemsJson } : {}),
-      ...(this.#nextParses(run, 0) ? { nextParses: true } : {}),
       rejected,
       counters: {
         out: items.length,
@@ -966,7 +964,6 @@ export class Engine {
       chunk: m.chunk,
       items: outcome.items,
       ...(outcome.itemsJson !== undefined ? { itemsJson: outcome.itemsJson } : {}),
-      ...(this.#nextParses(run, m.stage) ? { nextParses: true } : {}),
       rejected: outcome.rejected,
       counters: { ...outcome.counters, chunksDone: 1, busyMs: performance.now() - started },
       next: last
@@ -979,12 +976,6 @@ export class Engine {
       await this.#checkSettled(run);
     }
     return ok;
-  }
-
-  /** Whether the stage after `stage` reads its input parsed (see `ChunkCommit.nextParses`). */
-  #nextParses(run: RunRecord, stage: number): boolean {
-    const next = run.stages[stage + 1];
-    return next !== undefined && readsParsed(next);
   }
 
   async #failed(run: RunRecord, stage: StageSnapshot, m: ChunkMessage, e: unknown, items: number) {

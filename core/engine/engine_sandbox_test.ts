@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
 import { SandboxExecutor } from "../sandbox/executor.ts";
 import type { StageExecutor, StageInstance, StageSpec } from "./executor.ts";
-import { type BackendFactory, runOutput, testEngine } from "./test_helpers.ts";
-import { join } from "../paths.ts";
-import { chunkDirFor } from "../store/chunk_files.ts";
-import { KvQueue, KvStore } from "../store/kv_backend.ts";
-import type { ChunkCommit } from "../store/store.ts";
+import { runOutput, testEngine } from "./test_helpers.ts";
 
 /** A sandbox executor that counts which call each stage received. */
 class CountingExecutor implements StageExecutor {
@@ -67,77 +63,6 @@ Deno.test("stored chunks go to sandboxed stages as bytes unless the host must lo
     assert.deepEqual(calls.last, { items: 0, json: 4 });
   } finally {
     await t.dispose();
-  }
-});
-
-Deno.test("a stage with when: takes the items the stage before it committed, not a parse of them", async () => {
-  const executor = new SandboxExecutor();
-  const committed = new Map<string, { items: unknown[]; nextParses: boolean }>();
-  let reused = 0, parsed = 0;
-  // The embedded backend with a clock that stands still, so nothing kept expires on a slow
-  // machine; its commits and parsed reads are watched.
-  const backend: BackendFactory = async (dir) => {
-    const kv = await Deno.openKv(join(dir, "sluice.kv"));
-    const store = new KvStore(kv, { chunkDir: chunkDirFor(join(dir, "sluice.kv")), now: () => 1 });
-    await store.migrate();
-    const watched = new Proxy(store, {
-      get(target, prop) {
-        if (prop === "commitChunk") {
-          return (c: ChunkCommit) => {
-            committed.set(`${c.stage}/${c.chunk}`, { items: c.items, nextParses: !!c.nextParses });
-            return target.commitChunk(c);
-          };
-        }
-        if (prop === "readChunk") {
-          return async (run: string, stage: number, chunk: number) => {
-            const items = await target.readChunk(run, stage, chunk);
-            if (items === committed.get(`${stage}/${chunk}`)?.items) reused++;
-            else parsed++;
-            return items;
-          };
-        }
-        const v = Reflect.get(target, prop, target);
-        return typeof v === "function" ? v.bind(target) : v;
-      },
-    });
-    return { store: watched, queue: new KvQueue(kv), kv, close: () => kv.close() };
-  };
-  const t = await testEngine({ executor, backend });
-  try {
-    const run = await t.start(`
-  name: kept
-  source: { plugin: gen-source, with: { count: 40 }, chunk: 10 }
-  stages:
-    - { id: plain, plugin: tag, with: { field: a, value: "Zoë 🍰" } }
-    - { id: filtered, plugin: tag, with: { field: b }, when: "item.n % 2 == 0" }
-    - { id: again, plugin: tag, with: { field: c }, when: "item.n < 20" }
-    - { id: last, plugin: tag, with: { field: d } }
-  `);
-    const done = await t.engine.waitForRun(run.id);
-    assert.equal(done.state, "succeeded", done.error);
-    const out = await runOutput(t.backend, run);
-    assert.equal(out.length, 40);
-    for (const i of out) {
-      const n = i.n as number;
-      assert.deepEqual([i.a, i.b, i.c, i.d], [
-        "Zoë 🍰",
-        n % 2 === 0 || undefined,
-        n < 20 || undefined,
-        true,
-      ]);
-    }
-    // Stages 1 and 2 are followed by a stage with when:, the others are not.
-    for (const [at, c] of committed) {
-      const stage = Number(at.split("/")[0]);
-      assert.equal(c.nextParses, stage === 1 || stage === 2, `stage ${stage}`);
-    }
-    // Each of the 4 chunks of stages 1 and 2 is read once, from memory (runOutput reads the
-    // last stage's chunks from their files).
-    assert.equal(reused, 8);
-    assert.equal(parsed, 4);
-  } finally {
-    await t.dispose();
-    await executor.close();
   }
 });
 

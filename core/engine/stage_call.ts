@@ -69,12 +69,7 @@ export interface StageCallOptions {
  * fits one batch (`count <= stage.chunk`).
  */
 export function takesStoredJson(stage: StageSnapshot, instance: StageInstance): boolean {
-  return !!instance.processJson && !readsParsed(stage);
-}
-
-/** Whether the host has item-level work on a stage's input (`when`, a rate limit): it parses it. */
-export function readsParsed(stage: StageSnapshot): boolean {
-  return !!stage.when || !!stage.rateLimit;
+  return !!instance.processJson && !stage.when && !stage.rateLimit;
 }
 
 /** Options of {@link callStageJson}. */

@@ -37,11 +37,7 @@ export function decodeParts<T>(parts: Uint8Array[]): T {
   return JSON.parse(decoder.decode(all)) as T;
 }
 
-/**
- * Parses a chunk as stored: its items when the store kept them, else from its text when the
- * store has it, else from its parts.
- */
+/** Parses a chunk as stored: from its text when the store kept it, else from its parts. */
 export function decodeRaw<T>(raw: RawChunk): T {
-  if (raw.items !== undefined) return raw.items as T;
   return raw.text !== undefined ? JSON.parse(raw.text) as T : decodeParts<T>(raw.parts);
 }

@@ -9,7 +9,7 @@
 import type { Item, Rejected } from "../../sdk/types.ts";
 import type { EngineMessage, EnqueueOptions, Queue } from "../queue/queue.ts";
 import { lockRetrying, openKv } from "../../sdk/io/kv_locks.ts";
-import { decodeParts, decodeRaw, encodeJsonParts, encodeParts } from "./chunk_codec.ts";
+import { decodeParts, encodeJsonParts, encodeParts } from "./chunk_codec.ts";
 import { chunkDirFor, ChunkFiles } from "./chunk_files.ts";
 import {
   type IndexCondition,
@@ -91,19 +91,6 @@ const KEPT_OUTPUT_MS = 1000;
 /** Most chunk outputs kept in memory at once (the oldest go first). */
 const KEPT_OUTPUT_MAX = 32;
 
-/** A chunk output kept in memory (see {@link KEPT_OUTPUT_MS}). */
-interface KeptOutput {
-  /** The done mark's token of the file the bytes are. */
-  token: string;
-  bytes: Uint8Array;
-  /**
-   * The items the bytes parse to, for a next stage that reads them parsed (`nextParses`): the
-   * objects the engine committed, parsed from the plugin's own text, so no copy is made.
-   */
-  items?: Item[];
-  at: number;
-}
-
 /**
  * Deno KV implementation of {@link Store}, with the optional read models: a run index by state,
  * run and item statistics per hour, and the item index of each run's index stage. A KV file
@@ -126,7 +113,7 @@ export class KvStore implements Store {
    * The bytes of chunk files this process committed a moment ago, by chunk, for the next stage
    * that continues at once (see {@link KEPT_OUTPUT_MS}); read once.
    */
-  #keptOutputs = new Map<string, KeptOutput>();
+  #keptOutputs = new Map<string, { token: string; bytes: Uint8Array; at: number }>();
   /** Run notices not delivered when their run ended, for resending (`kv_notices.ts`). */
   readonly notices: KvNoticeOutbox;
   constructor(kv: Deno.Kv, opts: KvStoreOptions = {}) {
@@ -410,28 +397,26 @@ export class KvStore implements Store {
     }
     if (!res.ok && files) await files.remove(c.runId, c.stage, c.chunk, token);
     if (res.ok && fileBytes && c.next.some((m) => m.kind === "chunk" && m.stage === c.stage + 1)) {
-      // Items only when they are what the bytes parse to: parsed from the plugin's text.
-      const items = c.nextParses && c.itemsJson !== undefined ? c.items : undefined;
-      this.#keepOutput(`${c.runId}/${c.stage}/${c.chunk}`, { token, bytes: fileBytes, items });
+      this.#keepOutput(`${c.runId}/${c.stage}/${c.chunk}`, token, fileBytes);
     }
     return res.ok;
   }
 
-  #keepOutput(key: string, output: Omit<KeptOutput, "at">): void {
+  #keepOutput(key: string, token: string, bytes: Uint8Array): void {
     const at = this.#now();
     for (const [k, v] of this.#keptOutputs) {
       if (at - v.at < KEPT_OUTPUT_MS && this.#keptOutputs.size < KEPT_OUTPUT_MAX) break;
       this.#keptOutputs.delete(k);
     }
-    this.#keptOutputs.set(key, { ...output, at });
+    this.#keptOutputs.set(key, { token, bytes, at });
   }
 
-  /** A chunk output committed here a moment ago under `token`, once. */
-  #keptOutput(key: string, token: string): KeptOutput | undefined {
+  /** The bytes of a chunk file committed here a moment ago under `token`, once. */
+  #keptOutput(key: string, token: string): Uint8Array | undefined {
     const kept = this.#keptOutputs.get(key);
     if (!kept) return undefined;
     this.#keptOutputs.delete(key);
-    return kept.token === token && this.#now() - kept.at < KEPT_OUTPUT_MS ? kept : undefined;
+    return kept.token === token && this.#now() - kept.at < KEPT_OUTPUT_MS ? kept.bytes : undefined;
   }
 
   #addCounters(op: Deno.AtomicOperation, runId: string, stage: number, c: Partial<StageCounters>) {
@@ -512,24 +497,19 @@ export class KvStore implements Store {
 
   async readChunk(runId: string, stage: number, chunk: number): Promise<Item[] | undefined> {
     const raw = await this.readChunkRaw(runId, stage, chunk);
-    return raw && decodeRaw<Item[]>(raw);
+    return raw && decodeParts<Item[]>(raw.parts);
   }
 
   async readChunkRaw(runId: string, stage: number, chunk: number): Promise<RawChunk | undefined> {
     const mark = (await this.#kv.get<DoneMark>(["chunk_done", runId, stage, chunk])).value;
     if (!mark) return undefined;
-    if (!mark.file) {
-      const parts = await this.#rawParts(
-        ["chunk_out", runId, stage, chunk, mark.token],
-        mark.parts,
-      );
-      return { parts, count: mark.count };
-    }
-    const kept = this.#keptOutput(`${runId}/${stage}/${chunk}`, mark.token);
-    if (kept) {
-      return { parts: [kept.bytes], count: mark.count, ...(kept.items && { items: kept.items }) };
-    }
-    return { parts: [await this.#chunkFile(runId, stage, chunk, mark)], count: mark.count };
+    const parts = mark.file
+      ? [
+        this.#keptOutput(`${runId}/${stage}/${chunk}`, mark.token) ??
+          await this.#chunkFile(runId, stage, chunk, mark),
+      ]
+      : await this.#rawParts(["chunk_out", runId, stage, chunk, mark.token], mark.parts);
+    return { parts, count: mark.count };
   }
 
   /** The bytes of a chunk output kept in a file. */

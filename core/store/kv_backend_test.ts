@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { chunkDirFor } from "./chunk_files.ts";
 import { KvStore, openKvBackend } from "./kv_backend.ts";
 import { GuardFailedError, type RunGuard, type RunRecord } from "./store.ts";
-import type { Item } from "../../sdk/types.ts";
 
 async function withBackend(fn: (b: Awaited<ReturnType<typeof openKvBackend>>) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "sluice-kv-" });
@@ -487,52 +486,6 @@ Deno.test("chunk files: the next stage takes a chunk committed a moment ago from
     assert.equal(await commit(3), true);
     await removeFile(3);
     assert.deepEqual(await store.readChunk("r1", 1, 3), [{ key: "item-3" }]);
-  } finally {
-    kv.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
-Deno.test("chunk files: a next stage that parses its input takes the committed items themselves, once, when they are what the file parses to", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "sluice-kv-" });
-  const path = `${dir}/sluice.kv`;
-  const kv = await Deno.openKv(path);
-  const store = new KvStore(kv, { chunkDir: chunkDirFor(path) });
-  const commit = (chunk: number, items: Item[], o: { json?: boolean; nextParses?: boolean }) =>
-    store.commitChunk({
-      runId: "r1",
-      stage: 1,
-      chunk,
-      items,
-      ...(o.json ? { itemsJson: JSON.stringify(items) } : {}),
-      ...(o.nextParses ? { nextParses: true } : {}),
-      rejected: [],
-      counters: { out: items.length, chunksDone: 1 },
-      next: [{ kind: "chunk", runId: "r1", stage: 2, chunk, attempt: 1 }],
-    });
-  try {
-    await store.createRun(run("r1", "p", 1), []);
-    const parsed = [{ key: "a", n: 1 }, { key: "b", nested: { x: [1, 2] } }];
-    assert.equal(await commit(0, parsed, { json: true, nextParses: true }), true);
-    const first = await store.readChunk("r1", 1, 0);
-    assert.equal(first, parsed, "the committed array itself, not a parse of the file");
-    const second = await store.readChunk("r1", 1, 0);
-    assert.notEqual(second, parsed, "once: a second reader (a retry) parses the file");
-    assert.deepEqual(second, parsed);
-    // A raw reader takes the bytes and uses up the items with them.
-    assert.equal(await commit(1, parsed, { json: true, nextParses: true }), true);
-    assert.equal((await store.readChunkRaw("r1", 1, 1))!.count, 2);
-    assert.notEqual(await store.readChunk("r1", 1, 1), parsed);
-    // Not asked for: only the bytes are kept.
-    assert.equal(await commit(2, parsed, { json: true }), true);
-    assert.notEqual(await store.readChunk("r1", 1, 2), parsed);
-    // Items the store serialized itself (no text from the plugin) may hold what JSON drops: the
-    // next stage gets what the file holds.
-    const odd = [{ key: "c", gone: undefined, when: new Date(0) }] as unknown as Item[];
-    assert.equal(await commit(3, odd, { nextParses: true }), true);
-    assert.deepEqual(await store.readChunk("r1", 1, 3), [
-      { key: "c", when: "1970-01-01T00:00:00.000Z" },
-    ]);
   } finally {
     kv.close();
     await Deno.remove(dir, { recursive: true });

@@ -250,12 +250,6 @@ export interface ChunkCommit {
    * those characters instead of serializing `items` again (they parse to `items`).
    */
   itemsJson?: string;
-  /**
-   * True when the next stage reads this chunk parsed (it has `when` or a rate limit): a store
-   * that keeps a just-committed chunk for the next stage may keep `items` themselves too, when
-   * they are what `itemsJson` parses to, and hand them to `readChunk` instead of parsing again.
-   */
-  nextParses?: boolean;
   rejected: Rejected[];
   /** Counter increments for this stage. */
   counters: Partial<StageCounters>;
@@ -274,11 +268,6 @@ export interface RawChunk {
   count: number;
   /** The same JSON as text, when the store has it as text (parsing it skips a decode). */
   text?: string;
-  /**
-   * The items themselves, when the store kept the ones the engine committed a moment ago for a
-   * next stage that parses them (see {@link ChunkCommit.nextParses}): no parse at all.
-   */
-  items?: Item[];
 }
 
 /**

@@ -135,7 +135,7 @@ export class PgStore implements Store {
   /** States of messages reserved by commits here, by key (see `#keepNextStates`). */
   #nextStates = new Map<
     string,
-    { at: number; state: ChunkState; input?: string; count?: number; items?: Item[] }
+    { at: number; state: ChunkState; input?: string; count?: number }
   >();
 
   /** Run notices not delivered when their run ended, for resending (`pg_notices.ts`). */
@@ -453,17 +453,12 @@ export class PgStore implements Store {
           if (r.dead) state.attempts.dead = true;
         }
         let input: string | undefined;
-        let items: Item[] | undefined;
         if (m.stage === 0 && p.c.source && m.chunk === p.c.source.nextChunk) {
           state.progress = { ...p.c.source };
         } else if (m.stage === p.c.stage + 1 && m.chunk === p.c.chunk) {
           input = r.done ? undefined : p.items;
-          // The objects too, for a next stage that parses, when they are what the text parses to.
-          if (input !== undefined && p.c.nextParses && p.c.itemsJson !== undefined) {
-            items = p.c.items;
-          }
         } else continue;
-        this.#nextStates.set(r.key, { at, state, input, count: p.c.items.length, items });
+        this.#nextStates.set(r.key, { at, state, input, count: p.c.items.length });
       }
     }
     if (this.#nextStates.size > 256) {
@@ -564,9 +559,7 @@ export class PgStore implements Store {
       this.#nextStates.delete(key);
       if (performance.now() - kept.at < NEXT_STATE_MS) {
         const state = { ...kept.state };
-        if (kept.input !== undefined) {
-          state.inputRaw = rawChunk(kept.input, kept.count ?? 0, kept.items);
-        }
+        if (kept.input !== undefined) state.inputRaw = rawChunk(kept.input, kept.count ?? 0);
         return Promise.resolve(state);
       }
     }
@@ -849,12 +842,11 @@ const encoder = new TextEncoder();
  * made on first use, as an engine that parses the items (in-process stages, `when`) never needs
  * them.
  */
-function rawChunk(json: string, count: number, items?: Item[]): RawChunk {
+function rawChunk(json: string, count: number): RawChunk {
   let parts: Uint8Array[] | undefined;
   return {
     count,
     text: json,
-    ...(items ? { items } : {}),
     get parts() {
       return parts ??= [encoder.encode(json)];
     },

@@ -208,38 +208,6 @@ Deno.test("PostgreSQL store: batched commits and reads", async (t) => {
       }
     });
 
-    await t.step(
-      "a next stage that parses its input takes the committed items themselves, once",
-      async () => {
-        const b = await open(await f.newDatabase());
-        try {
-          await b.store.createRun(run("k"), []);
-          const items = [{ key: "a", n: 1 }, { key: "b", deep: { x: [1] } }];
-          const itemsJson = JSON.stringify(items);
-          assert.equal(
-            await b.store.commitChunk(commit("k", 1, 0, { items, itemsJson, nextParses: true })),
-            true,
-          );
-          const first = await b.store.chunkState("k", 2, 0);
-          assert.equal(first.inputRaw!.items, items, "the committed array itself");
-          assert.equal(first.inputRaw!.text, itemsJson);
-          const again = await b.store.chunkState("k", 2, 0);
-          assert.equal(again.inputRaw!.items, undefined, "once: a second reader has the text only");
-          assert.deepEqual(JSON.parse(again.inputRaw!.text!), items);
-          // Not asked for, or no plugin text the items were parsed from: the text only.
-          assert.equal(await b.store.commitChunk(commit("k", 1, 1, { items, itemsJson })), true);
-          assert.equal((await b.store.chunkState("k", 2, 1)).inputRaw!.items, undefined);
-          assert.equal(
-            await b.store.commitChunk(commit("k", 1, 2, { items, nextParses: true })),
-            true,
-          );
-          assert.equal((await b.store.chunkState("k", 2, 2)).inputRaw!.items, undefined);
-        } finally {
-          await b.close();
-        }
-      },
-    );
-
     await t.step("a slot kept idle by one process goes to another that waits", async () => {
       const url = await f.newDatabase();
       const a = await open(url);
