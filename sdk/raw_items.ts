@@ -21,14 +21,34 @@ export function rawItemsOf(result: unknown): string | undefined {
   return typeof raw === "string" ? raw : undefined;
 }
 
-/** Gives `result` its items, parsed from `text` (an items line), and keeps the text with them. */
+/**
+ * The bytes the items' JSON text came as from a plugin process (they decode to
+ * {@linkcode rawItemsOf}'s text), under a symbol as that text is: a store that writes bytes keeps
+ * them instead of encoding the text again.
+ */
+export const RAW_ITEM_BYTES: unique symbol = Symbol.for("sluice.rawItemBytes");
+
+/** The bytes of the items' JSON text a result came with from a plugin process, if kept. */
+export function rawItemBytesOf(result: unknown): Uint8Array | undefined {
+  const raw = result !== null && typeof result === "object"
+    ? (result as { [RAW_ITEM_BYTES]?: unknown })[RAW_ITEM_BYTES]
+    : undefined;
+  return raw instanceof Uint8Array ? raw : undefined;
+}
+
+/**
+ * Gives `result` its items, parsed from `text` (an items line), and keeps the text with them, and
+ * the bytes it was decoded from when given.
+ */
 export function withRawItems(
   result: Record<string, unknown>,
   items: unknown[],
   text: string,
+  bytes?: Uint8Array,
 ): void {
   result.items = items;
   Object.defineProperty(result, RAW_ITEMS, { value: text, enumerable: false });
+  if (bytes) Object.defineProperty(result, RAW_ITEM_BYTES, { value: bytes, enumerable: false });
 }
 
 /**

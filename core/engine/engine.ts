@@ -54,7 +54,7 @@ import {
 import { StagePool } from "./stage_pool.ts";
 import { stageArtifacts } from "./run_artifacts.ts";
 import { removeSnapshot, takeSnapshot } from "./source_snapshot.ts";
-import { rawItemsOf } from "../../sdk/raw_items.ts";
+import { rawItemBytesOf, rawItemsOf } from "../../sdk/raw_items.ts";
 import { inputKind, sourceFailureAdvice } from "./input_advice.ts";
 import { dirname, inDataDir } from "../paths.ts";
 import { syncFolder } from "../../sdk/io/durable_files.ts";
@@ -890,6 +890,7 @@ export class Engine {
     const items = checkItems(res.items ?? [], stage.id, rejected);
     // The source's own JSON of its items, when every one of them is kept (see StageOutcome).
     const itemsJson = items.length === (res.items ?? []).length ? rawItemsOf(res) : undefined;
+    const itemsBytes = itemsJson !== undefined ? rawItemBytesOf(res) : undefined;
     const next: EngineMessage[] = [];
     if (run.stages.length > 1) {
       next.push({ kind: "chunk", runId: run.id, stage: 1, chunk: m.chunk, attempt: 1 });
@@ -903,6 +904,7 @@ export class Engine {
       chunk: m.chunk,
       items,
       ...(itemsJson !== undefined ? { itemsJson } : {}),
+      ...(itemsBytes !== undefined ? { itemsBytes } : {}),
       rejected,
       counters: {
         out: items.length,
@@ -964,6 +966,7 @@ export class Engine {
       chunk: m.chunk,
       items: outcome.items,
       ...(outcome.itemsJson !== undefined ? { itemsJson: outcome.itemsJson } : {}),
+      ...(outcome.itemsBytes !== undefined ? { itemsBytes: outcome.itemsBytes } : {}),
       rejected: outcome.rejected,
       counters: { ...outcome.counters, chunksDone: 1, busyMs: performance.now() - started },
       next: last

@@ -3,7 +3,7 @@
  * sub-batches, and output validation. Pure of storage: the engine commits what this returns.
  * @module
  */
-import { concatJsonArrays, rawItemsOf } from "../../sdk/raw_items.ts";
+import { concatJsonArrays, rawItemBytesOf, rawItemsOf } from "../../sdk/raw_items.ts";
 import type { Item, ProcessResult, Rejected } from "../../sdk/types.ts";
 import type { StageCounters, StageSnapshot } from "../store/store.ts";
 import type { CallContext, StageInstance } from "./executor.ts";
@@ -20,6 +20,8 @@ export interface StageOutcome {
    * call, no item refused here), followed by the items `when` passed over; the store writes it.
    */
   itemsJson?: string;
+  /** The bytes `itemsJson` came as, when it is the plugin's text alone (see `ChunkCommit`). */
+  itemsBytes?: Uint8Array;
   rejected: Rejected[];
   counters: Partial<StageCounters>;
 }
@@ -154,9 +156,13 @@ function outcome(
   const itemsJson = raw === undefined || skipped.length === 0
     ? raw
     : concatJsonArrays(raw, JSON.stringify(skipped));
+  const itemsBytes = raw !== undefined && itemsJson === raw
+    ? rawItemBytesOf(results[0])
+    : undefined;
   return {
     items: skipped.length ? out.concat(skipped) : out,
     ...(itemsJson !== undefined ? { itemsJson } : {}),
+    ...(itemsBytes !== undefined ? { itemsBytes } : {}),
     rejected,
     counters: {
       in: inCount,

@@ -14,13 +14,15 @@ function instance(answer: (items: Item[]) => unknown[]): StageInstance {
     process(items: Item[]) {
       const out = answer(items);
       const res = {} as ProcessResult;
-      withRawItems(res as unknown as Record<string, unknown>, out, ` ${JSON.stringify(out)} `);
+      const text = ` ${JSON.stringify(out)} `;
+      withRawItems(res as unknown as Record<string, unknown>, out, text, encoder.encode(text));
       return Promise.resolve(res);
     },
   } as unknown as StageInstance;
 }
 
 const input: Item[] = [{ key: "a", n: 1 }, { key: "b", n: 2 }];
+const encoder = new TextEncoder();
 
 Deno.test("a stage's output keeps the plugin's JSON text when it is the output as it came", async () => {
   const o = await callStage({
@@ -32,6 +34,7 @@ Deno.test("a stage's output keeps the plugin's JSON text when it is the output a
   });
   assert.deepEqual(o.items.map((i) => i.seen), [true, true]);
   assert.equal(o.itemsJson, ` ${JSON.stringify(o.items)} `);
+  assert.deepEqual(o.itemsBytes, encoder.encode(o.itemsJson), "and the bytes it came as");
 });
 
 Deno.test("items skipped by when: follow the plugin's JSON text in the kept text", async () => {
@@ -46,6 +49,7 @@ Deno.test("items skipped by when: follow the plugin's JSON text in the kept text
   assert.deepEqual(skipped.items.map((i) => i.key), ["b", "a", "c"]);
   assert.equal(skipped.items[0].seen, true);
   assert.equal(skipped.itemsJson, JSON.stringify(skipped.items));
+  assert.equal(skipped.itemsBytes, undefined, "the bytes are the plugin's part only");
   const none = await callStage({
     stage,
     instance: instance((items) => items),
@@ -69,6 +73,7 @@ Deno.test("no kept text when an item was refused for a missing key", async () =>
   assert.equal(refused.items.length, 2);
   assert.equal(refused.rejected.length, 1);
   assert.equal(refused.itemsJson, undefined, "the text holds an item the stage refused");
+  assert.equal(refused.itemsBytes, undefined);
   const refusedAndSkipped = await callStage({
     stage,
     instance: instance((items) => [...items, { nokey: true }]),

@@ -17,7 +17,11 @@ export function encodeParts(value: unknown, partBytes = PART_BYTES): Uint8Array[
 
 /** JSON text as UTF-8 split into parts of at most `partBytes` (see {@linkcode encodeParts}). */
 export function encodeJsonParts(json: string, partBytes = PART_BYTES): Uint8Array[] {
-  const bytes = encoder.encode(json);
+  return splitParts(encoder.encode(json), partBytes);
+}
+
+/** `bytes` split into parts of at most `partBytes` (views, not copies). */
+export function splitParts(bytes: Uint8Array, partBytes = PART_BYTES): Uint8Array[] {
   if (bytes.length <= partBytes) return [bytes];
   const parts: Uint8Array[] = [];
   for (let i = 0; i < bytes.length; i += partBytes) parts.push(bytes.subarray(i, i + partBytes));

@@ -9,7 +9,7 @@
 import type { Item, Rejected } from "../../sdk/types.ts";
 import type { EngineMessage, EnqueueOptions, Queue } from "../queue/queue.ts";
 import { lockRetrying, openKv } from "../../sdk/io/kv_locks.ts";
-import { decodeParts, encodeJsonParts, encodeParts } from "./chunk_codec.ts";
+import { decodeParts, encodeJsonParts, encodeParts, splitParts } from "./chunk_codec.ts";
 import { chunkDirFor, ChunkFiles } from "./chunk_files.ts";
 import {
   type IndexCondition,
@@ -323,13 +323,15 @@ export class KvStore implements Store {
     let fileToken: string | undefined;
     let fileBytes: Uint8Array | undefined;
     let parts: Uint8Array[] = [];
-    // The plugin's own JSON of the items when the engine has it, else serialized here.
+    // The plugin's own JSON of the items when the engine has it (its very bytes when it has
+    // those), else serialized here.
     const itemsJson = c.itemsJson ?? JSON.stringify(c.items);
+    const itemsBytes = c.itemsJson !== undefined ? c.itemsBytes : undefined;
     if (files) {
       fileToken = crypto.randomUUID();
-      fileBytes = encodeJsonParts(itemsJson, Infinity)[0];
+      fileBytes = itemsBytes ?? encodeJsonParts(itemsJson, Infinity)[0];
       await files.write(c.runId, c.stage, c.chunk, fileToken, fileBytes);
-    } else parts = encodeJsonParts(itemsJson);
+    } else parts = itemsBytes ? splitParts(itemsBytes) : encodeJsonParts(itemsJson);
     const rejParts = c.rejected.length ? encodeParts(c.rejected) : [];
     const size = [...parts, ...rejParts].reduce((n, p) => n + p.length, 0);
     const meta = await this.#indexMeta(c.runId);

@@ -491,3 +491,52 @@ Deno.test("chunk files: the next stage takes a chunk committed a moment ago from
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a chunk's bytes as the plugin wrote them are stored as they are, in a file or in KV parts", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-kv-" });
+  const path = `${dir}/sluice.kv`;
+  // Not UTF-8 (0xff) where the text has U+FFFD: the bytes decode to the text, and only they
+  // being stored gives back 0xff.
+  const big = "é".repeat(70_000); // past one KV part (60,000 bytes)
+  const text = `[{"key":"a","t":"\uFFFD${big}"}]`;
+  const enc = new TextEncoder().encode(text);
+  const bytes = new Uint8Array([...enc.subarray(0, 17), 0xff, ...enc.subarray(20)]);
+  assert.equal(new TextDecoder().decode(bytes), text);
+  const commit = (store: KvStore, chunk: number) =>
+    store.commitChunk({
+      runId: "r1",
+      stage: 1,
+      chunk,
+      items: JSON.parse(text),
+      itemsJson: text,
+      itemsBytes: bytes,
+      rejected: [],
+      counters: { out: 1, chunksDone: 1 },
+      next: [],
+    });
+  const joined = (parts: Uint8Array[]) => new Uint8Array(parts.flatMap((p) => [...p]));
+  try {
+    const withFiles = await openKvBackend(path);
+    const files = withFiles.store as KvStore;
+    try {
+      await files.createRun(run("r1", "p", 1), []);
+      assert.equal(await commit(files, 0), true);
+      assert.deepEqual(joined((await files.readChunkRaw("r1", 1, 0))!.parts), bytes);
+      assert.deepEqual(await files.readChunk("r1", 1, 0), JSON.parse(text));
+    } finally {
+      withFiles.close();
+    }
+    const inKv = await partsStore(path);
+    try {
+      assert.equal(await commit(inKv.store, 1), true);
+      const raw = (await inKv.store.readChunkRaw("r1", 1, 1))!;
+      assert.ok(raw.parts.length > 1, "split into KV parts");
+      assert.deepEqual(joined(raw.parts), bytes);
+      assert.deepEqual(await inKv.store.readChunk("r1", 1, 1), JSON.parse(text));
+    } finally {
+      inKv.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

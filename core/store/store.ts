@@ -250,6 +250,11 @@ export interface ChunkCommit {
    * those characters instead of serializing `items` again (they parse to `items`).
    */
   itemsJson?: string;
+  /**
+   * The bytes `itemsJson` came as from the plugin process (they decode to it): a store that
+   * writes bytes keeps these instead of encoding the text again. Only with `itemsJson`.
+   */
+  itemsBytes?: Uint8Array;
   rejected: Rejected[];
   /** Counter increments for this stage. */
   counters: Partial<StageCounters>;

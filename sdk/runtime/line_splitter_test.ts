@@ -83,3 +83,35 @@ Deno.test("LineSplitter: overflow truncate cuts a long line, marks it and keeps 
     assert.equal(out[4], "y".repeat(20) + CUT_MARK, "the last line without a newline too");
   }
 });
+
+Deno.test("LineSplitter keepBytes: each line's bytes as they came, pieces cut anywhere and reused", () => {
+  // Not UTF-8 here and there too: the bytes are kept as they came, the text has U+FFFD.
+  const raw = new Uint8Array([...bytes.subarray(0, 40), 0xff, 0x0a, 0xc3, ...bytes.subarray(40)]);
+  const want: Uint8Array[] = [];
+  for (let at = 0;;) {
+    const nl = raw.indexOf(0x0a, at);
+    want.push(raw.slice(at, nl < 0 ? raw.length : nl));
+    if (nl < 0) break;
+    at = nl + 1;
+  }
+  const decoded = new TextDecoder().decode(raw).split("\n");
+  for (const size of [1, 3, 64, 4096, raw.length]) {
+    for (const max of [undefined, 400_000]) {
+      const lines = new LineSplitter({ keepBytes: true, maxLineBytes: max });
+      const buf = new Uint8Array(size);
+      const got: [string, Uint8Array][] = [];
+      for (let i = 0; i < raw.length; i += size) {
+        const n = Math.min(size, raw.length - i);
+        buf.set(raw.subarray(i, i + n));
+        for (const line of lines.push(buf.subarray(0, n))) got.push([line, lines.lineBytes()!]);
+        buf.fill(0x0a); // the caller reuses its buffer
+      }
+      const last = lines.end();
+      if (last !== undefined) got.push([last, lines.lineBytes()!]);
+      assert.deepEqual(got.map(([t]) => t), decoded, `text, pieces of ${size}`);
+      assert.deepEqual(got.map(([, b]) => b), want, `bytes, pieces of ${size}, max ${max}`);
+    }
+  }
+  assert.equal(new LineSplitter().lineBytes(), undefined);
+  assert.throws(() => new LineSplitter({ keepBytes: true, overflow: "truncate" }), TypeError);
+});

@@ -218,6 +218,12 @@ export interface LineSplitterOptions {
    * {@linkcode CUT_MARK}.
    */
   overflow?: "error" | "truncate";
+  /**
+   * Keep each line's bytes as they came (without the newline): {@linkcode LineSplitter.lineBytes}
+   * gives those of the line last returned, so a reader that stores a line need not encode its
+   * text again. Not with `overflow: "truncate"`.
+   */
+  keepBytes?: boolean;
 }
 
 /** Ends a line that {@linkcode LineSplitter} cut at its limit (`overflow: "truncate"`). */
@@ -243,7 +249,8 @@ export class LineTooLongError extends RangeError {
  * pieces costs one pass, not one per piece (measured, lines of 270 KB in 64 KiB pieces, parse
  * included: 0.18 ms a line; searching all the text gathered so far 0.27; finding newlines in the
  * bytes and decoding whole lines 0.63). With a `maxLineBytes` limit, a line's bytes are counted
- * too (a `\n` byte is always a newline in UTF-8, so the bytes' and the text's newlines pair up).
+ * too (a `\n` byte is always a newline in UTF-8, so the bytes' and the text's newlines pair up),
+ * and with `keepBytes` kept (copied: the caller may reuse what it pushed).
  */
 export class LineSplitter {
   #decoder = new TextDecoder();
@@ -255,11 +262,19 @@ export class LineSplitter {
   #cut = false;
   #max: number;
   #truncate: boolean;
+  /** Bytes of the line begun, in copied pieces (`keepBytes` only). */
+  #bytePieces: Uint8Array[] | undefined;
+  /** Bytes of the line last returned (`keepBytes` only). */
+  #lineBytes: Uint8Array | undefined;
 
   /** A splitter; without options, lines may be of any length. */
   constructor(options: LineSplitterOptions = {}) {
     this.#max = options.maxLineBytes ?? Infinity;
     this.#truncate = options.overflow === "truncate";
+    if (options.keepBytes) {
+      if (this.#truncate) throw new TypeError("keepBytes does not go with overflow: truncate");
+      this.#bytePieces = [];
+    }
   }
 
   /**
@@ -268,7 +283,7 @@ export class LineSplitter {
    */
   *push(bytes: Uint8Array): Generator<string> {
     const text = this.#decoder.decode(bytes, { stream: true });
-    if (this.#max === Infinity) {
+    if (this.#max === Infinity && !this.#bytePieces) {
       let start = 0;
       for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
         let line = text.slice(start, nl);
@@ -294,6 +309,10 @@ export class LineSplitter {
         const kept = text.slice(start, Math.min(nl, start + room));
         line = this.#pending.join("") + kept + CUT_MARK;
       } else line = this.#pending.join("") + text.slice(start, nl);
+      if (this.#bytePieces) {
+        this.#lineBytes = joinBytes(this.#bytePieces, bytes.subarray(byteStart, byteNl));
+        this.#bytePieces = [];
+      }
       this.#pending = [];
       this.#pendingBytes = 0;
       this.#cut = false;
@@ -313,10 +332,23 @@ export class LineSplitter {
     }
     this.#pendingBytes += restBytes;
     if (start < text.length) this.#pending.push(start === 0 ? text : text.slice(start));
+    if (this.#bytePieces && restBytes > 0) this.#bytePieces.push(bytes.slice(byteStart));
+  }
+
+  /**
+   * The bytes of the line last returned by {@linkcode push} or {@linkcode end}, as they came
+   * (they decode to its text); undefined without `keepBytes`.
+   */
+  lineBytes(): Uint8Array | undefined {
+    return this.#lineBytes;
   }
 
   /** The last line, when the bytes did not end with a newline. */
   end(): string | undefined {
+    if (this.#bytePieces) {
+      this.#lineBytes = joinBytes(this.#bytePieces, new Uint8Array(0));
+      this.#bytePieces = [];
+    }
     let last = this.#pending.join("");
     // A character cut off at the very end decodes as U+FFFD: it counts only while not cut.
     if (!this.#cut) last += this.#decoder.decode();
@@ -329,6 +361,19 @@ export class LineSplitter {
     this.#cut = false;
     return last.length > 0 ? last : undefined;
   }
+}
+
+/** `pieces` and then `tail` in one array (`tail` itself when there are no pieces: a copy). */
+function joinBytes(pieces: Uint8Array[], tail: Uint8Array): Uint8Array {
+  if (pieces.length === 0) return tail.slice();
+  const all = new Uint8Array(pieces.reduce((n, p) => n + p.length, tail.length));
+  let at = 0;
+  for (const p of pieces) {
+    all.set(p, at);
+    at += p.length;
+  }
+  all.set(tail, at);
+  return all;
 }
 
 /**

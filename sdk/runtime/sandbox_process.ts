@@ -15,6 +15,7 @@ import {
   type ChildMessage,
   FRAME_MARK,
   isChildMessage,
+  LineSplitter,
   LineTooLongError,
   readLines,
   type Request,
@@ -731,10 +732,14 @@ export class SandboxProcess {
    */
   async #readStdout(): Promise<void> {
     const maxLineBytes = this.#opts.maxLineBytes ?? MAX_STDOUT_LINE_BYTES;
+    // The lines' bytes are kept too: an items line's go to the store as they came (no encoding).
+    const lines = new LineSplitter({ maxLineBytes, keepBytes: true });
     try {
-      for await (const line of readLines(this.#child.stdout, { maxLineBytes })) {
-        this.#onStdoutLine(line);
+      for await (const bytes of this.#child.stdout) {
+        for (const line of lines.push(bytes)) this.#onStdoutLine(line, lines.lineBytes()!);
       }
+      const last = lines.end();
+      if (last !== undefined) this.#onStdoutLine(last, lines.lineBytes()!);
     } catch (err) {
       if (err instanceof LineTooLongError) {
         this.#protocolError(
@@ -747,7 +752,7 @@ export class SandboxProcess {
     }
   }
 
-  #onStdoutLine(line: string): void {
+  #onStdoutLine(line: string, bytes: Uint8Array): void {
     const mark = line.indexOf(FRAME_MARK);
     const stray = mark < 0 ? line : line.slice(0, mark);
     if (stray.trim() !== "") this.#log({ level: "info", msg: stray, source: "stdout" });
@@ -769,7 +774,9 @@ export class SandboxProcess {
             body.slice(0, 120),
         );
       }
-      withRawItems(head.result as Record<string, unknown>, items, body);
+      // The mark is one byte (ASCII) and never inside a character: the body's bytes follow it.
+      const bodyBytes = bytes.subarray(bytes.indexOf(FRAME_MARK.charCodeAt(0)) + 1);
+      withRawItems(head.result as Record<string, unknown>, items, body, bodyBytes);
       return this.#onMessage(head);
     }
     let msg: unknown;

@@ -8,7 +8,7 @@ import {
   type StartSandboxOptions,
 } from "./sandbox_process.ts";
 import { CUT_MARK } from "./protocol.ts";
-import { rawItemsOf } from "../raw_items.ts";
+import { rawItemBytesOf, rawItemsOf } from "../raw_items.ts";
 import { pluginOrigin } from "./sandbox_args.ts";
 
 const PLUGIN_DIR = fileURLToPath(new URL("./testdata/noisy", import.meta.url));
@@ -150,16 +150,20 @@ Deno.test("sandbox process: the plugin runs at an origin of its own (--location)
   });
 });
 
-Deno.test("sandbox process: a result's items keep the JSON text they came as", async () => {
+Deno.test("sandbox process: a result's items keep the JSON text they came as, and its bytes", async () => {
   await withDataDir(async (dir) => {
     const { proc } = await start(dir);
     try {
-      const res = await proc.process([{ key: "a", op: "x" }, { key: "b", op: "big", bytes: 3 }], 1);
+      const res = await proc.process([
+        { key: "a", op: "x", name: "Zoë ✓ 🍰" },
+        { key: "b", op: "big", bytes: 3 },
+      ], 1);
       assert.deepEqual(res.items, [
-        { key: "a", op: "x", ok: true },
+        { key: "a", op: "x", name: "Zoë ✓ 🍰", ok: true },
         { key: "b", op: "big", bytes: 3, big: "yyy" },
       ]);
       assert.equal(rawItemsOf(res), JSON.stringify(res.items));
+      assert.deepEqual(rawItemBytesOf(res), new TextEncoder().encode(rawItemsOf(res)));
       // The text rides on the result but never into its JSON.
       assert.deepEqual(Object.keys(res), ["items"]);
       assert.equal(JSON.stringify(res), JSON.stringify({ items: res.items }));
