@@ -7,7 +7,7 @@ import {
   type SandboxStage,
 } from "./executor.ts";
 import { isGone, loadTestPlugin, makeSpec } from "./testdata/support.ts";
-import { rawItemsOf } from "../../sdk/raw_items.ts";
+import { rawItemBytesOf, rawItemsOf } from "../../sdk/raw_items.ts";
 
 type Line = { level: string; msg: string; data?: unknown };
 type SandboxStageProcess = SandboxStage["process"];
@@ -132,8 +132,22 @@ Deno.test("sandbox carries batches of several MiB both ways, as items and as byt
     const bytes = new TextEncoder().encode(JSON.stringify(items));
     const out = await stage.processJson!({ parts: [bytes], count: items.length }, ctx(2));
     assert.deepEqual(out.items, want);
+    // The answer's bytes, gathered from many pipe reads, are the text's.
+    assert.deepEqual(rawItemBytesOf(out), new TextEncoder().encode(rawItemsOf(out)));
     const small = await stage.process([{ key: "after" }], ctx(3));
     assert.deepEqual(small.items, [{ key: "after", seen: true, tag: null }]);
+    // Calls made at once: large pieces go to the pipe as they are, small ones joined, in order.
+    const cuts = [0, 100, 40_000, 40_010, 2_000_000, bytes.length];
+    const parts = cuts.slice(1).map((end, i) => bytes.subarray(cuts[i], end));
+    const tiny = new TextEncoder().encode('[{"key":"z"}]');
+    const [a, b, c] = await Promise.all([
+      stage.processJson!({ parts, count: items.length }, ctx(4)),
+      stage.process([{ key: "mid" }], ctx(5)),
+      stage.processJson!({ parts: [tiny], count: 1 }, ctx(6)),
+    ]);
+    assert.deepEqual(a.items, want);
+    assert.deepEqual(b.items, [{ key: "mid", seen: true, tag: null }]);
+    assert.deepEqual(c.items, [{ key: "z", seen: true, tag: null }]);
     await executor.close();
   });
 });

@@ -156,6 +156,9 @@ const SECRET_MASK = { mask: "[secret]", minLength: 3 };
 /** Ends a request line whose items were spliced in as bytes. */
 const CLOSE_LINE = encoder.encode("}\n");
 
+/** Request pieces this large or larger go to the pipe as they are, not copied into one write. */
+const FLUSH_JOIN_MAX = 16 * 1024;
+
 const denoDirs = new Map<string, Promise<string | undefined>>();
 
 /**
@@ -480,19 +483,10 @@ export class SandboxProcess {
     };
     if (opts.traceparent) head.traceparent = opts.traceparent;
     setDeadline(head, opts);
-    // `{"id":1,"op":"process","chunk":0}` becomes `{"id":1,…,"chunk":0,"items":` + parts + `}`.
+    // `{"id":1,"op":"process","chunk":0}` becomes `{"id":1,…,"chunk":0,"items":` + parts + `}`,
+    // written piece by piece (not copied into one buffer).
     const start = encoder.encode(JSON.stringify(head).slice(0, -1) + ',"items":');
-    let size = start.length + 2;
-    for (const p of parts) size += p.length;
-    const bytes = new Uint8Array(size);
-    bytes.set(start, 0);
-    let at = start.length;
-    for (const p of parts) {
-      bytes.set(p, at);
-      at += p.length;
-    }
-    bytes.set(CLOSE_LINE, at);
-    return await this.#call(head, opts, bytes) as ProcessResult;
+    return await this.#call(head, opts, [start, ...parts, CLOSE_LINE]) as ProcessResult;
   }
 
   /**
@@ -539,13 +533,13 @@ export class SandboxProcess {
   }
 
   /**
-   * Sends `req` (or `bytes`, its serialized line, when given) and waits for the answer; a
+   * Sends `req` (or `pieces`, its serialized line, when given) and waits for the answer; a
    * `lazy` request waits (up to {@link LAZY_MS}) to go with the next one.
    */
   #call(
     req: Request | Omit<Extract<Request, { op: "process" }>, "items">,
     opts: SandboxCallOptions,
-    bytes?: Uint8Array,
+    pieces?: readonly Uint8Array[],
     lazy = false,
   ): Promise<unknown> {
     if (!this.alive) {
@@ -595,23 +589,26 @@ export class SandboxProcess {
         }, ms);
       }
       opts.signal?.addEventListener("abort", onAbort, { once: true });
-      this.#write(bytes ?? encoder.encode(JSON.stringify(req) + "\n"), lazy);
+      this.#write(pieces ?? [encoder.encode(JSON.stringify(req) + "\n")], lazy);
     });
   }
 
-  /** Queues a request line; the lines of one task go to the pipe in one write. */
-  #write(line: Uint8Array, lazy = false): void {
+  /**
+   * Queues a request line (in pieces); the lines of one task go to the pipe together: small
+   * pieces copied into one write, large ones (stored chunks) written as they are.
+   */
+  #write(line: readonly Uint8Array[], lazy = false): void {
     if (lazy) {
-      this.#lazy.push(line);
+      this.#lazy.push(...line);
       if (this.#lazyTimer === undefined && this.#out.length === 0) {
         this.#lazyTimer = setTimeout(() => this.#flush(), LAZY_MS);
         Deno.unrefTimer(this.#lazyTimer);
       }
       return;
     }
-    this.#out.push(line);
-    if (this.#out.length > 1) return;
-    queueMicrotask(() => this.#flush());
+    const first = this.#out.length === 0;
+    this.#out.push(...line);
+    if (first) queueMicrotask(() => this.#flush());
   }
 
   #flush(): void {
@@ -622,18 +619,38 @@ export class SandboxProcess {
     this.#lazy = [];
     this.#out = [];
     if (lines.length === 0 || this.#dead) return;
-    let data = lines[0];
-    if (lines.length > 1) {
-      data = new Uint8Array(lines.reduce((n, l) => n + l.length, 0));
-      let at = 0;
-      for (const l of lines) {
-        data.set(l, at);
-        at += l.length;
+    // Runs of small pieces are joined (one write for many short requests); a piece of
+    // FLUSH_JOIN_MAX or more is written alone. The stream writes them in this order.
+    let run: Uint8Array[] = [];
+    let runBytes = 0;
+    const write = (data: Uint8Array) =>
+      this.#writer.write(data).catch(() => {
+        // The process is gone; `exited` rejects the pending calls with the reason.
+      });
+    const writeRun = () => {
+      if (run.length === 1) write(run[0]);
+      else if (run.length > 1) {
+        const data = new Uint8Array(runBytes);
+        let at = 0;
+        for (const l of run) {
+          data.set(l, at);
+          at += l.length;
+        }
+        write(data);
+      }
+      run = [];
+      runBytes = 0;
+    };
+    for (const piece of lines) {
+      if (piece.length >= FLUSH_JOIN_MAX) {
+        writeRun();
+        write(piece);
+      } else {
+        run.push(piece);
+        runBytes += piece.length;
       }
     }
-    this.#writer.write(data).catch(() => {
-      // The process is gone; `exited` rejects the pending calls with the reason.
-    });
+    writeRun();
   }
 
   #rejectAll(err: SandboxError): void {
