@@ -22,18 +22,18 @@ export function rawItemsOf(result: unknown): string | undefined {
 }
 
 /**
- * The bytes the items' JSON text came as from a plugin process (they decode to
- * {@linkcode rawItemsOf}'s text), under a symbol as that text is: a store that writes bytes keeps
- * them instead of encoding the text again.
+ * The bytes the items' JSON text came as from a plugin process, in the pieces they were read in
+ * (joined, they decode to {@linkcode rawItemsOf}'s text), under a symbol as that text is: a store
+ * that writes bytes keeps them instead of encoding the text again.
  */
 export const RAW_ITEM_BYTES: unique symbol = Symbol.for("sluice.rawItemBytes");
 
-/** The bytes of the items' JSON text a result came with from a plugin process, if kept. */
-export function rawItemBytesOf(result: unknown): Uint8Array | undefined {
+/** The bytes (pieces) of the items' JSON text a result came with from a plugin process, if kept. */
+export function rawItemBytesOf(result: unknown): Uint8Array[] | undefined {
   const raw = result !== null && typeof result === "object"
     ? (result as { [RAW_ITEM_BYTES]?: unknown })[RAW_ITEM_BYTES]
     : undefined;
-  return raw instanceof Uint8Array ? raw : undefined;
+  return Array.isArray(raw) ? raw : undefined;
 }
 
 /**
@@ -44,7 +44,7 @@ export function withRawItems(
   result: Record<string, unknown>,
   items: unknown[],
   text: string,
-  bytes?: Uint8Array,
+  bytes?: Uint8Array[],
 ): void {
   result.items = items;
   Object.defineProperty(result, RAW_ITEMS, { value: text, enumerable: false });

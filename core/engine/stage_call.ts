@@ -21,7 +21,7 @@ export interface StageOutcome {
    */
   itemsJson?: string;
   /** The bytes `itemsJson` came as, when it is the plugin's text alone (see `ChunkCommit`). */
-  itemsBytes?: Uint8Array;
+  itemsBytes?: Uint8Array[];
   rejected: Rejected[];
   counters: Partial<StageCounters>;
 }

@@ -15,7 +15,7 @@ function instance(answer: (items: Item[]) => unknown[]): StageInstance {
       const out = answer(items);
       const res = {} as ProcessResult;
       const text = ` ${JSON.stringify(out)} `;
-      withRawItems(res as unknown as Record<string, unknown>, out, text, encoder.encode(text));
+      withRawItems(res as unknown as Record<string, unknown>, out, text, [encoder.encode(text)]);
       return Promise.resolve(res);
     },
   } as unknown as StageInstance;
@@ -34,7 +34,7 @@ Deno.test("a stage's output keeps the plugin's JSON text when it is the output a
   });
   assert.deepEqual(o.items.map((i) => i.seen), [true, true]);
   assert.equal(o.itemsJson, ` ${JSON.stringify(o.items)} `);
-  assert.deepEqual(o.itemsBytes, encoder.encode(o.itemsJson), "and the bytes it came as");
+  assert.deepEqual(o.itemsBytes, [encoder.encode(o.itemsJson)], "and the bytes it came as");
 });
 
 Deno.test("items skipped by when: follow the plugin's JSON text in the kept text", async () => {

@@ -59,7 +59,7 @@ export class ChunkFiles {
     stage: number,
     chunk: number,
     token: string,
-    bytes: Uint8Array,
+    bytes: Uint8Array | readonly Uint8Array[],
   ): Promise<void> {
     const runDir = join(this.#dir, safeName(runId));
     if (!this.#made.has(runDir)) {
@@ -77,7 +77,9 @@ export class ChunkFiles {
       createNew: true,
     });
     try {
-      for (let at = 0; at < bytes.length;) at += await file.write(bytes.subarray(at));
+      for (const piece of Array.isArray(bytes) ? bytes : [bytes]) {
+        for (let at = 0; at < piece.length;) at += await file.write(piece.subarray(at));
+      }
       await file.syncData();
     } finally {
       file.close();

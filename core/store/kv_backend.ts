@@ -113,7 +113,7 @@ export class KvStore implements Store {
    * The bytes of chunk files this process committed a moment ago, by chunk, for the next stage
    * that continues at once (see {@link KEPT_OUTPUT_MS}); read once.
    */
-  #keptOutputs = new Map<string, { token: string; bytes: Uint8Array; at: number }>();
+  #keptOutputs = new Map<string, { token: string; parts: Uint8Array[]; at: number }>();
   /** Run notices not delivered when their run ended, for resending (`kv_notices.ts`). */
   readonly notices: KvNoticeOutbox;
   constructor(kv: Deno.Kv, opts: KvStoreOptions = {}) {
@@ -321,7 +321,7 @@ export class KvStore implements Store {
     // With a chunk folder the items go to a file of their own, written before the commit under a
     // token no other attempt uses (see chunk_files.ts); only rejected items stay in KV parts.
     let fileToken: string | undefined;
-    let fileBytes: Uint8Array | undefined;
+    let fileBytes: Uint8Array[] | undefined;
     let parts: Uint8Array[] = [];
     // The plugin's own JSON of the items when the engine has it (its very bytes when it has
     // those), else serialized here.
@@ -329,9 +329,11 @@ export class KvStore implements Store {
     const itemsBytes = c.itemsJson !== undefined ? c.itemsBytes : undefined;
     if (files) {
       fileToken = crypto.randomUUID();
-      fileBytes = itemsBytes ?? encodeJsonParts(itemsJson, Infinity)[0];
+      fileBytes = itemsBytes ?? encodeJsonParts(itemsJson, Infinity);
       await files.write(c.runId, c.stage, c.chunk, fileToken, fileBytes);
-    } else parts = itemsBytes ? splitParts(itemsBytes) : encodeJsonParts(itemsJson);
+    } else {parts = itemsBytes
+        ? itemsBytes.flatMap((p) => splitParts(p))
+        : encodeJsonParts(itemsJson);}
     const rejParts = c.rejected.length ? encodeParts(c.rejected) : [];
     const size = [...parts, ...rejParts].reduce((n, p) => n + p.length, 0);
     const meta = await this.#indexMeta(c.runId);
@@ -404,21 +406,21 @@ export class KvStore implements Store {
     return res.ok;
   }
 
-  #keepOutput(key: string, token: string, bytes: Uint8Array): void {
+  #keepOutput(key: string, token: string, parts: Uint8Array[]): void {
     const at = this.#now();
     for (const [k, v] of this.#keptOutputs) {
       if (at - v.at < KEPT_OUTPUT_MS && this.#keptOutputs.size < KEPT_OUTPUT_MAX) break;
       this.#keptOutputs.delete(k);
     }
-    this.#keptOutputs.set(key, { token, bytes, at });
+    this.#keptOutputs.set(key, { token, parts, at });
   }
 
   /** The bytes of a chunk file committed here a moment ago under `token`, once. */
-  #keptOutput(key: string, token: string): Uint8Array | undefined {
+  #keptOutput(key: string, token: string): Uint8Array[] | undefined {
     const kept = this.#keptOutputs.get(key);
     if (!kept) return undefined;
     this.#keptOutputs.delete(key);
-    return kept.token === token && this.#now() - kept.at < KEPT_OUTPUT_MS ? kept.bytes : undefined;
+    return kept.token === token && this.#now() - kept.at < KEPT_OUTPUT_MS ? kept.parts : undefined;
   }
 
   #addCounters(op: Deno.AtomicOperation, runId: string, stage: number, c: Partial<StageCounters>) {
@@ -506,10 +508,8 @@ export class KvStore implements Store {
     const mark = (await this.#kv.get<DoneMark>(["chunk_done", runId, stage, chunk])).value;
     if (!mark) return undefined;
     const parts = mark.file
-      ? [
-        this.#keptOutput(`${runId}/${stage}/${chunk}`, mark.token) ??
-          await this.#chunkFile(runId, stage, chunk, mark),
-      ]
+      ? this.#keptOutput(`${runId}/${stage}/${chunk}`, mark.token) ??
+        [await this.#chunkFile(runId, stage, chunk, mark)]
       : await this.#rawParts(["chunk_out", runId, stage, chunk, mark.token], mark.parts);
     return { parts, count: mark.count };
   }

@@ -251,10 +251,11 @@ export interface ChunkCommit {
    */
   itemsJson?: string;
   /**
-   * The bytes `itemsJson` came as from the plugin process (they decode to it): a store that
-   * writes bytes keeps these instead of encoding the text again. Only with `itemsJson`.
+   * The bytes `itemsJson` came as from the plugin process, in pieces (joined, they decode to
+   * it): a store that writes bytes keeps these instead of encoding the text again. Only with
+   * `itemsJson`.
    */
-  itemsBytes?: Uint8Array;
+  itemsBytes?: Uint8Array[];
   rejected: Rejected[];
   /** Counter increments for this stage. */
   counters: Partial<StageCounters>;

@@ -220,8 +220,8 @@ export interface LineSplitterOptions {
   overflow?: "error" | "truncate";
   /**
    * Keep each line's bytes as they came (without the newline): {@linkcode LineSplitter.lineBytes}
-   * gives those of the line last returned, so a reader that stores a line need not encode its
-   * text again. Not with `overflow: "truncate"`.
+   * gives those of the line last returned, in the pieces they came in (copied), so a reader that
+   * stores a line need not encode its text again. Not with `overflow: "truncate"`.
    */
   keepBytes?: boolean;
 }
@@ -264,8 +264,8 @@ export class LineSplitter {
   #truncate: boolean;
   /** Bytes of the line begun, in copied pieces (`keepBytes` only). */
   #bytePieces: Uint8Array[] | undefined;
-  /** Bytes of the line last returned (`keepBytes` only). */
-  #lineBytes: Uint8Array | undefined;
+  /** Bytes of the line last returned, in pieces (`keepBytes` only). */
+  #lineBytes: Uint8Array[] | undefined;
 
   /** A splitter; without options, lines may be of any length. */
   constructor(options: LineSplitterOptions = {}) {
@@ -310,7 +310,8 @@ export class LineSplitter {
         line = this.#pending.join("") + kept + CUT_MARK;
       } else line = this.#pending.join("") + text.slice(start, nl);
       if (this.#bytePieces) {
-        this.#lineBytes = joinBytes(this.#bytePieces, bytes.subarray(byteStart, byteNl));
+        if (byteNl > byteStart) this.#bytePieces.push(bytes.slice(byteStart, byteNl));
+        this.#lineBytes = this.#bytePieces;
         this.#bytePieces = [];
       }
       this.#pending = [];
@@ -336,17 +337,17 @@ export class LineSplitter {
   }
 
   /**
-   * The bytes of the line last returned by {@linkcode push} or {@linkcode end}, as they came
-   * (they decode to its text); undefined without `keepBytes`.
+   * The bytes of the line last returned by {@linkcode push} or {@linkcode end}, as they came (they
+   * decode to its text), in pieces (none for an empty line); undefined without `keepBytes`.
    */
-  lineBytes(): Uint8Array | undefined {
+  lineBytes(): Uint8Array[] | undefined {
     return this.#lineBytes;
   }
 
   /** The last line, when the bytes did not end with a newline. */
   end(): string | undefined {
     if (this.#bytePieces) {
-      this.#lineBytes = joinBytes(this.#bytePieces, new Uint8Array(0));
+      this.#lineBytes = this.#bytePieces;
       this.#bytePieces = [];
     }
     let last = this.#pending.join("");
@@ -361,19 +362,6 @@ export class LineSplitter {
     this.#cut = false;
     return last.length > 0 ? last : undefined;
   }
-}
-
-/** `pieces` and then `tail` in one array (`tail` itself when there are no pieces: a copy). */
-function joinBytes(pieces: Uint8Array[], tail: Uint8Array): Uint8Array {
-  if (pieces.length === 0) return tail.slice();
-  const all = new Uint8Array(pieces.reduce((n, p) => n + p.length, tail.length));
-  let at = 0;
-  for (const p of pieces) {
-    all.set(p, at);
-    at += p.length;
-  }
-  all.set(tail, at);
-  return all;
 }
 
 /**

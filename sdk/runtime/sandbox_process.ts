@@ -769,7 +769,7 @@ export class SandboxProcess {
     }
   }
 
-  #onStdoutLine(line: string, bytes: Uint8Array): void {
+  #onStdoutLine(line: string, bytes: Uint8Array[]): void {
     const mark = line.indexOf(FRAME_MARK);
     const stray = mark < 0 ? line : line.slice(0, mark);
     if (stray.trim() !== "") this.#log({ level: "info", msg: stray, source: "stdout" });
@@ -791,9 +791,7 @@ export class SandboxProcess {
             body.slice(0, 120),
         );
       }
-      // The mark is one byte (ASCII) and never inside a character: the body's bytes follow it.
-      const bodyBytes = bytes.subarray(bytes.indexOf(FRAME_MARK.charCodeAt(0)) + 1);
-      withRawItems(head.result as Record<string, unknown>, items, body, bodyBytes);
+      withRawItems(head.result as Record<string, unknown>, items, body, afterMark(bytes));
       return this.#onMessage(head);
     }
     let msg: unknown;
@@ -830,6 +828,21 @@ export class SandboxProcess {
       await this.#child.stderr.cancel().catch(() => {});
     }
   }
+}
+
+/**
+ * The pieces of a protocol line's bytes after its {@linkcode FRAME_MARK}: one byte (ASCII),
+ * never inside a character, so what follows it is the body's UTF-8.
+ */
+function afterMark(pieces: Uint8Array[]): Uint8Array[] {
+  const mark = FRAME_MARK.charCodeAt(0);
+  for (let i = 0; i < pieces.length; i++) {
+    const at = pieces[i].indexOf(mark);
+    if (at < 0) continue;
+    const rest = pieces.slice(i + 1);
+    return at + 1 < pieces[i].length ? [pieces[i].subarray(at + 1), ...rest] : rest;
+  }
+  return [];
 }
 
 /** `64 MiB`, `64 KiB` or `1000 bytes`. */

@@ -163,7 +163,11 @@ Deno.test("sandbox process: a result's items keep the JSON text they came as, an
         { key: "b", op: "big", bytes: 3, big: "yyy" },
       ]);
       assert.equal(rawItemsOf(res), JSON.stringify(res.items));
-      assert.deepEqual(rawItemBytesOf(res), new TextEncoder().encode(rawItemsOf(res)));
+      const pieces = rawItemBytesOf(res)!;
+      assert.deepEqual(
+        new Uint8Array(await new Blob(pieces as Uint8Array<ArrayBuffer>[]).arrayBuffer()),
+        new TextEncoder().encode(rawItemsOf(res)),
+      );
       // The text rides on the result but never into its JSON.
       assert.deepEqual(Object.keys(res), ["items"]);
       assert.equal(JSON.stringify(res), JSON.stringify({ items: res.items }));
