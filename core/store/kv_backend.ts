@@ -331,9 +331,8 @@ export class KvStore implements Store {
       fileToken = crypto.randomUUID();
       fileBytes = itemsBytes ?? encodeJsonParts(itemsJson, Infinity);
       await files.write(c.runId, c.stage, c.chunk, fileToken, fileBytes);
-    } else {parts = itemsBytes
-        ? itemsBytes.flatMap((p) => splitParts(p))
-        : encodeJsonParts(itemsJson);}
+    } else if (itemsBytes) parts = itemsBytes.flatMap((p) => splitParts(p));
+    else parts = encodeJsonParts(itemsJson);
     const rejParts = c.rejected.length ? encodeParts(c.rejected) : [];
     const size = [...parts, ...rejParts].reduce((n, p) => n + p.length, 0);
     const meta = await this.#indexMeta(c.runId);
