@@ -156,7 +156,7 @@ function outcome(
   const itemsJson = raw === undefined || skipped.length === 0
     ? raw
     : concatJsonArrays(raw, JSON.stringify(skipped));
-  const itemsBytes = raw !== undefined && itemsJson === raw
+  const itemsBytes = raw !== undefined && skipped.length === 0
     ? rawItemBytesOf(results[0])
     : undefined;
   return {

@@ -321,7 +321,7 @@ export class KvStore implements Store {
     // With a chunk folder the items go to a file of their own, written before the commit under a
     // token no other attempt uses (see chunk_files.ts); only rejected items stay in KV parts.
     let fileToken: string | undefined;
-    let fileBytes: Uint8Array[] | undefined;
+    let fileParts: Uint8Array[] | undefined;
     let parts: Uint8Array[] = [];
     // The plugin's own JSON of the items when the engine has it (its very bytes when it has
     // those), else serialized here.
@@ -329,8 +329,8 @@ export class KvStore implements Store {
     const itemsBytes = c.itemsJson !== undefined ? c.itemsBytes : undefined;
     if (files) {
       fileToken = crypto.randomUUID();
-      fileBytes = itemsBytes ?? encodeJsonParts(itemsJson, Infinity);
-      await files.write(c.runId, c.stage, c.chunk, fileToken, fileBytes);
+      fileParts = itemsBytes ?? encodeJsonParts(itemsJson, Infinity);
+      await files.write(c.runId, c.stage, c.chunk, fileToken, fileParts);
     } else if (itemsBytes) parts = itemsBytes.flatMap((p) => splitParts(p));
     else parts = encodeJsonParts(itemsJson);
     const rejParts = c.rejected.length ? encodeParts(c.rejected) : [];
@@ -399,8 +399,8 @@ export class KvStore implements Store {
       await this.#deletePrefix(["chunk_rej", c.runId, c.stage, c.chunk, token]);
     }
     if (!res.ok && files) await files.remove(c.runId, c.stage, c.chunk, token);
-    if (res.ok && fileBytes && c.next.some((m) => m.kind === "chunk" && m.stage === c.stage + 1)) {
-      this.#keepOutput(`${c.runId}/${c.stage}/${c.chunk}`, token, fileBytes);
+    if (res.ok && fileParts && c.next.some((m) => m.kind === "chunk" && m.stage === c.stage + 1)) {
+      this.#keepOutput(`${c.runId}/${c.stage}/${c.chunk}`, token, fileParts);
     }
     return res.ok;
   }
