@@ -50,6 +50,23 @@ export interface TraceContext {
   spanId: string;
 }
 
+/**
+ * Slots shared by every process of a plugin that one Sluice process runs: a stage that runs
+ * several sandbox processes of the plugin (`concurrency` above the manifest's
+ * `callsPerInstance`) and other runs using the same plugin at once all count against the same
+ * limit. For politeness limits that must hold in total, e.g. connections per IP address.
+ * `sdk/testing.ts` and the in-process executor share them within the process.
+ */
+export interface SharedLimits {
+  /**
+   * Waits until fewer than `limit` hold `key` (a string the plugin chooses, e.g. `ip:192.0.2.1`;
+   * at most 256 characters); the returned function gives the slot back (call it once, in a
+   * `finally`). A slot still held when the process ends is given back by the host. Rejects with
+   * the signal's reason when it aborts first.
+   */
+  acquire(key: string, limit: number, signal?: AbortSignal): Promise<() => void>;
+}
+
 /** What every plugin hook receives. */
 export interface SetupContext<C> {
   /**
@@ -85,6 +102,8 @@ export interface SetupContext<C> {
   network: NetworkSettings;
   log: PluginLogger;
   metrics: PluginMetrics;
+  /** Limits shared with the plugin's other processes (see {@linkcode SharedLimits}). */
+  limits: SharedLimits;
   /** Aborted when the host shuts the instance down. */
   signal: AbortSignal;
 }

@@ -36,6 +36,7 @@ import { SandboxError } from "./runtime/sandbox_error.ts";
 import { isNotCached } from "./runtime/death.ts";
 import { cacheEntryDependencies } from "./runtime/dependency_cache.ts";
 import { configProblems } from "./runtime/config_schema.ts";
+import { IN_PROCESS_SLOTS } from "./runtime/instance.ts";
 
 export { SandboxError, type SandboxErrorKind } from "./runtime/sandbox_error.ts";
 export type { SandboxLogEntry } from "./runtime/sandbox_process.ts";
@@ -210,6 +211,8 @@ export async function openPlugin(opts: PluginTestOptions): Promise<PluginHarness
       npmRegistry: opts.npmRegistry,
       startTimeoutMs: timeoutMs,
       allowPrivate: opts.network?.allowPrivate,
+      // ctx.limits holds across the plugins a test opens, as a host's does across processes.
+      slots: IN_PROCESS_SLOTS,
       inspect,
       init: {
         config: opts.config ?? {},

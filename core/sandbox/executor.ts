@@ -24,6 +24,7 @@ import {
 } from "../../sdk/runtime/sandbox_process.ts";
 import { buildSandboxCommand } from "../../sdk/runtime/sandbox_args.ts";
 import { maskSecrets } from "../../sdk/runtime/secret_mask.ts";
+import { SharedSlots } from "../../sdk/net/limiter.ts";
 import type { CallContext, StageExecutor, StageInstance, StageSpec } from "../engine/executor.ts";
 import { PluginError, runInfo } from "../engine/executor.ts";
 import { type PoolUser, SharedPool } from "./pool.ts";
@@ -151,9 +152,17 @@ export class SandboxExecutor implements StageExecutor {
   #inboxRoot?: Promise<string>;
   /** Host-side `deno cache` of a plugin folder's npm dependencies, at most one at a time each. */
   #caching = new Map<string, Promise<void>>();
+  /** `ctx.limits` of each plugin (by name), shared by all its processes (see `SharedLimits`). */
+  #slots = new Map<string, SharedSlots>();
 
   constructor(opts: SandboxExecutorOptions = {}) {
     this.#opts = opts;
+  }
+
+  #slotsOf(plugin: string): SharedSlots {
+    let slots = this.#slots.get(plugin);
+    if (!slots) this.#slots.set(plugin, slots = new SharedSlots());
+    return slots;
   }
 
   /** Checks the stage's permissions, creates its data folder and returns it (processes start lazily). */
@@ -185,6 +194,7 @@ export class SandboxExecutor implements StageExecutor {
         (proc, idle) => this.#onIdle(group!, proc, idle),
         () => this.#inboxRoot ??= makeInboxRoot(),
         () => this.#cacheDependencies(spec, hostConfig),
+        this.#slotsOf(spec.plugin.manifest.name),
       );
       this.#groups.set(key, group);
     }
@@ -374,6 +384,7 @@ class ProcessGroup {
     onIdle: (proc: SandboxProcess, idle: boolean) => void,
     inboxRoot: () => Promise<string>,
     cacheDependencies: () => Promise<void>,
+    slots: SharedSlots,
   ) {
     const plugin = spec.plugin.manifest.name;
     this.inbox = spec.inputText !== undefined;
@@ -429,6 +440,7 @@ class ProcessGroup {
             maxLineBytes: opts.maxLineBytes,
             maxRssMb: opts.maxRssMb,
             allowPrivate: spec.network?.allowPrivate,
+            slots,
             signal,
             onLog: (e) => {
               const t = tagOf();

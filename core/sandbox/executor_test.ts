@@ -615,3 +615,29 @@ Deno.test("sandbox: sources of runs whose input the record holds share a process
     assert.ok(!(await Deno.stat(path).catch(() => undefined)), "the inbox is removed");
   });
 });
+
+Deno.test("sandbox: ctx.limits holds across a plugin's processes, of one stage and of other runs", async () => {
+  await withTemp(async (tmp) => {
+    const executor = new SandboxExecutor();
+    const plugin = await loadTestPlugin("echo");
+    const data = `${tmp}/data`;
+    // Two processes for one stage, and a run whose other secrets give it a process of its own.
+    const one = await executor.open(makeSpec(plugin, data, { runId: "r1", concurrency: 2 }));
+    const other = await executor.open(
+      makeSpec(plugin, data, { runId: "r2", secrets: { TOKEN: "other" } }),
+    );
+    const hold = (i: number) => [{ key: `h${i}`, op: "hold", k: "ip:192.0.2.7", limit: 1, ms: 80 }];
+    const results = await Promise.all([
+      one.process(hold(1), ctx(1)),
+      one.process(hold(2), ctx(2)),
+      other.process(hold(3), ctx(3)),
+    ]);
+    const items = results.map((r) => r.items[0]);
+    assert.equal(new Set(items.map((i) => i.pid)).size, 3, "three processes");
+    const spans = items.map((i) => i.held as [number, number]).sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < spans.length; i++) {
+      assert.ok(spans[i][0] >= spans[i - 1][1], `one holder at a time: ${JSON.stringify(spans)}`);
+    }
+    await executor.close();
+  });
+});

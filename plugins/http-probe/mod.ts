@@ -8,7 +8,7 @@ import { MetricTally } from "@sluice/sdk/metrics_tally.ts";
 import { DnsClient } from "@sluice/sdk/net/dns_client.ts";
 import { lookupDomain, lookupHost } from "@sluice/sdk/net/dns_lookup.ts";
 import { fetchWithRedirects, type HostResolver } from "@sluice/sdk/net/http_fetch.ts";
-import { KeyedLimiter, Limiter, mapConcurrent } from "@sluice/sdk/net/limiter.ts";
+import { type KeySlots, Limiter, mapConcurrent, sharedKeySlots } from "@sluice/sdk/net/limiter.ts";
 import { certificateTarget, grabCertificate } from "@sluice/sdk/net/tls_certificate.ts";
 import type { DnsResult, HttpProbeResult } from "@sluice/sdk/net/types.ts";
 import {
@@ -53,7 +53,8 @@ interface Config {
 interface State {
   dns?: DnsClient;
   resolve: HostResolver;
-  perIp: KeyedLimiter;
+  /** Connections per IP address, shared by all of the plugin's processes (`ctx.limits`). */
+  perIp: KeySlots;
   /** Domains probed at once by this process, across the chunks it serves concurrently. */
   slots: Limiter;
   /** Domains in their slow retry at once (their probe slot handed back meanwhile). */
@@ -61,7 +62,7 @@ interface State {
 }
 
 export default definePlugin<Config, State>({
-  setup({ network, config, signal }) {
+  setup({ network, config, signal, limits }) {
     const dns = network.dnsServers.length
       ? new DnsClient({
         servers: network.dnsServers,
@@ -81,7 +82,7 @@ export default definePlugin<Config, State>({
     return {
       dns,
       resolve,
-      perIp: new KeyedLimiter(config.perIpConcurrency ?? 4),
+      perIp: sharedKeySlots(limits, "ip:", config.perIpConcurrency ?? 4),
       slots: new Limiter(network.concurrency),
       slowSlots: new Limiter(network.concurrency),
     };

@@ -18,7 +18,7 @@ import { ipFamily, mayConnect } from "./address.ts";
 import type { BodyDigestOptions } from "./body_digest.ts";
 import { classifyError, HttpProbeError, isOurs } from "./http_errors.ts";
 import { isRedirectStatus, requestOnce } from "./http_request.ts";
-import type { KeyedLimiter } from "./limiter.ts";
+import { type KeyedLimiter, type KeySlots, withSlot } from "./limiter.ts";
 
 /** Resolves a host name to its address records (e.g. `lookupHost` over a `DnsClient`). */
 export type HostResolver = (host: string, signal?: AbortSignal) => Promise<HostRecords>;
@@ -42,8 +42,11 @@ export interface FetchOptions {
   maxBodyBytes?: number;
   /** Limits of the body digest (hash bytes, HTML head, text cap). */
   digest?: BodyDigestOptions;
-  /** Per-IP connection limiter shared by all fetches of an instance. */
-  perIp?: KeyedLimiter;
+  /**
+   * Per-IP connection slots shared by all fetches (keyed by the IP address): a
+   * {@linkcode KeyedLimiter} for one process, or slots of `ctx.limits` to hold across processes.
+   */
+  perIp?: KeySlots;
   userAgent?: string;
   /** Accept-Language header (none by default). */
   acceptLanguage?: string;
@@ -191,7 +194,7 @@ export async function fetchWithRedirects(opts: FetchOptions): Promise<FetchResul
             now,
             signal: opts.signal,
           });
-        res = opts.perIp ? await opts.perIp.run(ip, send, opts.signal) : await send();
+        res = opts.perIp ? await withSlot(opts.perIp, ip, send, opts.signal) : await send();
         break;
       } catch (err) {
         // Cancelled (the caller's deadline or shutdown) while waiting or connecting: ours.

@@ -1,9 +1,12 @@
 /**
  * Concurrency limits for network plugins: a counting {@linkcode Limiter}, a per-key
- * {@linkcode KeyedLimiter} (e.g. at most 4 connections per IP at once) and
- * {@linkcode mapConcurrent} to process a chunk's items with bounded parallelism.
+ * {@linkcode KeyedLimiter} (e.g. at most 4 connections per IP at once), {@linkcode SharedSlots}
+ * (per-key slots whose limit each caller gives: what the host shares between a plugin's
+ * processes as `ctx.limits`) and {@linkcode mapConcurrent} to process a chunk's items with
+ * bounded parallelism.
  * @module
  */
+import type { SharedLimits } from "../plugin.ts";
 
 /** A counting semaphore: at most `limit` holders at once, waiters served in FIFO order. */
 export class Limiter {
@@ -125,6 +128,115 @@ export class KeyedLimiter {
   #drop(key: string, l: Limiter): void {
     if (l.active === 0 && l.waiting === 0 && this.#limiters.get(key) === l) {
       this.#limiters.delete(key);
+    }
+  }
+}
+
+/** Waits for a slot of a key; the returned function gives it back (call it once). */
+export interface KeySlots {
+  acquire(key: string, signal?: AbortSignal): Promise<() => void>;
+}
+
+/**
+ * Slots of `ctx.limits` (shared by all of a plugin's processes) as {@linkcode KeySlots}: key
+ * `k` is `prefix + k`, with at most `limit` holders (e.g. `sharedKeySlots(ctx.limits, "ip:", 4)`
+ * for connections per address).
+ */
+export function sharedKeySlots(limits: SharedLimits, prefix: string, limit: number): KeySlots {
+  return { acquire: (key, signal) => limits.acquire(prefix + key, limit, signal) };
+}
+
+/** Runs `fn` while holding a slot of `key` in `slots`. */
+export async function withSlot<T>(
+  slots: KeySlots,
+  key: string,
+  fn: () => Promise<T> | T,
+  signal?: AbortSignal,
+): Promise<T> {
+  const release = await slots.acquire(key, signal);
+  try {
+    return await fn();
+  } finally {
+    release();
+  }
+}
+
+interface SlotWaiter {
+  limit: number;
+  grant: () => void;
+}
+
+/**
+ * Per-key slots where each caller says the key's limit: `acquire(key, limit)` waits until fewer
+ * than `limit` hold `key`. Waiters of a key are served in order (one asking a lower limit holds
+ * those behind it back, so nobody waits forever). Keys with no holders and no waiters are
+ * dropped. The host keeps one per plugin and grants the slots its processes ask for over the
+ * sandbox protocol (`ctx.limits`), so a limit holds across all of them.
+ */
+export class SharedSlots {
+  #keys = new Map<string, { active: number; queue: SlotWaiter[] }>();
+
+  /** Number of keys with holders or waiters. */
+  get size(): number {
+    return this.#keys.size;
+  }
+
+  /** Current holders of `key`. */
+  active(key: string): number {
+    return this.#keys.get(key)?.active ?? 0;
+  }
+
+  /**
+   * Waits until fewer than `limit` (at least 1) hold `key`; the returned function gives the
+   * slot back (later calls do nothing). Rejects with the signal's reason when it aborts first.
+   */
+  acquire(key: string, limit: number, signal?: AbortSignal): Promise<() => void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const max = Math.max(1, Math.floor(limit));
+    let k = this.#keys.get(key);
+    if (!k) this.#keys.set(key, k = { active: 0, queue: [] });
+    const entry = k;
+    if (entry.queue.length === 0 && entry.active < max) {
+      entry.active++;
+      return Promise.resolve(this.#releaser(key, entry));
+    }
+    return new Promise((resolve, reject) => {
+      const waiter: SlotWaiter = {
+        limit: max,
+        grant: () => {
+          signal?.removeEventListener("abort", onAbort);
+          entry.active++;
+          resolve(this.#releaser(key, entry));
+        },
+      };
+      const onAbort = () => {
+        const i = entry.queue.indexOf(waiter);
+        if (i >= 0) entry.queue.splice(i, 1);
+        this.#pump(key, entry);
+        reject(signal!.reason);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      entry.queue.push(waiter);
+    });
+  }
+
+  #releaser(key: string, entry: { active: number; queue: SlotWaiter[] }): () => void {
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      entry.active--;
+      this.#pump(key, entry);
+    };
+  }
+
+  /** Grants waiters in order while the first one's limit allows; drops an idle key. */
+  #pump(key: string, entry: { active: number; queue: SlotWaiter[] }): void {
+    while (entry.queue.length > 0 && entry.active < entry.queue[0].limit) {
+      entry.queue.shift()!.grant();
+    }
+    if (entry.active === 0 && entry.queue.length === 0 && this.#keys.get(key) === entry) {
+      this.#keys.delete(key);
     }
   }
 }

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { KeyedLimiter, Limiter, mapConcurrent } from "./limiter.ts";
+import {
+  KeyedLimiter,
+  Limiter,
+  mapConcurrent,
+  sharedKeySlots,
+  SharedSlots,
+  withSlot,
+} from "./limiter.ts";
 
 const tick = () => new Promise((r) => setTimeout(r, 1));
 
@@ -77,4 +84,86 @@ Deno.test("mapConcurrent keeps order, bounds parallelism and propagates errors",
     mapConcurrent([1, 2, 3], 2, (x) => x === 2 ? Promise.reject(new Error("bad 2")) : tick()),
     /bad 2/,
   );
+});
+
+Deno.test("SharedSlots: each caller's limit, waiters in order, aborts and idle keys", async () => {
+  const slots = new SharedSlots();
+  const order: string[] = [];
+  const a = await slots.acquire("k", 2);
+  const b = await slots.acquire("k", 2);
+  assert.equal(slots.active("k"), 2);
+  // c waits (2 hold, its limit is 2); d's limit of 3 would let it in, but it waits behind c.
+  const c = slots.acquire("k", 2).then((r) => (order.push("c"), r));
+  const d = slots.acquire("k", 3).then((r) => (order.push("d"), r));
+  const aborter = new AbortController();
+  const e = slots.acquire("k", 3, aborter.signal).catch((err) => (order.push("e aborted"), err));
+  await tick();
+  assert.deepEqual(order, []);
+  aborter.abort(new Error("gave up"));
+  assert.equal((await e).message, "gave up");
+  a();
+  a(); // a second call gives back nothing more
+  // c takes a's slot; then 2 hold, fewer than d's limit of 3: d gets in too.
+  const releaseC = await c;
+  const releaseD = await d;
+  assert.deepEqual(order, ["e aborted", "c", "d"]);
+  assert.equal(slots.active("k"), 3, "the aborted waiter took no slot");
+  // Another key is independent; keys nobody holds or waits for are dropped.
+  const other = await slots.acquire("other", 1);
+  assert.equal(slots.size, 2);
+  other();
+  b();
+  releaseC();
+  releaseD();
+  assert.equal(slots.size, 0);
+  await assert.rejects(slots.acquire("k", 1, AbortSignal.abort(new Error("early"))), /early/);
+  assert.equal(slots.size, 0);
+});
+
+Deno.test("SharedSlots: a waiter that gives up lets those behind it in", async () => {
+  const slots = new SharedSlots();
+  const held = await slots.acquire("k", 2);
+  const held2 = await slots.acquire("k", 2);
+  const aborter = new AbortController();
+  // The first waiter asks for at most 1 holder (it waits until both are gone); the second for 3.
+  const strict = slots.acquire("k", 1, aborter.signal).catch(() => "aborted");
+  let loose: (() => void) | undefined;
+  const looseP = slots.acquire("k", 3).then((r) => (loose = r));
+  await Promise.resolve();
+  assert.equal(loose, undefined, "in order: behind the strict waiter");
+  aborter.abort();
+  assert.equal(await strict, "aborted");
+  await looseP;
+  assert.equal(slots.active("k"), 3);
+  held();
+  held2();
+  loose!();
+  assert.equal(slots.size, 0);
+});
+
+Deno.test("sharedKeySlots: keys with a prefix and one limit, through ctx.limits", async () => {
+  const slots = new SharedSlots();
+  const asked: [string, number][] = [];
+  const perIp = sharedKeySlots(
+    {
+      acquire: (
+        key,
+        limit,
+        signal,
+      ) => (asked.push([key, limit]), slots.acquire(key, limit, signal)),
+    },
+    "ip:",
+    1,
+  );
+  const order: string[] = [];
+  await Promise.all([1, 2].map((n) =>
+    withSlot(perIp, "192.0.2.1", async () => {
+      order.push(`start ${n}`);
+      await new Promise((r) => setTimeout(r, 10));
+      order.push(`end ${n}`);
+    })
+  ));
+  assert.deepEqual(order, ["start 1", "end 1", "start 2", "end 2"]);
+  assert.deepEqual(asked, [["ip:192.0.2.1", 1], ["ip:192.0.2.1", 1]]);
+  assert.equal(slots.size, 0);
 });

@@ -18,6 +18,7 @@ import { findNotJson } from "./result_check.ts";
 import {
   type ChildMessage,
   FRAME_MARK,
+  type GrantedLine,
   LineSplitter,
   type LoadRequest,
   type OpenRequest,
@@ -207,6 +208,40 @@ async function load(req: LoadRequest): Promise<{ finish: boolean }> {
   return { finish: typeof def.finish === "function" };
 }
 
+/** Slot requests sent to the host and not yet granted or given back: their grant, by lease. */
+const leases = new Map<number, () => void>();
+let nextLease = 1;
+
+/**
+ * `ctx.limits.acquire` in a sandbox: the host grants the slot (it shares the limit between all
+ * of the plugin's processes). Aborting before the grant withdraws the request; the one `release`
+ * line then also gives back a slot granted meanwhile.
+ */
+function acquire(key: string, limit: number, signal?: AbortSignal): Promise<() => void> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  const lease = nextLease++;
+  return new Promise((resolve, reject) => {
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      leases.delete(lease);
+      send({ op: "release", lease });
+    };
+    const onAbort = () => {
+      release();
+      reject(signal!.reason);
+    };
+    leases.set(lease, () => {
+      signal?.removeEventListener("abort", onAbort);
+      leases.delete(lease);
+      resolve(release);
+    });
+    signal?.addEventListener("abort", onAbort, { once: true });
+    send({ op: "acquire", lease, key, limit });
+  });
+}
+
 function open(req: OpenRequest): void {
   if (!plugin) throw new Error("protocol: open before a successful load");
   if (runs.has(req.run)) throw new Error(`protocol: run ${req.run} is already open`);
@@ -215,6 +250,7 @@ function open(req: OpenRequest): void {
   const instance = createPluginInstance(plugin, req.init, {
     log: (level, msg, data, chunk) => log(level, msg, data, chunk, run),
     metric: (kind, name, value) => send({ op: "metric", kind, name, value, run }),
+    acquire,
   }, lifetime.signal);
   runs.set(run, { instance, lifetime });
 }
@@ -283,7 +319,7 @@ async function main(): Promise<void> {
   });
   for await (const line of stdinLines()) {
     if (line.trim() === "") continue;
-    let req: Request;
+    let req: Request | GrantedLine;
     try {
       req = JSON.parse(line);
     } catch (e) {
@@ -296,6 +332,10 @@ async function main(): Promise<void> {
         inFlight.add(Number(id));
         fail(Number(id), { name: "ProtocolError", message: what, permission: false });
       }
+      continue;
+    }
+    if (req.op === "granted") {
+      leases.get(req.lease)?.();
       continue;
     }
     inFlight.add(req.id);

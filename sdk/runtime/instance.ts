@@ -22,6 +22,7 @@ import type {
   TraceContext,
 } from "../plugin.ts";
 import { checkProcessResult, checkReadResult } from "./result_check.ts";
+import { SharedSlots } from "../net/limiter.ts";
 
 /** What the host tells an instance when it starts. */
 export interface InstanceInit {
@@ -37,10 +38,36 @@ export interface InstanceInit {
   network?: NetworkSettings;
 }
 
-/** Receives log lines and metric updates from the plugin. */
+/**
+ * Receives log lines and metric updates from the plugin, and grants its shared slots
+ * (`ctx.limits`; without `acquire`, slots shared within this process: {@linkcode IN_PROCESS_SLOTS}).
+ */
 export interface InstanceSink {
   log(level: LogLevel, msg: string, data: Json | undefined, chunk: number | undefined): void;
   metric(kind: "count" | "gauge", name: string, value: number): void;
+  acquire?(key: string, limit: number, signal?: AbortSignal): Promise<() => void>;
+}
+
+/**
+ * The slots of `ctx.limits` where no host grants them (the in-process executor, a plugin run
+ * directly): shared by every instance in this process, as a host shares them between the
+ * sandbox processes of one plugin.
+ */
+export const IN_PROCESS_SLOTS: SharedSlots = new SharedSlots();
+
+/** Longest key of `ctx.limits.acquire`. */
+export const MAX_LIMIT_KEY = 256;
+
+/** Checks the arguments of `ctx.limits.acquire` (the same on both sides of the sandbox). */
+export function checkLimitArgs(key: unknown, limit: unknown): void {
+  if (typeof key !== "string" || key.length === 0 || key.length > MAX_LIMIT_KEY) {
+    throw new TypeError(
+      `ctx.limits.acquire: the key must be a string of 1 to ${MAX_LIMIT_KEY} characters`,
+    );
+  }
+  if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1) {
+    throw new TypeError("ctx.limits.acquire: the limit must be a whole number of at least 1");
+  }
 }
 
 /**
@@ -126,6 +153,18 @@ export function createPluginInstance(
   sink: InstanceSink,
   lifetime: AbortSignal,
 ): PluginInstance {
+  const limits = {
+    acquire(key: string, limit: number, signal?: AbortSignal): Promise<() => void> {
+      try {
+        checkLimitArgs(key, limit);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return sink.acquire
+        ? sink.acquire(key, limit, signal)
+        : IN_PROCESS_SLOTS.acquire(key, limit, signal);
+    },
+  };
   const base = (chunk: number | undefined, signal: AbortSignal): SetupContext<
     Record<string, unknown>
   > => ({
@@ -148,6 +187,7 @@ export function createPluginInstance(
       count: (name, value = 1) => sink.metric("count", name, value),
       gauge: (name, value) => sink.metric("gauge", name, value),
     },
+    limits,
   });
   let state: Promise<unknown> | undefined;
   // A setup that failed runs again at the next call (a database not reachable yet may be by

@@ -76,6 +76,15 @@ export type Request =
   | { id: number; op: "finish"; run: number; traceparent?: string; deadline?: number }
   | { id: number; op: "shutdown" };
 
+/**
+ * A line from the host that answers no call of the child and is not answered: the slot the
+ * child asked for with `acquire` (its `lease`) is granted ({@linkcode ChildMessage}).
+ */
+export interface GrantedLine {
+  op: "granted";
+  lease: number;
+}
+
 /** An error as carried over the wire. */
 export interface WireError {
   name: string;
@@ -110,7 +119,15 @@ export type ChildMessage =
   }
   | { id: number; ok: false; error: WireError }
   | { op: "log"; level: LogLevel; msg: string; data?: Json; chunk?: number; run?: number }
-  | { op: "metric"; kind: "count" | "gauge"; name: string; value: number; run?: number };
+  | { op: "metric"; kind: "count" | "gauge"; name: string; value: number; run?: number }
+  /**
+   * `ctx.limits.acquire`: asks the host for a slot of `key` (fewer than `limit` holders); the
+   * host writes a {@linkcode GrantedLine} with the same `lease` (a number the child picks, unique
+   * per process) when it has one.
+   */
+  | { op: "acquire"; lease: number; key: string; limit: number }
+  /** Gives the slot of `lease` back, or, before it was granted, withdraws the request. */
+  | { op: "release"; lease: number };
 
 /**
  * The protocol lines of a successful answer (each with {@linkcode FRAME_MARK} and its newline).
@@ -201,6 +218,11 @@ export function isChildMessage(value: unknown): value is ChildMessage {
   }
   if (v.op === "log") return typeof v.level === "string" && typeof v.msg === "string";
   if (v.op === "metric") return typeof v.name === "string" && typeof v.value === "number";
+  if (v.op === "acquire") {
+    return Number.isSafeInteger(v.lease) && typeof v.key === "string" &&
+      typeof v.limit === "number";
+  }
+  if (v.op === "release") return Number.isSafeInteger(v.lease);
   return false;
 }
 

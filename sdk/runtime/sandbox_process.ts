@@ -10,7 +10,8 @@ import { isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { FinishResult, Item, Json, ProcessResult, ReadResult } from "../types.ts";
 import type { LogLevel } from "../plugin.ts";
-import type { InstanceInit } from "./instance.ts";
+import { checkLimitArgs, type InstanceInit } from "./instance.ts";
+import { SharedSlots } from "../net/limiter.ts";
 import {
   type ChildMessage,
   FRAME_MARK,
@@ -67,6 +68,11 @@ export interface StartSandboxOptions extends Omit<SandboxCommandOptions, "dataDi
   onLog?: (entry: SandboxLogEntry) => void;
   /** Receives the plugin's metric updates. */
   onMetric?: (kind: "count" | "gauge", name: string, value: number) => void;
+  /**
+   * Grants the plugin's `ctx.limits` slots: pass the same one to every process of a plugin so
+   * that its limits hold across them. Default: slots of this process alone.
+   */
+  slots?: SharedSlots;
   /** Aborting it kills the process. */
   signal?: AbortSignal;
   /**
@@ -94,6 +100,9 @@ export interface StartSandboxOptions extends Omit<SandboxCommandOptions, "dataDi
  * newline made the host hold the text until V8 refused to make the string, and the host died).
  */
 export const MAX_STDOUT_LINE_BYTES = 64 * 1024 * 1024;
+
+/** Most `ctx.limits` slots one plugin process may hold or wait for at once. */
+export const MAX_LEASES = 100_000;
 
 /** Default bytes kept of one stderr line of a plugin process (the rest is cut): 64 KiB. */
 export const MAX_STDERR_LINE_BYTES = 64 * 1024;
@@ -243,6 +252,10 @@ export class SandboxProcess {
   /** Lines that may wait for the next write (closing a run), and their deadline timer. */
   #lazy: Uint8Array[] = [];
   #lazyTimer?: ReturnType<typeof setTimeout>;
+  /** The slots of this process alone, when no `slots` were given. */
+  #ownSlots?: SharedSlots;
+  /** `ctx.limits` requests of the plugin by lease: waiting (withdraw) or held (release). */
+  #leases = new Map<number, { withdraw?: AbortController; release?: () => void }>();
 
   private constructor(child: Deno.ChildProcess, opts: StartSandboxOptions) {
     this.#child = child;
@@ -256,6 +269,7 @@ export class SandboxProcess {
       const [status] = await Promise.all([child.status, out, err]);
       this.#dead = true;
       clearTimeout(this.#lazyTimer);
+      this.#dropLeases();
       await writer.close().catch(() => {});
       const death = this.#killReason ??
         (this.#closing && !this.#stderr.outOfMemory
@@ -728,6 +742,12 @@ export class SandboxProcess {
         );
       }
       this.#retireIfIdle();
+    } else if (msg.op === "acquire") this.#acquire(msg.lease, msg.key, msg.limit);
+    else if (msg.op === "release") {
+      const lease = this.#leases.get(msg.lease);
+      this.#leases.delete(msg.lease);
+      lease?.withdraw?.abort();
+      lease?.release?.();
     } else if (msg.op === "log") {
       this.#log({
         level: msg.level,
@@ -811,6 +831,47 @@ export class SandboxProcess {
       return;
     }
     this.#onMessage(msg);
+  }
+
+  /** Asks the plugin's slots for `key` on the child's behalf; writes `granted` when it has one. */
+  #acquire(lease: number, key: string, limit: number): void {
+    try {
+      checkLimitArgs(key, limit);
+    } catch (e) {
+      return this.#protocolError(`the plugin asked for a shared slot wrongly: ${errorText(e)}`);
+    }
+    if (this.#leases.has(lease)) {
+      return this.#protocolError(`the plugin asked for shared slot lease ${lease} twice`);
+    }
+    if (this.#leases.size >= MAX_LEASES) {
+      return this.#protocolError(
+        `the plugin holds or waits for more than ${MAX_LEASES} shared slots (ctx.limits) at once`,
+        "give each slot back (call the function acquire returned, in a finally)",
+      );
+    }
+    const withdraw = new AbortController();
+    const entry: { withdraw?: AbortController; release?: () => void } = { withdraw };
+    this.#leases.set(lease, entry);
+    (this.#opts.slots ?? (this.#ownSlots ??= new SharedSlots())).acquire(
+      key,
+      limit,
+      withdraw.signal,
+    ).then((release) => {
+      if (this.#leases.get(lease) !== entry || this.#dead) return release();
+      entry.withdraw = undefined;
+      entry.release = release;
+      this.#write([encoder.encode(JSON.stringify({ op: "granted", lease }) + "\n")]);
+    }, () => {/* withdrawn: the child gave up or is gone */});
+  }
+
+  /** Gives back every slot the child held and withdraws its requests (it is gone). */
+  #dropLeases(): void {
+    const leases = [...this.#leases.values()];
+    this.#leases.clear();
+    for (const l of leases) {
+      l.withdraw?.abort();
+      l.release?.();
+    }
   }
 
   /** Reads the child's stderr to its end (long lines cut). Never rejects, like stdout's reader. */

@@ -10,6 +10,9 @@ import {
 import { CUT_MARK } from "./protocol.ts";
 import { rawItemBytesOf, rawItemsOf } from "../raw_items.ts";
 import { pluginOrigin } from "./sandbox_args.ts";
+import { SharedSlots } from "../net/limiter.ts";
+
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const PLUGIN_DIR = fileURLToPath(new URL("./testdata/noisy", import.meta.url));
 const HOST_CONFIG = fileURLToPath(new URL("../../deno.json", import.meta.url));
@@ -188,6 +191,89 @@ Deno.test("sandbox process: an answer whose items line is broken is a protocol e
       assert.ok(err instanceof SandboxError, String(err));
       assert.equal(err.kind, "protocol");
       assert.match(err.message, /broken items line after the answer to call 987654: not an array/);
+    } finally {
+      await proc.close();
+    }
+  });
+});
+
+/** Items that each hold a slot of `ctx.limits` key `k` (at most `limit` holders) for `ms`. */
+const holds = (n: number, k: string, limit: number, ms: number): Item[] =>
+  Array.from({ length: n }, (_, i) => ({ key: `h${i}`, op: "hold", k, limit, ms }));
+
+/** Most intervals [from, to) of `items`' `held` that overlap at one instant. */
+function mostAtOnce(items: Item[]): number {
+  const events = items.flatMap((i) => {
+    const [from, to] = i.held as [number, number];
+    return [[from, 1], [to, -1]];
+  }).sort((a, b) => a[0] - b[0] || a[1] - b[1]); // an end before a start at the same ms
+  let now = 0, most = 0;
+  for (const [, d] of events) most = Math.max(most, now += d);
+  return most;
+}
+
+Deno.test("sandbox process: ctx.limits holds across the processes that share the host's slots", async () => {
+  await withDataDir(async (dir) => {
+    const slots = new SharedSlots();
+    const shared = await Promise.all([start(dir, { slots }), start(dir, { slots })]);
+    // Without shared slots each process has its own: the control that the check can fail.
+    const apart = await Promise.all([start(dir), start(dir)]);
+    try {
+      const together = async (procs: typeof shared) =>
+        (await Promise.all(
+          procs.map(({ proc }) =>
+            proc.process(holds(4, "ip:192.0.2.1", 2, 60), 0, { timeoutMs: 30_000 })
+          ),
+        )).flatMap((r) => r.items ?? []);
+      const both = await together(shared);
+      assert.equal(both.length, 8);
+      assert.equal(mostAtOnce(both), 2, "two holders at once in all, never more");
+      assert.equal(slots.size, 0, "every slot was given back");
+      assert.equal(mostAtOnce(await together(apart)), 4, "two processes of their own: 2 each");
+    } finally {
+      await Promise.all([...shared, ...apart].map(({ proc }) => proc.close()));
+    }
+  });
+});
+
+Deno.test("sandbox process: slots a dead process held or waited for are given back", async () => {
+  await withDataDir(async (dir) => {
+    const slots = new SharedSlots();
+    const [a, b] = await Promise.all([start(dir, { slots }), start(dir, { slots })]);
+    try {
+      // a holds the only slot of k for a minute and waits for a second one; b waits behind it.
+      const held = a.proc.process(holds(2, "k", 1, 60_000), 0, { timeoutMs: 120_000 }).catch((e) =>
+        e
+      );
+      for (let i = 0; i < 200 && slots.active("k") === 0; i++) await delay(20);
+      assert.equal(slots.active("k"), 1);
+      const waiting = b.proc.process(holds(1, "k", 1, 10), 0, { timeoutMs: 30_000 });
+      await delay(200);
+      await a.proc.kill();
+      assert.ok((await held) instanceof SandboxError);
+      const done = await waiting;
+      assert.equal(done.items?.length, 1, "b got the slot once a was gone");
+      assert.equal(slots.size, 0, "a's held slot and its waiting request are both gone");
+    } finally {
+      await Promise.all([a.proc.close(), b.proc.close()]);
+    }
+  });
+});
+
+Deno.test("sandbox process: a slot request with a bad key is a protocol error", async () => {
+  await withDataDir(async (dir) => {
+    const { proc } = await start(dir);
+    try {
+      const err = await proc.process(call("forge-acquire"), 1, { timeoutMs: 30_000 }).then(
+        () => undefined,
+        (e) => e,
+      );
+      assert.ok(err instanceof SandboxError, String(err));
+      assert.equal(err.kind, "protocol");
+      assert.match(
+        err.message,
+        /asked for a shared slot wrongly: .*key must be a string of 1 to 256/,
+      );
     } finally {
       await proc.close();
     }

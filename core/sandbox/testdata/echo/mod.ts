@@ -53,6 +53,15 @@ export default definePlugin<{ tag?: string }, { calls: number }>({
           return [{ ...item, secret: ctx.secrets.TOKEN }];
         case "pid":
           return [{ ...item, pid: Deno.pid, calls: ctx.state.calls }];
+        case "hold": {
+          // Holds a slot of ctx.limits key `k` (at most `limit` holders) for `ms`.
+          const release = await ctx.limits.acquire(String(item.k), Number(item.limit));
+          const from = Date.now();
+          await new Promise((r) => setTimeout(r, Number(item.ms)));
+          const to = Date.now();
+          release();
+          return [{ ...item, pid: Deno.pid, held: [from, to] }];
+        }
         case "run":
           return [{ ...item, run: { ...ctx.run } }];
       }

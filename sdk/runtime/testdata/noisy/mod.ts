@@ -13,10 +13,23 @@ function flood(out: typeof Deno.stdout | typeof Deno.stderr, bytes: number): voi
  * Per item `op`: `stdout` floods stdout with `bytes` bytes and no newline; `stderr` writes a
  * stderr line of `bytes` bytes; `big` answers with a `bytes`-long field; `secret` logs the
  * run's secret TOKEN in a message (as is and inside JSON) and in structured data; `location`
- * answers the origin the process runs at; `forge` writes an answer whose items line is broken.
+ * answers the origin the process runs at; `forge` writes an answer whose items line is broken;
+ * `hold` holds a slot of `ctx.limits` key `k` (at most `limit` holders) for `ms` and answers
+ * when it held it (`held: [from, to]`, epoch ms), the items of a call all at once;
+ * `forge-acquire` asks the host for a slot with an empty key, around the SDK.
  */
 export default definePlugin({
-  process(items, { secrets, log }) {
+  async process(items, { secrets, log, limits, signal }) {
+    if (items.some((item) => item.op === "hold")) {
+      return await Promise.all(items.map(async (item) => {
+        const release = await limits.acquire(String(item.k), Number(item.limit), signal);
+        const from = Date.now();
+        await new Promise((r) => setTimeout(r, Number(item.ms)));
+        const to = Date.now();
+        release();
+        return { ...item, held: [from, to] };
+      }));
+    }
     return items.map((item) => {
       const bytes = Number(item.bytes ?? 0);
       switch (item.op) {
@@ -31,6 +44,11 @@ export default definePlugin({
           // A protocol answer whose items line is no JSON array (the host must refuse it).
           Deno.stdout.writeSync(new TextEncoder().encode(
             '\x1e{"id":987654,"ok":true,"result":{},"itemsNext":true}\n\x1enot an array\n',
+          ));
+          return item;
+        case "forge-acquire":
+          Deno.stdout.writeSync(new TextEncoder().encode(
+            '\x1e{"op":"acquire","lease":1,"key":"","limit":1}\n',
           ));
           return item;
         case "location":
