@@ -18,7 +18,7 @@ import { ipFamily, mayConnect } from "./address.ts";
 import type { BodyDigestOptions } from "./body_digest.ts";
 import { classifyError, HttpProbeError, isOurs } from "./http_errors.ts";
 import { isRedirectStatus, requestOnce } from "./http_request.ts";
-import { type KeyedLimiter, type KeySlots, withSlot } from "./limiter.ts";
+import { type KeySlots, withSlot } from "./limiter.ts";
 
 /** Resolves a host name to its address records (e.g. `lookupHost` over a `DnsClient`). */
 export type HostResolver = (host: string, signal?: AbortSignal) => Promise<HostRecords>;
@@ -44,7 +44,7 @@ export interface FetchOptions {
   digest?: BodyDigestOptions;
   /**
    * Per-IP connection slots shared by all fetches (keyed by the IP address): a
-   * {@linkcode KeyedLimiter} for one process, or slots of `ctx.limits` to hold across processes.
+   * `KeyedLimiter` for one process, or slots of `ctx.limits` to hold across processes.
    */
   perIp?: KeySlots;
   userAgent?: string;
