@@ -61,7 +61,7 @@ export function isUncertain(item: Item, minConfidence: number): boolean {
 }
 
 export default definePlugin<Config, State>({
-  async setup({ config, secrets, network, dataDir, run, signal, metrics }) {
+  async setup({ config, secrets, network, dataDir, run, signal, metrics, limits }) {
     const url = `${
       (config.baseUrl ?? "https://api.openai.com/v1").replace(/\/+$/, "")
     }/chat/completions`;
@@ -82,6 +82,7 @@ export default definePlugin<Config, State>({
     const client = new ApiClient({
       request: net,
       perSecond: config.perSecond ?? 2,
+      shared: limits,
       retry: { attempts: config.attempts ?? 3, baseMs: 1000, maxMs: 30_000 },
       breaker: {
         name: `LLM API ${new URL(url).host}`,

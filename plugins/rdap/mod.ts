@@ -60,6 +60,7 @@ export default definePlugin<Config, State>({
         c = new ApiClient({
           request: requester,
           perSecond: config.perSecond ?? 2,
+          shared: ctx.limits,
           retry: { attempts: config.attempts ?? 4, baseMs: 500, maxMs: 20_000 },
           breaker: {
             name: `RDAP server ${host}`,

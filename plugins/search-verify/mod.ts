@@ -52,7 +52,7 @@ interface State {
 }
 
 export default definePlugin<Config, State>({
-  setup({ config, secrets, network, signal, log, metrics }) {
+  setup({ config, secrets, network, signal, log, metrics, limits }) {
     const kind = config.provider ?? "searxng";
     const max = config.maxResults ?? 10;
     const key = config.apiKey ?? secrets.BRAVE_API_KEY;
@@ -93,6 +93,7 @@ export default definePlugin<Config, State>({
     const client = new ApiClient({
       request: net,
       perSecond: config.perSecond ?? 1,
+      shared: limits,
       retry: { attempts: config.attempts ?? 3, baseMs: 1000, maxMs: 30_000 },
       breaker: {
         name: `search API (${kind})`,

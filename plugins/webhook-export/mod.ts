@@ -119,7 +119,7 @@ function statusHint(status: number): string {
 }
 
 export default definePlugin<Config, State>({
-  setup({ config, secrets, network, signal, metrics }) {
+  setup({ config, secrets, network, signal, metrics, limits }) {
     let url: URL;
     try {
       url = new URL(config.url);
@@ -165,6 +165,7 @@ export default definePlugin<Config, State>({
       request,
       perSecond: config.perSecond ?? 5,
       burst: 5,
+      shared: limits,
       retry: { attempts: config.attempts ?? 5, baseMs: 500, maxMs: 30_000 },
       breaker: {
         name: `webhook ${url.host}`,

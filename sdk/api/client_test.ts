@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
-import { ApiClient, ApiNetworkError, type ApiResponse } from "./client.ts";
+import { ApiClient, ApiNetworkError, type ApiResponse, SHARED_RATE_MAX } from "./client.ts";
 import { CircuitOpenError } from "./circuit_breaker.ts";
 import { HttpStatusError } from "./retry.ts";
 import { manualClock } from "./test_clock.ts";
+import { SharedSlots } from "../net/limiter.ts";
+import type { SharedLimits } from "../plugin.ts";
 
 const res = (status: number, headers: Record<string, string> = {}): ApiResponse => ({
   status,
@@ -143,4 +145,45 @@ Deno.test("a call stopped by the host's pause fails at once with the answer that
   const err = await client.call({ url: "https://api.test/c", deadline: c.now() + 30_000 })
     .catch((e) => e);
   assert.match(err.message, /not sent: .* 50 s of that pause are left, longer than the 28 s left/);
+});
+
+Deno.test("shared: the per-host rate holds across clients sharing ctx.limits, as a plugin's processes do", async () => {
+  const slots = new SharedSlots();
+  const asked: string[] = [];
+  const limits: SharedLimits = {
+    acquire: (
+      key,
+      limit,
+      signal,
+    ) => (asked.push(`${key} ${limit}`), slots.acquire(key, limit, signal)),
+  };
+  const gaps = async (shared?: SharedLimits) => {
+    const sent: number[] = [];
+    const request = () => (sent.push(performance.now()), Promise.resolve(res(200)));
+    // Two clients (two processes, or two runs) at 20 requests/s each: 3 requests each at once.
+    const clients = [0, 1].map(() => new ApiClient({ request, perSecond: 20, shared }));
+    await Promise.all(
+      clients.flatMap((c) => [0, 1, 2].map(() => c.call({ url: "https://api.test/x" }))),
+    );
+    sent.sort((a, b) => a - b);
+    return sent.slice(1).map((t, i) => t - sent[i]);
+  };
+  const together = await gaps(limits);
+  assert.equal(together.length, 5);
+  assert.ok(together.every((g) => g >= 49), `50 ms apart in all: ${together}`);
+  assert.deepEqual(new Set(asked), new Set(["rate:api.test 1"]));
+  await new Promise((r) => setTimeout(r, 80)); // the last request's hold ends
+  assert.equal(slots.size, 0, "every slot was given back");
+  // Each client alone keeps its own rate: the two together go twice as fast.
+  const apart = await gaps();
+  assert.ok(apart.some((g) => g < 25), `without shared limits the clients overlap: ${apart}`);
+  // A rate above SHARED_RATE_MAX stays the client's own (no slot asked for).
+  asked.length = 0;
+  const fast = new ApiClient({
+    request: () => Promise.resolve(res(200)),
+    perSecond: SHARED_RATE_MAX * 2,
+    shared: limits,
+  });
+  await fast.call({ url: "https://api.test/y" });
+  assert.deepEqual(asked, []);
 });
