@@ -74,64 +74,6 @@ export class Limiter {
   }
 }
 
-/** One {@linkcode Limiter} per key, created on demand and dropped when idle. */
-export class KeyedLimiter {
-  #limit: number;
-  #limiters = new Map<string, Limiter>();
-
-  /** @param limit maximum concurrent holders per key. */
-  constructor(limit: number) {
-    this.#limit = limit;
-  }
-
-  /** Number of keys with holders or waiters. */
-  get size(): number {
-    return this.#limiters.size;
-  }
-
-  /** Current holders for `key`. */
-  active(key: string): number {
-    return this.#limiters.get(key)?.active ?? 0;
-  }
-
-  /** Waits for a slot of `key`; the returned function releases it. */
-  async acquire(key: string, signal?: AbortSignal): Promise<() => void> {
-    let limiter = this.#limiters.get(key);
-    if (!limiter) {
-      limiter = new Limiter(this.#limit);
-      this.#limiters.set(key, limiter);
-    }
-    const l = limiter;
-    let release: () => void;
-    try {
-      release = await l.acquire(signal);
-    } catch (err) {
-      this.#drop(key, l);
-      throw err;
-    }
-    return () => {
-      release();
-      this.#drop(key, l);
-    };
-  }
-
-  /** Runs `fn` while holding a slot of `key`. */
-  async run<T>(key: string, fn: () => Promise<T> | T, signal?: AbortSignal): Promise<T> {
-    const release = await this.acquire(key, signal);
-    try {
-      return await fn();
-    } finally {
-      release();
-    }
-  }
-
-  #drop(key: string, l: Limiter): void {
-    if (l.active === 0 && l.waiting === 0 && this.#limiters.get(key) === l) {
-      this.#limiters.delete(key);
-    }
-  }
-}
-
 /** Waits for a slot of a key; the returned function gives it back (call it once). */
 export interface KeySlots {
   acquire(key: string, signal?: AbortSignal): Promise<() => void>;
@@ -238,6 +180,40 @@ export class SharedSlots {
     if (entry.active === 0 && entry.queue.length === 0 && this.#keys.get(key) === entry) {
       this.#keys.delete(key);
     }
+  }
+}
+
+/**
+ * At most `limit` holders per key in this process (keys dropped when idle): {@linkcode SharedSlots}
+ * with one limit for every key.
+ */
+export class KeyedLimiter implements KeySlots {
+  #limit: number;
+  #slots = new SharedSlots();
+
+  /** @param limit maximum concurrent holders per key (at least 1). */
+  constructor(limit: number) {
+    this.#limit = Math.max(1, Math.floor(limit));
+  }
+
+  /** Number of keys with holders or waiters. */
+  get size(): number {
+    return this.#slots.size;
+  }
+
+  /** Current holders for `key`. */
+  active(key: string): number {
+    return this.#slots.active(key);
+  }
+
+  /** Waits for a slot of `key`; the returned function releases it. */
+  acquire(key: string, signal?: AbortSignal): Promise<() => void> {
+    return this.#slots.acquire(key, this.#limit, signal);
+  }
+
+  /** Runs `fn` while holding a slot of `key`. */
+  run<T>(key: string, fn: () => Promise<T> | T, signal?: AbortSignal): Promise<T> {
+    return withSlot(this, key, fn, signal);
   }
 }
 

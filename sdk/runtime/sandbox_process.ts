@@ -252,8 +252,8 @@ export class SandboxProcess {
   /** Lines that may wait for the next write (closing a run), and their deadline timer. */
   #lazy: Uint8Array[] = [];
   #lazyTimer?: ReturnType<typeof setTimeout>;
-  /** The slots of this process alone, when no `slots` were given. */
-  #ownSlots?: SharedSlots;
+  /** Grants `ctx.limits` (the `slots` option, else slots of this process alone). */
+  #slots: SharedSlots;
   /** `ctx.limits` requests of the plugin by lease: waiting (withdraw) or held (release). */
   #leases = new Map<number, { withdraw?: AbortController; release?: () => void }>();
 
@@ -261,6 +261,7 @@ export class SandboxProcess {
     this.#child = child;
     this.pid = child.pid;
     this.#opts = opts;
+    this.#slots = opts.slots ?? new SharedSlots();
     const writer = child.stdin.getWriter();
     this.#writer = writer;
     const out = this.#readStdout();
@@ -852,11 +853,7 @@ export class SandboxProcess {
     const withdraw = new AbortController();
     const entry: { withdraw?: AbortController; release?: () => void } = { withdraw };
     this.#leases.set(lease, entry);
-    (this.#opts.slots ?? (this.#ownSlots ??= new SharedSlots())).acquire(
-      key,
-      limit,
-      withdraw.signal,
-    ).then((release) => {
+    this.#slots.acquire(key, limit, withdraw.signal).then((release) => {
       if (this.#leases.get(lease) !== entry || this.#dead) return release();
       entry.withdraw = undefined;
       entry.release = release;
