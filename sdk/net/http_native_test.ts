@@ -3,6 +3,7 @@ import { nativeErrorKind, requestNative } from "./http_native.ts";
 import { HttpProbeError } from "./http_errors.ts";
 import type { RequestOnceOptions } from "./http_request.ts";
 import { serveTcp } from "../../testing/tcp_server.ts";
+import { createTestCa } from "../../testing/test_ca.ts";
 
 const enc = new TextEncoder();
 
@@ -193,4 +194,62 @@ Deno.test("nativeErrorKind names rustls and socket failures", () => {
     [err("ConnectionReset", "Connection reset by peer (os error 104)"), "reset"],
   ];
   for (const [e, want] of cases) assert.equal(nativeErrorKind(e), want, e.message);
+});
+
+Deno.test("requestNative turns Nagle's algorithm off before the request goes out (HTTP and HTTPS)", async () => {
+  // With Nagle on, the request written right after the TLS handshake waits for the server's
+  // delayed ACK (~40 ms per request); the socket option itself cannot be read back, so the test
+  // watches the real connection's calls.
+  const ca = await createTestCa();
+  const tls = Deno.listenTls({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: await ca.issue({ commonName: "site.test", dnsNames: ["site.test"] }),
+    key: ca.leafKeyPem,
+  });
+  const serving = (async () => {
+    for await (const conn of tls) {
+      const buf = new Uint8Array(8192);
+      await conn.read(buf).catch(() => null);
+      await write(conn, `HTTP/1.1 200 OK\r\nContent-Length: ${PAGE.length}\r\n\r\n${PAGE}`)
+        .catch(() => {});
+      conn.close();
+    }
+  })();
+  const plain = rawServer(async (c) => {
+    await write(c, `HTTP/1.1 200 OK\r\nContent-Length: ${PAGE.length}\r\n\r\n${PAGE}`);
+  });
+  const watched = (events: string[]) => async (o: Deno.ConnectOptions) => {
+    const conn = await Deno.connect(o);
+    const setNoDelay = conn.setNoDelay.bind(conn);
+    conn.setNoDelay = (on?: boolean) => {
+      events.push(`noDelay:${on ?? true}`);
+      setNoDelay(on);
+    };
+    const write = conn.write.bind(conn);
+    conn.write = (p: Uint8Array) => {
+      events.push("write");
+      return write(p);
+    };
+    return conn;
+  };
+  try {
+    const https: string[] = [];
+    const secure = await requestNative(opts((tls.addr as Deno.NetAddr).port, {
+      url: new URL("https://site.test/"),
+      caPem: ca.caPem,
+      connectTcp: watched(https),
+    }));
+    assert.equal(secure.status, 200);
+    assert.equal(secure.body?.title, "Hi there");
+    assert.deepEqual(https, ["noDelay:true"], "set once on the socket TLS then takes over");
+    const http: string[] = [];
+    const r = await requestNative(opts(plain.port, { connectTcp: watched(http) }));
+    assert.equal(r.status, 200);
+    assert.deepEqual(http.slice(0, 2), ["noDelay:true", "write"], "off before the first write");
+  } finally {
+    tls.close();
+    await serving.catch(() => {});
+    await plain.close();
+  }
 });

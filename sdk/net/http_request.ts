@@ -48,6 +48,11 @@ export interface RequestOnceOptions {
   now?: () => number;
   /** HTTP proxy URL: when set, the request goes through a CONNECT tunnel to `ip:port`. */
   proxy?: string;
+  /**
+   * Opens the TCP connection of a request without proxy (default `Deno.connect`); tests watch the
+   * socket through it.
+   */
+  connectTcp?: (o: Deno.ConnectOptions & { signal?: AbortSignal }) => Promise<Deno.TcpConn>;
   signal?: AbortSignal;
 }
 

@@ -43,6 +43,7 @@ export function openTunnel(opts: TunnelOptions): Promise<net.Socket> {
     const socket = net.connect({
       host: proxy.hostname.replace(/^\[|\]$/g, ""),
       port: Number(proxy.port || 80),
+      noDelay: true, // the request inside must not wait for ACKs (see http_native.ts)
     });
     let head = Buffer.alloc(0);
     const fail = (message: string) => {
