@@ -9,6 +9,7 @@ import { stringify } from "csv-stringify/sync";
 import type { Item, Rejected } from "../../sdk/types.ts";
 import { writeFileDurablyWith } from "../../sdk/io/durable_files.ts";
 import type { RunLogEntry, RunRecord, Store } from "../store/store.ts";
+import { CompactStringSet } from "../../sdk/text/string_set.ts";
 
 /** Yields the items of the run's last stage, chunk by chunk in chunk order. */
 export async function* runItems(store: Store, run: RunRecord): AsyncIterable<Item[]> {
@@ -22,25 +23,23 @@ export async function* runItems(store: Store, run: RunRecord): AsyncIterable<Ite
  * A filter over the chunks of one pass that keeps the first item of each `key` (in the order
  * the chunks are given) and counts the items it leaves out in `dropped`. The same domain can
  * arrive in two chunks: `normalize` merges duplicates only within a chunk. An item without a
- * string key is always kept.
+ * string key is always kept. The keys seen sit in a {@linkcode CompactStringSet} (a run's
+ * million keys are ~70 MB less than in a `Set`).
  */
 export function firstPerKey(
   onDrop?: (item: Item) => void,
 ): { keep(items: Item[]): Item[]; dropped: number } {
-  const seen = new Set<string>();
+  const seen = new CompactStringSet();
   const f = {
     dropped: 0,
     keep(items: Item[]): Item[] {
       return items.filter((i) => {
         if (typeof i.key !== "string") return true;
-        if (seen.has(i.key)) {
-          // Rows a stage merged into this one (normalize's `duplicates`) are left out with it.
-          f.dropped += 1 + (Array.isArray(i.duplicates) ? i.duplicates.length : 0);
-          onDrop?.(i);
-          return false;
-        }
-        seen.add(i.key);
-        return true;
+        if (seen.add(i.key)) return true;
+        // Rows a stage merged into this one (normalize's `duplicates`) are left out with it.
+        f.dropped += 1 + (Array.isArray(i.duplicates) ? i.duplicates.length : 0);
+        onDrop?.(i);
+        return false;
       });
     },
   };

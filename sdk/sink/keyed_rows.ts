@@ -13,6 +13,7 @@
 import { AlsoListedIndex, type Listing } from "./also_listed.ts";
 import { isSiblingRow, SameBusinessIndex, SiblingIndex, type SiblingRow } from "./same_business.ts";
 import { compareSortValues, type SortKey, type SortValue } from "./sort_rows.ts";
+import { CompactStringSet } from "../text/string_set.ts";
 
 /**
  * A row of a keyed part: the item's key, its text in the file (or its cells, when the text is
@@ -85,13 +86,14 @@ export interface KeyedRowsOptions {
  */
 export function keyedRows(unique: boolean, sort: SortKey[], options: KeyedRowsOptions = {}) {
   const lineEnd = options.lineEnd ?? "";
-  const seen = new Set<string>();
-  const seenBefore = new Set<string>();
+  // Keys of a whole run: compact sets (see string_set.ts), not `Set`s.
+  const seen = new CompactStringSet();
+  const seenBefore = new CompactStringSet();
   const held: KeyedRow[] = [];
   const sameBusiness = new SameBusinessIndex();
   const siblings = new SiblingIndex();
   const alsoListed = new AlsoListedIndex();
-  const kept = new Set<string>();
+  const kept = new CompactStringSet();
   let prepassed = false;
   const counts = { rows: 0, leftOut: 0 };
   const dec = new TextDecoder();
@@ -131,15 +133,9 @@ export function keyedRows(unique: boolean, sort: SortKey[], options: KeyedRowsOp
         if (typeof row === "string") continue;
         // Every row of a key counts here, also those `unique` leaves out below.
         if (row[5]) alsoListed.add(row[0], row[5]);
-        if (options.onKeptRow && (!unique || !kept.has(row[0]))) {
-          kept.add(row[0]);
-          options.onKeptRow(row);
-        }
+        if (options.onKeptRow && (!unique || kept.add(row[0]))) options.onKeptRow(row);
         if (typeof row[3] !== "string") continue;
-        if (unique) {
-          if (seenBefore.has(row[0])) continue;
-          seenBefore.add(row[0]);
-        }
+        if (unique && !seenBefore.add(row[0])) continue;
         sameBusiness.add(row[3], row[4] ?? row[0]);
       }
     },
@@ -150,12 +146,9 @@ export function keyedRows(unique: boolean, sort: SortKey[], options: KeyedRowsOp
           out += row + "\n";
           continue;
         }
-        if (unique) {
-          if (seen.has(row[0])) {
-            counts.leftOut++;
-            continue;
-          }
-          seen.add(row[0]);
+        if (unique && !seen.add(row[0])) {
+          counts.leftOut++;
+          continue;
         }
         counts.rows++;
         if (!prepassed && typeof row[3] === "string") sameBusiness.add(row[3], row[4] ?? row[0]);
