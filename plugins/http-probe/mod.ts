@@ -19,6 +19,7 @@ import {
   SLOW_RETRY_GRACE_MS,
   slowRetryTimeouts,
 } from "./probe.ts";
+import { whenAborted } from "@sluice/sdk/io/when_aborted.ts";
 
 /**
  * The page (`html`, `text`) is kept on `best` only: an attempt's response carries them empty.
@@ -141,7 +142,7 @@ export default definePlugin<Config, State>({
         deadline.abort(signal.reason);
         extended.abort(signal.reason);
       };
-      signal.addEventListener("abort", onAbort, { once: true });
+      const offAbort = whenAborted(signal, onAbort);
       try {
         const dns = (item.dns as DnsResult | undefined) ??
           (state.dns
@@ -197,7 +198,7 @@ export default definePlugin<Config, State>({
       } finally {
         clearTimeout(timer);
         clearTimeout(retryTimer);
-        signal.removeEventListener("abort", onAbort);
+        offAbort();
       }
     }
 

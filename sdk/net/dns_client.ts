@@ -13,6 +13,7 @@ import { Buffer } from "node:buffer";
 import dnsPacket from "dns-packet";
 import { ipFamily } from "./address.ts";
 import { Limiter } from "./limiter.ts";
+import { whenAborted } from "../io/when_aborted.ts";
 
 /** Record types this client asks for. */
 export type DnsRecordType = "A" | "AAAA" | "CNAME" | "NS" | "MX" | "TXT" | "SOA";
@@ -333,7 +334,7 @@ export class DnsClient implements Disposable {
         if (finished) return;
         finished = true;
         clearTimeout(shareTimer);
-        signal?.removeEventListener("abort", onAbort);
+        offAbort();
         for (const a of open) a.cancel?.();
         resolve(r);
       };
@@ -349,7 +350,7 @@ export class DnsClient implements Disposable {
       const giveUpIfDone = () => {
         if (!finished && waiting === 0 && sent >= attempts) fail();
       };
-      signal?.addEventListener("abort", onAbort, { once: true });
+      const offAbort = whenAborted(signal, onAbort);
       const next = () => {
         clearTimeout(shareTimer);
         if (finished) return;
@@ -590,7 +591,7 @@ export class DnsClient implements Disposable {
       const socket = net.connect({ host: server.host, port: server.port });
       const finish = (r: DnsQueryResult) => {
         clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
+        offAbort();
         socket.destroy();
         resolve(r);
       };
@@ -599,7 +600,7 @@ export class DnsClient implements Disposable {
         () => finish({ failure: "timeout", message: `no TCP answer in ${timeoutMs} ms` }),
         timeoutMs,
       );
-      signal?.addEventListener("abort", onAbort, { once: true });
+      const offAbort = whenAborted(signal, onAbort);
       socket.on("connect", () => {
         const len = Buffer.alloc(2);
         len.writeUInt16BE(msg.length);

@@ -12,6 +12,7 @@ import { BodySink } from "./body_sink.ts";
 import { HttpProbeError } from "./http_errors.ts";
 import type { HttpErrorKind } from "./types.ts";
 import type { RawResponse, RequestOnceOptions } from "./http_request.ts";
+import { whenAborted } from "../io/when_aborted.ts";
 
 /** Bytes of status line and headers read at most before the answer counts as broken. */
 const MAX_HEAD_BYTES = 65536;
@@ -176,7 +177,7 @@ export async function requestNative(opts: RequestOnceOptions): Promise<RawRespon
     rejectCut(new Error("cut short"));
   };
   const onAbort = () => stop("cancelled");
-  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  const offAbort = whenAborted(opts.signal, onAbort);
   const requestTimer = setTimeout(() => stop("deadline"), opts.requestTimeoutMs);
   const connectTimer = setTimeout(() => {
     if (!conn) stop("connect");
@@ -359,7 +360,7 @@ export async function requestNative(opts: RequestOnceOptions): Promise<RawRespon
   } finally {
     clearTimeout(requestTimer);
     clearTimeout(connectTimer);
-    opts.signal?.removeEventListener("abort", onAbort);
+    offAbort();
     close();
   }
 }

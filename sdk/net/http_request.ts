@@ -16,6 +16,7 @@ import { BodySink } from "./body_sink.ts";
 import { classifyCertificate, classifyError, HttpProbeError } from "./http_errors.ts";
 import { openTunnel } from "./proxy_tunnel.ts";
 import { requestNative } from "./http_native.ts";
+import { whenAborted } from "../io/when_aborted.ts";
 
 /** Default User-Agent of probes. */
 export const DEFAULT_USER_AGENT = "Mozilla/5.0 (compatible; SluiceProbe/1.0; +https://sluice.dev)";
@@ -137,7 +138,7 @@ function requestOver(opts: RequestOnceOptions, tunnel?: Socket): Promise<RawResp
     const timers: ReturnType<typeof setTimeout>[] = [];
     const cleanup = () => {
       for (const t of timers) clearTimeout(t);
-      opts.signal?.removeEventListener("abort", onAbort);
+      offAbort();
     };
     const fail = (err: unknown) => {
       if (settled) return;
@@ -166,7 +167,7 @@ function requestOver(opts: RequestOnceOptions, tunnel?: Socket): Promise<RawResp
       );
     };
     const onAbort = () => fail(new HttpProbeError("timeout", "cancelled by the host"));
-    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    const offAbort = whenAborted(opts.signal, onAbort);
 
     const req = mod.request({
       host,

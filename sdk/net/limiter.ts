@@ -7,6 +7,7 @@
  * @module
  */
 import type { SharedLimits } from "../plugin.ts";
+import { whenAborted } from "../io/when_aborted.ts";
 
 /** A counting semaphore: at most `limit` holders at once, waiters served in FIFO order. */
 export class Limiter {
@@ -38,7 +39,7 @@ export class Limiter {
     }
     return new Promise((resolve, reject) => {
       const grant = () => {
-        signal?.removeEventListener("abort", onAbort);
+        offAbort();
         this.#active++;
         resolve(this.#releaser());
       };
@@ -47,7 +48,7 @@ export class Limiter {
         if (i >= 0) this.#queue.splice(i, 1);
         reject(signal!.reason);
       };
-      signal?.addEventListener("abort", onAbort, { once: true });
+      const offAbort = whenAborted(signal, onAbort);
       this.#queue.push(grant);
     });
   }
@@ -146,7 +147,7 @@ export class SharedSlots {
       const waiter: SlotWaiter = {
         limit: max,
         grant: () => {
-          signal?.removeEventListener("abort", onAbort);
+          offAbort();
           entry.active++;
           resolve(this.#releaser(key, entry));
         },
@@ -157,7 +158,7 @@ export class SharedSlots {
         this.#pump(key, entry);
         reject(signal!.reason);
       };
-      signal?.addEventListener("abort", onAbort, { once: true });
+      const offAbort = whenAborted(signal, onAbort);
       entry.queue.push(waiter);
     });
   }

@@ -27,6 +27,7 @@ import {
   toWireError,
   type WireError,
 } from "./protocol.ts";
+import { whenAborted } from "../io/when_aborted.ts";
 
 const encoder = new TextEncoder();
 const stdout = Deno.stdout;
@@ -233,11 +234,11 @@ function acquire(key: string, limit: number, signal?: AbortSignal): Promise<() =
       reject(signal!.reason);
     };
     leases.set(lease, () => {
-      signal?.removeEventListener("abort", onAbort);
+      offAbort();
       leases.delete(lease);
       resolve(release);
     });
-    signal?.addEventListener("abort", onAbort, { once: true });
+    const offAbort = whenAborted(signal, onAbort);
     send({ op: "acquire", lease, key, limit });
   });
 }

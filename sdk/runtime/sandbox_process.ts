@@ -33,6 +33,7 @@ import {
 } from "./death.ts";
 import { SecretMasker } from "./secret_mask.ts";
 import { hasProc, ResidentMemory } from "./resident_memory.ts";
+import { whenAborted } from "../io/when_aborted.ts";
 
 /** A log line from a sandboxed plugin, with where it came from. */
 export interface SandboxLogEntry {
@@ -578,7 +579,7 @@ export class SandboxProcess {
       };
       const cleanup = () => {
         clearTimeout(timer);
-        opts.signal?.removeEventListener("abort", onAbort);
+        offAbort();
       };
       this.#pending.set(req.id, {
         resolve: (v) => {
@@ -603,7 +604,7 @@ export class SandboxProcess {
           );
         }, ms);
       }
-      opts.signal?.addEventListener("abort", onAbort, { once: true });
+      const offAbort = whenAborted(opts.signal, onAbort);
       this.#write(pieces ?? [encoder.encode(JSON.stringify(req) + "\n")], lazy);
     });
   }

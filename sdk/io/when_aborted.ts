@@ -1,0 +1,47 @@
+/**
+ * Abort callbacks for many operations that share one signal (a plugin call's signal, passed to
+ * every DNS query and connection of its chunk). Deno's `EventTarget` scans a signal's listeners on
+ * each `addEventListener` (for duplicates) and `removeEventListener`: with a few hundred operations
+ * waiting on one signal each add and remove cost 7 µs, with 2,000 35 µs (3 µs with 10; measured
+ * in Deno 2.9), and the dns plugin spent ~15 % of its CPU there. {@linkcode whenAborted} registers one
+ * listener per signal and keeps the callbacks in a `Set`.
+ * @module
+ */
+
+const callbacks = new WeakMap<AbortSignal, Set<() => void>>();
+
+const NOTHING = () => {};
+
+/**
+ * Calls `fn` once when `signal` aborts; returns the function that takes it back (call it when the
+ * operation ends). Nothing is registered for an absent or already aborted signal: check
+ * `signal.aborted` first, as with `addEventListener`. Callbacks run in the order they were given;
+ * one that throws is reported (`reportError`) and the others still run.
+ */
+export function whenAborted(signal: AbortSignal | undefined, fn: () => void): () => void {
+  if (!signal || signal.aborted) return NOTHING;
+  let fns = callbacks.get(signal);
+  if (!fns) {
+    const set = new Set<() => void>();
+    fns = set;
+    callbacks.set(signal, set);
+    signal.addEventListener("abort", () => {
+      callbacks.delete(signal);
+      for (const f of set) {
+        try {
+          f();
+        } catch (e) {
+          reportError(e);
+        }
+      }
+      set.clear();
+    }, { once: true });
+  }
+  // A wrapper of its own, so the same function given twice is two callbacks, taken back apart.
+  const entry = () => fn();
+  fns.add(entry);
+  const set = fns;
+  return () => {
+    set.delete(entry);
+  };
+}
