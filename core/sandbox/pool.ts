@@ -7,6 +7,7 @@
  * are idle: the owner is told (`onIdle`) and may {@link SharedPool.evict} them.
  * @module
  */
+import { whenAborted } from "../../sdk/io/when_aborted.ts";
 
 /** One user of the pool (a run's stage). */
 export interface PoolUser<T> {
@@ -37,7 +38,8 @@ interface Waiter<T> {
   resolve(item: T): void;
   reject(err: unknown): void;
   signal?: AbortSignal;
-  onAbort?: () => void;
+  /** Takes back the waiter's abort callback. */
+  offAbort?: () => void;
 }
 
 interface Slot {
@@ -98,14 +100,13 @@ export class SharedPool<T> {
     return new Promise<T>((resolve, reject) => {
       const w: Waiter<T> = { user, resolve, reject, signal };
       if (signal) {
-        w.onAbort = () => {
+        w.offAbort = whenAborted(signal, () => {
           const i = this.#waiters.indexOf(w);
           if (i >= 0) {
             this.#waiters.splice(i, 1);
             reject(signal.reason);
           }
-        };
-        signal.addEventListener("abort", w.onAbort, { once: true });
+        });
       }
       this.#waiters.push(w);
       this.#dispatch();
@@ -164,7 +165,7 @@ export class SharedPool<T> {
   }
 
   #settle(w: Waiter<T>, err: unknown, item?: T): void {
-    if (w.onAbort) w.signal?.removeEventListener("abort", w.onAbort);
+    w.offAbort?.();
     if (err === undefined) w.resolve(item as T);
     else w.reject(err);
   }

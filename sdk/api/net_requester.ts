@@ -23,6 +23,7 @@ import type { NetworkSettings } from "../types.ts";
 import { DnsClient, isDnsFailure } from "../net/dns_client.ts";
 import { ipFamily, mayConnect } from "../net/address.ts";
 import type { ApiRequest, ApiResponse, HttpRequester } from "./client.ts";
+import { whenAborted } from "../io/when_aborted.ts";
 
 type LookupCallback = (e: Error | null, a: unknown, f?: number) => void;
 
@@ -149,11 +150,12 @@ export function createNetRequester(options: NetRequesterOptions): NetRequester {
     new Promise<ApiResponse>((resolve, reject) => {
       const secure = url.protocol === "https:";
       let settled = false;
+      let offAbort = () => {};
       const done = (err: Error | null, res?: ApiResponse) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        req.signal?.removeEventListener("abort", onAbort);
+        offAbort();
         if (err) {
           r.destroy();
           reject(err);
@@ -215,7 +217,7 @@ export function createNetRequester(options: NetRequesterOptions): NetRequester {
         }
       });
       r.on("error", (e) => done(e));
-      req.signal?.addEventListener("abort", onAbort, { once: true });
+      if (!settled) offAbort = whenAborted(req.signal, onAbort);
       if (req.body !== undefined) r.write(req.body);
       r.end();
     });

@@ -3,6 +3,7 @@
  * replace time.
  * @module
  */
+import { whenAborted } from "../io/when_aborted.ts";
 
 /** Waits `ms` milliseconds; rejects with the signal's reason when aborted. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -17,8 +18,8 @@ export const sleep: Sleep = (ms, signal) =>
       reject(signal!.reason);
     };
     const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
+      offAbort();
       resolve();
     }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
+    const offAbort = whenAborted(signal, onAbort);
   });
