@@ -7,6 +7,7 @@
 import net from "node:net";
 import { Buffer } from "node:buffer";
 import { HttpProbeError } from "./http_errors.ts";
+import { whenAborted } from "../io/when_aborted.ts";
 
 /** Options of {@linkcode openTunnel}. */
 export interface TunnelOptions {
@@ -51,11 +52,12 @@ export function openTunnel(opts: TunnelOptions): Promise<net.Socket> {
       socket.destroy();
       reject(new HttpProbeError("proxy", `proxy ${proxy.host}, tunnel to ${target}: ${message}`));
     };
+    let offAbort = () => {};
     const onAbort = () => fail("cancelled");
     const timer = setTimeout(() => fail(`no answer in ${opts.timeoutMs} ms`), opts.timeoutMs);
     const cleanup = () => {
       clearTimeout(timer);
-      opts.signal?.removeEventListener("abort", onAbort);
+      offAbort();
       socket.off("data", onData);
     };
     const onData = (chunk: Buffer) => {
@@ -77,7 +79,7 @@ export function openTunnel(opts: TunnelOptions): Promise<net.Socket> {
       if (rest.length) socket.unshift(rest);
       resolve(socket);
     };
-    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    offAbort = whenAborted(opts.signal, onAbort);
     socket.on("data", onData);
     socket.once("connect", () => {
       socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${auth}\r\n`);

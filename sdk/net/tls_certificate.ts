@@ -11,6 +11,7 @@
 import tls from "node:tls";
 import type { Duplex } from "node:stream";
 import { openTunnel } from "./proxy_tunnel.ts";
+import { whenAborted } from "../io/when_aborted.ts";
 import type { CertificateName, HttpProbeResult, HttpTarget, TlsCertificate } from "./types.ts";
 
 /** Options of {@linkcode grabCertificate}. */
@@ -123,7 +124,7 @@ export async function grabCertificate(opts: GrabOptions): Promise<TlsCertificate
     const cert = await new Promise<tls.PeerCertificate>((resolve, reject) => {
       const onAbort = () => reject(signal.reason ?? new Error("cancelled"));
       if (signal.aborted) return onAbort();
-      signal.addEventListener("abort", onAbort, { once: true });
+      const offAbort = whenAborted(signal, onAbort);
       const s = tls.connect({
         ...(tunnel ? { socket: tunnel } : { host: opts.ip, port: opts.port }),
         servername: opts.host,
@@ -132,13 +133,13 @@ export async function grabCertificate(opts: GrabOptions): Promise<TlsCertificate
       });
       socket = s;
       s.once("secureConnect", () => {
-        signal.removeEventListener("abort", onAbort);
+        offAbort();
         const c = s.getPeerCertificate();
         if (!c || Object.keys(c).length === 0) reject(new Error("the server sent no certificate"));
         else resolve(c);
       });
       s.once("error", (err: Error & { code?: string }) => {
-        signal.removeEventListener("abort", onAbort);
+        offAbort();
         reject(new Error(err.code ? `${err.code}: ${err.message}` : err.message));
       });
     });
