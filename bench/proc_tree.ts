@@ -64,7 +64,12 @@ export function sampleTree(root: number, s: TreeSample, rootLabel = "cli"): numb
     if (f) {
       // Fields after the command: state=0, ppid=1, ... utime=11, stime=12, rss=21 (pages).
       rssPages += Number(f[21]);
-      if (!s.groups.has(pid)) s.groups.set(pid, groupOf(pid, rootLabel));
+      // A child read between fork and exec still shows the CLI's command line: a descendant
+      // taken for the root is asked again until it shows its own.
+      const known = s.groups.get(pid);
+      if (known === undefined || (known === rootLabel && pid !== root)) {
+        s.groups.set(pid, groupOf(pid, rootLabel));
+      }
       s.ticks.set(pid, Math.max(s.ticks.get(pid) ?? 0, Number(f[11]) + Number(f[12])));
     }
     const kids = children.get(pid);
