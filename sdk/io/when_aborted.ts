@@ -12,6 +12,26 @@ const callbacks = new WeakMap<AbortSignal, Set<() => void>>();
 
 const NOTHING = () => {};
 
+/** The callbacks of `signal`, with the one listener that runs them registered on first use. */
+function callbacksOf(signal: AbortSignal): Set<() => void> {
+  const known = callbacks.get(signal);
+  if (known) return known;
+  const fns = new Set<() => void>();
+  callbacks.set(signal, fns);
+  signal.addEventListener("abort", () => {
+    callbacks.delete(signal);
+    for (const f of fns) {
+      try {
+        f();
+      } catch (e) {
+        reportError(e);
+      }
+    }
+    fns.clear();
+  }, { once: true });
+  return fns;
+}
+
 /**
  * Calls `fn` once when `signal` aborts; returns the function that takes it back (call it when the
  * operation ends). Nothing is registered for an absent or already aborted signal: check
@@ -20,28 +40,11 @@ const NOTHING = () => {};
  */
 export function whenAborted(signal: AbortSignal | undefined, fn: () => void): () => void {
   if (!signal || signal.aborted) return NOTHING;
-  let fns = callbacks.get(signal);
-  if (!fns) {
-    const set = new Set<() => void>();
-    fns = set;
-    callbacks.set(signal, set);
-    signal.addEventListener("abort", () => {
-      callbacks.delete(signal);
-      for (const f of set) {
-        try {
-          f();
-        } catch (e) {
-          reportError(e);
-        }
-      }
-      set.clear();
-    }, { once: true });
-  }
+  const fns = callbacksOf(signal);
   // A wrapper of its own, so the same function given twice is two callbacks, taken back apart.
   const entry = () => fn();
   fns.add(entry);
-  const set = fns;
   return () => {
-    set.delete(entry);
+    fns.delete(entry);
   };
 }

@@ -226,10 +226,10 @@ Deno.test("requestNative turns Nagle's algorithm off before the request goes out
       events.push(`noDelay:${on ?? true}`);
       setNoDelay(on);
     };
-    const write = conn.write.bind(conn);
+    const writeConn = conn.write.bind(conn);
     conn.write = (p: Uint8Array) => {
       events.push("write");
-      return write(p);
+      return writeConn(p);
     };
     return conn;
   };
