@@ -10,7 +10,7 @@ import { runSandboxBench, sandboxBenchTable } from "./sandbox_bench.ts";
 const wanted = new Set(
   Deno.args.length
     ? Deno.args
-    : ["engine", "sandbox", "recovery", "verify", "flagship", "webhook", "api"],
+    : ["engine", "sandbox", "recovery", "verify", "flagship", "chain", "webhook", "api"],
 );
 const out: string[] = [
   `# Sluice benchmarks`,
@@ -95,6 +95,7 @@ for (
   const [name, file, fn] of [
     ["verify", "verify_bench.ts", "runVerifyBench"],
     ["flagship", "flagship_bench.ts", "runFlagshipBench"],
+    ["chain", "stage_chain_bench.ts", "runStageChainBench"],
     ["webhook", "webhook_bench.ts", "runWebhookBench"],
     ["api", "api_bench.ts", "runApiBench"],
   ] as const
