@@ -135,8 +135,8 @@ async function child(mode: string, pipelineFile: string, inputFile: string, runI
   const step = async (
     s: number,
     chunk: number,
-    outcome: Pick<StageOutcome, "items" | "itemsJson">,
-  ): Promise<Pick<StageOutcome, "items" | "itemsJson">> => {
+    outcome: Pick<StageOutcome, "items" | "itemsJson" | "itemsBytes">,
+  ): Promise<Pick<StageOutcome, "items" | "itemsJson" | "itemsBytes">> => {
     const stage = run.stages[s];
     const free = await sems[s]();
     try {
@@ -149,7 +149,8 @@ async function child(mode: string, pipelineFile: string, inputFile: string, runI
           stage,
           instance,
           input: {
-            parts: [encoder.encode(outcome.itemsJson!)],
+            // The plugin's own bytes when kept (as the store writes them), else encoded here.
+            parts: outcome.itemsBytes ?? [encoder.encode(outcome.itemsJson!)],
             count: outcome.items.length,
             text: outcome.itemsJson,
           },
@@ -171,7 +172,7 @@ async function child(mode: string, pipelineFile: string, inputFile: string, runI
     }
   };
   const phased = Deno.env.get("CHAIN_PHASED") === "1";
-  const finals: Pick<StageOutcome, "items" | "itemsJson">[] = [];
+  const finals: Pick<StageOutcome, "items" | "itemsJson" | "itemsBytes">[] = [];
   const tasks: Promise<void>[] = [];
   let cursor: Json = null;
   const c0 = cpuMs();
@@ -186,7 +187,7 @@ async function child(mode: string, pipelineFile: string, inputFile: string, runI
       done();
     } else {
       tasks.push((async () => {
-        let outcome: Pick<StageOutcome, "items" | "itemsJson"> = first;
+        let outcome: Pick<StageOutcome, "items" | "itemsJson" | "itemsBytes"> = first;
         try {
           for (let s = 1; s < run.stages.length; s++) outcome = await step(s, chunk, outcome);
           finals.push(outcome);
