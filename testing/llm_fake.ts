@@ -33,11 +33,14 @@ export interface LlmFakeOptions {
   respond: (req: ChatRequest) => string;
   /** Required bearer token (default `test-llm-key`). */
   apiKey?: string;
-  /** Tokens reported per request (default: prompt chars/4 and answer chars/4). */
+  /**
+   * Tokens reported per request (default: prompt chars/4 and answer chars/4, with their total);
+   * `{ total_tokens }` alone, as servers that count only a total answer, or null for no `usage`.
+   */
   usage?: (
     req: ChatRequest,
     answer: string,
-  ) => { prompt_tokens: number; completion_tokens: number };
+  ) => { prompt_tokens: number; completion_tokens: number } | { total_tokens: number } | null;
   hostname?: string;
 }
 
@@ -122,7 +125,11 @@ export function startLlmFake(options: LlmFakeOptions): LlmFake {
         message: { role: "assistant", content: answer },
         finish_reason: "stop",
       }],
-      usage: { ...u, total_tokens: u.prompt_tokens + u.completion_tokens },
+      ...(u === null ? {} : {
+        usage: "total_tokens" in u
+          ? u
+          : { ...u, total_tokens: u.prompt_tokens + u.completion_tokens },
+      }),
     });
   });
   const close = async () => {

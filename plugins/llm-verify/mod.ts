@@ -2,18 +2,18 @@
  * llm-verify (optional, off by default): asks an OpenAI-compatible chat-completions endpoint to
  * label items whose `website.status` is uncertain (`unknown`, or `website.confidence` below
  * `minConfidence`). The answer must be a label from the website-status vocabulary with a short
- * rationale; anything else is refused and the item keeps its status. A token budget per run
- * (shared by the stage's instances) caps the spend. API trouble passes items through with
+ * rationale; anything else is refused and the item keeps its status. A token budget per run, and a
+ * cost budget at the operator's pricing (both shared by the stage's instances), cap the spend. API trouble passes items through with
  * `llm.status: "unknown"` and the reason (rate limit, retries, circuit breaker).
  * @module
  */
-import { definePlugin, type Item } from "@sluice/sdk";
+import { ConfigError, definePlugin, type Item } from "@sluice/sdk";
 import { MetricTally } from "@sluice/sdk/metrics_tally.ts";
 import { ApiClient } from "@sluice/sdk/api/client.ts";
 import { ApiMetrics } from "@sluice/sdk/api/api_metrics.ts";
 import { createNetRequester } from "@sluice/sdk/api/net_requester.ts";
 import { mapConcurrent } from "@sluice/sdk/net/limiter.ts";
-import { TokenBudget } from "./budget.ts";
+import { type BudgetUse, RunBudget } from "./budget.ts";
 import { buildMessages, contradiction, LEAD_LABELS, parseAnswer } from "./prompt.ts";
 
 interface Config {
@@ -23,6 +23,8 @@ interface Config {
   model?: string;
   minConfidence?: number;
   budgetTokens?: number;
+  budgetCost?: number;
+  pricing?: Pricing;
   maxTokens?: number;
   maxTextChars?: number;
   perSecond?: number;
@@ -30,6 +32,12 @@ interface Config {
   concurrency?: number;
   breakerThreshold?: number;
   breakerCooldownSeconds?: number;
+}
+
+/** What 1,000,000 prompt and answer tokens cost, in the currency of `budgetCost`. */
+interface Pricing {
+  inputPerMillion: number;
+  outputPerMillion: number;
 }
 
 /** `item.llm`. */
@@ -40,6 +48,8 @@ export interface LlmResult {
   label?: string;
   rationale?: string;
   tokens?: number;
+  /** What the call cost at the configured pricing (with a pricing only). */
+  cost?: number;
   reason?: string;
 }
 
@@ -47,7 +57,7 @@ interface State {
   client?: ApiClient;
   /** circuit_open and rate_limit_wait_ms of the client. */
   api?: ApiMetrics;
-  budget?: TokenBudget;
+  budget?: RunBudget;
   url: string;
   key: string;
 }
@@ -72,8 +82,19 @@ export default definePlugin<Config, State>({
         "llm-verify: enabled but no API key: set with.apiKey: ${{ secrets.OPENAI_API_KEY }}",
       );
     }
+    if (config.budgetCost !== undefined && !config.pricing) {
+      throw new ConfigError(
+        "llm-verify: with.budgetCost needs with.pricing: { inputPerMillion, outputPerMillion }, " +
+          "what 1,000,000 prompt and answer tokens cost in the currency of budgetCost (from " +
+          "your provider's price list for the model)",
+      );
+    }
     const net = createNetRequester({ network });
-    const budget = await TokenBudget.open(dataDir, run.id, config.budgetTokens ?? 200_000);
+    const budget = await RunBudget.open(dataDir, run.id, {
+      tokens: config.budgetTokens ?? 200_000,
+      // In millionths, as the budget counts cost.
+      ...(config.budgetCost !== undefined ? { cost: Math.round(config.budgetCost * 1e6) } : {}),
+    });
     signal.addEventListener("abort", () => {
       net.close();
       budget.close();
@@ -104,15 +125,16 @@ export default definePlugin<Config, State>({
     // One reservation for the whole call when the budget allows it (a reservation is a commit
     // on the budget's KV file, shared with the stage's other processes), settled once at the end;
     // otherwise each item reserves its own share and is skipped when the budget is used up.
-    const reserved = [...asks.values()].reduce((n, a) => n + a.estimate, 0);
-    const pooled = asks.size > 1 && await state.budget!.reserve(reserved);
-    let used = 0;
+    const reserved: BudgetUse = { tokens: 0, cost: 0 };
+    for (const a of asks.values()) addUse(reserved, a.estimate);
+    const pooled = asks.size > 1 && await state.budget!.reserve(reserved) === "ok";
+    const used: BudgetUse = { tokens: 0, cost: 0 };
     try {
       return await mapConcurrent(items, limit, async (item: Item) => {
         const prepared = asks.get(item);
         if (!prepared) return item;
         const { llm, spent } = await ask(prepared, config, state, signal, pooled, deadline);
-        used += spent;
+        addUse(used, spent);
         const against = llm.status === "accepted" ? contradiction(llm.label!, item) : undefined;
         if (against) {
           llm.status = "rejected";
@@ -120,6 +142,7 @@ export default definePlugin<Config, State>({
         }
         tally.count(`llm_${llm.status}`);
         if (llm.tokens) tally.count("llm_tokens", llm.tokens);
+        if (llm.cost) tally.count("llm_cost", llm.cost);
         const out: Item = { ...item, llm };
         if (llm.status === "accepted" && llm.label && llm.label !== "unknown") {
           out.website = { ...(item.website as object), status: llm.label, status_source: "llm" };
@@ -145,25 +168,67 @@ export default definePlugin<Config, State>({
   },
 });
 
-/** One item's request: its messages and the tokens it may use at most. */
+/** One item's request: its messages, the tokens it may answer with, its estimated use. */
 interface Ask {
   messages: ReturnType<typeof buildMessages>;
   maxTokens: number;
-  estimate: number;
+  /** Prompt tokens estimated (characters / 4) plus `maxTokens`, and their cost. */
+  estimate: BudgetUse;
+}
+
+/** Adds `b` to `a`. */
+function addUse(a: BudgetUse, b: BudgetUse): void {
+  a.tokens += b.tokens;
+  a.cost += b.cost;
+}
+
+/** What `prompt` and `answer` tokens cost at `pricing`, in millionths (0 without a pricing). */
+function costOf(prompt: number, answer: number, pricing?: Pricing): number {
+  if (!pricing) return 0;
+  return Math.ceil(prompt * pricing.inputPerMillion + answer * pricing.outputPerMillion);
 }
 
 function prepare(item: Item, config: Config): Ask {
   const messages = buildMessages(item, config.maxTextChars ?? 1500);
   const maxTokens = config.maxTokens ?? 120;
-  const estimate = Math.ceil(messages.reduce((n, m) => n + m.content.length, 0) / 4) + maxTokens;
-  return { messages, maxTokens, estimate };
+  const prompt = Math.ceil(messages.reduce((n, m) => n + m.content.length, 0) / 4);
+  return {
+    messages,
+    maxTokens,
+    estimate: { tokens: prompt + maxTokens, cost: costOf(prompt, maxTokens, config.pricing) },
+  };
 }
 
 /**
- * Asks the model about one item; `pooled`: its tokens are already reserved by the caller.
- * `spent`: the tokens the call cost — what the API reported, the estimate when it answered
- * without a count, and nothing when no answer came (network trouble, 429/5xx, an open circuit,
- * an error status).
+ * What the API's `usage` says a call used: its prompt and completion tokens priced apart when it
+ * gives them, its total at the dearer price when it gives only that; undefined without a count.
+ */
+function reportedUse(usage: unknown, pricing?: Pricing): BudgetUse | undefined {
+  const u = usage as {
+    prompt_tokens?: unknown;
+    completion_tokens?: unknown;
+    total_tokens?: unknown;
+  };
+  const n = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v >= 0;
+  if (!u || typeof u !== "object") return undefined;
+  const prompt = u.prompt_tokens, answer = u.completion_tokens, total = u.total_tokens;
+  if (n(prompt) && n(answer)) {
+    const p = prompt as number, a = answer as number;
+    return { tokens: n(total) ? total as number : p + a, cost: costOf(p, a, pricing) };
+  }
+  if (!n(total)) return undefined;
+  const t = total as number;
+  const dearer = pricing ? Math.max(pricing.inputPerMillion, pricing.outputPerMillion) : 0;
+  return { tokens: t, cost: Math.ceil(t * dearer) };
+}
+
+/** A cost in millionths as a number of the currency (six decimals at most). */
+const currency = (millionths: number) => Math.round(millionths) / 1e6;
+
+/**
+ * Asks the model about one item; `pooled`: its use is already reserved by the caller. `spent`:
+ * what the call used: what the API reported, the estimate when it answered without a count, and
+ * nothing when no answer came (network trouble, 429/5xx, an open circuit, an error status).
  */
 async function ask(
   { messages, maxTokens, estimate }: Ask,
@@ -172,21 +237,26 @@ async function ask(
   signal: AbortSignal,
   pooled: boolean,
   deadline?: number,
-): Promise<{ llm: LlmResult; spent: number }> {
+): Promise<{ llm: LlmResult; spent: BudgetUse }> {
   const model = config.model ?? "gpt-4o-mini";
-  if (!pooled && !(await state.budget!.reserve(estimate))) {
+  const none: BudgetUse = { tokens: 0, cost: 0 };
+  const refused = pooled ? "ok" : await state.budget!.reserve(estimate);
+  if (refused !== "ok") {
     return {
       llm: {
         status: "skipped",
         model,
-        reason: `the run's token budget (${
-          state.budget!.limit
-        }) is used up; raise with.budgetTokens`,
+        reason: refused === "tokens"
+          ? `the run's token budget (${config.budgetTokens ?? 200_000}) is used up; raise ` +
+            "with.budgetTokens"
+          : `the run's cost budget (${config.budgetCost}) is used up at the configured pricing; ` +
+            "raise with.budgetCost",
       },
-      spent: 0,
+      spent: none,
     };
   }
-  let tokens = 0;
+  let spent = none;
+  const priced = (use: BudgetUse) => config.pricing ? { cost: currency(use.cost) } : {};
   try {
     let content: unknown;
     await state.client!.call({
@@ -204,32 +274,40 @@ async function ask(
               (res.status === 401 || res.status === 403 ? " (check the API key)" : ""),
           );
         }
-        tokens = estimate;
-        let body: {
-          choices?: { message?: { content?: unknown } }[];
-          usage?: { total_tokens?: unknown };
-        };
+        spent = estimate;
+        let body: { choices?: { message?: { content?: unknown } }[]; usage?: unknown };
         try {
           body = JSON.parse(res.body);
         } catch {
           throw new Error("the LLM API answered something that is not JSON");
         }
         content = body.choices?.[0]?.message?.content;
-        if (typeof body.usage?.total_tokens === "number") tokens = body.usage.total_tokens;
+        spent = reportedUse(body.usage, config.pricing) ?? estimate;
       },
     });
+    const tokens = spent.tokens;
     const parsed = parseAnswer(content);
     if (!parsed.ok) {
-      return { llm: { status: "rejected", model, tokens, reason: parsed.reason }, spent: tokens };
+      return {
+        llm: { status: "rejected", model, tokens, ...priced(spent), reason: parsed.reason },
+        spent,
+      };
     }
     return {
-      llm: { status: "accepted", model, tokens, label: parsed.label, rationale: parsed.rationale },
-      spent: tokens,
+      llm: {
+        status: "accepted",
+        model,
+        tokens,
+        ...priced(spent),
+        label: parsed.label,
+        rationale: parsed.rationale,
+      },
+      spent,
     };
   } catch (e) {
     if (signal.aborted) throw e;
-    return { llm: { status: "unknown", model, reason: (e as Error).message }, spent: tokens };
+    return { llm: { status: "unknown", model, reason: (e as Error).message }, spent };
   } finally {
-    if (!pooled) await state.budget!.settle(estimate, tokens);
+    if (!pooled) await state.budget!.settle(estimate, spent);
   }
 }

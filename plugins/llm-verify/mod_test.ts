@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { DEFAULT_NETWORK } from "@sluice/sdk";
 import { runPlugin } from "@sluice/sdk/testing.ts";
 import { startLlmFake } from "../../testing/llm_fake.ts";
-import { TokenBudget } from "./budget.ts";
+import { RunBudget } from "./budget.ts";
+import { buildMessages } from "./prompt.ts";
 
 const dir = new URL(".", import.meta.url);
 const network = {
@@ -104,6 +105,91 @@ Deno.test("llm-verify stops at the run's token budget", async () => {
   assert.match((skipped[0].llm as { reason: string }).reason, /token budget \(600\) is used up/);
 });
 
+Deno.test("llm-verify prices each answer and stops at the run's cost budget", async () => {
+  // Prompt tokens as the plugin estimates them (characters / 4), 100 answer tokens.
+  const promptTokens = (messages: { content: string }[]) =>
+    Math.ceil(messages.reduce((n, m) => n + m.content.length, 0) / 4);
+  await using fake = startLlmFake({
+    respond,
+    usage: (req) => ({ prompt_tokens: promptTokens(req.messages), completion_tokens: 100 }),
+  });
+  // At 1,000 and 2,000 per million tokens, in millionths: a call's estimate reserves its prompt
+  // and max_tokens (120), its answer costs its prompt and 100 answer tokens.
+  const [p1, p2, p3] = items.slice(1).map((i) => promptTokens(buildMessages(i, 1500)));
+  const estimate = (p: number) => p * 1000 + 120 * 2000;
+  const answered = (p: number) => p * 1000 + 100 * 2000;
+  // Room for the first answer and less than either next call's estimate: one call, two skipped
+  // (the three estimates together do not fit either, so none is reserved for the whole chunk).
+  const budget = answered(p1) + Math.min(estimate(p2), estimate(p3)) - 1;
+  const dataDir = await Deno.makeTempDir({ prefix: "llm_budget_" });
+  try {
+    const { items: out } = await runPlugin({
+      dir,
+      network,
+      dataDir,
+      secrets: { OPENAI_API_KEY: "test-llm-key" },
+      config: {
+        enabled: true,
+        baseUrl: fake.baseUrl,
+        pricing: { inputPerMillion: 1000, outputPerMillion: 2000 },
+        budgetCost: budget / 1e6,
+        concurrency: 1,
+        perSecond: 100,
+      },
+      items,
+    });
+    assert.equal(fake.requests.length, 1, "the run's token budget (200,000) was far from used up");
+    const llm = out.slice(1).map((i) =>
+      i.llm as { status: string; cost?: number; reason?: string }
+    );
+    assert.deepEqual(llm.map((l) => l.status), ["accepted", "skipped", "skipped"]);
+    assert.equal(llm[0].cost, answered(p1) / 1e6);
+    assert.match(llm[1].reason!, /cost budget \([\d.]+\) is used up .*raise with\.budgetCost/);
+    const used = await RunBudget.open(dataDir, "test-run", { tokens: 200_000 });
+    try {
+      assert.deepEqual(await used.used(), { tokens: p1 + 100, cost: answered(p1) });
+    } finally {
+      used.close();
+    }
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("llm-verify prices a total-only count at the dearer price; no cap without budgetCost", async () => {
+  // An API that reports only total_tokens.
+  await using fake = startLlmFake({ respond, usage: () => ({ total_tokens: 1000 }) });
+  const { items: out } = await runPlugin({
+    dir,
+    network,
+    secrets: { OPENAI_API_KEY: "test-llm-key" },
+    config: {
+      enabled: true,
+      baseUrl: fake.baseUrl,
+      pricing: { inputPerMillion: 0.15, outputPerMillion: 0.6 },
+      perSecond: 100,
+    },
+    items,
+  });
+  const costs = out.filter((i) => i.llm).map((i) => (i.llm as { cost?: number }).cost);
+  assert.deepEqual(costs, [0.0006, 0.0006, 0.0006], "1,000 tokens at 0.6 per million each");
+});
+
+Deno.test("llm-verify: budgetCost without a pricing is a configuration error that says what to add", async () => {
+  await using fake = startLlmFake({ respond });
+  await assert.rejects(
+    runPlugin({
+      dir,
+      network,
+      secrets: { OPENAI_API_KEY: "test-llm-key" },
+      config: { enabled: true, baseUrl: fake.baseUrl, budgetCost: 5 },
+      items,
+    }),
+    /with\.budgetCost needs with\.pricing: \{ inputPerMillion, outputPerMillion \}/,
+  );
+  assert.equal(fake.requests.length, 0);
+});
+
 Deno.test("llm-verify: 429 storms are waited out; a bad key or garbage trips the breaker", async () => {
   await using fake = startLlmFake({ respond });
   fake.setBehaviour({ kind: "status", status: 429, retryAfter: "1", times: 1 });
@@ -166,9 +252,13 @@ Deno.test("llm-verify reserves a call's tokens at once and settles them to what 
     });
     const asked = out.filter((i) => i.llm !== undefined).length;
     assert.equal(fake.requests.length, asked);
-    const budget = await TokenBudget.open(dataDir, "test-run", 100_000);
+    const budget = await RunBudget.open(dataDir, "test-run", { tokens: 100_000 });
     try {
-      assert.equal(await budget.used(), 50 * asked, "the run's use is what the API reported");
+      assert.deepEqual(
+        await budget.used(),
+        { tokens: 50 * asked, cost: 0 },
+        "the run's use is what the API reported (no pricing: no cost)",
+      );
     } finally {
       budget.close();
     }
@@ -216,9 +306,13 @@ Deno.test("llm-verify: calls that got no answer cost no budget", async () => {
       });
       assert.ok(out.every((i) => !i.llm || (i.llm as { status: string }).status === "unknown"));
     }
-    const budget = await TokenBudget.open(dataDir, "test-run", 100_000);
+    const budget = await RunBudget.open(dataDir, "test-run", { tokens: 100_000 });
     try {
-      assert.equal(await budget.used(), 0, "a 503 (or an open circuit) spends no tokens");
+      assert.deepEqual(
+        await budget.used(),
+        { tokens: 0, cost: 0 },
+        "a 503 (or an open circuit) spends nothing",
+      );
     } finally {
       budget.close();
     }
