@@ -2,9 +2,10 @@
  * llm-verify (optional, off by default): asks an OpenAI-compatible chat-completions endpoint to
  * label items whose `website.status` is uncertain (`unknown`, or `website.confidence` below
  * `minConfidence`). The answer must be a label from the website-status vocabulary with a short
- * rationale; anything else is refused and the item keeps its status. A token budget per run, and a
- * cost budget at the operator's pricing (both shared by the stage's instances), cap the spend. API trouble passes items through with
- * `llm.status: "unknown"` and the reason (rate limit, retries, circuit breaker).
+ * rationale; anything else is refused and the item keeps its status. A token budget per run, and
+ * a cost budget at the operator's pricing (both shared by the stage's instances), cap the spend.
+ * API trouble passes items through with `llm.status: "unknown"` and the reason (rate limit,
+ * retries, circuit breaker).
  * @module
  */
 import { ConfigError, definePlugin, type Item } from "@sluice/sdk";
