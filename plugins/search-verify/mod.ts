@@ -6,6 +6,8 @@
  * `search.status: "unknown"` and the reason (rate limit, retries with `Retry-After`, and a
  * circuit breaker that pauses the stage after repeated failures). Without a `baseUrl` (SearXNG)
  * or key (Brave) the stage passes items unchanged unless `enabled: true` demands the config.
+ * Answers are kept for `cacheDays` (default 7) in the plugin's data folder, so a list run again
+ * does not pay for the same queries twice (`search.cached: true` on an item served from there).
  * @module
  */
 import { ConfigError, definePlugin, type Item } from "@sluice/sdk";
@@ -14,7 +16,8 @@ import { ApiClient } from "@sluice/sdk/api/client.ts";
 import { ApiMetrics } from "@sluice/sdk/api/api_metrics.ts";
 import { createNetRequester } from "@sluice/sdk/api/net_requester.ts";
 import { mapConcurrent } from "@sluice/sdk/net/limiter.ts";
-import { type Evidence, findEvidence } from "./match.ts";
+import { type Evidence, findEvidence, type Hit } from "./match.ts";
+import { SearchCache } from "./cache.ts";
 import { brave, type SearchProvider, searxng } from "./providers.ts";
 
 interface Config {
@@ -32,6 +35,7 @@ interface Config {
   concurrency?: number;
   breakerThreshold?: number;
   breakerCooldownSeconds?: number;
+  cacheDays?: number;
 }
 
 /** `item.search`. */
@@ -42,6 +46,8 @@ export interface SearchResult {
   query?: string;
   evidence: Evidence[];
   reason?: string;
+  /** The answer came from the cache (asked within `cacheDays`), not from the API. */
+  cached?: true;
 }
 
 interface State {
@@ -49,10 +55,14 @@ interface State {
   /** circuit_open and rate_limit_wait_ms of the client. */
   api?: ApiMetrics;
   provider?: SearchProvider;
+  /** Kept answers (none with `cacheDays: 0`). */
+  cache?: SearchCache;
+  /** What decides a query's answer besides the query: provider, address, result count. */
+  cacheScope?: (string | number)[];
 }
 
 export default definePlugin<Config, State>({
-  setup({ config, secrets, network, signal, log, metrics, limits }) {
+  async setup({ config, secrets, network, signal, log, metrics, limits, dataDir }) {
     const kind = config.provider ?? "searxng";
     const max = config.maxResults ?? 10;
     const key = config.apiKey ?? secrets.BRAVE_API_KEY;
@@ -68,27 +78,35 @@ export default definePlugin<Config, State>({
       return {};
     }
     let provider: SearchProvider;
+    let address: string;
     if (kind === "brave") {
       if (!key) {
         throw new Error(
           "search-verify: the Brave API needs a key: set with.apiKey: ${{ secrets.BRAVE_API_KEY }}",
         );
       }
-      provider = brave(config.baseUrl ?? "https://api.search.brave.com", key, max);
+      address = config.baseUrl ?? "https://api.search.brave.com";
+      provider = brave(address, key, max);
     } else if (kind === "searxng") {
       if (!config.baseUrl) {
         throw new ConfigError(
           "search-verify: set with.baseUrl to your SearXNG instance (JSON format enabled)",
         );
       }
-      provider = searxng(config.baseUrl, max);
+      address = config.baseUrl;
+      provider = searxng(address, max);
     } else {
       throw new ConfigError(
         `search-verify: with.provider must be "searxng" or "brave", got ${JSON.stringify(kind)}`,
       );
     }
+    const days = config.cacheDays ?? 7;
+    const cache = days > 0 ? await SearchCache.open(dataDir, days * 86_400_000) : undefined;
     const net = createNetRequester({ network });
-    signal.addEventListener("abort", () => net.close(), { once: true });
+    signal.addEventListener("abort", () => {
+      net.close();
+      cache?.close();
+    }, { once: true });
     const api = new ApiMetrics(metrics);
     const client = new ApiClient({
       request: net,
@@ -103,16 +121,35 @@ export default definePlugin<Config, State>({
       },
       onRateLimitWait: api.wait,
     });
-    return { client, api, provider };
+    return { client, api, provider, cache, cacheScope: [kind, address.replace(/\/+$/, ""), max] };
   },
-  async process(items, { config, state, network, metrics, signal, deadline }) {
+  async process(items, { config, state, network, metrics, signal, deadline, log }) {
     if (!state.client || !state.provider) return items;
     const limit = Math.min(config.concurrency ?? 4, network.concurrency);
     const tally = new MetricTally();
+    // The chunk's kept answers, read at once; its new ones are kept at once at the end.
+    const queries = new Map<Item, Query>();
+    for (const item of items) {
+      const q = item.lead === true ? queryOf(item, config) : undefined;
+      if (q) {
+        queries.set(item, { ...q, key: await SearchCache.keyOf([...state.cacheScope!, q.query]) });
+      }
+    }
+    const kept = state.cache
+      ? await state.cache.getMany([...queries.values()].map((q) => q.key)).catch((e) => {
+        log.warn(`search-verify: the answer cache could not be read: ${(e as Error).message}`);
+        return new Map<string, Hit[]>();
+      })
+      : new Map<string, Hit[]>();
+    const asked = new Map<string, Hit[]>();
     try {
       return await mapConcurrent(items, limit, async (item: Item) => {
         if (item.lead !== true) return item;
-        const search = await verify(item, config, state as Required<State>, signal, deadline);
+        const q = queries.get(item);
+        const search = q
+          ? await verify(item, q, state as Required<State>, kept, asked, signal, deadline)
+          : skipped(state.provider!.name);
+        if (search.cached) tally.count("search_cached");
         tally.count(`search_${search.status}`);
         const out: Item = { ...item, search };
         // A social page alone may be all the web presence a business has: with
@@ -130,27 +167,54 @@ export default definePlugin<Config, State>({
     } finally {
       tally.flush(metrics);
       state.api?.flush(metrics);
+      if (state.cache && asked.size) {
+        await state.cache.putMany([...asked]).catch((e) => {
+          log.warn(`search-verify: answers could not be kept: ${(e as Error).message}`);
+        });
+      }
     }
   },
 });
 
-async function verify(
-  item: Item,
-  config: Config,
-  state: Required<State>,
-  signal: AbortSignal,
-  deadline?: number,
-): Promise<SearchResult> {
+/** A lead's query: its name and city, the query text, and its cache key. */
+interface Query {
+  name: string;
+  city: string;
+  query: string;
+  key: string;
+}
+
+/** The query of a lead (`"<name>" <city>`), or undefined when it has no name. */
+function queryOf(item: Item, config: Config): Omit<Query, "key"> | undefined {
   const name = String(item[config.nameField ?? "name"] ?? "").trim();
   const cityRaw = item[config.cityField ?? "city"];
   const city = typeof cityRaw === "string" ? cityRaw.trim() : "";
+  if (!name) return undefined;
+  return { name, city, query: city ? `"${name}" ${city}` : `"${name}"` };
+}
+
+function skipped(provider: string): SearchResult {
+  return { status: "skipped", provider, evidence: [], reason: "the item has no business name" };
+}
+
+/**
+ * Searches for one lead (or takes the answer kept for its query in `kept`; a new answer goes to
+ * `asked`) and matches the hits against it.
+ */
+async function verify(
+  item: Item,
+  { name, city, query, key }: Query,
+  state: Required<State>,
+  kept: Map<string, Hit[]>,
+  asked: Map<string, Hit[]>,
+  signal: AbortSignal,
+  deadline?: number,
+): Promise<SearchResult> {
   const provider = state.provider.name;
-  if (!name) {
-    return { status: "skipped", provider, evidence: [], reason: "the item has no business name" };
-  }
-  const query = city ? `"${name}" ${city}` : `"${name}"`;
   try {
-    const hits = await state.provider.search(query, state.client, signal, deadline);
+    const cached = kept.get(key);
+    const hits = cached ?? await state.provider.search(query, state.client, signal, deadline);
+    if (!cached) asked.set(key, hits);
     const phone = typeof item.phone === "string" ? item.phone : undefined;
     const domain = String(item.domain ?? item.key);
     const evidence = findEvidence({ hits, name, city, domain, phone });
@@ -159,6 +223,7 @@ async function verify(
       provider,
       query,
       evidence: evidence.slice(0, 3),
+      ...(cached ? { cached: true as const } : {}),
     };
   } catch (e) {
     if (signal.aborted) throw e;

@@ -3,6 +3,7 @@ import type { SandboxError } from "@sluice/sdk/runtime/sandbox_error.ts";
 import { DEFAULT_NETWORK } from "@sluice/sdk";
 import { openPlugin, runPlugin } from "@sluice/sdk/testing.ts";
 import { startSearchFake } from "../../testing/search_fake.ts";
+import { SearchCache } from "./cache.ts";
 
 const dir = new URL(".", import.meta.url);
 const network = {
@@ -151,4 +152,117 @@ Deno.test("search-verify: flipOnSocial: false keeps a business found only on a s
   assert.equal((by["weber.de"].search as { status: string }).status, "found_elsewhere");
   assert.equal(by["weber.de"].lead, true, "only a social page: still a lead");
   assert.equal(by["baeckerei-schmidt.de"].lead, false, "a website elsewhere still flips");
+});
+
+/** Runs search-verify on `items` against `fake` with the data folder `dataDir`. */
+function runIn(
+  dataDir: string,
+  fake: { baseUrl: string },
+  config: Record<string, unknown> = {},
+) {
+  return runPlugin({
+    dir,
+    network,
+    dataDir,
+    config: { baseUrl: fake.baseUrl, perSecond: 100, ...config },
+    items,
+  });
+}
+
+/** The items' `search` results, by key, without `cached`. */
+const searches = (out: Record<string, unknown>[]) =>
+  Object.fromEntries(out.map((i) => {
+    const { cached: _, ...s } = (i.search ?? {}) as { cached?: true };
+    return [i.key, s];
+  }));
+
+Deno.test("search-verify keeps answers: the same list again asks nothing and finds the same", async () => {
+  await using fake = startSearchFake({ results });
+  const dataDir = await Deno.makeTempDir({ prefix: "search_cache_" });
+  try {
+    const first = await runIn(dataDir, fake);
+    assert.equal(fake.queries.length, 3);
+    const again = await runIn(dataDir, fake);
+    assert.equal(fake.queries.length, 3, "no query went out again");
+    assert.deepEqual(searches(again.items), searches(first.items));
+    assert.deepEqual(again.items.map((i) => i.lead), first.items.map((i) => i.lead));
+    const cached = again.items.filter((i) => (i.search as { cached?: true })?.cached);
+    assert.deepEqual(cached.map((i) => i.key).sort(), [
+      "baeckerei-schmidt.de",
+      "lonely.de",
+      "weber.de",
+    ]);
+    assert.ok(first.items.every((i) => !(i.search as { cached?: true })?.cached));
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("search-verify keeps no failure, and nothing with cacheDays: 0", async () => {
+  await using fake = startSearchFake({ results });
+  const dataDir = await Deno.makeTempDir({ prefix: "search_cache_" });
+  try {
+    fake.setBehaviour({ kind: "status", status: 503 });
+    const failed = await runIn(dataDir, fake, { attempts: 1, breakerThreshold: 10 });
+    assert.ok(
+      failed.items.filter((i) => i.lead === true && i.name)
+        .every((i) => (i.search as { status: string }).status === "unknown"),
+    );
+    fake.setBehaviour(undefined);
+    const asked = fake.queries.length;
+    const ok = await runIn(dataDir, fake);
+    assert.equal(fake.queries.length, asked + 3, "the failed queries are asked again");
+    assert.equal(
+      (ok.items[0].search as { status: string }).status,
+      "found_elsewhere",
+    );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+  const none = await Deno.makeTempDir({ prefix: "search_cache_" });
+  try {
+    const before = fake.queries.length;
+    await runIn(none, fake, { cacheDays: 0 });
+    await runIn(none, fake, { cacheDays: 0 });
+    assert.equal(fake.queries.length, before + 6, "cacheDays: 0 asks every time");
+  } finally {
+    await Deno.remove(none, { recursive: true });
+  }
+});
+
+Deno.test("search-verify matches a kept answer as it would a new one; an answer older than cacheDays is asked again", async () => {
+  await using fake = startSearchFake({ results });
+  const dataDir = await Deno.makeTempDir({ prefix: "search_cache_" });
+  try {
+    // Answers kept in the plugin's file, as a run 8 days ago and one an hour ago left them.
+    const cache = await SearchCache.open(dataDir, 7 * 86_400_000);
+    const key = (q: string) => SearchCache.keyOf(["searxng", fake.baseUrl, 10, q]);
+    try {
+      await cache.putMany(
+        [[await key('"Bäckerei Schmidt" Köln'), []]],
+        Date.now() - 8 * 86_400_000,
+      );
+      await cache.putMany([[await key('"Lonely Shop" Bonn'), [
+        { url: "https://lonely-shop.de/", title: "Lonely Shop", content: "Lonely Shop in Bonn" },
+      ]]], Date.now() - 3_600_000);
+    } finally {
+      cache.close();
+    }
+    const { items: out } = await runIn(dataDir, fake);
+    const by = Object.fromEntries(out.map((i) => [i.key, i.search as Record<string, unknown>]));
+    assert.deepEqual(
+      fake.queries.map((q) => q.q).sort(),
+      ['"Bäckerei Schmidt" Köln', '"Friseur Weber" Köln'],
+      "the 8-day-old answer is asked again, the hour-old one is not",
+    );
+    assert.equal(by["baeckerei-schmidt.de"].status, "found_elsewhere");
+    assert.equal(by["baeckerei-schmidt.de"].cached, undefined);
+    // The kept hits were matched against the item: a website elsewhere, though the service
+    // would answer "nothing" now.
+    assert.equal(by["lonely.de"].status, "found_elsewhere");
+    assert.equal(by["lonely.de"].cached, true);
+    assert.match(JSON.stringify(by["lonely.de"].evidence), /lonely-shop\.de/);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
 });
