@@ -17,8 +17,11 @@ import { ApiMetrics } from "@sluice/sdk/api/api_metrics.ts";
 import { createNetRequester } from "@sluice/sdk/api/net_requester.ts";
 import { mapConcurrent } from "@sluice/sdk/net/limiter.ts";
 import { type Evidence, findEvidence, type Hit } from "./match.ts";
-import { SearchCache } from "./cache.ts";
+import { AnswerCache } from "@sluice/sdk/io/answer_cache.ts";
 import { brave, type SearchProvider, searxng } from "./providers.ts";
+
+/** What the answer cache's entries hold (a search's hits); change it when that changes. */
+export const CACHE_PREFIX = "hits-v1";
 
 interface Config {
   enabled?: boolean;
@@ -56,7 +59,7 @@ interface State {
   api?: ApiMetrics;
   provider?: SearchProvider;
   /** Kept answers (none with `cacheDays: 0`). */
-  cache?: SearchCache;
+  cache?: AnswerCache<Hit[]>;
   /** What decides a query's answer besides the query: provider, address, result count. */
   cacheScope?: (string | number)[];
 }
@@ -101,7 +104,9 @@ export default definePlugin<Config, State>({
       );
     }
     const days = config.cacheDays ?? 7;
-    const cache = days > 0 ? await SearchCache.open(dataDir, days * 86_400_000) : undefined;
+    const cache = days > 0
+      ? await AnswerCache.open<Hit[]>(dataDir, "search", days * 86_400_000, CACHE_PREFIX)
+      : undefined;
     const net = createNetRequester({ network });
     signal.addEventListener("abort", () => {
       net.close();
@@ -132,7 +137,7 @@ export default definePlugin<Config, State>({
     for (const item of items) {
       const q = item.lead === true ? queryOf(item, config) : undefined;
       if (q) {
-        queries.set(item, { ...q, key: await SearchCache.keyOf([...state.cacheScope!, q.query]) });
+        queries.set(item, { ...q, key: await AnswerCache.keyOf([...state.cacheScope!, q.query]) });
       }
     }
     const kept = state.cache

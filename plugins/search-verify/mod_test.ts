@@ -3,7 +3,9 @@ import type { SandboxError } from "@sluice/sdk/runtime/sandbox_error.ts";
 import { DEFAULT_NETWORK } from "@sluice/sdk";
 import { openPlugin, runPlugin } from "@sluice/sdk/testing.ts";
 import { startSearchFake } from "../../testing/search_fake.ts";
-import { SearchCache } from "./cache.ts";
+import { AnswerCache } from "@sluice/sdk/io/answer_cache.ts";
+import { CACHE_PREFIX } from "./mod.ts";
+import type { Hit } from "./match.ts";
 
 const dir = new URL(".", import.meta.url);
 const network = {
@@ -235,8 +237,8 @@ Deno.test("search-verify matches a kept answer as it would a new one; an answer 
   const dataDir = await Deno.makeTempDir({ prefix: "search_cache_" });
   try {
     // Answers kept in the plugin's file, as a run 8 days ago and one an hour ago left them.
-    const cache = await SearchCache.open(dataDir, 7 * 86_400_000);
-    const key = (q: string) => SearchCache.keyOf(["searxng", fake.baseUrl, 10, q]);
+    const cache = await AnswerCache.open<Hit[]>(dataDir, "search", 7 * 86_400_000, CACHE_PREFIX);
+    const key = (q: string) => AnswerCache.keyOf(["searxng", fake.baseUrl, 10, q]);
     try {
       await cache.putMany(
         [[await key('"Bäckerei Schmidt" Köln'), []]],
