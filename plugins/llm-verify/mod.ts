@@ -5,7 +5,8 @@
  * rationale; anything else is refused and the item keeps its status. A token budget per run, and
  * a cost budget at the operator's pricing (both shared by the stage's instances), cap the spend.
  * API trouble passes items through with `llm.status: "unknown"` and the reason (rate limit,
- * retries, circuit breaker).
+ * retries, circuit breaker). Answers are kept for `cacheDays` (default 7): the same question
+ * again (same model, same facts of the item) is answered from there, at no cost.
  * @module
  */
 import { ConfigError, definePlugin, type Item } from "@sluice/sdk";
@@ -14,6 +15,7 @@ import { ApiClient } from "@sluice/sdk/api/client.ts";
 import { ApiMetrics } from "@sluice/sdk/api/api_metrics.ts";
 import { createNetRequester } from "@sluice/sdk/api/net_requester.ts";
 import { mapConcurrent } from "@sluice/sdk/net/limiter.ts";
+import { AnswerCache } from "@sluice/sdk/io/answer_cache.ts";
 import { type BudgetUse, RunBudget } from "./budget.ts";
 import { buildMessages, contradiction, LEAD_LABELS, parseAnswer } from "./prompt.ts";
 
@@ -33,7 +35,11 @@ interface Config {
   concurrency?: number;
   breakerThreshold?: number;
   breakerCooldownSeconds?: number;
+  cacheDays?: number;
 }
+
+/** What the answer cache's entries hold (the model's answer text); change it when that changes. */
+export const CACHE_PREFIX = "answer-v1";
 
 /** What 1,000,000 prompt and answer tokens cost, in the currency of `budgetCost`. */
 interface Pricing {
@@ -52,6 +58,8 @@ export interface LlmResult {
   /** What the call cost at the configured pricing (with a pricing only). */
   cost?: number;
   reason?: string;
+  /** The answer was kept from the same question asked within `cacheDays`: nothing was spent. */
+  cached?: true;
 }
 
 interface State {
@@ -59,6 +67,8 @@ interface State {
   /** circuit_open and rate_limit_wait_ms of the client. */
   api?: ApiMetrics;
   budget?: RunBudget;
+  /** Kept answers (none with `cacheDays: 0`). */
+  cache?: AnswerCache<string>;
   url: string;
   key: string;
 }
@@ -90,6 +100,10 @@ export default definePlugin<Config, State>({
           "your provider's price list for the model)",
       );
     }
+    const days = config.cacheDays ?? 7;
+    const cache = days > 0
+      ? await AnswerCache.open<string>(dataDir, "llm", days * 86_400_000, CACHE_PREFIX)
+      : undefined;
     const net = createNetRequester({ network });
     const budget = await RunBudget.open(dataDir, run.id, {
       tokens: config.budgetTokens ?? 200_000,
@@ -99,6 +113,7 @@ export default definePlugin<Config, State>({
     signal.addEventListener("abort", () => {
       net.close();
       budget.close();
+      cache?.close();
     }, { once: true });
     const api = new ApiMetrics(metrics);
     const client = new ApiClient({
@@ -114,28 +129,51 @@ export default definePlugin<Config, State>({
       },
       onRateLimitWait: api.wait,
     });
-    return { client, api, budget, url, key };
+    return { client, api, budget, cache, url, key };
   },
-  async process(items, { config, state, network, metrics, signal, deadline }) {
+  async process(items, { config, state, network, metrics, signal, deadline, log }) {
     if (!config.enabled || !state.client) return items;
     const min = config.minConfidence ?? 0.6;
     const limit = Math.min(config.concurrency ?? 2, network.concurrency);
     const tally = new MetricTally();
     const asks = new Map<Item, Ask>();
-    for (const item of items) if (isUncertain(item, min)) asks.set(item, prepare(item, config));
+    for (const item of items) {
+      if (isUncertain(item, min)) asks.set(item, await prepare(item, config, state.url));
+    }
+    // The answers kept for the same questions, read at once; new ones are kept at once at the end.
+    const kept = state.cache
+      ? await state.cache.getMany([...asks.values()].map((a) => a.key)).catch((e) => {
+        log.warn(`llm-verify: the answer cache could not be read: ${(e as Error).message}`);
+        return new Map<string, string>();
+      })
+      : new Map<string, string>();
+    const answered: [string, string][] = [];
     // One reservation for the whole call when the budget allows it (a reservation is a commit
     // on the budget's KV file, shared with the stage's other processes), settled once at the end;
-    // otherwise each item reserves its own share and is skipped when the budget is used up.
+    // otherwise each item reserves its own share and is skipped when the budget is used up. A
+    // kept answer costs nothing.
     const reserved: BudgetUse = { tokens: 0, cost: 0 };
-    for (const a of asks.values()) addUse(reserved, a.estimate);
-    const pooled = asks.size > 1 && await state.budget!.reserve(reserved) === "ok";
+    let toAsk = 0;
+    for (const a of asks.values()) {
+      if (kept.has(a.key)) continue;
+      addUse(reserved, a.estimate);
+      toAsk++;
+    }
+    const pooled = toAsk > 1 && await state.budget!.reserve(reserved) === "ok";
     const used: BudgetUse = { tokens: 0, cost: 0 };
     try {
       return await mapConcurrent(items, limit, async (item: Item) => {
         const prepared = asks.get(item);
         if (!prepared) return item;
-        const { llm, spent } = await ask(prepared, config, state, signal, pooled, deadline);
-        addUse(used, spent);
+        const content = kept.get(prepared.key);
+        let llm: LlmResult;
+        if (content !== undefined) llm = { ...labelOf(content, config), cached: true };
+        else {
+          const got = await ask(prepared, config, state, signal, pooled, deadline);
+          llm = got.llm;
+          addUse(used, got.spent);
+          if (got.content !== undefined) answered.push([prepared.key, got.content]);
+        }
         const against = llm.status === "accepted" ? contradiction(llm.label!, item) : undefined;
         if (against) {
           llm.status = "rejected";
@@ -165,6 +203,11 @@ export default definePlugin<Config, State>({
       tally.flush(metrics);
       state.api?.flush(metrics);
       if (pooled) await state.budget!.settle(reserved, used);
+      if (state.cache && answered.length) {
+        await state.cache.putMany(answered).catch((e) => {
+          log.warn(`llm-verify: answers could not be kept: ${(e as Error).message}`);
+        });
+      }
     }
   },
 });
@@ -173,6 +216,8 @@ export default definePlugin<Config, State>({
 interface Ask {
   messages: ReturnType<typeof buildMessages>;
   maxTokens: number;
+  /** The answer cache's key: the endpoint, model, max_tokens and messages. */
+  key: string;
   /** Prompt tokens estimated (characters / 4) plus `maxTokens`, and their cost. */
   estimate: BudgetUse;
 }
@@ -189,13 +234,14 @@ function costOf(prompt: number, answer: number, pricing?: Pricing): number {
   return Math.ceil(prompt * pricing.inputPerMillion + answer * pricing.outputPerMillion);
 }
 
-function prepare(item: Item, config: Config): Ask {
+async function prepare(item: Item, config: Config, url: string): Promise<Ask> {
   const messages = buildMessages(item, config.maxTextChars ?? 1500);
   const maxTokens = config.maxTokens ?? 120;
   const prompt = Math.ceil(messages.reduce((n, m) => n + m.content.length, 0) / 4);
   return {
     messages,
     maxTokens,
+    key: await AnswerCache.keyOf([url, config.model ?? DEFAULT_MODEL, maxTokens, messages]),
     estimate: { tokens: prompt + maxTokens, cost: costOf(prompt, maxTokens, config.pricing) },
   };
 }
@@ -226,10 +272,23 @@ function reportedUse(usage: unknown, pricing?: Pricing): BudgetUse | undefined {
 /** A cost in millionths as a number of the currency (six decimals at most). */
 const currency = (millionths: number) => Math.round(millionths) / 1e6;
 
+/** The model asked when the pipeline names none. */
+const DEFAULT_MODEL = "gpt-4o-mini";
+
+/** The result an answer's text gives: its label and rationale, or why it is refused. */
+function labelOf(content: unknown, config: Config): LlmResult {
+  const model = config.model ?? DEFAULT_MODEL;
+  const parsed = parseAnswer(content);
+  return parsed.ok
+    ? { status: "accepted", model, label: parsed.label, rationale: parsed.rationale }
+    : { status: "rejected", model, reason: parsed.reason };
+}
+
 /**
  * Asks the model about one item; `pooled`: its use is already reserved by the caller. `spent`:
  * what the call used: what the API reported, the estimate when it answered without a count, and
  * nothing when no answer came (network trouble, 429/5xx, an open circuit, an error status).
+ * `content`: the answer's text, when one came (to keep).
  */
 async function ask(
   { messages, maxTokens, estimate }: Ask,
@@ -238,8 +297,8 @@ async function ask(
   signal: AbortSignal,
   pooled: boolean,
   deadline?: number,
-): Promise<{ llm: LlmResult; spent: BudgetUse }> {
-  const model = config.model ?? "gpt-4o-mini";
+): Promise<{ llm: LlmResult; spent: BudgetUse; content?: string }> {
+  const model = config.model ?? DEFAULT_MODEL;
   const none: BudgetUse = { tokens: 0, cost: 0 };
   const refused = pooled ? "ok" : await state.budget!.reserve(estimate);
   if (refused !== "ok") {
@@ -257,7 +316,6 @@ async function ask(
     };
   }
   let spent = none;
-  const priced = (use: BudgetUse) => config.pricing ? { cost: currency(use.cost) } : {};
   try {
     let content: unknown;
     await state.client!.call({
@@ -286,25 +344,12 @@ async function ask(
         spent = reportedUse(body.usage, config.pricing) ?? estimate;
       },
     });
-    const tokens = spent.tokens;
-    const parsed = parseAnswer(content);
-    if (!parsed.ok) {
-      return {
-        llm: { status: "rejected", model, tokens, ...priced(spent), reason: parsed.reason },
-        spent,
-      };
-    }
-    return {
-      llm: {
-        status: "accepted",
-        model,
-        tokens,
-        ...priced(spent),
-        label: parsed.label,
-        rationale: parsed.rationale,
-      },
-      spent,
+    const llm: LlmResult = {
+      ...labelOf(content, config),
+      tokens: spent.tokens,
+      ...(config.pricing ? { cost: currency(spent.cost) } : {}),
     };
+    return { llm, spent, ...(typeof content === "string" ? { content } : {}) };
   } catch (e) {
     if (signal.aborted) throw e;
     return { llm: { status: "unknown", model, reason: (e as Error).message }, spent };

@@ -353,3 +353,87 @@ Deno.test("llm-verify refuses a label the probes contradict (no page at all, but
   assert.match(String((out[0].llm as { reason: string }).reason), /probe got a page \(HTTP 200/);
   assert.match(String((out[1].llm as { reason: string }).reason), /DNS answered/);
 });
+
+Deno.test("llm-verify keeps answers: the same questions again ask nothing, cost nothing, label alike", async () => {
+  await using fake = startLlmFake({ respond });
+  const dataDir = await Deno.makeTempDir({ prefix: "llm_cache_" });
+  const run = () =>
+    runPlugin({
+      dir,
+      network,
+      dataDir,
+      secrets: { OPENAI_API_KEY: "test-llm-key" },
+      config: {
+        enabled: true,
+        baseUrl: fake.baseUrl,
+        pricing: { inputPerMillion: 0.15, outputPerMillion: 0.6 },
+        perSecond: 100,
+      },
+      items,
+    });
+  try {
+    const first = await run();
+    assert.equal(fake.requests.length, 3);
+    const budget = await RunBudget.open(dataDir, "test-run", { tokens: 200_000 });
+    const spent = await budget.used();
+    budget.close();
+    const again = await run();
+    assert.equal(fake.requests.length, 3, "no question went out again");
+    const strip = (o: Record<string, unknown>[]) =>
+      o.map((i) => {
+        const { tokens: _t, cost: _c, cached: _k, ...llm } = (i.llm ?? {}) as Record<
+          string,
+          unknown
+        >;
+        return { ...i, llm };
+      });
+    assert.deepEqual(strip(again.items), strip(first.items), "the same labels, leads and reasons");
+    const llm = again.items.slice(1).map((i) => i.llm as Record<string, unknown>);
+    assert.ok(
+      llm.every((l) => l.cached === true && l.tokens === undefined && l.cost === undefined),
+    );
+    const after = await RunBudget.open(dataDir, "test-run", { tokens: 200_000 });
+    try {
+      assert.deepEqual(await after.used(), spent, "kept answers spend nothing");
+    } finally {
+      after.close();
+    }
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("llm-verify asks again when the item's facts changed or the call failed; cacheDays: 0 keeps nothing", async () => {
+  await using fake = startLlmFake({ respond });
+  const dataDir = await Deno.makeTempDir({ prefix: "llm_cache_" });
+  const run = (batch: typeof items, config: Record<string, unknown> = {}) =>
+    runPlugin({
+      dir,
+      network,
+      dataDir,
+      secrets: { OPENAI_API_KEY: "test-llm-key" },
+      config: { enabled: true, baseUrl: fake.baseUrl, perSecond: 100, attempts: 1, ...config },
+      items: batch,
+    });
+  try {
+    fake.setBehaviour({ kind: "status", status: 503 });
+    const failed = await run(items.slice(1, 2));
+    assert.equal((failed.items[0].llm as { status: string }).status, "unknown");
+    fake.setBehaviour(undefined);
+    const n = fake.requests.length;
+    const ok = await run(items.slice(1, 2));
+    assert.equal(fake.requests.length, n + 1, "a failure was not kept");
+    assert.equal((ok.items[0].llm as { status: string }).status, "accepted");
+    // The page changed since: a new question.
+    const changed = { ...items[1], http: page("Buy this domain now, parking by Sedo") };
+    await run([changed]);
+    assert.equal(fake.requests.length, n + 2, "a changed title is a new question");
+    await run([changed]);
+    assert.equal(fake.requests.length, n + 2, "asked once");
+    await run([changed], { cacheDays: 0 });
+    await run([changed], { cacheDays: 0 });
+    assert.equal(fake.requests.length, n + 4, "cacheDays: 0 asks every time");
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
