@@ -2,10 +2,20 @@ import assert from "node:assert/strict";
 import { DEFAULT_NETWORK } from "@sluice/sdk";
 import { runPlugin } from "@sluice/sdk/testing.ts";
 import { startLlmFake } from "../../testing/llm_fake.ts";
-import { RunBudget } from "./budget.ts";
+import { type BudgetUse, RunBudget } from "./budget.ts";
 import { buildMessages } from "./prompt.ts";
 
 const dir = new URL(".", import.meta.url);
+
+/** What run "test-run" used of its budget, as the plugin's file in `dataDir` holds it. */
+async function usedIn(dataDir: string): Promise<BudgetUse> {
+  const budget = await RunBudget.open(dataDir, "test-run", { tokens: 0 });
+  try {
+    return await budget.used();
+  } finally {
+    budget.close();
+  }
+}
 const network = {
   ...DEFAULT_NETWORK,
   allowPrivate: true,
@@ -145,12 +155,7 @@ Deno.test("llm-verify prices each answer and stops at the run's cost budget", as
     assert.deepEqual(llm.map((l) => l.status), ["accepted", "skipped", "skipped"]);
     assert.equal(llm[0].cost, answered(p1) / 1e6);
     assert.match(llm[1].reason!, /cost budget \([\d.]+\) is used up .*raise with\.budgetCost/);
-    const used = await RunBudget.open(dataDir, "test-run", { tokens: 200_000 });
-    try {
-      assert.deepEqual(await used.used(), { tokens: p1 + 100, cost: answered(p1) });
-    } finally {
-      used.close();
-    }
+    assert.deepEqual(await usedIn(dataDir), { tokens: p1 + 100, cost: answered(p1) });
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }
@@ -252,16 +257,11 @@ Deno.test("llm-verify reserves a call's tokens at once and settles them to what 
     });
     const asked = out.filter((i) => i.llm !== undefined).length;
     assert.equal(fake.requests.length, asked);
-    const budget = await RunBudget.open(dataDir, "test-run", { tokens: 100_000 });
-    try {
-      assert.deepEqual(
-        await budget.used(),
-        { tokens: 50 * asked, cost: 0 },
-        "the run's use is what the API reported (no pricing: no cost)",
-      );
-    } finally {
-      budget.close();
-    }
+    assert.deepEqual(
+      await usedIn(dataDir),
+      { tokens: 50 * asked, cost: 0 },
+      "the run's use is what the API reported (no pricing: no cost)",
+    );
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }
@@ -306,16 +306,11 @@ Deno.test("llm-verify: calls that got no answer cost no budget", async () => {
       });
       assert.ok(out.every((i) => !i.llm || (i.llm as { status: string }).status === "unknown"));
     }
-    const budget = await RunBudget.open(dataDir, "test-run", { tokens: 100_000 });
-    try {
-      assert.deepEqual(
-        await budget.used(),
-        { tokens: 0, cost: 0 },
-        "a 503 (or an open circuit) spends nothing",
-      );
-    } finally {
-      budget.close();
-    }
+    assert.deepEqual(
+      await usedIn(dataDir),
+      { tokens: 0, cost: 0 },
+      "a 503 (or an open circuit) spends nothing",
+    );
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }
@@ -374,9 +369,7 @@ Deno.test("llm-verify keeps answers: the same questions again ask nothing, cost 
   try {
     const first = await run();
     assert.equal(fake.requests.length, 3);
-    const budget = await RunBudget.open(dataDir, "test-run", { tokens: 200_000 });
-    const spent = await budget.used();
-    budget.close();
+    const spent = await usedIn(dataDir);
     const again = await run();
     assert.equal(fake.requests.length, 3, "no question went out again");
     const strip = (o: Record<string, unknown>[]) =>
@@ -392,12 +385,7 @@ Deno.test("llm-verify keeps answers: the same questions again ask nothing, cost 
     assert.ok(
       llm.every((l) => l.cached === true && l.tokens === undefined && l.cost === undefined),
     );
-    const after = await RunBudget.open(dataDir, "test-run", { tokens: 200_000 });
-    try {
-      assert.deepEqual(await after.used(), spent, "kept answers spend nothing");
-    } finally {
-      after.close();
-    }
+    assert.deepEqual(await usedIn(dataDir), spent, "kept answers spend nothing");
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }
