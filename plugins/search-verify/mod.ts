@@ -104,8 +104,18 @@ export default definePlugin<Config, State>({
       );
     }
     const days = config.cacheDays ?? 7;
+    // Keeping answers saves requests; without it (a stage whose permissions leave out the data
+    // folder) the stage still works, asking every time.
     const cache = days > 0
       ? await AnswerCache.open<Hit[]>(dataDir, "search", days * 86_400_000, CACHE_PREFIX)
+        .catch((e) => {
+          log.warn(
+            `search-verify: answers are not kept (the cache in the data folder cannot be ` +
+              `opened: ${(e as Error).message}); every query goes to the API; cacheDays: 0 ` +
+              "says so without this warning",
+          );
+          return undefined;
+        })
       : undefined;
     const net = createNetRequester({ network });
     signal.addEventListener("abort", () => {

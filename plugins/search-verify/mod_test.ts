@@ -268,3 +268,20 @@ Deno.test("search-verify matches a kept answer as it would a new one; an answer 
     await Deno.remove(dataDir, { recursive: true });
   }
 });
+
+Deno.test("search-verify without its data folder (permissions narrowed) still searches and says why it keeps nothing", async () => {
+  await using fake = startSearchFake({ results });
+  const { items: out, logs } = await runPlugin({
+    dir,
+    network,
+    permissions: { net: ["*"] },
+    config: { baseUrl: fake.baseUrl, perSecond: 100 },
+    items,
+  });
+  assert.equal((out[0].search as { status: string }).status, "found_elsewhere");
+  assert.ok(
+    logs.some((l) => l.level === "warn" && /answers are not kept .*cannot be opened/.test(l.msg)),
+    JSON.stringify(logs),
+  );
+  assert.equal(fake.queries.length, 3);
+});
