@@ -180,16 +180,20 @@ Deno.test("llm-verify prices a total-only count at the dearer price; no cap with
   assert.deepEqual(costs, [0.0006, 0.0006, 0.0006], "1,000 tokens at 0.6 per million each");
 });
 
-Deno.test("llm-verify: budgetCost without a pricing is a configuration error that says what to add", async () => {
+Deno.test("llm-verify: budgetCost without a pricing is refused by the schema, and by the plugin when it gets one", async () => {
   await using fake = startLlmFake({ respond });
+  const o = {
+    dir,
+    network,
+    secrets: { OPENAI_API_KEY: "test-llm-key" },
+    config: { enabled: true, baseUrl: fake.baseUrl, budgetCost: 5 },
+    items,
+  };
+  // As `sluice validate` and the run's start check a stage's with: (the harness does the same).
+  await assert.rejects(runPlugin(o), /missing key "pricing" \(needed with "budgetCost"\)/);
+  // A ${{ inputs.X }} template can still bring one: the plugin's own check stops the run.
   await assert.rejects(
-    runPlugin({
-      dir,
-      network,
-      secrets: { OPENAI_API_KEY: "test-llm-key" },
-      config: { enabled: true, baseUrl: fake.baseUrl, budgetCost: 5 },
-      items,
-    }),
+    runPlugin({ ...o, checkConfig: false }),
     /with\.budgetCost needs with\.pricing: \{ inputPerMillion, outputPerMillion \}/,
   );
   assert.equal(fake.requests.length, 0);

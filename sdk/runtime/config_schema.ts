@@ -69,6 +69,12 @@ export function describeSchemaError(err: ErrorObject, path: (string | number)[])
       return { path: [...path, String(p.additionalProperty)], key: true, message: "" };
     case "required":
       return { path, key: false, message: `missing required key "${p.missingProperty}"` };
+    case "dependentRequired":
+      return {
+        path,
+        key: false,
+        message: `missing key "${p.missingProperty}" (needed with "${p.property}")`,
+      };
     case "type":
       return { path, key: false, message: `must be ${typeWords(p.type)}` };
     case "enum":
