@@ -111,7 +111,7 @@ export function startLlmFake(options: LlmFakeOptions): LlmFake {
       }
     }
     const answer = options.respond(body);
-    const u = options.usage?.(body, answer) ?? {
+    const u = options.usage ? options.usage(body, answer) : {
       prompt_tokens: Math.ceil(body.messages.reduce((n, m) => n + String(m.content).length, 0) / 4),
       completion_tokens: Math.ceil(answer.length / 4),
     };

@@ -180,6 +180,33 @@ Deno.test("llm-verify prices a total-only count at the dearer price; no cap with
   assert.deepEqual(costs, [0.0006, 0.0006, 0.0006], "1,000 tokens at 0.6 per million each");
 });
 
+Deno.test("llm-verify prices an answer without a count at its estimate", async () => {
+  await using fake = startLlmFake({ respond, usage: () => null });
+  const { items: out } = await runPlugin({
+    dir,
+    network,
+    secrets: { OPENAI_API_KEY: "test-llm-key" },
+    config: {
+      enabled: true,
+      baseUrl: fake.baseUrl,
+      pricing: { inputPerMillion: 1000, outputPerMillion: 2000 },
+      perSecond: 100,
+    },
+    items,
+  });
+  // The estimate: prompt characters / 4 at the input price, max_tokens (120) at the output price.
+  const prompt = (i: typeof items[number]) =>
+    Math.ceil(buildMessages(i, 1500).reduce((n, m) => n + m.content.length, 0) / 4);
+  assert.deepEqual(
+    out.slice(1).map((i) => (i.llm as { cost?: number; tokens?: number })),
+    items.slice(1).map((i) => ({
+      ...(out.find((o) => o.key === i.key)!.llm as object),
+      tokens: prompt(i) + 120,
+      cost: (prompt(i) * 1000 + 120 * 2000) / 1e6,
+    })),
+  );
+});
+
 Deno.test("llm-verify: budgetCost without a pricing is refused by the schema, and by the plugin when it gets one", async () => {
   await using fake = startLlmFake({ respond });
   const o = {
