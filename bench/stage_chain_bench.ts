@@ -378,6 +378,7 @@ export async function runStageChainBench(
     }
   } finally {
     await f.close();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
   return { markdown: lines.join("\n") };
 }
