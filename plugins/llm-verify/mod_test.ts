@@ -7,6 +7,25 @@ import { buildMessages } from "./prompt.ts";
 
 const dir = new URL(".", import.meta.url);
 
+/**
+ * Runs llm-verify, enabled against `fake` with the test key at 100 requests/s and `config`, on
+ * `more.items` (default: the four items below) with the rest of `more`.
+ */
+function runOn(
+  fake: { baseUrl: string },
+  config: Record<string, unknown>,
+  more: Partial<Parameters<typeof runPlugin>[0]> = {},
+) {
+  return runPlugin({
+    dir,
+    network,
+    secrets: { OPENAI_API_KEY: "test-llm-key" },
+    items,
+    ...more,
+    config: { enabled: true, baseUrl: fake.baseUrl, perSecond: 100, ...config },
+  });
+}
+
 /** What run "test-run" used of its budget, as the plugin's file in `dataDir` holds it. */
 async function usedIn(dataDir: string): Promise<BudgetUse> {
   const budget = await RunBudget.open(dataDir, "test-run", { tokens: 0 });
@@ -133,21 +152,11 @@ Deno.test("llm-verify prices each answer and stops at the run's cost budget", as
   const budget = answered(p1) + Math.min(estimate(p2), estimate(p3)) - 1;
   const dataDir = await Deno.makeTempDir({ prefix: "llm_budget_" });
   try {
-    const { items: out } = await runPlugin({
-      dir,
-      network,
-      dataDir,
-      secrets: { OPENAI_API_KEY: "test-llm-key" },
-      config: {
-        enabled: true,
-        baseUrl: fake.baseUrl,
-        pricing: { inputPerMillion: 1000, outputPerMillion: 2000 },
-        budgetCost: budget / 1e6,
-        concurrency: 1,
-        perSecond: 100,
-      },
-      items,
-    });
+    const { items: out } = await runOn(fake, {
+      pricing: { inputPerMillion: 1000, outputPerMillion: 2000 },
+      budgetCost: budget / 1e6,
+      concurrency: 1,
+    }, { dataDir });
     assert.equal(fake.requests.length, 1, "the run's token budget (200,000) was far from used up");
     const llm = out.slice(1).map((i) =>
       i.llm as { status: string; cost?: number; reason?: string }
@@ -164,17 +173,8 @@ Deno.test("llm-verify prices each answer and stops at the run's cost budget", as
 Deno.test("llm-verify prices a total-only count at the dearer price; no cap without budgetCost", async () => {
   // An API that reports only total_tokens.
   await using fake = startLlmFake({ respond, usage: () => ({ total_tokens: 1000 }) });
-  const { items: out } = await runPlugin({
-    dir,
-    network,
-    secrets: { OPENAI_API_KEY: "test-llm-key" },
-    config: {
-      enabled: true,
-      baseUrl: fake.baseUrl,
-      pricing: { inputPerMillion: 0.15, outputPerMillion: 0.6 },
-      perSecond: 100,
-    },
-    items,
+  const { items: out } = await runOn(fake, {
+    pricing: { inputPerMillion: 0.15, outputPerMillion: 0.6 },
   });
   const costs = out.filter((i) => i.llm).map((i) => (i.llm as { cost?: number }).cost);
   assert.deepEqual(costs, [0.0006, 0.0006, 0.0006], "1,000 tokens at 0.6 per million each");
@@ -182,17 +182,8 @@ Deno.test("llm-verify prices a total-only count at the dearer price; no cap with
 
 Deno.test("llm-verify prices an answer without a count at its estimate", async () => {
   await using fake = startLlmFake({ respond, usage: () => null });
-  const { items: out } = await runPlugin({
-    dir,
-    network,
-    secrets: { OPENAI_API_KEY: "test-llm-key" },
-    config: {
-      enabled: true,
-      baseUrl: fake.baseUrl,
-      pricing: { inputPerMillion: 1000, outputPerMillion: 2000 },
-      perSecond: 100,
-    },
-    items,
+  const { items: out } = await runOn(fake, {
+    pricing: { inputPerMillion: 1000, outputPerMillion: 2000 },
   });
   // The estimate: prompt characters / 4 at the input price, max_tokens (120) at the output price.
   const prompt = (i: typeof items[number]) =>
@@ -384,19 +375,7 @@ Deno.test("llm-verify keeps answers: the same questions again ask nothing, cost 
   await using fake = startLlmFake({ respond });
   const dataDir = await Deno.makeTempDir({ prefix: "llm_cache_" });
   const run = () =>
-    runPlugin({
-      dir,
-      network,
-      dataDir,
-      secrets: { OPENAI_API_KEY: "test-llm-key" },
-      config: {
-        enabled: true,
-        baseUrl: fake.baseUrl,
-        pricing: { inputPerMillion: 0.15, outputPerMillion: 0.6 },
-        perSecond: 100,
-      },
-      items,
-    });
+    runOn(fake, { pricing: { inputPerMillion: 0.15, outputPerMillion: 0.6 } }, { dataDir });
   try {
     const first = await run();
     assert.equal(fake.requests.length, 3);
@@ -426,14 +405,7 @@ Deno.test("llm-verify asks again when the item's facts changed or the call faile
   await using fake = startLlmFake({ respond });
   const dataDir = await Deno.makeTempDir({ prefix: "llm_cache_" });
   const run = (batch: typeof items, config: Record<string, unknown> = {}) =>
-    runPlugin({
-      dir,
-      network,
-      dataDir,
-      secrets: { OPENAI_API_KEY: "test-llm-key" },
-      config: { enabled: true, baseUrl: fake.baseUrl, perSecond: 100, attempts: 1, ...config },
-      items: batch,
-    });
+    runOn(fake, { attempts: 1, ...config }, { dataDir, items: batch });
   try {
     fake.setBehaviour({ kind: "status", status: 503 });
     const failed = await run(items.slice(1, 2));
