@@ -51,6 +51,7 @@ import type { StageExecutor } from "../core/engine/executor.ts";
 import { InProcessExecutor } from "../core/engine/in_process_executor.ts";
 import { SandboxExecutor } from "../core/sandbox/executor.ts";
 import type { Item, Json } from "../sdk/types.ts";
+import { Limiter } from "../sdk/net/limiter.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -62,21 +63,6 @@ interface ChainResult {
   seconds: number;
   /** This process's CPU ms per stage, when phased. */
   stageCpuMs: Record<string, number>;
-}
-
-/** A counting semaphore. */
-function semaphore(n: number): () => Promise<() => void> {
-  let free = Math.max(1, n);
-  const waiting: (() => void)[] = [];
-  return async () => {
-    if (free > 0) free--;
-    else await new Promise<void>((r) => waiting.push(r));
-    return () => {
-      const next = waiting.shift();
-      if (next) next();
-      else free++;
-    };
-  };
 }
 
 /** The child: runs the pipeline's stages as a chain with the chosen executor. */
@@ -119,8 +105,8 @@ async function child(mode: string, pipelineFile: string, inputFile: string, runI
     const e = compileExpression(st.when);
     return (item: Item) => e.evaluateBool({ ...vars, item });
   });
-  const sems = run.stages.map((st) => semaphore(st.concurrency));
-  const inflight = semaphore(Number(Deno.env.get("CHAIN_INFLIGHT") ?? 16));
+  const sems = run.stages.map((st) => new Limiter(st.concurrency));
+  const inflight = new Limiter(Number(Deno.env.get("CHAIN_INFLIGHT") ?? 16));
   const encoder = new TextEncoder();
   let items = 0, leads = 0, rejected = 0;
   const started = performance.now();
@@ -138,7 +124,7 @@ async function child(mode: string, pipelineFile: string, inputFile: string, runI
     outcome: Pick<StageOutcome, "items" | "itemsJson" | "itemsBytes">,
   ): Promise<Pick<StageOutcome, "items" | "itemsJson" | "itemsBytes">> => {
     const stage = run.stages[s];
-    const free = await sems[s]();
+    const free = await sems[s].acquire();
     try {
       const instance = await pool.instance(run, s);
       // As the engine: stored JSON goes to a sandbox as bytes when the stage has no `when`.
@@ -177,7 +163,7 @@ async function child(mode: string, pipelineFile: string, inputFile: string, runI
   let cursor: Json = null;
   const c0 = cpuMs();
   for (let chunk = 0;; chunk++) {
-    const done = await inflight();
+    const done = await inflight.acquire();
     const res = await source.read(cursor, run.stages[0].chunk, { chunk, signal: stop.signal });
     cursor = res.cursor as Json;
     rejected += res.rejected?.length ?? 0;
@@ -204,7 +190,7 @@ async function child(mode: string, pipelineFile: string, inputFile: string, runI
     for (let s = 1; s < run.stages.length; s++) {
       const c = cpuMs();
       await Promise.all(finals.map(async (o, chunk) => {
-        const done = await inflight();
+        const done = await inflight.acquire();
         try {
           finals[chunk] = await step(s, chunk, o);
         } finally {
