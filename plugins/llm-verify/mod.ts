@@ -138,11 +138,13 @@ export default definePlugin<Config, State>({
     const tally = new MetricTally();
     const asks = new Map<Item, Ask>();
     for (const item of items) {
-      if (isUncertain(item, min)) asks.set(item, await prepare(item, config, state.url));
+      if (isUncertain(item, min)) {
+        asks.set(item, await prepare(item, config, state.cache ? state.url : undefined));
+      }
     }
     // The answers kept for the same questions, read at once; new ones are kept at once at the end.
     const kept = state.cache
-      ? await state.cache.getMany([...asks.values()].map((a) => a.key)).catch((e) => {
+      ? await state.cache.getMany([...asks.values()].map((a) => a.key!)).catch((e) => {
         log.warn(`llm-verify: the answer cache could not be read: ${(e as Error).message}`);
         return new Map<string, string>();
       })
@@ -155,7 +157,7 @@ export default definePlugin<Config, State>({
     const reserved: BudgetUse = { tokens: 0, cost: 0 };
     let toAsk = 0;
     for (const a of asks.values()) {
-      if (kept.has(a.key)) continue;
+      if (a.key !== undefined && kept.has(a.key)) continue;
       addUse(reserved, a.estimate);
       toAsk++;
     }
@@ -165,14 +167,16 @@ export default definePlugin<Config, State>({
       return await mapConcurrent(items, limit, async (item: Item) => {
         const prepared = asks.get(item);
         if (!prepared) return item;
-        const content = kept.get(prepared.key);
+        const content = prepared.key === undefined ? undefined : kept.get(prepared.key);
         let llm: LlmResult;
         if (content !== undefined) llm = { ...labelOf(content, config), cached: true };
         else {
           const got = await ask(prepared, config, state, signal, pooled, deadline);
           llm = got.llm;
           addUse(used, got.spent);
-          if (got.content !== undefined) answered.push([prepared.key, got.content]);
+          if (prepared.key !== undefined && got.content !== undefined) {
+            answered.push([prepared.key, got.content]);
+          }
         }
         const against = llm.status === "accepted" ? contradiction(llm.label!, item) : undefined;
         if (against) {
@@ -216,8 +220,8 @@ export default definePlugin<Config, State>({
 interface Ask {
   messages: ReturnType<typeof buildMessages>;
   maxTokens: number;
-  /** The answer cache's key: the endpoint, model, max_tokens and messages. */
-  key: string;
+  /** The answer cache's key (with a cache): the endpoint, model, max_tokens and messages. */
+  key?: string;
   /** Prompt tokens estimated (characters / 4) plus `maxTokens`, and their cost. */
   estimate: BudgetUse;
 }
@@ -234,14 +238,17 @@ function costOf(prompt: number, answer: number, pricing?: Pricing): number {
   return Math.ceil(prompt * pricing.inputPerMillion + answer * pricing.outputPerMillion);
 }
 
-async function prepare(item: Item, config: Config, url: string): Promise<Ask> {
+/** An item's request; with `cacheUrl` (the endpoint, when answers are kept), its cache key. */
+async function prepare(item: Item, config: Config, cacheUrl?: string): Promise<Ask> {
   const messages = buildMessages(item, config.maxTextChars ?? 1500);
   const maxTokens = config.maxTokens ?? 120;
   const prompt = Math.ceil(messages.reduce((n, m) => n + m.content.length, 0) / 4);
   return {
     messages,
     maxTokens,
-    key: await AnswerCache.keyOf([url, config.model ?? DEFAULT_MODEL, maxTokens, messages]),
+    ...(cacheUrl === undefined ? {} : {
+      key: await AnswerCache.keyOf([cacheUrl, config.model ?? DEFAULT_MODEL, maxTokens, messages]),
+    }),
     estimate: { tokens: prompt + maxTokens, cost: costOf(prompt, maxTokens, config.pricing) },
   };
 }
@@ -307,7 +314,7 @@ async function ask(
         status: "skipped",
         model,
         reason: refused === "tokens"
-          ? `the run's token budget (${config.budgetTokens ?? 200_000}) is used up; raise ` +
+          ? `the run's token budget (${state.budget!.limits.tokens}) is used up; raise ` +
             "with.budgetTokens"
           : `the run's cost budget (${config.budgetCost}) is used up at the configured pricing; ` +
             "raise with.budgetCost",

@@ -146,12 +146,14 @@ export default definePlugin<Config, State>({
     const queries = new Map<Item, Query>();
     for (const item of items) {
       const q = item.lead === true ? queryOf(item, config) : undefined;
-      if (q) {
-        queries.set(item, { ...q, key: await AnswerCache.keyOf([...state.cacheScope!, q.query]) });
-      }
+      if (!q) continue;
+      queries.set(
+        item,
+        state.cache ? { ...q, key: await AnswerCache.keyOf([...state.cacheScope!, q.query]) } : q,
+      );
     }
     const kept = state.cache
-      ? await state.cache.getMany([...queries.values()].map((q) => q.key)).catch((e) => {
+      ? await state.cache.getMany([...queries.values()].map((q) => q.key!)).catch((e) => {
         log.warn(`search-verify: the answer cache could not be read: ${(e as Error).message}`);
         return new Map<string, Hit[]>();
       })
@@ -191,16 +193,16 @@ export default definePlugin<Config, State>({
   },
 });
 
-/** A lead's query: its name and city, the query text, and its cache key. */
+/** A lead's query: its name and city, the query text, and (with a cache) its cache key. */
 interface Query {
   name: string;
   city: string;
   query: string;
-  key: string;
+  key?: string;
 }
 
 /** The query of a lead (`"<name>" <city>`), or undefined when it has no name. */
-function queryOf(item: Item, config: Config): Omit<Query, "key"> | undefined {
+function queryOf(item: Item, config: Config): Query | undefined {
   const name = String(item[config.nameField ?? "name"] ?? "").trim();
   const cityRaw = item[config.cityField ?? "city"];
   const city = typeof cityRaw === "string" ? cityRaw.trim() : "";
@@ -227,9 +229,9 @@ async function verify(
 ): Promise<SearchResult> {
   const provider = state.provider.name;
   try {
-    const cached = kept.get(key);
+    const cached = key === undefined ? undefined : kept.get(key);
     const hits = cached ?? await state.provider.search(query, state.client, signal, deadline);
-    if (!cached) asked.set(key, hits);
+    if (!cached && key !== undefined) asked.set(key, hits);
     const phone = typeof item.phone === "string" ? item.phone : undefined;
     const domain = String(item.domain ?? item.key);
     const evidence = findEvidence({ hits, name, city, domain, phone });
