@@ -87,7 +87,8 @@ async function child(mode: string, pipelineFile: string, inputFile: string, runI
     id: runId,
   });
   const executor: StageExecutor = mode === "in-process"
-    ? new InProcessExecutor()
+    // The plugins' own work: the sinks get their items as they are, not copies.
+    ? new InProcessExecutor({ copySinkInput: false })
     : new SandboxExecutor({ idleMs: ctx.config.engine.sandboxIdle });
   const stop = new AbortController();
   const pool = new StagePool({
@@ -152,6 +153,8 @@ async function child(mode: string, pipelineFile: string, inputFile: string, runI
           when: whens[s],
         });
       rejected += next.rejected.length;
+      // A sink passed its input on (the engine's store keeps the stored bytes): so do we.
+      if (next.count !== undefined) return outcome;
       return next;
     } finally {
       free();

@@ -52,6 +52,27 @@ export function withRawItems(
 }
 
 /**
+ * Marks the result of a sink's call whose plugin returned the items it was given (see `passOn`
+ * in `sdk/runtime/protocol.ts`): they did not come back, so the result's `items` is empty and the
+ * call's input is its output, as the caller sent it (the engine keeps the stored bytes).
+ */
+export const PASSED_INPUT: unique symbol = Symbol.for("sluice.passedInput");
+
+/** A result saying the call's input passed on as it was sent, with the plugin's `rejected`. */
+export function passedInputResult(rejected?: unknown): { items: never[]; rejected?: never[] } {
+  const result: { items: never[]; rejected?: never[] } = { items: [] };
+  if (rejected !== undefined) result.rejected = rejected as never[];
+  Object.defineProperty(result, PASSED_INPUT, { value: true, enumerable: false });
+  return result;
+}
+
+/** True when `result` says the call's input passed on as it was sent ({@linkcode PASSED_INPUT}). */
+export function isPassedInput(result: unknown): boolean {
+  return result !== null && typeof result === "object" &&
+    (result as { [PASSED_INPUT]?: unknown })[PASSED_INPUT] === true;
+}
+
+/**
  * The JSON text of one array holding the elements of the arrays `a` and then `b`, each the text
  * of one JSON array (whitespace around and inside allowed, as `JSON.parse` takes it), without
  * parsing either: the engine joins a plugin's output, as the process wrote it, with the items

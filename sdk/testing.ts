@@ -260,8 +260,10 @@ export async function openPlugin(opts: PluginTestOptions): Promise<PluginHarness
     metrics,
     read: (cursor, limit, chunk = chunks++) =>
       proc.read(cursor, limit, chunk, call).catch(explainRefusal(opts.permissions)),
+    // A sink's items pass on as it got them, as in a run (see `passOn`).
     process: (items, chunk = chunks++) =>
-      proc.process(items, chunk, call).catch(explainRefusal(opts.permissions)),
+      proc.process(items, chunk, { ...call, passOn: manifest.kind === "sink" })
+        .catch(explainRefusal(opts.permissions)),
     finish: () => proc.finish(call).catch(explainRefusal(opts.permissions)),
     close,
     [Symbol.asyncDispose]: close,

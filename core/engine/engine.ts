@@ -965,6 +965,7 @@ export class Engine {
       stage: m.stage,
       chunk: m.chunk,
       items: outcome.items,
+      ...(outcome.count !== undefined ? { count: outcome.count } : {}),
       ...(outcome.itemsJson !== undefined ? { itemsJson: outcome.itemsJson } : {}),
       ...(outcome.itemsBytes !== undefined ? { itemsBytes: outcome.itemsBytes } : {}),
       rejected: outcome.rejected,

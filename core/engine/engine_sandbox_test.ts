@@ -2,20 +2,34 @@ import assert from "node:assert/strict";
 import { SandboxExecutor } from "../sandbox/executor.ts";
 import type { StageExecutor, StageInstance, StageSpec } from "./executor.ts";
 import { runOutput, testEngine } from "./test_helpers.ts";
+import { isPassedInput } from "../../sdk/raw_items.ts";
 
-/** A sandbox executor that counts which call each stage received. */
+/**
+ * A sandbox executor that counts which call each stage received, and the calls whose plugin
+ * passed its input on (`passed`: stored bytes; `sameItems`: the very items it was sent).
+ */
 class CountingExecutor implements StageExecutor {
   inner = new SandboxExecutor();
-  calls = new Map<string, { items: number; json: number }>();
+  calls = new Map<string, { items: number; json: number; passed: number; sameItems: number }>();
 
   async open(spec: StageSpec): Promise<StageInstance> {
     const stage = await this.inner.open(spec);
-    const n = { items: 0, json: 0 };
+    const n = { items: 0, json: 0, passed: 0, sameItems: 0 };
     this.calls.set(spec.stageId, n);
     return {
       read: (cursor, limit, ctx) => stage.read(cursor, limit, ctx),
-      process: (items, ctx) => (n.items++, stage.process(items, ctx)),
-      processJson: (input, ctx) => (n.json++, stage.processJson(input, ctx)),
+      process: async (items, ctx) => {
+        n.items++;
+        const res = await stage.process(items, ctx);
+        if (res.items === items) n.sameItems++;
+        return res;
+      },
+      processJson: async (input, ctx) => {
+        n.json++;
+        const res = await stage.processJson(input, ctx);
+        if (isPassedInput(res)) n.passed++;
+        return res;
+      },
       finish: (ctx) => stage.finish(ctx),
       close: () => stage.close(),
     };
@@ -56,11 +70,85 @@ Deno.test("stored chunks go to sandboxed stages as bytes unless the host must lo
     assert.deepEqual([c[4].in, c[4].out], [34, 34]);
     const calls = Object.fromEntries(executor.calls);
     // Four chunks: bytes for plain stages; parsed items where `when` or sub-batches need them.
-    assert.deepEqual(calls.plain, { items: 0, json: 4 });
-    assert.deepEqual(calls.filtered, { items: 2, json: 0 }, "two chunks have items with n < 20");
+    assert.deepEqual([calls.plain.items, calls.plain.json], [0, 4]);
+    assert.deepEqual([calls.filtered.items, calls.filtered.json], [2, 0], "two chunks: n < 20");
     assert.equal(calls.batched.json, 0);
     assert.ok(calls.batched.items >= 8, "chunks of ~9 items in batches of 4");
-    assert.deepEqual(calls.last, { items: 0, json: 4 });
+    assert.deepEqual([calls.last.items, calls.last.json], [0, 4]);
+    // Transforms always send their items back.
+    assert.equal(calls.plain.passed + calls.filtered.sameItems + calls.last.passed, 0);
+  } finally {
+    await t.dispose();
+  }
+});
+
+const SINKS_PIPELINE = `
+  name: sinks
+  source: { plugin: gen-source, with: { count: 40 }, chunk: 10 }
+  stages:
+    - { id: plain, plugin: tag, with: { field: a, value: "Zoë 🍰" } }
+    - { id: export, plugin: mark-sink, with: { mark: marked, reject: [4, 25] } }
+    - { id: filtered, plugin: mark-sink, with: { mark: marked }, when: "item.n < 20" }
+    - { id: dropping, plugin: mark-sink, with: { mark: dropped, drop: [7] } }
+    - { id: last, plugin: tag, with: { field: d } }
+  `;
+
+/** Runs {@linkcode SINKS_PIPELINE} and checks what every executor must give. */
+async function checkSinksRun(t: Awaited<ReturnType<typeof testEngine>>): Promise<string> {
+  const run = await t.start(SINKS_PIPELINE);
+  const done = await t.engine.waitForRun(run.id);
+  assert.equal(done.state, "succeeded", done.error);
+  const out = await runOutput(t.backend, run);
+  // A sink's changes to its items in place do not pass on; one returning another array
+  // (without n 7) passes on what it returned.
+  assert.equal(out.length, 39);
+  assert.ok(out.every((i) => i.a === "Zoë 🍰" && i.d === true && i.marked === undefined));
+  assert.ok(out.every((i) => i.dropped === true));
+  assert.ok(!out.some((i) => i.n === 7));
+  // A sink's rejections are kept and counted; the items it rejected still pass on.
+  const c = await t.backend.store.counters(run.id, 6);
+  assert.deepEqual([c[2].in, c[2].out, c[2].rejected, c[2].filtered], [40, 40, 2, 0]);
+  assert.deepEqual([c[3].in, c[3].out, c[3].skipped], [40, 40, 20]);
+  assert.deepEqual([c[4].in, c[4].out, c[4].filtered], [40, 39, 1]);
+  const rejected = [];
+  for await (const r of t.backend.store.readRejected(run.id)) rejected.push(r);
+  assert.deepEqual(rejected.map((r) => [r.stage, r.key, r.reason]), [
+    [2, "i-4", "n 4 is refused"],
+    [2, "i-25", "n 25 is refused"],
+  ]);
+  return run.id;
+}
+
+Deno.test("a sandboxed sink that returns its items does not send them back: its stored input passes on", async () => {
+  const executor = new CountingExecutor();
+  const t = await testEngine({ executor });
+  const raw = async (runId: string, stage: number, chunk: number) =>
+    new Uint8Array(
+      await new Blob(
+        (await t.backend.store.readChunkRaw!(runId, stage, chunk))!.parts as Uint8Array<
+          ArrayBuffer
+        >[],
+      ).arrayBuffer(),
+    );
+  try {
+    const runId = await checkSinksRun(t);
+    const calls = Object.fromEntries(executor.calls);
+    assert.deepEqual(calls.export, { items: 0, json: 4, passed: 4, sameItems: 0 });
+    assert.deepEqual(calls.filtered, { items: 2, json: 0, passed: 0, sameItems: 2 });
+    assert.deepEqual(calls.dropping, { items: 0, json: 4, passed: 0, sameItems: 0 });
+    // The sink's output is its input's very bytes.
+    for (const chunk of [0, 1, 2, 3]) {
+      assert.deepEqual(await raw(runId, 2, chunk), await raw(runId, 1, chunk));
+    }
+  } finally {
+    await t.dispose();
+  }
+});
+
+Deno.test("the in-process executor passes a sink's items on as the sandbox does", async () => {
+  const t = await testEngine();
+  try {
+    await checkSinksRun(t);
   } finally {
     await t.dispose();
   }

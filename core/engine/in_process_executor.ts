@@ -48,9 +48,25 @@ function guarded<T>(
   });
 }
 
+/** Options of {@link InProcessExecutor}. */
+export interface InProcessExecutorOptions {
+  /**
+   * Give a sink a copy of its items (default true), so that one returning them passes them on as
+   * it got them, as in the sandbox. A benchmark that counts the plugins' own work turns it off
+   * (the first-party sinks do not change their items).
+   */
+  copySinkInput?: boolean;
+}
+
 /** In-process executor (tests only). */
 export class InProcessExecutor implements StageExecutor {
   #lifetime = new AbortController();
+  #copySinkInput: boolean;
+
+  /** An executor; see {@linkcode InProcessExecutorOptions}. */
+  constructor(opts: InProcessExecutorOptions = {}) {
+    this.#copySinkInput = opts.copySinkInput ?? true;
+  }
 
   async open(spec: StageSpec): Promise<StageInstance> {
     const url = toFileUrl(join(spec.plugin.dir, spec.plugin.manifest.entry)).href;
@@ -61,6 +77,7 @@ export class InProcessExecutor implements StageExecutor {
       });
     }
     let log: CallContext["log"];
+    const sink = this.#copySinkInput && spec.plugin.manifest.kind === "sink";
     const instance: PluginInstance = createPluginInstance(mod.default as PluginDefinition, {
       config: spec.config,
       secrets: spec.secrets,
@@ -83,7 +100,20 @@ export class InProcessExecutor implements StageExecutor {
       },
       process: (items, ctx) => {
         log = ctx.log;
-        return guarded((s) => instance.process(items, ctx.chunk, s), ctx, spec.timeoutMs);
+        if (!sink) {
+          return guarded((s) => instance.process(items, ctx.chunk, s), ctx, spec.timeoutMs);
+        }
+        // A sink that returns the items it was given passes them on as it got them, as in the
+        // sandbox (which does not send them back): it works on a copy.
+        const given = structuredClone(items);
+        return guarded(
+          async (s) => {
+            const res = await instance.process(given, ctx.chunk, s);
+            return res.items === given ? { ...res, items } : res;
+          },
+          ctx,
+          spec.timeoutMs,
+        );
       },
       finish: (ctx) => {
         // What finish logs is the run's (chunk -1), as in the sandbox, not the last chunk's.

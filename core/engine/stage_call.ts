@@ -3,7 +3,12 @@
  * sub-batches, and output validation. Pure of storage: the engine commits what this returns.
  * @module
  */
-import { concatJsonArrays, rawItemBytesOf, rawItemsOf } from "../../sdk/raw_items.ts";
+import {
+  concatJsonArrays,
+  isPassedInput,
+  rawItemBytesOf,
+  rawItemsOf,
+} from "../../sdk/raw_items.ts";
 import type { Item, ProcessResult, Rejected } from "../../sdk/types.ts";
 import type { StageCounters, StageSnapshot } from "../store/store.ts";
 import type { CallContext, StageInstance } from "./executor.ts";
@@ -14,13 +19,22 @@ export type ItemFn = (item: Item) => unknown;
 
 /** What a stage call produced. */
 export interface StageOutcome {
+  /** The items; empty when `count` is given (a sink passed its stored input on, unparsed). */
   items: Item[];
+  /**
+   * How many items there are when they were not parsed: a sink passed its stored input on, which
+   * `itemsBytes` (and `itemsJson` when the store had its text) hold (see `ChunkCommit.count`).
+   */
+  count?: number;
   /**
    * The JSON text of `items`: the plugin process's own, when its output is kept as it came (one
    * call, no item refused here), followed by the items `when` passed over; the store writes it.
    */
   itemsJson?: string;
-  /** The bytes `itemsJson` came as, when it is the plugin's text alone (see `ChunkCommit`). */
+  /**
+   * The bytes `itemsJson` came as, when it is the plugin's text alone, or the stored input a sink
+   * passed on (see `ChunkCommit`).
+   */
   itemsBytes?: Uint8Array[];
   rejected: Rejected[];
   counters: Partial<StageCounters>;
@@ -87,7 +101,9 @@ export interface StageJsonCallOptions {
 
 /**
  * Runs a transform or sink stage on one chunk given as stored JSON bytes, in one call (check
- * {@link takesStoredJson} first). The output is checked as {@link callStage} checks it.
+ * {@link takesStoredJson} first). The output is checked as {@link callStage} checks it; a sink
+ * that passed its input on (`PASSED_INPUT`) has the stored bytes as its output, not parsed here
+ * (they were checked when they were stored).
  */
 export async function callStageJson(o: StageJsonCallOptions): Promise<StageOutcome> {
   if (!o.instance.processJson) throw new TypeError(`stage ${o.stage.id} takes no JSON input`);
@@ -96,6 +112,18 @@ export async function callStageJson(o: StageJsonCallOptions): Promise<StageOutco
     signal: o.signal,
     log: o.log,
   });
+  if (isPassedInput(res)) {
+    const n = o.input.count;
+    const rejected = res.rejected ?? [];
+    return {
+      items: [],
+      count: n,
+      ...(o.input.text !== undefined ? { itemsJson: o.input.text } : {}),
+      itemsBytes: o.input.parts,
+      rejected,
+      counters: { in: n, out: n, skipped: 0, filtered: 0, rejected: rejected.length },
+    };
+  }
   return outcome(o.stage, o.input.count, o.input.count, [res], []);
 }
 

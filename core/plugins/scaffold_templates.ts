@@ -139,7 +139,7 @@ export default definePlugin<{ path?: string }, { file: string }>({
   },
   async process(items, { state, chunk }) {
     await writePart(state.file, chunk, items.map((item) => JSON.stringify(item) + "\\n").join(""));
-    return items;
+    return items; // the array it was given: passed on as it came, not sent back from the sandbox
   },
   async finish({ state, log }) {
     const { path, parts } = await finalizeParts(state.file);

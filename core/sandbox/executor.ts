@@ -575,19 +575,36 @@ export class SandboxStage implements StageInstance, PoolUser<SandboxProcess> {
     return this.#call(ctx, (p, o) => p.read(cursor, limit, ctx.chunk, o), "read");
   }
 
-  /** Transforms and sinks: processes a batch. */
+  /**
+   * Transforms and sinks: processes a batch. A sink that returns the items it was given does not
+   * send them back (`passOn`): the result holds them as they were sent.
+   */
   process(items: Item[], ctx: CallContext): Promise<ProcessResult> {
-    return this.#call(ctx, (p, o) => p.process(items, ctx.chunk, o), "process", items.length);
+    return this.#call(
+      ctx,
+      (p, o) => p.process(items, ctx.chunk, { ...o, passOn: this.#sink }),
+      "process",
+      items.length,
+    );
   }
 
-  /** Transforms and sinks: processes a batch given as stored JSON bytes, forwarded as they are. */
+  /**
+   * Transforms and sinks: processes a batch given as stored JSON bytes, forwarded as they are. A
+   * sink that returns the items it was given does not send them back: the result is marked
+   * `PASSED_INPUT` (`sdk/raw_items.ts`) and the input is the output.
+   */
   processJson(input: RawChunk, ctx: CallContext): Promise<ProcessResult> {
     return this.#call(
       ctx,
-      (p, o) => p.processJson(input.parts, ctx.chunk, o),
+      (p, o) => p.processJson(input.parts, ctx.chunk, { ...o, passOn: this.#sink }),
       "process",
       input.count,
     );
+  }
+
+  /** A sink's items pass on as it got them (`kind: "sink"` in its manifest). */
+  get #sink(): boolean {
+    return this.#spec.plugin.manifest.kind === "sink";
   }
 
   /**

@@ -2,7 +2,8 @@
  * Encodes chunks of items as UTF-8 JSON split into parts that fit a Deno KV value (64 KiB cap).
  * @module
  */
-import type { RawChunk } from "./store.ts";
+import type { Item } from "../../sdk/types.ts";
+import type { ChunkCommit, RawChunk } from "./store.ts";
 
 /** Largest part written to one KV value, leaving headroom below the 64 KiB limit. */
 export const PART_BYTES = 60_000;
@@ -44,4 +45,29 @@ export function decodeParts<T>(parts: Uint8Array[]): T {
 /** Parses a chunk as stored: from its text when the store kept it, else from its parts. */
 export function decodeRaw<T>(raw: RawChunk): T {
   return raw.text !== undefined ? JSON.parse(raw.text) as T : decodeParts<T>(raw.parts);
+}
+
+/** How many items a chunk commit holds (`count` when its items were left unparsed). */
+export function commitCount(c: ChunkCommit): number {
+  return c.count ?? c.items.length;
+}
+
+/** A chunk commit's items, parsed from its JSON when it gives only a `count` (a sink's input). */
+export function commitItems(c: ChunkCommit): Item[] {
+  if (c.count === undefined) return c.items;
+  if (c.itemsJson !== undefined) return JSON.parse(c.itemsJson) as Item[];
+  return decodeParts<Item[]>(c.itemsBytes ?? []);
+}
+
+/** A chunk commit's items as JSON text: the text it carries, else decoded or serialized here. */
+export function commitJson(c: ChunkCommit): string {
+  if (c.itemsJson !== undefined) return c.itemsJson;
+  if (c.count !== undefined && c.itemsBytes) return joinedText(c.itemsBytes);
+  return JSON.stringify(c.items);
+}
+
+/** The text of UTF-8 bytes given in pieces (a piece may end inside a character). */
+function joinedText(parts: readonly Uint8Array[]): string {
+  const d = new TextDecoder();
+  return parts.map((p, i) => d.decode(p, { stream: i < parts.length - 1 })).join("");
 }

@@ -9,7 +9,15 @@
 import type { Item, Rejected } from "../../sdk/types.ts";
 import type { EngineMessage, EnqueueOptions, Queue } from "../queue/queue.ts";
 import { lockRetrying, openKv } from "../../sdk/io/kv_locks.ts";
-import { decodeParts, encodeJsonParts, encodeParts, splitParts } from "./chunk_codec.ts";
+import {
+  commitCount,
+  commitItems,
+  commitJson,
+  decodeParts,
+  encodeJsonParts,
+  encodeParts,
+  splitParts,
+} from "./chunk_codec.ts";
 import { chunkDirFor, ChunkFiles } from "./chunk_files.ts";
 import {
   type IndexCondition,
@@ -325,14 +333,15 @@ export class KvStore implements Store {
     let parts: Uint8Array[] = [];
     // The plugin's own JSON of the items when the engine has it (its very bytes when it has
     // those), else serialized here.
-    const itemsJson = c.itemsJson ?? JSON.stringify(c.items);
-    const itemsBytes = c.itemsJson !== undefined ? c.itemsBytes : undefined;
+    const itemsBytes = c.itemsJson !== undefined || c.count !== undefined
+      ? c.itemsBytes
+      : undefined;
     if (files) {
       fileToken = crypto.randomUUID();
-      fileParts = itemsBytes ?? encodeJsonParts(itemsJson, Infinity);
+      fileParts = itemsBytes ?? encodeJsonParts(commitJson(c), Infinity);
       await files.write(c.runId, c.stage, c.chunk, fileToken, fileParts);
     } else if (itemsBytes) parts = itemsBytes.flatMap((p) => splitParts(p));
-    else parts = encodeJsonParts(itemsJson);
+    else parts = encodeJsonParts(commitJson(c));
     const rejParts = c.rejected.length ? encodeParts(c.rejected) : [];
     const size = [...parts, ...rejParts].reduce((n, p) => n + p.length, 0);
     const meta = await this.#indexMeta(c.runId);
@@ -342,7 +351,7 @@ export class KvStore implements Store {
       runId: c.runId,
       stage: c.stage,
       chunk: c.chunk,
-      items: c.items,
+      items: meta?.stage === c.stage ? commitItems(c) : c.items,
       indexed: meta?.stage === c.stage,
       partBytes: size,
       partCount: parts.length + rejParts.length,
@@ -376,7 +385,7 @@ export class KvStore implements Store {
       ...(files ? { file: true as const } : {}),
       parts: parts.length,
       rejParts: rejParts.length,
-      count: c.items.length,
+      count: commitCount(c),
       at: Date.now(),
     };
     const op = this.#kv.atomic().check({ key: doneKey, versionstamp: null }).set(doneKey, mark);

@@ -441,6 +441,48 @@ for (const layout of ["chunk files", "KV parts"] as const) {
   });
 }
 
+for (const layout of ["chunk files", "KV parts"] as const) {
+  Deno.test(`a commit of a count and bytes only (a sink's input passed on) stores those bytes (${layout})`, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "sluice-kv-" });
+    const path = `${dir}/sluice.kv`;
+    const b = layout === "chunk files" ? await openKvBackend(path) : await partsStore(path);
+    try {
+      await b.store.createRun(run("r1", "p", 1), []);
+      const text = '[{"key":"é","n":1},{"key":"b"}]';
+      const bytes = new TextEncoder().encode(text);
+      // As the previous stage's chunk was read: in pieces, one ending inside "é".
+      const itemsBytes = [bytes.subarray(0, 10), bytes.subarray(10)];
+      assert.equal(
+        await b.store.commitChunk({
+          runId: "r1",
+          stage: 2,
+          chunk: 0,
+          items: [],
+          count: 2,
+          itemsBytes,
+          rejected: [{ key: "b", reason: "refused by the sink" }],
+          counters: { in: 2, out: 2, rejected: 1, chunksDone: 1 },
+          next: [],
+        }),
+        true,
+      );
+      const raw = (await b.store.readChunkRaw!("r1", 2, 0))!;
+      assert.equal(raw.count, 2);
+      const joined = new Uint8Array(
+        await new Blob(raw.parts as Uint8Array<ArrayBuffer>[]).arrayBuffer(),
+      );
+      assert.deepEqual(joined, bytes);
+      assert.deepEqual(await b.store.readChunk("r1", 2, 0), JSON.parse(text));
+      const rejected = [];
+      for await (const r of b.store.readRejected("r1")) rejected.push(r.key);
+      assert.deepEqual(rejected, ["b"]);
+    } finally {
+      b.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
+
 Deno.test("chunk files: the next stage takes a chunk committed a moment ago from memory, once, and only while fresh", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sluice-kv-" });
   const path = `${dir}/sluice.kv`;

@@ -46,16 +46,34 @@ function item(i: number): Item {
   return it;
 }
 
-async function fill(store: KvStore, id: string, chunks: number, size: number, stage = 2) {
+/**
+ * Commits `chunks` chunks of `size` items to `stage`; `asBytes`: as a count and the items' bytes
+ * only (as a sink's stored input is passed on).
+ */
+async function fill(
+  store: KvStore,
+  id: string,
+  chunks: number,
+  size: number,
+  stage = 2,
+  asBytes = false,
+) {
   await store.createRun(run(id), []);
   for (let c = 0; c < chunks; c++) {
     const items = Array.from({ length: size }, (_, k) => item(c * size + k));
+    const data = asBytes
+      ? {
+        items: [],
+        count: items.length,
+        itemsBytes: [new TextEncoder().encode(JSON.stringify(items))],
+      }
+      : { items };
     assert.ok(
       await store.commitChunk({
         runId: id,
         stage,
         chunk: c,
-        items,
+        ...data,
         rejected: [],
         counters: { out: items.length },
         next: [],
@@ -177,6 +195,17 @@ Deno.test("sorted queries: by value, ties in item order, items without a value l
       }, 4);
       assert.deepEqual(empty, [], `empty range, desc ${desc}`);
     }
+  });
+});
+
+Deno.test("a chunk of the index stage committed as a count and bytes only is indexed from its bytes", async () => {
+  await withStore(async (store) => {
+    await fill(store, "r", 2, 30, 2, true);
+    const stats = (await store.itemIndexStats("r", 2))!;
+    assert.equal(stats.items, 60);
+    assert.deepEqual(stats.types["score"], { null: 9, number: 51 });
+    const lead = stats.values["lead"].find((v) => v.value === true)!;
+    assert.equal(lead.count, range((i) => i < 60 && i % 3 !== 0).length);
   });
 });
 

@@ -244,7 +244,14 @@ export interface ChunkCommit {
   runId: string;
   stage: number;
   chunk: number;
+  /** The items; empty when `count` is given. */
   items: Item[];
+  /**
+   * How many items the chunk holds when `items` was left empty because they were not parsed: a
+   * sink passed on its input as stored, which `itemsBytes` hold (and `itemsJson` when the
+   * engine had the text). A store that needs the items themselves (to index them) parses those.
+   */
+  count?: number;
   /**
    * The JSON text of `items` when the engine has it as a plugin process wrote it: the store keeps
    * those characters instead of serializing `items` again (they parse to `items`).
@@ -252,8 +259,8 @@ export interface ChunkCommit {
   itemsJson?: string;
   /**
    * The bytes `itemsJson` came as from the plugin process, in pieces (joined, they decode to
-   * it): a store that writes bytes keeps these instead of encoding the text again. Only with
-   * `itemsJson`.
+   * it): a store that writes bytes keeps these instead of encoding the text again. With
+   * `itemsJson`, or with `count` alone (a sink's stored input).
    */
   itemsBytes?: Uint8Array[];
   rejected: Rejected[];

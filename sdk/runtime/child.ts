@@ -11,7 +11,7 @@
  * @module
  */
 import "../mod.ts";
-import type { Json } from "../types.ts";
+import type { Item, Json, ProcessResult } from "../types.ts";
 import type { LogLevel, PluginDefinition } from "../plugin.ts";
 import { createPluginInstance, type PluginInstance } from "./instance.ts";
 import { findNotJson } from "./result_check.ts";
@@ -22,6 +22,7 @@ import {
   LineSplitter,
   type LoadRequest,
   type OpenRequest,
+  type PassedResult,
   type Request,
   resultLines,
   toWireError,
@@ -263,6 +264,15 @@ function close(run: number): void {
   r.lifetime.abort(new Error("the host closed this run"));
 }
 
+/**
+ * A sink's answer when it returned the array it was given: "passed" instead of the items (the
+ * host keeps those it sent); else the result as it is.
+ */
+function passedOn(res: ProcessResult, given: Item[]): ProcessResult | PassedResult {
+  if (res.items !== given) return res;
+  return res.rejected?.length ? { passed: true, rejected: res.rejected } : { passed: true };
+}
+
 async function handle(req: Request): Promise<unknown> {
   switch (req.op) {
     case "load":
@@ -292,15 +302,17 @@ async function handle(req: Request): Promise<unknown> {
         req.traceparent,
         req.deadline,
       );
-    case "process":
+    case "process": {
       currentChunk = req.chunk;
-      return await r.instance.process(
+      const res = await r.instance.process(
         req.items,
         req.chunk,
         signal,
         req.traceparent,
         req.deadline,
       );
+      return req.passOn ? passedOn(res, req.items) : res;
+    }
     case "finish":
       currentChunk = undefined;
       return await r.instance.finish(signal, req.traceparent, req.deadline);

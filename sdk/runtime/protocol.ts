@@ -72,6 +72,12 @@ export type Request =
     chunk: number;
     traceparent?: string;
     deadline?: number;
+    /**
+     * A sink's call: when the plugin returns the very array it was given, the answer says so
+     * (result {@linkcode PassedResult}) instead of sending the items back, and the host passes
+     * on the items it sent (see `PASSED_INPUT` in `sdk/raw_items.ts`).
+     */
+    passOn?: true;
   }
   | { id: number; op: "finish"; run: number; traceparent?: string; deadline?: number }
   | { id: number; op: "shutdown" };
@@ -83,6 +89,15 @@ export type Request =
 export interface GrantedLine {
   op: "granted";
   lease: number;
+}
+
+/**
+ * The result of a `process` call asked to `passOn` whose plugin returned the items it was given
+ * (the same array): they are not sent back; `rejected` as the plugin returned it.
+ */
+export interface PassedResult {
+  passed: true;
+  rejected?: unknown[];
 }
 
 /** An error as carried over the wire. */

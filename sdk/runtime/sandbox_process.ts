@@ -18,10 +18,11 @@ import {
   isChildMessage,
   LineSplitter,
   LineTooLongError,
+  type PassedResult,
   readLines,
   type Request,
 } from "./protocol.ts";
-import { withRawItems } from "../raw_items.ts";
+import { passedInputResult, withRawItems } from "../raw_items.ts";
 import { buildSandboxCommand, type SandboxCommandOptions } from "./sandbox_args.ts";
 import { SandboxError } from "./sandbox_error.ts";
 import {
@@ -165,6 +166,33 @@ const LAZY_MS = 100;
 const SECRET_MASK = { mask: "[secret]", minLength: 3 };
 /** Ends a request line whose items were spliced in as bytes. */
 const CLOSE_LINE = encoder.encode("}\n");
+
+/** A `process` request without its items (they follow as bytes: {@linkcode itemsLineStart}). */
+type ProcessHead = Omit<Extract<Request, { op: "process" }>, "items">;
+
+/** Option of a `process` call: see {@linkcode SandboxProcess.process}. */
+export interface PassOnOption {
+  /**
+   * A sink's call: a plugin that returns the items it was given answers "passed" instead of
+   * sending them back (see `passOn` in `protocol.ts`).
+   */
+  passOn?: boolean;
+}
+
+/**
+ * The start of a `process` request line whose items follow as bytes: `{"id":1,…,"chunk":0}`
+ * becomes `{"id":1,…,"chunk":0,"items":`, then the items' JSON, then {@linkcode CLOSE_LINE}.
+ */
+function itemsLineStart(head: ProcessHead): Uint8Array {
+  return encoder.encode(JSON.stringify(head).slice(0, -1) + ',"items":');
+}
+
+/** True when a `process` answer is the "passed" of a sink asked to `passOn`. */
+function isPassedAnswer(result: unknown): result is PassedResult {
+  return result !== null && typeof result === "object" && !Array.isArray(result) &&
+    (result as { passed?: unknown }).passed === true &&
+    !("items" in (result as Record<string, unknown>));
+}
 
 /** Request pieces this large or larger go to the pipe as they are, not copied into one write. */
 const FLUSH_JOIN_MAX = 16 * 1024;
@@ -467,17 +495,32 @@ export class SandboxProcess {
     return await this.#call(req, opts) as ReadResult;
   }
 
-  /** Transforms and sinks: processes a batch. */
+  /**
+   * Transforms and sinks: processes a batch. With `passOn` (a sink's call), a plugin that returns
+   * the items it was given does not send them back: the result holds `items` and the JSON text
+   * and bytes they were sent as (`RAW_ITEMS`, `RAW_ITEM_BYTES`), as an answer's items would.
+   */
   async process(
     items: Item[],
     chunk: number,
-    opts: SandboxCallOptions = {},
+    opts: SandboxCallOptions & PassOnOption = {},
   ): Promise<ProcessResult> {
     const id = this.#nextId++;
     const req: Request = { id, op: "process", run: this.#runOf(opts), items, chunk };
     if (opts.traceparent) req.traceparent = opts.traceparent;
     setDeadline(req, opts);
-    return await this.#call(req, opts) as ProcessResult;
+    if (!opts.passOn) return await this.#call(req, opts) as ProcessResult;
+    const { items: _, ...rest } = req;
+    const head: ProcessHead = { ...rest, passOn: true };
+    const text = JSON.stringify(items);
+    const bytes = encoder.encode(text);
+    const res = await this.#call(head, opts, [itemsLineStart(head), bytes, CLOSE_LINE]);
+    if (!isPassedAnswer(res)) return res as ProcessResult;
+    const out: Record<string, unknown> = res.rejected === undefined
+      ? {}
+      : { rejected: res.rejected };
+    withRawItems(out, items, text, [bytes]);
+    return out as unknown as ProcessResult;
   }
 
   /**
@@ -488,21 +531,19 @@ export class SandboxProcess {
   async processJson(
     parts: readonly Uint8Array[],
     chunk: number,
-    opts: SandboxCallOptions = {},
+    opts: SandboxCallOptions & PassOnOption = {},
   ): Promise<ProcessResult> {
     const id = this.#nextId++;
-    const head: Omit<Extract<Request, { op: "process" }>, "items"> = {
-      id,
-      op: "process",
-      run: this.#runOf(opts),
-      chunk,
-    };
+    const head: ProcessHead = { id, op: "process", run: this.#runOf(opts), chunk };
     if (opts.traceparent) head.traceparent = opts.traceparent;
     setDeadline(head, opts);
-    // `{"id":1,"op":"process","chunk":0}` becomes `{"id":1,…,"chunk":0,"items":` + parts + `}`,
-    // written piece by piece (not copied into one buffer).
-    const start = encoder.encode(JSON.stringify(head).slice(0, -1) + ',"items":');
-    return await this.#call(head, opts, [start, ...parts, CLOSE_LINE]) as ProcessResult;
+    if (opts.passOn) head.passOn = true;
+    // Written piece by piece (not copied into one buffer): see itemsLineStart.
+    const res = await this.#call(head, opts, [itemsLineStart(head), ...parts, CLOSE_LINE]);
+    // The plugin passed its input on: `PASSED_INPUT` tells the caller it has the items.
+    return (isPassedAnswer(res) && opts.passOn
+      ? passedInputResult(res.rejected)
+      : res) as ProcessResult;
   }
 
   /**

@@ -190,6 +190,37 @@ Deno.test("PostgreSQL backend", async (t) => {
       }
     });
 
+    await t.step(
+      "a commit of a count and bytes only (a sink's input passed on) keeps them",
+      async () => {
+        const b = await open(await f.newDatabase());
+        try {
+          await b.store.createRun(run("r"), []);
+          const text = '[{"key":"é","n":1},{"key":"b"}]';
+          const bytes = new TextEncoder().encode(text);
+          assert.ok(
+            await b.store.commitChunk({
+              runId: "r",
+              stage: 2,
+              chunk: 0,
+              items: [],
+              count: 2,
+              // In pieces, one ending inside "é", as a chunk is read.
+              itemsBytes: [bytes.subarray(0, 10), bytes.subarray(10)],
+              rejected: [],
+              counters: { in: 2, out: 2, chunksDone: 1 },
+              next: [],
+            }),
+          );
+          const raw = (await b.store.readChunkRaw!("r", 2, 0))!;
+          assert.equal(raw.count, 2);
+          assert.deepEqual(await b.store.readChunk("r", 2, 0), JSON.parse(text));
+        } finally {
+          await b.close();
+        }
+      },
+    );
+
     await t.step("dead letters park and release with their counters", async () => {
       const b = await open(await f.newDatabase());
       try {

@@ -32,6 +32,7 @@ import {
 import type { PurgedRun } from "../purged_files.ts";
 import type { Sql } from "./connect.ts";
 import { Batcher } from "./pg_batch.ts";
+import { commitCount, commitJson } from "../chunk_codec.ts";
 import { messageCtes, type PgQueue, type QueueRow } from "./pg_queue.ts";
 import { appendPgRunLog, readPgRunLog } from "./pg_run_log.ts";
 import { PgNoticeOutbox } from "./pg_notices.ts";
@@ -262,7 +263,7 @@ export class PgStore implements Store {
   }
 
   commitChunk(c: ChunkCommit): Promise<boolean> {
-    const items = c.itemsJson ?? JSON.stringify(c.items);
+    const items = commitJson(c);
     const rejected = c.rejected.length ? JSON.stringify(c.rejected) : null;
     return this.#commits.call({
       c,
@@ -302,7 +303,7 @@ export class PgStore implements Store {
     >`
       WITH ins AS (
         INSERT INTO sluice_chunks (run_id, stage, chunk, count, items, rejected, done_at)
-        VALUES (${c.runId}, ${c.stage}, ${c.chunk}, ${c.items.length}, ${p.items},
+        VALUES (${c.runId}, ${c.stage}, ${c.chunk}, ${commitCount(c)}, ${p.items},
                 ${p.rejected}, ${this.#now()})
         ON CONFLICT DO NOTHING RETURNING 1
       ), cnt AS (
@@ -356,7 +357,7 @@ export class PgStore implements Store {
         -- (flags as 0/1: the driver sends a boolean array as one boolean)
         SELECT * FROM unnest(
           ${col((p) => p.c.runId)}::text[], ${col((p) => p.c.stage)}::int[],
-          ${col((p) => p.c.chunk)}::int[], ${col((p) => p.c.items.length)}::int[],
+          ${col((p) => p.c.chunk)}::int[], ${col((p) => commitCount(p.c))}::int[],
           ${col((p) => p.items)}::text[], ${col((p) => p.rejected)}::text[],
           ${counter("in")}::int8[], ${counter("out")}::int8[], ${counter("filtered")}::int8[],
           ${counter("skipped")}::int8[], ${counter("failed")}::int8[],
@@ -458,7 +459,7 @@ export class PgStore implements Store {
         } else if (m.stage === p.c.stage + 1 && m.chunk === p.c.chunk) {
           input = r.done ? undefined : p.items;
         } else continue;
-        this.#nextStates.set(r.key, { at, state, input, count: p.c.items.length });
+        this.#nextStates.set(r.key, { at, state, input, count: commitCount(p.c) });
       }
     }
     if (this.#nextStates.size > 256) {
