@@ -13,8 +13,16 @@ const TICKS_PER_SECOND = 100;
 
 /** What {@linkcode sampleTree} accumulates over a run. */
 export interface TreeSample {
-  /** Highest summed RSS seen so far, KiB. */
+  /**
+   * Highest summed RSS seen so far, KiB. Pages the processes share (the `deno` binary's code,
+   * about 40 MiB in each) count once per process.
+   */
   peakRssKiB: number;
+  /**
+   * Highest summed PSS (proportional set size) seen so far, KiB: each shared page split among
+   * the processes that map it, so the sum counts it once; 0 where `smaps_rollup` is missing.
+   */
+  peakPssKiB: number;
   /** CPU ticks (utime + stime) of every tree process seen so far, by pid (last value seen). */
   ticks: Map<number, number>;
   /** What each pid is: `cli`, the plugin a sandbox process runs, or `label` of the root. */
@@ -23,7 +31,7 @@ export interface TreeSample {
 
 /** A fresh sample. */
 export function newTreeSample(): TreeSample {
-  return { peakRssKiB: 0, ticks: new Map(), groups: new Map() };
+  return { peakRssKiB: 0, peakPssKiB: 0, ticks: new Map(), groups: new Map() };
 }
 
 /** `root` for the tree's root, the plugin a sandbox process runs (its first read dir), or `cli`. */
@@ -57,6 +65,7 @@ export function sampleTree(root: number, s: TreeSample, rootLabel = "cli"): numb
     } catch { /* process gone */ }
   }
   let rssPages = 0;
+  let pssKiB = 0;
   const stack = [root];
   while (stack.length) {
     const pid = stack.pop()!;
@@ -64,6 +73,7 @@ export function sampleTree(root: number, s: TreeSample, rootLabel = "cli"): numb
     if (f) {
       // Fields after the command: state=0, ppid=1, ... utime=11, stime=12, rss=21 (pages).
       rssPages += Number(f[21]);
+      pssKiB += pssOf(pid);
       // A child read between fork and exec still shows the CLI's command line: a descendant
       // taken for the root is asked again until it shows its own.
       const known = s.groups.get(pid);
@@ -77,7 +87,18 @@ export function sampleTree(root: number, s: TreeSample, rootLabel = "cli"): numb
   }
   const kib = (rssPages * 4096) / 1024;
   s.peakRssKiB = Math.max(s.peakRssKiB, kib);
+  s.peakPssKiB = Math.max(s.peakPssKiB, pssKiB);
   return kib;
+}
+
+/** The PSS of a process (`/proc/<pid>/smaps_rollup`), KiB; 0 when it cannot be read. */
+function pssOf(pid: number): number {
+  try {
+    const text = Deno.readTextFileSync(`/proc/${pid}/smaps_rollup`);
+    return Number(/^Pss:\s+(\d+) kB/m.exec(text)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
 }
 
 /** CPU seconds by group, most first, with the number of processes in each. */

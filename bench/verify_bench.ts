@@ -46,6 +46,11 @@ export interface Measured {
   perSecond: number;
   /** Highest sum of RSS over the process and its descendants, MiB (sampled every 200 ms). */
   peakRssMiB: number;
+  /**
+   * Highest sum of PSS over the same processes, MiB: the memory they take together, shared pages
+   * (the `deno` binary's) counted once instead of once per process.
+   */
+  peakPssMiB: number;
   /** CPU seconds of the process tree (sampled every 200 ms). */
   cpuSeconds: number;
   /** CPU seconds by process group (`cli`/`bare`, or the plugin a sandbox runs), most first. */
@@ -129,6 +134,7 @@ async function measure(
     seconds,
     perSecond: n / seconds,
     peakRssMiB: sample.peakRssKiB / 1024,
+    peakPssMiB: sample.peakPssKiB / 1024,
     cpuSeconds: treeCpuSeconds(sample),
     cpuByProcess: cpuByGroup(sample),
     worldCpuSeconds,
@@ -344,7 +350,7 @@ export async function runVerifyBench(opts: VerifyBenchOptions = {}): Promise<Ver
   const row = (m: Measured) =>
     `| ${m.name} | ${m.count.toLocaleString("en")} | ${m.seconds.toFixed(1)} | ${
       m.perSecond.toFixed(0)
-    } | ${m.peakRssMiB.toFixed(0)} | ${m.cpuSeconds.toFixed(1)} (${
+    } | ${m.peakRssMiB.toFixed(0)} | ${m.peakPssMiB.toFixed(0)} | ${m.cpuSeconds.toFixed(1)} (${
       (1000 * m.cpuSeconds / Math.max(1, m.count)).toFixed(2)
     }) | ${m.worldCpuSeconds.toFixed(1)} | ${
       (2 * m.count / Math.max(1e-9, m.cpuSeconds + m.worldCpuSeconds)).toFixed(0)
@@ -352,8 +358,8 @@ export async function runVerifyBench(opts: VerifyBenchOptions = {}): Promise<Ver
       m.code === 0 ? "" : ` exit ${m.code}`
     }`;
   result.table = [
-    "| run | domains/rows | seconds | per second | peak RSS MiB (tree) | CPU s of the tree (ms per domain) | CPU s of the simulated internet | 2-core bound (per second) | load before |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    "| run | domains/rows | seconds | per second | peak RSS MiB (tree) | peak PSS MiB (tree) | CPU s of the tree (ms per domain) | CPU s of the simulated internet | 2-core bound (per second) | load before |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ...measured.map(row),
   ].join("\n");
   const ratio = result.pipeline && result.bare

@@ -388,6 +388,9 @@ export async function startEngine(ctx: CliContext, o: BackendChoice = {}): Promi
     stopped ??= (async () => {
       await stopHousekeeping();
       await engine.close();
+      // The plugin processes go now, not at `close`: `sluice run --out` writes its file in
+      // between, and its CLI and the idle processes were the streaming check's peak together.
+      await executor.close();
     })();
   return {
     engine,
@@ -397,7 +400,6 @@ export async function startEngine(ctx: CliContext, o: BackendChoice = {}): Promi
     stopEngine,
     async close() {
       await stopEngine();
-      await executor.close();
       await telemetry.close();
       await backend.close();
     },

@@ -11,6 +11,7 @@
 import type { Item, Json } from "../types.ts";
 import type { LogLevel } from "../plugin.ts";
 import type { InstanceInit } from "./instance.ts";
+import { readReusing } from "../io/reused_reads.ts";
 
 /** Starts every protocol line the child writes (ASCII record separator). */
 export const FRAME_MARK = "\x1e";
@@ -411,7 +412,8 @@ export async function* readLines(
   options?: LineSplitterOptions,
 ): AsyncGenerator<string> {
   const lines = new LineSplitter(options);
-  for await (const bytes of stream) yield* lines.push(bytes);
+  // One reused read buffer: the splitter decodes, or copies, what it is given.
+  for await (const bytes of readReusing(stream)) yield* lines.push(bytes);
   const last = lines.end();
   if (last !== undefined) yield last;
 }

@@ -35,6 +35,7 @@ import {
 import { SecretMasker } from "./secret_mask.ts";
 import { hasProc, ResidentMemory } from "./resident_memory.ts";
 import { whenAborted } from "../io/when_aborted.ts";
+import { readReusing } from "../io/reused_reads.ts";
 
 /** A log line from a sandboxed plugin, with where it came from. */
 export interface SandboxLogEntry {
@@ -815,7 +816,8 @@ export class SandboxProcess {
     // The lines' bytes are kept too: an items line's go to the store as they came (no encoding).
     const lines = new LineSplitter({ maxLineBytes, keepBytes: true });
     try {
-      for await (const bytes of this.#child.stdout) {
+      // One reused read buffer: the splitter copies the bytes it keeps.
+      for await (const bytes of readReusing(this.#child.stdout)) {
         for (const line of lines.push(bytes)) this.#onStdoutLine(line, lines.lineBytes()!);
       }
       const last = lines.end();
