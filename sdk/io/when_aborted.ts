@@ -10,7 +10,7 @@
  * `AbortSignal.any` that has an abort listener is held by each of its sources until it aborts or
  * loses the listener (Deno 2.9: 50,000 such signals of one long-lived source held 43 MB): the
  * host's per-call signals (`AbortSignal.any` of the engine's stop signal and the stage's) piled up
- * in the engine's stop signal, ~6 per chunk for the life of the process.
+ * in the engine's stop signal for the life of the process (~6 per chunk of a two-stage run).
  * @module
  */
 
