@@ -41,13 +41,14 @@ import { backoffDelay } from "./backoff.ts";
 import { PluginError, type StageExecutor, type StageInstance } from "./executor.ts";
 import { finishOrder } from "./finish_order.ts";
 import { RunLogCap } from "./run_log_cap.ts";
+import { RunLocals, type StageFns } from "./run_locals.ts";
+import { cacheSet } from "./fresh_cache.ts";
 import { RateLimiter, type Timer } from "./rate_limiter.ts";
 import { Semaphore } from "./semaphore.ts";
 import {
   callStage,
   callStageJson,
   checkItems,
-  type ItemFn,
   type StageOutcome,
   takesStoredJson,
 } from "./stage_call.ts";
@@ -110,6 +111,9 @@ const RUN_CACHE_MS = 250;
 /** How long who runs a run (run claims) is trusted before it is read again. */
 const OWNER_CACHE_MS = 1000;
 
+/** Default of {@link EngineOptions.localsSweepMs}. */
+const LOCALS_SWEEP_MS = 60_000;
+
 /**
  * The delay with which a message of a run another live process holds goes back to the queue
  * (Deno KV delivers to any process listening on the file): its holder gets it meanwhile.
@@ -143,6 +147,13 @@ export interface EngineOptions {
    * 100). Chunks this process finishes wake it at once; the re-read notices other processes'.
    */
   sourceAheadPollMs?: number;
+  /**
+   * How often, ms, this process checks the store for runs it keeps state for (semaphores,
+   * compiled expressions) that have not used it for as long: those that ended are dropped (a run
+   * another process finished or cancelled; one a late message took up again after its end).
+   * Default 60,000.
+   */
+  localsSweepMs?: number;
   log?: Logger;
   /** Network settings handed to every plugin. */
   network?: NetworkSettings;
@@ -183,15 +194,16 @@ export class Engine {
   #log: Logger;
   #now: () => number;
   #global: Semaphore;
-  #stageSems = new Map<string, Semaphore>();
+  /** Per run: the stages' semaphores, compiled expressions, warnings given (dropped at its end). */
+  #locals = new RunLocals();
+  /** When {@link #sweepLocals} last looked for the state of runs that ended elsewhere. */
+  #sweptAt = performance.now();
   #limiters = new Map<string, KeyedLimiter>();
-  #exprs = new Map<string, { when?: ItemFn; key?: ItemFn }>();
   #inFlight = new Set<string>();
   #pool: StagePool;
   #stop = new AbortController();
   #listening?: Promise<void>;
   #waiters = new Map<string, Set<() => void>>();
-  #warned = new Set<string>();
   #runCache = new Map<string, { run: RunRecord; at: number }>();
   /** Per run: undefined when this engine may run its messages, else the hand-back delay. */
   #owners = new Map<string, { delay: Promise<number | undefined>; at: number }>();
@@ -244,6 +256,15 @@ export class Engine {
       return Promise.resolve(0);
     }
     return this.recover(undefined, { orphansOnly: true });
+  }
+
+  /**
+   * How many runs this engine holds state for in memory (stage semaphores, compiled expressions,
+   * callers of {@link waitForRun}): the runs it runs or waits on now. A run's is dropped when it
+   * ends, so the number does not grow with the runs a server has run.
+   */
+  get runsHeld(): number {
+    return new Set([...this.#locals.runIds(), ...this.#waiters.keys()]).size;
   }
 
   /** Whether this engine takes up runs that are not its own ({@link EngineOptions.adopt}). */
@@ -402,6 +423,7 @@ export class Engine {
     }
     await this.#pool.closeRun(id);
     this.#logCap.forget(id);
+    this.#forgetRun(id);
     this.#notify(id);
     await this.#settled(id); // telemetry
   }
@@ -509,6 +531,7 @@ export class Engine {
         const done = () => {
           clearTimeout(t);
           set.delete(done);
+          if (set.size === 0 && this.#waiters.get(id) === set) this.#waiters.delete(id);
           resolve();
         };
         const t = setTimeout(done, 1000);
@@ -685,8 +708,7 @@ export class Engine {
       }
       return undefined;
     })();
-    this.#owners.set(runId, { delay, at: now });
-    if (this.#owners.size > 1000) this.#owners.delete(this.#owners.keys().next().value!);
+    cacheSet(this.#owners, runId, { delay, at: now }, OWNER_CACHE_MS);
     // A failed read is not cached: the next message asks again.
     delay.catch(() => this.#owners.delete(runId));
     return delay;
@@ -698,8 +720,7 @@ export class Engine {
     const now = performance.now();
     if (hit && now - hit.at < RUN_CACHE_MS) return hit.run;
     const run = await this.#store.getRun(id);
-    if (run) this.#runCache.set(id, { run, at: now });
-    if (this.#runCache.size > 1000) this.#runCache.delete(this.#runCache.keys().next().value!);
+    if (run) cacheSet(this.#runCache, id, { run, at: now }, RUN_CACHE_MS);
     return run;
   }
 
@@ -741,7 +762,7 @@ export class Engine {
       return;
     }
     const slotted = this.#tel.waitingForSlot(this.#ref(run, m)); // telemetry
-    const releaseStage = await this.#stageSem(run, m.stage).acquire();
+    const releaseStage = await this.#acquireStage(run, m.stage);
     // On a shared backend (PostgreSQL) the stage's concurrency holds across processes too.
     const releaseCluster = await this.#o.backend.limits?.acquire(
       `${run.id}/${m.stage}`,
@@ -1110,6 +1131,7 @@ export class Engine {
     ) {
       this.#log.error("run failed", { run: id, error });
       await this.#pool.closeRun(id);
+      this.#forgetRun(id);
       this.#notify(id);
       await this.#settled(id); // telemetry: run span, metrics, onFailure alert
     }
@@ -1240,14 +1262,40 @@ export class Engine {
     await this.#pool.closeRun(runId);
     // A failed run keeps its counts (a retry goes on with its log); an ended one drops them.
     this.#logCap.forget(runId);
+    this.#forgetRun(runId);
     this.#notify(runId);
   }
 
-  #stageSem(run: RunRecord, stage: number): Semaphore {
-    const key = `${run.id}/${stage}`;
-    let sem = this.#stageSems.get(key);
-    if (!sem) this.#stageSems.set(key, sem = new Semaphore(run.stages[stage].concurrency));
-    return sem;
+  /** Waits for a permit of the run's stage (its concurrency); returns the release. */
+  #acquireStage(run: RunRecord, stage: number): Promise<() => void> {
+    const sweepMs = this.#o.localsSweepMs ?? LOCALS_SWEEP_MS;
+    if (this.#locals.size > 0 && performance.now() - this.#sweptAt > sweepMs) {
+      this.#sweptAt = performance.now();
+      const p = this.#sweepLocals();
+      this.#running.add(p);
+      p.finally(() => this.#running.delete(p));
+    }
+    return this.#locals.acquire(run.id, stage, run.stages[stage].concurrency);
+  }
+
+  /** Drops what this process kept for run `id` (it ended), as far as no chunk of it still runs. */
+  #forgetRun(id: string): void {
+    this.#locals.forget(id);
+    this.#owners.delete(id);
+    this.#lastDoneSeen.delete(id);
+  }
+
+  /**
+   * Drops the state of runs unused here for a while that have ended: those a process sharing the
+   * store finished (no message of theirs comes here again), and those a late message of took up
+   * again after their end.
+   */
+  async #sweepLocals(): Promise<void> {
+    for (const id of this.#locals.idleRuns(this.#o.localsSweepMs ?? LOCALS_SWEEP_MS)) {
+      const run = await this.#store.getRun(id).catch(() => null);
+      if (run === null) continue; // the store did not answer: next sweep
+      if (!run || FINAL_STATES.includes(run.state)) this.#forgetRun(id);
+    }
   }
 
   #limiter(run: RunRecord, stage: number): KeyedLimiter | undefined {
@@ -1278,21 +1326,17 @@ export class Engine {
     return l;
   }
 
-  #stageFns(run: RunRecord, stage: number): { when?: ItemFn; key?: ItemFn } {
-    const key = `${run.id}/${stage}`;
-    let fns = this.#exprs.get(key);
-    if (!fns) {
+  #stageFns(run: RunRecord, stage: number): StageFns {
+    return this.#locals.stageFns(run.id, stage, () => {
       const st = run.stages[stage];
       const vars = { inputs: run.inputs, run: { id: run.id, pipeline: run.pipeline } };
       const when = st.when ? whenOf(st.when) : undefined;
       const k = st.rateLimit?.key ? compileExpression(st.rateLimit.key) : undefined;
-      fns = {
+      return {
         when: when && ((item) => when.evaluateBool({ ...vars, item })),
         key: k && ((item) => k.evaluate({ ...vars, item })),
       };
-      this.#exprs.set(key, fns);
-    }
-    return fns;
+    });
   }
 
   #pluginLog(run: RunRecord, stage: StageSnapshot, chunk: number) {
@@ -1398,9 +1442,7 @@ export class Engine {
   }
 
   #warnOnce(run: RunRecord, stage: StageSnapshot, msg: string, key: string) {
-    const k = `${run.id}/${stage.id}/${msg}`;
-    if (this.#warned.has(k)) return;
-    this.#warned.add(k);
+    if (!this.#locals.firstTime(run.id, `${stage.id}/${msg}`)) return;
     this.#log.warn(`${msg}; such items skip the stage (first: ${key})`, {
       run: run.id,
       stage: stage.id,

@@ -303,6 +303,71 @@ export function engineBehaviour(make: BackendFactory): Behaviour[] {
     },
   ]);
 
+  tests.push([
+    "the engine drops a run's in-memory state when it ends (succeeded, failed, cancelled)",
+    async () => {
+      const t = await te({ localsSweepMs: 50 });
+      const settle = async (want: number, what: string) => {
+        for (let i = 0; i < 100 && t.engine.runsHeld !== want; i++) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.equal(t.engine.runsHeld, want, what);
+      };
+      try {
+        assert.equal(t.engine.runsHeld, 0);
+        const ok = await t.start(`
+  name: ends
+  source: { plugin: gen-source, with: { count: 40 } }
+  stages:
+    - { id: a, plugin: tag, with: { field: a }, when: "item.n < 20" }
+  `);
+        assert.equal((await t.engine.waitForRun(ok.id)).state, "succeeded");
+        await settle(0, "a run that succeeded");
+        const bad = await t.start(`
+  name: ends
+  source: { plugin: gen-source, with: { count: 30 } }
+  stages:
+    - { id: f, plugin: flaky, with: { failTimes: 9, chunks: [1], tag: gone, permanent: true } }
+  `);
+        assert.equal((await t.engine.waitForRun(bad.id)).state, "failed");
+        await settle(0, "a run that failed");
+        // A run cancelled while a chunk of it runs keeps its semaphore until that chunk is done
+        // (a retry must not run more chunks at once than the stage allows).
+        const slowYaml = `
+  name: ends
+  source: { plugin: gen-source, with: { count: 400 } }
+  stages:
+    - { id: s, plugin: slow, with: { ms: 150 }, concurrency: 1 }
+  `;
+        const slow = await t.start(slowYaml);
+        while (t.engine.runsHeld === 0) await new Promise((r) => setTimeout(r, 5));
+        await t.engine.cancelRun(slow.id);
+        await settle(0, "a run cancelled with a chunk in flight");
+        // A run another process ended (here: its cancel written to the store directly) sends
+        // nothing here; a later run's chunks sweep it up.
+        const elsewhere = await t.start(slowYaml);
+        while (t.engine.runsHeld === 0) await new Promise((r) => setTimeout(r, 5));
+        assert.ok(
+          await t.backend.store.transitionRun(elsewhere.id, ["running", "queued"], "cancelled", {
+            finishedAt: Date.now(),
+          }),
+        );
+        // Its chunk in flight ends; the messages that come after it see the run ended.
+        await new Promise((r) => setTimeout(r, 400));
+        const next = await t.start(`
+  name: ends
+  source: { plugin: gen-source, with: { count: 10 } }
+  stages:
+    - { id: a, plugin: tag, with: { field: a } }
+  `);
+        assert.equal((await t.engine.waitForRun(next.id)).state, "succeeded");
+        await settle(0, "a run another process ended, swept");
+      } finally {
+        await t.dispose();
+      }
+    },
+  ]);
+
   tests.push(["cancel stops a run: no chunk commits afterwards", async () => {
     const t = await te();
     try {

@@ -5,12 +5,17 @@
 
 /** Async counting semaphore. */
 export class Semaphore {
+  #permits: number;
   #free: number;
   #waiters: (() => void)[] = [];
   /** Creates a semaphore with `permits` permits. */
   constructor(permits: number) {
     if (!(permits >= 1)) throw new RangeError(`semaphore needs at least 1 permit, got ${permits}`);
-    this.#free = permits;
+    this.#permits = this.#free = permits;
+  }
+  /** True when no permit is held and nobody waits. */
+  get idle(): boolean {
+    return this.#free === this.#permits && this.#waiters.length === 0;
   }
   /** Number of callers waiting. */
   get waiting(): number {
