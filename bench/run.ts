@@ -1,16 +1,25 @@
 /**
  * `deno task bench`: runs every benchmark and prints a markdown report (also written to
  * `bench/out/latest.md`). Record the figures in `bench/RESULTS.md` with the date and machine.
- * `deno task bench engine sandbox recovery verify` picks sections (default: all that exist).
+ * `deno task bench engine sandbox recovery verify retained` picks sections (default: all that
+ * exist).
  */
 import { join, ROOT } from "../core/paths.ts";
 import { runRecoveryBench } from "./recovery_bench.ts";
 import { runSandboxBench, sandboxBenchTable } from "./sandbox_bench.ts";
 
 const wanted = new Set(
-  Deno.args.length
-    ? Deno.args
-    : ["engine", "sandbox", "recovery", "verify", "flagship", "chain", "webhook", "api"],
+  Deno.args.length ? Deno.args : [
+    "engine",
+    "sandbox",
+    "recovery",
+    "retained",
+    "verify",
+    "flagship",
+    "chain",
+    "webhook",
+    "api",
+  ],
 );
 const out: string[] = [
   `# Sluice benchmarks`,
@@ -89,6 +98,19 @@ if (wanted.has("recovery")) {
     `| ${(r.resumeMs / 1000).toFixed(2)} s | ${
       (r.finishMs / 1000).toFixed(2)
     } s | resume < 10 s |\n`,
+  );
+}
+if (wanted.has("retained")) {
+  say("## Retained per run: 230 small sandboxed runs on one engine (file-backed KV)");
+  const p = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--v8-flags=--expose-gc", join(ROOT, "bench/retained_bench.ts")],
+    stderr: "inherit",
+  }).output();
+  const r = JSON.parse(new TextDecoder().decode(p.stdout).trim().split("\n").pop()!);
+  say(`\n| runs measured | object heap before → after (MB) | per run | runs held at the end |`);
+  say(`|---|---|---|---|`);
+  say(
+    `| ${r.runs} (after ${r.warm}) | ${r.heapBeforeMb} → ${r.heapAfterMb} | ${r.bytesPerRun} B | ${r.runsHeld} |\n`,
   );
 }
 for (
