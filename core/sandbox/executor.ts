@@ -6,7 +6,8 @@
  * secrets, inputs, run id and `setup()` state), so a new run reuses a warm process instead of
  * spawning one. A run's stage uses at most `ceil(concurrency / callsPerInstance)` processes, as
  * with a pool of its own; processes serving no run are closed after `idleMs`, and at most
- * `maxIdle` are kept. A watchdog kills a process on timeout, crash, out-of-memory or protocol
+ * `maxIdle` are kept (those that read webhook bodies and uploads on the request's path are closed
+ * last). A watchdog kills a process on timeout, crash, out-of-memory or protocol
  * garbage (the calls of every run in it fail and are retried); an aborted call (a cancelled run)
  * kills its process only when no other call is running there.
  * @module
@@ -100,7 +101,10 @@ export interface SandboxExecutorOptions {
    * with the same permissions (default 30,000 ms; 0 closes it at once).
    */
   idleMs?: number;
-  /** Most plugin processes kept while serving no run, over all plugins (default 4). */
+  /**
+   * Most plugin processes kept while serving no run, over all plugins (default 4). Over it the
+   * oldest are closed, source processes with an inbox (webhook bodies, upload preflights) last.
+   */
   maxIdle?: number;
   /**
    * Processes of one plugin (with the same permissions) that concurrent runs may share in all,
@@ -143,7 +147,7 @@ export class SandboxExecutor implements StageExecutor {
   #groups = new Map<string, ProcessGroup>();
   #stages = new Set<SandboxStage>();
   /** Processes serving no run, oldest first, with their idle timers. */
-  #idle = new Map<SandboxProcess, { group: ProcessGroup; timer?: ReturnType<typeof setTimeout> }>();
+  #idle = new Map<SandboxProcess, IdleEntry>();
   #closed = false;
   #draining = new Set<Promise<void>>();
   /** Data folders known to exist. */
@@ -273,16 +277,26 @@ export class SandboxExecutor implements StageExecutor {
     // A process whose permissions name a run's input file serves only runs of that file
     // (usually one): it is not kept.
     const ms = group.inputFile ? 0 : this.#opts.idleMs ?? 30_000;
-    const entry: { group: ProcessGroup; timer?: ReturnType<typeof setTimeout> } = { group };
+    const entry: IdleEntry = { group, closing: ms === 0 };
     this.#idle.set(proc, entry);
-    if (ms > 0) {
-      const timer = setTimeout(() => this.#evict(proc), ms);
-      Deno.unrefTimer(timer);
-      entry.timer = timer;
-    } else queueMicrotask(() => this.#evict(proc));
-    let excess = this.#idle.size - Math.max(0, this.#opts.maxIdle ?? 4);
-    for (const oldest of this.#idle.keys()) {
+    if (entry.closing) {
+      // Closed at once, so it does not count against maxIdle: no kept process is closed to make
+      // room for it.
+      queueMicrotask(() => this.#evict(proc));
+      return;
+    }
+    const timer = setTimeout(() => this.#evict(proc), ms);
+    Deno.unrefTimer(timer);
+    entry.timer = timer;
+    // Over maxIdle, the oldest go first; those with an inbox (the source processes that read
+    // webhook bodies and check uploads before their runs are recorded, on the request's path)
+    // only after every other.
+    const kept = [...this.#idle].filter(([, e]) => !e.closing);
+    kept.sort(([, a], [, b]) => Number(a.group.inbox) - Number(b.group.inbox));
+    let excess = kept.length - Math.max(0, this.#opts.maxIdle ?? 4);
+    for (const [oldest, e] of kept) {
       if (excess-- <= 0) break;
+      e.closing = true;
       queueMicrotask(() => this.#evict(oldest));
     }
   }
@@ -359,6 +373,14 @@ function secretsDigest(secrets: Record<string, string>): string {
   const h = createHash("sha256");
   for (const n of names) h.update(`${n}\0${secrets[n]}\0`);
   return h.digest("base64");
+}
+
+/** A process serving no run: its group, its idle timer, and whether it is being closed. */
+interface IdleEntry {
+  group: ProcessGroup;
+  timer?: ReturnType<typeof setTimeout>;
+  /** Closed at the next microtask (no input-file reuse, or over `maxIdle`). */
+  closing: boolean;
 }
 
 /** The shared processes of one plugin with one set of permissions, and the stages using them. */

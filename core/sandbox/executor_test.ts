@@ -557,6 +557,56 @@ Deno.test("sandbox: processes serving no run are closed after idleMs, and at mos
   });
 });
 
+Deno.test("sandbox: the preflight's warm process outlasts the others over maxIdle; a run's input-file process does not push it out", async () => {
+  await withTemp(async (tmp) => {
+    const input = `${tmp}/input.txt`;
+    await Deno.writeTextFile(input, "a\n");
+    const plugin = await loadTestPlugin("lines");
+    const data = `${tmp}/data`;
+    const executor = new SandboxExecutor({ idleMs: 60_000, maxIdle: 1 });
+    const pidOf = async (stage: { pids(): number[] }) => stage.pids()[0];
+    // The warm process an upload's preflight reads with (the text inline, no file of its own).
+    const warm = await executor.open(makeSpec(plugin, data, {
+      runId: "preflight",
+      stageIndex: 0,
+      inputFile: `${tmp}/uploads/preflight.csv`,
+      inputText: "x\n",
+    }));
+    await warm.read(null, 10, ctx(0));
+    const pw = await pidOf(warm);
+    await warm.close();
+    // The run then reads the stored file: a process whose permissions name that file.
+    const run = await executor.open(
+      makeSpec(plugin, data, { runId: "run", stageIndex: 0, inputFile: input }),
+    );
+    assert.deepEqual((await run.read(null, 10, ctx(0))).items.map((i) => i.key), ["a"]);
+    const pr = await pidOf(run);
+    assert.notEqual(pr, pw);
+    await run.close();
+    assert.ok(await gone(pr), "the input file's process is closed at once");
+    assert.ok(!(await isGone(pw)), "the warm process is kept");
+    assert.deepEqual(executor.pids(), [pw]);
+    // Over maxIdle, a process without an inbox goes first, even the newest (another stage of the
+    // run, going idle after the preflight's process).
+    const echo = await loadTestPlugin("echo");
+    const stage = await executor.open(makeSpec(echo, data, { runId: "run", stageIndex: 1 }));
+    const pe = (await stage.process([{ key: "p", op: "pid" }], ctx())).items[0].pid as number;
+    await stage.close();
+    assert.ok(await gone(pe), "the stage's process made room");
+    assert.deepEqual(executor.pids(), [pw], "the preflight's process is kept");
+    // The next preflight is served by it.
+    const again = await executor.open(makeSpec(plugin, data, {
+      runId: "preflight-2",
+      stageIndex: 0,
+      inputFile: `${tmp}/uploads/preflight-2.csv`,
+      inputText: "y\n",
+    }));
+    assert.deepEqual((await again.read(null, 10, ctx(0))).items.map((i) => i.key), ["y"]);
+    assert.equal(await pidOf(again), pw);
+    await executor.close();
+  });
+});
+
 Deno.test("sandbox: sources of runs whose input the record holds share a process; each reads only its own input", async () => {
   await withTemp(async (tmp) => {
     const events: string[] = [];
