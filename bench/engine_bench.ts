@@ -4,15 +4,13 @@
  * items/s and this process's peak RSS (VmHWM). Run through `bench/run.ts`.
  */
 import { parseArgs } from "node:util";
-import { Engine } from "../core/engine/engine.ts";
 import type { StageExecutor } from "../core/engine/executor.ts";
 import { InProcessExecutor } from "../core/engine/in_process_executor.ts";
 import { DEFAULT_STAGE, prepareRun } from "../core/engine/prepare.ts";
 import { Pipeline } from "../core/pipeline/model.ts";
-import { join, ROOT } from "../core/paths.ts";
-import { openRegistry } from "../core/plugins/registry.ts";
+import { join } from "../core/paths.ts";
 import { SandboxExecutor } from "../core/sandbox/executor.ts";
-import { openKvBackend } from "../core/store/kv_backend.ts";
+import { openBenchEngine } from "./bench_engine.ts";
 import { parse } from "yaml";
 
 const { values } = parseArgs({
@@ -44,22 +42,11 @@ stages:
   - { id: t3, plugin: set-fields, with: { copy: { c: n } }, concurrency: 2 }
   - { id: t4, plugin: set-fields, with: { remove: [a] }, concurrency: 2 }
 `;
-const backend = await openKvBackend(join(dir, "sluice.kv"));
-const registry = await openRegistry({
-  builtinDir: join(ROOT, "plugins"),
-  installDir: join(dir, "plugins"),
-  lockPath: join(dir, "plugins.lock"),
-});
 const executor: StageExecutor = values.executor === "inprocess"
   ? new InProcessExecutor()
   : new SandboxExecutor();
-const engine = new Engine({
-  backend,
-  executor,
-  dataDir: dir,
-  concurrency: Number(values.concurrency),
-});
-await engine.start();
+const bench = await openBenchEngine(dir, { executor, concurrency: Number(values.concurrency) });
+const { engine, backend, registry } = bench;
 const run = prepareRun({
   pipeline: Pipeline.parse(parse(yaml)),
   yaml,
@@ -77,9 +64,7 @@ const ms = performance.now() - t0;
 const counters = await backend.store.counters(run.id, run.stages.length);
 const status = await Deno.readTextFile("/proc/self/status").catch(() => "");
 const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-await engine.close();
-await executor.close();
-backend.close();
+await bench.close();
 await Deno.remove(dir, { recursive: true });
 if (done.state !== "succeeded") console.error(done.error);
 console.log(JSON.stringify({

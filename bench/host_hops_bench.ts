@@ -12,13 +12,10 @@
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { parse } from "yaml";
-import { Engine } from "../core/engine/engine.ts";
 import { DEFAULT_STAGE, prepareRun } from "../core/engine/prepare.ts";
 import { Pipeline } from "../core/pipeline/model.ts";
-import { join, ROOT } from "../core/paths.ts";
-import { openRegistry } from "../core/plugins/registry.ts";
-import { SandboxExecutor } from "../core/sandbox/executor.ts";
-import { openKvBackend } from "../core/store/kv_backend.ts";
+import { join } from "../core/paths.ts";
+import { openBenchEngine } from "./bench_engine.ts";
 
 /** An item shaped like the flagship's after scoring: nested objects, arrays, some non-ASCII text. */
 export function flagshipLikeItem(i: number): Record<string, unknown> {
@@ -106,15 +103,8 @@ source: { plugin: jsonl-source, with: { key: key }, chunk: 200 }
 stages:
 ${stages.join("\n")}
 `;
-  const backend = await openKvBackend(join(dir, "sluice.kv"));
-  const registry = await openRegistry({
-    builtinDir: join(ROOT, "plugins"),
-    installDir: join(dir, "plugins"),
-    lockPath: join(dir, "plugins.lock"),
-  });
-  const executor = new SandboxExecutor();
-  const engine = new Engine({ backend, executor, dataDir: dir, concurrency: 16 });
-  await engine.start();
+  const bench = await openBenchEngine(dir, { concurrency: 16 });
+  const { engine, registry } = bench;
   const run = prepareRun({
     pipeline: Pipeline.parse(parse(yaml)),
     yaml,
@@ -131,9 +121,7 @@ ${stages.join("\n")}
   const done = await engine.waitForRun(run.id);
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  await engine.close();
-  await executor.close();
-  backend.close();
+  await bench.close();
   await Deno.remove(dir, { recursive: true });
   const usPerItem = (cpu.user + cpu.system) / n;
   console.log(JSON.stringify({

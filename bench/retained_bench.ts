@@ -12,13 +12,10 @@
  */
 import { getHeapSpaceStatistics } from "node:v8";
 import { parseArgs } from "node:util";
-import { Engine } from "../core/engine/engine.ts";
 import { DEFAULT_STAGE, prepareRun } from "../core/engine/prepare.ts";
 import { Pipeline } from "../core/pipeline/model.ts";
-import { join, ROOT } from "../core/paths.ts";
-import { openRegistry } from "../core/plugins/registry.ts";
-import { SandboxExecutor } from "../core/sandbox/executor.ts";
-import { openKvBackend } from "../core/store/kv_backend.ts";
+import { join } from "../core/paths.ts";
+import { openBenchEngine } from "./bench_engine.ts";
 import { parse } from "yaml";
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -59,15 +56,8 @@ stages:
   - { id: low, plugin: set-fields, with: { set: { low: true } }, when: "item.n < 100" }
   - { id: all, plugin: set-fields, with: { set: { seen: true } } }
 `;
-const backend = await openKvBackend(join(dir, "sluice.kv"));
-const registry = await openRegistry({
-  builtinDir: join(ROOT, "plugins"),
-  installDir: join(dir, "plugins"),
-  lockPath: join(dir, "plugins.lock"),
-});
-const executor = new SandboxExecutor();
-const engine = new Engine({ backend, executor, dataDir: dir });
-await engine.start();
+const bench = await openBenchEngine(dir);
+const { engine, registry } = bench;
 const pipeline = Pipeline.parse(parse(yaml));
 
 async function oneRun(): Promise<void> {
@@ -94,9 +84,7 @@ const seconds = (performance.now() - t0) / 1000;
 const after = await objectHeap();
 const held = engine.runsHeld;
 const rss = Number(/VmRSS:\s+(\d+)/.exec(await Deno.readTextFile("/proc/self/status"))?.[1] ?? 0);
-await engine.close();
-await executor.close();
-backend.close();
+await bench.close();
 await Deno.remove(dir, { recursive: true });
 console.log(JSON.stringify({
   warm,

@@ -564,7 +564,7 @@ Deno.test("sandbox: the preflight's warm process outlasts the others over maxIdl
     const plugin = await loadTestPlugin("lines");
     const data = `${tmp}/data`;
     const executor = new SandboxExecutor({ idleMs: 60_000, maxIdle: 1 });
-    const pidOf = async (stage: { pids(): number[] }) => stage.pids()[0];
+    const pidOf = (stage: { pids(): number[] }) => stage.pids()[0];
     // The warm process an upload's preflight reads with (the text inline, no file of its own).
     const warm = await executor.open(makeSpec(plugin, data, {
       runId: "preflight",
@@ -573,14 +573,14 @@ Deno.test("sandbox: the preflight's warm process outlasts the others over maxIdl
       inputText: "x\n",
     }));
     await warm.read(null, 10, ctx(0));
-    const pw = await pidOf(warm);
+    const pw = pidOf(warm);
     await warm.close();
     // The run then reads the stored file: a process whose permissions name that file.
     const run = await executor.open(
       makeSpec(plugin, data, { runId: "run", stageIndex: 0, inputFile: input }),
     );
     assert.deepEqual((await run.read(null, 10, ctx(0))).items.map((i) => i.key), ["a"]);
-    const pr = await pidOf(run);
+    const pr = pidOf(run);
     assert.notEqual(pr, pw);
     await run.close();
     assert.ok(await gone(pr), "the input file's process is closed at once");
@@ -602,7 +602,7 @@ Deno.test("sandbox: the preflight's warm process outlasts the others over maxIdl
       inputText: "y\n",
     }));
     assert.deepEqual((await again.read(null, 10, ctx(0))).items.map((i) => i.key), ["y"]);
-    assert.equal(await pidOf(again), pw);
+    assert.equal(pidOf(again), pw);
     await executor.close();
   });
 });
