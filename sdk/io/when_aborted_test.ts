@@ -79,7 +79,10 @@ Deno.test("whenAborted: signals of AbortSignal.any are not kept by their long-li
   };
   // Registered and not taken back: each dependent is held (what the check relies on).
   assert.equal(await alive("keep"), 2000);
-  assert.equal(await alive("take-back"), 0);
+  // Taken back: collected. The GC may still see the last one or two through the stack (a CI run
+  // once counted 1), so "none kept" is fewer than 1 % of them; keeping them all would be 2,000.
+  const left = await alive("take-back");
+  assert.ok(left < 20, `${left} of 2,000 dependents kept after their callbacks were taken back`);
 });
 
 Deno.test("whenAborted: nothing for an absent or aborted signal; a callback taken back while aborting is not called", () => {
