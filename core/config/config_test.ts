@@ -11,6 +11,7 @@ import {
   loadConfig,
 } from "./config.ts";
 import { ConfigSchema } from "./schema.ts";
+import { DEFAULT_MAX_IDLE } from "../sandbox/executor.ts";
 
 /** Runs `fn` in a fresh temp dir holding `sluice.yaml` (when `yaml` is given). */
 async function withDir(
@@ -53,6 +54,8 @@ Deno.test("defaults apply when there is no file and no env", async () => {
     assert.deepEqual(config.engine.retry, { attempts: 3, delay: 1_000, maxDelay: 300_000 });
     assert.equal(config.engine.timeout, 60_000);
     assert.equal(config.engine.memoryMb, 256);
+    // The executor's own default, for callers that give none.
+    assert.equal(config.engine.sandboxMaxIdle, DEFAULT_MAX_IDLE);
     assert.equal(config.log.level, "info");
     assert.equal(config.log.format, "auto");
     assert.deepEqual(config.network.dns.servers, []);

@@ -242,7 +242,8 @@ export const CONFIG_KEYS = [
     key: "engine.sandboxMaxIdle",
     env: "SLUICE_ENGINE_SANDBOX_MAX_IDLE",
     parse: "int",
-    default: 4,
+    // DEFAULT_MAX_IDLE of core/sandbox/executor.ts (config_test.ts holds them equal).
+    default: 16,
     allowed: "a whole number from 0 to 1024",
     description: "Plugin processes kept at most while they serve no run, over all plugins",
   },

@@ -102,8 +102,9 @@ export interface SandboxExecutorOptions {
    */
   idleMs?: number;
   /**
-   * Most plugin processes kept while serving no run, over all plugins (default 4). Over it the
-   * oldest are closed, source processes with an inbox (webhook bodies, upload preflights) last.
+   * Most plugin processes kept while serving no run, over all plugins (default
+   * {@linkcode DEFAULT_MAX_IDLE}). Over it the oldest are closed, source processes with an inbox
+   * (webhook bodies, upload preflights) last.
    */
   maxIdle?: number;
   /**
@@ -125,6 +126,17 @@ export interface SandboxExecutorOptions {
    */
   maxRssMb?: number;
 }
+
+/**
+ * Plugin processes kept at most while they serve no run, unless told otherwise
+ * (`engine.sandboxMaxIdle`): more than the flagship pipeline has alive (12: 11 for its 10 stages,
+ * http-probe's two among them, and the source's warm process that checks uploads), so its next run,
+ * by webhook or upload, starts none of them again. Measured on 2 cores (bench/RESULTS.md,
+ * 2026-12-02): a one-business flagship run right after another took 0.30-0.35 s and 0.25 s of CPU
+ * with them all kept, 1.0-1.1 s and 1.0 s with 4 kept. They are the processes the last runs had
+ * alive anyway, kept `idleMs` longer: 17-35 MiB PSS each.
+ */
+export const DEFAULT_MAX_IDLE = 16;
 
 /** The repo's deno.json (it maps `@sluice/sdk`). */
 export const DEFAULT_HOST_CONFIG: string = fileURLToPath(
@@ -293,7 +305,7 @@ export class SandboxExecutor implements StageExecutor {
     // only after every other.
     const kept = [...this.#idle].filter(([, e]) => !e.closing);
     kept.sort(([, a], [, b]) => Number(a.group.inbox) - Number(b.group.inbox));
-    let excess = kept.length - Math.max(0, this.#opts.maxIdle ?? 4);
+    let excess = kept.length - Math.max(0, this.#opts.maxIdle ?? DEFAULT_MAX_IDLE);
     for (const [oldest, e] of kept) {
       if (excess-- <= 0) break;
       e.closing = true;

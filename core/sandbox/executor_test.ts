@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { PluginError } from "../engine/executor.ts";
+import { parse as parseYaml } from "yaml";
 import {
+  DEFAULT_MAX_IDLE,
   SandboxExecutor,
   type SandboxLogRecord,
   type SandboxMetricRecord,
@@ -554,6 +556,55 @@ Deno.test("sandbox: processes serving no run are closed after idleMs, and at mos
     assert.deepEqual(bounded.pids(), [py]);
     await bounded.close();
     assert.ok(await isGone(py));
+  });
+});
+
+Deno.test("sandbox: by default every process of the flagship pipeline is kept for the next run", async () => {
+  // What the flagship pipeline has alive at most: each stage's ceil(concurrency /
+  // callsPerInstance) processes, and the source's warm process that checks uploads.
+  const root = new URL("../../", import.meta.url);
+  const pipeline = parseYaml(
+    await Deno.readTextFile(new URL("pipelines/no-website-leads.yaml", root)),
+  ) as { stages: { plugin: string; concurrency?: number }[] };
+  let flagship = 1;
+  for (const st of pipeline.stages) {
+    const name = st.plugin.split("@")[0];
+    const manifest = JSON.parse(
+      await Deno.readTextFile(new URL(`plugins/${name}/plugin.json`, root)),
+    ) as { callsPerInstance?: number };
+    flagship += Math.ceil((st.concurrency ?? 1) / (manifest.callsPerInstance ?? 1));
+  }
+  assert.ok(flagship >= 12, `the count is the pipeline's (${flagship})`);
+  assert.ok(flagship <= DEFAULT_MAX_IDLE, `${flagship} processes, ${DEFAULT_MAX_IDLE} kept`);
+
+  await withTemp(async (tmp) => {
+    const plugin = await loadTestPlugin("echo");
+    const data = `${tmp}/data`;
+    const executor = new SandboxExecutor({ idleMs: 60_000 });
+    // One process per stage (each stage's permissions differ, so none shares another's).
+    const runOnce = async (runId: string) => {
+      const stages = await Promise.all(
+        Array.from({ length: flagship }, (_, i) =>
+          executor.open(makeSpec(plugin, data, {
+            runId,
+            stageIndex: i,
+            permissions: { net: [`host${i}.example:443`], read: [], write: [], env: [] },
+          }))),
+      );
+      const pids = [];
+      for (const st of stages) {
+        pids.push((await st.process([{ key: "p", op: "pid" }], ctx())).items[0].pid as number);
+      }
+      await Promise.all(stages.map((st) => st.close()));
+      return pids;
+    };
+    try {
+      const first = await runOnce("r1");
+      assert.equal(new Set(first).size, flagship);
+      assert.deepEqual(await runOnce("r2"), first, "the next run starts no process");
+    } finally {
+      await executor.close();
+    }
   });
 });
 
