@@ -7,6 +7,7 @@ import { SandboxExecutor } from "../sandbox/executor.ts";
 import { join } from "../paths.ts";
 import { runOutput } from "./test_helpers.ts";
 import { testEngine } from "./test_helpers.ts";
+import { SMALL_INPUT_BYTES } from "./stage_pool.ts";
 
 const PIPELINE = `name: leads
 source: { plugin: csv-source, chunk: 2 }
@@ -156,6 +157,57 @@ Deno.test("an --input file at fault: the error keeps runs retry, which reads the
     await te.engine.retryRun(run.id);
     const done = await te.engine.waitForRun(run.id);
     assert.equal(done.state, "succeeded", done.error);
+  } finally {
+    await te.dispose();
+  }
+});
+
+Deno.test("a small UTF-8 upload is read by the source's warm process; a larger one, or one in another encoding, by a process granted its file", async () => {
+  const started: string[] = [];
+  const executor = new SandboxExecutor({
+    onInstance: (e) => {
+      if (e.event === "started" && e.plugin === "csv-source") started.push(e.runId);
+    },
+  });
+  const te = await testEngine({ firstParty: true, executor });
+  try {
+    await Deno.mkdir(join(te.dir, "uploads"));
+    /** Runs `bytes` as an upload; returns the domains read and whether a process started for it. */
+    const upload = async (name: string, bytes: Uint8Array) => {
+      const file = join(te.dir, "uploads", name);
+      await Deno.writeFile(file, bytes);
+      const before = started.length;
+      const run = await te.start(PIPELINE.replace("chunk: 2", "chunk: 1000"), {
+        inputFile: file,
+        dataDir: te.dir,
+        trigger: { kind: "api" },
+      });
+      const done = await te.engine.waitForRun(run.id);
+      assert.equal(done.state, "succeeded", done.error);
+      const out = await runOutput(te.backend, run);
+      return {
+        names: out.map((i) => `${i.name} ${i.domain}`).sort(),
+        started: started.length - before,
+      };
+    };
+    const text = "\ufeffname,domain\nMüller,mueller.example\nAcme,acme.example\n";
+    const utf8 = new TextEncoder().encode(text);
+    const expected = ["Acme acme.example", "Müller mueller.example"];
+    // The first run starts the source's process; the next small upload is served by it.
+    assert.deepEqual(await upload("a.csv", utf8), { names: expected, started: 1 });
+    assert.deepEqual(await upload("b.csv", utf8), { names: expected, started: 0 });
+    // Windows-1252 (ü is one byte, 0xfc, not UTF-8): the source reads the file and decodes it.
+    const cp1252 = Uint8Array.from(
+      [..."name,domain\nMüller,mueller.example\nAcme,acme.example\n"].map((c) => c.charCodeAt(0)),
+    );
+    assert.deepEqual(await upload("c.csv", cp1252), { names: expected, started: 1 });
+    // Over the limit: read from its file too, whole.
+    const rows = Array.from({ length: 3_000 }, (_, i) => `Shop ${i},shop${i}.example`);
+    const big = new TextEncoder().encode(`name,domain\n${rows.join("\n")}\n`);
+    assert.ok(big.length > SMALL_INPUT_BYTES);
+    const many = await upload("d.csv", big);
+    assert.equal(many.started, 1);
+    assert.equal(many.names.length, 3_000);
   } finally {
     await te.dispose();
   }

@@ -2,7 +2,8 @@
  * Opens and caches one `StageInstance` (a pool of warm plugin instances) per run and stage,
  * resolving the stage's templates and secrets at run time and computing its effective
  * permissions. A run whose input text is kept in its record gets it handed to an executor that
- * takes it (the sandbox), or written to its input file here when the source opens.
+ * takes it (the sandbox), or written to its input file here when the source opens; so does a
+ * small UTF-8 input file the server stored (an upload, a webhook body), read here.
  * @module
  */
 import { resolveTemplates, secretNamesUsed, TemplateError } from "../pipeline/template.ts";
@@ -28,6 +29,32 @@ async function writeInput(path: string, text: string): Promise<void> {
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
     throw e;
+  }
+}
+
+/**
+ * Largest input file of an upload or a webhook body (stored by the server, not kept in the run
+ * record) that a source still gets as text: a sandbox that takes input text serves it from a warm
+ * process's inbox, where a process granted the file itself would start for this run alone.
+ */
+export const SMALL_INPUT_BYTES = 64 * 1024;
+
+/** Runs whose input file the server stored: uploads by the API or the UI, webhook bodies. */
+const STORED_INPUT: ReadonlySet<string> = new Set(["api", "ui", "webhook"]);
+
+/**
+ * The text of a stored input file of at most {@link SMALL_INPUT_BYTES} that is UTF-8 (a byte order
+ * mark kept: written again, the text gives the same bytes); undefined for anything else (a larger
+ * file, another encoding, a file that cannot be read), which the source then reads itself.
+ */
+async function smallInputText(path: string): Promise<string | undefined> {
+  try {
+    if ((await Deno.stat(path)).size > SMALL_INPUT_BYTES) return undefined;
+    const bytes = await Deno.readFile(path);
+    if (bytes.length > SMALL_INPUT_BYTES) return undefined;
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    return undefined;
   }
 }
 
@@ -122,8 +149,14 @@ export class StagePool {
       ? inDataDir(this.#o.dataDir, run.inputFile)
       : undefined;
     const inputName = inputFile ? run.inputName : undefined;
-    const inputText = index === 0 ? run.inputText : undefined;
-    const inline = inputText !== undefined && this.#o.executor.takesInputText === true;
+    const takesText = this.#o.executor.takesInputText === true;
+    let inputText = index === 0 ? run.inputText : undefined;
+    if (
+      inputFile && inputText === undefined && takesText && STORED_INPUT.has(run.trigger.kind)
+    ) {
+      inputText = await smallInputText(inputFile);
+    }
+    const inline = inputText !== undefined && takesText;
     if (inputFile && inputText !== undefined && !inline) {
       await writeInput(inputFile, inputText);
       this.#written.set(run.id, inputFile);
