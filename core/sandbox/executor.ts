@@ -133,7 +133,8 @@ export interface SandboxExecutorOptions {
  * http-probe's two among them, and the source's warm process that checks uploads), so its next run,
  * by webhook or upload, starts none of them again. Measured on 2 cores (bench/RESULTS.md,
  * 2026-12-02): a one-business flagship run right after another took 0.30-0.35 s and 0.25 s of CPU
- * with them all kept, 1.0-1.1 s and 1.0 s with 4 kept. They are the processes the last runs had
+ * with them all kept, 1.0-1.1 s and 1.0 s with 4 kept (0.15-0.22 s and 0.13-0.18 s once its
+ * upload, too, went to the warm source process). They are the processes the last runs had
  * alive anyway, kept `idleMs` longer: 17-35 MiB PSS each.
  */
 export const DEFAULT_MAX_IDLE = 16;
