@@ -45,11 +45,13 @@ const STORED_INPUT: ReadonlySet<string> = new Set(["api", "ui", "webhook"]);
 /**
  * The text of a stored input file of at most {@link SMALL_INPUT_BYTES} that is UTF-8 (a byte order
  * mark kept: written again, the text gives the same bytes); undefined for anything else (a larger
- * file, another encoding, a file that cannot be read), which the source then reads itself.
+ * file, another encoding, not a regular file, one that cannot be read), which the source then
+ * reads itself.
  */
 async function smallInputText(path: string): Promise<string | undefined> {
   try {
-    if ((await Deno.stat(path)).size > SMALL_INPUT_BYTES) return undefined;
+    const info = await Deno.stat(path);
+    if (!info.isFile || info.size > SMALL_INPUT_BYTES) return undefined;
     const bytes = await Deno.readFile(path);
     if (bytes.length > SMALL_INPUT_BYTES) return undefined;
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
