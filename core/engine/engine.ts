@@ -260,11 +260,12 @@ export class Engine {
 
   /**
    * How many runs this engine holds state for in memory (stage semaphores, compiled expressions,
-   * callers of {@link waitForRun}): the runs it runs or waits on now. A run's is dropped when it
+   * callers of {@link waitForRun}, open plugin instances): the runs it runs or waits on now. A run's is dropped when it
    * ends, so the number does not grow with the runs a server has run.
    */
   get runsHeld(): number {
-    return new Set([...this.#locals.runIds(), ...this.#waiters.keys()]).size;
+    return new Set([...this.#locals.runIds(), ...this.#waiters.keys(), ...this.#pool.runIds()])
+      .size;
   }
 
   /** Whether this engine takes up runs that are not its own ({@link EngineOptions.adopt}). */
@@ -1294,7 +1295,11 @@ export class Engine {
     for (const id of this.#locals.idleRuns(this.#o.localsSweepMs ?? LOCALS_SWEEP_MS)) {
       const run = await this.#store.getRun(id).catch(() => null);
       if (run === null) continue; // the store did not answer: next sweep
-      if (!run || FINAL_STATES.includes(run.state)) this.#forgetRun(id);
+      if (!run || FINAL_STATES.includes(run.state)) {
+        this.#forgetRun(id);
+        // Its plugin instances too: they hold their processes, which would never go idle.
+        await this.#pool.closeRun(id);
+      }
     }
   }
 

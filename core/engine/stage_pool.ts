@@ -185,6 +185,13 @@ export class StagePool {
     });
   }
 
+  /** Ids of the runs with a stage instance open (or opening) here. */
+  runIds(): Set<string> {
+    const ids = new Set<string>();
+    for (const key of this.#open.keys()) ids.add(key.slice(0, key.lastIndexOf("/")));
+    return ids;
+  }
+
   /**
    * Closes every instance of a run, and removes an input file written from the run record
    * (the record keeps the text: a resumed run writes it again).
