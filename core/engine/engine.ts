@@ -901,6 +901,7 @@ export class Engine {
     // meanwhile, the commit below finds it done and changes nothing.
     const p = progress ?? await this.#store.sourceProgress(run.id);
     const inst = await this.#pool.instance(run, 0);
+    this.#pool.warm(run);
     const started = performance.now();
     const signal = this.#stop.signal;
     const res = await inst.read(p.cursor, stage.chunk, {

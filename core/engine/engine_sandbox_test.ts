@@ -3,6 +3,7 @@ import { SandboxExecutor } from "../sandbox/executor.ts";
 import type { StageExecutor, StageInstance, StageSpec } from "./executor.ts";
 import { runOutput, testEngine } from "./test_helpers.ts";
 import { isPassedInput } from "../../sdk/raw_items.ts";
+import { noopEngineHooks } from "../telemetry/engine_telemetry.ts";
 
 /**
  * A sandbox executor that counts which call each stage received, and the calls whose plugin
@@ -220,5 +221,45 @@ Deno.test("a plain error in a plugin's setup (a database not reachable yet) is s
   } finally {
     await t.dispose();
     await executor.close();
+  }
+});
+
+Deno.test("a run's stages take their plugin processes while its source reads, not when its first chunk reaches them", async () => {
+  const events: string[] = [];
+  const executor = new SandboxExecutor({
+    onInstance: (e) => e.event === "started" && events.push(`started ${e.stageId}`),
+  });
+  const te = await testEngine({
+    executor,
+    telemetry: {
+      ...noopEngineHooks,
+      chunkCommitted: (ref) => events.push(`committed stage ${ref.stage}`),
+    },
+  });
+  try {
+    const run = await te.start(`
+name: warm
+source: { plugin: gen-source, with: { count: 1 } }
+stages:
+  - { id: wait, plugin: slow, with: { ms: 3000 } }
+  - { id: a, plugin: tag, with: { field: a } }
+  - { id: b, plugin: tag, with: { field: b }, memory: 96 }
+`);
+    const done = await te.engine.waitForRun(run.id);
+    assert.equal(done.state, "succeeded", done.error);
+    assert.deepEqual((await runOutput(te.backend, run)).map((i) => [i.key, i.a, i.b]), [
+      ["i-0", true, true],
+    ]);
+    // Stages a and b (two processes: their memory caps differ) were started before the chunk
+    // left the 3 s stage; without the warm-up they start only when it reaches them.
+    const left = events.indexOf("committed stage 1");
+    assert.ok(left > 0, events.join(", "));
+    for (const id of ["wait", "a", "b"]) {
+      const at = events.indexOf(`started ${id}`);
+      assert.ok(at >= 0 && at < left, `${id}: ${events.join(", ")}`);
+    }
+    assert.equal(events.filter((e) => e.startsWith("started")).length, 4, "one process each");
+  } finally {
+    await te.dispose();
   }
 });

@@ -112,6 +112,12 @@ export interface StageInstance {
    * plugin finished for download, if it names any.
    */
   finish(ctx: Omit<CallContext, "chunk">): Promise<FinishResult | undefined | void>;
+  /**
+   * Optional: has a plugin process ready for this stage before its first call (one kept from an
+   * earlier run, else a new one started) with the run opened there. Rejects when none can be had;
+   * the first call then says why.
+   */
+  warm?(): Promise<void>;
   /** Stops every instance. */
   close(): Promise<void>;
 }
@@ -124,6 +130,11 @@ export interface StageExecutor {
    * different inputs may share a plugin process); otherwise the caller writes `inputFile`.
    */
   readonly takesInputText?: boolean;
+  /**
+   * True when its instances start processes that {@link StageInstance.warm} can start early: the
+   * engine then opens every stage of a run when its source starts reading.
+   */
+  readonly warms?: boolean;
   /** Stops everything this executor started. */
   close(): Promise<void>;
 }

@@ -80,6 +80,8 @@ export class StagePool {
   #written = new Map<string, string>();
   /** Data folders known to exist. */
   #dirs = new Set<string>();
+  /** Runs whose stages were warmed (see {@link warm}). */
+  #warmed = new Set<string>();
 
   constructor(opts: StagePoolOptions) {
     this.#o = opts;
@@ -185,6 +187,20 @@ export class StagePool {
     });
   }
 
+  /**
+   * Once per run, with an executor that {@link StageExecutor.warms}: opens every stage of `run`
+   * after its source and has each take a plugin process now, so that the processes a cold run
+   * needs start side by side while the source reads, not one after another as its first chunk
+   * reaches each stage. Failures are left to the stages' calls, which report them.
+   */
+  warm(run: RunRecord): void {
+    if (!this.#o.executor.warms || this.#warmed.has(run.id)) return;
+    this.#warmed.add(run.id);
+    for (let i = 1; i < run.stages.length; i++) {
+      this.instance(run, i).then((inst) => inst.warm?.()).catch(() => {});
+    }
+  }
+
   /** Ids of the runs with a stage instance open (or opening) here. */
   runIds(): Set<string> {
     const ids = new Set<string>();
@@ -197,6 +213,7 @@ export class StagePool {
    * (the record keeps the text: a resumed run writes it again).
    */
   async closeRun(runId: string): Promise<void> {
+    this.#warmed.delete(runId);
     const written = this.#written.get(runId);
     if (written) {
       this.#written.delete(runId);
@@ -214,6 +231,7 @@ export class StagePool {
 
   /** Closes everything. */
   async closeAll(): Promise<void> {
+    this.#warmed.clear();
     const all = [...this.#open.values()];
     this.#open.clear();
     await Promise.all(all.map((p) => p.then((i) => i.close(), () => {})));

@@ -64,7 +64,11 @@ Deno.test("engine + sandbox: runs whose input the record holds reuse warm plugin
     assert.deepEqual(outputs, [["a:one", "b:one"], ["c:two"], ["d:three"]]);
     const c = await backend.store.counters(runs[2].id, 2);
     assert.equal(c[0].rejected, 1, "the bad line of run three is rejected");
-    assert.deepEqual(started.sort(), ["jsonl-source", "set-fields"], "one process per plugin");
+    assert.deepEqual(
+      started.sort(),
+      ["jsonl-source", "set-fields"],
+      `one process per plugin: ${started}`,
+    );
   } finally {
     await engine.close();
     await executor.close();

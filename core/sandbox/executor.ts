@@ -156,6 +156,8 @@ interface ProcessTag {
 export class SandboxExecutor implements StageExecutor {
   /** A source's input held by the run record is written to its process's inbox. */
   readonly takesInputText = true;
+  /** A stage can start its process before its first call (`SandboxStage.warm`). */
+  readonly warms = true;
   #opts: SandboxExecutorOptions;
   #groups = new Map<string, ProcessGroup>();
   #stages = new Set<SandboxStage>();
@@ -570,6 +572,8 @@ export class SandboxStage implements StageInstance, PoolUser<SandboxProcess> {
   #inboxFiles = new Map<SandboxProcess, string>();
   #closed = new AbortController();
   #waiting = 0;
+  /** The warm-up under way ({@link warm}). */
+  #warming?: Promise<void>;
   #onClose: () => void;
 
   constructor(spec: StageSpec, opts: Options, group: ProcessGroup, onClose: () => void) {
@@ -603,6 +607,34 @@ export class SandboxStage implements StageInstance, PoolUser<SandboxProcess> {
   /** Process ids of the live processes where this stage's run is open (tests, diagnostics). */
   pids(): number[] {
     return [...this.held].filter((p) => p.alive).map((p) => p.pid);
+  }
+
+  /**
+   * Takes a process for this stage before its first call (a warm one, else a new one starts) and
+   * opens the run there, so that call does not wait for a process to start; a call made meanwhile
+   * waits for this one's process instead of starting another.
+   */
+  warm(): Promise<void> {
+    // Nothing to do once the stage holds a process, or a call of it is getting one.
+    if (this.held.size > 0 || this.#waiting > 0 || this.#closed.signal.aborted) {
+      return Promise.resolve();
+    }
+    return this.#warming ??= this.#warmUp().finally(() => this.#warming = undefined);
+  }
+
+  async #warmUp(): Promise<void> {
+    this.#waiting++;
+    let proc: SandboxProcess;
+    try {
+      proc = await this.#group.pool.acquire(this, this.#closed.signal);
+    } finally {
+      this.#waiting--;
+    }
+    try {
+      this.#open(proc);
+    } finally {
+      this.#group.pool.release(proc);
+    }
   }
 
   /** Sources: reads the chunk after `cursor`. */
@@ -730,6 +762,9 @@ export class SandboxStage implements StageInstance, PoolUser<SandboxProcess> {
     if (this.#closed.signal.aborted) {
       throw new PluginError(`sandbox: ${where}: the stage was closed`, { retryable: true });
     }
+    // A warm-up under way is getting this stage its first process: wait for it rather than
+    // start another one beside it.
+    if (this.#warming) await this.#warming.catch(() => {});
     const signal = AbortSignal.any([ctx.signal, this.#closed.signal]);
     let proc: SandboxProcess;
     this.#waiting++;

@@ -742,3 +742,35 @@ Deno.test("sandbox: ctx.limits holds across a plugin's processes, of one stage a
     await executor.close();
   });
 });
+
+Deno.test("sandbox: a stage warmed before its first call starts one process, also when the call comes during the warm-up", async () => {
+  await withTemp(async (tmp) => {
+    const started: string[] = [];
+    const executor = new SandboxExecutor({
+      onInstance: (e) => e.event === "started" && started.push(e.runId),
+    });
+    try {
+      const plugin = await loadTestPlugin("echo");
+      // Two processes allowed: a call that did not wait for the warm-up would start a second.
+      const spec = makeSpec(plugin, `${tmp}/data`, { runId: "w1", concurrency: 2 });
+      const stage = await executor.open(spec);
+      const warming = stage.warm();
+      const out = await stage.process([{ key: "a", op: "pid" }], ctx());
+      await warming;
+      assert.deepEqual(started, ["w1"]);
+      assert.deepEqual(stage.pids(), [out.items[0].pid]);
+      // Warm once it holds a process: nothing to do.
+      await stage.warm();
+      assert.deepEqual(started, ["w1"]);
+      await stage.close();
+      // The next run's stage takes the idle process.
+      const next = await executor.open({ ...spec, runId: "w2" });
+      await next.warm();
+      assert.deepEqual(next.pids(), [out.items[0].pid]);
+      assert.deepEqual(started, ["w1"]);
+      await next.close();
+    } finally {
+      await executor.close();
+    }
+  });
+});
