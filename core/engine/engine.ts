@@ -260,8 +260,8 @@ export class Engine {
 
   /**
    * How many runs this engine holds state for in memory (stage semaphores, compiled expressions,
-   * callers of {@link waitForRun}, open plugin instances): the runs it runs or waits on now. A run's is dropped when it
-   * ends, so the number does not grow with the runs a server has run.
+   * callers of {@link waitForRun}, open plugin instances): the runs it runs or waits on now. A
+   * run's is dropped when it ends, so the number does not grow with the runs a server has run.
    */
   get runsHeld(): number {
     return new Set([...this.#locals.runIds(), ...this.#waiters.keys(), ...this.#pool.runIds()])
