@@ -61,7 +61,8 @@ const scorers = new Map<string, Scorer>();
  * asks for it). At most {@linkcode SCORER_CACHE_SIZE} are kept, the oldest dropped.
  * @throws {RuleError} as {@linkcode createScorer} does (nothing is kept then).
  */
-export function scorerFor(config: Omit<Config, "now">, now: string | undefined): Scorer {
+export function scorerFor(config: Config): Scorer {
+  const { now } = config;
   const key = JSON.stringify([
     config.rules ?? null,
     config.bands ?? null,
@@ -97,7 +98,7 @@ export function scorerFor(config: Omit<Config, "now">, now: string | undefined):
 
 export default definePlugin<Config, State>({
   setup({ config, log }) {
-    const scorer = scorerFor(config, config.now);
+    const scorer = scorerFor(config);
     for (const w of scorer.warnings) log.warn(w);
     return { scorer, watch: new FieldPathWatch(scorer.paths) };
   },

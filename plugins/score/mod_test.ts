@@ -142,27 +142,26 @@ Deno.test("score tallies a rule that did not evaluate, per chunk, for the run's 
 
 Deno.test("score compiles a configuration once per process: equal configurations share the scorer, at most SCORER_CACHE_SIZE are kept", () => {
   const rules = [{ id: "lead", when: "item.lead == true", points: 50, reason: "no website" }];
-  const first = scorerFor({ rules, bands: { hot: 40, warm: 30, cool: 20 } }, "2025-06-01");
+  const first = scorerFor({ rules, bands: { hot: 40, warm: 30, cool: 20 }, now: "2025-06-01" });
   // Another run's instance: the same configuration as its own copy.
   const again = scorerFor(
-    structuredClone({ rules, bands: { hot: 40, warm: 30, cool: 20 } }),
-    "2025-06-01",
+    structuredClone({ rules, bands: { hot: 40, warm: 30, cool: 20 }, now: "2025-06-01" }),
   );
   assert.equal(again, first);
   assert.equal(again.score({ key: "a", lead: true }).band, "hot");
   assert.notEqual(
-    scorerFor({ rules, bands: { hot: 40, warm: 30, cool: 20 } }, "2025-07-01"),
+    scorerFor({ rules, bands: { hot: 40, warm: 30, cool: 20 }, now: "2025-07-01" }),
     first,
   );
   assert.notEqual(
-    scorerFor({ rules, bands: { hot: 45, warm: 30, cool: 20 } }, "2025-06-01"),
+    scorerFor({ rules, bands: { hot: 45, warm: 30, cool: 20 }, now: "2025-06-01" }),
     first,
   );
-  for (let i = 0; i < SCORER_CACHE_SIZE; i++) scorerFor({ rules, base: i }, undefined);
+  for (let i = 0; i < SCORER_CACHE_SIZE; i++) scorerFor({ rules, base: i });
   assert.notEqual(
-    scorerFor({ rules, bands: { hot: 40, warm: 30, cool: 20 } }, "2025-06-01"),
+    scorerFor({ rules, bands: { hot: 40, warm: 30, cool: 20 }, now: "2025-06-01" }),
     first,
     "dropped",
   );
-  assert.throws(() => scorerFor({ rules }, "June"), /with\.now "June" is not an ISO date/);
+  assert.throws(() => scorerFor({ rules, now: "June" }), /with\.now "June" is not an ISO date/);
 });
