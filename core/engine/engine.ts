@@ -738,7 +738,7 @@ export class Engine {
 
   async #chunk(m: ChunkMessage): Promise<void> {
     const run = await this.#activeRun(m.runId);
-    if (!run) return;
+    if (!run) return await this.#dropEnded(m.runId);
     const stage = run.stages[m.stage];
     if (!stage) throw new Error(`run ${run.id} has no stage ${m.stage}`);
     const s = this.#store;
@@ -780,7 +780,7 @@ export class Engine {
       releaseGlobal();
       await releaseCluster?.().catch(() => {});
       releaseStage();
-      return;
+      return await this.#dropEnded(run.id);
     }
     const started = performance.now();
     let inputCount = 0;
@@ -1288,12 +1288,28 @@ export class Engine {
   }
 
   /**
+   * Drops what this process holds for run `id`, which a message of it found ended (another
+   * process ended it, or it ended while the message waited for a slot): its state at once when no
+   * chunk of it holds or awaits a permit here, and then its plugin instances; else the last such
+   * message does (or, when a chunk still runs, {@link #sweepLocals}).
+   */
+  async #dropEnded(id: string): Promise<void> {
+    if (!this.#locals.has(id) && !this.#pool.runIds().has(id)) return;
+    if (!this.#locals.forget(id)) return;
+    this.#forgetRun(id);
+    await this.#pool.closeRun(id);
+  }
+
+  /**
    * Drops the state of runs unused here for a while that have ended: those a process sharing the
    * store finished (no message of theirs comes here again), and those a late message of took up
    * again after their end.
    */
   async #sweepLocals(): Promise<void> {
-    for (const id of this.#locals.idleRuns(this.#o.localsSweepMs ?? LOCALS_SWEEP_MS)) {
+    const ids = new Set(this.#locals.idleRuns(this.#o.localsSweepMs ?? LOCALS_SWEEP_MS));
+    // Plugin instances of a run with no state here (opened by the warm-up as the run ended).
+    for (const id of this.#pool.runIds()) if (!this.#locals.has(id)) ids.add(id);
+    for (const id of ids) {
       const run = await this.#store.getRun(id).catch(() => null);
       if (run === null) continue; // the store did not answer: next sweep
       if (!run || FINAL_STATES.includes(run.state)) {

@@ -304,6 +304,39 @@ export function engineBehaviour(make: BackendFactory): Behaviour[] {
   ]);
 
   tests.push([
+    "a run another process ended is dropped here by its own next message, with no run after it",
+    async () => {
+      // No sweep in the test's time: the run's own messages must drop it.
+      const t = await te({ localsSweepMs: 60_000 });
+      try {
+        const run = await t.start(`
+  name: ends
+  source: { plugin: gen-source, with: { count: 400 } }
+  stages:
+    - { id: s, plugin: slow, with: { ms: 150 }, concurrency: 1 }
+  `);
+        while (t.engine.runsHeld === 0) await new Promise((r) => setTimeout(r, 5));
+        // Its cancel written to the store directly, as another process would.
+        assert.ok(
+          await t.backend.store.transitionRun(run.id, ["running", "queued"], "cancelled", {
+            finishedAt: Date.now(),
+          }),
+        );
+        // The chunk in flight ends, the chunks waiting for the stage's slot see the run ended
+        // (once the engine's cached run record is stale): the last of them drops its state.
+        for (let i = 0; i < 150 && t.engine.runsHeld !== 0; i++) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.equal(t.engine.runsHeld, 0);
+        const c = await t.backend.store.counters(run.id, 2);
+        assert.ok(c[1].chunksDone < 40, `the run stopped early: ${c[1].chunksDone} chunks done`);
+      } finally {
+        await t.dispose();
+      }
+    },
+  ]);
+
+  tests.push([
     "the engine drops a run's in-memory state when it ends (succeeded, failed, cancelled)",
     async () => {
       const t = await te({ localsSweepMs: 50 });

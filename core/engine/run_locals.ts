@@ -118,6 +118,11 @@ export class RunLocals {
     return true;
   }
 
+  /** Whether run `runId` has state here. */
+  has(runId: string): boolean {
+    return this.#runs.has(runId);
+  }
+
   /** Ids of the runs that have state here. */
   runIds(): string[] {
     return [...this.#runs.keys()];
