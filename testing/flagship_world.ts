@@ -191,6 +191,7 @@ async function writePipeline(
     stages.add(doc.createNode({
       id: "warehouse",
       plugin: "postgres-export@^1",
+      nice: 19, // as the pipeline's stages after the probe (see its classify stage)
       retry: { attempts: 2, backoff: "fixed", delay: "200ms" },
       onError: "deadLetter",
       with: {

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
+import os from "node:os";
 import { SandboxExecutor } from "../sandbox/executor.ts";
 import type { StageExecutor, StageInstance, StageSpec } from "./executor.ts";
 import { runOutput, testEngine } from "./test_helpers.ts";
 import { isPassedInput } from "../../sdk/raw_items.ts";
 import { noopEngineHooks } from "../telemetry/engine_telemetry.ts";
+import { threadNiceness } from "../../sdk/runtime/process_nice.ts";
 
 /**
  * A sandbox executor that counts which call each stage received, and the calls whose plugin
@@ -259,6 +261,32 @@ stages:
       assert.ok(at >= 0 && at < left, `${id}: ${events.join(", ")}`);
     }
     assert.equal(events.filter((e) => e.startsWith("started")).length, 4, "one process each");
+  } finally {
+    await te.dispose();
+  }
+});
+
+Deno.test("a stage's nice: reaches its plugin process, which runs at that niceness", async () => {
+  const executor = new SandboxExecutor();
+  const te = await testEngine({ executor });
+  try {
+    const run = await te.start(`
+name: niced
+source: { plugin: gen-source, with: { count: 3 } }
+stages:
+  - { id: a, plugin: tag, with: { field: a } }
+  - { id: b, plugin: tag, with: { field: b }, nice: 13 }
+`);
+    const done = await te.engine.waitForRun(run.id);
+    assert.equal(done.state, "succeeded", done.error);
+    assert.equal(run.stages.find((s) => s.id === "b")?.nice, 13, "the run's snapshot keeps it");
+    assert.equal(run.stages.find((s) => s.id === "a")?.nice, undefined);
+    // The run's processes stay for the next run: the source's, a's and b's (own: its niceness).
+    const byPid = executor.pids().map((pid) => new Set(threadNiceness(pid).values()));
+    assert.equal(byPid.length, 3);
+    const host = os.getPriority();
+    assert.equal(byPid.filter((s) => s.size === 1 && s.has(13)).length, 1, `${byPid}`);
+    assert.equal(byPid.filter((s) => s.size === 1 && s.has(host)).length, 2, `${byPid}`);
   } finally {
     await te.dispose();
   }

@@ -47,6 +47,11 @@ export interface StageSpec {
   timeoutMs: number;
   /** V8 heap cap in MB. */
   memoryMb: number;
+  /**
+   * CPU niceness of the stage's plugin processes (0-19; absent: 0): a process started for the
+   * stage runs at it, and stages at different values never share a process.
+   */
+  nice?: number;
   /** Absolute path of the run's input file, when the run has one (sources read it). */
   inputFile?: string;
   /** The input file's original name (an upload's), for the plugin's messages (`ctx.inputName`). */

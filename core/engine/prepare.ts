@@ -253,6 +253,7 @@ export function prepareRun(o: PrepareOptions): RunRecord {
       chunk: st.chunk ?? p.chunk ?? d.chunk,
       timeoutMs: st.timeout !== undefined ? durationMs(st.timeout) : d.timeoutMs,
       memoryMb: st.memory ?? d.memoryMb,
+      ...(st.nice ? { nice: st.nice } : {}),
       retry: {
         attempts: retry?.attempts ?? d.retry.attempts,
         backoff: retry?.backoff ?? "exponential",

@@ -178,6 +178,7 @@ export class StagePool {
       concurrency: st.concurrency,
       timeoutMs: st.timeoutMs,
       memoryMb: st.memoryMb,
+      ...(st.nice ? { nice: st.nice } : {}),
       inputFile,
       inputName,
       inputText: inline ? inputText : undefined,

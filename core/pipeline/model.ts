@@ -65,6 +65,10 @@ const stageFields = {
   memory: z.number().int().min(16).max(16384).optional().describe(
     "V8 heap cap of the plugin sandbox, MB",
   ),
+  nice: z.number().int().min(0).max(19).optional().describe(
+    "CPU niceness of the stage's plugin processes, 0 (default) to 19: when the CPU is short, " +
+      "the processes of stages with a lower value run first",
+  ),
   onError: z.enum(["fail", "skip", "deadLetter"]).optional().describe(
     "After the last attempt: fail the run, skip the failed items, or park the chunk in the dead-letter list",
   ),

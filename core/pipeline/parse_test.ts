@@ -289,3 +289,20 @@ Deno.test("anchors, aliases and merge keys work; problems in merged stages are s
   assert.deepEqual(ok.problems, []);
   assert.deepEqual(ok.pipeline?.stages.map((s) => [s.id, s.plugin]), [["a", "p"], ["b", "p"]]);
 });
+
+Deno.test("a stage's nice: is a whole number from 0 to 19", () => {
+  const r = parsePipeline(
+    lines(
+      "name: n",
+      "source: { plugin: csv-source }",
+      "stages:",
+      "  - { id: a, plugin: p, nice: 20 }",
+      "  - { id: b, plugin: p, nice: -1 }",
+      "  - { id: c, plugin: p, nice: 10 }",
+    ),
+    "t.yaml",
+  );
+  assert.equal(at(r, "stages[0].nice must be a whole number from 0 to 19, not 20"), "4:31");
+  assert.equal(at(r, "stages[1].nice must be a whole number from 0 to 19, not -1"), "5:31");
+  assert.equal(r.problems.length, 2, JSON.stringify(r.problems));
+});

@@ -356,7 +356,7 @@ async function makeInboxRoot(): Promise<string> {
   return root;
 }
 
-/** What makes two stages able to share a process: the same command line and plugin. */
+/** What makes two stages able to share a process: the same command line, niceness and plugin. */
 function processKey(spec: StageSpec): string {
   const p = spec.permissions;
   const set = (a: string[] | undefined) => [...new Set(a ?? [])].sort();
@@ -372,6 +372,7 @@ function processKey(spec: StageSpec): string {
     set(p.write),
     set(p.env),
     spec.memoryMb,
+    spec.nice ?? 0,
     spec.network?.allowPrivate === true,
     spec.dataDir,
     // Inputs held by run records go through the process's inbox: any such run may share it.
@@ -470,6 +471,7 @@ class ProcessGroup {
             entry: spec.plugin.manifest.entry,
             permissions: spec.permissions,
             memoryMb: spec.memoryMb,
+            nice: spec.nice,
             dataDir: spec.dataDir,
             inputFile: this.inputFile,
             inputDir: inbox,

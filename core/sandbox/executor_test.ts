@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import os from "node:os";
 import { PluginError } from "../engine/executor.ts";
 import { parse as parseYaml } from "yaml";
 import {
@@ -10,6 +11,7 @@ import {
 } from "./executor.ts";
 import { isGone, loadTestPlugin, makeSpec } from "./testdata/support.ts";
 import { rawItemBytesOf, rawItemsOf } from "../../sdk/raw_items.ts";
+import { threadNiceness } from "../../sdk/runtime/process_nice.ts";
 
 type Line = { level: string; msg: string; data?: unknown };
 type SandboxStageProcess = SandboxStage["process"];
@@ -483,6 +485,33 @@ Deno.test("sandbox: different permissions, memory cap or input file get a differ
     assert.equal(new Set([...pids.slice(0, 5), pids[6], pids[7]]).size, 7, `secrets: ${pids}`);
     assert.equal(pids[8], pids[6], "the same secrets share a process");
     await executor.close();
+  });
+});
+
+Deno.test("sandbox: a stage's nice runs its plugin processes at that niceness, in processes of their own", async () => {
+  await withTemp(async (tmp) => {
+    const executor = new SandboxExecutor();
+    const plugin = await loadTestPlugin("echo");
+    const data = `${tmp}/data`;
+    const pidOf = async (nice?: number) => {
+      const stage = await executor.open(makeSpec(plugin, data, nice ? { nice } : {}));
+      return (await stage.process([{ key: "p", op: "pid" }], ctx())).items[0].pid as number;
+    };
+    try {
+      const plain = await pidOf();
+      const low = await pidOf(11);
+      const lower = await pidOf(19);
+      assert.equal(new Set([plain, low, lower]).size, 3, "one process per niceness");
+      assert.equal(await pidOf(11), low, "the same niceness shares its process");
+      // A process started without one keeps the host's (this test process's) niceness.
+      for (const [pid, nice] of [[plain, os.getPriority()], [low, 11], [lower, 19]]) {
+        const threads = threadNiceness(pid);
+        assert.ok(threads.size > 1, `pid ${pid}: ${threads.size} thread(s)`);
+        assert.deepEqual(new Set(threads.values()), new Set([nice]), `pid ${pid}: ${[...threads]}`);
+      }
+    } finally {
+      await executor.close();
+    }
   });
 });
 

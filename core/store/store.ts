@@ -51,6 +51,8 @@ export interface StageSnapshot {
   chunk: number;
   timeoutMs: number;
   memoryMb: number;
+  /** CPU niceness of the stage's plugin processes (0-19; absent: 0), as `nice:` says. */
+  nice?: number;
   retry: {
     attempts: number;
     backoff: "fixed" | "exponential";

@@ -24,6 +24,7 @@ import {
 } from "./protocol.ts";
 import { passedInputResult, withRawItems } from "../raw_items.ts";
 import { buildSandboxCommand, type SandboxCommandOptions } from "./sandbox_args.ts";
+import { setProcessNice } from "./process_nice.ts";
 import { SandboxError } from "./sandbox_error.ts";
 import {
   describeDeath,
@@ -44,8 +45,11 @@ export interface SandboxLogEntry {
   data?: Json;
   /** Chunk the plugin was working on, when known. */
   chunk?: number;
-  /** `plugin`: console or SDK logger; `stdout`: stray stdout line; `stderr`: stderr line. */
-  source: "plugin" | "stdout" | "stderr";
+  /**
+   * `plugin`: console or SDK logger; `stdout`: stray stdout line; `stderr`: stderr line; `host`:
+   * the host's word on the process (a niceness the system refused).
+   */
+  source: "plugin" | "stdout" | "stderr" | "host";
   /** Process id of the instance. */
   pid: number;
 }
@@ -67,6 +71,11 @@ export interface StartSandboxOptions extends Omit<SandboxCommandOptions, "dataDi
   init?: InstanceInit;
   /** Limit for spawning and loading the entry; default 30 s. */
   startTimeoutMs?: number;
+  /**
+   * CPU niceness of the process (a stage's `nice:`, 0-19), set as it starts; default: the host's.
+   * A system that refuses it leaves the process at the host's, with a warning to `onLog`.
+   */
+  nice?: number;
   /** Receives log lines that arrive outside a call with its own `onLog`. */
   onLog?: (entry: SandboxLogEntry) => void;
   /** Receives the plugin's metric updates. */
@@ -381,6 +390,16 @@ export class SandboxProcess {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
+    const refused = opts.nice ? setProcessNice(child.pid, opts.nice) : undefined;
+    if (refused !== undefined) {
+      opts.onLog?.({
+        level: "warn",
+        msg: `the plugin's process runs at the host's CPU priority: the system refused the ` +
+          `stage's nice: ${opts.nice} (${refused})`,
+        source: "host",
+        pid: child.pid,
+      });
+    }
     const proc = new SandboxProcess(child, opts);
     const entryPath = isAbsolute(opts.entry) ? opts.entry : join(opts.pluginDir, opts.entry);
     const entry = pathToFileURL(resolve(entryPath)).href;

@@ -279,3 +279,22 @@ Deno.test("sandbox process: a slot request with a bad key is a protocol error", 
     }
   });
 });
+
+Deno.test("sandbox process: a niceness the system refuses leaves the process at the host's, with a warning", async () => {
+  await withDataDir(async (dir) => {
+    // 40 is out of range (refused before the system is asked): the path a system's refusal
+    // takes too (an unprivileged host asking for less than it has), which root cannot provoke.
+    const { proc, logs } = await start(dir, { nice: 40 });
+    try {
+      const warn = logs.find((e) => e.source === "host");
+      assert.ok(warn, JSON.stringify(logs));
+      assert.equal(warn.level, "warn");
+      assert.equal(warn.pid, proc.pid);
+      assert.match(warn.msg, /runs at the host's CPU priority: the system refused .*nice: 40/);
+      const res = await proc.process(call("location"), 0, { timeoutMs: 30_000 });
+      assert.equal(res.items.length, 1, "the process serves as usual");
+    } finally {
+      await proc.close();
+    }
+  });
+});
