@@ -813,6 +813,11 @@ export class Engine {
       releaseGlobal();
       await releaseCluster?.().catch(() => {}); // an unreleased slot expires on its own
       releaseStage();
+      // The run ended here while this chunk ran (its state went with the last permit): a plugin
+      // instance opened for this chunk after the run's instances were closed goes too.
+      if (!this.#locals.has(run.id) && this.#pool.runIds().has(run.id)) {
+        await this.#pool.closeRun(run.id);
+      }
     }
     if (!committed) return;
     // The next stage's message was enqueued with the commit; continue here at once instead of
@@ -1283,6 +1288,8 @@ export class Engine {
   /** Drops what this process kept for run `id` (it ended), as far as no chunk of it still runs. */
   #forgetRun(id: string): void {
     this.#locals.forget(id);
+    // This process's own messages of the run see its end at once, not when the cache expires.
+    this.#runCache.delete(id);
     this.#owners.delete(id);
     this.#lastDoneSeen.delete(id);
   }
