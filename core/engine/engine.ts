@@ -815,7 +815,7 @@ export class Engine {
       releaseStage();
       // The run ended here while this chunk ran (its state went with the last permit): a plugin
       // instance opened for this chunk after the run's instances were closed goes too.
-      if (!this.#locals.has(run.id) && this.#pool.runIds().has(run.id)) {
+      if (!this.#locals.has(run.id) && this.#pool.holds(run.id)) {
         await this.#pool.closeRun(run.id);
       }
     }
@@ -1285,13 +1285,17 @@ export class Engine {
     return this.#locals.acquire(run.id, stage, run.stages[stage].concurrency);
   }
 
-  /** Drops what this process kept for run `id` (it ended), as far as no chunk of it still runs. */
-  #forgetRun(id: string): void {
-    this.#locals.forget(id);
+  /**
+   * Drops what this process kept for run `id` (it ended), as far as no chunk of it still runs;
+   * returns whether its state went at once (else with its last permit: see `RunLocals.forget`).
+   */
+  #forgetRun(id: string): boolean {
+    const dropped = this.#locals.forget(id);
     // This process's own messages of the run see its end at once, not when the cache expires.
     this.#runCache.delete(id);
     this.#owners.delete(id);
     this.#lastDoneSeen.delete(id);
+    return dropped;
   }
 
   /**
@@ -1301,10 +1305,8 @@ export class Engine {
    * message does (or, when a chunk still runs, {@link #sweepLocals}).
    */
   async #dropEnded(id: string): Promise<void> {
-    if (!this.#locals.has(id) && !this.#pool.runIds().has(id)) return;
-    if (!this.#locals.forget(id)) return;
-    this.#forgetRun(id);
-    await this.#pool.closeRun(id);
+    if (!this.#locals.has(id) && !this.#pool.holds(id)) return;
+    if (this.#forgetRun(id)) await this.#pool.closeRun(id);
   }
 
   /**

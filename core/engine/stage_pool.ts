@@ -178,7 +178,7 @@ export class StagePool {
       concurrency: st.concurrency,
       timeoutMs: st.timeoutMs,
       memoryMb: st.memoryMb,
-      ...(st.nice ? { nice: st.nice } : {}),
+      nice: st.nice,
       inputFile,
       inputName,
       inputText: inline ? inputText : undefined,
@@ -200,6 +200,12 @@ export class StagePool {
     for (let i = 1; i < run.stages.length; i++) {
       this.instance(run, i).then((inst) => inst.warm?.()).catch(() => {});
     }
+  }
+
+  /** Whether run `runId` has a stage instance open (or opening) here. */
+  holds(runId: string): boolean {
+    for (const key of this.#open.keys()) if (key.startsWith(runId + "/")) return true;
+    return false;
   }
 
   /** Ids of the runs with a stage instance open (or opening) here. */
