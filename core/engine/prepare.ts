@@ -17,6 +17,7 @@ import { effectivePermissions } from "../plugins/permissions.ts";
 import { PluginApprovalError, PluginIntegrityError } from "../plugins/registry.ts";
 import { isInside } from "../../sdk/runtime/sandbox_args.ts";
 import { pluginDataDir } from "./run_artifacts.ts";
+import { asRunKeepsIt } from "./run_manifest.ts";
 import { sourceSnapshotPath } from "./source_snapshot.ts";
 import { EngineError, newRunId } from "./engine.ts";
 
@@ -191,17 +192,6 @@ export function missingInputFile(
 }
 
 /**
- * The plugin as a run keeps it: without the manifest's `outputs`, which only the validator reads
- * (a run does not need it, and the stage snapshots of a pipeline share one store value, capped at
- * 64 KiB in Deno KV; the flagship's field declarations alone are about 9 KB).
- */
-function withoutOutputs(p: ResolvedPlugin): ResolvedPlugin {
-  if (p.manifest.outputs === undefined) return p;
-  const { outputs: _, ...manifest } = p.manifest;
-  return { ...p, manifest };
-}
-
-/**
  * Builds the run record (state `queued`). Throws {@link EngineError} for unknown plugins. A run
  * without an input file whose source reads a file in its data folder ({@link sourceInputFile})
  * gets that file as `sourceFile` and its own snapshot of it as `inputFile`
@@ -245,7 +235,7 @@ export function prepareRun(o: PrepareOptions): RunRecord {
     return {
       id: st.id,
       plugin: st.plugin,
-      resolved: withoutOutputs(resolved),
+      resolved: asRunKeepsIt(resolved),
       with: st.with ?? {},
       permissions: st.permissions,
       when: isSource ? undefined : stage.when,

@@ -11,7 +11,9 @@
  * written before this existed carry their snapshot inline and are read as they are.
  *
  * A Deno KV value holds at most 64 KiB, and a snapshot holds the pipeline's text (comments too)
- * and every stage's plugin manifest: the flagship's is about 55 KB. A larger one is stored as
+ * and every stage's plugin manifest (as a run keeps it, `core/engine/run_manifest.ts`): the
+ * flagship's is about 40 KB, and twice that as stored should any character of it be beyond Latin-1
+ * (a comment's ellipsis is enough). A larger one is stored as
  * its JSON text in parts (`["run_snapshot_part", id, i]`, {@link PART_CHARS} characters each),
  * the snapshot key naming how many; up to {@link MAX_SNAPSHOT_BYTES} as stored, beyond which a
  * run is refused with what to do (an atomic write holds at most 800 KiB).
@@ -67,7 +69,7 @@ function storedBytes(json: string): number {
 }
 
 /** A snapshot the size of `json` fits one KV value (64 KiB, with room for V8's framing). */
-function fitsOneValue(json: string): boolean {
+export function fitsOneValue(json: string): boolean {
   return storedBytes(json) <= 60_000;
 }
 
