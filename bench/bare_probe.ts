@@ -21,7 +21,7 @@ import { KeyedLimiter, Limiter } from "../sdk/net/limiter.ts";
 import type { NetworkSettings } from "../sdk/types.ts";
 import { loadConfig } from "../core/config/config.ts";
 import { networkSettings } from "../core/cli/context.ts";
-import { defaultSlowRetryMs, probeDomain, slowRetryTimeouts } from "../plugins/http-probe/probe.ts";
+import { defaultSlowRetryMs, fetchTimeouts, probeDomain } from "../plugins/http-probe/probe.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -145,6 +145,7 @@ export async function bareProbe(opts: BareProbeOptions) {
             dns,
             hedgeMs: p.hedgeMs as number | undefined,
             slowRetryMs,
+            lateAfterMs: p.keepOpen === false ? undefined : net.timeouts.request,
             slowRetryGate: async () => {
               handBack();
               return await slowLimit.acquire();
@@ -157,7 +158,7 @@ export async function bareProbe(opts: BareProbeOptions) {
                 resolve,
                 network: extra?.timeoutMs === undefined
                   ? net
-                  : { ...net, timeouts: slowRetryTimeouts(net.timeouts, extra.timeoutMs) },
+                  : { ...net, timeouts: fetchTimeouts(net.timeouts, extra) },
                 maxRedirects: p.maxRedirects as number | undefined,
                 maxBodyBytes: p.maxBodyBytes as number | undefined,
                 perIp,

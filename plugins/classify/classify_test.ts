@@ -1324,4 +1324,18 @@ Deno.test("slow retry: a site that answered only on http-probe's slow retry is l
     "No website found: the domain's web server did not answer in time, not even in 12 s on a " +
       "second try (it may only be down for a while)",
   );
+  // http-probe's keep-open: the first request was waited for instead of a second one.
+  const waited = structuredClone(stillDown);
+  waited.slowRetry = { ...stillDown.slowRetry, keptOpen: ["https://apex"] };
+  const [kept] = classifyItems([{
+    key: "down.com",
+    domain: "down.com",
+    dns: dnsOk(),
+    http: waited,
+  }]);
+  assert.equal(
+    kept.lead_reason,
+    "No website found: the domain's web server did not answer in time, not even after 12 s of " +
+      "waiting (it may only be down for a while)",
+  );
 });

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Signal, WebsiteStatus, WebsiteVerdict } from "./types.ts";
+import type { SlowRetry } from "@sluice/sdk/net/types.ts";
 
 /** What a visitor finds, per lead status. */
 const SENTENCES: Partial<Record<WebsiteStatus, string>> = {
@@ -104,17 +105,24 @@ function seconds(ms: number): string {
 }
 
 /**
- * `lead_reason` of an item classify made a lead. `slowRetryMs`: the request timeout of http-probe's
- * slow retry, when the site was asked twice and timed out both times.
+ * `lead_reason` of an item classify made a lead. `slowRetry`: http-probe's slow retry, when the
+ * site did not answer in it either: asked twice (the second time with `timeoutMs`), or, when every
+ * URL of the retry was `keptOpen`, waited for `timeoutMs` on its first request.
  */
 export function leadReason(
   website: WebsiteVerdict,
   hasMail: boolean,
-  slowRetryMs?: number,
+  slowRetry?: Pick<SlowRetry, "timeoutMs" | "targets" | "keptOpen">,
 ): string {
   const sentence = SENTENCES[website.status] ?? `No working website (${website.status})`;
   if (website.status === "unreachable" && website.timedOut) {
-    const twice = slowRetryMs ? `, not even in ${seconds(slowRetryMs)} on a second try` : "";
+    const waited = slowRetry?.targets.length &&
+      slowRetry.targets.every((t) => slowRetry.keptOpen?.includes(t));
+    const twice = !slowRetry?.timeoutMs
+      ? ""
+      : waited
+      ? `, not even after ${seconds(slowRetry.timeoutMs)} of waiting`
+      : `, not even in ${seconds(slowRetry.timeoutMs)} on a second try`;
     return `No website found: the domain's web server did not answer in time${twice} (it may ` +
       "only be down for a while)";
   }

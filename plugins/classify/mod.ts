@@ -95,7 +95,7 @@ export function classifyItems(
       ? leadReason(
         website,
         ((item.dns as DnsResult | undefined)?.mx?.length ?? 0) > 0,
-        slow && !slow.answered ? slow.timeoutMs : undefined,
+        slow && !slow.answered ? slow : undefined,
       )
       : website.status === "unknown"
       ? `not a lead: no verdict: ${website.reason}`

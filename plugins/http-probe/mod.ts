@@ -15,9 +15,9 @@ import {
   BROWSER_ACCEPT_LANGUAGE,
   BROWSER_USER_AGENT,
   defaultSlowRetryMs,
+  fetchTimeouts,
   probeDomain,
   SLOW_RETRY_GRACE_MS,
-  slowRetryTimeouts,
 } from "./probe.ts";
 import { whenAborted } from "@sluice/sdk/io/when_aborted.ts";
 
@@ -45,6 +45,7 @@ interface Config {
   randomPath?: boolean;
   itemTimeoutMs?: number;
   slowRetryTimeoutMs?: number;
+  keepOpen?: boolean;
   hedgeMs?: number;
   userAgent?: string;
   browserUserAgent?: string;
@@ -165,16 +166,16 @@ export default definePlugin<Config, State>({
           slowRetryMs,
           slowRetrySignal,
           slowRetryGate,
+          lateAfterMs: config.keepOpen === false ? undefined : network.timeouts.request,
           signal: deadline.signal,
           fetch: (url, addresses, s, extra) =>
             fetchWithRedirects({
               url,
               addresses,
               resolve: state.resolve,
-              network: extra?.timeoutMs === undefined ? network : {
-                ...network,
-                timeouts: slowRetryTimeouts(network.timeouts, extra.timeoutMs),
-              },
+              network: extra?.timeoutMs === undefined
+                ? network
+                : { ...network, timeouts: fetchTimeouts(network.timeouts, extra) },
               maxRedirects: config.maxRedirects,
               maxBodyBytes: config.maxBodyBytes,
               digest: { hashBytes: config.hashBytes },

@@ -61,6 +61,17 @@ export interface ProbeOptions {
    * the others' first rounds.
    */
   slowRetryGate?: () => Promise<() => void>;
+  /**
+   * Keep-open (with a `slowRetryMs` above it): the usual request timeout, ms. The first round's
+   * requests are then made with `slowRetryMs` as their request timeout (the connect timeout stays
+   * the usual one), and a URL that has not answered after `lateAfterMs` counts as timed out for
+   * the rest of the first round while its request stays open (its answer counts if it comes in
+   * before the round ends); when the round ends in a slow retry,
+   * the retry waits for that request instead of asking the URL again, and otherwise it is
+   * cancelled (see {@linkcode KeptOpen}). Absent: the first round's requests end at the usual
+   * timeout and the slow retry asks again.
+   */
+  lateAfterMs?: number;
   /** The domain's deadline (and shutdown) for the first round of probes. */
   signal: AbortSignal;
 }
@@ -71,6 +82,25 @@ export interface FetchExtra {
   browserUa?: boolean;
   /** The request timeout (per hop) instead of `network.timeouts.request`: the slow retry's. */
   timeoutMs?: number;
+  /**
+   * A first-round request that may be kept open ({@linkcode ProbeOptions.lateAfterMs}):
+   * `timeoutMs` is its request timeout, and its connect timeout stays the usual one.
+   */
+  keptOpen?: boolean;
+}
+
+/**
+ * The network timeouts of one fetch that a probe asks for with `extra`: the usual ones; a slow
+ * retry's ({@linkcode slowRetryTimeouts}); or, for a request that may be kept open, the usual
+ * connect timeout with `extra.timeoutMs` as the request timeout.
+ */
+export function fetchTimeouts<T extends { connect: number; request: number }>(
+  timeouts: T,
+  extra?: FetchExtra,
+): T {
+  if (extra?.timeoutMs === undefined) return timeouts;
+  if (extra.keptOpen) return { ...timeouts, request: extra.timeoutMs };
+  return slowRetryTimeouts(timeouts, extra.timeoutMs);
 }
 
 /** Fields of {@linkcode FetchOptions} the plugin binds once. */
@@ -158,7 +188,127 @@ export function slowRetryTimeouts<T extends { connect: number; request: number }
 /** Default of {@linkcode ProbeOptions.hedgeMs}. */
 export const DEFAULT_HEDGE_MS = 1000;
 
+/**
+ * The first round's requests of one domain that may be kept open (keep-open,
+ * {@linkcode ProbeOptions.lateAfterMs}). Each is made under this object's signal with the slow
+ * retry's request timeout; one that has not answered after `lateAfterMs` is set aside: the round
+ * gets a `timeout` attempt for it (`deadline` when the round's signal ended the wait) and goes on,
+ * while the request stays open. The slow retry then {@linkcode take}s it instead of asking the URL
+ * again, so a server that is only slow answers once, at its own pace, and one that hangs costs one
+ * `slowRetryMs` from its first request instead of a request timeout plus `slowRetryMs`. An answer
+ * that comes in before the round ends is the round's ({@linkcode settled}). Requests not taken are
+ * cancelled by {@linkcode close}.
+ */
+class KeptOpen {
+  readonly #stop = new AbortController();
+  readonly #open = new Map<
+    HttpTarget,
+    { result: Promise<FetchResult>; addresses: string[]; settled?: FetchResult }
+  >();
+  readonly #off: (() => void)[] = [];
+
+  constructor(readonly lateAfterMs: number) {}
+
+  /**
+   * Makes the request of `target` with `start` and waits for it up to `lateAfterMs` (or until
+   * `round` aborts); then returns a stand-in `timeout` (`deadline`) result and keeps the request.
+   */
+  async ask(
+    target: HttpTarget,
+    url: string,
+    addresses: string[],
+    round: AbortSignal,
+    start: (signal: AbortSignal) => Promise<FetchResult>,
+  ): Promise<FetchResult> {
+    const result = start(this.#stop.signal);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onRound: (() => void) | undefined;
+    const late = await new Promise<"timeout" | "deadline" | undefined>((resolve) => {
+      const settled = () => resolve(undefined);
+      result.then(settled, settled);
+      timer = setTimeout(() => resolve("timeout"), this.lateAfterMs);
+      if (round.aborted) return resolve("deadline");
+      onRound = () => resolve("deadline");
+      round.addEventListener("abort", onRound, { once: true });
+    });
+    clearTimeout(timer);
+    if (onRound) round.removeEventListener("abort", onRound);
+    if (!late) return await result;
+    const open: { result: Promise<FetchResult>; addresses: string[]; settled?: FetchResult } = {
+      result,
+      addresses,
+    };
+    // Its error is seen when taken; untaken, it is ours (cancelled).
+    result.then((r) => open.settled = r, () => {});
+    this.#open.set(target, open);
+    return {
+      url,
+      hops: [],
+      error: {
+        kind: late,
+        message: late === "timeout"
+          ? `no answer within ${this.lateAfterMs} ms (the request was kept open)`
+          : "the domain's probe deadline passed while waiting for an answer",
+        ours: isOurs(late),
+        url,
+      },
+    };
+  }
+
+  /** The addresses of `target`'s request when it was set aside and is still open. */
+  addressesOf(target: HttpTarget): string[] | undefined {
+    return this.#open.get(target)?.addresses;
+  }
+
+  /**
+   * The first round's attempt `a` with the answer (or failure) of its request set aside, when that
+   * came in meanwhile (then no longer open); else undefined.
+   */
+  settled(a: HttpAttempt): HttpAttempt | undefined {
+    const r = this.#open.get(a.target)?.settled;
+    if (!r) return undefined;
+    this.#open.delete(a.target);
+    return attemptOf(a.target, a.url, r);
+  }
+
+  /** The request of `target` that was set aside (once), for the slow retry to wait for. */
+  take(target: HttpTarget): Promise<FetchResult> | undefined {
+    const open = this.#open.get(target);
+    this.#open.delete(target);
+    return open?.result;
+  }
+
+  /** Ends the requests still open when `signal` aborts (the slow retry's deadline). */
+  follow(signal: AbortSignal): void {
+    if (signal.aborted) return this.close(signal.reason);
+    const onAbort = () => this.close(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    this.#off.push(() => signal.removeEventListener("abort", onAbort));
+  }
+
+  /** Cancels the requests still open (their answers are no longer wanted). */
+  close(reason: unknown = new Error("kept-open requests no longer wanted")): void {
+    for (const off of this.#off.splice(0)) off();
+    this.#open.clear();
+    if (!this.#stop.signal.aborted) this.#stop.abort(reason);
+  }
+}
+
 const good = (a: HttpAttempt) => a.response !== undefined && a.response.status < 400;
+
+/** The attempt of `target` (at `url`) that fetch result `r` makes. */
+function attemptOf(
+  target: HttpTarget,
+  url: string,
+  r: FetchResult,
+  slowRetry?: true,
+): HttpAttempt {
+  const attempt: HttpAttempt = { target, url, hops: r.hops };
+  if (r.response) attempt.response = r.response;
+  if (r.error) attempt.error = r.error;
+  if (slowRetry) attempt.slowRetry = true;
+  return attempt;
+}
 
 /** Stock-page answers already judged (about 20 µs per 16 KB page, and asked twice). */
 const stockSeen = new WeakMap<HttpResponseSummary, boolean>();
@@ -226,6 +376,7 @@ async function probeLane(
   hosts: { apex: string[]; www: string[] },
   budget: Budget,
   signal: AbortSignal,
+  kept?: KeptOpen,
 ): Promise<HttpAttempt[]> {
   const attempts: HttpAttempt[] = [];
   for (const o of lane) {
@@ -247,8 +398,10 @@ async function probeLane(
       continue;
     }
     // Every address already failed at the connection for a URL of this scheme: known answer.
+    // (A request set aside and still open counts as timed out at all of its host's addresses.)
     const same = attempts.find((a) => {
-      const failed = failedAddresses(a);
+      const open = kept?.addressesOf(a.target);
+      const failed = open ? new Set(open) : failedAddresses(a);
       return failed.size > 0 && addresses.every((ip) => failed.has(ip));
     });
     if (same?.error) {
@@ -265,10 +418,20 @@ async function probeLane(
       });
       continue;
     }
-    const r = await fetchAsBrowserIfBlocked(opts, url, addresses, budget, signal);
-    const attempt: HttpAttempt = { target: o.target, url, hops: r.hops };
-    if (r.response) attempt.response = r.response;
-    if (r.error) attempt.error = r.error;
+    const r = kept
+      ? await kept.ask(
+        o.target,
+        url,
+        addresses,
+        signal,
+        (s) =>
+          fetchAsBrowserIfBlocked(opts, url, addresses, budget, s, {
+            timeoutMs: opts.slowRetryMs,
+            keptOpen: true,
+          }),
+      )
+      : await fetchAsBrowserIfBlocked(opts, url, addresses, budget, signal);
+    const attempt = attemptOf(o.target, url, r);
     attempts.push(attempt);
     if (!opts.probeAll && good(attempt)) {
       // A stock server page for the bare name while www has an address: a virtual host may
@@ -292,9 +455,8 @@ async function fetchAsBrowserIfBlocked(
   addresses: string[],
   budget: Budget,
   signal: AbortSignal,
-  timeoutMs?: number,
+  timeout?: Omit<FetchExtra, "browserUa">,
 ): Promise<FetchResult> {
-  const timeout = timeoutMs === undefined ? undefined : { timeoutMs };
   const r = await opts.fetch(url, addresses, signal, timeout);
   if (!r.response || !UA_BLOCKED.has(r.response.status)) return r;
   if (budget.browserRetries <= 0 || signal.aborted) return r;
@@ -324,6 +486,21 @@ export async function probeDomain(opts: ProbeOptions): Promise<HttpProbeResult> 
     apex: [...dns.apex.a, ...dns.apex.aaaa],
     www: [...dns.www.a, ...dns.www.aaaa],
   };
+  const keepOpen = opts.lateAfterMs !== undefined && (opts.slowRetryMs ?? 0) > opts.lateAfterMs;
+  const kept = keepOpen ? new KeptOpen(opts.lateAfterMs!) : undefined;
+  try {
+    return await probeHosts(opts, hosts, kept);
+  } finally {
+    kept?.close();
+  }
+}
+
+/** {@linkcode probeDomain} for a domain with addresses. */
+async function probeHosts(
+  opts: ProbeOptions,
+  hosts: { apex: string[]; www: string[] },
+  kept: KeptOpen | undefined,
+): Promise<HttpProbeResult> {
   const httpsLane = ORDER.filter((o) => o.scheme === "https");
   const httpLane = ORDER.filter((o) => o.scheme === "http");
   // The HTTP lane is cancelled when HTTPS answers well (its attempts are then dropped).
@@ -331,12 +508,12 @@ export async function probeDomain(opts: ProbeOptions): Promise<HttpProbeResult> 
   const httpSignal = AbortSignal.any([opts.signal, httpStop.signal]);
   let httpRun: Promise<HttpAttempt[]> | undefined;
   const budget: Budget = { browserRetries: BROWSER_RETRIES };
-  const startHttp = () => httpRun ??= probeLane(opts, httpLane, hosts, budget, httpSignal);
+  const startHttp = () => httpRun ??= probeLane(opts, httpLane, hosts, budget, httpSignal, kept);
   const hedgeMs = opts.probeAll ? 0 : opts.hedgeMs ?? DEFAULT_HEDGE_MS;
   const hedge = Number.isFinite(hedgeMs) ? setTimeout(startHttp, Math.max(0, hedgeMs)) : undefined;
   let attempts: HttpAttempt[];
   try {
-    const https = await probeLane(opts, httpsLane, hosts, budget, opts.signal);
+    const https = await probeLane(opts, httpsLane, hosts, budget, opts.signal, kept);
     clearTimeout(hedge);
     // Only stock pages over HTTPS (apex and www as asked): an SSL default vhost may show the
     // panel's page while the site's vhost exists for port 80 only, so HTTP is asked too.
@@ -350,6 +527,9 @@ export async function probeDomain(opts: ProbeOptions): Promise<HttpProbeResult> 
   } finally {
     clearTimeout(hedge);
   }
+  // A request set aside whose answer (or failure) came in while the round went on counts as it
+  // came: an HTTPS answer late by a little is not lost to an HTTP 500 that was quick.
+  if (kept) attempts = attempts.map((a) => kept.settled(a) ?? a);
   let slow: SlowRetry | undefined;
   let signal = opts.signal;
   if (opts.slowRetryMs && opts.slowRetryMs > 0 && slowRetryTargets(attempts).length) {
@@ -357,7 +537,8 @@ export async function probeDomain(opts: ProbeOptions): Promise<HttpProbeResult> 
     try {
       const ran = await withRetrySignal(opts, (s) => {
         signal = s;
-        return retrySlow(opts, attempts, hosts, budget, opts.slowRetryMs!, s);
+        kept?.follow(s);
+        return retrySlow(opts, attempts, hosts, budget, opts.slowRetryMs!, s, kept);
       });
       attempts = ran.attempts;
       slow = ran.slowRetry;
@@ -419,7 +600,9 @@ export function slowRetryTargets(attempts: HttpAttempt[]): HttpAttempt[] {
  * verdict's), and then the other scheme's queue of those addresses starts no further request
  * (see {@linkcode SlowQueue}), or at its first timeout (the other URLs of that queue are not asked
  * again and get that timeout). Queues of other addresses (apex and www hosted apart) run
- * alongside too. Each asked URL's attempt replaces the first round's one.
+ * alongside too. Each asked URL's attempt replaces the first round's one. A URL whose first-round
+ * request was kept open (`kept`) is not asked again: its place in the queue waits for that
+ * request, which has the same request timeout and started earlier.
  */
 async function retrySlow(
   opts: ProbeOptions,
@@ -428,11 +611,13 @@ async function retrySlow(
   budget: Budget,
   timeoutMs: number,
   signal: AbortSignal,
+  kept?: KeptOpen,
 ): Promise<{ attempts: HttpAttempt[]; slowRetry: SlowRetry }> {
   const started = performance.now();
   const queues = slowQueues(slowRetryTargets(attempts), hosts);
   const redone = new Map<HttpTarget, HttpAttempt>();
   const asked: HttpTarget[] = [];
+  const waited: HttpTarget[] = [];
   await Promise.all(queues.map(async ({ urls, answered }) => {
     let hung: HttpAttempt | undefined;
     for (const o of urls) {
@@ -446,10 +631,12 @@ async function retrySlow(
       if (answered.value) break;
       asked.push(o.target);
       const addresses = o.www ? hosts.www : hosts.apex;
-      const r = await fetchAsBrowserIfBlocked(opts, url, addresses, budget, signal, timeoutMs);
-      const attempt: HttpAttempt = { target: o.target, url, hops: r.hops, slowRetry: true };
-      if (r.response) attempt.response = r.response;
-      if (r.error) attempt.error = r.error;
+      // A request kept open from the first round is waited for instead of asked again.
+      const open = kept?.take(o.target);
+      if (open) waited.push(o.target);
+      const r = await (open ??
+        fetchAsBrowserIfBlocked(opts, url, addresses, budget, signal, { timeoutMs }));
+      const attempt = attemptOf(o.target, url, r, true);
       redone.set(o.target, attempt);
       if (r.response) {
         answered.value = true;
@@ -467,6 +654,9 @@ async function retrySlow(
       ms: Math.round(performance.now() - started),
       timeoutMs,
       targets: asked.sort((a, b) => order.indexOf(a) - order.indexOf(b)),
+      ...(waited.length
+        ? { keptOpen: waited.sort((a, b) => order.indexOf(a) - order.indexOf(b)) }
+        : {}),
     },
   };
 }

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import type { FetchResult } from "@sluice/sdk/net/http_fetch.ts";
 import type { DnsResult, HttpErrorKind, HttpResponseSummary } from "@sluice/sdk/net/types.ts";
-import { defaultSlowRetryMs, probeDomain, slowRetryTimeouts, summarize } from "./probe.ts";
+import {
+  defaultSlowRetryMs,
+  type FetchExtra,
+  fetchTimeouts,
+  probeDomain,
+  slowRetryTimeouts,
+  summarize,
+} from "./probe.ts";
 
 const dns = (apex: string[], www: string[]): DnsResult => ({
   status: "ok",
@@ -945,4 +952,188 @@ Deno.test("slow retry: the gate is passed before the retry starts and released a
     "retry http://x.test/",
     "release",
   ]);
+});
+
+/**
+ * A fetch whose URLs answer `table[url]` after its `ms` (never when `ms` is absent: a server that
+ * hangs until the request's signal ends it, which then gives our `deadline`). Records each call
+ * with what it asked for and whether its signal ended it.
+ */
+function timedFetch(table: Record<string, { ms?: number; result?: (url: string) => FetchResult }>) {
+  const calls: { url: string; extra?: FetchExtra; cancelled?: boolean }[] = [];
+  return {
+    calls,
+    fetch: (url: string, _addresses: string[], signal: AbortSignal, extra?: FetchExtra) => {
+      const call: (typeof calls)[number] = { url, ...(extra ? { extra } : {}) };
+      calls.push(call);
+      const entry = table[url] ?? {};
+      return new Promise<FetchResult>((resolve) => {
+        const timer = entry.ms === undefined ? undefined : setTimeout(() => {
+          signal.removeEventListener("abort", onAbort);
+          resolve((entry.result ?? timeoutAt("192.0.2.1"))(url));
+        }, entry.ms);
+        const onAbort = () => {
+          clearTimeout(timer);
+          call.cancelled = true;
+          resolve({
+            url,
+            hops: [],
+            error: { kind: "deadline", message: "cancelled", ours: true, url },
+          });
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+      });
+    },
+  };
+}
+
+Deno.test("keep-open: a URL that answers after the request timeout is waited for on its first request, not asked again", async () => {
+  const f = timedFetch({
+    "https://x.test/": { ms: 150, result: ok(200) },
+    "http://x.test/": { ms: 300 },
+  });
+  const r = await probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1"], ["192.0.2.1"]),
+    fetch: f.fetch,
+    hedgeMs: Infinity,
+    slowRetryMs: 1000,
+    lateAfterMs: 50,
+    signal,
+  });
+  // One request per port, each made with the slow retry's timeout and the usual connect
+  // timeout; www (same address as the apex whose request is still open) not asked at all.
+  assert.deepEqual(f.calls, [
+    { url: "https://x.test/", extra: { timeoutMs: 1000, keptOpen: true } },
+    { url: "http://x.test/", extra: { timeoutMs: 1000, keptOpen: true } },
+  ]);
+  assert.equal(r.best?.status, 200);
+  assert.equal(r.best?.target, "https://apex");
+  assert.equal(r.attempts[0].slowRetry, true);
+  assert.match(r.attempts[1].error!.message, /not tried again: .*kept open/);
+  assert.equal(r.attempts[2].error?.kind, "timeout", "http's own timeout, waited for");
+  assert.equal(r.attempts[2].slowRetry, true);
+  assert.deepEqual({ ...r.slowRetry, ms: 0 }, {
+    tried: true,
+    answered: true,
+    ms: 0,
+    timeoutMs: 1000,
+    targets: ["https://apex", "http://apex"],
+    keptOpen: ["https://apex", "http://apex"],
+  });
+  // The retry waited for what was left of the requests, not a new timeout (HTTP ended at 300 ms
+  // from its start at ~50 ms).
+  assert.ok(r.slowRetry!.ms < 400, `${r.slowRetry!.ms} ms`);
+});
+
+Deno.test("keep-open: a good answer in the first round cancels the request kept open", async () => {
+  const f = timedFetch({ "https://www.x.test/": { ms: 0, result: ok(200) } });
+  const r = await probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1"], ["192.0.2.9"]),
+    fetch: f.fetch,
+    hedgeMs: Infinity,
+    slowRetryMs: 1000,
+    lateAfterMs: 50,
+    signal,
+  });
+  assert.equal(r.best?.target, "https://www");
+  assert.equal(r.slowRetry, undefined);
+  assert.equal(r.attempts[0].error?.kind, "timeout");
+  assert.match(
+    r.attempts[0].error!.message,
+    /no answer within 50 ms \(the request was kept open\)/,
+  );
+  assert.deepEqual(f.calls.map((c) => [c.url, c.cancelled ?? false]), [
+    ["https://x.test/", true],
+    ["https://www.x.test/", false],
+  ]);
+});
+
+Deno.test("keep-open: an answer that comes in while the round goes on counts (an HTTPS 200 a little late beats a quick HTTP 500)", async () => {
+  const f = timedFetch({
+    // HTTPS set aside at 100 ms, answers at 140; HTTP asked at 100 answers at 160, in its 100 ms.
+    "https://x.test/": { ms: 140, result: ok(200) },
+    "http://x.test/": { ms: 60, result: ok(500) },
+  });
+  const r = await probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1"], []),
+    fetch: f.fetch,
+    hedgeMs: Infinity,
+    slowRetryMs: 1000,
+    lateAfterMs: 100,
+    signal,
+  });
+  assert.equal(r.best?.target, "https://apex");
+  assert.equal(r.best?.status, 200);
+  assert.equal(r.attempts[0].slowRetry, undefined, "the first round's own answer");
+  assert.equal(r.attempts[1].response?.status, 500);
+  assert.equal(r.slowRetry, undefined, "an answer came: no slow retry");
+  assert.deepEqual(f.calls.map((c) => [c.url, c.cancelled ?? false]), [
+    ["https://x.test/", false],
+    ["http://x.test/", false],
+  ]);
+});
+
+Deno.test("keep-open: the retry's deadline (slowRetrySignal) ends the request still open as ours", async () => {
+  const deadline = new AbortController();
+  const f = timedFetch({ "http://x.test/": { ms: 0, result: fail("refused") } });
+  const r = await probeDomain({
+    domain: "x.test",
+    dns: dns(["192.0.2.1"], []),
+    fetch: f.fetch,
+    hedgeMs: Infinity,
+    slowRetryMs: 1000,
+    lateAfterMs: 50,
+    slowRetrySignal: () => {
+      setTimeout(() => deadline.abort(new Error("slow retry deadline")), 100);
+      return deadline.signal;
+    },
+    signal,
+  });
+  assert.equal(r.status, "unknown");
+  assert.equal(r.attempts[0].error?.kind, "deadline");
+  assert.equal(f.calls[0].cancelled, true);
+  assert.deepEqual(r.slowRetry?.keptOpen, ["https://apex"]);
+  assert.equal(r.slowRetry?.answered, false);
+});
+
+Deno.test("keep-open only when the slow retry's timeout is above the request timeout, and never without a slow retry", async () => {
+  for (const slowRetryMs of [50, 0]) {
+    const f = slowFetch({});
+    await probeDomain({
+      domain: "x.test",
+      dns: dns(["192.0.2.1"], []),
+      fetch: f.fetch,
+      hedgeMs: Infinity,
+      slowRetryMs,
+      lateAfterMs: 50,
+      signal,
+    });
+    assert.deepEqual(f.timeouts.slice(0, 2), [undefined, undefined], `${slowRetryMs}`);
+    assert.deepEqual(
+      f.calls,
+      slowRetryMs
+        ? [
+          "https://x.test/",
+          "http://x.test/",
+          "slow https://x.test/",
+          "slow http://x.test/",
+        ]
+        : ["https://x.test/", "http://x.test/"],
+    );
+  }
+});
+
+Deno.test("fetchTimeouts: usual, slow retry (connect grown), kept open (connect as usual)", () => {
+  const t = { dns: 3000, connect: 5000, request: 10000 };
+  assert.equal(fetchTimeouts(t), t);
+  assert.equal(fetchTimeouts(t, { browserUa: true }), t);
+  assert.deepEqual(fetchTimeouts(t, { timeoutMs: 30000 }), slowRetryTimeouts(t, 30000));
+  assert.deepEqual(fetchTimeouts(t, { timeoutMs: 30000, keptOpen: true }), {
+    dns: 3000,
+    connect: 5000,
+    request: 30000,
+  });
 });

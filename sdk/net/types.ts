@@ -247,9 +247,10 @@ export interface HttpAttempt {
 
 /**
  * The one slow retry of a domain (http-probe `slowRetryTimeoutMs`): made when no URL got an HTTP
- * answer and at least one failed by a timeout (`timeout`, `connect_timeout`, `deadline`). The URLs
- * that timed out are asked again, once, with the longer timeout; their attempts in
- * {@linkcode HttpProbeResult.attempts} are then the retry's (marked `slowRetry: true`).
+ * answer and at least one failed by a timeout (`timeout`, `deadline`). The URLs that timed out are
+ * asked again, once, with the longer timeout, or their first request, kept open with that
+ * timeout, is waited for (`keptOpen`); their attempts in {@linkcode HttpProbeResult.attempts} are
+ * then the retry's (marked `slowRetry: true`).
  */
 export interface SlowRetry {
   /** Always true: the retry was made. */
@@ -260,8 +261,15 @@ export interface SlowRetry {
   ms: number;
   /** The per-request timeout of the retry, ms. */
   timeoutMs: number;
-  /** The URLs asked again, in the order asked. */
+  /** The URLs asked again (or waited for, see `keptOpen`), in the probe's order. */
   targets: HttpTarget[];
+  /**
+   * Those of `targets` that were not asked again: their first-round request, set aside at the
+   * usual request timeout but kept open with `timeoutMs` as its request timeout, was waited for
+   * instead (http-probe's keep-open; absent when none). Such a URL had `timeoutMs` in all from
+   * its first request, not a request timeout plus `timeoutMs`.
+   */
+  keptOpen?: HttpTarget[];
 }
 
 /** The optional random-path probe (`randomPath: true`), made on the best attempt's final host. */
