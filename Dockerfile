@@ -18,7 +18,7 @@ RUN deno install && deno cache core/cli.ts && deno cache --no-lock plugins/*/mod
 
 FROM node:20-bookworm-slim
 RUN npm install -g deno@2.9.6 && useradd --system --create-home --uid 10001 sluice \
-  && printf '#!/bin/sh\ncd /app && exec deno run --allow-all core/cli.ts "$@"\n' > /usr/local/bin/sluice \
+  && printf '#!/bin/sh\ncd /app && exec deno run --allow-all --v8-flags=--max-semi-space-size=8 core/cli.ts "$@"\n' > /usr/local/bin/sluice \
   && chmod 755 /usr/local/bin/sluice
 WORKDIR /app
 # Everything the server writes lives under /app/data (the volume), the plugin approvals in

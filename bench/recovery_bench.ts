@@ -3,6 +3,7 @@
  * it, and measures how long the new process takes to commit its first chunk (resume latency)
  * and to finish. Exported for `bench/run.ts`.
  */
+import { cliDenoArgs } from "../core/cli/launch.ts";
 import { join, ROOT } from "../core/paths.ts";
 import { openKvBackend } from "../core/store/kv_backend.ts";
 
@@ -46,9 +47,7 @@ stages:
     const spawn = () =>
       new Deno.Command(Deno.execPath(), {
         args: [
-          "run",
-          "-A",
-          join(ROOT, "core/cli.ts"),
+          ...cliDenoArgs(join(ROOT, "core/cli.ts")),
           "run",
           pipeline,
           "--input",

@@ -11,7 +11,7 @@
  *
  *   deno run -A bench/verify_bench.ts [--size 20000] [--rows 1000000] [--seed 7]
  *     [--connect 2000] [--request 2500] [--only pipeline,bare,stream] [--stream-yaml FILE] [--full]
- *     [--profile]   (CPU profile of the pipeline's CLI process)
+ *     [--profile]   (CPU profile of the pipeline's CLI process, and of the bare script)
  * @module
  */
 import os from "node:os";
@@ -20,6 +20,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { parseDocument, type YAMLSeq } from "yaml";
 import { generateWorld } from "../testing/world.ts";
+import { cliDenoArgs } from "../core/cli/launch.ts";
 import { profileMarkdown, readRunStderr, startProfiling, summarize } from "./cpu_profile.ts";
 import { freePort } from "./webhook_server.ts";
 import { type RunningWorld, startWorld } from "../testing/world_server.ts";
@@ -65,7 +66,7 @@ export interface Measured {
   accuracy?: number;
   /** The CLI's run summary (per-stage counters and busy time), for pipeline runs. */
   summary?: string;
-  /** CPU profile of the CLI process (`profile` option), for pipeline runs. */
+  /** CPU profile of the CLI process or the bare script (`profile` option). */
   profile?: ReturnType<typeof summarize>;
   /** Exit code. */
   code: number;
@@ -169,7 +170,8 @@ async function countLines(path: string): Promise<number> {
   return n;
 }
 
-async function writeRows(path: string, rows: number): Promise<void> {
+/** Writes a CSV of `rows` generated businesses (name, domain) to `path`. */
+export async function writeRows(path: string, rows: number): Promise<void> {
   const file = await Deno.open(path, { write: true, create: true, truncate: true });
   const w = file.writable.getWriter();
   const enc = new TextEncoder();
@@ -236,7 +238,10 @@ export interface VerifyBenchOptions {
   streamYaml?: string;
   /** Extra environment of the pipeline run (e.g. `SLUICE_ENGINE_CONCURRENCY`). */
   pipelineEnv?: Record<string, string>;
-  /** CPU-profile the pipeline's CLI process (engine, store, host side of the sandboxes). */
+  /**
+   * CPU-profile the pipeline's CLI process (engine, store, host side of the sandboxes) and the
+   * bare script.
+   */
   profile?: boolean;
 }
 
@@ -281,9 +286,7 @@ export async function runVerifyBench(opts: VerifyBenchOptions = {}): Promise<Ver
                 ? "full flagship pipeline (engine + sandboxes)"
                 : "verification pipeline (engine + sandboxes)",
               [
-                "run",
-                "-A",
-                "core/cli.ts",
+                ...cliDenoArgs("core/cli.ts"),
                 "run",
                 file,
                 "--input",
@@ -311,6 +314,7 @@ export async function runVerifyBench(opts: VerifyBenchOptions = {}): Promise<Ver
               (s) => JSON.parse(s.trim().split("\n").pop() || "{}").domains ?? 0,
               "bare",
               running,
+              opts.profile,
             );
           }
         } finally {
@@ -327,7 +331,16 @@ export async function runVerifyBench(opts: VerifyBenchOptions = {}): Promise<Ver
         const streamOut = join(dir, "stream.jsonl");
         const m = await measure(
           `${rows.toLocaleString("en")}-row CSV, csv-source -> normalize`,
-          ["run", "-A", "core/cli.ts", "run", yaml, "--input", big, "--out", streamOut, "--quiet"],
+          [
+            ...cliDenoArgs("core/cli.ts"),
+            "run",
+            yaml,
+            "--input",
+            big,
+            "--out",
+            streamOut,
+            "--quiet",
+          ],
           {
             ...Deno.env.toObject(),
             SLUICE_DATA_DIR: join(dir, "stream"),
@@ -383,7 +396,7 @@ export async function runVerifyBench(opts: VerifyBenchOptions = {}): Promise<Ver
     ),
     "",
     ...measured.filter((m) => m.profile).map((m) =>
-      profileMarkdown(`${m.name}, CPU profile of the CLI process`, m.profile!)
+      profileMarkdown(`${m.name}, CPU profile of its main process`, m.profile!)
     ),
     ...measured.filter((m) => m.summary).map((m) =>
       `${m.name}, the CLI's summary:\n\n\`\`\`\n${m.summary!.trimEnd()}\n\`\`\`\n`

@@ -8,6 +8,7 @@
  * per-address and per-token request limits (the only difference), for measuring capacity.
  * @module
  */
+import { cliDenoArgs } from "../core/cli/launch.ts";
 import { openContext } from "../core/cli/context.ts";
 import { startServer } from "../core/http/server.ts";
 import { join, ROOT } from "../core/paths.ts";
@@ -76,9 +77,11 @@ export async function startSluice(o: SluiceProcessOptions): Promise<SluiceProces
   await Deno.writeTextFile(join(dir, "pipelines", `${BENCH_HOOK.pipeline}.yaml`), PIPELINE);
   const port = freePort();
   const script = o.kind === "serve-unlimited" ? "bench/webhook_server.ts" : "core/cli.ts";
-  const args = ["run", "-A"];
-  if (o.inspectPort) args.push(`--inspect=127.0.0.1:${o.inspectPort}`);
-  args.push(join(ROOT, script));
+  // Launched as users launch the server (the bench's own server variant likewise).
+  const args = cliDenoArgs(
+    join(ROOT, script),
+    o.inspectPort ? [`--inspect=127.0.0.1:${o.inspectPort}`] : [],
+  );
   if (o.kind !== "serve-unlimited") args.push(o.kind);
   if (o.noWorkers) args.push("--no-workers");
   const proc = new Deno.Command(Deno.execPath(), {

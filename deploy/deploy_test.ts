@@ -13,6 +13,7 @@ import { createTelemetry } from "../core/telemetry/setup.ts";
 import { CIRCUIT_OPEN, RATE_LIMIT_WAIT_MS } from "../sdk/api/api_metrics.ts";
 import { CONFIG_KEYS, configWarnings, loadConfig } from "../core/config/config.ts";
 import { IpRanges } from "../core/config/ip_ranges.ts";
+import { CLI_V8_FLAGS } from "../core/cli/launch.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const at = (p: string) => `${ROOT}${p}`;
@@ -426,7 +427,11 @@ Deno.test("systemd: units, env file and the sluice command agree, and load as Sl
       );
     }
     const exec = get("Service.ExecStart")[0];
-    assert.equal(exec, `/usr/bin/env deno run --allow-all core/cli.ts ${command}`, file);
+    assert.equal(
+      exec,
+      `/usr/bin/env deno run --allow-all ${CLI_V8_FLAGS} core/cli.ts ${command}`,
+      file,
+    );
     assert.ok(await exists("core/cli.ts"));
     // The env file's paths lie in the directories systemd makes writable (ProtectSystem=strict).
     const state = `/var/lib/${get("Service.StateDirectory")[0]}`;

@@ -16,6 +16,7 @@ import { type RdapDomainSpec, type RdapFake, startRdapFake } from "./rdap_fake.t
 import { type SearchFake, type SearchHit, startSearchFake } from "./search_fake.ts";
 import { generateWorld, type World } from "./world.ts";
 import { type RunningWorld, startWorld } from "./world_server.ts";
+import { cliDenoArgs } from "../core/cli/launch.ts";
 
 /** The repository root. */
 export const ROOT: string = fileURLToPath(new URL("../", import.meta.url));
@@ -278,7 +279,7 @@ export async function startFlagship(o: FlagshipOptions): Promise<FlagshipFixture
         // process under test runs at nice 0 again.
         const nice = os.getPriority();
         const inspect = o.inspectPort ? [`--inspect=127.0.0.1:${o.inspectPort}`] : [];
-        const cmd = ["run", "-A", ...inspect, join(ROOT, "core/cli.ts"), ...args];
+        const cmd = [...cliDenoArgs(join(ROOT, "core/cli.ts"), inspect), ...args];
         return new Deno.Command(nice < 0 ? "nice" : Deno.execPath(), {
           args: nice < 0 ? ["-n", String(-nice), Deno.execPath(), ...cmd] : cmd,
           cwd: ROOT,
