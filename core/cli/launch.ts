@@ -9,7 +9,7 @@
 
 /**
  * V8 flags of the `sluice` process: young generation capped at 8 MiB per semi-space (V8's default
- * lets it grow to 16 MiB on 64-bit machines). The host's objects are short-lived chunks of items, so
+ * lets it grow further on 64-bit machines). The host's objects are short-lived chunks of items, so
  * a larger young generation is mostly garbage waiting for its next collection: the 1,000,000-row
  * streaming check peaked at 239–252 MiB RSS for this process instead of 295–312 (the whole
  * process tree at 433–445 MiB instead of 478–501), with no CPU cost measured on the 20,000-business
