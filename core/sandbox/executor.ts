@@ -129,8 +129,8 @@ export interface SandboxExecutorOptions {
 
 /**
  * Plugin processes kept at most while they serve no run, unless told otherwise
- * (`engine.sandboxMaxIdle`): more than the flagship pipeline has alive (12: 11 for its 10 stages,
- * http-probe's two among them, and the source's warm process that checks uploads), so its next run,
+ * (`engine.sandboxMaxIdle`): more than the flagship pipeline has alive (14: 13 for its 10 stages,
+ * http-probe's four among them, and the source's warm process that checks uploads), so its next run,
  * by webhook or upload, starts none of them again. Measured on 2 cores (bench/RESULTS.md,
  * 2026-12-02): a one-business flagship run right after another took 0.30-0.35 s and 0.25 s of CPU
  * with them all kept, 1.0-1.1 s and 1.0 s with 4 kept (0.15-0.22 s and 0.13-0.18 s once its
