@@ -171,7 +171,7 @@ async function countLines(path: string): Promise<number> {
 }
 
 /** Writes a CSV of `rows` generated businesses (name, domain) to `path`. */
-export async function writeRows(path: string, rows: number): Promise<void> {
+async function writeRows(path: string, rows: number): Promise<void> {
   const file = await Deno.open(path, { write: true, create: true, truncate: true });
   const w = file.writable.getWriter();
   const enc = new TextEncoder();

@@ -8,10 +8,20 @@
  */
 import type { ResolvedPlugin } from "../plugins/manifest.ts";
 
-/** Keywords whose value is one schema. */
-const ONE = ["items", "additionalProperties", "not", "if", "then", "else", "contains"];
-/** Keywords whose value is a list of schemas. */
-const LIST = ["anyOf", "oneOf", "allOf", "prefixItems"];
+/** Keywords whose value is one schema or a list of schemas. */
+const NESTED = [
+  "items",
+  "additionalProperties",
+  "not",
+  "if",
+  "then",
+  "else",
+  "contains",
+  "anyOf",
+  "oneOf",
+  "allOf",
+  "prefixItems",
+];
 /** Keywords whose value maps names to schemas. */
 const MAP = ["properties", "patternProperties", "$defs", "definitions"];
 
@@ -26,7 +36,7 @@ export function withoutDescriptions(schema: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(schema)) {
     if (k === "description" && typeof v === "string") continue;
-    if (ONE.includes(k) || LIST.includes(k)) out[k] = withoutDescriptions(v);
+    if (NESTED.includes(k)) out[k] = withoutDescriptions(v);
     else if (MAP.includes(k) && typeof v === "object" && v !== null && !Array.isArray(v)) {
       out[k] = Object.fromEntries(
         Object.entries(v).map(([name, s]) => [name, withoutDescriptions(s)]),

@@ -188,6 +188,13 @@ export function slowRetryTimeouts<T extends { connect: number; request: number }
 /** Default of {@linkcode ProbeOptions.hedgeMs}. */
 export const DEFAULT_HEDGE_MS = 1000;
 
+/** A request {@linkcode KeptOpen} set aside: its result, addresses, and its answer once it came. */
+interface OpenRequest {
+  result: Promise<FetchResult>;
+  addresses: string[];
+  settled?: FetchResult;
+}
+
 /**
  * The first round's requests of one domain that may be kept open (keep-open,
  * {@linkcode ProbeOptions.lateAfterMs}). Each is made under this object's signal with the slow
@@ -201,10 +208,7 @@ export const DEFAULT_HEDGE_MS = 1000;
  */
 class KeptOpen {
   readonly #stop = new AbortController();
-  readonly #open = new Map<
-    HttpTarget,
-    { result: Promise<FetchResult>; addresses: string[]; settled?: FetchResult }
-  >();
+  readonly #open = new Map<HttpTarget, OpenRequest>();
   readonly #off: (() => void)[] = [];
 
   constructor(readonly lateAfterMs: number) {}
@@ -234,10 +238,7 @@ class KeptOpen {
     clearTimeout(timer);
     if (onRound) round.removeEventListener("abort", onRound);
     if (!late) return await result;
-    const open: { result: Promise<FetchResult>; addresses: string[]; settled?: FetchResult } = {
-      result,
-      addresses,
-    };
+    const open: OpenRequest = { result, addresses };
     // Its error is seen when taken; untaken, it is ours (cancelled).
     result.then((r) => open.settled = r, () => {});
     this.#open.set(target, open);
