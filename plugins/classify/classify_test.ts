@@ -734,13 +734,13 @@ Deno.test("URLs cut off by our own probe deadline never make a site unreachable"
   assert.equal(v.status, "unknown");
 });
 
-Deno.test("classify drops page bodies after deciding, keeping text only for uncertain verdicts", () => {
+Deno.test("classify drops page bodies and attempts' full responses after deciding, keeping text only for uncertain verdicts", () => {
   const page = {
     url: "https://x.test/",
     host: "x.test",
     ip: "192.0.2.1",
     status: 200,
-    headers: {},
+    headers: { server: "nginx" },
     contentType: "text/html",
     binary: false,
     title: "Joe's Bakery",
@@ -760,7 +760,25 @@ Deno.test("classify drops page bodies after deciding, keeping text only for unce
   assert.equal(compact.best?.html, "");
   assert.equal(compact.best?.text, "");
   assert.equal(compact.best?.title, "Joe's Bakery");
-  assert.equal(compact.attempts[0].response?.html, "");
+  assert.equal(compact.best?.headers.server, "nginx", "best keeps its headers");
+  assert.equal(compact.best?.bodyHash, "h");
+  assert.deepEqual(compact.attempts[0].response, {
+    url: page.url,
+    ip: "192.0.2.1",
+    status: 200,
+    contentType: "text/html",
+    bodyBytes: 5100,
+    timeMs: 3,
+  });
+  const blocked = { ...page, status: 403, browserUa: true };
+  const viaBrowser = compactHttp({
+    ...http,
+    attempts: [{ target: "http://apex", url: page.url, hops: [], response: blocked }],
+  });
+  assert.equal(viaBrowser.attempts[0].response?.browserUa, true);
+  assert.equal(viaBrowser.attempts[0].target, "http://apex");
+  const kept = classifyItems([{ key: "x.test", domain: "x.test", http }], { keepPages: true });
+  assert.deepEqual((kept[0].http as HttpProbeResult).attempts[0].response, page, "keepPages");
   assert.equal(compactHttp(http, true).best?.text, page.text);
   assert.equal(http.best?.html.length, page.html.length, "the input is not mutated");
 });

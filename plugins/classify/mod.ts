@@ -6,7 +6,12 @@
  */
 import { definePlugin, type Item } from "@sluice/sdk";
 import { MetricTally } from "@sluice/sdk/metrics_tally.ts";
-import type { DnsResult, HttpProbeResult } from "@sluice/sdk/net/types.ts";
+import type {
+  DnsResult,
+  HttpAttempt,
+  HttpProbeResult,
+  HttpResponseSummary,
+} from "@sluice/sdk/net/types.ts";
 import { classifyWebsite } from "./decide.ts";
 import { leadReason } from "./lead_reason.ts";
 import { defaultSignatures } from "./signatures.ts";
@@ -17,21 +22,53 @@ interface Config {
   leadStatuses?: WebsiteStatus[];
   /** Smallest number of probed items in a chunk for the "our network is down" check. */
   networkCheckMin?: number;
-  /** Keep raw HTML and visible text of the probed pages on the item (default false). */
+  /** Keep `item.http` as http-probe wrote it (default false: see {@link compactHttp}). */
   keepPages?: boolean;
 }
 
 /**
- * The probe result without page bodies: the raw HTML head always (the verdict used it), the
- * visible text unless `keepText` (uncertain verdicts keep it for llm-verify's second opinion).
+ * What an attempt keeps of its final response once classified: where it ended and what came back
+ * (the full response of the one that counted is `best`).
  */
-export function compactHttp(http: HttpProbeResult, keepText = false): HttpProbeResult {
-  const strip = <T extends { html?: string; text?: string }>(r: T | undefined): T | undefined =>
-    r ? { ...r, html: "", text: keepText ? r.text : "" } : r;
+export type BriefResponse = Pick<
+  HttpResponseSummary,
+  "url" | "ip" | "status" | "contentType" | "bodyBytes" | "timeMs" | "browserUa"
+>;
+
+/** An attempt as classify passes it on: its final response cut to {@link BriefResponse}. */
+export type CompactAttempt = Omit<HttpAttempt, "response"> & { response?: BriefResponse };
+
+/** The probe result as classify passes it on (see {@link compactHttp}). */
+export type CompactHttp = Omit<HttpProbeResult, "attempts"> & { attempts: CompactAttempt[] };
+
+/** An attempt's final response cut to {@link BriefResponse}. */
+export function briefResponse(r: HttpResponseSummary): BriefResponse {
+  return {
+    url: r.url,
+    ip: r.ip,
+    status: r.status,
+    contentType: r.contentType,
+    bodyBytes: r.bodyBytes,
+    timeMs: r.timeMs,
+    ...(r.browserUa ? { browserUa: true } : {}),
+  };
+}
+
+/**
+ * The probe result without what no later stage reads: `best` without the raw HTML head always (the
+ * verdict used it) and without the visible text unless `keepText` (uncertain verdicts keep it for
+ * llm-verify's second opinion); each attempt's final response cut to {@link BriefResponse} (its
+ * headers, title and body hash are on `best` when it counted, and the pages' text was already
+ * left there alone by http-probe). A third of what the later stages, the host and the store
+ * would otherwise carry per business.
+ */
+export function compactHttp(http: HttpProbeResult, keepText = false): CompactHttp {
   return {
     ...http,
-    best: strip(http.best),
-    attempts: http.attempts.map((a) => ({ ...a, response: strip(a.response) })),
+    best: http.best && { ...http.best, html: "", text: keepText ? http.best.text : "" },
+    attempts: http.attempts.map((a) =>
+      a.response ? { ...a, response: briefResponse(a.response) } : a
+    ),
   };
 }
 
