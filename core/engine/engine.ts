@@ -59,6 +59,7 @@ import { rawItemBytesOf, rawItemsOf } from "../../sdk/raw_items.ts";
 import { inputKind, sourceFailureAdvice } from "./input_advice.ts";
 import { dirname, inDataDir } from "../paths.ts";
 import { syncFolder } from "../../sdk/io/durable_files.ts";
+import { ParsedHandoff, type ParsedHandoffOptions } from "./parsed_handoff.ts";
 
 /**
  * The longest wait a plugin's error may ask for before the chunk's next attempt (an API's
@@ -154,6 +155,11 @@ export interface EngineOptions {
    * Default 60,000.
    */
   localsSweepMs?: number;
+  /**
+   * Limits of the parsed chunk outputs kept for a next stage that parses its input (see
+   * `parsed_handoff.ts`); default: one second, 16 chunks.
+   */
+  handoff?: ParsedHandoffOptions;
   log?: Logger;
   /** Network settings handed to every plugin. */
   network?: NetworkSettings;
@@ -209,6 +215,8 @@ export class Engine {
   #owners = new Map<string, { delay: Promise<number | undefined>; at: number }>();
   /** Chunks done or dead-lettered past each run's source, as last read (`#sourceTooFarAhead`). */
   #lastDoneSeen = new Map<string, number>();
+  /** Chunk outputs just committed, parsed, for a next stage that parses its input. */
+  #handoff: ParsedHandoff;
   /** Sources held back by `#sourceTooFarAhead`, by run: woken when a chunk leaves the run. */
   #sourceWaiters = new Map<string, Set<() => void>>();
   #logBuffer = new Map<string, RunLogEntry[]>();
@@ -226,6 +234,7 @@ export class Engine {
     this.#tel = opts.telemetry ?? noopEngineHooks; // telemetry
     this.#log = opts.log ?? silentLogger;
     this.#now = opts.now ?? Date.now;
+    this.#handoff = new ParsedHandoff(opts.handoff);
     this.#global = new Semaphore(opts.concurrency ?? 8);
     this.#pool = new StagePool({
       executor: opts.executor,
@@ -798,9 +807,10 @@ export class Engine {
             : undefined;
           const input = raw
             ? undefined
-            : stored
-            ? decodeRaw<Item[]>(stored)
-            : await s.readChunk(run.id, m.stage - 1, m.chunk);
+            : this.#handoff.take(run.id, m.stage - 1, m.chunk, stored?.count) ??
+              (stored
+                ? decodeRaw<Item[]>(stored)
+                : await s.readChunk(run.id, m.stage - 1, m.chunk));
           if (!raw && !input) throw new Error(`input of ${stage.id} chunk ${m.chunk} is missing`);
           inputCount = raw?.count ?? input!.length;
           return await this.#runStage(run, stage, m, inst, raw ?? input!, started);
@@ -1003,6 +1013,10 @@ export class Engine {
         : [{ kind: "chunk", runId: run.id, stage: m.stage + 1, chunk: m.chunk, attempt: 1 }],
     });
     if (ok) this.#tel.chunkCommitted(this.#ref(run, m), outcome.counters); // telemetry
+    const next = run.stages[m.stage + 1];
+    if (ok && next && (next.when || next.rateLimit) && outcome.count === undefined) {
+      this.#handoff.keep(run.id, m.stage, m.chunk, outcome.items);
+    }
     if (ok && last) {
       this.#wakeSource(run.id);
       await this.#checkSettled(run);
@@ -1295,6 +1309,7 @@ export class Engine {
     this.#runCache.delete(id);
     this.#owners.delete(id);
     this.#lastDoneSeen.delete(id);
+    this.#handoff.forgetRun(id);
     return dropped;
   }
 

@@ -7,7 +7,12 @@ import assert from "node:assert/strict";
 import { join } from "../paths.ts";
 import { showRunLog } from "../cli/run_log.ts";
 import { runTallies } from "../store/run_tallies.ts";
-import { RUN_LOG_CAPPED, RUN_LOG_MAX_LINES, type RunRecord } from "../store/store.ts";
+import {
+  type RawChunk,
+  RUN_LOG_CAPPED,
+  RUN_LOG_MAX_LINES,
+  type RunRecord,
+} from "../store/store.ts";
 import { type BackendFactory, runOutput, testEngine } from "./test_helpers.ts";
 import { InProcessExecutor } from "./in_process_executor.ts";
 import type { CallContext, StageExecutor, StageInstance } from "./executor.ts";
@@ -330,6 +335,81 @@ export function engineBehaviour(make: BackendFactory): Behaviour[] {
         assert.equal(t.engine.runsHeld, 0);
         const c = await t.backend.store.counters(run.id, 2);
         assert.ok(c[1].chunksDone < 40, `the run stopped early: ${c[1].chunksDone} chunks done`);
+      } finally {
+        await t.dispose();
+      }
+    },
+  ]);
+
+  tests.push([
+    "a when: stage takes the items the stage before it just committed here, without parsing the stored chunk again",
+    async () => {
+      // Counts every read of a chunk's stored input: the parsed handoff makes none for the
+      // inputs of b and c (both have a when:), while a's input (after the source) is read.
+      const reads = new Map<number, number>();
+      const count = (stage: number) => reads.set(stage, (reads.get(stage) ?? 0) + 1);
+      const counted: BackendFactory = async (dir) => {
+        const b = await make(dir);
+        const store = b.store;
+        const chunkState = store.chunkState?.bind(store);
+        if (chunkState) {
+          store.chunkState = async (runId, stage, chunk) => {
+            const st = await chunkState(runId, stage, chunk);
+            const raw = st?.inputRaw;
+            if (!st || !raw) return st;
+            const input: RawChunk = {
+              count: raw.count,
+              get parts() {
+                count(stage);
+                return raw.parts;
+              },
+              get text() {
+                count(stage);
+                return raw.text;
+              },
+            };
+            return { ...st, inputRaw: input };
+          };
+        }
+        const readChunk = store.readChunk.bind(store);
+        store.readChunk = (runId, stage, chunk) => {
+          count(stage + 1);
+          return readChunk(runId, stage, chunk);
+        };
+        return b;
+      };
+      // A day of grace: a machine stalled for a second must not make the test fail.
+      const t = await testEngine({ backend: counted, handoff: { maxAgeMs: 86_400_000, max: 100 } });
+      try {
+        const run = await t.start(`
+  name: handoff
+  source: { plugin: gen-source, with: { count: 60 } }
+  stages:
+    - { id: a, plugin: tag, with: { field: a } }
+    - { id: b, plugin: tag, with: { field: b }, when: "item.n < 40" }
+    - { id: c, plugin: tag, with: { field: c, drop: [15] }, when: "item.n >= 10" }
+  `);
+        const done = await t.engine.waitForRun(run.id);
+        assert.equal(done.state, "succeeded", done.error);
+        const out = await runOutput(t.backend, run);
+        assert.equal(out.length, 59);
+        for (const i of out) {
+          const n = i.n as number;
+          assert.equal(i.a, true);
+          assert.equal(i.b, n < 40 ? true : undefined, `b of ${i.key}`);
+          assert.equal(i.c, n >= 10 ? true : undefined, `c of ${i.key}`);
+        }
+        const c = await t.backend.store.counters(run.id, 4);
+        assert.deepEqual([c[2].in, c[2].skipped, c[3].in, c[3].skipped, c[3].filtered], [
+          60,
+          20,
+          60,
+          10,
+          1,
+        ]);
+        assert.ok((reads.get(1) ?? 0) >= 6, `a's input was read: ${[...reads]}`);
+        assert.equal(reads.get(2) ?? 0, 0, "b parsed a's stored output again");
+        assert.equal(reads.get(3) ?? 0, 0, "c parsed b's stored output again");
       } finally {
         await t.dispose();
       }
