@@ -118,7 +118,8 @@ export async function runFlagshipBench(
       { inspectPort },
     );
     const prof = inspectPort ? await startProfiling(inspectPort) : undefined;
-    const sample = newTreeSample();
+    // No PSS: the table gives RSS, and reading PSS costs the measured processes (newTreeSample).
+    const sample = newTreeSample({ pssEveryMs: Infinity });
     const req0 = f.running.web.requests;
     const timer = setInterval(() => sampleTree(child.pid, sample), 200);
     const [status, , { text: stderr, profile }] = await Promise.all([

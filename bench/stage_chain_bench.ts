@@ -269,7 +269,7 @@ async function measure(
     stderr: "inherit",
   }).spawn();
   const prof = inspectPort ? await startProfiling(inspectPort) : undefined;
-  const sample = newTreeSample();
+  const sample = newTreeSample({ pssEveryMs: Infinity }); // RSS only: PSS costs the processes
   const timer = setInterval(() => sampleTree(proc.pid, sample, "chain"), 200);
   // The result is the child's one line on stdout.
   let text = "";

@@ -49,7 +49,8 @@ export interface Measured {
   peakRssMiB: number;
   /**
    * Highest sum of PSS over the same processes, MiB: the memory they take together, shared pages
-   * (the `deno` binary's) counted once instead of once per process.
+   * (the `deno` binary's) counted once instead of once per process; read once a second (reading
+   * it costs the measured processes: `newTreeSample`).
    */
   peakPssMiB: number;
   /** CPU seconds of the process tree (sampled every 200 ms). */
