@@ -89,6 +89,11 @@ export interface RunOutputOptions {
    * key is written (in chunk order), later rows of that key are left out and counted.
    */
   allRows?: boolean;
+  /**
+   * Called with each row left out as a duplicate (not with `allRows`), in order: the caller can
+   * keep them for {@linkcode writeItemsJsonl} instead of reading the run's items once more.
+   */
+  onDuplicate?: (item: Item) => void;
 }
 
 /** What {@linkcode writeRunOutput} wrote. */
@@ -110,8 +115,8 @@ export async function writeRunOutput(
   options: RunOutputOptions = {},
 ): Promise<RunOutputResult> {
   const enc = new TextEncoder();
-  const pass = () =>
-    options.allRows ? { keep: (items: Item[]) => items, dropped: 0 } : firstPerKey();
+  const pass = (onDrop?: (item: Item) => void) =>
+    options.allRows ? { keep: (items: Item[]) => items, dropped: 0 } : firstPerKey(onDrop);
   let n = 0;
   let duplicates = 0;
   await writeFileDurablyWith(path, async (write) => {
@@ -125,7 +130,7 @@ export async function writeRunOutput(
       const cols = [...columns];
       // A byte order mark, so Excel reads the file as UTF-8 (umlauts, accents).
       await write(enc.encode("\ufeff" + csv([cols])));
-      const second = pass();
+      const second = pass(options.onDuplicate);
       for await (const items of runItems(store, run)) {
         const rows = second.keep(items).map((i) => {
           const f = flatten(i);
@@ -136,7 +141,7 @@ export async function writeRunOutput(
       }
       duplicates = second.dropped;
     } else {
-      const only = pass();
+      const only = pass(options.onDuplicate);
       for await (const all of runItems(store, run)) {
         const items = only.keep(all);
         n += items.length;
@@ -148,6 +153,27 @@ export async function writeRunOutput(
     }
   });
   return { items: n, duplicates };
+}
+
+/**
+ * Writes `items` to `path` as JSON lines, whole and durably; returns how many. With none, no file
+ * is left (an earlier file of that name is removed).
+ */
+export async function writeItemsJsonl(path: string, items: readonly Item[]): Promise<number> {
+  if (items.length === 0) {
+    await Deno.remove(path).catch((e) => {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    });
+    return 0;
+  }
+  const enc = new TextEncoder();
+  await writeFileDurablyWith(path, async (write) => {
+    for (let i = 0; i < items.length; i += 1000) {
+      const lines = items.slice(i, i + 1000).map((item) => JSON.stringify(item));
+      await write(enc.encode(lines.join("\n") + "\n"));
+    }
+  });
+  return items.length;
 }
 
 /**

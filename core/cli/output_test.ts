@@ -1,8 +1,15 @@
 import assert from "node:assert/strict";
 import { parse } from "csv-parse/sync";
 import { KvStore } from "../store/kv_backend.ts";
-import type { RunRecord } from "../store/store.ts";
-import { firstPerKey, writeRunRejected } from "./output.ts";
+import type { RunRecord, StageSnapshot } from "../store/store.ts";
+import type { Item } from "../../sdk/types.ts";
+import {
+  firstPerKey,
+  writeItemsJsonl,
+  writeRunDuplicates,
+  writeRunOutput,
+  writeRunRejected,
+} from "./output.ts";
 
 const run: RunRecord = {
   id: "r",
@@ -58,4 +65,56 @@ Deno.test("firstPerKey counts the rows a left-out item carries merged in (normal
   const kept = f.keep([{ key: "a.de", row: 300, duplicates: [{ row: 310 }] }, { key: "b.de" }]);
   assert.deepEqual(kept.map((i) => i.key), ["b.de"]);
   assert.equal(f.dropped, 2, "row 300 and row 310 inside it");
+});
+
+Deno.test("--out's left-out rows: reported while the output is written (JSON lines and CSV) as a second read finds them", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-dups-" });
+  const kv = await Deno.openKv(`${dir}/s.kv`);
+  try {
+    const store = new KvStore(kv);
+    const one: RunRecord = { ...run, stages: [{ id: "src" } as unknown as StageSnapshot] };
+    await store.createRun(one, []);
+    const chunks: Item[][] = [
+      [{ key: "a", v: 1 }, { key: "b", v: 2 }],
+      [{ key: "a", v: 3 }, { key: "c", v: 4 }, { key: "b", v: 5 }],
+      [{ key: "a", v: 6 }],
+    ];
+    for (const [chunk, items] of chunks.entries()) {
+      await store.commitChunk({
+        runId: "r",
+        stage: 0,
+        chunk,
+        items,
+        rejected: [],
+        counters: {},
+        next: [],
+      });
+    }
+    for (const out of ["o.jsonl", "o.csv"]) {
+      const seen: Item[] = [];
+      const r = await writeRunOutput(store, one, `${dir}/${out}`, {
+        onDuplicate: (i) => seen.push(i),
+      });
+      assert.deepEqual([r.items, r.duplicates], [3, 3], out);
+      assert.deepEqual(seen.map((i) => i.v), [3, 5, 6], `${out}: each left-out row once, in order`);
+      assert.equal(await writeItemsJsonl(`${dir}/kept.jsonl`, seen), 3);
+      assert.equal(await writeRunDuplicates(store, one, `${dir}/read.jsonl`), 3);
+      assert.equal(
+        await Deno.readTextFile(`${dir}/kept.jsonl`),
+        await Deno.readTextFile(`${dir}/read.jsonl`),
+        `${out}: the same file either way`,
+      );
+    }
+    const all: Item[] = [];
+    await writeRunOutput(store, one, `${dir}/all.jsonl`, {
+      allRows: true,
+      onDuplicate: (i) => all.push(i),
+    });
+    assert.equal(all.length, 0, "--all-rows leaves nothing out");
+    assert.equal(await writeItemsJsonl(`${dir}/kept.jsonl`, []), 0);
+    await assert.rejects(Deno.stat(`${dir}/kept.jsonl`), Deno.errors.NotFound, "none: no file");
+  } finally {
+    kv.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });

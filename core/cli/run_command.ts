@@ -21,6 +21,7 @@ import {
   type Store,
 } from "../store/store.ts";
 import type { PgBackend } from "../store/pg/pg_backend.ts";
+import type { Item } from "../../sdk/types.ts";
 import { runHolder } from "../store/kv_run_claims.ts";
 import { pgRunHolder } from "../store/pg/pg_run_holder.ts";
 import { parseCommandArgs } from "./args.ts";
@@ -30,6 +31,7 @@ import {
   exportLines,
   OUT_FORMATS,
   outFormat,
+  writeItemsJsonl,
   writeRunDuplicates,
   writeRunOutput,
   writeRunRejected,
@@ -403,6 +405,9 @@ async function outToWrite(
   return { out: rec.path, allRows: rec.allRows };
 }
 
+/** Duplicate rows `--out` keeps in memory while writing the output, for the duplicates file. */
+const DUPLICATES_KEPT = 10_000;
+
 /**
  * Writes a succeeded run's items to `out` (one row per key unless `allRows`) and its refused
  * rows beside it; returns the exit code. A failed write says so and how to write them again:
@@ -416,16 +421,20 @@ async function writeOutputs(
   allRows = false,
 ) {
   try {
-    const r = await writeRunOutput(h.backend.store, run, out, { allRows });
-    // The rows left out are written beside the output, so none is lost from sight. Only a run
-    // that left rows out reads its items again for them; else an earlier run's file goes.
+    // The rows left out are written beside the output, so none is lost from sight: those seen
+    // while writing it, up to DUPLICATES_KEPT; a run that left out more reads its items again
+    // for them. With none, an earlier run's file goes.
+    let seen: Item[] | undefined = [];
+    const r = await writeRunOutput(h.backend.store, run, out, {
+      allRows,
+      onDuplicate: (i) => {
+        if (seen && seen.push(i) > DUPLICATES_KEPT) seen = undefined;
+      },
+    });
     const dupFile = `${out}.duplicates.jsonl`;
-    const left = r.duplicates ? await writeRunDuplicates(h.backend.store, run, dupFile) : 0;
-    if (!left) {
-      await Deno.remove(dupFile).catch((e) => {
-        if (!(e instanceof Deno.errors.NotFound)) throw e;
-      });
-    }
+    const left = seen
+      ? await writeItemsJsonl(dupFile, seen)
+      : await writeRunDuplicates(h.backend.store, run, dupFile);
     const dup = r.duplicates
       ? `; left out ${r.duplicates} duplicate row(s) (a key an earlier row already had; ` +
         `${left ? `they are in ${dupFile}; ` : ""}--all-rows keeps them)`
