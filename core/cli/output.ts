@@ -155,15 +155,20 @@ export async function writeRunOutput(
   return { items: n, duplicates };
 }
 
+/** Removes an earlier run's file at `path`, if there is one. */
+async function removeStale(path: string): Promise<void> {
+  await Deno.remove(path).catch((e) => {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  });
+}
+
 /**
  * Writes `items` to `path` as JSON lines, whole and durably; returns how many. With none, no file
  * is left (an earlier file of that name is removed).
  */
 export async function writeItemsJsonl(path: string, items: readonly Item[]): Promise<number> {
   if (items.length === 0) {
-    await Deno.remove(path).catch((e) => {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    });
+    await removeStale(path);
     return 0;
   }
   const enc = new TextEncoder();
@@ -195,9 +200,7 @@ export async function writeRunDuplicates(
   let next = await items.next();
   for (; !next.done && pending.length === 0; next = await items.next()) only.keep(next.value);
   if (pending.length === 0) {
-    await Deno.remove(path).catch((e) => {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    });
+    await removeStale(path);
     return 0;
   }
   await writeFileDurablyWith(path, async (write) => {
@@ -254,9 +257,7 @@ export async function writeRunRejected(
   const rows = runRejected(store, run)[Symbol.asyncIterator]();
   let next = await rows.next();
   if (next.done && !options.keepEmpty) {
-    await Deno.remove(path).catch((e) => {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    });
+    await removeStale(path);
     return 0;
   }
   const isCsv = /\.csv$/i.test(path);

@@ -49,6 +49,7 @@ import {
   callStage,
   callStageJson,
   checkItems,
+  hostWorksOnItems,
   type StageOutcome,
   takesStoredJson,
 } from "./stage_call.ts";
@@ -1014,7 +1015,7 @@ export class Engine {
     });
     if (ok) this.#tel.chunkCommitted(this.#ref(run, m), outcome.counters); // telemetry
     const next = run.stages[m.stage + 1];
-    if (ok && next && (next.when || next.rateLimit) && outcome.count === undefined) {
+    if (ok && next && hostWorksOnItems(next) && outcome.count === undefined) {
       this.#handoff.keep(run.id, m.stage, m.chunk, outcome.items);
     }
     if (ok && last) {

@@ -79,13 +79,18 @@ export interface StageCallOptions {
   log?: CallContext["log"];
 }
 
+/** Whether the host works on a stage's items one by one (a `when`, a rate limit): it parses them. */
+export function hostWorksOnItems(stage: StageSnapshot): boolean {
+  return !!stage.when || !!stage.rateLimit;
+}
+
 /**
  * Whether a stage can take its input as stored JSON bytes: the instance accepts them and the host
- * has no item-level work (no `when`, no rate limit). {@link callStageJson} then runs a chunk that
+ * has no item-level work ({@link hostWorksOnItems}). {@link callStageJson} then runs a chunk that
  * fits one batch (`count <= stage.chunk`).
  */
 export function takesStoredJson(stage: StageSnapshot, instance: StageInstance): boolean {
-  return !!instance.processJson && !stage.when && !stage.rateLimit;
+  return !!instance.processJson && !hostWorksOnItems(stage);
 }
 
 /** Options of {@link callStageJson}. */

@@ -42,7 +42,7 @@ export type CompactAttempt = Omit<HttpAttempt, "response"> & { response?: BriefR
 export type CompactHttp = Omit<HttpProbeResult, "attempts"> & { attempts: CompactAttempt[] };
 
 /** An attempt's final response cut to {@link BriefResponse}. */
-export function briefResponse(r: HttpResponseSummary): BriefResponse {
+function briefResponse(r: HttpResponseSummary): BriefResponse {
   return {
     url: r.url,
     ip: r.ip,
@@ -59,8 +59,8 @@ export function briefResponse(r: HttpResponseSummary): BriefResponse {
  * verdict used it) and without the visible text unless `keepText` (uncertain verdicts keep it for
  * llm-verify's second opinion); each attempt's final response cut to {@link BriefResponse} (its
  * headers, title and body hash are on `best` when it counted, and the pages' text was already
- * left there alone by http-probe). A third of what the later stages, the host and the store
- * would otherwise carry per business.
+ * left there alone by http-probe): ~11 % of what the later stages, the host and the store carried
+ * per flagship business before (bench/RESULTS.md, 2026-12-03).
  */
 export function compactHttp(http: HttpProbeResult, keepText = false): CompactHttp {
   return {
