@@ -114,6 +114,14 @@ export interface CallContext<C, S> extends SetupContext<C> {
   state: S;
   /** Chunk index within the run. */
   chunk: number;
+  /**
+   * Which call of the chunk this is: 0, unless the stage's `chunk:` (items per call) is smaller
+   * than the chunk, which then comes in several calls (0, 1, …; the same on every retry). What a
+   * plugin keeps per chunk (a part file, a tally, an idempotency key) is kept per chunk and part,
+   * or a later call of the chunk replaces an earlier one's (`writePart`'s and `writeChunkTally`'s
+   * `part` option). Sources and `finish`: 0.
+   */
+  part: number;
   /** Aborted on cancel or shutdown (a call that runs out of time is killed: see `deadline`). */
   signal: AbortSignal;
   /** Trace context of this call, when the host traces (OpenTelemetry). */

@@ -24,6 +24,11 @@ export interface RunTally {
    * to do (the first chunk's line is shown, so an example from it reads right).
    */
   line: string;
+  /**
+   * Which call of the chunk logged it (`ctx.part`), set by the SDK when it is not the first: each
+   * call of a chunk the stage's `chunk:` splits counts, not only the last.
+   */
+  part?: number;
 }
 
 /** True for a well-formed {@linkcode RunTally}. */
@@ -41,4 +46,15 @@ export function logTally(
   level: "info" | "warn" | "error" = "warn",
 ): void {
   log[level](msg, { [RUN_TALLY_KEY]: { key: tally.key, count: tally.count, line: tally.line } });
+}
+
+/**
+ * Log data `data` as a call with part `part` logs it: a {@linkcode RunTally} in it gets `part`
+ * when it is above 0 (a copy; other data as it is).
+ */
+export function tallyOfPart<D>(data: D, part: number): D {
+  if (part <= 0 || data === null || typeof data !== "object") return data;
+  const tally = (data as Record<string, unknown>)[RUN_TALLY_KEY];
+  if (!isRunTally(tally)) return data;
+  return { ...data, [RUN_TALLY_KEY]: { ...tally, part } };
 }

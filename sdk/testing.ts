@@ -138,7 +138,8 @@ export interface PluginHarness extends AsyncDisposable {
   /** Metrics so far. */
   metrics: Record<string, number>;
   read(cursor: Json, limit: number, chunk?: number): Promise<ReadResult>;
-  process(items: Item[], chunk?: number): Promise<ProcessResult>;
+  /** Processes `items` as chunk `chunk` (default: the next), call `part` of it (default 0). */
+  process(items: Item[], chunk?: number, part?: number): Promise<ProcessResult>;
   /** Runs `finish`; resolves to the files it names (absolute paths), if any. */
   finish(): Promise<FinishResult | undefined>;
   /** Stops the process and removes a temp data folder. */
@@ -261,8 +262,8 @@ export async function openPlugin(opts: PluginTestOptions): Promise<PluginHarness
     read: (cursor, limit, chunk = chunks++) =>
       proc.read(cursor, limit, chunk, call).catch(explainRefusal(opts.permissions)),
     // A sink's items pass on as it got them, as in a run (see `passOn`).
-    process: (items, chunk = chunks++) =>
-      proc.process(items, chunk, { ...call, passOn: manifest.kind === "sink" })
+    process: (items, chunk = chunks++, part = 0) =>
+      proc.process(items, chunk, { ...call, passOn: manifest.kind === "sink", part })
         .catch(explainRefusal(opts.permissions)),
     finish: () => proc.finish(call).catch(explainRefusal(opts.permissions)),
     close,

@@ -1400,6 +1400,7 @@ export class Engine {
             key: tally.key.slice(0, 200),
             count: tally.count,
             line: this.#errText(tally.line).slice(0, 2000),
+            ...(Number.isInteger(tally.part) && tally.part! > 0 ? { part: tally.part } : {}),
           });
           return;
         }

@@ -637,6 +637,56 @@ export function engineBehaviour(make: BackendFactory): Behaviour[] {
   ]);
 
   tests.push([
+    "a chunk a stage's chunk: splits comes in calls with parts of their own: every call's rows and tallies count",
+    async () => {
+      const t = await te({ firstParty: true });
+      try {
+        // Chunks of 10, 10 and 5 items in calls of at most 4: parts 0-2, 0-2 and 0-1.
+        const run = await t.start(`
+  name: split
+  source: { plugin: gen-source, with: { count: 25 }, chunk: 10 }
+  stages:
+    - id: score
+      plugin: score
+      chunk: 4
+      with:
+        rules:
+          - { id: big, when: "item.key > 3", points: 20, reason: a larger business }
+    - { id: parts, plugin: tag, chunk: 4, with: { field: t, part: p } }
+    - { id: csv, plugin: csv-export, chunk: 4, with: { leadsOnly: false, columns: [key] } }
+    - { id: jsonl, plugin: jsonl-export, chunk: 4, with: { leadsOnly: false } }
+  `);
+        const done = await t.engine.waitForRun(run.id);
+        assert.equal(done.state, "succeeded", done.error);
+        const out = await runOutput(t.backend, run);
+        assert.equal(out.length, 25);
+        for (const i of out) {
+          assert.equal(i.p, Math.floor(((i.n as number) % 10) / 4), `ctx.part of ${i.key}`);
+        }
+        const log = (await t.backend.store.readRunLog?.(run.id, 20_000)) ?? [];
+        const written = (stage: string) => {
+          const line = log.find((l) => l.chunk === -1 && l.level === "info" && l.stage === stage);
+          const m = /^\S+: 25 row\(s\) written to (\S+) from 3 chunk\(s\)$/.exec(line?.msg ?? "");
+          assert.ok(m, `${stage}'s report: ${JSON.stringify(line)}`);
+          return m[1];
+        };
+        const keys = out.map((i) => i.key as string).sort();
+        const csv = (await Deno.readTextFile(written("csv"))).trim().split("\r\n");
+        assert.deepEqual(csv.slice(1).sort(), keys, "each call's rows are in the CSV");
+        const jsonl = (await Deno.readTextFile(written("jsonl"))).trim().split("\n");
+        assert.deepEqual(jsonl.map((l) => JSON.parse(l).key).sort(), keys);
+        // score logs its tally once per call: each call of a chunk counts, not only its last.
+        const tallies = log.filter((l) => l.stage === "score" && l.tally);
+        assert.equal(tallies.length, 8);
+        const notes = await runTallies(t.backend.store, done);
+        assert.deepEqual(notes.map((n) => [n.stage, n.key, n.count]), [["score", "rule:big", 25]]);
+      } finally {
+        await t.dispose();
+      }
+    },
+  ]);
+
+  tests.push([
     "a stage's items are stored as the plugin's JSON text, not serialized again",
     async () => {
       // An executor whose answers keep their items' text as a plugin process's do, spaced as

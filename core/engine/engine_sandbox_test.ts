@@ -53,7 +53,7 @@ Deno.test("stored chunks go to sandboxed stages as bytes unless the host must lo
   stages:
     - { id: plain, plugin: tag, with: { field: a, value: "Zoë 🍰" } }
     - { id: filtered, plugin: tag, with: { field: b }, when: "item.n < 20" }
-    - { id: batched, plugin: tag, with: { field: c, drop: [3] }, chunk: 4 }
+    - { id: batched, plugin: tag, with: { field: c, drop: [3], part: p }, chunk: 4 }
     - { id: last, plugin: tag, with: { field: d } }
   `);
     const done = await t.engine.waitForRun(run.id);
@@ -61,6 +61,14 @@ Deno.test("stored chunks go to sandboxed stages as bytes unless the host must lo
     const out = await runOutput(t.backend, run);
     // 40 generated, every 7th (5) has no key, item 3 dropped by `batched`.
     assert.equal(out.length, 40 - 5 - 1);
+    // Each call of a chunk knows its part (ctx.part): the k-th keyed item of its chunk (n = 3
+    // included, dropped by that stage) came in call floor(k / 4).
+    const keyed = [...out.map((i) => i.n as number), 3].sort((x, y) => x - y);
+    for (const i of out) {
+      const n = i.n as number;
+      const k = keyed.filter((m) => Math.floor(m / 10) === Math.floor(n / 10) && m < n).length;
+      assert.equal(i.p, Math.floor(k / 4), `part of item ${n}`);
+    }
     for (const i of out) {
       assert.equal(i.a, "Zoë 🍰");
       assert.equal(i.b, (i.n as number) < 20 ? true : undefined);

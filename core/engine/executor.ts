@@ -86,6 +86,11 @@ export function runInfo(
 export interface CallContext {
   /** Chunk index within the run. */
   chunk: number;
+  /**
+   * Which call of the chunk this is when the stage's `chunk:` splits it into several (0, 1, …;
+   * default 0): the plugin's `ctx.part`.
+   */
+  part?: number;
   /** Aborts the call (timeout, cancel, shutdown). */
   signal: AbortSignal;
   /**

@@ -101,14 +101,18 @@ export class InProcessExecutor implements StageExecutor {
       process: (items, ctx) => {
         log = ctx.log;
         if (!sink) {
-          return guarded((s) => instance.process(items, ctx.chunk, s), ctx, spec.timeoutMs);
+          return guarded(
+            (s) => instance.process(items, ctx.chunk, s, undefined, undefined, ctx.part),
+            ctx,
+            spec.timeoutMs,
+          );
         }
         // A sink that returns the items it was given passes them on as it got them, as in the
         // sandbox (which does not send them back): it works on a copy.
         const given = structuredClone(items);
         return guarded(
           async (s) => {
-            const res = await instance.process(given, ctx.chunk, s);
+            const res = await instance.process(given, ctx.chunk, s, undefined, undefined, ctx.part);
             return res.items === given ? { ...res, items } : res;
           },
           ctx,

@@ -240,7 +240,9 @@ export function prepareRun(o: PrepareOptions): RunRecord {
       permissions: st.permissions,
       when: isSource ? undefined : stage.when,
       concurrency: isSource ? 1 : st.concurrency ?? p.concurrency ?? d.concurrency,
-      chunk: st.chunk ?? p.chunk ?? d.chunk,
+      // A stage without its own `chunk:` takes the source's chunks whole (one call each) unless
+      // the pipeline's `chunk:` says otherwise: a chunk split into calls costs a call per part.
+      chunk: st.chunk ?? p.chunk ?? (isSource ? d.chunk : p.source.chunk ?? d.chunk),
       timeoutMs: st.timeout !== undefined ? durationMs(st.timeout) : d.timeoutMs,
       memoryMb: st.memory ?? d.memoryMb,
       ...(st.nice ? { nice: st.nice } : {}),

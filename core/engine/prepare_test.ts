@@ -3,7 +3,7 @@ import { parsePipeline } from "../pipeline/parse.ts";
 import { openRegistry, PluginIntegrityError } from "../plugins/registry.ts";
 import { serialize } from "node:v8";
 import { join, ROOT } from "../paths.ts";
-import { missingSourceFile, prepareRun, sourceInputFile } from "./prepare.ts";
+import { DEFAULT_STAGE, missingSourceFile, prepareRun, sourceInputFile } from "./prepare.ts";
 import { fitsOneValue } from "../store/kv_run_snapshot.ts";
 
 async function fixture() {
@@ -175,6 +175,34 @@ Deno.test("a run's stage snapshots leave out the manifests' outputs and config d
     const size = serialize(snapshot).byteLength;
     assert.ok(fitsOneValue(JSON.stringify(snapshot)), `${size} bytes`);
     assert.ok(size < 65_536, `${size} bytes`);
+  } finally {
+    await Deno.remove(f.dir, { recursive: true });
+  }
+});
+
+Deno.test("a stage without its own chunk: takes the source's chunks whole, unless the pipeline's chunk: says otherwise", async () => {
+  const f = await fixture();
+  try {
+    const chunks = (head: string, stageChunk = "") => {
+      const yaml = `name: p\n${head}source: { plugin: csv-source@^1, chunk: 400 }\n` +
+        `stages:\n  - { id: n, plugin: normalize@^1${stageChunk} }\n`;
+      const r = parsePipeline(yaml, "p.yaml", { registry: f.registry });
+      assert.ok(r.pipeline, JSON.stringify(r.problems));
+      const run = prepareRun({
+        pipeline: r.pipeline,
+        yaml,
+        file: "p.yaml",
+        registry: f.registry,
+        inputs: {},
+        trigger: { kind: "api", id: "t" },
+        dataDir: f.dataDir,
+        defaults: { ...DEFAULT_STAGE, chunk: 200 },
+      });
+      return run.stages.map((s) => s.chunk);
+    };
+    assert.deepEqual(chunks(""), [400, 400]);
+    assert.deepEqual(chunks("chunk: 100\n"), [400, 100]);
+    assert.deepEqual(chunks("", ", chunk: 50"), [400, 50]);
   } finally {
     await Deno.remove(f.dir, { recursive: true });
   }

@@ -157,8 +157,16 @@ export async function callStage(o: StageCallOptions): Promise<StageOutcome> {
         await o.limiter.take(String(o.limitKey?.(item) ?? ""), o.signal);
       }
     }
+    // Each call of a chunk has its own part number, stable across retries (the input and
+    // `when` are), for what the plugin keeps per chunk (ctx.part).
+    const part = i / size;
     results.push(
-      await o.instance.process(batch, { chunk: o.chunk, signal: o.signal, log: o.log }),
+      await o.instance.process(batch, {
+        chunk: o.chunk,
+        ...(part > 0 ? { part } : {}),
+        signal: o.signal,
+        log: o.log,
+      }),
     );
   }
   return outcome(o.stage, o.input.length, match.length, results, skipped);

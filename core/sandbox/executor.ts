@@ -651,7 +651,7 @@ export class SandboxStage implements StageInstance, PoolUser<SandboxProcess> {
   process(items: Item[], ctx: CallContext): Promise<ProcessResult> {
     return this.#call(
       ctx,
-      (p, o) => p.process(items, ctx.chunk, { ...o, passOn: this.#sink }),
+      (p, o) => p.process(items, ctx.chunk, { ...o, passOn: this.#sink, part: ctx.part }),
       "process",
       items.length,
     );

@@ -23,7 +23,7 @@ export interface RunTallyTotal {
   stage: string;
   /** What was counted (the plugin's key). */
   key: string;
-  /** The sum over the run's chunks (each chunk once, its last line). */
+  /** The sum over the run's chunks (each chunk once, its last line; each part of a split chunk). */
   count: number;
   /**
    * True when the log may miss lines (read or capped at its limit): `count` is a lower bound.
@@ -36,7 +36,8 @@ export interface RunTallyTotal {
 /**
  * The run's tallies, in stage order and then in order of their first chunk, one per stage and
  * key. Each chunk counts
- * once (the last line a chunk logged for the key: a retried chunk logs it again). Empty when
+ * once (the last line a chunk logged for the key: a retried chunk logs it again), each call of a
+ * chunk the stage's `chunk:` split once. Empty when
  * the store keeps no run log or no stage tallied anything.
  */
 export async function runTallies(
@@ -64,7 +65,8 @@ export function tallyTotals(
     const t = l.tally;
     if (!t) continue;
     const id = JSON.stringify([l.stage, t.key]);
-    perChunk.set(JSON.stringify([l.stage, t.key, l.chunk]), {
+    // The calls of a chunk split by the stage's `chunk:` each count (`part`).
+    perChunk.set(JSON.stringify([l.stage, t.key, l.chunk, t.part ?? 0]), {
       stage: l.stage,
       key: t.key,
       chunk: l.chunk,

@@ -5,13 +5,19 @@ import { runTallies } from "./run_tallies.ts";
 
 const run = { id: "r1", stages: [{ id: "source" }, { id: "score" }] } as unknown as RunRecord;
 const line = 'rule "big" did not evaluate for {count} item(s): bad (first: item b)';
-const entry = (chunk: number, count: number, at: number, key = "rule:big"): RunLogEntry => ({
+const entry = (
+  chunk: number,
+  count: number,
+  at: number,
+  key = "rule:big",
+  part?: number,
+): RunLogEntry => ({
   at,
   level: "warn",
   stage: "score",
   chunk,
   msg: `score: ${count} in this chunk`,
-  tally: { key, count, line: line.replace("big", key.slice(5)) },
+  tally: { key, count, line: line.replace("big", key.slice(5)), ...(part ? { part } : {}) },
 });
 
 Deno.test("runTallies sums each chunk once (a retried chunk logs again), first chunk's line", async () => {
@@ -47,6 +53,24 @@ Deno.test("runTallies sums each chunk once (a retried chunk logs again), first c
       first.text,
       'rule "big" did not evaluate for at least 3 item(s): bad (first: item b)',
     );
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("runTallies counts each call of a chunk split by the stage's chunk: (its part) once", async () => {
+  const kv = await Deno.openKv(":memory:");
+  try {
+    const store = new KvStore(kv);
+    await store.appendRunLog(run.id, [
+      entry(0, 4, 1),
+      entry(0, 3, 2, "rule:big", 1),
+      entry(0, 1, 3, "rule:big", 2),
+      entry(0, 3, 4, "rule:big", 1), // that call retried
+      entry(1, 2, 5),
+    ]);
+    const [t] = await runTallies(store, run);
+    assert.equal(t.count, 10);
   } finally {
     kv.close();
   }

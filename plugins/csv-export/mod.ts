@@ -122,7 +122,7 @@ export default definePlugin<Config, State>({
       watch: watchColumns("csv-export", columns, sort),
     };
   },
-  async process(items, { config, state, chunk, metrics, run, log }) {
+  async process(items, { config, state, chunk, part, metrics, run, log }) {
     const leadsOnly = config.leadsOnly ?? true;
     const chosen = leadsOnly ? items.filter((i: Item) => i.lead === true) : items;
     for (const hint of state.watch.check(chosen, EMPTY_COLUMN_CONSEQUENCE)) log.warn(hint);
@@ -156,7 +156,7 @@ export default definePlugin<Config, State>({
           )
         ).join("") + (siblings ? siblingLines(items, (i) => exported.has(items[i])) : "")
         : csvText(rows, { delimiter, escapeFormulas: escape }),
-      { run: run.id },
+      { run: run.id, part },
     );
     metrics.count("rows_written", rows.length);
     return items;
@@ -216,7 +216,7 @@ export default definePlugin<Config, State>({
     const note = ownerNote("csv-export", state.file, run.id, r);
     if (note) log.warn(note);
     if (!r.alreadyDone) {
-      log.info(finishLine("csv-export", r.path, r.parts, keyed?.counts));
+      log.info(finishLine("csv-export", r.path, r.chunks, keyed?.counts));
       const same = keyed?.sameBusiness.logLine("csv-export", at >= 0);
       if (same) log.info(same);
       const listed = keyed && also >= 0 ? alsoListedLogLine("csv-export", keyed.alsoListed) : "";

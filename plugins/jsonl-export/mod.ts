@@ -71,7 +71,7 @@ export default definePlugin<Config, State>({
       watch: columns && watchColumns("jsonl-export", columns),
     };
   },
-  async process(items, { config, state, chunk, metrics, run, log }) {
+  async process(items, { config, state, chunk, part, metrics, run, log }) {
     const chosen = (config.leadsOnly ?? true) ? items.filter((i) => i.lead === true) : items;
     for (const hint of state.watch?.check(chosen, EMPTY_COLUMN_CONSEQUENCE) ?? []) log.warn(hint);
     const lines = chosen.map((i) => JSON.stringify(state.columns ? pick(i, state.columns) : i));
@@ -96,7 +96,7 @@ export default definePlugin<Config, State>({
         )
           .join("") + siblings
         : lines.map((l) => l + "\n").join(""),
-      { run: run.id },
+      { run: run.id, part },
     );
     metrics.count("rows_written", lines.length);
     return items;
@@ -129,7 +129,7 @@ export default definePlugin<Config, State>({
     const note = ownerNote("jsonl-export", state.file, run.id, r);
     if (note) log.warn(note);
     if (!r.alreadyDone) {
-      log.info(finishLine("jsonl-export", r.path, r.parts, keyed?.counts));
+      log.info(finishLine("jsonl-export", r.path, r.chunks, keyed?.counts));
       const same = keyed?.sameBusiness.logLine("jsonl-export", field !== undefined);
       if (same) log.info(same);
       const listed = keyed && also !== undefined

@@ -250,7 +250,7 @@ export default definePlugin<Config, State>({
       watch: watchColumns("postgres-export", table.columns),
     };
   },
-  async process(items, { config, state, metrics, run, chunk, log, dataDir }) {
+  async process(items, { config, state, metrics, run, chunk, part, log, dataDir }) {
     const chosen = (config.leadsOnly ?? true) ? items.filter((i) => i.lead === true) : items;
     if (config.createTable || chosen.length > 0) {
       // Before the driver's first connection, which would wait for ever on a host that answers
@@ -279,7 +279,12 @@ export default definePlugin<Config, State>({
     }
     metrics.count("rows_upserted", chosen.length);
     // For the run's report at finish (a retried chunk overwrites its counts).
-    await writeChunkTally({ dataDir, run }, chunk, { items: items.length, rows: chosen.length });
+    await writeChunkTally(
+      { dataDir, run },
+      chunk,
+      { items: items.length, rows: chosen.length },
+      part,
+    );
     return items;
   },
   async finish({ config, state, dataDir, run, log }) {

@@ -113,7 +113,7 @@ export default definePlugin<Config, State>({
     const cutoff = days === undefined ? undefined : at - days * DAY_MS;
     return { file, seen: await loadLedger(dir, file, cutoff), at, cutoff };
   },
-  async process(items, { config, state, chunk, metrics, log }) {
+  async process(items, { config, state, chunk, part, metrics, log }) {
     const action = config.action ?? "unlead";
     const fresh: string[] = [];
     const out: Item[] = [];
@@ -153,6 +153,7 @@ export default definePlugin<Config, State>({
       state.file,
       chunk,
       fresh.map((k) => JSON.stringify([k, state.at]) + "\n").join(""),
+      { part },
     );
     metrics.count("new_leads", fresh.length);
     metrics.count("seen_before", seenBefore);

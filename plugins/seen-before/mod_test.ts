@@ -101,6 +101,28 @@ Deno.test("seen-before: a later run un-leads what an earlier successful run deli
   }
 });
 
+Deno.test("seen-before: remembers the leads of every call of a chunk split into calls", async () => {
+  const dataDir = await Deno.makeTempDir();
+  try {
+    const t0 = Date.parse("2026-11-02T06:00:00Z");
+    {
+      await using p = await openPlugin({
+        dir,
+        dataDir,
+        run: { id: "r1", pipeline: "weekly-leads", startedAt: t0 },
+      });
+      // One chunk in two calls (the stage's chunk: smaller than the chunk): parts 0 and 1.
+      await p.process([lead("a.com"), lead("b.com")], 0, 0);
+      await p.process([lead("c.com")], 0, 1);
+      await p.finish();
+    }
+    const next = await run(dataDir, "r2", t0 + DAY, [[lead("a.com"), lead("c.com")]]);
+    assert.deepEqual(next.map((i) => [i.key, i.lead]), [["a.com", false], ["c.com", false]]);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
 Deno.test("seen-before: scopes keep separate memories; a resumed run does not see its own", async () => {
   const dataDir = await Deno.makeTempDir();
   try {

@@ -1,7 +1,8 @@
 /**
  * webhook-export: POSTs the run's leads (or all items) in batches to a URL as JSON, signed with
  * HMAC-SHA256 (`X-Sluice-Signature: t=<unix>,sha256=<hex>` over `${t}.${body}`) and carrying an
- * `Idempotency-Key` per batch (run id, chunk, batch index) that stays the same on every retry,
+ * `Idempotency-Key` per batch (run id, chunk, the chunk's call when the stage's `chunk:` splits
+ * it, batch index) that stays the same on every retry,
  * so the receiver can drop duplicates. Retries 429/5xx with backoff (honouring `Retry-After`);
  * a batch that still fails fails the chunk (the engine retries it, then dead-letters it: nothing
  * is lost). Private addresses are refused unless `network.allowPrivate`. Items pass through.
@@ -186,7 +187,10 @@ export default definePlugin<Config, State>({
       headers,
     };
   },
-  async process(items, { config, state, run, chunk, metrics, signal, deadline, log, dataDir }) {
+  async process(
+    items,
+    { config, state, run, chunk, part, metrics, signal, deadline, log, dataDir },
+  ) {
     const chosen = (config.leadsOnly ?? true) ? items.filter((i) => i.lead === true) : items;
     for (const hint of state.watch?.check(chosen, EMPTY_COLUMN_CONSEQUENCE) ?? []) log.warn(hint);
     const size = Math.max(1, config.batchSize ?? 100);
@@ -201,10 +205,12 @@ export default definePlugin<Config, State>({
           run: run.id,
           stage: run.stage,
           chunk,
+          // A chunk the stage's `chunk:` splits comes in several calls: each has its own keys.
+          ...(part > 0 ? { part } : {}),
           batch: b,
           items: batch,
         });
-        const key = `${run.id}:${run.stage}:${chunk}:${b}`;
+        const key = `${run.id}:${run.stage}:${chunk}${part > 0 ? `.${part}` : ""}:${b}`;
         const req: ApiRequest = {
           url: config.url,
           method: "POST",
@@ -253,7 +259,7 @@ export default definePlugin<Config, State>({
       items: items.length,
       sent: chosen.length,
       batches,
-    });
+    }, part);
     return items;
   },
   async finish({ config, state, dataDir, run, log }) {

@@ -113,6 +113,45 @@ Deno.test("webhook-export: at run end it reports what it sent, over every chunk 
   }
 });
 
+Deno.test("webhook-export: each call of a split chunk has keys and counts of its own", async () => {
+  await using r = receiver();
+  const dataDir = await Deno.makeTempDir({ prefix: "sluice_webhook_" });
+  try {
+    await using p = await openPlugin({
+      dir,
+      dataDir,
+      network: { ...DEFAULT_NETWORK, allowPrivate: true },
+      config: { url: `http://127.0.0.1:${r.port}/in`, batchSize: 1 },
+    });
+    // Chunk 4 in two calls (the stage's chunk: smaller than the chunk): parts 0 and 1.
+    await p.process(items.slice(0, 2), 4, 0);
+    await p.process(items.slice(2), 4, 1);
+    await p.process(items.slice(2), 4, 1); // that call retried
+    assert.deepEqual(r.got.map((g) => g.key), [
+      "test-run:webhook-export:4:0",
+      "test-run:webhook-export:4.1:0",
+      "test-run:webhook-export:4.1:1",
+      "test-run:webhook-export:4.1:0",
+      "test-run:webhook-export:4.1:1",
+    ]);
+    const bodies = r.got.map((g) => JSON.parse(g.body));
+    assert.equal(bodies[0].part, undefined, "the first call's body is as before");
+    assert.deepEqual(bodies.slice(1).map((b) => [b.chunk, b.part, b.batch]), [
+      [4, 1, 0],
+      [4, 1, 1],
+      [4, 1, 0],
+      [4, 1, 1],
+    ]);
+    await p.finish();
+    assert.deepEqual(finishLines(p.logs), [
+      `webhook-export: sent 3 leads in 3 batches to http://127.0.0.1:${r.port}/… ` +
+      "(1 item was no lead)",
+    ]);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
 Deno.test("webhook-export: a run without leads says it sent nothing", async () => {
   await using r = receiver();
   const out = await runPlugin({

@@ -310,6 +310,7 @@ async function handle(req: Request): Promise<unknown> {
         signal,
         req.traceparent,
         req.deadline,
+        req.part,
       );
       return req.passOn ? passedOn(res, req.items) : res;
     }

@@ -23,6 +23,7 @@ import type {
 } from "../plugin.ts";
 import { checkProcessResult, checkReadResult } from "./result_check.ts";
 import { SharedSlots } from "../net/limiter.ts";
+import { tallyOfPart } from "../run_tally.ts";
 
 /** What the host tells an instance when it starts. */
 export interface InstanceInit {
@@ -89,6 +90,7 @@ export interface PluginInstance {
     signal: AbortSignal,
     traceparent?: string,
     deadline?: number,
+    part?: number,
   ): Promise<ProcessResult>;
   finish(
     signal: AbortSignal,
@@ -165,7 +167,7 @@ export function createPluginInstance(
         : IN_PROCESS_SLOTS.acquire(key, limit, signal);
     },
   };
-  const base = (chunk: number | undefined, signal: AbortSignal): SetupContext<
+  const base = (chunk: number | undefined, signal: AbortSignal, part = 0): SetupContext<
     Record<string, unknown>
   > => ({
     config: init.config,
@@ -178,10 +180,10 @@ export function createPluginInstance(
     network: init.network ?? DEFAULT_NETWORK,
     signal,
     log: {
-      debug: (m, d) => sink.log("debug", m, d, chunk),
-      info: (m, d) => sink.log("info", m, d, chunk),
-      warn: (m, d) => sink.log("warn", m, d, chunk),
-      error: (m, d) => sink.log("error", m, d, chunk),
+      debug: (m, d) => sink.log("debug", m, tallyOfPart(d, part), chunk),
+      info: (m, d) => sink.log("info", m, tallyOfPart(d, part), chunk),
+      warn: (m, d) => sink.log("warn", m, tallyOfPart(d, part), chunk),
+      error: (m, d) => sink.log("error", m, tallyOfPart(d, part), chunk),
     },
     metrics: {
       count: (name, value = 1) => sink.metric("count", name, value),
@@ -206,10 +208,12 @@ export function createPluginInstance(
     signal: AbortSignal,
     traceparent?: string,
     deadline?: number,
+    part = 0,
   ): Promise<CallContext<Record<string, unknown>, unknown>> => ({
-    ...base(chunk, signal),
+    ...base(chunk, signal, part),
     state: await ready(),
     chunk,
+    part,
     trace: traceContextOf(traceparent),
     deadline,
   });
@@ -221,10 +225,10 @@ export function createPluginInstance(
         cursor,
       );
     },
-    async process(items, chunk, signal, traceparent, deadline) {
+    async process(items, chunk, signal, traceparent, deadline, part) {
       if (!def.process) throw kindMismatch("process");
       return checkProcessResult(
-        await def.process(items, await ctx(chunk, signal, traceparent, deadline)),
+        await def.process(items, await ctx(chunk, signal, traceparent, deadline, part)),
       );
     },
     async finish(signal, traceparent, deadline) {

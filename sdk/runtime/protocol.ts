@@ -71,6 +71,8 @@ export type Request =
     run: number;
     items: Item[];
     chunk: number;
+    /** Which call of the chunk this is, when the stage's `chunk:` splits it (absent: 0). */
+    part?: number;
     traceparent?: string;
     deadline?: number;
     /**

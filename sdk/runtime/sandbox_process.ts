@@ -187,6 +187,8 @@ export interface PassOnOption {
    * sending them back (see `passOn` in `protocol.ts`).
    */
   passOn?: boolean;
+  /** Which call of the chunk this is (`ctx.part`; default 0). */
+  part?: number;
 }
 
 /**
@@ -527,6 +529,7 @@ export class SandboxProcess {
   ): Promise<ProcessResult> {
     const id = this.#nextId++;
     const req: Request = { id, op: "process", run: this.#runOf(opts), items, chunk };
+    if (opts.part) req.part = opts.part;
     if (opts.traceparent) req.traceparent = opts.traceparent;
     setDeadline(req, opts);
     if (!opts.passOn) return await this.#call(req, opts) as ProcessResult;
@@ -555,6 +558,7 @@ export class SandboxProcess {
   ): Promise<ProcessResult> {
     const id = this.#nextId++;
     const head: ProcessHead = { id, op: "process", run: this.#runOf(opts), chunk };
+    if (opts.part) head.part = opts.part;
     if (opts.traceparent) head.traceparent = opts.traceparent;
     setDeadline(head, opts);
     if (opts.passOn) head.passOn = true;

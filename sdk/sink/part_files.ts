@@ -1,7 +1,8 @@
 /**
  * Exactly-once file output for sink plugins under at-least-once delivery: each chunk writes its
- * own part file (atomically, so a retried chunk overwrites its part instead of adding rows), and
- * `finish` concatenates the parts in chunk order into the final file (temp file + rename). A
+ * own part file (atomically, so a retried chunk overwrites its part instead of adding rows; each
+ * call of a chunk that the stage's `chunk:` splits, its own: `part`), and `finish` concatenates
+ * the parts in chunk order into the final file (temp file + rename). A
  * second `finish` gives the same file. Paths stay inside the plugin's data folder. Given the run
  * (`{ run: ctx.run.id }`), parts live per run, so runs sharing a fixed path never mix rows.
  *
@@ -109,25 +110,48 @@ export interface PartScope {
   run?: string;
 }
 
-function partName(chunk: number): string {
+/** Options of {@linkcode writePart}. */
+export interface WritePartOptions extends PartScope {
+  /**
+   * Which call of the chunk writes (`ctx.part`, default 0): a chunk the stage's `chunk:` splits
+   * into several calls has a part file per call, joined in call order after the chunk's first.
+   */
+  part?: number;
+}
+
+/** Part file names: the chunk (10 digits), then `-` and the part (6 digits) when above 0. */
+const PART_NAME = /^(\d{10})(?:-(\d{6}))?\.part$/;
+
+function partName(chunk: number, part = 0): string {
   if (!Number.isInteger(chunk) || chunk < 0) {
     throw new RangeError(`part files: chunk must be a whole number >= 0, got ${chunk}`);
   }
-  return `${String(chunk).padStart(10, "0")}.part`;
+  if (!Number.isInteger(part) || part < 0 || part > 999_999) {
+    throw new RangeError(`part files: part must be a whole number from 0 to 999999, got ${part}`);
+  }
+  const c = String(chunk).padStart(10, "0");
+  return part === 0 ? `${c}.part` : `${c}-${String(part).padStart(6, "0")}.part`;
+}
+
+/** A part file's chunk and part, from its name. */
+interface PartFile {
+  name: string;
+  chunk: number;
+  part: number;
 }
 
 const enc = new TextEncoder();
 
-/** Writes (or overwrites, on retry) the part of `chunk` for `finalPath`. */
+/** Writes (or overwrites, on retry) the part of `chunk` (and `options.part`) for `finalPath`. */
 export async function writePart(
   finalPath: string,
   chunk: number,
   content: string | Uint8Array,
-  scope: PartScope = {},
+  options: WritePartOptions = {},
 ): Promise<void> {
-  const dir = partsDir(finalPath, scope.run);
+  const dir = partsDir(finalPath, options.run);
   await makeFolderDurably(dir);
-  await writeFileDurably(join(dir, partName(chunk)), content);
+  await writeFileDurably(join(dir, partName(chunk, options.part)), content);
 }
 
 /** Options of {@linkcode finalizeParts}. */
@@ -180,8 +204,10 @@ export interface FinalizeResult {
    * holds the final file ({@linkcode newerRun}). This is the file to offer for download.
    */
   path: string;
-  /** Parts concatenated (0 when already finalized earlier). */
+  /** Part files concatenated (0 when already finalized earlier). */
   parts: number;
+  /** Chunks whose parts were concatenated (fewer than `parts` when calls split chunks). */
+  chunks: number;
   /** True when an earlier `finish` had already produced the file. */
   alreadyDone: boolean;
   /** The run holding the fixed final file, when it started after this run (see `ownPath`). */
@@ -235,22 +261,22 @@ export async function finalizeParts(
   const fixed = options.ownPath !== undefined && options.run !== undefined &&
     options.runStartedAt !== undefined;
   const dir = partsDir(finalPath, options.run);
-  const names: string[] = [];
+  const files: PartFile[] = [];
   if (await exists(dir)) {
     for await (const e of Deno.readDir(dir)) {
-      if (e.isFile && /^\d{10}\.part$/.test(e.name)) names.push(e.name);
+      const m = e.isFile ? PART_NAME.exec(e.name) : null;
+      if (m) files.push({ name: e.name, chunk: Number(m[1]), part: Number(m[2] ?? 0) });
     }
   } else if (fixed) {
     const done = await finishedEarlier(finalPath, options.ownPath!, options.run!);
     if (done) return done;
   } else if (await finishedByThisRun(finalPath, options.runStartedAt)) {
-    return { path: finalPath, parts: 0, alreadyDone: true };
+    return { path: finalPath, parts: 0, chunks: 0, alreadyDone: true };
   }
-  names.sort();
+  files.sort((a, b) => a.chunk - b.chunk || a.part - b.part);
+  const chunks = new Set(files.map((f) => f.chunk)).size;
   if (options.prepass) {
-    for (const n of names) {
-      await options.prepass(await Deno.readFile(join(dir, n)), Number(n.slice(0, 10)));
-    }
+    for (const f of files) await options.prepass(await Deno.readFile(join(dir, f.name)), f.chunk);
   }
   const fill = async (write: (bytes: Uint8Array) => Promise<void>) => {
     if (options.bom) await write(new Uint8Array([0xef, 0xbb, 0xbf]));
@@ -258,13 +284,13 @@ export async function finalizeParts(
     if (header !== undefined) {
       await write(typeof header === "string" ? enc.encode(header) : header);
     }
-    for (const n of names) {
-      const data = await Deno.readFile(join(dir, n));
-      await write(options.mapPart ? await options.mapPart(data, Number(n.slice(0, 10))) : data);
+    for (const f of files) {
+      const data = await Deno.readFile(join(dir, f.name));
+      await write(options.mapPart ? await options.mapPart(data, f.chunk) : data);
     }
     if (options.after) await write(await options.after());
   };
-  let result: FinalizeResult = { path: finalPath, parts: names.length, alreadyDone: false };
+  let result: FinalizeResult = { path: finalPath, parts: files.length, chunks, alreadyDone: false };
   if (!fixed) {
     await makeFolderDurably(dirname(finalPath));
     // The final file's name is on disk (its folder synced) before the parts it replaces go.
@@ -282,7 +308,13 @@ export async function finalizeParts(
         await makeFolderDurably(dirname(options.ownPath!));
         await Deno.rename(staged, options.ownPath!);
         await syncFolder(dirname(options.ownPath!));
-        return { path: options.ownPath!, parts: names.length, alreadyDone: false, newerRun: owner };
+        return {
+          path: options.ownPath!,
+          parts: files.length,
+          chunks,
+          alreadyDone: false,
+          newerRun: owner,
+        };
       }
       // The owner record first: once it names this run, no older run takes the path, and a
       // crash before the rename below leaves this run's parts to finish again.
@@ -294,7 +326,7 @@ export async function finalizeParts(
       }
       await Deno.rename(staged, finalPath);
       await syncFolder(dirname(finalPath));
-      return { path: finalPath, parts: names.length, alreadyDone: false };
+      return { path: finalPath, parts: files.length, chunks, alreadyDone: false };
     });
   }
   if (!options.keepParts) {
@@ -318,13 +350,20 @@ async function finishedEarlier(
 ): Promise<FinalizeResult | undefined> {
   const owner = await readOwner(finalPath);
   if (owner?.run === run && await exists(finalPath)) {
-    return { path: finalPath, parts: 0, alreadyDone: true };
+    return { path: finalPath, parts: 0, chunks: 0, alreadyDone: true };
   }
   if (owner && await exists(ownPath)) {
-    return { path: ownPath, parts: 0, alreadyDone: true, newerRun: owner };
+    return { path: ownPath, parts: 0, chunks: 0, alreadyDone: true, newerRun: owner };
   }
   if (owner?.previous?.includes(run)) {
-    return { path: finalPath, parts: 0, alreadyDone: true, newerRun: owner, replaced: true };
+    return {
+      path: finalPath,
+      parts: 0,
+      chunks: 0,
+      alreadyDone: true,
+      newerRun: owner,
+      replaced: true,
+    };
   }
   return undefined;
 }

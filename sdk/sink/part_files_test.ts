@@ -42,7 +42,7 @@ Deno.test("parts are concatenated in chunk order; retries overwrite; finish is i
     await writePart(file, 2, "two\n");
     await writePart(file, 0, "");
     const r = await finalizeParts(file, { header: "H\n", bom: true });
-    assert.deepEqual(r, { path: file, parts: 3, alreadyDone: false });
+    assert.deepEqual(r, { path: file, parts: 3, chunks: 3, alreadyDone: false });
     const bytes = await Deno.readFile(file);
     assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf]);
     assert.equal(new TextDecoder().decode(bytes.subarray(3)), "H\ntwo\nten\n");
@@ -71,6 +71,37 @@ Deno.test("a run without chunks gives a header-only file; no temp files are left
 
 Deno.test("part chunk numbers must be whole", async () => {
   await assert.rejects(writePart("/nonexistent/x", -1, ""), /chunk must be a whole number/);
+  await assert.rejects(
+    writePart("/nonexistent/x", 1, "", { part: 1.5 }),
+    /part must be a whole number/,
+  );
+});
+
+Deno.test("each call of a split chunk keeps its own part, joined in chunk then call order", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = join(dir, "out.txt");
+    // Calls finish in any order; a retried call overwrites only its own part.
+    await writePart(file, 1, "1.2\n", { part: 2 });
+    await writePart(file, 0, "0.0\n");
+    await writePart(file, 1, "1.0\n", { part: 0 });
+    await writePart(file, 0, "0.10 first try\n", { part: 10 });
+    await writePart(file, 1, "1.1\n", { part: 1 });
+    await writePart(file, 0, "0.10\n", { part: 10 });
+    await writePart(file, 0, "0.9\n", { part: 9 });
+    const seen: number[] = [];
+    const r = await finalizeParts(file, {
+      mapPart: (data, chunk) => {
+        seen.push(chunk);
+        return data;
+      },
+    });
+    assert.deepEqual(r, { path: file, parts: 6, chunks: 2, alreadyDone: false });
+    assert.equal(await Deno.readTextFile(file), "0.0\n0.9\n0.10\n1.0\n1.1\n1.2\n");
+    assert.deepEqual(seen, [0, 0, 0, 1, 1, 1], "mapPart gets each part with its chunk");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("parts of another run at the same path never reach this run's file", async () => {
@@ -82,7 +113,7 @@ Deno.test("parts of another run at the same path never reach this run's file", a
     // Run r2 has one chunk.
     await writePart(file, 0, "r2-0\n", { run: "r2" });
     const r = await finalizeParts(file, { header: "H\n", run: "r2" });
-    assert.deepEqual(r, { path: file, parts: 1, alreadyDone: false });
+    assert.deepEqual(r, { path: file, parts: 1, chunks: 1, alreadyDone: false });
     assert.equal(await Deno.readTextFile(file), "H\nr2-0\n");
     await assert.rejects(Deno.stat(partsDir(file, "r2")), Deno.errors.NotFound);
     assert.ok((await Deno.stat(partsDir(file, "r1"))).isDirectory, "r1's parts are r1's");
@@ -144,7 +175,7 @@ Deno.test("a fixed path keeps the most recently started run's file, whatever ord
     const file = join(dataDir, "latest.csv");
     // Two runs at once: "new" started later but finished first.
     const newer = await finishRun(dataDir, file, "new", 2_000, ["n1", "n2"]);
-    assert.deepEqual(newer, { path: file, parts: 2, alreadyDone: false });
+    assert.deepEqual(newer, { path: file, parts: 2, chunks: 2, alreadyDone: false });
     const older = await finishRun(dataDir, file, "old", 1_000, ["o1"]);
     assert.equal(await Deno.readTextFile(file), "H\nn1\nn2\n", "the newer run's file stays");
     const own = join(dataDir, "runs", "old", "latest.csv");
@@ -161,7 +192,7 @@ Deno.test("a fixed path keeps the most recently started run's file, whatever ord
     assert.equal(again.path, own);
     assert.equal(await Deno.readTextFile(own), "H\no1\n");
     const newAgain = await finishRun(dataDir, file, "new", 2_000, []);
-    assert.deepEqual(newAgain, { path: file, parts: 0, alreadyDone: true });
+    assert.deepEqual(newAgain, { path: file, parts: 0, chunks: 0, alreadyDone: true });
     assert.equal(await Deno.readTextFile(file), "H\nn1\nn2\n");
     await assert.rejects(Deno.stat(partsDir(file)), Deno.errors.NotFound);
     await assert.rejects(Deno.stat(`${file}.lock`), Deno.errors.NotFound);

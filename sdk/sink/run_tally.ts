@@ -31,27 +31,32 @@ export function tallyDir(scope: TallyScope): string {
   );
 }
 
-/** Writes (or overwrites, on retry) the counts of `chunk`. */
+/**
+ * Writes (or overwrites, on retry) the counts of `chunk`, or of call `part` of it (`ctx.part`:
+ * each call of a chunk the stage's `chunk:` splits has counts of its own).
+ */
 export async function writeChunkTally(
   scope: TallyScope,
   chunk: number,
   counts: Tally,
+  part = 0,
 ): Promise<void> {
   if (!Number.isInteger(chunk) || chunk < 0) {
     throw new RangeError(`run tally: chunk must be a whole number >= 0, got ${chunk}`);
   }
+  if (!Number.isInteger(part) || part < 0) {
+    throw new RangeError(`run tally: part must be a whole number >= 0, got ${part}`);
+  }
   const dir = tallyDir(scope);
   await makeFolderDurably(dir);
-  await writeFileDurably(
-    join(dir, `${String(chunk).padStart(10, "0")}.json`),
-    JSON.stringify(counts),
-  );
+  const name = String(chunk).padStart(10, "0") + (part > 0 ? `-${part}` : "");
+  await writeFileDurably(join(dir, `${name}.json`), JSON.stringify(counts));
 }
 
 /** The counts of every chunk of the run added up, and how many chunks reported. */
 export async function readRunTally(scope: TallyScope): Promise<{ chunks: number; counts: Tally }> {
   const counts: Tally = {};
-  let chunks = 0;
+  const chunks = new Set<number>();
   let entries: Deno.DirEntry[] = [];
   try {
     entries = await Array.fromAsync(Deno.readDir(tallyDir(scope)));
@@ -59,14 +64,15 @@ export async function readRunTally(scope: TallyScope): Promise<{ chunks: number;
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
   for (const entry of entries) {
-    if (!entry.isFile || !/^\d+\.json$/.test(entry.name)) continue;
+    const name = entry.isFile ? /^(\d+)(?:-\d+)?\.json$/.exec(entry.name) : null;
+    if (!name) continue;
     const one = JSON.parse(await Deno.readTextFile(join(tallyDir(scope), entry.name))) as Tally;
     for (const [name, n] of Object.entries(one)) {
       if (typeof n === "number") counts[name] = (counts[name] ?? 0) + n;
     }
-    chunks++;
+    chunks.add(Number(name[1]));
   }
-  return { chunks, counts };
+  return { chunks: chunks.size, counts };
 }
 
 /** `1 lead`, `7,974 leads`: `n` and the word, plural unless `n` is 1. */

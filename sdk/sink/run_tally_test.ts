@@ -13,6 +13,13 @@ Deno.test("run tally: chunk counts add up; a retried chunk counts once; runs and
     await writeChunkTally({ dataDir, run: { id: "r1", stage: "other" } }, 0, { items: 9 });
     assert.deepEqual(await readRunTally(scope), { chunks: 2, counts: { items: 25, sent: 5 } });
     await assert.rejects(writeChunkTally(scope, -1, {}), RangeError);
+    // A chunk the stage's `chunk:` split: each call's counts add up; it is one chunk.
+    await writeChunkTally(scope, 2, { items: 4, sent: 1 });
+    await writeChunkTally(scope, 2, { items: 4, sent: 4 }, 1);
+    await writeChunkTally(scope, 2, { items: 2, sent: 0 }, 2);
+    await writeChunkTally(scope, 2, { items: 2, sent: 2 }, 2); // that call retried
+    assert.deepEqual(await readRunTally(scope), { chunks: 3, counts: { items: 35, sent: 12 } });
+    await assert.rejects(writeChunkTally(scope, 3, {}, -1), RangeError);
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }

@@ -24,7 +24,12 @@ function storable(s: string): string {
 
 function tallyJson(t: RunTally | undefined): string | null {
   if (!t) return null;
-  return JSON.stringify({ key: storable(t.key), count: t.count, line: storable(t.line) });
+  return JSON.stringify({
+    key: storable(t.key),
+    count: t.count,
+    line: storable(t.line),
+    ...(t.part ? { part: t.part } : {}),
+  });
 }
 
 /**
