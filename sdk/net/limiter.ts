@@ -8,12 +8,13 @@
  */
 import type { SharedLimits } from "../plugin.ts";
 import { whenAborted } from "../io/when_aborted.ts";
+import { Fifo } from "../io/fifo.ts";
 
 /** A counting semaphore: at most `limit` holders at once, waiters served in FIFO order. */
 export class Limiter {
   #limit: number;
   #active = 0;
-  #queue: (() => void)[] = [];
+  #queue = new Fifo<() => void>();
 
   /** @param limit maximum concurrent holders (at least 1). */
   constructor(limit: number) {
@@ -44,8 +45,7 @@ export class Limiter {
         resolve(this.#releaser());
       };
       const onAbort = () => {
-        const i = this.#queue.indexOf(grant);
-        if (i >= 0) this.#queue.splice(i, 1);
+        this.#queue.remove(grant);
         reject(signal!.reason);
       };
       const offAbort = whenAborted(signal, onAbort);
@@ -109,6 +109,12 @@ interface SlotWaiter {
   grant: () => void;
 }
 
+/** A key's holders and waiters in {@linkcode SharedSlots}. */
+interface SlotEntry {
+  active: number;
+  queue: Fifo<SlotWaiter>;
+}
+
 /**
  * Per-key slots where each caller says the key's limit: `acquire(key, limit)` waits until fewer
  * than `limit` hold `key`. Waiters of a key are served in order (one asking a lower limit holds
@@ -117,7 +123,7 @@ interface SlotWaiter {
  * sandbox protocol (`ctx.limits`), so a limit holds across all of them.
  */
 export class SharedSlots {
-  #keys = new Map<string, { active: number; queue: SlotWaiter[] }>();
+  #keys = new Map<string, SlotEntry>();
 
   /** Number of keys with holders or waiters. */
   get size(): number {
@@ -137,7 +143,7 @@ export class SharedSlots {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const max = Math.max(1, Math.floor(limit));
     let k = this.#keys.get(key);
-    if (!k) this.#keys.set(key, k = { active: 0, queue: [] });
+    if (!k) this.#keys.set(key, k = { active: 0, queue: new Fifo() });
     const entry = k;
     if (entry.queue.length === 0 && entry.active < max) {
       entry.active++;
@@ -153,8 +159,7 @@ export class SharedSlots {
         },
       };
       const onAbort = () => {
-        const i = entry.queue.indexOf(waiter);
-        if (i >= 0) entry.queue.splice(i, 1);
+        entry.queue.remove(waiter);
         this.#pump(key, entry);
         reject(signal!.reason);
       };
@@ -163,7 +168,7 @@ export class SharedSlots {
     });
   }
 
-  #releaser(key: string, entry: { active: number; queue: SlotWaiter[] }): () => void {
+  #releaser(key: string, entry: SlotEntry): () => void {
     let done = false;
     return () => {
       if (done) return;
@@ -174,8 +179,8 @@ export class SharedSlots {
   }
 
   /** Grants waiters in order while the first one's limit allows; drops an idle key. */
-  #pump(key: string, entry: { active: number; queue: SlotWaiter[] }): void {
-    while (entry.queue.length > 0 && entry.active < entry.queue[0].limit) {
+  #pump(key: string, entry: SlotEntry): void {
+    while (entry.queue.length > 0 && entry.active < entry.queue.peek()!.limit) {
       entry.queue.shift()!.grant();
     }
     if (entry.active === 0 && entry.queue.length === 0 && this.#keys.get(key) === entry) {
