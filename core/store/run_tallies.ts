@@ -35,10 +35,9 @@ export interface RunTallyTotal {
 
 /**
  * The run's tallies, in stage order and then in order of their first chunk, one per stage and
- * key. Each chunk counts
- * once (the last line a chunk logged for the key: a retried chunk logs it again), each call of a
- * chunk the stage's `chunk:` split once. Empty when
- * the store keeps no run log or no stage tallied anything.
+ * key. Each chunk counts once (the last line a chunk logged for the key: a retried chunk logs it
+ * again); a chunk that the stage's `chunk:` split into calls counts once per call (`part`). Empty
+ * when the store keeps no run log or no stage tallied anything.
  */
 export async function runTallies(
   store: Store,

@@ -2,10 +2,10 @@
  * webhook-export: POSTs the run's leads (or all items) in batches to a URL as JSON, signed with
  * HMAC-SHA256 (`X-Sluice-Signature: t=<unix>,sha256=<hex>` over `${t}.${body}`) and carrying an
  * `Idempotency-Key` per batch (run id, chunk, the chunk's call when the stage's `chunk:` splits
- * it, batch index) that stays the same on every retry,
- * so the receiver can drop duplicates. Retries 429/5xx with backoff (honouring `Retry-After`);
- * a batch that still fails fails the chunk (the engine retries it, then dead-letters it: nothing
- * is lost). Private addresses are refused unless `network.allowPrivate`. Items pass through.
+ * it, batch index) that stays the same on every retry, so the receiver can drop duplicates.
+ * Retries 429/5xx with backoff (honouring `Retry-After`); a batch that still fails fails the chunk
+ * (the engine retries it, then dead-letters it: nothing is lost). Private addresses are refused
+ * unless `network.allowPrivate`. Items pass through.
  * @module
  */
 import { ConfigError, definePlugin } from "@sluice/sdk";
