@@ -131,19 +131,22 @@ import { finalizeParts, resolveOutputPath, writePart } from "@sluice/sdk/sink/pa
  * A chunk may be delivered more than once (a retry after a timeout, a restart), so each chunk
  * writes its own part file, which a retry overwrites instead of adding its lines again, and
  * \`finish\` joins the parts in chunk order into the file (running it again changes nothing).
+ * A chunk larger than the stage's \`chunk:\` comes in several calls: each writes its own part
+ * (\`ctx.part\`), or a later call's would replace an earlier one's.
  */
 export default definePlugin<{ path?: string }, { file: string }>({
   setup({ config, dataDir, run }) {
     const path = config.path;
     return { file: resolveOutputPath({ dataDir, runId: run.id, path, defaultName: "items.jsonl" }) };
   },
-  async process(items, { state, chunk }) {
-    await writePart(state.file, chunk, items.map((item) => JSON.stringify(item) + "\\n").join(""));
+  async process(items, { state, chunk, part }) {
+    const lines = items.map((item) => JSON.stringify(item) + "\\n").join("");
+    await writePart(state.file, chunk, lines, { part });
     return items; // the array it was given: passed on as it came, not sent back from the sandbox
   },
   async finish({ state, log }) {
-    const { path, parts } = await finalizeParts(state.file);
-    log.info(\`wrote \${path} from \${parts} chunk(s)\`);
+    const { path, chunks } = await finalizeParts(state.file);
+    log.info(\`wrote \${path} from \${chunks} chunk(s)\`);
     return { files: [path] }; // the run offers it for download (its Files, the artifacts API)
   },
 });
@@ -157,6 +160,7 @@ Deno.test("${name} writes every item once, even when a chunk is delivered twice"
   await plugin.process([{ key: "a.example" }, { key: "b.example" }], 0);
   await plugin.process([{ key: "a.example" }, { key: "b.example" }], 0); // a retry
   await plugin.process([{ key: "c.example" }], 1);
+  await plugin.process([{ key: "d.example" }], 1, 1); // chunk 1's second call (its part 1)
   await plugin.finish();
   const done = await plugin.finish(); // finish runs again after a restart: same file
   const file = \`\${plugin.dataDir}/runs/test-run/items.jsonl\`;
@@ -166,6 +170,7 @@ Deno.test("${name} writes every item once, even when a chunk is delivered twice"
     { key: "a.example" },
     { key: "b.example" },
     { key: "c.example" },
+    { key: "d.example" },
   ]);
 });
 `,

@@ -99,7 +99,7 @@ Deno.test("scaffoldPlugin's README gives test commands that pass as written", as
   }
 });
 
-Deno.test("the scaffolded sink writes a chunk delivered twice once (at-least-once delivery)", async () => {
+Deno.test("the scaffolded sink writes a chunk delivered twice once (at-least-once delivery), and each call of a split chunk", async () => {
   const tmp = await Deno.makeTempDir({ prefix: "sluice_scaffold_sink_" });
   try {
     const dir = `${tmp}/my-sink`;
@@ -108,6 +108,7 @@ Deno.test("the scaffolded sink writes a chunk delivered twice once (at-least-onc
     await plugin.process([{ key: "a.example" }, { key: "b.example" }], 0);
     await plugin.process([{ key: "a.example" }, { key: "b.example" }], 0); // the retry
     await plugin.process([{ key: "c.example" }], 1);
+    await plugin.process([{ key: "d.example" }], 1, 1); // chunk 1's second call (its part 1)
     await plugin.finish();
     const done = await plugin.finish(); // again, after a restart
     // finish names the file it finished, so a run offers it for download (its artifacts)
@@ -126,7 +127,7 @@ Deno.test("the scaffolded sink writes a chunk delivered twice once (at-least-onc
       }
     };
     await walk(plugin.dataDir);
-    assert.deepEqual(keys, ["a.example", "b.example", "c.example"]);
+    assert.deepEqual(keys, ["a.example", "b.example", "c.example", "d.example"]);
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
