@@ -242,7 +242,7 @@ export function prepareRun(o: PrepareOptions): RunRecord {
       concurrency: isSource ? 1 : st.concurrency ?? p.concurrency ?? d.concurrency,
       // A stage without its own `chunk:` takes the source's chunks whole (one call each) unless
       // the pipeline's `chunk:` says otherwise: a chunk split into calls costs a call per part.
-      chunk: st.chunk ?? p.chunk ?? (isSource ? d.chunk : p.source.chunk ?? d.chunk),
+      chunk: st.chunk ?? p.chunk ?? p.source.chunk ?? d.chunk,
       timeoutMs: st.timeout !== undefined ? durationMs(st.timeout) : d.timeoutMs,
       memoryMb: st.memory ?? d.memoryMb,
       ...(st.nice ? { nice: st.nice } : {}),
