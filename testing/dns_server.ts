@@ -4,8 +4,7 @@
  * in the authority section, and per-name misbehaviour (servfail, refused, slow, drop, truncate).
  * @module
  */
-import dgram from "node:dgram";
-import net from "node:net";
+import net, { isIP } from "node:net";
 import { Buffer } from "node:buffer";
 import dnsPacket from "dns-packet";
 import {
@@ -16,6 +15,7 @@ import {
   Zone,
   type ZoneData,
 } from "./dns_zone.ts";
+import { openUdpSocket, type UdpSocket } from "../sdk/net/udp_socket.ts";
 
 export type {
   DnsAnswer,
@@ -177,26 +177,29 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
 
   // UDP binds first (port 0 picks a free one), then TCP takes the same number; when that TCP
   // port is in use, a fresh UDP socket tries again.
-  let udp: dgram.Socket | undefined;
+  let udp: UdpSocket | undefined;
   let port = 0;
   for (let attempt = 1; !udp; attempt++) {
-    // Queries are small: without a size, Deno's node:dgram reads each into a new 64 KiB buffer
-    // (see MIN_RECEIVE_BYTES in sdk/net/dns_client.ts), a fair share of the world's CPU.
-    const sock = dgram.createSocket({ type: "udp4", recvBufferSize: 4096 });
-    sock.on("message", (msg: Buffer, rinfo: dgram.RemoteInfo) => {
-      options.onUdpQuery?.({ address: rinfo.address, port: rinfo.port });
-      handle(msg, false, (out) => {
-        if (!closed) sock.send(out, rinfo.port, rinfo.address);
-      });
+    // Queries are small (the size matters for node:dgram only: see udp_socket.ts).
+    const sock: UdpSocket = openUdpSocket({
+      family: isIP(hostname) === 6 ? 6 : 4,
+      hostname,
+      port: options.port ?? 0,
+      receiveBytes: 4096,
+      onMessage: (msg, from) => {
+        options.onUdpQuery?.(from);
+        handle(msg, false, (out) => {
+          if (!closed) sock.send(out, from.address, from.port).catch(() => {});
+        });
+      },
     });
-    await listenOnce(sock, (done) => sock.bind(options.port ?? 0, hostname, done));
-    port = sock.address().port;
+    await sock.bound;
+    port = sock.port;
     try {
       await listenOnce(tcp, (done) => tcp.listen(port, hostname, done));
-      sock.on("error", () => {});
       udp = sock;
     } catch (err) {
-      await new Promise<void>((r) => sock.close(() => r()));
+      sock.close();
       if (options.port || attempt >= 20) {
         throw new Error(
           `DNS test server: cannot listen on TCP ${hostname}:${port} (${
@@ -226,8 +229,8 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
       for (const t of timers) clearTimeout(t);
       timers.clear();
       for (const s of sockets) s.destroy();
+      udpSocket.close();
       await Promise.all([
-        new Promise<void>((r) => udpSocket.close(() => r())),
         new Promise<void>((r) => tcp.close(() => r())),
       ]);
     },

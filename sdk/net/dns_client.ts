@@ -1,5 +1,5 @@
 /**
- * A raw DNS client for network plugins: `dns-packet` over one shared `node:dgram` socket per
+ * A raw DNS client for network plugins: `dns-packet` over one shared UDP socket (`udp_socket.ts`) per
  * address family (answers matched by query id, server and question), TCP fallback when an answer
  * is truncated, retries across the configured servers within one time budget per query, and a
  * memory of which servers answer (a silent server is set aside for a cool-down). Unlike
@@ -7,13 +7,18 @@
  * server answered at all (our failure, never a verdict about the name).
  * @module
  */
-import dgram from "node:dgram";
 import net from "node:net";
 import { Buffer } from "node:buffer";
 import dnsPacket from "dns-packet";
 import { ipFamily } from "./address.ts";
 import { Limiter } from "./limiter.ts";
 import { whenAborted } from "../io/when_aborted.ts";
+import {
+  openUdpSocket,
+  type UdpImplementation,
+  type UdpPeer,
+  type UdpSocket,
+} from "./udp_socket.ts";
 
 /** Record types this client asks for. */
 export type DnsRecordType = "A" | "AAAA" | "CNAME" | "NS" | "MX" | "TXT" | "SOA";
@@ -76,6 +81,8 @@ export interface DnsClientOptions {
   udpPayloadSize?: number;
   /** Queries in flight at most; more wait their turn (default 256). */
   concurrency?: number;
+  /** UDP sockets to use (default: Deno's when the runtime has them, see `udp_socket.ts`). */
+  udp?: UdpImplementation;
 }
 
 interface Server {
@@ -163,7 +170,7 @@ const sameName = (a: string, b: string) =>
 
 /** A UDP socket queries go out on, and how many it sent and still waits for. */
 interface QuerySocket {
-  socket: dgram.Socket;
+  socket: UdpSocket;
   family: 4 | 6;
   sent: number;
   waiting: number;
@@ -177,14 +184,15 @@ interface QuerySocket {
 export const QUERIES_PER_SOCKET = 256;
 
 /**
- * The least receive size (`recvBufferSize`) asked of a query socket; more when the advertised EDNS
- * payload is bigger. Deno's `node:dgram` reads each datagram into a new buffer of that size
- * (doubled on Linux; 64 KiB when not told), and zeroing and collecting 64 KiB per answer cost
- * the dns plugin about a sixth of its CPU. An answer longer than the buffer would be cut short and
- * dropped as garbled: 4096 (8 KiB on Linux) holds three times the 1232 bytes we advertise, for a
- * server that ignores the size it was given. In Node.js the option sets the kernel's SO_RCVBUF
- * instead, which Deno 2.9's does not touch: a runtime that did would drop answers of a burst
- * (the test of 300 concurrent queries would time out).
+ * The least receive size (`recvBufferSize`) asked of a query socket over `node:dgram`; more when
+ * the advertised EDNS payload is bigger. Deno's `node:dgram` reads each datagram into a new buffer
+ * of that size (doubled on Linux; 64 KiB when not told), and zeroing and collecting 64 KiB per
+ * answer cost the dns plugin about a sixth of its CPU. An answer longer than the buffer would be
+ * cut short and dropped as garbled: 4096 (8 KiB on Linux) holds three times the 1232 bytes we
+ * advertise, for a server that ignores the size it was given. In Node.js the option sets the
+ * kernel's SO_RCVBUF instead, which Deno 2.9's does not touch: a runtime that did would drop
+ * answers of a burst (the test of 300 concurrent queries would time out). Deno's own sockets
+ * (the default) read any datagram whole.
  */
 export const MIN_RECEIVE_BYTES = 4096;
 
@@ -208,6 +216,7 @@ export class DnsClient implements Disposable {
   #limiter: Limiter;
   #downAfter: number;
   #cooldownMs: number;
+  #udp: UdpImplementation | undefined;
 
   /** Creates a client; throws a RangeError naming a malformed server entry. */
   constructor(options: DnsClientOptions) {
@@ -228,6 +237,7 @@ export class DnsClient implements Disposable {
     this.#cooldownMs = options.downCooldownMs ?? DOWN_COOLDOWN_MS;
     this.#payload = options.udpPayloadSize ?? 1232;
     this.#limiter = new Limiter(options.concurrency ?? 256);
+    this.#udp = options.udp;
   }
 
   /** Queries currently waiting for an answer. */
@@ -449,16 +459,13 @@ export class DnsClient implements Disposable {
     let s = this.#current.get(family);
     if (!s || s.sent >= QUERIES_PER_SOCKET) {
       if (s && s.waiting === 0) this.#closeSocket(s);
-      const socket = dgram.createSocket({
-        type: family === 6 ? "udp6" : "udp4",
-        recvBufferSize: Math.max(MIN_RECEIVE_BYTES, this.#payload),
+      const qs = { family, sent: 0, waiting: 0 } as QuerySocket;
+      qs.socket = openUdpSocket({
+        family,
+        implementation: this.#udp,
+        receiveBytes: Math.max(MIN_RECEIVE_BYTES, this.#payload),
+        onMessage: (msg, from) => this.#onMessage(qs, msg, from),
       });
-      const qs: QuerySocket = { socket, family, sent: 0, waiting: 0 };
-      socket.on(
-        "message",
-        (msg: Buffer, rinfo: dgram.RemoteInfo) => this.#onMessage(qs, msg, rinfo),
-      );
-      socket.on("error", () => {}); // per-send errors are reported through the send callback
       this.#current.set(family, qs);
       this.#open.add(qs);
       s = qs;
@@ -478,7 +485,7 @@ export class DnsClient implements Disposable {
     if (this.#open.delete(s)) s.socket.close();
   }
 
-  #onMessage(s: QuerySocket, msg: Buffer, rinfo: dgram.RemoteInfo): void {
+  #onMessage(s: QuerySocket, msg: Buffer, rinfo: UdpPeer): void {
     if (msg.length < 12) return;
     const id = msg.readUInt16BE(0);
     const p = this.#pending.get(id);
@@ -549,9 +556,7 @@ export class DnsClient implements Disposable {
       const pending: Pending = { server, name, socket, resolve: done };
       register(() => done("aborted"));
       this.#pending.set(id, pending);
-      socket.socket.send(msg, server.port, server.host, (err) => {
-        if (err) done(err);
-      });
+      socket.socket.send(msg, server.host, server.port).catch((err) => done(err));
     }).then(async (r): Promise<DnsQueryResult> => {
       if (r === "aborted") return { failure: "aborted", message: "cancelled" };
       if (r instanceof Error) {

@@ -30,30 +30,32 @@ Deno.test("parseServer reads ip:port, [v6]:port and bare addresses", () => {
   assert.throws(() => parseServer("dns.example:53"), /not an address/);
 });
 
-Deno.test("DnsClient tells NOERROR, NODATA, NXDOMAIN, SERVFAIL and REFUSED apart", async () => {
-  const server = await startDnsServer({ zones });
-  using client = new DnsClient({ servers: [server.address], timeoutMs: 1000 });
-  try {
-    const ok = await client.query("ok.test", "A") as DnsResponse;
-    assert.equal(ok.rcode, "NOERROR");
-    assert.deepEqual(ok.answers.map((a) => a.data).sort(), ["192.0.2.1", "192.0.2.2"]);
-    assert.equal(ok.tcp, false);
-    const alias = await client.query("ALIAS.test", "A") as DnsResponse;
-    assert.deepEqual(alias.answers.map((a) => [a.type, a.data]), [
-      ["CNAME", "ok.test"],
-      ["A", "192.0.2.1"],
-      ["A", "192.0.2.2"],
-    ]);
-    const nodata = await client.query("nodata.test", "A") as DnsResponse;
-    assert.equal(nodata.rcode, "NOERROR");
-    assert.equal(nodata.answers.length, 0);
-    assert.equal((await client.query("missing.test", "A") as DnsResponse).rcode, "NXDOMAIN");
-    assert.equal((await client.query("broken.test", "A") as DnsResponse).rcode, "SERVFAIL");
-    assert.equal((await client.query("refuse.test", "A") as DnsResponse).rcode, "REFUSED");
-  } finally {
-    await server.close();
-  }
-});
+for (const udp of ["deno", "node"] as const) {
+  Deno.test(`DnsClient tells NOERROR, NODATA, NXDOMAIN, SERVFAIL and REFUSED apart (UDP over ${udp})`, async () => {
+    const server = await startDnsServer({ zones });
+    using client = new DnsClient({ servers: [server.address], timeoutMs: 1000, udp });
+    try {
+      const ok = await client.query("ok.test", "A") as DnsResponse;
+      assert.equal(ok.rcode, "NOERROR");
+      assert.deepEqual(ok.answers.map((a) => a.data).sort(), ["192.0.2.1", "192.0.2.2"]);
+      assert.equal(ok.tcp, false);
+      const alias = await client.query("ALIAS.test", "A") as DnsResponse;
+      assert.deepEqual(alias.answers.map((a) => [a.type, a.data]), [
+        ["CNAME", "ok.test"],
+        ["A", "192.0.2.1"],
+        ["A", "192.0.2.2"],
+      ]);
+      const nodata = await client.query("nodata.test", "A") as DnsResponse;
+      assert.equal(nodata.rcode, "NOERROR");
+      assert.equal(nodata.answers.length, 0);
+      assert.equal((await client.query("missing.test", "A") as DnsResponse).rcode, "NXDOMAIN");
+      assert.equal((await client.query("broken.test", "A") as DnsResponse).rcode, "SERVFAIL");
+      assert.equal((await client.query("refuse.test", "A") as DnsResponse).rcode, "REFUSED");
+    } finally {
+      await server.close();
+    }
+  });
+}
 
 Deno.test("DnsClient: a dropped query is a timeout failure after every attempt", async () => {
   const server = await startDnsServer({ zones });
