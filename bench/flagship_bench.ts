@@ -75,7 +75,14 @@ export async function runFlagshipBench(
 ): Promise<FlagshipBenchResult> {
   const size = opts.size ?? 20_000;
   const dir = await Deno.makeTempDir({ prefix: "sluice_flagship_bench_" });
-  const f = await startFlagship({ size, seed: opts.seed ?? 11, dir, llm: true });
+  // Certificates issued ahead: a real server has its certificate before the run asks.
+  const f = await startFlagship({
+    size,
+    seed: opts.seed ?? 11,
+    dir,
+    llm: true,
+    issueCertificatesAhead: true,
+  });
   // The world and the fakes run in this process: give them priority (see prioritizeWorld; the
   // PostgreSQL server started above keeps nice 0); the CLI starts at nice 0 (fixture.sluice).
   const nice = prioritizeWorld();

@@ -332,7 +332,7 @@ export async function runStageChainBench(
 ): Promise<{ markdown: string }> {
   const size = o.size ?? 20_000;
   const dir = await Deno.makeTempDir({ prefix: "sluice_chain_bench_" });
-  const f = await startFlagship({ size, seed: 11, dir, llm: true });
+  const f = await startFlagship({ size, seed: 11, dir, llm: true, issueCertificatesAhead: true });
   const nice = prioritizeWorld();
   const lines = [
     `Stage chain (\`bench/stage_chain_bench.ts\`): the flagship pipeline's stages without engine and ` +

@@ -260,7 +260,8 @@ export async function runVerifyBench(opts: VerifyBenchOptions = {}): Promise<Ver
     try {
       if (only.has("pipeline") || only.has("bare")) {
         const world = generateWorld({ size, seed: opts.seed ?? 7 });
-        const running = await startWorld(world);
+        // Certificates issued ahead: neither run pays for the simulation's (the first would).
+        const running = await startWorld(world, { issueCertificatesAhead: true });
         try {
           const csv = join(dir, "world.csv");
           await Deno.writeTextFile(csv, world.toCsv());

@@ -51,6 +51,8 @@ export interface FlagshipOptions {
   postgres?: boolean;
   /** Extra edits of the pipeline copy, by stage id: merged into the stage (`with` merged too). */
   stages?: Record<string, Record<string, unknown>>;
+  /** Issue the world's certificates before serving (see `WebServersOptions`; benchmarks). */
+  issueCertificatesAhead?: boolean;
 }
 
 /** A running flagship setup; {@linkcode FlagshipFixture.close} stops everything it started. */
@@ -223,7 +225,9 @@ export async function startFlagship(o: FlagshipOptions): Promise<FlagshipFixture
     stops.length = 0;
   };
   try {
-    const running = await startWorld(world);
+    const running = await startWorld(world, {
+      issueCertificatesAhead: o.issueCertificatesAhead,
+    });
     stops.push(() => running.close());
     const rdap = await startRdapFake({ domains: Object.fromEntries(rdapSpecs) });
     stops.push(() => rdap.close());

@@ -40,6 +40,11 @@ export interface WebServersOptions {
   ca?: TestCa;
   /** Folder for `ca.pem` (default: a new temp dir, removed on close). */
   caDir?: string;
+  /**
+   * Issue every site's certificate before listening (benchmarks: a measured run then pays for
+   * serving, not for a simulation's certificates); default: each on its first handshake.
+   */
+  issueCertificatesAhead?: boolean;
 }
 
 /** Running web servers. */
@@ -87,6 +92,7 @@ export async function startWebServers(options: WebServersOptions): Promise<WebSe
     count: () => void requests++,
   };
   const certs = new SniCertificates(ca, state.lookup, () => sites.keys());
+  if (options.issueCertificatesAhead) await certs.issueAll(sites.keys());
   const open = new Set<Deno.Conn>();
   const listeners: Deno.Listener[] = [];
   const accepting: Promise<void>[] = [];

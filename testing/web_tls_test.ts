@@ -18,6 +18,26 @@ Deno.test("SniCertificates: valid hosts share certificates in batches, other mod
   await Promise.all([a, certs.pair("expired", "old.test")]);
 });
 
+Deno.test("SniCertificates.issueAll issues every certificate a handshake could ask for, once", async () => {
+  const ca = await createTestCa();
+  let issued = 0;
+  const counting = {
+    ...ca,
+    issue: (spec: Parameters<typeof ca.issue>[0]) => (issued++, ca.issue(spec)),
+  };
+  const sites = new Map<string, Site>();
+  for (let i = 0; i < SAN_BATCH + 3; i++) sites.set(`h${i}.test`, { body: "x" });
+  sites.set("old.test", { tls: "expired", body: "x" });
+  sites.set("plain.test", { tls: "none", body: "x" });
+  const certs = new SniCertificates(counting, (h) => sites.get(h), () => sites.keys());
+  // Two batches of valid hosts, the expired host's own, the default vhost's; none for plain.test.
+  assert.equal(await certs.issueAll(sites.keys()), 4);
+  assert.equal(issued, 4);
+  for (const name of [...sites.keys()].filter((n) => n !== "plain.test")) await certs.resolve(name);
+  await certs.resolve("unknown.test");
+  assert.equal(issued, 4, "handshakes after issueAll issue nothing");
+});
+
 Deno.test("a shared certificate verifies for every name on it, and only for those", async () => {
   const sites: Record<string, Site> = {};
   for (let i = 0; i < 5; i++) sites[`s${i}.test`] = { ips: ["127.9.7.1"], body: "x" };
@@ -44,6 +64,31 @@ Deno.test("a shared certificate verifies for every name on it, and only for thos
       }),
       /NotValidForName|not valid for/i,
     );
+  } finally {
+    await web.close();
+  }
+});
+
+Deno.test("startWebServers with issueCertificatesAhead has every certificate before the first handshake", async () => {
+  const ca = await createTestCa();
+  let issued = 0;
+  const counting = {
+    ...ca,
+    issue: (spec: Parameters<typeof ca.issue>[0]) => (issued++, ca.issue(spec)),
+  };
+  const sites: Record<string, Site> = {};
+  for (let i = 0; i < 3; i++) sites[`a${i}.test`] = { ips: ["127.9.7.2"], body: "x" };
+  const web = await startWebServers({ sites, ca: counting, issueCertificatesAhead: true });
+  try {
+    assert.equal(issued, 2, "the shared certificate and the default vhost's, issued at start");
+    const ok = await tlsHandshake({
+      ip: "127.9.7.2",
+      port: web.httpsPort,
+      host: "a1.test",
+      ca: web.caPem,
+    });
+    assert.equal(ok, "ok");
+    assert.equal(issued, 2);
   } finally {
     await web.close();
   }

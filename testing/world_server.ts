@@ -15,6 +15,8 @@ export interface StartWorldOptions {
   dnsHostname?: string;
   /** Folder for `ca.pem` (default: a temp dir removed on close). */
   caDir?: string;
+  /** Issue every site's certificate before serving (see `WebServersOptions`). */
+  issueCertificatesAhead?: boolean;
 }
 
 /** A running world. */
@@ -48,6 +50,7 @@ export async function startWorld(
       addresses: world.addresses,
       httpOnlyAddresses: world.httpOnlyAddresses,
       caDir: options.caDir,
+      issueCertificatesAhead: options.issueCertificatesAhead,
     });
   } catch (err) {
     await dns.close();
