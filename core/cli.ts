@@ -6,13 +6,10 @@
 import { configSources, configWarnings, renderConfig } from "./config/config.ts";
 import { formatProblem, formatWarning, loadPipelineFile } from "./pipeline/parse.ts";
 import { pipelineJsonSchema } from "./pipeline/json_schema.ts";
-import { pluginCommand } from "./plugins/cli.ts";
 import { npmRegistryFromEnv } from "./plugins/sources.ts";
 import { openBackend, openContext } from "./cli/context.ts";
 import { runsUsing } from "./plugins/run_pin.ts";
 import { type CliIO, runCommand, runsCommand } from "./cli/run_command.ts";
-import { serveCommand, workerCommand } from "./cli/serve_command.ts";
-import { migrateCommand } from "./cli/migrate_command.ts";
 import { closest } from "../sdk/text/suggest.ts";
 import { isStdoutClosed, stdioWriters } from "./cli/stdio.ts";
 import { configArgsError } from "./config/config_command.ts";
@@ -106,17 +103,19 @@ export async function main(args: string[], opts: MainOptions = {}): Promise<numb
   }
   const ctx = await openContext({ configFile, env, checkStorage: cmd !== "config" });
   for (const w of configWarnings(ctx.config)) ctx.log.warn(w);
+  // The commands that start servers or manage plugins load their modules when used: a `sluice
+  // run` then starts ~50 ms sooner (the web UI's modules alone take that long to load).
   switch (cmd) {
     case "run":
       return await runCommand(rest, ctx, io);
     case "runs":
       return await runsCommand(rest, ctx, io);
     case "serve":
-      return await serveCommand(rest, ctx, io);
+      return await (await import("./cli/serve_command.ts")).serveCommand(rest, ctx, io);
     case "worker":
-      return await workerCommand(rest, ctx, io);
+      return await (await import("./cli/serve_command.ts")).workerCommand(rest, ctx, io);
     case "migrate":
-      return await migrateCommand(rest, ctx, io);
+      return await (await import("./cli/migrate_command.ts")).migrateCommand(rest, ctx, io);
     case "config":
       io.out(renderConfig(ctx.config, configSources(ctx.config)));
       return 0;
@@ -153,7 +152,8 @@ export async function main(args: string[], opts: MainOptions = {}): Promise<numb
       for (const line of schedules) io.out(line + "\n");
       return 0;
     }
-    case "plugin":
+    case "plugin": {
+      const { pluginCommand } = await import("./plugins/cli.ts");
       return await pluginCommand(rest, {
         stdout: io.out,
         stderr: io.err,
@@ -175,6 +175,7 @@ export async function main(args: string[], opts: MainOptions = {}): Promise<numb
           }
         },
       });
+    }
     default:
       io.err(`sluice: unknown command "${cmd}"\n${USAGE}`);
       return 2;

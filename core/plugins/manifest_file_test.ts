@@ -63,6 +63,17 @@ Deno.test("parseManifest checks config as a JSON Schema and permission shapes", 
   );
 });
 
+Deno.test("parseManifest: config schemas with the same $id in two manifests both load, each checked", () => {
+  const config = (type: string) =>
+    `${head},\n  "config": { "$id": "https://example.com/acme.json", "type": "object", ` +
+    `"properties": { "x": { "type": "${type}" } } }\n}`;
+  // One ajv instance checks every manifest: nothing of one may stay registered for the next.
+  assert.equal(parseManifest(config("string")).manifest.name, "acme");
+  assert.equal(parseManifest(config("number")).manifest.name, "acme");
+  assert.match(issuesOf(config("strng")), /config is not a valid JSON Schema/);
+  assert.equal(parseManifest(config("string")).manifest.name, "acme");
+});
+
 Deno.test("readManifest checks that the entry is a file inside the folder", async () => {
   await using tmp = await tempDir();
   const dir = await writePlugin(join(tmp.path, "p"), { name: "acme", version: "1.0.0" });
