@@ -141,118 +141,18 @@ export async function writeRunOutput(
       }
       duplicates = second.dropped;
     } else {
-      const jsonl = jsonlWriter(store, run, write, options);
-      for (const c of await store.doneChunks(run.id, run.stages.length - 1)) await jsonl.chunk(c);
-      n = jsonl.items;
-      duplicates = jsonl.dropped;
+      const only = pass(options.onDuplicate);
+      for await (const all of runItems(store, run)) {
+        const items = only.keep(all);
+        n += items.length;
+        if (items.length) {
+          await write(enc.encode(items.map((i) => JSON.stringify(i)).join("\n") + "\n"));
+        }
+      }
+      duplicates = only.dropped;
     }
   });
   return { items: n, duplicates };
-}
-
-/** Writes chunks of the run's last stage as JSON lines, one row per key unless `allRows`. */
-function jsonlWriter(
-  store: Store,
-  run: RunRecord,
-  write: (bytes: Uint8Array) => Promise<void>,
-  options: RunOutputOptions,
-) {
-  const enc = new TextEncoder();
-  const last = run.stages.length - 1;
-  const only = options.allRows
-    ? { keep: (items: Item[]) => items, dropped: 0 }
-    : firstPerKey(options.onDuplicate);
-  const w = {
-    items: 0,
-    get dropped() {
-      return only.dropped;
-    },
-    async chunk(c: number) {
-      const items = only.keep((await store.readChunk(run.id, last, c)) ?? []);
-      w.items += items.length;
-      if (items.length) {
-        await write(enc.encode(items.map((i) => JSON.stringify(i)).join("\n") + "\n"));
-      }
-    },
-  };
-  return w;
-}
-
-/** A JSON-lines output written while its run goes on; see {@linkcode streamRunOutput}. */
-export interface StreamedRunOutput {
-  /**
-   * After the run succeeded: writes the chunks not written yet, in order, and puts the file in
-   * place (durably, replacing an older one). Rejects when the file could not be written.
-   */
-  finish(): Promise<RunOutputResult>;
-  /** The run did not succeed: drops what was written; an older file at the path stays as it was. */
-  abandon(): Promise<void>;
-}
-
-/** How often a streamed output looks for newly done chunks (ms). */
-export const STREAM_POLL_MS = 1000;
-
-/**
- * Writes a run's JSON-lines output (`--out x.jsonl`) while the run goes on: every `pollMs`
- * (default {@linkcode STREAM_POLL_MS}) the done chunks of its last stage that follow those already written
- * (chunk 0, 1, … without a gap, as {@linkcode writeRunOutput} orders them) go to a hidden temp
- * file beside `path`, and {@linkcode StreamedRunOutput.finish} writes the rest and renames it: the
- * same file as `writeRunOutput` writes after the run, without its wait at the end (a done chunk's
- * items never change). Until `finish`, `path` is untouched.
- */
-export function streamRunOutput(
-  store: Store,
-  run: RunRecord,
-  path: string,
-  options: RunOutputOptions & { pollMs?: number } = {},
-): StreamedRunOutput {
-  const pollMs = options.pollMs ?? STREAM_POLL_MS;
-  const last = run.stages.length - 1;
-  let ending: "finish" | "abandon" | undefined;
-  let wake: (() => void) | undefined;
-  let result: RunOutputResult = { items: 0, duplicates: 0 };
-  const abandoned = new Error("the run did not succeed: its output is not written");
-  const done = writeFileDurablyWith(path, async (write) => {
-    const jsonl = jsonlWriter(store, run, write, options);
-    let next = 0;
-    while (ending === undefined) {
-      // Done chunks from `next` on, written while there is no gap before them.
-      for (const c of await store.doneChunks(run.id, last, { from: next, limit: 256 })) {
-        if (c < next) continue;
-        if (c !== next || ending !== undefined) break;
-        await jsonl.chunk(c);
-        next++;
-      }
-      if (ending !== undefined) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pollMs);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = undefined;
-    }
-    if (ending === "abandon") throw abandoned;
-    for (const c of await store.doneChunks(run.id, last)) if (c >= next) await jsonl.chunk(c);
-    result = { items: jsonl.items, duplicates: jsonl.dropped };
-  });
-  done.catch(() => {/* seen by finish; nothing to see after abandon */});
-  const end = (how: "finish" | "abandon") => {
-    ending ??= how;
-    wake?.();
-  };
-  return {
-    async finish() {
-      end("finish");
-      await done;
-      return result;
-    },
-    async abandon() {
-      end("abandon");
-      await done.catch(() => {});
-    },
-  };
 }
 
 /** Removes an earlier run's file at `path`, if there is one. */

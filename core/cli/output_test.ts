@@ -5,7 +5,6 @@ import type { RunRecord, StageSnapshot } from "../store/store.ts";
 import type { Item } from "../../sdk/types.ts";
 import {
   firstPerKey,
-  streamRunOutput,
   writeItemsJsonl,
   writeRunDuplicates,
   writeRunOutput,
@@ -114,82 +113,6 @@ Deno.test("--out's left-out rows: reported while the output is written (JSON lin
     assert.equal(all.length, 0, "--all-rows leaves nothing out");
     assert.equal(await writeItemsJsonl(`${dir}/kept.jsonl`, []), 0);
     await assert.rejects(Deno.stat(`${dir}/kept.jsonl`), Deno.errors.NotFound, "none: no file");
-  } finally {
-    kv.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
-Deno.test("a streamed --out writes done chunks in order while the run goes, and the same file as after it", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "sluice-stream-" });
-  const kv = await Deno.openKv(`${dir}/s.kv`);
-  try {
-    const store = new KvStore(kv);
-    const one: RunRecord = { ...run, stages: [{ id: "src" } as unknown as StageSnapshot] };
-    await store.createRun(one, []);
-    const chunks: Item[][] = [
-      [{ key: "a", v: 1 }, { key: "b", v: 2 }],
-      [{ key: "a", v: 3 }, { key: "c", v: 4 }],
-      [{ key: "d", v: 5 }],
-      [{ key: "b", v: 6 }, { key: "e", v: 7 }],
-    ];
-    const commit = (chunk: number) =>
-      store.commitChunk({
-        runId: "r",
-        stage: 0,
-        chunk,
-        items: chunks[chunk],
-        rejected: [],
-        counters: {},
-        next: [],
-      });
-    const path = `${dir}/o.jsonl`;
-    await Deno.writeTextFile(path, "older\n");
-    const temp = async () => {
-      for await (const e of Deno.readDir(dir)) {
-        if (e.name.startsWith(".o.jsonl.")) return await Deno.readTextFile(`${dir}/${e.name}`);
-      }
-      return undefined;
-    };
-    const rows = (text?: string) =>
-      (text ?? "").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l).v);
-    const until = async (what: () => Promise<boolean>) => {
-      for (let i = 0; i < 200 && !(await what()); i++) await new Promise((r) => setTimeout(r, 10));
-    };
-    const seen: Item[] = [];
-    await commit(0);
-    await commit(2); // chunk 1 is not done yet: chunk 2 waits for it
-    const s = streamRunOutput(store, one, path, { pollMs: 10, onDuplicate: (i) => seen.push(i) });
-    await until(async () => rows(await temp()).length > 0);
-    await new Promise((r) => setTimeout(r, 50));
-    assert.deepEqual(rows(await temp()), [1, 2], "chunk 0 written, chunk 2 held back behind 1");
-    assert.equal(await Deno.readTextFile(path), "older\n", "the file is untouched until finish");
-    await commit(1);
-    await until(async () => rows(await temp()).length > 2);
-    assert.deepEqual(
-      rows(await temp()),
-      [1, 2, 4, 5],
-      "chunks 1 and 2 followed, a's second row left out",
-    );
-    await commit(3);
-    assert.deepEqual(await s.finish(), { items: 5, duplicates: 2 });
-    assert.deepEqual(rows(await Deno.readTextFile(path)), [1, 2, 4, 5, 7]);
-    assert.deepEqual(seen.map((i) => i.v), [3, 6]);
-    assert.equal(await temp(), undefined, "no temp file left");
-    const after = await writeRunOutput(store, one, `${dir}/after.jsonl`);
-    assert.deepEqual(after, { items: 5, duplicates: 2 });
-    assert.equal(await Deno.readTextFile(path), await Deno.readTextFile(`${dir}/after.jsonl`));
-    await s.abandon(); // after finish: nothing happens
-    assert.deepEqual(rows(await Deno.readTextFile(path)), [1, 2, 4, 5, 7]);
-
-    // A run that does not succeed: the streamed rows go, an older file stays as it was.
-    await Deno.writeTextFile(path, "older\n");
-    const gone = streamRunOutput(store, one, path, { pollMs: 10 });
-    await until(async () => rows(await temp()).length === 5);
-    await gone.abandon();
-    assert.equal(await Deno.readTextFile(path), "older\n");
-    assert.equal(await temp(), undefined, "no temp file left");
-    await assert.rejects(gone.finish(), /did not succeed/);
   } finally {
     kv.close();
     await Deno.remove(dir, { recursive: true });

@@ -31,8 +31,6 @@ import {
   exportLines,
   OUT_FORMATS,
   outFormat,
-  type StreamedRunOutput,
-  streamRunOutput,
   writeItemsJsonl,
   writeRunDuplicates,
   writeRunOutput,
@@ -302,46 +300,6 @@ export async function followRun(
   io: CliIO,
   opts: FollowOptions,
 ): Promise<number> {
-  // A JSON-lines --out is written while the run goes (streamRunOutput), so the run does not end
-  // with a wait for it; a CSV one after it (its header names every row's columns).
-  const streamed = opts.out && outFormat(opts.out) === "jsonl"
-    ? streamedOutput(h, run, opts.out, opts.allRows)
-    : undefined;
-  try {
-    return await follow(h, run, io, opts, streamed);
-  } finally {
-    // Not finished (the run did not succeed, or was interrupted): its temp file goes.
-    await streamed?.output.abandon();
-  }
-}
-
-/** A streamed `--out` and the duplicate rows it left out, for the duplicates file. */
-interface StreamedOut {
-  output: StreamedRunOutput;
-  dups: DuplicateKeeper;
-}
-
-function streamedOutput(
-  h: EngineHandle,
-  run: RunRecord,
-  out: string,
-  allRows?: boolean,
-): StreamedOut {
-  const dups = duplicateKeeper();
-  const output = streamRunOutput(h.backend.store, run, out, {
-    allRows,
-    onDuplicate: dups.onDuplicate,
-  });
-  return { output, dups };
-}
-
-async function follow(
-  h: EngineHandle,
-  run: RunRecord,
-  io: CliIO,
-  opts: FollowOptions,
-  streamed: StreamedOut | undefined,
-): Promise<number> {
   const started = performance.now();
   const stop = new AbortController();
   const signals = stopOnSignals(stop);
@@ -372,7 +330,7 @@ async function follow(
     }),
   );
   if (opts.out && done.state === "succeeded") {
-    return await writeOutputs(h, done, opts.out, io, opts.allRows, streamed);
+    return await writeOutputs(h, done, opts.out, io, opts.allRows);
   }
   if (opts.out) {
     // Only a finished run's items are its output: a part of them would read as all of them.
@@ -451,27 +409,6 @@ async function outToWrite(
 const DUPLICATES_KEPT = 10_000;
 
 /**
- * Keeps the rows `--out` leaves out as duplicates, up to {@linkcode DUPLICATES_KEPT}; `seen` is
- * undefined when there were more (the duplicates file then reads the run's items again).
- */
-interface DuplicateKeeper {
-  onDuplicate(item: Item): void;
-  readonly seen: Item[] | undefined;
-}
-
-function duplicateKeeper(): DuplicateKeeper {
-  let seen: Item[] | undefined = [];
-  return {
-    onDuplicate(item) {
-      if (seen && seen.push(item) > DUPLICATES_KEPT) seen = undefined;
-    },
-    get seen() {
-      return seen;
-    },
-  };
-}
-
-/**
  * Writes a succeeded run's items to `out` (one row per key unless `allRows`) and its refused
  * rows beside it; returns the exit code. A failed write says so and how to write them again:
  * the items stay in the store.
@@ -482,20 +419,18 @@ async function writeOutputs(
   out: string,
   io: CliIO,
   allRows = false,
-  streamed?: StreamedOut,
 ) {
   try {
     // The rows left out are written beside the output, so none is lost from sight: those seen
     // while writing it, up to DUPLICATES_KEPT; a run that left out more reads its items again
     // for them. With none, an earlier run's file goes.
-    const dups = streamed?.dups ?? duplicateKeeper();
-    const r = streamed
-      ? await streamed.output.finish()
-      : await writeRunOutput(h.backend.store, run, out, {
-        allRows,
-        onDuplicate: dups.onDuplicate,
-      });
-    const seen = dups.seen;
+    let seen: Item[] | undefined = [];
+    const r = await writeRunOutput(h.backend.store, run, out, {
+      allRows,
+      onDuplicate: (i) => {
+        if (seen && seen.push(i) > DUPLICATES_KEPT) seen = undefined;
+      },
+    });
     const dupFile = `${out}.duplicates.jsonl`;
     const left = seen
       ? await writeItemsJsonl(dupFile, seen)
