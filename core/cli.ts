@@ -104,7 +104,7 @@ export async function main(args: string[], opts: MainOptions = {}): Promise<numb
   const ctx = await openContext({ configFile, env, checkStorage: cmd !== "config" });
   for (const w of configWarnings(ctx.config)) ctx.log.warn(w);
   // The commands that start servers or manage plugins load their modules when used: a `sluice
-  // run` then starts ~50 ms sooner (the web UI's modules alone take that long to load).
+  // run` then starts ~30 ms sooner (it loads no web UI).
   switch (cmd) {
     case "run":
       return await runCommand(rest, ctx, io);
