@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { SAN_BATCH, SniCertificates } from "./web_tls.ts";
-import { createTestCa } from "./test_ca.ts";
+import { type CertSpec, createTestCa, type TestCa } from "./test_ca.ts";
 import { startWebServers } from "./web_server.ts";
 import { tlsHandshake } from "./http_client.ts";
 import type { Site } from "./web_site.ts";
@@ -18,13 +18,19 @@ Deno.test("SniCertificates: valid hosts share certificates in batches, other mod
   await Promise.all([a, certs.pair("expired", "old.test")]);
 });
 
-Deno.test("SniCertificates.issueAll issues every certificate a handshake could ask for, once", async () => {
+/** A test CA that counts the certificates it issues (`issued`). */
+async function countingCa(): Promise<TestCa & { issued: number }> {
   const ca = await createTestCa();
-  let issued = 0;
   const counting = {
     ...ca,
-    issue: (spec: Parameters<typeof ca.issue>[0]) => (issued++, ca.issue(spec)),
+    issued: 0,
+    issue: (spec: CertSpec) => (counting.issued++, ca.issue(spec)),
   };
+  return counting;
+}
+
+Deno.test("SniCertificates.issueAll issues every certificate a handshake could ask for, once", async () => {
+  const counting = await countingCa();
   const sites = new Map<string, Site>();
   for (let i = 0; i < SAN_BATCH + 3; i++) sites.set(`h${i}.test`, { body: "x" });
   sites.set("old.test", { tls: "expired", body: "x" });
@@ -32,10 +38,10 @@ Deno.test("SniCertificates.issueAll issues every certificate a handshake could a
   const certs = new SniCertificates(counting, (h) => sites.get(h), () => sites.keys());
   // Two batches of valid hosts, the expired host's own, the default vhost's; none for plain.test.
   assert.equal(await certs.issueAll(sites.keys()), 4);
-  assert.equal(issued, 4);
+  assert.equal(counting.issued, 4);
   for (const name of [...sites.keys()].filter((n) => n !== "plain.test")) await certs.resolve(name);
   await certs.resolve("unknown.test");
-  assert.equal(issued, 4, "handshakes after issueAll issue nothing");
+  assert.equal(counting.issued, 4, "handshakes after issueAll issue nothing");
 });
 
 Deno.test("a shared certificate verifies for every name on it, and only for those", async () => {
@@ -70,17 +76,16 @@ Deno.test("a shared certificate verifies for every name on it, and only for thos
 });
 
 Deno.test("startWebServers with issueCertificatesAhead has every certificate before the first handshake", async () => {
-  const ca = await createTestCa();
-  let issued = 0;
-  const counting = {
-    ...ca,
-    issue: (spec: Parameters<typeof ca.issue>[0]) => (issued++, ca.issue(spec)),
-  };
+  const counting = await countingCa();
   const sites: Record<string, Site> = {};
   for (let i = 0; i < 3; i++) sites[`a${i}.test`] = { ips: ["127.9.7.2"], body: "x" };
   const web = await startWebServers({ sites, ca: counting, issueCertificatesAhead: true });
   try {
-    assert.equal(issued, 2, "the shared certificate and the default vhost's, issued at start");
+    assert.equal(
+      counting.issued,
+      2,
+      "the shared certificate and the default vhost's, issued at start",
+    );
     const ok = await tlsHandshake({
       ip: "127.9.7.2",
       port: web.httpsPort,
@@ -88,7 +93,7 @@ Deno.test("startWebServers with issueCertificatesAhead has every certificate bef
       ca: web.caPem,
     });
     assert.equal(ok, "ok");
-    assert.equal(issued, 2);
+    assert.equal(counting.issued, 2);
   } finally {
     await web.close();
   }
