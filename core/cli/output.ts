@@ -8,8 +8,94 @@
 import { stringify } from "csv-stringify/sync";
 import type { Item, Rejected } from "../../sdk/types.ts";
 import { writeFileDurablyWith } from "../../sdk/io/durable_files.ts";
-import type { RunLogEntry, RunRecord, Store } from "../store/store.ts";
+import type { RawChunk, RunLogEntry, RunRecord, Store } from "../store/store.ts";
+import { storedRows } from "./stored_rows.ts";
 import { CompactStringSet } from "../../sdk/text/string_set.ts";
+
+/** One item of the run's output: its key, its JSON line (UTF-8, no newline), the item. */
+interface OutputRow {
+  key: unknown;
+  json: Uint8Array;
+  item(): Item;
+}
+
+/**
+ * The run's output as {@linkcode OutputRow}s, chunk by chunk in chunk order: the items' stored
+ * JSON as it is, cut apart by {@linkcode storedRows} (no parsing and serializing again), when the
+ * store gives chunks as stored; parsed otherwise. The next chunk is read while one is written.
+ */
+async function* runRows(store: Store, run: RunRecord): AsyncIterable<OutputRow[]> {
+  const last = run.stages.length - 1;
+  const chunks = await store.doneChunks(run.id, last);
+  const read = (c: number) => {
+    const rows = store.readChunkRaw
+      ? store.readChunkRaw(run.id, last, c).then((raw) => raw && rowsOf(raw))
+      : store.readChunk(run.id, last, c).then((items) => items && rowsOfItems(items));
+    // Read ahead: a failure counts when it is awaited, not before (nor when the writing stopped).
+    rows.catch(() => {});
+    return rows;
+  };
+  let next = chunks.length ? read(chunks[0]) : undefined;
+  for (let k = 0; k < chunks.length; k++) {
+    const rows = await next;
+    next = k + 1 < chunks.length ? read(chunks[k + 1]) : undefined;
+    yield rows ?? [];
+  }
+}
+
+const jsonEncoder = new TextEncoder();
+const jsonDecoder = new TextDecoder();
+
+/** Rows of parsed items: each serialized. */
+function rowsOfItems(items: Item[]): OutputRow[] {
+  return items.map((i) => ({
+    key: i.key,
+    json: jsonEncoder.encode(JSON.stringify(i)),
+    item: () => i,
+  }));
+}
+
+/**
+ * Rows of a chunk as stored: each item's bytes as they are, unless they hold whitespace (a line
+ * break would split its JSON line): then parsed and serialized. A chunk that does not read as an
+ * array is parsed whole (the store accepted it, so `JSON.parse` says what is wrong).
+ */
+function rowsOf(raw: RawChunk): OutputRow[] {
+  const bytes = raw.parts.length === 1 ? raw.parts[0] : concatBytes(raw.parts);
+  const spans = storedRows(bytes);
+  if (!spans) return rowsOfItems(JSON.parse(jsonDecoder.decode(bytes)));
+  return spans.map((s) => {
+    const json = bytes.subarray(s.start, s.end);
+    let parsed: Item | undefined;
+    const item = () => parsed ??= JSON.parse(jsonDecoder.decode(json));
+    if (!s.compact) {
+      return { key: item().key, json: jsonEncoder.encode(JSON.stringify(item())), item };
+    }
+    return { key: s.key, json, item };
+  });
+}
+
+function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** The rows' JSON lines, each ended by a newline, in one buffer. */
+function jsonLines(rows: readonly OutputRow[]): Uint8Array {
+  const out = new Uint8Array(rows.reduce((n, r) => n + r.json.length + 1, 0));
+  let at = 0;
+  for (const r of rows) {
+    out.set(r.json, at);
+    at += r.json.length;
+    out[at++] = 0x0a;
+  }
+  return out;
+}
 
 /** Yields the items of the run's last stage, chunk by chunk in chunk order. */
 export async function* runItems(store: Store, run: RunRecord): AsyncIterable<Item[]> {
@@ -20,30 +106,44 @@ export async function* runItems(store: Store, run: RunRecord): AsyncIterable<Ite
 }
 
 /**
- * A filter over the chunks of one pass that keeps the first item of each `key` (in the order
- * the chunks are given) and counts the items it leaves out in `dropped`. The same domain can
- * arrive in two chunks: `normalize` merges duplicates only within a chunk. An item without a
- * string key is always kept. The keys seen sit in a {@linkcode CompactStringSet} (the CLI's
- * peak while writing `--out` of 1,000,000 rows was 40–70 MB lower than with a `Set`).
+ * First rows per key over the chunks of one pass, in the order given: `add` says whether a row
+ * of `key` is the first (a row without a string key always is) and counts the rows it leaves
+ * out in `dropped`. The same domain can arrive in two chunks: `normalize` merges duplicates only
+ * within a chunk. The keys seen sit in a {@linkcode CompactStringSet} (the CLI's peak while
+ * writing `--out` of 1,000,000 rows was 40–70 MB lower than with a `Set`).
+ */
+class FirstRows {
+  #seen = new CompactStringSet();
+  dropped = 0;
+
+  /**
+   * True for the first row of `key`; else counts it (and the rows a stage merged into it:
+   * `item()`'s `duplicates`, read only then) and passes the item to `onDrop`.
+   */
+  add(key: unknown, item: () => Item, onDrop?: (item: Item) => void): boolean {
+    if (typeof key !== "string" || this.#seen.add(key)) return true;
+    const i = item();
+    // Rows a stage merged into this one (normalize's `duplicates`) are left out with it.
+    this.dropped += 1 + (Array.isArray(i.duplicates) ? i.duplicates.length : 0);
+    onDrop?.(i);
+    return false;
+  }
+}
+
+/**
+ * A filter over the chunks of one pass that keeps the first item of each `key` (see
+ * {@linkcode FirstRows}) and counts the items it leaves out in `dropped`.
  */
 export function firstPerKey(
   onDrop?: (item: Item) => void,
 ): { keep(items: Item[]): Item[]; dropped: number } {
-  const seen = new CompactStringSet();
-  const f = {
-    dropped: 0,
-    keep(items: Item[]): Item[] {
-      return items.filter((i) => {
-        if (typeof i.key !== "string") return true;
-        if (seen.add(i.key)) return true;
-        // Rows a stage merged into this one (normalize's `duplicates`) are left out with it.
-        f.dropped += 1 + (Array.isArray(i.duplicates) ? i.duplicates.length : 0);
-        onDrop?.(i);
-        return false;
-      });
+  const rows = new FirstRows();
+  return {
+    get dropped() {
+      return rows.dropped;
     },
+    keep: (items: Item[]): Item[] => items.filter((i) => rows.add(i.key, () => i, onDrop)),
   };
-  return f;
 }
 
 function flatten(item: Record<string, unknown>, prefix = "", out: Record<string, unknown> = {}) {
@@ -141,15 +241,13 @@ export async function writeRunOutput(
       }
       duplicates = second.dropped;
     } else {
-      const only = pass(options.onDuplicate);
-      for await (const all of runItems(store, run)) {
-        const items = only.keep(all);
-        n += items.length;
-        if (items.length) {
-          await write(enc.encode(items.map((i) => JSON.stringify(i)).join("\n") + "\n"));
-        }
+      const first = options.allRows ? undefined : new FirstRows();
+      for await (const rows of runRows(store, run)) {
+        const kept = rows.filter((r) => !first || first.add(r.key, r.item, options.onDuplicate));
+        n += kept.length;
+        if (kept.length) await write(jsonLines(kept));
       }
-      duplicates = only.dropped;
+      duplicates = first?.dropped ?? 0;
     }
   });
   return { items: n, duplicates };

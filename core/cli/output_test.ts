@@ -118,3 +118,77 @@ Deno.test("--out's left-out rows: reported while the output is written (JSON lin
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("--out JSON lines: the stored items' own bytes (a chunk stored with line breaks re-serialized), the same lines as from parsed items", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sluice-out-raw-" });
+  const kv = await Deno.openKv(`${dir}/s.kv`);
+  try {
+    const store = new KvStore(kv);
+    const one: RunRecord = { ...run, stages: [{ id: "src" } as unknown as StageSnapshot] };
+    await store.createRun(one, []);
+    const chunks: Item[][] = [
+      [{ key: "a", name: 'Café "Zur Post" – [1]', n: 1 }, { key: "b", nested: { key: "x" } }],
+      [{ key: "a", v: 2, duplicates: [{ row: 9 }] }, { key: "c", text: "two\nlines" }],
+      [{ key: "d", list: [1, { key: "e" }] }, { name: "no key" } as unknown as Item],
+      [{ key: "f", n: 1 }],
+    ];
+    for (const [chunk, items] of chunks.entries()) {
+      // The middle chunk as a plugin might have written it: indented, line breaks between tokens.
+      // The last as only its bytes say: `1.0` (parsed and serialized it would be `1`).
+      const json = chunk === 1
+        ? JSON.stringify(items, null, 2)
+        : chunk === 3
+        ? '[{"key":"f","n":1.0}]'
+        : JSON.stringify(items);
+      await store.commitChunk({
+        runId: "r",
+        stage: 0,
+        chunk,
+        items,
+        itemsJson: json,
+        itemsBytes: [new TextEncoder().encode(json)],
+        rejected: [],
+        counters: {},
+        next: [],
+      });
+    }
+    assert.match(
+      new TextDecoder().decode((await store.readChunkRaw("r", 0, 1))!.parts[0]),
+      /\n {2}/,
+      "stored indented",
+    );
+    const dropped: Item[] = [];
+    const r = await writeRunOutput(store, one, `${dir}/raw.jsonl`, {
+      onDuplicate: (i) => dropped.push(i),
+    });
+    assert.deepEqual([r.items, r.duplicates], [6, 2], "a left out with the row merged into it");
+    assert.deepEqual(dropped, [chunks[1][0]]);
+    const lines = (await Deno.readTextFile(`${dir}/raw.jsonl`)).split("\n");
+    assert.equal(lines.pop(), "", "ends with a newline");
+    assert.deepEqual(
+      lines,
+      [
+        chunks[0][0],
+        chunks[0][1],
+        chunks[1][1],
+        chunks[2][0],
+        chunks[2][1],
+      ].map((i) => JSON.stringify(i)).concat('{"key":"f","n":1.0}'),
+      "as stored",
+    );
+    // A store that gives parsed items only: the same lines, serialized again.
+    const parsedOnly = {
+      doneChunks: store.doneChunks.bind(store),
+      readChunk: store.readChunk.bind(store),
+    } as unknown as KvStore;
+    const p = await writeRunOutput(parsedOnly, one, `${dir}/parsed.jsonl`);
+    assert.deepEqual([p.items, p.duplicates], [6, 2]);
+    assert.equal(
+      await Deno.readTextFile(`${dir}/parsed.jsonl`),
+      (await Deno.readTextFile(`${dir}/raw.jsonl`)).replace('"n":1.0}', '"n":1}'),
+    );
+  } finally {
+    kv.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
