@@ -10,6 +10,7 @@ import { dirname, join, resolve, sep } from "node:path";
 import { Manifest } from "./manifest.ts";
 import { FIELD_SHAPE_KEYS, outputsProblems } from "./outputs.ts";
 import { editDistance } from "../../sdk/text/suggest.ts";
+import { hasDuplicateKey } from "./json_duplicates.ts";
 
 /** The fields a manifest object at `path` may have (for did-you-mean hints). */
 function knownFields(path: readonly PropertyKey[]): string[] {
@@ -189,14 +190,33 @@ export function parseManifest(text: string, file = "plugin.json"): ParsedManifes
     const at = jsonSyntaxPosition(text, e as Error);
     throw new ManifestError(file, [{ ...at, message: `not valid JSON: ${(e as Error).message}` }]);
   }
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true });
-  const locate = locator(doc, lc);
-  const dupes = doc.errors.filter((e) => e.code === "DUPLICATE_KEY").map((e) => ({
-    ...lc.linePos(e.pos[0]),
-    message: `duplicate key: ${e.message.split("\n")[0]}`,
-  }));
-  if (dupes.length) throw new ManifestError(file, dupes);
+  // Positions come from a YAML parse of the text (JSON is YAML), made only when needed: to say
+  // where a problem is, or which keys repeat (~3 ms per manifest at every start otherwise).
+  let located: ReturnType<typeof locator> | undefined;
+  let lc: LineCounter | undefined;
+  const document = () => {
+    lc = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true });
+    located = locator(doc, lc);
+    return doc;
+  };
+  const locate: ReturnType<typeof locator> = (path, key) => {
+    if (!located) document();
+    return located!(path, key);
+  };
+  if (hasDuplicateKey(text)) {
+    const doc = document();
+    const dupes = doc.errors.filter((e) => e.code === "DUPLICATE_KEY").map((e) => ({
+      ...lc!.linePos(e.pos[0]),
+      message: `duplicate key: ${e.message.split("\n")[0]}`,
+    }));
+    throw new ManifestError(
+      file,
+      dupes.length
+        ? dupes
+        : [{ line: 1, col: 1, message: "duplicate key: an object names a member twice" }],
+    );
+  }
   const parsed = Manifest.safeParse(raw);
   if (!parsed.success) {
     throw new ManifestError(
