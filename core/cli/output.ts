@@ -10,6 +10,7 @@ import type { Item, Rejected } from "../../sdk/types.ts";
 import { writeFileDurablyWith } from "../../sdk/io/durable_files.ts";
 import type { RawChunk, RunLogEntry, RunRecord, Store } from "../store/store.ts";
 import { storedRows } from "./stored_rows.ts";
+import { joinParts } from "../store/chunk_codec.ts";
 import { CompactStringSet } from "../../sdk/text/string_set.ts";
 
 /** One item of the run's output: its key, its JSON line (UTF-8, no newline), the item. */
@@ -61,7 +62,7 @@ function rowsOfItems(items: Item[]): OutputRow[] {
  * array is parsed whole (the store accepted it, so `JSON.parse` says what is wrong).
  */
 function rowsOf(raw: RawChunk): OutputRow[] {
-  const bytes = raw.parts.length === 1 ? raw.parts[0] : concatBytes(raw.parts);
+  const bytes = joinParts(raw.parts);
   const spans = storedRows(bytes);
   if (!spans) return rowsOfItems(JSON.parse(jsonDecoder.decode(bytes)));
   return spans.map((s) => {
@@ -73,16 +74,6 @@ function rowsOf(raw: RawChunk): OutputRow[] {
     }
     return { key: s.key, json, item };
   });
-}
-
-function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** The rows' JSON lines, each ended by a newline, in one buffer. */

@@ -29,17 +29,21 @@ export function splitParts(bytes: Uint8Array, partBytes = PART_BYTES): Uint8Arra
   return parts;
 }
 
-/** Joins parts written by {@link encodeParts} and parses the JSON. */
-export function decodeParts<T>(parts: Uint8Array[]): T {
-  if (parts.length === 1) return JSON.parse(decoder.decode(parts[0])) as T;
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const all = new Uint8Array(total);
+/** The parts as one array of bytes (the only part itself, not a copy). */
+export function joinParts(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
     all.set(p, at);
     at += p.length;
   }
-  return JSON.parse(decoder.decode(all)) as T;
+  return all;
+}
+
+/** Joins parts written by {@link encodeParts} and parses the JSON. */
+export function decodeParts<T>(parts: Uint8Array[]): T {
+  return JSON.parse(decoder.decode(joinParts(parts))) as T;
 }
 
 /** Parses a chunk as stored: from its text when the store kept it, else from its parts. */
