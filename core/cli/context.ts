@@ -388,8 +388,9 @@ export async function startEngine(ctx: CliContext, o: BackendChoice = {}): Promi
     stopped ??= (async () => {
       await stopHousekeeping();
       await engine.close();
-      // The plugin processes go now, not at `close`: `sluice run --out` writes its file in
-      // between, and its CLI and the idle processes were the streaming check's peak together.
+      // The plugin processes go now, not at `close`: `sluice run --out` writes its file while
+      // they go and after, not beside idle processes (together they were the streaming check's
+      // peak).
       await executor.close();
     })();
   return {

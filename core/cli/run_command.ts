@@ -321,6 +321,12 @@ export async function followRun(
   }
   await finalFrame?.();
   const ms = performance.now() - started;
+  // A succeeded run's output is written while the plugin processes stop (they exit on cores of
+  // their own: 80 ms of the flagship's end); what writing it says comes after the summary.
+  const said: string[] = [];
+  const writing = opts.out && done.state === "succeeded"
+    ? writeOutputs(h, done, opts.out, { out: io.out, err: (s) => said.push(s) }, opts.allRows)
+    : undefined;
   // Stored before the summary reads them: the lines the export stages logged at run end.
   await h.stopEngine();
   io.err(
@@ -329,8 +335,10 @@ export async function followRun(
       ...(opts.resumed ? { thisProcessMs: ms } : {}),
     }),
   );
-  if (opts.out && done.state === "succeeded") {
-    return await writeOutputs(h, done, opts.out, io, opts.allRows);
+  if (writing) {
+    const code = await writing;
+    for (const s of said) io.err(s);
+    return code;
   }
   if (opts.out) {
     // Only a finished run's items are its output: a part of them would read as all of them.
