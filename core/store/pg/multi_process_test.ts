@@ -131,8 +131,16 @@ Deno.test("one server and three workers on PostgreSQL: two SIGKILLed midway, eve
       return r && ["succeeded", "failed", "cancelled"].includes(r.state) ? r.state : undefined;
     });
     assert.equal(final, "succeeded");
-    const workers = await sql<{ id: string; handled: number }[]>`
-      SELECT id, handled FROM sluice_workers`;
+    // A worker's count reaches its row at its next heartbeat (every third of the visibility
+    // timeout): read the rows once both new workers have reported after the run ended, or a chunk
+    // taken in its last moments would read as none.
+    const [{ ended }] = await sql<{ ended: Date }[]>`SELECT now() AS ended`;
+    const workers = await until("the new workers' reports after the run", async () => {
+      const rows = await sql<{ id: string; handled: number; seen_at: Date }[]>`
+        SELECT id, handled, seen_at FROM sluice_workers`;
+      const fresh = pids.map((pid) => rows.find((r) => r.id.includes(pid)));
+      return fresh.every((w) => w && w.seen_at > ended) ? rows : undefined;
+    }, 10_000);
     if (leftAtJoin >= 40) {
       for (const pid of pids) {
         const w = workers.find((w) => w.id.includes(pid));
