@@ -23,6 +23,40 @@ const run: RunRecord = {
   createdAt: 1,
 };
 
+/** Runs `fn` on a fresh KV store holding a one-stage run (`one`); removes it after. */
+async function withOneStageRun(
+  prefix: string,
+  fn: (store: KvStore, one: RunRecord, dir: string) => Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix });
+  const kv = await Deno.openKv(`${dir}/s.kv`);
+  try {
+    const store = new KvStore(kv);
+    const one: RunRecord = { ...run, stages: [{ id: "src" } as unknown as StageSnapshot] };
+    await store.createRun(one, []);
+    await fn(store, one, dir);
+  } finally {
+    kv.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Commits `items` as chunk `chunk` of the run's only stage, stored as `json` when given. */
+async function commitOutput(store: KvStore, chunk: number, items: Item[], json?: string) {
+  await store.commitChunk({
+    runId: "r",
+    stage: 0,
+    chunk,
+    items,
+    ...(json === undefined
+      ? {}
+      : { itemsJson: json, itemsBytes: [new TextEncoder().encode(json)] }),
+    rejected: [],
+    counters: {},
+    next: [],
+  });
+}
+
 Deno.test("runs rejected --out FILE.csv: a raw input line is written as it was, an item as JSON (as the UI's download)", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sluice-rejected-csv-" });
   const kv = await Deno.openKv(`${dir}/s.kv`);
@@ -68,28 +102,13 @@ Deno.test("firstPerKey counts the rows a left-out item carries merged in (normal
 });
 
 Deno.test("--out's left-out rows: reported while the output is written (JSON lines and CSV) as a second read finds them", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "sluice-dups-" });
-  const kv = await Deno.openKv(`${dir}/s.kv`);
-  try {
-    const store = new KvStore(kv);
-    const one: RunRecord = { ...run, stages: [{ id: "src" } as unknown as StageSnapshot] };
-    await store.createRun(one, []);
+  await withOneStageRun("sluice-dups-", async (store, one, dir) => {
     const chunks: Item[][] = [
       [{ key: "a", v: 1 }, { key: "b", v: 2 }],
       [{ key: "a", v: 3 }, { key: "c", v: 4 }, { key: "b", v: 5 }],
       [{ key: "a", v: 6 }],
     ];
-    for (const [chunk, items] of chunks.entries()) {
-      await store.commitChunk({
-        runId: "r",
-        stage: 0,
-        chunk,
-        items,
-        rejected: [],
-        counters: {},
-        next: [],
-      });
-    }
+    for (const [chunk, items] of chunks.entries()) await commitOutput(store, chunk, items);
     for (const out of ["o.jsonl", "o.csv"]) {
       const seen: Item[] = [];
       const r = await writeRunOutput(store, one, `${dir}/${out}`, {
@@ -113,19 +132,11 @@ Deno.test("--out's left-out rows: reported while the output is written (JSON lin
     assert.equal(all.length, 0, "--all-rows leaves nothing out");
     assert.equal(await writeItemsJsonl(`${dir}/kept.jsonl`, []), 0);
     await assert.rejects(Deno.stat(`${dir}/kept.jsonl`), Deno.errors.NotFound, "none: no file");
-  } finally {
-    kv.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("--out JSON lines: the stored items' own bytes (a chunk stored with line breaks re-serialized), the same lines as from parsed items", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "sluice-out-raw-" });
-  const kv = await Deno.openKv(`${dir}/s.kv`);
-  try {
-    const store = new KvStore(kv);
-    const one: RunRecord = { ...run, stages: [{ id: "src" } as unknown as StageSnapshot] };
-    await store.createRun(one, []);
+  await withOneStageRun("sluice-out-raw-", async (store, one, dir) => {
     const chunks: Item[][] = [
       [{ key: "a", name: 'Café "Zur Post" – [1]', n: 1 }, { key: "b", nested: { key: "x" } }],
       [{ key: "a", v: 2, duplicates: [{ row: 9 }] }, { key: "c", text: "two\nlines" }],
@@ -140,17 +151,7 @@ Deno.test("--out JSON lines: the stored items' own bytes (a chunk stored with li
         : chunk === 3
         ? '[{"key":"f","n":1.0}]'
         : JSON.stringify(items);
-      await store.commitChunk({
-        runId: "r",
-        stage: 0,
-        chunk,
-        items,
-        itemsJson: json,
-        itemsBytes: [new TextEncoder().encode(json)],
-        rejected: [],
-        counters: {},
-        next: [],
-      });
+      await commitOutput(store, chunk, items, json);
     }
     assert.match(
       new TextDecoder().decode((await store.readChunkRaw("r", 0, 1))!.parts[0]),
@@ -187,8 +188,5 @@ Deno.test("--out JSON lines: the stored items' own bytes (a chunk stored with li
       await Deno.readTextFile(`${dir}/parsed.jsonl`),
       (await Deno.readTextFile(`${dir}/raw.jsonl`)).replace('"n":1.0}', '"n":1}'),
     );
-  } finally {
-    kv.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

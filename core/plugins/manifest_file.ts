@@ -192,22 +192,18 @@ export function parseManifest(text: string, file = "plugin.json"): ParsedManifes
   }
   // Positions come from a YAML parse of the text (JSON is YAML), made only when needed: to say
   // where a problem is, or which keys repeat (~3 ms per manifest at every start otherwise).
-  let located: ReturnType<typeof locator> | undefined;
-  let lc: LineCounter | undefined;
   const document = () => {
-    lc = new LineCounter();
+    const lc = new LineCounter();
     const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true });
-    located = locator(doc, lc);
-    return doc;
+    return { doc, lc, locate: locator(doc, lc) };
   };
-  const locate: ReturnType<typeof locator> = (path, key) => {
-    if (!located) document();
-    return located!(path, key);
-  };
+  let located: ReturnType<typeof locator> | undefined;
+  const locate: ReturnType<typeof locator> = (path, key) =>
+    (located ??= document().locate)(path, key);
   if (hasDuplicateKey(text)) {
-    const doc = document();
+    const { doc, lc } = document();
     const dupes = doc.errors.filter((e) => e.code === "DUPLICATE_KEY").map((e) => ({
-      ...lc!.linePos(e.pos[0]),
+      ...lc.linePos(e.pos[0]),
       message: `duplicate key: ${e.message.split("\n")[0]}`,
     }));
     throw new ManifestError(
