@@ -89,3 +89,58 @@ export function concatJsonArrays(a: string, b: string): string {
   const x = inner(a), y = inner(b);
   return x === "" ? `[${y}]` : y === "" ? `[${x}]` : `[${x},${y}]`;
 }
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function isJsonSpace(b: number): boolean {
+  return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+}
+
+/** Where the elements of the JSON array in `bytes` are: after its `[`, before its `]`, trimmed. */
+function arrayInner(bytes: Uint8Array): [number, number] {
+  let start = 0, end = bytes.length;
+  while (start < end && isJsonSpace(bytes[start])) start++;
+  while (end > start && isJsonSpace(bytes[end - 1])) end--;
+  if (end - start < 2 || bytes[start] !== 0x5b || bytes[end - 1] !== 0x5d) {
+    const head = decoder.decode(bytes.subarray(start, Math.min(end, start + 40)));
+    throw new TypeError(`not the JSON of an array: ${head}`);
+  }
+  start++;
+  end--;
+  while (start < end && isJsonSpace(bytes[start])) start++;
+  while (end > start && isJsonSpace(bytes[end - 1])) end--;
+  return [start, end];
+}
+
+/**
+ * {@linkcode concatJsonArrays} on bytes: the UTF-8 JSON of one array holding the elements of the
+ * array whose UTF-8 JSON `a` holds (in pieces, as read from a plugin process) and then those of
+ * the array `b` is the JSON text of. Only `b` is encoded: the engine joins a plugin's output, as
+ * the process wrote it, with the items a stage's `when` passed over, and the store writes the
+ * bytes (measured: encoding the joined text cost the host more than the plugin's own call).
+ */
+export function concatJsonArrayBytes(a: readonly Uint8Array[], b: string): Uint8Array {
+  let x: Uint8Array;
+  if (a.length === 1) x = a[0];
+  else {
+    x = new Uint8Array(a.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of a) {
+      x.set(p, at);
+      at += p.length;
+    }
+  }
+  const y = encoder.encode(b);
+  const [xs, xe] = arrayInner(x);
+  const [ys, ye] = arrayInner(y);
+  const comma = xe > xs && ye > ys ? 1 : 0;
+  const out = new Uint8Array(2 + (xe - xs) + comma + (ye - ys));
+  out[0] = 0x5b;
+  out.set(x.subarray(xs, xe), 1);
+  let at = 1 + xe - xs;
+  if (comma) out[at++] = 0x2c;
+  out.set(y.subarray(ys, ye), at);
+  out[at + ye - ys] = 0x5d;
+  return out;
+}

@@ -4,6 +4,7 @@
  * @module
  */
 import {
+  concatJsonArrayBytes,
   concatJsonArrays,
   isPassedInput,
   rawItemBytesOf,
@@ -32,8 +33,9 @@ export interface StageOutcome {
    */
   itemsJson?: string;
   /**
-   * The bytes `itemsJson` came as, when it is the plugin's text alone, or the stored input a sink
-   * passed on (see `ChunkCommit`).
+   * The UTF-8 JSON of `items`, in pieces: the bytes `itemsJson` came as, when it is the plugin's
+   * text alone; the plugin's bytes joined with the items `when` passed over (then alone, without
+   * `itemsJson`); or the stored input a sink passed on (see `ChunkCommit`).
    */
   itemsBytes?: Uint8Array[];
   rejected: Rejected[];
@@ -191,15 +193,19 @@ function outcome(
   }
   const pluginRejected = rejected.length;
   // The plugin's own JSON when its items are kept as they came, followed by the items `when`
-  // passed over (serialized here: the plugin never had them).
+  // passed over (serialized here: the plugin never had them). With the plugin's bytes, the
+  // join is made of bytes: joining the texts and encoding the whole cost the host more than
+  // serializing the items passed over (bench/RESULTS.md, 2026-12-03).
   const asSent = results.length === 1 && out.length === results[0].items.length;
   const raw = asSent ? rawItemsOf(results[0]) : undefined;
-  const itemsJson = raw === undefined || skipped.length === 0
-    ? raw
-    : concatJsonArrays(raw, JSON.stringify(skipped));
-  const itemsBytes = raw !== undefined && skipped.length === 0
-    ? rawItemBytesOf(results[0])
-    : undefined;
+  const rawBytes = raw !== undefined ? rawItemBytesOf(results[0]) : undefined;
+  let itemsJson: string | undefined;
+  let itemsBytes: Uint8Array[] | undefined;
+  if (skipped.length === 0) {
+    itemsJson = raw;
+    itemsBytes = rawBytes;
+  } else if (rawBytes) itemsBytes = [concatJsonArrayBytes(rawBytes, JSON.stringify(skipped))];
+  else if (raw !== undefined) itemsJson = concatJsonArrays(raw, JSON.stringify(skipped));
   return {
     items: skipped.length ? out.concat(skipped) : out,
     ...(itemsJson !== undefined ? { itemsJson } : {}),

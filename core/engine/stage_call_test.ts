@@ -37,10 +37,10 @@ Deno.test("a stage's output keeps the plugin's JSON text when it is the output a
   assert.deepEqual(o.itemsBytes, [encoder.encode(o.itemsJson)], "and the bytes it came as");
 });
 
-Deno.test("items skipped by when: follow the plugin's JSON text in the kept text", async () => {
+Deno.test("items skipped by when: follow the plugin's JSON in the kept bytes", async () => {
   const skipped = await callStage({
     stage,
-    instance: instance((items) => items.map((i) => ({ ...i, seen: true }))),
+    instance: instance((items) => items.map((i) => ({ ...i, seen: true, t: "Café – ok" }))),
     input: [...input, { key: "c", n: 3, text: 'é \u2028 "q"' }],
     chunk: 0,
     signal,
@@ -48,8 +48,26 @@ Deno.test("items skipped by when: follow the plugin's JSON text in the kept text
   });
   assert.deepEqual(skipped.items.map((i) => i.key), ["b", "a", "c"]);
   assert.equal(skipped.items[0].seen, true);
-  assert.equal(skipped.itemsJson, JSON.stringify(skipped.items));
-  assert.equal(skipped.itemsBytes, undefined, "the bytes are the plugin's part only");
+  assert.equal(skipped.itemsJson, undefined, "no joined text: the bytes are joined");
+  assert.equal(skipped.itemsBytes?.length, 1);
+  assert.equal(new TextDecoder().decode(skipped.itemsBytes![0]), JSON.stringify(skipped.items));
+  // An instance that keeps the text alone (no bytes): the texts are joined.
+  const textOnly = await callStage({
+    stage,
+    instance: {
+      process(items: Item[]) {
+        const res = {} as ProcessResult;
+        withRawItems(res as unknown as Record<string, unknown>, items, JSON.stringify(items));
+        return Promise.resolve(res);
+      },
+    } as unknown as StageInstance,
+    input,
+    chunk: 0,
+    signal,
+    when: (item) => item.key === "b",
+  });
+  assert.equal(textOnly.itemsJson, JSON.stringify(textOnly.items));
+  assert.equal(textOnly.itemsBytes, undefined);
   const none = await callStage({
     stage,
     instance: instance((items) => items),

@@ -66,7 +66,7 @@ export function commitItems(c: ChunkCommit): Item[] {
 /** A chunk commit's items as JSON text: the text it carries, else decoded or serialized here. */
 export function commitJson(c: ChunkCommit): string {
   if (c.itemsJson !== undefined) return c.itemsJson;
-  if (c.count !== undefined && c.itemsBytes) return joinedText(c.itemsBytes);
+  if (c.itemsBytes) return joinedText(c.itemsBytes);
   return JSON.stringify(c.items);
 }
 

@@ -333,9 +333,7 @@ export class KvStore implements Store {
     let parts: Uint8Array[] = [];
     // The plugin's own JSON of the items when the engine has it (its very bytes when it has
     // those), else serialized here.
-    const itemsBytes = c.itemsJson !== undefined || c.count !== undefined
-      ? c.itemsBytes
-      : undefined;
+    const itemsBytes = c.itemsBytes;
     if (files) {
       fileToken = crypto.randomUUID();
       fileParts = itemsBytes ?? encodeJsonParts(commitJson(c), Infinity);

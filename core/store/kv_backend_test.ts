@@ -483,6 +483,43 @@ for (const layout of ["chunk files", "KV parts"] as const) {
   });
 }
 
+for (const layout of ["chunk files", "KV parts"] as const) {
+  Deno.test(`a commit of items with their bytes alone (a when stage's joined output) stores those bytes (${layout})`, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "sluice-kv-" });
+    const path = `${dir}/sluice.kv`;
+    const b = layout === "chunk files" ? await openKvBackend(path) : await partsStore(path);
+    try {
+      await b.store.createRun(run("r1", "p", 1), []);
+      const items = [{ key: "é", n: 1 }, { key: "b" }];
+      // Not what JSON.stringify(items) gives: the store must keep these bytes, not serialize.
+      const bytes = new TextEncoder().encode(' [ {"key":"é","n":1}, {"key":"b"} ]');
+      assert.equal(
+        await b.store.commitChunk({
+          runId: "r1",
+          stage: 1,
+          chunk: 0,
+          items,
+          itemsBytes: [bytes],
+          rejected: [],
+          counters: { out: 2, chunksDone: 1 },
+          next: [],
+        }),
+        true,
+      );
+      const raw = (await b.store.readChunkRaw!("r1", 1, 0))!;
+      assert.equal(raw.count, 2);
+      const joined = new Uint8Array(
+        await new Blob(raw.parts as Uint8Array<ArrayBuffer>[]).arrayBuffer(),
+      );
+      assert.deepEqual(joined, bytes);
+      assert.deepEqual(await b.store.readChunk("r1", 1, 0), items);
+    } finally {
+      b.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
+
 Deno.test("chunk files: the next stage takes a chunk committed a moment ago from memory, once, and only while fresh", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sluice-kv-" });
   const path = `${dir}/sluice.kv`;

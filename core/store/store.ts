@@ -260,9 +260,9 @@ export interface ChunkCommit {
    */
   itemsJson?: string;
   /**
-   * The bytes `itemsJson` came as from the plugin process, in pieces (joined, they decode to
-   * it): a store that writes bytes keeps these instead of encoding the text again. With
-   * `itemsJson`, or with `count` alone (a sink's stored input).
+   * The UTF-8 JSON of `items` (or of the `count` items a sink passed on), in pieces: joined, they
+   * decode to `itemsJson` when it is given too. A store that writes bytes keeps these instead of
+   * encoding the text again; one that writes text decodes them rather than serializing `items`.
    */
   itemsBytes?: Uint8Array[];
   rejected: Rejected[];

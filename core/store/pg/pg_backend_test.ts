@@ -221,6 +221,38 @@ Deno.test("PostgreSQL backend", async (t) => {
       },
     );
 
+    await t.step(
+      "a commit of items with their bytes alone (a when stage's joined output) keeps those",
+      async () => {
+        const b = await open(await f.newDatabase());
+        try {
+          await b.store.createRun(run("r"), []);
+          const items = [{ key: "é", n: 1 }, { key: "b" }];
+          // Not what JSON.stringify(items) gives: the store must keep this text, not serialize.
+          const text = ' [ {"key":"é","n":1}, {"key":"b"} ]';
+          const bytes = new TextEncoder().encode(text);
+          assert.ok(
+            await b.store.commitChunk({
+              runId: "r",
+              stage: 1,
+              chunk: 0,
+              items,
+              itemsBytes: [bytes.subarray(0, 12), bytes.subarray(12)],
+              rejected: [],
+              counters: { out: 2, chunksDone: 1 },
+              next: [],
+            }),
+          );
+          const raw = (await b.store.readChunkRaw!("r", 1, 0))!;
+          assert.equal(raw.count, 2);
+          assert.equal(raw.text, text);
+          assert.deepEqual(await b.store.readChunk("r", 1, 0), items);
+        } finally {
+          await b.close();
+        }
+      },
+    );
+
     await t.step("dead letters park and release with their counters", async () => {
       const b = await open(await f.newDatabase());
       try {
