@@ -5,27 +5,25 @@
  * addresses are refused unless `network.allowPrivate`, `network.caPem` is trusted besides the
  * system CAs, and `network.timeouts.connect`/`request` bound each request.
  *
- * Connections are kept alive and reused (an API stage calls the same few hosts thousands of
- * times: a new TCP and TLS connection per call cost about three times the CPU of the call
- * itself), idle ones are closed after {@linkcode IDLE_SOCKET_MS}, and a call whose reused
- * connection turns out to have been closed by the server is sent again on a new one (Deno's
- * `node:http` client does this itself; `net_requester_test.ts` checks it). Resolved
- * addresses are kept for their DNS TTL (at most {@linkcode MAX_DNS_CACHE_MS}); the private-address
- * check runs on every call.
+ * Requests go over Deno's own sockets (`sdk/net/keepalive_http.ts`: less than half the CPU of
+ * `node:http` per call). Connections are kept alive and reused (an API stage calls the same few
+ * hosts thousands of times: a new TCP and TLS connection per call cost about three times the
+ * CPU of the call itself), idle ones are closed after {@linkcode IDLE_SOCKET_MS}, and a call
+ * whose reused connection turns out to have been closed by the server is sent again on a new
+ * one (`net_requester_test.ts` checks it). Resolved addresses are kept for their DNS TTL (at
+ * most {@linkcode MAX_DNS_CACHE_MS}); the private-address check runs on every call. Without
+ * `network.dnsServers`, the system resolver answers (every call), checked the same way.
  * @module
  */
-import http from "node:http";
-import https from "node:https";
-import { Buffer } from "node:buffer";
 import { lookup as systemLookup, type LookupAddress } from "node:dns";
-import type { LookupFunction } from "node:net";
 import type { NetworkSettings } from "../types.ts";
 import { DnsClient, isDnsFailure } from "../net/dns_client.ts";
 import { ipFamily, mayConnect } from "../net/address.ts";
 import type { ApiRequest, ApiResponse, HttpRequester } from "./client.ts";
-import { whenAborted } from "../io/when_aborted.ts";
+import { KeepAlivePool } from "../net/keepalive_http.ts";
 
-type LookupCallback = (e: Error | null, a: unknown, f?: number) => void;
+const enc = new TextEncoder();
+const utf8 = new TextDecoder();
 
 /** A request refused before connecting (private address, bad URL, name does not exist). */
 export class RequestRefusedError extends Error {
@@ -106,6 +104,30 @@ async function resolveAddress(
   );
 }
 
+/**
+ * The system resolver's address for `host` (IPv4 first). Refused when any of its addresses is
+ * private or reserved and `allowPrivate` is off.
+ */
+function systemAddress(host: string, allowPrivate: boolean): Promise<Resolved> {
+  return new Promise((resolve, reject) =>
+    systemLookup(host, { all: true }, (err, list: LookupAddress[]) => {
+      if (err) return reject(err);
+      const bad = list.find((a) => !mayConnect(a.address, allowPrivate));
+      if (bad) {
+        return reject(
+          new RequestRefusedError(
+            `${host} resolves to ${bad.address}, a private or reserved address; refused (set ` +
+              `network.allowPrivate only if this service is meant to be on your network)`,
+          ),
+        );
+      }
+      const a = list.find((a) => a.family === 4) ?? list[0];
+      if (!a) return reject(new Error(`cannot resolve ${host}: no addresses`));
+      resolve({ ip: a.address, family: a.family === 6 ? 6 : 4, ttlMs: 0 });
+    })
+  );
+}
+
 /** Creates the requester; see the module doc. */
 export function createNetRequester(options: NetRequesterOptions): NetRequester {
   const net = options.network;
@@ -114,17 +136,18 @@ export function createNetRequester(options: NetRequesterOptions): NetRequester {
   const dns = options.dns ??
     (ownDns ? new DnsClient({ servers: net.dnsServers, timeoutMs: net.timeouts.dns }) : undefined);
   const maxBody = options.maxBodyBytes ?? 4 << 20;
-  // Deno adds `ca` to its default root store (node would replace it), like sdk/net/http_request.
-  const ca = net.caPem || undefined;
-  const agents = {
-    http: new http.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
-    https: new https.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
-  };
+  const pool = new KeepAlivePool({
+    connectTimeoutMs: net.timeouts.connect,
+    requestTimeoutMs: net.timeouts.request,
+    maxBodyBytes: maxBody,
+    idleMs: IDLE_SOCKET_MS,
+    // Trusted besides the system's roots (Deno's TLS adds it to its default store).
+    caPem: net.caPem || undefined,
+  });
   const addresses = new Map<string, Resolved & { until: number }>();
   const close = () => {
     if (ownDns) dns?.close();
-    agents.http.destroy();
-    agents.https.destroy();
+    pool.close();
   };
 
   /** The host's address: from the cache while its TTL lasts, else asked again. */
@@ -140,109 +163,6 @@ export function createNetRequester(options: NetRequesterOptions): NetRequester {
     return addr;
   };
 
-  /** One attempt over a pooled connection (new or kept alive). */
-  const send = (
-    req: ApiRequest,
-    url: URL,
-    addr: Resolved | undefined,
-    headers: Record<string, string>,
-  ) =>
-    new Promise<ApiResponse>((resolve, reject) => {
-      const secure = url.protocol === "https:";
-      let settled = false;
-      let offAbort = () => {};
-      const done = (err: Error | null, res?: ApiResponse) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        offAbort();
-        if (err) {
-          r.destroy();
-          reject(err);
-        } else resolve(res!);
-      };
-      const onAbort = () => done(req.signal!.reason ?? new Error("aborted"));
-      const timer = setTimeout(
-        () => done(new Error(`no complete answer within ${net.timeouts.request} ms`)),
-        net.timeouts.request,
-      );
-      const r = (secure ? https : http).request({
-        // Without our resolver (no network.dnsServers) the system's answers the connection,
-        // and its address is checked the same way.
-        ...(addr ? {} : { lookup: checkedSystemLookup }),
-        host: url.hostname.replace(/^\[|\]$/g, ""),
-        port: url.port ? Number(url.port) : secure ? 443 : 80,
-        path: url.pathname + url.search,
-        method: req.method ?? "GET",
-        headers,
-        agent: secure ? agents.https : agents.http,
-        ...(addr
-          ? {
-            lookup: ((_h: string, o: { all?: boolean }, cb: LookupCallback) =>
-              o?.all
-                ? cb(null, [{ address: addr.ip, family: addr.family }])
-                : cb(null, addr.ip, addr.family)) as unknown as LookupFunction,
-          }
-          : {}),
-        ...(secure
-          ? { servername: ipFamily(url.hostname) ? undefined : url.hostname, ...(ca ? { ca } : {}) }
-          : {}),
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on("data", (c: Buffer) => {
-          size += c.length;
-          if (size > maxBody) {
-            done(new Error(`answer larger than ${maxBody} bytes from ${url.host}`));
-            return;
-          }
-          chunks.push(c);
-        });
-        res.on("error", (e) => done(e));
-        res.on("end", () => {
-          const h: Record<string, string> = {};
-          for (const [k, v] of Object.entries(res.headers)) {
-            if (v !== undefined) h[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
-          }
-          done(null, {
-            status: res.statusCode ?? 0,
-            headers: h,
-            body: Buffer.concat(chunks).toString("utf8"),
-          });
-        });
-      });
-      r.setTimeout(net.timeouts.connect, () => {
-        if (!r.socket || r.socket.connecting) {
-          done(new Error(`connect to ${url.host} timed out after ${net.timeouts.connect} ms`));
-        }
-      });
-      r.on("error", (e) => done(e));
-      if (!settled) offAbort = whenAborted(req.signal, onAbort);
-      if (req.body !== undefined) r.write(req.body);
-      r.end();
-    });
-
-  /** The system resolver's lookup, refusing private and reserved addresses as ours does. */
-  const checkedSystemLookup = ((
-    host: string,
-    o: { all?: boolean; family?: number },
-    cb: (err: Error | null, a?: string | LookupAddress[], f?: number) => void,
-  ) =>
-    systemLookup(host, { family: o?.family ?? 0, all: true }, (err, list) => {
-      if (err) return cb(err);
-      const bad = list.find((a) => !mayConnect(a.address, net.allowPrivate));
-      if (bad) {
-        return cb(
-          new RequestRefusedError(
-            `${host} resolves to ${bad.address}, a private or reserved address; refused (set ` +
-              `network.allowPrivate only if this service is meant to be on your network)`,
-          ),
-        );
-      }
-      if (o?.all) cb(null, list);
-      else cb(null, list[0].address, list[0].family);
-    })) as unknown as LookupFunction;
-
   const request = async (req: ApiRequest): Promise<ApiResponse> => {
     let url: URL;
     try {
@@ -253,19 +173,25 @@ export function createNetRequester(options: NetRequesterOptions): NetRequester {
     if (url.protocol !== "https:" && url.protocol !== "http:") {
       throw new RequestRefusedError(`${url.protocol} URLs are not supported (${url.origin})`);
     }
-    const addr = await addressOf(url.hostname, req.signal);
-    if (addr && !mayConnect(addr.ip, net.allowPrivate)) {
+    // Without our resolver (no network.dnsServers) the system's answers, checked the same way.
+    const host = url.hostname.replace(/^\[|\]$/g, "");
+    const addr = await addressOf(url.hostname, req.signal) ??
+      await systemAddress(host, net.allowPrivate);
+    if (!mayConnect(addr.ip, net.allowPrivate)) {
       throw new RequestRefusedError(
-        `${url.hostname} resolves to ${addr.ip}, a private or reserved address; refused ` +
+        `${host} resolves to ${addr.ip}, a private or reserved address; refused ` +
           `(set network.allowPrivate only if this service is meant to be on your network)`,
       );
     }
-    const headers: Record<string, string> = {
-      "user-agent": options.userAgent ?? "Sluice/1",
-      ...req.headers,
-    };
-    if (req.body !== undefined) headers["content-length"] = String(Buffer.byteLength(req.body));
-    return await send(req, url, addr, headers);
+    const res = await pool.request({
+      url,
+      ip: addr.ip,
+      method: req.method ?? "GET",
+      headers: { "user-agent": options.userAgent ?? "Sluice/1", ...req.headers },
+      ...(req.body !== undefined ? { body: enc.encode(req.body) } : {}),
+      signal: req.signal,
+    });
+    return { status: res.status, headers: res.headers, body: utf8.decode(res.body) };
   };
   return Object.assign(request, { close, [Symbol.dispose]: close });
 }

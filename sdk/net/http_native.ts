@@ -9,13 +9,11 @@
  * @module
  */
 import { BodySink } from "./body_sink.ts";
+import { headEnd, MAX_HEAD_BYTES, parseHead, Reader } from "./http1_read.ts";
 import { HttpProbeError } from "./http_errors.ts";
 import type { HttpErrorKind } from "./types.ts";
 import type { RawResponse, RequestOnceOptions } from "./http_request.ts";
 import { whenAborted } from "../io/when_aborted.ts";
-
-/** Bytes of status line and headers read at most before the answer counts as broken. */
-const MAX_HEAD_BYTES = 65536;
 
 /** Default User-Agent of probes (the same as `http_request.ts`). */
 const USER_AGENT = "Mozilla/5.0 (compatible; SluiceProbe/1.0; +https://sluice.dev)";
@@ -65,85 +63,6 @@ export function nativeErrorKind(err: unknown): HttpErrorKind {
   if (/refused/i.test(message)) return "refused";
   if (/reset|broken pipe|eof/i.test(message)) return "reset";
   return "other";
-}
-
-/** Incremental reader over a connection with a small pushback buffer. */
-class Reader {
-  #conn: Deno.Conn;
-  #buf = new Uint8Array(16384);
-  /** Unconsumed bytes: `#buf[#start, #end)`. */
-  #start = 0;
-  #end = 0;
-  eof = false;
-
-  constructor(conn: Deno.Conn) {
-    this.#conn = conn;
-  }
-
-  get buffered(): Uint8Array {
-    return this.#buf.subarray(this.#start, this.#end);
-  }
-
-  consume(n: number): void {
-    this.#start += n;
-    if (this.#start === this.#end) this.#start = this.#end = 0;
-  }
-
-  /** Reads more bytes into the buffer; false at end of stream. */
-  async fill(): Promise<boolean> {
-    if (this.eof) return false;
-    if (this.#end === this.#buf.length) {
-      const live = this.#end - this.#start;
-      if (this.#start > 0 && live < this.#buf.length / 2) {
-        this.#buf.copyWithin(0, this.#start, this.#end);
-      } else {
-        const bigger = new Uint8Array(this.#buf.length * 2);
-        bigger.set(this.#buf.subarray(this.#start, this.#end));
-        this.#buf = bigger;
-      }
-      this.#start = 0;
-      this.#end = live;
-    }
-    const n = await this.#conn.read(this.#buf.subarray(this.#end));
-    if (n === null) {
-      this.eof = true;
-      return false;
-    }
-    this.#end += n;
-    return true;
-  }
-}
-
-/** Index of CRLF CRLF in `b`, or -1. */
-function headEnd(b: Uint8Array): number {
-  for (let i = 3; i < b.length; i++) {
-    if (b[i] === 10 && b[i - 1] === 13 && b[i - 2] === 10 && b[i - 3] === 13) return i + 1;
-  }
-  return -1;
-}
-
-/** Parses a response head: status and headers (lower-case names, repeats joined, no set-cookie). */
-function parseHead(text: string): { status: number; headers: Record<string, string> } {
-  const lines = text.split("\r\n");
-  const m = /^HTTP\/1\.[01] (\d{3})(?: .*)?$/.exec(lines[0]);
-  if (!m) {
-    throw new HttpProbeError("protocol", `parse error: bad status line "${lines[0].slice(0, 80)}"`);
-  }
-  const headers: Record<string, string> = {};
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i];
-    if (!line) continue;
-    const colon = line.indexOf(":");
-    if (colon <= 0) {
-      throw new HttpProbeError("protocol", `parse error: bad header line "${line.slice(0, 80)}"`);
-    }
-    const k = line.slice(0, colon).trim().toLowerCase();
-    if (k === "set-cookie") continue;
-    const v = line.slice(colon + 1).trim();
-    headers[k] = k in headers ? `${headers[k]}, ${v}` : v;
-  }
-  for (const k in headers) if (headers[k].length > 2048) headers[k] = headers[k].slice(0, 2048);
-  return { status: Number(m[1]), headers };
 }
 
 /**
@@ -246,7 +165,7 @@ export async function requestNative(opts: RequestOnceOptions): Promise<RawRespon
       const parsed = parseHead(latin1.decode(r.buffered.subarray(0, end - 4)));
       r.consume(end);
       if (parsed.status >= 100 && parsed.status < 200 && parsed.status !== 101) continue;
-      response = parsed;
+      response = { status: parsed.status, headers: parsed.headers };
       break;
     }
     if ((isRedirect(response.status) && response.headers.location) || opts.method === "HEAD") {
