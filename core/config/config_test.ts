@@ -207,6 +207,17 @@ Deno.test("a bad env value names the variable and what is allowed", async () => 
     loadConfig({ cwd: "/nonexistent-dir", env: { SLUICE_ALLOW_PRIVATE: "maybe" } }),
   );
   assert.match(bool.message, /SLUICE_ALLOW_PRIVATE/);
+
+  // The plugins speak plain HTTP to a proxy (CONNECT tunnels): a TLS proxy is refused at start.
+  const proxy = await configError(
+    loadConfig({ cwd: "/nonexistent-dir", env: { SLUICE_HTTP_PROXY: "https://proxy:3128" } }),
+  );
+  assert.match(proxy.message, /SLUICE_HTTP_PROXY: network\.http\.proxy: .*not an http:\/\/ URL/);
+  const fine = await loadConfig({
+    cwd: "/nonexistent-dir",
+    env: { SLUICE_HTTP_PROXY: "http://u:p@proxy:3128" },
+  });
+  assert.equal(fine.network.http.proxy, "http://u:p@proxy:3128");
 });
 
 Deno.test("a bad file value is reported even when env overrides it", async () => {

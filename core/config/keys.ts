@@ -300,8 +300,9 @@ export const CONFIG_KEYS = [
     key: "network.http.proxy",
     env: "SLUICE_HTTP_PROXY",
     parse: "string",
-    allowed: "an http:// or https:// URL",
-    description: "Proxy for outgoing HTTP(S) requests of network plugins",
+    allowed: "an http:// URL (http://[user:pass@]host:port)",
+    description:
+      "Proxy for outgoing HTTP(S) requests of network plugins (the prober and the API stages): a CONNECT tunnel per connection",
     mask: "url-password",
   },
   {

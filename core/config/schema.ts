@@ -57,6 +57,18 @@ const httpUrl = z.string({ error: "not a string" }).refine((s) => {
   }
 }, { error: "not an http(s) URL" });
 
+/** A proxy: CONNECT tunnels over plain HTTP to it (TLS to the proxy itself is not supported). */
+const proxyUrl = z.string({ error: "not a string" }).refine((s) => {
+  try {
+    return new URL(s).protocol === "http:";
+  } catch {
+    return false;
+  }
+}, {
+  error:
+    "not an http:// URL (http://[user:pass@]host:port; a proxy spoken to over TLS is not supported)",
+});
+
 const postgresUrl = z.string({ error: "not a string" }).refine((s) => {
   try {
     return ["postgres:", "postgresql:"].includes(new URL(s).protocol);
@@ -168,7 +180,7 @@ export const ConfigSchema = obj({
   }),
   network: obj({
     dns: obj({ servers: list(dnsServer) }),
-    http: obj({ port: int(1, 65535), proxy: httpUrl.optional() }),
+    http: obj({ port: int(1, 65535), proxy: proxyUrl.optional() }),
     https: obj({ port: int(1, 65535), ca: path.optional() }),
     allowPrivate: z.boolean({ error: "not true or false" }),
     timeouts: obj({ dns: duration(1), connect: duration(1), request: duration(1) }),

@@ -12,7 +12,8 @@
  * whose reused connection turns out to have been closed by the server is sent again on a new
  * one (`net_requester_test.ts` checks it). Resolved addresses are kept for their DNS TTL (at
  * most {@linkcode MAX_DNS_CACHE_MS}); the private-address check runs on every call. Without
- * `network.dnsServers`, the system resolver answers (every call), checked the same way.
+ * `network.dnsServers`, the system resolver answers (every call), checked the same way. With
+ * `network.proxy`, each connection is a CONNECT tunnel to the address chosen and checked here.
  * @module
  */
 import { lookup as systemLookup, type LookupAddress } from "node:dns";
@@ -143,6 +144,7 @@ export function createNetRequester(options: NetRequesterOptions): NetRequester {
     idleMs: IDLE_SOCKET_MS,
     // Trusted besides the system's roots (Deno's TLS adds it to its default store).
     caPem: net.caPem || undefined,
+    ...(net.proxy ? { proxy: net.proxy } : {}),
   });
   const addresses = new Map<string, Resolved & { until: number }>();
   const close = () => {

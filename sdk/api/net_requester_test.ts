@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { startDnsServer } from "../../testing/dns_server.ts";
 import { createTestCa } from "../../testing/test_ca.ts";
+import { startConnectProxy } from "../../testing/connect_proxy.ts";
 import { serveTcp } from "../../testing/tcp_server.ts";
 import { DEFAULT_NETWORK, type NetworkSettings } from "../types.ts";
 import { createNetRequester, RequestRefusedError } from "./net_requester.ts";
@@ -134,6 +135,20 @@ Deno.test("net requester: HTTPS with the operator's CA keeps its connection too,
     // Another name (another SNI) gets a connection of its own.
     await req({ url: `https://other.test:${server.addr.port}/` });
     assert.equal(new Set(ports).size, 2);
+    // Through a proxy: TLS with the name inside the tunnel to the address.
+    const proxy = await startConnectProxy();
+    const proxied = createNetRequester({
+      network: network(dns.address, { caPem: ca.caPem, proxy: proxy.url }),
+    });
+    try {
+      for (let i = 0; i < 2; i++) {
+        assert.equal((await proxied({ url: `https://api.test:${server.addr.port}/` })).status, 200);
+      }
+      assert.deepEqual(proxy.tunnels, [`127.0.0.1:${server.addr.port}`]);
+    } finally {
+      proxied.close();
+      await proxy.close();
+    }
     // Without the CA the certificate is refused.
     const strict = createNetRequester({ network: network(dns.address) });
     try {
@@ -167,5 +182,42 @@ Deno.test("net requester: without DNS servers the system resolver's private answ
     refusing.close();
     allowing.close();
     await server.close();
+  }
+});
+
+Deno.test("net requester: through network.proxy, a CONNECT tunnel to the checked address, kept for the next calls", async () => {
+  const dns = await startDnsServer({ zones: { "api.test": { A: ["127.0.0.1"] } } });
+  const server = rawServer();
+  const proxy = await startConnectProxy({ deny: (t) => t.endsWith(":1") });
+  const req = createNetRequester({ network: network(dns.address, { proxy: proxy.url }) });
+  try {
+    for (let i = 1; i <= 3; i++) {
+      const res = await req({ url: `http://api.test:${server.port}/`, method: "POST", body: "{}" });
+      assert.deepEqual(JSON.parse(res.body), { conn: 1, n: i });
+    }
+    assert.deepEqual(proxy.tunnels, [`127.0.0.1:${server.port}`], "one tunnel, to the address");
+    await assert.rejects(
+      () => req({ url: "http://api.test:1/" }),
+      /proxy 127\.0\.0\.1:\d+, tunnel to 127\.0\.0\.1:1: refused: HTTP\/1\.1 403/,
+    );
+    // The private-address check still runs first: nothing reaches the proxy.
+    const strict = createNetRequester({
+      network: network(dns.address, { proxy: proxy.url, allowPrivate: false }),
+    });
+    try {
+      await assert.rejects(() => strict({ url: `http://api.test:${server.port}/` }), /private/);
+      assert.equal(proxy.tunnels.length, 1);
+    } finally {
+      strict.close();
+    }
+    assert.throws(
+      () => createNetRequester({ network: network(dns.address, { proxy: "socks5://x:1" }) }),
+      /network\.proxy "socks5:\/\/x:1": not an http:\/\/ proxy URL/,
+    );
+  } finally {
+    req.close();
+    await proxy.close();
+    await server.close();
+    await dns.close();
   }
 });

@@ -12,7 +12,8 @@
  *
  * A request on a kept connection that the server had closed meanwhile (the connection ends, or is
  * reset, before any byte of an answer) is sent again once on a new connection, as `node:http`'s
- * agent does; a new connection's failure is the call's.
+ * agent does; a new connection's failure is the call's. With a proxy, each connection is a
+ * CONNECT tunnel to the request's address.
  * @module
  */
 import { headEnd, MAX_HEAD_BYTES, parseHead, Reader, type ResponseHead } from "./http1_read.ts";
@@ -32,6 +33,12 @@ export interface KeepAliveOptions {
   caPem?: string;
   /** Idle connections kept at most per origin and address (default 16). */
   maxIdle?: number;
+  /**
+   * HTTP proxy URL (`http://[user:pass@]host:port`, `network.proxy`): each connection is a
+   * CONNECT tunnel to the request's address (chosen and checked by the caller, as the prober's
+   * are: `sdk/net/proxy_tunnel.ts`), TLS with the real name inside it for HTTPS.
+   */
+  proxy?: string;
 }
 
 /** One request of {@linkcode KeepAlivePool.request}. */
@@ -87,9 +94,23 @@ export class KeepAlivePool {
   #idle = new Map<string, Connection[]>();
   #closed = false;
 
-  /** A pool with `options`' limits. */
+  #proxy: URL | undefined;
+
+  /** A pool with `options`' limits. Throws when `options.proxy` is no `http:` URL. */
   constructor(options: KeepAliveOptions) {
     this.#o = options;
+    if (options.proxy) {
+      let proxy: URL | undefined;
+      try {
+        proxy = new URL(options.proxy);
+      } catch { /* said below */ }
+      if (proxy?.protocol !== "http:") {
+        throw new Error(
+          `network.proxy "${options.proxy}": not an http:// proxy URL (http://[user:pass@]host:port)`,
+        );
+      }
+      this.#proxy = proxy;
+    }
   }
 
   /** Idle connections kept now (all origins). */
@@ -203,11 +224,21 @@ export class KeepAlivePool {
     }, this.#o.connectTimeoutMs);
     let conn: Deno.Conn | undefined;
     try {
-      const tcp = await Deno.connect({ hostname: req.ip, port, signal });
+      const proxy = this.#proxy;
+      const tcp = await Deno.connect(
+        proxy
+          ? {
+            hostname: proxy.hostname.replace(/^\[|\]$/g, ""),
+            port: Number(proxy.port || 80),
+            signal,
+          }
+          : { hostname: req.ip, port, signal },
+      );
       conn = tcp;
       // A small write after the TLS Finished waits for the server's delayed ACK under Nagle's
       // algorithm (~40 ms per request on Linux; see sdk/net/http_native.ts).
       tcp.setNoDelay(true);
+      if (proxy) await tunnel(tcp, proxy, req.ip, port);
       if (secure) {
         const tls = await Deno.startTls(tcp, {
           hostname: url.hostname.replace(/^\[|\]$/g, ""),
@@ -396,6 +427,38 @@ export class KeepAlivePool {
       c.conn.close();
     } catch { /* already closed */ }
   }
+}
+
+/**
+ * Asks the proxy on `conn` for a tunnel to `ip:port`; resolves once it answered 200. Its answer
+ * must come alone (nothing of the target's may follow it before we spoke).
+ */
+async function tunnel(conn: Deno.Conn, proxy: URL, ip: string, port: number): Promise<void> {
+  const target = ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
+  const auth = proxy.username
+    ? `proxy-authorization: Basic ${
+      btoa(
+        String.fromCharCode(
+          ...enc.encode(
+            `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`,
+          ),
+        ),
+      )
+    }\r\n`
+    : "";
+  const ask = enc.encode(`CONNECT ${target} HTTP/1.1\r\nhost: ${target}\r\n${auth}\r\n`);
+  for (let off = 0; off < ask.length;) off += await conn.write(ask.subarray(off));
+  const fail = (what: string) => new Error(`proxy ${proxy.host}, tunnel to ${target}: ${what}`);
+  // Byte by byte up to the end of the answer's head: the target's bytes must stay unread.
+  const one = new Uint8Array(1);
+  const head: number[] = [];
+  while (head.length < 4 || headEnd(Uint8Array.from(head.slice(-4))) < 0) {
+    if (head.length > 8192) throw fail("answer header too long");
+    if ((await conn.read(one)) === null) throw fail("closed the connection without answering");
+    head.push(one[0]);
+  }
+  const first = latin1.decode(Uint8Array.from(head)).split("\r\n")[0];
+  if (!/^HTTP\/1\.[01] 200\b/.test(first)) throw fail(`refused: ${first.slice(0, 200)}`);
 }
 
 /** `pieces` (`size` bytes in all) as one array. */
