@@ -354,6 +354,7 @@ export class KvStore implements Store {
       partBytes: size,
       partCount: parts.length + rejParts.length,
       fixed: 20 + c.next.length,
+      itemBytes: (fileParts ?? parts).reduce((n, p) => n + p.length, 0),
     });
     const staged = ix.staged;
     const token = fileToken ?? (staged ? crypto.randomUUID() : "i");

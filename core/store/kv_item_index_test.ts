@@ -3,6 +3,7 @@ import type { Item } from "../../sdk/types.ts";
 import type { IndexCondition, ItemIndexQuery, ItemRef } from "./item_index.ts";
 import { itemIndexStage, refPosition } from "./item_index.ts";
 import { KvStore } from "./kv_backend.ts";
+import { planCommit } from "./kv_item_index.ts";
 import type { RunRecord } from "./store.ts";
 
 async function withStore(fn: (store: KvStore) => Promise<void>) {
@@ -274,4 +275,45 @@ Deno.test("counts of the index; other stages and too-large chunks have no usable
     await store.deleteRun("r");
     assert.equal(await store.itemIndexStats("r", 2), undefined);
   });
+});
+
+Deno.test("planCommit: items too large for the commit are left out of the sort rows without serializing them", () => {
+  let serialized = 0;
+  // 200 items of ~3.4 KB, as the flagship's: with their rows they pass one commit's budget.
+  const items = Array.from({ length: 200 }, (_, i) => ({
+    key: `k${i}`,
+    score: i % 7,
+    website: { status: "parked" },
+    lead: true,
+    text: "x".repeat(3400),
+    toJSON() {
+      serialized++;
+      const { toJSON: _, ...rest } = this;
+      return rest;
+    },
+  }));
+  const base = {
+    runId: "r",
+    stage: 3,
+    chunk: 0,
+    items,
+    indexed: true,
+    partBytes: 0,
+    partCount: 0,
+    fixed: 21,
+  };
+  const unhinted = planCommit(base);
+  assert.ok(serialized >= 200, "without the hint the rows were built with the items first");
+  const itemBytes = new TextEncoder().encode(JSON.stringify(items)).length;
+  serialized = 0;
+  const hinted = planCommit({ ...base, itemBytes });
+  assert.equal(serialized, 0, "never serialized");
+  assert.deepEqual(hinted, unhinted, "the same writes");
+  assert.ok(hinted.sets.length > 0 && !hinted.off);
+  // Small items still go into the sort rows.
+  const small = items.slice(0, 3).map(({ text: _, ...rest }) => rest);
+  serialized = 0;
+  const withRows = planCommit({ ...base, items: small, itemBytes: 300 });
+  assert.equal(serialized, 3, "small items are serialized into their sort rows");
+  assert.deepEqual(withRows, planCommit({ ...base, items: small }));
 });
