@@ -41,7 +41,8 @@ Deno.test("sandbox command grants exactly the stage's permissions", () => {
     "--no-check",
     "--config=/app/deno.json",
     `--location=${pluginOrigin("/plugins/p")}`,
-    "--v8-flags=--max-old-space-size=96",
+    // A network plugin's young generation is capped (NETWORK_SEMI_SPACE_MB).
+    "--v8-flags=--max-old-space-size=96,--max-semi-space-size=16",
     `--allow-read=/plugins/p,${SDK},/uploads/in.csv,/data/run1/p/lists,/srv/shared`,
     "--allow-write=/data/run1/p/out,/data/run1/p",
     "--allow-net=api.example.com,*.cdn.example",
@@ -65,6 +66,8 @@ Deno.test("sandbox command grants exactly the stage's permissions", () => {
 Deno.test("sandbox command without grants reads only the plugin folder", () => {
   const { args } = buildSandboxCommand({ ...base, permissions: {}, hostEnv: () => undefined });
   assert.deepEqual(args.filter((a) => a.startsWith("--allow")), [`--allow-read=/plugins/p,${SDK}`]);
+  // No network: V8's own young generation (pure CPU stages ran slower capped).
+  assert.ok(args.includes("--v8-flags=--max-old-space-size=96"), args.join(" "));
 });
 
 Deno.test("sandbox command refuses escaping writes and comma tricks", () => {
