@@ -5,6 +5,7 @@
  * once more (see `resultLines` in `sdk/runtime/protocol.ts`).
  * @module
  */
+import { joinBytes } from "./io/join_bytes.ts";
 
 /**
  * The JSON text of a call result's `items` as the plugin process wrote it, kept by the host on
@@ -121,16 +122,7 @@ function arrayInner(bytes: Uint8Array): [number, number] {
  * bytes (measured: encoding the joined text cost the host more than the plugin's own call).
  */
 export function concatJsonArrayBytes(a: readonly Uint8Array[], b: string): Uint8Array {
-  let x: Uint8Array;
-  if (a.length === 1) x = a[0];
-  else {
-    x = new Uint8Array(a.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of a) {
-      x.set(p, at);
-      at += p.length;
-    }
-  }
+  const x = joinBytes(a);
   const y = encoder.encode(b);
   const [xs, xe] = arrayInner(x);
   const [ys, ye] = arrayInner(y);

@@ -3,6 +3,7 @@
  * @module
  */
 import type { Item } from "../../sdk/types.ts";
+import { joinBytes } from "../../sdk/io/join_bytes.ts";
 import type { ChunkCommit, RawChunk } from "./store.ts";
 
 /** Largest part written to one KV value, leaving headroom below the 64 KiB limit. */
@@ -30,16 +31,7 @@ export function splitParts(bytes: Uint8Array, partBytes = PART_BYTES): Uint8Arra
 }
 
 /** The parts as one array of bytes (the only part itself, not a copy). */
-export function joinParts(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  return all;
-}
+export const joinParts: (parts: readonly Uint8Array[]) => Uint8Array = joinBytes;
 
 /** Joins parts written by {@link encodeParts} and parses the JSON. */
 export function decodeParts<T>(parts: Uint8Array[]): T {

@@ -17,6 +17,7 @@
  * @module
  */
 import { headEnd, MAX_HEAD_BYTES, parseHead, Reader, type ResponseHead } from "./http1_read.ts";
+import { joinBytes } from "../io/join_bytes.ts";
 import { whenAborted } from "../io/when_aborted.ts";
 
 /** Options of {@linkcode KeepAlivePool}. */
@@ -200,11 +201,7 @@ export class KeepAlivePool {
     }
     if (req.body !== undefined) text += `content-length: ${req.body.length}\r\n`;
     const head = enc.encode(text + "\r\n");
-    if (!req.body?.length) return head;
-    const all = new Uint8Array(head.length + req.body.length);
-    all.set(head);
-    all.set(req.body, head.length);
-    return all;
+    return req.body?.length ? joinBytes([head, req.body]) : head;
   }
 
   /** A new connection to the request's address (TLS for HTTPS), within the connect timeout. */
@@ -336,17 +333,22 @@ export class KeepAlivePool {
     const more = async () => {
       if (!(await r.fill())) throw new Error(`${host} closed the connection inside the answer`);
     };
+    /** The next line (without its LF) of at most `limit` bytes, else `tooLong` thrown. */
+    const readLine = async (limit: number, tooLong: string) => {
+      let nl = r.buffered.indexOf(10);
+      while (nl < 0) {
+        if (r.buffered.length > limit) throw new Error(tooLong);
+        await more();
+        nl = r.buffered.indexOf(10);
+      }
+      const line = latin1.decode(r.buffered.subarray(0, nl));
+      r.consume(nl + 1);
+      return line;
+    };
     const te = (head.headers["transfer-encoding"] ?? "").toLowerCase();
     if (te.includes("chunked")) {
       for (;;) {
-        let nl = r.buffered.indexOf(10);
-        while (nl < 0) {
-          if (r.buffered.length > 1024) throw new Error(`bad chunk size line from ${host}`);
-          await more();
-          nl = r.buffered.indexOf(10);
-        }
-        const line = latin1.decode(r.buffered.subarray(0, nl)).trim();
-        r.consume(nl + 1);
+        const line = (await readLine(1024, `bad chunk size line from ${host}`)).trim();
         const size = parseInt(line.split(";")[0], 16);
         if (!/^[0-9a-f]/i.test(line) || !Number.isFinite(size) || size < 0) {
           throw new Error(`bad chunk size "${line.slice(0, 40)}" from ${host}`);
@@ -363,17 +365,10 @@ export class KeepAlivePool {
       }
       // Trailer lines up to the empty one.
       for (;;) {
-        let nl = r.buffered.indexOf(10);
-        while (nl < 0) {
-          if (r.buffered.length > MAX_HEAD_BYTES) throw new Error(`bad trailer from ${host}`);
-          await more();
-          nl = r.buffered.indexOf(10);
-        }
-        const empty = nl === 0 || (nl === 1 && r.buffered[0] === 13);
-        r.consume(nl + 1);
-        if (empty) break;
+        const line = await readLine(MAX_HEAD_BYTES, `bad trailer from ${host}`);
+        if (line === "" || line === "\r") break;
       }
-      return { body: joined(pieces, size), delimited: true };
+      return { body: joinBytes(pieces), delimited: true };
     }
     const lengthHeader = head.headers["content-length"];
     if (lengthHeader !== undefined) {
@@ -388,14 +383,14 @@ export class KeepAlivePool {
         take(n);
         left -= n;
       }
-      return { body: joined(pieces, size), delimited: true };
+      return { body: joinBytes(pieces), delimited: true };
     }
     // Neither: the body runs to the end of the connection.
     for (;;) {
       if (r.buffered.length > 0) take(r.buffered.length);
       if (!(await r.fill())) break;
     }
-    return { body: joined(pieces, size), delimited: false };
+    return { body: joinBytes(pieces), delimited: false };
   }
 
   #take(key: string): Connection | undefined {
@@ -459,16 +454,4 @@ async function tunnel(conn: Deno.Conn, proxy: URL, ip: string, port: number): Pr
   }
   const first = latin1.decode(Uint8Array.from(head)).split("\r\n")[0];
   if (!/^HTTP\/1\.[01] 200\b/.test(first)) throw fail(`refused: ${first.slice(0, 200)}`);
-}
-
-/** `pieces` (`size` bytes in all) as one array. */
-function joined(pieces: Uint8Array[], size: number): Uint8Array {
-  if (pieces.length === 1) return pieces[0];
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const p of pieces) {
-    all.set(p, at);
-    at += p.length;
-  }
-  return all;
 }
